@@ -1,0 +1,108 @@
+# obol — GNU Make build.
+#
+#   make            build build/obol, build/libobol-core.a, build/obol-test
+#   make demo       install what is missing, build, run every scheme's demo
+#   make check      install what is missing, build, run every test
+#   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
+#
+# Layers (see docs/architecture in README.md):
+#   libobol-core.a  src/core src/crypto src/wire src/schemes   (no I/O: what a device links)
+#   libobol-node.a  src/store src/issuer src/vendor src/wallet (daemons, storage, files)
+#   obol            src/cli + both libraries
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -g
+SAN     ?=
+PKGS    := libsodium libcrypto jansson libcbor sqlite3 libpq libmicrohttpd libcurl
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wformat=2 -Wvla -Wundef -Wcast-align -Wwrite-strings \
+        -Wimplicit-fallthrough -Wnull-dereference -Wmissing-declarations -Wno-format-truncation
+CFLAGS  ?=
+CFLAGS  += -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -fno-strict-aliasing \
+           -Isrc $(shell pkg-config --cflags $(PKGS)) -MMD -MP
+LDFLAGS += $(SAN)
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+
+CORE_SRC := $(sort $(wildcard src/core/*.c src/crypto/*.c src/wire/*.c src/schemes/*/*.c))
+NODE_SRC := $(sort $(wildcard src/store/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
+
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all deps demo check test asan fuzz fuzz-run bench clean
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libobol-core.a: $(CORE_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
+$(BUILD)/libobol-node.a: $(NODE_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
+# The CLI objects are linked directly (not from an archive): each registers its
+# subcommands at load time (src/cli/cli.h), so none may be dropped by the linker.
+$(BUILD)/obol: $(CLI_OBJ) $(BUILD)/libobol-node.a $(BUILD)/libobol-core.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libobol-node.a $(BUILD)/libobol-core.a $(LDLIBS)
+
+# The test binary links the test objects directly for the same reason.
+$(BUILD)/obol-test: $(TEST_OBJ) $(BUILD)/libobol-node.a $(BUILD)/libobol-core.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libobol-node.a $(BUILD)/libobol-core.a $(LDLIBS)
+
+deps:
+	@scripts/deps.sh build
+
+# The two commands of the README. Each installs what is missing first, then
+# builds in a sub-make (pkg-config must see the installed packages).
+demo:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/obol demo
+
+check:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) tests/run.sh
+
+asan:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
+	@OBOL_BUILD=build-asan OBOL_SANITIZED=1 tests/run.sh
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+
+fuzz:
+	@scripts/deps.sh ci
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libobol-core.a
+	$(CC) $(CFLAGS) $(FUZZ_FLAGS) -o $@ $< $(BUILD)/libobol-core.a $(LDLIBS)
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

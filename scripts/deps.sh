@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages obol needs to build, test and run.
+# A quick no-op when everything is present. Uses sudo when not root.
+# Usage: scripts/deps.sh [build|check|ci]
+#   build: compilers and -dev libraries (default)
+#   check: build + the PostgreSQL server for the backend tests
+#   ci:    check + clang for the libFuzzer targets
+set -euo pipefail
+
+want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
+      libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev)
+case "${1:-build}" in
+  build) ;;
+  check) want+=(postgresql) ;;
+  ci)    want+=(postgresql clang libclang-rt-dev) ;;
+  *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$st" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,71 @@
+/* Encryption (libsodium):
+ *  - sealed boxes to an X25519 key (anonymous sender), e.g. the coupon
+ *    authorisation sealed to the issuer (DESIGN §3 replaces the seed's
+ *    textbook (token||T)^e mod N) and codex payment tokens sealed to a payee;
+ *  - authenticated file sealing, XChaCha20-Poly1305 under a key from Argon2id
+ *    over a passphrase, or under a 32-byte key file, for wallet state. */
+#ifndef OBOL_CRYPTO_SEAL_H
+#define OBOL_CRYPTO_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+#define OBOL_BOX_PK_LEN 32
+#define OBOL_BOX_SK_LEN 32
+#define OBOL_SEALBOX_OVERHEAD 48 /* crypto_box_SEALBYTES */
+
+struct obol_box_keypair {
+	uint8_t pk[OBOL_BOX_PK_LEN];
+	uint8_t sk[OBOL_BOX_SK_LEN]; /* secret */
+};
+
+void obol_box_keypair_new(struct obol_box_keypair *kp);
+
+/* out holds len + OBOL_SEALBOX_OVERHEAD bytes. */
+OBOL_MUST_CHECK obol_err obol_sealbox_seal(uint8_t *out, const uint8_t *msg, size_t len,
+					   const uint8_t pk[static OBOL_BOX_PK_LEN]);
+/* out holds len - OBOL_SEALBOX_OVERHEAD bytes. OBOL_E_DECRYPT_FAILED when the
+ * box does not open; nothing of out is meaningful then. */
+OBOL_MUST_CHECK obol_err obol_sealbox_open(uint8_t *out, const uint8_t *box, size_t len,
+					   const struct obol_box_keypair *kp);
+
+/* File sealing. The sealed form is self-describing:
+ *   magic "OBOLSEAL" | version (1) | kdf (0 = key file, 1 = Argon2id) |
+ *   Argon2id opslimit (u32) | memlimit (u32, KiB) | salt (16) | nonce (24) |
+ *   ciphertext + tag (16)
+ * with the header as associated data. */
+#define OBOL_FILEKEY_LEN 32
+#define OBOL_FILESEAL_HEADER_LEN 58
+#define OBOL_FILESEAL_OVERHEAD (OBOL_FILESEAL_HEADER_LEN + 16)
+
+struct obol_filekey {
+	uint8_t key[OBOL_FILEKEY_LEN]; /* secret */
+	int from_passphrase;
+	uint8_t salt[16];
+	uint32_t opslimit, memlimit_kib;
+};
+
+/* Derives a file key from a passphrase with Argon2id (libsodium's INTERACTIVE
+ * limits unless OBOL_ARGON2_FAST=1 in tests; salt NULL draws a new one). */
+OBOL_MUST_CHECK obol_err obol_filekey_from_passphrase(struct obol_filekey *k, const char *passphrase,
+						      const uint8_t *salt, uint32_t opslimit,
+						      uint32_t memlimit_kib);
+void obol_filekey_from_bytes(struct obol_filekey *k, const uint8_t key[static OBOL_FILEKEY_LEN]);
+void obol_filekey_wipe(struct obol_filekey *k);
+
+/* Reads the KDF parameters of a sealed file's header, so the key can be
+ * derived before opening. */
+OBOL_MUST_CHECK obol_err obol_fileseal_header(const uint8_t *sealed, size_t len, int *from_passphrase,
+					      uint8_t salt[16], uint32_t *opslimit, uint32_t *memlimit_kib);
+
+/* *out is malloc'ed (len + OBOL_FILESEAL_OVERHEAD); caller frees. */
+OBOL_MUST_CHECK obol_err obol_fileseal_seal(const struct obol_filekey *k, const uint8_t *plain, size_t len,
+					    uint8_t **out, size_t *out_len);
+/* *out is sodium_malloc'ed-equivalent plain memory; caller wipes and frees.
+ * OBOL_E_DECRYPT_FAILED on a wrong key or any changed byte. */
+OBOL_MUST_CHECK obol_err obol_fileseal_open(const struct obol_filekey *k, const uint8_t *sealed, size_t len,
+					    uint8_t **out, size_t *out_len);
+
+#endif

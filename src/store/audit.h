@@ -1,0 +1,35 @@
+/* The conservation audit behind `obol audit` (DESIGN §4):
+ *   1. every journal entry balances (its lines sum to zero);
+ *   2. every account's stored balance equals the sum of its lines;
+ *   3. funding − payouts = Σ user and vendor balances + Σ liabilities;
+ *   4. each scheme's liability account equals the value its own tables say
+ *      is outstanding (coins, chains, e-cash, codexes), through the scheme's
+ *      registered check.
+ * It reads only; run it at any time. */
+#ifndef OBOL_STORE_AUDIT_H
+#define OBOL_STORE_AUDIT_H
+
+#include <stdio.h>
+
+#include "core/amount.h"
+#include "core/error.h"
+#include "store/store.h"
+
+/* A scheme's view of what it owes: the sum of the value outstanding in its
+ * own tables. Returns OBOL_OK and sets *outstanding. */
+typedef obol_err (*obol_audit_outstanding_fn)(struct obol_store *s, const char *currency,
+					      struct obol_amount *outstanding);
+
+struct obol_audit_scheme {
+	const char *scheme; /* "coupon", ... : the liability account's scheme name */
+	obol_audit_outstanding_fn outstanding;
+};
+
+/* Schemes register their check (a constructor in the scheme's issuer code). */
+void obol_audit_register(const struct obol_audit_scheme *sch);
+
+/* Runs the audit, printing each figure to out and ending with "audit: OK" or
+ * naming what is broken. OBOL_E_AUDIT_FAILED when anything does not hold. */
+OBOL_MUST_CHECK obol_err obol_audit_run(struct obol_store *s, FILE *out);
+
+#endif

@@ -1,0 +1,33 @@
+/* Group commit (DESIGN §4): the issuer daemon's request threads hand their
+ * unit of work to one committer thread, which runs many units inside one
+ * durable transaction, each under its own savepoint (a failing unit rolls back
+ * alone), commits once, and only then wakes each request thread with its
+ * result. A reply that says money moved is therefore only sent after its
+ * commit is durable. */
+#ifndef OBOL_STORE_BATCH_H
+#define OBOL_STORE_BATCH_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+#include "store/store.h"
+
+/* A unit of work: runs inside the batch transaction; its effects stand only
+ * when it returns OBOL_OK and the batch commits. It must not commit itself.
+ * Called on the committer thread. A unit that returns an error is rolled back
+ * to its savepoint; the error is handed back to its caller. */
+typedef obol_err (*obol_unit_fn)(struct obol_store *s, void *ctx);
+
+struct obol_batcher;
+
+/* Takes ownership of s (used only by the committer thread from now on).
+ * max_batch: most units in one transaction. */
+OBOL_MUST_CHECK obol_err obol_batcher_start(struct obol_store *s, size_t max_batch,
+					    struct obol_batcher **out);
+/* Blocks until the unit ran and its batch committed durably (or failed).
+ * Returns the unit's error, or the commit's error (then nothing of it stands). */
+OBOL_MUST_CHECK obol_err obol_batcher_run(struct obol_batcher *b, obol_unit_fn fn, void *ctx);
+/* Stops the thread after the queued units, closes the store. */
+void obol_batcher_stop(struct obol_batcher *b);
+
+#endif

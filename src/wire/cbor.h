@@ -1,0 +1,42 @@
+/* CBOR (RFC 8949, through libcbor) encoding and decoding of field specs, and
+ * the device-link frame.
+ *
+ * A frame on the device link is a 4-byte big-endian length L followed by L
+ * bytes of CBOR: a definite array [type (uint), version (uint), body (map)].
+ * L <= OBOL_FRAME_MAX; the version must be OBOL_PROTOCOL_VERSION. */
+#ifndef OBOL_WIRE_CBOR_H
+#define OBOL_WIRE_CBOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "wire/fields.h"
+
+#define OBOL_FRAME_HEADER_LEN 4
+#define OBOL_FRAME_MAX 65536 /* bytes of CBOR in one frame */
+
+/* Decodes a CBOR map (exactly len bytes, no trailing data) into the spec. */
+OBOL_MUST_CHECK obol_err obol_cbor_decode(const uint8_t *buf, size_t len, const struct obol_fields *spec);
+
+/* Encodes the spec as a CBOR map into buf (cap bytes). */
+OBOL_MUST_CHECK obol_err obol_cbor_encode(const struct obol_fields *spec, uint8_t *buf, size_t cap,
+					  size_t *len);
+
+/* Writes a whole frame (length prefix included) with the body encoded from
+ * spec. */
+OBOL_MUST_CHECK obol_err obol_frame_encode(uint32_t type, const struct obol_fields *body, uint8_t *buf,
+					   size_t cap, size_t *len);
+
+/* Given the bytes received so far, tells how many the complete frame needs
+ * (header included): OBOL_OK with *need set, or WIRE_OVERSIZED when the
+ * announced length exceeds OBOL_FRAME_MAX. With fewer than 4 bytes, *need = 4. */
+OBOL_MUST_CHECK obol_err obol_frame_need(const uint8_t *buf, size_t have, size_t *need);
+
+/* Parses a complete frame (header included, exactly len bytes): checks the
+ * length, the array shape and the version; returns the type and where the body
+ * map lies inside buf (decode it with obol_cbor_decode and the type's spec). */
+OBOL_MUST_CHECK obol_err obol_frame_decode(const uint8_t *buf, size_t len, uint32_t *type,
+					   const uint8_t **body, size_t *body_len);
+
+#endif

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every obol test: the C cases (build/obol-test) on SQLite and, through a
+# throwaway cluster, PostgreSQL; then each end-to-end script in tests/e2e/.
+# Each e2e script prints "PASS name" or "FAIL name" per case. The last line is
+# "N passed, N failed", counting every case of both kinds.
+#   OBOL_BUILD   build directory (default build)
+#   tests/run.sh [FILTER...]   runs only the C cases and e2e scripts matching
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export OBOL_BUILD=${OBOL_BUILD:-build}
+. tests/lib/pg.sh
+
+passed=0; failed=0
+if pg_start; then trap pg_stop EXIT; echo "postgres: throwaway cluster at $PG_DIR"; fi
+
+out=$(mktemp)
+"$OBOL_BUILD/obol-test" "$@" | tee "$out"
+last=$(tail -n 1 "$out")
+if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+  passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+else
+  echo "FAIL obol-test ended without its summary line (crashed?)"; failed=$((failed + 1))
+fi
+
+for t in tests/e2e/*.sh; do
+  [ -e "$t" ] || continue
+  name=$(basename "$t" .sh)
+  if [ $# -gt 0 ]; then
+    hit=0; for f in "$@"; do [[ $name == *"$f"* ]] && hit=1; done
+    [ $hit -eq 1 ] || continue
+  fi
+  echo "== e2e $name"
+  bash "$t" >"$out" 2>&1; rc=$?
+  grep -E '^(PASS|FAIL|SKIP) ' "$out" | sed 's/^/   /'
+  p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out")
+  if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "   FAIL $name (exit $rc)"; f=1
+  fi
+  if [ "$f" -gt 0 ]; then echo "   --- output of $name:"; tail -n 40 "$out" | sed 's/^/   | /'; fi
+  passed=$((passed + p)); failed=$((failed + f))
+done
+rm -f "$out"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
