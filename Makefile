@@ -8,8 +8,8 @@
 #
 # Layers (see docs/architecture in README.md):
 #   libobol-core.a  src/core src/crypto src/wire src/schemes   (no I/O: what a device links)
-#   libobol-node.a  src/store src/issuer src/vendor src/wallet (daemons, storage, files)
-#   obol            src/cli + both libraries
+#   node objects    src/store src/issuer src/vendor src/wallet (daemons, storage, files)
+#   obol            src/cli + node objects + libobol-core.a
 
 BUILD   ?= build
 CC      ?= cc
@@ -51,21 +51,16 @@ $(BUILD)/libobol-core.a: $(CORE_OBJ)
 	@echo "  AR      $@"
 	@ar rcs $@ $^
 
-$(BUILD)/libobol-node.a: $(NODE_OBJ)
-	@rm -f $@
-	@echo "  AR      $@"
-	@ar rcs $@ $^
-
-# The CLI objects are linked directly (not from an archive): each registers its
-# subcommands at load time (src/cli/cli.h), so none may be dropped by the linker.
-$(BUILD)/obol: $(CLI_OBJ) $(BUILD)/libobol-node.a $(BUILD)/libobol-core.a
+# The CLI, node and test objects are linked directly (not from an archive):
+# commands, issuer routes, vendor handlers, audit checks and test cases
+# register themselves at load time, so none may be dropped by the linker.
+$(BUILD)/obol: $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libobol-node.a $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
-# The test binary links the test objects directly for the same reason.
-$(BUILD)/obol-test: $(TEST_OBJ) $(BUILD)/libobol-node.a $(BUILD)/libobol-core.a
+$(BUILD)/obol-test: $(TEST_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libobol-node.a $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 deps:
 	@scripts/deps.sh build
