@@ -200,6 +200,25 @@ TEST(ringsig, mixed_moduli_and_bad_keys)
 	CHECK_EQ_INT(len, 2 * (128 + 20));
 	CHECK_OK(obol_ringsig_verify(ring, 1, msg, sizeof(msg), sig, len));
 
+	/* A 1032-bit key gives an odd domain of 149 bytes: the Feistel
+	 * halves are 74 and 75 bytes. */
+	EVP_PKEY *odd = NULL, *pair[2];
+	REQUIRE_OK(obol_rsa_generate(1032, &odd));
+	pair[0] = odd;
+	pair[1] = small;
+	for (size_t s = 0; s < 2; s++) {
+		REQUIRE_OK(obol_ringsig_sign(pair, 2, s, pair[s], msg, sizeof(msg), sig, sizeof(sig), &len));
+		CHECK_EQ_INT(len, 3 * 149);
+		CHECK_OK(obol_ringsig_verify(pair, 2, msg, sizeof(msg), sig, len));
+		for (size_t i = 0; i < len; i += 37) {
+			sig[i] ^= 0x10;
+			CHECK_ERR(obol_ringsig_verify(pair, 2, msg, sizeof(msg), sig, len),
+				  OBOL_E_RING_SIGNATURE_INVALID);
+			sig[i] ^= 0x10;
+		}
+	}
+	EVP_PKEY_free(odd);
+
 	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	REQUIRE(ed != NULL);
 	ring[1] = ed;
