@@ -212,12 +212,18 @@ obol_err obol_json_decode(const json_t *obj, const struct obol_fields *spec)
 	return decode_object(obj, spec, 1);
 }
 
-/* Parses text under obol's rules into a new value (*out, json_decref). */
+/* Parses text under obol's rules into a new value (*out, json_decref); *out
+ * stays NULL on failure. */
 static obol_err parse(const char *text, size_t len, json_t **out)
 {
 	json_error_t err;
+	*out = NULL;
 	if (len > OBOL_JSON_MAX)
 		return OBOL_E_WIRE_OVERSIZED;
+	/* jansson would take a NUL byte for the end of the input; JSON text
+	 * never holds one (RFC 8259 §7). */
+	if (memchr(text, '\0', len) != NULL)
+		return OBOL_E_WIRE_MALFORMED;
 	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 	if (*out != NULL)
 		return OBOL_OK;
