@@ -8,7 +8,7 @@
 #
 # Layers (see docs/architecture in README.md):
 #   libobol-core.a  src/core src/crypto src/wire src/schemes   (no I/O: what a device links)
-#   node objects    src/store src/issuer src/vendor src/wallet (daemons, storage, files)
+#   node objects    src/store src/net src/issuer src/vendor src/wallet (daemons, storage, files)
 #   obol            src/cli + node objects + libobol-core.a
 
 BUILD   ?= build
@@ -27,7 +27,7 @@ LDFLAGS += $(SAN)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/crypto/*.c src/wire/*.c src/schemes/*/*.c))
-NODE_SRC := $(sort $(wildcard src/store/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c))
+NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 
