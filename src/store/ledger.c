@@ -131,6 +131,20 @@ obol_err obol_ledger_attach(struct obol_store *s)
 	return obol_store_migrate(s, "ledger", ledger_steps, OBOL_ARRAY_LEN(ledger_steps));
 }
 
+obol_err obol_ledger_open(const char *url, struct obol_store **out)
+{
+	struct obol_store *s = NULL;
+	obol_err e = obol_store_open(url, false, &s);
+	if (e == OBOL_OK)
+		e = obol_ledger_attach(s);
+	if (e != OBOL_OK) {
+		obol_store_close(s);
+		s = NULL;
+	}
+	*out = s;
+	return e;
+}
+
 obol_err obol_ledger_currency(struct obol_store *s, char currency[OBOL_CURRENCY_MAX + 1])
 {
 	struct obol_stmt *st = NULL;

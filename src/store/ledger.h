@@ -56,6 +56,10 @@ OBOL_MUST_CHECK obol_err obol_ledger_init(struct obol_store *s, const char *curr
  * refuses a newer one (STORE_SCHEMA_TOO_NEW). Runs its own transactions. */
 OBOL_MUST_CHECK obol_err obol_ledger_attach(struct obol_store *s);
 
+/* Opens an existing database (create = false) and attaches the ledger:
+ * what every command that works on an initialised issuer database does. */
+OBOL_MUST_CHECK obol_err obol_ledger_open(const char *url, struct obol_store **out);
+
 /* The ledger's currency (set by init). */
 OBOL_MUST_CHECK obol_err obol_ledger_currency(struct obol_store *s, char currency[OBOL_CURRENCY_MAX + 1]);
 
