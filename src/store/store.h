@@ -9,6 +9,12 @@
  * INSERT ... RETURNING). Parameters are only ever bound, never formatted into
  * SQL. A store handle is used by one thread at a time.
  *
+ * PostgreSQL infers each parameter's type from where it stands. Where it
+ * cannot (SELECT ?, CASE ... THEN ?, COALESCE(?, ?)) write CAST(? AS BIGINT)
+ * or CAST(? AS TEXT), which both dialects accept. Bind blobs only where a
+ * BYTEA is expected (they travel as binary bytea), and read booleans as
+ * CASE WHEN ... THEN 1 ELSE 0 END.
+ *
  * SQLite runs in WAL mode with synchronous=FULL and a busy timeout; a commit
  * returns only once it is durable on both backends. */
 #ifndef OBOL_STORE_STORE_H
