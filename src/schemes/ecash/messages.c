@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parse.h"
+#include "wire/json.h"
+
 /* ---- objects ---- */
 
 void ecash_cert_spec(struct ecash_cert_spec *sp, struct ecash_cert *c)
@@ -429,4 +432,114 @@ obol_err ecash_deposit_req_spec(struct ecash_deposit_req_spec *sp, struct ecash_
 obol_err ecash_deposit_req_done(struct ecash_deposit_req_spec *sp, obol_err err)
 {
 	return ecash_coins_done(&sp->coins, err);
+}
+
+/* ---- JSON helpers ---- */
+
+obol_err ecash_cert_to_json(const struct ecash_cert *c, json_t **out)
+{
+	struct ecash_cert copy = *c;
+	struct ecash_cert_spec sp;
+	ecash_cert_spec(&sp, &copy);
+	return obol_json_encode(&sp.s, out);
+}
+
+obol_err ecash_cert_from_json(const json_t *j, struct ecash_cert *c)
+{
+	struct ecash_cert_spec sp;
+	memset(c, 0, sizeof(*c));
+	ecash_cert_spec(&sp, c);
+	return obol_json_decode(j, &sp.s);
+}
+
+obol_err ecash_coins_to_json(const struct ecash_held_coin *coins, size_t n, json_t **out)
+{
+	struct ecash_coins_spec sp;
+	struct obol_field f[2];
+	struct ecash_held_coin *c = (struct ecash_held_coin *)coins; /* encoding only reads */
+	size_t cnt = n;
+	obol_err err = ecash_coins_spec(&sp, &c, &cnt, n ? n : 1, false, 1, f);
+	if (err != OBOL_OK)
+		return err;
+	struct obol_fields s = { f, 2 };
+	return ecash_coins_done(&sp, obol_json_encode(&s, out));
+}
+
+obol_err ecash_coins_from_json(const json_t *j, struct ecash_held_coin **coins, size_t *n, size_t max)
+{
+	struct ecash_coins_spec sp;
+	struct obol_field f[2];
+	*coins = NULL;
+	*n = 0;
+	obol_err err = ecash_coins_spec(&sp, coins, n, max, true, 1, f);
+	if (err != OBOL_OK)
+		return err;
+	struct obol_fields s = { f, 2 };
+	return ecash_coins_done(&sp, obol_json_decode(j, &s));
+}
+
+obol_err ecash_claim_to_json(const struct ecash_claim *c, json_t **out)
+{
+	struct ecash_claim copy = *c; /* shallow: encoding only reads */
+	struct ecash_claim_spec sp;
+	obol_err err = ecash_claim_spec(&sp, &copy, false);
+	if (err != OBOL_OK)
+		return err;
+	return obol_json_encode(&sp.s, out);
+}
+
+const char *ecash_fraud_kind_name(enum ecash_fraud_kind k)
+{
+	switch (k) {
+	case ECASH_FRAUD_TWO_CLAIMS:
+		return "two-claims";
+	case ECASH_FRAUD_DEPOSITED_AND_SPENT:
+		return "deposited-and-spent";
+	case ECASH_FRAUD_ISSUED_TWICE_SPENT:
+		return "issued-twice-spent";
+	}
+	return "unknown";
+}
+
+static obol_err set_b64(json_t *o, const char *key, const uint8_t *p, size_t n)
+{
+	char buf[OBOL_B64_LEN(64)];
+	obol_err err = obol_b64_encode(p, n, buf, sizeof(buf));
+	if (err != OBOL_OK)
+		return err;
+	return json_object_set_new(o, key, json_string(buf)) == 0 ? OBOL_OK : OBOL_E_NO_MEMORY;
+}
+
+obol_err ecash_evidence_to_json(const struct ecash_evidence *e, json_t **out)
+{
+	json_t *o = json_object(), *c = NULL;
+	obol_err err = o ? OBOL_OK : OBOL_E_NO_MEMORY;
+	if (err == OBOL_OK)
+		err = set_b64(o, "serial", e->serial, ECASH_SERIAL_LEN);
+	if (err == OBOL_OK && (json_object_set_new(o, "kind", json_string(ecash_fraud_kind_name(e->kind))) != 0 ||
+			       json_object_set_new(o, "fork", json_integer((json_int_t)e->fork)) != 0 ||
+			       json_object_set_new(o, "culprit_account", json_integer(e->culprit_account)) != 0))
+		err = OBOL_E_NO_MEMORY;
+	if (err == OBOL_OK && e->culprit_key_known)
+		err = set_b64(o, "culprit_key", e->culprit_key, ECASH_ID_LEN);
+	if (err == OBOL_OK)
+		err = set_b64(o, "first_depositor", e->first_depositor, ECASH_ID_LEN);
+	if (err == OBOL_OK)
+		err = set_b64(o, "second_depositor", e->second_depositor, ECASH_ID_LEN);
+	if (err == OBOL_OK && e->first.ncerts > 0) {
+		err = ecash_claim_to_json(&e->first, &c);
+		if (err == OBOL_OK && json_object_set_new(o, "first", c) != 0)
+			err = OBOL_E_NO_MEMORY;
+	}
+	if (err == OBOL_OK && e->second.ncerts > 0) {
+		err = ecash_claim_to_json(&e->second, &c);
+		if (err == OBOL_OK && json_object_set_new(o, "second", c) != 0)
+			err = OBOL_E_NO_MEMORY;
+	}
+	if (err != OBOL_OK) {
+		json_decref(o);
+		return err;
+	}
+	*out = o;
+	return OBOL_OK;
 }

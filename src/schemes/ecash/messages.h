@@ -1,4 +1,4 @@
-/* Every ecash message: device-link frame types (0x200-0x2FF), the issuer API
+/* Every ecash message: device-link frame types (48-51, the ecash range), the issuer API
  * bodies, and the field specs that encode them in CBOR (device link) and
  * JSON (issuer API, wallet file). docs/protocol.md "ecash" is the written
  * form. One spec per object; a message nests them:
@@ -16,14 +16,16 @@
 
 #include "schemes/ecash/bank.h"
 #include "schemes/ecash/merchant.h"
+#include "net/devlink.h"
 #include "wire/fields.h"
 
-/* Device-link frame types (seed 002 §3.3.2, §6.3). */
+/* Device-link frame types (seed 002 §3.3.2, §6.3), in the ecash range of
+ * src/net/devlink.h. */
 enum ecash_msg_type {
-	ECASH_MSG_HELLO = 0x200,   /* C -> M: I want to pay (step 1) */
-	ECASH_MSG_OFFER = 0x201,   /* M -> C: M_ID, nonce n, price (step 2) */
-	ECASH_MSG_PAY = 0x202,     /* C -> M: σ1, coins with their claims (step 3) */
-	ECASH_MSG_RECEIPT = 0x203, /* M -> C: accepted (after steps 4-7) */
+	ECASH_MSG_HELLO = OBOL_DL_ECASH_MIN,   /* C -> M: I want to pay (step 1) */
+	ECASH_MSG_OFFER = OBOL_DL_ECASH_MIN + 1,   /* M -> C: M_ID, nonce n, price (step 2) */
+	ECASH_MSG_PAY = OBOL_DL_ECASH_MIN + 2,    /* C -> M: σ1, coins with their claims (step 3) */
+	ECASH_MSG_RECEIPT = OBOL_DL_ECASH_MIN + 3, /* M -> C: accepted (after steps 4-7) */
 };
 
 /* ---- objects ---- */
@@ -233,5 +235,22 @@ struct ecash_deposit_req_spec {
 OBOL_MUST_CHECK obol_err ecash_deposit_req_spec(struct ecash_deposit_req_spec *sp, struct ecash_deposit_req *m,
 						bool decode);
 obol_err ecash_deposit_req_done(struct ecash_deposit_req_spec *sp, obol_err err);
+
+/* ---- JSON helpers (issuer tables, wallet file, replies) ---- */
+
+#include <jansson.h>
+
+OBOL_MUST_CHECK obol_err ecash_cert_to_json(const struct ecash_cert *c, json_t **out);
+OBOL_MUST_CHECK obol_err ecash_cert_from_json(const json_t *j, struct ecash_cert *c);
+/* {"coins": [...], "claims": [...]} of n held coins. */
+OBOL_MUST_CHECK obol_err ecash_coins_to_json(const struct ecash_held_coin *coins, size_t n, json_t **out);
+/* *coins is realloc'ed (free with ecash_held_clear on each, then free). */
+OBOL_MUST_CHECK obol_err ecash_coins_from_json(const json_t *j, struct ecash_held_coin **coins, size_t *n, size_t max);
+OBOL_MUST_CHECK obol_err ecash_claim_to_json(const struct ecash_claim *c, json_t **out);
+/* The evidence of a double spend, for replies, the fraud table and people:
+ * {"serial", "kind", "fork", "culprit_key"?, "culprit_account",
+ *  "first_depositor", "second_depositor", "first": claim, "second": claim?}. */
+OBOL_MUST_CHECK obol_err ecash_evidence_to_json(const struct ecash_evidence *e, json_t **out);
+const char *ecash_fraud_kind_name(enum ecash_fraud_kind k);
 
 #endif
