@@ -62,7 +62,7 @@ static obol_err ecash_init(struct obol_store *s, const struct obol_issuer_keys *
 	return e;
 }
 
-static obol_err ecash_start(struct obol_issuer *iss, struct obol_store *s, void **state)
+obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ecash_issuer_state **out)
 {
 	struct ecash_issuer_state *st = calloc(1, sizeof(*st));
 	struct obol_stmt *q = NULL;
@@ -70,41 +70,52 @@ static obol_err ecash_start(struct obol_issuer *iss, struct obol_store *s, void 
 	obol_err e = st ? OBOL_OK : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK)
 		e = obol_stmt_prepare(s, "SELECT sk FROM ecash_bank_key WHERE id = 1", &q);
-	if (e == OBOL_OK && (e = obol_stmt_step(q, &row)) == OBOL_OK) {
-		if (!row) {
-			e = OBOL_E_KEYS_UNKNOWN;
-		} else {
-			size_t len;
-			const uint8_t *der = obol_stmt_column_blob(q, 0, &len);
-			e = obol_rsa_private_from_der(der, len, &st->sk);
+	if (e == OBOL_OK) {
+		if ((e = obol_stmt_step(q, &row)) == OBOL_OK) {
+			if (!row) {
+				e = OBOL_E_KEYS_UNKNOWN;
+			} else {
+				size_t len;
+				const uint8_t *der = obol_stmt_column_blob(q, 0, &len);
+				e = obol_rsa_private_from_der(der, len, &st->sk);
+			}
 		}
+		obol_stmt_finish(q);
 	}
-	obol_stmt_finish(q);
 	if (e == OBOL_OK)
-		e = ecash_bank_init(&st->bank, st->sk, obol_issuer_currency(iss));
+		e = ecash_bank_init(&st->bank, st->sk, currency);
 	if (e == OBOL_OK)
 		e = obol_rsa_public_to_der(st->sk, &st->pk_der, &st->pk_der_len);
 	if (e != OBOL_OK) {
-		if (st != NULL) {
-			EVP_PKEY_free(st->sk);
-			OPENSSL_free(st->pk_der);
-			free(st);
-		}
+		ecash_issuer_unload(st);
 		return e;
 	}
-	*state = st;
+	*out = st;
 	return OBOL_OK;
 }
 
-static void ecash_stop(struct obol_issuer *iss, void *state)
+void ecash_issuer_unload(struct ecash_issuer_state *st)
 {
-	struct ecash_issuer_state *st = state;
-	(void)iss;
 	if (st == NULL)
 		return;
 	EVP_PKEY_free(st->sk);
 	OPENSSL_free(st->pk_der);
 	free(st);
+}
+
+static obol_err ecash_start(struct obol_issuer *iss, struct obol_store *s, void **state)
+{
+	struct ecash_issuer_state *st = NULL;
+	obol_err e = ecash_issuer_load(s, obol_issuer_currency(iss), &st);
+	if (e == OBOL_OK)
+		*state = st;
+	return e;
+}
+
+static void ecash_stop(struct obol_issuer *iss, void *state)
+{
+	(void)iss;
+	ecash_issuer_unload(state);
 }
 
 obol_err ecash_issuer_state(struct obol_issuer *iss, struct ecash_issuer_state **out)

@@ -272,30 +272,45 @@ fail:
 	return err;
 }
 
-obol_err ecash_bank_deposit_check(const struct ecash_bank *b, const uint8_t depositor[static ECASH_ID_LEN],
-				  const struct ecash_held_coin *h, const struct ecash_revocations *rl,
-				  const struct ecash_spent *prev, int64_t issued_to, int64_t now,
-				  struct ecash_evidence *ev)
+obol_err ecash_bank_deposit_verify(const struct ecash_bank *b, const uint8_t depositor[static ECASH_ID_LEN],
+				   const struct ecash_held_coin *h, const struct ecash_revocations *rl, int64_t now)
 {
-	obol_err err;
-	memset(ev, 0, sizeof(*ev));
 	if (h->nchain == 0)
 		return OBOL_E_ECASH_WRONG_MERCHANT; /* no claim names the depositor */
-	err = ecash_chain_verify(b->sk, h, rl, &b->pol, NULL);
+	obol_err err = ecash_chain_verify(b->sk, h, rl, &b->pol, NULL);
 	if (err != OBOL_OK)
 		return err;
 	if (h->chain[h->nchain - 1].ts > now + b->pol.max_skew)
 		return OBOL_E_ECASH_TIMESTAMP_STALE;
 	if (memcmp(holder_of(h), depositor, ECASH_ID_LEN) != 0)
 		return OBOL_E_ECASH_WRONG_MERCHANT;
+	return OBOL_OK;
+}
+
+obol_err ecash_bank_deposit_registry(const uint8_t depositor[static ECASH_ID_LEN], const struct ecash_held_coin *h,
+				     const struct ecash_spent *prev, int64_t issued_to, struct ecash_evidence *ev)
+{
+	memset(ev, 0, sizeof(*ev));
 	if (prev == NULL)
 		return OBOL_OK;
 	if (memcmp(prev->depositor, depositor, ECASH_ID_LEN) == 0)
 		return OBOL_E_ECASH_ALREADY_DEPOSITED;
-	err = ecash_fork_analyse(&prev->held, h, issued_to, ev);
+	obol_err err = ecash_fork_analyse(&prev->held, h, issued_to, ev);
 	if (err != OBOL_OK)
 		return err;
 	return OBOL_E_ECASH_DOUBLE_SPENT;
+}
+
+obol_err ecash_bank_deposit_check(const struct ecash_bank *b, const uint8_t depositor[static ECASH_ID_LEN],
+				  const struct ecash_held_coin *h, const struct ecash_revocations *rl,
+				  const struct ecash_spent *prev, int64_t issued_to, int64_t now,
+				  struct ecash_evidence *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	obol_err err = ecash_bank_deposit_verify(b, depositor, h, rl, now);
+	if (err != OBOL_OK)
+		return err;
+	return ecash_bank_deposit_registry(depositor, h, prev, issued_to, ev);
 }
 
 static int id_cmp(const void *a, const void *b)

@@ -85,14 +85,22 @@ struct ecash_evidence {
 void ecash_evidence_clear(struct ecash_evidence *e);
 
 /* §3.3.3 for one coin of an authenticated deposit by `depositor` (key id) at
- * `now`: verifies the chain (σ0, every σ2 and σ3), that its last claim names
- * the depositor (ECASH_WRONG_MERCHANT), then looks at the spent registry
- * entry of the serial the shell found (prev, NULL when none):
- *   - none: OBOL_OK, the shell records the deposit and credits the value;
- *   - the same depositor: ECASH_ALREADY_DEPOSITED;
- *   - another chain: ECASH_DOUBLE_SPENT, *ev names the double spender
- *     (issued_to is the account the bank issued the serial to).
- * Nothing is changed on any error. */
+ * `now`, in two parts so that the signature checks can run outside the
+ * bank's transaction:
+ *   verify: the chain (σ0, every σ2 and σ3, rl), a last claim that names the
+ *     depositor (ECASH_WRONG_MERCHANT) and is not from the future;
+ *   registry: against the spent registry entry the shell found for the
+ *     serial (prev, NULL when none): none is OBOL_OK (record the deposit and
+ *     credit the value); the same depositor is ECASH_ALREADY_DEPOSITED;
+ *     another chain is ECASH_DOUBLE_SPENT with *ev naming the double spender
+ *     (issued_to: the account the bank issued the serial to).
+ * check runs both. Nothing is changed on any error. */
+OBOL_MUST_CHECK obol_err ecash_bank_deposit_verify(const struct ecash_bank *b, const uint8_t depositor[static ECASH_ID_LEN],
+						   const struct ecash_held_coin *h, const struct ecash_revocations *rl,
+						   int64_t now);
+OBOL_MUST_CHECK obol_err ecash_bank_deposit_registry(const uint8_t depositor[static ECASH_ID_LEN],
+						     const struct ecash_held_coin *h, const struct ecash_spent *prev,
+						     int64_t issued_to, struct ecash_evidence *ev);
 OBOL_MUST_CHECK obol_err ecash_bank_deposit_check(const struct ecash_bank *b, const uint8_t depositor[static ECASH_ID_LEN],
 						  const struct ecash_held_coin *h, const struct ecash_revocations *rl,
 						  const struct ecash_spent *prev, int64_t issued_to, int64_t now,
