@@ -25,7 +25,7 @@ static const struct obol_migration ecash_steps[] = {
 	  NULL },
 };
 
-static obol_err ecash_migrate(struct obol_store *s)
+obol_err ecash_issuer_migrate(struct obol_store *s)
 {
 	return obol_store_migrate(s, "ecash", ecash_steps, OBOL_ARRAY_LEN(ecash_steps));
 }
@@ -148,7 +148,7 @@ static obol_err ecash_keys_part(struct obol_issuer *iss, struct obol_store *s, j
 	return e;
 }
 
-OBOL_ISSUER_SCHEME(ecash_issuer_scheme, .name = "ecash", .migrate = ecash_migrate, .init = ecash_init,
+OBOL_ISSUER_SCHEME(ecash_issuer_scheme, .name = "ecash", .migrate = ecash_issuer_migrate, .init = ecash_init,
 		   .start = ecash_start, .stop = ecash_stop, .keys_part = ecash_keys_part)
 
 /* The audit's check 4 for ecash: coins issued and not yet deposited. */

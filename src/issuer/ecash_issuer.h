@@ -28,6 +28,9 @@ struct ecash_issuer_state {
 	size_t pk_der_len;
 };
 
+/* Creates or upgrades the ecash tables (component "ecash"). */
+OBOL_MUST_CHECK obol_err ecash_issuer_migrate(struct obol_store *s);
+
 /* The state start() loaded (NOT_FOUND when the scheme is not started). */
 OBOL_MUST_CHECK obol_err ecash_issuer_state(struct obol_issuer *iss, struct ecash_issuer_state **out);
 

@@ -31,7 +31,7 @@ obol_err ecash_key_parse(const uint8_t *der, size_t len, unsigned min_bits, EVP_
 {
 	EVP_PKEY *k = NULL;
 	*out = NULL;
-	if (len == 0 || len > ECASH_KEY_DER_MAX || obol_rsa_public_from_der(der, len, &k) != OBOL_OK)
+	if (len == 0 || len > ECASH_KEY_DER_MAX || ecash_key_get(der, len, &k) != OBOL_OK)
 		return OBOL_E_ECASH_KEY_WEAK;
 	if (obol_rsa_modulus_len(k) * 8 < min_bits) {
 		EVP_PKEY_free(k);
@@ -247,17 +247,22 @@ obol_err ecash_coin_verify(EVP_PKEY *bank_pk, const struct ecash_coin *c)
 obol_err ecash_cert_verify(EVP_PKEY *bank_pk, const struct ecash_cert *c, const struct ecash_revocations *rl,
 			   const struct ecash_policy *pol, int64_t when)
 {
-	struct ecash_bytes b;
+	struct ecash_bytes b = { 0 };
 	EVP_PKEY *k = NULL;
-	uint8_t id[ECASH_ID_LEN];
-	obol_err err = ecash_cert_bytes(c, &b);
+	uint8_t id[ECASH_ID_LEN], bank_id[ECASH_ID_LEN];
+	obol_err err = ecash_signer_id(bank_pk, bank_id);
 	if (err != OBOL_OK)
 		return err;
-	err = obol_rsapss_verify(bank_pk, b.p, b.len, c->sig, c->sig_len);
-	if (err == OBOL_E_SIGNATURE_INVALID)
-		err = OBOL_E_ECASH_CERT_SIGNATURE;
-	if (err != OBOL_OK)
-		goto out;
+	if (!ecash_cert_known_valid(bank_id, c)) {
+		if ((err = ecash_cert_bytes(c, &b)) != OBOL_OK)
+			return err;
+		err = obol_rsapss_verify(bank_pk, b.p, b.len, c->sig, c->sig_len);
+		if (err == OBOL_E_SIGNATURE_INVALID)
+			err = OBOL_E_ECASH_CERT_SIGNATURE;
+		if (err != OBOL_OK)
+			goto out;
+		ecash_cert_note_valid(bank_id, c);
+	}
 	err = ecash_key_parse(c->key, c->key_len, pol->min_key_bits, &k);
 	if (err != OBOL_OK)
 		goto out;

@@ -122,6 +122,19 @@ OBOL_MUST_CHECK obol_err ecash_key_id(EVP_PKEY *k, uint8_t id[static ECASH_ID_LE
  * ECASH_KEY_WEAK otherwise. *out is owned by the caller (EVP_PKEY_free). */
 OBOL_MUST_CHECK obol_err ecash_key_parse(const uint8_t *der, size_t len, unsigned min_bits, EVP_PKEY **out);
 
+/* ---- verification caches (keycache.c): shortcuts to results that never
+ * change, shared by all threads ---- */
+
+/* A parsed public key (a new reference; EVP_PKEY_free it), from the cache. */
+OBOL_MUST_CHECK obol_err ecash_key_get(const uint8_t *der, size_t len, EVP_PKEY **out);
+/* The id of a key that signs certificates (the bank's), cached by object. */
+OBOL_MUST_CHECK obol_err ecash_signer_id(EVP_PKEY *k, uint8_t id[static ECASH_ID_LEN]);
+/* Whether cert's signature was already found valid under bank key bank_id. */
+bool ecash_cert_known_valid(const uint8_t bank_id[static ECASH_ID_LEN], const struct ecash_cert *c);
+void ecash_cert_note_valid(const uint8_t bank_id[static ECASH_ID_LEN], const struct ecash_cert *c);
+/* Empties the caches (tests, benches measuring cold paths). */
+void ecash_caches_clear(void);
+
 /* ---- canonical signed bytes (heap; free with free()) ---- */
 
 struct ecash_bytes {
