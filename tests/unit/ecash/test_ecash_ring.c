@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "schemes/ecash/messages.h"
+#include "wire/cbor.h"
 #include "../test.h"
 
 static const char *const one_euro[] = { "EUR:1" };
@@ -167,6 +169,18 @@ TEST(ecash_ring, ring_of_sixty_four_verifies)
 	REQUIRE_OK(fx_pay(&w, 0, 1, &idx, 1, "EUR:1", 64, FX_NOW, &p));
 	CHECK_EQ_INT(p.coins[0].chain[0].ncerts, 64);
 	CHECK_OK(ecash_merchant_accept(&w.p[1].m, &p, FX_NOW));
+	/* A ring of 64 does not fit one device-link frame; one of 32 does. */
+	static uint8_t frame[OBOL_FRAME_MAX + OBOL_FRAME_HEADER_LEN];
+	struct ecash_payment_spec sp;
+	size_t len;
+	REQUIRE_OK(ecash_payment_spec(&sp, &p, false));
+	CHECK_ERR(ecash_payment_done(&sp, obol_frame_encode(ECASH_MSG_PAY, &sp.s, frame, sizeof(frame), &len)),
+		  OBOL_E_WIRE_OVERSIZED);
+	ecash_payment_clear(&p);
+	REQUIRE_OK(fx_pay(&w, 0, 1, &idx, 1, "EUR:1", 32, FX_NOW, &p));
+	REQUIRE_OK(ecash_payment_spec(&sp, &p, false));
+	CHECK_OK(ecash_payment_done(&sp, obol_frame_encode(ECASH_MSG_PAY, &sp.s, frame, sizeof(frame), &len)));
+	test_note("ring of 32 payment frame: %zu bytes", len);
 	ecash_payment_clear(&p);
 	fx_free(&w);
 }
