@@ -305,7 +305,7 @@ TEST(ecash_pay, amount_currency_and_expiry)
 	static const char *const vals[] = { "EUR:0.5", "EUR:0.25", "EUR:2" };
 	struct fx w;
 	struct ecash_payment p;
-	size_t idx[2] = { 0, 1 }, nidx;
+	size_t idx[ECASH_COINS_MAX] = { 0, 1 }, nidx;
 	REQUIRE(fx_init(&w, 2) == 0);
 	REQUIRE(fx_topup(&w, 0, vals, 3) == 0);
 	/* Two coins worth 0.75 do not pay 1. */
