@@ -131,6 +131,8 @@ static obol_err ecash_demo(struct obol_demo *d)
 	    (e = obol_demo_field(out, "vendor-key", vkey, sizeof(vkey))) != OBOL_OK ||
 	    (e = obol_demo_field(out, "box-key", bkey, sizeof(bkey))) != OBOL_OK)
 		goto out;
+	free(out);
+	out = NULL;
 	if ((e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", db, "--name", "shop", "--vendor-key", vkey,
 			       "--box-key", bkey, "--out", obol_demo_path(d, "shop/vendor.cert"), NULL)) != OBOL_OK ||
 	    (e = obol_demo_start(d, "vendor", &vendor, "vendor", "serve", "--dir", obol_demo_path(d, "shop"), "--issuer",
