@@ -311,7 +311,9 @@ obol_err obol_account_liability(struct obol_store *s, const char *scheme, int64_
 	return account_id_by_name(s, name, id);
 }
 
-/* A conditional update changed nothing: say why. */
+/* A conditional update changed nothing: say why. AMOUNT_OVERFLOW when the
+ * account itself is fine (its balance would leave the 64-bit range, or, on
+ * PostgreSQL, the other side of the transfer is what failed). */
 static obol_err why_not(struct obol_store *s, int64_t id, const struct obol_amount *amount, bool debit)
 {
 	char currency[OBOL_CURRENCY_MAX + 1];
@@ -322,7 +324,7 @@ static obol_err why_not(struct obol_store *s, int64_t id, const struct obol_amou
 		return e;
 	if (strcmp(currency, amount->currency) != 0)
 		return OBOL_E_LEDGER_CURRENCY;
-	e = obol_stmt_prepare(s, "SELECT status, balance FROM accounts WHERE id = ?", &st);
+	e = obol_stmt_prepare(s, "SELECT status, balance, kind FROM accounts WHERE id = ?", &st);
 	if (e != OBOL_OK)
 		return e;
 	e = obol_stmt_bind_int64(st, 1, id);
@@ -333,7 +335,8 @@ static obol_err why_not(struct obol_store *s, int64_t id, const struct obol_amou
 			e = OBOL_E_LEDGER_ACCOUNT_UNKNOWN;
 		else if (obol_stmt_column_int64(st, 0) != OBOL_ACCOUNT_ACTIVE)
 			e = OBOL_E_LEDGER_ACCOUNT_CLOSED;
-		else if (debit && obol_stmt_column_int64(st, 1) < amount->units)
+		else if (debit && obol_stmt_column_int64(st, 2) != OBOL_ACCOUNT_OUTSIDE &&
+			 obol_stmt_column_int64(st, 1) < amount->units)
 			e = OBOL_E_LEDGER_INSUFFICIENT_FUNDS;
 		else
 			e = OBOL_E_AMOUNT_OVERFLOW;
@@ -368,18 +371,22 @@ static obol_err credit(struct obol_store *s, int64_t id, const struct obol_amoun
 }
 
 /* PostgreSQL: the whole transfer in one statement, one round trip instead
- * of four (data-modifying WITH). The entry and its lines are written only
- * when both updates took their row; the counts say which did not. The CTE
- * referenced first runs first in practice: lower id first, as below. */
-#define PG_TRANSFER(FIRST, SECOND)                                                                       \
-	"WITH d AS (UPDATE accounts SET balance = balance - CAST(? AS BIGINT) WHERE id = ? AND status = 1 " \
+ * of four (data-modifying WITH). lk locks both account rows in id order
+ * before either is updated (ORDER BY ... FOR UPDATE locks rows in the order
+ * it returns them), so two transfers never deadlock; the entry and its lines
+ * are written only when both updates took their row; the counts say which
+ * did not. */
+#define PG_TRANSFER                                                                                      \
+	"WITH lk AS (SELECT id FROM accounts WHERE id IN (CAST(? AS BIGINT), CAST(? AS BIGINT)) "           \
+	"ORDER BY id FOR UPDATE), "                                                                          \
+	"d AS (UPDATE accounts SET balance = balance - CAST(? AS BIGINT) WHERE id = ? AND status = 1 "      \
 	"AND balance >= CASE WHEN kind = 3 THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END "              \
-	"AND (SELECT value FROM ledger_meta WHERE key = 'currency') = CAST(? AS TEXT) RETURNING id), "      \
+	"AND (SELECT value FROM ledger_meta WHERE key = 'currency') = CAST(? AS TEXT) "                    \
+	"AND (SELECT count(*) FROM lk) = 2 RETURNING id), "                                                 \
 	"c AS (UPDATE accounts SET balance = balance + CAST(? AS BIGINT) WHERE id = ? AND status = 1 "      \
-	"AND balance <= CAST(? AS BIGINT) RETURNING id), "                                                  \
+	"AND balance <= CAST(? AS BIGINT) AND (SELECT count(*) FROM lk) = 2 RETURNING id), "                \
 	"e AS (INSERT INTO journal_entries (reason, ref, created) SELECT CAST(? AS TEXT), CAST(? AS TEXT), "  \
-	"CAST(? AS BIGINT) WHERE EXISTS (SELECT 1 FROM " FIRST ") AND EXISTS (SELECT 1 FROM " SECOND ") "    \
-	"RETURNING id), "                                                                                   \
+	"CAST(? AS BIGINT) WHERE EXISTS (SELECT 1 FROM d) AND EXISTS (SELECT 1 FROM c) RETURNING id), "     \
 	"l AS (INSERT INTO journal_lines (entry_id, line, account_id, amount) "                             \
 	"SELECT id, 1, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM e UNION ALL "                              \
 	"SELECT id, 2, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM e) "                                       \
@@ -391,10 +398,10 @@ static obol_err transfer_pg(struct obol_store *s, int64_t from, int64_t to, cons
 	struct obol_stmt *st = NULL;
 	bool row = false;
 	int64_t u = amount->units, nd = 0, nc = 0;
-	obol_err e = obol_stmt_prepare(s, from < to ? PG_TRANSFER("d", "c") : PG_TRANSFER("c", "d"), &st);
+	obol_err e = obol_stmt_prepare(s, PG_TRANSFER, &st);
 	if (e != OBOL_OK)
 		return e;
-	e = obol_stmt_bindf(st, "iiiitiiittiiiii", u, from, INT64_MIN + u, u, amount->currency, u, to,
+	e = obol_stmt_bindf(st, "iiiiiitiiittiiiii", from, to, u, from, INT64_MIN + u, u, amount->currency, u, to,
 			    INT64_MAX - u, reason, ref, obol_now(), from, -u, to, u);
 	if (e == OBOL_OK)
 		e = obol_stmt_step(st, &row);
@@ -406,9 +413,11 @@ static obol_err transfer_pg(struct obol_store *s, int64_t from, int64_t to, cons
 		*entry = obol_stmt_column_int64(st, 2);
 	}
 	obol_stmt_finish(st);
+	/* When lk found only one account, neither update ran: ask both sides.
+	 * why_not says AMOUNT_OVERFLOW for an account with nothing wrong. */
 	if (e == OBOL_OK && nd != 1)
 		e = why_not(s, from, amount, true);
-	if (e == OBOL_OK && nc != 1)
+	if ((e == OBOL_OK && nc != 1) || (e == OBOL_E_AMOUNT_OVERFLOW && nc != 1))
 		e = why_not(s, to, amount, false);
 	return e;
 }

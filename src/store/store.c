@@ -165,7 +165,7 @@ void obol_store_backoff(unsigned attempt)
 {
 	uint32_t r;
 	obol_random(&r, sizeof(r));
-	unsigned cap_us = 1000u << (attempt < 7 ? attempt : 7); /* 1 ms .. 128 ms */
+	unsigned cap_us = 1000u << (attempt < 6 ? attempt : 6); /* 1 ms .. 64 ms */
 	struct timespec ts = { 0, (long)(r % cap_us) * 1000L };
 	nanosleep(&ts, NULL);
 }

@@ -87,6 +87,7 @@ struct worker {
 	const int64_t *users;
 	unsigned seed;
 	int n, ok, refused, other;
+	obol_err first_other;
 };
 
 static void *thread_worker(void *arg)
@@ -106,8 +107,8 @@ static void *thread_worker(void *arg)
 			w->ok++;
 		else if (e == OBOL_E_LEDGER_INSUFFICIENT_FUNDS)
 			w->refused++;
-		else
-			w->other++;
+		else if (w->other++ == 0)
+			w->first_other = e;
 	}
 	obol_store_close(s);
 	return NULL;
@@ -130,6 +131,9 @@ TEST_DB(concurrency, threads_making_transfers_keep_the_audit_ok)
 		ok += w[i].ok;
 		refused += w[i].refused;
 		other += w[i].other;
+		if (w[i].other > 0)
+			test_note("thread %d: %d failed, the first with %s", i, w[i].other,
+				  obol_strerror(w[i].first_other));
 	}
 	test_note("%s: %d transfers committed, %d refused for funds, %d other errors", test_backend(), ok, refused,
 		  other);

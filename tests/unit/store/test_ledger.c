@@ -182,12 +182,16 @@ TEST_DB(ledger, refused_transfers_change_nothing)
 		{ alice, shop, &zero, OBOL_E_INVALID_ARGUMENT },
 		{ alice, alice, &one, OBOL_E_INVALID_ARGUMENT },
 		{ 0, alice, &one, OBOL_E_LEDGER_INSUFFICIENT_FUNDS }, /* from: the empty coupon liability */
+		{ 0, 424242, &one, OBOL_E_LEDGER_ACCOUNT_UNKNOWN },    /* from: outside */
+		{ 424242, 0, &one, OBOL_E_LEDGER_ACCOUNT_UNKNOWN },    /* to: outside */
 	};
 	REQUIRE_OK(obol_store_begin(s));
 	REQUIRE_OK(obol_account_liability(s, "coupon", &coupon));
 	REQUIRE_OK(obol_account_outside(s, &outside));
 	obol_store_rollback(s);
 	cases[8].from = coupon;
+	cases[9].from = outside;
+	cases[10].to = outside;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		REQUIRE_OK(obol_store_begin(s));
 		obol_err e = obol_ledger_transfer(s, cases[i].from, cases[i].to, cases[i].amt, "t", NULL, NULL);
