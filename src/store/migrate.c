@@ -6,7 +6,6 @@
 #include "core/log.h"
 #include "store/store.h"
 
-
 static const char schema_version_ddl[] =
 	"CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version BIGINT NOT NULL)";
 
