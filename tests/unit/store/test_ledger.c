@@ -276,3 +276,22 @@ TEST_DB(ledger, idempotency_returns_the_first_answer)
 	obol_store_rollback(s);
 	obol_store_close(s);
 }
+
+TEST(ledger, sqlite_memory_database)
+{
+	struct obol_store *s = NULL;
+	int64_t a = 0, b = 0;
+	struct obol_amount one;
+	REQUIRE_OK(obol_amount_parse("EUR:1", &one));
+	REQUIRE_OK(obol_store_open("sqlite::memory:", true, &s));
+	CHECK_EQ_STR(obol_store_backend_name(s), "sqlite");
+	REQUIRE_OK(obol_ledger_init(s, "EUR"));
+	REQUIRE_OK(obol_store_begin(s));
+	CHECK_OK(obol_account_create(s, OBOL_ACCOUNT_USER, "a", NULL, &a));
+	CHECK_OK(obol_account_create(s, OBOL_ACCOUNT_VENDOR, "b", NULL, &b));
+	CHECK_OK(obol_ledger_fund(s, a, &one, NULL));
+	CHECK_OK(obol_ledger_transfer(s, a, b, &one, "t", NULL, NULL));
+	CHECK_OK(obol_store_commit(s));
+	CHECK_EQ_INT(balance_units(s, b), 100000000);
+	obol_store_close(s);
+}
