@@ -1,5 +1,6 @@
 /* The wallet's ecash part. See ecash_wallet.h; seed 002 §3, §4, §6. */
 #include "wallet/ecash_wallet.h"
+#include "wallet/ecash_wallet_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static obol_err get_blob(const json_t *obj, const char *key, uint8_t **out, size
 	return OBOL_OK;
 }
 
-static obol_err set_blob(json_t *obj, const char *key, const uint8_t *p, size_t n)
+obol_err ecash_w_set_blob(json_t *obj, const char *key, const uint8_t *p, size_t n)
 {
 	size_t cap = OBOL_B64_LEN(n);
 	char *s = malloc(cap);
@@ -59,7 +60,7 @@ static obol_err load_coins(const json_t *sec, const char *key, struct ecash_held
 	return ecash_coins_from_json(j, coins, n, 4096) == OBOL_OK ? OBOL_OK : OBOL_E_WALLET_FILE;
 }
 
-static void free_coins(struct ecash_held_coin *coins, size_t n)
+void ecash_w_free_coins(struct ecash_held_coin *coins, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		ecash_held_clear(&coins[i]);
@@ -163,8 +164,8 @@ obol_err ecash_wallet_save(struct ecash_wallet *ew)
 
 void ecash_wallet_free(struct ecash_wallet *ew)
 {
-	free_coins(ew->coins, ew->ncoins);
-	free_coins(ew->pending, ew->npending);
+	ecash_w_free_coins(ew->coins, ew->ncoins);
+	ecash_w_free_coins(ew->pending, ew->npending);
 	ecash_revocations_clear(&ew->rl);
 	ecash_directory_clear(&ew->dir);
 	EVP_PKEY_free(ew->sk);
@@ -173,7 +174,7 @@ void ecash_wallet_free(struct ecash_wallet *ew)
 }
 
 /* Appends copies of coins[0..n) to a list. */
-static obol_err coins_append(struct ecash_held_coin **list, size_t *n, const struct ecash_held_coin *add, size_t k)
+obol_err ecash_w_coins_append(struct ecash_held_coin **list, size_t *n, const struct ecash_held_coin *add, size_t k)
 {
 	struct ecash_held_coin *nl = realloc(*list, (*n + k ? *n + k : 1) * sizeof(*nl));
 	if (nl == NULL)
@@ -189,7 +190,7 @@ static obol_err coins_append(struct ecash_held_coin **list, size_t *n, const str
 }
 
 /* Moves list[idx[0..k)] to the end of dst (removing them from list). */
-static obol_err coins_move(struct ecash_held_coin *list, size_t *n, const size_t *idx, size_t k,
+obol_err ecash_w_coins_move(struct ecash_held_coin *list, size_t *n, const size_t *idx, size_t k,
 			   struct ecash_held_coin **dst, size_t *ndst)
 {
 	struct ecash_held_coin *nd = realloc(*dst, (*ndst + k ? *ndst + k : 1) * sizeof(*nd));
@@ -217,14 +218,14 @@ static obol_err coins_move(struct ecash_held_coin *list, size_t *n, const size_t
 
 static void coins_drop_all(struct ecash_held_coin **list, size_t *n)
 {
-	free_coins(*list, *n);
+	ecash_w_free_coins(*list, *n);
 	*list = NULL;
 	*n = 0;
 }
 
 /* ---- online: register, top up, refresh, deposit ---- */
 
-static obol_err need_registered(const struct ecash_wallet *ew)
+obol_err ecash_w_need_registered(const struct ecash_wallet *ew)
 {
 	return ew->registered ? OBOL_OK : OBOL_E_ECASH_NOT_REGISTERED;
 }
@@ -247,7 +248,7 @@ static obol_err bank_nonce(struct obol_http_client *c, const char *purpose, uint
 	return e;
 }
 
-static void print_id(FILE *out, const char *label, const uint8_t *id, size_t n)
+void ecash_w_print_id(FILE *out, const char *label, const uint8_t *id, size_t n)
 {
 	char hex[2 * ECASH_ID_LEN + 1];
 	obol_hex_encode(id, n, hex);
@@ -306,8 +307,8 @@ obol_err ecash_wallet_register(struct ecash_wallet *ew, unsigned bits, FILE *out
 	OPENSSL_free(der);
 	der = NULL;
 	if ((e = obol_rsa_private_to_der(sk, &der, &der_len)) != OBOL_OK ||
-	    (e = set_blob(ew->sec, "key", der, der_len)) != OBOL_OK ||
-	    (e = set_blob(ew->sec, "bank_key", bk, bk_len)) != OBOL_OK ||
+	    (e = ecash_w_set_blob(ew->sec, "key", der, der_len)) != OBOL_OK ||
+	    (e = ecash_w_set_blob(ew->sec, "bank_key", bk, bk_len)) != OBOL_OK ||
 	    json_object_set(ew->sec, "cert", rep) != 0)
 		goto out;
 	obol_rsa_der_free(der, der_len);
@@ -319,7 +320,7 @@ obol_err ecash_wallet_register(struct ecash_wallet *ew, unsigned bits, FILE *out
 	ew->registered = true;
 	if ((e = ecash_wallet_save(ew)) != OBOL_OK)
 		goto out;
-	print_id(out, "ecash-key", ew->cust.id, ECASH_ID_LEN);
+	ecash_w_print_id(out, "ecash-key", ew->cust.id, ECASH_ID_LEN);
 	fprintf(out, "ecash-account: %lld\n", (long long)cert.account);
 out:
 	if (der != NULL)
@@ -342,7 +343,7 @@ obol_err ecash_wallet_topup(struct ecash_wallet *ew, const struct obol_amount *v
 	struct ecash_topup_reply_spec rsp;
 	json_t *req = NULL, *rep = NULL;
 	char total[OBOL_AMOUNT_STR_MAX];
-	obol_err e = m && r ? need_registered(ew) : OBOL_E_NO_MEMORY;
+	obol_err e = m && r ? ecash_w_need_registered(ew) : OBOL_E_NO_MEMORY;
 
 	if (e == OBOL_OK && (n == 0 || n > ECASH_COINS_MAX))
 		e = OBOL_E_ECASH_TOO_MANY_COINS;
@@ -373,7 +374,7 @@ obol_err ecash_wallet_topup(struct ecash_wallet *ew, const struct obol_amount *v
 		e = ecash_customer_topup_check(&ew->cust, values, r->coins, n, obol_now());
 	for (size_t i = 0; e == OBOL_OK && i < n; i++) {
 		struct ecash_held_coin h = { .coin = r->coins[i] };
-		e = coins_append(&ew->coins, &ew->ncoins, &h, 1);
+		e = ecash_w_coins_append(&ew->coins, &ew->ncoins, &h, 1);
 	}
 	if (e == OBOL_OK)
 		e = ecash_wallet_save(ew);
@@ -397,7 +398,7 @@ obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 	struct ecash_directory dir = { 0 };
 	struct ecash_revocations_spec rsp;
 	struct ecash_directory_spec dsp;
-	obol_err e = need_registered(ew);
+	obol_err e = ecash_w_need_registered(ew);
 	if (e == OBOL_OK)
 		e = obol_wallet_client(ew->w, false, &c);
 	if (e == OBOL_OK)
@@ -456,7 +457,7 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 	json_t *req = NULL, *rep = NULL;
 	size_t *idx = NULL, k = 0;
 	int64_t now = obol_now();
-	obol_err e = need_registered(ew);
+	obol_err e = ecash_w_need_registered(ew);
 
 	if (e == OBOL_OK && ew->npending != 0)
 		e = OBOL_E_INVALID_ARGUMENT; /* an unfinished payment: settle it first */
@@ -476,7 +477,7 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 	}
 	/* The coins leave the wallet (as pending) before the request goes out. */
 	if (e == OBOL_OK)
-		e = coins_move(ew->coins, &ew->ncoins, idx, k, &ew->pending, &ew->npending);
+		e = ecash_w_coins_move(ew->coins, &ew->ncoins, idx, k, &ew->pending, &ew->npending);
 	if (e == OBOL_OK)
 		e = ecash_wallet_save(ew);
 	if (e == OBOL_OK) {
@@ -511,7 +512,7 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 					code = (obol_err)json_integer_value(json_object_get(r, "code"));
 			}
 			if (code != OBOL_OK && code != OBOL_E_ECASH_DOUBLE_SPENT && code != OBOL_E_ECASH_ALREADY_DEPOSITED &&
-			    (e = coins_append(&ew->coins, &ew->ncoins, &ew->pending[j], 1)) != OBOL_OK)
+			    (e = ecash_w_coins_append(&ew->coins, &ew->ncoins, &ew->pending[j], 1)) != OBOL_OK)
 				break;
 		}
 		fprintf(out, "credited: %s\n", json_string_value(json_object_get(rep, "credited")));
@@ -525,245 +526,6 @@ out:
 	json_decref(req);
 	json_decref(rep);
 	obol_http_client_free(c);
-	return e;
-}
-
-/* ---- offline: pay and receive ---- */
-
-obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_t ring, FILE *out)
-{
-	struct ecash_hello hello = { .ring = ring };
-	struct ecash_hello_spec hsp;
-	struct ecash_offer offer;
-	struct ecash_offer_spec osp;
-	struct ecash_payment p = { 0 };
-	struct ecash_payment_spec psp;
-	struct ecash_receipt rc;
-	struct ecash_receipt_spec rsp;
-	struct ecash_cert *rmembers = NULL;
-	size_t idx[ECASH_COINS_MAX], nidx = 0, signer = 0, npend0 = ew->npending;
-	uint32_t type;
-	const uint8_t *body;
-	size_t body_len;
-	int64_t now = obol_now();
-	bool handed = false;
-	obol_err e = need_registered(ew);
-
-	/* Steps 1-2: ask to pay, get M_ID, the nonce and the price. */
-	ecash_hello_spec(&hsp, &hello);
-	if (e == OBOL_OK)
-		e = obol_devlink_write(l, ECASH_MSG_HELLO, &hsp.s);
-	if (e == OBOL_OK)
-		e = obol_devlink_read(l, &type, &body, &body_len);
-	if (e == OBOL_OK && type != ECASH_MSG_OFFER)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	if (e == OBOL_OK) {
-		ecash_offer_spec(&osp, &offer);
-		e = obol_cbor_decode(body, body_len, &osp.s);
-	}
-	if (e == OBOL_OK)
-		e = ecash_select_coins(&ew->cust, ew->coins, ew->ncoins, &offer.price, ring > 0, now, idx, &nidx);
-	if (e == OBOL_OK && ring > 0) {
-		/* §4.1.1: a ring from the bank-signed directory fetched online. */
-		if ((rmembers = calloc(ring, sizeof(*rmembers))) == NULL)
-			e = OBOL_E_NO_MEMORY;
-		else
-			e = ecash_ring_pick(&ew->cust, &ew->dir, ew->rl.sig_len ? &ew->rl : NULL, ring, now, rmembers,
-					    &signer);
-	}
-	/* Step 3: σ1, the coins, their claims σ2 and our certificate σ3. */
-	if (e == OBOL_OK)
-		e = ecash_customer_pay(&ew->cust, &offer, ew->coins, idx, nidx, rmembers, ring, signer, now, &p);
-	/* The coins leave the wallet before they leave the device: a crash
-	 * from here on cannot make us spend them twice. */
-	if (e == OBOL_OK && (e = coins_move(ew->coins, &ew->ncoins, idx, nidx, &ew->pending, &ew->npending)) == OBOL_OK)
-		e = ecash_wallet_save(ew);
-	if (e == OBOL_OK) {
-		handed = true;
-		if ((e = ecash_payment_spec(&psp, &p, false)) == OBOL_OK)
-			e = ecash_payment_done(&psp, obol_devlink_write(l, ECASH_MSG_PAY, &psp.s));
-	}
-	if (e == OBOL_OK)
-		e = obol_devlink_read(l, &type, &body, &body_len);
-	if (e == OBOL_OK && type != ECASH_MSG_RECEIPT)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	if (e == OBOL_OK) {
-		ecash_receipt_spec(&rsp, &rc);
-		e = obol_cbor_decode(body, body_len, &rsp.s);
-	}
-	if (e == OBOL_OK && memcmp(rc.nonce, offer.nonce, ECASH_NONCE_LEN) != 0)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	if (e == OBOL_OK) {
-		/* Accepted: the pending coins are the merchant's now. */
-		for (size_t i = npend0; i < ew->npending; i++)
-			ecash_held_clear(&ew->pending[i]);
-		ew->npending = npend0;
-		e = ecash_wallet_save(ew);
-		char v[OBOL_AMOUNT_STR_MAX], pr[OBOL_AMOUNT_STR_MAX];
-		obol_amount_format(&rc.value, v);
-		obol_amount_format(&offer.price, pr);
-		fprintf(out, "paid: %s for a price of %s in %zu coin%s%s\n", v, pr, nidx, nidx == 1 ? "" : "s",
-			ring ? " (ring-signed)" : "");
-		if (ring)
-			fprintf(out, "ring: %zu keys\n", ring);
-		print_id(out, "merchant", offer.merchant, 8);
-	} else if (handed) {
-		/* Refused (or no answer): keep the coins; the merchant named why. */
-		size_t back[ECASH_COINS_MAX], nb = 0;
-		for (size_t i = npend0; i < ew->npending && nb < ECASH_COINS_MAX; i++)
-			back[nb++] = i;
-		if (coins_move(ew->pending, &ew->npending, back, nb, &ew->coins, &ew->ncoins) == OBOL_OK) {
-			/* Drop the claim made for this merchant: it was not accepted. */
-			for (size_t i = ew->ncoins - nb; i < ew->ncoins; i++) {
-				struct ecash_held_coin *h = &ew->coins[i];
-				(void)h;
-			}
-			if (ecash_wallet_save(ew) != OBOL_OK)
-				fprintf(out, "warning: could not save the wallet\n");
-		}
-	}
-	free(rmembers);
-	ecash_payment_clear(&p);
-	return e;
-}
-
-obol_err ecash_wallet_merchant(struct ecash_wallet *ew, struct ecash_merchant *m)
-{
-	obol_err e = need_registered(ew);
-	if (e != OBOL_OK)
-		return e;
-	ecash_merchant_init(m, ew->bank_pk, ew->cust.id);
-	if (ew->rl.sig_len != 0) {
-		struct ecash_revocations copy = ew->rl;
-		copy.ids = malloc((ew->rl.n ? ew->rl.n : 1) * ECASH_ID_LEN);
-		if (copy.ids == NULL)
-			return OBOL_E_NO_MEMORY;
-		memcpy(copy.ids, ew->rl.ids, ew->rl.n * ECASH_ID_LEN);
-		if ((e = ecash_merchant_set_revocations(m, &copy)) != OBOL_OK) {
-			free(copy.ids);
-			return e;
-		}
-	}
-	const json_t *seen = json_object_get(ew->sec, "seen");
-	size_t i;
-	const json_t *s;
-	json_array_foreach(seen, i, s) {
-		uint8_t serial[ECASH_SERIAL_LEN];
-		size_t n;
-		if (!json_is_string(s) || obol_b64_decode(json_string_value(s), serial, sizeof(serial), &n, 1) != OBOL_OK)
-			return OBOL_E_WALLET_FILE;
-		if ((e = ecash_merchant_remember(m, serial)) != OBOL_OK)
-			return e;
-	}
-	return OBOL_OK;
-}
-
-/* §3.5.1: the merchant's registry entry (m and σ2 are in the held coin;
- * serial, n, σ1 and the time go to "receipts"). */
-static obol_err registry_add(struct ecash_wallet *ew, const struct ecash_payment *p, int64_t now)
-{
-	json_t *seen = json_object_get(ew->sec, "seen"), *rec = json_object_get(ew->sec, "receipts");
-	if (seen == NULL) {
-		seen = json_array();
-		if (seen == NULL || json_object_set_new(ew->sec, "seen", seen) != 0)
-			return OBOL_E_NO_MEMORY;
-	}
-	if (rec == NULL) {
-		rec = json_array();
-		if (rec == NULL || json_object_set_new(ew->sec, "receipts", rec) != 0)
-			return OBOL_E_NO_MEMORY;
-	}
-	for (size_t i = 0; i < p->ncoins; i++) {
-		json_t *o = json_object();
-		char serial[OBOL_B64_LEN(ECASH_SERIAL_LEN)];
-		obol_err e = o ? obol_b64_encode(p->coins[i].coin.serial, ECASH_SERIAL_LEN, serial, sizeof(serial))
-			       : OBOL_E_NO_MEMORY;
-		if (e == OBOL_OK && json_array_append_new(seen, json_string(serial)) != 0)
-			e = OBOL_E_NO_MEMORY;
-		if (e == OBOL_OK && (json_object_set_new(o, "serial", json_string(serial)) != 0 ||
-				     json_object_set_new(o, "at", json_integer(now)) != 0))
-			e = OBOL_E_NO_MEMORY;
-		if (e == OBOL_OK)
-			e = set_blob(o, "nonce", p->nonce, ECASH_NONCE_LEN);
-		if (e == OBOL_OK)
-			e = set_blob(o, "sigma1", p->sigma1, p->sigma1_len);
-		if (e == OBOL_OK && json_array_append_new(rec, o) != 0)
-			e = OBOL_E_NO_MEMORY;
-		else if (e != OBOL_OK)
-			json_decref(o);
-		if (e != OBOL_OK)
-			return e;
-	}
-	return OBOL_OK;
-}
-
-obol_err ecash_wallet_receive(struct ecash_wallet *ew, struct ecash_merchant *m, struct obol_devlink *l,
-			      const struct obol_amount *price, FILE *out)
-{
-	struct ecash_hello hello;
-	struct ecash_hello_spec hsp;
-	struct ecash_offer offer;
-	struct ecash_offer_spec osp;
-	struct ecash_payment p = { 0 };
-	struct ecash_payment_spec psp;
-	struct ecash_receipt rc = { 0 };
-	struct ecash_receipt_spec rsp;
-	uint32_t type;
-	const uint8_t *body;
-	size_t body_len;
-	int64_t now = obol_now();
-	obol_err e = obol_devlink_read(l, &type, &body, &body_len);
-
-	if (e == OBOL_OK && type != ECASH_MSG_HELLO)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	if (e == OBOL_OK) {
-		ecash_hello_spec(&hsp, &hello);
-		e = obol_cbor_decode(body, body_len, &hsp.s);
-	}
-	if (e == OBOL_OK)
-		e = ecash_merchant_offer(m, price, now, &offer);
-	if (e == OBOL_OK) {
-		ecash_offer_spec(&osp, &offer);
-		e = obol_devlink_write(l, ECASH_MSG_OFFER, &osp.s);
-	}
-	if (e == OBOL_OK)
-		e = obol_devlink_read(l, &type, &body, &body_len);
-	if (e == OBOL_OK && type != ECASH_MSG_PAY)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	if (e == OBOL_OK && (e = ecash_payment_spec(&psp, &p, true)) == OBOL_OK)
-		e = ecash_payment_done(&psp, obol_cbor_decode(body, body_len, &psp.s));
-	/* Steps 4-7, offline, then the registry: stored before the receipt. */
-	if (e == OBOL_OK)
-		e = ecash_merchant_verify(m, &p, obol_now());
-	if (e == OBOL_OK)
-		e = coins_append(&ew->coins, &ew->ncoins, p.coins, p.ncoins);
-	if (e == OBOL_OK)
-		e = registry_add(ew, &p, now);
-	if (e == OBOL_OK)
-		e = ecash_wallet_save(ew);
-	if (e == OBOL_OK)
-		e = ecash_merchant_accept(m, &p, obol_now());
-	if (e == OBOL_OK) {
-		memcpy(rc.nonce, p.nonce, ECASH_NONCE_LEN);
-		rc.ncoins = p.ncoins;
-		if ((e = obol_amount_zero(price->currency, &rc.value)) == OBOL_OK)
-			for (size_t i = 0; i < p.ncoins && e == OBOL_OK; i++)
-				e = obol_amount_add(&rc.value, &rc.value, &p.coins[i].coin.value);
-	}
-	if (e == OBOL_OK) {
-		ecash_receipt_spec(&rsp, &rc);
-		e = obol_devlink_write(l, ECASH_MSG_RECEIPT, &rsp.s);
-		char v[OBOL_AMOUNT_STR_MAX];
-		obol_amount_format(&rc.value, v);
-		const struct ecash_claim *sg = ecash_payment_signers(&p);
-		fprintf(out, "received: %s in %zu coin%s (%s)\n", v, p.ncoins, p.ncoins == 1 ? "" : "s",
-			sg && sg->ncerts > 1 ? "ring-signed" : "signed");
-	} else if (e != OBOL_E_NETWORK && e != OBOL_E_DEVLINK_CLOSED) {
-		if (obol_devlink_write_error(l, e) != OBOL_OK)
-			fprintf(out, "could not send the refusal\n");
-		fprintf(out, "refused: %s\n", obol_strerror(e));
-	}
-	ecash_payment_clear(&p);
 	return e;
 }
 
