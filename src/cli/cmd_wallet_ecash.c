@@ -214,8 +214,11 @@ static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 		obol_amount_format(&sum, b);
 		printf("ecash-balance: %s\n", b);
 		if (ew.npending)
-			printf("pending: %zu coin%s handed to a merchant without a receipt\n", ew.npending,
-			       ew.npending == 1 ? "" : "s");
+			printf("pending: %zu coin%s handed to a merchant without a receipt ('wallet ecash release')\n",
+			       ew.npending, ew.npending == 1 ? "" : "s");
+		if (ew.ndepositing)
+			printf("depositing: %zu coin%s sent to the bank without an answer ('wallet ecash deposit')\n",
+			       ew.ndepositing, ew.ndepositing == 1 ? "" : "s");
 	}
 	return finish(cmd, e, "cannot read the wallet", w, &ew);
 }
@@ -309,6 +312,29 @@ OBOL_COMMAND(wallet_ecash_receive_cmd, "wallet ecash receive",
 			 "Verifies sigma0-3 with the bank key and the cached revocation list, refuses a coin it\n"
 			 "already received, and keeps the coins (spend them on, or deposit them).",
 	     cmd_receive)
+
+static int cmd_release(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "", &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = ecash_wallet_release(&ew, stdout);
+	return finish(cmd, e, "cannot release the pending coins", w, &ew);
+}
+OBOL_COMMAND(wallet_ecash_release_cmd, "wallet ecash release", "--wallet PATH",
+	     "make the coins of an unconfirmed payment spendable again",
+	     HELP_COMMON "Only for a payment the merchant did not accept (it crashed before answering, and\n"
+			 "says so): if it did, spending the coins again is a double spend, and the bank names you.",
+	     cmd_release)
 
 static int deposit_common(const struct obol_cmd *cmd, int argc, char **argv, bool withdraw)
 {

@@ -108,8 +108,13 @@ obol_err ecash_wallet_load(struct obol_wallet *w, struct ecash_wallet *ew)
 		ew->account = cert.account;
 	}
 	if ((e = load_coins(ew->sec, "held", &ew->coins, &ew->ncoins)) != OBOL_OK ||
-	    (e = load_coins(ew->sec, "pending", &ew->pending, &ew->npending)) != OBOL_OK)
+	    (e = load_coins(ew->sec, "pending", &ew->pending, &ew->npending)) != OBOL_OK ||
+	    (e = load_coins(ew->sec, "depositing", &ew->depositing, &ew->ndepositing)) != OBOL_OK)
 		return e;
+	if (ew->ndepositing > 0 &&
+	    obol_wallet_json_get_bytes(json_object_get(ew->sec, "depositing_nonce"), "nonce", ew->dep_nonce,
+				       ECASH_NONCE_LEN) != OBOL_OK)
+		return OBOL_E_WALLET_FILE;
 	const json_t *rj = json_object_get(ew->sec, "revocations");
 	if (rj != NULL && ew->bank_pk != NULL) {
 		struct ecash_revocations_spec sp;
@@ -143,6 +148,15 @@ obol_err ecash_wallet_save(struct ecash_wallet *ew)
 	obol_err e = put_coins(ew->sec, "held", ew->coins, ew->ncoins);
 	if (e == OBOL_OK)
 		e = put_coins(ew->sec, "pending", ew->pending, ew->npending);
+	if (e == OBOL_OK)
+		e = put_coins(ew->sec, "depositing", ew->depositing, ew->ndepositing);
+	if (e == OBOL_OK) {
+		json_t *dn = json_object();
+		if (dn == NULL || json_object_set_new(ew->sec, "depositing_nonce", dn) != 0)
+			e = OBOL_E_NO_MEMORY;
+		else
+			e = obol_wallet_json_set_bytes(dn, "nonce", ew->dep_nonce, ECASH_NONCE_LEN);
+	}
 	if (e == OBOL_OK && ew->rl.sig_len != 0) {
 		struct ecash_revocations_spec sp;
 		json_t *j = NULL;
@@ -166,6 +180,7 @@ void ecash_wallet_free(struct ecash_wallet *ew)
 {
 	ecash_w_free_coins(ew->coins, ew->ncoins);
 	ecash_w_free_coins(ew->pending, ew->npending);
+	ecash_w_free_coins(ew->depositing, ew->ndepositing);
 	ecash_revocations_clear(&ew->rl);
 	ecash_directory_clear(&ew->dir);
 	EVP_PKEY_free(ew->sk);
@@ -459,32 +474,38 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 	int64_t now = obol_now();
 	obol_err e = ecash_w_need_registered(ew);
 
-	if (e == OBOL_OK && ew->npending != 0)
-		e = OBOL_E_INVALID_ARGUMENT; /* an unfinished payment: settle it first */
-	if (e == OBOL_OK && (idx = calloc(ew->ncoins ? ew->ncoins : 1, sizeof(*idx))) == NULL)
-		e = OBOL_E_NO_MEMORY;
-	/* Received coins name us; fresh ones get a claim to ourselves (§6.4). */
-	for (size_t i = 0; e == OBOL_OK && i < ew->ncoins && k < ECASH_COINS_MAX; i++) {
-		struct ecash_held_coin *h = &ew->coins[i];
-		if (h->nchain == 0 && withdraw_fresh)
-			e = ecash_customer_claim_self(&ew->cust, h, now);
-		if (e == OBOL_OK && h->nchain > 0 && ecash_customer_owns(&ew->cust, h))
-			idx[k++] = i;
+	if (e == OBOL_OK && ew->ndepositing > 0) {
+		fprintf(out, "sending again the deposit of %zu coin%s whose answer was lost\n", ew->ndepositing,
+			ew->ndepositing == 1 ? "" : "s");
+	} else if (e == OBOL_OK) {
+		if ((idx = calloc(ew->ncoins ? ew->ncoins : 1, sizeof(*idx))) == NULL)
+			e = OBOL_E_NO_MEMORY;
+		/* Received coins name us; fresh ones get a claim to ourselves (§6.4). */
+		for (size_t i = 0; e == OBOL_OK && i < ew->ncoins && k < ECASH_COINS_MAX; i++) {
+			struct ecash_held_coin *h = &ew->coins[i];
+			if (h->nchain == 0 && withdraw_fresh)
+				e = ecash_customer_claim_self(&ew->cust, h, now);
+			if (e == OBOL_OK && h->nchain > 0 && ecash_customer_owns(&ew->cust, h))
+				idx[k++] = i;
+		}
+		if (e == OBOL_OK && k == 0) {
+			fprintf(out, "nothing to deposit\n");
+			goto out;
+		}
+		/* The coins leave the wallet, with the request's nonce, before the
+		 * request goes out: a lost answer is resent unchanged. */
+		if (e == OBOL_OK) {
+			obol_random(ew->dep_nonce, sizeof(ew->dep_nonce));
+			e = ecash_w_coins_move(ew->coins, &ew->ncoins, idx, k, &ew->depositing, &ew->ndepositing);
+		}
+		if (e == OBOL_OK)
+			e = ecash_wallet_save(ew);
 	}
-	if (e == OBOL_OK && k == 0) {
-		fprintf(out, "nothing to deposit\n");
-		goto out;
-	}
-	/* The coins leave the wallet (as pending) before the request goes out. */
-	if (e == OBOL_OK)
-		e = ecash_w_coins_move(ew->coins, &ew->ncoins, idx, k, &ew->pending, &ew->npending);
-	if (e == OBOL_OK)
-		e = ecash_wallet_save(ew);
 	if (e == OBOL_OK) {
-		obol_random(m.nonce, sizeof(m.nonce));
+		memcpy(m.nonce, ew->dep_nonce, ECASH_NONCE_LEN);
 		m.cert = ew->cust.cert;
-		m.coins = ew->pending;
-		m.ncoins = ew->npending;
+		m.coins = ew->depositing;
+		m.ncoins = ew->ndepositing;
 		e = ecash_customer_deposit_answer(&ew->cust, m.nonce, m.coins, m.ncoins, m.sig, &m.sig_len);
 	}
 	if (e == OBOL_OK && (e = ecash_deposit_req_spec(&sp, &m, false)) == OBOL_OK)
@@ -502,30 +523,54 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 		json_array_foreach(res, i, r) {
 			print_result(out, r);
 		}
-		for (size_t j = 0; j < ew->npending; j++) {
+		for (size_t j = 0; j < ew->ndepositing; j++) {
 			char serial[OBOL_B64_LEN(ECASH_SERIAL_LEN)];
 			obol_err code = OBOL_OK;
-			if (obol_b64_encode(ew->pending[j].coin.serial, ECASH_SERIAL_LEN, serial, sizeof(serial)) != OBOL_OK)
+			if (obol_b64_encode(ew->depositing[j].coin.serial, ECASH_SERIAL_LEN, serial, sizeof(serial)) != OBOL_OK)
 				continue;
 			json_array_foreach(res, i, r) {
-				if (strcmp(json_string_value(json_object_get(r, "serial")), serial) == 0)
+				const char *rs = json_string_value(json_object_get(r, "serial"));
+				if (rs != NULL && strcmp(rs, serial) == 0)
 					code = (obol_err)json_integer_value(json_object_get(r, "code"));
 			}
 			if (code != OBOL_OK && code != OBOL_E_ECASH_DOUBLE_SPENT && code != OBOL_E_ECASH_ALREADY_DEPOSITED &&
-			    (e = ecash_w_coins_append(&ew->coins, &ew->ncoins, &ew->pending[j], 1)) != OBOL_OK)
+			    (e = ecash_w_coins_append(&ew->coins, &ew->ncoins, &ew->depositing[j], 1)) != OBOL_OK)
 				break;
 		}
 		fprintf(out, "credited: %s\n", json_string_value(json_object_get(rep, "credited")));
 		if (e == OBOL_OK) {
-			coins_drop_all(&ew->pending, &ew->npending);
+			coins_drop_all(&ew->depositing, &ew->ndepositing);
 			e = ecash_wallet_save(ew);
 		}
+	} else if (e != OBOL_E_NETWORK && e != OBOL_E_HTTP && e != OBOL_E_PEER_ERROR && e != OBOL_E_NO_MEMORY &&
+		   ew->ndepositing > 0) {
+		/* The bank named what is wrong with the whole request: nothing
+		 * of it stands there, so the coins come back. */
+		size_t back[ECASH_COINS_MAX], nb = 0;
+		for (size_t i = 0; i < ew->ndepositing && nb < ECASH_COINS_MAX; i++)
+			back[nb++] = i;
+		if (ecash_w_coins_move(ew->depositing, &ew->ndepositing, back, nb, &ew->coins, &ew->ncoins) != OBOL_OK ||
+		    ecash_wallet_save(ew) != OBOL_OK)
+			fprintf(out, "warning: could not save the wallet\n");
 	}
 out:
 	free(idx);
 	json_decref(req);
 	json_decref(rep);
 	obol_http_client_free(c);
+	return e;
+}
+
+obol_err ecash_wallet_release(struct ecash_wallet *ew, FILE *out)
+{
+	size_t n = ew->npending;
+	obol_err e = ecash_w_coins_append(&ew->coins, &ew->ncoins, ew->pending, ew->npending);
+	if (e == OBOL_OK) {
+		coins_drop_all(&ew->pending, &ew->npending);
+		e = ecash_wallet_save(ew);
+	}
+	if (e == OBOL_OK)
+		fprintf(out, "released: %zu coin%s\n", n, n == 1 ? "" : "s");
 	return e;
 }
 

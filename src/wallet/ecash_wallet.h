@@ -5,6 +5,8 @@
  *   {"key": B64 (RSA private key, PKCS#8 DER), "cert": {...}, "bank_key": B64 (DER),
  *    "coins": [...], "claims": [...],           coins held: fresh from the bank, or received
  *    "pending": {"coins", "claims"},            coins handed to a merchant, not yet confirmed
+ *    "depositing": {"nonce", "coins", "claims"}, coins sent to the bank, its answer not yet
+ *                                               received (resent with the same nonce: idempotent)
  *    "seen": [B64 serial...],                   as merchant: every serial received (§3.5.1)
  *    "receipts": [{"serial", "nonce", "sigma1", "at"}...],  the rest of the §3.5.1 registry
  *    "revocations": {...}, "directory": {...}}  bank-signed lists, refreshed when online
@@ -27,8 +29,9 @@ struct ecash_wallet {
 	bool registered;
 	struct ecash_customer cust;
 	int64_t account;
-	struct ecash_held_coin *coins, *pending;
-	size_t ncoins, npending;
+	struct ecash_held_coin *coins, *pending, *depositing;
+	size_t ncoins, npending, ndepositing;
+	uint8_t dep_nonce[ECASH_NONCE_LEN];
 	struct ecash_revocations rl; /* empty (sig_len 0) until refreshed */
 	struct ecash_directory dir;
 	char currency[16]; /* obol_wallet_issuer's size */
@@ -41,13 +44,19 @@ OBOL_MUST_CHECK obol_err ecash_wallet_load(struct obol_wallet *w, struct ecash_w
 OBOL_MUST_CHECK obol_err ecash_wallet_save(struct ecash_wallet *ew);
 void ecash_wallet_free(struct ecash_wallet *ew);
 
+/* Puts the coins of an unconfirmed payment back among the spendable ones:
+ * for a payment the merchant is known not to have accepted (spending them
+ * again after all would be a double spend, named at deposit). */
+OBOL_MUST_CHECK obol_err ecash_wallet_release(struct ecash_wallet *ew, FILE *out);
+
 /* Online operations (authenticated as the wallet's account). */
 OBOL_MUST_CHECK obol_err ecash_wallet_register(struct ecash_wallet *ew, unsigned bits, FILE *out);
 OBOL_MUST_CHECK obol_err ecash_wallet_topup(struct ecash_wallet *ew, const struct obol_amount *values, size_t n,
 					    FILE *out);
 OBOL_MUST_CHECK obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out);
-/* Deposits the received coins (all = also withdraw the fresh ones to our own
- * account, §6.4, by claiming them to ourselves first). */
+/* Deposits the received coins (withdraw_fresh: also returns the fresh ones to
+ * our own account, §6.4, claiming them to ourselves first). A deposit whose
+ * answer was lost is sent again first, unchanged. */
 OBOL_MUST_CHECK obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE *out);
 
 /* Offline: pays the merchant at the other end of the link (ring 0: plain). */

@@ -21,7 +21,7 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	struct ecash_receipt_spec rsp;
 	struct ecash_cert *rmembers = NULL;
 	size_t idx[ECASH_COINS_MAX], nidx = 0, signer = 0, npend0 = ew->npending;
-	uint32_t type;
+	uint32_t type = 0;
 	const uint8_t *body;
 	size_t body_len;
 	int64_t now = obol_now();
@@ -57,13 +57,21 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	 * from here on cannot make us spend them twice. */
 	if (e == OBOL_OK && (e = ecash_w_coins_move(ew->coins, &ew->ncoins, idx, nidx, &ew->pending, &ew->npending)) == OBOL_OK)
 		e = ecash_wallet_save(ew);
+	bool sent = false, unsure = false;
 	if (e == OBOL_OK) {
 		handed = true;
 		if ((e = ecash_payment_spec(&psp, &p, false)) == OBOL_OK)
 			e = ecash_payment_done(&psp, obol_devlink_write(l, ECASH_MSG_PAY, &psp.s));
+		sent = e == OBOL_OK;
+		unsure = e == OBOL_E_NETWORK; /* part of the frame may have left */
 	}
 	if (e == OBOL_OK)
 		e = obol_devlink_read(l, &type, &body, &body_len);
+	/* After PAY left, only the merchant's own refusal (an ERROR frame naming
+	 * it) says the coins were not taken. */
+	if (sent && (e == OBOL_E_NETWORK || e == OBOL_E_DEVLINK_CLOSED || e == OBOL_E_WIRE_TRUNCATED ||
+		     e == OBOL_E_PEER_ERROR))
+		unsure = true;
 	if (e == OBOL_OK && type != ECASH_MSG_RECEIPT)
 		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
 	if (e == OBOL_OK) {
@@ -72,6 +80,8 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	}
 	if (e == OBOL_OK && memcmp(rc.nonce, offer.nonce, ECASH_NONCE_LEN) != 0)
 		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
+	if (e != OBOL_OK && sent && !unsure && type == ECASH_MSG_RECEIPT)
+		unsure = true; /* a receipt we cannot read: the merchant did take them */
 	if (e == OBOL_OK) {
 		/* Accepted: the pending coins are the merchant's now. */
 		for (size_t i = npend0; i < ew->npending; i++)
@@ -86,20 +96,18 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 		if (ring)
 			fprintf(out, "ring: %zu keys\n", ring);
 		ecash_w_print_id(out, "merchant", offer.merchant, 8);
+	} else if (handed && unsure) {
+		fprintf(out, "no answer from the merchant: %zu coin%s stay pending (if it did not take them: "
+			     "'wallet ecash release')\n", nidx, nidx == 1 ? "" : "s");
 	} else if (handed) {
-		/* Refused (or no answer): keep the coins; the merchant named why. */
+		/* Refused, or never sent: the coins come back (the claim made for
+		 * this merchant lived only in the payment). */
 		size_t back[ECASH_COINS_MAX], nb = 0;
 		for (size_t i = npend0; i < ew->npending && nb < ECASH_COINS_MAX; i++)
 			back[nb++] = i;
-		if (ecash_w_coins_move(ew->pending, &ew->npending, back, nb, &ew->coins, &ew->ncoins) == OBOL_OK) {
-			/* Drop the claim made for this merchant: it was not accepted. */
-			for (size_t i = ew->ncoins - nb; i < ew->ncoins; i++) {
-				struct ecash_held_coin *h = &ew->coins[i];
-				(void)h;
-			}
-			if (ecash_wallet_save(ew) != OBOL_OK)
-				fprintf(out, "warning: could not save the wallet\n");
-		}
+		if (ecash_w_coins_move(ew->pending, &ew->npending, back, nb, &ew->coins, &ew->ncoins) != OBOL_OK ||
+		    ecash_wallet_save(ew) != OBOL_OK)
+			fprintf(out, "warning: could not save the wallet\n");
 	}
 	free(rmembers);
 	ecash_payment_clear(&p);

@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "crypto/secret.h"
 #include "../crypto/rsa_pool.h"
+
+int64_t fx_now_value = INT64_C(1800000000);
 
 static int register_party(struct fx *w, struct fx_party *p, EVP_PKEY *k, int64_t account)
 {
@@ -45,6 +48,7 @@ int fx_init(struct fx *w, size_t n)
 {
 	EVP_PKEY *keys[FX_PARTIES_MAX + 1] = { 0 };
 	memset(w, 0, sizeof(*w));
+	fx_now_value = obol_now();
 	if (n > FX_PARTIES_MAX || test_rsa_pool(keys, n + 1) != 0)
 		return -1;
 	w->bank_sk = keys[0];

@@ -11,7 +11,10 @@
 #include "schemes/ecash/merchant.h"
 
 #define FX_PARTIES_MAX 72
-#define FX_NOW INT64_C(1800000000)
+/* The fixture's clock: the real time at fx_init (wallet code reads the
+ * clock), fixed for the rest of the case. */
+extern int64_t fx_now_value;
+#define FX_NOW fx_now_value
 
 struct fx_party {
 	EVP_PKEY *sk;
