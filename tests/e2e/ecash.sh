@@ -56,12 +56,18 @@ out=$("$OBOL" wallet ecash coins --wallet "$(W bob)")
 [ "$(field ecash-balance "$out")" = "EUR:2" ] && pass refused_ring_keeps_coins || fail refused_ring_keeps_coins "$out"
 
 # bob pays carol's wallet; carol spends the coin on at the shop (transfer).
-start carolr wallet ecash receive --wallet "$(W carol)" --listen 127.0.0.1:0 --price EUR:1 --count 1
+start carolr wallet ecash receive --wallet "$(W carol)" --listen 127.0.0.1:0 --price EUR:1 --count 2
 check pay_wallet_merchant_offline "$OBOL" wallet ecash pay --wallet "$(W bob)" --vendor "$carolr_ADDR"
+"$OBOL" wallet ecash pay --wallet "$(W alice)" --vendor "$carolr_ADDR" >/dev/null || fail pay_carol_alice
 wait "$carolr_PID" 2>/dev/null; unset "E2E_PIDS[carolr]"
 out=$("$OBOL" wallet ecash coins --wallet "$(W carol)")
-printf '%s' "$out" | grep -q "received, 1 claim" && pass received_coin_held || fail received_coin_held "$out"
+[ "$(printf '%s' "$out" | grep -c "received, 1 claim")" = 2 ] && pass received_coins_held || fail received_coins_held "$out"
 check transfer_received_coin "$OBOL" wallet ecash pay --wallet "$(W carol)" --vendor "$shop_ADDR"
+# A deposit while the bank is down: the coin waits, and goes with the same request later.
+expect_error NETWORK "$OBOL" wallet ecash deposit --wallet "$(W carol)" && pass deposit_offline_fails \
+  || fail deposit_offline_fails
+out=$("$OBOL" wallet ecash coins --wallet "$(W carol)")
+printf '%s' "$out" | grep -q "^depositing: 1 coin" && pass deposit_in_doubt_kept || fail deposit_in_doubt_kept "$out"
 
 # alice's restored backup: the shop knows the coin; dave does not.
 expect_error ECASH_COIN_ALREADY_HELD "$OBOL" wallet ecash pay --wallet "$T/alice-backup.wallet" --vendor "$shop_ADDR" \
@@ -78,6 +84,10 @@ restart shop && pass vendor_restarts_offline_state || fail vendor_restarts_offli
 deposits() { field deposits "$("$OBOL" issuer ecash report --db "$DB")"; }
 for i in $(seq 1 120); do [ "$(deposits)" -ge 3 ] && break; sleep 0.5; done
 [ "$(deposits)" = 3 ] && pass vendor_outbox_deposits_after_crash || fail vendor_outbox_deposits_after_crash "$(deposits)"
+
+out=$("$OBOL" wallet ecash deposit --wallet "$(W carol)" 2>&1)
+printf '%s' "$out" | grep -q "sending again" && [ "$(field credited "$out")" = "EUR:1" ] \
+  && pass deposit_resent_after_outage || fail deposit_resent_after_outage "$out"
 
 out=$("$OBOL" wallet ecash deposit --wallet "$(W dave)" 2>&1)
 if printf '%s' "$out" | grep -q ECASH_DOUBLE_SPENT && [ "$(field culprit-account "$out")" = "$ALICE_ACCOUNT" ]; then
