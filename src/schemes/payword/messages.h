@@ -28,10 +28,13 @@
 #include "crypto/hash.h"
 #include "crypto/sign.h"
 
-/* Device-link message types (wallet <-> vendor). */
+/* Device-link message types (wallet <-> vendor), inside the payword range
+ * 80..111 of net/devlink.h (OBOL_DL_PAYWORD_MIN..MAX). */
 enum payword_msg_type {
-	PAYWORD_MSG_PAY = 0x301,       /* purchase, seed §3.5 steps 1-5 */
-	PAYWORD_MSG_PAY_REPLY = 0x302, /* authorisation number or -1, step 6 */
+	PAYWORD_MSG_HELLO = 80,     /* wallet: which vendor is this, what does a product cost (seed §3.5 step 1-2) */
+	PAYWORD_MSG_INFO = 81,      /* vendor: its id at the agent, its system, the price */
+	PAYWORD_MSG_PAY = 82,       /* purchase, seed §3.5 steps 3-5 */
+	PAYWORD_MSG_PAY_REPLY = 83, /* authorisation number or -1, step 6 */
 };
 
 #define PAYWORD_TOKEN_LEN OBOL_HASH_LEN
