@@ -63,9 +63,6 @@ OBOL_MUST_CHECK obol_err payword_agent_user_new(const char *username, const char
  * (PAYWORD_BAD_PASSWORD). */
 OBOL_MUST_CHECK obol_err payword_agent_user_auth(const struct payword_user *u, const char *password);
 
-/* "generic" / "specific" (seed §3.4: the vendor's choice at registration). */
-OBOL_MUST_CHECK obol_err payword_vendor_mode_parse(const char *text, enum payword_vendor_mode *out);
-const char *payword_vendor_mode_name(enum payword_vendor_mode m);
 
 enum payword_cert_status { PAYWORD_CERT_LIVE = 1, PAYWORD_CERT_SUPERSEDED = 2, PAYWORD_CERT_REVOKED = 3 };
 

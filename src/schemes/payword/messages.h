@@ -190,6 +190,10 @@ OBOL_MUST_CHECK obol_err payword_token_check(const struct payword_vcert *vc, uin
 					     const uint8_t token[static PAYWORD_TOKEN_LEN],
 					     const uint8_t *held, uint64_t held_order);
 
+/* "generic" / "specific" (seed §3.4: the vendor's choice at registration). */
+OBOL_MUST_CHECK obol_err payword_vendor_mode_parse(const char *text, enum payword_vendor_mode *out);
+const char *payword_vendor_mode_name(enum payword_vendor_mode m);
+
 /* User names: 1..32 of [a-z0-9._-]. */
 bool payword_username_valid(const char *name);
 
