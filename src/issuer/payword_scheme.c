@@ -129,9 +129,20 @@ struct reg {
 static obol_err register_unit(struct obol_store *s, void *ctx, json_t **reply)
 {
 	struct reg *r = ctx;
-	obol_err e = obol_account_create(s, OBOL_ACCOUNT_USER, r->u.u.username, r->u.u.user_pk, &r->u.account);
-	if (e == OBOL_E_LEDGER_NAME_TAKEN)
-		e = OBOL_E_PAYWORD_USER_EXISTS;
+	struct obol_account acc;
+	/* An account the operator opened for this wallet's key is taken over;
+	 * any other holder of the name keeps it. */
+	obol_err e = obol_account_by_name(s, r->u.u.username, &acc);
+	if (e == OBOL_OK) {
+		if (acc.kind != OBOL_ACCOUNT_USER || !acc.has_auth_pk ||
+		    memcmp(acc.auth_pk, r->u.u.user_pk, OBOL_SIGN_PK_LEN) != 0)
+			return OBOL_E_PAYWORD_USER_EXISTS;
+		r->u.account = acc.id;
+	} else if (e == OBOL_E_LEDGER_ACCOUNT_UNKNOWN) {
+		e = obol_account_create(s, OBOL_ACCOUNT_USER, r->u.u.username, r->u.u.user_pk, &r->u.account);
+		if (e == OBOL_E_LEDGER_NAME_TAKEN)
+			e = OBOL_E_PAYWORD_USER_EXISTS;
+	}
 	if (e == OBOL_OK)
 		e = payword_db_user_insert(s, &r->u);
 	if (e)
