@@ -197,9 +197,18 @@ obol_err payword_wallet_buy_tokens(struct obol_wallet *w, const char *password, 
 		e = OBOL_E_NO_MEMORY;
 		goto out;
 	}
-	if ((e = obol_wallet_client(w, false, &c)) != OBOL_OK ||
-	    (e = obol_http_post_json(c, "/payword/buy", body, 0, &reply)) != OBOL_OK)
+	if ((e = obol_wallet_client(w, false, &c)) != OBOL_OK)
 		goto out;
+	if ((e = obol_http_post_json(c, "/payword/buy", body, 0, &reply)) != OBOL_OK) {
+		/* The agent refused it for good: forget the request. Without an
+		 * answer it stays recorded and the next call sends it again. */
+		if (e != OBOL_E_NETWORK && e != OBOL_E_HTTP && e != OBOL_E_STORE_BUSY) {
+			json_object_del(section(w), "pending_buy");
+			if (obol_wallet_save(w) != OBOL_OK)
+				e = OBOL_E_WALLET_FILE;
+		}
+		goto out;
+	}
 	json_decref(body);
 	body = json_pack("{s:s, s:s, s:O}", "username", username, "password", password, "serial",
 			 json_object_get(reply, "serial"));
