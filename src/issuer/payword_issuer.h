@@ -12,4 +12,10 @@ struct payword_issuer_state {
 
 struct payword_issuer_state *payword_issuer_state(struct obol_issuer *iss);
 
+/* One report line from an authenticated vendor (claim->vendor), checked and
+ * applied inside the caller's transaction (payword_report.c); *reply is the
+ * answer for the vendor. The unit of POST /payword/report. */
+OBOL_MUST_CHECK obol_err payword_report_ingest(struct obol_store *s, const struct payword_claim *claim, int64_t now,
+					       json_t **reply);
+
 #endif

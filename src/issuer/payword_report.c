@@ -30,7 +30,6 @@
 #include "wire/json.h"
 
 struct report {
-	struct obol_issuer *iss;
 	struct payword_claim claim;
 	int64_t now;
 };
@@ -110,9 +109,9 @@ static obol_err take_back(struct obol_store *s, int64_t liab, uint64_t vendor, i
 	return OBOL_OK;
 }
 
-static obol_err report_unit(struct obol_store *s, void *ctx, json_t **reply)
+obol_err payword_report_ingest(struct obol_store *s, const struct payword_claim *claim, int64_t now, json_t **reply)
 {
-	struct report *r = ctx;
+	struct report rr = { *claim, now }, *r = &rr;
 	const struct payword_claim *c = &r->claim;
 	struct payword_db_cert cert;
 	struct payword_agent_visit *visits = NULL;
@@ -236,6 +235,12 @@ out:
 	return e;
 }
 
+static obol_err report_unit(struct obol_store *s, void *ctx, json_t **reply)
+{
+	struct report *r = ctx;
+	return payword_report_ingest(s, &r->claim, r->now, reply);
+}
+
 static obol_err post_report(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
 {
 	struct payword_claim_wire w;
@@ -251,7 +256,6 @@ static obol_err post_report(struct obol_issuer *iss, const struct obol_http_req 
 	if ((e = obol_json_decode(req->json, &spec.spec)) != OBOL_OK)
 		return e;
 	memset(&r, 0, sizeof(r));
-	r.iss = iss;
 	r.now = obol_now();
 	payword_claim_from_wire(&w, (uint64_t)acc.id, &r.claim);
 	return obol_issuer_run_idem(iss, req, acc.id, NULL, report_unit, &r, rep);
