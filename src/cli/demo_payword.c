@@ -133,7 +133,11 @@ static obol_err fabricate(struct obol_demo *d, const struct shop *s, const char 
 	if ((e = obol_stmt_step(q, &row)) == OBOL_OK && !row)
 		e = OBOL_E_NOT_FOUND;
 	if (e == OBOL_OK) {
-		const void *tok = obol_stmt_column_blob(q, 2, &tl), *sig = obol_stmt_column_blob(q, 5, &sl);
+		uint8_t tok[32];
+		const void *tp = obol_stmt_column_blob(q, 2, &tl);
+		if (tl == 32)
+			memcpy(tok, tp, 32); /* before the next blob is read */
+		const void *sig = obol_stmt_column_blob(q, 5, &sl);
 		cl.commit.serial = (uint64_t)obol_stmt_column_int64(q, 0);
 		held = (uint64_t)obol_stmt_column_int64(q, 1);
 		cl.commit.vendor = s->id;

@@ -123,17 +123,19 @@ static obol_err user_query(struct obol_store *s, const char *sql, const char *fm
 	if (e == OBOL_OK && !row)
 		e = OBOL_E_NOT_FOUND;
 	if (e == OBOL_OK) {
-		const void *pk = obol_stmt_column_blob(st, 3, &pkl), *ck = obol_stmt_column_blob(st, 4, &ckl);
+		/* Each blob is copied before the next is read (a backend may reuse its buffer). */
+		const void *pk = obol_stmt_column_blob(st, 3, &pkl);
+		if (pkl == 32)
+			memcpy(u->u.user_pk, pk, 32);
+		const void *ck = obol_stmt_column_blob(st, 4, &ckl);
+		if (ckl == PAYWORD_CHAIN_KEY_LEN)
+			memcpy(u->u.chain_key, ck, PAYWORD_CHAIN_KEY_LEN);
 		u->account = obol_stmt_column_int64(st, 0);
 		u->revoked = obol_stmt_column_int64(st, 5);
 		if (pkl != 32 || ckl != PAYWORD_CHAIN_KEY_LEN ||
 		    obol_strlcpy_checked(u->u.username, obol_stmt_column_text(st, 1), sizeof(u->u.username)) ||
-		    obol_strlcpy_checked(u->u.pwhash, obol_stmt_column_text(st, 2), sizeof(u->u.pwhash))) {
+		    obol_strlcpy_checked(u->u.pwhash, obol_stmt_column_text(st, 2), sizeof(u->u.pwhash)))
 			e = OBOL_E_STORE_QUERY;
-		} else {
-			memcpy(u->u.user_pk, pk, 32);
-			memcpy(u->u.chain_key, ck, PAYWORD_CHAIN_KEY_LEN);
-		}
 	}
 	obol_stmt_finish(st);
 	return e;

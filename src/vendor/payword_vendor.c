@@ -149,7 +149,12 @@ static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword
 	*found = row;
 	memset(st, 0, sizeof(*st));
 	if (e == OBOL_OK && row) {
-		const void *tok = obol_stmt_column_blob(q, 2, &tl), *sig = obol_stmt_column_blob(q, 7, &sl);
+		const void *tok = obol_stmt_column_blob(q, 2, &tl);
+		if (tl == PAYWORD_TOKEN_LEN)
+			memcpy(st->last_token, tok, PAYWORD_TOKEN_LEN); /* before the next blob is read */
+		const void *sig = obol_stmt_column_blob(q, 7, &sl);
+		if (sl == OBOL_SIGN_LEN)
+			memcpy(st->visit.sig, sig, OBOL_SIGN_LEN);
 		st->serial = serial;
 		st->has_token = obol_stmt_column_int64(q, 0) != 0;
 		st->last_order = (uint64_t)obol_stmt_column_int64(q, 1);
@@ -160,12 +165,6 @@ static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword
 		st->visit.time = obol_stmt_column_int64(q, 6);
 		if ((st->has_token && tl != PAYWORD_TOKEN_LEN) || (st->visit_open && sl != OBOL_SIGN_LEN))
 			e = OBOL_E_STORE_QUERY;
-		else {
-			if (st->has_token)
-				memcpy(st->last_token, tok, PAYWORD_TOKEN_LEN);
-			if (st->visit_open)
-				memcpy(st->visit.sig, sig, OBOL_SIGN_LEN);
-		}
 	}
 	obol_stmt_finish(q);
 	return e;
