@@ -2,6 +2,8 @@
  * purchase, download, reports, fraud, regeneration, with the audit holding
  * after each step (seed 003 §3.5; DESIGN §4, §7). */
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/parse.h"
@@ -287,6 +289,173 @@ TEST_DB(payword_issuer, register_buy_spend_report_fraud_regenerate)
 
 	obol_http_client_free(ca);
 	obol_http_client_free(cb);
+	obol_http_client_free(n.anon);
+	obol_issuer_stop(n.iss);
+	CHECK_OK(audit(db_url));
+}
+
+/* --- the vendor daemon in process --------------------------------------- */
+
+#include "issuer/vendors.h"
+#include "net/devlink.h"
+#include "vendor/payword_vendor.h"
+#include "vendor/vendor.h"
+#include "wire/cbor.h"
+
+struct vshop {
+	struct obol_issuer *iss;
+	struct obol_sign_keypair sign;
+	struct obol_box_keypair box;
+	struct obol_vendor_cert cert;
+};
+
+static obol_err add_vendor(struct obol_store *s, void *arg)
+{
+	struct vshop *v = arg;
+	return obol_issuer_vendor_add(s, obol_issuer_keys(v->iss), "kiosk", v->sign.pk, v->box.pk, 10, obol_now(),
+				      &v->cert);
+}
+
+/* One PAY frame on a fresh link; the reply. */
+static obol_err send_pay(const char *addr, const struct payword_pay *req, struct payword_reply_wire *rw)
+{
+	static struct payword_pay_wire w;
+	struct payword_pay_spec ps;
+	struct payword_reply_spec rs;
+	struct obol_devlink *dl = NULL;
+	const uint8_t *body;
+	size_t len;
+	uint32_t type;
+	obol_err e = payword_pay_to_wire(req, &w);
+	if (e == OBOL_OK)
+		e = obol_devlink_connect(addr, 0, &dl);
+	if (e == OBOL_OK) {
+		payword_pay_spec_init(&ps, &w);
+		e = obol_devlink_write(dl, PAYWORD_MSG_PAY, &ps.spec);
+	}
+	if (e == OBOL_OK)
+		e = obol_devlink_read(dl, &type, &body, &len);
+	if (e == OBOL_OK && type != PAYWORD_MSG_PAY_REPLY)
+		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
+	if (e == OBOL_OK) {
+		memset(rw, 0, sizeof(*rw));
+		payword_reply_spec_init(&rs, rw);
+		e = obol_cbor_decode(body, len, &rs.spec);
+	}
+	obol_devlink_close(dl);
+	return e;
+}
+
+TEST_DB(payword_vendor_daemon, retry_same_auth_report_once_product_page)
+{
+	struct net n;
+	struct pw_world w;
+	struct vshop shop;
+	struct acct alice = { 0 }, va = { 0 };
+	char dir[600], path[700], addr[64], http[64];
+	struct obol_vendor *v = NULL;
+	json_t *r = NULL;
+	REQUIRE(setenv("OBOL_ARGON2_FAST", "1", 1) == 0);
+	memset(&n, 0, sizeof(n));
+	memset(&shop, 0, sizeof(shop));
+	REQUIRE_OK(pw_world_init(&w));
+	REQUIRE_OK(start(db_url, &n, "0"));
+	shop.iss = n.iss;
+
+	/* alice registered, funded, holding 10 tokens */
+	char pk64[OBOL_B64_LEN(32)];
+	REQUIRE_OK(obol_b64_encode(w.user.pk, 32, pk64, sizeof(pk64)));
+	json_t *reg = json_pack("{s:s, s:s, s:s}", "username", "alice", "password", "correct horse", "user_pk", pk64);
+	REQUIRE_OK(obol_http_post_json(n.anon, "/payword/register", reg, 0, &r));
+	json_decref(reg);
+	alice.id = json_integer_value(json_object_get(r, "account"));
+	json_decref(r);
+	alice.amount = pw_eur("EUR:1");
+	REQUIRE_OK(with_ledger(db_url, fund, &alice));
+	REQUIRE_OK(buy(&n, &w, "r1", 10, 0, -1, NULL));
+
+	/* the vendor: keys, certificate, payword setup with one article */
+	snprintf(dir, sizeof(dir), "%s/kiosk", test_tmpdir());
+	REQUIRE_OK(obol_vendor_keys_create(dir, &shop.sign, &shop.box));
+	REQUIRE_OK(obol_issuer_run(n.iss, add_vendor, &shop));
+	struct payword_vendor_state *cfg = calloc(1, sizeof(*cfg));
+	REQUIRE(cfg != NULL);
+	cfg->cfg.mode = PAYWORD_MODE_GENERIC;
+	cfg->report = PAYWORD_REPORT_ONLINE;
+	cfg->batch_interval = 5;
+	cfg->crl_interval = 1;
+	cfg->nproducts = 1;
+	snprintf(cfg->products[0].id, sizeof(cfg->products[0].id), "article-1");
+	cfg->products[0].price = pw_eur("EUR:0.02");
+	snprintf(cfg->products[0].type, sizeof(cfg->products[0].type), "text/plain");
+	REQUIRE_OK(payword_vendor_config_save(dir, cfg));
+	free(cfg);
+	snprintf(path, sizeof(path), "%s/payword-products", dir);
+	REQUIRE(mkdir(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/payword-products/article-1", dir);
+	FILE *f = fopen(path, "w");
+	REQUIRE(f != NULL);
+	fputs("today's article\n", f);
+	fclose(f);
+	struct obol_vendor_config vcfg = { .dir = dir, .listen = "127.0.0.1:0", .issuer_url = n.url,
+					   .http_listen = "127.0.0.1:0", .outbox_interval_ms = 50 };
+	REQUIRE_OK(obol_vendor_start(&vcfg, &v));
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", obol_vendor_port(v));
+	snprintf(http, sizeof(http), "http://127.0.0.1:%u", obol_vendor_http_port(v));
+	w.va.vendor_id = shop.cert.vendor_id;
+
+	/* a purchase, then the very same request again (its reply was lost) */
+	struct payword_pay req, other;
+	struct payword_reply_wire r1, r2, r3;
+	struct obol_amount price = pw_eur("EUR:0.02");
+	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, shop.cert.vendor_id, &price, "article-1", obol_now(), &req));
+	REQUIRE_OK(send_pay(addr, &req, &r1));
+	CHECK(r1.auth > 0);
+	REQUIRE_OK(send_pay(addr, &req, &r2));
+	CHECK_EQ_INT(r2.auth, r1.auth);
+	/* the same order with another product: refused with the reason */
+	other = req;
+	snprintf(other.product, sizeof(other.product), "image-9");
+	REQUIRE_OK(send_pay(addr, &other, &r3));
+	CHECK_EQ_INT(r3.auth, PAYWORD_AUTH_NONE);
+	CHECK(r3.has_code && r3.code == OBOL_E_NOT_FOUND);
+	/* a price that is not the product's */
+	other = req;
+	other.value = pw_eur("EUR:0.01");
+	REQUIRE_OK(send_pay(addr, &other, &r3));
+	CHECK(r3.auth == PAYWORD_AUTH_NONE && r3.code == OBOL_E_PAYWORD_VALUE_MISMATCH);
+
+	/* the product page: the article for its number, nothing without */
+	struct obol_http_client *hc = NULL;
+	char p1[128], *body = NULL;
+	size_t blen = 0;
+	long status = 0;
+	REQUIRE_OK(obol_http_client_new(http, 0, &hc));
+	snprintf(p1, sizeof(p1), "/payword/product/article-1?auth=%lld", (long long)r1.auth);
+	REQUIRE_OK(obol_http_request(hc, "GET", p1, NULL, 0, 0, &status, &body, &blen));
+	CHECK_EQ_INT(status, 200);
+	CHECK(body != NULL && strcmp(body, "today's article\n") == 0);
+	free(body);
+	snprintf(p1, sizeof(p1), "/payword/product/article-1?auth=%lld", (long long)r1.auth + 1);
+	REQUIRE_OK(obol_http_request(hc, "GET", p1, NULL, 0, 0, &status, &body, &blen));
+	CHECK_EQ_INT(status, 403);
+	CHECK_ERR(obol_json_error_from_body(body, blen), OBOL_E_PAYWORD_AUTH_INVALID);
+	free(body);
+	obol_http_client_free(hc);
+
+	/* the report reaches the agent once: the vendor is paid 2 tokens */
+	va.id = (int64_t)shop.cert.vendor_id;
+	for (int i = 0; i < 100; i++) {
+		REQUIRE_OK(with_ledger(db_url, balance, &va));
+		if (va.amount.units == pw_eur("EUR:0.02").units)
+			break;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	CHECK_EQ_INT(va.amount.units, pw_eur("EUR:0.02").units);
+	CHECK_OK(audit(db_url));
+
+	obol_vendor_stop(v);
 	obol_http_client_free(n.anon);
 	obol_issuer_stop(n.iss);
 	CHECK_OK(audit(db_url));
