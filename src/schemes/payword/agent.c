@@ -333,7 +333,8 @@ obol_err payword_agent_crl(uint64_t *serials, size_t count, uint64_t seq, int64_
 	size_t k = 0;
 	if (count > PAYWORD_CRL_MAX)
 		return OBOL_E_PAYWORD_CRL_TOO_LARGE;
-	qsort(serials, count, sizeof(*serials), cmp_u64);
+	if (count > 0)
+		qsort(serials, count, sizeof(*serials), cmp_u64);
 	for (size_t i = 0; i < count; i++)
 		if (k == 0 || serials[i] != serials[k - 1])
 			serials[k++] = serials[i];

@@ -168,7 +168,8 @@ obol_err payword_crl_from_wire(const struct payword_crl_wire *m, struct payword_
 	crl->serials = malloc((m->count ? m->count : 1) * sizeof(uint64_t));
 	if (crl->serials == NULL)
 		return OBOL_E_NO_MEMORY;
-	memcpy(crl->serials, m->serials, m->count * sizeof(uint64_t));
+	if (m->count > 0)
+		memcpy(crl->serials, m->serials, m->count * sizeof(uint64_t));
 	crl->count = m->count;
 	crl->seq = m->seq;
 	crl->issued = m->issued;
@@ -181,6 +182,7 @@ void payword_crl_to_wire(const struct payword_crl *crl, struct payword_crl_wire 
 	m->seq = crl->seq;
 	m->issued = crl->issued;
 	m->count = crl->count;
-	memcpy(m->serials, crl->serials, crl->count * sizeof(uint64_t));
+	if (crl->count > 0)
+		memcpy(m->serials, crl->serials, crl->count * sizeof(uint64_t));
 	memcpy(m->sig, crl->sig, OBOL_SIGN_LEN);
 }
