@@ -425,6 +425,8 @@ static obol_err post_cert(struct obol_issuer *iss, const struct obol_http_req *r
 		e = obol_issuer_read(iss, fetch_read, &f);
 	if (e == OBOL_OK && f.c.user != u.account)
 		e = OBOL_E_NOT_FOUND;
+	if (e == OBOL_OK && f.c.c.status != PAYWORD_CERT_LIVE)
+		e = OBOL_E_PAYWORD_CERT_REVOKED; /* step D delivers the live certificate only */
 	if (e == OBOL_OK) {
 		payword_agent_ucert(&u.u, &f.c.c.vc, &uc);
 		e = payword_ucert_encode(&uc, buf, &len);

@@ -258,7 +258,7 @@ static obol_err buy_fn(struct obol_store *s, void *ctx)
 	struct payword_claim claim;
 	bool have = false, sold = false;
 	json_t *body = NULL;
-	int64_t due = 0, row = 0;
+	int64_t due, row = 0;
 	struct payword_crl crl;
 	obol_err e;
 
@@ -283,8 +283,7 @@ static obol_err buy_fn(struct obol_store *s, void *ctx)
 	pthread_mutex_unlock(&b->st->mu);
 	if (e)
 		return e;
-	if (b->st->report == PAYWORD_REPORT_BATCH)
-		due = (b->now / b->st->batch_interval + 1) * b->st->batch_interval;
+	due = payword_vendor_report_due(b->st->report, b->st->batch_interval, b->now);
 	if ((e = serial_put(s, &next)) != OBOL_OK || (e = report_body(&claim, &body)) != OBOL_OK)
 		return e;
 	e = obol_outbox_enqueue(s, "payword", "report", "/payword/report", body, due, &row);

@@ -32,8 +32,6 @@
 
 #define PAYWORD_PRODUCTS_MAX 64
 
-enum payword_report_mode { PAYWORD_REPORT_ONLINE = 1, PAYWORD_REPORT_BATCH = 2 };
-
 struct payword_product {
 	char id[PAYWORD_PRODUCT_MAX + 1];
 	struct obol_amount price;

@@ -6,6 +6,13 @@
 #include "crypto/secret.h"
 #include "schemes/payword/vendor.h"
 
+int64_t payword_vendor_report_due(enum payword_report_mode mode, int64_t interval, int64_t now)
+{
+	if (mode != PAYWORD_REPORT_BATCH || interval <= 0)
+		return now;
+	return (now / interval + 1) * interval;
+}
+
 /* The number of tokens a value buys: value = m x token value, m >= 1. */
 static obol_err tokens_for(const struct payword_vcert *vc, const struct obol_amount *value, uint64_t *m)
 {

@@ -11,6 +11,16 @@
 
 #include "schemes/payword/messages.h"
 
+/* How a vendor reports to the agent (seed §3.1, §3.5): almost online, each
+ * report sent at once without waiting for the agent; or in batches, at
+ * regular intervals. */
+enum payword_report_mode { PAYWORD_REPORT_ONLINE = 1, PAYWORD_REPORT_BATCH = 2 };
+
+/* When a report made at `now` is due: now (almost online), or the next
+ * multiple of `interval` seconds (batch: every report of one interval leaves
+ * together). */
+int64_t payword_vendor_report_due(enum payword_report_mode mode, int64_t interval, int64_t now);
+
 struct payword_vendor_cfg {
 	uint64_t vendor_id;
 	enum payword_vendor_mode mode;

@@ -205,6 +205,8 @@ TEST_DB(payword_issuer, register_buy_spend_report_fraud_regenerate)
 	CHECK_ERR(post(ca, "/payword/vendor/register", json_pack("{s:s}", "mode", "specific"), &r),
 		  OBOL_E_PAYWORD_VENDOR_MODE);
 
+	/* a specific chain needs a vendor of the specific system */
+	CHECK_ERR(buy(&n, &w, "r9", 5, (uint64_t)va.id, -1, NULL), OBOL_E_PAYWORD_WRONG_VENDOR);
 	/* buying needs money and the right password */
 	CHECK_ERR(buy(&n, &w, "r1", 10, 0, -1, NULL), OBOL_E_LEDGER_INSUFFICIENT_FUNDS);
 	alice.amount = pw_eur("EUR:1");
@@ -270,6 +272,10 @@ TEST_DB(payword_issuer, register_buy_spend_report_fraud_regenerate)
 	json_decref(r);
 	CHECK_EQ_INT(payword_wallet_unspent(&w.w), 6);
 	CHECK_OK(audit(db_url));
+	/* step D delivers the live certificate only */
+	json_t *old = json_pack("{s:s, s:s, s:i}", "username", "alice", "password", "correct horse", "serial", 1);
+	CHECK_ERR(obol_http_post_json(n.anon, "/payword/cert", old, 0, &r), OBOL_E_PAYWORD_CERT_REVOKED);
+	json_decref(old);
 	/* the old certificate is on the CRL */
 	REQUIRE_OK(obol_http_get_json(n.anon, "/payword/crl", 0, &r));
 	{

@@ -206,3 +206,11 @@ TEST(payword_vendor, token_value_and_order_checks)
 	r2.value = pw_eur("EUR:0.09");
 	CHECK_ERR(payword_vendor_purchase(&w.va, NULL, &st, &r2, PW_NOW, 1, &next, &cl), OBOL_E_PAYWORD_ORDER_RANGE);
 }
+
+TEST(payword_vendor, reports_due_at_once_or_at_the_batch_tick)
+{
+	CHECK_EQ_INT(payword_vendor_report_due(PAYWORD_REPORT_ONLINE, 5, 1003), 1003);
+	CHECK_EQ_INT(payword_vendor_report_due(PAYWORD_REPORT_BATCH, 5, 1003), 1005);
+	CHECK_EQ_INT(payword_vendor_report_due(PAYWORD_REPORT_BATCH, 5, 1005), 1010);
+	CHECK_EQ_INT(payword_vendor_report_due(PAYWORD_REPORT_BATCH, 60, 1003), 1020);
+}
