@@ -194,6 +194,19 @@ static int visit_of_claim(const struct payword_agent_visit *visits, size_t nv, c
 	return -1;
 }
 
+/* Whether the vendor had begun a later visit of this certificate (start
+ * above after_start) by time `by`: then it held a later token, from which it
+ * could derive the ones it claims (agent.h). `extra` is a visit not yet
+ * stored (may be NULL). */
+static bool later_visit(const struct payword_agent_visit *visits, size_t nv, const struct payword_commit *extra,
+			uint64_t vendor, uint64_t after_start, int64_t by)
+{
+	for (size_t i = 0; i < nv; i++)
+		if (visits[i].c.vendor == vendor && visits[i].c.start > after_start && visits[i].c.time <= by)
+			return true;
+	return extra != NULL && extra->vendor == vendor && extra->start > after_start && extra->time <= by;
+}
+
 /* A new visit arrives: the user's commitments must be consistent, and the
  * claims of earlier visits reaching into it are judged (agent.h). */
 static void judge_new_visit(const struct payword_agent_visit *visits, size_t nv,
@@ -218,7 +231,8 @@ static void judge_new_visit(const struct payword_agent_visit *visits, size_t nv,
 		over = (int64_t)(cl->to - lo + 1);
 		if (over > cl->paid_tokens)
 			over = cl->paid_tokens;
-		if (cl->received < nc_commit->time) {
+		if (cl->received < nc_commit->time ||
+		    !later_visit(visits, nv, nc_commit, cl->vendor, cl->visit_start, cl->received)) {
 			v->user_double_spend = true;
 			v->conflict_visit = visit_of_claim(visits, nv, cl);
 		} else {
@@ -306,7 +320,7 @@ obol_err payword_agent_claim_check(const struct payword_agent_cert *cert, const 
 			nidx = (int)i;
 		}
 	if (in->order >= next) {
-		if (now < visits[nidx].c.time) {
+		if (now < visits[nidx].c.time || !later_visit(visits, nvisits, NULL, in->vendor, start, now)) {
 			v->user_double_spend = true;
 			v->conflict_visit = nidx;
 		} else {

@@ -178,11 +178,13 @@ struct payword_verdict {
  *   - two commitments with one start, or whose starts and times disagree in
  *     order, are a user double spend (an honest wallet never signs them);
  *   - a visit covers orders up to the start of the next visit of the serial.
- *     A claim reaching into the next visit V' is a user double spend when
- *     the agent received it before V' was committed (the vendor held the
- *     token before the user could have handed it to V'), otherwise a vendor
- *     fabrication (the vendor could derive it from a later token). The same
- *     test is applied, when a new visit arrives, to earlier claims it cuts.
+ *     A claim reaching into the next visit V' is a vendor fabrication when
+ *     the agent received it after V' was committed and after the vendor had
+ *     begun a later visit of its own (it then held a later token, from which
+ *     the claimed ones derive: seed §3.1's example); otherwise the vendor got
+ *     the tokens from the user inside its visit, and the user spent them
+ *     twice. The same test is applied, when a new visit arrives, to earlier
+ *     claims it cuts.
  * Returns OBOL_OK with *v saying what to pay, store, reverse and revoke;
  * PAYWORD_CLAIM_OUTSIDE_VISIT when the claim itself is fabricated (v->rev
  * and the claimant's revocation still apply); another error when the report

@@ -387,3 +387,34 @@ TEST(payword_agent, user_double_spend_by_overlapping_commitments)
 	CHECK_OK(ingest(&l3, &w.cert, &y, PW_NOW + 2, &v));
 	CHECK(v.user_double_spend && l3.cert_revoked);
 }
+
+/* A modified wallet gives 1..2 to A, commits a visit at B from 3 and spends
+ * 3..5 there, then goes on with A's first visit and pays it 3..6 with token
+ * 6. A never saw another visit, so it could not have derived 3..5: the user
+ * spent them twice, not A. Both vendors accepted in good faith. */
+TEST(payword_agent, user_continuing_a_stale_visit_is_the_culprit)
+{
+	struct pw_world w;
+	struct ledger_view l = { 0 };
+	struct payword_verdict v;
+	REQUIRE_OK(pw_world_init(&w));
+	struct payword_claim a = mkclaim(&w, PW_A, 1, PW_NOW, 2, 2);
+	struct payword_claim b = mkclaim(&w, PW_B, 3, PW_NOW + 10, 5, 3);
+	struct payword_claim a2 = mkclaim(&w, PW_A, 1, PW_NOW, 6, 4);
+	CHECK_OK(ingest(&l, &w.cert, &a, PW_NOW + 1, &v));
+	CHECK_OK(ingest(&l, &w.cert, &b, PW_NOW + 11, &v));
+	CHECK_OK(ingest(&l, &w.cert, &a2, PW_NOW + 20, &v));
+	CHECK(v.user_double_spend && !v.claimant_fabricated && v.nrev == 0);
+	CHECK(l.cert_revoked && !l.revoked_vendor[PW_A] && !l.revoked_vendor[PW_B]);
+	CHECK_EQ_INT(l.paid[PW_A], 6);
+	CHECK_EQ_INT(l.paid[PW_B], 3);
+
+	/* the same with B reporting late: A's claim is judged when B's visit
+	 * arrives, with the same outcome */
+	struct ledger_view l2 = { 0 };
+	CHECK_OK(ingest(&l2, &w.cert, &a, PW_NOW + 1, &v));
+	CHECK_OK(ingest(&l2, &w.cert, &a2, PW_NOW + 20, &v));
+	CHECK_OK(ingest(&l2, &w.cert, &b, PW_NOW + 600, &v));
+	CHECK(v.user_double_spend && v.nrev == 0);
+	CHECK(l2.cert_revoked && !l2.revoked_vendor[PW_A]);
+}
