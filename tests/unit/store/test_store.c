@@ -228,3 +228,49 @@ TEST_DB(store, read_only_database_is_store_read_only)
 	CHECK_ERR(obol_store_exec(s, "CREATE TABLE x (a BIGINT)"), OBOL_E_STORE_READ_ONLY);
 	obol_store_close(s);
 }
+
+/* PostgreSQL: a connection the server dropped (restart, failover) is made
+ * again before the next transaction, and cached statements prepare again; a
+ * drop inside a transaction fails that transaction with STORE_OPEN. SQLite
+ * has no connection to lose; there the case checks the same sequence of
+ * transactions without the drop. */
+static void drop_connection(struct obol_store *victim, const char *db_url)
+{
+	struct obol_store *killer = NULL;
+	int64_t pid = store_test_count(victim, "SELECT pg_backend_pid()");
+	char sql[120];
+	REQUIRE(pid > 0);
+	REQUIRE_OK(obol_store_open(db_url, false, &killer));
+	snprintf(sql, sizeof(sql), "SELECT CASE WHEN pg_terminate_backend(%lld, 10000) THEN 1 ELSE 0 END", (long long)pid);
+	CHECK_EQ_INT(store_test_count(killer, sql), 1);
+	obol_store_close(killer);
+}
+
+TEST_DB(store, lost_connection_is_made_again)
+{
+	struct obol_store *s = NULL;
+	bool pg = strcmp(test_backend(), "postgres") == 0;
+	const char *ins = "INSERT INTO t (k) VALUES (?)";
+	REQUIRE_OK(obol_store_open(db_url, true, &s));
+	REQUIRE_OK(obol_store_exec(s, "CREATE TABLE t (k BIGINT PRIMARY KEY)"));
+	REQUIRE_OK(obol_store_begin(s));
+	REQUIRE_OK(obol_store_run(s, NULL, ins, "i", (int64_t)1));
+	REQUIRE_OK(obol_store_commit(s));
+	if (pg)
+		drop_connection(s, db_url);
+	REQUIRE_OK(obol_store_begin(s));
+	CHECK_OK(obol_store_run(s, NULL, ins, "i", (int64_t)2));
+	CHECK_OK(obol_store_commit(s));
+	REQUIRE_OK(obol_store_begin(s));
+	if (pg) {
+		drop_connection(s, db_url);
+		CHECK_ERR(obol_store_run(s, NULL, ins, "i", (int64_t)3), OBOL_E_STORE_OPEN);
+		obol_store_rollback(s);
+		REQUIRE_OK(obol_store_begin(s));
+	}
+	CHECK_OK(obol_store_run(s, NULL, ins, "i", (int64_t)4));
+	CHECK_OK(obol_store_commit(s));
+	CHECK_EQ_INT(store_test_count(s, "SELECT count(*) FROM t"), 3);
+	CHECK_EQ_INT(store_test_count(s, "SELECT sum(k) FROM t"), 7);
+	obol_store_close(s);
+}
