@@ -3,10 +3,12 @@
  * are made of, measured in the same run (bench.h):
  *
  *   purchase   payword_vendor_purchase: a purchase of one token inside an
- *              open visit, checked as the vendor checks it (CRL, the agent's
- *              Ed25519 signature on the vendor certificate, scope, value,
- *              the hash distance to the last token held), state carried
- *              from one purchase to the next; no storage
+ *              open visit, checked as the vendor checks it (serial and name,
+ *              the certificate against the one whose agent signature it
+ *              verified, scope, value, the hash distance to the last token
+ *              held), state carried from one purchase to the next, through a
+ *              chain of 4096 tokens (the first purchase of the chain verifies
+ *              the Ed25519 signature and the visit commitment); no storage
  *   report     payword_report_ingest: one vendor report line applied by the
  *              agent (certificate, visits and claims of its serial loaded,
  *              the checks of payword_agent_claim_check, the claim stored,

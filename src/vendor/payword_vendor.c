@@ -119,7 +119,8 @@ const struct payword_product *payword_vendor_product(const struct payword_vendor
 static const struct obol_migration vendor_steps[] = {
 	{ .sqlite = "CREATE TABLE payword_v_serials (serial BIGINT PRIMARY KEY, has_token BIGINT NOT NULL,"
 		    " last_order BIGINT NOT NULL, last_token BYTEA, visit_open BIGINT NOT NULL,"
-		    " v_vendor BIGINT NOT NULL, v_start BIGINT NOT NULL, v_time BIGINT NOT NULL, v_sig BYTEA);"
+		    " v_vendor BIGINT NOT NULL, v_start BIGINT NOT NULL, v_time BIGINT NOT NULL, v_sig BYTEA,"
+		    " vcert_hash BYTEA);"
 		    "CREATE TABLE payword_v_sales (serial BIGINT NOT NULL, order_no BIGINT NOT NULL,"
 		    " token BYTEA NOT NULL, product TEXT NOT NULL, value_units BIGINT NOT NULL,"
 		    " auth BIGINT NOT NULL UNIQUE, outbox_id BIGINT NOT NULL, reported BIGINT NOT NULL,"
@@ -139,7 +140,7 @@ static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword
 	size_t tl = 0, sl = 0;
 	obol_err e = obol_stmt_prepare(s,
 				       "SELECT has_token, last_order, last_token, visit_open, v_vendor, v_start, v_time,"
-				       " v_sig FROM payword_v_serials WHERE serial = ?",
+				       " v_sig, vcert_hash FROM payword_v_serials WHERE serial = ?",
 				       &q);
 	if (e)
 		return e;
@@ -155,6 +156,12 @@ static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword
 		const void *sig = obol_stmt_column_blob(q, 7, &sl);
 		if (sl == OBOL_SIGN_LEN)
 			memcpy(st->visit.sig, sig, OBOL_SIGN_LEN);
+		size_t hl = 0;
+		const void *vh = obol_stmt_column_blob(q, 8, &hl);
+		if (hl == OBOL_HASH_LEN) {
+			memcpy(st->vcert_hash, vh, OBOL_HASH_LEN);
+			st->has_vcert = true;
+		}
 		st->serial = serial;
 		st->has_token = obol_stmt_column_int64(q, 0) != 0;
 		st->last_order = (uint64_t)obol_stmt_column_int64(q, 1);
@@ -174,14 +181,16 @@ static obol_err serial_put(struct obol_store *s, const struct payword_vendor_ser
 {
 	return obol_store_run(s, NULL,
 			      "INSERT INTO payword_v_serials (serial, has_token, last_order, last_token, visit_open,"
-			      " v_vendor, v_start, v_time, v_sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+			      " v_vendor, v_start, v_time, v_sig, vcert_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 			      "ON CONFLICT (serial) DO UPDATE SET has_token = excluded.has_token,"
 			      " last_order = excluded.last_order, last_token = excluded.last_token,"
 			      " visit_open = excluded.visit_open, v_vendor = excluded.v_vendor,"
-			      " v_start = excluded.v_start, v_time = excluded.v_time, v_sig = excluded.v_sig",
-			      "iiibiiiib", (int64_t)st->serial, (int64_t)st->has_token, (int64_t)st->last_order,
+			      " v_start = excluded.v_start, v_time = excluded.v_time, v_sig = excluded.v_sig,"
+			      " vcert_hash = excluded.vcert_hash",
+			      "iiibiiiibb", (int64_t)st->serial, (int64_t)st->has_token, (int64_t)st->last_order,
 			      st->last_token, (size_t)PAYWORD_TOKEN_LEN, (int64_t)st->visit_open, (int64_t)st->visit.vendor,
-			      (int64_t)st->visit.start, st->visit.time, st->visit.sig, (size_t)OBOL_SIGN_LEN);
+			      (int64_t)st->visit.start, st->visit.time, st->visit.sig, (size_t)OBOL_SIGN_LEN,
+			      st->vcert_hash, (size_t)OBOL_HASH_LEN);
 }
 
 static obol_err sale_get(struct obol_store *s, uint64_t serial, uint64_t order, struct payword_vendor_sale *sale,

@@ -51,6 +51,7 @@ obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const str
 	const struct payword_vcert *vc = &req->vc;
 	struct payword_vendor_serial next;
 	const struct payword_commit *visit;
+	uint8_t vhash[OBOL_HASH_LEN];
 	uint64_t m, from;
 	obol_err e;
 
@@ -62,9 +63,18 @@ obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const str
 		return OBOL_E_PAYWORD_CERT_MISMATCH;
 	if (crl != NULL && payword_crl_contains(crl, vc->serial))
 		return OBOL_E_PAYWORD_CERT_REVOKED;
-	e = payword_vcert_verify(vc, cfg->agent_pk);
-	if (e)
-		return e;
+	{
+		uint8_t buf[PAYWORD_VCERT_MAX];
+		size_t blen;
+		if ((e = payword_vcert_encode(vc, buf, &blen)) != OBOL_OK)
+			return e;
+		obol_sha256(vhash, buf, blen);
+	}
+	if (st == NULL || !st->has_vcert || !obol_ct_equal(vhash, st->vcert_hash, OBOL_HASH_LEN)) {
+		e = payword_vcert_verify(vc, cfg->agent_pk);
+		if (e)
+			return e;
+	}
 	if (now > vc->not_after)
 		return OBOL_E_PAYWORD_CERT_EXPIRED;
 	if (cfg->mode == PAYWORD_MODE_SPECIFIC ? vc->scope != cfg->vendor_id : vc->scope != PAYWORD_GENERIC)
@@ -108,6 +118,8 @@ obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const str
 	memcpy(next.last_token, req->token, PAYWORD_TOKEN_LEN);
 	next.visit_open = true;
 	next.visit = *visit;
+	next.has_vcert = true;
+	memcpy(next.vcert_hash, vhash, OBOL_HASH_LEN);
 
 	memset(claim, 0, sizeof(*claim));
 	claim->vendor = cfg->vendor_id;

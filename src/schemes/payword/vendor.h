@@ -35,6 +35,10 @@ struct payword_vendor_serial {
 	uint8_t last_token[PAYWORD_TOKEN_LEN]; /* its token: later tokens are checked against it */
 	bool visit_open;
 	struct payword_commit visit;           /* the visit in progress */
+	bool has_vcert;
+	uint8_t vcert_hash[OBOL_HASH_LEN];     /* SHA-256 of the vendor certificate whose agent
+						  signature verified here: the same bytes again
+						  need no second Ed25519 verification */
 };
 
 /* An accepted sale. */
@@ -55,7 +59,10 @@ struct payword_vendor_sale {
  * PAYWORD_COMMIT_WINDOW of now and after the previous visit, starting above
  * every order spent here) or an open visit; the value (tokens x token
  * value); the hash distance of the token to the last token held, or to the
- * root. On success fills *st_out (the new state; st may be NULL for a serial
+ * root. The agent's signature is verified once per certificate: a
+ * certificate whose bytes hash to st->vcert_hash verified before (seed §4:
+ * "the digital signature verification ... can be considered a strong
+ * delaying factor"). On success fills *st_out (the new state; st may be NULL for a serial
  * never seen) and *claim (the report line, with `auth`). On failure nothing
  * is written and the error says why (the reply is then PAYWORD_AUTH_NONE).
  * auth must be > 0 (drawn at random by the shell). */

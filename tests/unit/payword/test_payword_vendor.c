@@ -214,3 +214,32 @@ TEST(payword_vendor, reports_due_at_once_or_at_the_batch_tick)
 	CHECK_EQ_INT(payword_vendor_report_due(PAYWORD_REPORT_BATCH, 5, 1005), 1010);
 	CHECK_EQ_INT(payword_vendor_report_due(PAYWORD_REPORT_BATCH, 60, 1003), 1020);
 }
+
+TEST(payword_vendor, agent_signature_verified_once_per_certificate)
+{
+	struct pw_world w;
+	struct payword_vendor_serial st, next;
+	struct payword_claim cl;
+	struct payword_pay req, forged;
+	bool has = false;
+	struct obol_amount one = pw_eur("EUR:0.01");
+	REQUIRE_OK(pw_world_init(&w));
+	REQUIRE_OK(pw_buy(&w, &w.va, &st, &has, "EUR:0.01", PW_NOW, &cl));
+	CHECK(st.has_vcert);
+	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, PW_A, &one, "p", PW_NOW, &req));
+	/* the same certificate: accepted on its hash */
+	CHECK_OK(payword_vendor_purchase(&w.va, NULL, &st, &req, PW_NOW, 2, &next, &cl));
+	/* other bytes (a changed expiry, a changed root) are verified, and fail */
+	forged = req;
+	forged.vc.not_after += 1;
+	CHECK_ERR(payword_vendor_purchase(&w.va, NULL, &st, &forged, PW_NOW, 2, &next, &cl), OBOL_E_PAYWORD_CERT_INVALID);
+	forged = req;
+	forged.vc.root[0] ^= 1;
+	CHECK_ERR(payword_vendor_purchase(&w.va, NULL, &st, &forged, PW_NOW, 2, &next, &cl), OBOL_E_PAYWORD_CERT_INVALID);
+	/* a stored hash of other bytes does not vouch for this certificate */
+	struct payword_vendor_serial bad = st;
+	bad.vcert_hash[0] ^= 1;
+	forged = req;
+	forged.vc.first_order = 2;
+	CHECK_ERR(payword_vendor_purchase(&w.va, NULL, &bad, &forged, PW_NOW, 2, &next, &cl), OBOL_E_PAYWORD_CERT_INVALID);
+}
