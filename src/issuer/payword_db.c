@@ -28,7 +28,8 @@ static const struct obol_migration payword_steps[] = {
 			  " vendor BIGINT NOT NULL, visit_start BIGINT NOT NULL, from_order BIGINT NOT NULL,"
 			  " to_order BIGINT NOT NULL, token BYTEA NOT NULL, auth BIGINT NOT NULL,"
 			  " paid_tokens BIGINT NOT NULL, received BIGINT NOT NULL, product TEXT NOT NULL);"
-			  "CREATE INDEX payword_claims_serial ON payword_claims (serial);"
+			  "CREATE INDEX payword_claims_order ON payword_claims (serial, to_order);"
+			  "CREATE INDEX payword_claims_visit ON payword_claims (serial, vendor, visit_start, to_order);"
 			  "CREATE TABLE payword_evidence (id BIGINT PRIMARY KEY, kind TEXT NOT NULL,"
 			  " serial BIGINT NOT NULL, culprit TEXT NOT NULL, detail TEXT NOT NULL,"
 			  " created BIGINT NOT NULL);",
@@ -331,7 +332,7 @@ obol_err payword_db_visits(struct obol_store *s, uint64_t serial, struct payword
 		return e;
 	e = obol_stmt_bindf(st, "i", (int64_t)serial);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		struct payword_agent_visit *nv = cnt < PAYWORD_DB_MAX_ROWS ? realloc(v, (cnt + 1) * sizeof(*v)) : NULL;
+		struct payword_agent_visit *nv = cnt < PAYWORD_DB_MAX_VISITS ? realloc(v, (cnt + 1) * sizeof(*v)) : NULL;
 		const void *sig = obol_stmt_column_blob(st, 3, &sl);
 		if (nv == NULL || sl != OBOL_SIGN_LEN) {
 			e = nv == NULL ? OBOL_E_NO_MEMORY : OBOL_E_STORE_QUERY;
@@ -368,21 +369,56 @@ obol_err payword_db_visit_insert(struct obol_store *s, const struct payword_agen
 			      v->c.sig, (size_t)OBOL_SIGN_LEN, v->received);
 }
 
+static obol_err claims_rows(struct obol_stmt *st, obol_err e, struct payword_agent_claim **out, int64_t **ids,
+			    size_t *n);
+
+#define CLAIM_COLUMNS "SELECT id, vendor, visit_start, from_order, to_order, token, auth, paid_tokens, received FROM payword_claims "
+
+obol_err payword_db_claims_for(struct obol_store *s, const struct payword_claim *c, struct payword_agent_claim **out,
+			       int64_t **ids, size_t *n)
+{
+	int64_t serial = (int64_t)c->commit.serial, vendor = (int64_t)c->vendor, order = (int64_t)c->order;
+	int64_t start = (int64_t)c->commit.start;
+	struct obol_stmt *st = NULL;
+	obol_err e = obol_stmt_prepare(
+		s,
+		/* the same order at this vendor (duplicate, replay) */
+		CLAIM_COLUMNS "WHERE serial = ? AND vendor = ? AND to_order = ? UNION "
+		/* the nearest claimed token below (the hash distance) */
+		CLAIM_COLUMNS "WHERE serial = ? AND to_order = (SELECT MAX(to_order) FROM payword_claims"
+		" WHERE serial = ? AND to_order < ?) UNION "
+		/* the last claim of this visit */
+		CLAIM_COLUMNS "WHERE serial = ? AND vendor = ? AND visit_start = ? AND to_order = (SELECT MAX(to_order)"
+		" FROM payword_claims WHERE serial = ? AND vendor = ? AND visit_start = ?) UNION "
+		/* claims of earlier visits reaching into this one */
+		CLAIM_COLUMNS "WHERE serial = ? AND paid_tokens > 0 AND visit_start < ? AND to_order >= ? "
+		"ORDER BY 1",
+		&st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "iiiiiiiiiiiiiii", serial, vendor, order, serial, serial, order, serial, vendor, start,
+			    serial, vendor, start, serial, start, start);
+	return claims_rows(st, e, out, ids, n);
+}
+
 obol_err payword_db_claims(struct obol_store *s, uint64_t serial, struct payword_agent_claim **out, int64_t **ids,
 			   size_t *n)
 {
 	struct obol_stmt *st = NULL;
+	obol_err e = obol_stmt_prepare(s, CLAIM_COLUMNS "WHERE serial = ? ORDER BY id", &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "i", (int64_t)serial);
+	return claims_rows(st, e, out, ids, n);
+}
+
+static obol_err claims_rows(struct obol_stmt *st, obol_err e, struct payword_agent_claim **out, int64_t **ids,
+			    size_t *n)
+{
 	struct payword_agent_claim *v = NULL;
 	int64_t *idv = NULL;
 	size_t cnt = 0, tl = 0;
 	bool row = false;
-	obol_err e = obol_stmt_prepare(s,
-				       "SELECT id, vendor, visit_start, from_order, to_order, token, auth, paid_tokens,"
-				       " received FROM payword_claims WHERE serial = ? ORDER BY id",
-				       &st);
-	if (e)
-		return e;
-	e = obol_stmt_bindf(st, "i", (int64_t)serial);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		if (cnt == PAYWORD_DB_MAX_ROWS) {
 			e = OBOL_E_INTERNAL;

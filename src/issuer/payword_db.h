@@ -18,7 +18,8 @@
 #include "schemes/payword/agent.h"
 #include "store/store.h"
 
-#define PAYWORD_DB_MAX_ROWS 4096 /* visits, claims or certificates loaded for one decision */
+#define PAYWORD_DB_MAX_ROWS 4096     /* claims or certificates loaded for one decision */
+#define PAYWORD_DB_MAX_VISITS 65536  /* visits of one certificate */
 
 struct payword_settings {
 	struct obol_amount token_value;
@@ -66,7 +67,13 @@ OBOL_MUST_CHECK obol_err payword_db_visits(struct obol_store *s, uint64_t serial
 					   size_t *n);
 OBOL_MUST_CHECK obol_err payword_db_visit_insert(struct obol_store *s, const struct payword_agent_visit *v);
 
-/* Claims with their row ids (ids[i] for (*out)[i]). */
+/* Claims with their row ids (ids[i] for (*out)[i]): all of a serial
+ * (payword_db_claims), or only those payword_agent_claim_check needs for
+ * one report (payword_db_claims_for): the same order at the same vendor,
+ * the nearest claim below its order, the last claim of its visit, and the
+ * claims of earlier visits that reach into its visit. */
+OBOL_MUST_CHECK obol_err payword_db_claims_for(struct obol_store *s, const struct payword_claim *c,
+					       struct payword_agent_claim **out, int64_t **ids, size_t *n);
 OBOL_MUST_CHECK obol_err payword_db_claims(struct obol_store *s, uint64_t serial, struct payword_agent_claim **out,
 					   int64_t **ids, size_t *n);
 OBOL_MUST_CHECK obol_err payword_db_claim_insert(struct obol_store *s, uint64_t serial,

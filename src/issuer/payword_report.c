@@ -136,7 +136,7 @@ obol_err payword_report_ingest(struct obol_store *s, const struct payword_claim 
 	if (e == OBOL_OK)
 		e = payword_db_visits(s, c->commit.serial, &visits, &nv);
 	if (e == OBOL_OK)
-		e = payword_db_claims(s, c->commit.serial, &claims, &ids, &nc);
+		e = payword_db_claims_for(s, c, &claims, &ids, &nc);
 	if (e == OBOL_OK && (v.rev = calloc(nc + 1, sizeof(*v.rev))) == NULL)
 		e = OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK)
