@@ -466,3 +466,106 @@ TEST_DB(payword_vendor_daemon, retry_same_auth_report_once_product_page)
 	obol_issuer_stop(n.iss);
 	CHECK_OK(audit(db_url));
 }
+
+/* --- a lost reply, end to end through the wallet (seed §4) -------------- */
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include "wallet/file.h"
+#include "wallet/payword.h"
+
+/* A vendor whose replies to purchases are lost: it answers HELLO, reads each
+ * PAY and drops the link. */
+struct mute_vendor {
+	int fd;
+	uint16_t port;
+	int pays;
+	pthread_t th;
+};
+
+static void *mute_loop(void *arg)
+{
+	struct mute_vendor *m = arg;
+	for (int i = 0; i < 6; i++) {
+		struct obol_devlink *dl = NULL;
+		const uint8_t *body;
+		size_t len;
+		uint32_t type;
+		if (obol_devlink_accept(m->fd, 5000, 5000, &dl) != OBOL_OK)
+			break;
+		if (obol_devlink_read(dl, &type, &body, &len) == OBOL_OK) {
+			if (type == PAYWORD_MSG_HELLO) {
+				struct payword_info_wire info = { .vendor_id = 77, .has_price = true };
+				struct payword_info_spec is;
+				snprintf(info.mode, sizeof(info.mode), "generic");
+				info.price = pw_eur("EUR:0.02");
+				payword_info_spec_init(&is, &info);
+				if (obol_devlink_write(dl, PAYWORD_MSG_INFO, &is.spec) != OBOL_OK)
+					break;
+			} else if (type == PAYWORD_MSG_PAY) {
+				m->pays++;
+			}
+		}
+		obol_devlink_close(dl);
+	}
+	return NULL;
+}
+
+TEST_DB(payword_wallet_link, lost_replies_put_tokens_in_doubt_and_regeneration_returns_them)
+{
+	struct net n;
+	struct mute_vendor mv = { 0 };
+	struct obol_wallet *w = NULL;
+	struct obol_wallet_keysrc ks = { 0 };
+	struct payword_buy_outcome out;
+	struct payword_purchase p;
+	struct payword_wallet_cert c;
+	struct acct alice = { 0 };
+	char path[600], addr[64];
+	int64_t account = 0;
+	REQUIRE(setenv("OBOL_ARGON2_FAST", "1", 1) == 0);
+	REQUIRE(setenv("OBOL_PASSPHRASE", "wallet passphrase", 1) == 0);
+	memset(&n, 0, sizeof(n));
+	REQUIRE_OK(obol_crypto_init());
+	REQUIRE_OK(start(db_url, &n, "0"));
+
+	snprintf(path, sizeof(path), "%s/alice.wallet", test_tmpdir());
+	REQUIRE_OK(obol_wallet_create(path, &ks, &w));
+	REQUIRE_OK(obol_wallet_set_issuer(w, n.url, n.agent_pk, obol_issuer_keys(n.iss)->box.pk, "EUR"));
+	REQUIRE_OK(payword_wallet_register(w, "alice", "correct horse", &account));
+	alice.id = account;
+	alice.amount = pw_eur("EUR:1");
+	REQUIRE_OK(with_ledger(db_url, fund, &alice));
+	REQUIRE_OK(payword_wallet_buy_tokens(w, "correct horse", 0, 10, false, &out));
+	CHECK_EQ_INT(out.n, 10);
+
+	/* the vendor receives the purchase and its retries, and no reply gets back */
+	REQUIRE_OK(obol_devlink_listen("127.0.0.1:0", &mv.fd, &mv.port));
+	REQUIRE(pthread_create(&mv.th, NULL, mute_loop, &mv) == 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", mv.port);
+	obol_err e = payword_wallet_purchase(w, "correct horse", addr, "article-1", 2, &p);
+	CHECK(e == OBOL_E_DEVLINK_CLOSED || e == OBOL_E_NETWORK || e == OBOL_E_WIRE_TRUNCATED);
+	pthread_join(mv.th, NULL);
+	close(mv.fd);
+	CHECK_EQ_INT(mv.pays, 3); /* the purchase and two retries, the very same request */
+	REQUIRE_OK(payword_wallet_load(w, 0, "correct horse", &c));
+	CHECK(!c.pending);
+	CHECK_EQ_INT(c.in_doubt, 2);
+	CHECK_EQ_INT(c.next, 3); /* orders 1..2 are skipped, never offered again */
+	CHECK_EQ_INT(payword_wallet_unspent(&c), 8);
+	payword_wallet_wipe(&c);
+
+	/* no vendor reported them: with no grace their value returns now */
+	REQUIRE_OK(payword_wallet_buy_tokens(w, "correct horse", 0, 0, false, &out));
+	CHECK_EQ_INT(out.carried, 10);
+	CHECK_EQ_INT(out.first_order, 11);
+	REQUIRE_OK(payword_wallet_load(w, 0, "correct horse", &c));
+	CHECK_EQ_INT(payword_wallet_unspent(&c), 10);
+	payword_wallet_wipe(&c);
+	CHECK_OK(audit(db_url));
+
+	obol_wallet_close(w);
+	obol_http_client_free(n.anon);
+	obol_issuer_stop(n.iss);
+}
