@@ -251,7 +251,7 @@ obol_err payword_agent_claim_check(const struct payword_agent_cert *cert, const 
 	const struct payword_vcert *vc = &cert->vc;
 	struct payword_reversal *rev = v->rev;
 	uint64_t start = in->commit.start, prev = 0, from, next = UINT64_MAX, m;
-	int nidx = -1;
+	int nidx = -1, known;
 	obol_err e;
 
 	memset(v, 0, sizeof(*v));
@@ -259,8 +259,10 @@ obol_err payword_agent_claim_check(const struct payword_agent_cert *cert, const 
 	v->conflict_visit = -1;
 	if (in->commit.vendor != in->vendor)
 		return OBOL_E_PAYWORD_COMMITMENT_INVALID;
-	e = payword_commit_verify(&in->commit, vc);
-	if (e)
+	/* A visit stored before was verified then: the same bytes need no
+	 * second signature check. */
+	known = find_visit(visits, nvisits, &in->commit);
+	if (known < 0 && (e = payword_commit_verify(&in->commit, vc)) != OBOL_OK)
 		return e;
 	if (vc->scope != PAYWORD_GENERIC && vc->scope != in->vendor)
 		return OBOL_E_PAYWORD_WRONG_VENDOR;
@@ -293,7 +295,7 @@ obol_err payword_agent_claim_check(const struct payword_agent_cert *cert, const 
 		return OBOL_E_PAYWORD_CLAIM_REPLAYED;
 	}
 
-	if (find_visit(visits, nvisits, &in->commit) < 0) {
+	if (known < 0) {
 		v->new_visit = true;
 		judge_new_visit(visits, nvisits, claims, nclaims, &in->commit, v);
 	}
