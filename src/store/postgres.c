@@ -24,6 +24,7 @@
 #include "store/backend.h"
 
 #define PG_MAX_PARAMS 64
+#define PG_MAX_COLUMNS 64 /* columns whose blobs one row keeps decoded at once */
 
 struct pg_conn {
 	PGconn *c;
@@ -44,7 +45,9 @@ struct pg_stmt {
 	int nrows, row;   /* row: current row; -1 before the first */
 	bool executed;
 	int64_t changes;
-	uint8_t *blob;    /* decoded bytea of the last column_blob call */
+	/* Decoded bytea of each column read since the last reset, one buffer per
+	 * column so that every blob of a row stays valid together (store.h). */
+	uint8_t *blobs[PG_MAX_COLUMNS];
 };
 
 /* Maps a failed result (or a connection failure when res is NULL). */
@@ -337,8 +340,10 @@ static void pg_reset(void *st)
 	s->row = -1;
 	s->executed = false;
 	s->changes = 0;
-	free(s->blob);
-	s->blob = NULL;
+	for (int i = 0; i < PG_MAX_COLUMNS; i++) {
+		free(s->blobs[i]);
+		s->blobs[i] = NULL;
+	}
 }
 
 static void pg_finalize(void *st)
@@ -467,18 +472,21 @@ static const void *pg_column_blob(void *st, int col, size_t *len)
 	size_t n = (size_t)PQgetlength(s->res, s->row, col);
 	if (n < 2 || t[0] != '\\' || t[1] != 'x' || n % 2 != 0)
 		return NULL; /* bytea_output=hex is the default since 9.0 */
-	free(s->blob);
-	s->blob = malloc(n / 2 > 0 ? n / 2 : 1);
-	if (s->blob == NULL)
+	if (col < 0 || col >= PG_MAX_COLUMNS)
+		return NULL;
+	free(s->blobs[col]);
+	s->blobs[col] = malloc(n / 2 > 0 ? n / 2 : 1);
+	uint8_t *blob = s->blobs[col];
+	if (blob == NULL)
 		return NULL;
 	for (size_t i = 2; i < n; i += 2) {
 		int hi = hexval(t[i]), lo = hexval(t[i + 1]);
 		if (hi < 0 || lo < 0)
 			return NULL;
-		s->blob[i / 2 - 1] = (uint8_t)(hi << 4 | lo);
+		blob[i / 2 - 1] = (uint8_t)(hi << 4 | lo);
 	}
 	*len = n / 2 - 1;
-	return s->blob;
+	return blob;
 }
 
 static int64_t pg_changes(void *st)

@@ -58,16 +58,17 @@ TEST_DB(store, typed_columns_roundtrip)
 	const uint8_t blob[5] = { 0, 0xff, 0x10, 0, 0x7f };
 	REQUIRE_OK(obol_store_open(db_url, true, &s));
 	CHECK_EQ_STR(obol_store_backend_name(s), test_backend());
-	REQUIRE_OK(obol_store_exec(s, "CREATE TABLE t (k BIGINT PRIMARY KEY, i BIGINT, x TEXT, b BYTEA)"));
+	REQUIRE_OK(obol_store_exec(s, "CREATE TABLE t (k BIGINT PRIMARY KEY, i BIGINT, x TEXT, b BYTEA, c BYTEA)"));
 	REQUIRE_OK(obol_store_begin(s));
-	CHECK_OK(obol_store_run(s, NULL, "INSERT INTO t (k, i, x, b) VALUES (?, ?, ?, ?)", "iitb", (int64_t)1,
-				INT64_MIN, "h\xc3\xa9llo '?' \"x\"", (const void *)blob, sizeof(blob)));
+	CHECK_OK(obol_store_run(s, NULL, "INSERT INTO t (k, i, x, b, c) VALUES (?, ?, ?, ?, ?)", "iitbb",
+				(int64_t)1, INT64_MIN, "h\xc3\xa9llo '?' \"x\"", (const void *)blob, sizeof(blob),
+				(const void *)"\x01\x02", (size_t)2));
 	CHECK_OK(obol_store_run(s, NULL, "INSERT INTO t (k, i, x, b) VALUES (?, ?, ?, ?)", "iitb", (int64_t)2,
 				INT64_MAX, "", (const void *)"", (size_t)0));
 	CHECK_OK(obol_store_run(s, NULL, "INSERT INTO t (k, i, x, b) VALUES (?, ?, ?, ?)", "innn", (int64_t)3));
 	REQUIRE_OK(obol_store_commit(s));
 
-	REQUIRE_OK(obol_stmt_prepare(s, "SELECT i, x, b, '?' FROM t WHERE k >= ? ORDER BY k", &st));
+	REQUIRE_OK(obol_stmt_prepare(s, "SELECT i, x, b, '?', c FROM t WHERE k >= ? ORDER BY k", &st));
 	REQUIRE_OK(obol_stmt_bind_int64(st, 1, 1));
 	REQUIRE_OK(obol_stmt_step(st, &row));
 	REQUIRE(row);
@@ -78,6 +79,12 @@ TEST_DB(store, typed_columns_roundtrip)
 	CHECK_EQ_INT(n, sizeof(blob));
 	CHECK(b != NULL && memcmp(b, blob, sizeof(blob)) == 0);
 	CHECK_EQ_STR(obol_stmt_column_text(st, 3), "?");
+	/* Every blob of a row stays valid until the next step, not only the
+	 * last one read. */
+	size_t n2 = 0;
+	const void *b2 = obol_stmt_column_blob(st, 4, &n2);
+	CHECK(b2 != NULL && n2 == 2 && memcmp(b2, "\x01\x02", 2) == 0);
+	CHECK(b != NULL && memcmp(b, blob, sizeof(blob)) == 0);
 	REQUIRE_OK(obol_stmt_step(st, &row));
 	REQUIRE(row);
 	CHECK(obol_stmt_column_int64(st, 0) == INT64_MAX);
