@@ -14,7 +14,6 @@
 #include "schemes/payword/wire.h"
 #include "vendor/outbox.h"
 #include "vendor/payword_vendor.h"
-#include "vendor/vendor_int.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
 
@@ -113,8 +112,8 @@ static obol_err pw_start(struct obol_vendor *v, struct obol_store *s, void **sta
 	pthread_mutex_init(&st->stop_mu, NULL);
 	pthread_cond_init(&st->stop_cv, NULL);
 	st->v = v;
-	snprintf(st->dir, sizeof(st->dir), "%s", v->dir);
-	e = payword_vendor_config_load(v->dir, st);
+	snprintf(st->dir, sizeof(st->dir), "%s", obol_vendor_dir(v));
+	e = payword_vendor_config_load(obol_vendor_dir(v), st);
 	if (e == OBOL_E_NOT_FOUND) {
 		pw_stop(v, st); /* payword is not set up here: sessions refuse it */
 		*state = NULL;
