@@ -47,6 +47,10 @@ int obol_cli_fail(const struct obol_cmd *cmd, obol_err e, const char *what);
 /* Reports a usage error and returns OBOL_EXIT_USAGE. */
 int obol_cli_usage_error(const struct obol_cmd *cmd, const char *what);
 
+/* Reports an argument that no option took ("unexpected argument 'ARG'") and
+ * returns OBOL_EXIT_USAGE. Commands call it when optind != argc. */
+int obol_cli_extra_arg(const struct obol_cmd *cmd, const char *arg);
+
 /* True when argv holds -h or --help; commands call it first. */
 int obol_cli_wants_help(int argc, char **argv);
 

@@ -58,7 +58,11 @@ static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (db == NULL || currency == NULL || optind != argc) {
+	if (optind != argc) {
+		rc = obol_cli_extra_arg(cmd, argv[optind]);
+		goto out;
+	}
+	if (db == NULL || currency == NULL) {
 		rc = obol_cli_usage_error(cmd, "--db and --currency are required");
 		goto out;
 	}

@@ -49,7 +49,11 @@ static int cmd_setup(const struct obol_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (dir == NULL || mode == NULL || optind != argc) {
+	if (optind != argc) {
+		rc = obol_cli_extra_arg(cmd, argv[optind]);
+		goto out;
+	}
+	if (dir == NULL || mode == NULL) {
 		rc = obol_cli_usage_error(cmd, "--dir and --mode are required");
 		goto out;
 	}
@@ -144,7 +148,11 @@ static int cmd_product(const struct obol_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (dir == NULL || id == NULL || price == NULL || file == NULL || optind != argc) {
+	if (optind != argc) {
+		rc = obol_cli_extra_arg(cmd, argv[optind]);
+		goto out;
+	}
+	if (dir == NULL || id == NULL || price == NULL || file == NULL) {
 		rc = obol_cli_usage_error(cmd, "--dir, --id, --price and --file are required");
 		goto out;
 	}
