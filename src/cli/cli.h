@@ -24,6 +24,9 @@ struct obol_cmd {
 	const char *summary; /* one line for the table */
 	const char *help;    /* the options, one per line; may be NULL */
 	obol_cmd_fn run;
+	/* Optional: prints more help after the text above (options that other
+	 * files register at run time, such as the schemes' 'issuer init' ones). */
+	void (*more_help)(FILE *f);
 	struct obol_cmd *next;
 };
 

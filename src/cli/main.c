@@ -24,6 +24,8 @@ void obol_cli_print_usage(const struct obol_cmd *cmd, FILE *f)
 		cmd->summary);
 	if (cmd->help != NULL)
 		fprintf(f, "\n%s\n", cmd->help);
+	if (cmd->more_help != NULL)
+		cmd->more_help(f);
 }
 
 int obol_cli_fail(const struct obol_cmd *cmd, obol_err e, const char *what)

@@ -85,3 +85,12 @@ TEST(cli, every_command_explains_itself_and_refuses_bad_usage)
 	CHECK(commands >= 10);
 	test_note("%d commands checked", commands);
 }
+
+/* The schemes register their own 'issuer init' options; its help shows them. */
+TEST(cli, issuer_init_help_lists_the_schemes_options)
+{
+	static char out[16384];
+	CHECK_EQ_INT(run_obol("issuer init --help", out, sizeof out), 0);
+	CHECK(strstr(out, "payword options:") != NULL);
+	CHECK(strstr(out, "--payword-token-value") != NULL);
+}
