@@ -174,6 +174,13 @@ OBOL_MUST_CHECK obol_err codex_set_blacklist(struct codex *c, const struct codex
 
 /* ---- sync with the bank ------------------------------------------------- */
 
+/* Remembers a token id that the bank settled to this Codex from its payer's
+ * log (the payee never received it): if it arrives later it is a replay,
+ * since its value is already in the state. Ids too old to pass the time
+ * check are not kept. CODEX_FULL when there is no room. */
+OBOL_MUST_CHECK obol_err codex_note_settled(struct codex *c, const uint8_t id[static CODEX_TOKEN_ID_LEN], int64_t time,
+					    int64_t now);
+
 /* Marks a sync as sent: payments and receipts are refused until it is
  * applied, so the log the bank saw is the log the new state closes. A
  * request id already pending is kept (a retry sends the same request).

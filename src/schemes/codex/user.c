@@ -324,3 +324,17 @@ obol_err codex_sync_apply(struct codex *c, const struct codex_state *st, const s
 	c->sync_has_load = false;
 	return OBOL_OK;
 }
+
+obol_err codex_note_settled(struct codex *c, const uint8_t id[static CODEX_TOKEN_ID_LEN], int64_t time, int64_t now)
+{
+	if (time < now - 2 * CODEX_FRESH_WINDOW || id_received(c, id))
+		return OBOL_OK;
+	if (c->nseen >= CODEX_SEEN_MAX)
+		seen_prune(c, now);
+	if (c->nseen >= CODEX_SEEN_MAX)
+		return OBOL_E_CODEX_FULL;
+	memcpy(c->seen[c->nseen].id, id, CODEX_TOKEN_ID_LEN);
+	c->seen[c->nseen].time = time;
+	c->nseen++;
+	return OBOL_OK;
+}
