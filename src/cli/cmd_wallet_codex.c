@@ -160,7 +160,7 @@ static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool c
 	struct obol_wallet *w = NULL;
 	struct codex *c = NULL;
 	struct obol_amount load;
-	struct codex_wallet_sync_info info;
+	struct codex_wallet_sync_info info = { .answered = false };
 	int rc;
 	obol_err e;
 	if (obol_cli_wants_help(argc, argv)) {
@@ -173,7 +173,7 @@ static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool c
 		return obol_cli_fail(cmd, e, "bad --load");
 	if ((e = open_codex(&o, &w, &c)) == OBOL_OK)
 		e = codex_wallet_sync(w, c, o.load ? &load : NULL, close, &info);
-	if (e == OBOL_OK || e == OBOL_E_CODEX_BLACKLISTED) {
+	if (info.answered) {
 		printf("findings: %zu\n", info.findings);
 		if (info.blacklisted)
 			printf("blacklisted: yes\n");

@@ -604,6 +604,15 @@ obol_err codex_issuer_check(struct obol_store *s, const char *currency, FILE *ou
 		goto out;
 	}
 	if (out) {
+		for (size_t i = 0; i < nusers; i++) {
+			int64_t v;
+			if (users[i].p.kind != CODEX_PARTY_USER || codex_bank_value(&users[i], &v) != OBOL_OK)
+				continue;
+			fprintf(out, "user %s (id %llu): epoch %llu%s\n", users[i].p.name, (unsigned long long)users[i].p.id,
+				(unsigned long long)users[i].epoch, users[i].blacklisted ? ", blacklisted" : "");
+			print_units(out, "  value by every log", currency, v);
+			print_units(out, "  safe deposit", currency, users[i].deposit);
+		}
 		fprintf(out, "codex users: %zu\ncodex tokens: %zu\n", res->users, res->tokens);
 		print_units(out, "value in codexes", currency, res->total_value);
 		print_units(out, "safe deposits", currency, res->total_deposit);

@@ -291,6 +291,7 @@ obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct 
 		}
 		goto out;
 	}
+	info->answered = true;
 	info->blacklisted = json_is_true(json_object_get(reply, "blacklisted"));
 	info->findings = (size_t)json_integer_value(json_object_get(reply, "findings"));
 	copy_amount(reply, "value", info->value);

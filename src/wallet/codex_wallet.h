@@ -28,6 +28,7 @@ OBOL_MUST_CHECK obol_err codex_wallet_open(struct obol_wallet *w, const struct o
 					   const struct obol_amount *deposit, struct codex **out);
 
 struct codex_wallet_sync_info {
+	bool answered; /* the bank answered (the fields below are its answer) */
 	bool renewed, blacklisted, deleted;
 	size_t findings;
 	char value[OBOL_AMOUNT_STR_MAX];    /* the Codex's value at the bank */
