@@ -1,0 +1,434 @@
+/* obol bench codex: the codex scheme's two rates (bench.h), each next to the
+ * machine's own limit measured in the same run.
+ *
+ *   offline_payment  one payment between two wallets: codex_pay, the payer's
+ *                    wallet saved; codex_receive, the payee's wallet saved;
+ *                    codex_take_ack, the payer's wallet saved (three durable
+ *                    sealed-file replacements, as the wallet does them)
+ *                    vs three durable replacements (write, fsync, rename,
+ *                    fsync dir) of a file of the wallet's size
+ *   offline_memory   the same payment without storage vs the cryptography it
+ *                    cannot do without, done raw by libsodium: 2 Ed25519 signs,
+ *                    5 verifies, one sealed box made and opened
+ *   reconcile        the bank's update Codex on SQLite (codex_issuer_sync of
+ *                    a log of 4 payments, made in the loop, then a durable
+ *                    commit, then the wallet applies the new state) vs a
+ *                    durable commit of a one-row UPDATE on the same database
+ *
+ * Payments alternate direction with a virtual clock (2 s per payment, so
+ * received ids age out as in real use), and each Codex is renewed in memory
+ * by the bench's bank when its log is full. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/bench.h"
+#include "cli/cli.h"
+#include "crypto/secret.h"
+#include "issuer/codex_bank.h"
+#include "issuer/keys.h"
+#include "schemes/codex/bank.h"
+#include "schemes/codex/codex.h"
+#include "store/ledger.h"
+#include "wallet/codex_wallet.h"
+
+#define T0 1800000000
+#define RECON_PAYMENTS 4
+
+struct party {
+	struct codex_bank_user rec;
+	struct obol_sign_keypair sk;
+	struct obol_box_keypair box;
+	struct codex *cx;
+	struct codex_msg_request req;
+	struct obol_wallet *w;
+	char path[PATH_MAX];
+};
+
+struct cb {
+	char dir[PATH_MAX], raw_path[PATH_MAX], raw_tmp[PATH_MAX];
+	struct obol_sign_keypair bank;
+	struct codex_blacklist *bl;
+	struct party p[2];
+	int64_t now;
+	unsigned turn;
+	size_t file_size;
+	uint8_t *raw_buf;
+	/* raw crypto */
+	uint8_t msg[256], sig[OBOL_SIGN_LEN], sealed[256 + OBOL_SEALBOX_OVERHEAD], opened[256];
+	/* the bank's store */
+	struct obol_store *s;
+	struct obol_issuer_keys keys;
+	int64_t acc[2];
+	struct codex *rc; /* the reconciling user's Codex (registered at the store's bank) */
+	struct codex_blacklist *rbl; /* the store's blacklist */
+	struct codex_msg_request rc_req;
+	struct codex_entry *ents;
+};
+
+/* ---- two wallets ------------------------------------------------------------ */
+
+static obol_err renew(struct cb *b, struct party *p)
+{
+	struct codex_state st;
+	obol_err e;
+	p->rec.loaded = p->cx->balance.units; /* the bench's bank takes the Codex's word */
+	p->rec.credits = p->rec.debits = 0;
+	if ((e = codex_bank_issue_state(&p->rec, "EUR", p->cx->nlog, b->now, CODEX_DEFAULT_LIFETIME, CODEX_DEFAULT_TX_LIMIT,
+					b->bank.sk, &st)) != OBOL_OK ||
+	    (e = codex_sync_begin(p->cx, "bench", NULL)) != OBOL_OK)
+		return e;
+	return codex_sync_apply(p->cx, &st, b->bl);
+}
+
+static obol_err one_payment(struct cb *b, bool durable)
+{
+	struct party *from = &b->p[b->turn & 1], *to = &b->p[(b->turn + 1) & 1];
+	struct codex_msg_pay *m = malloc(sizeof(*m));
+	struct codex_msg_ack ack;
+	struct obol_amount a = { .units = 1, .currency = "EUR" };
+	obol_err e;
+	if (!m)
+		return OBOL_E_NO_MEMORY;
+	b->turn++;
+	b->now += 2;
+	for (int i = 0; i < 2; i++)
+		if (codex_check_live(b->p[i].cx, b->now) == OBOL_E_CODEX_TX_LIMIT && (e = renew(b, &b->p[i])) != OBOL_OK)
+			goto out;
+	if ((e = codex_pay(from->cx, &to->req, &a, b->now, m, NULL)) != OBOL_OK ||
+	    (durable && (e = codex_wallet_store(from->w, from->cx)) != OBOL_OK) ||
+	    (e = codex_receive(to->cx, m, b->now, &ack, NULL)) != OBOL_OK ||
+	    (durable && (e = codex_wallet_store(to->w, to->cx)) != OBOL_OK) ||
+	    (e = codex_take_ack(from->cx, &ack)) != OBOL_OK ||
+	    (durable && (e = codex_wallet_store(from->w, from->cx)) != OBOL_OK))
+		goto out;
+	if (durable) {
+		struct stat sb;
+		if (stat(from->path, &sb) == 0)
+			b->file_size = (size_t)sb.st_size;
+	}
+out:
+	free(m);
+	return e;
+}
+
+static obol_err ours_offline(void *arg)
+{
+	return one_payment(arg, true);
+}
+
+static obol_err ours_memory(void *arg)
+{
+	return one_payment(arg, false);
+}
+
+/* One durable replacement, as the wallet file does it. */
+static obol_err durable_replace(struct cb *b)
+{
+	int fd = open(b->raw_tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600), dfd;
+	obol_err e = OBOL_OK;
+	if (fd < 0)
+		return OBOL_E_IO;
+	if (write(fd, b->raw_buf, b->file_size) != (ssize_t)b->file_size || fsync(fd) != 0)
+		e = OBOL_E_IO;
+	if (close(fd) != 0 || (e == OBOL_OK && rename(b->raw_tmp, b->raw_path) != 0))
+		e = OBOL_E_IO;
+	if (e == OBOL_OK) {
+		if ((dfd = open(b->dir, O_RDONLY | O_DIRECTORY)) < 0)
+			return OBOL_E_IO;
+		if (fsync(dfd) != 0)
+			e = OBOL_E_IO;
+		close(dfd);
+	}
+	return e;
+}
+
+static obol_err raw_offline(void *arg)
+{
+	struct cb *b = arg;
+	obol_err e = OBOL_OK;
+	for (int i = 0; e == OBOL_OK && i < 3; i++)
+		e = durable_replace(b);
+	return e;
+}
+
+static obol_err raw_memory(void *arg)
+{
+	struct cb *b = arg;
+	const uint8_t *pk = b->p[0].sk.pk;
+	int bad = 0;
+	/* payer: sign the token, seal it; payee: open, verify token, cert,
+	 * state; sign the ack; payer: verify the payee's cert and the ack */
+	bad |= crypto_sign_detached(b->sig, NULL, b->msg, sizeof(b->msg), b->p[0].sk.sk);
+	bad |= crypto_box_seal(b->sealed, b->msg, sizeof(b->msg), b->p[1].box.pk);
+	bad |= crypto_box_seal_open(b->opened, b->sealed, sizeof(b->sealed), b->p[1].box.pk, b->p[1].box.sk);
+	for (int i = 0; i < 4; i++)
+		bad |= crypto_sign_verify_detached(b->sig, b->msg, sizeof(b->msg), pk);
+	bad |= crypto_sign_detached(b->sig, NULL, b->msg, sizeof(b->msg), b->p[0].sk.sk);
+	bad |= crypto_sign_verify_detached(b->sig, b->msg, sizeof(b->msg), pk);
+	return bad ? OBOL_E_CRYPTO_LIBRARY : OBOL_OK;
+}
+
+static obol_err setup_wallets(struct cb *b)
+{
+	static const char *const names[2] = { "alice", "bob" };
+	char keyfile[PATH_MAX];
+	uint8_t key[32];
+	struct obol_wallet_keysrc ks = { .key_file = keyfile };
+	int fd;
+	obol_err e;
+
+	snprintf(keyfile, sizeof keyfile, "%s/device.key", b->dir);
+	obol_random(key, sizeof key);
+	if ((fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+		return OBOL_E_IO;
+	if (write(fd, key, sizeof key) != (ssize_t)sizeof key) {
+		close(fd);
+		return OBOL_E_IO;
+	}
+	close(fd);
+	obol_wipe(key, sizeof key);
+	obol_sign_keypair_new(&b->bank);
+	if (!(b->bl = calloc(1, sizeof(*b->bl))))
+		return OBOL_E_NO_MEMORY;
+	if ((e = codex_blacklist_sign(b->bl, b->bank.sk)) != OBOL_OK)
+		return e;
+	for (int i = 0; i < 2; i++) {
+		struct party *p = &b->p[i];
+		struct codex_cert cert;
+		struct codex_state st;
+		obol_sign_keypair_new(&p->sk);
+		obol_box_keypair_new(&p->box);
+		p->rec.p.id = (uint64_t)i + 1;
+		snprintf(p->rec.p.name, sizeof p->rec.p.name, "%s", names[i]);
+		p->rec.p.kind = CODEX_PARTY_USER;
+		memcpy(p->rec.p.sign_pk, p->sk.pk, 32);
+		p->rec.loaded = 100000000000;
+		p->rec.deposit = 1;
+		snprintf(p->path, sizeof p->path, "%s/%s.wallet", b->dir, names[i]);
+		if (!(p->cx = codex_alloc()))
+			return OBOL_E_NO_MEMORY;
+		if ((e = codex_bank_issue_cert(&p->rec.p, p->box.pk, b->now, b->bank.sk, &cert)) != OBOL_OK ||
+		    (e = codex_bank_issue_state(&p->rec, "EUR", 0, b->now, CODEX_DEFAULT_LIFETIME, CODEX_DEFAULT_TX_LIMIT,
+						b->bank.sk, &st)) != OBOL_OK ||
+		    (e = codex_init(p->cx, b->bank.pk, &cert, &st, b->bl, p->sk.sk, &p->box, b->now)) != OBOL_OK ||
+		    (e = codex_request(p->cx, NULL, &p->req)) != OBOL_OK ||
+		    (e = obol_wallet_create(p->path, &ks, &p->w)) != OBOL_OK || (e = codex_wallet_store(p->w, p->cx)) != OBOL_OK)
+			return e;
+	}
+	snprintf(b->raw_path, sizeof b->raw_path, "%s/raw.file", b->dir);
+	snprintf(b->raw_tmp, sizeof b->raw_tmp, "%s/raw.file.tmp", b->dir);
+	if (!(b->raw_buf = malloc(4 << 20)))
+		return OBOL_E_NO_MEMORY;
+	memset(b->raw_buf, 0xa5, 4 << 20);
+	obol_random(b->msg, sizeof b->msg);
+	return OBOL_OK;
+}
+
+/* ---- the bank ----------------------------------------------------------------- */
+
+static obol_err bank_setup(struct cb *b)
+{
+	char url[PATH_MAX + 16];
+	struct codex_issuer_ctx c;
+	struct codex_cert cert;
+	struct codex_state st;
+	struct obol_amount fund = { .units = 1000000000000, .currency = "EUR" };
+	struct obol_amount load = { .units = 100000000000, .currency = "EUR" }, dep = { .units = 1, .currency = "EUR" };
+	static const char *const names[2] = { "carol", "dave" };
+	obol_err e;
+
+	snprintf(url, sizeof url, "sqlite:%s/bank.db", b->dir);
+	if ((e = obol_store_open(url, true, &b->s)) != OBOL_OK || (e = obol_ledger_init(b->s, "EUR")) != OBOL_OK ||
+	    (e = obol_issuer_keys_migrate(b->s)) != OBOL_OK || (e = codex_issuer_migrate(b->s)) != OBOL_OK ||
+	    (e = obol_store_begin(b->s)) != OBOL_OK)
+		return e;
+	e = obol_issuer_keys_create(b->s, "EUR", b->now, &b->keys);
+	if (e == OBOL_OK)
+		e = codex_issuer_setup(b->s, &b->keys, b->now);
+	if (e == OBOL_OK && !(b->rbl = calloc(1, sizeof(*b->rbl))))
+		e = OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = codex_issuer_blacklist(b->s, b->rbl);
+	c = (struct codex_issuer_ctx){ .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now,
+				       .tx_limit = CODEX_DEFAULT_TX_LIMIT };
+	for (int i = 0; e == OBOL_OK && i < 2; i++) {
+		struct party *p = &b->p[i];
+		if ((e = obol_account_create(b->s, OBOL_ACCOUNT_USER, names[i], p->sk.pk, &b->acc[i])) == OBOL_OK &&
+		    (e = obol_ledger_fund(b->s, b->acc[i], &fund, names[i])) == OBOL_OK)
+			e = codex_issuer_open(&c, b->acc[i], p->box.pk, &load, &dep, &cert, &st);
+		if (e == OBOL_OK && i == 0) {
+			if (!(b->rc = codex_alloc()))
+				e = OBOL_E_NO_MEMORY;
+			else
+				e = codex_init(b->rc, b->keys.master.pk, &cert, &st, b->rbl, p->sk.sk, &p->box, b->now);
+		}
+		if (e == OBOL_OK && i == 1) {
+			memset(&b->rc_req, 0, sizeof(b->rc_req));
+			e = codex_cert_encode(&cert, b->rc_req.cert, sizeof(b->rc_req.cert), &b->rc_req.cert_len);
+		}
+	}
+	if (e != OBOL_OK) {
+		obol_store_rollback(b->s);
+		return e;
+	}
+	if ((e = obol_store_commit(b->s)) != OBOL_OK)
+		return e;
+	if (!(b->ents = calloc(CODEX_LOG_MAX, sizeof(*b->ents))))
+		return OBOL_E_NO_MEMORY;
+	return OBOL_OK;
+}
+
+static obol_err ours_reconcile(void *arg)
+{
+	struct cb *b = arg;
+	struct codex_msg_pay *m = malloc(sizeof(*m));
+	struct obol_amount a = { .units = 1, .currency = "EUR" };
+	struct codex_issuer_ctx c = { .s = b->s, .keys = &b->keys, .currency = "EUR", .tx_limit = CODEX_DEFAULT_TX_LIMIT };
+	struct codex_sync_result res;
+	obol_err e = OBOL_OK;
+	if (!m)
+		return OBOL_E_NO_MEMORY;
+	b->now += 2;
+	c.now = b->now;
+	for (int i = 0; e == OBOL_OK && i < RECON_PAYMENTS; i++)
+		e = codex_pay(b->rc, &b->rc_req, &a, b->now, m, NULL);
+	free(m);
+	if (e != OBOL_OK)
+		return e;
+	for (size_t k = 0; k < b->rc->nlog; k++)
+		b->ents[k] = b->rc->log[k].e;
+	if ((e = codex_sync_begin(b->rc, "bench", NULL)) != OBOL_OK || (e = obol_store_begin(b->s)) != OBOL_OK)
+		return e;
+	e = codex_issuer_sync(&c, b->acc[0], &b->rc->state, b->ents, b->rc->nlog, &b->rc->balance, NULL, false, &res);
+	if (e == OBOL_OK)
+		e = codex_issuer_blacklist(b->s, b->rbl);
+	if (e != OBOL_OK) {
+		obol_store_rollback(b->s);
+		return e;
+	}
+	if ((e = obol_store_commit(b->s)) == OBOL_OK)
+		e = res.renewed ? codex_sync_apply(b->rc, &res.state, b->rbl) : OBOL_E_INTERNAL;
+	codex_sync_result_free(&res);
+	return e;
+}
+
+static obol_err raw_reconcile(void *arg)
+{
+	struct cb *b = arg;
+	obol_err e = obol_store_begin(b->s);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_store_run(b->s, NULL, "UPDATE codex_users SET perf = perf + 1 WHERE id = ?", "i", b->acc[1])) !=
+	    OBOL_OK) {
+		obol_store_rollback(b->s);
+		return e;
+	}
+	return obol_store_commit(b->s);
+}
+
+/* ---- the command ----------------------------------------------------------------- */
+
+static void teardown(struct cb *b)
+{
+	char cmd[PATH_MAX + 16];
+	for (int i = 0; i < 2; i++) {
+		obol_wallet_close(b->p[i].w);
+		codex_free(b->p[i].cx);
+		OBOL_WIPE(b->p[i].sk);
+		OBOL_WIPE(b->p[i].box);
+	}
+	codex_free(b->rc);
+	obol_store_close(b->s);
+	obol_issuer_keys_wipe(&b->keys);
+	OBOL_WIPE(b->bank);
+	free(b->bl);
+	free(b->rbl);
+	free(b->raw_buf);
+	free(b->ents);
+	if (b->dir[0]) {
+		snprintf(cmd, sizeof cmd, "%s/", b->dir);
+		/* the files the bench made, then the directory */
+		static const char *const files[] = { "device.key", "alice.wallet", "alice.wallet.lock", "bob.wallet",
+						     "bob.wallet.lock", "raw.file", "bank.db", "bank.db-wal", "bank.db-shm" };
+		for (size_t i = 0; i < OBOL_ARRAY_LEN(files); i++) {
+			char p[PATH_MAX + 64];
+			snprintf(p, sizeof p, "%s%s", cmd, files[i]);
+			unlink(p);
+		}
+		rmdir(b->dir);
+	}
+}
+
+static int cmd_bench_codex(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = { { "quick", no_argument, NULL, 'q' },
+					      { "json", no_argument, NULL, 'j' },
+					      { NULL, 0, NULL, 0 } };
+	int json = 0, c, rc = OBOL_EXIT_OK;
+	double seconds = OBOL_BENCH_SECONDS;
+	struct cb *b = calloc(1, sizeof(*b));
+	const char *tmp = getenv("TMPDIR");
+	obol_err e;
+
+	if (!b)
+		return obol_cli_fail(cmd, OBOL_E_NO_MEMORY, "");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'q')
+			seconds = OBOL_BENCH_QUICK_SECONDS;
+		else if (c == 'j')
+			json = 1;
+		else {
+			free(b);
+			return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (optind != argc) {
+		free(b);
+		return obol_cli_usage_error(cmd, "takes no arguments");
+	}
+	b->now = T0;
+	snprintf(b->dir, sizeof b->dir, "%s/obol-bench-codex-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(b->dir)) {
+		b->dir[0] = '\0';
+		e = OBOL_E_IO;
+		goto fail;
+	}
+	if ((e = obol_crypto_init()) != OBOL_OK || (e = setup_wallets(b)) != OBOL_OK || (e = bank_setup(b)) != OBOL_OK)
+		goto fail;
+	struct obol_bench_fig figs[] = {
+		{ "offline_payment", "offline payment, 2 wallets, durable", "3 durable file replacements", 0, 0 },
+		{ "offline_memory", "offline payment, in memory", "2 sign + 5 verify + seal + open", 0, 0 },
+		{ "reconcile", "reconciliation, 4-entry log, SQLite", "durable 1-row UPDATE commit", 0, 0 },
+	};
+	if ((e = obol_bench_pair(&figs[0], ours_offline, b, raw_offline, b, 1, seconds)) != OBOL_OK ||
+	    (e = obol_bench_pair(&figs[1], ours_memory, b, raw_memory, b, 1, seconds)) != OBOL_OK ||
+	    (e = obol_bench_pair(&figs[2], ours_reconcile, b, raw_reconcile, b, 1, seconds)) != OBOL_OK)
+		goto fail;
+	if (json)
+		obol_bench_print_json(stdout, figs, OBOL_ARRAY_LEN(figs));
+	else {
+		obol_bench_print_table(stdout, "obol bench codex", figs, OBOL_ARRAY_LEN(figs));
+		printf("(wallet file %zu bytes at the end; payments alternate between the two wallets)\n", b->file_size);
+	}
+	goto out;
+fail:
+	rc = obol_cli_fail(cmd, e, "the codex bench could not run");
+out:
+	teardown(b);
+	free(b);
+	return rc;
+}
+
+OBOL_COMMAND(bench_codex_cmd, "bench codex", "[--quick] [--json]",
+	     "offline codex payments/s between two wallets and reconciliations/s at the bank",
+	     "  --quick   0.2 s per figure instead of 1 s\n"
+	     "  --json    one JSON object: <key>_per_s, <key>_raw_per_s, <key>_ratio",
+	     cmd_bench_codex)
