@@ -74,6 +74,18 @@ struct cb {
 
 /* ---- two wallets ------------------------------------------------------------ */
 
+/* out = DIR/name (out may lie inside *b: no formatting from b into b). */
+static obol_err dir_path(const struct cb *b, char *out, size_t cap, const char *name)
+{
+	size_t dl = strlen(b->dir), nl = strlen(name);
+	if (dl + 1 + nl + 1 > cap)
+		return OBOL_E_IO;
+	memmove(out, b->dir, dl);
+	out[dl] = '/';
+	memcpy(out + dl + 1, name, nl + 1);
+	return OBOL_OK;
+}
+
 static obol_err renew(struct cb *b, struct party *p)
 {
 	struct codex_state st;
@@ -184,7 +196,8 @@ static obol_err setup_wallets(struct cb *b)
 	int fd;
 	obol_err e;
 
-	snprintf(keyfile, sizeof keyfile, "%s/device.key", b->dir);
+	if ((e = dir_path(b, keyfile, sizeof keyfile, "device.key")) != OBOL_OK)
+		return e;
 	obol_random(key, sizeof key);
 	if ((fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
 		return OBOL_E_IO;
@@ -211,7 +224,10 @@ static obol_err setup_wallets(struct cb *b)
 		memcpy(p->rec.p.sign_pk, p->sk.pk, 32);
 		p->rec.loaded = 100000000000;
 		p->rec.deposit = 1;
-		snprintf(p->path, sizeof p->path, "%s/%s.wallet", b->dir, names[i]);
+		char file[64];
+		snprintf(file, sizeof file, "%s.wallet", names[i]);
+		if ((e = dir_path(b, p->path, sizeof p->path, file)) != OBOL_OK)
+			return e;
 		if (!(p->cx = codex_alloc()))
 			return OBOL_E_NO_MEMORY;
 		if ((e = codex_bank_issue_cert(&p->rec.p, p->box.pk, b->now, b->bank.sk, &cert)) != OBOL_OK ||
@@ -222,8 +238,9 @@ static obol_err setup_wallets(struct cb *b)
 		    (e = obol_wallet_create(p->path, &ks, &p->w)) != OBOL_OK || (e = codex_wallet_store(p->w, p->cx)) != OBOL_OK)
 			return e;
 	}
-	snprintf(b->raw_path, sizeof b->raw_path, "%s/raw.file", b->dir);
-	snprintf(b->raw_tmp, sizeof b->raw_tmp, "%s/raw.file.tmp", b->dir);
+	if ((e = dir_path(b, b->raw_path, sizeof b->raw_path, "raw.file")) != OBOL_OK ||
+	    (e = dir_path(b, b->raw_tmp, sizeof b->raw_tmp, "raw.file.tmp")) != OBOL_OK)
+		return e;
 	if (!(b->raw_buf = malloc(4 << 20)))
 		return OBOL_E_NO_MEMORY;
 	memset(b->raw_buf, 0xa5, 4 << 20);
@@ -235,7 +252,7 @@ static obol_err setup_wallets(struct cb *b)
 
 static obol_err bank_setup(struct cb *b)
 {
-	char url[PATH_MAX + 16];
+	char url[PATH_MAX + 16], path[PATH_MAX];
 	struct codex_issuer_ctx c;
 	struct codex_cert cert;
 	struct codex_state st;
@@ -244,7 +261,9 @@ static obol_err bank_setup(struct cb *b)
 	static const char *const names[2] = { "carol", "dave" };
 	obol_err e;
 
-	snprintf(url, sizeof url, "sqlite:%s/bank.db", b->dir);
+	if ((e = dir_path(b, path, sizeof path, "bank.db")) != OBOL_OK)
+		return e;
+	snprintf(url, sizeof url, "sqlite:%s", path);
 	if ((e = obol_store_open(url, true, &b->s)) != OBOL_OK || (e = obol_ledger_init(b->s, "EUR")) != OBOL_OK ||
 	    (e = obol_issuer_keys_migrate(b->s)) != OBOL_OK || (e = codex_issuer_migrate(b->s)) != OBOL_OK ||
 	    (e = obol_store_begin(b->s)) != OBOL_OK)
@@ -337,7 +356,7 @@ static obol_err raw_reconcile(void *arg)
 
 static void teardown(struct cb *b)
 {
-	char cmd[PATH_MAX + 16];
+	char path[PATH_MAX];
 	for (int i = 0; i < 2; i++) {
 		obol_wallet_close(b->p[i].w);
 		codex_free(b->p[i].cx);
@@ -353,15 +372,12 @@ static void teardown(struct cb *b)
 	free(b->raw_buf);
 	free(b->ents);
 	if (b->dir[0]) {
-		snprintf(cmd, sizeof cmd, "%s/", b->dir);
 		/* the files the bench made, then the directory */
 		static const char *const files[] = { "device.key", "alice.wallet", "alice.wallet.lock", "bob.wallet",
 						     "bob.wallet.lock", "raw.file", "bank.db", "bank.db-wal", "bank.db-shm" };
-		for (size_t i = 0; i < OBOL_ARRAY_LEN(files); i++) {
-			char p[PATH_MAX + 64];
-			snprintf(p, sizeof p, "%s%s", cmd, files[i]);
-			unlink(p);
-		}
+		for (size_t i = 0; i < OBOL_ARRAY_LEN(files); i++)
+			if (dir_path(b, path, sizeof path, files[i]) == OBOL_OK)
+				unlink(path);
 		rmdir(b->dir);
 	}
 }

@@ -210,6 +210,15 @@ out:
 	return e;
 }
 
+/* A flag byte: 0 or 1, anything else is malformed. */
+static bool r_flag(struct rd *r)
+{
+	uint8_t v = r_u8(r);
+	if (v > 1)
+		r->fail = true;
+	return v == 1;
+}
+
 static const uint8_t *r_blob16(struct rd *r, size_t *n)
 {
 	*n = r_u16(r);
@@ -255,7 +264,7 @@ obol_err codex_parse(struct codex *c, const uint8_t *in, size_t len)
 		r_copy(&r, rec->token_hash, OBOL_HASH_LEN);
 		r_copy(&r, rec->hash, OBOL_HASH_LEN);
 		r_copy(&r, rec->peer_pk, OBOL_SIGN_PK_LEN);
-		rec->acked = r_u8(&r) != 0;
+		rec->acked = r_flag(&r);
 	}
 	c->nlog = cnt;
 	cnt = r_u32(&r);
@@ -270,15 +279,19 @@ obol_err codex_parse(struct codex *c, const uint8_t *in, size_t len)
 		c->seen[i].time = (int64_t)r_u64(&r);
 	}
 	c->nseen = cnt;
-	c->sync_pending = r_u8(&r) != 0;
+	c->sync_pending = r_flag(&r);
 	n = r_u8(&r);
 	if (n > CODEX_REQUEST_ID_MAX)
 		goto bad;
 	r_copy(&r, c->sync_request_id, n);
-	c->sync_has_load = r_u8(&r) != 0;
+	for (size_t i = 0; i < n; i++)
+		if (c->sync_request_id[i] < 0x21 || c->sync_request_id[i] > 0x7e)
+			goto bad;
+	c->sync_has_load = r_flag(&r);
 	units = (int64_t)r_u64(&r);
-	if (c->sync_has_load &&
-	    (units <= 0 || obol_amount_from_units(c->state.balance.currency, units, &c->sync_load) != OBOL_OK))
+	if (c->sync_has_load ? (units <= 0 || obol_amount_from_units(c->state.balance.currency, units, &c->sync_load) !=
+						      OBOL_OK)
+			     : units != 0)
 		goto bad;
 	if (r.fail || r.off != r.len)
 		goto bad;
