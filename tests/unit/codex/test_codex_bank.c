@@ -37,6 +37,10 @@ TEST(codex_bank, verify_log_honest_and_tampered)
 	REQUIRE(n == 3);
 	CHECK_OK(verify(&w, A, n));
 
+	/* an amount of zero is refused before any signature is checked */
+	ents[0].token.amount.units = 0;
+	CHECK_ERR(verify(&w, A, n), OBOL_E_CODEX_AMOUNT_INVALID);
+	n = world_entries(&w, A, ents);
 	/* a changed amount breaks the payer's signature */
 	ents[0].token.amount.units = 1;
 	CHECK_ERR(verify(&w, A, n), OBOL_E_CODEX_SIGNATURE);

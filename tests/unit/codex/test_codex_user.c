@@ -346,3 +346,50 @@ TEST(codex_user, serialize_parse_roundtrip_and_tamper)
 	codex_free(back);
 	world_free(&w);
 }
+
+TEST(codex_user, settled_token_arriving_late_is_a_replay)
+{
+	struct world w;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	struct codex_token t;
+	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	REQUIRE_OK(world_pay_msg(&w, A, B, 100, &m));
+	t = w.cx[A]->log[0].e.token;
+	/* the bank settled it to Bob from Alice's log; Bob learns the id */
+	CHECK_OK(codex_note_settled(w.cx[B], t.id, t.time, w.now));
+	CHECK_ERR(codex_receive(w.cx[B], &m, w.now, &ack, NULL), OBOL_E_CODEX_TOKEN_SEEN);
+	/* an id too old to pass the time check is not kept */
+	t.id[0] ^= 1;
+	CHECK_OK(codex_note_settled(w.cx[B], t.id, w.now - 3 * CODEX_FRESH_WINDOW, w.now));
+	CHECK_EQ_INT(w.cx[B]->nseen, 1);
+	world_free(&w);
+}
+
+TEST(codex_user, payee_refuses_zero_amount_self_payment_and_own_expiry)
+{
+	struct world w;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	struct codex_token t;
+	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	/* a signed token of amount 0 */
+	memset(&t, 0, sizeof(t));
+	obol_random(t.id, sizeof(t.id));
+	t.seq = 1;
+	t.amount = eur(0);
+	REQUIRE_OK(world_craft(&w, A, B, &t, &m));
+	CHECK_ERR(codex_receive(w.cx[B], &m, w.now, &ack, NULL), OBOL_E_CODEX_AMOUNT_INVALID);
+	/* a token Alice made out to herself */
+	memset(&t, 0, sizeof(t));
+	obol_random(t.id, sizeof(t.id));
+	t.seq = 1;
+	REQUIRE_OK(world_craft(&w, A, A, &t, &m));
+	CHECK_ERR(codex_receive(w.cx[A], &m, w.now, &ack, NULL), OBOL_E_CODEX_SELF_PAYMENT);
+	/* Bob's own Codex has expired: he must sync before he takes payments */
+	REQUIRE_OK(world_pay_msg(&w, A, B, 10, &m));
+	CHECK_ERR(codex_receive(w.cx[B], &m, w.cx[B]->state.not_after + 1, &ack, NULL), OBOL_E_CODEX_EXPIRED);
+	CHECK_EQ_INT(bal(&w, B), 1000);
+	CHECK_EQ_INT(bal(&w, A), 990);
+	world_free(&w);
+}
