@@ -87,6 +87,7 @@ struct worker {
 	const int64_t *users;
 	unsigned seed;
 	int n, ok, refused, other;
+	obol_err first_other;
 };
 
 static void *thread_worker(void *arg)
@@ -106,8 +107,8 @@ static void *thread_worker(void *arg)
 			w->ok++;
 		else if (e == OBOL_E_LEDGER_INSUFFICIENT_FUNDS)
 			w->refused++;
-		else
-			w->other++;
+		else if (w->other++ == 0)
+			w->first_other = e;
 	}
 	obol_store_close(s);
 	return NULL;
@@ -130,6 +131,9 @@ TEST_DB(concurrency, threads_making_transfers_keep_the_audit_ok)
 		ok += w[i].ok;
 		refused += w[i].refused;
 		other += w[i].other;
+		if (w[i].other > 0)
+			test_note("thread %d: %d failed, the first with %s", i, w[i].other,
+				  obol_strerror(w[i].first_other));
 	}
 	test_note("%s: %d transfers committed, %d refused for funds, %d other errors", test_backend(), ok, refused,
 		  other);
@@ -366,5 +370,77 @@ TEST_DB(concurrency, sigkill_during_group_commit_loses_no_acknowledged_unit)
 			obol_test_fail(__FILE__, __LINE__, "unit %s acknowledged but not stored once", acked[i]);
 		obol_stmt_finish(st);
 	}
+	obol_store_close(s);
+}
+
+/* Several issuer processes, each with its own group committer, on one
+ * database: batches of different processes clash (PostgreSQL: serialization
+ * failures; SQLite: the write lock) and are run again whole. */
+TEST_DB(concurrency, processes_with_group_commit_keep_the_audit_ok)
+{
+	int64_t users[NUSERS], vendor = 0;
+	enum { NP = 3, NT = 4, N = 40 };
+	pid_t pids[NP];
+	int fds[2];
+	REQUIRE(setup(db_url, users, &vendor));
+	REQUIRE(pipe(fds) == 0);
+	for (int p = 0; p < NP; p++) {
+		pids[p] = fork();
+		REQUIRE(pids[p] >= 0);
+		if (pids[p] != 0)
+			continue;
+		close(fds[0]);
+		struct obol_store *s = NULL;
+		struct obol_batcher *b = NULL;
+		static char refs[NT][N][48];
+		struct bworker w[NT];
+		pthread_t th[NT];
+		if (obol_ledger_open(db_url, &s) != OBOL_OK || obol_batcher_start(s, 16, &b) != OBOL_OK)
+			_exit(2);
+		for (int i = 0; i < NT; i++) {
+			w[i] = (struct bworker){ .b = b, .users = users, .seed = 300u + (unsigned)(p * NT + i),
+						 .id = p * NT + i, .n = N, .refs_ok = refs[i] };
+			if (pthread_create(&th[i], NULL, batch_worker, &w[i]) != 0)
+				_exit(2);
+		}
+		int ok = 0, refused = 0, other = 0;
+		for (int i = 0; i < NT; i++) {
+			pthread_join(th[i], NULL);
+			ok += w[i].nok;
+			refused += w[i].refused;
+			other += w[i].other;
+		}
+		uint64_t batches = 0, units = 0, retries = 0;
+		obol_batcher_stats(b, &batches, &units, &retries);
+		obol_batcher_stop(b);
+		char line[96];
+		int n = snprintf(line, sizeof(line), "%d %d %d %llu\n", ok, refused, other, (unsigned long long)retries);
+		_exit(write(fds[1], line, (size_t)n) == n ? 0 : 1);
+	}
+	close(fds[1]);
+	int ok = 0, refused = 0, other = 0, a, b2, c;
+	unsigned long long r, retries = 0;
+	FILE *f = fdopen(fds[0], "r");
+	REQUIRE(f != NULL);
+	while (fscanf(f, "%d %d %d %llu", &a, &b2, &c, &r) == 4) {
+		ok += a;
+		refused += b2;
+		other += c;
+		retries += r;
+	}
+	fclose(f);
+	for (int p = 0; p < NP; p++) {
+		int st = 0;
+		waitpid(pids[p], &st, 0);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	test_note("%s: %d processes with group commit: %d committed, %d refused, %d other errors, %llu batch retries",
+		  test_backend(), NP, ok, refused, other, retries);
+	CHECK_EQ_INT(other, 0);
+	CHECK_EQ_INT(ok + refused, NP * NT * N);
+	check_conserved(db_url);
+	struct obol_store *s = NULL;
+	REQUIRE_OK(obol_ledger_open(db_url, &s));
+	CHECK_EQ_INT(store_test_count(s, "SELECT count(*) FROM journal_entries WHERE reason = 'test'"), ok);
 	obol_store_close(s);
 }
