@@ -321,11 +321,18 @@ static obol_err take_from_payer(const struct codex_issuer_ctx *c, struct touched
 		e = OBOL_E_AMOUNT_OVERFLOW;
 		goto out;
 	}
-	if (payee->u.p.kind == CODEX_PARTY_USER) {
-		if (__builtin_add_overflow(payee->u.credits, t->amount.units, &payee->u.credits))
-			e = OBOL_E_AMOUNT_OVERFLOW;
-	} else if ((e = liability(c, &liab)) == OBOL_OK) {
-		e = move(c, liab, (int64_t)payee->u.p.id, t->amount.units, "codex-settle", payee->u.p.name);
+	if (payee->u.p.kind == CODEX_PARTY_USER &&
+	    __builtin_add_overflow(payee->u.credits, t->amount.units, &payee->u.credits)) {
+		e = OBOL_E_AMOUNT_OVERFLOW;
+		goto out;
+	}
+	/* a vendor, or a user whose codex account is closed, is paid on its
+	 * account (a closed Codex's value stays 0) */
+	if (payee->u.p.kind != CODEX_PARTY_USER || payee->deleted) {
+		if (payee->u.p.kind == CODEX_PARTY_USER)
+			payee->u.loaded -= t->amount.units;
+		if ((e = liability(c, &liab)) == OBOL_OK)
+			e = move(c, liab, (int64_t)payee->u.p.id, t->amount.units, "codex-settle", payee->u.p.name);
 	}
 out:
 	free(row);

@@ -436,3 +436,25 @@ TEST_DB(codex_issuer, rollback_found_at_payers_own_sync)
 	codex_free(copy);
 	teardown(&b);
 }
+
+/* A token settled from its payer's log after its payee closed the Codex is
+ * paid to the payee's account. */
+TEST_DB(codex_issuer, settled_to_a_closed_codex_goes_to_the_account)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	int64_t before;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 100));
+	REQUIRE_OK(open_user(&b, 3, 1000, 100));
+	REQUIRE_OK(pay(&b, 0, 3, 250, false, NULL)); /* never delivered */
+	REQUIRE_OK(sync_user(&b, 3, NULL, true, &r));
+	CHECK_EQ_INT(r.paid_out, 1100);
+	codex_sync_result_free(&r);
+	before = acct_balance(&b, 3);
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	codex_sync_result_free(&r);
+	CHECK_EQ_INT(acct_balance(&b, 3), before + 250);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
