@@ -94,7 +94,7 @@ static obol_err renew(struct cb *b, struct party *p)
 	p->rec.credits = p->rec.debits = 0;
 	if ((e = codex_bank_issue_state(&p->rec, "EUR", p->cx->nlog, b->now, CODEX_DEFAULT_LIFETIME, CODEX_DEFAULT_TX_LIMIT,
 					b->bank.sk, &st)) != OBOL_OK ||
-	    (e = codex_sync_begin(p->cx, "bench", NULL)) != OBOL_OK)
+	    (e = codex_sync_begin(p->cx, "bench", NULL, false)) != OBOL_OK)
 		return e;
 	return codex_sync_apply(p->cx, &st, b->bl);
 }
@@ -323,7 +323,7 @@ static obol_err ours_reconcile(void *arg)
 		return e;
 	for (size_t k = 0; k < b->rc->nlog; k++)
 		b->ents[k] = b->rc->log[k].e;
-	if ((e = codex_sync_begin(b->rc, "bench", NULL)) != OBOL_OK || (e = obol_store_begin(b->s)) != OBOL_OK)
+	if ((e = codex_sync_begin(b->rc, "bench", NULL, false)) != OBOL_OK || (e = obol_store_begin(b->s)) != OBOL_OK)
 		return e;
 	e = codex_issuer_sync(&c, b->acc[0], &b->rc->state, b->ents, b->rc->nlog, &b->rc->balance, NULL, false, &res);
 	if (e == OBOL_OK)

@@ -268,9 +268,19 @@ obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct 
 	memset(info, 0, sizeof(*info));
 	if (!bl)
 		return OBOL_E_NO_MEMORY;
+	/* a request of the other kind is pending: finish it first, with the
+	 * same request id, so a reply that was lost is not lost for good */
+	if (c->sync_pending && c->sync_close != close) {
+		e = codex_wallet_sync(w, c, NULL, c->sync_close, info);
+		if (e == OBOL_OK && info->deleted)
+			e = OBOL_E_CODEX_ACCOUNT_DELETED;
+		if (e != OBOL_OK)
+			goto out;
+		memset(info, 0, sizeof(*info));
+	}
 	if (!c->sync_pending) {
 		request_id(rid);
-		if ((e = codex_sync_begin(c, rid, close ? NULL : load)) != OBOL_OK ||
+		if ((e = codex_sync_begin(c, rid, close ? NULL : load, close)) != OBOL_OK ||
 		    (e = codex_wallet_store(w, c)) != OBOL_OK)
 			goto out;
 	}
@@ -283,9 +293,7 @@ obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct 
 		/* a definitive refusal changed nothing at the bank: unblock the Codex;
 		 * after a network failure keep the request to send it again */
 		if (e != OBOL_E_NETWORK && e != OBOL_E_PEER_ERROR && e != OBOL_E_WIRE_OVERSIZED) {
-			c->sync_pending = false;
-			c->sync_request_id[0] = '\0';
-			c->sync_has_load = false;
+			codex_sync_abandon(c);
 			if (codex_wallet_store(w, c) != OBOL_OK)
 				e = OBOL_E_IO;
 		}
@@ -302,7 +310,11 @@ obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct 
 			json_object_del(obol_wallet_section(w, "codex"), "codex");
 			e = obol_wallet_save(w);
 		} else {
-			e = OBOL_E_CODEX_BLACKLISTED;
+			/* found out at this very request: nothing was paid back */
+			codex_sync_abandon(c);
+			e = codex_wallet_store(w, c);
+			if (e == OBOL_OK)
+				e = OBOL_E_CODEX_BLACKLISTED;
 		}
 		goto out;
 	}
@@ -328,9 +340,7 @@ obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct 
 		/* blacklisted: nothing renewed; the request is over */
 		if ((e = codex_set_blacklist(c, bl)) != OBOL_OK && e != OBOL_E_CODEX_BLACKLIST_OLD)
 			goto out;
-		c->sync_pending = false;
-		c->sync_request_id[0] = '\0';
-		c->sync_has_load = false;
+		codex_sync_abandon(c);
 	}
 	if ((e = codex_wallet_store(w, c)) == OBOL_OK && !info->renewed)
 		e = OBOL_E_CODEX_BLACKLISTED;

@@ -122,7 +122,20 @@ expect_error CODEX_PAYER_BLACKLISTED "$OBOL" wallet codex pay --wallet "$(W alic
 expect_error CODEX_BLACKLISTED "$OBOL" wallet codex sync --wallet "$(W alice)" \
   && pass codex_blacklisted_not_renewed || fail codex_blacklisted_not_renewed
 
-# Delete account: value and safe deposit back to the account; the Codex is gone.
+# The bank unreachable: the sync stays pending (payments wait) and is sent
+# again, with the same request id, by the next command that talks to the bank.
+stop issuer
+expect_error NETWORK "$OBOL" wallet codex sync --wallet "$(W carol)" \
+  && pass codex_sync_outage_refused || fail codex_sync_outage_refused
+"$OBOL" wallet codex show --wallet "$(W carol)" | grep -q '^sync: pending' \
+  && pass codex_sync_outage_keeps_request || fail codex_sync_outage_keeps_request
+"$OBOL" wallet codex request --wallet "$(W bob)" --out "$T/req" >/dev/null
+expect_error CODEX_SYNC_PENDING "$OBOL" wallet codex pay --wallet "$(W carol)" --request "$T/req" --amount EUR:1 --out "$T/p3" \
+  && pass codex_pending_sync_blocks_payments || fail codex_pending_sync_blocks_payments
+restart issuer
+
+# Delete account (after finishing the pending sync): value and safe deposit
+# back to the account; the Codex is gone.
 before=$(field balance "$("$OBOL" issuer account show --db "$DB" --account carol)")
 out=$("$OBOL" wallet codex close --wallet "$(W carol)" 2>&1)
 [ "$(field 'paid out' "$out")" = "EUR:6" ] && pass codex_close_pays_back || fail codex_close_pays_back "$out (before $before)"

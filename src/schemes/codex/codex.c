@@ -126,7 +126,7 @@ obol_err codex_check(const struct codex *c)
  * created 8 | u16 state | balance units 8 | head 32 |
  * u32 nlog, each: u16 entry | token_hash 32 | hash 32 | peer_pk 32 | acked 1 |
  * u32 blacklist | u32 nseen, each: id 16 | time 8 |
- * sync_pending 1 | request id 1+n (n may be 0) | has_load 1 | load units 8 */
+ * sync_pending 1 | request id 1+n (n may be 0) | has_load 1 | load units 8 | sync_close 1 */
 
 #define REC_FIXED (2 + 32 + 32 + 32 + 1)
 
@@ -137,7 +137,7 @@ obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len)
 	size_t n, bl_len = 0;
 	size_t cap = 4 + 1 + 2 + CODEX_CERT_MAX + 64 + 96 + 8 + 2 + CODEX_STATE_MAX + 8 + 32 + 4 +
 		     c->nlog * (CODEX_ENTRY_MAX + REC_FIXED) + 4 + CODEX_BLACKLIST_LEN(c->blacklist.n) + 4 +
-		     c->nseen * 24 + 3 + CODEX_REQUEST_ID_MAX + 8;
+		     c->nseen * 24 + 4 + CODEX_REQUEST_ID_MAX + 8;
 	struct wr w = { NULL, cap, 0, false };
 	obol_err e;
 
@@ -192,6 +192,7 @@ obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len)
 	w_bytes(&w, c->sync_request_id, n);
 	w_u8(&w, c->sync_has_load ? 1 : 0);
 	w_u64(&w, c->sync_has_load ? (uint64_t)c->sync_load.units : 0);
+	w_u8(&w, c->sync_close ? 1 : 0);
 	if (w.fail) {
 		e = OBOL_E_INVALID_ARGUMENT;
 		goto out;
@@ -293,6 +294,7 @@ obol_err codex_parse(struct codex *c, const uint8_t *in, size_t len)
 						      OBOL_OK)
 			     : units != 0)
 		goto bad;
+	c->sync_close = r_flag(&r);
 	if (r.fail || r.off != r.len)
 		goto bad;
 	if (codex_cert_verify(&c->cert, c->bank_pk) != OBOL_OK || codex_state_verify(&c->state, c->bank_pk) != OBOL_OK ||

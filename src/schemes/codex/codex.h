@@ -67,8 +67,10 @@ struct codex {
 	struct codex_seen seen[CODEX_SEEN_MAX];
 	/* security layer */
 	struct codex_blacklist blacklist;
-	/* a sync sent to the bank and not yet applied (codex_sync_begin) */
+	/* a sync (or, with sync_close, a close) sent to the bank and not yet
+	 * applied (codex_sync_begin) */
 	bool sync_pending;
+	bool sync_close;
 	char sync_request_id[CODEX_REQUEST_ID_MAX + 1];
 	bool sync_has_load;
 	struct obol_amount sync_load;
@@ -183,9 +185,14 @@ OBOL_MUST_CHECK obol_err codex_note_settled(struct codex *c, const uint8_t id[st
 
 /* Marks a sync as sent: payments and receipts are refused until it is
  * applied, so the log the bank saw is the log the new state closes. A
- * request id already pending is kept (a retry sends the same request).
- * load: an amount to move from the bank account into the Codex, or NULL. */
-OBOL_MUST_CHECK obol_err codex_sync_begin(struct codex *c, const char *request_id, const struct obol_amount *load);
+ * request already pending is kept (a retry sends the same request, so a
+ * lost reply is answered again by the bank's idempotency).
+ * load: an amount to move from the bank account into the Codex, or NULL;
+ * close: the request deletes the account instead of renewing the Codex. */
+OBOL_MUST_CHECK obol_err codex_sync_begin(struct codex *c, const char *request_id, const struct obol_amount *load,
+					  bool close);
+/* Forgets a pending request the bank refused for good (nothing moved). */
+void codex_sync_abandon(struct codex *c);
 /* Applies the bank's answer: the new state must be the bank's, for this
  * user, of the next epoch (STATE_STALE otherwise); the blacklist as
  * codex_set_blacklist. Closes the log: the new epoch starts empty from the

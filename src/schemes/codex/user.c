@@ -280,7 +280,7 @@ obol_err codex_set_blacklist(struct codex *c, const struct codex_blacklist *bl)
 	return OBOL_OK;
 }
 
-obol_err codex_sync_begin(struct codex *c, const char *request_id, const struct obol_amount *load)
+obol_err codex_sync_begin(struct codex *c, const char *request_id, const struct obol_amount *load, bool close)
 {
 	if (c->sync_pending)
 		return OBOL_OK;
@@ -294,8 +294,17 @@ obol_err codex_sync_begin(struct codex *c, const char *request_id, const struct 
 		c->sync_load = *load;
 		c->sync_has_load = true;
 	}
+	c->sync_close = close;
 	c->sync_pending = true;
 	return OBOL_OK;
+}
+
+void codex_sync_abandon(struct codex *c)
+{
+	c->sync_pending = false;
+	c->sync_close = false;
+	c->sync_request_id[0] = '\0';
+	c->sync_has_load = false;
 }
 
 obol_err codex_sync_apply(struct codex *c, const struct codex_state *st, const struct codex_blacklist *bl)
@@ -319,9 +328,7 @@ obol_err codex_sync_apply(struct codex *c, const struct codex_state *st, const s
 	codex_log_start(c->head, sh);
 	obol_wipe(c->log, c->nlog * sizeof(c->log[0]));
 	c->nlog = 0;
-	c->sync_pending = false;
-	c->sync_request_id[0] = '\0';
-	c->sync_has_load = false;
+	codex_sync_abandon(c);
 	return OBOL_OK;
 }
 

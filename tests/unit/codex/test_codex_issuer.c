@@ -154,7 +154,7 @@ static obol_err sync_user(struct bank *b, int i, const struct obol_amount *load,
 	if ((e = tx_end(b, e)) != OBOL_OK)
 		goto out;
 	if (res->renewed) {
-		if ((e = codex_sync_begin(x, "t", load)) == OBOL_OK)
+		if ((e = codex_sync_begin(x, "t", load, false)) == OBOL_OK)
 			e = codex_sync_apply(x, &res->state, bl);
 	}
 out:

@@ -147,7 +147,7 @@ TEST(codex_user, replay_refused_after_sync_too)
 	REQUIRE_OK(codex_receive(w.cx[B], &m, w.now, &ack, NULL));
 	/* Bob syncs: the bank credits him and starts a new epoch */
 	w.rec[B].credits += 100;
-	REQUIRE_OK(codex_sync_begin(w.cx[B], "r1", NULL));
+	REQUIRE_OK(codex_sync_begin(w.cx[B], "r1", NULL, false));
 	REQUIRE_OK(codex_bank_issue_state(&w.rec[B], "EUR", 1, w.now, CODEX_DEFAULT_LIFETIME, 8, w.bank.sk, &st));
 	REQUIRE_OK(codex_sync_apply(w.cx[B], &st, &w.bl));
 	CHECK_EQ_INT(w.cx[B]->nlog, 0);
@@ -275,9 +275,10 @@ TEST(codex_user, sync_pending_blocks_and_apply_checks_state)
 	static struct codex_blacklist bl;
 	REQUIRE_OK(world_init(&w, 1000, 100, 8));
 	REQUIRE_OK(world_pay_msg(&w, B, A, 5, &m));
-	REQUIRE_OK(codex_sync_begin(w.cx[A], "req-1", NULL));
-	CHECK_OK(codex_sync_begin(w.cx[A], "req-2", NULL)); /* keeps the first id */
+	REQUIRE_OK(codex_sync_begin(w.cx[A], "req-1", NULL, false));
+	CHECK_OK(codex_sync_begin(w.cx[A], "req-2", NULL, true)); /* keeps the first request */
 	CHECK_EQ_STR(w.cx[A]->sync_request_id, "req-1");
+	CHECK(!w.cx[A]->sync_close);
 	CHECK_ERR(world_pay_msg(&w, A, B, 1, &m), OBOL_E_CODEX_SYNC_PENDING);
 	CHECK_ERR(codex_receive(w.cx[A], &m, w.now, &ack, NULL), OBOL_E_CODEX_SYNC_PENDING);
 	/* a state for another user, a forged one, one that skips an epoch */
