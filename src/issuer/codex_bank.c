@@ -1,122 +1,12 @@
-/* The codex bank's units of work (codex_bank.h; seed 004 §III, §VI.B). */
+/* The codex bank's units of work (codex_bank.h; seed 004 §III, §VI.B):
+ * setup, create account, vendor payees, deposits, check consistency. */
 #include "issuer/codex_bank.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/secret.h"
-#include "issuer/codex_tables.h"
+#include "issuer/codex_int.h"
 #include "store/ledger.h"
-
-/* ---- records touched by one unit ---------------------------------------- */
-
-struct touched {
-	struct codex_rec *r;
-	size_t n, cap;
-};
-
-/* The record of id, loaded once per unit; NULL with *e = UNKNOWN_USER when
- * absent. Pointers stay valid: the array is sized up front. */
-static struct codex_rec *rec_get(struct touched *t, struct obol_store *s, uint64_t id, obol_err *e)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->r[i].u.p.id == id)
-			return &t->r[i];
-	if (t->n == t->cap) {
-		*e = OBOL_E_INTERNAL;
-		return NULL;
-	}
-	if ((*e = codex_db_user_get(s, id, &t->r[t->n])) != OBOL_OK)
-		return NULL;
-	return &t->r[t->n++];
-}
-
-static obol_err touched_new(struct touched *t, size_t cap)
-{
-	t->n = 0;
-	t->cap = cap;
-	t->r = calloc(cap, sizeof(*t->r));
-	return t->r ? OBOL_OK : OBOL_E_NO_MEMORY;
-}
-
-static obol_err touched_write(struct touched *t, struct obol_store *s)
-{
-	obol_err e = OBOL_OK;
-	for (size_t i = 0; e == OBOL_OK && i < t->n; i++)
-		e = codex_db_user_update(s, &t->r[i]);
-	return e;
-}
-
-/* ---- helpers ------------------------------------------------------------- */
-
-static int64_t c_lifetime(const struct codex_issuer_ctx *c)
-{
-	return c->lifetime > 0 ? c->lifetime : CODEX_DEFAULT_LIFETIME;
-}
-
-static uint64_t c_tx_limit(const struct codex_issuer_ctx *c)
-{
-	return c->tx_limit > 0 ? c->tx_limit : CODEX_DEFAULT_TX_LIMIT;
-}
-
-static obol_err move(const struct codex_issuer_ctx *c, int64_t from, int64_t to, int64_t units, const char *reason,
-		     const char *ref)
-{
-	struct obol_amount a;
-	obol_err e;
-	if (units == 0)
-		return OBOL_OK;
-	if ((e = obol_amount_from_units(c->currency, units, &a)) != OBOL_OK)
-		return e;
-	return obol_ledger_transfer(c->s, from, to, &a, reason, ref, NULL);
-}
-
-static obol_err liability(const struct codex_issuer_ctx *c, int64_t *id)
-{
-	return obol_account_liability(c->s, "codex", id);
-}
-
-/* CreateBlacklist (§III): adds the user, re-signs, stores. */
-static obol_err blacklist_add(const struct codex_issuer_ctx *c, struct codex_rec *r)
-{
-	struct codex_blacklist *bl = malloc(sizeof(*bl));
-	obol_err e;
-	if (!bl)
-		return OBOL_E_NO_MEMORY;
-	r->u.blacklisted = true;
-	if ((e = codex_db_blacklist_get(c->s, bl)) == OBOL_OK &&
-	    (e = codex_bank_blacklist_add(bl, r->u.p.id, c->now, c->keys->master.sk)) == OBOL_OK)
-		e = codex_db_blacklist_put(c->s, bl);
-	free(bl);
-	return e;
-}
-
-/* Guarantee of payment and loss recovery (§VI.B): a user whose value went
- * negative is proven to have paid more than it held; it is blacklisted, its
- * safe deposit pays the deficit, and the loss beyond it is reported and put
- * in from outside so every payee is paid. */
-static obol_err cover(const struct codex_issuer_ctx *c, struct codex_rec *r, size_t *findings)
-{
-	int64_t value, from_dep, loss, outside, liab;
-	obol_err e;
-	if ((e = codex_bank_value(&r->u, &value)) != OBOL_OK)
-		return e;
-	if (value >= 0)
-		return OBOL_OK;
-	if ((e = codex_bank_cover(&r->u, &from_dep, &loss)) != OBOL_OK)
-		return e;
-	(*findings)++;
-	if (!r->u.blacklisted && (e = blacklist_add(c, r)) != OBOL_OK)
-		return e;
-	if ((e = codex_db_loss_add(c->s, r->u.p.id, c->now, from_dep + loss, from_dep, loss, "overspent")) != OBOL_OK)
-		return e;
-	if (loss > 0) {
-		if ((e = obol_account_outside(c->s, &outside)) != OBOL_OK || (e = liability(c, &liab)) != OBOL_OK)
-			return e;
-		e = move(c, outside, liab, loss, "codex-loss", r->u.p.name);
-	}
-	return e;
-}
 
 /* ---- setup and blacklist ------------------------------------------------- */
 
@@ -176,11 +66,11 @@ obol_err codex_issuer_open(const struct codex_issuer_ctx *c, int64_t account, co
 	memcpy(r.box_pk, box_pk, OBOL_BOX_PK_LEN);
 	r.u.loaded = amount->units;
 	r.u.deposit = deposit->units;
-	if ((e = liability(c, &liab)) != OBOL_OK || (e = move(c, account, liab, amount->units, "codex-load", acc.name)) != OBOL_OK ||
-	    (e = move(c, account, liab, deposit->units, "codex-deposit", acc.name)) != OBOL_OK)
+	if ((e = cx_liability(c, &liab)) != OBOL_OK || (e = cx_move(c, account, liab, amount->units, "codex-load", acc.name)) != OBOL_OK ||
+	    (e = cx_move(c, account, liab, deposit->units, "codex-deposit", acc.name)) != OBOL_OK)
 		return e;
 	if ((e = codex_bank_issue_cert(&r.u.p, box_pk, c->now, c->keys->master.sk, cert)) != OBOL_OK ||
-	    (e = codex_bank_issue_state(&r.u, c->currency, 0, c->now, c_lifetime(c), c_tx_limit(c), c->keys->master.sk,
+	    (e = codex_bank_issue_state(&r.u, c->currency, 0, c->now, cx_lifetime(c), cx_tx_limit(c), c->keys->master.sk,
 					st)) != OBOL_OK)
 		return e;
 	return codex_db_user_insert(c->s, &r, c->now);
@@ -217,306 +107,6 @@ obol_err codex_issuer_vendor(const struct codex_issuer_ctx *c, int64_t account, 
 	return codex_bank_issue_cert(&r.u.p, box_pk, c->now, c->keys->master.sk, cert);
 }
 
-/* ---- tokens from payees and payers --------------------------------------- */
-
-static obol_err token_record(const struct codex_token *t, uint8_t payee_kind, bool by_payer, bool by_payee,
-			     enum codex_finding f, struct codex_db_token *row)
-{
-	memset(row, 0, sizeof(*row));
-	memcpy(row->id, t->id, CODEX_TOKEN_ID_LEN);
-	row->row = (struct codex_bank_token){ t->payer_id, t->payee_id, payee_kind, t->epoch, t->amount.units, by_payer,
-					      by_payee };
-	row->seq = t->seq;
-	row->time = t->time;
-	row->finding = (int)f;
-	return codex_token_encode(t, row->blob, sizeof(row->blob), &row->blob_len);
-}
-
-/* A token its payee hands in (a RECEIVE entry, or a vendor's deposit), its
- * signature already verified. *credit says whether the payee is owed the
- * amount now (false when the payer's log settled it before). */
-static obol_err take_from_payee(const struct codex_issuer_ctx *c, struct touched *tw, const struct codex_token *t,
-				uint8_t payee_kind, bool *credit, size_t *findings)
-{
-	struct codex_db_token *row = malloc(sizeof(*row));
-	struct codex_rec *payer;
-	uint8_t slot[CODEX_TOKEN_ID_LEN];
-	bool found;
-	enum codex_finding f;
-	obol_err e;
-
-	*credit = false;
-	if (!row)
-		return OBOL_E_NO_MEMORY;
-	if ((e = codex_db_token_get(c->s, t->id, row, &found)) != OBOL_OK)
-		goto out;
-	if (found) {
-		/* the same token twice from a payee, or an id reused: refused */
-		if (row->row.by_payee || row->row.payee_id != t->payee_id || row->row.payer_id != t->payer_id) {
-			e = OBOL_E_CODEX_TOKEN_SEEN;
-			goto out;
-		}
-		e = codex_db_token_mark(c->s, t->id, row->row.by_payer, true);
-		goto out;
-	}
-	if (!(payer = rec_get(tw, c->s, t->payer_id, &e)))
-		goto out;
-	if ((e = codex_db_token_slot(c->s, t->payer_id, t->epoch, t->seq, slot, &found)) != OBOL_OK)
-		goto out;
-	f = codex_bank_classify(t, found ? slot : NULL, payer->u.epoch);
-	if (f != CODEX_FIND_NONE) {
-		/* a rolled-back Codex is evident: blacklist the payer */
-		(*findings)++;
-		if (!payer->u.blacklisted && (e = blacklist_add(c, payer)) != OBOL_OK)
-			goto out;
-	}
-	if ((e = token_record(t, payee_kind, false, true, f, row)) != OBOL_OK ||
-	    (e = codex_db_token_insert(c->s, row)) != OBOL_OK)
-		goto out;
-	if (__builtin_add_overflow(payer->u.debits, t->amount.units, &payer->u.debits)) {
-		e = OBOL_E_AMOUNT_OVERFLOW;
-		goto out;
-	}
-	*credit = true;
-out:
-	free(row);
-	return e;
-}
-
-/* A PAY entry of the payer's handed-in log. The payee is credited now: a
- * user in its figures, a vendor on its account (the bank settles a token
- * the vendor has not deposited; its later deposit pays nothing twice). */
-static obol_err take_from_payer(const struct codex_issuer_ctx *c, struct touched *tw, struct codex_rec *u,
-				const struct codex_token *t, size_t *self_findings)
-{
-	struct codex_db_token *row = malloc(sizeof(*row));
-	struct codex_rec *payee;
-	uint8_t slot[CODEX_TOKEN_ID_LEN];
-	bool found;
-	int64_t liab;
-	obol_err e;
-
-	if (!row)
-		return OBOL_E_NO_MEMORY;
-	if ((e = codex_db_token_get(c->s, t->id, row, &found)) != OBOL_OK)
-		goto out;
-	if (found) {
-		if (row->row.by_payer || row->row.payer_id != u->u.p.id || row->row.epoch != t->epoch || row->seq != t->seq) {
-			e = OBOL_E_CODEX_TOKEN_SEEN;
-			goto out;
-		}
-		e = codex_db_token_mark(c->s, t->id, true, row->row.by_payee); /* counted when the payee reported it */
-		goto out;
-	}
-	if ((e = codex_db_token_slot(c->s, t->payer_id, t->epoch, t->seq, slot, &found)) != OBOL_OK)
-		goto out;
-	if (found) /* a payee holds another token at this place: a fork */
-		(*self_findings)++;
-	if (!(payee = rec_get(tw, c->s, t->payee_id, &e)))
-		goto out;
-	if ((e = token_record(t, payee->u.p.kind, true, false, found ? CODEX_FIND_FORK : CODEX_FIND_NONE, row)) != OBOL_OK ||
-	    (e = codex_db_token_insert(c->s, row)) != OBOL_OK)
-		goto out;
-	if (__builtin_add_overflow(u->u.debits, t->amount.units, &u->u.debits)) {
-		e = OBOL_E_AMOUNT_OVERFLOW;
-		goto out;
-	}
-	if (payee->u.p.kind == CODEX_PARTY_USER &&
-	    __builtin_add_overflow(payee->u.credits, t->amount.units, &payee->u.credits)) {
-		e = OBOL_E_AMOUNT_OVERFLOW;
-		goto out;
-	}
-	/* a vendor, or a user whose codex account is closed, is paid on its
-	 * account (a closed Codex's value stays 0) */
-	if (payee->u.p.kind != CODEX_PARTY_USER || payee->deleted) {
-		if (payee->u.p.kind == CODEX_PARTY_USER)
-			payee->u.loaded -= t->amount.units;
-		if ((e = liability(c, &liab)) == OBOL_OK)
-			e = move(c, liab, (int64_t)payee->u.p.id, t->amount.units, "codex-settle", payee->u.p.name);
-	}
-out:
-	free(row);
-	return e;
-}
-
-/* ---- update Codex -------------------------------------------------------- */
-
-struct reported {
-	uint8_t (*ids)[CODEX_TOKEN_ID_LEN];
-	uint64_t *seqs;
-	size_t n, cap;
-};
-
-static obol_err collect_reported(const struct codex_db_token *t, void *ctx)
-{
-	struct reported *r = ctx;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 64;
-		void *a = realloc(r->ids, cap * sizeof(*r->ids)), *b;
-		if (!a)
-			return OBOL_E_NO_MEMORY;
-		r->ids = a;
-		if (!(b = realloc(r->seqs, cap * sizeof(*r->seqs))))
-			return OBOL_E_NO_MEMORY;
-		r->seqs = b;
-		r->cap = cap;
-	}
-	memcpy(r->ids[r->n], t->id, CODEX_TOKEN_ID_LEN);
-	r->seqs[r->n++] = t->seq;
-	return OBOL_OK;
-}
-
-static obol_err collect_settled(const struct codex_db_token *t, void *ctx)
-{
-	struct codex_sync_result *r = ctx;
-	void *a, *b;
-	if (!(a = realloc(r->settled_ids, (r->nsettled + 1) * sizeof(*r->settled_ids))))
-		return OBOL_E_NO_MEMORY;
-	r->settled_ids = a;
-	if (!(b = realloc(r->settled_times, (r->nsettled + 1) * sizeof(*r->settled_times))))
-		return OBOL_E_NO_MEMORY;
-	r->settled_times = b;
-	memcpy(r->settled_ids[r->nsettled], t->id, CODEX_TOKEN_ID_LEN);
-	r->settled_times[r->nsettled++] = t->time;
-	return OBOL_OK;
-}
-
-void codex_sync_result_free(struct codex_sync_result *r)
-{
-	free(r->settled_ids);
-	free(r->settled_times);
-	r->settled_ids = NULL;
-	r->settled_times = NULL;
-	r->nsettled = 0;
-}
-
-obol_err codex_issuer_sync(const struct codex_issuer_ctx *c, int64_t account, const struct codex_state *st,
-			   const struct codex_entry *entries, size_t n, const struct obol_amount *claimed,
-			   const struct obol_amount *load, bool close, struct codex_sync_result *res)
-{
-	struct touched tw = { 0 };
-	struct codex_party *parties = NULL;
-	struct reported rep = { 0 };
-	struct codex_rec *u;
-	size_t np = 0, self_findings = 0;
-	int64_t liab, value;
-	obol_err e;
-
-	memset(res, 0, sizeof(*res));
-	if (n > CODEX_LOG_MAX)
-		return OBOL_E_CODEX_TX_LIMIT;
-	if ((e = touched_new(&tw, 2 * n + 2)) != OBOL_OK)
-		return e;
-	if (!(parties = calloc(n + 1, sizeof(*parties)))) {
-		e = OBOL_E_NO_MEMORY;
-		goto out;
-	}
-	/* RetrieveLog: whose log it is, and the keys of the payers it names */
-	if (!(u = rec_get(&tw, c->s, (uint64_t)account, &e)))
-		goto out;
-	if (u->deleted) {
-		e = OBOL_E_CODEX_ACCOUNT_DELETED;
-		goto out;
-	}
-	if (u->u.p.kind != CODEX_PARTY_USER) {
-		e = OBOL_E_CODEX_UNKNOWN_USER;
-		goto out;
-	}
-	/* a blacklisted user's Codex is neither renewed nor closed: what is
-	 * left of its deposit stays with the bank for the payees still to come */
-	if (u->u.blacklisted) {
-		e = OBOL_E_CODEX_BLACKLISTED;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct codex_rec *p;
-		if (entries[i].kind != CODEX_ENTRY_RECEIVE)
-			continue;
-		if ((p = rec_get(&tw, c->s, entries[i].token.payer_id, &e)))
-			parties[np++] = p->u.p;
-		else if (e != OBOL_E_CODEX_UNKNOWN_USER)
-			goto out;
-	}
-	/* Check Consistency of the log itself: a bad one changes nothing */
-	if ((e = codex_bank_verify_log(c->keys->master.pk, &u->u, st, entries, n, claimed, parties, np)) != OBOL_OK)
-		goto out;
-	/* the tokens its payees already reported must be in it, at their place */
-	if ((e = codex_db_tokens_reported(c->s, u->u.p.id, u->u.epoch, collect_reported, &rep)) != OBOL_OK)
-		goto out;
-	self_findings += codex_bank_omitted(entries, n, (const uint8_t(*)[CODEX_TOKEN_ID_LEN])rep.ids, rep.seqs, rep.n);
-	/* credit and debit from the log */
-	for (size_t i = 0; i < n; i++) {
-		const struct codex_token *t = &entries[i].token;
-		if (entries[i].kind == CODEX_ENTRY_PAY) {
-			e = take_from_payer(c, &tw, u, t, &self_findings);
-		} else {
-			bool credit;
-			e = take_from_payee(c, &tw, t, CODEX_PARTY_USER, &credit, &res->findings);
-			if (e == OBOL_OK && credit && __builtin_add_overflow(u->u.credits, t->amount.units, &u->u.credits))
-				e = OBOL_E_AMOUNT_OVERFLOW;
-		}
-		if (e != OBOL_OK)
-			goto out;
-	}
-	res->findings += self_findings;
-	if (self_findings > 0 && !u->u.blacklisted && (e = blacklist_add(c, u)) != OBOL_OK)
-		goto out;
-	if ((e = liability(c, &liab)) != OBOL_OK)
-		goto out;
-	if (load) {
-		if (strcmp(load->currency, c->currency) != 0 || load->units <= 0) {
-			e = OBOL_E_CODEX_AMOUNT_INVALID;
-			goto out;
-		}
-		if ((e = move(c, account, liab, load->units, "codex-load", u->u.p.name)) != OBOL_OK)
-			goto out;
-		if (__builtin_add_overflow(u->u.loaded, load->units, &u->u.loaded)) {
-			e = OBOL_E_AMOUNT_OVERFLOW;
-			goto out;
-		}
-	}
-	/* guarantee of payment: every party the logs showed overspent */
-	for (size_t i = 0; i < tw.n; i++)
-		if (tw.r[i].u.p.kind == CODEX_PARTY_USER && (e = cover(c, &tw.r[i], &res->findings)) != OBOL_OK)
-			goto out;
-	res->blacklisted = u->u.blacklisted;
-	if ((e = codex_bank_value(&u->u, &value)) != OBOL_OK)
-		goto out;
-	if (close) {
-		if (!u->u.blacklisted) {
-			/* DeleteAccount: the transactions balance; pay back value and deposit */
-			int64_t back = value + u->u.deposit;
-			if ((e = move(c, liab, account, back, "codex-close", u->u.p.name)) != OBOL_OK)
-				goto out;
-			u->u.loaded -= value;
-			u->u.deposit = 0;
-			u->deleted = true;
-			res->paid_out = back;
-			value = 0;
-		}
-	} else if (!u->u.blacklisted) {
-		/* UpdateAccount: renew the Codex */
-		if (res->findings == 0)
-			u->u.perf++;
-		if ((e = codex_bank_issue_state(&u->u, c->currency, n, c->now, c_lifetime(c), c_tx_limit(c),
-						c->keys->master.sk, &res->state)) != OBOL_OK)
-			goto out;
-		res->renewed = true;
-	}
-	res->value = value;
-	if ((e = touched_write(&tw, c->s)) != OBOL_OK)
-		goto out;
-	e = codex_db_tokens_settled_to(c->s, u->u.p.id, c->now - 2 * CODEX_FRESH_WINDOW, collect_settled, res);
-out:
-	if (e != OBOL_OK)
-		codex_sync_result_free(res);
-	free(rep.ids);
-	free(rep.seqs);
-	free(parties);
-	free(tw.r);
-	return e;
-}
-
 /* ---- a vendor's deposit ---------------------------------------------------- */
 
 obol_err codex_issuer_deposit(const struct codex_issuer_ctx *c, int64_t vendor, const struct codex_token *tokens,
@@ -530,9 +120,9 @@ obol_err codex_issuer_deposit(const struct codex_issuer_ctx *c, int64_t vendor, 
 
 	if ((e = obol_amount_zero(c->currency, paid)) != OBOL_OK)
 		return e;
-	if ((e = touched_new(&tw, n + 1)) != OBOL_OK)
+	if ((e = cx_touched_new(&tw, n + 1)) != OBOL_OK)
 		return e;
-	if (!(v = rec_get(&tw, c->s, (uint64_t)vendor, &e)))
+	if (!(v = cx_rec_get(&tw, c->s, (uint64_t)vendor, &e)))
 		goto out;
 	if (v->u.p.kind != CODEX_PARTY_VENDOR) {
 		e = OBOL_E_CODEX_UNKNOWN_USER;
@@ -547,14 +137,14 @@ obol_err codex_issuer_deposit(const struct codex_issuer_ctx *c, int64_t vendor, 
 			r = OBOL_E_CODEX_NOT_PAYEE;
 		else if (t->amount.units <= 0 || strcmp(t->amount.currency, c->currency) != 0)
 			r = OBOL_E_CODEX_AMOUNT_INVALID;
-		else if (!(payer = rec_get(&tw, c->s, t->payer_id, &r)))
+		else if (!(payer = cx_rec_get(&tw, c->s, t->payer_id, &r)))
 			;
 		else if (payer->u.p.kind != CODEX_PARTY_USER)
 			r = OBOL_E_CODEX_UNKNOWN_USER;
 		else if (codex_token_verify(t, payer->u.p.sign_pk) != OBOL_OK)
 			r = OBOL_E_CODEX_SIGNATURE;
 		else
-			r = take_from_payee(c, &tw, t, CODEX_PARTY_VENDOR, &credit, &findings);
+			r = cx_take_from_payee(c, &tw, t, CODEX_PARTY_VENDOR, &credit, &findings);
 		if (r != OBOL_OK && r != OBOL_E_CODEX_UNKNOWN_USER && r != OBOL_E_CODEX_NOT_PAYEE &&
 		    r != OBOL_E_CODEX_AMOUNT_INVALID && r != OBOL_E_CODEX_SIGNATURE && r != OBOL_E_CODEX_TOKEN_SEEN) {
 			e = r; /* a store failure ends the unit */
@@ -567,11 +157,11 @@ obol_err codex_issuer_deposit(const struct codex_issuer_ctx *c, int64_t vendor, 
 		}
 	}
 	for (size_t i = 0; i < tw.n; i++)
-		if (tw.r[i].u.p.kind == CODEX_PARTY_USER && (e = cover(c, &tw.r[i], &findings)) != OBOL_OK)
+		if (tw.r[i].u.p.kind == CODEX_PARTY_USER && (e = cx_cover(c, &tw.r[i], &findings)) != OBOL_OK)
 			goto out;
-	if ((e = liability(c, &liab)) != OBOL_OK ||
-	    (e = move(c, liab, vendor, total, "codex-deposit-vendor", v->u.p.name)) != OBOL_OK ||
-	    (e = touched_write(&tw, c->s)) != OBOL_OK)
+	if ((e = cx_liability(c, &liab)) != OBOL_OK ||
+	    (e = cx_move(c, liab, vendor, total, "codex-deposit-vendor", v->u.p.name)) != OBOL_OK ||
+	    (e = cx_touched_write(&tw, c->s)) != OBOL_OK)
 		goto out;
 	paid->units = total;
 out:
@@ -635,3 +225,4 @@ out:
 	free(toks.v);
 	return e;
 }
+
