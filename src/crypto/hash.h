@@ -42,9 +42,14 @@ OBOL_MUST_CHECK obol_err obol_hashchain_verify(const uint8_t value[static OBOL_H
 
 /* Traversal state: yields H^(n-1)(S), H^(n-2)(S), ..., H^0(S) in order while
  * storing O(log n) values and spending O(log n) hashes per step (Jakobsson's
- * fractal traversal or Schoenmakers' binary pebbling; see hashchain.c). The
- * state is plain data: it can be serialised into a wallet file. It holds
- * secrets: wipe it with obol_hashchain_trav_wipe. */
+ * fractal traversal; see hashchain.c). The state is plain data: it can be
+ * serialised into a wallet file. It holds secrets: wipe it with
+ * obol_hashchain_trav_wipe.
+ *
+ * pebbles[0] holds the seed H^0(S); pebbles[j], j >= 1, is the level-j pebble,
+ * which rests on odd multiples of 2^j. A pebble with pos < dest is walking
+ * upwards to dest; a level >= 1 pebble with dest == 0 is retired (holds
+ * nothing). */
 struct obol_hashchain_pebble {
 	uint64_t pos;   /* index i of the stored value H^i(S) */
 	uint64_t dest;  /* where it is moving to (algorithm-specific) */
@@ -52,16 +57,18 @@ struct obol_hashchain_pebble {
 };
 struct obol_hashchain_trav {
 	uint64_t n;     /* chain length */
-	uint64_t next;  /* index of the next value to yield; n means none yielded yet */
-	uint32_t npebbles;
+	uint64_t next;  /* the next value yielded is H^(next-1)(S); n when none was
+			 * yielded yet, 0 when the chain is exhausted */
+	uint32_t npebbles; /* slots in use: 1 + the highest level */
 	struct obol_hashchain_pebble pebbles[OBOL_HASHCHAIN_MAX_PEBBLES];
 	/* statistics, for tests and benches */
-	uint32_t max_pebbles_used;
-	uint32_t max_hashes_per_step;
+	uint32_t max_pebbles_used;    /* most values held at once (seed included) */
+	uint32_t max_hashes_per_step; /* most hashes one obol_hashchain_trav_next spent */
 };
 
-/* Starts a traversal of the chain of length n over seed; writes the anchor
- * H^n(S). Costs n hashes once. */
+/* Starts a traversal of the chain of length n (1 <= n <= OBOL_HASHCHAIN_MAX_N,
+ * else OBOL_E_INVALID_ARGUMENT) over seed; writes the anchor H^n(S). Costs n
+ * hashes once. */
 OBOL_MUST_CHECK obol_err obol_hashchain_trav_init(struct obol_hashchain_trav *t,
 						  const uint8_t seed[static OBOL_HASH_LEN], uint64_t n,
 						  uint8_t anchor[static OBOL_HASH_LEN]);
@@ -72,8 +79,25 @@ OBOL_MUST_CHECK obol_err obol_hashchain_trav_next(struct obol_hashchain_trav *t,
 						  uint8_t out[static OBOL_HASH_LEN], uint64_t *index);
 
 /* Skips ahead so that the next value yielded is H^(index)(S), index < t->next
- * (used when a wallet resyncs a coin or spends several tokens at once). */
+ * (used when a wallet resyncs a coin or spends several tokens at once);
+ * OBOL_E_INVALID_ARGUMENT otherwise. Costs at most about t->next - index
+ * hashes plus a few per level. */
 OBOL_MUST_CHECK obol_err obol_hashchain_trav_seek(struct obol_hashchain_trav *t, uint64_t index);
+
+/* Serialised state: "OHCT" | version 1 | n (u64) | next (u64) | npebbles (u8) |
+ * max_pebbles_used (u32) | max_hashes_per_step (u32) | the value of every
+ * live pebble in level order (32 bytes each); integers big-endian. Positions
+ * are not stored: they follow from n and next. At most
+ * OBOL_HASHCHAIN_TRAV_SER_MAX bytes; about 0.7 KiB for n = 2^20. */
+#define OBOL_HASHCHAIN_TRAV_SER_HEADER 29
+#define OBOL_HASHCHAIN_TRAV_SER_MAX \
+	(OBOL_HASHCHAIN_TRAV_SER_HEADER + OBOL_HASHCHAIN_MAX_PEBBLES * OBOL_HASH_LEN)
+OBOL_MUST_CHECK obol_err obol_hashchain_trav_serialise(const struct obol_hashchain_trav *t, uint8_t *out,
+						       size_t cap, size_t *len);
+/* OBOL_E_HASHCHAIN_STATE_INVALID when the bytes are not a consistent state
+ * (the values themselves cannot be checked without the seed). */
+OBOL_MUST_CHECK obol_err obol_hashchain_trav_deserialise(struct obol_hashchain_trav *t, const uint8_t *in,
+							 size_t len);
 
 void obol_hashchain_trav_wipe(struct obol_hashchain_trav *t);
 

@@ -47,8 +47,12 @@ struct obol_filekey {
 	uint32_t opslimit, memlimit_kib;
 };
 
-/* Derives a file key from a passphrase with Argon2id (libsodium's INTERACTIVE
- * limits unless OBOL_ARGON2_FAST=1 in tests; salt NULL draws a new one). */
+/* Derives a file key from a passphrase with Argon2id. opslimit and
+ * memlimit_kib both 0 take the defaults: libsodium's INTERACTIVE limits, or
+ * its MIN limits when the environment has OBOL_ARGON2_FAST=1 (tests only);
+ * otherwise they must lie within opslimit 1..16, memlimit 8 KiB..1 GiB
+ * (OBOL_E_INVALID_ARGUMENT). salt NULL draws a new one. An empty or NULL
+ * passphrase is OBOL_E_PASSPHRASE_MISSING. */
 OBOL_MUST_CHECK obol_err obol_filekey_from_passphrase(struct obol_filekey *k, const char *passphrase,
 						      const uint8_t *salt, uint32_t opslimit,
 						      uint32_t memlimit_kib);
@@ -56,15 +60,19 @@ void obol_filekey_from_bytes(struct obol_filekey *k, const uint8_t key[static OB
 void obol_filekey_wipe(struct obol_filekey *k);
 
 /* Reads the KDF parameters of a sealed file's header, so the key can be
- * derived before opening. */
+ * derived before opening. OBOL_E_SEAL_FORMAT for a wrong magic or version,
+ * an unknown kdf, or Argon2id parameters outside the bounds above (a crafted
+ * file must not make the wallet spend gigabytes). */
 OBOL_MUST_CHECK obol_err obol_fileseal_header(const uint8_t *sealed, size_t len, int *from_passphrase,
 					      uint8_t salt[16], uint32_t *opslimit, uint32_t *memlimit_kib);
 
 /* *out is malloc'ed (len + OBOL_FILESEAL_OVERHEAD); caller frees. */
 OBOL_MUST_CHECK obol_err obol_fileseal_seal(const struct obol_filekey *k, const uint8_t *plain, size_t len,
 					    uint8_t **out, size_t *out_len);
-/* *out is sodium_malloc'ed-equivalent plain memory; caller wipes and frees.
- * OBOL_E_DECRYPT_FAILED on a wrong key or any changed byte. */
+/* *out is malloc'ed (at least one byte, even for an empty plaintext); the
+ * caller wipes it with obol_wipe and frees it. OBOL_E_DECRYPT_FAILED on a
+ * wrong key or any changed or missing byte; OBOL_E_SEAL_FORMAT as for
+ * obol_fileseal_header. */
 OBOL_MUST_CHECK obol_err obol_fileseal_open(const struct obol_filekey *k, const uint8_t *sealed, size_t len,
 					    uint8_t **out, size_t *out_len);
 
