@@ -194,7 +194,7 @@ obol_err coupon_wallet_buy(struct coupon_wallet_session *s, uint64_t units, stru
 {
 	if (units < 1 || units > COUPON_UNITS_MAX)
 		return OBOL_E_COUPON_PRICE;
-	memset(s, 0, sizeof(*s));
+	coupon_wallet_session_wipe(s);
 	s->units_wanted = units;
 	buy->units = units;
 	s->state = COUPON_WS_WAIT_OFFER;
@@ -424,9 +424,12 @@ obol_err coupon_wallet_on_error(const struct coupon_wallet_cfg *cfg, struct coup
 	if (e == OBOL_E_COUPON_COIN_LOCKED || e == OBOL_E_COUPON_COIN_SPENT) {
 		if (e == OBOL_E_COUPON_COIN_SPENT)
 			c->last_index = 0;
-		/* held by a lock we do not know the end of: keep it aside */
+		/* held by a lock we do not know the end of: keep it aside, and
+		 * out of this session's coins (its receipt does not free it) */
 		c->lock_open = e == OBOL_E_COUPON_COIN_LOCKED;
 		c->locked_until = now + cfg->max_lock_s;
+		if (s->nused > 0 && s->used[s->nused - 1] == s->coin)
+			s->nused--;
 		e = pay_next(cfg, s, coins, ncoins, now, pay);
 		*retry = e == OBOL_OK;
 		return e;
