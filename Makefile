@@ -36,7 +36,7 @@ NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps demo check test asan fuzz fuzz-run bench clean
+.PHONY: all deps demo check test asan fuzz fuzz-bins bench clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test
@@ -87,17 +87,23 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 
+# The library is rebuilt by clang with coverage (fuzzer-no-link) and the
+# sanitizers; each target links it with libFuzzer's main. clang does not know
+# every gcc warning the build turns off, so unknown ones are not errors here.
 fuzz:
 	@scripts/deps.sh ci
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
-	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" fuzz-bins
+	    WARN="$(WARN) -Wno-unknown-warning-option" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    fuzz-bins
 
 fuzz-bins: $(FUZZ_BIN)
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libobol-core.a
-	$(CC) $(CFLAGS) $(FUZZ_FLAGS) -o $@ $< $(BUILD)/libobol-core.a $(LDLIBS)
+	@echo "  FUZZ    $@"
+	@$(CC) $(CFLAGS) $(FUZZ_FLAGS) -o $@ $< $(BUILD)/libobol-core.a $(LDLIBS)
 
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -17,7 +17,8 @@
 #define OBOL_RING_MAX 64
 
 /* Bytes of a signature over a ring of r keys whose largest modulus is
- * modulus_len bytes. */
+ * modulus_len bytes: (r + 1) * (modulus_len + 20). 0 when r or modulus_len
+ * is out of range. */
 size_t obol_ringsig_len(size_t r, size_t modulus_len);
 
 /* Signs msg as member `signer` of ring[0..r) (public keys; ring[signer] must

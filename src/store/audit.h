@@ -25,7 +25,12 @@ struct obol_audit_scheme {
 	obol_audit_outstanding_fn outstanding;
 };
 
-/* Schemes register their check (a constructor in the scheme's issuer code). */
+/* Schemes register their check (a constructor in the scheme's issuer code);
+ * a later registration for the same scheme replaces the earlier one. The
+ * check is called inside the audit's read transaction, and only when the
+ * database holds the scheme's schema: its migration component must be named
+ * as the scheme ("coupon", ...). Without it the scheme's outstanding value is
+ * zero. A non-zero liability with no registered check fails the audit. */
 void obol_audit_register(const struct obol_audit_scheme *sch);
 
 /* Runs the audit, printing each figure to out and ending with "audit: OK" or

@@ -8,6 +8,7 @@
 #define OBOL_STORE_BATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/error.h"
 #include "store/store.h"
@@ -15,7 +16,10 @@
 /* A unit of work: runs inside the batch transaction; its effects stand only
  * when it returns OBOL_OK and the batch commits. It must not commit itself.
  * Called on the committer thread. A unit that returns an error is rolled back
- * to its savepoint; the error is handed back to its caller. */
+ * to its savepoint; the error is handed back to its caller. When a unit or
+ * the commit fails with STORE_CONFLICT or STORE_BUSY, the whole batch is
+ * rolled back and run again (see batch.c): a unit must be re-runnable, and
+ * only its last run's effects and outputs stand. */
 typedef obol_err (*obol_unit_fn)(struct obol_store *s, void *ctx);
 
 struct obol_batcher;
@@ -25,8 +29,11 @@ struct obol_batcher;
 OBOL_MUST_CHECK obol_err obol_batcher_start(struct obol_store *s, size_t max_batch,
 					    struct obol_batcher **out);
 /* Blocks until the unit ran and its batch committed durably (or failed).
+ * Never call it from a unit (the committer thread would wait for itself).
  * Returns the unit's error, or the commit's error (then nothing of it stands). */
 OBOL_MUST_CHECK obol_err obol_batcher_run(struct obol_batcher *b, obol_unit_fn fn, void *ctx);
+/* Figures since start: batches committed (or failed), units run, batch retries. */
+void obol_batcher_stats(struct obol_batcher *b, uint64_t *batches, uint64_t *units, uint64_t *retries);
 /* Stops the thread after the queued units, closes the store. */
 void obol_batcher_stop(struct obol_batcher *b);
 

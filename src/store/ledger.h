@@ -7,7 +7,14 @@
  * is negative, a credit positive), with a reason and a reference. Balances are
  * kept per account and checked by `obol audit` against the lines.
  *
- * All functions run inside the caller's transaction (obol_store_begin). */
+ * All functions but obol_ledger_init and obol_ledger_attach run inside the
+ * caller's transaction (obol_store_begin). When one fails, the caller rolls
+ * back the transaction or its savepoint: a failed call may have changed some
+ * rows before it found the error.
+ *
+ * Concurrency: a debit is one conditional UPDATE (... WHERE balance >= amount),
+ * so two writers can never both spend the same money, on either backend;
+ * accounts are updated in id order so that PostgreSQL writers do not deadlock. */
 #ifndef OBOL_STORE_LEDGER_H
 #define OBOL_STORE_LEDGER_H
 
@@ -40,12 +47,24 @@ struct obol_account {
 };
 
 /* Creates the ledger tables (migration component "ledger") and the outside
- * and liability accounts for the currency; idempotent. */
+ * and liability accounts for the currency; idempotent. Runs its own
+ * transactions. LEDGER_CURRENCY when the ledger keeps another currency. */
 OBOL_MUST_CHECK obol_err obol_ledger_init(struct obol_store *s, const char *currency);
+
+/* For code that opens an existing database: checks that it holds a ledger
+ * (LEDGER_NOT_INITIALIZED otherwise), upgrades an older ledger schema and
+ * refuses a newer one (STORE_SCHEMA_TOO_NEW). Runs its own transactions. */
+OBOL_MUST_CHECK obol_err obol_ledger_attach(struct obol_store *s);
+
+/* Opens an existing database (create = false) and attaches the ledger:
+ * what every command that works on an initialised issuer database does. */
+OBOL_MUST_CHECK obol_err obol_ledger_open(const char *url, struct obol_store **out);
 
 /* The ledger's currency (set by init). */
 OBOL_MUST_CHECK obol_err obol_ledger_currency(struct obol_store *s, char currency[OBOL_CURRENCY_MAX + 1]);
 
+/* kind is USER or VENDOR; name: see LEDGER_NAME_INVALID (LEDGER_NAME_TAKEN
+ * when it exists); auth_pk: 32 bytes or NULL. */
 OBOL_MUST_CHECK obol_err obol_account_create(struct obol_store *s, enum obol_account_kind kind,
 					     const char *name, const uint8_t *auth_pk, int64_t *id);
 OBOL_MUST_CHECK obol_err obol_account_get(struct obol_store *s, int64_t id, struct obol_account *out);
@@ -53,15 +72,22 @@ OBOL_MUST_CHECK obol_err obol_account_by_name(struct obol_store *s, const char *
 					      struct obol_account *out);
 OBOL_MUST_CHECK obol_err obol_account_set_status(struct obol_store *s, int64_t id,
 						 enum obol_account_status st);
+/* Calls fn for each account of the kind (0: every kind) in id order; stops
+ * at and returns the first error fn returns. */
+typedef obol_err (*obol_account_fn)(const struct obol_account *a, void *ctx);
+OBOL_MUST_CHECK obol_err obol_account_list(struct obol_store *s, enum obol_account_kind kind,
+					   obol_account_fn fn, void *ctx);
 /* The outside account, and the liability account of a scheme ("coupon",
  * "ecash", "payword", "codex"). */
 OBOL_MUST_CHECK obol_err obol_account_outside(struct obol_store *s, int64_t *id);
 OBOL_MUST_CHECK obol_err obol_account_liability(struct obol_store *s, const char *scheme, int64_t *id);
 
 /* Posts one balanced entry moving `amount` from `from` to `to` (amount > 0).
- * When the debited account is a user or vendor and must not go negative,
- * LEDGER_INSUFFICIENT_FUNDS; a suspended or closed user/vendor account is
- * LEDGER_ACCOUNT_CLOSED. reason is a short label ("coupon-withdraw"), ref the
+ * Only the outside account may go negative: a debit that would take a user,
+ * vendor or liability account below zero is LEDGER_INSUFFICIENT_FUNDS (a
+ * liability below zero would mean a scheme paid out more than was issued);
+ * a suspended or closed account on either side is LEDGER_ACCOUNT_CLOSED; an
+ * amount in another currency LEDGER_CURRENCY. reason is a short label ("coupon-withdraw"), ref the
  * request id or object id it belongs to. *entry_id may be NULL. */
 OBOL_MUST_CHECK obol_err obol_ledger_transfer(struct obol_store *s, int64_t from, int64_t to,
 					      const struct obol_amount *amount, const char *reason,

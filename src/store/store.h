@@ -35,7 +35,7 @@ enum obol_store_backend obol_store_backend(const struct obol_store *s);
 const char *obol_store_backend_name(const struct obol_store *s);
 
 /* Transactions. begin starts a write transaction (SQLite: BEGIN IMMEDIATE;
- * PostgreSQL: BEGIN ISOLATION LEVEL SERIALIZABLE... see store.c). Nested
+ * PostgreSQL: BEGIN ISOLATION LEVEL SERIALIZABLE, see postgres.c). Nested
  * units of work use savepoints. A failed transaction is rolled back by the
  * caller. STORE_CONFLICT means "retry the whole transaction". */
 OBOL_MUST_CHECK obol_err obol_store_begin(struct obol_store *s);
@@ -44,6 +44,22 @@ void obol_store_rollback(struct obol_store *s);
 OBOL_MUST_CHECK obol_err obol_store_savepoint(struct obol_store *s, const char *name);
 OBOL_MUST_CHECK obol_err obol_store_release(struct obol_store *s, const char *name);
 OBOL_MUST_CHECK obol_err obol_store_rollback_to(struct obol_store *s, const char *name);
+/* A read-only snapshot transaction (SQLite: BEGIN DEFERRED; PostgreSQL:
+ * REPEATABLE READ READ ONLY), for readers such as the audit; end it with
+ * obol_store_rollback. Works on a read-only database. */
+OBOL_MUST_CHECK obol_err obol_store_begin_read(struct obol_store *s);
+
+/* Runs fn in a write transaction and commits. On STORE_CONFLICT or STORE_BUSY
+ * it rolls back, waits a short random time and runs fn again, at most
+ * OBOL_STORE_RETRIES times, so fn must be re-runnable (only the last run's
+ * effects stand). Any other error rolls back and is returned. */
+#define OBOL_STORE_RETRIES 12
+typedef obol_err (*obol_store_tx_fn)(struct obol_store *s, void *ctx);
+OBOL_MUST_CHECK obol_err obol_store_transact(struct obol_store *s, obol_store_tx_fn fn, void *ctx);
+/* Whether a transaction that failed with e is worth running again. */
+bool obol_store_retryable(obol_err e);
+/* Sleeps a random time that grows with attempt (1 ms up to 128 ms). */
+void obol_store_backoff(unsigned attempt);
 
 /* Runs SQL without parameters or results (DDL). */
 OBOL_MUST_CHECK obol_err obol_store_exec(struct obol_store *s, const char *sql);
@@ -67,6 +83,14 @@ int64_t obol_stmt_changes(struct obol_stmt *st);
 /* Resets the statement for reuse (returns it to the cache). */
 void obol_stmt_finish(struct obol_stmt *st);
 
+/* Binds parameters 1, 2, ... from a format, one letter each: 'i' int64_t,
+ * 't' const char * (NULL binds NULL), 'b' const void *, size_t, 'n' NULL. */
+OBOL_MUST_CHECK obol_err obol_stmt_bindf(struct obol_stmt *st, const char *fmt, ...);
+/* Prepares, binds (as obol_stmt_bindf), runs and finishes a statement whose
+ * rows are not needed; *changes (may be NULL) gets the rows it changed. */
+OBOL_MUST_CHECK obol_err obol_store_run(struct obol_store *s, int64_t *changes, const char *sql,
+					const char *fmt, ...);
+
 /* Schema migrations, tracked per component in table schema_version
  * (component TEXT PRIMARY KEY, version BIGINT). migrate applies the steps
  * after the stored version, each in its own transaction; a stored version
@@ -75,6 +99,10 @@ struct obol_migration {
 	const char *sqlite;   /* the SQL of this step for SQLite (may hold several statements) */
 	const char *postgres; /* for PostgreSQL; NULL means the same text */
 };
+/* The stored version of a component (0 when absent), read in its own
+ * read transaction. */
+OBOL_MUST_CHECK obol_err obol_store_schema_version(struct obol_store *s, const char *component,
+						   int64_t *version);
 OBOL_MUST_CHECK obol_err obol_store_migrate(struct obol_store *s, const char *component,
 					    const struct obol_migration *steps, size_t nsteps);
 

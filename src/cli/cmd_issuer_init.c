@@ -1,0 +1,78 @@
+/* obol issuer init: a new issuer database with its ledger, keys and each
+ * scheme's setup. Schemes add their own options through
+ * OBOL_ISSUER_SCHEME(.init_options, .init_help, .init) (src/issuer/issuer.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "issuer/issuer.h"
+
+#define MAX_OPTS 64
+
+static void print_help(const struct obol_cmd *cmd)
+{
+	obol_cli_print_usage(cmd, stdout);
+	for (struct obol_issuer_scheme *sch = obol_issuer_schemes(); sch != NULL; sch = sch->next)
+		if (sch->init_help != NULL)
+			printf("\n%s options:\n%s\n", sch->name, sch->init_help);
+}
+
+static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct option opts[MAX_OPTS + 3];
+	const char *db = NULL, *currency = NULL;
+	struct obol_init_arg *args = NULL;
+	size_t nopts = 0, nargs = 0;
+	int c, rc = OBOL_EXIT_OK;
+
+	if (obol_cli_wants_help(argc, argv)) {
+		print_help(cmd);
+		return OBOL_EXIT_OK;
+	}
+	opts[nopts++] = (struct option){ "db", required_argument, NULL, 'd' };
+	opts[nopts++] = (struct option){ "currency", required_argument, NULL, 'c' };
+	for (struct obol_issuer_scheme *sch = obol_issuer_schemes(); sch != NULL; sch = sch->next)
+		for (const char *const *o = sch->init_options; o != NULL && *o != NULL; o++) {
+			if (nopts == MAX_OPTS)
+				return obol_cli_fail(cmd, OBOL_E_INTERNAL, "too many scheme options");
+			opts[nopts] = (struct option){ *o, required_argument, NULL, 1000 + (int)nopts };
+			nopts++;
+		}
+	opts[nopts] = (struct option){ 0, 0, 0, 0 };
+
+	args = calloc((size_t)argc, sizeof *args);
+	if (args == NULL)
+		return obol_cli_fail(cmd, OBOL_E_NO_MEMORY, "out of memory");
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd') {
+			db = optarg;
+		} else if (c == 'c') {
+			currency = optarg;
+		} else if (c >= 1000 && c < 1000 + (int)nopts) {
+			args[nargs].name = opts[c - 1000].name;
+			args[nargs++].value = optarg;
+		} else {
+			rc = obol_cli_usage_error(cmd, "unknown option");
+			goto out;
+		}
+	}
+	if (db == NULL || currency == NULL || optind != argc) {
+		rc = obol_cli_usage_error(cmd, "--db and --currency are required");
+		goto out;
+	}
+	obol_err e = obol_issuer_init_db(db, currency, args, nargs, stdout);
+	if (e != OBOL_OK)
+		rc = obol_cli_fail(cmd, e, "cannot initialise the issuer database");
+out:
+	free(args);
+	return rc;
+}
+
+OBOL_COMMAND(issuer_init_cmd, "issuer init", "--db URL --currency CUR [scheme options]",
+	     "create the issuer database: ledger, master and box keys, each scheme's setup",
+	     "  --db URL        sqlite:PATH (created) or postgresql://...\n"
+	     "  --currency CUR  the currency of the ledger, e.g. EUR\n"
+	     "Prints the currency, the master public key (clients pin it) and the box public key.",
+	     cmd_issuer_init)

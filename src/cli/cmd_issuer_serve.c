@@ -1,0 +1,72 @@
+/* obol issuer serve: the issuer daemon (src/issuer/issuer.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "cli/daemon.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "issuer/issuer.h"
+
+static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },      { "listen", required_argument, NULL, 'l' },
+		{ "batch", required_argument, NULL, 'b' },   { "threads", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },          { 0, 0, 0, 0 },
+	};
+	struct obol_issuer_config cfg = { .listen = "127.0.0.1:8080" };
+	uint64_t n;
+	int c;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			cfg.db_url = optarg;
+			break;
+		case 'l':
+			cfg.listen = optarg;
+			break;
+		case 'b':
+			if (obol_parse_u64(optarg, 1, 4096, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--batch takes 1..4096");
+			cfg.batch = (size_t)n;
+			break;
+		case 't':
+			if (obol_parse_u64(optarg, 1, 256, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--threads takes 1..256");
+			cfg.threads = (unsigned)n;
+			break;
+		default:
+			return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (cfg.db_url == NULL || optind != argc)
+		return obol_cli_usage_error(cmd, "--db is required and nothing else");
+
+	obol_log_set_tag("issuer");
+	sigset_t set;
+	obol_daemon_block_signals(&set);
+	struct obol_issuer *iss;
+	obol_err e = obol_issuer_start(&cfg, &iss);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot start the issuer");
+	obol_daemon_print_listening(cfg.listen, obol_issuer_port(iss));
+	int sig = obol_daemon_wait(&set);
+	obol_log_info("signal %d: stopping", sig);
+	obol_issuer_stop(iss);
+	return OBOL_EXIT_OK;
+}
+
+OBOL_COMMAND(issuer_serve_cmd, "issuer serve", "--db URL [--listen HOST:PORT] [--batch N] [--threads N]",
+	     "run the issuer daemon (HTTP/JSON)",
+	     "  --db URL            the issuer database (sqlite:PATH or postgresql://...), made by 'issuer init'\n"
+	     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080; port 0 picks a free one)\n"
+	     "  --batch N           most requests committed in one transaction (default 64)\n"
+	     "  --threads N         HTTP worker threads (default 8)\n"
+	     "Prints \"listening on HOST:PORT\" when ready; stops on SIGTERM or SIGINT.",
+	     cmd_issuer_serve)

@@ -1,0 +1,93 @@
+/* obol issuer vendor add: the vendor's account and certificate
+ * (src/issuer/vendors.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "issuer/keys.h"
+#include "issuer/vendors.h"
+
+static int cmd_issuer_vendor_add(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },        { "name", required_argument, NULL, 'n' },
+		{ "vendor-key", required_argument, NULL, 'k' }, { "box-key", required_argument, NULL, 'b' },
+		{ "valid-days", required_argument, NULL, 'v' }, { "out", required_argument, NULL, 'o' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *db = NULL, *name = NULL, *vkey = NULL, *bkey = NULL, *outfile = NULL;
+	uint8_t spk[32], bpk[32];
+	uint64_t days = OBOL_VENDOR_CERT_DAYS_DEFAULT;
+	size_t n;
+	int c;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'n': name = optarg; break;
+		case 'k': vkey = optarg; break;
+		case 'b': bkey = optarg; break;
+		case 'o': outfile = optarg; break;
+		case 'v':
+			if (obol_parse_u64(optarg, 1, 3650, &days) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--valid-days takes 1..3650");
+			break;
+		default:
+			return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (db == NULL || name == NULL || vkey == NULL || optind != argc)
+		return obol_cli_usage_error(cmd, "--db, --name and --vendor-key are required");
+	if (obol_b64_decode(vkey, spk, 32, &n, 1) != OBOL_OK)
+		return obol_cli_fail(cmd, OBOL_E_KEY_INVALID, "--vendor-key is not a base64url Ed25519 public key");
+	if (bkey != NULL && obol_b64_decode(bkey, bpk, 32, &n, 1) != OBOL_OK)
+		return obol_cli_fail(cmd, OBOL_E_KEY_INVALID, "--box-key is not a base64url X25519 public key");
+
+	struct obol_store *s = NULL;
+	struct obol_issuer_keys keys;
+	struct obol_vendor_cert cert;
+	char text[OBOL_VENDOR_CERT_TEXT_MAX];
+	memset(&keys, 0, sizeof keys);
+	obol_err e = obol_store_open(db, false, &s);
+	if (e == OBOL_OK && (e = obol_issuer_keys_load(s, &keys)) == OBOL_OK && (e = obol_store_begin(s)) == OBOL_OK) {
+		e = obol_issuer_vendor_add(s, &keys, name, spk, bkey != NULL ? bpk : NULL, (unsigned)days, obol_now(),
+					   &cert);
+		if (e == OBOL_OK)
+			e = obol_store_commit(s);
+		if (e != OBOL_OK)
+			obol_store_rollback(s);
+	}
+	obol_issuer_keys_wipe(&keys);
+	obol_store_close(s);
+	if (e == OBOL_OK)
+		e = obol_vendor_cert_to_text(&cert, text);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot add the vendor");
+	if (outfile != NULL) {
+		FILE *f = fopen(outfile, "w");
+		if (f == NULL || fprintf(f, "%s\n", text) < 0 || fclose(f) != 0)
+			return obol_cli_fail(cmd, OBOL_E_IO, "cannot write the certificate file");
+	}
+	printf("vendor: %llu\nname: %s\nvalid-until: %lld\ncert: %s\n", (unsigned long long)cert.vendor_id,
+	       cert.name, (long long)cert.valid_until, text);
+	return OBOL_EXIT_OK;
+}
+
+OBOL_COMMAND(issuer_vendor_add_cmd, "issuer vendor add",
+	     "--db URL --name NAME --vendor-key B64 [--box-key B64] [--valid-days N] [--out FILE]",
+	     "create a vendor account (if new) and issue its certificate",
+	     "  --db URL          the issuer database\n"
+	     "  --name NAME       the vendor's account name\n"
+	     "  --vendor-key B64  the vendor's Ed25519 public key (from 'obol vendor init')\n"
+	     "  --box-key B64     the vendor's X25519 public key (optional)\n"
+	     "  --valid-days N    validity of the certificate (default 365)\n"
+	     "  --out FILE        also write the certificate there (e.g. VENDORDIR/vendor.cert)\n"
+	     "Prints the vendor id and the certificate (base64url). A vendor daemon also\n"
+	     "fetches it by itself from GET /vendor/cert when its directory has none.",
+	     cmd_issuer_vendor_add)

@@ -1,0 +1,437 @@
+/* The issuer daemon: registries, start/stop, units of work, idempotency,
+ * authentication (contracts in issuer.h). */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "crypto/hash.h"
+#include "crypto/secret.h"
+#include "issuer/issuer.h"
+#include "issuer/vendors.h"
+#include "net/reqauth.h"
+#include "schemes/common/keys_doc.h"
+
+struct obol_http_router obol_issuer_router;
+static struct obol_issuer_scheme *schemes;
+
+#define MAX_SCHEMES 8
+#define MAX_READERS 64
+
+struct obol_issuer {
+	struct obol_issuer_keys keys;
+	struct obol_batcher *batcher;
+	struct obol_http_server *http;
+	struct {
+		struct obol_issuer_scheme *sch;
+		void *state;
+	} schemes[MAX_SCHEMES];
+	size_t nschemes;
+
+	/* The read pool: idle connections on a stack. */
+	pthread_mutex_t pool_mu;
+	pthread_cond_t pool_cv;
+	struct obol_store *readers[MAX_READERS];
+	size_t nidle;
+	size_t nreaders;
+};
+
+void obol_issuer_route_register(struct obol_issuer_route *r)
+{
+	obol_http_router_add(&obol_issuer_router, &r->http);
+}
+
+obol_err obol_issuer_route_dispatch(void *app, const struct obol_http_route *route, const struct obol_http_req *req,
+				    struct obol_http_reply *rep)
+{
+	const struct obol_issuer_route *r =
+		(const struct obol_issuer_route *)((const char *)route - offsetof(struct obol_issuer_route, http));
+	return r->fn(app, req, rep);
+}
+
+void obol_issuer_scheme_register(struct obol_issuer_scheme *sch)
+{
+	struct obol_issuer_scheme **p = &schemes;
+	while (*p != NULL)
+		p = &(*p)->next;
+	sch->next = NULL;
+	*p = sch;
+}
+
+struct obol_issuer_scheme *obol_issuer_schemes(void)
+{
+	return schemes;
+}
+
+const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss)
+{
+	return &iss->keys;
+}
+
+const char *obol_issuer_currency(const struct obol_issuer *iss)
+{
+	return iss->keys.currency;
+}
+
+uint16_t obol_issuer_port(const struct obol_issuer *iss)
+{
+	return obol_http_server_port(iss->http);
+}
+
+void *obol_issuer_scheme_state(const struct obol_issuer *iss, const char *scheme)
+{
+	for (size_t i = 0; i < iss->nschemes; i++)
+		if (strcmp(iss->schemes[i].sch->name, scheme) == 0)
+			return iss->schemes[i].state;
+	return NULL;
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+/* Migrations of every component, each in its own transactions. */
+static obol_err migrate_all(struct obol_store *s)
+{
+	obol_err e = obol_issuer_keys_migrate(s);
+	for (struct obol_issuer_scheme *sch = schemes; e == OBOL_OK && sch != NULL; sch = sch->next)
+		if (sch->migrate != NULL) {
+			e = sch->migrate(s);
+			if (e != OBOL_OK)
+				obol_log_error("migrating %s: %s", sch->name, obol_strerror(e));
+		}
+	return e;
+}
+
+obol_err obol_issuer_init_db(const char *db_url, const char *currency, const struct obol_init_arg *args,
+			     size_t nargs, FILE *out)
+{
+	struct obol_store *s = NULL;
+	struct obol_issuer_keys keys;
+	struct obol_init_arg *mine = NULL;
+	char pk64[OBOL_B64_LEN(32)];
+	memset(&keys, 0, sizeof keys);
+
+	obol_err e = obol_store_open(db_url, true, &s);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_ledger_init(s, currency)) != OBOL_OK || (e = migrate_all(s)) != OBOL_OK)
+		goto out;
+	mine = calloc(nargs + 1, sizeof *mine);
+	if (mine == NULL) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	if ((e = obol_store_begin(s)) != OBOL_OK)
+		goto out;
+	e = obol_issuer_keys_create(s, currency, obol_now(), &keys);
+	for (struct obol_issuer_scheme *sch = schemes; e == OBOL_OK && sch != NULL; sch = sch->next) {
+		if (sch->init == NULL)
+			continue;
+		/* The options that belong to this scheme, in command-line order. */
+		size_t n = 0;
+		for (size_t i = 0; i < nargs; i++)
+			for (const char *const *o = sch->init_options; o != NULL && *o != NULL; o++)
+				if (strcmp(*o, args[i].name) == 0)
+					mine[n++] = args[i];
+		e = sch->init(s, &keys, currency, mine, n, out);
+		if (e != OBOL_OK)
+			obol_log_error("setting up %s: %s", sch->name, obol_strerror(e));
+	}
+	if (e == OBOL_OK)
+		e = obol_store_commit(s);
+	if (e != OBOL_OK) {
+		obol_store_rollback(s);
+		goto out;
+	}
+	if ((e = obol_b64_encode(keys.master.pk, 32, pk64, sizeof pk64)) != OBOL_OK)
+		goto out;
+	fprintf(out, "currency: %s\nmaster-key: %s\n", currency, pk64);
+	if ((e = obol_b64_encode(keys.box.pk, 32, pk64, sizeof pk64)) != OBOL_OK)
+		goto out;
+	fprintf(out, "box-key: %s\n", pk64);
+out:
+	free(mine);
+	obol_issuer_keys_wipe(&keys);
+	obol_store_close(s);
+	return e;
+}
+
+static void pool_free(struct obol_issuer *iss)
+{
+	for (size_t i = 0; i < iss->nidle; i++)
+		obol_store_close(iss->readers[i]);
+	iss->nidle = 0;
+}
+
+obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_issuer **out)
+{
+	struct obol_store *s = NULL;
+	obol_err e;
+	struct obol_issuer *iss = calloc(1, sizeof *iss);
+	if (iss == NULL)
+		return OBOL_E_NO_MEMORY;
+	pthread_mutex_init(&iss->pool_mu, NULL);
+	pthread_cond_init(&iss->pool_cv, NULL);
+
+	if ((e = obol_store_open(cfg->db_url, false, &s)) != OBOL_OK)
+		goto fail;
+	if ((e = obol_ledger_attach(s)) != OBOL_OK || (e = obol_issuer_keys_migrate(s)) != OBOL_OK ||
+	    (e = obol_issuer_keys_load(s, &iss->keys)) != OBOL_OK || (e = migrate_all(s)) != OBOL_OK)
+		goto fail;
+	for (struct obol_issuer_scheme *sch = schemes; sch != NULL; sch = sch->next) {
+		if (iss->nschemes == MAX_SCHEMES) {
+			e = OBOL_E_INTERNAL;
+			goto fail;
+		}
+		void *state = NULL;
+		if (sch->start != NULL && (e = sch->start(iss, s, &state)) != OBOL_OK) {
+			obol_log_error("starting %s: %s", sch->name, obol_strerror(e));
+			goto fail;
+		}
+		iss->schemes[iss->nschemes].sch = sch;
+		iss->schemes[iss->nschemes++].state = state;
+	}
+
+	/* The start connection becomes the committer's. */
+	if ((e = obol_batcher_start(s, cfg->batch ? cfg->batch : 64, &iss->batcher)) != OBOL_OK)
+		goto fail;
+	s = NULL;
+
+	unsigned threads = cfg->threads ? cfg->threads : 8;
+	iss->nreaders = cfg->readers ? cfg->readers : threads;
+	if (iss->nreaders > MAX_READERS)
+		iss->nreaders = MAX_READERS;
+	for (size_t i = 0; i < iss->nreaders; i++) {
+		if ((e = obol_store_open(cfg->db_url, false, &iss->readers[i])) != OBOL_OK)
+			goto fail;
+		iss->nidle++;
+	}
+
+	struct obol_http_server_config hc = { .listen = cfg->listen, .threads = threads };
+	if ((e = obol_http_server_start(&hc, &obol_issuer_router, iss, &iss->http)) != OBOL_OK)
+		goto fail;
+	*out = iss;
+	return OBOL_OK;
+fail:
+	obol_store_close(s);
+	obol_issuer_stop(iss);
+	return e;
+}
+
+void obol_issuer_stop(struct obol_issuer *iss)
+{
+	if (iss == NULL)
+		return;
+	obol_http_server_stop(iss->http);
+	if (iss->batcher != NULL)
+		obol_batcher_stop(iss->batcher);
+	for (size_t i = iss->nschemes; i-- > 0;)
+		if (iss->schemes[i].sch->stop != NULL)
+			iss->schemes[i].sch->stop(iss, iss->schemes[i].state);
+	pool_free(iss);
+	pthread_mutex_destroy(&iss->pool_mu);
+	pthread_cond_destroy(&iss->pool_cv);
+	obol_issuer_keys_wipe(&iss->keys);
+	free(iss);
+}
+
+/* ---- units of work ------------------------------------------------------ */
+
+obol_err obol_issuer_run(struct obol_issuer *iss, obol_unit_fn fn, void *ctx)
+{
+	obol_err e;
+	for (unsigned attempt = 0;; attempt++) {
+		e = obol_batcher_run(iss->batcher, fn, ctx);
+		if (!obol_store_retryable(e) || attempt + 1 >= OBOL_STORE_RETRIES)
+			return e;
+		obol_store_backoff(attempt);
+	}
+}
+
+obol_err obol_issuer_read(struct obol_issuer *iss, obol_unit_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&iss->pool_mu);
+	while (iss->nidle == 0)
+		pthread_cond_wait(&iss->pool_cv, &iss->pool_mu);
+	struct obol_store *s = iss->readers[--iss->nidle];
+	pthread_mutex_unlock(&iss->pool_mu);
+
+	obol_err e = obol_store_begin_read(s);
+	if (e == OBOL_OK) {
+		e = fn(s, ctx);
+		obol_store_rollback(s);
+	}
+
+	pthread_mutex_lock(&iss->pool_mu);
+	iss->readers[iss->nidle++] = s;
+	pthread_cond_signal(&iss->pool_cv);
+	pthread_mutex_unlock(&iss->pool_mu);
+	return e;
+}
+
+struct idem_unit {
+	const char *key;
+	const uint8_t *body_hash;
+	obol_idem_fn fn;
+	void *ctx;
+	/* out */
+	json_t *reply;
+	int status;
+};
+
+static obol_err idem_unit_run(struct obol_store *s, void *arg)
+{
+	struct idem_unit *u = arg;
+	bool found = false;
+	char *stored = NULL, *text = NULL;
+	int status = 0;
+	json_decref(u->reply);
+	u->reply = NULL;
+
+	obol_err e = obol_idem_lookup(s, u->key, u->body_hash, &found, &status, &stored);
+	if (e != OBOL_OK)
+		goto out;
+	if (found) {
+		u->reply = json_loads(stored, JSON_REJECT_DUPLICATES, NULL);
+		u->status = status;
+		e = u->reply != NULL ? OBOL_OK : OBOL_E_INTERNAL;
+		goto out;
+	}
+	e = u->fn(s, u->ctx, &u->reply);
+	if (e != OBOL_OK)
+		goto out;
+	if (u->reply == NULL) {
+		e = OBOL_E_INTERNAL;
+		goto out;
+	}
+	text = json_dumps(u->reply, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text == NULL) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	u->status = 200;
+	e = obol_idem_store(s, u->key, u->body_hash, 200, text);
+out:
+	free(stored);
+	free(text);
+	if (e != OBOL_OK) {
+		json_decref(u->reply);
+		u->reply = NULL;
+	}
+	return e;
+}
+
+obol_err obol_issuer_run_idem(struct obol_issuer *iss, const struct obol_http_req *req, int64_t account,
+			      const char *request_id, obol_idem_fn fn, void *ctx, struct obol_http_reply *rep)
+{
+	char hex[65];
+	char *key = NULL;
+	if (request_id != NULL) {
+		size_t n = strlen(request_id);
+		if (n == 0 || n > 64)
+			return OBOL_E_INVALID_ARGUMENT;
+		for (size_t i = 0; i < n; i++)
+			if (request_id[i] <= ' ' || request_id[i] > '~')
+				return OBOL_E_INVALID_ARGUMENT;
+	} else {
+		obol_hex_encode(req->body_hash, 32, hex);
+		request_id = hex;
+	}
+	if (asprintf(&key, "%s %s %" PRId64 " %s", req->method, req->path, account, request_id) < 0)
+		return OBOL_E_NO_MEMORY;
+	struct idem_unit u = { .key = key, .body_hash = req->body_hash, .fn = fn, .ctx = ctx };
+	obol_err e = obol_issuer_run(iss, idem_unit_run, &u);
+	free(key);
+	if (e != OBOL_OK) {
+		json_decref(u.reply);
+		return e;
+	}
+	rep->status = (unsigned)u.status;
+	json_decref(rep->body);
+	rep->body = u.reply;
+	return OBOL_OK;
+}
+
+/* ---- authentication ------------------------------------------------------ */
+
+struct auth_read {
+	int64_t id;
+	struct obol_account *acc;
+};
+
+static obol_err auth_read_account(struct obol_store *s, void *arg)
+{
+	struct auth_read *a = arg;
+	return obol_account_get(s, a->id, a->acc);
+}
+
+obol_err obol_issuer_authenticate(struct obol_issuer *iss, struct obol_store *s, const struct obol_http_req *req,
+				  struct obol_account *account)
+{
+	int64_t id, ts;
+	uint8_t sig[OBOL_SIGN_LEN];
+	obol_err e = obol_reqauth_parse(req->auth, &id, &ts, sig);
+	if (e != OBOL_OK)
+		return e;
+	struct auth_read a = { .id = id, .acc = account };
+	e = s != NULL ? auth_read_account(s, &a) : obol_issuer_read(iss, auth_read_account, &a);
+	if (e == OBOL_E_LEDGER_ACCOUNT_UNKNOWN || e == OBOL_E_NOT_FOUND)
+		return OBOL_E_AUTH_FAILED;
+	if (e != OBOL_OK)
+		return e;
+	if (!account->has_auth_pk ||
+	    (account->kind != OBOL_ACCOUNT_USER && account->kind != OBOL_ACCOUNT_VENDOR))
+		return OBOL_E_AUTH_FAILED;
+	e = obol_reqauth_check(req->method, req->path, req->body_hash, id, ts, sig, account->auth_pk, obol_now());
+	if (e != OBOL_OK)
+		return e;
+	if (account->status != OBOL_ACCOUNT_ACTIVE)
+		return OBOL_E_LEDGER_ACCOUNT_CLOSED;
+	return OBOL_OK;
+}
+
+/* ---- GET /keys ----------------------------------------------------------- */
+
+struct keys_read {
+	struct obol_issuer *iss;
+	json_t *keys;
+};
+
+static obol_err keys_parts(struct obol_store *s, void *arg)
+{
+	struct keys_read *k = arg;
+	for (size_t i = 0; i < k->iss->nschemes; i++) {
+		struct obol_issuer_scheme *sch = k->iss->schemes[i].sch;
+		json_t *part = NULL;
+		if (sch->keys_part == NULL)
+			continue;
+		obol_err e = sch->keys_part(k->iss, s, &part);
+		if (e != OBOL_OK)
+			return e;
+		if (json_object_set_new(k->keys, sch->name, part) != 0)
+			return OBOL_E_NO_MEMORY;
+	}
+	return OBOL_OK;
+}
+
+obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out)
+{
+	char mpk[OBOL_B64_LEN(32)], bpk[OBOL_B64_LEN(32)];
+	obol_err e;
+	if ((e = obol_b64_encode(iss->keys.master.pk, 32, mpk, sizeof mpk)) != OBOL_OK ||
+	    (e = obol_b64_encode(iss->keys.box.pk, 32, bpk, sizeof bpk)) != OBOL_OK)
+		return e;
+	struct keys_read k = { .iss = iss };
+	k.keys = json_pack("{s:i, s:s, s:s, s:s, s:I}", "version", OBOL_KEYS_VERSION, "currency", iss->keys.currency,
+			   "master_pk", mpk, "box_pk", bpk, "issued_at", (json_int_t)obol_now());
+	if (k.keys == NULL)
+		return OBOL_E_NO_MEMORY;
+	e = obol_issuer_read(iss, keys_parts, &k);
+	if (e == OBOL_OK)
+		e = obol_keys_doc_sign(k.keys, iss->keys.master.sk, out);
+	json_decref(k.keys);
+	return e;
+}

@@ -1,0 +1,245 @@
+/* JSON-over-HTTP client on libcurl (contract in http_client.h). */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "crypto/hash.h"
+#include "crypto/secret.h"
+#include "net/http_client.h"
+#include "net/reqauth.h"
+#include "wire/json.h"
+
+struct obol_http_client {
+	CURL *curl;
+	char *base;
+	long timeout_ms;
+	int64_t account;
+	uint8_t sk[OBOL_SIGN_SK_LEN]; /* secret */
+	bool has_account;
+};
+
+struct sink {
+	char *buf;
+	size_t len, cap;
+	bool oversized;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t n = size * nmemb;
+	if (s->len + n > OBOL_JSON_MAX) {
+		s->oversized = true;
+		return 0; /* aborts the transfer */
+	}
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		char *nb = realloc(s->buf, cap);
+		if (nb == NULL)
+			return 0;
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	return n;
+}
+
+obol_err obol_http_client_new(const char *base_url, long timeout_ms, struct obol_http_client **out)
+{
+	if (strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0)
+		return OBOL_E_INVALID_ARGUMENT;
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK)
+		return OBOL_E_NETWORK;
+	struct obol_http_client *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return OBOL_E_NO_MEMORY;
+	c->base = strdup(base_url);
+	c->curl = curl_easy_init();
+	if (c->base == NULL || c->curl == NULL) {
+		obol_http_client_free(c);
+		return OBOL_E_NO_MEMORY;
+	}
+	size_t n = strlen(c->base);
+	while (n > 0 && c->base[n - 1] == '/')
+		c->base[--n] = '\0';
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : OBOL_HTTP_TIMEOUT_MS;
+	*out = c;
+	return OBOL_OK;
+}
+
+void obol_http_client_free(struct obol_http_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->curl != NULL)
+		curl_easy_cleanup(c->curl);
+	free(c->base);
+	obol_wipe(c, sizeof *c);
+	free(c);
+}
+
+void obol_http_client_set_account(struct obol_http_client *c, int64_t account,
+				  const uint8_t sk[static OBOL_SIGN_SK_LEN])
+{
+	c->account = account;
+	memcpy(c->sk, sk, OBOL_SIGN_SK_LEN);
+	c->has_account = true;
+}
+
+obol_err obol_http_request(struct obol_http_client *c, const char *method, const char *path, const void *body,
+			   size_t body_len, int flags, long *status, char **resp, size_t *resp_len)
+{
+	struct sink s = { 0 };
+	struct curl_slist *hdrs = NULL;
+	char *url = NULL;
+	char auth[OBOL_AUTH_HEADER_MAX + 16];
+	obol_err e = OBOL_OK;
+
+	if (asprintf(&url, "%s%s", c->base, path) < 0) {
+		url = NULL;
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	CURL *h = c->curl;
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	if (body_len > 0) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	} else if (strcmp(method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+	}
+	if (flags & OBOL_HTTP_AUTH) {
+		if (!c->has_account) {
+			e = OBOL_E_INVALID_ARGUMENT;
+			goto out;
+		}
+		/* The signed path is the one the server routes on: without the query. */
+		char spath[1024];
+		size_t plen = strcspn(path, "?");
+		if (plen >= sizeof spath) {
+			e = OBOL_E_INVALID_ARGUMENT;
+			goto out;
+		}
+		memcpy(spath, path, plen);
+		spath[plen] = '\0';
+		uint8_t bh[32];
+		obol_sha256(bh, body_len ? body : "", body_len);
+		char v[OBOL_AUTH_HEADER_MAX];
+		e = obol_reqauth_make(v, method, spath, bh, c->account, obol_now(), c->sk);
+		if (e != OBOL_OK)
+			goto out;
+		snprintf(auth, sizeof auth, "%s: %s", OBOL_AUTH_HEADER, v);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
+	if (hdrs == NULL) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	CURLcode rc = curl_easy_perform(h);
+	if (s.oversized) {
+		e = OBOL_E_WIRE_OVERSIZED;
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		obol_log_debug("%s %s: %s", method, url, curl_easy_strerror(rc));
+		e = OBOL_E_NETWORK;
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	if (s.buf == NULL) {
+		s.buf = calloc(1, 1);
+		if (s.buf == NULL) {
+			e = OBOL_E_NO_MEMORY;
+			goto out;
+		}
+	}
+	*resp = s.buf;
+	*resp_len = s.len;
+	s.buf = NULL;
+out:
+	curl_slist_free_all(hdrs);
+	free(url);
+	free(s.buf);
+	obol_wipe(auth, sizeof auth);
+	return e;
+}
+
+/* Turns a reply into a JSON object or the error it names. */
+static obol_err reply_json(long status, const char *text, size_t len, json_t **out)
+{
+	if (status >= 400)
+		return obol_json_error_from_body(text, len);
+	if (status < 200 || status >= 300)
+		return OBOL_E_PEER_ERROR;
+	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		return OBOL_E_WIRE_MALFORMED;
+	}
+	if (out != NULL)
+		*out = j;
+	else
+		json_decref(j);
+	return OBOL_OK;
+}
+
+obol_err obol_http_get_json(struct obol_http_client *c, const char *path, int flags, json_t **out)
+{
+	long status = 0;
+	char *text = NULL;
+	size_t len = 0;
+	obol_err e = obol_http_request(c, "GET", path, NULL, 0, flags, &status, &text, &len);
+	if (e == OBOL_OK)
+		e = reply_json(status, text, len, out);
+	free(text);
+	return e;
+}
+
+obol_err obol_http_post_json(struct obol_http_client *c, const char *path, const json_t *req, int flags,
+			     json_t **out)
+{
+	long status = 0;
+	char *text = NULL, *body = json_dumps(req, JSON_COMPACT);
+	size_t len = 0;
+	if (body == NULL)
+		return OBOL_E_NO_MEMORY;
+	obol_err e = obol_http_request(c, "POST", path, body, strlen(body), flags, &status, &text, &len);
+	if (e == OBOL_OK)
+		e = reply_json(status, text, len, out);
+	free(text);
+	free(body);
+	return e;
+}
+
+int obol_http_status_definitive(long status)
+{
+	return (status >= 200 && status < 300) || (status >= 400 && status < 500 && status != 429 && status != 408);
+}

@@ -1,0 +1,63 @@
+/* JSON-over-HTTP client on libcurl: what the vendor daemon and the wallet use to
+ * talk to the issuer (DESIGN §2).
+ *
+ * A client is bound to one base URL ("http://127.0.0.1:8080") and is used by
+ * one thread at a time (it keeps the connection alive between requests).
+ * Errors:
+ *   - NETWORK: the connection failed, was reset, or timed out (nothing is
+ *     known about whether the request took effect: retry with the same request
+ *     id);
+ *   - WIRE_OVERSIZED: the reply is longer than OBOL_JSON_MAX;
+ *   - for an HTTP status >= 400, the error named by the reply's error body
+ *     (obol_json_error_from_body), or PEER_ERROR when the body is not one;
+ *   - WIRE_MALFORMED: a 2xx reply that is not one JSON object (json calls). */
+#ifndef OBOL_NET_HTTP_CLIENT_H
+#define OBOL_NET_HTTP_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "crypto/sign.h"
+
+struct obol_http_client;
+
+#define OBOL_HTTP_TIMEOUT_MS 10000
+
+/* base_url without a trailing slash; timeout_ms 0 = OBOL_HTTP_TIMEOUT_MS.
+ * INVALID_ARGUMENT for a URL that is not http:// or https://. */
+OBOL_MUST_CHECK obol_err obol_http_client_new(const char *base_url, long timeout_ms,
+					      struct obol_http_client **out);
+/* Wipes the account key, closes the connection. NULL is allowed. */
+void obol_http_client_free(struct obol_http_client *c);
+
+/* Requests sent with OBOL_HTTP_AUTH carry the Obol-Auth header (src/net/reqauth.h)
+ * made with this account and key (copied; wiped at free). */
+void obol_http_client_set_account(struct obol_http_client *c, int64_t account,
+				  const uint8_t sk[static OBOL_SIGN_SK_LEN]);
+
+enum { OBOL_HTTP_AUTH = 1 };
+
+/* The raw exchange: sends method + path (may include a query) with body
+ * (content type application/json when body_len > 0) and returns the HTTP
+ * status and the reply body (malloc'ed, NUL-terminated, *resp_len bytes
+ * before the NUL; caller frees). Returns OBOL_OK whenever a reply arrived,
+ * whatever its status; NETWORK or WIRE_OVERSIZED otherwise. */
+OBOL_MUST_CHECK obol_err obol_http_request(struct obol_http_client *c, const char *method, const char *path,
+					   const void *body, size_t body_len, int flags, long *status,
+					   char **resp, size_t *resp_len);
+
+/* GET path; on 2xx *out is the reply object (caller json_decref's). */
+OBOL_MUST_CHECK obol_err obol_http_get_json(struct obol_http_client *c, const char *path, int flags,
+					    json_t **out);
+/* POST the compact text of req; on 2xx *out is the reply object (out may be NULL). */
+OBOL_MUST_CHECK obol_err obol_http_post_json(struct obol_http_client *c, const char *path, const json_t *req,
+					     int flags, json_t **out);
+
+/* Whether an answer settles a request for good: a 2xx, or a 4xx that names
+ * what is wrong with it. Transport failures, 5xx and 429 are worth retrying
+ * (the outbox uses this). */
+int obol_http_status_definitive(long status);
+
+#endif

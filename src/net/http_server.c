@@ -1,0 +1,331 @@
+/* JSON-over-HTTP server on libmicrohttpd: body accumulation with a hard limit,
+ * routing, named error bodies. Contracts in http_server.h. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/parse.h"
+#include "crypto/hash.h"
+#include "net/http_server.h"
+#include "wire/json.h"
+
+struct obol_http_server {
+	struct MHD_Daemon *mhd;
+	const struct obol_http_router *router;
+	void *app;
+	uint16_t port;
+};
+
+/* Per-request state kept by libmicrohttpd between calls of the handler. */
+struct request {
+	uint8_t *body;
+	size_t len, cap;
+	size_t seen;    /* bytes received, also those dropped once oversized */
+	bool oversized;
+};
+
+/* An upload this much past the limit is cut off without reading the rest. */
+#define DRAIN_LIMIT (4 * (size_t)OBOL_JSON_MAX)
+
+void obol_http_reply_detail(struct obol_http_reply *rep, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rep->detail, sizeof rep->detail, fmt, ap);
+	va_end(ap);
+}
+
+const char *obol_http_req_query(const struct obol_http_req *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn_, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *obol_http_req_header(const struct obol_http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
+}
+
+void obol_http_router_add(struct obol_http_router *r, struct obol_http_route *route)
+{
+	route->next = r->head;
+	r->head = route;
+}
+
+static bool is_prefix_route(const struct obol_http_route *rt)
+{
+	size_t n = strlen(rt->path);
+	return n > 0 && rt->path[n - 1] == '/';
+}
+
+obol_err obol_http_router_match(const struct obol_http_router *r, const char *method, const char *path,
+				const struct obol_http_route **route, const char **tail)
+{
+	const struct obol_http_route *best = NULL;
+	size_t best_len = 0;
+	bool path_known = false;
+
+	for (const struct obol_http_route *rt = r->head; rt != NULL; rt = rt->next) {
+		size_t n = strlen(rt->path);
+		bool hit;
+		if (is_prefix_route(rt))
+			hit = strncmp(path, rt->path, n) == 0 && path[n] != '\0';
+		else
+			hit = strcmp(path, rt->path) == 0;
+		if (!hit)
+			continue;
+		path_known = true;
+		if (strcmp(method, rt->method) != 0)
+			continue;
+		/* An exact route is longer than any prefix of the same path. */
+		size_t score = is_prefix_route(rt) ? n : n + 1;
+		if (best == NULL || score > best_len) {
+			best = rt;
+			best_len = score;
+		}
+	}
+	if (best == NULL)
+		return path_known ? OBOL_E_HTTP_METHOD : OBOL_E_HTTP_NOT_FOUND;
+	*route = best;
+	*tail = is_prefix_route(best) ? path + strlen(best->path) : "";
+	return OBOL_OK;
+}
+
+obol_err obol_parse_hostport(const char *text, char host[64], uint16_t *port)
+{
+	const char *colon = strrchr(text, ':');
+	if (colon == NULL || colon == text || (size_t)(colon - text) >= 64)
+		return OBOL_E_INVALID_ARGUMENT;
+	uint64_t p;
+	if (obol_parse_u64(colon + 1, 0, 65535, &p) != OBOL_OK)
+		return OBOL_E_INVALID_ARGUMENT;
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		strcpy(host, "127.0.0.1");
+	struct in_addr a;
+	if (inet_pton(AF_INET, host, &a) != 1)
+		return OBOL_E_INVALID_ARGUMENT;
+	*port = (uint16_t)p;
+	return OBOL_OK;
+}
+
+/* Queues a JSON reply; takes the text (malloc'ed by jansson) and frees it. */
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, const json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	if (text == NULL)
+		return MHD_NO;
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+	free(text);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	enum MHD_Result r = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, obol_err e, const char *detail)
+{
+	json_t *body = obol_json_error_body(e, detail != NULL && detail[0] != '\0' ? detail : NULL);
+	if (body == NULL)
+		return MHD_NO;
+	enum MHD_Result r = send_json(conn, obol_errhttp(e), body);
+	json_decref(body);
+	return r;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct obol_http_reply *rep)
+{
+	unsigned status = rep->status != 0 ? rep->status : 200;
+	if (rep->raw != NULL) {
+		struct MHD_Response *resp =
+			MHD_create_response_from_buffer(rep->raw_len, rep->raw, MHD_RESPMEM_MUST_COPY);
+		if (resp == NULL)
+			return MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					rep->content_type != NULL ? rep->content_type : "application/octet-stream");
+		enum MHD_Result r = MHD_queue_response(conn, status, resp);
+		MHD_destroy_response(resp);
+		return r;
+	}
+	if (rep->body == NULL) {
+		json_t *empty = json_object();
+		if (empty == NULL)
+			return MHD_NO;
+		enum MHD_Result r = send_json(conn, status, empty);
+		json_decref(empty);
+		return r;
+	}
+	return send_json(conn, status, rep->body);
+}
+
+static enum MHD_Result dispatch(struct obol_http_server *srv, struct MHD_Connection *conn, const char *method,
+				const char *path, struct request *rq)
+{
+	const struct obol_http_route *route = NULL;
+	const char *tail = "";
+	struct obol_http_reply rep = { 0 };
+	struct obol_http_req req = { .method = method, .path = path, .body = rq->len ? rq->body : NULL,
+				     .body_len = rq->len, .conn_ = conn };
+	json_t *json = NULL;
+	enum MHD_Result res;
+
+	obol_err e = obol_http_router_match(srv->router, method, path, &route, &tail);
+	if (e != OBOL_OK) {
+		res = send_error(conn, e, NULL);
+		goto out;
+	}
+	req.tail = tail;
+	req.auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Obol-Auth");
+	obol_sha256(req.body_hash, rq->body != NULL ? rq->body : (const uint8_t *)"", rq->len);
+	if (route->json_body) {
+		json_error_t jerr;
+		json = rq->len > 0 ? json_loadb((const char *)rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr)
+				   : NULL;
+		if (json == NULL || !json_is_object(json)) {
+			res = send_error(conn, OBOL_E_WIRE_MALFORMED,
+					 rq->len == 0 ? "empty body" : "the body is not one JSON object");
+			goto out;
+		}
+		req.json = json;
+	}
+	e = route->handler(srv->app, route, &req, &rep);
+	if (e != OBOL_OK) {
+		obol_log_debug("%s %s: %s", method, path, obol_strerror(e));
+		res = send_error(conn, e, rep.detail);
+	} else {
+		res = send_reply(conn, &rep);
+	}
+out:
+	json_decref(rep.body);
+	free(rep.raw);
+	json_decref(json);
+	return res;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct obol_http_server *srv = cls;
+	struct request *rq = *con_cls;
+	(void)version;
+
+	if (rq == NULL) {
+		/* First call: headers only. Refuse an announced oversized body
+		 * before any of it is read. */
+		rq = calloc(1, sizeof *rq);
+		if (rq == NULL)
+			return MHD_NO;
+		*con_cls = rq;
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		uint64_t n;
+		if (cl != NULL && obol_parse_u64(cl, 0, UINT64_MAX, &n) == OBOL_OK && n > OBOL_JSON_MAX) {
+			rq->oversized = true;
+			return send_error(conn, OBOL_E_WIRE_OVERSIZED, "the body is larger than its limit");
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		rq->seen += n;
+		if (rq->oversized || rq->len + n > OBOL_JSON_MAX) {
+			/* Keep reading (and dropping) so the 413 reaches the
+			 * client; cut the connection when it goes on and on. */
+			rq->oversized = true;
+			free(rq->body);
+			rq->body = NULL;
+			rq->len = rq->cap = 0;
+			return rq->seen > DRAIN_LIMIT ? MHD_NO : MHD_YES;
+		}
+		if (rq->len + n > rq->cap) {
+			size_t cap = rq->cap ? rq->cap : 1024;
+			while (cap < rq->len + n)
+				cap *= 2;
+			if (cap > OBOL_JSON_MAX)
+				cap = OBOL_JSON_MAX;
+			uint8_t *nb = realloc(rq->body, cap);
+			if (nb == NULL)
+				return MHD_NO;
+			rq->body = nb;
+			rq->cap = cap;
+		}
+		memcpy(rq->body + rq->len, upload_data, n);
+		rq->len += n;
+		return MHD_YES;
+	}
+	if (rq->oversized)
+		return send_error(conn, OBOL_E_WIRE_OVERSIZED, "the body is larger than its limit");
+	return dispatch(srv, conn, method, url, rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	struct request *rq = *con_cls;
+	if (rq != NULL) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+obol_err obol_http_server_start(const struct obol_http_server_config *cfg, const struct obol_http_router *router,
+				void *app, struct obol_http_server **out)
+{
+	char host[64];
+	uint16_t port;
+	obol_err e = obol_parse_hostport(cfg->listen, host, &port);
+	if (e != OBOL_OK)
+		return e;
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port) };
+	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1)
+		return OBOL_E_INVALID_ARGUMENT;
+
+	struct obol_http_server *srv = calloc(1, sizeof *srv);
+	if (srv == NULL)
+		return OBOL_E_NO_MEMORY;
+	srv->router = router;
+	srv->app = app;
+	unsigned threads = cfg->threads ? cfg->threads : 4;
+	unsigned conns = cfg->max_conns ? cfg->max_conns : 256;
+	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
+	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, port, NULL, NULL, on_request, srv,
+				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+				    threads, MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_CONNECTION_TIMEOUT,
+				    timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+				    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	if (srv->mhd == NULL) {
+		obol_log_error("cannot listen on %s", cfg->listen);
+		free(srv);
+		return OBOL_E_IO;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info != NULL ? info->port : port;
+	*out = srv;
+	return OBOL_OK;
+}
+
+uint16_t obol_http_server_port(const struct obol_http_server *srv)
+{
+	return srv->port;
+}
+
+void obol_http_server_stop(struct obol_http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_stop_daemon(srv->mhd);
+	free(srv);
+}

@@ -1,0 +1,48 @@
+/* The issuer's key document, served signed at GET /keys (DESIGN §4):
+ *
+ *   {"keys": {"version": 1, "currency": "EUR", "master_pk": B64, "box_pk": B64,
+ *             "issued_at": UNIX, "coupon": {...}, "ecash": {...}, ...},
+ *    "sig": B64}
+ *
+ * "sig" is Ed25519 under the master key, context "issuer-keys", over the
+ * canonical text of the "keys" object (obol_json_dump_canonical: sorted keys,
+ * compact). Each scheme contributes its object under its own name (see
+ * OBOL_ISSUER_SCHEME .keys_part). A client pins master_pk the first time it
+ * meets the issuer (wallet init, vendor setup) and verifies every later
+ * document against the pin; schemes read their part with
+ * json_object_get(keys, "coupon").
+ *
+ * Pure code, no I/O. */
+#ifndef OBOL_SCHEMES_COMMON_KEYS_DOC_H
+#define OBOL_SCHEMES_COMMON_KEYS_DOC_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/amount.h"
+#include "core/error.h"
+#include "crypto/seal.h"
+#include "crypto/sign.h"
+
+#define OBOL_KEYS_CONTEXT "issuer-keys"
+#define OBOL_KEYS_VERSION 1
+
+/* Signs `keys` (the inner object; borrowed) into a new document *out. */
+OBOL_MUST_CHECK obol_err obol_keys_doc_sign(const json_t *keys, const uint8_t master_sk[static OBOL_SIGN_SK_LEN],
+					    json_t **out);
+
+/* Verifies a document (text of len bytes) against a pinned master key (NULL:
+ * accept the master_pk the document names, for the first contact; the caller
+ * then pins it). On success *keys is the inner object (new reference) and, when
+ * not NULL, master_pk_out/box_pk_out/currency receive its fields.
+ * KEYS_INVALID when the signature does not verify, the document names another
+ * master key than the pinned one, or a common field is missing or malformed;
+ * WIRE_MALFORMED when it is not JSON. */
+OBOL_MUST_CHECK obol_err obol_keys_doc_verify(const char *text, size_t len,
+					      const uint8_t *pinned_master_pk, json_t **keys,
+					      uint8_t master_pk_out[OBOL_SIGN_PK_LEN],
+					      uint8_t box_pk_out[OBOL_BOX_PK_LEN],
+					      char currency[OBOL_CURRENCY_MAX + 1]);
+
+#endif

@@ -1,0 +1,307 @@
+/* The conservation audit (audit.h, DESIGN §4): seed 004's "total amount in
+ * all accounts equals the total dispersed", made exact. It runs in one read
+ * snapshot, so it can run while the issuer is serving. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/audit.h"
+#include "store/ledger.h"
+
+#define AUDIT_MAX_SCHEMES 16
+#define AUDIT_MAX_NAMED 50 /* broken entries/accounts named per check */
+
+static const struct obol_audit_scheme *registered[AUDIT_MAX_SCHEMES];
+static size_t nregistered;
+
+void obol_audit_register(const struct obol_audit_scheme *sch)
+{
+	for (size_t i = 0; i < nregistered; i++) {
+		if (strcmp(registered[i]->scheme, sch->scheme) == 0) {
+			registered[i] = sch;
+			return;
+		}
+	}
+	if (nregistered < AUDIT_MAX_SCHEMES)
+		registered[nregistered++] = sch;
+}
+
+static const struct obol_audit_scheme *find_scheme(const char *scheme)
+{
+	for (size_t i = 0; i < nregistered; i++)
+		if (strcmp(registered[i]->scheme, scheme) == 0)
+			return registered[i];
+	return NULL;
+}
+
+struct audit {
+	struct obol_store *s;
+	FILE *out;
+	char currency[OBOL_CURRENCY_MAX + 1];
+	unsigned problems;
+};
+
+static void problem(struct audit *a, const char *fmt, ...) OBOL_PRINTF(2, 3);
+static void problem(struct audit *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("audit: BROKEN: ", a->out);
+	vfprintf(a->out, fmt, ap);
+	fputc('\n', a->out);
+	va_end(ap);
+	a->problems++;
+}
+
+static void fmt_units(const struct audit *a, int64_t units, char buf[static OBOL_AMOUNT_STR_MAX])
+{
+	struct obol_amount x;
+	if (obol_amount_from_units(a->currency, units, &x) == OBOL_OK)
+		obol_amount_format(&x, buf);
+	else
+		snprintf(buf, OBOL_AMOUNT_STR_MAX, "%lld", (long long)units);
+}
+
+static void figure(struct audit *a, const char *label, const struct obol_amount *v)
+{
+	char buf[OBOL_AMOUNT_STR_MAX];
+	obol_amount_format(v, buf);
+	fprintf(a->out, "%-32s %s\n", label, buf);
+}
+
+/* One integer from a query with up to one int64 parameter (0 = none). */
+static obol_err scalar(struct obol_store *s, const char *sql, int nparams, int64_t p, int64_t *v)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, sql, &st);
+	*v = 0;
+	if (e != OBOL_OK)
+		return e;
+	if (nparams == 1)
+		e = obol_stmt_bind_int64(st, 1, p);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	if (e == OBOL_OK && row)
+		*v = obol_stmt_column_int64(st, 0);
+	obol_stmt_finish(st);
+	return e;
+}
+
+static obol_err scalar_text(struct obol_store *s, const char *sql, const char *p, int64_t *v)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, sql, &st);
+	*v = 0;
+	if (e != OBOL_OK)
+		return e;
+	e = obol_stmt_bind_text(st, 1, p);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	if (e == OBOL_OK && row)
+		*v = obol_stmt_column_int64(st, 0);
+	obol_stmt_finish(st);
+	return e;
+}
+
+static obol_err amount_of(struct audit *a, const char *sql, int nparams, int64_t p, struct obol_amount *out)
+{
+	int64_t v = 0;
+	obol_err e = scalar(a->s, sql, nparams, p, &v);
+	return e != OBOL_OK ? e : obol_amount_from_units(a->currency, v, out);
+}
+
+/* Check 1: every entry has at least two lines and they sum to zero. */
+static obol_err check_entries(struct audit *a)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	int64_t nentries = 0, named = 0;
+	char buf[OBOL_AMOUNT_STR_MAX];
+	obol_err e = scalar(a->s, "SELECT count(*) FROM journal_entries", 0, 0, &nentries);
+	if (e == OBOL_OK)
+		e = obol_stmt_prepare(a->s,
+				      "SELECT e.id, e.reason, coalesce(e.ref, ''), count(l.line), "
+				      "coalesce(sum(l.amount), 0) FROM journal_entries e "
+				      "LEFT JOIN journal_lines l ON l.entry_id = e.id GROUP BY e.id, e.reason, e.ref "
+				      "HAVING count(l.line) < 2 OR coalesce(sum(l.amount), 0) <> 0 ORDER BY e.id",
+				      &st);
+	if (e != OBOL_OK)
+		return e;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		if (named++ >= AUDIT_MAX_NAMED)
+			continue;
+		fmt_units(a, obol_stmt_column_int64(st, 4), buf);
+		problem(a, "entry %lld (%s, ref '%s') does not balance: %lld lines summing to %s",
+			(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1),
+			obol_stmt_column_text(st, 2), (long long)obol_stmt_column_int64(st, 3), buf);
+	}
+	obol_stmt_finish(st);
+	if (named > AUDIT_MAX_NAMED)
+		problem(a, "and %lld more unbalanced entries", (long long)(named - AUDIT_MAX_NAMED));
+	if (e == OBOL_OK)
+		fprintf(a->out, "%-32s %lld, %lld unbalanced\n", "journal entries", (long long)nentries,
+			(long long)named);
+	return e;
+}
+
+/* Check 2: every stored balance is the sum of its lines, and only the
+ * outside account is negative. */
+static obol_err check_balances(struct audit *a)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	int64_t naccounts = 0, named = 0;
+	char b1[OBOL_AMOUNT_STR_MAX], b2[OBOL_AMOUNT_STR_MAX];
+	obol_err e = scalar(a->s, "SELECT count(*) FROM accounts", 0, 0, &naccounts);
+	if (e == OBOL_OK)
+		e = obol_stmt_prepare(a->s,
+				      "SELECT a.id, a.name, a.balance, coalesce(sum(l.amount), 0) FROM accounts a "
+				      "LEFT JOIN journal_lines l ON l.account_id = a.id "
+				      "GROUP BY a.id, a.name, a.balance "
+				      "HAVING a.balance <> coalesce(sum(l.amount), 0) OR (a.kind <> 3 AND a.balance < 0) "
+				      "ORDER BY a.id",
+				      &st);
+	if (e != OBOL_OK)
+		return e;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		if (named++ >= AUDIT_MAX_NAMED)
+			continue;
+		int64_t stored = obol_stmt_column_int64(st, 2), lines = obol_stmt_column_int64(st, 3);
+		fmt_units(a, stored, b1);
+		fmt_units(a, lines, b2);
+		if (stored != lines)
+			problem(a, "account %lld (%s) stores balance %s but its lines sum to %s",
+				(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1), b1, b2);
+		else
+			problem(a, "account %lld (%s) has a negative balance %s",
+				(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1), b1);
+	}
+	obol_stmt_finish(st);
+	if (named > AUDIT_MAX_NAMED)
+		problem(a, "and %lld more accounts", (long long)(named - AUDIT_MAX_NAMED));
+	if (e == OBOL_OK)
+		fprintf(a->out, "%-32s %lld, %lld broken\n", "accounts", (long long)naccounts, (long long)named);
+	return e;
+}
+
+static const char *const schemes[] = { "coupon", "ecash", "payword", "codex" };
+
+/* Checks 3 and 4. */
+static obol_err check_conservation(struct audit *a)
+{
+	struct obol_amount funding, payouts, users, vendors, liab_sum, lhs, rhs;
+	int64_t outside = 0;
+	char b1[OBOL_AMOUNT_STR_MAX], b2[OBOL_AMOUNT_STR_MAX];
+	obol_err e = obol_account_outside(a->s, &outside);
+	if (e == OBOL_OK)
+		e = amount_of(a, "SELECT coalesce(sum(-amount), 0) FROM journal_lines WHERE account_id = ? AND amount < 0",
+			      1, outside, &funding);
+	if (e == OBOL_OK)
+		e = amount_of(a, "SELECT coalesce(sum(amount), 0) FROM journal_lines WHERE account_id = ? AND amount > 0",
+			      1, outside, &payouts);
+	if (e == OBOL_OK)
+		e = amount_of(a, "SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = ?", 1,
+			      OBOL_ACCOUNT_USER, &users);
+	if (e == OBOL_OK)
+		e = amount_of(a, "SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = ?", 1,
+			      OBOL_ACCOUNT_VENDOR, &vendors);
+	if (e == OBOL_OK)
+		e = obol_amount_zero(a->currency, &liab_sum);
+	if (e != OBOL_OK)
+		return e;
+	figure(a, "funding", &funding);
+	figure(a, "payouts", &payouts);
+	figure(a, "user balances", &users);
+	figure(a, "vendor balances", &vendors);
+
+	for (size_t i = 0; i < OBOL_ARRAY_LEN(schemes) && e == OBOL_OK; i++) {
+		struct obol_amount liab, owed;
+		int64_t id = 0;
+		char label[64];
+		e = obol_account_liability(a->s, schemes[i], &id);
+		if (e == OBOL_OK)
+			e = obol_ledger_balance(a->s, id, &liab);
+		if (e == OBOL_OK)
+			e = obol_amount_add(&liab_sum, &liab_sum, &liab);
+		if (e != OBOL_OK)
+			break;
+		snprintf(label, sizeof(label), "%s liability", schemes[i]);
+		figure(a, label, &liab);
+		const struct obol_audit_scheme *sch = find_scheme(schemes[i]);
+		snprintf(label, sizeof(label), "%s outstanding", schemes[i]);
+		if (sch == NULL) {
+			fprintf(a->out, "%-32s (no check registered)\n", label);
+			if (!obol_amount_is_zero(&liab))
+				problem(a, "the %s liability is not zero and no check is registered to explain it",
+					schemes[i]);
+			continue;
+		}
+		int64_t version = 0;
+		e = scalar_text(a->s, "SELECT coalesce(max(version), 0) FROM schema_version WHERE component = ?",
+				schemes[i], &version);
+		if (e == OBOL_OK && version > 0)
+			e = sch->outstanding(a->s, a->currency, &owed);
+		else if (e == OBOL_OK)
+			e = obol_amount_zero(a->currency, &owed);
+		if (e != OBOL_OK)
+			break;
+		if (version > 0) {
+			figure(a, label, &owed);
+		} else {
+			fprintf(a->out, "%-32s %s:0 (the scheme is not set up on this database)\n", label,
+				a->currency);
+		}
+		if (!obol_amount_same_currency(&owed, &liab) || owed.units != liab.units) {
+			obol_amount_format(&liab, b1);
+			obol_amount_format(&owed, b2);
+			problem(a, "the %s liability account holds %s but its tables say %s is outstanding",
+				schemes[i], b1, b2);
+		}
+	}
+	if (e == OBOL_OK)
+		e = obol_amount_sub(&lhs, &funding, &payouts);
+	if (e == OBOL_OK)
+		e = obol_amount_add(&rhs, &users, &vendors);
+	if (e == OBOL_OK)
+		e = obol_amount_add(&rhs, &rhs, &liab_sum);
+	if (e != OBOL_OK)
+		return e;
+	figure(a, "funding - payouts", &lhs);
+	figure(a, "balances + liabilities", &rhs);
+	if (lhs.units != rhs.units) {
+		obol_amount_format(&lhs, b1);
+		obol_amount_format(&rhs, b2);
+		problem(a, "funding - payouts = %s but balances + liabilities = %s", b1, b2);
+	}
+	return OBOL_OK;
+}
+
+obol_err obol_audit_run(struct obol_store *s, FILE *out)
+{
+	struct audit a = { .s = s, .out = out };
+	obol_err e = obol_store_begin_read(s);
+	if (e != OBOL_OK)
+		return e;
+	e = obol_ledger_currency(s, a.currency);
+	if (e == OBOL_OK) {
+		fprintf(out, "%-32s %s (%s)\n", "currency", a.currency, obol_store_backend_name(s));
+		e = check_entries(&a);
+	}
+	if (e == OBOL_OK)
+		e = check_balances(&a);
+	if (e == OBOL_OK)
+		e = check_conservation(&a);
+	obol_store_rollback(s);
+	if (e != OBOL_OK) {
+		fprintf(out, "audit: could not finish: %s\n", obol_strerror(e));
+		return e;
+	}
+	if (a.problems > 0) {
+		fprintf(out, "audit: FAILED (%u problem%s)\n", a.problems, a.problems == 1 ? "" : "s");
+		return OBOL_E_AUDIT_FAILED;
+	}
+	fprintf(out, "audit: OK\n");
+	return OBOL_OK;
+}

@@ -1,0 +1,196 @@
+/* The vendor daemon (DESIGN §9): `obol vendor serve`.
+ *
+ * A thin shell around the schemes' vendor cores:
+ *   - its directory DIR holds
+ *       vendor.keys        the vendor's Ed25519 signing and X25519 box keys
+ *                          (JSON, base64url, mode 0600), made by `obol vendor init`
+ *       vendor.cert        its certificate C, text form (src/schemes/common/vendor_cert.h),
+ *                          written there by `obol issuer vendor add --out DIR/vendor.cert`
+ *       issuer.pin         the issuer master public key (base64url), pinned at
+ *                          `vendor init --issuer URL` or at the first serve
+ *       issuer-keys.json   the last verified GET /keys document (used when the
+ *                          issuer is unreachable at start)
+ *       vendor.db          its SQLite store: schemes' tables and the outbox
+ *   - a device-link server (src/net/devlink.h), a thread per connection up to a
+ *     bound; each frame goes to the scheme whose type range holds its type
+ *     (a session per connection and scheme, opened at its first frame);
+ *   - the outbox (src/vendor/outbox.h): durable requests to the issuer, sent
+ *     by a worker with retries;
+ *   - optionally an HTTP endpoint (--http) for routes schemes register with
+ *     OBOL_VENDOR_ROUTE (payword's product delivery).
+ *
+ * Every store access goes through obol_vendor_run(): units of work are group
+ * committed (src/store/batch.h), so "token stored" is durable before the
+ * handler returns and the service is granted. */
+#ifndef OBOL_VENDOR_VENDOR_H
+#define OBOL_VENDOR_VENDOR_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/amount.h"
+#include "core/error.h"
+#include "crypto/seal.h"
+#include "crypto/sign.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "schemes/common/vendor_cert.h"
+#include "store/batch.h"
+#include "store/store.h"
+
+struct obol_vendor;
+
+/* ---- device-link sessions ----------------------------------------------- */
+
+/* Frames a session handler answers with: appended in order, written by the
+ * server after on_frame returns. */
+struct obol_vendor_out {
+	uint8_t *buf; /* concatenated frames (headers included) */
+	size_t len, cap;
+	bool close;   /* set by the handler: close the link after writing */
+};
+/* Encodes one frame and appends it. */
+OBOL_MUST_CHECK obol_err obol_vendor_out_add(struct obol_vendor_out *out, uint32_t type,
+					     const struct obol_fields *body);
+
+struct obol_vendor_scheme {
+	const char *name;          /* "coupon" */
+	uint32_t type_min, type_max; /* its device-link message types (src/net/devlink.h ranges) */
+
+	/* Daemon start: create the scheme's tables in the vendor store
+	 * (obol_store_migrate, own component name) and load what it needs into
+	 * *state (see obol_vendor_scheme_state). Runs before any session.
+	 * `s` is usable only during the call. */
+	obol_err (*start)(struct obol_vendor *v, struct obol_store *s, void **state);
+	void (*stop)(struct obol_vendor *v, void *state);
+
+	/* A new link spoke this scheme: allocate *session. */
+	obol_err (*open)(struct obol_vendor *v, void **session);
+	/* One frame of this scheme's range (body: the CBOR map, borrowed). Reply
+	 * frames go to out. An error return is sent to the wallet as an ERROR
+	 * frame (then the link stays open unless out->close); frames already
+	 * added to out are sent first. */
+	obol_err (*on_frame)(struct obol_vendor *v, void *session, uint32_t type, const uint8_t *body,
+			     size_t body_len, struct obol_vendor_out *out);
+	/* The link ended (normally or not): free the session. Whatever must
+	 * outlive it (settlement) must already be in the store and the outbox. */
+	void (*close)(struct obol_vendor *v, void *session);
+
+	/* The outbox delivered one of this scheme's rows and the issuer gave a
+	 * definitive answer: result OBOL_OK with the reply object, or the named
+	 * error the issuer answered (reply NULL). Runs inside the unit of work
+	 * that marks the row done, so the scheme's bookkeeping commits with it.
+	 * An error return keeps the row pending (it is retried later). */
+	obol_err (*outbox_done)(struct obol_vendor *v, struct obol_store *s, int64_t row_id, const char *kind,
+				obol_err result, const json_t *reply);
+
+	struct obol_vendor_scheme *next;
+};
+
+void obol_vendor_scheme_register(struct obol_vendor_scheme *sch);
+struct obol_vendor_scheme *obol_vendor_schemes(void);
+
+/* OBOL_VENDOR_SCHEME(coupon_vendor, .name = "coupon", .type_min = OBOL_DL_COUPON_MIN,
+ *                    .type_max = OBOL_DL_COUPON_MAX, .open = ..., .on_frame = ..., .close = ...) */
+#define OBOL_VENDOR_SCHEME(ident, ...)                                                          \
+	static struct obol_vendor_scheme ident = { __VA_ARGS__ };                               \
+	__attribute__((constructor)) static void ident##_register(void)                        \
+	{                                                                                       \
+		obol_vendor_scheme_register(&ident);                                            \
+	}
+
+/* ---- HTTP routes (--http) ------------------------------------------------ */
+
+typedef obol_err (*obol_vendor_route_fn)(struct obol_vendor *v, const struct obol_http_req *req,
+					 struct obol_http_reply *rep);
+struct obol_vendor_route {
+	obol_vendor_route_fn fn;
+	struct obol_http_route http;
+};
+extern struct obol_http_router obol_vendor_router;
+void obol_vendor_route_register(struct obol_vendor_route *r);
+obol_err obol_vendor_route_dispatch(void *app, const struct obol_http_route *route,
+				    const struct obol_http_req *req, struct obol_http_reply *rep);
+
+#define OBOL_VENDOR_ROUTE(ident, method_, path_, fn_)                                           \
+	static struct obol_vendor_route ident = {                                               \
+		.fn = fn_,                                                                      \
+		.http = { .method = method_, .path = path_,                                     \
+			  .json_body = (method_[0] == 'P'),                                     \
+			  .handler = obol_vendor_route_dispatch },                              \
+	};                                                                                      \
+	__attribute__((constructor)) static void ident##_register(void)                        \
+	{                                                                                       \
+		obol_vendor_route_register(&ident);                                             \
+	}
+
+/* ---- the daemon ------------------------------------------------------------ */
+
+struct obol_vendor_config {
+	const char *dir;
+	const char *listen;      /* device link "127.0.0.1:PORT" (0 picks one) or "unix:PATH" */
+	const char *issuer_url;  /* "http://127.0.0.1:PORT" */
+	const char *http_listen; /* NULL: no HTTP endpoint */
+	const char *price;       /* "EUR:0.001" per unit of service; NULL = the default EUR:0.001
+				    in the issuer's currency */
+	unsigned max_links;      /* concurrent device links; 0 = 64 */
+	size_t batch;            /* most units per group commit; 0 = 64 */
+	unsigned outbox_interval_ms; /* how often the outbox worker looks for due rows; 0 = 200 */
+};
+
+/* Loads keys and certificate (VENDOR_NO_CERT when absent; the certificate is
+ * verified against the pinned issuer key: VENDOR_CERT_INVALID/EXPIRED),
+ * refreshes the issuer's key document (or uses the cached one when the issuer
+ * is unreachable), opens the store, starts each scheme, the outbox worker, the
+ * device-link listener and the HTTP endpoint. */
+OBOL_MUST_CHECK obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_vendor **out);
+/* Stops accepting links, waits for open sessions to end (they are closed),
+ * lets the outbox worker finish its current attempt, stops each scheme,
+ * closes the store. NULL is allowed. */
+void obol_vendor_stop(struct obol_vendor *v);
+
+uint16_t obol_vendor_port(const struct obol_vendor *v);
+uint16_t obol_vendor_http_port(const struct obol_vendor *v); /* 0 without --http */
+
+/* Accessors for scheme code. */
+const struct obol_vendor_cert *obol_vendor_cert(const struct obol_vendor *v);
+const struct obol_sign_keypair *obol_vendor_sign_keys(const struct obol_vendor *v);
+const struct obol_box_keypair *obol_vendor_box_keys(const struct obol_vendor *v);
+const uint8_t *obol_vendor_issuer_pk(const struct obol_vendor *v); /* pinned master pk, 32 bytes */
+const struct obol_amount *obol_vendor_price(const struct obol_vendor *v);
+const char *obol_vendor_issuer_url(const struct obol_vendor *v);
+void *obol_vendor_scheme_state(const struct obol_vendor *v, const char *scheme);
+
+/* The verified inner "keys" object of the issuer's GET /keys document (a new
+ * reference; caller json_decref's). With refresh, fetches it again first
+ * (falls back to the cached one when the issuer does not answer). */
+OBOL_MUST_CHECK obol_err obol_vendor_issuer_keys(struct obol_vendor *v, bool refresh, json_t **keys);
+
+/* A new HTTP client to the issuer, authenticated as the vendor's account
+ * (vendor_id of its certificate, its signing key), for synchronous calls from
+ * a session (the coupon lock). Caller frees. */
+OBOL_MUST_CHECK obol_err obol_vendor_issuer_client(struct obol_vendor *v, struct obol_http_client **out);
+
+/* Runs fn(s, ctx) in a durable group-committed transaction of the vendor
+ * store; returns once committed (see obol_issuer_run). */
+OBOL_MUST_CHECK obol_err obol_vendor_run(struct obol_vendor *v, obol_unit_fn fn, void *ctx);
+
+/* Wakes the outbox worker now (after enqueueing an "almost online" report). */
+void obol_vendor_outbox_kick(struct obol_vendor *v);
+
+/* ---- the vendor's files (also used by `obol vendor init`) ------------------- */
+
+/* Creates DIR (0700) and DIR/vendor.keys with new keys; OBOL_E_IO when the
+ * keys file exists already (never overwritten). */
+OBOL_MUST_CHECK obol_err obol_vendor_keys_create(const char *dir, struct obol_sign_keypair *sign,
+						 struct obol_box_keypair *box);
+OBOL_MUST_CHECK obol_err obol_vendor_keys_load(const char *dir, struct obol_sign_keypair *sign,
+					       struct obol_box_keypair *box);
+/* Pins the issuer master key in DIR/issuer.pin (fetching GET /keys from url
+ * and verifying its self-signature), unless a pin exists: then the document
+ * must verify under it (KEYS_INVALID). */
+OBOL_MUST_CHECK obol_err obol_vendor_pin_issuer(const char *dir, const char *url, uint8_t master_pk[32]);
+
+#endif

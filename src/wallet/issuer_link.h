@@ -1,0 +1,32 @@
+/* The wallet's connections: an HTTP client to the issuer it pinned, and
+ * refreshing the pinned key document.
+ *
+ * Account flow (wallet side of "Running the three roles by hand", README):
+ *   obol wallet init --wallet W --issuer URL --account NAME
+ *     draws the account key pair, stores it with id 0 ("not yet known"),
+ *     prints "account-key: B64" for
+ *   obol issuer account add --db DB --name NAME --auth-key B64
+ *     after which the wallet learns its id on first use through
+ *     GET /account/by-key/B64 (obol_wallet_client does it and saves). */
+#ifndef OBOL_WALLET_ISSUER_LINK_H
+#define OBOL_WALLET_ISSUER_LINK_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "net/http_client.h"
+#include "wallet/file.h"
+
+/* A client to the wallet's issuer. With auth, it is authenticated as the
+ * wallet's account (resolving and saving the account id first when it is 0:
+ * NOT_FOUND when the wallet has no account, or the issuer knows no account
+ * with its key). Caller frees. */
+OBOL_MUST_CHECK obol_err obol_wallet_client(struct obol_wallet *w, bool auth, struct obol_http_client **out);
+
+/* Fetches GET /keys, verifies it against the wallet's pinned master key and
+ * returns the inner "keys" object (new reference). KEYS_INVALID when it does
+ * not verify. */
+OBOL_MUST_CHECK obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys);
+
+#endif
