@@ -6,6 +6,7 @@
 
 #include "core/parse.h"
 #include "crypto/secret.h"
+#include "schemes/common/vendor_cert.h"
 
 /* ---- field spec helpers ---- */
 
@@ -137,6 +138,7 @@ void coupon_spec_receipt(struct coupon_spec *s, struct coupon_receipt *m)
 	add_uint(s, "units", &m->units, 0, COUPON_UNITS_MAX);
 	add_amount(s, "paid", &m->paid);
 	add_uint(s, "coins", &m->coins, 0, COUPON_UNITS_MAX);
+	add_bool(s, "settled", &m->settled);
 }
 
 void coupon_spec_error(struct coupon_spec *s, struct coupon_error *m)
@@ -169,6 +171,9 @@ void coupon_error_set(struct coupon_error *m, obol_err e, const uint64_t *last_i
 void coupon_spec_withdraw_req(struct coupon_spec *s, struct coupon_withdraw_req *m)
 {
 	spec_begin(s);
+	struct obol_field *f = spec_add(s, "request_id", OBOL_FIELD_TEXT, m->request_id);
+	f->min = 1;
+	f->max = COUPON_REQUEST_ID_MAX;
 	add_uint(s, "denom", &m->denom, 0, COUPON_DENOM_MAX);
 	add_bytes(s, "blinded", m->blinded, &m->blinded_len, 64, COUPON_SIG_MAX);
 }
@@ -385,6 +390,25 @@ obol_err coupon_denom_check(struct coupon_denom *d)
 		return OBOL_E_COUPON_DENOM_CONFIG;
 	if (obol_amount_div_exact(&d->token_value, &d->value, d->n) != OBOL_OK)
 		return OBOL_E_COUPON_DENOM_CONFIG;
+	return OBOL_OK;
+}
+
+obol_err coupon_cert_open_obol(const uint8_t *cert, size_t len, const uint8_t issuer_pk[static OBOL_SIGN_PK_LEN],
+			       struct coupon_cert *out)
+{
+	struct obol_vendor_cert c;
+	if (obol_vendor_cert_decode(cert, len, &c) != OBOL_OK || c.valid_from >= c.valid_until ||
+	    c.account > INT64_MAX)
+		return OBOL_E_COUPON_CERT_INVALID;
+	/* the signature alone: validity is the caller's check, at its own now */
+	if (obol_vendor_cert_verify(&c, issuer_pk, c.valid_from) != OBOL_OK)
+		return OBOL_E_COUPON_CERT_INVALID;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->vendor_pk, c.sign_pk, OBOL_SIGN_PK_LEN);
+	out->vendor_account = (int64_t)c.account;
+	out->valid_from = c.valid_from;
+	out->valid_until = c.valid_until;
+	obol_sha256(out->hash, cert, len);
 	return OBOL_OK;
 }
 

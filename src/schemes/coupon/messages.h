@@ -3,9 +3,7 @@
  * sealed authorisation cover. Written once here; the device link (CBOR) and
  * the issuer API (JSON) both encode them from the same field specs.
  *
- * Message types 0x100-0x17F travel on the device link (wallet U <-> vendor V),
- * 0x180-0x1FF are issuer API bodies (V or U <-> issuer F). docs/protocol.md
- * lists each with the seed step it implements. */
+ * docs/protocol.md lists each with the seed step it implements. */
 #ifndef OBOL_SCHEMES_COUPON_MESSAGES_H
 #define OBOL_SCHEMES_COUPON_MESSAGES_H
 
@@ -21,18 +19,24 @@
 #include "crypto/sign.h"
 #include "wire/fields.h"
 
-/* Device link (CBOR frames), one session per connection. */
-#define COUPON_MSG_BUY 0x100       /* U->V: units wanted */
-#define COUPON_MSG_OFFER 0x101     /* V->U: step 1, C and T, price */
-#define COUPON_MSG_PAY 0x102       /* U->V: step 2, coin + sealed authorisation */
-#define COUPON_MSG_LOCKED 0x103    /* V->U: step 4's answer, relayed (index, token, T, F's signature) */
-#define COUPON_MSG_TOKEN_REQ 0x104 /* V->U: step 5, "send count more tokens" */
-#define COUPON_MSG_TOKEN 0x105     /* U->V: step 5, (H^j(S), j) */
-#define COUPON_MSG_SERVED 0x106    /* V->U: one unit of service, after the token is durable */
-#define COUPON_MSG_END 0x107       /* U->V: the wallet wants no more units */
-#define COUPON_MSG_RECEIPT 0x108   /* V->U: session summary; settlement is queued */
-#define COUPON_MSG_ERROR 0x10F     /* either way: a refusal, named */
-/* Issuer API bodies (JSON over HTTP). */
+/* Device link (CBOR frames), one session per connection. The numbers lie in
+ * the coupon range the vendor daemon dispatches on (src/net/devlink.h:
+ * OBOL_DL_COUPON_MIN 16 .. OBOL_DL_COUPON_MAX 47). Errors travel in the
+ * common ERROR frame (type 1), except a refused lock, which the vendor relays
+ * as COUPON_MSG_REFUSED so the wallet gets the issuer's last index. */
+#define COUPON_MSG_BUY 16       /* U->V: units wanted */
+#define COUPON_MSG_OFFER 17     /* V->U: step 1, C and T, price */
+#define COUPON_MSG_PAY 18       /* U->V: step 2, coin + sealed authorisation */
+#define COUPON_MSG_LOCKED 19    /* V->U: step 4's answer, relayed (index, token, T, F's signature) */
+#define COUPON_MSG_TOKEN_REQ 20 /* V->U: step 5, "send count more tokens" */
+#define COUPON_MSG_TOKEN 21     /* U->V: step 5, (H^j(S), j) */
+#define COUPON_MSG_SERVED 22    /* V->U: one unit of service, after the token is durable */
+#define COUPON_MSG_END 23       /* U->V: the wallet wants no more units */
+#define COUPON_MSG_RECEIPT 24   /* V->U: session summary; settlement is queued or done */
+#define COUPON_MSG_REFUSED 25   /* V->U: F refused the lock: {code, name, last_index?} */
+#define COUPON_MSG_DL_MIN 16
+#define COUPON_MSG_DL_MAX 47
+/* Issuer API bodies (JSON over HTTP); numbered for docs/protocol.md only. */
 #define COUPON_MSG_WITHDRAW_REQ 0x180   /* U->F POST /coupon/withdraw (account-authenticated) */
 #define COUPON_MSG_WITHDRAW_REPLY 0x181
 #define COUPON_MSG_LOCK_REQ 0x182       /* V->F POST /coupon/lock, step 3 */
@@ -142,6 +146,7 @@ struct coupon_end {
 
 struct coupon_receipt {
 	uint64_t units;            /* units served */
+	bool settled;              /* every coin of the session is settled at F already */
 	struct obol_amount paid;   /* value of the tokens received, lock tokens included */
 	uint64_t coins;            /* coins locked in the session */
 };
@@ -155,7 +160,9 @@ struct coupon_error {
 
 /* ---- Issuer API bodies ---- */
 
+#define COUPON_REQUEST_ID_MAX 64
 struct coupon_withdraw_req {
+	char request_id[COUPON_REQUEST_ID_MAX + 1]; /* the client's idempotency key */
 	uint64_t denom;
 	uint8_t blinded[COUPON_SIG_MAX];
 	size_t blinded_len;
@@ -303,6 +310,13 @@ struct coupon_cert {
 typedef obol_err (*coupon_cert_open_fn)(const uint8_t *cert, size_t len,
 					const uint8_t issuer_pk[static OBOL_SIGN_PK_LEN],
 					struct coupon_cert *out);
+
+/* The coupon_cert_open_fn for the platform's certificate
+ * (src/schemes/common/vendor_cert.h): C is its CBOR encoding, H(C) the
+ * SHA-256 of those bytes (= obol_vendor_cert_hash), vendor_pk its sign_pk,
+ * vendor_account its payout account. */
+obol_err coupon_cert_open_obol(const uint8_t *cert, size_t len, const uint8_t issuer_pk[static OBOL_SIGN_PK_LEN],
+			       struct coupon_cert *out);
 
 /* Opens C and checks its validity at now: COUPON_CERT_INVALID or
  * COUPON_CERT_EXPIRED. */
