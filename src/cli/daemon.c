@@ -23,6 +23,11 @@ int obol_daemon_wait(const sigset_t *set)
 
 void obol_daemon_print_listening(const char *listen, unsigned port)
 {
+	if (strncmp(listen, "unix:", 5) == 0) {
+		printf("listening on %s\n", listen);
+		fflush(stdout);
+		return;
+	}
 	const char *colon = strrchr(listen, ':');
 	int hostlen = colon != NULL ? (int)(colon - listen) : (int)strlen(listen);
 	printf("listening on %.*s:%u\n", hostlen, listen, port);

@@ -20,8 +20,9 @@
  *     or 43 bytes of base64url text); none is PASSPHRASE_MISSING;
  *   - a wrong passphrase or key, or any changed byte, is DECRYPT_FAILED; a
  *     file that is not a sealed wallet is WALLET_FILE;
- *   - plaintext buffers are wiped after use, and JSON values are wiped when
- *     freed (jansson's allocator is replaced by a wiping one at load time).
+ *   - plaintext buffers are wiped after use, and every string value of the
+ *     document (keys, seeds, tokens are base64url strings) is overwritten
+ *     before the document is freed at close.
  *
  * Scheme code opens the wallet through obol_wallet_open, changes its own
  * section (obol_wallet_section), and calls obol_wallet_save before telling

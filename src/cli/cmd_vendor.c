@@ -1,0 +1,128 @@
+/* obol vendor init | serve: the vendor's keys and its daemon (src/vendor/vendor.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/daemon.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "crypto/secret.h"
+#include "vendor/vendor.h"
+
+static int cmd_vendor_init(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "issuer", required_argument, NULL, 'i' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *dir = NULL, *issuer = NULL;
+	struct obol_sign_keypair sign;
+	struct obol_box_keypair box;
+	uint8_t mpk[32];
+	char s64[OBOL_B64_LEN(32)], b64[OBOL_B64_LEN(32)];
+	int c;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			dir = optarg;
+		else if (c == 'i')
+			issuer = optarg;
+		else
+			return obol_cli_usage_error(cmd, "unknown option");
+	}
+	if (dir == NULL || optind != argc)
+		return obol_cli_usage_error(cmd, "--dir is required");
+	obol_err e = obol_vendor_keys_create(dir, &sign, &box);
+	if (e == OBOL_OK && (e = obol_b64_encode(sign.pk, 32, s64, sizeof s64)) == OBOL_OK)
+		e = obol_b64_encode(box.pk, 32, b64, sizeof b64);
+	OBOL_WIPE(sign);
+	OBOL_WIPE(box);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot create the vendor keys");
+	printf("vendor-key: %s\nbox-key: %s\n", s64, b64);
+	if (issuer != NULL) {
+		if ((e = obol_vendor_pin_issuer(dir, issuer, mpk)) != OBOL_OK)
+			return obol_cli_fail(cmd, e, "cannot pin the issuer's key");
+		if ((e = obol_b64_encode(mpk, 32, s64, sizeof s64)) != OBOL_OK)
+			return obol_cli_fail(cmd, e, "cannot print the issuer's key");
+		printf("issuer-key: %s\n", s64);
+	}
+	return OBOL_EXIT_OK;
+}
+
+OBOL_COMMAND(vendor_init_cmd, "vendor init", "--dir DIR [--issuer URL]",
+	     "create a vendor's keys in DIR and print the public keys for 'issuer vendor add'",
+	     "  --dir DIR     the vendor's directory (created, mode 0700); keys in DIR/vendor.keys\n"
+	     "  --issuer URL  also fetch GET /keys and pin the issuer's master key in DIR/issuer.pin\n"
+	     "                (otherwise 'vendor serve' pins it at its first start)",
+	     cmd_vendor_init)
+
+static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },   { "listen", required_argument, NULL, 'l' },
+		{ "issuer", required_argument, NULL, 'i' }, { "price", required_argument, NULL, 'p' },
+		{ "http", required_argument, NULL, 'H' },   { "max-links", required_argument, NULL, 'm' },
+		{ 0, 0, 0, 0 },
+	};
+	struct obol_vendor_config cfg = { .listen = "127.0.0.1:7070" };
+	uint64_t n;
+	int c;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': cfg.dir = optarg; break;
+		case 'l': cfg.listen = optarg; break;
+		case 'i': cfg.issuer_url = optarg; break;
+		case 'p': cfg.price = optarg; break;
+		case 'H': cfg.http_listen = optarg; break;
+		case 'm':
+			if (obol_parse_u64(optarg, 1, 1024, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--max-links takes 1..1024");
+			cfg.max_links = (unsigned)n;
+			break;
+		default:
+			return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (cfg.dir == NULL || cfg.issuer_url == NULL || optind != argc)
+		return obol_cli_usage_error(cmd, "--dir and --issuer are required");
+
+	obol_log_set_tag("vendor");
+	sigset_t set;
+	obol_daemon_block_signals(&set);
+	struct obol_vendor *v;
+	obol_err e = obol_vendor_start(&cfg, &v);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot start the vendor");
+	obol_daemon_print_listening(cfg.listen, obol_vendor_port(v));
+	if (cfg.http_listen != NULL)
+		obol_daemon_print_listening(cfg.http_listen, obol_vendor_http_port(v));
+	int sig = obol_daemon_wait(&set);
+	obol_log_info("signal %d: stopping", sig);
+	obol_vendor_stop(v);
+	return OBOL_EXIT_OK;
+}
+
+OBOL_COMMAND(vendor_serve_cmd, "vendor serve",
+	     "--dir DIR --issuer URL [--listen HOST:PORT] [--price CUR:V.F] [--http HOST:PORT]",
+	     "run the vendor daemon: device link for wallets, outbox to the issuer",
+	     "  --dir DIR           the vendor's directory (from 'vendor init'); needs DIR/vendor.cert\n"
+	     "                      or fetches it from the issuer (after 'issuer vendor add')\n"
+	     "  --issuer URL        the issuer, e.g. http://127.0.0.1:8080\n"
+	     "  --listen HOST:PORT  the device link (TCP; unix:PATH for a unix socket; port 0 picks one;\n"
+	     "                      default 127.0.0.1:7070)\n"
+	     "  --price CUR:V.F     price of one unit of service (default 0.001 of the issuer's currency)\n"
+	     "  --http HOST:PORT    also serve the vendor's HTTP routes (payword products)\n"
+	     "  --max-links N       concurrent device links (default 64)\n"
+	     "Prints \"listening on HOST:PORT\" for the device link (then for --http) when ready;\n"
+	     "stops on SIGTERM or SIGINT after the outbox attempt in progress.",
+	     cmd_vendor_serve)

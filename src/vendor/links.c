@@ -1,0 +1,199 @@
+/* The vendor's device-link server (contract in links.h). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/log.h"
+#include "net/devlink.h"
+#include "vendor/links.h"
+#include "vendor/vendor_int.h"
+
+#define ACCEPT_POLL_MS 200
+#define MAX_LINKS_HARD 1024
+
+struct link {
+	struct obol_vendor *v;
+	struct obol_devlink *dl;
+	size_t slot;
+};
+
+struct obol_vendor_links {
+	pthread_t acceptor;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	unsigned max, active;
+	struct obol_devlink **open; /* slot -> link (NULL when free) */
+};
+
+/* Sends an ERROR frame on a link that is about to close: a failure to send
+ * changes nothing then. */
+static void tell(struct obol_devlink *dl, obol_err e)
+{
+	obol_err r = obol_devlink_write_error(dl, e);
+	(void)r;
+}
+
+/* Serves one link until it ends. */
+static void serve(struct obol_vendor *v, struct obol_devlink *dl)
+{
+	void *sessions[OBOL_VENDOR_MAX_SCHEMES] = { 0 };
+	struct obol_vendor_out out = { 0 };
+	uint32_t type;
+	const uint8_t *body;
+	size_t body_len;
+
+	for (;;) {
+		obol_err e = obol_devlink_read(dl, &type, &body, &body_len);
+		if (e == OBOL_E_DEVLINK_CLOSED || e == OBOL_E_NETWORK || e == OBOL_E_WIRE_OVERSIZED)
+			break; /* gone, silent, or already told */
+		if (e != OBOL_OK) {
+			tell(dl, e);
+			break;
+		}
+		size_t i = 0;
+		while (i < v->nschemes && (type < v->schemes[i].sch->type_min || type > v->schemes[i].sch->type_max))
+			i++;
+		if (i == v->nschemes || v->schemes[i].sch->on_frame == NULL) {
+			if (obol_devlink_write_error(dl, OBOL_E_WIRE_UNKNOWN_TYPE) != OBOL_OK)
+				break;
+			continue;
+		}
+		struct obol_vendor_scheme *sch = v->schemes[i].sch;
+		if (sessions[i] == NULL && sch->open != NULL) {
+			e = sch->open(v, &sessions[i]);
+			if (e != OBOL_OK) {
+				tell(dl, e);
+				break;
+			}
+		}
+		out.len = 0;
+		out.close = false;
+		e = sch->on_frame(v, sessions[i], type, body, body_len, &out);
+		if (out.len > 0 && obol_devlink_write_frame(dl, out.buf, out.len) != OBOL_OK)
+			break;
+		if (e != OBOL_OK) {
+			obol_log_debug("%s frame %u: %s", sch->name, (unsigned)type, obol_strerror(e));
+			if (obol_devlink_write_error(dl, e) != OBOL_OK)
+				break;
+		}
+		if (out.close)
+			break;
+	}
+	for (size_t i = 0; i < v->nschemes; i++)
+		if (sessions[i] != NULL && v->schemes[i].sch->close != NULL)
+			v->schemes[i].sch->close(v, sessions[i]);
+	free(out.buf);
+}
+
+static void *link_thread(void *arg)
+{
+	struct link *l = arg;
+	struct obol_vendor_links *ls = l->v->links;
+	serve(l->v, l->dl);
+	pthread_mutex_lock(&ls->mu);
+	ls->open[l->slot] = NULL;
+	ls->active--;
+	pthread_cond_broadcast(&ls->cv);
+	pthread_mutex_unlock(&ls->mu);
+	obol_devlink_close(l->dl);
+	free(l);
+	return NULL;
+}
+
+static void *accept_thread(void *arg)
+{
+	struct obol_vendor *v = arg;
+	struct obol_vendor_links *ls = v->links;
+	for (;;) {
+		pthread_mutex_lock(&ls->mu);
+		bool stop = ls->stop;
+		pthread_mutex_unlock(&ls->mu);
+		if (stop)
+			break;
+		struct obol_devlink *dl;
+		if (obol_devlink_accept(v->listen_fd, ACCEPT_POLL_MS, 0, &dl) != OBOL_OK)
+			continue;
+		pthread_mutex_lock(&ls->mu);
+		if (ls->active >= ls->max || ls->stop) {
+			pthread_mutex_unlock(&ls->mu);
+			tell(dl, OBOL_E_DEVLINK_BUSY);
+			obol_devlink_close(dl);
+			continue;
+		}
+		size_t slot = 0;
+		while (ls->open[slot] != NULL)
+			slot++;
+		struct link *l = malloc(sizeof *l);
+		pthread_t t;
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (l != NULL) {
+			*l = (struct link){ .v = v, .dl = dl, .slot = slot };
+			ls->open[slot] = dl;
+			ls->active++;
+		}
+		if (l == NULL || pthread_create(&t, &attr, link_thread, l) != 0) {
+			if (l != NULL) {
+				ls->open[slot] = NULL;
+				ls->active--;
+			}
+			free(l);
+			obol_devlink_close(dl);
+		}
+		pthread_attr_destroy(&attr);
+		pthread_mutex_unlock(&ls->mu);
+	}
+	return NULL;
+}
+
+obol_err obol_vendor_links_start(struct obol_vendor *v, unsigned max_links)
+{
+	struct obol_vendor_links *ls = calloc(1, sizeof *ls);
+	if (ls == NULL)
+		return OBOL_E_NO_MEMORY;
+	ls->max = max_links < MAX_LINKS_HARD ? max_links : MAX_LINKS_HARD;
+	ls->open = calloc(ls->max, sizeof *ls->open);
+	if (ls->open == NULL) {
+		free(ls);
+		return OBOL_E_NO_MEMORY;
+	}
+	pthread_mutex_init(&ls->mu, NULL);
+	pthread_cond_init(&ls->cv, NULL);
+	v->links = ls;
+	if (pthread_create(&ls->acceptor, NULL, accept_thread, v) != 0) {
+		v->links = NULL;
+		pthread_mutex_destroy(&ls->mu);
+		pthread_cond_destroy(&ls->cv);
+		free(ls->open);
+		free(ls);
+		return OBOL_E_INTERNAL;
+	}
+	return OBOL_OK;
+}
+
+void obol_vendor_links_stop(struct obol_vendor *v)
+{
+	struct obol_vendor_links *ls = v->links;
+	if (ls == NULL)
+		return;
+	pthread_mutex_lock(&ls->mu);
+	ls->stop = true;
+	pthread_mutex_unlock(&ls->mu);
+	pthread_join(ls->acceptor, NULL);
+	pthread_mutex_lock(&ls->mu);
+	/* Wake every session blocked in a read; each closes its own link. */
+	for (unsigned i = 0; i < ls->max; i++)
+		if (ls->open[i] != NULL)
+			shutdown(obol_devlink_fd(ls->open[i]), SHUT_RDWR);
+	while (ls->active > 0)
+		pthread_cond_wait(&ls->cv, &ls->mu);
+	pthread_mutex_unlock(&ls->mu);
+	pthread_mutex_destroy(&ls->mu);
+	pthread_cond_destroy(&ls->cv);
+	free(ls->open);
+	free(ls);
+	v->links = NULL;
+}

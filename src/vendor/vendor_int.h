@@ -1,0 +1,42 @@
+/* Internal to src/vendor: the daemon's state. */
+#ifndef OBOL_VENDOR_VENDOR_INT_H
+#define OBOL_VENDOR_VENDOR_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "vendor/outbox.h"
+#include "vendor/vendor.h"
+
+#define OBOL_VENDOR_MAX_SCHEMES 8
+
+struct obol_vendor_links;
+
+struct obol_vendor {
+	char dir[PATH_MAX];
+	char issuer_url[512];
+	struct obol_sign_keypair sign; /* secret half */
+	struct obol_box_keypair box;   /* secret half */
+	struct obol_vendor_cert cert;
+	uint8_t issuer_pk[32];
+	struct obol_amount price;
+
+	pthread_mutex_t keys_mu;
+	json_t *issuer_keys; /* the verified inner "keys" object */
+
+	struct obol_batcher *batcher;
+	struct obol_outbox *outbox;
+	struct obol_http_server *http;
+	int listen_fd;
+	uint16_t port;
+	struct obol_vendor_links *links;
+
+	struct {
+		struct obol_vendor_scheme *sch;
+		void *state;
+	} schemes[OBOL_VENDOR_MAX_SCHEMES];
+	size_t nschemes;
+};
+
+#endif

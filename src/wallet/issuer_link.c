@@ -1,0 +1,87 @@
+/* The wallet's HTTP client to its issuer (contract in issuer_link.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/parse.h"
+#include "crypto/secret.h"
+#include "schemes/common/keys_doc.h"
+#include "wallet/issuer_link.h"
+#include "wire/json.h"
+
+/* Asks the issuer which account holds the wallet's key, and keeps the id. */
+static obol_err resolve_account(struct obol_wallet *w, struct obol_http_client *c, const uint8_t sk[64], int64_t *id)
+{
+	char pk64[OBOL_B64_LEN(32)], path[128];
+	json_t *reply = NULL;
+	/* The public half of an Ed25519 secret key (seed || pk) is its last 32 bytes. */
+	obol_err e = obol_b64_encode(sk + 32, 32, pk64, sizeof pk64);
+	if (e != OBOL_OK)
+		return e;
+	snprintf(path, sizeof path, "/account/by-key/%s", pk64);
+	e = obol_http_get_json(c, path, 0, &reply);
+	if (e == OBOL_E_LEDGER_ACCOUNT_UNKNOWN)
+		e = OBOL_E_NOT_FOUND;
+	if (e != OBOL_OK)
+		goto out;
+	json_t *jid = json_object_get(reply, "id");
+	if (!json_is_integer(jid) || json_integer_value(jid) <= 0) {
+		e = OBOL_E_PEER_ERROR;
+		goto out;
+	}
+	*id = (int64_t)json_integer_value(jid);
+	const char *name = json_string_value(json_object_get(reply, "name"));
+	if ((e = obol_wallet_set_account(w, *id, name, sk)) == OBOL_OK)
+		e = obol_wallet_save(w);
+out:
+	json_decref(reply);
+	return e;
+}
+
+obol_err obol_wallet_client(struct obol_wallet *w, bool auth, struct obol_http_client **out)
+{
+	const char *url;
+	uint8_t sk[OBOL_SIGN_SK_LEN];
+	int64_t id;
+	struct obol_http_client *c = NULL;
+	obol_err e = obol_wallet_issuer(w, &url, NULL, NULL, NULL);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_http_client_new(url, 0, &c)) != OBOL_OK)
+		return e;
+	if (auth) {
+		if ((e = obol_wallet_account(w, &id, sk)) != OBOL_OK)
+			goto out;
+		if (id == 0 && (e = resolve_account(w, c, sk, &id)) != OBOL_OK)
+			goto out;
+		obol_http_client_set_account(c, id, sk);
+	}
+out:
+	OBOL_WIPE(sk);
+	if (e != OBOL_OK) {
+		obol_http_client_free(c);
+		return e;
+	}
+	*out = c;
+	return OBOL_OK;
+}
+
+obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys)
+{
+	uint8_t pin[32];
+	struct obol_http_client *c = NULL;
+	long status = 0;
+	char *text = NULL;
+	size_t len = 0;
+	obol_err e = obol_wallet_issuer(w, NULL, pin, NULL, NULL);
+	if (e == OBOL_OK)
+		e = obol_wallet_client(w, false, &c);
+	if (e == OBOL_OK)
+		e = obol_http_request(c, "GET", "/keys", NULL, 0, 0, &status, &text, &len);
+	if (e == OBOL_OK)
+		e = status == 200 ? obol_keys_doc_verify(text, len, pin, keys, NULL, NULL, NULL)
+				  : obol_json_error_from_body(text, len);
+	free(text);
+	obol_http_client_free(c);
+	return e;
+}
