@@ -201,6 +201,20 @@ obol_err coupon_wallet_buy(struct coupon_wallet_session *s, uint64_t units, stru
 	return OBOL_OK;
 }
 
+obol_err coupon_wallet_buy_amount(struct coupon_wallet_session *s, const struct obol_amount *budget,
+				  struct coupon_buy *buy)
+{
+	if (obol_amount_is_zero(budget) || obol_amount_is_negative(budget))
+		return OBOL_E_COUPON_PRICE;
+	coupon_wallet_session_wipe(s);
+	s->units_wanted = COUPON_UNITS_MAX;
+	s->budget = *budget;
+	s->has_budget = true;
+	buy->units = COUPON_UNITS_MAX;
+	s->state = COUPON_WS_WAIT_OFFER;
+	return OBOL_OK;
+}
+
 /* H^index(S) of the current coin through the traversal, which the session
  * starts on the coin's first use. */
 static obol_err reveal(struct coupon_wallet_session *s, const struct coupon_wallet_coin *c, uint64_t index,
@@ -280,8 +294,14 @@ obol_err coupon_wallet_on_offer(const struct coupon_wallet_cfg *cfg, struct coup
 	if (offer->deadline - now > cfg->max_lock_s || offer->deadline > s->cert.valid_until)
 		return OBOL_E_COUPON_DEADLINE_TOO_FAR;
 	if (offer->units != s->units_wanted || obol_amount_is_zero(&offer->price) ||
-	    obol_amount_is_negative(&offer->price))
+	    obol_amount_is_negative(&offer->price) ||
+	    (s->has_budget && !obol_amount_same_currency(&offer->price, &s->budget)))
 		return OBOL_E_COUPON_PRICE;
+	if (s->has_budget) {
+		s->units_wanted = (uint64_t)(s->budget.units / offer->price.units);
+		if (s->units_wanted == 0)
+			return OBOL_E_COUPON_PRICE;
+	}
 	s->deadline = offer->deadline;
 	s->price = offer->price;
 	if ((e = obol_amount_mul(&amount, &offer->price, s->units_wanted)) != OBOL_OK)
@@ -377,6 +397,10 @@ obol_err coupon_wallet_on_token_req(const struct coupon_wallet_cfg *cfg, struct 
 	obol_err e;
 	if (s->state != COUPON_WS_PAYING)
 		return OBOL_E_COUPON_SESSION_STATE;
+	if (s->units_received >= s->units_wanted) {
+		*ans = COUPON_WA_END;
+		return OBOL_OK;
+	}
 	if (c->last_index == 0) {
 		*ans = COUPON_WA_PAY;
 		return pay_next(cfg, s, coins, ncoins, now, pay);

@@ -91,6 +91,8 @@ enum coupon_wallet_state {
 struct coupon_wallet_session {
 	enum coupon_wallet_state state;
 	uint64_t units_wanted, units_received;
+	struct obol_amount budget;           /* coupon_wallet_buy_amount: spend at most this */
+	bool has_budget;
 	int64_t deadline;
 	struct obol_amount price;
 	struct coupon_cert cert;
@@ -109,10 +111,14 @@ void coupon_wallet_session_wipe(struct coupon_wallet_session *s);
 
 /* Starts a session for `units` units: BUY. */
 OBOL_MUST_CHECK obol_err coupon_wallet_buy(struct coupon_wallet_session *s, uint64_t units, struct coupon_buy *buy);
+/* Starts a session that buys as many units as `budget` pays at the price the
+ * vendor offers (BUY for up to COUPON_UNITS_MAX; the wallet ends it). */
+OBOL_MUST_CHECK obol_err coupon_wallet_buy_amount(struct coupon_wallet_session *s, const struct obol_amount *budget,
+						  struct coupon_buy *buy);
 
 /* OFFER (step 2): checks C (issuer-signed, valid: COUPON_OFFER_CERT), T (in
  * the future: COUPON_DEADLINE_PAST; within cfg->max_lock_s:
- * COUPON_DEADLINE_TOO_FAR), the units, then chooses coins for units * price
+ * COUPON_DEADLINE_TOO_FAR), the units (COUPON_PRICE), then chooses coins for units * price
  * and pays with the first: PAY with the sealed authorisation for p = last-1. */
 OBOL_MUST_CHECK obol_err coupon_wallet_on_offer(const struct coupon_wallet_cfg *cfg, struct coupon_wallet_session *s,
 						struct coupon_wallet_coin *coins, size_t ncoins,
@@ -123,10 +129,11 @@ OBOL_MUST_CHECK obol_err coupon_wallet_on_offer(const struct coupon_wallet_cfg *
 OBOL_MUST_CHECK obol_err coupon_wallet_on_locked(const struct coupon_wallet_cfg *cfg, struct coupon_wallet_session *s,
 						 struct coupon_wallet_coin *coins, const struct coupon_lock_reply *r);
 
-enum coupon_wallet_answer { COUPON_WA_TOKEN, COUPON_WA_PAY };
+enum coupon_wallet_answer { COUPON_WA_TOKEN, COUPON_WA_PAY, COUPON_WA_END };
 /* TOKEN_REQ (step 5): reveals count more tokens of the current coin (fewer
  * when it has fewer left), or, when it has none left, pays with the next
- * coin of the plan (choosing more coins when the plan is done). */
+ * coin of the plan (choosing more coins when the plan is done); END when the
+ * wallet has all the units it wanted. */
 OBOL_MUST_CHECK obol_err coupon_wallet_on_token_req(const struct coupon_wallet_cfg *cfg,
 						    struct coupon_wallet_session *s,
 						    struct coupon_wallet_coin *coins, size_t ncoins,

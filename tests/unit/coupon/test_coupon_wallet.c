@@ -216,3 +216,53 @@ TEST(coupon_messages, sealed_authorisation)
 	}
 	fx_free(&f);
 }
+
+TEST(coupon_wallet, buys_what_a_budget_pays)
+{
+	SETUP(f);
+	struct coupon_buy buy;
+	struct coupon_offer offer;
+	struct coupon_pay pay;
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	struct obol_amount budget;
+	REQUIRE_OK(obol_amount_parse("EUR:0.055", &budget));
+	REQUIRE_OK(coupon_wallet_buy_amount(&f.ws, &budget, &buy));
+	REQUIRE_OK(coupon_vendor_start(&f.v[0].cfg, &f.v[0].s, &buy, f.now, &offer));
+	REQUIRE_OK(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay));
+	CHECK_EQ_INT(f.ws.units_wanted, 5);
+	REQUIRE_OK(coupon_vendor_on_pay(&f.v[0].cfg, &f.v[0].s, &pay, f.now, &req));
+	REQUIRE_OK(fx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &reply));
+	REQUIRE_OK(coupon_wallet_on_locked(&f.wc, &f.ws, f.coins, &reply));
+	bool ended = false;
+	for (int i = 0; i < 100 && !ended; i++) {
+		enum coupon_vendor_action act;
+		struct coupon_token_req treq;
+		struct coupon_served served;
+		enum coupon_wallet_answer ans;
+		struct coupon_token tok;
+		size_t ci;
+		REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
+		if (act == COUPON_VA_SERVE) {
+			coupon_wallet_on_served(&f.ws, &served);
+			continue;
+		}
+		REQUIRE(act == COUPON_VA_ASK);
+		REQUIRE_OK(coupon_wallet_on_token_req(&f.wc, &f.ws, f.coins, f.ncoins, &treq, f.now, &ans, &tok, &pay));
+		if (ans == COUPON_WA_END)
+			ended = true;
+		else
+			REQUIRE_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci));
+	}
+	CHECK(ended);
+	CHECK_EQ_INT(f.v[0].s.units_served, 5);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 5);
+	/* a budget below one unit buys nothing */
+	REQUIRE_OK(obol_amount_parse("EUR:0.005", &budget));
+	memset(&f.v[1].s, 0, sizeof(f.v[1].s));
+	REQUIRE_OK(coupon_wallet_buy_amount(&f.ws, &budget, &buy));
+	REQUIRE_OK(coupon_vendor_start(&f.v[1].cfg, &f.v[1].s, &buy, f.now, &offer));
+	CHECK_ERR(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay), OBOL_E_COUPON_PRICE);
+	fx_free(&f);
+}
