@@ -157,3 +157,63 @@ static int cmd_wallet_account(const struct obol_cmd *cmd, int argc, char **argv)
 
 OBOL_COMMAND(wallet_account_cmd, "wallet account", "--wallet PATH [--key-file FILE]",
 	     "show the wallet's account at the issuer (an authenticated request)", NULL, cmd_wallet_account)
+
+static int cmd_wallet_payout(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "wallet", required_argument, NULL, 'w' },     { "key-file", required_argument, NULL, 'f' },
+		{ "amount", required_argument, NULL, 'a' },     { "request-id", required_argument, NULL, 'r' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *path = NULL, *amount = NULL, *rid = NULL;
+	char rid_buf[32];
+	struct obol_wallet_keysrc ks = { 0 };
+	struct obol_wallet *w = NULL;
+	struct obol_http_client *c = NULL;
+	json_t *req = NULL, *reply = NULL;
+	int ch;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'w': path = optarg; break;
+		case 'f': ks.key_file = optarg; break;
+		case 'a': amount = optarg; break;
+		case 'r': rid = optarg; break;
+		default: return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (path == NULL || amount == NULL || optind != argc)
+		return obol_cli_usage_error(cmd, "--wallet and --amount are required");
+	if (rid == NULL) {
+		uint8_t r[16];
+		obol_random(r, sizeof r);
+		if (obol_b64_encode(r, sizeof r, rid_buf, sizeof rid_buf) != OBOL_OK)
+			return obol_cli_fail(cmd, OBOL_E_INTERNAL, "cannot draw a request id");
+		rid = rid_buf;
+	}
+	obol_err e = obol_wallet_open(path, &ks, &w);
+	if (e == OBOL_OK)
+		e = obol_wallet_client(w, true, &c);
+	if (e == OBOL_OK && (req = json_pack("{s:s, s:s}", "request_id", rid, "amount", amount)) == NULL)
+		e = OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = obol_http_post_json(c, "/account/payout", req, OBOL_HTTP_AUTH, &reply);
+	if (e == OBOL_OK)
+		printf("request-id: %s\npaid-out: %s\nbalance: %s\n", rid, amount,
+		       json_string_value(json_object_get(reply, "balance")));
+	json_decref(req);
+	json_decref(reply);
+	obol_http_client_free(c);
+	obol_wallet_close(w);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the payout was not made");
+}
+
+OBOL_COMMAND(wallet_payout_cmd, "wallet payout", "--wallet PATH --amount CUR:V.F [--request-id ID] [--key-file FILE]",
+	     "move money from the wallet's account back to the bank (POST /account/payout)",
+	     "  --amount CUR:V.F   how much\n"
+	     "  --request-id ID    the idempotency key (default: a fresh random one); the same id\n"
+	     "                     again returns the first answer and moves nothing",
+	     cmd_wallet_payout)

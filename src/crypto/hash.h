@@ -31,7 +31,8 @@ void obol_hashchain_step(uint8_t out[static OBOL_HASH_LEN], const uint8_t in[sta
 
 /* Verifies that H^k(value) == anchor for exactly k steps, with k <= max_k.
  * Constant-time final comparison. OBOL_E_HASHCHAIN_NOT_IN_CHAIN otherwise,
- * OBOL_E_INVALID_ARGUMENT when k > max_k (no hashing is done then). */
+ * OBOL_E_INVALID_ARGUMENT when k > max_k or k > OBOL_HASHCHAIN_MAX_N (no
+ * hashing is done then). */
 OBOL_MUST_CHECK obol_err obol_hashchain_verify(const uint8_t value[static OBOL_HASH_LEN], uint64_t k,
 					       const uint8_t anchor[static OBOL_HASH_LEN], uint64_t max_k);
 

@@ -27,7 +27,28 @@
  *     err = obol_cbor_decode(buf, len, &spec);
  *
  * Every OBOL_F_* macro takes optional trailing designated initializers;
- * OBOL_OPT(&present) is the usual one (an optional field). */
+ * OBOL_OPT(&present) is the usual one (an optional field). The macros are
+ * brace initializers; to assign one, cast it: f[0] = (struct obol_field)
+ * OBOL_F_UINT(...).
+ *
+ * An array of nested messages names a callback that gives element i's spec
+ * (tests/unit/wire_sample.h has a complete example):
+ *
+ *     struct coins_ctx { struct msg *m; struct obol_field f[2]; };
+ *     static obol_err coin(void *ctx, size_t i, struct obol_fields *out)
+ *     {
+ *             struct coins_ctx *c = ctx;
+ *             c->f[0] = (struct obol_field)OBOL_F_FIXED("id", 1, c->m->coins[i].id, 32);
+ *             c->f[1] = (struct obol_field)OBOL_F_UINT("denom", 2, &c->m->coins[i].denom, 0);
+ *             *out = (struct obol_fields){ c->f, 2 };
+ *             return OBOL_OK;
+ *     }
+ *     struct coins_ctx cc = { m };
+ *     struct obol_field_array coins = { coin, &cc, &m->ncoins, MSG_COINS_MAX };
+ *     ... OBOL_F_ARRAY("coins", 5, &coins) ...
+ *
+ * Arrays of byte strings or integers need no callback: OBOL_F_FIXED_LIST,
+ * OBOL_F_BYTES_LIST, OBOL_F_UINT_LIST over a two-dimensional array. */
 #ifndef OBOL_WIRE_FIELDS_H
 #define OBOL_WIRE_FIELDS_H
 
@@ -70,7 +91,8 @@ struct obol_field_array {
 	/* Called for each element with its index, in order; fills *out with the
 	 * element's spec (pointing into caller storage), for decoding (index <
 	 * the received count, which is checked against max first) or encoding
-	 * (index < *count). An error it returns ends the decode or encode. */
+	 * (index < *count). The fields *out points to need only stay valid
+	 * until the next call. An error it returns ends the decode or encode. */
 	obol_err (*element)(void *ctx, size_t index, struct obol_fields *out);
 	void *ctx;
 	size_t *count; /* decode: out; encode: in */

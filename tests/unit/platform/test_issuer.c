@@ -1,0 +1,220 @@
+/* The issuer daemon in process: GET /keys verified against the stored master
+ * key, request authentication, idempotent units through a route that lives
+ * only in this test binary, vendor certificates. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../test.h"
+#include "core/clock.h"
+#include "issuer/issuer.h"
+#include "issuer/vendors.h"
+#include "net/http_client.h"
+#include "schemes/common/keys_doc.h"
+#include "store/ledger.h"
+#include "wire/json.h"
+
+/* POST /test/fund {"request_id", "amount"}: authenticated, idempotent; funds
+ * the caller's account and answers its balance and a fresh random number (so
+ * a replayed answer is told apart from a recomputed one). */
+struct fund {
+	struct obol_issuer *iss;
+	const struct obol_http_req *req;
+	struct obol_amount amount;
+	int64_t account;
+};
+
+static obol_err fund_unit(struct obol_store *s, void *arg, json_t **reply)
+{
+	struct fund *f = arg;
+	struct obol_amount bal;
+	char text[OBOL_AMOUNT_STR_MAX];
+	obol_err e = obol_ledger_fund(s, f->account, &f->amount, "test");
+	if (e == OBOL_OK)
+		e = obol_ledger_balance(s, f->account, &bal);
+	if (e != OBOL_OK)
+		return e;
+	obol_amount_format(&bal, text);
+	*reply = json_pack("{s:s, s:I}", "balance", text, "nonce", (json_int_t)(rand() & 0x7fffffff));
+	return *reply != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+}
+
+static obol_err post_test_fund(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
+{
+	struct obol_account acc;
+	struct fund f = { .iss = iss, .req = req };
+	obol_err e = obol_issuer_authenticate(iss, NULL, req, &acc);
+	if (e != OBOL_OK)
+		return e;
+	f.account = acc.id;
+	const char *amt = json_string_value(json_object_get(req->json, "amount"));
+	const char *rid = json_string_value(json_object_get(req->json, "request_id"));
+	if (amt == NULL || (e = obol_amount_parse(amt, &f.amount)) != OBOL_OK)
+		return OBOL_E_WIRE_MISSING_FIELD;
+	return obol_issuer_run_idem(iss, req, acc.id, rid, fund_unit, &f, rep);
+}
+OBOL_ROUTE(test_fund_route, "POST", "/test/fund", post_test_fund)
+
+struct setup {
+	struct obol_issuer *iss;
+	struct obol_http_client *c;
+	uint8_t master_pk[32];
+	int64_t alice;
+	struct obol_sign_keypair alice_kp;
+};
+
+static obol_err add_alice(struct obol_store *s, void *arg)
+{
+	struct setup *st = arg;
+	return obol_account_create(s, OBOL_ACCOUNT_USER, "alice", st->alice_kp.pk, &st->alice);
+}
+
+static bool setup(const char *db_url, struct setup *st)
+{
+	struct obol_store *s = NULL;
+	struct obol_issuer_keys k;
+	char url[64];
+	FILE *devnull = fopen("/dev/null", "w");
+	memset(st, 0, sizeof *st);
+	obol_err e = obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull);
+	fclose(devnull);
+	if (e != OBOL_OK)
+		return false;
+	if (obol_store_open(db_url, false, &s) != OBOL_OK || obol_issuer_keys_load(s, &k) != OBOL_OK)
+		return false;
+	memcpy(st->master_pk, k.master.pk, 32);
+	obol_issuer_keys_wipe(&k);
+	obol_store_close(s);
+	struct obol_issuer_config cfg = { .db_url = db_url, .listen = "127.0.0.1:0", .threads = 4, .readers = 2 };
+	if (obol_issuer_start(&cfg, &st->iss) != OBOL_OK)
+		return false;
+	obol_sign_keypair_new(&st->alice_kp);
+	if (obol_issuer_run(st->iss, add_alice, st) != OBOL_OK)
+		return false;
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", obol_issuer_port(st->iss));
+	return obol_http_client_new(url, 5000, &st->c) == OBOL_OK;
+}
+
+static void teardown(struct setup *st)
+{
+	obol_http_client_free(st->c);
+	obol_issuer_stop(st->iss);
+}
+
+TEST_DB(issuer, keys_document_verifies_under_the_master_key)
+{
+	struct setup st;
+	long status;
+	char *text = NULL, cur[OBOL_CURRENCY_MAX + 1];
+	size_t len;
+	json_t *keys = NULL;
+	uint8_t other[32];
+	REQUIRE(setup(db_url, &st));
+	REQUIRE_OK(obol_http_request(st.c, "GET", "/keys", NULL, 0, 0, &status, &text, &len));
+	CHECK_EQ_INT(status, 200);
+	CHECK_OK(obol_keys_doc_verify(text, len, st.master_pk, &keys, NULL, NULL, cur));
+	CHECK_EQ_STR(cur, "EUR");
+	json_decref(keys);
+	/* Another pin, or one changed byte of the document, is refused. */
+	memcpy(other, st.master_pk, 32);
+	other[0] ^= 1;
+	CHECK_ERR(obol_keys_doc_verify(text, len, other, &keys, NULL, NULL, NULL), OBOL_E_KEYS_INVALID);
+	char *p = strstr(text, "\"EUR\"");
+	REQUIRE(p != NULL);
+	p[1] = 'X';
+	CHECK_ERR(obol_keys_doc_verify(text, len, st.master_pk, &keys, NULL, NULL, NULL), OBOL_E_KEYS_INVALID);
+	free(text);
+	/* init twice is refused. */
+	FILE *devnull = fopen("/dev/null", "w");
+	CHECK_ERR(obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull), OBOL_E_ALREADY_INITIALISED);
+	fclose(devnull);
+	teardown(&st);
+}
+
+TEST_DB(issuer, authentication)
+{
+	struct setup st;
+	struct obol_sign_keypair mallory;
+	json_t *rep = NULL;
+	REQUIRE(setup(db_url, &st));
+	/* No key set: refused. */
+	CHECK_ERR(obol_http_get_json(st.c, "/account", 0, &rep), OBOL_E_AUTH_FAILED);
+	/* Someone else's key under alice's id: refused. */
+	obol_sign_keypair_new(&mallory);
+	obol_http_client_set_account(st.c, st.alice, mallory.sk);
+	CHECK_ERR(obol_http_get_json(st.c, "/account", OBOL_HTTP_AUTH, &rep), OBOL_E_AUTH_FAILED);
+	/* An id that does not exist: the same answer. */
+	obol_http_client_set_account(st.c, 9999, st.alice_kp.sk);
+	CHECK_ERR(obol_http_get_json(st.c, "/account", OBOL_HTTP_AUTH, &rep), OBOL_E_AUTH_FAILED);
+	obol_http_client_set_account(st.c, st.alice, st.alice_kp.sk);
+	REQUIRE_OK(obol_http_get_json(st.c, "/account", OBOL_HTTP_AUTH, &rep));
+	CHECK_EQ_STR(json_string_value(json_object_get(rep, "name")), "alice");
+	CHECK_EQ_STR(json_string_value(json_object_get(rep, "balance")), "EUR:0");
+	json_decref(rep);
+	teardown(&st);
+}
+
+TEST_DB(issuer, idempotent_retry_moves_once)
+{
+	struct setup st;
+	json_t *req = json_pack("{s:s, s:s}", "request_id", "r-1", "amount", "EUR:2"), *a = NULL, *b = NULL, *c = NULL;
+	REQUIRE(setup(db_url, &st));
+	obol_http_client_set_account(st.c, st.alice, st.alice_kp.sk);
+	REQUIRE_OK(obol_http_post_json(st.c, "/test/fund", req, OBOL_HTTP_AUTH, &a));
+	REQUIRE_OK(obol_http_post_json(st.c, "/test/fund", req, OBOL_HTTP_AUTH, &b));
+	/* The same answer, byte for byte: the stored one, not a second run. */
+	CHECK(json_equal(a, b));
+	CHECK_EQ_STR(json_string_value(json_object_get(b, "balance")), "EUR:2");
+	/* The same id with another body. */
+	json_object_set_new(req, "amount", json_string("EUR:3"));
+	CHECK_ERR(obol_http_post_json(st.c, "/test/fund", req, OBOL_HTTP_AUTH, &c), OBOL_E_IDEMPOTENCY_MISMATCH);
+	/* A new id runs again. */
+	json_object_set_new(req, "request_id", json_string("r-2"));
+	REQUIRE_OK(obol_http_post_json(st.c, "/test/fund", req, OBOL_HTTP_AUTH, &c));
+	CHECK_EQ_STR(json_string_value(json_object_get(c, "balance")), "EUR:5");
+	/* An id that is not printable is refused and moves nothing. */
+	json_decref(c);
+	c = NULL;
+	json_object_set_new(req, "request_id", json_string("bad id"));
+	CHECK_ERR(obol_http_post_json(st.c, "/test/fund", req, OBOL_HTTP_AUTH, &c), OBOL_E_INVALID_ARGUMENT);
+	json_decref(a);
+	json_decref(b);
+	json_decref(req);
+	teardown(&st);
+}
+
+struct vadd {
+	const struct obol_issuer_keys *keys;
+	struct obol_sign_keypair v;
+	struct obol_vendor_cert cert, again;
+	obol_err check;
+};
+
+static obol_err vendor_unit(struct obol_store *s, void *arg)
+{
+	struct vadd *a = arg;
+	obol_err e = obol_issuer_vendor_add(s, a->keys, "kiosk", a->v.pk, NULL, 30, obol_now(), &a->cert);
+	if (e == OBOL_OK)
+		e = obol_issuer_vendor_cert_by_key(s, a->v.pk, &a->again);
+	if (e == OBOL_OK)
+		a->check = obol_issuer_vendor_check(s, a->keys, &a->cert, obol_now());
+	return e;
+}
+
+TEST_DB(issuer, vendor_certificates)
+{
+	struct setup st;
+	struct vadd a = { 0 };
+	REQUIRE(setup(db_url, &st));
+	a.keys = obol_issuer_keys(st.iss);
+	obol_sign_keypair_new(&a.v);
+	REQUIRE_OK(obol_issuer_run(st.iss, vendor_unit, &a));
+	CHECK_OK(a.check);
+	CHECK_MEM_EQ(a.cert.sig, a.again.sig, 64);
+	CHECK_OK(obol_vendor_cert_verify(&a.cert, st.master_pk, obol_now()));
+	CHECK_ERR(obol_vendor_cert_verify(&a.cert, st.master_pk, a.cert.valid_until), OBOL_E_VENDOR_CERT_EXPIRED);
+	/* Another key under the same vendor name is refused. */
+	obol_sign_keypair_new(&a.v);
+	CHECK_ERR(obol_issuer_run(st.iss, vendor_unit, &a), OBOL_E_LEDGER_NAME_TAKEN);
+	teardown(&st);
+}
