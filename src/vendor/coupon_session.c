@@ -200,34 +200,54 @@ static obol_err send_receipt(struct obol_vendor *v, struct coupon_vsession *vs, 
 	return obol_vendor_out_add(out, COUPON_MSG_RECEIPT, &spec.fields);
 }
 
+/* One SERVED frame for the units served since the last one: the service
+ * itself, here a line of text. */
+static obol_err flush_served(struct obol_vendor_out *out, struct coupon_served *served)
+{
+	struct coupon_spec spec;
+	if (served->count == 0)
+		return OBOL_OK;
+	if (served->count == 1)
+		served->data_len = (size_t)snprintf((char *)served->data, sizeof(served->data), "unit %" PRIu64,
+						   served->unit);
+	else
+		served->data_len = (size_t)snprintf((char *)served->data, sizeof(served->data),
+						   "units %" PRIu64 "-%" PRIu64, served->unit - served->count + 1,
+						   served->unit);
+	coupon_spec_served(&spec, served);
+	obol_err e = obol_vendor_out_add(out, COUPON_MSG_SERVED, &spec.fields);
+	served->count = 0;
+	return e;
+}
+
 /* Runs the session forward: serves what is paid, asks for what is not. */
 static obol_err drive(struct obol_vendor *v, struct coupon_vsession *vs, struct obol_vendor_out *out)
 {
 	struct coupon_vstate *st = state_of(v);
 	struct coupon_spec spec;
+	struct coupon_served served = { 0 };
 	obol_err e;
 	for (;;) {
 		enum coupon_vendor_action act;
 		struct coupon_token_req treq;
-		struct coupon_served served;
-		obol_err why = coupon_vendor_next(&st->cfg, &vs->s, obol_now(), &act, &treq, &served);
+		struct coupon_served one;
+		obol_err why = coupon_vendor_next(&st->cfg, &vs->s, obol_now(), &act, &treq, &one);
 		if (why != OBOL_OK && why != OBOL_E_COUPON_SESSION_DEADLINE)
 			return why;
+		if (act == COUPON_VA_SERVE) {
+			served.unit = one.unit;
+			served.count++;
+			continue;
+		}
+		if ((e = flush_served(out, &served)) != OBOL_OK)
+			return e;
 		if (act == COUPON_VA_END) {
 			if ((e = send_receipt(v, vs, out)) != OBOL_OK)
 				return e;
 			return why;
 		}
-		if (act == COUPON_VA_ASK) {
-			coupon_spec_token_req(&spec, &treq);
-			return obol_vendor_out_add(out, COUPON_MSG_TOKEN_REQ, &spec.fields);
-		}
-		/* the service itself: here a line of text per unit */
-		served.data_len = (size_t)snprintf((char *)served.data, sizeof(served.data), "unit %" PRIu64,
-						   served.unit);
-		coupon_spec_served(&spec, &served);
-		if ((e = obol_vendor_out_add(out, COUPON_MSG_SERVED, &spec.fields)) != OBOL_OK)
-			return e;
+		coupon_spec_token_req(&spec, &treq);
+		return obol_vendor_out_add(out, COUPON_MSG_TOKEN_REQ, &spec.fields);
 	}
 }
 

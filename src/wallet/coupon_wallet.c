@@ -327,7 +327,7 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 				goto out;
 			coupon_wallet_on_served(&s, &m);
 			res->units = m.unit;
-			if (m.unit <= 3 || m.unit % 1000 == 0)
+			if (m.unit <= 3 || m.unit % 1000 < m.count)
 				say(progress, "served: %.*s", (int)m.data_len, (const char *)m.data);
 			break;
 		}

@@ -78,6 +78,7 @@ void coupon_spec_buy(struct coupon_spec *s, struct coupon_buy *m)
 {
 	spec_begin(s);
 	add_uint(s, "units", &m->units, 1, COUPON_UNITS_MAX);
+	add_uint(s, "ahead", &m->ahead, 1, COUPON_AHEAD_MAX);
 }
 
 void coupon_spec_offer(struct coupon_spec *s, struct coupon_offer *m)
@@ -123,6 +124,7 @@ void coupon_spec_served(struct coupon_spec *s, struct coupon_served *m)
 {
 	spec_begin(s);
 	add_uint(s, "unit", &m->unit, 1, COUPON_UNITS_MAX);
+	add_uint(s, "count", &m->count, 1, COUPON_UNITS_MAX);
 	add_bytes(s, "data", m->data, &m->data_len, 0, COUPON_DATA_MAX);
 }
 

@@ -89,8 +89,13 @@ OBOL_MUST_CHECK obol_err coupon_auth_open(const uint8_t box[static COUPON_AUTH_L
 
 /* ---- Device-link messages ---- */
 
+/* ahead: how many units' worth of tokens the vendor may ask in one
+ * TOKEN_REQ (the wallet's prepayment window; 1 = pay each unit just before
+ * it is served). More per request means fewer durable writes per token. */
+#define COUPON_AHEAD_MAX 1024
 struct coupon_buy {
 	uint64_t units;
+	uint64_t ahead;
 };
 
 struct coupon_offer {
@@ -135,7 +140,8 @@ struct coupon_token {
 };
 
 struct coupon_served {
-	uint64_t unit; /* units served so far in this session, this one included */
+	uint64_t unit;  /* units served so far in this session, these included */
+	uint64_t count; /* units served by this frame */
 	uint8_t data[COUPON_DATA_MAX];
 	size_t data_len;
 };

@@ -19,7 +19,8 @@ obol_err coupon_vendor_start(const struct coupon_vendor_cfg *cfg, struct coupon_
 	obol_err e;
 	if (s->state != COUPON_VS_START)
 		return OBOL_E_COUPON_SESSION_STATE;
-	if (buy->units < 1 || buy->units > COUPON_UNITS_MAX || obol_amount_is_zero(&cfg->price) ||
+	if (buy->units < 1 || buy->units > COUPON_UNITS_MAX || buy->ahead < 1 || buy->ahead > COUPON_AHEAD_MAX ||
+	    obol_amount_is_zero(&cfg->price) ||
 	    obol_amount_is_negative(&cfg->price) || cfg->cert_len > COUPON_CERT_MAX)
 		return OBOL_E_COUPON_PRICE;
 	memset(s, 0, sizeof(*s));
@@ -28,6 +29,7 @@ obol_err coupon_vendor_start(const struct coupon_vendor_cfg *cfg, struct coupon_
 		return e;
 	s->deadline = now + cfg->lock_s;
 	s->units_wanted = buy->units;
+	s->ahead = buy->ahead;
 	memset(offer, 0, sizeof(*offer));
 	memcpy(offer->cert, cfg->cert, cfg->cert_len);
 	offer->cert_len = cfg->cert_len;
@@ -145,16 +147,22 @@ obol_err coupon_vendor_next(const struct coupon_vendor_cfg *cfg, struct coupon_v
 		s->units_served++;
 		memset(served, 0, sizeof(*served));
 		served->unit = s->units_served;
+		served->count = 1;
 		*act = COUPON_VA_SERVE;
 		return OBOL_OK;
 	}
-	/* Ask for ceil((price - credit) / token value) tokens of the current coin,
-	 * no more than it has; with none left the wallet answers with a PAY. */
+	/* Ask for ceil((k * price - credit) / token value) tokens of the current
+	 * coin, k = min(ahead, units left), no more than the coin has; with none
+	 * left the wallet answers with a PAY. */
 	struct coupon_vendor_coin *c = current_coin(s);
-	struct obol_amount deficit;
+	struct obol_amount deficit, want;
+	uint64_t k = s->units_wanted - s->units_served;
 	if (!c)
 		return OBOL_E_COUPON_SESSION_STATE;
-	if ((e = obol_amount_sub(&deficit, &cfg->price, &credit)) != OBOL_OK)
+	if (k > s->ahead)
+		k = s->ahead;
+	if ((e = obol_amount_mul(&want, &cfg->price, k)) != OBOL_OK ||
+	    (e = obol_amount_sub(&deficit, &want, &credit)) != OBOL_OK)
 		return e;
 	uint64_t tv = (uint64_t)c->token_value.units, need = ((uint64_t)deficit.units + tv - 1) / tv;
 	if (c->last_index > 0 && need > c->last_index)

@@ -57,6 +57,7 @@ struct coupon_vendor_session {
 	enum coupon_vendor_state state;
 	int64_t deadline;                 /* T */
 	uint64_t units_wanted, units_served;
+	uint64_t ahead;                   /* units the wallet lets V ask for at once */
 	struct obol_amount paid;          /* value of tokens received, lock tokens included */
 	struct obol_amount consumed;      /* units_served * price */
 	uint64_t asked;                   /* tokens asked and not yet received */
@@ -66,7 +67,8 @@ struct coupon_vendor_session {
 	struct coupon_coin pending_coin;
 };
 
-/* BUY -> OFFER (step 1: C and T). COUPON_PRICE when units is out of range. */
+/* BUY -> OFFER (step 1: C and T). COUPON_PRICE when units or ahead is out
+ * of range. */
 OBOL_MUST_CHECK obol_err coupon_vendor_start(const struct coupon_vendor_cfg *cfg, struct coupon_vendor_session *s,
 					     const struct coupon_buy *buy, int64_t now, struct coupon_offer *offer);
 
@@ -94,8 +96,10 @@ enum coupon_vendor_action {
 	COUPON_VA_END,   /* all units served, or T too close: send RECEIPT and settle */
 };
 /* The next step of an ACTIVE session. Granting SERVE counts the unit as
- * served; call it only once every token received is durable. A session
- * within margin_s of T ends (the shell reports COUPON_SESSION_DEADLINE). */
+ * served; call it only once every token received is durable. ASK asks for
+ * the tokens of up to `ahead` units (no more than the units left). A
+ * session within margin_s of T ends (the shell reports
+ * COUPON_SESSION_DEADLINE). */
 OBOL_MUST_CHECK obol_err coupon_vendor_next(const struct coupon_vendor_cfg *cfg, struct coupon_vendor_session *s,
 					    int64_t now, enum coupon_vendor_action *act,
 					    struct coupon_token_req *req, struct coupon_served *served);

@@ -196,7 +196,9 @@ obol_err coupon_wallet_buy(struct coupon_wallet_session *s, uint64_t units, stru
 		return OBOL_E_COUPON_PRICE;
 	coupon_wallet_session_wipe(s);
 	s->units_wanted = units;
+	s->ahead = 1;
 	buy->units = units;
+	buy->ahead = 1;
 	s->state = COUPON_WS_WAIT_OFFER;
 	return OBOL_OK;
 }
@@ -208,9 +210,11 @@ obol_err coupon_wallet_buy_amount(struct coupon_wallet_session *s, const struct 
 		return OBOL_E_COUPON_PRICE;
 	coupon_wallet_session_wipe(s);
 	s->units_wanted = COUPON_UNITS_MAX;
+	s->ahead = 1;
 	s->budget = *budget;
 	s->has_budget = true;
 	buy->units = COUPON_UNITS_MAX;
+	buy->ahead = 1;
 	s->state = COUPON_WS_WAIT_OFFER;
 	return OBOL_OK;
 }
@@ -400,6 +404,17 @@ obol_err coupon_wallet_on_token_req(const struct coupon_wallet_cfg *cfg, struct 
 	if (s->units_received >= s->units_wanted) {
 		*ans = COUPON_WA_END;
 		return OBOL_OK;
+	}
+	{
+		/* the prepayment window: ahead units' worth, rounded up to a token */
+		const struct coupon_denom *d = find_denom(cfg, c->coin.denom);
+		struct obol_amount limit;
+		obol_err le = d ? obol_amount_mul(&limit, &s->price, s->ahead) : OBOL_E_COUPON_DENOM_UNKNOWN;
+		if (le != OBOL_OK)
+			return le;
+		uint64_t tv = (uint64_t)d->token_value.units;
+		if (req->count > ((uint64_t)limit.units + tv - 1) / tv)
+			return OBOL_E_COUPON_TOKEN_TOO_MANY;
 	}
 	if (c->last_index == 0) {
 		*ans = COUPON_WA_PAY;

@@ -91,6 +91,7 @@ enum coupon_wallet_state {
 struct coupon_wallet_session {
 	enum coupon_wallet_state state;
 	uint64_t units_wanted, units_received;
+	uint64_t ahead;                      /* the prepayment window offered in BUY */
 	struct obol_amount budget;           /* coupon_wallet_buy_amount: spend at most this */
 	bool has_budget;
 	int64_t deadline;
@@ -109,7 +110,9 @@ struct coupon_wallet_session {
 
 void coupon_wallet_session_wipe(struct coupon_wallet_session *s);
 
-/* Starts a session for `units` units: BUY. */
+/* Starts a session for `units` units: BUY, with a prepayment window of one
+ * unit (set s->ahead and buy->ahead together, up to COUPON_AHEAD_MAX, to let
+ * the vendor ask for several units' tokens at once). */
 OBOL_MUST_CHECK obol_err coupon_wallet_buy(struct coupon_wallet_session *s, uint64_t units, struct coupon_buy *buy);
 /* Starts a session that buys as many units as `budget` pays at the price the
  * vendor offers (BUY for up to COUPON_UNITS_MAX; the wallet ends it). */
@@ -133,7 +136,9 @@ enum coupon_wallet_answer { COUPON_WA_TOKEN, COUPON_WA_PAY, COUPON_WA_END };
 /* TOKEN_REQ (step 5): reveals count more tokens of the current coin (fewer
  * when it has fewer left), or, when it has none left, pays with the next
  * coin of the plan (choosing more coins when the plan is done); END when the
- * wallet has all the units it wanted. */
+ * wallet has all the units it wanted. A request for more than `ahead`
+ * units' worth (rounded up to a token) is COUPON_TOKEN_TOO_MANY: the wallet
+ * never prepays more than it offered. */
 OBOL_MUST_CHECK obol_err coupon_wallet_on_token_req(const struct coupon_wallet_cfg *cfg,
 						    struct coupon_wallet_session *s,
 						    struct coupon_wallet_coin *coins, size_t ncoins,

@@ -1,0 +1,746 @@
+/* obol bench coupon: the coupon scheme under load on loopback.
+ *
+ * An issuer (`obol issuer serve`, SQLite) and a vendor (`obol vendor serve`)
+ * run as child processes; wallet threads in this process drive them:
+ *   withdraw   POST /coupon/withdraw (blind, sign, debit, unblind, verify)
+ *   session    one lock + one settle at the issuer, signed as the vendor
+ *              (the vendor's side computed here; its checks of F's answers
+ *              are left out so the issuer gets the CPU)
+ *   token      one TOKEN frame at the vendor: verified, stored durably
+ *              (group commit), the unit served, the next TOKEN_REQ
+ * In the same run, the raw limits of the machine: RSA-2048 blind signatures
+ * per second on as many threads as cores, sealed-box opens per second, and
+ * durable SQLite commits per second (synchronous=FULL), each as a ratio.
+ * The machine is shared: the figures are what this run saw. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "crypto/rsa.h"
+#include "crypto/secret.h"
+#include "net/devlink.h"
+#include "schemes/common/keys_doc.h"
+#include "schemes/common/vendor_cert.h"
+#include "schemes/coupon/vendor.h"
+#include "store/store.h"
+#include "vendor/vendor.h"
+#include "wallet/coupon_wallet.h"
+#include "wire/cbor.h"
+#include "wire/json.h"
+
+#define MAX_THREADS 32
+#define LAT_MAX 400000
+
+/* ---- children ---- */
+
+static char self_exe[PATH_MAX];
+
+static int child_run(char *out, size_t cap, ...)
+{
+	char *argv[32];
+	int n = 0, fds[2];
+	va_list ap;
+	argv[n++] = self_exe;
+	va_start(ap, cap);
+	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	if (pipe(fds) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execv(self_exe, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t len = 0;
+	ssize_t r;
+	char sink[256];
+	while ((r = read(fds[0], len + 1 < cap ? out + len : sink, len + 1 < cap ? cap - len - 1 : sizeof(sink))) > 0)
+		if (len + 1 < cap)
+			len += (size_t)r;
+	close(fds[0]);
+	out[len] = '\0';
+	int st;
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+struct daemon {
+	pid_t pid;
+	char addr[64], url[80];
+};
+
+static int daemon_start(struct daemon *d, const char *log, ...)
+{
+	char *argv[32];
+	int n = 0;
+	va_list ap;
+	argv[n++] = self_exe;
+	va_start(ap, log);
+	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600), in = open("/dev/null", O_RDONLY);
+		if (fd < 0 || in < 0)
+			_exit(127);
+		dup2(in, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(self_exe, argv);
+		_exit(127);
+	}
+	d->pid = pid;
+	for (int i = 0; i < 600; i++) {
+		FILE *f = fopen(log, "r");
+		char line[256];
+		while (f && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "listening on ", 13) == 0) {
+				line[strcspn(line, "\n")] = '\0';
+				snprintf(d->addr, sizeof(d->addr), "%s", line + 13);
+				snprintf(d->url, sizeof(d->url), "http://%s", d->addr);
+				fclose(f);
+				return 0;
+			}
+		}
+		if (f)
+			fclose(f);
+		struct timespec ts = { 0, 50000000L };
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+static void daemon_stop(struct daemon *d)
+{
+	if (d->pid > 0) {
+		int st;
+		kill(d->pid, SIGTERM);
+		waitpid(d->pid, &st, 0);
+		d->pid = 0;
+	}
+}
+
+static int field(const char *text, const char *key, char *buf, size_t cap)
+{
+	size_t k = strlen(key);
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, k) == 0 && l[k] == ':' && l[k + 1] == ' ') {
+			size_t n = strcspn(l + k + 2, "\n");
+			if (n >= cap)
+				return -1;
+			memcpy(buf, l + k + 2, n);
+			buf[n] = '\0';
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- the world the bench runs in ---- */
+
+struct world {
+	char dir[256], db[300], vdir[300];
+	struct daemon issuer, vendor;
+	struct obol_sign_keypair user;
+	int64_t user_id;
+	struct obol_sign_keypair vkp;
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
+	size_t cert_len;
+	uint8_t cert_hash[32];
+	json_t *keys;
+};
+
+static int world_up(struct world *w, const char *price)
+{
+	char out[4096], pk[64], vk[64], bk[64], path[400], text[OBOL_VENDOR_CERT_TEXT_MAX + 2];
+	struct obol_vendor_cert c;
+	struct obol_box_keypair box;
+	snprintf(w->dir, sizeof(w->dir), "%s/obol-bench-coupon-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(w->dir))
+		return -1;
+	snprintf(w->db, sizeof(w->db), "sqlite:%s/issuer.db", w->dir);
+	snprintf(w->vdir, sizeof(w->vdir), "%s/vendor", w->dir);
+	if (child_run(out, sizeof(out), "issuer", "init", "--db", w->db, "--currency", "EUR", "--coupon-denom",
+		      "EUR:1,1000", "--coupon-denom", "EUR:2,200000", "--coupon-lock-max", "600", NULL) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/issuer.log", w->dir);
+	if (daemon_start(&w->issuer, path, "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0", "--threads", "8",
+			 NULL) != 0)
+		return -1;
+	obol_sign_keypair_new(&w->user);
+	if (obol_b64_encode(w->user.pk, 32, pk, sizeof(pk)) != OBOL_OK ||
+	    child_run(out, sizeof(out), "issuer", "account", "add", "--db", w->db, "--kind", "user", "--name", "bench",
+		      "--auth-key", pk, NULL) != 0 ||
+	    sscanf(out, "account %" SCNd64, &w->user_id) != 1 ||
+	    child_run(out, sizeof(out), "issuer", "fund", "--db", w->db, "--account", "bench", "--amount",
+		      "EUR:10000000", NULL) != 0)
+		return -1;
+	if (child_run(out, sizeof(out), "vendor", "init", "--dir", w->vdir, "--issuer", w->issuer.url, NULL) != 0 ||
+	    field(out, "vendor-key", vk, sizeof(vk)) || field(out, "box-key", bk, sizeof(bk)))
+		return -1;
+	snprintf(path, sizeof(path), "%s/vendor.cert", w->vdir);
+	if (child_run(out, sizeof(out), "issuer", "vendor", "add", "--db", w->db, "--name", "shop", "--vendor-key", vk,
+		      "--box-key", bk, "--out", path, NULL) != 0 ||
+	    obol_vendor_keys_load(w->vdir, &w->vkp, &box) != OBOL_OK)
+		return -1;
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(text, sizeof(text), f)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	text[strcspn(text, "\n")] = '\0';
+	if (obol_vendor_cert_from_text(text, &c) != OBOL_OK ||
+	    obol_vendor_cert_encode(&c, w->cert, sizeof(w->cert), &w->cert_len) != OBOL_OK)
+		return -1;
+	obol_sha256(w->cert_hash, w->cert, w->cert_len);
+	snprintf(path, sizeof(path), "%s/vendor.log", w->dir);
+	if (daemon_start(&w->vendor, path, "vendor", "serve", "--dir", w->vdir, "--issuer", w->issuer.url, "--listen",
+			 "127.0.0.1:0", "--price", price, NULL) != 0)
+		return -1;
+	struct obol_http_client *hc = NULL;
+	long status;
+	char *body = NULL;
+	size_t len;
+	obol_err e = obol_http_client_new(w->issuer.url, 0, &hc);
+	if (e == OBOL_OK)
+		e = obol_http_request(hc, "GET", "/keys", NULL, 0, 0, &status, &body, &len);
+	if (e == OBOL_OK)
+		e = obol_keys_doc_verify(body, len, NULL, &w->keys, NULL, NULL, NULL);
+	free(body);
+	obol_http_client_free(hc);
+	return e == OBOL_OK ? 0 : -1;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void world_down(struct world *w, bool keep)
+{
+	daemon_stop(&w->vendor);
+	daemon_stop(&w->issuer);
+	json_decref(w->keys);
+	if (!keep && w->dir[0])
+		(void)nftw(w->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- figures ---- */
+
+struct lat {
+	double *ms;
+	size_t n;
+	pthread_mutex_t mu;
+};
+
+static void lat_add(struct lat *l, double ms)
+{
+	pthread_mutex_lock(&l->mu);
+	if (l->n < LAT_MAX)
+		l->ms[l->n++] = ms;
+	pthread_mutex_unlock(&l->mu);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double lat_pct(struct lat *l, double p)
+{
+	if (l->n == 0)
+		return 0;
+	qsort(l->ms, l->n, sizeof(double), cmp_double);
+	size_t i = (size_t)(p * (double)(l->n - 1));
+	return l->ms[i];
+}
+
+static double ms_since(uint64_t t0)
+{
+	return (double)(obol_mono_ns() - t0) / 1e6;
+}
+
+/* ---- workers ---- */
+
+struct job {
+	struct world *w;
+	struct coupon_wallet_store *ws;
+	uint64_t deadline;
+	struct lat *lat, *lat2;
+	uint64_t ops, tokens;
+	obol_err err;
+	struct coupon_wallet_coin coin;
+};
+
+static obol_err withdraw_one(struct obol_http_client *c, struct coupon_wallet_store *ws, size_t denom,
+			     struct coupon_wallet_coin *coin)
+{
+	struct coupon_withdraw_pending p;
+	struct coupon_withdraw_req req;
+	uint8_t raw[16];
+	char rid[32];
+	obol_random(raw, sizeof(raw));
+	obol_err e = obol_b64_encode(raw, sizeof(raw), rid, sizeof(rid));
+	if (e == OBOL_OK)
+		e = coupon_wallet_withdraw_prepare(&ws->keys.denoms[denom], obol_now(), &p, &req);
+	if (e == OBOL_OK)
+		e = coupon_withdraw_exchange(c, &ws->keys.denoms[denom], rid, &req, &p, coin);
+	return e;
+}
+
+static struct obol_http_client *user_client(struct world *w)
+{
+	struct obol_http_client *c = NULL;
+	if (obol_http_client_new(w->issuer.url, 30000, &c) != OBOL_OK)
+		return NULL;
+	obol_http_client_set_account(c, w->user_id, w->user.sk);
+	return c;
+}
+
+/* Withdrawals of the small denomination (1000 tokens): the wallet's chain
+ * costs little next to the issuer's RSA signature, which is what is measured. */
+static void *withdraw_worker(void *arg)
+{
+	struct job *j = arg;
+	struct obol_http_client *c = user_client(j->w);
+	if (!c) {
+		j->err = OBOL_E_NETWORK;
+		return NULL;
+	}
+	while (obol_mono_ns() < j->deadline) {
+		struct coupon_wallet_coin coin;
+		uint64_t t0 = obol_mono_ns();
+		if ((j->err = withdraw_one(c, j->ws, 0, &coin)) != OBOL_OK)
+			break;
+		lat_add(j->lat, ms_since(t0));
+		j->ops++;
+		OBOL_WIPE(coin);
+	}
+	obol_http_client_free(c);
+	return NULL;
+}
+
+static obol_err post(struct obol_http_client *c, const char *path, struct coupon_spec *spec)
+{
+	json_t *body = NULL, *ans = NULL;
+	obol_err e = obol_json_encode(&spec->fields, &body);
+	if (e == OBOL_OK)
+		e = obol_http_post_json(c, path, body, 0, &ans);
+	json_decref(body);
+	json_decref(ans);
+	return e;
+}
+
+static void *session_worker(void *arg)
+{
+	struct job *j = arg;
+	struct world *w = j->w;
+	struct obol_http_client *c = NULL;
+	struct obol_hashchain_trav trav;
+	uint8_t anchor[32];
+	static __thread struct coupon_lock_req lr;
+	struct coupon_vendor_cfg cfg = { .cert = w->cert, .cert_len = w->cert_len, .sign_sk = w->vkp.sk };
+	memcpy(cfg.cert_hash, w->cert_hash, 32);
+	if (obol_http_client_new(w->issuer.url, 30000, &c) != OBOL_OK ||
+	    obol_hashchain_trav_init(&trav, j->coin.seed, j->coin.n, anchor) != OBOL_OK) {
+		j->err = OBOL_E_INTERNAL;
+		obol_http_client_free(c);
+		return NULL;
+	}
+	while (obol_mono_ns() < j->deadline) {
+		struct coupon_auth a = { .deadline = obol_now() + 300 };
+		struct coupon_spec spec;
+		uint8_t digest[32];
+		if ((j->err = obol_hashchain_trav_next(&trav, a.token, &a.index)) != OBOL_OK)
+			break;
+		memcpy(a.coin_id, j->coin.coin.id, 32);
+		memcpy(a.cert_hash, w->cert_hash, 32);
+		memset(&lr, 0, sizeof(lr));
+		lr.coin = j->coin.coin;
+		if ((j->err = coupon_auth_seal(&a, j->ws->cfg.issuer_box_pk, lr.auth)) != OBOL_OK)
+			break;
+		memcpy(lr.cert, w->cert, w->cert_len);
+		lr.cert_len = w->cert_len;
+		lr.deadline = a.deadline;
+		coupon_digest_lock_req(digest, &lr, w->cert_hash);
+		obol_sign(lr.vendor_sig, COUPON_CTX_LOCK_REQ, digest, 32, w->vkp.sk);
+		coupon_spec_lock_req(&spec, &lr);
+		uint64_t t0 = obol_mono_ns();
+		if ((j->err = post(c, "/coupon/lock", &spec)) != OBOL_OK)
+			break;
+		lat_add(j->lat, ms_since(t0));
+		/* settle at the lock token: the lock's whole value, unlocked */
+		struct coupon_vendor_coin vc = { .last_index = a.index };
+		struct coupon_settle_req sr;
+		memcpy(vc.coin_id, a.coin_id, 32);
+		memcpy(vc.last_token, a.token, 32);
+		coupon_vendor_settle_req(&cfg, &vc, false, &sr);
+		coupon_spec_settle_req(&spec, &sr);
+		t0 = obol_mono_ns();
+		if ((j->err = post(c, "/coupon/settle", &spec)) != OBOL_OK)
+			break;
+		lat_add(j->lat2, ms_since(t0));
+		j->ops++;
+	}
+	obol_hashchain_trav_wipe(&trav);
+	obol_http_client_free(c);
+	return NULL;
+}
+
+static void *token_worker(void *arg)
+{
+	struct job *j = arg;
+	static __thread struct coupon_wallet_session s;
+	static __thread struct coupon_pay pay;
+	static __thread struct coupon_offer offer;
+	struct coupon_spec spec;
+	struct coupon_buy buy;
+	struct obol_devlink *dl = NULL;
+	const uint8_t *body;
+	size_t len;
+	uint32_t type;
+	if ((j->err = obol_devlink_connect(j->w->vendor.addr, 30000, &dl)) != OBOL_OK)
+		return NULL;
+	if ((j->err = coupon_wallet_buy(&s, j->coin.last_index - 1, &buy)) != OBOL_OK)
+		goto out;
+	coupon_spec_buy(&spec, &buy);
+	if ((j->err = obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields)) != OBOL_OK ||
+	    (j->err = obol_devlink_read(dl, &type, &body, &len)) != OBOL_OK)
+		goto out;
+	coupon_spec_offer(&spec, &offer);
+	if ((j->err = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
+	    (j->err = coupon_wallet_on_offer(&j->ws->cfg, &s, &j->coin, 1, &offer, obol_now(), &pay)) != OBOL_OK)
+		goto out;
+	coupon_spec_pay(&spec, &pay);
+	if ((j->err = obol_devlink_write(dl, COUPON_MSG_PAY, &spec.fields)) != OBOL_OK)
+		goto out;
+	uint64_t t0 = 0;
+	bool timing = false;
+	for (;;) {
+		if ((j->err = obol_devlink_read(dl, &type, &body, &len)) != OBOL_OK)
+			goto out;
+		if (type == COUPON_MSG_LOCKED) {
+			struct coupon_lock_reply r;
+			coupon_spec_lock_reply(&spec, &r);
+			if ((j->err = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
+			    (j->err = coupon_wallet_on_locked(&j->ws->cfg, &s, &j->coin, &r)) != OBOL_OK)
+				goto out;
+		} else if (type == COUPON_MSG_TOKEN_REQ) {
+			struct coupon_token_req req;
+			struct coupon_token tok;
+			enum coupon_wallet_answer ans;
+			if (timing) {
+				lat_add(j->lat, ms_since(t0));
+				j->ops++;
+			}
+			coupon_spec_token_req(&spec, &req);
+			if ((j->err = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK)
+				goto out;
+			if (obol_mono_ns() >= j->deadline) {
+				struct coupon_end end = { 0 };
+				coupon_spec_end(&spec, &end);
+				j->err = obol_devlink_write(dl, COUPON_MSG_END, &spec.fields);
+				goto out;
+			}
+			uint64_t before = j->coin.last_index;
+			if ((j->err = coupon_wallet_on_token_req(&j->ws->cfg, &s, &j->coin, 1, &req, obol_now(), &ans,
+								 &tok, &pay)) != OBOL_OK || ans != COUPON_WA_TOKEN)
+				goto out;
+			coupon_spec_token(&spec, &tok);
+			t0 = obol_mono_ns();
+			timing = true;
+			j->tokens += before - tok.index;
+			if ((j->err = obol_devlink_write(dl, COUPON_MSG_TOKEN, &spec.fields)) != OBOL_OK)
+				goto out;
+		}
+	}
+out:
+	coupon_wallet_session_wipe(&s);
+	obol_devlink_close(dl);
+	return NULL;
+}
+
+/* ---- raw limits ---- */
+
+struct raw {
+	EVP_PKEY *sk;
+	uint8_t blinded[512];
+	size_t blen;
+	uint64_t deadline, ops;
+};
+
+static void *raw_sign_worker(void *arg)
+{
+	struct raw *r = arg;
+	uint8_t sig[512];
+	size_t len;
+	while (obol_mono_ns() < r->deadline) {
+		if (obol_blindrsa_blind_sign(r->sk, r->blinded, r->blen, sig, sizeof(sig), &len) != OBOL_OK)
+			break;
+		r->ops++;
+	}
+	return NULL;
+}
+
+static double raw_rsa(unsigned threads, double seconds)
+{
+	struct raw r[MAX_THREADS];
+	pthread_t th[MAX_THREADS];
+	EVP_PKEY *sk = NULL;
+	struct obol_blindrsa_state st;
+	uint8_t prep[OBOL_BLINDRSA_PREFIX_LEN + 32], msg[32] = { 1 };
+	size_t plen, blen;
+	uint8_t blinded[512];
+	if (obol_rsa_generate(2048, &sk) != OBOL_OK ||
+	    obol_blindrsa_prepare(OBOL_BLINDRSA_PSS_RANDOMIZED, msg, sizeof(msg), prep, sizeof(prep), &plen) != OBOL_OK ||
+	    obol_blindrsa_blind(sk, prep, plen, blinded, sizeof(blinded), &blen, &st) != OBOL_OK) {
+		EVP_PKEY_free(sk);
+		return 0;
+	}
+	uint64_t t0 = obol_mono_ns(), dl = t0 + (uint64_t)(seconds * 1e9);
+	for (unsigned i = 0; i < threads; i++) {
+		r[i] = (struct raw){ .sk = sk, .blen = blen, .deadline = dl };
+		memcpy(r[i].blinded, blinded, blen);
+		pthread_create(&th[i], NULL, raw_sign_worker, &r[i]);
+	}
+	uint64_t ops = 0;
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		ops += r[i].ops;
+	}
+	double el = (double)(obol_mono_ns() - t0) / 1e9;
+	EVP_PKEY_free(sk);
+	obol_blindrsa_state_wipe(&st);
+	return (double)ops / el;
+}
+
+static double raw_box_open(double seconds)
+{
+	struct obol_box_keypair kp;
+	uint8_t msg[COUPON_AUTH_PLAIN_LEN] = { 0 }, box[COUPON_AUTH_LEN], out[COUPON_AUTH_PLAIN_LEN];
+	obol_box_keypair_new(&kp);
+	if (obol_sealbox_seal(box, msg, sizeof(msg), kp.pk) != OBOL_OK)
+		return 0;
+	uint64_t t0 = obol_mono_ns(), dl = t0 + (uint64_t)(seconds * 1e9), ops = 0;
+	while (obol_mono_ns() < dl) {
+		if (obol_sealbox_open(out, box, sizeof(box), &kp) != OBOL_OK)
+			return 0;
+		ops++;
+	}
+	OBOL_WIPE(kp);
+	return (double)ops / ((double)(obol_mono_ns() - t0) / 1e9);
+}
+
+static double raw_commits(const char *dir, double seconds)
+{
+	char url[400];
+	struct obol_store *s = NULL;
+	snprintf(url, sizeof(url), "sqlite:%s/commits.db", dir);
+	if (obol_store_open(url, true, &s) != OBOL_OK ||
+	    obol_store_exec(s, "CREATE TABLE t (id BIGINT PRIMARY KEY, v BIGINT)") != OBOL_OK) {
+		obol_store_close(s);
+		return 0;
+	}
+	uint64_t t0 = obol_mono_ns(), dl = t0 + (uint64_t)(seconds * 1e9), ops = 0;
+	while (obol_mono_ns() < dl) {
+		if (obol_store_begin(s) != OBOL_OK ||
+		    obol_store_run(s, NULL, "INSERT INTO t (id, v) VALUES (?, ?)", "ii", (int64_t)ops, (int64_t)ops) !=
+			    OBOL_OK ||
+		    obol_store_commit(s) != OBOL_OK)
+			break;
+		ops++;
+	}
+	double r = (double)ops / ((double)(obol_mono_ns() - t0) / 1e9);
+	obol_store_close(s);
+	return r;
+}
+
+/* ---- the command ---- */
+
+struct phase {
+	double per_s, p50, p99, p50b, p99b;
+	uint64_t ops, tokens;
+};
+
+static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void *(*fn)(void *), unsigned threads,
+			  double seconds, struct coupon_wallet_coin *coins, struct phase *out)
+{
+	struct job *jobs = calloc(threads, sizeof(*jobs));
+	pthread_t th[MAX_THREADS];
+	struct lat l1 = { .ms = calloc(LAT_MAX, sizeof(double)) }, l2 = { .ms = calloc(LAT_MAX, sizeof(double)) };
+	obol_err e = OBOL_OK;
+	if (!jobs || !l1.ms || !l2.ms) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	pthread_mutex_init(&l1.mu, NULL);
+	pthread_mutex_init(&l2.mu, NULL);
+	uint64_t t0 = obol_mono_ns();
+	for (unsigned i = 0; i < threads; i++) {
+		jobs[i] = (struct job){ .w = w, .ws = ws, .deadline = t0 + (uint64_t)(seconds * 1e9), .lat = &l1,
+					.lat2 = &l2 };
+		if (coins)
+			jobs[i].coin = coins[i];
+		pthread_create(&th[i], NULL, fn, &jobs[i]);
+	}
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		out->ops += jobs[i].ops;
+		out->tokens += jobs[i].tokens;
+		if (jobs[i].err != OBOL_OK && e == OBOL_OK)
+			e = jobs[i].err;
+		OBOL_WIPE(jobs[i].coin);
+	}
+	double el = (double)(obol_mono_ns() - t0) / 1e9;
+	out->per_s = (double)out->ops / el;
+	out->p50 = lat_pct(&l1, 0.50);
+	out->p99 = lat_pct(&l1, 0.99);
+	out->p50b = lat_pct(&l2, 0.50);
+	out->p99b = lat_pct(&l2, 0.99);
+	if (out->tokens)
+		out->tokens = (uint64_t)((double)out->tokens / el);
+out:
+	free(jobs);
+	free(l1.ms);
+	free(l2.ms);
+	return e;
+}
+
+static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quick", no_argument, NULL, 'q' },  { "json", no_argument, NULL, 'j' },
+		{ "threads", required_argument, NULL, 't' }, { "keep", no_argument, NULL, 'k' },
+		{ 0, 0, 0, 0 },
+	};
+	bool quick = false, json = false, keep = false;
+	uint64_t threads = 8;
+	int ch;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'q': quick = true; break;
+		case 'j': json = true; break;
+		case 'k': keep = true; break;
+		case 't':
+			if (obol_parse_u64(optarg, 1, MAX_THREADS, &threads) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--threads takes 1..32");
+			break;
+		default: return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	if (n <= 0)
+		return obol_cli_fail(cmd, OBOL_E_IO, "cannot find the obol binary");
+	self_exe[n] = '\0';
+	if (obol_crypto_init() != OBOL_OK)
+		return obol_cli_fail(cmd, OBOL_E_CRYPTO_INIT, "crypto");
+	double secs = quick ? 1.0 : 3.0;
+	unsigned nthreads = quick && threads > 4 ? 4 : (unsigned)threads;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	static struct world w;
+	struct coupon_wallet_store ws;
+	struct coupon_wallet_coin coins[2 * MAX_THREADS];
+	struct phase wd, ss, tk;
+	obol_err e = OBOL_OK;
+	memset(&ws, 0, sizeof(ws));
+	/* one token per unit: the vendor's price is the token value of the
+	 * coins of 200000 tokens used at the vendor */
+	if (world_up(&w, "EUR:0.00001") != 0) {
+		e = OBOL_E_INTERNAL;
+		goto out;
+	}
+	if ((e = coupon_wstore_init(&ws, w.keys)) != OBOL_OK)
+		goto out;
+	if (!json)
+		fprintf(stderr, "bench coupon: issuer %s, vendor %s, %u wallet threads, %.0f s per phase\n", w.issuer.url,
+			w.vendor.addr, nthreads, secs);
+	/* raw limits first, on an idle machine (the daemons wait) */
+	double rsa = raw_rsa((unsigned)(cores > 0 ? cores : 1), secs);
+	double box = raw_box_open(secs);
+	double commits = raw_commits(w.dir, secs);
+	if ((e = run_phase(&w, &ws, withdraw_worker, nthreads, secs, NULL, &wd)) != OBOL_OK)
+		goto out;
+	/* coins for the other phases (not timed) */
+	struct obol_http_client *c = user_client(&w);
+	for (unsigned i = 0; i < 2 * nthreads && e == OBOL_OK; i++)
+		e = c ? withdraw_one(c, &ws, 1, &coins[i]) : OBOL_E_NETWORK;
+	obol_http_client_free(c);
+	if (e != OBOL_OK)
+		goto out;
+	if ((e = run_phase(&w, &ws, session_worker, nthreads, secs, coins, &ss)) != OBOL_OK ||
+	    (e = run_phase(&w, &ws, token_worker, nthreads, secs, coins + nthreads, &tk)) != OBOL_OK)
+		goto out;
+	double wd_ratio = rsa > 0 ? wd.per_s / rsa : 0, ss_ratio = box > 0 ? ss.per_s / box : 0;
+	double tk_ratio = commits > 0 ? (double)tk.tokens / commits : 0;
+	if (json) {
+		printf("{\"cores\": %ld, \"threads\": %u, \"seconds\": %.1f, "
+		       "\"withdraw_per_s\": %.1f, \"withdraw_p50_ms\": %.3f, \"withdraw_p99_ms\": %.3f, "
+		       "\"withdraw_ratio_to_rsa\": %.3f, "
+		       "\"sessions_per_s\": %.1f, \"lock_p50_ms\": %.3f, \"lock_p99_ms\": %.3f, "
+		       "\"settle_p50_ms\": %.3f, \"settle_p99_ms\": %.3f, \"sessions_ratio_to_box_open\": %.3f, "
+		       "\"tokens_per_s\": %.1f, \"token_p50_ms\": %.3f, \"token_p99_ms\": %.3f, "
+		       "\"tokens_ratio_to_commits\": %.3f, "
+		       "\"rsa_blind_sign_per_s\": %.1f, \"box_open_per_s\": %.1f, \"durable_commit_per_s\": %.1f}\n",
+		       cores, nthreads, secs, wd.per_s, wd.p50, wd.p99, wd_ratio, ss.per_s, ss.p50, ss.p99, ss.p50b,
+		       ss.p99b, ss_ratio, (double)tk.tokens, tk.p50, tk.p99, tk_ratio, rsa, box, commits);
+	} else {
+		printf("coupon bench (%ld cores shared with other work, %u wallet threads, %.0f s per phase)\n", cores,
+		       nthreads, secs);
+		printf("%-34s %12s %10s %10s %12s\n", "operation", "per second", "p50 ms", "p99 ms", "ratio");
+		printf("%-34s %12.1f %10.3f %10.3f %11.3f  of raw RSA\n", "withdraw (blind sign + debit)", wd.per_s,
+		       wd.p50, wd.p99, wd_ratio);
+		printf("%-34s %12.1f %10.3f %10.3f %11.3f  of box opens\n", "lock+settle session (lock)", ss.per_s,
+		       ss.p50, ss.p99, ss_ratio);
+		printf("%-34s %12s %10.3f %10.3f\n", "  (settle)", "", ss.p50b, ss.p99b);
+		printf("%-34s %12.1f %10.3f %10.3f %11.3f  of commits\n", "tokens accepted at the vendor",
+		       (double)tk.tokens, tk.p50, tk.p99, tk_ratio);
+		printf("raw limits: RSA-2048 blind signs %.1f/s on %ld threads; sealed-box opens %.1f/s; "
+		       "durable SQLite commits %.1f/s\n",
+		       rsa, cores, box, commits);
+		printf("targets: withdraw >= 0.70 of raw RSA; >= 5000 sessions/s; >= 100000 tokens/s\n");
+	}
+out:
+	coupon_wstore_free(&ws);
+	world_down(&w, keep);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the bench failed");
+}
+
+OBOL_COMMAND(bench_coupon_cmd, "bench coupon", "[--quick] [--json] [--threads N] [--keep]",
+	     "the coupon scheme under load on loopback, next to the machine's raw limits",
+	     "  --quick      1 s per phase and at most 4 wallet threads (default 3 s, 8 threads)\n"
+	     "  --json       one JSON object (withdraw_per_s, withdraw_ratio_to_rsa, sessions_per_s,\n"
+	     "               tokens_per_s, lock_p99_ms, ...)\n"
+	     "  --threads N  wallet threads\n"
+	     "  --keep       keep the temporary directory (databases, logs)\n",
+	     cmd_bench_coupon)
