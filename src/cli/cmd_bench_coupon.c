@@ -520,17 +520,15 @@ static double raw_rsa(unsigned threads, double seconds)
 {
 	struct raw r[MAX_THREADS];
 	pthread_t th[MAX_THREADS];
-	EVP_PKEY *sk = NULL;
+	static EVP_PKEY *sk; /* one key for every round */
 	struct obol_blindrsa_state st;
 	uint8_t prep[OBOL_BLINDRSA_PREFIX_LEN + 32], msg[32] = { 1 };
 	size_t plen, blen;
 	uint8_t blinded[512];
-	if (obol_rsa_generate(2048, &sk) != OBOL_OK ||
+	if ((!sk && obol_rsa_generate(2048, &sk) != OBOL_OK) ||
 	    obol_blindrsa_prepare(OBOL_BLINDRSA_PSS_RANDOMIZED, msg, sizeof(msg), prep, sizeof(prep), &plen) != OBOL_OK ||
-	    obol_blindrsa_blind(sk, prep, plen, blinded, sizeof(blinded), &blen, &st) != OBOL_OK) {
-		EVP_PKEY_free(sk);
+	    obol_blindrsa_blind(sk, prep, plen, blinded, sizeof(blinded), &blen, &st) != OBOL_OK)
 		return 0;
-	}
 	uint64_t t0 = obol_mono_ns(), dl = t0 + (uint64_t)(seconds * 1e9);
 	for (unsigned i = 0; i < threads; i++) {
 		r[i] = (struct raw){ .sk = sk, .blen = blen, .deadline = dl };
@@ -543,7 +541,6 @@ static double raw_rsa(unsigned threads, double seconds)
 		ops += r[i].ops;
 	}
 	double el = (double)(obol_mono_ns() - t0) / 1e9;
-	EVP_PKEY_free(sk);
 	obol_blindrsa_state_wipe(&st);
 	return (double)ops / el;
 }
@@ -592,23 +589,31 @@ static double raw_commits(const char *dir, double seconds)
 /* ---- the command ---- */
 
 struct phase {
-	double per_s, p50, p99, p50b, p99b;
+	double per_s, p50, p99, p50b, p99b, elapsed;
 	uint64_t ops, tokens;
 };
 
+/* Runs `threads` wallets for `seconds`. With keep (the withdrawal rounds),
+ * the latencies of earlier calls are kept and the figures cover them all. */
 static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void *(*fn)(void *), unsigned threads,
 			  double seconds, struct coupon_wallet_coin *coins, uint64_t ahead, struct phase *out)
 {
+	static struct lat l1, l2;
 	struct job *jobs = calloc(threads, sizeof(*jobs));
 	pthread_t th[MAX_THREADS];
-	struct lat l1 = { .ms = calloc(LAT_MAX, sizeof(double)) }, l2 = { .ms = calloc(LAT_MAX, sizeof(double)) };
 	obol_err e = OBOL_OK;
+	if (!l1.ms) {
+		l1.ms = calloc(LAT_MAX, sizeof(double));
+		l2.ms = calloc(LAT_MAX, sizeof(double));
+		pthread_mutex_init(&l1.mu, NULL);
+		pthread_mutex_init(&l2.mu, NULL);
+	}
 	if (!jobs || !l1.ms || !l2.ms) {
 		e = OBOL_E_NO_MEMORY;
 		goto out;
 	}
-	pthread_mutex_init(&l1.mu, NULL);
-	pthread_mutex_init(&l2.mu, NULL);
+	if (out->elapsed == 0)
+		l1.n = l2.n = 0;
 	uint64_t t0 = obol_mono_ns();
 	for (unsigned i = 0; i < threads; i++) {
 		jobs[i] = (struct job){ .w = w, .ws = ws, .deadline = t0 + (uint64_t)(seconds * 1e9), .lat = &l1,
@@ -617,11 +622,11 @@ static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void 
 			jobs[i].coin = coins[i];
 		pthread_create(&th[i], NULL, fn, &jobs[i]);
 	}
-	memset(out, 0, sizeof(*out));
+	uint64_t tokens = 0;
 	for (unsigned i = 0; i < threads; i++) {
 		pthread_join(th[i], NULL);
 		out->ops += jobs[i].ops;
-		out->tokens += jobs[i].tokens;
+		tokens += jobs[i].tokens;
 		if (jobs[i].err != OBOL_OK && e == OBOL_OK) {
 			e = jobs[i].err;
 			fprintf(stderr, "bench coupon: a wallet stopped after %" PRIu64 " operations: %s\n", jobs[i].ops,
@@ -629,18 +634,15 @@ static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void 
 		}
 		OBOL_WIPE(jobs[i].coin);
 	}
-	double el = (double)(obol_mono_ns() - t0) / 1e9;
-	out->per_s = (double)out->ops / el;
+	out->elapsed += (double)(obol_mono_ns() - t0) / 1e9;
+	out->per_s = (double)out->ops / out->elapsed;
 	out->p50 = lat_pct(&l1, 0.50);
 	out->p99 = lat_pct(&l1, 0.99);
 	out->p50b = lat_pct(&l2, 0.50);
 	out->p99b = lat_pct(&l2, 0.99);
-	if (out->tokens)
-		out->tokens = (uint64_t)((double)out->tokens / el);
+	out->tokens = (uint64_t)((double)tokens / out->elapsed);
 out:
 	free(jobs);
-	free(l1.ms);
-	free(l2.ms);
 	return e;
 }
 
@@ -703,12 +705,21 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 	if (!json)
 		fprintf(stderr, "bench coupon: issuer %s, vendor %s, %.0f s per phase\n", w.issuer.url, w.vendor.addr,
 			secs);
-	/* the raw limits first, while the daemons wait */
-	double rsa = raw_rsa((unsigned)(cores > 0 && cores <= MAX_THREADS ? cores : 1), secs);
+	/* raw RSA and withdrawals alternate in rounds, so that a change in the
+	 * machine's load (it is shared) touches both alike */
+	double rsa = 0;
+	int rounds = quick ? 2 : 3;
+	memset(&wd, 0, sizeof(wd));
+	memset(&ss, 0, sizeof(ss));
+	memset(&tk1, 0, sizeof(tk1));
+	memset(&tk, 0, sizeof(tk));
+	for (int r = 0; r < rounds; r++) {
+		rsa += raw_rsa((unsigned)(cores > 0 && cores <= MAX_THREADS ? cores : 1), secs / rounds) / rounds;
+		if ((e = run_phase(&w, &ws, withdraw_worker, wt, secs / rounds, NULL, 0, &wd)) != OBOL_OK)
+			goto out;
+	}
 	double box = raw_box_open(secs);
 	double commits = raw_commits(w.dir, secs);
-	if ((e = run_phase(&w, &ws, withdraw_worker, wt, secs, NULL, 0, &wd)) != OBOL_OK)
-		goto out;
 	/* coins for the other phases (not timed): 20000 tokens for the sessions
 	 * and single tokens, 200000 for the batched tokens, same token value */
 	struct obol_http_client *c = user_client(&w);

@@ -2,6 +2,7 @@
  * OBOL_ISSUER_SCHEME): its tables, `obol issuer init` options, the state
  * loaded at start (denominations with their private keys, the lock policy),
  * and its part of GET /keys. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,44 @@ static obol_err coupon_init(struct obol_store *s, const struct obol_issuer_keys 
 	return OBOL_OK;
 }
 
+/* Vendor certificates verified once: the lock and settle of a session carry
+ * the same C, and the issuer's Ed25519 check of it is then a table lookup.
+ * Keyed by H(C) (all of C's bytes, signature included); validity is still
+ * checked at every use by the core. */
+#define CERT_CACHE 256
+static struct {
+	pthread_mutex_t mu;
+	struct {
+		bool used;
+		struct coupon_cert cert;
+	} slot[CERT_CACHE];
+} cert_cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static obol_err cert_open_cached(const uint8_t *cert, size_t len, const uint8_t issuer_pk[static OBOL_SIGN_PK_LEN],
+				 struct coupon_cert *out)
+{
+	uint8_t h[OBOL_HASH_LEN];
+	obol_sha256(h, cert, len);
+	unsigned i = ((unsigned)h[0] << 8 | h[1]) % CERT_CACHE;
+	bool hit = false;
+	pthread_mutex_lock(&cert_cache.mu);
+	if (cert_cache.slot[i].used && memcmp(cert_cache.slot[i].cert.hash, h, OBOL_HASH_LEN) == 0) {
+		*out = cert_cache.slot[i].cert;
+		hit = true;
+	}
+	pthread_mutex_unlock(&cert_cache.mu);
+	if (hit)
+		return OBOL_OK;
+	obol_err e = coupon_cert_open_obol(cert, len, issuer_pk, out);
+	if (e != OBOL_OK)
+		return e;
+	pthread_mutex_lock(&cert_cache.mu);
+	cert_cache.slot[i].used = true;
+	cert_cache.slot[i].cert = *out;
+	pthread_mutex_unlock(&cert_cache.mu);
+	return OBOL_OK;
+}
+
 static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void **state)
 {
 	struct coupon_issuer_state *st = calloc(1, sizeof(*st));
@@ -114,7 +153,7 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	st->is.box = &keys->box;
 	memcpy(st->is.sign_pk, keys->master.pk, OBOL_SIGN_PK_LEN);
 	st->is.sign_sk = keys->master.sk;
-	st->is.cert_open = coupon_cert_open_obol;
+	st->is.cert_open = cert_open_cached;
 	*state = st;
 	return OBOL_OK;
 }
