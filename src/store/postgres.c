@@ -24,6 +24,7 @@
 #include "store/backend.h"
 
 #define PG_MAX_PARAMS 64
+#define PG_MAX_BLOB_COLS 32
 
 struct pg_conn {
 	PGconn *c;
@@ -41,7 +42,10 @@ struct pg_stmt {
 	int nrows, row;   /* row: current row; -1 before the first */
 	bool executed;
 	int64_t changes;
-	uint8_t *blob;    /* decoded bytea of the last column_blob call */
+	/* decoded bytea per column, valid until the statement is reset (the
+	 * contract of obol_stmt_column_blob: several columns of one row may be
+	 * held at once) */
+	uint8_t *blob[PG_MAX_BLOB_COLS];
 };
 
 /* Maps a failed result (or a connection failure when res is NULL). */
@@ -296,8 +300,10 @@ static void pg_reset(void *st)
 	s->row = -1;
 	s->executed = false;
 	s->changes = 0;
-	free(s->blob);
-	s->blob = NULL;
+	for (int i = 0; i < PG_MAX_BLOB_COLS; i++) {
+		free(s->blob[i]);
+		s->blob[i] = NULL;
+	}
 }
 
 static void pg_finalize(void *st)
@@ -417,18 +423,20 @@ static const void *pg_column_blob(void *st, int col, size_t *len)
 	size_t n = (size_t)PQgetlength(s->res, s->row, col);
 	if (n < 2 || t[0] != '\\' || t[1] != 'x' || n % 2 != 0)
 		return NULL; /* bytea_output=hex is the default since 9.0 */
-	free(s->blob);
-	s->blob = malloc(n / 2 > 0 ? n / 2 : 1);
-	if (s->blob == NULL)
+	if (col < 0 || col >= PG_MAX_BLOB_COLS)
+		return NULL;
+	free(s->blob[col]);
+	uint8_t *b = s->blob[col] = malloc(n / 2 > 0 ? n / 2 : 1);
+	if (b == NULL)
 		return NULL;
 	for (size_t i = 2; i < n; i += 2) {
 		int hi = hexval(t[i]), lo = hexval(t[i + 1]);
 		if (hi < 0 || lo < 0)
 			return NULL;
-		s->blob[i / 2 - 1] = (uint8_t)(hi << 4 | lo);
+		b[i / 2 - 1] = (uint8_t)(hi << 4 | lo);
 	}
 	*len = n / 2 - 1;
-	return s->blob;
+	return b;
 }
 
 static int64_t pg_changes(void *st)
