@@ -202,11 +202,18 @@ static int vendor_up(struct world *w, int i, bool run, const char *price)
 
 int world_up(struct world *w, bool run_vendors, const char *price)
 {
+	char db[600];
+	snprintf(db, sizeof(db), "sqlite:%s/issuer.db", test_tmpdir());
+	return world_up_db(w, db, run_vendors, price);
+}
+
+int world_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price)
+{
 	char out[4096], pk[64];
 	memset(w, 0, sizeof(*w));
 	if (obol_crypto_init() != OBOL_OK)
 		return -1;
-	snprintf(w->db, sizeof(w->db), "sqlite:%s/issuer.db", test_tmpdir());
+	snprintf(w->db, sizeof(w->db), "%s", db_url);
 	if (obol_run(out, sizeof(out), "issuer", "init", "--db", w->db, "--currency", "EUR", "--coupon-denom",
 		     "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-lock-max", "600", "--coupon-rsa-bits", "1024",
 		     NULL) != 0) {

@@ -60,6 +60,8 @@ struct world {
  * lock policy 600 s; a user funded EUR:20; two vendors with certificates,
  * running as daemons at `price` when run_vendors. */
 int world_up(struct world *w, bool run_vendors, const char *price);
+/* The same on a database URL of the test's backend (SQLite or PostgreSQL). */
+int world_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price);
 void world_down(struct world *w);
 
 /* Withdraws a coin of denomination id into w->ws. */

@@ -408,3 +408,89 @@ TEST(coupon_procs, issuer_killed_under_load_keeps_every_acknowledged_operation)
 	CHECK(world_audit_ok(&w));
 	world_down(&w);
 }
+
+/* ---- two issuer processes on one database ---- */
+
+struct racer {
+	const char *url;
+	const struct coupon_lock_req *req;
+	pthread_barrier_t *go;
+	obol_err result;
+};
+
+static void *race_lock(void *arg)
+{
+	struct racer *r = arg;
+	struct obol_http_client *c = NULL;
+	struct coupon_spec spec;
+	json_t *body = NULL, *ans = NULL;
+	r->result = obol_http_client_new(r->url, 10000, &c);
+	coupon_spec_lock_req(&spec, (struct coupon_lock_req *)r->req);
+	if (r->result == OBOL_OK)
+		r->result = obol_json_encode(&spec.fields, &body);
+	pthread_barrier_wait(r->go);
+	if (r->result == OBOL_OK)
+		r->result = obol_http_post_json(c, "/coupon/lock", body, 0, &ans);
+	json_decref(body);
+	json_decref(ans);
+	obol_http_client_free(c);
+	return NULL;
+}
+
+TEST_DB(coupon_procs, two_issuers_never_both_lock_a_coin)
+{
+	static struct world w;
+	static struct coupon_lock_req req[2];
+	struct proc second;
+	REQUIRE(world_up_db(&w, db_url, false, NULL) == 0);
+	REQUIRE(proc_start(&second, "issuer2", "issuer", "serve", "--db", w.db, "--listen", "127.0.0.1:0", NULL) == 0);
+	enum { COINS = 12 };
+	for (int i = 0; i < COINS; i++)
+		REQUIRE_OK(world_withdraw(&w, 1));
+	int64_t T = obol_now() + 300;
+	int wins[2] = { 0, 0 };
+	for (int i = 0; i < COINS; i++) {
+		pthread_barrier_t go;
+		pthread_t th[2];
+		struct racer r[2];
+		pthread_barrier_init(&go, NULL, 2);
+		for (int v = 0; v < 2; v++) {
+			/* each vendor holds a valid authorisation for the same index */
+			world_lock_req(&w, (size_t)i, 99, T, v, v, &req[v]);
+			r[v] = (struct racer){ .url = v ? second.url : w.issuer.url, .req = &req[v], .go = &go };
+			pthread_create(&th[v], NULL, race_lock, &r[v]);
+		}
+		for (int v = 0; v < 2; v++)
+			pthread_join(th[v], NULL);
+		pthread_barrier_destroy(&go);
+		int ok = (r[0].result == OBOL_OK) + (r[1].result == OBOL_OK);
+		if (ok != 1)
+			test_note("coin %d: %s, %s", i, obol_strerror(r[0].result), obol_strerror(r[1].result));
+		CHECK_EQ_INT(ok, 1);
+		for (int v = 0; v < 2; v++) {
+			if (r[v].result == OBOL_OK)
+				wins[v]++;
+			else /* it lost: F's last index is now 99, and the coin is locked */
+				CHECK(r[v].result == OBOL_E_COUPON_INDEX_MISMATCH ||
+				      r[v].result == OBOL_E_COUPON_COIN_LOCKED);
+		}
+		/* the winner settles its lock token */
+		int v = r[0].result == OBOL_OK ? 0 : 1;
+		uint8_t tok[32];
+		struct coupon_settle_reply s;
+		obol_hashchain_step(tok, w.ws.coins[i].seed, 99);
+		CHECK_OK(world_settle(&w, v, w.ws.coins[i].coin.id, 99, tok, false, &s));
+	}
+	test_note("%s: issuer 1 won %d races, issuer 2 won %d", test_backend(), wins[0], wins[1]);
+	char bal1[64], bal2[64];
+	REQUIRE(world_balance(&w, "vendor1", bal1, sizeof(bal1)) == 0);
+	REQUIRE(world_balance(&w, "vendor2", bal2, sizeof(bal2)) == 0);
+	struct obol_amount a1, a2, sum;
+	REQUIRE_OK(obol_amount_parse(bal1, &a1));
+	REQUIRE_OK(obol_amount_parse(bal2, &a2));
+	REQUIRE_OK(obol_amount_add(&sum, &a1, &a2));
+	CHECK_EQ_INT(sum.units, COINS * 1000000); /* one token of EUR:0.01 per coin */
+	CHECK(world_audit_ok(&w));
+	proc_kill(&second, SIGTERM);
+	world_down(&w);
+}
