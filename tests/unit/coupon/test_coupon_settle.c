@@ -278,3 +278,56 @@ TEST(coupon_status, lock_holder_only)
 	CHECK_ERR(coupon_issuer_status(&f.is, &q, c, f.now, &r), OBOL_E_COUPON_VENDOR_SIGNATURE);
 	fx_free(&f);
 }
+
+TEST(coupon_session, prepayment_window)
+{
+	SETUP(f);
+	struct coupon_buy buy;
+	struct coupon_offer offer;
+	struct coupon_pay pay;
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	enum coupon_vendor_action act;
+	struct coupon_token_req treq;
+	struct coupon_served served;
+	enum coupon_wallet_answer ans;
+	struct coupon_token tok;
+	size_t ci;
+	/* the wallet lets the vendor ask for 10 units at a time */
+	memset(&f.v[0].s, 0, sizeof(f.v[0].s));
+	REQUIRE_OK(coupon_wallet_buy(&f.ws, 25, &buy));
+	f.ws.ahead = buy.ahead = 10;
+	REQUIRE_OK(coupon_vendor_start(&f.v[0].cfg, &f.v[0].s, &buy, f.now, &offer));
+	REQUIRE_OK(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay));
+	REQUIRE_OK(coupon_vendor_on_pay(&f.v[0].cfg, &f.v[0].s, &pay, f.now, &req));
+	REQUIRE_OK(fx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &reply));
+	REQUIRE_OK(coupon_wallet_on_locked(&f.wc, &f.ws, f.coins, &reply));
+	REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
+	REQUIRE(act == COUPON_VA_SERVE); /* the lock token */
+	REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
+	REQUIRE(act == COUPON_VA_ASK);
+	CHECK_EQ_INT(treq.count, 10);
+	/* a vendor asking for more than the window is refused by the wallet */
+	struct coupon_token_req greedy = { .count = 11 };
+	CHECK_ERR(coupon_wallet_on_token_req(&f.wc, &f.ws, f.coins, f.ncoins, &greedy, f.now, &ans, &tok, &pay),
+		  OBOL_E_COUPON_TOKEN_TOO_MANY);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 1);
+	/* one token message pays ten units */
+	REQUIRE_OK(coupon_wallet_on_token_req(&f.wc, &f.ws, f.coins, f.ncoins, &treq, f.now, &ans, &tok, &pay));
+	REQUIRE(ans == COUPON_WA_TOKEN);
+	CHECK_EQ_INT(tok.index, FX_N - 11);
+	REQUIRE_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci));
+	int serves = 0;
+	for (;;) {
+		REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
+		if (act != COUPON_VA_SERVE)
+			break;
+		serves++;
+	}
+	CHECK_EQ_INT(serves, 10);
+	/* the last ask is bounded by the units left: 25 - 11 served = 14 > 10 */
+	CHECK(act == COUPON_VA_ASK);
+	CHECK_EQ_INT(treq.count, 10);
+	fx_free(&f);
+}
