@@ -2,13 +2,13 @@
  * the operator's side of accounts and of the outside bank transfers that
  * funding and payouts stand for (DESIGN §4). */
 #include <getopt.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "core/parse.h"
+#include "crypto/hash.h"
 #include "store/ledger.h"
 
 struct opts {
@@ -212,7 +212,7 @@ static obol_err move_tx(struct obol_store *s, void *ctx)
 	struct move_tx *t = ctx;
 	struct obol_account a;
 	char key[300], body[400], amt[OBOL_AMOUNT_STR_MAX], bal[OBOL_AMOUNT_STR_MAX];
-	uint8_t h[crypto_hash_sha256_BYTES];
+	uint8_t h[OBOL_HASH_LEN];
 	obol_err e = OBOL_OK;
 	int status = 0;
 	free(t->reply);
@@ -225,7 +225,7 @@ static obol_err move_tx(struct obol_store *s, void *ctx)
 		return e;
 	obol_amount_format(&t->amount, amt);
 	snprintf(body, sizeof(body), "%s\n%lld\n%s", t->fund ? "fund" : "payout", (long long)a.id, amt);
-	crypto_hash_sha256(h, (const uint8_t *)body, strlen(body));
+	obol_sha256(h, body, strlen(body));
 	if (t->o->ref != NULL) {
 		if (snprintf(key, sizeof(key), "cli-%s:%s", t->fund ? "fund" : "payout", t->o->ref) >= (int)sizeof(key))
 			return OBOL_E_PARSE_TOO_LONG;

@@ -42,10 +42,16 @@ struct obol_batcher {
 
 /* Runs the units once in one transaction; sets each result. Returns the
  * error that dooms the whole batch (begin, savepoint, a retryable unit error,
- * commit), or OBOL_OK when it committed. */
+ * commit), or OBOL_OK when it committed.
+ *
+ * Between two units, ending one savepoint and starting the next is one
+ * exec of two or three statements: one round trip to PostgreSQL instead of
+ * two. COMMIT releases the last savepoint. */
 static obol_err run_once(struct obol_batcher *b, size_t n)
 {
 	struct obol_store *s = b->s;
+	const char *next = "SAVEPOINT u";
+	bool last_failed = false;
 	for (size_t i = 0; i < n; i++)
 		b->batch[i]->result = OBOL_OK;
 	obol_err e = obol_store_begin(s);
@@ -53,23 +59,22 @@ static obol_err run_once(struct obol_batcher *b, size_t n)
 		return e;
 	for (size_t i = 0; i < n; i++) {
 		struct unit *u = b->batch[i];
-		e = obol_store_savepoint(s, "u");
+		e = obol_store_exec(s, next);
 		if (e != OBOL_OK)
 			goto fail;
 		u->result = u->fn(s, u->ctx);
-		if (u->result == OBOL_OK) {
-			e = obol_store_release(s, "u");
-		} else if (obol_store_retryable(u->result)) {
+		if (obol_store_retryable(u->result)) {
 			e = u->result;
-		} else {
-			e = obol_store_rollback_to(s, "u");
-			if (e == OBOL_OK)
-				e = obol_store_release(s, "u");
-		}
-		if (e != OBOL_OK)
 			goto fail;
+		}
+		last_failed = u->result != OBOL_OK;
+		next = last_failed ? "ROLLBACK TO SAVEPOINT u; RELEASE SAVEPOINT u; SAVEPOINT u"
+				   : "RELEASE SAVEPOINT u; SAVEPOINT u";
 	}
-	e = obol_store_commit(s);
+	if (last_failed)
+		e = obol_store_rollback_to(s, "u");
+	if (e == OBOL_OK)
+		e = obol_store_commit(s);
 	if (e == OBOL_OK)
 		return OBOL_OK;
 fail:

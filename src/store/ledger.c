@@ -4,7 +4,7 @@
  * ledger currency), journal_entries (reason, ref) and journal_lines (one row
  * per account an entry touches; a debit negative, a credit positive; the
  * lines of an entry sum to zero), ledger_meta (the currency) and idempotency
- * (request key → body hash and stored answer).
+ * (request key → body hash and stored answer, see idempotency.c).
  *
  * The outside account and the four liability accounts have names starting
  * with '@', which user and vendor names may not. */
@@ -14,14 +14,11 @@
 
 #include "core/clock.h"
 #include "core/parse.h"
-#include "crypto/secret.h"
 #include "store/ledger.h"
 
 #define OUTSIDE_NAME "@outside"
 #define REASON_MAX 64
 #define REF_MAX 256
-#define IDEM_KEY_MAX 256
-#define IDEM_REPLY_MAX (1u << 20)
 
 static const char *const schemes[] = { "coupon", "ecash", "payword", "codex" };
 
@@ -311,7 +308,9 @@ obol_err obol_account_liability(struct obol_store *s, const char *scheme, int64_
 	return account_id_by_name(s, name, id);
 }
 
-/* A conditional update changed nothing: say why. */
+/* A conditional update changed nothing: say why. AMOUNT_OVERFLOW when the
+ * account itself is fine (its balance would leave the 64-bit range, or, on
+ * PostgreSQL, the other side of the transfer is what failed). */
 static obol_err why_not(struct obol_store *s, int64_t id, const struct obol_amount *amount, bool debit)
 {
 	char currency[OBOL_CURRENCY_MAX + 1];
@@ -322,7 +321,7 @@ static obol_err why_not(struct obol_store *s, int64_t id, const struct obol_amou
 		return e;
 	if (strcmp(currency, amount->currency) != 0)
 		return OBOL_E_LEDGER_CURRENCY;
-	e = obol_stmt_prepare(s, "SELECT status, balance FROM accounts WHERE id = ?", &st);
+	e = obol_stmt_prepare(s, "SELECT status, balance, kind FROM accounts WHERE id = ?", &st);
 	if (e != OBOL_OK)
 		return e;
 	e = obol_stmt_bind_int64(st, 1, id);
@@ -333,7 +332,8 @@ static obol_err why_not(struct obol_store *s, int64_t id, const struct obol_amou
 			e = OBOL_E_LEDGER_ACCOUNT_UNKNOWN;
 		else if (obol_stmt_column_int64(st, 0) != OBOL_ACCOUNT_ACTIVE)
 			e = OBOL_E_LEDGER_ACCOUNT_CLOSED;
-		else if (debit && obol_stmt_column_int64(st, 1) < amount->units)
+		else if (debit && obol_stmt_column_int64(st, 2) != OBOL_ACCOUNT_OUTSIDE &&
+			 obol_stmt_column_int64(st, 1) < amount->units)
 			e = OBOL_E_LEDGER_INSUFFICIENT_FUNDS;
 		else
 			e = OBOL_E_AMOUNT_OVERFLOW;
@@ -367,6 +367,58 @@ static obol_err credit(struct obol_store *s, int64_t id, const struct obol_amoun
 	return e == OBOL_OK && n != 1 ? why_not(s, id, amount, false) : e;
 }
 
+/* PostgreSQL: the whole transfer in one statement, one round trip instead
+ * of four (data-modifying WITH). lk locks both account rows in id order
+ * before either is updated (ORDER BY ... FOR UPDATE locks rows in the order
+ * it returns them), so two transfers never deadlock; the entry and its lines
+ * are written only when both updates took their row; the counts say which
+ * did not. */
+#define PG_TRANSFER                                                                                      \
+	"WITH lk AS (SELECT id FROM accounts WHERE id IN (CAST(? AS BIGINT), CAST(? AS BIGINT)) "           \
+	"ORDER BY id FOR UPDATE), "                                                                          \
+	"d AS (UPDATE accounts SET balance = balance - CAST(? AS BIGINT) WHERE id = ? AND status = 1 "      \
+	"AND balance >= CASE WHEN kind = 3 THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END "              \
+	"AND (SELECT value FROM ledger_meta WHERE key = 'currency') = CAST(? AS TEXT) "                    \
+	"AND (SELECT count(*) FROM lk) = 2 RETURNING id), "                                                 \
+	"c AS (UPDATE accounts SET balance = balance + CAST(? AS BIGINT) WHERE id = ? AND status = 1 "      \
+	"AND balance <= CAST(? AS BIGINT) AND (SELECT count(*) FROM lk) = 2 RETURNING id), "                \
+	"e AS (INSERT INTO journal_entries (reason, ref, created) SELECT CAST(? AS TEXT), CAST(? AS TEXT), "  \
+	"CAST(? AS BIGINT) WHERE EXISTS (SELECT 1 FROM d) AND EXISTS (SELECT 1 FROM c) RETURNING id), "     \
+	"l AS (INSERT INTO journal_lines (entry_id, line, account_id, amount) "                             \
+	"SELECT id, 1, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM e UNION ALL "                              \
+	"SELECT id, 2, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM e) "                                       \
+	"SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM c), (SELECT id FROM e)"
+
+static obol_err transfer_pg(struct obol_store *s, int64_t from, int64_t to, const struct obol_amount *amount,
+			    const char *reason, const char *ref, int64_t *entry)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	int64_t u = amount->units, nd = 0, nc = 0;
+	obol_err e = obol_stmt_prepare(s, PG_TRANSFER, &st);
+	if (e != OBOL_OK)
+		return e;
+	e = obol_stmt_bindf(st, "iiiiiitiiittiiiii", from, to, u, from, INT64_MIN + u, u, amount->currency, u, to,
+			    INT64_MAX - u, reason, ref, obol_now(), from, -u, to, u);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	if (e == OBOL_OK && !row)
+		e = OBOL_E_STORE_QUERY;
+	if (e == OBOL_OK) {
+		nd = obol_stmt_column_int64(st, 0);
+		nc = obol_stmt_column_int64(st, 1);
+		*entry = obol_stmt_column_int64(st, 2);
+	}
+	obol_stmt_finish(st);
+	/* When lk found only one account, neither update ran: ask both sides.
+	 * why_not says AMOUNT_OVERFLOW for an account with nothing wrong. */
+	if (e == OBOL_OK && nd != 1)
+		e = why_not(s, from, amount, true);
+	if ((e == OBOL_OK && nc != 1) || (e == OBOL_E_AMOUNT_OVERFLOW && nc != 1))
+		e = why_not(s, to, amount, false);
+	return e;
+}
+
 obol_err obol_ledger_transfer(struct obol_store *s, int64_t from, int64_t to, const struct obol_amount *amount,
 			      const char *reason, const char *ref, int64_t *entry_id)
 {
@@ -377,7 +429,13 @@ obol_err obol_ledger_transfer(struct obol_store *s, int64_t from, int64_t to, co
 	if (amount == NULL || amount->units <= 0 || from == to || reason == NULL || reason[0] == '\0' ||
 	    strlen(reason) > REASON_MAX || (ref != NULL && strlen(ref) > REF_MAX))
 		return OBOL_E_INVALID_ARGUMENT;
-	/* Lower id first: two transfers between the same accounts lock their
+	if (obol_store_backend(s) == OBOL_STORE_POSTGRES) {
+		e = transfer_pg(s, from, to, amount, reason, ref, &entry);
+		if (e == OBOL_OK && entry_id != NULL)
+			*entry_id = entry;
+		return e;
+	}
+	/* SQLite runs in-process, one statement each. Lower id first: two transfers between the same accounts lock their
 	 * rows in the same order. The debit carries the currency check. */
 	if (from < to) {
 		e = debit(s, from, amount);
@@ -448,56 +506,4 @@ obol_err obol_ledger_balance(struct obol_store *s, int64_t account, struct obol_
 	if (e == OBOL_OK)
 		*out = a.balance;
 	return e;
-}
-
-obol_err obol_idem_lookup(struct obol_store *s, const char *key, const uint8_t body_hash[32], bool *found,
-			  int *status, char **reply)
-{
-	struct obol_stmt *st = NULL;
-	bool row = false;
-	size_t hlen = 0;
-	*found = false;
-	*reply = NULL;
-	if (key == NULL || key[0] == '\0' || strlen(key) > IDEM_KEY_MAX)
-		return OBOL_E_INVALID_ARGUMENT;
-	obol_err e = obol_stmt_prepare(s, "SELECT body_hash, status, reply FROM idempotency WHERE key = ?", &st);
-	if (e != OBOL_OK)
-		return e;
-	e = obol_stmt_bind_text(st, 1, key);
-	if (e == OBOL_OK)
-		e = obol_stmt_step(st, &row);
-	if (e != OBOL_OK || !row)
-		goto out;
-	const void *h = obol_stmt_column_blob(st, 0, &hlen);
-	if (h == NULL || hlen != 32 || !obol_ct_equal(h, body_hash, 32)) {
-		e = OBOL_E_IDEMPOTENCY_MISMATCH;
-		goto out;
-	}
-	const char *r = obol_stmt_column_text(st, 2);
-	*reply = strdup(r ? r : "");
-	if (*reply == NULL) {
-		e = OBOL_E_NO_MEMORY;
-		goto out;
-	}
-	*status = (int)obol_stmt_column_int64(st, 1);
-	*found = true;
-out:
-	obol_stmt_finish(st);
-	return e;
-}
-
-obol_err obol_idem_store(struct obol_store *s, const char *key, const uint8_t body_hash[32], int status,
-			 const char *reply)
-{
-	if (key == NULL || key[0] == '\0' || strlen(key) > IDEM_KEY_MAX || reply == NULL ||
-	    strlen(reply) > IDEM_REPLY_MAX)
-		return OBOL_E_INVALID_ARGUMENT;
-	obol_err e = obol_store_run(s, NULL,
-				    "INSERT INTO idempotency (key, body_hash, status, reply, created) "
-				    "VALUES (?, ?, ?, ?, ?)",
-				    "tbiti", key, (const void *)body_hash, (size_t)32, (int64_t)status, reply,
-				    obol_now());
-	/* The same key stored meanwhile by a concurrent request: running this
-	 * transaction again finds and returns that request's answer. */
-	return e == OBOL_E_STORE_CONSTRAINT ? OBOL_E_STORE_CONFLICT : e;
 }

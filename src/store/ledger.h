@@ -7,8 +7,8 @@
  * is negative, a credit positive), with a reason and a reference. Balances are
  * kept per account and checked by `obol audit` against the lines.
  *
- * All functions but obol_ledger_init and obol_ledger_attach run inside the
- * caller's transaction (obol_store_begin). When one fails, the caller rolls
+ * All functions but obol_ledger_init, obol_ledger_attach and obol_ledger_open
+ * run inside the caller's transaction (obol_store_begin). When one fails, the caller rolls
  * back the transaction or its savepoint: a failed call may have changed some
  * rows before it found the error.
  *

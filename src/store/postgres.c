@@ -24,16 +24,19 @@
 #include "store/backend.h"
 
 #define PG_MAX_PARAMS 64
-#define PG_MAX_BLOB_COLS 32
+#define PG_MAX_COLUMNS 64 /* columns whose blobs one row keeps decoded at once */
 
 struct pg_conn {
 	PGconn *c;
 	unsigned next_stmt;
+	unsigned generation; /* bumped by each reconnect: statements prepare again */
 };
 
 struct pg_stmt {
 	struct pg_conn *pc;
 	char name[24];
+	char *text;          /* the rewritten SQL, to prepare again after a reconnect */
+	unsigned generation; /* of the connection it was prepared on */
 	int nparams;
 	char *values[PG_MAX_PARAMS];
 	int lengths[PG_MAX_PARAMS];
@@ -42,10 +45,9 @@ struct pg_stmt {
 	int nrows, row;   /* row: current row; -1 before the first */
 	bool executed;
 	int64_t changes;
-	/* decoded bytea per column, valid until the statement is reset (the
-	 * contract of obol_stmt_column_blob: several columns of one row may be
-	 * held at once) */
-	uint8_t *blob[PG_MAX_BLOB_COLS];
+	/* Decoded bytea of each column read since the last reset, one buffer per
+	 * column so that every blob of a row stays valid together (store.h). */
+	uint8_t *blobs[PG_MAX_COLUMNS];
 };
 
 /* Maps a failed result (or a connection failure when res is NULL). */
@@ -213,14 +215,49 @@ static obol_err pg_exec(void *conn, const char *sql)
 	return e;
 }
 
+/* A connection lost between transactions (server restart, failover,
+ * terminated backend) is made again before the next one. One lost inside a
+ * transaction is STORE_OPEN for that transaction: whether a COMMIT in flight
+ * took effect is unknown, and only the request's idempotency key can tell. */
+static obol_err reconnect_if_lost(struct pg_conn *pc)
+{
+	if (PQstatus(pc->c) == CONNECTION_OK)
+		return OBOL_OK;
+	obol_log_warn("postgres: connection lost; reconnecting");
+	PQreset(pc->c);
+	if (PQstatus(pc->c) != CONNECTION_OK) {
+		obol_log_error("postgres: reconnect: %s", PQerrorMessage(pc->c));
+		return OBOL_E_STORE_OPEN;
+	}
+	pc->generation++;
+	PGresult *r = PQexec(pc->c, "SET client_min_messages = warning");
+	PQclear(r);
+	return OBOL_OK;
+}
+
+/* libpq notices a drop only at the next use, which may be this BEGIN:
+ * nothing was in flight then, so it is safe to reconnect and begin again. */
+static obol_err begin_with(struct pg_conn *pc, const char *sql)
+{
+	obol_err e = reconnect_if_lost(pc);
+	if (e == OBOL_OK)
+		e = pg_exec(pc, sql);
+	if (e == OBOL_E_STORE_OPEN && PQstatus(pc->c) != CONNECTION_OK) {
+		e = reconnect_if_lost(pc);
+		if (e == OBOL_OK)
+			e = pg_exec(pc, sql);
+	}
+	return e;
+}
+
 static obol_err pg_begin(void *conn)
 {
-	return pg_exec(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+	return begin_with(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE");
 }
 
 static obol_err pg_begin_read(void *conn)
 {
-	return pg_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	return begin_with(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
 /* `?` → $n outside '...' and "..." (a doubled quote stays inside). */
@@ -269,6 +306,7 @@ static obol_err pg_prepare(void *conn, const char *sql, void **out)
 	if (e != OBOL_OK)
 		goto out;
 	s->pc = pc;
+	s->generation = pc->generation;
 	snprintf(s->name, sizeof(s->name), "obol_%u", ++pc->next_stmt);
 	r = PQprepare(pc->c, s->name, text, s->nparams, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -276,6 +314,8 @@ static obol_err pg_prepare(void *conn, const char *sql, void **out)
 		goto out;
 	}
 	s->row = -1;
+	s->text = text;
+	text = NULL;
 	*out = s;
 	s = NULL;
 out:
@@ -300,9 +340,9 @@ static void pg_reset(void *st)
 	s->row = -1;
 	s->executed = false;
 	s->changes = 0;
-	for (int i = 0; i < PG_MAX_BLOB_COLS; i++) {
-		free(s->blob[i]);
-		s->blob[i] = NULL;
+	for (int i = 0; i < PG_MAX_COLUMNS; i++) {
+		free(s->blobs[i]);
+		s->blobs[i] = NULL;
 	}
 }
 
@@ -312,6 +352,7 @@ static void pg_finalize(void *st)
 	pg_reset(s);
 	/* The prepared statement ends with the connection; deallocating it
 	 * here would cost a round trip per statement at close. */
+	free(s->text);
 	free(s);
 }
 
@@ -365,6 +406,14 @@ static obol_err pg_step(void *st, bool *row)
 	*row = false;
 	if (!s->executed) {
 		s->executed = true;
+		if (s->generation != s->pc->generation) {
+			PGresult *r = PQprepare(s->pc->c, s->name, s->text, s->nparams, NULL);
+			obol_err e = PQresultStatus(r) == PGRES_COMMAND_OK ? OBOL_OK : map_result(s->pc, r, s->name);
+			PQclear(r);
+			if (e != OBOL_OK)
+				return e;
+			s->generation = s->pc->generation;
+		}
 		s->res = PQexecPrepared(s->pc->c, s->name, s->nparams, (const char *const *)s->values,
 					s->lengths, s->formats, 0);
 		ExecStatusType rs = PQresultStatus(s->res);
@@ -423,20 +472,21 @@ static const void *pg_column_blob(void *st, int col, size_t *len)
 	size_t n = (size_t)PQgetlength(s->res, s->row, col);
 	if (n < 2 || t[0] != '\\' || t[1] != 'x' || n % 2 != 0)
 		return NULL; /* bytea_output=hex is the default since 9.0 */
-	if (col < 0 || col >= PG_MAX_BLOB_COLS)
+	if (col < 0 || col >= PG_MAX_COLUMNS)
 		return NULL;
-	free(s->blob[col]);
-	uint8_t *b = s->blob[col] = malloc(n / 2 > 0 ? n / 2 : 1);
-	if (b == NULL)
+	free(s->blobs[col]);
+	s->blobs[col] = malloc(n / 2 > 0 ? n / 2 : 1);
+	uint8_t *blob = s->blobs[col];
+	if (blob == NULL)
 		return NULL;
 	for (size_t i = 2; i < n; i += 2) {
 		int hi = hexval(t[i]), lo = hexval(t[i + 1]);
 		if (hi < 0 || lo < 0)
 			return NULL;
-		b[i / 2 - 1] = (uint8_t)(hi << 4 | lo);
+		blob[i / 2 - 1] = (uint8_t)(hi << 4 | lo);
 	}
 	*len = n / 2 - 1;
-	return b;
+	return blob;
 }
 
 static int64_t pg_changes(void *st)

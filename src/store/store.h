@@ -9,6 +9,12 @@
  * INSERT ... RETURNING). Parameters are only ever bound, never formatted into
  * SQL. A store handle is used by one thread at a time.
  *
+ * PostgreSQL infers each parameter's type from where it stands. Where it
+ * cannot (SELECT ?, CASE ... THEN ?, COALESCE(?, ?)) write CAST(? AS BIGINT)
+ * or CAST(? AS TEXT), which both dialects accept. Bind blobs only where a
+ * BYTEA is expected (they travel as binary bytea), and read booleans as
+ * CASE WHEN ... THEN 1 ELSE 0 END.
+ *
  * SQLite runs in WAL mode with synchronous=FULL and a busy timeout; a commit
  * returns only once it is durable on both backends. */
 #ifndef OBOL_STORE_STORE_H
@@ -53,12 +59,12 @@ OBOL_MUST_CHECK obol_err obol_store_begin_read(struct obol_store *s);
  * it rolls back, waits a short random time and runs fn again, at most
  * OBOL_STORE_RETRIES times, so fn must be re-runnable (only the last run's
  * effects stand). Any other error rolls back and is returned. */
-#define OBOL_STORE_RETRIES 12
+#define OBOL_STORE_RETRIES 30
 typedef obol_err (*obol_store_tx_fn)(struct obol_store *s, void *ctx);
 OBOL_MUST_CHECK obol_err obol_store_transact(struct obol_store *s, obol_store_tx_fn fn, void *ctx);
 /* Whether a transaction that failed with e is worth running again. */
 bool obol_store_retryable(obol_err e);
-/* Sleeps a random time that grows with attempt (1 ms up to 128 ms). */
+/* Sleeps a random time that grows with attempt (up to 1 ms, doubling to at most 64 ms). */
 void obol_store_backoff(unsigned attempt);
 
 /* Runs SQL without parameters or results (DDL). */

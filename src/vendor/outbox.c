@@ -303,6 +303,12 @@ static void *worker(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&ob->mu);
+	/* One last pass, so what a session queued just before the stop goes out
+	 * now rather than at the next start. */
+	int sent;
+	obol_err e = obol_outbox_pass(&ob->hooks, obol_now(), &sent);
+	if (e != OBOL_OK)
+		obol_log_warn("outbox, last pass: %s", obol_strerror(e));
 	return NULL;
 }
 

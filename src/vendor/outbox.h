@@ -87,7 +87,9 @@ OBOL_MUST_CHECK obol_err obol_outbox_start(const struct obol_outbox_hooks *hooks
  * worker's loop body). *sent counts the rows that got a definitive answer. */
 OBOL_MUST_CHECK obol_err obol_outbox_pass(const struct obol_outbox_hooks *hooks, int64_t now, int *sent);
 void obol_outbox_kick(struct obol_outbox *ob);
-/* Finishes the attempt in progress, stops the thread, frees. NULL is allowed. */
+/* Finishes the attempt in progress, makes one last pass over the due rows
+ * (what is not delivered stays for the next start), stops the thread, frees.
+ * NULL is allowed. */
 void obol_outbox_stop(struct obol_outbox *ob);
 
 #endif

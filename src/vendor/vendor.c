@@ -265,6 +265,10 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 		return OBOL_E_NO_MEMORY;
 	pthread_mutex_init(&v->keys_mu, NULL);
 	v->listen_fd = -1;
+	if (cfg->dir == NULL || cfg->issuer_url == NULL || cfg->listen == NULL) {
+		e = OBOL_E_INVALID_ARGUMENT;
+		goto fail;
+	}
 	if ((e = obol_strlcpy_checked(v->dir, cfg->dir, sizeof v->dir)) != OBOL_OK ||
 	    (e = obol_strlcpy_checked(v->issuer_url, cfg->issuer_url, sizeof v->issuer_url)) != OBOL_OK)
 		goto fail;

@@ -355,9 +355,17 @@ TEST(blindrsa, roundtrip_both_variants_2048_and_refusals)
 		/* the answer to another blinding does not finalize here */
 		CHECK_ERR(obol_blindrsa_finalize(pk, &st2, bsig, bslen, sig, sizeof(sig), &slen),
 			  OBOL_E_BLIND_SIGNATURE_INVALID);
-		/* a signature from the wrong key */
-		uint8_t bsig_other[256];
-		REQUIRE_OK(obol_blindrsa_blind_sign(other, blinded, blen, bsig_other, sizeof(bsig_other), &bslen));
+		/* a signature from the wrong key: the other key signs a blinding made
+		 * under its own modulus (a value blinded under pk may exceed the
+		 * other modulus, which blind_sign rightly refuses) */
+		uint8_t blinded_other[256], bsig_other[256];
+		size_t blen_other;
+		struct obol_blindrsa_state st_other;
+		REQUIRE_OK(obol_blindrsa_blind(other, prep, plen, blinded_other, sizeof(blinded_other),
+					       &blen_other, &st_other));
+		obol_blindrsa_state_wipe(&st_other);
+		REQUIRE_OK(obol_blindrsa_blind_sign(other, blinded_other, blen_other, bsig_other,
+						    sizeof(bsig_other), &bslen));
 		CHECK_ERR(obol_blindrsa_finalize(pk, &st, bsig_other, bslen, sig, sizeof(sig), &slen),
 			  OBOL_E_BLIND_SIGNATURE_INVALID);
 		REQUIRE_OK(obol_blindrsa_finalize(pk, &st, bsig, 256, sig, sizeof(sig), &slen));

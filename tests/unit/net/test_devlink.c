@@ -1,5 +1,6 @@
 /* The device link: frames over a socketpair and over TCP, refusals. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -171,4 +172,32 @@ TEST(devlink, tcp_on_port_zero)
 	close(lfd);
 	/* Nobody listens there any more. */
 	CHECK_ERR(obol_devlink_connect(addr, 500, &c), OBOL_E_NETWORK);
+}
+
+TEST(devlink, unix_socket)
+{
+	int lfd = -1;
+	uint16_t port = 1;
+	char addr[600];
+	struct obol_devlink *c = NULL, *s = NULL;
+	struct msg in = { .n = 1, .text = "u" };
+	struct obol_field f[2];
+	uint32_t type;
+	const uint8_t *body;
+	size_t len;
+	snprintf(addr, sizeof addr, "unix:%s/link", test_tmpdir());
+	REQUIRE_OK(obol_devlink_listen(addr, &lfd, &port));
+	CHECK_EQ_INT(port, 0);
+	REQUIRE_OK(obol_devlink_connect(addr, 1000, &c));
+	REQUIRE_OK(obol_devlink_accept(lfd, 1000, 1000, &s));
+	struct obol_fields spec = msg_spec(&in, f);
+	REQUIRE_OK(obol_devlink_write(s, 21, &spec));
+	REQUIRE_OK(obol_devlink_read(c, &type, &body, &len));
+	CHECK_EQ_INT(type, 21);
+	/* No connection waiting: accept times out. */
+	struct obol_devlink *none = NULL;
+	CHECK_ERR(obol_devlink_accept(lfd, 50, 1000, &none), OBOL_E_NETWORK);
+	obol_devlink_close(c);
+	obol_devlink_close(s);
+	close(lfd);
 }

@@ -234,3 +234,33 @@ TEST_DB(audit, names_an_unbalanced_entry)
 	CHECK(has(out, "account 2 (@liability:coupon) stores balance EUR:3 but its lines sum to EUR:3.00000001"));
 	CHECK(has(out, "audit: FAILED"));
 }
+
+TEST_DB(audit, read_only_and_newer_databases)
+{
+	static char out[16384];
+	char ro[1400];
+	struct obol_store *s = NULL;
+	int64_t alice = 0;
+	REQUIRE(init_ledger(db_url));
+	REQUIRE_OK(obol_store_open(db_url, false, &s));
+	REQUIRE_OK(obol_store_begin(s));
+	REQUIRE_OK(obol_account_create(s, OBOL_ACCOUNT_USER, "alice", NULL, &alice));
+	REQUIRE_OK(obol_store_commit(s));
+	obol_store_close(s);
+	REQUIRE(store_test_read_only_url(db_url, ro, sizeof(ro)));
+	/* Read-only: the audit reads fine, a funding is refused by name. */
+	CHECK_EQ_INT(obol_run(ro, out, sizeof(out), "audit --db \"$DB\""), 0);
+	CHECK(has(out, "audit: OK"));
+	CHECK_EQ_INT(obol_run(ro, out, sizeof(out), "issuer fund --db \"$DB\" --account alice --amount EUR:1"), 1);
+	CHECK(has(out, "STORE_READ_ONLY"));
+	CHECK_EQ_INT(obol_run(db_url, out, sizeof(out), "issuer account show --db \"$DB\" --account alice"), 0);
+	CHECK(has(out, "balance: EUR:0\n"));
+	/* A ledger schema from a newer build is refused, by the API and the command. */
+	REQUIRE_OK(obol_store_open(db_url, false, &s));
+	REQUIRE_OK(obol_store_exec(s, "UPDATE schema_version SET version = 99 WHERE component = 'ledger'"));
+	obol_store_close(s);
+	CHECK_ERR(obol_ledger_open(db_url, &s), OBOL_E_STORE_SCHEMA_TOO_NEW);
+	CHECK(s == NULL);
+	CHECK_EQ_INT(obol_run(db_url, out, sizeof(out), "audit --db \"$DB\""), 1);
+	CHECK(has(out, "STORE_SCHEMA_TOO_NEW"));
+}

@@ -182,12 +182,16 @@ TEST_DB(ledger, refused_transfers_change_nothing)
 		{ alice, shop, &zero, OBOL_E_INVALID_ARGUMENT },
 		{ alice, alice, &one, OBOL_E_INVALID_ARGUMENT },
 		{ 0, alice, &one, OBOL_E_LEDGER_INSUFFICIENT_FUNDS }, /* from: the empty coupon liability */
+		{ 0, 424242, &one, OBOL_E_LEDGER_ACCOUNT_UNKNOWN },    /* from: outside */
+		{ 424242, 0, &one, OBOL_E_LEDGER_ACCOUNT_UNKNOWN },    /* to: outside */
 	};
 	REQUIRE_OK(obol_store_begin(s));
 	REQUIRE_OK(obol_account_liability(s, "coupon", &coupon));
 	REQUIRE_OK(obol_account_outside(s, &outside));
 	obol_store_rollback(s);
 	cases[8].from = coupon;
+	cases[9].from = outside;
+	cases[10].to = outside;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		REQUIRE_OK(obol_store_begin(s));
 		obol_err e = obol_ledger_transfer(s, cases[i].from, cases[i].to, cases[i].amt, "t", NULL, NULL);
@@ -270,5 +274,24 @@ TEST_DB(ledger, idempotency_returns_the_first_answer)
 	REQUIRE_OK(obol_store_begin(s));
 	CHECK_ERR(obol_idem_lookup(s, "", h1, &found, &status, &reply), OBOL_E_INVALID_ARGUMENT);
 	obol_store_rollback(s);
+	obol_store_close(s);
+}
+
+TEST(ledger, sqlite_memory_database)
+{
+	struct obol_store *s = NULL;
+	int64_t a = 0, b = 0;
+	struct obol_amount one;
+	REQUIRE_OK(obol_amount_parse("EUR:1", &one));
+	REQUIRE_OK(obol_store_open("sqlite::memory:", true, &s));
+	CHECK_EQ_STR(obol_store_backend_name(s), "sqlite");
+	REQUIRE_OK(obol_ledger_init(s, "EUR"));
+	REQUIRE_OK(obol_store_begin(s));
+	CHECK_OK(obol_account_create(s, OBOL_ACCOUNT_USER, "a", NULL, &a));
+	CHECK_OK(obol_account_create(s, OBOL_ACCOUNT_VENDOR, "b", NULL, &b));
+	CHECK_OK(obol_ledger_fund(s, a, &one, NULL));
+	CHECK_OK(obol_ledger_transfer(s, a, b, &one, "t", NULL, NULL));
+	CHECK_OK(obol_store_commit(s));
+	CHECK_EQ_INT(balance_units(s, b), 100000000);
 	obol_store_close(s);
 }
