@@ -288,16 +288,38 @@ static double ms_since(uint64_t t0)
 
 /* ---- workers ---- */
 
+/* Every wallet of a phase does its setup (connect, lock a coin, start its
+ * chain traversal), then waits at the barrier; the clock of each starts
+ * there, so setup is never in the figures. */
 struct job {
 	struct world *w;
 	struct coupon_wallet_store *ws;
-	uint64_t deadline;
+	pthread_barrier_t *barrier;
+	double seconds;
+	bool begun;
+	uint64_t start, end, deadline;
 	struct lat *lat, *lat2;
 	uint64_t ahead;
 	uint64_t ops, tokens;
 	obol_err err;
 	struct coupon_wallet_coin coin;
 };
+
+static void phase_begin(struct job *j)
+{
+	if (j->begun)
+		return;
+	j->begun = true;
+	pthread_barrier_wait(j->barrier);
+	j->start = obol_mono_ns();
+	j->deadline = j->start + (uint64_t)(j->seconds * 1e9);
+}
+
+static void phase_end(struct job *j)
+{
+	phase_begin(j); /* a wallet that failed its setup still lets the others go */
+	j->end = obol_mono_ns();
+}
 
 static obol_err withdraw_one(struct obol_http_client *c, struct coupon_wallet_store *ws, size_t denom,
 			     struct coupon_wallet_coin *coin)
@@ -332,8 +354,10 @@ static void *withdraw_worker(void *arg)
 	struct obol_http_client *c = user_client(j->w);
 	if (!c) {
 		j->err = OBOL_E_NETWORK;
+		phase_end(j);
 		return NULL;
 	}
+	phase_begin(j);
 	while (obol_mono_ns() < j->deadline) {
 		struct coupon_wallet_coin coin;
 		uint64_t t0 = obol_mono_ns();
@@ -343,6 +367,7 @@ static void *withdraw_worker(void *arg)
 		j->ops++;
 		OBOL_WIPE(coin);
 	}
+	phase_end(j);
 	obol_http_client_free(c);
 	return NULL;
 }
@@ -372,8 +397,10 @@ static void *session_worker(void *arg)
 	    obol_hashchain_trav_init(&trav, j->coin.seed, j->coin.n, anchor) != OBOL_OK) {
 		j->err = OBOL_E_INTERNAL;
 		obol_http_client_free(c);
+		phase_end(j);
 		return NULL;
 	}
+	phase_begin(j);
 	while (obol_mono_ns() < j->deadline) {
 		struct coupon_auth a = { .deadline = obol_now() + 300 };
 		struct coupon_spec spec;
@@ -409,6 +436,7 @@ static void *session_worker(void *arg)
 		lat_add(j->lat2, ms_since(t0));
 		j->ops++;
 	}
+	phase_end(j);
 	obol_hashchain_trav_wipe(&trav);
 	obol_http_client_free(c);
 	return NULL;
@@ -427,7 +455,7 @@ static void *token_worker(void *arg)
 	size_t len;
 	uint32_t type;
 	if ((j->err = obol_devlink_connect(j->w->vendor.addr, 30000, &dl)) != OBOL_OK)
-		return NULL;
+		goto out;
 	if ((j->err = coupon_wallet_buy(&s, j->coin.last_index - 1, &buy)) != OBOL_OK)
 		goto out;
 	s.ahead = buy.ahead = j->ahead;
@@ -459,6 +487,7 @@ static void *token_worker(void *arg)
 			struct coupon_token_req req;
 			struct coupon_token tok;
 			enum coupon_wallet_answer ans;
+			phase_begin(j); /* locked, chain traversal started: the clock runs from here */
 			if (timing) {
 				lat_add(j->lat, ms_since(t0));
 				j->ops++;
@@ -489,6 +518,7 @@ static void *token_worker(void *arg)
 		}
 	}
 out:
+	phase_end(j);
 	coupon_wallet_session_wipe(&s);
 	obol_devlink_close(dl);
 	return NULL;
@@ -501,22 +531,52 @@ struct raw {
 	uint8_t blinded[512];
 	size_t blen;
 	uint64_t deadline, ops;
+	double cpu; /* seconds of CPU this thread used */
 };
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds a process has used (utime + stime of /proc/PID/stat). */
+static double proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	unsigned long long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
 
 static void *raw_sign_worker(void *arg)
 {
 	struct raw *r = arg;
 	uint8_t sig[512];
 	size_t len;
+	double c0 = thread_cpu();
 	while (obol_mono_ns() < r->deadline) {
 		if (obol_blindrsa_blind_sign(r->sk, r->blinded, r->blen, sig, sizeof(sig), &len) != OBOL_OK)
 			break;
 		r->ops++;
 	}
+	r->cpu = thread_cpu() - c0;
 	return NULL;
 }
 
-static double raw_rsa(unsigned threads, double seconds)
+/* Blind signatures per second of wall clock on `threads` threads; *per_cpu
+ * gets them per second of CPU the threads used. */
+static double raw_rsa(unsigned threads, double seconds, double *per_cpu)
 {
 	struct raw r[MAX_THREADS];
 	pthread_t th[MAX_THREADS];
@@ -536,16 +596,19 @@ static double raw_rsa(unsigned threads, double seconds)
 		pthread_create(&th[i], NULL, raw_sign_worker, &r[i]);
 	}
 	uint64_t ops = 0;
+	double cpu = 0;
 	for (unsigned i = 0; i < threads; i++) {
 		pthread_join(th[i], NULL);
 		ops += r[i].ops;
+		cpu += r[i].cpu;
 	}
+	*per_cpu = cpu > 0 ? (double)ops / cpu : 0;
 	double el = (double)(obol_mono_ns() - t0) / 1e9;
 	obol_blindrsa_state_wipe(&st);
 	return (double)ops / el;
 }
 
-static double raw_box_open(double seconds)
+static double raw_box_open(double seconds, double *per_cpu)
 {
 	struct obol_box_keypair kp;
 	uint8_t msg[COUPON_AUTH_PLAIN_LEN] = { 0 }, box[COUPON_AUTH_LEN], out[COUPON_AUTH_PLAIN_LEN];
@@ -553,11 +616,14 @@ static double raw_box_open(double seconds)
 	if (obol_sealbox_seal(box, msg, sizeof(msg), kp.pk) != OBOL_OK)
 		return 0;
 	uint64_t t0 = obol_mono_ns(), dl = t0 + (uint64_t)(seconds * 1e9), ops = 0;
+	double c0 = thread_cpu();
 	while (obol_mono_ns() < dl) {
 		if (obol_sealbox_open(out, box, sizeof(box), &kp) != OBOL_OK)
 			return 0;
 		ops++;
 	}
+	double cpu = thread_cpu() - c0;
+	*per_cpu = cpu > 0 ? (double)ops / cpu : 0;
 	OBOL_WIPE(kp);
 	return (double)ops / ((double)(obol_mono_ns() - t0) / 1e9);
 }
@@ -614,17 +680,20 @@ static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void 
 	}
 	if (out->elapsed == 0)
 		l1.n = l2.n = 0;
-	uint64_t t0 = obol_mono_ns();
+	pthread_barrier_t barrier;
+	pthread_barrier_init(&barrier, NULL, threads);
 	for (unsigned i = 0; i < threads; i++) {
-		jobs[i] = (struct job){ .w = w, .ws = ws, .deadline = t0 + (uint64_t)(seconds * 1e9), .lat = &l1,
+		jobs[i] = (struct job){ .w = w, .ws = ws, .barrier = &barrier, .seconds = seconds, .lat = &l1,
 					.lat2 = &l2, .ahead = ahead };
 		if (coins)
 			jobs[i].coin = coins[i];
 		pthread_create(&th[i], NULL, fn, &jobs[i]);
 	}
-	uint64_t tokens = 0;
+	uint64_t tokens = 0, first = UINT64_MAX, last = 0;
 	for (unsigned i = 0; i < threads; i++) {
 		pthread_join(th[i], NULL);
+		first = jobs[i].start < first ? jobs[i].start : first;
+		last = jobs[i].end > last ? jobs[i].end : last;
 		out->ops += jobs[i].ops;
 		tokens += jobs[i].tokens;
 		if (jobs[i].err != OBOL_OK && e == OBOL_OK) {
@@ -634,7 +703,8 @@ static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void 
 		}
 		OBOL_WIPE(jobs[i].coin);
 	}
-	out->elapsed += (double)(obol_mono_ns() - t0) / 1e9;
+	pthread_barrier_destroy(&barrier);
+	out->elapsed += last > first ? (double)(last - first) / 1e9 : 1e-9;
 	out->per_s = (double)out->ops / out->elapsed;
 	out->p50 = lat_pct(&l1, 0.50);
 	out->p99 = lat_pct(&l1, 0.99);
@@ -707,18 +777,23 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 			secs);
 	/* raw RSA and withdrawals alternate in rounds, so that a change in the
 	 * machine's load (it is shared) touches both alike */
-	double rsa = 0;
+	double rsa = 0, rsa_cpu = 0, box_cpu = 0, iss_wd = 0, iss_ss = 0, ven_tk = 0;
 	int rounds = quick ? 2 : 3;
 	memset(&wd, 0, sizeof(wd));
 	memset(&ss, 0, sizeof(ss));
 	memset(&tk1, 0, sizeof(tk1));
 	memset(&tk, 0, sizeof(tk));
 	for (int r = 0; r < rounds; r++) {
-		rsa += raw_rsa((unsigned)(cores > 0 && cores <= MAX_THREADS ? cores : 1), secs / rounds) / rounds;
+		double per_cpu;
+		rsa += raw_rsa((unsigned)(cores > 0 && cores <= MAX_THREADS ? cores : 1), secs / rounds, &per_cpu) /
+		       rounds;
+		rsa_cpu += per_cpu / rounds;
+		double c0 = proc_cpu(w.issuer.pid);
 		if ((e = run_phase(&w, &ws, withdraw_worker, wt, secs / rounds, NULL, 0, &wd)) != OBOL_OK)
 			goto out;
+		iss_wd += proc_cpu(w.issuer.pid) - c0;
 	}
-	double box = raw_box_open(secs);
+	double box = raw_box_open(secs, &box_cpu);
 	double commits = raw_commits(w.dir, secs);
 	/* coins for the other phases (not timed): 20000 tokens for the sessions
 	 * and single tokens, 200000 for the batched tokens, same token value */
@@ -728,10 +803,20 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 	obol_http_client_free(c);
 	if (e != OBOL_OK)
 		goto out;
-	if ((e = run_phase(&w, &ws, session_worker, st_, secs, coins, 0, &ss)) != OBOL_OK ||
-	    (e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_, 1, &tk1)) != OBOL_OK ||
-	    (e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_ + kt, ahead, &tk)) != OBOL_OK)
+	double c0 = proc_cpu(w.issuer.pid);
+	if ((e = run_phase(&w, &ws, session_worker, st_, secs, coins, 0, &ss)) != OBOL_OK)
 		goto out;
+	iss_ss = proc_cpu(w.issuer.pid) - c0;
+	if ((e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_, 1, &tk1)) != OBOL_OK)
+		goto out;
+	c0 = proc_cpu(w.vendor.pid);
+	if ((e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_ + kt, ahead, &tk)) != OBOL_OK)
+		goto out;
+	ven_tk = proc_cpu(w.vendor.pid) - c0;
+	/* per second of the daemon's own CPU: what the figures would be on a
+	 * machine where the wallets and the other users were elsewhere */
+	double wd_cpu = iss_wd > 0 ? (double)wd.ops / iss_wd : 0, ss_cpu = iss_ss > 0 ? (double)ss.ops / iss_ss : 0;
+	double tk_cpu = ven_tk > 0 ? (double)tk.tokens * tk.elapsed / ven_tk : 0;
 	double wd_ratio = rsa > 0 ? wd.per_s / rsa : 0, ss_ratio = box > 0 ? ss.per_s / box : 0;
 	double tk_ratio = commits > 0 ? (double)tk.tokens / commits : 0;
 	double tk1_ratio = commits > 0 ? (double)tk1.tokens / commits : 0;
@@ -746,10 +831,14 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"tokens_ratio_to_commits\": %.3f, "
 		       "\"tokens_one_per_write_per_s\": %.1f, \"token_one_per_write_p99_ms\": %.3f, "
 		       "\"tokens_one_per_write_ratio_to_commits\": %.3f, "
-		       "\"rsa_blind_sign_per_s\": %.1f, \"box_open_per_s\": %.1f, \"durable_commit_per_s\": %.1f}\n",
+		       "\"rsa_blind_sign_per_s\": %.1f, \"box_open_per_s\": %.1f, \"durable_commit_per_s\": %.1f, "
+		       "\"rsa_blind_sign_per_cpu_s\": %.1f, \"box_open_per_cpu_s\": %.1f, "
+		       "\"withdraw_per_issuer_cpu_s\": %.1f, \"withdraw_cpu_ratio_to_rsa\": %.3f, "
+		       "\"sessions_per_issuer_cpu_s\": %.1f, \"tokens_per_vendor_cpu_s\": %.1f}\n",
 		       cores, secs, wt, st_, kt, ahead, wd.per_s, wd.p50, wd.p99, wd_ratio, ss.per_s, ss.p50, ss.p99,
 		       ss.p50b, ss.p99b, ss_ratio, (double)tk.tokens, tk.p50, tk.p99, tk_ratio, (double)tk1.tokens,
-		       tk1.p99, tk1_ratio, rsa, box, commits);
+		       tk1.p99, tk1_ratio, rsa, box, commits, rsa_cpu, box_cpu, wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0,
+		       ss_cpu, tk_cpu);
 	} else {
 		printf("coupon bench: %ld cores shared with other work; %.0f s per phase\n", cores, secs);
 		printf("%-36s %11s %9s %9s %9s\n", "operation (concurrent wallets)", "per second", "p50 ms", "p99 ms",
@@ -768,6 +857,9 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		printf("raw limits: RSA-2048 blind signs %.1f/s on %ld threads; sealed-box opens %.1f/s (1 thread); "
 		       "durable SQLite commits %.1f/s (1 thread)\n",
 		       rsa, cores, box, commits);
+		printf("per second of the daemon's own CPU: withdraw %.1f (%.3f of RSA signs per CPU second, %.1f); "
+		       "sessions %.1f; tokens %.1f\n",
+		       wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0, rsa_cpu, ss_cpu, tk_cpu);
 		printf("targets: withdraw >= 0.70 of raw RSA; >= 5000 lock+settle sessions/s; >= 100000 tokens/s\n");
 	}
 out:
