@@ -184,7 +184,7 @@ static int world_up(struct world *w, const char *price)
 		      "EUR:1,100", "--coupon-denom", "EUR:2,20000", "--coupon-denom", "EUR:20,200000", "--coupon-lock-max", "600", NULL) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/issuer.log", w->dir);
-	if (daemon_start(&w->issuer, path, "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0", "--threads", "64",
+	if (daemon_start(&w->issuer, path, "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0", "--threads", "32",
 			 NULL) != 0)
 		return -1;
 	obol_sign_keypair_new(&w->user);
