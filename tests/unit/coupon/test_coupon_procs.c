@@ -494,3 +494,40 @@ TEST_DB(coupon_procs, two_issuers_never_both_lock_a_coin)
 	proc_kill(&second, SIGTERM);
 	world_down(&w);
 }
+
+TEST(coupon_procs, lock_past_T_passes_to_the_next_vendor)
+{
+	static struct world w;
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	struct coupon_settle_reply s;
+	char bal[64];
+	REQUIRE(world_up(&w, false, NULL) == 0);
+	REQUIRE_OK(world_withdraw(&w, 1));
+	/* vendor 1 locks until T = now + 2 s, is given tokens down to 90, and
+	 * never settles */
+	world_lock_req(&w, 0, 99, obol_now() + 2, 0, 0, &req);
+	REQUIRE_OK(world_lock(&w, &req, &reply));
+	world_lock_req(&w, 0, 98, obol_now() + 300, 1, 1, &req);
+	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_LOCKED);
+	struct timespec ts = { 3, 0 };
+	nanosleep(&ts, NULL);
+	/* after T the wallet pays vendor 2 from the issuer's last index: the
+	 * tokens vendor 1 did not report are lost to it, the lock token is not */
+	world_lock_req(&w, 0, 98, obol_now() + 300, 1, 1, &req);
+	REQUIRE_OK(world_lock(&w, &req, &reply));
+	CHECK_EQ_INT(reply.index, 98);
+	BAL(&w, "vendor1", bal);
+	CHECK_EQ_STR(bal, "EUR:0.01");
+	uint8_t tok[32];
+	obol_hashchain_step(tok, w.ws.coins[0].seed, 90);
+	CHECK_ERR(world_settle(&w, 0, w.ws.coins[0].coin.id, 90, tok, false, &s), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	/* vendor 2 settles what it holds: tokens 98 and 97 */
+	obol_hashchain_step(tok, w.ws.coins[0].seed, 97);
+	REQUIRE_OK(world_settle(&w, 1, w.ws.coins[0].coin.id, 97, tok, false, &s));
+	CHECK_EQ_INT(s.credited_tokens, 2);
+	BAL(&w, "vendor2", bal);
+	CHECK_EQ_STR(bal, "EUR:0.02");
+	CHECK(world_audit_ok(&w));
+	world_down(&w);
+}
