@@ -171,8 +171,29 @@ struct settle_ctx {
 	struct coupon_issuer_state *st;
 	const struct coupon_settle_req *req;
 	const struct coupon_cert *cert;
+	struct coupon_chain_checked pre;
+	bool has_pre;
 	struct coupon_settle_effect eff;
 };
+
+/* Before the unit: read the coin and check the chain link on this thread (up
+ * to n hashes), so that the committer only compares the last token. A link
+ * that does not chain is final (a repeat of an answered settle always chains
+ * or lies above the last index); the unit decides everything else. */
+static obol_err settle_precheck(struct obol_store *s, void *arg)
+{
+	struct settle_ctx *c = arg;
+	struct coupon_coin_state cur;
+	bool found;
+	obol_err e = coupon_store_coin_get(s, c->req->coin_id, &cur, &found);
+	c->has_pre = false;
+	if (e != OBOL_OK || !found || !cur.locked || c->req->index > cur.last_index ||
+	    !obol_ct_equal(cur.lock_cert_hash, c->cert->hash, COUPON_ID_LEN))
+		return e;
+	if ((e = coupon_issuer_settle_chain(&c->st->is, c->req, &cur, &c->pre)) == OBOL_OK)
+		c->has_pre = true;
+	return e;
+}
 
 static obol_err settle_unit(struct obol_store *s, void *arg)
 {
@@ -186,8 +207,14 @@ static obol_err settle_unit(struct obol_store *s, void *arg)
 	if (found && (e = coupon_store_settle_get(s, c->req->coin_id, c->req->index, c->cert->hash, c->req->keep,
 						  &prior, &have_prior)) != OBOL_OK)
 		return e;
+	/* without a link checked ahead, the core refuses before any hashing
+	 * (unknown coin, not the holder, index above the last) or the coin
+	 * changed since the read: STORE_CONFLICT, read and check again */
+	if (!c->has_pre && found && cur.locked && c->req->index <= cur.last_index &&
+	    obol_ct_equal(cur.lock_cert_hash, c->cert->hash, COUPON_ID_LEN) && !have_prior)
+		return OBOL_E_STORE_CONFLICT;
 	e = coupon_issuer_settle_apply(&c->st->is, c->req, c->cert, found ? &cur : NULL, have_prior ? &prior : NULL,
-				       &c->eff);
+				       c->has_pre ? &c->pre : NULL, &c->eff);
 	if (e != OBOL_OK || c->eff.repeat)
 		return e;
 	if ((e = coupon_store_coin_put(s, &c->eff.next, false)) != OBOL_OK ||
@@ -226,9 +253,12 @@ static obol_err post_settle(struct obol_issuer *iss, const struct obol_http_req 
 	c.st = st;
 	c.req = &sreq;
 	c.cert = &cert;
-	for (int i = 0; i < UNIT_TRIES; i++)
+	for (int i = 0; i < UNIT_TRIES; i++) {
+		if ((e = obol_issuer_read(iss, settle_precheck, &c)) != OBOL_OK)
+			return e;
 		if (!retryable(e = obol_issuer_run(iss, settle_unit, &c)))
 			break;
+	}
 	if (e != OBOL_OK)
 		return e;
 	coupon_issuer_sign_settle_reply(&st->is, &c.eff.reply, cert.hash);

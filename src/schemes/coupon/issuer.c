@@ -194,9 +194,25 @@ static obol_err settle_reply_fill(const struct coupon_denom *d, const struct cou
 	return e;
 }
 
+obol_err coupon_issuer_settle_chain(const struct coupon_issuer *is, const struct coupon_settle_req *req,
+				    const struct coupon_coin_state *cur, struct coupon_chain_checked *out)
+{
+	const struct coupon_denom *d = coupon_issuer_denom(is, cur->denom);
+	if (!d)
+		return OBOL_E_COUPON_DENOM_UNKNOWN;
+	if (req->index > cur->last_index)
+		return OBOL_E_COUPON_SETTLE_INDEX;
+	if (obol_hashchain_verify(req->token, cur->last_index - req->index, cur->last_token, d->n) != OBOL_OK)
+		return OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN;
+	out->last_index = cur->last_index;
+	memcpy(out->last_token, cur->last_token, COUPON_ID_LEN);
+	return OBOL_OK;
+}
+
 obol_err coupon_issuer_settle_apply(const struct coupon_issuer *is, const struct coupon_settle_req *req,
 				    const struct coupon_cert *cert, const struct coupon_coin_state *cur,
-				    const struct coupon_settle_record *prior, struct coupon_settle_effect *out)
+				    const struct coupon_settle_record *prior, const struct coupon_chain_checked *pre,
+				    struct coupon_settle_effect *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!cur)
@@ -212,10 +228,16 @@ obol_err coupon_issuer_settle_apply(const struct coupon_issuer *is, const struct
 	}
 	if (!cur->locked || !obol_ct_equal(cur->lock_cert_hash, cert->hash, COUPON_ID_LEN))
 		return OBOL_E_COUPON_NOT_LOCK_HOLDER;
-	if (req->index > cur->last_index)
-		return OBOL_E_COUPON_SETTLE_INDEX;
-	if (obol_hashchain_verify(req->token, cur->last_index - req->index, cur->last_token, d->n) != OBOL_OK)
-		return OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN;
+	if (pre) {
+		if (pre->last_index != cur->last_index ||
+		    !obol_ct_equal(pre->last_token, cur->last_token, COUPON_ID_LEN))
+			return OBOL_E_STORE_CONFLICT;
+	} else {
+		struct coupon_chain_checked here;
+		obol_err e = coupon_issuer_settle_chain(is, req, cur, &here);
+		if (e != OBOL_OK)
+			return e;
+	}
 
 	out->next = *cur;
 	out->next.version = cur->version + 1;

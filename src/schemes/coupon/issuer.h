@@ -124,18 +124,34 @@ struct coupon_settle_effect {
 	struct coupon_settle_record record; /* store under (coin id, j, H(C), keep) */
 	struct coupon_settle_reply reply;   /* unsigned: sign with coupon_issuer_sign_settle_reply */
 };
+/* The chain link of a settle checked ahead, outside the transaction (it may
+ * cost up to n hashes, which must not hold up the group commit): the token
+ * hashes to last_token in last_index - j steps. */
+struct coupon_chain_checked {
+	uint64_t last_index;
+	uint8_t last_token[COUPON_ID_LEN];
+};
+/* Checks req's chain link against a coin state read before the
+ * transaction: COUPON_SETTLE_INDEX, COUPON_SETTLE_NOT_IN_CHAIN. */
+OBOL_MUST_CHECK obol_err coupon_issuer_settle_chain(const struct coupon_issuer *is, const struct coupon_settle_req *req,
+						    const struct coupon_coin_state *cur,
+						    struct coupon_chain_checked *out);
+
 /* Checks, in order: F knows the coin (COUPON_COIN_UNKNOWN); a recorded
  * answer (prior) is a repeat; the coin is locked for this C
  * (COUPON_NOT_LOCK_HOLDER; a lock past its T still belongs to its vendor
  * until another vendor locks the coin); j <= F's last index
  * (COUPON_SETTLE_INDEX); H^(last-j)(token) == F's last token
- * (COUPON_SETTLE_NOT_IN_CHAIN). Then it credits the tokens from the lock's
+ * (COUPON_SETTLE_NOT_IN_CHAIN; with pre, the link checked ahead stands only
+ * if the coin's last token is still the one it was checked against, else
+ * STORE_CONFLICT: read and check again). Then it credits the tokens from the lock's
  * start to j, the lock token included (credited_index - j of them), stores
  * the token, unlocks unless keep, and the coin is spent when j = 0. */
 OBOL_MUST_CHECK obol_err coupon_issuer_settle_apply(const struct coupon_issuer *is, const struct coupon_settle_req *req,
 						    const struct coupon_cert *cert,
 						    const struct coupon_coin_state *cur,
 						    const struct coupon_settle_record *prior,
+						    const struct coupon_chain_checked *pre,
 						    struct coupon_settle_effect *out);
 void coupon_issuer_sign_settle_reply(const struct coupon_issuer *is, struct coupon_settle_reply *r,
 				     const uint8_t cert_hash[static COUPON_ID_LEN]);

@@ -178,7 +178,7 @@ obol_err fx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, str
 		    f->settles[i].index == req->index && f->settles[i].keep == req->keep)
 			prior = &f->settles[i].rec;
 	struct coupon_coin_state *cur = fx_coin(f, req->coin_id);
-	if ((e = coupon_issuer_settle_apply(&f->is, req, &cert, cur, prior, &eff)) != OBOL_OK)
+	if ((e = coupon_issuer_settle_apply(&f->is, req, &cert, cur, prior, NULL, &eff)) != OBOL_OK)
 		return e;
 	if (!eff.repeat) {
 		*cur = eff.next;

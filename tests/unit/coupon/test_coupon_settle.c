@@ -331,3 +331,34 @@ TEST(coupon_session, prepayment_window)
 	CHECK_EQ_INT(treq.count, 10);
 	fx_free(&f);
 }
+
+TEST(coupon_settle, chain_checked_ahead_must_still_hold)
+{
+	SETUP(f);
+	locked_and_paid(&f, 10);
+	REQUIRE(f.v[0].s.coins[0].last_index == FX_N - 10);
+	struct coupon_settle_req sreq;
+	struct coupon_cert cert;
+	struct coupon_chain_checked pre;
+	struct coupon_settle_effect eff;
+	coupon_vendor_settle_req(&f.v[0].cfg, &f.v[0].s.coins[0], false, &sreq);
+	REQUIRE_OK(coupon_issuer_settle_verify(&f.is, &sreq, &cert));
+	struct coupon_coin_state *cur = fx_coin(&f, f.coins[0].coin.id);
+	REQUIRE(cur != NULL);
+	/* checked ahead against the coin as read */
+	REQUIRE_OK(coupon_issuer_settle_chain(&f.is, &sreq, cur, &pre));
+	CHECK_OK(coupon_issuer_settle_apply(&f.is, &sreq, &cert, cur, NULL, &pre, &eff));
+	CHECK_EQ_INT(eff.credit_tokens, 10);
+	/* the coin changed in between: check again */
+	struct coupon_coin_state moved = *cur;
+	moved.last_token[0] ^= 1;
+	CHECK_ERR(coupon_issuer_settle_apply(&f.is, &sreq, &cert, &moved, NULL, &pre, &eff), OBOL_E_STORE_CONFLICT);
+	/* a token that does not chain is refused ahead, an index above the last too */
+	struct coupon_settle_req bad = sreq;
+	bad.token[0] ^= 1;
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &bad, cur, &pre), OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN);
+	bad = sreq;
+	bad.index = FX_N;
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &bad, cur, &pre), OBOL_E_COUPON_SETTLE_INDEX);
+	fx_free(&f);
+}
