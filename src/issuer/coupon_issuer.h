@@ -11,6 +11,7 @@ struct coupon_issuer_state {
 	struct coupon_denom denoms[COUPON_DENOMS_MAX]; /* private keys, owned */
 	size_t ndenoms;
 	struct coupon_issuer is;                      /* points into denoms and the issuer's keys */
+	int64_t liability;                            /* the @liability:coupon account */
 };
 
 #endif

@@ -41,7 +41,7 @@ static void coin_ref(char out[80], const char *what, const uint8_t id[32], uint6
 /* ---- withdraw ---- */
 
 struct withdraw_ctx {
-	int64_t account;
+	int64_t account, liability;
 	const struct coupon_denom *denom;
 	struct coupon_withdraw_req req;
 	struct coupon_withdraw_reply reply;
@@ -51,12 +51,11 @@ static obol_err withdraw_unit(struct obol_store *s, void *arg, json_t **reply)
 {
 	struct withdraw_ctx *c = arg;
 	struct coupon_spec spec;
-	int64_t liab;
 	char ref[COUPON_REQUEST_ID_MAX + 32];
 	obol_err e;
 	snprintf(ref, sizeof(ref), "%" PRId64 ":%s", c->account, c->req.request_id);
-	if ((e = obol_account_liability(s, "coupon", &liab)) != OBOL_OK ||
-	    (e = obol_ledger_transfer(s, c->account, liab, &c->denom->value, "coupon-withdraw", ref, NULL)) != OBOL_OK ||
+	if ((e = obol_ledger_transfer(s, c->account, c->liability, &c->denom->value, "coupon-withdraw", ref, NULL)) !=
+		    OBOL_OK ||
 	    (e = coupon_store_withdrawal_add(s, ref, c->account, c->denom->id, &c->denom->value)) != OBOL_OK)
 		return e;
 	coupon_spec_withdraw_reply(&spec, &c->reply);
@@ -76,6 +75,7 @@ static obol_err post_withdraw(struct obol_issuer *iss, const struct obol_http_re
 		return e;
 	memset(&c, 0, sizeof(c));
 	c.account = acc.id;
+	c.liability = st->liability;
 	coupon_spec_withdraw_req(&spec, &c.req);
 	if ((e = obol_json_decode(req->json, &spec.fields)) != OBOL_OK)
 		return e;
@@ -113,14 +113,12 @@ static obol_err lock_unit(struct obol_store *s, void *arg)
 		/* the replaced lock's holder is owed the tokens F knows of */
 		const struct coupon_denom *d = coupon_issuer_denom(&c->st->is, cur.denom);
 		struct obol_amount credit;
-		int64_t liab;
 		char ref[80];
 		coin_ref(ref, "lock-expired", cur.coin_id, cur.last_index);
 		if (!d)
 			return OBOL_E_COUPON_DENOM_UNKNOWN;
 		if ((e = obol_amount_mul(&credit, &d->token_value, c->eff.expired_credit_tokens)) != OBOL_OK ||
-		    (e = obol_account_liability(s, "coupon", &liab)) != OBOL_OK ||
-		    (e = obol_ledger_transfer(s, liab, c->eff.expired_vendor_account, &credit, "coupon-settle", ref,
+		    (e = obol_ledger_transfer(s, c->st->liability, c->eff.expired_vendor_account, &credit, "coupon-settle", ref,
 					      NULL)) != OBOL_OK)
 			return e;
 	}
@@ -222,11 +220,9 @@ static obol_err settle_unit(struct obol_store *s, void *arg)
 					 &c->eff.record)) != OBOL_OK)
 		return e;
 	if (c->eff.credit_tokens > 0) {
-		int64_t liab;
 		char ref[80];
 		coin_ref(ref, c->req->keep ? "checkpoint" : "settle", c->req->coin_id, c->req->index);
-		if ((e = obol_account_liability(s, "coupon", &liab)) != OBOL_OK ||
-		    (e = obol_ledger_transfer(s, liab, c->eff.vendor_account, &c->eff.credit, "coupon-settle", ref,
+		if ((e = obol_ledger_transfer(s, c->st->liability, c->eff.vendor_account, &c->eff.credit, "coupon-settle", ref,
 					      NULL)) != OBOL_OK)
 			return e;
 	}

@@ -144,7 +144,8 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	if (!st)
 		return OBOL_E_NO_MEMORY;
 	if ((e = coupon_store_denoms(s, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
-	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK) {
+	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK ||
+	    (e = obol_account_liability(s, "coupon", &st->liability)) != OBOL_OK) {
 		free(st);
 		return e == OBOL_E_NOT_FOUND ? OBOL_E_CONFIG : e;
 	}
