@@ -81,6 +81,9 @@ static obol_err coin_from_json(const json_t *o, struct coupon_wallet_coin *c)
 	c->last_index = (uint64_t)last;
 	c->locked_until = until;
 	c->lock_open = open != 0;
+	const char *trav = json_string_value(json_object_get(o, "trav"));
+	if (trav && obol_b64_decode(trav, c->trav, sizeof(c->trav), &c->trav_len, 0) != OBOL_OK)
+		return OBOL_E_WALLET_FILE;
 	if (obol_wallet_json_get_bytes(o, "id", c->coin.id, COUPON_ID_LEN) != OBOL_OK ||
 	    obol_wallet_json_get_bytes(o, "prefix", c->coin.prefix, OBOL_BLINDRSA_PREFIX_LEN) != OBOL_OK ||
 	    obol_wallet_json_get_bytes(o, "seed", c->seed, OBOL_HASH_LEN) != OBOL_OK ||
@@ -102,7 +105,8 @@ static obol_err coin_to_json(const struct coupon_wallet_coin *c, json_t **out)
 		return OBOL_E_NO_MEMORY;
 	if ((e = obol_wallet_json_set_bytes(o, "id", c->coin.id, COUPON_ID_LEN)) != OBOL_OK ||
 	    (e = obol_wallet_json_set_bytes(o, "prefix", c->coin.prefix, OBOL_BLINDRSA_PREFIX_LEN)) != OBOL_OK ||
-	    (e = obol_wallet_json_set_bytes(o, "seed", c->seed, OBOL_HASH_LEN)) != OBOL_OK) {
+	    (e = obol_wallet_json_set_bytes(o, "seed", c->seed, OBOL_HASH_LEN)) != OBOL_OK ||
+	    (c->trav_len > 0 && (e = obol_wallet_json_set_bytes(o, "trav", c->trav, c->trav_len)) != OBOL_OK)) {
 		json_decref(o);
 		return e;
 	}

@@ -5,7 +5,7 @@
  *
  * The wallet file's "coupon" section:
  *   {"keys": <the coupon part of the issuer's verified GET /keys>,
- *    "coins": [{"denom", "id", "prefix", "sig", "seed", "n", "last", "locked_until", "lock_open"}],
+ *    "coins": [{"denom", "id", "prefix", "sig", "seed", "n", "last", "locked_until", "lock_open", "trav"?}],
  *    "pending": [{"request_id", "denom", "n", "salt_len", "seed", "coin_id", "prefix", "inv", "prepared", "blinded"}]}
  * A withdrawal is written to "pending" (with the blinding state) before it is
  * sent, so a lost answer is asked for again with the same request id and the

@@ -219,14 +219,20 @@ obol_err coupon_wallet_buy_amount(struct coupon_wallet_session *s, const struct 
 	return OBOL_OK;
 }
 
-/* H^index(S) of the current coin through the traversal, which the session
- * starts on the coin's first use. */
-static obol_err reveal(struct coupon_wallet_session *s, const struct coupon_wallet_coin *c, uint64_t index,
+/* H^index(S) of the current coin through the traversal: the one the coin
+ * saved at its last payment when it is still above index, else a new one
+ * from S (n hashes). The traversal is saved back into the coin after each
+ * value. */
+static obol_err reveal(struct coupon_wallet_session *s, struct coupon_wallet_coin *c, uint64_t index,
 		       uint8_t out[static COUPON_ID_LEN])
 {
 	uint8_t anchor[COUPON_ID_LEN];
 	uint64_t got;
 	obol_err e;
+	if (!s->trav_ready && c->trav_len > 0 &&
+	    obol_hashchain_trav_deserialise(&s->trav, c->trav, c->trav_len) == OBOL_OK && s->trav.n == c->n &&
+	    index + 1 <= s->trav.next)
+		s->trav_ready = true;
 	if (!s->trav_ready) {
 		if ((e = obol_hashchain_trav_init(&s->trav, c->seed, c->n, anchor)) != OBOL_OK)
 			return e;
@@ -240,7 +246,11 @@ static obol_err reveal(struct coupon_wallet_session *s, const struct coupon_wall
 		return OBOL_E_INTERNAL; /* the traversal only goes downwards */
 	if ((e = obol_hashchain_trav_next(&s->trav, out, &got)) != OBOL_OK)
 		return e;
-	return got == index ? OBOL_OK : OBOL_E_INTERNAL;
+	if (got != index)
+		return OBOL_E_INTERNAL;
+	if (obol_hashchain_trav_serialise(&s->trav, c->trav, sizeof(c->trav), &c->trav_len) != OBOL_OK)
+		c->trav_len = 0; /* the next payment starts from S */
+	return OBOL_OK;
 }
 
 /* Builds the PAY for coin i: the sealed authorisation {coin id, p, H^p(S), T,

@@ -23,6 +23,11 @@ struct coupon_wallet_coin {
 	uint64_t last_index;   /* the lowest index revealed: the coin still holds last_index tokens */
 	int64_t locked_until;  /* the last lock this wallet authorised holds the coin until then... */
 	bool lock_open;        /* ...unless its session ended with a receipt (the vendor settles then) */
+	/* The chain traversal where the last payment left it (saved form,
+	 * obol_hashchain_trav_serialise; secret): the next payment goes on from
+	 * there instead of hashing the chain again from S. 0 bytes: none yet. */
+	uint8_t trav[OBOL_HASHCHAIN_TRAV_SER_MAX];
+	size_t trav_len;
 };
 
 /* What the wallet knows of the issuer (from GET /keys) and its own policy. */

@@ -266,3 +266,25 @@ TEST(coupon_wallet, buys_what_a_budget_pays)
 	CHECK_ERR(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay), OBOL_E_COUPON_PRICE);
 	fx_free(&f);
 }
+
+TEST(coupon_wallet, next_payment_resumes_the_saved_traversal)
+{
+	SETUP(f);
+	REQUIRE_OK(fx_session(&f, 0, 10));
+	CHECK(f.coins[0].trav_len > 0);
+	CHECK(f.coins[0].trav_len < 600);
+	/* without the seed the wallet could not start the chain again: the
+	 * second payment can only come from the saved traversal */
+	uint8_t seed[32];
+	memcpy(seed, f.coins[0].seed, 32);
+	memset(f.coins[0].seed, 0, 32);
+	REQUIRE_OK(fx_session(&f, 1, 15));
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 25);
+	CHECK_EQ_INT(f.credited[1], 15);
+	/* a resync upwards cannot use it (the chain only goes down): S again */
+	memcpy(f.coins[0].seed, seed, 32);
+	f.coins[0].last_index = FX_N - 40;
+	REQUIRE_OK(fx_session(&f, 0, 5));
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 30);
+	fx_free(&f);
+}
