@@ -219,8 +219,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 
 	if (rq == NULL) {
-		/* First call: headers only. Refuse an announced oversized body
-		 * before any of it is read. */
+		/* First call: headers only. An announced oversized body is
+		 * refused: past DRAIN_LIMIT at once, without reading any of it;
+		 * below it the body is read and dropped first, so that the
+		 * client, still sending, is not cut off before it reads the 413. */
 		rq = calloc(1, sizeof *rq);
 		if (rq == NULL)
 			return MHD_NO;
@@ -229,7 +231,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		uint64_t n;
 		if (cl != NULL && obol_parse_u64(cl, 0, UINT64_MAX, &n) == OBOL_OK && n > OBOL_JSON_MAX) {
 			rq->oversized = true;
-			return send_error(conn, OBOL_E_WIRE_OVERSIZED, "the body is larger than its limit");
+			if (n > DRAIN_LIMIT)
+				return send_error(conn, OBOL_E_WIRE_OVERSIZED, "the body is larger than its limit");
 		}
 		return MHD_YES;
 	}

@@ -90,6 +90,11 @@ const struct obol_amount *obol_vendor_price(const struct obol_vendor *v)
 {
 	return &v->price;
 }
+const char *obol_vendor_dir(const struct obol_vendor *v)
+{
+	return v->dir;
+}
+
 const char *obol_vendor_issuer_url(const struct obol_vendor *v)
 {
 	return v->issuer_url;

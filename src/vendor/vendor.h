@@ -161,6 +161,8 @@ const struct obol_box_keypair *obol_vendor_box_keys(const struct obol_vendor *v)
 const uint8_t *obol_vendor_issuer_pk(const struct obol_vendor *v); /* pinned master pk, 32 bytes */
 const struct obol_amount *obol_vendor_price(const struct obol_vendor *v);
 const char *obol_vendor_issuer_url(const struct obol_vendor *v);
+/* The vendor's state directory (--dir): its keys, certificate and database. */
+const char *obol_vendor_dir(const struct obol_vendor *v);
 void *obol_vendor_scheme_state(const struct obol_vendor *v, const char *scheme);
 
 /* The verified inner "keys" object of the issuer's GET /keys document (a new

@@ -1,0 +1,199 @@
+/* obol issuer ecash report | revoke: the bank operator's view of the ecash
+ * scheme (seed 002 §3.3.3, §3.5.1): coins issued and outstanding, the spent
+ * registry, the double spends caught with the account that committed them,
+ * and the revocation of a key. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "issuer/ecash_issuer.h"
+#include "store/ledger.h"
+
+static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char **db, const char **key)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'k' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+	*db = NULL;
+	if (key != NULL)
+		*key = NULL;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			*db = optarg;
+		else if (c == 'k' && key != NULL)
+			*key = optarg;
+		else
+			return obol_cli_usage_error(cmd, "unknown option");
+	}
+	if (*db == NULL || optind != argc || (key != NULL && *key == NULL))
+		return obol_cli_usage_error(cmd, key ? "--db and --key are required" : "--db URL is required");
+	return -1;
+}
+
+static obol_err count(struct obol_store *s, const char *sql, int64_t *n, int64_t *units)
+{
+	struct obol_stmt *st;
+	bool row;
+	obol_err e = obol_stmt_prepare(s, sql, &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		*n = obol_stmt_column_int64(st, 0);
+		if (units != NULL)
+			*units = obol_stmt_column_int64(st, 1);
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+static obol_err report(struct obol_store *s)
+{
+	char cur[OBOL_CURRENCY_MAX + 1], text[OBOL_AMOUNT_STR_MAX];
+	struct obol_amount a;
+	struct obol_stmt *st;
+	bool row;
+	int64_t n = 0, units = 0;
+	obol_err e = obol_ledger_currency(s, cur);
+	if (e == OBOL_OK)
+		e = count(s, "SELECT COUNT(*), COALESCE(SUM(units), 0) FROM ecash_coins", &n, &units);
+	if (e == OBOL_OK && (e = obol_amount_from_units(cur, units, &a)) == OBOL_OK) {
+		obol_amount_format(&a, text);
+		printf("coins-issued: %lld (%s)\n", (long long)n, text);
+	}
+	if (e == OBOL_OK)
+		e = count(s, "SELECT COUNT(*), COALESCE(SUM(units), 0) FROM ecash_coins WHERE deposited = 0", &n, &units);
+	if (e == OBOL_OK && (e = obol_amount_from_units(cur, units, &a)) == OBOL_OK) {
+		obol_amount_format(&a, text);
+		printf("outstanding: %lld (%s)\n", (long long)n, text);
+	}
+	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_certs", &n, NULL)) == OBOL_OK)
+		printf("registered-keys: %lld\n", (long long)n);
+	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_deposits", &n, NULL)) == OBOL_OK)
+		printf("deposits: %lld\n", (long long)n);
+	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_revoked", &n, NULL)) == OBOL_OK)
+		printf("revoked-keys: %lld\n", (long long)n);
+	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_frauds", &n, NULL)) == OBOL_OK)
+		printf("double-spends: %lld\n", (long long)n);
+	if (e != OBOL_OK)
+		return e;
+	/* Each double spend, with the name of the account that committed it. */
+	e = obol_stmt_prepare(s, "SELECT serial, kind, culprit_account, evidence FROM ecash_frauds ORDER BY id", &st);
+	if (e != OBOL_OK)
+		return e;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t len;
+		const uint8_t *serial = obol_stmt_column_blob(st, 0, &len);
+		char hex[2 * ECASH_SERIAL_LEN + 1], kind[32];
+		int64_t acc = obol_stmt_column_int64(st, 2);
+		obol_hex_encode(serial, len <= ECASH_SERIAL_LEN ? len : ECASH_SERIAL_LEN, hex);
+		snprintf(kind, sizeof(kind), "%s", obol_stmt_column_text(st, 1));
+		json_error_t jerr;
+		json_t *ev = json_loads(obol_stmt_column_text(st, 3), 0, &jerr);
+		const char *ckey = json_string_value(json_object_get(ev, "culprit_key"));
+		printf("double-spend: coin %s (%s, chains part at claim %lld)\n", hex, kind,
+		       (long long)json_integer_value(json_object_get(ev, "fork")));
+		printf("culprit: account %lld%s%s\n", (long long)acc, ckey ? ", key " : "", ckey ? ckey : "");
+		json_decref(ev);
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* Names the culprits (a second pass: the account table is read after the
+ * fraud rows are done with). */
+static obol_err culprit_names(struct obol_store *s)
+{
+	struct obol_stmt *st;
+	bool row;
+	int64_t ids[64];
+	size_t n = 0;
+	obol_err e = obol_stmt_prepare(s, "SELECT DISTINCT culprit_account FROM ecash_frauds", &st);
+	if (e != OBOL_OK)
+		return e;
+	while (n < 64 && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		ids[n++] = obol_stmt_column_int64(st, 0);
+	obol_stmt_finish(st);
+	for (size_t i = 0; e == OBOL_OK && i < n; i++) {
+		struct obol_account acc;
+		if (obol_account_get(s, ids[i], &acc) == OBOL_OK)
+			printf("culprit-name: %s (account %lld)\n", acc.name, (long long)ids[i]);
+	}
+	return e;
+}
+
+static int cmd_report(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	const char *db;
+	struct obol_store *s = NULL;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, &db, NULL);
+	if (rc >= 0)
+		return rc;
+	obol_err e = obol_store_open(db, false, &s);
+	if (e == OBOL_OK)
+		e = report(s);
+	if (e == OBOL_OK)
+		e = culprit_names(s);
+	obol_store_close(s);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot read the ecash tables");
+}
+OBOL_COMMAND(issuer_ecash_report_cmd, "issuer ecash report", "--db URL",
+	     "the bank's ecash figures: coins issued and outstanding, deposits, double spends and culprits",
+	     "  --db URL   the issuer database\n"
+	     "Read-only; run it at any time (also while the issuer serves).",
+	     cmd_report)
+
+static obol_err revoke_unit(struct obol_store *s, const uint8_t id[ECASH_ID_LEN])
+{
+	struct ecash_cert c;
+	obol_err e = ecash_issuer_cert(s, id, &c);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_store_begin(s)) != OBOL_OK)
+		return e;
+	e = ecash_issuer_revoke(s, id, "operator", obol_now());
+	if (e == OBOL_OK)
+		return obol_store_commit(s);
+	obol_store_rollback(s);
+	return e;
+}
+
+static int cmd_revoke(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	const char *db, *key;
+	struct obol_store *s = NULL;
+	uint8_t id[ECASH_ID_LEN];
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, &db, &key);
+	if (rc >= 0)
+		return rc;
+	if (strlen(key) != 2 * ECASH_ID_LEN || obol_hex_decode(key, id, ECASH_ID_LEN) != OBOL_OK)
+		return obol_cli_usage_error(cmd, "--key is the 64 hex digits 'wallet ecash register' printed");
+	obol_err e = obol_store_open(db, false, &s);
+	if (e == OBOL_OK)
+		e = revoke_unit(s, id);
+	obol_store_close(s);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot revoke the key");
+	printf("revoked: %s\n", key);
+	return OBOL_EXIT_OK;
+}
+OBOL_COMMAND(issuer_ecash_revoke_cmd, "issuer ecash revoke", "--db URL --key HEX",
+	     "put a registered ecash key on the bank's signed revocation list",
+	     "  --db URL   the issuer database\n"
+	     "  --key HEX  the key id (SHA-256 of the key, as 'wallet ecash register' printed it)\n"
+	     "Merchants refuse the key once they fetched the new list ('wallet ecash refresh', vendor start).",
+	     cmd_revoke)

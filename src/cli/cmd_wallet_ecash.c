@@ -1,0 +1,372 @@
+/* obol wallet ecash register | topup | refresh | coins | pay | receive |
+ * deposit | withdraw: the ecash scheme from the wallet (seed 002; logic in
+ * src/wallet/ecash_wallet.c). pay and receive never use the network. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/daemon.h"
+#include "core/parse.h"
+#include "wallet/ecash_wallet.h"
+
+struct wopts {
+	const char *wallet, *amount, *coin, *vendor, *listen, *price;
+	struct obol_wallet_keysrc ks;
+	uint64_t ring, count, bits;
+	bool have_ring;
+};
+
+/* Parses the options every ecash command shares; `allowed` lists the others. */
+static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *allowed, struct wopts *o)
+{
+	static const struct option opts[] = {
+		{ "wallet", required_argument, NULL, 'w' }, { "key-file", required_argument, NULL, 'f' },
+		{ "amount", required_argument, NULL, 'a' }, { "coin", required_argument, NULL, 'c' },
+		{ "vendor", required_argument, NULL, 'v' }, { "listen", required_argument, NULL, 'l' },
+		{ "price", required_argument, NULL, 'p' },  { "ring", required_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'n' },  { "bits", required_argument, NULL, 'b' },
+		{ 0, 0, 0, 0 },
+	};
+	int ch;
+	memset(o, 0, sizeof(*o));
+	o->count = 1;
+	o->bits = OBOL_RSA_DEFAULT_BITS;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'w' && ch != 'f' && (ch == '?' || strchr(allowed, ch) == NULL))
+			return obol_cli_usage_error(cmd, "unknown option");
+		switch (ch) {
+		case 'w': o->wallet = optarg; break;
+		case 'f': o->ks.key_file = optarg; break;
+		case 'a': o->amount = optarg; break;
+		case 'c': o->coin = optarg; break;
+		case 'v': o->vendor = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 'p': o->price = optarg; break;
+		case 'r':
+			if (obol_parse_u64(optarg, 0, ECASH_RING_MAX, &o->ring) != OBOL_OK || o->ring == 1)
+				return obol_cli_usage_error(cmd, "--ring is 0 (plain) or 2..64");
+			o->have_ring = true;
+			break;
+		case 'n':
+			if (obol_parse_u64(optarg, 1, 1000000, &o->count) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--count is 1..1000000");
+			break;
+		case 'b':
+			if (obol_parse_u64(optarg, 2048, 4096, &o->bits) != OBOL_OK || o->bits % 8 != 0)
+				return obol_cli_usage_error(cmd, "--bits is 2048..4096, a multiple of 8");
+			break;
+		}
+	}
+	if (o->wallet == NULL || optind != argc)
+		return obol_cli_usage_error(cmd, "--wallet is required");
+	return -1;
+}
+
+/* Opens the wallet and loads its ecash section. */
+static obol_err open_ecash(const struct wopts *o, struct obol_wallet **w, struct ecash_wallet *ew)
+{
+	obol_err e = obol_wallet_open(o->wallet, &o->ks, w);
+	if (e != OBOL_OK)
+		return e;
+	e = ecash_wallet_load(*w, ew);
+	if (e != OBOL_OK) {
+		ecash_wallet_free(ew);
+		obol_wallet_close(*w);
+		*w = NULL;
+	}
+	return e;
+}
+
+static int finish(const struct obol_cmd *cmd, obol_err e, const char *what, struct obol_wallet *w,
+		  struct ecash_wallet *ew)
+{
+	if (w != NULL) {
+		ecash_wallet_free(ew);
+		obol_wallet_close(w);
+	}
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, what);
+}
+
+#define HELP_COMMON                                                                              \
+	"  --wallet PATH      the wallet file\n"                                                  \
+	"  --key-file FILE    its key file, instead of OBOL_PASSPHRASE or a prompt\n"
+
+static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "b", &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = ecash_wallet_register(&ew, (unsigned)o.bits, stdout);
+	return finish(cmd, e, "cannot register a key with the bank", w, &ew);
+}
+OBOL_COMMAND(wallet_ecash_register_cmd, "wallet ecash register", "--wallet PATH [--bits N]",
+	     "draw an RSA key pair and have the bank certify it (seed 002 §3.2)",
+	     HELP_COMMON "  --bits N           RSA key size (default 2048)\n"
+			 "Needs the wallet's account at the issuer; prints ecash-key (the key id).",
+	     cmd_register)
+
+static int cmd_topup(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	struct obol_amount total, coin, values[ECASH_COINS_MAX];
+	uint64_t n = 1;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "ac", &o);
+	if (rc >= 0)
+		return rc;
+	if (o.amount == NULL)
+		return obol_cli_usage_error(cmd, "--amount is required");
+	obol_err e = obol_amount_parse(o.amount, &total);
+	if (e == OBOL_OK)
+		e = obol_amount_parse(o.coin ? o.coin : o.amount, &coin);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "bad --amount or --coin");
+	/* total = n × coin, exactly. */
+	if (o.coin != NULL) {
+		struct obol_amount q;
+		for (n = 1; n <= ECASH_COINS_MAX; n++) {
+			int c;
+			if (obol_amount_mul(&q, &coin, n) != OBOL_OK || obol_amount_cmp(&q, &total, &c) != OBOL_OK || c >= 0)
+				break;
+		}
+		int c = 1;
+		if (n > ECASH_COINS_MAX || obol_amount_mul(&q, &coin, n) != OBOL_OK ||
+		    obol_amount_cmp(&q, &total, &c) != OBOL_OK || c != 0)
+			return obol_cli_fail(cmd, OBOL_E_ECASH_COIN_VALUE,
+					     "--amount must be 1 to 64 times --coin, in the same currency");
+	}
+	for (uint64_t i = 0; i < n; i++)
+		values[i] = coin;
+	e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = ecash_wallet_topup(&ew, values, (size_t)n, stdout);
+	if (e == OBOL_OK) {
+		char b[OBOL_AMOUNT_STR_MAX];
+		if ((e = ecash_wallet_balance(&ew, &total, NULL)) == OBOL_OK) {
+			obol_amount_format(&total, b);
+			printf("ecash-balance: %s\n", b);
+		}
+	}
+	return finish(cmd, e, "cannot obtain e-cash", w, &ew);
+}
+OBOL_COMMAND(wallet_ecash_topup_cmd, "wallet ecash topup", "--wallet PATH --amount CUR:V [--coin CUR:V]",
+	     "buy bank-signed coins with the account's money (seed 002 §3.3.1, §6.2)",
+	     HELP_COMMON "  --amount CUR:V     what to debit from the account\n"
+			 "  --coin CUR:V       the value of each coin (default: one coin of --amount)",
+	     cmd_topup)
+
+static int cmd_refresh(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "", &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = ecash_wallet_refresh(&ew, stdout);
+	return finish(cmd, e, "cannot refresh the bank's lists", w, &ew);
+}
+OBOL_COMMAND(wallet_ecash_refresh_cmd, "wallet ecash refresh", "--wallet PATH",
+	     "fetch the bank-signed revocation list and directory of keys (for rings)",
+	     HELP_COMMON "Run it while online; pay and receive then use the cached lists offline.", cmd_refresh)
+
+static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	struct obol_amount sum;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "", &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = ecash_wallet_balance(&ew, &sum, stdout);
+	if (e == OBOL_OK) {
+		char b[OBOL_AMOUNT_STR_MAX];
+		obol_amount_format(&sum, b);
+		printf("ecash-balance: %s\n", b);
+		if (ew.npending)
+			printf("pending: %zu coin%s handed to a merchant without a receipt ('wallet ecash release')\n",
+			       ew.npending, ew.npending == 1 ? "" : "s");
+		if (ew.ndepositing)
+			printf("depositing: %zu coin%s sent to the bank without an answer ('wallet ecash deposit')\n",
+			       ew.ndepositing, ew.ndepositing == 1 ? "" : "s");
+	}
+	return finish(cmd, e, "cannot read the wallet", w, &ew);
+}
+OBOL_COMMAND(wallet_ecash_coins_cmd, "wallet ecash coins", "--wallet PATH",
+	     "list the e-cash coins the wallet holds and their sum", HELP_COMMON, cmd_coins)
+
+static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	struct obol_devlink *l = NULL;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "vr", &o);
+	if (rc >= 0)
+		return rc;
+	if (o.vendor == NULL)
+		return obol_cli_usage_error(cmd, "--vendor is required");
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = obol_devlink_connect(o.vendor, 0, &l);
+	if (e == OBOL_OK)
+		e = ecash_wallet_pay(&ew, l, (size_t)o.ring, stdout);
+	obol_devlink_close(l);
+	return finish(cmd, e, "payment not made", w, &ew);
+}
+OBOL_COMMAND(wallet_ecash_pay_cmd, "wallet ecash pay", "--wallet PATH --vendor HOST:PORT [--ring N]",
+	     "pay a merchant offline with e-cash (seed 002 §3.3.2; rings §4.3.2)",
+	     HELP_COMMON "  --vendor HOST:PORT the merchant's device link (a vendor daemon or 'wallet ecash receive')\n"
+			 "  --ring N           sign as one of N bank-certified keys from the cached directory\n"
+			 "                     (2..64; 8 is the usual size; run 'wallet ecash refresh' first)\n"
+			 "A coin received earlier is spent on with its chain of claims (transfer, §3.5.6).",
+	     cmd_pay)
+
+static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	struct ecash_merchant m;
+	struct obol_amount price;
+	int fd = -1;
+	uint16_t port = 0;
+	bool have_m = false;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "lpn", &o);
+	if (rc >= 0)
+		return rc;
+	if (o.listen == NULL || o.price == NULL)
+		return obol_cli_usage_error(cmd, "--listen and --price are required");
+	obol_err e = obol_amount_parse(o.price, &price);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "bad --price");
+	e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK && (e = ecash_wallet_merchant(&ew, &m)) == OBOL_OK)
+		have_m = true;
+	if (e == OBOL_OK)
+		e = obol_devlink_listen(o.listen, &fd, &port);
+	if (e == OBOL_OK)
+		obol_daemon_print_listening(o.listen, port);
+	/* One payment per connection, until --count payments were accepted. */
+	for (uint64_t got = 0; e == OBOL_OK && got < o.count;) {
+		struct obol_devlink *l = NULL;
+		e = obol_devlink_accept(fd, -1, 0, &l);
+		if (e != OBOL_OK)
+			break;
+		obol_err r = ecash_wallet_receive(&ew, &m, l, &price, stdout);
+		fflush(stdout);
+		obol_devlink_close(l);
+		if (r == OBOL_OK)
+			got++;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (have_m)
+		ecash_merchant_free(&m);
+	return finish(cmd, e, "cannot receive payments", w, &ew);
+}
+OBOL_COMMAND(wallet_ecash_receive_cmd, "wallet ecash receive",
+	     "--wallet PATH --listen HOST:PORT --price CUR:V [--count N]",
+	     "act as a merchant: accept e-cash offline on a device link",
+	     HELP_COMMON "  --listen HOST:PORT where to listen (port 0 picks one; prints \"listening on ...\")\n"
+			 "  --price CUR:V      what each payment must be worth\n"
+			 "  --count N          stop after N accepted payments (default 1)\n"
+			 "Verifies sigma0-3 with the bank key and the cached revocation list, refuses a coin it\n"
+			 "already received, and keeps the coins (spend them on, or deposit them).",
+	     cmd_receive)
+
+static int cmd_release(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "", &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = ecash_wallet_release(&ew, stdout);
+	return finish(cmd, e, "cannot release the pending coins", w, &ew);
+}
+OBOL_COMMAND(wallet_ecash_release_cmd, "wallet ecash release", "--wallet PATH",
+	     "make the coins of an unconfirmed payment spendable again",
+	     HELP_COMMON "Only for a payment the merchant did not accept (it crashed before answering, and\n"
+			 "says so): if it did, spending the coins again is a double spend, and the bank names you.",
+	     cmd_release)
+
+static int deposit_common(const struct obol_cmd *cmd, int argc, char **argv, bool withdraw)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "", &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = ecash_wallet_deposit(&ew, withdraw, stdout);
+	return finish(cmd, e, "deposit not made", w, &ew);
+}
+
+static int cmd_deposit(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	return deposit_common(cmd, argc, argv, false);
+}
+OBOL_COMMAND(wallet_ecash_deposit_cmd, "wallet ecash deposit", "--wallet PATH",
+	     "deposit the coins received as a merchant to the account (seed 002 §3.3.3)",
+	     HELP_COMMON "Prints each coin's outcome; a double spend names the culprit's account.", cmd_deposit)
+
+static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	return deposit_common(cmd, argc, argv, true);
+}
+OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw", "--wallet PATH",
+	     "return every coin the wallet holds to its bank account (seed 002 §6.4)",
+	     HELP_COMMON "Fresh coins are claimed to the wallet's own key, then deposited with the received ones.",
+	     cmd_withdraw)

@@ -1,0 +1,281 @@
+/* obol wallet payword register | buy-tokens | regenerate | buy | show: the
+ * user module of seed 003 (§3.5 registering, token generation A-D,
+ * purchase 1-8) on the wallet file (src/wallet/payword.h). The payword
+ * password comes from OBOL_PAYWORD_PASSWORD. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/parse.h"
+#include "net/http_client.h"
+#include "wallet/issuer_link.h"
+#include "wallet/payword.h"
+#include "wire/json.h"
+
+struct opts {
+	const char *wallet, *username, *vendor, *product, *http, *out;
+	struct obol_wallet_keysrc ks;
+	uint64_t tokens, scope;
+	bool lost, has_tokens;
+};
+
+static int parse(const struct obol_cmd *cmd, int argc, char **argv, struct opts *o)
+{
+	static const struct option opts[] = {
+		{ "wallet", required_argument, NULL, 'w' },    { "username", required_argument, NULL, 'u' },
+		{ "tokens", required_argument, NULL, 't' },    { "vendor-id", required_argument, NULL, 's' },
+		{ "lost", no_argument, NULL, 'l' },            { "vendor", required_argument, NULL, 'v' },
+		{ "product", required_argument, NULL, 'p' },   { "http", required_argument, NULL, 'h' },
+		{ "out", required_argument, NULL, 'o' },       { "key-file", required_argument, NULL, 'k' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w': o->wallet = optarg; break;
+		case 'u': o->username = optarg; break;
+		case 'l': o->lost = true; break;
+		case 'v': o->vendor = optarg; break;
+		case 'p': o->product = optarg; break;
+		case 'h': o->http = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'k': o->ks.key_file = optarg; break;
+		case 't':
+			if (obol_parse_u64(optarg, 1, PAYWORD_CHAIN_MAX, &o->tokens) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--tokens takes 1..1048576");
+			o->has_tokens = true;
+			break;
+		case 's':
+			if (obol_parse_u64(optarg, 1, INT64_MAX, &o->scope) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--vendor-id takes a vendor's account id");
+			break;
+		default:
+			return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (o->wallet == NULL || optind != argc)
+		return obol_cli_usage_error(cmd, "--wallet is required");
+	return -1;
+}
+
+static void print_value(const char *label, uint64_t tokens, const struct obol_amount *tv)
+{
+	struct obol_amount v;
+	char buf[OBOL_AMOUNT_STR_MAX];
+	if (obol_amount_mul(&v, tv, tokens) != OBOL_OK)
+		return;
+	obol_amount_format(&v, buf);
+	printf("%s: %llu tokens (%s)\n", label, (unsigned long long)tokens, buf);
+}
+
+static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	const char *password;
+	int64_t account = 0;
+	int rc;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if (o.username == NULL)
+		return obol_cli_usage_error(cmd, "--username is required");
+	obol_err e = payword_wallet_password(&password);
+	if (e == OBOL_OK)
+		e = obol_wallet_open(o.wallet, &o.ks, &w);
+	if (e == OBOL_OK)
+		e = payword_wallet_register(w, o.username, password, &account);
+	obol_wallet_close(w);
+	if (e)
+		return obol_cli_fail(cmd, e, "cannot register at the agent");
+	printf("registered: %s (account %lld)\n", o.username, (long long)account);
+	return OBOL_EXIT_OK;
+}
+OBOL_COMMAND(wallet_pw_register_cmd, "wallet payword register", "--wallet PATH --username NAME",
+	     "register the wallet's user at the payword agent (seed 003 §3.5)",
+	     "  --wallet PATH     the wallet (from 'wallet init')\n"
+	     "  --username NAME   1..32 of a-z 0-9 . _ -; the password is OBOL_PAYWORD_PASSWORD (8..128 bytes)\n"
+	     "The wallet's account key becomes the user's key for visit commitments.",
+	     cmd_register)
+
+static int buy_tokens(const struct obol_cmd *cmd, struct opts *o, uint64_t tokens)
+{
+	struct obol_wallet *w = NULL;
+	struct payword_buy_outcome r;
+	struct payword_wallet_cert c;
+	const char *password;
+	obol_err e = payword_wallet_password(&password);
+	memset(&r, 0, sizeof(r));
+	memset(&c, 0, sizeof(c));
+	if (e == OBOL_OK)
+		e = obol_wallet_open(o->wallet, &o->ks, &w);
+	if (e == OBOL_OK)
+		e = payword_wallet_buy_tokens(w, password, o->scope, tokens, o->lost, &r);
+	if (e == OBOL_OK)
+		e = payword_wallet_load(w, o->scope, password, &c);
+	obol_wallet_close(w);
+	if (e)
+		return obol_cli_fail(cmd, e, "cannot get a payword certificate");
+	printf("certificate: %llu\norders: %llu..%llu\ncost: %s\ncarried: %lld\n", (unsigned long long)r.serial,
+	       (unsigned long long)r.first_order, (unsigned long long)(r.first_order + r.n - 1), r.cost,
+	       (long long)r.carried);
+	print_value("unspent", payword_wallet_unspent(&c), &c.uc.vc.token_value);
+	payword_wallet_wipe(&c);
+	return OBOL_EXIT_OK;
+}
+
+static int cmd_buy_tokens(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	int rc;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if (!o.has_tokens)
+		return obol_cli_usage_error(cmd, "--tokens is required");
+	return buy_tokens(cmd, &o, o.tokens);
+}
+OBOL_COMMAND(wallet_pw_buy_tokens_cmd, "wallet payword buy-tokens", "--wallet PATH --tokens N [--vendor-id ID]",
+	     "buy payword tokens: a new certificate that keeps the unspent ones (steps A-D)",
+	     "  --tokens N       tokens to buy, paid from the wallet's account at the issuer\n"
+	     "  --vendor-id ID   a chain for one vendor of the specific system (default: generic)\n"
+	     "The previous certificate is revoked; its unspent tokens are carried into the new one.",
+	     cmd_buy_tokens)
+
+static int cmd_regenerate(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	int rc;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	return buy_tokens(cmd, &o, o.has_tokens ? o.tokens : 0);
+}
+OBOL_COMMAND(wallet_pw_regenerate_cmd, "wallet payword regenerate", "--wallet PATH [--vendor-id ID] [--lost]",
+	     "regenerate the payword certificate with exactly its unspent value",
+	     "  --lost           the certificate was lost: the agent counts what vendors reported\n"
+	     "  --vendor-id ID   the chain of a specific vendor (default: generic)",
+	     cmd_regenerate)
+
+/* Fetches the product with its authorisation number. */
+static obol_err fetch_product(const char *url, const char *product, int64_t auth, const char *out, size_t *len)
+{
+	struct obol_http_client *c = NULL;
+	char path[160], *body = NULL;
+	long status = 0;
+	obol_err e = obol_http_client_new(url, 0, &c);
+	snprintf(path, sizeof(path), "/payword/product/%s?auth=%lld", product, (long long)auth);
+	if (e == OBOL_OK)
+		e = obol_http_request(c, "GET", path, NULL, 0, 0, &status, &body, len);
+	if (e == OBOL_OK && status != 200)
+		e = obol_json_error_from_body(body, *len);
+	if (e == OBOL_OK && out != NULL) {
+		FILE *f = fopen(out, "wb");
+		if (f == NULL || fwrite(body, 1, *len, f) != *len)
+			e = OBOL_E_IO;
+		if (f != NULL && fclose(f) != 0)
+			e = OBOL_E_IO;
+	}
+	free(body);
+	obol_http_client_free(c);
+	return e;
+}
+
+static int cmd_buy(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct payword_purchase p;
+	const char *password;
+	char price[OBOL_AMOUNT_STR_MAX];
+	size_t got = 0;
+	int rc;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if (o.vendor == NULL || o.product == NULL)
+		return obol_cli_usage_error(cmd, "--vendor and --product are required");
+	memset(&p, 0, sizeof(p));
+	obol_err e = payword_wallet_password(&password);
+	if (e == OBOL_OK)
+		e = obol_wallet_open(o.wallet, &o.ks, &w);
+	if (e == OBOL_OK)
+		e = payword_wallet_purchase(w, password, o.vendor, o.product, 3, &p);
+	obol_wallet_close(w);
+	if (e)
+		return obol_cli_fail(cmd, e, p.auth == PAYWORD_AUTH_NONE ? "the vendor answered -1" : "the purchase failed");
+	obol_amount_format(&p.price, price);
+	printf("vendor: %llu (%s)\nprice: %s\nauthorisation: %lld\n", (unsigned long long)p.vendor_id, p.mode, price,
+	       (long long)p.auth);
+	print_value("unspent", p.unspent, &p.token_value);
+	if (o.http != NULL) {
+		e = fetch_product(o.http, o.product, p.auth, o.out, &got);
+		if (e)
+			return obol_cli_fail(cmd, e, "the product page refused the authorisation number");
+		printf("product: %s, %zu bytes%s%s\n", o.product, got, o.out ? " saved to " : "", o.out ? o.out : "");
+	}
+	return OBOL_EXIT_OK;
+}
+OBOL_COMMAND(wallet_pw_buy_cmd, "wallet payword buy",
+	     "--wallet PATH --vendor HOST:PORT --product ID [--http URL [--out FILE]]",
+	     "buy a product with payword tokens at a vendor (steps 1-8), then fetch it",
+	     "  --vendor HOST:PORT   the vendor's device link\n"
+	     "  --product ID         the product; the vendor tells its price\n"
+	     "  --http URL           the vendor's product page: fetch the product with the authorisation number\n"
+	     "  --out FILE           where to write the product",
+	     cmd_buy)
+
+static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	const char *password, *key;
+	json_t *v;
+	int rc;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	obol_err e = payword_wallet_password(&password);
+	if (e == OBOL_OK)
+		e = obol_wallet_open(o.wallet, &o.ks, &w);
+	if (e)
+		return obol_cli_fail(cmd, e, "cannot open the wallet");
+	json_t *sec = obol_wallet_section(w, "payword");
+	const char *user = json_string_value(json_object_get(sec, "username"));
+	printf("user: %s\n", user != NULL ? user : "(not registered)");
+	json_object_foreach(json_object_get(sec, "certs"), key, v) {
+		struct payword_wallet_cert c;
+		uint64_t scope;
+		if (obol_parse_u64(key, 0, INT64_MAX, &scope) != OBOL_OK ||
+		    (e = payword_wallet_load(w, scope, password, &c)) != OBOL_OK)
+			break;
+		printf("certificate %llu (%s): orders %llu..%llu, next %llu, in doubt %llu\n",
+		       (unsigned long long)c.uc.vc.serial, scope == 0 ? "generic" : key,
+		       (unsigned long long)c.uc.vc.first_order, (unsigned long long)payword_vcert_last_order(&c.uc.vc),
+		       (unsigned long long)c.next, (unsigned long long)c.in_doubt);
+		print_value("unspent", payword_wallet_unspent(&c), &c.uc.vc.token_value);
+		payword_wallet_wipe(&c);
+	}
+	obol_wallet_close(w);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot open a certificate");
+}
+OBOL_COMMAND(wallet_pw_show_cmd, "wallet payword show", "--wallet PATH",
+	     "show the wallet's payword certificates and their unspent tokens", NULL, cmd_show)

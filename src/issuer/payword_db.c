@@ -1,0 +1,583 @@
+/* The agent's payword tables: see payword_db.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/parse.h"
+#include "crypto/secret.h"
+#include "issuer/payword_db.h"
+#include "store/audit.h"
+
+static const struct obol_migration payword_steps[] = {
+	{
+		.sqlite = "CREATE TABLE payword_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+			  "CREATE TABLE payword_users (account BIGINT PRIMARY KEY, username TEXT NOT NULL UNIQUE,"
+			  " pwhash TEXT NOT NULL, user_pk BYTEA NOT NULL, chain_key BYTEA NOT NULL,"
+			  " revoked BIGINT NOT NULL);"
+			  "CREATE TABLE payword_vendors (account BIGINT PRIMARY KEY, mode BIGINT NOT NULL,"
+			  " registered BIGINT NOT NULL, revoked BIGINT NOT NULL);"
+			  "CREATE TABLE payword_certs (serial BIGINT PRIMARY KEY, user_id BIGINT NOT NULL,"
+			  " scope BIGINT NOT NULL, vcert BYTEA NOT NULL, token_units BIGINT NOT NULL,"
+			  " n BIGINT NOT NULL, status BIGINT NOT NULL, ended_at BIGINT NOT NULL, pos BIGINT NOT NULL,"
+			  " paid BIGINT NOT NULL, moved_out BIGINT NOT NULL, max_claimed BIGINT NOT NULL,"
+			  " not_after BIGINT NOT NULL);"
+			  "CREATE INDEX payword_certs_user ON payword_certs (user_id, scope);"
+			  "CREATE TABLE payword_visits (serial BIGINT NOT NULL, vendor BIGINT NOT NULL,"
+			  " start_order BIGINT NOT NULL, time BIGINT NOT NULL, sig BYTEA NOT NULL,"
+			  " received BIGINT NOT NULL, PRIMARY KEY (serial, vendor, start_order, time));"
+			  "CREATE TABLE payword_claims (id BIGINT PRIMARY KEY, serial BIGINT NOT NULL,"
+			  " vendor BIGINT NOT NULL, visit_start BIGINT NOT NULL, from_order BIGINT NOT NULL,"
+			  " to_order BIGINT NOT NULL, token BYTEA NOT NULL, auth BIGINT NOT NULL,"
+			  " paid_tokens BIGINT NOT NULL, received BIGINT NOT NULL, product TEXT NOT NULL);"
+			  "CREATE INDEX payword_claims_order ON payword_claims (serial, to_order);"
+			  "CREATE INDEX payword_claims_visit ON payword_claims (serial, vendor, visit_start, to_order);"
+			  "CREATE TABLE payword_evidence (id BIGINT PRIMARY KEY, kind TEXT NOT NULL,"
+			  " serial BIGINT NOT NULL, culprit TEXT NOT NULL, detail TEXT NOT NULL,"
+			  " created BIGINT NOT NULL);",
+		.postgres = NULL,
+	},
+};
+
+obol_err payword_db_migrate(struct obol_store *s)
+{
+	return obol_store_migrate(s, "payword", payword_steps, OBOL_ARRAY_LEN(payword_steps));
+}
+
+obol_err payword_db_settings_put(struct obol_store *s, const struct payword_settings *st)
+{
+	char tv[OBOL_AMOUNT_STR_MAX], num[2][24];
+	obol_amount_format(&st->token_value, tv);
+	snprintf(num[0], sizeof(num[0]), "%lld", (long long)st->grace);
+	snprintf(num[1], sizeof(num[1]), "%lld", (long long)st->validity);
+	const char *kv[3][2] = { { "token_value", tv }, { "grace", num[0] }, { "validity", num[1] } };
+	for (size_t i = 0; i < 3; i++) {
+		obol_err e = obol_store_run(s, NULL,
+					    "INSERT INTO payword_settings (key, value) VALUES (?, ?) "
+					    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+					    "tt", kv[i][0], kv[i][1]);
+		if (e)
+			return e;
+	}
+	return OBOL_OK;
+}
+
+static obol_err setting(struct obol_store *s, const char *key, char *buf, size_t cap)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT value FROM payword_settings WHERE key = ?", &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "t", key);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	if (e == OBOL_OK)
+		e = row ? obol_strlcpy_checked(buf, obol_stmt_column_text(st, 0), cap) : OBOL_E_CONFIG;
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err payword_db_settings_get(struct obol_store *s, const char *currency, struct payword_settings *out)
+{
+	char buf[OBOL_AMOUNT_STR_MAX];
+	uint64_t v;
+	obol_err e = setting(s, "token_value", buf, sizeof(buf));
+	if (e == OBOL_OK)
+		e = obol_amount_parse(buf, &out->token_value);
+	if (e == OBOL_OK && strcmp(out->token_value.currency, currency) != 0)
+		e = OBOL_E_CONFIG;
+	if (e == OBOL_OK)
+		e = setting(s, "grace", buf, sizeof(buf));
+	if (e == OBOL_OK && (e = obol_parse_u64(buf, 0, INT32_MAX, &v)) == OBOL_OK)
+		out->grace = (int64_t)v;
+	if (e == OBOL_OK)
+		e = setting(s, "validity", buf, sizeof(buf));
+	if (e == OBOL_OK && (e = obol_parse_u64(buf, 1, INT32_MAX, &v)) == OBOL_OK)
+		out->validity = (int64_t)v;
+	return e;
+}
+
+/* --- users and vendors ------------------------------------------------- */
+
+obol_err payword_db_user_insert(struct obol_store *s, const struct payword_db_user *u)
+{
+	obol_err e = obol_store_run(s, NULL,
+				    "INSERT INTO payword_users (account, username, pwhash, user_pk, chain_key, revoked) "
+				    "VALUES (?, ?, ?, ?, ?, 0)",
+				    "ittbb", u->account, u->u.username, u->u.pwhash, u->u.user_pk, (size_t)32,
+				    u->u.chain_key, (size_t)PAYWORD_CHAIN_KEY_LEN);
+	return e == OBOL_E_STORE_CONSTRAINT ? OBOL_E_PAYWORD_USER_EXISTS : e;
+}
+
+static obol_err user_query(struct obol_store *s, const char *sql, const char *fmt, const char *name, int64_t id,
+			   struct payword_db_user *u)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	size_t pkl = 0, ckl = 0;
+	memset(u, 0, sizeof(*u));
+	obol_err e = obol_stmt_prepare(s, sql, &st);
+	if (e)
+		return e;
+	e = fmt[0] == 't' ? obol_stmt_bindf(st, fmt, name) : obol_stmt_bindf(st, fmt, id);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	if (e == OBOL_OK && !row)
+		e = OBOL_E_NOT_FOUND;
+	if (e == OBOL_OK) {
+		/* Each blob is copied before the next is read (a backend may reuse its buffer). */
+		const void *pk = obol_stmt_column_blob(st, 3, &pkl);
+		if (pkl == 32)
+			memcpy(u->u.user_pk, pk, 32);
+		const void *ck = obol_stmt_column_blob(st, 4, &ckl);
+		if (ckl == PAYWORD_CHAIN_KEY_LEN)
+			memcpy(u->u.chain_key, ck, PAYWORD_CHAIN_KEY_LEN);
+		u->account = obol_stmt_column_int64(st, 0);
+		u->revoked = obol_stmt_column_int64(st, 5);
+		if (pkl != 32 || ckl != PAYWORD_CHAIN_KEY_LEN ||
+		    obol_strlcpy_checked(u->u.username, obol_stmt_column_text(st, 1), sizeof(u->u.username)) ||
+		    obol_strlcpy_checked(u->u.pwhash, obol_stmt_column_text(st, 2), sizeof(u->u.pwhash)))
+			e = OBOL_E_STORE_QUERY;
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+#define USER_COLUMNS "SELECT account, username, pwhash, user_pk, chain_key, revoked FROM payword_users "
+
+obol_err payword_db_user_get(struct obol_store *s, const char *username, struct payword_db_user *u)
+{
+	return user_query(s, USER_COLUMNS "WHERE username = ?", "t", username, 0, u);
+}
+
+obol_err payword_db_user_by_account(struct obol_store *s, int64_t account, struct payword_db_user *u)
+{
+	return user_query(s, USER_COLUMNS "WHERE account = ?", "i", NULL, account, u);
+}
+
+obol_err payword_db_user_revoke(struct obol_store *s, int64_t account, int64_t now)
+{
+	return obol_store_run(s, NULL, "UPDATE payword_users SET revoked = ? WHERE account = ? AND revoked = 0", "ii",
+			      now, account);
+}
+
+obol_err payword_db_vendor_get(struct obol_store *s, int64_t id, enum payword_vendor_mode *mode, int64_t *revoked)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT mode, revoked FROM payword_vendors WHERE account = ?", &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "i", id);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	if (e == OBOL_OK && !row)
+		e = OBOL_E_NOT_FOUND;
+	if (e == OBOL_OK) {
+		*mode = (enum payword_vendor_mode)obol_stmt_column_int64(st, 0);
+		*revoked = obol_stmt_column_int64(st, 1);
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err payword_db_vendor_put(struct obol_store *s, int64_t id, enum payword_vendor_mode mode, int64_t now)
+{
+	return obol_store_run(s, NULL,
+			      "INSERT INTO payword_vendors (account, mode, registered, revoked) VALUES (?, ?, ?, 0)",
+			      "iii", id, (int64_t)mode, now);
+}
+
+obol_err payword_db_vendor_revoke(struct obol_store *s, int64_t id, int64_t now)
+{
+	return obol_store_run(s, NULL, "UPDATE payword_vendors SET revoked = ? WHERE account = ? AND revoked = 0",
+			      "ii", now, id);
+}
+
+/* --- certificates ------------------------------------------------------ */
+
+obol_err payword_db_cert_insert(struct obol_store *s, const struct payword_db_cert *c)
+{
+	uint8_t buf[PAYWORD_VCERT_MAX];
+	size_t len;
+	obol_err e = payword_vcert_encode(&c->c.vc, buf, &len);
+	if (e)
+		return e;
+	return obol_store_run(s, NULL,
+			      "INSERT INTO payword_certs (serial, user_id, scope, vcert, token_units, n, status,"
+			      " ended_at, pos, paid, moved_out, max_claimed, not_after) "
+			      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			      "iiibiiiiiiiii", (int64_t)c->c.vc.serial, c->user, (int64_t)c->c.vc.scope, buf, len,
+			      c->c.vc.token_value.units, (int64_t)c->c.vc.n, (int64_t)c->c.status, c->c.ended_at,
+			      (int64_t)c->c.pos, c->c.paid, c->c.moved_out, (int64_t)c->c.max_claimed,
+			      c->c.vc.not_after);
+}
+
+obol_err payword_db_cert_update(struct obol_store *s, const struct payword_db_cert *c)
+{
+	return obol_store_run(s, NULL,
+			      "UPDATE payword_certs SET status = ?, ended_at = ?, pos = ?, paid = ?, moved_out = ?,"
+			      " max_claimed = ? WHERE serial = ?",
+			      "iiiiiii", (int64_t)c->c.status, c->c.ended_at, (int64_t)c->c.pos, c->c.paid,
+			      c->c.moved_out, (int64_t)c->c.max_claimed, (int64_t)c->c.vc.serial);
+}
+
+#define CERT_COLUMNS "SELECT user_id, vcert, status, ended_at, pos, paid, moved_out, max_claimed FROM payword_certs "
+
+static obol_err cert_row(struct obol_stmt *st, struct payword_db_cert *c)
+{
+	size_t len = 0;
+	const void *b = obol_stmt_column_blob(st, 1, &len);
+	memset(c, 0, sizeof(*c));
+	if (b == NULL || payword_vcert_decode(b, len, &c->c.vc) != OBOL_OK)
+		return OBOL_E_STORE_QUERY;
+	c->user = obol_stmt_column_int64(st, 0);
+	c->c.status = (enum payword_cert_status)obol_stmt_column_int64(st, 2);
+	c->c.ended_at = obol_stmt_column_int64(st, 3);
+	c->c.pos = (uint64_t)obol_stmt_column_int64(st, 4);
+	c->c.paid = obol_stmt_column_int64(st, 5);
+	c->c.moved_out = obol_stmt_column_int64(st, 6);
+	c->c.max_claimed = (uint64_t)obol_stmt_column_int64(st, 7);
+	return OBOL_OK;
+}
+
+obol_err payword_db_cert_get(struct obol_store *s, uint64_t serial, struct payword_db_cert *c)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, CERT_COLUMNS "WHERE serial = ?", &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "i", (int64_t)serial);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	if (e == OBOL_OK && !row)
+		e = OBOL_E_NOT_FOUND;
+	if (e == OBOL_OK)
+		e = cert_row(st, c);
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err payword_db_certs_of(struct obol_store *s, int64_t user, uint64_t scope, struct payword_db_cert **out,
+			     size_t *n)
+{
+	struct obol_stmt *st = NULL;
+	struct payword_db_cert *v = NULL;
+	size_t cnt = 0;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, CERT_COLUMNS "WHERE user_id = ? AND scope = ? ORDER BY serial", &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "ii", user, (int64_t)scope);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		if (cnt == PAYWORD_DB_MAX_ROWS) {
+			e = OBOL_E_INTERNAL;
+			break;
+		}
+		struct payword_db_cert *nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (nv == NULL) {
+			e = OBOL_E_NO_MEMORY;
+			break;
+		}
+		v = nv;
+		e = cert_row(st, &v[cnt]);
+		if (e == OBOL_OK)
+			cnt++;
+	}
+	obol_stmt_finish(st);
+	if (e) {
+		free(v);
+		return e;
+	}
+	*out = v;
+	*n = cnt;
+	return OBOL_OK;
+}
+
+static obol_err next_id(struct obol_store *s, const char *sql, int64_t *id)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, sql, &st);
+	if (e)
+		return e;
+	e = obol_stmt_step(st, &row);
+	if (e == OBOL_OK)
+		*id = row ? obol_stmt_column_int64(st, 0) + 1 : 1;
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err payword_db_next_serial(struct obol_store *s, uint64_t *serial)
+{
+	int64_t id = 0;
+	obol_err e = next_id(s, "SELECT COALESCE(MAX(serial), 0) FROM payword_certs", &id);
+	*serial = (uint64_t)id;
+	return e;
+}
+
+/* --- visits, claims, evidence ----------------------------------------- */
+
+obol_err payword_db_visits(struct obol_store *s, uint64_t serial, struct payword_agent_visit **out, size_t *n)
+{
+	struct obol_stmt *st = NULL;
+	struct payword_agent_visit *v = NULL;
+	size_t cnt = 0, sl = 0;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s,
+				       "SELECT vendor, start_order, time, sig, received FROM payword_visits "
+				       "WHERE serial = ? ORDER BY start_order, time",
+				       &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "i", (int64_t)serial);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		struct payword_agent_visit *nv = cnt < PAYWORD_DB_MAX_VISITS ? realloc(v, (cnt + 1) * sizeof(*v)) : NULL;
+		const void *sig = obol_stmt_column_blob(st, 3, &sl);
+		if (nv == NULL || sl != OBOL_SIGN_LEN) {
+			e = nv == NULL ? OBOL_E_NO_MEMORY : OBOL_E_STORE_QUERY;
+			if (nv != NULL)
+				v = nv;
+			break;
+		}
+		v = nv;
+		memset(&v[cnt], 0, sizeof(v[cnt]));
+		v[cnt].c.serial = serial;
+		v[cnt].c.vendor = (uint64_t)obol_stmt_column_int64(st, 0);
+		v[cnt].c.start = (uint64_t)obol_stmt_column_int64(st, 1);
+		v[cnt].c.time = obol_stmt_column_int64(st, 2);
+		memcpy(v[cnt].c.sig, sig, OBOL_SIGN_LEN);
+		v[cnt].received = obol_stmt_column_int64(st, 4);
+		cnt++;
+	}
+	obol_stmt_finish(st);
+	if (e) {
+		free(v);
+		return e;
+	}
+	*out = v;
+	*n = cnt;
+	return OBOL_OK;
+}
+
+obol_err payword_db_visit_insert(struct obol_store *s, const struct payword_agent_visit *v)
+{
+	return obol_store_run(s, NULL,
+			      "INSERT INTO payword_visits (serial, vendor, start_order, time, sig, received) "
+			      "VALUES (?, ?, ?, ?, ?, ?)",
+			      "iiiibi", (int64_t)v->c.serial, (int64_t)v->c.vendor, (int64_t)v->c.start, v->c.time,
+			      v->c.sig, (size_t)OBOL_SIGN_LEN, v->received);
+}
+
+static obol_err claims_rows(struct obol_stmt *st, obol_err e, struct payword_agent_claim **out, int64_t **ids,
+			    size_t *n);
+
+#define CLAIM_COLUMNS "SELECT id, vendor, visit_start, from_order, to_order, token, auth, paid_tokens, received FROM payword_claims "
+
+obol_err payword_db_claims_for(struct obol_store *s, const struct payword_claim *c, struct payword_agent_claim **out,
+			       int64_t **ids, size_t *n)
+{
+	int64_t serial = (int64_t)c->commit.serial, vendor = (int64_t)c->vendor, order = (int64_t)c->order;
+	int64_t start = (int64_t)c->commit.start;
+	struct obol_stmt *st = NULL;
+	obol_err e = obol_stmt_prepare(
+		s,
+		/* the same order at this vendor (duplicate, replay) */
+		CLAIM_COLUMNS "WHERE serial = ? AND vendor = ? AND to_order = ? UNION "
+		/* the nearest claimed token below (the hash distance) */
+		CLAIM_COLUMNS "WHERE serial = ? AND to_order = (SELECT MAX(to_order) FROM payword_claims"
+		" WHERE serial = ? AND to_order < ?) UNION "
+		/* the last claim of this visit */
+		CLAIM_COLUMNS "WHERE serial = ? AND vendor = ? AND visit_start = ? AND to_order = (SELECT MAX(to_order)"
+		" FROM payword_claims WHERE serial = ? AND vendor = ? AND visit_start = ?) UNION "
+		/* claims of earlier visits reaching into this one */
+		CLAIM_COLUMNS "WHERE serial = ? AND paid_tokens > 0 AND visit_start < ? AND to_order >= ? "
+		"ORDER BY 1",
+		&st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "iiiiiiiiiiiiiii", serial, vendor, order, serial, serial, order, serial, vendor, start,
+			    serial, vendor, start, serial, start, start);
+	return claims_rows(st, e, out, ids, n);
+}
+
+obol_err payword_db_claims(struct obol_store *s, uint64_t serial, struct payword_agent_claim **out, int64_t **ids,
+			   size_t *n)
+{
+	struct obol_stmt *st = NULL;
+	obol_err e = obol_stmt_prepare(s, CLAIM_COLUMNS "WHERE serial = ? ORDER BY id", &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "i", (int64_t)serial);
+	return claims_rows(st, e, out, ids, n);
+}
+
+static obol_err claims_rows(struct obol_stmt *st, obol_err e, struct payword_agent_claim **out, int64_t **ids,
+			    size_t *n)
+{
+	struct payword_agent_claim *v = NULL;
+	int64_t *idv = NULL;
+	size_t cnt = 0, tl = 0;
+	bool row = false;
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		if (cnt == PAYWORD_DB_MAX_ROWS) {
+			e = OBOL_E_INTERNAL;
+			break;
+		}
+		struct payword_agent_claim *nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (nv != NULL)
+			v = nv;
+		int64_t *ni = realloc(idv, (cnt + 1) * sizeof(*idv));
+		if (ni != NULL)
+			idv = ni;
+		if (nv == NULL || ni == NULL) {
+			e = OBOL_E_NO_MEMORY;
+			break;
+		}
+		const void *tok = obol_stmt_column_blob(st, 5, &tl);
+		if (tl != PAYWORD_TOKEN_LEN) {
+			e = OBOL_E_STORE_QUERY;
+			break;
+		}
+		memset(&v[cnt], 0, sizeof(v[cnt]));
+		idv[cnt] = obol_stmt_column_int64(st, 0);
+		v[cnt].vendor = (uint64_t)obol_stmt_column_int64(st, 1);
+		v[cnt].visit_start = (uint64_t)obol_stmt_column_int64(st, 2);
+		v[cnt].from = (uint64_t)obol_stmt_column_int64(st, 3);
+		v[cnt].to = v[cnt].order = (uint64_t)obol_stmt_column_int64(st, 4);
+		memcpy(v[cnt].token, tok, PAYWORD_TOKEN_LEN);
+		v[cnt].auth = obol_stmt_column_int64(st, 6);
+		v[cnt].paid_tokens = obol_stmt_column_int64(st, 7);
+		v[cnt].received = obol_stmt_column_int64(st, 8);
+		cnt++;
+	}
+	obol_stmt_finish(st);
+	if (e) {
+		free(v);
+		free(idv);
+		return e;
+	}
+	*out = v;
+	*ids = idv;
+	*n = cnt;
+	return OBOL_OK;
+}
+
+obol_err payword_db_claim_insert(struct obol_store *s, uint64_t serial, const struct payword_agent_claim *c,
+				 const char *product)
+{
+	int64_t id = 0;
+	obol_err e = next_id(s, "SELECT COALESCE(MAX(id), 0) FROM payword_claims", &id);
+	if (e)
+		return e;
+	return obol_store_run(s, NULL,
+			      "INSERT INTO payword_claims (id, serial, vendor, visit_start, from_order, to_order, token,"
+			      " auth, paid_tokens, received, product) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			      "iiiiiibiiit", id, (int64_t)serial, (int64_t)c->vendor, (int64_t)c->visit_start,
+			      (int64_t)c->from, (int64_t)c->to, c->token, (size_t)PAYWORD_TOKEN_LEN, c->auth,
+			      c->paid_tokens, c->received, product);
+}
+
+obol_err payword_db_claim_set_paid(struct obol_store *s, int64_t id, int64_t paid_tokens)
+{
+	return obol_store_run(s, NULL, "UPDATE payword_claims SET paid_tokens = ? WHERE id = ?", "ii", paid_tokens, id);
+}
+
+obol_err payword_db_evidence_add(struct obol_store *s, const char *kind, uint64_t serial, const char *culprit,
+				 const char *detail_json, int64_t now)
+{
+	int64_t id = 0;
+	obol_err e = next_id(s, "SELECT COALESCE(MAX(id), 0) FROM payword_evidence", &id);
+	if (e)
+		return e;
+	return obol_store_run(s, NULL,
+			      "INSERT INTO payword_evidence (id, kind, serial, culprit, detail, created) "
+			      "VALUES (?, ?, ?, ?, ?, ?)",
+			      "ititti", id, kind, (int64_t)serial, culprit, detail_json, now);
+}
+
+obol_err payword_db_evidence_list(struct obol_store *s, payword_evidence_fn fn, void *ctx)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s,
+				       "SELECT id, kind, serial, culprit, detail, created FROM payword_evidence ORDER BY id",
+				       &st);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		e = fn(ctx, obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1),
+		       (uint64_t)obol_stmt_column_int64(st, 2), obol_stmt_column_text(st, 3),
+		       obol_stmt_column_text(st, 4), obol_stmt_column_int64(st, 5));
+	if (st != NULL)
+		obol_stmt_finish(st);
+	return e;
+}
+
+obol_err payword_db_crl(struct obol_store *s, int64_t now, uint64_t **out, size_t *n, uint64_t *seq)
+{
+	struct obol_stmt *st = NULL;
+	uint64_t *v = NULL;
+	size_t cnt = 0;
+	bool row = false;
+	int64_t ended = 0;
+	obol_err e = next_id(s, "SELECT COUNT(*) FROM payword_certs WHERE status <> 1", &ended);
+	if (e)
+		return e;
+	*seq = (uint64_t)(ended - 1);
+	e = obol_stmt_prepare(s, "SELECT serial FROM payword_certs WHERE status <> 1 AND not_after >= ? ORDER BY serial",
+			      &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "i", now);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		uint64_t *nv = cnt < PAYWORD_CRL_MAX ? realloc(v, (cnt + 1) * sizeof(*v)) : NULL;
+		if (nv == NULL) {
+			e = cnt < PAYWORD_CRL_MAX ? OBOL_E_NO_MEMORY : OBOL_E_PAYWORD_CRL_TOO_LARGE;
+			break;
+		}
+		v = nv;
+		v[cnt++] = (uint64_t)obol_stmt_column_int64(st, 0);
+	}
+	obol_stmt_finish(st);
+	if (e) {
+		free(v);
+		return e;
+	}
+	*out = v;
+	*n = cnt;
+	return OBOL_OK;
+}
+
+obol_err payword_db_outstanding(struct obol_store *s, const char *currency, struct obol_amount *out)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_amount_zero(currency, out);
+	if (e)
+		return e;
+	e = obol_stmt_prepare(s, "SELECT n, paid, moved_out, token_units FROM payword_certs", &st);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		struct obol_amount tv, part;
+		int64_t left = obol_stmt_column_int64(st, 0) - obol_stmt_column_int64(st, 1) -
+			       obol_stmt_column_int64(st, 2);
+		e = obol_amount_from_units(currency, obol_stmt_column_int64(st, 3), &tv);
+		if (e == OBOL_OK)
+			e = obol_amount_mul(&part, &tv, (uint64_t)(left < 0 ? -left : left));
+		if (e == OBOL_OK)
+			e = left < 0 ? obol_amount_sub(out, out, &part) : obol_amount_add(out, out, &part);
+	}
+	if (st != NULL)
+		obol_stmt_finish(st);
+	return e;
+}
+
+static obol_err audit_outstanding(struct obol_store *s, const char *currency, struct obol_amount *outstanding)
+{
+	return payword_db_outstanding(s, currency, outstanding);
+}
+
+static const struct obol_audit_scheme payword_audit = { "payword", audit_outstanding };
+
+__attribute__((constructor)) static void payword_audit_register(void)
+{
+	obol_audit_register(&payword_audit);
+}

@@ -1,0 +1,250 @@
+/* Offline payment verification and the merchant registry. See merchant.h;
+ * seed 002 §3.3.2, §3.5.1, §4.3.2. */
+#include "schemes/ecash/merchant.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/secret.h"
+
+void ecash_payment_clear(struct ecash_payment *p)
+{
+	for (size_t i = 0; i < p->ncoins; i++)
+		ecash_held_clear(&p->coins[i]);
+	free(p->coins);
+	free(p->sigma1);
+	memset(p, 0, sizeof(*p));
+}
+
+void ecash_merchant_init(struct ecash_merchant *m, EVP_PKEY *bank_pk, const uint8_t id[static ECASH_ID_LEN])
+{
+	memset(m, 0, sizeof(*m));
+	m->bank_pk = bank_pk;
+	memcpy(m->id, id, ECASH_ID_LEN);
+	ecash_policy_default(&m->pol);
+	m->nonce_lifetime = 120;
+}
+
+void ecash_merchant_free(struct ecash_merchant *m)
+{
+	ecash_revocations_clear(&m->rl);
+	free(m->seen);
+	memset(m, 0, sizeof(*m));
+}
+
+obol_err ecash_merchant_set_revocations(struct ecash_merchant *m, struct ecash_revocations *rl)
+{
+	obol_err err = ecash_revocations_verify(m->bank_pk, rl);
+	if (err != OBOL_OK)
+		return err;
+	if (m->rl.sig_len != 0 && rl->seq < m->rl.seq)
+		return OBOL_E_ECASH_LIST_STALE;
+	ecash_revocations_clear(&m->rl);
+	m->rl = *rl;
+	memset(rl, 0, sizeof(*rl));
+	return OBOL_OK;
+}
+
+obol_err ecash_merchant_offer(struct ecash_merchant *m, const struct obol_amount *price, int64_t now,
+			      struct ecash_offer *out)
+{
+	size_t slot = 0;
+	int64_t oldest = INT64_MAX;
+	if (obol_amount_is_negative(price))
+		return OBOL_E_INVALID_ARGUMENT;
+	/* A free slot, else a used or expired one, else the oldest offer. */
+	for (size_t i = 0; i < ECASH_PENDING_MAX; i++) {
+		const struct ecash_pending *p = &m->pending[i];
+		int64_t key = (p->offer.expiry == 0 || p->used || p->offer.expiry < now) ? INT64_MIN : p->offer.expiry;
+		if (key < oldest) {
+			oldest = key;
+			slot = i;
+		}
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out->merchant, m->id, ECASH_ID_LEN);
+	obol_random(out->nonce, ECASH_NONCE_LEN);
+	out->price = *price;
+	out->expiry = now + m->nonce_lifetime;
+	m->pending[slot].offer = *out;
+	m->pending[slot].used = false;
+	return OBOL_OK;
+}
+
+static size_t slot_of(const uint8_t serial[static ECASH_SERIAL_LEN], size_t cap)
+{
+	/* Serials are random: their first bytes are a good hash. */
+	uint64_t h = 0;
+	memcpy(&h, serial, sizeof(h));
+	return (size_t)h & (cap - 1);
+}
+
+static bool is_empty(const uint8_t *s)
+{
+	static const uint8_t zero[ECASH_SERIAL_LEN];
+	return memcmp(s, zero, ECASH_SERIAL_LEN) == 0;
+}
+
+bool ecash_merchant_holds(const struct ecash_merchant *m, const uint8_t serial[static ECASH_SERIAL_LEN])
+{
+	if (m->cap == 0)
+		return false;
+	for (size_t i = slot_of(serial, m->cap);; i = (i + 1) & (m->cap - 1)) {
+		if (is_empty(m->seen[i]))
+			return false;
+		if (memcmp(m->seen[i], serial, ECASH_SERIAL_LEN) == 0)
+			return true;
+	}
+}
+
+static void insert_raw(uint8_t (*tab)[ECASH_SERIAL_LEN], size_t cap, const uint8_t *serial)
+{
+	size_t i = slot_of(serial, cap);
+	while (!is_empty(tab[i]) && memcmp(tab[i], serial, ECASH_SERIAL_LEN) != 0)
+		i = (i + 1) & (cap - 1);
+	memcpy(tab[i], serial, ECASH_SERIAL_LEN);
+}
+
+/* Makes room for k more serials (load factor at most 1/2). */
+static obol_err reserve(struct ecash_merchant *m, size_t k)
+{
+	if ((m->nseen + k) * 2 <= m->cap)
+		return OBOL_OK;
+	size_t cap = m->cap ? m->cap : 64;
+	while ((m->nseen + k) * 2 > cap)
+		cap *= 2;
+	uint8_t (*tab)[ECASH_SERIAL_LEN] = calloc(cap, ECASH_SERIAL_LEN);
+	if (tab == NULL)
+		return OBOL_E_NO_MEMORY;
+	for (size_t i = 0; i < m->cap; i++)
+		if (!is_empty(m->seen[i]))
+			insert_raw(tab, cap, m->seen[i]);
+	free(m->seen);
+	m->seen = tab;
+	m->cap = cap;
+	return OBOL_OK;
+}
+
+obol_err ecash_merchant_remember(struct ecash_merchant *m, const uint8_t serial[static ECASH_SERIAL_LEN])
+{
+	if (is_empty(serial))
+		return OBOL_E_INVALID_ARGUMENT;
+	if (ecash_merchant_holds(m, serial))
+		return OBOL_OK;
+	obol_err err = reserve(m, 1);
+	if (err != OBOL_OK)
+		return err;
+	insert_raw(m->seen, m->cap, serial);
+	m->nseen++;
+	return OBOL_OK;
+}
+
+const struct ecash_claim *ecash_payment_signers(const struct ecash_payment *p)
+{
+	if (p->ncoins == 0 || p->coins[0].nchain == 0)
+		return NULL;
+	return &p->coins[0].chain[p->coins[0].nchain - 1];
+}
+
+static const struct ecash_pending *find_offer(const struct ecash_merchant *m, const uint8_t nonce[static ECASH_NONCE_LEN])
+{
+	for (size_t i = 0; i < ECASH_PENDING_MAX; i++)
+		if (m->pending[i].offer.expiry != 0 &&
+		    obol_ct_equal(m->pending[i].offer.nonce, nonce, ECASH_NONCE_LEN))
+			return &m->pending[i];
+	return NULL;
+}
+
+obol_err ecash_merchant_verify(const struct ecash_merchant *m, const struct ecash_payment *p, int64_t now)
+{
+	const struct ecash_revocations *rl = m->rl.sig_len ? &m->rl : NULL;
+	const struct ecash_pending *pend = find_offer(m, p->nonce);
+	const struct ecash_claim *signers = ecash_payment_signers(p);
+	struct ecash_bytes nb = { 0 };
+	struct obol_amount sum;
+	int cmp;
+	obol_err err;
+
+	if (pend == NULL || pend->used)
+		return OBOL_E_ECASH_NONCE_UNKNOWN;
+	if (now > pend->offer.expiry)
+		return OBOL_E_ECASH_NONCE_EXPIRED;
+	if (p->ncoins == 0 || p->ncoins > ECASH_COINS_MAX)
+		return OBOL_E_ECASH_TOO_MANY_COINS;
+	if (signers == NULL)
+		return OBOL_E_ECASH_WRONG_MERCHANT;
+	for (size_t i = 0; i < p->ncoins; i++) {
+		const struct ecash_held_coin *h = &p->coins[i];
+		if (h->nchain == 0 || h->nchain > ECASH_CHAIN_MAX)
+			return h->nchain ? OBOL_E_ECASH_CHAIN_TOO_LONG : OBOL_E_ECASH_WRONG_MERCHANT;
+		if (!ecash_claim_same_signers(&h->chain[h->nchain - 1], signers))
+			return OBOL_E_ECASH_SIGNER_MISMATCH;
+	}
+	/* Step 4: verify(pk_B, pk_C, σ3) for the payer, or every ring member. */
+	err = ecash_signers_verify(m->bank_pk, signers->certs, signers->ncerts, rl, &m->pol, now);
+	if (err != OBOL_OK)
+		return err;
+	/* Step 5: verify(pk_C, n, σ1) — or ringverify over the same ring (§4.3.2). */
+	err = ecash_nonce_bytes(p->nonce, m->id, &nb);
+	if (err != OBOL_OK)
+		return err;
+	err = ecash_group_verify(signers->certs, signers->ncerts, &nb, p->sigma1, p->sigma1_len,
+				 OBOL_E_ECASH_NONCE_SIGNATURE);
+	ecash_bytes_free(&nb);
+	if (err != OBOL_OK)
+		return err;
+	err = obol_amount_zero(pend->offer.price.currency, &sum);
+	if (err != OBOL_OK)
+		return err;
+	for (size_t i = 0; i < p->ncoins; i++) {
+		const struct ecash_held_coin *h = &p->coins[i];
+		const struct ecash_claim *last = &h->chain[h->nchain - 1];
+		/* Steps 6 and 7: σ0 and every σ2 of the chain (with its σ3s). */
+		err = ecash_chain_verify(m->bank_pk, h, rl, &m->pol, NULL);
+		if (err != OBOL_OK)
+			return err;
+		if (memcmp(last->payee, m->id, ECASH_ID_LEN) != 0)
+			return OBOL_E_ECASH_WRONG_MERCHANT;
+		if (last->ts < now - m->pol.max_skew || last->ts > now + m->pol.max_skew)
+			return OBOL_E_ECASH_TIMESTAMP_STALE;
+		if (now > h->coin.expiry)
+			return OBOL_E_ECASH_COIN_EXPIRED;
+		if (h->coin.issued > now + m->pol.max_skew)
+			return OBOL_E_ECASH_COIN_NOT_YET_VALID;
+		/* §3.5.1: a coin already in the registry is being spent twice. */
+		if (ecash_merchant_holds(m, h->coin.serial))
+			return OBOL_E_ECASH_COIN_ALREADY_HELD;
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(p->coins[j].coin.serial, h->coin.serial, ECASH_SERIAL_LEN) == 0)
+				return OBOL_E_ECASH_DUPLICATE_COIN;
+		if (!obol_amount_same_currency(&h->coin.value, &sum))
+			return OBOL_E_ECASH_CURRENCY;
+		err = obol_amount_add(&sum, &sum, &h->coin.value);
+		if (err != OBOL_OK)
+			return err;
+	}
+	err = obol_amount_cmp(&sum, &pend->offer.price, &cmp);
+	if (err != OBOL_OK)
+		return err;
+	if (cmp < 0)
+		return OBOL_E_ECASH_AMOUNT_SHORT;
+	return OBOL_OK;
+}
+
+obol_err ecash_merchant_accept(struct ecash_merchant *m, const struct ecash_payment *p, int64_t now)
+{
+	obol_err err = ecash_merchant_verify(m, p, now);
+	if (err != OBOL_OK)
+		return err;
+	err = reserve(m, p->ncoins);
+	if (err != OBOL_OK)
+		return err;
+	for (size_t i = 0; i < p->ncoins; i++) {
+		insert_raw(m->seen, m->cap, p->coins[i].coin.serial);
+		m->nseen++;
+	}
+	for (size_t i = 0; i < ECASH_PENDING_MAX; i++)
+		if (m->pending[i].offer.expiry != 0 && obol_ct_equal(m->pending[i].offer.nonce, p->nonce, ECASH_NONCE_LEN))
+			m->pending[i].used = true;
+	return OBOL_OK;
+}

@@ -1,0 +1,256 @@
+/* Every ecash message: device-link frame types (48-51, the ecash range), the issuer API
+ * bodies, and the field specs that encode them in CBOR (device link) and
+ * JSON (issuer API, wallet file). docs/protocol.md "ecash" is the written
+ * form. One spec per object; a message nests them:
+ *
+ *   cert   {key, account, issued, expiry, sig}                     σ3
+ *   coin   {serial, value, issued, expiry, sig}                    σ0
+ *   claim  {payee, ts, certs[1..64], sig}                          σ2 (ring if certs > 1)
+ *   coins  [coin...] with claims [{coin index, claim}...]         held coins
+ *
+ * Decoding allocates (claims' certificates and signatures, payments' coins):
+ * a spec prepared for decoding must be finished with its *_done function,
+ * which frees everything on error and trims buffers on success. */
+#ifndef OBOL_SCHEMES_ECASH_MESSAGES_H
+#define OBOL_SCHEMES_ECASH_MESSAGES_H
+
+#include "schemes/ecash/bank.h"
+#include "schemes/ecash/merchant.h"
+#include "net/devlink.h"
+#include "wire/fields.h"
+
+/* Device-link frame types (seed 002 §3.3.2, §6.3), in the ecash range of
+ * src/net/devlink.h. */
+enum ecash_msg_type {
+	ECASH_MSG_HELLO = OBOL_DL_ECASH_MIN,   /* C -> M: I want to pay (step 1) */
+	ECASH_MSG_OFFER = OBOL_DL_ECASH_MIN + 1,   /* M -> C: M_ID, nonce n, price (step 2) */
+	ECASH_MSG_PAY = OBOL_DL_ECASH_MIN + 2,    /* C -> M: σ1, coins with their claims (step 3) */
+	ECASH_MSG_RECEIPT = OBOL_DL_ECASH_MIN + 3, /* M -> C: accepted (after steps 4-7) */
+};
+
+/* ---- objects ---- */
+
+struct ecash_cert_spec {
+	struct obol_field f[5];
+	struct obol_fields s;
+};
+void ecash_cert_spec(struct ecash_cert_spec *sp, struct ecash_cert *c);
+
+struct ecash_coin_spec {
+	struct obol_field f[5];
+	struct obol_fields s;
+};
+void ecash_coin_spec(struct ecash_coin_spec *sp, struct ecash_coin *c);
+
+struct ecash_claim_spec {
+	struct ecash_claim *c;
+	bool decode;
+	struct ecash_cert_spec cert;
+	struct obol_field_array certs;
+	struct obol_field f[4];
+	struct obol_fields s;
+};
+/* For decoding, allocates c's signature buffer (ECASH_RINGSIG_MAX). */
+OBOL_MUST_CHECK obol_err ecash_claim_spec(struct ecash_claim_spec *sp, struct ecash_claim *c, bool decode);
+
+/* A set of held coins (payments, deposits, wallets) as two fields of the
+ * enclosing message: "coins", an array of coin maps, and "claims", a flat
+ * array of claims each naming its coin by index, in chain order. (Flat, so
+ * that a ring's certificates nest no deeper than OBOL_WIRE_DEPTH_MAX.) */
+struct ecash_flat_claim {
+	uint64_t coin;
+	struct ecash_claim c;
+};
+struct ecash_coins_spec {
+	struct ecash_held_coin **coins; /* decode: realloc'ed */
+	size_t *n;
+	size_t max;
+	bool decode;
+	size_t allocated;
+	struct ecash_coin_spec coin;
+	struct obol_field_array coins_arr;
+	struct ecash_flat_claim *flat; /* owned by the spec until done */
+	size_t nflat, flat_alloc;
+	struct ecash_claim_spec claim;
+	struct obol_field claim_f[5];
+	struct obol_field_array claims_arr;
+};
+/* Prepares the spec and writes its two fields into f[0], f[1] with CBOR keys
+ * key, key + 1. For encoding, *coins[0..*n) are read. */
+OBOL_MUST_CHECK obol_err ecash_coins_spec(struct ecash_coins_spec *sp, struct ecash_held_coin **coins, size_t *n,
+					  size_t max, bool decode, uint32_t key, struct obol_field f[2]);
+/* Ends an encode or a decode: on a decode, moves each claim onto its coin's
+ * chain (WIRE_MALFORMED for a claim naming no coin, ECASH_CHAIN_TOO_LONG),
+ * or frees everything on error. Returns the final error. */
+obol_err ecash_coins_done(struct ecash_coins_spec *sp, obol_err err);
+
+/* ---- device-link messages ---- */
+
+struct ecash_hello {
+	uint64_t ring; /* ring size the wallet will use; 0 for a plain payment */
+	char product[65];
+	bool has_product;
+};
+struct ecash_hello_spec {
+	struct obol_field f[2];
+	struct obol_fields s;
+};
+void ecash_hello_spec(struct ecash_hello_spec *sp, struct ecash_hello *m);
+
+struct ecash_offer_spec {
+	struct obol_field f[4];
+	struct obol_fields s;
+};
+void ecash_offer_spec(struct ecash_offer_spec *sp, struct ecash_offer *o);
+
+struct ecash_payment_spec {
+	struct ecash_payment *p;
+	bool decode;
+	struct ecash_coins_spec coins;
+	struct obol_field f[4];
+	struct obol_fields s;
+};
+/* For decoding, p must be zeroed; allocates σ1's buffer. */
+OBOL_MUST_CHECK obol_err ecash_payment_spec(struct ecash_payment_spec *sp, struct ecash_payment *p, bool decode);
+obol_err ecash_payment_done(struct ecash_payment_spec *sp, obol_err err);
+
+struct ecash_receipt {
+	uint8_t nonce[ECASH_NONCE_LEN];
+	struct obol_amount value; /* what the accepted coins are worth */
+	uint64_t ncoins;
+};
+struct ecash_receipt_spec {
+	struct obol_field f[3];
+	struct obol_fields s;
+};
+void ecash_receipt_spec(struct ecash_receipt_spec *sp, struct ecash_receipt *r);
+
+/* ---- bank-signed lists ---- */
+
+struct ecash_revocations_spec {
+	struct ecash_revocations *rl;
+	bool decode;
+	struct obol_field f[4];
+	struct obol_fields s;
+};
+/* For decoding allocates rl->ids (ECASH_REVOKED_MAX entries). */
+OBOL_MUST_CHECK obol_err ecash_revocations_spec(struct ecash_revocations_spec *sp, struct ecash_revocations *rl,
+						bool decode);
+obol_err ecash_revocations_done(struct ecash_revocations_spec *sp, obol_err err);
+
+struct ecash_directory_spec {
+	struct ecash_directory *d;
+	bool decode;
+	struct ecash_cert_spec cert;
+	struct obol_field_array arr;
+	struct obol_field f[3];
+	struct obol_fields s;
+};
+void ecash_directory_spec(struct ecash_directory_spec *sp, struct ecash_directory *d, bool decode);
+obol_err ecash_directory_done(struct ecash_directory_spec *sp, obol_err err);
+
+/* ---- issuer API bodies (JSON) ---- */
+
+/* POST /ecash/nonce {purpose} -> {nonce, expiry}; purpose is "register",
+ * "topup" or "deposit" (§3.2 step 2, §5.3, §5.5). */
+struct ecash_nonce_req {
+	char purpose[17];
+};
+struct ecash_nonce_reply {
+	uint8_t nonce[ECASH_NONCE_LEN];
+	int64_t expiry;
+};
+struct ecash_nonce_spec {
+	struct obol_field f[2];
+	struct obol_fields s;
+};
+void ecash_nonce_req_spec(struct ecash_nonce_spec *sp, struct ecash_nonce_req *m);
+void ecash_nonce_reply_spec(struct ecash_nonce_spec *sp, struct ecash_nonce_reply *m);
+
+/* POST /ecash/register {nonce, key, sig} -> cert (§3.2 steps 4-6). */
+struct ecash_register_req {
+	uint8_t nonce[ECASH_NONCE_LEN];
+	uint8_t key[ECASH_KEY_DER_MAX];
+	size_t key_len;
+	uint8_t sig[ECASH_SIG_MAX];
+	size_t sig_len;
+};
+struct ecash_register_spec {
+	struct obol_field f[3];
+	struct obol_fields s;
+};
+void ecash_register_req_spec(struct ecash_register_spec *sp, struct ecash_register_req *m);
+
+/* POST /ecash/topup {nonce, cert, values[], sig} -> {coins[]} (§3.3.1, §6.2). */
+struct ecash_topup_req {
+	uint8_t nonce[ECASH_NONCE_LEN];
+	struct ecash_cert cert;
+	struct obol_amount values[ECASH_COINS_MAX];
+	size_t nvalues;
+	uint8_t sig[ECASH_SIG_MAX];
+	size_t sig_len;
+};
+struct ecash_topup_req_spec {
+	struct ecash_topup_req *m;
+	struct ecash_cert_spec cert;
+	struct obol_field vf[1];
+	struct obol_field_array values;
+	struct obol_field f[4];
+	struct obol_fields s;
+};
+void ecash_topup_req_spec(struct ecash_topup_req_spec *sp, struct ecash_topup_req *m);
+
+struct ecash_topup_reply {
+	struct ecash_coin coins[ECASH_COINS_MAX];
+	size_t ncoins;
+	struct obol_amount total;
+};
+struct ecash_topup_reply_spec {
+	struct ecash_topup_reply *m;
+	struct ecash_coin_spec coin;
+	struct obol_field_array coins;
+	struct obol_field f[2];
+	struct obol_fields s;
+};
+void ecash_topup_reply_spec(struct ecash_topup_reply_spec *sp, struct ecash_topup_reply *m);
+
+/* POST /ecash/deposit {nonce, cert, coins[], sig} -> {results[], credited}
+ * (§3.3.3, §5.5, §6.4). */
+struct ecash_deposit_req {
+	uint8_t nonce[ECASH_NONCE_LEN];
+	struct ecash_cert cert;
+	struct ecash_held_coin *coins; /* heap */
+	size_t ncoins;
+	uint8_t sig[ECASH_SIG_MAX];
+	size_t sig_len;
+};
+void ecash_deposit_req_clear(struct ecash_deposit_req *m);
+struct ecash_deposit_req_spec {
+	struct ecash_deposit_req *m;
+	struct ecash_cert_spec cert;
+	struct ecash_coins_spec coins;
+	struct obol_field f[5];
+	struct obol_fields s;
+};
+OBOL_MUST_CHECK obol_err ecash_deposit_req_spec(struct ecash_deposit_req_spec *sp, struct ecash_deposit_req *m,
+						bool decode);
+obol_err ecash_deposit_req_done(struct ecash_deposit_req_spec *sp, obol_err err);
+
+/* ---- JSON helpers (issuer tables, wallet file, replies) ---- */
+
+#include <jansson.h>
+
+OBOL_MUST_CHECK obol_err ecash_cert_to_json(const struct ecash_cert *c, json_t **out);
+OBOL_MUST_CHECK obol_err ecash_cert_from_json(const json_t *j, struct ecash_cert *c);
+/* {"coins": [...], "claims": [...]} of n held coins. */
+OBOL_MUST_CHECK obol_err ecash_coins_to_json(const struct ecash_held_coin *coins, size_t n, json_t **out);
+/* *coins is realloc'ed (free with ecash_held_clear on each, then free). */
+OBOL_MUST_CHECK obol_err ecash_coins_from_json(const json_t *j, struct ecash_held_coin **coins, size_t *n, size_t max);
+OBOL_MUST_CHECK obol_err ecash_claim_to_json(const struct ecash_claim *c, json_t **out);
+/* The evidence of a double spend, for replies, the fraud table and people:
+ * {"serial", "kind", "fork", "culprit_key"?, "culprit_account",
+ *  "first_depositor", "second_depositor", "first": claim, "second": claim?}. */
+OBOL_MUST_CHECK obol_err ecash_evidence_to_json(const struct ecash_evidence *e, json_t **out);
+const char *ecash_fraud_kind_name(enum ecash_fraud_kind k);
+
+#endif

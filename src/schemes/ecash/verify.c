@@ -1,0 +1,254 @@
+/* Signatures of the ecash objects and the checks every role shares: σ0 on
+ * coins, σ3 on certificates, plain or ring signatures of signer sets, the
+ * whole claim chain of a coin (§3.3.2 steps 4-7, §3.5.6, §4.3.2), and the
+ * making of a claim. See ecash.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/secret.h"
+#include "schemes/ecash/ecash.h"
+
+obol_err ecash_sign_bytes(EVP_PKEY *sk, const struct ecash_bytes *b, uint8_t sig[static ECASH_SIG_MAX],
+			  size_t *sig_len)
+{
+	return obol_rsapss_sign(sk, b->p, b->len, sig, ECASH_SIG_MAX, sig_len);
+}
+
+obol_err ecash_coin_verify(EVP_PKEY *bank_pk, const struct ecash_coin *c)
+{
+	struct ecash_bytes b;
+	obol_err err = ecash_coin_bytes(c, &b);
+	if (err != OBOL_OK)
+		return err;
+	err = obol_rsapss_verify(bank_pk, b.p, b.len, c->sig, c->sig_len);
+	ecash_bytes_free(&b);
+	if (err == OBOL_E_SIGNATURE_INVALID)
+		return OBOL_E_ECASH_COIN_SIGNATURE;
+	return err;
+}
+
+obol_err ecash_cert_verify(EVP_PKEY *bank_pk, const struct ecash_cert *c, const struct ecash_revocations *rl,
+			   const struct ecash_policy *pol, int64_t when)
+{
+	struct ecash_bytes b = { 0 };
+	EVP_PKEY *k = NULL;
+	uint8_t id[ECASH_ID_LEN], bank_id[ECASH_ID_LEN];
+	obol_err err = ecash_signer_id(bank_pk, bank_id);
+	if (err != OBOL_OK)
+		return err;
+	if (!ecash_cert_known_valid(bank_id, c)) {
+		if ((err = ecash_cert_bytes(c, &b)) != OBOL_OK)
+			return err;
+		err = obol_rsapss_verify(bank_pk, b.p, b.len, c->sig, c->sig_len);
+		if (err == OBOL_E_SIGNATURE_INVALID)
+			err = OBOL_E_ECASH_CERT_SIGNATURE;
+		if (err != OBOL_OK)
+			goto out;
+		ecash_cert_note_valid(bank_id, c);
+	}
+	err = ecash_key_parse(c->key, c->key_len, pol->min_key_bits, &k);
+	if (err != OBOL_OK)
+		goto out;
+	if (when < c->issued - pol->max_skew || when > c->expiry) {
+		err = OBOL_E_ECASH_CERT_EXPIRED;
+		goto out;
+	}
+	ecash_key_id_der(c->key, c->key_len, id);
+	if (rl != NULL && ecash_revoked(rl, id))
+		err = OBOL_E_ECASH_KEY_REVOKED;
+out:
+	EVP_PKEY_free(k);
+	ecash_bytes_free(&b);
+	return err;
+}
+
+/* Parses the keys of n certificates into keys[0..n). */
+static obol_err parse_keys(const struct ecash_cert *certs, size_t n, EVP_PKEY **keys)
+{
+	for (size_t i = 0; i < n; i++) {
+		obol_err err = ecash_key_parse(certs[i].key, certs[i].key_len, 0, &keys[i]);
+		if (err != OBOL_OK)
+			return err;
+	}
+	return OBOL_OK;
+}
+
+static void free_keys(EVP_PKEY **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(keys[i]);
+}
+
+obol_err ecash_group_sign(const struct ecash_cert *certs, size_t n, size_t signer, EVP_PKEY *sk,
+			  const struct ecash_bytes *msg, uint8_t **sig, size_t *sig_len)
+{
+	EVP_PKEY *keys[ECASH_RING_MAX] = { 0 };
+	uint8_t *s = NULL;
+	size_t cap = 0, maxmod = 0;
+	obol_err err;
+
+	*sig = NULL;
+	*sig_len = 0;
+	if (n == 0 || n > ECASH_RING_MAX || signer >= n)
+		return OBOL_E_INVALID_ARGUMENT;
+	err = parse_keys(certs, n, keys);
+	if (err != OBOL_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (obol_rsa_modulus_len(keys[i]) > maxmod)
+			maxmod = obol_rsa_modulus_len(keys[i]);
+	cap = n == 1 ? ECASH_SIG_MAX : obol_ringsig_len(n, maxmod);
+	s = malloc(cap);
+	if (s == NULL) {
+		err = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	if (n == 1)
+		err = obol_rsapss_sign(sk, msg->p, msg->len, s, cap, sig_len);
+	else
+		err = obol_ringsig_sign(keys, n, signer, sk, msg->p, msg->len, s, cap, sig_len);
+	if (err != OBOL_OK)
+		goto out;
+	*sig = s;
+	s = NULL;
+out:
+	free(s);
+	free_keys(keys, n);
+	return err;
+}
+
+obol_err ecash_group_verify(const struct ecash_cert *certs, size_t n, const struct ecash_bytes *msg,
+			    const uint8_t *sig, size_t sig_len, obol_err bad)
+{
+	EVP_PKEY *keys[ECASH_RING_MAX] = { 0 };
+	obol_err err;
+
+	if (n == 0 || n > ECASH_RING_MAX)
+		return OBOL_E_ECASH_RING_SIZE;
+	err = parse_keys(certs, n, keys);
+	if (err != OBOL_OK)
+		goto out;
+	if (n == 1)
+		err = obol_rsapss_verify(keys[0], msg->p, msg->len, sig, sig_len);
+	else
+		err = obol_ringsig_verify(keys, n, msg->p, msg->len, sig, sig_len);
+	if (err == OBOL_E_SIGNATURE_INVALID || err == OBOL_E_RING_SIGNATURE_INVALID)
+		err = bad;
+out:
+	free_keys(keys, n);
+	return err;
+}
+
+bool ecash_claim_same_signers(const struct ecash_claim *a, const struct ecash_claim *b)
+{
+	if (a->ncerts != b->ncerts)
+		return false;
+	for (size_t i = 0; i < a->ncerts; i++)
+		if (a->certs[i].key_len != b->certs[i].key_len ||
+		    memcmp(a->certs[i].key, b->certs[i].key, a->certs[i].key_len) != 0)
+			return false;
+	return true;
+}
+
+obol_err ecash_signers_verify(EVP_PKEY *bank_pk, const struct ecash_cert *certs, size_t n,
+			       const struct ecash_revocations *rl, const struct ecash_policy *pol, int64_t when)
+{
+	uint8_t ids[ECASH_RING_MAX][ECASH_ID_LEN];
+	if (n == 0 || n > ECASH_RING_MAX || (n > 1 && (n < pol->ring_min || n > pol->ring_max)))
+		return OBOL_E_ECASH_RING_SIZE;
+	for (size_t i = 0; i < n; i++) {
+		obol_err err = ecash_cert_verify(bank_pk, &certs[i], rl, pol, when);
+		if (err != OBOL_OK)
+			return err;
+		ecash_key_id_der(certs[i].key, certs[i].key_len, ids[i]);
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(ids[i], ids[j], ECASH_ID_LEN) == 0)
+				return OBOL_E_ECASH_RING_DUPLICATE;
+	}
+	return OBOL_OK;
+}
+
+obol_err ecash_chain_verify(EVP_PKEY *bank_pk, const struct ecash_held_coin *h, const struct ecash_revocations *rl,
+			    const struct ecash_policy *pol, uint8_t *digest)
+{
+	uint8_t link[OBOL_HASH_LEN] = { 0 }, id[ECASH_ID_LEN];
+	int64_t last_ts = h->coin.issued - pol->max_skew;
+	obol_err err = ecash_coin_verify(bank_pk, &h->coin);
+	if (err != OBOL_OK)
+		return err;
+	if (h->nchain > ECASH_CHAIN_MAX)
+		return OBOL_E_ECASH_CHAIN_TOO_LONG;
+	for (size_t i = 0; i < h->nchain; i++) {
+		const struct ecash_claim *c = &h->chain[i];
+		struct ecash_bytes b;
+		if (i > 0) {
+			/* §3.5.6: the next holder spends on with its own key. */
+			if (c->ncerts != 1)
+				return OBOL_E_ECASH_RING_NOT_FIRST;
+			ecash_key_id_der(c->certs[0].key, c->certs[0].key_len, id);
+			if (memcmp(id, h->chain[i - 1].payee, ECASH_ID_LEN) != 0)
+				return OBOL_E_ECASH_CHAIN_BROKEN;
+		}
+		if (c->ts < last_ts || c->ts > h->coin.expiry + pol->max_skew)
+			return OBOL_E_ECASH_TIMESTAMP_STALE;
+		last_ts = c->ts;
+		err = ecash_signers_verify(bank_pk, c->certs, c->ncerts, rl, pol, c->ts);
+		if (err != OBOL_OK)
+			return err;
+		err = ecash_claim_bytes(&h->coin, c, link, &b);
+		if (err != OBOL_OK)
+			return err;
+		err = ecash_group_verify(c->certs, c->ncerts, &b, c->sig, c->sig_len, OBOL_E_ECASH_CLAIM_SIGNATURE);
+		ecash_bytes_free(&b);
+		if (err != OBOL_OK)
+			return err;
+		err = ecash_claim_digest(&h->coin, c, link, link);
+		if (err != OBOL_OK)
+			return err;
+	}
+	if (digest != NULL)
+		memcpy(digest, link, OBOL_HASH_LEN);
+	return OBOL_OK;
+}
+
+obol_err ecash_claim_make(struct ecash_held_coin *h, const uint8_t payee[static ECASH_ID_LEN], int64_t ts,
+			  EVP_PKEY *sk, const struct ecash_cert *cert, const struct ecash_cert *ring, size_t nring,
+			  size_t signer)
+{
+	uint8_t link[OBOL_HASH_LEN] = { 0 };
+	struct ecash_claim c = { 0 };
+	struct ecash_bytes b = { 0 };
+	const struct ecash_cert *set = ring ? ring : cert;
+	size_t n = ring ? nring : 1;
+	obol_err err;
+
+	if (h->nchain >= ECASH_CHAIN_MAX)
+		return OBOL_E_ECASH_CHAIN_TOO_LONG;
+	if (ring != NULL && h->nchain > 0)
+		return OBOL_E_ECASH_RING_NOT_FIRST;
+	for (size_t i = 0; i < h->nchain; i++) {
+		err = ecash_claim_digest(&h->coin, &h->chain[i], link, link);
+		if (err != OBOL_OK)
+			return err;
+	}
+	memcpy(c.payee, payee, ECASH_ID_LEN);
+	c.ts = ts;
+	c.ncerts = n;
+	c.certs = malloc(n * sizeof(*c.certs));
+	if (c.certs == NULL)
+		return OBOL_E_NO_MEMORY;
+	memcpy(c.certs, set, n * sizeof(*c.certs));
+	err = ecash_claim_bytes(&h->coin, &c, link, &b);
+	if (err != OBOL_OK)
+		goto out;
+	err = ecash_group_sign(c.certs, n, ring ? signer : 0, sk, &b, &c.sig, &c.sig_len);
+	if (err != OBOL_OK)
+		goto out;
+	h->chain[h->nchain++] = c;
+	memset(&c, 0, sizeof(c));
+out:
+	ecash_bytes_free(&b);
+	ecash_claim_clear(&c);
+	return err;
+}
+

@@ -1,0 +1,92 @@
+/* payword vendor: the purchase checks of seed 003 §3.5 (steps 1-8), pure.
+ *
+ * The shell keeps, per certificate serial, what the vendor last held of it
+ * (struct payword_vendor_serial), the newest CRL, and every accepted sale
+ * (for idempotent retries and the product endpoint). It draws the
+ * authorisation number, calls payword_vendor_purchase, stores the new serial
+ * state and the sale durably, queues the claim for the agent, and only then
+ * answers the wallet. */
+#ifndef OBOL_SCHEMES_PAYWORD_VENDOR_H
+#define OBOL_SCHEMES_PAYWORD_VENDOR_H
+
+#include "schemes/payword/messages.h"
+
+/* How a vendor reports to the agent (seed §3.1, §3.5): almost online, each
+ * report sent at once without waiting for the agent; or in batches, at
+ * regular intervals. */
+enum payword_report_mode { PAYWORD_REPORT_ONLINE = 1, PAYWORD_REPORT_BATCH = 2 };
+
+/* When a report made at `now` is due: now (almost online), or the next
+ * multiple of `interval` seconds (batch: every report of one interval leaves
+ * together). */
+int64_t payword_vendor_report_due(enum payword_report_mode mode, int64_t interval, int64_t now);
+
+struct payword_vendor_cfg {
+	uint64_t vendor_id;
+	enum payword_vendor_mode mode;
+	uint8_t agent_pk[OBOL_SIGN_PK_LEN];
+};
+
+/* What the vendor holds of one certificate. */
+struct payword_vendor_serial {
+	uint64_t serial;
+	bool has_token;
+	uint64_t last_order;                   /* highest order accepted here */
+	uint8_t last_token[PAYWORD_TOKEN_LEN]; /* its token: later tokens are checked against it */
+	bool visit_open;
+	struct payword_commit visit;           /* the visit in progress */
+	bool has_vcert;
+	uint8_t vcert_hash[OBOL_HASH_LEN];     /* SHA-256 of the vendor certificate whose agent
+						  signature verified here: the same bytes again
+						  need no second Ed25519 verification */
+};
+
+/* An accepted sale. */
+struct payword_vendor_sale {
+	uint64_t serial;
+	uint64_t order;
+	uint8_t token[PAYWORD_TOKEN_LEN];
+	char product[PAYWORD_PRODUCT_MAX + 1];
+	struct obol_amount value;
+	int64_t auth;
+};
+
+/* Checks a purchase (seed §3.5): serial and user name against the
+ * certificate; the CRL (crl may be NULL before the first fetch: then
+ * nothing is revoked); the agent's signature; expiry; the chain's scope
+ * (specific chains only at their vendor, generic chains only at generic
+ * vendors); the visit commitment (user-signed, this vendor, time within
+ * PAYWORD_COMMIT_WINDOW of now and after the previous visit, starting above
+ * every order spent here) or an open visit; the value (tokens x token
+ * value); the hash distance of the token to the last token held, or to the
+ * root. The agent's signature is verified once per certificate: a
+ * certificate whose bytes hash to st->vcert_hash verified before (seed §4:
+ * "the digital signature verification ... can be considered a strong
+ * delaying factor"). On success fills *st_out (the new state; st may be NULL for a serial
+ * never seen) and *claim (the report line, with `auth`). On failure nothing
+ * is written and the error says why (the reply is then PAYWORD_AUTH_NONE).
+ * auth must be > 0 (drawn at random by the shell). */
+OBOL_MUST_CHECK obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const struct payword_crl *crl,
+						 const struct payword_vendor_serial *st,
+						 const struct payword_pay *req, int64_t now, int64_t auth,
+						 struct payword_vendor_serial *st_out,
+						 struct payword_claim *claim);
+
+/* A purchase whose (serial, order) matches an accepted sale is a retry after
+ * a lost reply (DESIGN §7, seed §4 atomicity): OBOL_OK when it is the same
+ * token and product (answer the stored auth again); PAYWORD_TOKEN_REUSED
+ * when it differs. */
+OBOL_MUST_CHECK obol_err payword_vendor_match_retry(const struct payword_vendor_sale *sale,
+						    const struct payword_pay *req);
+
+/* The sale record of an accepted purchase. */
+void payword_vendor_sale_from(const struct payword_pay *req, int64_t auth, struct payword_vendor_sale *sale);
+
+/* Replaces *held by a newly fetched CRL after checking the agent's signature
+ * and that it is not older (seq) than the one held (held may have count 0
+ * and seq 0 when none is held). Ownership of fresh->serials moves to *held on
+ * success; the old list is freed. */
+OBOL_MUST_CHECK obol_err payword_vendor_crl_update(struct payword_crl *held, struct payword_crl *fresh,
+						   const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
+
+#endif

@@ -1,0 +1,71 @@
+/* payword user module (seed 003 §3.5 "purchase transaction", the applet),
+ * pure: holds one user certificate and where the user is in its chain,
+ * builds purchases, and records their outcome.
+ *
+ * Atomicity (seed §4; DESIGN §7). A purchase stays pending until its reply.
+ * With no reply the wallet sends the very same request again (the vendor
+ * answers a retry with the same authorisation number). When it gives up, or
+ * when the vendor answers -1, the tokens it sent are in doubt: the vendor has
+ * seen them, so they are skipped and never offered again (the seed keeps a
+ * refused token "as new"; obol does not, since a vendor that answered -1
+ * still holds it), the visit ends, and their value returns at the next
+ * regeneration unless a vendor reports them.
+ *
+ * The state holds the chain seed and is kept sealed under a key derived
+ * from the user's password (seed §3.1 user fraud; crypto/seal.h). */
+#ifndef OBOL_SCHEMES_PAYWORD_WALLET_H
+#define OBOL_SCHEMES_PAYWORD_WALLET_H
+
+#include "crypto/seal.h"
+#include "schemes/payword/messages.h"
+
+struct payword_wallet_cert {
+	struct payword_ucert uc;  /* secret: holds the seed */
+	uint64_t next;            /* next unspent order */
+	uint64_t in_doubt;        /* tokens skipped as in doubt (value returns at regeneration) */
+	bool visit_open;
+	struct payword_commit visit;
+	int64_t last_commit_time;
+	bool pending;             /* a purchase awaits its reply */
+	struct payword_pay req;   /* that purchase, sent again as is on retry */
+};
+
+/* Step D at the wallet: checks the agent's signature, that the seed hashes
+ * to the signed root in n steps, and that the certificate names this user
+ * and key. The cursor starts at the chain's first order. */
+OBOL_MUST_CHECK obol_err payword_wallet_accept(const uint8_t *ucert, size_t len,
+					       const uint8_t agent_pk[static OBOL_SIGN_PK_LEN], const char *username,
+					       const uint8_t user_pk[static OBOL_SIGN_PK_LEN],
+					       struct payword_wallet_cert *out);
+
+/* Unspent tokens and their value. */
+uint64_t payword_wallet_unspent(const struct payword_wallet_cert *w);
+
+/* Builds a purchase of `value` at vendor `vendor_id`: the next tokens
+ * (value / token value of them), their last token and order number, the
+ * vendor certificate, serial, user name, product and value; a visit
+ * commitment signed with user_sk when no visit at this vendor is open
+ * (time = max(now, previous + 1)). Marks the purchase pending. Errors:
+ * PAYWORD_IN_DOUBT (one is pending), PAYWORD_VALUE_MISMATCH,
+ * PAYWORD_TOKEN_VALUE, PAYWORD_TOKENS_LOW, PAYWORD_CERT_EXPIRED. */
+OBOL_MUST_CHECK obol_err payword_wallet_pay(struct payword_wallet_cert *w, const uint8_t user_sk[static OBOL_SIGN_SK_LEN],
+					    uint64_t vendor_id, const struct obol_amount *value, const char *product,
+					    int64_t now, struct payword_pay *out);
+
+/* The vendor's reply to the pending purchase: an authorisation number spends
+ * the tokens; -1 skips them as in doubt and returns the vendor's error. */
+OBOL_MUST_CHECK obol_err payword_wallet_reply(struct payword_wallet_cert *w, const struct payword_pay_reply *r);
+
+/* No reply and no more retries: the pending tokens are in doubt. */
+void payword_wallet_give_up(struct payword_wallet_cert *w);
+
+/* State <-> sealed bytes under the password (Argon2id; opslimit/memlimit 0
+ * for libsodium's INTERACTIVE limits). *out is malloc'ed. */
+OBOL_MUST_CHECK obol_err payword_wallet_seal(const struct payword_wallet_cert *w, const char *password,
+					     uint32_t opslimit, uint32_t memlimit_kib, uint8_t **out, size_t *out_len);
+OBOL_MUST_CHECK obol_err payword_wallet_open(const uint8_t *sealed, size_t len, const char *password,
+					     struct payword_wallet_cert *w);
+
+void payword_wallet_wipe(struct payword_wallet_cert *w);
+
+#endif

@@ -1,0 +1,494 @@
+/* The vendor daemon as an ecash merchant (seed 002 §3.3.2, §3.3.3, §3.5.1):
+ * payments are verified with no network (the bank key from the cached GET
+ * /keys document, the cached revocation list), every accepted coin is stored
+ * with its registry entry and its deposit queued in the outbox in the same
+ * durable unit of work, and only then is the receipt sent.
+ *
+ * Vendor tables (component "ecash"):
+ *   ecash_merchant  (id = 1, sk: our RSA key (PKCS#8 DER), cert: the bank's certificate JSON or NULL)
+ *   ecash_received  (serial, held: the coin and its chain, nonce n, sigma1 σ1, at,
+ *                    outbox: the deposit's outbox row, result: the bank's answer)
+ *   ecash_lists     (name "revocations": the last bank-signed list, JSON)
+ * At the first start the daemon registers its key with the bank (online,
+ * authenticated as the vendor's account); later starts need no network. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "crypto/secret.h"
+#include "net/http_client.h"
+#include "schemes/ecash/customer.h"
+#include "schemes/ecash/messages.h"
+#include "vendor/outbox.h"
+#include "vendor/vendor.h"
+#include "wire/json.h"
+
+_Static_assert(ECASH_MSG_HELLO >= OBOL_DL_ECASH_MIN && ECASH_MSG_RECEIPT <= OBOL_DL_ECASH_MAX,
+	       "ecash frame types lie in the ecash range");
+
+struct ecash_vendor {
+	pthread_mutex_t mu; /* guards m */
+	EVP_PKEY *sk, *bank_pk;
+	struct ecash_customer me; /* our certified key, to sign deposits */
+	struct ecash_merchant m;
+	bool ready;
+};
+
+static const struct obol_migration ecash_vendor_steps[] = {
+	{ "CREATE TABLE ecash_merchant (id BIGINT PRIMARY KEY, sk BYTEA NOT NULL, cert TEXT);"
+	  "CREATE TABLE ecash_received (serial BYTEA PRIMARY KEY, held TEXT NOT NULL, nonce BYTEA NOT NULL,"
+	  " sigma1 BYTEA NOT NULL, at BIGINT NOT NULL, outbox BIGINT NOT NULL, result TEXT);"
+	  "CREATE TABLE ecash_lists (name TEXT PRIMARY KEY, body TEXT NOT NULL);",
+	  NULL },
+};
+
+/* ---- start: key, certificate, bank key, revocation list, registry ---- */
+
+static obol_err exec1(struct obol_store *s, const char *sql, const void *b1, size_t l1, const char *t2)
+{
+	struct obol_stmt *st;
+	bool row;
+	obol_err e = obol_stmt_prepare(s, sql, &st);
+	if (e != OBOL_OK)
+		return e;
+	if (b1 != NULL)
+		e = obol_stmt_bind_blob(st, 1, b1, l1);
+	if (e == OBOL_OK && t2 != NULL)
+		e = obol_stmt_bind_text(st, b1 != NULL ? 2 : 1, t2);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* In its own transaction (start runs before the group committer). */
+static obol_err exec_tx(struct obol_store *s, const char *sql, const void *b1, size_t l1, const char *t2)
+{
+	obol_err e = obol_store_begin(s);
+	if (e != OBOL_OK)
+		return e;
+	e = exec1(s, sql, b1, l1, t2);
+	if (e == OBOL_OK)
+		return obol_store_commit(s);
+	obol_store_rollback(s);
+	return e;
+}
+
+static obol_err load_key(struct obol_store *s, struct ecash_vendor *ev, json_t **cert)
+{
+	struct obol_stmt *st;
+	bool row;
+	*cert = NULL;
+	obol_err e = obol_stmt_prepare(s, "SELECT sk, cert FROM ecash_merchant WHERE id = 1", &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t len;
+		const uint8_t *der = obol_stmt_column_blob(st, 0, &len);
+		e = obol_rsa_private_from_der(der, len, &ev->sk);
+		if (e == OBOL_OK && !obol_stmt_column_is_null(st, 1)) {
+			json_error_t jerr;
+			*cert = json_loads(obol_stmt_column_text(st, 1), 0, &jerr);
+		}
+	}
+	obol_stmt_finish(st);
+	if (e != OBOL_OK || ev->sk != NULL)
+		return e;
+	/* First start: our merchant key pair. */
+	uint8_t *der = NULL;
+	size_t len = 0;
+	if ((e = obol_rsa_generate(OBOL_RSA_DEFAULT_BITS, &ev->sk)) == OBOL_OK &&
+	    (e = obol_rsa_private_to_der(ev->sk, &der, &len)) == OBOL_OK)
+		e = exec_tx(s, "INSERT INTO ecash_merchant (id, sk, cert) VALUES (1, ?, NULL)", der, len, NULL);
+	obol_rsa_der_free(der, len);
+	return e;
+}
+
+/* §3.2 for the merchant: nonce, signed nonce, the bank's certificate. */
+static obol_err register_key(struct obol_vendor *v, struct ecash_vendor *ev, struct obol_store *s, json_t **cert)
+{
+	struct obol_http_client *c = NULL;
+	struct ecash_nonce_reply nr;
+	struct ecash_nonce_spec nsp;
+	struct ecash_register_req m = { 0 };
+	struct ecash_register_spec rsp;
+	json_t *req = NULL, *rep = NULL;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	char *text = NULL;
+	obol_err e = obol_vendor_issuer_client(v, &c);
+	if (e == OBOL_OK && (req = json_pack("{s:s}", "purpose", "register")) == NULL)
+		e = OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = obol_http_post_json(c, "/ecash/nonce", req, OBOL_HTTP_AUTH, &rep);
+	if (e == OBOL_OK) {
+		ecash_nonce_reply_spec(&nsp, &nr);
+		e = obol_json_decode(rep, &nsp.s);
+	}
+	json_decref(req);
+	json_decref(rep);
+	req = rep = NULL;
+	if (e == OBOL_OK)
+		e = obol_rsa_public_to_der(ev->sk, &der, &len);
+	if (e == OBOL_OK && len > sizeof(m.key))
+		e = OBOL_E_ECASH_KEY_WEAK;
+	if (e == OBOL_OK) {
+		memcpy(m.nonce, nr.nonce, ECASH_NONCE_LEN);
+		memcpy(m.key, der, len);
+		m.key_len = len;
+		e = ecash_customer_register_answer(ev->sk, m.nonce, m.sig, &m.sig_len);
+	}
+	if (e == OBOL_OK) {
+		ecash_register_req_spec(&rsp, &m);
+		e = obol_json_encode(&rsp.s, &req);
+	}
+	if (e == OBOL_OK)
+		e = obol_http_post_json(c, "/ecash/register", req, OBOL_HTTP_AUTH, &rep);
+	if (e == OBOL_OK && (text = obol_json_dump_canonical(rep)) == NULL)
+		e = OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = exec_tx(s, "UPDATE ecash_merchant SET cert = ? WHERE id = 1", NULL, 0, text);
+	if (e == OBOL_OK) {
+		*cert = rep;
+		rep = NULL;
+	}
+	free(text);
+	OPENSSL_free(der);
+	json_decref(req);
+	json_decref(rep);
+	obol_http_client_free(c);
+	return e;
+}
+
+/* The revocation list: fresh from the bank when it answers, else the cached one. */
+static obol_err load_revocations(struct obol_vendor *v, struct ecash_vendor *ev, struct obol_store *s)
+{
+	struct obol_http_client *c = NULL;
+	json_t *j = NULL;
+	struct obol_stmt *st;
+	bool row, fresh = false;
+	obol_err e;
+	if (obol_http_client_new(obol_vendor_issuer_url(v), 3000, &c) == OBOL_OK &&
+	    obol_http_get_json(c, "/ecash/revocations", 0, &j) == OBOL_OK)
+		fresh = true;
+	obol_http_client_free(c);
+	if (!fresh) {
+		if ((e = obol_stmt_prepare(s, "SELECT body FROM ecash_lists WHERE name = 'revocations'", &st)) != OBOL_OK)
+			return e;
+		if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+			json_error_t jerr;
+			j = json_loads(obol_stmt_column_text(st, 0), 0, &jerr);
+		}
+		obol_stmt_finish(st);
+		if (e != OBOL_OK || j == NULL)
+			return e; /* none yet: no key is revoked as far as we know */
+	}
+	struct ecash_revocations rl = { 0 };
+	struct ecash_revocations_spec sp;
+	if ((e = ecash_revocations_spec(&sp, &rl, true)) == OBOL_OK)
+		e = ecash_revocations_done(&sp, obol_json_decode(j, &sp.s));
+	if (e == OBOL_OK)
+		e = ecash_merchant_set_revocations(&ev->m, &rl);
+	if (e == OBOL_OK && fresh) {
+		char *text = obol_json_dump_canonical(j);
+		if (text == NULL ||
+		    exec_tx(s, "DELETE FROM ecash_lists WHERE name = 'revocations'", NULL, 0, NULL) != OBOL_OK ||
+		    exec_tx(s, "INSERT INTO ecash_lists (name, body) VALUES ('revocations', ?)", NULL, 0, text) != OBOL_OK)
+			obol_log_warn("ecash: cannot cache the revocation list");
+		free(text);
+	}
+	ecash_revocations_clear(&rl);
+	json_decref(j);
+	if (e == OBOL_OK)
+		obol_log_info("ecash: revocation list of %zu keys (%s)", ev->m.rl.n, fresh ? "fresh" : "cached");
+	return e;
+}
+
+static obol_err load_registry(struct ecash_vendor *ev, struct obol_store *s)
+{
+	struct obol_stmt *st;
+	bool row;
+	obol_err e = obol_stmt_prepare(s, "SELECT serial FROM ecash_received", &st);
+	if (e != OBOL_OK)
+		return e;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t len;
+		const uint8_t *serial = obol_stmt_column_blob(st, 0, &len);
+		if (len != ECASH_SERIAL_LEN || (e = ecash_merchant_remember(&ev->m, serial)) != OBOL_OK) {
+			e = e == OBOL_OK ? OBOL_E_INTERNAL : e;
+			break;
+		}
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+static void ecash_vendor_stop(struct obol_vendor *v, void *state);
+
+static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, void **state)
+{
+	struct ecash_vendor *ev = calloc(1, sizeof(*ev));
+	json_t *keys = NULL, *certj = NULL;
+	struct ecash_cert cert;
+	uint8_t *bk = NULL;
+	size_t bk_len = 0;
+	obol_err e = ev ? obol_store_migrate(s, "ecash", ecash_vendor_steps, OBOL_ARRAY_LEN(ecash_vendor_steps))
+			: OBOL_E_NO_MEMORY;
+	if (e != OBOL_OK) {
+		free(ev);
+		return e;
+	}
+	pthread_mutex_init(&ev->mu, NULL);
+	*state = ev;
+	/* The bank key from the issuer's verified (possibly cached) key document. */
+	const char *b64 = NULL;
+	if (obol_vendor_issuer_keys(v, false, &keys) == OBOL_OK)
+		b64 = json_string_value(json_object_get(json_object_get(keys, "ecash"), "bank_key"));
+	if (b64 == NULL) {
+		obol_log_warn("ecash: the issuer publishes no bank key; ecash payments are off");
+		goto out;
+	}
+	bk_len = strlen(b64);
+	if ((bk = malloc(bk_len)) == NULL || obol_b64_decode(b64, bk, bk_len, &bk_len, 0) != OBOL_OK ||
+	    (e = obol_rsa_public_from_der(bk, bk_len, &ev->bank_pk)) != OBOL_OK) {
+		e = e == OBOL_OK ? OBOL_E_KEYS_INVALID : e;
+		goto out;
+	}
+	if ((e = load_key(s, ev, &certj)) != OBOL_OK)
+		goto out;
+	if (certj == NULL && (e = register_key(v, ev, s, &certj)) != OBOL_OK) {
+		obol_log_warn("ecash: cannot register the merchant key with the bank (%s); ecash payments are off",
+			      obol_strerror(e));
+		e = OBOL_OK;
+		goto out;
+	}
+	if ((e = ecash_cert_from_json(certj, &cert)) != OBOL_OK ||
+	    (e = ecash_customer_init(&ev->me, ev->sk, ev->bank_pk, &cert, cert.account, cert.issued)) != OBOL_OK)
+		goto out;
+	ecash_merchant_init(&ev->m, ev->bank_pk, ev->me.id);
+	if ((e = load_revocations(v, ev, s)) != OBOL_OK || (e = load_registry(ev, s)) != OBOL_OK)
+		goto out;
+	ev->ready = true;
+	char hex[17];
+	obol_hex_encode(ev->me.id, 8, hex);
+	obol_log_info("ecash: merchant key %s, %zu coins received so far", hex, ev->m.nseen);
+out:
+	if (e != OBOL_OK) {
+		ecash_vendor_stop(v, ev);
+		*state = NULL;
+	}
+	free(bk);
+	json_decref(keys);
+	json_decref(certj);
+	return e;
+}
+
+static void ecash_vendor_stop(struct obol_vendor *v, void *state)
+{
+	struct ecash_vendor *ev = state;
+	(void)v;
+	if (ev == NULL)
+		return;
+	ecash_merchant_free(&ev->m);
+	EVP_PKEY_free(ev->sk);
+	EVP_PKEY_free(ev->bank_pk);
+	pthread_mutex_destroy(&ev->mu);
+	free(ev);
+}
+
+/* ---- sessions ---- */
+
+static obol_err ecash_open(struct obol_vendor *v, void **session)
+{
+	(void)v;
+	*session = calloc(1, 1);
+	return *session ? OBOL_OK : OBOL_E_NO_MEMORY;
+}
+
+static void ecash_close(struct obol_vendor *v, void *session)
+{
+	(void)v;
+	free(session);
+}
+
+struct store_unit {
+	const struct ecash_payment *p;
+	const json_t *deposit;
+	int64_t now;
+};
+
+/* §3.5.1 registry rows and the deposit, in one durable unit. */
+static obol_err store_payment(struct obol_store *s, void *arg)
+{
+	struct store_unit *u = arg;
+	int64_t row_id = 0;
+	obol_err e = obol_outbox_enqueue(s, "ecash", "deposit", "/ecash/deposit", u->deposit, 0, &row_id);
+	for (size_t i = 0; e == OBOL_OK && i < u->p->ncoins; i++) {
+		const struct ecash_held_coin *h = &u->p->coins[i];
+		struct obol_stmt *st;
+		json_t *j = NULL;
+		char *text = NULL;
+		bool row;
+		if ((e = ecash_coins_to_json(h, 1, &j)) == OBOL_OK && (text = obol_json_dump_canonical(j)) == NULL)
+			e = OBOL_E_NO_MEMORY;
+		json_decref(j);
+		if (e == OBOL_OK && (e = obol_stmt_prepare(s, "INSERT INTO ecash_received (serial, held, nonce, sigma1, at, "
+							      "outbox, result) VALUES (?, ?, ?, ?, ?, ?, NULL)", &st)) == OBOL_OK) {
+			if ((e = obol_stmt_bind_blob(st, 1, h->coin.serial, ECASH_SERIAL_LEN)) == OBOL_OK &&
+			    (e = obol_stmt_bind_text(st, 2, text)) == OBOL_OK &&
+			    (e = obol_stmt_bind_blob(st, 3, u->p->nonce, ECASH_NONCE_LEN)) == OBOL_OK &&
+			    (e = obol_stmt_bind_blob(st, 4, u->p->sigma1, u->p->sigma1_len)) == OBOL_OK &&
+			    (e = obol_stmt_bind_int64(st, 5, u->now)) == OBOL_OK && (e = obol_stmt_bind_int64(st, 6, row_id)) == OBOL_OK)
+				e = obol_stmt_step(st, &row);
+			obol_stmt_finish(st);
+		}
+		free(text);
+		if (e == OBOL_E_STORE_CONSTRAINT)
+			e = OBOL_E_ECASH_COIN_ALREADY_HELD;
+	}
+	return e;
+}
+
+/* The deposit request for the coins of a payment, signed now (§3.3.3, §5.5);
+ * its nonce is also its idempotency key at the bank. */
+static obol_err deposit_body(struct ecash_vendor *ev, const struct ecash_payment *p, json_t **out)
+{
+	struct ecash_deposit_req m = { 0 };
+	struct ecash_deposit_req_spec sp;
+	obol_random(m.nonce, sizeof(m.nonce));
+	m.cert = ev->me.cert;
+	m.coins = p->coins; /* borrowed for the encoding */
+	m.ncoins = p->ncoins;
+	obol_err e = ecash_customer_deposit_answer(&ev->me, m.nonce, m.coins, m.ncoins, m.sig, &m.sig_len);
+	if (e == OBOL_OK && (e = ecash_deposit_req_spec(&sp, &m, false)) == OBOL_OK)
+		e = ecash_deposit_req_done(&sp, obol_json_encode(&sp.s, out));
+	return e;
+}
+
+static obol_err on_pay(struct obol_vendor *v, struct ecash_vendor *ev, const uint8_t *body, size_t len,
+		       struct obol_vendor_out *out)
+{
+	struct ecash_payment p = { 0 };
+	struct ecash_payment_spec sp;
+	struct ecash_receipt rc = { 0 };
+	struct ecash_receipt_spec rsp;
+	json_t *dep = NULL;
+	obol_err e = ecash_payment_spec(&sp, &p, true);
+	if (e == OBOL_OK)
+		e = ecash_payment_done(&sp, obol_cbor_decode(body, len, &sp.s));
+	if (e != OBOL_OK)
+		return e;
+	pthread_mutex_lock(&ev->mu);
+	int64_t now = obol_now();
+	/* Steps 4-7 with no network; then stored and queued before the receipt. */
+	e = ecash_merchant_verify(&ev->m, &p, now);
+	if (e == OBOL_OK)
+		e = deposit_body(ev, &p, &dep);
+	if (e == OBOL_OK) {
+		struct store_unit u = { .p = &p, .deposit = dep, .now = now };
+		e = obol_vendor_run(v, store_payment, &u);
+	}
+	if (e == OBOL_OK)
+		e = ecash_merchant_accept(&ev->m, &p, now);
+	pthread_mutex_unlock(&ev->mu);
+	json_decref(dep);
+	if (e == OBOL_OK) {
+		obol_vendor_outbox_kick(v);
+		memcpy(rc.nonce, p.nonce, ECASH_NONCE_LEN);
+		rc.ncoins = p.ncoins;
+		e = obol_amount_zero(p.coins[0].coin.value.currency, &rc.value);
+		for (size_t i = 0; e == OBOL_OK && i < p.ncoins; i++)
+			e = obol_amount_add(&rc.value, &rc.value, &p.coins[i].coin.value);
+	}
+	if (e == OBOL_OK) {
+		const struct ecash_claim *sg = ecash_payment_signers(&p);
+		char v64[OBOL_AMOUNT_STR_MAX];
+		obol_amount_format(&rc.value, v64);
+		obol_log_info("ecash: accepted %s in %zu coin%s (%s)", v64, p.ncoins, p.ncoins == 1 ? "" : "s",
+			      sg->ncerts > 1 ? "ring" : "signed");
+		ecash_receipt_spec(&rsp, &rc);
+		e = obol_vendor_out_add(out, ECASH_MSG_RECEIPT, &rsp.s);
+	} else {
+		obol_log_info("ecash: payment refused: %s", obol_strerror(e));
+	}
+	ecash_payment_clear(&p);
+	return e;
+}
+
+static obol_err ecash_on_frame(struct obol_vendor *v, void *session, uint32_t type, const uint8_t *body,
+			       size_t body_len, struct obol_vendor_out *out)
+{
+	struct ecash_vendor *ev = obol_vendor_scheme_state(v, "ecash");
+	(void)session;
+	if (ev == NULL || !ev->ready)
+		return OBOL_E_ECASH_NOT_REGISTERED;
+	if (type == ECASH_MSG_HELLO) {
+		struct ecash_hello h;
+		struct ecash_hello_spec hsp;
+		struct ecash_offer offer;
+		struct ecash_offer_spec osp;
+		ecash_hello_spec(&hsp, &h);
+		obol_err e = obol_cbor_decode(body, body_len, &hsp.s);
+		if (e != OBOL_OK)
+			return e;
+		pthread_mutex_lock(&ev->mu);
+		e = ecash_merchant_offer(&ev->m, obol_vendor_price(v), obol_now(), &offer);
+		pthread_mutex_unlock(&ev->mu);
+		if (e != OBOL_OK)
+			return e;
+		ecash_offer_spec(&osp, &offer);
+		return obol_vendor_out_add(out, ECASH_MSG_OFFER, &osp.s);
+	}
+	if (type == ECASH_MSG_PAY)
+		return on_pay(v, ev, body, body_len, out);
+	return OBOL_E_WIRE_UNEXPECTED_MESSAGE;
+}
+
+/* The bank answered a queued deposit: note each coin's outcome. */
+static obol_err ecash_outbox_done(struct obol_vendor *v, struct obol_store *s, int64_t row_id, const char *kind,
+				  obol_err result, const json_t *reply)
+{
+	struct obol_stmt *st;
+	bool row;
+	obol_err e = OBOL_OK;
+	(void)v;
+	(void)kind;
+	if (result != OBOL_OK) {
+		obol_log_warn("ecash: deposit refused by the bank: %s", obol_strerror(result));
+		if ((e = obol_stmt_prepare(s, "UPDATE ecash_received SET result = ? WHERE outbox = ?", &st)) != OBOL_OK)
+			return e;
+		if ((e = obol_stmt_bind_text(st, 1, obol_strerror(result))) == OBOL_OK &&
+		    (e = obol_stmt_bind_int64(st, 2, row_id)) == OBOL_OK)
+			e = obol_stmt_step(st, &row);
+		obol_stmt_finish(st);
+		return e;
+	}
+	size_t i;
+	const json_t *r;
+	json_array_foreach(json_object_get(reply, "results"), i, r) {
+		const char *serial = json_string_value(json_object_get(r, "serial"));
+		const char *name = json_string_value(json_object_get(r, "name"));
+		uint8_t sb[ECASH_SERIAL_LEN];
+		size_t n;
+		if (serial == NULL || name == NULL || obol_b64_decode(serial, sb, sizeof(sb), &n, 1) != OBOL_OK)
+			continue;
+		if (strcmp(name, "OK") != 0)
+			obol_log_warn("ecash: the bank refused coin %s: %s", serial, name);
+		if ((e = obol_stmt_prepare(s, "UPDATE ecash_received SET result = ? WHERE serial = ?", &st)) != OBOL_OK)
+			return e;
+		if ((e = obol_stmt_bind_text(st, 1, name)) == OBOL_OK && (e = obol_stmt_bind_blob(st, 2, sb, n)) == OBOL_OK)
+			e = obol_stmt_step(st, &row);
+		obol_stmt_finish(st);
+		if (e != OBOL_OK)
+			return e;
+	}
+	obol_log_info("ecash: deposit credited %s", json_string_value(json_object_get(reply, "credited")));
+	return OBOL_OK;
+}
+
+OBOL_VENDOR_SCHEME(ecash_vendor_scheme, .name = "ecash", .type_min = OBOL_DL_ECASH_MIN, .type_max = OBOL_DL_ECASH_MAX,
+		   .start = ecash_vendor_start, .stop = ecash_vendor_stop, .open = ecash_open, .on_frame = ecash_on_frame,
+		   .close = ecash_close, .outbox_done = ecash_outbox_done)

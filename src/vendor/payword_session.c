@@ -1,0 +1,256 @@
+/* payword in the vendor daemon: start (setup, tables, registration at the
+ * agent, the CRL kept fresh by a thread, seed §3.2), device-link sessions
+ * (seed §3.5 purchase steps 1-8), and the outcome of each report. See
+ * payword_vendor.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "net/devlink.h"
+#include "net/http_client.h"
+#include "schemes/payword/wire.h"
+#include "vendor/outbox.h"
+#include "vendor/payword_vendor.h"
+#include "wire/cbor.h"
+#include "wire/json.h"
+
+/* Fetches the CRL and keeps it when it verifies and is not older. */
+static obol_err crl_refresh(struct payword_vendor_state *st)
+{
+	struct obol_http_client *c = NULL;
+	struct payword_crl_wire *w = calloc(1, sizeof(*w));
+	struct payword_crl_spec spec;
+	struct payword_crl fresh = { 0 };
+	json_t *j = NULL;
+	obol_err e = w != NULL ? obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c) : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = obol_http_get_json(c, "/payword/crl", 0, &j);
+	if (e == OBOL_OK) {
+		payword_crl_spec_init(&spec, w);
+		e = obol_json_decode(j, &spec.spec);
+	}
+	if (e == OBOL_OK)
+		e = payword_crl_from_wire(w, &fresh);
+	if (e == OBOL_OK) {
+		pthread_mutex_lock(&st->mu);
+		e = payword_vendor_crl_update(&st->crl, &fresh, st->cfg.agent_pk);
+		pthread_mutex_unlock(&st->mu);
+	}
+	free(fresh.serials);
+	json_decref(j);
+	obol_http_client_free(c);
+	free(w);
+	return e;
+}
+
+static void *crl_loop(void *arg)
+{
+	struct payword_vendor_state *st = arg;
+	pthread_mutex_lock(&st->stop_mu);
+	while (!st->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += st->crl_interval;
+		pthread_cond_timedwait(&st->stop_cv, &st->stop_mu, &ts);
+		if (st->stopping)
+			break;
+		pthread_mutex_unlock(&st->stop_mu);
+		obol_err e = crl_refresh(st);
+		if (e)
+			obol_log(OBOL_LOG_DEBUG, "payword: CRL refresh: %s", obol_strerror(e));
+		pthread_mutex_lock(&st->stop_mu);
+	}
+	pthread_mutex_unlock(&st->stop_mu);
+	return NULL;
+}
+
+static obol_err register_row(struct obol_store *s, const struct payword_vendor_state *st)
+{
+	json_t *body = json_pack("{s:s}", "mode", payword_vendor_mode_name(st->cfg.mode));
+	obol_err e = body != NULL ? obol_store_begin(s) : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK) {
+		e = obol_outbox_enqueue(s, "payword", "register", "/payword/vendor/register", body, 0, NULL);
+		if (e == OBOL_OK)
+			e = obol_store_commit(s);
+		else
+			obol_store_rollback(s);
+	}
+	json_decref(body);
+	return e;
+}
+
+static void pw_stop(struct obol_vendor *v, void *state)
+{
+	struct payword_vendor_state *st = state;
+	(void)v;
+	if (st == NULL)
+		return;
+	if (st->crl_thread_running) {
+		pthread_mutex_lock(&st->stop_mu);
+		st->stopping = true;
+		pthread_cond_signal(&st->stop_cv);
+		pthread_mutex_unlock(&st->stop_mu);
+		pthread_join(st->crl_thread, NULL);
+	}
+	free(st->crl.serials);
+	pthread_mutex_destroy(&st->mu);
+	pthread_mutex_destroy(&st->stop_mu);
+	pthread_cond_destroy(&st->stop_cv);
+	free(st);
+}
+
+static obol_err pw_start(struct obol_vendor *v, struct obol_store *s, void **state)
+{
+	struct payword_vendor_state *st = calloc(1, sizeof(*st));
+	obol_err e;
+	if (st == NULL)
+		return OBOL_E_NO_MEMORY;
+	pthread_mutex_init(&st->mu, NULL);
+	pthread_mutex_init(&st->stop_mu, NULL);
+	pthread_cond_init(&st->stop_cv, NULL);
+	st->v = v;
+	snprintf(st->dir, sizeof(st->dir), "%s", obol_vendor_dir(v));
+	e = payword_vendor_config_load(obol_vendor_dir(v), st);
+	if (e == OBOL_E_NOT_FOUND) {
+		pw_stop(v, st); /* payword is not set up here: sessions refuse it */
+		*state = NULL;
+		return OBOL_OK;
+	}
+	st->cfg.vendor_id = obol_vendor_cert(v)->vendor_id;
+	memcpy(st->cfg.agent_pk, obol_vendor_issuer_pk(v), OBOL_SIGN_PK_LEN);
+	if (e == OBOL_OK)
+		e = payword_vendor_migrate(s);
+	if (e == OBOL_OK)
+		e = register_row(s, st);
+	if (e) {
+		pw_stop(v, st);
+		return e;
+	}
+	if (crl_refresh(st) != OBOL_OK)
+		obol_log(OBOL_LOG_WARN, "payword: no CRL from the agent yet; retrying every %llds",
+			 (long long)st->crl_interval);
+	if (pthread_create(&st->crl_thread, NULL, crl_loop, st) != 0) {
+		pw_stop(v, st);
+		return OBOL_E_INTERNAL;
+	}
+	st->crl_thread_running = true;
+	obol_log(OBOL_LOG_INFO, "payword: vendor %llu, %s system, %s reports, %zu products",
+		 (unsigned long long)st->cfg.vendor_id, payword_vendor_mode_name(st->cfg.mode),
+		 st->report == PAYWORD_REPORT_BATCH ? "batch" : "almost-online", st->nproducts);
+	*state = st;
+	return OBOL_OK;
+}
+
+static obol_err pw_open(struct obol_vendor *v, void **session)
+{
+	*session = obol_vendor_scheme_state(v, "payword");
+	return *session != NULL ? OBOL_OK : OBOL_E_PAYWORD_VENDOR_MODE;
+}
+
+static obol_err on_hello(struct payword_vendor_state *st, const uint8_t *body, size_t len, struct obol_vendor_out *out)
+{
+	struct payword_hello_wire h;
+	struct payword_hello_spec hs;
+	struct payword_info_wire info;
+	struct payword_info_spec is;
+	memset(&h, 0, sizeof(h));
+	memset(&info, 0, sizeof(info));
+	payword_hello_spec_init(&hs, &h);
+	obol_err e = obol_cbor_decode(body, len, &hs.spec);
+	if (e)
+		return e;
+	info.vendor_id = st->cfg.vendor_id;
+	snprintf(info.mode, sizeof(info.mode), "%s", payword_vendor_mode_name(st->cfg.mode));
+	if (h.has_product) {
+		const struct payword_product *p = payword_vendor_product(st, h.product);
+		if (p == NULL)
+			return OBOL_E_NOT_FOUND;
+		info.price = p->price;
+		info.has_price = true;
+	}
+	payword_info_spec_init(&is, &info);
+	return obol_vendor_out_add(out, PAYWORD_MSG_INFO, &is.spec);
+}
+
+static obol_err on_pay(struct obol_vendor *v, struct payword_vendor_state *st, const uint8_t *body, size_t len,
+		       struct obol_vendor_out *out)
+{
+	struct payword_pay_wire *w = calloc(1, sizeof(*w));
+	struct payword_pay_spec ps;
+	struct payword_pay req;
+	struct payword_reply_wire rep = { .auth = PAYWORD_AUTH_NONE };
+	struct payword_reply_spec rs;
+	int64_t auth = 0;
+	obol_err e = w != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK) {
+		payword_pay_spec_init(&ps, w);
+		e = obol_cbor_decode(body, len, &ps.spec);
+	}
+	if (e) {
+		free(w); /* not a purchase at all: an ERROR frame */
+		return e;
+	}
+	e = payword_pay_from_wire(w, &req);
+	if (e == OBOL_OK)
+		e = payword_vendor_buy(v, st, &req, &auth);
+	if (e == OBOL_OK) {
+		rep.auth = auth;
+		obol_log(OBOL_LOG_INFO, "payword: sold %s to %s (certificate %llu, order %llu)", req.product,
+			 req.username, (unsigned long long)req.serial, (unsigned long long)req.order);
+	} else {
+		rep.code = (uint64_t)e; /* the seed's -1, with the reason */
+		rep.has_code = true;
+		obol_log(OBOL_LOG_INFO, "payword: refused a purchase: %s", obol_strerror(e));
+	}
+	free(w);
+	payword_reply_spec_init(&rs, &rep);
+	return obol_vendor_out_add(out, PAYWORD_MSG_PAY_REPLY, &rs.spec);
+}
+
+static obol_err pw_on_frame(struct obol_vendor *v, void *session, uint32_t type, const uint8_t *body, size_t len,
+			    struct obol_vendor_out *out)
+{
+	struct payword_vendor_state *st = session;
+	switch (type) {
+	case PAYWORD_MSG_HELLO:
+		return on_hello(st, body, len, out);
+	case PAYWORD_MSG_PAY:
+		return on_pay(v, st, body, len, out);
+	default:
+		return OBOL_E_WIRE_UNEXPECTED_MESSAGE;
+	}
+}
+
+static void pw_close(struct obol_vendor *v, void *session)
+{
+	(void)v;
+	(void)session; /* the session is the scheme state: nothing per link */
+}
+
+/* The agent's answer to a report: kept with the sale. */
+static obol_err pw_outbox_done(struct obol_vendor *v, struct obol_store *s, int64_t row_id, const char *kind,
+			       obol_err result, const json_t *reply)
+{
+	(void)v;
+	if (strcmp(kind, "register") == 0) {
+		if (result != OBOL_OK)
+			obol_log(OBOL_LOG_ERROR, "payword: the agent refused the registration: %s", obol_strerror(result));
+		return OBOL_OK;
+	}
+	const char *err = result != OBOL_OK ? obol_strerror(result) : NULL;
+	bool ok = result == OBOL_OK && json_is_true(json_object_get(reply, "accepted"));
+	if (result == OBOL_OK && !ok)
+		err = json_string_value(json_object_get(reply, "error"));
+	if (!ok)
+		obol_log(OBOL_LOG_WARN, "payword: the agent refused report %lld: %s", (long long)row_id,
+			 err != NULL ? err : "?");
+	return obol_store_run(s, NULL, "UPDATE payword_v_sales SET reported = ?, report_error = ? WHERE outbox_id = ?",
+			      "iti", (int64_t)(ok ? 1 : 2), err, row_id);
+}
+
+OBOL_VENDOR_SCHEME(payword_vendor_scheme, .name = "payword", .type_min = OBOL_DL_PAYWORD_MIN,
+		   .type_max = OBOL_DL_PAYWORD_MAX, .start = pw_start, .stop = pw_stop, .open = pw_open,
+		   .on_frame = pw_on_frame, .close = pw_close, .outbox_done = pw_outbox_done)

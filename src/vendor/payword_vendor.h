@@ -1,0 +1,80 @@
+/* The payword scheme in the vendor daemon (seed 003 §3.4 vendor module,
+ * §3.5 purchase and transaction informing; DESIGN §7, §9).
+ *
+ * Setup: DIR/payword.json, written by `obol vendor payword setup` and
+ * `obol vendor payword product`:
+ *   {"mode": "generic" | "specific",          the system chosen at registration
+ *    "report": "almost-online" | "batch",     how reports go to the agent
+ *    "batch_interval": SECONDS,               batch mode: reports leave at multiples of it
+ *    "crl_interval": SECONDS,                 how often the CRL is fetched (default 2)
+ *    "products": {ID: {"price": "CUR:V.F", "type": MIME}}}
+ * with each product's content in DIR/payword-products/ID. Without the file
+ * the vendor takes no payword payments.
+ *
+ * At start the vendor registers its mode at the agent (an outbox row, sent
+ * before any report). Purchases (device link, PAYWORD_MSG_*) are checked by
+ * the pure core (schemes/payword/vendor.h) in one durable unit of work that
+ * also stores the sale and queues its report; the reply leaves after the
+ * commit. Almost-online: the report is due at once and the outbox is woken,
+ * without waiting for the agent. Batch: it is due at the next multiple of
+ * batch_interval, so one pass sends the batch.
+ *
+ * Vendor tables (migration component "payword-vendor"):
+ *   payword_v_serials  what the vendor holds of each certificate
+ *   payword_v_sales    accepted sales: authorisation number, token, report state */
+#ifndef OBOL_VENDOR_PAYWORD_VENDOR_H
+#define OBOL_VENDOR_PAYWORD_VENDOR_H
+
+#include <pthread.h>
+
+#include "schemes/payword/vendor.h"
+#include "vendor/vendor.h"
+
+#define PAYWORD_PRODUCTS_MAX 64
+
+struct payword_product {
+	char id[PAYWORD_PRODUCT_MAX + 1];
+	struct obol_amount price;
+	char type[64];
+};
+
+struct payword_vendor_state {
+	struct payword_vendor_cfg cfg;
+	enum payword_report_mode report;
+	int64_t batch_interval, crl_interval;
+	struct payword_product products[PAYWORD_PRODUCTS_MAX];
+	size_t nproducts;
+	char dir[4096];
+
+	pthread_mutex_t mu; /* guards crl */
+	struct payword_crl crl;
+	pthread_t crl_thread;
+	bool crl_thread_running;
+	pthread_mutex_t stop_mu;
+	pthread_cond_t stop_cv;
+	bool stopping;
+	struct obol_vendor *v;
+};
+
+/* Reads DIR/payword.json; NOT_FOUND when absent. */
+OBOL_MUST_CHECK obol_err payword_vendor_config_load(const char *dir, struct payword_vendor_state *st);
+/* Writes DIR/payword.json from st (setup commands). */
+OBOL_MUST_CHECK obol_err payword_vendor_config_save(const char *dir, const struct payword_vendor_state *st);
+
+const struct payword_product *payword_vendor_product(const struct payword_vendor_state *st, const char *id);
+/* Product ids are 1..64 of [A-Za-z0-9._-], not starting with '.'. */
+bool payword_product_id_valid(const char *id);
+
+/* The vendor tables. */
+OBOL_MUST_CHECK obol_err payword_vendor_migrate(struct obol_store *s);
+
+/* The sale of an authorisation number for a product (product endpoint);
+ * PAYWORD_AUTH_INVALID when there is none. */
+OBOL_MUST_CHECK obol_err payword_vendor_sale_by_auth(struct obol_store *s, const char *product, int64_t auth);
+
+/* One purchase, as the session handler runs it: the retry check, the core,
+ * the durable sale and the queued report. */
+OBOL_MUST_CHECK obol_err payword_vendor_buy(struct obol_vendor *v, struct payword_vendor_state *st,
+					    const struct payword_pay *req, int64_t *auth);
+
+#endif

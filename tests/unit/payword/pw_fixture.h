@@ -1,0 +1,126 @@
+/* A payword world for the core tests: an agent key, a user with a key and a
+ * first certificate of 10 tokens of EUR:0.01, a wallet holding it, and
+ * three vendors: A (10) and B (11) generic, S (12) specific. */
+#ifndef OBOL_TESTS_PW_FIXTURE_H
+#define OBOL_TESTS_PW_FIXTURE_H
+
+#include <sodium.h>
+#include <string.h>
+
+#include "crypto/secret.h"
+#include "schemes/payword/agent.h"
+#include "schemes/payword/vendor.h"
+#include "schemes/payword/wallet.h"
+#include "../test.h"
+
+#define PW_NOW INT64_C(1800000000)
+#define PW_A 10
+#define PW_B 11
+#define PW_S 12
+
+struct pw_world {
+	struct obol_sign_keypair agent, user;
+	struct payword_user u;
+	struct payword_agent_cert cert; /* the agent's record of the first certificate */
+	struct payword_wallet_cert w;
+	struct payword_vendor_cfg va, vb, vs;
+	struct obol_amount tv;          /* token value */
+};
+
+static inline struct payword_pw_params pw_fast(void)
+{
+	struct payword_pw_params p = { crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN };
+	return p;
+}
+
+static inline struct obol_amount pw_eur(const char *text)
+{
+	struct obol_amount a;
+	memset(&a, 0, sizeof(a));
+	if (obol_amount_parse(text, &a) != OBOL_OK)
+		a.units = -1;
+	return a;
+}
+
+/* Issues a certificate of `tokens` tokens of scope `scope` for w->u with no
+ * earlier certificate; fills the agent record and the wallet. */
+static inline obol_err pw_issue(struct pw_world *w, uint64_t serial, uint64_t scope, uint64_t tokens)
+{
+	struct payword_buy_params p;
+	struct payword_buy_result r;
+	struct payword_ucert uc;
+	uint8_t buf[PAYWORD_UCERT_MAX];
+	int64_t moved[1];
+	size_t len;
+	obol_err e;
+	memset(&p, 0, sizeof(p));
+	memset(&r, 0, sizeof(r));
+	r.moved = moved;
+	p.serial = serial;
+	p.scope = scope;
+	p.buy_tokens = tokens;
+	p.token_value = w->tv;
+	p.now = PW_NOW;
+	p.validity = 86400;
+	e = payword_agent_buy(&w->u, NULL, 0, &p, w->agent.sk, &r);
+	if (e)
+		return e;
+	memset(&w->cert, 0, sizeof(w->cert));
+	w->cert.vc = r.vc;
+	w->cert.status = PAYWORD_CERT_LIVE;
+	payword_agent_ucert(&w->u, &r.vc, &uc);
+	e = payword_ucert_encode(&uc, buf, &len);
+	if (e == OBOL_OK)
+		e = payword_wallet_accept(buf, len, w->agent.pk, w->u.username, w->user.pk, &w->w);
+	obol_wipe(&uc, sizeof(uc));
+	obol_wipe(buf, sizeof(buf));
+	return e;
+}
+
+static inline obol_err pw_world_init(struct pw_world *w)
+{
+	struct payword_pw_params pp = pw_fast();
+	obol_err e;
+	memset(w, 0, sizeof(*w));
+	if ((e = obol_crypto_init()) != OBOL_OK)
+		return e;
+	obol_sign_keypair_new(&w->agent);
+	obol_sign_keypair_new(&w->user);
+	w->tv = pw_eur("EUR:0.01");
+	if ((e = payword_agent_user_new("alice", "correct horse", w->user.pk, &pp, &w->u)) != OBOL_OK)
+		return e;
+	w->va = (struct payword_vendor_cfg){ .vendor_id = PW_A, .mode = PAYWORD_MODE_GENERIC };
+	w->vb = (struct payword_vendor_cfg){ .vendor_id = PW_B, .mode = PAYWORD_MODE_GENERIC };
+	w->vs = (struct payword_vendor_cfg){ .vendor_id = PW_S, .mode = PAYWORD_MODE_SPECIFIC };
+	memcpy(w->va.agent_pk, w->agent.pk, OBOL_SIGN_PK_LEN);
+	memcpy(w->vb.agent_pk, w->agent.pk, OBOL_SIGN_PK_LEN);
+	memcpy(w->vs.agent_pk, w->agent.pk, OBOL_SIGN_PK_LEN);
+	return pw_issue(w, 1, PAYWORD_GENERIC, 10);
+}
+
+/* The wallet pays `value` at a vendor, the vendor checks it with its state
+ * *st (has_st false: none yet), and the wallet takes the reply. Returns the
+ * vendor's verdict; *claim is the report line on success. */
+static inline obol_err pw_buy(struct pw_world *w, const struct payword_vendor_cfg *v, struct payword_vendor_serial *st,
+			      bool *has_st, const char *value, int64_t now, struct payword_claim *claim)
+{
+	struct payword_pay req;
+	struct payword_pay_reply rep = { PAYWORD_AUTH_NONE, OBOL_OK };
+	struct payword_vendor_serial next;
+	struct obol_amount val = pw_eur(value);
+	obol_err e = payword_wallet_pay(&w->w, w->user.sk, v->vendor_id, &val, "article-1", now, &req);
+	if (e)
+		return e;
+	e = payword_vendor_purchase(v, NULL, *has_st ? st : NULL, &req, now, 4242, &next, claim);
+	if (e == OBOL_OK) {
+		*st = next;
+		*has_st = true;
+		rep.auth = 4242;
+	} else {
+		rep.err = e;
+	}
+	obol_err we = payword_wallet_reply(&w->w, &rep);
+	return e ? e : we;
+}
+
+#endif
