@@ -22,7 +22,7 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-void fx_cert_make(uint8_t *out, size_t *len, const uint8_t vendor_pk[32], int64_t account, int64_t from,
+void cfx_cert_make(uint8_t *out, size_t *len, const uint8_t vendor_pk[32], int64_t account, int64_t from,
 		  int64_t until, const uint8_t signer_sk[64])
 {
 	memcpy(out, vendor_pk, 32);
@@ -33,7 +33,7 @@ void fx_cert_make(uint8_t *out, size_t *len, const uint8_t vendor_pk[32], int64_
 	*len = CERT_BODY + OBOL_SIGN_LEN;
 }
 
-obol_err fx_cert_open(const uint8_t *cert, size_t len, const uint8_t issuer_pk[32], struct coupon_cert *out)
+obol_err cfx_cert_open(const uint8_t *cert, size_t len, const uint8_t issuer_pk[32], struct coupon_cert *out)
 {
 	if (len != CERT_BODY + OBOL_SIGN_LEN)
 		return OBOL_E_WIRE_BAD_LENGTH;
@@ -47,7 +47,7 @@ obol_err fx_cert_open(const uint8_t *cert, size_t len, const uint8_t issuer_pk[3
 	return OBOL_OK;
 }
 
-int fx_init(struct fx *f)
+int cfx_init(struct fx *f)
 {
 	memset(f, 0, sizeof(*f));
 	if (obol_crypto_init() != OBOL_OK)
@@ -74,12 +74,12 @@ int fx_init(struct fx *f)
 	f->is.box = &f->box;
 	memcpy(f->is.sign_pk, f->master.pk, 32);
 	f->is.sign_sk = f->master.sk;
-	f->is.cert_open = fx_cert_open;
+	f->is.cert_open = cfx_cert_open;
 	f->is.lock_max_s = 3600;
 	for (int v = 0; v < 2; v++) {
 		struct fx_vendor *vd = &f->v[v];
 		obol_sign_keypair_new(&vd->kp);
-		fx_cert_make(vd->cert, &vd->cert_len, vd->kp.pk, 100 + v, FX_NOW - 10, FX_NOW + 86400, f->master.sk);
+		cfx_cert_make(vd->cert, &vd->cert_len, vd->kp.pk, 100 + v, FX_NOW - 10, FX_NOW + 86400, f->master.sk);
 		vd->cfg.cert = vd->cert;
 		vd->cfg.cert_len = vd->cert_len;
 		obol_sha256(vd->cfg.cert_hash, vd->cert, vd->cert_len);
@@ -94,21 +94,21 @@ int fx_init(struct fx *f)
 	}
 	memcpy(f->wc.issuer_pk, f->master.pk, 32);
 	memcpy(f->wc.issuer_box_pk, f->box.pk, 32);
-	f->wc.cert_open = fx_cert_open;
+	f->wc.cert_open = cfx_cert_open;
 	f->wc.denoms = f->denom;
 	f->wc.ndenoms = 2;
 	f->wc.max_lock_s = 3600;
 	return 0;
 }
 
-void fx_free(struct fx *f)
+void cfx_free(struct fx *f)
 {
 	EVP_PKEY_free(f->key[0]);
 	EVP_PKEY_free(f->key[1]);
 	coupon_wallet_session_wipe(&f->ws);
 }
 
-obol_err fx_withdraw(struct fx *f, int d)
+obol_err cfx_withdraw(struct fx *f, int d)
 {
 	struct coupon_withdraw_pending p;
 	struct coupon_withdraw_req req;
@@ -125,7 +125,7 @@ obol_err fx_withdraw(struct fx *f, int d)
 	return OBOL_OK;
 }
 
-struct coupon_coin_state *fx_coin(struct fx *f, const uint8_t id[32])
+struct coupon_coin_state *cfx_coin(struct fx *f, const uint8_t id[32])
 {
 	for (size_t i = 0; i < f->ntable; i++)
 		if (memcmp(f->table[i].coin_id, id, 32) == 0)
@@ -138,7 +138,7 @@ static int vendor_of_account(int64_t account)
 	return account == 100 ? 0 : 1;
 }
 
-obol_err fx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct coupon_lock_reply *reply,
+obol_err cfx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct coupon_lock_reply *reply,
 			uint64_t *last_index)
 {
 	struct coupon_lock_checked chk;
@@ -146,7 +146,7 @@ obol_err fx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct 
 	obol_err e;
 	if ((e = coupon_issuer_lock_verify(&f->is, req, f->now, &chk)) != OBOL_OK)
 		return e;
-	struct coupon_coin_state *cur = fx_coin(f, req->coin.id);
+	struct coupon_coin_state *cur = cfx_coin(f, req->coin.id);
 	e = coupon_issuer_lock_apply(&f->is, req, &chk, cur, f->now, &eff);
 	if (e == OBOL_E_COUPON_INDEX_MISMATCH && last_index)
 		*last_index = eff.last_index;
@@ -165,7 +165,7 @@ obol_err fx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct 
 	return OBOL_OK;
 }
 
-obol_err fx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, struct coupon_settle_reply *reply)
+obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, struct coupon_settle_reply *reply)
 {
 	struct coupon_cert cert;
 	struct coupon_settle_effect eff;
@@ -177,7 +177,7 @@ obol_err fx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, str
 		if (!memcmp(f->settles[i].coin_id, req->coin_id, 32) && !memcmp(f->settles[i].cert_hash, cert.hash, 32) &&
 		    f->settles[i].index == req->index && f->settles[i].keep == req->keep)
 			prior = &f->settles[i].rec;
-	struct coupon_coin_state *cur = fx_coin(f, req->coin_id);
+	struct coupon_coin_state *cur = cfx_coin(f, req->coin_id);
 	if ((e = coupon_issuer_settle_apply(&f->is, req, &cert, cur, prior, NULL, &eff)) != OBOL_OK)
 		return e;
 	if (!eff.repeat) {
@@ -195,7 +195,7 @@ obol_err fx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, str
 	return OBOL_OK;
 }
 
-obol_err fx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *req)
+obol_err cfx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *req)
 {
 	struct coupon_buy buy;
 	struct coupon_offer offer;
@@ -217,7 +217,7 @@ static obol_err lock_round(struct fx *f, struct fx_vendor *vd, struct coupon_loc
 	for (int tries = 0; tries < 4; tries++) {
 		struct coupon_lock_reply reply;
 		uint64_t last = 0;
-		obol_err e = fx_issuer_lock(f, req, &reply, &last);
+		obol_err e = cfx_issuer_lock(f, req, &reply, &last);
 		if (e == OBOL_OK) {
 			if ((e = coupon_vendor_on_lock_reply(&vd->cfg, &vd->s, &reply)) != OBOL_OK)
 				return e;
@@ -237,12 +237,12 @@ static obol_err lock_round(struct fx *f, struct fx_vendor *vd, struct coupon_loc
 	return OBOL_E_INTERNAL;
 }
 
-obol_err fx_session(struct fx *f, int v, uint64_t units)
+obol_err cfx_session(struct fx *f, int v, uint64_t units)
 {
 	struct fx_vendor *vd = &f->v[v];
 	struct coupon_lock_req req;
 	obol_err e;
-	if ((e = fx_open(f, v, units, &req)) != OBOL_OK || (e = lock_round(f, vd, &req)) != OBOL_OK)
+	if ((e = cfx_open(f, v, units, &req)) != OBOL_OK || (e = lock_round(f, vd, &req)) != OBOL_OK)
 		return e;
 	for (int steps = 0; steps < 100000; steps++) {
 		enum coupon_vendor_action act;
@@ -279,7 +279,7 @@ obol_err fx_session(struct fx *f, int v, uint64_t units)
 		struct coupon_settle_req sreq;
 		struct coupon_settle_reply srep;
 		coupon_vendor_settle_req(&vd->cfg, &vd->s.coins[i], false, &sreq);
-		if ((e = fx_issuer_settle(f, &sreq, &srep)) != OBOL_OK ||
+		if ((e = cfx_issuer_settle(f, &sreq, &srep)) != OBOL_OK ||
 		    (e = coupon_vendor_check_settle_reply(&vd->cfg, &sreq, &srep)) != OBOL_OK)
 			return e;
 	}

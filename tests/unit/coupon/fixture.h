@@ -47,33 +47,33 @@ struct fx {
 
 /* Sets everything up: denomination 1 (EUR:1, FX_N tokens) and 2 (EUR:2, FX_N
  * tokens), each with its own RSA key; vendors 0 and 1 at price EUR:0.01. */
-int fx_init(struct fx *f);
-void fx_free(struct fx *f);
+int cfx_init(struct fx *f);
+void cfx_free(struct fx *f);
 
 /* A test certificate encoding: vendor_pk | account | from | until | sig,
  * signed by `signer` (the issuer master key, or another to forge). */
-void fx_cert_make(uint8_t *out, size_t *len, const uint8_t vendor_pk[32], int64_t account, int64_t from,
+void cfx_cert_make(uint8_t *out, size_t *len, const uint8_t vendor_pk[32], int64_t account, int64_t from,
 		  int64_t until, const uint8_t signer_sk[64]);
-obol_err fx_cert_open(const uint8_t *cert, size_t len, const uint8_t issuer_pk[32], struct coupon_cert *out);
+obol_err cfx_cert_open(const uint8_t *cert, size_t len, const uint8_t issuer_pk[32], struct coupon_cert *out);
 
 /* Withdraws a coin of denomination d (0 or 1) into f->coins. */
-obol_err fx_withdraw(struct fx *f, int d);
+obol_err cfx_withdraw(struct fx *f, int d);
 
 /* Runs the issuer's lock on req against the fixture's table (verify, apply, store, sign). */
-obol_err fx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct coupon_lock_reply *reply,
+obol_err cfx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct coupon_lock_reply *reply,
 			uint64_t *last_index);
 /* Runs the issuer's settle; prior settles are remembered in the fixture. */
-obol_err fx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, struct coupon_settle_reply *reply);
+obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, struct coupon_settle_reply *reply);
 
 /* Opens a session at vendor v for units and gets the lock request through
  * the wallet's PAY (coins chosen by the wallet). */
-obol_err fx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *req);
+obol_err cfx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *req);
 
 /* Runs a whole honest session at vendor v for units, settling at the end.
  * Returns the first error. */
-obol_err fx_session(struct fx *f, int v, uint64_t units);
+obol_err cfx_session(struct fx *f, int v, uint64_t units);
 
 /* The issuer's state of a coin, NULL when unknown. */
-struct coupon_coin_state *fx_coin(struct fx *f, const uint8_t id[32]);
+struct coupon_coin_state *cfx_coin(struct fx *f, const uint8_t id[32]);
 
 #endif

@@ -79,7 +79,7 @@ static int launch(struct proc *p)
 	return -1;
 }
 
-int proc_start(struct proc *p, const char *name, ...)
+int cproc_start(struct proc *p, const char *name, ...)
 {
 	va_list ap;
 	memset(p, 0, sizeof(*p));
@@ -92,7 +92,7 @@ int proc_start(struct proc *p, const char *name, ...)
 	return launch(p);
 }
 
-void proc_kill(struct proc *p, int sig)
+void cproc_kill(struct proc *p, int sig)
 {
 	if (p->pid <= 0)
 		return;
@@ -102,17 +102,17 @@ void proc_kill(struct proc *p, int sig)
 	p->pid = 0;
 }
 
-int proc_restart(struct proc *p)
+int cproc_restart(struct proc *p)
 {
 	for (int i = 0; i + 1 < p->nargs; i++)
 		if (strcmp(p->args[i], "--listen") == 0)
 			snprintf(p->args[i + 1], sizeof(p->args[0]), "%s", p->addr);
 	if (p->pid > 0)
-		proc_kill(p, SIGTERM);
+		cproc_kill(p, SIGTERM);
 	return launch(p);
 }
 
-int obol_run(char *out, size_t cap, ...)
+int cobol_run(char *out, size_t cap, ...)
 {
 	char *argv[32];
 	int n = 0, pipefd[2];
@@ -173,10 +173,10 @@ static int vendor_up(struct world *w, int i, bool run, const char *price)
 	snprintf(name, sizeof(name), "vendor%d", i + 1);
 	snprintf(v->dir, sizeof(v->dir), "%s/%s", test_tmpdir(), name);
 	snprintf(certpath, sizeof(certpath), "%s/vendor.cert", v->dir);
-	if (obol_run(out, sizeof(out), "vendor", "init", "--dir", v->dir, "--issuer", w->issuer.url, NULL) != 0 ||
+	if (cobol_run(out, sizeof(out), "vendor", "init", "--dir", v->dir, "--issuer", w->issuer.url, NULL) != 0 ||
 	    field(out, "vendor-key", vk, sizeof(vk)) || field(out, "box-key", bk, sizeof(bk)))
 		return -1;
-	if (obol_run(out, sizeof(out), "issuer", "vendor", "add", "--db", w->db, "--name", name, "--vendor-key", vk,
+	if (cobol_run(out, sizeof(out), "issuer", "vendor", "add", "--db", w->db, "--name", name, "--vendor-key", vk,
 		     "--box-key", bk, "--out", certpath, NULL) != 0)
 		return -1;
 	if (obol_vendor_keys_load(v->dir, &v->kp, &v->box) != OBOL_OK)
@@ -196,40 +196,40 @@ static int vendor_up(struct world *w, int i, bool run, const char *price)
 	v->account = (int64_t)c.account;
 	if (!run)
 		return 0;
-	return proc_start(&v->proc, name, "vendor", "serve", "--dir", v->dir, "--issuer", w->issuer.url, "--listen",
+	return cproc_start(&v->proc, name, "vendor", "serve", "--dir", v->dir, "--issuer", w->issuer.url, "--listen",
 			  "127.0.0.1:0", "--price", price, NULL);
 }
 
-int world_up(struct world *w, bool run_vendors, const char *price)
+int cworld_up(struct world *w, bool run_vendors, const char *price)
 {
 	char db[600];
 	snprintf(db, sizeof(db), "sqlite:%s/issuer.db", test_tmpdir());
-	return world_up_db(w, db, run_vendors, price);
+	return cworld_up_db(w, db, run_vendors, price);
 }
 
-int world_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price)
+int cworld_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price)
 {
 	char out[4096], pk[64];
 	memset(w, 0, sizeof(*w));
 	if (obol_crypto_init() != OBOL_OK)
 		return -1;
 	snprintf(w->db, sizeof(w->db), "%s", db_url);
-	if (obol_run(out, sizeof(out), "issuer", "init", "--db", w->db, "--currency", "EUR", "--coupon-denom",
+	if (cobol_run(out, sizeof(out), "issuer", "init", "--db", w->db, "--currency", "EUR", "--coupon-denom",
 		     "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-lock-max", "600", "--coupon-rsa-bits", "1024",
 		     NULL) != 0) {
 		test_note("issuer init: %s", out);
 		return -1;
 	}
-	if (proc_start(&w->issuer, "issuer", "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0", NULL) != 0)
+	if (cproc_start(&w->issuer, "issuer", "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0", NULL) != 0)
 		return -1;
 	obol_sign_keypair_new(&w->user);
 	if (obol_b64_encode(w->user.pk, 32, pk, sizeof(pk)) != OBOL_OK)
 		return -1;
-	if (obol_run(out, sizeof(out), "issuer", "account", "add", "--db", w->db, "--kind", "user", "--name", "alice",
+	if (cobol_run(out, sizeof(out), "issuer", "account", "add", "--db", w->db, "--kind", "user", "--name", "alice",
 		     "--auth-key", pk, NULL) != 0 ||
 	    sscanf(out, "account %lld", (long long *)&w->user_id) != 1)
 		return -1;
-	if (obol_run(out, sizeof(out), "issuer", "fund", "--db", w->db, "--account", "alice", "--amount", "EUR:20",
+	if (cobol_run(out, sizeof(out), "issuer", "fund", "--db", w->db, "--account", "alice", "--amount", "EUR:20",
 		     NULL) != 0)
 		return -1;
 	for (int i = 0; i < 2; i++)
@@ -256,16 +256,16 @@ int world_up_db(struct world *w, const char *db_url, bool run_vendors, const cha
 	return 0;
 }
 
-void world_down(struct world *w)
+void cworld_down(struct world *w)
 {
 	for (int i = 0; i < 2; i++)
-		proc_kill(&w->v[i].proc, SIGTERM);
-	proc_kill(&w->issuer, SIGTERM);
+		cproc_kill(&w->v[i].proc, SIGTERM);
+	cproc_kill(&w->issuer, SIGTERM);
 	obol_http_client_free(w->http);
 	coupon_wstore_free(&w->ws);
 }
 
-obol_err world_withdraw(struct world *w, uint32_t denom)
+obol_err cworld_withdraw(struct world *w, uint32_t denom)
 {
 	const struct coupon_denom *d = NULL;
 	for (size_t i = 0; i < w->ws.keys.ndenoms; i++)
@@ -289,18 +289,18 @@ obol_err world_withdraw(struct world *w, uint32_t denom)
 	return e;
 }
 
-int world_balance(struct world *w, const char *name, char *out, size_t cap)
+int cworld_balance(struct world *w, const char *name, char *out, size_t cap)
 {
 	char text[2048];
-	if (obol_run(text, sizeof(text), "issuer", "account", "show", "--db", w->db, "--account", name, NULL) != 0)
+	if (cobol_run(text, sizeof(text), "issuer", "account", "show", "--db", w->db, "--account", name, NULL) != 0)
 		return -1;
 	return field(text, "balance", out, cap);
 }
 
-bool world_audit_ok(struct world *w)
+bool cworld_audit_ok(struct world *w)
 {
 	char text[8192];
-	int rc = obol_run(text, sizeof(text), "audit", "--db", w->db, NULL);
+	int rc = cobol_run(text, sizeof(text), "audit", "--db", w->db, NULL);
 	if (rc != 0 || !strstr(text, "audit: OK")) {
 		test_note("audit: %s", text);
 		return false;
@@ -308,7 +308,7 @@ bool world_audit_ok(struct world *w)
 	return true;
 }
 
-obol_err world_post(struct world *w, const char *path, const json_t *body, json_t **reply, char *detail,
+obol_err cworld_post(struct world *w, const char *path, const json_t *body, json_t **reply, char *detail,
 		    size_t detail_cap)
 {
 	char *text = json_dumps(body, JSON_COMPACT), *resp = NULL;
@@ -339,7 +339,7 @@ obol_err world_post(struct world *w, const char *path, const json_t *body, json_
 	return e;
 }
 
-void world_lock_req(struct world *w, size_t coin, uint64_t p, int64_t T, int v, int cert_for,
+void cworld_lock_req(struct world *w, size_t coin, uint64_t p, int64_t T, int v, int cert_for,
 		    struct coupon_lock_req *req)
 {
 	const struct coupon_wallet_coin *c = &w->ws.coins[coin];
@@ -359,14 +359,14 @@ void world_lock_req(struct world *w, size_t coin, uint64_t p, int64_t T, int v, 
 	obol_sign(req->vendor_sig, COUPON_CTX_LOCK_REQ, digest, 32, w->v[v].kp.sk);
 }
 
-obol_err world_lock(struct world *w, const struct coupon_lock_req *req, struct coupon_lock_reply *reply)
+obol_err cworld_lock(struct world *w, const struct coupon_lock_req *req, struct coupon_lock_reply *reply)
 {
 	struct coupon_spec spec;
 	json_t *body = NULL, *ans = NULL;
 	coupon_spec_lock_req(&spec, (struct coupon_lock_req *)req);
 	obol_err e = obol_json_encode(&spec.fields, &body);
 	if (e == OBOL_OK)
-		e = world_post(w, "/coupon/lock", body, &ans, NULL, 0);
+		e = cworld_post(w, "/coupon/lock", body, &ans, NULL, 0);
 	json_decref(body);
 	if (e == OBOL_OK) {
 		memset(reply, 0, sizeof(*reply));
@@ -377,7 +377,7 @@ obol_err world_lock(struct world *w, const struct coupon_lock_req *req, struct c
 	return e;
 }
 
-obol_err world_settle(struct world *w, int v, const uint8_t coin_id[32], uint64_t j, const uint8_t token[32],
+obol_err cworld_settle(struct world *w, int v, const uint8_t coin_id[32], uint64_t j, const uint8_t token[32],
 		      bool keep, struct coupon_settle_reply *reply)
 {
 	struct coupon_vendor_cfg cfg = { 0 };
@@ -396,7 +396,7 @@ obol_err world_settle(struct world *w, int v, const uint8_t coin_id[32], uint64_
 	coupon_spec_settle_req(&spec, &req);
 	obol_err e = obol_json_encode(&spec.fields, &body);
 	if (e == OBOL_OK)
-		e = world_post(w, "/coupon/settle", body, &ans, NULL, 0);
+		e = cworld_post(w, "/coupon/settle", body, &ans, NULL, 0);
 	json_decref(body);
 	if (e == OBOL_OK) {
 		memset(reply, 0, sizeof(*reply));

@@ -26,14 +26,14 @@ struct proc {
 };
 
 /* Starts `obol ARGS...` (NULL-terminated), waits for "listening on". */
-int proc_start(struct proc *p, const char *name, ...) __attribute__((sentinel));
-void proc_kill(struct proc *p, int sig);
+int cproc_start(struct proc *p, const char *name, ...) __attribute__((sentinel));
+void cproc_kill(struct proc *p, int sig);
 /* The same command again on the same address. */
-int proc_restart(struct proc *p);
+int cproc_restart(struct proc *p);
 
 /* Runs `obol ARGS...` to completion; its stdout+stderr in out. Returns its
  * exit status (-1 when it did not exit). */
-int obol_run(char *out, size_t cap, ...) __attribute__((sentinel));
+int cobol_run(char *out, size_t cap, ...) __attribute__((sentinel));
 
 struct vend {
 	char dir[600];
@@ -59,29 +59,29 @@ struct world {
 /* Issuer with denominations 1 (EUR:1, 100 tokens) and 2 (EUR:2, 100 tokens),
  * lock policy 600 s; a user funded EUR:20; two vendors with certificates,
  * running as daemons at `price` when run_vendors. */
-int world_up(struct world *w, bool run_vendors, const char *price);
+int cworld_up(struct world *w, bool run_vendors, const char *price);
 /* The same on a database URL of the test's backend (SQLite or PostgreSQL). */
-int world_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price);
-void world_down(struct world *w);
+int cworld_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price);
+void cworld_down(struct world *w);
 
 /* Withdraws a coin of denomination id into w->ws. */
-obol_err world_withdraw(struct world *w, uint32_t denom);
+obol_err cworld_withdraw(struct world *w, uint32_t denom);
 /* An account's balance text ("EUR:0.2") through `obol issuer account show`. */
-int world_balance(struct world *w, const char *name, char *out, size_t cap);
+int cworld_balance(struct world *w, const char *name, char *out, size_t cap);
 /* `obol audit` says "audit: OK". */
-bool world_audit_ok(struct world *w);
+bool cworld_audit_ok(struct world *w);
 
 /* POSTs a JSON body to the issuer; the named error (OBOL_OK for 2xx, with
  * *reply set when reply is not NULL; *detail gets the error detail). */
-obol_err world_post(struct world *w, const char *path, const json_t *body, json_t **reply, char *detail,
+obol_err cworld_post(struct world *w, const char *path, const json_t *body, json_t **reply, char *detail,
 		    size_t detail_cap);
 
 /* A lock request for coin i of w->ws at index p with deadline T by vendor v
  * (the box names cert_for's certificate: normally v). */
-void world_lock_req(struct world *w, size_t coin, uint64_t p, int64_t T, int v, int cert_for,
+void cworld_lock_req(struct world *w, size_t coin, uint64_t p, int64_t T, int v, int cert_for,
 		    struct coupon_lock_req *req);
-obol_err world_lock(struct world *w, const struct coupon_lock_req *req, struct coupon_lock_reply *reply);
-obol_err world_settle(struct world *w, int v, const uint8_t coin_id[32], uint64_t j, const uint8_t token[32],
+obol_err cworld_lock(struct world *w, const struct coupon_lock_req *req, struct coupon_lock_reply *reply);
+obol_err cworld_settle(struct world *w, int v, const uint8_t coin_id[32], uint64_t j, const uint8_t token[32],
 		      bool keep, struct coupon_settle_reply *reply);
 
 #endif

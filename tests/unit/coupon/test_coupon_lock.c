@@ -7,8 +7,8 @@
 
 #define SETUP(f)                                 \
 	static struct fx f;                      \
-	REQUIRE(fx_init(&f) == 0);               \
-	REQUIRE_OK(fx_withdraw(&f, 0))
+	REQUIRE(cfx_init(&f) == 0);               \
+	REQUIRE_OK(cfx_withdraw(&f, 0))
 
 TEST(coupon_withdraw, honest_coin_verifies)
 {
@@ -21,7 +21,7 @@ TEST(coupon_withdraw, honest_coin_verifies)
 	CHECK_MEM_EQ(id, f.coins[0].coin.id, 32);
 	/* and it is not a coin of the other denomination */
 	CHECK_ERR(coupon_coin_verify(&f.coins[0].coin, &f.denom[1]), OBOL_E_COUPON_COIN_SIGNATURE);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_withdraw, refusals)
@@ -51,7 +51,7 @@ TEST(coupon_withdraw, refusals)
 	/* the wallet refuses to prepare for a closed denomination */
 	CHECK_ERR(coupon_wallet_withdraw_prepare(&f.denom[0], f.denom[0].withdraw_until + 1, &p, &req),
 		  OBOL_E_COUPON_WITHDRAW_CLOSED);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_lock, honest_new_coin)
@@ -59,10 +59,10 @@ TEST(coupon_lock, honest_new_coin)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
-	REQUIRE_OK(fx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
 	CHECK_EQ_INT(reply.index, FX_N - 1);
-	struct coupon_coin_state *c = fx_coin(&f, f.coins[0].coin.id);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
 	REQUIRE(c != NULL);
 	CHECK_EQ_INT(c->last_index, FX_N - 1);
 	CHECK_EQ_INT(c->credited_index, FX_N);
@@ -77,7 +77,7 @@ TEST(coupon_lock, honest_new_coin)
 	CHECK_OK(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &reply));
 	CHECK_OK(coupon_wallet_on_locked(&f.wc, &f.ws, f.coins, &reply));
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 1);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_lock, repeat_answers_the_same)
@@ -85,13 +85,13 @@ TEST(coupon_lock, repeat_answers_the_same)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply r1, r2;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
-	REQUIRE_OK(fx_issuer_lock(&f, &req, &r1, NULL));
-	int64_t version = fx_coin(&f, f.coins[0].coin.id)->version;
-	REQUIRE_OK(fx_issuer_lock(&f, &req, &r2, NULL));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &r1, NULL));
+	int64_t version = cfx_coin(&f, f.coins[0].coin.id)->version;
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &r2, NULL));
 	CHECK_MEM_EQ(&r1, &r2, sizeof(r1));
-	CHECK_EQ_INT(fx_coin(&f, f.coins[0].coin.id)->version, version);
-	fx_free(&f);
+	CHECK_EQ_INT(cfx_coin(&f, f.coins[0].coin.id)->version, version);
+	cfx_free(&f);
 }
 
 /* Each stateless check of step 4, in the issuer's order. */
@@ -100,16 +100,16 @@ TEST(coupon_lock, forged_coin_signature)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
 	req.coin.sig[10] ^= 0x40;
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_SIGNATURE);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_SIGNATURE);
 	/* a coin id that was not signed */
 	f.coins[0].lock_open = false;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
 	req.coin.id[0] ^= 1;
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_SIGNATURE);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_SIGNATURE);
 	CHECK(f.ntable == 0);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_lock, coin_of_another_denomination)
@@ -117,18 +117,18 @@ TEST(coupon_lock, coin_of_another_denomination)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
 	/* a coin signed under denomination 1's key, presented as denomination 2
 	 * (worth twice as much); the vendor re-signs so only the coin is wrong */
 	req.coin.denom = 2;
 	uint8_t digest[32];
 	coupon_digest_lock_req(digest, &req, f.v[0].cfg.cert_hash);
 	obol_sign(req.vendor_sig, COUPON_CTX_LOCK_REQ, digest, 32, f.v[0].kp.sk);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_SIGNATURE);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_SIGNATURE);
 	req.coin.denom = 7;
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DENOM_UNKNOWN);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DENOM_UNKNOWN);
 	CHECK(f.ntable == 0);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_lock, denomination_past_spend_until)
@@ -136,10 +136,10 @@ TEST(coupon_lock, denomination_past_spend_until)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
 	f.now = f.denom[0].spend_until + 1;
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DENOM_EXPIRED);
-	fx_free(&f);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DENOM_EXPIRED);
+	cfx_free(&f);
 }
 
 static void resign(struct fx *f, int v, struct coupon_lock_req *req)
@@ -157,23 +157,23 @@ TEST(coupon_lock, certificate_checks)
 	struct coupon_lock_reply reply;
 	struct obol_sign_keypair other;
 	obol_sign_keypair_new(&other);
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
 	struct coupon_lock_req good = req;
 	/* C signed by someone else than the issuer */
-	fx_cert_make(req.cert, &req.cert_len, f.v[0].kp.pk, 100, f.now - 10, f.now + 86400, other.sk);
+	cfx_cert_make(req.cert, &req.cert_len, f.v[0].kp.pk, 100, f.now - 10, f.now + 86400, other.sk);
 	resign(&f, 0, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_CERT_INVALID);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_CERT_INVALID);
 	/* C expired */
 	req = good;
-	fx_cert_make(req.cert, &req.cert_len, f.v[0].kp.pk, 100, f.now - 100, f.now - 1, f.master.sk);
+	cfx_cert_make(req.cert, &req.cert_len, f.v[0].kp.pk, 100, f.now - 100, f.now - 1, f.master.sk);
 	resign(&f, 0, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_CERT_EXPIRED);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_CERT_EXPIRED);
 	/* garbage C */
 	req = good;
 	req.cert_len = 3;
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_CERT_INVALID);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_CERT_INVALID);
 	CHECK(f.ntable == 0);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_lock, vendor_signature)
@@ -181,14 +181,14 @@ TEST(coupon_lock, vendor_signature)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
 	req.vendor_sig[0] ^= 1;
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_VENDOR_SIGNATURE);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_VENDOR_SIGNATURE);
 	/* signed by vendor 1's key while carrying vendor 0's C */
 	req.vendor_sig[0] ^= 1;
 	resign(&f, 1, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_VENDOR_SIGNATURE);
-	fx_free(&f);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_VENDOR_SIGNATURE);
+	cfx_free(&f);
 }
 
 TEST(coupon_lock, sealed_authorisation_checks)
@@ -196,12 +196,12 @@ TEST(coupon_lock, sealed_authorisation_checks)
 	SETUP(f);
 	struct coupon_lock_req req, good;
 	struct coupon_lock_reply reply;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
 	good = req;
 	/* a box that does not open */
 	req.auth[60] ^= 1;
 	resign(&f, 0, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_AUTH_UNREADABLE);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_AUTH_UNREADABLE);
 	/* a box sealed to another key */
 	struct obol_box_keypair other;
 	obol_box_keypair_new(&other);
@@ -211,23 +211,23 @@ TEST(coupon_lock, sealed_authorisation_checks)
 	req = good;
 	REQUIRE_OK(coupon_auth_seal(&a, other.pk, req.auth));
 	resign(&f, 0, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_AUTH_UNREADABLE);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_AUTH_UNREADABLE);
 	/* a box for another coin, carried with this one */
-	REQUIRE_OK(fx_withdraw(&f, 0));
+	REQUIRE_OK(cfx_withdraw(&f, 0));
 	req = good;
 	memcpy(a.coin_id, f.coins[1].coin.id, 32);
 	REQUIRE_OK(coupon_auth_seal(&a, f.box.pk, req.auth));
 	resign(&f, 0, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_AUTH_WRONG_COIN);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_AUTH_WRONG_COIN);
 	/* a box naming another T than the request */
 	req = good;
 	req.deadline = good.deadline - 1;
 	resign(&f, 0, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_AUTH_WRONG_DEADLINE);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_AUTH_WRONG_DEADLINE);
 	CHECK(f.ntable == 0);
 	/* the honest request still locks */
-	CHECK_OK(fx_issuer_lock(&f, &good, &reply, NULL));
-	fx_free(&f);
+	CHECK_OK(cfx_issuer_lock(&f, &good, &reply, NULL));
+	cfx_free(&f);
 }
 
 TEST(coupon_lock, eavesdropper_replays_with_own_certificate)
@@ -235,20 +235,20 @@ TEST(coupon_lock, eavesdropper_replays_with_own_certificate)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
 	/* vendor 1 saw the PAY meant for vendor 0 and sends it as its own */
 	struct coupon_lock_req stolen = req;
 	memcpy(stolen.cert, f.v[1].cert, f.v[1].cert_len);
 	stolen.cert_len = f.v[1].cert_len;
 	resign(&f, 1, &stolen);
-	CHECK_ERR(fx_issuer_lock(&f, &stolen, &reply, NULL), OBOL_E_COUPON_AUTH_WRONG_VENDOR);
+	CHECK_ERR(cfx_issuer_lock(&f, &stolen, &reply, NULL), OBOL_E_COUPON_AUTH_WRONG_VENDOR);
 	/* or with vendor 0's C but its own signature */
 	stolen = req;
 	resign(&f, 1, &stolen);
-	CHECK_ERR(fx_issuer_lock(&f, &stolen, &reply, NULL), OBOL_E_COUPON_VENDOR_SIGNATURE);
+	CHECK_ERR(cfx_issuer_lock(&f, &stolen, &reply, NULL), OBOL_E_COUPON_VENDOR_SIGNATURE);
 	CHECK(f.ntable == 0);
-	CHECK_OK(fx_issuer_lock(&f, &req, &reply, NULL));
-	fx_free(&f);
+	CHECK_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
+	cfx_free(&f);
 }
 
 /* A lock request with a T of our choosing, built as the wallet and vendor would. */
@@ -274,15 +274,15 @@ TEST(coupon_lock, deadline_policy)
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
 	request_with_deadline(&f, f.now, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DEADLINE_PAST);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DEADLINE_PAST);
 	request_with_deadline(&f, f.now - 100, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DEADLINE_PAST);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DEADLINE_PAST);
 	request_with_deadline(&f, f.now + 3601, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DEADLINE_TOO_FAR);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_DEADLINE_TOO_FAR);
 	CHECK(f.ntable == 0);
 	request_with_deadline(&f, f.now + 3600, &req);
-	CHECK_OK(fx_issuer_lock(&f, &req, &reply, NULL));
-	fx_free(&f);
+	CHECK_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
+	cfx_free(&f);
 }
 
 /* A lock request for coin 0 at index p with the token the wallet would reveal. */
@@ -310,7 +310,7 @@ TEST(coupon_lock, index_and_chain)
 	uint64_t last = 0;
 	/* a new coin must start at n-1 */
 	request_at(&f, 0, FX_N - 2, f.now + 600, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, &last), OBOL_E_COUPON_INDEX_MISMATCH);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, &last), OBOL_E_COUPON_INDEX_MISMATCH);
 	CHECK_EQ_INT(last, FX_N);
 	/* the right index with a token that does not hash to the coin id */
 	request_at(&f, 0, FX_N - 1, f.now + 600, &req);
@@ -320,9 +320,9 @@ TEST(coupon_lock, index_and_chain)
 	obol_random(a.token, 32);
 	REQUIRE_OK(coupon_auth_seal(&a, f.box.pk, req.auth));
 	resign(&f, 0, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
 	CHECK(f.ntable == 0);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_lock, second_vendor_refused_until_T_then_first_is_credited)
@@ -331,37 +331,37 @@ TEST(coupon_lock, second_vendor_refused_until_T_then_first_is_credited)
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
 	request_at(&f, 0, FX_N - 1, f.now + 600, &req);
-	REQUIRE_OK(fx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
 	/* vendor 1 with the next token, before T */
 	request_at(&f, 1, FX_N - 2, f.now + 600, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_LOCKED);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_LOCKED);
 	/* vendor 0 itself may not lock again while it holds the lock */
 	request_at(&f, 0, FX_N - 2, f.now + 600, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_LOCKED);
-	CHECK_EQ_INT(fx_coin(&f, f.coins[0].coin.id)->last_index, FX_N - 1);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_LOCKED);
+	CHECK_EQ_INT(cfx_coin(&f, f.coins[0].coin.id)->last_index, FX_N - 1);
 	/* after T, vendor 1 locks; vendor 0 is credited the lock token it never settled */
 	f.now += 601;
 	request_at(&f, 1, FX_N - 2, f.now + 600, &req);
-	REQUIRE_OK(fx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
 	CHECK_EQ_INT(f.credited[0], 1);
-	struct coupon_coin_state *c = fx_coin(&f, f.coins[0].coin.id);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
 	CHECK_EQ_INT(c->lock_vendor_account, 101);
 	CHECK_EQ_INT(c->credited_index, FX_N - 1);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_lock, spent_coin)
 {
 	SETUP(f);
-	CHECK_OK(fx_session(&f, 0, FX_N)); /* price 0.01 = one token of EUR:1/100 per unit */
+	CHECK_OK(cfx_session(&f, 0, FX_N)); /* price 0.01 = one token of EUR:1/100 per unit */
 	CHECK_EQ_INT(f.credited[0], FX_N);
-	struct coupon_coin_state *c = fx_coin(&f, f.coins[0].coin.id);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
 	REQUIRE(c != NULL);
 	CHECK_EQ_INT(c->last_index, 0);
 	CHECK_EQ_INT(c->credited_index, 0);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
 	request_at(&f, 1, 0, f.now + 600, &req);
-	CHECK_ERR(fx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_SPENT);
-	fx_free(&f);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_SPENT);
+	cfx_free(&f);
 }

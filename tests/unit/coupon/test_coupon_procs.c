@@ -17,7 +17,7 @@
 #include "wire/cbor.h"
 #include "wire/json.h"
 
-#define BAL(w, name, buf) REQUIRE(world_balance((w), (name), (buf), sizeof(buf)) == 0)
+#define BAL(w, name, buf) REQUIRE(cworld_balance((w), (name), (buf), sizeof(buf)) == 0)
 
 TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 {
@@ -26,82 +26,82 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 	struct coupon_lock_reply reply, again;
 	struct coupon_settle_reply s1, s2;
 	char bal[64];
-	REQUIRE(world_up(&w, false, NULL) == 0);
-	REQUIRE_OK(world_withdraw(&w, 1)); /* A */
-	REQUIRE_OK(world_withdraw(&w, 1)); /* B */
-	REQUIRE_OK(world_withdraw(&w, 2)); /* C */
+	REQUIRE(cworld_up(&w, false, NULL) == 0);
+	REQUIRE_OK(cworld_withdraw(&w, 1)); /* A */
+	REQUIRE_OK(cworld_withdraw(&w, 1)); /* B */
+	REQUIRE_OK(cworld_withdraw(&w, 2)); /* C */
 	BAL(&w, "alice", bal);
 	CHECK_EQ_STR(bal, "EUR:16");
 	int64_t now = obol_now(), T = now + 300;
 
 	/* a forged coin signature */
-	world_lock_req(&w, 0, 99, T, 0, 0, &req);
+	cworld_lock_req(&w, 0, 99, T, 0, 0, &req);
 	good = req;
 	req.coin.sig[7] ^= 1;
 	uint8_t digest[32];
 	coupon_digest_lock_req(digest, &req, w.v[0].cert_hash);
 	obol_sign(req.vendor_sig, COUPON_CTX_LOCK_REQ, digest, 32, w.v[0].kp.sk);
-	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_SIGNATURE);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_SIGNATURE);
 	/* a coin of denomination 1 presented as denomination 2 */
 	req = good;
 	req.coin.denom = 2;
 	coupon_digest_lock_req(digest, &req, w.v[0].cert_hash);
 	obol_sign(req.vendor_sig, COUPON_CTX_LOCK_REQ, digest, 32, w.v[0].kp.sk);
-	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_SIGNATURE);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_SIGNATURE);
 	/* T in the past, T beyond the issuer's policy (600 s) */
-	world_lock_req(&w, 0, 99, now - 5, 0, 0, &req);
-	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_DEADLINE_PAST);
-	world_lock_req(&w, 0, 99, now + 900, 0, 0, &req);
-	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_DEADLINE_TOO_FAR);
+	cworld_lock_req(&w, 0, 99, now - 5, 0, 0, &req);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_DEADLINE_PAST);
+	cworld_lock_req(&w, 0, 99, now + 900, 0, 0, &req);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_DEADLINE_TOO_FAR);
 	/* an eavesdropper (vendor 2) replays the authorisation meant for vendor 1 */
-	world_lock_req(&w, 0, 99, T, 1, 0, &req);
-	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_AUTH_WRONG_VENDOR);
+	cworld_lock_req(&w, 0, 99, T, 1, 0, &req);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_AUTH_WRONG_VENDOR);
 	/* the honest lock, and its retry answered the same */
-	REQUIRE_OK(world_lock(&w, &good, &reply));
+	REQUIRE_OK(cworld_lock(&w, &good, &reply));
 	CHECK_EQ_INT(reply.index, 99);
-	REQUIRE_OK(world_lock(&w, &good, &again));
+	REQUIRE_OK(cworld_lock(&w, &good, &again));
 	CHECK_MEM_EQ(&reply, &again, sizeof(reply));
 	/* a second vendor locking the coin before T */
-	world_lock_req(&w, 0, 98, T, 1, 1, &req);
-	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_LOCKED);
+	cworld_lock_req(&w, 0, 98, T, 1, 1, &req);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_LOCKED);
 	/* settle by a vendor that does not hold the lock */
 	uint8_t tok[32];
 	obol_hashchain_step(tok, w.ws.coins[0].seed, 95);
-	CHECK_ERR(world_settle(&w, 1, w.ws.coins[0].coin.id, 95, tok, false, &s1), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	CHECK_ERR(cworld_settle(&w, 1, w.ws.coins[0].coin.id, 95, tok, false, &s1), OBOL_E_COUPON_NOT_LOCK_HOLDER);
 	/* settle past the revealed tokens: claims index 90 with the token of 95 */
-	CHECK_ERR(world_settle(&w, 0, w.ws.coins[0].coin.id, 90, tok, false, &s1), OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN);
+	CHECK_ERR(cworld_settle(&w, 0, w.ws.coins[0].coin.id, 90, tok, false, &s1), OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN);
 	BAL(&w, "vendor1", bal);
 	CHECK_EQ_STR(bal, "EUR:0");
 	/* the honest settle: tokens 99..95 (the lock token included); repeated: same answer, credited once */
-	REQUIRE_OK(world_settle(&w, 0, w.ws.coins[0].coin.id, 95, tok, false, &s1));
+	REQUIRE_OK(cworld_settle(&w, 0, w.ws.coins[0].coin.id, 95, tok, false, &s1));
 	CHECK_EQ_INT(s1.credited_tokens, 5);
-	REQUIRE_OK(world_settle(&w, 0, w.ws.coins[0].coin.id, 95, tok, false, &s2));
+	REQUIRE_OK(cworld_settle(&w, 0, w.ws.coins[0].coin.id, 95, tok, false, &s2));
 	CHECK_MEM_EQ(&s1, &s2, sizeof(s1));
 	BAL(&w, "vendor1", bal);
 	CHECK_EQ_STR(bal, "EUR:0.05");
 	/* the same tokens again at vendor 2: the issuer is past them */
 	char detail[128];
-	world_lock_req(&w, 0, 98, T, 1, 1, &req);
-	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_INDEX_MISMATCH);
+	cworld_lock_req(&w, 0, 98, T, 1, 1, &req);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_INDEX_MISMATCH);
 	{
 		struct coupon_spec spec;
 		json_t *body = NULL;
 		coupon_spec_lock_req(&spec, &req);
 		REQUIRE_OK(obol_json_encode(&spec.fields, &body));
-		CHECK_ERR(world_post(&w, "/coupon/lock", body, NULL, detail, sizeof(detail)),
+		CHECK_ERR(cworld_post(&w, "/coupon/lock", body, NULL, detail, sizeof(detail)),
 			  OBOL_E_COUPON_INDEX_MISMATCH);
 		CHECK_EQ_STR(detail, "last_index=95");
 		json_decref(body);
 	}
 	/* overspending: coin B spent whole at vendor 2, then locked again */
-	world_lock_req(&w, 1, 99, T, 1, 1, &req);
-	REQUIRE_OK(world_lock(&w, &req, &reply));
+	cworld_lock_req(&w, 1, 99, T, 1, 1, &req);
+	REQUIRE_OK(cworld_lock(&w, &req, &reply));
 	obol_hashchain_step(tok, w.ws.coins[1].seed, 0);
-	REQUIRE_OK(world_settle(&w, 1, w.ws.coins[1].coin.id, 0, tok, false, &s1));
+	REQUIRE_OK(cworld_settle(&w, 1, w.ws.coins[1].coin.id, 0, tok, false, &s1));
 	CHECK(s1.spent);
 	CHECK_EQ_INT(s1.credited_tokens, 100);
-	world_lock_req(&w, 1, 0, T, 0, 0, &req);
-	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_SPENT);
+	cworld_lock_req(&w, 1, 0, T, 0, 0, &req);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_SPENT);
 
 	/* malformed JSON bodies: garbage, truncated, unknown and missing fields, bad lengths, oversized */
 	static const struct {
@@ -128,7 +128,7 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 		coupon_spec_lock_req(&spec, &good);
 		REQUIRE_OK(obol_json_encode(&spec.fields, &body));
 		json_object_set_new(body, "coin_id", json_string("AAAA"));
-		CHECK_ERR(world_post(&w, "/coupon/lock", body, NULL, NULL, 0), OBOL_E_WIRE_BAD_LENGTH);
+		CHECK_ERR(cworld_post(&w, "/coupon/lock", body, NULL, NULL, 0), OBOL_E_WIRE_BAD_LENGTH);
 		json_decref(body);
 		size_t big = 2 * 1024 * 1024;
 		char *huge = malloc(big);
@@ -152,8 +152,8 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 	CHECK_EQ_STR(bal, "EUR:0.05");
 	BAL(&w, "vendor2", bal);
 	CHECK_EQ_STR(bal, "EUR:1");
-	CHECK(world_audit_ok(&w));
-	world_down(&w);
+	CHECK(cworld_audit_ok(&w));
+	cworld_down(&w);
 }
 
 /* Reads frames until one of type want (the others: LOCKED, SERVED are counted). */
@@ -185,8 +185,8 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 	size_t len;
 	int served = 0;
 	char bal[64];
-	REQUIRE(world_up(&w, true, "EUR:0.01") == 0);
-	REQUIRE_OK(world_withdraw(&w, 1));
+	REQUIRE(cworld_up(&w, true, "EUR:0.01") == 0);
+	REQUIRE_OK(cworld_withdraw(&w, 1));
 	REQUIRE_OK(obol_devlink_connect(w.v[0].proc.addr, 5000, &dl));
 	/* BUY -> OFFER -> PAY -> LOCKED, the lock token serves unit 1, TOKEN_REQ */
 	REQUIRE_OK(coupon_wallet_buy(&s, 50, &buy));
@@ -236,12 +236,12 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 	}
 	CHECK_EQ_INT(served, 20);
 	/* the vendor dies before it settles; it comes back and settles what it stored */
-	proc_kill(&w.v[0].proc, SIGKILL);
+	cproc_kill(&w.v[0].proc, SIGKILL);
 	obol_devlink_close(dl);
 	dl = NULL;
 	BAL(&w, "vendor1", bal);
 	CHECK_EQ_STR(bal, "EUR:0");
-	REQUIRE(proc_restart(&w.v[0].proc) == 0);
+	REQUIRE(cproc_restart(&w.v[0].proc) == 0);
 	for (int i = 0; i < 100; i++) {
 		BAL(&w, "vendor1", bal);
 		if (strcmp(bal, "EUR:0") != 0)
@@ -250,7 +250,7 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 		nanosleep(&ts, NULL);
 	}
 	CHECK_EQ_STR(bal, "EUR:0.2");
-	CHECK(world_audit_ok(&w));
+	CHECK(cworld_audit_ok(&w));
 
 	/* frames: garbage, an oversized length, a truncated frame; the vendor keeps serving */
 	static const uint8_t garbage[] = { 0, 0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -277,9 +277,9 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields));
 	CHECK_OK(read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
 	obol_devlink_close(dl);
-	CHECK(world_audit_ok(&w));
+	CHECK(cworld_audit_ok(&w));
 	coupon_wallet_session_wipe(&s);
-	world_down(&w);
+	cworld_down(&w);
 }
 
 /* ---- the issuer killed under load ---- */
@@ -372,8 +372,8 @@ TEST(coupon_procs, issuer_killed_under_load_keeps_every_acknowledged_operation)
 	volatile int stop = 0;
 	struct loader l[2];
 	pthread_t th[2];
-	REQUIRE(world_up(&w, false, NULL) == 0);
-	REQUIRE(obol_run(out, sizeof(out), "issuer", "fund", "--db", w.db, "--account", "alice", "--amount", "EUR:980",
+	REQUIRE(cworld_up(&w, false, NULL) == 0);
+	REQUIRE(cobol_run(out, sizeof(out), "issuer", "fund", "--db", w.db, "--account", "alice", "--amount", "EUR:980",
 			 NULL) == 0);
 	for (int i = 0; i < 2; i++) {
 		l[i] = (struct loader){ .w = &w, .vendor = i, .stop = &stop };
@@ -381,11 +381,11 @@ TEST(coupon_procs, issuer_killed_under_load_keeps_every_acknowledged_operation)
 	}
 	struct timespec ts = { 1, 200000000L };
 	nanosleep(&ts, NULL);
-	proc_kill(&w.issuer, SIGKILL);
+	cproc_kill(&w.issuer, SIGKILL);
 	stop = 1;
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	REQUIRE(proc_restart(&w.issuer) == 0);
+	REQUIRE(cproc_restart(&w.issuer) == 0);
 	int withdrawn = l[0].withdrawn + l[1].withdrawn;
 	test_note("acknowledged before SIGKILL: %d withdrawals, %d locks, %d settles", withdrawn,
 		  l[0].locked + l[1].locked, l[0].settled + l[1].settled);
@@ -400,13 +400,13 @@ TEST(coupon_procs, issuer_killed_under_load_keeps_every_acknowledged_operation)
 	CHECK(spent.units <= (int64_t)(withdrawn + 2) * 100000000);
 	/* every acknowledged settle is credited: 10 tokens of EUR:0.01 each */
 	for (int i = 0; i < 2; i++) {
-		REQUIRE(world_balance(&w, i ? "vendor2" : "vendor1", bal, sizeof(bal)) == 0);
+		REQUIRE(cworld_balance(&w, i ? "vendor2" : "vendor1", bal, sizeof(bal)) == 0);
 		REQUIRE_OK(obol_amount_parse(bal, &a));
 		CHECK(a.units >= (int64_t)l[i].settled * 10000000);
 		CHECK(a.units <= (int64_t)(l[i].settled + 1) * 10000000);
 	}
-	CHECK(world_audit_ok(&w));
-	world_down(&w);
+	CHECK(cworld_audit_ok(&w));
+	cworld_down(&w);
 }
 
 /* ---- two issuer processes on one database ---- */
@@ -442,11 +442,11 @@ TEST_DB(coupon_procs, two_issuers_never_both_lock_a_coin)
 	static struct world w;
 	static struct coupon_lock_req req[2];
 	struct proc second;
-	REQUIRE(world_up_db(&w, db_url, false, NULL) == 0);
-	REQUIRE(proc_start(&second, "issuer2", "issuer", "serve", "--db", w.db, "--listen", "127.0.0.1:0", NULL) == 0);
+	REQUIRE(cworld_up_db(&w, db_url, false, NULL) == 0);
+	REQUIRE(cproc_start(&second, "issuer2", "issuer", "serve", "--db", w.db, "--listen", "127.0.0.1:0", NULL) == 0);
 	enum { COINS = 12 };
 	for (int i = 0; i < COINS; i++)
-		REQUIRE_OK(world_withdraw(&w, 1));
+		REQUIRE_OK(cworld_withdraw(&w, 1));
 	int64_t T = obol_now() + 300;
 	int wins[2] = { 0, 0 };
 	for (int i = 0; i < COINS; i++) {
@@ -456,7 +456,7 @@ TEST_DB(coupon_procs, two_issuers_never_both_lock_a_coin)
 		pthread_barrier_init(&go, NULL, 2);
 		for (int v = 0; v < 2; v++) {
 			/* each vendor holds a valid authorisation for the same index */
-			world_lock_req(&w, (size_t)i, 99, T, v, v, &req[v]);
+			cworld_lock_req(&w, (size_t)i, 99, T, v, v, &req[v]);
 			r[v] = (struct racer){ .url = v ? second.url : w.issuer.url, .req = &req[v], .go = &go };
 			pthread_create(&th[v], NULL, race_lock, &r[v]);
 		}
@@ -479,20 +479,20 @@ TEST_DB(coupon_procs, two_issuers_never_both_lock_a_coin)
 		uint8_t tok[32];
 		struct coupon_settle_reply s;
 		obol_hashchain_step(tok, w.ws.coins[i].seed, 99);
-		CHECK_OK(world_settle(&w, v, w.ws.coins[i].coin.id, 99, tok, false, &s));
+		CHECK_OK(cworld_settle(&w, v, w.ws.coins[i].coin.id, 99, tok, false, &s));
 	}
 	test_note("%s: issuer 1 won %d races, issuer 2 won %d", test_backend(), wins[0], wins[1]);
 	char bal1[64], bal2[64];
-	REQUIRE(world_balance(&w, "vendor1", bal1, sizeof(bal1)) == 0);
-	REQUIRE(world_balance(&w, "vendor2", bal2, sizeof(bal2)) == 0);
+	REQUIRE(cworld_balance(&w, "vendor1", bal1, sizeof(bal1)) == 0);
+	REQUIRE(cworld_balance(&w, "vendor2", bal2, sizeof(bal2)) == 0);
 	struct obol_amount a1, a2, sum;
 	REQUIRE_OK(obol_amount_parse(bal1, &a1));
 	REQUIRE_OK(obol_amount_parse(bal2, &a2));
 	REQUIRE_OK(obol_amount_add(&sum, &a1, &a2));
 	CHECK_EQ_INT(sum.units, COINS * 1000000); /* one token of EUR:0.01 per coin */
-	CHECK(world_audit_ok(&w));
-	proc_kill(&second, SIGTERM);
-	world_down(&w);
+	CHECK(cworld_audit_ok(&w));
+	cproc_kill(&second, SIGTERM);
+	cworld_down(&w);
 }
 
 TEST(coupon_procs, lock_past_T_passes_to_the_next_vendor)
@@ -502,32 +502,32 @@ TEST(coupon_procs, lock_past_T_passes_to_the_next_vendor)
 	struct coupon_lock_reply reply;
 	struct coupon_settle_reply s;
 	char bal[64];
-	REQUIRE(world_up(&w, false, NULL) == 0);
-	REQUIRE_OK(world_withdraw(&w, 1));
+	REQUIRE(cworld_up(&w, false, NULL) == 0);
+	REQUIRE_OK(cworld_withdraw(&w, 1));
 	/* vendor 1 locks until T = now + 2 s, is given tokens down to 90, and
 	 * never settles */
-	world_lock_req(&w, 0, 99, obol_now() + 2, 0, 0, &req);
-	REQUIRE_OK(world_lock(&w, &req, &reply));
-	world_lock_req(&w, 0, 98, obol_now() + 300, 1, 1, &req);
-	CHECK_ERR(world_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_LOCKED);
+	cworld_lock_req(&w, 0, 99, obol_now() + 2, 0, 0, &req);
+	REQUIRE_OK(cworld_lock(&w, &req, &reply));
+	cworld_lock_req(&w, 0, 98, obol_now() + 300, 1, 1, &req);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_COIN_LOCKED);
 	struct timespec ts = { 3, 0 };
 	nanosleep(&ts, NULL);
 	/* after T the wallet pays vendor 2 from the issuer's last index: the
 	 * tokens vendor 1 did not report are lost to it, the lock token is not */
-	world_lock_req(&w, 0, 98, obol_now() + 300, 1, 1, &req);
-	REQUIRE_OK(world_lock(&w, &req, &reply));
+	cworld_lock_req(&w, 0, 98, obol_now() + 300, 1, 1, &req);
+	REQUIRE_OK(cworld_lock(&w, &req, &reply));
 	CHECK_EQ_INT(reply.index, 98);
 	BAL(&w, "vendor1", bal);
 	CHECK_EQ_STR(bal, "EUR:0.01");
 	uint8_t tok[32];
 	obol_hashchain_step(tok, w.ws.coins[0].seed, 90);
-	CHECK_ERR(world_settle(&w, 0, w.ws.coins[0].coin.id, 90, tok, false, &s), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	CHECK_ERR(cworld_settle(&w, 0, w.ws.coins[0].coin.id, 90, tok, false, &s), OBOL_E_COUPON_NOT_LOCK_HOLDER);
 	/* vendor 2 settles what it holds: tokens 98 and 97 */
 	obol_hashchain_step(tok, w.ws.coins[0].seed, 97);
-	REQUIRE_OK(world_settle(&w, 1, w.ws.coins[0].coin.id, 97, tok, false, &s));
+	REQUIRE_OK(cworld_settle(&w, 1, w.ws.coins[0].coin.id, 97, tok, false, &s));
 	CHECK_EQ_INT(s.credited_tokens, 2);
 	BAL(&w, "vendor2", bal);
 	CHECK_EQ_STR(bal, "EUR:0.02");
-	CHECK(world_audit_ok(&w));
-	world_down(&w);
+	CHECK(cworld_audit_ok(&w));
+	cworld_down(&w);
 }

@@ -7,23 +7,23 @@
 
 #define SETUP(f)                   \
 	static struct fx f;        \
-	REQUIRE(fx_init(&f) == 0); \
-	REQUIRE_OK(fx_withdraw(&f, 0))
+	REQUIRE(cfx_init(&f) == 0); \
+	REQUIRE_OK(cfx_withdraw(&f, 0))
 
 TEST(coupon_session, honest_then_rest_of_coin_at_second_vendor)
 {
 	SETUP(f);
-	REQUIRE_OK(fx_session(&f, 0, 30));
+	REQUIRE_OK(cfx_session(&f, 0, 30));
 	CHECK_EQ_INT(f.v[0].s.units_served, 30);
 	CHECK_EQ_INT(f.credited[0], 30); /* the lock token is one of the 30 */
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 30);
-	struct coupon_coin_state *c = fx_coin(&f, f.coins[0].coin.id);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
 	REQUIRE(c != NULL);
 	CHECK(!c->locked);
 	CHECK_EQ_INT(c->last_index, FX_N - 30);
 	CHECK_EQ_INT(c->credited_index, FX_N - 30);
 	/* the rest of the same coin at vendor 1 */
-	REQUIRE_OK(fx_session(&f, 1, FX_N - 30));
+	REQUIRE_OK(cfx_session(&f, 1, FX_N - 30));
 	CHECK_EQ_INT(f.credited[1], FX_N - 30);
 	CHECK_EQ_INT(c->last_index, 0);
 	CHECK_EQ_INT(f.coins[0].last_index, 0);
@@ -35,29 +35,29 @@ TEST(coupon_session, honest_then_rest_of_coin_at_second_vendor)
 	REQUIRE_OK(coupon_wallet_buy(&f.ws, 1, &buy));
 	REQUIRE_OK(coupon_vendor_start(&f.v[0].cfg, &f.v[0].s, &buy, f.now, &offer));
 	CHECK_ERR(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay), OBOL_E_COUPON_NO_COIN);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_session, pays_across_coins)
 {
 	SETUP(f);
-	REQUIRE_OK(fx_withdraw(&f, 0));
-	REQUIRE_OK(fx_session(&f, 0, 150)); /* more than one coin of 100 tokens */
+	REQUIRE_OK(cfx_withdraw(&f, 0));
+	REQUIRE_OK(cfx_session(&f, 0, 150)); /* more than one coin of 100 tokens */
 	CHECK_EQ_INT(f.v[0].s.units_served, 150);
 	CHECK_EQ_INT(f.v[0].s.ncoins, 2);
 	CHECK_EQ_INT(f.credited[0], 150);
 	CHECK_EQ_INT((int64_t)(f.coins[0].last_index + f.coins[1].last_index), 50);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_session, price_of_several_tokens_per_unit)
 {
 	SETUP(f);
 	REQUIRE_OK(obol_amount_parse("EUR:0.07", &f.v[0].cfg.price));
-	REQUIRE_OK(fx_session(&f, 0, 5));
+	REQUIRE_OK(cfx_session(&f, 0, 5));
 	CHECK_EQ_INT(f.credited[0], 35);
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 35);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 /* A session at vendor 0, locked, with one token asked. */
@@ -67,7 +67,7 @@ static void open_asking(struct fx *f, struct coupon_token_req *treq)
 	struct coupon_lock_reply reply;
 	enum coupon_vendor_action act;
 	struct coupon_served served;
-	if (fx_open(f, 0, 10, &req) != OBOL_OK || fx_issuer_lock(f, &req, &reply, NULL) != OBOL_OK ||
+	if (cfx_open(f, 0, 10, &req) != OBOL_OK || cfx_issuer_lock(f, &req, &reply, NULL) != OBOL_OK ||
 	    coupon_vendor_on_lock_reply(&f->v[0].cfg, &f->v[0].s, &reply) != OBOL_OK ||
 	    coupon_wallet_on_locked(&f->wc, &f->ws, f->coins, &reply) != OBOL_OK)
 		return;
@@ -109,7 +109,7 @@ TEST(coupon_vendor, token_checks)
 	CHECK_EQ_INT(f.v[0].s.coins[0].last_index, FX_N - 2);
 	/* and the same again is a replay (the session is no longer asking) */
 	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_SESSION_STATE);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_vendor, forged_lock_reply_and_deadline)
@@ -117,8 +117,8 @@ TEST(coupon_vendor, forged_lock_reply_and_deadline)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	REQUIRE_OK(fx_open(&f, 0, 10, &req));
-	REQUIRE_OK(fx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(cfx_open(&f, 0, 10, &req));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
 	struct coupon_lock_reply bad = reply;
 	bad.index = 5;
 	CHECK_ERR(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &bad), OBOL_E_COUPON_LOCK_REPLY_INVALID);
@@ -134,7 +134,7 @@ TEST(coupon_vendor, forged_lock_reply_and_deadline)
 	CHECK_ERR(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, reply.deadline - 60, &act, &treq, &served),
 		  OBOL_E_COUPON_SESSION_DEADLINE);
 	CHECK(act == COUPON_VA_END);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 /* Vendor 0 holds the lock of coin 0, has received tokens down to j. */
@@ -142,7 +142,7 @@ static void locked_and_paid(struct fx *f, uint64_t units)
 {
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	if (fx_open(f, 0, units, &req) != OBOL_OK || fx_issuer_lock(f, &req, &reply, NULL) != OBOL_OK ||
+	if (cfx_open(f, 0, units, &req) != OBOL_OK || cfx_issuer_lock(f, &req, &reply, NULL) != OBOL_OK ||
 	    coupon_vendor_on_lock_reply(&f->v[0].cfg, &f->v[0].s, &reply) != OBOL_OK ||
 	    coupon_wallet_on_locked(&f->wc, &f->ws, f->coins, &reply) != OBOL_OK)
 		return;
@@ -179,32 +179,32 @@ TEST(coupon_settle, checkpoint_then_final_and_repeats)
 	mid.last_index = FX_N - 10;
 	obol_hashchain_step(mid.last_token, f.coins[0].seed, FX_N - 10);
 	coupon_vendor_settle_req(&f.v[0].cfg, &mid, true, &sreq);
-	REQUIRE_OK(fx_issuer_settle(&f, &sreq, &r1));
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r1));
 	CHECK_OK(coupon_vendor_check_settle_reply(&f.v[0].cfg, &sreq, &r1));
 	CHECK_EQ_INT(r1.credited_tokens, 10);
 	CHECK(r1.locked);
 	CHECK_EQ_INT(f.credited[0], 10);
-	struct coupon_coin_state *c = fx_coin(&f, f.coins[0].coin.id);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
 	CHECK(c->locked);
 	/* the same checkpoint again answers the same, credits nothing */
-	REQUIRE_OK(fx_issuer_settle(&f, &sreq, &r2));
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r2));
 	CHECK_MEM_EQ(&r1, &r2, sizeof(r1));
 	CHECK_EQ_INT(f.credited[0], 10);
 	/* final at 20 */
 	coupon_vendor_settle_req(&f.v[0].cfg, &vc, false, &sreq);
-	REQUIRE_OK(fx_issuer_settle(&f, &sreq, &r1));
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r1));
 	CHECK_EQ_INT(r1.credited_tokens, 10);
 	CHECK(!r1.locked);
 	CHECK(!r1.spent);
 	CHECK_EQ_INT(f.credited[0], 20);
 	CHECK(!c->locked);
-	REQUIRE_OK(fx_issuer_settle(&f, &sreq, &r2));
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r2));
 	CHECK_MEM_EQ(&r1, &r2, sizeof(r1));
 	CHECK_EQ_INT(f.credited[0], 20);
 	/* a changed reply fails the vendor's check */
 	r2.credited_tokens = 11;
 	CHECK_ERR(coupon_vendor_check_settle_reply(&f.v[0].cfg, &sreq, &r2), OBOL_E_COUPON_SETTLE_REPLY_INVALID);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_settle, refusals)
@@ -219,34 +219,34 @@ TEST(coupon_settle, refusals)
 	struct coupon_vendor_coin other = vc;
 	other.coin_id[0] ^= 1;
 	coupon_vendor_settle_req(&f.v[0].cfg, &other, false, &sreq);
-	CHECK_ERR(fx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_COIN_UNKNOWN);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_COIN_UNKNOWN);
 	/* by a vendor that does not hold the lock */
 	coupon_vendor_settle_req(&f.v[1].cfg, &vc, false, &sreq);
-	CHECK_ERR(fx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_NOT_LOCK_HOLDER);
 	/* vendor 0's request with its signature broken */
 	coupon_vendor_settle_req(&f.v[0].cfg, &vc, false, &sreq);
 	sreq.vendor_sig[1] ^= 1;
-	CHECK_ERR(fx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_VENDOR_SIGNATURE);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_VENDOR_SIGNATURE);
 	/* past the revealed tokens: an index below what the token is */
 	struct coupon_vendor_coin past = vc;
 	past.last_index = FX_N - 25;
 	coupon_vendor_settle_req(&f.v[0].cfg, &past, false, &sreq);
-	CHECK_ERR(fx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN);
 	/* an index above F's last */
 	past = vc;
 	past.last_index = FX_N;
 	coupon_vendor_settle_req(&f.v[0].cfg, &past, false, &sreq);
-	CHECK_ERR(fx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_SETTLE_INDEX);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_SETTLE_INDEX);
 	CHECK_EQ_INT(f.credited[0], 0);
 	CHECK_EQ_INT(f.credited[1], 0);
 	/* the honest settle */
 	coupon_vendor_settle_req(&f.v[0].cfg, &vc, false, &sreq);
-	REQUIRE_OK(fx_issuer_settle(&f, &sreq, &r));
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r));
 	CHECK_EQ_INT(f.credited[0], 20);
 	/* after the unlock, nobody holds it */
 	coupon_vendor_settle_req(&f.v[1].cfg, &vc, false, &sreq);
-	CHECK_ERR(fx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_NOT_LOCK_HOLDER);
-	fx_free(&f);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	cfx_free(&f);
 }
 
 TEST(coupon_status, lock_holder_only)
@@ -262,7 +262,7 @@ TEST(coupon_status, lock_holder_only)
 	q.time = f.now;
 	coupon_digest_status_req(digest, &q, f.v[0].cfg.cert_hash);
 	obol_sign(q.vendor_sig, COUPON_CTX_STATUS_REQ, digest, 32, f.v[0].kp.sk);
-	struct coupon_coin_state *c = fx_coin(&f, f.coins[0].coin.id);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
 	REQUIRE(c != NULL);
 	REQUIRE_OK(coupon_issuer_status(&f.is, &q, c, f.now, &r));
 	CHECK(r.locked);
@@ -276,7 +276,7 @@ TEST(coupon_status, lock_holder_only)
 	CHECK_ERR(coupon_issuer_status(&f.is, &q, c, f.now, &r), OBOL_E_COUPON_NOT_LOCK_HOLDER);
 	q.vendor_sig[0] ^= 1;
 	CHECK_ERR(coupon_issuer_status(&f.is, &q, c, f.now, &r), OBOL_E_COUPON_VENDOR_SIGNATURE);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_session, prepayment_window)
@@ -300,7 +300,7 @@ TEST(coupon_session, prepayment_window)
 	REQUIRE_OK(coupon_vendor_start(&f.v[0].cfg, &f.v[0].s, &buy, f.now, &offer));
 	REQUIRE_OK(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay));
 	REQUIRE_OK(coupon_vendor_on_pay(&f.v[0].cfg, &f.v[0].s, &pay, f.now, &req));
-	REQUIRE_OK(fx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
 	REQUIRE_OK(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &reply));
 	REQUIRE_OK(coupon_wallet_on_locked(&f.wc, &f.ws, f.coins, &reply));
 	REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
@@ -329,7 +329,7 @@ TEST(coupon_session, prepayment_window)
 	/* the last ask is bounded by the units left: 25 - 11 served = 14 > 10 */
 	CHECK(act == COUPON_VA_ASK);
 	CHECK_EQ_INT(treq.count, 10);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_settle, chain_checked_ahead_must_still_hold)
@@ -343,7 +343,7 @@ TEST(coupon_settle, chain_checked_ahead_must_still_hold)
 	struct coupon_settle_effect eff;
 	coupon_vendor_settle_req(&f.v[0].cfg, &f.v[0].s.coins[0], false, &sreq);
 	REQUIRE_OK(coupon_issuer_settle_verify(&f.is, &sreq, &cert));
-	struct coupon_coin_state *cur = fx_coin(&f, f.coins[0].coin.id);
+	struct coupon_coin_state *cur = cfx_coin(&f, f.coins[0].coin.id);
 	REQUIRE(cur != NULL);
 	/* checked ahead against the coin as read */
 	REQUIRE_OK(coupon_issuer_settle_chain(&f.is, &sreq, cur, &pre));
@@ -360,5 +360,5 @@ TEST(coupon_settle, chain_checked_ahead_must_still_hold)
 	bad = sreq;
 	bad.index = FX_N;
 	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &bad, cur, &pre), OBOL_E_COUPON_SETTLE_INDEX);
-	fx_free(&f);
+	cfx_free(&f);
 }

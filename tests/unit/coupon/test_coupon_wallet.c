@@ -10,8 +10,8 @@
 
 #define SETUP(f)                   \
 	static struct fx f;        \
-	REQUIRE(fx_init(&f) == 0); \
-	REQUIRE_OK(fx_withdraw(&f, 0))
+	REQUIRE(cfx_init(&f) == 0); \
+	REQUIRE_OK(cfx_withdraw(&f, 0))
 
 static obol_err offer_with(struct fx *f, const uint8_t *cert, size_t cert_len, int64_t T)
 {
@@ -37,9 +37,9 @@ TEST(coupon_wallet, offer_checks)
 	obol_sign_keypair_new(&other);
 	uint8_t cert[COUPON_CERT_MAX];
 	size_t len;
-	fx_cert_make(cert, &len, f.v[0].kp.pk, 100, f.now - 10, f.now + 86400, other.sk);
+	cfx_cert_make(cert, &len, f.v[0].kp.pk, 100, f.now - 10, f.now + 86400, other.sk);
 	CHECK_ERR(offer_with(&f, cert, len, f.now + 600), OBOL_E_COUPON_OFFER_CERT);
-	fx_cert_make(cert, &len, f.v[0].kp.pk, 100, f.now - 100, f.now - 1, f.master.sk);
+	cfx_cert_make(cert, &len, f.v[0].kp.pk, 100, f.now - 100, f.now - 1, f.master.sk);
 	CHECK_ERR(offer_with(&f, cert, len, f.now + 600), OBOL_E_COUPON_OFFER_CERT);
 	CHECK_ERR(offer_with(&f, f.v[0].cert, f.v[0].cert_len, f.now), OBOL_E_COUPON_DEADLINE_PAST);
 	CHECK_ERR(offer_with(&f, f.v[0].cert, f.v[0].cert_len, f.now + 3601), OBOL_E_COUPON_DEADLINE_TOO_FAR);
@@ -47,57 +47,57 @@ TEST(coupon_wallet, offer_checks)
 	CHECK(!f.coins[0].lock_open);
 	CHECK_OK(offer_with(&f, f.v[0].cert, f.v[0].cert_len, f.now + 600));
 	CHECK(f.coins[0].lock_open);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_wallet, resyncs_from_the_issuer)
 {
 	SETUP(f);
 	/* spend 10 units honestly, then forget it: the wallet's index is stale */
-	REQUIRE_OK(fx_session(&f, 0, 10));
+	REQUIRE_OK(cfx_session(&f, 0, 10));
 	f.coins[0].last_index = FX_N;
-	REQUIRE_OK(fx_session(&f, 1, 5));
+	REQUIRE_OK(cfx_session(&f, 1, 5));
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 15);
 	CHECK_EQ_INT(f.credited[1], 5);
 	/* a wallet that thinks it spent more than it did resyncs upwards */
 	f.coins[0].last_index = FX_N - 40;
-	REQUIRE_OK(fx_session(&f, 0, 5));
+	REQUIRE_OK(cfx_session(&f, 0, 5));
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 20);
 	CHECK_EQ_INT(f.credited[0], 15);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_wallet, locked_coin_is_passed_over)
 {
 	SETUP(f);
-	REQUIRE_OK(fx_withdraw(&f, 0));
+	REQUIRE_OK(cfx_withdraw(&f, 0));
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
 	/* a session at vendor 0 locks coin A and is never settled (vendor crashed) */
-	REQUIRE_OK(fx_open(&f, 0, 5, &req));
-	REQUIRE_OK(fx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(cfx_open(&f, 0, 5, &req));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
 	size_t a = f.ws.coin;
 	/* the wallet forgets it knew: at vendor 1 it tries A, is told it is
 	 * locked, and pays with the other coin */
 	f.coins[a].lock_open = false;
 	f.coins[a].last_index = FX_N;
 	memset(&f.ws, 0, sizeof(f.ws));
-	REQUIRE_OK(fx_session(&f, 1, 5));
+	REQUIRE_OK(cfx_session(&f, 1, 5));
 	CHECK(f.ws.coin != a);
 	CHECK_EQ_INT(f.credited[1], 5);
 	CHECK(f.coins[a].lock_open);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_wallet, coin_selection)
 {
 	static struct fx f;
-	REQUIRE(fx_init(&f) == 0);
+	REQUIRE(cfx_init(&f) == 0);
 	/* coins worth 1, 1, 2 EUR; one opened 1-EUR coin with 0.30 left */
-	REQUIRE_OK(fx_withdraw(&f, 0));
-	REQUIRE_OK(fx_withdraw(&f, 0));
-	REQUIRE_OK(fx_withdraw(&f, 1));
-	REQUIRE_OK(fx_withdraw(&f, 0));
+	REQUIRE_OK(cfx_withdraw(&f, 0));
+	REQUIRE_OK(cfx_withdraw(&f, 0));
+	REQUIRE_OK(cfx_withdraw(&f, 1));
+	REQUIRE_OK(cfx_withdraw(&f, 0));
 	f.coins[3].last_index = 30;
 	size_t plan[8], n;
 	struct obol_amount amt;
@@ -144,7 +144,7 @@ TEST(coupon_wallet, coin_selection)
 	REQUIRE_OK(obol_amount_parse("USD:0.1", &amt));
 	CHECK_ERR(coupon_wallet_select(&f.wc, f.coins, 4, &amt, f.now + 600, f.now, plan, 8, &n),
 		  OBOL_E_COUPON_NO_COIN);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_messages, cbor_and_json_round_trip)
@@ -152,7 +152,7 @@ TEST(coupon_messages, cbor_and_json_round_trip)
 	SETUP(f);
 	struct coupon_lock_req req, back;
 	struct coupon_spec s1, s2;
-	REQUIRE_OK(fx_open(&f, 0, 3, &req));
+	REQUIRE_OK(cfx_open(&f, 0, 3, &req));
 	coupon_spec_lock_req(&s1, &req);
 	uint8_t buf[8192];
 	size_t len;
@@ -194,13 +194,13 @@ TEST(coupon_messages, cbor_and_json_round_trip)
 	struct coupon_error err;
 	coupon_spec_error(&s1, &err);
 	CHECK(obol_cbor_decode(body, body_len, &s1.fields) != OBOL_OK);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_messages, sealed_authorisation)
 {
 	static struct fx f;
-	REQUIRE(fx_init(&f) == 0);
+	REQUIRE(cfx_init(&f) == 0);
 	struct coupon_auth a = { .index = 42, .deadline = 12345 }, b;
 	obol_random(a.coin_id, 32);
 	obol_random(a.token, 32);
@@ -214,7 +214,7 @@ TEST(coupon_messages, sealed_authorisation)
 		CHECK_ERR(coupon_auth_open(box, &f.box, &b), OBOL_E_COUPON_AUTH_UNREADABLE);
 		box[i] ^= 0x80;
 	}
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_wallet, buys_what_a_budget_pays)
@@ -232,7 +232,7 @@ TEST(coupon_wallet, buys_what_a_budget_pays)
 	REQUIRE_OK(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay));
 	CHECK_EQ_INT(f.ws.units_wanted, 5);
 	REQUIRE_OK(coupon_vendor_on_pay(&f.v[0].cfg, &f.v[0].s, &pay, f.now, &req));
-	REQUIRE_OK(fx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
 	REQUIRE_OK(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &reply));
 	REQUIRE_OK(coupon_wallet_on_locked(&f.wc, &f.ws, f.coins, &reply));
 	bool ended = false;
@@ -264,13 +264,13 @@ TEST(coupon_wallet, buys_what_a_budget_pays)
 	REQUIRE_OK(coupon_wallet_buy_amount(&f.ws, &budget, &buy));
 	REQUIRE_OK(coupon_vendor_start(&f.v[1].cfg, &f.v[1].s, &buy, f.now, &offer));
 	CHECK_ERR(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay), OBOL_E_COUPON_PRICE);
-	fx_free(&f);
+	cfx_free(&f);
 }
 
 TEST(coupon_wallet, next_payment_resumes_the_saved_traversal)
 {
 	SETUP(f);
-	REQUIRE_OK(fx_session(&f, 0, 10));
+	REQUIRE_OK(cfx_session(&f, 0, 10));
 	CHECK(f.coins[0].trav_len > 0);
 	CHECK(f.coins[0].trav_len < 600);
 	/* without the seed the wallet could not start the chain again: the
@@ -278,13 +278,13 @@ TEST(coupon_wallet, next_payment_resumes_the_saved_traversal)
 	uint8_t seed[32];
 	memcpy(seed, f.coins[0].seed, 32);
 	memset(f.coins[0].seed, 0, 32);
-	REQUIRE_OK(fx_session(&f, 1, 15));
+	REQUIRE_OK(cfx_session(&f, 1, 15));
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 25);
 	CHECK_EQ_INT(f.credited[1], 15);
 	/* a resync upwards cannot use it (the chain only goes down): S again */
 	memcpy(f.coins[0].seed, seed, 32);
 	f.coins[0].last_index = FX_N - 40;
-	REQUIRE_OK(fx_session(&f, 0, 5));
+	REQUIRE_OK(cfx_session(&f, 0, 5));
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 30);
-	fx_free(&f);
+	cfx_free(&f);
 }
