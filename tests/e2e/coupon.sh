@@ -17,6 +17,10 @@ balance() { "$OBOL" issuer account show --db "$DB" --account "$1" | sed -n 's/^b
 
 check issuer_init "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 \
   --coupon-denom EUR:10,100000 --coupon-lock-max 600
+expect_error COUPON_DENOM_CONFIG "$OBOL" issuer init --db "sqlite:$T/bad.db" --currency EUR --coupon-denom EUR:1,3 \
+  && pass denomination_not_divisible_refused || fail denomination_not_divisible_refused
+expect_error COUPON_DENOM_CONFIG "$OBOL" issuer init --db "sqlite:$T/bad2.db" --currency EUR --coupon-denom USD:1,10 \
+  && pass denomination_other_currency_refused || fail denomination_other_currency_refused
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
 KEY=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice | sed -n 's/^account-key: //p')
 "$OBOL" issuer account add --db "$DB" --kind user --name alice --auth-key "$KEY" >/dev/null

@@ -262,7 +262,7 @@ static obol_err make_pay(const struct coupon_wallet_cfg *cfg, struct coupon_wall
 	struct coupon_wallet_coin *c = &coins[i];
 	obol_err e;
 	if (c->last_index == 0)
-		return OBOL_E_COUPON_COIN_EXHAUSTED;
+		return OBOL_E_INTERNAL; /* coin selection never picks a used-up coin */
 	if (s->coin != i || !s->trav_ready) {
 		obol_hashchain_trav_wipe(&s->trav);
 		s->trav_ready = false;

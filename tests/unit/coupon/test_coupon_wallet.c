@@ -288,3 +288,23 @@ TEST(coupon_wallet, next_payment_resumes_the_saved_traversal)
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 30);
 	cfx_free(&f);
 }
+
+TEST(coupon_denom, figures_checked)
+{
+	struct coupon_denom d = { .id = 1, .n = 1000, .withdraw_until = 10, .spend_until = 20 };
+	REQUIRE_OK(obol_amount_parse("EUR:1", &d.value));
+	CHECK_OK(coupon_denom_check(&d));
+	CHECK_EQ_INT(d.token_value.units, 100000); /* EUR:0.001 */
+	d.n = 3; /* EUR:1/3 is not a whole number of 10^-8 */
+	CHECK_ERR(coupon_denom_check(&d), OBOL_E_COUPON_DENOM_CONFIG);
+	d.n = 0;
+	CHECK_ERR(coupon_denom_check(&d), OBOL_E_COUPON_DENOM_CONFIG);
+	d.n = OBOL_HASHCHAIN_MAX_N + 1;
+	CHECK_ERR(coupon_denom_check(&d), OBOL_E_COUPON_DENOM_CONFIG);
+	d.n = 1000;
+	d.withdraw_until = 30;
+	CHECK_ERR(coupon_denom_check(&d), OBOL_E_COUPON_DENOM_CONFIG);
+	d.withdraw_until = 10;
+	REQUIRE_OK(obol_amount_parse("EUR:0", &d.value));
+	CHECK_ERR(coupon_denom_check(&d), OBOL_E_COUPON_DENOM_CONFIG);
+}
