@@ -48,7 +48,7 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, struct opts 
 		}
 	}
 	if (optind != argc)
-		return obol_cli_usage_error(cmd, "unexpected argument");
+		return obol_cli_extra_arg(cmd, argv[optind]);
 	if (!o->wallet && !o->db)
 		return obol_cli_usage_error(cmd, "--wallet is required");
 	return -1;
