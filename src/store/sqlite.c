@@ -8,10 +8,12 @@
  * writers never find out at commit time that they conflict; waiting for the
  * lock is bounded by the busy timeout, after which the error is STORE_BUSY. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "store/backend.h"
@@ -87,6 +89,17 @@ static obol_err sq_open(const char *url, bool create, void **conn)
 		return OBOL_E_STORE_URL;
 	if (plain && !create && stat(path, &sb) != 0 && errno == ENOENT)
 		return OBOL_E_STORE_MISSING;
+	/* A new database is readable by its owner only: the issuer keeps its
+	 * keys in it. SQLite gives its -wal and -shm files the same mode. */
+	if (plain && create && stat(path, &sb) != 0 && errno == ENOENT) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			obol_log_debug("sqlite: create %s: %s", path, strerror(errno));
+			return errno == EACCES || errno == EROFS ? OBOL_E_STORE_READ_ONLY : OBOL_E_STORE_OPEN;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		obol_log_debug("sqlite: open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "store/store.h"
 #include "../test.h"
@@ -32,6 +33,26 @@ TEST_DB(store, missing_database_is_store_missing)
 	REQUIRE_OK(obol_store_open(url, true, &s));
 	obol_store_close(s);
 	REQUIRE_OK(obol_store_open(url, false, &s));
+	obol_store_close(s);
+}
+
+TEST(store, sqlite_new_database_is_private_to_its_owner)
+{
+	char path[600], url[700];
+	struct obol_store *s = NULL;
+	struct stat sb;
+	mode_t old = umask(022);
+	snprintf(path, sizeof(path), "%s/private.db", test_tmpdir());
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	REQUIRE_OK(obol_store_open(url, true, &s));
+	REQUIRE_OK(obol_store_exec(s, "CREATE TABLE k (v BYTEA)"));
+	umask(old);
+	REQUIRE(stat(path, &sb) == 0);
+	CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+	char wal[620];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	REQUIRE(stat(wal, &sb) == 0);
+	CHECK_EQ_INT(sb.st_mode & 0777, 0600);
 	obol_store_close(s);
 }
 
