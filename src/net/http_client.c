@@ -271,6 +271,7 @@ obol_err obol_http_post_json(struct obol_http_client *c, const char *path, const
 	if (e == OBOL_OK)
 		e = reply_json(status, text, len, out);
 	free(text);
+	obol_wipe(body, strlen(body)); /* may hold a password */
 	free(body);
 	return e;
 }

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "crypto/hash.h"
+#include "crypto/secret.h"
 #include "net/http_server.h"
 #include "wire/json.h"
 
@@ -28,6 +29,14 @@ struct request {
 	size_t seen;    /* bytes received, also those dropped once oversized */
 	bool oversized;
 };
+
+/* A request body may hold a password (payword): wiped before it is freed. */
+static void body_free(struct request *rq)
+{
+	if (rq->body != NULL)
+		obol_wipe(rq->body, rq->cap);
+	free(rq->body);
+}
 
 /* An upload this much past the limit is cut off without reading the rest. */
 #define DRAIN_LIMIT (4 * (size_t)OBOL_JSON_MAX)
@@ -244,7 +253,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			/* Keep reading (and dropping) so the 413 reaches the
 			 * client; cut the connection when it goes on and on. */
 			rq->oversized = true;
-			free(rq->body);
+			body_free(rq);
 			rq->body = NULL;
 			rq->len = rq->cap = 0;
 			return rq->seen > DRAIN_LIMIT ? MHD_NO : MHD_YES;
@@ -255,9 +264,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				cap *= 2;
 			if (cap > OBOL_JSON_MAX)
 				cap = OBOL_JSON_MAX;
-			uint8_t *nb = realloc(rq->body, cap);
+			/* Grown by copy, so no freed block keeps a password. */
+			uint8_t *nb = malloc(cap);
 			if (nb == NULL)
 				return MHD_NO;
+			if (rq->len > 0)
+				memcpy(nb, rq->body, rq->len);
+			body_free(rq);
 			rq->body = nb;
 			rq->cap = cap;
 		}
@@ -278,7 +291,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	struct request *rq = *con_cls;
 	if (rq != NULL) {
-		free(rq->body);
+		body_free(rq);
 		free(rq);
 		*con_cls = NULL;
 	}
