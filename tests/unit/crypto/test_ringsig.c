@@ -1,16 +1,16 @@
 /* RST ring signatures over RSA keys (src/crypto/ringsig.c, seed 002 §4.1).
  * The 65 RSA-2048 keys are built once, in one case, from a pool of primes
- * (rsa_pool.h) and reused for every ring size. */
+ * (cli/bench_keys.h) and reused for every ring size. */
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../test.h"
+#include "cli/bench_keys.h"
 #include "crypto/ringsig.h"
 #include "crypto/rsa.h"
-#include "../test.h"
-#include "rsa_pool.h"
 
 #define B2048 (256 + 20)
 
@@ -115,7 +115,7 @@ TEST(ringsig, sizes_1_2_8_64_positions_and_tampering)
 	size_t len = 0;
 
 	REQUIRE(sig != NULL);
-	REQUIRE(test_rsa_pool(keys, OBOL_RING_MAX + 1) == 0);
+	REQUIRE_OK(bench_rsa_keys(keys, OBOL_RING_MAX + 1));
 	for (size_t i = 0; i <= OBOL_RING_MAX; i++) {
 		REQUIRE(EVP_PKEY_get_bits(keys[i]) == 2048);
 		REQUIRE((pub[i] = public_copy(keys[i])) != NULL);
@@ -237,7 +237,7 @@ TEST(ringsig, random_signatures_do_not_verify)
 	EVP_PKEY *keys[3] = { 0 };
 	uint8_t sig[4 * B2048];
 
-	REQUIRE(test_rsa_pool(keys, 3) == 0);
+	REQUIRE_OK(bench_rsa_keys(keys, 3));
 	for (int t = 0; t < 20; t++) {
 		for (size_t i = 0; i < sizeof(sig); i++)
 			sig[i] = (uint8_t)rand();
