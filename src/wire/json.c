@@ -6,7 +6,6 @@
  * most 2^63-1 here), amounts are "CUR:V.F" text. */
 #include "wire/json.h"
 
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,17 +17,9 @@
  * before main so no jansson block predates it; blocks still come from
  * malloc, so json_dumps' text is freed with free() as before (and is the
  * caller's to wipe when it holds a secret). */
-static void wipe_free(void *p)
-{
-	if (p != NULL) {
-		obol_wipe(p, malloc_usable_size(p));
-		free(p);
-	}
-}
-
 __attribute__((constructor)) static void json_wipe_on_free(void)
 {
-	json_set_alloc_funcs(malloc, wipe_free);
+	json_set_alloc_funcs(malloc, obol_free_wiped);
 }
 
 static obol_err decode_object(const json_t *obj, const struct obol_fields *spec, unsigned depth);

@@ -2,6 +2,7 @@
  * the same named error as CBOR, canonical text and error bodies. */
 #include <stdlib.h>
 
+#include "crypto/secret.h"
 #include "test.h"
 #include "wire/json.h"
 #include "wire_sample.h"
@@ -314,7 +315,7 @@ TEST(wire_json, frees_through_a_wiping_free)
 	json_free_t f = NULL;
 	json_get_alloc_funcs(&m, &f);
 	CHECK(m == malloc);
-	CHECK(f != NULL && f != free);
+	CHECK(f == obol_free_wiped);
 	json_t *v = json_pack("{s:s}", "password", "correct horse");
 	REQUIRE(v != NULL);
 	char *text = json_dumps(v, JSON_COMPACT);
