@@ -1,0 +1,469 @@
+/* obol wallet codex ...: the user's TransactionMonitor of seed 004 §III on
+ * the command line, and `obol issuer codex check` (the bank's consistency
+ * check). Two wallets that meet offline exchange the device-link frames as
+ * files: the payee writes a request, the payer a payment, the payee an
+ * acknowledgement. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "issuer/codex_bank.h"
+#include "store/ledger.h"
+#include "wallet/codex_wallet.h"
+
+struct opts {
+	const char *wallet, *key_file, *amount, *deposit, *load, *in, *out, *request, *vendor, *db;
+};
+
+static int parse(const struct obol_cmd *cmd, int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "wallet", required_argument, NULL, 'w' },  { "key-file", required_argument, NULL, 'f' },
+		{ "amount", required_argument, NULL, 'a' },  { "deposit", required_argument, NULL, 'd' },
+		{ "load", required_argument, NULL, 'l' },    { "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },     { "request", required_argument, NULL, 'r' },
+		{ "vendor", required_argument, NULL, 'v' },  { "db", required_argument, NULL, 'b' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'w': o->wallet = optarg; break;
+		case 'f': o->key_file = optarg; break;
+		case 'a': o->amount = optarg; break;
+		case 'd': o->deposit = optarg; break;
+		case 'l': o->load = optarg; break;
+		case 'i': o->in = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'r': o->request = optarg; break;
+		case 'v': o->vendor = optarg; break;
+		case 'b': o->db = optarg; break;
+		default: return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return obol_cli_usage_error(cmd, "unexpected argument");
+	if (!o->wallet && !o->db)
+		return obol_cli_usage_error(cmd, "--wallet is required");
+	return -1;
+}
+
+/* Opens the wallet and its Codex. */
+static obol_err open_codex(const struct opts *o, struct obol_wallet **w, struct codex **c)
+{
+	struct obol_wallet_keysrc ks = { .key_file = o->key_file };
+	obol_err e = obol_wallet_open(o->wallet, &ks, w);
+	if (e == OBOL_OK && c)
+		e = codex_wallet_load(*w, c);
+	return e;
+}
+
+static void print_amount(const char *label, const struct obol_amount *a)
+{
+	char buf[OBOL_AMOUNT_STR_MAX];
+	obol_amount_format(a, buf);
+	printf("%s: %s\n", label, buf);
+}
+
+static void print_token(const struct codex_token *t)
+{
+	char id[2 * CODEX_TOKEN_ID_LEN + 1];
+	obol_hex_encode(t->id, CODEX_TOKEN_ID_LEN, id);
+	printf("token: %s\n", id);
+	printf("payer: %s (id %llu)\npayee: %s (id %llu)\n", t->payer_name, (unsigned long long)t->payer_id,
+	       t->payee_name, (unsigned long long)t->payee_id);
+	print_amount("amount", &t->amount);
+}
+
+static void show(const struct codex *c)
+{
+	char when[32];
+	time_t na = (time_t)c->state.not_after;
+	struct tm tm;
+	gmtime_r(&na, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("user: %s (id %llu)\n", c->cert.name, (unsigned long long)c->cert.user_id);
+	print_amount("balance", &c->balance);
+	print_amount("safe deposit", &c->state.deposit);
+	printf("epoch: %llu\n", (unsigned long long)c->state.epoch);
+	printf("transactions: %llu\n", (unsigned long long)codex_tx_count(c));
+	printf("log entries: %zu of %llu\n", c->nlog, (unsigned long long)c->state.tx_limit);
+	printf("pending: %zu\n", codex_pending_count(c));
+	printf("expires: %s\n", when);
+	printf("performance index: %llu\n", (unsigned long long)c->state.perf);
+	printf("blacklist: version %llu, %zu users\n", (unsigned long long)c->blacklist.version, c->blacklist.n);
+	if (c->sync_pending)
+		printf("sync: pending (run 'obol wallet codex sync' to finish it)\n");
+}
+
+static obol_err amount_opt(const char *text, struct obol_amount *a)
+{
+	return text ? obol_amount_parse(text, a) : OBOL_OK;
+}
+
+/* ---- open / show / sync / close / blacklist -------------------------------- */
+
+static int cmd_open(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	struct obol_amount amount, deposit;
+	int rc;
+	obol_err e;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if (!o.amount || !o.deposit)
+		return obol_cli_usage_error(cmd, "--amount and --deposit are required");
+	if ((e = obol_amount_parse(o.amount, &amount)) != OBOL_OK || (e = obol_amount_parse(o.deposit, &deposit)) != OBOL_OK)
+		return obol_cli_fail(cmd, e, "bad amount");
+	if ((e = open_codex(&o, &w, NULL)) == OBOL_OK && (e = codex_wallet_open(w, &amount, &deposit, &c)) == OBOL_OK)
+		show(c);
+	codex_free(c);
+	obol_wallet_close(w);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot open a Codex");
+}
+
+static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	int rc;
+	obol_err e;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if ((e = open_codex(&o, &w, &c)) == OBOL_OK)
+		show(c);
+	codex_free(c);
+	obol_wallet_close(w);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot read the Codex");
+}
+
+static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool close)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	struct obol_amount load;
+	struct codex_wallet_sync_info info = { .answered = false };
+	int rc;
+	obol_err e;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if ((e = amount_opt(o.load, &load)) != OBOL_OK)
+		return obol_cli_fail(cmd, e, "bad --load");
+	if ((e = open_codex(&o, &w, &c)) == OBOL_OK)
+		e = codex_wallet_sync(w, c, o.load ? &load : NULL, close, &info);
+	if (info.answered) {
+		printf("findings: %zu\n", info.findings);
+		if (info.blacklisted)
+			printf("blacklisted: yes\n");
+		if (close && info.deleted)
+			printf("deleted: yes\npaid out: %s\n", info.paid_out);
+		else if (info.renewed)
+			show(c);
+	}
+	codex_free(c);
+	obol_wallet_close(w);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, close ? "cannot close the Codex" : "cannot sync");
+}
+
+static int cmd_sync(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	return sync_common(cmd, argc, argv, false);
+}
+
+static int cmd_close(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	return sync_common(cmd, argc, argv, true);
+}
+
+static int cmd_blacklist(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	int rc;
+	obol_err e;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if ((e = open_codex(&o, &w, &c)) == OBOL_OK && (e = codex_wallet_fetch_blacklist(w, c)) == OBOL_OK) {
+		printf("blacklist: version %llu, %zu users\n", (unsigned long long)c->blacklist.version, c->blacklist.n);
+		for (size_t i = 0; i < c->blacklist.n; i++)
+			printf("blacklisted: %llu\n", (unsigned long long)c->blacklist.ids[i]);
+	}
+	codex_free(c);
+	obol_wallet_close(w);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot fetch the blacklist");
+}
+
+/* ---- offline payments -------------------------------------------------------- */
+
+static int cmd_request(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	struct codex_msg_request req;
+	struct obol_amount amount;
+	struct obol_field f[2];
+	struct obol_fields spec;
+	int rc;
+	obol_err e;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if (!o.out)
+		return obol_cli_usage_error(cmd, "--out is required");
+	if ((e = amount_opt(o.amount, &amount)) != OBOL_OK)
+		return obol_cli_fail(cmd, e, "bad --amount");
+	if ((e = open_codex(&o, &w, &c)) == OBOL_OK && (e = codex_request(c, o.amount ? &amount : NULL, &req)) == OBOL_OK) {
+		codex_msg_request_spec(&req, f, &spec);
+		if ((e = codex_frame_write(o.out, CODEX_MSG_REQUEST, &spec)) == OBOL_OK)
+			printf("request: %s\npayee: %s (id %llu)\n", o.out, c->cert.name, (unsigned long long)c->cert.user_id);
+	}
+	codex_free(c);
+	obol_wallet_close(w);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot write the request");
+}
+
+static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	struct codex_msg_request *req = calloc(1, sizeof(*req));
+	struct codex_msg_pay *pay = calloc(1, sizeof(*pay));
+	struct codex_token t;
+	struct obol_amount amount;
+	struct obol_field f[2];
+	struct obol_fields spec;
+	int rc;
+	obol_err e;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		rc = OBOL_EXIT_OK;
+		goto done;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		goto done;
+	if (!req || !pay) {
+		rc = obol_cli_fail(cmd, OBOL_E_NO_MEMORY, "");
+		goto done;
+	}
+	if (!o.vendor && (!o.request || !o.out)) {
+		rc = obol_cli_usage_error(cmd, "give --vendor ADDR, or --request FILE and --out FILE");
+		goto done;
+	}
+	if ((e = amount_opt(o.amount, &amount)) != OBOL_OK) {
+		rc = obol_cli_fail(cmd, e, "bad --amount");
+		goto done;
+	}
+	if ((e = open_codex(&o, &w, &c)) != OBOL_OK)
+		goto fail;
+	if (o.vendor) {
+		e = codex_wallet_pay_vendor(w, c, o.vendor, o.amount ? &amount : NULL, &t);
+		if (e == OBOL_OK) {
+			print_token(&t);
+			printf("acknowledged: yes\n");
+			print_amount("balance", &c->balance);
+		}
+		goto fail;
+	}
+	codex_msg_request_spec(req, f, &spec);
+	if ((e = codex_frame_read(o.request, CODEX_MSG_REQUEST, &spec)) != OBOL_OK)
+		goto fail;
+	if (!o.amount && !req->has_amount) {
+		e = OBOL_E_CODEX_AMOUNT_INVALID;
+		goto fail;
+	}
+	/* create token → write log → update Codex, stored before the token leaves */
+	if ((e = codex_pay(c, req, o.amount ? &amount : &req->amount, obol_now(), pay, &t)) != OBOL_OK ||
+	    (e = codex_wallet_store(w, c)) != OBOL_OK)
+		goto fail;
+	codex_msg_pay_spec(pay, f, &spec);
+	if ((e = codex_frame_write(o.out, CODEX_MSG_PAY, &spec)) == OBOL_OK) {
+		print_token(&t);
+		printf("payment: %s\nacknowledged: no (pending)\n", o.out);
+		print_amount("balance", &c->balance);
+	}
+fail:
+	rc = e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the payment was not made");
+done:
+	codex_free(c);
+	obol_wallet_close(w);
+	free(req);
+	free(pay);
+	return rc;
+}
+
+static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	struct codex_msg_pay *pay = calloc(1, sizeof(*pay));
+	struct codex_msg_ack ack;
+	struct codex_token t;
+	struct obol_field f[2];
+	struct obol_fields spec;
+	int rc;
+	obol_err e;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		rc = OBOL_EXIT_OK;
+		goto done;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		goto done;
+	if (!pay) {
+		rc = obol_cli_fail(cmd, OBOL_E_NO_MEMORY, "");
+		goto done;
+	}
+	if (!o.in || !o.out) {
+		rc = obol_cli_usage_error(cmd, "--in and --out are required");
+		goto done;
+	}
+	codex_msg_pay_spec(pay, f, &spec);
+	if ((e = open_codex(&o, &w, &c)) != OBOL_OK || (e = codex_frame_read(o.in, CODEX_MSG_PAY, &spec)) != OBOL_OK)
+		goto fail;
+	/* decrypt → names me → unseen, fresh → blacklist → certified key → ack →
+	 * write log → update Codex, stored before the ack leaves */
+	if ((e = codex_receive(c, pay, obol_now(), &ack, &t)) != OBOL_OK || (e = codex_wallet_store(w, c)) != OBOL_OK)
+		goto fail;
+	codex_msg_ack_spec(&ack, f, &spec);
+	if ((e = codex_frame_write(o.out, CODEX_MSG_ACK, &spec)) == OBOL_OK) {
+		print_token(&t);
+		printf("ack: %s\n", o.out);
+		print_amount("balance", &c->balance);
+	}
+fail:
+	rc = e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the payment was refused");
+done:
+	codex_free(c);
+	obol_wallet_close(w);
+	free(pay);
+	return rc;
+}
+
+static int cmd_ack(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	struct codex_msg_ack ack;
+	struct obol_field f[2];
+	struct obol_fields spec;
+	int rc;
+	obol_err e;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if (!o.in)
+		return obol_cli_usage_error(cmd, "--in is required");
+	codex_msg_ack_spec(&ack, f, &spec);
+	if ((e = open_codex(&o, &w, &c)) == OBOL_OK && (e = codex_frame_read(o.in, CODEX_MSG_ACK, &spec)) == OBOL_OK &&
+	    (e = codex_take_ack(c, &ack)) == OBOL_OK && (e = codex_wallet_store(w, c)) == OBOL_OK)
+		printf("acknowledged: yes\npending: %zu\n", codex_pending_count(c));
+	codex_free(c);
+	obol_wallet_close(w);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the acknowledgement was refused");
+}
+
+/* ---- the bank's consistency check -------------------------------------------- */
+
+static int cmd_check(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_store *s = NULL;
+	struct codex_consistency cc;
+	char currency[OBOL_CURRENCY_MAX + 1];
+	int64_t n = 0, total = 0;
+	int rc;
+	obol_err e;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if (!o.db)
+		return obol_cli_usage_error(cmd, "--db is required");
+	if ((e = obol_ledger_open(o.db, &s)) != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot open the database");
+	if ((e = obol_ledger_currency(s, currency)) == OBOL_OK && (e = obol_store_begin_read(s)) == OBOL_OK) {
+		e = codex_issuer_check(s, currency, stdout, &cc);
+		if (codex_issuer_losses(s, &n, &total) == OBOL_OK) {
+			struct obol_amount a;
+			printf("losses reported: %lld\n", (long long)n);
+			if (obol_amount_from_units(currency, total, &a) == OBOL_OK)
+				print_amount("overspent in total", &a);
+		}
+		obol_store_rollback(s);
+	}
+	obol_store_close(s);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the codex books do not balance");
+}
+
+#define WALLET_OPTS "--wallet PATH [--key-file FILE] "
+OBOL_COMMAND(codex_open_cmd, "wallet codex open", WALLET_OPTS "--amount CUR:V.F --deposit CUR:V.F",
+	     "open a Codex at the bank: value for offline payments plus a safe deposit",
+	     "  --amount    moved from the wallet's account into the Codex\n"
+	     "  --deposit   the safe deposit the bank holds (it pays the payees if this Codex overspends)",
+	     cmd_open)
+OBOL_COMMAND(codex_show_cmd, "wallet codex show", WALLET_OPTS, "show the Codex: balance, deposit, counts, expiry, blacklist",
+	     NULL, cmd_show)
+OBOL_COMMAND(codex_request_cmd, "wallet codex request", WALLET_OPTS "--out FILE [--amount CUR:V.F]",
+	     "as payee: write a payment request (certificate, optional amount) for a payer", NULL, cmd_request)
+OBOL_COMMAND(codex_pay_cmd, "wallet codex pay", WALLET_OPTS "[--amount CUR:V.F] (--request FILE --out FILE | --vendor ADDR)",
+	     "pay offline: a payee-specific token sealed to the payee",
+	     "  --request FILE  the payee's request; the sealed payment goes to --out FILE\n"
+	     "  --vendor ADDR   pay a vendor daemon over the device link (HOST:PORT)\n"
+	     "  --amount        the amount (default: the one the payee asks)\n"
+	     "The Codex is debited and stored before the payment leaves; the token stays\n"
+	     "pending until the payee's acknowledgement (or the bank's settlement).",
+	     cmd_pay)
+OBOL_COMMAND(codex_receive_cmd, "wallet codex receive", WALLET_OPTS "--in FILE --out FILE",
+	     "as payee: check a payment offline, credit the Codex, write the signed acknowledgement", NULL,
+	     cmd_receive)
+OBOL_COMMAND(codex_ack_cmd, "wallet codex ack", WALLET_OPTS "--in FILE", "as payer: take the payee's acknowledgement", NULL,
+	     cmd_ack)
+OBOL_COMMAND(codex_sync_cmd, "wallet codex sync", WALLET_OPTS "[--load CUR:V.F]",
+	     "hand the log to the bank; get the renewed Codex and the blacklist",
+	     "  --load   also move this much from the account into the Codex", cmd_sync)
+OBOL_COMMAND(codex_close_cmd, "wallet codex close", WALLET_OPTS,
+	     "delete the codex account: final sync, value and safe deposit back to the account", NULL, cmd_close)
+OBOL_COMMAND(codex_blacklist_cmd, "wallet codex blacklist", WALLET_OPTS, "fetch the bank's current blacklist", NULL,
+	     cmd_blacklist)
+OBOL_COMMAND(issuer_codex_check_cmd, "issuer codex check", "--db URL",
+	     "the bank's consistency check: logs agree, nobody overspent, balances equal what was dispersed", NULL,
+	     cmd_check)

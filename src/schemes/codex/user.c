@@ -1,0 +1,347 @@
+/* The user's TransactionMonitor (seed 004 §III) and the axioms of §V.A:
+ * make payment, receive payment, the TokenDispatcher's acknowledgement,
+ * blacklist updates and the wallet side of a sync (codex.h). */
+#include <string.h>
+
+#include "core/parse.h"
+#include "crypto/secret.h"
+#include "schemes/codex/codex.h"
+
+static bool cert_current(const struct codex_cert *c, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN], int64_t now)
+{
+	return codex_cert_verify(c, bank_pk) == OBOL_OK && now <= c->not_after;
+}
+
+obol_err codex_request(const struct codex *c, const struct obol_amount *amount, struct codex_msg_request *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (amount) {
+		if (!obol_amount_same_currency(amount, &c->balance) || amount->units <= 0)
+			return OBOL_E_CODEX_AMOUNT_INVALID;
+		out->amount = *amount;
+		out->has_amount = true;
+	}
+	return codex_cert_encode(&c->cert, out->cert, sizeof(out->cert), &out->cert_len);
+}
+
+/* Appends a log record for token t (kind) and moves the head. */
+static obol_err log_append(struct codex *c, uint8_t kind, int64_t now, const struct codex_token *t,
+			   const uint8_t peer_pk[static OBOL_SIGN_PK_LEN])
+{
+	struct codex_log_rec *r;
+	obol_err e;
+	if (c->nlog >= CODEX_LOG_MAX)
+		return OBOL_E_CODEX_FULL;
+	r = &c->log[c->nlog];
+	memset(r, 0, sizeof(*r));
+	r->e.kind = kind;
+	r->e.time = now;
+	r->e.token = *t;
+	if ((e = codex_token_hash(t, r->token_hash)) != OBOL_OK)
+		return e;
+	memcpy(r->peer_pk, peer_pk, OBOL_SIGN_PK_LEN);
+	codex_log_step(r->hash, c->head, kind, c->nlog + 1, now, r->token_hash);
+	memcpy(c->head, r->hash, OBOL_HASH_LEN);
+	c->nlog++;
+	return OBOL_OK;
+}
+
+static bool id_generated(const struct codex *c, const uint8_t id[static CODEX_TOKEN_ID_LEN])
+{
+	for (size_t i = 0; i < c->nlog; i++)
+		if (memcmp(c->log[i].e.token.id, id, CODEX_TOKEN_ID_LEN) == 0)
+			return true;
+	return false;
+}
+
+obol_err codex_pay(struct codex *c, const struct codex_msg_request *req, const struct obol_amount *amount,
+		   int64_t now, struct codex_msg_pay *out, struct codex_token *token_out)
+{
+	struct codex_cert payee;
+	struct codex_token t;
+	struct obol_amount after;
+	uint8_t plain[CODEX_PAYMENT_MAX];
+	size_t plen;
+	int cmp;
+	obol_err e;
+
+	memset(&t, 0, sizeof(t));
+	if (c->sync_pending)
+		return OBOL_E_CODEX_SYNC_PENDING;
+	if (codex_cert_decode(req->cert, req->cert_len, &payee) != OBOL_OK || !cert_current(&payee, c->bank_pk, now))
+		return OBOL_E_CODEX_CERT_INVALID;
+	if (payee.user_id == c->cert.user_id)
+		return OBOL_E_CODEX_SELF_PAYMENT;
+	if ((e = codex_check_live(c, now)) != OBOL_OK) /* axiom: ¬expired(X) */
+		return e;
+	/* axioms: Amount(X) > 0 and value(Token) ≤ current_balance(X) (the seed
+	 * writes "<", but its own example spends a whole balance; DESIGN §8) */
+	if (!obol_amount_same_currency(amount, &c->balance) || amount->units <= 0)
+		return OBOL_E_CODEX_AMOUNT_INVALID;
+	if (req->has_amount && (obol_amount_cmp(amount, &req->amount, &cmp) != OBOL_OK || cmp != 0))
+		return OBOL_E_CODEX_AMOUNT_INVALID;
+	if (obol_amount_sub_nonneg(&after, &c->balance, amount) != OBOL_OK)
+		return OBOL_E_CODEX_INSUFFICIENT;
+	if (c->nlog >= CODEX_LOG_MAX)
+		return OBOL_E_CODEX_FULL;
+
+	/* create token: a fresh id, unique among the ids this Codex generated
+	 * (axiom: ∀ Ti ≠ Tj, Ti.tokenID ≠ Tj.tokenID; 128 random bits make a
+	 * collision with another Codex's ids negligible) */
+	do
+		obol_random(t.id, sizeof(t.id));
+	while (id_generated(c, t.id));
+	t.payer_id = c->cert.user_id;
+	memcpy(t.payer_name, c->cert.name, sizeof(t.payer_name));
+	t.payee_id = payee.user_id;
+	memcpy(t.payee_name, payee.name, sizeof(t.payee_name));
+	t.amount = *amount;
+	t.time = now;
+	t.epoch = c->state.epoch;
+	t.seq = c->nlog + 1;
+	memcpy(t.prev, c->head, OBOL_HASH_LEN);
+	if ((e = codex_token_sign(&t, c->sign_sk)) != OBOL_OK)
+		return e;
+	if ((e = codex_payment_encode(&t, &c->cert, &c->state, plain, sizeof(plain), &plen)) != OBOL_OK)
+		return e;
+	memset(out, 0, sizeof(*out));
+	if ((e = obol_sealbox_seal(out->sealed, plain, plen, payee.box_pk)) != OBOL_OK)
+		goto out;
+	out->sealed_len = plen + OBOL_SEALBOX_OVERHEAD;
+	/* write log, update Codex: debit before the token leaves */
+	if ((e = log_append(c, CODEX_ENTRY_PAY, now, &t, payee.sign_pk)) != OBOL_OK)
+		goto out;
+	c->balance = after;
+	if (token_out)
+		*token_out = t;
+out:
+	obol_wipe(plain, sizeof(plain));
+	return e;
+}
+
+obol_err codex_payment_open(const struct codex_cert *me, const struct obol_box_keypair *my_box,
+			    const struct codex_msg_pay *m, struct codex_token *t, struct codex_cert *payer_cert,
+			    struct codex_state *payer_state)
+{
+	uint8_t plain[CODEX_PAYMENT_MAX];
+	size_t plen;
+	obol_err e;
+
+	if (m->sealed_len <= OBOL_SEALBOX_OVERHEAD || m->sealed_len > CODEX_SEALED_MAX)
+		return OBOL_E_CODEX_MALFORMED;
+	plen = m->sealed_len - OBOL_SEALBOX_OVERHEAD;
+	if ((e = obol_sealbox_open(plain, m->sealed, m->sealed_len, my_box)) != OBOL_OK)
+		goto out;
+	if ((e = codex_payment_decode(plain, plen, t, payer_cert, payer_state)) != OBOL_OK)
+		goto out;
+	/* tokens are payee-specific (§VI.A double spending, first case) */
+	if (t->payee_id != me->user_id || strcmp(t->payee_name, me->name) != 0)
+		e = OBOL_E_CODEX_NOT_FOR_ME;
+out:
+	obol_wipe(plain, sizeof(plain));
+	return e;
+}
+
+obol_err codex_payment_check(const uint8_t bank_pk[static OBOL_SIGN_PK_LEN], const struct codex_blacklist *bl,
+			     const struct codex_token *t, const struct codex_cert *payer_cert,
+			     const struct codex_state *payer_state, int64_t now)
+{
+	/* date and time stamps hint an old token (§VI.A) */
+	if (t->time < now - CODEX_FRESH_WINDOW || t->time > now + CODEX_FRESH_WINDOW)
+		return OBOL_E_CODEX_TOKEN_STALE;
+	if (codex_blacklist_has(bl, t->payer_id))
+		return OBOL_E_CODEX_PAYER_BLACKLISTED;
+	if (!cert_current(payer_cert, bank_pk, now) || payer_cert->user_id != t->payer_id ||
+	    strcmp(payer_cert->name, t->payer_name) != 0)
+		return OBOL_E_CODEX_CERT_INVALID;
+	if (codex_state_verify(payer_state, bank_pk) != OBOL_OK || payer_state->user_id != t->payer_id ||
+	    payer_state->epoch != t->epoch)
+		return OBOL_E_CODEX_STATE_STALE;
+	/* a Codex expires after a date or a count of transactions (§VI.B) */
+	if (t->time > payer_state->not_after)
+		return OBOL_E_CODEX_EXPIRED;
+	if (t->seq == 0 || t->seq > payer_state->tx_limit)
+		return OBOL_E_CODEX_TX_LIMIT;
+	if (t->amount.units <= 0 || !obol_amount_same_currency(&t->amount, &payer_state->balance))
+		return OBOL_E_CODEX_AMOUNT_INVALID;
+	/* the payer's signature defeats the man in the middle (§VI.A) */
+	return codex_token_verify(t, payer_cert->sign_pk);
+}
+
+obol_err codex_make_ack(const struct codex_token *t, uint64_t payee_id, const uint8_t sk[static OBOL_SIGN_SK_LEN],
+			int64_t now, struct codex_msg_ack *out)
+{
+	struct codex_ack a;
+	obol_err e;
+	memset(&a, 0, sizeof(a));
+	if ((e = codex_token_hash(t, a.token_hash)) != OBOL_OK)
+		return e;
+	a.payee_id = payee_id;
+	a.time = now;
+	if ((e = codex_ack_sign(&a, sk)) != OBOL_OK)
+		return e;
+	return codex_ack_encode(&a, out->ack);
+}
+
+static bool id_received(const struct codex *c, const uint8_t id[static CODEX_TOKEN_ID_LEN])
+{
+	for (size_t i = 0; i < c->nseen; i++)
+		if (memcmp(c->seen[i].id, id, CODEX_TOKEN_ID_LEN) == 0)
+			return true;
+	for (size_t i = 0; i < c->nlog; i++)
+		if (c->log[i].e.kind == CODEX_ENTRY_RECEIVE &&
+		    memcmp(c->log[i].e.token.id, id, CODEX_TOKEN_ID_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* Makes room in the list of received ids: ids of tokens older than twice
+ * the freshness window can no longer pass the time check. */
+static void seen_prune(struct codex *c, int64_t now)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < c->nseen; i++)
+		if (c->seen[i].time >= now - 2 * CODEX_FRESH_WINDOW)
+			c->seen[k++] = c->seen[i];
+	c->nseen = k;
+}
+
+obol_err codex_receive(struct codex *c, const struct codex_msg_pay *m, int64_t now, struct codex_msg_ack *ack,
+		       struct codex_token *token_out)
+{
+	struct codex_token t;
+	struct codex_cert payer;
+	struct codex_state pst;
+	struct obol_amount after;
+	obol_err e;
+
+	if (c->sync_pending)
+		return OBOL_E_CODEX_SYNC_PENDING;
+	if ((e = codex_check_live(c, now)) != OBOL_OK)
+		return e;
+	if ((e = codex_payment_open(&c->cert, &c->box, m, &t, &payer, &pst)) != OBOL_OK)
+		return e;
+	/* the same token id twice is a replay (§VI.A double spending, second case) */
+	if (id_received(c, t.id))
+		return OBOL_E_CODEX_TOKEN_SEEN;
+	if ((e = codex_payment_check(c->bank_pk, &c->blacklist, &t, &payer, &pst, now)) != OBOL_OK)
+		return e;
+	if (!obol_amount_same_currency(&t.amount, &c->balance))
+		return OBOL_E_CODEX_AMOUNT_INVALID;
+	if (t.payer_id == c->cert.user_id)
+		return OBOL_E_CODEX_SELF_PAYMENT;
+	if (obol_amount_add(&after, &c->balance, &t.amount) != OBOL_OK)
+		return OBOL_E_CODEX_AMOUNT_INVALID;
+	if (c->nseen >= CODEX_SEEN_MAX)
+		seen_prune(c, now);
+	if (c->nseen >= CODEX_SEEN_MAX || c->nlog >= CODEX_LOG_MAX)
+		return OBOL_E_CODEX_FULL;
+	if ((e = codex_make_ack(&t, c->cert.user_id, c->sign_sk, now, ack)) != OBOL_OK)
+		return e;
+	/* write log, update Codex */
+	if ((e = log_append(c, CODEX_ENTRY_RECEIVE, now, &t, payer.sign_pk)) != OBOL_OK)
+		return e;
+	memcpy(c->seen[c->nseen].id, t.id, CODEX_TOKEN_ID_LEN);
+	c->seen[c->nseen].time = t.time;
+	c->nseen++;
+	c->balance = after;
+	if (token_out)
+		*token_out = t;
+	return OBOL_OK;
+}
+
+obol_err codex_take_ack(struct codex *c, const struct codex_msg_ack *m)
+{
+	struct codex_ack a;
+	if (codex_ack_decode(m->ack, sizeof(m->ack), &a) != OBOL_OK)
+		return OBOL_E_CODEX_MALFORMED;
+	for (size_t i = 0; i < c->nlog; i++) {
+		struct codex_log_rec *r = &c->log[i];
+		if (r->e.kind != CODEX_ENTRY_PAY || !obol_ct_equal(r->token_hash, a.token_hash, OBOL_HASH_LEN))
+			continue;
+		if (a.payee_id != r->e.token.payee_id)
+			return OBOL_E_CODEX_ACK_UNKNOWN;
+		if (codex_ack_verify(&a, r->peer_pk) != OBOL_OK)
+			return OBOL_E_CODEX_SIGNATURE;
+		r->acked = true;
+		return OBOL_OK;
+	}
+	return OBOL_E_CODEX_ACK_UNKNOWN;
+}
+
+obol_err codex_set_blacklist(struct codex *c, const struct codex_blacklist *bl)
+{
+	obol_err e;
+	if ((e = codex_blacklist_verify(bl, c->bank_pk)) != OBOL_OK)
+		return e;
+	if (bl->version < c->blacklist.version)
+		return OBOL_E_CODEX_BLACKLIST_OLD;
+	memcpy(&c->blacklist, bl, sizeof(*bl));
+	return OBOL_OK;
+}
+
+obol_err codex_sync_begin(struct codex *c, const char *request_id, const struct obol_amount *load, bool close)
+{
+	if (c->sync_pending)
+		return OBOL_OK;
+	if (obol_strlcpy_checked(c->sync_request_id, request_id, sizeof(c->sync_request_id)) != OBOL_OK ||
+	    request_id[0] == '\0')
+		return OBOL_E_INVALID_ARGUMENT;
+	c->sync_has_load = false;
+	if (load) {
+		if (!obol_amount_same_currency(load, &c->balance) || load->units <= 0)
+			return OBOL_E_CODEX_AMOUNT_INVALID;
+		c->sync_load = *load;
+		c->sync_has_load = true;
+	}
+	c->sync_close = close;
+	c->sync_pending = true;
+	return OBOL_OK;
+}
+
+void codex_sync_abandon(struct codex *c)
+{
+	c->sync_pending = false;
+	c->sync_close = false;
+	c->sync_request_id[0] = '\0';
+	c->sync_has_load = false;
+}
+
+obol_err codex_sync_apply(struct codex *c, const struct codex_state *st, const struct codex_blacklist *bl)
+{
+	uint8_t sh[OBOL_HASH_LEN];
+	obol_err e;
+	if (codex_state_verify(st, c->bank_pk) != OBOL_OK)
+		return OBOL_E_CODEX_SIGNATURE;
+	if (st->user_id != c->cert.user_id || st->epoch != c->state.epoch + 1 ||
+	    !obol_amount_same_currency(&st->balance, &c->balance))
+		return OBOL_E_CODEX_STATE_STALE;
+	if ((e = codex_blacklist_verify(bl, c->bank_pk)) != OBOL_OK)
+		return e;
+	if (bl->version < c->blacklist.version)
+		return OBOL_E_CODEX_BLACKLIST_OLD;
+	if ((e = codex_state_hash(st, sh)) != OBOL_OK)
+		return e;
+	memcpy(&c->blacklist, bl, sizeof(*bl));
+	c->state = *st;
+	c->balance = st->balance;
+	codex_log_start(c->head, sh);
+	obol_wipe(c->log, c->nlog * sizeof(c->log[0]));
+	c->nlog = 0;
+	codex_sync_abandon(c);
+	return OBOL_OK;
+}
+
+obol_err codex_note_settled(struct codex *c, const uint8_t id[static CODEX_TOKEN_ID_LEN], int64_t time, int64_t now)
+{
+	if (time < now - 2 * CODEX_FRESH_WINDOW || id_received(c, id))
+		return OBOL_OK;
+	if (c->nseen >= CODEX_SEEN_MAX)
+		seen_prune(c, now);
+	if (c->nseen >= CODEX_SEEN_MAX)
+		return OBOL_E_CODEX_FULL;
+	memcpy(c->seen[c->nseen].id, id, CODEX_TOKEN_ID_LEN);
+	c->seen[c->nseen].time = time;
+	c->nseen++;
+	return OBOL_OK;
+}

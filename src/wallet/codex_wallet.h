@@ -1,0 +1,60 @@
+/* The codex scheme in the wallet (seed 004; DESIGN §8, §9): the Codex lives
+ * in the wallet file's "codex" section ({"codex": base64url of
+ * codex_serialize}), so it is sealed with the device key (the wallet's
+ * passphrase or key file, src/wallet/file.h) and replaced atomically. The
+ * Codex's signing key is the wallet's account key (the bank certifies the
+ * account's auth key); its box key is drawn at open.
+ *
+ * Every change to the Codex is stored durably before anything leaves the
+ * device: the payer's debit before the payment is sent, the payee's credit
+ * before its acknowledgement, a pending sync before the request. */
+#ifndef OBOL_WALLET_CODEX_WALLET_H
+#define OBOL_WALLET_CODEX_WALLET_H
+
+#include "core/amount.h"
+#include "core/error.h"
+#include "schemes/codex/codex.h"
+#include "wallet/file.h"
+
+/* Reads the Codex of an open wallet (*out codex_alloc'ed; codex_free it).
+ * CODEX_UNKNOWN_USER when the wallet has none; errors of codex_parse. */
+OBOL_MUST_CHECK obol_err codex_wallet_load(struct obol_wallet *w, struct codex **out);
+/* Writes the Codex into the wallet and saves the file durably. */
+OBOL_MUST_CHECK obol_err codex_wallet_store(struct obol_wallet *w, const struct codex *c);
+
+/* Create account at the bank (POST /codex/open): amount into the Codex and
+ * the safe deposit, both from the wallet's account. *out as codex_wallet_load. */
+OBOL_MUST_CHECK obol_err codex_wallet_open(struct obol_wallet *w, const struct obol_amount *amount,
+					   const struct obol_amount *deposit, struct codex **out);
+
+struct codex_wallet_sync_info {
+	bool answered; /* the bank answered (the fields below are its answer) */
+	bool renewed, blacklisted, deleted;
+	size_t findings;
+	char value[OBOL_AMOUNT_STR_MAX];    /* the Codex's value at the bank */
+	char paid_out[OBOL_AMOUNT_STR_MAX]; /* close */
+};
+
+/* Update Codex (POST /codex/sync) or delete account (POST /codex/close): the
+ * log goes to the bank, the new state and blacklist come back. A sync
+ * interrupted after the request left is finished by running it again (the
+ * same request id is sent). CODEX_BLACKLISTED when the bank renews nothing. */
+OBOL_MUST_CHECK obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct obol_amount *load,
+					   bool close, struct codex_wallet_sync_info *info);
+
+/* Fetches the current blacklist (GET /codex/blacklist) into the Codex. */
+OBOL_MUST_CHECK obol_err codex_wallet_fetch_blacklist(struct obol_wallet *w, struct codex *c);
+
+/* Pays a vendor daemon over the device link at addr: HELLO → REQUEST (the
+ * vendor's certificate and price) → PAY → ACK. amount NULL pays the price
+ * asked. The debit is stored before the payment leaves; a missing or bad
+ * ack leaves the token pending (settled by the bank at the next sync). */
+OBOL_MUST_CHECK obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const char *addr,
+						 const struct obol_amount *amount, struct codex_token *token);
+
+/* Frames in files, for two wallets that meet offline (the same frames as
+ * on the device link). */
+OBOL_MUST_CHECK obol_err codex_frame_write(const char *path, uint32_t type, const struct obol_fields *body);
+OBOL_MUST_CHECK obol_err codex_frame_read(const char *path, uint32_t type, const struct obol_fields *body);
+
+#endif

@@ -1,0 +1,113 @@
+/* Fuzzes the codex scheme's parsers (src/schemes/codex/messages.c, codex.c).
+ * The first byte picks the parser, the rest is its input. Any input is
+ * either refused with a named error or parsed; what parses re-encodes to
+ * exactly the same bytes (one encoding per value, so a signature over the
+ * encoding is a signature over the value). A whole Codex parses only with
+ * valid bank signatures (the seed carries one), and then serialises back
+ * to the same bytes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schemes/codex/codex.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void same(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	if (an != bn || memcmp(a, b, an) != 0)
+		abort();
+}
+
+static void refused(obol_err e)
+{
+	if (e == OBOL_OK || !obol_err_is_known((int)e))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct codex_blacklist bl;
+	static uint8_t out[CODEX_PAYMENT_MAX];
+	struct codex_cert cert;
+	struct codex_state st;
+	struct codex_token t;
+	struct codex_ack a;
+	struct codex_entry en;
+	uint8_t *blob;
+	size_t n;
+	obol_err e;
+
+	if (size < 1)
+		return 0;
+	const uint8_t *in = data + 1;
+	size_t len = size - 1;
+	switch (data[0] % 8) {
+	case 0:
+		if ((e = codex_cert_decode(in, len, &cert)) != OBOL_OK)
+			return refused(e), 0;
+		if (codex_cert_encode(&cert, out, sizeof(out), &n) != OBOL_OK)
+			abort();
+		same(in, len, out, n);
+		break;
+	case 1:
+		if ((e = codex_state_decode(in, len, &st)) != OBOL_OK)
+			return refused(e), 0;
+		if (codex_state_encode(&st, out, sizeof(out), &n) != OBOL_OK)
+			abort();
+		same(in, len, out, n);
+		break;
+	case 2:
+		if ((e = codex_token_decode(in, len, &t)) != OBOL_OK)
+			return refused(e), 0;
+		if (codex_token_encode(&t, out, sizeof(out), &n) != OBOL_OK)
+			abort();
+		same(in, len, out, n);
+		break;
+	case 3:
+		if ((e = codex_ack_decode(in, len, &a)) != OBOL_OK)
+			return refused(e), 0;
+		if (codex_ack_encode(&a, out) != OBOL_OK)
+			abort();
+		same(in, len, out, CODEX_ACK_LEN);
+		break;
+	case 4:
+		if ((e = codex_blacklist_decode(in, len, &bl)) != OBOL_OK)
+			return refused(e), 0;
+		if (codex_blacklist_encode(&bl, &blob, &n) != OBOL_OK)
+			abort();
+		same(in, len, blob, n);
+		free(blob);
+		break;
+	case 5:
+		if ((e = codex_entry_decode(in, len, &en)) != OBOL_OK)
+			return refused(e), 0;
+		if (codex_entry_encode(&en, out, sizeof(out), &n) != OBOL_OK)
+			abort();
+		same(in, len, out, n);
+		break;
+	case 6:
+		if ((e = codex_payment_decode(in, len, &t, &cert, &st)) != OBOL_OK)
+			return refused(e), 0;
+		if (codex_payment_encode(&t, &cert, &st, out, sizeof(out), &n) != OBOL_OK)
+			abort();
+		same(in, len, out, n);
+		break;
+	default: {
+		struct codex *c = codex_alloc();
+		if (!c)
+			abort();
+		if ((e = codex_parse(c, in, len)) != OBOL_OK) {
+			refused(e);
+		} else {
+			if (codex_serialize(c, &blob, &n) != OBOL_OK)
+				abort();
+			same(in, len, blob, n);
+			free(blob);
+		}
+		codex_free(c);
+		break;
+	}
+	}
+	return 0;
+}

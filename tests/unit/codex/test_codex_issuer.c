@@ -1,0 +1,460 @@
+/* The codex bank on a real store, both backends (src/issuer/codex_bank.c):
+ * create account, update Codex, rollback found at reconciliation and paid
+ * from the safe deposit, loss beyond it, pending tokens settled, vendor
+ * deposits, delete account; refused requests change nothing; the audit and
+ * the consistency check hold throughout. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/secret.h"
+#include "issuer/codex_bank.h"
+#include "issuer/keys.h"
+#include "schemes/codex/codex.h"
+#include "store/audit.h"
+#include "store/ledger.h"
+#include "world.h"
+#include "../test.h"
+
+#define NU 5
+static const char *const unames[NU] = { "alice", "bob", "carol", "dave", "shop" };
+
+struct bank {
+	struct obol_store *s;
+	struct obol_issuer_keys keys;
+	int64_t acc[NU];
+	struct obol_sign_keypair sk[NU];
+	struct obol_box_keypair box[NU];
+	struct codex *cx[NU];
+	struct codex_cert vcert; /* the shop's */
+	int64_t now;
+};
+
+static struct codex_issuer_ctx ctx(struct bank *b)
+{
+	return (struct codex_issuer_ctx){ .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now,
+					  .tx_limit = 16 };
+}
+
+static obol_err tx_begin(struct bank *b) { return obol_store_begin(b->s); }
+
+static obol_err tx_end(struct bank *b, obol_err e)
+{
+	if (e == OBOL_OK)
+		return obol_store_commit(b->s);
+	obol_store_rollback(b->s);
+	return e;
+}
+
+/* Opens user i's Codex with load and deposit (units). */
+static obol_err open_user(struct bank *b, int i, int64_t load, int64_t deposit)
+{
+	struct codex_issuer_ctx c = ctx(b);
+	struct codex_cert cert;
+	struct codex_state st;
+	struct codex_blacklist *bl = malloc(sizeof(*bl));
+	struct obol_amount a = eur(load), d = eur(deposit);
+	obol_err e;
+	if (!bl)
+		return OBOL_E_NO_MEMORY;
+	if ((e = tx_begin(b)) != OBOL_OK)
+		goto out;
+	e = codex_issuer_open(&c, b->acc[i], b->box[i].pk, &a, &d, &cert, &st);
+	if (e == OBOL_OK)
+		e = codex_issuer_blacklist(b->s, bl);
+	if ((e = tx_end(b, e)) != OBOL_OK)
+		goto out;
+	if (!(b->cx[i] = codex_alloc())) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	e = codex_init(b->cx[i], b->keys.master.pk, &cert, &st, bl, b->sk[i].sk, &b->box[i], b->now);
+out:
+	free(bl);
+	return e;
+}
+
+static obol_err setup(struct bank *b, const char *db_url)
+{
+	obol_err e;
+	memset(b, 0, sizeof(*b));
+	b->now = WORLD_T0;
+	if ((e = obol_store_open(db_url, true, &b->s)) != OBOL_OK || (e = obol_ledger_init(b->s, "EUR")) != OBOL_OK ||
+	    (e = obol_issuer_keys_migrate(b->s)) != OBOL_OK || (e = codex_issuer_migrate(b->s)) != OBOL_OK)
+		return e;
+	if ((e = tx_begin(b)) != OBOL_OK)
+		return e;
+	e = obol_issuer_keys_create(b->s, "EUR", b->now, &b->keys);
+	if (e == OBOL_OK)
+		e = codex_issuer_setup(b->s, &b->keys, b->now);
+	for (int i = 0; e == OBOL_OK && i < NU; i++) {
+		struct obol_amount f = eur(100000);
+		obol_sign_keypair_new(&b->sk[i]);
+		obol_box_keypair_new(&b->box[i]);
+		e = obol_account_create(b->s, i == 4 ? OBOL_ACCOUNT_VENDOR : OBOL_ACCOUNT_USER, unames[i], b->sk[i].pk,
+					&b->acc[i]);
+		if (e == OBOL_OK && i != 4)
+			e = obol_ledger_fund(b->s, b->acc[i], &f, unames[i]);
+	}
+	if (e == OBOL_OK) {
+		struct codex_issuer_ctx c = ctx(b);
+		e = codex_issuer_vendor(&c, b->acc[4], b->box[4].pk, &b->vcert);
+	}
+	return tx_end(b, e);
+}
+
+static void teardown(struct bank *b)
+{
+	for (int i = 0; i < NU; i++)
+		codex_free(b->cx[i]);
+	obol_issuer_keys_wipe(&b->keys);
+	obol_store_close(b->s);
+}
+
+static obol_err pay(struct bank *b, int from, int to, int64_t units, bool deliver, struct codex_token *tok)
+{
+	struct codex_msg_request req;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	struct obol_amount a = eur(units);
+	obol_err e;
+	if (to == 4) {
+		memset(&req, 0, sizeof(req));
+		if ((e = codex_cert_encode(&b->vcert, req.cert, sizeof(req.cert), &req.cert_len)) != OBOL_OK)
+			return e;
+	} else if ((e = codex_request(b->cx[to], NULL, &req)) != OBOL_OK) {
+		return e;
+	}
+	if ((e = codex_pay(b->cx[from], &req, &a, b->now, &m, tok)) != OBOL_OK || !deliver || to == 4)
+		return e;
+	if ((e = codex_receive(b->cx[to], &m, b->now, &ack, NULL)) != OBOL_OK)
+		return e;
+	return codex_take_ack(b->cx[from], &ack);
+}
+
+/* User i hands in its log; applies the answer to its Codex when renewed. */
+static obol_err sync_user(struct bank *b, int i, const struct obol_amount *load, bool close,
+			  struct codex_sync_result *res)
+{
+	struct codex_issuer_ctx c = ctx(b);
+	struct codex *x = b->cx[i];
+	struct codex_entry *ents = calloc(CODEX_LOG_MAX, sizeof(*ents));
+	struct codex_blacklist *bl = malloc(sizeof(*bl));
+	obol_err e;
+	if (!ents || !bl) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	for (size_t k = 0; k < x->nlog; k++)
+		ents[k] = x->log[k].e;
+	if ((e = tx_begin(b)) != OBOL_OK)
+		goto out;
+	e = codex_issuer_sync(&c, b->acc[i], &x->state, ents, x->nlog, &x->balance, load, close, res);
+	if (e == OBOL_OK)
+		e = codex_issuer_blacklist(b->s, bl);
+	if ((e = tx_end(b, e)) != OBOL_OK)
+		goto out;
+	if (res->renewed) {
+		if ((e = codex_sync_begin(x, "t", load, false)) == OBOL_OK)
+			e = codex_sync_apply(x, &res->state, bl);
+	}
+out:
+	free(ents);
+	free(bl);
+	return e;
+}
+
+static obol_err audit_ok(struct bank *b)
+{
+	char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	obol_err e;
+	struct codex_consistency cc;
+	if (!f)
+		return OBOL_E_IO;
+	e = obol_audit_run(b->s, f);
+	fclose(f);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_store_begin_read(b->s)) != OBOL_OK)
+		return e;
+	e = codex_issuer_check(b->s, "EUR", NULL, &cc);
+	obol_store_rollback(b->s);
+	return e;
+}
+
+static int64_t acct_balance(struct bank *b, int i)
+{
+	struct obol_amount a;
+	if (obol_store_begin_read(b->s) != OBOL_OK)
+		return -1;
+	if (obol_ledger_balance(b->s, b->acc[i], &a) != OBOL_OK)
+		a.units = -1;
+	obol_store_rollback(b->s);
+	return a.units;
+}
+
+TEST_DB(codex_issuer, open_pay_sync_both_ways_and_audit)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	CHECK_EQ_INT(acct_balance(&b, 0), 100000 - 1500);
+	CHECK_ERR(open_user(&b, 0, 1000, 500), OBOL_E_CODEX_ALREADY_OPEN);
+	CHECK_ERR(open_user(&b, 2, 1000, 0), OBOL_E_CODEX_DEPOSIT_INVALID);
+	CHECK_OK(audit_ok(&b));
+	REQUIRE_OK(pay(&b, 0, 1, 600, true, NULL));
+	REQUIRE_OK(pay(&b, 1, 0, 100, true, NULL));
+	/* Alice syncs first: the bank learns Bob's 600 from her log */
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK(r.renewed);
+	CHECK_EQ_INT(r.findings, 0);
+	CHECK_EQ_INT(b.cx[0]->balance.units, 500);
+	CHECK_EQ_INT(b.cx[0]->state.perf, 1);
+	codex_sync_result_free(&r);
+	CHECK_OK(audit_ok(&b));
+	/* Bob syncs with a load: nothing is counted twice */
+	{
+		struct obol_amount load = eur(250);
+		REQUIRE_OK(sync_user(&b, 1, &load, false, &r));
+	}
+	CHECK_EQ_INT(b.cx[1]->balance.units, 1000 + 600 - 100 + 250);
+	CHECK_EQ_INT(r.value, 1750);
+	codex_sync_result_free(&r);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+TEST_DB(codex_issuer, refused_sync_changes_nothing)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex *old = codex_alloc();
+	REQUIRE(old);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	REQUIRE_OK(pay(&b, 0, 1, 300, true, NULL));
+	/* a tampered log: the amount of Alice's payment lowered */
+	b.cx[0]->log[0].e.token.amount.units = 3;
+	b.cx[0]->balance.units = 997;
+	CHECK_ERR(sync_user(&b, 0, NULL, false, &r), OBOL_E_CODEX_SIGNATURE);
+	b.cx[0]->log[0].e.token.amount.units = 300;
+	b.cx[0]->balance.units = 700;
+	memcpy(old, b.cx[0], sizeof(*old));
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	codex_sync_result_free(&r);
+	/* the same log again, from the copy kept aside: a rolled-back Codex */
+	memcpy(b.cx[0], old, sizeof(*old));
+	CHECK_ERR(sync_user(&b, 0, NULL, false, &r), OBOL_E_CODEX_STATE_STALE);
+	/* Bob's log with his receipt twice */
+	b.cx[1]->log[1] = b.cx[1]->log[0];
+	b.cx[1]->nlog = 2;
+	CHECK_ERR(sync_user(&b, 1, NULL, false, &r), OBOL_E_CODEX_TOKEN_SEEN);
+	b.cx[1]->nlog = 1;
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[1]->balance.units, 1300);
+	codex_sync_result_free(&r);
+	CHECK_OK(audit_ok(&b));
+	codex_free(old);
+	teardown(&b);
+}
+
+/* The demo's story: Alice rolls her Codex back and spends the same money
+ * twice; the second payee's reconciliation finds the fork, Alice is
+ * blacklisted, her safe deposit pays, every payee keeps its money. */
+TEST_DB(codex_issuer, rollback_found_and_paid_from_safe_deposit)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex *copy = codex_alloc();
+	int64_t n, total;
+	REQUIRE(copy);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	REQUIRE_OK(open_user(&b, 2, 1000, 500));
+	memcpy(copy, b.cx[0], sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 800, true, NULL));
+	memcpy(b.cx[0], copy, sizeof(*copy)); /* the rollback */
+	REQUIRE_OK(pay(&b, 0, 2, 700, true, NULL));
+	/* Bob reconciles: nothing to see yet */
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	CHECK_EQ_INT(r.findings, 0);
+	codex_sync_result_free(&r);
+	/* Carol reconciles: her token sits where Bob's does in Alice's log */
+	REQUIRE_OK(sync_user(&b, 2, NULL, false, &r));
+	CHECK_EQ_INT(r.findings, 2); /* the fork, and the overspend it caused */
+	CHECK(r.renewed);
+	CHECK_EQ_INT(b.cx[2]->balance.units, 1700); /* Carol is paid in full */
+	codex_sync_result_free(&r);
+	CHECK_EQ_INT(b.cx[1]->balance.units, 1800);
+	CHECK_OK(audit_ok(&b));
+	REQUIRE_OK(obol_store_begin_read(b.s));
+	CHECK_OK(codex_issuer_losses(b.s, &n, &total));
+	obol_store_rollback(b.s);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(total, 500); /* 1000 - 800 - 700, all from the deposit */
+	/* Bob's next sync brings him the blacklist, and he refuses Alice offline */
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	codex_sync_result_free(&r);
+	CHECK(codex_blacklist_has(&b.cx[1]->blacklist, b.acc[0]));
+	CHECK_ERR(pay(&b, 0, 1, 10, true, NULL), OBOL_E_CODEX_PAYER_BLACKLISTED);
+	/* Alice was found out at Carol's sync: she can neither sync again nor
+	 * close to take the rest of her deposit */
+	CHECK_ERR(sync_user(&b, 0, NULL, false, &r), OBOL_E_CODEX_BLACKLISTED);
+	CHECK_ERR(sync_user(&b, 0, NULL, true, &r), OBOL_E_CODEX_BLACKLISTED);
+	CHECK_OK(audit_ok(&b));
+	codex_free(copy);
+	teardown(&b);
+}
+
+TEST_DB(codex_issuer, loss_beyond_deposit_is_reported_and_funded)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex *copy = codex_alloc();
+	int64_t n, total;
+	REQUIRE(copy);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 100));
+	REQUIRE_OK(open_user(&b, 1, 1000, 100));
+	memcpy(copy, b.cx[0], sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 1000, true, NULL));
+	memcpy(b.cx[0], copy, sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 1000, true, NULL)); /* a second token at the same place */
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[1]->balance.units, 3000);
+	codex_sync_result_free(&r);
+	REQUIRE_OK(obol_store_begin_read(b.s));
+	CHECK_OK(codex_issuer_losses(b.s, &n, &total));
+	obol_store_rollback(b.s);
+	CHECK_EQ_INT(total, 1000);
+	CHECK_OK(audit_ok(&b));
+	codex_free(copy);
+	teardown(&b);
+}
+
+TEST_DB(codex_issuer, pending_token_settled_by_payer_log)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex_token t;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 100));
+	REQUIRE_OK(open_user(&b, 3, 1000, 100));
+	REQUIRE_OK(pay(&b, 0, 3, 250, false, &t)); /* never delivered */
+	CHECK_EQ_INT(codex_pending_count(b.cx[0]), 1);
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	codex_sync_result_free(&r);
+	REQUIRE_OK(sync_user(&b, 3, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[3]->balance.units, 1250);
+	REQUIRE(r.nsettled == 1);
+	CHECK_MEM_EQ(r.settled_ids[0], t.id, CODEX_TOKEN_ID_LEN);
+	codex_sync_result_free(&r);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+TEST_DB(codex_issuer, vendor_deposit_once_and_close)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex_token t[3];
+	obol_err res[3];
+	struct obol_amount paid;
+	struct codex_issuer_ctx c;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 100));
+	REQUIRE_OK(open_user(&b, 1, 1000, 100));
+	REQUIRE_OK(pay(&b, 0, 4, 120, true, &t[0]));
+	REQUIRE_OK(pay(&b, 0, 4, 30, true, &t[1]));
+	REQUIRE_OK(pay(&b, 0, 1, 5, true, &t[2])); /* not the shop's */
+	c = ctx(&b);
+	REQUIRE_OK(tx_begin(&b));
+	CHECK_OK(codex_issuer_deposit(&c, b.acc[4], t, 3, res, &paid));
+	REQUIRE_OK(tx_end(&b, OBOL_OK));
+	CHECK_ERR(res[0], OBOL_OK);
+	CHECK_ERR(res[1], OBOL_OK);
+	CHECK_ERR(res[2], OBOL_E_CODEX_NOT_PAYEE);
+	CHECK_EQ_INT(paid.units, 150);
+	CHECK_EQ_INT(acct_balance(&b, 4), 150);
+	/* the same tokens again: paid once only */
+	REQUIRE_OK(tx_begin(&b));
+	CHECK_OK(codex_issuer_deposit(&c, b.acc[4], t, 2, res, &paid));
+	REQUIRE_OK(tx_end(&b, OBOL_OK));
+	CHECK_ERR(res[0], OBOL_E_CODEX_TOKEN_SEEN);
+	CHECK_EQ_INT(paid.units, 0);
+	/* a forged token (amount raised after signing) */
+	t[1].amount.units = 3000;
+	obol_random(t[1].id, CODEX_TOKEN_ID_LEN);
+	REQUIRE_OK(tx_begin(&b));
+	CHECK_OK(codex_issuer_deposit(&c, b.acc[4], &t[1], 1, res, &paid));
+	REQUIRE_OK(tx_end(&b, OBOL_OK));
+	CHECK_ERR(res[0], OBOL_E_CODEX_SIGNATURE);
+	CHECK_EQ_INT(acct_balance(&b, 4), 150);
+	CHECK_OK(audit_ok(&b));
+	/* Alice's sync finds her shop payments already deposited: paid once */
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[0]->balance.units, 845);
+	codex_sync_result_free(&r);
+	CHECK_EQ_INT(acct_balance(&b, 4), 150);
+	/* delete account: value and deposit go back */
+	REQUIRE_OK(sync_user(&b, 0, NULL, true, &r));
+	CHECK_EQ_INT(r.paid_out, 945);
+	codex_sync_result_free(&r);
+	CHECK_EQ_INT(acct_balance(&b, 0), 100000 - 1100 + 945);
+	CHECK_ERR(sync_user(&b, 0, NULL, false, &r), OBOL_E_CODEX_ACCOUNT_DELETED);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+/* The payer itself hands in the log of a rolled-back Codex that lacks a
+ * token its payee already reported: found at its own sync. */
+TEST_DB(codex_issuer, rollback_found_at_payers_own_sync)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex *copy = codex_alloc();
+	REQUIRE(copy);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	memcpy(copy, b.cx[0], sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 800, true, NULL));
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	codex_sync_result_free(&r);
+	memcpy(b.cx[0], copy, sizeof(*copy)); /* "I never paid" */
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK(r.blacklisted);
+	CHECK(!r.renewed);
+	CHECK_EQ_INT(r.findings, 1);
+	CHECK_EQ_INT(r.value, 200); /* the bank counts Bob's token all the same */
+	codex_sync_result_free(&r);
+	CHECK_OK(audit_ok(&b));
+	codex_free(copy);
+	teardown(&b);
+}
+
+/* A token settled from its payer's log after its payee closed the Codex is
+ * paid to the payee's account. */
+TEST_DB(codex_issuer, settled_to_a_closed_codex_goes_to_the_account)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	int64_t before;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 100));
+	REQUIRE_OK(open_user(&b, 3, 1000, 100));
+	REQUIRE_OK(pay(&b, 0, 3, 250, false, NULL)); /* never delivered */
+	REQUIRE_OK(sync_user(&b, 3, NULL, true, &r));
+	CHECK_EQ_INT(r.paid_out, 1100);
+	codex_sync_result_free(&r);
+	before = acct_balance(&b, 3);
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	codex_sync_result_free(&r);
+	CHECK_EQ_INT(acct_balance(&b, 3), before + 250);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}

@@ -1,0 +1,183 @@
+/* The codex payee on the vendor daemon (src/vendor/codex_vendor.c) with a
+ * real issuer and a real wallet file: a payment over the device link, the
+ * same payment again (refused), a wrong amount and a frame out of order
+ * (refused), and the deposit paid once per token. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "crypto/secret.h"
+#include "issuer/issuer.h"
+#include "issuer/vendors.h"
+#include "net/devlink.h"
+#include "store/ledger.h"
+#include "vendor/vendor.h"
+#include "wallet/codex_wallet.h"
+#include "wire/cbor.h"
+#include "../test.h"
+
+struct vt {
+	struct obol_issuer *iss;
+	struct obol_vendor *v;
+	char dir[512], url[64], addr[64];
+	struct obol_sign_keypair vsign, alice;
+	struct obol_box_keypair vbox;
+	struct obol_vendor_cert cert;
+	int64_t alice_id;
+};
+
+static obol_err vendor_add(struct obol_store *s, void *arg)
+{
+	struct vt *t = arg;
+	return obol_issuer_vendor_add(s, obol_issuer_keys(t->iss), "kiosk", t->vsign.pk, t->vbox.pk, 10, obol_now(),
+				      &t->cert);
+}
+
+static obol_err alice_add(struct obol_store *s, void *arg)
+{
+	struct vt *t = arg;
+	struct obol_amount a = { .units = 2000000000, .currency = "EUR" };
+	obol_err e = obol_account_create(s, OBOL_ACCOUNT_USER, "alice", t->alice.pk, &t->alice_id);
+	return e == OBOL_OK ? obol_ledger_fund(s, t->alice_id, &a, "t") : e;
+}
+
+struct bal {
+	int64_t id, units;
+};
+
+static obol_err read_balance(struct obol_store *s, void *arg)
+{
+	struct bal *b = arg;
+	struct obol_amount a;
+	obol_err e = obol_ledger_balance(s, b->id, &a);
+	b->units = a.units;
+	return e;
+}
+
+/* HELLO, then the vendor's REQUEST. */
+static obol_err hello(struct obol_devlink *l, struct codex_msg_request *req)
+{
+	struct codex_msg_hello h = { .has_amount = false };
+	struct obol_field f[2];
+	struct obol_fields spec;
+	const uint8_t *body;
+	size_t len;
+	uint32_t type;
+	obol_err e;
+	codex_msg_hello_spec(&h, f, &spec);
+	if ((e = obol_devlink_write(l, CODEX_MSG_HELLO, &spec)) != OBOL_OK || (e = obol_devlink_read(l, &type, &body, &len)) != OBOL_OK)
+		return e;
+	if (type != CODEX_MSG_REQUEST)
+		return OBOL_E_INTERNAL;
+	codex_msg_request_spec(req, f, &spec);
+	return obol_cbor_decode(body, len, &spec);
+}
+
+static obol_err send_pay(struct obol_devlink *l, struct codex_msg_pay *m)
+{
+	struct obol_field f[1];
+	struct obol_fields spec;
+	const uint8_t *body;
+	size_t len;
+	uint32_t type;
+	obol_err e;
+	codex_msg_pay_spec(m, f, &spec);
+	if ((e = obol_devlink_write(l, CODEX_MSG_PAY, &spec)) != OBOL_OK || (e = obol_devlink_read(l, &type, &body, &len)) != OBOL_OK)
+		return e;
+	return type == CODEX_MSG_ACK ? OBOL_OK : OBOL_E_INTERNAL;
+}
+
+TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
+{
+	static struct vt t;
+	static struct codex_msg_request req;
+	static struct codex_msg_pay m;
+	const char *db = test_db_url_new("bank");
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	struct codex_token tok;
+	char keyfile[600], wpath[600];
+	uint8_t key[32];
+	struct obol_amount load = { .units = 1000000000, .currency = "EUR" }, dep = { .units = 100000000, .currency = "EUR" };
+	struct obol_wallet_keysrc ks = { .key_file = keyfile };
+	struct obol_devlink *l = NULL;
+	FILE *devnull = fopen("/dev/null", "w");
+	int fd;
+
+	REQUIRE_OK(obol_issuer_init_db(db, "EUR", NULL, 0, devnull));
+	fclose(devnull);
+	struct obol_issuer_config icfg = { .db_url = db, .listen = "127.0.0.1:0", .threads = 2 };
+	REQUIRE_OK(obol_issuer_start(&icfg, &t.iss));
+	snprintf(t.url, sizeof t.url, "http://127.0.0.1:%u", obol_issuer_port(t.iss));
+	snprintf(t.dir, sizeof t.dir, "%s/shop", test_tmpdir());
+	REQUIRE_OK(obol_vendor_keys_create(t.dir, &t.vsign, &t.vbox));
+	REQUIRE_OK(obol_issuer_run(t.iss, vendor_add, &t));
+	struct obol_vendor_config vcfg = { .dir = t.dir, .listen = "127.0.0.1:0", .issuer_url = t.url,
+					   .outbox_interval_ms = 50, .price = "EUR:0.5" };
+	REQUIRE_OK(obol_vendor_start(&vcfg, &t.v));
+	snprintf(t.addr, sizeof t.addr, "127.0.0.1:%u", obol_vendor_port(t.v));
+
+	/* Alice's wallet, sealed under a key file, with a Codex */
+	obol_sign_keypair_new(&t.alice);
+	REQUIRE_OK(obol_issuer_run(t.iss, alice_add, &t));
+	snprintf(keyfile, sizeof keyfile, "%s/device.key", test_tmpdir());
+	snprintf(wpath, sizeof wpath, "%s/alice.wallet", test_tmpdir());
+	obol_random(key, sizeof key);
+	fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	REQUIRE(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
+	close(fd);
+	REQUIRE_OK(obol_wallet_create(wpath, &ks, &w));
+	REQUIRE_OK(obol_wallet_set_issuer(w, t.url, obol_issuer_keys(t.iss)->master.pk, obol_issuer_keys(t.iss)->box.pk, "EUR"));
+	REQUIRE_OK(obol_wallet_set_account(w, t.alice_id, "alice", t.alice.sk));
+	REQUIRE_OK(codex_wallet_open(w, &load, &dep, &c));
+
+	/* the honest payment: the price asked, acknowledged */
+	REQUIRE_OK(codex_wallet_pay_vendor(w, c, t.addr, NULL, &tok));
+	CHECK_EQ_INT(tok.amount.units, 50000000);
+	CHECK_EQ_INT(codex_pending_count(c), 0);
+
+	/* a PAY before any HELLO */
+	REQUIRE_OK(obol_devlink_connect(t.addr, 2000, &l));
+	memset(&m, 0, sizeof m);
+	m.sealed_len = 100;
+	CHECK_ERR(send_pay(l, &m), OBOL_E_WIRE_UNEXPECTED_MESSAGE);
+	/* a payment, then the very same payment again on a new session */
+	REQUIRE_OK(hello(l, &req));
+	REQUIRE_OK(codex_pay(c, &req, &req.amount, obol_now(), &m, NULL));
+	CHECK_OK(send_pay(l, &m));
+	obol_devlink_close(l);
+	REQUIRE_OK(obol_devlink_connect(t.addr, 2000, &l));
+	REQUIRE_OK(hello(l, &req));
+	CHECK_ERR(send_pay(l, &m), OBOL_E_CODEX_TOKEN_SEEN);
+	/* less than asked */
+	REQUIRE_OK(hello(l, &req));
+	req.has_amount = false;
+	{
+		struct obol_amount less = { .units = 1, .currency = "EUR" };
+		REQUIRE_OK(codex_pay(c, &req, &less, obol_now(), &m, NULL));
+	}
+	CHECK_ERR(send_pay(l, &m), OBOL_E_CODEX_AMOUNT_INVALID);
+	obol_devlink_close(l);
+
+	/* two tokens accepted, two deposits paid: EUR 1 on the vendor's account */
+	struct bal b = { .id = t.cert.vendor_id };
+	for (int i = 0; i < 300; i++) {
+		struct timespec ts = { 0, 10 * 1000000 };
+		if (obol_issuer_read(t.iss, read_balance, &b) == OBOL_OK && b.units >= 100000000)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	CHECK_EQ_INT(b.units, 100000000);
+
+	codex_free(c);
+	obol_wallet_close(w);
+	obol_vendor_stop(t.v);
+	obol_issuer_stop(t.iss);
+	OBOL_WIPE(t.alice);
+	OBOL_WIPE(t.vsign);
+	OBOL_WIPE(t.vbox);
+}
