@@ -58,9 +58,12 @@ $(BUILD)/obol: $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
-$(BUILD)/obol-test: $(TEST_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+# The tests also build their RSA keys with the bench's key maker.
+TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o
+
+$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 deps:
 	@scripts/deps.sh build

@@ -29,8 +29,8 @@ struct obol_bench_fig {
 #define OBOL_BENCH_SECONDS 1.0
 #define OBOL_BENCH_QUICK_SECONDS 0.2
 
-/* Measures ours and raw alternately, in four slices of seconds/4 each, and
- * fills fig->per_s and fig->raw_per_s. Each call of an op counts as `units`
+/* Measures ours and raw alternately, in slices of at most 50 ms, until each
+ * has run about seconds/2, and fills fig->per_s and fig->raw_per_s. Each call of an op counts as `units`
  * operations (for ops that loop inside, like hash chain steps). */
 OBOL_MUST_CHECK obol_err obol_bench_pair(struct obol_bench_fig *fig, obol_bench_op ours, void *ours_arg,
 					 obol_bench_op raw, void *raw_arg, unsigned units, double seconds);

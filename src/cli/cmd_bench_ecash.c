@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/bench.h"
 #include "cli/bench_keys.h"
 #include "cli/cli.h"
 #include "core/clock.h"
@@ -139,18 +140,37 @@ static double raw_rate(const struct raw *r)
 	return r->ns ? (double)r->n / ((double)r->ns / 1e9) : 0;
 }
 
-/* A figure and the raw limit measured in alternating slices of 50 ms, so
- * that a machine shared with other work slows both alike. */
+/* A figure and the raw limit measured alongside it (obol_bench_pair's
+ * alternating slices, or raw slices around a one-off run). */
 struct figure {
 	double rate, raw;
 };
+
+static obol_err raw_once(void *arg)
+{
+	struct raw *r = arg;
+	return obol_rsapss_verify(r->k, r->msg, sizeof(r->msg), r->sig, r->sig_len);
+}
+
+struct verify_op {
+	const struct ecash_merchant *m;
+	const struct ecash_payment *p;
+	bool cold; /* as for a payer whose keys the merchant has never seen */
+};
+
+static obol_err verify_once(void *arg)
+{
+	struct verify_op *v = arg;
+	if (v->cold)
+		ecash_caches_clear();
+	return ecash_merchant_verify(v->m, v->p, BENCH_NOW);
+}
 
 /* Offline verification at the merchant of a one-coin payment, plain (ring
  * 0) or ring-signed: all of steps 4-7 and the registry checks (§3.5.1). */
 static obol_err merchant_rate(struct world *w, struct raw *raw0, const struct ecash_coin *coin, size_t ring, bool cold,
 			      double seconds, struct figure *f)
 {
-	struct raw raw = *raw0;
 	struct ecash_merchant m;
 	struct ecash_offer offer;
 	struct ecash_payment p = { 0 };
@@ -170,24 +190,12 @@ static obol_err merchant_rate(struct world *w, struct raw *raw0, const struct ec
 	}
 	if (e == OBOL_OK)
 		e = ecash_customer_pay(&w->payer, &offer, &h, &idx, 1, members, ring, signer, BENCH_NOW, &p);
-	long n = 0;
-	uint64_t busy = 0, t0 = obol_mono_ns();
-	raw.n = raw.ns = 0;
-	while (e == OBOL_OK && (since(t0) < seconds || n < 3)) {
-		uint64_t s0 = obol_mono_ns();
-		do {
-			/* cold: as for a payer whose keys the merchant has never seen. */
-			if (cold)
-				ecash_caches_clear();
-			e = ecash_merchant_verify(&m, &p, BENCH_NOW);
-			n++;
-		} while (e == OBOL_OK && since(s0) < 0.05);
-		busy += obol_mono_ns() - s0;
-		if (e == OBOL_OK)
-			e = raw_slice(&raw, 0.05);
-	}
-	f->rate = (double)n / ((double)busy / 1e9);
-	f->raw = raw_rate(&raw);
+	struct verify_op op = { &m, &p, cold };
+	struct obol_bench_fig fig = { 0 };
+	if (e == OBOL_OK)
+		e = obol_bench_pair(&fig, verify_once, &op, raw_once, raw0, 1, seconds);
+	f->rate = fig.per_s;
+	f->raw = fig.raw_per_s;
 	ecash_payment_clear(&p);
 	free(members);
 	ecash_merchant_free(&m);

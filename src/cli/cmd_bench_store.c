@@ -22,6 +22,7 @@
 
 #include "cli/bench.h"
 #include "cli/cli.h"
+#include "core/parse.h"
 #include "store/batch.h"
 #include "store/ledger.h"
 
@@ -255,9 +256,12 @@ static int cmd_bench_store(const struct obol_cmd *cmd, int argc, char **argv)
 			seconds = BENCH_QUICK_SECONDS;
 		else if (c == 'j')
 			json = true;
-		else if (c == 't')
-			b.threads = atoi(optarg);
-		else
+		else if (c == 't') {
+			uint64_t n = 0;
+			if (obol_parse_u64(optarg, 1, BENCH_MAX_THREADS, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--threads is 1 to 256");
+			b.threads = (int)n;
+		} else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
 	if (optind != argc)

@@ -16,6 +16,7 @@
 #include "cli/demo.h"
 #include "cli/demo_int.h"
 #include "core/clock.h"
+#include "core/parse.h"
 
 #define MAX_ARGS 64
 #define START_TIMEOUT_MS 20000
@@ -143,7 +144,10 @@ static int scan_listening(const char *log, long offset, struct obol_demo_proc *p
 			snprintf(p->addr, sizeof p->addr, "%s", a);
 			snprintf(p->url, sizeof p->url, "http://%s", a);
 			const char *colon = strrchr(a, ':');
-			p->port = colon != NULL ? (uint16_t)atoi(colon + 1) : 0;
+			uint64_t port = 0;
+			if (colon == NULL || obol_parse_u64(colon + 1, 1, 65535, &port) != OBOL_OK)
+				port = 0;
+			p->port = (uint16_t)port;
 		} else if (found == 1) {
 			snprintf(p->addr2, sizeof p->addr2, "%s", a);
 		}

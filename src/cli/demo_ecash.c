@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/demo.h"
+#include "core/parse.h"
 
 struct party {
 	const char *name;
@@ -77,17 +78,20 @@ static obol_err pay_wallet(struct obol_demo *d, const struct party *payer, const
 
 /* Waits until the bank's spent registry holds `want` deposits (the vendor's
  * outbox delivers them after the issuer is back). */
-static obol_err wait_deposits(struct obol_demo *d, const char *db, long want)
+static obol_err wait_deposits(struct obol_demo *d, const char *db, uint64_t want)
 {
 	for (int i = 0; i < 120; i++) {
 		char *out = NULL, n[32];
+		uint64_t have = 0;
 		obol_err e = obol_demo_run(d, &out, "issuer", "ecash", "report", "--db", db, NULL);
 		if (e == OBOL_OK)
 			e = obol_demo_field(out, "deposits", n, sizeof(n));
 		free(out);
 		if (e != OBOL_OK)
 			return e;
-		if (strtol(n, NULL, 10) >= want)
+		if (obol_parse_u64(n, 0, UINT64_MAX, &have) != OBOL_OK)
+			return OBOL_E_PEER_ERROR;
+		if (have >= want)
 			return OBOL_OK;
 		struct timespec ts = { 0, 500 * 1000000 };
 		nanosleep(&ts, NULL);

@@ -163,6 +163,32 @@ obol_err obol_amount_div_exact(struct obol_amount *out, const struct obol_amount
 	return OBOL_OK;
 }
 
+obol_err obol_amount_count_floor(const struct obol_amount *a, const struct obol_amount *part, uint64_t *count)
+{
+	*count = 0;
+	if (!obol_amount_same_currency(a, part))
+		return OBOL_E_AMOUNT_CURRENCY_MISMATCH;
+	if (part->units <= 0)
+		return OBOL_E_INVALID_ARGUMENT;
+	if (a->units > 0)
+		*count = (uint64_t)(a->units / part->units);
+	return OBOL_OK;
+}
+
+obol_err obol_amount_count_exact(const struct obol_amount *a, const struct obol_amount *part, uint64_t *count)
+{
+	obol_err e = obol_amount_count_floor(a, part, count);
+	if (e != OBOL_OK)
+		return e;
+	if (a->units < 0)
+		return OBOL_E_AMOUNT_NEGATIVE;
+	if (a->units % part->units != 0) {
+		*count = 0;
+		return OBOL_E_AMOUNT_NOT_DIVISIBLE;
+	}
+	return OBOL_OK;
+}
+
 obol_err obol_amount_cmp(const struct obol_amount *a, const struct obol_amount *b, int *cmp)
 {
 	if (!obol_amount_same_currency(a, b))

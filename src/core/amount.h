@@ -58,6 +58,16 @@ OBOL_MUST_CHECK obol_err obol_amount_mul(struct obol_amount *out, const struct o
 /* out = a / n, only when a divides exactly into n parts (OBOL_E_AMOUNT_NOT_DIVISIBLE). */
 OBOL_MUST_CHECK obol_err obol_amount_div_exact(struct obol_amount *out, const struct obol_amount *a,
 					       uint64_t n);
+/* How many parts of `part` make a: *count = a / part, only when a is a whole,
+ * non-negative multiple of part (0 when a is zero). Currency mismatch is an
+ * error; part <= 0 is OBOL_E_INVALID_ARGUMENT; a < 0 is OBOL_E_AMOUNT_NEGATIVE;
+ * a remainder is OBOL_E_AMOUNT_NOT_DIVISIBLE. */
+OBOL_MUST_CHECK obol_err obol_amount_count_exact(const struct obol_amount *a, const struct obol_amount *part,
+						 uint64_t *count);
+/* How many whole parts of `part` fit in a: *count = floor(a / part), 0 when
+ * a <= 0. Currency mismatch is an error; part <= 0 is OBOL_E_INVALID_ARGUMENT. */
+OBOL_MUST_CHECK obol_err obol_amount_count_floor(const struct obol_amount *a, const struct obol_amount *part,
+						 uint64_t *count);
 /* *cmp = -1, 0 or 1; currency mismatch is an error. */
 OBOL_MUST_CHECK obol_err obol_amount_cmp(const struct obol_amount *a, const struct obol_amount *b,
 					 int *cmp);

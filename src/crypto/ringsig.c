@@ -9,8 +9,10 @@
  * (q + 1) n_i <= 2^b, else g_i(x) = x.
  *
  * Key (seed step 1): k = SHA-256("obol-ringsig-v1\0" || u32 r ||
- * (u32 len || SubjectPublicKeyInfo DER) for each key in ring order ||
- * u64 len || message), so the ring, its order and the message are all bound.
+ * (u32 len || n || u32 len || e) for each key in ring order, n and e in
+ * minimal big-endian bytes || u64 len || message), so the ring, its order
+ * and the message are all bound. (n, e) is the whole RSA public key, and
+ * taking its bytes costs far less than encoding each key to DER.
  *
  * E_k is a 4-round Feistel network over the B bytes split into halves
  * L = the first floor(B/2) bytes and R = the rest; round j XORs into one
@@ -87,6 +89,17 @@ static void put_be(uint8_t *p, uint64_t v, size_t n)
 		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
 }
 
+/* Absorbs u32 len || the minimal big-endian bytes of a (public, at most
+ * OBOL_RSA_MAX_MODULUS bytes) number. */
+static void hash_bn(crypto_hash_sha256_state *h, const BIGNUM *v)
+{
+	uint8_t len4[4], bytes[OBOL_RSA_MAX_MODULUS];
+	size_t n = (size_t)BN_bn2bin(v, bytes);
+	put_be(len4, n, 4);
+	crypto_hash_sha256_update(h, len4, 4);
+	crypto_hash_sha256_update(h, bytes, n);
+}
+
 /* Checks the ring's size and keys, reads n_i and e_i, sets the common
  * domain, and derives k. On failure g holds nothing to free beyond what
  * ring_free releases. */
@@ -119,17 +132,9 @@ static obol_err ring_load(struct ring *g, EVP_PKEY *const *ring, size_t r, const
 	put_be(len4, r, 4);
 	crypto_hash_sha256_update(&h, len4, 4);
 	for (size_t i = 0; i < r; i++) {
-		uint8_t *der = NULL;
-		size_t der_len = 0;
 		EVP_PKEY *pk = ring[i];
 		if (pk == NULL || EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pk) < RING_MIN_BITS)
 			return OBOL_E_KEY_INVALID;
-		if ((err = obol_rsa_public_to_der(pk, &der, &der_len)) != OBOL_OK)
-			return err;
-		put_be(len4, der_len, 4);
-		crypto_hash_sha256_update(&h, len4, 4);
-		crypto_hash_sha256_update(&h, der, der_len);
-		OPENSSL_free(der);
 		g->r = i + 1; /* so that ring_free releases n_i and e_i */
 		if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &g->n[i]) != 1 ||
 		    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &g->e[i]) != 1) {
@@ -141,11 +146,13 @@ static obol_err ring_load(struct ring *g, EVP_PKEY *const *ring, size_t r, const
 		if (!BN_is_odd(g->n[i]) || !BN_is_odd(g->e[i]) || BN_num_bits(g->e[i]) < 2)
 			return OBOL_E_KEY_INVALID;
 		size_t mlen = (size_t)BN_num_bytes(g->n[i]);
+		if (mlen > OBOL_RSA_MAX_MODULUS || (size_t)BN_num_bytes(g->e[i]) > OBOL_RSA_MAX_MODULUS)
+			return OBOL_E_KEY_INVALID;
 		if (mlen > maxmod)
 			maxmod = mlen;
+		hash_bn(&h, g->n[i]);
+		hash_bn(&h, g->e[i]);
 	}
-	if (maxmod > OBOL_RSA_MAX_MODULUS)
-		return OBOL_E_KEY_INVALID;
 	put_be(len8, msg_len, 8);
 	crypto_hash_sha256_update(&h, len8, 8);
 	if (msg_len > 0)

@@ -1,6 +1,7 @@
 /* Secret hygiene; see secret.h. */
 #include "crypto/secret.h"
 
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -24,6 +25,14 @@ obol_err obol_crypto_init(void)
 void obol_wipe(void *p, size_t n)
 {
 	sodium_memzero(p, n);
+}
+
+void obol_free_wiped(void *p)
+{
+	if (p != NULL) {
+		sodium_memzero(p, malloc_usable_size(p));
+		free(p);
+	}
 }
 
 bool obol_ct_equal(const void *a, const void *b, size_t n)

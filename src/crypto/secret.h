@@ -15,6 +15,10 @@ OBOL_MUST_CHECK obol_err obol_crypto_init(void);
 
 void obol_wipe(void *p, size_t n);
 #define OBOL_WIPE(x) obol_wipe(&(x), sizeof(x))
+/* Wipes the whole of a malloc'ed block (as the allocator sized it), then
+ * frees it; NULL is ignored. For buffers whose length is no longer known
+ * where they are freed (library callbacks). */
+void obol_free_wiped(void *p);
 
 /* Constant-time equality of two n-byte buffers. */
 bool obol_ct_equal(const void *a, const void *b, size_t n);

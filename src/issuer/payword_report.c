@@ -93,19 +93,22 @@ static obol_err take_back(struct obol_store *s, int64_t liab, uint64_t vendor, i
 			  const struct obol_amount *tv, const char *ref, int64_t *taken)
 {
 	struct obol_amount bal, amt;
-	obol_err e = obol_ledger_balance(s, (int64_t)vendor, &bal);
-	int64_t can = tv->units > 0 ? bal.units / tv->units : 0;
+	uint64_t can = 0;
+	obol_err e;
 	*taken = 0;
-	if (e)
+	if ((e = obol_ledger_balance(s, (int64_t)vendor, &bal)) != OBOL_OK ||
+	    (e = obol_amount_count_floor(&bal, tv, &can)) != OBOL_OK)
 		return e;
-	if (can > tokens)
-		can = tokens;
-	if (can <= 0)
+	if (tokens <= 0)
 		return OBOL_OK;
-	if ((e = obol_amount_mul(&amt, tv, (uint64_t)can)) != OBOL_OK ||
+	if (can > (uint64_t)tokens)
+		can = (uint64_t)tokens;
+	if (can == 0)
+		return OBOL_OK;
+	if ((e = obol_amount_mul(&amt, tv, can)) != OBOL_OK ||
 	    (e = obol_ledger_transfer(s, (int64_t)vendor, liab, &amt, "payword-fabrication", ref, NULL)) != OBOL_OK)
 		return e;
-	*taken = can;
+	*taken = (int64_t)can;
 	return OBOL_OK;
 }
 

@@ -82,9 +82,13 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 		size_t cap = s->cap ? s->cap : 4096;
 		while (cap < s->len + n + 1)
 			cap *= 2;
-		char *nb = realloc(s->buf, cap);
+		/* Grown by copy, so no freed block keeps a secret of the reply. */
+		char *nb = malloc(cap);
 		if (nb == NULL)
 			return 0;
+		if (s->len > 0)
+			memcpy(nb, s->buf, s->len);
+		obol_free_wiped(s->buf);
 		s->buf = nb;
 		s->cap = cap;
 	}
@@ -223,7 +227,7 @@ obol_err obol_http_request(struct obol_http_client *c, const char *method, const
 out:
 	curl_slist_free_all(hdrs);
 	free(url);
-	free(s.buf);
+	obol_free_wiped(s.buf);
 	obol_wipe(auth, sizeof auth);
 	return e;
 }
@@ -255,7 +259,7 @@ obol_err obol_http_get_json(struct obol_http_client *c, const char *path, int fl
 	obol_err e = obol_http_request(c, "GET", path, NULL, 0, flags, &status, &text, &len);
 	if (e == OBOL_OK)
 		e = reply_json(status, text, len, out);
-	free(text);
+	obol_free_wiped(text);
 	return e;
 }
 
@@ -270,8 +274,8 @@ obol_err obol_http_post_json(struct obol_http_client *c, const char *path, const
 	obol_err e = obol_http_request(c, "POST", path, body, strlen(body), flags, &status, &text, &len);
 	if (e == OBOL_OK)
 		e = reply_json(status, text, len, out);
-	free(text);
-	free(body);
+	obol_free_wiped(text); /* a reply or a request may hold a secret */
+	obol_free_wiped(body);
 	return e;
 }
 

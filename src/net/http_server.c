@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "crypto/hash.h"
+#include "crypto/secret.h"
 #include "net/http_server.h"
 #include "wire/json.h"
 
@@ -114,17 +115,20 @@ obol_err obol_parse_hostport(const char *text, char host[64], uint16_t *port)
 	return OBOL_OK;
 }
 
-/* Queues a JSON reply; takes the text (malloc'ed by jansson) and frees it. */
+/* Queues a JSON reply. The text goes to the response as it is and is wiped
+ * when freed: a reply may carry a secret (payword's user certificate holds
+ * its chain seed). */
 static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, const json_t *body)
 {
 	char *text = json_dumps(body, JSON_COMPACT);
 	if (text == NULL)
 		return MHD_NO;
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
-	free(text);
-	if (resp == NULL)
+	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(strlen(text), text,
+											 obol_free_wiped);
+	if (resp == NULL) {
+		obol_free_wiped(text);
 		return MHD_NO;
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	enum MHD_Result r = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
@@ -244,7 +248,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			/* Keep reading (and dropping) so the 413 reaches the
 			 * client; cut the connection when it goes on and on. */
 			rq->oversized = true;
-			free(rq->body);
+			obol_free_wiped(rq->body); /* it may hold a password (payword) */
 			rq->body = NULL;
 			rq->len = rq->cap = 0;
 			return rq->seen > DRAIN_LIMIT ? MHD_NO : MHD_YES;
@@ -255,9 +259,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				cap *= 2;
 			if (cap > OBOL_JSON_MAX)
 				cap = OBOL_JSON_MAX;
-			uint8_t *nb = realloc(rq->body, cap);
+			/* Grown by copy, so no freed block keeps a password. */
+			uint8_t *nb = malloc(cap);
 			if (nb == NULL)
 				return MHD_NO;
+			if (rq->len > 0)
+				memcpy(nb, rq->body, rq->len);
+			obol_free_wiped(rq->body); /* it may hold a password (payword) */
 			rq->body = nb;
 			rq->cap = cap;
 		}
@@ -278,7 +286,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	struct request *rq = *con_cls;
 	if (rq != NULL) {
-		free(rq->body);
+		obol_free_wiped(rq->body); /* it may hold a password (payword) */
 		free(rq);
 		*con_cls = NULL;
 	}

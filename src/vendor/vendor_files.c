@@ -64,7 +64,7 @@ obol_err obol_vendor_file_read(const char *path, char **text)
 	if (buf == NULL)
 		return OBOL_E_NO_MEMORY;
 	if (err) {
-		free(buf);
+		obol_free_wiped(buf); /* part of a key file, maybe */
 		return OBOL_E_IO;
 	}
 	buf[n] = '\0';

@@ -286,9 +286,7 @@ static obol_err hello(struct obol_devlink *dl, const char *product, struct paywo
 	return OBOL_OK;
 }
 
-/* Sends the purchase and reads the reply; transport errors are returned as
- * such (NETWORK, DEVLINK_CLOSED, WIRE_TRUNCATED) so the caller retries. */
-static obol_err pay_once(const char *addr, const struct payword_pay *req, struct payword_pay_reply *r)
+obol_err payword_wallet_pay_link(const char *addr, const struct payword_pay *req, struct payword_pay_reply *r)
 {
 	struct obol_devlink *dl = NULL;
 	struct payword_pay_wire *w = calloc(1, sizeof(*w));
@@ -374,9 +372,9 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 			goto out;
 	}
 	/* Steps 4-7: the vendor checks and answers; a lost reply is retried. */
-	pe = pay_once(addr, &req, &r);
+	pe = payword_wallet_pay_link(addr, &req, &r);
 	for (unsigned i = 0; i < retries && transport_error(pe); i++)
-		pe = pay_once(addr, &req, &r);
+		pe = payword_wallet_pay_link(addr, &req, &r);
 	if (pe != OBOL_OK) {
 		payword_wallet_give_up(&c);
 		e = pe;

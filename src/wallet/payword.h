@@ -62,6 +62,13 @@ struct payword_purchase {
 	struct obol_amount token_value;
 };
 
+/* One purchase on a fresh device link at addr: sends the PAY frame and
+ * reads the vendor's reply (auth > 0, or PAYWORD_AUTH_NONE with its reason in
+ * err). Transport errors are returned as such (NETWORK, DEVLINK_CLOSED,
+ * WIRE_TRUNCATED, DEVLINK_BUSY) so the caller can send it again. */
+OBOL_MUST_CHECK obol_err payword_wallet_pay_link(const char *addr, const struct payword_pay *req,
+						 struct payword_pay_reply *r);
+
 /* Steps 1-8 over the device link at addr: asks the vendor who it is and the
  * product's price, pays with the certificate of the right scope, keeps the
  * outcome. A purchase whose reply was lost is sent again as is (up to

@@ -62,10 +62,14 @@
 
 /* Most fields in one spec (duplicates are tracked in a 64-bit mask). */
 #define OBOL_FIELDS_MAX 64
-/* Most levels of nesting: the top-level map is level 1; each MAP or ARRAY
- * field adds one (a list field's elements do not). A spec nested deeper is a
- * programming error (OBOL_E_INTERNAL); input can only nest as its spec does,
- * anything else is a wrong type. */
+/* Most levels of nesting, counted as the frame counts them on the wire (each
+ * CBOR map or array, each JSON object or array, is one level): the top-level
+ * map is level 1; a MAP field adds one, a list field (OBOL_F_*_LIST) one for
+ * its array, and an ARRAY field two, its array and the element maps inside.
+ * So every spec that passes obol_fields_check encodes to a frame that
+ * obol_frame_decode accepts. A spec nested deeper is a programming error
+ * (OBOL_E_INTERNAL); input can only nest as its spec does, anything else is
+ * a wrong type. */
 #define OBOL_WIRE_DEPTH_MAX 6
 
 enum obol_field_kind {

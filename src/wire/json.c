@@ -10,6 +10,17 @@
 #include <string.h>
 
 #include "core/parse.h"
+#include "crypto/secret.h"
+
+/* Every block jansson frees is wiped first: request bodies carry passwords
+ * (payword's register, buy and download) and the wallet's file is JSON. Set
+ * before main so no jansson block predates it; blocks still come from
+ * malloc, so json_dumps' text is freed with free() as before (and is the
+ * caller's to wipe when it holds a secret). */
+__attribute__((constructor)) static void json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(malloc, obol_free_wiped);
+}
 
 static obol_err decode_object(const json_t *obj, const struct obol_fields *spec, unsigned depth);
 

@@ -46,6 +46,35 @@ TEST(amount, parse_refuses_bad_text)
 	CHECK_ERR(obol_amount_parse("EUR:99999999999999999999", &a), OBOL_E_AMOUNT_OVERFLOW);
 }
 
+TEST(amount, counts_parts)
+{
+	struct obol_amount a, part, zero, neg, usd;
+	uint64_t n = 99;
+	REQUIRE_OK(obol_amount_parse("EUR:1.25", &a));
+	REQUIRE_OK(obol_amount_parse("EUR:0.25", &part));
+	REQUIRE_OK(obol_amount_zero("EUR", &zero));
+	REQUIRE_OK(obol_amount_from_units("EUR", -50000000, &neg));
+	REQUIRE_OK(obol_amount_parse("USD:0.25", &usd));
+	CHECK_OK(obol_amount_count_exact(&a, &part, &n));
+	CHECK_EQ_INT(n, 5);
+	CHECK_OK(obol_amount_count_exact(&zero, &part, &n));
+	CHECK_EQ_INT(n, 0);
+	CHECK_ERR(obol_amount_count_exact(&neg, &part, &n), OBOL_E_AMOUNT_NEGATIVE);
+	CHECK_ERR(obol_amount_count_exact(&a, &usd, &n), OBOL_E_AMOUNT_CURRENCY_MISMATCH);
+	CHECK_ERR(obol_amount_count_exact(&a, &zero, &n), OBOL_E_INVALID_ARGUMENT);
+	CHECK_ERR(obol_amount_count_exact(&a, &neg, &n), OBOL_E_INVALID_ARGUMENT);
+	REQUIRE_OK(obol_amount_parse("EUR:0.3", &part));
+	CHECK_ERR(obol_amount_count_exact(&a, &part, &n), OBOL_E_AMOUNT_NOT_DIVISIBLE);
+	CHECK_EQ_INT(n, 0);
+	/* Floor: whole parts that fit, none in a negative amount. */
+	CHECK_OK(obol_amount_count_floor(&a, &part, &n));
+	CHECK_EQ_INT(n, 4);
+	CHECK_OK(obol_amount_count_floor(&neg, &part, &n));
+	CHECK_EQ_INT(n, 0);
+	CHECK_ERR(obol_amount_count_floor(&a, &usd, &n), OBOL_E_AMOUNT_CURRENCY_MISMATCH);
+	CHECK_ERR(obol_amount_count_floor(&a, &zero, &n), OBOL_E_INVALID_ARGUMENT);
+}
+
 TEST(amount, checked_arithmetic)
 {
 	struct obol_amount a, b, c, usd, max;

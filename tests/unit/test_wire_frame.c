@@ -148,6 +148,74 @@ TEST(wire_frame, refuses_deep_nesting)
 	CHECK_ERR(decode_hex(hex), OBOL_E_WIRE_OVERSIZED);
 }
 
+/* An ARRAY field nests two levels, its array and its element maps, as the
+ * frame counts containers on the wire (fields.h, OBOL_WIRE_DEPTH_MAX). */
+struct deep {
+	uint64_t v[2];
+	size_t n;
+	struct obol_field elem[1];
+	struct obol_field_array arr;
+	struct obol_field lv[OBOL_WIRE_DEPTH_MAX];
+	struct obol_fields ls[OBOL_WIRE_DEPTH_MAX];
+};
+
+static obol_err deep_elem(void *ctx, size_t i, struct obol_fields *out)
+{
+	struct deep *d = ctx;
+	d->elem[0] = (struct obol_field)OBOL_F_UINT("v", 1, &d->v[i], 0);
+	*out = (struct obol_fields){ d->elem, 1 };
+	return OBOL_OK;
+}
+
+/* The array field inside `maps` nested maps; returns the top-level spec. */
+static const struct obol_fields *deep_spec(struct deep *d, size_t maps)
+{
+	d->arr = (struct obol_field_array){ deep_elem, d, &d->n, 2 };
+	d->lv[0] = (struct obol_field)OBOL_F_ARRAY("a", 1, &d->arr);
+	d->ls[0] = (struct obol_fields){ &d->lv[0], 1 };
+	for (size_t k = 1; k <= maps; k++) {
+		d->lv[k] = (struct obol_field)OBOL_F_MAP("m", 1, &d->ls[k - 1]);
+		d->ls[k] = (struct obol_fields){ &d->lv[k], 1 };
+	}
+	return &d->ls[maps];
+}
+
+TEST(wire_frame, array_nests_two_levels)
+{
+	/* Top map (1), maps (2..DEPTH_MAX-2) holding the array field, the array
+	 * (DEPTH_MAX-1), its element maps (DEPTH_MAX). */
+	const size_t maps = OBOL_WIRE_DEPTH_MAX - 3;
+	static struct deep in, out;
+	uint8_t buf[256], deeper[256];
+	size_t len = 0, body_len = 0;
+	uint32_t type = 0;
+	const uint8_t *body = NULL;
+	in.v[0] = 7;
+	in.v[1] = 9;
+	in.n = 2;
+	CHECK_OK(obol_fields_check(deep_spec(&in, maps)));
+	REQUIRE_OK(obol_frame_encode(5, deep_spec(&in, maps), buf, sizeof(buf), &len));
+	REQUIRE_OK(obol_frame_decode(buf, len, &type, &body, &body_len));
+	REQUIRE_OK(obol_cbor_decode(body, body_len, deep_spec(&out, maps)));
+	CHECK_EQ_INT(out.n, 2);
+	CHECK_EQ_INT(out.v[0], 7);
+	CHECK_EQ_INT(out.v[1], 9);
+	/* One map more: the spec is refused, and so is the same body wrapped in
+	 * one more map ({1: body}) on the wire. */
+	CHECK_ERR(obol_fields_check(deep_spec(&in, maps + 1)), OBOL_E_INTERNAL);
+	CHECK_ERR(obol_frame_encode(5, deep_spec(&in, maps + 1), deeper, sizeof(deeper), &len),
+		  OBOL_E_INTERNAL);
+	const uint8_t head[] = { 0x83, 0x05, OBOL_PROTOCOL_VERSION, 0xa1, 0x01 };
+	size_t n = sizeof(head);
+	memcpy(deeper + OBOL_FRAME_HEADER_LEN, head, n);
+	memcpy(deeper + OBOL_FRAME_HEADER_LEN + n, body, body_len);
+	n += body_len;
+	deeper[0] = deeper[1] = deeper[2] = 0;
+	deeper[3] = (uint8_t)n;
+	CHECK_ERR(obol_frame_decode(deeper, OBOL_FRAME_HEADER_LEN + n, &type, &body, &body_len),
+		  OBOL_E_WIRE_OVERSIZED);
+}
+
 TEST(wire_frame, encode_limits)
 {
 	static uint8_t big[OBOL_FRAME_MAX + 16], out[OBOL_FRAME_MAX + 64];

@@ -2,6 +2,7 @@
  * the same named error as CBOR, canonical text and error bodies. */
 #include <stdlib.h>
 
+#include "crypto/secret.h"
 #include "test.h"
 #include "wire/json.h"
 #include "wire_sample.h"
@@ -303,4 +304,23 @@ TEST(wire_json, error_bodies)
 		CHECK_ERR(obol_json_error_from_body(bad[k], strlen(bad[k])), OBOL_E_PEER_ERROR);
 	const char *good = "{\"code\":203,\"name\":\"WIRE_UNKNOWN_FIELD\",\"hint\":\"anything\"}";
 	CHECK_ERR(obol_json_error_from_body(good, strlen(good)), OBOL_E_WIRE_UNKNOWN_FIELD);
+}
+
+TEST(wire_json, frees_through_a_wiping_free)
+{
+	/* json.c installs its wiping free before main: jansson no longer frees
+	 * with plain free(), yet still allocates with malloc (json_dumps' text
+	 * goes to free()). */
+	json_malloc_t m = NULL;
+	json_free_t f = NULL;
+	json_get_alloc_funcs(&m, &f);
+	CHECK(m == malloc);
+	CHECK(f == obol_free_wiped);
+	json_t *v = json_pack("{s:s}", "password", "correct horse");
+	REQUIRE(v != NULL);
+	char *text = json_dumps(v, JSON_COMPACT);
+	REQUIRE(text != NULL);
+	CHECK_EQ_STR(text, "{\"password\":\"correct horse\"}");
+	free(text);
+	json_decref(v);
 }

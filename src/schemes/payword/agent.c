@@ -250,7 +250,7 @@ obol_err payword_agent_claim_check(const struct payword_agent_cert *cert, const 
 {
 	const struct payword_vcert *vc = &cert->vc;
 	struct payword_reversal *rev = v->rev;
-	uint64_t start = in->commit.start, prev = 0, from, next = UINT64_MAX, m;
+	uint64_t start = in->commit.start, prev = 0, from, next = UINT64_MAX, m, paid;
 	int nidx = -1, known;
 	obol_err e;
 
@@ -311,8 +311,7 @@ obol_err payword_agent_claim_check(const struct payword_agent_cert *cert, const 
 		return OBOL_E_PAYWORD_CLAIM_REPLAYED;
 	from = prev != 0 ? prev + 1 : start;
 	m = in->order - from + 1;
-	if (in->value.units <= 0 || in->value.units % vc->token_value.units != 0 ||
-	    (uint64_t)(in->value.units / vc->token_value.units) != m)
+	if (obol_amount_count_exact(&in->value, &vc->token_value, &paid) != OBOL_OK || paid != m)
 		return OBOL_E_PAYWORD_VALUE_MISMATCH;
 
 	/* The visit ends where the user's next visit starts. */

@@ -18,9 +18,8 @@ static obol_err tokens_for(const struct payword_vcert *vc, const struct obol_amo
 {
 	if (!obol_amount_same_currency(value, &vc->token_value))
 		return OBOL_E_PAYWORD_TOKEN_VALUE;
-	if (value->units <= 0 || value->units % vc->token_value.units != 0)
+	if (obol_amount_count_exact(value, &vc->token_value, m) != OBOL_OK || *m == 0)
 		return OBOL_E_PAYWORD_VALUE_MISMATCH;
-	*m = (uint64_t)(value->units / vc->token_value.units);
 	return OBOL_OK;
 }
 

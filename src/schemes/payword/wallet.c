@@ -66,11 +66,10 @@ obol_err payword_wallet_pay(struct payword_wallet_cert *w, const uint8_t user_sk
 		e = OBOL_E_PAYWORD_TOKEN_VALUE;
 		goto out;
 	}
-	if (value->units <= 0 || value->units % vc->token_value.units != 0) {
+	if (obol_amount_count_exact(value, &vc->token_value, &m) != OBOL_OK || m == 0) {
 		e = OBOL_E_PAYWORD_VALUE_MISMATCH;
 		goto out;
 	}
-	m = (uint64_t)(value->units / vc->token_value.units);
 	if (m > payword_wallet_unspent(w)) {
 		e = OBOL_E_PAYWORD_TOKENS_LOW;
 		goto out;

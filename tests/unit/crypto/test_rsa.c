@@ -49,8 +49,9 @@ TEST(rsa, generate_der_roundtrip_and_key_id)
 	CHECK_EQ_INT(BN_get_word(e), 65537);
 	BN_free(e);
 
-	/* A public DER is not a private key. */
-	EVP_PKEY *bad = NULL;
+	/* A public DER is not a private key; the output, holding a stale key
+	 * before, is cleared. */
+	EVP_PKEY *bad = pub;
 	CHECK_ERR(obol_rsa_private_from_der(pder, plen, &bad), OBOL_E_KEY_INVALID);
 	CHECK(bad == NULL);
 

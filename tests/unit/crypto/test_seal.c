@@ -21,6 +21,10 @@ static int all_zero(const void *p, size_t n)
 	return acc == 0;
 }
 
+/* Where a refused open's output points beforehand: the check that it is
+ * NULL afterwards then shows that the open cleared it. */
+static uint8_t stale;
+
 TEST(seal, sealbox_roundtrip_and_refusals)
 {
 	struct obol_box_keypair kp, other;
@@ -85,7 +89,7 @@ TEST(seal, file_keyfile_roundtrip_every_byte_and_truncation)
 	CHECK_MEM_EQ(plain, wallet, sizeof(wallet));
 	obol_wipe(plain, plen);
 	free(plain);
-	plain = NULL;
+	plain = &stale;
 
 	CHECK_ERR(obol_fileseal_open(&wrong, sealed, slen, &plain, &plen), OBOL_E_DECRYPT_FAILED);
 	CHECK(plain == NULL);
@@ -97,6 +101,7 @@ TEST(seal, file_keyfile_roundtrip_every_byte_and_truncation)
 	for (size_t i = 0; i < slen; i++) {
 		memcpy(copy, sealed, slen);
 		copy[i] ^= 0x04;
+		plain = &stale;
 		obol_err e = obol_fileseal_open(&k, copy, slen, &plain, &plen);
 		/* Bytes 10..33 of a key-file header (KDF fields, salt) must be
 		 * zero: a change there is a format error before decryption. */
@@ -191,6 +196,7 @@ TEST(seal, file_passphrase_roundtrip_wrong_passphrase_and_header)
 	for (size_t i = 0; i < slen; i++) {
 		memcpy(copy, sealed, slen);
 		copy[i] ^= 0x01;
+		plain = &stale;
 		obol_err e = obol_fileseal_open(&k, copy, slen, &plain, &plen);
 		CHECK(e == OBOL_E_DECRYPT_FAILED || (i < 18 && e == OBOL_E_SEAL_FORMAT));
 		if (i >= 18)

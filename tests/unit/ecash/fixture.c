@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/bench_keys.h"
 #include "core/clock.h"
 #include "crypto/secret.h"
-#include "../crypto/rsa_pool.h"
 
 int64_t fx_now_value = INT64_C(1800000000);
 
@@ -49,7 +49,7 @@ int fx_init(struct fx *w, size_t n)
 	EVP_PKEY *keys[FX_PARTIES_MAX + 1] = { 0 };
 	memset(w, 0, sizeof(*w));
 	fx_now_value = obol_now();
-	if (n > FX_PARTIES_MAX || test_rsa_pool(keys, n + 1) != 0)
+	if (n > FX_PARTIES_MAX || bench_rsa_keys(keys, n + 1) != OBOL_OK)
 		return -1;
 	w->bank_sk = keys[0];
 	if (ecash_bank_init(&w->bank, w->bank_sk, "EUR") != OBOL_OK)

@@ -1,7 +1,7 @@
 /* A small ecash world for the pure-core tests: a bank, registered parties
  * (customers and merchants are both registered clients, seed 002 §6.1),
  * coins, and helpers that run the honest protocol steps. Keys are RSA-2048
- * from the test pool (tests/unit/crypto/rsa_pool.h), so that a case makes
+ * from the test pool (src/cli/bench_keys.h), so that a case makes
  * them quickly. */
 #ifndef OBOL_TESTS_ECASH_FIXTURE_H
 #define OBOL_TESTS_ECASH_FIXTURE_H

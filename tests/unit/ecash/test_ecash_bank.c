@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../test.h"
+#include "cli/bench_keys.h"
 #include "crypto/secret.h"
 #include "fixture.h"
-#include "../crypto/rsa_pool.h"
-#include "../test.h"
 
 static const char *const one_euro[] = { "EUR:1" };
 
@@ -22,7 +22,7 @@ TEST(ecash_bank, registration_checks_the_signed_nonce_and_the_key)
 
 	REQUIRE(fx_init(&w, 0) == 0);
 	EVP_PKEY *pool[2];
-	REQUIRE(test_rsa_pool(pool, 2) == 0);
+	REQUIRE_OK(bench_rsa_keys(pool, 2));
 	k = pool[0];
 	other = pool[1];
 	REQUIRE_OK(obol_rsa_public_to_der(k, &der, &der_len));

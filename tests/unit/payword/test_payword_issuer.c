@@ -306,6 +306,7 @@ TEST_DB(payword_issuer, register_buy_spend_report_fraud_regenerate)
 #include "net/devlink.h"
 #include "vendor/payword_vendor.h"
 #include "vendor/vendor.h"
+#include "wallet/payword.h"
 #include "wire/cbor.h"
 
 struct vshop {
@@ -320,36 +321,6 @@ static obol_err add_vendor(struct obol_store *s, void *arg)
 	struct vshop *v = arg;
 	return obol_issuer_vendor_add(s, obol_issuer_keys(v->iss), "kiosk", v->sign.pk, v->box.pk, 10, obol_now(),
 				      &v->cert);
-}
-
-/* One PAY frame on a fresh link; the reply. */
-static obol_err send_pay(const char *addr, const struct payword_pay *req, struct payword_reply_wire *rw)
-{
-	static struct payword_pay_wire w;
-	struct payword_pay_spec ps;
-	struct payword_reply_spec rs;
-	struct obol_devlink *dl = NULL;
-	const uint8_t *body;
-	size_t len;
-	uint32_t type;
-	obol_err e = payword_pay_to_wire(req, &w);
-	if (e == OBOL_OK)
-		e = obol_devlink_connect(addr, 0, &dl);
-	if (e == OBOL_OK) {
-		payword_pay_spec_init(&ps, &w);
-		e = obol_devlink_write(dl, PAYWORD_MSG_PAY, &ps.spec);
-	}
-	if (e == OBOL_OK)
-		e = obol_devlink_read(dl, &type, &body, &len);
-	if (e == OBOL_OK && type != PAYWORD_MSG_PAY_REPLY)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	if (e == OBOL_OK) {
-		memset(rw, 0, sizeof(*rw));
-		payword_reply_spec_init(&rs, rw);
-		e = obol_cbor_decode(body, len, &rs.spec);
-	}
-	obol_devlink_close(dl);
-	return e;
 }
 
 TEST_DB(payword_vendor_daemon, retry_same_auth_report_once_product_page)
@@ -412,24 +383,24 @@ TEST_DB(payword_vendor_daemon, retry_same_auth_report_once_product_page)
 
 	/* a purchase, then the very same request again (its reply was lost) */
 	struct payword_pay req, other;
-	struct payword_reply_wire r1, r2, r3;
+	struct payword_pay_reply r1, r2, r3;
 	struct obol_amount price = pw_eur("EUR:0.02");
 	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, shop.cert.vendor_id, &price, "article-1", obol_now(), &req));
-	REQUIRE_OK(send_pay(addr, &req, &r1));
+	REQUIRE_OK(payword_wallet_pay_link(addr, &req, &r1));
 	CHECK(r1.auth > 0);
-	REQUIRE_OK(send_pay(addr, &req, &r2));
+	REQUIRE_OK(payword_wallet_pay_link(addr, &req, &r2));
 	CHECK_EQ_INT(r2.auth, r1.auth);
 	/* the same order with another product: refused with the reason */
 	other = req;
 	snprintf(other.product, sizeof(other.product), "image-9");
-	REQUIRE_OK(send_pay(addr, &other, &r3));
+	REQUIRE_OK(payword_wallet_pay_link(addr, &other, &r3));
 	CHECK_EQ_INT(r3.auth, PAYWORD_AUTH_NONE);
-	CHECK(r3.has_code && r3.code == OBOL_E_NOT_FOUND);
+	CHECK_EQ_INT(r3.err, OBOL_E_NOT_FOUND);
 	/* a price that is not the product's */
 	other = req;
 	other.value = pw_eur("EUR:0.01");
-	REQUIRE_OK(send_pay(addr, &other, &r3));
-	CHECK(r3.auth == PAYWORD_AUTH_NONE && r3.code == OBOL_E_PAYWORD_VALUE_MISMATCH);
+	REQUIRE_OK(payword_wallet_pay_link(addr, &other, &r3));
+	CHECK(r3.auth == PAYWORD_AUTH_NONE && r3.err == OBOL_E_PAYWORD_VALUE_MISMATCH);
 
 	/* the product page: the article for its number, nothing without */
 	struct obol_http_client *hc = NULL;

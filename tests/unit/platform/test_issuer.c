@@ -154,6 +154,20 @@ TEST_DB(issuer, authentication)
 	teardown(&st);
 }
 
+/* The signed-in account's balance as GET /account gives it ("?" on error). */
+static const char *balance_of(struct setup *st)
+{
+	static char buf[OBOL_AMOUNT_STR_MAX];
+	json_t *rep = NULL;
+	const char *b;
+	snprintf(buf, sizeof(buf), "?");
+	if (obol_http_get_json(st->c, "/account", OBOL_HTTP_AUTH, &rep) == OBOL_OK &&
+	    (b = json_string_value(json_object_get(rep, "balance"))) != NULL)
+		snprintf(buf, sizeof(buf), "%s", b);
+	json_decref(rep);
+	return buf;
+}
+
 TEST_DB(issuer, idempotent_retry_moves_once)
 {
 	struct setup st;
@@ -168,6 +182,7 @@ TEST_DB(issuer, idempotent_retry_moves_once)
 	/* The same id with another body. */
 	json_object_set_new(req, "amount", json_string("EUR:3"));
 	CHECK_ERR(obol_http_post_json(st.c, "/test/fund", req, OBOL_HTTP_AUTH, &c), OBOL_E_IDEMPOTENCY_MISMATCH);
+	CHECK_EQ_STR(balance_of(&st), "EUR:2");
 	/* A new id runs again. */
 	json_object_set_new(req, "request_id", json_string("r-2"));
 	REQUIRE_OK(obol_http_post_json(st.c, "/test/fund", req, OBOL_HTTP_AUTH, &c));
@@ -177,6 +192,7 @@ TEST_DB(issuer, idempotent_retry_moves_once)
 	c = NULL;
 	json_object_set_new(req, "request_id", json_string("bad id"));
 	CHECK_ERR(obol_http_post_json(st.c, "/test/fund", req, OBOL_HTTP_AUTH, &c), OBOL_E_INVALID_ARGUMENT);
+	CHECK_EQ_STR(balance_of(&st), "EUR:5");
 	json_decref(a);
 	json_decref(b);
 	json_decref(req);
