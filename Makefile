@@ -6,7 +6,7 @@
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
 #
-# Layers (see docs/architecture in README.md):
+# Layers (the Layout section of README.md):
 #   libobol-core.a  src/core src/crypto src/wire src/schemes   (no I/O: what a device links)
 #   node objects    src/store src/net src/issuer src/vendor src/wallet (daemons, storage, files)
 #   obol            src/cli + node objects + libobol-core.a
@@ -36,7 +36,7 @@ NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps demo check test asan fuzz fuzz-bins bench clean
+.PHONY: all deps demo check asan fuzz fuzz-bins clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test
