@@ -171,6 +171,12 @@ OBOL_MUST_CHECK obol_err codex_receive(struct codex *c, const struct codex_msg_p
  * accepted again (idempotent). */
 OBOL_MUST_CHECK obol_err codex_take_ack(struct codex *c, const struct codex_msg_ack *m);
 
+/* Whether a payee's check that failed with e is answered with a signed
+ * refusal: the checks of codex_payment_check and codex_receive on a token
+ * that names the payee (not NOT_FOR_ME, not TOKEN_SEEN, not a fault of the
+ * payee's own machine). */
+bool codex_refusable(obol_err e);
+
 /* The payee's signed refusal of token t (reason: the error its checks gave). */
 OBOL_MUST_CHECK obol_err codex_make_refusal(const struct codex_token *t, uint64_t payee_id,
 					    const uint8_t sk[static OBOL_SIGN_SK_LEN], obol_err reason, int64_t now,

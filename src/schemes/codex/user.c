@@ -271,6 +271,26 @@ obol_err codex_take_ack(struct codex *c, const struct codex_msg_ack *m)
 	return OBOL_E_CODEX_ACK_UNKNOWN;
 }
 
+bool codex_refusable(obol_err e)
+{
+	switch (e) {
+	case OBOL_E_CODEX_TOKEN_STALE:
+	case OBOL_E_CODEX_PAYER_BLACKLISTED:
+	case OBOL_E_CODEX_CERT_INVALID:
+	case OBOL_E_CODEX_STATE_STALE:
+	case OBOL_E_CODEX_EXPIRED:
+	case OBOL_E_CODEX_TX_LIMIT:
+	case OBOL_E_CODEX_AMOUNT_INVALID:
+	case OBOL_E_CODEX_SIGNATURE:
+	case OBOL_E_CODEX_SELF_PAYMENT:
+	case OBOL_E_CODEX_SYNC_PENDING:
+	case OBOL_E_CODEX_FULL:
+		return true;
+	default:
+		return false;
+	}
+}
+
 obol_err codex_make_refusal(const struct codex_token *t, uint64_t payee_id, const uint8_t sk[static OBOL_SIGN_SK_LEN],
 			    obol_err reason, int64_t now, struct codex_msg_refusal *out)
 {
@@ -299,7 +319,7 @@ obol_err codex_refuse(struct codex *c, const struct codex_msg_pay *m, obol_err r
 	struct codex_state pst;
 	obol_err e;
 
-	if (reason == OBOL_OK)
+	if (!codex_refusable(reason))
 		return OBOL_E_INVALID_ARGUMENT;
 	if ((e = codex_payment_open(&c->cert, &c->box, m, &t, &payer, &pst)) != OBOL_OK)
 		return e;

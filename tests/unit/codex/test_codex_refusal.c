@@ -64,7 +64,9 @@ TEST(codex_refusal, payee_refuses_payer_keeps_it_and_the_bank_check_takes_it)
 	CHECK_EQ_INT(w.cx[B]->balance.units, 1000);
 	/* the refused id is never taken later, nor refused twice */
 	CHECK_ERR(codex_receive(w.cx[B], &m, w.now, &ack, NULL), OBOL_E_CODEX_TOKEN_SEEN);
-	CHECK_ERR(codex_refuse(w.cx[B], &m, OBOL_E_CODEX_TOKEN_SEEN, w.now, &again), OBOL_E_CODEX_TOKEN_SEEN);
+	CHECK_ERR(codex_refuse(w.cx[B], &m, OBOL_E_CODEX_PAYER_BLACKLISTED, w.now, &again), OBOL_E_CODEX_TOKEN_SEEN);
+	/* a replay is no reason to refuse: it may be the token taken before */
+	CHECK_ERR(codex_refuse(w.cx[B], &m, OBOL_E_CODEX_TOKEN_SEEN, w.now, &again), OBOL_E_INVALID_ARGUMENT);
 
 	/* the payer keeps it: no longer pending, still debited until the bank */
 	CHECK_EQ_INT(codex_pending_count(w.cx[A]), 1);
@@ -129,7 +131,7 @@ TEST(codex_refusal, payer_refuses_forged_wrong_party_unknown_and_conflicting)
 	REQUIRE_OK(codex_make_refusal(&t, w.rec[C].p.id, w.cx[C]->sign_sk, OBOL_E_CODEX_TOKEN_STALE, w.now, &bad));
 	CHECK_ERR(codex_take_refusal(w.cx[A], &bad), OBOL_E_CODEX_REFUSAL_CONFLICT);
 	/* and the payee never refuses a token it took */
-	CHECK_ERR(codex_refuse(w.cx[C], &m, OBOL_E_CODEX_TOKEN_SEEN, w.now, &bad), OBOL_E_CODEX_TOKEN_SEEN);
+	CHECK_ERR(codex_refuse(w.cx[C], &m, OBOL_E_CODEX_TOKEN_STALE, w.now, &bad), OBOL_E_CODEX_TOKEN_SEEN);
 	CHECK_EQ_INT(codex_refused_count(w.cx[A]), 0);
 	world_free(&w);
 }
@@ -143,7 +145,7 @@ TEST(codex_refusal, payee_cannot_refuse_what_it_cannot_open_or_names_another)
 	REQUIRE_OK(world_init(&w, 1000, 100, 8));
 	/* sealed to Bob: Carol cannot open it, so she cannot refuse it */
 	REQUIRE_OK(world_pay_msg(&w, A, B, 100, &m));
-	CHECK_ERR(codex_refuse(w.cx[C], &m, OBOL_E_DECRYPT_FAILED, w.now, &ref), OBOL_E_DECRYPT_FAILED);
+	CHECK_ERR(codex_refuse(w.cx[C], &m, OBOL_E_CODEX_TOKEN_STALE, w.now, &ref), OBOL_E_DECRYPT_FAILED);
 	/* sealed to Bob but naming Carol: Bob is not its payee */
 	memset(&t, 0, sizeof(t));
 	obol_random(t.id, sizeof(t.id));
@@ -151,7 +153,7 @@ TEST(codex_refusal, payee_cannot_refuse_what_it_cannot_open_or_names_another)
 	strcpy(t.payee_name, "carol");
 	t.seq = 2;
 	REQUIRE_OK(world_craft(&w, A, B, &t, &m));
-	CHECK_ERR(codex_refuse(w.cx[B], &m, OBOL_E_CODEX_NOT_FOR_ME, w.now, &ref), OBOL_E_CODEX_NOT_FOR_ME);
+	CHECK_ERR(codex_refuse(w.cx[B], &m, OBOL_E_CODEX_TOKEN_STALE, w.now, &ref), OBOL_E_CODEX_NOT_FOR_ME);
 	CHECK_EQ_INT(w.cx[B]->nseen, 0);
 	world_free(&w);
 }
