@@ -95,6 +95,7 @@ static void show(const struct codex *c)
 	printf("transactions: %llu\n", (unsigned long long)codex_tx_count(c));
 	printf("log entries: %zu of %llu\n", c->nlog, (unsigned long long)c->state.tx_limit);
 	printf("pending: %zu\n", codex_pending_count(c));
+	printf("refused (refunded at the next sync): %zu\n", codex_refused_count(c));
 	printf("expires: %s\n", when);
 	printf("performance index: %llu\n", (unsigned long long)c->state.perf);
 	printf("blacklist: version %llu, %zu users\n", (unsigned long long)c->blacklist.version, c->blacklist.n);
@@ -330,9 +331,11 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 	struct codex *c = NULL;
 	struct codex_msg_pay *pay = calloc(1, sizeof(*pay));
 	struct codex_msg_ack ack;
+	struct codex_msg_refusal ref;
 	struct codex_token t;
 	struct obol_field f[2];
 	struct obol_fields spec;
+	int64_t now;
 	int rc;
 	obol_err e;
 	if (obol_cli_wants_help(argc, argv)) {
@@ -355,7 +358,18 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 		goto fail;
 	/* decrypt → names me → unseen, fresh → blacklist → certified key → ack →
 	 * write log → update Codex, stored before the ack leaves */
-	if ((e = codex_receive(c, pay, obol_now(), &ack, &t)) != OBOL_OK || (e = codex_wallet_store(w, c)) != OBOL_OK)
+	now = obol_now();
+	if ((e = codex_receive(c, pay, now, &ack, &t)) != OBOL_OK) {
+		/* refused: the payer gets the signed refusal, which the bank
+		 * refunds; stored first so this id is never taken later */
+		if (codex_refuse(c, pay, e, now, &ref) == OBOL_OK && codex_wallet_store(w, c) == OBOL_OK) {
+			codex_msg_refusal_spec(&ref, f, &spec);
+			if (codex_frame_write(o.out, CODEX_MSG_REFUSAL, &spec) == OBOL_OK)
+				printf("refusal: %s\n", o.out);
+		}
+		goto fail;
+	}
+	if ((e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto fail;
 	codex_msg_ack_spec(&ack, f, &spec);
 	if ((e = codex_frame_write(o.out, CODEX_MSG_ACK, &spec)) == OBOL_OK) {
@@ -378,8 +392,9 @@ static int cmd_ack(const struct obol_cmd *cmd, int argc, char **argv)
 	struct obol_wallet *w = NULL;
 	struct codex *c = NULL;
 	struct codex_msg_ack ack;
-	struct obol_field f[2];
-	struct obol_fields spec;
+	struct codex_msg_refusal ref;
+	struct codex_refusal rf;
+	bool refused = false;
 	int rc;
 	obol_err e;
 	if (obol_cli_wants_help(argc, argv)) {
@@ -390,13 +405,18 @@ static int cmd_ack(const struct obol_cmd *cmd, int argc, char **argv)
 		return rc;
 	if (!o.in)
 		return obol_cli_usage_error(cmd, "--in is required");
-	codex_msg_ack_spec(&ack, f, &spec);
-	if ((e = open_codex(&o, &w, &c)) == OBOL_OK && (e = codex_frame_read(o.in, CODEX_MSG_ACK, &spec)) == OBOL_OK &&
-	    (e = codex_take_ack(c, &ack)) == OBOL_OK && (e = codex_wallet_store(w, c)) == OBOL_OK)
-		printf("acknowledged: yes\npending: %zu\n", codex_pending_count(c));
+	if ((e = open_codex(&o, &w, &c)) == OBOL_OK && (e = codex_frame_read_answer(o.in, &ack, &ref, &refused)) == OBOL_OK &&
+	    (e = refused ? codex_take_refusal(c, &ref) : codex_take_ack(c, &ack)) == OBOL_OK &&
+	    (e = codex_wallet_store(w, c)) == OBOL_OK) {
+		if (!refused)
+			printf("acknowledged: yes\n");
+		else if (codex_refusal_decode(ref.refusal, sizeof(ref.refusal), &rf) == OBOL_OK)
+			printf("refused: %s\nrefunded at the next sync\n", obol_strerror((obol_err)rf.reason));
+		printf("pending: %zu\nrefused tokens: %zu\n", codex_pending_count(c), codex_refused_count(c));
+	}
 	codex_free(c);
 	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the acknowledgement was refused");
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the payee's answer was refused");
 }
 
 /* ---- the bank's consistency check -------------------------------------------- */
@@ -453,10 +473,14 @@ OBOL_COMMAND(codex_pay_cmd, "wallet codex pay", WALLET_OPTS " [--amount CUR:V.F]
 	     "pending until the payee's acknowledgement (or the bank's settlement).",
 	     cmd_pay)
 OBOL_COMMAND(codex_receive_cmd, "wallet codex receive", WALLET_OPTS " --in FILE --out FILE",
-	     "as payee: check a payment offline, credit the Codex, write the signed acknowledgement", NULL,
+	     "as payee: check a payment offline, credit the Codex, write the signed acknowledgement",
+	     "A payment that fails a check is refused: when it can be opened and names this\n"
+	     "Codex, the signed refusal goes to --out instead, so that its payer is refunded\n"
+	     "at its next sync, and this token is never taken later.",
 	     cmd_receive)
-OBOL_COMMAND(codex_ack_cmd, "wallet codex ack", WALLET_OPTS " --in FILE", "as payer: take the payee's acknowledgement", NULL,
-	     cmd_ack)
+OBOL_COMMAND(codex_ack_cmd, "wallet codex ack", WALLET_OPTS " --in FILE",
+	     "as payer: take the payee's acknowledgement or signed refusal",
+	     "A refusal is kept in the log; the bank returns the token's value at the next sync.", cmd_ack)
 OBOL_COMMAND(codex_sync_cmd, "wallet codex sync", WALLET_OPTS " [--load CUR:V.F]",
 	     "hand the log to the bank; get the renewed Codex and the blacklist",
 	     "  --load   also move this much from the account into the Codex", cmd_sync)

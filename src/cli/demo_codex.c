@@ -5,7 +5,7 @@
  * pays a vendor daemon; then she rolls her Codex back to an earlier copy
  * and pays Bob the same money twice: Bob's reconciliation finds the fork,
  * Alice is blacklisted and her safe deposit pays; Bob then refuses her
- * offline; the bank's consistency check and the audit hold. */
+ * offline with a signed refusal, which she keeps; the bank's consistency check and the audit hold. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,14 +198,18 @@ static obol_err codex_demo(struct obol_demo *d)
 	    (e = obol_demo_run(d, NULL, "issuer", "codex", "check", "--db", c.db, NULL)) != OBOL_OK)
 		goto out;
 
-	obol_demo_step(d, "Bob's Codex holds the new blacklist: he refuses Alice offline; the bank renews nothing for her");
+	obol_demo_step(d, "Bob's Codex holds the new blacklist: he refuses Alice offline with a signed refusal, which "
+			  "Alice keeps in her log (a refused token goes back to its payer at reconciliation, never to "
+			  "the payee); the bank renews nothing for her");
 	if ((e = obol_demo_run(d, NULL, "wallet", "codex", "request", "--wallet", c.bob, "--out",
 			       obol_demo_path(d, "request.cbor"), NULL)) != OBOL_OK ||
 	    (e = obol_demo_run(d, NULL, "wallet", "codex", "pay", "--wallet", c.alice, "--request",
 			       obol_demo_path(d, "request.cbor"), "--amount", "EUR:1", "--out",
 			       obol_demo_path(d, "payment.cbor"), NULL)) != OBOL_OK ||
 	    (e = obol_demo_expect(d, OBOL_E_CODEX_PAYER_BLACKLISTED, "wallet", "codex", "receive", "--wallet", c.bob, "--in",
-				  obol_demo_path(d, "payment.cbor"), "--out", obol_demo_path(d, "ack.cbor"), NULL)) != OBOL_OK ||
+				  obol_demo_path(d, "payment.cbor"), "--out", obol_demo_path(d, "refusal.cbor"), NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "wallet", "codex", "ack", "--wallet", c.alice, "--in",
+			       obol_demo_path(d, "refusal.cbor"), NULL)) != OBOL_OK ||
 	    (e = obol_demo_expect(d, OBOL_E_CODEX_BLACKLISTED, "wallet", "codex", "sync", "--wallet", c.alice, NULL)) !=
 		    OBOL_OK)
 		goto out;

@@ -146,7 +146,8 @@ obol_err codex_issuer_deposit(const struct codex_issuer_ctx *c, int64_t vendor, 
 		else
 			r = cx_take_from_payee(c, &tw, t, CODEX_PARTY_VENDOR, &credit, &findings);
 		if (r != OBOL_OK && r != OBOL_E_CODEX_UNKNOWN_USER && r != OBOL_E_CODEX_NOT_PAYEE &&
-		    r != OBOL_E_CODEX_AMOUNT_INVALID && r != OBOL_E_CODEX_SIGNATURE && r != OBOL_E_CODEX_TOKEN_SEEN) {
+		    r != OBOL_E_CODEX_AMOUNT_INVALID && r != OBOL_E_CODEX_SIGNATURE && r != OBOL_E_CODEX_TOKEN_SEEN &&
+		    r != OBOL_E_CODEX_TOKEN_REFUSED) {
 			e = r; /* a store failure ends the unit */
 			goto out;
 		}
@@ -215,6 +216,7 @@ obol_err codex_issuer_check(struct obol_store *s, const char *currency, FILE *ou
 		print_units(out, "safe deposits", currency, res->total_deposit);
 		print_units(out, "dispersed (codex liability)", currency, res->dispersed);
 		fprintf(out, "tokens missing from their payer's log: %zu\n", res->unlogged);
+		fprintf(out, "refused tokens a payee also claims: %zu\n", res->refused_claimed);
 		fprintf(out, "overspent users: %zu\nusers whose figures differ from their tokens: %zu\n", res->overspent,
 			res->mismatched);
 		fprintf(out, "consistency: %s\n", res->ok ? "OK" : "FAILED");

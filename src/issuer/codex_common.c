@@ -115,12 +115,12 @@ obol_err cx_cover(const struct codex_issuer_ctx *c, struct codex_rec *r, size_t 
 /* ---- tokens from payees and payers --------------------------------------- */
 
 static obol_err token_record(const struct codex_token *t, uint8_t payee_kind, bool by_payer, bool by_payee,
-			     enum codex_finding f, struct codex_db_token *row)
+			     bool refused, enum codex_finding f, struct codex_db_token *row)
 {
 	memset(row, 0, sizeof(*row));
 	memcpy(row->id, t->id, CODEX_TOKEN_ID_LEN);
 	row->row = (struct codex_bank_token){ t->payer_id, t->payee_id, payee_kind, t->epoch, t->amount.units, by_payer,
-					      by_payee };
+					      by_payee, refused };
 	row->seq = t->seq;
 	row->time = t->time;
 	row->finding = (int)f;
@@ -146,8 +146,13 @@ obol_err cx_take_from_payee(const struct codex_issuer_ctx *c, struct touched *tw
 	if ((e = codex_db_token_get(c->s, t->id, row, &found)) != OBOL_OK)
 		goto out;
 	if (found) {
+		/* its payee signed a refusal of it: the payer was refunded */
+		if (row->row.refused && row->row.payee_id == t->payee_id) {
+			e = OBOL_E_CODEX_TOKEN_REFUSED;
+			goto out;
+		}
 		/* the same token twice from a payee, or an id reused: refused */
-		if (row->row.by_payee || row->row.payee_id != t->payee_id || row->row.payer_id != t->payer_id) {
+		if (row->row.refused || row->row.by_payee || row->row.payee_id != t->payee_id || row->row.payer_id != t->payer_id) {
 			e = OBOL_E_CODEX_TOKEN_SEEN;
 			goto out;
 		}
@@ -165,7 +170,7 @@ obol_err cx_take_from_payee(const struct codex_issuer_ctx *c, struct touched *tw
 		if (!payer->u.blacklisted && (e = cx_blacklist_add(c, payer)) != OBOL_OK)
 			goto out;
 	}
-	if ((e = token_record(t, payee_kind, false, true, f, row)) != OBOL_OK ||
+	if ((e = token_record(t, payee_kind, false, true, false, f, row)) != OBOL_OK ||
 	    (e = codex_db_token_insert(c->s, row)) != OBOL_OK)
 		goto out;
 	if (__builtin_add_overflow(payer->u.debits, t->amount.units, &payer->u.debits)) {
@@ -180,10 +185,15 @@ out:
 
 /* A PAY entry of the payer's handed-in log. The payee is credited now: a
  * user in its figures, a vendor on its account (the bank settles a token
- * the vendor has not deposited; its later deposit pays nothing twice). */
+ * the vendor has not deposited; its later deposit pays nothing twice).
+ * An entry carrying the payee's refusal (verified by codex_bank_verify_log)
+ * is recorded as refused and moves nothing: the payer keeps the value and
+ * the payee's later claim is refused. A payee that claimed the token before
+ * its refusal reached the bank keeps it: the claim stands, nothing twice. */
 obol_err cx_take_from_payer(const struct codex_issuer_ctx *c, struct touched *tw, struct codex_rec *u,
-				const struct codex_token *t, size_t *self_findings)
+			    const struct codex_entry *en, size_t *self_findings)
 {
+	const struct codex_token *t = &en->token;
 	struct codex_db_token *row = malloc(sizeof(*row));
 	struct codex_rec *payee;
 	uint8_t slot[CODEX_TOKEN_ID_LEN];
@@ -209,8 +219,9 @@ obol_err cx_take_from_payer(const struct codex_issuer_ctx *c, struct touched *tw
 		(*self_findings)++;
 	if (!(payee = cx_rec_get(tw, c->s, t->payee_id, &e)))
 		goto out;
-	if ((e = token_record(t, payee->u.p.kind, true, false, found ? CODEX_FIND_FORK : CODEX_FIND_NONE, row)) != OBOL_OK ||
-	    (e = codex_db_token_insert(c->s, row)) != OBOL_OK)
+	if ((e = token_record(t, payee->u.p.kind, true, false, en->refused, found ? CODEX_FIND_FORK : CODEX_FIND_NONE,
+			      row)) != OBOL_OK ||
+	    (e = codex_db_token_insert(c->s, row)) != OBOL_OK || en->refused)
 		goto out;
 	if (__builtin_add_overflow(u->u.debits, t->amount.units, &u->u.debits)) {
 		e = OBOL_E_AMOUNT_OVERFLOW;

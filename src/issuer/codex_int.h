@@ -39,8 +39,9 @@ OBOL_MUST_CHECK obol_err cx_cover(const struct codex_issuer_ctx *c, struct codex
 OBOL_MUST_CHECK obol_err cx_take_from_payee(const struct codex_issuer_ctx *c, struct touched *tw,
 					    const struct codex_token *t, uint8_t payee_kind, bool *credit,
 					    size_t *findings);
-/* A PAY entry of the payer u's handed-in log: recorded, payee credited. */
+/* A PAY entry of the payer u's handed-in log: recorded, payee credited
+ * (or, when it carries the payee's verified refusal, nothing moved). */
 OBOL_MUST_CHECK obol_err cx_take_from_payer(const struct codex_issuer_ctx *c, struct touched *tw,
-					    struct codex_rec *u, const struct codex_token *t, size_t *self_findings);
+					    struct codex_rec *u, const struct codex_entry *en, size_t *self_findings);
 
 #endif

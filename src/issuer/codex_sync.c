@@ -97,9 +97,13 @@ obol_err codex_issuer_sync(const struct codex_issuer_ctx *c, int64_t account, co
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct codex_rec *p;
-		if (entries[i].kind != CODEX_ENTRY_RECEIVE)
+		/* a refusal is checked under its payee's key */
+		uint64_t who = entries[i].kind == CODEX_ENTRY_RECEIVE ? entries[i].token.payer_id
+				: entries[i].refused				   ? entries[i].token.payee_id
+										   : 0;
+		if (who == 0)
 			continue;
-		if ((p = cx_rec_get(&tw, c->s, entries[i].token.payer_id, &e)))
+		if ((p = cx_rec_get(&tw, c->s, who, &e)))
 			parties[np++] = p->u.p;
 		else if (e != OBOL_E_CODEX_UNKNOWN_USER)
 			goto out;
@@ -115,7 +119,7 @@ obol_err codex_issuer_sync(const struct codex_issuer_ctx *c, int64_t account, co
 	for (size_t i = 0; i < n; i++) {
 		const struct codex_token *t = &entries[i].token;
 		if (entries[i].kind == CODEX_ENTRY_PAY) {
-			e = cx_take_from_payer(c, &tw, u, t, &self_findings);
+			e = cx_take_from_payer(c, &tw, u, &entries[i], &self_findings);
 		} else {
 			bool credit;
 			e = cx_take_from_payee(c, &tw, t, CODEX_PARTY_USER, &credit, &res->findings);

@@ -23,6 +23,8 @@ static const struct obol_migration codex_steps[] = {
 	  "CREATE TABLE codex_losses (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, time BIGINT NOT NULL,"
 	  " deficit BIGINT NOT NULL, from_deposit BIGINT NOT NULL, loss BIGINT NOT NULL, reason TEXT NOT NULL);",
 	  NULL },
+	/* a token its payee refused: refunded to its payer, claimable by nobody */
+	{ "ALTER TABLE codex_tokens ADD COLUMN refused BIGINT NOT NULL DEFAULT 0;", NULL },
 };
 
 obol_err codex_issuer_migrate(struct obol_store *s)
@@ -147,7 +149,8 @@ obol_err codex_db_users_all(struct obol_store *s, struct codex_bank_user **out, 
 
 /* ---- tokens -------------------------------------------------------------- */
 
-#define TOKEN_COLS "id, payer, payee, payee_kind, epoch, seq, amount, time, token, by_payer, by_payee, finding"
+#define TOKEN_COLS \
+	"id, payer, payee, payee_kind, epoch, seq, amount, time, token, by_payer, by_payee, finding, refused"
 
 static obol_err token_row(struct obol_stmt *st, struct codex_db_token *t)
 {
@@ -172,6 +175,7 @@ static obol_err token_row(struct obol_stmt *st, struct codex_db_token *t)
 	t->row.by_payer = obol_stmt_column_int64(st, 9) != 0;
 	t->row.by_payee = obol_stmt_column_int64(st, 10) != 0;
 	t->finding = (int)obol_stmt_column_int64(st, 11);
+	t->row.refused = obol_stmt_column_int64(st, 12) != 0;
 	return OBOL_OK;
 }
 
@@ -214,11 +218,13 @@ obol_err codex_db_token_slot(struct obol_store *s, uint64_t payer, uint64_t epoc
 
 obol_err codex_db_token_insert(struct obol_store *s, const struct codex_db_token *t)
 {
-	return obol_store_run(s, NULL, "INSERT INTO codex_tokens (" TOKEN_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			      "biiiiiiibiii", t->id, (size_t)CODEX_TOKEN_ID_LEN, (int64_t)t->row.payer_id,
+	return obol_store_run(s, NULL,
+			      "INSERT INTO codex_tokens (" TOKEN_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			      "biiiiiiibiiii", t->id, (size_t)CODEX_TOKEN_ID_LEN, (int64_t)t->row.payer_id,
 			      (int64_t)t->row.payee_id, (int64_t)t->row.payee_kind, (int64_t)t->row.epoch,
 			      (int64_t)t->seq, t->row.amount, t->time, t->blob, t->blob_len,
-			      (int64_t)t->row.by_payer, (int64_t)t->row.by_payee, (int64_t)t->finding);
+			      (int64_t)t->row.by_payer, (int64_t)t->row.by_payee, (int64_t)t->finding,
+			      (int64_t)t->row.refused);
 }
 
 obol_err codex_db_token_mark(struct obol_store *s, const uint8_t id[static CODEX_TOKEN_ID_LEN], bool by_payer,
@@ -267,7 +273,7 @@ obol_err codex_db_tokens_settled_to(struct obol_store *s, uint64_t payee, int64_
 				    obol_err (*fn)(const struct codex_db_token *t, void *ctx), void *ctx)
 {
 	return token_query(s,
-			   "SELECT " TOKEN_COLS " FROM codex_tokens WHERE payee = ? AND by_payee = 0 AND time >= ?"
+			   "SELECT " TOKEN_COLS " FROM codex_tokens WHERE payee = ? AND by_payee = 0 AND refused = 0 AND time >= ?"
 			   " ORDER BY id",
 			   (const int64_t[]){ (int64_t)payee, since }, 2, fn, ctx);
 }

@@ -10,6 +10,11 @@
  *                              asked; then, in one durable unit, the token is
  *                              stored and its deposit queued in the outbox;
  *                              only then ACK {signed acknowledgement}.
+ *                              A payment that fails a check after it was
+ *                              opened and named this vendor is answered
+ *                              with REFUSAL {signed refusal}, its id stored
+ *                              first so it is never taken later: the payer
+ *                              is refunded by the bank at its next sync.
  * The outbox POSTs /codex/deposit (idempotent by request id); the reply
  * carries the bank's current blacklist, which the vendor keeps.
  *
@@ -36,6 +41,8 @@ static const struct obol_migration codex_vendor_steps[] = {
 	  " time BIGINT NOT NULL, outbox BIGINT NOT NULL);"
 	  "CREATE TABLE codex_vendor_kv (k TEXT PRIMARY KEY, v BYTEA NOT NULL);",
 	  NULL },
+	/* ids of tokens the vendor refused (with a signed refusal): never taken later */
+	{ "CREATE TABLE codex_refused (id BYTEA PRIMARY KEY, reason BIGINT NOT NULL, time BIGINT NOT NULL);", NULL },
 };
 
 struct cv_state {
@@ -203,18 +210,40 @@ struct take {
 	const struct codex_state *pst;
 	const struct obol_amount *asked;
 	int64_t now;
+	obol_err reason; /* refuse_unit: why */
 };
 
+/* Whether the token id was taken or refused before. */
 static obol_err seen(struct obol_store *s, const uint8_t id[static CODEX_TOKEN_ID_LEN], bool *found)
 {
 	struct obol_stmt *st;
-	obol_err e = obol_stmt_prepare(s, "SELECT 1 FROM codex_received WHERE id = ?", &st);
+	obol_err e = obol_stmt_prepare(s,
+				       "SELECT 1 FROM codex_received WHERE id = ?"
+				       " UNION ALL SELECT 1 FROM codex_refused WHERE id = ?",
+				       &st);
 	if (e != OBOL_OK)
 		return e;
-	if ((e = obol_stmt_bind_blob(st, 1, id, CODEX_TOKEN_ID_LEN)) == OBOL_OK)
+	if ((e = obol_stmt_bind_blob(st, 1, id, CODEX_TOKEN_ID_LEN)) == OBOL_OK &&
+	    (e = obol_stmt_bind_blob(st, 2, id, CODEX_TOKEN_ID_LEN)) == OBOL_OK)
 		e = obol_stmt_step(st, found);
 	obol_stmt_finish(st);
 	return e;
+}
+
+/* The unit of work of a refusal: the id is stored as refused unless it
+ * was taken or refused before (then TOKEN_SEEN: no refusal may contradict
+ * an acknowledgement). */
+static obol_err refuse_unit(struct obol_store *s, void *arg)
+{
+	struct take *k = arg;
+	bool found;
+	obol_err e;
+	if ((e = seen(s, k->t->id, &found)) != OBOL_OK)
+		return e;
+	if (found)
+		return OBOL_E_CODEX_TOKEN_SEEN;
+	return obol_store_run(s, NULL, "INSERT INTO codex_refused (id, reason, time) VALUES (?, ?, ?)", "bii", k->t->id,
+			      (size_t)CODEX_TOKEN_ID_LEN, (int64_t)k->reason, k->now);
 }
 
 /* The unit of work of an accepted payment: the remaining checks in the
@@ -320,9 +349,23 @@ static obol_err on_pay(struct obol_vendor *v, struct cv_state *st, struct cv_ses
 		goto out;
 	}
 	if ((e = obol_cbor_decode(body, len, &spec)) != OBOL_OK ||
-	    (e = codex_payment_open(&st->cert, obol_vendor_box_keys(v), m, &t, &payer, &pst)) != OBOL_OK ||
-	    (e = obol_vendor_run(v, take_unit, &k)) != OBOL_OK)
+	    (e = codex_payment_open(&st->cert, obol_vendor_box_keys(v), m, &t, &payer, &pst)) != OBOL_OK)
 		goto out;
+	if ((e = obol_vendor_run(v, take_unit, &k)) != OBOL_OK) {
+		/* a check of this token failed: refuse it with a signed refusal */
+		struct codex_msg_refusal ref;
+		if (!codex_refusable(e))
+			goto out;
+		k.reason = e;
+		if ((e = obol_vendor_run(v, refuse_unit, &k)) != OBOL_OK ||
+		    (e = codex_make_refusal(&t, st->cert.user_id, obol_vendor_sign_keys(v)->sk, k.reason, k.now, &ref)) !=
+			    OBOL_OK)
+			goto out;
+		ss->asked = false;
+		codex_msg_refusal_spec(&ref, f, &spec);
+		e = obol_vendor_out_add(out, CODEX_MSG_REFUSAL, &spec);
+		goto out;
+	}
 	obol_vendor_outbox_kick(v);
 	/* stored and queued: acknowledge (TokenDispatcher's ack) */
 	if ((e = codex_make_ack(&t, st->cert.user_id, obol_vendor_sign_keys(v)->sk, k.now, &ack)) != OBOL_OK)

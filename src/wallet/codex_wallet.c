@@ -421,6 +421,19 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const c
 	if ((e = obol_devlink_write(l, CODEX_MSG_PAY, &spec)) != OBOL_OK ||
 	    (e = obol_devlink_read(l, &type, &body, &blen)) != OBOL_OK)
 		goto out;
+	if (type == CODEX_MSG_REFUSAL) {
+		/* refused: keep the vendor's signed refusal for the bank, which
+		 * returns the value at the next sync; report the vendor's reason */
+		struct codex_msg_refusal ref;
+		struct codex_refusal rf;
+		codex_msg_refusal_spec(&ref, f, &spec);
+		if ((e = obol_cbor_decode(body, blen, &spec)) != OBOL_OK || (e = codex_take_refusal(c, &ref)) != OBOL_OK ||
+		    (e = codex_wallet_store(w, c)) != OBOL_OK)
+			goto out;
+		e = codex_refusal_decode(ref.refusal, sizeof(ref.refusal), &rf) == OBOL_OK ? (obol_err)rf.reason
+											: OBOL_E_CODEX_MALFORMED;
+		goto out;
+	}
 	codex_msg_ack_spec(&ack, f, &spec);
 	if (type != CODEX_MSG_ACK) {
 		e = OBOL_E_WIRE_MALFORMED;
@@ -457,7 +470,11 @@ out:
 	return e;
 }
 
-obol_err codex_frame_read(const char *path, uint32_t type, const struct obol_fields *body)
+/* Reads one frame from path whose type is one of types[0..n-1] and decodes
+ * its body with the matching spec; *which says which. An error frame gives
+ * the error it carries; another type is WIRE_MALFORMED. */
+static obol_err frame_read(const char *path, size_t n, const uint32_t *types, const struct obol_fields *const *bodies,
+			   size_t *which)
 {
 	uint8_t *buf = malloc(OBOL_FRAME_HEADER_LEN + OBOL_FRAME_MAX + 1);
 	const uint8_t *b;
@@ -480,14 +497,38 @@ obol_err codex_frame_read(const char *path, uint32_t type, const struct obol_fie
 	}
 	if ((e = obol_frame_decode(buf, len, &got, &b, &blen)) != OBOL_OK)
 		goto out;
-	if (got != type) {
+	for (*which = 0; *which < n && types[*which] != got; (*which)++)
+		;
+	if (*which == n) {
 		e = got == OBOL_DL_TYPE_ERROR ? obol_devlink_error_decode(b, blen) : OBOL_E_WIRE_MALFORMED;
 		goto out;
 	}
-	e = obol_cbor_decode(b, blen, body);
+	e = obol_cbor_decode(b, blen, bodies[*which]);
 out:
 	if (f)
 		fclose(f);
 	free(buf);
+	return e;
+}
+
+obol_err codex_frame_read(const char *path, uint32_t type, const struct obol_fields *body)
+{
+	size_t which;
+	return frame_read(path, 1, &type, &body, &which);
+}
+
+obol_err codex_frame_read_answer(const char *path, struct codex_msg_ack *ack, struct codex_msg_refusal *ref,
+				 bool *refused)
+{
+	struct obol_field fa[1], fr[1];
+	struct obol_fields sa, sr;
+	const uint32_t types[2] = { CODEX_MSG_ACK, CODEX_MSG_REFUSAL };
+	const struct obol_fields *bodies[2] = { &sa, &sr };
+	size_t which = 0;
+	obol_err e;
+	codex_msg_ack_spec(ack, fa, &sa);
+	codex_msg_refusal_spec(ref, fr, &sr);
+	e = frame_read(path, 2, types, bodies, &which);
+	*refused = which == 1;
 	return e;
 }

@@ -46,9 +46,11 @@ OBOL_MUST_CHECK obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *
 OBOL_MUST_CHECK obol_err codex_wallet_fetch_blacklist(struct obol_wallet *w, struct codex *c);
 
 /* Pays a vendor daemon over the device link at addr: HELLO → REQUEST (the
- * vendor's certificate and price) → PAY → ACK. amount NULL pays the price
- * asked. The debit is stored before the payment leaves; a missing or bad
- * ack leaves the token pending (settled by the bank at the next sync). */
+ * vendor's certificate and price) → PAY → ACK or REFUSAL. amount NULL pays
+ * the price asked. The debit is stored before the payment leaves; a missing
+ * or bad answer leaves the token pending (settled by the bank at the next
+ * sync). A vendor's signed refusal is kept in the log (the bank returns the
+ * value at the next sync) and its reason is returned as the error. */
 OBOL_MUST_CHECK obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const char *addr,
 						 const struct obol_amount *amount, struct codex_token *token);
 
@@ -56,5 +58,9 @@ OBOL_MUST_CHECK obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct c
  * on the device link). */
 OBOL_MUST_CHECK obol_err codex_frame_write(const char *path, uint32_t type, const struct obol_fields *body);
 OBOL_MUST_CHECK obol_err codex_frame_read(const char *path, uint32_t type, const struct obol_fields *body);
+/* The payee's answer to a payment: an acknowledgement or a refusal
+ * (*refused tells which body was filled). */
+OBOL_MUST_CHECK obol_err codex_frame_read_answer(const char *path, struct codex_msg_ack *ack,
+						 struct codex_msg_refusal *ref, bool *refused);
 
 #endif

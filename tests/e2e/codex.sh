@@ -3,7 +3,8 @@
 # deposit, offline payments through files both ways, every payee check,
 # reconciliation at the bank, a vendor payee that survives a crash, a
 # rolled-back Codex found and paid from the safe deposit, the blacklist
-# offline and at the vendor, account deletion, consistency and audit.
+# offline and at the vendor, a refused payment refunded to its payer,
+# account deletion, consistency and audit.
 . "$(dirname "$0")/lib.sh"
 
 DB=sqlite:$T/bank.db
@@ -132,7 +133,34 @@ expect_error NETWORK "$OBOL" wallet codex sync --wallet "$(W carol)" \
 "$OBOL" wallet codex request --wallet "$(W bob)" --out "$T/req" >/dev/null
 expect_error CODEX_SYNC_PENDING "$OBOL" wallet codex pay --wallet "$(W carol)" --request "$T/req" --amount EUR:1 --out "$T/p3" \
   && pass codex_pending_sync_blocks_payments || fail codex_pending_sync_blocks_payments
+
+# A payment the payee refuses (Carol's sync is pending) is answered with a
+# signed refusal; a changed refusal is refused; the payer keeps the real one
+# and the bank gives the value back to the payer, once, not to the payee.
+bob_before=$(balance bob)
+"$OBOL" wallet codex request --wallet "$(W carol)" --out "$T/req" >/dev/null
+"$OBOL" wallet codex pay --wallet "$(W bob)" --request "$T/req" --amount EUR:2 --out "$T/pay" >/dev/null
+rm -f "$T/refusal"
+expect_error CODEX_SYNC_PENDING "$OBOL" wallet codex receive --wallet "$(W carol)" --in "$T/pay" --out "$T/refusal" \
+  && [ -s "$T/refusal" ] && pass codex_refusal_written || fail codex_refusal_written
+cp "$T/refusal" "$T/refusal.bad"
+size=$(wc -c <"$T/refusal.bad")
+printf 'X' | dd of="$T/refusal.bad" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+expect_error CODEX_REFUSAL_FORGED "$OBOL" wallet codex ack --wallet "$(W bob)" --in "$T/refusal.bad" \
+  && pass codex_changed_refusal_refused || fail codex_changed_refusal_refused
+expect_error CODEX_REFUSAL_UNKNOWN "$OBOL" wallet codex ack --wallet "$(W alice)" --in "$T/refusal" \
+  && pass codex_foreign_refusal_refused || fail codex_foreign_refusal_refused
+out=$("$OBOL" wallet codex ack --wallet "$(W bob)" --in "$T/refusal" 2>&1)
+[ "$(field refused "$out")" = CODEX_SYNC_PENDING ] && [ "$(field 'refused tokens' "$out")" = 1 ] \
+  && pass codex_payer_keeps_refusal || fail codex_payer_keeps_refusal "$out"
 restart issuer
+"$OBOL" wallet codex sync --wallet "$(W bob)" >/dev/null
+[ "$(balance bob)" = "$bob_before" ] && pass codex_refused_token_refunded || fail codex_refused_token_refunded "$(balance bob) != $bob_before"
+"$OBOL" wallet codex sync --wallet "$(W bob)" >/dev/null
+[ "$(balance bob)" = "$bob_before" ] && pass codex_refund_once || fail codex_refund_once "$(balance bob)"
+check codex_consistent_after_refund "$OBOL" issuer codex check --db "$DB"
+out=$("$OBOL" audit --db "$DB" 2>&1)
+printf '%s\n' "$out" | grep -q '^audit: OK' && pass codex_audit_after_refund || fail codex_audit_after_refund "$out"
 
 # Delete account (after finishing the pending sync): value and safe deposit
 # back to the account; the Codex is gone.

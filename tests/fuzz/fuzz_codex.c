@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const uint8_t *in = data + 1;
 	size_t len = size - 1;
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0:
 		if ((e = codex_cert_decode(in, len, &cert)) != OBOL_OK)
 			return refused(e), 0;
@@ -93,6 +93,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		same(in, len, out, n);
 		break;
+	case 8: {
+		struct codex_refusal f;
+		if ((e = codex_refusal_decode(in, len, &f)) != OBOL_OK)
+			return refused(e), 0;
+		if (codex_refusal_encode(&f, out) != OBOL_OK)
+			abort();
+		same(in, len, out, CODEX_REFUSAL_LEN);
+		break;
+	}
 	default: {
 		struct codex *c = codex_alloc();
 		if (!c)

@@ -97,6 +97,10 @@ obol_err codex_bank_verify_log(const uint8_t bank_pk[static OBOL_SIGN_PK_LEN], c
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(entries[j].token.id, t->id, CODEX_TOKEN_ID_LEN) == 0)
 				return OBOL_E_CODEX_TOKEN_SEEN;
+		if ((e = codex_token_hash(t, th)) != OBOL_OK)
+			return e;
+		if (entries[i].refused && entries[i].kind != CODEX_ENTRY_PAY)
+			return OBOL_E_CODEX_MALFORMED;
 		if (entries[i].kind == CODEX_ENTRY_PAY) {
 			if (t->payer_id != u->p.id || t->epoch != st->epoch || t->seq != i + 1 ||
 			    memcmp(t->prev, h, OBOL_HASH_LEN) != 0)
@@ -105,6 +109,15 @@ obol_err codex_bank_verify_log(const uint8_t bank_pk[static OBOL_SIGN_PK_LEN], c
 				return OBOL_E_CODEX_SIGNATURE;
 			if (obol_amount_sub_nonneg(&bal, &bal, &t->amount) != OBOL_OK)
 				return OBOL_E_CODEX_INCONSISTENT;
+			if (entries[i].refused) {
+				const struct codex_party *payee = party_find(parties, nparties, t->payee_id);
+				if (entries[i].refusal.payee_id != t->payee_id)
+					return OBOL_E_CODEX_REFUSAL_WRONG_PARTY;
+				if (!payee)
+					return OBOL_E_CODEX_UNKNOWN_USER;
+				if ((e = codex_refusal_check(&entries[i].refusal, t, th, payee->sign_pk)) != OBOL_OK)
+					return e;
+			}
 		} else if (entries[i].kind == CODEX_ENTRY_RECEIVE) {
 			if (t->payee_id != u->p.id || strcmp(t->payee_name, u->p.name) != 0)
 				return OBOL_E_CODEX_LOG_BROKEN;
@@ -117,8 +130,6 @@ obol_err codex_bank_verify_log(const uint8_t bank_pk[static OBOL_SIGN_PK_LEN], c
 		} else {
 			return OBOL_E_CODEX_MALFORMED;
 		}
-		if ((e = codex_token_hash(t, th)) != OBOL_OK)
-			return e;
 		codex_log_step(h, h, entries[i].kind, i + 1, entries[i].time, th);
 	}
 	if (!obol_amount_same_currency(&bal, claimed) || bal.units != claimed->units)
@@ -250,6 +261,13 @@ obol_err codex_bank_consistency(const struct codex_bank_user *users, size_t nuse
 			out->unlogged++;
 			continue;
 		}
+		/* a refused token returned to its payer: it moves no value, and no
+		 * payee may hold it */
+		if (t->refused) {
+			if (t->by_payee)
+				out->refused_claimed++;
+			continue;
+		}
 		if (__builtin_add_overflow(deb[payer - users], t->amount, &deb[payer - users])) {
 			e = OBOL_E_AMOUNT_OVERFLOW;
 			goto out;
@@ -285,7 +303,8 @@ obol_err codex_bank_consistency(const struct codex_bank_user *users, size_t nuse
 			e = OBOL_E_AMOUNT_OVERFLOW;
 			goto out;
 		}
-		out->ok = out->unlogged == 0 && out->overspent == 0 && out->mismatched == 0 && held == dispersed;
+		out->ok = out->unlogged == 0 && out->overspent == 0 && out->mismatched == 0 && out->refused_claimed == 0 &&
+			  held == dispersed;
 	}
 	e = out->ok ? OBOL_OK : OBOL_E_CODEX_INCONSISTENT;
 out:

@@ -80,9 +80,13 @@ OBOL_MUST_CHECK obol_err codex_bank_issue_state(struct codex_bank_user *u, const
  * of this user at its place in the chain, signed by it; a RECEIVE entry is a
  * token to this user signed by a payer in `parties` (UNKNOWN_USER when the
  * payer is not there; SIGNATURE when its signature fails); no token id twice
- * (TOKEN_SEEN); amounts > 0 in the currency (AMOUNT_INVALID); and the
- * claimed balance equals the state's balance - payments + receipts
- * (INCONSISTENT). */
+ * (TOKEN_SEEN); amounts > 0 in the currency (AMOUNT_INVALID); a PAY entry
+ * that carries its payee's refusal names that token, this payer and the
+ * token's payee (REFUSAL_WRONG_PARTY) and verifies under the payee's key in
+ * `parties` (UNKNOWN_USER when absent; REFUSAL_FORGED); and the claimed
+ * balance equals the state's balance - payments + receipts (INCONSISTENT:
+ * a refused payment stays debited in the Codex until the bank's new state
+ * returns it). */
 OBOL_MUST_CHECK obol_err codex_bank_verify_log(const uint8_t bank_pk[static OBOL_SIGN_PK_LEN],
 					       const struct codex_bank_user *u, const struct codex_state *st,
 					       const struct codex_entry *entries, size_t n,
@@ -131,6 +135,7 @@ struct codex_bank_token {
 	uint64_t epoch;
 	int64_t amount;
 	bool by_payer, by_payee; /* which logs hold it */
+	bool refused;            /* the payer's log held the payee's refusal: nobody is debited or credited */
 };
 
 struct codex_consistency {
@@ -138,6 +143,7 @@ struct codex_consistency {
 	size_t unlogged;   /* tokens a payee holds whose payer closed the epoch without them, payer not blacklisted */
 	size_t overspent;  /* users whose value is negative */
 	size_t mismatched; /* users whose stored credits/debits differ from their tokens */
+	size_t refused_claimed; /* tokens a payee refused that a payee log or deposit also holds */
 	int64_t total_value, total_deposit; /* Σ values, Σ safe deposits */
 	int64_t dispersed; /* what the bank holds for codexes (the liability) */
 	bool ok;

@@ -66,7 +66,16 @@ size_t codex_pending_count(const struct codex *c)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < c->nlog; i++)
-		if (c->log[i].e.kind == CODEX_ENTRY_PAY && !c->log[i].acked)
+		if (c->log[i].e.kind == CODEX_ENTRY_PAY && !c->log[i].acked && !c->log[i].e.refused)
+			n++;
+	return n;
+}
+
+size_t codex_refused_count(const struct codex *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nlog; i++)
+		if (c->log[i].e.kind == CODEX_ENTRY_PAY && c->log[i].e.refused)
 			n++;
 	return n;
 }
@@ -104,8 +113,13 @@ obol_err codex_check(const struct codex *c)
 				return OBOL_E_CODEX_LOG_BROKEN;
 			if (obol_amount_sub_nonneg(&bal, &bal, &t->amount) != OBOL_OK)
 				return OBOL_E_CODEX_INCONSISTENT;
+			/* a refusal held is the payee's, for this token, and never
+			 * beside its acknowledgement */
+			if (r->e.refused &&
+			    (r->acked || (e = codex_refusal_check(&r->e.refusal, t, th, r->peer_pk)) != OBOL_OK))
+				return r->acked ? OBOL_E_CODEX_REFUSAL_CONFLICT : e;
 		} else {
-			if (t->payee_id != c->cert.user_id)
+			if (r->e.refused || t->payee_id != c->cert.user_id)
 				return OBOL_E_CODEX_LOG_BROKEN;
 			if (obol_amount_add(&bal, &bal, &t->amount) != OBOL_OK)
 				return OBOL_E_CODEX_INCONSISTENT;

@@ -41,7 +41,7 @@ struct codex_log_rec {
 	uint8_t token_hash[OBOL_HASH_LEN];
 	uint8_t hash[OBOL_HASH_LEN];      /* the chain after this entry */
 	uint8_t peer_pk[OBOL_SIGN_PK_LEN]; /* PAY: the payee's certified key, to check its ack */
-	bool acked;                        /* PAY: the payee acknowledged (else pending) */
+	bool acked;                        /* PAY: the payee acknowledged (else pending, or refused: e.refused) */
 };
 
 struct codex_seen {
@@ -109,7 +109,8 @@ OBOL_MUST_CHECK obol_err codex_check_live(const struct codex *c, int64_t now);
 
 /* Figures for display. */
 uint64_t codex_tx_count(const struct codex *c); /* all transactions, past epochs included */
-size_t codex_pending_count(const struct codex *c);
+size_t codex_pending_count(const struct codex *c); /* PAY entries neither acknowledged nor refused */
+size_t codex_refused_count(const struct codex *c);
 
 /* ---- the TransactionMonitor (user.c) ------------------------------------ */
 
@@ -169,6 +170,40 @@ OBOL_MUST_CHECK obol_err codex_receive(struct codex *c, const struct codex_msg_p
  * certified key (SIGNATURE). An ack for an already acknowledged token is
  * accepted again (idempotent). */
 OBOL_MUST_CHECK obol_err codex_take_ack(struct codex *c, const struct codex_msg_ack *m);
+
+/* Whether a payee's check that failed with e is answered with a signed
+ * refusal: the checks of codex_payment_check and codex_receive on a token
+ * that names the payee (not NOT_FOR_ME, not TOKEN_SEEN, not a fault of the
+ * payee's own machine). */
+bool codex_refusable(obol_err e);
+
+/* The payee's signed refusal of token t (reason: the error its checks gave). */
+OBOL_MUST_CHECK obol_err codex_make_refusal(const struct codex_token *t, uint64_t payee_id,
+					    const uint8_t sk[static OBOL_SIGN_SK_LEN], obol_err reason, int64_t now,
+					    struct codex_msg_refusal *out);
+
+/* After codex_receive refused payment m with `reason`, the payee's signed
+ * refusal, so that its payer is refunded at reconciliation instead of losing
+ * the value. Only a token this Codex can open and that names it can be
+ * refused (otherwise the error of codex_payment_open is returned and no
+ * refusal made: the token's own payee may still take it). A token id this
+ * Codex already holds (received, settled to it or refused before) gets no
+ * refusal either (CODEX_TOKEN_SEEN): a refusal must never contradict a
+ * receipt. The id is remembered among the received ids, so the same token
+ * is never taken later (CODEX_FULL when there is no room, and no refusal).
+ * The caller stores the Codex durably, then sends the refusal. */
+OBOL_MUST_CHECK obol_err codex_refuse(struct codex *c, const struct codex_msg_pay *m, obol_err reason, int64_t now,
+				      struct codex_msg_refusal *out);
+
+/* The payer takes the payee's refusal: it must name a PAY entry of the
+ * current log (REFUSAL_UNKNOWN), that token, this payer and that payee
+ * (REFUSAL_WRONG_PARTY), and verify under that payee's certified key
+ * (REFUSAL_FORGED); an acknowledged token cannot be refused
+ * (REFUSAL_CONFLICT). The refusal is kept in the PAY entry and handed to
+ * the bank at sync, which returns the value; the balance stays debited
+ * until then. Taking the same refusal again is accepted (idempotent). An
+ * ack for a refused token is REFUSAL_CONFLICT (codex_take_ack). */
+OBOL_MUST_CHECK obol_err codex_take_refusal(struct codex *c, const struct codex_msg_refusal *m);
 
 /* Replaces the blacklist with a newer one signed by the bank (SIGNATURE;
  * BLACKLIST_OLD when its version is lower than the one held). */

@@ -327,6 +327,80 @@ obol_err codex_ack_verify(const struct codex_ack *a, const uint8_t pk[static OBO
 	return OBOL_OK;
 }
 
+/* ---- refusal ------------------------------------------------------------ */
+
+static void refusal_body(struct wr *w, const struct codex_refusal *f)
+{
+	w_bytes(w, "OCXR", 4);
+	w_u8(w, CODEX_BIN_VERSION);
+	w_bytes(w, f->token_id, CODEX_TOKEN_ID_LEN);
+	w_bytes(w, f->token_hash, OBOL_HASH_LEN);
+	w_u64(w, f->payer_id);
+	w_u64(w, f->payee_id);
+	w_u64(w, (uint64_t)f->time);
+	if (f->reason == 0 || !obol_err_is_known((int)f->reason))
+		w->fail = true;
+	w_u32(w, f->reason);
+}
+
+obol_err codex_refusal_encode(const struct codex_refusal *f, uint8_t out[static CODEX_REFUSAL_LEN])
+{
+	struct wr w = { out, CODEX_REFUSAL_LEN, 0, false };
+	size_t len;
+	refusal_body(&w, f);
+	w_bytes(&w, f->sig, OBOL_SIGN_LEN);
+	return w_end(&w, &len);
+}
+
+obol_err codex_refusal_decode(const uint8_t *in, size_t len, struct codex_refusal *f)
+{
+	struct rd r = { in, len, 0, false };
+	memset(f, 0, sizeof(*f));
+	r_magic(&r, "OCXR");
+	r_copy(&r, f->token_id, CODEX_TOKEN_ID_LEN);
+	r_copy(&r, f->token_hash, OBOL_HASH_LEN);
+	f->payer_id = r_u64(&r);
+	f->payee_id = r_u64(&r);
+	f->time = (int64_t)r_u64(&r);
+	f->reason = r_u32(&r);
+	if (!r.fail && (f->reason == 0 || !obol_err_is_known((int)f->reason)))
+		r.fail = true;
+	r_copy(&r, f->sig, OBOL_SIGN_LEN);
+	return r_end(&r);
+}
+
+obol_err codex_refusal_sign(struct codex_refusal *f, const uint8_t sk[static OBOL_SIGN_SK_LEN])
+{
+	uint8_t buf[CODEX_REFUSAL_LEN];
+	struct wr w = { buf, sizeof(buf), 0, false };
+	refusal_body(&w, f);
+	if (w.fail)
+		return OBOL_E_INVALID_ARGUMENT;
+	obol_sign(f->sig, CODEX_CTX_REFUSAL, buf, w.len, sk);
+	return OBOL_OK;
+}
+
+obol_err codex_refusal_verify(const struct codex_refusal *f, const uint8_t pk[static OBOL_SIGN_PK_LEN])
+{
+	uint8_t buf[CODEX_REFUSAL_LEN];
+	struct wr w = { buf, sizeof(buf), 0, false };
+	refusal_body(&w, f);
+	if (w.fail)
+		return OBOL_E_CODEX_MALFORMED;
+	if (obol_sign_verify(f->sig, CODEX_CTX_REFUSAL, buf, w.len, pk) != OBOL_OK)
+		return OBOL_E_CODEX_REFUSAL_FORGED;
+	return OBOL_OK;
+}
+
+obol_err codex_refusal_check(const struct codex_refusal *f, const struct codex_token *t,
+			     const uint8_t th[static OBOL_HASH_LEN], const uint8_t payee_pk[static OBOL_SIGN_PK_LEN])
+{
+	if (memcmp(f->token_id, t->id, CODEX_TOKEN_ID_LEN) != 0 || memcmp(f->token_hash, th, OBOL_HASH_LEN) != 0 ||
+	    f->payer_id != t->payer_id || f->payee_id != t->payee_id)
+		return OBOL_E_CODEX_REFUSAL_WRONG_PARTY;
+	return codex_refusal_verify(f, payee_pk);
+}
+
 /* ---- blacklist ---------------------------------------------------------- */
 
 static void blacklist_body(struct wr *w, const struct codex_blacklist *b)
@@ -496,6 +570,12 @@ obol_err codex_entry_encode(const struct codex_entry *e, uint8_t *out, size_t ca
 	w_u64(&w, (uint64_t)e->time);
 	w_u16(&w, tlen);
 	w_bytes(&w, tok, tlen);
+	if (e->refused) {
+		uint8_t ref[CODEX_REFUSAL_LEN];
+		if (e->kind != CODEX_ENTRY_PAY || (err = codex_refusal_encode(&e->refusal, ref)) != OBOL_OK)
+			return OBOL_E_INVALID_ARGUMENT;
+		w_bytes(&w, ref, sizeof(ref));
+	}
 	return w_end(&w, len);
 }
 
@@ -511,6 +591,11 @@ obol_err codex_entry_decode(const uint8_t *in, size_t len, struct codex_entry *e
 	e->time = (int64_t)r_u64(&r);
 	tlen = r_u16(&r);
 	tok = r_bytes(&r, tlen);
+	if (!r.fail && e->kind == CODEX_ENTRY_PAY && r.len - r.off == CODEX_REFUSAL_LEN) {
+		if (codex_refusal_decode(r_bytes(&r, CODEX_REFUSAL_LEN), CODEX_REFUSAL_LEN, &e->refusal) != OBOL_OK)
+			return OBOL_E_CODEX_MALFORMED;
+		e->refused = true;
+	}
 	if (r_end(&r) != OBOL_OK || !tok)
 		return OBOL_E_CODEX_MALFORMED;
 	return codex_token_decode(tok, tlen, &e->token);
@@ -583,5 +668,11 @@ void codex_msg_pay_spec(struct codex_msg_pay *m, struct obol_field f[1], struct 
 void codex_msg_ack_spec(struct codex_msg_ack *m, struct obol_field f[1], struct obol_fields *spec)
 {
 	f[0] = (struct obol_field)OBOL_F_FIXED("ack", 1, m->ack, CODEX_ACK_LEN);
+	*spec = (struct obol_fields){ f, 1 };
+}
+
+void codex_msg_refusal_spec(struct codex_msg_refusal *m, struct obol_field f[1], struct obol_fields *spec)
+{
+	f[0] = (struct obol_field)OBOL_F_FIXED("refusal", 1, m->refusal, CODEX_REFUSAL_LEN);
 	*spec = (struct obol_fields){ f, 1 };
 }

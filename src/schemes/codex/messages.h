@@ -34,6 +34,7 @@ enum codex_msg_type {
 	CODEX_MSG_REQUEST = OBOL_DL_CODEX_MIN + 1, /* payee -> payer: its certificate, the amount (§VI.A: payee gives name and id) */
 	CODEX_MSG_PAY = OBOL_DL_CODEX_MIN + 2,     /* payer -> payee: the sealed payment */
 	CODEX_MSG_ACK = OBOL_DL_CODEX_MIN + 3,     /* payee -> payer: the signed acknowledgement (§III TokenDispatcher) */
+	CODEX_MSG_REFUSAL = OBOL_DL_CODEX_MIN + 4, /* payee -> payer: the signed refusal of a token it did not take */
 };
 
 #define CODEX_NAME_MAX 32
@@ -56,6 +57,7 @@ enum codex_msg_type {
 #define CODEX_CTX_TOKEN "codex-token"
 #define CODEX_CTX_ACK "codex-ack"
 #define CODEX_CTX_BLACKLIST "codex-blacklist"
+#define CODEX_CTX_REFUSAL "codex-refusal"
 
 enum codex_party_kind { CODEX_PARTY_USER = 1, CODEX_PARTY_VENDOR = 2 };
 
@@ -128,6 +130,25 @@ struct codex_ack {
 };
 #define CODEX_ACK_LEN (4 + 1 + 32 + 8 + 8 + OBOL_SIGN_LEN)
 
+/* The payee's refusal of a token it opened, that names it, and that it did
+ * not take (a check of codex_payment_check failed, or its own Codex could
+ * not take it): its signed word that it holds no value for this token. The
+ * payer keeps it with the PAY entry of its log; at the payer's sync the bank
+ * verifies it under the payee's certified key and returns the token's value
+ * to the payer instead of crediting the payee, and refuses the payee any
+ * later claim of the token (CODEX_TOKEN_REFUSED). An honest payee never
+ * refuses a token id it took, and never takes an id it refused. */
+struct codex_refusal {
+	uint8_t token_id[CODEX_TOKEN_ID_LEN];
+	uint8_t token_hash[OBOL_HASH_LEN]; /* SHA-256 of the token's encoding */
+	uint64_t payer_id, payee_id;
+	int64_t time;
+	uint32_t reason;            /* the obol_err the payee's check gave (a declared code) */
+	uint8_t sig[OBOL_SIGN_LEN]; /* payee, CODEX_CTX_REFUSAL */
+};
+/* "OCXR" 4 | v 1 | token_id 16 | token_hash 32 | payer_id 8 | payee_id 8 | time 8 | reason 4 | sig 64 */
+#define CODEX_REFUSAL_LEN (4 + 1 + 16 + 32 + 8 + 8 + 8 + 4 + OBOL_SIGN_LEN)
+
 /* The signed, versioned blacklist (§III CreateBlacklist, §VI.A). */
 struct codex_blacklist {
 	uint64_t version;
@@ -144,10 +165,11 @@ struct codex_blacklist {
 #define CODEX_PAYMENT_MAX (6 + CODEX_TOKEN_MAX + CODEX_CERT_MAX + CODEX_STATE_MAX)
 #define CODEX_SEALED_MAX (CODEX_PAYMENT_MAX + OBOL_SEALBOX_OVERHEAD)
 
-/* A log entry (§III LogWriter): kind, time and the whole token. */
+/* A log entry (§III LogWriter): kind, time and the whole token; a PAY entry
+ * whose payee refused the token also carries the signed refusal. */
 enum codex_entry_kind { CODEX_ENTRY_PAY = 1, CODEX_ENTRY_RECEIVE = 2 };
-/* kind 1 | time 8 | u16 token length | token */
-#define CODEX_ENTRY_MAX (1 + 8 + 2 + CODEX_TOKEN_MAX)
+/* kind 1 | time 8 | u16 token length | token [| refusal CODEX_REFUSAL_LEN, PAY only] */
+#define CODEX_ENTRY_MAX (1 + 8 + 2 + CODEX_TOKEN_MAX + CODEX_REFUSAL_LEN)
 
 /* ---- encodings (messages.c) --------------------------------------------- */
 
@@ -165,6 +187,9 @@ OBOL_MUST_CHECK obol_err codex_token_encode(const struct codex_token *t, uint8_t
 OBOL_MUST_CHECK obol_err codex_token_decode(const uint8_t *in, size_t len, struct codex_token *t);
 OBOL_MUST_CHECK obol_err codex_ack_encode(const struct codex_ack *a, uint8_t out[static CODEX_ACK_LEN]);
 OBOL_MUST_CHECK obol_err codex_ack_decode(const uint8_t *in, size_t len, struct codex_ack *a);
+OBOL_MUST_CHECK obol_err codex_refusal_encode(const struct codex_refusal *f, uint8_t out[static CODEX_REFUSAL_LEN]);
+/* Also CODEX_MALFORMED when the reason is 0 or not a declared error. */
+OBOL_MUST_CHECK obol_err codex_refusal_decode(const uint8_t *in, size_t len, struct codex_refusal *f);
 /* *out malloc'ed (CODEX_BLACKLIST_LEN(b->n) bytes). */
 OBOL_MUST_CHECK obol_err codex_blacklist_encode(const struct codex_blacklist *b, uint8_t **out, size_t *len);
 OBOL_MUST_CHECK obol_err codex_blacklist_decode(const uint8_t *in, size_t len, struct codex_blacklist *b);
@@ -178,6 +203,16 @@ OBOL_MUST_CHECK obol_err codex_token_sign(struct codex_token *t, const uint8_t s
 OBOL_MUST_CHECK obol_err codex_token_verify(const struct codex_token *t, const uint8_t pk[static OBOL_SIGN_PK_LEN]);
 OBOL_MUST_CHECK obol_err codex_ack_sign(struct codex_ack *a, const uint8_t sk[static OBOL_SIGN_SK_LEN]);
 OBOL_MUST_CHECK obol_err codex_ack_verify(const struct codex_ack *a, const uint8_t pk[static OBOL_SIGN_PK_LEN]);
+OBOL_MUST_CHECK obol_err codex_refusal_sign(struct codex_refusal *f, const uint8_t sk[static OBOL_SIGN_SK_LEN]);
+/* CODEX_REFUSAL_FORGED when the signature does not verify under pk. */
+OBOL_MUST_CHECK obol_err codex_refusal_verify(const struct codex_refusal *f, const uint8_t pk[static OBOL_SIGN_PK_LEN]);
+/* Whether refusal f answers token t (th: its hash) for the payee whose
+ * certified key is payee_pk: CODEX_REFUSAL_WRONG_PARTY when it names another
+ * token id, token, payer or payee; CODEX_REFUSAL_FORGED when the payee's
+ * signature does not verify. Shared by the payer and the bank. */
+OBOL_MUST_CHECK obol_err codex_refusal_check(const struct codex_refusal *f, const struct codex_token *t,
+					     const uint8_t th[static OBOL_HASH_LEN],
+					     const uint8_t payee_pk[static OBOL_SIGN_PK_LEN]);
 OBOL_MUST_CHECK obol_err codex_blacklist_sign(struct codex_blacklist *b, const uint8_t sk[static OBOL_SIGN_SK_LEN]);
 OBOL_MUST_CHECK obol_err codex_blacklist_verify(const struct codex_blacklist *b,
 						const uint8_t bank_pk[static OBOL_SIGN_PK_LEN]);
@@ -201,6 +236,8 @@ struct codex_entry {
 	uint8_t kind; /* enum codex_entry_kind */
 	int64_t time; /* when it was written */
 	struct codex_token token;
+	bool refused; /* PAY: the payee's signed refusal is held */
+	struct codex_refusal refusal;
 };
 OBOL_MUST_CHECK obol_err codex_entry_encode(const struct codex_entry *e, uint8_t *out, size_t cap, size_t *len);
 OBOL_MUST_CHECK obol_err codex_entry_decode(const uint8_t *in, size_t len, struct codex_entry *e);
@@ -230,10 +267,14 @@ struct codex_msg_pay {
 struct codex_msg_ack {
 	uint8_t ack[CODEX_ACK_LEN];
 };
+struct codex_msg_refusal {
+	uint8_t refusal[CODEX_REFUSAL_LEN];
+};
 /* Field specs over the structs above (spec storage in caller's f[]). */
 void codex_msg_hello_spec(struct codex_msg_hello *m, struct obol_field f[1], struct obol_fields *spec);
 void codex_msg_request_spec(struct codex_msg_request *m, struct obol_field f[2], struct obol_fields *spec);
 void codex_msg_pay_spec(struct codex_msg_pay *m, struct obol_field f[1], struct obol_fields *spec);
 void codex_msg_ack_spec(struct codex_msg_ack *m, struct obol_field f[1], struct obol_fields *spec);
+void codex_msg_refusal_spec(struct codex_msg_refusal *m, struct obol_field f[1], struct obol_fields *spec);
 
 #endif

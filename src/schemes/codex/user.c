@@ -263,10 +263,103 @@ obol_err codex_take_ack(struct codex *c, const struct codex_msg_ack *m)
 			return OBOL_E_CODEX_ACK_UNKNOWN;
 		if (codex_ack_verify(&a, r->peer_pk) != OBOL_OK)
 			return OBOL_E_CODEX_SIGNATURE;
+		if (r->e.refused)
+			return OBOL_E_CODEX_REFUSAL_CONFLICT;
 		r->acked = true;
 		return OBOL_OK;
 	}
 	return OBOL_E_CODEX_ACK_UNKNOWN;
+}
+
+bool codex_refusable(obol_err e)
+{
+	switch (e) {
+	case OBOL_E_CODEX_TOKEN_STALE:
+	case OBOL_E_CODEX_PAYER_BLACKLISTED:
+	case OBOL_E_CODEX_CERT_INVALID:
+	case OBOL_E_CODEX_STATE_STALE:
+	case OBOL_E_CODEX_EXPIRED:
+	case OBOL_E_CODEX_TX_LIMIT:
+	case OBOL_E_CODEX_AMOUNT_INVALID:
+	case OBOL_E_CODEX_SIGNATURE:
+	case OBOL_E_CODEX_SELF_PAYMENT:
+	case OBOL_E_CODEX_SYNC_PENDING:
+	case OBOL_E_CODEX_FULL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+obol_err codex_make_refusal(const struct codex_token *t, uint64_t payee_id, const uint8_t sk[static OBOL_SIGN_SK_LEN],
+			    obol_err reason, int64_t now, struct codex_msg_refusal *out)
+{
+	struct codex_refusal f;
+	obol_err e;
+	memset(&f, 0, sizeof(f));
+	if (reason == OBOL_OK)
+		return OBOL_E_INVALID_ARGUMENT;
+	memcpy(f.token_id, t->id, CODEX_TOKEN_ID_LEN);
+	if ((e = codex_token_hash(t, f.token_hash)) != OBOL_OK)
+		return e;
+	f.payer_id = t->payer_id;
+	f.payee_id = payee_id;
+	f.time = now;
+	f.reason = (uint32_t)reason;
+	if ((e = codex_refusal_sign(&f, sk)) != OBOL_OK)
+		return e;
+	return codex_refusal_encode(&f, out->refusal);
+}
+
+obol_err codex_refuse(struct codex *c, const struct codex_msg_pay *m, obol_err reason, int64_t now,
+		      struct codex_msg_refusal *out)
+{
+	struct codex_token t;
+	struct codex_cert payer;
+	struct codex_state pst;
+	obol_err e;
+
+	if (!codex_refusable(reason))
+		return OBOL_E_INVALID_ARGUMENT;
+	if ((e = codex_payment_open(&c->cert, &c->box, m, &t, &payer, &pst)) != OBOL_OK)
+		return e;
+	/* never refuse an id this Codex took (or answered) before */
+	if (id_received(c, t.id))
+		return OBOL_E_CODEX_TOKEN_SEEN;
+	if (c->nseen >= CODEX_SEEN_MAX)
+		seen_prune(c, now);
+	if (c->nseen >= CODEX_SEEN_MAX)
+		return OBOL_E_CODEX_FULL;
+	if ((e = codex_make_refusal(&t, c->cert.user_id, c->sign_sk, reason, now, out)) != OBOL_OK)
+		return e;
+	/* a refused id is never taken later: its payer gets the value back */
+	memcpy(c->seen[c->nseen].id, t.id, CODEX_TOKEN_ID_LEN);
+	c->seen[c->nseen].time = t.time;
+	c->nseen++;
+	return OBOL_OK;
+}
+
+obol_err codex_take_refusal(struct codex *c, const struct codex_msg_refusal *m)
+{
+	struct codex_refusal f;
+	obol_err e;
+	if (codex_refusal_decode(m->refusal, sizeof(m->refusal), &f) != OBOL_OK)
+		return OBOL_E_CODEX_MALFORMED;
+	for (size_t i = 0; i < c->nlog; i++) {
+		struct codex_log_rec *r = &c->log[i];
+		if (r->e.kind != CODEX_ENTRY_PAY || memcmp(r->e.token.id, f.token_id, CODEX_TOKEN_ID_LEN) != 0)
+			continue;
+		if ((e = codex_refusal_check(&f, &r->e.token, r->token_hash, r->peer_pk)) != OBOL_OK)
+			return e;
+		if (r->acked)
+			return OBOL_E_CODEX_REFUSAL_CONFLICT;
+		if (!r->e.refused) {
+			r->e.refusal = f;
+			r->e.refused = true;
+		}
+		return OBOL_OK;
+	}
+	return OBOL_E_CODEX_REFUSAL_UNKNOWN;
 }
 
 obol_err codex_set_blacklist(struct codex *c, const struct codex_blacklist *bl)

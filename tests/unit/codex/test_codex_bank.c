@@ -238,8 +238,8 @@ TEST(codex_bank, consistency_holds_and_each_break_is_found)
 	two_users(u);
 	memset(t, 0, sizeof(t));
 	/* 1 paid 2 300 (both logs), 1 paid a vendor (99) 200 (vendor paid out) */
-	t[0] = (struct codex_bank_token){ 1, 2, CODEX_PARTY_USER, 1, 300, true, true };
-	t[1] = (struct codex_bank_token){ 1, 99, CODEX_PARTY_VENDOR, 1, 200, true, true };
+	t[0] = (struct codex_bank_token){ 1, 2, CODEX_PARTY_USER, 1, 300, true, true, false };
+	t[1] = (struct codex_bank_token){ 1, 99, CODEX_PARTY_VENDOR, 1, 200, true, true, false };
 	u[0].debits = 500;
 	u[1].credits = 300;
 	/* held: values (500 + 800) + deposits 200 = 1500 */

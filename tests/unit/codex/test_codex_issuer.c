@@ -458,3 +458,197 @@ TEST_DB(codex_issuer, settled_to_a_closed_codex_goes_to_the_account)
 	CHECK_OK(audit_ok(&b));
 	teardown(&b);
 }
+
+/* ---- refusals ------------------------------------------------------------ */
+
+/* Alice pays `to` (Bob, or the shop) units; the payee refuses the token and
+ * Alice takes the refusal. *tok gets the token. */
+static obol_err pay_refused(struct bank *b, int to, int64_t units, struct codex_token *tok,
+			    struct codex_msg_refusal *ref)
+{
+	struct codex_msg_request req;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	struct obol_amount a = eur(units);
+	obol_err e;
+	memset(&req, 0, sizeof(req));
+	if (to == 4)
+		e = codex_cert_encode(&b->vcert, req.cert, sizeof(req.cert), &req.cert_len);
+	else
+		e = codex_request(b->cx[to], NULL, &req);
+	if (e != OBOL_OK || (e = codex_pay(b->cx[0], &req, &a, b->now, &m, tok)) != OBOL_OK)
+		return e;
+	if (to == 4) {
+		e = codex_make_refusal(tok, b->vcert.user_id, b->sk[4].sk, OBOL_E_CODEX_TOKEN_STALE, b->now, ref);
+	} else {
+		/* the payee's clock is two windows ahead: the token is stale */
+		e = codex_receive(b->cx[to], &m, b->now + 2 * CODEX_FRESH_WINDOW, &ack, NULL);
+		if (e != OBOL_E_CODEX_TOKEN_STALE)
+			return e == OBOL_OK ? OBOL_E_INTERNAL : e;
+		e = codex_refuse(b->cx[to], &m, e, b->now, ref);
+	}
+	return e == OBOL_OK ? codex_take_refusal(b->cx[0], ref) : e;
+}
+
+TEST_DB(codex_issuer, refused_token_refunded_to_its_payer_once)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex_token t, tv;
+	struct codex_msg_refusal ref;
+	struct codex_issuer_ctx c;
+	struct obol_amount paid;
+	obol_err res[1];
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 100));
+	REQUIRE_OK(open_user(&b, 1, 1000, 100));
+	REQUIRE_OK(pay_refused(&b, 1, 300, &t, &ref));
+	REQUIRE_OK(pay_refused(&b, 4, 120, &tv, &ref));
+	REQUIRE_OK(pay(&b, 0, 1, 50, true, NULL));
+	CHECK_EQ_INT(b.cx[0]->balance.units, 530);
+	CHECK_EQ_INT(codex_refused_count(b.cx[0]), 2);
+	/* the payer's sync returns both refused tokens and pays the third */
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK(r.renewed);
+	CHECK_EQ_INT(r.findings, 0);
+	CHECK_EQ_INT(r.value, 950);
+	codex_sync_result_free(&r);
+	CHECK_EQ_INT(b.cx[0]->balance.units, 950);
+	CHECK_EQ_INT(acct_balance(&b, 4), 0); /* the shop is not paid a token it refused */
+	CHECK_OK(audit_ok(&b));
+	/* the payee is credited only what it took, and told of nothing settled */
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[1]->balance.units, 1050);
+	CHECK_EQ_INT(r.nsettled, 0);
+	codex_sync_result_free(&r);
+	/* once: the next sync returns nothing more */
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[0]->balance.units, 950);
+	codex_sync_result_free(&r);
+	/* the shop depositing the token it refused is refused, nothing paid */
+	c = ctx(&b);
+	REQUIRE_OK(tx_begin(&b));
+	CHECK_OK(codex_issuer_deposit(&c, b.acc[4], &tv, 1, res, &paid));
+	REQUIRE_OK(tx_end(&b, OBOL_OK));
+	CHECK_ERR(res[0], OBOL_E_CODEX_TOKEN_REFUSED);
+	CHECK_EQ_INT(paid.units, 0);
+	CHECK_EQ_INT(acct_balance(&b, 4), 0);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+TEST_DB(codex_issuer, forged_or_wrong_party_refusal_refused_and_nothing_moves)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex_token t;
+	struct codex_msg_refusal ref, bad;
+	struct codex_refusal real, f;
+	uint64_t epoch;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 100));
+	REQUIRE_OK(open_user(&b, 1, 1000, 100));
+	REQUIRE_OK(open_user(&b, 2, 1000, 100));
+	REQUIRE_OK(pay_refused(&b, 1, 300, &t, &ref));
+	real = b.cx[0]->log[0].e.refusal;
+	epoch = b.cx[0]->state.epoch;
+	/* Carol signs a refusal in Bob's name: forged */
+	REQUIRE_OK(codex_make_refusal(&t, b.cx[1]->cert.user_id, b.sk[2].sk, OBOL_E_CODEX_TOKEN_STALE, b.now, &bad));
+	REQUIRE_OK(codex_refusal_decode(bad.refusal, sizeof(bad.refusal), &f));
+	b.cx[0]->log[0].e.refusal = f;
+	CHECK_ERR(sync_user(&b, 0, NULL, false, &r), OBOL_E_CODEX_REFUSAL_FORGED);
+	/* Carol refuses in her own name the token that names Bob: wrong party */
+	REQUIRE_OK(codex_make_refusal(&t, b.cx[2]->cert.user_id, b.sk[2].sk, OBOL_E_CODEX_TOKEN_STALE, b.now, &bad));
+	REQUIRE_OK(codex_refusal_decode(bad.refusal, sizeof(bad.refusal), &f));
+	b.cx[0]->log[0].e.refusal = f;
+	CHECK_ERR(sync_user(&b, 0, NULL, false, &r), OBOL_E_CODEX_REFUSAL_WRONG_PARTY);
+	/* nothing moved: the same epoch, no token recorded, the books hold */
+	CHECK_EQ_INT(b.cx[0]->state.epoch, epoch);
+	CHECK_EQ_INT(acct_balance(&b, 0), 100000 - 1100);
+	CHECK_OK(audit_ok(&b));
+	/* Bob's real refusal goes through */
+	b.cx[0]->log[0].e.refusal = real;
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[0]->balance.units, 1000);
+	codex_sync_result_free(&r);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+/* Bob keeps a copy of his Codex that took the token he refused. */
+TEST_DB(codex_issuer, payee_claiming_a_token_it_refused)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex_msg_request req;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	struct codex_msg_refusal ref;
+	struct obol_amount a = eur(300);
+	struct codex *bob2 = codex_alloc();
+	uint64_t epoch;
+	REQUIRE(bob2);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 100));
+	REQUIRE_OK(open_user(&b, 1, 1000, 100));
+	REQUIRE_OK(codex_request(b.cx[1], NULL, &req));
+	REQUIRE_OK(codex_pay(b.cx[0], &req, &a, b.now, &m, NULL));
+	memcpy(bob2, b.cx[1], sizeof(*bob2));
+	REQUIRE_OK(codex_receive(bob2, &m, b.now, &ack, NULL));
+	REQUIRE_OK(codex_refuse(b.cx[1], &m, OBOL_E_CODEX_TOKEN_STALE, b.now, &ref));
+	REQUIRE_OK(codex_take_refusal(b.cx[0], &ref));
+
+	/* the refusal reaches the bank first: Alice refunded, Bob's claim refused */
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[0]->balance.units, 1000);
+	codex_sync_result_free(&r);
+	epoch = bob2->state.epoch;
+	{
+		struct codex *honest = b.cx[1];
+		b.cx[1] = bob2;
+		CHECK_ERR(sync_user(&b, 1, NULL, false, &r), OBOL_E_CODEX_TOKEN_REFUSED);
+		CHECK_EQ_INT(bob2->state.epoch, epoch);
+		b.cx[1] = honest;
+	}
+	CHECK_OK(audit_ok(&b));
+	/* the honest Bob syncs without it */
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[1]->balance.units, 1000);
+	codex_sync_result_free(&r);
+	CHECK_OK(audit_ok(&b));
+	codex_free(bob2);
+	teardown(&b);
+}
+
+/* The payee's claim reaches the bank before its refusal: the claim stands
+ * and the refusal refunds nothing (paid once, to the payee). */
+TEST_DB(codex_issuer, claim_before_refusal_pays_once)
+{
+	struct bank b;
+	struct codex_sync_result r;
+	struct codex_msg_request req;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	struct codex_msg_refusal ref;
+	struct obol_amount a = eur(300);
+	struct codex *bob2 = codex_alloc();
+	REQUIRE(bob2);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 100));
+	REQUIRE_OK(open_user(&b, 1, 1000, 100));
+	REQUIRE_OK(codex_request(b.cx[1], NULL, &req));
+	REQUIRE_OK(codex_pay(b.cx[0], &req, &a, b.now, &m, NULL));
+	memcpy(bob2, b.cx[1], sizeof(*bob2));
+	REQUIRE_OK(codex_receive(b.cx[1], &m, b.now, &ack, NULL));
+	REQUIRE_OK(codex_refuse(bob2, &m, OBOL_E_CODEX_TOKEN_STALE, b.now, &ref));
+	REQUIRE_OK(codex_take_refusal(b.cx[0], &ref));
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[1]->balance.units, 1300);
+	codex_sync_result_free(&r);
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK_EQ_INT(b.cx[0]->balance.units, 700);
+	codex_sync_result_free(&r);
+	CHECK_OK(audit_ok(&b));
+	codex_free(bob2);
+	teardown(&b);
+}

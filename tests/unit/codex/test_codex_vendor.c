@@ -77,10 +77,13 @@ static obol_err hello(struct obol_devlink *l, struct codex_msg_request *req)
 	return obol_cbor_decode(body, len, &spec);
 }
 
-static obol_err send_pay(struct obol_devlink *l, struct codex_msg_pay *m)
+/* PAY, then the vendor's answer: OK for an ACK; for a REFUSAL, the reason
+ * it names, with the refusal in *ref. */
+static obol_err send_pay(struct obol_devlink *l, struct codex_msg_pay *m, struct codex_msg_refusal *ref)
 {
 	struct obol_field f[1];
 	struct obol_fields spec;
+	struct codex_refusal rf;
 	const uint8_t *body;
 	size_t len;
 	uint32_t type;
@@ -88,7 +91,15 @@ static obol_err send_pay(struct obol_devlink *l, struct codex_msg_pay *m)
 	codex_msg_pay_spec(m, f, &spec);
 	if ((e = obol_devlink_write(l, CODEX_MSG_PAY, &spec)) != OBOL_OK || (e = obol_devlink_read(l, &type, &body, &len)) != OBOL_OK)
 		return e;
-	return type == CODEX_MSG_ACK ? OBOL_OK : OBOL_E_INTERNAL;
+	if (type == CODEX_MSG_ACK)
+		return OBOL_OK;
+	if (type != CODEX_MSG_REFUSAL)
+		return OBOL_E_INTERNAL;
+	codex_msg_refusal_spec(ref, f, &spec);
+	if ((e = obol_cbor_decode(body, len, &spec)) != OBOL_OK ||
+	    (e = codex_refusal_decode(ref->refusal, sizeof(ref->refusal), &rf)) != OBOL_OK)
+		return e;
+	return (obol_err)rf.reason;
 }
 
 TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
@@ -96,6 +107,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	static struct vt t;
 	static struct codex_msg_request req;
 	static struct codex_msg_pay m;
+	static struct codex_msg_refusal ref;
 	const char *db = test_db_url_new("bank");
 	struct obol_wallet *w = NULL;
 	struct codex *c = NULL;
@@ -144,15 +156,15 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	REQUIRE_OK(obol_devlink_connect(t.addr, 2000, &l));
 	memset(&m, 0, sizeof m);
 	m.sealed_len = 100;
-	CHECK_ERR(send_pay(l, &m), OBOL_E_WIRE_UNEXPECTED_MESSAGE);
+	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_WIRE_UNEXPECTED_MESSAGE);
 	/* a payment, then the very same payment again on a new session */
 	REQUIRE_OK(hello(l, &req));
 	REQUIRE_OK(codex_pay(c, &req, &req.amount, obol_now(), &m, NULL));
-	CHECK_OK(send_pay(l, &m));
+	CHECK_OK(send_pay(l, &m, &ref));
 	obol_devlink_close(l);
 	REQUIRE_OK(obol_devlink_connect(t.addr, 2000, &l));
 	REQUIRE_OK(hello(l, &req));
-	CHECK_ERR(send_pay(l, &m), OBOL_E_CODEX_TOKEN_SEEN);
+	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_TOKEN_SEEN);
 	/* less than asked */
 	REQUIRE_OK(hello(l, &req));
 	req.has_amount = false;
@@ -160,7 +172,13 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 		struct obol_amount less = { .units = 1, .currency = "EUR" };
 		REQUIRE_OK(codex_pay(c, &req, &less, obol_now(), &m, NULL));
 	}
-	CHECK_ERR(send_pay(l, &m), OBOL_E_CODEX_AMOUNT_INVALID);
+	/* refused with a signed refusal: the payer keeps it, the vendor never
+	 * takes that token later */
+	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_AMOUNT_INVALID);
+	CHECK_OK(codex_take_refusal(c, &ref));
+	CHECK_EQ_INT(codex_refused_count(c), 1);
+	REQUIRE_OK(hello(l, &req));
+	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_TOKEN_SEEN);
 	obol_devlink_close(l);
 
 	/* two tokens accepted, two deposits paid: EUR 1 on the vendor's account */
