@@ -24,6 +24,9 @@ struct obol_cmd {
 	const char *summary; /* one line for the table */
 	const char *help;    /* the options, one per line; may be NULL */
 	obol_cmd_fn run;
+	/* Optional: prints more help after the text above (options that other
+	 * files register at run time, such as the schemes' 'issuer init' ones). */
+	void (*more_help)(FILE *f);
 	struct obol_cmd *next;
 };
 
@@ -46,6 +49,10 @@ int obol_cli_fail(const struct obol_cmd *cmd, obol_err e, const char *what);
 
 /* Reports a usage error and returns OBOL_EXIT_USAGE. */
 int obol_cli_usage_error(const struct obol_cmd *cmd, const char *what);
+
+/* Reports an argument that no option took ("unexpected argument 'ARG'") and
+ * returns OBOL_EXIT_USAGE. Commands call it when optind != argc. */
+int obol_cli_extra_arg(const struct obol_cmd *cmd, const char *arg);
 
 /* True when argv holds -h or --help; commands call it first. */
 int obol_cli_wants_help(int argc, char **argv);

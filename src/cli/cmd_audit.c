@@ -18,8 +18,10 @@ static int cmd_audit(const struct obol_cmd *cmd, int argc, char **argv)
 		else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
-	if (db == NULL || optind != argc)
-		return obol_cli_usage_error(cmd, "--db URL is required and nothing else");
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (db == NULL)
+		return obol_cli_usage_error(cmd, "--db URL is required");
 	obol_err e = obol_ledger_open(db, &s);
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, db);

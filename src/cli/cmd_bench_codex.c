@@ -463,7 +463,7 @@ static int cmd_bench_codex(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	if (optind != argc) {
 		free(b);
-		return obol_cli_usage_error(cmd, "takes no arguments");
+		return obol_cli_extra_arg(cmd, argv[optind]);
 	}
 	b->now = T0;
 	snprintf(b->dir, sizeof b->dir, "%s/obol-bench-codex-XXXXXX", tmp && *tmp ? tmp : "/tmp");

@@ -243,7 +243,7 @@ static int cmd_bench_crypto(const struct obol_cmd *cmd, int argc, char **argv)
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
 	if (optind != argc)
-		return obol_cli_usage_error(cmd, "takes no arguments");
+		return obol_cli_extra_arg(cmd, argv[optind]);
 	if ((e = obol_crypto_init()) != OBOL_OK)
 		return obol_cli_fail(cmd, e, "initialising the crypto libraries");
 
@@ -290,6 +290,6 @@ out:
 
 OBOL_COMMAND(bench_crypto_cmd, "bench crypto", "[--quick] [--json]",
 	     "measure blind RSA, sealed boxes, Ed25519 and SHA-256 chains against raw OpenSSL/libsodium",
-	     "--quick  about 0.2 s per figure instead of about 1 s\n"
-	     "--json   print one JSON object: <figure>_per_s, <figure>_raw_per_s, <figure>_ratio",
+	     "  --quick   about 0.2 s per figure instead of about 1 s\n"
+	     "  --json    print one JSON object: <figure>_per_s, <figure>_raw_per_s, <figure>_ratio",
 	     cmd_bench_crypto)

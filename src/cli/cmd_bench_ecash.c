@@ -411,7 +411,7 @@ static int cmd_bench_ecash(const struct obol_cmd *cmd, int argc, char **argv)
 		}
 	}
 	if (optind != argc)
-		return obol_cli_usage_error(cmd, "unexpected argument");
+		return obol_cli_extra_arg(cmd, argv[optind]);
 	obol_err e = obol_crypto_init();
 	uint64_t t0 = obol_mono_ns();
 	if (e == OBOL_OK)

@@ -301,7 +301,7 @@ static int cmd_bench_payword(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	if (e == OBOL_OK && optind != argc) {
 		free(b);
-		return obol_cli_usage_error(cmd, "takes no arguments");
+		return obol_cli_extra_arg(cmd, argv[optind]);
 	}
 	if (e == OBOL_OK)
 		e = obol_crypto_init();

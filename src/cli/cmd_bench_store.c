@@ -260,7 +260,9 @@ static int cmd_bench_store(const struct obol_cmd *cmd, int argc, char **argv)
 		else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
-	if (b.url == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (b.url == NULL)
 		return obol_cli_usage_error(cmd, "--db URL is required");
 	if (b.threads < 1 || b.threads > BENCH_MAX_THREADS)
 		return obol_cli_usage_error(cmd, "--threads is 1 to 256");

@@ -1,5 +1,6 @@
 /* obol demo: runs each registered scheme scenario (src/cli/demo.h). */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,21 @@ static int cmd_demo(const struct obol_cmd *cmd, int argc, char **argv)
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
 	if (optind != argc)
-		return obol_cli_usage_error(cmd, "no arguments besides the options");
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (only != NULL) {
+		char known[256] = "";
+		bool found = false;
+		for (struct obol_demo_entry *e = obol_demo_entries(); e != NULL; e = e->next) {
+			found = found || strcmp(only, e->scheme) == 0;
+			size_t used = strlen(known);
+			snprintf(known + used, sizeof known - used, "%s%s", used ? ", " : "", e->scheme);
+		}
+		if (!found) {
+			char what[320];
+			snprintf(what, sizeof what, "no demo of scheme '%s' (there are: %s)", only, known);
+			return obol_cli_usage_error(cmd, what);
+		}
+	}
 
 	struct obol_demo *d = calloc(1, sizeof *d);
 	if (d == NULL)

@@ -36,7 +36,7 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *
 		*slot = optarg;
 	}
 	if (optind != argc)
-		return obol_cli_usage_error(cmd, "unexpected argument");
+		return obol_cli_extra_arg(cmd, argv[optind]);
 	if (o->db == NULL)
 		return obol_cli_usage_error(cmd, "--db URL is required");
 	return 0;

@@ -32,7 +32,9 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *
 		else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
-	if (*db == NULL || optind != argc || (key != NULL && *key == NULL))
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (*db == NULL || (key != NULL && *key == NULL))
 		return obol_cli_usage_error(cmd, key ? "--db and --key are required" : "--db URL is required");
 	return -1;
 }

@@ -11,12 +11,12 @@
 
 #define MAX_OPTS 64
 
-static void print_help(const struct obol_cmd *cmd)
+/* The schemes' own options, after the command's help. */
+static void print_scheme_help(FILE *f)
 {
-	obol_cli_print_usage(cmd, stdout);
 	for (struct obol_issuer_scheme *sch = obol_issuer_schemes(); sch != NULL; sch = sch->next)
 		if (sch->init_help != NULL)
-			printf("\n%s options:\n%s\n", sch->name, sch->init_help);
+			fprintf(f, "\n%s options:\n%s\n", sch->name, sch->init_help);
 }
 
 static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
@@ -28,7 +28,7 @@ static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 	int c, rc = OBOL_EXIT_OK;
 
 	if (obol_cli_wants_help(argc, argv)) {
-		print_help(cmd);
+		obol_cli_print_usage(cmd, stdout);
 		return OBOL_EXIT_OK;
 	}
 	opts[nopts++] = (struct option){ "db", required_argument, NULL, 'd' };
@@ -58,7 +58,11 @@ static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (db == NULL || currency == NULL || optind != argc) {
+	if (optind != argc) {
+		rc = obol_cli_extra_arg(cmd, argv[optind]);
+		goto out;
+	}
+	if (db == NULL || currency == NULL) {
 		rc = obol_cli_usage_error(cmd, "--db and --currency are required");
 		goto out;
 	}
@@ -76,3 +80,8 @@ OBOL_COMMAND(issuer_init_cmd, "issuer init", "--db URL --currency CUR [scheme op
 	     "  --currency CUR  the currency of the ledger, e.g. EUR\n"
 	     "Prints the currency, the master public key (clients pin it) and the box public key.",
 	     cmd_issuer_init)
+
+__attribute__((constructor)) static void issuer_init_more_help(void)
+{
+	issuer_init_cmd.more_help = print_scheme_help;
+}

@@ -32,7 +32,9 @@ static int cmd_evidence(const struct obol_cmd *cmd, int argc, char **argv)
 			return obol_cli_usage_error(cmd, "unknown option");
 		db = optarg;
 	}
-	if (db == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (db == NULL)
 		return obol_cli_usage_error(cmd, "--db is required");
 	obol_err e = obol_ledger_open(db, &s);
 	if (e == OBOL_OK)

@@ -45,8 +45,10 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 			return obol_cli_usage_error(cmd, "unknown option");
 		}
 	}
-	if (cfg.db_url == NULL || optind != argc)
-		return obol_cli_usage_error(cmd, "--db is required and nothing else");
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (cfg.db_url == NULL)
+		return obol_cli_usage_error(cmd, "--db URL is required");
 
 	obol_log_set_tag("issuer");
 	sigset_t set;

@@ -42,7 +42,9 @@ static int cmd_issuer_vendor_add(const struct obol_cmd *cmd, int argc, char **ar
 			return obol_cli_usage_error(cmd, "unknown option");
 		}
 	}
-	if (db == NULL || name == NULL || vkey == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (db == NULL || name == NULL || vkey == NULL)
 		return obol_cli_usage_error(cmd, "--db, --name and --vendor-key are required");
 	if (obol_b64_decode(vkey, spk, 32, &n, 1) != OBOL_OK)
 		return obol_cli_fail(cmd, OBOL_E_KEY_INVALID, "--vendor-key is not a base64url Ed25519 public key");

@@ -35,7 +35,9 @@ static int cmd_vendor_init(const struct obol_cmd *cmd, int argc, char **argv)
 		else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
-	if (dir == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (dir == NULL)
 		return obol_cli_usage_error(cmd, "--dir is required");
 	obol_err e = obol_vendor_keys_create(dir, &sign, &box);
 	if (e == OBOL_OK && (e = obol_b64_encode(sign.pk, 32, s64, sizeof s64)) == OBOL_OK)
@@ -93,7 +95,9 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 			return obol_cli_usage_error(cmd, "unknown option");
 		}
 	}
-	if (cfg.dir == NULL || cfg.issuer_url == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (cfg.dir == NULL || cfg.issuer_url == NULL)
 		return obol_cli_usage_error(cmd, "--dir and --issuer are required");
 
 	obol_log_set_tag("vendor");
@@ -113,7 +117,7 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 }
 
 OBOL_COMMAND(vendor_serve_cmd, "vendor serve",
-	     "--dir DIR --issuer URL [--listen HOST:PORT] [--price CUR:V.F] [--http HOST:PORT]",
+	     "--dir DIR --issuer URL [--listen HOST:PORT] [--price CUR:V.F] [--http HOST:PORT] [--max-links N]",
 	     "run the vendor daemon: device link for wallets, outbox to the issuer",
 	     "  --dir DIR           the vendor's directory (from 'vendor init'); needs DIR/vendor.cert\n"
 	     "                      or fetches it from the issuer (after 'issuer vendor add')\n"

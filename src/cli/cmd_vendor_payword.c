@@ -49,7 +49,11 @@ static int cmd_setup(const struct obol_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (dir == NULL || mode == NULL || optind != argc) {
+	if (optind != argc) {
+		rc = obol_cli_extra_arg(cmd, argv[optind]);
+		goto out;
+	}
+	if (dir == NULL || mode == NULL) {
 		rc = obol_cli_usage_error(cmd, "--dir and --mode are required");
 		goto out;
 	}
@@ -144,7 +148,11 @@ static int cmd_product(const struct obol_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (dir == NULL || id == NULL || price == NULL || file == NULL || optind != argc) {
+	if (optind != argc) {
+		rc = obol_cli_extra_arg(cmd, argv[optind]);
+		goto out;
+	}
+	if (dir == NULL || id == NULL || price == NULL || file == NULL) {
 		rc = obol_cli_usage_error(cmd, "--dir, --id, --price and --file are required");
 		goto out;
 	}
@@ -192,7 +200,11 @@ out:
 OBOL_COMMAND(vendor_pw_product_cmd, "vendor payword product",
 	     "--dir DIR --id ID --price CUR:V.F --file PATH [--type MIME]",
 	     "offer a product (an article, an image) for payword tokens on the vendor's product page",
-	     "  --price CUR:V.F   a whole number of the agent's token value\n"
+	     "  --dir DIR         the vendor's directory (after 'vendor payword setup')\n"
+	     "  --id ID           1..64 of A-Z a-z 0-9 . _ - (not starting with '.'); an existing ID is replaced\n"
+	     "  --price CUR:V.F   a whole number of the agent's token value ('issuer init --payword-token-value');\n"
+	     "                    not checked here: another price fails each purchase with PAYWORD_VALUE_MISMATCH\n"
+	     "  --file PATH       the product, copied into DIR/payword-products/ID\n"
 	     "  --type MIME       its content type (default text/plain)\n"
 	     "Served by 'vendor serve --http' at /payword/product/ID?auth=N after a purchase.",
 	     cmd_product)

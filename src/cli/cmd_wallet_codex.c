@@ -48,7 +48,7 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, struct opts 
 		}
 	}
 	if (optind != argc)
-		return obol_cli_usage_error(cmd, "unexpected argument");
+		return obol_cli_extra_arg(cmd, argv[optind]);
 	if (!o->wallet && !o->db)
 		return obol_cli_usage_error(cmd, "--wallet is required");
 	return -1;
@@ -434,17 +434,17 @@ static int cmd_check(const struct obol_cmd *cmd, int argc, char **argv)
 	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the codex books do not balance");
 }
 
-#define WALLET_OPTS "--wallet PATH [--key-file FILE] "
-OBOL_COMMAND(codex_open_cmd, "wallet codex open", WALLET_OPTS "--amount CUR:V.F --deposit CUR:V.F",
+#define WALLET_OPTS "--wallet PATH [--key-file FILE]"
+OBOL_COMMAND(codex_open_cmd, "wallet codex open", WALLET_OPTS " --amount CUR:V.F --deposit CUR:V.F",
 	     "open a Codex at the bank: value for offline payments plus a safe deposit",
 	     "  --amount    moved from the wallet's account into the Codex\n"
 	     "  --deposit   the safe deposit the bank holds (it pays the payees if this Codex overspends)",
 	     cmd_open)
 OBOL_COMMAND(codex_show_cmd, "wallet codex show", WALLET_OPTS, "show the Codex: balance, deposit, counts, expiry, blacklist",
 	     NULL, cmd_show)
-OBOL_COMMAND(codex_request_cmd, "wallet codex request", WALLET_OPTS "--out FILE [--amount CUR:V.F]",
+OBOL_COMMAND(codex_request_cmd, "wallet codex request", WALLET_OPTS " --out FILE [--amount CUR:V.F]",
 	     "as payee: write a payment request (certificate, optional amount) for a payer", NULL, cmd_request)
-OBOL_COMMAND(codex_pay_cmd, "wallet codex pay", WALLET_OPTS "[--amount CUR:V.F] (--request FILE --out FILE | --vendor ADDR)",
+OBOL_COMMAND(codex_pay_cmd, "wallet codex pay", WALLET_OPTS " [--amount CUR:V.F] (--request FILE --out FILE | --vendor ADDR)",
 	     "pay offline: a payee-specific token sealed to the payee",
 	     "  --request FILE  the payee's request; the sealed payment goes to --out FILE\n"
 	     "  --vendor ADDR   pay a vendor daemon over the device link (HOST:PORT)\n"
@@ -452,12 +452,12 @@ OBOL_COMMAND(codex_pay_cmd, "wallet codex pay", WALLET_OPTS "[--amount CUR:V.F] 
 	     "The Codex is debited and stored before the payment leaves; the token stays\n"
 	     "pending until the payee's acknowledgement (or the bank's settlement).",
 	     cmd_pay)
-OBOL_COMMAND(codex_receive_cmd, "wallet codex receive", WALLET_OPTS "--in FILE --out FILE",
+OBOL_COMMAND(codex_receive_cmd, "wallet codex receive", WALLET_OPTS " --in FILE --out FILE",
 	     "as payee: check a payment offline, credit the Codex, write the signed acknowledgement", NULL,
 	     cmd_receive)
-OBOL_COMMAND(codex_ack_cmd, "wallet codex ack", WALLET_OPTS "--in FILE", "as payer: take the payee's acknowledgement", NULL,
+OBOL_COMMAND(codex_ack_cmd, "wallet codex ack", WALLET_OPTS " --in FILE", "as payer: take the payee's acknowledgement", NULL,
 	     cmd_ack)
-OBOL_COMMAND(codex_sync_cmd, "wallet codex sync", WALLET_OPTS "[--load CUR:V.F]",
+OBOL_COMMAND(codex_sync_cmd, "wallet codex sync", WALLET_OPTS " [--load CUR:V.F]",
 	     "hand the log to the bank; get the renewed Codex and the blacklist",
 	     "  --load   also move this much from the account into the Codex", cmd_sync)
 OBOL_COMMAND(codex_close_cmd, "wallet codex close", WALLET_OPTS,

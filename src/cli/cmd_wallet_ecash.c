@@ -60,7 +60,9 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *
 			break;
 		}
 	}
-	if (o->wallet == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (o->wallet == NULL)
 		return obol_cli_usage_error(cmd, "--wallet is required");
 	return -1;
 }
@@ -111,7 +113,7 @@ static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
 		e = ecash_wallet_register(&ew, (unsigned)o.bits, stdout);
 	return finish(cmd, e, "cannot register a key with the bank", w, &ew);
 }
-OBOL_COMMAND(wallet_ecash_register_cmd, "wallet ecash register", "--wallet PATH [--bits N]",
+OBOL_COMMAND(wallet_ecash_register_cmd, "wallet ecash register", "--wallet PATH [--bits N] [--key-file FILE]",
 	     "draw an RSA key pair and have the bank certify it (seed 002 §3.2)",
 	     HELP_COMMON "  --bits N           RSA key size (default 2048)\n"
 			 "Needs the wallet's account at the issuer; prints ecash-key (the key id).",
@@ -166,7 +168,7 @@ static int cmd_topup(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	return finish(cmd, e, "cannot obtain e-cash", w, &ew);
 }
-OBOL_COMMAND(wallet_ecash_topup_cmd, "wallet ecash topup", "--wallet PATH --amount CUR:V [--coin CUR:V]",
+OBOL_COMMAND(wallet_ecash_topup_cmd, "wallet ecash topup", "--wallet PATH --amount CUR:V [--coin CUR:V] [--key-file FILE]",
 	     "buy bank-signed coins with the account's money (seed 002 §3.3.1, §6.2)",
 	     HELP_COMMON "  --amount CUR:V     what to debit from the account\n"
 			 "  --coin CUR:V       the value of each coin (default: one coin of --amount)",
@@ -189,7 +191,7 @@ static int cmd_refresh(const struct obol_cmd *cmd, int argc, char **argv)
 		e = ecash_wallet_refresh(&ew, stdout);
 	return finish(cmd, e, "cannot refresh the bank's lists", w, &ew);
 }
-OBOL_COMMAND(wallet_ecash_refresh_cmd, "wallet ecash refresh", "--wallet PATH",
+OBOL_COMMAND(wallet_ecash_refresh_cmd, "wallet ecash refresh", "--wallet PATH [--key-file FILE]",
 	     "fetch the bank-signed revocation list and directory of keys (for rings)",
 	     HELP_COMMON "Run it while online; pay and receive then use the cached lists offline.", cmd_refresh)
 
@@ -226,7 +228,7 @@ static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	return finish(cmd, e, "cannot read the wallet", w, &ew);
 }
-OBOL_COMMAND(wallet_ecash_coins_cmd, "wallet ecash coins", "--wallet PATH",
+OBOL_COMMAND(wallet_ecash_coins_cmd, "wallet ecash coins", "--wallet PATH [--key-file FILE]",
 	     "list the e-cash coins the wallet holds and their sum", HELP_COMMON, cmd_coins)
 
 static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
@@ -252,7 +254,7 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	obol_devlink_close(l);
 	return finish(cmd, e, "payment not made", w, &ew);
 }
-OBOL_COMMAND(wallet_ecash_pay_cmd, "wallet ecash pay", "--wallet PATH --vendor HOST:PORT [--ring N]",
+OBOL_COMMAND(wallet_ecash_pay_cmd, "wallet ecash pay", "--wallet PATH --vendor HOST:PORT [--ring N] [--key-file FILE]",
 	     "pay a merchant offline with e-cash (seed 002 §3.3.2; rings §4.3.2)",
 	     HELP_COMMON "  --vendor HOST:PORT the merchant's device link (a vendor daemon or 'wallet ecash receive')\n"
 			 "  --ring N           sign as one of N bank-certified keys from the cached directory\n"
@@ -308,7 +310,7 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 	return finish(cmd, e, "cannot receive payments", w, &ew);
 }
 OBOL_COMMAND(wallet_ecash_receive_cmd, "wallet ecash receive",
-	     "--wallet PATH --listen HOST:PORT --price CUR:V [--count N]",
+	     "--wallet PATH --listen HOST:PORT --price CUR:V [--count N] [--key-file FILE]",
 	     "act as a merchant: accept e-cash offline on a device link",
 	     HELP_COMMON "  --listen HOST:PORT where to listen (port 0 picks one; prints \"listening on ...\")\n"
 			 "  --price CUR:V      what each payment must be worth\n"
@@ -334,7 +336,7 @@ static int cmd_release(const struct obol_cmd *cmd, int argc, char **argv)
 		e = ecash_wallet_release(&ew, stdout);
 	return finish(cmd, e, "cannot release the pending coins", w, &ew);
 }
-OBOL_COMMAND(wallet_ecash_release_cmd, "wallet ecash release", "--wallet PATH",
+OBOL_COMMAND(wallet_ecash_release_cmd, "wallet ecash release", "--wallet PATH [--key-file FILE]",
 	     "make the coins of an unconfirmed payment spendable again",
 	     HELP_COMMON "Only for a payment the merchant did not accept (it crashed before answering, and\n"
 			 "says so): if it did, spending the coins again is a double spend, and the bank names you.",
@@ -362,7 +364,7 @@ static int cmd_deposit(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	return deposit_common(cmd, argc, argv, false);
 }
-OBOL_COMMAND(wallet_ecash_deposit_cmd, "wallet ecash deposit", "--wallet PATH",
+OBOL_COMMAND(wallet_ecash_deposit_cmd, "wallet ecash deposit", "--wallet PATH [--key-file FILE]",
 	     "deposit the coins received as a merchant to the account (seed 002 §3.3.3)",
 	     HELP_COMMON "Prints each coin's outcome; a double spend names the culprit's account.", cmd_deposit)
 
@@ -370,7 +372,7 @@ static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	return deposit_common(cmd, argc, argv, true);
 }
-OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw", "--wallet PATH",
+OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw", "--wallet PATH [--key-file FILE]",
 	     "return every coin the wallet holds to its bank account (seed 002 §6.4)",
 	     HELP_COMMON "Fresh coins are claimed to the wallet's own key, then deposited with the received ones.",
 	     cmd_withdraw)

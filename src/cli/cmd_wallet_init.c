@@ -64,7 +64,9 @@ static int cmd_wallet_init(const struct obol_cmd *cmd, int argc, char **argv)
 		default: return obol_cli_usage_error(cmd, "unknown option");
 		}
 	}
-	if (path == NULL || url == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (path == NULL || url == NULL)
 		return obol_cli_usage_error(cmd, "--wallet and --issuer are required");
 	if (ikey != NULL && obol_b64_decode(ikey, expect, 32, &n, 1) != OBOL_OK)
 		return obol_cli_fail(cmd, OBOL_E_KEY_INVALID, "--issuer-key is not a base64url Ed25519 public key");
@@ -136,7 +138,9 @@ static int cmd_wallet_account(const struct obol_cmd *cmd, int argc, char **argv)
 		else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
-	if (path == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (path == NULL)
 		return obol_cli_usage_error(cmd, "--wallet is required");
 	obol_err e = obol_wallet_open(path, &ks, &w);
 	if (e == OBOL_OK)
@@ -185,7 +189,9 @@ static int cmd_wallet_payout(const struct obol_cmd *cmd, int argc, char **argv)
 		default: return obol_cli_usage_error(cmd, "unknown option");
 		}
 	}
-	if (path == NULL || amount == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (path == NULL || amount == NULL)
 		return obol_cli_usage_error(cmd, "--wallet and --amount are required");
 	if (rid == NULL) {
 		uint8_t r[16];

@@ -21,6 +21,12 @@ struct opts {
 	bool lost, has_tokens;
 };
 
+/* The options every payword wallet command takes. */
+#define HELP_PW                                                                   \
+	"  --wallet PATH        the wallet file (from 'wallet init')\n"             \
+	"  --key-file FILE      its key file, instead of OBOL_PASSPHRASE or a prompt\n"
+#define HELP_PW_PASSWORD "The payword password comes from OBOL_PAYWORD_PASSWORD."
+
 static int parse(const struct obol_cmd *cmd, int argc, char **argv, struct opts *o)
 {
 	static const struct option opts[] = {
@@ -56,7 +62,9 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, struct opts 
 			return obol_cli_usage_error(cmd, "unknown option");
 		}
 	}
-	if (o->wallet == NULL || optind != argc)
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (o->wallet == NULL)
 		return obol_cli_usage_error(cmd, "--wallet is required");
 	return -1;
 }
@@ -97,10 +105,10 @@ static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
 	printf("registered: %s (account %lld)\n", o.username, (long long)account);
 	return OBOL_EXIT_OK;
 }
-OBOL_COMMAND(wallet_pw_register_cmd, "wallet payword register", "--wallet PATH --username NAME",
+OBOL_COMMAND(wallet_pw_register_cmd, "wallet payword register", "--wallet PATH --username NAME [--key-file FILE]",
 	     "register the wallet's user at the payword agent (seed 003 §3.5)",
-	     "  --wallet PATH     the wallet (from 'wallet init')\n"
-	     "  --username NAME   1..32 of a-z 0-9 . _ -; the password is OBOL_PAYWORD_PASSWORD (8..128 bytes)\n"
+	     HELP_PW
+	     "  --username NAME      1..32 of a-z 0-9 . _ -; the password is OBOL_PAYWORD_PASSWORD (8..128 bytes)\n"
 	     "The wallet's account key becomes the user's key for visit commitments.",
 	     cmd_register)
 
@@ -144,11 +152,13 @@ static int cmd_buy_tokens(const struct obol_cmd *cmd, int argc, char **argv)
 		return obol_cli_usage_error(cmd, "--tokens is required");
 	return buy_tokens(cmd, &o, o.tokens);
 }
-OBOL_COMMAND(wallet_pw_buy_tokens_cmd, "wallet payword buy-tokens", "--wallet PATH --tokens N [--vendor-id ID]",
+OBOL_COMMAND(wallet_pw_buy_tokens_cmd, "wallet payword buy-tokens", "--wallet PATH --tokens N [--vendor-id ID] [--key-file FILE]",
 	     "buy payword tokens: a new certificate that keeps the unspent ones (steps A-D)",
-	     "  --tokens N       tokens to buy, paid from the wallet's account at the issuer\n"
-	     "  --vendor-id ID   a chain for one vendor of the specific system (default: generic)\n"
-	     "The previous certificate is revoked; its unspent tokens are carried into the new one.",
+	     HELP_PW
+	     "  --tokens N           tokens to buy, paid from the wallet's account at the issuer\n"
+	     "  --vendor-id ID       a chain for one vendor of the specific system (default: generic)\n"
+	     "The previous certificate is revoked; its unspent tokens are carried into the new one.\n"
+	     HELP_PW_PASSWORD,
 	     cmd_buy_tokens)
 
 static int cmd_regenerate(const struct obol_cmd *cmd, int argc, char **argv)
@@ -163,10 +173,12 @@ static int cmd_regenerate(const struct obol_cmd *cmd, int argc, char **argv)
 		return rc;
 	return buy_tokens(cmd, &o, o.has_tokens ? o.tokens : 0);
 }
-OBOL_COMMAND(wallet_pw_regenerate_cmd, "wallet payword regenerate", "--wallet PATH [--vendor-id ID] [--lost]",
+OBOL_COMMAND(wallet_pw_regenerate_cmd, "wallet payword regenerate", "--wallet PATH [--vendor-id ID] [--lost] [--key-file FILE]",
 	     "regenerate the payword certificate with exactly its unspent value",
-	     "  --lost           the certificate was lost: the agent counts what vendors reported\n"
-	     "  --vendor-id ID   the chain of a specific vendor (default: generic)",
+	     HELP_PW
+	     "  --lost               the certificate was lost: the agent counts what vendors reported\n"
+	     "  --vendor-id ID       the chain of a specific vendor (default: generic)\n"
+	     HELP_PW_PASSWORD,
 	     cmd_regenerate)
 
 /* Fetches the product with its authorisation number. */
@@ -232,12 +244,14 @@ static int cmd_buy(const struct obol_cmd *cmd, int argc, char **argv)
 	return OBOL_EXIT_OK;
 }
 OBOL_COMMAND(wallet_pw_buy_cmd, "wallet payword buy",
-	     "--wallet PATH --vendor HOST:PORT --product ID [--http URL [--out FILE]]",
+	     "--wallet PATH --vendor HOST:PORT --product ID [--http URL [--out FILE]] [--key-file FILE]",
 	     "buy a product with payword tokens at a vendor (steps 1-8), then fetch it",
+	     HELP_PW
 	     "  --vendor HOST:PORT   the vendor's device link\n"
 	     "  --product ID         the product; the vendor tells its price\n"
 	     "  --http URL           the vendor's product page: fetch the product with the authorisation number\n"
-	     "  --out FILE           where to write the product",
+	     "  --out FILE           where to write the product\n"
+	     HELP_PW_PASSWORD,
 	     cmd_buy)
 
 static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
@@ -277,5 +291,5 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 	obol_wallet_close(w);
 	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot open a certificate");
 }
-OBOL_COMMAND(wallet_pw_show_cmd, "wallet payword show", "--wallet PATH",
-	     "show the wallet's payword certificates and their unspent tokens", NULL, cmd_show)
+OBOL_COMMAND(wallet_pw_show_cmd, "wallet payword show", "--wallet PATH [--key-file FILE]",
+	     "show the wallet's payword certificates and their unspent tokens", HELP_PW HELP_PW_PASSWORD, cmd_show)

@@ -24,6 +24,8 @@ void obol_cli_print_usage(const struct obol_cmd *cmd, FILE *f)
 		cmd->summary);
 	if (cmd->help != NULL)
 		fprintf(f, "\n%s\n", cmd->help);
+	if (cmd->more_help != NULL)
+		cmd->more_help(f);
 }
 
 int obol_cli_fail(const struct obol_cmd *cmd, obol_err e, const char *what)
@@ -37,6 +39,13 @@ int obol_cli_usage_error(const struct obol_cmd *cmd, const char *what)
 	fprintf(stderr, "obol %s: %s\n", cmd->path, what);
 	fprintf(stderr, "usage: obol %s %s\n(see obol %s --help)\n", cmd->path, cmd->usage, cmd->path);
 	return OBOL_EXIT_USAGE;
+}
+
+int obol_cli_extra_arg(const struct obol_cmd *cmd, const char *arg)
+{
+	char what[160];
+	snprintf(what, sizeof what, "unexpected argument '%.120s'", arg);
+	return obol_cli_usage_error(cmd, what);
 }
 
 int obol_cli_wants_help(int argc, char **argv)
@@ -87,9 +96,13 @@ static void print_table(FILE *f, int n, char **prefix)
 	fprintf(f, "usage: obol <command> [options]   (obol <command> --help for its options)\n\n");
 	fprintf(f, "obol: anonymous and offline micropayments (schemes: coupon, ecash, payword, codex)\n\n");
 	fprintf(f, "commands:\n");
+	int width = 0;
+	for (const struct obol_cmd *c = commands; c != NULL; c = c->next)
+		if (path_has_prefix(c->path, n, prefix) && (int)strlen(c->path) > width)
+			width = (int)strlen(c->path);
 	for (const struct obol_cmd *c = commands; c != NULL; c = c->next)
 		if (path_has_prefix(c->path, n, prefix))
-			fprintf(f, "  %-24s %s\n", c->path, c->summary);
+			fprintf(f, "  %-*s  %s\n", width, c->path, c->summary);
 }
 
 int main(int argc, char **argv)
@@ -115,16 +128,39 @@ int main(int argc, char **argv)
 		}
 	}
 	if (best == NULL) {
-		/* A group word alone ("obol issuer") lists its subcommands. */
-		int n = 0;
-		for (const struct obol_cmd *c = commands; c != NULL; c = c->next)
-			if (path_has_prefix(c->path, 1, argv + 1))
-				n++;
-		if (n > 0) {
-			print_table(strcmp(argv[argc - 1], "--help") == 0 ? stdout : stderr, 1, argv + 1);
-			return strcmp(argv[argc - 1], "--help") == 0 ? OBOL_EXIT_OK : OBOL_EXIT_USAGE;
+		/* The longest run of leading words that begins some command's path
+		 * names a group ("obol wallet ecash"): with --help (or -h) and
+		 * nothing else it lists the group's commands on stdout (exit 0);
+		 * alone, or followed by a word no command has, it lists them on
+		 * stderr (exit 2). */
+		int words = 0;
+		for (int n = 1; n < argc && argv[n][0] != '-'; n++) {
+			int any = 0;
+			for (const struct obol_cmd *c = commands; c != NULL && !any; c = c->next)
+				any = path_has_prefix(c->path, n, argv + 1);
+			if (!any)
+				break;
+			words = n;
 		}
-		fprintf(stderr, "obol: unknown command '%s' (obol --help lists them)\n", argv[1]);
+		int next = 1 + words;
+		if (words > 0 && next + 1 == argc &&
+		    (strcmp(argv[next], "--help") == 0 || strcmp(argv[next], "-h") == 0)) {
+			print_table(stdout, words, argv + 1);
+			return OBOL_EXIT_OK;
+		}
+		if (words > 0 && next == argc) {
+			print_table(stderr, words, argv + 1);
+			return OBOL_EXIT_USAGE;
+		}
+		fprintf(stderr, "obol: unknown command '");
+		for (int i = 1; i <= next && i < argc; i++)
+			fprintf(stderr, "%s%s", i > 1 ? " " : "", argv[i]);
+		if (words == 0) {
+			fprintf(stderr, "' (obol --help lists them)\n");
+			return OBOL_EXIT_USAGE;
+		}
+		fprintf(stderr, "'\n\n");
+		print_table(stderr, words, argv + 1);
 		return OBOL_EXIT_USAGE;
 	}
 

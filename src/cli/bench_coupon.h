@@ -1,0 +1,62 @@
+/* obol bench coupon: the daemons it starts and the machine's raw limits
+ * (bench_coupon_world.c), shared with the command (cmd_bench_coupon.c). */
+#ifndef OBOL_CLI_BENCH_COUPON_H
+#define OBOL_CLI_BENCH_COUPON_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crypto/sign.h"
+#include "schemes/common/vendor_cert.h"
+
+#define MAX_THREADS 64
+
+/* The obol binary (/proc/self/exe), set by the command before anything runs. */
+extern char bench_self_exe[PATH_MAX];
+
+/* Runs `obol ARGS...` (NULL-terminated) to completion, its output in out;
+ * the exit status, -1 when it did not exit. */
+int child_run(char *out, size_t cap, ...) __attribute__((sentinel));
+
+struct daemon {
+	pid_t pid;
+	char addr[64], url[80];
+};
+
+/* Starts `obol ARGS...` with its output in log and waits for its
+ * "listening on" line; stop sends SIGTERM and waits. */
+int daemon_start(struct daemon *d, const char *log, ...) __attribute__((sentinel));
+void daemon_stop(struct daemon *d);
+
+/* An issuer (SQLite, denominations EUR:1/100, EUR:2/20000, EUR:20/200000
+ * tokens, lock policy 600 s), a funded user account, and a vendor selling at
+ * price, in a temporary directory. */
+struct world {
+	char dir[256], db[300], vdir[300];
+	struct daemon issuer, vendor;
+	struct obol_sign_keypair user;
+	int64_t user_id;
+	struct obol_sign_keypair vkp;
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
+	size_t cert_len;
+	uint8_t cert_hash[32];
+	json_t *keys;
+};
+
+int world_up(struct world *w, const char *price);
+void world_down(struct world *w, bool keep);
+
+/* The raw limits, each for `seconds`: RSA-2048 blind signatures on threads
+ * threads, sealed-box opens on one, durable SQLite commits on one; *per_cpu
+ * gets the rate per second of CPU the measuring threads used. */
+double thread_cpu(void);
+double proc_cpu(pid_t pid);
+double raw_rsa(unsigned threads, double seconds, double *per_cpu);
+double raw_box_open(double seconds, double *per_cpu);
+double raw_commits(const char *dir, double seconds);
+
+#endif

@@ -1,0 +1,346 @@
+/* obol bench coupon: the daemons it runs as child processes, and the raw
+ * limits of the machine measured in the same run (bench_coupon.h). */
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/bench_coupon.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "crypto/blindrsa.h"
+#include "crypto/rsa.h"
+#include "crypto/seal.h"
+#include "crypto/secret.h"
+#include "net/http_client.h"
+#include "schemes/common/keys_doc.h"
+#include "schemes/coupon/messages.h"
+#include "store/store.h"
+#include "vendor/vendor.h"
+
+/* ---- children ---- */
+
+char bench_self_exe[PATH_MAX];
+
+int child_run(char *out, size_t cap, ...)
+{
+	char *argv[32];
+	int n = 0, fds[2];
+	va_list ap;
+	argv[n++] = bench_self_exe;
+	va_start(ap, cap);
+	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	if (pipe(fds) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execv(bench_self_exe, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t len = 0;
+	ssize_t r;
+	char sink[256];
+	while ((r = read(fds[0], len + 1 < cap ? out + len : sink, len + 1 < cap ? cap - len - 1 : sizeof(sink))) > 0)
+		if (len + 1 < cap)
+			len += (size_t)r;
+	close(fds[0]);
+	out[len] = '\0';
+	int st;
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+
+int daemon_start(struct daemon *d, const char *log, ...)
+{
+	char *argv[32];
+	int n = 0;
+	va_list ap;
+	argv[n++] = bench_self_exe;
+	va_start(ap, log);
+	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600), in = open("/dev/null", O_RDONLY);
+		if (fd < 0 || in < 0)
+			_exit(127);
+		dup2(in, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(bench_self_exe, argv);
+		_exit(127);
+	}
+	d->pid = pid;
+	for (int i = 0; i < 600; i++) {
+		FILE *f = fopen(log, "r");
+		char line[256];
+		while (f && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "listening on ", 13) == 0) {
+				line[strcspn(line, "\n")] = '\0';
+				snprintf(d->addr, sizeof(d->addr), "%s", line + 13);
+				snprintf(d->url, sizeof(d->url), "http://%s", d->addr);
+				fclose(f);
+				return 0;
+			}
+		}
+		if (f)
+			fclose(f);
+		struct timespec ts = { 0, 50000000L };
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+void daemon_stop(struct daemon *d)
+{
+	if (d->pid > 0) {
+		int st;
+		kill(d->pid, SIGTERM);
+		waitpid(d->pid, &st, 0);
+		d->pid = 0;
+	}
+}
+
+static int field(const char *text, const char *key, char *buf, size_t cap)
+{
+	size_t k = strlen(key);
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, key, k) == 0 && l[k] == ':' && l[k + 1] == ' ') {
+			size_t n = strcspn(l + k + 2, "\n");
+			if (n >= cap)
+				return -1;
+			memcpy(buf, l + k + 2, n);
+			buf[n] = '\0';
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- the world the bench runs in ---- */
+
+
+int world_up(struct world *w, const char *price)
+{
+	char out[4096], pk[64], vk[64], bk[64], path[400], text[OBOL_VENDOR_CERT_TEXT_MAX + 2];
+	struct obol_vendor_cert c;
+	struct obol_box_keypair box;
+	snprintf(w->dir, sizeof(w->dir), "%s/obol-bench-coupon-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(w->dir))
+		return -1;
+	snprintf(w->db, sizeof(w->db), "sqlite:%s/issuer.db", w->dir);
+	snprintf(w->vdir, sizeof(w->vdir), "%s/vendor", w->dir);
+	if (child_run(out, sizeof(out), "issuer", "init", "--db", w->db, "--currency", "EUR", "--coupon-denom",
+		      "EUR:1,100", "--coupon-denom", "EUR:2,20000", "--coupon-denom", "EUR:20,200000", "--coupon-lock-max", "600", NULL) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/issuer.log", w->dir);
+	if (daemon_start(&w->issuer, path, "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0", "--threads", "32",
+			 NULL) != 0)
+		return -1;
+	obol_sign_keypair_new(&w->user);
+	if (obol_b64_encode(w->user.pk, 32, pk, sizeof(pk)) != OBOL_OK ||
+	    child_run(out, sizeof(out), "issuer", "account", "add", "--db", w->db, "--kind", "user", "--name", "bench",
+		      "--auth-key", pk, NULL) != 0 ||
+	    sscanf(out, "account %" SCNd64, &w->user_id) != 1 ||
+	    child_run(out, sizeof(out), "issuer", "fund", "--db", w->db, "--account", "bench", "--amount",
+		      "EUR:10000000", NULL) != 0)
+		return -1;
+	if (child_run(out, sizeof(out), "vendor", "init", "--dir", w->vdir, "--issuer", w->issuer.url, NULL) != 0 ||
+	    field(out, "vendor-key", vk, sizeof(vk)) || field(out, "box-key", bk, sizeof(bk)))
+		return -1;
+	snprintf(path, sizeof(path), "%s/vendor.cert", w->vdir);
+	if (child_run(out, sizeof(out), "issuer", "vendor", "add", "--db", w->db, "--name", "shop", "--vendor-key", vk,
+		      "--box-key", bk, "--out", path, NULL) != 0 ||
+	    obol_vendor_keys_load(w->vdir, &w->vkp, &box) != OBOL_OK)
+		return -1;
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(text, sizeof(text), f)) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	text[strcspn(text, "\n")] = '\0';
+	if (obol_vendor_cert_from_text(text, &c) != OBOL_OK ||
+	    obol_vendor_cert_encode(&c, w->cert, sizeof(w->cert), &w->cert_len) != OBOL_OK)
+		return -1;
+	obol_sha256(w->cert_hash, w->cert, w->cert_len);
+	snprintf(path, sizeof(path), "%s/vendor.log", w->dir);
+	if (daemon_start(&w->vendor, path, "vendor", "serve", "--dir", w->vdir, "--issuer", w->issuer.url, "--listen",
+			 "127.0.0.1:0", "--price", price, "--max-links", "256", NULL) != 0)
+		return -1;
+	struct obol_http_client *hc = NULL;
+	long status;
+	char *body = NULL;
+	size_t len;
+	obol_err e = obol_http_client_new(w->issuer.url, 0, &hc);
+	if (e == OBOL_OK)
+		e = obol_http_request(hc, "GET", "/keys", NULL, 0, 0, &status, &body, &len);
+	if (e == OBOL_OK)
+		e = obol_keys_doc_verify(body, len, NULL, &w->keys, NULL, NULL, NULL);
+	free(body);
+	obol_http_client_free(hc);
+	return e == OBOL_OK ? 0 : -1;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void world_down(struct world *w, bool keep)
+{
+	daemon_stop(&w->vendor);
+	daemon_stop(&w->issuer);
+	json_decref(w->keys);
+	if (!keep && w->dir[0])
+		(void)nftw(w->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- raw limits ---- */
+
+struct raw {
+	EVP_PKEY *sk;
+	uint8_t blinded[512];
+	size_t blen;
+	uint64_t deadline, ops;
+	double cpu; /* seconds of CPU this thread used */
+};
+
+double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds a process has used (utime + stime of /proc/PID/stat). */
+double proc_cpu(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	unsigned long long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void *raw_sign_worker(void *arg)
+{
+	struct raw *r = arg;
+	uint8_t sig[512];
+	size_t len;
+	double c0 = thread_cpu();
+	while (obol_mono_ns() < r->deadline) {
+		if (obol_blindrsa_blind_sign(r->sk, r->blinded, r->blen, sig, sizeof(sig), &len) != OBOL_OK)
+			break;
+		r->ops++;
+	}
+	r->cpu = thread_cpu() - c0;
+	return NULL;
+}
+
+/* Blind signatures per second of wall clock on `threads` threads; *per_cpu
+ * gets them per second of CPU the threads used. */
+double raw_rsa(unsigned threads, double seconds, double *per_cpu)
+{
+	struct raw r[MAX_THREADS];
+	pthread_t th[MAX_THREADS];
+	static EVP_PKEY *sk; /* one key for every round */
+	struct obol_blindrsa_state st;
+	uint8_t prep[OBOL_BLINDRSA_PREFIX_LEN + 32], msg[32] = { 1 };
+	size_t plen, blen;
+	uint8_t blinded[512];
+	if ((!sk && obol_rsa_generate(2048, &sk) != OBOL_OK) ||
+	    obol_blindrsa_prepare(OBOL_BLINDRSA_PSS_RANDOMIZED, msg, sizeof(msg), prep, sizeof(prep), &plen) != OBOL_OK ||
+	    obol_blindrsa_blind(sk, prep, plen, blinded, sizeof(blinded), &blen, &st) != OBOL_OK)
+		return 0;
+	uint64_t t0 = obol_mono_ns(), dl = t0 + (uint64_t)(seconds * 1e9);
+	for (unsigned i = 0; i < threads; i++) {
+		r[i] = (struct raw){ .sk = sk, .blen = blen, .deadline = dl };
+		memcpy(r[i].blinded, blinded, blen);
+		pthread_create(&th[i], NULL, raw_sign_worker, &r[i]);
+	}
+	uint64_t ops = 0;
+	double cpu = 0;
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		ops += r[i].ops;
+		cpu += r[i].cpu;
+	}
+	*per_cpu = cpu > 0 ? (double)ops / cpu : 0;
+	double el = (double)(obol_mono_ns() - t0) / 1e9;
+	obol_blindrsa_state_wipe(&st);
+	return (double)ops / el;
+}
+
+double raw_box_open(double seconds, double *per_cpu)
+{
+	struct obol_box_keypair kp;
+	uint8_t msg[COUPON_AUTH_PLAIN_LEN] = { 0 }, box[COUPON_AUTH_LEN], out[COUPON_AUTH_PLAIN_LEN];
+	obol_box_keypair_new(&kp);
+	if (obol_sealbox_seal(box, msg, sizeof(msg), kp.pk) != OBOL_OK)
+		return 0;
+	uint64_t t0 = obol_mono_ns(), dl = t0 + (uint64_t)(seconds * 1e9), ops = 0;
+	double c0 = thread_cpu();
+	while (obol_mono_ns() < dl) {
+		if (obol_sealbox_open(out, box, sizeof(box), &kp) != OBOL_OK)
+			return 0;
+		ops++;
+	}
+	double cpu = thread_cpu() - c0;
+	*per_cpu = cpu > 0 ? (double)ops / cpu : 0;
+	OBOL_WIPE(kp);
+	return (double)ops / ((double)(obol_mono_ns() - t0) / 1e9);
+}
+
+double raw_commits(const char *dir, double seconds)
+{
+	char url[400];
+	struct obol_store *s = NULL;
+	snprintf(url, sizeof(url), "sqlite:%s/commits.db", dir);
+	if (obol_store_open(url, true, &s) != OBOL_OK ||
+	    obol_store_exec(s, "CREATE TABLE t (id BIGINT PRIMARY KEY, v BIGINT)") != OBOL_OK) {
+		obol_store_close(s);
+		return 0;
+	}
+	uint64_t t0 = obol_mono_ns(), dl = t0 + (uint64_t)(seconds * 1e9), ops = 0;
+	while (obol_mono_ns() < dl) {
+		if (obol_store_begin(s) != OBOL_OK ||
+		    obol_store_run(s, NULL, "INSERT INTO t (id, v) VALUES (?, ?)", "ii", (int64_t)ops, (int64_t)ops) !=
+			    OBOL_OK ||
+		    obol_store_commit(s) != OBOL_OK)
+			break;
+		ops++;
+	}
+	double r = (double)ops / ((double)(obol_mono_ns() - t0) / 1e9);
+	obol_store_close(s);
+	return r;
+}
+

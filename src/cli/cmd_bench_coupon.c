@@ -1,0 +1,540 @@
+/* obol bench coupon: the coupon scheme under load on loopback.
+ *
+ * An issuer (`obol issuer serve`, SQLite) and a vendor (`obol vendor serve`)
+ * run as child processes; wallet threads in this process drive them:
+ *   withdraw   POST /coupon/withdraw (blind, sign, debit, unblind, verify)
+ *   session    one lock + one settle at the issuer, signed as the vendor
+ *              (the vendor's side computed here; its checks of F's answers
+ *              are left out so the issuer gets the CPU)
+ *   token      one TOKEN frame at the vendor: verified, stored durably
+ *              (group commit), the unit served, the next TOKEN_REQ
+ * In the same run, the raw limits of the machine: RSA-2048 blind signatures
+ * per second on as many threads as cores, sealed-box opens per second, and
+ * durable SQLite commits per second (synchronous=FULL), each as a ratio.
+ * The machine is shared: the figures are what this run saw. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/bench_coupon.h"
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "crypto/secret.h"
+#include "net/devlink.h"
+#include "schemes/coupon/vendor.h"
+#include "wallet/coupon_wallet.h"
+#include "wire/cbor.h"
+#include "wire/json.h"
+
+#define LAT_MAX 400000
+
+/* ---- figures ---- */
+
+struct lat {
+	double *ms;
+	size_t n;
+	pthread_mutex_t mu;
+};
+
+static void lat_add(struct lat *l, double ms)
+{
+	pthread_mutex_lock(&l->mu);
+	if (l->n < LAT_MAX)
+		l->ms[l->n++] = ms;
+	pthread_mutex_unlock(&l->mu);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double lat_pct(struct lat *l, double p)
+{
+	if (l->n == 0)
+		return 0;
+	qsort(l->ms, l->n, sizeof(double), cmp_double);
+	size_t i = (size_t)(p * (double)(l->n - 1));
+	return l->ms[i];
+}
+
+static double ms_since(uint64_t t0)
+{
+	return (double)(obol_mono_ns() - t0) / 1e6;
+}
+
+/* ---- workers ---- */
+
+/* Every wallet of a phase does its setup (connect, lock a coin, start its
+ * chain traversal), then waits at the barrier; the clock of each starts
+ * there, so setup is never in the figures. */
+struct job {
+	struct world *w;
+	struct coupon_wallet_store *ws;
+	pthread_barrier_t *barrier;
+	double seconds;
+	bool begun;
+	uint64_t start, end, deadline;
+	struct lat *lat, *lat2;
+	uint64_t ahead;
+	uint64_t ops, tokens;
+	obol_err err;
+	struct coupon_wallet_coin coin;
+};
+
+static void phase_begin(struct job *j)
+{
+	if (j->begun)
+		return;
+	j->begun = true;
+	pthread_barrier_wait(j->barrier);
+	j->start = obol_mono_ns();
+	j->deadline = j->start + (uint64_t)(j->seconds * 1e9);
+}
+
+static void phase_end(struct job *j)
+{
+	phase_begin(j); /* a wallet that failed its setup still lets the others go */
+	j->end = obol_mono_ns();
+}
+
+static obol_err withdraw_one(struct obol_http_client *c, struct coupon_wallet_store *ws, size_t denom,
+			     struct coupon_wallet_coin *coin)
+{
+	struct coupon_withdraw_pending p;
+	struct coupon_withdraw_req req;
+	uint8_t raw[16];
+	char rid[32];
+	obol_random(raw, sizeof(raw));
+	obol_err e = obol_b64_encode(raw, sizeof(raw), rid, sizeof(rid));
+	if (e == OBOL_OK)
+		e = coupon_wallet_withdraw_prepare(&ws->keys.denoms[denom], obol_now(), &p, &req);
+	if (e == OBOL_OK)
+		e = coupon_withdraw_exchange(c, &ws->keys.denoms[denom], rid, &req, &p, coin);
+	return e;
+}
+
+static struct obol_http_client *user_client(struct world *w)
+{
+	struct obol_http_client *c = NULL;
+	if (obol_http_client_new(w->issuer.url, 30000, &c) != OBOL_OK)
+		return NULL;
+	obol_http_client_set_account(c, w->user_id, w->user.sk);
+	return c;
+}
+
+/* Withdrawals of the small denomination (100 tokens): the wallet's chain
+ * costs little next to the issuer's RSA signature, which is what is measured. */
+static void *withdraw_worker(void *arg)
+{
+	struct job *j = arg;
+	struct obol_http_client *c = user_client(j->w);
+	if (!c) {
+		j->err = OBOL_E_NETWORK;
+		phase_end(j);
+		return NULL;
+	}
+	phase_begin(j);
+	while (obol_mono_ns() < j->deadline) {
+		struct coupon_wallet_coin coin;
+		uint64_t t0 = obol_mono_ns();
+		if ((j->err = withdraw_one(c, j->ws, 0, &coin)) != OBOL_OK)
+			break;
+		lat_add(j->lat, ms_since(t0));
+		j->ops++;
+		OBOL_WIPE(coin);
+	}
+	phase_end(j);
+	obol_http_client_free(c);
+	return NULL;
+}
+
+static obol_err post(struct obol_http_client *c, const char *path, struct coupon_spec *spec)
+{
+	json_t *body = NULL, *ans = NULL;
+	obol_err e = obol_json_encode(&spec->fields, &body);
+	if (e == OBOL_OK)
+		e = obol_http_post_json(c, path, body, 0, &ans);
+	json_decref(body);
+	json_decref(ans);
+	return e;
+}
+
+static void *session_worker(void *arg)
+{
+	struct job *j = arg;
+	struct world *w = j->w;
+	struct obol_http_client *c = NULL;
+	struct obol_hashchain_trav trav;
+	uint8_t anchor[32];
+	static __thread struct coupon_lock_req lr;
+	struct coupon_vendor_cfg cfg = { .cert = w->cert, .cert_len = w->cert_len, .sign_sk = w->vkp.sk };
+	memcpy(cfg.cert_hash, w->cert_hash, 32);
+	if (obol_http_client_new(w->issuer.url, 30000, &c) != OBOL_OK ||
+	    obol_hashchain_trav_init(&trav, j->coin.seed, j->coin.n, anchor) != OBOL_OK) {
+		j->err = OBOL_E_INTERNAL;
+		obol_http_client_free(c);
+		phase_end(j);
+		return NULL;
+	}
+	phase_begin(j);
+	while (obol_mono_ns() < j->deadline) {
+		struct coupon_auth a = { .deadline = obol_now() + 300 };
+		struct coupon_spec spec;
+		uint8_t digest[32];
+		if ((j->err = obol_hashchain_trav_next(&trav, a.token, &a.index)) != OBOL_OK)
+			break;
+		memcpy(a.coin_id, j->coin.coin.id, 32);
+		memcpy(a.cert_hash, w->cert_hash, 32);
+		memset(&lr, 0, sizeof(lr));
+		lr.coin = j->coin.coin;
+		if ((j->err = coupon_auth_seal(&a, j->ws->cfg.issuer_box_pk, lr.auth)) != OBOL_OK)
+			break;
+		memcpy(lr.cert, w->cert, w->cert_len);
+		lr.cert_len = w->cert_len;
+		lr.deadline = a.deadline;
+		coupon_digest_lock_req(digest, &lr, w->cert_hash);
+		obol_sign(lr.vendor_sig, COUPON_CTX_LOCK_REQ, digest, 32, w->vkp.sk);
+		coupon_spec_lock_req(&spec, &lr);
+		uint64_t t0 = obol_mono_ns();
+		if ((j->err = post(c, "/coupon/lock", &spec)) != OBOL_OK)
+			break;
+		lat_add(j->lat, ms_since(t0));
+		/* settle at the lock token: the lock's whole value, unlocked */
+		struct coupon_vendor_coin vc = { .last_index = a.index };
+		struct coupon_settle_req sr;
+		memcpy(vc.coin_id, a.coin_id, 32);
+		memcpy(vc.last_token, a.token, 32);
+		coupon_vendor_settle_req(&cfg, &vc, false, &sr);
+		coupon_spec_settle_req(&spec, &sr);
+		t0 = obol_mono_ns();
+		if ((j->err = post(c, "/coupon/settle", &spec)) != OBOL_OK)
+			break;
+		lat_add(j->lat2, ms_since(t0));
+		j->ops++;
+	}
+	phase_end(j);
+	obol_hashchain_trav_wipe(&trav);
+	obol_http_client_free(c);
+	return NULL;
+}
+
+static void *token_worker(void *arg)
+{
+	struct job *j = arg;
+	static __thread struct coupon_wallet_session s;
+	static __thread struct coupon_pay pay;
+	static __thread struct coupon_offer offer;
+	struct coupon_spec spec;
+	struct coupon_buy buy;
+	struct obol_devlink *dl = NULL;
+	const uint8_t *body;
+	size_t len;
+	uint32_t type;
+	if ((j->err = obol_devlink_connect(j->w->vendor.addr, 30000, &dl)) != OBOL_OK)
+		goto out;
+	if ((j->err = coupon_wallet_buy(&s, j->coin.last_index - 1, &buy)) != OBOL_OK)
+		goto out;
+	s.ahead = buy.ahead = j->ahead;
+	coupon_spec_buy(&spec, &buy);
+	if ((j->err = obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields)) != OBOL_OK ||
+	    (j->err = obol_devlink_read(dl, &type, &body, &len)) != OBOL_OK)
+		goto out;
+	coupon_spec_offer(&spec, &offer);
+	if ((j->err = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
+	    (j->err = coupon_wallet_on_offer(&j->ws->cfg, &s, &j->coin, 1, &offer, obol_now(), &pay)) != OBOL_OK)
+		goto out;
+	coupon_spec_pay(&spec, &pay);
+	if ((j->err = obol_devlink_write(dl, COUPON_MSG_PAY, &spec.fields)) != OBOL_OK)
+		goto out;
+	uint64_t t0 = 0;
+	bool timing = false;
+	for (;;) {
+		if ((j->err = obol_devlink_read(dl, &type, &body, &len)) != OBOL_OK)
+			goto out;
+		if (type == COUPON_MSG_RECEIPT)
+			goto out; /* the coin is used up: this wallet is done */
+		if (type == COUPON_MSG_LOCKED) {
+			struct coupon_lock_reply r;
+			coupon_spec_lock_reply(&spec, &r);
+			if ((j->err = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
+			    (j->err = coupon_wallet_on_locked(&j->ws->cfg, &s, &j->coin, &r)) != OBOL_OK)
+				goto out;
+		} else if (type == COUPON_MSG_TOKEN_REQ) {
+			struct coupon_token_req req;
+			struct coupon_token tok;
+			enum coupon_wallet_answer ans;
+			phase_begin(j); /* locked, chain traversal started: the clock runs from here */
+			if (timing) {
+				lat_add(j->lat, ms_since(t0));
+				j->ops++;
+			}
+			coupon_spec_token_req(&spec, &req);
+			if ((j->err = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK)
+				goto out;
+			if (obol_mono_ns() >= j->deadline) {
+				struct coupon_end end = { 0 };
+				coupon_spec_end(&spec, &end);
+				if ((j->err = obol_devlink_write(dl, COUPON_MSG_END, &spec.fields)) != OBOL_OK)
+					goto out;
+				/* the vendor settles, then answers its receipt and closes */
+				while (obol_devlink_read(dl, &type, &body, &len) == OBOL_OK && type != COUPON_MSG_RECEIPT)
+					;
+				goto out;
+			}
+			uint64_t before = j->coin.last_index;
+			if ((j->err = coupon_wallet_on_token_req(&j->ws->cfg, &s, &j->coin, 1, &req, obol_now(), &ans,
+								 &tok, &pay)) != OBOL_OK || ans != COUPON_WA_TOKEN)
+				goto out;
+			coupon_spec_token(&spec, &tok);
+			t0 = obol_mono_ns();
+			timing = true;
+			j->tokens += before - tok.index;
+			if ((j->err = obol_devlink_write(dl, COUPON_MSG_TOKEN, &spec.fields)) != OBOL_OK)
+				goto out;
+		}
+	}
+out:
+	phase_end(j);
+	coupon_wallet_session_wipe(&s);
+	obol_devlink_close(dl);
+	return NULL;
+}
+
+/* ---- the command ---- */
+
+struct phase {
+	double per_s, p50, p99, p50b, p99b, elapsed;
+	uint64_t ops, tokens;
+};
+
+/* Runs `threads` wallets for `seconds`. With keep (the withdrawal rounds),
+ * the latencies of earlier calls are kept and the figures cover them all. */
+static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void *(*fn)(void *), unsigned threads,
+			  double seconds, struct coupon_wallet_coin *coins, uint64_t ahead, struct phase *out)
+{
+	static struct lat l1, l2;
+	struct job *jobs = calloc(threads, sizeof(*jobs));
+	pthread_t th[MAX_THREADS];
+	obol_err e = OBOL_OK;
+	if (!l1.ms) {
+		l1.ms = calloc(LAT_MAX, sizeof(double));
+		l2.ms = calloc(LAT_MAX, sizeof(double));
+		pthread_mutex_init(&l1.mu, NULL);
+		pthread_mutex_init(&l2.mu, NULL);
+	}
+	if (!jobs || !l1.ms || !l2.ms) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	if (out->elapsed == 0)
+		l1.n = l2.n = 0;
+	pthread_barrier_t barrier;
+	pthread_barrier_init(&barrier, NULL, threads);
+	for (unsigned i = 0; i < threads; i++) {
+		jobs[i] = (struct job){ .w = w, .ws = ws, .barrier = &barrier, .seconds = seconds, .lat = &l1,
+					.lat2 = &l2, .ahead = ahead };
+		if (coins)
+			jobs[i].coin = coins[i];
+		pthread_create(&th[i], NULL, fn, &jobs[i]);
+	}
+	uint64_t tokens = 0, first = UINT64_MAX, last = 0;
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		first = jobs[i].start < first ? jobs[i].start : first;
+		last = jobs[i].end > last ? jobs[i].end : last;
+		out->ops += jobs[i].ops;
+		tokens += jobs[i].tokens;
+		if (jobs[i].err != OBOL_OK && e == OBOL_OK) {
+			e = jobs[i].err;
+			fprintf(stderr, "bench coupon: a wallet stopped after %" PRIu64 " operations: %s\n", jobs[i].ops,
+				obol_strerror(e));
+		}
+		OBOL_WIPE(jobs[i].coin);
+	}
+	pthread_barrier_destroy(&barrier);
+	out->elapsed += last > first ? (double)(last - first) / 1e9 : 1e-9;
+	out->per_s = (double)out->ops / out->elapsed;
+	out->p50 = lat_pct(&l1, 0.50);
+	out->p99 = lat_pct(&l1, 0.99);
+	out->p50b = lat_pct(&l2, 0.50);
+	out->p99b = lat_pct(&l2, 0.99);
+	out->tokens = (uint64_t)((double)tokens / out->elapsed);
+out:
+	free(jobs);
+	return e;
+}
+
+static void row(const char *label, double per_s, const struct phase *ph, double ratio, const char *of)
+{
+	printf("%-36s %11.1f %9.3f %9.3f", label, per_s, ph->p50, ph->p99);
+	if (of)
+		printf(" %8.3f  %s", ratio, of);
+	printf("\n");
+}
+
+static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ 0, 0, 0, 0 },
+	};
+	bool quick = false, json = false, keep = false;
+	int ch;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'q': quick = true; break;
+		case 'j': json = true; break;
+		case 'k': keep = true; break;
+		default: return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	ssize_t n = readlink("/proc/self/exe", bench_self_exe, sizeof(bench_self_exe) - 1);
+	if (n <= 0)
+		return obol_cli_fail(cmd, OBOL_E_IO, "cannot find the obol binary");
+	bench_self_exe[n] = '\0';
+	if (obol_crypto_init() != OBOL_OK)
+		return obol_cli_fail(cmd, OBOL_E_CRYPTO_INIT, "crypto");
+	double secs = quick ? 1.0 : 3.0;
+	/* concurrent wallets per phase: enough requests in flight for the
+	 * group commits to fill */
+	unsigned wt = quick ? 8 : 16, st_ = quick ? 16 : 48, kt = quick ? 16 : 48;
+	uint64_t ahead = 64;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	static struct world w;
+	static struct coupon_wallet_coin coins[3 * MAX_THREADS];
+	struct coupon_wallet_store ws;
+	struct phase wd, ss, tk1, tk;
+	obol_err e = OBOL_OK;
+	memset(&ws, 0, sizeof(ws));
+	/* one token per unit: the vendor's price is the token value of the
+	 * coins of 20000 tokens used at the vendor */
+	if (world_up(&w, "EUR:0.0001") != 0) {
+		e = OBOL_E_INTERNAL;
+		goto out;
+	}
+	if ((e = coupon_wstore_init(&ws, w.keys)) != OBOL_OK)
+		goto out;
+	if (!json)
+		fprintf(stderr, "bench coupon: issuer %s, vendor %s, %.0f s per phase\n", w.issuer.url, w.vendor.addr,
+			secs);
+	/* raw RSA and withdrawals alternate in rounds, so that a change in the
+	 * machine's load (it is shared) touches both alike */
+	double rsa = 0, rsa_cpu = 0, box_cpu = 0, iss_wd = 0, iss_ss = 0, ven_tk = 0;
+	int rounds = quick ? 2 : 3;
+	memset(&wd, 0, sizeof(wd));
+	memset(&ss, 0, sizeof(ss));
+	memset(&tk1, 0, sizeof(tk1));
+	memset(&tk, 0, sizeof(tk));
+	for (int r = 0; r < rounds; r++) {
+		double per_cpu;
+		rsa += raw_rsa((unsigned)(cores > 0 && cores <= MAX_THREADS ? cores : 1), secs / rounds, &per_cpu) /
+		       rounds;
+		rsa_cpu += per_cpu / rounds;
+		double c0 = proc_cpu(w.issuer.pid);
+		if ((e = run_phase(&w, &ws, withdraw_worker, wt, secs / rounds, NULL, 0, &wd)) != OBOL_OK)
+			goto out;
+		iss_wd += proc_cpu(w.issuer.pid) - c0;
+	}
+	double box = raw_box_open(secs, &box_cpu);
+	double commits = raw_commits(w.dir, secs);
+	/* coins for the other phases (not timed): 20000 tokens for the sessions
+	 * and single tokens, 200000 for the batched tokens, same token value */
+	struct obol_http_client *c = user_client(&w);
+	for (unsigned i = 0; i < st_ + 2 * kt && e == OBOL_OK; i++)
+		e = c ? withdraw_one(c, &ws, i < st_ + kt ? 1 : 2, &coins[i]) : OBOL_E_NETWORK;
+	obol_http_client_free(c);
+	if (e != OBOL_OK)
+		goto out;
+	double c0 = proc_cpu(w.issuer.pid);
+	if ((e = run_phase(&w, &ws, session_worker, st_, secs, coins, 0, &ss)) != OBOL_OK)
+		goto out;
+	iss_ss = proc_cpu(w.issuer.pid) - c0;
+	if ((e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_, 1, &tk1)) != OBOL_OK)
+		goto out;
+	c0 = proc_cpu(w.vendor.pid);
+	if ((e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_ + kt, ahead, &tk)) != OBOL_OK)
+		goto out;
+	ven_tk = proc_cpu(w.vendor.pid) - c0;
+	/* per second of the daemon's own CPU: what the figures would be on a
+	 * machine where the wallets and the other users were elsewhere */
+	double wd_cpu = iss_wd > 0 ? (double)wd.ops / iss_wd : 0, ss_cpu = iss_ss > 0 ? (double)ss.ops / iss_ss : 0;
+	double tk_cpu = ven_tk > 0 ? (double)tk.tokens * tk.elapsed / ven_tk : 0;
+	double wd_ratio = rsa > 0 ? wd.per_s / rsa : 0, ss_ratio = box > 0 ? ss.per_s / box : 0;
+	double tk_ratio = commits > 0 ? (double)tk.tokens / commits : 0;
+	double tk1_ratio = commits > 0 ? (double)tk1.tokens / commits : 0;
+	if (json) {
+		printf("{\"cores\": %ld, \"seconds\": %.1f, \"withdraw_threads\": %u, \"session_threads\": %u, "
+		       "\"token_sessions\": %u, \"ahead\": %" PRIu64 ", "
+		       "\"withdraw_per_s\": %.1f, \"withdraw_p50_ms\": %.3f, \"withdraw_p99_ms\": %.3f, "
+		       "\"withdraw_ratio_to_rsa\": %.3f, "
+		       "\"sessions_per_s\": %.1f, \"lock_p50_ms\": %.3f, \"lock_p99_ms\": %.3f, "
+		       "\"settle_p50_ms\": %.3f, \"settle_p99_ms\": %.3f, \"sessions_ratio_to_box_open\": %.3f, "
+		       "\"tokens_per_s\": %.1f, \"token_p50_ms\": %.3f, \"token_p99_ms\": %.3f, "
+		       "\"tokens_ratio_to_commits\": %.3f, "
+		       "\"tokens_one_per_write_per_s\": %.1f, \"token_one_per_write_p99_ms\": %.3f, "
+		       "\"tokens_one_per_write_ratio_to_commits\": %.3f, "
+		       "\"rsa_blind_sign_per_s\": %.1f, \"box_open_per_s\": %.1f, \"durable_commit_per_s\": %.1f, "
+		       "\"rsa_blind_sign_per_cpu_s\": %.1f, \"box_open_per_cpu_s\": %.1f, "
+		       "\"withdraw_per_issuer_cpu_s\": %.1f, \"withdraw_cpu_ratio_to_rsa\": %.3f, "
+		       "\"sessions_per_issuer_cpu_s\": %.1f, \"tokens_per_vendor_cpu_s\": %.1f}\n",
+		       cores, secs, wt, st_, kt, ahead, wd.per_s, wd.p50, wd.p99, wd_ratio, ss.per_s, ss.p50, ss.p99,
+		       ss.p50b, ss.p99b, ss_ratio, (double)tk.tokens, tk.p50, tk.p99, tk_ratio, (double)tk1.tokens,
+		       tk1.p99, tk1_ratio, rsa, box, commits, rsa_cpu, box_cpu, wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0,
+		       ss_cpu, tk_cpu);
+	} else {
+		printf("coupon bench: %ld cores shared with other work; %.0f s per phase\n", cores, secs);
+		printf("%-36s %11s %9s %9s %9s\n", "operation (concurrent wallets)", "per second", "p50 ms", "p99 ms",
+		       "ratio");
+		char label[64];
+		snprintf(label, sizeof(label), "withdraw (%u)", wt);
+		row(label, wd.per_s, &wd, wd_ratio, "of raw RSA signs");
+		snprintf(label, sizeof(label), "lock+settle session (%u): lock", st_);
+		row(label, ss.per_s, &ss, ss_ratio, "of box opens");
+		struct phase settle = { .p50 = ss.p50b, .p99 = ss.p99b };
+		printf("%-36s %11s %9.3f %9.3f\n", "  settle", "", settle.p50, settle.p99);
+		snprintf(label, sizeof(label), "tokens at the vendor (%u), 1/write", kt);
+		row(label, (double)tk1.tokens, &tk1, tk1_ratio, "of commits");
+		snprintf(label, sizeof(label), "tokens at the vendor (%u), %" PRIu64 " ahead", kt, ahead);
+		row(label, (double)tk.tokens, &tk, tk_ratio, "of commits");
+		printf("raw limits: RSA-2048 blind signs %.1f/s on %ld threads; sealed-box opens %.1f/s (1 thread); "
+		       "durable SQLite commits %.1f/s (1 thread)\n",
+		       rsa, cores, box, commits);
+		printf("per second of the daemon's own CPU: withdraw %.1f (%.3f of RSA signs per CPU second, %.1f); "
+		       "sessions %.1f; tokens %.1f\n",
+		       wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0, rsa_cpu, ss_cpu, tk_cpu);
+		printf("targets: withdraw >= 0.70 of raw RSA; >= 5000 lock+settle sessions/s; >= 100000 tokens/s\n");
+	}
+out:
+	for (size_t i = 0; i < OBOL_ARRAY_LEN(coins); i++)
+		OBOL_WIPE(coins[i]);
+	coupon_wstore_free(&ws);
+	world_down(&w, keep);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the bench failed");
+}
+
+OBOL_COMMAND(bench_coupon_cmd, "bench coupon", "[--quick] [--json] [--keep]",
+	     "the coupon scheme under load on loopback, next to the machine's raw limits",
+	     "  --quick   1 s per phase and fewer wallets (default 3 s)\n"
+	     "  --json    one JSON object: withdraw_per_s, withdraw_ratio_to_rsa, sessions_per_s,\n"
+	     "            tokens_per_s, lock_p99_ms, ... and the raw limits\n"
+	     "  --keep    keep the temporary directory (databases, daemon logs)\n"
+	     "Phases: withdrawals; lock+settle sessions at the issuer; tokens at the vendor one per\n"
+	     "durable write, then with the wallet letting the vendor ask 64 units ahead.",
+	     cmd_bench_coupon)

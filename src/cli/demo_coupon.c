@@ -1,0 +1,101 @@
+/* obol demo --scheme coupon (seed 000/001 §4, DESIGN §5): an issuer and two
+ * vendors as real processes on loopback; a wallet withdraws one coin, buys
+ * metered service at vendor 1, spends the rest of the same coin at vendor 2;
+ * both vendors settle; the balances, then the audit. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/demo.h"
+
+static obol_err add_vendor(struct obol_demo *d, const char *db, const char *issuer_url, const char *name,
+			   struct obol_demo_proc **proc)
+{
+	char vkey[128], bkey[128], dir[512], cert[600];
+	char *out = NULL;
+	obol_err e;
+	snprintf(dir, sizeof dir, "%s", obol_demo_path(d, name));
+	snprintf(cert, sizeof cert, "%s/vendor.cert", dir);
+	if ((e = obol_demo_run(d, &out, "vendor", "init", "--dir", dir, "--issuer", issuer_url, NULL)) != OBOL_OK ||
+	    (e = obol_demo_field(out, "vendor-key", vkey, sizeof vkey)) != OBOL_OK ||
+	    (e = obol_demo_field(out, "box-key", bkey, sizeof bkey)) != OBOL_OK)
+		goto out;
+	if ((e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", db, "--name", name, "--vendor-key", vkey,
+			       "--box-key", bkey, "--out", cert, NULL)) != OBOL_OK)
+		goto out;
+	e = obol_demo_start(d, name, proc, "vendor", "serve", "--dir", dir, "--issuer", issuer_url, "--listen",
+			    "127.0.0.1:0", "--price", "EUR:0.001", NULL);
+out:
+	free(out);
+	return e;
+}
+
+static obol_err coupon_demo(struct obol_demo *d)
+{
+	struct obol_demo_proc *issuer, *v1, *v2;
+	char *out = NULL;
+	char key[128], wallet[512], v1addr[64], v2addr[64], iurl[96];
+	const char *db = obol_demo_db_url(d, "issuer");
+	obol_err e;
+
+	obol_demo_step(d, "the issuer: one coupon denomination, coins of EUR:1 in 1000 tokens of EUR:0.001");
+	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--coupon-denom",
+			       "EUR:1,1000", "--coupon-lock-max", "600", NULL)) != OBOL_OK ||
+	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
+				 NULL)) != OBOL_OK)
+		return e;
+	snprintf(iurl, sizeof iurl, "%s", obol_demo_proc_url(issuer));
+	snprintf(wallet, sizeof wallet, "%s", obol_demo_path(d, "alice.wallet"));
+
+	obol_demo_step(d, "alice's wallet and account, funded with EUR:5");
+	if ((e = obol_demo_run(d, &out, "wallet", "init", "--wallet", wallet, "--issuer", iurl, "--account", "alice",
+			       NULL)) != OBOL_OK ||
+	    (e = obol_demo_field(out, "account-key", key, sizeof key)) != OBOL_OK)
+		goto out;
+	if ((e = obol_demo_run(d, NULL, "issuer", "account", "add", "--db", db, "--kind", "user", "--name", "alice",
+			       "--auth-key", key, NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "issuer", "fund", "--db", db, "--account", "alice", "--amount", "EUR:5",
+			       NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "two vendors, certified by the issuer, selling a unit of service for EUR:0.001");
+	if ((e = add_vendor(d, db, iurl, "vendor1", &v1)) != OBOL_OK)
+		goto out;
+	snprintf(v1addr, sizeof v1addr, "%s", obol_demo_proc_addr(v1));
+	if ((e = add_vendor(d, db, iurl, "vendor2", &v2)) != OBOL_OK)
+		goto out;
+	snprintf(v2addr, sizeof v2addr, "%s", obol_demo_proc_addr(v2));
+
+	obol_demo_step(d, "alice withdraws one coin: the issuer debits EUR:1 and blind-signs H^1000(S) (RFC 9474)");
+	if ((e = obol_demo_run(d, NULL, "wallet", "withdraw", "--wallet", wallet, NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "wallet", "balance", "--wallet", wallet, NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "issuer", "account", "show", "--db", db, "--account", "alice", NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "at vendor 1: lock the coin until T, 400 units of metered service, a token per unit; settle");
+	if ((e = obol_demo_run(d, NULL, "wallet", "pay", "--wallet", wallet, "--vendor", v1addr, "--units", "400",
+			       NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "at vendor 2: the rest of the same coin, 600 units; settle; the coin is spent");
+	if ((e = obol_demo_run(d, NULL, "wallet", "pay", "--wallet", wallet, "--vendor", v2addr, "--units", "600",
+			       NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "wallet", "coins", "--wallet", wallet, NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "the coin has no value left: one more unit is refused");
+	if ((e = obol_demo_expect(d, OBOL_E_COUPON_NO_COIN, "wallet", "pay", "--wallet", wallet, "--vendor", v2addr,
+				  "--units", "1", NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "balances: alice paid EUR:1; vendor 1 was credited EUR:0.4, vendor 2 EUR:0.6");
+	if ((e = obol_demo_run(d, NULL, "issuer", "account", "list", "--db", db, NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "the books balance: funding - payouts = balances + value outstanding in coins");
+	e = obol_demo_audit(d, db);
+out:
+	free(out);
+	return e;
+}
+
+OBOL_DEMO(coupon_demo_reg, "coupon", 10, coupon_demo)

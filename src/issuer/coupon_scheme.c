@@ -1,0 +1,184 @@
+/* The coupon scheme's place in the issuer daemon (issuer.h
+ * OBOL_ISSUER_SCHEME): its tables, `obol issuer init` options, the state
+ * loaded at start (denominations with their private keys, the lock policy),
+ * and its part of GET /keys. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/parse.h"
+#include "crypto/rsa.h"
+#include "issuer/coupon_issuer.h"
+#include "schemes/coupon/keys.h"
+
+#define DAY INT64_C(86400)
+
+static const char *const coupon_init_opts[] = { "coupon-denom", "coupon-lock-max", "coupon-rsa-bits", NULL };
+
+static const char coupon_init_help[] =
+	"  --coupon-denom VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS]]\n"
+	"                 a coupon denomination: coins of VALUE (e.g. EUR:1) made of N tokens\n"
+	"                 (VALUE/N must be a whole number of 10^-8), issued for WITHDRAW_DAYS\n"
+	"                 (default 365) and spendable for SPEND_DAYS (default 730); repeatable.\n"
+	"                 Without it: one denomination CUR:1,1000.\n"
+	"  --coupon-lock-max SECONDS   the longest lock T - now the issuer accepts (default 3600)\n"
+	"  --coupon-rsa-bits BITS      RSA size of each denomination key (default 2048)\n";
+
+/* "VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS]]" */
+static obol_err parse_denom_arg(const char *arg, const char *currency, int64_t now, struct coupon_denom *d)
+{
+	char buf[128], *parts[4] = { 0 }, *save = NULL;
+	uint64_t n, wdays = 365, sdays = 730;
+	int k = 0;
+	if (obol_strlcpy_checked(buf, arg, sizeof(buf)) != OBOL_OK)
+		return OBOL_E_COUPON_DENOM_CONFIG;
+	for (char *p = strtok_r(buf, ",", &save); p && k < 4; p = strtok_r(NULL, ",", &save))
+		parts[k++] = p;
+	if (k < 2 || strtok_r(NULL, ",", &save) != NULL)
+		return OBOL_E_COUPON_DENOM_CONFIG;
+	memset(d, 0, sizeof(*d));
+	if (obol_amount_parse(parts[0], &d->value) != OBOL_OK || strcmp(d->value.currency, currency) != 0 ||
+	    obol_parse_u64(parts[1], 1, OBOL_HASHCHAIN_MAX_N, &n) != OBOL_OK ||
+	    (parts[2] && obol_parse_u64(parts[2], 1, 36500, &wdays) != OBOL_OK) ||
+	    (parts[3] && obol_parse_u64(parts[3], 1, 36500, &sdays) != OBOL_OK))
+		return OBOL_E_COUPON_DENOM_CONFIG;
+	d->n = n;
+	d->withdraw_until = now + (int64_t)wdays * DAY;
+	d->spend_until = now + (int64_t)sdays * DAY;
+	return coupon_denom_check(d);
+}
+
+static obol_err coupon_init(struct obol_store *s, const struct obol_issuer_keys *keys, const char *currency,
+			    const struct obol_init_arg *args, size_t nargs, FILE *out)
+{
+	int64_t now = obol_now(), lock_max = 3600;
+	uint64_t bits = OBOL_RSA_DEFAULT_BITS, v;
+	uint32_t next_id = 1;
+	size_t ndenoms = 0;
+	char dflt[OBOL_CURRENCY_MAX + 16];
+	obol_err e = OBOL_OK;
+	(void)keys;
+	for (size_t i = 0; i < nargs; i++) {
+		if (strcmp(args[i].name, "coupon-lock-max") == 0) {
+			if (obol_parse_u64(args[i].value, 1, COUPON_LOCK_MAX_S, &v) != OBOL_OK)
+				return OBOL_E_USAGE;
+			lock_max = (int64_t)v;
+		} else if (strcmp(args[i].name, "coupon-rsa-bits") == 0) {
+			if (obol_parse_u64(args[i].value, 1024, 4096, &bits) != OBOL_OK)
+				return OBOL_E_USAGE;
+		} else if (strcmp(args[i].name, "coupon-denom") == 0) {
+			ndenoms++;
+		}
+	}
+	if ((e = coupon_store_setting_set(s, "lock_max_s", lock_max)) != OBOL_OK)
+		return e;
+	snprintf(dflt, sizeof(dflt), "%s:1,1000", currency);
+	for (size_t i = 0; i < nargs || (ndenoms == 0 && i == 0); i++) {
+		const char *arg = ndenoms == 0 ? dflt : args[i].value;
+		if (ndenoms > 0 && strcmp(args[i].name, "coupon-denom") != 0)
+			continue;
+		struct coupon_denom d;
+		char value[OBOL_AMOUNT_STR_MAX], tv[OBOL_AMOUNT_STR_MAX];
+		if ((e = parse_denom_arg(arg, currency, now, &d)) != OBOL_OK)
+			return e;
+		d.id = next_id++;
+		if ((e = obol_rsa_generate((unsigned)bits, &d.key)) != OBOL_OK)
+			return e;
+		e = coupon_store_denom_add(s, &d);
+		EVP_PKEY_free(d.key);
+		if (e != OBOL_OK)
+			return e;
+		obol_amount_format(&d.value, value);
+		obol_amount_format(&d.token_value, tv);
+		fprintf(out, "coupon-denom: id=%u value=%s n=%llu token=%s rsa=%llu bits\n", d.id, value,
+			(unsigned long long)d.n, tv, (unsigned long long)bits);
+	}
+	fprintf(out, "coupon-lock-max: %lld s\n", (long long)lock_max);
+	return OBOL_OK;
+}
+
+/* Vendor certificates verified once: the lock and settle of a session carry
+ * the same C, and the issuer's Ed25519 check of it is then a table lookup.
+ * Keyed by H(C) (all of C's bytes, signature included); validity is still
+ * checked at every use by the core. */
+#define CERT_CACHE 256
+static struct {
+	pthread_mutex_t mu;
+	struct {
+		bool used;
+		struct coupon_cert cert;
+	} slot[CERT_CACHE];
+} cert_cache = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static obol_err cert_open_cached(const uint8_t *cert, size_t len, const uint8_t issuer_pk[static OBOL_SIGN_PK_LEN],
+				 struct coupon_cert *out)
+{
+	uint8_t h[OBOL_HASH_LEN];
+	obol_sha256(h, cert, len);
+	unsigned i = ((unsigned)h[0] << 8 | h[1]) % CERT_CACHE;
+	bool hit = false;
+	pthread_mutex_lock(&cert_cache.mu);
+	if (cert_cache.slot[i].used && memcmp(cert_cache.slot[i].cert.hash, h, OBOL_HASH_LEN) == 0) {
+		*out = cert_cache.slot[i].cert;
+		hit = true;
+	}
+	pthread_mutex_unlock(&cert_cache.mu);
+	if (hit)
+		return OBOL_OK;
+	obol_err e = coupon_cert_open_obol(cert, len, issuer_pk, out);
+	if (e != OBOL_OK)
+		return e;
+	pthread_mutex_lock(&cert_cache.mu);
+	cert_cache.slot[i].used = true;
+	cert_cache.slot[i].cert = *out;
+	pthread_mutex_unlock(&cert_cache.mu);
+	return OBOL_OK;
+}
+
+static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void **state)
+{
+	struct coupon_issuer_state *st = calloc(1, sizeof(*st));
+	const struct obol_issuer_keys *keys = obol_issuer_keys(iss);
+	obol_err e;
+	if (!st)
+		return OBOL_E_NO_MEMORY;
+	if ((e = coupon_store_denoms(s, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
+	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK ||
+	    (e = obol_account_liability(s, "coupon", &st->liability)) != OBOL_OK) {
+		free(st);
+		return e == OBOL_E_NOT_FOUND ? OBOL_E_CONFIG : e;
+	}
+	st->is.denoms = st->denoms;
+	st->is.ndenoms = st->ndenoms;
+	st->is.box = &keys->box;
+	memcpy(st->is.sign_pk, keys->master.pk, OBOL_SIGN_PK_LEN);
+	st->is.sign_sk = keys->master.sk;
+	st->is.cert_open = cert_open_cached;
+	*state = st;
+	return OBOL_OK;
+}
+
+static void coupon_stop(struct obol_issuer *iss, void *state)
+{
+	struct coupon_issuer_state *st = state;
+	(void)iss;
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->ndenoms; i++)
+		EVP_PKEY_free(st->denoms[i].key);
+	free(st);
+}
+
+static obol_err coupon_keys_part(struct obol_issuer *iss, struct obol_store *s, json_t **part)
+{
+	struct coupon_issuer_state *st = obol_issuer_scheme_state(iss, "coupon");
+	(void)s;
+	if (!st)
+		return OBOL_E_KEYS_UNKNOWN;
+	return coupon_keys_build(st->denoms, st->ndenoms, st->is.lock_max_s, part);
+}
+
+OBOL_ISSUER_SCHEME(coupon_issuer_scheme, .name = "coupon", .migrate = coupon_store_migrate,
+		   .init_options = coupon_init_opts, .init_help = coupon_init_help, .init = coupon_init,
+		   .start = coupon_start, .stop = coupon_stop, .keys_part = coupon_keys_part)

@@ -1,0 +1,62 @@
+/* The coupon scheme's tables at the issuer (migration component "coupon").
+ *
+ *   coupon_denoms      id, value (units + currency), n, RSA key pair (PKCS#8
+ *                      DER: the database is the issuer's trust boundary, as
+ *                      for issuer_keys), withdraw_until, spend_until
+ *   coupon_settings    lock_max_s (the lock policy)
+ *   coupon_withdrawals one row per withdrawal: ref (account:request id), denom,
+ *                      value; with the coins' credited tokens it gives the
+ *                      value outstanding (the audit's check)
+ *   coupon_coins       the state of every coin F has seen locked, keyed by
+ *                      coin id (so it can be sharded by that id), with a
+ *                      version for compare-and-set updates: two issuer
+ *                      processes on one PostgreSQL never both lock a coin
+ *   coupon_settles     the settles F answered, keyed by (coin id, j, H(C),
+ *                      keep), so a repeated settle answers the same
+ *
+ * Every function runs inside the caller's transaction. */
+#ifndef OBOL_ISSUER_COUPON_STORE_H
+#define OBOL_ISSUER_COUPON_STORE_H
+
+#include <stdio.h>
+
+#include "schemes/coupon/issuer.h"
+#include "store/store.h"
+
+#define COUPON_DENOMS_MAX 32
+
+OBOL_MUST_CHECK obol_err coupon_store_migrate(struct obol_store *s);
+
+/* A denomination as stored; key is the private key (EVP_PKEY, owned). */
+OBOL_MUST_CHECK obol_err coupon_store_denom_add(struct obol_store *s, const struct coupon_denom *d);
+/* Loads every denomination with its private key; *n of at most cap. The
+ * caller frees each key with EVP_PKEY_free. */
+OBOL_MUST_CHECK obol_err coupon_store_denoms(struct obol_store *s, struct coupon_denom *out, size_t cap, size_t *n);
+
+OBOL_MUST_CHECK obol_err coupon_store_setting_set(struct obol_store *s, const char *key, int64_t v);
+/* NOT_FOUND when unset. */
+OBOL_MUST_CHECK obol_err coupon_store_setting(struct obol_store *s, const char *key, int64_t *v);
+
+OBOL_MUST_CHECK obol_err coupon_store_withdrawal_add(struct obol_store *s, const char *ref, int64_t account,
+						     uint32_t denom, const struct obol_amount *value);
+
+/* *found false when F has never seen the coin. */
+OBOL_MUST_CHECK obol_err coupon_store_coin_get(struct obol_store *s, const uint8_t id[static COUPON_ID_LEN],
+					       struct coupon_coin_state *out, bool *found);
+/* Inserts a new coin (STORE_CONFLICT when another process inserted it first)
+ * or updates it when its stored version is next->version - 1 (STORE_CONFLICT
+ * otherwise: the caller retries the whole unit). */
+OBOL_MUST_CHECK obol_err coupon_store_coin_put(struct obol_store *s, const struct coupon_coin_state *next, bool insert);
+
+OBOL_MUST_CHECK obol_err coupon_store_settle_get(struct obol_store *s, const uint8_t id[static COUPON_ID_LEN],
+						 uint64_t index, const uint8_t cert_hash[static COUPON_ID_LEN],
+						 bool keep, struct coupon_settle_record *out, bool *found);
+OBOL_MUST_CHECK obol_err coupon_store_settle_add(struct obol_store *s, const uint8_t id[static COUPON_ID_LEN],
+						 uint64_t index, const uint8_t cert_hash[static COUPON_ID_LEN],
+						 bool keep, const struct coupon_settle_record *rec);
+
+/* The value outstanding in coins: Σ withdrawn − Σ credited tokens × M/n. */
+OBOL_MUST_CHECK obol_err coupon_store_outstanding(struct obol_store *s, const char *currency,
+						  struct obol_amount *out);
+
+#endif

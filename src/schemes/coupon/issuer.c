@@ -1,0 +1,300 @@
+/* The coupon scheme at the issuer F: withdraw, lock, settle, status.
+ * Pure: no I/O, no clock (see issuer.h for the contracts). */
+#include "schemes/coupon/issuer.h"
+
+#include <string.h>
+
+#include "crypto/secret.h"
+
+const struct coupon_denom *coupon_issuer_denom(const struct coupon_issuer *is, uint64_t id)
+{
+	for (size_t i = 0; i < is->ndenoms; i++)
+		if (is->denoms[i].id == id)
+			return &is->denoms[i];
+	return NULL;
+}
+
+/* ---- withdraw: seed §4.1 "the financial institution ... signs blinded coin" ---- */
+
+obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct coupon_withdraw_req *req, int64_t now,
+				struct coupon_withdraw_reply *out, const struct coupon_denom **denom)
+{
+	const struct coupon_denom *d = coupon_issuer_denom(is, req->denom);
+	if (!d)
+		return OBOL_E_COUPON_DENOM_UNKNOWN;
+	if (now > d->withdraw_until)
+		return OBOL_E_COUPON_WITHDRAW_CLOSED;
+	if (req->blinded_len != obol_rsa_modulus_len(d->key))
+		return OBOL_E_COUPON_BLINDED_LENGTH;
+	memset(out, 0, sizeof(*out));
+	out->denom = d->id;
+	obol_err e = obol_blindrsa_blind_sign(d->key, req->blinded, req->blinded_len, out->blind_sig,
+					      sizeof(out->blind_sig), &out->blind_sig_len);
+	if (e != OBOL_OK)
+		return e;
+	*denom = d;
+	return OBOL_OK;
+}
+
+/* ---- lock: DESIGN §5 step 4 (seed §4.2 "the financial institution F uses its
+ * encryption key e ... the coin is blocked for the period T") ---- */
+
+obol_err coupon_issuer_lock_verify(const struct coupon_issuer *is, const struct coupon_lock_req *req, int64_t now,
+				   struct coupon_lock_checked *out)
+{
+	uint8_t digest[OBOL_HASH_LEN];
+	obol_err e;
+	memset(out, 0, sizeof(*out));
+
+	out->denom = coupon_issuer_denom(is, req->coin.denom);
+	if (!out->denom)
+		return OBOL_E_COUPON_DENOM_UNKNOWN;
+	if (now > out->denom->spend_until)
+		return OBOL_E_COUPON_DENOM_EXPIRED;
+	/* The value of a blind-signed coin comes from the key (DESIGN §4). */
+	if ((e = coupon_coin_verify(&req->coin, out->denom)) != OBOL_OK)
+		return e;
+	if ((e = coupon_cert_check(is->cert_open, req->cert, req->cert_len, is->sign_pk, now, &out->cert)) != OBOL_OK)
+		return e;
+	coupon_digest_lock_req(digest, req, out->cert.hash);
+	if (obol_sign_verify(req->vendor_sig, COUPON_CTX_LOCK_REQ, digest, sizeof(digest), out->cert.vendor_pk) !=
+	    OBOL_OK)
+		return OBOL_E_COUPON_VENDOR_SIGNATURE;
+	if ((e = coupon_auth_open(req->auth, is->box, &out->auth)) != OBOL_OK)
+		goto fail;
+	/* The box binds coin, C and T: the seed's (H^(n-m)(S)||T)^e and
+	 * (H^(n-m)(S)||C)^e in one authenticated box. */
+	e = OBOL_E_COUPON_AUTH_WRONG_COIN;
+	if (!obol_ct_equal(out->auth.coin_id, req->coin.id, COUPON_ID_LEN))
+		goto fail;
+	e = OBOL_E_COUPON_AUTH_WRONG_VENDOR;
+	if (!obol_ct_equal(out->auth.cert_hash, out->cert.hash, COUPON_ID_LEN))
+		goto fail;
+	e = OBOL_E_COUPON_AUTH_WRONG_DEADLINE;
+	if (out->auth.deadline != req->deadline)
+		goto fail;
+	e = OBOL_E_COUPON_DEADLINE_PAST;
+	if (req->deadline <= now)
+		goto fail;
+	e = OBOL_E_COUPON_DEADLINE_TOO_FAR;
+	if (req->deadline - now > is->lock_max_s || req->deadline > out->cert.valid_until ||
+	    req->deadline > out->denom->spend_until)
+		goto fail;
+	obol_sha256(out->auth_hash, req->auth, COUPON_AUTH_LEN);
+	return OBOL_OK;
+fail:
+	OBOL_WIPE(out->auth);
+	return e;
+}
+
+static void lock_reply_from_auth(struct coupon_lock_reply *r, const struct coupon_auth *a)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->coin_id, a->coin_id, COUPON_ID_LEN);
+	r->index = a->index;
+	memcpy(r->token, a->token, COUPON_ID_LEN);
+	r->deadline = a->deadline;
+}
+
+obol_err coupon_issuer_lock_apply(const struct coupon_issuer *is, const struct coupon_lock_req *req,
+				  const struct coupon_lock_checked *chk, const struct coupon_coin_state *cur, int64_t now,
+				  struct coupon_lock_effect *out)
+{
+	(void)is;
+	(void)req;
+	const struct coupon_auth *a = &chk->auth;
+	uint8_t h[OBOL_HASH_LEN];
+	memset(out, 0, sizeof(*out));
+	lock_reply_from_auth(&out->reply, a);
+
+	if (cur && cur->locked && obol_ct_equal(cur->lock_auth_hash, chk->auth_hash, COUPON_ID_LEN) &&
+	    obol_ct_equal(cur->lock_cert_hash, chk->cert.hash, COUPON_ID_LEN)) {
+		out->repeat = true;
+		out->next = *cur;
+		return OBOL_OK;
+	}
+	if (cur && cur->last_index == 0)
+		return OBOL_E_COUPON_COIN_SPENT;
+	uint64_t last = cur ? cur->last_index : chk->denom->n;
+	const uint8_t *last_token = cur ? cur->last_token : a->coin_id;
+	if (a->index + 1 != last) {
+		out->last_index = last;
+		return OBOL_E_COUPON_INDEX_MISMATCH;
+	}
+	obol_sha256(h, a->token, COUPON_ID_LEN);
+	if (!obol_ct_equal(h, last_token, COUPON_ID_LEN))
+		return OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN;
+	if (cur && cur->locked && cur->lock_until > now)
+		return OBOL_E_COUPON_COIN_LOCKED;
+
+	if (cur) {
+		out->next = *cur;
+		if (cur->locked && cur->credited_index > cur->last_index) {
+			out->expired_credit_tokens = cur->credited_index - cur->last_index;
+			out->expired_vendor_account = cur->lock_vendor_account;
+			out->next.credited_index = cur->last_index;
+		}
+		out->next.version = cur->version + 1;
+	} else {
+		memcpy(out->next.coin_id, a->coin_id, COUPON_ID_LEN);
+		out->next.denom = chk->denom->id;
+		out->next.credited_index = chk->denom->n;
+		out->next.version = 1;
+	}
+	out->next.last_index = a->index;
+	memcpy(out->next.last_token, a->token, COUPON_ID_LEN);
+	out->next.locked = true;
+	memcpy(out->next.lock_cert_hash, chk->cert.hash, COUPON_ID_LEN);
+	memcpy(out->next.lock_vendor_pk, chk->cert.vendor_pk, OBOL_SIGN_PK_LEN);
+	out->next.lock_vendor_account = chk->cert.vendor_account;
+	out->next.lock_until = a->deadline;
+	memcpy(out->next.lock_auth_hash, chk->auth_hash, COUPON_ID_LEN);
+	return OBOL_OK;
+}
+
+void coupon_issuer_sign_lock_reply(const struct coupon_issuer *is, struct coupon_lock_reply *r,
+				   const uint8_t cert_hash[static COUPON_ID_LEN])
+{
+	uint8_t digest[OBOL_HASH_LEN];
+	coupon_digest_lock_reply(digest, r, cert_hash);
+	obol_sign(r->issuer_sig, COUPON_CTX_LOCK_REPLY, digest, sizeof(digest), is->sign_sk);
+}
+
+/* ---- settle: DESIGN §5 step 6 (seed §4.2 "At the end of the payment the
+ * vendor V sends ... the coin is unblocked and vendor's bank account may be
+ * credited") ---- */
+
+obol_err coupon_issuer_settle_verify(const struct coupon_issuer *is, const struct coupon_settle_req *req,
+				     struct coupon_cert *cert)
+{
+	uint8_t digest[OBOL_HASH_LEN];
+	if (req->cert_len == 0 || req->cert_len > COUPON_CERT_MAX ||
+	    is->cert_open(req->cert, req->cert_len, is->sign_pk, cert) != OBOL_OK)
+		return OBOL_E_COUPON_CERT_INVALID;
+	obol_sha256(cert->hash, req->cert, req->cert_len);
+	coupon_digest_settle_req(digest, req, cert->hash);
+	if (obol_sign_verify(req->vendor_sig, COUPON_CTX_SETTLE_REQ, digest, sizeof(digest), cert->vendor_pk) != OBOL_OK)
+		return OBOL_E_COUPON_VENDOR_SIGNATURE;
+	return OBOL_OK;
+}
+
+static obol_err settle_reply_fill(const struct coupon_denom *d, const struct coupon_settle_req *req,
+				  const struct coupon_settle_record *rec, struct coupon_settle_reply *r,
+				  struct obol_amount *credit)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->coin_id, req->coin_id, COUPON_ID_LEN);
+	r->index = req->index;
+	r->credited_tokens = rec->credited_tokens;
+	r->locked = rec->locked;
+	r->spent = rec->spent;
+	obol_err e = obol_amount_mul(&r->credited, &d->token_value, rec->credited_tokens);
+	if (e == OBOL_OK && credit)
+		*credit = r->credited;
+	return e;
+}
+
+obol_err coupon_issuer_settle_chain(const struct coupon_issuer *is, const struct coupon_settle_req *req,
+				    const struct coupon_coin_state *cur, struct coupon_chain_checked *out)
+{
+	const struct coupon_denom *d = coupon_issuer_denom(is, cur->denom);
+	if (!d)
+		return OBOL_E_COUPON_DENOM_UNKNOWN;
+	if (req->index > cur->last_index)
+		return OBOL_E_COUPON_SETTLE_INDEX;
+	if (obol_hashchain_verify(req->token, cur->last_index - req->index, cur->last_token, d->n) != OBOL_OK)
+		return OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN;
+	out->last_index = cur->last_index;
+	memcpy(out->last_token, cur->last_token, COUPON_ID_LEN);
+	return OBOL_OK;
+}
+
+obol_err coupon_issuer_settle_apply(const struct coupon_issuer *is, const struct coupon_settle_req *req,
+				    const struct coupon_cert *cert, const struct coupon_coin_state *cur,
+				    const struct coupon_settle_record *prior, const struct coupon_chain_checked *pre,
+				    struct coupon_settle_effect *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!cur)
+		return OBOL_E_COUPON_COIN_UNKNOWN;
+	const struct coupon_denom *d = coupon_issuer_denom(is, cur->denom);
+	if (!d)
+		return OBOL_E_COUPON_DENOM_UNKNOWN;
+	if (prior) {
+		out->repeat = true;
+		out->next = *cur;
+		out->record = *prior;
+		return settle_reply_fill(d, req, prior, &out->reply, NULL);
+	}
+	if (!cur->locked || !obol_ct_equal(cur->lock_cert_hash, cert->hash, COUPON_ID_LEN))
+		return OBOL_E_COUPON_NOT_LOCK_HOLDER;
+	if (pre) {
+		if (pre->last_index != cur->last_index ||
+		    !obol_ct_equal(pre->last_token, cur->last_token, COUPON_ID_LEN))
+			return OBOL_E_STORE_CONFLICT;
+	} else {
+		struct coupon_chain_checked here;
+		obol_err e = coupon_issuer_settle_chain(is, req, cur, &here);
+		if (e != OBOL_OK)
+			return e;
+	}
+
+	out->next = *cur;
+	out->next.version = cur->version + 1;
+	out->credit_tokens = cur->credited_index - req->index;
+	out->vendor_account = cur->lock_vendor_account;
+	out->next.last_index = req->index;
+	memcpy(out->next.last_token, req->token, COUPON_ID_LEN);
+	out->next.credited_index = req->index;
+	if (!req->keep) {
+		out->next.locked = false;
+		memset(out->next.lock_cert_hash, 0, COUPON_ID_LEN);
+		memset(out->next.lock_vendor_pk, 0, OBOL_SIGN_PK_LEN);
+		memset(out->next.lock_auth_hash, 0, COUPON_ID_LEN);
+		out->next.lock_vendor_account = 0;
+		out->next.lock_until = 0;
+	}
+	out->record.credited_tokens = out->credit_tokens;
+	out->record.locked = req->keep;
+	out->record.spent = req->index == 0;
+	return settle_reply_fill(d, req, &out->record, &out->reply, &out->credit);
+}
+
+void coupon_issuer_sign_settle_reply(const struct coupon_issuer *is, struct coupon_settle_reply *r,
+				     const uint8_t cert_hash[static COUPON_ID_LEN])
+{
+	uint8_t digest[OBOL_HASH_LEN];
+	coupon_digest_settle_reply(digest, r, cert_hash);
+	obol_sign(r->issuer_sig, COUPON_CTX_SETTLE_REPLY, digest, sizeof(digest), is->sign_sk);
+}
+
+/* ---- status ---- */
+
+obol_err coupon_issuer_status(const struct coupon_issuer *is, const struct coupon_status_req *req,
+			      const struct coupon_coin_state *cur, int64_t now, struct coupon_status_reply *out)
+{
+	struct coupon_cert cert;
+	uint8_t digest[OBOL_HASH_LEN];
+	if (req->cert_len == 0 || req->cert_len > COUPON_CERT_MAX ||
+	    is->cert_open(req->cert, req->cert_len, is->sign_pk, &cert) != OBOL_OK)
+		return OBOL_E_COUPON_CERT_INVALID;
+	obol_sha256(cert.hash, req->cert, req->cert_len);
+	coupon_digest_status_req(digest, req, cert.hash);
+	if (obol_sign_verify(req->vendor_sig, COUPON_CTX_STATUS_REQ, digest, sizeof(digest), cert.vendor_pk) != OBOL_OK)
+		return OBOL_E_COUPON_VENDOR_SIGNATURE;
+	if (req->time > now + COUPON_STATUS_SKEW_S || req->time < now - COUPON_STATUS_SKEW_S)
+		return OBOL_E_COUPON_REQUEST_STALE;
+	if (!cur)
+		return OBOL_E_COUPON_COIN_UNKNOWN;
+	if (!cur->locked || !obol_ct_equal(cur->lock_cert_hash, cert.hash, COUPON_ID_LEN))
+		return OBOL_E_COUPON_NOT_LOCK_HOLDER;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->coin_id, cur->coin_id, COUPON_ID_LEN);
+	out->last_index = cur->last_index;
+	memcpy(out->last_token, cur->last_token, COUPON_ID_LEN);
+	out->credited_index = cur->credited_index;
+	out->locked = cur->locked;
+	out->locked_until = cur->lock_until;
+	out->spent = cur->last_index == 0 && cur->credited_index == 0;
+	return OBOL_OK;
+}

@@ -1,0 +1,438 @@
+/* The coupon scheme's messages: field specs, the coin message, the sealed
+ * authorisation, and what each signature covers (see messages.h). */
+#include "schemes/coupon/messages.h"
+
+#include <string.h>
+
+#include "core/parse.h"
+#include "crypto/secret.h"
+#include "schemes/common/vendor_cert.h"
+
+/* ---- field spec helpers ---- */
+
+static void spec_begin(struct coupon_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fields.f = s->f;
+	s->fields.n = 0;
+}
+
+static struct obol_field *spec_add(struct coupon_spec *s, const char *name, enum obol_field_kind kind, void *value)
+{
+	struct obol_field *f = &s->f[s->fields.n++];
+	f->name = name;
+	f->key = (uint32_t)s->fields.n;
+	f->kind = kind;
+	f->value = value;
+	return f;
+}
+
+static void add_uint(struct coupon_spec *s, const char *name, uint64_t *v, uint64_t min, uint64_t max)
+{
+	struct obol_field *f = spec_add(s, name, OBOL_FIELD_UINT, v);
+	f->min = min;
+	f->max = max;
+}
+
+static void add_int(struct coupon_spec *s, const char *name, int64_t *v)
+{
+	spec_add(s, name, OBOL_FIELD_INT, v);
+}
+
+static void add_bool(struct coupon_spec *s, const char *name, bool *v)
+{
+	spec_add(s, name, OBOL_FIELD_BOOL, v);
+}
+
+static void add_fixed(struct coupon_spec *s, const char *name, uint8_t *v, size_t len)
+{
+	struct obol_field *f = spec_add(s, name, OBOL_FIELD_FIXED, v);
+	f->min = len;
+	f->max = len;
+}
+
+static void add_bytes(struct coupon_spec *s, const char *name, uint8_t *v, size_t *len, size_t min, size_t max)
+{
+	struct obol_field *f = spec_add(s, name, OBOL_FIELD_BYTES, v);
+	f->len = len;
+	f->min = min;
+	f->max = max;
+}
+
+static void add_amount(struct coupon_spec *s, const char *name, struct obol_amount *v)
+{
+	spec_add(s, name, OBOL_FIELD_AMOUNT, v);
+}
+
+static void add_coin(struct coupon_spec *s, struct coupon_coin *c)
+{
+	add_uint(s, "denom", &c->denom, 0, COUPON_DENOM_MAX);
+	add_fixed(s, "coin_id", c->id, COUPON_ID_LEN);
+	add_fixed(s, "prefix", c->prefix, OBOL_BLINDRSA_PREFIX_LEN);
+	add_bytes(s, "coin_sig", c->sig, &c->sig_len, 64, COUPON_SIG_MAX);
+}
+
+/* ---- device link ---- */
+
+void coupon_spec_buy(struct coupon_spec *s, struct coupon_buy *m)
+{
+	spec_begin(s);
+	add_uint(s, "units", &m->units, 1, COUPON_UNITS_MAX);
+	add_uint(s, "ahead", &m->ahead, 1, COUPON_AHEAD_MAX);
+}
+
+void coupon_spec_offer(struct coupon_spec *s, struct coupon_offer *m)
+{
+	spec_begin(s);
+	add_bytes(s, "cert", m->cert, &m->cert_len, 1, COUPON_CERT_MAX);
+	add_int(s, "deadline", &m->deadline);
+	add_amount(s, "price", &m->price);
+	add_uint(s, "units", &m->units, 1, COUPON_UNITS_MAX);
+}
+
+void coupon_spec_pay(struct coupon_spec *s, struct coupon_pay *m)
+{
+	spec_begin(s);
+	add_coin(s, &m->coin);
+	add_fixed(s, "auth", m->auth, COUPON_AUTH_LEN);
+}
+
+void coupon_spec_lock_reply(struct coupon_spec *s, struct coupon_lock_reply *m)
+{
+	spec_begin(s);
+	add_fixed(s, "coin_id", m->coin_id, COUPON_ID_LEN);
+	add_uint(s, "index", &m->index, 0, OBOL_HASHCHAIN_MAX_N);
+	add_fixed(s, "token", m->token, COUPON_ID_LEN);
+	add_int(s, "deadline", &m->deadline);
+	add_fixed(s, "issuer_sig", m->issuer_sig, OBOL_SIGN_LEN);
+}
+
+void coupon_spec_token_req(struct coupon_spec *s, struct coupon_token_req *m)
+{
+	spec_begin(s);
+	add_uint(s, "count", &m->count, 1, OBOL_HASHCHAIN_MAX_N);
+}
+
+void coupon_spec_token(struct coupon_spec *s, struct coupon_token *m)
+{
+	spec_begin(s);
+	add_uint(s, "index", &m->index, 0, OBOL_HASHCHAIN_MAX_N);
+	add_fixed(s, "token", m->token, COUPON_ID_LEN);
+}
+
+void coupon_spec_served(struct coupon_spec *s, struct coupon_served *m)
+{
+	spec_begin(s);
+	add_uint(s, "unit", &m->unit, 1, COUPON_UNITS_MAX);
+	add_uint(s, "count", &m->count, 1, COUPON_UNITS_MAX);
+	add_bytes(s, "data", m->data, &m->data_len, 0, COUPON_DATA_MAX);
+}
+
+void coupon_spec_end(struct coupon_spec *s, struct coupon_end *m)
+{
+	spec_begin(s);
+	add_uint(s, "reason", &m->reason, 0, 255);
+}
+
+void coupon_spec_receipt(struct coupon_spec *s, struct coupon_receipt *m)
+{
+	spec_begin(s);
+	add_uint(s, "units", &m->units, 0, COUPON_UNITS_MAX);
+	add_amount(s, "paid", &m->paid);
+	add_uint(s, "coins", &m->coins, 0, COUPON_UNITS_MAX);
+	add_bool(s, "settled", &m->settled);
+}
+
+void coupon_spec_error(struct coupon_spec *s, struct coupon_error *m)
+{
+	spec_begin(s);
+	add_uint(s, "code", &m->code, 1, 65535);
+	struct obol_field *f = spec_add(s, "name", OBOL_FIELD_TEXT, m->name);
+	f->min = 1;
+	f->max = COUPON_ERRNAME_MAX;
+	f = spec_add(s, "last_index", OBOL_FIELD_UINT, &m->last_index);
+	f->max = OBOL_HASHCHAIN_MAX_N;
+	f->optional = true;
+	f->present = &m->has_last_index;
+}
+
+void coupon_error_set(struct coupon_error *m, obol_err e, const uint64_t *last_index)
+{
+	memset(m, 0, sizeof(*m));
+	m->code = (uint64_t)e;
+	if (obol_strlcpy_checked(m->name, obol_strerror(e), sizeof(m->name)) != OBOL_OK)
+		m->name[0] = '\0';
+	if (last_index) {
+		m->last_index = *last_index;
+		m->has_last_index = true;
+	}
+}
+
+/* ---- issuer API ---- */
+
+void coupon_spec_withdraw_req(struct coupon_spec *s, struct coupon_withdraw_req *m)
+{
+	spec_begin(s);
+	struct obol_field *f = spec_add(s, "request_id", OBOL_FIELD_TEXT, m->request_id);
+	f->min = 1;
+	f->max = COUPON_REQUEST_ID_MAX;
+	add_uint(s, "denom", &m->denom, 0, COUPON_DENOM_MAX);
+	add_bytes(s, "blinded", m->blinded, &m->blinded_len, 64, COUPON_SIG_MAX);
+}
+
+void coupon_spec_withdraw_reply(struct coupon_spec *s, struct coupon_withdraw_reply *m)
+{
+	spec_begin(s);
+	add_uint(s, "denom", &m->denom, 0, COUPON_DENOM_MAX);
+	add_bytes(s, "blind_sig", m->blind_sig, &m->blind_sig_len, 64, COUPON_SIG_MAX);
+}
+
+void coupon_spec_lock_req(struct coupon_spec *s, struct coupon_lock_req *m)
+{
+	spec_begin(s);
+	add_coin(s, &m->coin);
+	add_fixed(s, "auth", m->auth, COUPON_AUTH_LEN);
+	add_bytes(s, "cert", m->cert, &m->cert_len, 1, COUPON_CERT_MAX);
+	add_int(s, "deadline", &m->deadline);
+	add_fixed(s, "vendor_sig", m->vendor_sig, OBOL_SIGN_LEN);
+}
+
+void coupon_spec_settle_req(struct coupon_spec *s, struct coupon_settle_req *m)
+{
+	spec_begin(s);
+	add_fixed(s, "coin_id", m->coin_id, COUPON_ID_LEN);
+	add_uint(s, "index", &m->index, 0, OBOL_HASHCHAIN_MAX_N);
+	add_fixed(s, "token", m->token, COUPON_ID_LEN);
+	add_bool(s, "keep", &m->keep);
+	add_bytes(s, "cert", m->cert, &m->cert_len, 1, COUPON_CERT_MAX);
+	add_fixed(s, "vendor_sig", m->vendor_sig, OBOL_SIGN_LEN);
+}
+
+void coupon_spec_settle_reply(struct coupon_spec *s, struct coupon_settle_reply *m)
+{
+	spec_begin(s);
+	add_fixed(s, "coin_id", m->coin_id, COUPON_ID_LEN);
+	add_uint(s, "index", &m->index, 0, OBOL_HASHCHAIN_MAX_N);
+	add_uint(s, "credited_tokens", &m->credited_tokens, 0, OBOL_HASHCHAIN_MAX_N);
+	add_amount(s, "credited", &m->credited);
+	add_bool(s, "locked", &m->locked);
+	add_bool(s, "spent", &m->spent);
+	add_fixed(s, "issuer_sig", m->issuer_sig, OBOL_SIGN_LEN);
+}
+
+void coupon_spec_status_req(struct coupon_spec *s, struct coupon_status_req *m)
+{
+	spec_begin(s);
+	add_fixed(s, "coin_id", m->coin_id, COUPON_ID_LEN);
+	add_bytes(s, "cert", m->cert, &m->cert_len, 1, COUPON_CERT_MAX);
+	add_int(s, "time", &m->time);
+	add_fixed(s, "vendor_sig", m->vendor_sig, OBOL_SIGN_LEN);
+}
+
+void coupon_spec_status_reply(struct coupon_spec *s, struct coupon_status_reply *m)
+{
+	spec_begin(s);
+	add_fixed(s, "coin_id", m->coin_id, COUPON_ID_LEN);
+	add_uint(s, "last_index", &m->last_index, 0, OBOL_HASHCHAIN_MAX_N);
+	add_fixed(s, "last_token", m->last_token, COUPON_ID_LEN);
+	add_uint(s, "credited_index", &m->credited_index, 0, OBOL_HASHCHAIN_MAX_N);
+	add_bool(s, "locked", &m->locked);
+	add_int(s, "locked_until", &m->locked_until);
+	add_bool(s, "spent", &m->spent);
+}
+
+/* ---- the coin message and the sealed authorisation ---- */
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+void coupon_coin_message(uint8_t out[static COUPON_COIN_MSG_LEN], uint32_t denom,
+			 const uint8_t coin_id[static COUPON_ID_LEN])
+{
+	size_t tag = sizeof(COUPON_COIN_TAG) - 1;
+	memcpy(out, COUPON_COIN_TAG, tag);
+	put_be32(out + tag, denom);
+	memcpy(out + tag + 4, coin_id, COUPON_ID_LEN);
+}
+
+obol_err coupon_auth_seal(const struct coupon_auth *a, const uint8_t issuer_box_pk[static OBOL_BOX_PK_LEN],
+			  uint8_t out[static COUPON_AUTH_LEN])
+{
+	uint8_t plain[COUPON_AUTH_PLAIN_LEN];
+	uint8_t *p = plain;
+	memcpy(p, COUPON_AUTH_MAGIC, 4), p += 4;
+	memcpy(p, a->coin_id, 32), p += 32;
+	put_be64(p, a->index), p += 8;
+	memcpy(p, a->token, 32), p += 32;
+	put_be64(p, (uint64_t)a->deadline), p += 8;
+	memcpy(p, a->cert_hash, 32);
+	obol_err e = obol_sealbox_seal(out, plain, sizeof(plain), issuer_box_pk);
+	obol_wipe(plain, sizeof(plain));
+	return e;
+}
+
+obol_err coupon_auth_open(const uint8_t box[static COUPON_AUTH_LEN], const struct obol_box_keypair *kp,
+			  struct coupon_auth *out)
+{
+	uint8_t plain[COUPON_AUTH_PLAIN_LEN];
+	obol_err e = OBOL_E_COUPON_AUTH_UNREADABLE;
+	if (obol_sealbox_open(plain, box, COUPON_AUTH_LEN, kp) != OBOL_OK)
+		goto out;
+	if (memcmp(plain, COUPON_AUTH_MAGIC, 4) != 0)
+		goto out;
+	const uint8_t *p = plain + 4;
+	memcpy(out->coin_id, p, 32), p += 32;
+	out->index = get_be64(p), p += 8;
+	memcpy(out->token, p, 32), p += 32;
+	out->deadline = (int64_t)get_be64(p), p += 8;
+	memcpy(out->cert_hash, p, 32);
+	if (out->index >= OBOL_HASHCHAIN_MAX_N)
+		goto out;
+	e = OBOL_OK;
+out:
+	obol_wipe(plain, sizeof(plain));
+	return e;
+}
+
+/* ---- signature digests ---- */
+
+#define PART(p_, l_) ((struct obol_hash_part){ .p = (p_), .len = (l_) })
+
+void coupon_digest_lock_req(uint8_t out[static OBOL_HASH_LEN], const struct coupon_lock_req *m,
+			    const uint8_t cert_hash[static COUPON_ID_LEN])
+{
+	uint8_t denom[8], t[8];
+	put_be64(denom, m->coin.denom);
+	put_be64(t, (uint64_t)m->deadline);
+	struct obol_hash_part parts[] = {
+		PART(denom, 8), PART(m->coin.id, COUPON_ID_LEN), PART(m->coin.prefix, OBOL_BLINDRSA_PREFIX_LEN),
+		PART(m->coin.sig, m->coin.sig_len), PART(m->auth, COUPON_AUTH_LEN), PART(cert_hash, COUPON_ID_LEN),
+		PART(t, 8),
+	};
+	obol_sha256_parts(out, parts, OBOL_ARRAY_LEN(parts));
+}
+
+void coupon_digest_lock_reply(uint8_t out[static OBOL_HASH_LEN], const struct coupon_lock_reply *m,
+			      const uint8_t cert_hash[static COUPON_ID_LEN])
+{
+	uint8_t idx[8], t[8];
+	put_be64(idx, m->index);
+	put_be64(t, (uint64_t)m->deadline);
+	struct obol_hash_part parts[] = {
+		PART(m->coin_id, COUPON_ID_LEN), PART(idx, 8), PART(m->token, COUPON_ID_LEN), PART(t, 8),
+		PART(cert_hash, COUPON_ID_LEN),
+	};
+	obol_sha256_parts(out, parts, OBOL_ARRAY_LEN(parts));
+}
+
+void coupon_digest_settle_req(uint8_t out[static OBOL_HASH_LEN], const struct coupon_settle_req *m,
+			      const uint8_t cert_hash[static COUPON_ID_LEN])
+{
+	uint8_t idx[8], keep = m->keep ? 1 : 0;
+	put_be64(idx, m->index);
+	struct obol_hash_part parts[] = {
+		PART(m->coin_id, COUPON_ID_LEN), PART(idx, 8), PART(m->token, COUPON_ID_LEN), PART(&keep, 1),
+		PART(cert_hash, COUPON_ID_LEN),
+	};
+	obol_sha256_parts(out, parts, OBOL_ARRAY_LEN(parts));
+}
+
+void coupon_digest_settle_reply(uint8_t out[static OBOL_HASH_LEN], const struct coupon_settle_reply *m,
+				const uint8_t cert_hash[static COUPON_ID_LEN])
+{
+	uint8_t idx[8], cnt[8], flags[2] = { m->locked ? 1 : 0, m->spent ? 1 : 0 };
+	char amt[OBOL_AMOUNT_STR_MAX];
+	put_be64(idx, m->index);
+	put_be64(cnt, m->credited_tokens);
+	obol_amount_format(&m->credited, amt);
+	struct obol_hash_part parts[] = {
+		PART(m->coin_id, COUPON_ID_LEN), PART(idx, 8), PART(cnt, 8), PART(amt, strlen(amt)),
+		PART(flags, 2), PART(cert_hash, COUPON_ID_LEN),
+	};
+	obol_sha256_parts(out, parts, OBOL_ARRAY_LEN(parts));
+}
+
+void coupon_digest_status_req(uint8_t out[static OBOL_HASH_LEN], const struct coupon_status_req *m,
+			      const uint8_t cert_hash[static COUPON_ID_LEN])
+{
+	uint8_t t[8];
+	put_be64(t, (uint64_t)m->time);
+	struct obol_hash_part parts[] = {
+		PART(m->coin_id, COUPON_ID_LEN), PART(cert_hash, COUPON_ID_LEN), PART(t, 8),
+	};
+	obol_sha256_parts(out, parts, OBOL_ARRAY_LEN(parts));
+}
+
+/* ---- denominations, certificates, coins ---- */
+
+obol_err coupon_denom_check(struct coupon_denom *d)
+{
+	if (!obol_currency_valid(d->value.currency) || obol_amount_is_negative(&d->value) ||
+	    obol_amount_is_zero(&d->value) || d->n < 1 || d->n > OBOL_HASHCHAIN_MAX_N ||
+	    d->withdraw_until > d->spend_until)
+		return OBOL_E_COUPON_DENOM_CONFIG;
+	if (obol_amount_div_exact(&d->token_value, &d->value, d->n) != OBOL_OK)
+		return OBOL_E_COUPON_DENOM_CONFIG;
+	return OBOL_OK;
+}
+
+obol_err coupon_cert_open_obol(const uint8_t *cert, size_t len, const uint8_t issuer_pk[static OBOL_SIGN_PK_LEN],
+			       struct coupon_cert *out)
+{
+	struct obol_vendor_cert c;
+	if (obol_vendor_cert_decode(cert, len, &c) != OBOL_OK || c.valid_from >= c.valid_until ||
+	    c.account > INT64_MAX)
+		return OBOL_E_COUPON_CERT_INVALID;
+	/* the signature alone: validity is the caller's check, at its own now */
+	if (obol_vendor_cert_verify(&c, issuer_pk, c.valid_from) != OBOL_OK)
+		return OBOL_E_COUPON_CERT_INVALID;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->vendor_pk, c.sign_pk, OBOL_SIGN_PK_LEN);
+	out->vendor_account = (int64_t)c.account;
+	out->valid_from = c.valid_from;
+	out->valid_until = c.valid_until;
+	obol_sha256(out->hash, cert, len);
+	return OBOL_OK;
+}
+
+obol_err coupon_cert_check(coupon_cert_open_fn open, const uint8_t *cert, size_t len,
+			   const uint8_t issuer_pk[static OBOL_SIGN_PK_LEN], int64_t now, struct coupon_cert *out)
+{
+	if (len == 0 || len > COUPON_CERT_MAX || open(cert, len, issuer_pk, out) != OBOL_OK)
+		return OBOL_E_COUPON_CERT_INVALID;
+	obol_sha256(out->hash, cert, len);
+	if (now < out->valid_from || now >= out->valid_until)
+		return OBOL_E_COUPON_CERT_EXPIRED;
+	return OBOL_OK;
+}
+
+obol_err coupon_coin_verify(const struct coupon_coin *c, const struct coupon_denom *d)
+{
+	uint8_t prepared[OBOL_BLINDRSA_PREFIX_LEN + COUPON_COIN_MSG_LEN];
+	if (c->denom != d->id)
+		return OBOL_E_COUPON_COIN_SIGNATURE;
+	memcpy(prepared, c->prefix, OBOL_BLINDRSA_PREFIX_LEN);
+	coupon_coin_message(prepared + OBOL_BLINDRSA_PREFIX_LEN, d->id, c->id);
+	if (obol_blindrsa_verify(d->key, prepared, sizeof(prepared), c->sig, c->sig_len) != OBOL_OK)
+		return OBOL_E_COUPON_COIN_SIGNATURE;
+	return OBOL_OK;
+}

@@ -1,0 +1,364 @@
+/* Sessions, tokens and settlement (DESIGN §5 steps 5 and 6), both ways. */
+#include <string.h>
+
+#include "../test.h"
+#include "crypto/secret.h"
+#include "fixture.h"
+
+#define SETUP(f)                   \
+	static struct fx f;        \
+	REQUIRE(cfx_init(&f) == 0); \
+	REQUIRE_OK(cfx_withdraw(&f, 0))
+
+TEST(coupon_session, honest_then_rest_of_coin_at_second_vendor)
+{
+	SETUP(f);
+	REQUIRE_OK(cfx_session(&f, 0, 30));
+	CHECK_EQ_INT(f.v[0].s.units_served, 30);
+	CHECK_EQ_INT(f.credited[0], 30); /* the lock token is one of the 30 */
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 30);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
+	REQUIRE(c != NULL);
+	CHECK(!c->locked);
+	CHECK_EQ_INT(c->last_index, FX_N - 30);
+	CHECK_EQ_INT(c->credited_index, FX_N - 30);
+	/* the rest of the same coin at vendor 1 */
+	REQUIRE_OK(cfx_session(&f, 1, FX_N - 30));
+	CHECK_EQ_INT(f.credited[1], FX_N - 30);
+	CHECK_EQ_INT(c->last_index, 0);
+	CHECK_EQ_INT(f.coins[0].last_index, 0);
+	/* nothing left */
+	struct coupon_buy buy;
+	struct coupon_offer offer;
+	struct coupon_pay pay;
+	memset(&f.v[0].s, 0, sizeof(f.v[0].s));
+	REQUIRE_OK(coupon_wallet_buy(&f.ws, 1, &buy));
+	REQUIRE_OK(coupon_vendor_start(&f.v[0].cfg, &f.v[0].s, &buy, f.now, &offer));
+	CHECK_ERR(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay), OBOL_E_COUPON_NO_COIN);
+	cfx_free(&f);
+}
+
+TEST(coupon_session, pays_across_coins)
+{
+	SETUP(f);
+	REQUIRE_OK(cfx_withdraw(&f, 0));
+	REQUIRE_OK(cfx_session(&f, 0, 150)); /* more than one coin of 100 tokens */
+	CHECK_EQ_INT(f.v[0].s.units_served, 150);
+	CHECK_EQ_INT(f.v[0].s.ncoins, 2);
+	CHECK_EQ_INT(f.credited[0], 150);
+	CHECK_EQ_INT((int64_t)(f.coins[0].last_index + f.coins[1].last_index), 50);
+	cfx_free(&f);
+}
+
+TEST(coupon_session, price_of_several_tokens_per_unit)
+{
+	SETUP(f);
+	REQUIRE_OK(obol_amount_parse("EUR:0.07", &f.v[0].cfg.price));
+	REQUIRE_OK(cfx_session(&f, 0, 5));
+	CHECK_EQ_INT(f.credited[0], 35);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 35);
+	cfx_free(&f);
+}
+
+/* A session at vendor 0, locked, with one token asked. */
+static void open_asking(struct fx *f, struct coupon_token_req *treq)
+{
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	enum coupon_vendor_action act;
+	struct coupon_served served;
+	if (cfx_open(f, 0, 10, &req) != OBOL_OK || cfx_issuer_lock(f, &req, &reply, NULL) != OBOL_OK ||
+	    coupon_vendor_on_lock_reply(&f->v[0].cfg, &f->v[0].s, &reply) != OBOL_OK ||
+	    coupon_wallet_on_locked(&f->wc, &f->ws, f->coins, &reply) != OBOL_OK)
+		return;
+	/* the lock token pays the first unit */
+	if (coupon_vendor_next(&f->v[0].cfg, &f->v[0].s, f->now, &act, treq, &served) != OBOL_OK ||
+	    act != COUPON_VA_SERVE)
+		return;
+	if (coupon_vendor_next(&f->v[0].cfg, &f->v[0].s, f->now, &act, treq, &served) != OBOL_OK)
+		return;
+}
+
+TEST(coupon_vendor, token_checks)
+{
+	SETUP(f);
+	struct coupon_token_req treq = { 0 };
+	open_asking(&f, &treq);
+	REQUIRE(f.v[0].s.state == COUPON_VS_ASKING);
+	CHECK_EQ_INT(treq.count, 1);
+	size_t ci;
+	struct coupon_token tok = { .index = FX_N - 1 };
+	/* the lock token again: replayed */
+	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 1);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_REPLAYED);
+	/* two tokens when one was asked */
+	tok.index = FX_N - 3;
+	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 3);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_TOO_MANY);
+	/* a token that does not chain */
+	tok.index = FX_N - 2;
+	obol_random(tok.token, 32);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
+	/* an index that lies about the token's place */
+	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 3);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
+	CHECK_EQ_INT(f.v[0].s.coins[0].last_index, FX_N - 1);
+	/* the honest one */
+	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 2);
+	CHECK_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci));
+	CHECK_EQ_INT(f.v[0].s.coins[0].last_index, FX_N - 2);
+	/* and the same again is a replay (the session is no longer asking) */
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_SESSION_STATE);
+	cfx_free(&f);
+}
+
+TEST(coupon_vendor, forged_lock_reply_and_deadline)
+{
+	SETUP(f);
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	REQUIRE_OK(cfx_open(&f, 0, 10, &req));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
+	struct coupon_lock_reply bad = reply;
+	bad.index = 5;
+	CHECK_ERR(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &bad), OBOL_E_COUPON_LOCK_REPLY_INVALID);
+	CHECK_ERR(coupon_wallet_on_locked(&f.wc, &f.ws, f.coins, &bad), OBOL_E_COUPON_LOCK_REPLY_INVALID);
+	bad = reply;
+	bad.issuer_sig[3] ^= 1;
+	CHECK_ERR(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &bad), OBOL_E_COUPON_LOCK_REPLY_INVALID);
+	REQUIRE_OK(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &reply));
+	/* near T the vendor stops serving, so that it settles in time */
+	enum coupon_vendor_action act;
+	struct coupon_token_req treq;
+	struct coupon_served served;
+	CHECK_ERR(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, reply.deadline - 60, &act, &treq, &served),
+		  OBOL_E_COUPON_SESSION_DEADLINE);
+	CHECK(act == COUPON_VA_END);
+	cfx_free(&f);
+}
+
+/* Vendor 0 holds the lock of coin 0, has received tokens down to j. */
+static void locked_and_paid(struct fx *f, uint64_t units)
+{
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	if (cfx_open(f, 0, units, &req) != OBOL_OK || cfx_issuer_lock(f, &req, &reply, NULL) != OBOL_OK ||
+	    coupon_vendor_on_lock_reply(&f->v[0].cfg, &f->v[0].s, &reply) != OBOL_OK ||
+	    coupon_wallet_on_locked(&f->wc, &f->ws, f->coins, &reply) != OBOL_OK)
+		return;
+	for (int i = 0; i < 1000; i++) {
+		enum coupon_vendor_action act;
+		struct coupon_token_req treq;
+		struct coupon_served served;
+		enum coupon_wallet_answer ans;
+		struct coupon_token tok;
+		struct coupon_pay pay;
+		size_t ci;
+		if (coupon_vendor_next(&f->v[0].cfg, &f->v[0].s, f->now, &act, &treq, &served) != OBOL_OK ||
+		    act == COUPON_VA_END)
+			return;
+		if (act == COUPON_VA_SERVE)
+			continue;
+		if (coupon_wallet_on_token_req(&f->wc, &f->ws, f->coins, f->ncoins, &treq, f->now, &ans, &tok, &pay) !=
+			    OBOL_OK ||
+		    coupon_vendor_on_token(&f->v[0].cfg, &f->v[0].s, &tok, &ci) != OBOL_OK)
+			return;
+	}
+}
+
+TEST(coupon_settle, checkpoint_then_final_and_repeats)
+{
+	SETUP(f);
+	locked_and_paid(&f, 20);
+	REQUIRE(f.v[0].s.coins[0].last_index == FX_N - 20);
+	struct coupon_vendor_coin vc = f.v[0].s.coins[0];
+	struct coupon_settle_req sreq;
+	struct coupon_settle_reply r1, r2;
+	/* checkpoint at 10 units */
+	struct coupon_vendor_coin mid = vc;
+	mid.last_index = FX_N - 10;
+	obol_hashchain_step(mid.last_token, f.coins[0].seed, FX_N - 10);
+	coupon_vendor_settle_req(&f.v[0].cfg, &mid, true, &sreq);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r1));
+	CHECK_OK(coupon_vendor_check_settle_reply(&f.v[0].cfg, &sreq, &r1));
+	CHECK_EQ_INT(r1.credited_tokens, 10);
+	CHECK(r1.locked);
+	CHECK_EQ_INT(f.credited[0], 10);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
+	CHECK(c->locked);
+	/* the same checkpoint again answers the same, credits nothing */
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r2));
+	CHECK_MEM_EQ(&r1, &r2, sizeof(r1));
+	CHECK_EQ_INT(f.credited[0], 10);
+	/* final at 20 */
+	coupon_vendor_settle_req(&f.v[0].cfg, &vc, false, &sreq);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r1));
+	CHECK_EQ_INT(r1.credited_tokens, 10);
+	CHECK(!r1.locked);
+	CHECK(!r1.spent);
+	CHECK_EQ_INT(f.credited[0], 20);
+	CHECK(!c->locked);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r2));
+	CHECK_MEM_EQ(&r1, &r2, sizeof(r1));
+	CHECK_EQ_INT(f.credited[0], 20);
+	/* a changed reply fails the vendor's check */
+	r2.credited_tokens = 11;
+	CHECK_ERR(coupon_vendor_check_settle_reply(&f.v[0].cfg, &sreq, &r2), OBOL_E_COUPON_SETTLE_REPLY_INVALID);
+	cfx_free(&f);
+}
+
+TEST(coupon_settle, refusals)
+{
+	SETUP(f);
+	locked_and_paid(&f, 20);
+	REQUIRE(f.v[0].s.coins[0].last_index == FX_N - 20);
+	struct coupon_vendor_coin vc = f.v[0].s.coins[0];
+	struct coupon_settle_req sreq;
+	struct coupon_settle_reply r;
+	/* unknown coin */
+	struct coupon_vendor_coin other = vc;
+	other.coin_id[0] ^= 1;
+	coupon_vendor_settle_req(&f.v[0].cfg, &other, false, &sreq);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_COIN_UNKNOWN);
+	/* by a vendor that does not hold the lock */
+	coupon_vendor_settle_req(&f.v[1].cfg, &vc, false, &sreq);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	/* vendor 0's request with its signature broken */
+	coupon_vendor_settle_req(&f.v[0].cfg, &vc, false, &sreq);
+	sreq.vendor_sig[1] ^= 1;
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_VENDOR_SIGNATURE);
+	/* past the revealed tokens: an index below what the token is */
+	struct coupon_vendor_coin past = vc;
+	past.last_index = FX_N - 25;
+	coupon_vendor_settle_req(&f.v[0].cfg, &past, false, &sreq);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN);
+	/* an index above F's last */
+	past = vc;
+	past.last_index = FX_N;
+	coupon_vendor_settle_req(&f.v[0].cfg, &past, false, &sreq);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_SETTLE_INDEX);
+	CHECK_EQ_INT(f.credited[0], 0);
+	CHECK_EQ_INT(f.credited[1], 0);
+	/* the honest settle */
+	coupon_vendor_settle_req(&f.v[0].cfg, &vc, false, &sreq);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r));
+	CHECK_EQ_INT(f.credited[0], 20);
+	/* after the unlock, nobody holds it */
+	coupon_vendor_settle_req(&f.v[1].cfg, &vc, false, &sreq);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	cfx_free(&f);
+}
+
+TEST(coupon_status, lock_holder_only)
+{
+	SETUP(f);
+	locked_and_paid(&f, 5);
+	struct coupon_status_req q = { 0 };
+	struct coupon_status_reply r;
+	uint8_t digest[32];
+	memcpy(q.coin_id, f.coins[0].coin.id, 32);
+	memcpy(q.cert, f.v[0].cert, f.v[0].cert_len);
+	q.cert_len = f.v[0].cert_len;
+	q.time = f.now;
+	coupon_digest_status_req(digest, &q, f.v[0].cfg.cert_hash);
+	obol_sign(q.vendor_sig, COUPON_CTX_STATUS_REQ, digest, 32, f.v[0].kp.sk);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
+	REQUIRE(c != NULL);
+	REQUIRE_OK(coupon_issuer_status(&f.is, &q, c, f.now, &r));
+	CHECK(r.locked);
+	CHECK_EQ_INT(r.last_index, FX_N - 1);
+	CHECK_ERR(coupon_issuer_status(&f.is, &q, c, f.now + 301, &r), OBOL_E_COUPON_REQUEST_STALE);
+	CHECK_ERR(coupon_issuer_status(&f.is, &q, NULL, f.now, &r), OBOL_E_COUPON_COIN_UNKNOWN);
+	/* vendor 1 asking */
+	memcpy(q.cert, f.v[1].cert, f.v[1].cert_len);
+	coupon_digest_status_req(digest, &q, f.v[1].cfg.cert_hash);
+	obol_sign(q.vendor_sig, COUPON_CTX_STATUS_REQ, digest, 32, f.v[1].kp.sk);
+	CHECK_ERR(coupon_issuer_status(&f.is, &q, c, f.now, &r), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	q.vendor_sig[0] ^= 1;
+	CHECK_ERR(coupon_issuer_status(&f.is, &q, c, f.now, &r), OBOL_E_COUPON_VENDOR_SIGNATURE);
+	cfx_free(&f);
+}
+
+TEST(coupon_session, prepayment_window)
+{
+	SETUP(f);
+	struct coupon_buy buy;
+	struct coupon_offer offer;
+	struct coupon_pay pay;
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	enum coupon_vendor_action act;
+	struct coupon_token_req treq;
+	struct coupon_served served;
+	enum coupon_wallet_answer ans;
+	struct coupon_token tok;
+	size_t ci;
+	/* the wallet lets the vendor ask for 10 units at a time */
+	memset(&f.v[0].s, 0, sizeof(f.v[0].s));
+	REQUIRE_OK(coupon_wallet_buy(&f.ws, 25, &buy));
+	f.ws.ahead = buy.ahead = 10;
+	REQUIRE_OK(coupon_vendor_start(&f.v[0].cfg, &f.v[0].s, &buy, f.now, &offer));
+	REQUIRE_OK(coupon_wallet_on_offer(&f.wc, &f.ws, f.coins, f.ncoins, &offer, f.now, &pay));
+	REQUIRE_OK(coupon_vendor_on_pay(&f.v[0].cfg, &f.v[0].s, &pay, f.now, &req));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(coupon_vendor_on_lock_reply(&f.v[0].cfg, &f.v[0].s, &reply));
+	REQUIRE_OK(coupon_wallet_on_locked(&f.wc, &f.ws, f.coins, &reply));
+	REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
+	REQUIRE(act == COUPON_VA_SERVE); /* the lock token */
+	REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
+	REQUIRE(act == COUPON_VA_ASK);
+	CHECK_EQ_INT(treq.count, 10);
+	/* a vendor asking for more than the window is refused by the wallet */
+	struct coupon_token_req greedy = { .count = 11 };
+	CHECK_ERR(coupon_wallet_on_token_req(&f.wc, &f.ws, f.coins, f.ncoins, &greedy, f.now, &ans, &tok, &pay),
+		  OBOL_E_COUPON_TOKEN_TOO_MANY);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 1);
+	/* one token message pays ten units */
+	REQUIRE_OK(coupon_wallet_on_token_req(&f.wc, &f.ws, f.coins, f.ncoins, &treq, f.now, &ans, &tok, &pay));
+	REQUIRE(ans == COUPON_WA_TOKEN);
+	CHECK_EQ_INT(tok.index, FX_N - 11);
+	REQUIRE_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci));
+	int serves = 0;
+	for (;;) {
+		REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
+		if (act != COUPON_VA_SERVE)
+			break;
+		serves++;
+	}
+	CHECK_EQ_INT(serves, 10);
+	/* the last ask is bounded by the units left: 25 - 11 served = 14 > 10 */
+	CHECK(act == COUPON_VA_ASK);
+	CHECK_EQ_INT(treq.count, 10);
+	cfx_free(&f);
+}
+
+TEST(coupon_settle, chain_checked_ahead_must_still_hold)
+{
+	SETUP(f);
+	locked_and_paid(&f, 10);
+	REQUIRE(f.v[0].s.coins[0].last_index == FX_N - 10);
+	struct coupon_settle_req sreq;
+	struct coupon_cert cert;
+	struct coupon_chain_checked pre;
+	struct coupon_settle_effect eff;
+	coupon_vendor_settle_req(&f.v[0].cfg, &f.v[0].s.coins[0], false, &sreq);
+	REQUIRE_OK(coupon_issuer_settle_verify(&f.is, &sreq, &cert));
+	struct coupon_coin_state *cur = cfx_coin(&f, f.coins[0].coin.id);
+	REQUIRE(cur != NULL);
+	/* checked ahead against the coin as read */
+	REQUIRE_OK(coupon_issuer_settle_chain(&f.is, &sreq, cur, &pre));
+	CHECK_OK(coupon_issuer_settle_apply(&f.is, &sreq, &cert, cur, NULL, &pre, &eff));
+	CHECK_EQ_INT(eff.credit_tokens, 10);
+	/* the coin changed in between: check again */
+	struct coupon_coin_state moved = *cur;
+	moved.last_token[0] ^= 1;
+	CHECK_ERR(coupon_issuer_settle_apply(&f.is, &sreq, &cert, &moved, NULL, &pre, &eff), OBOL_E_STORE_CONFLICT);
+	/* a token that does not chain is refused ahead, an index above the last too */
+	struct coupon_settle_req bad = sreq;
+	bad.token[0] ^= 1;
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &bad, cur, &pre), OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN);
+	bad = sreq;
+	bad.index = FX_N;
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &bad, cur, &pre), OBOL_E_COUPON_SETTLE_INDEX);
+	cfx_free(&f);
+}
