@@ -394,7 +394,7 @@ static int cmd_redeem_expired(const struct obol_cmd *cmd, int argc, char **argv)
 		e = ecash_wallet_redeem_expired(&ew, stdout);
 	return finish(cmd, e, "refund not made", w, &ew);
 }
-OBOL_COMMAND(wallet_ecash_redeem_expired_cmd, "wallet ecash redeem-expired", "--wallet PATH",
+OBOL_COMMAND(wallet_ecash_redeem_expired_cmd, "wallet ecash redeem-expired", "--wallet PATH [--key-file FILE]",
 	     "return the coins held past their expiry to the bank account (seed 002 §6.4)",
 	     HELP_COMMON "Fresh coins and received coins naming this wallet are redeemed once, signed with its\n"
 			 "certified key over a bank nonce; a coin also spent elsewhere is reported as a double spend.",
