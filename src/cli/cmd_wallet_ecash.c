@@ -1,5 +1,5 @@
 /* obol wallet ecash register | topup | refresh | coins | pay | receive |
- * deposit | withdraw: the ecash scheme from the wallet (seed 002; logic in
+ * deposit | withdraw | redeem-expired: the ecash scheme from the wallet (seed 002; logic in
  * src/wallet/ecash_wallet.c). pay and receive never use the network. */
 #include <getopt.h>
 #include <stdio.h>
@@ -221,6 +221,10 @@ static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 		if (ew.ndepositing)
 			printf("depositing: %zu coin%s sent to the bank without an answer ('wallet ecash deposit')\n",
 			       ew.ndepositing, ew.ndepositing == 1 ? "" : "s");
+		if (ew.nredeeming)
+			printf("redeeming: %zu expired coin%s sent to the bank without an answer "
+			       "('wallet ecash redeem-expired')\n",
+			       ew.nredeeming, ew.nredeeming == 1 ? "" : "s");
 	}
 	return finish(cmd, e, "cannot read the wallet", w, &ew);
 }
@@ -372,3 +376,26 @@ OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw", "--wallet PATH 
 	     "return every coin the wallet holds to its bank account (seed 002 §6.4)",
 	     HELP_COMMON "Fresh coins are claimed to the wallet's own key, then deposited with the received ones.",
 	     cmd_withdraw)
+
+static int cmd_redeem_expired(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "", &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = ecash_wallet_redeem_expired(&ew, stdout);
+	return finish(cmd, e, "refund not made", w, &ew);
+}
+OBOL_COMMAND(wallet_ecash_redeem_expired_cmd, "wallet ecash redeem-expired", "--wallet PATH [--key-file FILE]",
+	     "return the coins held past their expiry to the bank account (seed 002 §6.4)",
+	     HELP_COMMON "Fresh coins and received coins naming this wallet are redeemed once, signed with its\n"
+			 "certified key over a bank nonce; a coin also spent elsewhere is reported as a double spend.",
+	     cmd_redeem_expired)

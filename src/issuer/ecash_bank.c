@@ -23,6 +23,11 @@ static const struct obol_migration ecash_steps[] = {
 	  " culprit_account BIGINT NOT NULL, depositor BYTEA NOT NULL, evidence TEXT NOT NULL, at BIGINT NOT NULL);"
 	  "CREATE TABLE ecash_revoked (key_id BYTEA PRIMARY KEY, at BIGINT NOT NULL, reason TEXT NOT NULL);",
 	  NULL },
+	/* Refunds of expired coins share the spent registry, flagged; a coin
+	 * lifetime chosen at init (0: the default of ecash_bank_init). */
+	{ "ALTER TABLE ecash_deposits ADD COLUMN refund BIGINT NOT NULL DEFAULT 0;"
+	  "ALTER TABLE ecash_bank_key ADD COLUMN coin_lifetime BIGINT NOT NULL DEFAULT 0;",
+	  NULL },
 };
 
 obol_err ecash_issuer_migrate(struct obol_store *s)
@@ -30,7 +35,10 @@ obol_err ecash_issuer_migrate(struct obol_store *s)
 	return obol_store_migrate(s, "ecash", ecash_steps, OBOL_ARRAY_LEN(ecash_steps));
 }
 
-/* `issuer init`: draws the bank's RSA key (§3.1, RSA-PSS-SHA512 signer). */
+static const char *const ecash_init_options[] = { "ecash-coin-lifetime", NULL };
+
+/* `issuer init`: draws the bank's RSA key (§3.1, RSA-PSS-SHA512 signer) and
+ * keeps the coin lifetime asked for (seconds; the default is 180 days). */
 static obol_err ecash_init(struct obol_store *s, const struct obol_issuer_keys *keys, const char *currency,
 			   const struct obol_init_arg *args, size_t nargs, FILE *out)
 {
@@ -40,17 +48,23 @@ static obol_err ecash_init(struct obol_store *s, const struct obol_issuer_keys *
 	struct obol_stmt *st = NULL;
 	bool row;
 	char hex[2 * ECASH_ID_LEN + 1];
+	uint64_t lifetime = 0;
 	(void)keys;
 	(void)currency;
-	(void)args;
-	(void)nargs;
-	obol_err e = obol_rsa_generate(OBOL_RSA_DEFAULT_BITS, &k);
+	obol_err e = OBOL_OK;
+	for (size_t i = 0; i < nargs && e == OBOL_OK; i++)
+		if (strcmp(args[i].name, "ecash-coin-lifetime") == 0)
+			e = obol_parse_u64(args[i].value, 1, 3650 * UINT64_C(86400), &lifetime);
+	if (e == OBOL_OK)
+		e = obol_rsa_generate(OBOL_RSA_DEFAULT_BITS, &k);
 	if (e == OBOL_OK)
 		e = obol_rsa_private_to_der(k, &der, &len);
 	if (e == OBOL_OK)
-		e = obol_stmt_prepare(s, "INSERT INTO ecash_bank_key (id, sk, created) VALUES (1, ?, ?)", &st);
+		e = obol_stmt_prepare(s, "INSERT INTO ecash_bank_key (id, sk, created, coin_lifetime) VALUES (1, ?, ?, ?)",
+				      &st);
 	if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, der, len)) == OBOL_OK &&
-	    (e = obol_stmt_bind_int64(st, 2, obol_now())) == OBOL_OK)
+	    (e = obol_stmt_bind_int64(st, 2, obol_now())) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 3, (int64_t)lifetime)) == OBOL_OK)
 		e = obol_stmt_step(st, &row);
 	obol_stmt_finish(st);
 	if (e == OBOL_OK && (e = ecash_key_id(k, id)) == OBOL_OK) {
@@ -67,9 +81,10 @@ obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ec
 	struct ecash_issuer_state *st = calloc(1, sizeof(*st));
 	struct obol_stmt *q = NULL;
 	bool row;
+	int64_t lifetime = 0;
 	obol_err e = st ? OBOL_OK : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK)
-		e = obol_stmt_prepare(s, "SELECT sk FROM ecash_bank_key WHERE id = 1", &q);
+		e = obol_stmt_prepare(s, "SELECT sk, coin_lifetime FROM ecash_bank_key WHERE id = 1", &q);
 	if (e == OBOL_OK) {
 		if ((e = obol_stmt_step(q, &row)) == OBOL_OK) {
 			if (!row) {
@@ -78,12 +93,15 @@ obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ec
 				size_t len;
 				const uint8_t *der = obol_stmt_column_blob(q, 0, &len);
 				e = obol_rsa_private_from_der(der, len, &st->sk);
+				lifetime = obol_stmt_column_int64(q, 1);
 			}
 		}
 		obol_stmt_finish(q);
 	}
 	if (e == OBOL_OK)
 		e = ecash_bank_init(&st->bank, st->sk, currency);
+	if (e == OBOL_OK && lifetime > 0)
+		st->bank.coin_lifetime = lifetime;
 	if (e == OBOL_OK)
 		e = obol_rsa_public_to_der(st->sk, &st->pk_der, &st->pk_der_len);
 	if (e != OBOL_OK) {
@@ -148,7 +166,11 @@ static obol_err ecash_keys_part(struct obol_issuer *iss, struct obol_store *s, j
 	return e;
 }
 
-OBOL_ISSUER_SCHEME(ecash_issuer_scheme, .name = "ecash", .migrate = ecash_issuer_migrate, .init = ecash_init,
+OBOL_ISSUER_SCHEME(ecash_issuer_scheme, .name = "ecash", .migrate = ecash_issuer_migrate,
+		   .init_options = ecash_init_options,
+		   .init_help = "  --ecash-coin-lifetime SECONDS  how long a coin is valid (default 180 days); an\n"
+				"                                 expired coin is redeemed with 'wallet ecash redeem-expired'",
+		   .init = ecash_init,
 		   .start = ecash_start, .stop = ecash_stop, .keys_part = ecash_keys_part)
 
 /* The audit's check 4 for ecash: coins issued and not yet deposited. */

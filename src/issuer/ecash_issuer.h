@@ -3,12 +3,14 @@
  * src/schemes/ecash/bank.c; this layer stores and looks up.
  *
  * Tables:
- *   ecash_bank_key  (id = 1, sk: the bank's RSA private key, DER PKCS#8)
+ *   ecash_bank_key  (id = 1, sk: the bank's RSA private key, DER PKCS#8,
+ *                   coin_lifetime: seconds, 0 for the default)
  *   ecash_nonces    bank nonces of §3.2 step 2 and §5.3: one use, per account
  *   ecash_certs     registered keys (§3.2): key id, account, certificate (JSON)
  *   ecash_coins     issued coins (§3.3.1): serial, account issued to, value,
  *                   deposited (0 while outstanding: the audit's figure)
- *   ecash_deposits  the spent registry (§3.3.3): serial, depositor, its chain
+ *   ecash_deposits  the spent registry (§3.3.3): serial, depositor, its chain,
+ *                   refund (1: an expired coin redeemed by its holder)
  *   ecash_frauds    double spends caught at deposit, with their evidence
  *   ecash_revoked   revoked key ids (the signed revocation list)
  */
@@ -47,7 +49,7 @@ OBOL_MUST_CHECK obol_err ecash_issuer_cert(struct obol_store *s, const uint8_t i
 
 /* Consumes a bank nonce issued to `account` for `purpose` ("register",
  * "topup"): ECASH_NONCE_UNKNOWN (never issued, another account or purpose,
- * used already), ECASH_NONCE_EXPIRED. */
+ * used already), ECASH_NONCE_EXPIRED. ("refund" too.) */
 OBOL_MUST_CHECK obol_err ecash_issuer_nonce_take(struct obol_store *s, const uint8_t nonce[static ECASH_NONCE_LEN],
 						 int64_t account, const char *purpose, int64_t now);
 /* Stores a new certificate; *json is its JSON (the register reply). */
@@ -70,6 +72,15 @@ void ecash_issuer_deposit_verify(const struct ecash_issuer_state *st, const stru
 OBOL_MUST_CHECK obol_err ecash_issuer_deposit_record(struct obol_store *s, const struct ecash_deposit_req *m,
 						     int64_t account, const obol_err *verified, const char *currency,
 						     int64_t now, json_t **reply);
+/* The same two steps for the refund of expired coins to their holder
+ * (ecash_bank_refund_*): the reply has the deposit's form, the value goes
+ * to `account` once, and a coin redeemed and also spent on is recorded as a
+ * double spend naming the redeemer. */
+void ecash_issuer_refund_verify(const struct ecash_issuer_state *st, const struct ecash_deposit_req *m,
+				const struct ecash_revocations *rl, int64_t now, obol_err *verified);
+OBOL_MUST_CHECK obol_err ecash_issuer_refund_record(struct obol_store *s, const struct ecash_deposit_req *m,
+						    int64_t account, const obol_err *verified, const char *currency,
+						    int64_t now, json_t **reply);
 /* The bank's key and settings from its tables (what `issuer serve` loads). */
 OBOL_MUST_CHECK obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ecash_issuer_state **out);
 void ecash_issuer_unload(struct ecash_issuer_state *st);

@@ -123,7 +123,7 @@ static obol_err spent_get(struct obol_store *s, const uint8_t serial[static ECAS
 	bool row;
 	*found = false;
 	memset(out, 0, sizeof(*out));
-	obol_err e = obol_stmt_prepare(s, "SELECT depositor, account, held, at FROM ecash_deposits WHERE serial = ?", &st);
+	obol_err e = obol_stmt_prepare(s, "SELECT depositor, account, held, at, refund FROM ecash_deposits WHERE serial = ?", &st);
 	if (e != OBOL_OK)
 		return e;
 	if ((e = obol_stmt_bind_blob(st, 1, serial, ECASH_SERIAL_LEN)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK &&
@@ -143,6 +143,7 @@ static obol_err spent_get(struct obol_store *s, const uint8_t serial[static ECAS
 			memcpy(out->depositor, dep, ECASH_ID_LEN);
 			out->depositor_account = obol_stmt_column_int64(st, 1);
 			out->at = obol_stmt_column_int64(st, 3);
+			out->refund = obol_stmt_column_int64(st, 4) != 0;
 			out->held = hc[0];
 			*found = true;
 		} else if (e == OBOL_OK) {
@@ -169,8 +170,10 @@ static obol_err issued_to(struct obol_store *s, const uint8_t serial[static ECAS
 	return e;
 }
 
+/* Records the coin as spent by `depositor` (refund: redeemed after expiry)
+ * and pays its value from the ecash liability to `account`. */
 static obol_err deposit_record(struct obol_store *s, const struct ecash_held_coin *h,
-			       const uint8_t depositor[static ECASH_ID_LEN], int64_t account, int64_t now)
+			       const uint8_t depositor[static ECASH_ID_LEN], int64_t account, bool refund, int64_t now)
 {
 	struct obol_stmt *st;
 	json_t *j = NULL;
@@ -185,7 +188,8 @@ static obol_err deposit_record(struct obol_store *s, const struct ecash_held_coi
 	/* The bank pays what it owed: liability to the depositor's account. */
 	if (e == OBOL_OK && (e = obol_b64_encode(h->coin.serial, ECASH_SERIAL_LEN, ref, sizeof(ref))) == OBOL_OK &&
 	    (e = obol_account_liability(s, "ecash", &liability)) == OBOL_OK)
-		e = obol_ledger_transfer(s, liability, account, &h->coin.value, "ecash-deposit", ref, NULL);
+		e = obol_ledger_transfer(s, liability, account, &h->coin.value, refund ? "ecash-refund" : "ecash-deposit",
+					 ref, NULL);
 	if (e == OBOL_OK && (e = obol_stmt_prepare(s, "UPDATE ecash_coins SET deposited = ? WHERE serial = ? AND deposited = 0",
 						   &st)) == OBOL_OK) {
 		if ((e = obol_stmt_bind_int64(st, 1, now)) == OBOL_OK &&
@@ -194,12 +198,12 @@ static obol_err deposit_record(struct obol_store *s, const struct ecash_held_coi
 			e = OBOL_E_INTERNAL;
 		obol_stmt_finish(st);
 	}
-	if (e == OBOL_OK && (e = obol_stmt_prepare(s, "INSERT INTO ecash_deposits (serial, depositor, account, held, at) "
-						      "VALUES (?, ?, ?, ?, ?)", &st)) == OBOL_OK) {
+	if (e == OBOL_OK && (e = obol_stmt_prepare(s, "INSERT INTO ecash_deposits (serial, depositor, account, held, at, "
+						      "refund) VALUES (?, ?, ?, ?, ?, ?)", &st)) == OBOL_OK) {
 		if ((e = obol_stmt_bind_blob(st, 1, h->coin.serial, ECASH_SERIAL_LEN)) == OBOL_OK &&
 		    (e = obol_stmt_bind_blob(st, 2, depositor, ECASH_ID_LEN)) == OBOL_OK &&
 		    (e = obol_stmt_bind_int64(st, 3, account)) == OBOL_OK && (e = obol_stmt_bind_text(st, 4, text)) == OBOL_OK &&
-		    (e = obol_stmt_bind_int64(st, 5, now)) == OBOL_OK)
+		    (e = obol_stmt_bind_int64(st, 5, now)) == OBOL_OK && (e = obol_stmt_bind_int64(st, 6, refund)) == OBOL_OK)
 			e = obol_stmt_step(st, &row);
 		obol_stmt_finish(st);
 	}
@@ -255,8 +259,18 @@ static bool coin_error(obol_err r)
 	       r != OBOL_E_STORE_CONFLICT && r != OBOL_E_INTERNAL;
 }
 
-obol_err ecash_issuer_deposit_record(struct obol_store *s, const struct ecash_deposit_req *m, int64_t account,
-				     const obol_err *verified, const char *currency, int64_t now, json_t **reply)
+void ecash_issuer_refund_verify(const struct ecash_issuer_state *st, const struct ecash_deposit_req *m,
+				const struct ecash_revocations *rl, int64_t now, obol_err *verified)
+{
+	uint8_t holder[ECASH_ID_LEN];
+	ecash_key_id_der(m->cert.key, m->cert.key_len, holder);
+	for (size_t i = 0; i < m->ncoins; i++)
+		verified[i] = ecash_bank_refund_verify(&st->bank, holder, &m->coins[i], rl, now);
+}
+
+/* A deposit's (refund false) or a refund's registry step and bookkeeping. */
+static obol_err coins_record(struct obol_store *s, const struct ecash_deposit_req *m, int64_t account, bool refund,
+			     const obol_err *verified, const char *currency, int64_t now, json_t **reply)
 {
 	struct obol_amount credited;
 	uint8_t depositor[ECASH_ID_LEN];
@@ -279,10 +293,12 @@ obol_err ecash_issuer_deposit_record(struct obol_store *s, const struct ecash_de
 			r = issued_to(s, h->coin.serial, &owner);
 		if (r == OBOL_OK)
 			r = spent_get(s, h->coin.serial, &prev, &found);
-		if (r == OBOL_OK)
+		if (r == OBOL_OK && refund)
+			r = ecash_bank_refund_registry(depositor, account, h, found ? &prev : NULL, owner, &ev);
+		else if (r == OBOL_OK)
 			r = ecash_bank_deposit_registry(depositor, h, found ? &prev : NULL, owner, &ev);
 		if (r == OBOL_OK) {
-			e = deposit_record(s, h, depositor, account, now);
+			e = deposit_record(s, h, depositor, account, refund, now);
 			if (e == OBOL_OK)
 				e = obol_amount_add(&credited, &credited, &h->coin.value);
 		} else if (r == OBOL_E_ECASH_DOUBLE_SPENT) {
@@ -313,4 +329,16 @@ obol_err ecash_issuer_deposit_record(struct obol_store *s, const struct ecash_de
 	}
 	json_decref(results);
 	return e;
+}
+
+obol_err ecash_issuer_deposit_record(struct obol_store *s, const struct ecash_deposit_req *m, int64_t account,
+				     const obol_err *verified, const char *currency, int64_t now, json_t **reply)
+{
+	return coins_record(s, m, account, false, verified, currency, now, reply);
+}
+
+obol_err ecash_issuer_refund_record(struct obol_store *s, const struct ecash_deposit_req *m, int64_t account,
+				    const obol_err *verified, const char *currency, int64_t now, json_t **reply)
+{
+	return coins_record(s, m, account, true, verified, currency, now, reply);
 }

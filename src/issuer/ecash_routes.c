@@ -5,6 +5,9 @@
  *                            -> {"coins": [...], "total"}; debits the account
  *   POST /ecash/deposit      authenticated, idempotent by nonce: {nonce, cert, coins, claims, sig}
  *                            -> {"results": [{serial, value, code, name, evidence?}], "credited"}
+ *   POST /ecash/refund       authenticated, idempotent by nonce: {nonce, cert, coins, claims, sig}
+ *                            with a bank nonce of purpose "refund": expired coins back to
+ *                            their holder's account (§6.4 after expiry); the deposit's reply
  *   GET  /ecash/revocations  the signed revocation list
  *   GET  /ecash/directory    the signed directory of registered certificates (ring members)
  * A deposit's nonce is drawn by the depositor (a vendor's outbox replays the
@@ -66,8 +69,8 @@ static obol_err post_nonce(struct obol_issuer *iss, const struct obol_http_req *
 	ecash_nonce_req_spec(&sp, &m);
 	if ((e = obol_json_decode(req->json, &sp.s)) != OBOL_OK)
 		return e;
-	if (strcmp(m.purpose, "register") != 0 && strcmp(m.purpose, "topup") != 0) {
-		obol_http_reply_detail(rep, "purpose is \"register\" or \"topup\"");
+	if (strcmp(m.purpose, "register") != 0 && strcmp(m.purpose, "topup") != 0 && strcmp(m.purpose, "refund") != 0) {
+		obol_http_reply_detail(rep, "purpose is \"register\", \"topup\" or \"refund\"");
 		return OBOL_E_INVALID_ARGUMENT;
 	}
 	u.account = acc.id;
@@ -195,11 +198,12 @@ static obol_err post_topup(struct obol_issuer *iss, const struct obol_http_req *
 }
 OBOL_ROUTE(route_ecash_topup, "POST", "/ecash/topup", post_topup)
 
-/* ---- POST /ecash/deposit ---- */
+/* ---- POST /ecash/deposit and POST /ecash/refund ---- */
 
 struct deposit_unit {
 	struct ecash_issuer_state *st;
 	int64_t account;
+	bool refund;
 	struct ecash_deposit_req m;
 	obol_err verified[ECASH_COINS_MAX];
 };
@@ -207,11 +211,17 @@ struct deposit_unit {
 static obol_err deposit_unit(struct obol_store *s, void *arg, json_t **reply)
 {
 	struct deposit_unit *u = arg;
+	int64_t now = obol_now();
 	obol_err e = ecash_issuer_cert_registered(s, &u->m.cert);
 	if (e != OBOL_OK)
 		return e;
-	return ecash_issuer_deposit_record(s, &u->m, u->account, u->verified, u->st->bank.max_coin.currency, obol_now(),
-					   reply);
+	if (!u->refund)
+		return ecash_issuer_deposit_record(s, &u->m, u->account, u->verified, u->st->bank.max_coin.currency, now,
+						   reply);
+	/* A refund answers a bank nonce: one use, this account's. */
+	if ((e = ecash_issuer_nonce_take(s, u->m.nonce, u->account, "refund", now)) != OBOL_OK)
+		return e;
+	return ecash_issuer_refund_record(s, &u->m, u->account, u->verified, u->st->bank.max_coin.currency, now, reply);
 }
 
 static obol_err read_rl(struct obol_store *s, void *arg)
@@ -219,7 +229,8 @@ static obol_err read_rl(struct obol_store *s, void *arg)
 	return ecash_issuer_revocations(s, arg);
 }
 
-static obol_err post_deposit(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
+static obol_err post_coins(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep,
+			   bool refund)
 {
 	struct obol_account acc;
 	struct deposit_unit *u = calloc(1, sizeof(*u));
@@ -238,15 +249,22 @@ static obol_err post_deposit(struct obol_issuer *iss, const struct obol_http_req
 	 * outside the group-committed transaction. */
 	if (e == OBOL_OK)
 		e = obol_issuer_read(iss, read_rl, &rl);
-	if (e == OBOL_OK)
+	if (e == OBOL_OK && !refund) {
 		e = ecash_bank_deposit_auth(&u->st->bank, &u->m.cert, &rl, u->m.nonce, u->m.coins, u->m.ncoins, u->m.sig,
 					    u->m.sig_len, now);
-	if (e == OBOL_OK)
-		ecash_issuer_deposit_verify(u->st, &u->m, &rl, now, u->verified);
+		if (e == OBOL_OK)
+			ecash_issuer_deposit_verify(u->st, &u->m, &rl, now, u->verified);
+	} else if (e == OBOL_OK) {
+		e = ecash_bank_refund_auth(&u->st->bank, &u->m.cert, &rl, u->m.nonce, u->m.coins, u->m.ncoins, u->m.sig,
+					   u->m.sig_len, now);
+		if (e == OBOL_OK)
+			ecash_issuer_refund_verify(u->st, &u->m, &rl, now, u->verified);
+	}
 	if (e == OBOL_OK)
 		e = request_id_of(u->m.nonce, rid);
 	if (e == OBOL_OK) {
 		u->account = acc.id;
+		u->refund = refund;
 		e = obol_issuer_run_idem(iss, req, acc.id, rid, deposit_unit, u, rep);
 	}
 	ecash_revocations_clear(&rl);
@@ -255,7 +273,18 @@ static obol_err post_deposit(struct obol_issuer *iss, const struct obol_http_req
 	free(u);
 	return e;
 }
+
+static obol_err post_deposit(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
+{
+	return post_coins(iss, req, rep, false);
+}
 OBOL_ROUTE(route_ecash_deposit, "POST", "/ecash/deposit", post_deposit)
+
+static obol_err post_refund(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
+{
+	return post_coins(iss, req, rep, true);
+}
+OBOL_ROUTE(route_ecash_refund, "POST", "/ecash/refund", post_refund)
 
 /* ---- GET /ecash/revocations and /ecash/directory ---- */
 

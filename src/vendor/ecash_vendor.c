@@ -8,7 +8,8 @@
  *   ecash_merchant  (id = 1, sk: our RSA key (PKCS#8 DER), cert: the bank's certificate JSON or NULL)
  *   ecash_received  (serial, held: the coin and its chain, nonce n, sigma1 σ1, at,
  *                    outbox: the deposit's outbox row, result: the bank's answer)
- *   ecash_lists     (name "revocations": the last bank-signed list, JSON)
+ *   ecash_lists     (name "revocations": the last bank-signed list, JSON;
+ *                    refreshed in the background, ecash_vendor_rl.c)
  * At the first start the daemon registers its key with the bank (online,
  * authenticated as the vendor's account); later starts need no network. */
 #include <pthread.h>
@@ -23,19 +24,12 @@
 #include "schemes/ecash/customer.h"
 #include "schemes/ecash/messages.h"
 #include "vendor/outbox.h"
+#include "vendor/ecash_vendor_int.h"
 #include "vendor/vendor.h"
 #include "wire/json.h"
 
 _Static_assert(ECASH_MSG_HELLO >= OBOL_DL_ECASH_MIN && ECASH_MSG_RECEIPT <= OBOL_DL_ECASH_MAX,
 	       "ecash frame types lie in the ecash range");
-
-struct ecash_vendor {
-	pthread_mutex_t mu; /* guards m */
-	EVP_PKEY *sk, *bank_pk;
-	struct ecash_customer me; /* our certified key, to sign deposits */
-	struct ecash_merchant m;
-	bool ready;
-};
 
 static const struct obol_migration ecash_vendor_steps[] = {
 	{ "CREATE TABLE ecash_merchant (id BIGINT PRIMARY KEY, sk BYTEA NOT NULL, cert TEXT);"
@@ -163,50 +157,6 @@ static obol_err register_key(struct obol_vendor *v, struct ecash_vendor *ev, str
 	return e;
 }
 
-/* The revocation list: fresh from the bank when it answers, else the cached one. */
-static obol_err load_revocations(struct obol_vendor *v, struct ecash_vendor *ev, struct obol_store *s)
-{
-	struct obol_http_client *c = NULL;
-	json_t *j = NULL;
-	struct obol_stmt *st;
-	bool row, fresh = false;
-	obol_err e;
-	if (obol_http_client_new(obol_vendor_issuer_url(v), 3000, &c) == OBOL_OK &&
-	    obol_http_get_json(c, "/ecash/revocations", 0, &j) == OBOL_OK)
-		fresh = true;
-	obol_http_client_free(c);
-	if (!fresh) {
-		if ((e = obol_stmt_prepare(s, "SELECT body FROM ecash_lists WHERE name = 'revocations'", &st)) != OBOL_OK)
-			return e;
-		if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-			json_error_t jerr;
-			j = json_loads(obol_stmt_column_text(st, 0), 0, &jerr);
-		}
-		obol_stmt_finish(st);
-		if (e != OBOL_OK || j == NULL)
-			return e; /* none yet: no key is revoked as far as we know */
-	}
-	struct ecash_revocations rl = { 0 };
-	struct ecash_revocations_spec sp;
-	if ((e = ecash_revocations_spec(&sp, &rl, true)) == OBOL_OK)
-		e = ecash_revocations_done(&sp, obol_json_decode(j, &sp.s));
-	if (e == OBOL_OK)
-		e = ecash_merchant_set_revocations(&ev->m, &rl);
-	if (e == OBOL_OK && fresh) {
-		char *text = obol_json_dump_canonical(j);
-		if (text == NULL ||
-		    exec_tx(s, "DELETE FROM ecash_lists WHERE name = 'revocations'", NULL, 0, NULL) != OBOL_OK ||
-		    exec_tx(s, "INSERT INTO ecash_lists (name, body) VALUES ('revocations', ?)", NULL, 0, text) != OBOL_OK)
-			obol_log_warn("ecash: cannot cache the revocation list");
-		free(text);
-	}
-	ecash_revocations_clear(&rl);
-	json_decref(j);
-	if (e == OBOL_OK)
-		obol_log_info("ecash: revocation list of %zu keys (%s)", ev->m.rl.n, fresh ? "fresh" : "cached");
-	return e;
-}
-
 static obol_err load_registry(struct ecash_vendor *ev, struct obol_store *s)
 {
 	struct obol_stmt *st;
@@ -269,7 +219,8 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 	    (e = ecash_customer_init(&ev->me, ev->sk, ev->bank_pk, &cert, cert.account, cert.issued)) != OBOL_OK)
 		goto out;
 	ecash_merchant_init(&ev->m, ev->bank_pk, ev->me.id);
-	if ((e = load_revocations(v, ev, s)) != OBOL_OK || (e = load_registry(ev, s)) != OBOL_OK)
+	if ((e = ecash_vendor_rl_load(v, ev, s)) != OBOL_OK || (e = load_registry(ev, s)) != OBOL_OK ||
+	    (e = ecash_vendor_rl_start(v, ev)) != OBOL_OK)
 		goto out;
 	ev->ready = true;
 	char hex[17];
@@ -292,6 +243,7 @@ static void ecash_vendor_stop(struct obol_vendor *v, void *state)
 	(void)v;
 	if (ev == NULL)
 		return;
+	ecash_vendor_rl_stop(ev);
 	ecash_merchant_free(&ev->m);
 	EVP_PKEY_free(ev->sk);
 	EVP_PKEY_free(ev->bank_pk);
@@ -454,8 +406,11 @@ static obol_err ecash_outbox_done(struct obol_vendor *v, struct obol_store *s, i
 	struct obol_stmt *st;
 	bool row;
 	obol_err e = OBOL_OK;
-	(void)v;
+	struct ecash_vendor *ev = obol_vendor_scheme_state(v, "ecash");
 	(void)kind;
+	/* The bank answered: if the list could not be fetched lately, now it can. */
+	if (ev != NULL)
+		ecash_vendor_rl_kick(ev);
 	if (result != OBOL_OK) {
 		obol_log_warn("ecash: deposit refused by the bank: %s", obol_strerror(result));
 		if ((e = obol_stmt_prepare(s, "UPDATE ecash_received SET result = ? WHERE outbox = ?", &st)) != OBOL_OK)

@@ -109,8 +109,13 @@ obol_err ecash_wallet_load(struct obol_wallet *w, struct ecash_wallet *ew)
 	}
 	if ((e = load_coins(ew->sec, "held", &ew->coins, &ew->ncoins)) != OBOL_OK ||
 	    (e = load_coins(ew->sec, "pending", &ew->pending, &ew->npending)) != OBOL_OK ||
-	    (e = load_coins(ew->sec, "depositing", &ew->depositing, &ew->ndepositing)) != OBOL_OK)
+	    (e = load_coins(ew->sec, "depositing", &ew->depositing, &ew->ndepositing)) != OBOL_OK ||
+	    (e = load_coins(ew->sec, "redeeming", &ew->redeeming, &ew->nredeeming)) != OBOL_OK)
 		return e;
+	if (ew->nredeeming > 0 &&
+	    obol_wallet_json_get_bytes(json_object_get(ew->sec, "redeeming_nonce"), "nonce", ew->red_nonce,
+				       ECASH_NONCE_LEN) != OBOL_OK)
+		return OBOL_E_WALLET_FILE;
 	if (ew->ndepositing > 0 &&
 	    obol_wallet_json_get_bytes(json_object_get(ew->sec, "depositing_nonce"), "nonce", ew->dep_nonce,
 				       ECASH_NONCE_LEN) != OBOL_OK)
@@ -157,6 +162,15 @@ obol_err ecash_wallet_save(struct ecash_wallet *ew)
 		else
 			e = obol_wallet_json_set_bytes(dn, "nonce", ew->dep_nonce, ECASH_NONCE_LEN);
 	}
+	if (e == OBOL_OK)
+		e = put_coins(ew->sec, "redeeming", ew->redeeming, ew->nredeeming);
+	if (e == OBOL_OK) {
+		json_t *rn = json_object();
+		if (rn == NULL || json_object_set_new(ew->sec, "redeeming_nonce", rn) != 0)
+			e = OBOL_E_NO_MEMORY;
+		else
+			e = obol_wallet_json_set_bytes(rn, "nonce", ew->red_nonce, ECASH_NONCE_LEN);
+	}
 	if (e == OBOL_OK && ew->rl.sig_len != 0) {
 		struct ecash_revocations_spec sp;
 		json_t *j = NULL;
@@ -181,6 +195,7 @@ void ecash_wallet_free(struct ecash_wallet *ew)
 	ecash_w_free_coins(ew->coins, ew->ncoins);
 	ecash_w_free_coins(ew->pending, ew->npending);
 	ecash_w_free_coins(ew->depositing, ew->ndepositing);
+	ecash_w_free_coins(ew->redeeming, ew->nredeeming);
 	ecash_revocations_clear(&ew->rl);
 	ecash_directory_clear(&ew->dir);
 	EVP_PKEY_free(ew->sk);
@@ -231,7 +246,7 @@ obol_err ecash_w_coins_move(struct ecash_held_coin *list, size_t *n, const size_
 	return OBOL_OK;
 }
 
-static void coins_drop_all(struct ecash_held_coin **list, size_t *n)
+void ecash_w_coins_drop_all(struct ecash_held_coin **list, size_t *n)
 {
 	ecash_w_free_coins(*list, *n);
 	*list = NULL;
@@ -245,8 +260,7 @@ obol_err ecash_w_need_registered(const struct ecash_wallet *ew)
 	return ew->registered ? OBOL_OK : OBOL_E_ECASH_NOT_REGISTERED;
 }
 
-/* POST /ecash/nonce for a purpose. */
-static obol_err bank_nonce(struct obol_http_client *c, const char *purpose, uint8_t nonce[static ECASH_NONCE_LEN])
+obol_err ecash_w_bank_nonce(struct obol_http_client *c, const char *purpose, uint8_t nonce[static ECASH_NONCE_LEN])
 {
 	struct ecash_nonce_reply r;
 	struct ecash_nonce_spec sp;
@@ -301,7 +315,7 @@ obol_err ecash_wallet_register(struct ecash_wallet *ew, unsigned bits, FILE *out
 	if ((e = obol_rsa_public_from_der(bk, bk_len, &ew->bank_pk)) != OBOL_OK)
 		goto out;
 	/* §3.2: nonce, our key pair, σ = sign(n), the bank's certificate. */
-	if ((e = bank_nonce(c, "register", m.nonce)) != OBOL_OK || (e = obol_rsa_generate(bits, &sk)) != OBOL_OK ||
+	if ((e = ecash_w_bank_nonce(c, "register", m.nonce)) != OBOL_OK || (e = obol_rsa_generate(bits, &sk)) != OBOL_OK ||
 	    (e = obol_rsa_public_to_der(sk, &der, &der_len)) != OBOL_OK)
 		goto out;
 	if (der_len > sizeof(m.key)) {
@@ -366,7 +380,7 @@ obol_err ecash_wallet_topup(struct ecash_wallet *ew, const struct obol_amount *v
 		e = obol_wallet_client(ew->w, true, &c);
 	/* §5.3 / §6.2: nonce, our signature over it and the values, the coins. */
 	if (e == OBOL_OK)
-		e = bank_nonce(c, "topup", m->nonce);
+		e = ecash_w_bank_nonce(c, "topup", m->nonce);
 	if (e == OBOL_OK) {
 		memcpy(m->values, values, n * sizeof(*values));
 		m->nvalues = n;
@@ -449,11 +463,10 @@ obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 	return e;
 }
 
-/* Prints one coin's deposit result; a double spend with its culprit. */
-static void print_result(FILE *out, const json_t *r)
+void ecash_w_print_result(FILE *out, const char *what, const json_t *r)
 {
 	const json_t *ev = json_object_get(r, "evidence");
-	fprintf(out, "deposit %s %s: %s\n", json_string_value(json_object_get(r, "serial")),
+	fprintf(out, "%s %s %s: %s\n", what, json_string_value(json_object_get(r, "serial")),
 		json_string_value(json_object_get(r, "value")), json_string_value(json_object_get(r, "name")));
 	if (ev != NULL) {
 		fprintf(out, "double-spend: %s at claim %lld\n", json_string_value(json_object_get(ev, "kind")),
@@ -470,7 +483,7 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 	struct ecash_deposit_req m = { 0 };
 	struct ecash_deposit_req_spec sp;
 	json_t *req = NULL, *rep = NULL;
-	size_t *idx = NULL, k = 0;
+	size_t *idx = NULL, k = 0, expired = 0;
 	int64_t now = obol_now();
 	obol_err e = ecash_w_need_registered(ew);
 
@@ -480,14 +493,22 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 	} else if (e == OBOL_OK) {
 		if ((idx = calloc(ew->ncoins ? ew->ncoins : 1, sizeof(*idx))) == NULL)
 			e = OBOL_E_NO_MEMORY;
-		/* Received coins name us; fresh ones get a claim to ourselves (§6.4). */
+		/* Received coins name us; fresh ones get a claim to ourselves (§6.4)
+		 * while they are valid: an expired one is redeemed instead. */
 		for (size_t i = 0; e == OBOL_OK && i < ew->ncoins && k < ECASH_COINS_MAX; i++) {
 			struct ecash_held_coin *h = &ew->coins[i];
+			if (h->nchain == 0 && now > h->coin.expiry) {
+				expired++;
+				continue;
+			}
 			if (h->nchain == 0 && withdraw_fresh)
 				e = ecash_customer_claim_self(&ew->cust, h, now);
 			if (e == OBOL_OK && h->nchain > 0 && ecash_customer_owns(&ew->cust, h))
 				idx[k++] = i;
 		}
+		if (expired > 0 && withdraw_fresh)
+			fprintf(out, "expired: %zu coin%s kept; run 'obol wallet ecash redeem-expired'\n", expired,
+				expired == 1 ? "" : "s");
 		if (e == OBOL_OK && k == 0) {
 			fprintf(out, "nothing to deposit\n");
 			goto out;
@@ -521,7 +542,7 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 		size_t i;
 		const json_t *r;
 		json_array_foreach(res, i, r) {
-			print_result(out, r);
+			ecash_w_print_result(out, "deposit", r);
 		}
 		for (size_t j = 0; j < ew->ndepositing; j++) {
 			char serial[OBOL_B64_LEN(ECASH_SERIAL_LEN)];
@@ -539,7 +560,7 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 		}
 		fprintf(out, "credited: %s\n", json_string_value(json_object_get(rep, "credited")));
 		if (e == OBOL_OK) {
-			coins_drop_all(&ew->depositing, &ew->ndepositing);
+			ecash_w_coins_drop_all(&ew->depositing, &ew->ndepositing);
 			e = ecash_wallet_save(ew);
 		}
 	} else if (e != OBOL_E_NETWORK && e != OBOL_E_HTTP && e != OBOL_E_PEER_ERROR && e != OBOL_E_NO_MEMORY &&
@@ -566,7 +587,7 @@ obol_err ecash_wallet_release(struct ecash_wallet *ew, FILE *out)
 	size_t n = ew->npending;
 	obol_err e = ecash_w_coins_append(&ew->coins, &ew->ncoins, ew->pending, ew->npending);
 	if (e == OBOL_OK) {
-		coins_drop_all(&ew->pending, &ew->npending);
+		ecash_w_coins_drop_all(&ew->pending, &ew->npending);
 		e = ecash_wallet_save(ew);
 	}
 	if (e == OBOL_OK)

@@ -7,6 +7,7 @@
  *    "pending": {"coins", "claims"},            coins handed to a merchant, not yet confirmed
  *    "depositing": {"nonce", "coins", "claims"}, coins sent to the bank, its answer not yet
  *                                               received (resent with the same nonce: idempotent)
+ *    "redeeming", "redeeming_nonce": the same for a refund of expired coins
  *    "seen": [B64 serial...],                   as merchant: every serial received (§3.5.1)
  *    "receipts": [{"serial", "nonce", "sigma1", "at"}...],  the rest of the §3.5.1 registry
  *    "revocations": {...}, "directory": {...}}  bank-signed lists, refreshed when online
@@ -29,9 +30,9 @@ struct ecash_wallet {
 	bool registered;
 	struct ecash_customer cust;
 	int64_t account;
-	struct ecash_held_coin *coins, *pending, *depositing;
-	size_t ncoins, npending, ndepositing;
-	uint8_t dep_nonce[ECASH_NONCE_LEN];
+	struct ecash_held_coin *coins, *pending, *depositing, *redeeming;
+	size_t ncoins, npending, ndepositing, nredeeming;
+	uint8_t dep_nonce[ECASH_NONCE_LEN], red_nonce[ECASH_NONCE_LEN];
 	struct ecash_revocations rl; /* empty (sig_len 0) until refreshed */
 	struct ecash_directory dir;
 	char currency[16]; /* obol_wallet_issuer's size */
@@ -55,9 +56,15 @@ OBOL_MUST_CHECK obol_err ecash_wallet_topup(struct ecash_wallet *ew, const struc
 					    FILE *out);
 OBOL_MUST_CHECK obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out);
 /* Deposits the received coins (withdraw_fresh: also returns the fresh ones to
- * our own account, §6.4, claiming them to ourselves first). A deposit whose
+ * our own account, §6.4, claiming them to ourselves first; fresh coins past
+ * their expiry are left for ecash_wallet_redeem_expired). A deposit whose
  * answer was lost is sent again first, unchanged. */
 OBOL_MUST_CHECK obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE *out);
+/* Redeems the coins held past their expiry (fresh, or received and naming
+ * us) to our account through POST /ecash/refund with a bank nonce, so that
+ * their value is never lost. A refund whose answer was lost is sent again
+ * first, unchanged (the bank's answer to the same nonce is the same). */
+OBOL_MUST_CHECK obol_err ecash_wallet_redeem_expired(struct ecash_wallet *ew, FILE *out);
 
 /* Offline: pays the merchant at the other end of the link (ring 0: plain). */
 OBOL_MUST_CHECK obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_t ring, FILE *out);

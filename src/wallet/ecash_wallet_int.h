@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "net/http_client.h"
 #include "wallet/ecash_wallet.h"
 
 /* Sets obj[key] to the base64url text of p[0..n). */
@@ -15,6 +16,14 @@ OBOL_MUST_CHECK obol_err ecash_w_coins_append(struct ecash_held_coin **list, siz
 /* Moves list[idx[0..k)] to the end of *dst, in order, removing them from list. */
 OBOL_MUST_CHECK obol_err ecash_w_coins_move(struct ecash_held_coin *list, size_t *n, const size_t *idx, size_t k,
 					    struct ecash_held_coin **dst, size_t *ndst);
+/* Frees every coin of *list and empties it. */
+void ecash_w_coins_drop_all(struct ecash_held_coin **list, size_t *n);
+/* POST /ecash/nonce for a purpose ("register", "topup", "refund"). */
+OBOL_MUST_CHECK obol_err ecash_w_bank_nonce(struct obol_http_client *c, const char *purpose,
+					    uint8_t nonce[static ECASH_NONCE_LEN]);
+/* Prints one coin's result of a deposit or refund ("WHAT SERIAL VALUE: NAME"),
+ * a double spend with its culprit. */
+void ecash_w_print_result(FILE *out, const char *what, const json_t *r);
 /* ECASH_NOT_REGISTERED until the wallet holds a certified key. */
 OBOL_MUST_CHECK obol_err ecash_w_need_registered(const struct ecash_wallet *ew);
 /* Prints "label: HEX" of the first n bytes of id. */

@@ -3,9 +3,11 @@
 # offline payments to a vendor daemon with the issuer stopped, payment to a
 # wallet acting as merchant, transfer, a ring payment, a replay refused at
 # the merchant, a double spend caught at deposit naming its culprit, the
-# revoked key refused by a vendor that refreshed its list, a vendor killed
-# after accepting (its deposit still arrives), withdrawal, the audit.
+# revoked key refused by a vendor that refreshed its list in the background,
+# a vendor killed after accepting (its deposit still arrives), withdrawal,
+# the audit, and a revocation list with a bad signature ignored by the vendor.
 . "$(dirname "$0")/lib.sh"
+export OBOL_ECASH_REVOCATIONS_REFRESH=1 # the vendor refreshes its list every second
 
 DB=sqlite:$T/issuer.db
 "$OBOL" issuer init --db "$DB" --currency EUR >/dev/null || { fail ecash_setup "issuer init"; exit 1; }
@@ -80,7 +82,9 @@ wait "$daver_PID" 2>/dev/null; unset "E2E_PIDS[daver]"
 # The vendor is killed after accepting: its coins and deposits were stored first.
 kill9 shop
 restart issuer
+export OBOL_LOG=info # the shop logs its list refreshes
 restart shop && pass vendor_restarts_offline_state || fail vendor_restarts_offline_state
+unset OBOL_LOG
 deposits() { field deposits "$("$OBOL" issuer ecash report --db "$DB")"; }
 for i in $(seq 1 120); do [ "$(deposits)" -ge 3 ] && break; sleep 0.5; done
 [ "$(deposits)" = 3 ] && pass vendor_outbox_deposits_after_crash || fail vendor_outbox_deposits_after_crash "$(deposits)"
@@ -99,8 +103,11 @@ out=$("$OBOL" issuer ecash report --db "$DB")
 printf '%s' "$out" | grep -q "culprit-name: alice" && [ "$(field revoked-keys "$out")" = 1 ] \
   && pass culprit_key_revoked || fail culprit_key_revoked "$out"
 
-# The vendor fetches the new list at start; alice's key is refused offline.
-restart shop
+# The vendor, running since before the revocation, refreshes its list in the
+# background; alice's key is then refused offline.
+for i in $(seq 1 100); do grep -q "revocation list refreshed: 1 keys" "$T/shop.log" && break; sleep 0.1; done
+grep -q "revocation list refreshed: 1 keys" "$T/shop.log" && pass vendor_refreshes_revocations_in_background \
+  || fail vendor_refreshes_revocations_in_background "$(tail -n 5 "$T/shop.log")"
 expect_error ECASH_KEY_REVOKED "$OBOL" wallet ecash pay --wallet "$(W alice)" --vendor "$shop_ADDR" \
   && pass revoked_key_refused_by_merchant || fail revoked_key_refused_by_merchant
 expect_error ECASH_KEY_REVOKED "$OBOL" wallet ecash withdraw --wallet "$(W alice)" \
@@ -117,3 +124,16 @@ printf '%s' "$out" | grep -q '"seq":1' && pass revocation_list_published || fail
 
 out=$("$OBOL" audit --db "$DB")
 printf '%s' "$out" | grep -q "^audit: OK" && pass audit_ok || fail audit_ok "$out"
+
+# A list the vendor cannot verify (the issuer now signs with another key) is
+# ignored and logged; the list it holds stays in force.
+"$OBOL" issuer init --db "sqlite:$T/other.db" --currency EUR >/dev/null || fail other_issuer_init
+stop issuer
+sqlite3 "$T/issuer.db" "ATTACH '$T/other.db' AS o; UPDATE ecash_bank_key SET sk = (SELECT sk FROM o.ecash_bank_key WHERE id = 1) WHERE id = 1;" \
+  || fail swap_bank_key
+restart issuer
+for i in $(seq 1 100); do grep -q "revocation list is ignored: ECASH_LIST_SIGNATURE" "$T/shop.log" && break; sleep 0.1; done
+grep -q "revocation list is ignored: ECASH_LIST_SIGNATURE" "$T/shop.log" && pass vendor_ignores_badly_signed_list \
+  || fail vendor_ignores_badly_signed_list "$(tail -n 5 "$T/shop.log")"
+expect_error ECASH_KEY_REVOKED "$OBOL" wallet ecash pay --wallet "$(W alice)" --vendor "$shop_ADDR" \
+  && pass held_list_stays_after_bad_one || fail held_list_stays_after_bad_one

@@ -174,22 +174,38 @@ obol_err ecash_deposit_digest(const struct ecash_held_coin *coins, size_t n, uin
 	return OBOL_OK;
 }
 
-obol_err ecash_bank_deposit_auth(const struct ecash_bank *b, const struct ecash_cert *depositor,
-				 const struct ecash_revocations *rl, const uint8_t nonce[static ECASH_NONCE_LEN],
-				 const struct ecash_held_coin *coins, size_t n, const uint8_t *sig, size_t sig_len,
-				 int64_t now)
+/* A holder's answer to a nonce over the coins it brings (deposit, refund). */
+static obol_err coins_auth(const struct ecash_bank *b, const char *purpose, const struct ecash_cert *holder,
+			   const struct ecash_revocations *rl, const uint8_t nonce[static ECASH_NONCE_LEN],
+			   const struct ecash_held_coin *coins, size_t n, const uint8_t *sig, size_t sig_len, int64_t now)
 {
 	uint8_t dg[OBOL_HASH_LEN];
 	obol_err err;
 	if (n == 0 || n > ECASH_COINS_MAX)
 		return OBOL_E_ECASH_TOO_MANY_COINS;
-	err = ecash_cert_verify(b->sk, depositor, rl, &b->pol, now);
+	err = ecash_cert_verify(b->sk, holder, rl, &b->pol, now);
 	if (err != OBOL_OK)
 		return err;
 	err = ecash_deposit_digest(coins, n, dg);
 	if (err != OBOL_OK)
 		return err;
-	return nonce_proof_verify(depositor, "deposit", nonce, dg, sig, sig_len);
+	return nonce_proof_verify(holder, purpose, nonce, dg, sig, sig_len);
+}
+
+obol_err ecash_bank_deposit_auth(const struct ecash_bank *b, const struct ecash_cert *depositor,
+				 const struct ecash_revocations *rl, const uint8_t nonce[static ECASH_NONCE_LEN],
+				 const struct ecash_held_coin *coins, size_t n, const uint8_t *sig, size_t sig_len,
+				 int64_t now)
+{
+	return coins_auth(b, "deposit", depositor, rl, nonce, coins, n, sig, sig_len, now);
+}
+
+obol_err ecash_bank_refund_auth(const struct ecash_bank *b, const struct ecash_cert *holder,
+				const struct ecash_revocations *rl, const uint8_t nonce[static ECASH_NONCE_LEN],
+				const struct ecash_held_coin *coins, size_t n, const uint8_t *sig, size_t sig_len,
+				int64_t now)
+{
+	return coins_auth(b, "refund", holder, rl, nonce, coins, n, sig, sig_len, now);
 }
 
 void ecash_evidence_clear(struct ecash_evidence *e)
@@ -287,6 +303,48 @@ obol_err ecash_bank_deposit_verify(const struct ecash_bank *b, const uint8_t dep
 	return OBOL_OK;
 }
 
+/* A registry entry prev and a new chain h brought by `depositor` (of
+ * `account`, read only when h has no claims; `refund`: to redeem it) that
+ * are not the same holder's: the
+ * evidence of the double spend. A chain without claims is only ever a
+ * refund by the account the coin was issued to, so the other chain begins
+ * with a spend by that customer: it redeemed the coin and spent it. */
+static obol_err conflict(const struct ecash_spent *prev, const struct ecash_held_coin *h,
+			 const uint8_t depositor[static ECASH_ID_LEN], int64_t account, bool refund, int64_t issued_to,
+			 struct ecash_evidence *ev)
+{
+	obol_err err;
+	if (prev->held.nchain > 0 && h->nchain > 0) {
+		err = ecash_fork_analyse(&prev->held, h, issued_to, ev);
+		if (err != OBOL_OK)
+			return err;
+		/* The shorter chain's holder both redeemed and spent on. */
+		if (ev->kind == ECASH_FRAUD_DEPOSITED_AND_SPENT &&
+		    ((prev->refund && prev->held.nchain < h->nchain) || (refund && h->nchain < prev->held.nchain)))
+			ev->kind = ECASH_FRAUD_REFUNDED_AND_SPENT;
+	} else {
+		bool prev_empty = prev->held.nchain == 0;
+		const struct ecash_held_coin *spent = prev_empty ? h : &prev->held;
+		if (spent->nchain == 0)
+			return OBOL_E_ECASH_ALREADY_REFUNDED;
+		memset(ev, 0, sizeof(*ev));
+		memcpy(ev->serial, h->coin.serial, ECASH_SERIAL_LEN);
+		ev->kind = ECASH_FRAUD_REFUNDED_AND_SPENT;
+		ev->fork = 0;
+		ev->culprit_key_known = true;
+		memcpy(ev->culprit_key, prev_empty ? prev->depositor : depositor, ECASH_ID_LEN);
+		ev->culprit_account = prev_empty ? prev->depositor_account : account;
+		err = ecash_claim_copy(&ev->second, &spent->chain[0]);
+		if (err != OBOL_OK) {
+			ecash_evidence_clear(ev);
+			return err;
+		}
+	}
+	memcpy(ev->first_depositor, prev->depositor, ECASH_ID_LEN);
+	memcpy(ev->second_depositor, depositor, ECASH_ID_LEN);
+	return OBOL_E_ECASH_DOUBLE_SPENT;
+}
+
 obol_err ecash_bank_deposit_registry(const uint8_t depositor[static ECASH_ID_LEN], const struct ecash_held_coin *h,
 				     const struct ecash_spent *prev, int64_t issued_to, struct ecash_evidence *ev)
 {
@@ -294,11 +352,39 @@ obol_err ecash_bank_deposit_registry(const uint8_t depositor[static ECASH_ID_LEN
 	if (prev == NULL)
 		return OBOL_OK;
 	if (memcmp(prev->depositor, depositor, ECASH_ID_LEN) == 0)
-		return OBOL_E_ECASH_ALREADY_DEPOSITED;
-	obol_err err = ecash_fork_analyse(&prev->held, h, issued_to, ev);
+		return prev->refund ? OBOL_E_ECASH_ALREADY_REFUNDED : OBOL_E_ECASH_ALREADY_DEPOSITED;
+	/* A deposit always carries claims, so conflict() never names its
+	 * depositor's account (only an empty refund chain's). */
+	return conflict(prev, h, depositor, 0, false, issued_to, ev);
+}
+
+obol_err ecash_bank_refund_verify(const struct ecash_bank *b, const uint8_t holder[static ECASH_ID_LEN],
+				  const struct ecash_held_coin *h, const struct ecash_revocations *rl, int64_t now)
+{
+	obol_err err = ecash_chain_verify(b->sk, h, rl, &b->pol, NULL);
 	if (err != OBOL_OK)
 		return err;
-	return OBOL_E_ECASH_DOUBLE_SPENT;
+	if (now <= h->coin.expiry)
+		return OBOL_E_ECASH_COIN_NOT_EXPIRED;
+	if (h->nchain > 0 && memcmp(holder_of(h), holder, ECASH_ID_LEN) != 0)
+		return OBOL_E_ECASH_NOT_HOLDER;
+	return OBOL_OK;
+}
+
+obol_err ecash_bank_refund_registry(const uint8_t holder[static ECASH_ID_LEN], int64_t holder_account,
+				    const struct ecash_held_coin *h, const struct ecash_spent *prev, int64_t issued_to,
+				    struct ecash_evidence *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	if (h->nchain == 0 && holder_account != issued_to)
+		return OBOL_E_ECASH_NOT_HOLDER;
+	if (prev == NULL)
+		return OBOL_OK;
+	if (memcmp(prev->depositor, holder, ECASH_ID_LEN) == 0)
+		return prev->refund ? OBOL_E_ECASH_ALREADY_REFUNDED : OBOL_E_ECASH_ALREADY_DEPOSITED;
+	if (prev->refund && prev->held.nchain == 0 && h->nchain == 0)
+		return OBOL_E_ECASH_ALREADY_REFUNDED; /* another key of the same account */
+	return conflict(prev, h, holder, holder_account, true, issued_to, ev);
 }
 
 obol_err ecash_bank_deposit_check(const struct ecash_bank *b, const uint8_t depositor[static ECASH_ID_LEN],

@@ -57,6 +57,7 @@ struct ecash_spent {
 	uint8_t depositor[ECASH_ID_LEN];
 	int64_t depositor_account;
 	int64_t at;
+	bool refund; /* recorded by the refund of an expired coin, not a deposit */
 	struct ecash_held_coin held;
 };
 
@@ -68,6 +69,9 @@ enum ecash_fraud_kind {
 	/* Two first claims by different signers (or rings): the coin left the
 	 * wallet it was issued to twice; that account is named. */
 	ECASH_FRAUD_ISSUED_TWICE_SPENT = 3,
+	/* The holder redeemed the expired coin and also spent it on (before its
+	 * expiry): the redeemer is named, whichever came to the bank first. */
+	ECASH_FRAUD_REFUNDED_AND_SPENT = 4,
 };
 
 /* The evidence of a double spend: the fork of the two claim chains. */
@@ -93,7 +97,10 @@ void ecash_evidence_clear(struct ecash_evidence *e);
  *     serial (prev, NULL when none): none is OBOL_OK (record the deposit and
  *     credit the value); the same depositor is ECASH_ALREADY_DEPOSITED;
  *     another chain is ECASH_DOUBLE_SPENT with *ev naming the double spender
- *     (issued_to: the account the bank issued the serial to).
+ *     (issued_to: the account the bank issued the serial to); a coin its
+ *     holder redeemed after expiry (prev->refund) and also spent on names
+ *     the redeemer (ECASH_FRAUD_REFUNDED_AND_SPENT); the redeemer's own
+ *     deposit of it is ECASH_ALREADY_REFUNDED.
  * check runs both. Nothing is changed on any error. */
 OBOL_MUST_CHECK obol_err ecash_bank_deposit_verify(const struct ecash_bank *b, const uint8_t depositor[static ECASH_ID_LEN],
 						   const struct ecash_held_coin *h, const struct ecash_revocations *rl,
@@ -105,6 +112,34 @@ OBOL_MUST_CHECK obol_err ecash_bank_deposit_check(const struct ecash_bank *b, co
 						  const struct ecash_held_coin *h, const struct ecash_revocations *rl,
 						  const struct ecash_spent *prev, int64_t issued_to, int64_t now,
 						  struct ecash_evidence *ev);
+
+/* §6.4 after expiry ("value must never be lost", DESIGN §6): the holder of
+ * expired coins redeems them to its own account, in the same two parts as a
+ * deposit.
+ *   auth: the holder's certificate (σ3, unexpired, rl) and its signature
+ *     over a bank nonce of purpose "refund" and ecash_deposit_digest(coins);
+ *   verify: σ0 and the whole chain (rl); the coin is past its expiry at now
+ *     (ECASH_COIN_NOT_EXPIRED); a coin with claims names the holder in its
+ *     last one (ECASH_NOT_HOLDER);
+ *   registry: a coin without claims was issued to the holder's account
+ *     (ECASH_NOT_HOLDER); then the spent registry entry prev (NULL: none,
+ *     OBOL_OK: record it, flagged a refund, and credit the value once); a
+ *     refund by the same holder (same key, or the same account for a coin
+ *     without claims) is ECASH_ALREADY_REFUNDED, a deposit of it by the same
+ *     key ECASH_ALREADY_DEPOSITED; anything else is ECASH_DOUBLE_SPENT with
+ *     *ev (a coin redeemed and also spent on names the redeemer:
+ *     ECASH_FRAUD_REFUNDED_AND_SPENT). Nothing is changed on any error. */
+OBOL_MUST_CHECK obol_err ecash_bank_refund_auth(const struct ecash_bank *b, const struct ecash_cert *holder,
+						const struct ecash_revocations *rl,
+						const uint8_t nonce[static ECASH_NONCE_LEN],
+						const struct ecash_held_coin *coins, size_t n, const uint8_t *sig,
+						size_t sig_len, int64_t now);
+OBOL_MUST_CHECK obol_err ecash_bank_refund_verify(const struct ecash_bank *b, const uint8_t holder[static ECASH_ID_LEN],
+						  const struct ecash_held_coin *h, const struct ecash_revocations *rl,
+						  int64_t now);
+OBOL_MUST_CHECK obol_err ecash_bank_refund_registry(const uint8_t holder[static ECASH_ID_LEN], int64_t holder_account,
+						    const struct ecash_held_coin *h, const struct ecash_spent *prev,
+						    int64_t issued_to, struct ecash_evidence *ev);
 
 /* Compares two chains of the same coin and names the double spender. */
 OBOL_MUST_CHECK obol_err ecash_fork_analyse(const struct ecash_held_coin *a, const struct ecash_held_coin *b,

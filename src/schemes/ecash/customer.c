@@ -101,6 +101,19 @@ obol_err ecash_customer_deposit_answer(const struct ecash_customer *c, const uin
 	return sign_msg(c->sk, err, &msg, sig, sig_len);
 }
 
+obol_err ecash_customer_refund_answer(const struct ecash_customer *c, const uint8_t nonce[static ECASH_NONCE_LEN],
+				      const struct ecash_held_coin *coins, size_t n, uint8_t sig[static ECASH_SIG_MAX],
+				      size_t *sig_len)
+{
+	uint8_t dg[OBOL_HASH_LEN];
+	struct ecash_bytes msg;
+	obol_err err = ecash_deposit_digest(coins, n, dg);
+	if (err != OBOL_OK)
+		return err;
+	err = ecash_bank_nonce_bytes("refund", nonce, dg, &msg);
+	return sign_msg(c->sk, err, &msg, sig, sig_len);
+}
+
 bool ecash_customer_owns(const struct ecash_customer *c, const struct ecash_held_coin *h)
 {
 	return h->nchain == 0 || memcmp(h->chain[h->nchain - 1].payee, c->id, ECASH_ID_LEN) == 0;

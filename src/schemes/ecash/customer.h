@@ -43,6 +43,12 @@ OBOL_MUST_CHECK obol_err ecash_customer_deposit_answer(const struct ecash_custom
 						       const uint8_t nonce[static ECASH_NONCE_LEN],
 						       const struct ecash_held_coin *coins, size_t n,
 						       uint8_t sig[static ECASH_SIG_MAX], size_t *sig_len);
+/* The same answer to a bank nonce of purpose "refund": redeeming expired
+ * coins held (fresh, or received and naming us) to our account (§6.4). */
+OBOL_MUST_CHECK obol_err ecash_customer_refund_answer(const struct ecash_customer *c,
+						      const uint8_t nonce[static ECASH_NONCE_LEN],
+						      const struct ecash_held_coin *coins, size_t n,
+						      uint8_t sig[static ECASH_SIG_MAX], size_t *sig_len);
 
 /* Whether a held coin is ours to spend: fresh from the bank (no claim), or
  * received (its last claim names us). */

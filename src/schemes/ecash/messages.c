@@ -497,6 +497,8 @@ const char *ecash_fraud_kind_name(enum ecash_fraud_kind k)
 		return "deposited-and-spent";
 	case ECASH_FRAUD_ISSUED_TWICE_SPENT:
 		return "issued-twice-spent";
+	case ECASH_FRAUD_REFUNDED_AND_SPENT:
+		return "refunded-and-spent";
 	}
 	return "unknown";
 }

@@ -281,3 +281,46 @@ TEST(ecash_bank, withdrawal_to_own_account_is_a_deposit_of_a_self_claim)
 	ecash_held_clear(&s.held);
 	fx_free(&w);
 }
+
+TEST(ecash_bank, refund_needs_the_holders_refund_answer_and_an_expired_coin)
+{
+	struct fx w;
+	uint8_t nonce[ECASH_NONCE_LEN], sig[ECASH_SIG_MAX];
+	size_t sig_len;
+	struct ecash_evidence ev;
+	REQUIRE(fx_init(&w, 2) == 0);
+	REQUIRE(fx_topup(&w, 0, one_euro, 1) == 0);
+	const struct ecash_held_coin *h = &w.p[0].coins[0];
+	int64_t after = h->coin.expiry + 1;
+	obol_random(nonce, sizeof(nonce));
+	REQUIRE_OK(ecash_customer_refund_answer(&w.p[0].c, nonce, h, 1, sig, &sig_len));
+	CHECK_OK(ecash_bank_refund_auth(&w.bank, &w.p[0].c.cert, NULL, nonce, h, 1, sig, sig_len, after));
+	/* The answer is bound to its purpose, its signer and its nonce. */
+	CHECK_ERR(ecash_bank_deposit_auth(&w.bank, &w.p[0].c.cert, NULL, nonce, h, 1, sig, sig_len, after),
+		  OBOL_E_ECASH_NONCE_SIGNATURE);
+	CHECK_ERR(ecash_bank_refund_auth(&w.bank, &w.p[1].c.cert, NULL, nonce, h, 1, sig, sig_len, after),
+		  OBOL_E_ECASH_NONCE_SIGNATURE);
+	REQUIRE_OK(ecash_customer_deposit_answer(&w.p[0].c, nonce, h, 1, sig, &sig_len));
+	CHECK_ERR(ecash_bank_refund_auth(&w.bank, &w.p[0].c.cert, NULL, nonce, h, 1, sig, sig_len, after),
+		  OBOL_E_ECASH_NONCE_SIGNATURE);
+
+	/* Expiry: the last second of the coin's life is not after it. */
+	CHECK_ERR(ecash_bank_refund_verify(&w.bank, w.p[0].c.id, h, NULL, h->coin.expiry), OBOL_E_ECASH_COIN_NOT_EXPIRED);
+	CHECK_OK(ecash_bank_refund_verify(&w.bank, w.p[0].c.id, h, NULL, after));
+	struct ecash_held_coin forged = *h;
+	fx_flip(forged.coin.serial, 0);
+	CHECK_ERR(ecash_bank_refund_verify(&w.bank, w.p[0].c.id, &forged, NULL, after), OBOL_E_ECASH_COIN_SIGNATURE);
+
+	/* Registry: the issued-to account only; once. */
+	CHECK_ERR(ecash_bank_refund_registry(w.p[1].c.id, w.p[1].account, h, NULL, w.p[0].account, &ev),
+		  OBOL_E_ECASH_NOT_HOLDER);
+	CHECK_OK(ecash_bank_refund_registry(w.p[0].c.id, w.p[0].account, h, NULL, w.p[0].account, &ev));
+	struct ecash_spent prev = { .depositor_account = w.p[0].account, .refund = true, .held = *h };
+	memcpy(prev.depositor, w.p[0].c.id, ECASH_ID_LEN);
+	CHECK_ERR(ecash_bank_refund_registry(w.p[0].c.id, w.p[0].account, h, &prev, w.p[0].account, &ev),
+		  OBOL_E_ECASH_ALREADY_REFUNDED);
+	/* Another key of the same account (here: any other id) gets no second credit. */
+	CHECK_ERR(ecash_bank_refund_registry(w.p[1].c.id, w.p[0].account, h, &prev, w.p[0].account, &ev),
+		  OBOL_E_ECASH_ALREADY_REFUNDED);
+	fx_free(&w);
+}

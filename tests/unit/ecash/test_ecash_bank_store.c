@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parse.h"
+#include "crypto/secret.h"
 #include "fixture.h"
 #include "issuer/ecash_issuer.h"
 #include "store/audit.h"
@@ -87,7 +89,7 @@ static int issue(struct bank_db *b, size_t i, size_t first)
 
 /* Party m deposits its wallet coins [first, ncoins): verification, then the
  * registry and the ledger in one transaction. *reply is the bank's answer. */
-static obol_err deposit(struct bank_db *b, size_t m, size_t first, json_t **reply)
+static obol_err deposit_at(struct bank_db *b, size_t m, size_t first, int64_t now, json_t **reply)
 {
 	struct fx_party *p = &b->w.p[m];
 	struct ecash_deposit_req r = { 0 };
@@ -95,16 +97,21 @@ static obol_err deposit(struct bank_db *b, size_t m, size_t first, json_t **repl
 	r.cert = p->c.cert;
 	r.coins = p->coins + first;
 	r.ncoins = p->ncoins - first;
-	ecash_issuer_deposit_verify(&b->st, &r, NULL, FX_NOW, verified);
+	ecash_issuer_deposit_verify(&b->st, &r, NULL, now, verified);
 	obol_err e = tx_begin(b->s);
 	if (e == OBOL_OK)
 		e = ecash_issuer_cert_registered(b->s, &r.cert);
 	if (e == OBOL_OK)
-		e = ecash_issuer_deposit_record(b->s, &r, p->account, verified, "EUR", FX_NOW, reply);
+		e = ecash_issuer_deposit_record(b->s, &r, p->account, verified, "EUR", now, reply);
 	if (e == OBOL_OK)
 		return obol_store_commit(b->s);
 	obol_store_rollback(b->s);
 	return e;
+}
+
+static obol_err deposit(struct bank_db *b, size_t m, size_t first, json_t **reply)
+{
+	return deposit_at(b, m, first, FX_NOW, reply);
 }
 
 static const char *result_name(const json_t *reply, size_t i)
@@ -212,4 +219,172 @@ TEST_DB(ecash_bank_store, nonces_are_one_use_per_account_and_purpose)
 	CHECK_ERR(ecash_issuer_nonce_take(s, nonce, 5, "topup", FX_NOW), OBOL_E_ECASH_NONCE_UNKNOWN);
 	REQUIRE_OK(obol_store_commit(s));
 	obol_store_close(s);
+}
+
+/* Party `who` redeems expired coins[0..n) at `now` (§6.4 after expiry): its
+ * answer to a refund nonce, the coins' checks, then the registry and the
+ * ledger in one transaction. */
+static obol_err refund(struct bank_db *b, size_t who, const struct ecash_held_coin *coins, size_t n, int64_t now,
+		       json_t **reply)
+{
+	struct fx_party *p = &b->w.p[who];
+	struct ecash_deposit_req r = { 0 };
+	obol_err verified[ECASH_COINS_MAX];
+	r.cert = p->c.cert;
+	r.coins = (struct ecash_held_coin *)coins;
+	r.ncoins = n;
+	obol_random(r.nonce, sizeof(r.nonce));
+	obol_err e = ecash_customer_refund_answer(&p->c, r.nonce, coins, n, r.sig, &r.sig_len);
+	if (e == OBOL_OK)
+		e = ecash_bank_refund_auth(&b->st.bank, &r.cert, NULL, r.nonce, coins, n, r.sig, r.sig_len, now);
+	if (e != OBOL_OK)
+		return e;
+	ecash_issuer_refund_verify(&b->st, &r, NULL, now, verified);
+	if ((e = tx_begin(b->s)) == OBOL_OK && (e = ecash_issuer_cert_registered(b->s, &r.cert)) == OBOL_OK)
+		e = ecash_issuer_refund_record(b->s, &r, p->account, verified, "EUR", now, reply);
+	if (e == OBOL_OK)
+		return obol_store_commit(b->s);
+	obol_store_rollback(b->s);
+	return e;
+}
+
+static const char *balance_of(struct bank_db *b, size_t i, char text[static OBOL_AMOUNT_STR_MAX])
+{
+	struct obol_amount bal;
+	if (obol_ledger_balance(b->s, b->w.p[i].account, &bal) != OBOL_OK)
+		return "?";
+	obol_amount_format(&bal, text);
+	return text;
+}
+
+TEST_DB(ecash_bank_store, expired_coin_refunded_once_to_its_holder)
+{
+	static const char *const three[] = { "EUR:1", "EUR:2", "EUR:3" };
+	struct bank_db b;
+	struct ecash_payment p;
+	json_t *reply = NULL;
+	char text[OBOL_AMOUNT_STR_MAX];
+	size_t two = 2;
+	REQUIRE(open_bank(&b, db_url, 3) == 0);
+	REQUIRE(fx_topup(&b.w, 0, three, 3) == 0);
+	REQUIRE(issue(&b, 0, 0) == 0);
+	CHECK_EQ_STR(balance_of(&b, 0, text), "EUR:4");
+	int64_t after = b.w.p[0].coins[0].coin.expiry + 1;
+
+	/* Not expired yet: refused, nothing moves. */
+	REQUIRE_OK(refund(&b, 0, b.w.p[0].coins, 1, b.w.p[0].coins[0].coin.expiry, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "ECASH_COIN_NOT_EXPIRED");
+	CHECK_EQ_STR(json_string_value(json_object_get(reply, "credited")), "EUR:0");
+	json_decref(reply);
+	CHECK(audit_ok(b.s));
+	/* A forged coin (σ0 altered): refused. */
+	struct ecash_held_coin forged = { .coin = b.w.p[0].coins[0].coin };
+	forged.coin.value.units *= 50;
+	REQUIRE_OK(refund(&b, 0, &forged, 1, after, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "ECASH_COIN_SIGNATURE");
+	json_decref(reply);
+	/* A coin without claims redeemed by another customer: not its holder. */
+	REQUIRE_OK(refund(&b, 2, b.w.p[0].coins, 1, after, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "ECASH_NOT_HOLDER");
+	json_decref(reply);
+	CHECK(audit_ok(b.s));
+
+	/* The customer it was issued to: credited once. */
+	REQUIRE_OK(refund(&b, 0, b.w.p[0].coins, 1, after, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "OK");
+	CHECK_EQ_STR(json_string_value(json_object_get(reply, "credited")), "EUR:1");
+	json_decref(reply);
+	CHECK_EQ_STR(balance_of(&b, 0, text), "EUR:5");
+	CHECK(audit_ok(b.s));
+	/* A second refund: refused, nothing moves. */
+	REQUIRE_OK(refund(&b, 0, b.w.p[0].coins, 1, after + 5, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "ECASH_ALREADY_REFUNDED");
+	CHECK_EQ_STR(json_string_value(json_object_get(reply, "credited")), "EUR:0");
+	json_decref(reply);
+	CHECK_EQ_STR(balance_of(&b, 0, text), "EUR:5");
+	CHECK(audit_ok(b.s));
+
+	/* A transferee: party 1 received the EUR:3 coin before expiry and redeems
+	 * it after; the payer's own copy then comes too late. */
+	REQUIRE_OK(fx_pay(&b.w, 0, 1, &two, 1, "EUR:3", 0, FX_NOW, &p));
+	REQUIRE_OK(ecash_merchant_accept(&b.w.p[1].m, &p, FX_NOW));
+	REQUIRE(fx_receive(&b.w, 1, &p) == 0);
+	ecash_payment_clear(&p);
+	REQUIRE_OK(refund(&b, 2, &b.w.p[1].coins[0], 1, after, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "ECASH_NOT_HOLDER");
+	json_decref(reply);
+	REQUIRE_OK(refund(&b, 1, &b.w.p[1].coins[0], 1, after, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "OK");
+	json_decref(reply);
+	CHECK_EQ_STR(balance_of(&b, 1, text), "EUR:13");
+	CHECK(audit_ok(b.s));
+	REQUIRE_OK(refund(&b, 0, &b.w.p[0].coins[2], 1, after, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "ECASH_DOUBLE_SPENT");
+	const json_t *ev = json_object_get(json_array_get(json_object_get(reply, "results"), 0), "evidence");
+	CHECK_EQ_STR(json_string_value(json_object_get(ev, "kind")), "refunded-and-spent");
+	CHECK_EQ_INT(json_integer_value(json_object_get(ev, "culprit_account")), b.w.p[0].account);
+	json_decref(reply);
+	CHECK_EQ_STR(balance_of(&b, 0, text), "EUR:5");
+	CHECK(audit_ok(b.s));
+	close_bank(&b);
+}
+
+TEST_DB(ecash_bank_store, coin_redeemed_and_spent_is_a_double_spend_either_way)
+{
+	static const char *const two[] = { "EUR:1", "EUR:2" };
+	struct bank_db b;
+	struct ecash_payment p;
+	json_t *reply = NULL;
+	char text[OBOL_AMOUNT_STR_MAX], key[OBOL_B64_LEN(ECASH_ID_LEN)];
+	size_t first = 0, second = 1;
+	REQUIRE(open_bank(&b, db_url, 3) == 0);
+	REQUIRE(fx_topup(&b.w, 0, two, 2) == 0);
+	REQUIRE(issue(&b, 0, 0) == 0);
+	int64_t after = b.w.p[0].coins[0].coin.expiry + 1;
+	REQUIRE_OK(obol_b64_encode(b.w.p[0].c.id, ECASH_ID_LEN, key, sizeof(key)));
+
+	/* Spent offline to merchant 1 before expiry, redeemed by the payer after
+	 * it, then deposited by the merchant: caught, naming the redeemer. */
+	REQUIRE_OK(fx_pay(&b.w, 0, 1, &first, 1, "EUR:1", 0, FX_NOW, &p));
+	REQUIRE_OK(ecash_merchant_accept(&b.w.p[1].m, &p, FX_NOW));
+	REQUIRE(fx_receive(&b.w, 1, &p) == 0);
+	ecash_payment_clear(&p);
+	REQUIRE_OK(refund(&b, 0, &b.w.p[0].coins[0], 1, after, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "OK");
+	json_decref(reply);
+	REQUIRE_OK(deposit_at(&b, 1, 0, after + 10, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "ECASH_DOUBLE_SPENT");
+	const json_t *ev = json_object_get(json_array_get(json_object_get(reply, "results"), 0), "evidence");
+	CHECK_EQ_STR(json_string_value(json_object_get(ev, "kind")), "refunded-and-spent");
+	CHECK_EQ_INT(json_integer_value(json_object_get(ev, "culprit_account")), b.w.p[0].account);
+	CHECK_EQ_STR(json_string_value(json_object_get(ev, "culprit_key")), key);
+	CHECK(json_object_get(ev, "second") != NULL);
+	json_decref(reply);
+	CHECK_EQ_STR(balance_of(&b, 0, text), "EUR:8");
+	CHECK_EQ_STR(balance_of(&b, 1, text), "EUR:10");
+	CHECK(audit_ok(b.s));
+	struct ecash_revocations rl;
+	REQUIRE_OK(ecash_issuer_revocations(b.s, &rl));
+	CHECK(ecash_revoked(&rl, b.w.p[0].c.id));
+	ecash_revocations_clear(&rl);
+
+	/* Deposited by merchant 2 first, redeemed by the payer after expiry:
+	 * reported like a double spend, with its evidence. */
+	REQUIRE_OK(fx_pay(&b.w, 0, 2, &second, 1, "EUR:2", 0, FX_NOW, &p));
+	REQUIRE_OK(ecash_merchant_accept(&b.w.p[2].m, &p, FX_NOW));
+	REQUIRE(fx_receive(&b.w, 2, &p) == 0);
+	ecash_payment_clear(&p);
+	REQUIRE_OK(deposit_at(&b, 2, 0, FX_NOW + 5, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "OK");
+	json_decref(reply);
+	REQUIRE_OK(refund(&b, 0, &b.w.p[0].coins[1], 1, after, &reply));
+	CHECK_EQ_STR(result_name(reply, 0), "ECASH_DOUBLE_SPENT");
+	ev = json_object_get(json_array_get(json_object_get(reply, "results"), 0), "evidence");
+	CHECK_EQ_STR(json_string_value(json_object_get(ev, "kind")), "refunded-and-spent");
+	CHECK_EQ_INT(json_integer_value(json_object_get(ev, "culprit_account")), b.w.p[0].account);
+	json_decref(reply);
+	CHECK_EQ_STR(balance_of(&b, 0, text), "EUR:8");
+	CHECK_EQ_STR(balance_of(&b, 2, text), "EUR:12");
+	CHECK(audit_ok(b.s));
+	close_bank(&b);
 }

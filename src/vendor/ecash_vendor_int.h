@@ -1,0 +1,58 @@
+/* The vendor daemon's ecash merchant state, shared by ecash_vendor.c
+ * (start, sessions, deposits) and ecash_vendor_rl.c (the revocation list:
+ * loaded at start, refreshed in the background). */
+#ifndef OBOL_VENDOR_ECASH_VENDOR_INT_H
+#define OBOL_VENDOR_ECASH_VENDOR_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+
+#include "schemes/ecash/customer.h"
+#include "schemes/ecash/merchant.h"
+#include "vendor/vendor.h"
+
+/* Seconds between two fetches of the revocation list; the environment
+ * variable overrides the default (1..86400). */
+#define ECASH_RL_REFRESH_ENV "OBOL_ECASH_REVOCATIONS_REFRESH"
+#define ECASH_RL_REFRESH_DEFAULT 300
+/* While the issuer does not answer, it is tried again this often (or at the
+ * refresh interval when that is shorter). */
+#define ECASH_RL_RETRY 15
+
+/* The background refresher of the revocation list. */
+struct ecash_rl_refresher {
+	struct obol_vendor *v;
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t mu; /* guards the fields below */
+	pthread_cond_t cond;
+	bool stopping, kicked, offline;
+	int64_t interval;
+	char db_url[PATH_MAX + 8]; /* the vendor store, opened on its own to cache a new list */
+};
+
+struct ecash_vendor {
+	pthread_mutex_t mu; /* guards m */
+	EVP_PKEY *sk, *bank_pk;
+	struct ecash_customer me; /* our certified key, to sign deposits */
+	struct ecash_merchant m;
+	bool ready;
+	struct ecash_rl_refresher rl;
+};
+
+/* At start: the list fresh from the bank when it answers with a valid one,
+ * else the cached one (none: no key is revoked as far as we know). A fresh
+ * list with a bad signature or an older version is ignored and logged. */
+OBOL_MUST_CHECK obol_err ecash_vendor_rl_load(struct obol_vendor *v, struct ecash_vendor *ev, struct obol_store *s);
+/* Starts the background refresher: every interval (ECASH_RL_REFRESH_ENV),
+ * sooner while the issuer is unreachable, and at once when kicked. A list is
+ * taken only when its bank signature verifies and its version (seq) is not
+ * lower than the one held; it is then cached in the vendor store. */
+OBOL_MUST_CHECK obol_err ecash_vendor_rl_start(struct obol_vendor *v, struct ecash_vendor *ev);
+/* The issuer answered something (it is reachable): refresh now if the last
+ * attempt found it unreachable. */
+void ecash_vendor_rl_kick(struct ecash_vendor *ev);
+/* Stops and joins the refresher (no-op when it never started). */
+void ecash_vendor_rl_stop(struct ecash_vendor *ev);
+
+#endif
