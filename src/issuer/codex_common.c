@@ -235,8 +235,11 @@ obol_err cx_take_from_payer(const struct codex_issuer_ctx *c, struct touched *tw
 	/* a vendor, or a user whose codex account is closed, is paid on its
 	 * account (a closed Codex's value stays 0) */
 	if (payee->u.p.kind != CODEX_PARTY_USER || payee->deleted) {
-		if (payee->u.p.kind == CODEX_PARTY_USER)
-			payee->u.loaded -= t->amount.units;
+		if (payee->u.p.kind == CODEX_PARTY_USER &&
+		    __builtin_sub_overflow(payee->u.loaded, t->amount.units, &payee->u.loaded)) {
+			e = OBOL_E_AMOUNT_OVERFLOW;
+			goto out;
+		}
 		if ((e = cx_liability(c, &liab)) == OBOL_OK)
 			e = cx_move(c, liab, (int64_t)payee->u.p.id, t->amount.units, "codex-settle", payee->u.p.name);
 	}
