@@ -373,6 +373,12 @@ out:
 	return e;
 }
 
+/* CPU seconds spent on n operations, in microseconds each. */
+static double per_op_us(double cpu_s, double n)
+{
+	return n > 0 ? cpu_s * 1e6 / n : 0;
+}
+
 static void row(const char *label, double per_s, const struct phase *ph, double ratio, const char *of)
 {
 	printf("%-36s %11.1f %9.3f %9.3f", label, per_s, ph->p50, ph->p99);
@@ -436,7 +442,10 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 			secs);
 	/* raw RSA and withdrawals alternate in rounds, so that a change in the
 	 * machine's load (it is shared) touches both alike */
-	double rsa = 0, rsa_cpu = 0, box_cpu = 0, iss_wd = 0, iss_ss = 0, ven_tk = 0;
+	double rsa = 0, rsa_cpu = 0, box_cpu = 0, iss_wd = 0, iss_ss = 0, ven_tk = 0, ven_tk1 = 0;
+	/* the wallets' own CPU (this process, the phase's threads only): the
+	 * two cores are shared between them and the daemon */
+	double wal_wd = 0, wal_ss = 0, wal_tk1 = 0, wal_tk = 0, m0;
 	int rounds = quick ? 2 : 3;
 	memset(&wd, 0, sizeof(wd));
 	memset(&ss, 0, sizeof(ss));
@@ -448,9 +457,11 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		       rounds;
 		rsa_cpu += per_cpu / rounds;
 		double c0 = proc_cpu(w.issuer.pid);
+		m0 = proc_cpu(getpid());
 		if ((e = run_phase(&w, &ws, withdraw_worker, wt, secs / rounds, NULL, 0, &wd)) != OBOL_OK)
 			goto out;
 		iss_wd += proc_cpu(w.issuer.pid) - c0;
+		wal_wd += proc_cpu(getpid()) - m0;
 	}
 	double box = raw_box_open(secs, &box_cpu);
 	double commits = raw_commits(w.dir, secs);
@@ -463,15 +474,23 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 	if (e != OBOL_OK)
 		goto out;
 	double c0 = proc_cpu(w.issuer.pid);
+	m0 = proc_cpu(getpid());
 	if ((e = run_phase(&w, &ws, session_worker, st_, secs, coins, 0, &ss)) != OBOL_OK)
 		goto out;
 	iss_ss = proc_cpu(w.issuer.pid) - c0;
+	wal_ss = proc_cpu(getpid()) - m0;
+	c0 = proc_cpu(w.vendor.pid);
+	m0 = proc_cpu(getpid());
 	if ((e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_, 1, &tk1)) != OBOL_OK)
 		goto out;
+	ven_tk1 = proc_cpu(w.vendor.pid) - c0;
+	wal_tk1 = proc_cpu(getpid()) - m0;
 	c0 = proc_cpu(w.vendor.pid);
+	m0 = proc_cpu(getpid());
 	if ((e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_ + kt, ahead, &tk)) != OBOL_OK)
 		goto out;
 	ven_tk = proc_cpu(w.vendor.pid) - c0;
+	wal_tk = proc_cpu(getpid()) - m0;
 	/* per second of the daemon's own CPU: what the figures would be on a
 	 * machine where the wallets and the other users were elsewhere */
 	double wd_cpu = iss_wd > 0 ? (double)wd.ops / iss_wd : 0, ss_cpu = iss_ss > 0 ? (double)ss.ops / iss_ss : 0;
@@ -479,6 +498,13 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 	double wd_ratio = rsa > 0 ? wd.per_s / rsa : 0, ss_ratio = box > 0 ? ss.per_s / box : 0;
 	double tk_ratio = commits > 0 ? (double)tk.tokens / commits : 0;
 	double tk1_ratio = commits > 0 ? (double)tk1.tokens / commits : 0;
+	/* CPU microseconds per operation, of the daemon and of the wallets
+	 * (tk.tokens and tk1.tokens are per second: times elapsed, a count) */
+	double n_tk1 = (double)tk1.tokens * tk1.elapsed, n_tk = (double)tk.tokens * tk.elapsed;
+	double us_wd_d = per_op_us(iss_wd, (double)wd.ops), us_wd_w = per_op_us(wal_wd, (double)wd.ops);
+	double us_ss_d = per_op_us(iss_ss, (double)ss.ops), us_ss_w = per_op_us(wal_ss, (double)ss.ops);
+	double us_tk1_d = per_op_us(ven_tk1, n_tk1), us_tk1_w = per_op_us(wal_tk1, n_tk1);
+	double us_tk_d = per_op_us(ven_tk, n_tk), us_tk_w = per_op_us(wal_tk, n_tk);
 	if (json) {
 		printf("{\"cores\": %ld, \"seconds\": %.1f, \"withdraw_threads\": %u, \"session_threads\": %u, "
 		       "\"token_sessions\": %u, \"ahead\": %" PRIu64 ", "
@@ -493,11 +519,15 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"rsa_blind_sign_per_s\": %.1f, \"box_open_per_s\": %.1f, \"durable_commit_per_s\": %.1f, "
 		       "\"rsa_blind_sign_per_cpu_s\": %.1f, \"box_open_per_cpu_s\": %.1f, "
 		       "\"withdraw_per_issuer_cpu_s\": %.1f, \"withdraw_cpu_ratio_to_rsa\": %.3f, "
-		       "\"sessions_per_issuer_cpu_s\": %.1f, \"tokens_per_vendor_cpu_s\": %.1f}\n",
+		       "\"sessions_per_issuer_cpu_s\": %.1f, \"tokens_per_vendor_cpu_s\": %.1f, "
+		       "\"withdraw_issuer_cpu_us\": %.1f, \"withdraw_wallet_cpu_us\": %.1f, "
+		       "\"session_issuer_cpu_us\": %.1f, \"session_wallet_cpu_us\": %.1f, "
+		       "\"token_one_per_write_vendor_cpu_us\": %.2f, \"token_one_per_write_wallet_cpu_us\": %.2f, "
+		       "\"token_vendor_cpu_us\": %.2f, \"token_wallet_cpu_us\": %.2f}\n",
 		       cores, secs, wt, st_, kt, ahead, wd.per_s, wd.p50, wd.p99, wd_ratio, ss.per_s, ss.p50, ss.p99,
 		       ss.p50b, ss.p99b, ss_ratio, (double)tk.tokens, tk.p50, tk.p99, tk_ratio, (double)tk1.tokens,
 		       tk1.p99, tk1_ratio, rsa, box, commits, rsa_cpu, box_cpu, wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0,
-		       ss_cpu, tk_cpu);
+		       ss_cpu, tk_cpu, us_wd_d, us_wd_w, us_ss_d, us_ss_w, us_tk1_d, us_tk1_w, us_tk_d, us_tk_w);
 	} else {
 		printf("coupon bench: %ld cores shared with other work; %.0f s per phase\n", cores, secs);
 		printf("%-36s %11s %9s %9s %9s\n", "operation (concurrent wallets)", "per second", "p50 ms", "p99 ms",
@@ -519,6 +549,9 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		printf("per second of the daemon's own CPU: withdraw %.1f (%.3f of RSA signs per CPU second, %.1f); "
 		       "sessions %.1f; tokens %.1f\n",
 		       wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0, rsa_cpu, ss_cpu, tk_cpu);
+		printf("CPU microseconds per operation, daemon / wallets (same 2 cores): withdraw %.0f / %.0f; "
+		       "session %.0f / %.0f; token 1/write %.1f / %.1f; token %" PRIu64 " ahead %.2f / %.2f\n",
+		       us_wd_d, us_wd_w, us_ss_d, us_ss_w, us_tk1_d, us_tk1_w, ahead, us_tk_d, us_tk_w);
 		printf("targets: withdraw >= 0.70 of raw RSA; >= 5000 lock+settle sessions/s; >= 100000 tokens/s\n");
 	}
 out:

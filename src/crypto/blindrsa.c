@@ -197,7 +197,7 @@ obol_err obol_blindrsa_blind_salt(EVP_PKEY *pk, size_t salt_len, const uint8_t *
 				  struct obol_blindrsa_state *st)
 {
 	BN_CTX *bn = NULL;
-	BIGNUM *n = NULL, *e_ = NULL, *m = NULL, *r = NULL, *inv = NULL, *x = NULL, *g = NULL;
+	BIGNUM *n = NULL, *e_ = NULL, *m = NULL, *r = NULL, *inv = NULL, *x = NULL, *g = NULL, *mr = NULL, *w = NULL;
 	uint8_t em[OBOL_BLINDRSA_MAX_MODULUS], salt[OBOL_BLINDRSA_SALT_LEN];
 	size_t modlen = 0;
 	obol_err e;
@@ -223,28 +223,40 @@ obol_err obol_blindrsa_blind_salt(EVP_PKEY *pk, size_t salt_len, const uint8_t *
 
 	e = OBOL_E_NO_MEMORY;
 	if ((bn = BN_CTX_secure_new()) == NULL || (m = BN_secure_new()) == NULL ||
-	    (r = BN_secure_new()) == NULL || (x = BN_secure_new()) == NULL || (g = BN_new()) == NULL)
+	    (r = BN_secure_new()) == NULL || (x = BN_secure_new()) == NULL || (g = BN_new()) == NULL ||
+	    (mr = BN_secure_new()) == NULL || (inv = BN_secure_new()) == NULL)
 		goto out;
 	BN_set_flags(r, BN_FLG_CONSTTIME);
+	BN_set_flags(mr, BN_FLG_CONSTTIME);
 	e = OBOL_E_CRYPTO_LIBRARY;
-	/* 2-3. m = bytes_to_int(encoded_msg); m must be coprime with n */
-	if (BN_bin2bn(em, (int)emlen, m) == NULL || BN_gcd(g, m, n, bn) != 1)
+	/* 2. m = bytes_to_int(encoded_msg) */
+	if (BN_bin2bn(em, (int)emlen, m) == NULL)
 		goto out;
-	e = OBOL_E_BLIND_INPUT_INVALID;
-	if (!BN_is_one(g))
-		goto out;
-	/* 4-5. r uniform in [1, n), inv = r^-1 mod n */
+	/* 3-5. m must be coprime with n; r uniform in [1, n); inv = r^-1 mod n.
+	 * m and r are both invertible exactly when m*r is, so one inversion
+	 * w = (m*r)^-1 checks both and gives inv = m*w (a gcd and an inverse
+	 * cost about the same; this saves the gcd). Only when it fails does
+	 * gcd(m, n) tell step 3's refusal from a bad r. */
 	for (int tries = 0;; tries++) {
 		if ((e = draw_r(r, n, modlen)) != OBOL_OK)
 			goto out;
-		inv = BN_mod_inverse(NULL, r, n, bn);
-		if (inv != NULL)
+		e = OBOL_E_CRYPTO_LIBRARY;
+		if (BN_mod_mul(mr, m, r, n, bn) != 1)
+			goto out;
+		if ((w = BN_mod_inverse(NULL, mr, n, bn)) != NULL)
 			break;
 		ERR_clear_error();
+		if (BN_gcd(g, m, n, bn) != 1)
+			goto out;
 		e = OBOL_E_BLIND_INPUT_INVALID;
+		if (!BN_is_one(g))
+			goto out; /* step 3: m not coprime with n */
 		if (inject.r_set || tries >= 8)
 			goto out; /* §4.2 "blinding error" */
 	}
+	e = OBOL_E_CRYPTO_LIBRARY;
+	if (BN_mod_mul(inv, m, w, n, bn) != 1)
+		goto out;
 	/* 6-7. x = m * r^e mod n */
 	e = OBOL_E_CRYPTO_LIBRARY;
 	if (BN_mod_exp(x, r, e_, n, bn) != 1 || BN_mod_mul(x, m, x, n, bn) != 1)
@@ -270,6 +282,8 @@ out:
 	BN_clear_free(r);
 	BN_clear_free(inv);
 	BN_clear_free(x);
+	BN_clear_free(mr);
+	BN_clear_free(w);
 	BN_free(g);
 	BN_free(n);
 	BN_free(e_);

@@ -13,6 +13,10 @@
 #include "net/reqauth.h"
 #include "wire/json.h"
 
+/* Idle keep-alive connections the process keeps (all clients share them):
+ * at least as many as its threads that talk HTTP at once. */
+#define HTTP_IDLE_CONNECTIONS 256L
+
 struct obol_http_client {
 	CURL *curl;
 	char *base;
@@ -159,8 +163,14 @@ obol_err obol_http_request(struct obol_http_client *c, const char *method, const
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	if (share != NULL)
+	if (share != NULL) {
 		curl_easy_setopt(h, CURLOPT_SHARE, share);
+		/* the process's idle connections live in the shared cache, whose
+		 * size limit is this handle's: libcurl's default of 5 made every
+		 * request beyond the fifth concurrent one close a connection (and
+		 * the next open a new one) instead of keeping it alive */
+		curl_easy_setopt(h, CURLOPT_MAXCONNECTS, HTTP_IDLE_CONNECTIONS);
+	}
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);

@@ -24,6 +24,7 @@ struct unit {
 	void *ctx;
 	obol_err result;
 	bool done;
+	pthread_cond_t done_cv; /* signalled once, under mu, when done is set */
 	struct unit *next;
 };
 
@@ -33,7 +34,6 @@ struct obol_batcher {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* a unit was queued, or stop */
-	pthread_cond_t done; /* a batch finished */
 	struct unit *head, *tail;
 	bool stopping;
 	uint64_t batches, units, retries;
@@ -126,9 +126,12 @@ static void *committer(void *arg)
 		pthread_mutex_lock(&b->mu);
 		b->batches++;
 		b->units += n;
-		for (size_t i = 0; i < n; i++)
+		/* each caller is woken alone: a broadcast would wake every
+		 * waiter of later batches too, only for it to sleep again */
+		for (size_t i = 0; i < n; i++) {
 			b->batch[i]->done = true;
-		pthread_cond_broadcast(&b->done);
+			pthread_cond_signal(&b->batch[i]->done_cv);
+		}
 	}
 	pthread_mutex_unlock(&b->mu);
 	return NULL;
@@ -152,9 +155,7 @@ obol_err obol_batcher_start(struct obol_store *s, size_t max_batch, struct obol_
 	b->max_batch = max_batch;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->work, NULL);
-	pthread_cond_init(&b->done, NULL);
 	if (pthread_create(&b->thread, NULL, committer, b) != 0) {
-		pthread_cond_destroy(&b->done);
 		pthread_cond_destroy(&b->work);
 		pthread_mutex_destroy(&b->mu);
 		free(b->batch);
@@ -173,6 +174,9 @@ obol_err obol_batcher_run(struct obol_batcher *b, obol_unit_fn fn, void *ctx)
 		pthread_mutex_unlock(&b->mu);
 		return OBOL_E_INVALID_ARGUMENT;
 	}
+	/* The committer signals done_cv while holding mu, so once this
+	 * thread holds mu again and sees done, nothing touches u any more. */
+	pthread_cond_init(&u.done_cv, NULL);
 	if (b->tail != NULL)
 		b->tail->next = &u;
 	else
@@ -180,8 +184,9 @@ obol_err obol_batcher_run(struct obol_batcher *b, obol_unit_fn fn, void *ctx)
 	b->tail = &u;
 	pthread_cond_signal(&b->work);
 	while (!u.done)
-		pthread_cond_wait(&b->done, &b->mu);
+		pthread_cond_wait(&u.done_cv, &b->mu);
 	pthread_mutex_unlock(&b->mu);
+	pthread_cond_destroy(&u.done_cv);
 	return u.result;
 }
 
@@ -204,7 +209,6 @@ void obol_batcher_stop(struct obol_batcher *b)
 	pthread_mutex_unlock(&b->mu);
 	pthread_join(b->thread, NULL);
 	obol_store_close(b->s);
-	pthread_cond_destroy(&b->done);
 	pthread_cond_destroy(&b->work);
 	pthread_mutex_destroy(&b->mu);
 	free(b->batch);
