@@ -177,7 +177,8 @@ obol_err coupon_wallet_select(const struct coupon_wallet_cfg *cfg, const struct 
 		if (*nplan >= plan_cap)
 			return OBOL_E_COUPON_NO_COIN;
 		plan[(*nplan)++] = pick;
-		rest.units = pick_v.units >= rest.units ? 0 : rest.units - pick_v.units;
+		if (obol_amount_sub(&rest, &rest, &pick_v) != OBOL_OK || obol_amount_is_negative(&rest))
+			rest.units = 0; /* the picked coin covers the rest */
 	}
 	return OBOL_OK;
 }
@@ -312,8 +313,8 @@ obol_err coupon_wallet_on_offer(const struct coupon_wallet_cfg *cfg, struct coup
 	    (s->has_budget && !obol_amount_same_currency(&offer->price, &s->budget)))
 		return OBOL_E_COUPON_PRICE;
 	if (s->has_budget) {
-		s->units_wanted = (uint64_t)(s->budget.units / offer->price.units);
-		if (s->units_wanted == 0)
+		if (obol_amount_count_floor(&s->budget, &offer->price, &s->units_wanted) != OBOL_OK ||
+		    s->units_wanted == 0)
 			return OBOL_E_COUPON_PRICE;
 	}
 	s->deadline = offer->deadline;
@@ -372,10 +373,11 @@ static obol_err next_coin(const struct coupon_wallet_cfg *cfg, struct coupon_wal
 				 &s->nplan);
 	if (e == OBOL_E_COUPON_NO_COIN) {
 		/* not enough for all of it: pay with whatever single coin is left */
-		struct obol_amount one = owed;
-		one.units = 1;
-		e = coupon_wallet_select(cfg, coins, ncoins, &one, s->deadline, now, s->plan, COUPON_WALLET_PLAN_MAX,
-					 &s->nplan);
+		struct obol_amount one;
+		e = obol_amount_from_units(owed.currency, 1, &one);
+		if (e == OBOL_OK)
+			e = coupon_wallet_select(cfg, coins, ncoins, &one, s->deadline, now, s->plan,
+						 COUPON_WALLET_PLAN_MAX, &s->nplan);
 	}
 	for (size_t k = 0; k < s->nused; k++) {
 		coins[s->used[k]] = saved[k];
