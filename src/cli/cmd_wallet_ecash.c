@@ -95,6 +95,23 @@ static int finish(const struct obol_cmd *cmd, obol_err e, const char *what, stru
 	return obol_wallet_cmd_finish(cmd, w, e, what);
 }
 
+/* A command that takes only --wallet and --key-file and runs one action on
+ * the wallet's ecash section, reporting `what` when it fails. */
+static int run_plain(const struct obol_cmd *cmd, int argc, char **argv,
+		     obol_err (*action)(struct ecash_wallet *ew, FILE *out), const char *what)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	int rc = parse(cmd, argc, argv, "", &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = action(&ew, stdout);
+	return finish(cmd, e, what, w, &ew);
+}
+
 #define HELP_COMMON                                                                              \
 	"  --wallet PATH      the wallet file\n"                                                  \
 	"  --key-file FILE    its key file, instead of OBOL_PASSPHRASE or a prompt\n"
@@ -171,16 +188,7 @@ OBOL_COMMAND(wallet_ecash_topup_cmd, "wallet ecash topup", "--wallet PATH --amou
 
 static int cmd_refresh(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
-	int rc = parse(cmd, argc, argv, "", &o);
-	if (rc >= 0)
-		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
-	if (e == OBOL_OK)
-		e = ecash_wallet_refresh(&ew, stdout);
-	return finish(cmd, e, "cannot refresh the bank's lists", w, &ew);
+	return run_plain(cmd, argc, argv, ecash_wallet_refresh, "cannot refresh the bank's lists");
 }
 OBOL_COMMAND(wallet_ecash_refresh_cmd, "wallet ecash refresh", "--wallet PATH [--key-file FILE]",
 	     "fetch the bank-signed revocation list and directory of keys (for rings)",
@@ -300,16 +308,7 @@ OBOL_COMMAND(wallet_ecash_receive_cmd, "wallet ecash receive",
 
 static int cmd_release(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
-	int rc = parse(cmd, argc, argv, "", &o);
-	if (rc >= 0)
-		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
-	if (e == OBOL_OK)
-		e = ecash_wallet_release(&ew, stdout);
-	return finish(cmd, e, "cannot release the pending coins", w, &ew);
+	return run_plain(cmd, argc, argv, ecash_wallet_release, "cannot release the pending coins");
 }
 OBOL_COMMAND(wallet_ecash_release_cmd, "wallet ecash release", "--wallet PATH [--key-file FILE]",
 	     "make the coins of an unconfirmed payment spendable again",
@@ -317,23 +316,19 @@ OBOL_COMMAND(wallet_ecash_release_cmd, "wallet ecash release", "--wallet PATH [-
 			 "says so): if it did, spending the coins again is a double spend, and the bank names you.",
 	     cmd_release)
 
-static int deposit_common(const struct obol_cmd *cmd, int argc, char **argv, bool withdraw)
+static obol_err deposit_received(struct ecash_wallet *ew, FILE *out)
 {
-	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
-	int rc = parse(cmd, argc, argv, "", &o);
-	if (rc >= 0)
-		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
-	if (e == OBOL_OK)
-		e = ecash_wallet_deposit(&ew, withdraw, stdout);
-	return finish(cmd, e, "deposit not made", w, &ew);
+	return ecash_wallet_deposit(ew, false, out);
+}
+
+static obol_err deposit_all(struct ecash_wallet *ew, FILE *out)
+{
+	return ecash_wallet_deposit(ew, true, out);
 }
 
 static int cmd_deposit(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	return deposit_common(cmd, argc, argv, false);
+	return run_plain(cmd, argc, argv, deposit_received, "deposit not made");
 }
 OBOL_COMMAND(wallet_ecash_deposit_cmd, "wallet ecash deposit", "--wallet PATH [--key-file FILE]",
 	     "deposit the coins received as a merchant to the account (seed 002 §3.3.3)",
@@ -341,7 +336,7 @@ OBOL_COMMAND(wallet_ecash_deposit_cmd, "wallet ecash deposit", "--wallet PATH [-
 
 static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	return deposit_common(cmd, argc, argv, true);
+	return run_plain(cmd, argc, argv, deposit_all, "deposit not made");
 }
 OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw", "--wallet PATH [--key-file FILE]",
 	     "return every coin the wallet holds to its bank account (seed 002 §6.4)",
@@ -350,16 +345,7 @@ OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw", "--wallet PATH 
 
 static int cmd_redeem_expired(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
-	int rc = parse(cmd, argc, argv, "", &o);
-	if (rc >= 0)
-		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
-	if (e == OBOL_OK)
-		e = ecash_wallet_redeem_expired(&ew, stdout);
-	return finish(cmd, e, "refund not made", w, &ew);
+	return run_plain(cmd, argc, argv, ecash_wallet_redeem_expired, "refund not made");
 }
 OBOL_COMMAND(wallet_ecash_redeem_expired_cmd, "wallet ecash redeem-expired", "--wallet PATH [--key-file FILE]",
 	     "return the coins held past their expiry to the bank account (seed 002 §6.4)",
