@@ -58,8 +58,7 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, "cannot start the issuer");
 	obol_daemon_print_listening(cfg.listen, obol_issuer_port(iss));
-	int sig = obol_daemon_wait(&set);
-	obol_log_info("signal %d: stopping", sig);
+	obol_daemon_wait(&set);
 	obol_issuer_stop(iss);
 	return OBOL_EXIT_OK;
 }

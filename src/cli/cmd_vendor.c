@@ -110,8 +110,7 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 	obol_daemon_print_listening(cfg.listen, obol_vendor_port(v));
 	if (cfg.http_listen != NULL)
 		obol_daemon_print_listening(cfg.http_listen, obol_vendor_http_port(v));
-	int sig = obol_daemon_wait(&set);
-	obol_log_info("signal %d: stopping", sig);
+	obol_daemon_wait(&set);
 	obol_vendor_stop(v);
 	return OBOL_EXIT_OK;
 }

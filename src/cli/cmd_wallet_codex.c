@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/wallet_cmd.h"
 #include "core/clock.h"
 #include "core/parse.h"
 #include "issuer/codex_bank.h"
@@ -17,48 +18,53 @@
 #include "wallet/codex_wallet.h"
 
 struct opts {
-	const char *wallet, *key_file, *amount, *deposit, *load, *in, *out, *request, *vendor, *db;
+	struct obol_wallet_cmd_opts c; /* --wallet, --key-file */
+	const char *amount, *deposit, *load, *in, *out, *request, *vendor, *db;
 };
 
+static int take_opt(const struct obol_cmd *cmd, int ch, const char *arg, void *ctx)
+{
+	struct opts *o = ctx;
+	(void)cmd;
+	switch (ch) {
+	case 'a': o->amount = arg; break;
+	case 'd': o->deposit = arg; break;
+	case 'l': o->load = arg; break;
+	case 'i': o->in = arg; break;
+	case 'o': o->out = arg; break;
+	case 'r': o->request = arg; break;
+	case 'v': o->vendor = arg; break;
+	case 'b': o->db = arg; break;
+	}
+	return -1;
+}
+
+/* Parses a codex command's arguments (wallet_cmd.h); --wallet is required
+ * unless --db names the bank's database. Returns -1 to go on, else the exit
+ * code. */
 static int parse(const struct obol_cmd *cmd, int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{ "wallet", required_argument, NULL, 'w' },  { "key-file", required_argument, NULL, 'f' },
+		OBOL_WALLET_CMD_OPTIONS,
 		{ "amount", required_argument, NULL, 'a' },  { "deposit", required_argument, NULL, 'd' },
 		{ "load", required_argument, NULL, 'l' },    { "in", required_argument, NULL, 'i' },
 		{ "out", required_argument, NULL, 'o' },     { "request", required_argument, NULL, 'r' },
 		{ "vendor", required_argument, NULL, 'v' },  { "db", required_argument, NULL, 'b' },
 		{ 0, 0, 0, 0 },
 	};
-	int c;
+	int rc;
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 'w': o->wallet = optarg; break;
-		case 'f': o->key_file = optarg; break;
-		case 'a': o->amount = optarg; break;
-		case 'd': o->deposit = optarg; break;
-		case 'l': o->load = optarg; break;
-		case 'i': o->in = optarg; break;
-		case 'o': o->out = optarg; break;
-		case 'r': o->request = optarg; break;
-		case 'v': o->vendor = optarg; break;
-		case 'b': o->db = optarg; break;
-		default: return obol_cli_usage_error(cmd, "unknown option");
-		}
-	}
-	if (optind != argc)
-		return obol_cli_extra_arg(cmd, argv[optind]);
-	if (!o->wallet && !o->db)
+	if ((rc = obol_wallet_cmd_parse(cmd, argc, argv, lo, take_opt, o, false, &o->c)) >= 0)
+		return rc;
+	if (!o->c.wallet && !o->db)
 		return obol_cli_usage_error(cmd, "--wallet is required");
 	return -1;
 }
 
-/* Opens the wallet and its Codex. */
+/* Opens the wallet and, when c is not NULL, its Codex. */
 static obol_err open_codex(const struct opts *o, struct obol_wallet **w, struct codex **c)
 {
-	struct obol_wallet_keysrc ks = { .key_file = o->key_file };
-	obol_err e = obol_wallet_open(o->wallet, &ks, w);
+	obol_err e = obol_wallet_open(o->c.wallet, &o->c.ks, w);
 	if (e == OBOL_OK && c)
 		e = codex_wallet_load(*w, c);
 	return e;
@@ -118,10 +124,6 @@ static int cmd_open(const struct obol_cmd *cmd, int argc, char **argv)
 	struct obol_amount amount, deposit;
 	int rc;
 	obol_err e;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if (!o.amount || !o.deposit)
@@ -131,8 +133,7 @@ static int cmd_open(const struct obol_cmd *cmd, int argc, char **argv)
 	if ((e = open_codex(&o, &w, NULL)) == OBOL_OK && (e = codex_wallet_open(w, &amount, &deposit, &c)) == OBOL_OK)
 		show(c);
 	codex_free(c);
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot open a Codex");
+	return obol_wallet_cmd_finish(cmd, w, e, "cannot open a Codex");
 }
 
 static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
@@ -142,17 +143,12 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 	struct codex *c = NULL;
 	int rc;
 	obol_err e;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if ((e = open_codex(&o, &w, &c)) == OBOL_OK)
 		show(c);
 	codex_free(c);
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot read the Codex");
+	return obol_wallet_cmd_finish(cmd, w, e, "cannot read the Codex");
 }
 
 static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool close)
@@ -164,10 +160,6 @@ static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool c
 	struct codex_wallet_sync_info info = { .answered = false };
 	int rc;
 	obol_err e;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if ((e = amount_opt(o.load, &load)) != OBOL_OK)
@@ -184,8 +176,7 @@ static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool c
 			show(c);
 	}
 	codex_free(c);
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, close ? "cannot close the Codex" : "cannot sync");
+	return obol_wallet_cmd_finish(cmd, w, e, close ? "cannot close the Codex" : "cannot sync");
 }
 
 static int cmd_sync(const struct obol_cmd *cmd, int argc, char **argv)
@@ -205,10 +196,6 @@ static int cmd_blacklist(const struct obol_cmd *cmd, int argc, char **argv)
 	struct codex *c = NULL;
 	int rc;
 	obol_err e;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if ((e = open_codex(&o, &w, &c)) == OBOL_OK && (e = codex_wallet_fetch_blacklist(w, c)) == OBOL_OK) {
@@ -217,8 +204,7 @@ static int cmd_blacklist(const struct obol_cmd *cmd, int argc, char **argv)
 			printf("blacklisted: %llu\n", (unsigned long long)c->blacklist.ids[i]);
 	}
 	codex_free(c);
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot fetch the blacklist");
+	return obol_wallet_cmd_finish(cmd, w, e, "cannot fetch the blacklist");
 }
 
 /* ---- offline payments -------------------------------------------------------- */
@@ -234,10 +220,6 @@ static int cmd_request(const struct obol_cmd *cmd, int argc, char **argv)
 	struct obol_fields spec;
 	int rc;
 	obol_err e;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if (!o.out)
@@ -250,8 +232,7 @@ static int cmd_request(const struct obol_cmd *cmd, int argc, char **argv)
 			printf("request: %s\npayee: %s (id %llu)\n", o.out, c->cert.name, (unsigned long long)c->cert.user_id);
 	}
 	codex_free(c);
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot write the request");
+	return obol_wallet_cmd_finish(cmd, w, e, "cannot write the request");
 }
 
 static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
@@ -267,11 +248,6 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	struct obol_fields spec;
 	int rc;
 	obol_err e;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		rc = OBOL_EXIT_OK;
-		goto done;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		goto done;
 	if (!req || !pay) {
@@ -338,11 +314,6 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 	int64_t now;
 	int rc;
 	obol_err e;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		rc = OBOL_EXIT_OK;
-		goto done;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		goto done;
 	if (!pay) {
@@ -397,10 +368,6 @@ static int cmd_ack(const struct obol_cmd *cmd, int argc, char **argv)
 	bool refused = false;
 	int rc;
 	obol_err e;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if (!o.in)
@@ -415,8 +382,7 @@ static int cmd_ack(const struct obol_cmd *cmd, int argc, char **argv)
 		printf("pending: %zu\nrefused tokens: %zu\n", codex_pending_count(c), codex_refused_count(c));
 	}
 	codex_free(c);
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the payee's answer was refused");
+	return obol_wallet_cmd_finish(cmd, w, e, "the payee's answer was refused");
 }
 
 /* ---- the bank's consistency check -------------------------------------------- */
@@ -430,10 +396,6 @@ static int cmd_check(const struct obol_cmd *cmd, int argc, char **argv)
 	int64_t n = 0, total = 0;
 	int rc;
 	obol_err e;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if (!o.db)

@@ -9,68 +9,72 @@
 
 #include "cli/cli.h"
 #include "cli/daemon.h"
+#include "cli/wallet_cmd.h"
 #include "core/parse.h"
 #include "wallet/ecash_wallet.h"
 
 struct wopts {
-	const char *wallet, *amount, *coin, *vendor, *listen, *price;
-	struct obol_wallet_keysrc ks;
+	struct obol_wallet_cmd_opts c; /* --wallet, --key-file */
+	const char *amount, *coin, *vendor, *listen, *price;
 	uint64_t ring, count, bits;
 	bool have_ring;
+	const char *allowed; /* the option letters this command takes */
 };
 
-/* Parses the options every ecash command shares; `allowed` lists the others. */
+/* Takes one of the ecash options; one the command does not take is unknown. */
+static int take_opt(const struct obol_cmd *cmd, int ch, const char *arg, void *ctx)
+{
+	struct wopts *o = ctx;
+	if (strchr(o->allowed, ch) == NULL)
+		return obol_cli_usage_error(cmd, "unknown option");
+	switch (ch) {
+	case 'a': o->amount = arg; break;
+	case 'c': o->coin = arg; break;
+	case 'v': o->vendor = arg; break;
+	case 'l': o->listen = arg; break;
+	case 'p': o->price = arg; break;
+	case 'r':
+		if (obol_parse_u64(arg, 0, ECASH_RING_MAX, &o->ring) != OBOL_OK || o->ring == 1)
+			return obol_cli_usage_error(cmd, "--ring is 0 (plain) or 2..64");
+		o->have_ring = true;
+		break;
+	case 'n':
+		if (obol_parse_u64(arg, 1, 1000000, &o->count) != OBOL_OK)
+			return obol_cli_usage_error(cmd, "--count is 1..1000000");
+		break;
+	case 'b':
+		if (obol_parse_u64(arg, 2048, 4096, &o->bits) != OBOL_OK || o->bits % 8 != 0)
+			return obol_cli_usage_error(cmd, "--bits is 2048..4096, a multiple of 8");
+		break;
+	}
+	return -1;
+}
+
+/* Parses an ecash command's arguments (wallet_cmd.h); `allowed` lists the
+ * letters of the options it takes besides --wallet and --key-file. Returns -1
+ * to go on, else the exit code. */
 static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *allowed, struct wopts *o)
 {
 	static const struct option opts[] = {
-		{ "wallet", required_argument, NULL, 'w' }, { "key-file", required_argument, NULL, 'f' },
+		OBOL_WALLET_CMD_OPTIONS,
 		{ "amount", required_argument, NULL, 'a' }, { "coin", required_argument, NULL, 'c' },
 		{ "vendor", required_argument, NULL, 'v' }, { "listen", required_argument, NULL, 'l' },
 		{ "price", required_argument, NULL, 'p' },  { "ring", required_argument, NULL, 'r' },
 		{ "count", required_argument, NULL, 'n' },  { "bits", required_argument, NULL, 'b' },
 		{ 0, 0, 0, 0 },
 	};
-	int ch;
 	memset(o, 0, sizeof(*o));
 	o->count = 1;
 	o->bits = OBOL_RSA_DEFAULT_BITS;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 'w' && ch != 'f' && (ch == '?' || strchr(allowed, ch) == NULL))
-			return obol_cli_usage_error(cmd, "unknown option");
-		switch (ch) {
-		case 'w': o->wallet = optarg; break;
-		case 'f': o->ks.key_file = optarg; break;
-		case 'a': o->amount = optarg; break;
-		case 'c': o->coin = optarg; break;
-		case 'v': o->vendor = optarg; break;
-		case 'l': o->listen = optarg; break;
-		case 'p': o->price = optarg; break;
-		case 'r':
-			if (obol_parse_u64(optarg, 0, ECASH_RING_MAX, &o->ring) != OBOL_OK || o->ring == 1)
-				return obol_cli_usage_error(cmd, "--ring is 0 (plain) or 2..64");
-			o->have_ring = true;
-			break;
-		case 'n':
-			if (obol_parse_u64(optarg, 1, 1000000, &o->count) != OBOL_OK)
-				return obol_cli_usage_error(cmd, "--count is 1..1000000");
-			break;
-		case 'b':
-			if (obol_parse_u64(optarg, 2048, 4096, &o->bits) != OBOL_OK || o->bits % 8 != 0)
-				return obol_cli_usage_error(cmd, "--bits is 2048..4096, a multiple of 8");
-			break;
-		}
-	}
-	if (optind != argc)
-		return obol_cli_extra_arg(cmd, argv[optind]);
-	if (o->wallet == NULL)
-		return obol_cli_usage_error(cmd, "--wallet is required");
-	return -1;
+	o->allowed = allowed;
+	return obol_wallet_cmd_parse(cmd, argc, argv, opts, take_opt, o, true, &o->c);
 }
 
-/* Opens the wallet and loads its ecash section. */
+/* Opens the wallet and loads its ecash section; on failure *w is NULL and
+ * nothing is held. */
 static obol_err open_ecash(const struct wopts *o, struct obol_wallet **w, struct ecash_wallet *ew)
 {
-	obol_err e = obol_wallet_open(o->wallet, &o->ks, w);
+	obol_err e = obol_wallet_open(o->c.wallet, &o->c.ks, w);
 	if (e != OBOL_OK)
 		return e;
 	e = ecash_wallet_load(*w, ew);
@@ -82,14 +86,30 @@ static obol_err open_ecash(const struct wopts *o, struct obol_wallet **w, struct
 	return e;
 }
 
+/* Frees the ecash section of an open wallet, closes it and returns the exit code. */
 static int finish(const struct obol_cmd *cmd, obol_err e, const char *what, struct obol_wallet *w,
 		  struct ecash_wallet *ew)
 {
-	if (w != NULL) {
+	if (w != NULL)
 		ecash_wallet_free(ew);
-		obol_wallet_close(w);
-	}
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, what);
+	return obol_wallet_cmd_finish(cmd, w, e, what);
+}
+
+/* A command that takes only --wallet and --key-file and runs one action on
+ * the wallet's ecash section, reporting `what` when it fails. */
+static int run_plain(const struct obol_cmd *cmd, int argc, char **argv,
+		     obol_err (*action)(struct ecash_wallet *ew, FILE *out), const char *what)
+{
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	int rc = parse(cmd, argc, argv, "", &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = action(&ew, stdout);
+	return finish(cmd, e, what, w, &ew);
 }
 
 #define HELP_COMMON                                                                              \
@@ -101,10 +121,6 @@ static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
 	struct wopts o;
 	struct obol_wallet *w = NULL;
 	struct ecash_wallet ew;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	int rc = parse(cmd, argc, argv, "b", &o);
 	if (rc >= 0)
 		return rc;
@@ -126,10 +142,6 @@ static int cmd_topup(const struct obol_cmd *cmd, int argc, char **argv)
 	struct ecash_wallet ew;
 	struct obol_amount total, coin, values[ECASH_COINS_MAX];
 	uint64_t n = 1;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	int rc = parse(cmd, argc, argv, "ac", &o);
 	if (rc >= 0)
 		return rc;
@@ -176,20 +188,7 @@ OBOL_COMMAND(wallet_ecash_topup_cmd, "wallet ecash topup", "--wallet PATH --amou
 
 static int cmd_refresh(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
-	int rc = parse(cmd, argc, argv, "", &o);
-	if (rc >= 0)
-		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
-	if (e == OBOL_OK)
-		e = ecash_wallet_refresh(&ew, stdout);
-	return finish(cmd, e, "cannot refresh the bank's lists", w, &ew);
+	return run_plain(cmd, argc, argv, ecash_wallet_refresh, "cannot refresh the bank's lists");
 }
 OBOL_COMMAND(wallet_ecash_refresh_cmd, "wallet ecash refresh", "--wallet PATH [--key-file FILE]",
 	     "fetch the bank-signed revocation list and directory of keys (for rings)",
@@ -201,10 +200,6 @@ static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 	struct obol_wallet *w = NULL;
 	struct ecash_wallet ew;
 	struct obol_amount sum;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	int rc = parse(cmd, argc, argv, "", &o);
 	if (rc >= 0)
 		return rc;
@@ -237,10 +232,6 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	struct obol_wallet *w = NULL;
 	struct ecash_wallet ew;
 	struct obol_devlink *l = NULL;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	int rc = parse(cmd, argc, argv, "vr", &o);
 	if (rc >= 0)
 		return rc;
@@ -272,10 +263,6 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 	int fd = -1;
 	uint16_t port = 0;
 	bool have_m = false;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	int rc = parse(cmd, argc, argv, "lpn", &o);
 	if (rc >= 0)
 		return rc;
@@ -321,20 +308,7 @@ OBOL_COMMAND(wallet_ecash_receive_cmd, "wallet ecash receive",
 
 static int cmd_release(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
-	int rc = parse(cmd, argc, argv, "", &o);
-	if (rc >= 0)
-		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
-	if (e == OBOL_OK)
-		e = ecash_wallet_release(&ew, stdout);
-	return finish(cmd, e, "cannot release the pending coins", w, &ew);
+	return run_plain(cmd, argc, argv, ecash_wallet_release, "cannot release the pending coins");
 }
 OBOL_COMMAND(wallet_ecash_release_cmd, "wallet ecash release", "--wallet PATH [--key-file FILE]",
 	     "make the coins of an unconfirmed payment spendable again",
@@ -342,27 +316,19 @@ OBOL_COMMAND(wallet_ecash_release_cmd, "wallet ecash release", "--wallet PATH [-
 			 "says so): if it did, spending the coins again is a double spend, and the bank names you.",
 	     cmd_release)
 
-static int deposit_common(const struct obol_cmd *cmd, int argc, char **argv, bool withdraw)
+static obol_err deposit_received(struct ecash_wallet *ew, FILE *out)
 {
-	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
-	int rc = parse(cmd, argc, argv, "", &o);
-	if (rc >= 0)
-		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
-	if (e == OBOL_OK)
-		e = ecash_wallet_deposit(&ew, withdraw, stdout);
-	return finish(cmd, e, "deposit not made", w, &ew);
+	return ecash_wallet_deposit(ew, false, out);
+}
+
+static obol_err deposit_all(struct ecash_wallet *ew, FILE *out)
+{
+	return ecash_wallet_deposit(ew, true, out);
 }
 
 static int cmd_deposit(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	return deposit_common(cmd, argc, argv, false);
+	return run_plain(cmd, argc, argv, deposit_received, "deposit not made");
 }
 OBOL_COMMAND(wallet_ecash_deposit_cmd, "wallet ecash deposit", "--wallet PATH [--key-file FILE]",
 	     "deposit the coins received as a merchant to the account (seed 002 §3.3.3)",
@@ -370,7 +336,7 @@ OBOL_COMMAND(wallet_ecash_deposit_cmd, "wallet ecash deposit", "--wallet PATH [-
 
 static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	return deposit_common(cmd, argc, argv, true);
+	return run_plain(cmd, argc, argv, deposit_all, "deposit not made");
 }
 OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw", "--wallet PATH [--key-file FILE]",
 	     "return every coin the wallet holds to its bank account (seed 002 §6.4)",
@@ -379,20 +345,7 @@ OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw", "--wallet PATH 
 
 static int cmd_redeem_expired(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
-	int rc = parse(cmd, argc, argv, "", &o);
-	if (rc >= 0)
-		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
-	if (e == OBOL_OK)
-		e = ecash_wallet_redeem_expired(&ew, stdout);
-	return finish(cmd, e, "refund not made", w, &ew);
+	return run_plain(cmd, argc, argv, ecash_wallet_redeem_expired, "refund not made");
 }
 OBOL_COMMAND(wallet_ecash_redeem_expired_cmd, "wallet ecash redeem-expired", "--wallet PATH [--key-file FILE]",
 	     "return the coins held past their expiry to the bank account (seed 002 §6.4)",

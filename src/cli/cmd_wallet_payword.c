@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/wallet_cmd.h"
 #include "core/parse.h"
 #include "net/http_client.h"
 #include "wallet/issuer_link.h"
@@ -15,8 +16,8 @@
 #include "wire/json.h"
 
 struct opts {
-	const char *wallet, *username, *vendor, *product, *http, *out;
-	struct obol_wallet_keysrc ks;
+	struct obol_wallet_cmd_opts c; /* --wallet, --key-file */
+	const char *username, *vendor, *product, *http, *out;
 	uint64_t tokens, scope;
 	bool lost, has_tokens;
 };
@@ -27,46 +28,44 @@ struct opts {
 	"  --key-file FILE      its key file, instead of OBOL_PASSPHRASE or a prompt\n"
 #define HELP_PW_PASSWORD "The payword password comes from OBOL_PAYWORD_PASSWORD."
 
+static int take_opt(const struct obol_cmd *cmd, int ch, const char *arg, void *ctx)
+{
+	struct opts *o = ctx;
+	switch (ch) {
+	case 'u': o->username = arg; break;
+	case 'l': o->lost = true; break;
+	case 'v': o->vendor = arg; break;
+	case 'p': o->product = arg; break;
+	case 'h': o->http = arg; break;
+	case 'o': o->out = arg; break;
+	case 't':
+		if (obol_parse_u64(arg, 1, PAYWORD_CHAIN_MAX, &o->tokens) != OBOL_OK)
+			return obol_cli_usage_error(cmd, "--tokens takes 1..1048576");
+		o->has_tokens = true;
+		break;
+	case 's':
+		if (obol_parse_u64(arg, 1, INT64_MAX, &o->scope) != OBOL_OK)
+			return obol_cli_usage_error(cmd, "--vendor-id takes a vendor's account id");
+		break;
+	}
+	return -1;
+}
+
+/* Parses a payword command's arguments (wallet_cmd.h). Returns -1 to go on,
+ * else the exit code. */
 static int parse(const struct obol_cmd *cmd, int argc, char **argv, struct opts *o)
 {
 	static const struct option opts[] = {
-		{ "wallet", required_argument, NULL, 'w' },    { "username", required_argument, NULL, 'u' },
+		OBOL_WALLET_CMD_OPTIONS,
+		{ "username", required_argument, NULL, 'u' },
 		{ "tokens", required_argument, NULL, 't' },    { "vendor-id", required_argument, NULL, 's' },
 		{ "lost", no_argument, NULL, 'l' },            { "vendor", required_argument, NULL, 'v' },
 		{ "product", required_argument, NULL, 'p' },   { "http", required_argument, NULL, 'h' },
-		{ "out", required_argument, NULL, 'o' },       { "key-file", required_argument, NULL, 'k' },
+		{ "out", required_argument, NULL, 'o' },
 		{ 0, 0, 0, 0 },
 	};
-	int c;
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'w': o->wallet = optarg; break;
-		case 'u': o->username = optarg; break;
-		case 'l': o->lost = true; break;
-		case 'v': o->vendor = optarg; break;
-		case 'p': o->product = optarg; break;
-		case 'h': o->http = optarg; break;
-		case 'o': o->out = optarg; break;
-		case 'k': o->ks.key_file = optarg; break;
-		case 't':
-			if (obol_parse_u64(optarg, 1, PAYWORD_CHAIN_MAX, &o->tokens) != OBOL_OK)
-				return obol_cli_usage_error(cmd, "--tokens takes 1..1048576");
-			o->has_tokens = true;
-			break;
-		case 's':
-			if (obol_parse_u64(optarg, 1, INT64_MAX, &o->scope) != OBOL_OK)
-				return obol_cli_usage_error(cmd, "--vendor-id takes a vendor's account id");
-			break;
-		default:
-			return obol_cli_usage_error(cmd, "unknown option");
-		}
-	}
-	if (optind != argc)
-		return obol_cli_extra_arg(cmd, argv[optind]);
-	if (o->wallet == NULL)
-		return obol_cli_usage_error(cmd, "--wallet is required");
-	return -1;
+	return obol_wallet_cmd_parse(cmd, argc, argv, opts, take_opt, o, true, &o->c);
 }
 
 static void print_value(const char *label, uint64_t tokens, const struct obol_amount *tv)
@@ -86,17 +85,13 @@ static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
 	const char *password;
 	int64_t account = 0;
 	int rc;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if (o.username == NULL)
 		return obol_cli_usage_error(cmd, "--username is required");
 	obol_err e = payword_wallet_password(&password);
 	if (e == OBOL_OK)
-		e = obol_wallet_open(o.wallet, &o.ks, &w);
+		e = obol_wallet_open(o.c.wallet, &o.c.ks, &w);
 	if (e == OBOL_OK)
 		e = payword_wallet_register(w, o.username, password, &account);
 	obol_wallet_close(w);
@@ -122,7 +117,7 @@ static int buy_tokens(const struct obol_cmd *cmd, struct opts *o, uint64_t token
 	memset(&r, 0, sizeof(r));
 	memset(&c, 0, sizeof(c));
 	if (e == OBOL_OK)
-		e = obol_wallet_open(o->wallet, &o->ks, &w);
+		e = obol_wallet_open(o->c.wallet, &o->c.ks, &w);
 	if (e == OBOL_OK)
 		e = payword_wallet_buy_tokens(w, password, o->scope, tokens, o->lost, &r);
 	if (e == OBOL_OK)
@@ -142,10 +137,6 @@ static int cmd_buy_tokens(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	struct opts o;
 	int rc;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if (!o.has_tokens)
@@ -165,10 +156,6 @@ static int cmd_regenerate(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	struct opts o;
 	int rc;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	return buy_tokens(cmd, &o, o.has_tokens ? o.tokens : 0);
@@ -214,10 +201,6 @@ static int cmd_buy(const struct obol_cmd *cmd, int argc, char **argv)
 	char price[OBOL_AMOUNT_STR_MAX];
 	size_t got = 0;
 	int rc;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if (o.vendor == NULL || o.product == NULL)
@@ -225,7 +208,7 @@ static int cmd_buy(const struct obol_cmd *cmd, int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	obol_err e = payword_wallet_password(&password);
 	if (e == OBOL_OK)
-		e = obol_wallet_open(o.wallet, &o.ks, &w);
+		e = obol_wallet_open(o.c.wallet, &o.c.ks, &w);
 	if (e == OBOL_OK)
 		e = payword_wallet_purchase(w, password, o.vendor, o.product, 3, &p);
 	obol_wallet_close(w);
@@ -261,15 +244,11 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 	const char *password, *key;
 	json_t *v;
 	int rc;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	obol_err e = payword_wallet_password(&password);
 	if (e == OBOL_OK)
-		e = obol_wallet_open(o.wallet, &o.ks, &w);
+		e = obol_wallet_open(o.c.wallet, &o.c.ks, &w);
 	if (e)
 		return obol_cli_fail(cmd, e, "cannot open the wallet");
 	json_t *sec = obol_wallet_section(w, "payword");
@@ -288,8 +267,7 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 		print_value("unspent", payword_wallet_unspent(&c), &c.uc.vc.token_value);
 		payword_wallet_wipe(&c);
 	}
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot open a certificate");
+	return obol_wallet_cmd_finish(cmd, w, e, "cannot open a certificate");
 }
 OBOL_COMMAND(wallet_pw_show_cmd, "wallet payword show", "--wallet PATH [--key-file FILE]",
 	     "show the wallet's payword certificates and their unspent tokens", HELP_PW HELP_PW_PASSWORD, cmd_show)

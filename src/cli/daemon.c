@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/daemon.h"
+#include "core/log.h"
 
 void obol_daemon_block_signals(sigset_t *set)
 {
@@ -18,6 +19,7 @@ int obol_daemon_wait(const sigset_t *set)
 	int sig = 0;
 	while (sigwait(set, &sig) != 0)
 		;
+	obol_log_info("signal %d: stopping", sig);
 	return sig;
 }
 

@@ -8,7 +8,8 @@
  * any thread is started, so that every thread inherits the mask and the
  * signals are only taken by obol_daemon_wait. */
 void obol_daemon_block_signals(sigset_t *set);
-/* Waits for SIGINT or SIGTERM; returns the signal. */
+/* Waits for SIGINT or SIGTERM, logs "signal N: stopping" and returns the
+ * signal. */
 int obol_daemon_wait(const sigset_t *set);
 /* Prints "listening on HOST:PORT" on stdout and flushes (the line harnesses wait for). */
 void obol_daemon_print_listening(const char *listen, unsigned port);

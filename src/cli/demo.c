@@ -462,19 +462,34 @@ static obol_err run_argv(struct obol_demo *d, char *const *args, char **out_s, c
 	return named_error(*err_s);
 }
 
+/* Runs one command of the demo in view: prints it, runs it (run_argv: *o
+ * and *err get its stdout and stderr for the caller to free) and prints
+ * what it wrote, indented; returns its outcome. More than MAX_ARGS
+ * arguments is INVALID_ARGUMENT with *ran false: nothing was run. */
+static obol_err run_shown(struct obol_demo *d, bool *ran, char **o, char **err, const char *arg0, va_list ap)
+{
+	char *args[MAX_ARGS + 1];
+	*ran = false;
+	if (collect_args(args, arg0, ap) < 0)
+		return OBOL_E_INVALID_ARGUMENT;
+	*ran = true;
+	print_cmd(args);
+	obol_err e = run_argv(d, args, o, err);
+	print_indented(*o);
+	print_indented(*err);
+	return e;
+}
+
 obol_err obol_demo_run(struct obol_demo *d, char **out, const char *arg0, ...)
 {
-	char *args[MAX_ARGS + 1], *o = NULL, *err = NULL;
+	char *o = NULL, *err = NULL;
+	bool ran;
 	va_list ap;
 	va_start(ap, arg0);
-	int n = collect_args(args, arg0, ap);
+	obol_err e = run_shown(d, &ran, &o, &err, arg0, ap);
 	va_end(ap);
-	if (n < 0)
-		return OBOL_E_INVALID_ARGUMENT;
-	print_cmd(args);
-	obol_err e = run_argv(d, args, &o, &err);
-	print_indented(o);
-	print_indented(err);
+	if (!ran)
+		return e;
 	fflush(stdout);
 	if (out != NULL)
 		*out = o;
@@ -486,17 +501,14 @@ obol_err obol_demo_run(struct obol_demo *d, char **out, const char *arg0, ...)
 
 obol_err obol_demo_expect(struct obol_demo *d, obol_err want, const char *arg0, ...)
 {
-	char *args[MAX_ARGS + 1], *o = NULL, *err = NULL;
+	char *o = NULL, *err = NULL;
+	bool ran;
 	va_list ap;
 	va_start(ap, arg0);
-	int n = collect_args(args, arg0, ap);
+	obol_err e = run_shown(d, &ran, &o, &err, arg0, ap);
 	va_end(ap);
-	if (n < 0)
-		return OBOL_E_INVALID_ARGUMENT;
-	print_cmd(args);
-	obol_err e = run_argv(d, args, &o, &err);
-	print_indented(o);
-	print_indented(err);
+	if (!ran)
+		return e;
 	free(o);
 	free(err);
 	if (e == want) {

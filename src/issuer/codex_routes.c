@@ -132,6 +132,15 @@ static obol_err open_unit(struct obol_store *s, void *arg, json_t **reply)
 	return e;
 }
 
+/* The start of every POST: the caller's account from Obol-Auth (*acc), then
+ * the body decoded into spec. */
+static obol_err read_post(struct obol_issuer *iss, const struct obol_http_req *req, const struct obol_fields *spec,
+			  struct obol_account *acc)
+{
+	obol_err e = obol_issuer_authenticate(iss, NULL, req, acc);
+	return e == OBOL_OK ? obol_json_decode(req->json, spec) : e;
+}
+
 static obol_err post_open(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
 {
 	struct obol_account acc;
@@ -143,10 +152,8 @@ static obol_err post_open(struct obol_issuer *iss, const struct obol_http_req *r
 		OBOL_F_AMOUNT("deposit", 4, &o.deposit),
 	};
 	struct obol_fields spec = OBOL_FIELDS(f);
-	obol_err e = obol_issuer_authenticate(iss, NULL, req, &acc);
+	obol_err e = read_post(iss, req, &spec, &acc);
 	if (e != OBOL_OK)
-		return e;
-	if ((e = obol_json_decode(req->json, &spec)) != OBOL_OK)
 		return e;
 	return obol_issuer_run_idem(iss, req, acc.id, o.request_id, open_unit, &o, rep);
 }
@@ -181,10 +188,8 @@ static obol_err post_vendor(struct obol_issuer *iss, const struct obol_http_req 
 	struct open_req o = { .iss = iss, .req = req };
 	struct obol_field f[] = { OBOL_F_FIXED("box_pk", 1, o.box_pk, OBOL_BOX_PK_LEN) };
 	struct obol_fields spec = OBOL_FIELDS(f);
-	obol_err e = obol_issuer_authenticate(iss, NULL, req, &acc);
+	obol_err e = read_post(iss, req, &spec, &acc);
 	if (e != OBOL_OK)
-		return e;
-	if ((e = obol_json_decode(req->json, &spec)) != OBOL_OK)
 		return e;
 	return obol_issuer_run_idem(iss, req, acc.id, NULL, vendor_unit, &o, rep);
 }
@@ -279,9 +284,7 @@ static obol_err post_sync_common(struct obol_issuer *iss, const struct obol_http
 		OBOL_F_AMOUNT("load", 5, &r->load, OBOL_OPT(&r->has_load)),
 	};
 	struct obol_fields spec = { f, close ? 4 : 5 };
-	if ((e = obol_issuer_authenticate(iss, NULL, req, &acc)) != OBOL_OK)
-		goto out;
-	if ((e = obol_json_decode(req->json, &spec)) != OBOL_OK)
+	if ((e = read_post(iss, req, &spec, &acc)) != OBOL_OK)
 		goto out;
 	if ((e = codex_state_decode(r->state, r->state_len, &r->st)) != OBOL_OK) {
 		obol_http_reply_detail(rep, "state");
@@ -367,9 +370,7 @@ static obol_err post_deposit(struct obol_issuer *iss, const struct obol_http_req
 		OBOL_F_BYTES_LIST("tokens", 2, d->tokens, 1, CODEX_TOKEN_MAX, d->token_len, &d->ntokens, DEPOSIT_MAX),
 	};
 	struct obol_fields spec = OBOL_FIELDS(f);
-	if ((e = obol_issuer_authenticate(iss, NULL, req, &acc)) != OBOL_OK)
-		goto out;
-	if ((e = obol_json_decode(req->json, &spec)) != OBOL_OK)
+	if ((e = read_post(iss, req, &spec, &acc)) != OBOL_OK)
 		goto out;
 	for (size_t i = 0; i < d->ntokens; i++)
 		if ((e = codex_token_decode(d->tokens[i], d->token_len[i], &d->toks[i])) != OBOL_OK) {

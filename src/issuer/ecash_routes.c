@@ -29,6 +29,26 @@ static obol_err request_id_of(const uint8_t nonce[static ECASH_NONCE_LEN], char 
 	return obol_b64_encode(nonce, ECASH_NONCE_LEN, out, OBOL_B64_LEN(ECASH_NONCE_LEN));
 }
 
+/* The start of the POSTs that run a unit: authenticates the caller (*acc)
+ * and gets the bank's state (*st). */
+static obol_err begin_post(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_account *acc,
+			   struct ecash_issuer_state **st)
+{
+	obol_err e = obol_issuer_authenticate(iss, NULL, req, acc);
+	return e == OBOL_OK ? ecash_issuer_state(iss, st) : e;
+}
+
+/* Runs fn(u) once for the request named by its nonce (obol_issuer_run_idem:
+ * a replay gets the stored reply). */
+static obol_err run_by_nonce(struct obol_issuer *iss, const struct obol_http_req *req, int64_t account,
+			     const uint8_t nonce[static ECASH_NONCE_LEN], obol_idem_fn fn, void *u,
+			     struct obol_http_reply *rep)
+{
+	char rid[OBOL_B64_LEN(ECASH_NONCE_LEN)];
+	obol_err e = request_id_of(nonce, rid);
+	return e == OBOL_OK ? obol_issuer_run_idem(iss, req, account, rid, fn, u, rep) : e;
+}
+
 /* ---- POST /ecash/nonce ---- */
 
 struct nonce_unit {
@@ -117,19 +137,14 @@ static obol_err post_register(struct obol_issuer *iss, const struct obol_http_re
 	struct obol_account acc;
 	struct register_unit *u = calloc(1, sizeof(*u));
 	struct ecash_register_spec sp;
-	char rid[OBOL_B64_LEN(ECASH_NONCE_LEN)];
-	obol_err e = u ? obol_issuer_authenticate(iss, NULL, req, &acc) : OBOL_E_NO_MEMORY;
-	if (e == OBOL_OK)
-		e = ecash_issuer_state(iss, &u->st);
+	obol_err e = u ? begin_post(iss, req, &acc, &u->st) : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK) {
 		ecash_register_req_spec(&sp, &u->m);
 		e = obol_json_decode(req->json, &sp.s);
 	}
-	if (e == OBOL_OK)
-		e = request_id_of(u->m.nonce, rid);
 	if (e == OBOL_OK) {
 		u->account = acc.id;
-		e = obol_issuer_run_idem(iss, req, acc.id, rid, register_unit, u, rep);
+		e = run_by_nonce(iss, req, acc.id, u->m.nonce, register_unit, u, rep);
 	}
 	free(u);
 	return e;
@@ -177,21 +192,16 @@ static obol_err post_topup(struct obol_issuer *iss, const struct obol_http_req *
 	struct obol_account acc;
 	struct topup_unit *u = calloc(1, sizeof(*u));
 	struct ecash_topup_req_spec sp;
-	char rid[OBOL_B64_LEN(ECASH_NONCE_LEN)];
-	obol_err e = u ? obol_issuer_authenticate(iss, NULL, req, &acc) : OBOL_E_NO_MEMORY;
-	if (e == OBOL_OK)
-		e = ecash_issuer_state(iss, &u->st);
+	obol_err e = u ? begin_post(iss, req, &acc, &u->st) : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK) {
 		ecash_topup_req_spec(&sp, &u->m);
 		e = obol_json_decode(req->json, &sp.s);
 	}
 	if (e == OBOL_OK && u->m.cert.account != acc.id)
 		e = OBOL_E_ECASH_WRONG_ACCOUNT;
-	if (e == OBOL_OK)
-		e = request_id_of(u->m.nonce, rid);
 	if (e == OBOL_OK) {
 		u->account = acc.id;
-		e = obol_issuer_run_idem(iss, req, acc.id, rid, topup_unit, u, rep);
+		e = run_by_nonce(iss, req, acc.id, u->m.nonce, topup_unit, u, rep);
 	}
 	free(u);
 	return e;
@@ -236,11 +246,8 @@ static obol_err post_coins(struct obol_issuer *iss, const struct obol_http_req *
 	struct deposit_unit *u = calloc(1, sizeof(*u));
 	struct ecash_deposit_req_spec sp;
 	struct ecash_revocations rl = { 0 };
-	char rid[OBOL_B64_LEN(ECASH_NONCE_LEN)];
 	int64_t now = obol_now();
-	obol_err e = u ? obol_issuer_authenticate(iss, NULL, req, &acc) : OBOL_E_NO_MEMORY;
-	if (e == OBOL_OK)
-		e = ecash_issuer_state(iss, &u->st);
+	obol_err e = u ? begin_post(iss, req, &acc, &u->st) : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK && (e = ecash_deposit_req_spec(&sp, &u->m, true)) == OBOL_OK)
 		e = ecash_deposit_req_done(&sp, obol_json_decode(req->json, &sp.s));
 	if (e == OBOL_OK && u->m.cert.account != acc.id)
@@ -260,12 +267,10 @@ static obol_err post_coins(struct obol_issuer *iss, const struct obol_http_req *
 		if (e == OBOL_OK)
 			ecash_issuer_refund_verify(u->st, &u->m, &rl, now, u->verified);
 	}
-	if (e == OBOL_OK)
-		e = request_id_of(u->m.nonce, rid);
 	if (e == OBOL_OK) {
 		u->account = acc.id;
 		u->refund = refund;
-		e = obol_issuer_run_idem(iss, req, acc.id, rid, deposit_unit, u, rep);
+		e = run_by_nonce(iss, req, acc.id, u->m.nonce, deposit_unit, u, rep);
 	}
 	ecash_revocations_clear(&rl);
 	if (u != NULL)

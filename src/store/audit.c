@@ -112,79 +112,91 @@ static obol_err amount_of(struct audit *a, const char *sql, int nparams, int64_t
 	return e != OBOL_OK ? e : obol_amount_from_units(a->currency, v, out);
 }
 
-/* Check 1: every entry has at least two lines and they sum to zero. */
-static obol_err check_entries(struct audit *a)
+/* A check whose query returns the broken rows: count_sql counts what is
+ * checked, sql selects the broken ones; describe() names one as a problem. */
+struct row_check {
+	const char *count_sql, *sql;
+	void (*describe)(struct audit *a, struct obol_stmt *st);
+	const char *more;   /* "and N more <more>" past AUDIT_MAX_NAMED */
+	const char *label;  /* the summary line: "<label> <count>, <n> <broken>" */
+	const char *broken;
+};
+
+/* Runs c: names the first AUDIT_MAX_NAMED broken rows, the rest in one line,
+ * then prints the summary. */
+static obol_err check_rows(struct audit *a, const struct row_check *c)
 {
 	struct obol_stmt *st = NULL;
 	bool row = false;
-	int64_t nentries = 0, named = 0;
-	char buf[OBOL_AMOUNT_STR_MAX];
-	obol_err e = scalar(a->s, "SELECT count(*) FROM journal_entries", 0, 0, &nentries);
+	int64_t total = 0, named = 0;
+	obol_err e = scalar(a->s, c->count_sql, 0, 0, &total);
 	if (e == OBOL_OK)
-		e = obol_stmt_prepare(a->s,
-				      "SELECT e.id, e.reason, coalesce(e.ref, ''), count(l.line), "
-				      "coalesce(sum(l.amount), 0) FROM journal_entries e "
-				      "LEFT JOIN journal_lines l ON l.entry_id = e.id GROUP BY e.id, e.reason, e.ref "
-				      "HAVING count(l.line) < 2 OR coalesce(sum(l.amount), 0) <> 0 ORDER BY e.id",
-				      &st);
+		e = obol_stmt_prepare(a->s, c->sql, &st);
 	if (e != OBOL_OK)
 		return e;
 	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		if (named++ >= AUDIT_MAX_NAMED)
 			continue;
-		fmt_units(a, obol_stmt_column_int64(st, 4), buf);
-		problem(a, "entry %lld (%s, ref '%s') does not balance: %lld lines summing to %s",
-			(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1),
-			obol_stmt_column_text(st, 2), (long long)obol_stmt_column_int64(st, 3), buf);
+		c->describe(a, st);
 	}
 	obol_stmt_finish(st);
 	if (named > AUDIT_MAX_NAMED)
-		problem(a, "and %lld more unbalanced entries", (long long)(named - AUDIT_MAX_NAMED));
+		problem(a, "and %lld more %s", (long long)(named - AUDIT_MAX_NAMED), c->more);
 	if (e == OBOL_OK)
-		fprintf(a->out, "%-32s %lld, %lld unbalanced\n", "journal entries", (long long)nentries,
-			(long long)named);
+		fprintf(a->out, "%-32s %lld, %lld %s\n", c->label, (long long)total, (long long)named, c->broken);
 	return e;
+}
+
+static void describe_entry(struct audit *a, struct obol_stmt *st)
+{
+	char buf[OBOL_AMOUNT_STR_MAX];
+	fmt_units(a, obol_stmt_column_int64(st, 4), buf);
+	problem(a, "entry %lld (%s, ref '%s') does not balance: %lld lines summing to %s",
+		(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1), obol_stmt_column_text(st, 2),
+		(long long)obol_stmt_column_int64(st, 3), buf);
+}
+
+/* Check 1: every entry has at least two lines and they sum to zero. */
+static const struct row_check check_entries = {
+	.count_sql = "SELECT count(*) FROM journal_entries",
+	.sql = "SELECT e.id, e.reason, coalesce(e.ref, ''), count(l.line), "
+	       "coalesce(sum(l.amount), 0) FROM journal_entries e "
+	       "LEFT JOIN journal_lines l ON l.entry_id = e.id GROUP BY e.id, e.reason, e.ref "
+	       "HAVING count(l.line) < 2 OR coalesce(sum(l.amount), 0) <> 0 ORDER BY e.id",
+	.describe = describe_entry,
+	.more = "unbalanced entries",
+	.label = "journal entries",
+	.broken = "unbalanced",
+};
+
+static void describe_account(struct audit *a, struct obol_stmt *st)
+{
+	char b1[OBOL_AMOUNT_STR_MAX], b2[OBOL_AMOUNT_STR_MAX];
+	int64_t stored = obol_stmt_column_int64(st, 2), lines = obol_stmt_column_int64(st, 3);
+	fmt_units(a, stored, b1);
+	fmt_units(a, lines, b2);
+	if (stored != lines)
+		problem(a, "account %lld (%s) stores balance %s but its lines sum to %s",
+			(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1), b1, b2);
+	else
+		problem(a, "account %lld (%s) has a negative balance %s", (long long)obol_stmt_column_int64(st, 0),
+			obol_stmt_column_text(st, 1), b1);
 }
 
 /* Check 2: every stored balance is the sum of its lines, and only the
  * outside account is negative. */
-static obol_err check_balances(struct audit *a)
-{
-	struct obol_stmt *st = NULL;
-	bool row = false;
-	int64_t naccounts = 0, named = 0;
-	char b1[OBOL_AMOUNT_STR_MAX], b2[OBOL_AMOUNT_STR_MAX];
-	obol_err e = scalar(a->s, "SELECT count(*) FROM accounts", 0, 0, &naccounts);
-	if (e == OBOL_OK)
-		e = obol_stmt_prepare(a->s,
-				      "SELECT a.id, a.name, a.balance, coalesce(sum(l.amount), 0) FROM accounts a "
-				      "LEFT JOIN journal_lines l ON l.account_id = a.id "
-				      "GROUP BY a.id, a.name, a.balance "
-				      "HAVING a.balance <> coalesce(sum(l.amount), 0) OR (a.kind <> 3 AND a.balance < 0) "
-				      "ORDER BY a.id",
-				      &st);
-	if (e != OBOL_OK)
-		return e;
-	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		if (named++ >= AUDIT_MAX_NAMED)
-			continue;
-		int64_t stored = obol_stmt_column_int64(st, 2), lines = obol_stmt_column_int64(st, 3);
-		fmt_units(a, stored, b1);
-		fmt_units(a, lines, b2);
-		if (stored != lines)
-			problem(a, "account %lld (%s) stores balance %s but its lines sum to %s",
-				(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1), b1, b2);
-		else
-			problem(a, "account %lld (%s) has a negative balance %s",
-				(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1), b1);
-	}
-	obol_stmt_finish(st);
-	if (named > AUDIT_MAX_NAMED)
-		problem(a, "and %lld more accounts", (long long)(named - AUDIT_MAX_NAMED));
-	if (e == OBOL_OK)
-		fprintf(a->out, "%-32s %lld, %lld broken\n", "accounts", (long long)naccounts, (long long)named);
-	return e;
-}
+static const struct row_check check_balances = {
+	.count_sql = "SELECT count(*) FROM accounts",
+	.sql = "SELECT a.id, a.name, a.balance, coalesce(sum(l.amount), 0) FROM accounts a "
+	       "LEFT JOIN journal_lines l ON l.account_id = a.id "
+	       "GROUP BY a.id, a.name, a.balance "
+	       "HAVING a.balance <> coalesce(sum(l.amount), 0) OR (a.kind <> 3 AND a.balance < 0) "
+	       "ORDER BY a.id",
+	.describe = describe_account,
+	.more = "accounts",
+	.label = "accounts",
+	.broken = "broken",
+};
 
 static const char *const schemes[] = { "coupon", "ecash", "payword", "codex" };
 
@@ -287,10 +299,10 @@ obol_err obol_audit_run(struct obol_store *s, FILE *out)
 	e = obol_ledger_currency(s, a.currency);
 	if (e == OBOL_OK) {
 		fprintf(out, "%-32s %s (%s)\n", "currency", a.currency, obol_store_backend_name(s));
-		e = check_entries(&a);
+		e = check_rows(&a, &check_entries);
 	}
 	if (e == OBOL_OK)
-		e = check_balances(&a);
+		e = check_rows(&a, &check_balances);
 	if (e == OBOL_OK)
 		e = check_conservation(&a);
 	obol_store_rollback(s);

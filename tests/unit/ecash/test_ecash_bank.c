@@ -163,6 +163,23 @@ static int pay_to(struct fx *w, size_t c, size_t m, size_t coin, int64_t now)
 	return rc;
 }
 
+/* Merchant m deposits its coin 0 after merchant `first` deposited the same
+ * coin: a double spend of `kind`, whose chains fork at claim `fork`, naming
+ * customer `culprit` (key and account). Coin 0 was issued to customer 0. */
+static void check_double_spend(struct fx *w, size_t first, size_t m, int kind, size_t fork, size_t culprit)
+{
+	struct ecash_evidence ev;
+	struct ecash_spent s;
+	REQUIRE(spent_of(w, first, 0, &s) == 0);
+	CHECK_ERR(deposit(w, m, 0, &s, w->p[0].account, &ev), OBOL_E_ECASH_DOUBLE_SPENT);
+	CHECK_EQ_INT(ev.kind, kind);
+	CHECK_EQ_INT(ev.fork, fork);
+	CHECK_MEM_EQ(ev.culprit_key, w->p[culprit].c.id, ECASH_ID_LEN);
+	CHECK_EQ_INT(ev.culprit_account, w->p[culprit].account);
+	ecash_evidence_clear(&ev);
+	ecash_held_clear(&s.held);
+}
+
 TEST(ecash_bank, deposit_accepts_once_and_refuses_the_same_merchant_twice)
 {
 	struct fx w;
@@ -227,7 +244,6 @@ TEST(ecash_bank, double_spend_of_a_transferred_coin_names_the_middle_holder)
 {
 	struct fx w;
 	struct ecash_evidence ev;
-	struct ecash_spent s;
 	REQUIRE(fx_init(&w, 4) == 0);
 	REQUIRE(fx_topup(&w, 0, one_euro, 1) == 0);
 	REQUIRE(pay_to(&w, 0, 1, 0, FX_NOW) == 0);
@@ -235,25 +251,10 @@ TEST(ecash_bank, double_spend_of_a_transferred_coin_names_the_middle_holder)
 	REQUIRE(pay_to(&w, 1, 2, 0, FX_NOW + 10) == 0);
 	REQUIRE(pay_to(&w, 1, 3, 0, FX_NOW + 20) == 0);
 	CHECK_OK(deposit(&w, 2, 0, NULL, w.p[0].account, &ev));
-	REQUIRE(spent_of(&w, 2, 0, &s) == 0);
-	CHECK_ERR(deposit(&w, 3, 0, &s, w.p[0].account, &ev), OBOL_E_ECASH_DOUBLE_SPENT);
-	CHECK_EQ_INT(ev.kind, ECASH_FRAUD_TWO_CLAIMS);
-	CHECK_EQ_INT(ev.fork, 1);
-	CHECK_MEM_EQ(ev.culprit_key, w.p[1].c.id, ECASH_ID_LEN);
-	CHECK_EQ_INT(ev.culprit_account, w.p[1].account);
-	ecash_evidence_clear(&ev);
-	ecash_held_clear(&s.held);
-
+	check_double_spend(&w, 2, 3, ECASH_FRAUD_TWO_CLAIMS, 1, 1);
 	/* 1 also deposits its own copy (chain of one claim) after 2's deposit:
 	 * the chains fork where 1 spent what it then deposited. */
-	REQUIRE(spent_of(&w, 2, 0, &s) == 0);
-	CHECK_ERR(deposit(&w, 1, 0, &s, w.p[0].account, &ev), OBOL_E_ECASH_DOUBLE_SPENT);
-	CHECK_EQ_INT(ev.kind, ECASH_FRAUD_DEPOSITED_AND_SPENT);
-	CHECK_EQ_INT(ev.fork, 1);
-	CHECK_MEM_EQ(ev.culprit_key, w.p[1].c.id, ECASH_ID_LEN);
-	CHECK_EQ_INT(ev.culprit_account, w.p[1].account);
-	ecash_evidence_clear(&ev);
-	ecash_held_clear(&s.held);
+	check_double_spend(&w, 2, 1, ECASH_FRAUD_DEPOSITED_AND_SPENT, 1, 1);
 	fx_free(&w);
 }
 

@@ -115,6 +115,14 @@ static obol_err look(struct obol_store *s, void *arg)
 	return obol_outbox_get(s, l->id, &l->row);
 }
 
+/* Creates the database at db_url with the outbox tables and enqueues q. */
+static void open_with_row(const char *db_url, struct ctx *x, struct enq *q)
+{
+	REQUIRE_OK(obol_store_open(db_url, true, &x->s));
+	REQUIRE_OK(obol_outbox_migrate(x->s));
+	REQUIRE_OK(obol_store_transact(x->s, enqueue, q));
+}
+
 TEST_DB(outbox, retries_until_a_definitive_answer)
 {
 	struct ctx x = { 0 };
@@ -125,9 +133,7 @@ TEST_DB(outbox, retries_until_a_definitive_answer)
 	struct look l = { 0 };
 	int sent;
 	REQUIRE(srv != NULL);
-	REQUIRE_OK(obol_store_open(db_url, true, &x.s));
-	REQUIRE_OK(obol_outbox_migrate(x.s));
-	REQUIRE_OK(obol_store_transact(x.s, enqueue, &q));
+	open_with_row(db_url, &x, &q);
 	hits = 0;
 	fail_first = 2;
 	int64_t now = obol_now();
@@ -177,9 +183,7 @@ TEST_DB(outbox, survives_reopen_and_network_failure)
 	struct look l = { 0 };
 	int64_t n = 0;
 	int sent;
-	REQUIRE_OK(obol_store_open(db_url, true, &x.s));
-	REQUIRE_OK(obol_outbox_migrate(x.s));
-	REQUIRE_OK(obol_store_transact(x.s, enqueue, &q));
+	open_with_row(db_url, &x, &q);
 	obol_store_close(x.s);
 
 	/* The issuer is down: the row waits. */
@@ -223,9 +227,7 @@ TEST_DB(outbox, refusal_is_definitive)
 	struct look l = { 0 };
 	int sent;
 	REQUIRE(srv != NULL);
-	REQUIRE_OK(obol_store_open(db_url, true, &x.s));
-	REQUIRE_OK(obol_outbox_migrate(x.s));
-	REQUIRE_OK(obol_store_transact(x.s, enqueue, &q));
+	open_with_row(db_url, &x, &q);
 	hits = 0;
 	REQUIRE_OK(obol_outbox_pass(&hooks, obol_now(), &sent));
 	CHECK_EQ_INT(sent, 1);
