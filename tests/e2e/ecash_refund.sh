@@ -44,8 +44,11 @@ check pay_before_expiry "$OBOL" wallet ecash pay --wallet "$(W alice)" --vendor 
 "$OBOL" wallet ecash pay --wallet "$(W bob)" --vendor "$carolr_ADDR" >/dev/null || fail pay_bob
 wait "$carolr_PID" 2>/dev/null; unset "E2E_PIDS[carolr]"
 
-# The coins expire.
-exp=$("$OBOL" wallet ecash coins --wallet "$T/alice-backup.wallet" | sed -n 's/.*expires \([0-9]*\)$/\1/p' | sort -n | tail -n 1)
+# The coins expire: wait past the latest expiry of both backups (bob topped
+# up after alice, so his coin can expire a second later).
+exp=$(for w in alice-backup bob-backup; do
+        "$OBOL" wallet ecash coins --wallet "$T/$w.wallet"
+      done | sed -n 's/.*expires \([0-9]*\)$/\1/p' | sort -n | tail -n 1)
 while [ "$(date +%s)" -le "${exp:-0}" ]; do sleep 0.2; done
 
 out=$("$OBOL" wallet ecash withdraw --wallet "$(W alice)" 2>&1)
