@@ -282,6 +282,10 @@ obol_err obol_wallet_open(const char *path, const struct obol_wallet_keysrc *ks,
 	char pass[PASS_MAX];
 	int from_pass;
 	uint32_t ops, mem;
+	struct stat st;
+	/* A wallet that is not there gets no lock file left beside it. */
+	if (stat(path, &st) != 0)
+		return OBOL_E_WALLET_FILE;
 	obol_err e = wallet_new(path, &w);
 	if (e != OBOL_OK)
 		return e;

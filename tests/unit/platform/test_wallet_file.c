@@ -160,3 +160,14 @@ TEST(wallet_file, atomic_replace)
 	CHECK_EQ_INT(json_integer_value(json_object_get(obol_wallet_section(w, "ecash"), "n")), 1);
 	obol_wallet_close(w);
 }
+
+TEST(wallet_file, missing_wallet_leaves_no_lock_file)
+{
+	struct obol_wallet *w = NULL;
+	struct obol_wallet_keysrc ks = { 0 };
+	struct stat st;
+	setenv("OBOL_PASSPHRASE", "p", 1);
+	CHECK_ERR(obol_wallet_open(path_in_tmp("nowallet"), &ks, &w), OBOL_E_WALLET_FILE);
+	CHECK(w == NULL);
+	CHECK(stat(path_in_tmp("nowallet.lock"), &st) != 0);
+}
