@@ -138,7 +138,7 @@ static int field(const char *text, const char *key, char *buf, size_t cap)
 
 int world_up(struct world *w, const char *price)
 {
-	char out[4096], pk[64], vk[64], bk[64], path[400], text[OBOL_VENDOR_CERT_TEXT_MAX + 2];
+	char out[4096], pk[64], vk[64], bk[64], path[400];
 	struct obol_vendor_cert c;
 	struct obol_box_keypair box;
 	snprintf(w->dir, sizeof(w->dir), "%s/obol-bench-coupon-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -169,15 +169,7 @@ int world_up(struct world *w, const char *price)
 		      "--box-key", bk, "--out", path, NULL) != 0 ||
 	    obol_vendor_keys_load(w->vdir, &w->vkp, &box) != OBOL_OK)
 		return -1;
-	FILE *f = fopen(path, "r");
-	if (!f || !fgets(text, sizeof(text), f)) {
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	text[strcspn(text, "\n")] = '\0';
-	if (obol_vendor_cert_from_text(text, &c) != OBOL_OK ||
+	if (obol_vendor_cert_load(w->vdir, &c) != OBOL_OK ||
 	    obol_vendor_cert_encode(&c, w->cert, sizeof(w->cert), &w->cert_len) != OBOL_OK)
 		return -1;
 	obol_sha256(w->cert_hash, w->cert, w->cert_len);

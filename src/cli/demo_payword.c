@@ -17,7 +17,6 @@
 #include "schemes/payword/wire.h"
 #include "store/store.h"
 #include "vendor/vendor.h"
-#include "vendor/vendor_files.h"
 #include "wire/json.h"
 
 struct shop {
@@ -82,12 +81,9 @@ static obol_err setup_shop(struct obol_demo *d, const char *db, const char *issu
 		goto out;
 	snprintf(s->addr, sizeof(s->addr), "%s", obol_demo_proc_addr(s->proc));
 	snprintf(s->http, sizeof(s->http), "http://%s", obol_demo_proc_addr2(s->proc));
-	snprintf(path, sizeof(path), "%s/vendor.cert", s->dir);
-	char *ctext = NULL;
 	struct obol_vendor_cert cert;
-	if ((e = obol_vendor_file_read(path, &ctext)) == OBOL_OK && (e = obol_vendor_cert_from_text(ctext, &cert)) == OBOL_OK)
+	if ((e = obol_vendor_cert_load(s->dir, &cert)) == OBOL_OK)
 		s->id = cert.vendor_id;
-	free(ctext);
 out:
 	free(out);
 	return e;

@@ -196,16 +196,13 @@ static obol_err hook_done(void *ctx, struct obol_store *s, const struct obol_out
 static obol_err load_cert(struct obol_vendor *v)
 {
 	char path[PATH_MAX], pk64[OBOL_B64_LEN(32)], q[128];
-	char *text = NULL;
 	json_t *reply = NULL;
 	struct obol_http_client *c = NULL;
 	obol_err e = obol_vendor_file_path(v->dir, "vendor.cert", path);
 	if (e != OBOL_OK)
 		return e;
-	e = obol_vendor_file_read(path, &text);
-	if (e == OBOL_OK) {
-		e = obol_vendor_cert_from_text(text, &v->cert);
-	} else if (e == OBOL_E_NOT_FOUND) {
+	e = obol_vendor_cert_load(v->dir, &v->cert);
+	if (e == OBOL_E_NOT_FOUND) {
 		if ((e = obol_b64_encode(v->sign.pk, 32, pk64, sizeof pk64)) != OBOL_OK)
 			goto out;
 		snprintf(q, sizeof q, "/vendor/cert?sign_pk=%s", pk64);
@@ -235,7 +232,6 @@ static obol_err load_cert(struct obol_vendor *v)
 		e = OBOL_E_VENDOR_CERT_INVALID;
 	}
 out:
-	free(text);
 	json_decref(reply);
 	obol_http_client_free(c);
 	return e;

@@ -190,6 +190,10 @@ OBOL_MUST_CHECK obol_err obol_vendor_keys_create(const char *dir, struct obol_si
 						 struct obol_box_keypair *box);
 OBOL_MUST_CHECK obol_err obol_vendor_keys_load(const char *dir, struct obol_sign_keypair *sign,
 					       struct obol_box_keypair *box);
+/* Reads the certificate the issuer wrote to DIR/vendor.cert (`obol issuer
+ * vendor add --out`); NOT_FOUND when absent. The signature is not checked
+ * here: obol_vendor_cert_verify does that against the pinned issuer key. */
+OBOL_MUST_CHECK obol_err obol_vendor_cert_load(const char *dir, struct obol_vendor_cert *cert);
 /* Pins the issuer master key in DIR/issuer.pin (fetching GET /keys from url
  * and verifying its self-signature), unless a pin exists: then the document
  * must verify under it (KEYS_INVALID). */

@@ -74,6 +74,19 @@ obol_err obol_vendor_file_read(const char *path, char **text)
 	return OBOL_OK;
 }
 
+obol_err obol_vendor_cert_load(const char *dir, struct obol_vendor_cert *cert)
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	obol_err e = obol_vendor_file_path(dir, "vendor.cert", path);
+	if (e == OBOL_OK)
+		e = obol_vendor_file_read(path, &text);
+	if (e == OBOL_OK)
+		e = obol_vendor_cert_from_text(text, cert);
+	free(text);
+	return e;
+}
+
 obol_err obol_vendor_keys_create(const char *dir, struct obol_sign_keypair *sign, struct obol_box_keypair *box)
 {
 	char path[PATH_MAX];

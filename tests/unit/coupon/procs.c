@@ -168,7 +168,7 @@ static int field(const char *text, const char *key, char *buf, size_t cap)
 static int vendor_up(struct world *w, int i, bool run, const char *price)
 {
 	struct vend *v = &w->v[i];
-	char out[4096], name[16], vk[64], bk[64], certpath[700], text[OBOL_VENDOR_CERT_TEXT_MAX + 2];
+	char out[4096], name[16], vk[64], bk[64], certpath[700];
 	struct obol_vendor_cert c;
 	snprintf(name, sizeof(name), "vendor%d", i + 1);
 	snprintf(v->dir, sizeof(v->dir), "%s/%s", test_tmpdir(), name);
@@ -181,15 +181,7 @@ static int vendor_up(struct world *w, int i, bool run, const char *price)
 		return -1;
 	if (obol_vendor_keys_load(v->dir, &v->kp, &v->box) != OBOL_OK)
 		return -1;
-	FILE *f = fopen(certpath, "r");
-	if (!f || !fgets(text, sizeof(text), f)) {
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	text[strcspn(text, "\n")] = '\0';
-	if (obol_vendor_cert_from_text(text, &c) != OBOL_OK ||
+	if (obol_vendor_cert_load(v->dir, &c) != OBOL_OK ||
 	    obol_vendor_cert_encode(&c, v->cert, sizeof(v->cert), &v->cert_len) != OBOL_OK)
 		return -1;
 	obol_sha256(v->cert_hash, v->cert, v->cert_len);
