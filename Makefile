@@ -1,6 +1,6 @@
 # obol — GNU Make build.
 #
-#   make            build build/obol, build/libobol-core.a, build/obol-test
+#   make            build build/obol, build/libobol-core.a, build/obol-test, build/obol-attack
 #   make demo       install what is missing, build, run every scheme's demo
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
@@ -30,16 +30,18 @@ CORE_SRC := $(sort $(wildcard src/core/*.c src/crypto/*.c src/wire/*.c src/schem
 NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
+ATTACK_SRC := $(sort $(wildcard tests/attack/*.c))
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+ATTACK_OBJ := $(ATTACK_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all deps demo check asan fuzz fuzz-bins clean
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test
+all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -64,6 +66,12 @@ TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o
 $(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+# The cheating parties of the end-to-end attack tests (tests/attack/attack.h);
+# never installed.
+$(BUILD)/obol-attack: $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 deps:
 	@scripts/deps.sh build
@@ -111,4 +119,4 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libobol-core.a
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(FUZZ_BIN:=.d)
