@@ -30,12 +30,13 @@ pay() {
 for u in alice bob carol; do member $u; done
 
 # Create account: the Codex and the safe deposit come from the account.
-check codex_open "$OBOL" wallet codex open --wallet "$(W alice)" --amount EUR:10 --deposit EUR:5
+# The safe deposit is also what a Codex may pay offline between two syncs.
+check codex_open "$OBOL" wallet codex open --wallet "$(W alice)" --amount EUR:10 --deposit EUR:8
 "$OBOL" wallet codex open --wallet "$(W bob)" --amount EUR:10 --deposit EUR:5 >/dev/null
-"$OBOL" wallet codex open --wallet "$(W carol)" --amount EUR:4 --deposit EUR:1 >/dev/null
+"$OBOL" wallet codex open --wallet "$(W carol)" --amount EUR:4 --deposit EUR:4 >/dev/null
 expect_error CODEX_ALREADY_OPEN "$OBOL" wallet codex open --wallet "$(W alice)" --amount EUR:1 --deposit EUR:1 \
   && pass codex_open_twice_refused || fail codex_open_twice_refused
-[ "$(field balance "$("$OBOL" issuer account show --db "$DB" --account alice)")" = "EUR:5" ] \
+[ "$(field balance "$("$OBOL" issuer account show --db "$DB" --account alice)")" = "EUR:2" ] \
   && pass codex_open_debits_account || fail codex_open_debits_account
 
 # Offline, both ways.
@@ -166,7 +167,10 @@ printf '%s\n' "$out" | grep -q '^audit: OK' && pass codex_audit_after_refund || 
 # back to the account; the Codex is gone.
 before=$(field balance "$("$OBOL" issuer account show --db "$DB" --account carol)")
 out=$("$OBOL" wallet codex close --wallet "$(W carol)" 2>&1)
-[ "$(field 'paid out' "$out")" = "EUR:6" ] && pass codex_close_pays_back || fail codex_close_pays_back "$out (before $before)"
+[ "$(field 'paid out' "$out")" = "EUR:5" ] && [ "$(field 'safe deposit held' "$out")" = "EUR:4" ] \
+  && pass codex_close_pays_back_value_holds_deposit || fail codex_close_pays_back_value_holds_deposit "$out (before $before)"
+expect_error CODEX_DEPOSIT_HELD "$OBOL" wallet codex release --wallet "$(W carol)" \
+  && pass codex_deposit_held_after_close || fail codex_deposit_held_after_close
 expect_error CODEX_UNKNOWN_USER "$OBOL" wallet codex show --wallet "$(W carol)" \
   && pass codex_closed_codex_gone || fail codex_closed_codex_gone
 

@@ -114,7 +114,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	struct codex_token tok;
 	char keyfile[600], wpath[600];
 	uint8_t key[32];
-	struct obol_amount load = { .units = 1000000000, .currency = "EUR" }, dep = { .units = 100000000, .currency = "EUR" };
+	struct obol_amount load = { .units = 1000000000, .currency = "EUR" }, dep = { .units = 200000000, .currency = "EUR" };
 	struct obol_wallet_keysrc ks = { .key_file = keyfile };
 	struct obol_devlink *l = NULL;
 	FILE *devnull = fopen("/dev/null", "w");
@@ -148,7 +148,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	REQUIRE_OK(codex_wallet_open(w, &load, &dep, &c));
 
 	/* the honest payment: the price asked, acknowledged */
-	REQUIRE_OK(codex_wallet_pay_vendor(w, c, t.addr, NULL, &tok));
+	REQUIRE_OK(codex_wallet_pay_vendor(w, c, &(struct codex_wallet_pay){ .addr = t.addr }, &tok));
 	CHECK_EQ_INT(tok.amount.units, 50000000);
 	CHECK_EQ_INT(codex_pending_count(c), 0);
 
@@ -159,7 +159,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_WIRE_UNEXPECTED_MESSAGE);
 	/* a payment, then the very same payment again on a new session */
 	REQUIRE_OK(hello(l, &req));
-	REQUIRE_OK(codex_pay(c, &req, &req.amount, obol_now(), &m, NULL));
+	REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &req.amount }, obol_now(), &m, NULL));
 	CHECK_OK(send_pay(l, &m, &ref));
 	obol_devlink_close(l);
 	REQUIRE_OK(obol_devlink_connect(t.addr, 2000, &l));
@@ -170,7 +170,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	req.has_amount = false;
 	{
 		struct obol_amount less = { .units = 1, .currency = "EUR" };
-		REQUIRE_OK(codex_pay(c, &req, &less, obol_now(), &m, NULL));
+		REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &less }, obol_now(), &m, NULL));
 	}
 	/* refused with a signed refusal: the payer keeps it, the vendor never
 	 * takes that token later */
