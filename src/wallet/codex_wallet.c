@@ -231,9 +231,11 @@ static obol_err apply_renewal(struct codex *c, const struct codex_api_sync_reply
 	}
 	if ((e = codex_sync_apply(c, &a, obol_now())) != OBOL_OK)
 		goto out;
+	/* ids the bank settled to this Codex, remembered where there is room
+	 * (one that is not is harmless: the bank pays a token once) */
 	for (size_t i = 0; rep->has_settled && i < rep->nsettled; i++)
-		if ((e = codex_note_settled(c, rep->settled[i].id, rep->settled[i].time, obol_now())) != OBOL_OK)
-			goto out;
+		if (codex_note_settled(c, rep->settled[i].id, rep->settled[i].time, obol_now()) != OBOL_OK)
+			break;
 out:
 	free(bl);
 	return e;

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "crypto/secret.h"
 #include "issuer/codex_bank.h"
+#include "issuer/codex_tables.h"
 #include "issuer/keys.h"
 #include "schemes/codex/codex.h"
 #include "store/audit.h"
@@ -709,5 +711,468 @@ TEST_DB(codex_issuer, claim_before_refusal_the_claim_loses)
 	CHECK_ERR(sync_user(&b, 1, NULL, false, &r), OBOL_E_CODEX_BLACKLISTED);
 	CHECK_OK(audit_ok(&b));
 	codex_free(bob2);
+	teardown(&b);
+}
+
+/* ---- issue 14: the attacks, on the real store --------------------------- */
+
+/* A token signed by `from`'s key under the given id, sealed to `to`. */
+static obol_err craft(struct bank *b, int from, int to, const uint8_t id[static CODEX_TOKEN_ID_LEN], int64_t units,
+		      uint64_t seq, struct codex_msg_pay *m)
+{
+	struct codex *p = b->cx[from], *q = b->cx[to];
+	struct codex_token t;
+	uint8_t plain[CODEX_PAYMENT_MAX];
+	size_t n;
+	obol_err e;
+	memset(&t, 0, sizeof(t));
+	t.version = CODEX_TOKEN_VERSION;
+	memcpy(t.id, id, CODEX_TOKEN_ID_LEN);
+	t.payer_id = p->cert.user_id;
+	strcpy(t.payer_name, p->cert.name);
+	t.payee_id = q->cert.user_id;
+	strcpy(t.payee_name, q->cert.name);
+	t.amount = t.spent = eur(units);
+	t.time = b->now;
+	t.epoch = p->state.epoch;
+	t.seq = seq;
+	if ((e = codex_token_sign(&t, p->sign_sk)) != OBOL_OK ||
+	    (e = codex_payment_encode(&t, &p->cert, &p->state, plain, sizeof(plain), &n)) != OBOL_OK ||
+	    (e = obol_sealbox_seal(m->sealed, plain, n, q->box.pk)) != OBOL_OK)
+		return e;
+	m->sealed_len = n + OBOL_SEALBOX_OVERHEAD;
+	return OBOL_OK;
+}
+
+/* Case 1: the payer logs T1 (1 to Bob, never delivered) and hands Bob T2
+ * under the same id for 500. The payer syncs first; Bob is credited both
+ * and the payer is found. */
+TEST_DB(codex_issuer, attack_resigned_id_same_payee_is_paid_and_found)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex_token t1;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	REQUIRE_OK(pay(&b, 0, 1, 1, false, &t1));
+	REQUIRE_OK(craft(&b, 0, 1, t1.id, 500, 1, &m));
+	REQUIRE_OK(codex_receive(b.cx[1], &m, b.now, &ack, NULL));
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	codex_sync_out_free(&r);
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	CHECK(r.findings >= 1);
+	CHECK_EQ_INT(r.own_findings, 0);
+	CHECK_EQ_INT(r.value.units, 1000 + 500 + 1);
+	codex_sync_out_free(&r);
+	CHECK_ERR(sync_user(&b, 0, NULL, false, &r), OBOL_E_CODEX_BLACKLISTED);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+/* Case 1: T2 under T1's id names Carol: before, Carol's every sync failed
+ * (TOKEN_SEEN); now she is paid and goes on. */
+TEST_DB(codex_issuer, attack_resigned_id_other_payee_freezes_nobody)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex_token t1;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	REQUIRE_OK(open_user(&b, 2, 1000, 500));
+	REQUIRE_OK(pay(&b, 0, 1, 1, true, &t1));
+	REQUIRE_OK(craft(&b, 0, 2, t1.id, 500, 2, &m));
+	REQUIRE_OK(codex_receive(b.cx[2], &m, b.now, &ack, NULL));
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	codex_sync_out_free(&r);
+	CHECK_OK(sync_user(&b, 2, NULL, false, &r));
+	CHECK_EQ_INT(r.value.units, 1500);
+	codex_sync_out_free(&r);
+	CHECK_OK(sync_user(&b, 2, NULL, true, &r)); /* and she can close */
+	codex_sync_out_free(&r);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+/* Cases 2 and 8: a close returns the value and holds the deposit; a copy
+ * of the closed Codex then pays Bob offline; the held deposit pays him,
+ * nothing comes from outside; the rest goes back once after the hold. */
+TEST_DB(codex_issuer, attack_copy_pays_after_close_from_the_held_deposit)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex_release_out rel;
+	struct codex_issuer_losses ls;
+	struct codex_issuer_ctx c;
+	struct codex *copy = codex_alloc();
+	int64_t until;
+	REQUIRE(copy);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	memcpy(copy, b.cx[0], sizeof(*copy));
+	REQUIRE_OK(sync_user(&b, 0, NULL, true, &r));
+	CHECK(r.closed);
+	CHECK_EQ_INT(r.paid_out.units, 1000);
+	CHECK_EQ_INT(r.held.units, 500);
+	until = r.held_until;
+	codex_sync_out_free(&r);
+	CHECK_EQ_INT(acct_balance(&b, 0), 100000 - 1500 + 1000);
+	memcpy(b.cx[0], copy, sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 400, true, NULL));
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	CHECK_EQ_INT(r.value.units, 1400);
+	codex_sync_out_free(&r);
+	REQUIRE_OK(obol_store_begin_read(b.s));
+	CHECK_OK(codex_issuer_losses(b.s, "EUR", &ls));
+	obol_store_rollback(b.s);
+	CHECK_EQ_INT(ls.from_deposit.units, 400);
+	CHECK_EQ_INT(ls.from_outside.units, 0);
+	CHECK_OK(audit_ok(&b));
+	/* the release: refused before the hold ends, then once */
+	c = ctx(&b);
+	c.now = until - 1;
+	REQUIRE_OK(tx_begin(&b));
+	CHECK_ERR(tx_end(&b, codex_issuer_release(&c, b.acc[0], &rel)), OBOL_E_CODEX_DEPOSIT_HELD);
+	c.now = until;
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(tx_end(&b, codex_issuer_release(&c, b.acc[0], &rel)));
+	CHECK_EQ_INT(rel.paid.units, 100);
+	REQUIRE_OK(tx_begin(&b));
+	CHECK_ERR(tx_end(&b, codex_issuer_release(&c, b.acc[0], &rel)), OBOL_E_CODEX_NOTHING_HELD);
+	CHECK_EQ_INT(acct_balance(&b, 0), 100000 - 1500 + 1000 + 100);
+	CHECK_OK(audit_ok(&b));
+	codex_free(copy);
+	teardown(&b);
+}
+
+/* Case 8: found out at the sync that also loads: the fraud is settled,
+ * the rest (the load included) goes back after the exposure window. */
+TEST_DB(codex_issuer, attack_blacklisted_remainder_released_after_the_window)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex_release_out rel;
+	struct codex_issuer_ctx c;
+	struct codex *copy = codex_alloc();
+	struct obol_amount load = eur(200);
+	REQUIRE(copy);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	memcpy(copy, b.cx[0], sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 300, true, NULL));
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	codex_sync_out_free(&r);
+	memcpy(b.cx[0], copy, sizeof(*copy));
+	REQUIRE_OK(sync_user(&b, 0, &load, false, &r));
+	CHECK(r.blacklisted);
+	CHECK_EQ_INT(r.value.units, 900);
+	codex_sync_out_free(&r);
+	c = ctx(&b);
+	REQUIRE_OK(tx_begin(&b));
+	CHECK_ERR(tx_end(&b, codex_issuer_release(&c, b.acc[0], &rel)), OBOL_E_CODEX_DEPOSIT_HELD);
+	c.now = rel.held_until;
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(tx_end(&b, codex_issuer_release(&c, b.acc[0], &rel)));
+	CHECK_EQ_INT(rel.paid.units, 900 + 500);
+	CHECK_EQ_INT(acct_balance(&b, 0), 100000 - 1500 - 200 + 1400);
+	CHECK_OK(audit_ok(&b));
+	codex_free(copy);
+	teardown(&b);
+}
+
+/* Case 5: past 4,096 listed users the bank's list grows; the honest
+ * payee's sync that finds one more fraud goes through; entries whose Codex
+ * expired drop out of the signed list. */
+TEST_DB(codex_issuer, attack_blacklist_past_4096_has_no_cliff)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex *copy = codex_alloc();
+	struct codex_blacklist *bl = malloc(sizeof(*bl));
+	struct codex_issuer_ctx c;
+	REQUIRE(copy && bl);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 800));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	REQUIRE_OK(open_user(&b, 2, 1000, 500));
+	REQUIRE_OK(tx_begin(&b));
+	for (int64_t i = 0; i < 4096; i++)
+		REQUIRE_OK(obol_store_run(b.s, NULL, "INSERT INTO codex_listed (user_id, since, until) VALUES (?, ?, ?)", "iii",
+					  1000000 + i, b.now, i == 0 ? b.now + 10 : b.now + 86400));
+	REQUIRE_OK(tx_end(&b, OBOL_OK));
+	memcpy(copy, b.cx[0], sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 800, true, NULL));
+	memcpy(b.cx[0], copy, sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 2, 700, true, NULL));
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	codex_sync_out_free(&r);
+	CHECK_OK(sync_user(&b, 2, NULL, false, &r));
+	CHECK(r.renewed);
+	codex_sync_out_free(&r);
+	CHECK_EQ_INT(b.cx[2]->blacklist.n, 4097);
+	CHECK(codex_blacklist_has(&b.cx[2]->blacklist, b.acc[0]));
+	/* later: the first entry's Codex can no longer pay, it drops out */
+	b.now += 60;
+	c = ctx(&b);
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(tx_end(&b, codex_issuer_blacklist(&c, bl)));
+	CHECK_EQ_INT(bl->n, 4096);
+	CHECK(!codex_blacklist_has(bl, 1000000));
+	CHECK_OK(audit_ok(&b));
+	free(bl);
+	codex_free(copy);
+	teardown(&b);
+}
+
+/* Case 6: a closed account opens a new Codex. */
+TEST_DB(codex_issuer, attack_closed_account_opens_again)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(sync_user(&b, 0, NULL, true, &r));
+	codex_sync_out_free(&r);
+	CHECK_OK(open_user(&b, 0, 1000, 500));
+	CHECK_EQ_INT(b.cx[0]->state.epoch, 2); /* the closed epoch 1 is behind it */
+	CHECK_EQ_INT(b.cx[0]->state.deposit.units, 1000); /* the held deposit stays with it */
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	CHECK_OK(pay(&b, 0, 1, 10, true, NULL));
+	CHECK_OK(sync_user(&b, 0, NULL, false, &r));
+	codex_sync_out_free(&r);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+/* Case 7: a refusal lost on its way: the refusing payee is not paid. */
+TEST_DB(codex_issuer, attack_lost_refusal_does_not_pay_the_refuser)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex_msg_request req;
+	struct codex_msg_pay m;
+	struct codex_msg_refusal ref;
+	struct obol_amount a = eur(300);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	REQUIRE_OK(codex_request(b.cx[1], NULL, &req));
+	REQUIRE_OK(codex_pay(b.cx[0], &(struct codex_pay_req){ .req = &req, .amount = &a }, b.now, &m, NULL));
+	REQUIRE_OK(codex_refuse(b.cx[1], &m, OBOL_E_CODEX_TOKEN_STALE, b.now, &ref)); /* never delivered */
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	codex_sync_out_free(&r);
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	CHECK_EQ_INT(r.value.units, 1000);
+	codex_sync_out_free(&r);
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK_EQ_INT(r.value.units, 1000);
+	codex_sync_out_free(&r);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+/* Case 7 at a vendor: the shop deposits a token and signs a refusal of
+ * it, which the payer hands in: the shop's pay is taken back. */
+TEST_DB(codex_issuer, attack_vendor_claims_and_refuses)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex_token t;
+	struct codex_msg_refusal ref;
+	obol_err res[1];
+	struct obol_amount paid;
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 500));
+	REQUIRE_OK(pay(&b, 0, 4, 120, true, &t));
+	CHECK_OK(deposit(&b, &t, 1, NULL, 0, res, &paid));
+	CHECK_EQ_INT(acct_balance(&b, 4), 120);
+	REQUIRE_OK(codex_make_refusal(&t, b.vcert.user_id, b.sk[4].sk, OBOL_E_CODEX_TOKEN_STALE, b.now, &ref));
+	REQUIRE_OK(codex_take_refusal(b.cx[0], &ref));
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK_EQ_INT(r.value.units, 1000);
+	CHECK_EQ_INT(r.findings, 1);
+	codex_sync_out_free(&r);
+	CHECK_EQ_INT(acct_balance(&b, 4), 0);
+	CHECK_OK(audit_ok(&b));
+	teardown(&b);
+}
+
+/* Case 9: a payee whose sync shows another user's fraud keeps its index. */
+TEST_DB(codex_issuer, attack_perf_counts_own_findings_only)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex *copy = codex_alloc();
+	uint64_t perf;
+	REQUIRE(copy);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 800));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	REQUIRE_OK(open_user(&b, 2, 1000, 500));
+	memcpy(copy, b.cx[0], sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 800, true, NULL));
+	memcpy(b.cx[0], copy, sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 2, 700, true, NULL));
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	codex_sync_out_free(&r);
+	perf = b.cx[2]->state.perf;
+	REQUIRE_OK(sync_user(&b, 2, NULL, false, &r));
+	CHECK(r.findings > 0);
+	codex_sync_out_free(&r);
+	CHECK_EQ_INT(b.cx[2]->state.perf, perf + 1);
+	codex_free(copy);
+	teardown(&b);
+}
+
+/* ---- migration -------------------------------------------------------------- */
+
+/* The codex schema as it was before the offline limits (steps 1 and 2). */
+static const struct obol_migration old_steps[] = {
+	{ "CREATE TABLE codex_users ("
+	  " id BIGINT PRIMARY KEY, name TEXT NOT NULL, kind BIGINT NOT NULL,"
+	  " sign_pk BYTEA NOT NULL, box_pk BYTEA NOT NULL,"
+	  " epoch BIGINT NOT NULL, state_hash BYTEA NOT NULL, tx_total BIGINT NOT NULL, perf BIGINT NOT NULL,"
+	  " loaded BIGINT NOT NULL, credits BIGINT NOT NULL, debits BIGINT NOT NULL, deposit BIGINT NOT NULL,"
+	  " blacklisted BIGINT NOT NULL, deleted BIGINT NOT NULL, created BIGINT NOT NULL);"
+	  "CREATE TABLE codex_tokens ("
+	  " id BYTEA PRIMARY KEY, payer BIGINT NOT NULL, payee BIGINT NOT NULL, payee_kind BIGINT NOT NULL,"
+	  " epoch BIGINT NOT NULL, seq BIGINT NOT NULL, amount BIGINT NOT NULL, time BIGINT NOT NULL,"
+	  " token BYTEA NOT NULL, by_payer BIGINT NOT NULL, by_payee BIGINT NOT NULL, finding BIGINT NOT NULL);"
+	  "CREATE INDEX codex_tokens_slot ON codex_tokens (payer, epoch, seq);"
+	  "CREATE INDEX codex_tokens_payee ON codex_tokens (payee, by_payee);"
+	  "CREATE TABLE codex_blacklist (id BIGINT PRIMARY KEY, version BIGINT NOT NULL, blob BYTEA NOT NULL);"
+	  "CREATE TABLE codex_losses (id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, time BIGINT NOT NULL,"
+	  " deficit BIGINT NOT NULL, from_deposit BIGINT NOT NULL, loss BIGINT NOT NULL, reason TEXT NOT NULL);",
+	  NULL },
+	{ "ALTER TABLE codex_tokens ADD COLUMN refused BIGINT NOT NULL DEFAULT 0;", NULL },
+};
+
+/* A bank made before the offline limits, holding Alice's Codex (a state of
+ * version 1, a token of version 1 to Bob that Bob reported) and a
+ * blacklisted user: the migration keeps every figure and row; Alice's
+ * Codex, read from its old form, syncs into a state with limits and pays. */
+TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex_state st1;
+	struct codex_cert cert;
+	struct codex_token t;
+	struct codex_blacklist *bl = calloc(1, sizeof(*bl));
+	uint8_t hash[OBOL_HASH_LEN], blob[CODEX_TOKEN_MAX], *blb = NULL;
+	size_t n, bln;
+	int64_t liab;
+	struct codex_bank_user rec;
+	REQUIRE(bl);
+	memset(&b, 0, sizeof(b));
+	b.now = obol_now(); /* the migration dates what it moves by the clock */
+	REQUIRE_OK(obol_store_open(db_url, true, &b.s));
+	REQUIRE_OK(obol_ledger_init(b.s, "EUR"));
+	REQUIRE_OK(obol_issuer_keys_migrate(b.s));
+	REQUIRE_OK(obol_store_migrate(b.s, "codex", old_steps, 2));
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(obol_issuer_keys_create(b.s, "EUR", b.now, &b.keys));
+	for (int i = 0; i < 2; i++) {
+		struct obol_amount f = eur(100000);
+		obol_sign_keypair_new(&b.sk[i]);
+		obol_box_keypair_new(&b.box[i]);
+		REQUIRE_OK(obol_account_create(b.s, OBOL_ACCOUNT_USER, unames[i], b.sk[i].pk, &b.acc[i]));
+		REQUIRE_OK(obol_ledger_fund(b.s, b.acc[i], &f, unames[i]));
+	}
+	/* Alice: loaded 1000, deposit 500, paid Bob 300 (token v1), now epoch 2 */
+	memset(&st1, 0, sizeof(st1));
+	st1.version = 1;
+	st1.user_id = (uint64_t)b.acc[0];
+	strcpy(st1.name, "alice");
+	st1.epoch = 2;
+	st1.balance = eur(700);
+	st1.deposit = eur(500);
+	st1.tx_total = 1;
+	st1.tx_limit = 16;
+	st1.not_after = b.now + CODEX_DEFAULT_LIFETIME;
+	st1.issued = b.now;
+	REQUIRE_OK(codex_state_sign(&st1, b.keys.master.sk));
+	REQUIRE_OK(codex_state_hash(&st1, hash));
+	memset(&cert, 0, sizeof(cert));
+	cert.user_id = (uint64_t)b.acc[0];
+	strcpy(cert.name, "alice");
+	cert.kind = CODEX_PARTY_USER;
+	memcpy(cert.sign_pk, b.sk[0].pk, 32);
+	memcpy(cert.box_pk, b.box[0].pk, 32);
+	cert.not_after = b.now + CODEX_CERT_LIFETIME;
+	REQUIRE_OK(codex_cert_sign(&cert, b.keys.master.sk));
+	REQUIRE_OK(obol_store_run(b.s, NULL,
+				  "INSERT INTO codex_users (id, name, kind, sign_pk, box_pk, epoch, state_hash, tx_total, perf,"
+				  " loaded, credits, debits, deposit, blacklisted, deleted, created)"
+				  " VALUES (?, 'alice', 1, ?, ?, 2, ?, 1, 1, 1000, 0, 300, 500, 0, 0, ?)",
+				  "ibbbi", b.acc[0], b.sk[0].pk, (size_t)32, b.box[0].pk, (size_t)32, hash, (size_t)32, b.now));
+	REQUIRE_OK(obol_store_run(b.s, NULL,
+				  "INSERT INTO codex_users (id, name, kind, sign_pk, box_pk, epoch, state_hash, tx_total, perf,"
+				  " loaded, credits, debits, deposit, blacklisted, deleted, created)"
+				  " VALUES (?, 'bob', 1, ?, ?, 1, ?, 0, 0, 1000, 300, 0, 500, 1, 0, ?)",
+				  "ibbbi", b.acc[1], b.sk[1].pk, (size_t)32, b.box[1].pk, (size_t)32, hash, (size_t)32, b.now));
+	memset(&t, 0, sizeof(t));
+	t.version = 1;
+	obol_random(t.id, CODEX_TOKEN_ID_LEN);
+	t.payer_id = (uint64_t)b.acc[0];
+	strcpy(t.payer_name, "alice");
+	t.payee_id = (uint64_t)b.acc[1];
+	strcpy(t.payee_name, "bob");
+	t.amount = eur(300);
+	t.time = b.now;
+	t.epoch = 1;
+	t.seq = 1;
+	REQUIRE_OK(codex_token_sign(&t, b.sk[0].sk));
+	REQUIRE_OK(codex_token_encode(&t, blob, sizeof(blob), &n));
+	REQUIRE_OK(obol_store_run(b.s, NULL,
+				  "INSERT INTO codex_tokens (id, payer, payee, payee_kind, epoch, seq, amount, time, token,"
+				  " by_payer, by_payee, finding, refused) VALUES (?, ?, ?, 1, 1, 1, 300, ?, ?, 1, 1, 0, 0)",
+				  "biiib", t.id, (size_t)CODEX_TOKEN_ID_LEN, b.acc[0], b.acc[1], b.now, blob, n));
+	bl->ids[0] = (uint64_t)b.acc[1];
+	bl->n = 1;
+	bl->version = 1;
+	bl->issued = b.now;
+	REQUIRE_OK(codex_blacklist_sign(bl, b.keys.master.sk));
+	REQUIRE_OK(codex_blacklist_encode(bl, &blb, &bln));
+	REQUIRE_OK(obol_store_run(b.s, NULL, "INSERT INTO codex_blacklist (id, version, blob) VALUES (1, 1, ?)", "b", blb, bln));
+	free(blb);
+	REQUIRE_OK(obol_account_liability(b.s, "codex", &liab));
+	REQUIRE_OK(obol_ledger_transfer(b.s, b.acc[0], liab, &(struct obol_amount){ .units = 1500, .currency = "EUR" },
+					"codex-load", "alice", NULL));
+	REQUIRE_OK(obol_ledger_transfer(b.s, b.acc[1], liab, &(struct obol_amount){ .units = 1500, .currency = "EUR" },
+					"codex-load", "bob", NULL));
+	REQUIRE_OK(tx_end(&b, OBOL_OK));
+
+	/* the migration: every figure, token and listing kept */
+	REQUIRE_OK(codex_issuer_migrate(b.s));
+	CHECK_OK(audit_ok(&b));
+	REQUIRE_OK(obol_store_begin_read(b.s));
+	REQUIRE_OK(codex_db_user_get(b.s, "EUR", (uint64_t)b.acc[0], &rec));
+	obol_store_rollback(b.s);
+	CHECK(rec.state_not_after >= b.now + CODEX_DEFAULT_LIFETIME - 60);
+	CHECK(rec.cert_not_after > b.now);
+	CHECK_EQ_INT(rec.debits.units, 300);
+
+	/* Alice's Codex as an older wallet kept it: state version 1 */
+	REQUIRE(b.cx[0] = codex_alloc());
+	REQUIRE_OK(codex_init(b.cx[0], b.keys.master.pk, &cert, &st1, bl, b.sk[0].sk, &b.box[0], b.now));
+	CHECK_ERR(codex_check_live(b.cx[0], b.now), OBOL_E_CODEX_STATE_OLD_FORMAT);
+	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
+	CHECK(r.renewed);
+	CHECK_EQ_INT(r.state.version, CODEX_STATE_VERSION);
+	CHECK_EQ_INT(r.state.spent_max.units, 500);
+	CHECK(codex_blacklist_has(&b.cx[0]->blacklist, (uint64_t)b.acc[1]));
+	codex_sync_out_free(&r);
+	CHECK_OK(codex_check_live(b.cx[0], b.now));
+	CHECK_EQ_INT(b.cx[0]->balance.units, 700);
+	CHECK_OK(audit_ok(&b));
+	free(bl);
 	teardown(&b);
 }
