@@ -15,7 +15,7 @@ BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
-PKGS    := libsodium libcrypto jansson libcbor sqlite3 libpq libmicrohttpd libcurl
+PKGS    := libsodium libcrypto jansson libcbor sqlite3 libpq libmicrohttpd libcurl inih
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wformat=2 -Wvla -Wundef -Wcast-align -Wwrite-strings \
@@ -60,8 +60,9 @@ $(BUILD)/obol: $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
-# The tests also build their RSA keys with the bench's key maker.
-TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o
+# The tests also build their RSA keys with the bench's key maker, and test the
+# config file layer (src/cli/optspec.c, config.c).
+TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o $(BUILD)/src/cli/optspec.o $(BUILD)/src/cli/config.o
 
 $(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
-      libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev)
+      libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev libinih-dev)
 case "${1:-build}" in
   build) ;;
   check) want+=(postgresql sqlite3) ;;

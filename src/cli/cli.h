@@ -43,6 +43,16 @@ void obol_cli_register(struct obol_cmd *cmd);
 /* Prints "usage: obol PATH USAGE" and the help to f. */
 void obol_cli_print_usage(const struct obol_cmd *cmd, FILE *f);
 
+/* The table, sorted by path. */
+const struct obol_cmd *obol_cli_commands(void);
+
+/* Runs a command: with the values of its group's config file put in first
+ * when it has one (cmd_config.c, config.h), else as it is. */
+int obol_cli_run(const struct obol_cmd *cmd, int argc, char **argv);
+
+/* The config file's part of a command's help (nothing when it reads none). */
+void obol_cli_print_config_help(const struct obol_cmd *cmd, FILE *f);
+
 /* Reports a failed operation on stderr as "obol PATH: NAME: what (hint)" and
  * returns OBOL_EXIT_FAIL. */
 int obol_cli_fail(const struct obol_cmd *cmd, obol_err e, const char *what);
