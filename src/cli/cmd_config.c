@@ -47,6 +47,12 @@ static const struct group *group_of(const struct obol_cmd *cmd, const char **sec
 	return NULL;
 }
 
+const char *obol_cli_config_file(const struct obol_cmd *cmd, const char **section)
+{
+	const struct group *g = group_of(cmd, section);
+	return g != NULL ? g->file : NULL;
+}
+
 static void default_path(const struct group *g, char *out, size_t cap)
 {
 	const char *dir = getenv("OBOL_CONFIG_DIR");
@@ -81,8 +87,7 @@ void obol_cli_print_config_help(const struct obol_cmd *cmd, FILE *f)
 	print_file_options(g, f);
 }
 
-/* The options of a command, as its usage and help state them. */
-static obol_err cmd_optspec(const struct obol_cmd *cmd, struct obol_optspec *out)
+obol_err obol_cli_optspec(const struct obol_cmd *cmd, struct obol_optspec *out)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -139,7 +144,7 @@ static obol_err group_scopes(const struct group *g, struct scopes *out)
 		const char *section;
 		if (group_of(c, &section) != g)
 			continue;
-		if ((e = cmd_optspec(c, &out->opts[out->n])) != OBOL_OK)
+		if ((e = obol_cli_optspec(c, &out->opts[out->n])) != OBOL_OK)
 			goto out;
 		out->v[out->n].section = section;
 		out->v[out->n].opts = &out->opts[out->n];
@@ -194,7 +199,7 @@ int obol_cli_run(const struct obol_cmd *cmd, int argc, char **argv)
 	int rc;
 	if (g == NULL)
 		return cmd->run(cmd, argc, argv);
-	if ((e = cmd_optspec(cmd, &opts)) != OBOL_OK) {
+	if ((e = obol_cli_optspec(cmd, &opts)) != OBOL_OK) {
 		rc = obol_cli_fail(cmd, e, "cannot read the command's options");
 		goto out;
 	}
@@ -297,7 +302,7 @@ static int cmd_config_show(const struct obol_cmd *cmd, int argc, char **argv)
 			 g != NULL ? g->file : "a config file");
 		return obol_cli_usage_error(cmd, why);
 	}
-	if ((e = cmd_optspec(target, &opts)) != OBOL_OK || (e = obol_optspec_add(&opts, "for", "COMMAND")) != OBOL_OK) {
+	if ((e = obol_cli_optspec(target, &opts)) != OBOL_OK || (e = obol_optspec_add(&opts, "for", "COMMAND")) != OBOL_OK) {
 		rc = obol_cli_fail(cmd, e, "cannot read the command's options");
 		goto out;
 	}
