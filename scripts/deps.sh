@@ -5,7 +5,8 @@
 #   build: compilers and -dev libraries (default)
 #   check: build + the PostgreSQL server for the backend tests, and the
 #          sqlite3 shell some end-to-end tests use to tamper with a database
-#   ci:    check + clang for the libFuzzer targets
+#   ci:    check + clang for the libFuzzer targets, and the tools that build
+#          the Debian package and check it (make deb)
 set -euo pipefail
 
 want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
@@ -13,7 +14,7 @@ want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
 case "${1:-build}" in
   build) ;;
   check) want+=(postgresql sqlite3) ;;
-  ci)    want+=(postgresql sqlite3 clang libclang-rt-dev) ;;
+  ci)    want+=(postgresql sqlite3 clang libclang-rt-dev dpkg-dev debhelper systemd man-db) ;;
   *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
 esac
 
