@@ -66,6 +66,18 @@ grep -q 'systemd-sysusers' "$out/control/postinst" && grep -q 'systemd-tmpfiles'
 [ "$(grep -n systemd-sysusers "$out/control/postinst" | head -1 | cut -d: -f1)" -lt \
   "$(grep -n systemd-tmpfiles "$out/control/postinst" | head -1 | cut -d: -f1)" ] \
   && ok postinst_users_before_dirs || ko postinst_users_before_dirs
+# What the postinst makes, made in the scratch root: the two users, then
+# their state directories, each owned by its user and closed to others.
+if systemd-sysusers --root="$root" >"$out/sysusers.log" 2>&1 &&
+   systemd-tmpfiles --root="$root" --create >"$out/tmpfiles.log" 2>&1; then
+  for u in issuer vendor; do
+    id=$(sed -n "s/^obol-$u:x:\([0-9]*\):\([0-9]*\):.*:\/var\/lib\/obol\/$u:.*nologin\$/\1:\2/p" "$root/etc/passwd")
+    st=$(stat -c '%u:%g %a' "$root/var/lib/obol/$u" 2>/dev/null || true)
+    [ -n "$id" ] && [ "$st" = "$id 700" ] && ok "user_and_dir_$u" || ko "user_and_dir_$u" "passwd '$id', dir '$st'"
+  done
+else
+  ko users_and_dirs "$(cat "$out/sysusers.log" "$out/tmpfiles.log")"
+fi
 # Installed, not started, and enabled only where the admin had enabled them.
 ! grep -q 'deb-systemd-invoke' "$out/control/postinst" && ok services_not_started || ko services_not_started
 [ "$(grep -c "if deb-systemd-helper debian-installed 'obol-" "$out/control/postinst")" -eq 2 ] \
@@ -85,10 +97,8 @@ has man_conf /usr/share/man/man5/obol.conf.5.gz
 pages=$(ls "$root/usr/share/man/man1" | wc -l)
 commands=$("$root/usr/bin/obol" --help | grep -c '^  ')
 [ "$pages" -eq $((commands + 1)) ] && ok man_page_per_command || ko man_page_per_command "$pages pages, $commands commands"
-if command -v man >/dev/null; then
-  warn=$(for p in "$root"/usr/share/man/man*/*.gz; do LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$p" 2>&1 >/dev/null; done)
-  [ -z "$warn" ] && ok man_pages_render || ko man_pages_render "$warn"
-fi
+warn=$(for p in "$root"/usr/share/man/man*/*.gz; do zcat "$p" | groff -man -Tutf8 -ww -z 2>&1 | sed "s|^|$p: |"; done)
+[ -z "$warn" ] && ok man_pages_render || ko man_pages_render "$warn"
 ! find "$root" -path '*/obol-test' -o -path '*/obol-attack' | grep -q . && ok no_test_programs || ko no_test_programs
 
 echo "deb: $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB) built in $((built - start)) s, checked in $(($(date +%s) - built)) s"

@@ -14,7 +14,7 @@ want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
 case "${1:-build}" in
   build) ;;
   check) want+=(postgresql sqlite3) ;;
-  ci)    want+=(postgresql sqlite3 clang libclang-rt-dev dpkg-dev debhelper systemd man-db) ;;
+  ci)    want+=(postgresql sqlite3 clang libclang-rt-dev dpkg-dev debhelper systemd groff-base) ;;
   *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
 esac
 
