@@ -398,3 +398,52 @@ TEST(cli_config, the_obol_commands_read_their_groups_file)
 	CHECK_EQ_INT(run_obol(dir, "wallet balance --wallet /nonexistent/w", out, sizeof out), 1);
 	CHECK(strstr(out, "CONFIG_") == NULL);
 }
+
+/* Every key the config layer takes from a command's help must be an option the
+ * command's own parsing accepts, or a file that sets it would only get a usage
+ * error. For each option of each command that reads a config file: the
+ * command takes `--OPT=1` (or `--OPT`) and goes on to refuse the next, unknown
+ * option (a refusal of the value "1" counts as taken). */
+TEST(cli_config, every_key_is_an_option_the_command_takes)
+{
+	static char table[16384], help[16384], out[16384];
+	char args[1024], unknown_here[256], refused[256];
+	int checked = 0;
+	CHECK_EQ_INT(run_obol("/nonexistent", "--help", table, sizeof table), 0);
+	for (char *line = strtok(table, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "  ", 2) != 0)
+			continue;
+		char *path = line + 2, *end = strstr(path, "  ");
+		REQUIRE(end != NULL);
+		*end = '\0';
+		if (strncmp(path, "issuer ", 7) != 0 && strncmp(path, "vendor ", 7) != 0 && strcmp(path, "audit") != 0)
+			continue;
+		if (strstr(path, "config show") != NULL)
+			continue;
+		snprintf(args, sizeof args, "%s --help", path);
+		REQUIRE(run_obol("/nonexistent", args, help, sizeof help) == 0);
+		struct obol_optspec s;
+		REQUIRE_OK(obol_optspec_parse(help, &s));
+		for (size_t i = 0; i < s.n; i++) {
+			const struct obol_opt *o = &s.v[i];
+			if (strcmp(o->name, "help") == 0 || strcmp(o->name, "config") == 0 ||
+			    strcmp(o->name, "no-config") == 0)
+				continue;
+			snprintf(args, sizeof args, "%s --no-config --%s%s --zz-unknown", path, o->name,
+				 o->takes_arg ? "=1" : "");
+			int rc = run_obol("/nonexistent", args, out, sizeof out);
+			snprintf(refused, sizeof refused, "unrecognized option '--%s", o->name);
+			snprintf(unknown_here, sizeof unknown_here, "unrecognized option '--zz-unknown'");
+			if (rc != 2 && rc != 1)
+				obol_test_fail(__FILE__, __LINE__, "'obol %s' exited %d", args, rc);
+			else if (strstr(out, refused) != NULL || strstr(out, "allow an argument") != NULL ||
+				 strstr(out, "requires an argument") != NULL ||
+				 (strstr(out, "unknown option") != NULL && strstr(out, unknown_here) == NULL))
+				obol_test_fail(__FILE__, __LINE__, "'obol %s' does not take --%s: %s", path, o->name, out);
+			checked++;
+		}
+		obol_optspec_free(&s);
+	}
+	CHECK(checked >= 30);
+	test_note("%d options checked", checked);
+}
