@@ -56,6 +56,17 @@ static void th(FILE *f, const char *name, int section)
 	fprintf(f, "\" \"%d\" \"\" \"obol %s\" \"obol manual\"\n", section, OBOL_VERSION);
 }
 
+/* DIR/FILE opened for writing, with its .TH line. */
+static FILE *open_page(const char *dir, const char *name, int section)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s.%d", dir, name, section);
+	FILE *f = fopen(path, "w");
+	if (f != NULL)
+		th(f, name, section);
+	return f;
+}
+
 static size_t indent_of(const char *line)
 {
 	size_t n = 0;
@@ -114,23 +125,21 @@ static void help_to_roff(FILE *f, const char *text)
 
 static int write_command_page(const struct obol_cmd *cmd, const char *dir)
 {
-	char name[256], path[1024], *help = NULL;
+	char name[256], *help = NULL;
 	size_t hlen = 0;
 	const char *section;
 	page_name(cmd->path, name, sizeof name);
-	snprintf(path, sizeof path, "%s/%s.1", dir, name);
 	FILE *mem = open_memstream(&help, &hlen);
 	if (mem == NULL)
 		return -1;
 	obol_cli_print_usage(cmd, mem);
 	if (fclose(mem) != 0)
 		return -1;
-	FILE *f = fopen(path, "w");
+	FILE *f = open_page(dir, name, 1);
 	if (f == NULL) {
 		free(help);
 		return -1;
 	}
-	th(f, name, 1);
 	fputs(".SH NAME\n", f);
 	roff_text(f, name, strlen(name));
 	fputs(" \\- ", f);
@@ -161,12 +170,10 @@ static int write_command_page(const struct obol_cmd *cmd, const char *dir)
 
 static int write_obol_page(const char *dir)
 {
-	char path[1024], name[256];
-	snprintf(path, sizeof path, "%s/obol.1", dir);
-	FILE *f = fopen(path, "w");
+	char name[256];
+	FILE *f = open_page(dir, "obol", 1);
 	if (f == NULL)
 		return -1;
-	th(f, "obol", 1);
 	fputs(".SH NAME\nobol \\- anonymous and offline micropayments (schemes: coupon, ecash, payword, codex)\n"
 	      ".SH SYNOPSIS\n.B obol\n.I command\n[\\fIoptions\\fR]\n.br\n.B obol\n.I command\n.B \\-\\-help\n"
 	      ".SH DESCRIPTION\nobol is a micropayment system: one issuer daemon, one vendor daemon, one wallet.\n"
@@ -195,12 +202,10 @@ static int write_obol_page(const char *dir)
 static int write_conf_page(const char *dir)
 {
 	static const char *const files[] = { "issuer.conf", "vendor.conf" };
-	char path[1024], name[256];
-	snprintf(path, sizeof path, "%s/obol.conf.5", dir);
-	FILE *f = fopen(path, "w");
+	char name[256];
+	FILE *f = open_page(dir, "obol.conf", 5);
 	if (f == NULL)
 		return -1;
-	th(f, "obol.conf", 5);
 	fputs(".SH NAME\nobol.conf \\- the config files of obol's issuer and vendor commands\n"
 	      ".SH SYNOPSIS\n/etc/obol/issuer.conf\n.br\n/etc/obol/vendor.conf\n"
 	      ".SH DESCRIPTION\n"
