@@ -276,8 +276,18 @@ obol_err obol_config_args_scan(const struct obol_optspec *opts, int argc, char *
 			words = 2;
 		}
 		if (strcmp(o->name, OBOL_CONFIG_OPT_FILE) == 0) {
+			if (value == NULL) {
+				snprintf(why, cap, "--config needs a FILE");
+				e = OBOL_E_CONFIG_BAD_VALUE;
+				goto out;
+			}
 			out->config_path = value;
 		} else if (strcmp(o->name, OBOL_CONFIG_OPT_NONE) == 0) {
+			if (value != NULL) {
+				snprintf(why, cap, "--no-config takes no value");
+				e = OBOL_E_CONFIG_BAD_VALUE;
+				goto out;
+			}
 			out->no_config = true;
 		} else {
 			for (int k = 0; k < words; k++)

@@ -100,8 +100,8 @@ struct obol_config_args {
 
 /* Reads the command line as getopt_long would (abbreviations, "--KEY=VALUE"
  * and "--KEY VALUE", nothing after "--"): takes --config FILE and --no-config
- * out of it (both at once is CONFIG_BAD_VALUE), and records which of opts it
- * sets. opts must hold the config layer's two options. argv stays the
+ * out of it (both at once, --config without FILE or --no-config=VALUE is
+ * CONFIG_BAD_VALUE), and records which of opts it sets. opts must hold the config layer's two options. argv stays the
  * caller's. */
 OBOL_MUST_CHECK obol_err obol_config_args_scan(const struct obol_optspec *opts, int argc, char **argv,
 					       struct obol_config_args *out, char *why, size_t cap);

@@ -326,6 +326,15 @@ TEST(cli_config, config_options_are_taken_out_of_the_command_line)
 	char *argv3[16];
 	int argv3_n = split(argv3_text, argv3);
 	CHECK_ERR(obol_config_args_scan(&opts, argv3_n, argv3, &a, why, sizeof why), OBOL_E_CONFIG_BAD_VALUE);
+	char argv4_text[] = "issuer serve --db x --config";
+	char *argv4[16];
+	int argv4_n = split(argv4_text, argv4);
+	CHECK_ERR(obol_config_args_scan(&opts, argv4_n, argv4, &a, why, sizeof why), OBOL_E_CONFIG_BAD_VALUE);
+	CHECK(strstr(why, "--config needs a FILE") != NULL);
+	char argv5_text[] = "issuer serve --no-config=yes";
+	char *argv5[16];
+	int argv5_n = split(argv5_text, argv5);
+	CHECK_ERR(obol_config_args_scan(&opts, argv5_n, argv5, &a, why, sizeof why), OBOL_E_CONFIG_BAD_VALUE);
 	obol_optspec_free(&opts);
 }
 
