@@ -233,6 +233,7 @@ static void source_text(const struct obol_setting *st, const struct obol_config 
 	}
 }
 
+/* One line per option (the first 64: no command has nearly so many). */
 static void print_settings(const struct obol_config_args *a, const struct obol_config *c)
 {
 	char values[64][256];
@@ -302,7 +303,8 @@ static int cmd_config_show(const struct obol_cmd *cmd, int argc, char **argv)
 			 g != NULL ? g->file : "a config file");
 		return obol_cli_usage_error(cmd, why);
 	}
-	if ((e = obol_cli_optspec(target, &opts)) != OBOL_OK || (e = obol_optspec_add(&opts, "for", "COMMAND")) != OBOL_OK) {
+	if ((e = obol_cli_optspec(target, &opts)) != OBOL_OK ||
+	    (e = obol_optspec_add(&opts, "for", "COMMAND")) != OBOL_OK) {
 		rc = obol_cli_fail(cmd, e, "cannot read the command's options");
 		goto out;
 	}
@@ -316,7 +318,7 @@ static int cmd_config_show(const struct obol_cmd *cmd, int argc, char **argv)
 					    NULL, 0 };
 	while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1)
 		if (ch != 0) {
-			rc = obol_cli_usage_error(cmd, "unknown option (the options of the command --for names are allowed)");
+			rc = obol_cli_usage_error(cmd, "unknown option (it takes those of the command --for names)");
 			goto out;
 		}
 	if (optind != argc) {
@@ -369,10 +371,12 @@ out:
 	"line that is not KEY = VALUE, an unknown section or key, or a bad value is an error\n"             \
 	"naming the file and line."
 
-OBOL_COMMAND(issuer_config_show_cmd, "issuer config show", "[--for COMMAND] [--config FILE | --no-config] [OPTIONS]",
+OBOL_COMMAND(issuer_config_show_cmd, "issuer config show",
+	     "[--for COMMAND] [--config FILE | --no-config] [OPTIONS]",
 	     "print the issuer settings in force (issuer.conf, flags, defaults) and where each came from",
 	     CONFIG_SHOW_HELP("issuer", "issuer.conf"), cmd_config_show)
 
-OBOL_COMMAND(vendor_config_show_cmd, "vendor config show", "[--for COMMAND] [--config FILE | --no-config] [OPTIONS]",
+OBOL_COMMAND(vendor_config_show_cmd, "vendor config show",
+	     "[--for COMMAND] [--config FILE | --no-config] [OPTIONS]",
 	     "print the vendor settings in force (vendor.conf, flags, defaults) and where each came from",
 	     CONFIG_SHOW_HELP("vendor", "vendor.conf"), cmd_config_show)
