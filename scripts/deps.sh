@@ -6,15 +6,16 @@
 #   check: build + the PostgreSQL server for the backend tests, the
 #          sqlite3 shell some end-to-end tests use to tamper with a database,
 #          and spin for the models of tests/model/
-#   ci:    check + clang for the libFuzzer targets
+#   ci:    check + clang for the libFuzzer targets, and the tools that build
+#          the Debian package and check it (make deb)
 set -euo pipefail
 
 want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
-      libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev)
+      libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev libinih-dev)
 case "${1:-build}" in
   build) ;;
   check) want+=(postgresql sqlite3 spin) ;;
-  ci)    want+=(postgresql sqlite3 spin clang libclang-rt-dev) ;;
+  ci)    want+=(postgresql sqlite3 spin clang libclang-rt-dev dpkg-dev debhelper systemd groff-base) ;;
   *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
 esac
 
