@@ -25,7 +25,7 @@ static obol_err init_option(struct obol_store *s, const char *currency, const st
 	if (strcmp(a->name, "codex-token-max") == 0) {
 		if ((e = obol_amount_parse(a->value, &amt)) != OBOL_OK)
 			return e;
-		if (strcmp(amt.currency, currency) != 0 || amt.units <= 0)
+		if (strcmp(amt.currency, currency) != 0 || !codex_amount_positive(&amt))
 			return OBOL_E_CODEX_AMOUNT_INVALID;
 		return codex_issuer_setting_put(s, "token_max", amt.units);
 	}
@@ -90,23 +90,32 @@ static void codex_stop(struct obol_issuer *iss, void *state)
 	free(state);
 }
 
+/* GET /keys, part "codex": the bank's key and the policy a wallet can
+ * expect of a state. */
 static obol_err codex_keys_part(struct obol_issuer *iss, struct obol_store *s, json_t **part)
 {
 	const struct codex_issuer_settings *set = obol_issuer_scheme_state(iss, "codex");
 	struct codex_bank_policy pol;
-	char pk[OBOL_B64_LEN(OBOL_SIGN_PK_LEN)];
-	obol_err e;
+	uint8_t bank_pk[OBOL_SIGN_PK_LEN];
+	int64_t lifetime, fresh = CODEX_FRESH_WINDOW;
+	uint64_t tx_limit;
+	struct obol_field f[] = {
+		OBOL_F_FIXED("bank_pk", 1, bank_pk, OBOL_SIGN_PK_LEN),
+		OBOL_F_INT("state_lifetime", 2, &lifetime),
+		OBOL_F_UINT("tx_limit", 3, &tx_limit, CODEX_LOG_MAX),
+		OBOL_F_INT("fresh_window", 4, &fresh),
+	};
+	struct obol_fields spec = OBOL_FIELDS(f);
 	(void)s;
 	codex_bank_policy_default(&pol);
 	if (set && set->lifetime > 0)
 		pol.lifetime = set->lifetime;
 	if (set && set->tx_limit > 0)
 		pol.tx_limit = set->tx_limit;
-	if ((e = obol_b64_encode(obol_issuer_keys(iss)->master.pk, OBOL_SIGN_PK_LEN, pk, sizeof(pk))) != OBOL_OK)
-		return e;
-	*part = json_pack("{s:s, s:I, s:I, s:I}", "bank_pk", pk, "state_lifetime", (json_int_t)pol.lifetime, "tx_limit",
-			  (json_int_t)pol.tx_limit, "fresh_window", (json_int_t)CODEX_FRESH_WINDOW);
-	return *part ? OBOL_OK : OBOL_E_NO_MEMORY;
+	memcpy(bank_pk, obol_issuer_keys(iss)->master.pk, OBOL_SIGN_PK_LEN);
+	lifetime = pol.lifetime;
+	tx_limit = pol.tx_limit;
+	return obol_json_encode(&spec, part);
 }
 
 #define CODEX_INIT_HELP                                                                              \

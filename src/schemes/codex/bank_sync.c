@@ -73,7 +73,7 @@ obol_err codex_bank_verify_log(const uint8_t bank_pk[static OBOL_SIGN_PK_LEN], c
 	for (size_t i = 0; i < n; i++) {
 		const struct codex_token *t = &entries[i].token;
 		const struct codex_party *payer;
-		if (t->amount.units <= 0 || !obol_amount_same_currency(&t->amount, &st->balance))
+		if (!codex_amount_positive(&t->amount) || !obol_amount_same_currency(&t->amount, &st->balance))
 			return OBOL_E_CODEX_AMOUNT_INVALID;
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(entries[j].token.id, t->id, CODEX_TOKEN_ID_LEN) == 0)
@@ -679,7 +679,7 @@ obol_err codex_bank_deposit(struct codex_bank_unit *k, const struct codex_deposi
 		obol_err res;
 		if (t->payee_id != v->p.id || strcmp(t->payee_name, v->p.name) != 0)
 			res = OBOL_E_CODEX_NOT_PAYEE;
-		else if (t->amount.units <= 0 || strcmp(t->amount.currency, k->pol->currency) != 0)
+		else if (!codex_amount_positive(&t->amount) || strcmp(t->amount.currency, k->pol->currency) != 0)
 			res = OBOL_E_CODEX_AMOUNT_INVALID;
 		else if (!(payer = codex_bank_unit_user(k, t->payer_id)) || payer->p.kind != CODEX_PARTY_USER)
 			res = OBOL_E_CODEX_UNKNOWN_USER;

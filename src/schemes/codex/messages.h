@@ -198,6 +198,12 @@ enum codex_entry_kind { CODEX_ENTRY_PAY = 1, CODEX_ENTRY_RECEIVE = 2 };
 /* kind 1 | time 8 | u16 token length | token [| refusal CODEX_REFUSAL_LEN, PAY only] */
 #define CODEX_ENTRY_MAX (1 + 8 + 2 + CODEX_TOKEN_MAX + CODEX_REFUSAL_LEN)
 
+/* Whether an amount is above zero. */
+static inline bool codex_amount_positive(const struct obol_amount *a)
+{
+	return !obol_amount_is_negative(a) && !obol_amount_is_zero(a);
+}
+
 /* ---- encodings (messages.c) --------------------------------------------- */
 
 /* Each encode writes the full signed form (signature included) into out

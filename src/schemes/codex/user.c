@@ -109,7 +109,7 @@ obol_err codex_pay(struct codex *c, const struct codex_pay_req *r, int64_t now, 
 		return e;
 	/* axioms: Amount(X) > 0 and value(Token) ≤ current_balance(X) (the seed
 	 * writes "<", but its own example spends a whole balance; DESIGN §8) */
-	if (!obol_amount_same_currency(&amount, &c->balance) || amount.units <= 0)
+	if (!obol_amount_same_currency(&amount, &c->balance) || !codex_amount_positive(&amount))
 		return OBOL_E_CODEX_AMOUNT_INVALID;
 	if (obol_amount_sub_nonneg(&after, &c->balance, &amount) != OBOL_OK)
 		return OBOL_E_CODEX_INSUFFICIENT;
@@ -205,7 +205,7 @@ obol_err codex_payment_check(const uint8_t bank_pk[static OBOL_SIGN_PK_LEN], con
 	/* without the bank's limits nothing bounds what the token may carry */
 	if (payer_state->version < 2 || t->version < 2)
 		return OBOL_E_CODEX_STATE_OLD_FORMAT;
-	if (t->amount.units <= 0 || !obol_amount_same_currency(&t->amount, &payer_state->balance))
+	if (!codex_amount_positive(&t->amount) || !obol_amount_same_currency(&t->amount, &payer_state->balance))
 		return OBOL_E_CODEX_AMOUNT_INVALID;
 	/* the offline limits the bank set for this Codex (P5) */
 	if (obol_amount_cmp(&t->amount, &payer_state->token_max, &cmp) != OBOL_OK || cmp > 0 ||
