@@ -6,26 +6,9 @@
 # offline and at the vendor, a refused payment refunded to its payer,
 # account deletion, consistency and audit.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/codex_lib.bash"
 
-DB=sqlite:$T/bank.db
-"$OBOL" issuer init --db "$DB" --currency EUR >/dev/null
-start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail codex_issuer_serve; exit 1; }
-
-W() { printf '%s/%s.wallet' "$T" "$1"; }
-member() {
-  local key
-  key=$("$OBOL" wallet init --wallet "$(W "$1")" --issuer "$issuer_URL" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null
-  "$OBOL" issuer fund --db "$DB" --account "$1" --amount EUR:20 >/dev/null
-}
-balance() { field balance "$("$OBOL" wallet codex show --wallet "$(W "$1")")"; }
-# pay FROM TO AMOUNT: request, payment, ack through files
-pay() {
-  "$OBOL" wallet codex request --wallet "$(W "$2")" --out "$T/req" >/dev/null &&
-  "$OBOL" wallet codex pay --wallet "$(W "$1")" --request "$T/req" --amount "$3" --out "$T/pay" >/dev/null &&
-  "$OBOL" wallet codex receive --wallet "$(W "$2")" --in "$T/pay" --out "$T/ack" >/dev/null &&
-  "$OBOL" wallet codex ack --wallet "$(W "$1")" --in "$T/ack" >/dev/null
-}
+codex_bank || { fail codex_issuer_serve; exit 1; }
 
 for u in alice bob carol; do member $u; done
 
@@ -36,7 +19,7 @@ check codex_open "$OBOL" wallet codex open --wallet "$(W alice)" --amount EUR:10
 "$OBOL" wallet codex open --wallet "$(W carol)" --amount EUR:4 --deposit EUR:4 >/dev/null
 expect_error CODEX_ALREADY_OPEN "$OBOL" wallet codex open --wallet "$(W alice)" --amount EUR:1 --deposit EUR:1 \
   && pass codex_open_twice_refused || fail codex_open_twice_refused
-[ "$(field balance "$("$OBOL" issuer account show --db "$DB" --account alice)")" = "EUR:2" ] \
+[ "$(account alice)" = "EUR:12" ] \
   && pass codex_open_debits_account || fail codex_open_debits_account
 
 # Offline, both ways.

@@ -5,29 +5,11 @@
 # released only after the hold; the account opens a new Codex; a certificate
 # near its end is renewed at sync.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/codex_lib.bash"
 
-DB=sqlite:$T/bank.db
 # certificates of one day: inside the renewal margin, renewed at every sync
-"$OBOL" issuer init --db "$DB" --currency EUR --codex-cert-days 1 >/dev/null
-start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail codex_close_issuer; exit 1; }
-
-W() { printf '%s/%s.wallet' "$T" "$1"; }
-member() {
-  local key
-  key=$("$OBOL" wallet init --wallet "$(W "$1")" --issuer "$issuer_URL" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null
-  "$OBOL" issuer fund --db "$DB" --account "$1" --amount EUR:30 >/dev/null
-  "$OBOL" wallet codex open --wallet "$(W "$1")" --amount EUR:10 --deposit EUR:8 >/dev/null
-}
-balance() { field balance "$("$OBOL" wallet codex show --wallet "$(W "$1")")"; }
-account() { field balance "$("$OBOL" issuer account show --db "$DB" --account "$1")"; }
-pay() {
-  "$OBOL" wallet codex request --wallet "$(W "$2")" --out "$T/req" >/dev/null &&
-  "$OBOL" wallet codex pay --wallet "$(W "$1")" --request "$T/req" --amount "$3" --out "$T/pay" >/dev/null &&
-  "$OBOL" wallet codex receive --wallet "$(W "$2")" --in "$T/pay" --out "$T/ack" >/dev/null
-}
-
-for u in alice bob; do member $u; done
+codex_bank --codex-cert-days 1 || { fail codex_close_issuer; exit 1; }
+for u in alice bob; do member $u && open_codex $u EUR:10 EUR:8; done
 [ "$(account alice)" = "EUR:12" ] || fail codex_close_setup "$(account alice)"
 
 # Alice keeps a copy of her Codex and closes it: the value comes back, the

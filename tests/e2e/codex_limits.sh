@@ -5,24 +5,10 @@
 # by a wallet and by a vendor; a copied Codex cannot make the same payee take
 # the same epoch's money twice; the bank pays nothing from outside.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/codex_lib.bash"
 
-DB=sqlite:$T/bank.db
-"$OBOL" issuer init --db "$DB" --currency EUR >/dev/null
-start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail codex_limits_issuer; exit 1; }
-
-W() { printf '%s/%s.wallet' "$T" "$1"; }
-member() {
-  local key
-  key=$("$OBOL" wallet init --wallet "$(W "$1")" --issuer "$issuer_URL" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null
-  "$OBOL" issuer fund --db "$DB" --account "$1" --amount EUR:30 >/dev/null
-  "$OBOL" wallet codex open --wallet "$(W "$1")" --amount EUR:10 --deposit EUR:8 >/dev/null
-}
-balance() { field balance "$("$OBOL" wallet codex show --wallet "$(W "$1")")"; }
-request() { "$OBOL" wallet codex request --wallet "$(W "$1")" --out "$T/req" >/dev/null; }
-vendor_balance() { field balance "$("$OBOL" issuer account show --db "$DB" --account shop)"; }
-
-for u in alice bob; do member $u; done
+codex_bank || { fail codex_limits_issuer; exit 1; }
+for u in alice bob; do member $u && open_codex $u EUR:10 EUR:8; done
 out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
 "$OBOL" issuer vendor add --db "$DB" --name shop --vendor-key "$(field vendor-key "$out")" \
   --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
@@ -67,9 +53,9 @@ expect_error CODEX_PLACE_REUSED "$OBOL" wallet codex receive --wallet "$(W bob)"
 [ "$(balance bob)" = "EUR:13" ] && pass codex_limits_payee_took_one || fail codex_limits_payee_took_one "$(balance bob)"
 
 # The bank: the vendor holds its one honest payment; nothing from outside.
-for i in $(seq 1 40); do [ "$(vendor_balance)" = "EUR:1" ] && break; sleep 0.25; done
+for i in $(seq 1 40); do [ "$(account shop)" = "EUR:1" ] && break; sleep 0.25; done
 "$OBOL" wallet codex sync --wallet "$(W bob)" >/dev/null
-[ "$(vendor_balance)" = "EUR:1" ] && pass codex_limits_vendor_paid_honest_only || fail codex_limits_vendor_paid_honest_only "$(vendor_balance)"
+[ "$(account shop)" = "EUR:1" ] && pass codex_limits_vendor_paid_honest_only || fail codex_limits_vendor_paid_honest_only "$(account shop)"
 out=$("$OBOL" issuer codex check --db "$DB")
 [ "$(field 'paid from outside' "$out")" = "EUR:0" ] && [ "$(field consistency "$out")" = OK ] \
   && pass codex_limits_no_loss || fail codex_limits_no_loss "$out"

@@ -5,22 +5,10 @@
 # found. And a refusal lost on its way to the payer does not pay the payee
 # that refused: the payee hands it to the bank itself.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/codex_lib.bash"
 
-DB=sqlite:$T/bank.db
-"$OBOL" issuer init --db "$DB" --currency EUR >/dev/null
-start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail codex_refusal_issuer; exit 1; }
-
-W() { printf '%s/%s.wallet' "$T" "$1"; }
-member() {
-  local key
-  key=$("$OBOL" wallet init --wallet "$(W "$1")" --issuer "$issuer_URL" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null
-  "$OBOL" issuer fund --db "$DB" --account "$1" --amount EUR:30 >/dev/null
-  "$OBOL" wallet codex open --wallet "$(W "$1")" --amount EUR:10 --deposit EUR:8 >/dev/null
-}
-balance() { field balance "$("$OBOL" wallet codex show --wallet "$(W "$1")")"; }
-
-for u in alice bob carol dave; do member $u; done
+codex_bank || { fail codex_refusal_issuer; exit 1; }
+for u in alice bob carol dave; do member $u && open_codex $u EUR:10 EUR:8; done
 
 # Bob takes Alice's EUR 3 and signs a refusal of it as well; he reconciles
 # first; Alice takes the refusal and reconciles.

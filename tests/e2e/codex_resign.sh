@@ -4,23 +4,10 @@
 # a token by its signed bytes: the payee is paid what it accepted, the payer
 # is found, and a payee handed the re-signed id is never frozen.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/codex_lib.bash"
 
-DB=sqlite:$T/bank.db
-"$OBOL" issuer init --db "$DB" --currency EUR >/dev/null
-start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail codex_resign_issuer; exit 1; }
-
-W() { printf '%s/%s.wallet' "$T" "$1"; }
-member() {
-  local key
-  key=$("$OBOL" wallet init --wallet "$(W "$1")" --issuer "$issuer_URL" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null
-  "$OBOL" issuer fund --db "$DB" --account "$1" --amount EUR:30 >/dev/null
-  "$OBOL" wallet codex open --wallet "$(W "$1")" --amount EUR:10 --deposit EUR:8 >/dev/null
-}
-balance() { field balance "$("$OBOL" wallet codex show --wallet "$(W "$1")")"; }
-request() { "$OBOL" wallet codex request --wallet "$(W "$1")" --out "$T/req" >/dev/null; }
-
-for u in alice bob carol dave; do member $u; done
+codex_bank || { fail codex_resign_issuer; exit 1; }
+for u in alice bob carol dave; do member $u && open_codex $u EUR:10 EUR:8; done
 
 # Alice logs a payment of EUR 0.01 to Bob (never delivered), then hands Bob
 # another token under the same id for EUR 5, signed with her key.

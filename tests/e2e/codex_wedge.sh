@@ -6,10 +6,9 @@
 # blacklist fetched meanwhile), the retry gets the bank's stored answer, and
 # an answer of unknown outcome does not read as final.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/codex_lib.bash"
 
-DB=sqlite:$T/bank.db
-"$OBOL" issuer init --db "$DB" --currency EUR >/dev/null
-start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail codex_wedge_issuer; exit 1; }
+codex_bank || { fail codex_wedge_issuer; exit 1; }
 
 # relay NAME MODE: a relay to the bank that withholds the first sync answer
 relay() {
@@ -19,25 +18,10 @@ relay() {
   for i in $(seq 1 100); do grep -q '^listening on' "$T/$1.log" && break; sleep 0.05; done
   printf -v "$1_URL" 'http://%s' "$(sed -n 's/^listening on //p' "$T/$1.log")"
 }
-W() { printf '%s/%s.wallet' "$T" "$1"; }
-member() { # NAME ISSUER-URL
-  local key
-  key=$("$OBOL" wallet init --wallet "$(W "$1")" --issuer "$2" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null
-  "$OBOL" issuer fund --db "$DB" --account "$1" --amount EUR:30 >/dev/null
-  "$OBOL" wallet codex open --wallet "$(W "$1")" --amount EUR:10 --deposit EUR:8 >/dev/null
-}
-balance() { field balance "$("$OBOL" wallet codex show --wallet "$(W "$1")")"; }
-pay() {
-  "$OBOL" wallet codex request --wallet "$(W "$2")" --out "$T/req" >/dev/null &&
-  "$OBOL" wallet codex pay --wallet "$(W "$1")" --request "$T/req" --amount "$3" --out "$T/pay" >/dev/null &&
-  "$OBOL" wallet codex receive --wallet "$(W "$2")" --in "$T/pay" --out "$T/ack" >/dev/null &&
-  "$OBOL" wallet codex ack --wallet "$(W "$1")" --in "$T/ack" >/dev/null
-}
-
 relay ra drop; relay rb drop; relay rc unknown; relay rd drop
 member alice "$ra_URL"; member bob "$rb_URL"; member carol "$rc_URL"; member dave "$rd_URL"
-member mallory "$issuer_URL"; member erin "$issuer_URL"
+member mallory; member erin
+for u in alice bob carol dave mallory erin; do open_codex $u EUR:10 EUR:8; done
 
 # A: Bob's sync loses its answer; Alice pays him EUR 2; Bob, whose sync is
 # pending, refuses with a signed refusal; Alice's sync loses its answer too
