@@ -627,6 +627,28 @@ TEST_DB(codex_issuer, forged_or_wrong_party_refusal_refused_and_nothing_moves)
 	teardown(&b);
 }
 
+/* Alice (deposit 1000) pays Bob EUR 300 once; one of Bob's two copies of his
+ * Codex takes the token, the other signs a refusal of it, which Alice takes.
+ * copy_claims: bob2 is the copy that took it (else b->cx[1]). */
+static obol_err claim_and_refuse(struct bank *b, struct codex *bob2, bool copy_claims)
+{
+	struct codex_msg_request req;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	struct codex_msg_refusal ref;
+	struct obol_amount a = eur(300);
+	obol_err e;
+	if ((e = open_user(b, 0, 1000, 1000)) != OBOL_OK || (e = open_user(b, 1, 1000, 100)) != OBOL_OK ||
+	    (e = codex_request(b->cx[1], NULL, &req)) != OBOL_OK ||
+	    (e = codex_pay(b->cx[0], &(struct codex_pay_req){ .req = &req, .amount = &a }, b->now, &m, NULL)) != OBOL_OK)
+		return e;
+	memcpy(bob2, b->cx[1], sizeof(*bob2));
+	if ((e = codex_receive(copy_claims ? bob2 : b->cx[1], &m, b->now, &ack, NULL)) != OBOL_OK ||
+	    (e = codex_refuse(copy_claims ? b->cx[1] : bob2, &m, OBOL_E_CODEX_TOKEN_STALE, b->now, &ref)) != OBOL_OK)
+		return e;
+	return codex_take_refusal(b->cx[0], &ref);
+}
+
 /* Issue 14 case 7: Bob keeps a copy of his Codex that took the token he
  * refused. The refusal reaches the bank first; the copy's claim of the
  * token loses, Bob is found, and nobody else is frozen. */
@@ -634,22 +656,10 @@ TEST_DB(codex_issuer, payee_claiming_a_token_it_refused)
 {
 	struct bank b;
 	struct codex_sync_out r;
-	struct codex_msg_request req;
-	struct codex_msg_pay m;
-	struct codex_msg_ack ack;
-	struct codex_msg_refusal ref;
-	struct obol_amount a = eur(300);
 	struct codex *bob2 = codex_alloc();
 	REQUIRE(bob2);
 	REQUIRE_OK(setup(&b, db_url));
-	REQUIRE_OK(open_user(&b, 0, 1000, 1000));
-	REQUIRE_OK(open_user(&b, 1, 1000, 100));
-	REQUIRE_OK(codex_request(b.cx[1], NULL, &req));
-	REQUIRE_OK(codex_pay(b.cx[0], &(struct codex_pay_req){ .req = &req, .amount = &a }, b.now, &m, NULL));
-	memcpy(bob2, b.cx[1], sizeof(*bob2));
-	REQUIRE_OK(codex_receive(bob2, &m, b.now, &ack, NULL));
-	REQUIRE_OK(codex_refuse(b.cx[1], &m, OBOL_E_CODEX_TOKEN_STALE, b.now, &ref));
-	REQUIRE_OK(codex_take_refusal(b.cx[0], &ref));
+	REQUIRE_OK(claim_and_refuse(&b, bob2, true));
 
 	/* the refusal reaches the bank first: Alice refunded */
 	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
@@ -683,22 +693,10 @@ TEST_DB(codex_issuer, claim_before_refusal_the_claim_loses)
 {
 	struct bank b;
 	struct codex_sync_out r;
-	struct codex_msg_request req;
-	struct codex_msg_pay m;
-	struct codex_msg_ack ack;
-	struct codex_msg_refusal ref;
-	struct obol_amount a = eur(300);
 	struct codex *bob2 = codex_alloc();
 	REQUIRE(bob2);
 	REQUIRE_OK(setup(&b, db_url));
-	REQUIRE_OK(open_user(&b, 0, 1000, 1000));
-	REQUIRE_OK(open_user(&b, 1, 1000, 100));
-	REQUIRE_OK(codex_request(b.cx[1], NULL, &req));
-	REQUIRE_OK(codex_pay(b.cx[0], &(struct codex_pay_req){ .req = &req, .amount = &a }, b.now, &m, NULL));
-	memcpy(bob2, b.cx[1], sizeof(*bob2));
-	REQUIRE_OK(codex_receive(b.cx[1], &m, b.now, &ack, NULL));
-	REQUIRE_OK(codex_refuse(bob2, &m, OBOL_E_CODEX_TOKEN_STALE, b.now, &ref));
-	REQUIRE_OK(codex_take_refusal(b.cx[0], &ref));
+	REQUIRE_OK(claim_and_refuse(&b, bob2, false));
 	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
 	CHECK_EQ_INT(b.cx[1]->balance.units, 1300);
 	codex_sync_out_free(&r);
