@@ -208,8 +208,9 @@ static enum codex_finding classify(struct codex_bank_unit *k, const struct codex
 	/* a state the bank never issued can only come from a forged Codex */
 	if (t->epoch > payer->epoch || t->epoch == 0)
 		return CODEX_FIND_FORK;
-	/* the payer closed that epoch and its log had nothing at this place */
-	if (t->epoch < payer->epoch)
+	/* the payer closed that epoch (by a sync, or by closing its Codex) and
+	 * its log had nothing at this place */
+	if (t->epoch < payer->epoch || payer->closed)
 		return CODEX_FIND_OMITTED;
 	return CODEX_FIND_NONE; /* the payer has not handed in this epoch's log yet */
 }

@@ -298,6 +298,9 @@ TEST(codex_bank, close_holds_the_deposit_for_copies_then_releases_once)
 	REQUIRE_OK(world_pay(&w, A, B, 400));
 	REQUIRE_OK(world_sync(&w, &k, B, NULL, false, &o));
 	CHECK_EQ_INT(world_value(&k, &w, B), 1400);
+	CHECK_EQ_INT(o.own_findings, 0);
+	CHECK(o.findings >= 1); /* the closed log lacks it: an omission, and the overspend */
+	CHECK_EQ_INT(k.eff.findings[0].kind, CODEX_FIND_OMITTED);
 	codex_sync_out_free(&o);
 	/* paid from the held deposit, nothing from outside */
 	REQUIRE(k.eff.nlosses == 1);
