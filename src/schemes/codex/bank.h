@@ -311,9 +311,9 @@ void codex_sync_out_free(struct codex_sync_out *o);
  * Refused, changing nothing: CODEX_UNKNOWN_USER, CODEX_ACCOUNT_DELETED,
  * CODEX_BLACKLISTED (a user already on the blacklist: what is left of its
  * deposit waits for codex_bank_release), the errors of
- * codex_bank_verify_log, and for a refusal handed in that does not verify
- * or names neither this user as payer nor as payee (REFUSAL_FORGED,
- * REFUSAL_WRONG_PARTY, UNKNOWN_USER). Then every token is taken in
+ * codex_bank_verify_log. A refusal handed in beside the log that does not
+ * verify under its payee's key, or names neither this user as payer nor as
+ * payee, proves nothing and is left aside. Then every token is taken in
  * (codex_bank_take_*), the load is taken, every party that went below zero
  * is covered, and the Codex is renewed, or closed (value paid back now,
  * deposit held), unless a finding put the user on the blacklist (answered
@@ -339,8 +339,8 @@ struct codex_deposit_out {
  * signature: SIGNATURE) and taken in as a payee's claim: paid to the vendor
  * unless its payer's log paid it before (TOKEN_SEEN for the same token
  * deposited twice, TOKEN_REFUSED for one the vendor refused). The vendor's
- * refusals are taken in as at a sync (REFUSAL_FORGED, REFUSAL_WRONG_PARTY
- * refuse the whole deposit). The unit holds the vendor's record, every
+ * refusals are taken in as at a sync (one that is not the vendor's own is
+ * left aside). The unit holds the vendor's record, every
  * payer's, and the stored tokens and refusals with those ids and places. */
 OBOL_MUST_CHECK obol_err codex_bank_deposit(struct codex_bank_unit *k, const struct codex_deposit_req *r,
 					    struct codex_deposit_out *out);

@@ -364,17 +364,17 @@ static obol_err keep_refusal(struct codex_bank_unit *k, const struct codex_refus
 	return refuse_row(k, r);
 }
 
-/* A refusal handed in beside a log or a deposit by `sender`, who must be
- * its payee or (for a token of an epoch it synced before) its payer; it
- * must verify under the payee's key. Checked before anything changes. */
-static obol_err check_refusal(struct codex_bank_unit *k, const struct codex_refusal *f, uint64_t sender, bool payer_ok)
+/* Whether a refusal handed in beside a log or a deposit by `sender` counts:
+ * it names the sender as its payee or (for a token of its own) its payer,
+ * and verifies under its payee's key. One that does not proves nothing and
+ * is left aside: it must not hold up the rest of the request (a payer that
+ * was handed a forged refusal would otherwise never sync again). */
+static bool refusal_counts(struct codex_bank_unit *k, const struct codex_refusal *f, uint64_t sender, bool payer_ok)
 {
 	struct codex_bank_user *payee = codex_bank_unit_user(k, f->payee_id);
 	if (f->payee_id != sender && (!payer_ok || f->payer_id != sender))
-		return OBOL_E_CODEX_REFUSAL_WRONG_PARTY;
-	if (!payee)
-		return OBOL_E_CODEX_UNKNOWN_USER;
-	return codex_refusal_verify(f, payee->p.sign_pk);
+		return false;
+	return payee && codex_refusal_verify(f, payee->p.sign_pk) == OBOL_OK;
 }
 
 /* A token its payer's log hands in (a PAY entry, signature checked by
@@ -579,9 +579,6 @@ obol_err codex_bank_sync(struct codex_bank_unit *k, const struct codex_sync_req 
 		goto out;
 	if ((e = codex_bank_verify_log(pol->sign_pk, u, r->state, r->entries, r->n, r->claimed, parties, np)) != OBOL_OK)
 		goto out;
-	for (size_t i = 0; i < r->nrefusals; i++)
-		if ((e = check_refusal(k, &r->refusals[i], u->p.id, true)) != OBOL_OK)
-			goto out;
 	if (r->load && (in_currency_ok(pol, r->load) != OBOL_OK || obol_amount_is_negative(r->load) ||
 			obol_amount_is_zero(r->load))) {
 		e = OBOL_E_CODEX_AMOUNT_INVALID;
@@ -600,7 +597,7 @@ obol_err codex_bank_sync(struct codex_bank_unit *k, const struct codex_sync_req 
 			goto out;
 	}
 	for (size_t i = 0; i < r->nrefusals; i++)
-		if ((e = keep_refusal(k, &r->refusals[i])) != OBOL_OK)
+		if (refusal_counts(k, &r->refusals[i], u->p.id, true) && (e = keep_refusal(k, &r->refusals[i])) != OBOL_OK)
 			goto out;
 	if (r->load) {
 		if ((e = cx_move(k, CODEX_ACCT_PARTY, u->p.id, CODEX_ACCT_LIABILITY, 0, r->load, "codex-load", u->p.name)) !=
@@ -671,9 +668,6 @@ obol_err codex_bank_deposit(struct codex_bank_unit *k, const struct codex_deposi
 		return e;
 	if (!v || v->p.kind != CODEX_PARTY_VENDOR)
 		return OBOL_E_CODEX_UNKNOWN_USER;
-	for (size_t i = 0; i < r->nrefusals; i++)
-		if ((e = check_refusal(k, &r->refusals[i], v->p.id, false)) != OBOL_OK)
-			return e;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct codex_token *t = &r->tokens[i];
 		struct codex_bank_user *payer;
@@ -691,7 +685,7 @@ obol_err codex_bank_deposit(struct codex_bank_unit *k, const struct codex_deposi
 		out->results[i] = res;
 	}
 	for (size_t i = 0; i < r->nrefusals; i++)
-		if ((e = keep_refusal(k, &r->refusals[i])) != OBOL_OK)
+		if (refusal_counts(k, &r->refusals[i], v->p.id, false) && (e = keep_refusal(k, &r->refusals[i])) != OBOL_OK)
 			return e;
 	return cx_cover_all(k);
 }

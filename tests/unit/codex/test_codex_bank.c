@@ -683,3 +683,34 @@ TEST(codex_bank, consistency_holds_and_each_break_is_found)
 	CHECK_ERR(codex_bank_consistency("EUR", u, 2, t, 2, &held, &c), OBOL_E_CODEX_INCONSISTENT);
 	CHECK_EQ_INT(c.overspent, 1);
 }
+
+/* A refusal the payer keeps beside its log that does not verify (here
+ * signed by Carol in Bob's name) proves nothing: it is left aside, and it
+ * neither refunds the payer nor stops its syncs. */
+TEST(codex_bank, a_forged_refusal_beside_the_log_is_left_aside)
+{
+	struct world w;
+	struct codex_bank_unit k;
+	struct codex_sync_out o;
+	struct codex_msg_refusal bad;
+	struct codex_token t;
+	REQUIRE_OK(world_init(&w, 1000, 500, 8));
+	REQUIRE_OK(world_bank(&w, &k));
+	REQUIRE_OK(world_pay(&w, A, B, 300));
+	t = w.cx[A]->log[0].e.token;
+	REQUIRE_OK(world_sync(&w, &k, A, NULL, false, &o));
+	codex_sync_out_free(&o);
+	REQUIRE_OK(codex_make_refusal(&t, w.rec[B].p.id, w.cx[C]->sign_sk, OBOL_E_CODEX_TOKEN_STALE, w.now, &bad));
+	REQUIRE_OK(codex_take_refusal(w.cx[A], &bad));
+	CHECK_OK(world_sync(&w, &k, A, NULL, false, &o));
+	CHECK(o.renewed);
+	CHECK_EQ_INT(o.value.units, 700);
+	CHECK_EQ_INT(o.findings, 0);
+	codex_sync_out_free(&o);
+	CHECK_EQ_INT(w.cx[A]->nrefusals, 0); /* handed in once, then dropped */
+	CHECK_OK(world_sync(&w, &k, A, NULL, false, &o));
+	codex_sync_out_free(&o);
+	CHECK_EQ_INT(k.nrefusals, 0);
+	codex_bank_unit_free(&k);
+	world_free(&w);
+}
