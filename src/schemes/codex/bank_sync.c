@@ -404,12 +404,13 @@ static obol_err take_from_payer(struct codex_bank_unit *k, struct codex_bank_use
 			return e;
 		if ((e = new_row(k, t, &x, payee->p.kind, true, false, f, &r)) != OBOL_OK)
 			return e;
-		/* a pending token is settled to the payee it names (the bank
-		 * settles what the payer's TokenDispatcher could not) */
-		if ((e = settle(k, u, payee, &t->amount, "codex-settle")) != OBOL_OK)
+		if (en->refused || refusal_of(k, x.hash, t->payee_id)) {
+			r->t.refused = true; /* its payee refused it: nothing moves */
+		} else if ((e = settle(k, u, payee, &t->amount, "codex-settle")) != OBOL_OK) {
+			/* a pending token is settled to the payee it names (the bank
+			 * settles what the payer's TokenDispatcher could not) */
 			return e;
-		if (refusal_of(k, x.hash, t->payee_id) && (e = refuse_row(k, r)) != OBOL_OK)
-			return e;
+		}
 	}
 	return en->refused ? keep_refusal(k, &en->refusal) : OBOL_OK;
 }
