@@ -85,3 +85,12 @@ obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys)
 	obol_http_client_free(c);
 	return e;
 }
+
+obol_err obol_wallet_connect_vendor(struct obol_wallet *w, const char *addr, struct obol_devlink **out)
+{
+	uint8_t pin[32];
+	obol_err e = obol_wallet_issuer(w, NULL, pin, NULL, NULL);
+	if (e != OBOL_OK)
+		return e;
+	return obol_devlink_connect_vendor(addr, 0, pin, out);
+}

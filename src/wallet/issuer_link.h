@@ -1,5 +1,6 @@
-/* The wallet's connections: an HTTP client to the issuer it pinned, and
- * refreshing the pinned key document.
+/* The wallet's connections: an HTTP client to the issuer it pinned,
+ * refreshing the pinned key document, and device links to vendors certified
+ * by that issuer.
  *
  * Account flow (wallet side of "Running the three roles by hand", README):
  *   obol wallet init --wallet W --issuer URL --account NAME
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "net/devlink.h"
 #include "net/http_client.h"
 #include "wallet/file.h"
 
@@ -28,5 +30,10 @@ OBOL_MUST_CHECK obol_err obol_wallet_client(struct obol_wallet *w, bool auth, st
  * returns the inner "keys" object (new reference). KEYS_INVALID when it does
  * not verify. */
 OBOL_MUST_CHECK obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys);
+
+/* Opens a device link to the vendor at addr (src/net/devlink.h): the
+ * handshake must prove the box key of a vendor certificate that the wallet's
+ * pinned issuer signed and that is valid now. */
+OBOL_MUST_CHECK obol_err obol_wallet_connect_vendor(struct obol_wallet *w, const char *addr, struct obol_devlink **out);
 
 #endif
