@@ -20,6 +20,18 @@
 #include "net/http_client.h"
 #include "wallet/file.h"
 
+/* How the wallet reaches its issuer, kept in the wallet file's "issuer"
+ * object beside the URL (set by `wallet init --issuer-ca FILE
+ * --insecure-http`): "ca", the PEM CA to verify its https:// certificate
+ * against (absent: the system's store), and "insecure_http": true to allow
+ * plain http:// to a non-loopback address (see obol_http_url_check). */
+OBOL_MUST_CHECK obol_err obol_wallet_set_issuer_trust(struct obol_wallet *w, const char *ca_pem, bool insecure_http);
+/* Makes the process follow the wallet's trust for its issuer's origin
+ * (obol_http_trust_set): HTTP_INSECURE when the stored URL breaks the
+ * policy. obol_wallet_client does it; so must any other path that reaches
+ * the issuer. */
+OBOL_MUST_CHECK obol_err obol_wallet_trust_issuer(struct obol_wallet *w);
+
 /* A client to the wallet's issuer. With auth, it is authenticated as the
  * wallet's account (resolving and saving the account id first when it is 0:
  * NOT_FOUND when the wallet has no account, or the issuer knows no account
