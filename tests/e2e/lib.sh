@@ -9,6 +9,8 @@
 #                         or --http), then sets NAME_ADDR, NAME_URL (https://... when ARGS
 #                         have --tls-cert, else http://...), NAME_PORT, NAME_ADDR2 (second
 #                         line) and NAME_PID
+#   start_attack NAME ARGS...  the same with `obol-attack ARGS...` (a cheating party that
+#                         listens, tests/attack/); its "key: value" lines are in $T/NAME.log
 #   tls_cert NAME         a throwaway self-signed certificate for 127.0.0.1/localhost (openssl
 #                         CLI): $T/NAME.crt (also the CA file the clients trust) and $T/NAME.key
 #   kill9 NAME            SIGKILL and reap;  stop NAME: SIGTERM and wait
@@ -32,7 +34,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/obol-e2e-XXXXXX")
 export OBOL_PASSPHRASE=${OBOL_PASSPHRASE:-e2e passphrase}
 export OBOL_ARGON2_FAST=1
 
-declare -A E2E_PIDS=() E2E_CMDS=()
+declare -A E2E_PIDS=() E2E_CMDS=() E2E_EXE=()
 
 e2e_cleanup() {
   local n
@@ -80,10 +82,15 @@ e2e_launch() {
   for a in "$@"; do case $a in --listen|--http) want=$((want + 1)) ;; --tls-cert) scheme=https ;; esac; done
   [ $want -gt 0 ] || want=1
   offset=$(stat -c %s "$T/$name.log" 2>/dev/null || echo 0)
-  "$OBOL" "$@" >>"$T/$name.log" 2>&1 </dev/null &
+  "${E2E_EXE[$name]:-$OBOL}" "$@" >>"$T/$name.log" 2>&1 </dev/null &
   E2E_PIDS[$name]=$!
   printf -v "${name}_PID" '%s' "$!"
   e2e_wait_listening "$name" "$offset" "$want" "$scheme"
+}
+
+start_attack() {
+  E2E_EXE[$1]=$ATTACK
+  start "$@"
 }
 
 tls_cert() {
