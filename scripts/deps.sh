@@ -3,8 +3,11 @@
 # A quick no-op when everything is present. Uses sudo when not root.
 # Usage: scripts/deps.sh [build|check|ci]
 #   build: compilers and -dev libraries (default)
-#   check: build + the PostgreSQL server for the backend tests, and the
-#          sqlite3 shell some end-to-end tests use to tamper with a database
+#   check: build + the PostgreSQL server for the backend tests, the
+#          sqlite3 shell some end-to-end tests use to tamper with a database,
+#          the openssl command for their throwaway TLS certificates and
+#          python3-dissononce, the independent Noise implementation the
+#          device link is tested against (tests/interop/)
 #   ci:    check + clang for the libFuzzer targets
 set -euo pipefail
 
@@ -12,8 +15,8 @@ want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev)
 case "${1:-build}" in
   build) ;;
-  check) want+=(postgresql sqlite3) ;;
-  ci)    want+=(postgresql sqlite3 clang libclang-rt-dev) ;;
+  check) want+=(postgresql sqlite3 openssl python3-dissononce) ;;
+  ci)    want+=(postgresql sqlite3 openssl python3-dissononce clang libclang-rt-dev) ;;
   *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
 esac
 
