@@ -69,6 +69,13 @@ expect_error HTTP_TLS "$OBOL" vendor serve --dir "$T/shop" --issuer "$issuer_URL
 start vendor vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.001 \
   && pass vendor_serve_over_https || { fail vendor_serve_over_https; exit 1; }
 
+# A certificate without the box key the link proves: the vendor does not start.
+out=$("$OBOL" vendor init --dir "$T/keyless" --issuer "$issuer_URL" --issuer-ca "$T/issuer.crt")
+"$OBOL" issuer vendor add --db "$DB" --name keyless --vendor-key "$(field vendor-key "$out")" \
+  --out "$T/keyless/vendor.cert" >/dev/null
+expect_error DEVLINK_CERT_KEY "$OBOL" vendor serve --dir "$T/keyless" --issuer "$issuer_URL" --listen 127.0.0.1:0 \
+  && pass vendor_without_certified_box_key_refused || fail vendor_without_certified_box_key_refused
+
 # A payment: withdraw, lock and settle over HTTPS, tokens over the encrypted link.
 check withdraw_over_https "$OBOL" wallet withdraw --wallet "$W"
 out=$("$OBOL" wallet pay --wallet "$W" --vendor "$vendor_ADDR" --units 250 2>&1)
