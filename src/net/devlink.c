@@ -115,14 +115,25 @@ static obol_err wait_fd(int fd, short events, uint64_t deadline)
 }
 
 /* Reads exactly n bytes; *got tells how many arrived before an error or EOF. */
+/* Reads exactly n bytes; *got tells how many arrived before an error or EOF.
+ * Small reads go through the link's input buffer, so that a record and its
+ * length usually cost one recv. */
 static obol_err read_full(struct obol_devlink *l, uint8_t *buf, size_t n, uint64_t deadline, size_t *got)
 {
 	*got = 0;
 	while (*got < n) {
+		if (l->in_pos < l->in_len) {
+			size_t k = l->in_len - l->in_pos < n - *got ? l->in_len - l->in_pos : n - *got;
+			memcpy(buf + *got, l->in + l->in_pos, k);
+			l->in_pos += k;
+			*got += k;
+			continue;
+		}
 		obol_err e = wait_fd(l->fd, POLLIN, deadline);
 		if (e != OBOL_OK)
 			return e;
-		ssize_t r = recv(l->fd, buf + *got, n - *got, 0);
+		bool direct = n - *got >= sizeof l->in;
+		ssize_t r = recv(l->fd, direct ? buf + *got : l->in, direct ? n - *got : sizeof l->in, 0);
 		if (r == 0)
 			return OBOL_E_DEVLINK_CLOSED;
 		if (r < 0) {
@@ -130,7 +141,12 @@ static obol_err read_full(struct obol_devlink *l, uint8_t *buf, size_t n, uint64
 				continue;
 			return OBOL_E_NETWORK;
 		}
-		*got += (size_t)r;
+		if (direct) {
+			*got += (size_t)r;
+		} else {
+			l->in_pos = 0;
+			l->in_len = (size_t)r;
+		}
 	}
 	return OBOL_OK;
 }
@@ -139,17 +155,19 @@ obol_err obol_dl_write_raw(struct obol_devlink *l, const uint8_t *buf, size_t n)
 {
 	uint64_t deadline = obol_dl_deadline(l);
 	size_t done = 0;
+	/* Sent at once when the socket has room (the usual case), else
+	 * waited for until the deadline. */
 	while (done < n) {
+		ssize_t r = send(l->fd, buf + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return OBOL_E_NETWORK;
 		obol_err e = wait_fd(l->fd, POLLOUT, deadline);
 		if (e != OBOL_OK)
 			return e;
-		ssize_t r = send(l->fd, buf + done, n - done, MSG_NOSIGNAL);
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return OBOL_E_NETWORK;
-		}
-		done += (size_t)r;
 	}
 	return OBOL_OK;
 }

@@ -26,6 +26,8 @@ struct obol_devlink {
 	uint8_t rbuf[OBOL_FRAME_HEADER_LEN + OBOL_FRAME_MAX]; /* the frame being read */
 	uint8_t wbuf[OBOL_FRAME_HEADER_LEN + OBOL_FRAME_MAX]; /* the frame being written */
 	uint8_t rec[DL_RECORD_HEADER_LEN + OBOL_DL_RECORD_MAX]; /* one record, read or written */
+	uint8_t in[4096];              /* bytes received and not yet read */
+	size_t in_pos, in_len;
 };
 
 /* A deadline timeout_ms from now (monotonic ns). */
