@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, run every scheme's demo
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make model      the SPIN models of tests/model/ (each scheme's protocol with an intruder)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
 #
 # Layers (the Layout section of README.md):
@@ -38,7 +39,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 ATTACK_OBJ := $(ATTACK_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps demo check asan fuzz fuzz-bins clean
+.PHONY: all deps demo check asan model fuzz fuzz-bins clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack
@@ -87,6 +88,13 @@ check:
 	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory all
 	@OBOL_BUILD=$(BUILD) tests/run.sh
+	@$(MAKE) --no-print-directory model
+
+# Every model verified without error, and every defect of tests/model/defects
+# caught (tests/model/run.sh; docs/threats.md, "The models").
+model:
+	@scripts/deps.sh check
+	@OBOL_BUILD=$(BUILD) tests/model/run.sh
 
 asan:
 	@scripts/deps.sh check
