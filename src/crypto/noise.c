@@ -17,12 +17,14 @@ static void nonce_bytes(uint64_t n, uint8_t out[crypto_aead_chacha20poly1305_IET
 		out[4 + i] = (uint8_t)(n >> (8 * i));
 }
 
-obol_err obol_noise_encrypt(struct obol_noise_cipher *c, const uint8_t *ad, size_t ad_len, const uint8_t *in,
-			    size_t len, uint8_t *out)
+/* What EncryptWithAd and DecryptWithAd do first: without a key the text
+ * passes as it is (*passed); the reserved nonce ends the cipher; else the
+ * nonce's bytes. */
+static obol_err cipher_begin(const struct obol_noise_cipher *c, const uint8_t *in, size_t len, uint8_t *out,
+			     uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES], bool *passed)
 {
-	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
-	unsigned long long clen;
-	if (!c->has_key) {
+	*passed = !c->has_key;
+	if (*passed) {
 		if (len > 0)
 			memmove(out, in, len);
 		return OBOL_OK;
@@ -30,6 +32,18 @@ obol_err obol_noise_encrypt(struct obol_noise_cipher *c, const uint8_t *ad, size
 	if (c->n == NONCE_MAX)
 		return OBOL_E_NOISE_EXHAUSTED;
 	nonce_bytes(c->n, nonce);
+	return OBOL_OK;
+}
+
+obol_err obol_noise_encrypt(struct obol_noise_cipher *c, const uint8_t *ad, size_t ad_len, const uint8_t *in,
+			    size_t len, uint8_t *out)
+{
+	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
+	unsigned long long clen;
+	bool passed;
+	obol_err e = cipher_begin(c, in, len, out, nonce, &passed);
+	if (e != OBOL_OK || passed)
+		return e;
 	if (crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, in, len, ad, ad_len, NULL, nonce, c->k) != 0)
 		return OBOL_E_CRYPTO_LIBRARY;
 	c->n++;
@@ -41,16 +55,12 @@ obol_err obol_noise_decrypt(struct obol_noise_cipher *c, const uint8_t *ad, size
 {
 	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
 	unsigned long long plen;
-	if (!c->has_key) {
-		if (len > 0)
-			memmove(out, in, len);
-		return OBOL_OK;
-	}
-	if (c->n == NONCE_MAX)
-		return OBOL_E_NOISE_EXHAUSTED;
+	bool passed;
+	obol_err e = cipher_begin(c, in, len, out, nonce, &passed);
+	if (e != OBOL_OK || passed)
+		return e;
 	if (len < OBOL_NOISE_TAG_LEN)
 		return OBOL_E_DECRYPT_FAILED;
-	nonce_bytes(c->n, nonce);
 	if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen, NULL, in, len, ad, ad_len, nonce, c->k) != 0)
 		return OBOL_E_DECRYPT_FAILED;
 	c->n++;

@@ -48,6 +48,12 @@ void obol_devlink_binding(const uint8_t h1[32], const uint8_t static_pk[OBOL_BOX
 	obol_sha256_parts(out, parts, 3);
 }
 
+/* A refusal of bytes that are no frame (WIRE_*), but for a stream cut short. */
+static bool wire_refusal(obol_err e)
+{
+	return e > OBOL_E_WIRE_TRUNCATED && e <= OBOL_E_WIRE_UNEXPECTED_MESSAGE;
+}
+
 static obol_err noise_init(struct obol_noise_handshake *hs, bool initiator, const struct obol_box_keypair *s)
 {
 	static const char prologue[] = OBOL_DL_PROLOGUE;
@@ -177,7 +183,7 @@ obol_err obol_devlink_initiate(struct obol_devlink *l, const struct obol_devlink
 	if ((e = write_hs_frame(l, OBOL_DL_TYPE_HELLO, &m)) != OBOL_OK)
 		goto out;
 	e = read_hs_frame(l, OBOL_DL_TYPE_ACCEPT, &m);
-	if (e >= OBOL_E_WIRE_TRUNCATED && e <= OBOL_E_WIRE_UNEXPECTED_MESSAGE && e != OBOL_E_WIRE_TRUNCATED)
+	if (wire_refusal(e))
 		e = OBOL_E_DEVLINK_HANDSHAKE; /* no frame where ACCEPT belongs */
 	if (e != OBOL_OK)
 		goto out;
@@ -270,7 +276,7 @@ refuse:
 	if (e == OBOL_E_DEVLINK_CLOSED || e == OBOL_E_NETWORK || e == OBOL_E_WIRE_TRUNCATED ||
 	    e == OBOL_E_WIRE_OVERSIZED)
 		goto out;
-	if (e < OBOL_E_WIRE_TRUNCATED || e > OBOL_E_WIRE_UNEXPECTED_MESSAGE)
+	if (!wire_refusal(e))
 		e = OBOL_E_DEVLINK_HANDSHAKE;
 	obol_dl_tell(l, e);
 out:

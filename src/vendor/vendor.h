@@ -12,7 +12,8 @@
  *                          issuer is unreachable at start)
  *       vendor.db          its SQLite store: schemes' tables and the outbox
  *   - a device-link server (src/net/devlink.h), a thread per connection up to a
- *     bound; each frame goes to the scheme whose type range holds its type
+ *     bound, each link an encrypted session in which the vendor proves the box
+ *     key its certificate names; each frame goes to the scheme whose type range holds its type
  *     (a session per connection and scheme, opened at its first frame);
  *   - the outbox (src/vendor/outbox.h): durable requests to the issuer, sent
  *     by a worker with retries;
