@@ -23,6 +23,7 @@
 #include "net/devlink.h"
 #include "schemes/codex/codex.h"
 #include "wallet/codex_wallet.h"
+#include "wallet/issuer_link.h"
 #include "wire/cbor.h"
 
 struct craft {
@@ -109,7 +110,8 @@ static obol_err make(const struct codex *c, const struct codex_msg_request *req,
 }
 
 /* HELLO → REQUEST → the crafted PAY → ACK or REFUSAL. */
-static obol_err to_vendor(const struct codex *c, const struct craft *k, struct codex_token *t, char *answer, size_t cap)
+static obol_err to_vendor(struct obol_wallet *w, const struct codex *c, const struct craft *k, struct codex_token *t,
+			  char *answer, size_t cap)
 {
 	struct obol_devlink *l = NULL;
 	struct codex_msg_hello hello = { .amount = k->amount, .has_amount = true };
@@ -126,7 +128,7 @@ static obol_err to_vendor(const struct codex *c, const struct craft *k, struct c
 		goto out;
 	}
 	codex_msg_hello_spec(&hello, f, &spec);
-	if ((e = obol_devlink_connect(k->vendor, 0, &l)) != OBOL_OK || (e = obol_devlink_write(l, CODEX_MSG_HELLO, &spec)) != OBOL_OK ||
+	if ((e = obol_wallet_connect_vendor(w, k->vendor, &l)) != OBOL_OK || (e = obol_devlink_write(l, CODEX_MSG_HELLO, &spec)) != OBOL_OK ||
 	    (e = obol_devlink_read(l, &type, &body, &blen)) != OBOL_OK)
 		goto out;
 	codex_msg_request_spec(req, f, &spec);
@@ -184,7 +186,7 @@ static int run(int argc, char **argv, bool reuse)
 	    (e = codex_wallet_load(w, &c)) != OBOL_OK)
 		goto fail;
 	if (k.vendor) {
-		if ((e = to_vendor(c, &k, &t, answer, sizeof(answer))) != OBOL_OK)
+		if ((e = to_vendor(w, c, &k, &t, answer, sizeof(answer))) != OBOL_OK)
 			goto fail;
 	} else {
 		codex_msg_request_spec(req, f, &spec);

@@ -12,11 +12,7 @@ codex_bank || { fail codex_wedge_issuer; exit 1; }
 
 # relay NAME MODE: a relay to the bank that withholds the first sync answer
 relay() {
-  "$ATTACK" codex-lossy-bank --listen 127.0.0.1:0 --issuer "$issuer_URL" --path /codex/sync --mode "$2" \
-    >"$T/$1.log" 2>&1 &
-  E2E_PIDS[$1]=$!
-  for i in $(seq 1 100); do grep -q '^listening on' "$T/$1.log" && break; sleep 0.05; done
-  printf -v "$1_URL" 'http://%s' "$(sed -n 's/^listening on //p' "$T/$1.log")"
+  start_attack "$1" codex-lossy-bank --listen 127.0.0.1:0 --issuer "$issuer_URL" --path /codex/sync --mode "$2"
 }
 relay ra drop; relay rb drop; relay rc unknown; relay rd drop
 member alice "$ra_URL"; member bob "$rb_URL"; member carol "$rc_URL"; member dave "$rd_URL"
