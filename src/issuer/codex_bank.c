@@ -406,6 +406,8 @@ obol_err codex_issuer_check(struct obol_store *s, const char *currency, FILE *ou
 				users[i].closed ? ", closed" : "", users[i].released ? ", released" : "");
 			print_amount(out, "  value by every log", &v);
 			print_amount(out, "  safe deposit", &users[i].deposit);
+			if (!obol_amount_is_zero(&users[i].advanced))
+				print_amount(out, "  lent from the deposit until its payers' logs come", &users[i].advanced);
 		}
 		fprintf(out, "codex users: %zu\ncodex tokens: %zu\n", res->users, res->tokens);
 		print_amount(out, "value in codexes", &res->total_value);

@@ -37,6 +37,7 @@
 	"ALTER TABLE codex_users ADD COLUMN state_not_after BIGINT NOT NULL DEFAULT 0;"                            \
 	"ALTER TABLE codex_users ADD COLUMN cert_not_after BIGINT NOT NULL DEFAULT 0;"                             \
 	"ALTER TABLE codex_users ADD COLUMN released BIGINT NOT NULL DEFAULT 0;"                                   \
+	"ALTER TABLE codex_users ADD COLUMN advanced BIGINT NOT NULL DEFAULT 0;"                                   \
 	"UPDATE codex_users SET state_not_after = " NOW " + 2592000, cert_not_after = created + 31536000;"         \
 	"CREATE TABLE codex_refusals (token_hash BYTEA NOT NULL, payee BIGINT NOT NULL, token_id BYTEA NOT NULL,"  \
 	" payer BIGINT NOT NULL, refusal BYTEA NOT NULL, time BIGINT NOT NULL, PRIMARY KEY (token_hash, payee));"  \
@@ -99,7 +100,7 @@ static obol_err units_col(struct obol_stmt *st, int col, const char *currency, s
 
 #define USER_COLS                                                                                      \
 	"id, name, kind, sign_pk, box_pk, epoch, state_hash, tx_total, perf, loaded, credits, debits, " \
-	"deposit, blacklisted, deleted, state_not_after, cert_not_after, released"
+	"deposit, blacklisted, deleted, state_not_after, cert_not_after, released, advanced"
 
 static obol_err user_row(struct obol_stmt *st, const char *currency, struct codex_bank_user *u)
 {
@@ -120,6 +121,7 @@ static obol_err user_row(struct obol_stmt *st, const char *currency, struct code
 	    (e = units_col(st, 10, currency, &u->credits)) != OBOL_OK ||
 	    (e = units_col(st, 11, currency, &u->debits)) != OBOL_OK ||
 	    (e = units_col(st, 12, currency, &u->deposit)) != OBOL_OK ||
+	    (e = units_col(st, 18, currency, &u->advanced)) != OBOL_OK ||
 	    (e = obol_amount_zero(currency, &u->account)) != OBOL_OK)
 		return e;
 	u->blacklisted = obol_stmt_column_int64(st, 13) != 0;
@@ -147,12 +149,12 @@ obol_err codex_db_user_insert(struct obol_store *s, const struct codex_bank_user
 {
 	return obol_store_run(s, NULL,
 			      "INSERT INTO codex_users (" USER_COLS ", created)"
-			      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			      "itibbibiiiiiiiiiiii", (int64_t)u->p.id, u->p.name, (int64_t)u->p.kind, u->p.sign_pk,
+			      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			      "itibbibiiiiiiiiiiiii", (int64_t)u->p.id, u->p.name, (int64_t)u->p.kind, u->p.sign_pk,
 			      (size_t)32, u->box_pk, (size_t)32, (int64_t)u->epoch, u->state_hash, (size_t)32,
 			      (int64_t)u->tx_total, (int64_t)u->perf, u->loaded.units, u->credits.units,
 			      u->debits.units, u->deposit.units, (int64_t)u->blacklisted, (int64_t)u->closed,
-			      u->state_not_after, u->cert_not_after, (int64_t)u->released, now);
+			      u->state_not_after, u->cert_not_after, (int64_t)u->released, u->advanced.units, now);
 }
 
 obol_err codex_db_user_update(struct obol_store *s, const struct codex_bank_user *u)
@@ -161,12 +163,12 @@ obol_err codex_db_user_update(struct obol_store *s, const struct codex_bank_user
 	obol_err e = obol_store_run(s, &changes,
 				    "UPDATE codex_users SET sign_pk = ?, box_pk = ?, epoch = ?, state_hash = ?, tx_total = ?,"
 				    " perf = ?, loaded = ?, credits = ?, debits = ?, deposit = ?, blacklisted = ?, deleted = ?,"
-				    " state_not_after = ?, cert_not_after = ?, released = ? WHERE id = ?",
-				    "bbibiiiiiiiiiiii", u->p.sign_pk, (size_t)32, u->box_pk, (size_t)32, (int64_t)u->epoch,
+				    " state_not_after = ?, cert_not_after = ?, released = ?, advanced = ? WHERE id = ?",
+				    "bbibiiiiiiiiiiiii", u->p.sign_pk, (size_t)32, u->box_pk, (size_t)32, (int64_t)u->epoch,
 				    u->state_hash, (size_t)32, (int64_t)u->tx_total, (int64_t)u->perf, u->loaded.units,
 				    u->credits.units, u->debits.units, u->deposit.units, (int64_t)u->blacklisted,
 				    (int64_t)u->closed, u->state_not_after, u->cert_not_after, (int64_t)u->released,
-				    (int64_t)u->p.id);
+				    u->advanced.units, (int64_t)u->p.id);
 	if (e == OBOL_OK && changes != 1)
 		e = OBOL_E_CODEX_UNKNOWN_USER;
 	return e;

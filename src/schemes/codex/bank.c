@@ -215,39 +215,61 @@ obol_err cx_find(struct codex_bank_unit *k, struct codex_bank_user *p, enum code
 	return p->p.kind == CODEX_PARTY_USER ? list_user(k, p) : OBOL_OK;
 }
 
-obol_err cx_cover(struct codex_bank_unit *k, struct codex_bank_user *u)
+obol_err cx_cover(struct codex_bank_unit *k, struct codex_bank_user *u, bool proven)
 {
-	struct obol_amount value, deficit, from_dep, outside;
+	struct obol_amount value, deficit, from_dep, outside, back;
 	struct codex_loss *l;
+	bool found = u->blacklisted;
 	int cmp;
 	obol_err e;
-	if ((e = codex_bank_value(u, &value)) != OBOL_OK)
+	if ((e = codex_bank_value(u, &value)) != OBOL_OK || (e = obol_amount_zero(value.currency, &outside)) != OBOL_OK)
 		return e;
-	if (!obol_amount_is_negative(&value))
+	if (obol_amount_is_negative(&value)) {
+		/* the payees are paid: the deposit lends the deficit as far as it
+		 * goes, the rest comes from outside */
+		if ((e = obol_amount_zero(value.currency, &deficit)) != OBOL_OK || (e = cx_sub(&deficit, &value)) != OBOL_OK)
+			return e;
+		if ((e = obol_amount_cmp(&deficit, &u->deposit, &cmp)) != OBOL_OK)
+			return e;
+		from_dep = cmp < 0 ? deficit : u->deposit;
+		if (obol_amount_is_negative(&from_dep) && (e = obol_amount_zero(value.currency, &from_dep)) != OBOL_OK)
+			return e;
+		if ((e = obol_amount_sub(&outside, &deficit, &from_dep)) != OBOL_OK ||
+		    (e = cx_sub(&u->deposit, &from_dep)) != OBOL_OK || (e = cx_add(&u->advanced, &from_dep)) != OBOL_OK ||
+		    (e = cx_add(&u->loaded, &deficit)) != OBOL_OK)
+			return e;
+		u->dirty = true;
+		if ((e = cx_move(k, CODEX_ACCT_OUTSIDE, 0, CODEX_ACCT_LIABILITY, 0, &outside, "codex-loss", u->p.name)) !=
+		    OBOL_OK)
+			return e;
+		/* an honest Codex's deficit never passes one epoch's limit */
+		if (!obol_amount_is_zero(&outside))
+			proven = true;
+	} else if (!found && !obol_amount_is_zero(&u->advanced) && !obol_amount_is_zero(&value)) {
+		/* the credits came: the loan goes back to the deposit */
+		if ((e = obol_amount_cmp(&value, &u->advanced, &cmp)) != OBOL_OK)
+			return e;
+		back = cmp < 0 ? value : u->advanced;
+		if ((e = cx_sub(&u->loaded, &back)) != OBOL_OK || (e = cx_sub(&u->advanced, &back)) != OBOL_OK ||
+		    (e = cx_add(&u->deposit, &back)) != OBOL_OK)
+			return e;
+		u->dirty = true;
+	}
+	if (!(proven || found) || (obol_amount_is_zero(&u->advanced) && obol_amount_is_zero(&outside)))
 		return OBOL_OK;
-	if ((e = obol_amount_zero(value.currency, &deficit)) != OBOL_OK || (e = cx_sub(&deficit, &value)) != OBOL_OK)
-		return e;
-	/* the safe deposit first, as far as it goes */
-	if ((e = obol_amount_cmp(&deficit, &u->deposit, &cmp)) != OBOL_OK)
-		return e;
-	from_dep = cmp < 0 ? deficit : u->deposit;
-	if (obol_amount_is_negative(&from_dep) && (e = obol_amount_zero(value.currency, &from_dep)) != OBOL_OK)
-		return e;
-	if ((e = obol_amount_sub(&outside, &deficit, &from_dep)) != OBOL_OK || (e = cx_sub(&u->deposit, &from_dep)) != OBOL_OK ||
-	    (e = cx_add(&u->loaded, &deficit)) != OBOL_OK)
-		return e;
-	u->dirty = true;
-	if ((e = cx_move(k, CODEX_ACCT_OUTSIDE, 0, CODEX_ACCT_LIABILITY, 0, &outside, "codex-loss", u->p.name)) != OBOL_OK)
-		return e;
+	/* final: the deposit paid what it lent, the outside the rest */
 	if ((e = grow((void **)&k->eff.losses, k->eff.nlosses, &k->eff.losses_cap, sizeof(*l))) != OBOL_OK)
 		return e;
 	l = &k->eff.losses[k->eff.nlosses++];
 	l->user = u->p.id;
-	l->deficit = deficit;
-	l->from_deposit = from_dep;
+	l->from_deposit = u->advanced;
 	l->from_outside = outside;
+	if ((e = obol_amount_add(&l->deficit, &u->advanced, &outside)) != OBOL_OK ||
+	    (e = obol_amount_zero(value.currency, &u->advanced)) != OBOL_OK)
+		return e;
 	l->reason = "overspent";
-	return cx_find(k, u, CODEX_FIND_OVERSPENT, NULL);
+	u->dirty = true;
+	return found ? OBOL_OK : cx_find(k, u, CODEX_FIND_OVERSPENT, NULL);
 }
 
 obol_err cx_cover_all(struct codex_bank_unit *k)
@@ -255,7 +277,7 @@ obol_err cx_cover_all(struct codex_bank_unit *k)
 	obol_err e = OBOL_OK;
 	for (size_t i = 0; e == OBOL_OK && i < k->nusers; i++)
 		if (k->users[i].p.kind == CODEX_PARTY_USER)
-			e = cx_cover(k, &k->users[i]);
+			e = cx_cover(k, &k->users[i], false);
 	return e;
 }
 
@@ -293,7 +315,7 @@ obol_err codex_bank_issue_state(const struct codex_bank_policy *pol, struct code
 		return OBOL_E_INVALID_ARGUMENT;
 	if ((e = codex_bank_value(u, &value)) != OBOL_OK)
 		return e;
-	if (obol_amount_is_negative(&value) || obol_amount_is_negative(&u->deposit))
+	if (obol_amount_is_negative(&value) || obol_amount_is_negative(&u->deposit) || !obol_amount_is_zero(&u->advanced))
 		return OBOL_E_CODEX_INCONSISTENT; /* cover first */
 	out->version = CODEX_STATE_VERSION;
 	out->user_id = u->p.id;
@@ -335,7 +357,7 @@ static obol_err add_fresh(struct codex_bank_unit *k, const struct codex_party *p
 	fresh.p = *party;
 	if ((e = obol_amount_zero(k->pol->currency, &fresh.loaded)) != OBOL_OK)
 		return e;
-	fresh.credits = fresh.debits = fresh.deposit = fresh.account = fresh.loaded;
+	fresh.credits = fresh.debits = fresh.deposit = fresh.account = fresh.advanced = fresh.loaded;
 	if ((e = grow((void **)&k->users, k->nusers, &k->users_cap, sizeof(*k->users))) != OBOL_OK)
 		return e;
 	*out = &k->users[k->nusers++];
@@ -432,7 +454,7 @@ obol_err codex_bank_release(struct codex_bank_unit *k, uint64_t account, struct 
 	if (k->now < out->held_until)
 		return OBOL_E_CODEX_DEPOSIT_HELD;
 	/* every fraud found so far was covered from it; what is left goes back */
-	if ((e = cx_cover(k, u)) != OBOL_OK || (e = codex_bank_value(u, &value)) != OBOL_OK ||
+	if ((e = cx_cover(k, u, true)) != OBOL_OK || (e = codex_bank_value(u, &value)) != OBOL_OK ||
 	    (e = obol_amount_add(&back, &value, &u->deposit)) != OBOL_OK)
 		return e;
 	if ((e = cx_move(k, CODEX_ACCT_LIABILITY, 0, CODEX_ACCT_PARTY, u->p.id, &back, "codex-release", u->p.name)) !=

@@ -84,6 +84,14 @@ struct codex_bank_user {
 	struct obol_amount loaded;         /* value put in from the account (and by cover) */
 	struct obol_amount credits, debits; /* tokens to and from it, from every log held */
 	struct obol_amount deposit;        /* safe deposit still held */
+	/* Lent from the deposit to the value, to pay a payee before the user's
+	 * own log came in: an honest Codex may spend offline what it received,
+	 * and its payee may reach the bank before the payers' logs that credit
+	 * it. Given back as the value allows; final (a loss row, the user
+	 * found) only once its own log shows the value below zero, or it is
+	 * found, or the deficit passes the deposit. Part of `loaded` and not
+	 * of `deposit` while lent. */
+	struct obol_amount advanced;
 	bool blacklisted;
 	bool closed;   /* deleted by its user; the deposit is held until codex_bank_release */
 	bool released; /* closed or blacklisted, and what was left has gone back to the account */

@@ -12,13 +12,19 @@ OBOL_MUST_CHECK obol_err cx_move(struct codex_bank_unit *k, uint8_t from, uint64
  * puts it on the blacklist (once). */
 OBOL_MUST_CHECK obol_err cx_find(struct codex_bank_unit *k, struct codex_bank_user *p, enum codex_finding kind,
 				 const uint8_t *token_id);
-/* Guarantee of payment and loss recovery (§VI.B): a user whose value went
- * below zero is proven to have paid more than it held: its safe deposit
- * pays the deficit as far as it goes, the rest comes from outside (a loss,
- * reported), it is found (OVERSPENT). Nothing when the value is not
- * negative. */
-OBOL_MUST_CHECK obol_err cx_cover(struct codex_bank_unit *k, struct codex_bank_user *u);
-/* Every user of the unit that went below zero, covered. */
+/* Guarantee of payment and loss recovery (§VI.B). A user whose value is
+ * below zero has its payees paid all the same: its safe deposit lends the
+ * deficit as far as it goes (`advanced`), the rest comes from outside (a
+ * loss, reported). A value below zero proves nothing by itself: an honest
+ * Codex spends offline what it received, before its payers' logs credit
+ * it at the bank, by at most one epoch's limit (the deposit). So the loan
+ * goes back to the deposit as the value allows, and becomes final (a loss
+ * row, the user found OVERSPENT if it was not found already) only when
+ * `proven`: its own log is in (a sync or a close, where an honest Codex's
+ * value is never below zero), the user is found, or the deficit passed
+ * the deposit. */
+OBOL_MUST_CHECK obol_err cx_cover(struct codex_bank_unit *k, struct codex_bank_user *u, bool proven);
+/* Every user of the unit, covered (not proven) or given back its loan. */
 OBOL_MUST_CHECK obol_err cx_cover_all(struct codex_bank_unit *k);
 /* a += b, a -= b on a record's figure. */
 OBOL_MUST_CHECK obol_err cx_add(struct obol_amount *a, const struct obol_amount *b);

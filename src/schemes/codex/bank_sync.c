@@ -607,8 +607,9 @@ obol_err codex_bank_sync(struct codex_bank_unit *k, const struct codex_sync_req 
 			goto out;
 		u->dirty = true;
 	}
-	/* guarantee of payment: every party the logs showed overspent */
-	if ((e = cx_cover_all(k)) != OBOL_OK)
+	/* guarantee of payment: every party the logs showed below zero; this
+	 * user's own log is in, so what its value still lacks is proven */
+	if ((e = cx_cover_all(k)) != OBOL_OK || (e = cx_cover(k, u, true)) != OBOL_OK)
 		goto out;
 	out->findings = k->eff.nfindings - found0;
 	for (size_t i = found0; i < k->eff.nfindings; i++)

@@ -267,6 +267,62 @@ TEST(codex_bank, cover_takes_the_deposit_first_then_outside)
 	world_free(&w);
 }
 
+/* Found by the simulator: an honest Codex spends offline what it received
+ * before its payer's log credits it at the bank. Its payee's sync takes
+ * the bank's view of its value below zero for a while: the deposit lends
+ * the difference, and nobody is found; its own sync (whose log holds what
+ * it received) gives the loan back, and it is renewed as usual. */
+TEST(codex_bank, spending_what_it_received_before_its_payer_syncs_is_no_fraud)
+{
+	struct world w;
+	struct codex_bank_unit k;
+	struct codex_sync_out o;
+	struct codex_bank_user *a;
+	REQUIRE_OK(world_init(&w, 1000, 500, 8));
+	REQUIRE_OK(world_bank(&w, &k));
+	a = codex_bank_unit_user(&k, w.rec[A].p.id);
+	/* Alice spends her whole value, one epoch's limit at a time */
+	for (int i = 0; i < 2; i++) {
+		REQUIRE_OK(world_pay(&w, A, B, 500));
+		REQUIRE_OK(world_sync(&w, &k, A, NULL, false, &o));
+		REQUIRE(o.renewed);
+		codex_sync_out_free(&o);
+	}
+	REQUIRE(world_value(&k, &w, A) == 0);
+	/* Carol pays her 300 offline, and she pays Dave with it */
+	REQUIRE_OK(world_pay(&w, C, A, 300));
+	REQUIRE_OK(world_pay(&w, A, D, 300));
+	/* Dave reaches the bank first: Alice's value there is -300 for now */
+	REQUIRE_OK(world_sync(&w, &k, D, NULL, false, &o));
+	CHECK_EQ_INT(o.findings, 0);
+	codex_sync_out_free(&o);
+	CHECK(!a->blacklisted);
+	CHECK_EQ_INT(world_value(&k, &w, D), 1300);
+	CHECK_EQ_INT(a->deposit.units, 200);
+	CHECK_EQ_INT(a->advanced.units, 300);
+	CHECK_EQ_INT(k.eff.nlosses, 0);
+	/* Alice's own log holds Carol's token: the loan goes back */
+	REQUIRE_OK(world_sync(&w, &k, A, NULL, false, &o));
+	CHECK(o.renewed);
+	CHECK_EQ_INT(o.findings, 0);
+	codex_sync_out_free(&o);
+	CHECK(!a->blacklisted);
+	CHECK_EQ_INT(a->deposit.units, 500);
+	CHECK_EQ_INT(a->advanced.units, 0);
+	CHECK_EQ_INT(world_value(&k, &w, A), 0);
+	CHECK_EQ_INT(w.cx[A]->state.spent_max.units, 500);
+	/* Carol's log settles nothing twice */
+	REQUIRE_OK(world_sync(&w, &k, C, NULL, false, &o));
+	CHECK_EQ_INT(o.findings, 0);
+	codex_sync_out_free(&o);
+	CHECK_EQ_INT(world_value(&k, &w, A), 0);
+	CHECK_EQ_INT(world_value(&k, &w, C), 700);
+	CHECK_EQ_INT(k.eff.nfindings, 0);
+	CHECK_EQ_INT(k.eff.nlosses, 0);
+	codex_bank_unit_free(&k);
+	world_free(&w);
+}
+
 /* Issue 14 cases 2 and 8: a close pays the value back at once and holds
  * the deposit; a copy of the closed Codex pays offline; its token is paid
  * from the held deposit; what is left goes back once, after the hold. A

@@ -46,7 +46,7 @@ obol_err world_init(struct world *w, int64_t load, int64_t deposit, uint64_t tx_
 		memcpy(u->box_pk, box.pk, 32);
 		u->loaded = eur(load);
 		u->deposit = eur(deposit);
-		u->credits = u->debits = u->account = eur(0);
+		u->credits = u->debits = u->account = u->advanced = eur(0);
 		if ((e = codex_bank_issue_cert(&w->pol, u, w->now, &cert)) != OBOL_OK)
 			return e;
 		if ((e = codex_bank_issue_state(&w->pol, u, 0, w->now, &st)) != OBOL_OK)
