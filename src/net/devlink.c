@@ -21,6 +21,8 @@
 struct obol_devlink {
 	int fd;
 	int timeout_ms;
+	const struct obol_devlink_ops *ops; /* a link inside the program (fd -1) */
+	void *ops_ctx;
 	uint8_t rbuf[OBOL_FRAME_HEADER_LEN + OBOL_FRAME_MAX];
 	uint8_t wbuf[OBOL_FRAME_HEADER_LEN + OBOL_FRAME_MAX];
 };
@@ -71,17 +73,45 @@ obol_err obol_devlink_from_fd(int fd, int timeout_ms, struct obol_devlink **out)
 	}
 	l->fd = fd;
 	l->timeout_ms = timeout_ms > 0 ? timeout_ms : OBOL_DL_TIMEOUT_MS;
+	l->ops = NULL;
+	l->ops_ctx = NULL;
 	int one = 1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly on unix sockets */
 	*out = l;
 	return OBOL_OK;
 }
 
+obol_err obol_devlink_from_ops(const struct obol_devlink_ops *ops, void *ctx, int timeout_ms,
+			       struct obol_devlink **out)
+{
+	struct obol_devlink *l = malloc(sizeof *l);
+	if (l == NULL) {
+		ops->close(ctx);
+		return OBOL_E_NO_MEMORY;
+	}
+	l->fd = -1;
+	l->timeout_ms = timeout_ms > 0 ? timeout_ms : OBOL_DL_TIMEOUT_MS;
+	l->ops = ops;
+	l->ops_ctx = ctx;
+	*out = l;
+	return OBOL_OK;
+}
+
+static obol_devlink_connector connector;
+
+void obol_devlink_set_connector(obol_devlink_connector fn)
+{
+	connector = fn;
+}
+
 void obol_devlink_close(struct obol_devlink *l)
 {
 	if (l == NULL)
 		return;
-	close(l->fd);
+	if (l->ops != NULL)
+		l->ops->close(l->ops_ctx);
+	else
+		close(l->fd);
 	free(l);
 }
 
@@ -111,6 +141,17 @@ static obol_err wait_fd(int fd, short events, uint64_t deadline)
 static obol_err read_full(struct obol_devlink *l, uint8_t *buf, size_t n, uint64_t deadline, size_t *got)
 {
 	*got = 0;
+	while (l->ops != NULL && *got < n) {
+		uint64_t now = obol_mono_ns();
+		size_t r = 0;
+		if (now >= deadline)
+			return OBOL_E_NETWORK;
+		obol_err e = l->ops->read(l->ops_ctx, buf + *got, n - *got, (int)((deadline - now + 999999) / 1000000),
+					  &r);
+		if (e != OBOL_OK)
+			return e;
+		*got += r;
+	}
 	while (*got < n) {
 		obol_err e = wait_fd(l->fd, POLLIN, deadline);
 		if (e != OBOL_OK)
@@ -130,6 +171,8 @@ static obol_err read_full(struct obol_devlink *l, uint8_t *buf, size_t n, uint64
 
 static obol_err write_full(struct obol_devlink *l, const uint8_t *buf, size_t n)
 {
+	if (l->ops != NULL)
+		return l->ops->write(l->ops_ctx, buf, n);
 	uint64_t deadline = obol_mono_ns() + (uint64_t)l->timeout_ms * 1000000u;
 	size_t done = 0;
 	while (done < n) {
@@ -233,6 +276,8 @@ obol_err obol_devlink_connect(const char *addr, int timeout_ms, struct obol_devl
 	socklen_t sl;
 	int family;
 	obol_err e;
+	if (connector != NULL)
+		return connector(addr, timeout_ms, out);
 	if (strncmp(addr, "unix:", 5) == 0) {
 		e = unix_addr(addr + 5, (struct sockaddr_un *)&ss);
 		sl = sizeof(struct sockaddr_un);
