@@ -36,7 +36,7 @@ static void tell(struct obol_devlink *dl, obol_err e)
 }
 
 /* Serves one link until it ends. */
-static void serve(struct obol_vendor *v, struct obol_devlink *dl)
+void obol_vendor_serve_link(struct obol_vendor *v, struct obol_devlink *dl)
 {
 	void *sessions[OBOL_VENDOR_MAX_SCHEMES] = { 0 };
 	struct obol_vendor_out out = { 0 };
@@ -91,7 +91,7 @@ static void *link_thread(void *arg)
 {
 	struct link *l = arg;
 	struct obol_vendor_links *ls = l->v->links;
-	serve(l->v, l->dl);
+	obol_vendor_serve_link(l->v, l->dl);
 	pthread_mutex_lock(&ls->mu);
 	ls->open[l->slot] = NULL;
 	ls->active--;

@@ -129,7 +129,10 @@ obol_err obol_vendor_run(struct obol_vendor *v, obol_unit_fn fn, void *ctx)
 
 void obol_vendor_outbox_kick(struct obol_vendor *v)
 {
-	obol_outbox_kick(v->outbox);
+	if (v->kick != NULL)
+		v->kick(v->kick_ctx);
+	else
+		obol_outbox_kick(v->outbox);
 }
 
 obol_err obol_vendor_issuer_client(struct obol_vendor *v, struct obol_http_client **out)
@@ -188,6 +191,12 @@ static obol_err hook_done(void *ctx, struct obol_store *s, const struct obol_out
 			return sch->outbox_done(v, s, row->id, row->kind, result, reply);
 	}
 	return OBOL_OK;
+}
+
+obol_err obol_vendor_outbox_pass(struct obol_vendor *v, int *sent)
+{
+	struct obol_outbox_hooks hooks = { .ctx = v, .run = hook_run, .client = hook_client, .done = hook_done };
+	return obol_outbox_pass(&hooks, obol_now(), sent);
 }
 
 /* ---- start and stop ---------------------------------------------------------------- */
@@ -266,7 +275,7 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 		return OBOL_E_NO_MEMORY;
 	pthread_mutex_init(&v->keys_mu, NULL);
 	v->listen_fd = -1;
-	if (cfg->dir == NULL || cfg->issuer_url == NULL || cfg->listen == NULL) {
+	if (cfg->dir == NULL || cfg->issuer_url == NULL || (cfg->listen == NULL && !cfg->in_process)) {
 		e = OBOL_E_INVALID_ARGUMENT;
 		goto fail;
 	}
@@ -310,9 +319,17 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 		v->schemes[v->nschemes].sch = sch;
 		v->schemes[v->nschemes++].state = state;
 	}
-	if ((e = obol_batcher_start(s, cfg->batch ? cfg->batch : 64, &v->batcher)) != OBOL_OK)
+	e = cfg->in_process ? obol_batcher_start_inline(s, &v->batcher)
+			    : obol_batcher_start(s, cfg->batch ? cfg->batch : 64, &v->batcher);
+	if (e != OBOL_OK)
 		goto fail;
 	s = NULL;
+	if (cfg->in_process) {
+		v->kick = cfg->kick;
+		v->kick_ctx = cfg->kick_ctx;
+		*out = v;
+		return OBOL_OK;
+	}
 
 	struct obol_outbox_hooks hooks = { .ctx = v, .run = hook_run, .client = hook_client, .done = hook_done };
 	if ((e = obol_outbox_start(&hooks, cfg->outbox_interval_ms, &v->outbox)) != OBOL_OK)

@@ -34,6 +34,7 @@
 #include "core/error.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
+#include "net/devlink.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "schemes/common/vendor_cert.h"
@@ -138,6 +139,15 @@ struct obol_vendor_config {
 	unsigned max_links;      /* concurrent device links; 0 = 64 */
 	size_t batch;            /* most units per group commit; 0 = 64 */
 	unsigned outbox_interval_ms; /* how often the outbox worker looks for due rows; 0 = 200 */
+	/* In process (the deterministic simulator, tests/sim): no device-link
+	 * listener and no HTTP endpoint (listen and http_listen are not used;
+	 * links come through obol_vendor_serve_link), no outbox thread (the
+	 * caller runs obol_vendor_outbox_pass; obol_vendor_outbox_kick calls
+	 * kick(kick_ctx) instead of waking a thread), and units of work run
+	 * and commit on the calling thread (obol_batcher_start_inline). */
+	bool in_process;
+	void (*kick)(void *kick_ctx);
+	void *kick_ctx;
 };
 
 /* Loads keys and certificate (VENDOR_NO_CERT when absent; the certificate is
@@ -150,6 +160,14 @@ OBOL_MUST_CHECK obol_err obol_vendor_start(const struct obol_vendor_config *cfg,
  * lets the outbox worker finish its current attempt, stops each scheme,
  * closes the store. NULL is allowed. */
 void obol_vendor_stop(struct obol_vendor *v);
+
+/* In process: serves one device link on the calling thread until it ends
+ * (what the daemon's thread for a connection does); the caller closes dl. */
+void obol_vendor_serve_link(struct obol_vendor *v, struct obol_devlink *dl);
+/* In process: one pass of the outbox over its due rows, on the calling
+ * thread (what the outbox thread does every outbox_interval_ms); *sent
+ * counts the rows that got a definitive answer. */
+OBOL_MUST_CHECK obol_err obol_vendor_outbox_pass(struct obol_vendor *v, int *sent);
 
 uint16_t obol_vendor_port(const struct obol_vendor *v);
 uint16_t obol_vendor_http_port(const struct obol_vendor *v); /* 0 without --http */
