@@ -5,6 +5,7 @@
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
+#   make sim        a long run of the deterministic simulator, every scheme (SIM_SEEDS, SIM_STEPS)
 #
 # Layers (the Layout section of README.md):
 #   libobol-core.a  src/core src/crypto src/wire src/schemes   (no I/O: what a device links)
@@ -31,17 +32,21 @@ NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendo
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 ATTACK_SRC := $(sort $(wildcard tests/attack/*.c))
+SIM_SRC  := $(sort $(wildcard tests/sim/*.c))
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 ATTACK_OBJ := $(ATTACK_SRC:%.c=$(BUILD)/%.o)
+SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
+# The simulator runs the commands in process: every CLI object but main().
+SIM_CLI_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 
-.PHONY: all deps demo check asan fuzz fuzz-bins clean
+.PHONY: all deps demo check asan fuzz fuzz-bins sim clean
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack
+all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-sim
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -72,6 +77,22 @@ $(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-cor
 $(BUILD)/obol-attack: $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+# The deterministic simulator (tests/sim/README.md); never installed: it
+# replaces the process's randomness, clock and transports.
+$(BUILD)/obol-sim: $(SIM_OBJ) $(SIM_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(SIM_OBJ) $(SIM_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+# A long run: SIM_SEEDS seeds of SIM_STEPS steps for each scheme with a
+# world (each seed picks one of the strategies the bounded run uses).
+SIM_SEEDS ?= 500
+SIM_STEPS ?= 2000
+SIM_FIRST ?= 1000
+sim: all
+	@for s in $$($(BUILD)/obol-sim --schemes); do \
+	  $(BUILD)/obol-sim --scheme $$s --seed $(SIM_FIRST) --seeds $(SIM_SEEDS) --steps $(SIM_STEPS) --quiet || exit 1; \
+	done
 
 deps:
 	@scripts/deps.sh build
@@ -119,4 +140,4 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libobol-core.a
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(FUZZ_BIN:=.d)

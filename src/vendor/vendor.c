@@ -193,6 +193,29 @@ static obol_err hook_done(void *ctx, struct obol_store *s, const struct obol_out
 	return OBOL_OK;
 }
 
+bool obol_vendor_in_process(const struct obol_vendor *v)
+{
+	return v->in_process;
+}
+
+void obol_vendor_tick(struct obol_vendor *v)
+{
+	for (size_t i = 0; i < v->nschemes; i++)
+		if (v->schemes[i].sch->tick != NULL)
+			v->schemes[i].sch->tick(v, v->schemes[i].state);
+}
+
+/* Whether a scheme starts: all of them, unless an in-process vendor names some. */
+static bool wanted(const struct obol_vendor_config *cfg, const char *name)
+{
+	if (!cfg->in_process || cfg->schemes == NULL)
+		return true;
+	for (const char *const *p = cfg->schemes; *p != NULL; p++)
+		if (strcmp(*p, name) == 0)
+			return true;
+	return false;
+}
+
 obol_err obol_vendor_outbox_pass(struct obol_vendor *v, int *sent)
 {
 	struct obol_outbox_hooks hooks = { .ctx = v, .run = hook_run, .client = hook_client, .done = hook_done };
@@ -306,7 +329,10 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 	snprintf(url, sizeof url, "sqlite:%s", path);
 	if ((e = obol_store_open(url, true, &s)) != OBOL_OK || (e = obol_outbox_migrate(s)) != OBOL_OK)
 		goto fail;
+	v->in_process = cfg->in_process;
 	for (struct obol_vendor_scheme *sch = schemes; sch != NULL; sch = sch->next) {
+		if (!wanted(cfg, sch->name))
+			continue;
 		if (v->nschemes == OBOL_VENDOR_MAX_SCHEMES) {
 			e = OBOL_E_INTERNAL;
 			goto fail;

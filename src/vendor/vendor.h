@@ -87,6 +87,12 @@ struct obol_vendor_scheme {
 	obol_err (*outbox_done)(struct obol_vendor *v, struct obol_store *s, int64_t row_id, const char *kind,
 				obol_err result, const json_t *reply);
 
+	/* Timer work of a vendor run in process (obol_vendor_in_process):
+	 * there a scheme starts no thread of its own and does here what such a
+	 * thread would (a refresh, a deadline); obol_vendor_tick calls it.
+	 * May be NULL. */
+	void (*tick)(struct obol_vendor *v, void *state);
+
 	struct obol_vendor_scheme *next;
 };
 
@@ -148,6 +154,8 @@ struct obol_vendor_config {
 	bool in_process;
 	void (*kick)(void *kick_ctx);
 	void *kick_ctx;
+	/* In process: the schemes to start (NULL-terminated names; NULL: all). */
+	const char *const *schemes;
 };
 
 /* Loads keys and certificate (VENDOR_NO_CERT when absent; the certificate is
@@ -164,6 +172,10 @@ void obol_vendor_stop(struct obol_vendor *v);
 /* In process: serves one device link on the calling thread until it ends
  * (what the daemon's thread for a connection does); the caller closes dl. */
 void obol_vendor_serve_link(struct obol_vendor *v, struct obol_devlink *dl);
+/* Whether v runs in process (its schemes must not start threads then). */
+bool obol_vendor_in_process(const struct obol_vendor *v);
+/* In process: each started scheme's tick, on the calling thread. */
+void obol_vendor_tick(struct obol_vendor *v);
 /* In process: one pass of the outbox over its due rows, on the calling
  * thread (what the outbox thread does every outbox_interval_ms); *sent
  * counts the rows that got a definitive answer. */
