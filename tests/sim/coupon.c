@@ -148,7 +148,7 @@ static void wallet_act(struct sim *sim, void *arg)
 		return;
 	}
 	struct sim_node *vendors[3] = { w->v[0], w->v[1], w->x };
-	size_t k = w->drivers_visit_x ? 3 : 2;
+	size_t k = w->only_v1 ? 1 : w->drivers_visit_x ? 3 : 2;
 	pay(sim, n, vendors[sim_below(sim, k)]);
 }
 
@@ -303,8 +303,20 @@ static void st_crash_after_lock(struct sim *sim)
 }
 
 /* Time jumps of one to five days, only while no command, session or
- * settlement is under way (a jump across an open session is hold-link's
- * business: issue 11 case 8); 40 days at most in a run. */
+ * settlement is under way and every process is up (a jump across an open
+ * session is hold-link's business, issue 11 case 8; across a vendor that is
+ * down with a lock it has not settled, late-settle's, case 4); 40 days at
+ * most in a run. */
+static bool all_up(struct sim *sim)
+{
+	struct sim_node **all;
+	size_t n = sim_nodes(sim, &all);
+	for (size_t i = 0; i < n; i++)
+		if (all[i]->dead)
+			return false;
+	return true;
+}
+
 static void jump_event(struct sim *sim, void *arg)
 {
 	int64_t *left = arg;
@@ -312,7 +324,7 @@ static void jump_event(struct sim *sim, void *arg)
 		free(left);
 		return;
 	}
-	if (!sim_idle(sim)) {
+	if (!sim_idle(sim) || !all_up(sim)) {
 		sim_at(sim, SIM_S, jump_event, left);
 		return;
 	}
@@ -480,7 +492,7 @@ static void late_release(struct sim *sim, const struct sim_http_msg *m, long sta
 		if (lt->h[i].held && !lt->h[i].released && memcmp(lt->h[i].coin, coin, COUPON_ID_LEN) == 0) {
 			lt->h[i].released = true;
 			sim_trace(sim, m->from, "the held settle of this coin is let through");
-			sim_http_later(sim, &lt->h[i].m, 2 * SIM_S);
+			sim_http_later(sim, &lt->h[i].m, SIM_MS);
 		}
 }
 
@@ -497,6 +509,7 @@ static void st_late_settle(struct sim *sim)
 	if (w->cheat == NULL)
 		abort();
 	w->act_every_s = 200; /* sessions further apart than a lock's T */
+	w->only_v1 = true;    /* so that only v1 may lock a coin again */
 	sim_hooks(sim)->http_hook = late_hook;
 	sim_hooks(sim)->on_http = late_on_http;
 }

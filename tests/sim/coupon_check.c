@@ -441,28 +441,54 @@ void cw_check_rest(struct sim *sim)
 	}
 	if (sim_failed(sim) || s == NULL || obol_store_begin_read(s) != OBOL_OK)
 		return;
-	/* every unit an honest vendor served is credited to it */
+	/* every token an honest vendor accepted is credited to it: the tokens
+	 * of each lock it recorded (its own coupon_vcoins), lock token included */
 	for (int i = 0; i < 2 && !sim_failed(sim); i++) {
 		struct sim_node *vn = w->v[i];
-		struct obol_amount served, one, bal;
+		struct obol_amount owed, one, bal;
+		struct obol_store *vs = NULL;
+		struct obol_stmt *q;
+		char url[PATH_MAX + 32];
+		bool r;
 		int cmp;
-		if (!vn->honest || obol_amount_zero("EUR", &served) != OBOL_OK)
+		uint64_t locks = 0;
+		char refused[160] = "";
+		if (!vn->honest || obol_amount_zero("EUR", &owed) != OBOL_OK)
 			continue;
-		for (size_t k = 0; k < w->nsessions; k++) {
-			struct cw_session *se = &w->sessions[k];
-			if (se->link == 0 || se->vendor != vn || se->served == 0 || !se->offered)
-				continue;
-			if (obol_amount_mul(&one, &se->price, se->served) != OBOL_OK ||
-			    obol_amount_add(&served, &served, &one) != OBOL_OK)
-				continue;
+		snprintf(url, sizeof url, "sqlite:%s/vendor.db", vn->dir);
+		if (obol_store_open(url, false, &vs) != OBOL_OK)
+			continue;
+		if (obol_store_begin_read(vs) == OBOL_OK &&
+		    obol_stmt_prepare(vs, "SELECT denom, lock_index, last_index, state, coin_id FROM coupon_vcoins", &q) ==
+			    OBOL_OK) {
+			while (obol_stmt_step(q, &r) == OBOL_OK && r) {
+				const struct coupon_denom *d = cw_denom(w, (uint64_t)obol_stmt_column_int64(q, 0));
+				int64_t p = obol_stmt_column_int64(q, 1), j = obol_stmt_column_int64(q, 2);
+				size_t idl;
+				const void *id = obol_stmt_column_blob(q, 4, &idl);
+				if (obol_stmt_column_int64(q, 3) == 3 && refused[0] == '\0' && idl == COUPON_ID_LEN) {
+					coin_name(id, name);
+					snprintf(refused, sizeof refused,
+						 "; the issuer refused its settle of coin %s (lock at %" PRId64
+						 ", tokens down to %" PRId64 ")",
+						 name, p, j);
+				}
+				if (d == NULL || j > p || obol_amount_mul(&one, &d->token_value, (uint64_t)(p - j + 1)) != OBOL_OK ||
+				    obol_amount_add(&owed, &owed, &one) != OBOL_OK)
+					continue;
+				locks++;
+			}
+			obol_stmt_finish(q);
 		}
+		obol_store_close(vs);
 		int64_t units = count(s, "SELECT balance FROM accounts WHERE name = ?", "t", vn->name);
 		if (units < 0 || obol_amount_from_units("EUR", units, &bal) != OBOL_OK ||
-		    obol_amount_cmp(&bal, &served, &cmp) != OBOL_OK || cmp >= 0)
+		    obol_amount_cmp(&bal, &owed, &cmp) != OBOL_OK || cmp >= 0)
 			continue;
-		fmt(&served, v);
+		fmt(&owed, v);
 		fmt(&bal, v2);
-		sim_fail(sim, "P3", "%s served units worth %s and is credited %s", vn->name, v, v2);
+		sim_fail(sim, "P3", "%s accepted tokens worth %s under %" PRIu64 " locks and is credited %s%s", vn->name, v,
+			 locks, v2, refused);
 	}
 	/* no expired lock of an honest vendor holds uncredited tokens */
 	struct obol_stmt *st;
@@ -492,9 +518,10 @@ void cw_check_rest(struct sim *sim)
 					sim_fail(sim, "P3",
 						 "%s's lock on coin %s ended %" PRId64 " s ago with %" PRIu64
 						 " token(s) revealed to it (index %" PRIu64 "..%" PRIu64
-						 ") that nobody will ever credit it",
+						 ") that it was never credited%s",
 						 w->v[i]->name, name, now - cs.lock_until,
-						 cs.credited_index - cs.last_index, cs.last_index, cs.credited_index - 1);
+						 cs.credited_index - cs.last_index, cs.last_index, cs.credited_index - 1,
+						 cs.last_index == 0 ? " and never will be (the coin is spent)" : "");
 					break;
 				}
 		}

@@ -11,7 +11,7 @@
 
 #define SIM_NODES_MAX 32
 #define SIM_HTTP_TIMEOUT_NS (10 * SIM_S) /* OBOL_HTTP_TIMEOUT_MS */
-#define SIM_OUTBOX_EVERY_NS (1 * SIM_S)
+#define SIM_OUTBOX_EVERY_NS (5 * SIM_S)
 
 struct sim_event {
 	int64_t at;
