@@ -555,7 +555,7 @@ static const struct sim_strategy coupon_strategies[] = {
 	  st_crash_after_lock },
 	{ "lost-lock", "lock answers lost, lock requests arriving after the vendor gave up", "11.9", st_lost_lock },
 	{ "years", "800 days pass with value in the wallets' coins", "11.10", st_years },
-	{ "broken-write", "device links break as a party writes a frame (its write fails)", "new: 11.13",
+	{ "broken-write", "device links break as a party writes a frame (its write fails)", "new",
 	  st_broken_write },
 	{ NULL, NULL, NULL, NULL },
 };

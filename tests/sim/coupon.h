@@ -64,7 +64,7 @@ struct cw_world {
 	bool drivers_visit_x;                  /* honest wallets also buy from the cheating vendor x */
 	bool only_v1;                          /* honest wallets buy from v1 only */
 	unsigned act_every_s;                  /* mean seconds between an honest wallet's actions */
-	bool withdraw_near_end;                /* world: withdrawals near the denominations' withdraw_until */
+	bool just_locked[32];                  /* by node index: a lock answer reached it since its last crash point */
 };
 
 struct cw_world *cw(struct sim *sim);

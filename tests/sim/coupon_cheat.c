@@ -14,6 +14,7 @@
 
 #include "core/parse.h"
 #include "coupon.h"
+#include "crypto/blindrsa.h"
 #include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "issuer/keys.h"
@@ -549,8 +550,10 @@ struct msession {
 	struct sim_link *l;
 	unsigned tokens_left;              /* TOKEN_REQs it still answers (hold-link: then junk) */
 	bool locked, done;
+	bool hold;                         /* out of tokens: hold the link with junk (hold-link), else END */
 	int64_t deadline;
 	uint64_t lock_index;
+	void (*after)(struct sim *sim, void *arg); /* once the vendor's RECEIPT came */
 };
 
 struct mpayer {
@@ -637,8 +640,8 @@ static void m_on_frame(struct sim *sim, struct sim_node *self, struct sim_link *
 		if (obol_cbor_decode(body, blen, &spec.fields) != OBOL_OK)
 			return;
 		if (ms->tokens_left == 0) {
-			if (ms == &mp->a)
-				return; /* hold-link: the first session is held with junk from now on */
+			if (ms->hold)
+				return; /* hold-link: the session is held with junk from now on */
 			struct coupon_end end = { 0 };
 			coupon_spec_end(&spec, &end);
 			m_send(sim, ms, COUPON_MSG_END, &spec);
@@ -667,6 +670,8 @@ static void m_on_frame(struct sim *sim, struct sim_node *self, struct sim_link *
 	case COUPON_MSG_RECEIPT:
 		ms->done = true;
 		sim_link_close(sim, l, self);
+		if (ms->after != NULL)
+			sim_at(sim, 2 * SIM_S, ms->after, mp);
 		break;
 	default:
 		break;
@@ -755,6 +760,7 @@ static void m_hold_start(struct sim *sim, struct sim_node *n, int rc, void *arg)
 		return;
 	memset(&mp->a, 0, sizeof mp->a);
 	mp->a.coin[0] = mp->ws.coins[mp->coin];
+	mp->a.hold = true;
 	mp->a.tokens_left = 4 + (unsigned)sim_below(sim, 6);
 	mp->a.l = sim_link_open(sim, w->m, w->v[0]);
 	if (mp->a.l == NULL || coupon_wallet_buy(&mp->a.s, 30, &buy) != OBOL_OK)
@@ -862,7 +868,153 @@ void cw_cheat_rollback(struct sim *sim)
 	sim_at(sim, (int64_t)(5 + sim_below(sim, 60)) * SIM_S, rollback_next, mp);
 }
 
+/* ---- denom-swap: one coin id under two denominations (issue 11 case 6) ----
+ * m withdraws a coin A of 100 tokens from a seed S, and a coin B of 10
+ * tokens from H^90(S): both have the id H^100(S). It spends A down to index
+ * 10 at its accomplice x (the issuer now holds the coin as A's, a token
+ * worth EUR 0.001), then pays v1 with B's signature (a token worth EUR
+ * 0.005 to v1) and the tokens of S's chain, which the issuer accepts. */
+
+struct swap {
+	struct mpayer mp;
+	struct coupon_wallet_coin a, b;
+	int64_t account;
+	uint8_t sk[64];
+};
+
+/* A withdrawal of denomination d from seed (the wallet core's
+ * coupon_wallet_withdraw_prepare with a chosen seed instead of a drawn one). */
+static obol_err swap_withdraw(struct sim *sim, struct swap *sw, const struct coupon_denom *d, const uint8_t seed[32],
+			      struct coupon_wallet_coin *coin)
+{
+	struct cw_world *w = cw(sim);
+	static struct coupon_withdraw_pending p;
+	static struct coupon_withdraw_req req;
+	static struct coupon_withdraw_reply reply;
+	uint8_t msg[COUPON_COIN_MSG_LEN], prepared[OBOL_BLINDRSA_PREFIX_LEN + COUPON_COIN_MSG_LEN];
+	size_t plen;
+	struct coupon_spec spec;
+	json_t *body = NULL, *ans = NULL;
+	char *text = NULL, *out = NULL, auth[160];
+	long status = 0;
+	obol_err e;
+	memset(&p, 0, sizeof p);
+	memset(&req, 0, sizeof req);
+	p.denom = d->id;
+	p.n = d->n;
+	memcpy(p.seed, seed, 32);
+	obol_hashchain_step(p.coin_id, p.seed, d->n);
+	coupon_coin_message(msg, d->id, p.coin_id);
+	if ((e = obol_blindrsa_prepare(OBOL_BLINDRSA_PSS_RANDOMIZED, msg, sizeof msg, prepared, sizeof prepared,
+				       &plen)) != OBOL_OK)
+		return e;
+	memcpy(p.prefix, prepared, OBOL_BLINDRSA_PREFIX_LEN);
+	req.denom = d->id;
+	snprintf(req.request_id, sizeof req.request_id, "swap-%u-%" PRIu64, d->id, sim_seed(sim));
+	if ((e = obol_blindrsa_blind(d->key, prepared, plen, req.blinded, sizeof req.blinded, &req.blinded_len,
+				     &p.blind)) != OBOL_OK)
+		return e;
+	coupon_spec_withdraw_req(&spec, &req);
+	if ((e = obol_json_encode(&spec.fields, &body)) != OBOL_OK)
+		return e;
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL)
+		return OBOL_E_NO_MEMORY;
+	if ((e = sim_auth(sim, w->m, sw->account, sw->sk, "POST", "/coupon/withdraw", text, auth)) == OBOL_OK)
+		e = sim_http(sim, w->m, w->issuer, "POST", "/coupon/withdraw", auth, text, &status, &out);
+	free(text);
+	if (e == OBOL_OK && (status != 200 || (ans = json_loads(out, 0, NULL)) == NULL))
+		e = OBOL_E_PEER_ERROR;
+	free(out);
+	if (e != OBOL_OK)
+		return e;
+	memset(&reply, 0, sizeof reply);
+	coupon_spec_withdraw_reply(&spec, &reply);
+	e = obol_json_decode(ans, &spec.fields);
+	json_decref(ans);
+	return e == OBOL_OK ? coupon_wallet_withdraw_finalize(d, &p, &reply, coin) : e;
+}
+
+static void swap_spend(struct sim *sim, void *arg)
+{
+	struct cw_world *w = cw(sim);
+	struct swap *sw = arg;
+	struct mpayer *mp = &sw->mp;
+	struct coupon_buy buy;
+	struct coupon_spec spec;
+	if (sim_quiescing(sim))
+		return;
+	/* B's signed coin, A's chain, where the issuer has it now */
+	memset(&mp->b, 0, sizeof mp->b);
+	mp->b.coin[0] = sw->a;
+	mp->b.coin[0].coin = sw->b.coin;
+	mp->b.coin[0].last_index = 10;
+	mp->b.coin[0].lock_open = false;
+	mp->b.coin[0].trav_len = 0;
+	mp->b.tokens_left = 20;
+	mp->b.l = sim_link_open(sim, w->m, w->v[0]);
+	if (mp->b.l == NULL || coupon_wallet_buy(&mp->b.s, 40, &buy) != OBOL_OK)
+		return;
+	sim_trace(sim, w->m, "pays v1 with the coin under its dearer denomination");
+	coupon_spec_buy(&spec, &buy);
+	m_send(sim, &mp->b, COUPON_MSG_BUY, &spec);
+}
+
+static void swap_begin(struct sim *sim, void *arg)
+{
+	struct cw_world *w = cw(sim);
+	struct swap *sw = arg;
+	struct mpayer *mp = &sw->mp;
+	uint8_t s_a[32], s_b[32];
+	struct coupon_buy buy;
+	struct coupon_spec spec;
+	const struct coupon_denom *da = cw_denom(w, 1), *db = cw_denom(w, 2);
+	int64_t id;
+	if (da == NULL || db == NULL || da->n != 100 || db->n != 10 || sim_quiescing(sim))
+		return;
+	struct obol_store *s = sim_issuer_db(sim);
+	struct obol_stmt *st;
+	bool row;
+	if (sim_wallet_account_key(sim, w->m, &id, sw->sk) != OBOL_OK || obol_store_begin_read(s) != OBOL_OK)
+		return;
+	if (obol_stmt_prepare(s, "SELECT id FROM accounts WHERE name = 'm'", &st) == OBOL_OK) {
+		if (obol_stmt_step(st, &row) == OBOL_OK && row)
+			sw->account = obol_stmt_column_int64(st, 0);
+		obol_stmt_finish(st);
+	}
+	obol_store_rollback(s);
+	obol_random(s_a, sizeof s_a);
+	obol_hashchain_step(s_b, s_a, 90);
+	if (swap_withdraw(sim, sw, da, s_a, &sw->a) != OBOL_OK || swap_withdraw(sim, sw, db, s_b, &sw->b) != OBOL_OK ||
+	    memcmp(sw->a.coin.id, sw->b.coin.id, COUPON_ID_LEN) != 0) {
+		sim_trace(sim, w->m, "cannot withdraw the two coins");
+		return;
+	}
+	sim_trace(sim, w->m, "holds one coin id under denominations 1 and 2");
+	/* spend A at x down to index 10: 90 units at EUR 0.001 */
+	if (m_load(sim, mp) != OBOL_OK)
+		return;
+	memset(&mp->a, 0, sizeof mp->a);
+	mp->a.coin[0] = sw->a;
+	mp->a.tokens_left = 200;
+	mp->a.after = swap_spend;
+	mp->a.l = sim_link_open(sim, w->m, w->x);
+	if (mp->a.l == NULL || coupon_wallet_buy(&mp->a.s, 90, &buy) != OBOL_OK)
+		return;
+	coupon_spec_buy(&spec, &buy);
+	m_send(sim, &mp->a, COUPON_MSG_BUY, &spec);
+}
+
 void cw_cheat_denom_swap(struct sim *sim)
 {
-	sim_fail(sim, "SETUP", "denom-swap is not written yet");
+	struct cw_world *w = cw(sim);
+	struct swap *sw = calloc(1, sizeof *sw);
+	if (sw == NULL)
+		abort();
+	w->cheat = &sw->mp; /* the first member: swap_spend gets it back as the swap */
+	x_start(sim, X_ACCOMPLICE, false);
+	w->m->on_frame = m_on_frame;
+	w->m->on_close = m_on_close;
+	sim_at(sim, (int64_t)(5 + sim_below(sim, 60)) * SIM_S, swap_begin, sw);
 }

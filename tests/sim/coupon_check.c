@@ -193,13 +193,11 @@ void cw_on_frame(struct sim *sim, struct sim_link *l, struct sim_node *from, uin
 
 /* ---- the issuer's answers ---------------------------------------------------- */
 
-static bool just_locked[64];
-
 bool cw_take_just_locked(struct sim *sim, struct sim_node *n)
 {
-	(void)sim;
-	bool was = just_locked[n->index % 64];
-	just_locked[n->index % 64] = false;
+	struct cw_world *w = cw(sim);
+	bool was = w->just_locked[n->index % 32];
+	w->just_locked[n->index % 32] = false;
 	return was;
 }
 
@@ -215,7 +213,7 @@ void cw_on_http(struct sim *sim, const struct sim_http_msg *m, long status, cons
 	if (strcmp(m->path, "/coupon/lock") != 0 || m->from == NULL)
 		return;
 	if (status == 200 && m->from->kind == SIM_VENDOR)
-		just_locked[m->from->index % 64] = true;
+		w->just_locked[m->from->index % 32] = true;
 	if (status == 200 && reply != NULL) {
 		/* the lock token goes to the vendor now */
 		struct coupon_lock_reply r;

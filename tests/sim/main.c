@@ -2,7 +2,8 @@
  * broken invariant of each (sim.h; tests/sim/README.md).
  *
  *   obol-sim --scheme S [--strategy NAME] [--seed X | --seeds N] [--steps K]
- *            [--seed-file FILE] [--trace] [--check-determinism] [--list]
+ *            [--seed-file FILE [--expect-fail]] [--trace] [--check-determinism]
+ *            [--quiet] [--list]
  *
  * Exit 0 when every run kept every invariant, 1 when one did not (its seed,
  * step and invariant are printed, with the command that replays it), 2 on a
@@ -20,6 +21,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -282,6 +284,7 @@ struct outcome {
 	bool failed;
 	uint64_t steps;
 	uint8_t hash[32];
+	char invariant[24];
 };
 
 static obol_err open_audit(struct sim *sim)
@@ -331,7 +334,8 @@ static int run_one(struct sim *sim, const struct sim_strategy *st, uint64_t seed
 		rest(sim);
 	out->failed = sim->failed;
 	out->steps = sim->step;
-	if (sim->failed) {
+	snprintf(out->invariant, sizeof out->invariant, "%s", sim->failed ? sim->fail_inv : "");
+	if (sim->failed && !sim->expecting) {
 		fprintf(sim->out, "FAIL %s strategy=%s seed=%" PRIu64 " step=%" PRIu64 "%s invariant=%s: %s\n",
 			sim->scheme->name, strategy_name(st), seed, sim->fail_step,
 			sim->fail_step > main_steps ? " (at rest)" : "", sim->fail_inv, sim->fail_msg);
@@ -378,7 +382,9 @@ static void make_template(struct sim *sim)
 static int usage(FILE *f)
 {
 	fprintf(f, "usage: obol-sim --scheme S [--strategy NAME] [--seed X | --seeds N] [--steps K]\n"
-		   "                [--seed-file FILE] [--trace] [--check-determinism] [--list]\n"
+		   "                [--seed-file FILE [--expect-fail]] [--trace] [--check-determinism] [--quiet]\n"
+		   "       obol-sim --scheme S --list\n"
+		   "       obol-sim --schemes\n"
 		   "  --scheme S            the scheme's world (");
 	for (size_t i = 0; sim_schemes[i] != NULL; i++)
 		fprintf(f, "%s%s", i ? ", " : "", sim_schemes[i]->name);
@@ -388,10 +394,14 @@ static int usage(FILE *f)
 		   "  --seed X              run one seed (decimal or 0x hex)\n"
 		   "  --seeds N             run N seeds from --seed (default: from 1); default 1\n"
 		   "  --steps K             steps per run before the world is brought to rest (default 3000)\n"
-		   "  --seed-file FILE      run the lines 'STRATEGY SEED' of FILE ('#' starts a comment)\n"
+		   "  --seed-file FILE      run the lines 'STRATEGY SEED [STEPS]' of FILE ('#' starts a comment)\n"
 		   "  --trace               print every step of each run\n"
-		   "  --check-determinism   run each seed twice and compare the hashes of the traces\n"
+		   "  --check-determinism   run each seed twice (another between) and compare the traces' hashes\n"
+		   "  --expect-fail         with --seed-file: each line ends with the invariant its run must break\n"
+		   "                        (STRATEGY SEED STEPS INVARIANT); FOUND when it does, MISSED when not\n"
+		   "  --quiet               print only failures and the summary\n"
 		   "  --list                list the strategies and what each finds\n"
+		   "  --schemes             list the schemes with a world\n"
 		   "Exit 0: every invariant held; 1: one broke (printed with its seed, step and a replay line).\n");
 	return 2;
 }
@@ -427,6 +437,8 @@ static const struct sim_strategy *pick_strategy(const struct sim_scheme *sch, ui
 struct job {
 	const struct sim_strategy *st;
 	uint64_t seed;
+	uint64_t steps; /* 0: --steps */
+	char expect[24]; /* --expect-fail: the invariant the run must break */
 };
 
 int main(int argc, char **argv)
@@ -437,11 +449,13 @@ int main(int argc, char **argv)
 		{ "steps", required_argument, NULL, 'k' },    { "seed-file", required_argument, NULL, 'f' },
 		{ "trace", no_argument, NULL, 't' },          { "check-determinism", no_argument, NULL, 'd' },
 		{ "list", no_argument, NULL, 'l' },           { "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },          { "schemes", no_argument, NULL, 'S' },
+		{ "expect-fail", no_argument, NULL, 'e' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *scheme = NULL, *strategy = NULL, *seed_file = NULL;
 	uint64_t seed = 1, nseeds = 1, steps = 3000;
-	bool tracing = false, determinism = false, list = false;
+	bool tracing = false, determinism = false, list = false, quiet = false, expect_fail = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -468,11 +482,17 @@ int main(int argc, char **argv)
 			if (obol_parse_u64(optarg, 1, UINT64_MAX / 2, &steps) != OBOL_OK)
 				return usage(stderr);
 			break;
+		case 'q': quiet = true; break;
+		case 'e': expect_fail = true; break;
+		case 'S':
+			for (size_t i = 0; sim_schemes[i] != NULL; i++)
+				printf("%s\n", sim_schemes[i]->name);
+			return 0;
 		case 'h': usage(stdout); return 0;
 		default: return usage(stderr);
 		}
 	}
-	if (optind != argc || scheme == NULL)
+	if (optind != argc || scheme == NULL || (expect_fail && seed_file == NULL))
 		return usage(stderr);
 	const struct sim_scheme *sch = NULL;
 	for (size_t i = 0; sim_schemes[i] != NULL; i++)
@@ -505,11 +525,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		while (fgets(line, sizeof line, f) != NULL) {
-			char name[64];
-			unsigned long long x;
+			char name[64], inv[24] = "";
+			unsigned long long x, k = 0;
 			line[strcspn(line, "#\n")] = '\0';
-			if (sscanf(line, "%63s %llu", name, &x) != 2)
+			if (sscanf(line, "%63s %llu %llu %23s", name, &x, &k, inv) < 2)
 				continue;
+			if (expect_fail && inv[0] == '\0') {
+				fprintf(stderr, "obol-sim: %s: '%s' names no invariant to break\n", seed_file, line);
+				fclose(f);
+				return 2;
+			}
 			const struct sim_strategy *st = find_strategy(sch, name);
 			if (st == NULL) {
 				fprintf(stderr, "obol-sim: %s: no strategy '%s'\n", seed_file, name);
@@ -520,7 +545,8 @@ int main(int argc, char **argv)
 			if (nj == NULL)
 				abort();
 			jobs = nj;
-			jobs[njobs++] = (struct job){ .st = st, .seed = x };
+			jobs[njobs] = (struct job){ .st = st, .seed = x, .steps = k };
+			snprintf(jobs[njobs++].expect, sizeof jobs->expect, "%s", inv);
 		}
 		fclose(f);
 	} else {
@@ -544,6 +570,7 @@ int main(int argc, char **argv)
 	dup2(null_fd, 1);
 	dup2(null_fd, 2);
 	sim->scheme = sch;
+	sim->expecting = expect_fail;
 	pthread_mutex_init(&sim->big, NULL);
 	pthread_cond_init(&sim->main_cv, NULL);
 	pthread_mutex_lock(&sim->big);
@@ -568,15 +595,32 @@ int main(int argc, char **argv)
 	int rc = 0;
 	for (size_t i = 0; i < njobs; i++) {
 		struct outcome o1, o2;
-		if (run_one(sim, jobs[i].st, jobs[i].seed, steps, tracing, &o1) != 0) {
+		uint64_t k = jobs[i].steps != 0 ? jobs[i].steps : steps;
+		if (run_one(sim, jobs[i].st, jobs[i].seed, k, tracing, &o1) != 0) {
 			rc = 1;
 			break;
 		}
 		runs++;
 		total_steps += o1.steps;
+		if (expect_fail) {
+			bool found = o1.failed && strcmp(o1.invariant, jobs[i].expect) == 0;
+			failed += !found;
+			fprintf(sim->out, "%s %s strategy=%s seed=%" PRIu64 ": %s%s%s at step %" PRIu64 ": %s\n",
+				found ? "FOUND" : "MISSED", sch->name, strategy_name(jobs[i].st), jobs[i].seed,
+				found ? "breaks " : "expected ", jobs[i].expect, found ? "" : " to break; it ended",
+				found ? sim->fail_step : o1.steps, o1.failed ? sim->fail_msg : "every invariant held");
+			continue;
+		}
 		failed += o1.failed;
 		if (determinism) {
-			if (run_one(sim, jobs[i].st, jobs[i].seed, steps, false, &o2) != 0) {
+			/* another seed in between, so that state one run leaves behind
+			 * in the program shows as a difference too */
+			if (run_one(sim, jobs[i].st, jobs[i].seed + 1, k, false, &o2) != 0) {
+				rc = 1;
+				break;
+			}
+			total_steps += o2.steps;
+			if (run_one(sim, jobs[i].st, jobs[i].seed, k, false, &o2) != 0) {
 				rc = 1;
 				break;
 			}
@@ -593,7 +637,7 @@ int main(int argc, char **argv)
 					o2.steps);
 				failed++;
 			}
-		} else if (!o1.failed) {
+		} else if (!o1.failed && !quiet) {
 			char h[65];
 			obol_hex_encode(o1.hash, 32, h);
 			fprintf(sim->out, "PASS %s strategy=%s seed=%" PRIu64 " steps=%" PRIu64 " trace=%.16s\n", sch->name,
@@ -601,9 +645,16 @@ int main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
 	double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	fprintf(sim->out, "sim %s: %zu run%s, %" PRIu64 " steps in %.1f s (%.0f steps/s), %zu failed\n", sch->name, runs,
-		runs == 1 ? "" : "s", total_steps, secs, secs > 0 ? (double)total_steps / secs : 0.0, failed);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		     ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+	fprintf(sim->out,
+		"sim %s: %zu run%s, %" PRIu64 " steps in %.1f s (%.0f steps/s; %.1f s of CPU, %.0f steps per CPU second), "
+		"%zu failed\n",
+		sch->name, runs, runs == 1 ? "" : "s", total_steps, secs, secs > 0 ? (double)total_steps / secs : 0.0, cpu,
+		cpu > 0 ? (double)total_steps / cpu : 0.0, failed);
 	(void)t0;
 	rm_tree(sim->root);
 	free(jobs);

@@ -488,7 +488,9 @@ static void ops_close(void *ctx)
 
 static const struct obol_devlink_ops link_ops = { .read = ops_read, .write = ops_write, .close = ops_close };
 
-static struct sim_link_int *link_new(struct sim *sim, struct sim_node *a, struct sim_node *b)
+/* a_scripted: the opening end is a scripted party's (callbacks), or real
+ * code's (a devlink over ops, through the connector). */
+static struct sim_link_int *link_new(struct sim *sim, struct sim_node *a, struct sim_node *b, bool a_scripted)
 {
 	struct sim_link_int *l = calloc(1, sizeof *l);
 	if (l == NULL)
@@ -499,7 +501,7 @@ static struct sim_link_int *link_new(struct sim *sim, struct sim_node *a, struct
 	for (int i = 0; i < 2; i++) {
 		l->end[i].l = l;
 		l->end[i].side = i;
-		l->end[i].scripted = (i == 0 ? a : b)->kind == SIM_SCRIPTED;
+		l->end[i].scripted = i == 0 ? a_scripted : b->kind == SIM_SCRIPTED;
 	}
 	l->next = sim->links;
 	sim->links = l;
@@ -554,7 +556,7 @@ static obol_err connector(const char *addr, int timeout_ms, struct obol_devlink 
 	struct sim_node *to = strncmp(addr, "sim:", 4) == 0 ? sim_node_find(sim, addr + 4) : NULL;
 	if (from == NULL || to == NULL || from->dead)
 		return OBOL_E_NETWORK;
-	struct sim_link_int *l = link_new(sim, from, to);
+	struct sim_link_int *l = link_new(sim, from, to, false);
 	if (!accept_link(sim, l)) {
 		l->end[0].closed = l->end[1].closed = true;
 		return OBOL_E_NETWORK;
@@ -564,7 +566,7 @@ static obol_err connector(const char *addr, int timeout_ms, struct obol_devlink 
 
 struct sim_link *sim_link_open(struct sim *sim, struct sim_node *from, struct sim_node *to)
 {
-	struct sim_link_int *l = link_new(sim, from, to);
+	struct sim_link_int *l = link_new(sim, from, to, true);
 	if (!accept_link(sim, l)) {
 		l->end[0].closed = l->end[1].closed = true;
 		return NULL;

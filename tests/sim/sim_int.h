@@ -79,6 +79,7 @@ struct sim {
 	char root[PATH_MAX]; /* the program's directory */
 	char dir[PATH_MAX];  /* the template's or the run's */
 	bool in_template;
+	bool expecting;  /* --expect-fail: failures are reported by main */
 	bool quiescing;
 	struct obol_store *audit_db;
 	int64_t audit_version;
