@@ -7,6 +7,7 @@
  * THREATS.md; each names the defect of issue 11 it finds, or none when the
  * code withstands it (those make up the bounded run of make check). */
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +218,21 @@ static void cw_recover(struct sim *sim)
 	for (int i = 0; i < 3; i++)
 		if (!w->w[i]->busy && !w->w[i]->dead)
 			withdraw(sim, w->w[i]);
+}
+
+static void cw_stop(struct sim *sim)
+{
+	struct cw_world *w = cw(sim);
+	if (w->cheat_free != NULL)
+		w->cheat_free(w->cheat);
+	else
+		free(w->cheat);
+	for (size_t i = 0; i < w->ndenoms; i++)
+		EVP_PKEY_free(w->denoms[i].key);
+	obol_wipe(&w->box, sizeof w->box);
+	free(w->coins);
+	free(w->sessions);
+	free(w);
 }
 
 /* ---- the world's strategies ------------------------------------------------ */
@@ -502,9 +518,21 @@ static void late_on_http(struct sim *sim, const struct sim_http_msg *m, long sta
 	late_release(sim, m, status);
 }
 
+static void late_free(void *arg)
+{
+	struct late *lt = arg;
+	for (size_t i = 0; lt != NULL && i < lt->n; i++) {
+		free(lt->h[i].path);
+		free(lt->h[i].auth);
+		free(lt->h[i].body);
+	}
+	free(lt);
+}
+
 static void st_late_settle(struct sim *sim)
 {
 	struct cw_world *w = cw(sim);
+	w->cheat_free = late_free;
 	w->cheat = calloc(1, sizeof(struct late));
 	if (w->cheat == NULL)
 		abort();
@@ -567,6 +595,7 @@ const struct sim_scheme sim_coupon = {
 	.check_step = cw_check_step,
 	.recover = cw_recover,
 	.check_rest = cw_check_rest,
+	.stop = cw_stop,
 	.describe = cw_describe,
 	.rest_ns = 2 * 3600 * SIM_S, /* past the longest lock (lock_max 3600 s) */
 	.strategies = coupon_strategies,

@@ -61,6 +61,7 @@ struct cw_world {
 	struct cw_wallet wallet[3];
 	/* strategy state */
 	void *cheat;
+	void (*cheat_free)(void *cheat);
 	bool drivers_visit_x;                  /* honest wallets also buy from the cheating vendor x */
 	bool only_v1;                          /* honest wallets buy from v1 only */
 	unsigned act_every_s;                  /* mean seconds between an honest wallet's actions */

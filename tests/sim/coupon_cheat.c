@@ -326,11 +326,11 @@ static struct xvendor *x_start(struct sim *sim, enum xmode mode, bool visited)
 	if (xv == NULL)
 		abort();
 	xv->mode = mode;
+	w->x->data = xv;
 	if (x_load(sim, w, xv) != OBOL_OK) {
 		sim_fail(sim, "SETUP", "vendor x cannot load its keys and certificate");
 		return xv;
 	}
-	w->x->data = xv;
 	w->x->on_accept = x_on_accept;
 	w->x->on_frame = x_on_frame;
 	w->x->on_close = x_on_close;
@@ -564,6 +564,14 @@ struct mpayer {
 	unsigned round;
 };
 
+static void mpayer_free(void *arg)
+{
+	struct mpayer *mp = arg;
+	if (mp != NULL && mp->loaded)
+		coupon_wstore_free(&mp->ws);
+	free(mp);
+}
+
 static obol_err m_load(struct sim *sim, struct mpayer *mp)
 {
 	struct cw_world *w = cw(sim);
@@ -786,6 +794,7 @@ void cw_cheat_hold_link(struct sim *sim)
 	if (mp == NULL)
 		abort();
 	w->cheat = mp;
+	w->cheat_free = mpayer_free;
 	w->m->on_frame = m_on_frame;
 	w->m->on_close = m_on_close;
 	w->act_every_s = 60;
@@ -865,6 +874,7 @@ void cw_cheat_rollback(struct sim *sim)
 	if (mp == NULL)
 		abort();
 	w->cheat = mp;
+	w->cheat_free = mpayer_free;
 	sim_at(sim, (int64_t)(5 + sim_below(sim, 60)) * SIM_S, rollback_next, mp);
 }
 
@@ -1013,6 +1023,7 @@ void cw_cheat_denom_swap(struct sim *sim)
 	if (sw == NULL)
 		abort();
 	w->cheat = &sw->mp; /* the first member: swap_spend gets it back as the swap */
+	w->cheat_free = mpayer_free; /* frees the swap: mp is its first member */
 	x_start(sim, X_ACCOMPLICE, false);
 	w->m->on_frame = m_on_frame;
 	w->m->on_close = m_on_close;

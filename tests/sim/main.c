@@ -278,6 +278,9 @@ static void teardown(struct sim *sim)
 			break;
 	obol_store_close(sim->audit_db);
 	sim->audit_db = NULL;
+	if (sim->scheme->stop != NULL && sim->scheme_data != NULL)
+		sim->scheme->stop(sim);
+	sim->scheme_data = NULL;
 }
 
 struct outcome {
@@ -285,6 +288,7 @@ struct outcome {
 	uint64_t steps;
 	uint8_t hash[32];
 	char invariant[24];
+	bool at_rest; /* it broke once the world was being brought to rest */
 };
 
 static obol_err open_audit(struct sim *sim)
@@ -335,6 +339,7 @@ static int run_one(struct sim *sim, const struct sim_strategy *st, uint64_t seed
 	out->failed = sim->failed;
 	out->steps = sim->step;
 	snprintf(out->invariant, sizeof out->invariant, "%s", sim->failed ? sim->fail_inv : "");
+	out->at_rest = sim->failed && sim->fail_step > main_steps;
 	if (sim->failed && !sim->expecting) {
 		fprintf(sim->out, "FAIL %s strategy=%s seed=%" PRIu64 " step=%" PRIu64 "%s invariant=%s: %s\n",
 			sim->scheme->name, strategy_name(st), seed, sim->fail_step,
@@ -433,6 +438,10 @@ static const struct sim_strategy *pick_strategy(const struct sim_scheme *sch, ui
 			return st;
 	return NULL;
 }
+
+/* In a sanitizer build (make asan), its reports go to the program's own
+ * stderr, not to where the commands' output goes. */
+extern void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
 
 struct job {
 	const struct sim_strategy *st;
@@ -561,9 +570,11 @@ int main(int argc, char **argv)
 	/* The program's own output, apart from what the commands it runs print. */
 	static struct sim s;
 	struct sim *sim = &s;
-	int out_fd = dup(1), null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (out_fd < 0 || null_fd < 0 || (sim->out = fdopen(out_fd, "w")) == NULL)
+	int out_fd = dup(1), err_fd = dup(2), null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (out_fd < 0 || err_fd < 0 || null_fd < 0 || (sim->out = fdopen(out_fd, "w")) == NULL)
 		return 1;
+	if (__sanitizer_set_report_fd != NULL)
+		__sanitizer_set_report_fd((void *)(intptr_t)err_fd);
 	setvbuf(sim->out, NULL, _IOLBF, 0);
 	fflush(stdout);
 	fflush(stderr);
@@ -605,10 +616,11 @@ int main(int argc, char **argv)
 		if (expect_fail) {
 			bool found = o1.failed && strcmp(o1.invariant, jobs[i].expect) == 0;
 			failed += !found;
-			fprintf(sim->out, "%s %s strategy=%s seed=%" PRIu64 ": %s%s%s at step %" PRIu64 ": %s\n",
+			fprintf(sim->out, "%s %s strategy=%s seed=%" PRIu64 ": %s%s%s at step %" PRIu64 "%s: %s\n",
 				found ? "FOUND" : "MISSED", sch->name, strategy_name(jobs[i].st), jobs[i].seed,
 				found ? "breaks " : "expected ", jobs[i].expect, found ? "" : " to break; it ended",
-				found ? sim->fail_step : o1.steps, o1.failed ? sim->fail_msg : "every invariant held");
+				found ? sim->fail_step : o1.steps, found && o1.at_rest ? " (at rest)" : "",
+				o1.failed ? sim->fail_msg : "every invariant held");
 			continue;
 		}
 		failed += o1.failed;

@@ -240,6 +240,7 @@ struct end {
 	int side;               /* 0: a, 1: b */
 	bool scripted;          /* a scripted node's end (callbacks), else real code (ops) */
 	bool closed;            /* its owner closed it */
+	bool told;              /* a scripted owner got its on_close (once, however the link ended) */
 	bool eof;               /* the peer closed it, after what arrived */
 	struct chunk *head, *tail;
 	struct sim_thread *reader;
@@ -283,8 +284,10 @@ static void end_notify_close(struct sim *sim, struct end *e)
 {
 	struct sim_node *n = end_node(e);
 	if (e->scripted) {
-		if (!e->closed && !n->dead && n->on_close != NULL) {
-			e->closed = true;
+		/* also to a dead scripted party: it frees what it kept for the link */
+		e->closed = true;
+		if (!e->told && n->on_close != NULL) {
+			e->told = true;
 			n->on_close(sim, n, &e->l->pub);
 		}
 	} else {
@@ -594,7 +597,12 @@ obol_err sim_link_send_fields(struct sim *sim, struct sim_link *l, struct sim_no
 void sim_link_close(struct sim *sim, struct sim_link *pub, struct sim_node *from)
 {
 	struct sim_link_int *l = (struct sim_link_int *)pub;
-	end_close(sim, &l->end[pub->a == from ? 0 : 1]);
+	struct end *e = &l->end[pub->a == from ? 0 : 1];
+	end_close(sim, e);
+	if (!e->told && from->on_close != NULL) {
+		e->told = true;
+		from->on_close(sim, from, pub);
+	}
 }
 
 void sim_net_install(struct sim *sim)

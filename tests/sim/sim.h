@@ -88,8 +88,10 @@ struct sim_node {
 	struct obol_vendor *vendor; /* running vendor */
 	unsigned threads;    /* contexts of this node alive */
 	bool busy;           /* wallet: a command is running */
-	/* Scripted nodes: a frame or the end of a link they are on (main
-	 * thread); and links opened to them (accept may be NULL: refused). */
+	/* Scripted nodes (main thread): a frame on a link they are on; the end
+	 * of such a link (once per link, however it ended: the peer closed it,
+	 * it broke, the node closed it itself or died; free the link's data
+	 * there); and a link opened to them (on_accept NULL: refused). */
 	void (*on_frame)(struct sim *sim, struct sim_node *self, struct sim_link *l, const uint8_t *frame,
 			 size_t len);
 	void (*on_close)(struct sim *sim, struct sim_node *self, struct sim_link *l);
@@ -278,6 +280,9 @@ struct sim_scheme {
 	 * run before check_rest; may start commands. */
 	void (*recover)(struct sim *sim);
 	void (*check_rest)(struct sim *sim);
+	/* The run is over and every node down: free what start and the
+	 * strategies allocated (sim_scheme_data). */
+	void (*stop)(struct sim *sim);
 	/* For the trace: a frame of this scheme in a few words ("PAY coin
 	 * 1a2b.. p=41"); may be NULL. */
 	void (*describe)(struct sim *sim, uint32_t type, const uint8_t *body, size_t len, char *out, size_t cap);
