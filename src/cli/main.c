@@ -11,5 +11,5 @@ int main(int argc, char **argv)
 			obol_errhint(OBOL_E_CRYPTO_INIT));
 		return OBOL_EXIT_FAIL;
 	}
-	return obol_cli_run(argc, argv);
+	return obol_cli_main(argc, argv);
 }

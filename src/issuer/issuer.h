@@ -139,10 +139,11 @@ struct obol_issuer_config {
 	size_t batch;        /* most units per group commit; 0 = 64 */
 	unsigned threads;    /* HTTP worker threads; 0 = 8 */
 	unsigned readers;    /* read connections in the pool; 0 = threads */
+	const char *tls_cert, *tls_key; /* HTTPS: PEM certificate and key files; NULL = plain HTTP */
 	/* In process (the deterministic simulator, tests/sim): no HTTP server
-	 * (listen is not used; requests come through obol_issuer_handle) and
-	 * no committer thread (each unit of work runs and commits on the
-	 * calling thread, obol_batcher_start_inline). */
+	 * (listen and TLS are not used; requests come through
+	 * obol_issuer_handle) and no committer thread (each unit of work runs
+	 * and commits on the calling thread, obol_batcher_start_inline). */
 	bool in_process;
 };
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "crypto/secret.h"
 #include "net/devlink.h"
 #include "vendor/links.h"
 #include "vendor/vendor_int.h"
@@ -25,6 +26,10 @@ struct obol_vendor_links {
 	bool stop;
 	unsigned max, active;
 	struct obol_devlink **open; /* slot -> link (NULL when free) */
+	/* What every link's handshake proves: the box key that the vendor's
+	 * certificate names, the certificate in message 2. */
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
+	struct obol_devlink_identity me;
 };
 
 /* Sends an ERROR frame on a link that is about to close: a failure to send
@@ -36,7 +41,7 @@ static void tell(struct obol_devlink *dl, obol_err e)
 }
 
 /* Serves one link until it ends. */
-void obol_vendor_serve_link(struct obol_vendor *v, struct obol_devlink *dl)
+static void serve(struct obol_vendor *v, struct obol_devlink *dl)
 {
 	void *sessions[OBOL_VENDOR_MAX_SCHEMES] = { 0 };
 	struct obol_vendor_out out = { 0 };
@@ -87,11 +92,45 @@ void obol_vendor_serve_link(struct obol_vendor *v, struct obol_devlink *dl)
 	free(out.buf);
 }
 
+/* What a link's handshake proves: the box key that the vendor's
+ * certificate names, the certificate in message 2 (cert holds its bytes). */
+static obol_err identity(struct obol_vendor *v, uint8_t cert[OBOL_VENDOR_CERT_MAX], struct obol_devlink_identity *me)
+{
+	size_t cert_len;
+	/* The link proves the box key: the certificate must name this one. */
+	if (!v->cert.has_box_pk || !obol_ct_equal(v->cert.box_pk, v->box.pk, OBOL_BOX_PK_LEN))
+		return OBOL_E_DEVLINK_CERT_KEY;
+	obol_err e = obol_vendor_cert_encode(&v->cert, cert, OBOL_VENDOR_CERT_MAX, &cert_len);
+	if (e == OBOL_OK)
+		*me = (struct obol_devlink_identity){ .key = &v->box, .kind = OBOL_DL_CRED_VENDOR, .cred = cert,
+						      .cred_len = cert_len };
+	return e;
+}
+
+void obol_vendor_serve_link(struct obol_vendor *v, struct obol_devlink *dl)
+{
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
+	struct obol_devlink_identity me;
+	obol_err e = identity(v, cert, &me);
+	if (e == OBOL_OK)
+		e = obol_devlink_respond(dl, &me);
+	if (e == OBOL_OK)
+		serve(v, dl);
+	else
+		obol_log_debug("device link handshake: %s", obol_strerror(e));
+}
+
 static void *link_thread(void *arg)
 {
 	struct link *l = arg;
 	struct obol_vendor_links *ls = l->v->links;
-	obol_vendor_serve_link(l->v, l->dl);
+	/* The handshake runs here, not in the accept thread: a slow or
+	 * silent wallet holds up only its own link. */
+	obol_err e = obol_devlink_respond(l->dl, &ls->me);
+	if (e == OBOL_OK)
+		serve(l->v, l->dl);
+	else
+		obol_log_debug("device link handshake: %s", obol_strerror(e));
 	pthread_mutex_lock(&ls->mu);
 	ls->open[l->slot] = NULL;
 	ls->active--;
@@ -154,6 +193,11 @@ obol_err obol_vendor_links_start(struct obol_vendor *v, unsigned max_links)
 	struct obol_vendor_links *ls = calloc(1, sizeof *ls);
 	if (ls == NULL)
 		return OBOL_E_NO_MEMORY;
+	obol_err e = identity(v, ls->cert, &ls->me);
+	if (e != OBOL_OK) {
+		free(ls);
+		return e;
+	}
 	ls->max = max_links < MAX_LINKS_HARD ? max_links : MAX_LINKS_HARD;
 	ls->open = calloc(ls->max, sizeof *ls->open);
 	if (ls->open == NULL) {

@@ -2,8 +2,8 @@
  * denominations, two honest vendor daemons v1 and v2, three honest wallets
  * w1..w3 driven through the real `obol wallet withdraw` and `obol wallet
  * pay` commands, and the parties a strategy may make cheat: a vendor x (a
- * genuine certificate), a payer m (a genuine account) and an eavesdropper
- * eve. The strategies are the world's faults and the cheaters of
+ * genuine certificate), a payer m (a genuine account), and an adversary on
+ * the device links. The strategies are the world's faults and the cheaters of
  * THREATS.md; each names the defect of issue 11 it finds, or none when the
  * code withstands it (those make up the bounded run of make check). */
 #include <inttypes.h>
@@ -201,7 +201,6 @@ static obol_err cw_start(struct sim *sim)
 		w->w[i] = sim_node_add(sim, SIM_WALLET, name, true);
 	}
 	w->m = sim_node_add(sim, SIM_SCRIPTED, "m", false);
-	w->eve = sim_node_add(sim, SIM_SCRIPTED, "eve", false);
 	struct sim_hooks *h = sim_hooks(sim);
 	h->on_frame = cw_on_frame;
 	h->on_http = cw_on_http;
@@ -564,8 +563,8 @@ static const struct sim_strategy coupon_strategies[] = {
 	  cw_cheat_withholding_vendor },
 	{ "rollback", "payer m copies and rolls back its wallet file and spends each copy at v1 and v2", NULL,
 	  cw_cheat_rollback },
-	{ "eavesdrop", "eve copies tokens off the wallets' links and has vendor x lock them after T", NULL,
-	  cw_cheat_eavesdrop },
+	{ "link-mitm", "an adversary on honest links drops, replays and holds back records of their sessions", NULL,
+	  cw_cheat_link_mitm },
 	{ "greedy-vendor", "vendor x answers every TOKEN with another TOKEN_REQ and never sends SERVED", "11.1",
 	  cw_cheat_greedy_vendor },
 	{ "fake-refusal", "vendor x answers PAY with made-up REFUSED frames (COIN_SPENT, INDEX_MISMATCH 0)", "11.2",

@@ -57,7 +57,7 @@ struct cw_world {
 	size_t ncoins;
 	struct cw_session *sessions;           /* by link id */
 	size_t nsessions;
-	struct sim_node *issuer, *v[2], *x, *w[3], *m, *eve;
+	struct sim_node *issuer, *v[2], *x, *w[3], *m;
 	struct cw_wallet wallet[3];
 	/* strategy state */
 	void *cheat;
@@ -94,7 +94,7 @@ void cw_cheat_fake_refusal(struct sim *sim);
 void cw_cheat_probe(struct sim *sim);
 void cw_cheat_hold_link(struct sim *sim);
 void cw_cheat_rollback(struct sim *sim);
-void cw_cheat_eavesdrop(struct sim *sim);
+void cw_cheat_link_mitm(struct sim *sim);
 void cw_cheat_withholding_vendor(struct sim *sim);
 void cw_cheat_denom_swap(struct sim *sim);
 

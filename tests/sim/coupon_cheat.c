@@ -1,23 +1,27 @@
 /* The coupon world's cheating parties (coupon.h), played by the simulator
- * on the main thread with the real protocol cores where they behave:
+ * with the real protocol cores where they behave, over real device links
+ * (the Noise handshake included), each in contexts of its own node:
  *   x    a vendor with a genuine certificate (the vendor core drives its
  *        sessions; its mode says where it deviates): greedy-vendor,
- *        fake-refusal, probe, withholding-vendor, and eve's accomplice;
+ *        fake-refusal, probe, withholding-vendor, and m's accomplice;
  *   m    a payer with a genuine account and wallet (the wallet core builds
  *        its payments; it withdraws and rolls its file back through the real
  *        commands): hold-link, rollback, denom-swap;
- *   eve  a reader of every device link, who has x lock what she copied. */
+ *   the link itself: an adversary that drops, replays and holds back the
+ *        records of honest parties' links (link-mitm). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/parse.h"
 #include "coupon.h"
 #include "crypto/blindrsa.h"
 #include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "issuer/keys.h"
+#include "net/devlink.h"
 #include "schemes/coupon/vendor.h"
 #include "schemes/coupon/wallet.h"
 #include "store/store.h"
@@ -27,17 +31,9 @@
 #include "wire/cbor.h"
 #include "wire/json.h"
 
-/* ---- frames ------------------------------------------------------------------- */
-
-static bool frame_split(const uint8_t *frame, size_t len, uint32_t *type, const uint8_t **body, size_t *blen)
+static obol_err send(struct obol_devlink *dl, uint32_t type, struct coupon_spec *spec)
 {
-	return obol_frame_decode(frame, len, type, body, blen) == OBOL_OK;
-}
-
-static void send(struct sim *sim, struct sim_link *l, struct sim_node *from, uint32_t type, struct coupon_spec *spec)
-{
-	if (sim_link_send_fields(sim, l, from, type, &spec->fields) != OBOL_OK)
-		sim_trace(sim, from, "cannot encode a frame of type %u", (unsigned)type);
+	return obol_devlink_write(dl, type, &spec->fields);
 }
 
 /* ---- x: the vendor ---------------------------------------------------------------- */
@@ -46,7 +42,7 @@ enum xmode { X_GREEDY, X_FAKE_REFUSAL, X_PROBE, X_WITHHOLD, X_ACCOMPLICE };
 
 struct xsession {
 	struct coupon_vendor_session s;
-	struct sim_link *l;
+	struct obol_devlink *dl;
 	unsigned refusals;
 	bool ended;
 };
@@ -132,6 +128,18 @@ static void x_settle(struct sim *sim, struct xvendor *xv, struct xsession *xs)
 	}
 }
 
+static void x_end(struct sim *sim, struct xvendor *xv, struct xsession *xs)
+{
+	struct coupon_receipt r;
+	struct coupon_spec spec;
+	coupon_vendor_end(&xs->s, &r);
+	xs->ended = true;
+	if (xv->mode != X_WITHHOLD)
+		x_settle(sim, xv, xs);
+	coupon_spec_receipt(&spec, &r);
+	(void)send(xs->dl, COUPON_MSG_RECEIPT, &spec);
+}
+
 /* Serves what is paid, asks for what is not (coupon_session.c's drive). */
 static void x_drive(struct sim *sim, struct xvendor *xv, struct xsession *xs)
 {
@@ -147,33 +155,27 @@ static void x_drive(struct sim *sim, struct xvendor *xv, struct xsession *xs)
 		if (act == COUPON_VA_SERVE) {
 			one.data_len = (size_t)snprintf((char *)one.data, sizeof one.data, "unit %" PRIu64, one.unit);
 			coupon_spec_served(&spec, &one);
-			send(sim, xs->l, w->x, COUPON_MSG_SERVED, &spec);
+			if (send(xs->dl, COUPON_MSG_SERVED, &spec) != OBOL_OK)
+				return;
 			continue;
 		}
 		if (act == COUPON_VA_END) {
-			struct coupon_receipt r;
-			coupon_vendor_end(&xs->s, &r);
-			xs->ended = true;
-			if (xv->mode != X_WITHHOLD)
-				x_settle(sim, xv, xs);
-			coupon_spec_receipt(&spec, &r);
-			send(sim, xs->l, w->x, COUPON_MSG_RECEIPT, &spec);
-			sim_link_close(sim, xs->l, w->x);
+			x_end(sim, xv, xs);
 			return;
 		}
 		coupon_spec_token_req(&spec, &treq);
-		send(sim, xs->l, w->x, COUPON_MSG_TOKEN_REQ, &spec);
+		(void)send(xs->dl, COUPON_MSG_TOKEN_REQ, &spec);
 		return;
 	}
 }
 
-static void x_refuse(struct sim *sim, struct xsession *xs, obol_err e, const uint64_t *last)
+static void x_refuse(struct xsession *xs, obol_err e, const uint64_t *last)
 {
 	struct coupon_error err;
 	struct coupon_spec spec;
 	coupon_error_set(&err, e, last);
 	coupon_spec_error(&spec, &err);
-	send(sim, xs->l, cw(sim)->x, COUPON_MSG_REFUSED, &spec);
+	(void)send(xs->dl, COUPON_MSG_REFUSED, &spec);
 }
 
 static void x_on_pay(struct sim *sim, struct xvendor *xv, struct xsession *xs, const uint8_t *body, size_t len)
@@ -194,9 +196,9 @@ static void x_on_pay(struct sim *sim, struct xvendor *xv, struct xsession *xs, c
 		/* made-up refusals: nothing was asked of the issuer */
 		static const uint64_t zero = 0;
 		if (xs->refusals++ % 2 == 0)
-			x_refuse(sim, xs, OBOL_E_COUPON_COIN_SPENT, NULL);
+			x_refuse(xs, OBOL_E_COUPON_COIN_SPENT, NULL);
 		else
-			x_refuse(sim, xs, OBOL_E_COUPON_INDEX_MISMATCH, &zero);
+			x_refuse(xs, OBOL_E_COUPON_INDEX_MISMATCH, &zero);
 		return;
 	}
 	if (coupon_vendor_on_pay(&xv->cfg, &xs->s, &pay, sim_node_now(sim, w->x), &req) != OBOL_OK)
@@ -216,21 +218,19 @@ static void x_on_pay(struct sim *sim, struct xvendor *xv, struct xsession *xs, c
 		uint64_t last64 = last;
 		if (status >= 400 && json_integer_value(json_object_get(ans, "code")) > 0)
 			e = (obol_err)json_integer_value(json_object_get(ans, "code"));
-		x_refuse(sim, xs, obol_err_is_known((int)e) ? e : OBOL_E_PEER_ERROR, has_last ? &last64 : NULL);
+		x_refuse(xs, obol_err_is_known((int)e) ? e : OBOL_E_PEER_ERROR, has_last ? &last64 : NULL);
 		json_decref(ans);
 		return;
 	}
 	json_decref(ans);
 	coupon_spec_lock_reply(&spec, &reply);
-	send(sim, xs->l, w->x, COUPON_MSG_LOCKED, &spec);
-	if (xv->mode == X_WITHHOLD)
-		return; /* the coin is locked: nothing is served, nothing settled */
+	if (send(xs->dl, COUPON_MSG_LOCKED, &spec) != OBOL_OK || xv->mode == X_WITHHOLD)
+		return; /* withholding: the coin is locked, nothing is served, nothing settled */
 	x_drive(sim, xv, xs);
 }
 
 static void x_on_token(struct sim *sim, struct xvendor *xv, struct xsession *xs, const uint8_t *body, size_t len)
 {
-	struct cw_world *w = cw(sim);
 	struct coupon_token tok;
 	struct coupon_spec spec;
 	size_t coin;
@@ -244,79 +244,59 @@ static void x_on_token(struct sim *sim, struct xvendor *xv, struct xsession *xs,
 		xs->s.state = COUPON_VS_ASKING;
 		xs->s.asked = 1;
 		coupon_spec_token_req(&spec, &more);
-		send(sim, xs->l, w->x, COUPON_MSG_TOKEN_REQ, &spec);
+		(void)send(xs->dl, COUPON_MSG_TOKEN_REQ, &spec);
 		return;
 	}
 	x_drive(sim, xv, xs);
 }
 
-static void x_on_frame(struct sim *sim, struct sim_node *self, struct sim_link *l, const uint8_t *frame, size_t len)
-{
-	struct cw_world *w = cw(sim);
-	struct xvendor *xv = w->x->data;
-	struct xsession *xs = l->data;
-	uint32_t type;
-	const uint8_t *body;
-	size_t blen;
-	struct coupon_spec spec;
-	(void)self;
-	if (xs == NULL || !frame_split(frame, len, &type, &body, &blen))
-		return;
-	switch (type) {
-	case COUPON_MSG_BUY: {
-		struct coupon_buy buy;
-		static struct coupon_offer offer;
-		coupon_spec_buy(&spec, &buy);
-		if (obol_cbor_decode(body, blen, &spec.fields) != OBOL_OK ||
-		    coupon_vendor_start(&xv->cfg, &xs->s, &buy, sim_node_now(sim, w->x), &offer) != OBOL_OK)
-			return;
-		coupon_spec_offer(&spec, &offer);
-		send(sim, l, w->x, COUPON_MSG_OFFER, &spec);
-		break;
-	}
-	case COUPON_MSG_PAY:
-		x_on_pay(sim, xv, xs, body, blen);
-		break;
-	case COUPON_MSG_TOKEN:
-		x_on_token(sim, xv, xs, body, blen);
-		break;
-	case COUPON_MSG_END:
-		if (!xs->ended && xs->s.state != COUPON_VS_START) {
-			struct coupon_receipt r;
-			coupon_vendor_end(&xs->s, &r);
-			xs->ended = true;
-			if (xv->mode != X_WITHHOLD)
-				x_settle(sim, xv, xs);
-			coupon_spec_receipt(&spec, &r);
-			send(sim, l, w->x, COUPON_MSG_RECEIPT, &spec);
-			sim_link_close(sim, l, w->x);
-		}
-		break;
-	default:
-		break;
-	}
-}
-
-static void x_on_accept(struct sim *sim, struct sim_node *self, struct sim_link *l)
-{
-	(void)sim;
-	(void)self;
-	l->data = calloc(1, sizeof(struct xsession));
-	if (l->data == NULL)
-		abort();
-	((struct xsession *)l->data)->l = l;
-}
-
-static void x_on_close(struct sim *sim, struct sim_node *self, struct sim_link *l)
+/* One link to x, in a context of x's: the handshake (x's certificate and
+ * box key), then its frames until the link ends. */
+static void x_serve(struct sim *sim, struct sim_node *self, struct obol_devlink *dl)
 {
 	struct xvendor *xv = self->data;
-	struct xsession *xs = l->data;
-	if (xs == NULL)
+	static struct xsession xs;
+	struct coupon_spec spec;
+	struct obol_devlink_identity me = { .key = &xv->box, .kind = OBOL_DL_CRED_VENDOR, .cred = xv->cert,
+					    .cred_len = xv->cfg.cert_len };
+	memset(&xs, 0, sizeof xs);
+	xs.dl = dl;
+	if (obol_devlink_respond(dl, &me) != OBOL_OK)
 		return;
-	if (!xs->ended && xv->mode != X_WITHHOLD && xv->mode != X_FAKE_REFUSAL)
-		x_settle(sim, xv, xs);
-	free(xs);
-	l->data = NULL;
+	while (!xs.ended) {
+		uint32_t type;
+		const uint8_t *body;
+		size_t blen;
+		if (obol_devlink_read(dl, &type, &body, &blen) != OBOL_OK)
+			break;
+		switch (type) {
+		case COUPON_MSG_BUY: {
+			struct coupon_buy buy;
+			static struct coupon_offer offer;
+			coupon_spec_buy(&spec, &buy);
+			if (obol_cbor_decode(body, blen, &spec.fields) == OBOL_OK &&
+			    coupon_vendor_start(&xv->cfg, &xs.s, &buy, sim_node_now(sim, self), &offer) == OBOL_OK) {
+				coupon_spec_offer(&spec, &offer);
+				(void)send(dl, COUPON_MSG_OFFER, &spec);
+			}
+			break;
+		}
+		case COUPON_MSG_PAY:
+			x_on_pay(sim, xv, &xs, body, blen);
+			break;
+		case COUPON_MSG_TOKEN:
+			x_on_token(sim, xv, &xs, body, blen);
+			break;
+		case COUPON_MSG_END:
+			if (xs.s.state != COUPON_VS_START)
+				x_end(sim, xv, &xs);
+			break;
+		default:
+			break;
+		}
+	}
+	if (!xs.ended && xv->mode != X_WITHHOLD && xv->mode != X_FAKE_REFUSAL)
+		x_settle(sim, xv, &xs);
 }
 
 static struct xvendor *x_start(struct sim *sim, enum xmode mode, bool visited)
@@ -331,9 +311,7 @@ static struct xvendor *x_start(struct sim *sim, enum xmode mode, bool visited)
 		sim_fail(sim, "SETUP", "vendor x cannot load its keys and certificate");
 		return xv;
 	}
-	w->x->on_accept = x_on_accept;
-	w->x->on_frame = x_on_frame;
-	w->x->on_close = x_on_close;
+	w->x->serve = x_serve;
 	w->drivers_visit_x = visited;
 	return xv;
 }
@@ -397,171 +375,32 @@ void cw_cheat_probe(struct sim *sim)
 	sim_at(sim, 60 * SIM_S, probe_event, xv);
 }
 
-/* ---- eve: a reader of the device links, with x as her accomplice ---- */
+/* ---- the link itself: drops, replays, holds back records ---- */
 
-struct copied {
-	struct coupon_coin coin;
-	uint64_t lock_index;  /* the index the wallet locked at (from the lock answer she cannot read: the first TOKEN's j + 1) */
-	uint64_t low;         /* the lowest token she copied */
-	uint8_t token[COUPON_ID_LEN];
-	int64_t deadline;
-	bool has_token, tried;
-};
-
-#define EVE_MAX 256
-struct eve {
-	struct xvendor *x;
-	struct copied c[EVE_MAX];
-	size_t n;
-	struct coupon_coin link_coin[4096]; /* the coin of the last PAY on each link */
-	int64_t link_deadline[4096];
-};
-
-static struct copied *eve_find(struct eve *e, const uint8_t id[COUPON_ID_LEN])
+static enum sim_tap mitm(struct sim *sim, struct sim_link *l, struct sim_node *from, const uint8_t *bytes, size_t len)
 {
-	for (size_t i = 0; i < e->n; i++)
-		if (memcmp(e->c[i].coin.id, id, COUPON_ID_LEN) == 0)
-			return &e->c[i];
-	return NULL;
+	(void)from;
+	(void)bytes;
+	(void)len;
+	if (!l->a->honest || !l->b->honest)
+		return SIM_TAP_PASS;
+	uint64_t r = sim_below(sim, 1000);
+	return r < 15 ? SIM_TAP_DROP : r < 30 ? SIM_TAP_REPLAY : r < 45 ? SIM_TAP_HOLD : SIM_TAP_PASS;
 }
 
-static void eve_try(struct sim *sim, void *arg);
-
-static void eve_on_frame(struct sim *sim, struct sim_link *l, struct sim_node *from, uint32_t type, const uint8_t *body,
-			 size_t len)
+void cw_cheat_link_mitm(struct sim *sim)
 {
-	struct cw_world *w = cw(sim);
-	struct eve *e = w->cheat;
-	struct coupon_spec spec;
-	cw_on_frame(sim, l, from, type, body, len);
-	if (!from->honest || l->id >= 4096)
-		return;
-	if (type == COUPON_MSG_OFFER) {
-		static struct coupon_offer m;
-		memset(&m, 0, sizeof m);
-		coupon_spec_offer(&spec, &m);
-		if (obol_cbor_decode(body, len, &spec.fields) == OBOL_OK)
-			e->link_deadline[l->id] = m.deadline;
-	} else if (type == COUPON_MSG_PAY) {
-		static struct coupon_pay m;
-		memset(&m, 0, sizeof m);
-		coupon_spec_pay(&spec, &m);
-		if (obol_cbor_decode(body, len, &spec.fields) == OBOL_OK)
-			e->link_coin[l->id] = m.coin;
-	} else if (type == COUPON_MSG_TOKEN) {
-		struct coupon_token m;
-		coupon_spec_token(&spec, &m);
-		if (obol_cbor_decode(body, len, &spec.fields) != OBOL_OK || e->link_coin[l->id].sig_len == 0)
-			return;
-		struct copied *c = eve_find(e, e->link_coin[l->id].id);
-		if (c == NULL && e->n < EVE_MAX) {
-			c = &e->c[e->n++];
-			memset(c, 0, sizeof *c);
-			c->coin = e->link_coin[l->id];
-			c->lock_index = m.index + 1;
-			c->low = UINT64_MAX;
-		}
-		if (c == NULL)
-			return;
-		c->deadline = e->link_deadline[l->id];
-		if (m.index < c->low) {
-			c->low = m.index;
-			memcpy(c->token, m.token, COUPON_ID_LEN);
-			c->has_token = true;
-		}
-		if (!c->tried) {
-			c->tried = true;
-			/* after the lock's T, when the coin may be locked anew */
-			int64_t wait = c->deadline - sim_node_now(sim, w->x) + 5;
-			sim_at(sim, (wait > 0 ? wait : 1) * SIM_S, eve_try, c);
-		}
-		OBOL_WIPE(m);
-	}
-}
-
-/* x locks a coin eve copied tokens of, at each index she can make a token
- * for (from her lowest token up to where the wallet locked): she wins the
- * one just below the issuer's index, if the honest vendor never settled. */
-static void eve_try(struct sim *sim, void *arg)
-{
-	struct cw_world *w = cw(sim);
-	struct eve *e = w->cheat;
-	struct copied *c = arg;
-	if (sim_quiescing(sim) || !c->has_token)
-		return;
-	for (uint64_t p = c->low; p < c->lock_index && p < c->low + 32; p++) {
-		static struct coupon_lock_req req;
-		struct coupon_auth a;
-		struct coupon_spec spec;
-		uint8_t digest[OBOL_HASH_LEN];
-		long status;
-		memset(&a, 0, sizeof a);
-		memcpy(a.coin_id, c->coin.id, COUPON_ID_LEN);
-		a.index = p;
-		obol_hashchain_step(a.token, c->token, p - c->low);
-		a.deadline = sim_node_now(sim, w->x) + 200;
-		memcpy(a.cert_hash, e->x->cfg.cert_hash, COUPON_ID_LEN);
-		memset(&req, 0, sizeof req);
-		req.coin = c->coin;
-		if (coupon_auth_seal(&a, e->x->issuer_box_pk, req.auth) != OBOL_OK)
-			return;
-		memcpy(req.cert, e->x->cfg.cert, e->x->cfg.cert_len);
-		req.cert_len = e->x->cfg.cert_len;
-		req.deadline = a.deadline;
-		coupon_digest_lock_req(digest, &req, e->x->cfg.cert_hash);
-		obol_sign(req.vendor_sig, COUPON_CTX_LOCK_REQ, digest, sizeof digest, e->x->sign.sk);
-		coupon_spec_lock_req(&spec, &req);
-		json_t *ans = x_post(sim, "/coupon/lock", &spec, &status);
-		json_decref(ans);
-		OBOL_WIPE(a);
-		if (status == 200) {
-			/* locked with a copied token: x settles it at once */
-			struct coupon_vendor_coin vc;
-			static struct coupon_settle_req sreq;
-			memset(&vc, 0, sizeof vc);
-			memcpy(vc.coin_id, c->coin.id, COUPON_ID_LEN);
-			vc.last_index = c->low;
-			memcpy(vc.last_token, c->token, COUPON_ID_LEN);
-			coupon_vendor_settle_req(&e->x->cfg, &vc, false, &sreq);
-			coupon_spec_settle_req(&spec, &sreq);
-			json_decref(x_post(sim, "/coupon/settle", &spec, &status));
-			sim_trace(sim, w->eve, "x locked a coin with a token eve copied off a link (settle: %ld)", status);
-			return;
-		}
-	}
-}
-
-void cw_cheat_eavesdrop(struct sim *sim)
-{
-	struct cw_world *w = cw(sim);
-	struct eve *e = calloc(1, sizeof *e);
-	if (e == NULL)
-		abort();
-	e->x = x_start(sim, X_ACCOMPLICE, false);
-	w->cheat = e;
-	sim_hooks(sim)->on_frame = eve_on_frame;
+	sim_hooks(sim)->tap = mitm;
 }
 
 /* ---- m: the payer ------------------------------------------------------------------ */
 
-struct msession {
-	struct coupon_wallet_session s;
-	struct coupon_wallet_coin coin[1]; /* the one coin this session may use */
-	struct sim_link *l;
-	unsigned tokens_left;              /* TOKEN_REQs it still answers (hold-link: then junk) */
-	bool locked, done;
-	bool hold;                         /* out of tokens: hold the link with junk (hold-link), else END */
-	int64_t deadline;
-	uint64_t lock_index;
-	void (*after)(struct sim *sim, void *arg); /* once the vendor's RECEIPT came */
-};
-
 struct mpayer {
 	struct coupon_wallet_store ws;
 	bool loaded;
-	struct msession a, b; /* hold-link: the held session at v1, the second spend at v2 */
-	size_t coin;
 	unsigned round;
+	uint64_t lock_index;  /* hold-link: where the issuer still has the coin */
+	int64_t deadline;     /* hold-link: the held lock's T */
 };
 
 static void mpayer_free(void *arg)
@@ -588,203 +427,173 @@ static obol_err m_load(struct sim *sim, struct mpayer *mp)
 	return e;
 }
 
-static void m_send(struct sim *sim, struct msession *ms, uint32_t type, struct coupon_spec *spec)
-{
-	send(sim, ms->l, cw(sim)->m, type, spec);
-}
+/* One payment session of m's with one coin, over dl, through the wallet
+ * core: BUY units, then answer. After `tokens` TOKEN frames it stops
+ * answering: with hold_until set it then sends a frame of an unknown coupon
+ * type at each read timeout (the link's timeout) until its clock passes
+ * hold_until, and returns with the link open; else it sends END. */
+struct msess {
+	struct coupon_wallet_coin coin[1];
+	uint64_t units;
+	unsigned tokens;
+	int64_t hold_until;  /* 0: no holding */
+	/* out */
+	bool locked;
+	uint64_t lock_index;
+	int64_t deadline;
+};
 
-static void m_junk(struct sim *sim, void *arg);
-
-/* One frame to m on one of its sessions: the wallet core answers, except
- * where hold-link has it stop answering and send junk instead. */
-static void m_on_frame(struct sim *sim, struct sim_node *self, struct sim_link *l, const uint8_t *frame, size_t len)
+static void m_session(struct sim *sim, struct mpayer *mp, struct obol_devlink *dl, struct msess *ms)
 {
 	struct cw_world *w = cw(sim);
-	struct mpayer *mp = w->cheat;
-	struct msession *ms = l == mp->a.l ? &mp->a : l == mp->b.l ? &mp->b : NULL;
-	uint32_t type;
-	const uint8_t *body;
-	size_t blen;
+	static struct coupon_wallet_session s;
+	struct coupon_buy buy;
 	struct coupon_spec spec;
-	int64_t now = sim_node_now(sim, self);
-	if (ms == NULL || ms->done || !frame_split(frame, len, &type, &body, &blen))
-		return;
-	switch (type) {
-	case COUPON_MSG_OFFER: {
-		static struct coupon_offer offer;
-		static struct coupon_pay pay;
-		memset(&offer, 0, sizeof offer);
-		coupon_spec_offer(&spec, &offer);
-		if (obol_cbor_decode(body, blen, &spec.fields) != OBOL_OK ||
-		    coupon_wallet_on_offer(&mp->ws.cfg, &ms->s, ms->coin, 1, &offer, now, &pay) != OBOL_OK) {
-			ms->done = true;
-			return;
-		}
-		ms->deadline = offer.deadline;
-		coupon_spec_pay(&spec, &pay);
-		m_send(sim, ms, COUPON_MSG_PAY, &spec);
-		break;
-	}
-	case COUPON_MSG_LOCKED: {
-		struct coupon_lock_reply r;
-		coupon_spec_lock_reply(&spec, &r);
-		obol_err e = obol_cbor_decode(body, blen, &spec.fields);
-		if (e == OBOL_OK)
-			e = coupon_wallet_on_locked(&mp->ws.cfg, &ms->s, ms->coin, &r);
-		if (e == OBOL_OK) {
-			ms->locked = true;
-			ms->lock_index = r.index;
-		} else {
-			sim_trace(sim, self, "cannot take the lock answer: %s", obol_strerror(e));
-		}
-		break;
-	}
-	case COUPON_MSG_TOKEN_REQ: {
-		struct coupon_token_req req;
-		struct coupon_token tok;
-		static struct coupon_pay pay;
-		enum coupon_wallet_answer ans;
-		coupon_spec_token_req(&spec, &req);
-		if (obol_cbor_decode(body, blen, &spec.fields) != OBOL_OK)
-			return;
-		if (ms->tokens_left == 0) {
-			if (ms->hold)
-				return; /* hold-link: the session is held with junk from now on */
-			struct coupon_end end = { 0 };
-			coupon_spec_end(&spec, &end);
-			m_send(sim, ms, COUPON_MSG_END, &spec);
-			return;
-		}
-		if (coupon_wallet_on_token_req(&mp->ws.cfg, &ms->s, ms->coin, 1, &req, now, &ans, &tok, &pay) != OBOL_OK ||
-		    ans != COUPON_WA_TOKEN) {
-			struct coupon_end end = { 0 };
-			coupon_spec_end(&spec, &end);
-			m_send(sim, ms, COUPON_MSG_END, &spec);
-			return;
-		}
-		ms->tokens_left--;
-		coupon_spec_token(&spec, &tok);
-		m_send(sim, ms, COUPON_MSG_TOKEN, &spec);
-		OBOL_WIPE(tok);
-		break;
-	}
-	case COUPON_MSG_SERVED: {
-		static struct coupon_served m;
-		coupon_spec_served(&spec, &m);
-		if (obol_cbor_decode(body, blen, &spec.fields) == OBOL_OK)
-			coupon_wallet_on_served(&ms->s, &m);
-		break;
-	}
-	case COUPON_MSG_RECEIPT:
-		ms->done = true;
-		sim_link_close(sim, l, self);
-		if (ms->after != NULL)
-			sim_at(sim, 2 * SIM_S, ms->after, mp);
-		break;
-	default:
-		break;
-	}
-}
-
-static void m_on_close(struct sim *sim, struct sim_node *self, struct sim_link *l)
-{
-	struct mpayer *mp = cw(sim)->cheat;
-	(void)self;
-	if (l == mp->a.l)
-		mp->a.done = true;
-	if (l == mp->b.l)
-		mp->b.done = true;
-}
-
-/* Junk on the held link every few seconds: a frame of an unknown type in
- * coupon's range keeps the vendor's read deadline alive. */
-static void m_junk(struct sim *sim, void *arg)
-{
-	struct cw_world *w = cw(sim);
-	struct mpayer *mp = arg;
-	if (mp->a.done || mp->a.l == NULL || sim_quiescing(sim))
-		return;
 	struct coupon_end end = { 0 };
-	struct coupon_spec spec;
-	coupon_spec_end(&spec, &end);
-	if (sim_link_send_fields(sim, mp->a.l, w->m, COUPON_MSG_DL_MAX, &spec.fields) != OBOL_OK)
-		return;
-	sim_at(sim, 4 * SIM_S, m_junk, mp);
-}
-
-/* After v1's T: the same tokens, spent at v2. */
-static void m_second_spend(struct sim *sim, void *arg)
-{
-	struct cw_world *w = cw(sim);
-	struct mpayer *mp = arg;
-	struct coupon_buy buy;
-	struct coupon_spec spec;
-	if (!mp->a.locked || sim_quiescing(sim))
-		return;
-	memset(&mp->b, 0, sizeof mp->b);
-	mp->b.coin[0] = mp->ws.coins[mp->coin];
-	mp->b.coin[0].last_index = mp->a.lock_index; /* where the issuer still has it: v1 never settled */
-	mp->b.coin[0].lock_open = false;
-	mp->b.coin[0].trav_len = 0;
-	mp->b.tokens_left = 12;
-	mp->b.l = sim_link_open(sim, w->m, w->v[1]);
-	if (mp->b.l == NULL || coupon_wallet_buy(&mp->b.s, 10, &buy) != OBOL_OK)
-		return;
-	sim_trace(sim, w->m, "spends at v2 the tokens it gave v1, whose link it still holds");
-	coupon_spec_buy(&spec, &buy);
-	m_send(sim, &mp->b, COUPON_MSG_BUY, &spec);
-}
-
-/* Once the second spend is over, the held link is let go: v1 settles late. */
-static void m_release(struct sim *sim, void *arg)
-{
-	struct cw_world *w = cw(sim);
-	struct mpayer *mp = arg;
-	if (!mp->b.done && !sim_quiescing(sim)) {
-		sim_at(sim, 5 * SIM_S, m_release, mp);
-		return;
-	}
-	if (mp->a.l != NULL && !mp->a.done) {
-		mp->a.done = true;
-		sim_link_close(sim, mp->a.l, w->m);
-	}
-}
-
-static void m_hold_start(struct sim *sim, struct sim_node *n, int rc, void *arg)
-{
-	struct cw_world *w = cw(sim);
-	struct mpayer *mp = arg;
-	struct coupon_buy buy;
-	struct coupon_spec spec;
-	(void)n;
-	(void)rc;
-	if (sim_quiescing(sim) || m_load(sim, mp) != OBOL_OK)
-		return;
-	mp->coin = SIZE_MAX;
-	for (size_t i = 0; i < mp->ws.ncoins; i++)
-		if (mp->ws.coins[i].last_index >= 40 && !mp->ws.coins[i].lock_open)
-			mp->coin = i;
-	if (mp->coin == SIZE_MAX)
-		return;
-	memset(&mp->a, 0, sizeof mp->a);
-	mp->a.coin[0] = mp->ws.coins[mp->coin];
-	mp->a.hold = true;
-	mp->a.tokens_left = 4 + (unsigned)sim_below(sim, 6);
-	mp->a.l = sim_link_open(sim, w->m, w->v[0]);
-	if (mp->a.l == NULL || coupon_wallet_buy(&mp->a.s, 30, &buy) != OBOL_OK)
+	bool holding = false;
+	if (coupon_wallet_buy(&s, ms->units, &buy) != OBOL_OK)
 		return;
 	coupon_spec_buy(&spec, &buy);
-	m_send(sim, &mp->a, COUPON_MSG_BUY, &spec);
-	sim_at(sim, 8 * SIM_S, m_junk, mp);
-	/* v1's lock runs 300 s: the second spend just after it */
-	sim_at(sim, 310 * SIM_S, m_second_spend, mp);
-	sim_at(sim, 330 * SIM_S, m_release, mp);
+	if (send(dl, COUPON_MSG_BUY, &spec) != OBOL_OK)
+		goto out;
+	for (;;) {
+		uint32_t type;
+		const uint8_t *body;
+		size_t blen;
+		int64_t now = sim_node_now(sim, w->m);
+		obol_err e = obol_devlink_read(dl, &type, &body, &blen);
+		if (holding && now >= ms->hold_until)
+			goto out;
+		if (e == OBOL_E_NETWORK && holding) {
+			coupon_spec_end(&spec, &end);
+			if (send(dl, COUPON_MSG_DL_MAX, &spec) != OBOL_OK) /* junk: keeps the vendor's read alive */
+				goto out;
+			continue;
+		}
+		if (holding && e != OBOL_OK && e != OBOL_E_DEVLINK_CLOSED && e != OBOL_E_WIRE_TRUNCATED)
+			continue; /* the vendor's ERROR for the junk: the link stays */
+		if (e != OBOL_OK)
+			goto out;
+		switch (type) {
+		case COUPON_MSG_OFFER: {
+			static struct coupon_offer offer;
+			static struct coupon_pay pay;
+			memset(&offer, 0, sizeof offer);
+			coupon_spec_offer(&spec, &offer);
+			if (obol_cbor_decode(body, blen, &spec.fields) != OBOL_OK ||
+			    coupon_wallet_on_offer(&mp->ws.cfg, &s, ms->coin, 1, &offer, now, &pay) != OBOL_OK)
+				goto out;
+			ms->deadline = offer.deadline;
+			coupon_spec_pay(&spec, &pay);
+			if (send(dl, COUPON_MSG_PAY, &spec) != OBOL_OK)
+				goto out;
+			break;
+		}
+		case COUPON_MSG_LOCKED: {
+			struct coupon_lock_reply r;
+			coupon_spec_lock_reply(&spec, &r);
+			if (obol_cbor_decode(body, blen, &spec.fields) == OBOL_OK &&
+			    coupon_wallet_on_locked(&mp->ws.cfg, &s, ms->coin, &r) == OBOL_OK) {
+				ms->locked = true;
+				ms->lock_index = r.index;
+			}
+			break;
+		}
+		case COUPON_MSG_TOKEN_REQ: {
+			struct coupon_token_req req;
+			struct coupon_token tok;
+			static struct coupon_pay pay;
+			enum coupon_wallet_answer ans;
+			coupon_spec_token_req(&spec, &req);
+			if (obol_cbor_decode(body, blen, &spec.fields) != OBOL_OK)
+				goto out;
+			if (ms->tokens == 0 && ms->hold_until != 0) {
+				holding = true; /* hold-link: no more tokens, junk from now on */
+				break;
+			}
+			if (ms->tokens == 0 ||
+			    coupon_wallet_on_token_req(&mp->ws.cfg, &s, ms->coin, 1, &req, now, &ans, &tok, &pay) != OBOL_OK ||
+			    ans != COUPON_WA_TOKEN) {
+				coupon_spec_end(&spec, &end);
+				(void)send(dl, COUPON_MSG_END, &spec);
+				break;
+			}
+			ms->tokens--;
+			coupon_spec_token(&spec, &tok);
+			e = send(dl, COUPON_MSG_TOKEN, &spec);
+			OBOL_WIPE(tok);
+			if (e != OBOL_OK)
+				goto out;
+			break;
+		}
+		case COUPON_MSG_SERVED: {
+			static struct coupon_served m;
+			coupon_spec_served(&spec, &m);
+			if (obol_cbor_decode(body, blen, &spec.fields) == OBOL_OK)
+				coupon_wallet_on_served(&s, &m);
+			break;
+		}
+		case COUPON_MSG_RECEIPT:
+			goto out;
+		default:
+			break;
+		}
+	}
+out:
+	coupon_wallet_session_wipe(&s);
 }
+
+static void m_hold(struct sim *sim, void *arg);
 
 static void m_hold_begin(struct sim *sim, void *arg)
 {
-	const char *args[] = { "wallet", "withdraw", "--count", "1", "--denom", "1", NULL };
-	sim_command(sim, cw(sim)->m, m_hold_start, arg, args);
+	sim_spawn(sim, cw(sim)->m, m_hold, arg);
+}
+
+/* ---- hold-link: m holds v1's link past T with junk, then spends the same
+ * tokens at v2 (issue 11 case 8) ---- */
+
+static void m_hold(struct sim *sim, void *arg)
+{
+	struct cw_world *w = cw(sim);
+	struct mpayer *mp = arg;
+	struct obol_devlink *held = NULL, *dl = NULL;
+	static const char *const withdraw[] = { "wallet", "withdraw", "--count", "1", "--denom", "1", NULL };
+	static struct msess a, b;
+	size_t coin = SIZE_MAX;
+	if (sim_command_here(sim, w->m, withdraw) != 0 || m_load(sim, mp) != OBOL_OK)
+		return;
+	for (size_t i = 0; i < mp->ws.ncoins; i++)
+		if (mp->ws.coins[i].last_index >= 40 && !mp->ws.coins[i].lock_open)
+			coin = i;
+	if (coin == SIZE_MAX)
+		return;
+	memset(&a, 0, sizeof a);
+	a.coin[0] = mp->ws.coins[coin];
+	a.units = 30;
+	a.tokens = 4 + (unsigned)sim_below(sim, 6);
+	a.hold_until = INT64_MAX; /* set from the offer below */
+	/* a 4 s read timeout: the junk comes that often */
+	if (obol_devlink_connect_vendor("sim:v1", 4000, mp->ws.cfg.issuer_pk, &held) != OBOL_OK)
+		return;
+	/* the session runs until the tokens stop, then holds until T + 10 s */
+	a.hold_until = sim_node_now(sim, w->m) + 310;
+	m_session(sim, mp, held, &a);
+	if (!a.locked || sim_quiescing(sim))
+		goto out;
+	memset(&b, 0, sizeof b);
+	b.coin[0] = mp->ws.coins[coin];
+	b.coin[0].last_index = a.lock_index; /* where the issuer still has it: v1 never settled */
+	b.coin[0].lock_open = false;
+	b.coin[0].trav_len = 0;
+	b.units = 10;
+	b.tokens = 40;
+	sim_trace(sim, w->m, "spends at v2 the tokens it gave v1, whose link it still holds");
+	if (obol_devlink_connect_vendor("sim:v2", 0, mp->ws.cfg.issuer_pk, &dl) == OBOL_OK)
+		m_session(sim, mp, dl, &b);
+	obol_devlink_close(dl);
+out:
+	obol_devlink_close(held); /* v1 settles now, after T */
 }
 
 void cw_cheat_hold_link(struct sim *sim)
@@ -795,8 +604,6 @@ void cw_cheat_hold_link(struct sim *sim)
 		abort();
 	w->cheat = mp;
 	w->cheat_free = mpayer_free;
-	w->m->on_frame = m_on_frame;
-	w->m->on_close = m_on_close;
 	w->act_every_s = 60;
 	sim_at(sim, (int64_t)(5 + sim_below(sim, 30)) * SIM_S, m_hold_begin, mp);
 }
@@ -886,7 +693,7 @@ void cw_cheat_rollback(struct sim *sim)
  * 0.005 to v1) and the tokens of S's chain, which the issuer accepts. */
 
 struct swap {
-	struct mpayer mp;
+	struct mpayer mp; /* first: freed as an mpayer */
 	struct coupon_wallet_coin a, b;
 	int64_t account;
 	uint8_t sk[64];
@@ -946,39 +753,15 @@ static obol_err swap_withdraw(struct sim *sim, struct swap *sw, const struct cou
 	return e == OBOL_OK ? coupon_wallet_withdraw_finalize(d, &p, &reply, coin) : e;
 }
 
-static void swap_spend(struct sim *sim, void *arg)
-{
-	struct cw_world *w = cw(sim);
-	struct swap *sw = arg;
-	struct mpayer *mp = &sw->mp;
-	struct coupon_buy buy;
-	struct coupon_spec spec;
-	if (sim_quiescing(sim))
-		return;
-	/* B's signed coin, A's chain, where the issuer has it now */
-	memset(&mp->b, 0, sizeof mp->b);
-	mp->b.coin[0] = sw->a;
-	mp->b.coin[0].coin = sw->b.coin;
-	mp->b.coin[0].last_index = 10;
-	mp->b.coin[0].lock_open = false;
-	mp->b.coin[0].trav_len = 0;
-	mp->b.tokens_left = 20;
-	mp->b.l = sim_link_open(sim, w->m, w->v[0]);
-	if (mp->b.l == NULL || coupon_wallet_buy(&mp->b.s, 40, &buy) != OBOL_OK)
-		return;
-	sim_trace(sim, w->m, "pays v1 with the coin under its dearer denomination");
-	coupon_spec_buy(&spec, &buy);
-	m_send(sim, &mp->b, COUPON_MSG_BUY, &spec);
-}
 
-static void swap_begin(struct sim *sim, void *arg)
+static void swap_run(struct sim *sim, void *arg)
 {
 	struct cw_world *w = cw(sim);
 	struct swap *sw = arg;
 	struct mpayer *mp = &sw->mp;
 	uint8_t s_a[32], s_b[32];
-	struct coupon_buy buy;
-	struct coupon_spec spec;
+	static struct msess a, b;
+	struct obol_devlink *dl = NULL;
 	const struct coupon_denom *da = cw_denom(w, 1), *db = cw_denom(w, 2);
 	int64_t id;
 	if (da == NULL || db == NULL || da->n != 100 || db->n != 10 || sim_quiescing(sim))
@@ -997,23 +780,38 @@ static void swap_begin(struct sim *sim, void *arg)
 	obol_random(s_a, sizeof s_a);
 	obol_hashchain_step(s_b, s_a, 90);
 	if (swap_withdraw(sim, sw, da, s_a, &sw->a) != OBOL_OK || swap_withdraw(sim, sw, db, s_b, &sw->b) != OBOL_OK ||
-	    memcmp(sw->a.coin.id, sw->b.coin.id, COUPON_ID_LEN) != 0) {
+	    memcmp(sw->a.coin.id, sw->b.coin.id, COUPON_ID_LEN) != 0 || m_load(sim, mp) != OBOL_OK) {
 		sim_trace(sim, w->m, "cannot withdraw the two coins");
 		return;
 	}
 	sim_trace(sim, w->m, "holds one coin id under denominations 1 and 2");
-	/* spend A at x down to index 10: 90 units at EUR 0.001 */
-	if (m_load(sim, mp) != OBOL_OK)
+	/* A down to index 10 at x: 90 units at EUR 0.001 */
+	memset(&a, 0, sizeof a);
+	a.coin[0] = sw->a;
+	a.units = 90;
+	a.tokens = 200;
+	if (obol_devlink_connect_vendor("sim:x", 0, mp->ws.cfg.issuer_pk, &dl) != OBOL_OK)
 		return;
-	memset(&mp->a, 0, sizeof mp->a);
-	mp->a.coin[0] = sw->a;
-	mp->a.tokens_left = 200;
-	mp->a.after = swap_spend;
-	mp->a.l = sim_link_open(sim, w->m, w->x);
-	if (mp->a.l == NULL || coupon_wallet_buy(&mp->a.s, 90, &buy) != OBOL_OK)
-		return;
-	coupon_spec_buy(&spec, &buy);
-	m_send(sim, &mp->a, COUPON_MSG_BUY, &spec);
+	m_session(sim, mp, dl, &a);
+	obol_devlink_close(dl);
+	dl = NULL;
+	/* B's signed coin, A's chain, where the issuer has it now */
+	memset(&b, 0, sizeof b);
+	b.coin[0] = sw->a;
+	b.coin[0].coin = sw->b.coin;
+	b.coin[0].last_index = 10;
+	b.coin[0].trav_len = 0;
+	b.units = 40;
+	b.tokens = 20;
+	sim_trace(sim, w->m, "pays v1 with the coin under its dearer denomination");
+	if (obol_devlink_connect_vendor("sim:v1", 0, mp->ws.cfg.issuer_pk, &dl) == OBOL_OK)
+		m_session(sim, mp, dl, &b);
+	obol_devlink_close(dl);
+}
+
+static void swap_begin(struct sim *sim, void *arg)
+{
+	sim_spawn(sim, cw(sim)->m, swap_run, arg);
 }
 
 void cw_cheat_denom_swap(struct sim *sim)
@@ -1022,10 +820,8 @@ void cw_cheat_denom_swap(struct sim *sim)
 	struct swap *sw = calloc(1, sizeof *sw);
 	if (sw == NULL)
 		abort();
-	w->cheat = &sw->mp; /* the first member: swap_spend gets it back as the swap */
+	w->cheat = &sw->mp;
 	w->cheat_free = mpayer_free; /* frees the swap: mp is its first member */
 	x_start(sim, X_ACCOMPLICE, false);
-	w->m->on_frame = m_on_frame;
-	w->m->on_close = m_on_close;
 	sim_at(sim, (int64_t)(5 + sim_below(sim, 60)) * SIM_S, swap_begin, sw);
 }

@@ -597,6 +597,8 @@ int main(int argc, char **argv)
 		fprintf(sim->out, "obol-sim: cannot create a directory under %s\n", base);
 		return 1;
 	}
+	/* the commands read no config file of the machine (/etc/obol) */
+	setenv("OBOL_CONFIG_DIR", sim->root, 1);
 
 	uint64_t t0 = (uint64_t)time(NULL), total_steps = 0;
 	struct timespec a, b;

@@ -14,6 +14,7 @@
 #include "sim_int.h"
 #include "vendor/vendor.h"
 #include "wire/cbor.h"
+#include "net/devlink.h"
 
 /* ---- HTTP --------------------------------------------------------------- */
 
@@ -229,6 +230,7 @@ static struct obol_http_transport http_transport = { .request = transport };
 
 /* ---- device links -------------------------------------------------------- */
 
+/* Bytes written by one end and not yet read by the other: one write each. */
 struct chunk {
 	struct chunk *next;
 	size_t len, off;
@@ -238,13 +240,12 @@ struct chunk {
 struct end {
 	struct sim_link_int *l;
 	int side;               /* 0: a, 1: b */
-	bool scripted;          /* a scripted node's end (callbacks), else real code (ops) */
 	bool closed;            /* its owner closed it */
-	bool told;              /* a scripted owner got its on_close (once, however the link ended) */
 	bool eof;               /* the peer closed it, after what arrived */
 	struct chunk *head, *tail;
 	struct sim_thread *reader;
-	int64_t next_arrival;   /* frames toward this end arrive in order */
+	int64_t next_arrival;   /* writes toward this end arrive in order */
+	struct chunk *held;     /* an adversary holds this write back until the next one */
 };
 
 struct sim_link_int {
@@ -253,7 +254,7 @@ struct sim_link_int {
 	struct sim_link_int *next;
 };
 
-struct frame_ev {
+struct chunk_ev {
 	struct sim_link_int *l;
 	int to;
 	size_t len;
@@ -278,21 +279,8 @@ static void chunks_free(struct end *e)
 		obol_free_wiped(c);
 	}
 	e->tail = NULL;
-}
-
-static void end_notify_close(struct sim *sim, struct end *e)
-{
-	struct sim_node *n = end_node(e);
-	if (e->scripted) {
-		/* also to a dead scripted party: it frees what it kept for the link */
-		e->closed = true;
-		if (!e->told && n->on_close != NULL) {
-			e->told = true;
-			n->on_close(sim, n, &e->l->pub);
-		}
-	} else {
-		sim_wake(sim, e->reader);
-	}
+	obol_free_wiped(e->held);
+	e->held = NULL;
 }
 
 static void break_link(struct sim *sim, struct sim_link_int *l, const char *why)
@@ -303,7 +291,7 @@ static void break_link(struct sim *sim, struct sim_link_int *l, const char *why)
 	sim_trace(sim, NULL, "link %u (%s-%s) breaks: %s", l->pub.id, l->pub.a->name, l->pub.b->name, why);
 	for (int i = 0; i < 2; i++) {
 		l->end[i].eof = true;
-		end_notify_close(sim, &l->end[i]);
+		sim_wake(sim, l->end[i].reader);
 	}
 }
 
@@ -325,20 +313,13 @@ void sim_links_free(struct sim *sim)
 	}
 }
 
-static void frame_event(struct sim *sim, void *arg)
+static void chunk_event(struct sim *sim, void *arg)
 {
-	struct frame_ev *f = arg;
+	struct chunk_ev *f = arg;
 	struct end *e = &f->l->end[f->to];
-	struct sim_node *n = end_node(e);
 	if (!f->l->pub.broken && !sim->quiescing && sim_chance(sim, sim->faults.link_break))
-		break_link(sim, f->l, "the world, with a frame in flight");
-	if (f->l->pub.broken || e->closed || n->dead) {
-		obol_free_wiped(f);
-		return;
-	}
-	if (e->scripted) {
-		if (n->on_frame != NULL)
-			n->on_frame(sim, n, &f->l->pub, f->data, f->len);
+		break_link(sim, f->l, "the world, with bytes in flight");
+	if (f->l->pub.broken || e->closed || end_node(e)->dead) {
 		obol_free_wiped(f);
 		return;
 	}
@@ -362,71 +343,61 @@ static void close_event(struct sim *sim, void *arg)
 {
 	struct end *e = arg;
 	e->eof = true;
-	end_notify_close(sim, e);
+	sim_wake(sim, e->reader);
 }
 
-static const char *frame_name(struct sim *sim, uint32_t type, const uint8_t *body, size_t len)
+/* Carries one write's bytes to the other end, in order. */
+static void carry(struct sim *sim, struct sim_link_int *l, struct end *dst, const uint8_t *buf, size_t n)
 {
-	static char buf[160];
-	if (type == OBOL_DL_TYPE_ERROR)
-		snprintf(buf, sizeof buf, "ERROR %s", obol_strerror(obol_devlink_error_decode(body, len)));
-	else if (body != NULL && sim->scheme->describe != NULL)
-		sim->scheme->describe(sim, type, body, len, buf, sizeof buf);
-	else
-		snprintf(buf, sizeof buf, "type %u", (unsigned)type);
-	return buf;
-}
-
-/* Frames written by one end: each is seen by the hooks, then carried. */
-static obol_err send_frames(struct sim *sim, struct sim_link_int *l, int from, const uint8_t *buf, size_t n)
-{
-	struct end *dst = &l->end[1 - from];
-	struct sim_node *sender = from == 0 ? l->pub.a : l->pub.b;
-	size_t off = 0;
-	while (off < n) {
-		size_t need;
-		uint32_t type = 0;
-		const uint8_t *body = NULL;
-		size_t body_len = 0;
-		if (obol_frame_need(buf + off, n - off, &need) != OBOL_OK || need > n - off)
-			need = n - off; /* not a whole frame: carried as it is */
-		else if (obol_frame_decode(buf + off, need, &type, &body, &body_len) != OBOL_OK)
-			body = NULL;
-		if (body != NULL && sim->hooks.on_frame != NULL)
-			sim->hooks.on_frame(sim, &l->pub, sender, type, body, body_len);
-		bool dropped = body != NULL && sim->hooks.tap_drop != NULL &&
-			       sim->hooks.tap_drop(sim, &l->pub, sender, type, body, body_len);
-		sim_trace(sim, sender, "-> %s link %u: %s%s", sim_link_peer(&l->pub, sender)->name, l->pub.id,
-			  frame_name(sim, type, body, body_len), dropped ? " (dropped on the link)" : "");
-		if (!dropped) {
-			struct frame_ev *f = malloc(sizeof *f + need);
-			if (f == NULL)
-				abort();
-			f->l = l;
-			f->to = 1 - from;
-			f->len = need;
-			memcpy(f->data, buf + off, need);
-			int64_t at = sim->now + SIM_MS + (int64_t)sim_below(sim, 4) * SIM_MS;
-			if (at < dst->next_arrival)
-				at = dst->next_arrival;
-			dst->next_arrival = at;
-			sim_at(sim, at - sim->now, frame_event, f);
-		}
-		off += need;
-	}
-	return OBOL_OK;
+	struct chunk_ev *f = malloc(sizeof *f + n);
+	if (f == NULL)
+		abort();
+	f->l = l;
+	f->to = dst->side;
+	f->len = n;
+	memcpy(f->data, buf, n);
+	int64_t at = sim->now + SIM_MS + (int64_t)sim_below(sim, 4) * SIM_MS;
+	if (at < dst->next_arrival)
+		at = dst->next_arrival;
+	dst->next_arrival = at;
+	sim_at(sim, at - sim->now, chunk_event, f);
 }
 
 static obol_err end_write(struct sim *sim, struct end *e, const uint8_t *buf, size_t n)
 {
 	struct sim_node *self = end_node(e);
-	if (self->dead || e->l->pub.broken || e->closed)
+	struct sim_link_int *l = e->l;
+	struct end *dst = &l->end[1 - e->side];
+	if (self->dead || l->pub.broken || e->closed)
 		return OBOL_E_NETWORK;
 	if (!sim->quiescing && sim_chance(sim, sim->faults.link_break_write)) {
-		break_link(sim, e->l, "the world, as a frame is written");
+		break_link(sim, l, "the world, as bytes are written");
 		return OBOL_E_NETWORK;
 	}
-	return send_frames(sim, e->l, e->side, buf, n);
+	enum sim_tap what = sim->hooks.tap != NULL && !sim->quiescing ? sim->hooks.tap(sim, &l->pub, self, buf, n)
+								       : SIM_TAP_PASS;
+	if (what != SIM_TAP_PASS)
+		sim_trace(sim, self, "-> %s link %u: %zu bytes %s on the link", dst == &l->end[1] ? l->pub.b->name : l->pub.a->name,
+			  l->pub.id, n,
+			  what == SIM_TAP_DROP ? "dropped" : what == SIM_TAP_REPLAY ? "replayed" : "held back");
+	if (what == SIM_TAP_DROP)
+		return OBOL_OK;
+	if (what == SIM_TAP_HOLD && dst->held == NULL) {
+		if ((dst->held = malloc(sizeof *dst->held + n)) == NULL)
+			abort();
+		dst->held->len = n;
+		memcpy(dst->held->data, buf, n);
+		return OBOL_OK;
+	}
+	carry(sim, l, dst, buf, n);
+	if (what == SIM_TAP_REPLAY)
+		carry(sim, l, dst, buf, n);
+	if (dst->held != NULL) {
+		carry(sim, l, dst, dst->held->data, dst->held->len);
+		obol_free_wiped(dst->held);
+		dst->held = NULL;
+	}
+	return OBOL_OK;
 }
 
 static void end_close(struct sim *sim, struct end *e)
@@ -442,7 +413,7 @@ static void end_close(struct sim *sim, struct end *e)
 	sim_at(sim, at - sim->now, close_event, peer);
 }
 
-/* The ops of a real code's end: read blocks its context. */
+/* The ops of a link's end: read blocks its context. */
 static obol_err ops_read(void *ctx, uint8_t *buf, size_t n, int timeout_ms, size_t *got)
 {
 	struct end *e = ctx;
@@ -489,11 +460,41 @@ static void ops_close(void *ctx)
 	end_close(sim_the, ctx);
 }
 
-static const struct obol_devlink_ops link_ops = { .read = ops_read, .write = ops_write, .close = ops_close };
+static const char *frame_name(struct sim *sim, uint32_t type, const uint8_t *body, size_t len)
+{
+	static char buf[160];
+	if (type == OBOL_DL_TYPE_ERROR)
+		snprintf(buf, sizeof buf, "ERROR %s", obol_strerror(obol_devlink_error_decode(body, len)));
+	else if (type == OBOL_DL_TYPE_HELLO || type == OBOL_DL_TYPE_ACCEPT)
+		snprintf(buf, sizeof buf, "%s (handshake)", type == OBOL_DL_TYPE_HELLO ? "HELLO" : "ACCEPT");
+	else if (sim->scheme->describe != NULL)
+		sim->scheme->describe(sim, type, body, len, buf, sizeof buf);
+	else
+		snprintf(buf, sizeof buf, "type %u", (unsigned)type);
+	return buf;
+}
 
-/* a_scripted: the opening end is a scripted party's (callbacks), or real
- * code's (a devlink over ops, through the connector). */
-static struct sim_link_int *link_new(struct sim *sim, struct sim_node *a, struct sim_node *b, bool a_scripted)
+/* A frame an end sent, in clear: the hooks learn what its node said. */
+static void ops_frame(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct end *e = ctx;
+	struct sim *sim = sim_the;
+	struct sim_node *sender = end_node(e);
+	uint32_t type;
+	const uint8_t *body;
+	size_t blen;
+	if (obol_frame_decode(frame, len, &type, &body, &blen) != OBOL_OK)
+		return;
+	sim_trace(sim, sender, "-> %s link %u: %s", sim_link_peer(&e->l->pub, sender)->name, e->l->pub.id,
+		  frame_name(sim, type, body, blen));
+	if (sim->hooks.on_frame != NULL)
+		sim->hooks.on_frame(sim, &e->l->pub, sender, type, body, blen);
+}
+
+static const struct obol_devlink_ops link_ops = { .read = ops_read, .write = ops_write, .close = ops_close,
+						  .frame = ops_frame };
+
+static struct sim_link_int *link_new(struct sim *sim, struct sim_node *a, struct sim_node *b)
 {
 	struct sim_link_int *l = calloc(1, sizeof *l);
 	if (l == NULL)
@@ -504,7 +505,6 @@ static struct sim_link_int *link_new(struct sim *sim, struct sim_node *a, struct
 	for (int i = 0; i < 2; i++) {
 		l->end[i].l = l;
 		l->end[i].side = i;
-		l->end[i].scripted = i == 0 ? a_scripted : b->kind == SIM_SCRIPTED;
 	}
 	l->next = sim->links;
 	sim->links = l;
@@ -512,97 +512,46 @@ static struct sim_link_int *link_new(struct sim *sim, struct sim_node *a, struct
 }
 
 struct serve_arg {
-	struct sim_node *vendor;
+	struct sim_node *node;
 	struct obol_devlink *dl;
-	unsigned incarnation;
 };
 
 static void serve_body(struct sim *sim, void *arg)
 {
 	struct serve_arg *s = arg;
-	(void)sim;
-	if (!s->vendor->dead && s->vendor->vendor != NULL)
-		obol_vendor_serve_link(s->vendor->vendor, s->dl);
+	if (!s->node->dead) {
+		if (s->node->kind == SIM_VENDOR && s->node->vendor != NULL)
+			obol_vendor_serve_link(s->node->vendor, s->dl);
+		else if (s->node->kind == SIM_SCRIPTED && s->node->serve != NULL)
+			s->node->serve(sim, s->node, s->dl);
+	}
 	obol_devlink_close(s->dl);
 	free(s);
 }
 
-/* The accepting side of a new link. false when it cannot be reached. */
-static bool accept_link(struct sim *sim, struct sim_link_int *l)
-{
-	struct sim_node *b = l->pub.b;
-	if (b->dead || (b->kind != SIM_VENDOR && b->kind != SIM_SCRIPTED))
-		return false;
-	sim_trace(sim, l->pub.a, "opens link %u to %s", l->pub.id, b->name);
-	if (b->kind == SIM_SCRIPTED) {
-		if (b->on_accept == NULL)
-			return false;
-		b->on_accept(sim, b, &l->pub);
-		return true;
-	}
-	if (b->vendor == NULL)
-		return false;
-	struct serve_arg *s = malloc(sizeof *s);
-	if (s == NULL)
-		abort();
-	s->vendor = b;
-	if (obol_devlink_from_ops(&link_ops, &l->end[1], 0, &s->dl) != OBOL_OK)
-		abort();
-	sim_thread_spawn(sim, b, "link", serve_body, s);
-	return true;
-}
-
+/* A link from the current node to addr ("sim:NAME"): its accepting end is
+ * served in a context of NAME's (a vendor daemon's link loop, or a
+ * scripted party's serve); the opening end is returned without a session:
+ * obol_devlink_connect runs the handshake over it. */
 static obol_err connector(const char *addr, int timeout_ms, struct obol_devlink **out)
 {
 	struct sim *sim = sim_the;
 	struct sim_node *from = sim_current();
 	struct sim_node *to = strncmp(addr, "sim:", 4) == 0 ? sim_node_find(sim, addr + 4) : NULL;
-	if (from == NULL || to == NULL || from->dead)
+	sim_assert_baton("a device link");
+	if (from == NULL || to == NULL || from->dead || to->dead ||
+	    !((to->kind == SIM_VENDOR && to->vendor != NULL) || (to->kind == SIM_SCRIPTED && to->serve != NULL)))
 		return OBOL_E_NETWORK;
-	struct sim_link_int *l = link_new(sim, from, to, false);
-	if (!accept_link(sim, l)) {
-		l->end[0].closed = l->end[1].closed = true;
-		return OBOL_E_NETWORK;
-	}
+	struct sim_link_int *l = link_new(sim, from, to);
+	struct serve_arg *s = malloc(sizeof *s);
+	if (s == NULL)
+		abort();
+	s->node = to;
+	if (obol_devlink_from_ops(&link_ops, &l->end[1], 0, &s->dl) != OBOL_OK)
+		abort();
+	sim_trace(sim, from, "opens link %u to %s", l->pub.id, to->name);
+	sim_spawn(sim, to, serve_body, s);
 	return obol_devlink_from_ops(&link_ops, &l->end[0], timeout_ms, out);
-}
-
-struct sim_link *sim_link_open(struct sim *sim, struct sim_node *from, struct sim_node *to)
-{
-	struct sim_link_int *l = link_new(sim, from, to, true);
-	if (!accept_link(sim, l)) {
-		l->end[0].closed = l->end[1].closed = true;
-		return NULL;
-	}
-	return &l->pub;
-}
-
-void sim_link_send(struct sim *sim, struct sim_link *pub, struct sim_node *from, const uint8_t *frames, size_t len)
-{
-	struct sim_link_int *l = (struct sim_link_int *)pub;
-	(void)end_write(sim, &l->end[pub->a == from ? 0 : 1], frames, len);
-}
-
-obol_err sim_link_send_fields(struct sim *sim, struct sim_link *l, struct sim_node *from, uint32_t type,
-			      const struct obol_fields *body)
-{
-	static uint8_t buf[OBOL_FRAME_HEADER_LEN + OBOL_FRAME_MAX];
-	size_t n;
-	obol_err e = obol_frame_encode(type, body, buf, sizeof buf, &n);
-	if (e == OBOL_OK)
-		sim_link_send(sim, l, from, buf, n);
-	return e;
-}
-
-void sim_link_close(struct sim *sim, struct sim_link *pub, struct sim_node *from)
-{
-	struct sim_link_int *l = (struct sim_link_int *)pub;
-	struct end *e = &l->end[pub->a == from ? 0 : 1];
-	end_close(sim, e);
-	if (!e->told && from->on_close != NULL) {
-		e->told = true;
-		from->on_close(sim, from, pub);
-	}
 }
 
 void sim_net_install(struct sim *sim)

@@ -478,6 +478,11 @@ static void *trampoline(void *arg)
 	return NULL;
 }
 
+void sim_spawn(struct sim *sim, struct sim_node *n, void (*fn)(struct sim *sim, void *arg), void *arg)
+{
+	sim_thread_spawn(sim, n, "spawned", fn, arg);
+}
+
 void sim_thread_spawn(struct sim *sim, struct sim_node *n, const char *label, void (*body)(struct sim *, void *),
 		      void *arg)
 {
@@ -583,7 +588,7 @@ obol_err sim_issuer_start(struct sim *sim, struct sim_node *n)
 {
 	char url[PATH_MAX + 16];
 	snprintf(url, sizeof url, "sqlite:%s/issuer.db", n->dir);
-	snprintf(n->url, sizeof n->url, "http://%s.sim", n->name);
+	snprintf(n->url, sizeof n->url, "http://127.0.0.1:%u", 8000 + n->index); /* loopback: plain HTTP allowed */
 	struct obol_issuer_config cfg = { .db_url = url, .listen = "127.0.0.1:0", .readers = 2, .in_process = true };
 	struct sim_node *saved = tls_node;
 	(void)sim;
@@ -771,7 +776,7 @@ static void command_body(struct sim *sim, void *arg)
 	char *argv[24];
 	memcpy(argv, c->argv, sizeof argv);
 	optind = 0;
-	c->rc = obol_cli_run(c->argc, argv);
+	c->rc = obol_cli_main(c->argc, argv);
 	if (c->n->dead)
 		c->rc = -1;
 	sim_at(sim, 0, command_done_event, c);
@@ -808,6 +813,28 @@ void sim_command(struct sim *sim, struct sim_node *n, void (*done)(struct sim *,
 	n->busy = true;
 	sim_trace(sim, n, "runs: obol %s", line);
 	sim_thread_spawn(sim, n, "command", command_body, c);
+}
+
+int sim_command_here(struct sim *sim, struct sim_node *n, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+	char line[512];
+	size_t len = 0;
+	argv[argc++] = (char *)"obol";
+	for (size_t i = 0; args[i] != NULL && argc < 27; i++) {
+		argv[argc++] = (char *)args[i];
+		len += (size_t)snprintf(line + len, len < sizeof line ? sizeof line - len : 0, "%s ", args[i]);
+	}
+	argv[argc++] = (char *)"--wallet";
+	argv[argc++] = n->wallet;
+	argv[argc++] = (char *)"--key-file";
+	argv[argc++] = n->key_file;
+	argv[argc] = NULL;
+	sim_trace(sim, n, "runs: obol %s", line);
+	optind = 0;
+	int rc = obol_cli_main(argc, argv);
+	return n->dead ? -1 : rc;
 }
 
 /* ---- the trace and failures ----------------------------------------------- */
@@ -894,7 +921,7 @@ int sim_run_command(struct sim *sim, const char *const *args)
 	argv[argc] = NULL;
 	optind = 0;
 	(void)sim;
-	return obol_cli_run(argc, argv);
+	return obol_cli_main(argc, argv);
 }
 
 obol_err sim_template_issuer(struct sim *sim, struct sim_node *n, const char *const *init_args)

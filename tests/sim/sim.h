@@ -52,6 +52,7 @@ struct sim_thread;
 struct obol_issuer;
 struct obol_vendor;
 struct obol_store;
+struct obol_devlink;
 
 #define SIM_NAME_MAX 24
 #define SIM_MS INT64_C(1000000)     /* nanoseconds */
@@ -88,14 +89,11 @@ struct sim_node {
 	struct obol_vendor *vendor; /* running vendor */
 	unsigned threads;    /* contexts of this node alive */
 	bool busy;           /* wallet: a command is running */
-	/* Scripted nodes (main thread): a frame on a link they are on; the end
-	 * of such a link (once per link, however it ended: the peer closed it,
-	 * it broke, the node closed it itself or died; free the link's data
-	 * there); and a link opened to them (on_accept NULL: refused). */
-	void (*on_frame)(struct sim *sim, struct sim_node *self, struct sim_link *l, const uint8_t *frame,
-			 size_t len);
-	void (*on_close)(struct sim *sim, struct sim_node *self, struct sim_link *l);
-	void (*on_accept)(struct sim *sim, struct sim_node *self, struct sim_link *l);
+	/* Scripted nodes: serves a device link opened to it, in a context of
+	 * its own (as a vendor daemon's thread for a connection does): dl has
+	 * no session yet (run obol_devlink_respond first); the simulator closes
+	 * it after. NULL: links to it are refused. */
+	void (*serve)(struct sim *sim, struct sim_node *self, struct obol_devlink *dl);
 	void *data;          /* the scheme's own state for the node */
 	void *engine_;       /* the simulator's own (sim.c) */
 	unsigned index;
@@ -183,6 +181,9 @@ struct sim_faults {
 };
 struct sim_faults *sim_faults(struct sim *sim);
 
+/* What an adversary on a device link does with one write's bytes. */
+enum sim_tap { SIM_TAP_PASS, SIM_TAP_DROP, SIM_TAP_REPLAY, SIM_TAP_HOLD };
+
 /* What happens to one HTTP request (a strategy's http_hook may choose). */
 enum sim_fate { SIM_DELIVER, SIM_LOSE_REQUEST, SIM_LOSE_REPLY, SIM_DELAY, SIM_DUPLICATE };
 struct sim_http_msg {
@@ -204,27 +205,26 @@ void sim_http_later(struct sim *sim, const struct sim_http_msg *m, int64_t delay
  * is under way). */
 bool sim_idle(struct sim *sim);
 
-/* A device link: a opened it (the wallet side), b accepted it. */
+/* A device link: a opened it (the wallet side), b accepted it. Its ends
+ * are real device links (src/net/devlink.h) over the simulator's ops: the
+ * Noise handshake and records run as they do over a socket, and what
+ * travels is ciphertext. A node reaches another with
+ * obol_devlink_connect("sim:NAME", ...) from a context of its own. */
 struct sim_link {
 	unsigned id;
 	struct sim_node *a, *b;
-	void *data;          /* a scripted end's own state */
 	bool broken;
 };
-/* Opens a link from a scripted node to any node (a real vendor serves it
- * in a context of its own; a scripted one gets on_accept). NULL when the
- * node is down. */
-struct sim_link *sim_link_open(struct sim *sim, struct sim_node *from, struct sim_node *to);
-/* Sends frames (one or several whole frames, headers included) from a
- * scripted end. */
-void sim_link_send(struct sim *sim, struct sim_link *l, struct sim_node *from, const uint8_t *frames, size_t len);
-/* Encodes and sends one frame. */
-OBOL_MUST_CHECK obol_err sim_link_send_fields(struct sim *sim, struct sim_link *l, struct sim_node *from,
-					      uint32_t type, const struct obol_fields *body);
-/* Closes a scripted end (the peer sees the link end after what is in flight). */
-void sim_link_close(struct sim *sim, struct sim_link *l, struct sim_node *from);
-/* The other end's node. */
 struct sim_node *sim_link_peer(const struct sim_link *l, const struct sim_node *self);
+
+/* Runs fn(sim, arg) in a new context of node n (a thread handed the baton,
+ * sim_int.h): where a scripted party does what blocks (opens a link, waits
+ * for a frame, sleeps with obol_sleep_ns, sends a request and waits for its
+ * answer). */
+void sim_spawn(struct sim *sim, struct sim_node *n, void (*fn)(struct sim *sim, void *arg), void *arg);
+/* In a context of n: runs `obol ARGS...` (NULL-terminated; n's --wallet and
+ * --key-file added) there and then, and returns its exit code. */
+int sim_command_here(struct sim *sim, struct sim_node *n, const char *const *args);
 
 /* ---- what schemes and strategies plug in ------------------------------- */
 
@@ -233,16 +233,20 @@ struct sim_node *sim_link_peer(const struct sim_link *l, const struct sim_node *
  *     faults do; *delay_ns for SIM_DELAY and SIM_DUPLICATE.
  *   on_http: every request that reached the issuer, with its answer
  *     (status 0: the issuer was down or the answer did not come back).
- *   on_frame: every frame a node writes on a link, before the network
- *     decides its fate (what the sender revealed).
- *   tap: may drop a frame in flight (an adversary on the link). */
+ *   on_frame: every frame a node has written on a link, in clear (the
+ *     devlink's ops tell it, once its records are written): what the
+ *     sender revealed, whatever then happens to the bytes;
+ *   tap: an adversary on the device link, who sees each write's bytes
+ *     (a handshake message or a record: ciphertext) and may drop it,
+ *     deliver it twice (a replay) or hold it back behind the next
+ *     (reordering). */
 struct sim_hooks {
 	bool (*http_hook)(struct sim *sim, const struct sim_http_msg *m, enum sim_fate *fate, int64_t *delay_ns);
 	void (*on_http)(struct sim *sim, const struct sim_http_msg *m, long status, const char *reply, size_t len);
 	void (*on_frame)(struct sim *sim, struct sim_link *l, struct sim_node *from, uint32_t type,
 			 const uint8_t *body, size_t len);
-	bool (*tap_drop)(struct sim *sim, struct sim_link *l, struct sim_node *from, uint32_t type,
-			 const uint8_t *body, size_t len);
+	enum sim_tap (*tap)(struct sim *sim, struct sim_link *l, struct sim_node *from, const uint8_t *bytes,
+			    size_t len);
 	/* A crash point of node n (src/core/fault.h): > 0 kills it there,
 	 * < 0 spares it, 0 leaves it to sim_faults.crash. */
 	int (*crash_hook)(struct sim *sim, struct sim_node *n, const char *where);
