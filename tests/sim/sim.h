@@ -5,14 +5,15 @@
  * A run is one world grown from one 64-bit seed:
  *   - the real issuer (its route handlers, reached through obol_issuer_handle,
  *     on its real SQLite store), real vendor daemons (obol_vendor_serve_link,
- *     the outbox, their stores) and real wallet commands (obol_cli_run of
+ *     the outbox, their stores) and real wallet commands (obol_cli_main of
  *     `wallet withdraw`, `wallet pay`, ...) run inside this program, each as
  *     a node: a simulated process with its own clock skew and durable state
  *     (a directory under the run's directory, on tmpfs when there is one);
  *   - nothing reaches a socket: HTTP requests go through the transport hook
- *     of src/net/http_client.h, device links through src/net/devlink.h's
- *     ops, both carried by the simulated network, which loses, duplicates,
- *     delays and reorders what the seed says;
+ *     of src/net/http_client.h, device links (their real Noise handshake
+ *     and records) through src/net/devlink.h's ops, both carried by the
+ *     simulated network, which loses, duplicates, delays and reorders what
+ *     the seed says;
  *   - blocking code (a wallet command waiting for a frame, a vendor session
  *     waiting for the issuer, a settle that polls) runs on threads of which
  *     exactly one runs at a time, handed over at every wait: a "context".
@@ -68,7 +69,7 @@ enum sim_node_kind {
 	SIM_ISSUER,   /* a real issuer, started in process */
 	SIM_VENDOR,   /* a real vendor daemon, started in process */
 	SIM_WALLET,   /* a real wallet: its file, used by wallet commands */
-	SIM_SCRIPTED, /* a party the simulator plays itself (a cheater): events on the main thread */
+	SIM_SCRIPTED, /* a party the simulator plays itself (a cheater): its events and contexts */
 };
 
 struct sim_node {
