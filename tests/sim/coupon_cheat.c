@@ -411,6 +411,18 @@ static void mpayer_free(void *arg)
 	free(mp);
 }
 
+/* m's state for a strategy, freed with the world. */
+static struct mpayer *m_new(struct sim *sim)
+{
+	struct cw_world *w = cw(sim);
+	struct mpayer *mp = calloc(1, sizeof *mp);
+	if (mp == NULL)
+		abort();
+	w->cheat = mp;
+	w->cheat_free = mpayer_free;
+	return mp;
+}
+
 static obol_err m_load(struct sim *sim, struct mpayer *mp)
 {
 	struct cw_world *w = cw(sim);
@@ -598,13 +610,8 @@ out:
 
 void cw_cheat_hold_link(struct sim *sim)
 {
-	struct cw_world *w = cw(sim);
-	struct mpayer *mp = calloc(1, sizeof *mp);
-	if (mp == NULL)
-		abort();
-	w->cheat = mp;
-	w->cheat_free = mpayer_free;
-	w->act_every_s = 60;
+	struct mpayer *mp = m_new(sim);
+	cw(sim)->act_every_s = 60;
 	sim_at(sim, (int64_t)(5 + sim_below(sim, 30)) * SIM_S, m_hold_begin, mp);
 }
 
@@ -636,7 +643,6 @@ static void rollback_next(struct sim *sim, void *arg)
 
 static void rollback_step(struct sim *sim, struct sim_node *n, int rc, void *arg)
 {
-	struct cw_world *w = cw(sim);
 	struct mpayer *mp = arg;
 	char backup[PATH_MAX + 8], units[16];
 	(void)rc;
@@ -671,17 +677,11 @@ static void rollback_step(struct sim *sim, struct sim_node *n, int rc, void *arg
 		sim_at(sim, (int64_t)(5 + sim_below(sim, 400)) * SIM_S, rollback_next, mp);
 		return;
 	}
-	(void)w;
 }
 
 void cw_cheat_rollback(struct sim *sim)
 {
-	struct cw_world *w = cw(sim);
-	struct mpayer *mp = calloc(1, sizeof *mp);
-	if (mp == NULL)
-		abort();
-	w->cheat = mp;
-	w->cheat_free = mpayer_free;
+	struct mpayer *mp = m_new(sim);
 	sim_at(sim, (int64_t)(5 + sim_below(sim, 60)) * SIM_S, rollback_next, mp);
 }
 
