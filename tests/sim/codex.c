@@ -188,15 +188,13 @@ static struct pay_run *pay_new(struct sim *sim, struct sim_node *payer, struct s
 	return r;
 }
 
-struct cx_pay *cx_pay_start(struct sim *sim, struct sim_node *payer, struct sim_node *payee, const char *amount,
-			    void (*done)(struct sim *, struct cx_pay *, int), void *arg)
+void cx_pay_start(struct sim *sim, struct sim_node *payer, struct sim_node *payee, const char *amount,
+		  void (*done)(struct sim *, struct cx_pay *, int))
 {
 	struct pay_run *r = pay_new(sim, payer, payee, amount);
 	r->done = done;
-	r->p.arg = arg;
 	r->p.payee_refuses = !payee->honest && payee == cx(sim)->p;
 	pay_step(sim, r);
-	return NULL;
 }
 
 void cx_pay_cheat(struct sim *sim, struct sim_node *payer, struct sim_node *payee, const char *amount,
@@ -269,10 +267,10 @@ static void user_act(struct sim *sim, void *arg)
 		return;
 	}
 	{
-		unsigned c = (unsigned)(1 + sim_below(sim, w->spender && n == w->u[0] ? 300 : w->cents_max ? w->cents_max : 60));
+		unsigned c = (unsigned)(1 + sim_below(sim, w->spender && n == w->u[0] ? 300 : 60));
 		snprintf(amount, sizeof amount, "EUR:%u.%02u", c / 100, c % 100);
 	}
-	cx_pay_start(sim, n, to, amount, pay_done, NULL);
+	cx_pay_start(sim, n, to, amount, pay_done);
 }
 
 /* ---- a run ------------------------------------------------------------------- */

@@ -28,7 +28,6 @@ struct cx_pay {
 	/* a cheating payer writes the payment file itself (main thread) */
 	void (*craft)(struct sim *sim, struct cx_pay *p);
 	bool payee_refuses;  /* a cheating payee that takes the token and signs a refusal too */
-	void *arg;
 };
 
 /* An honest payer's token whose payee's refusal it took: the bank must
@@ -48,20 +47,18 @@ struct cx_world {
 	unsigned act_every_s;  /* mean seconds between an honest wallet's actions */
 	unsigned sync_permille; /* how often an action is a sync */
 	unsigned sync_before_ack; /* how often an honest payer syncs between paying and taking the answer */
-	unsigned cents_max;      /* an honest payment is 1..cents_max cents (default 60) */
 	bool spender;            /* u1 pays up to EUR 3 a time and never loads */
 	bool pay_p;            /* honest wallets also pay the cheating payee p */
 	bool recovered[CX_WALLETS]; /* at rest: the wallet's last sync went through */
-	unsigned recover_round;
 	unsigned npays;        /* payments started (names their files) */
 	void *cheat;           /* the strategy's own state */
 };
 
 struct cx_world *cx(struct sim *sim);
 /* Starts a payment from payer to payee (request, pay, receive, ack); done
- * when it ends (may be NULL). */
-struct cx_pay *cx_pay_start(struct sim *sim, struct sim_node *payer, struct sim_node *payee, const char *amount,
-			    void (*done)(struct sim *, struct cx_pay *, int), void *arg);
+ * when it ends (may be NULL). A payment to p has p's answer (p refuses too). */
+void cx_pay_start(struct sim *sim, struct sim_node *payer, struct sim_node *payee, const char *amount,
+		  void (*done)(struct sim *, struct cx_pay *, int));
 /* The same, with the payment written by craft and/or the payee's answer by
  * a cheating payee (refuses_too). */
 void cx_pay_cheat(struct sim *sim, struct sim_node *payer, struct sim_node *payee, const char *amount,

@@ -263,7 +263,7 @@ static void m_next(struct sim *sim, void *arg)
 	case MV_PAY: {
 		int to = mv->arg >= 0 ? mv->arg : (int)sim_below(sim, CX_WALLETS);
 		s->last = to;
-		cx_pay_start(sim, m, w->u[to], mv->amount, m_pay_done, NULL);
+		cx_pay_start(sim, m, w->u[to], mv->amount, m_pay_done);
 		return;
 	}
 	case MV_RESIGN: {
