@@ -416,9 +416,10 @@ static obol_err take_from_payer(struct codex_bank_unit *k, struct codex_bank_use
 }
 
 /* A token its payee hands in (a RECEIVE entry, or a deposit), its signature
- * checked. *result: OK, TOKEN_SEEN (this payee claimed it before) or
- * TOKEN_REFUSED (this payee signed a refusal of it: found). *paid: what the
- * payee was paid on its account now. */
+ * checked. *result: OK, TOKEN_SEEN (this payee claimed it before),
+ * TOKEN_REFUSED (this payee signed a refusal of it: found) or TOKEN_LATE
+ * (a new token of a payer whose held deposit went back: nothing recorded).
+ * *paid: what the payee was paid on its account now. */
 static obol_err take_from_payee(struct codex_bank_unit *k, const struct codex_token *t, struct codex_bank_user *payee,
 				obol_err *result, struct obol_amount *paid)
 {
@@ -451,6 +452,13 @@ static obol_err take_from_payee(struct codex_bank_unit *k, const struct codex_to
 			return refuse_row(k, r);
 		}
 		return OBOL_OK; /* its payer's log settled it already */
+	}
+	if (payer->released) {
+		/* the hand-in window ended with the hold (codex_bank_hold_until):
+		 * the deposit that stood behind this token went back, so the bank
+		 * takes it no more rather than pay it from outside */
+		*result = OBOL_E_CODEX_TOKEN_LATE;
+		return OBOL_OK;
 	}
 	f = classify(k, t, &x, payer, true);
 	if (f != CODEX_FIND_NONE && (e = cx_find(k, payer, f, t->id)) != OBOL_OK)

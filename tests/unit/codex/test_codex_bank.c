@@ -370,15 +370,17 @@ TEST(codex_bank, close_holds_the_deposit_for_copies_then_releases_once)
 	REQUIRE_OK(codex_bank_release(&k, w.rec[A].p.id, &r));
 	CHECK_EQ_INT(r.paid.units, 100);
 	CHECK_ERR(codex_bank_release(&k, w.rec[A].p.id, &r), OBOL_E_CODEX_NOTHING_HELD);
-	/* a late token of another copy: its payee is paid all the same */
+	/* a token of another copy handed in after the hold: the hand-in window
+	 * ended with it, the deposit went back, so the bank does not pay it
+	 * from outside (its loss stays within the bound: tests/model/codex.pml) */
 	memcpy(w.cx[A], copy2, sizeof(*copy2));
 	REQUIRE_OK(world_pay(&w, A, C, 300));
 	w.now = until + 10;
 	REQUIRE_OK(world_sync(&w, &k, C, NULL, false, &o));
-	CHECK_EQ_INT(world_value(&k, &w, C), 1300);
+	CHECK_EQ_INT(world_value(&k, &w, C), 1000);
+	CHECK_EQ_INT(o.findings, 0);
 	codex_sync_out_free(&o);
-	REQUIRE(k.eff.nlosses == 2);
-	CHECK_EQ_INT(k.eff.losses[1].from_outside.units, 300);
+	CHECK_EQ_INT(k.eff.nlosses, 1);
 	codex_free(copy);
 	codex_free(copy2);
 	codex_bank_unit_free(&k);

@@ -807,13 +807,15 @@ TEST_DB(codex_issuer, attack_copy_pays_after_close_from_the_held_deposit)
 	struct codex_release_out rel;
 	struct codex_issuer_losses ls;
 	struct codex_issuer_ctx c;
-	struct codex *copy = codex_alloc();
+	struct codex *copy = codex_alloc(), *copy2 = codex_alloc();
 	int64_t until;
-	REQUIRE(copy);
+	REQUIRE(copy && copy2);
 	REQUIRE_OK(setup(&b, db_url));
 	REQUIRE_OK(open_user(&b, 0, 1000, 500));
 	REQUIRE_OK(open_user(&b, 1, 1000, 500));
 	memcpy(copy, b.cx[0], sizeof(*copy));
+	memcpy(copy2, b.cx[0], sizeof(*copy2));
+	REQUIRE_OK(open_user(&b, 2, 1000, 500));
 	REQUIRE_OK(sync_user(&b, 0, NULL, true, &r));
 	CHECK(r.closed);
 	CHECK_EQ_INT(r.paid_out.units, 1000);
@@ -845,7 +847,23 @@ TEST_DB(codex_issuer, attack_copy_pays_after_close_from_the_held_deposit)
 	CHECK_ERR(tx_end(&b, codex_issuer_release(&c, b.acc[0], &rel)), OBOL_E_CODEX_NOTHING_HELD);
 	CHECK_EQ_INT(acct_balance(&b, 0), 100000 - 1500 + 1000 + 100);
 	CHECK_OK(audit_ok(&b));
+	/* another copy pays Carol; she hands it in after the hold: too late,
+	 * the deposit behind it went back; nothing from outside (the bound) */
+	memcpy(b.cx[0], copy2, sizeof(*copy2));
+	REQUIRE_OK(pay(&b, 0, 2, 300, true, NULL));
+	b.now = until + 10;
+	REQUIRE_OK(sync_user(&b, 2, NULL, false, &r));
+	CHECK_EQ_INT(r.value.units, 1000);
+	CHECK_EQ_INT(r.findings, 0);
+	codex_sync_out_free(&r);
+	REQUIRE_OK(obol_store_begin_read(b.s));
+	CHECK_OK(codex_issuer_losses(b.s, "EUR", &ls));
+	obol_store_rollback(b.s);
+	CHECK_EQ_INT(ls.from_deposit.units, 400);
+	CHECK_EQ_INT(ls.from_outside.units, 0);
+	CHECK_OK(audit_ok(&b));
 	codex_free(copy);
+	codex_free(copy2);
 	teardown(&b);
 }
 
