@@ -378,6 +378,7 @@ TEST(codex_bank, close_holds_the_deposit_for_copies_then_releases_once)
 	w.now = until + 10;
 	REQUIRE_OK(world_sync(&w, &k, C, NULL, false, &o));
 	CHECK_EQ_INT(world_value(&k, &w, C), 1000);
+	CHECK_EQ_INT(w.cx[C]->balance.units, 1000); /* its renewed state says so */
 	CHECK_EQ_INT(o.findings, 0);
 	codex_sync_out_free(&o);
 	CHECK_EQ_INT(k.eff.nlosses, 1);
