@@ -138,7 +138,8 @@ static obol_err post_vendor(struct obol_issuer *iss, const struct obol_http_req 
 	o->req = req;
 	codex_api_vendor_req_spec(&o->vin);
 	if ((e = read_post(iss, req, &o->vin.spec, &acc)) == OBOL_OK)
-		e = obol_issuer_run_idem(iss, req, acc.id, NULL, vendor_unit, o, rep);
+		e = obol_issuer_run_idem(iss, req, acc.id, o->vin.has_request_id ? o->vin.request_id : NULL, vendor_unit,
+					 o, rep);
 	free(o);
 	return e;
 }

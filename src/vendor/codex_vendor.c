@@ -149,7 +149,12 @@ static obol_err fetch_cert(struct obol_vendor *v, struct cv_start *c)
 	obol_err e;
 	if (!rep)
 		return OBOL_E_NO_MEMORY;
+	memset(&req, 0, sizeof(req));
 	memcpy(req.box_pk, obol_vendor_box_keys(v)->pk, OBOL_BOX_PK_LEN);
+	/* a fresh id per attempt: keyed by content, a renewal would get the
+	 * first certificate the bank stored for this body back */
+	obol_outbox_request_id(req.request_id);
+	req.has_request_id = true;
 	codex_api_vendor_req_spec(&req);
 	codex_api_open_reply_spec(rep);
 	if ((e = obol_vendor_issuer_client(v, &client)) == OBOL_OK && (e = obol_json_encode(&req.spec, &body)) == OBOL_OK &&

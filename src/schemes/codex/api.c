@@ -23,6 +23,8 @@ void codex_api_open_reply_spec(struct codex_api_open_reply *m)
 void codex_api_vendor_req_spec(struct codex_api_vendor_req *m)
 {
 	m->f[0] = (struct obol_field)OBOL_F_FIXED("box_pk", 1, m->box_pk, OBOL_BOX_PK_LEN);
+	m->f[1] = (struct obol_field)OBOL_F_TEXT("request_id", 2, m->request_id, CODEX_API_RID_MAX, .min = 1,
+						 OBOL_OPT(&m->has_request_id));
 	m->spec = OBOL_FIELDS(m->f);
 }
 

@@ -43,7 +43,9 @@ void codex_api_open_reply_spec(struct codex_api_open_reply *m);
 
 struct codex_api_vendor_req {
 	uint8_t box_pk[OBOL_BOX_PK_LEN];
-	struct obol_field f[1];
+	char request_id[CODEX_API_RID_MAX + 1]; /* optional: without it the request is keyed by its content */
+	bool has_request_id;
+	struct obol_field f[2];
 	struct obol_fields spec;
 };
 void codex_api_vendor_req_spec(struct codex_api_vendor_req *m);
