@@ -280,6 +280,8 @@ static void cx_on_http(struct sim *sim, const struct sim_http_msg *m, long statu
 {
 	if (sim_tracing(sim) && status >= 400 && reply != NULL)
 		sim_trace(sim, m->from, "%s answered %ld: %.*s", m->path, status, (int)(len > 160 ? 160 : len), reply);
+	if (status == 200 && reply != NULL && m->from == cx(sim)->v && strcmp(m->path, "/codex/vendor") == 0)
+		cx_check_vendor_cert(sim, reply, len);
 }
 
 static obol_err cx_start(struct sim *sim)
@@ -435,6 +437,23 @@ static void st_spend_received(struct sim *sim)
 	w->act_every_s = 10;
 }
 
+/* More than a year passes once the world is idle: certificates (365 days)
+ * and states end; the users go on, their syncs renew both (14.6). */
+static void years_event(struct sim *sim, void *arg)
+{
+	(void)arg;
+	if (!sim_idle(sim)) {
+		sim_at(sim, SIM_S, years_event, NULL);
+		return;
+	}
+	sim_jump(sim, INT64_C(400) * 86400 * SIM_S);
+}
+
+static void st_years(struct sim *sim)
+{
+	sim_at(sim, 600 * SIM_S, years_event, NULL);
+}
+
 /* Everything at once: the network's and the crashes' faults, lost sync
  * answers, p claiming what it refuses and m paying from copies. */
 static void st_world(struct sim *sim)
@@ -465,6 +484,7 @@ static const struct sim_strategy cx_strategies[] = {
 	{ "claim-refuse", "payee p takes a payment and signs a refusal of it too (14.7)", NULL, cx_cheat_claim_refuse },
 	{ "copy-many", "payer m pays every payee from copies of one state, epoch after epoch (the bound of P5)", NULL,
 	  cx_cheat_copy_many },
+	{ "years", "400 days pass: certificates and states end, the users' syncs renew them (14.6)", NULL, st_years },
 	{ "world", "all at once: faults, crashes, lost sync answers, p claiming what it refuses, m paying from copies",
 	  NULL, st_world },
 	{ NULL, NULL, NULL, NULL },

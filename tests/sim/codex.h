@@ -79,6 +79,9 @@ void cx_note_received(struct sim *sim, struct sim_node *n);
 /* After honest payer n took the refusal in file path. */
 void cx_note_refusal(struct sim *sim, struct sim_node *n, const char *path);
 void cx_check_step(struct sim *sim);
+/* The bank answered v's POST /codex/vendor (200): the certificate in it
+ * must be valid now. */
+void cx_check_vendor_cert(struct sim *sim, const char *reply, size_t len);
 void cx_check_rest(struct sim *sim);
 
 /* codex_cheat.c: strategies' setups */

@@ -27,6 +27,8 @@
 #include "crypto/seal.h"
 #include "crypto/hash.h"
 #include "issuer/codex_bank.h"
+#include "schemes/codex/api.h"
+#include "wire/json.h"
 #include "schemes/codex/codex.h"
 #include "store/store.h"
 #include "wallet/codex_wallet.h"
@@ -261,6 +263,25 @@ static void check_bound(struct sim *sim, struct obol_store *s, struct sim_node *
 			 bound / 100000000, bound % 100000000);
 }
 
+void cx_check_vendor_cert(struct sim *sim, const char *reply, size_t len)
+{
+	struct codex_api_open_reply *rep = calloc(1, sizeof(*rep));
+	struct codex_cert cert;
+	json_t *j = json_loadb(reply, len, 0, NULL);
+	int64_t now = sim_time_ns(sim) / SIM_S;
+	if (rep && j) {
+		codex_api_open_reply_spec(rep);
+		if (obol_json_decode(j, &rep->spec) != OBOL_OK || codex_cert_decode(rep->cert, rep->cert_len, &cert) != OBOL_OK)
+			sim_fail(sim, "P3", "the bank's answer to v's POST /codex/vendor holds no certificate");
+		else if (cert.not_after <= now)
+			sim_fail(sim, "P3", "the bank answered v's certificate request with one that ended on day %" PRId64
+				 " (now day %" PRId64 "): no payer can pay v", (cert.not_after - SIM_EPOCH_S) / 86400,
+				 (now - SIM_EPOCH_S) / 86400);
+	}
+	json_decref(j);
+	free(rep);
+}
+
 void cx_check_rest(struct sim *sim)
 {
 	struct cx_world *w = cx(sim);
@@ -323,6 +344,20 @@ void cx_check_rest(struct sim *sim)
 		if (!w->recovered[i])
 			sim_fail(sim, "P3", "honest user %s cannot sync with the bank any more: its Codex is wedged",
 				 w->u[i]->name);
+	/* a synced Codex can pay and be paid: its certificate and state are
+	 * valid now, however much time passed (certificates renewed at sync) */
+	for (int i = 0; i < CX_WALLETS && !sim_failed(sim); i++) {
+		struct codex *c;
+		int64_t now = sim_time_ns(sim) / SIM_S;
+		if (cx_wallet_codex(w->u[i], &c) != OBOL_OK)
+			continue;
+		if (c->cert.not_after <= now || c->state.not_after <= now)
+			sim_fail(sim, "P3", "honest user %s synced, and its Codex can no longer pay: certificate until day "
+				 "%" PRId64 ", state until day %" PRId64 ", now day %" PRId64, w->u[i]->name,
+				 (c->cert.not_after - SIM_EPOCH_S) / 86400, (c->state.not_after - SIM_EPOCH_S) / 86400,
+				 (now - SIM_EPOCH_S) / 86400);
+		codex_free(c);
+	}
 	for (size_t k = 0; k < w->naccepted && !sim_failed(sim); k++) {
 		struct cx_accepted *a = &w->accepted[k];
 		if (!credited(s, a->id, a->blob, a->len, account_of(s, a->payee->name))) {
