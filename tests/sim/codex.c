@@ -282,6 +282,8 @@ static void cx_on_http(struct sim *sim, const struct sim_http_msg *m, long statu
 		sim_trace(sim, m->from, "%s answered %ld: %.*s", m->path, status, (int)(len > 160 ? 160 : len), reply);
 	if (status == 200 && reply != NULL && m->from == cx(sim)->v && strcmp(m->path, "/codex/vendor") == 0)
 		cx_check_vendor_cert(sim, reply, len);
+	if (status == 200 && strcmp(m->path, "/codex/sync") == 0 && cx_honest_index(cx(sim), m->from) >= 0)
+		cx(sim)->synced_ns[cx_honest_index(cx(sim), m->from)] = sim_time_ns(sim);
 }
 
 static obol_err cx_start(struct sim *sim)
@@ -484,6 +486,8 @@ static const struct sim_strategy cx_strategies[] = {
 	{ "claim-refuse", "payee p takes a payment and signs a refusal of it too (14.7)", NULL, cx_cheat_claim_refuse },
 	{ "copy-many", "payer m pays every payee from copies of one state, epoch after epoch (the bound of P5)", NULL,
 	  cx_cheat_copy_many },
+	{ "release", "payer m is found, and after its hold what is left of its value and deposit goes back once (14.8)",
+	  NULL, cx_cheat_release },
 	{ "years", "400 days pass: certificates and states end, the users' syncs renew them (14.6)", NULL, st_years },
 	{ "world", "all at once: faults, crashes, lost sync answers, p claiming what it refuses, m paying from copies",
 	  NULL, st_world },

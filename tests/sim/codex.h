@@ -50,6 +50,8 @@ struct cx_world {
 	bool spender;            /* u1 pays up to EUR 3 a time and never loads */
 	bool pay_p;            /* honest wallets also pay the cheating payee p */
 	bool recovered[CX_WALLETS]; /* at rest: the wallet's last sync went through */
+	int64_t synced_ns[CX_WALLETS]; /* when the bank last answered an honest user's sync (200) */
+	bool release_due;      /* m's remainder must have gone back by the rest (14.8) */
 	unsigned npays;        /* payments started (names their files) */
 	void *cheat;           /* the strategy's own state */
 };
@@ -90,5 +92,6 @@ void cx_cheat_rollback(struct sim *sim);
 void cx_cheat_close_copy(struct sim *sim);
 void cx_cheat_claim_refuse(struct sim *sim);
 void cx_cheat_copy_many(struct sim *sim);
+void cx_cheat_release(struct sim *sim);
 
 #endif

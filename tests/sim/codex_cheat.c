@@ -197,6 +197,7 @@ enum move_kind {
 	MV_CLOSE,
 	MV_RELEASE,
 	MV_WAIT,     /* arg seconds, and as many again at random */
+	MV_JUMP,     /* once every honest user has synced since m last paid, and all is idle: arg days pass */
 	MV_END,
 };
 
@@ -212,6 +213,7 @@ struct mscript {
 	unsigned rounds;      /* how many times the script runs (0: until the run quiesces) */
 	unsigned round;
 	int last;             /* the honest user m paid last */
+	int64_t paid_ns;      /* when m last paid */
 	char copy[PATH_MAX + 8];
 };
 
@@ -263,6 +265,7 @@ static void m_next(struct sim *sim, void *arg)
 	case MV_PAY: {
 		int to = mv->arg >= 0 ? mv->arg : (int)sim_below(sim, CX_WALLETS);
 		s->last = to;
+		s->paid_ns = sim_time_ns(sim);
 		cx_pay_start(sim, m, w->u[to], mv->amount, m_pay_done);
 		return;
 	}
@@ -292,6 +295,18 @@ static void m_next(struct sim *sim, void *arg)
 		const char *args[] = { "wallet", "codex", "release", NULL };
 		sim_command(sim, m, m_cmd_done, s, args);
 		return;
+	}
+	case MV_JUMP: {
+		/* the honest payees hand in what they took within the window */
+		bool handed_in = sim_idle(sim);
+		for (int i = 0; i < CX_WALLETS; i++)
+			handed_in = handed_in && w->synced_ns[i] > s->paid_ns;
+		if (!handed_in) {
+			sim_at(sim, 5 * SIM_S, m_next, s);
+			return;
+		}
+		sim_jump(sim, (int64_t)mv->arg * 86400 * SIM_S);
+		break;
 	}
 	case MV_WAIT:
 		s->at++;
@@ -378,6 +393,29 @@ static const struct move close_moves[] = {
 void cx_cheat_close_copy(struct sim *sim)
 {
 	m_start(sim, close_moves, 1);
+}
+
+/* 14.8: m pays two honest users at one place of its log (from a copy),
+ * syncs and is found; once its payees have handed in and the hold has
+ * passed (its state's 30 days, the freshness window, the 7 days' grace),
+ * it asks for what is left, twice: it must come back, once. */
+static const struct move release_moves[] = {
+	{ MV_SNAP, 0, NULL },
+	{ MV_PAY, 0, "EUR:3" },
+	{ MV_RESTORE, 0, NULL },
+	{ MV_PAY, 1, "EUR:3" },
+	{ MV_WAIT, 60, NULL },
+	{ MV_SYNC, 0, NULL },
+	{ MV_JUMP, 40, NULL },
+	{ MV_RELEASE, 0, NULL },
+	{ MV_RELEASE, 0, NULL },
+	{ MV_END, 0, NULL },
+};
+
+void cx_cheat_release(struct sim *sim)
+{
+	cx(sim)->release_due = true;
+	m_start(sim, release_moves, 1);
 }
 
 /* 14.7: the honest users pay p now and then; p takes each payment and

@@ -263,6 +263,22 @@ static void check_bound(struct sim *sim, struct obol_store *s, struct sim_node *
 			 bound / 100000000, bound % 100000000);
 }
 
+/* 14.8: m was found and its hold has passed: what is left of its value
+ * and deposit went back to its account (nothing stays frozen), once. */
+static void check_released(struct sim *sim, struct obol_store *s, struct sim_node *n)
+{
+	int64_t acc = account_of(s, n->name);
+	int64_t released = q_int(s, "SELECT released FROM codex_users WHERE id = ?", "i", acc);
+	int64_t left = q_int(s, "SELECT loaded + credits - debits + deposit FROM codex_users WHERE id = ?", "i", acc);
+	int64_t back = q_int(s, "SELECT COUNT(*) FROM journal_entries e WHERE e.reason = 'codex-release' AND EXISTS"
+			     " (SELECT 1 FROM journal_lines l WHERE l.entry_id = e.id AND l.account_id = ?)", "i", acc);
+	if (released != 1 || left != 0)
+		sim_fail(sim, "P3", "%s's hold has passed and EUR %" PRId64 ".%08" PRId64 " of its value and deposit is "
+			 "still held (released %" PRId64 "): frozen", n->name, left / 100000000, left % 100000000, released);
+	else if (back != 1)
+		sim_fail(sim, "P1", "%s's remainder went back %" PRId64 " times", n->name, back);
+}
+
 void cx_check_vendor_cert(struct sim *sim, const char *reply, size_t len)
 {
 	struct codex_api_open_reply *rep = calloc(1, sizeof(*rep));
@@ -378,6 +394,8 @@ void cx_check_rest(struct sim *sim)
 		check_vendor(sim, s, w->v);
 	if (!sim_failed(sim))
 		check_bound(sim, s, w->m);
+	if (!sim_failed(sim) && w->release_due)
+		check_released(sim, s, w->m);
 	if (!sim_failed(sim) && (e = codex_issuer_check(s, "EUR", NULL, &cc)) != OBOL_OK)
 		sim_fail(sim, "P1", "the bank's consistency check fails (%s): %zu unlogged, %zu below zero, %zu mismatched, "
 			 "%zu conflicts not acted on", obol_strerror(e), cc.unlogged, cc.overspent, cc.mismatched,
