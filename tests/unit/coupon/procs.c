@@ -270,12 +270,13 @@ obol_err cworld_withdraw(struct world *w, uint32_t denom)
 	struct coupon_wallet_coin coin;
 	uint8_t raw[16];
 	char rid[32];
+	bool definite;
 	obol_random(raw, sizeof(raw));
 	obol_err e = obol_b64_encode(raw, sizeof(raw), rid, sizeof(rid));
 	if (e == OBOL_OK)
 		e = coupon_wallet_withdraw_prepare(d, obol_now(), &p, &req);
 	if (e == OBOL_OK)
-		e = coupon_withdraw_exchange(w->http, d, rid, &req, &p, &coin);
+		e = coupon_withdraw_exchange(w->http, d, rid, &req, &p, &coin, &definite);
 	if (e == OBOL_OK)
 		e = coupon_wstore_add(&w->ws, &coin);
 	return e;

@@ -307,11 +307,12 @@ TEST(coupon_lock, index_and_chain)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	uint64_t last = 0;
-	/* a new coin must start at n-1 */
+	struct coupon_error refusal;
+	/* a new coin must start at n-1; the holder (a token below) learns where it stands */
 	request_at(&f, 0, FX_N - 2, f.now + 600, &req);
-	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, &last), OBOL_E_COUPON_INDEX_MISMATCH);
-	CHECK_EQ_INT(last, FX_N);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, &refusal), OBOL_E_COUPON_INDEX_MISMATCH);
+	CHECK(refusal.has_last_index && refusal.has_issuer_sig);
+	CHECK_EQ_INT(refusal.last_index, FX_N);
 	/* the right index with a token that does not hash to the coin id */
 	request_at(&f, 0, FX_N - 1, f.now + 600, &req);
 	struct coupon_auth a = { .index = FX_N - 1, .deadline = f.now + 600 };

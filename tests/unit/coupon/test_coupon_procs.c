@@ -79,10 +79,14 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 	CHECK_MEM_EQ(&s1, &s2, sizeof(s1));
 	BAL(&w, "vendor1", bal);
 	CHECK_EQ_STR(bal, "EUR:0.05");
-	/* the same tokens again at vendor 2: the issuer is past them */
-	char detail[128];
+	/* the same tokens again at vendor 2: the issuer is past them, and a token
+	 * it knows proves nothing, so the refusal names nothing of the coin;
+	 * the holder, with a token below, learns where it stands (signed) */
+	char detail[160];
+	struct coupon_refusal refusal;
 	cworld_lock_req(&w, 0, 98, T, 1, 1, &req);
-	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_INDEX_MISMATCH);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
+	cworld_lock_req(&w, 0, 90, T, 1, 1, &req);
 	{
 		struct coupon_spec spec;
 		json_t *body = NULL;
@@ -90,7 +94,14 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 		REQUIRE_OK(obol_json_encode(&spec.fields, &body));
 		CHECK_ERR(cworld_post(&w, "/coupon/lock", body, NULL, detail, sizeof(detail)),
 			  OBOL_E_COUPON_INDEX_MISMATCH);
-		CHECK_EQ_STR(detail, "last_index=95");
+		REQUIRE_OK(coupon_refusal_from_detail(detail, &refusal));
+		CHECK_EQ_INT(refusal.last_index, 95);
+		refusal.code = OBOL_E_COUPON_INDEX_MISMATCH;
+		memcpy(refusal.coin_id, w.ws.coins[0].coin.id, 32);
+		uint8_t dg[32], box_hash[32];
+		obol_sha256(box_hash, req.auth, COUPON_AUTH_LEN);
+		coupon_digest_refusal(dg, &refusal, w.v[1].cert_hash, box_hash);
+		CHECK_OK(obol_sign_verify(refusal.issuer_sig, COUPON_CTX_REFUSAL, dg, 32, w.ws.cfg.issuer_pk));
 		json_decref(body);
 	}
 	/* overspending: coin B spent whole at vendor 2, then locked again */
@@ -311,7 +322,8 @@ static void *load(void *arg)
 		if (obol_b64_encode(raw, sizeof(raw), rid, sizeof(rid)) != OBOL_OK ||
 		    coupon_wallet_withdraw_prepare(&ws->keys.denoms[0], obol_now(), &p, &req) != OBOL_OK)
 			break;
-		if ((l->last = coupon_withdraw_exchange(c, &ws->keys.denoms[0], rid, &req, &p, &coin)) != OBOL_OK)
+		bool definite;
+		if ((l->last = coupon_withdraw_exchange(c, &ws->keys.denoms[0], rid, &req, &p, &coin, &definite)) != OBOL_OK)
 			break;
 		l->withdrawn++;
 		/* lock at index 99 and settle at 90: 10 tokens for the vendor */
@@ -470,9 +482,8 @@ TEST_DB(coupon_procs, two_issuers_never_both_lock_a_coin)
 		for (int v = 0; v < 2; v++) {
 			if (r[v].result == OBOL_OK)
 				wins[v]++;
-			else /* it lost: F's last index is now 99, and the coin is locked */
-				CHECK(r[v].result == OBOL_E_COUPON_INDEX_MISMATCH ||
-				      r[v].result == OBOL_E_COUPON_COIN_LOCKED);
+			else /* it lost: F already has its token (the winner's lock token) */
+				CHECK_ERR(r[v].result, OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
 		}
 		/* the winner settles its lock token */
 		int v = r[0].result == OBOL_OK ? 0 : 1;

@@ -90,25 +90,25 @@ TEST(coupon_vendor, token_checks)
 	struct coupon_token tok = { .index = FX_N - 1 };
 	/* the lock token again: replayed */
 	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 1);
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_REPLAYED);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_TOKEN_REPLAYED);
 	/* two tokens when one was asked */
 	tok.index = FX_N - 3;
 	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 3);
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_TOO_MANY);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_TOKEN_TOO_MANY);
 	/* a token that does not chain */
 	tok.index = FX_N - 2;
 	obol_random(tok.token, 32);
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
 	/* an index that lies about the token's place */
 	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 3);
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
 	CHECK_EQ_INT(f.v[0].s.coins[0].last_index, FX_N - 1);
 	/* the honest one */
 	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 2);
-	CHECK_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci));
+	CHECK_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci));
 	CHECK_EQ_INT(f.v[0].s.coins[0].last_index, FX_N - 2);
 	/* and the same again is a replay (the session is no longer asking) */
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_SESSION_STATE);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_SESSION_STATE);
 	cfx_free(&f);
 }
 
@@ -161,7 +161,7 @@ static void locked_and_paid(struct fx *f, uint64_t units)
 			continue;
 		if (coupon_wallet_on_token_req(&f->wc, &f->ws, f->coins, f->ncoins, &treq, f->now, &ans, &tok, &pay) !=
 			    OBOL_OK ||
-		    coupon_vendor_on_token(&f->v[0].cfg, &f->v[0].s, &tok, &ci) != OBOL_OK)
+		    coupon_vendor_on_token(&f->v[0].cfg, &f->v[0].s, &tok, f->now, &ci) != OBOL_OK)
 			return;
 	}
 }
@@ -317,7 +317,7 @@ TEST(coupon_session, prepayment_window)
 	REQUIRE_OK(coupon_wallet_on_token_req(&f.wc, &f.ws, f.coins, f.ncoins, &treq, f.now, &ans, &tok, &pay));
 	REQUIRE(ans == COUPON_WA_TOKEN);
 	CHECK_EQ_INT(tok.index, FX_N - 11);
-	REQUIRE_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci));
+	REQUIRE_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci));
 	int serves = 0;
 	for (;;) {
 		REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
