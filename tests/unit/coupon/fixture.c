@@ -275,7 +275,8 @@ obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, st
 		return e;
 	for (size_t i = 0; i < f->nsettles; i++)
 		if (!memcmp(f->settles[i].coin_id, req->coin_id, 32) && !memcmp(f->settles[i].cert_hash, cert.hash, 32) &&
-		    f->settles[i].index == req->index && f->settles[i].keep == req->keep)
+		    !memcmp(f->settles[i].lock, req->lock, 32) && f->settles[i].index == req->index &&
+		    f->settles[i].keep == req->keep)
 			prior = &f->settles[i].rec;
 	struct coupon_coin_state *cur = cfx_coin(f, req->coin_id);
 	if ((e = coupon_issuer_settle_apply(&f->is, req, &cert, cur, prior, NULL, &eff)) != OBOL_OK)
@@ -286,6 +287,7 @@ obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, st
 		size_t k = f->nsettles++;
 		memcpy(f->settles[k].coin_id, req->coin_id, 32);
 		memcpy(f->settles[k].cert_hash, cert.hash, 32);
+		memcpy(f->settles[k].lock, req->lock, 32);
 		f->settles[k].index = req->index;
 		f->settles[k].keep = req->keep;
 		f->settles[k].rec = eff.record;
@@ -295,7 +297,7 @@ obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, st
 	return OBOL_OK;
 }
 
-obol_err cfx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *req)
+obol_err cfx_open_order(struct fx *f, int v, const struct coupon_wallet_order *order, struct coupon_lock_req *req)
 {
 	struct coupon_buy buy;
 	struct coupon_offer offer;
@@ -303,11 +305,17 @@ obol_err cfx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *r
 	struct fx_vendor *vd = &f->v[v];
 	obol_err e;
 	memset(&vd->s, 0, sizeof(vd->s));
-	if ((e = coupon_wallet_buy(&f->ws, units, &buy)) != OBOL_OK ||
+	if ((e = coupon_wallet_order_start(&f->ws, order, &buy)) != OBOL_OK ||
 	    (e = coupon_vendor_start(&vd->cfg, &vd->s, &buy, f->now, &offer)) != OBOL_OK ||
 	    (e = coupon_wallet_on_offer(&f->wc, &f->ws, f->coins, f->ncoins, &offer, f->now, &pay)) != OBOL_OK)
 		return e;
 	return coupon_vendor_on_pay(&vd->cfg, &vd->s, &pay, f->now, req);
+}
+
+obol_err cfx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *req)
+{
+	struct coupon_wallet_order order = { .units = units, .ahead = 1 };
+	return cfx_open_order(f, v, &order, req);
 }
 
 /* Locks req at the issuer and hands the answer to the vendor and wallet;
@@ -335,12 +343,12 @@ static obol_err lock_round(struct fx *f, struct fx_vendor *vd, struct coupon_loc
 	return OBOL_E_INTERNAL;
 }
 
-obol_err cfx_session(struct fx *f, int v, uint64_t units)
+obol_err cfx_run_order(struct fx *f, int v, const struct coupon_wallet_order *order)
 {
 	struct fx_vendor *vd = &f->v[v];
 	struct coupon_lock_req req;
 	obol_err e;
-	if ((e = cfx_open(f, v, units, &req)) != OBOL_OK || (e = lock_round(f, vd, &req)) != OBOL_OK)
+	if ((e = cfx_open_order(f, v, order, &req)) != OBOL_OK || (e = lock_round(f, vd, &req)) != OBOL_OK)
 		return e;
 	for (int steps = 0; steps < 100000; steps++) {
 		enum coupon_vendor_action act;
@@ -361,6 +369,8 @@ obol_err cfx_session(struct fx *f, int v, uint64_t units)
 		if ((e = coupon_wallet_on_token_req(&f->wc, &f->ws, f->coins, f->ncoins, &treq, f->now, &ans, &tok,
 						    &pay)) != OBOL_OK)
 			return e;
+		if (ans == COUPON_WA_END)
+			break;
 		if (ans == COUPON_WA_TOKEN) {
 			if ((e = coupon_vendor_on_token(&vd->cfg, &vd->s, &tok, f->now, &ci)) != OBOL_OK)
 				return e;
@@ -373,6 +383,13 @@ obol_err cfx_session(struct fx *f, int v, uint64_t units)
 	struct coupon_receipt rc;
 	coupon_vendor_end(&vd->s, &rc);
 	coupon_wallet_on_receipt(&f->ws, f->coins, &rc);
+	return OBOL_OK;
+}
+
+obol_err cfx_settle_all(struct fx *f, int v)
+{
+	struct fx_vendor *vd = &f->v[v];
+	obol_err e;
 	for (size_t i = 0; i < vd->s.ncoins; i++) {
 		struct coupon_settle_req sreq;
 		struct coupon_settle_reply srep;
@@ -382,4 +399,16 @@ obol_err cfx_session(struct fx *f, int v, uint64_t units)
 			return e;
 	}
 	return OBOL_OK;
+}
+
+obol_err cfx_session_order(struct fx *f, int v, const struct coupon_wallet_order *order)
+{
+	obol_err e = cfx_run_order(f, v, order);
+	return e == OBOL_OK ? cfx_settle_all(f, v) : e;
+}
+
+obol_err cfx_session(struct fx *f, int v, uint64_t units)
+{
+	struct coupon_wallet_order order = { .units = units, .ahead = 1 };
+	return cfx_session_order(f, v, &order);
 }

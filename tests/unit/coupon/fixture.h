@@ -35,7 +35,7 @@ struct fx {
 	struct coupon_coin_state table[16];
 	size_t ntable;
 	struct {
-		uint8_t coin_id[32], cert_hash[32];
+		uint8_t coin_id[32], cert_hash[32], lock[32];
 		uint64_t index;
 		bool keep;
 		struct coupon_settle_record rec;
@@ -82,13 +82,18 @@ obol_err cfx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct
 /* Runs the issuer's settle; prior settles are remembered in the fixture. */
 obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, struct coupon_settle_reply *reply);
 
-/* Opens a session at vendor v for units and gets the lock request through
- * the wallet's PAY (coins chosen by the wallet). */
+/* Opens a session at vendor v for units (or an order) and gets the lock
+ * request through the wallet's PAY (coins chosen by the wallet). */
 obol_err cfx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *req);
+obol_err cfx_open_order(struct fx *f, int v, const struct coupon_wallet_order *order, struct coupon_lock_req *req);
 
-/* Runs a whole honest session at vendor v for units, settling at the end.
- * Returns the first error. */
+/* Runs a whole honest session at vendor v for units (or an order), settling
+ * at the end. Returns the first error. */
 obol_err cfx_session(struct fx *f, int v, uint64_t units);
+obol_err cfx_session_order(struct fx *f, int v, const struct coupon_wallet_order *order);
+/* The same session up to its receipt, unsettled; then its settles. */
+obol_err cfx_run_order(struct fx *f, int v, const struct coupon_wallet_order *order);
+obol_err cfx_settle_all(struct fx *f, int v);
 
 /* The issuer's state of a coin, NULL when unknown. */
 struct coupon_coin_state *cfx_coin(struct fx *f, const uint8_t id[32]);

@@ -201,14 +201,30 @@ int cworld_up(struct world *w, bool run_vendors, const char *price)
 
 int cworld_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price)
 {
-	char out[4096], pk[64];
+	struct cworld_opts o = { .db_url = db_url, .run_vendors = run_vendors, .price = price };
+	return cworld_up_opts(w, &o);
+}
+
+int cworld_up_opts(struct world *w, const struct cworld_opts *o)
+{
+	char out[4096], pk[64], db[600];
+	bool run_vendors = o->run_vendors;
+	const char *price = o->price;
 	memset(w, 0, sizeof(*w));
 	if (obol_crypto_init() != OBOL_OK)
 		return -1;
-	snprintf(w->db, sizeof(w->db), "%s", db_url);
-	if (cobol_run(out, sizeof(out), "issuer", "init", "--db", w->db, "--currency", "EUR", "--coupon-denom",
-		     "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-lock-max", "600", "--coupon-rsa-bits", "1024",
-		     NULL) != 0) {
+	if (o->db_url)
+		snprintf(w->db, sizeof(w->db), "%s", o->db_url);
+	else
+		snprintf(w->db, sizeof(w->db), "sqlite:%s/issuer.db", test_tmpdir());
+	snprintf(db, sizeof(db), "%s", w->db);
+	int rc = o->denom3 ? cobol_run(out, sizeof(out), "issuer", "init", "--db", db, "--currency", "EUR",
+				       "--coupon-denom", "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-denom",
+				       o->denom3, "--coupon-lock-max", "600", "--coupon-rsa-bits", "1024", NULL)
+			   : cobol_run(out, sizeof(out), "issuer", "init", "--db", db, "--currency", "EUR",
+				       "--coupon-denom", "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-lock-max",
+				       "600", "--coupon-rsa-bits", "1024", NULL);
+	if (rc != 0) {
 		test_note("issuer init: %s", out);
 		return -1;
 	}

@@ -62,6 +62,14 @@ struct world {
 int cworld_up(struct world *w, bool run_vendors, const char *price);
 /* The same on a database URL of the test's backend (SQLite or PostgreSQL). */
 int cworld_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price);
+/* The same with more choices. */
+struct cworld_opts {
+	const char *db_url;  /* NULL: SQLite in the case's directory */
+	bool run_vendors;
+	const char *price;
+	const char *denom3;  /* a third denomination (`issuer init --coupon-denom`), or NULL */
+};
+int cworld_up_opts(struct world *w, const struct cworld_opts *o);
 void cworld_down(struct world *w);
 
 /* Withdraws a coin of denomination id into w->ws. */

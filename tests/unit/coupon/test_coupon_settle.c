@@ -362,3 +362,142 @@ TEST(coupon_settle, chain_checked_ahead_must_still_hold)
 	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &bad, cur, &pre), OBOL_E_COUPON_SETTLE_INDEX);
 	cfx_free(&f);
 }
+
+/* Case: a vendor's delayed settle of session 1 must not end its session 2 on
+ * the same coin. Each settle names the lock it ends. */
+TEST(coupon_settle, a_late_settle_never_ends_a_later_lock)
+{
+	SETUP(f);
+	struct coupon_wallet_order order = { .units = 10, .ahead = 1 };
+	struct coupon_settle_req late, sreq;
+	struct coupon_settle_reply r;
+	/* session 1 at vendor 0: lock at 99, tokens down to 90; its settle is
+	 * delayed past T */
+	REQUIRE_OK(cfx_run_order(&f, 0, &order));
+	struct coupon_vendor_coin first = f.v[0].s.coins[0];
+	REQUIRE(first.last_index == FX_N - 10 && first.has_lock);
+	coupon_vendor_settle_req(&f.v[0].cfg, &first, false, &late);
+	f.now += 700;
+	/* session 2 at vendor 0 on the same coin: the wallet (at 90) is told,
+	 * signed, that the issuer stands at 99, pays from there; the lapsed
+	 * lock's token goes to vendor 0 */
+	order.units = 5;
+	REQUIRE_OK(cfx_run_order(&f, 0, &order));
+	CHECK_EQ_INT(f.credited[0], 1);
+	struct coupon_vendor_coin second = f.v[0].s.coins[0];
+	CHECK_EQ_INT(second.lock_index, FX_N - 2);
+	CHECK(memcmp(first.lock, second.lock, 32) != 0);
+	/* the late settle of lock 1 arrives: it ends nothing */
+	CHECK_ERR(cfx_issuer_settle(&f, &late, &r), OBOL_E_COUPON_LOCK_ENDED);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
+	CHECK(c->locked);
+	CHECK_EQ_INT(c->last_index, FX_N - 2);
+	CHECK_EQ_INT(f.credited[0], 1);
+	/* lock 2's own settle is credited in full */
+	coupon_vendor_settle_req(&f.v[0].cfg, &second, false, &sreq);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r));
+	CHECK_OK(coupon_vendor_check_settle_reply(&f.v[0].cfg, &sreq, &r));
+	CHECK_EQ_INT(r.credited_tokens, 5);
+	CHECK_EQ_INT(f.credited[0], 6);
+	/* a settle naming no lock (queued before locks were named) is still
+	 * judged by C alone */
+	CHECK(!c->locked);
+	cfx_free(&f);
+}
+
+/* Case: a lock holder claiming j far below the last index makes the issuer
+ * walk at most COUPON_SETTLE_SPAN_MAX tokens: beyond that it is refused
+ * before any hashing. */
+TEST(coupon_settle, one_settle_walks_a_bounded_span)
+{
+	SETUP(f);
+	struct coupon_coin_state cur = { .denom = 1, .last_index = COUPON_SETTLE_SPAN_MAX + 1000, .locked = true };
+	struct coupon_settle_req req = { .index = 0 };
+	struct coupon_chain_checked chk;
+	obol_random(cur.coin_id, 32);
+	obol_random(cur.last_token, 32);
+	memcpy(req.coin_id, cur.coin_id, 32);
+	obol_random(req.token, 32);
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &req, &cur, &chk), OBOL_E_COUPON_SETTLE_SPAN);
+	req.index = 999;
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &req, &cur, &chk), OBOL_E_COUPON_SETTLE_SPAN);
+	/* at the bound: walked, and a junk token fails the walk */
+	req.index = 1000;
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &req, &cur, &chk), OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN);
+	/* the real chain at the bound passes */
+	uint8_t seed[32];
+	obol_random(seed, 32);
+	obol_hashchain_step(req.token, seed, 0);
+	obol_hashchain_step(cur.last_token, seed, COUPON_SETTLE_SPAN_MAX);
+	cur.last_index = COUPON_SETTLE_SPAN_MAX;
+	req.index = 0;
+	CHECK_OK(coupon_issuer_settle_chain(&f.is, &req, &cur, &chk));
+	/* a vendor never asks more than a quarter of the bound at once */
+	CHECK(COUPON_VENDOR_ASK_MAX * 4 <= COUPON_SETTLE_SPAN_MAX);
+	cfx_free(&f);
+}
+
+/* Case: the vendor takes no token it would not serve once T - margin has
+ * come; its timer settles then (coupon_vendor_settle_due). */
+TEST(coupon_vendor, the_deadline_margin_ends_the_session)
+{
+	SETUP(f);
+	struct fx_vendor *vd = &f.v[0];
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	REQUIRE_OK(cfx_open(&f, 0, 5, &req));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(coupon_vendor_on_lock_reply(&vd->cfg, &vd->s, &reply));
+	REQUIRE_OK(coupon_wallet_on_locked(&f.wc, &f.ws, f.coins, &reply));
+	int64_t t = vd->s.deadline;
+	CHECK(!coupon_vendor_settle_due(&vd->cfg, t, t - vd->cfg.margin_s - 1));
+	CHECK(coupon_vendor_settle_due(&vd->cfg, t, t - vd->cfg.margin_s));
+	/* the lock token serves unit 1, then an ask, answered at T - margin */
+	enum coupon_vendor_action act;
+	struct coupon_token_req treq;
+	struct coupon_served served;
+	struct coupon_token tok;
+	enum coupon_wallet_answer ans;
+	struct coupon_pay pay;
+	size_t ci;
+	REQUIRE_OK(coupon_vendor_next(&vd->cfg, &vd->s, f.now, &act, &treq, &served));
+	REQUIRE(act == COUPON_VA_SERVE);
+	REQUIRE_OK(coupon_vendor_next(&vd->cfg, &vd->s, f.now, &act, &treq, &served));
+	REQUIRE(act == COUPON_VA_ASK);
+	REQUIRE_OK(coupon_wallet_on_token_req(&f.wc, &f.ws, f.coins, f.ncoins, &treq, f.now, &ans, &tok, &pay));
+	uint64_t before = vd->s.coins[0].last_index;
+	CHECK_ERR(coupon_vendor_on_token(&vd->cfg, &vd->s, &tok, t - vd->cfg.margin_s, &ci),
+		  OBOL_E_COUPON_SESSION_DEADLINE);
+	CHECK_EQ_INT(vd->s.coins[0].last_index, before);
+	CHECK_OK(coupon_vendor_on_token(&vd->cfg, &vd->s, &tok, t - vd->cfg.margin_s - 1, &ci));
+	cfx_free(&f);
+}
+
+/* Case: a long session checkpoints, by tokens or by time. */
+TEST(coupon_vendor, checkpoints_are_due_by_tokens_or_by_time)
+{
+	SETUP(f);
+	struct coupon_vendor_cfg cfg = f.v[0].cfg;
+	cfg.checkpoint_tokens = 10;
+	cfg.checkpoint_s = 60;
+	CHECK(!coupon_vendor_checkpoint_due(&cfg, 99, f.now, 99, f.now + 3600)); /* nothing new */
+	CHECK(!coupon_vendor_checkpoint_due(&cfg, 99, f.now, 90, f.now + 59));
+	CHECK(coupon_vendor_checkpoint_due(&cfg, 99, f.now, 89, f.now));
+	CHECK(coupon_vendor_checkpoint_due(&cfg, 99, f.now, 98, f.now + 60));
+	cfg.checkpoint_s = 0;
+	CHECK(!coupon_vendor_checkpoint_due(&cfg, 99, f.now, 98, f.now + 100000));
+	/* never more tokens than one settle may claim */
+	cfg.checkpoint_tokens = 0;
+	CHECK(coupon_vendor_checkpoint_due(&cfg, 100000, f.now, 100000 - COUPON_VENDOR_ASK_MAX, f.now));
+	CHECK(!coupon_vendor_checkpoint_due(&cfg, 100000, f.now, 100001 - COUPON_VENDOR_ASK_MAX, f.now));
+	/* a checkpoint settle is credited, keeps the lock, and names it */
+	locked_and_paid(&f, 12);
+	struct coupon_settle_req sreq;
+	struct coupon_settle_reply r;
+	coupon_vendor_settle_req(&f.v[0].cfg, &f.v[0].s.coins[0], true, &sreq);
+	CHECK(sreq.has_lock);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r));
+	CHECK(r.locked);
+	CHECK_EQ_INT(r.credited_tokens, 12);
+	cfx_free(&f);
+}
