@@ -311,10 +311,10 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 		e = coupon_pay_session(dl, &ws, &order, save_wallet, ctx, stdout, &res);
 	if (e == OBOL_OK)
 		printf("paid: %" PRIu64 " unit(s), %" PRIu64 " token(s), %zu coin(s)\n", res.units, res.tokens, res.coins);
-	if (loaded && res.in_doubt > 0)
-		printf("in doubt: %zu coin(s); `obol wallet sync` asks the issuer where they stand\n", res.in_doubt);
 	else if (loaded)
 		(void)save_wallet(ctx); /* what was revealed stays known */
+	if (res.in_doubt > 0)
+		printf("in doubt: %zu coin(s); `obol wallet sync` asks the issuer where they stand\n", res.in_doubt);
 	obol_devlink_close(dl);
 	if (loaded)
 		coupon_wstore_free(&ws);
