@@ -42,21 +42,22 @@ attack() {
 }
 
 # Denomination 1: EUR:1 in 1000 tokens. Denomination 2: EUR:0.5 in 500
-# tokens, withdrawn for 25 s and spendable for 50 s from now, for the lost
-# answer and the refund. Locks last 10 s (the vendor stops 2 s before T).
+# tokens, withdrawn for 20 s and spendable for 35 s from now, for the lost
+# answer and the refund: their first halves come first. Locks last 6 s (the
+# vendor stops 1 s before T).
 T0=$(date +%s)
 check issuer_init "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 \
-  --coupon-denom EUR:0.5,500,25s,50s --coupon-lock-max 10
+  --coupon-denom EUR:0.5,500,20s,35s --coupon-lock-max 6 --coupon-rsa-bits 1024
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
-for v in vendor1 vendor2 greedy forged; do
+vendor() {
+  local v=$1 out
   out=$("$OBOL" vendor init --dir "$T/$v" --issuer "$issuer_URL")
   "$OBOL" issuer vendor add --db "$DB" --name $v --vendor-key "$(field vendor-key "$out")" \
     --box-key "$(field box-key "$out")" --out "$T/$v/vendor.cert" >/dev/null
-done
-for v in vendor1 vendor2; do
-  start $v vendor serve --dir "$T/$v" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.001 \
-    || { fail "${v}_serve"; exit 1; }
-done
+}
+vendor vendor1
+start vendor1 vendor serve --dir "$T/vendor1" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.001 \
+  || { fail vendor1_serve; exit 1; }
 
 # ---- a lost withdrawal answer (first half): the proxy throws the issuer's
 # answer away; the account is debited, the wallet has no coin yet, and keeps
@@ -68,7 +69,7 @@ if "$OBOL" wallet withdraw --wallet "$T/bob.wallet" --denom 2 >"$T/bob.out" 2>&1
   fail withdraw_answer_lost "the withdrawal succeeded through the proxy"
 else
   grep -q '^lost: POST /coupon/withdraw' "$T/proxy.out" && [ "$(balance bob)" = "EUR:4.5" ] \
-    && pass withdraw_answer_lost || fail withdraw_answer_lost "$(balance bob) $(cat "$T/proxy.out")"
+    && pass withdraw_answer_lost || fail withdraw_answer_lost "$(balance bob) $(cat "$T/proxy.out" "$T/bob.out")"
 fi
 grep -q '^coupon balance: EUR:0 in 0 coin' <<<"$("$OBOL" wallet balance --wallet "$T/bob.wallet")" \
   && pass no_coin_yet || fail no_coin_yet
@@ -79,6 +80,10 @@ wallet alice "$issuer_URL"
 check alice_withdraw "$OBOL" wallet withdraw --wallet "$T/alice.wallet" --denom 2
 out=$("$OBOL" wallet pay --wallet "$T/alice.wallet" --vendor "$vendor1_ADDR" --units 100 2>&1)
 grep -q '^receipt: 100 unit(s)' <<<"$out" && pass alice_pays_100 || fail alice_pays_100 "$out"
+
+for v in vendor2 greedy forged; do vendor $v; done
+start vendor2 vendor serve --dir "$T/vendor2" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.001 \
+  || { fail vendor2_serve; exit 1; }
 
 # ---- a greedy vendor: the wallet reveals what 10 units cost, no more
 wallet erin "$issuer_URL"
@@ -130,14 +135,14 @@ audit_ok && pass audit_after_link_holder || fail audit_after_link_holder
 
 # ---- the lost withdrawal answer (second half): after the window closed the
 # retry, same request id, gets the stored answer and the coin
-while [ "$(date +%s)" -le $((T0 + 26)) ]; do sleep 0.5; done
+while [ "$(date +%s)" -le $((T0 + 21)) ]; do sleep 0.5; done
 out=$("$OBOL" wallet withdraw --wallet "$T/bob.wallet" --count 0 2>&1)
 grep -q '^coin: .* value=EUR:0.5 ' <<<"$out" && pass lost_answer_finished_after_window || fail lost_answer_finished_after_window "$out"
 [ "$(balance bob)" = "EUR:4.5" ] && pass debited_once || fail debited_once "$(balance bob)"
 audit_ok && pass audit_after_lost_answer || fail audit_after_lost_answer
 
 # ---- the refund: after spend-until, the rest of alice's coin to her account, once
-while [ "$(date +%s)" -le $((T0 + 51)) ]; do sleep 0.5; done
+while [ "$(date +%s)" -le $((T0 + 36)) ]; do sleep 0.5; done
 out=$("$OBOL" wallet refund --wallet "$T/alice.wallet" 2>&1)
 grep -q '^refund: coin .* EUR:0.4 (400 tokens)' <<<"$out" && [ "$(balance alice)" = "EUR:4.9" ] \
   && pass refund_after_spend_until || fail refund_after_spend_until "$out $(balance alice)"

@@ -12,6 +12,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "procs.h"
+#include "issuer/coupon_store.h"
 #include "vendor/coupon_vendor.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
@@ -299,4 +300,59 @@ TEST(coupon_procs, a_long_session_checkpoints_while_it_runs)
 	CHECK(cworld_audit_ok(&w));
 	coupon_wallet_session_wipe(&s);
 	cworld_down(&w);
+}
+
+/* The migration of an issuer database from before settles named their
+ * lock: the settles it answered are kept (under a zero lock) and still
+ * answer their repeats; settles of two locks at one index both stand. */
+TEST_DB(coupon_store, settles_answered_before_locks_were_named_are_kept)
+{
+	/* the coupon tables as version 1 of the component made them */
+	static const struct obol_migration v1[] = {
+		{ .sqlite = "CREATE TABLE coupon_denoms (id BIGINT PRIMARY KEY, currency TEXT NOT NULL, "
+			    "value_units BIGINT NOT NULL, n BIGINT NOT NULL, rsa_sk BYTEA NOT NULL, rsa_pk BYTEA NOT NULL, "
+			    "withdraw_until BIGINT NOT NULL, spend_until BIGINT NOT NULL, created BIGINT NOT NULL);"
+			    "CREATE TABLE coupon_settings (key TEXT PRIMARY KEY, value BIGINT NOT NULL);"
+			    "CREATE TABLE coupon_withdrawals (ref TEXT PRIMARY KEY, account BIGINT NOT NULL, "
+			    "denom BIGINT NOT NULL, value_units BIGINT NOT NULL, created BIGINT NOT NULL);"
+			    "CREATE TABLE coupon_coins (coin_id BYTEA PRIMARY KEY, denom BIGINT NOT NULL, "
+			    "last_index BIGINT NOT NULL, last_token BYTEA NOT NULL, credited_index BIGINT NOT NULL, "
+			    "locked BIGINT NOT NULL, lock_cert_hash BYTEA, lock_vendor_pk BYTEA, "
+			    "lock_vendor_account BIGINT NOT NULL, lock_until BIGINT NOT NULL, lock_auth_hash BYTEA, "
+			    "version BIGINT NOT NULL);"
+			    "CREATE TABLE coupon_settles (coin_id BYTEA NOT NULL, idx BIGINT NOT NULL, "
+			    "cert_hash BYTEA NOT NULL, keep BIGINT NOT NULL, credited_tokens BIGINT NOT NULL, "
+			    "locked BIGINT NOT NULL, spent BIGINT NOT NULL, created BIGINT NOT NULL, "
+			    "PRIMARY KEY (coin_id, idx, cert_hash, keep));" },
+	};
+	struct obol_store *s = NULL;
+	uint8_t coin[32], cert[32], lock[32], zero[32] = { 0 };
+	struct coupon_settle_record rec = { .credited_tokens = 7, .locked = false, .spent = false }, got;
+	bool found;
+	int64_t version;
+	obol_random(coin, 32);
+	obol_random(cert, 32);
+	obol_random(lock, 32);
+	REQUIRE_OK(obol_store_open(db_url, true, &s));
+	REQUIRE_OK(obol_store_migrate(s, "coupon", v1, 1));
+	REQUIRE_OK(obol_store_run(s, NULL,
+				  "INSERT INTO coupon_settles (coin_id, idx, cert_hash, keep, credited_tokens, locked, spent, "
+				  "created) VALUES (?, 42, ?, 0, 7, 0, 0, 1)",
+				  "bb", coin, (size_t)32, cert, (size_t)32));
+	REQUIRE_OK(coupon_store_migrate(s));
+	REQUIRE_OK(obol_store_schema_version(s, "coupon", &version));
+	CHECK_EQ_INT(version, 2);
+	REQUIRE_OK(obol_store_begin(s));
+	REQUIRE_OK(coupon_store_settle_get(s, coin, zero, 42, cert, false, &got, &found));
+	CHECK(found);
+	CHECK_EQ_INT(got.credited_tokens, 7);
+	REQUIRE_OK(coupon_store_settle_get(s, coin, lock, 42, cert, false, &got, &found));
+	CHECK(!found);
+	rec.credited_tokens = 3;
+	REQUIRE_OK(coupon_store_settle_add(s, coin, lock, 42, cert, false, &rec));
+	REQUIRE_OK(coupon_store_settle_get(s, coin, lock, 42, cert, false, &got, &found));
+	CHECK(found);
+	CHECK_EQ_INT(got.credited_tokens, 3);
+	REQUIRE_OK(obol_store_commit(s));
+	obol_store_close(s);
 }
