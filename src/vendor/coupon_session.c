@@ -51,6 +51,8 @@ struct unit_ctx {
 	int state;
 	int64_t row;
 	const struct coupon_vlock *intent;
+	int64_t now;
+	bool checkpoint;
 };
 
 static obol_err unit_intent(struct obol_store *s, void *arg)
@@ -69,14 +71,14 @@ static obol_err unit_intent_drop(struct obol_store *s, void *arg)
 static obol_err unit_insert(struct obol_store *s, void *arg)
 {
 	struct unit_ctx *u = arg;
-	obol_err e = coupon_vcoin_insert(s, &u->vs->s.coins[u->coin], u->vs->s.deadline, obol_now());
+	obol_err e = coupon_vcoin_insert(s, &u->vs->s.coins[u->coin], u->vs->s.deadline, u->now);
 	return e == OBOL_OK ? coupon_vlock_del(s, u->intent->lock) : e;
 }
 
 static obol_err unit_token(struct obol_store *s, void *arg)
 {
 	struct unit_ctx *u = arg;
-	return coupon_vcoin_token(s, u->cfg, &u->vs->s.coins[u->coin], obol_now());
+	return coupon_vcoin_token(s, u->cfg, &u->vs->s.coins[u->coin], u->now, u->checkpoint);
 }
 
 static obol_err unit_queue(struct obol_store *s, void *arg)
@@ -333,6 +335,8 @@ static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const 
 		return e;
 	}
 	u.coin = vs->s.ncoins - 1;
+	u.now = obol_now();
+	vs->s.coins[u.coin].checkpoint_at = u.now;
 	if ((e = obol_vendor_run(v, unit_insert, &u)) != OBOL_OK)
 		return e;
 	coupon_spec_lock_reply(&spec, &reply);
@@ -352,10 +356,19 @@ static obol_err on_token(struct obol_vendor *v, struct coupon_vsession *vs, cons
 	coupon_spec_token(&spec, &tok);
 	if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK)
 		return e;
-	e = coupon_vendor_on_token(&st->cfg, &vs->s, &tok, obol_now(), &u.coin);
-	/* durable before the unit it pays is served */
-	if (e == OBOL_OK)
-		e = obol_vendor_run(v, unit_token, &u);
+	u.now = obol_now();
+	e = coupon_vendor_on_token(&st->cfg, &vs->s, &tok, u.now, &u.coin);
+	if (e == OBOL_OK) {
+		/* durable before the unit it pays is served; a checkpoint with it
+		 * when one is due */
+		struct coupon_vendor_coin *c = &vs->s.coins[u.coin];
+		u.checkpoint = coupon_vendor_checkpoint_due(&st->cfg, c->checkpoint_index, c->checkpoint_at, c->last_index,
+							    u.now);
+		if ((e = obol_vendor_run(v, unit_token, &u)) == OBOL_OK && u.checkpoint) {
+			c->checkpoint_index = c->last_index;
+			c->checkpoint_at = u.now;
+		}
+	}
 	if (e == OBOL_E_COUPON_SESSION_DEADLINE) {
 		/* T - margin came: no more service; the coins are (being) settled */
 		obol_err r = send_receipt(v, vs, out);

@@ -39,31 +39,7 @@ obol_err coupon_vcoin_insert(struct obol_store *s, const struct coupon_vendor_co
 			      "VALUES (?, ?, ?, ?, ?, ?, 0, NULL, 0, ?, ?, ?, ?)",
 			      "biiiibibii", c->coin_id, (size_t)COUPON_ID_LEN, (int64_t)c->lock_index, (int64_t)c->denom,
 			      deadline, (int64_t)c->last_index, c->last_token, (size_t)COUPON_ID_LEN, now, c->lock,
-			      (size_t)COUPON_ID_LEN, (int64_t)c->lock_index, now);
-}
-
-/* The coin row's checkpoint (index and time); *open false when the row is
- * not OPEN any more. */
-static obol_err checkpoint_get(struct obol_store *s, const struct coupon_vendor_coin *c, uint64_t *index, int64_t *at,
-			       bool *open)
-{
-	struct obol_stmt *st;
-	bool row;
-	obol_err e = obol_stmt_prepare(s,
-				       "SELECT checkpoint_index, checkpoint_at, state FROM coupon_vcoins "
-				       "WHERE coin_id = ? AND lock_index = ?",
-				       &st);
-	if (e != OBOL_OK)
-		return e;
-	*open = false;
-	if ((e = obol_stmt_bindf(st, "bi", c->coin_id, (size_t)COUPON_ID_LEN, (int64_t)c->lock_index)) == OBOL_OK &&
-	    (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		*index = (uint64_t)obol_stmt_column_int64(st, 0);
-		*at = obol_stmt_column_int64(st, 1);
-		*open = obol_stmt_column_int64(st, 2) == COUPON_VCOIN_OPEN;
-	}
-	obol_stmt_finish(st);
-	return e;
+			      (size_t)COUPON_ID_LEN, (int64_t)c->checkpoint_index, now);
 }
 
 obol_err coupon_vcoin_queue_checkpoint(struct obol_store *s, const struct coupon_vendor_cfg *cfg,
@@ -91,11 +67,9 @@ obol_err coupon_vcoin_queue_checkpoint(struct obol_store *s, const struct coupon
 }
 
 obol_err coupon_vcoin_token(struct obol_store *s, const struct coupon_vendor_cfg *cfg, const struct coupon_vendor_coin *c,
-			    int64_t now)
+			    int64_t now, bool checkpoint)
 {
-	uint64_t cp_index = 0;
-	int64_t changes = 0, cp_at = 0;
-	bool open;
+	int64_t changes = 0;
 	obol_err e = obol_store_run(s, &changes,
 				    "UPDATE coupon_vcoins SET last_index = ?, last_token = ? "
 				    "WHERE coin_id = ? AND lock_index = ? AND state = 0 AND last_index > ?",
@@ -105,11 +79,7 @@ obol_err coupon_vcoin_token(struct obol_store *s, const struct coupon_vendor_cfg
 		return e;
 	if (changes != 1)
 		return OBOL_E_COUPON_SESSION_DEADLINE; /* settled at T - margin by the timer */
-	if ((e = checkpoint_get(s, c, &cp_index, &cp_at, &open)) != OBOL_OK)
-		return e;
-	if (open && coupon_vendor_checkpoint_due(cfg, cp_index, cp_at, c->last_index, now))
-		e = coupon_vcoin_queue_checkpoint(s, cfg, c, now);
-	return e;
+	return checkpoint ? coupon_vcoin_queue_checkpoint(s, cfg, c, now) : OBOL_OK;
 }
 
 obol_err coupon_vcoin_queue_settle(struct obol_store *s, const struct coupon_vendor_cfg *cfg,

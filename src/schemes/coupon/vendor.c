@@ -108,6 +108,7 @@ obol_err coupon_vendor_on_lock_reply(const struct coupon_vendor_cfg *cfg, struct
 	memcpy(c->last_token, reply->token, COUPON_ID_LEN);
 	memcpy(c->lock, s->pending_lock, COUPON_ID_LEN);
 	c->has_lock = true;
+	c->checkpoint_index = reply->index;
 	/* DESIGN §5 step 6: the lock token is money to the lock holder. */
 	if ((e = obol_amount_add(&s->paid, &s->paid, &d->token_value)) != OBOL_OK)
 		return e;

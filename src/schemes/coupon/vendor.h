@@ -62,6 +62,8 @@ struct coupon_vendor_coin {
 	uint8_t last_token[COUPON_ID_LEN];
 	uint8_t lock[COUPON_ID_LEN];          /* H(sealed box): the lock instance, named by its settles */
 	bool has_lock;                        /* false only for coins locked before locks were named */
+	uint64_t checkpoint_index;            /* the last checkpoint's index (the lock's at first) */
+	int64_t checkpoint_at;                /* and its time (the shell's clock) */
 	bool settled;
 };
 
