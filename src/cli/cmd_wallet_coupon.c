@@ -388,15 +388,44 @@ OBOL_COMMAND(wallet_balance_cmd, "wallet balance", "--wallet PATH [--key-file FI
 OBOL_COMMAND(wallet_coins_cmd, "wallet coins", "--wallet PATH [--key-file FILE]",
 	     "list the wallet's coupon coins: value and tokens left, locks", NULL, cmd_coins)
 
-/* ---- sync: the holder's status query ---- */
+/* ---- the commands over the wallet's coins: sync and refund ---- */
+
+/* The wallet, its coupon section and a client to the issuer (authenticated
+ * as the wallet's account when auth). */
+struct coins_cmd {
+	struct obol_wallet *w;
+	struct obol_http_client *c;
+	struct coupon_wallet_store ws;
+	bool loaded;
+};
+
+static obol_err coins_open(const struct wopts *o, bool auth, struct coins_cmd *cc)
+{
+	obol_err e = obol_wallet_open(o->path, &o->ks, &cc->w);
+	if (e == OBOL_OK && (e = coupon_wstore_load(cc->w, false, &cc->ws)) == OBOL_OK)
+		cc->loaded = true;
+	if (e == OBOL_OK)
+		e = obol_wallet_client(cc->w, auth, &cc->c);
+	return e;
+}
+
+/* Writes the section back when e is OBOL_OK, then frees; returns e (or the
+ * error of the write). */
+static obol_err coins_close(struct coins_cmd *cc, obol_err e)
+{
+	if (e == OBOL_OK && (e = coupon_wstore_put(cc->w, &cc->ws)) == OBOL_OK)
+		e = obol_wallet_save(cc->w);
+	obol_http_client_free(cc->c);
+	if (cc->loaded)
+		coupon_wstore_free(&cc->ws);
+	obol_wallet_close(cc->w);
+	return e;
+}
 
 static int cmd_sync(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct obol_http_client *c = NULL;
-	struct coupon_wallet_store ws;
-	bool loaded = false;
+	struct coins_cmd cc = { 0 };
 	size_t asked = 0;
 	int rc;
 	if (obol_cli_wants_help(argc, argv)) {
@@ -405,28 +434,18 @@ static int cmd_sync(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	if ((rc = parse_opts(cmd, argc, argv, &o, "wfA")) >= 0)
 		return rc;
-	obol_err e = obol_wallet_open(o.path, &o.ks, &w);
-	if (e == OBOL_OK && (e = coupon_wstore_load(w, false, &ws)) == OBOL_OK)
-		loaded = true;
-	if (e == OBOL_OK)
-		e = obol_wallet_client(w, false, &c);
-	for (size_t i = 0; e == OBOL_OK && i < ws.ncoins; i++) {
+	obol_err e = coins_open(&o, false, &cc);
+	for (size_t i = 0; e == OBOL_OK && i < cc.ws.ncoins; i++) {
 		struct coupon_coin_status st;
-		if (!o.all && !ws.coins[i].in_doubt)
+		if (!o.all && !cc.ws.coins[i].in_doubt)
 			continue;
-		if ((e = coupon_coin_sync(c, &ws, i, &st)) != OBOL_OK)
+		if ((e = coupon_coin_sync(cc.c, &cc.ws, i, &st)) != OBOL_OK)
 			break;
 		asked++;
-		print_coin(&ws, &ws.coins[i], st.known ? "coin" : "coin (never locked)");
+		print_coin(&cc.ws, &cc.ws.coins[i], st.known ? "coin" : "coin (never locked)");
 	}
-	if (e == OBOL_OK && (e = coupon_wstore_put(w, &ws)) == OBOL_OK)
-		e = obol_wallet_save(w);
-	if (e == OBOL_OK)
+	if ((e = coins_close(&cc, e)) == OBOL_OK)
 		printf("synced: %zu coin(s)\n", asked);
-	obol_http_client_free(c);
-	if (loaded)
-		coupon_wstore_free(&ws);
-	obol_wallet_close(w);
 	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "sync failed");
 }
 
@@ -444,12 +463,9 @@ OBOL_COMMAND(wallet_sync_cmd, "wallet sync", "--wallet PATH [--all] [--key-file 
 static int cmd_refund(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct obol_http_client *c = NULL;
-	struct coupon_wallet_store ws;
+	struct coins_cmd cc = { 0 };
 	uint8_t sk[OBOL_SIGN_SK_LEN];
-	int64_t account = 0;
-	bool loaded = false;
+	int64_t account = 0, now = obol_now();
 	size_t refunded = 0;
 	int rc;
 	if (obol_cli_wants_help(argc, argv)) {
@@ -458,40 +474,27 @@ static int cmd_refund(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	if ((rc = parse_opts(cmd, argc, argv, &o, "wf")) >= 0)
 		return rc;
-	obol_err e = obol_wallet_open(o.path, &o.ks, &w);
-	if (e == OBOL_OK && (e = coupon_wstore_load(w, false, &ws)) == OBOL_OK)
-		loaded = true;
+	obol_err e = coins_open(&o, true, &cc);
 	if (e == OBOL_OK)
-		e = obol_wallet_client(w, true, &c);
-	if (e == OBOL_OK)
-		e = obol_wallet_account(w, &account, sk);
+		e = obol_wallet_account(cc.w, &account, sk);
 	obol_wipe(sk, sizeof(sk));
-	int64_t now = obol_now();
-	for (size_t i = 0; e == OBOL_OK && i < ws.ncoins; i++) {
-		struct coupon_wallet_coin *coin = &ws.coins[i];
+	for (size_t i = 0; e == OBOL_OK && i < cc.ws.ncoins; i++) {
+		const struct coupon_wallet_coin *coin = &cc.ws.coins[i];
+		const struct coupon_denom *d = find_denom(&cc.ws, coin->coin.denom);
 		struct coupon_refund_reply reply;
-		struct obol_amount v;
 		char text[OBOL_AMOUNT_STR_MAX], hex[17];
-		const struct coupon_denom *d = find_denom(&ws, coin->coin.denom);
 		if (!d || coin->last_index == 0 || now <= d->spend_until)
 			continue;
-		if ((e = coupon_coin_refund(c, w, &ws, i, (uint64_t)account, &reply)) != OBOL_OK)
+		if ((e = coupon_coin_refund(cc.c, cc.w, &cc.ws, i, (uint64_t)account, &reply)) != OBOL_OK)
 			break;
 		obol_hex_encode(coin->coin.id, 8, hex);
-		v = reply.refunded;
-		obol_amount_format(&v, text);
+		obol_amount_format(&reply.refunded, text);
 		printf("refund: coin %s.. %s (%" PRIu64 " tokens) to account %" PRIu64 "\n", hex, text,
 		       reply.refunded_tokens, reply.account);
 		refunded++;
 	}
-	if (e == OBOL_OK && (e = coupon_wstore_put(w, &ws)) == OBOL_OK)
-		e = obol_wallet_save(w);
-	if (e == OBOL_OK)
+	if ((e = coins_close(&cc, e)) == OBOL_OK)
 		printf("refunded: %zu coin(s)\n", refunded);
-	obol_http_client_free(c);
-	if (loaded)
-		coupon_wstore_free(&ws);
-	obol_wallet_close(w);
 	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "refund failed");
 }
 

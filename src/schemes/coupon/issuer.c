@@ -183,6 +183,74 @@ static obol_err judge_other_token(const struct coupon_proof_checked *pre, const 
 	return e;
 }
 
+/* The coin's state before a new lock or a refund takes it: cur, whose
+ * lapsed lock's holder is first owed the tokens F knows and has not
+ * credited (every revealed token is money to the vendor holding the lock),
+ * or a coin F has not seen. */
+static void next_state(const struct coupon_coin_state *cur, const struct coupon_denom *d,
+		       const uint8_t coin_id[static COUPON_ID_LEN], struct coupon_coin_state *next, uint64_t *expired,
+		       int64_t *expired_account)
+{
+	if (!cur) {
+		memset(next, 0, sizeof(*next));
+		memcpy(next->coin_id, coin_id, COUPON_ID_LEN);
+		next->denom = d->id;
+		next->credited_index = d->n;
+		next->version = 1;
+		return;
+	}
+	*next = *cur;
+	if (cur->locked && cur->credited_index > cur->last_index) {
+		*expired = cur->credited_index - cur->last_index;
+		*expired_account = cur->lock_vendor_account;
+		next->credited_index = cur->last_index;
+	}
+	next->version = cur->version + 1;
+}
+
+static void unlock(struct coupon_coin_state *c)
+{
+	c->locked = false;
+	memset(c->lock_cert_hash, 0, COUPON_ID_LEN);
+	memset(c->lock_vendor_pk, 0, OBOL_SIGN_PK_LEN);
+	memset(c->lock_auth_hash, 0, COUPON_ID_LEN);
+	c->lock_vendor_account = 0;
+	c->lock_until = 0;
+}
+
+/* What a lock and a refund ask of the coin, against cur: the denomination
+ * it was registered with (one coin id can be blind-signed under two,
+ * S_B = H^(nA-nB)(S_A); it is spent under the first only); the coin's next
+ * token, else the holder proof in pre decides the refusal; then something
+ * left and no lock before its T. Every refusal comes with one to sign. */
+static obol_err judge_token(const struct coupon_coin_state *cur, const struct coupon_denom *d,
+			    const uint8_t coin_id[static COUPON_ID_LEN], uint64_t q,
+			    const uint8_t token[static COUPON_ID_LEN], const struct coupon_proof_checked *pre,
+			    int64_t now, struct coupon_refusal *r, bool *has_refusal)
+{
+	uint8_t last_token[COUPON_ID_LEN];
+	uint64_t last;
+	obol_err e = OBOL_OK;
+	if (cur && cur->denom != d->id) {
+		refusal_fill(r, OBOL_E_COUPON_DENOM_MISMATCH, coin_id, 0, NULL, now);
+		*has_refusal = true;
+		return OBOL_E_COUPON_DENOM_MISMATCH;
+	}
+	coupon_coin_view(cur, d, coin_id, &last, last_token);
+	if (!next_token(last, last_token, q, token))
+		return judge_other_token(pre, coin_id, last, last_token, cur, now, r, has_refusal);
+	/* the coin's next token: the holder is proven */
+	if (cur && cur->credited_index == 0)
+		e = OBOL_E_COUPON_COIN_SPENT;
+	else if (cur && cur->locked && cur->lock_until > now)
+		e = OBOL_E_COUPON_COIN_LOCKED;
+	if (e != OBOL_OK) {
+		refusal_fill(r, e, coin_id, last, cur, now);
+		*has_refusal = true;
+	}
+	return e;
+}
+
 static void lock_reply_from_auth(struct coupon_lock_reply *r, const struct coupon_auth *a)
 {
 	memset(r, 0, sizeof(*r));
@@ -206,8 +274,6 @@ obol_err coupon_issuer_lock_apply(const struct coupon_issuer *is, const struct c
 	(void)is;
 	(void)req;
 	const struct coupon_auth *a = &chk->auth;
-	uint8_t last_token[COUPON_ID_LEN];
-	uint64_t last;
 	memset(out, 0, sizeof(*out));
 	lock_reply_from_auth(&out->reply, a);
 
@@ -217,43 +283,12 @@ obol_err coupon_issuer_lock_apply(const struct coupon_issuer *is, const struct c
 		out->next = *cur;
 		return OBOL_OK;
 	}
-	/* One coin id can be blind-signed under two denominations
-	 * (S_B = H^(nA-nB)(S_A)); it is spent under the first only. */
-	if (cur && cur->denom != chk->denom->id) {
-		refusal_fill(&out->refusal, OBOL_E_COUPON_DENOM_MISMATCH, a->coin_id, 0, NULL, now);
-		out->has_refusal = true;
-		return OBOL_E_COUPON_DENOM_MISMATCH;
-	}
-	coupon_coin_view(cur, chk->denom, a->coin_id, &last, last_token);
-	if (!next_token(last, last_token, a->index, a->token))
-		return judge_other_token(pre, a->coin_id, last, last_token, cur, now, &out->refusal,
-					 &out->has_refusal);
-	/* The coin's next token: the holder is proven. */
-	if (cur && cur->credited_index == 0) {
-		refusal_fill(&out->refusal, OBOL_E_COUPON_COIN_SPENT, a->coin_id, last, cur, now);
-		out->has_refusal = true;
-		return OBOL_E_COUPON_COIN_SPENT;
-	}
-	if (cur && cur->locked && cur->lock_until > now) {
-		refusal_fill(&out->refusal, OBOL_E_COUPON_COIN_LOCKED, a->coin_id, last, cur, now);
-		out->has_refusal = true;
-		return OBOL_E_COUPON_COIN_LOCKED;
-	}
+	obol_err e = judge_token(cur, chk->denom, a->coin_id, a->index, a->token, pre, now, &out->refusal,
+				 &out->has_refusal);
+	if (e != OBOL_OK)
+		return e;
 
-	if (cur) {
-		out->next = *cur;
-		if (cur->locked && cur->credited_index > cur->last_index) {
-			out->expired_credit_tokens = cur->credited_index - cur->last_index;
-			out->expired_vendor_account = cur->lock_vendor_account;
-			out->next.credited_index = cur->last_index;
-		}
-		out->next.version = cur->version + 1;
-	} else {
-		memcpy(out->next.coin_id, a->coin_id, COUPON_ID_LEN);
-		out->next.denom = chk->denom->id;
-		out->next.credited_index = chk->denom->n;
-		out->next.version = 1;
-	}
+	next_state(cur, chk->denom, a->coin_id, &out->next, &out->expired_credit_tokens, &out->expired_vendor_account);
 	out->next.last_index = a->index;
 	memcpy(out->next.last_token, a->token, COUPON_ID_LEN);
 	out->next.locked = true;
@@ -366,14 +401,8 @@ obol_err coupon_issuer_settle_apply(const struct coupon_issuer *is, const struct
 	out->next.last_index = req->index;
 	memcpy(out->next.last_token, req->token, COUPON_ID_LEN);
 	out->next.credited_index = req->index;
-	if (!req->keep) {
-		out->next.locked = false;
-		memset(out->next.lock_cert_hash, 0, COUPON_ID_LEN);
-		memset(out->next.lock_vendor_pk, 0, OBOL_SIGN_PK_LEN);
-		memset(out->next.lock_auth_hash, 0, COUPON_ID_LEN);
-		out->next.lock_vendor_account = 0;
-		out->next.lock_until = 0;
-	}
+	if (!req->keep)
+		unlock(&out->next);
 	out->record.credited_tokens = out->credit_tokens;
 	out->record.locked = req->keep;
 	out->record.spent = req->index == 0;
@@ -502,37 +531,13 @@ obol_err coupon_issuer_refund_apply(const struct coupon_issuer *is, const struct
 {
 	(void)is;
 	const struct coupon_refund_auth *a = &chk->auth;
-	uint8_t last_token[COUPON_ID_LEN];
-	uint64_t last;
 	obol_err e;
 	memset(out, 0, sizeof(*out));
-	if (cur && cur->denom != chk->denom->id) {
-		refusal_fill(&out->refusal, OBOL_E_COUPON_DENOM_MISMATCH, a->coin_id, 0, NULL, now);
-		out->has_refusal = true;
-		return OBOL_E_COUPON_DENOM_MISMATCH;
-	}
-	coupon_coin_view(cur, chk->denom, a->coin_id, &last, last_token);
-	if (!next_token(last, last_token, a->index, a->token))
-		return judge_other_token(pre, a->coin_id, last, last_token, cur, now, &out->refusal,
-					 &out->has_refusal);
-	if ((cur && cur->credited_index == 0) || (cur && cur->locked && cur->lock_until > now)) {
-		e = cur->credited_index == 0 ? OBOL_E_COUPON_COIN_SPENT : OBOL_E_COUPON_COIN_LOCKED;
-		refusal_fill(&out->refusal, e, a->coin_id, last, cur, now);
-		out->has_refusal = true;
+	/* (no lock outlives spend-until, but a lock is a lock) */
+	if ((e = judge_token(cur, chk->denom, a->coin_id, a->index, a->token, pre, now, &out->refusal,
+			     &out->has_refusal)) != OBOL_OK)
 		return e;
-	}
-	if (cur) {
-		out->next = *cur;
-		if (cur->locked && cur->credited_index > cur->last_index) {
-			out->expired_credit_tokens = cur->credited_index - cur->last_index;
-			out->expired_vendor_account = cur->lock_vendor_account;
-		}
-		out->next.version = cur->version + 1;
-	} else {
-		memcpy(out->next.coin_id, a->coin_id, COUPON_ID_LEN);
-		out->next.denom = chk->denom->id;
-		out->next.version = 1;
-	}
+	next_state(cur, chk->denom, a->coin_id, &out->next, &out->expired_credit_tokens, &out->expired_vendor_account);
 	out->refund_tokens = a->index + 1;
 	if ((e = obol_amount_mul(&out->refund, &chk->denom->token_value, out->refund_tokens)) != OBOL_OK)
 		return e;
@@ -540,12 +545,7 @@ obol_err coupon_issuer_refund_apply(const struct coupon_issuer *is, const struct
 	out->next.last_index = a->index;
 	memcpy(out->next.last_token, a->token, COUPON_ID_LEN);
 	out->next.credited_index = 0;
-	out->next.locked = false;
-	memset(out->next.lock_cert_hash, 0, COUPON_ID_LEN);
-	memset(out->next.lock_vendor_pk, 0, OBOL_SIGN_PK_LEN);
-	memset(out->next.lock_auth_hash, 0, COUPON_ID_LEN);
-	out->next.lock_vendor_account = 0;
-	out->next.lock_until = 0;
+	unlock(&out->next);
 	memset(&out->reply, 0, sizeof(out->reply));
 	memcpy(out->reply.coin_id, a->coin_id, COUPON_ID_LEN);
 	out->reply.index = a->index;

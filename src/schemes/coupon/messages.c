@@ -339,119 +339,130 @@ void coupon_coin_message(uint8_t out[static COUPON_COIN_MSG_LEN], uint32_t denom
 	memcpy(out + tag + 4, coin_id, COUPON_ID_LEN);
 }
 
+/* The sealed boxes to the issuer (authorisation, status query, refund): a
+ * 4-byte magic, then fixed fields, in a libsodium sealed box. */
+enum box_kind {
+	BOX_RAW,   /* bytes */
+	BOX_BE32,  /* uint32_t, big-endian */
+	BOX_BE64,  /* uint64_t, big-endian */
+	BOX_INDEX, /* uint64_t, big-endian, a chain index: below OBOL_HASHCHAIN_MAX_N */
+};
+struct box_part {
+	void *p;
+	size_t len;
+	enum box_kind kind;
+};
+#define BOX_PLAIN_MAX 128
+#define RAW(x, n) { (void *)(x), (n), BOX_RAW }
+#define BE32(x) { (void *)(x), 4, BOX_BE32 }
+#define BE64(x) { (void *)(x), 8, BOX_BE64 }
+#define INDEX(x) { (void *)(x), 8, BOX_INDEX }
+
+static obol_err box_seal(const char magic[static 4], const struct box_part *parts, size_t nparts,
+			 const uint8_t pk[static OBOL_BOX_PK_LEN], uint8_t *out)
+{
+	uint8_t plain[BOX_PLAIN_MAX];
+	size_t len = 4;
+	memcpy(plain, magic, 4);
+	for (size_t i = 0; i < nparts; len += parts[i++].len) {
+		if (parts[i].kind == BOX_BE32)
+			put_be32(plain + len, *(const uint32_t *)parts[i].p);
+		else if (parts[i].kind != BOX_RAW)
+			put_be64(plain + len, *(const uint64_t *)parts[i].p);
+		else
+			memcpy(plain + len, parts[i].p, parts[i].len);
+	}
+	obol_err e = obol_sealbox_seal(out, plain, len, pk);
+	obol_wipe(plain, sizeof(plain));
+	return e;
+}
+
+/* COUPON_AUTH_UNREADABLE when the box does not open, has another magic, or
+ * names an index beyond any chain; nothing is filled then. */
+static obol_err box_open(const char magic[static 4], const struct box_part *parts, size_t nparts, const uint8_t *box,
+			 size_t box_len, const struct obol_box_keypair *kp)
+{
+	uint8_t plain[BOX_PLAIN_MAX];
+	size_t off = 4;
+	obol_err e = OBOL_E_COUPON_AUTH_UNREADABLE;
+	if (box_len - OBOL_SEALBOX_OVERHEAD > sizeof(plain) || obol_sealbox_open(plain, box, box_len, kp) != OBOL_OK ||
+	    memcmp(plain, magic, 4) != 0)
+		goto out;
+	for (size_t i = 0; i < nparts; off += parts[i++].len)
+		if (parts[i].kind == BOX_INDEX && get_be64(plain + off) >= OBOL_HASHCHAIN_MAX_N)
+			goto out;
+	off = 4;
+	for (size_t i = 0; i < nparts; off += parts[i++].len) {
+		const uint8_t *q = plain + off;
+		if (parts[i].kind == BOX_BE32)
+			*(uint32_t *)parts[i].p = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+		else if (parts[i].kind != BOX_RAW)
+			*(uint64_t *)parts[i].p = get_be64(q);
+		else
+			memcpy(parts[i].p, q, parts[i].len);
+	}
+	e = OBOL_OK;
+out:
+	obol_wipe(plain, sizeof(plain));
+	return e;
+}
+
+/* "OCA1" | coin id | p | token | T | H(C) */
+#define AUTH_PARTS(a, t) \
+	{ RAW((a)->coin_id, 32), INDEX(&(a)->index), RAW((a)->token, 32), BE64(t), RAW((a)->cert_hash, 32) }
+
 obol_err coupon_auth_seal(const struct coupon_auth *a, const uint8_t issuer_box_pk[static OBOL_BOX_PK_LEN],
 			  uint8_t out[static COUPON_AUTH_LEN])
 {
-	uint8_t plain[COUPON_AUTH_PLAIN_LEN];
-	uint8_t *p = plain;
-	memcpy(p, COUPON_AUTH_MAGIC, 4), p += 4;
-	memcpy(p, a->coin_id, 32), p += 32;
-	put_be64(p, a->index), p += 8;
-	memcpy(p, a->token, 32), p += 32;
-	put_be64(p, (uint64_t)a->deadline), p += 8;
-	memcpy(p, a->cert_hash, 32);
-	obol_err e = obol_sealbox_seal(out, plain, sizeof(plain), issuer_box_pk);
-	obol_wipe(plain, sizeof(plain));
-	return e;
+	uint64_t t = (uint64_t)a->deadline;
+	const struct box_part parts[] = AUTH_PARTS(a, &t);
+	return box_seal(COUPON_AUTH_MAGIC, parts, OBOL_ARRAY_LEN(parts), issuer_box_pk, out);
 }
 
 obol_err coupon_auth_open(const uint8_t box[static COUPON_AUTH_LEN], const struct obol_box_keypair *kp,
 			  struct coupon_auth *out)
 {
-	uint8_t plain[COUPON_AUTH_PLAIN_LEN];
-	obol_err e = OBOL_E_COUPON_AUTH_UNREADABLE;
-	if (obol_sealbox_open(plain, box, COUPON_AUTH_LEN, kp) != OBOL_OK)
-		goto out;
-	if (memcmp(plain, COUPON_AUTH_MAGIC, 4) != 0)
-		goto out;
-	const uint8_t *p = plain + 4;
-	memcpy(out->coin_id, p, 32), p += 32;
-	out->index = get_be64(p), p += 8;
-	memcpy(out->token, p, 32), p += 32;
-	out->deadline = (int64_t)get_be64(p), p += 8;
-	memcpy(out->cert_hash, p, 32);
-	if (out->index >= OBOL_HASHCHAIN_MAX_N)
-		goto out;
-	e = OBOL_OK;
-out:
-	obol_wipe(plain, sizeof(plain));
+	uint64_t t = 0;
+	const struct box_part parts[] = AUTH_PARTS(out, &t);
+	obol_err e = box_open(COUPON_AUTH_MAGIC, parts, OBOL_ARRAY_LEN(parts), box, COUPON_AUTH_LEN, kp);
+	out->deadline = (int64_t)t;
 	return e;
 }
+
+/* "OCQ1" | coin id | denom | q | token | reply key */
+#define QUERY_PARTS(q) \
+	{ RAW((q)->coin_id, 32), BE32(&(q)->denom), INDEX(&(q)->index), RAW((q)->token, 32), \
+	  RAW((q)->reply_key, COUPON_REPLY_KEY_LEN) }
 
 obol_err coupon_query_seal(const struct coupon_query *q, const uint8_t issuer_box_pk[static OBOL_BOX_PK_LEN],
 			   uint8_t out[static COUPON_QUERY_LEN])
 {
-	uint8_t plain[COUPON_QUERY_PLAIN_LEN];
-	uint8_t *p = plain;
-	memcpy(p, COUPON_QUERY_MAGIC, 4), p += 4;
-	memcpy(p, q->coin_id, 32), p += 32;
-	put_be32(p, q->denom), p += 4;
-	put_be64(p, q->index), p += 8;
-	memcpy(p, q->token, 32), p += 32;
-	memcpy(p, q->reply_key, COUPON_REPLY_KEY_LEN);
-	obol_err e = obol_sealbox_seal(out, plain, sizeof(plain), issuer_box_pk);
-	obol_wipe(plain, sizeof(plain));
-	return e;
+	const struct box_part parts[] = QUERY_PARTS(q);
+	return box_seal(COUPON_QUERY_MAGIC, parts, OBOL_ARRAY_LEN(parts), issuer_box_pk, out);
 }
 
 obol_err coupon_query_open(const uint8_t box[static COUPON_QUERY_LEN], const struct obol_box_keypair *kp,
 			   struct coupon_query *out)
 {
-	uint8_t plain[COUPON_QUERY_PLAIN_LEN];
-	obol_err e = OBOL_E_COUPON_AUTH_UNREADABLE;
-	if (obol_sealbox_open(plain, box, COUPON_QUERY_LEN, kp) != OBOL_OK || memcmp(plain, COUPON_QUERY_MAGIC, 4) != 0)
-		goto out;
-	const uint8_t *p = plain + 4;
-	memcpy(out->coin_id, p, 32), p += 32;
-	out->denom = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3], p += 4;
-	out->index = get_be64(p), p += 8;
-	memcpy(out->token, p, 32), p += 32;
-	memcpy(out->reply_key, p, COUPON_REPLY_KEY_LEN);
-	if (out->index >= OBOL_HASHCHAIN_MAX_N) {
-		OBOL_WIPE(*out);
-		goto out;
-	}
-	e = OBOL_OK;
-out:
-	obol_wipe(plain, sizeof(plain));
-	return e;
+	const struct box_part parts[] = QUERY_PARTS(out);
+	return box_open(COUPON_QUERY_MAGIC, parts, OBOL_ARRAY_LEN(parts), box, COUPON_QUERY_LEN, kp);
 }
+
+/* "OCF1" | coin id | p | token | account */
+#define REFUND_PARTS(a) { RAW((a)->coin_id, 32), INDEX(&(a)->index), RAW((a)->token, 32), BE64(&(a)->account) }
 
 obol_err coupon_refund_seal(const struct coupon_refund_auth *a, const uint8_t issuer_box_pk[static OBOL_BOX_PK_LEN],
 			    uint8_t out[static COUPON_REFUND_LEN])
 {
-	uint8_t plain[COUPON_REFUND_PLAIN_LEN];
-	uint8_t *p = plain;
-	memcpy(p, COUPON_REFUND_MAGIC, 4), p += 4;
-	memcpy(p, a->coin_id, 32), p += 32;
-	put_be64(p, a->index), p += 8;
-	memcpy(p, a->token, 32), p += 32;
-	put_be64(p, a->account);
-	obol_err e = obol_sealbox_seal(out, plain, sizeof(plain), issuer_box_pk);
-	obol_wipe(plain, sizeof(plain));
-	return e;
+	const struct box_part parts[] = REFUND_PARTS(a);
+	return box_seal(COUPON_REFUND_MAGIC, parts, OBOL_ARRAY_LEN(parts), issuer_box_pk, out);
 }
 
 obol_err coupon_refund_open(const uint8_t box[static COUPON_REFUND_LEN], const struct obol_box_keypair *kp,
 			    struct coupon_refund_auth *out)
 {
-	uint8_t plain[COUPON_REFUND_PLAIN_LEN];
-	obol_err e = OBOL_E_COUPON_AUTH_UNREADABLE;
-	if (obol_sealbox_open(plain, box, COUPON_REFUND_LEN, kp) != OBOL_OK || memcmp(plain, COUPON_REFUND_MAGIC, 4) != 0)
-		goto out;
-	const uint8_t *p = plain + 4;
-	memcpy(out->coin_id, p, 32), p += 32;
-	out->index = get_be64(p), p += 8;
-	memcpy(out->token, p, 32), p += 32;
-	out->account = get_be64(p);
-	if (out->index >= OBOL_HASHCHAIN_MAX_N) {
-		OBOL_WIPE(*out);
-		goto out;
-	}
-	e = OBOL_OK;
-out:
-	obol_wipe(plain, sizeof(plain));
-	return e;
+	const struct box_part parts[] = REFUND_PARTS(out);
+	return box_open(COUPON_REFUND_MAGIC, parts, OBOL_ARRAY_LEN(parts), box, COUPON_REFUND_LEN, kp);
 }
 
 obol_err coupon_coin_status_seal(const struct coupon_coin_status *st, const uint8_t key[static COUPON_REPLY_KEY_LEN],

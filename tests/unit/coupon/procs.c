@@ -415,3 +415,18 @@ obol_err cworld_settle(struct world *w, int v, const uint8_t coin_id[32], uint64
 	json_decref(ans);
 	return e;
 }
+
+obol_err cworld_read_until(struct obol_devlink *dl, uint32_t want, const uint8_t **body, size_t *len, int *served)
+{
+	for (int i = 0; i < 1000; i++) {
+		uint32_t type;
+		obol_err e = obol_devlink_read(dl, &type, body, len);
+		if (e != OBOL_OK)
+			return e;
+		if (type == COUPON_MSG_SERVED && served)
+			(*served)++;
+		if (type == want)
+			return OBOL_OK;
+	}
+	return OBOL_E_INTERNAL;
+}

@@ -167,22 +167,6 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 	cworld_down(&w);
 }
 
-/* Reads frames until one of type want (the others: LOCKED, SERVED are counted). */
-static obol_err read_until(struct obol_devlink *dl, uint32_t want, const uint8_t **body, size_t *len, int *served)
-{
-	for (int i = 0; i < 1000; i++) {
-		uint32_t type;
-		obol_err e = obol_devlink_read(dl, &type, body, len);
-		if (e != OBOL_OK)
-			return e;
-		if (type == COUPON_MSG_SERVED && served)
-			(*served)++;
-		if (type == want)
-			return OBOL_OK;
-	}
-	return OBOL_E_INTERNAL;
-}
-
 TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 {
 	static struct world w;
@@ -203,18 +187,18 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 	REQUIRE_OK(coupon_wallet_buy(&s, 50, &buy));
 	coupon_spec_buy(&spec, &buy);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields));
-	REQUIRE_OK(read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
+	REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
 	coupon_spec_offer(&spec, &offer);
 	REQUIRE_OK(obol_cbor_decode(body, len, &spec.fields));
 	REQUIRE_OK(coupon_wallet_on_offer(&w.ws.cfg, &s, w.ws.coins, w.ws.ncoins, &offer, obol_now(), &pay));
 	coupon_spec_pay(&spec, &pay);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_PAY, &spec.fields));
-	REQUIRE_OK(read_until(dl, COUPON_MSG_LOCKED, &body, &len, &served));
+	REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_LOCKED, &body, &len, &served));
 	struct coupon_lock_reply lr;
 	coupon_spec_lock_reply(&spec, &lr);
 	REQUIRE_OK(obol_cbor_decode(body, len, &spec.fields));
 	REQUIRE_OK(coupon_wallet_on_locked(&w.ws.cfg, &s, w.ws.coins, &lr));
-	REQUIRE_OK(read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len, &served));
+	REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len, &served));
 	CHECK_EQ_INT(served, 1);
 
 	/* a token that does not chain; a replayed token (the lock token) */
@@ -243,7 +227,7 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 		REQUIRE(ans == COUPON_WA_TOKEN);
 		coupon_spec_token(&spec, &tok);
 		REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_TOKEN, &spec.fields));
-		REQUIRE_OK(read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len, &served));
+		REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len, &served));
 	}
 	CHECK_EQ_INT(served, 20);
 	/* the vendor dies before it settles; it comes back and settles what it stored */
@@ -286,7 +270,7 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 	/* and a session on the same link still starts */
 	coupon_spec_buy(&spec, &buy);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields));
-	CHECK_OK(read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
+	CHECK_OK(cworld_read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
 	obol_devlink_close(dl);
 	CHECK(cworld_audit_ok(&w));
 	coupon_wallet_session_wipe(&s);

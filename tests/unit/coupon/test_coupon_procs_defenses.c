@@ -232,18 +232,6 @@ TEST(coupon_procs, a_lock_the_vendor_lost_track_of_is_settled)
 	cworld_down(&w);
 }
 
-/* Reads frames until one of type want. */
-static obol_err read_until(struct obol_devlink *dl, uint32_t want, const uint8_t **body, size_t *len)
-{
-	for (int i = 0; i < 1000; i++) {
-		uint32_t type;
-		obol_err e = obol_devlink_read(dl, &type, body, len);
-		if (e != OBOL_OK || type == want)
-			return e;
-	}
-	return OBOL_E_INTERNAL;
-}
-
 /* Case: a long session checkpoints (here every 5 tokens): the vendor is
  * credited while the session runs, so a crash or a lapsed T loses little. */
 TEST(coupon_procs, a_long_session_checkpoints_while_it_runs)
@@ -266,13 +254,13 @@ TEST(coupon_procs, a_long_session_checkpoints_while_it_runs)
 	REQUIRE_OK(coupon_wallet_buy(&s, 40, &buy));
 	coupon_spec_buy(&spec, &buy);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields));
-	REQUIRE_OK(read_until(dl, COUPON_MSG_OFFER, &body, &len));
+	REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
 	coupon_spec_offer(&spec, &offer);
 	REQUIRE_OK(obol_cbor_decode(body, len, &spec.fields));
 	REQUIRE_OK(coupon_wallet_on_offer(&w.ws.cfg, &s, w.ws.coins, w.ws.ncoins, &offer, obol_now(), &pay));
 	coupon_spec_pay(&spec, &pay);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_PAY, &spec.fields));
-	REQUIRE_OK(read_until(dl, COUPON_MSG_LOCKED, &body, &len));
+	REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_LOCKED, &body, &len, NULL));
 	coupon_spec_lock_reply(&spec, &lr);
 	REQUIRE_OK(obol_cbor_decode(body, len, &spec.fields));
 	REQUIRE_OK(coupon_wallet_on_locked(&w.ws.cfg, &s, w.ws.coins, &lr));
@@ -281,7 +269,7 @@ TEST(coupon_procs, a_long_session_checkpoints_while_it_runs)
 		struct coupon_token_req treq;
 		struct coupon_token tok;
 		enum coupon_wallet_answer ans;
-		REQUIRE_OK(read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len));
+		REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len, NULL));
 		coupon_spec_token_req(&spec, &treq);
 		REQUIRE_OK(obol_cbor_decode(body, len, &spec.fields));
 		REQUIRE_OK(coupon_wallet_on_token_req(&w.ws.cfg, &s, w.ws.coins, w.ws.ncoins, &treq, obol_now(), &ans,
