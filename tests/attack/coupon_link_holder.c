@@ -82,7 +82,7 @@ static int holder(int argc, char **argv)
 	if (!path || !v1 || !v2 || (pay_s && obol_parse_u64(pay_s, 1, 1000, &k) != OBOL_OK))
 		return 2;
 	if ((e = obol_crypto_init()) != OBOL_OK || (e = obol_wallet_open(path, &ks, &w)) != OBOL_OK ||
-	    (e = coupon_wstore_load(w, false, &ws)) != OBOL_OK || (e = obol_devlink_connect(v1, 1500, &dl1)) != OBOL_OK ||
+	    (e = coupon_wstore_load(w, false, &ws)) != OBOL_OK || (e = obol_devlink_connect_vendor(v1, 1500, ws.cfg.issuer_pk, &dl1)) != OBOL_OK ||
 	    (e = open_session(dl1, &ws, &s, 100, &deadline)) != OBOL_OK)
 		goto fail;
 	/* the lock, then k - 1 tokens for the units served */
@@ -138,7 +138,7 @@ static int holder(int argc, char **argv)
 	ws.coins[coin].lock_open = false;
 	ws.coins[coin].trav_len = 0;
 	memset(&s, 0, sizeof(s));
-	if ((e = obol_devlink_connect(v2, 5000, &dl2)) != OBOL_OK || (e = open_session(dl2, &ws, &s, k, &deadline)) != OBOL_OK)
+	if ((e = obol_devlink_connect_vendor(v2, 5000, ws.cfg.issuer_pk, &dl2)) != OBOL_OK || (e = open_session(dl2, &ws, &s, k, &deadline)) != OBOL_OK)
 		goto fail;
 	uint32_t type;
 	if ((e = obol_devlink_read(dl2, &type, &body, &len)) != OBOL_OK)

@@ -75,7 +75,14 @@ void coupon_party_close(struct coupon_party *p)
 
 obol_err coupon_party_accept(struct coupon_party *p, int timeout_s, struct obol_devlink **dl)
 {
-	return obol_devlink_accept(p->listen_fd, timeout_s * 1000, 20000, dl);
+	struct obol_devlink_identity me = { .key = &p->box, .kind = OBOL_DL_CRED_VENDOR, .cred = p->cert,
+					    .cred_len = p->cert_len };
+	obol_err e = obol_devlink_accept(p->listen_fd, timeout_s * 1000, 20000, dl);
+	if (e == OBOL_OK && (e = obol_devlink_respond(*dl, &me)) != OBOL_OK) {
+		obol_devlink_close(*dl);
+		*dl = NULL;
+	}
+	return e;
 }
 
 static obol_err post(struct coupon_party *p, const char *path, struct coupon_spec *in, struct coupon_spec *out)

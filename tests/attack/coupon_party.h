@@ -35,7 +35,8 @@ obol_err coupon_party_open(struct coupon_party *p, const char *dir, const char *
 			   const char *price);
 void coupon_party_close(struct coupon_party *p);
 
-/* Waits (up to timeout_s) for one wallet on the listener. */
+/* Waits (up to timeout_s) for one wallet on the listener, and proves the
+ * vendor's box key and certificate to it (the device link's handshake). */
 obol_err coupon_party_accept(struct coupon_party *p, int timeout_s, struct obol_devlink **dl);
 
 /* POST /coupon/lock and /coupon/settle at the issuer, signed as the vendor. */

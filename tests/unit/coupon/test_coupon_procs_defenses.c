@@ -250,7 +250,7 @@ TEST(coupon_procs, a_long_session_checkpoints_while_it_runs)
 	REQUIRE(cworld_up(&w, true, "EUR:0.01") == 0);
 	unsetenv(COUPON_CHECKPOINT_TOKENS_ENV);
 	REQUIRE_OK(cworld_withdraw(&w, 1));
-	REQUIRE_OK(obol_devlink_connect(w.v[0].proc.addr, 5000, &dl));
+	REQUIRE_OK(obol_devlink_connect_vendor(w.v[0].proc.addr, 5000, w.ws.cfg.issuer_pk, &dl));
 	REQUIRE_OK(coupon_wallet_buy(&s, 40, &buy));
 	coupon_spec_buy(&spec, &buy);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields));
