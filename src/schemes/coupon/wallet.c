@@ -561,7 +561,7 @@ obol_err coupon_wallet_on_error(const struct coupon_wallet_cfg *cfg, struct coup
 	if (s->state != COUPON_WS_LOCKING || !refusal_of_coin(e) || !d)
 		return e;
 	if (!refusal_signed(cfg, s, c, err, &r)) {
-		/* anyone on the link can write this: keep the coin as it is */
+		/* the vendor can write this: keep the coin as it is */
 		c->in_doubt = true;
 	} else {
 		struct obol_amount back;
