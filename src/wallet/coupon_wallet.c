@@ -401,6 +401,16 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 		}
 	}
 out:
+	/* A session that ends without the vendor's receipt leaves its coin in
+	 * doubt: the last PAY or TOKEN sent may or may not have arrived, and
+	 * the coin stays counted at the lowest index sent (a coin at 0 is never
+	 * offered again); the issuer tells once the lock is settled
+	 * (coupon_coin_sync, `obol wallet sync`). */
+	if (e != OBOL_OK && (s.state == COUPON_WS_LOCKING || s.state == COUPON_WS_PAYING) && s.coin < ws->ncoins &&
+	    !ws->coins[s.coin].in_doubt) {
+		ws->coins[s.coin].in_doubt = true;
+		res->in_doubt++;
+	}
 	coupon_wallet_session_wipe(&s);
 	OBOL_WIPE(pay);
 	return e;

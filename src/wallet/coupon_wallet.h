@@ -71,7 +71,7 @@ struct coupon_pay_result {
 	uint64_t tokens;           /* tokens revealed (lock tokens included) */
 	bool settled;              /* the vendor settled before its receipt */
 	uint64_t resyncs;
-	size_t in_doubt;           /* coins an untrusted refusal named (see `obol wallet sync`) */
+	size_t in_doubt;           /* coins an untrusted refusal named, or the session broke off with (`obol wallet sync`) */
 };
 OBOL_MUST_CHECK obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store *ws,
 					    const struct coupon_wallet_order *order, obol_err (*save)(void *ctx),

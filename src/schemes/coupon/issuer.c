@@ -164,32 +164,47 @@ void coupon_issuer_sign_refusal(const struct coupon_issuer *is, struct coupon_re
 
 /* What a token that is not the coin's next one gets: a proven holder learns
  * where the coin stands (signed), anyone else nothing. */
+/* The holder proved a token below F's last index that is not its next one:
+ * with a lapsed lock on the coin, the tokens between were revealed to that
+ * lock's holder (an honest wallet reveals only inside a lock F signed) and
+ * the request goes on (OBOL_OK) from the token shown; otherwise the refusal
+ * names where the coin stands. Anyone else learns nothing. */
 static obol_err judge_other_token(const struct coupon_proof_checked *pre, const uint8_t coin_id[static COUPON_ID_LEN],
 				  uint64_t last, const uint8_t last_token[static COUPON_ID_LEN],
 				  const struct coupon_coin_state *cur, int64_t now, struct coupon_refusal *r,
 				  bool *has_refusal)
 {
+	obol_err e;
 	if (!proof_current(pre, last, last_token))
 		return OBOL_E_COUPON_STATE_MOVED;
-	*has_refusal = true;
 	if (!pre->proven) {
 		/* signed too (so the wallet knows F refused this very box), but
 		 * it names nothing of the coin */
 		refusal_fill(r, OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN, coin_id, 0, NULL, now);
+		*has_refusal = true;
 		return OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN;
 	}
-	obol_err e = cur && cur->credited_index == 0 ? OBOL_E_COUPON_COIN_SPENT : OBOL_E_COUPON_INDEX_MISMATCH;
+	if (cur && cur->credited_index == 0)
+		e = OBOL_E_COUPON_COIN_SPENT;
+	else if (cur && cur->locked && cur->lock_until > now)
+		e = OBOL_E_COUPON_COIN_LOCKED;
+	else if (cur && cur->locked)
+		return OBOL_OK; /* a lapsed lock: its holder is paid down to the token shown */
+	else
+		e = OBOL_E_COUPON_INDEX_MISMATCH;
 	refusal_fill(r, e, coin_id, last, cur, now);
+	*has_refusal = true;
 	return e;
 }
 
-/* The coin's state before a new lock or a refund takes it: cur, whose
- * lapsed lock's holder is first owed the tokens F knows and has not
- * credited (every revealed token is money to the vendor holding the lock),
- * or a coin F has not seen. */
+/* The coin's state before a new lock or a refund takes it from token q:
+ * cur, whose lapsed lock's holder is first owed every token from its lock
+ * down to q + 1 that it has not been credited (every revealed token is
+ * money to the vendor holding the lock: those F knows, and those below them
+ * the holder's token q shows were revealed), or a coin F has not seen. */
 static void next_state(const struct coupon_coin_state *cur, const struct coupon_denom *d,
-		       const uint8_t coin_id[static COUPON_ID_LEN], struct coupon_coin_state *next, uint64_t *expired,
-		       int64_t *expired_account)
+		       const uint8_t coin_id[static COUPON_ID_LEN], uint64_t q, struct coupon_coin_state *next,
+		       uint64_t *expired, int64_t *expired_account)
 {
 	if (!cur) {
 		memset(next, 0, sizeof(*next));
@@ -200,10 +215,10 @@ static void next_state(const struct coupon_coin_state *cur, const struct coupon_
 		return;
 	}
 	*next = *cur;
-	if (cur->locked && cur->credited_index > cur->last_index) {
-		*expired = cur->credited_index - cur->last_index;
+	if (cur->locked && cur->credited_index > q + 1) {
+		*expired = cur->credited_index - (q + 1);
 		*expired_account = cur->lock_vendor_account;
-		next->credited_index = cur->last_index;
+		next->credited_index = q + 1;
 	}
 	next->version = cur->version + 1;
 }
@@ -288,7 +303,8 @@ obol_err coupon_issuer_lock_apply(const struct coupon_issuer *is, const struct c
 	if (e != OBOL_OK)
 		return e;
 
-	next_state(cur, chk->denom, a->coin_id, &out->next, &out->expired_credit_tokens, &out->expired_vendor_account);
+	next_state(cur, chk->denom, a->coin_id, a->index, &out->next, &out->expired_credit_tokens,
+		   &out->expired_vendor_account);
 	out->next.last_index = a->index;
 	memcpy(out->next.last_token, a->token, COUPON_ID_LEN);
 	out->next.locked = true;
@@ -537,7 +553,8 @@ obol_err coupon_issuer_refund_apply(const struct coupon_issuer *is, const struct
 	if ((e = judge_token(cur, chk->denom, a->coin_id, a->index, a->token, pre, now, &out->refusal,
 			     &out->has_refusal)) != OBOL_OK)
 		return e;
-	next_state(cur, chk->denom, a->coin_id, &out->next, &out->expired_credit_tokens, &out->expired_vendor_account);
+	next_state(cur, chk->denom, a->coin_id, a->index, &out->next, &out->expired_credit_tokens,
+		   &out->expired_vendor_account);
 	out->refund_tokens = a->index + 1;
 	if ((e = obol_amount_mul(&out->refund, &chk->denom->token_value, out->refund_tokens)) != OBOL_OK)
 		return e;

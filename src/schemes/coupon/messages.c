@@ -596,24 +596,39 @@ void coupon_digest_refusal(uint8_t out[static OBOL_HASH_LEN], const struct coupo
 	obol_sha256_parts(out, parts, OBOL_ARRAY_LEN(parts));
 }
 
+bool coupon_refusal_names_state(uint64_t code)
+{
+	return code == OBOL_E_COUPON_INDEX_MISMATCH || code == OBOL_E_COUPON_COIN_LOCKED || code == OBOL_E_COUPON_COIN_SPENT;
+}
+
 void coupon_refusal_detail(const struct coupon_refusal *r, char *out, size_t cap)
 {
 	char sig[OBOL_B64_LEN(OBOL_SIGN_LEN)];
 	if (obol_b64_encode(r->issuer_sig, OBOL_SIGN_LEN, sig, sizeof(sig)) != OBOL_OK)
 		sig[0] = '\0';
-	snprintf(out, cap, "last_index=%" PRIu64 " locked_until=%" PRId64 " sig=%s", r->last_index, r->locked_until,
-		 sig);
+	if (coupon_refusal_names_state(r->code))
+		snprintf(out, cap, "last_index=%" PRIu64 " locked_until=%" PRId64 " sig=%s", r->last_index,
+			 r->locked_until, sig);
+	else
+		snprintf(out, cap, "sig=%s", sig);
 }
 
 obol_err coupon_refusal_from_detail(const char *detail, struct coupon_refusal *r)
 {
-	unsigned long long last;
-	long long until;
+	unsigned long long last = 0;
+	long long until = 0;
 	char sig[OBOL_B64_LEN(OBOL_SIGN_LEN) + 1];
 	size_t n;
 	int used = 0;
-	if (!detail || sscanf(detail, "last_index=%llu locked_until=%lld sig=%88s%n", &last, &until, sig, &used) != 3 ||
-	    detail[used] != '\0' || last > OBOL_HASHCHAIN_MAX_N ||
+	if (!detail)
+		return OBOL_E_PEER_ERROR;
+	if (strncmp(detail, "sig=", 4) == 0) {
+		if (sscanf(detail, "sig=%88s%n", sig, &used) != 1)
+			return OBOL_E_PEER_ERROR;
+	} else if (sscanf(detail, "last_index=%llu locked_until=%lld sig=%88s%n", &last, &until, sig, &used) != 3) {
+		return OBOL_E_PEER_ERROR;
+	}
+	if (detail[used] != '\0' || last > OBOL_HASHCHAIN_MAX_N ||
 	    obol_b64_decode(sig, r->issuer_sig, OBOL_SIGN_LEN, &n, 1) != OBOL_OK)
 		return OBOL_E_PEER_ERROR;
 	r->last_index = last;
@@ -623,9 +638,10 @@ obol_err coupon_refusal_from_detail(const char *detail, struct coupon_refusal *r
 
 void coupon_error_from_refusal(struct coupon_error *m, const struct coupon_refusal *r)
 {
-	coupon_error_set(m, (obol_err)r->code, &r->last_index);
+	bool state = coupon_refusal_names_state(r->code);
+	coupon_error_set(m, (obol_err)r->code, state ? &r->last_index : NULL);
 	m->locked_until = r->locked_until;
-	m->has_locked_until = true;
+	m->has_locked_until = state;
 	memcpy(m->issuer_sig, r->issuer_sig, OBOL_SIGN_LEN);
 	m->has_issuer_sig = true;
 }
@@ -633,13 +649,14 @@ void coupon_error_from_refusal(struct coupon_error *m, const struct coupon_refus
 bool coupon_refusal_from_error(const struct coupon_error *m, const uint8_t coin_id[static COUPON_ID_LEN],
 			       struct coupon_refusal *r)
 {
-	if (!m->has_last_index || !m->has_locked_until || !m->has_issuer_sig)
+	if (!m->has_issuer_sig || m->has_last_index != coupon_refusal_names_state(m->code) ||
+	    m->has_locked_until != m->has_last_index)
 		return false;
 	memset(r, 0, sizeof(*r));
 	r->code = m->code;
 	memcpy(r->coin_id, coin_id, COUPON_ID_LEN);
-	r->last_index = m->last_index;
-	r->locked_until = m->locked_until;
+	r->last_index = m->has_last_index ? m->last_index : 0;
+	r->locked_until = m->has_locked_until ? m->locked_until : 0;
 	memcpy(r->issuer_sig, m->issuer_sig, OBOL_SIGN_LEN);
 	return true;
 }

@@ -60,8 +60,11 @@
 #define COUPON_DENOM_MAX UINT32_MAX
 #define COUPON_LOCK_MAX_S (7 * 86400)        /* no policy may allow a longer lock */
 /* A holder proof (coupon_holder_proof in issuer.h) reaches at most this many
- * tokens below the issuer's last index, and always costs this many hashes. */
-#define COUPON_PROOF_SPAN 4096
+ * tokens below the issuer's last index, and always costs this many hashes
+ * (a few ms). It covers what a lapsed lock's holder may hold unsettled:
+ * less than a checkpoint's worth of tokens plus one ask
+ * (COUPON_VENDOR_ASK_MAX, vendor.h). */
+#define COUPON_PROOF_SPAN 16384
 /* One settle makes the issuer walk at most this many tokens (about 20 ms of
  * hashing); a vendor holding more checkpoints in steps. */
 #define COUPON_SETTLE_SPAN_MAX 65536
@@ -417,13 +420,20 @@ struct coupon_refusal {
 };
 void coupon_digest_refusal(uint8_t out[static OBOL_HASH_LEN], const struct coupon_refusal *r,
 			   const uint8_t cert_hash[static COUPON_ID_LEN], const uint8_t box_hash[static COUPON_ID_LEN]);
+/* Whether a refusal of this code names the coin's state (INDEX_MISMATCH,
+ * COIN_LOCKED, COIN_SPENT: only to a proven holder); the others carry
+ * zeros, and say nothing of the coin. */
+bool coupon_refusal_names_state(uint64_t code);
 /* The refusal as an error reply's detail: "last_index=L locked_until=T sig=B64"
- * (at most OBOL_HTTP_DETAIL_MAX characters), and back (code and coin id come
- * from the error and the request). PEER_ERROR when detail is not of this form. */
+ * when it names the coin's state, else "sig=B64" (at most
+ * OBOL_HTTP_DETAIL_MAX characters), and back (code and coin id come from the
+ * error and the request; absent fields are 0). PEER_ERROR when detail is not
+ * of this form. */
 void coupon_refusal_detail(const struct coupon_refusal *r, char *out, size_t cap);
 OBOL_MUST_CHECK obol_err coupon_refusal_from_detail(const char *detail, struct coupon_refusal *r);
-/* The refusal as the REFUSED frame's fields, and back (false when the frame
- * carries no signed refusal). */
+/* The refusal as the REFUSED frame's fields (last_index and locked_until
+ * only when it names the coin's state), and back (false when the frame
+ * carries no signed refusal, or fields its code does not have). */
 void coupon_error_from_refusal(struct coupon_error *m, const struct coupon_refusal *r);
 bool coupon_refusal_from_error(const struct coupon_error *m, const uint8_t coin_id[static COUPON_ID_LEN],
 			       struct coupon_refusal *r);

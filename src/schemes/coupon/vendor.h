@@ -19,10 +19,11 @@
 #include "schemes/coupon/messages.h"
 
 #define COUPON_SESSION_COINS_MAX 16
-/* Most tokens one TOKEN_REQ asks for: a quarter of what one settle may
- * claim, so that a checkpoint every at most that many tokens keeps each
- * settle within COUPON_SETTLE_SPAN_MAX. */
-#define COUPON_VENDOR_ASK_MAX (COUPON_SETTLE_SPAN_MAX / 4)
+/* Most tokens one TOKEN_REQ asks for, and most tokens between checkpoints:
+ * then a settle claims fewer than two of these since the last one (within
+ * COUPON_SETTLE_SPAN_MAX), and a lapsed lock holds fewer unsettled than a
+ * holder proof reaches (COUPON_PROOF_SPAN). */
+#define COUPON_VENDOR_ASK_MAX 8192
 
 struct coupon_vendor_cfg {
 	const uint8_t *cert; /* C as the issuer encoded it */

@@ -675,9 +675,16 @@ obol_err coupon_wallet_query_apply(const struct coupon_wallet_cfg *cfg, struct c
 	if (!obol_ct_equal(st->query, q->query_hash, COUPON_ID_LEN) ||
 	    memcmp(st->coin_id, c->coin.id, COUPON_ID_LEN) != 0 || st->last_index > c->n)
 		return OBOL_E_COUPON_STATUS_REPLY_INVALID;
-	if (st->last_index != c->last_index) {
+	/* Below F's index, the tokens between went to the holder of a lock F
+	 * has not seen settled: the wallet may have revealed them (to that
+	 * lock's vendor, which settles them, or is credited them when the
+	 * coin is locked again: coupon_issuer_lock_apply). So the coin climbs
+	 * to F's index only when no lock holds it; until then it stays where
+	 * it is, in doubt. */
+	bool climb = st->last_index > c->last_index && !st->locked;
+	if (st->last_index < c->last_index || climb) {
 		/* the saved traversal cannot climb back up: start again from S */
-		if (st->last_index > c->last_index)
+		if (climb)
 			c->trav_len = 0;
 		c->last_index = st->last_index;
 	}
@@ -685,7 +692,7 @@ obol_err coupon_wallet_query_apply(const struct coupon_wallet_cfg *cfg, struct c
 		c->last_index = 0;
 	c->lock_open = st->locked && st->locked_until > now;
 	c->locked_until = c->lock_open ? st->locked_until : 0;
-	c->in_doubt = false;
+	c->in_doubt = st->last_index > c->last_index;
 	return OBOL_OK;
 }
 

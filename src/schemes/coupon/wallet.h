@@ -227,8 +227,11 @@ OBOL_MUST_CHECK obol_err coupon_wallet_query_make(const struct coupon_wallet_cfg
 /* Opens F's answer (COUPON_STATUS_REPLY_INVALID, also for an answer to
  * another query) and brings the coin in line: its last index becomes F's
  * (a coin F has not seen keeps n), nothing left (F's credited index 0)
- * makes it spent, a lock F reports sets it aside until T; in_doubt is
- * cleared. *st is F's answer. */
+ * makes it spent, a lock F reports sets it aside until T. While a lock
+ * holds the coin (live or lapsed, not settled), a wallet index below F's
+ * stays (it revealed those tokens to the lock's holder, or may have) and
+ * the coin stays in doubt; otherwise in_doubt is cleared. *st is F's
+ * answer. */
 OBOL_MUST_CHECK obol_err coupon_wallet_query_apply(const struct coupon_wallet_cfg *cfg, struct coupon_wallet_coin *c,
 						   const struct coupon_wallet_query *q,
 						   const struct coupon_coin_status_reply *reply, int64_t now,

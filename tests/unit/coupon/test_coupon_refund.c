@@ -86,39 +86,57 @@ TEST(coupon_refund, a_lapsed_lock_is_paid_its_tokens_first)
 	SETUP(f);
 	struct coupon_refund_req req;
 	struct coupon_refund_reply reply;
-	struct coupon_refusal refusal;
 	struct coupon_wallet_order order = { .units = 5, .ahead = 1 };
 	uint8_t box_hash[32];
-	bool retry;
 	/* vendor 1 locks, is paid 5 tokens (99..95), never settles */
 	REQUIRE_OK(cfx_run_order(&f, 1, &order));
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 5);
 	f.now = f.denom[0].spend_until + 1;
-	/* the wallet (at 95) shows 94: the issuer (at 99) tells it, signed,
-	 * where it stands; the wallet resyncs and asks again */
-	REQUIRE_OK(coupon_wallet_refund_make(&f.wc, &f.coins[0], ACCOUNT, f.now, &req, box_hash));
-	obol_err e = cfx_issuer_refund(&f, &req, ACCOUNT, &reply, &refusal);
-	CHECK_ERR(e, OBOL_E_COUPON_INDEX_MISMATCH);
-	REQUIRE_OK(coupon_wallet_refund_refused(&f.wc, &f.coins[0], e, &refusal, box_hash, &retry));
-	CHECK(retry);
-	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 1);
-	/* a forged refusal is not acted on */
-	struct coupon_refusal forged = refusal;
-	forged.last_index = 3;
-	CHECK_ERR(coupon_wallet_refund_refused(&f.wc, &f.coins[0], e, &forged, box_hash, &retry), e);
-	CHECK(!retry);
-	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 1);
+	/* the wallet (at 95) shows 94: the lapsed lock's holder is paid what it
+	 * was given (99..95), the account the rest */
 	REQUIRE_OK(coupon_wallet_refund_make(&f.wc, &f.coins[0], ACCOUNT, f.now, &req, box_hash));
 	REQUIRE_OK(cfx_issuer_refund(&f, &req, ACCOUNT, &reply, NULL));
-	/* the lock token to vendor 1, the 99 others to the account */
-	CHECK_EQ_INT(f.credited[1], 1);
-	CHECK_EQ_INT(reply.refunded_tokens, FX_N - 1);
+	CHECK_EQ_INT(f.credited[1], 5);
+	CHECK_EQ_INT(reply.refunded_tokens, FX_N - 5);
 	all_accounted(&f);
 	/* vendor 1's settle comes too late: the coin owes nothing */
 	struct coupon_settle_req sreq;
 	struct coupon_settle_reply srep;
 	coupon_vendor_settle_req(&f.v[1].cfg, &f.v[1].s.coins[0], false, &sreq);
 	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &srep), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	all_accounted(&f);
+	cfx_free(&f);
+}
+
+TEST(coupon_refund, a_wallet_that_lost_track_resyncs_from_a_signed_refusal)
+{
+	SETUP(f);
+	struct coupon_refund_req req;
+	struct coupon_refund_reply reply;
+	struct coupon_refusal refusal;
+	uint8_t box_hash[32];
+	bool retry;
+	/* 5 units at vendor 1, settled (the issuer at 95, unlocked); the wallet
+	 * believes it is at 90 */
+	REQUIRE_OK(cfx_session(&f, 1, 5));
+	f.coins[0].last_index = FX_N - 10;
+	f.now = f.denom[0].spend_until + 1;
+	REQUIRE_OK(coupon_wallet_refund_make(&f.wc, &f.coins[0], ACCOUNT, f.now, &req, box_hash));
+	obol_err e = cfx_issuer_refund(&f, &req, ACCOUNT, &reply, &refusal);
+	CHECK_ERR(e, OBOL_E_COUPON_INDEX_MISMATCH);
+	/* a forged refusal is not acted on */
+	struct coupon_refusal forged = refusal;
+	forged.last_index = 3;
+	CHECK_ERR(coupon_wallet_refund_refused(&f.wc, &f.coins[0], e, &forged, box_hash, &retry), e);
+	CHECK(!retry);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 10);
+	/* the signed one is */
+	REQUIRE_OK(coupon_wallet_refund_refused(&f.wc, &f.coins[0], e, &refusal, box_hash, &retry));
+	CHECK(retry);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 5);
+	REQUIRE_OK(coupon_wallet_refund_make(&f.wc, &f.coins[0], ACCOUNT, f.now, &req, box_hash));
+	REQUIRE_OK(cfx_issuer_refund(&f, &req, ACCOUNT, &reply, NULL));
+	CHECK_EQ_INT(reply.refunded_tokens, FX_N - 5);
 	all_accounted(&f);
 	cfx_free(&f);
 }

@@ -378,29 +378,28 @@ TEST(coupon_settle, a_late_settle_never_ends_a_later_lock)
 	REQUIRE(first.last_index == FX_N - 10 && first.has_lock);
 	coupon_vendor_settle_req(&f.v[0].cfg, &first, false, &late);
 	f.now += 700;
-	/* session 2 at vendor 0 on the same coin: the wallet (at 90) is told,
-	 * signed, that the issuer stands at 99, pays from there; the lapsed
-	 * lock's token goes to vendor 0 */
+	/* session 2 at vendor 0 on the same coin: the wallet pays on from 89,
+	 * which proves it revealed 98..90 under the lapsed lock: vendor 0 is
+	 * credited them with the lock token as the new lock replaces it */
 	order.units = 5;
 	REQUIRE_OK(cfx_run_order(&f, 0, &order));
-	CHECK_EQ_INT(f.credited[0], 1);
+	CHECK_EQ_INT(f.credited[0], 10);
 	struct coupon_vendor_coin second = f.v[0].s.coins[0];
-	CHECK_EQ_INT(second.lock_index, FX_N - 2);
+	CHECK_EQ_INT(second.lock_index, FX_N - 11);
 	CHECK(memcmp(first.lock, second.lock, 32) != 0);
 	/* the late settle of lock 1 arrives: it ends nothing */
 	CHECK_ERR(cfx_issuer_settle(&f, &late, &r), OBOL_E_COUPON_LOCK_ENDED);
 	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
 	CHECK(c->locked);
-	CHECK_EQ_INT(c->last_index, FX_N - 2);
-	CHECK_EQ_INT(f.credited[0], 1);
-	/* lock 2's own settle is credited in full */
+	CHECK_EQ_INT(c->last_index, FX_N - 11);
+	CHECK_EQ_INT(f.credited[0], 10);
+	/* lock 2's own settle is credited in full: every token once */
 	coupon_vendor_settle_req(&f.v[0].cfg, &second, false, &sreq);
 	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r));
 	CHECK_OK(coupon_vendor_check_settle_reply(&f.v[0].cfg, &sreq, &r));
 	CHECK_EQ_INT(r.credited_tokens, 5);
-	CHECK_EQ_INT(f.credited[0], 6);
-	/* a settle naming no lock (queued before locks were named) is still
-	 * judged by C alone */
+	CHECK_EQ_INT(f.credited[0], 15);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 15);
 	CHECK(!c->locked);
 	cfx_free(&f);
 }

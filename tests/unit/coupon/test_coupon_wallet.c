@@ -110,6 +110,39 @@ TEST(coupon_wallet, locked_coin_is_passed_over)
 	cfx_free(&f);
 }
 
+TEST(coupon_wallet, a_sync_under_a_lock_keeps_what_the_wallet_revealed)
+{
+	SETUP(f);
+	struct coupon_wallet_order order = { .units = 5, .ahead = 1 };
+	struct coupon_coin_status st;
+	/* 5 units at vendor 0, not settled yet: F's index is the lock's (99),
+	 * the wallet is at 95 */
+	REQUIRE_OK(cfx_run_order(&f, 0, &order));
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 5);
+	/* the wallet asks while the lock holds: it stays at 95 (it revealed
+	 * 98..95 to the lock's vendor, which F cannot know yet), in doubt */
+	REQUIRE_OK(cfx_sync(&f, 0, &st));
+	CHECK(st.locked);
+	CHECK_EQ_INT(st.last_index, FX_N - 1);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 5);
+	CHECK(f.coins[0].in_doubt);
+	/* the session broke off as the wallet sent token 94 (counted as sent),
+	 * which never arrived: once the vendor settled 99..95, F's index is
+	 * 95 and the wallet climbs back to it */
+	f.coins[0].last_index = FX_N - 6;
+	REQUIRE_OK(cfx_settle_all(&f, 0));
+	REQUIRE_OK(cfx_sync(&f, 0, &st));
+	CHECK(!st.locked);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 5);
+	CHECK(!f.coins[0].in_doubt);
+	/* the next payment goes on from there: no token is paid twice */
+	REQUIRE_OK(cfx_session(&f, 1, 5));
+	CHECK_EQ_INT(f.credited[0], 5);
+	CHECK_EQ_INT(f.credited[1], 5);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 10);
+	cfx_free(&f);
+}
+
 TEST(coupon_wallet, coin_selection)
 {
 	static struct fx f;
