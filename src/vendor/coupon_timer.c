@@ -1,7 +1,9 @@
 /* The coupon vendor's own clock (coupon_vendor.h): settles before T and
  * checkpoints whatever the links do, and finds the locks it lost track of.
- * It runs on a store connection of its own, so it needs neither the group
- * committer nor a link, and it stops before the store closes. */
+ * In the daemon it is a thread on a store connection of its own, so it
+ * needs neither the group committer nor a link, and it stops before the
+ * store closes; in a vendor run in process (the simulator) it is the
+ * scheme's tick, through the vendor's units of work. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,30 @@
  * request takes at most a few HTTP timeouts). */
 #define INTENT_STALE_S 60
 #define BATCH 64
+
+/* How a pass reaches the store: a connection of its own (the thread), or
+ * the vendor's units of work (the tick: s NULL). */
+struct timer_io {
+	struct obol_vendor *v;
+	struct obol_store *s;
+};
+
+static obol_err io_write(const struct timer_io *io, obol_unit_fn fn, void *arg)
+{
+	return io->s ? obol_store_transact(io->s, fn, arg) : obol_vendor_run(io->v, fn, arg);
+}
+
+static obol_err io_read(const struct timer_io *io, obol_unit_fn fn, void *arg)
+{
+	if (!io->s)
+		return obol_vendor_run(io->v, fn, arg);
+	obol_err e = obol_store_begin_read(io->s);
+	if (e == OBOL_OK) {
+		e = fn(io->s, arg);
+		obol_store_rollback(io->s);
+	}
+	return e;
+}
 
 /* ---- settles and checkpoints on the clock ---- */
 
@@ -64,18 +90,20 @@ static obol_err clock_tx(struct obol_store *s, void *arg)
 
 /* Whether anything is due: read first, so that an idle tick takes no write
  * lock from the group committer. */
-static obol_err clock_due(struct obol_store *s, const struct clock_tx *t, bool *any)
+struct clock_look {
+	const struct clock_tx *t;
+	bool any;
+};
+
+static obol_err clock_due(struct obol_store *s, void *arg)
 {
+	struct clock_look *l = arg;
 	struct coupon_vendor_coin coin;
 	size_t n = 0;
-	obol_err e = obol_store_begin_read(s);
-	if (e != OBOL_OK)
-		return e;
-	e = coupon_vcoins_open(s, t->cfg, pick_settle, t->now, &coin, 1, &n);
+	obol_err e = coupon_vcoins_open(s, l->t->cfg, pick_settle, l->t->now, &coin, 1, &n);
 	if (e == OBOL_OK && n == 0)
-		e = coupon_vcoins_open(s, t->cfg, pick_checkpoint, t->now, &coin, 1, &n);
-	obol_store_rollback(s);
-	*any = n > 0;
+		e = coupon_vcoins_open(s, l->t->cfg, pick_checkpoint, l->t->now, &coin, 1, &n);
+	l->any = n > 0;
 	return e;
 }
 
@@ -157,25 +185,21 @@ static obol_err intent_ask(struct obol_http_client *c, struct intent_fate *f, bo
 	return OBOL_OK;
 }
 
-static obol_err intents_pass(struct obol_vendor *v, struct coupon_vstate *st, struct obol_store *s, int64_t now)
+static obol_err intents_pass(const struct timer_io *io, struct coupon_vstate *st, int64_t now)
 {
 	struct intents_tx t = { .before = now - INTENT_STALE_S < st->started ? st->started : now - INTENT_STALE_S };
 	struct obol_http_client *c = NULL;
 	obol_err e;
-	if ((e = obol_store_begin_read(s)) != OBOL_OK)
+	if ((e = io_read(io, intents_read, &t)) != OBOL_OK || t.n == 0)
 		return e;
-	e = intents_read(s, &t);
-	obol_store_rollback(s);
-	if (e != OBOL_OK || t.n == 0)
-		return e;
-	if ((e = obol_vendor_issuer_client(v, &c)) != OBOL_OK)
+	if ((e = obol_vendor_issuer_client(io->v, &c)) != OBOL_OK)
 		return e;
 	for (size_t i = 0; i < t.n; i++) {
 		struct intent_fate f = { .cfg = &st->cfg, .lock = &t.locks[i] };
 		bool known;
 		if ((e = intent_ask(c, &f, &known)) != OBOL_OK)
 			break; /* the issuer is away: next time */
-		if ((e = obol_store_transact(s, intent_resolve, &f)) != OBOL_OK)
+		if ((e = io_write(io, intent_resolve, &f)) != OBOL_OK)
 			break;
 		if (f.ours)
 			obol_log_info("coupon: a lock the last session lost track of is queued for settlement");
@@ -186,16 +210,22 @@ static obol_err intents_pass(struct obol_vendor *v, struct coupon_vstate *st, st
 
 obol_err coupon_timer_pass(struct obol_vendor *v, struct coupon_vstate *st, struct obol_store *s, int64_t now)
 {
+	const struct timer_io io = { .v = v, .s = s };
 	struct clock_tx t = { .cfg = &st->cfg, .now = now };
-	bool any;
-	obol_err e = clock_due(s, &t, &any);
-	if (e == OBOL_OK && any)
-		e = obol_store_transact(s, clock_tx, &t);
+	struct clock_look look = { .t = &t };
+	obol_err e = io_read(&io, clock_due, &look);
+	if (e == OBOL_OK && look.any)
+		e = io_write(&io, clock_tx, &t);
 	if (e != OBOL_OK)
 		return e;
-	if (t.settled > 0)
+	if (t.settled > 0) {
 		obol_log_info("coupon: %zu coin(s) settled ahead of their lock deadline", t.settled);
-	return intents_pass(v, st, s, now);
+		/* the thread leaves the outbox to its own poll: it may outlive it
+		 * at shutdown */
+		if (!s)
+			obol_vendor_outbox_kick(v);
+	}
+	return intents_pass(&io, st, now);
 }
 
 /* ---- the thread ---- */

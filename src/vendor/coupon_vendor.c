@@ -301,7 +301,9 @@ static obol_err coupon_vendor_start_cb(struct obol_vendor *v, struct obol_store 
 	}
 	if (recovered > 0)
 		obol_log_info("coupon: %d coin(s) left open by the last run are queued for settlement", recovered);
-	e = coupon_timer_start(v, st);
+	/* in process the simulator runs the timer's passes (coupon_vendor_tick) */
+	if (!obol_vendor_in_process(v))
+		e = coupon_timer_start(v, st);
 out:
 	json_decref(keys);
 	if (e != OBOL_OK) {
@@ -380,7 +382,15 @@ static obol_err coupon_outbox_done(struct obol_vendor *v, struct obol_store *s, 
 			      (size_t)COUPON_ID_LEN);
 }
 
+/* A vendor run in process: the timer's pass, on the caller's thread. */
+static void coupon_vendor_tick(struct obol_vendor *v, void *state)
+{
+	obol_err e = coupon_timer_pass(v, state, NULL, obol_now());
+	if (e != OBOL_OK && e != OBOL_E_NETWORK)
+		obol_log_warn("coupon: the settlement timer: %s", obol_strerror(e));
+}
+
 OBOL_VENDOR_SCHEME(coupon_vendor_scheme, .name = "coupon", .type_min = COUPON_MSG_DL_MIN,
 		   .type_max = COUPON_MSG_DL_MAX, .start = coupon_vendor_start_cb, .stop = coupon_vendor_stop_cb,
 		   .open = coupon_session_open, .on_frame = coupon_session_frame, .close = coupon_session_close,
-		   .expired = coupon_session_expired, .outbox_done = coupon_outbox_done)
+		   .expired = coupon_session_expired, .outbox_done = coupon_outbox_done, .tick = coupon_vendor_tick)

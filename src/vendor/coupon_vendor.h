@@ -56,9 +56,10 @@ struct coupon_vstate {
 /* Checkpoint settles, unless the environment says otherwise
  * (OBOL_COUPON_CHECKPOINT_TOKENS, OBOL_COUPON_CHECKPOINT_SECONDS): after a
  * minute with tokens not checkpointed, which bounds what a crash or a lapsed
- * T can lose, and after 16384 tokens, which keeps each settle within what
- * one request may walk. (Every 1024 tokens cost a third of the token rate
- * of `obol bench coupon` at 64 units ahead: a settle per 15 ms.) */
+ * T can lose, and after 8192 tokens (COUPON_VENDOR_ASK_MAX), which keeps
+ * each settle within what one request may walk and what a lapsed lock holds
+ * within a holder proof's reach. (Every 1024 tokens cost a third of the
+ * token rate of `obol bench coupon` at 64 units ahead: a settle per 15 ms.) */
 #define COUPON_VENDOR_CHECKPOINT_TOKENS COUPON_VENDOR_ASK_MAX
 #define COUPON_VENDOR_CHECKPOINT_S 60
 #define COUPON_CHECKPOINT_TOKENS_ENV "OBOL_COUPON_CHECKPOINT_TOKENS"
@@ -124,7 +125,9 @@ bool coupon_session_expired(struct obol_vendor *v, void *session);
  * behind, which it looks up at the issuer (POST /coupon/status). */
 OBOL_MUST_CHECK obol_err coupon_timer_start(struct obol_vendor *v, struct coupon_vstate *st);
 void coupon_timer_stop(struct coupon_vstate *st);
-/* One pass at now on store s (the timer's body; tests call it). */
+/* One pass at now: on store s (the thread's own connection), or, with s
+ * NULL, through the vendor's units of work (the scheme's tick, in a vendor
+ * run in process, which starts no thread). */
 OBOL_MUST_CHECK obol_err coupon_timer_pass(struct obol_vendor *v, struct coupon_vstate *st, struct obol_store *s,
 					   int64_t now);
 
