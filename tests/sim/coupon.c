@@ -136,8 +136,9 @@ static void pay(struct sim *sim, struct sim_node *n, struct sim_node *vendor)
 	snprintf(addr, sizeof addr, "sim:%s", vendor->name);
 	memset(cwl, 0, offsetof(struct cw_wallet, ino));
 	if (w->big_coins) {
-		/* 50 to 400 units: up to 80000 tokens at v1, 160000 at v2 */
-		cwl->units = 50 + sim_below(sim, 351);
+		/* 330 to 400 units: 66000 to 80000 tokens at v1, 132000 to
+		 * 160000 at v2, each more than one settle may claim */
+		cwl->units = 330 + sim_below(sim, 71);
 		snprintf(what, sizeof what, "%" PRIu64, cwl->units);
 		opt = "--units";
 	} else if (sim_chance(sim, 700)) {
@@ -166,7 +167,7 @@ static void wallet_act(struct sim *sim, void *arg)
 		sim_at(sim, 5 * SIM_S, wallet_act, n);
 		return;
 	}
-	if (sim_chance(sim, 250)) {
+	if (sim_chance(sim, w->big_coins ? 500 : 250)) {
 		withdraw(sim, n);
 		return;
 	}
@@ -178,7 +179,7 @@ static void wallet_act(struct sim *sim, void *arg)
 	}
 	struct sim_node *vendors[3] = { w->v[0], w->v[1], w->x };
 	size_t k = w->only_v1 ? 1 : w->drivers_visit_x ? 3 : 2;
-	pay(sim, n, vendors[sim_below(sim, k)]);
+	pay(sim, n, w->only_x ? w->x : vendors[sim_below(sim, k)]);
 }
 
 /* ---- a run ------------------------------------------------------------------- */
@@ -433,8 +434,8 @@ static void st_long_sessions(struct sim *sim)
 {
 	struct sim_faults *f = sim_faults(sim);
 	cw(sim)->big_coins = true;
-	f->crash = 4;
-	f->kill_at_wait = 4;
+	f->crash = 1; /* a session of 330 units or more passes a crash point at each */
+	f->kill_at_wait = 2;
 	f->restart_min_ns = 2 * SIM_S;
 	f->restart_max_ns = 600 * SIM_S;
 }
@@ -606,7 +607,7 @@ static const struct sim_strategy coupon_strategies[] = {
 	{ "years", "800 days pass with value in the wallets' coins", NULL, st_years },
 	{ "broken-write", "device links break as a party writes a frame (its write fails)", NULL,
 	  st_broken_write },
-	{ "long-sessions", "coins of 200000 tokens, sessions of up to 160000; processes killed, back up to 10 min later",
+	{ "long-sessions", "coins of 200000 tokens, sessions of 66000 to 160000; processes killed, back up to 10 min later",
 	  NULL, st_long_sessions },
 	{ "far-settle", "vendor x, holding locks of long coins, claims settles far below what it was given", NULL,
 	  cw_cheat_far_settle },

@@ -69,6 +69,7 @@ struct cw_world {
 	void (*cheat_free)(void *cheat);
 	bool drivers_visit_x;                  /* honest wallets also buy from the cheating vendor x */
 	bool only_v1;                          /* honest wallets buy from v1 only */
+	bool only_x;                           /* honest wallets buy from x only */
 	unsigned act_every_s;                  /* mean seconds between an honest wallet's actions */
 	bool big_coins;                        /* honest wallets withdraw only coins of BIG_N tokens, and
 						* buy long sessions (many checkpoints each) */

@@ -359,6 +359,7 @@ void cw_cheat_withholding_vendor(struct sim *sim)
 void cw_cheat_far_settle(struct sim *sim)
 {
 	cw(sim)->big_coins = true;
+	cw(sim)->only_x = true; /* else few sessions of long coins reach x in a bounded run */
 	x_start(sim, X_FAR_SETTLE, true);
 }
 
