@@ -396,10 +396,9 @@ obol_err ecash_w_resume(struct ecash_wallet *ew, FILE *out, bool *resumed)
 		obol_err s = strcmp(path, "/ecash/topup") == 0
 				     ? ecash_w_topup_settle(ew, body, e == OBOL_OK ? reply : NULL, out)
 				     : ecash_w_coins_settle(ew, path, body, e == OBOL_OK ? reply : NULL, out);
-		if (s == OBOL_OK)
-			s = ecash_wallet_save(ew);
+		obol_err v = ecash_wallet_save(ew);
 		if (e == OBOL_OK)
-			e = s;
+			e = s != OBOL_OK ? s : v;
 	}
 	json_decref(body);
 	json_decref(reply);

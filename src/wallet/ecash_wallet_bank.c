@@ -72,6 +72,7 @@ obol_err ecash_w_coins_settle(struct ecash_wallet *ew, const char *path, const j
 	/* A coin that comes back goes where it was taken from. */
 	struct ecash_held_coin **back = exchange ? &ew->unconfirmed : &ew->coins;
 	size_t *nback = exchange ? &ew->nunconfirmed : &ew->ncoins;
+	bool too_early = false;
 	obol_err e = ecash_deposit_req_spec(&sp, &m, true);
 	if (e == OBOL_OK)
 		e = ecash_deposit_req_done(&sp, obol_json_decode(body, &sp.s));
@@ -93,14 +94,18 @@ obol_err ecash_w_coins_settle(struct ecash_wallet *ew, const char *path, const j
 			e = take_new_coin(ew, json_object_get(r, "coin"));
 		else if (!gone(code))
 			e = ecash_w_coins_append(back, nback, &m.coins[j], 1);
-		if (exchange && code == OBOL_E_ECASH_EXCHANGE_TOO_EARLY)
-			fprintf(out, "the merchant may still deposit it: try again once the bank's deposit window "
-				     "after the payment is over\n");
+		too_early |= exchange && code == OBOL_E_ECASH_EXCHANGE_TOO_EARLY;
 	}
+	if (too_early)
+		fprintf(out, "the merchant may still deposit a coin: try again once the bank's deposit window "
+			     "after the payment is over\n");
 	if (e == OBOL_OK && json_object_get(reply, "change") != NULL)
 		e = take_new_coin(ew, json_object_get(reply, "change"));
 	if (!exchange)
 		fprintf(out, "credited: %s\n", json_string_value(json_object_get(reply, "credited")));
+	/* The coins are where they belong either way; the command says so. */
+	if (e == OBOL_OK && too_early)
+		e = OBOL_E_ECASH_EXCHANGE_TOO_EARLY;
 out:
 	ecash_deposit_req_clear(&m);
 	return e;
@@ -139,10 +144,9 @@ static obol_err send_coins(struct ecash_wallet *ew, enum ecash_entry_kind kind, 
 	}
 	if (settled) {
 		obol_err s = ecash_w_coins_settle(ew, paths[kind], req, e == OBOL_OK ? rep : NULL, out);
-		if (s == OBOL_OK)
-			s = ecash_wallet_save(ew);
+		obol_err v = ecash_wallet_save(ew);
 		if (e == OBOL_OK)
-			e = s;
+			e = s != OBOL_OK ? s : v;
 	} else if (req != NULL && json_object_get(ew->sec, "in_doubt") != NULL) {
 		fprintf(out, "no answer from the bank: the request is kept and sent again by the next command\n");
 	} else if (m != NULL && m->ncoins > 0) {

@@ -58,7 +58,9 @@ OBOL_MUST_CHECK obol_err ecash_w_post(struct ecash_wallet *ew, const char *path,
 OBOL_MUST_CHECK obol_err ecash_w_resume(struct ecash_wallet *ew, FILE *out, bool *resumed);
 
 /* How each request's answer is settled (the path names the request). A
- * refusal of the whole request (reply NULL) gives back the coins it held. */
+ * refusal of the whole request (reply NULL) gives back the coins it held.
+ * An exchange of which a coin came back too early answers
+ * ECASH_EXCHANGE_TOO_EARLY (after everything else was settled). */
 OBOL_MUST_CHECK obol_err ecash_w_topup_settle(struct ecash_wallet *ew, const json_t *body, const json_t *reply, FILE *out);
 OBOL_MUST_CHECK obol_err ecash_w_coins_settle(struct ecash_wallet *ew, const char *path, const json_t *body,
 					      const json_t *reply, FILE *out);
