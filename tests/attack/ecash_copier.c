@@ -7,7 +7,7 @@
  * through), keeping a copy of the wallet's PAY and SIGN frames. Then, as
  * the holder of the registered wallet PATH (passphrase from
  * OBOL_PASSPHRASE), it tries to turn each copied coin into its own money at
- * the bank before the vendor's deposit arrives:
+ * the bank (waiting for it to answer) before the vendor's deposit arrives:
  *   - it claims the bare coin (m, σ0) to itself with its own certified key,
  *     owner-signed with a key of its own, and deposits it;
  *   - it deposits the honest chain as it is (the claim names the vendor);
@@ -119,8 +119,12 @@ static void try_deposit(struct ecash_wallet *ew, const char *what, struct ecash_
 		e = ecash_deposit_req_done(&sp, obol_json_encode(&sp.s, &req));
 	if (e == OBOL_OK)
 		e = obol_wallet_client(ew->w, true, &c);
-	if (e == OBOL_OK)
-		e = obol_http_post_json(c, "/ecash/deposit", req, OBOL_HTTP_AUTH, &rep);
+	/* Until the bank answers (it may be down while the payment passes). */
+	for (int i = 0; e == OBOL_OK || (e == OBOL_E_NETWORK && i < 300); i++) {
+		if ((e = obol_http_post_json(c, "/ecash/deposit", req, OBOL_HTTP_AUTH, &rep)) != OBOL_E_NETWORK)
+			break;
+		usleep(200000);
+	}
 	if (e != OBOL_OK) {
 		printf("attempt %s: %s\n", what, obol_strerror(e));
 	} else {
