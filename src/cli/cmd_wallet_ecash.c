@@ -123,7 +123,9 @@ static int run_plain(const struct obol_cmd *cmd, int argc, char **argv,
 	"  --wallet PATH      the wallet file\n"                                                  \
 	"  --key-file FILE    its key file, instead of OBOL_PASSPHRASE or a prompt\n"
 
-static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
+/* register and renew: a new key of --bits bits, certified by the bank. */
+static int run_key(const struct obol_cmd *cmd, int argc, char **argv,
+		   obol_err (*action)(struct ecash_wallet *ew, unsigned bits, FILE *out), const char *what)
 {
 	struct wopts o;
 	struct obol_wallet *w = NULL;
@@ -133,8 +135,13 @@ static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
 		return rc;
 	obol_err e = open_ecash(&o, &w, &ew);
 	if (e == OBOL_OK)
-		e = ecash_wallet_register(&ew, (unsigned)o.bits, stdout);
-	return finish(cmd, e, "cannot register a key with the bank", w, &ew);
+		e = action(&ew, (unsigned)o.bits, stdout);
+	return finish(cmd, e, what, w, &ew);
+}
+
+static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	return run_key(cmd, argc, argv, ecash_wallet_register, "cannot register a key with the bank");
 }
 OBOL_COMMAND(wallet_ecash_register_cmd, "wallet ecash register", "--wallet PATH [--bits N] [--key-file FILE]",
 	     "draw an RSA key pair and have the bank certify it (seed 002 §3.2)",
@@ -144,16 +151,7 @@ OBOL_COMMAND(wallet_ecash_register_cmd, "wallet ecash register", "--wallet PATH 
 
 static int cmd_renew(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct wopts o;
-	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
-	int rc = parse(cmd, argc, argv, "b", &o);
-	if (rc >= 0)
-		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
-	if (e == OBOL_OK)
-		e = ecash_wallet_renew(&ew, (unsigned)o.bits, stdout);
-	return finish(cmd, e, "cannot renew the key", w, &ew);
+	return run_key(cmd, argc, argv, ecash_wallet_renew, "cannot renew the key");
 }
 OBOL_COMMAND(wallet_ecash_renew_cmd, "wallet ecash renew", "--wallet PATH [--bits N] [--key-file FILE]",
 	     "replace the wallet's certified key by a new one before its certificate expires",

@@ -23,6 +23,22 @@ static obol_err rl_add(struct ecash_revocations *rl, size_t *cap, const uint8_t 
 	return OBOL_OK;
 }
 
+/* Appends the rows of st (key id, and the time when `with_at`). */
+static obol_err rl_read(struct obol_stmt *st, struct ecash_revocations *rl, size_t *cap, bool with_at)
+{
+	bool row;
+	obol_err e;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t len;
+		const uint8_t *id = obol_stmt_column_blob(st, 0, &len);
+		if (len != ECASH_ID_LEN)
+			return OBOL_E_INTERNAL;
+		if ((e = rl_add(rl, cap, id, with_at ? obol_stmt_column_int64(st, 1) : 0)) != OBOL_OK)
+			return e;
+	}
+	return e;
+}
+
 obol_err ecash_issuer_revocations(struct obol_store *s, int64_t now, int64_t coin_lifetime,
 				  struct ecash_revocations *rl)
 {
@@ -40,18 +56,8 @@ obol_err ecash_issuer_revocations(struct obol_store *s, int64_t now, int64_t coi
 	if (e == OBOL_OK)
 		e = obol_stmt_prepare(s, "SELECT r.key_id, r.at FROM ecash_revoked r JOIN ecash_certs c ON c.key_id = r.key_id"
 					 " WHERE c.expiry > ? ORDER BY r.key_id", &st);
-	if (e == OBOL_OK && (e = obol_stmt_bind_int64(st, 1, now - coin_lifetime)) == OBOL_OK) {
-		while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-			size_t len;
-			const uint8_t *id = obol_stmt_column_blob(st, 0, &len);
-			if (len != ECASH_ID_LEN) {
-				e = OBOL_E_INTERNAL;
-				break;
-			}
-			if ((e = rl_add(rl, &cap, id, obol_stmt_column_int64(st, 1))) != OBOL_OK)
-				break;
-		}
-	}
+	if (e == OBOL_OK && (e = obol_stmt_bind_int64(st, 1, now - coin_lifetime)) == OBOL_OK)
+		e = rl_read(st, rl, &cap, true);
 	obol_stmt_finish(st);
 	if (e != OBOL_OK)
 		ecash_revocations_clear(rl);
@@ -103,35 +109,17 @@ obol_err ecash_issuer_revoke_account(struct obol_store *s, int64_t account, cons
 {
 	struct obol_stmt *st;
 	bool row;
-	uint8_t (*ids)[ECASH_ID_LEN] = NULL;
-	size_t n = 0, cap = 0;
+	struct ecash_revocations keys = { 0 };
+	size_t cap = 0;
 	obol_err e = obol_stmt_prepare(s, "SELECT key_id FROM ecash_certs WHERE account = ?", &st);
 	if (e != OBOL_OK)
 		return e;
-	if ((e = obol_stmt_bind_int64(st, 1, account)) == OBOL_OK) {
-		while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-			size_t len;
-			const uint8_t *id = obol_stmt_column_blob(st, 0, &len);
-			if (len != ECASH_ID_LEN) {
-				e = OBOL_E_INTERNAL;
-				break;
-			}
-			if (n == cap) {
-				cap = cap ? 2 * cap : 8;
-				void *ni = realloc(ids, cap * ECASH_ID_LEN);
-				if (ni == NULL) {
-					e = OBOL_E_NO_MEMORY;
-					break;
-				}
-				ids = ni;
-			}
-			memcpy(ids[n++], id, ECASH_ID_LEN);
-		}
-	}
+	if ((e = obol_stmt_bind_int64(st, 1, account)) == OBOL_OK)
+		e = rl_read(st, &keys, &cap, false);
 	obol_stmt_finish(st);
-	for (size_t i = 0; i < n && e == OBOL_OK; i++)
-		e = ecash_issuer_revoke(s, ids[i], reason, now);
-	free(ids);
+	for (size_t i = 0; i < keys.n && e == OBOL_OK; i++)
+		e = ecash_issuer_revoke(s, keys.keys[i].id, reason, now);
+	ecash_revocations_clear(&keys);
 	if (e != OBOL_OK)
 		return e;
 	if ((e = obol_stmt_prepare(s, "SELECT 1 FROM ecash_barred WHERE account = ?", &st)) != OBOL_OK)

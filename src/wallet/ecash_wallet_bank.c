@@ -246,9 +246,19 @@ static void drop_stale_self_claims(const struct ecash_customer *c, struct ecash_
 	}
 }
 
-obol_err ecash_wallet_redeem_expired(struct ecash_wallet *ew, FILE *out)
+/* A bank nonce for `purpose`, on a client of its own. */
+static obol_err bank_nonce(struct ecash_wallet *ew, const char *purpose, uint8_t nonce[static ECASH_NONCE_LEN])
 {
 	struct obol_http_client *c = NULL;
+	obol_err e = obol_wallet_client(ew->w, true, &c);
+	if (e == OBOL_OK)
+		e = ecash_w_bank_nonce(c, purpose, nonce);
+	obol_http_client_free(c);
+	return e;
+}
+
+obol_err ecash_wallet_redeem_expired(struct ecash_wallet *ew, FILE *out)
+{
 	size_t idx[ECASH_COINS_MAX], k = 0;
 	uint8_t nonce[ECASH_NONCE_LEN];
 	int64_t now = obol_now();
@@ -269,10 +279,7 @@ obol_err ecash_wallet_redeem_expired(struct ecash_wallet *ew, FILE *out)
 		return OBOL_OK;
 	}
 	if (e == OBOL_OK)
-		e = obol_wallet_client(ew->w, true, &c);
-	if (e == OBOL_OK)
-		e = ecash_w_bank_nonce(c, "refund", nonce);
-	obol_http_client_free(c);
+		e = bank_nonce(ew, "refund", nonce);
 	if (e == OBOL_OK)
 		e = send_coins(ew, ECASH_ENTRY_REFUND, nonce, &ew->coins, &ew->ncoins, idx, k, NULL, out);
 	return e;
@@ -280,7 +287,6 @@ obol_err ecash_wallet_redeem_expired(struct ecash_wallet *ew, FILE *out)
 
 obol_err ecash_wallet_release(struct ecash_wallet *ew, FILE *out)
 {
-	struct obol_http_client *c = NULL;
 	struct ecash_deposit_req terms = { 0 };
 	size_t idx[ECASH_COINS_MAX], k = 0;
 	uint8_t nonce[ECASH_NONCE_LEN];
@@ -304,10 +310,7 @@ obol_err ecash_wallet_release(struct ecash_wallet *ew, FILE *out)
 	terms.has_owners = true;
 	terms.nowners = k;
 	if (e == OBOL_OK)
-		e = obol_wallet_client(ew->w, true, &c);
-	if (e == OBOL_OK)
-		e = ecash_w_bank_nonce(c, "exchange", nonce);
-	obol_http_client_free(c);
+		e = bank_nonce(ew, "exchange", nonce);
 	if (e == OBOL_OK)
 		e = send_coins(ew, ECASH_ENTRY_EXCHANGE, nonce, &ew->unconfirmed, &ew->nunconfirmed, idx, k, &terms, out);
 	return e;

@@ -30,6 +30,10 @@ OBOL_MUST_CHECK obol_err ecash_w_bank_nonce(struct obol_http_client *c, const ch
 void ecash_w_print_result(FILE *out, const char *what, const json_t *r);
 /* ECASH_NOT_REGISTERED until the wallet holds a certified key. */
 OBOL_MUST_CHECK obol_err ecash_w_need_registered(const struct ecash_wallet *ew);
+/* Reads one device-link frame of `want` type into spec s (NULL: body
+ * unread): the peer's ERROR frame is the error it names; another type is
+ * WIRE_UNEXPECTED_MESSAGE. */
+OBOL_MUST_CHECK obol_err ecash_w_read_frame(struct obol_devlink *l, uint32_t want, const struct obol_fields *s);
 /* Prints "label: HEX" of the first n bytes of id. */
 void ecash_w_print_id(FILE *out, const char *label, const uint8_t *id, size_t n);
 

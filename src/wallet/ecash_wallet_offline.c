@@ -11,9 +11,7 @@
 #include "wallet/ecash_wallet.h"
 #include "wallet/ecash_wallet_int.h"
 
-/* Reads one frame of `want` type into spec s: the peer's ERROR frame is the
- * error it names; another type is WIRE_UNEXPECTED_MESSAGE. */
-static obol_err read_frame(struct obol_devlink *l, uint32_t want, const struct obol_fields *s)
+obol_err ecash_w_read_frame(struct obol_devlink *l, uint32_t want, const struct obol_fields *s)
 {
 	uint32_t type = 0;
 	const uint8_t *body;
@@ -88,7 +86,7 @@ static obol_err hand_over(struct ecash_wallet *ew, struct obol_devlink *l, const
 	if (e == OBOL_OK && (e = ecash_payment_spec(&psp, p, false)) == OBOL_OK)
 		e = ecash_payment_done(&psp, obol_devlink_write(l, ECASH_MSG_PAY, &psp.s));
 	ecash_ready_spec(&rsp, &rd);
-	if (e == OBOL_OK && (e = read_frame(l, ECASH_MSG_READY, &rsp.s)) == OBOL_OK &&
+	if (e == OBOL_OK && (e = ecash_w_read_frame(l, ECASH_MSG_READY, &rsp.s)) == OBOL_OK &&
 	    memcmp(rd.nonce, offer->nonce, ECASH_NONCE_LEN) != 0)
 		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
 	if (e == OBOL_OK)
@@ -139,7 +137,7 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	if (e == OBOL_OK)
 		e = obol_devlink_write(l, ECASH_MSG_HELLO, &hsp.s);
 	if (e == OBOL_OK)
-		e = read_frame(l, ECASH_MSG_OFFER, &osp.s);
+		e = ecash_w_read_frame(l, ECASH_MSG_OFFER, &osp.s);
 	if (e == OBOL_OK)
 		e = ecash_customer_check_offer(&ew->cust, &offer, ew->rl.sig_len ? &ew->rl : NULL, cap, now);
 	if (e == OBOL_OK) {
@@ -154,7 +152,7 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	 * are its; anything else leaves them unconfirmed. */
 	ecash_receipt_spec(&rsp, &rc);
 	if (e == OBOL_OK)
-		e = read_frame(l, ECASH_MSG_RECEIPT, &rsp.s);
+		e = ecash_w_read_frame(l, ECASH_MSG_RECEIPT, &rsp.s);
 	if (e == OBOL_OK)
 		e = ecash_customer_check_receipt(&offer, &p, &rc);
 	if (e == OBOL_OK) {
@@ -256,7 +254,7 @@ static obol_err take_signed(struct ecash_wallet *ew, struct ecash_merchant *m, s
 	size_t n0 = ew->ncoins;
 	obol_err e;
 	ecash_signatures_spec(&ssp, &sg, true);
-	if ((e = ecash_signatures_done(&ssp, read_frame(l, ECASH_MSG_SIGN, &ssp.s))) != OBOL_OK)
+	if ((e = ecash_signatures_done(&ssp, ecash_w_read_frame(l, ECASH_MSG_SIGN, &ssp.s))) != OBOL_OK)
 		return e;
 	if ((e = ecash_payment_attach(p, &sg)) != OBOL_OK) {
 		ecash_signatures_clear(&sg);
@@ -297,7 +295,7 @@ obol_err ecash_wallet_receive(struct ecash_wallet *ew, struct ecash_merchant *m,
 	obol_err e;
 
 	ecash_hello_spec(&hsp, &hello);
-	e = read_frame(l, ECASH_MSG_HELLO, &hsp.s);
+	e = ecash_w_read_frame(l, ECASH_MSG_HELLO, &hsp.s);
 	if (e == OBOL_OK)
 		e = ecash_merchant_offer(m, price, obol_now(), &offer);
 	if (e == OBOL_OK) {

@@ -21,18 +21,6 @@
 #include "wallet/ecash_wallet_int.h"
 #include "wire/cbor.h"
 
-/* Reads one frame of type `want` into s. */
-static obol_err read_frame(struct obol_devlink *l, uint32_t want, const struct obol_fields *s)
-{
-	uint32_t type = 0;
-	const uint8_t *body;
-	size_t len;
-	obol_err e = obol_devlink_read(l, &type, &body, &len);
-	if (e == OBOL_OK && type != want)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	return e == OBOL_OK ? obol_cbor_decode(body, len, s) : e;
-}
-
 /* One payment, taken and kept, answered with a refusal. */
 static obol_err take_and_lie(struct ecash_wallet *ew, struct ecash_merchant *m, struct obol_devlink *l,
 			     const struct obol_amount *price)
@@ -51,7 +39,7 @@ static obol_err take_and_lie(struct ecash_wallet *ew, struct ecash_merchant *m, 
 	const uint8_t *body;
 	size_t len;
 	ecash_hello_spec(&hsp, &hello);
-	obol_err e = read_frame(l, ECASH_MSG_HELLO, &hsp.s);
+	obol_err e = ecash_w_read_frame(l, ECASH_MSG_HELLO, &hsp.s);
 	if (e == OBOL_OK && (e = ecash_merchant_offer(m, price, obol_now(), &offer)) == OBOL_OK) {
 		ecash_offer_spec(&osp, &offer);
 		e = obol_devlink_write(l, ECASH_MSG_OFFER, &osp.s);
@@ -69,7 +57,7 @@ static obol_err take_and_lie(struct ecash_wallet *ew, struct ecash_merchant *m, 
 	}
 	ecash_signatures_spec(&ssp, &sg, true);
 	if (e == OBOL_OK)
-		e = ecash_signatures_done(&ssp, read_frame(l, ECASH_MSG_SIGN, &ssp.s));
+		e = ecash_signatures_done(&ssp, ecash_w_read_frame(l, ECASH_MSG_SIGN, &ssp.s));
 	if (e == OBOL_OK && (e = ecash_payment_attach(&p, &sg)) != OBOL_OK)
 		ecash_signatures_clear(&sg);
 	if (e == OBOL_OK)

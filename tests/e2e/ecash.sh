@@ -7,21 +7,13 @@
 # a vendor killed after accepting (its deposit still arrives), withdrawal,
 # the audit, and a revocation list with a bad signature ignored by the vendor.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ecash_lib.bash"
 export OBOL_ECASH_REVOCATIONS_REFRESH=1 # the vendor refreshes its list every second
 
 DB=sqlite:$T/issuer.db
 "$OBOL" issuer init --db "$DB" --currency EUR >/dev/null || { fail ecash_setup "issuer init"; exit 1; }
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail ecash_setup "issuer serve"; exit 1; }
 
-# A wallet with a funded account and a registered key: join NAME [FUND].
-join() {
-  local key
-  key=$("$OBOL" wallet init --wallet "$T/$1.wallet" --issuer "$issuer_URL" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null || return 1
-  if [ -n "${2:-}" ]; then "$OBOL" issuer fund --db "$DB" --account "$1" --amount "$2" >/dev/null || return 1; fi
-  "$OBOL" wallet ecash register --wallet "$T/$1.wallet"
-}
-W() { printf '%s' "$T/$1.wallet"; }
 
 out=$(join alice EUR:10) && pass register || fail register "$out"
 ALICE_ACCOUNT=$(field ecash-account "$out")

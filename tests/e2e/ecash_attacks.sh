@@ -16,6 +16,7 @@
 #           deposit window, its late deposit refused, nobody named;
 #   case 12 a withdrawal of an amount to another account.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ecash_lib.bash"
 export OBOL_ECASH_REVOCATIONS_REFRESH=1
 
 WINDOW=6 # seconds a payee has to deposit before its payer may exchange
@@ -24,30 +25,7 @@ DB=sqlite:$T/issuer.db
   || { fail ecash_attacks_setup "issuer init"; exit 1; }
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail ecash_attacks_setup "issuer serve"; exit 1; }
 
-# An attack of build/obol-attack in the background, its log in $T/NAME.log.
-start_attack() {
-  local name=$1; shift
-  "$ATTACK" "$@" >"$T/$name.log" 2>&1 </dev/null &
-  E2E_PIDS[$name]=$!
-  printf -v "${name}_PID" '%s' "$!"
-  e2e_wait_listening "$name" 0 1
-}
-# A wallet with a funded account and a registered key: join NAME [FUND] [ISSUER_URL].
-join() {
-  local key
-  key=$("$OBOL" wallet init --wallet "$T/$1.wallet" --issuer "${3:-$issuer_URL}" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null || return 1
-  if [ -n "${2:-}" ]; then "$OBOL" issuer fund --db "$DB" --account "$1" --amount "$2" >/dev/null || return 1; fi
-  "$OBOL" wallet ecash register --wallet "$T/$1.wallet"
-}
-W() { printf '%s' "$T/$1.wallet"; }
-balance() { field balance "$("$OBOL" issuer account show --db "$DB" --account "$1")"; }
 report() { "$OBOL" issuer ecash report --db "$DB"; }
-audit() {
-  local out
-  out=$("$OBOL" audit --db "$DB")
-  printf '%s' "$out" | grep -q "^audit: OK" && pass "audit_ok_$1" || fail "audit_ok_$1" "$out"
-}
 deposits() { field deposits "$(report)"; }
 wait_deposits() { for i in $(seq 1 120); do [ "$(deposits)" -ge "$1" ] && return 0; sleep 0.25; done; return 1; }
 

@@ -6,6 +6,7 @@
 # pays again; the vendor daemon renews its key at a start late in its
 # certificate's life, and what it received before is credited; the audit.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ecash_lib.bash"
 
 LIFE=24
 DB=sqlite:$T/issuer.db
@@ -13,15 +14,6 @@ DB=sqlite:$T/issuer.db
   || { fail ecash_renew_setup "issuer init"; exit 1; }
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail ecash_renew_setup "issuer serve"; exit 1; }
 
-join() {
-  local key
-  key=$("$OBOL" wallet init --wallet "$T/$1.wallet" --issuer "$issuer_URL" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null || return 1
-  if [ -n "${2:-}" ]; then "$OBOL" issuer fund --db "$DB" --account "$1" --amount "$2" >/dev/null || return 1; fi
-  "$OBOL" wallet ecash register --wallet "$T/$1.wallet"
-}
-W() { printf '%s' "$T/$1.wallet"; }
-balance() { field balance "$("$OBOL" issuer account show --db "$DB" --account "$1")"; }
 
 STARTED=$(date +%s)
 join alice EUR:10 >/dev/null || fail register_alice

@@ -181,6 +181,28 @@ obol_err fx_accept(struct fx *w, size_t payee, const struct ecash_payment *p, in
 	return err;
 }
 
+int fx_paid(struct fx *w, size_t n, struct ecash_payment *p)
+{
+	static const char *const one_euro[] = { "EUR:1" };
+	size_t idx = 0;
+	if (fx_init(w, n) != 0 || fx_topup(w, 0, one_euro, 1) != 0)
+		return -1;
+	return fx_pay(w, 0, 1, &idx, 1, "EUR:1", 0, FX_NOW, p) == OBOL_OK ? 0 : -1;
+}
+
+int fx_same_account(struct fx *w, size_t as, size_t of)
+{
+	struct ecash_cert *c = &w->p[as].c.cert;
+	struct ecash_bytes cb;
+	c->account = w->p[of].account;
+	w->p[as].account = w->p[of].account;
+	if (ecash_cert_bytes(c, &cb) != OBOL_OK)
+		return -1;
+	obol_err e = ecash_sign_bytes(w->bank_sk, &cb, c->sig, &c->sig_len);
+	ecash_bytes_free(&cb);
+	return e == OBOL_OK ? 0 : -1;
+}
+
 int fx_receive(struct fx *w, size_t payee, const struct ecash_payment *p)
 {
 	for (size_t i = 0; i < p->ncoins; i++)

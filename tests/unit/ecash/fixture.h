@@ -58,6 +58,13 @@ obol_err fx_pay(struct fx *w, size_t payer, size_t payee, const size_t *idx, siz
  * (the receipt is not kept). */
 obol_err fx_accept(struct fx *w, size_t payee, const struct ecash_payment *p, int64_t now);
 
+/* A world of n parties where party 0 holds one EUR:1 coin and has built
+ * (not yet delivered) its payment *p of that coin to party 1 at FX_NOW. */
+int fx_paid(struct fx *w, size_t n, struct ecash_payment *p);
+/* Makes party `as` a second key of party `of`'s account: its certificate
+ * re-signed by the bank for that account. */
+int fx_same_account(struct fx *w, size_t as, size_t of);
+
 /* Moves the accepted coins of a payment into the payee's wallet. */
 int fx_receive(struct fx *w, size_t payee, const struct ecash_payment *p);
 

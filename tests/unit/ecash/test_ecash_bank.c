@@ -342,10 +342,7 @@ TEST(ecash_bank, a_coin_copied_off_the_link_earns_the_copier_nothing_and_blames_
 	struct fx w;
 	struct ecash_payment p;
 	struct ecash_registry_effect eff;
-	size_t idx = 0;
-	REQUIRE(fx_init(&w, 3) == 0);
-	REQUIRE(fx_topup(&w, 0, one_euro, 1) == 0);
-	REQUIRE_OK(fx_pay(&w, 0, 1, &idx, 1, "EUR:1", 0, FX_NOW, &p));
+	REQUIRE(fx_paid(&w, 3, &p) == 0);
 	/* The copier (party 2) claims the bare coin to itself with its own key:
 	 * with no owner signature, or with one by a key of its own. */
 	struct ecash_held_coin copy = { .coin = p.coins[0].coin };
@@ -380,9 +377,7 @@ TEST(ecash_bank, revocation_after_an_honest_payment_does_not_reach_back)
 	struct ecash_payment p;
 	struct ecash_registry_effect eff;
 	size_t idx = 0;
-	REQUIRE(fx_init(&w, 2) == 0);
-	REQUIRE(fx_topup(&w, 0, one_euro, 1) == 0);
-	REQUIRE_OK(fx_pay(&w, 0, 1, &idx, 1, "EUR:1", 0, FX_NOW, &p));
+	REQUIRE(fx_paid(&w, 2, &p) == 0);
 	REQUIRE_OK(fx_accept(&w, 1, &p, FX_NOW));
 	struct ecash_revoked rk = { .at = FX_NOW + 1000 };
 	memcpy(rk.id, w.p[0].c.id, ECASH_ID_LEN);
@@ -424,14 +419,7 @@ TEST(ecash_bank, double_spend_with_the_accounts_two_keys_names_the_account_and_i
 	struct ecash_spent s;
 	size_t idx = 0;
 	REQUIRE(fx_init(&w, 4) == 0);
-	/* Party 3 is a second key of party 0's account. */
-	struct ecash_cert *c3 = &w.p[3].c.cert;
-	struct ecash_bytes cb;
-	c3->account = w.p[0].account;
-	REQUIRE_OK(ecash_cert_bytes(c3, &cb));
-	REQUIRE_OK(ecash_sign_bytes(w.bank_sk, &cb, c3->sig, &c3->sig_len));
-	ecash_bytes_free(&cb);
-	w.p[3].account = w.p[0].account;
+	REQUIRE(fx_same_account(&w, 3, 0) == 0); /* party 3: a second key of party 0's account */
 	REQUIRE(fx_topup(&w, 0, one_euro, 1) == 0);
 	REQUIRE_OK(fx_pay(&w, 0, 1, &idx, 1, "EUR:1", 0, FX_NOW, &p1));
 	/* The same coin (and its owner secret) in key 3's wallet, spent with key 3. */
@@ -466,10 +454,7 @@ TEST(ecash_bank, exchange_of_an_unconfirmed_payment_waits_the_window_and_blames_
 	struct ecash_payment p;
 	struct ecash_registry_effect eff;
 	struct ecash_spent s;
-	size_t idx = 0;
-	REQUIRE(fx_init(&w, 3) == 0);
-	REQUIRE(fx_topup(&w, 0, one_euro, 1) == 0);
-	REQUIRE_OK(fx_pay(&w, 0, 1, &idx, 1, "EUR:1", 0, FX_NOW, &p));
+	REQUIRE(fx_paid(&w, 3, &p) == 0);
 	const struct ecash_held_coin *paid = &p.coins[0];
 	int64_t before = FX_NOW + w.bank.deposit_window - 1, after = FX_NOW + w.bank.deposit_window;
 	/* The payer discloses its claim: too early within the window. */
@@ -528,20 +513,10 @@ TEST(ecash_bank, coins_received_under_an_expired_certificate_stay_depositable)
 	struct fx w;
 	struct ecash_payment p;
 	struct ecash_registry_effect eff;
-	size_t idx = 0;
-	REQUIRE(fx_init(&w, 3) == 0);
-	REQUIRE(fx_topup(&w, 0, one_euro, 1) == 0);
-	REQUIRE_OK(fx_pay(&w, 0, 1, &idx, 1, "EUR:1", 0, FX_NOW, &p));
+	REQUIRE(fx_paid(&w, 3, &p) == 0);
 	int64_t later = w.p[1].c.cert.expiry + 10;
 	CHECK_OK(bring(&w, ECASH_ENTRY_DEPOSIT, 1, &p.coins[0], NULL, NULL, w.p[0].account, later, &eff));
-	/* Its renewed key (party 2 made a key of merchant 1's account). */
-	struct ecash_cert *c2 = &w.p[2].c.cert;
-	struct ecash_bytes cb;
-	c2->account = w.p[1].account;
-	REQUIRE_OK(ecash_cert_bytes(c2, &cb));
-	REQUIRE_OK(ecash_sign_bytes(w.bank_sk, &cb, c2->sig, &c2->sig_len));
-	ecash_bytes_free(&cb);
-	w.p[2].account = w.p[1].account;
+	REQUIRE(fx_same_account(&w, 2, 1) == 0); /* its renewed key */
 	CHECK_OK(bring(&w, ECASH_ENTRY_DEPOSIT, 2, &p.coins[0], NULL, NULL, w.p[0].account, later, &eff));
 	struct ecash_revoked rk = { .at = later - 1 };
 	memcpy(rk.id, w.p[1].c.id, ECASH_ID_LEN);

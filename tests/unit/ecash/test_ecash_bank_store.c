@@ -430,14 +430,8 @@ TEST_DB(ecash_bank_store, coin_redeemed_and_spent_is_a_double_spend_either_way)
 static int second_key(struct bank_db *b, size_t as, size_t of)
 {
 	struct ecash_cert *c = &b->w.p[as].c.cert;
-	struct ecash_bytes cb;
 	json_t *j = NULL;
-	c->account = b->w.p[of].account;
-	b->w.p[as].account = b->w.p[of].account;
-	if (ecash_cert_bytes(c, &cb) != OBOL_OK || ecash_sign_bytes(b->w.bank_sk, &cb, c->sig, &c->sig_len) != OBOL_OK)
-		return -1;
-	ecash_bytes_free(&cb);
-	if (tx_begin(b->s) != OBOL_OK)
+	if (fx_same_account(&b->w, as, of) != 0 || tx_begin(b->s) != OBOL_OK)
 		return -1;
 	/* The fixture stored party `as` for its own account first: move it. */
 	if (obol_store_run(b->s, NULL, "DELETE FROM ecash_certs WHERE key_id = ?", "b", b->w.p[as].c.id,
