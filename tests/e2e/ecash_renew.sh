@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecash_lib.bash"
 
-LIFE=24
+LIFE=20
 DB=sqlite:$T/issuer.db
 "$OBOL" issuer init --db "$DB" --currency EUR --ecash-cert-lifetime $LIFE >/dev/null \
   || { fail ecash_renew_setup "issuer init"; exit 1; }
