@@ -144,6 +144,20 @@ obol_err ecash_wallet_load(struct obol_wallet *w, struct ecash_wallet *ew)
 	    (e = load_coins(ew->sec, "unconfirmed", &ew->unconfirmed, &ew->nunconfirmed)) != OBOL_OK ||
 	    (e = load_coins(ew->sec, "pending", &ew->pending, &ew->npending)) != OBOL_OK)
 		return e;
+	/* A file of the version before kept a deposit or refund whose answer
+	 * was lost under these names: its coins are held again, and the next
+	 * deposit or refund brings them (the bank answers ALREADY_DEPOSITED or
+	 * ALREADY_REFUNDED for what it took the first time). */
+	static const char *const older[] = { "depositing", "redeeming" };
+	for (size_t i = 0; i < 2; i++) {
+		struct ecash_held_coin *c = NULL;
+		size_t n = 0;
+		if ((e = load_coins(ew->sec, older[i], &c, &n)) == OBOL_OK)
+			e = ecash_w_coins_append(&ew->coins, &ew->ncoins, c, n);
+		ecash_w_free_coins(c, n);
+		if (e != OBOL_OK)
+			return e;
+	}
 	load_lists(ew);
 	return OBOL_OK;
 }
@@ -187,6 +201,11 @@ static bool owner_needed(const struct ecash_wallet *ew, const char *pk64)
 
 obol_err ecash_wallet_save(struct ecash_wallet *ew)
 {
+	/* The older version's names are read once, into the held coins. */
+	json_object_del(ew->sec, "depositing");
+	json_object_del(ew->sec, "depositing_nonce");
+	json_object_del(ew->sec, "redeeming");
+	json_object_del(ew->sec, "redeeming_nonce");
 	obol_err e = put_coins(ew->sec, "held", ew->coins, ew->ncoins);
 	if (e == OBOL_OK)
 		e = put_coins(ew->sec, "unconfirmed", ew->unconfirmed, ew->nunconfirmed);

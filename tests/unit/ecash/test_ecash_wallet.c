@@ -232,3 +232,30 @@ TEST(ecash_wallet, a_signed_receipt_makes_the_coins_the_merchants)
 	obol_wallet_close(wal);
 	fx_free(&w);
 }
+
+/* A file of the version before this one, with a deposit whose answer was
+ * lost kept under its older name: its coins are held again (the next
+ * deposit brings them; the bank answers what it took once). */
+TEST(ecash_wallet, an_older_files_kept_deposit_comes_back_to_the_held_coins)
+{
+	static const char *const one[] = { "EUR:1" };
+	struct fx w;
+	struct obol_wallet *wal = NULL;
+	struct ecash_wallet ew, again;
+	json_t *older = NULL;
+	REQUIRE(fx_init(&w, 1) == 0);
+	REQUIRE(fx_topup(&w, 0, one, 1) == 0);
+	REQUIRE(make_wallet(&w, &wal, &ew) == 0);
+	REQUIRE_OK(ecash_coins_to_json(ew.coins, ew.ncoins, &older));
+	REQUIRE(json_object_set_new(ew.sec, "depositing", older) == 0);
+	/* Only the older name holds the coin. */
+	REQUIRE(json_object_set_new(ew.sec, "held", json_pack("{s:[], s:[]}", "coins", "claims")) == 0);
+	ecash_wallet_free(&ew);
+	REQUIRE_OK(ecash_wallet_load(wal, &again));
+	CHECK_EQ_INT(again.ncoins, 1);
+	REQUIRE_OK(ecash_wallet_save(&again));
+	CHECK(json_object_get(again.sec, "depositing") == NULL);
+	ecash_wallet_free(&again);
+	obol_wallet_close(wal);
+	fx_free(&w);
+}
