@@ -190,7 +190,8 @@ obol_err ecash_wallet_merchant(struct ecash_wallet *ew, struct ecash_merchant *m
 		copy.keys = malloc((ew->rl.n ? ew->rl.n : 1) * sizeof(*copy.keys));
 		if (copy.keys == NULL)
 			return OBOL_E_NO_MEMORY;
-		memcpy(copy.keys, ew->rl.keys, ew->rl.n * sizeof(*copy.keys));
+		if (ew->rl.n != 0)
+			memcpy(copy.keys, ew->rl.keys, ew->rl.n * sizeof(*copy.keys));
 		if ((e = ecash_merchant_set_revocations(m, &copy)) != OBOL_OK) {
 			free(copy.keys);
 			return e;
