@@ -1,26 +1,31 @@
-/* ecash-link-copier: a man in the middle of a plaintext device link who
- * copies an ecash payment as it passes (issue 12, case 1).
+/* ecash-link-copier: a man in the middle of the device link who copies an
+ * ecash payment as it passes (issue 12, case 1).
  *
- *   obol-attack ecash-link-copier --listen HOST:PORT --vendor HOST:PORT --wallet PATH
+ *   obol-attack ecash-link-copier --listen HOST:PORT --vendor HOST:PORT
+ *       --vendor-dir DIR --wallet PATH
  *
- * It relays one wallet's link to the vendor byte for byte (the payment goes
- * through), keeping a copy of the wallet's PAY and SIGN frames. Then, as
- * the holder of the registered wallet PATH (passphrase from
- * OBOL_PASSPHRASE), it tries to turn each copied coin into its own money at
- * the bank (waiting for it to answer) before the vendor's deposit arrives:
+ * The link is a Noise session in which the vendor proves its certified box
+ * key, so a man in the middle reads nothing unless that key leaked: this one
+ * has it (DIR/vendor.keys and DIR/vendor.cert, as a thief of the vendor's
+ * files, or of a payee's stored coins, would). It answers the wallet's
+ * handshake as the vendor, opens its own session to the real vendor and
+ * relays frame by frame (the payment goes through), keeping a copy of the
+ * wallet's PAY and SIGN frames. Then, as the holder of the registered wallet
+ * PATH (passphrase from OBOL_PASSPHRASE), it tries to turn each copied coin
+ * into its own money at the bank (waiting for it to answer) before the
+ * vendor's deposit arrives:
  *   - it claims the bare coin (m, σ0) to itself with its own certified key,
  *     owner-signed with a key of its own, and deposits it;
+ *   - the same with the honest claim's owner signature;
  *   - it deposits the honest chain as it is (the claim names the vendor);
  *   - it re-addresses the honest claim to itself, keeping the payer's
  *     signatures.
  * Prints "listening on ...", then "copied: N coins" and one
  * "attempt NAME: RESULT" line per try. */
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "attack.h"
@@ -29,77 +34,75 @@
 #include "net/devlink.h"
 #include "net/http_client.h"
 #include "schemes/ecash/messages.h"
+#include "vendor/vendor.h"
 #include "wallet/ecash_wallet.h"
 #include "wallet/issuer_link.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
 
 struct capture {
-	uint8_t *buf; /* client -> vendor bytes, whole frames parsed from the front */
-	size_t len, cap;
 	uint8_t *pay, *sign; /* bodies of the frames kept */
 	size_t pay_len, sign_len;
 };
 
-/* Appends bytes from the wallet and keeps the frames of interest. */
-static void capture_add(struct capture *c, const uint8_t *p, size_t n)
+/* Keeps a copy of the wallet's PAY or SIGN body. */
+static void capture_add(struct capture *c, uint32_t type, const uint8_t *body, size_t body_len)
 {
-	if (c->len + n > c->cap) {
-		size_t cap = (c->len + n) * 2;
-		uint8_t *nb = realloc(c->buf, cap);
-		if (nb == NULL)
-			return;
-		c->buf = nb;
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, p, n);
-	c->len += n;
-	while (c->len >= OBOL_FRAME_HEADER_LEN) {
-		size_t fl = ((size_t)c->buf[0] << 24) | ((size_t)c->buf[1] << 16) | ((size_t)c->buf[2] << 8) | c->buf[3];
-		size_t total = OBOL_FRAME_HEADER_LEN + fl;
-		uint32_t type;
-		const uint8_t *body;
-		size_t body_len;
-		if (c->len < total)
-			return;
-		if (obol_frame_decode(c->buf, total, &type, &body, &body_len) == OBOL_OK &&
-		    (type == ECASH_MSG_PAY || type == ECASH_MSG_SIGN)) {
-			uint8_t **dst = type == ECASH_MSG_PAY ? &c->pay : &c->sign;
-			size_t *dl = type == ECASH_MSG_PAY ? &c->pay_len : &c->sign_len;
-			free(*dst);
-			if ((*dst = malloc(body_len ? body_len : 1)) != NULL) {
-				memcpy(*dst, body, body_len);
-				*dl = body_len;
-			}
-		}
-		memmove(c->buf, c->buf + total, c->len - total);
-		c->len -= total;
+	if (type != ECASH_MSG_PAY && type != ECASH_MSG_SIGN)
+		return;
+	uint8_t **dst = type == ECASH_MSG_PAY ? &c->pay : &c->sign;
+	size_t *dl = type == ECASH_MSG_PAY ? &c->pay_len : &c->sign_len;
+	free(*dst);
+	if ((*dst = malloc(body_len ? body_len : 1)) != NULL) {
+		memcpy(*dst, body, body_len);
+		*dl = body_len;
 	}
 }
 
-/* Relays bytes both ways until either side closes. */
-static void relay(int a, int b, struct capture *c)
+/* Writes a frame read off the other session on: 4-byte length, then the
+ * CBOR array [type, 2, body] around the body's bytes as they came. */
+static obol_err forward(struct obol_devlink *to, uint32_t type, const uint8_t *body, size_t body_len)
 {
-	uint8_t buf[8192];
-	struct pollfd p[2] = { { .fd = a, .events = POLLIN }, { .fd = b, .events = POLLIN } };
-	for (;;) {
-		if (poll(p, 2, 10000) <= 0)
-			return;
-		for (int i = 0; i < 2; i++) {
-			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			ssize_t n = read(p[i].fd, buf, sizeof(buf));
-			if (n <= 0)
-				return;
-			if (i == 0)
-				capture_add(c, buf, (size_t)n);
-			for (ssize_t off = 0; off < n;) {
-				ssize_t w = write(p[1 - i].fd, buf + off, (size_t)(n - off));
-				if (w <= 0)
-					return;
-				off += w;
-			}
+	static uint8_t buf[OBOL_FRAME_HEADER_LEN + 8 + OBOL_FRAME_MAX];
+	size_t h = OBOL_FRAME_HEADER_LEN;
+	buf[h++] = 0x83; /* array of 3 */
+	if (type < 24) {
+		buf[h++] = (uint8_t)type;
+	} else {
+		buf[h++] = 0x18;
+		buf[h++] = (uint8_t)type;
+	}
+	buf[h++] = 0x02; /* protocol version */
+	if (type > 255 || body_len > OBOL_FRAME_MAX - (h - OBOL_FRAME_HEADER_LEN))
+		return OBOL_E_WIRE_OVERSIZED;
+	memcpy(buf + h, body, body_len);
+	size_t l = h - OBOL_FRAME_HEADER_LEN + body_len;
+	buf[0] = (uint8_t)(l >> 24);
+	buf[1] = (uint8_t)(l >> 16);
+	buf[2] = (uint8_t)(l >> 8);
+	buf[3] = (uint8_t)l;
+	return obol_devlink_write_frame(to, buf, OBOL_FRAME_HEADER_LEN + l);
+}
+
+/* Relays frames, the wallet speaking first and each side in turn, until
+ * either side closes; an ERROR from one side is told to the other. */
+static void relay(struct obol_devlink *wallet, struct obol_devlink *vendor, struct capture *c)
+{
+	for (int turn = 0;; turn ^= 1) {
+		struct obol_devlink *from = turn == 0 ? wallet : vendor, *to = turn == 0 ? vendor : wallet;
+		uint32_t type;
+		const uint8_t *body;
+		size_t body_len;
+		obol_err e = obol_devlink_read(from, &type, &body, &body_len);
+		if (e == OBOL_OK) {
+			if (turn == 0)
+				capture_add(c, type, body, body_len);
+			e = forward(to, type, body, body_len);
+		} else if (e != OBOL_E_DEVLINK_CLOSED && e != OBOL_E_NETWORK && e != OBOL_E_WIRE_TRUNCATED) {
+			e = obol_devlink_write_error(to, e);
 		}
+		if (e != OBOL_OK)
+			return;
 	}
 }
 
@@ -143,16 +146,22 @@ static int run(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "vendor", required_argument, NULL, 'v' },
 		{ "wallet", required_argument, NULL, 'w' },
+		{ "vendor-dir", required_argument, NULL, 'd' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *listen_at = NULL, *vendor = NULL, *wallet = NULL;
+	const char *listen_at = NULL, *vendor = NULL, *wallet = NULL, *vdir = NULL;
+	struct obol_sign_keypair vsign;
+	struct obol_box_keypair vbox;
+	struct obol_vendor_cert vcert;
+	uint8_t vcred[OBOL_DL_CRED_MAX], pin[32];
+	size_t vcred_len = 0;
 	struct capture cap = { 0 };
 	struct ecash_payment p = { 0 };
 	struct ecash_payment_spec psp;
 	struct ecash_signatures sg = { 0 };
 	struct ecash_signatures_spec ssp;
 	struct obol_wallet *w = NULL;
-	struct ecash_wallet ew;
+	struct ecash_wallet ew = { 0 };
 	struct obol_devlink *in = NULL, *out = NULL;
 	int fd = -1, ch, rc = 1;
 	uint16_t port = 0;
@@ -163,21 +172,32 @@ static int run(int argc, char **argv)
 			vendor = optarg;
 		else if (ch == 'w')
 			wallet = optarg;
+		else if (ch == 'd')
+			vdir = optarg;
 		else
 			return 2;
 	}
-	if (listen_at == NULL || vendor == NULL || wallet == NULL)
+	if (listen_at == NULL || vendor == NULL || wallet == NULL || vdir == NULL)
 		return 2;
-	struct obol_wallet_keysrc ks = { 0 };
-	if (obol_wallet_open(wallet, &ks, &w) != OBOL_OK || ecash_wallet_load(w, &ew) != OBOL_OK)
+	if (obol_vendor_keys_load(vdir, &vsign, &vbox) != OBOL_OK || obol_vendor_cert_load(vdir, &vcert) != OBOL_OK ||
+	    obol_vendor_cert_encode(&vcert, vcred, sizeof vcred, &vcred_len) != OBOL_OK) {
+		fprintf(stderr, "ecash-link-copier: no vendor keys and certificate in %s\n", vdir);
 		return 1;
+	}
+	struct obol_devlink_identity as_vendor = { .key = &vbox, .kind = OBOL_DL_CRED_VENDOR, .cred = vcred,
+						   .cred_len = vcred_len };
+	struct obol_wallet_keysrc ks = { 0 };
+	if (obol_wallet_open(wallet, &ks, &w) != OBOL_OK || ecash_wallet_load(w, &ew) != OBOL_OK ||
+	    obol_wallet_issuer(w, NULL, pin, NULL, NULL) != OBOL_OK)
+		goto out;
 	if (obol_devlink_listen(listen_at, &fd, &port) != OBOL_OK)
 		goto out;
 	printf("listening on 127.0.0.1:%u\n", port);
 	fflush(stdout);
-	if (obol_devlink_accept(fd, -1, 0, &in) != OBOL_OK || obol_devlink_connect(vendor, 0, &out) != OBOL_OK)
+	if (obol_devlink_accept(fd, -1, 0, &in) != OBOL_OK || obol_devlink_respond(in, &as_vendor) != OBOL_OK ||
+	    obol_devlink_connect_vendor(vendor, 0, pin, &out) != OBOL_OK)
 		goto out;
-	relay(obol_devlink_fd(in), obol_devlink_fd(out), &cap);
+	relay(in, out, &cap);
 	obol_devlink_close(in);
 	obol_devlink_close(out);
 	in = out = NULL;
@@ -226,7 +246,8 @@ out:
 	obol_devlink_close(in);
 	obol_devlink_close(out);
 	ecash_payment_clear(&p);
-	free(cap.buf);
+	OBOL_WIPE(vsign);
+	OBOL_WIPE(vbox);
 	free(cap.pay);
 	free(cap.sign);
 	ecash_wallet_free(&ew);
@@ -234,5 +255,7 @@ out:
 	return rc;
 }
 
-OBOL_ATTACK(ecash_copier_attack, "ecash-link-copier", "--listen HOST:PORT --vendor HOST:PORT --wallet PATH",
-	    "copies an ecash payment off a plaintext device link and deposits the coins as its own", run)
+OBOL_ATTACK(ecash_copier_attack, "ecash-link-copier",
+	    "--listen HOST:PORT --vendor HOST:PORT --vendor-dir DIR --wallet PATH",
+	    "with the vendor's link key, copies an ecash payment off the device link and deposits the coins as its own",
+	    run)

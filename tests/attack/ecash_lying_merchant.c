@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "net/devlink.h"
 #include "schemes/ecash/messages.h"
+#include "wallet/ecash_link.h"
 #include "wallet/ecash_wallet.h"
 #include "wallet/ecash_wallet_int.h"
 #include "wire/cbor.h"
@@ -86,6 +87,7 @@ static int run(int argc, char **argv)
 	struct obol_wallet *w = NULL;
 	struct ecash_wallet ew;
 	struct ecash_merchant m;
+	struct ecash_link_identity me;
 	struct obol_amount price;
 	struct obol_devlink *l = NULL;
 	int fd = -1, ch, rc = 1;
@@ -108,12 +110,17 @@ static int run(int argc, char **argv)
 		obol_wallet_close(w);
 		return 1;
 	}
+	if (ecash_link_identity_init(&ew, &me) != OBOL_OK)
+		goto out;
 	if (obol_devlink_listen(listen_at, &fd, &port) == OBOL_OK) {
 		printf("listening on 127.0.0.1:%u\n", port);
 		fflush(stdout);
-		if (obol_devlink_accept(fd, -1, 0, &l) == OBOL_OK && take_and_lie(&ew, &m, l, &price) == OBOL_OK)
+		if (obol_devlink_accept(fd, -1, 0, &l) == OBOL_OK && obol_devlink_respond(l, &me.id) == OBOL_OK &&
+		    take_and_lie(&ew, &m, l, &price) == OBOL_OK)
 			rc = 0;
 	}
+out:
+	ecash_link_identity_wipe(&me);
 	if (fd >= 0)
 		close(fd);
 	obol_devlink_close(l);

@@ -43,10 +43,13 @@ start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.
 "$OBOL" wallet ecash topup --wallet "$(W bob)" --amount EUR:3 --coin EUR:1 >/dev/null || fail topup_bob
 
 # ---- case 1: a coin copied off the link ----
-# The copier relays alice's link to the shop while the bank is down; the
+# The copier (holding the shop's link key, as a thief of the shop's files
+# would: without it the Noise session hides the payment) relays alice's link
+# to the shop while the bank is down; the
 # shop is stopped after the payment, so that when the bank is back the
 # copier's deposits reach it first.
-start_attack eve_mitm ecash-link-copier --listen 127.0.0.1:0 --vendor "$shop_ADDR" --wallet "$(W eve)" \
+start_attack eve_mitm ecash-link-copier --listen 127.0.0.1:0 --vendor "$shop_ADDR" --vendor-dir "$T/shop" \
+  --wallet "$(W eve)" \
   || fail link_copier_starts
 stop issuer
 check payment_through_the_copier "$OBOL" wallet ecash pay --wallet "$(W alice)" --vendor "$eve_mitm_ADDR"
@@ -54,6 +57,8 @@ stop shop
 restart issuer
 for i in $(seq 1 300); do grep -q "^attempt re-addressed" "$T/eve_mitm.log" && break; sleep 0.1; done
 cat "$T/eve_mitm.log" | sed 's/^/   copier: /'
+grep -q "^copied: [1-9]" "$T/eve_mitm.log" && pass copier_read_the_payment \
+  || fail copier_read_the_payment "$(cat "$T/eve_mitm.log")"
 if grep -q "^attempt .* OK" "$T/eve_mitm.log"; then fail copier_gets_nothing "$(cat "$T/eve_mitm.log")"
 else pass copier_gets_nothing; fi
 [ "$(balance eve)" = "EUR:0" ] && pass copier_balance_unchanged || fail copier_balance_unchanged "$(balance eve)"

@@ -6,8 +6,6 @@
 #   W NAME                the wallet's path
 #   balance NAME          the account's balance at the issuer
 #   audit CASE            pass audit_ok_CASE when 'obol audit' ends "audit: OK"
-#   start_attack NAME ARGS...   runs build/obol-attack ARGS... in the background
-#                         like lib.sh's start (NAME_ADDR, NAME_URL, NAME_PID)
 join() {
   local key
   key=$("$OBOL" wallet init --wallet "$T/$1.wallet" --issuer "${3:-$issuer_URL}" --account "$1" \
@@ -22,11 +20,4 @@ audit() {
   local out
   out=$("$OBOL" audit --db "$DB")
   printf '%s' "$out" | grep -q "^audit: OK" && pass "audit_ok_$1" || fail "audit_ok_$1" "$out"
-}
-start_attack() {
-  local name=$1; shift
-  "$ATTACK" "$@" >"$T/$name.log" 2>&1 </dev/null &
-  E2E_PIDS[$name]=$!
-  printf -v "${name}_PID" '%s' "$!"
-  e2e_wait_listening "$name" 0 1
 }
