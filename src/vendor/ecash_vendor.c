@@ -573,6 +573,15 @@ static obol_err ecash_outbox_done(struct obol_vendor *v, struct obol_store *s, i
 	return OBOL_OK;
 }
 
+/* In process: the revocation list's refresh (no thread there). */
+static void ecash_tick(struct obol_vendor *v, void *state)
+{
+	struct ecash_vendor *ev = state;
+	(void)v;
+	if (ev != NULL)
+		ecash_vendor_rl_tick(ev);
+}
+
 OBOL_VENDOR_SCHEME(ecash_vendor_scheme, .name = "ecash", .type_min = OBOL_DL_ECASH_MIN, .type_max = OBOL_DL_ECASH_MAX,
 		   .start = ecash_vendor_start, .stop = ecash_vendor_stop, .open = ecash_open, .on_frame = ecash_on_frame,
-		   .close = ecash_close, .outbox_done = ecash_outbox_done)
+		   .close = ecash_close, .outbox_done = ecash_outbox_done, .tick = ecash_tick)

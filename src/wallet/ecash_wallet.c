@@ -4,11 +4,13 @@
 #include "wallet/ecash_wallet.h"
 #include "wallet/ecash_wallet_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/parse.h"
+#include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "net/http_client.h"
 #include "wallet/issuer_link.h"
@@ -90,6 +92,45 @@ static void load_lists(struct ecash_wallet *ew)
 	}
 }
 
+/* The wallet's private key from its DER. obol_rsa_private_from_der checks
+ * that the key's parts agree, which costs tens of milliseconds (prime
+ * tests); a process that loads the same key again (the simulator runs many
+ * wallet commands in one process) takes the key it checked before. The
+ * cache holds only keys that passed the check, by the SHA-256 of their DER;
+ * a CLI command loads its key once and exits. */
+#define KEY_CACHE 16
+static struct {
+	uint8_t h[OBOL_HASH_LEN];
+	EVP_PKEY *k;
+} key_cache[KEY_CACHE];
+static size_t key_cache_next;
+static pthread_mutex_t key_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static obol_err private_key(const uint8_t *der, size_t len, EVP_PKEY **out)
+{
+	uint8_t h[OBOL_HASH_LEN];
+	obol_sha256(h, der, len);
+	pthread_mutex_lock(&key_cache_mu);
+	for (size_t i = 0; i < KEY_CACHE; i++)
+		if (key_cache[i].k != NULL && memcmp(key_cache[i].h, h, sizeof h) == 0 &&
+		    EVP_PKEY_up_ref(key_cache[i].k) == 1) {
+			*out = key_cache[i].k;
+			pthread_mutex_unlock(&key_cache_mu);
+			return OBOL_OK;
+		}
+	pthread_mutex_unlock(&key_cache_mu);
+	obol_err e = obol_rsa_private_from_der(der, len, out);
+	if (e != OBOL_OK || EVP_PKEY_up_ref(*out) != 1)
+		return e;
+	pthread_mutex_lock(&key_cache_mu);
+	size_t i = key_cache_next++ % KEY_CACHE;
+	EVP_PKEY_free(key_cache[i].k);
+	memcpy(key_cache[i].h, h, sizeof h);
+	key_cache[i].k = *out;
+	pthread_mutex_unlock(&key_cache_mu);
+	return OBOL_OK;
+}
+
 obol_err ecash_wallet_load(struct obol_wallet *w, struct ecash_wallet *ew)
 {
 	uint8_t *der = NULL, edsk[OBOL_SIGN_SK_LEN];
@@ -111,7 +152,7 @@ obol_err ecash_wallet_load(struct obol_wallet *w, struct ecash_wallet *ew)
 			return OBOL_E_WALLET_FILE;
 	}
 	if (get_blob(ew->sec, "key", &der, &len) == OBOL_OK) {
-		e = obol_rsa_private_from_der(der, len, &ew->sk);
+		e = private_key(der, len, &ew->sk);
 		obol_wipe(der, len);
 		free(der);
 		if (e != OBOL_OK)
