@@ -4,7 +4,9 @@
  * only the merchant's signed receipt makes them the merchant's, and a
  * refusal, silence or a receipt it did not sign leaves them unconfirmed
  * (it may hold them) for the exchange at the bank, never spendable again
- * as they were (issue 12, case 4). */
+ * as they were (issue 12, case 4). A top-up whose answer was lost is kept
+ * in the wallet before it leaves and sent again, byte for byte, by the next
+ * command; the bank carries it out once (case 3). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,10 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "fixture.h"
+#include "net/http_client.h"
 #include "wallet/ecash_wallet.h"
+#include "wallet/file.h"
+#include "wire/json.h"
 #include "wire/cbor.h"
 #include "../net/link_fixture.h"
 #include "../test.h"
@@ -262,4 +267,142 @@ TEST(ecash_wallet, an_older_files_kept_deposit_comes_back_to_the_held_coins)
 	ecash_wallet_free(&again);
 	obol_wallet_close(wal);
 	fx_free(&w);
+}
+
+/* A bank behind the HTTP transport seam (src/net/http_client.h), with the
+ * real core: it answers /ecash/nonce, and carries out /ecash/topup once per
+ * request body (a body sent again gets the stored answer, as the issuer's
+ * idempotency by nonce does). `lose` drops the next top-up answer after
+ * the bank carried it out. */
+struct fake_bank {
+	struct fx *w;
+	bool lose;
+	unsigned carried_out, resent;
+	char *body, *answer; /* the top-up carried out, and its answer */
+};
+
+static obol_err fake_topup(struct fake_bank *fb, const char *body, char **answer)
+{
+	struct ecash_topup_req *m = calloc(1, sizeof(*m));
+	struct ecash_topup_reply *r = calloc(1, sizeof(*r));
+	struct ecash_topup_req_spec sp;
+	struct ecash_topup_reply_spec rsp;
+	json_t *j = NULL;
+	obol_err e = m != NULL && r != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK) {
+		ecash_topup_req_spec(&sp, m);
+		e = obol_json_decode_text(body, strlen(body), &sp.s);
+	}
+	if (e == OBOL_OK) {
+		struct ecash_topup_in in = { .cert = &m->cert, .nonce = m->nonce, .orders = m->values, .n = m->nvalues,
+					     .sig = m->sig, .sig_len = m->sig_len, .now = FX_NOW };
+		e = ecash_bank_topup(&fb->w->bank, &in, r->coins, &r->total);
+		r->ncoins = m->nvalues;
+	}
+	if (e == OBOL_OK) {
+		ecash_topup_reply_spec(&rsp, r);
+		e = obol_json_encode(&rsp.s, &j);
+	}
+	if (e == OBOL_OK && (*answer = json_dumps(j, JSON_COMPACT)) == NULL)
+		e = OBOL_E_NO_MEMORY;
+	json_decref(j);
+	free(m);
+	free(r);
+	return e;
+}
+
+static obol_err fake_request(void *ctx, const char *base_url, const char *method, const char *path, const char *auth,
+			     const void *body, size_t body_len, long *status, char **resp, size_t *resp_len)
+{
+	struct fake_bank *fb = ctx;
+	char *text = NULL, *answer = NULL;
+	json_t *j = NULL;
+	obol_err e = OBOL_OK;
+	(void)base_url;
+	(void)method;
+	(void)auth;
+	if (strcmp(path, "/ecash/nonce") == 0) {
+		struct ecash_nonce_reply r = { .expiry = FX_NOW + 300 };
+		struct ecash_nonce_spec sp;
+		obol_random(r.nonce, sizeof(r.nonce));
+		ecash_nonce_reply_spec(&sp, &r);
+		if ((e = obol_json_encode(&sp.s, &j)) == OBOL_OK && (answer = json_dumps(j, JSON_COMPACT)) == NULL)
+			e = OBOL_E_NO_MEMORY;
+		json_decref(j);
+	} else if (strcmp(path, "/ecash/topup") == 0) {
+		if ((text = strndup(body, body_len)) == NULL)
+			return OBOL_E_NO_MEMORY;
+		if (fb->body != NULL && strcmp(fb->body, text) == 0) {
+			fb->resent++;
+			answer = strdup(fb->answer);
+			free(text);
+		} else if ((e = fake_topup(fb, text, &answer)) == OBOL_OK) {
+			fb->carried_out++;
+			free(fb->body);
+			free(fb->answer);
+			fb->body = text;
+			fb->answer = strdup(answer);
+		} else {
+			free(text);
+		}
+		if (e == OBOL_OK && fb->lose) {
+			fb->lose = false;
+			free(answer);
+			return OBOL_E_NETWORK; /* committed, and the answer lost on its way */
+		}
+	} else {
+		return OBOL_E_NETWORK;
+	}
+	if (e != OBOL_OK || answer == NULL) {
+		free(answer);
+		return e != OBOL_OK ? e : OBOL_E_NO_MEMORY;
+	}
+	*status = 200;
+	*resp = answer;
+	*resp_len = strlen(answer);
+	return OBOL_OK;
+}
+
+TEST(ecash_wallet, a_lost_top_up_answer_is_asked_for_again_and_the_bank_issues_once)
+{
+	struct fx w;
+	struct obol_wallet *wal = NULL;
+	struct ecash_wallet ew, again;
+	struct obol_sign_keypair acct;
+	struct obol_amount two[2];
+	struct fake_bank fb = { .w = &w, .lose = true };
+	struct obol_http_transport t = { fake_request, &fb };
+	FILE *devnull = fopen("/dev/null", "w");
+	REQUIRE(devnull != NULL);
+	REQUIRE(fx_init(&w, 1) == 0);
+	REQUIRE(make_wallet(&w, &wal, &ew) == 0);
+	obol_sign_keypair_new(&acct);
+	REQUIRE_OK(obol_wallet_set_account(wal, w.p[0].account, "p0", acct.sk));
+	REQUIRE_OK(obol_amount_parse("EUR:1", &two[0]));
+	two[1] = two[0];
+	obol_http_set_transport(&t);
+
+	/* The bank issues; the answer is lost: the request stays in the file. */
+	CHECK_ERR(ecash_wallet_topup(&ew, two, 2, devnull), OBOL_E_NETWORK);
+	CHECK_EQ_INT(fb.carried_out, 1);
+	CHECK_EQ_INT(ew.ncoins, 0);
+	ecash_wallet_free(&ew);
+	REQUIRE_OK(ecash_wallet_load(wal, &again));
+	CHECK(json_object_get(again.sec, "in_doubt") != NULL);
+
+	/* The next top-up sends it again, the same bytes, and takes the
+	 * stored answer: the coins paid for, issued once. */
+	CHECK_OK(ecash_wallet_topup(&again, two, 1, devnull));
+	CHECK_EQ_INT(fb.resent, 1);
+	CHECK_EQ_INT(fb.carried_out, 1);
+	CHECK_EQ_INT(again.ncoins, 2);
+	CHECK(json_object_get(again.sec, "in_doubt") == NULL);
+
+	obol_http_set_transport(NULL);
+	free(fb.body);
+	free(fb.answer);
+	ecash_wallet_free(&again);
+	obol_wallet_close(wal);
+	fx_free(&w);
+	fclose(devnull);
 }
