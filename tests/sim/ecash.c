@@ -173,6 +173,14 @@ static void renew_done(struct sim *sim, struct sim_node *n, int rc, void *arg)
 	schedule_act(sim, n);
 }
 
+static void release_done(struct sim *sim, struct sim_node *n, int rc, void *arg)
+{
+	struct ew_world *w = ew(sim);
+	if (w->on_release != NULL)
+		w->on_release(sim, n, rc);
+	act_done(sim, n, rc, arg);
+}
+
 static void pay(struct sim *sim, struct sim_node *n, struct sim_node *to)
 {
 	char addr[40];
@@ -204,6 +212,12 @@ static void wallet_act(struct sim *sim, void *arg)
 		static const char *const renew[] = { "wallet", "ecash", "renew", NULL };
 		w->renew_due[i] = false;
 		sim_command(sim, n, renew_done, NULL, renew);
+		return;
+	}
+	if (w->release_due[i]) {
+		static const char *const release[] = { "wallet", "ecash", "release", NULL };
+		w->release_due[i] = false;
+		sim_command(sim, n, release_done, NULL, release);
 		return;
 	}
 	uint64_t r = sim_below(sim, 1000);
@@ -568,6 +582,8 @@ static const struct sim_strategy ecash_strategies[] = {
 	  ew_cheat_same_merchant },
 	{ "two-keys", "payer m spends one coin at v1 with its key and at v2 with its account's second key", NULL,
 	  ew_cheat_two_keys },
+	{ "cut-receipt", "the link drops a vendor's receipt after SIGN; the payer releases at once, the deposit comes later",
+	  NULL, ew_cheat_cut_receipt },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -67,6 +67,7 @@ struct ew_world {
 	bool retired[EW_WALLETS];    /* a wallet whose key the operator revoked pays no more */
 	int coins[EW_WALLETS];       /* about how many coins each holds (its driver's guess) */
 	bool renew_due[EW_WALLETS + 1]; /* years: renew the key at the next action (w1..w3, r) */
+	bool release_due[EW_WALLETS]; /* run `wallet ecash release` at the next action */
 	int64_t jump_min_days, jump_max_days; /* world-time's jumps */
 	int64_t since_renew_days;    /* years: days jumped since the keys were last renewed */
 	unsigned act_every_s;        /* mean seconds between a wallet's actions */
@@ -78,6 +79,7 @@ struct ew_world {
 	void (*cheat_free)(void *cheat);
 	/* a strategy's observers, called after the world's own */
 	void (*on_receipt)(struct sim *sim, struct ew_session *s);
+	void (*on_release)(struct sim *sim, struct sim_node *n, int rc); /* a release_due's release ended */
 };
 
 struct ew_world *ew(struct sim *sim);
@@ -109,5 +111,6 @@ void ew_cheat_withholding_merchant(struct sim *sim);
 void ew_cheat_same_merchant(struct sim *sim);
 void ew_cheat_two_keys(struct sim *sim);
 void ew_cheat_revoke_after_pay(struct sim *sim);
+void ew_cheat_cut_receipt(struct sim *sim);
 
 #endif

@@ -14,7 +14,9 @@
  *        in between (same-merchant), or spends one coin at v1 with its key
  *        and at v2 with its account's second key, in wallet m2 (two-keys);
  *   the operator, who revokes w1's key right after an honest payment
- *        (revoke-after-pay). */
+ *        (revoke-after-pay);
+ *   the link, which drops a vendor's RECEIPT to an honest payer and holds
+ *        the vendor's deposits back until the payer released (cut-receipt). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -604,4 +606,82 @@ void ew_cheat_revoke_after_pay(struct sim *sim)
 	w->cheat = rv;
 	w->on_receipt = revoke_on_receipt;
 	sim_hooks(sim)->http_hook = hold_deposits;
+}
+
+/* ---- the link: a receipt that never arrives ----------------------------------------- */
+
+/* An adversary on the link between an honest wallet and an honest vendor
+ * daemon: once the payer's SIGN has left, every record the vendor writes on
+ * that link is dropped, so the payer never sees the vendor's RECEIPT. It
+ * stands for the forged ERROR of tests/model/ecash.pml (DEFECT_RELEASE_AT_ONCE):
+ * either way the payer holds no receipt, and its coins wait unconfirmed. The
+ * payer runs `wallet ecash release` at its next action, while the vendor's
+ * deposits are lost on their way until that release was answered: the bank
+ * must not retire a coin before its payee has had the deposit window to
+ * bring it. One cut at a time, CUT_MAX in a run. */
+#define CUT_MAX 4
+struct cut {
+	bool active;              /* from the payer's SIGN until its release ended */
+	unsigned link, cuts;
+	struct sim_node *payer, *vendor;
+};
+
+static void cut_on_frame(struct sim *sim, struct sim_link *l, struct sim_node *from, uint32_t type,
+			 const uint8_t *body, size_t len)
+{
+	struct ew_world *w = ew(sim);
+	struct cut *c = w->cheat;
+	ew_on_frame(sim, l, from, type, body, len);
+	int i = ew_wallet_index(w, l->a);
+	if (type != ECASH_MSG_SIGN || from != l->a || i < 0 || (l->b != w->v[0] && l->b != w->v[1]) || c->active ||
+	    c->cuts >= CUT_MAX || sim_quiescing(sim))
+		return;
+	c->active = true;
+	c->cuts++;
+	c->link = l->id;
+	c->payer = l->a;
+	c->vendor = l->b;
+	w->release_due[i] = true;
+	sim_trace(sim, NULL, "the link from %s drops whatever %s writes from now on", l->a->name, l->b->name);
+}
+
+static enum sim_tap cut_tap(struct sim *sim, struct sim_link *l, struct sim_node *from, const uint8_t *bytes,
+			    size_t len)
+{
+	struct cut *c = ew(sim)->cheat;
+	(void)bytes;
+	(void)len;
+	return c->active && l->id == c->link && from == l->b ? SIM_TAP_DROP : SIM_TAP_PASS;
+}
+
+static bool cut_hold_deposits(struct sim *sim, const struct sim_http_msg *m, enum sim_fate *fate, int64_t *delay)
+{
+	struct cut *c = ew(sim)->cheat;
+	(void)delay;
+	if (!c->active || m->from != c->vendor || strcmp(m->path, "/ecash/deposit") != 0)
+		return false;
+	*fate = SIM_LOSE_REQUEST;
+	return true;
+}
+
+static void cut_on_release(struct sim *sim, struct sim_node *n, int rc)
+{
+	struct cut *c = ew(sim)->cheat;
+	if (!c->active || n != c->payer)
+		return;
+	sim_trace(sim, n, "released (exit %d): %s may deposit again", rc, c->vendor->name);
+	c->active = false;
+}
+
+void ew_cheat_cut_receipt(struct sim *sim)
+{
+	struct ew_world *w = ew(sim);
+	struct cut *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		abort();
+	w->cheat = c;
+	w->on_release = cut_on_release;
+	sim_hooks(sim)->on_frame = cut_on_frame;
+	sim_hooks(sim)->tap = cut_tap;
+	sim_hooks(sim)->http_hook = cut_hold_deposits;
 }
