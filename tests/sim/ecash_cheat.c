@@ -618,7 +618,7 @@ void ew_cheat_revoke_after_pay(struct sim *sim)
  * payer runs `wallet ecash release` at its next action, while the vendor's
  * deposits are lost on their way until that release was answered: the bank
  * must not retire a coin before its payee has had the deposit window to
- * bring it. One cut at a time, CUT_MAX in a run. */
+ * bring it. One cut at a time, CUT_MAX in a run; at rest the deposits go. */
 #define CUT_MAX 4
 struct cut {
 	bool active;              /* from the payer's SIGN until its release ended */
@@ -658,7 +658,8 @@ static bool cut_hold_deposits(struct sim *sim, const struct sim_http_msg *m, enu
 {
 	struct cut *c = ew(sim)->cheat;
 	(void)delay;
-	if (!c->active || m->from != c->vendor || strcmp(m->path, "/ecash/deposit") != 0)
+	/* at rest the payer acts no more: the vendor's deposits go */
+	if (!c->active || sim_quiescing(sim) || m->from != c->vendor || strcmp(m->path, "/ecash/deposit") != 0)
 		return false;
 	*fate = SIM_LOSE_REQUEST;
 	return true;
