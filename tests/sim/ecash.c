@@ -81,7 +81,7 @@ static int wallet_cmd(struct sim *sim, struct sim_node *n, const char *const *ar
 	return sim_run_command(sim, argv);
 }
 
-static int copy_file(const char *from, const char *to)
+int ew_copy_file(const char *from, const char *to)
 {
 	FILE *in = fopen(from, "rb"), *out = in != NULL ? fopen(to, "wb") : NULL;
 	char buf[65536];
@@ -122,7 +122,7 @@ static obol_err ew_template(struct sim *sim)
 	/* m2: a second wallet of m's account (its copy before registration),
 	 * with a key of its own. */
 	struct sim_node *m = nodes[6], *m2 = sim_node_add(sim, SIM_WALLET, "m2", true);
-	if (copy_file(m->wallet, m2->wallet) != 0 || copy_file(m->key_file, m2->key_file) != 0)
+	if (ew_copy_file(m->wallet, m2->wallet) != 0 || ew_copy_file(m->key_file, m2->key_file) != 0)
 		return OBOL_E_IO;
 	nodes[7] = m2;
 	for (size_t i = 0; i < 8; i++)
@@ -319,7 +319,7 @@ static obol_err ew_start(struct sim *sim)
 		 * restores it) */
 		snprintf(db, sizeof db, "%s/vendor.db", w->v[i]->dir);
 		snprintf(bak, sizeof bak, "%s/vendor.db.bak", w->v[i]->dir);
-		if (copy_file(db, bak) != 0)
+		if (ew_copy_file(db, bak) != 0)
 			return OBOL_E_IO;
 		if ((e = sim_vendor_start(sim, w->v[i], w->issuer)) != OBOL_OK)
 			return e;

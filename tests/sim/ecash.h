@@ -88,6 +88,8 @@ struct ew_session *ew_session(struct ew_world *w, unsigned link);
 int ew_wallet_index(const struct ew_world *w, const struct sim_node *n);
 /* An account's id by its name at the issuer (0 when none). */
 int64_t ew_account(struct sim *sim, const char *name);
+/* Copies a file (a backup, or a wallet handed on): 0 on success. */
+int ew_copy_file(const char *from, const char *to);
 /* Opens the issuer's database for writing (the operator's hand). */
 OBOL_MUST_CHECK obol_err ew_issuer_store(struct sim *sim, struct obol_store **out);
 

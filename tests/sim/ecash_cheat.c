@@ -69,22 +69,6 @@ static FILE *devnull(void)
 	return fopen("/dev/null", "w");
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb"), *out = in != NULL ? fopen(to, "wb") : NULL;
-	char buf[65536];
-	size_t n;
-	int rc = in != NULL && out != NULL ? 0 : -1;
-	while (rc == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
-			rc = -1;
-	if (in != NULL)
-		fclose(in);
-	if (out != NULL && fclose(out) != 0)
-		rc = -1;
-	return rc;
-}
-
 /* ---- r: the honest receiving wallet ------------------------------------------ */
 
 void ew_receiver_serve(struct sim *sim, struct sim_node *self, struct obol_devlink *dl)
@@ -434,7 +418,7 @@ static void same_merchant_run(struct sim *sim, void *arg)
 	char bak[PATH_MAX + 8], db[PATH_MAX + 16], dbbak[PATH_MAX + 16], aux[PATH_MAX + 16];
 	(void)arg;
 	snprintf(bak, sizeof bak, "%s.bak", m->wallet);
-	if (!m_try(sim, m, topup_one) || copy_file(m->wallet, bak) != 0)
+	if (!m_try(sim, m, topup_one) || ew_copy_file(m->wallet, bak) != 0)
 		return;
 	if (!m_try(sim, m, pay_v1) || !wait_for(sim, m, v1_deposited, NULL, 3600))
 		return;
@@ -444,7 +428,7 @@ static void same_merchant_run(struct sim *sim, void *arg)
 		return;
 	snprintf(db, sizeof db, "%s/vendor.db", v1->dir);
 	snprintf(dbbak, sizeof dbbak, "%s/vendor.db.bak", v1->dir);
-	if (copy_file(dbbak, db) != 0)
+	if (ew_copy_file(dbbak, db) != 0)
 		return;
 	snprintf(aux, sizeof aux, "%s/vendor.db-wal", v1->dir);
 	(void)unlink(aux);
@@ -454,7 +438,7 @@ static void same_merchant_run(struct sim *sim, void *arg)
 	sim_restart(sim, v1);
 	obol_sleep_ns(5 * SIM_S);
 	/* m spends the same coin at v1 again */
-	if (copy_file(bak, m->wallet) != 0)
+	if (ew_copy_file(bak, m->wallet) != 0)
 		return;
 	(void)m_try(sim, m, pay_v1);
 }
