@@ -1,6 +1,7 @@
 # obol — GNU Make build.
 #
-#   make            build build/obol, build/libobol-core.a, build/obol-test, build/obol-attack
+#   make            build build/obol, build/libobol-core.a, build/obol-test, build/obol-attack,
+#                   build/obol-e2e
 #   make demo       install what is missing, build, run every scheme's demo
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
@@ -41,7 +42,7 @@ ATTACK_OBJ := $(ATTACK_SRC:%.c=$(BUILD)/%.o)
 .PHONY: all deps demo check asan fuzz fuzz-bins clean
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack
+all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-e2e
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -62,16 +63,25 @@ $(BUILD)/obol: $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 
 # The tests also build their RSA keys with the bench's key maker.
 TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o
+# Every program the tests run is built for tests (crypto/seal.h,
+# obol_build_for_tests): it honours OBOL_ARGON2_FAST. build/obol is not.
+TEST_BUILD_OBJ := $(BUILD)/tests/lib/test_build.o
 
-$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 # The cheating parties of the end-to-end attack tests (tests/attack/attack.h);
 # never installed.
-$(BUILD)/obol-attack: $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+$(BUILD)/obol-attack: $(ATTACK_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(ATTACK_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+# The obol command as the tests run it: the same objects as build/obol,
+# built for tests; never installed.
+$(BUILD)/obol-e2e: $(CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 deps:
 	@scripts/deps.sh build
@@ -119,4 +129,5 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libobol-core.a
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(TEST_BUILD_OBJ:.o=.d) \
+	$(FUZZ_BIN:=.d)
