@@ -5,7 +5,12 @@
 #   make demo       install what is missing, build, run every scheme's demo
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make model      the SPIN models of tests/model/ (each scheme's protocol with an intruder)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
+#   make man        the manual pages, from the commands' own help, into build/man/
+#   make install    obol, its man pages, systemd units, sysusers.d and tmpfiles.d
+#                   files and example configs (PREFIX=/usr/local, DESTDIR)
+#   make deb        build the Debian package (build-deb/) and check it in a scratch root
 #
 # Layers (the Layout section of README.md):
 #   libobol-core.a  src/core src/crypto src/wire src/schemes   (no I/O: what a device links)
@@ -16,7 +21,7 @@ BUILD   ?= build
 CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
-PKGS    := libsodium libcrypto jansson libcbor sqlite3 libpq libmicrohttpd libcurl
+PKGS    := libsodium libcrypto jansson libcbor sqlite3 libpq libmicrohttpd libcurl inih
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wformat=2 -Wvla -Wundef -Wcast-align -Wwrite-strings \
@@ -39,7 +44,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 ATTACK_OBJ := $(ATTACK_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps demo check asan fuzz fuzz-bins clean
+.PHONY: all deps demo check asan model fuzz fuzz-bins clean man install deb
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-e2e
@@ -61,8 +66,9 @@ $(BUILD)/obol: $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
-# The tests also build their RSA keys with the bench's key maker.
-TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o
+# The tests also build their RSA keys with the bench's key maker, and test the
+# config file layer (src/cli/optspec.c, config.c).
+TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o $(BUILD)/src/cli/optspec.o $(BUILD)/src/cli/config.o
 # Every program the tests run is built for tests (crypto/seal.h,
 # obol_build_for_tests): it honours OBOL_ARGON2_FAST. build/obol is not.
 TEST_BUILD_OBJ := $(BUILD)/tests/lib/test_build.o
@@ -97,6 +103,13 @@ check:
 	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory all
 	@OBOL_BUILD=$(BUILD) tests/run.sh
+	@$(MAKE) --no-print-directory model
+
+# Every model verified without error, and every defect of tests/model/defects
+# caught (tests/model/run.sh; docs/threats.md, "The models").
+model:
+	@scripts/deps.sh check
+	@OBOL_BUILD=$(BUILD) tests/model/run.sh
 
 asan:
 	@scripts/deps.sh check
@@ -126,8 +139,50 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libobol-core.a
 	@echo "  FUZZ    $@"
 	@$(CC) $(CFLAGS) $(FUZZ_FLAGS) -o $@ $< $(BUILD)/libobol-core.a $(LDLIBS)
 
+# ---- installing ------------------------------------------------------------
+# The config files are read from /etc/obol whatever PREFIX is (the daemons'
+# units and docs/operations.md name that path); SYSCONFDIR only moves where
+# the examples are installed. An installed config file is never overwritten.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+UNITS := obol-issuer.service obol-vendor.service
+
+# The pages are written by obol itself from its command table (cmd_man.c).
+$(BUILD)/man/obol.1: $(BUILD)/obol
+	@echo "  MAN     $(BUILD)/man"
+	@rm -rf $(BUILD)/man
+	@OBOL_CONFIG_DIR= $(BUILD)/obol man --dir $(BUILD)/man >/dev/null
+
+man: $(BUILD)/man/obol.1
+
+install: $(BUILD)/obol $(BUILD)/man/obol.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/obol
+	install -m 0755 $(BUILD)/obol $(DESTDIR)$(BINDIR)/obol
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(BUILD)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	for u in $(UNITS); do \
+	    sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	install -m 0644 contrib/sysusers/obol.conf $(DESTDIR)$(SYSUSERSDIR)/obol.conf
+	install -m 0644 contrib/tmpfiles/obol.conf $(DESTDIR)$(TMPFILESDIR)/obol.conf
+	for c in issuer.conf vendor.conf; do \
+	    [ -e $(DESTDIR)$(SYSCONFDIR)/obol/$$c ] || \
+	    install -m 0644 contrib/config/$$c $(DESTDIR)$(SYSCONFDIR)/obol/$$c || exit 1; done
+
+# The Debian package, built from a clean copy of the tree without its tests
+# (slow: not part of 'make check'; .ci/run calls it).
+deb:
+	@scripts/deps.sh ci
+	@scripts/deb.sh
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb
 
 -include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(TEST_BUILD_OBJ:.o=.d) \
 	$(FUZZ_BIN:=.d)

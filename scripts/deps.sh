@@ -3,17 +3,19 @@
 # A quick no-op when everything is present. Uses sudo when not root.
 # Usage: scripts/deps.sh [build|check|ci]
 #   build: compilers and -dev libraries (default)
-#   check: build + the PostgreSQL server for the backend tests, and the
-#          sqlite3 shell some end-to-end tests use to tamper with a database
-#   ci:    check + clang for the libFuzzer targets
+#   check: build + the PostgreSQL server for the backend tests, the
+#          sqlite3 shell some end-to-end tests use to tamper with a database,
+#          and spin for the models of tests/model/
+#   ci:    check + clang for the libFuzzer targets, and the tools that build
+#          the Debian package and check it (make deb)
 set -euo pipefail
 
 want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
-      libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev)
+      libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev libinih-dev)
 case "${1:-build}" in
   build) ;;
-  check) want+=(postgresql sqlite3) ;;
-  ci)    want+=(postgresql sqlite3 clang libclang-rt-dev) ;;
+  check) want+=(postgresql sqlite3 spin) ;;
+  ci)    want+=(postgresql sqlite3 spin clang libclang-rt-dev dpkg-dev debhelper systemd groff-base) ;;
   *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
 esac
 

@@ -8,6 +8,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export OBOL_BUILD=${OBOL_BUILD:-build}
+# The issuer's and vendor's commands read no /etc/obol/*.conf of this machine.
+export OBOL_CONFIG_DIR=${OBOL_CONFIG_DIR:-/nonexistent/obol-tests}
 . tests/lib/pg.sh
 
 passed=0; failed=0

@@ -43,6 +43,25 @@ void obol_cli_register(struct obol_cmd *cmd);
 /* Prints "usage: obol PATH USAGE" and the help to f. */
 void obol_cli_print_usage(const struct obol_cmd *cmd, FILE *f);
 
+/* The table, sorted by path. */
+const struct obol_cmd *obol_cli_commands(void);
+
+/* Runs a command: with the values of its group's config file put in first
+ * when it has one (cmd_config.c, config.h), else as it is. */
+int obol_cli_run(const struct obol_cmd *cmd, int argc, char **argv);
+
+/* The config file's part of a command's help (nothing when it reads none). */
+void obol_cli_print_config_help(const struct obol_cmd *cmd, FILE *f);
+
+/* The config file a command reads ("issuer.conf") and its section there
+ * ("serve"); NULL when it reads none. */
+const char *obol_cli_config_file(const struct obol_cmd *cmd, const char **section);
+
+/* The options of a command as its usage and help state them (optspec.h),
+ * with the config layer's --config FILE and --no-config, without --help. */
+struct obol_optspec;
+OBOL_MUST_CHECK obol_err obol_cli_optspec(const struct obol_cmd *cmd, struct obol_optspec *out);
+
 /* Reports a failed operation on stderr as "obol PATH: NAME: what (hint)" and
  * returns OBOL_EXIT_FAIL. */
 int obol_cli_fail(const struct obol_cmd *cmd, obol_err e, const char *what);

@@ -18,6 +18,11 @@ void obol_cli_register(struct obol_cmd *cmd)
 	*p = cmd;
 }
 
+const struct obol_cmd *obol_cli_commands(void)
+{
+	return commands;
+}
+
 void obol_cli_print_usage(const struct obol_cmd *cmd, FILE *f)
 {
 	fprintf(f, "usage: obol %s%s%s\n\n%s\n", cmd->path, cmd->usage[0] ? " " : "", cmd->usage,
@@ -26,6 +31,7 @@ void obol_cli_print_usage(const struct obol_cmd *cmd, FILE *f)
 		fprintf(f, "\n%s\n", cmd->help);
 	if (cmd->more_help != NULL)
 		cmd->more_help(f);
+	obol_cli_print_config_help(cmd, f);
 }
 
 int obol_cli_fail(const struct obol_cmd *cmd, obol_err e, const char *what)
@@ -171,5 +177,5 @@ int main(int argc, char **argv)
 		obol_cli_print_usage(best, stdout);
 		return OBOL_EXIT_OK;
 	}
-	return best->run(best, sub_argc, sub_argv);
+	return obol_cli_run(best, sub_argc, sub_argv);
 }

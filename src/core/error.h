@@ -7,7 +7,8 @@
  * one file per layer or scheme, each in its own number range:
  *
  *   1-99 core   100-199 crypto   200-299 wire   300-399 store/ledger
- *   400-499 issuer/vendor/wallet shells   1000-1099 coupon   1100-1199 ecash
+ *   400-499 issuer/vendor/wallet shells   500-599 command line and config files
+ *   1000-1099 coupon   1100-1199 ecash
  *   1200-1299 payword   1300-1399 codex
  */
 #ifndef OBOL_CORE_ERROR_H
