@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # payword under attack, with real processes (issue 13's cases that span
-# processes): a lost certificate regenerated while a batch vendor has not yet
-# reported; reports reordered by a man in the middle; a stale or missing
-# CRL; certificate download, password guessing and registration without the
-# user's key; a purchase while a token purchase is pending; an authorisation
-# number used by someone else; fast Argon2 in a production build. After each,
-# the honest party's balance and standing, and the audit.
+# processes): a user that rolls its wallet back and spends the same tokens
+# at two vendors, one reporting late; a lost certificate regenerated while a
+# batch vendor has not yet reported; reports reordered by a man in the
+# middle; a stale or missing CRL; certificate download, password guessing
+# and registration without the user's key; a purchase while a token
+# purchase is pending; an authorisation number used by someone else; fast
+# Argon2 in a production build; a vendor that claims tokens it derived.
+# After each, the honest party's balance and standing, and the audit.
 . "$(dirname "$0")/lib.sh"
 
 DB=sqlite:$T/issuer.db
@@ -56,9 +58,37 @@ user() { # NAME: a wallet, the operator's account for its key, payword registrat
   "$OBOL" issuer fund --db "$DB" --account "$1" --amount EUR:1 >/dev/null
   "$OBOL" wallet payword register --wallet "$T/$1.wallet" --username "$1" >/dev/null
 }
-user alice && user carol && user dave && pass users_registered || fail users_registered
+user alice && user carol && user dave && user erin && user frank && pass users_registered \
+  || fail users_registered
 buy() { "$OBOL" wallet payword buy --wallet "$T/$1.wallet" --vendor "$2" --product article-1 "${@:3}"; }
 unspent() { "$OBOL" wallet payword show --wallet "$T/$1.wallet" | sed -n 's/^unspent: \([0-9]*\) tokens.*/\1/p' | head -n 1; }
+
+# --- case 1: a user re-spends, and a vendor's report is late --------------
+# erin pays 1..2 at shopb (batch: its report leaves at the next tick), rolls
+# her wallet back and pays the same 1..2 at shopa (reported at once). Two
+# ranges she signed share 1..2: she is the culprit, whatever arrives first;
+# both vendors accepted in good faith and are paid; her account pays the
+# tokens spent twice. shopa is never blamed.
+A0=$(paid shopa); B0=$(paid shopb)
+check erin_buys_tokens "$OBOL" wallet payword buy-tokens --wallet "$T/erin.wallet" --tokens 10
+cp "$T/erin.wallet" "$T/erin-copy.wallet"
+check erin_pays_at_b buy erin "$shopb_ADDR"
+cp "$T/erin-copy.wallet" "$T/erin.wallet"
+check erin_pays_the_same_tokens_at_a buy erin "$shopa_ADDR"
+plus() { awk -v a="${1#EUR:}" -v b="$2" 'BEGIN { printf "EUR:%g", a + b }'; }
+wait_paid shopa "$(plus "$A0" 0.02)" && wait_paid shopb "$(plus "$B0" 0.02)" && pass both_vendors_paid \
+  || fail both_vendors_paid "shopa $(paid shopa), shopb $(paid shopb)"
+expect_error PAYWORD_USER_REVOKED "$OBOL" wallet payword buy-tokens --wallet "$T/erin.wallet" --tokens 1 \
+  && pass double_spender_revoked || fail double_spender_revoked
+"$OBOL" issuer payword evidence --db "$DB" | grep -q "user-double-spend by user $("$OBOL" issuer account show \
+  --db "$DB" --account erin | sed -n 's/^id: //p')" && pass evidence_names_the_user || fail evidence_names_the_user
+"$OBOL" issuer account show --db "$DB" --account shopa | grep -q '^status: active' && pass vendor_not_blamed \
+  || fail vendor_not_blamed
+# the 2 tokens paid twice came out of her own chain (8 unspent by her
+# wallet, 6 left at the agent), not out of anyone else's value
+[ "$(field balance "$("$OBOL" issuer account show --db "$DB" --account erin)")" = EUR:0.9 ] \
+  && pass double_spend_paid_from_her_value || fail double_spend_paid_from_her_value
+audit && pass audit_after_double_spend || fail audit_after_double_spend
 
 # --- case 3: regenerate --lost while a batch vendor has not reported ------
 # carol buys 20 tokens, spends 2 at shopb (batch: reported at its next 2 s
@@ -139,5 +169,28 @@ check product_fetched_later "$OBOL" wallet payword fetch --wallet "$T/alice.wall
   --product article-1 --out "$T/later.txt"
 grep -q "news of the day at shopa" "$T/later.txt" 2>/dev/null && pass fetched_product_is_right \
   || fail fetched_product_is_right
+
+# --- case 2: a vendor claims tokens the user never paid it ---------------
+# frank pays 1..2 at shopb and 3..4 at shopa; shopa derives token 2 from
+# token 4 and claims it, stretching its range, or moving its signature. It
+# holds no range of frank's over 2: it is the culprit, proven by its own
+# signed request; frank stays in good standing and shopb keeps its pay.
+B0=$(paid shopb)
+check frank_buys_tokens "$OBOL" wallet payword buy-tokens --wallet "$T/frank.wallet" --tokens 10
+check frank_pays_at_b buy frank "$shopb_ADDR"
+check frank_pays_at_a buy frank "$shopa_ADDR"
+wait_paid shopb "$(plus "$B0" 0.02)"
+SERIAL=$("$OBOL" wallet payword show --wallet "$T/frank.wallet" | sed -n 's/^certificate \([0-9]*\) .*/\1/p' | head -n 1)
+out=$("$ATTACK" payword-fabricating-vendor --dir "$T/shopa" --issuer "$issuer_URL" --serial "$SERIAL" --order 2 \
+  --how move --token-value EUR:0.01)
+printf '%s\n' "$out" | grep -q '"verdict":"vendor-fabrication"' && pass derived_token_refused \
+  || fail derived_token_refused "$out"
+out=$("$ATTACK" payword-fabricating-vendor --dir "$T/shopa" --issuer "$issuer_URL" --serial "$SERIAL" --order 1 \
+  --how stretch --token-value EUR:0.01)
+printf '%s\n' "$out" | grep -q 'LEDGER_ACCOUNT_CLOSED' && pass fabricator_suspended || fail fabricator_suspended "$out"
+check honest_user_not_revoked "$OBOL" wallet payword buy-tokens --wallet "$T/frank.wallet" --tokens 1
+[ "$(paid shopb)" = "$(plus "$B0" 0.02)" ] && pass other_vendor_keeps_its_pay || fail other_vendor_keeps_its_pay
+"$OBOL" issuer payword evidence --db "$DB" | grep -q "vendor-fabrication by vendor" && pass fabrication_evidence \
+  || fail fabrication_evidence
 
 audit && pass audit_at_end || fail audit_at_end

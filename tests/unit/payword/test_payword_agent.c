@@ -280,6 +280,19 @@ static void lv_init(struct lv *l, const struct pw_world *w)
 	l->now = PW_NOW;
 }
 
+/* The certificate ended at `ended` at position pos (signed by the user or
+ * not), with `moved` tokens of value moved out of it. */
+static void lv_ended(struct lv *l, struct pw_world *w, int64_t ended, uint64_t pos, bool pos_signed, int64_t moved)
+{
+	l->cert.status = PAYWORD_CERT_SUPERSEDED;
+	l->cert.ended_at = ended;
+	l->cert.pos = pos;
+	l->cert.pos_signed = pos_signed;
+	l->cert.position = (struct payword_position){ .serial = w->cert.vc.serial, .next = pos };
+	payword_position_sign(&l->cert.position, w->user.sk);
+	l->cert.moved_out = moved;
+}
+
 static obol_err report(struct lv *l, const struct payword_claim *c)
 {
 	const struct payword_agent_claim *near = NULL;
@@ -554,12 +567,7 @@ TEST(payword_agent, a_sale_in_the_second_of_the_regeneration_is_paid)
 	struct lv l;
 	REQUIRE_OK(pw_world_init(&w));
 	lv_init(&l, &w);
-	l.cert.status = PAYWORD_CERT_SUPERSEDED;
-	l.cert.ended_at = PW_NOW;
-	l.cert.pos = 3;
-	l.cert.pos_signed = true;
-	l.cert.position = position(&w, 3);
-	l.cert.moved_out = 8;
+	lv_ended(&l, &w, PW_NOW, 3, true, 8);
 	struct payword_claim a = pw_claim(&w, PW_A, 1, 2);
 	CHECK_OK(report(&l, &a));
 	CHECK_EQ_INT(l.paid[PW_A], 2);
@@ -576,12 +584,7 @@ TEST(payword_agent, a_range_past_the_signed_position_is_the_users_fraud)
 	REQUIRE_OK(pw_world_init(&w));
 	lv_init(&l, &w);
 	l.user_tokens = 1;
-	l.cert.status = PAYWORD_CERT_SUPERSEDED;
-	l.cert.ended_at = PW_NOW;
-	l.cert.pos = 5;
-	l.cert.pos_signed = true;
-	l.cert.position = position(&w, 5);
-	l.cert.moved_out = 6; /* 5..10 moved to the next chain */
+	lv_ended(&l, &w, PW_NOW, 5, true, 6); /* 5..10 moved to the next chain */
 	struct payword_claim a = pw_claim(&w, PW_A, 1, 6);
 	CHECK_OK(report(&l, &a));
 	CHECK(l.user_revoked && l.last.finding == PAYWORD_FINDING_POSITION);
@@ -591,10 +594,7 @@ TEST(payword_agent, a_range_past_the_signed_position_is_the_users_fraud)
 	/* without a signed position (a record from before), no verdict: what the
 	 * certificate and the account do not cover is the user's debt */
 	lv_init(&l, &w);
-	l.cert.status = PAYWORD_CERT_SUPERSEDED;
-	l.cert.ended_at = PW_NOW;
-	l.cert.pos = 5;
-	l.cert.moved_out = 6;
+	lv_ended(&l, &w, PW_NOW, 5, false, 6);
 	CHECK_OK(report(&l, &a));
 	CHECK(!l.user_revoked && strcmp(l.last.verdict, "held") == 0);
 	CHECK_EQ_INT(l.paid[PW_A], 4);
@@ -613,12 +613,7 @@ TEST(payword_agent, a_report_after_the_grace_is_paid_by_the_user_not_by_nobody)
 	struct lv l;
 	REQUIRE_OK(pw_world_init(&w));
 	lv_init(&l, &w);
-	l.cert.status = PAYWORD_CERT_SUPERSEDED;
-	l.cert.ended_at = PW_NOW - 7200;
-	l.cert.pos = 6;
-	l.cert.pos_signed = true;
-	l.cert.position = position(&w, 6);
-	l.cert.moved_out = 10; /* 1..5 unreported returned after the grace */
+	lv_ended(&l, &w, PW_NOW - 7200, 6, true, 10); /* 1..5 unreported returned after the grace */
 	l.user_tokens = 2;
 	struct payword_claim a = pw_claim(&w, PW_A, 1, 5);
 	CHECK_OK(report(&l, &a));

@@ -389,13 +389,13 @@ TEST_DB(payword_issuer, lost_certificate_carries_nothing_unreported)
 	REQUIRE(setenv("OBOL_ARGON2_FAST", "1", 1) == 0);
 	memset(&n, 0, sizeof(n));
 	REQUIRE_OK(pw_world_init(&w));
-	REQUIRE_OK(start(db_url, &n, "2"));
+	REQUIRE_OK(start(db_url, &n, "1"));
 	REQUIRE_OK(user_setup(db_url, &n, &w, "alice", "EUR:1", &alice, &cu));
 	obol_sign_keypair_new(&kb);
 	memcpy(vb.pk, kb.pk, 32);
 	REQUIRE_OK(with_ledger(db_url, mk_account, &vb));
 	REQUIRE_OK(client_as(&n, vb.id, kb.sk, &cb));
-	REQUIRE_OK(post(cb, "/payword/vendor/register", json_pack("{s:s, s:i}", "mode", "generic", "batch_interval", 2), &r));
+	REQUIRE_OK(post(cb, "/payword/vendor/register", json_pack("{s:s, s:i}", "mode", "generic", "batch_interval", 1), &r));
 	json_decref(r);
 	REQUIRE_OK(buy(cu, &n, &w, "alice", "r1", 20, 0, NULL, NULL));
 	/* 1..2 spent at B (batch: not reported yet), then --lost */
@@ -408,7 +408,7 @@ TEST_DB(payword_issuer, lost_certificate_carries_nothing_unreported)
 	CHECK_OK(audit(db_url));
 	/* B reports within the grace: paid from the held value */
 	CHECK_OK(report_ok(cb, &late, "ok"));
-	struct timespec ts = { 2, 200 * 1000 * 1000 };
+	struct timespec ts = { 1, 200 * 1000 * 1000 };
 	nanosleep(&ts, NULL);
 	REQUIRE_OK(buy(cu, &n, &w, "alice", "r3", 0, 0, NULL, &r));
 	CHECK_EQ_INT(json_integer_value(json_object_get(r, "carried")), 18);
@@ -984,14 +984,21 @@ static void *mute_loop(void *arg)
 	return NULL;
 }
 
-/* A wallet whose account the operator opened, registered and funded. */
+/* An agent, and a wallet whose account the operator opened, registered,
+ * funded and holding 10 tokens. */
 static obol_err wallet_setup(const char *db_url, struct net *n, struct obol_wallet **w, struct acct *a)
 {
 	struct obol_wallet_keysrc ks = { 0 };
 	struct obol_sign_keypair kp;
+	struct payword_buy_outcome out;
 	char path[600];
 	int64_t account = 0;
 	obol_err e;
+	if (setenv("OBOL_ARGON2_FAST", "1", 1) != 0 || setenv("OBOL_PASSPHRASE", "wallet passphrase", 1) != 0)
+		return OBOL_E_INTERNAL;
+	memset(n, 0, sizeof(*n));
+	if ((e = obol_crypto_init()) != OBOL_OK || (e = start(db_url, n, "0")) != OBOL_OK)
+		return e;
 	snprintf(path, sizeof(path), "%s/alice.wallet", test_tmpdir());
 	obol_sign_keypair_new(&kp);
 	a->name = "alice";
@@ -1008,7 +1015,10 @@ static obol_err wallet_setup(const char *db_url, struct net *n, struct obol_wall
 	    (e = payword_wallet_register(*w, "alice", "correct horse", &account)) != OBOL_OK)
 		return e;
 	a->amount = pw_eur("EUR:1");
-	return with_ledger(db_url, fund, a);
+	if ((e = with_ledger(db_url, fund, a)) != OBOL_OK ||
+	    (e = payword_wallet_buy_tokens(*w, "correct horse", 0, 10, false, &out)) != OBOL_OK)
+		return e;
+	return out.n == 10 ? OBOL_OK : OBOL_E_INTERNAL;
 }
 
 TEST_DB(payword_wallet_link, lost_replies_put_tokens_in_doubt_and_regeneration_returns_them)
@@ -1021,14 +1031,7 @@ TEST_DB(payword_wallet_link, lost_replies_put_tokens_in_doubt_and_regeneration_r
 	struct payword_wallet_cert c;
 	struct acct alice = { 0 };
 	char addr[64];
-	REQUIRE(setenv("OBOL_ARGON2_FAST", "1", 1) == 0);
-	REQUIRE(setenv("OBOL_PASSPHRASE", "wallet passphrase", 1) == 0);
-	memset(&n, 0, sizeof(n));
-	REQUIRE_OK(obol_crypto_init());
-	REQUIRE_OK(start(db_url, &n, "0"));
 	REQUIRE_OK(wallet_setup(db_url, &n, &w, &alice));
-	REQUIRE_OK(payword_wallet_buy_tokens(w, "correct horse", 0, 10, false, &out));
-	CHECK_EQ_INT(out.n, 10);
 
 	/* the vendor receives the purchase and its retries, and no reply gets back */
 	REQUIRE_OK(obol_devlink_listen("127.0.0.1:0", &mv.fd, &mv.port));
@@ -1037,6 +1040,7 @@ TEST_DB(payword_wallet_link, lost_replies_put_tokens_in_doubt_and_regeneration_r
 	struct payword_purchase_req pr = { .addr = addr, .product = "article-1", .retries = 2 };
 	obol_err e = payword_wallet_purchase(w, "correct horse", &pr, &p);
 	CHECK(e == OBOL_E_DEVLINK_CLOSED || e == OBOL_E_NETWORK || e == OBOL_E_WIRE_TRUNCATED);
+	shutdown(mv.fd, SHUT_RDWR); /* no more links: the vendor's loop ends */
 	pthread_join(mv.th, NULL);
 	close(mv.fd);
 	CHECK_EQ_INT(mv.pays, 3); /* the purchase and two retries, the very same request */
@@ -1073,13 +1077,7 @@ TEST_DB(payword_wallet_link, no_payment_above_the_cap_nor_while_tokens_are_pendi
 	struct payword_wallet_cert c;
 	struct acct alice = { 0 };
 	char addr[64];
-	REQUIRE(setenv("OBOL_ARGON2_FAST", "1", 1) == 0);
-	REQUIRE(setenv("OBOL_PASSPHRASE", "wallet passphrase", 1) == 0);
-	memset(&n, 0, sizeof(n));
-	REQUIRE_OK(obol_crypto_init());
-	REQUIRE_OK(start(db_url, &n, "0"));
 	REQUIRE_OK(wallet_setup(db_url, &n, &w, &alice));
-	REQUIRE_OK(payword_wallet_buy_tokens(w, "correct horse", 0, 10, false, &out));
 	REQUIRE_OK(obol_devlink_listen("127.0.0.1:0", &mv.fd, &mv.port));
 	REQUIRE(pthread_create(&mv.th, NULL, mute_loop, &mv) == 0);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", mv.port);
