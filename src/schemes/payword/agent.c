@@ -367,10 +367,12 @@ obol_err payword_agent_claim_apply(const struct payword_claim_state *st, const s
 	out->store.hold = review > 0 ? PAYWORD_HOLD_REVIEW : PAYWORD_HOLD_NONE;
 	if (rest > 0 && out->finding == PAYWORD_FINDING_NONE && !st->user_revoked) {
 		/* Value that went back to the user before this report came: the
-		 * user owes it, nobody pays it out of nothing. */
+		 * user owes it, nobody pays it out of nothing (a claim with tokens
+		 * held for review stays for the operator, all of it). */
 		pay -= rest;
 		out->store.held_tokens += rest;
-		out->store.hold = PAYWORD_HOLD_DEBT;
+		if (review == 0)
+			out->store.hold = PAYWORD_HOLD_DEBT;
 	}
 	out->store.held_tokens += review;
 	out->cover_tokens = cover;
