@@ -181,6 +181,12 @@ static obol_err on_hello(struct payword_vendor_state *st, const uint8_t *body, s
 		const struct payword_product *p = payword_vendor_product(st, h.product);
 		if (p == NULL)
 			return OBOL_E_NOT_FOUND;
+		/* No sale without a fresh CRL: said before the wallet signs anything. */
+		pthread_mutex_lock(&st->mu);
+		e = payword_vendor_crl_fresh(&st->cfg, st->has_crl ? &st->crl : NULL, obol_now());
+		pthread_mutex_unlock(&st->mu);
+		if (e)
+			return e;
 		info.price = p->price;
 		info.has_price = true;
 	}

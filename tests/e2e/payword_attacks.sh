@@ -114,8 +114,11 @@ wait_paid shopc EUR:0.04 \
 grep -q '503 (held)' "$T/holder.log" && pass report_was_held_back || fail report_was_held_back
 
 # --- case 6: no CRL, or a stale one ---------------------------------------
+U0=$(unspent alice)
 expect_error PAYWORD_CRL_STALE buy alice "$shopd_ADDR" && pass no_sale_before_the_first_crl \
   || fail no_sale_before_the_first_crl
+[ "$(unspent alice)" = "$U0" ] && pass refused_before_any_token_was_signed \
+  || fail refused_before_any_token_was_signed "$U0 tokens before, $(unspent alice) after"
 grep -q 'error: payword: CRL' "$T/shopd.log" && pass failing_crl_logged_as_error || fail failing_crl_logged_as_error
 rm -f "$T/block-crl"; sleep 1.5
 check sale_with_a_fresh_crl buy alice "$shopd_ADDR"

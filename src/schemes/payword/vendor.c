@@ -23,6 +23,11 @@ static obol_err tokens_for(const struct payword_vcert *vc, const struct obol_amo
 	return OBOL_OK;
 }
 
+obol_err payword_vendor_crl_fresh(const struct payword_vendor_cfg *cfg, const struct payword_crl *crl, int64_t now)
+{
+	return crl != NULL && crl->issued >= now - cfg->crl_max_age ? OBOL_OK : OBOL_E_PAYWORD_CRL_STALE;
+}
+
 obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const struct payword_crl *crl,
 				 const struct payword_vendor_serial *st, const struct payword_pay *req, int64_t now,
 				 int64_t auth, struct payword_vendor_serial *st_out, struct payword_claim *claim)
@@ -36,8 +41,8 @@ obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const str
 	if (auth <= 0 || (st != NULL && st->serial != req->serial))
 		return OBOL_E_INVALID_ARGUMENT;
 	/* Seed §3.2: the revocation list, and a fresh one (P6). */
-	if (crl == NULL || crl->issued < now - cfg->crl_max_age)
-		return OBOL_E_PAYWORD_CRL_STALE;
+	if ((e = payword_vendor_crl_fresh(cfg, crl, now)) != OBOL_OK)
+		return e;
 	/* Step 5: the certificate: serial and user name as sent, not revoked,
 	 * signed by the agent, in date, usable here. */
 	if (req->serial != vc->serial || strcmp(req->username, vc->username) != 0)

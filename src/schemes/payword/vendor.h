@@ -58,6 +58,12 @@ struct payword_vendor_sale {
 	uint8_t user_pk[OBOL_SIGN_PK_LEN];
 };
 
+/* PAYWORD_CRL_STALE unless crl (NULL before the first fetch) was issued at
+ * most cfg->crl_max_age seconds before now: the vendor sells nothing then,
+ * and says so when asked for a price, before the wallet signs a range. */
+OBOL_MUST_CHECK obol_err payword_vendor_crl_fresh(const struct payword_vendor_cfg *cfg, const struct payword_crl *crl,
+						  int64_t now);
+
 /* Checks a purchase (seed §3.5), in this order: a CRL issued at most
  * cfg->crl_max_age seconds before now (PAYWORD_CRL_STALE; crl NULL before
  * the first fetch); serial and user name against the certificate

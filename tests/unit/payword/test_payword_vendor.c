@@ -126,6 +126,9 @@ TEST(payword_vendor, no_sale_without_a_fresh_crl)
 	REQUIRE_OK(pw_world_init(&w));
 	REQUIRE_OK(mkreq(&w, PW_A, "EUR:0.01", &req));
 	CHECK_ERR(payword_vendor_purchase(&w.va, NULL, NULL, &req, PW_NOW, 1, &next, &cl), OBOL_E_PAYWORD_CRL_STALE);
+	CHECK_ERR(payword_vendor_crl_fresh(&w.va, NULL, PW_NOW), OBOL_E_PAYWORD_CRL_STALE);
+	CHECK_OK(payword_vendor_crl_fresh(&w.va, &w.crl, PW_NOW + 60));
+	CHECK_ERR(payword_vendor_crl_fresh(&w.va, &w.crl, PW_NOW + 61), OBOL_E_PAYWORD_CRL_STALE);
 	CHECK_OK(payword_vendor_purchase(&w.va, &w.crl, NULL, &req, PW_NOW + 60, 1, &next, &cl));
 	CHECK_ERR(payword_vendor_purchase(&w.va, &w.crl, NULL, &req, PW_NOW + 61, 1, &next, &cl),
 		  OBOL_E_PAYWORD_CRL_STALE);
