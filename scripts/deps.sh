@@ -5,7 +5,11 @@
 #   build: compilers and -dev libraries (default)
 #   check: build + the PostgreSQL server for the backend tests, the
 #          sqlite3 shell some end-to-end tests use to tamper with a database,
-#          and spin for the models of tests/model/
+#          spin for the models of tests/model/, the openssl command for
+#          throwaway TLS certificates, python3-dissononce, the independent
+#          Noise implementation the device link is tested against
+#          (tests/interop/), and nginx, the reverse proxy of
+#          docs/operations.md that link_proxy.sh runs
 #   ci:    check + clang for the libFuzzer targets, and the tools that build
 #          the Debian package and check it (make deb)
 set -euo pipefail
@@ -14,8 +18,9 @@ want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev libinih-dev)
 case "${1:-build}" in
   build) ;;
-  check) want+=(postgresql sqlite3 spin) ;;
-  ci)    want+=(postgresql sqlite3 spin clang libclang-rt-dev dpkg-dev debhelper systemd groff-base) ;;
+  check) want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light) ;;
+  ci)    want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light clang libclang-rt-dev dpkg-dev debhelper
+               systemd groff-base) ;;
   *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
 esac
 

@@ -239,7 +239,7 @@ static void *token_worker(void *arg)
 	const uint8_t *body;
 	size_t len;
 	uint32_t type;
-	if ((j->err = obol_devlink_connect(j->w->vendor.addr, 30000, &dl)) != OBOL_OK)
+	if ((j->err = obol_devlink_connect_vendor(j->w->vendor.addr, 30000, j->ws->cfg.issuer_pk, &dl)) != OBOL_OK)
 		goto out;
 	if ((j->err = coupon_wallet_buy(&s, j->coin.last_index - 1, &buy)) != OBOL_OK)
 		goto out;

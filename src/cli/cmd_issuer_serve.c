@@ -14,6 +14,7 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },      { "listen", required_argument, NULL, 'l' },
 		{ "batch", required_argument, NULL, 'b' },   { "threads", required_argument, NULL, 't' },
+		{ "tls-cert", required_argument, NULL, 'c' }, { "tls-key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },          { 0, 0, 0, 0 },
 	};
 	struct obol_issuer_config cfg = { .listen = "127.0.0.1:8080" };
@@ -30,6 +31,12 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 			break;
 		case 'l':
 			cfg.listen = optarg;
+			break;
+		case 'c':
+			cfg.tls_cert = optarg;
+			break;
+		case 'k':
+			cfg.tls_key = optarg;
 			break;
 		case 'b':
 			if (obol_parse_u64(optarg, 1, 4096, &n) != OBOL_OK)
@@ -49,6 +56,8 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 		return obol_cli_extra_arg(cmd, argv[optind]);
 	if (cfg.db_url == NULL)
 		return obol_cli_usage_error(cmd, "--db URL is required");
+	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL))
+		return obol_cli_usage_error(cmd, "--tls-cert and --tls-key go together");
 
 	obol_log_set_tag("issuer");
 	sigset_t set;
@@ -63,10 +72,14 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 	return OBOL_EXIT_OK;
 }
 
-OBOL_COMMAND(issuer_serve_cmd, "issuer serve", "--db URL [--listen HOST:PORT] [--batch N] [--threads N]",
-	     "run the issuer daemon (HTTP/JSON)",
+OBOL_COMMAND(issuer_serve_cmd, "issuer serve",
+	     "--db URL [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--batch N] [--threads N]",
+	     "run the issuer daemon (JSON over HTTPS, or HTTP)",
 	     "  --db URL            the issuer database (sqlite:PATH or postgresql://...), made by 'issuer init'\n"
 	     "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080; port 0 picks a free one)\n"
+	     "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain)...\n"
+	     "  --tls-key FILE      ...and this PEM private key (without them: plain HTTP, which wallets\n"
+	     "                      and vendors accept on loopback only; or put a TLS proxy in front)\n"
 	     "  --batch N           most requests committed in one transaction (default 64)\n"
 	     "  --threads N         HTTP worker threads (default 8)\n"
 	     "Prints \"listening on HOST:PORT\" when ready; stops on SIGTERM or SIGINT.",

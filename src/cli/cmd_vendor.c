@@ -15,9 +15,12 @@ static int cmd_vendor_init(const struct obol_cmd *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "issuer", required_argument, NULL, 'i' },
+		{ "issuer-ca", required_argument, NULL, 'c' },
+		{ "insecure-http", no_argument, NULL, 'H' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *dir = NULL, *issuer = NULL;
+	const char *dir = NULL, *issuer = NULL, *ca = NULL;
+	bool insecure = false;
 	struct obol_sign_keypair sign;
 	struct obol_box_keypair box;
 	uint8_t mpk[32];
@@ -32,6 +35,10 @@ static int cmd_vendor_init(const struct obol_cmd *cmd, int argc, char **argv)
 			dir = optarg;
 		else if (c == 'i')
 			issuer = optarg;
+		else if (c == 'c')
+			ca = optarg;
+		else if (c == 'H')
+			insecure = true;
 		else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
@@ -39,7 +46,12 @@ static int cmd_vendor_init(const struct obol_cmd *cmd, int argc, char **argv)
 		return obol_cli_extra_arg(cmd, argv[optind]);
 	if (dir == NULL)
 		return obol_cli_usage_error(cmd, "--dir is required");
-	obol_err e = obol_vendor_keys_create(dir, &sign, &box);
+	if ((ca != NULL || insecure) && issuer == NULL)
+		return obol_cli_usage_error(cmd, "--issuer-ca and --insecure-http go with --issuer");
+	obol_err e = issuer != NULL ? obol_http_url_check(issuer, insecure) : OBOL_OK;
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "refusing the issuer's URL");
+	e = obol_vendor_keys_create(dir, &sign, &box);
 	if (e == OBOL_OK && (e = obol_b64_encode(sign.pk, 32, s64, sizeof s64)) == OBOL_OK)
 		e = obol_b64_encode(box.pk, 32, b64, sizeof b64);
 	OBOL_WIPE(sign);
@@ -48,6 +60,9 @@ static int cmd_vendor_init(const struct obol_cmd *cmd, int argc, char **argv)
 		return obol_cli_fail(cmd, e, "cannot create the vendor keys");
 	printf("vendor-key: %s\nbox-key: %s\n", s64, b64);
 	if (issuer != NULL) {
+		if ((e = obol_vendor_trust_save(dir, issuer, ca, insecure)) != OBOL_OK ||
+		    (e = obol_vendor_trust_issuer(dir, issuer, NULL, false)) != OBOL_OK)
+			return obol_cli_fail(cmd, e, "cannot keep the issuer's TLS trust");
 		if ((e = obol_vendor_pin_issuer(dir, issuer, mpk)) != OBOL_OK)
 			return obol_cli_fail(cmd, e, "cannot pin the issuer's key");
 		if ((e = obol_b64_encode(mpk, 32, s64, sizeof s64)) != OBOL_OK)
@@ -57,11 +72,15 @@ static int cmd_vendor_init(const struct obol_cmd *cmd, int argc, char **argv)
 	return OBOL_EXIT_OK;
 }
 
-OBOL_COMMAND(vendor_init_cmd, "vendor init", "--dir DIR [--issuer URL]",
+OBOL_COMMAND(vendor_init_cmd, "vendor init", "--dir DIR [--issuer URL [--issuer-ca FILE] [--insecure-http]]",
 	     "create a vendor's keys in DIR and print the public keys for 'issuer vendor add'",
-	     "  --dir DIR     the vendor's directory (created, mode 0700); keys in DIR/vendor.keys\n"
-	     "  --issuer URL  also fetch GET /keys and pin the issuer's master key in DIR/issuer.pin\n"
-	     "                (otherwise 'vendor serve' pins it at its first start)",
+	     "  --dir DIR          the vendor's directory (created, mode 0700); keys in DIR/vendor.keys\n"
+	     "  --issuer URL       also fetch GET /keys and pin the issuer's master key in DIR/issuer.pin\n"
+	     "                     (otherwise 'vendor serve' pins it at its first start)\n"
+	     "  --issuer-ca FILE   verify the issuer's TLS certificate against this PEM CA (copied to\n"
+	     "                     DIR/issuer-ca.pem; without it: the system's CAs)\n"
+	     "  --insecure-http    allow plain http:// to an issuer that is not on loopback (kept in\n"
+	     "                     DIR/issuer-transport.json for this URL)",
 	     cmd_vendor_init)
 
 static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
@@ -70,6 +89,7 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },   { "listen", required_argument, NULL, 'l' },
 		{ "issuer", required_argument, NULL, 'i' }, { "price", required_argument, NULL, 'p' },
 		{ "http", required_argument, NULL, 'H' },   { "max-links", required_argument, NULL, 'm' },
+		{ "issuer-ca", required_argument, NULL, 'c' }, { "insecure-http", no_argument, NULL, 'I' },
 		{ 0, 0, 0, 0 },
 	};
 	struct obol_vendor_config cfg = { .listen = "127.0.0.1:7070" };
@@ -86,6 +106,8 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 		case 'i': cfg.issuer_url = optarg; break;
 		case 'p': cfg.price = optarg; break;
 		case 'H': cfg.http_listen = optarg; break;
+		case 'c': cfg.issuer_ca = optarg; break;
+		case 'I': cfg.insecure_http = true; break;
 		case 'm':
 			if (obol_parse_u64(optarg, 1, 1024, &n) != OBOL_OK)
 				return obol_cli_usage_error(cmd, "--max-links takes 1..1024");
@@ -116,16 +138,22 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 }
 
 OBOL_COMMAND(vendor_serve_cmd, "vendor serve",
-	     "--dir DIR --issuer URL [--listen HOST:PORT] [--price CUR:V.F] [--http HOST:PORT] [--max-links N]",
+	     "--dir DIR --issuer URL [--issuer-ca FILE] [--insecure-http] [--listen HOST:PORT] [--price CUR:V.F]\n"
+	     "       [--http HOST:PORT] [--max-links N]",
 	     "run the vendor daemon: device link for wallets, outbox to the issuer",
 	     "  --dir DIR           the vendor's directory (from 'vendor init'); needs DIR/vendor.cert\n"
 	     "                      or fetches it from the issuer (after 'issuer vendor add')\n"
-	     "  --issuer URL        the issuer, e.g. http://127.0.0.1:8080\n"
+	     "  --issuer URL        the issuer, e.g. https://issuer.example:8443\n"
+	     "  --issuer-ca FILE    verify its TLS certificate against this PEM CA (default: DIR/issuer-ca.pem\n"
+	     "                      from 'vendor init', else the system's CAs)\n"
+	     "  --insecure-http     allow plain http:// to an issuer that is not on loopback\n"
 	     "  --listen HOST:PORT  the device link (TCP; unix:PATH for a unix socket; port 0 picks one;\n"
 	     "                      default 127.0.0.1:7070)\n"
 	     "  --price CUR:V.F     price of one unit of service (default 0.001 of the issuer's currency)\n"
 	     "  --http HOST:PORT    also serve the vendor's HTTP routes (payword products)\n"
 	     "  --max-links N       concurrent device links (default 64)\n"
+	     "Wallets reach the device link over an encrypted session in which the vendor proves the\n"
+	     "box key its certificate names.\n"
 	     "Prints \"listening on HOST:PORT\" for the device link (then for --http) when ready;\n"
 	     "stops on SIGTERM or SIGINT after the outbox attempt in progress.",
 	     cmd_vendor_serve)

@@ -290,7 +290,7 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	if (e == OBOL_OK && (e = coupon_wstore_load(w, false, &ws)) == OBOL_OK)
 		loaded = true;
 	if (e == OBOL_OK)
-		e = obol_devlink_connect(o.vendor, 0, &dl);
+		e = obol_wallet_connect_vendor(w, o.vendor, &dl);
 	void *ctx[2] = { w, &ws };
 	if (e == OBOL_OK)
 		e = coupon_pay_session(dl, &ws, o.units, o.amount ? &budget : NULL, save_wallet, ctx, stdout, &res);

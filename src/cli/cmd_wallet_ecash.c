@@ -11,6 +11,7 @@
 #include "cli/daemon.h"
 #include "cli/wallet_cmd.h"
 #include "core/parse.h"
+#include "wallet/ecash_link.h"
 #include "wallet/ecash_wallet.h"
 
 struct wopts {
@@ -239,7 +240,7 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 		return obol_cli_usage_error(cmd, "--vendor is required");
 	obol_err e = open_ecash(&o, &w, &ew);
 	if (e == OBOL_OK)
-		e = obol_devlink_connect(o.vendor, 0, &l);
+		e = ecash_wallet_connect(&ew, o.vendor, &l);
 	if (e == OBOL_OK)
 		e = ecash_wallet_pay(&ew, l, (size_t)o.ring, stdout);
 	obol_devlink_close(l);
@@ -259,6 +260,7 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 	struct obol_wallet *w = NULL;
 	struct ecash_wallet ew;
 	struct ecash_merchant m;
+	struct ecash_link_identity me;
 	struct obol_amount price;
 	int fd = -1;
 	uint16_t port = 0;
@@ -275,6 +277,8 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 	if (e == OBOL_OK && (e = ecash_wallet_merchant(&ew, &m)) == OBOL_OK)
 		have_m = true;
 	if (e == OBOL_OK)
+		e = ecash_link_identity_init(&ew, &me);
+	if (e == OBOL_OK)
 		e = obol_devlink_listen(o.listen, &fd, &port);
 	if (e == OBOL_OK)
 		obol_daemon_print_listening(o.listen, port);
@@ -284,7 +288,11 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 		e = obol_devlink_accept(fd, -1, 0, &l);
 		if (e != OBOL_OK)
 			break;
-		obol_err r = ecash_wallet_receive(&ew, &m, l, &price, stdout);
+		obol_err r = obol_devlink_respond(l, &me.id);
+		if (r != OBOL_OK)
+			printf("link refused: %s\n", obol_strerror(r));
+		else
+			r = ecash_wallet_receive(&ew, &m, l, &price, stdout);
 		fflush(stdout);
 		obol_devlink_close(l);
 		if (r == OBOL_OK)
@@ -294,6 +302,7 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 		close(fd);
 	if (have_m)
 		ecash_merchant_free(&m);
+	ecash_link_identity_wipe(&me);
 	return finish(cmd, e, "cannot receive payments", w, &ew);
 }
 OBOL_COMMAND(wallet_ecash_receive_cmd, "wallet ecash receive",

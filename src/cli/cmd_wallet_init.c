@@ -9,6 +9,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "net/http_client.h"
+#include "net/tls_cert.h"
 #include "schemes/common/keys_doc.h"
 #include "wallet/file.h"
 #include "wallet/issuer_link.h"
@@ -40,9 +41,12 @@ static int cmd_wallet_init(const struct obol_cmd *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "wallet", required_argument, NULL, 'w' },     { "issuer", required_argument, NULL, 'i' },
 		{ "issuer-key", required_argument, NULL, 'k' }, { "account", required_argument, NULL, 'a' },
-		{ "key-file", required_argument, NULL, 'f' },   { 0, 0, 0, 0 },
+		{ "key-file", required_argument, NULL, 'f' },   { "issuer-ca", required_argument, NULL, 'c' },
+		{ "insecure-http", no_argument, NULL, 'H' },    { 0, 0, 0, 0 },
 	};
-	const char *path = NULL, *url = NULL, *ikey = NULL, *account = NULL;
+	const char *path = NULL, *url = NULL, *ikey = NULL, *account = NULL, *ca_file = NULL;
+	char *ca = NULL;
+	bool insecure = false;
 	struct obol_wallet_keysrc ks = { 0 };
 	uint8_t expect[32], mpk[32], bpk[32];
 	char currency[OBOL_CURRENCY_MAX + 1], pk64[OBOL_B64_LEN(32)];
@@ -61,6 +65,8 @@ static int cmd_wallet_init(const struct obol_cmd *cmd, int argc, char **argv)
 		case 'k': ikey = optarg; break;
 		case 'a': account = optarg; break;
 		case 'f': ks.key_file = optarg; break;
+		case 'c': ca_file = optarg; break;
+		case 'H': insecure = true; break;
 		default: return obol_cli_usage_error(cmd, "unknown option");
 		}
 	}
@@ -71,12 +77,25 @@ static int cmd_wallet_init(const struct obol_cmd *cmd, int argc, char **argv)
 	if (ikey != NULL && obol_b64_decode(ikey, expect, 32, &n, 1) != OBOL_OK)
 		return obol_cli_fail(cmd, OBOL_E_KEY_INVALID, "--issuer-key is not a base64url Ed25519 public key");
 
-	obol_err e = fetch_pin(url, ikey != NULL ? expect : NULL, mpk, bpk, currency);
+	obol_err e = ca_file != NULL ? obol_tls_ca_load(ca_file, &ca) : OBOL_OK;
 	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot read --issuer-ca");
+	struct obol_http_trust trust = { .ca_pem = ca, .ca_len = ca != NULL ? strlen(ca) : 0, .insecure_http = insecure };
+	if ((e = obol_http_trust_set(url, &trust)) != OBOL_OK) {
+		free(ca);
+		return obol_cli_fail(cmd, e, "refusing the issuer's URL");
+	}
+	if ((e = fetch_pin(url, ikey != NULL ? expect : NULL, mpk, bpk, currency)) != OBOL_OK) {
+		free(ca);
 		return obol_cli_fail(cmd, e, "cannot fetch and verify the issuer's keys");
-	if ((e = obol_wallet_create(path, &ks, &w)) != OBOL_OK)
+	}
+	if ((e = obol_wallet_create(path, &ks, &w)) != OBOL_OK) {
+		free(ca);
 		return obol_cli_fail(cmd, e, "cannot create the wallet");
+	}
 	e = obol_wallet_set_issuer(w, url, mpk, bpk, currency);
+	if (e == OBOL_OK)
+		e = obol_wallet_set_issuer_trust(w, ca, insecure);
 	if (e == OBOL_OK && account != NULL) {
 		obol_sign_keypair_new(&kp);
 		e = obol_wallet_set_account(w, 0, account, kp.sk);
@@ -97,15 +116,21 @@ static int cmd_wallet_init(const struct obol_cmd *cmd, int argc, char **argv)
 		       pk64);
 	}
 out:
+	free(ca);
 	obol_wallet_close(w);
 	return rc;
 }
 
 OBOL_COMMAND(wallet_init_cmd, "wallet init",
-	     "--wallet PATH --issuer URL [--issuer-key B64] [--account NAME] [--key-file FILE]",
+	     "--wallet PATH --issuer URL [--issuer-ca FILE] [--insecure-http] [--issuer-key B64] [--account NAME] "
+	     "[--key-file FILE]",
 	     "create an encrypted wallet that pins the issuer's keys",
 	     "  --wallet PATH      the wallet file to create (never overwritten)\n"
-	     "  --issuer URL       the issuer, e.g. http://127.0.0.1:8080; its GET /keys is verified and pinned\n"
+	     "  --issuer URL       the issuer, e.g. https://issuer.example:8443; its GET /keys is verified and pinned\n"
+	     "  --issuer-ca FILE   verify the issuer's TLS certificate against this PEM CA (kept in the wallet;\n"
+	     "                     without it: the system's CAs)\n"
+	     "  --insecure-http    allow plain http:// to an issuer that is not on loopback (the network\n"
+	     "                     then sees passwords and requests; kept in the wallet)\n"
 	     "  --issuer-key B64   refuse an issuer whose master key is not this one\n"
 	     "  --account NAME     draw an account key; prints account-key for 'issuer account add'\n"
 	     "                     (the wallet learns its account id from the issuer on first use)\n"

@@ -17,6 +17,8 @@
 #include "cli/demo_int.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "net/http_client.h"
+#include "net/tls_cert.h"
 
 #define MAX_ARGS 64
 #define START_TIMEOUT_MS 20000
@@ -95,6 +97,84 @@ static int collect_args(char **argv, const char *arg0, va_list ap)
 	return n;
 }
 
+/* ---- HTTPS to every issuer -------------------------------------------------------
+ *
+ * Every scenario's issuer speaks HTTPS with a throwaway certificate made in
+ * its directory (DIR/issuer-tls.crt, .key; src/net/tls_cert.h), and every
+ * wallet and vendor verifies it: the commands a scenario runs get the
+ * options for it here, in view. */
+
+/* DIR/issuer-tls.EXT into out (not obol_demo_path's buffers: the caller's
+ * arguments may live there). */
+static void tls_file(const struct obol_demo *d, const char *ext, char out[PATH_MAX])
+{
+	snprintf(out, PATH_MAX, "%s/issuer-tls.%s", d->dir, ext);
+}
+
+static bool is_cmd(char *const *args, const char *a, const char *b)
+{
+	return args[0] != NULL && strcmp(args[0], a) == 0 && args[1] != NULL && strcmp(args[1], b) == 0;
+}
+
+static bool has_arg(char *const *args, const char *opt)
+{
+	for (int i = 0; args[i] != NULL; i++)
+		if (strcmp(args[i], opt) == 0)
+			return true;
+	return false;
+}
+
+/* Appends to args (n of them, room for MAX_ARGS) what its command needs for
+ * HTTPS: --tls-cert/--tls-key to `issuer serve` (making the certificate
+ * first), --issuer-ca to `wallet init`, `vendor init --issuer` and `vendor
+ * serve`. The paths are copied into paths (4 buffers of PATH_MAX). */
+static obol_err add_tls_args(const struct obol_demo *d, char **args, int *n, char paths[][PATH_MAX])
+{
+	static char opt_cert[] = "--tls-cert", opt_key[] = "--tls-key", opt_ca[] = "--issuer-ca";
+	bool serve = is_cmd(args, "issuer", "serve");
+	bool client = is_cmd(args, "wallet", "init") || is_cmd(args, "vendor", "serve") ||
+		      (is_cmd(args, "vendor", "init") && has_arg(args, "--issuer"));
+	if ((!serve && !client) || has_arg(args, "--tls-cert") || has_arg(args, "--issuer-ca"))
+		return OBOL_OK;
+	if (*n + 4 > MAX_ARGS)
+		return OBOL_E_INVALID_ARGUMENT;
+	tls_file(d, "crt", paths[0]);
+	tls_file(d, "key", paths[1]);
+	if (serve && access(paths[0], F_OK) != 0) {
+		obol_err e = obol_tls_cert_throwaway(paths[0], paths[1], 2);
+		if (e != OBOL_OK)
+			return e;
+	}
+	if (serve) {
+		args[(*n)++] = opt_cert;
+		args[(*n)++] = paths[0];
+		args[(*n)++] = opt_key;
+		args[(*n)++] = paths[1];
+	} else {
+		args[(*n)++] = opt_ca;
+		args[(*n)++] = paths[0];
+	}
+	args[*n] = NULL;
+	return OBOL_OK;
+}
+
+/* A new issuer's https:// URL is trusted by the demo process itself too
+ * (scenarios that call the issuer directly). */
+static obol_err trust_issuer(const struct obol_demo *d, const struct obol_demo_proc *p)
+{
+	char *ca = NULL, path[PATH_MAX];
+	if (!has_arg(p->argv, "--tls-cert"))
+		return OBOL_OK;
+	tls_file(d, "crt", path);
+	obol_err e = obol_tls_ca_load(path, &ca);
+	if (e == OBOL_OK) {
+		struct obol_http_trust t = { .ca_pem = ca, .ca_len = strlen(ca) };
+		e = obol_http_trust_set(p->url, &t);
+	}
+	free(ca);
+	return e;
+}
+
 static void print_cmd(char *const *argv)
 {
 	printf("$ obol");
@@ -142,7 +222,7 @@ static int scan_listening(const char *log, long offset, struct obol_demo_proc *p
 		a[strcspn(a, "\r\n")] = '\0';
 		if (found == 0) {
 			snprintf(p->addr, sizeof p->addr, "%s", a);
-			snprintf(p->url, sizeof p->url, "http://%s", a);
+			snprintf(p->url, sizeof p->url, "%s://%s", has_arg(p->argv, "--tls-cert") ? "https" : "http", a);
 			const char *colon = strrchr(a, ':');
 			uint64_t port = 0;
 			if (colon == NULL || obol_parse_u64(colon + 1, 1, 65535, &port) != OBOL_OK)
@@ -224,13 +304,15 @@ obol_err obol_demo_start(struct obol_demo *d, const char *name, struct obol_demo
 	va_list ap;
 	if (p == NULL)
 		return OBOL_E_NO_MEMORY;
+	char tls[4][PATH_MAX];
 	snprintf(p->name, sizeof p->name, "%s", name);
 	va_start(ap, arg0);
 	int n = collect_args(args, arg0, ap);
 	va_end(ap);
-	if (n < 0) {
+	obol_err e = n < 0 ? OBOL_E_INVALID_ARGUMENT : add_tls_args(d, args, &n, tls);
+	if (e != OBOL_OK) {
 		free(p);
-		return OBOL_E_INVALID_ARGUMENT;
+		return e;
 	}
 	for (int i = 0; i < n; i++) {
 		p->argv[i] = strdup(args[i]);
@@ -243,8 +325,7 @@ obol_err obol_demo_start(struct obol_demo *d, const char *name, struct obol_demo
 	p->next = d->procs;
 	d->procs = p;
 	print_cmd(p->argv);
-	obol_err e = launch(d, p);
-	if (e != OBOL_OK)
+	if ((e = launch(d, p)) != OBOL_OK || (e = trust_issuer(d, p)) != OBOL_OK)
 		return e;
 	printf("   %s listening on %s%s%s (pid %d)\n", name, p->addr, p->addr2[0] ? " and " : "", p->addr2, (int)p->pid);
 	*out = p;
@@ -469,8 +550,10 @@ static obol_err run_argv(struct obol_demo *d, char *const *args, char **out_s, c
 static obol_err run_shown(struct obol_demo *d, bool *ran, char **o, char **err, const char *arg0, va_list ap)
 {
 	char *args[MAX_ARGS + 1];
+	char tls[4][PATH_MAX];
+	int n = collect_args(args, arg0, ap);
 	*ran = false;
-	if (collect_args(args, arg0, ap) < 0)
+	if (n < 0 || add_tls_args(d, args, &n, tls) != OBOL_OK)
 		return OBOL_E_INVALID_ARGUMENT;
 	*ran = true;
 	print_cmd(args);

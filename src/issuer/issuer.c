@@ -210,7 +210,8 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 		iss->nidle++;
 	}
 
-	struct obol_http_server_config hc = { .listen = cfg->listen, .threads = threads };
+	struct obol_http_server_config hc = { .listen = cfg->listen, .threads = threads, .tls_cert = cfg->tls_cert,
+					      .tls_key = cfg->tls_key };
 	if ((e = obol_http_server_start(&hc, &obol_issuer_router, iss, &iss->http)) != OBOL_OK)
 		goto fail;
 	*out = iss;

@@ -139,6 +139,7 @@ struct obol_issuer_config {
 	size_t batch;        /* most units per group commit; 0 = 64 */
 	unsigned threads;    /* HTTP worker threads; 0 = 8 */
 	unsigned readers;    /* read connections in the pool; 0 = threads */
+	const char *tls_cert, *tls_key; /* HTTPS: PEM certificate and key files; NULL = plain HTTP */
 };
 
 /* Opens the store (it must exist and be initialised: KEYS_UNKNOWN otherwise),

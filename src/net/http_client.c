@@ -10,6 +10,7 @@
 #include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "net/http_client.h"
+#include "net/http_trust.h"
 #include "net/reqauth.h"
 #include "wire/json.h"
 
@@ -24,6 +25,8 @@ struct obol_http_client {
 	int64_t account;
 	uint8_t sk[OBOL_SIGN_SK_LEN]; /* secret */
 	bool has_account;
+	char *ca; /* the CA its origin trusts (http_trust.h); NULL: the system's */
+	size_t ca_len;
 };
 
 struct sink {
@@ -112,6 +115,11 @@ obol_err obol_http_client_new(const char *base_url, long timeout_ms, struct obol
 	struct obol_http_client *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return OBOL_E_NO_MEMORY;
+	obol_err e = obol_http_trust_for(base_url, &c->ca, &c->ca_len);
+	if (e != OBOL_OK) {
+		obol_http_client_free(c);
+		return e;
+	}
 	c->base = strdup(base_url);
 	c->curl = curl_easy_init();
 	if (c->base == NULL || c->curl == NULL) {
@@ -133,6 +141,7 @@ void obol_http_client_free(struct obol_http_client *c)
 	if (c->curl != NULL)
 		curl_easy_cleanup(c->curl);
 	free(c->base);
+	free(c->ca);
 	obol_wipe(c, sizeof *c);
 	free(c);
 }
@@ -170,6 +179,13 @@ obol_err obol_http_request(struct obol_http_client *c, const char *method, const
 		 * request beyond the fifth concurrent one close a connection (and
 		 * the next open a new one) instead of keeping it alive */
 		curl_easy_setopt(h, CURLOPT_MAXCONNECTS, HTTP_IDLE_CONNECTIONS);
+	}
+	/* TLS: the peer's certificate and its host name are always verified. */
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca != NULL) {
+		struct curl_blob ca = { .data = c->ca, .len = c->ca_len, .flags = CURL_BLOB_NOCOPY };
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
 	}
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
@@ -220,7 +236,10 @@ obol_err obol_http_request(struct obol_http_client *c, const char *method, const
 	}
 	if (rc != CURLE_OK) {
 		obol_log_debug("%s %s: %s", method, url, curl_easy_strerror(rc));
-		e = OBOL_E_NETWORK;
+		e = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+				    rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_ISSUER_ERROR
+			    ? OBOL_E_HTTP_TLS
+			    : OBOL_E_NETWORK;
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);

@@ -7,6 +7,10 @@
  *   - NETWORK: the connection failed, was reset, or timed out (nothing is
  *     known about whether the request took effect: retry with the same request
  *     id);
+ *   - HTTP_TLS: an https:// server whose certificate does not verify
+ *     (against the CA its origin trusts, see obol_http_trust_set, or the
+ *     system's CA store) or does not name the URL's host; libcurl checks both
+ *     (CURLOPT_SSL_VERIFYPEER, CURLOPT_SSL_VERIFYHOST);
  *   - WIRE_OVERSIZED: the reply is longer than OBOL_JSON_MAX;
  *   - for an HTTP status >= 400, the error named by the reply's error body
  *     (obol_json_error_from_body), or PEER_ERROR when the body is not one;
@@ -15,6 +19,7 @@
 #define OBOL_NET_HTTP_CLIENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,8 +30,32 @@ struct obol_http_client;
 
 #define OBOL_HTTP_TIMEOUT_MS 10000
 
+/* ---- the transport to the issuer --------------------------------------------
+ *
+ * Wallets and vendors talk to their issuer over https://, verified; plain
+ * http:// only to a loopback address (127.0.0.0/8, ::1, localhost) unless
+ * the user said --insecure-http. The trust for an origin (scheme, host and
+ * port of a URL) is set once per process, when the wallet file or the
+ * vendor's directory is read; every client this process then makes to that
+ * origin follows it. */
+struct obol_http_trust {
+	const char *ca_pem; /* PEM CA certificate(s) to verify the origin's TLS certificate
+			       against; NULL: the system's CA store */
+	size_t ca_len;
+	bool insecure_http; /* allow plain http:// to a non-loopback host */
+};
+
+/* Whether base_url may be used: INVALID_ARGUMENT when it is not http:// or
+ * https:// with a host, HTTP_INSECURE for http:// to a host that is not
+ * loopback without insecure_http. */
+OBOL_MUST_CHECK obol_err obol_http_url_check(const char *base_url, bool insecure_http);
+/* Checks base_url (obol_http_url_check) and records t for its origin
+ * (copied; a later call for the same origin replaces it). */
+OBOL_MUST_CHECK obol_err obol_http_trust_set(const char *base_url, const struct obol_http_trust *t);
+
 /* base_url without a trailing slash; timeout_ms 0 = OBOL_HTTP_TIMEOUT_MS.
- * INVALID_ARGUMENT for a URL that is not http:// or https://. */
+ * INVALID_ARGUMENT for a URL that is not http:// or https://; for an origin
+ * with a trust set, HTTP_INSECURE as obol_http_url_check says. */
 OBOL_MUST_CHECK obol_err obol_http_client_new(const char *base_url, long timeout_ms,
 					      struct obol_http_client **out);
 /* Wipes the account key, closes the connection. NULL is allowed. */

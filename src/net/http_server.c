@@ -2,6 +2,9 @@
  * routing, named error bodies. Contracts in http_server.h. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +23,63 @@ struct obol_http_server {
 	const struct obol_http_router *router;
 	void *app;
 	uint16_t port;
+	char *tls_cert, *tls_key; /* PEM text for libmicrohttpd; the key is wiped at stop */
 };
+
+#define TLS_FILE_MAX (256 * 1024)
+
+/* Reads a PEM file whole, NUL-terminated. TLS_CONFIG when it cannot. */
+static obol_err read_pem(const char *path, char **out)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = malloc(TLS_FILE_MAX + 1);
+	size_t n = 0;
+	obol_err e = OBOL_OK;
+	if (f == NULL || buf == NULL) {
+		obol_log_error("cannot read %s", path);
+		e = f == NULL ? OBOL_E_TLS_CONFIG : OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	n = fread(buf, 1, TLS_FILE_MAX + 1, f);
+	if (ferror(f) || n == 0 || n > TLS_FILE_MAX || memchr(buf, 0, n) != NULL) {
+		obol_log_error("%s is not a PEM file of at most %d bytes", path, TLS_FILE_MAX);
+		e = OBOL_E_TLS_CONFIG;
+		goto out;
+	}
+	buf[n] = 0;
+	*out = buf;
+	buf = NULL;
+out:
+	if (f != NULL)
+		fclose(f);
+	obol_free_wiped(buf);
+	return e;
+}
+
+/* Whether the PEM certificate and key belong together (OpenSSL reads them
+ * here so that a wrong pair is named before libmicrohttpd starts). */
+static obol_err check_pair(const char *cert_pem, const char *key_pem)
+{
+	BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
+	X509 *x = cb != NULL ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = kb != NULL ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	obol_err e = x != NULL && k != NULL && X509_check_private_key(x, k) == 1 ? OBOL_OK : OBOL_E_TLS_CONFIG;
+	if (e != OBOL_OK)
+		obol_log_error("the TLS certificate and key are not a matching PEM pair");
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(cb);
+	BIO_free(kb);
+	ERR_clear_error();
+	return e;
+}
+
+static void server_free(struct obol_http_server *srv)
+{
+	free(srv->tls_cert);
+	obol_free_wiped(srv->tls_key);
+	free(srv);
+}
 
 /* Per-request state kept by libmicrohttpd between calls of the handler. */
 struct request {
@@ -319,22 +378,40 @@ obol_err obol_http_server_start(const struct obol_http_server_config *cfg, const
 	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1)
 		return OBOL_E_INVALID_ARGUMENT;
 
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+		return OBOL_E_INVALID_ARGUMENT;
+	bool tls = cfg->tls_cert != NULL;
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		obol_log_error("this libmicrohttpd has no TLS");
+		return OBOL_E_TLS_CONFIG;
+	}
+
 	struct obol_http_server *srv = calloc(1, sizeof *srv);
 	if (srv == NULL)
 		return OBOL_E_NO_MEMORY;
 	srv->router = router;
 	srv->app = app;
+	if (tls && ((e = read_pem(cfg->tls_cert, &srv->tls_cert)) != OBOL_OK ||
+		    (e = read_pem(cfg->tls_key, &srv->tls_key)) != OBOL_OK ||
+		    (e = check_pair(srv->tls_cert, srv->tls_key)) != OBOL_OK)) {
+		server_free(srv);
+		return e;
+	}
 	unsigned threads = cfg->threads ? cfg->threads : 4;
 	unsigned conns = cfg->max_conns ? cfg->max_conns : 256;
 	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
-	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, port, NULL, NULL, on_request, srv,
-				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-				    threads, MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_CONNECTION_TIMEOUT,
-				    timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-				    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	/* Without TLS the key and certificate options are MHD_OPTION_END's
+	 * neighbours: the list simply ends before them. */
+	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | (tls ? MHD_USE_TLS : 0), port, NULL, NULL,
+				    on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+				    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, conns,
+				    MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+				    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+				    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, srv->tls_cert,
+				    MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key, MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		obol_log_error("cannot listen on %s", cfg->listen);
-		free(srv);
+		server_free(srv);
 		return OBOL_E_IO;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -353,5 +430,5 @@ void obol_http_server_stop(struct obol_http_server *srv)
 	if (srv == NULL)
 		return;
 	MHD_stop_daemon(srv->mhd);
-	free(srv);
+	server_free(srv);
 }

@@ -105,10 +105,16 @@ struct obol_http_server_config {
 	unsigned threads;    /* worker threads (libmicrohttpd thread pool); 0 = 4 */
 	unsigned max_conns;  /* connection limit; 0 = 256 */
 	unsigned timeout_s;  /* idle connection timeout; 0 = 30 */
+	/* HTTPS: PEM files of the server's certificate (chain) and private key,
+	 * both or neither (plain HTTP). libmicrohttpd's TLS (GnuTLS in
+	 * Debian's build). */
+	const char *tls_cert, *tls_key;
 };
 
 /* Starts serving in background threads. Errors: INVALID_ARGUMENT (bad listen
- * text), IO (cannot bind). The router and app must outlive the server. */
+ * text, one TLS file without the other), IO (cannot bind), TLS_CONFIG (a TLS
+ * file unreadable, or a certificate and key libmicrohttpd refuses, or no TLS
+ * in this libmicrohttpd). The router and app must outlive the server. */
 OBOL_MUST_CHECK obol_err obol_http_server_start(const struct obol_http_server_config *cfg,
 						const struct obol_http_router *router, void *app,
 						struct obol_http_server **out);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "crypto/secret.h"
 #include "net/devlink.h"
 #include "vendor/links.h"
 #include "vendor/vendor_int.h"
@@ -25,6 +26,10 @@ struct obol_vendor_links {
 	bool stop;
 	unsigned max, active;
 	struct obol_devlink **open; /* slot -> link (NULL when free) */
+	/* What every link's handshake proves: the box key that the vendor's
+	 * certificate names, the certificate in message 2. */
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
+	struct obol_devlink_identity me;
 };
 
 /* Sends an ERROR frame on a link that is about to close: a failure to send
@@ -91,7 +96,13 @@ static void *link_thread(void *arg)
 {
 	struct link *l = arg;
 	struct obol_vendor_links *ls = l->v->links;
-	serve(l->v, l->dl);
+	/* The handshake runs here, not in the accept thread: a slow or
+	 * silent wallet holds up only its own link. */
+	obol_err e = obol_devlink_respond(l->dl, &ls->me);
+	if (e == OBOL_OK)
+		serve(l->v, l->dl);
+	else
+		obol_log_debug("device link handshake: %s", obol_strerror(e));
 	pthread_mutex_lock(&ls->mu);
 	ls->open[l->slot] = NULL;
 	ls->active--;
@@ -151,9 +162,20 @@ static void *accept_thread(void *arg)
 
 obol_err obol_vendor_links_start(struct obol_vendor *v, unsigned max_links)
 {
+	size_t cert_len;
+	/* The link proves the box key: the certificate must name this one. */
+	if (!v->cert.has_box_pk || !obol_ct_equal(v->cert.box_pk, v->box.pk, OBOL_BOX_PK_LEN))
+		return OBOL_E_DEVLINK_CERT_KEY;
 	struct obol_vendor_links *ls = calloc(1, sizeof *ls);
 	if (ls == NULL)
 		return OBOL_E_NO_MEMORY;
+	obol_err e = obol_vendor_cert_encode(&v->cert, ls->cert, sizeof ls->cert, &cert_len);
+	if (e != OBOL_OK) {
+		free(ls);
+		return e;
+	}
+	ls->me = (struct obol_devlink_identity){ .key = &v->box, .kind = OBOL_DL_CRED_VENDOR, .cred = ls->cert,
+						 .cred_len = cert_len };
 	ls->max = max_links < MAX_LINKS_HARD ? max_links : MAX_LINKS_HARD;
 	ls->open = calloc(ls->max, sizeof *ls->open);
 	if (ls->open == NULL) {

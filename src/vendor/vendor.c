@@ -274,6 +274,7 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 	    (e = obol_strlcpy_checked(v->issuer_url, cfg->issuer_url, sizeof v->issuer_url)) != OBOL_OK)
 		goto fail;
 	if ((e = obol_vendor_keys_load(v->dir, &v->sign, &v->box)) != OBOL_OK ||
+	    (e = obol_vendor_trust_issuer(v->dir, v->issuer_url, cfg->issuer_ca, cfg->insecure_http)) != OBOL_OK ||
 	    (e = obol_vendor_pin_issuer(v->dir, v->issuer_url, v->issuer_pk)) != OBOL_OK ||
 	    (e = load_issuer_keys(v)) != OBOL_OK || (e = load_cert(v)) != OBOL_OK)
 		goto fail;

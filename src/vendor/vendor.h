@@ -12,7 +12,8 @@
  *                          issuer is unreachable at start)
  *       vendor.db          its SQLite store: schemes' tables and the outbox
  *   - a device-link server (src/net/devlink.h), a thread per connection up to a
- *     bound; each frame goes to the scheme whose type range holds its type
+ *     bound, each link an encrypted session in which the vendor proves the box
+ *     key its certificate names; each frame goes to the scheme whose type range holds its type
  *     (a session per connection and scheme, opened at its first frame);
  *   - the outbox (src/vendor/outbox.h): durable requests to the issuer, sent
  *     by a worker with retries;
@@ -131,7 +132,9 @@ obol_err obol_vendor_route_dispatch(void *app, const struct obol_http_route *rou
 struct obol_vendor_config {
 	const char *dir;
 	const char *listen;      /* device link "127.0.0.1:PORT" (0 picks one) or "unix:PATH" */
-	const char *issuer_url;  /* "http://127.0.0.1:PORT" */
+	const char *issuer_url;  /* "https://issuer.example:8443", or "http://127.0.0.1:PORT" */
+	const char *issuer_ca;   /* PEM CA for the issuer's TLS; NULL: DIR/issuer-ca.pem or the system's */
+	bool insecure_http;      /* allow plain http:// to an issuer that is not on loopback */
 	const char *http_listen; /* NULL: no HTTP endpoint */
 	const char *price;       /* "EUR:0.001" per unit of service; NULL = the default EUR:0.001
 				    in the issuer's currency */
@@ -194,6 +197,18 @@ OBOL_MUST_CHECK obol_err obol_vendor_keys_load(const char *dir, struct obol_sign
  * vendor add --out`); NOT_FOUND when absent. The signature is not checked
  * here: obol_vendor_cert_verify does that against the pinned issuer key. */
 OBOL_MUST_CHECK obol_err obol_vendor_cert_load(const char *dir, struct obol_vendor_cert *cert);
+/* How the vendor reaches its issuer: `vendor init --issuer URL --issuer-ca
+ * FILE --insecure-http` saves the CA as DIR/issuer-ca.pem and the URL with
+ * the insecure_http choice as DIR/issuer-transport.json (TLS_CONFIG for a CA
+ * file that is no PEM certificate). */
+OBOL_MUST_CHECK obol_err obol_vendor_trust_save(const char *dir, const char *url, const char *ca_file,
+						bool insecure_http);
+/* Makes the process follow that trust for url's origin (obol_http_trust_set),
+ * with ca_file (NULL: DIR/issuer-ca.pem when present, else the system's CAs)
+ * and insecure_http (false: as saved for this URL). HTTP_INSECURE for plain
+ * http:// to a host that is not loopback without it. */
+OBOL_MUST_CHECK obol_err obol_vendor_trust_issuer(const char *dir, const char *url, const char *ca_file,
+						  bool insecure_http);
 /* Pins the issuer master key in DIR/issuer.pin (fetching GET /keys from url
  * and verifying its self-signature), unless a pin exists: then the document
  * must verify under it (KEYS_INVALID). */

@@ -396,7 +396,7 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const c
 		hello.amount = *amount;
 		hello.has_amount = true;
 	}
-	if ((e = obol_devlink_connect(addr, 0, &l)) != OBOL_OK)
+	if ((e = obol_wallet_connect_vendor(w, addr, &l)) != OBOL_OK)
 		goto out;
 	codex_msg_hello_spec(&hello, f, &spec);
 	if ((e = obol_devlink_write(l, CODEX_MSG_HELLO, &spec)) != OBOL_OK ||

@@ -38,6 +38,33 @@ out:
 	return e;
 }
 
+obol_err obol_wallet_set_issuer_trust(struct obol_wallet *w, const char *ca_pem, bool insecure_http)
+{
+	json_t *iss = json_object_get(obol_wallet_doc(w), "issuer");
+	if (iss == NULL)
+		return OBOL_E_WALLET_FILE;
+	if ((ca_pem != NULL && json_object_set_new(iss, "ca", json_string(ca_pem)) != 0) ||
+	    (insecure_http && json_object_set_new(iss, "insecure_http", json_true()) != 0))
+		return OBOL_E_NO_MEMORY;
+	return OBOL_OK;
+}
+
+obol_err obol_wallet_trust_issuer(struct obol_wallet *w)
+{
+	const char *url;
+	obol_err e = obol_wallet_issuer(w, &url, NULL, NULL, NULL);
+	if (e != OBOL_OK)
+		return e;
+	const json_t *iss = json_object_get(obol_wallet_doc(w), "issuer");
+	const json_t *ca = json_object_get(iss, "ca"), *insecure = json_object_get(iss, "insecure_http");
+	if ((ca != NULL && !json_is_string(ca)) || (insecure != NULL && !json_is_boolean(insecure)))
+		return OBOL_E_WALLET_FILE;
+	struct obol_http_trust t = { .ca_pem = json_string_value(ca),
+				     .ca_len = ca != NULL ? json_string_length(ca) : 0,
+				     .insecure_http = json_is_true(insecure) };
+	return obol_http_trust_set(url, &t);
+}
+
 obol_err obol_wallet_client(struct obol_wallet *w, bool auth, struct obol_http_client **out)
 {
 	const char *url;
@@ -45,7 +72,7 @@ obol_err obol_wallet_client(struct obol_wallet *w, bool auth, struct obol_http_c
 	int64_t id;
 	struct obol_http_client *c = NULL;
 	obol_err e = obol_wallet_issuer(w, &url, NULL, NULL, NULL);
-	if (e != OBOL_OK)
+	if (e != OBOL_OK || (e = obol_wallet_trust_issuer(w)) != OBOL_OK)
 		return e;
 	if ((e = obol_http_client_new(url, 0, &c)) != OBOL_OK)
 		return e;
@@ -84,4 +111,13 @@ obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys)
 	free(text);
 	obol_http_client_free(c);
 	return e;
+}
+
+obol_err obol_wallet_connect_vendor(struct obol_wallet *w, const char *addr, struct obol_devlink **out)
+{
+	uint8_t pin[32];
+	obol_err e = obol_wallet_issuer(w, NULL, pin, NULL, NULL);
+	if (e != OBOL_OK)
+		return e;
+	return obol_devlink_connect_vendor(addr, 0, pin, out);
 }

@@ -1,5 +1,6 @@
-/* The wallet's connections: an HTTP client to the issuer it pinned, and
- * refreshing the pinned key document.
+/* The wallet's connections: an HTTP client to the issuer it pinned,
+ * refreshing the pinned key document, and device links to vendors certified
+ * by that issuer.
  *
  * Account flow (wallet side of "Running the three roles by hand", README):
  *   obol wallet init --wallet W --issuer URL --account NAME
@@ -15,8 +16,21 @@
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "net/devlink.h"
 #include "net/http_client.h"
 #include "wallet/file.h"
+
+/* How the wallet reaches its issuer, kept in the wallet file's "issuer"
+ * object beside the URL (set by `wallet init --issuer-ca FILE
+ * --insecure-http`): "ca", the PEM CA to verify its https:// certificate
+ * against (absent: the system's store), and "insecure_http": true to allow
+ * plain http:// to a non-loopback address (see obol_http_url_check). */
+OBOL_MUST_CHECK obol_err obol_wallet_set_issuer_trust(struct obol_wallet *w, const char *ca_pem, bool insecure_http);
+/* Makes the process follow the wallet's trust for its issuer's origin
+ * (obol_http_trust_set): HTTP_INSECURE when the stored URL breaks the
+ * policy. obol_wallet_client does it; so must any other path that reaches
+ * the issuer. */
+OBOL_MUST_CHECK obol_err obol_wallet_trust_issuer(struct obol_wallet *w);
 
 /* A client to the wallet's issuer. With auth, it is authenticated as the
  * wallet's account (resolving and saving the account id first when it is 0:
@@ -28,5 +42,10 @@ OBOL_MUST_CHECK obol_err obol_wallet_client(struct obol_wallet *w, bool auth, st
  * returns the inner "keys" object (new reference). KEYS_INVALID when it does
  * not verify. */
 OBOL_MUST_CHECK obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys);
+
+/* Opens a device link to the vendor at addr (src/net/devlink.h): the
+ * handshake must prove the box key of a vendor certificate that the wallet's
+ * pinned issuer signed and that is valid now. */
+OBOL_MUST_CHECK obol_err obol_wallet_connect_vendor(struct obol_wallet *w, const char *addr, struct obol_devlink **out);
 
 #endif

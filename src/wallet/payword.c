@@ -341,7 +341,8 @@ static obol_err hello(struct obol_devlink *dl, const char *product, struct paywo
 	return OBOL_OK;
 }
 
-obol_err payword_wallet_pay_link(const char *addr, const struct payword_pay *req, struct payword_pay_reply *r)
+obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], const struct payword_pay *req,
+				struct payword_pay_reply *r)
 {
 	struct obol_devlink *dl = NULL;
 	struct payword_pay_wire *w = calloc(1, sizeof(*w));
@@ -353,7 +354,7 @@ obol_err payword_wallet_pay_link(const char *addr, const struct payword_pay *req
 	uint32_t type;
 	obol_err e = w != NULL ? payword_pay_to_wire(req, w) : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK)
-		e = obol_devlink_connect(addr, 0, &dl);
+		e = obol_devlink_connect_vendor(addr, 0, issuer_pk, &dl);
 	if (e == OBOL_OK) {
 		payword_pay_spec_init(&ps, w);
 		e = obol_devlink_write(dl, PAYWORD_MSG_PAY, &ps.spec);
@@ -417,7 +418,7 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 	struct payword_pay req;
 	struct payword_pay_reply r = { PAYWORD_AUTH_NONE, OBOL_OK };
 	struct obol_devlink *dl = NULL;
-	uint8_t sk[OBOL_SIGN_SK_LEN];
+	uint8_t sk[OBOL_SIGN_SK_LEN], pin[32];
 	uint64_t scope;
 	int64_t id;
 	obol_err e, pe;
@@ -426,7 +427,7 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 	memset(&req, 0, sizeof(req));
 	memset(out, 0, sizeof(*out));
 	/* Steps 1-2: which vendor, which system, what price. */
-	e = obol_devlink_connect(pr->addr, 0, &dl);
+	e = obol_wallet_connect_vendor(w, pr->addr, &dl);
 	if (e == OBOL_OK)
 		e = hello(dl, pr->product, out);
 	obol_devlink_close(dl);
@@ -460,9 +461,11 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 			goto out;
 	}
 	/* Steps 4-7: the vendor checks and answers; a lost reply is retried. */
-	pe = payword_wallet_pay_link(pr->addr, &req, &r);
+	if ((e = obol_wallet_issuer(w, NULL, pin, NULL, NULL)) != OBOL_OK)
+		goto out;
+	pe = payword_wallet_pay_link(pr->addr, pin, &req, &r);
 	for (unsigned i = 0; i < pr->retries && transport_error(pe); i++)
-		pe = payword_wallet_pay_link(pr->addr, &req, &r);
+		pe = payword_wallet_pay_link(pr->addr, pin, &req, &r);
 	if (pe != OBOL_OK) {
 		payword_wallet_give_up(&c);
 		e = pe;

@@ -87,8 +87,8 @@ struct payword_purchase {
  * reads the vendor's reply (auth > 0, or PAYWORD_AUTH_NONE with its reason in
  * err). Transport errors are returned as such (NETWORK, DEVLINK_CLOSED,
  * WIRE_TRUNCATED, DEVLINK_BUSY) so the caller can send it again. */
-OBOL_MUST_CHECK obol_err payword_wallet_pay_link(const char *addr, const struct payword_pay *req,
-						 struct payword_pay_reply *r);
+OBOL_MUST_CHECK obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32],
+						 const struct payword_pay *req, struct payword_pay_reply *r);
 
 /* Steps 1-7 over the device link: asks the vendor who it is and the
  * product's price, pays with the certificate of the right scope (never more

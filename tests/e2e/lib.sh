@@ -7,8 +7,13 @@
 #   ATTACK                the cheating parties ($OBOL_BUILD/obol-attack; tests/attack/attack.h)
 #   start NAME ARGS...    runs `obol ARGS...` in the background (log in $T/NAME.log),
 #                         waits for its "listening on HOST:PORT" lines (one per --listen
-#                         or --http), then sets NAME_ADDR, NAME_URL (http://...),
-#                         NAME_PORT, NAME_ADDR2 (second line) and NAME_PID
+#                         or --http), then sets NAME_ADDR, NAME_URL (https://... when ARGS
+#                         have --tls-cert, else http://...), NAME_PORT, NAME_ADDR2 (second
+#                         line) and NAME_PID
+#   start_attack NAME ARGS...  the same with `obol-attack ARGS...` (a cheating party that
+#                         listens, tests/attack/); its "key: value" lines are in $T/NAME.log
+#   tls_cert NAME         a throwaway self-signed certificate for 127.0.0.1/localhost (openssl
+#                         CLI): $T/NAME.crt (also the CA file the clients trust) and $T/NAME.key
 #   kill9 NAME            SIGKILL and reap;  stop NAME: SIGTERM and wait
 #   restart NAME          starts the same command again on the same address(es)
 #   pass CASE / fail CASE [WHY]   print "PASS CASE" / "FAIL CASE" (with the reason)
@@ -30,7 +35,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/obol-e2e-XXXXXX")
 export OBOL_PASSPHRASE=${OBOL_PASSPHRASE:-e2e passphrase}
 export OBOL_ARGON2_FAST=1
 
-declare -A E2E_PIDS=() E2E_CMDS=()
+declare -A E2E_PIDS=() E2E_CMDS=() E2E_EXE=()
 
 e2e_cleanup() {
   local n
@@ -51,7 +56,7 @@ field() { printf '%s\n' "$2" | sed -n "s/^$1: //p" | head -n 1; }
 
 # Waits for the listening lines of NAME (from byte offset $2 of its log).
 e2e_wait_listening() {
-  local name=$1 offset=$2 want=$3 i lines
+  local name=$1 offset=$2 want=$3 scheme=${4:-http} i lines
   for i in $(seq 1 400); do
     lines=$(tail -c +"$((offset + 1))" "$T/$name.log" 2>/dev/null | grep '^listening on ' || true)
     if [ "$(printf '%s' "$lines" | grep -c '^listening on ')" -ge "$want" ]; then
@@ -59,7 +64,7 @@ e2e_wait_listening() {
       a1=$(printf '%s\n' "$lines" | sed -n '1s/^listening on //p')
       a2=$(printf '%s\n' "$lines" | sed -n '2s/^listening on //p')
       printf -v "${name}_ADDR" '%s' "$a1"
-      printf -v "${name}_URL" 'http://%s' "$a1"
+      printf -v "${name}_URL" '%s://%s' "$scheme" "$a1"
       printf -v "${name}_PORT" '%s' "${a1##*:}"
       printf -v "${name}_ADDR2" '%s' "$a2"
       return 0
@@ -74,14 +79,25 @@ e2e_wait_listening() {
 
 e2e_launch() {
   local name=$1; shift
-  local want=0 a offset
-  for a in "$@"; do case $a in --listen|--http) want=$((want + 1)) ;; esac; done
+  local want=0 a offset scheme=http
+  for a in "$@"; do case $a in --listen|--http) want=$((want + 1)) ;; --tls-cert) scheme=https ;; esac; done
   [ $want -gt 0 ] || want=1
   offset=$(stat -c %s "$T/$name.log" 2>/dev/null || echo 0)
-  "$OBOL" "$@" >>"$T/$name.log" 2>&1 </dev/null &
+  "${E2E_EXE[$name]:-$OBOL}" "$@" >>"$T/$name.log" 2>&1 </dev/null &
   E2E_PIDS[$name]=$!
   printf -v "${name}_PID" '%s' "$!"
-  e2e_wait_listening "$name" "$offset" "$want"
+  e2e_wait_listening "$name" "$offset" "$want" "$scheme"
+}
+
+start_attack() {
+  E2E_EXE[$1]=$ATTACK
+  start "$@"
+}
+
+tls_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=obol e2e $1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$T/$1.key" -out "$T/$1.crt" >/dev/null 2>&1
 }
 
 start() {

@@ -49,7 +49,8 @@ sed -i "1r $T/issuer-line" "$OBOL_CONFIG_DIR/vendor.conf"
 out=$("$OBOL" vendor init 2>&1) && [ -e "$T/vendor/vendor.keys" ] && pass vendor_init_from_file \
   || fail vendor_init_from_file "$out"
 VKEY=$(field vendor-key "$out")
-out=$("$OBOL" issuer vendor add --name shop --vendor-key "$VKEY" 2>&1) && pass vendor_add_from_file \
+out=$("$OBOL" issuer vendor add --name shop --vendor-key "$VKEY" --box-key "$(field box-key "$out")" 2>&1) \
+  && pass vendor_add_from_file \
   || fail vendor_add_from_file "$out"
 start vendor vendor serve && pass vendor_serve_from_file || fail vendor_serve_from_file
 out=$("$OBOL" vendor config show 2>&1)

@@ -53,7 +53,7 @@ TEST(wire_frame, round_trip)
 	CHECK_EQ_INT(need, OBOL_FRAME_HEADER_LEN);
 	CHECK_OK(obol_frame_need(buf, len, &need));
 	CHECK_EQ_INT(need, len);
-	/* After the header: 83 (array of 3), 19 1234 (type), 01 (version), body. */
+	/* After the header: 83 (array of 3), 19 1234 (type), 02 (version), body. */
 	CHECK_EQ_INT(buf[4], 0x83);
 	CHECK_EQ_INT(buf[5], 0x19);
 	CHECK_EQ_INT(buf[8], OBOL_PROTOCOL_VERSION);
@@ -71,19 +71,20 @@ TEST(wire_frame, round_trip)
 
 TEST(wire_frame, accepts_minimal_frames)
 {
-	CHECK_OK(decode_hex("83 00 01 a0"));
-	CHECK_OK(decode_hex("83 1a ffffffff 01 a0"));
-	CHECK_OK(decode_hex("83 05 01 a2 01 82 a1 02 43 010203 80 02 f5"));
+	CHECK_OK(decode_hex("83 00 02 a0"));
+	CHECK_OK(decode_hex("83 1a ffffffff 02 a0"));
+	CHECK_OK(decode_hex("83 05 02 a2 01 82 a1 02 43 010203 80 02 f5"));
 }
 
 TEST(wire_frame, refuses_wrong_version)
 {
-	CHECK_ERR(decode_hex("83 05 02 a0"), OBOL_E_WIRE_VERSION);
+	CHECK_ERR(decode_hex("83 05 01 a0"), OBOL_E_WIRE_VERSION); /* version 1: refused */
+	CHECK_ERR(decode_hex("83 05 03 a0"), OBOL_E_WIRE_VERSION);
 	CHECK_ERR(decode_hex("83 05 00 a0"), OBOL_E_WIRE_VERSION);
 	CHECK_ERR(decode_hex("83 05 1b 0000000100000001 a0"), OBOL_E_WIRE_VERSION);
 	/* A later version may change the frame's shape: still named as a version. */
-	CHECK_ERR(decode_hex("84 05 02 a0 00"), OBOL_E_WIRE_VERSION);
-	CHECK_ERR(decode_hex("82 05 02"), OBOL_E_WIRE_VERSION);
+	CHECK_ERR(decode_hex("84 05 03 a0 00"), OBOL_E_WIRE_VERSION);
+	CHECK_ERR(decode_hex("82 05 03"), OBOL_E_WIRE_VERSION);
 }
 
 TEST(wire_frame, refuses_oversized_length)
@@ -112,23 +113,23 @@ TEST(wire_frame, refuses_bad_shapes)
 	const uint8_t *body;
 	size_t body_len, n;
 	CHECK_ERR(decode_hex(""), OBOL_E_WIRE_TRUNCATED);
-	CHECK_ERR(decode_hex("83 05 01"), OBOL_E_WIRE_TRUNCATED);
-	CHECK_ERR(decode_hex("83 05 01 a1 01"), OBOL_E_WIRE_TRUNCATED);
-	CHECK_ERR(decode_hex("83 05 01 a0 00"), OBOL_E_WIRE_TRAILING_DATA);
-	CHECK_ERR(decode_hex("83 05 01 a1 01 82 a1 02 43 010203 9f ff"), OBOL_E_WIRE_MALFORMED);
-	CHECK_ERR(decode_hex("83 05 01 80"), OBOL_E_WIRE_WRONG_TYPE);
-	CHECK_ERR(decode_hex("83 05 01 bf ff"), OBOL_E_WIRE_MALFORMED);
-	CHECK_ERR(decode_hex("9f 05 01 a0 ff"), OBOL_E_WIRE_MALFORMED);
+	CHECK_ERR(decode_hex("83 05 02"), OBOL_E_WIRE_TRUNCATED);
+	CHECK_ERR(decode_hex("83 05 02 a1 01"), OBOL_E_WIRE_TRUNCATED);
+	CHECK_ERR(decode_hex("83 05 02 a0 00"), OBOL_E_WIRE_TRAILING_DATA);
+	CHECK_ERR(decode_hex("83 05 02 a1 01 82 a1 02 43 010203 9f ff"), OBOL_E_WIRE_MALFORMED);
+	CHECK_ERR(decode_hex("83 05 02 80"), OBOL_E_WIRE_WRONG_TYPE);
+	CHECK_ERR(decode_hex("83 05 02 bf ff"), OBOL_E_WIRE_MALFORMED);
+	CHECK_ERR(decode_hex("9f 05 02 a0 ff"), OBOL_E_WIRE_MALFORMED);
 	CHECK_ERR(decode_hex("a0"), OBOL_E_WIRE_MALFORMED);
-	CHECK_ERR(decode_hex("83 41 05 01 a0"), OBOL_E_WIRE_MALFORMED);
+	CHECK_ERR(decode_hex("83 41 05 02 a0"), OBOL_E_WIRE_MALFORMED);
 	CHECK_ERR(decode_hex("83 05 61 31 a0"), OBOL_E_WIRE_MALFORMED);
-	CHECK_ERR(decode_hex("84 05 01 a0 00"), OBOL_E_WIRE_MALFORMED);
-	CHECK_ERR(decode_hex("83 1b 0000000100000000 01 a0"), OBOL_E_WIRE_UNKNOWN_TYPE);
-	CHECK_ERR(decode_hex("83 05 01 a1 01 c1 00"), OBOL_E_WIRE_WRONG_TYPE);
-	CHECK_ERR(decode_hex("83 05 01 a1 01 5f 41 00 ff"), OBOL_E_WIRE_MALFORMED);
-	CHECK_ERR(decode_hex("83 05 01 a1 01 61 ff"), OBOL_E_WIRE_MALFORMED);
+	CHECK_ERR(decode_hex("84 05 02 a0 00"), OBOL_E_WIRE_MALFORMED);
+	CHECK_ERR(decode_hex("83 1b 0000000100000000 02 a0"), OBOL_E_WIRE_UNKNOWN_TYPE);
+	CHECK_ERR(decode_hex("83 05 02 a1 01 c1 00"), OBOL_E_WIRE_WRONG_TYPE);
+	CHECK_ERR(decode_hex("83 05 02 a1 01 5f 41 00 ff"), OBOL_E_WIRE_MALFORMED);
+	CHECK_ERR(decode_hex("83 05 02 a1 01 61 ff"), OBOL_E_WIRE_MALFORMED);
 	/* Bytes after the announced length. */
-	n = frame_of("83 05 01 a0", buf, sizeof(buf));
+	n = frame_of("83 05 02 a0", buf, sizeof(buf));
 	buf[n] = 0;
 	CHECK_ERR(obol_frame_decode(buf, n + 1, &type, &body, &body_len), OBOL_E_WIRE_TRAILING_DATA);
 }
@@ -136,12 +137,12 @@ TEST(wire_frame, refuses_bad_shapes)
 TEST(wire_frame, refuses_deep_nesting)
 {
 	/* The body map is level 1; arrays nest one level each. */
-	char hex[256] = "83 05 01 a1 01";
+	char hex[256] = "83 05 02 a1 01";
 	for (int k = 1; k < OBOL_WIRE_DEPTH_MAX; k++)
 		strcat(hex, " 81");
 	strcat(hex, " 00");
 	CHECK_OK(decode_hex(hex));
-	strcpy(hex, "83 05 01 a1 01");
+	strcpy(hex, "83 05 02 a1 01");
 	for (int k = 1; k <= OBOL_WIRE_DEPTH_MAX; k++)
 		strcat(hex, " 81");
 	strcat(hex, " 00");

@@ -153,7 +153,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	CHECK_EQ_INT(codex_pending_count(c), 0);
 
 	/* a PAY before any HELLO */
-	REQUIRE_OK(obol_devlink_connect(t.addr, 2000, &l));
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
 	memset(&m, 0, sizeof m);
 	m.sealed_len = 100;
 	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_WIRE_UNEXPECTED_MESSAGE);
@@ -162,7 +162,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	REQUIRE_OK(codex_pay(c, &req, &req.amount, obol_now(), &m, NULL));
 	CHECK_OK(send_pay(l, &m, &ref));
 	obol_devlink_close(l);
-	REQUIRE_OK(obol_devlink_connect(t.addr, 2000, &l));
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
 	REQUIRE_OK(hello(l, &req));
 	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_TOKEN_SEEN);
 	/* less than asked */

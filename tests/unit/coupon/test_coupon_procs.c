@@ -187,7 +187,7 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 	char bal[64];
 	REQUIRE(cworld_up(&w, true, "EUR:0.01") == 0);
 	REQUIRE_OK(cworld_withdraw(&w, 1));
-	REQUIRE_OK(obol_devlink_connect(w.v[0].proc.addr, 5000, &dl));
+	REQUIRE_OK(obol_devlink_connect_vendor(w.v[0].proc.addr, 5000, w.ws.cfg.issuer_pk, &dl));
 	/* BUY -> OFFER -> PAY -> LOCKED, the lock token serves unit 1, TOKEN_REQ */
 	REQUIRE_OK(coupon_wallet_buy(&s, 50, &buy));
 	coupon_spec_buy(&spec, &buy);
@@ -256,19 +256,19 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 	static const uint8_t garbage[] = { 0, 0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t huge[] = { 0, 0x10, 0, 0 };
 	static const uint8_t truncated[] = { 0, 0, 0, 100, 0x83, 0x10 };
-	REQUIRE_OK(obol_devlink_connect(w.v[0].proc.addr, 5000, &dl));
+	REQUIRE_OK(obol_devlink_connect_vendor(w.v[0].proc.addr, 5000, w.ws.cfg.issuer_pk, &dl));
 	REQUIRE_OK(obol_devlink_write_frame(dl, garbage, sizeof(garbage)));
 	CHECK_ERR(obol_devlink_read(dl, &type, &body, &len), OBOL_E_WIRE_MALFORMED);
 	obol_devlink_close(dl);
-	REQUIRE_OK(obol_devlink_connect(w.v[0].proc.addr, 5000, &dl));
+	REQUIRE_OK(obol_devlink_connect_vendor(w.v[0].proc.addr, 5000, w.ws.cfg.issuer_pk, &dl));
 	REQUIRE_OK(obol_devlink_write_frame(dl, huge, sizeof(huge)));
 	CHECK_ERR(obol_devlink_read(dl, &type, &body, &len), OBOL_E_WIRE_OVERSIZED);
 	obol_devlink_close(dl);
-	REQUIRE_OK(obol_devlink_connect(w.v[0].proc.addr, 5000, &dl));
+	REQUIRE_OK(obol_devlink_connect_vendor(w.v[0].proc.addr, 5000, w.ws.cfg.issuer_pk, &dl));
 	REQUIRE_OK(obol_devlink_write_frame(dl, truncated, sizeof(truncated)));
 	obol_devlink_close(dl);
 	/* a frame of the coupon range with a body of another message */
-	REQUIRE_OK(obol_devlink_connect(w.v[0].proc.addr, 5000, &dl));
+	REQUIRE_OK(obol_devlink_connect_vendor(w.v[0].proc.addr, 5000, w.ws.cfg.issuer_pk, &dl));
 	coupon_spec_token(&spec, &tok);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields));
 	CHECK_ERR(obol_devlink_read(dl, &type, &body, &len), OBOL_E_WIRE_WRONG_TYPE);

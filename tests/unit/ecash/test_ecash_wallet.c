@@ -14,6 +14,7 @@
 #include "fixture.h"
 #include "wallet/ecash_wallet.h"
 #include "wire/cbor.h"
+#include "../net/link_fixture.h"
 #include "../test.h"
 
 enum behaviour { REFUSE, SILENT, ACCEPT };
@@ -66,13 +67,16 @@ static void *merchant_main(void *arg)
 /* One payment from ew to a merchant thread behaving as `how`. */
 static obol_err pay_once(struct ecash_wallet *ew, struct ecash_merchant *m, enum behaviour how, obol_err *merchant_e)
 {
-	int sv[2];
 	struct obol_devlink *mine = NULL;
 	struct merchant_thread t = { .m = m, .how = how };
 	pthread_t th;
 	FILE *devnull = fopen("/dev/null", "w");
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || obol_devlink_from_fd(sv[0], 5000, &mine) != OBOL_OK ||
-	    obol_devlink_from_fd(sv[1], 5000, &t.l) != OBOL_OK || pthread_create(&th, NULL, merchant_main, &t) != 0)
+	struct obol_sign_keypair master;
+	struct test_link_vendor v;
+	obol_sign_keypair_new(&master);
+	struct obol_devlink_expect x = { .issuer_pk = master.pk };
+	if (test_link_vendor(master.sk, &v) != OBOL_OK || test_link_pair(&x, &v.id, 5000, &mine, &t.l) != OBOL_OK ||
+	    pthread_create(&th, NULL, merchant_main, &t) != 0)
 		return OBOL_E_IO;
 	obol_err e = ecash_wallet_pay(ew, mine, 0, devnull);
 	pthread_join(th, NULL);

@@ -883,20 +883,20 @@ TEST_DB(payword_vendor_daemon, retry_same_auth_report_once_product_page)
 	struct payword_pay_reply r1, r2, r3;
 	struct payword_wallet_pay_req wr = pw_req(shop.cert.vendor_id, "EUR:0.02", obol_now());
 	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, &wr, &req));
-	REQUIRE_OK(payword_wallet_pay_link(addr, &req, &r1));
+	REQUIRE_OK(payword_wallet_pay_link(addr, n.agent_pk, &req, &r1));
 	CHECK(r1.auth > 0);
-	REQUIRE_OK(payword_wallet_pay_link(addr, &req, &r2));
+	REQUIRE_OK(payword_wallet_pay_link(addr, n.agent_pk, &req, &r2));
 	CHECK_EQ_INT(r2.auth, r1.auth);
 	/* the same order with another product: refused with the reason */
 	other = req;
 	snprintf(other.product, sizeof(other.product), "image-9");
-	REQUIRE_OK(payword_wallet_pay_link(addr, &other, &r3));
+	REQUIRE_OK(payword_wallet_pay_link(addr, n.agent_pk, &other, &r3));
 	CHECK_EQ_INT(r3.auth, PAYWORD_AUTH_NONE);
 	CHECK_EQ_INT(r3.err, OBOL_E_NOT_FOUND);
 	/* a price that is not the product's */
 	other = req;
 	other.value = pw_eur("EUR:0.01");
-	REQUIRE_OK(payword_wallet_pay_link(addr, &other, &r3));
+	REQUIRE_OK(payword_wallet_pay_link(addr, n.agent_pk, &other, &r3));
 	CHECK(r3.auth == PAYWORD_AUTH_NONE && r3.err == OBOL_E_PAYWORD_VALUE_MISMATCH);
 
 	/* the product page: the article for its buyer's signed request, nothing else */
@@ -944,12 +944,14 @@ TEST_DB(payword_vendor_daemon, retry_same_auth_report_once_product_page)
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../net/link_fixture.h"
 #include "wallet/file.h"
 
 /* A vendor whose replies to purchases are lost: it answers HELLO with a
  * price, reads each PAY and drops the link. */
 struct mute_vendor {
 	int fd;
+	const struct obol_devlink_identity *id; /* a certificate of the test's issuer */
 	uint16_t port;
 	int pays;
 	const char *price;
@@ -966,7 +968,7 @@ static void *mute_loop(void *arg)
 		uint32_t type;
 		if (obol_devlink_accept(m->fd, 5000, 5000, &dl) != OBOL_OK)
 			break;
-		if (obol_devlink_read(dl, &type, &body, &len) == OBOL_OK) {
+		if (obol_devlink_respond(dl, m->id) == OBOL_OK && obol_devlink_read(dl, &type, &body, &len) == OBOL_OK) {
 			if (type == PAYWORD_MSG_HELLO) {
 				struct payword_info_wire info = { .vendor_id = 77, .has_price = true };
 				struct payword_info_spec is;
@@ -1034,6 +1036,9 @@ TEST_DB(payword_wallet_link, lost_replies_put_tokens_in_doubt_and_regeneration_r
 	REQUIRE_OK(wallet_setup(db_url, &n, &w, &alice));
 
 	/* the vendor receives the purchase and its retries, and no reply gets back */
+	struct test_link_vendor tv;
+	REQUIRE_OK(test_link_vendor(obol_issuer_keys(n.iss)->master.sk, &tv));
+	mv.id = &tv.id;
 	REQUIRE_OK(obol_devlink_listen("127.0.0.1:0", &mv.fd, &mv.port));
 	REQUIRE(pthread_create(&mv.th, NULL, mute_loop, &mv) == 0);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", mv.port);
