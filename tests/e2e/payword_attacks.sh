@@ -27,15 +27,10 @@ wait_paid() { # NAME AMOUNT: waits up to 10 s for the vendor's balance
 # Men in the middle on the HTTP paths of shopc and shopd: one holds back
 # shopc's first report for 2 s, the other blocks shopd's CRL while
 # $T/block-crl exists.
-mitm() { # NAME ARGS...: starts payword-issuer-mitm, sets NAME_URL
-  local name=$1; shift
-  "$ATTACK" payword-issuer-mitm --upstream "$issuer_ADDR" "$@" >"$T/$name.log" 2>&1 &
-  E2E_PIDS[$name]=$!
-  for i in $(seq 1 100); do grep -q '^listening on ' "$T/$name.log" && break; sleep 0.05; done
-  printf -v "${name}_URL" 'http://%s' "$(sed -n 's/^listening on //p' "$T/$name.log")"
-}
 touch "$T/block-crl"
-mitm holder --hold-first-report 2 && mitm blocker --block-crl "$T/block-crl"
+start_attack holder payword-issuer-mitm --upstream "$issuer_ADDR" --listen 127.0.0.1:0 --hold-first-report 2 \
+  && start_attack blocker payword-issuer-mitm --upstream "$issuer_ADDR" --listen 127.0.0.1:0 --block-crl "$T/block-crl" \
+  || { fail mitm_start; exit 1; }
 
 vendor() { # NAME REPORT ISSUER_URL [SETUP ARGS...]
   local name=$1 report=$2 url=$3 out; shift 3

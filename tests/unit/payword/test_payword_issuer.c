@@ -1083,6 +1083,9 @@ TEST_DB(payword_wallet_link, no_payment_above_the_cap_nor_while_tokens_are_pendi
 	struct acct alice = { 0 };
 	char addr[64];
 	REQUIRE_OK(wallet_setup(db_url, &n, &w, &alice));
+	struct test_link_vendor tv;
+	REQUIRE_OK(test_link_vendor(obol_issuer_keys(n.iss)->master.sk, &tv));
+	mv.id = &tv.id;
 	REQUIRE_OK(obol_devlink_listen("127.0.0.1:0", &mv.fd, &mv.port));
 	REQUIRE(pthread_create(&mv.th, NULL, mute_loop, &mv) == 0);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", mv.port);
