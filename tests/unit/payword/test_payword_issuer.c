@@ -1023,6 +1023,21 @@ static obol_err wallet_setup(const char *db_url, struct net *n, struct obol_wall
 	return out.n == 10 ? OBOL_OK : OBOL_E_INTERNAL;
 }
 
+/* Starts a mute vendor certified by the test's issuer; *addr its address. */
+static obol_err mute_start(struct net *n, struct mute_vendor *mv, struct test_link_vendor *tv, char addr[64])
+{
+	obol_err e = test_link_vendor(obol_issuer_keys(n->iss)->master.sk, tv);
+	if (e == OBOL_OK)
+		e = obol_devlink_listen("127.0.0.1:0", &mv->fd, &mv->port);
+	if (e)
+		return e;
+	mv->id = &tv->id;
+	if (pthread_create(&mv->th, NULL, mute_loop, mv) != 0)
+		return OBOL_E_INTERNAL;
+	snprintf(addr, 64, "127.0.0.1:%u", mv->port);
+	return OBOL_OK;
+}
+
 TEST_DB(payword_wallet_link, lost_replies_put_tokens_in_doubt_and_regeneration_returns_them)
 {
 	struct net n;
@@ -1037,11 +1052,7 @@ TEST_DB(payword_wallet_link, lost_replies_put_tokens_in_doubt_and_regeneration_r
 
 	/* the vendor receives the purchase and its retries, and no reply gets back */
 	struct test_link_vendor tv;
-	REQUIRE_OK(test_link_vendor(obol_issuer_keys(n.iss)->master.sk, &tv));
-	mv.id = &tv.id;
-	REQUIRE_OK(obol_devlink_listen("127.0.0.1:0", &mv.fd, &mv.port));
-	REQUIRE(pthread_create(&mv.th, NULL, mute_loop, &mv) == 0);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u", mv.port);
+	REQUIRE_OK(mute_start(&n, &mv, &tv, addr));
 	struct payword_purchase_req pr = { .addr = addr, .product = "article-1", .retries = 2 };
 	obol_err e = payword_wallet_purchase(w, "correct horse", &pr, &p);
 	CHECK(e == OBOL_E_DEVLINK_CLOSED || e == OBOL_E_NETWORK || e == OBOL_E_WIRE_TRUNCATED);
@@ -1084,11 +1095,7 @@ TEST_DB(payword_wallet_link, no_payment_above_the_cap_nor_while_tokens_are_pendi
 	char addr[64];
 	REQUIRE_OK(wallet_setup(db_url, &n, &w, &alice));
 	struct test_link_vendor tv;
-	REQUIRE_OK(test_link_vendor(obol_issuer_keys(n.iss)->master.sk, &tv));
-	mv.id = &tv.id;
-	REQUIRE_OK(obol_devlink_listen("127.0.0.1:0", &mv.fd, &mv.port));
-	REQUIRE(pthread_create(&mv.th, NULL, mute_loop, &mv) == 0);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u", mv.port);
+	REQUIRE_OK(mute_start(&n, &mv, &tv, addr));
 	struct obol_amount cap = pw_eur("EUR:0.04");
 	struct payword_purchase_req pr = { .addr = addr, .product = "article-1", .max_amount = &cap };
 	CHECK_ERR(payword_wallet_purchase(w, "correct horse", &pr, &p), OBOL_E_PAYWORD_PRICE_ABOVE_MAX);
