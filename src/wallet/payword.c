@@ -335,6 +335,10 @@ static obol_err hello(struct obol_devlink *dl, const char *product, struct paywo
 		return e;
 	if (!info.has_price)
 		return OBOL_E_WIRE_MISSING_FIELD;
+	/* The id it says is the one its certificate names (the link proved it):
+	 * the range is signed for that vendor and no other. */
+	if (info.vendor_id != obol_devlink_peer(dl)->cert.vendor_id)
+		return OBOL_E_PAYWORD_VENDOR_MISMATCH;
 	out->vendor_id = info.vendor_id;
 	snprintf(out->mode, sizeof(out->mode), "%s", info.mode);
 	out->price = info.price;
@@ -355,6 +359,8 @@ obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], 
 	obol_err e = w != NULL ? payword_pay_to_wire(req, w) : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK)
 		e = obol_devlink_connect_vendor(addr, 0, issuer_pk, &dl);
+	if (e == OBOL_OK && obol_devlink_peer(dl)->cert.vendor_id != req->range.vendor)
+		e = OBOL_E_PAYWORD_VENDOR_MISMATCH; /* the range goes to the vendor it is signed for only */
 	if (e == OBOL_OK) {
 		payword_pay_spec_init(&ps, w);
 		e = obol_devlink_write(dl, PAYWORD_MSG_PAY, &ps.spec);

@@ -948,13 +948,16 @@ TEST_DB(payword_vendor_daemon, retry_same_auth_report_once_product_page)
 #include "wallet/file.h"
 
 /* A vendor whose replies to purchases are lost: it answers HELLO with a
- * price, reads each PAY and drops the link. */
+ * price and its vendor id (or another's, lying), reads each PAY and drops
+ * the link. */
 struct mute_vendor {
 	int fd;
 	const struct obol_devlink_identity *id; /* a certificate of the test's issuer */
+	uint64_t vendor_id;                     /* the certificate's */
 	uint16_t port;
 	int pays;
 	const char *price;
+	bool lies;                              /* names another vendor's id */
 	pthread_t th;
 };
 
@@ -970,7 +973,8 @@ static void *mute_loop(void *arg)
 			break;
 		if (obol_devlink_respond(dl, m->id) == OBOL_OK && obol_devlink_read(dl, &type, &body, &len) == OBOL_OK) {
 			if (type == PAYWORD_MSG_HELLO) {
-				struct payword_info_wire info = { .vendor_id = 77, .has_price = true };
+				struct payword_info_wire info = { .vendor_id = m->vendor_id + (m->lies ? 1 : 0),
+								  .has_price = true };
 				struct payword_info_spec is;
 				snprintf(info.mode, sizeof(info.mode), "generic");
 				info.price = pw_eur(m->price);
@@ -1032,6 +1036,7 @@ static obol_err mute_start(struct net *n, struct mute_vendor *mv, struct test_li
 	if (e)
 		return e;
 	mv->id = &tv->id;
+	mv->vendor_id = tv->cert.vendor_id;
 	if (pthread_create(&mv->th, NULL, mute_loop, mv) != 0)
 		return OBOL_E_INTERNAL;
 	snprintf(addr, 64, "127.0.0.1:%u", mv->port);
@@ -1081,8 +1086,9 @@ TEST_DB(payword_wallet_link, lost_replies_put_tokens_in_doubt_and_regeneration_r
 }
 
 /* Case 9: a vendor asking more than the caller allows gets nothing signed;
- * and while a token purchase is pending the old chain is not spent (the
- * agent may have moved its tokens already). */
+ * nor does one that names another vendor's id than its certificate's; and
+ * while a token purchase is pending the old chain is not spent (the agent
+ * may have moved its tokens already). */
 TEST_DB(payword_wallet_link, no_payment_above_the_cap_nor_while_tokens_are_pending)
 {
 	struct net n;
@@ -1099,6 +1105,10 @@ TEST_DB(payword_wallet_link, no_payment_above_the_cap_nor_while_tokens_are_pendi
 	struct obol_amount cap = pw_eur("EUR:0.04");
 	struct payword_purchase_req pr = { .addr = addr, .product = "article-1", .max_amount = &cap };
 	CHECK_ERR(payword_wallet_purchase(w, "correct horse", &pr, &p), OBOL_E_PAYWORD_PRICE_ABOVE_MAX);
+	mv.lies = true;
+	pr.max_amount = NULL;
+	CHECK_ERR(payword_wallet_purchase(w, "correct horse", &pr, &p), OBOL_E_PAYWORD_VENDOR_MISMATCH);
+	mv.lies = false;
 	REQUIRE_OK(payword_wallet_load(w, 0, "correct horse", &c));
 	CHECK(c.next == 1 && !c.pending);
 	payword_wallet_wipe(&c);
@@ -1107,7 +1117,6 @@ TEST_DB(payword_wallet_link, no_payment_above_the_cap_nor_while_tokens_are_pendi
 	snprintf(url, sizeof(url), "%s", n.url);
 	stop(&n);
 	CHECK_ERR(payword_wallet_buy_tokens(w, "correct horse", 0, 5, false, &out), OBOL_E_NETWORK);
-	pr.max_amount = NULL;
 	CHECK_ERR(payword_wallet_purchase(w, "correct horse", &pr, &p), OBOL_E_PAYWORD_BUY_PENDING);
 	CHECK_EQ_INT(mv.pays, 0);
 	obol_wallet_close(w);
