@@ -141,20 +141,38 @@ static obol_err pw_start(struct obol_vendor *v, struct obol_store *s, void **sta
 		pw_stop(v, st);
 		return e;
 	}
+	st->crl_tried = obol_now();
 	if ((e = crl_refresh(st)) != OBOL_OK)
 		obol_log(OBOL_LOG_ERROR, "payword: CRL fetch failed: %s; no sales until one arrives (retrying every %llds)",
 			 obol_strerror(e), (long long)st->crl_interval);
-	if (pthread_create(&st->crl_thread, NULL, crl_loop, st) != 0) {
+	/* In process (the simulator) the refresh is the tick's work, on the
+	 * caller's thread. */
+	if (!obol_vendor_in_process(v) && pthread_create(&st->crl_thread, NULL, crl_loop, st) != 0) {
 		pw_stop(v, st);
 		return OBOL_E_INTERNAL;
 	}
-	st->crl_thread_running = true;
+	st->crl_thread_running = !obol_vendor_in_process(v);
 	obol_log(OBOL_LOG_INFO, "payword: vendor %llu, %s system, %s reports, %zu products, CRL at most %llds old",
 		 (unsigned long long)st->cfg.vendor_id, payword_vendor_mode_name(st->cfg.mode),
 		 st->report == PAYWORD_REPORT_BATCH ? "batch" : "almost-online", st->nproducts,
 		 (long long)st->cfg.crl_max_age);
 	*state = st;
 	return OBOL_OK;
+}
+
+/* In process: what the CRL thread does, when its interval has passed. */
+static void pw_tick(struct obol_vendor *v, void *state)
+{
+	struct payword_vendor_state *st = state;
+	int64_t now = obol_now();
+	(void)v;
+	if (st == NULL || (now >= st->crl_tried && now - st->crl_tried < st->crl_interval))
+		return;
+	st->crl_tried = now;
+	obol_err e = crl_refresh(st);
+	if (e)
+		obol_log(OBOL_LOG_ERROR, "payword: CRL refresh failed: %s (no sales once the list held is older than %llds)",
+			 obol_strerror(e), (long long)st->cfg.crl_max_age);
 }
 
 static obol_err pw_open(struct obol_vendor *v, void **session)
@@ -271,5 +289,5 @@ static obol_err pw_outbox_done(struct obol_vendor *v, struct obol_store *s, int6
 }
 
 OBOL_VENDOR_SCHEME(payword_vendor_scheme, .name = "payword", .type_min = OBOL_DL_PAYWORD_MIN,
-		   .type_max = OBOL_DL_PAYWORD_MAX, .start = pw_start, .stop = pw_stop, .open = pw_open,
+		   .type_max = OBOL_DL_PAYWORD_MAX, .start = pw_start, .stop = pw_stop, .tick = pw_tick, .open = pw_open,
 		   .on_frame = pw_on_frame, .close = pw_close, .outbox_done = pw_outbox_done)

@@ -58,6 +58,7 @@ struct payword_vendor_state {
 	bool has_crl;       /* a CRL was fetched and verified */
 	pthread_t crl_thread;
 	bool crl_thread_running;
+	int64_t crl_tried;  /* in process (no thread): when the tick last fetched */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
 	bool stopping;
