@@ -64,7 +64,7 @@ static obol_err vendor_setup(struct sim *sim, struct sim_node *n, const char *re
 			     const char *product_file)
 {
 	const char *setup[] = { "vendor", "payword", "setup", "--dir", n->dir, "--mode", "generic", "--report", report,
-				"--interval", interval, "--crl-interval", "2", "--crl-max-age", "120", NULL };
+				"--interval", interval, "--crl-interval", "30", "--crl-max-age", "120", NULL };
 	const char *a[] = { "vendor", "payword", "product", "--dir", n->dir, "--id", "a", "--price", "EUR:0.01",
 			    "--file", product_file, NULL };
 	const char *b[] = { "vendor", "payword", "product", "--dir", n->dir, "--id", "b", "--price", "EUR:0.03",

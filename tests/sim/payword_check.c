@@ -189,18 +189,39 @@ static int64_t scalar(struct obol_store *s, const char *sql, const char *fmtc, .
 	return n;
 }
 
-/* The latest evidence the agent stored against a culprit, for the message. */
-static void evidence(struct obol_store *s, char *out, size_t cap)
+/* The latest evidence the agent stored, for the message: its kind, and the
+ * signed material it rests on. */
+static void evidence(struct sim *sim, struct obol_store *s, char *out, size_t cap)
 {
+	struct pw_world *w = pw(sim);
 	struct obol_stmt *st;
 	bool row;
 	out[0] = '\0';
 	if (obol_stmt_prepare(s, "SELECT kind, culprit, serial, detail FROM payword_evidence ORDER BY id DESC LIMIT 1",
 			      &st) != OBOL_OK)
 		return;
-	if (obol_stmt_step(st, &row) == OBOL_OK && row)
-		snprintf(out, cap, "; evidence: %s by %s on certificate %" PRId64 ": %.300s", obol_stmt_column_text(st, 0),
-			 obol_stmt_column_text(st, 1), obol_stmt_column_int64(st, 2), obol_stmt_column_text(st, 3));
+	if (obol_stmt_step(st, &row) == OBOL_OK && row) {
+		const char *d = obol_stmt_column_text(st, 3);
+		json_t *j = d != NULL ? json_loads(d, 0, NULL) : NULL;
+		json_t *r = json_object_get(j, "range"), *o = json_object_get(j, "other_range"),
+		       *pos = json_object_get(j, "position");
+		struct sim_node *v = pw_vendor_node(w, (uint64_t)json_integer_value(json_object_get(j, "vendor"))),
+				*ov = pw_vendor_node(w, (uint64_t)json_integer_value(json_object_get(j, "other_vendor")));
+		int n = snprintf(out, cap, "; evidence: %s by %s on certificate %" PRId64 ": range %" JSON_INTEGER_FORMAT
+				 "..%" JSON_INTEGER_FORMAT " claimed by %s",
+				 obol_stmt_column_text(st, 0), obol_stmt_column_text(st, 1), obol_stmt_column_int64(st, 2),
+				 json_integer_value(json_object_get(r, "from")), json_integer_value(json_object_get(r, "to")),
+				 v != NULL ? v->name : "?");
+		if (n > 0 && (size_t)n < cap && o != NULL)
+			snprintf(out + n, cap - (size_t)n, ", against range %" JSON_INTEGER_FORMAT "..%" JSON_INTEGER_FORMAT
+				 " signed for %s",
+				 json_integer_value(json_object_get(o, "from")), json_integer_value(json_object_get(o, "to")),
+				 ov != NULL ? ov->name : "?");
+		else if (n > 0 && (size_t)n < cap && pos != NULL)
+			snprintf(out + n, cap - (size_t)n, ", against the user's signed position %" JSON_INTEGER_FORMAT,
+				 json_integer_value(json_object_get(pos, "next")));
+		json_decref(j);
+	}
 	obol_stmt_finish(st);
 }
 
@@ -228,7 +249,7 @@ static void check_revocations(struct sim *sim, struct obol_store *s)
 		obol_stmt_finish(st);
 		if (who[0] != '\0') {
 			char ev[512];
-			evidence(s, ev, sizeof ev);
+			evidence(sim, s, ev, sizeof ev);
 			sim_fail(sim, "P4", "the honest %s %s is revoked at the agent%s", k == 0 ? "user" : "vendor", who, ev);
 		}
 	}
@@ -315,7 +336,7 @@ static bool wallet_unspent(const struct sim_node *n, uint64_t *unspent, uint64_t
 		size_t cap = strlen(b64);
 		if ((sealed = malloc(cap + 1)) == NULL)
 			abort();
-		ok = obol_b64_decode(b64, sealed, cap, &len, 1) == OBOL_OK &&
+		ok = obol_b64_decode(b64, sealed, cap, &len, 0) == OBOL_OK &&
 		     payword_wallet_open(sealed, len, PW_PASSWORD, &c) == OBOL_OK;
 		if (ok) {
 			*unspent = payword_wallet_unspent(&c);
@@ -417,11 +438,18 @@ static void check_user(struct sim *sim, struct obol_store *s, struct sim_node *u
 					 from, to, un->name);
 		}
 	obol_stmt_finish(st);
-	if (sim_failed(sim) || !wallet_unspent(un, &unspent, &wserial))
+	if (sim_failed(sim))
 		return;
+	if (!wallet_unspent(un, &unspent, &wserial)) {
+		sim_trace(sim, un, "at rest: its wallet file cannot be read");
+		return;
+	}
 	int64_t balance = scalar(s, "SELECT COALESCE(SUM(k.n + k.covered - k.paid - k.moved_out), 0) FROM payword_certs k"
 				    " JOIN payword_users u ON u.account = k.user_id WHERE u.username = ? AND k.status != 3",
 				 "t", un->name);
+	sim_trace(sim, un, "at rest: its wallet holds %" PRIu64 " unspent tokens of certificate %" PRIu64
+			   ", the agent %" PRId64 " on its certificates",
+		  unspent, wserial, balance);
 	if (balance >= 0 && (uint64_t)balance < unspent)
 		sim_fail(sim, "P3",
 			 "%s's wallet holds %" PRIu64 " unspent tokens of certificate %" PRIu64
