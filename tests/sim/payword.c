@@ -424,7 +424,9 @@ static const struct sim_strategy payword_strategies[] = {
 	  st_lost_batch },
 	{ "lost-buy", "answers to token purchases lost while the wallets go on buying (13.9)", NULL, st_lost_buy },
 	{ "reorder", "reports lost, arriving late after later ones, or twice (13.4)", NULL, st_reorder },
-	{ "rollback", "user m rolls its wallet file back and pays v1 the orders it paid the batch vendor v2 (13.1)",
+	{ "rollback",
+	  "user m rolls its wallet file back and pays v1 the orders it paid the batch vendor v2, or moved to new tokens "
+	  "(13.1, 13.5)",
 	  NULL, pw_cheat_rollback },
 	{ "hiding-vendor",
 	  "vendor x keeps its reports back and claims one range across two of its sales with other vendors' between "

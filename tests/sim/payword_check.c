@@ -13,7 +13,10 @@
  *      vendor; the agent holds at least the unspent value of each honest
  *      user's wallet on its certificates;
  *   P4 after every step: no honest user and no honest vendor is revoked at
- *      the agent (a verdict of fraud rests on the culprit's own signatures).
+ *      the agent (a verdict of fraud rests on the culprit's own signatures);
+ *   P5 after every step: a user revoked at the agent has no live certificate
+ *      left (every one of its certificates is on the CRL, so vendors refuse
+ *      all of them once their list is fresh).
  * P1 (obol audit, with payword's findings: a negative certificate balance
  * breaks it) and the accounts' P4 are the simulator's own (main.c). */
 #include <inttypes.h>
@@ -255,6 +258,23 @@ static void check_revocations(struct sim *sim, struct obol_store *s)
 	}
 }
 
+/* P5: a revoked user keeps no certificate off the CRL. */
+static void check_revoked_certs(struct sim *sim, struct obol_store *s)
+{
+	struct obol_stmt *st;
+	bool row;
+	if (obol_stmt_prepare(s,
+			      "SELECT a.name, k.serial FROM payword_users u JOIN accounts a ON a.id = u.account"
+			      " JOIN payword_certs k ON k.user_id = u.account WHERE u.revoked != 0 AND k.status = ?"
+			      " ORDER BY k.serial LIMIT 1",
+			      &st) != OBOL_OK)
+		return;
+	if (obol_stmt_bind_int64(st, 1, PAYWORD_CERT_LIVE) == OBOL_OK && obol_stmt_step(st, &row) == OBOL_OK && row)
+		sim_fail(sim, "P5", "%s is revoked at the agent and its certificate %" PRId64 " is still live (off the CRL)",
+			 obol_stmt_column_text(st, 0), obol_stmt_column_int64(st, 1));
+	obol_stmt_finish(st);
+}
+
 void pw_check_step(struct sim *sim)
 {
 	struct pw_world *w = pw(sim);
@@ -275,6 +295,8 @@ void pw_check_step(struct sim *sim)
 	if (obol_store_begin_read(s) != OBOL_OK)
 		return;
 	check_revocations(sim, s);
+	if (!sim_failed(sim))
+		check_revoked_certs(sim, s);
 	obol_store_rollback(s);
 }
 
