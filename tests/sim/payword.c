@@ -22,6 +22,9 @@
 #include "store/store.h"
 
 #define DAY_NS SIM_DAY
+#define PW_TEXT(x) #x
+#define PW_TEXT_OF(x) PW_TEXT(x)
+#define PW_CRL_MAX_AGE_TEXT PW_TEXT_OF(PW_CRL_MAX_AGE)
 
 static const char *const issuer_args[] = { "--payword-token-value", "EUR:0.01", "--payword-grace", "600",
 					   "--payword-validity-days", "20", NULL };
@@ -64,7 +67,7 @@ static obol_err vendor_setup(struct sim *sim, struct sim_node *n, const char *re
 			     const char *product_file)
 {
 	const char *setup[] = { "vendor", "payword", "setup", "--dir", n->dir, "--mode", "generic", "--report", report,
-				"--interval", interval, "--crl-interval", "30", "--crl-max-age", "120", NULL };
+				"--interval", interval, "--crl-interval", "30", "--crl-max-age", PW_CRL_MAX_AGE_TEXT, NULL };
 	const char *a[] = { "vendor", "payword", "product", "--dir", n->dir, "--id", "a", "--price", "EUR:0.01",
 			    "--file", product_file, NULL };
 	const char *b[] = { "vendor", "payword", "product", "--dir", n->dir, "--id", "b", "--price", "EUR:0.03",
@@ -239,21 +242,22 @@ static obol_err pw_start(struct sim *sim)
 	w->issuer = sim_node_add(sim, SIM_ISSUER, "F", true);
 	if ((e = sim_issuer_start(sim, w->issuer)) != OBOL_OK || (e = load_issuer_view(w)) != OBOL_OK)
 		return e;
+	/* the hooks first: a vendor fetches its first CRL as it starts */
+	struct sim_hooks *h = sim_hooks(sim);
+	h->on_frame = pw_on_frame;
+	h->on_http = pw_on_http;
 	for (int i = 0; i < 3; i++) {
 		struct sim_node *v = sim_node_add(sim, SIM_VENDOR, vendor_names[i], i < 2);
-		if ((e = sim_vendor_start(sim, v, w->issuer)) != OBOL_OK)
-			return e;
 		if (i < 2)
 			w->v[i] = v;
 		else
 			w->x = v;
+		if ((e = sim_vendor_start(sim, v, w->issuer)) != OBOL_OK)
+			return e;
 	}
 	for (int i = 0; i < 3; i++)
 		w->w[i] = sim_node_add(sim, SIM_WALLET, wallet_names[i], true);
 	w->m = sim_node_add(sim, SIM_WALLET, "m", false);
-	struct sim_hooks *h = sim_hooks(sim);
-	h->on_frame = pw_on_frame;
-	h->on_http = pw_on_http;
 	for (int i = 0; i < 3; i++)
 		sim_at(sim, (int64_t)sim_below(sim, 10000) * SIM_MS, wallet_act, w->w[i]);
 	return OBOL_OK;
@@ -409,6 +413,24 @@ static void st_reorder(struct sim *sim)
 	pw(sim)->act_every_s = 10;
 }
 
+/* crl-outage (issue 13 case 6): the agent's CRL cannot be fetched for 250 s
+ * in every 400 s (past the vendors' 120 s bound), while processes crash and
+ * restart (a vendor then starts with no list). */
+static bool crl_outage(struct sim *sim, const struct sim_http_msg *m, enum sim_fate *fate, int64_t *delay)
+{
+	(void)delay;
+	if (strcmp(m->path, "/payword/crl") != 0 || sim_quiescing(sim) || sim_time_ns(sim) % (400 * SIM_S) < 150 * SIM_S)
+		return false;
+	*fate = SIM_LOSE_REQUEST;
+	return true;
+}
+
+static void st_crl_outage(struct sim *sim)
+{
+	st_world_crash(sim);
+	sim_hooks(sim)->http_hook = crl_outage;
+}
+
 /* ---- the table --------------------------------------------------------------- */
 
 static const struct sim_strategy payword_strategies[] = {
@@ -424,6 +446,8 @@ static const struct sim_strategy payword_strategies[] = {
 	  st_lost_batch },
 	{ "lost-buy", "answers to token purchases lost while the wallets go on buying (13.9)", NULL, st_lost_buy },
 	{ "reorder", "reports lost, arriving late after later ones, or twice (13.4)", NULL, st_reorder },
+	{ "crl-outage", "the agent's CRL out of reach 250 s in every 400 s while processes crash and restart (13.6)", NULL,
+	  st_crl_outage },
 	{ "rollback",
 	  "user m rolls its wallet file back and pays v1 the orders it paid the batch vendor v2, or moved to new tokens "
 	  "(13.1, 13.5)",

@@ -40,6 +40,10 @@ struct pw_world {
 	struct pw_range *ranges;     /* every range any wallet signed */
 	size_t nranges;
 	int64_t db_version;          /* the issuer's database, when P4 last looked */
+	/* the newest CRL the agent answered each vendor (v1, v2, x), and in which
+	 * of the vendor's lives: P5 at each sale */
+	int64_t crl_issued[3];
+	unsigned crl_life[3];        /* the vendor's incarnation it was fetched in; 0: none yet */
 	/* strategy state */
 	unsigned act_every_s;        /* mean seconds between an honest wallet's actions */
 	bool drivers_visit_x;        /* honest wallets also buy from x */
@@ -47,6 +51,9 @@ struct pw_world {
 	void *cheat;
 	void (*cheat_free)(void *cheat);
 };
+
+/* The CRL bound the world's vendors state (vendor payword setup --crl-max-age). */
+#define PW_CRL_MAX_AGE 120
 
 struct pw_world *pw(struct sim *sim);
 struct pw_wallet *pw_wallet_of(struct pw_world *w, const struct sim_node *n);
@@ -56,7 +63,8 @@ struct sim_node *pw_vendor_node(struct pw_world *w, uint64_t id);
 /* payword_check.c */
 void pw_on_frame(struct sim *sim, struct sim_link *l, struct sim_node *from, uint32_t type, const uint8_t *body,
 		 size_t len);
-/* Traces the agent's verdict on each report that is not a plain "ok". */
+/* Traces the agent's verdict on each report that is not a plain "ok"; notes
+ * the CRL each vendor was answered. */
 void pw_on_http(struct sim *sim, const struct sim_http_msg *m, long status, const char *reply, size_t len);
 void pw_check_step(struct sim *sim);
 void pw_check_rest(struct sim *sim);

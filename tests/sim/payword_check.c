@@ -16,7 +16,11 @@
  *      the agent (a verdict of fraud rests on the culprit's own signatures);
  *   P5 after every step: a user revoked at the agent has no live certificate
  *      left (every one of its certificates is on the CRL, so vendors refuse
- *      all of them once their list is fresh).
+ *      all of them once their list is fresh); at each sale (a PAY_REPLY with
+ *      an authorisation number), an honest vendor holds a CRL, fetched in its
+ *      current life, issued at most its stated bound ago. What the simulator
+ *      knows is the agent's answers to the vendor's fetches: an answer lost
+ *      on its way makes it think the vendor fresher than it is, never staler.
  * P1 (obol audit, with payword's findings: a negative certificate balance
  * breaks it) and the accounts' P4 are the simulator's own (main.c). */
 #include <inttypes.h>
@@ -87,6 +91,35 @@ static void check_price(struct sim *sim, struct sim_node *wallet, struct sim_nod
 	}
 }
 
+static int vendor_index(struct pw_world *w, const struct sim_node *n)
+{
+	struct sim_node *v[3] = { w->v[0], w->v[1], w->x };
+	for (int i = 0; i < 3; i++)
+		if (v[i] == n)
+			return i;
+	return -1;
+}
+
+/* P5: a sale only with a CRL of the vendor's current life, no older than
+ * its bound (2 s of slack: the reply leaves a moment after the check). */
+static void check_crl_at_sale(struct sim *sim, struct sim_node *vendor, const uint8_t *body, size_t len)
+{
+	struct pw_world *w = pw(sim);
+	struct payword_reply_wire r;
+	struct payword_reply_spec spec;
+	int i = vendor_index(w, vendor);
+	memset(&r, 0, sizeof r);
+	payword_reply_spec_init(&spec, &r);
+	if (i < 0 || obol_cbor_decode(body, len, &spec.spec) != OBOL_OK || r.auth <= 0)
+		return;
+	if (w->crl_life[i] != vendor->incarnation)
+		sim_fail(sim, "P5", "%s sold (authorisation %" PRId64 ") before the agent answered it a CRL since its start",
+			 vendor->name, r.auth);
+	else if (sim_node_now(sim, vendor) - w->crl_issued[i] > PW_CRL_MAX_AGE + 2)
+		sim_fail(sim, "P5", "%s sold (authorisation %" PRId64 ") with a CRL issued %" PRId64 " s ago, its bound %d s",
+			 vendor->name, r.auth, sim_node_now(sim, vendor) - w->crl_issued[i], PW_CRL_MAX_AGE);
+}
+
 void pw_on_frame(struct sim *sim, struct sim_link *l, struct sim_node *from, uint32_t type, const uint8_t *body,
 		 size_t len)
 {
@@ -145,6 +178,10 @@ void pw_on_frame(struct sim *sim, struct sim_link *l, struct sim_node *from, uin
 		OBOL_WIPE(p.token);
 		break;
 	}
+	case PAYWORD_MSG_PAY_REPLY:
+		if (from == vendor && vendor->honest)
+			check_crl_at_sale(sim, vendor, body, len);
+		break;
 	default:
 		break;
 	}
@@ -154,7 +191,21 @@ void pw_on_http(struct sim *sim, const struct sim_http_msg *m, long status, cons
 {
 	struct payword_report_reply r;
 	struct payword_report_reply_spec spec;
+	struct pw_world *w = pw(sim);
 	json_t *j;
+	int i;
+	if (strcmp(m->path, "/payword/crl") == 0 && status == 200 && (i = vendor_index(w, m->from)) >= 0 &&
+	    reply != NULL && (j = json_loadb(reply, len, 0, NULL)) != NULL) {
+		json_int_t issued = json_integer_value(json_object_get(j, "issued"));
+		/* a vendor fetches its first list while it starts, before the
+		 * simulator counts the life it starts */
+		unsigned life = m->from->incarnation + (m->from->vendor == NULL ? 1 : 0);
+		if (w->crl_life[i] != life || issued > w->crl_issued[i])
+			w->crl_issued[i] = issued;
+		w->crl_life[i] = life;
+		json_decref(j);
+		return;
+	}
 	if (strcmp(m->path, "/payword/report") != 0 || reply == NULL || (j = json_loadb(reply, len, 0, NULL)) == NULL)
 		return;
 	memset(&r, 0, sizeof r);
