@@ -446,6 +446,9 @@ static const struct sim_strategy payword_strategies[] = {
 	  st_lost_batch },
 	{ "lost-buy", "answers to token purchases lost while the wallets go on buying (13.9)", NULL, st_lost_buy },
 	{ "reorder", "reports lost, arriving late after later ones, or twice (13.4)", NULL, st_reorder },
+	{ "thief", "user m, with u1's name and password but its own key, asks for u1's certificate and seed, and buys in "
+	  "u1's name (13.7)",
+	  NULL, pw_cheat_thief },
 	{ "crl-outage", "the agent's CRL out of reach 250 s in every 400 s while processes crash and restart (13.6)", NULL,
 	  st_crl_outage },
 	{ "rollback",

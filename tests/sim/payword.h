@@ -76,5 +76,6 @@ void pw_describe(struct sim *sim, uint32_t type, const uint8_t *body, size_t len
 void pw_cheat_rollback(struct sim *sim);
 void pw_cheat_hiding_vendor(struct sim *sim);
 void pw_cheat_fabricating_vendor(struct sim *sim);
+void pw_cheat_thief(struct sim *sim);
 
 #endif

@@ -9,7 +9,10 @@
  *      its sales of a certificate with other vendors' orders between them
  *      (hiding-vendor), or the orders below a range it was paid, whose
  *      tokens it computes by hashing the token it holds
- *      (fabricating-vendor). */
+ *      (fabricating-vendor);
+ *   m  as a thief (thief): it knows u1's name and password, and asks the
+ *      agent, signing with its own key, for u1's certificate and seed and
+ *      for tokens in u1's name. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,4 +316,106 @@ void pw_cheat_fabricating_vendor(struct sim *sim)
 {
 	struct xvendor *xv = x_start(sim);
 	xv->fabricating = true;
+}
+
+/* ---- m: a thief with u1's name and password --------------------------------------- */
+
+struct thief {
+	int64_t account; /* m's own account: the only key m holds */
+	uint8_t sk[OBOL_SIGN_SK_LEN];
+	unsigned round;
+};
+
+static void thief_free(void *arg)
+{
+	struct thief *t = arg;
+	if (t != NULL)
+		OBOL_WIPE(t->sk);
+	free(t);
+}
+
+/* u1's live serial (of the generic scope) at the agent, 0 if none. */
+static uint64_t victim_serial(struct sim *sim)
+{
+	struct obol_store *s = sim_issuer_db(sim);
+	struct obol_stmt *st;
+	bool row;
+	uint64_t serial = 0;
+	if (s == NULL || obol_store_begin_read(s) != OBOL_OK)
+		return 0;
+	if (obol_stmt_prepare(s,
+			      "SELECT k.serial FROM payword_certs k JOIN payword_users u ON u.account = k.user_id"
+			      " WHERE u.username = 'u1' AND k.status = 1 ORDER BY k.serial DESC LIMIT 1",
+			      &st) == OBOL_OK) {
+		if (obol_stmt_step(st, &row) == OBOL_OK && row)
+			serial = (uint64_t)obol_stmt_column_int64(st, 0);
+		obol_stmt_finish(st);
+	}
+	obol_store_rollback(s);
+	return serial;
+}
+
+/* m asks the agent, signing as itself, for u1's certificate (with its seed)
+ * or for tokens in u1's name, with u1's password. */
+static void thief_event(struct sim *sim, void *arg)
+{
+	struct pw_world *w = pw(sim);
+	struct thief *t = arg;
+	json_t *body = NULL;
+	char *text = NULL, *reply = NULL, auth[160];
+	const char *path;
+	long status = 0;
+	if (sim_quiescing(sim))
+		return;
+	if (t->round++ % 2 == 0) {
+		struct payword_cert_wire *cw = calloc(1, sizeof *cw);
+		struct payword_cert_spec spec;
+		if (cw == NULL)
+			abort();
+		snprintf(cw->username, sizeof cw->username, "u1");
+		snprintf(cw->password, sizeof cw->password, "%s", PW_PASSWORD);
+		cw->serial = victim_serial(sim);
+		payword_cert_spec_init(&spec, cw);
+		if (obol_json_encode(&spec.spec, &body) != OBOL_OK)
+			body = NULL;
+		free(cw);
+		path = "/payword/cert";
+	} else {
+		struct payword_buy_wire bw;
+		struct payword_buy_spec spec;
+		memset(&bw, 0, sizeof bw);
+		snprintf(bw.request_id, sizeof bw.request_id, "thief-%u", t->round);
+		snprintf(bw.username, sizeof bw.username, "u1");
+		snprintf(bw.password, sizeof bw.password, "%s", PW_PASSWORD);
+		bw.tokens = 5;
+		payword_buy_spec_init(&spec, &bw);
+		if (obol_json_encode(&spec.spec, &body) != OBOL_OK)
+			body = NULL;
+		path = "/payword/buy";
+	}
+	if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) != NULL &&
+	    sim_auth(sim, w->m, t->account, t->sk, "POST", path, text, auth) == OBOL_OK) {
+		sim_trace(sim, w->m, "asks the agent, as itself, %s in u1's name with u1's password", path);
+		if (sim_http(sim, w->m, w->issuer, "POST", path, auth, text, &status, &reply) == OBOL_OK)
+			sim_trace(sim, w->m, "the agent answers %ld %.120s", status, reply != NULL ? reply : "");
+	}
+	json_decref(body);
+	free(text);
+	free(reply);
+	sim_at(sim, (int64_t)(10 + sim_below(sim, 50)) * SIM_S, thief_event, t);
+}
+
+void pw_cheat_thief(struct sim *sim)
+{
+	struct pw_world *w = pw(sim);
+	struct thief *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		abort();
+	w->cheat = t;
+	w->cheat_free = thief_free;
+	if (sim_wallet_account_key(sim, w->m, &t->account, t->sk) != OBOL_OK) {
+		sim_fail(sim, "SETUP", "m's account key cannot be read");
+		return;
+	}
+	sim_at(sim, (int64_t)(5 + sim_below(sim, 30)) * SIM_S, thief_event, t);
 }

@@ -14,6 +14,9 @@
  *      user's wallet on its certificates;
  *   P4 after every step: no honest user and no honest vendor is revoked at
  *      the agent (a verdict of fraud rests on the culprit's own signatures);
+ *   P7 (and P3) at every answer of the agent: it gives a certificate (with
+ *      its seed) or sells tokens in a user's name only to a request signed
+ *      by that user's wallet, whoever else knows the password;
  *   P5 after every step: a user revoked at the agent has no live certificate
  *      left (every one of its certificates is on the CRL, so vendors refuse
  *      all of them once their list is fresh); at each sale (a PAY_REPLY with
@@ -203,6 +206,17 @@ void pw_on_http(struct sim *sim, const struct sim_http_msg *m, long status, cons
 		if (w->crl_life[i] != life || issued > w->crl_issued[i])
 			w->crl_issued[i] = issued;
 		w->crl_life[i] = life;
+		json_decref(j);
+		return;
+	}
+	if ((strcmp(m->path, "/payword/cert") == 0 || strcmp(m->path, "/payword/buy") == 0) && status == 200 &&
+	    m->from != NULL && m->from->kind == SIM_WALLET && m->body != NULL &&
+	    (j = json_loadb((const char *)m->body, m->body_len, 0, NULL)) != NULL) {
+		const char *name = json_string_value(json_object_get(j, "username"));
+		if (name != NULL && strcmp(name, m->from->name) != 0)
+			sim_fail(sim, strcmp(m->path, "/payword/cert") == 0 ? "P7" : "P3",
+				 "the agent answered %s's %s in %s's name: %s", m->from->name, m->path, name,
+				 strcmp(m->path, "/payword/cert") == 0 ? "its certificate and seed" : "tokens from its account");
 		json_decref(j);
 		return;
 	}
