@@ -34,7 +34,7 @@ LDFLAGS += $(SAN)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/crypto/*.c src/wire/*.c src/schemes/*/*.c))
-NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c))
+NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c src/console/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 ATTACK_SRC := $(sort $(wildcard tests/attack/*.c))

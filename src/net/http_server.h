@@ -61,6 +61,8 @@ struct obol_http_reply {
 	uint8_t *raw;                           /* instead of body: malloc'ed bytes, owned by the reply */
 	size_t raw_len;
 	const char *content_type;               /* for raw; static string, e.g. "text/plain" */
+	char *headers;                          /* more response headers, "Name: value\n" lines
+						   (malloc'ed, owned by the reply); NULL for none */
 	char detail[OBOL_HTTP_DETAIL_MAX + 1];  /* error detail, "" for none; never a secret */
 };
 
@@ -107,6 +109,7 @@ struct obol_http_server_config {
 	 * both or neither (plain HTTP). libmicrohttpd's TLS (GnuTLS in
 	 * Debian's build). */
 	const char *tls_cert, *tls_key;
+	const char *name;    /* the listener's name in the metrics (src/console/metrics.h); NULL = "api" */
 };
 
 /* Starts serving in background threads. Errors: INVALID_ARGUMENT (bad listen
