@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/parse.h"
-#include "crypto/hash.h"
+#include "issuer/moves.h"
 #include "store/ledger.h"
 
 struct opts {
@@ -211,10 +211,7 @@ static obol_err move_tx(struct obol_store *s, void *ctx)
 {
 	struct move_tx *t = ctx;
 	struct obol_account a;
-	char key[300], body[400], amt[OBOL_AMOUNT_STR_MAX], bal[OBOL_AMOUNT_STR_MAX];
-	uint8_t h[OBOL_HASH_LEN];
 	obol_err e = OBOL_OK;
-	int status = 0;
 	free(t->reply);
 	t->reply = NULL;
 	t->repeated = false;
@@ -223,31 +220,8 @@ static obol_err move_tx(struct obol_store *s, void *ctx)
 		return OBOL_E_USAGE;
 	if (e != OBOL_OK)
 		return e;
-	obol_amount_format(&t->amount, amt);
-	snprintf(body, sizeof(body), "%s\n%lld\n%s", t->fund ? "fund" : "payout", (long long)a.id, amt);
-	obol_sha256(h, body, strlen(body));
-	if (t->o->ref != NULL) {
-		if (snprintf(key, sizeof(key), "cli-%s:%s", t->fund ? "fund" : "payout", t->o->ref) >= (int)sizeof(key))
-			return OBOL_E_PARSE_TOO_LONG;
-		e = obol_idem_lookup(s, key, h, &t->repeated, &status, &t->reply);
-		if (e != OBOL_OK || t->repeated)
-			return e;
-	}
-	e = t->fund ? obol_ledger_fund(s, a.id, &t->amount, t->o->ref)
-		    : obol_ledger_payout(s, a.id, &t->amount, t->o->ref);
-	if (e == OBOL_OK)
-		e = obol_ledger_balance(s, a.id, &a.balance);
-	if (e != OBOL_OK)
-		return e;
-	obol_amount_format(&a.balance, bal);
-	if (asprintf(&t->reply, "%s %s %s %s (account %lld); balance %s", t->fund ? "funded" : "paid out",
-		     amt, t->fund ? "to" : "from", a.name, (long long)a.id, bal) < 0) {
-		t->reply = NULL;
-		return OBOL_E_NO_MEMORY;
-	}
-	if (t->o->ref != NULL)
-		e = obol_idem_store(s, key, h, 200, t->reply);
-	return e;
+	struct obol_move m = { .fund = t->fund, .account = a.id, .amount = t->amount, .ref = t->o->ref };
+	return obol_issuer_move(s, &m, &t->reply, &t->repeated);
 }
 
 static int run_move(const struct obol_cmd *cmd, int argc, char **argv, bool fund)

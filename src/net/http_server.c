@@ -195,7 +195,7 @@ obol_err obol_http_router_match(const struct obol_http_router *r, const char *me
 		size_t n = strlen(rt->path);
 		bool hit;
 		if (is_prefix_route(rt))
-			hit = strncmp(path, rt->path, n) == 0 && path[n] != '\0';
+			hit = strncmp(path, rt->path, n) == 0 && (path[n] != '\0' || n == 1);
 		else
 			hit = strcmp(path, rt->path) == 0;
 		if (!hit)

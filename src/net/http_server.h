@@ -79,7 +79,8 @@ typedef obol_err (*obol_http_handler)(void *app, const struct obol_http_route *r
 struct obol_http_route {
 	const char *method;      /* "GET", "POST" */
 	const char *path;        /* "/keys"; a path ending in '/' is a prefix route: "/coupon/coin/"
-				    matches "/coupon/coin/ID" (ID non-empty, in req->tail) */
+				    matches "/coupon/coin/ID" (ID non-empty, in req->tail); "/" matches
+				    every path, "/" itself included */
 	bool json_body;          /* the body must be one JSON object (see above) */
 	obol_http_handler handler;
 	struct obol_http_route *next;
