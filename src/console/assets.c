@@ -76,3 +76,4 @@ const char obol_console_js[] =
 	"  if (document.body && document.body.querySelector('[data-live]')) {\n"
 	"    setInterval(function () { if (!document.hidden) location.reload(); }, 30000);\n"
 	"  }\n"
+	"})();\n";
