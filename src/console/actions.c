@@ -148,6 +148,7 @@ obol_err obol_console_act(struct obol_console_req *r, const char *name, bool con
 		return OBOL_E_CONSOLE_CSRF;
 	if (plan.target[0] == '\0')
 		snprintf(plan.target, sizeof plan.target, "%s", "-");
+	snprintf(plan.nonce_ref, sizeof plan.nonce_ref, "console:%s", nonce);
 	struct apply a = { .r = r, .def = def, .plan = &plan, .nonce = nonce, .failed = e };
 	if (e == OBOL_OK)
 		e = obol_console_write(r, apply_unit, &a);

@@ -28,6 +28,9 @@ struct obol_console_config {
 	 * (Authorization: Bearer TOKEN); NULL: without a console session,
 	 * /metrics answers only on a loopback listener. */
 	const char *metrics_token_file;
+	/* The issuer's database (its --db), where the console's tables are
+	 * made at start when missing; the vendor's is DIR/vendor.db. */
+	const char *db_url;
 };
 
 /* Starts the console of a running issuer (its database gets the console's

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "console/console_db.h"
+#include "core/clock.h"
 #include "core/compiler.h"
 #include "crypto/hash.h"
 #include "crypto/secret.h"
@@ -227,5 +228,43 @@ obol_err obol_console_action_list(struct obol_store *s, int64_t offset, int64_t 
 	if ((e = obol_stmt_bindf(st, "ii", limit, offset)) == OBOL_OK)
 		e = action_rows(st, fn, ctx, &any);
 	obol_stmt_finish(st);
+	return e;
+}
+
+struct setup {
+	const char *name, *pwhash;
+	bool replace;
+};
+
+static obol_err setup_tx(struct obol_store *s, void *ctx)
+{
+	struct setup *su = ctx;
+	return obol_console_operator_set(s, su->name, su->pwhash, su->replace, obol_now());
+}
+
+obol_err obol_console_operator_setup(const char *url, bool create, const char *name, const char *password,
+				     bool replace, char generated[OBOL_CONSOLE_PASSWORD_GEN])
+{
+	struct obol_store *s = NULL;
+	char pwhash[OBOL_CONSOLE_PWHASH_MAX];
+	obol_err e;
+	generated[0] = '\0';
+	if (!obol_console_name_valid(name))
+		return OBOL_E_CONSOLE_OPERATOR_NAME;
+	if (password == NULL) {
+		obol_console_password_generate(generated);
+		password = generated;
+	}
+	if ((e = obol_console_password_hash(password, pwhash)) != OBOL_OK)
+		goto out;
+	if ((e = obol_store_open(url, create, &s)) != OBOL_OK || (e = obol_console_migrate(s)) != OBOL_OK)
+		goto out;
+	struct setup su = { .name = name, .pwhash = pwhash, .replace = replace };
+	e = obol_store_transact(s, setup_tx, &su);
+out:
+	obol_store_close(s);
+	OBOL_WIPE(pwhash);
+	if (e != OBOL_OK)
+		obol_wipe(generated, OBOL_CONSOLE_PASSWORD_GEN);
 	return e;
 }

@@ -81,4 +81,14 @@ OBOL_MUST_CHECK obol_err obol_console_action_get(struct obol_store *s, int64_t i
 OBOL_MUST_CHECK obol_err obol_console_action_list(struct obol_store *s, int64_t offset, int64_t limit,
 						  obol_console_action_fn fn, void *ctx, int64_t *total);
 
+/* For the commands that set up operators (`issuer init`, `vendor init`,
+ * `issuer|vendor console-user add|password`): opens the database at url
+ * (create: make it when missing), makes the console's tables, and adds the
+ * operator name (or with replace sets its password) in one transaction.
+ * password NULL draws one (obol_console_password_generate) and puts it in
+ * generated (else generated is ""). */
+OBOL_MUST_CHECK obol_err obol_console_operator_setup(const char *url, bool create, const char *name,
+						     const char *password, bool replace,
+						     char generated[OBOL_CONSOLE_PASSWORD_GEN]);
+
 #endif

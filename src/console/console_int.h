@@ -33,10 +33,12 @@ struct obol_console_plan {
 	char detail[400];    /* what it does, for the confirmation and the log */
 	char back[160];      /* the page to return to: "/accounts/3" */
 	int64_t account;     /* the fields an action may use */
+	int64_t number;
 	struct obol_amount amount;
 	char text[256];      /* a name, a reference, a key id, a reason */
 	char text2[256];
 	char result[200];    /* set by apply: what happened, beyond OK */
+	char nonce_ref[64];  /* "console:NONCE": a journal reference for the action */
 };
 
 /* An action an operator confirms before it runs (actions.c): POST
@@ -46,6 +48,9 @@ struct obol_console_plan {
 struct obol_console_action_def {
 	const char *name;   /* "fund" */
 	const char *title;  /* "Fund an account" */
+	/* The form's text fields, for actions a page offers in a generic
+	 * form (obol_console_action_form): name and label pairs, NULL-ended. */
+	const char *const *fields;
 	/* Checks the form and fills plan; runs inside a read transaction. A
 	 * named error is shown to the operator and nothing happens. */
 	obol_err (*prepare)(struct obol_console_req *r, struct obol_store *s, const struct obol_form *f,
@@ -134,6 +139,8 @@ void obol_console_action_notice(struct obol_console_req *r, struct obol_store *s
  * obol_console_form_end. */
 void obol_console_form_begin(struct obol_console_req *r, const char *action, const char *css);
 void obol_console_form_end(struct obol_console_req *r, const char *button);
+/* The generic form of an action with fields. */
+void obol_console_action_form(struct obol_console_req *r, const struct obol_console_action_def *def);
 
 /* Runs fn in a read transaction / durable unit of the daemon's store. */
 OBOL_MUST_CHECK obol_err obol_console_read(struct obol_console_req *r, obol_unit_fn fn, void *ctx);

@@ -130,6 +130,15 @@ void obol_console_form_end(struct obol_console_req *r, const char *button)
 	obol_html_printf(&r->body, "<button type=\"submit\">%s</button></form>", button);
 }
 
+void obol_console_action_form(struct obol_console_req *r, const struct obol_console_action_def *def)
+{
+	obol_html_printf(&r->body, "<h2>%s</h2>", def->title);
+	obol_console_form_begin(r, def->name, "inline");
+	for (const char *const *f = def->fields; f != NULL && f[0] != NULL; f += 2)
+		obol_html_printf(&r->body, "<label>%s <input name=\"%s\" required></label>", f[1], f[0]);
+	obol_console_form_end(r, "Continue…");
+}
+
 obol_err obol_console_read(struct obol_console_req *r, obol_unit_fn fn, void *ctx)
 {
 	return r->c->site->read(r->c, fn, ctx);

@@ -111,8 +111,8 @@ static void layout(struct obol_console_req *r, struct obol_buf *out, bool logged
 				continue;
 			bool here = strcmp(r->http->path, p->path) == 0 ||
 				    (strlen(p->path) > 1 && strncmp(r->http->path, p->path, strlen(p->path)) == 0);
-			obol_html_printf(out, "<a href=\"%s\"%s>%s</a>", nav_href(p), here ? " class=\"here\"" : "",
-					 p->nav);
+			obol_html_printf(out, here ? "<a href=\"%s\" class=\"here\">%s</a>" : "<a href=\"%s\">%s</a>",
+					 nav_href(p), p->nav);
 		}
 		obol_buf_add(out, "</nav>");
 	}
@@ -589,6 +589,7 @@ obol_err obol_console_start(const struct obol_console_site *site, void *app, voi
 	*out = c;
 	return OBOL_OK;
 fail:
+	c->site_state = NULL; /* the caller's still */
 	obol_console_stop(c);
 	return e;
 }

@@ -1,0 +1,50 @@
+/* What the console knows of each scheme at the issuer: one descriptor per
+ * scheme (OBOL_CONSOLE_SCHEME, in src/console/scheme_<name>.c), so that the
+ * keys page, the metrics and the scheme pages read every scheme through the
+ * same few callbacks and no page lists the schemes by hand. Each callback
+ * runs inside a read transaction of the issuer's database and may be NULL;
+ * the console calls a scheme's callbacks only when the database holds the
+ * scheme's tables (its migration component is the scheme's name). */
+#ifndef OBOL_CONSOLE_CONSOLE_SCHEME_H
+#define OBOL_CONSOLE_CONSOLE_SCHEME_H
+
+#include <stdint.h>
+
+#include "console/console_int.h"
+#include "store/store.h"
+
+/* A key of the scheme and one window of its use: a coupon denomination's
+ * "withdraw" and "spend" windows are two. until 0: no end. */
+struct obol_console_key {
+	const char *scheme;
+	char id[48];       /* short, stable: "denom-1" (the metrics' key label) */
+	char name[120];    /* for people: "denomination 1: EUR:1 in 1000 tokens" */
+	char kind[48];     /* "RSA-2048 blind signatures" */
+	const char *window; /* "withdraw", "spend", "sign" */
+	int64_t from, until;
+};
+typedef obol_err (*obol_console_key_fn)(void *ctx, const struct obol_console_key *k);
+
+struct obol_console_scheme {
+	const char *name; /* "coupon": as the issuer scheme and its liability account */
+	/* Its keys and their windows. */
+	obol_err (*keys)(struct obol_store *s, obol_console_key_fn fn, void *ctx);
+	/* Its actions (revoke a key, blacklist), NULL-terminated; each is also
+	 * one of the console's actions under its own name. */
+	const struct obol_console_action_def *const *actions;
+	struct obol_console_scheme *next;
+};
+
+void obol_console_scheme_register(struct obol_console_scheme *s);
+const struct obol_console_scheme *obol_console_schemes(void);
+/* Whether the database holds the scheme's tables. */
+OBOL_MUST_CHECK obol_err obol_console_scheme_present(struct obol_store *s, const char *scheme, bool *present);
+
+#define OBOL_CONSOLE_SCHEME(ident, ...)                                                         \
+	static struct obol_console_scheme ident = { __VA_ARGS__ };                              \
+	__attribute__((constructor)) static void ident##_register(void)                        \
+	{                                                                                       \
+		obol_console_scheme_register(&ident);                                           \
+	}
+
+#endif

@@ -1,0 +1,70 @@
+/* The console's view of the ecash scheme (console_scheme.h): the bank's RSA
+ * key, and the revocation of a registered key (what `obol issuer ecash
+ * revoke` does: src/issuer/ecash_issuer.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "console/console_scheme.h"
+#include "core/parse.h"
+#include "issuer/ecash_issuer.h"
+
+static obol_err ecash_keys(struct obol_store *s, obol_console_key_fn fn, void *ctx)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT created FROM ecash_bank_key WHERE id = 1", &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		struct obol_console_key k = { .scheme = "ecash", .id = "bank", .kind = "RSA-PSS",
+					      .window = "sign", .from = obol_stmt_column_int64(st, 0) };
+		snprintf(k.name, sizeof k.name, "%s", "the bank's key: coins and key certificates");
+		e = fn(ctx, &k);
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* Revoke: the form's "key" is the 64 hex digits of a registered key id,
+ * "reason" why. */
+static obol_err revoke_prepare(struct obol_console_req *r, struct obol_store *s, const struct obol_form *f,
+			       struct obol_console_plan *plan)
+{
+	const char *key = obol_form_get(f, "key"), *reason = obol_form_get(f, "reason");
+	uint8_t id[ECASH_ID_LEN];
+	struct ecash_cert c;
+	(void)r;
+	snprintf(plan->back, sizeof plan->back, "/keys");
+	if (key == NULL || strlen(key) != 2 * ECASH_ID_LEN || obol_hex_decode(key, id, ECASH_ID_LEN) != OBOL_OK)
+		return OBOL_E_KEY_INVALID;
+	if (reason == NULL || reason[0] == '\0' || strlen(reason) >= sizeof plan->text2)
+		return OBOL_E_INVALID_ARGUMENT;
+	obol_err e = ecash_issuer_cert(s, id, &c);
+	if (e != OBOL_OK)
+		return e;
+	snprintf(plan->text, sizeof plan->text, "%s", key);
+	snprintf(plan->text2, sizeof plan->text2, "%s", reason);
+	snprintf(plan->target, sizeof plan->target, "ecash key %.16s… of account %lld", key, (long long)c.account);
+	snprintf(plan->back, sizeof plan->back, "/accounts/%lld", (long long)c.account);
+	snprintf(plan->detail, sizeof plan->detail,
+		 "revoke the ecash key %s of account %lld (reason: %s): it goes on the bank's signed revocation list, "
+		 "and merchants refuse it once they fetched the list",
+		 key, (long long)c.account, reason);
+	return OBOL_OK;
+}
+
+static obol_err revoke_apply(struct obol_console_req *r, struct obol_store *s, struct obol_console_plan *plan)
+{
+	uint8_t id[ECASH_ID_LEN];
+	if (obol_hex_decode(plan->text, id, ECASH_ID_LEN) != OBOL_OK)
+		return OBOL_E_KEY_INVALID;
+	return ecash_issuer_revoke(s, id, plan->text2, r->now);
+}
+
+static const char *const revoke_fields[] = { "key", "Key id (64 hex digits, as 'wallet ecash register' printed)",
+					    "reason", "Reason", NULL };
+static const struct obol_console_action_def ecash_revoke = { "ecash-revoke", "Revoke an ecash key", revoke_fields,
+							     revoke_prepare, revoke_apply };
+static const struct obol_console_action_def *const ecash_actions[] = { &ecash_revoke, NULL };
+
+OBOL_CONSOLE_SCHEME(console_ecash, .name = "ecash", .keys = ecash_keys, .actions = ecash_actions)
