@@ -1,4 +1,5 @@
 /* The console's tables (console_db.h). SQL only with bound parameters. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "console/console_db.h"
@@ -44,8 +45,13 @@ obol_err obol_console_password_hash(const char *password, char out[OBOL_CONSOLE_
 	size_t n = strlen(password);
 	if (n < OBOL_CONSOLE_PASSWORD_MIN || n > OBOL_CONSOLE_PASSWORD_MAX)
 		return OBOL_E_CONSOLE_PASSWORD_WEAK;
-	if (crypto_pwhash_str_alg(out, password, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+	/* OBOL_ARGON2_FAST=1: libsodium's lowest limits, as for wallet files
+	 * (src/crypto/seal.h); for tests only. */
+	const char *fast = getenv("OBOL_ARGON2_FAST");
+	bool low = fast != NULL && strcmp(fast, "1") == 0;
+	if (crypto_pwhash_str_alg(out, password, n, low ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				  low ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE,
+				  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return OBOL_E_NO_MEMORY;
 	return OBOL_OK;
 }

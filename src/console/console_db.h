@@ -36,8 +36,9 @@ OBOL_MUST_CHECK obol_err obol_console_migrate(struct obol_store *s);
 bool obol_console_name_valid(const char *name);
 
 /* Hashes a password (OBOL_CONSOLE_PASSWORD_MIN..MAX bytes, else
- * CONSOLE_PASSWORD_WEAK) with Argon2id. Takes about 64 MiB and a fraction of
- * a second. */
+ * CONSOLE_PASSWORD_WEAK) with Argon2id at libsodium's INTERACTIVE limits:
+ * about 64 MiB and a fraction of a second (its MIN limits under
+ * OBOL_ARGON2_FAST=1, for tests, as wallet files). */
 OBOL_MUST_CHECK obol_err obol_console_password_hash(const char *password, char out[OBOL_CONSOLE_PWHASH_MAX]);
 /* Whether password matches the stored hash (libsodium compares in constant
  * time). */

@@ -1,8 +1,9 @@
 /* What the console knows of each scheme at the issuer: one descriptor per
  * scheme (OBOL_CONSOLE_SCHEME, in src/console/scheme_<name>.c), so that the
- * keys page, the metrics and the scheme pages read every scheme through the
- * same few callbacks and no page lists the schemes by hand. Each callback
- * runs inside a read transaction of the issuer's database and may be NULL;
+ * keys page, the metrics, the scheme pages and the vendor's sales read every
+ * scheme through the same few callbacks and no page lists the schemes by
+ * hand. Each callback runs inside a read transaction (of the issuer's
+ * database, or for vendor_sales of the vendor's) and may be NULL;
  * the console calls a scheme's callbacks only when the database holds the
  * scheme's tables (its migration component is the scheme's name). */
 #ifndef OBOL_CONSOLE_CONSOLE_SCHEME_H
@@ -25,6 +26,19 @@ struct obol_console_key {
 };
 typedef obol_err (*obol_console_key_fn)(void *ctx, const struct obol_console_key *k);
 
+/* What a vendor took in a scheme over a time: payments (coins locked,
+ * e-cash payments, purchases, Codex tokens), their value when the vendor's
+ * tables hold it (has_value), and a unit the scheme counts in ("tokens"). */
+struct obol_console_sales {
+	int64_t payments;
+	struct obol_amount value;
+	bool has_value;
+	int64_t count2;      /* a second count in the scheme's own unit, e.g. tokens */
+	const char *count2_unit;
+};
+
+struct obol_vendor;
+
 struct obol_console_scheme {
 	const char *name; /* "coupon": as the issuer scheme and its liability account */
 	/* Its keys and their windows. */
@@ -32,6 +46,10 @@ struct obol_console_scheme {
 	/* Its actions (revoke a key, blacklist), NULL-terminated; each is also
 	 * one of the console's actions under its own name. */
 	const struct obol_console_action_def *const *actions;
+	/* At a vendor: what it took since `since` (Unix seconds), from its own
+	 * tables in the vendor's store s; out->value is zeroed in the
+	 * issuer's currency before the call. */
+	obol_err (*vendor_sales)(struct obol_vendor *v, struct obol_store *s, int64_t since, struct obol_console_sales *out);
 	struct obol_console_scheme *next;
 };
 

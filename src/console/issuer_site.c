@@ -8,36 +8,6 @@
 #include "console/issuer_console.h"
 #include "core/log.h"
 
-static struct obol_console_scheme *schemes;
-
-void obol_console_scheme_register(struct obol_console_scheme *sch)
-{
-	struct obol_console_scheme **p = &schemes;
-	while (*p != NULL)
-		p = &(*p)->next;
-	sch->next = NULL;
-	*p = sch;
-}
-
-const struct obol_console_scheme *obol_console_schemes(void)
-{
-	return schemes;
-}
-
-obol_err obol_console_scheme_present(struct obol_store *s, const char *scheme, bool *present)
-{
-	struct obol_stmt *st = NULL;
-	bool row = false;
-	obol_err e = obol_stmt_prepare(s, "SELECT version FROM schema_version WHERE component = ?", &st);
-	*present = false;
-	if (e != OBOL_OK)
-		return e;
-	if ((e = obol_stmt_bind_text(st, 1, scheme)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK)
-		*present = row && obol_stmt_column_int64(st, 0) > 0;
-	obol_stmt_finish(st);
-	return e;
-}
-
 static obol_err issuer_read(struct obol_console *c, obol_unit_fn fn, void *ctx)
 {
 	struct obol_issuer_console *ic = c->site_state;
@@ -97,7 +67,7 @@ static obol_err collect_actions(void)
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
 		issuer_actions[n++] = own[i];
-	for (const struct obol_console_scheme *sch = schemes; sch != NULL; sch = sch->next)
+	for (const struct obol_console_scheme *sch = obol_console_schemes(); sch != NULL; sch = sch->next)
 		for (const struct obol_console_action_def *const *a = sch->actions; a != NULL && *a != NULL; a++) {
 			if (n == ACTIONS_MAX)
 				return OBOL_E_INTERNAL;

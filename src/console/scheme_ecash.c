@@ -2,11 +2,13 @@
  * key, and the revocation of a registered key (what `obol issuer ecash
  * revoke` does: src/issuer/ecash_issuer.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "console/console_scheme.h"
 #include "core/parse.h"
 #include "issuer/ecash_issuer.h"
+#include "schemes/ecash/messages.h"
 
 static obol_err ecash_keys(struct obol_store *s, obol_console_key_fn fn, void *ctx)
 {
@@ -67,4 +69,43 @@ static const struct obol_console_action_def ecash_revoke = { "ecash-revoke", "Re
 							     revoke_prepare, revoke_apply };
 static const struct obol_console_action_def *const ecash_actions[] = { &ecash_revoke, NULL };
 
-OBOL_CONSOLE_SCHEME(console_ecash, .name = "ecash", .keys = ecash_keys, .actions = ecash_actions)
+/* At a vendor: the coins it received (table ecash_received,
+ * src/vendor/ecash_vendor.c), each row one coin whose value is in its held
+ * chain's coin. */
+static obol_err ecash_sales(struct obol_vendor *v, struct obol_store *s, int64_t since, struct obol_console_sales *out)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	(void)v;
+	out->count2_unit = "coins";
+	out->has_value = true;
+	obol_err e = obol_stmt_prepare(s, "SELECT held FROM ecash_received WHERE at >= ?", &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_int64(st, 1, since)) == OBOL_OK)
+		while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+			json_t *held = json_loads(obol_stmt_column_text(st, 0), 0, NULL);
+			struct ecash_held_coin *coins = NULL;
+			size_t n = 0;
+			if (held == NULL || ecash_coins_from_json(held, &coins, &n, 1) != OBOL_OK || n != 1 ||
+			    obol_amount_add(&out->value, &out->value, &coins[0].coin.value) != OBOL_OK)
+				out->has_value = false;
+			out->count2++;
+			for (size_t i = 0; i < n; i++)
+				ecash_held_clear(&coins[i]);
+			free(coins);
+			json_decref(held);
+		}
+	obol_stmt_finish(st);
+	/* payments: the deposits they were sent in */
+	if (e == OBOL_OK && (e = obol_stmt_prepare(s, "SELECT count(DISTINCT outbox) FROM ecash_received WHERE at >= ?",
+						   &st)) == OBOL_OK) {
+		if ((e = obol_stmt_bind_int64(st, 1, since)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+			out->payments = obol_stmt_column_int64(st, 0);
+		obol_stmt_finish(st);
+	}
+	return e;
+}
+
+OBOL_CONSOLE_SCHEME(console_ecash, .name = "ecash", .keys = ecash_keys, .actions = ecash_actions,
+		    .vendor_sales = ecash_sales)

@@ -1,0 +1,23 @@
+/* The console's view of the payword scheme (console_scheme.h): at a vendor,
+ * its sales (table payword_v_sales, src/vendor/payword_vendor.c). */
+#include "console/console_scheme.h"
+
+static obol_err payword_sales(struct obol_vendor *v, struct obol_store *s, int64_t since, struct obol_console_sales *out)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	(void)v;
+	obol_err e = obol_stmt_prepare(s, "SELECT count(*), coalesce(sum(value_units), 0) FROM payword_v_sales"
+					  " WHERE created >= ?", &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_int64(st, 1, since)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		out->payments = obol_stmt_column_int64(st, 0);
+		e = obol_amount_from_units(out->value.currency, obol_stmt_column_int64(st, 1), &out->value);
+		out->has_value = true;
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+OBOL_CONSOLE_SCHEME(console_payword, .name = "payword", .vendor_sales = payword_sales)
