@@ -49,7 +49,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 # The simulator runs the commands in process: every CLI object but main().
 SIM_CLI_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 
-.PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb
+.PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb screenshots
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-sim
@@ -124,6 +124,13 @@ check:
 	@$(MAKE) --no-print-directory all
 	@OBOL_BUILD=$(BUILD) tests/run.sh
 	@$(MAKE) --no-print-directory model
+
+# A PNG of each page of both consoles, written by the browser test into
+# docs/screenshots/ (the README shows them).
+screenshots:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) SCREENSHOTS=$(CURDIR)/docs/screenshots tests/run.sh console_browser
 
 # Every model verified without error, and every defect of tests/model/defects
 # caught (tests/model/run.sh; docs/threats.md, "The models").

@@ -21,6 +21,7 @@
 #include "console/console_db.h"
 #include "console/console_int.h"
 #include "console/html.h"
+#include "core/parse.h"
 #include "core/log.h"
 
 static const struct obol_console_action_def *find_action(const struct obol_console_site *site, const char *name)
@@ -143,8 +144,11 @@ obol_err obol_console_act(struct obol_console_req *r, const char *name, bool con
 		confirm_page(r, def, &plan);
 		return OBOL_OK;
 	}
+	/* The nonce is the confirmation page's own: 16 random bytes, base64. */
 	const char *nonce = obol_form_get(&r->form, "nonce");
-	if (nonce == NULL || strlen(nonce) + 1 != OBOL_CONSOLE_NONCE_TEXT)
+	uint8_t raw[16];
+	size_t raw_len = 0;
+	if (nonce == NULL || obol_b64_decode(nonce, raw, sizeof raw, &raw_len, 1) != OBOL_OK || raw_len != sizeof raw)
 		return OBOL_E_CONSOLE_CSRF;
 	if (plan.target[0] == '\0')
 		snprintf(plan.target, sizeof plan.target, "%s", "-");

@@ -65,6 +65,10 @@ void obol_console_when(struct obol_console_req *r, int64_t t)
 		n = a / 60;
 		unit = "minute";
 	}
+	if (a == 0) {
+		obol_buf_add(&r->body, "now");
+		return;
+	}
 	obol_html_printf(&r->body, d >= 0 ? "in %lld %s%s" : "%lld %s%s ago", (long long)n, unit, n == 1 ? "" : "s");
 }
 

@@ -1,8 +1,8 @@
 /* The console's view of the coupon scheme (console_scheme.h): each
  * denomination's RSA key and its two windows (withdraw until, spend until),
  * from table coupon_denoms (src/issuer/coupon_store.h); at a vendor, the
- * coins it locked and the tokens they paid (table coupon_vcoins,
- * src/vendor/coupon_vendor.c), valued at their denomination's token value
+ * coins it locked and the tokens they paid, the lock token among them
+ * (DESIGN §5 step 6; table coupon_vcoins, src/vendor/coupon_vendor.c), valued at their denomination's token value
  * from the issuer's key document. */
 #include <stdio.h>
 #include <string.h>
@@ -67,7 +67,7 @@ static obol_err coupon_sales(struct obol_vendor *v, struct obol_store *s, int64_
 		return e;
 	out->count2_unit = "tokens";
 	out->has_value = true;
-	e = obol_stmt_prepare(s, "SELECT denom, count(*), coalesce(sum(lock_index - last_index), 0) FROM coupon_vcoins"
+	e = obol_stmt_prepare(s, "SELECT denom, count(*), coalesce(sum(lock_index - last_index + 1), 0) FROM coupon_vcoins"
 				 " WHERE created >= ? GROUP BY denom ORDER BY denom", &st);
 	if (e != OBOL_OK)
 		goto out;

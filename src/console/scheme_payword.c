@@ -13,7 +13,8 @@ static obol_err payword_sales(struct obol_vendor *v, struct obol_store *s, int64
 		return e;
 	if ((e = obol_stmt_bind_int64(st, 1, since)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		out->payments = obol_stmt_column_int64(st, 0);
-		e = obol_amount_from_units(out->value.currency, obol_stmt_column_int64(st, 1), &out->value);
+		struct obol_amount zero = out->value; /* its currency, which from_units must not read from *out */
+		e = obol_amount_from_units(zero.currency, obol_stmt_column_int64(st, 1), &out->value);
 		out->has_value = true;
 	}
 	obol_stmt_finish(st);

@@ -13,6 +13,7 @@
 #include "console/metrics.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/parse.h"
 #include "core/version.h"
 #include "crypto/secret.h"
 
@@ -43,14 +44,16 @@ static void set_cookie(struct obol_console_req *r, struct obol_buf *h, const cha
 			value != NULL ? value : "", r->c->tls ? "; Secure" : "", value != NULL ? "" : "; Max-Age=0");
 }
 
-/* The headers of every answer: CSP, no framing, no sniffing, no referrer,
- * no caching of pages (they show the books). */
+/* The headers of every answer: CSP, no framing, no sniffing, no referrer
+ * to another site (same-origin, not no-referrer: under no-referrer Chromium
+ * sends "Origin: null" with the console's own forms), no caching of pages
+ * (they show the books). */
 static void security_headers(const struct obol_console *c, struct obol_buf *h, bool cacheable)
 {
 	obol_buf_add(h, "Content-Security-Policy: " CSP "\n"
 			"X-Frame-Options: DENY\n"
 			"X-Content-Type-Options: nosniff\n"
-			"Referrer-Policy: no-referrer\n"
+			"Referrer-Policy: same-origin\n"
 			"Cross-Origin-Opener-Policy: same-origin\n"
 			"Cross-Origin-Resource-Policy: same-origin\n");
 	obol_buf_add(h, cacheable ? "Cache-Control: max-age=3600\n" : "Cache-Control: no-store\n");
@@ -240,14 +243,23 @@ out:
 
 /* ---- login and logout ----------------------------------------------------------- */
 
+/* The login form. Its hidden "pre" field repeats the pre-login cookie, which
+ * only a page of the console can read back (login CSRF); a cookie the
+ * browser has already is kept, so that a second tab or a request the
+ * browser makes on its own does not stale the first form. */
 static void login_form(struct obol_console_req *r, struct obol_buf *headers, const char *name, obol_err why)
 {
 	uint8_t raw[16];
-	char pre[OBOL_B64_LEN(16)];
-	obol_random(raw, sizeof raw);
-	if (obol_b64_encode(raw, sizeof raw, pre, sizeof pre) != OBOL_OK)
-		pre[0] = '\0';
-	set_cookie(r, headers, COOKIE_PRE, pre);
+	char pre[OBOL_B64_LEN(16)], cname[64];
+	size_t n = 0;
+	cookie_name(r->c, COOKIE_PRE, cname);
+	if (!obol_cookie_get(obol_http_req_header(r->http, "Cookie"), cname, pre, sizeof pre) ||
+	    obol_b64_decode(pre, raw, sizeof raw, &n, 1) != OBOL_OK) {
+		obol_random(raw, sizeof raw);
+		if (obol_b64_encode(raw, sizeof raw, pre, sizeof pre) != OBOL_OK)
+			pre[0] = '\0';
+		set_cookie(r, headers, COOKIE_PRE, pre);
+	}
 	r->title = "Log in";
 	obol_html_printf(&r->body, "<section class=\"login\"><h1>Log in to the %s console</h1>", r->c->site->kind);
 	if (why != OBOL_OK)
@@ -444,9 +456,10 @@ static obol_err logged_in(struct obol_console_req *r, struct obol_buf *headers)
 	bool post = strcmp(r->http->method, "POST") == 0;
 	obol_err e;
 	if (post) {
-		if (!same_origin(r) || !obol_session_csrf_ok(&r->session, obol_form_get(&r->form, "csrf"))) {
-			obol_log_warn("console: a POST %s for '%s' without this session's CSRF token: refused", path,
-				      r->session.user);
+		bool origin_ok = same_origin(r);
+		if (!origin_ok || !obol_session_csrf_ok(&r->session, obol_form_get(&r->form, "csrf"))) {
+			obol_log_warn("console: a POST %s for '%s' %s: refused", path, r->session.user,
+				      origin_ok ? "without this session's CSRF token" : "from another origin");
 			return send_error_page(r, OBOL_E_CONSOLE_CSRF, NULL, true, headers);
 		}
 		if (strcmp(path, "/logout") == 0)
@@ -494,6 +507,10 @@ static obol_err handle(void *app, const struct obol_http_route *route, const str
 		e = static_asset(&r, &headers, obol_console_css, "text/css; charset=utf-8");
 	} else if (strcmp(req->path, "/static/console.js") == 0 && !post) {
 		e = static_asset(&r, &headers, obol_console_js, "text/javascript; charset=utf-8");
+	} else if (strcmp(req->path, "/favicon.ico") == 0 && !post) {
+		struct obol_buf none = { 0 };
+		obol_buf_add(&none, "");
+		e = send_text(&r, &none, &headers, "text/plain; charset=utf-8", 404, true);
 	} else if (strcmp(req->path, "/metrics") == 0 && !post) {
 		e = metrics(&r, &headers);
 	} else if (strcmp(req->path, "/login") == 0) {
