@@ -73,10 +73,18 @@ static obol_err ledger_figures(struct scrape *sc, struct obol_store *s)
 	value(sc->out, k[OBOL_ACCOUNT_USER].sum);
 	obol_buf_printf(sc->out, "\nobol_ledger_balance{kind=\"vendor\",currency=\"%s\"} ", ic->currency);
 	value(sc->out, k[OBOL_ACCOUNT_VENDOR].sum);
+	obol_buf_add(sc->out, "\n");
+	/* The outside account's balance is minus what came in: 0 - balance,
+	 * checked. */
+	struct obol_amount zero, outside, in;
+	if ((e = obol_amount_zero(ic->currency, &zero)) != OBOL_OK ||
+	    (e = obol_amount_from_units(ic->currency, k[OBOL_ACCOUNT_OUTSIDE].sum, &outside)) != OBOL_OK ||
+	    (e = obol_amount_sub(&in, &zero, &outside)) != OBOL_OK)
+		return e;
 	obol_metrics_header(sc->out, "obol_ledger_in_system", "gauge",
 			    "Funding less payouts: what the outside paid in and has not taken out, in currency units.");
-	obol_buf_printf(sc->out, "\nobol_ledger_in_system{currency=\"%s\"} ", ic->currency);
-	value(sc->out, -k[OBOL_ACCOUNT_OUTSIDE].sum);
+	obol_buf_printf(sc->out, "obol_ledger_in_system{currency=\"%s\"} ", ic->currency);
+	value(sc->out, in.units);
 	obol_buf_add(sc->out, "\n");
 	return OBOL_OK;
 }

@@ -302,9 +302,12 @@ static void write_hist(struct obol_buf *out, const char *name, const char *label
 			obol_buf_add(out, "+Inf");
 		obol_buf_printf(out, "\"} %llu\n", (unsigned long long)cum);
 	}
-	size_t n = strlen(labels);
-	obol_buf_printf(out, "%s_sum{%.*s} %s\n%s_count{%.*s} %llu\n", name, (int)(n > 0 ? n - 1 : 0), labels, sum,
-			name, (int)(n > 0 ? n - 1 : 0), labels, (unsigned long long)count);
+	/* the labels without their trailing comma, in braces when there are any */
+	int n = (int)strlen(labels);
+	const char *open = n > 0 ? "{" : "", *close = n > 0 ? "}" : "";
+	n = n > 0 ? n - 1 : 0;
+	obol_buf_printf(out, "%s_sum%s%.*s%s %s\n%s_count%s%.*s%s %llu\n", name, open, n, labels, close, sum, name, open,
+			n, labels, close, (unsigned long long)count);
 }
 
 /* The labels of a route series, `listener="..",route="..",method="..",`. */

@@ -127,7 +127,7 @@ restart() {
   for ((i = 0; i < ${#args[@]} - 1; i++)); do
     case ${args[$i]} in
       --listen) args[$((i + 1))]=${!addr} ;;
-      --http) [ -n "${!addr2}" ] && args[$((i + 1))]=${!addr2} ;;
+      --http|--console) [ -n "${!addr2}" ] && args[$((i + 1))]=${!addr2} ;;
     esac
   done
   if [ -n "${E2E_PIDS[$name]:-}" ]; then stop "$name"; fi
