@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "console/console_db.h"
 #include "core/clock.h"
 #include "crypto/secret.h"
@@ -19,6 +20,7 @@ enum verb { ADD, PASSWORD, REMOVE, LIST };
 
 struct opts {
 	const char *db, *dir, *name;
+	bool json;
 };
 
 static int parse(const struct obol_cmd *cmd, int argc, char **argv, bool vendor, bool named, struct opts *o)
@@ -27,6 +29,7 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, bool vendor,
 		{ "db", required_argument, NULL, 'd' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -38,6 +41,8 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, bool vendor,
 			o->dir = optarg;
 		else if (c == 'n' && named)
 			o->name = optarg;
+		else if (c == 'j' && !named)
+			o->json = true;
 		else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
@@ -50,9 +55,18 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, bool vendor,
 	return 0;
 }
 
+/* ctx: NULL for a text line, else the JSON array to append
+ * {"name", "created", "password_changed"} (Unix seconds) to. */
 static obol_err print_one(void *ctx, const char *name, int64_t created, int64_t changed)
 {
-	(void)ctx;
+	if (ctx != NULL) {
+		json_t *o = json_object();
+		if (obol_cli_json_set(o, "name", json_string(name)) && obol_cli_json_set(o, "created", json_integer(created)) &&
+		    obol_cli_json_set(o, "password_changed", json_integer(changed)))
+			return json_array_append_new(ctx, o) == 0 ? OBOL_OK : OBOL_E_NO_MEMORY;
+		json_decref(o);
+		return OBOL_E_NO_MEMORY;
+	}
 	printf("%s\t%lld\t%lld\n", name, (long long)created, (long long)changed);
 	return OBOL_OK;
 }
@@ -64,9 +78,11 @@ static obol_err remove_tx(struct obol_store *s, void *ctx)
 
 static obol_err list_tx(struct obol_store *s, void *ctx)
 {
-	(void)ctx;
-	printf("name\tcreated\tpassword-changed\n");
-	return obol_console_operator_list(s, print_one, NULL);
+	if (ctx == NULL)
+		printf("name\tcreated\tpassword-changed\n");
+	else
+		json_array_clear(ctx); /* a retried transaction starts again */
+	return obol_console_operator_list(s, print_one, ctx);
 }
 
 static int run(const struct obol_cmd *cmd, int argc, char **argv, bool vendor, enum verb verb)
@@ -93,14 +109,21 @@ static int run(const struct obol_cmd *cmd, int argc, char **argv, bool vendor, e
 		OBOL_WIPE(generated);
 		return OBOL_EXIT_OK;
 	}
+	json_t *list = o.json ? json_array() : NULL;
+	if (o.json && list == NULL)
+		return obol_cli_fail(cmd, OBOL_E_NO_MEMORY, "the JSON output");
 	e = obol_store_open(db, false, &s);
 	if (e == OBOL_OK)
 		e = obol_console_migrate(s);
 	if (e == OBOL_OK)
-		e = verb == REMOVE ? obol_store_transact(s, remove_tx, (void *)o.name) : obol_store_transact(s, list_tx, NULL);
+		e = verb == REMOVE ? obol_store_transact(s, remove_tx, (void *)o.name) : obol_store_transact(s, list_tx, list);
 	obol_store_close(s);
-	if (e != OBOL_OK)
+	if (e != OBOL_OK) {
+		json_decref(list);
 		return obol_cli_fail(cmd, e, verb == REMOVE ? o.name : db);
+	}
+	if (o.json)
+		return obol_cli_print_json(cmd, list);
 	if (verb == REMOVE)
 		printf("removed: %s\n", o.name);
 	return OBOL_EXIT_OK;
@@ -139,6 +162,8 @@ static int vendor_list(const struct obol_cmd *cmd, int argc, char **argv)
 	return run(cmd, argc, argv, true, LIST);
 }
 
+#define LIST_JSON_HELP "  --json       a JSON array: name, created, password_changed (Unix seconds)"
+
 #define PASSWORD_HELP                                                                                          \
 	"The password comes from OBOL_CONSOLE_PASSWORD (12 to 256 characters); without it obol draws one\n"   \
 	"and prints it as 'console-password: ...' (once: only its Argon2id hash is kept)."
@@ -158,9 +183,9 @@ OBOL_COMMAND(issuer_cu_remove_cmd, "issuer console-user remove", "--db URL --nam
 	     "  --db URL     the issuer database\n"
 	     "  --name NAME  the operator",
 	     issuer_remove)
-OBOL_COMMAND(issuer_cu_list_cmd, "issuer console-user list", "--db URL",
+OBOL_COMMAND(issuer_cu_list_cmd, "issuer console-user list", "--db URL [--json]",
 	     "list the console's operators (tab-separated: name created password-changed)",
-	     "  --db URL     the issuer database", issuer_list)
+	     "  --db URL     the issuer database\n" LIST_JSON_HELP, issuer_list)
 OBOL_COMMAND(vendor_cu_add_cmd, "vendor console-user add", "--dir DIR --name NAME",
 	     "add an operator who may log in to the vendor's console ('vendor serve --console')",
 	     "  --dir DIR    the vendor's directory (operators are kept in DIR/vendor.db)\n"
@@ -176,6 +201,6 @@ OBOL_COMMAND(vendor_cu_remove_cmd, "vendor console-user remove", "--dir DIR --na
 	     "  --dir DIR    the vendor's directory\n"
 	     "  --name NAME  the operator",
 	     vendor_remove)
-OBOL_COMMAND(vendor_cu_list_cmd, "vendor console-user list", "--dir DIR",
+OBOL_COMMAND(vendor_cu_list_cmd, "vendor console-user list", "--dir DIR [--json]",
 	     "list the vendor console's operators (tab-separated: name created password-changed)",
-	     "  --dir DIR    the vendor's directory", vendor_list)
+	     "  --dir DIR    the vendor's directory\n" LIST_JSON_HELP, vendor_list)
