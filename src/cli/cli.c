@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/optspec.h"
 #include "cli/output.h"
 #include "wire/json.h"
 
@@ -60,10 +61,40 @@ int obol_cli_fail(const struct obol_cmd *cmd, obol_err e, const char *what)
 	return OBOL_EXIT_FAIL;
 }
 
+/* The arguments of the running command, for usage errors under --json. */
+static int run_argc;
+static char **run_argv;
+
+/* Under --json getopt says nothing (opterr is 0): the first "--NAME" of the
+ * arguments that the command's usage and help do not offer, as getopt would
+ * have named it. false when every one is offered. */
+static bool unrecognized(const struct obol_cmd *cmd, char *out, size_t cap)
+{
+	struct obol_optspec spec = { 0 };
+	bool found = false;
+	if (obol_cli_optspec(cmd, &spec) != OBOL_OK)
+		return false;
+	for (int i = 1; i < run_argc && !found && strcmp(run_argv[i], "--") != 0; i++) {
+		const char *a = run_argv[i];
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		if (obol_optspec_match(&spec, a + 2, strcspn(a + 2, "=")) == NULL) {
+			snprintf(out, cap, "unrecognized option '%.*s'", (int)strcspn(a, "="), a);
+			found = true;
+		}
+	}
+	obol_optspec_free(&spec);
+	return found;
+}
+
 int obol_cli_usage_error(const struct obol_cmd *cmd, const char *what)
 {
 	if (obol_cli_json()) {
-		print_error_object(OBOL_E_USAGE, what);
+		char detail[200];
+		print_error_object(OBOL_E_USAGE, strcmp(what, "unknown option") == 0 &&
+								 unrecognized(cmd, detail, sizeof detail)
+							 ? detail
+							 : what);
 		return OBOL_EXIT_USAGE;
 	}
 	fprintf(stderr, "obol %s: %s\n", cmd->path, what);
@@ -207,7 +238,11 @@ int obol_cli_main(int argc, char **argv)
 	}
 	obol_cli_set_json(strstr(best->usage, "[--json]") != NULL && has_json(sub_argc, sub_argv));
 	opterr = !obol_cli_json(); /* getopt's own complaints are text */
+	run_argc = sub_argc;
+	run_argv = sub_argv;
 	int rc = obol_cli_run(best, sub_argc, sub_argv);
 	obol_cli_set_json(false);
+	run_argc = 0;
+	run_argv = NULL;
 	return rc;
 }
