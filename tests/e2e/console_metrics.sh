@@ -4,7 +4,8 @@
 # with their latency histograms, group-commit batches, each scheme's
 # liability and the ledger's figures, keys' and the certificate's remaining
 # validity, today's sales, the outbox's depth, age and attempts while the
-# issuer is down and after; a bearer token when one is set.
+# issuer is down and after; a bearer token when one is set; every series
+# the Grafana dashboard (contrib/grafana/obol.json) queries.
 . "$(dirname "$0")/lib.sh"
 
 PROM=$E2E_ROOT/tests/lib/prom_query.py
@@ -108,6 +109,18 @@ done
 check metrics_outbox_drained is vendor 'obol_outbox_rows{state="pending"}' 0.0
 check metrics_outbox_age_zero is vendor 'obol_outbox_oldest_pending_age_seconds' 0.0
 check metrics_outbox_ecash_delivered is vendor 'obol_outbox_attempts_total{scheme="ecash",result="ok"}' 1.0
+
+# every series the Grafana dashboard queries is one the daemons export
+missing=$(/usr/bin/python3 - "$E2E_ROOT/contrib/grafana/obol.json" "$T/issuer.prom" "$T/vendor.prom" <<'PY'
+import json, re, sys
+from prometheus_client.parser import text_string_to_metric_families
+exprs = [t["expr"] for p in json.load(open(sys.argv[1]))["panels"] for t in p["targets"]]
+used = {n for e in exprs for n in re.findall(r"\bobol_[a-z_]+", e)}
+have = {s.name for f in sys.argv[2:] for fam in text_string_to_metric_families(open(f).read()) for s in fam.samples}
+print(" ".join(sorted(used - have)) if used else "the dashboard queries nothing")
+PY
+)
+[ -z "$missing" ] && pass metrics_grafana_dashboard_series_exist || fail metrics_grafana_dashboard_series_exist "$missing"
 
 out=$("$OBOL" audit --db "$DB" 2>&1)
 printf '%s\n' "$out" | grep -q '^audit: OK' && pass metrics_audit_ok || fail metrics_audit_ok "$out"
