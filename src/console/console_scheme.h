@@ -1,6 +1,6 @@
 /* What the console knows of each scheme at the issuer: one descriptor per
  * scheme (OBOL_CONSOLE_SCHEME, in src/console/scheme_<name>.c), so that the
- * keys page, the metrics, the scheme pages and the vendor's sales read every
+ * keys page, the frauds page, the metrics and the vendor's sales read every
  * scheme through the same few callbacks and no page lists the schemes by
  * hand. Each callback runs inside a read transaction (of the issuer's
  * database, or for vendor_sales of the vendor's) and may be NULL;
@@ -26,6 +26,17 @@ struct obol_console_key {
 };
 typedef obol_err (*obol_console_key_fn)(void *ctx, const struct obol_console_key *k);
 
+/* A fraud the scheme proved and what proves it, as its tables keep them:
+ * the page shows every field as text (escaped). */
+struct obol_console_fraud {
+	const char *scheme;
+	int64_t id, at;
+	const char *kind;     /* "double spend", "overspend", ... as the scheme names it */
+	const char *culprit;  /* who is blamed: an account, a key, a serial */
+	const char *evidence; /* what the culprit signed, in the scheme's own text form */
+};
+typedef obol_err (*obol_console_fraud_fn)(void *ctx, const struct obol_console_fraud *f);
+
 /* What a vendor took in a scheme over a time: payments (coins locked,
  * e-cash payments, purchases, Codex tokens), their value when the vendor's
  * tables hold it (has_value), and a unit the scheme counts in ("tokens"). */
@@ -46,12 +57,25 @@ struct obol_console_scheme {
 	/* Its actions (revoke a key, blacklist), NULL-terminated; each is also
 	 * one of the console's actions under its own name. */
 	const struct obol_console_action_def *const *actions;
+	/* Its frauds with their evidence, newest first, at most limit of them;
+	 * *total counts them all. */
+	obol_err (*frauds)(struct obol_store *s, int64_t limit, obol_console_fraud_fn fn, void *ctx, int64_t *total);
 	/* At a vendor: what it took since `since` (Unix seconds), from its own
 	 * tables in the vendor's store s; out->value is zeroed in the
 	 * issuer's currency before the call. */
 	obol_err (*vendor_sales)(struct obol_vendor *v, struct obol_store *s, int64_t since, struct obol_console_sales *out);
 	struct obol_console_scheme *next;
 };
+
+/* For a frauds callback over one table with columns id, kind and those
+ * named here (frauds.c): at its time column, culprit its blamed party (an
+ * integer shown after culprit_prefix when that is set, else text), evidence
+ * its text. Trusted names, not input. */
+struct obol_console_fraud_query {
+	const char *scheme, *table, *at, *culprit, *culprit_prefix, *evidence;
+};
+OBOL_MUST_CHECK obol_err obol_console_fraud_rows(struct obol_store *s, const struct obol_console_fraud_query *q,
+						 int64_t limit, obol_console_fraud_fn fn, void *ctx, int64_t *total);
 
 void obol_console_scheme_register(struct obol_console_scheme *s);
 const struct obol_console_scheme *obol_console_schemes(void);

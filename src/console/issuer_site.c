@@ -37,6 +37,7 @@ static const struct obol_console_page issuer_pages[] = {
 	{ "/accounts/", NULL, obol_console_account },
 	{ "/vendors", "Vendors", obol_console_vendors },
 	{ "/keys", "Keys", obol_console_keys },
+	{ "/frauds", "Frauds", obol_console_frauds },
 	{ "/charts", "Traffic", obol_console_issuer_charts },
 	{ "/charts/", NULL, obol_console_chart_image },
 	{ "/log", "Audit log", obol_console_log_page },

@@ -107,5 +107,15 @@ static obol_err ecash_sales(struct obol_vendor *v, struct obol_store *s, int64_t
 	return e;
 }
 
+/* The bank's proved double spends (table ecash_frauds, src/issuer/ecash_bank.c):
+ * the culprit's account, the two spends' transcripts as evidence. */
+static obol_err ecash_frauds(struct obol_store *s, int64_t limit, obol_console_fraud_fn fn, void *ctx, int64_t *total)
+{
+	static const struct obol_console_fraud_query q = { .scheme = "ecash", .table = "ecash_frauds", .at = "at",
+							   .culprit = "culprit_account", .culprit_prefix = "account ",
+							   .evidence = "evidence" };
+	return obol_console_fraud_rows(s, &q, limit, fn, ctx, total);
+}
+
 OBOL_CONSOLE_SCHEME(console_ecash, .name = "ecash", .keys = ecash_keys, .actions = ecash_actions,
-		    .vendor_sales = ecash_sales)
+		    .vendor_sales = ecash_sales, .frauds = ecash_frauds)

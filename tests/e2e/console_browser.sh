@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The issuer's and the vendor's consoles in a real browser (headless Chromium
 # driven by tests/browser/console_test.py): log in, read every page, fund an
-# account and see it in the balance, the journal and the audit log, send the
+# account and see it in the balance, the journal and the audit log, read a
+# fraud's evidence, send the
 # vendor's outbox while the issuer is down and again once it is back, be
 # refused without a session and with a forged CSRF token, a hostile account
 # name shown as text. SCREENSHOTS=DIR also writes a PNG of each page there
@@ -43,12 +44,18 @@ KEY=$("$OBOL" wallet init "${W[@]}" --issuer "$issuer_URL" --account alice | sed
   "$OBOL" wallet ecash refresh "${W[@]}"; } >"$T/setup.log" 2>&1 \
   && pass console_setup || { fail console_setup "$(tail -n 3 "$T/setup.log")"; exit 1; }
 
+# a payword fraud the agent proved, its evidence holding markup (the frauds
+# page shows it as text)
+sqlite3 "$T/issuer.db" "INSERT INTO payword_evidence (id, kind, serial, culprit, detail, created) VALUES
+  (1, 'double spend', 7, 'user 42', 'two payments of token 3: $HOSTILE', strftime('%s', 'now'))" \
+  && pass console_fraud_recorded || fail console_fraud_recorded
+
 # The browser asks for the issuer to go down (then alice pays e-cash, which
 # the shop queues in its outbox) and to come back.
-BROWSER_PID=
 coproc BROWSER { "$PY" "$E2E_ROOT/tests/browser/console_test.py" --issuer "$ISSUER_CONSOLE" --vendor "$VENDOR_CONSOLE" \
   --user admin --password "$OBOL_CONSOLE_PASSWORD" --hostile "$HOSTILE" --alice-before EUR:7 --alice-after EUR:12 \
   ${SCREENSHOTS:+--screenshots "$SCREENSHOTS"} 2>"$T/browser.err"; }
+BPID=$BROWSER_PID # bash unsets BROWSER_PID once the coprocess has ended
 while IFS= read -r line <&"${BROWSER[0]}"; do
   case $line in
     "STEP issuer-down")
@@ -63,7 +70,7 @@ while IFS= read -r line <&"${BROWSER[0]}"; do
   esac
 done
 BROWSER_RC=0
-wait "$BROWSER_PID" 2>/dev/null || BROWSER_RC=$?
+wait "$BPID" 2>/dev/null || BROWSER_RC=$?
 [ "$BROWSER_RC" -le 1 ] || fail browser_run "$(tail -n 5 "$T/browser.err")"
 
 out=$("$OBOL" audit --db "$DB" 2>&1)
