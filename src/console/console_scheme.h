@@ -77,6 +77,12 @@ struct obol_console_fraud_query {
 OBOL_MUST_CHECK obol_err obol_console_fraud_rows(struct obol_store *s, const struct obol_console_fraud_query *q,
 						 int64_t limit, obol_console_fraud_fn fn, void *ctx, int64_t *total);
 
+/* For a vendor_sales callback: sql takes `since` as its one parameter and
+ * answers one row, the payments and their value in units of 10^-8 of the
+ * currency out->value is zeroed in (schemes.c). */
+OBOL_MUST_CHECK obol_err obol_console_sales_rows(struct obol_store *s, const char *sql, int64_t since,
+						 struct obol_console_sales *out);
+
 void obol_console_scheme_register(struct obol_console_scheme *s);
 const struct obol_console_scheme *obol_console_schemes(void);
 /* Whether the database holds the scheme's tables. */
