@@ -14,6 +14,7 @@ static const char *const item_kind[] = {
 	[OBOL_AUDIT_COUNT] = "count",
 	[OBOL_AUDIT_NOTE] = "note",
 	[OBOL_AUDIT_PROBLEM] = "problem",
+	[OBOL_AUDIT_FINDING] = "finding",
 };
 
 /* One finding: {"kind", "label"?, "scheme"?, "amount" | "count","broken" | "text"}. */

@@ -40,6 +40,7 @@ struct audit {
 	struct obol_audit_report *rep;
 	char currency[OBOL_CURRENCY_MAX + 1];
 	bool no_memory;
+	const char *scheme_now; /* the scheme whose findings are being collected */
 };
 
 /* A new item at the end of the report; NULL (and the audit marked out of
@@ -91,6 +92,19 @@ static void note(struct audit *a, const char *label, const char *scheme, const c
 	struct obol_audit_item *it = item(a, OBOL_AUDIT_NOTE, label, scheme);
 	if (it != NULL && (it->text = strdup(text)) == NULL)
 		a->no_memory = true;
+}
+
+/* A scheme's finding (obol_audit_report_fn). */
+static void finding(void *ctx, bool broken, const char *text)
+{
+	struct audit *a = ctx;
+	if (broken) {
+		problem(a, a->scheme_now, "%s", text);
+	} else {
+		struct obol_audit_item *it = item(a, OBOL_AUDIT_FINDING, "finding", a->scheme_now);
+		if (it != NULL && (it->text = strdup(text)) == NULL)
+			a->no_memory = true;
+	}
 }
 
 static void fmt_units(const struct audit *a, int64_t units, char buf[static OBOL_AMOUNT_STR_MAX])
@@ -306,6 +320,9 @@ static obol_err check_conservation(struct audit *a)
 			e = obol_amount_zero(a->currency, &owed);
 		if (e != OBOL_OK)
 			break;
+		a->scheme_now = schemes[i];
+		if (version > 0 && sch->findings != NULL && (e = sch->findings(a->s, a->currency, finding, a)) != OBOL_OK)
+			break;
 		if (version > 0) {
 			figure(a, label, schemes[i], &owed);
 		} else {
@@ -376,6 +393,9 @@ void obol_audit_print(const struct obol_audit_report *rep, FILE *out)
 			break;
 		case OBOL_AUDIT_NOTE:
 			fprintf(out, "%-32s %s\n", it->label, it->text);
+			break;
+		case OBOL_AUDIT_FINDING:
+			fprintf(out, "audit: FINDING: %s\n", it->text != NULL ? it->text : "(out of memory)");
 			break;
 		case OBOL_AUDIT_PROBLEM:
 			fprintf(out, "audit: BROKEN: %s\n", it->text != NULL ? it->text : "(out of memory)");

@@ -3,8 +3,12 @@
 #include "sim.h"
 
 extern const struct sim_scheme sim_coupon;
+extern const struct sim_scheme sim_ecash;
+extern const struct sim_scheme sim_payword;
 
 const struct sim_scheme *const sim_schemes[] = {
 	&sim_coupon,
+	&sim_ecash,
+	&sim_payword,
 	NULL,
 };
