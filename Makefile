@@ -35,7 +35,7 @@ LDFLAGS += $(SAN)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/crypto/*.c src/wire/*.c src/schemes/*/*.c))
-NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c))
+NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c src/console/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 ATTACK_SRC := $(sort $(wildcard tests/attack/*.c))
@@ -50,7 +50,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 # The simulator runs the commands in process: every CLI object but main().
 SIM_CLI_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 
-.PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb
+.PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb screenshots
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-e2e $(BUILD)/obol-sim
@@ -135,6 +135,13 @@ check:
 	@$(MAKE) --no-print-directory all
 	@OBOL_BUILD=$(BUILD) tests/run.sh
 	@$(MAKE) --no-print-directory model
+
+# A PNG of each page of both consoles, written by the browser test into
+# docs/screenshots/ (the README shows them).
+screenshots:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) SCREENSHOTS=$(CURDIR)/docs/screenshots tests/run.sh console_browser
 
 # Every model verified without error, and every defect of tests/model/defects
 # caught (tests/model/run.sh; docs/threats.md, "The models").

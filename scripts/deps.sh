@@ -8,8 +8,12 @@
 #          spin for the models of tests/model/, the openssl command for
 #          throwaway TLS certificates, python3-dissononce, the independent
 #          Noise implementation the device link is tested against
-#          (tests/interop/), and nginx, the reverse proxy of
-#          docs/operations.md that link_proxy.sh runs
+#          (tests/interop/), nginx, the reverse proxy of
+#          docs/operations.md that link_proxy.sh runs, and headless
+#          Chromium with chromedriver and python3-selenium, the browser
+#          that drives the consoles (tests/browser/), and
+#          python3-prometheus-client, whose parser reads /metrics in
+#          console_metrics.sh
 #   ci:    check + clang for the libFuzzer targets, and the tools that build
 #          the Debian package and check it (make deb)
 set -euo pipefail
@@ -18,9 +22,10 @@ want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev libinih-dev)
 case "${1:-build}" in
   build) ;;
-  check) want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light) ;;
-  ci)    want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light clang libclang-rt-dev dpkg-dev debhelper
-               systemd groff-base) ;;
+  check) want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light chromium chromium-driver python3-selenium
+               python3-prometheus-client) ;;
+  ci)    want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light chromium chromium-driver
+               python3-selenium python3-prometheus-client clang libclang-rt-dev dpkg-dev debhelper systemd groff-base) ;;
   *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
 esac
 

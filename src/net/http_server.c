@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "console/metrics.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "crypto/hash.h"
@@ -25,6 +27,7 @@ struct obol_http_server {
 	void *app;
 	uint16_t port;
 	char *tls_cert, *tls_key; /* PEM text for libmicrohttpd; the key is wiped at stop */
+	const char *name;         /* the listener's name in the metrics */
 };
 
 #define TLS_FILE_MAX (256 * 1024)
@@ -88,6 +91,7 @@ struct request {
 	size_t len, cap;
 	size_t seen;    /* bytes received, also those dropped once oversized */
 	bool oversized;
+	uint64_t t0;    /* when its first byte came (obol_mono_ns) */
 };
 
 /* An upload this much past the limit is cut off without reading the rest. */
@@ -206,7 +210,7 @@ obol_err obol_http_router_match(const struct obol_http_router *r, const char *me
 		size_t n = strlen(rt->path);
 		bool hit;
 		if (is_prefix_route(rt))
-			hit = strncmp(path, rt->path, n) == 0 && path[n] != '\0';
+			hit = strncmp(path, rt->path, n) == 0 && (path[n] != '\0' || n == 1);
 		else
 			hit = strcmp(path, rt->path) == 0;
 		if (!hit)
@@ -247,10 +251,28 @@ obol_err obol_parse_hostport(const char *text, char host[64], uint16_t *port)
 	return OBOL_OK;
 }
 
+/* Adds the reply's own "Name: value" header lines to resp. */
+static void add_headers(struct MHD_Response *resp, const char *headers)
+{
+	char name[64], value[1024];
+	for (const char *p = headers; p != NULL && *p != '\0';) {
+		const char *nl = strchr(p, '\n'), *end = nl != NULL ? nl : p + strlen(p);
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+		if (colon != NULL && (size_t)(colon - p) < sizeof name && colon[1] == ' ' &&
+		    (size_t)(end - colon - 2) < sizeof value) {
+			snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
+			snprintf(value, sizeof value, "%.*s", (int)(end - colon - 2), colon + 2);
+			MHD_add_response_header(resp, name, value);
+		}
+		p = nl != NULL ? nl + 1 : end;
+	}
+}
+
 /* Queues a JSON reply. The text goes to the response as it is and is wiped
  * when freed: a reply may carry a secret (payword's user certificate holds
  * its chain seed). */
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, const json_t *body)
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, const json_t *body,
+				 const char *headers)
 {
 	char *text = json_dumps(body, JSON_COMPACT);
 	if (text == NULL)
@@ -262,6 +284,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, c
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	add_headers(resp, headers);
 	enum MHD_Result r = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -272,7 +295,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, obol_err e, const
 	json_t *body = obol_json_error_body(e, detail != NULL && detail[0] != '\0' ? detail : NULL);
 	if (body == NULL)
 		return MHD_NO;
-	enum MHD_Result r = send_json(conn, obol_errhttp(e), body);
+	enum MHD_Result r = send_json(conn, obol_errhttp(e), body, NULL);
 	json_decref(body);
 	return r;
 }
@@ -287,6 +310,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct obol_http_
 			return MHD_NO;
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 					rep->content_type != NULL ? rep->content_type : "application/octet-stream");
+		add_headers(resp, rep->headers);
 		enum MHD_Result r = MHD_queue_response(conn, status, resp);
 		MHD_destroy_response(resp);
 		return r;
@@ -295,23 +319,24 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct obol_http_
 		json_t *empty = json_object();
 		if (empty == NULL)
 			return MHD_NO;
-		enum MHD_Result r = send_json(conn, status, empty);
+		enum MHD_Result r = send_json(conn, status, empty, rep->headers);
 		json_decref(empty);
 		return r;
 	}
-	return send_json(conn, status, rep->body);
+	return send_json(conn, status, rep->body, rep->headers);
 }
 
 /* What the server does with a request it has read, whatever carried it:
  * routing, the body checks, the handler. On return, either *err is the error
  * to answer (with rep->detail), or rep holds the handler's reply. */
 static void handle(const struct obol_http_router *router, void *app, struct obol_http_req *req,
-		   struct obol_http_reply *rep, json_t **json, obol_err *err)
+		   struct obol_http_reply *rep, json_t **json, obol_err *err, const struct obol_http_route **matched)
 {
 	const struct obol_http_route *route = NULL;
 	const char *tail = "";
 	obol_err e = obol_http_router_match(router, req->method, req->path, &route, &tail);
 	*json = NULL;
+	*matched = route;
 	if (e != OBOL_OK) {
 		*err = e;
 		return;
@@ -343,12 +368,16 @@ static enum MHD_Result dispatch(struct obol_http_server *srv, struct MHD_Connect
 	struct obol_http_req req = { .method = method, .path = path, .body = rq->len ? rq->body : NULL,
 				     .body_len = rq->len, .conn_ = conn };
 	json_t *json = NULL;
+	const struct obol_http_route *route = NULL;
 	obol_err e;
 	req.auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Obol-Auth");
-	handle(srv->router, srv->app, &req, &rep, &json, &e);
+	handle(srv->router, srv->app, &req, &rep, &json, &e, &route);
 	enum MHD_Result res = e != OBOL_OK ? send_error(conn, e, rep.detail) : send_reply(conn, &rep);
+	obol_metrics_http(srv->name, method, route != NULL ? route->path : NULL,
+			  e != OBOL_OK ? obol_errhttp(e) : rep.status != 0 ? rep.status : 200, obol_mono_ns() - rq->t0);
 	json_decref(rep.body);
 	free(rep.raw);
+	free(rep.headers);
 	json_decref(json);
 	return res;
 }
@@ -384,7 +413,8 @@ obol_err obol_http_handle(const struct obol_http_router *router, void *app, cons
 		e = OBOL_E_WIRE_OVERSIZED;
 		obol_http_reply_detail(&rep, "the body is larger than its limit");
 	} else {
-		handle(router, app, &req, &rep, &json, &e);
+		const struct obol_http_route *route;
+		handle(router, app, &req, &rep, &json, &e, &route);
 	}
 	if (e != OBOL_OK) {
 		*status = obol_errhttp(e);
@@ -410,6 +440,7 @@ out:
 	json_decref(errbody);
 	json_decref(rep.body);
 	free(rep.raw);
+	free(rep.headers);
 	json_decref(json);
 	free(q.buf);
 	free(path);
@@ -432,6 +463,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq = calloc(1, sizeof *rq);
 		if (rq == NULL)
 			return MHD_NO;
+		rq->t0 = obol_mono_ns();
 		*con_cls = rq;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		uint64_t n;
@@ -519,6 +551,7 @@ obol_err obol_http_server_start(const struct obol_http_server_config *cfg, const
 		return OBOL_E_NO_MEMORY;
 	srv->router = router;
 	srv->app = app;
+	srv->name = cfg->name != NULL ? cfg->name : "api";
 	if (tls && ((e = read_pem(cfg->tls_cert, &srv->tls_cert)) != OBOL_OK ||
 		    (e = read_pem(cfg->tls_key, &srv->tls_key)) != OBOL_OK ||
 		    (e = check_pair(srv->tls_cert, srv->tls_key)) != OBOL_OK)) {

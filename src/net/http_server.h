@@ -64,6 +64,8 @@ struct obol_http_reply {
 	uint8_t *raw;                           /* instead of body: malloc'ed bytes, owned by the reply */
 	size_t raw_len;
 	const char *content_type;               /* for raw; static string, e.g. "text/plain" */
+	char *headers;                          /* more response headers, "Name: value\n" lines
+						   (malloc'ed, owned by the reply); NULL for none */
 	char detail[OBOL_HTTP_DETAIL_MAX + 1];  /* error detail, "" for none; never a secret */
 };
 
@@ -80,7 +82,8 @@ typedef obol_err (*obol_http_handler)(void *app, const struct obol_http_route *r
 struct obol_http_route {
 	const char *method;      /* "GET", "POST" */
 	const char *path;        /* "/keys"; a path ending in '/' is a prefix route: "/coupon/coin/"
-				    matches "/coupon/coin/ID" (ID non-empty, in req->tail) */
+				    matches "/coupon/coin/ID" (ID non-empty, in req->tail); "/" matches
+				    every path, "/" itself included */
 	bool json_body;          /* the body must be one JSON object (see above) */
 	obol_http_handler handler;
 	struct obol_http_route *next;
@@ -110,6 +113,7 @@ struct obol_http_server_config {
 	 * both or neither (plain HTTP). libmicrohttpd's TLS (GnuTLS in
 	 * Debian's build). */
 	const char *tls_cert, *tls_key;
+	const char *name;    /* the listener's name in the metrics (src/console/metrics.h); NULL = "api" */
 };
 
 /* Starts serving in background threads. Errors: INVALID_ARGUMENT (bad listen

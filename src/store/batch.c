@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "console/metrics.h"
+#include "core/clock.h"
 #include "core/fault.h"
 #include "core/log.h"
 #include "store/batch.h"
@@ -123,7 +125,9 @@ static void *committer(void *arg)
 			b->tail = NULL;
 		pthread_mutex_unlock(&b->mu);
 
+		uint64_t t0 = obol_mono_ns();
 		run_batch(b, n);
+		obol_metrics_batch(n, obol_mono_ns() - t0);
 
 		pthread_mutex_lock(&b->mu);
 		b->batches++;
