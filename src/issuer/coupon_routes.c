@@ -18,16 +18,9 @@
 #include "store/ledger.h"
 #include "wire/json.h"
 
-#define UNIT_TRIES 8
-
 static struct coupon_issuer_state *state_of(struct obol_issuer *iss)
 {
 	return obol_issuer_scheme_state(iss, "coupon");
-}
-
-static bool retryable(obol_err e)
-{
-	return e == OBOL_E_STORE_CONFLICT || e == OBOL_E_STORE_BUSY;
 }
 
 /* "coin-id-in-hex:index", the reference of a ledger entry. */
@@ -146,9 +139,7 @@ static obol_err post_lock(struct obol_issuer *iss, const struct obol_http_req *r
 	c.now = obol_now();
 	if ((e = coupon_issuer_lock_verify(&st->is, &lreq, c.now, &chk)) != OBOL_OK)
 		goto out;
-	for (int i = 0; i < UNIT_TRIES; i++)
-		if (!retryable(e = obol_issuer_run(iss, lock_unit, &c)))
-			break;
+	e = obol_issuer_run(iss, lock_unit, &c);
 	if (e == OBOL_E_COUPON_INDEX_MISMATCH)
 		obol_http_reply_detail(rep, "last_index=%" PRIu64, c.eff.last_index);
 	if (e != OBOL_OK)
@@ -191,6 +182,11 @@ static obol_err settle_precheck(struct obol_store *s, void *arg)
 	if ((e = coupon_issuer_settle_chain(&c->st->is, c->req, &cur, &c->pre)) == OBOL_OK)
 		c->has_pre = true;
 	return e;
+}
+
+static obol_err settle_reread(struct obol_issuer *iss, void *arg)
+{
+	return obol_issuer_read(iss, settle_precheck, arg);
 }
 
 static obol_err settle_unit(struct obol_store *s, void *arg)
@@ -249,13 +245,7 @@ static obol_err post_settle(struct obol_issuer *iss, const struct obol_http_req 
 	c.st = st;
 	c.req = &sreq;
 	c.cert = &cert;
-	for (int i = 0; i < UNIT_TRIES; i++) {
-		if ((e = obol_issuer_read(iss, settle_precheck, &c)) != OBOL_OK)
-			return e;
-		if (!retryable(e = obol_issuer_run(iss, settle_unit, &c)))
-			break;
-	}
-	if (e != OBOL_OK)
+	if ((e = obol_issuer_run_checked(iss, settle_reread, settle_unit, &c)) != OBOL_OK)
 		return e;
 	coupon_issuer_sign_settle_reply(&st->is, &c.eff.reply, cert.hash);
 	coupon_spec_settle_reply(&spec, &c.eff.reply);

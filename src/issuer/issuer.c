@@ -243,13 +243,25 @@ void obol_issuer_stop(struct obol_issuer *iss)
 
 obol_err obol_issuer_run(struct obol_issuer *iss, obol_unit_fn fn, void *ctx)
 {
-	obol_err e;
-	for (unsigned attempt = 0;; attempt++) {
-		e = obol_batcher_run(iss->batcher, fn, ctx);
-		if (!obol_store_retryable(e) || attempt + 1 >= OBOL_STORE_RETRIES)
-			return e;
-		obol_store_backoff(attempt);
-	}
+	return obol_batcher_run_retrying(iss->batcher, NULL, NULL, fn, ctx);
+}
+
+/* The issuer's pre-check in the batcher's shape. */
+struct pre_check {
+	struct obol_issuer *iss;
+	obol_issuer_pre_fn fn;
+};
+
+static obol_err run_pre_check(void *pre_ctx, void *ctx)
+{
+	struct pre_check *p = pre_ctx;
+	return p->fn(p->iss, ctx);
+}
+
+obol_err obol_issuer_run_checked(struct obol_issuer *iss, obol_issuer_pre_fn pre, obol_unit_fn fn, void *ctx)
+{
+	struct pre_check p = { .iss = iss, .fn = pre };
+	return obol_batcher_run_retrying(iss->batcher, pre != NULL ? run_pre_check : NULL, &p, fn, ctx);
 }
 
 obol_err obol_issuer_read(struct obol_issuer *iss, obol_unit_fn fn, void *ctx)

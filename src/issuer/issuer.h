@@ -160,9 +160,21 @@ void *obol_issuer_scheme_state(const struct obol_issuer *iss, const char *scheme
 
 /* Runs fn(s, ctx) inside a durable group-committed transaction and returns its
  * result once the commit is durable (or the unit's error; its effects are then
- * rolled back). fn runs on the committer thread: it must not block on the
- * network, and must not commit. */
+ * rolled back, alone: its batch-mates are not touched). fn runs on the
+ * committer thread: it must not block on the network, and must not commit.
+ * A unit that ends in STORE_CONFLICT or STORE_BUSY is run again under the
+ * one retry policy (src/store/batch.h, obol_batcher_run_retrying): at most
+ * OBOL_UNIT_TRIES tries, with a backoff, from this thread. */
 OBOL_MUST_CHECK obol_err obol_issuer_run(struct obol_issuer *iss, obol_unit_fn fn, void *ctx);
+
+/* The same, with a pre-check: every try first runs pre(iss, ctx) on this
+ * thread (a read through obol_issuer_read, work that must not hold the
+ * committer: hashing a chain, checking a proof), then fn. A unit that finds
+ * what pre read has moved returns STORE_CONFLICT, and the next try reads and
+ * checks again. An error of pre other than those two ends the tries. */
+typedef obol_err (*obol_issuer_pre_fn)(struct obol_issuer *iss, void *ctx);
+OBOL_MUST_CHECK obol_err obol_issuer_run_checked(struct obol_issuer *iss, obol_issuer_pre_fn pre, obol_unit_fn fn,
+						 void *ctx);
 
 /* Runs fn(s, ctx) on a read connection from the pool (its own transaction;
  * nothing it writes is meant to stand). For reads that need not queue behind

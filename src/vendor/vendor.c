@@ -118,13 +118,7 @@ void *obol_vendor_scheme_state(const struct obol_vendor *v, const char *scheme)
 
 obol_err obol_vendor_run(struct obol_vendor *v, obol_unit_fn fn, void *ctx)
 {
-	obol_err e;
-	for (unsigned attempt = 0;; attempt++) {
-		e = obol_batcher_run(v->batcher, fn, ctx);
-		if (!obol_store_retryable(e) || attempt + 1 >= OBOL_STORE_RETRIES)
-			return e;
-		obol_store_backoff(attempt);
-	}
+	return obol_batcher_run_retrying(v->batcher, NULL, NULL, fn, ctx);
 }
 
 void obol_vendor_outbox_kick(struct obol_vendor *v)
