@@ -290,8 +290,8 @@ struct idem_unit {
 	const uint8_t *body_hash;
 	obol_idem_fn fn;
 	void *ctx;
-	/* out */
-	json_t *reply;
+	/* out: the answer's text, exactly as stored, and its status */
+	char *text;
 	int status;
 };
 
@@ -299,40 +299,32 @@ static obol_err idem_unit_run(struct obol_store *s, void *arg)
 {
 	struct idem_unit *u = arg;
 	bool found = false;
-	char *stored = NULL, *text = NULL;
-	int status = 0;
-	json_decref(u->reply);
-	u->reply = NULL;
+	json_t *reply = NULL;
+	obol_free_wiped(u->text);
+	u->text = NULL;
 
-	obol_err e = obol_idem_lookup(s, u->key, u->body_hash, &found, &status, &stored);
-	if (e != OBOL_OK)
+	obol_err e = obol_idem_lookup(s, u->key, u->body_hash, &found, &u->status, &u->text);
+	if (e != OBOL_OK || found)
 		goto out;
-	if (found) {
-		u->reply = json_loads(stored, JSON_REJECT_DUPLICATES, NULL);
-		u->status = status;
-		e = u->reply != NULL ? OBOL_OK : OBOL_E_INTERNAL;
+	if ((e = u->fn(s, u->ctx, &reply)) != OBOL_OK)
 		goto out;
-	}
-	e = u->fn(s, u->ctx, &u->reply);
-	if (e != OBOL_OK)
-		goto out;
-	if (u->reply == NULL) {
+	if (reply == NULL) {
 		e = OBOL_E_INTERNAL;
 		goto out;
 	}
-	text = json_dumps(u->reply, JSON_COMPACT | JSON_SORT_KEYS);
-	if (text == NULL) {
+	/* The text that goes out is the text that is kept: a retry gets these
+	 * bytes, not a new rendering of the object. */
+	if ((u->text = json_dumps(reply, JSON_COMPACT)) == NULL) {
 		e = OBOL_E_NO_MEMORY;
 		goto out;
 	}
 	u->status = 200;
-	e = obol_idem_store(s, u->key, u->body_hash, 200, text);
+	e = obol_idem_store(s, u->key, u->body_hash, 200, u->text);
 out:
-	free(stored);
-	free(text);
+	json_decref(reply);
 	if (e != OBOL_OK) {
-		json_decref(u->reply);
-		u->reply = NULL;
+		obol_free_wiped(u->text);
+		u->text = NULL;
 	}
 	return e;
 }
@@ -359,12 +351,16 @@ obol_err obol_issuer_run_idem(struct obol_issuer *iss, const struct obol_http_re
 	obol_err e = obol_issuer_run(iss, idem_unit_run, &u);
 	free(key);
 	if (e != OBOL_OK) {
-		json_decref(u.reply);
+		obol_free_wiped(u.text);
 		return e;
 	}
 	rep->status = (unsigned)u.status;
 	json_decref(rep->body);
-	rep->body = u.reply;
+	rep->body = NULL;
+	free(rep->raw);
+	rep->raw = (uint8_t *)u.text; /* the reply owns it now */
+	rep->raw_len = strlen(u.text);
+	rep->content_type = "application/json";
 	return OBOL_OK;
 }
 

@@ -191,10 +191,12 @@ typedef obol_err (*obol_idem_fn)(struct obol_store *s, void *ctx, json_t **reply
  *   NULL, the hex SHA-256 of the body (requests keyed by content);
  *   the body hash is req->body_hash.
  * In one group-committed unit: a stored answer for the key is put in rep
- * (the same status and body as the first time; fn is not called; nothing
- * moves); the same key with another body is IDEMPOTENCY_MISMATCH; otherwise
- * fn runs, and when it returns OBOL_OK its reply is stored under the key in
- * the same transaction and put in rep->body. An error from fn is returned
+ * (fn is not called; nothing moves); the same key with another body is
+ * IDEMPOTENCY_MISMATCH; otherwise fn runs, and when it returns OBOL_OK the
+ * compact text of its reply is stored under the key in the same
+ * transaction. Either way rep->raw holds the answer's text exactly as
+ * stored (content type application/json) and rep->status its status: a
+ * retry gets the first answer byte for byte. An error from fn is returned
  * (nothing of it stands, nothing is stored: a retry runs fn again).
  * account is the authenticated account id, or 0 for unauthenticated routes. */
 OBOL_MUST_CHECK obol_err obol_issuer_run_idem(struct obol_issuer *iss, const struct obol_http_req *req,

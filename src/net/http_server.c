@@ -208,10 +208,13 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct obol_http_
 {
 	unsigned status = rep->status != 0 ? rep->status : 200;
 	if (rep->raw != NULL) {
-		struct MHD_Response *resp =
-			MHD_create_response_from_buffer(rep->raw_len, rep->raw, MHD_RESPMEM_MUST_COPY);
+		/* The response takes the bytes and wipes them when sent: an
+		 * idempotent answer may carry a secret (payword's certificate). */
+		struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(rep->raw_len, rep->raw,
+											       obol_free_wiped);
 		if (resp == NULL)
 			return MHD_NO;
+		rep->raw = NULL;
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 					rep->content_type != NULL ? rep->content_type : "application/octet-stream");
 		enum MHD_Result r = MHD_queue_response(conn, status, resp);
@@ -268,7 +271,7 @@ static enum MHD_Result dispatch(struct obol_http_server *srv, struct MHD_Connect
 	}
 out:
 	json_decref(rep.body);
-	free(rep.raw);
+	obol_free_wiped(rep.raw);
 	json_decref(json);
 	return res;
 }
