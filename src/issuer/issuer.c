@@ -82,6 +82,11 @@ uint16_t obol_issuer_port(const struct obol_issuer *iss)
 	return obol_http_server_port(iss->http);
 }
 
+struct obol_http_server *obol_issuer_http(struct obol_issuer *iss)
+{
+	return iss->http;
+}
+
 void *obol_issuer_scheme_state(const struct obol_issuer *iss, const char *scheme)
 {
 	for (size_t i = 0; i < iss->nschemes; i++)
@@ -210,8 +215,9 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 		iss->nidle++;
 	}
 
-	struct obol_http_server_config hc = { .listen = cfg->listen, .threads = threads, .tls_cert = cfg->tls_cert,
-					      .tls_key = cfg->tls_key };
+	struct obol_http_server_config hc = { .listen = cfg->listen, .max_conns = cfg->max_conns,
+					      .max_conns_per_ip = cfg->max_conns_per_ip, .request_ms = cfg->request_ms,
+					      .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key };
 	if ((e = obol_http_server_start(&hc, &obol_issuer_router, iss, &iss->http)) != OBOL_OK)
 		goto fail;
 	*out = iss;

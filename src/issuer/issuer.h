@@ -137,9 +137,13 @@ struct obol_issuer_config {
 	const char *db_url;
 	const char *listen;  /* "127.0.0.1:PORT"; port 0 picks one */
 	size_t batch;        /* most units per group commit; 0 = 64 */
-	unsigned threads;    /* HTTP worker threads; 0 = 8 */
+	unsigned threads;    /* the read pool's size when readers is 0; 0 = 8 (each HTTP connection
+				is served by a thread of its own, src/net/http_server.h) */
 	unsigned readers;    /* read connections in the pool; 0 = threads */
 	const char *tls_cert, *tls_key; /* HTTPS: PEM certificate and key files; NULL = plain HTTP */
+	/* Limits under abuse; 0 = the defaults. HTTP connections in all, from
+	 * one address, and the time to read a request (src/net/http_server.h). */
+	unsigned max_conns, max_conns_per_ip, request_ms;
 };
 
 /* Opens the store (it must exist and be initialised: KEYS_UNKNOWN otherwise),
@@ -155,6 +159,8 @@ const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss);
 const char *obol_issuer_currency(const struct obol_issuer *iss);
 /* The state a scheme's start() made, or NULL. */
 void *obol_issuer_scheme_state(const struct obol_issuer *iss, const char *scheme);
+/* The HTTP server (for tests and figures); NULL before start. */
+struct obol_http_server *obol_issuer_http(struct obol_issuer *iss);
 
 /* ---- units of work ------------------------------------------------------ */
 

@@ -16,6 +16,7 @@
 #include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "net/http_server.h"
+#include "net/http_server_int.h"
 #include "wire/json.h"
 
 struct obol_http_server {
@@ -24,9 +25,13 @@ struct obol_http_server {
 	void *app;
 	uint16_t port;
 	char *tls_cert, *tls_key; /* PEM text for libmicrohttpd; the key is wiped at stop */
+	struct obol_http_guard *guard; /* deadlines and room for its connections */
 };
 
 #define TLS_FILE_MAX (256 * 1024)
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
+#define RETRY_AFTER_TEXT TEXT(OBOL_HTTP_RETRY_AFTER_S)
 
 /* Reads a PEM file whole, NUL-terminated. TLS_CONFIG when it cannot. */
 static obol_err read_pem(const char *path, char **out)
@@ -76,6 +81,7 @@ static obol_err check_pair(const char *cert_pem, const char *key_pem)
 
 static void server_free(struct obol_http_server *srv)
 {
+	obol_http_guard_free(srv->guard);
 	free(srv->tls_cert);
 	obol_free_wiped(srv->tls_key);
 	free(srv);
@@ -189,6 +195,9 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, c
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	/* Every 503 is a refusal for now (busy, over a bound): say when. */
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_TEXT);
 	enum MHD_Result r = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -201,6 +210,27 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, obol_err e, const
 		return MHD_NO;
 	enum MHD_Result r = send_json(conn, obol_errhttp(e), body);
 	json_decref(body);
+	return r;
+}
+
+/* A refusal after which the connection is not read again: its bytes cannot
+ * be trusted to say where the next request starts. */
+static enum MHD_Result send_error_close(struct MHD_Connection *conn, obol_err e, const char *detail)
+{
+	json_t *body = obol_json_error_body(e, detail);
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct MHD_Response *resp =
+		text != NULL ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free) : NULL;
+	enum MHD_Result r = MHD_NO;
+	json_decref(body);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	r = MHD_queue_response(conn, obol_errhttp(e), resp);
+	MHD_destroy_response(resp);
 	return r;
 }
 
@@ -243,6 +273,7 @@ static enum MHD_Result dispatch(struct obol_http_server *srv, struct MHD_Connect
 	json_t *json = NULL;
 	enum MHD_Result res;
 
+	obol_http_guard_handling(conn);
 	obol_err e = obol_http_router_match(srv->router, method, path, &route, &tail);
 	if (e != OBOL_OK) {
 		res = send_error(conn, e, NULL);
@@ -294,6 +325,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		*con_cls = rq;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL &&
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL) {
+			obol_http_guard_handling(conn);
+			return send_error_close(conn, OBOL_E_HTTP_AMBIGUOUS_LENGTH,
+						"Content-Length and Transfer-Encoding together");
+		}
 		uint64_t n;
 		if (cl != NULL && obol_parse_u64(cl, 0, UINT64_MAX, &n) == OBOL_OK && n > OBOL_JSON_MAX) {
 			rq->oversized = true;
@@ -344,9 +381,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
 	(void)toe;
 	struct request *rq = *con_cls;
+	obol_http_guard_reading(conn); /* the next request's deadline starts */
 	if (rq != NULL) {
 		obol_free_wiped(rq->body); /* it may hold a password (payword) */
 		free(rq);
@@ -385,15 +422,26 @@ obol_err obol_http_server_start(const struct obol_http_server_config *cfg, const
 		server_free(srv);
 		return e;
 	}
-	unsigned threads = cfg->threads ? cfg->threads : 4;
-	unsigned conns = cfg->max_conns ? cfg->max_conns : 256;
-	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
-	/* Without TLS the key and certificate options are MHD_OPTION_END's
-	 * neighbours: the list simply ends before them. */
-	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | (tls ? MHD_USE_TLS : 0), port, NULL, NULL,
-				    on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-				    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, conns,
-				    MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	unsigned conns = cfg->max_conns ? cfg->max_conns : OBOL_HTTP_MAX_CONNS;
+	unsigned per_ip = cfg->max_conns_per_ip ? cfg->max_conns_per_ip : OBOL_HTTP_MAX_CONNS_PER_IP;
+	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : OBOL_HTTP_IDLE_S;
+	unsigned request_ms = cfg->request_ms ? cfg->request_ms : OBOL_HTTP_REQUEST_MS;
+	if ((e = obol_http_guard_new(conns, request_ms, &srv->guard)) != OBOL_OK) {
+		server_free(srv);
+		return e;
+	}
+	/* A thread per connection: with a pool, each thread serves its
+	 * connections one request at a time, and a handler that waits (for
+	 * its commit, or a backoff before a retry) holds up every other
+	 * connection of its thread. Without TLS the key and certificate
+	 * options are MHD_OPTION_END's neighbours: the list simply ends
+	 * before them. */
+	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | (tls ? MHD_USE_TLS : 0),
+				    port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+				    MHD_OPTION_CONNECTION_LIMIT, conns + OBOL_HTTP_GUARD_SLACK(conns),
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+				    obol_http_guard_notify, srv->guard,
 				    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 				    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, srv->tls_cert,
 				    MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key, MHD_OPTION_END);
@@ -411,6 +459,16 @@ obol_err obol_http_server_start(const struct obol_http_server_config *cfg, const
 uint16_t obol_http_server_port(const struct obol_http_server *srv)
 {
 	return srv->port;
+}
+
+void obol_http_server_conns(struct obol_http_server *srv, unsigned *open, unsigned long long *late,
+			    unsigned long long *pressed)
+{
+	struct obol_http_guard_stats st;
+	obol_http_guard_stats(srv->guard, &st);
+	*open = st.open;
+	*late = st.late;
+	*pressed = st.pressed;
 }
 
 void obol_http_server_stop(struct obol_http_server *srv)

@@ -316,7 +316,7 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 	    (e = obol_vendor_links_start(v, cfg->max_links ? cfg->max_links : 64)) != OBOL_OK)
 		goto fail;
 	if (cfg->http_listen != NULL) {
-		struct obol_http_server_config hc = { .listen = cfg->http_listen, .threads = 2 };
+		struct obol_http_server_config hc = { .listen = cfg->http_listen };
 		if ((e = obol_http_server_start(&hc, &obol_vendor_router, v, &v->http)) != OBOL_OK)
 			goto fail;
 	}
