@@ -79,7 +79,7 @@ static obol_err post_withdraw(struct obol_issuer *iss, const struct obol_http_re
 		return e;
 	return obol_issuer_run_idem(iss, req, acc.id, c.req.request_id, withdraw_unit, &c, rep);
 }
-OBOL_ROUTE(route_coupon_withdraw, "POST", "/coupon/withdraw", post_withdraw)
+OBOL_ROUTE_BOUNDED(route_coupon_withdraw, "POST", "/coupon/withdraw", post_withdraw, OBOL_WORK_RSA)
 
 /* ---- lock ---- */
 

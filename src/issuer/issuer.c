@@ -26,6 +26,7 @@ struct obol_issuer {
 	struct obol_issuer_keys keys;
 	struct obol_batcher *batcher;
 	struct obol_http_server *http;
+	struct obol_work_gate *gate; /* bounded expensive work (OBOL_ROUTE_BOUNDED) */
 	struct {
 		struct obol_issuer_scheme *sch;
 		void *state;
@@ -45,12 +46,34 @@ void obol_issuer_route_register(struct obol_issuer_route *r)
 	obol_http_router_add(&obol_issuer_router, &r->http);
 }
 
+/* The slot of bounded work the request on this thread holds, if any: given
+ * back at its first unit of work or when its handler returns. */
+static __thread struct {
+	struct obol_work_gate *gate;
+	enum obol_work kind;
+} held;
+
+static void release_held(void)
+{
+	if (held.kind != OBOL_WORK_NONE)
+		obol_work_leave(held.gate, held.kind);
+	held.kind = OBOL_WORK_NONE;
+}
+
 obol_err obol_issuer_route_dispatch(void *app, const struct obol_http_route *route, const struct obol_http_req *req,
 				    struct obol_http_reply *rep)
 {
+	struct obol_issuer *iss = app;
 	const struct obol_issuer_route *r =
 		(const struct obol_issuer_route *)((const char *)route - offsetof(struct obol_issuer_route, http));
-	return r->fn(app, req, rep);
+	obol_err e = obol_work_enter(iss->gate, r->work);
+	if (e != OBOL_OK)
+		return e;
+	held.gate = iss->gate;
+	held.kind = r->work;
+	e = r->fn(iss, req, rep);
+	release_held();
+	return e;
 }
 
 void obol_issuer_scheme_register(struct obol_issuer_scheme *sch)
@@ -80,6 +103,11 @@ const char *obol_issuer_currency(const struct obol_issuer *iss)
 uint16_t obol_issuer_port(const struct obol_issuer *iss)
 {
 	return obol_http_server_port(iss->http);
+}
+
+struct obol_work_gate *obol_issuer_work_gate(struct obol_issuer *iss)
+{
+	return iss->gate;
 }
 
 struct obol_http_server *obol_issuer_http(struct obol_issuer *iss)
@@ -205,6 +233,9 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 		goto fail;
 	s = NULL;
 
+	unsigned rsa[OBOL_WORK_KINDS] = { [OBOL_WORK_RSA] = cfg->rsa_slots };
+	if ((e = obol_work_gate_new(rsa, &iss->gate)) != OBOL_OK)
+		goto fail;
 	unsigned threads = cfg->threads ? cfg->threads : 8;
 	iss->nreaders = cfg->readers ? cfg->readers : threads;
 	if (iss->nreaders > MAX_READERS)
@@ -239,6 +270,7 @@ void obol_issuer_stop(struct obol_issuer *iss)
 		if (iss->schemes[i].sch->stop != NULL)
 			iss->schemes[i].sch->stop(iss, iss->schemes[i].state);
 	pool_free(iss);
+	obol_work_gate_free(iss->gate);
 	pthread_mutex_destroy(&iss->pool_mu);
 	pthread_cond_destroy(&iss->pool_cv);
 	obol_issuer_keys_wipe(&iss->keys);
@@ -249,6 +281,7 @@ void obol_issuer_stop(struct obol_issuer *iss)
 
 obol_err obol_issuer_run(struct obol_issuer *iss, obol_unit_fn fn, void *ctx)
 {
+	release_held();
 	return obol_batcher_run_retrying(iss->batcher, NULL, NULL, fn, ctx);
 }
 
@@ -267,6 +300,7 @@ static obol_err run_pre_check(void *pre_ctx, void *ctx)
 obol_err obol_issuer_run_checked(struct obol_issuer *iss, obol_issuer_pre_fn pre, obol_unit_fn fn, void *ctx)
 {
 	struct pre_check p = { .iss = iss, .fn = pre };
+	release_held();
 	return obol_batcher_run_retrying(iss->batcher, pre != NULL ? run_pre_check : NULL, &p, fn, ctx);
 }
 

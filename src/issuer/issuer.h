@@ -34,6 +34,7 @@
 
 #include "core/error.h"
 #include "issuer/keys.h"
+#include "issuer/work_gate.h"
 #include "net/http_server.h"
 #include "store/batch.h"
 #include "store/ledger.h"
@@ -48,6 +49,7 @@ typedef obol_err (*obol_route_fn)(struct obol_issuer *iss, const struct obol_htt
 
 struct obol_issuer_route {
 	obol_route_fn fn;
+	enum obol_work work; /* OBOL_ROUTE_BOUNDED's kind of work, else OBOL_WORK_NONE */
 	struct obol_http_route http;
 };
 
@@ -60,9 +62,18 @@ obol_err obol_issuer_route_dispatch(void *app, const struct obol_http_route *rou
 
 /* Declares a route at file scope. method "GET" or "POST"; POST bodies must be
  * one JSON object. */
-#define OBOL_ROUTE(ident, method_, path_, fn_)                                                  \
+#define OBOL_ROUTE(ident, method_, path_, fn_) OBOL_ROUTE_BOUNDED(ident, method_, path_, fn_, OBOL_WORK_NONE)
+
+/* The same for a route whose handler does expensive work (work_, an enum
+ * obol_work) that a request can ask for before it has paid for anything:
+ * the handler runs in a slot of that kind (src/issuer/work_gate.h), taken
+ * before it starts and given back when it first runs a unit of work
+ * (obol_issuer_run, _run_checked, _run_idem) or returns; a request that gets
+ * no slot is refused with ISSUER_BUSY (503, Retry-After) without running. */
+#define OBOL_ROUTE_BOUNDED(ident, method_, path_, fn_, work_)                                   \
 	static struct obol_issuer_route ident = {                                               \
 		.fn = fn_,                                                                      \
+		.work = work_,                                                                  \
 		.http = { .method = method_, .path = path_,                                     \
 			  .json_body = (method_[0] == 'P'),                                     \
 			  .handler = obol_issuer_route_dispatch },                              \
@@ -142,8 +153,10 @@ struct obol_issuer_config {
 	unsigned readers;    /* read connections in the pool; 0 = threads */
 	const char *tls_cert, *tls_key; /* HTTPS: PEM certificate and key files; NULL = plain HTTP */
 	/* Limits under abuse; 0 = the defaults. HTTP connections in all, from
-	 * one address, and the time to read a request (src/net/http_server.h). */
+	 * one address, and the time to read a request (src/net/http_server.h);
+	 * RSA work at once (src/issuer/work_gate.h). */
 	unsigned max_conns, max_conns_per_ip, request_ms;
+	unsigned rsa_slots;
 };
 
 /* Opens the store (it must exist and be initialised: KEYS_UNKNOWN otherwise),
@@ -159,6 +172,8 @@ const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss);
 const char *obol_issuer_currency(const struct obol_issuer *iss);
 /* The state a scheme's start() made, or NULL. */
 void *obol_issuer_scheme_state(const struct obol_issuer *iss, const char *scheme);
+/* The gate of bounded work (for tests and figures). */
+struct obol_work_gate *obol_issuer_work_gate(struct obol_issuer *iss);
 /* The HTTP server (for tests and figures); NULL before start. */
 struct obol_http_server *obol_issuer_http(struct obol_issuer *iss);
 
