@@ -90,7 +90,8 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 		{ "issuer", required_argument, NULL, 'i' }, { "price", required_argument, NULL, 'p' },
 		{ "http", required_argument, NULL, 'H' },   { "max-links", required_argument, NULL, 'm' },
 		{ "issuer-ca", required_argument, NULL, 'c' }, { "insecure-http", no_argument, NULL, 'I' },
-		{ 0, 0, 0, 0 },
+		{ "max-links-per-ip", required_argument, NULL, 'P' }, { "link-idle-timeout", required_argument, NULL, 'T' },
+		{ "link-max-seconds", required_argument, NULL, 'S' }, { 0, 0, 0, 0 },
 	};
 	struct obol_vendor_config cfg = { .listen = "127.0.0.1:7070" };
 	uint64_t n;
@@ -112,6 +113,21 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 			if (obol_parse_u64(optarg, 1, 1024, &n) != OBOL_OK)
 				return obol_cli_usage_error(cmd, "--max-links takes 1..1024");
 			cfg.max_links = (unsigned)n;
+			break;
+		case 'P':
+			if (obol_parse_u64(optarg, 1, 1024, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--max-links-per-ip takes 1..1024");
+			cfg.max_links_per_ip = (unsigned)n;
+			break;
+		case 'T':
+			if (obol_parse_u64(optarg, 100, 3600000, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--link-idle-timeout takes 100..3600000 (milliseconds)");
+			cfg.link_idle_ms = (unsigned)n;
+			break;
+		case 'S':
+			if (obol_parse_u64(optarg, 1, 86400, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--link-max-seconds takes 1..86400");
+			cfg.link_session_s = (unsigned)n;
 			break;
 		default:
 			return obol_cli_usage_error(cmd, "unknown option");
@@ -139,7 +155,8 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 
 OBOL_COMMAND(vendor_serve_cmd, "vendor serve",
 	     "--dir DIR --issuer URL [--issuer-ca FILE] [--insecure-http] [--listen HOST:PORT] [--price CUR:V.F]\n"
-	     "       [--http HOST:PORT] [--max-links N]",
+	     "       [--http HOST:PORT] [--max-links N] [--max-links-per-ip N] [--link-idle-timeout MS]\n"
+	     "       [--link-max-seconds S]",
 	     "run the vendor daemon: device link for wallets, outbox to the issuer",
 	     "  --dir DIR           the vendor's directory (from 'vendor init'); needs DIR/vendor.cert\n"
 	     "                      or fetches it from the issuer (after 'issuer vendor add')\n"
@@ -152,6 +169,10 @@ OBOL_COMMAND(vendor_serve_cmd, "vendor serve",
 	     "  --price CUR:V.F     price of one unit of service (default 0.001 of the issuer's currency)\n"
 	     "  --http HOST:PORT    also serve the vendor's HTTP routes (payword products)\n"
 	     "  --max-links N       concurrent device links (default 64)\n"
+	     "  --max-links-per-ip N  of them from one address (default 8); one more gets DEVLINK_BUSY\n"
+	     "  --link-idle-timeout MS  a session's next frame must come within MS of its last one\n"
+	     "                      (default 10000); frames outside the session do not count\n"
+	     "  --link-max-seconds S  a link's whole life (default 600); then DEVLINK_EXPIRED\n"
 	     "Wallets reach the device link over an encrypted session in which the vendor proves the\n"
 	     "box key its certificate names.\n"
 	     "Prints \"listening on HOST:PORT\" for the device link (then for --http) when ready;\n"
