@@ -5,6 +5,8 @@
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make model      the SPIN models of tests/model/ (each scheme's protocol with an intruder)
+#   make torture    100 SIGKILLs of every daemon under a mixed load, checks after each (tests/torture/)
+#   make soak       the mixed load for SOAK_MINUTES (30), memory and descriptors over time (build/soak/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
 #   make man        the manual pages, from the commands' own help, into build/man/
 #   make install    obol, its man pages, systemd units, sysusers.d and tmpfiles.d
@@ -43,7 +45,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 ATTACK_OBJ := $(ATTACK_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps demo check asan model fuzz fuzz-bins clean man install deb
+.PHONY: all deps demo check asan model torture soak fuzz fuzz-bins clean man install deb
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack
@@ -100,6 +102,19 @@ check:
 model:
 	@scripts/deps.sh check
 	@OBOL_BUILD=$(BUILD) tests/model/run.sh
+
+# Serving through abuse and faults (issue 16): long runs of real daemons.
+TORTURE_KILLS ?= 100
+torture:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) tests/torture/run.sh --kills $(TORTURE_KILLS)
+
+SOAK_MINUTES ?= 30
+soak:
+	@scripts/deps.sh soak
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run.sh
 
 asan:
 	@scripts/deps.sh check
