@@ -120,6 +120,33 @@ void abuse_payouts(const struct abuse_issuer *a, int n, bool fresh, struct abuse
 	qsort(out->ms, (size_t)out->n, sizeof out->ms[0], cmp_double);
 }
 
+void abuse_fresh_gets(uint16_t port, int n, struct abuse_latency *out)
+{
+	static const char get[] = "GET /keys HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+	memset(out, 0, sizeof *out);
+	if (n > ABUSE_SAMPLES_MAX)
+		n = ABUSE_SAMPLES_MAX;
+	double start = abuse_now_ms();
+	for (int i = 0; i < n; i++) {
+		if (abuse_now_ms() - start > ABUSE_BUDGET_MS) {
+			test_note("honest requests: %d of %d not sent, the budget of %d ms is spent", n - i, n,
+				  ABUSE_BUDGET_MS);
+			out->failed += n - i;
+			break;
+		}
+		bool closed;
+		double t0 = abuse_now_ms();
+		char *r = abuse_exchange(port, get, strlen(get), &closed);
+		out->ms[out->n++] = abuse_now_ms() - t0;
+		if (r == NULL || strncmp(r, "HTTP/1.1 200 ", 13) != 0) {
+			out->failed++;
+			test_note("honest request %d: %.40s", i, r != NULL && r[0] != '\0' ? r : "no answer");
+		}
+		free(r);
+	}
+	qsort(out->ms, (size_t)out->n, sizeof out->ms[0], cmp_double);
+}
+
 double abuse_quantile(const struct abuse_latency *l, double q)
 {
 	if (l->n == 0)

@@ -36,13 +36,19 @@ struct abuse_latency {
 	int n, failed;
 };
 /* n payouts of EUR:0.01 by alice, one after the other, each its own request
- * id, on one keep-alive connection, or each on a new one when fresh (a
- * failed one counts in failed, with the time it took). Each may take ABUSE_REQUEST_TIMEOUT_MS, all ABUSE_BUDGET_MS:
+ * id, on one keep-alive connection, or on a client of its own when fresh
+ * (libcurl's cache, shared by the process's clients, may still give it a
+ * connection made before: see abuse_fresh_gets) (a failed one counts in
+ * failed, with the time it took). Each may take ABUSE_REQUEST_TIMEOUT_MS, all ABUSE_BUDGET_MS:
  * the ones not sent by then count as failed (a stalled service ends the test
  * in bounded time). */
 #define ABUSE_REQUEST_TIMEOUT_MS 5000
 #define ABUSE_BUDGET_MS 15000
 void abuse_payouts(const struct abuse_issuer *a, int n, bool fresh, struct abuse_latency *out);
+/* n GET /keys, each on a connection of its own made for it (the client's
+ * connection cache, which payouts use, would keep one made before an
+ * attack): the honest newcomer of the attacks on connections. */
+void abuse_fresh_gets(uint16_t port, int n, struct abuse_latency *out);
 /* The q-quantile (0..1) of the samples. */
 double abuse_quantile(const struct abuse_latency *l, double q);
 /* The bound a test keeps the honest client's p90 under: floor_ms plus

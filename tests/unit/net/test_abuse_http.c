@@ -113,11 +113,11 @@ TEST(abuse, slowloris_from_one_address)
 	static struct crowd c;
 	pthread_t th;
 	REQUIRE(abuse_issuer_start(test_db_url_new("issuer"), &cfg, &a));
-	abuse_payouts(&a, 30, true, &base);
+	abuse_fresh_gets(a.port, 30, &base);
 	c = (struct crowd){ .port = a.port, .first_src = 2, .nsrc = 1, .per_src = 300, .reconnect = true };
 	REQUIRE(pthread_create(&th, NULL, crowd_run, &c) == 0);
 	abuse_sleep_ms(2500); /* past one request deadline */
-	abuse_payouts(&a, 30, true, &attack);
+	abuse_fresh_gets(a.port, 30, &attack);
 	unsigned held = c.alive;
 	server_figures(&a, "slowloris from 127.0.0.2");
 	atomic_store(&c.stop, true);
@@ -139,13 +139,13 @@ TEST(abuse, slowloris_from_many_addresses)
 	static struct crowd c;
 	pthread_t th;
 	REQUIRE(abuse_issuer_start(test_db_url_new("issuer"), &cfg, &a));
-	abuse_payouts(&a, 30, true, &base);
+	abuse_fresh_gets(a.port, 30, &base);
 	/* 40 addresses, 8 each: 320 connections for 96 places, reopened as
 	 * soon as the issuer closes them. */
 	c = (struct crowd){ .port = a.port, .first_src = 10, .nsrc = 40, .per_src = 8, .reconnect = true };
 	REQUIRE(pthread_create(&th, NULL, crowd_run, &c) == 0);
 	abuse_sleep_ms(1500);
-	abuse_payouts(&a, 30, true, &attack);
+	abuse_fresh_gets(a.port, 30, &attack);
 	server_figures(&a, "slowloris from 40 addresses");
 	atomic_store(&c.stop, true);
 	pthread_join(th, NULL);
