@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every obol test: the C cases (build/obol-test) on SQLite and, through a
-# throwaway cluster, PostgreSQL; then each end-to-end script in tests/e2e/.
+# throwaway cluster, PostgreSQL; the bounded simulation of each scheme with a
+# world in the simulator (tests/sim/seeds/SCHEME.txt, and one determinism
+# check); then each end-to-end script in tests/e2e/.
 # Each e2e script prints "PASS name" or "FAIL name" per case. The last line is
 # "N passed, N failed", counting every case of both kinds.
 #   OBOL_BUILD   build directory (default build)
@@ -23,6 +25,31 @@ if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
 else
   echo "FAIL obol-test ended without its summary line (crashed?)"; failed=$((failed + 1))
 fi
+
+# The deterministic simulator: "PASS ..." or "FAIL ..." per run (a failure
+# names its seed, step and invariant, and how to replay it).
+for f in tests/sim/seeds/*.txt; do
+  [ -e "$f" ] || continue
+  scheme=$(basename "$f" .txt)
+  [[ $scheme == *-defects ]] && continue
+  name="sim-$scheme"
+  if [ $# -gt 0 ]; then
+    hit=0; for x in "$@"; do [[ $name == *"$x"* ]] && hit=1; done
+    [ $hit -eq 1 ] || continue
+  fi
+  echo "== $name"
+  { "$OBOL_BUILD/obol-sim" --scheme "$scheme" --seed-file "$f" --quiet
+    "$OBOL_BUILD/obol-sim" --scheme "$scheme" --seed 3 --steps 1500 --check-determinism --quiet
+  } >"$out" 2>&1
+  grep -E '^(PASS|FAIL) |^  replay|^sim ' "$out" | sed 's/^/   /'
+  if [ "$(grep -c '^sim ' "$out")" -ne 2 ]; then
+    echo "   FAIL $name (obol-sim ended without its summary line: crashed?)"; tail -n 20 "$out" | sed 's/^/   | /'
+    failed=$((failed + 1))
+  fi
+  while read -r n m; do
+    passed=$((passed + n - m)); failed=$((failed + m))
+  done < <(sed -nE 's/^sim [^:]*: ([0-9]+) runs?, .*, ([0-9]+) failed$/\1 \2/p' "$out")
+done
 
 for t in tests/e2e/*.sh; do
   [ -e "$t" ] || continue

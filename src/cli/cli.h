@@ -76,4 +76,11 @@ int obol_cli_extra_arg(const struct obol_cmd *cmd, const char *arg);
 /* True when argv holds -h or --help; commands call it first. */
 int obol_cli_wants_help(int argc, char **argv);
 
+/* Runs the command argv names ("obol", then the words of its path, then its
+ * arguments) and returns its exit code; with no command or a group's name,
+ * lists the table as `obol --help` does. main() calls it after
+ * obol_crypto_init; so may a program that runs commands in process (the
+ * deterministic simulator, tests/sim). argv[1..] may be rewritten. */
+int obol_cli_main(int argc, char **argv);
+
 #endif

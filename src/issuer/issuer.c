@@ -102,7 +102,13 @@ const char *obol_issuer_currency(const struct obol_issuer *iss)
 
 uint16_t obol_issuer_port(const struct obol_issuer *iss)
 {
-	return obol_http_server_port(iss->http);
+	return iss->http != NULL ? obol_http_server_port(iss->http) : 0;
+}
+
+obol_err obol_issuer_handle(struct obol_issuer *iss, const struct obol_http_call *call, unsigned *status,
+			    char **reply, size_t *reply_len)
+{
+	return obol_http_handle(&obol_issuer_router, iss, call, status, reply, reply_len);
 }
 
 struct obol_work_gate *obol_issuer_work_gate(struct obol_issuer *iss)
@@ -229,7 +235,9 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 	}
 
 	/* The start connection becomes the committer's. */
-	if ((e = obol_batcher_start(s, cfg->batch ? cfg->batch : 64, &iss->batcher)) != OBOL_OK)
+	e = cfg->in_process ? obol_batcher_start_inline(s, &iss->batcher)
+			    : obol_batcher_start(s, cfg->batch ? cfg->batch : 64, &iss->batcher);
+	if (e != OBOL_OK)
 		goto fail;
 	s = NULL;
 
@@ -249,7 +257,7 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 	struct obol_http_server_config hc = { .listen = cfg->listen, .max_conns = cfg->max_conns,
 					      .max_conns_per_ip = cfg->max_conns_per_ip, .request_ms = cfg->request_ms,
 					      .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key };
-	if ((e = obol_http_server_start(&hc, &obol_issuer_router, iss, &iss->http)) != OBOL_OK)
+	if (!cfg->in_process && (e = obol_http_server_start(&hc, &obol_issuer_router, iss, &iss->http)) != OBOL_OK)
 		goto fail;
 	*out = iss;
 	return OBOL_OK;

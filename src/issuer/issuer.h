@@ -157,6 +157,11 @@ struct obol_issuer_config {
 	 * RSA work at once (src/issuer/work_gate.h). */
 	unsigned max_conns, max_conns_per_ip, request_ms;
 	unsigned rsa_slots;
+	/* In process (the deterministic simulator, tests/sim): no HTTP server
+	 * (listen and TLS are not used; requests come through
+	 * obol_issuer_handle) and no committer thread (each unit of work runs
+	 * and commits on the calling thread, obol_batcher_start_inline). */
+	bool in_process;
 };
 
 /* Opens the store (it must exist and be initialised: KEYS_UNKNOWN otherwise),
@@ -167,6 +172,12 @@ uint16_t obol_issuer_port(const struct obol_issuer *iss);
 /* Stops the server (waits for running requests), the committer, each scheme;
  * wipes the keys. NULL is allowed. */
 void obol_issuer_stop(struct obol_issuer *iss);
+/* One request to an issuer started in process, handled on the calling
+ * thread exactly as the HTTP server would (obol_http_handle): *status and
+ * the reply body *reply (malloc'ed, NUL-terminated; free with
+ * obol_free_wiped). */
+OBOL_MUST_CHECK obol_err obol_issuer_handle(struct obol_issuer *iss, const struct obol_http_call *call,
+					    unsigned *status, char **reply, size_t *reply_len);
 
 const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss);
 const char *obol_issuer_currency(const struct obol_issuer *iss);

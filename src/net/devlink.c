@@ -72,11 +72,37 @@ obol_err obol_devlink_from_fd(int fd, int timeout_ms, struct obol_devlink **out)
 	return OBOL_OK;
 }
 
+obol_err obol_devlink_from_ops(const struct obol_devlink_ops *ops, void *ctx, int timeout_ms,
+			       struct obol_devlink **out)
+{
+	struct obol_devlink *l = calloc(1, sizeof *l);
+	if (l == NULL) {
+		ops->close(ctx);
+		return OBOL_E_NO_MEMORY;
+	}
+	l->fd = -1;
+	l->timeout_ms = timeout_ms > 0 ? timeout_ms : OBOL_DL_TIMEOUT_MS;
+	l->ops = ops;
+	l->ops_ctx = ctx;
+	*out = l;
+	return OBOL_OK;
+}
+
+static obol_devlink_connector connector;
+
+void obol_devlink_set_connector(obol_devlink_connector fn)
+{
+	connector = fn;
+}
+
 void obol_devlink_close(struct obol_devlink *l)
 {
 	if (l == NULL)
 		return;
-	close(l->fd);
+	if (l->ops != NULL)
+		l->ops->close(l->ops_ctx);
+	else
+		close(l->fd);
 	obol_noise_cipher_wipe(&l->tx);
 	obol_noise_cipher_wipe(&l->rx);
 	obol_free_wiped(l); /* the buffers held frames in clear */
@@ -121,6 +147,17 @@ static obol_err wait_fd(int fd, short events, uint64_t deadline)
 static obol_err read_full(struct obol_devlink *l, uint8_t *buf, size_t n, uint64_t deadline, size_t *got)
 {
 	*got = 0;
+	while (l->ops != NULL && *got < n) {
+		uint64_t now = obol_mono_ns();
+		size_t r = 0;
+		if (now >= deadline)
+			return OBOL_E_NETWORK;
+		obol_err e = l->ops->read(l->ops_ctx, buf + *got, n - *got, (int)((deadline - now + 999999) / 1000000),
+					  &r);
+		if (e != OBOL_OK)
+			return e;
+		*got += r;
+	}
 	while (*got < n) {
 		if (l->in_pos < l->in_len) {
 			size_t k = l->in_len - l->in_pos < n - *got ? l->in_len - l->in_pos : n - *got;
@@ -153,6 +190,8 @@ static obol_err read_full(struct obol_devlink *l, uint8_t *buf, size_t n, uint64
 
 obol_err obol_dl_write_raw(struct obol_devlink *l, const uint8_t *buf, size_t n)
 {
+	if (l->ops != NULL)
+		return l->ops->write(l->ops_ctx, buf, n);
 	uint64_t deadline = obol_dl_deadline(l);
 	size_t done = 0;
 	/* Sent at once when the socket has room (the usual case), else
@@ -190,16 +229,19 @@ static obol_err write_record(struct obol_devlink *l, const uint8_t *plain, size_
 /* Sends one whole frame: in clear before the session, else in records. */
 static obol_err send_frame(struct obol_devlink *l, const uint8_t *frame, size_t len)
 {
-	if (!l->secure)
-		return obol_dl_write_raw(l, frame, len);
-	for (size_t off = 0; off < len;) {
-		size_t n = len - off < DL_RECORD_PLAIN_MAX ? len - off : DL_RECORD_PLAIN_MAX;
-		obol_err e = write_record(l, frame + off, n);
-		if (e != OBOL_OK)
-			return e;
-		off += n;
+	obol_err e = OBOL_OK;
+	if (!l->secure) {
+		e = obol_dl_write_raw(l, frame, len);
+	} else {
+		for (size_t off = 0; off < len && e == OBOL_OK;) {
+			size_t n = len - off < DL_RECORD_PLAIN_MAX ? len - off : DL_RECORD_PLAIN_MAX;
+			e = write_record(l, frame + off, n);
+			off += n;
+		}
 	}
-	return OBOL_OK;
+	if (e == OBOL_OK && l->ops != NULL && l->ops->frame != NULL)
+		l->ops->frame(l->ops_ctx, frame, len);
+	return e;
 }
 
 /* Names a record that did not authenticate at the next nonce (see the top
@@ -460,7 +502,7 @@ obol_err obol_devlink_connect(const char *addr, int timeout_ms, const struct obo
 			       struct obol_devlink **out)
 {
 	struct obol_devlink *l = NULL;
-	obol_err e = connect_raw(addr, timeout_ms, &l);
+	obol_err e = connector != NULL ? connector(addr, timeout_ms, &l) : connect_raw(addr, timeout_ms, &l);
 	if (e == OBOL_OK && (e = obol_devlink_initiate(l, expect)) != OBOL_OK) {
 		obol_devlink_close(l);
 		l = NULL;

@@ -196,6 +196,40 @@ OBOL_MUST_CHECK obol_err obol_devlink_error_frame(obol_err e, uint8_t *buf, size
 /* Decodes an ERROR body; the named error (PEER_ERROR when unknown). */
 obol_err obol_devlink_error_decode(const uint8_t *body, size_t len);
 
+/* ---- links inside one program ----
+ * For the deterministic simulator (tests/sim), which runs wallets and
+ * vendors in one program and carries their bytes itself: a link whose bytes
+ * go through ops instead of a socket, with the same handshake, records,
+ * framing, limits and errors as a socket link. */
+struct obol_devlink_ops {
+	/* Reads up to n bytes (at least 1) into buf, waiting up to timeout_ms:
+	 * OBOL_OK with *got > 0, DEVLINK_CLOSED when the stream ended, NETWORK
+	 * on a timeout or a broken link. */
+	obol_err (*read)(void *ctx, uint8_t *buf, size_t n, int timeout_ms, size_t *got);
+	/* Writes all n bytes: OBOL_OK or NETWORK. */
+	obol_err (*write)(void *ctx, const uint8_t *buf, size_t n);
+	/* The link is closed (ctx is not used after). */
+	void (*close)(void *ctx);
+	/* Each whole frame this end sent, in clear, once its records are
+	 * written: the simulator's record of what each party said (nothing on
+	 * the wire shows it). May be NULL. */
+	void (*frame)(void *ctx, const uint8_t *frame, size_t len);
+};
+/* A link over ops (borrowed; ctx is the link's own until close), without a
+ * session: run obol_devlink_initiate or obol_devlink_respond on it, as on
+ * obol_devlink_from_fd's. timeout_ms 0 = OBOL_DL_TIMEOUT_MS.
+ * obol_devlink_fd of it is -1. */
+OBOL_MUST_CHECK obol_err obol_devlink_from_ops(const struct obol_devlink_ops *ops, void *ctx, int timeout_ms,
+					       struct obol_devlink **out);
+/* Installs a connector that obol_devlink_connect hands every address to
+ * instead of making a socket (NULL: sockets again); it returns a link
+ * without a session, on which obol_devlink_connect then runs the handshake.
+ * Nothing installs one from the environment or a file: only a program that
+ * calls this does, which no command of build/obol does. Call it before
+ * links are made. */
+typedef obol_err (*obol_devlink_connector)(const char *addr, int timeout_ms, struct obol_devlink **out);
+void obol_devlink_set_connector(obol_devlink_connector fn);
+
 /* Listening: binds "HOST:PORT" (port 0 picks a free one) or "unix:PATH";
  * *port is the bound port (0 for unix). */
 OBOL_MUST_CHECK obol_err obol_devlink_listen(const char *addr, int *fd, uint16_t *port);

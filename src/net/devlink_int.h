@@ -14,8 +14,10 @@
 #define DL_SEEN 32 /* tags of the last records received, to name a replay */
 
 struct obol_devlink {
-	int fd;
+	int fd;                        /* -1 for a link over ops */
 	int timeout_ms;
+	const struct obol_devlink_ops *ops; /* a link inside the program (obol_devlink_from_ops) */
+	void *ops_ctx;
 	bool secure;                   /* the handshake is done: frames travel in records */
 	struct obol_noise_cipher tx, rx;
 	obol_err read_failed;          /* sticky: the session error that ended reading */

@@ -35,6 +35,13 @@ struct sink {
 	bool oversized;
 };
 
+static const struct obol_http_transport *transport;
+
+void obol_http_set_transport(const struct obol_http_transport *t)
+{
+	transport = t;
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 
@@ -109,9 +116,11 @@ obol_err obol_http_client_new(const char *base_url, long timeout_ms, struct obol
 {
 	if (strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0)
 		return OBOL_E_INVALID_ARGUMENT;
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return OBOL_E_NETWORK;
+	if (transport == NULL) {
+		pthread_once(&curl_once, curl_init);
+		if (curl_init_rc != CURLE_OK)
+			return OBOL_E_NETWORK;
+	}
 	struct obol_http_client *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return OBOL_E_NO_MEMORY;
@@ -121,8 +130,8 @@ obol_err obol_http_client_new(const char *base_url, long timeout_ms, struct obol
 		return e;
 	}
 	c->base = strdup(base_url);
-	c->curl = curl_easy_init();
-	if (c->base == NULL || c->curl == NULL) {
+	c->curl = transport == NULL ? curl_easy_init() : NULL;
+	if (c->base == NULL || (transport == NULL && c->curl == NULL)) {
 		obol_http_client_free(c);
 		return OBOL_E_NO_MEMORY;
 	}
@@ -154,15 +163,39 @@ void obol_http_client_set_account(struct obol_http_client *c, int64_t account,
 	c->has_account = true;
 }
 
+/* The Obol-Auth header value for a request (the signed path is the one the
+ * server routes on: without the query). */
+static obol_err auth_value(struct obol_http_client *c, const char *method, const char *path, const void *body,
+			   size_t body_len, char v[OBOL_AUTH_HEADER_MAX])
+{
+	char spath[1024];
+	size_t plen = strcspn(path, "?");
+	if (!c->has_account || plen >= sizeof spath)
+		return OBOL_E_INVALID_ARGUMENT;
+	memcpy(spath, path, plen);
+	spath[plen] = '\0';
+	uint8_t bh[32];
+	obol_sha256(bh, body_len ? body : "", body_len);
+	return obol_reqauth_make(v, method, spath, bh, c->account, obol_now(), c->sk);
+}
+
 obol_err obol_http_request(struct obol_http_client *c, const char *method, const char *path, const void *body,
 			   size_t body_len, int flags, long *status, char **resp, size_t *resp_len)
 {
 	struct sink s = { 0 };
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL;
+	char v[OBOL_AUTH_HEADER_MAX];
 	char auth[OBOL_AUTH_HEADER_MAX + 16];
 	obol_err e = OBOL_OK;
 
+	if ((flags & OBOL_HTTP_AUTH) && (e = auth_value(c, method, path, body, body_len, v)) != OBOL_OK)
+		goto out;
+	if (transport != NULL) {
+		e = transport->request(transport->ctx, c->base, method, path, (flags & OBOL_HTTP_AUTH) ? v : NULL, body,
+				       body_len, status, resp, resp_len);
+		goto out;
+	}
 	if (asprintf(&url, "%s%s", c->base, path) < 0) {
 		url = NULL;
 		e = OBOL_E_NO_MEMORY;
@@ -202,25 +235,6 @@ obol_err obol_http_request(struct obol_http_client *c, const char *method, const
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 	}
 	if (flags & OBOL_HTTP_AUTH) {
-		if (!c->has_account) {
-			e = OBOL_E_INVALID_ARGUMENT;
-			goto out;
-		}
-		/* The signed path is the one the server routes on: without the query. */
-		char spath[1024];
-		size_t plen = strcspn(path, "?");
-		if (plen >= sizeof spath) {
-			e = OBOL_E_INVALID_ARGUMENT;
-			goto out;
-		}
-		memcpy(spath, path, plen);
-		spath[plen] = '\0';
-		uint8_t bh[32];
-		obol_sha256(bh, body_len ? body : "", body_len);
-		char v[OBOL_AUTH_HEADER_MAX];
-		e = obol_reqauth_make(v, method, spath, bh, c->account, obol_now(), c->sk);
-		if (e != OBOL_OK)
-			goto out;
 		snprintf(auth, sizeof auth, "%s: %s", OBOL_AUTH_HEADER, v);
 		hdrs = curl_slist_append(hdrs, auth);
 	}
@@ -258,6 +272,7 @@ out:
 	free(url);
 	obol_free_wiped(s.buf);
 	obol_wipe(auth, sizeof auth);
+	obol_wipe(v, sizeof v);
 	return e;
 }
 

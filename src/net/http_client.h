@@ -84,6 +84,23 @@ OBOL_MUST_CHECK obol_err obol_http_get_json(struct obol_http_client *c, const ch
 OBOL_MUST_CHECK obol_err obol_http_post_json(struct obol_http_client *c, const char *path, const json_t *req,
 					     int flags, json_t **out);
 
+/* A replacement transport for every client of the process, for the
+ * deterministic simulator (tests/sim), which runs the issuer in the same
+ * program: when one is installed, obol_http_request hands each request to it
+ * instead of libcurl, with the client's base URL, the method, the path (with
+ * its query), the Obol-Auth header value (NULL when the request carries
+ * none) and the body; it answers as obol_http_request does (OBOL_OK with a
+ * status and a malloc'ed, NUL-terminated reply, or NETWORK). Nothing installs
+ * one from the environment or a file: only a program that calls
+ * obol_http_set_transport does, which no command of build/obol does. */
+struct obol_http_transport {
+	obol_err (*request)(void *ctx, const char *base_url, const char *method, const char *path, const char *auth,
+			    const void *body, size_t body_len, long *status, char **resp, size_t *resp_len);
+	void *ctx;
+};
+/* Installs t (borrowed; NULL goes back to libcurl). Call it before clients are used. */
+void obol_http_set_transport(const struct obol_http_transport *t);
+
 /* Whether an answer settles a request for good: a 2xx, or a 4xx that names
  * what is wrong with it. Transport failures, 5xx and 429 are worth retrying
  * (the outbox uses this). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "core/parse.h"
@@ -106,13 +107,70 @@ void obol_http_reply_detail(struct obol_http_reply *rep, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The query of an in-process request, split and %-decoded. */
+#define QUERY_ARGS_MAX 16
+struct obol_http_query {
+	char *buf; /* the decoded text: "key\0value\0key\0value\0..." */
+	const char *key[QUERY_ARGS_MAX], *value[QUERY_ARGS_MAX];
+	size_t n;
+};
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decodes %XX and '+' of [p, end) into out (which has room). */
+static char *url_decode(const char *p, const char *end, char *out)
+{
+	while (p < end) {
+		if (*p == '%' && end - p >= 3 && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+			*out++ = (char)(hexval(p[1]) << 4 | hexval(p[2]));
+			p += 3;
+		} else {
+			*out++ = *p == '+' ? ' ' : *p;
+			p++;
+		}
+	}
+	*out++ = '\0';
+	return out;
+}
+
+static obol_err query_parse(const char *text, struct obol_http_query *q)
+{
+	memset(q, 0, sizeof *q);
+	q->buf = malloc(strlen(text) * 2 + 2);
+	if (q->buf == NULL)
+		return OBOL_E_NO_MEMORY;
+	char *w = q->buf;
+	for (const char *p = text; *p != '\0' && q->n < QUERY_ARGS_MAX;) {
+		const char *amp = strchr(p, '&'), *end = amp != NULL ? amp : p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		q->key[q->n] = w;
+		w = url_decode(p, eq != NULL ? eq : end, w);
+		q->value[q->n] = w;
+		w = url_decode(eq != NULL ? eq + 1 : end, end, w);
+		q->n++;
+		p = amp != NULL ? amp + 1 : end;
+	}
+	return OBOL_OK;
+}
+
 const char *obol_http_req_query(const struct obol_http_req *req, const char *key)
 {
+	if (req->conn_ == NULL) {
+		for (size_t i = 0; req->query_ != NULL && i < req->query_->n; i++)
+			if (strcmp(req->query_->key[i], key) == 0)
+				return req->query_->value[i];
+		return NULL;
+	}
 	return MHD_lookup_connection_value(req->conn_, MHD_GET_ARGUMENT_KIND, key);
 }
 
 const char *obol_http_req_header(const struct obol_http_req *req, const char *name)
 {
+	if (req->conn_ == NULL)
+		return strcasecmp(name, "Obol-Auth") == 0 ? req->auth : NULL;
 	return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
 }
 
@@ -262,49 +320,119 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct obol_http_
 	return send_json(conn, status, rep->body);
 }
 
-static enum MHD_Result dispatch(struct obol_http_server *srv, struct MHD_Connection *conn, const char *method,
-				const char *path, struct request *rq)
+/* What the server does with a request it has read, whatever carried it:
+ * routing, the body checks, the handler. On return, either *err is the error
+ * to answer (with rep->detail), or rep holds the handler's reply. */
+static void handle(const struct obol_http_router *router, void *app, struct obol_http_req *req,
+		   struct obol_http_reply *rep, json_t **json, obol_err *err)
 {
 	const struct obol_http_route *route = NULL;
 	const char *tail = "";
+	obol_err e = obol_http_router_match(router, req->method, req->path, &route, &tail);
+	*json = NULL;
+	if (e != OBOL_OK) {
+		*err = e;
+		return;
+	}
+	req->tail = tail;
+	obol_sha256(req->body_hash, req->body != NULL ? req->body : (const uint8_t *)"", req->body_len);
+	if (route->json_body) {
+		json_error_t jerr;
+		*json = req->body_len > 0 ? json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES,
+						       &jerr)
+					  : NULL;
+		if (*json == NULL || !json_is_object(*json)) {
+			obol_http_reply_detail(rep, "%s", req->body_len == 0 ? "empty body" : "the body is not one JSON object");
+			*err = OBOL_E_WIRE_MALFORMED;
+			return;
+		}
+		req->json = *json;
+	}
+	e = route->handler(app, route, req, rep);
+	if (e != OBOL_OK)
+		obol_log_debug("%s %s: %s", req->method, req->path, obol_strerror(e));
+	*err = e;
+}
+
+static enum MHD_Result dispatch(struct obol_http_server *srv, struct MHD_Connection *conn, const char *method,
+				const char *path, struct request *rq)
+{
 	struct obol_http_reply rep = { 0 };
 	struct obol_http_req req = { .method = method, .path = path, .body = rq->len ? rq->body : NULL,
 				     .body_len = rq->len, .conn_ = conn };
 	json_t *json = NULL;
-	enum MHD_Result res;
-
+	obol_err e;
 	obol_http_guard_handling(conn);
-	obol_err e = obol_http_router_match(srv->router, method, path, &route, &tail);
-	if (e != OBOL_OK) {
-		res = send_error(conn, e, NULL);
-		goto out;
-	}
-	req.tail = tail;
 	req.auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Obol-Auth");
-	obol_sha256(req.body_hash, rq->body != NULL ? rq->body : (const uint8_t *)"", rq->len);
-	if (route->json_body) {
-		json_error_t jerr;
-		json = rq->len > 0 ? json_loadb((const char *)rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr)
-				   : NULL;
-		if (json == NULL || !json_is_object(json)) {
-			res = send_error(conn, OBOL_E_WIRE_MALFORMED,
-					 rq->len == 0 ? "empty body" : "the body is not one JSON object");
-			goto out;
-		}
-		req.json = json;
-	}
-	e = route->handler(srv->app, route, &req, &rep);
-	if (e != OBOL_OK) {
-		obol_log_debug("%s %s: %s", method, path, obol_strerror(e));
-		res = send_error(conn, e, rep.detail);
-	} else {
-		res = send_reply(conn, &rep);
-	}
-out:
+	handle(srv->router, srv->app, &req, &rep, &json, &e);
+	enum MHD_Result res = e != OBOL_OK ? send_error(conn, e, rep.detail) : send_reply(conn, &rep);
 	json_decref(rep.body);
 	obol_free_wiped(rep.raw);
 	json_decref(json);
 	return res;
+}
+
+/* The text of a JSON reply, malloc'ed. */
+static obol_err reply_text(const json_t *body, char **out, size_t *len)
+{
+	*out = json_dumps(body, JSON_COMPACT);
+	if (*out == NULL)
+		return OBOL_E_NO_MEMORY;
+	*len = strlen(*out);
+	return OBOL_OK;
+}
+
+obol_err obol_http_handle(const struct obol_http_router *router, void *app, const struct obol_http_call *call,
+			  unsigned *status, char **reply, size_t *reply_len)
+{
+	struct obol_http_reply rep = { 0 };
+	struct obol_http_query q = { 0 };
+	json_t *json = NULL, *errbody = NULL;
+	char *path = NULL;
+	obol_err e, r = OBOL_OK;
+	*reply = NULL;
+	const char *qm = strchr(call->target, '?');
+	path = qm != NULL ? strndup(call->target, (size_t)(qm - call->target)) : strdup(call->target);
+	if (path == NULL || (qm != NULL && (r = query_parse(qm + 1, &q)) != OBOL_OK)) {
+		r = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	struct obol_http_req req = { .method = call->method, .path = path, .body = call->body_len ? call->body : NULL,
+				     .body_len = call->body_len, .auth = call->auth, .query_ = qm != NULL ? &q : NULL };
+	if (call->body_len > OBOL_JSON_MAX) {
+		e = OBOL_E_WIRE_OVERSIZED;
+		obol_http_reply_detail(&rep, "the body is larger than its limit");
+	} else {
+		handle(router, app, &req, &rep, &json, &e);
+	}
+	if (e != OBOL_OK) {
+		*status = obol_errhttp(e);
+		errbody = obol_json_error_body(e, rep.detail[0] != '\0' ? rep.detail : NULL);
+		r = errbody != NULL ? reply_text(errbody, reply, reply_len) : OBOL_E_NO_MEMORY;
+	} else if (rep.raw != NULL) {
+		*status = rep.status != 0 ? rep.status : 200;
+		if ((*reply = malloc(rep.raw_len + 1)) == NULL) {
+			r = OBOL_E_NO_MEMORY;
+			goto out;
+		}
+		memcpy(*reply, rep.raw, rep.raw_len);
+		(*reply)[rep.raw_len] = '\0';
+		*reply_len = rep.raw_len;
+	} else {
+		*status = rep.status != 0 ? rep.status : 200;
+		if (rep.body == NULL && (rep.body = json_object()) == NULL)
+			r = OBOL_E_NO_MEMORY;
+		else
+			r = reply_text(rep.body, reply, reply_len);
+	}
+out:
+	json_decref(errbody);
+	json_decref(rep.body);
+	obol_free_wiped(rep.raw);
+	json_decref(json);
+	free(q.buf);
+	free(path);
+	return r;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,

@@ -61,7 +61,8 @@ struct obol_http_req {
 	uint8_t body_hash[32]; /* SHA-256 of the body (of zero bytes when empty) */
 	const json_t *json;    /* json_body routes: the parsed object; else NULL */
 	const char *auth;      /* the Obol-Auth header, or NULL */
-	void *conn_;           /* internal: the libmicrohttpd connection */
+	void *conn_;           /* internal: the libmicrohttpd connection (NULL in process) */
+	const struct obol_http_query *query_; /* internal: the query of an in-process request */
 };
 
 /* The value of a query argument ("?id=..."), or NULL when absent. */
@@ -148,6 +149,27 @@ void obol_http_server_conns(struct obol_http_server *srv, unsigned *open, unsign
 			    unsigned long long *pressed);
 /* Stops accepting, waits for running handlers, frees. NULL is allowed. */
 void obol_http_server_stop(struct obol_http_server *srv);
+
+/* A request handled inside the program, without a socket: for a server run
+ * inside another program (the deterministic simulator, tests/sim, runs the
+ * issuer so). */
+struct obol_http_call {
+	const char *method;
+	const char *target;  /* the path, with an optional "?key=value&..." query */
+	const char *auth;    /* the Obol-Auth header value, or NULL */
+	const uint8_t *body; /* body_len bytes; NULL when empty */
+	size_t body_len;
+};
+/* Does with call what the server does with a request it has read: the same
+ * routing, size limit, body checks, handler call and error bodies. Sets
+ * *status and *reply, a malloc'ed copy of the reply body (JSON text, or the
+ * raw bytes a handler set), NUL-terminated, *reply_len bytes before the NUL;
+ * the caller frees it with obol_free_wiped. Returns NO_MEMORY or OBOL_OK (a
+ * handler's error is a reply too). app is what obol_http_server_start would
+ * get. */
+OBOL_MUST_CHECK obol_err obol_http_handle(const struct obol_http_router *router, void *app,
+					  const struct obol_http_call *call, unsigned *status, char **reply,
+					  size_t *reply_len);
 
 /* Parses "HOST:PORT" (IPv4 dotted or "localhost"); used by the daemons and
  * the device link. host holds at least 64 bytes. */

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/fault.h"
 #include "core/log.h"
 #include "store/batch.h"
 
@@ -46,6 +47,7 @@ struct obol_batcher {
 	pthread_cond_t work; /* a unit was queued, or stop */
 	struct unit *head, *tail;
 	bool stopping;
+	bool inline_; /* obol_batcher_start_inline: no thread */
 	uint64_t batches, units, retries;
 	struct unit **batch; /* max_batch slots, the committer's own */
 };
@@ -188,9 +190,48 @@ obol_err obol_batcher_start(struct obol_store *s, size_t max_batch, struct obol_
 	return OBOL_OK;
 }
 
+obol_err obol_batcher_start_inline(struct obol_store *s, struct obol_batcher **out)
+{
+	struct obol_batcher *b = NULL;
+	*out = NULL;
+	if (s == NULL)
+		return OBOL_E_INVALID_ARGUMENT;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return OBOL_E_NO_MEMORY;
+	b->batch = calloc(1, sizeof(*b->batch));
+	if (b->batch == NULL) {
+		free(b);
+		return OBOL_E_NO_MEMORY;
+	}
+	b->s = s;
+	b->max_batch = 1;
+	b->inline_ = true;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->work, NULL);
+	*out = b;
+	return OBOL_OK;
+}
+
 obol_err obol_batcher_run(struct obol_batcher *b, obol_unit_fn fn, void *ctx)
 {
 	struct unit u = { .fn = fn, .ctx = ctx };
+	obol_err e = obol_fault_point("store unit");
+	if (e != OBOL_OK)
+		return e;
+	if (b->inline_) {
+		pthread_mutex_lock(&b->mu);
+		if (b->stopping) {
+			pthread_mutex_unlock(&b->mu);
+			return OBOL_E_INVALID_ARGUMENT;
+		}
+		b->batch[0] = &u;
+		run_batch(b, 1);
+		b->batches++;
+		b->units++;
+		pthread_mutex_unlock(&b->mu);
+		return u.result;
+	}
 	pthread_mutex_lock(&b->mu);
 	if (b->stopping) {
 		pthread_mutex_unlock(&b->mu);
@@ -245,7 +286,8 @@ void obol_batcher_stop(struct obol_batcher *b)
 	b->stopping = true;
 	pthread_cond_broadcast(&b->work);
 	pthread_mutex_unlock(&b->mu);
-	pthread_join(b->thread, NULL);
+	if (!b->inline_)
+		pthread_join(b->thread, NULL);
 	obol_store_close(b->s);
 	pthread_cond_destroy(&b->work);
 	pthread_mutex_destroy(&b->mu);

@@ -30,10 +30,19 @@ struct obol_batcher;
  * max_batch: most units in one transaction. */
 OBOL_MUST_CHECK obol_err obol_batcher_start(struct obol_store *s, size_t max_batch,
 					    struct obol_batcher **out);
+/* A batcher without a thread: obol_batcher_run runs each unit at once on the
+ * calling thread, in a transaction of its own (one at a time: callers of
+ * other threads wait), and returns after its commit. For an issuer or a
+ * vendor run inside another program with no threads of its own (the
+ * deterministic simulator, tests/sim), where the order of commits must
+ * follow the order of calls. Takes ownership of s. */
+OBOL_MUST_CHECK obol_err obol_batcher_start_inline(struct obol_store *s, struct obol_batcher **out);
 /* Blocks until the unit ran and its batch committed durably (or failed).
  * Never call it from a unit (the committer thread would wait for itself).
  * Returns the unit's error, or the commit's error (then nothing of it stands).
- * Runs the unit once: nothing here retries. */
+ * Runs the unit once: nothing here retries. A crash point (core/fault.h,
+ * "store unit") comes first: when it fails, nothing runs and its error is
+ * returned. */
 OBOL_MUST_CHECK obol_err obol_batcher_run(struct obol_batcher *b, obol_unit_fn fn, void *ctx);
 
 /* ---- the retry policy ----------------------------------------------------

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -178,8 +177,7 @@ static obol_err finish(struct obol_vendor *v, struct coupon_vsession *vs, bool w
 		}
 		if (u.state == COUPON_VCOIN_REFUSED)
 			break;
-		struct timespec ts = { 0, 5 * 1000000L };
-		nanosleep(&ts, NULL);
+		obol_sleep_ns(5 * 1000000u);
 	}
 	*settled = done == vs->nrows;
 	return OBOL_OK;

@@ -114,6 +114,34 @@ static void serve(struct obol_vendor *v, struct obol_devlink *dl)
 	free(out.buf);
 }
 
+/* What a link's handshake proves: the box key that the vendor's
+ * certificate names, the certificate in message 2 (cert holds its bytes). */
+static obol_err identity(struct obol_vendor *v, uint8_t cert[OBOL_VENDOR_CERT_MAX], struct obol_devlink_identity *me)
+{
+	size_t cert_len;
+	/* The link proves the box key: the certificate must name this one. */
+	if (!v->cert.has_box_pk || !obol_ct_equal(v->cert.box_pk, v->box.pk, OBOL_BOX_PK_LEN))
+		return OBOL_E_DEVLINK_CERT_KEY;
+	obol_err e = obol_vendor_cert_encode(&v->cert, cert, OBOL_VENDOR_CERT_MAX, &cert_len);
+	if (e == OBOL_OK)
+		*me = (struct obol_devlink_identity){ .key = &v->box, .kind = OBOL_DL_CRED_VENDOR, .cred = cert,
+						      .cred_len = cert_len };
+	return e;
+}
+
+void obol_vendor_serve_link(struct obol_vendor *v, struct obol_devlink *dl)
+{
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
+	struct obol_devlink_identity me;
+	obol_err e = identity(v, cert, &me);
+	if (e == OBOL_OK)
+		e = obol_devlink_respond(dl, &me);
+	if (e == OBOL_OK)
+		serve(v, dl);
+	else
+		obol_log_debug("device link handshake: %s", obol_strerror(e));
+}
+
 static void *link_thread(void *arg)
 {
 	struct link *l = arg;
@@ -213,20 +241,14 @@ static void *accept_thread(void *arg)
 
 obol_err obol_vendor_links_start(struct obol_vendor *v, unsigned max_links, unsigned max_per_ip)
 {
-	size_t cert_len;
-	/* The link proves the box key: the certificate must name this one. */
-	if (!v->cert.has_box_pk || !obol_ct_equal(v->cert.box_pk, v->box.pk, OBOL_BOX_PK_LEN))
-		return OBOL_E_DEVLINK_CERT_KEY;
 	struct obol_vendor_links *ls = calloc(1, sizeof *ls);
 	if (ls == NULL)
 		return OBOL_E_NO_MEMORY;
-	obol_err e = obol_vendor_cert_encode(&v->cert, ls->cert, sizeof ls->cert, &cert_len);
+	obol_err e = identity(v, ls->cert, &ls->me);
 	if (e != OBOL_OK) {
 		free(ls);
 		return e;
 	}
-	ls->me = (struct obol_devlink_identity){ .key = &v->box, .kind = OBOL_DL_CRED_VENDOR, .cred = ls->cert,
-						 .cred_len = cert_len };
 	ls->max = max_links < MAX_LINKS_HARD ? max_links : MAX_LINKS_HARD;
 	ls->max_per_ip = max_per_ip > 0 ? max_per_ip : 1;
 	ls->open = calloc(ls->max, sizeof *ls->open);

@@ -123,7 +123,10 @@ obol_err obol_vendor_run(struct obol_vendor *v, obol_unit_fn fn, void *ctx)
 
 void obol_vendor_outbox_kick(struct obol_vendor *v)
 {
-	obol_outbox_kick(v->outbox);
+	if (v->kick != NULL)
+		v->kick(v->kick_ctx);
+	else
+		obol_outbox_kick(v->outbox);
 }
 
 obol_err obol_vendor_issuer_client(struct obol_vendor *v, struct obol_http_client **out)
@@ -182,6 +185,35 @@ static obol_err hook_done(void *ctx, struct obol_store *s, const struct obol_out
 			return sch->outbox_done(v, s, row->id, row->kind, result, reply);
 	}
 	return OBOL_OK;
+}
+
+bool obol_vendor_in_process(const struct obol_vendor *v)
+{
+	return v->in_process;
+}
+
+void obol_vendor_tick(struct obol_vendor *v)
+{
+	for (size_t i = 0; i < v->nschemes; i++)
+		if (v->schemes[i].sch->tick != NULL)
+			v->schemes[i].sch->tick(v, v->schemes[i].state);
+}
+
+/* Whether a scheme starts: all of them, unless an in-process vendor names some. */
+static bool wanted(const struct obol_vendor_config *cfg, const char *name)
+{
+	if (!cfg->in_process || cfg->schemes == NULL)
+		return true;
+	for (const char *const *p = cfg->schemes; *p != NULL; p++)
+		if (strcmp(*p, name) == 0)
+			return true;
+	return false;
+}
+
+obol_err obol_vendor_outbox_pass(struct obol_vendor *v, int *sent)
+{
+	struct obol_outbox_hooks hooks = { .ctx = v, .run = hook_run, .client = hook_client, .done = hook_done };
+	return obol_outbox_pass(&hooks, obol_now(), sent);
 }
 
 /* ---- start and stop ---------------------------------------------------------------- */
@@ -263,7 +295,7 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 	v->link_session_ns = (uint64_t)(cfg->link_session_s ? cfg->link_session_s : OBOL_VENDOR_LINK_SESSION_S) *
 			     1000000000u;
 	v->listen_fd = -1;
-	if (cfg->dir == NULL || cfg->issuer_url == NULL || cfg->listen == NULL) {
+	if (cfg->dir == NULL || cfg->issuer_url == NULL || (cfg->listen == NULL && !cfg->in_process)) {
 		e = OBOL_E_INVALID_ARGUMENT;
 		goto fail;
 	}
@@ -295,7 +327,10 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 	snprintf(url, sizeof url, "sqlite:%s", path);
 	if ((e = obol_store_open(url, true, &s)) != OBOL_OK || (e = obol_outbox_migrate(s)) != OBOL_OK)
 		goto fail;
+	v->in_process = cfg->in_process;
 	for (struct obol_vendor_scheme *sch = schemes; sch != NULL; sch = sch->next) {
+		if (!wanted(cfg, sch->name))
+			continue;
 		if (v->nschemes == OBOL_VENDOR_MAX_SCHEMES) {
 			e = OBOL_E_INTERNAL;
 			goto fail;
@@ -308,9 +343,17 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 		v->schemes[v->nschemes].sch = sch;
 		v->schemes[v->nschemes++].state = state;
 	}
-	if ((e = obol_batcher_start(s, cfg->batch ? cfg->batch : 64, &v->batcher)) != OBOL_OK)
+	e = cfg->in_process ? obol_batcher_start_inline(s, &v->batcher)
+			    : obol_batcher_start(s, cfg->batch ? cfg->batch : 64, &v->batcher);
+	if (e != OBOL_OK)
 		goto fail;
 	s = NULL;
+	if (cfg->in_process) {
+		v->kick = cfg->kick;
+		v->kick_ctx = cfg->kick_ctx;
+		*out = v;
+		return OBOL_OK;
+	}
 
 	struct obol_outbox_hooks hooks = { .ctx = v, .run = hook_run, .client = hook_client, .done = hook_done };
 	if ((e = obol_outbox_start(&hooks, cfg->outbox_interval_ms, &v->outbox)) != OBOL_OK)

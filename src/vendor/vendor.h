@@ -35,6 +35,7 @@
 #include "core/error.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
+#include "net/devlink.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "schemes/common/vendor_cert.h"
@@ -86,6 +87,12 @@ struct obol_vendor_scheme {
 	 * An error return keeps the row pending (it is retried later). */
 	obol_err (*outbox_done)(struct obol_vendor *v, struct obol_store *s, int64_t row_id, const char *kind,
 				obol_err result, const json_t *reply);
+
+	/* Timer work of a vendor run in process (obol_vendor_in_process):
+	 * there a scheme starts no thread of its own and does here what such a
+	 * thread would (a refresh, a deadline); obol_vendor_tick calls it.
+	 * May be NULL. */
+	void (*tick)(struct obol_vendor *v, void *state);
 
 	struct obol_vendor_scheme *next;
 };
@@ -145,6 +152,17 @@ struct obol_vendor_config {
 	unsigned link_session_s;   /* a link's whole life; 0 = 600 */
 	size_t batch;            /* most units per group commit; 0 = 64 */
 	unsigned outbox_interval_ms; /* how often the outbox worker looks for due rows; 0 = 200 */
+	/* In process (the deterministic simulator, tests/sim): no device-link
+	 * listener and no HTTP endpoint (listen and http_listen are not used;
+	 * links come through obol_vendor_serve_link), no outbox thread (the
+	 * caller runs obol_vendor_outbox_pass; obol_vendor_outbox_kick calls
+	 * kick(kick_ctx) instead of waking a thread), and units of work run
+	 * and commit on the calling thread (obol_batcher_start_inline). */
+	bool in_process;
+	void (*kick)(void *kick_ctx);
+	void *kick_ctx;
+	/* In process: the schemes to start (NULL-terminated names; NULL: all). */
+	const char *const *schemes;
 };
 
 /* Loads keys and certificate (VENDOR_NO_CERT when absent; the certificate is
@@ -157,6 +175,20 @@ OBOL_MUST_CHECK obol_err obol_vendor_start(const struct obol_vendor_config *cfg,
  * lets the outbox worker finish its current attempt, stops each scheme,
  * closes the store. NULL is allowed. */
 void obol_vendor_stop(struct obol_vendor *v);
+
+/* In process: serves one device link on the calling thread until it ends,
+ * what the daemon's thread for a connection does: the handshake as
+ * responder (the vendor's certificate and box key), then frames. dl has no
+ * session yet (obol_devlink_from_ops); the caller closes it. */
+void obol_vendor_serve_link(struct obol_vendor *v, struct obol_devlink *dl);
+/* Whether v runs in process (its schemes must not start threads then). */
+bool obol_vendor_in_process(const struct obol_vendor *v);
+/* In process: each started scheme's tick, on the calling thread. */
+void obol_vendor_tick(struct obol_vendor *v);
+/* In process: one pass of the outbox over its due rows, on the calling
+ * thread (what the outbox thread does every outbox_interval_ms); *sent
+ * counts the rows that got a definitive answer. */
+OBOL_MUST_CHECK obol_err obol_vendor_outbox_pass(struct obol_vendor *v, int *sent);
 
 uint16_t obol_vendor_port(const struct obol_vendor *v);
 uint16_t obol_vendor_http_port(const struct obol_vendor *v); /* 0 without --http */

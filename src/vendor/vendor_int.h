@@ -32,6 +32,9 @@ struct obol_vendor {
 	int listen_fd;
 	uint16_t port;
 	struct obol_vendor_links *links;
+	bool in_process;
+	void (*kick)(void *kick_ctx); /* in process: what obol_vendor_outbox_kick calls */
+	void *kick_ctx;
 
 	struct {
 		struct obol_vendor_scheme *sch;

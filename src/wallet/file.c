@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
@@ -333,9 +334,8 @@ obol_err obol_wallet_save(struct obol_wallet *w)
 	obol_err e = obol_fileseal_seal(&w->key, (const uint8_t *)text, len, &sealed, &sealed_len);
 	obol_wipe(text, len);
 	free(text);
-	if (e != OBOL_OK)
-		return e;
-	e = replace_file(w->path, sealed, sealed_len);
+	if (e == OBOL_OK && (e = obol_fault_point("wallet save")) == OBOL_OK)
+		e = replace_file(w->path, sealed, sealed_len);
 	free(sealed);
 	return e;
 }

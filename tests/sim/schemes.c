@@ -1,0 +1,10 @@
+/* The schemes the simulator has a world for: one line per scheme (its
+ * world lives in tests/sim/<scheme>*.c; see README.md). */
+#include "sim.h"
+
+extern const struct sim_scheme sim_coupon;
+
+const struct sim_scheme *const sim_schemes[] = {
+	&sim_coupon,
+	NULL,
+};
