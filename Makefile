@@ -6,6 +6,8 @@
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make model      the SPIN models of tests/model/ (each scheme's protocol with an intruder)
+#   make torture    100 SIGKILLs of every daemon under a mixed load, checks after each (tests/torture/)
+#   make soak       the mixed load for SOAK_MINUTES (30), memory and descriptors over time (build/soak/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
 #   make sim        a long run of the deterministic simulator, every scheme (SIM_SEEDS, SIM_STEPS)
 #   make sim-defects  the simulator's seeds that break an invariant on today's code still do
@@ -50,7 +52,7 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 # The simulator runs the commands in process: every CLI object but main().
 SIM_CLI_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 
-.PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb screenshots
+.PHONY: all deps demo check asan model torture soak fuzz fuzz-bins sim sim-defects clean man install deb screenshots
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-e2e $(BUILD)/obol-sim
@@ -148,6 +150,19 @@ screenshots:
 model:
 	@scripts/deps.sh check
 	@OBOL_BUILD=$(BUILD) tests/model/run.sh
+
+# Serving through abuse and faults (issue 16): long runs of real daemons.
+TORTURE_KILLS ?= 100
+torture:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) tests/torture/run.sh --kills $(TORTURE_KILLS)
+
+SOAK_MINUTES ?= 30
+soak:
+	@scripts/deps.sh soak
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run.sh
 
 asan:
 	@scripts/deps.sh check

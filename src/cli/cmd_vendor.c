@@ -114,7 +114,8 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 		{ "issuer-ca", required_argument, NULL, 'c' }, { "insecure-http", no_argument, NULL, 'I' },
 		{ "console", required_argument, NULL, 'C' }, { "console-tls-cert", required_argument, NULL, 'E' },
 		{ "console-tls-key", required_argument, NULL, 'K' }, { "metrics-token-file", required_argument, NULL, 'T' },
-		{ 0, 0, 0, 0 },
+		{ "max-links-per-ip", required_argument, NULL, 'P' }, { "link-idle-timeout", required_argument, NULL, 'L' },
+		{ "link-max-seconds", required_argument, NULL, 'S' }, { 0, 0, 0, 0 },
 	};
 	struct obol_vendor_config cfg = { .listen = "127.0.0.1:7070" };
 	struct obol_console_config console = { 0 };
@@ -141,6 +142,21 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 			if (obol_parse_u64(optarg, 1, 1024, &n) != OBOL_OK)
 				return obol_cli_usage_error(cmd, "--max-links takes 1..1024");
 			cfg.max_links = (unsigned)n;
+			break;
+		case 'P':
+			if (obol_parse_u64(optarg, 1, 1024, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--max-links-per-ip takes 1..1024");
+			cfg.max_links_per_ip = (unsigned)n;
+			break;
+		case 'L':
+			if (obol_parse_u64(optarg, 100, 3600000, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--link-idle-timeout takes 100..3600000 (milliseconds)");
+			cfg.link_idle_ms = (unsigned)n;
+			break;
+		case 'S':
+			if (obol_parse_u64(optarg, 1, 86400, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--link-max-seconds takes 1..86400");
+			cfg.link_session_s = (unsigned)n;
 			break;
 		default:
 			return obol_cli_usage_error(cmd, "unknown option");
@@ -181,7 +197,8 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 
 OBOL_COMMAND(vendor_serve_cmd, "vendor serve",
 	     "--dir DIR --issuer URL [--issuer-ca FILE] [--insecure-http] [--listen HOST:PORT] [--price CUR:V.F]\n"
-	     "       [--http HOST:PORT] [--max-links N]\n"
+	     "       [--http HOST:PORT] [--max-links N] [--max-links-per-ip N] [--link-idle-timeout MS]\n"
+	     "       [--link-max-seconds S]\n"
 	     "       [--console HOST:PORT [--console-tls-cert FILE --console-tls-key FILE] [--metrics-token-file FILE]]",
 	     "run the vendor daemon: device link for wallets, outbox to the issuer",
 	     "  --dir DIR           the vendor's directory (from 'vendor init'); needs DIR/vendor.cert\n"
@@ -202,6 +219,10 @@ OBOL_COMMAND(vendor_serve_cmd, "vendor serve",
 	     "  --metrics-token-file FILE  /metrics asks for 'Authorization: Bearer TOKEN', TOKEN the file's\n"
 	     "                      first line (without it: a console session, or any client of a loopback\n"
 	     "                      console)\n"
+	     "  --max-links-per-ip N  of them from one address (default 8); one more gets DEVLINK_BUSY\n"
+	     "  --link-idle-timeout MS  a session's next frame must come within MS of its last one\n"
+	     "                      (default 10000); frames outside the session do not count\n"
+	     "  --link-max-seconds S  a link's whole life (default 600); then DEVLINK_EXPIRED\n"
 	     "Wallets reach the device link over an encrypted session in which the vendor proves the\n"
 	     "box key its certificate names.\n"
 	     "Prints \"listening on HOST:PORT\" for the device link (then for --http, then --console) when ready;\n"

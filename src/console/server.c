@@ -597,7 +597,7 @@ obol_err obol_console_start(const struct obol_console_site *site, void *app, voi
 		goto fail;
 	if ((e = obol_sessions_new(&c->sessions)) != OBOL_OK)
 		goto fail;
-	struct obol_http_server_config hc = { .listen = cfg->listen, .threads = 2, .tls_cert = cfg->tls_cert,
+	struct obol_http_server_config hc = { .listen = cfg->listen, .max_conns = 64, .tls_cert = cfg->tls_cert,
 					      .tls_key = cfg->tls_key, .name = "console" };
 	if ((e = obol_http_server_start(&hc, &c->router, c, &c->http)) != OBOL_OK)
 		goto fail;

@@ -19,6 +19,7 @@
 #include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "net/http_server.h"
+#include "net/http_server_int.h"
 #include "wire/json.h"
 
 struct obol_http_server {
@@ -28,9 +29,13 @@ struct obol_http_server {
 	uint16_t port;
 	char *tls_cert, *tls_key; /* PEM text for libmicrohttpd; the key is wiped at stop */
 	const char *name;         /* the listener's name in the metrics */
+	struct obol_http_guard *guard; /* deadlines and room for its connections */
 };
 
 #define TLS_FILE_MAX (256 * 1024)
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
+#define RETRY_AFTER_TEXT TEXT(OBOL_HTTP_RETRY_AFTER_S)
 
 /* Reads a PEM file whole, NUL-terminated. TLS_CONFIG when it cannot. */
 static obol_err read_pem(const char *path, char **out)
@@ -80,6 +85,7 @@ static obol_err check_pair(const char *cert_pem, const char *key_pem)
 
 static void server_free(struct obol_http_server *srv)
 {
+	obol_http_guard_free(srv->guard);
 	free(srv->tls_cert);
 	obol_free_wiped(srv->tls_key);
 	free(srv);
@@ -285,6 +291,9 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, c
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	add_headers(resp, headers);
+	/* Every 503 is a refusal for now (busy, over a bound): say when. */
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_TEXT);
 	enum MHD_Result r = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -300,14 +309,38 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, obol_err e, const
 	return r;
 }
 
+/* A refusal after which the connection is not read again: its bytes cannot
+ * be trusted to say where the next request starts. */
+static enum MHD_Result send_error_close(struct MHD_Connection *conn, obol_err e, const char *detail)
+{
+	json_t *body = obol_json_error_body(e, detail);
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct MHD_Response *resp =
+		text != NULL ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free) : NULL;
+	enum MHD_Result r = MHD_NO;
+	json_decref(body);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	r = MHD_queue_response(conn, obol_errhttp(e), resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct obol_http_reply *rep)
 {
 	unsigned status = rep->status != 0 ? rep->status : 200;
 	if (rep->raw != NULL) {
-		struct MHD_Response *resp =
-			MHD_create_response_from_buffer(rep->raw_len, rep->raw, MHD_RESPMEM_MUST_COPY);
+		/* The response takes the bytes and wipes them when sent: an
+		 * idempotent answer may carry a secret (payword's certificate). */
+		struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(rep->raw_len, rep->raw,
+											       obol_free_wiped);
 		if (resp == NULL)
 			return MHD_NO;
+		rep->raw = NULL;
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 					rep->content_type != NULL ? rep->content_type : "application/octet-stream");
 		add_headers(resp, rep->headers);
@@ -370,13 +403,14 @@ static enum MHD_Result dispatch(struct obol_http_server *srv, struct MHD_Connect
 	json_t *json = NULL;
 	const struct obol_http_route *route = NULL;
 	obol_err e;
+	obol_http_guard_handling(conn);
 	req.auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Obol-Auth");
 	handle(srv->router, srv->app, &req, &rep, &json, &e, &route);
 	enum MHD_Result res = e != OBOL_OK ? send_error(conn, e, rep.detail) : send_reply(conn, &rep);
 	obol_metrics_http(srv->name, method, route != NULL ? route->path : NULL,
 			  e != OBOL_OK ? obol_errhttp(e) : rep.status != 0 ? rep.status : 200, obol_mono_ns() - rq->t0);
 	json_decref(rep.body);
-	free(rep.raw);
+	obol_free_wiped(rep.raw);
 	free(rep.headers);
 	json_decref(json);
 	return res;
@@ -439,7 +473,7 @@ obol_err obol_http_handle(const struct obol_http_router *router, void *app, cons
 out:
 	json_decref(errbody);
 	json_decref(rep.body);
-	free(rep.raw);
+	obol_free_wiped(rep.raw);
 	free(rep.headers);
 	json_decref(json);
 	free(q.buf);
@@ -466,6 +500,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->t0 = obol_mono_ns();
 		*con_cls = rq;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL &&
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL) {
+			obol_http_guard_handling(conn);
+			return send_error_close(conn, OBOL_E_HTTP_AMBIGUOUS_LENGTH,
+						"Content-Length and Transfer-Encoding together");
+		}
 		uint64_t n;
 		if (cl != NULL && obol_parse_u64(cl, 0, UINT64_MAX, &n) == OBOL_OK && n > OBOL_JSON_MAX) {
 			rq->oversized = true;
@@ -516,9 +556,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
 	(void)toe;
 	struct request *rq = *con_cls;
+	obol_http_guard_reading(conn); /* the next request's deadline starts */
 	if (rq != NULL) {
 		obol_free_wiped(rq->body); /* it may hold a password (payword) */
 		free(rq);
@@ -558,15 +598,26 @@ obol_err obol_http_server_start(const struct obol_http_server_config *cfg, const
 		server_free(srv);
 		return e;
 	}
-	unsigned threads = cfg->threads ? cfg->threads : 4;
-	unsigned conns = cfg->max_conns ? cfg->max_conns : 256;
-	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
-	/* Without TLS the key and certificate options are MHD_OPTION_END's
-	 * neighbours: the list simply ends before them. */
-	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | (tls ? MHD_USE_TLS : 0), port, NULL, NULL,
-				    on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-				    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, conns,
-				    MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	unsigned conns = cfg->max_conns ? cfg->max_conns : OBOL_HTTP_MAX_CONNS;
+	unsigned per_ip = cfg->max_conns_per_ip ? cfg->max_conns_per_ip : OBOL_HTTP_MAX_CONNS_PER_IP;
+	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : OBOL_HTTP_IDLE_S;
+	unsigned request_ms = cfg->request_ms ? cfg->request_ms : OBOL_HTTP_REQUEST_MS;
+	if ((e = obol_http_guard_new(conns, request_ms, &srv->guard)) != OBOL_OK) {
+		server_free(srv);
+		return e;
+	}
+	/* A thread per connection: with a pool, each thread serves its
+	 * connections one request at a time, and a handler that waits (for
+	 * its commit, or a backoff before a retry) holds up every other
+	 * connection of its thread. Without TLS the key and certificate
+	 * options are MHD_OPTION_END's neighbours: the list simply ends
+	 * before them. */
+	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | (tls ? MHD_USE_TLS : 0),
+				    port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+				    MHD_OPTION_CONNECTION_LIMIT, conns + OBOL_HTTP_GUARD_SLACK(conns),
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+				    obol_http_guard_notify, srv->guard,
 				    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 				    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, srv->tls_cert,
 				    MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key, MHD_OPTION_END);
@@ -584,6 +635,16 @@ obol_err obol_http_server_start(const struct obol_http_server_config *cfg, const
 uint16_t obol_http_server_port(const struct obol_http_server *srv)
 {
 	return srv->port;
+}
+
+void obol_http_server_conns(struct obol_http_server *srv, unsigned *open, unsigned long long *late,
+			    unsigned long long *pressed)
+{
+	struct obol_http_guard_stats st;
+	obol_http_guard_stats(srv->guard, &st);
+	*open = st.open;
+	*late = st.late;
+	*pressed = st.pressed;
 }
 
 void obol_http_server_stop(struct obol_http_server *srv)
