@@ -6,6 +6,7 @@
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make model      the SPIN models of tests/model/ (each scheme's protocol with an intruder)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
+#   make vectors    rewrite the published test vectors tests/vectors/obol/*.json
 #   make sim        a long run of the deterministic simulator, every scheme (SIM_SEEDS, SIM_STEPS)
 #   make sim-defects  the simulator's seeds that break an invariant on today's code still do
 #   make man        the manual pages, from the commands' own help, into build/man/
@@ -46,10 +47,12 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 ATTACK_OBJ := $(ATTACK_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
+VEC_SRC  := $(sort $(wildcard tests/vectors/gen/*.c))
+VEC_OBJ  := $(VEC_SRC:%.c=$(BUILD)/%.o)
 # The simulator runs the commands in process: every CLI object but main().
 SIM_CLI_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 
-.PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb
+.PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb vectors
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-sim
@@ -75,9 +78,19 @@ $(BUILD)/obol: $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 # config file layer (src/cli/optspec.c, config.c).
 TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o $(BUILD)/src/cli/optspec.o $(BUILD)/src/cli/config.o
 
-$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+# The published test vectors (tests/vectors/obol/*.json): the generators of
+# tests/vectors/gen/ are linked into obol-test (which checks the files) and
+# into build/obol-vectors, which `make vectors` runs to rewrite them.
+$(BUILD)/obol-vectors: $(BUILD)/tests/vectors/obol_vectors.o $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/vectors/obol_vectors.o $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+vectors: $(BUILD)/obol-vectors
+	@$(BUILD)/obol-vectors tests/vectors/obol
 
 # The cheating parties of the end-to-end attack tests (tests/attack/attack.h);
 # never installed.
@@ -204,4 +217,4 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz build-deb
 
--include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(VEC_OBJ:.o=.d) $(BUILD)/tests/vectors/obol_vectors.d $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -9,7 +9,9 @@
 #          throwaway TLS certificates, python3-dissononce, the independent
 #          Noise implementation the device link is tested against
 #          (tests/interop/), and nginx, the reverse proxy of
-#          docs/operations.md that link_proxy.sh runs
+#          docs/operations.md that link_proxy.sh runs; python3-nacl,
+#          python3-cryptography and python3-cbor2 for the independent check
+#          of the published test vectors (tests/vectors/verify.py)
 #   ci:    check + clang for the libFuzzer targets, and the tools that build
 #          the Debian package and check it (make deb)
 set -euo pipefail
@@ -18,8 +20,10 @@ want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev libinih-dev)
 case "${1:-build}" in
   build) ;;
-  check) want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light) ;;
-  ci)    want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light clang libclang-rt-dev dpkg-dev debhelper
+  check) want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light
+               python3-nacl python3-cryptography python3-cbor2) ;;
+  ci)    want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light
+               python3-nacl python3-cryptography python3-cbor2 clang libclang-rt-dev dpkg-dev debhelper
                systemd groff-base) ;;
   *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
 esac

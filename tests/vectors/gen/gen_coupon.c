@@ -1,0 +1,2 @@
+#include "vg.h"
+void vg_coupon(struct vg *g) { (void)g; }

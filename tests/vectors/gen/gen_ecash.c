@@ -1,0 +1,2 @@
+#include "vg.h"
+void vg_ecash(struct vg *g) { (void)g; }

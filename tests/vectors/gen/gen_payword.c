@@ -1,0 +1,2 @@
+#include "vg.h"
+void vg_payword(struct vg *g) { (void)g; }

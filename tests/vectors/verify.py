@@ -1,0 +1,361 @@
+#!/usr/bin/python3
+"""An independent check of obol's published test vectors.
+
+Reads tests/vectors/obol/*.json and, for every vector, rebuilds from its
+inputs alone the bytes each hash and signature covers, following the layouts
+of docs/protocol.md, section "Signed bytes" (not obol's code), compares them
+with the bytes the vector records, and verifies the signature or hash with
+libraries of its own: python3-nacl (Ed25519), python3-cryptography (RSA-PSS),
+python3-cbor2 (CBOR), hashlib. It also checks tests/vectors/rfc9474.txt
+(RFC 9474 Appendix A) with plain integer arithmetic.
+
+Prints "PASS name" or "FAIL name: why" per vector; exits 1 on any failure.
+"""
+import base64
+import glob
+import hashlib
+import json
+import os
+import struct
+import sys
+
+import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+import nacl.bindings as aead
+from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.pwhash import argon2id
+from nacl.signing import SigningKey, VerifyKey
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+VEC_DIR = os.path.join(ROOT, "tests", "vectors", "obol")
+
+
+# ---- the notation of docs/protocol.md, "Signed bytes" -------------------
+
+def u8(v):
+    return struct.pack(">B", v)
+
+
+def u32(v):
+    return struct.pack(">I", v)
+
+
+def u64(v):
+    """8-byte big-endian; a signed value in two's complement."""
+    return struct.pack(">Q", v & 0xFFFFFFFFFFFFFFFF)
+
+
+def lp(b):
+    """A part: its 4-byte big-endian length, then its bytes."""
+    return u32(len(b)) + b
+
+
+def parts(*ps):
+    return b"".join(lp(p) for p in ps)
+
+
+def text1(s):
+    """Text with a one-byte length (codex)."""
+    b = s.encode()
+    assert len(b) < 256
+    return u8(len(b)) + b
+
+
+def sha256(b):
+    return hashlib.sha256(b).digest()
+
+
+def h(s):
+    return bytes.fromhex(s)
+
+
+def amount_units(text):
+    """'EUR:1.25' -> ('EUR', 125000000): 10^-8 units."""
+    cur, num = text.split(":")
+    whole, _, frac = num.partition(".")
+    assert len(frac) <= 8 and not num.startswith("-")
+    return cur, int(whole) * 10**8 + int((frac + "0" * 8)[:8])
+
+
+def ed25519_message(context, msg):
+    """What Ed25519 signs: "obol-sig-v1" NUL context NUL msg."""
+    return b"obol-sig-v1\x00" + context.encode() + b"\x00" + msg
+
+
+# ---- layouts, one function per heading of "Signed bytes" ----------------
+# Each returns the fields it can rebuild: signed_bytes, hash_input, digest,
+# encoded, hash. Every one it returns must equal the vector's.
+
+def codex_cert(i, v):
+    body = (b"OCXC" + u8(1) + u64(i["user_id"]) + text1(i["name"]) + u8(i["kind"]) + h(i["sign_pk"])
+            + h(i["box_pk"]) + u64(i["not_after"]))
+    return {"signed_bytes": body, "encoded": body + h(v["sig"]["hex"])}
+
+
+def codex_state(i, v):
+    cur, bal = amount_units(i["balance"])
+    cur2, dep = amount_units(i["deposit"])
+    assert cur == cur2
+    body = (b"OCXS" + u8(1) + u64(i["user_id"]) + text1(i["name"]) + u64(i["epoch"]) + u64(bal) + u64(dep)
+            + text1(cur) + u64(i["tx_total"]) + u64(i["tx_limit"]) + u64(i["not_after"]) + u64(i["issued"])
+            + u64(i["perf"]))
+    enc = body + h(v["sig"]["hex"])
+    return {"signed_bytes": body, "encoded": enc, "hash": sha256(enc)}
+
+
+def codex_token(i, v):
+    cur, units = amount_units(i["amount"])
+    body = (b"OCXT" + u8(1) + h(i["id"]) + u64(i["payer_id"]) + text1(i["payer_name"]) + u64(i["payee_id"])
+            + text1(i["payee_name"]) + u64(units) + text1(cur) + u64(i["time"]) + u64(i["epoch"])
+            + u64(i["seq"]) + h(i["prev"]))
+    enc = body + h(v["sig"]["hex"])
+    return {"signed_bytes": body, "encoded": enc, "hash": sha256(enc)}
+
+
+def codex_ack(i, v):
+    body = b"OCXA" + u8(1) + h(i["token_hash"]) + u64(i["payee_id"]) + u64(i["time"])
+    return {"signed_bytes": body, "encoded": body + h(v["sig"]["hex"])}
+
+
+def codex_refusal(i, v):
+    body = (b"OCXR" + u8(1) + h(i["token_id"]) + h(i["token_hash"]) + u64(i["payer_id"]) + u64(i["payee_id"])
+            + u64(i["time"]) + u32(i["reason"]))
+    return {"signed_bytes": body, "encoded": body + h(v["sig"]["hex"])}
+
+
+def codex_blacklist(i, v):
+    ids = i["ids"]
+    assert ids == sorted(set(ids))
+    body = b"OCXB" + u8(1) + u64(i["version"]) + u64(i["issued"]) + u32(len(ids)) + b"".join(u64(x) for x in ids)
+    return {"signed_bytes": body, "encoded": body + h(v["sig"]["hex"])}
+
+
+def codex_log(i, v):
+    tag = b"codex-log-v1"
+    if "state_hash" in i:
+        hin = parts(tag, h(i["state_hash"]))
+    else:
+        hin = parts(tag, h(i["prev"]), u8(i["kind"]) + u64(i["seq"]) + u64(i["time"]), h(i["token_hash"]))
+    return {"hash_input": hin, "hash": sha256(hin)}
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def keys_document(i, v):
+    # the canonical text: keys sorted, no white space, UTF-8
+    canon = json.dumps(i["keys"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    served = json.loads(v["encoded_json"])
+    if served != {"keys": i["keys"], "sig": b64url(h(v["sig"]["hex"]))}:
+        raise ValueError("the served document is not {keys, sig}")
+    return {"signed_bytes": canon}
+
+
+def vendor_certificate(i, v):
+    m = {1: i["vendor_id"], 2: i["name"], 3: i["account"], 4: h(i["sign_pk"])}
+    if "box_pk" in i:
+        m[5] = h(i["box_pk"])
+    m[6] = i["valid_from"]
+    m[7] = i["valid_until"]
+    signed = cbor2.dumps(m)
+    m[8] = h(v["sig"]["hex"])
+    enc = cbor2.dumps(m)
+    return {"signed_bytes": signed, "encoded_cbor": enc, "hash": sha256(enc)}
+
+
+def request_auth(i, v):
+    bh = sha256(i["body"].encode())
+    hin = parts(i["method"].encode(), i["path"].encode(), bh, str(i["account"]).encode(), str(i["time"]).encode())
+    d = sha256(hin)
+    header = "%d:%d:%s" % (i["account"], i["time"], b64url(h(v["sig"]["hex"])))
+    return {"body_hash": bh, "hash_input": hin, "digest": d, "signed_bytes": d, "header": header}
+
+
+def devlink_binding(i, v):
+    hin = parts(b"obol-devlink-v2 static key", h(i["h1"]), h(i["static_pk"]))
+    return {"hash_input": hin, "hash": sha256(hin)}
+
+
+def wallet_file(i, v):
+    sealed = h(v["sealed"])
+    header, nonce, ct = sealed[:58], sealed[34:58], sealed[58:]
+    if "passphrase" in i:
+        key = argon2id.kdf(32, i["passphrase"].encode(), h(i["salt"]), opslimit=i["opslimit"],
+                           memlimit=i["memlimit_kib"] * 1024)
+        want = b"OBOLSEAL" + u8(1) + u8(1) + u32(i["opslimit"]) + u32(i["memlimit_kib"]) + h(i["salt"])
+    else:
+        key = h(i["key"])
+        want = b"OBOLSEAL" + u8(1) + u8(0) + u32(0) + u32(0) + bytes(16)
+    if header[:34] != want:
+        raise ValueError("the header is not magic | version | kdf | opslimit | memlimit | salt")
+    plain = aead.crypto_aead_xchacha20poly1305_ietf_decrypt(ct, header, nonce, key)
+    if plain != i["plaintext"].encode():
+        raise ValueError("the file opens to another plaintext")
+    return {"_checked": "sealed"}
+
+
+LAYOUTS = {
+    "GET /keys": keys_document,
+    "vendor certificate": vendor_certificate,
+    "request authentication": request_auth,
+    "device-link binding": devlink_binding,
+    "wallet file": wallet_file,
+    "codex certificate": codex_cert,
+    "codex state": codex_state,
+    "codex token": codex_token,
+    "codex acknowledgement": codex_ack,
+    "codex refusal": codex_refusal,
+    "codex blacklist": codex_blacklist,
+    "codex log chain": codex_log,
+}
+
+
+# ---- signatures ----------------------------------------------------------
+
+def load_keys(doc):
+    keys = {}
+    for name, k in doc["keys"].items():
+        if k["alg"] == "ed25519":
+            sk = SigningKey(h(k["seed"]))
+            if bytes(sk.verify_key) != h(k["pk"]):
+                raise ValueError("key %s: the seed does not give the public key" % name)
+            keys[name] = VerifyKey(h(k["pk"]))
+        elif k["alg"] == "rsa":
+            keys[name] = serialization.load_der_public_key(h(k["spki"]))
+    return keys
+
+
+def verify_sig(sig, keys, msg):
+    key = keys[sig["key"]]
+    s = h(sig["hex"])
+    if sig["alg"] == "ed25519":
+        key.verify(ed25519_message(sig["context"], msg), s)
+    elif sig["alg"] == "rsassa-pss-sha512-mgf1sha512-salt64":
+        key.verify(s, msg, padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64), hashes.SHA512())
+    elif sig["alg"] == "rsassa-pss-sha384-mgf1sha384-salt48":
+        key.verify(s, msg, padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48), hashes.SHA384())
+    else:
+        raise ValueError("unknown signature algorithm " + sig["alg"])
+
+
+def check_vector(v, keys):
+    build = LAYOUTS.get(v["layout"])
+    if build is None:
+        raise ValueError("no layout %r in this verifier" % v["layout"])
+    mine = build(v["inputs"], v)
+    if not mine:
+        raise ValueError("the layout rebuilt nothing")
+    checked = mine.pop("_checked", None)
+    for field, value in mine.items():
+        if field not in v:
+            raise ValueError("the vector has no %s to compare with" % field)
+        if isinstance(value, bytes):
+            if value.hex() != v[field]:
+                raise ValueError("%s differs from the layout's" % field)
+        elif value != v[field]:
+            raise ValueError("%s differs from the layout's" % field)
+    if "sig" in v:
+        signed = mine.get("signed_bytes")
+        if signed is None:
+            raise ValueError("a signature but no signed bytes rebuilt")
+        verify_sig(v["sig"], keys, signed)
+    elif "hash" not in mine and "digest" not in mine and checked is None:
+        raise ValueError("neither a signature nor a hash was checked")
+
+
+# ---- RFC 9474 Appendix A -------------------------------------------------
+
+def read_rfc9474(path):
+    secs, cur = {}, None
+    for line in open(path):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            cur = secs.setdefault(line[1:-1], {})
+            continue
+        k, _, val = line.partition(" =")
+        cur[k] = val.strip()
+    return secs
+
+
+def check_rfc9474(path, report):
+    secs = read_rfc9474(path)
+    key = secs.pop("key")
+    n, e, d = int(key["n"], 16), int(key["e"], 16), int(key["d"], 16)
+    p, q = int(key["p"], 16), int(key["q"], 16)
+    klen = (n.bit_length() + 7) // 8
+    if p * q != n or pow(pow(7, e, n), d, n) != 7:
+        report("rfc9474/key", "p*q != n or d is not e's inverse")
+        return
+    pub = serialization.load_der_public_key(
+        __import__("cryptography.hazmat.primitives.asymmetric.rsa", fromlist=["x"])
+        .RSAPublicNumbers(e, n).public_key().public_bytes(serialization.Encoding.DER,
+                                                          serialization.PublicFormat.SubjectPublicKeyInfo))
+    for name, v in secs.items():
+        why = None
+        try:
+            slen = int(v["sLen"])
+            prepared = h(v["msg_prefix"]) + h(v["msg"])
+            inv, bm, bs, sig = (int(v[k], 16) for k in ("inv", "blinded_msg", "blind_sig", "sig"))
+            # blind_sig = blinded_msg^d; sig = blind_sig * inv (Sections 4.3, 4.4)
+            if pow(bm, d, n) != bs:
+                why = "blind_sig is not blinded_msg^d mod n"
+            elif bs * inv % n != sig:
+                why = "sig is not blind_sig * inv mod n"
+            else:
+                # blinded_msg = encoded * r^e with r = inv^-1: so
+                # blinded_msg * inv^e = encoded, which must verify as PSS
+                em = bm * pow(inv, e, n) % n
+                if pow(sig, e, n) != em:
+                    why = "blinded_msg does not unblind to sig^e"
+                pub.verify(sig.to_bytes(klen, "big"), prepared,
+                           padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=slen), hashes.SHA384())
+                if slen != len(h(v["salt"])):
+                    why = "sLen is not the salt's length"
+        except (InvalidSignature, KeyError, ValueError) as ex:
+            why = "%s: %s" % (type(ex).__name__, ex)
+        report("rfc9474/" + name, why)
+
+
+def main():
+    results = []
+
+    def report(name, why):
+        results.append(why is None)
+        print("PASS %s" % name if why is None else "FAIL %s: %s" % (name, why))
+
+    files = sorted(glob.glob(os.path.join(VEC_DIR, "*.json")))
+    if not files:
+        report("vectors", "no vector files in " + VEC_DIR)
+    for path in files:
+        fname = os.path.basename(path)[:-5]
+        try:
+            doc = json.load(open(path))
+            keys = load_keys(doc)
+        except (ValueError, KeyError) as ex:
+            report(fname, "unreadable: %s" % ex)
+            continue
+        if not doc["vectors"]:
+            report(fname, "no vectors")
+        for v in doc["vectors"]:
+            why = None
+            try:
+                check_vector(v, keys)
+            except (InvalidSignature, BadSignatureError):
+                why = "the signature does not verify over the rebuilt bytes"
+            except CryptoError:
+                why = "the sealed bytes do not open"
+            except (KeyError, ValueError, AssertionError, TypeError) as ex:
+                why = "%s: %s" % (type(ex).__name__, ex)
+            report("%s/%s" % (fname, v.get("name")), why)
+    check_rfc9474(os.path.join(ROOT, "tests", "vectors", "rfc9474.txt"), report)
+    print("vectors: %d checked, %d failed" % (len(results), results.count(False)))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
