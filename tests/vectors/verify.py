@@ -197,7 +197,55 @@ def wallet_file(i, v):
     return {"_checked": "sealed"}
 
 
+def payword_vcert_body(i):
+    cur, units = amount_units(i["token_value"])
+    name = i["username"].encode()
+    return (b"OPWC" + u8(1) + u64(i["serial"]) + u64(i["scope"]) + u64(i["first_order"]) + u64(i["n"]) + u64(units)
+            + cur.encode().ljust(12, b"\0") + h(i["root"]) + h(i["user_pk"]) + u64(i["issued"])
+            + u64(i["not_after"]) + u8(len(name)) + name)
+
+
+def payword_vendor_certificate(i, v):
+    body = payword_vcert_body(i)
+    enc = body + h(v["sig"]["hex"])
+    return {"signed_bytes": body, "encoded": enc, "hash": sha256(enc)}
+
+
+def payword_user_certificate(i, v):
+    return {"encoded": b"OPWU" + h(i["vendor_certificate"]) + h(i["seed"]), "_checked": "format"}
+
+
+def payword_visit_commitment(i, v):
+    return {"signed_bytes": b"OPWK" + u64(i["serial"]) + u64(i["vendor"]) + u64(i["start"]) + u64(i["time"])}
+
+
+def payword_revocation_list(i, v):
+    ss = i["serials"]
+    assert ss == sorted(set(ss))
+    return {"signed_bytes": b"OPWR" + u64(i["seq"]) + u64(i["issued"]) + u64(len(ss)) + b"".join(u64(x) for x in ss)}
+
+
+def hash_iter(x, k):
+    for _ in range(k):
+        x = sha256(x)
+    return x
+
+
+def payword_token(i, v):
+    k0, n, order = i["first_order"], i["n"], i["order"]
+    tok = hash_iter(h(i["seed"]), k0 + n - 1 - order)
+    root = hash_iter(h(i["seed"]), n)
+    if hash_iter(tok, order - k0 + 1) != root:
+        raise ValueError("the token does not hash to the root")
+    return {"token": tok, "root": root, "_checked": "chain"}
+
+
 LAYOUTS = {
+    "payword vendor certificate": payword_vendor_certificate,
+    "payword user certificate": payword_user_certificate,
+    "payword visit commitment": payword_visit_commitment,
+    "payword revocation list": payword_revocation_list,
+    "payword token": payword_token,
     "GET /keys": keys_document,
     "vendor certificate": vendor_certificate,
     "request authentication": request_auth,
