@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 import nacl.bindings as aead
 from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.public import PrivateKey, SealedBox
 from nacl.pwhash import argon2id
 from nacl.signing import SigningKey, VerifyKey
 
@@ -240,7 +241,102 @@ def payword_token(i, v):
     return {"token": tok, "root": root, "_checked": "chain"}
 
 
+def mgf1_sha384(seed, length):
+    out, c = b"", 0
+    while len(out) < length:
+        out += hashlib.sha384(seed + struct.pack(">I", c)).digest()
+        c += 1
+    return out[:length]
+
+
+def emsa_pss_encode_sha384(msg, salt, embits):
+    """RFC 8017 section 9.1.1 with SHA-384 and MGF1-SHA-384."""
+    emlen = (embits + 7) // 8
+    mh = hashlib.sha384(msg).digest()
+    hh = hashlib.sha384(b"\0" * 8 + mh + salt).digest()
+    db = b"\0" * (emlen - len(salt) - len(hh) - 2) + b"\x01" + salt
+    masked = bytes(a ^ b for a, b in zip(db, mgf1_sha384(hh, emlen - len(hh) - 1)))
+    masked = bytes([masked[0] & (0xFF >> (8 * emlen - embits))]) + masked[1:]
+    return masked + hh + b"\xbc"
+
+
+def coupon_coin(i, v, keys):
+    coin_id = hash_iter(h(i["seed"]), i["n"])
+    msg = b"obol coupon v1" + u32(i["denom"]) + coin_id
+    prepared = h(i["prefix"]) + msg
+    pub = keys[v["sig"]["key"]].public_numbers()
+    n, e = pub.n, pub.e
+    klen = (n.bit_length() + 7) // 8
+    em = int.from_bytes(emsa_pss_encode_sha384(prepared, h(i["salt"]), n.bit_length() - 1), "big")
+    r = int(i["r"], 16)
+    blinded = em * pow(r, e, n) % n                       # RFC 9474 section 4.2
+    sig = int(v["blind_sig"], 16) * pow(r, -1, n) % n      # section 4.4
+    if sig.to_bytes(klen, "big") != h(v["sig"]["hex"]):
+        raise ValueError("sig is not blind_sig * r^-1 mod n")
+    return {"coin_id": coin_id, "coin_message": msg, "signed_bytes": prepared,
+            "blinded_msg": blinded.to_bytes(klen, "big")}
+
+
+def coupon_authorisation(i, v):
+    sk = PrivateKey(h(i["issuer_box_sk"]))
+    if bytes(sk.public_key) != h(i["issuer_box_pk"]):
+        raise ValueError("the box key pair does not match")
+    plain = b"OCA1" + h(i["coin_id"]) + u64(i["index"]) + h(i["token"]) + u64(i["deadline"]) + h(i["cert_hash"])
+    if SealedBox(sk).decrypt(h(v["sealed"])) != plain:
+        raise ValueError("the sealed box opens to another plaintext")
+    return {"plaintext": plain, "_checked": "sealed box"}
+
+
+def carries_sig(v):
+    """An API body carries its signature, base64url."""
+    body = json.loads(v["encoded_json"])
+    if b64url(h(v["sig"]["hex"])) not in body.values():
+        raise ValueError("the JSON body does not carry the signature")
+
+
+def coupon_digest(hin, v, extra=None):
+    carries_sig(v)
+    d = sha256(hin)
+    out = {"hash_input": hin, "digest": d, "signed_bytes": d}
+    out.update(extra or {})
+    return out
+
+
+def coupon_lock_request(i, v):
+    ch = sha256(h(i["cert"]))
+    return coupon_digest(parts(u64(i["denom"]), h(i["coin_id"]), h(i["prefix"]), h(i["coin_sig"]), h(i["auth"]), ch,
+                               u64(i["deadline"])), v, {"cert_hash": ch})
+
+
+def coupon_lock_reply(i, v):
+    return coupon_digest(parts(h(i["coin_id"]), u64(i["index"]), h(i["token"]), u64(i["deadline"]),
+                               h(i["cert_hash"])), v)
+
+
+def coupon_settle_request(i, v):
+    ch = sha256(h(i["cert"]))
+    return coupon_digest(parts(h(i["coin_id"]), u64(i["index"]), h(i["token"]), u8(1 if i["keep"] else 0), ch), v,
+                         {"cert_hash": ch})
+
+
+def coupon_settle_reply(i, v):
+    return coupon_digest(parts(h(i["coin_id"]), u64(i["index"]), u64(i["credited_tokens"]), i["credited"].encode(),
+                               u8(i["locked"]) + u8(i["spent"]), h(i["cert_hash"])), v)
+
+
+def coupon_status_request(i, v):
+    ch = sha256(h(i["cert"]))
+    return coupon_digest(parts(h(i["coin_id"]), ch, u64(i["time"])), v, {"cert_hash": ch})
+
+
 LAYOUTS = {
+    "coupon coin": coupon_coin,
+    "coupon authorisation": coupon_authorisation,
+    "coupon lock request": coupon_lock_request,
+    "coupon lock reply": coupon_lock_reply,
+    "coupon settle request": coupon_settle_request,
+    "coupon settle reply": coupon_settle_reply,
+    "coupon status request": coupon_status_request,
     "payword vendor certificate": payword_vendor_certificate,
     "payword user certificate": payword_user_certificate,
     "payword visit commitment": payword_visit_commitment,
@@ -259,6 +355,9 @@ LAYOUTS = {
     "codex blacklist": codex_blacklist,
     "codex log chain": codex_log,
 }
+
+
+NEEDS_KEYS = {coupon_coin}
 
 
 # ---- signatures ----------------------------------------------------------
@@ -293,7 +392,7 @@ def check_vector(v, keys):
     build = LAYOUTS.get(v["layout"])
     if build is None:
         raise ValueError("no layout %r in this verifier" % v["layout"])
-    mine = build(v["inputs"], v)
+    mine = build(v["inputs"], v, keys) if build in NEEDS_KEYS else build(v["inputs"], v)
     if not mine:
         raise ValueError("the layout rebuilt nothing")
     checked = mine.pop("_checked", None)
