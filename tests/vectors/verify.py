@@ -30,7 +30,7 @@ from nacl.pwhash import argon2id
 from nacl.signing import SigningKey, VerifyKey
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-VEC_DIR = os.path.join(ROOT, "tests", "vectors", "obol")
+VEC_DIR = os.environ.get("OBOL_VECTORS_DIR") or os.path.join(ROOT, "tests", "vectors", "obol")
 
 
 # ---- the notation of docs/protocol.md, "Signed bytes" -------------------
@@ -329,7 +329,91 @@ def coupon_status_request(i, v):
     return coupon_digest(parts(h(i["coin_id"]), ch, u64(i["time"])), v, {"cert_hash": ch})
 
 
+# ecash bytes: a label or byte string as put(), an integer as bare u64
+put = lp
+DOC = {}
+
+
+def ecash_cert_digest_of(i, sig):
+    return sha256(parts(b"obol-ecash-cert-digest-v1", h(i["key"]),
+                        u64(i["account"]) + u64(i["issued"]) + u64(i["expiry"]), sig))
+
+
+def ecash_certificate(i, v):
+    signed = put(b"obol-ecash-cert-v1") + put(h(i["key"])) + u64(i["account"]) + u64(i["issued"]) + u64(i["expiry"])
+    hin = parts(b"obol-ecash-cert-digest-v1", h(i["key"]), u64(i["account"]) + u64(i["issued"]) + u64(i["expiry"]),
+                h(v["sig"]["hex"]))
+    return {"signed_bytes": signed, "hash_input": hin, "digest": sha256(hin)}
+
+
+def ecash_coin_digest_of(i):
+    return parts(b"obol-ecash-coin-digest-v1", h(i["serial"]), i["value"].encode(), u64(i["issued"]) + u64(i["expiry"]))
+
+
+def ecash_coin(i, v):
+    signed = (put(b"obol-ecash-coin-v1") + put(h(i["serial"])) + put(i["value"].encode()) + u64(i["issued"])
+              + u64(i["expiry"]))
+    hin = ecash_coin_digest_of(i)
+    return {"signed_bytes": signed, "hash_input": hin, "digest": sha256(hin)}
+
+
+def ecash_claim(i, v):
+    ids = [sha256(h(DOC["keys"][k]["spki"])) for k in i["signers"]]
+    signed = (put(b"obol-ecash-claim-v1") + put(sha256(ecash_coin_digest_of(i))) + put(h(i["payee"])) + u64(i["ts"])
+              + put(h(i["prev"])) + u64(len(ids)) + b"".join(put(x) for x in ids))
+    hin = parts(b"obol-ecash-claim-link-v1", signed, h(v["sig"]["hex"]))
+    return {"signed_bytes": signed, "hash_input": hin, "link": sha256(hin)}
+
+
+def ecash_bank_nonce_answer(i, v):
+    signed = put(b"obol-ecash-bank-nonce-v1") + put(i["purpose"].encode()) + put(h(i["nonce"]))
+    out = {}
+    if i["purpose"] == "topup":
+        hin = parts(b"obol-ecash-topup-v1", *(x.encode() for x in i["values"]))
+        out = {"hash_input": hin, "digest": sha256(hin)}
+    elif i["purpose"] in ("deposit", "refund"):
+        hin = put(b"obol-ecash-deposit-v1") + b"".join(put(h(c["serial"])) + put(h(c["last_link"]))
+                                                       for c in i["coins"])
+        out = {"hash_input": hin, "digest": sha256(hin)}
+    if out:
+        signed += put(out["digest"])
+    out["signed_bytes"] = signed
+    return out
+
+
+def ecash_payment_nonce_answer(i, v):
+    return {"signed_bytes": put(b"obol-ecash-pay-nonce-v1") + put(h(i["nonce"])) + put(h(i["merchant"]))}
+
+
+def ecash_revocation_list(i, v):
+    ids = [h(x) for x in i["ids"]]
+    assert ids == sorted(set(ids))
+    return {"signed_bytes": put(b"obol-ecash-revocations-v1") + u64(i["seq"]) + u64(i["issued"]) + u64(len(ids))
+            + b"".join(put(x) for x in ids)}
+
+
+def ecash_directory(i, v):
+    digests = []
+    for name in i["certificates"]:
+        cv = DOC["by_name"][name]
+        digests.append(ecash_cert_digest_of(cv["inputs"], h(cv["sig"]["hex"])))
+    return {"signed_bytes": put(b"obol-ecash-directory-v1") + u64(i["issued"]) + u64(len(digests))
+            + b"".join(put(d) for d in digests)}
+
+
+def ecash_devlink_merchant(i, v):
+    return {"signed_bytes": put(b"obol-devlink-v2 ecash merchant") + put(h(i["binding"]))}
+
+
 LAYOUTS = {
+    "ecash certificate": ecash_certificate,
+    "ecash coin": ecash_coin,
+    "ecash claim": ecash_claim,
+    "ecash bank nonce answer": ecash_bank_nonce_answer,
+    "ecash payment nonce answer": ecash_payment_nonce_answer,
+    "ecash revocation list": ecash_revocation_list,
+    "ecash directory": ecash_directory,
+    "ecash device-link merchant signature": ecash_devlink_merchant,
     "coupon coin": coupon_coin,
     "coupon authorisation": coupon_authorisation,
     "coupon lock request": coupon_lock_request,
@@ -488,6 +572,8 @@ def main():
             continue
         if not doc["vectors"]:
             report(fname, "no vectors")
+        DOC.clear()
+        DOC.update(keys=doc["keys"], by_name={v.get("name"): v for v in doc["vectors"]})
         for v in doc["vectors"]:
             why = None
             try:

@@ -231,8 +231,8 @@ static size_t ref_sig(const struct vg *g, uint8_t *out, size_t cap)
 	return ref_field(g, "sig", "hex", out, cap);
 }
 
-void vg_sig_rsapss(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *msg, size_t len,
-		   const uint8_t *sig, size_t sig_len)
+void vg_sig_rsapss(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *msg, size_t len, uint8_t *sig,
+		   size_t sig_len)
 {
 	uint8_t file_sig[OBOL_BLINDRSA_MAX_MODULUS];
 	if (pk == NULL || obol_rsapss_verify(pk, msg, len, sig, sig_len) != OBOL_OK)
@@ -241,10 +241,8 @@ void vg_sig_rsapss(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *m
 		/* A fresh salt each run: the file's signature must verify over the
 		 * bytes derived now; then it stands for this run's. */
 		size_t n = ref_sig(g, file_sig, sizeof file_sig);
-		if (n > 0 && pk != NULL && obol_rsapss_verify(pk, msg, len, file_sig, n) == OBOL_OK) {
-			sig = file_sig;
-			sig_len = n;
-		}
+		if (n == sig_len && pk != NULL && obol_rsapss_verify(pk, msg, len, file_sig, n) == OBOL_OK)
+			memcpy(sig, file_sig, n);
 	}
 	json_object_set_new(g->cur, "sig",
 			    json_pack("{s:s, s:s, s:o}", "alg", "rsassa-pss-sha512-mgf1sha512-salt64", "key", key,

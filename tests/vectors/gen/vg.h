@@ -106,9 +106,11 @@ void vg_out_text(struct vg *g, const char *k, const char *s);
 void vg_sig_ed25519(struct vg *g, const char *key, const char *context, const uint8_t *msg, size_t len,
 		    const uint8_t sig[static OBOL_SIGN_LEN]);
 /* RSASSA-PSS with SHA-512, MGF1-SHA-512, 64-byte salt (src/crypto/rsa.h):
- * randomized, so VG_CHECK takes the file's signature after verifying it. */
-void vg_sig_rsapss(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *msg, size_t len,
-		   const uint8_t *sig, size_t sig_len);
+ * randomized, so VG_CHECK takes the file's signature after verifying it,
+ * and writes it over sig (same length) so that what the generator derives
+ * from the signature later (digests that cover it) matches the file too. */
+void vg_sig_rsapss(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *msg, size_t len, uint8_t *sig,
+		   size_t sig_len);
 /* RFC 9474 RSABSSA-SHA384-PSS-Randomized, as a standard RSASSA-PSS signature
  * (SHA-384, MGF1-SHA-384, 48-byte salt) over the prepared message; the
  * caller fixed blind and salt, so it is compared byte for byte. */
