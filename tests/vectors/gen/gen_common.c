@@ -172,7 +172,7 @@ static void gen_wallet_file(struct vg *g, bool passphrase)
 		obol_filekey_from_bytes(&k, key);
 	vg_begin(g, passphrase ? "wallet-file-passphrase" : "wallet-file-key-file", "wallet file");
 	VG_OK(g, obol_fileseal_seal(&k, (const uint8_t *)plain, strlen(plain), &sealed, &slen));
-	if (g->mode == VG_CHECK) {
+	if (g->ref != NULL) {
 		size_t rlen = vg_ref_hex(g, "sealed", ref, sizeof ref);
 		if (rlen > 0 && obol_fileseal_open(&k, ref, rlen, &opened, &olen) == OBOL_OK && olen == strlen(plain) &&
 		    memcmp(opened, plain, olen) == 0 && rlen == slen && memcmp(ref, sealed, OBOL_FILESEAL_HEADER_LEN - 24) == 0) {

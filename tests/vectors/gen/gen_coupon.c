@@ -148,7 +148,7 @@ void vg_coupon(struct vg *g)
 		memcpy(kp.pk, box_pk, 32);
 		memcpy(kp.sk, box_sk, 32);
 		vg_begin(g, "coupon-authorisation", "coupon authorisation");
-		if (g->mode == VG_CHECK && vg_ref_hex(g, "sealed", ref, sizeof ref) == sizeof ref) {
+		if (g->ref != NULL && vg_ref_hex(g, "sealed", ref, sizeof ref) == sizeof ref) {
 			/* a sealed box is fresh each time: the file's must open to
 			 * the same authorisation */
 			struct coupon_auth o;

@@ -13,9 +13,11 @@
  * tests/unit/vectors/test_vectors.c) the same documents are built again and
  * compared with the checked-in files, field by field. Ed25519 signatures and
  * the blind RSA coin signatures (blind and salt fixed) are deterministic and
- * compared byte for byte; an RSASSA-PSS signature draws a fresh salt, so in
- * check mode the file's signature is verified over the re-derived bytes
- * instead.
+ * compared byte for byte; an RSASSA-PSS signature draws a fresh salt and a
+ * sealed box or file a fresh nonce, so there the checked-in value is
+ * verified (or opened) over the re-derived bytes and, when good, kept: in
+ * both modes, so that rewriting the files changes only what the code
+ * changed.
  *
  * Every signature a generator records is also verified (obol_sign_verify,
  * obol_rsapss_verify) over the signed bytes it records: a generator that
@@ -39,7 +41,7 @@ struct vg {
 	json_t *doc;          /* {"file", "about", "keys", "vectors"} being built */
 	json_t *keys, *vectors;
 	json_t *cur, *cur_in; /* the vector being built and its inputs */
-	const json_t *ref;    /* VG_CHECK: the checked-in document */
+	const json_t *ref;    /* the checked-in document (NULL when there is none) */
 	int errors;           /* generator-side failures (bad bytes, failed calls) */
 	char first_error[256];
 };
@@ -106,7 +108,7 @@ void vg_out_text(struct vg *g, const char *k, const char *s);
 void vg_sig_ed25519(struct vg *g, const char *key, const char *context, const uint8_t *msg, size_t len,
 		    const uint8_t sig[static OBOL_SIGN_LEN]);
 /* RSASSA-PSS with SHA-512, MGF1-SHA-512, 64-byte salt (src/crypto/rsa.h):
- * randomized, so VG_CHECK takes the file's signature after verifying it,
+ * randomized, so the checked-in signature is taken after verifying it,
  * and writes it over sig (same length) so that what the generator derives
  * from the signature later (digests that cover it) matches the file too. */
 void vg_sig_rsapss(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *msg, size_t len, uint8_t *sig,
@@ -117,7 +119,7 @@ void vg_sig_rsapss(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *m
 void vg_sig_blindrsa(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *prepared, size_t len,
 		     const uint8_t *sig, size_t sig_len);
 
-/* VG_CHECK: the checked-in vector's field k (hex) of the current vector,
+/* The checked-in vector's field k (hex) of the current vector,
  * decoded into out; 0 when absent. For outputs that draw fresh randomness
  * (a sealed file's nonce), which the generator then checks by other means. */
 size_t vg_ref_hex(const struct vg *g, const char *k, uint8_t *out, size_t cap);
