@@ -362,6 +362,12 @@ def ecash_claim(i, v):
     signed = (put(b"obol-ecash-claim-v1") + put(sha256(ecash_coin_digest_of(i))) + put(h(i["payee"])) + u64(i["ts"])
               + put(h(i["prev"])) + u64(len(ids)) + b"".join(put(x) for x in ids))
     hin = parts(b"obol-ecash-claim-link-v1", signed, h(v["sig"]["hex"]))
+    if h(i["prev"]) != bytes(32):
+        # a later claim continues an earlier one of the same coin
+        links = [ecash_claim(x["inputs"], x)["link"] for x in DOC["by_name"].values()
+                 if x["layout"] == "ecash claim" and x is not v and x["inputs"]["serial"] == i["serial"]]
+        if h(i["prev"]) not in links:
+            raise ValueError("prev is no earlier claim's link")
     return {"signed_bytes": signed, "hash_input": hin, "link": sha256(hin)}
 
 

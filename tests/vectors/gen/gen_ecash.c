@@ -274,14 +274,11 @@ void vg_ecash(struct vg *g)
 		vg_begin(g, "ecash-deposit-answer", "ecash bank nonce answer");
 		vg_in_text(g, "purpose", "deposit");
 		vg_in_hex(g, "nonce", n, sizeof n);
-		vg_in_json(g, "coins", json_pack("[{s:o, s:o}]", "serial", json_string(""), "last_link", json_string("")));
 		{
 			char sx[2 * ECASH_SERIAL_LEN + 1], lx[2 * OBOL_HASH_LEN + 1];
-			json_t *coins = json_object_get(g->cur_in, "coins");
 			obol_hex_encode(h.coin.serial, ECASH_SERIAL_LEN, sx);
 			obol_hex_encode(link, sizeof link, lx);
-			json_object_set_new(json_array_get(coins, 0), "serial", json_string(sx));
-			json_object_set_new(json_array_get(coins, 0), "last_link", json_string(lx));
+			vg_in_json(g, "coins", json_pack("[{s:s, s:s}]", "serial", sx, "last_link", lx));
 		}
 		out_bytes(g, "hash_input", &db);
 		{
