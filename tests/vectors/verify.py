@@ -309,8 +309,10 @@ def coupon_lock_request(i, v):
 
 
 def coupon_lock_reply(i, v):
+    locked = cbor2.dumps({1: h(i["coin_id"]), 2: i["index"], 3: h(i["token"]), 4: i["deadline"],
+                          5: h(v["sig"]["hex"])})
     return coupon_digest(parts(h(i["coin_id"]), u64(i["index"]), h(i["token"]), u64(i["deadline"]),
-                               h(i["cert_hash"])), v)
+                               h(i["cert_hash"])), v, {"encoded_cbor": locked})
 
 
 def coupon_settle_request(i, v):
@@ -343,7 +345,8 @@ def ecash_certificate(i, v):
     signed = put(b"obol-ecash-cert-v1") + put(h(i["key"])) + u64(i["account"]) + u64(i["issued"]) + u64(i["expiry"])
     hin = parts(b"obol-ecash-cert-digest-v1", h(i["key"]), u64(i["account"]) + u64(i["issued"]) + u64(i["expiry"]),
                 h(v["sig"]["hex"]))
-    return {"signed_bytes": signed, "hash_input": hin, "digest": sha256(hin)}
+    enc = cbor2.dumps({1: h(i["key"]), 2: i["account"], 3: i["issued"], 4: i["expiry"], 5: h(v["sig"]["hex"])})
+    return {"signed_bytes": signed, "hash_input": hin, "digest": sha256(hin), "encoded_cbor": enc}
 
 
 def ecash_coin_digest_of(i):
@@ -354,7 +357,8 @@ def ecash_coin(i, v):
     signed = (put(b"obol-ecash-coin-v1") + put(h(i["serial"])) + put(i["value"].encode()) + u64(i["issued"])
               + u64(i["expiry"]))
     hin = ecash_coin_digest_of(i)
-    return {"signed_bytes": signed, "hash_input": hin, "digest": sha256(hin)}
+    enc = cbor2.dumps({1: h(i["serial"]), 2: i["value"], 3: i["issued"], 4: i["expiry"], 5: h(v["sig"]["hex"])})
+    return {"signed_bytes": signed, "hash_input": hin, "digest": sha256(hin), "encoded_cbor": enc}
 
 
 def ecash_claim(i, v):

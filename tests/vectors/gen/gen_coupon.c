@@ -16,6 +16,7 @@
 #include "schemes/coupon/issuer.h"
 #include "schemes/coupon/messages.h"
 #include "vg.h"
+#include "wire/cbor.h"
 #include "wire/json.h"
 
 #define T0 INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
@@ -243,6 +244,13 @@ void vg_coupon(struct vg *g)
 		vg_in_hex(g, "cert_hash", cert_hash, 32);
 		coupon_spec_lock_reply(&sp, &rp);
 		body_json(g, &sp);
+		{
+			/* also the body of the device-link message LOCKED */
+			uint8_t cb[512];
+			size_t cl = 0;
+			VG_OK(g, obol_cbor_encode(&sp.fields, cb, sizeof cb, &cl));
+			vg_out_hex(g, "encoded_cbor", cb, cl);
+		}
 		digest_sig(g, "issuer", COUPON_CTX_LOCK_REPLY, pp, 5, digest, rp.issuer_sig);
 		vg_end(g);
 	}

@@ -17,6 +17,8 @@
 #include "schemes/ecash/bank.h"
 #include "schemes/ecash/customer.h"
 #include "schemes/ecash/ecash.h"
+#include "schemes/ecash/messages.h"
+#include "wire/cbor.h"
 #include "vg.h"
 
 #define T0 INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
@@ -50,6 +52,16 @@ static void out_bytes(struct vg *g, const char *k, const struct ecash_bytes *b)
 static void nonce(const char *label, uint8_t out[ECASH_NONCE_LEN])
 {
 	vg_fixed(label, out);
+}
+
+/* The CBOR map a field spec gives (how the object travels on the device link
+ * and in the issuer API's CBOR-coded fields). */
+static void encoded_cbor(struct vg *g, const struct obol_fields *spec)
+{
+	uint8_t buf[4096];
+	size_t len = 0;
+	VG_OK(g, obol_cbor_encode(spec, buf, sizeof buf, &len));
+	vg_out_hex(g, "encoded_cbor", buf, len);
 }
 
 static void coin_inputs(struct vg *g, const struct ecash_coin *c)
@@ -105,6 +117,9 @@ static void enrol(struct vg *g, struct ecash_bank *bank, EVP_PKEY *bank_pk, stru
 	vg_sig_rsapss(g, "ecash-bank", bank_pk, b.p, b.len, p->cert.sig, p->cert.sig_len);
 	{
 		uint8_t t[24], dg[OBOL_HASH_LEN];
+		struct ecash_cert_spec sp;
+		ecash_cert_spec(&sp, &p->cert);
+		encoded_cbor(g, &sp.s);
 		for (int i = 0; i < 8; i++) {
 			t[i] = (uint8_t)((uint64_t)p->cert.account >> (56 - 8 * i));
 			t[8 + i] = (uint8_t)((uint64_t)p->cert.issued >> (56 - 8 * i));
@@ -219,6 +234,11 @@ void vg_ecash(struct vg *g)
 		out_bytes(g, "signed_bytes", &b);
 		vg_sig_rsapss(g, "ecash-bank", bank_sk, b.p, b.len, c->sig, c->sig_len);
 		VG_OK(g, ecash_coin_verify(bank_sk, c));
+		{
+			struct ecash_coin_spec sp;
+			ecash_coin_spec(&sp, c);
+			encoded_cbor(g, &sp.s);
+		}
 		ecash_coin_digest(c, dg);
 		char v[OBOL_AMOUNT_STR_MAX];
 		obol_amount_format(&c->value, v);
