@@ -22,7 +22,7 @@ import sys
 import cbor2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 import nacl.bindings as aead
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.public import PrivateKey, SealedBox
@@ -532,10 +532,7 @@ def check_rfc9474(path, report):
     if p * q != n or pow(pow(7, e, n), d, n) != 7:
         report("rfc9474/key", "p*q != n or d is not e's inverse")
         return
-    pub = serialization.load_der_public_key(
-        __import__("cryptography.hazmat.primitives.asymmetric.rsa", fromlist=["x"])
-        .RSAPublicNumbers(e, n).public_key().public_bytes(serialization.Encoding.DER,
-                                                          serialization.PublicFormat.SubjectPublicKeyInfo))
+    pub = rsa.RSAPublicNumbers(e, n).public_key()
     for name, v in secs.items():
         why = None
         try:

@@ -4,6 +4,8 @@
  * any difference fails and names the vector and field. After a deliberate
  * change of a signed message, `make vectors` rewrites the files. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../test.h"
 #include "../../vectors/gen/vg.h"
@@ -36,3 +38,31 @@ TEST(vectors, coupon_matches_the_code) { check_file(&vg_files[1]); }
 TEST(vectors, ecash_matches_the_code) { check_file(&vg_files[2]); }
 TEST(vectors, payword_matches_the_code) { check_file(&vg_files[3]); }
 TEST(vectors, codex_matches_the_code) { check_file(&vg_files[4]); }
+
+/* The comparison names a changed field: one byte of one vector's hash input
+ * changed in a copy of the checked-in file is found. */
+TEST(vectors, a_changed_byte_is_named)
+{
+	char why[512] = "";
+	struct vg g;
+	json_t *ref = json_load_file("tests/vectors/obol/coupon.json", 0, NULL);
+	REQUIRE(ref != NULL);
+	json_t *bad = json_deep_copy(ref);
+	json_t *v = json_array_get(json_object_get(bad, "vectors"), 3);
+	const char *name = json_string_value(json_object_get(v, "name"));
+	char *hex = strdup(json_string_value(json_object_get(v, "hash_input")));
+	REQUIRE(name != NULL && hex != NULL);
+	hex[10] = hex[10] == '0' ? '1' : '0';
+	json_object_set_new(v, "hash_input", json_string(hex));
+	vg_open(&g, VG_CHECK, &vg_files[1], ref);
+	vg_files[1].gen(&g);
+	CHECK_EQ_INT(vg_compare(g.doc, ref, why, sizeof why), 0);
+	CHECK_EQ_INT(vg_compare(g.doc, bad, why, sizeof why), 1);
+	char want[128];
+	snprintf(want, sizeof want, "vector %s.hash_input differs", name);
+	CHECK_EQ_STR(why, want);
+	vg_close(&g);
+	free(hex);
+	json_decref(bad);
+	json_decref(ref);
+}
