@@ -469,9 +469,57 @@ def load_keys(doc):
     return keys
 
 
+def minimal(x):
+    return x.to_bytes((x.bit_length() + 7) // 8, "big")
+
+
+def ring_verify(pubs, msg, sig):
+    """Rivest-Shamir-Tauman over RSA keys as src/crypto/ringsig.c's header
+    describes it (seed 002 section 4.1)."""
+    ns = [k.public_numbers().n for k in pubs]
+    es = [k.public_numbers().e for k in pubs]
+    blen = max((n.bit_length() + 7) // 8 for n in ns) + 20
+    if len(sig) != (len(pubs) + 1) * blen:
+        raise InvalidSignature()
+    kh = hashlib.sha256(b"obol-ringsig-v1\0" + u32(len(pubs)))
+    for n, e in zip(ns, es):
+        kh.update(lp(minimal(n)) + lp(minimal(e)))
+    kh.update(u64(len(msg)) + msg)
+    k = kh.digest()
+
+    def ek(buf):
+        a = blen // 2
+        left, right = bytearray(buf[:a]), bytearray(buf[a:])
+        for j in range(4):
+            src, dst = (left, right) if j % 2 == 0 else (right, left)
+            pad = hashlib.shake_256(b"obol-ringsig-E-v1\0" + k + struct.pack(">H", blen) + u8(j) + bytes(src))
+            pad = pad.digest(len(dst))
+            for t in range(len(dst)):
+                dst[t] ^= pad[t]
+        return bytes(left + right)
+
+    def g(i, x):
+        q, r = divmod(x, ns[i])
+        if (q + 1) * ns[i] > 1 << (8 * blen):
+            return x
+        return q * ns[i] + pow(r, es[i], ns[i])
+
+    v = sig[:blen]
+    c = v
+    for i in range(len(pubs)):
+        xi = int.from_bytes(sig[(i + 1) * blen:(i + 2) * blen], "big")
+        yi = g(i, xi).to_bytes(blen, "big")
+        c = ek(bytes(a ^ b for a, b in zip(yi, c)))
+    if c != v:
+        raise InvalidSignature()
+
+
 def verify_sig(sig, keys, msg):
-    key = keys[sig["key"]]
     s = h(sig["hex"])
+    if sig["alg"] == "ring-rst-rsa-v1":
+        ring_verify([keys[n] for n in sig["keys"]], msg, s)
+        return
+    key = keys[sig["key"]]
     if sig["alg"] == "ed25519":
         key.verify(ed25519_message(sig["context"], msg), s)
     elif sig["alg"] == "rsassa-pss-sha512-mgf1sha512-salt64":

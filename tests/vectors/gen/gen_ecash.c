@@ -173,6 +173,67 @@ static void claim(struct vg *g, const char *name, struct ecash_held_coin *h, con
 	ecash_bytes_free(&b);
 }
 
+/* A ring claim (§4.3.2): the first claim of a coin, signed by one of r
+ * registered keys without saying which. RST signatures are randomized: the
+ * checked-in one is kept when it verifies. */
+static void ring_claim(struct vg *g, const struct ecash_coin *coin, const struct party *signer,
+		       const struct party *const *ring, size_t r, size_t at, const struct party *to, int64_t ts)
+{
+	struct ecash_held_coin h;
+	struct ecash_cert certs[3];
+	struct ecash_bytes b = { 0 };
+	uint8_t zero[OBOL_HASH_LEN] = { 0 }, link[OBOL_HASH_LEN], ref[ECASH_RINGSIG_MAX];
+	memset(&h, 0, sizeof h);
+	h.coin = *coin;
+	for (size_t i = 0; i < r && i < 3; i++)
+		certs[i] = ring[i]->cert;
+	VG_OK(g, ecash_claim_make(&h, to->id, ts, signer->sk, &signer->cert, certs, r, at));
+	if (h.nchain != 1)
+		goto out;
+	struct ecash_claim *c = &h.chain[0];
+	VG_OK(g, ecash_claim_bytes(&h.coin, c, zero, &b));
+	vg_begin(g, "ecash-claim-ring", "ecash claim");
+	coin_inputs(g, &h.coin);
+	vg_in_hex(g, "payee", c->payee, ECASH_ID_LEN);
+	vg_in_int(g, "ts", c->ts);
+	vg_in_hex(g, "prev", zero, sizeof zero);
+	{
+		json_t *keys = json_array();
+		for (size_t i = 0; i < r; i++)
+			json_array_append_new(keys, json_string(ring[i]->name));
+		vg_in_json(g, "signers", keys);
+	}
+	out_bytes(g, "signed_bytes", &b);
+	size_t n = vg_ref_sig(g, ref, sizeof ref);
+	if (n == c->sig_len && ecash_group_verify(c->certs, c->ncerts, &b, ref, n, OBOL_E_ECASH_CLAIM_SIGNATURE) == OBOL_OK)
+		memcpy(c->sig, ref, n);
+	if (ecash_group_verify(c->certs, c->ncerts, &b, c->sig, c->sig_len, OBOL_E_ECASH_CLAIM_SIGNATURE) != OBOL_OK)
+		vg_fail(g, "ecash-claim-ring: the ring signature does not cover the recorded signed bytes");
+	{
+		json_t *keys = json_array();
+		char *hex = malloc(2 * c->sig_len + 1);
+		for (size_t i = 0; i < r; i++)
+			json_array_append_new(keys, json_string(ring[i]->name));
+		if (hex != NULL)
+			obol_hex_encode(c->sig, c->sig_len, hex);
+		json_object_set_new(g->cur, "sig", json_pack("{s:s, s:o, s:s}", "alg", "ring-rst-rsa-v1", "keys", keys,
+							     "hex", hex != NULL ? hex : ""));
+		free(hex);
+	}
+	VG_OK(g, ecash_claim_digest(&h.coin, c, zero, link));
+	{
+		struct obol_hash_part pp[] = { { "obol-ecash-claim-link-v1", 24 },
+					       { b.p, b.len },
+					       { c->sig, c->sig_len } };
+		vg_hash_input(g, pp, 3, link);
+	}
+	vg_out_hex(g, "link", link, sizeof link);
+	vg_end(g);
+out:
+	ecash_bytes_free(&b);
+	ecash_held_clear(&h);
+}
+
 void vg_ecash(struct vg *g)
 {
 	struct party alice = { .name = "ecash-alice" }, bob = { .name = "ecash-bob" }, carol = { .name = "ecash-carol" };
@@ -254,6 +315,12 @@ void vg_ecash(struct vg *g)
 		vg_out_hex(g, "digest", dg, sizeof dg);
 		vg_end(g);
 		ecash_bytes_free(&b);
+	}
+
+	/* ---- alice pays bob anonymously among alice, bob, carol ---- */
+	{
+		const struct party *ring[3] = { &carol, &alice, &bob };
+		ring_claim(g, &h.coin, &alice, ring, 3, 1, &bob, T0 + 1800);
 	}
 
 	/* ---- alice pays bob, bob pays carol ---- */

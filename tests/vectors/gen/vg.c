@@ -226,9 +226,9 @@ size_t vg_ref_hex(const struct vg *g, const char *k, uint8_t *out, size_t cap)
 	return g->ref != NULL ? ref_field(g, k, NULL, out, cap) : 0;
 }
 
-static size_t ref_sig(const struct vg *g, uint8_t *out, size_t cap)
+size_t vg_ref_sig(const struct vg *g, uint8_t *out, size_t cap)
 {
-	return ref_field(g, "sig", "hex", out, cap);
+	return g->ref != NULL ? ref_field(g, "sig", "hex", out, cap) : 0;
 }
 
 void vg_sig_rsapss(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *msg, size_t len, uint8_t *sig,
@@ -240,7 +240,7 @@ void vg_sig_rsapss(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t *m
 	if (g->ref != NULL) {
 		/* A fresh salt each run: the file's signature must verify over the
 		 * bytes derived now; then it stands for this run's. */
-		size_t n = ref_sig(g, file_sig, sizeof file_sig);
+		size_t n = vg_ref_sig(g, file_sig, sizeof file_sig);
 		if (n == sig_len && pk != NULL && obol_rsapss_verify(pk, msg, len, file_sig, n) == OBOL_OK)
 			memcpy(sig, file_sig, n);
 	}

@@ -124,6 +124,9 @@ void vg_sig_blindrsa(struct vg *g, const char *key, EVP_PKEY *pk, const uint8_t 
  * (a sealed file's nonce), which the generator then checks by other means. */
 size_t vg_ref_hex(const struct vg *g, const char *k, uint8_t *out, size_t cap);
 
+/* The checked-in signature ("sig"."hex") of the current vector; 0 when absent. */
+size_t vg_ref_sig(const struct vg *g, uint8_t *out, size_t cap);
+
 /* The obol_sha256_parts input: each part as 4-byte big-endian length || bytes. */
 struct obol_hash_part;
 size_t vg_parts_bytes(const struct obol_hash_part *parts, size_t n, uint8_t *out, size_t cap);
