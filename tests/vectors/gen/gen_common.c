@@ -112,13 +112,11 @@ static void gen_reqauth(struct vg *g, const struct obol_sign_keypair *acct)
 	uint8_t bh[32], d[32], sig[OBOL_SIGN_LEN];
 	char acc[24], ts[24], hdr[OBOL_AUTH_HEADER_MAX];
 	int64_t account = 7, t = T0 + 60;
-	size_t slen = 0;
 	obol_sha256(bh, body, strlen(body));
 	obol_reqauth_digest(d, method, path, bh, account, t);
 	VG_OK(g, obol_reqauth_make(hdr, method, path, bh, account, t, acct->sk));
 	int64_t pa = 0, pt = 0;
 	VG_OK(g, obol_reqauth_parse(hdr, &pa, &pt, sig));
-	(void)slen;
 	snprintf(acc, sizeof acc, "%lld", (long long)account);
 	snprintf(ts, sizeof ts, "%lld", (long long)t);
 	struct obol_hash_part p[] = {
