@@ -287,15 +287,27 @@ def coupon_authorisation(i, v):
     return {"plaintext": plain, "_checked": "sealed box"}
 
 
-def carries_sig(v):
-    """An API body carries its signature, base64url."""
+def carries_sig(i, v):
+    """An API body (field names as the inputs', byte strings in base64url)
+    holds exactly the inputs and the signature."""
     body = json.loads(v["encoded_json"])
-    if b64url(h(v["sig"]["hex"])) not in body.values():
+    sig = b64url(h(v["sig"]["hex"]))
+    for k, x in body.items():
+        if k.endswith("_sig") and x == sig:
+            continue
+        if k not in i:
+            raise ValueError("the JSON body has a field %s that is no input" % k)
+        want = i[k]
+        if isinstance(want, str) and ":" not in want:  # bytes, not an amount
+            want = b64url(h(want))
+        if x != want:
+            raise ValueError("the JSON body's %s is not the input's" % k)
+    if sig not in body.values():
         raise ValueError("the JSON body does not carry the signature")
 
 
 def coupon_digest(hin, v, extra=None):
-    carries_sig(v)
+    carries_sig(v["inputs"], v)
     d = sha256(hin)
     out = {"hash_input": hin, "digest": d, "signed_bytes": d}
     out.update(extra or {})
