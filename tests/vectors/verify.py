@@ -485,9 +485,13 @@ def minimal(x):
     return x.to_bytes((x.bit_length() + 7) // 8, "big")
 
 
-def ring_verify(pubs, msg, sig):
+RING_CIPHERS = {"ring-rst-rsa-v1": (b"obol-ringsig-E-v1\0", 4), "ring-rst-rsa-v2": (b"obol-ringsig-E-v2\0", 8)}
+
+
+def ring_verify(pubs, msg, sig, alg):
     """Rivest-Shamir-Tauman over RSA keys as src/crypto/ringsig.c's header
-    describes it (seed 002 section 4.1)."""
+    describes it (seed 002 section 4.1); alg names E_k's tag and rounds."""
+    etag, rounds = RING_CIPHERS[alg]
     ns = [k.public_numbers().n for k in pubs]
     es = [k.public_numbers().e for k in pubs]
     blen = max((n.bit_length() + 7) // 8 for n in ns) + 20
@@ -502,9 +506,9 @@ def ring_verify(pubs, msg, sig):
     def ek(buf):
         a = blen // 2
         left, right = bytearray(buf[:a]), bytearray(buf[a:])
-        for j in range(4):
+        for j in range(rounds):
             src, dst = (left, right) if j % 2 == 0 else (right, left)
-            pad = hashlib.shake_256(b"obol-ringsig-E-v1\0" + k + struct.pack(">H", blen) + u8(j) + bytes(src))
+            pad = hashlib.shake_256(etag + k + struct.pack(">H", blen) + u8(j) + bytes(src))
             pad = pad.digest(len(dst))
             for t in range(len(dst)):
                 dst[t] ^= pad[t]
@@ -528,8 +532,8 @@ def ring_verify(pubs, msg, sig):
 
 def verify_sig(sig, keys, msg):
     s = h(sig["hex"])
-    if sig["alg"] == "ring-rst-rsa-v1":
-        ring_verify([keys[n] for n in sig["keys"]], msg, s)
+    if sig["alg"] in RING_CIPHERS:
+        ring_verify([keys[n] for n in sig["keys"]], msg, s, sig["alg"])
         return
     key = keys[sig["key"]]
     if sig["alg"] == "ed25519":
