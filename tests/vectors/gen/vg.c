@@ -189,13 +189,19 @@ static const char *cur_name(const struct vg *g)
 void vg_sig_ed25519(struct vg *g, const char *key, const char *context, const uint8_t *msg, size_t len,
 		    const uint8_t sig[static OBOL_SIGN_LEN])
 {
+	vg_sig_ed25519_as(g, "sig", key, context, msg, len, sig);
+}
+
+void vg_sig_ed25519_as(struct vg *g, const char *field, const char *key, const char *context, const uint8_t *msg,
+		       size_t len, const uint8_t sig[static OBOL_SIGN_LEN])
+{
 	const char *pkhex = json_string_value(json_object_get(json_object_get(g->keys, key), "pk"));
 	uint8_t pk[OBOL_SIGN_PK_LEN];
 	if (pkhex == NULL || obol_hex_decode(pkhex, pk, sizeof pk) != OBOL_OK)
 		vg_fail(g, "%s: no Ed25519 key %s", cur_name(g), key);
 	else if (obol_sign_verify(sig, context, msg, len, pk) != OBOL_OK)
 		vg_fail(g, "%s: the signature does not cover the recorded signed bytes", cur_name(g));
-	json_object_set_new(g->cur, "sig",
+	json_object_set_new(g->cur, field,
 			    json_pack("{s:s, s:s, s:s, s:o}", "alg", "ed25519", "key", key, "context", context, "hex",
 				      hexstr(sig, OBOL_SIGN_LEN)));
 }

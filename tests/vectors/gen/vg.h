@@ -107,6 +107,10 @@ void vg_out_text(struct vg *g, const char *k, const char *s);
  * "obol-sig-v1\0" || context || "\0" || msg; verified here. */
 void vg_sig_ed25519(struct vg *g, const char *key, const char *context, const uint8_t *msg, size_t len,
 		    const uint8_t sig[static OBOL_SIGN_LEN]);
+/* The same recorded under another field (a second signature over the same
+ * bytes). */
+void vg_sig_ed25519_as(struct vg *g, const char *field, const char *key, const char *context, const uint8_t *msg,
+		       size_t len, const uint8_t sig[static OBOL_SIGN_LEN]);
 /* RSASSA-PSS with SHA-512, MGF1-SHA-512, 64-byte salt (src/crypto/rsa.h):
  * randomized, so the checked-in signature is taken after verifying it,
  * and writes it over sig (same length) so that what the generator derives
