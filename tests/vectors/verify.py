@@ -307,7 +307,8 @@ def carries_sig(i, v):
 
 
 def coupon_digest(hin, v, extra=None):
-    carries_sig(v["inputs"], v)
+    if "encoded_json" in v:
+        carries_sig(v["inputs"], v)
     d = sha256(hin)
     out = {"hash_input": hin, "digest": d, "signed_bytes": d}
     out.update(extra or {})
@@ -329,13 +330,25 @@ def coupon_lock_reply(i, v):
 
 def coupon_settle_request(i, v):
     ch = sha256(h(i["cert"]))
-    return coupon_digest(parts(h(i["coin_id"]), u64(i["index"]), h(i["token"]), u8(1 if i["keep"] else 0), ch), v,
-                         {"cert_hash": ch})
+    lock = [h(i["lock"])] if "lock" in i else []  # the lock this settle ends or checkpoints
+    return coupon_digest(parts(h(i["coin_id"]), u64(i["index"]), h(i["token"]), u8(1 if i["keep"] else 0), ch, *lock),
+                         v, {"cert_hash": ch})
 
 
 def coupon_settle_reply(i, v):
+    lock = [h(i["lock"])] if "lock" in i else []
     return coupon_digest(parts(h(i["coin_id"]), u64(i["index"]), u64(i["credited_tokens"]), i["credited"].encode(),
-                               u8(i["locked"]) + u8(i["spent"]), h(i["cert_hash"])), v)
+                               u8(i["locked"]) + u8(i["spent"]), h(i["cert_hash"]), *lock), v)
+
+
+def coupon_refusal(i, v):
+    return coupon_digest(parts(u64(i["code"]), h(i["coin_id"]), u64(i["last_index"]), u64(i["locked_until"]),
+                               h(i["cert_hash"]), h(i["box_hash"])), v)
+
+
+def coupon_refund_reply(i, v):
+    return coupon_digest(parts(h(i["coin_id"]), u64(i["index"]), u64(i["refunded_tokens"]), i["refunded"].encode(),
+                               u64(i["account"])), v)
 
 
 def coupon_status_request(i, v):
@@ -362,14 +375,21 @@ def ecash_certificate(i, v):
 
 
 def ecash_coin_digest_of(i):
-    return parts(b"obol-ecash-coin-digest-v1", h(i["serial"]), i["value"].encode(), u64(i["issued"]) + u64(i["expiry"]))
+    t = u64(i["issued"]) + u64(i["expiry"])
+    if "owner" in i:  # a coin with its owner key (v2)
+        return parts(b"obol-ecash-coin-digest-v2", h(i["serial"]), i["value"].encode(), t, h(i["owner"]))
+    return parts(b"obol-ecash-coin-digest-v1", h(i["serial"]), i["value"].encode(), t)
 
 
 def ecash_coin(i, v):
-    signed = (put(b"obol-ecash-coin-v1") + put(h(i["serial"])) + put(i["value"].encode()) + u64(i["issued"])
-              + u64(i["expiry"]))
+    owned = "owner" in i
+    signed = (put(b"obol-ecash-coin-v2" if owned else b"obol-ecash-coin-v1") + put(h(i["serial"]))
+              + put(i["value"].encode()) + u64(i["issued"]) + u64(i["expiry"]) + (put(h(i["owner"])) if owned else b""))
     hin = ecash_coin_digest_of(i)
-    enc = cbor2.dumps({1: h(i["serial"]), 2: i["value"], 3: i["issued"], 4: i["expiry"], 5: h(v["sig"]["hex"])})
+    m = {1: h(i["serial"]), 2: i["value"], 3: i["issued"], 4: i["expiry"], 5: h(v["sig"]["hex"])}
+    if owned:
+        m[6] = h(i["owner"])
+    enc = cbor2.dumps(m)
     return {"signed_bytes": signed, "hash_input": hin, "digest": sha256(hin), "encoded_cbor": enc}
 
 
@@ -378,6 +398,14 @@ def ecash_claim(i, v):
     signed = (put(b"obol-ecash-claim-v1") + put(sha256(ecash_coin_digest_of(i))) + put(h(i["payee"])) + u64(i["ts"])
               + put(h(i["prev"])) + u64(len(ids)) + b"".join(put(x) for x in ids))
     hin = parts(b"obol-ecash-claim-link-v1", signed, h(v["sig"]["hex"]))
+    if "owner_sig" in v:
+        # the first claim on an owned coin: the coin's owner key signs the same bytes
+        o = v["owner_sig"]
+        if o["alg"] != "ed25519" or "owner" not in i or h(i["prev"]) != bytes(32):
+            raise ValueError("an owner signature where none belongs")
+        VerifyKey(h(i["owner"])).verify(ed25519_message(o["context"], signed), h(o["hex"]))
+    elif "owner" in i and h(i["prev"]) == bytes(32):
+        raise ValueError("the first claim on an owned coin lacks the owner's signature")
     if h(i["prev"]) != bytes(32):
         # a later claim continues an earlier one of the same coin
         links = [ecash_claim(x["inputs"], x)["link"] for x in DOC["by_name"].values()
@@ -390,7 +418,10 @@ def ecash_claim(i, v):
 def ecash_bank_nonce_answer(i, v):
     signed = put(b"obol-ecash-bank-nonce-v1") + put(i["purpose"].encode()) + put(h(i["nonce"]))
     out = {}
-    if i["purpose"] == "topup":
+    if i["purpose"] == "topup" and "orders" in i:  # each coin ordered with its owner key
+        hin = put(b"obol-ecash-topup-v2") + b"".join(put(o["value"].encode()) + put(h(o["owner"])) for o in i["orders"])
+        out = {"hash_input": hin, "digest": sha256(hin)}
+    elif i["purpose"] == "topup":
         hin = parts(b"obol-ecash-topup-v1", *(x.encode() for x in i["values"]))
         out = {"hash_input": hin, "digest": sha256(hin)}
     elif i["purpose"] in ("deposit", "refund"):
@@ -408,6 +439,11 @@ def ecash_payment_nonce_answer(i, v):
 
 
 def ecash_revocation_list(i, v):
+    if "revoked" in i:  # each key with the time its revocation took effect
+        ids = [h(x["id"]) for x in i["revoked"]]
+        assert ids == sorted(set(ids))
+        return {"signed_bytes": put(b"obol-ecash-revocations-v2") + u64(i["seq"]) + u64(i["issued"]) + u64(len(ids))
+                + b"".join(put(h(x["id"])) + u64(x["at"]) for x in i["revoked"])}
     ids = [h(x) for x in i["ids"]]
     assert ids == sorted(set(ids))
     return {"signed_bytes": put(b"obol-ecash-revocations-v1") + u64(i["seq"]) + u64(i["issued"]) + u64(len(ids))
@@ -415,6 +451,13 @@ def ecash_revocation_list(i, v):
 
 
 def ecash_directory(i, v):
+    if "entries" in i:  # a block of registrations [first, first + span)
+        body = b""
+        for e in i["entries"]:
+            cv = DOC["by_name"][e["certificate"]]
+            body += u64(e["seq"]) + put(ecash_cert_digest_of(cv["inputs"], h(cv["sig"]["hex"])))
+        return {"signed_bytes": put(b"obol-ecash-directory-v2") + u64(i["issued"]) + u64(i["first"])
+                + u64(i["span"]) + u64(len(i["entries"])) + body}
     digests = []
     for name in i["certificates"]:
         cv = DOC["by_name"][name]
@@ -437,6 +480,8 @@ LAYOUTS = {
     "ecash directory": ecash_directory,
     "ecash device-link merchant signature": ecash_devlink_merchant,
     "coupon coin": coupon_coin,
+    "coupon refusal": coupon_refusal,
+    "coupon refund reply": coupon_refund_reply,
     "coupon authorisation": coupon_authorisation,
     "coupon lock request": coupon_lock_request,
     "coupon lock reply": coupon_lock_reply,

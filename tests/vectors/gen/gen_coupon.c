@@ -183,6 +183,10 @@ void vg_coupon(struct vg *g)
 		sodium_memzero(&kp, sizeof kp);
 	}
 
+	/* The lock a settle names: H(sealed box) of its PAY. */
+	uint8_t lock[32];
+	obol_sha256(lock, auth, sizeof auth);
+
 	/* ---- lock request (step 3), vendor ---- */
 	{
 		struct coupon_lock_req lr;
@@ -271,21 +275,24 @@ void vg_coupon(struct vg *g)
 		sr.keep = keep;
 		memcpy(sr.cert, cert, cert_len);
 		sr.cert_len = cert_len;
+		memcpy(sr.lock, lock, sizeof lock);
+		sr.has_lock = true;
 		coupon_digest_settle_req(digest, &sr, cert_hash);
 		obol_sign(sr.vendor_sig, COUPON_CTX_SETTLE_REQ, digest, sizeof digest, vendor.sk);
 		be64(ix, j);
 		struct obol_hash_part pp[] = { PART(coin.id, 32), PART(ix, 8), PART(tj, 32), PART(&k, 1),
-					       PART(cert_hash, 32) };
+					       PART(cert_hash, 32), PART(lock, 32) };
 		vg_begin(g, keep ? "coupon-settle-request-keep" : "coupon-settle-request", "coupon settle request");
 		vg_in_hex(g, "coin_id", coin.id, 32);
 		vg_in_uint(g, "index", j);
 		vg_in_hex(g, "token", tj, 32);
 		vg_in_bool(g, "keep", keep);
 		vg_in_hex(g, "cert", cert, cert_len);
+		vg_in_hex(g, "lock", lock, 32);
 		vg_out_hex(g, "cert_hash", cert_hash, 32);
 		coupon_spec_settle_req(&sp, &sr);
 		body_json(g, &sp);
-		digest_sig(g, "vendor", COUPON_CTX_SETTLE_REQ, pp, 5, digest, sr.vendor_sig);
+		digest_sig(g, "vendor", COUPON_CTX_SETTLE_REQ, pp, 6, digest, sr.vendor_sig);
 		vg_end(g);
 	}
 
@@ -302,6 +309,8 @@ void vg_coupon(struct vg *g)
 		VG_OK(g, obol_amount_mul(&sr.credited, &d.token_value, sr.credited_tokens));
 		sr.locked = true;
 		sr.spent = false;
+		memcpy(sr.lock, lock, sizeof lock);
+		sr.has_lock = true;
 		coupon_issuer_sign_settle_reply(&is, &sr, cert_hash);
 		coupon_digest_settle_reply(digest, &sr, cert_hash);
 		be64(ix, j);
@@ -310,7 +319,7 @@ void vg_coupon(struct vg *g)
 		fl[0] = 1;
 		fl[1] = 0;
 		struct obol_hash_part pp[] = { PART(coin.id, 32), PART(ix, 8), PART(cnt, 8), PART(amt, strlen(amt)),
-					       PART(fl, 2), PART(cert_hash, 32) };
+					       PART(fl, 2), PART(cert_hash, 32), PART(lock, 32) };
 		vg_begin(g, "coupon-settle-reply", "coupon settle reply");
 		vg_in_hex(g, "coin_id", coin.id, 32);
 		vg_in_uint(g, "index", j);
@@ -319,9 +328,10 @@ void vg_coupon(struct vg *g)
 		vg_in_bool(g, "locked", sr.locked);
 		vg_in_bool(g, "spent", sr.spent);
 		vg_in_hex(g, "cert_hash", cert_hash, 32);
+		vg_in_hex(g, "lock", lock, 32);
 		coupon_spec_settle_reply(&sp, &sr);
 		body_json(g, &sp);
-		digest_sig(g, "issuer", COUPON_CTX_SETTLE_REPLY, pp, 6, digest, sr.issuer_sig);
+		digest_sig(g, "issuer", COUPON_CTX_SETTLE_REPLY, pp, 7, digest, sr.issuer_sig);
 		vg_end(g);
 	}
 
@@ -347,6 +357,66 @@ void vg_coupon(struct vg *g)
 		coupon_spec_status_req(&sp, &sq);
 		body_json(g, &sp);
 		digest_sig(g, "vendor", COUPON_CTX_STATUS_REQ, pp, 3, digest, sq.vendor_sig);
+		vg_end(g);
+	}
+	/* ---- the issuer's signed refusal of a lock (to the proven holder:
+	 * the coin's state), bound to C and to the refused box ---- */
+	{
+		struct coupon_refusal rf;
+		uint8_t code[8], ix[8], t[8];
+		memset(&rf, 0, sizeof rf);
+		rf.code = (uint64_t)OBOL_E_COUPON_COIN_LOCKED;
+		memcpy(rf.coin_id, coin.id, 32);
+		rf.last_index = p;
+		rf.locked_until = T;
+		coupon_issuer_sign_refusal(&is, &rf, cert_hash, lock);
+		coupon_digest_refusal(digest, &rf, cert_hash, lock);
+		be64(code, rf.code);
+		be64(ix, rf.last_index);
+		be64(t, (uint64_t)rf.locked_until);
+		struct obol_hash_part pp[] = { PART(code, 8), PART(coin.id, 32), PART(ix, 8), PART(t, 8),
+					       PART(cert_hash, 32), PART(lock, 32) };
+		vg_begin(g, "coupon-refusal", "coupon refusal");
+		vg_in_uint(g, "code", rf.code);
+		vg_in_text(g, "code_name", obol_strerror((obol_err)rf.code));
+		vg_in_hex(g, "coin_id", coin.id, 32);
+		vg_in_uint(g, "last_index", rf.last_index);
+		vg_in_int(g, "locked_until", rf.locked_until);
+		vg_in_hex(g, "cert_hash", cert_hash, 32);
+		vg_in_hex(g, "box_hash", lock, 32);
+		digest_sig(g, "issuer", COUPON_CTX_REFUSAL, pp, 6, digest, rf.issuer_sig);
+		vg_end(g);
+	}
+
+	/* ---- refund reply: the holder of H^p(S) gets p + 1 tokens' value ---- */
+	{
+		struct coupon_refund_reply rr;
+		struct coupon_spec sp;
+		uint8_t ix[8], cnt[8], acc[8];
+		char amt[OBOL_AMOUNT_STR_MAX];
+		memset(&rr, 0, sizeof rr);
+		memcpy(rr.coin_id, coin.id, 32);
+		rr.index = p;
+		rr.refunded_tokens = p + 1;
+		VG_OK(g, obol_amount_mul(&rr.refunded, &d.token_value, rr.refunded_tokens));
+		rr.account = 7;
+		coupon_issuer_sign_refund_reply(&is, &rr);
+		coupon_digest_refund_reply(digest, &rr);
+		be64(ix, rr.index);
+		be64(cnt, rr.refunded_tokens);
+		be64(acc, rr.account);
+		obol_amount_format(&rr.refunded, amt);
+		struct obol_hash_part pp[] = { PART(coin.id, 32), PART(ix, 8), PART(cnt, 8), PART(amt, strlen(amt)),
+					       PART(acc, 8) };
+		vg_begin(g, "coupon-refund-reply", "coupon refund reply");
+		vg_in_hex(g, "coin_id", coin.id, 32);
+		vg_in_uint(g, "index", rr.index);
+		vg_in_uint(g, "refunded_tokens", rr.refunded_tokens);
+		vg_in_text(g, "refunded", amt);
+		vg_in_uint(g, "account", rr.account);
+		coupon_spec_refund_reply(&sp, &rr);
+		body_json(g, &sp);
+		digest_sig(g, "issuer", COUPON_CTX_REFUND_REPLY, pp, 5, digest, rr.issuer_sig);
 		vg_end(g);
 	}
 	sodium_memzero(box_sk, sizeof box_sk);

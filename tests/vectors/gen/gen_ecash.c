@@ -70,6 +70,8 @@ static void coin_inputs(struct vg *g, const struct ecash_coin *c)
 	amount(g, "value", &c->value);
 	vg_in_int(g, "issued", c->issued);
 	vg_in_int(g, "expiry", c->expiry);
+	if (c->has_owner)
+		vg_in_hex(g, "owner", c->owner, ECASH_OWNER_LEN);
 }
 
 /* The customer registers: its answer to the bank nonce, then the bank's
@@ -105,7 +107,11 @@ static void enrol(struct vg *g, struct ecash_bank *bank, EVP_PKEY *bank_pk, stru
 		vg_end(g);
 	}
 	ecash_bytes_free(&b);
-	VG_OK(g, ecash_bank_register(bank, n, p->spki, p->spki_len, sig, slen, account, T0, &p->cert));
+	{
+		struct ecash_register_in in = { .nonce = n, .key = p->spki, .key_len = p->spki_len, .sig = sig,
+						 .sig_len = slen, .account = account, .now = T0 };
+		VG_OK(g, ecash_bank_register(bank, &in, &p->cert));
+	}
 	VG_OK(g, ecash_cert_bytes(&p->cert, &b));
 	snprintf(label, sizeof label, "ecash-certificate-%s", p->name + 6);
 	vg_begin(g, label, "ecash certificate");
@@ -139,14 +145,18 @@ static void enrol(struct vg *g, struct ecash_bank *bank, EVP_PKEY *bank_pk, stru
 }
 
 /* Records a claim: the bytes its signer signed, the signature, its link digest. */
-static void claim(struct vg *g, const char *name, struct ecash_held_coin *h, const struct party *from,
-		  const struct party *to, int64_t ts)
+static void claim(struct vg *g, const char *name, struct ecash_held_coin *h, const uint8_t *owner_sk,
+		  const struct party *from, const struct party *to, int64_t ts)
 {
 	uint8_t prev[OBOL_HASH_LEN] = { 0 }, link[OBOL_HASH_LEN];
 	struct ecash_bytes b = { 0 };
 	for (size_t i = 0; i < h->nchain; i++)
 		VG_OK(g, ecash_claim_digest(&h->coin, &h->chain[i], prev, prev));
-	VG_OK(g, ecash_claim_make(h, to->id, ts, from->sk, &from->cert, NULL, 0, 0));
+	{
+		struct ecash_claim_req req = { .payee = to->id, .ts = ts, .sk = from->sk, .cert = &from->cert,
+					       .owner_sk = owner_sk };
+		VG_OK(g, ecash_claim_make(h, &req));
+	}
 	struct ecash_claim *c = &h->chain[h->nchain - 1];
 	VG_OK(g, ecash_claim_bytes(&h->coin, c, prev, &b));
 	vg_begin(g, name, "ecash claim");
@@ -161,6 +171,8 @@ static void claim(struct vg *g, const char *name, struct ecash_held_coin *h, con
 	}
 	out_bytes(g, "signed_bytes", &b);
 	vg_sig_rsapss(g, from->name, from->sk, b.p, b.len, c->sig, c->sig_len);
+	if (c->has_owner_sig)
+		vg_sig_ed25519_as(g, "owner_sig", "coin-owner", "ecash-owner", b.p, b.len, c->owner_sig);
 	VG_OK(g, ecash_claim_digest(&h->coin, c, prev, link));
 	{
 		struct obol_hash_part pp[] = { { "obol-ecash-claim-link-v1", 24 },
@@ -176,8 +188,9 @@ static void claim(struct vg *g, const char *name, struct ecash_held_coin *h, con
 /* A ring claim (§4.3.2): the first claim of a coin, signed by one of r
  * registered keys without saying which. RST signatures are randomized: the
  * checked-in one is kept when it verifies. */
-static void ring_claim(struct vg *g, const struct ecash_coin *coin, const struct party *signer,
-		       const struct party *const *ring, size_t r, size_t at, const struct party *to, int64_t ts)
+static void ring_claim(struct vg *g, const struct ecash_coin *coin, const uint8_t *owner_sk,
+		       const struct party *signer, const struct party *const *ring, size_t r, size_t at,
+		       const struct party *to, int64_t ts)
 {
 	struct ecash_held_coin h;
 	struct ecash_cert certs[3];
@@ -187,7 +200,11 @@ static void ring_claim(struct vg *g, const struct ecash_coin *coin, const struct
 	h.coin = *coin;
 	for (size_t i = 0; i < r && i < 3; i++)
 		certs[i] = ring[i]->cert;
-	VG_OK(g, ecash_claim_make(&h, to->id, ts, signer->sk, &signer->cert, certs, r, at));
+	{
+		struct ecash_claim_req req = { .payee = to->id, .ts = ts, .sk = signer->sk, .ring = certs, .nring = r,
+					       .signer = at, .owner_sk = owner_sk };
+		VG_OK(g, ecash_claim_make(&h, &req));
+	}
 	if (h.nchain != 1)
 		goto out;
 	struct ecash_claim *c = &h.chain[0];
@@ -205,9 +222,11 @@ static void ring_claim(struct vg *g, const struct ecash_coin *coin, const struct
 	}
 	out_bytes(g, "signed_bytes", &b);
 	size_t n = vg_ref_sig(g, ref, sizeof ref);
-	if (n == c->sig_len && ecash_group_verify(c->certs, c->ncerts, &b, ref, n, OBOL_E_ECASH_CLAIM_SIGNATURE) == OBOL_OK)
+	if (n == c->sig_len &&
+	    ecash_group_verify(c->certs, c->ncerts, &b, ref, n, OBOL_E_ECASH_CLAIM_SIGNATURE, false) == OBOL_OK)
 		memcpy(c->sig, ref, n);
-	if (ecash_group_verify(c->certs, c->ncerts, &b, c->sig, c->sig_len, OBOL_E_ECASH_CLAIM_SIGNATURE) != OBOL_OK)
+	if (ecash_group_verify(c->certs, c->ncerts, &b, c->sig, c->sig_len, OBOL_E_ECASH_CLAIM_SIGNATURE, false) !=
+	    OBOL_OK)
 		vg_fail(g, "ecash-claim-ring: the ring signature does not cover the recorded signed bytes");
 	{
 		json_t *keys = json_array();
@@ -216,10 +235,12 @@ static void ring_claim(struct vg *g, const struct ecash_coin *coin, const struct
 			json_array_append_new(keys, json_string(ring[i]->name));
 		if (hex != NULL)
 			obol_hex_encode(c->sig, c->sig_len, hex);
-		json_object_set_new(g->cur, "sig", json_pack("{s:s, s:o, s:s}", "alg", "ring-rst-rsa-v1", "keys", keys,
+		json_object_set_new(g->cur, "sig", json_pack("{s:s, s:o, s:s}", "alg", "ring-rst-rsa-v2", "keys", keys,
 							     "hex", hex != NULL ? hex : ""));
 		free(hex);
 	}
+	if (c->has_owner_sig)
+		vg_sig_ed25519_as(g, "owner_sig", "coin-owner", "ecash-owner", b.p, b.len, c->owner_sig);
 	VG_OK(g, ecash_claim_digest(&h.coin, c, zero, link));
 	{
 		struct obol_hash_part pp[] = { { "obol-ecash-claim-link-v1", 24 },
@@ -254,29 +275,57 @@ void vg_ecash(struct vg *g)
 	if (g->errors)
 		goto out;
 
-	/* ---- top-up: the customer's answer over the values it asks ---- */
+	/* ---- top-up: the customer's answer over the coins it orders, each a
+	 * value and the owner key of the coin to be ---- */
+	struct obol_sign_keypair owner;
+	vg_key_ed25519(g, "coin-owner", &owner);
 	{
-		struct obol_amount values[2];
-		char v0[OBOL_AMOUNT_STR_MAX], v1[OBOL_AMOUNT_STR_MAX];
-		VG_OK(g, obol_amount_parse("EUR:1", &values[0]));
-		VG_OK(g, obol_amount_parse("EUR:0.5", &values[1]));
-		obol_amount_format(&values[0], v0);
-		obol_amount_format(&values[1], v1);
+		struct ecash_coin_order orders[2];
+		struct ecash_bytes tb = { 0 };
+		char v0[OBOL_AMOUNT_STR_MAX], v1[OBOL_AMOUNT_STR_MAX], o1[2 * ECASH_OWNER_LEN + 1];
+		uint8_t other[32];
+		memset(orders, 0, sizeof orders);
+		VG_OK(g, obol_amount_parse("EUR:1", &orders[0].value));
+		VG_OK(g, obol_amount_parse("EUR:0.5", &orders[1].value));
+		memcpy(orders[0].owner, owner.pk, ECASH_OWNER_LEN);
+		vg_fixed("ecash second coin owner", other);
+		memcpy(orders[1].owner, other, ECASH_OWNER_LEN);
+		obol_amount_format(&orders[0].value, v0);
+		obol_amount_format(&orders[1].value, v1);
 		nonce("ecash topup nonce", n);
-		VG_OK(g, ecash_customer_topup_answer(&alice.cust, n, values, 2, sig, &slen));
-		ecash_topup_digest(values, 2, dg);
+		VG_OK(g, ecash_customer_topup_answer(&alice.cust, n, orders, 2, sig, &slen));
+		ecash_topup_digest(orders, 2, dg);
+		ecash_bytes_label(&tb, "obol-ecash-topup-v2");
+		for (size_t i = 0; i < 2; i++) {
+			char v[OBOL_AMOUNT_STR_MAX];
+			obol_amount_format(&orders[i].value, v);
+			ecash_bytes_put(&tb, v, strlen(v));
+			ecash_bytes_put(&tb, orders[i].owner, ECASH_OWNER_LEN);
+		}
 		VG_OK(g, ecash_bank_nonce_bytes("topup", n, dg, &b));
-		struct obol_hash_part pp[] = { { "obol-ecash-topup-v1", 19 }, { v0, strlen(v0) }, { v1, strlen(v1) } };
 		vg_begin(g, "ecash-topup-answer", "ecash bank nonce answer");
 		vg_in_text(g, "purpose", "topup");
 		vg_in_hex(g, "nonce", n, sizeof n);
-		vg_in_json(g, "values", json_pack("[s, s]", v0, v1));
-		vg_hash_input(g, pp, 3, dg);
+		obol_hex_encode(other, ECASH_OWNER_LEN, o1);
+		{
+			char o0[2 * ECASH_OWNER_LEN + 1];
+			obol_hex_encode(owner.pk, ECASH_OWNER_LEN, o0);
+			vg_in_json(g, "orders", json_pack("[{s:s, s:s}, {s:s, s:s}]", "value", v0, "owner", o0, "value",
+							  v1, "owner", o1));
+		}
+		out_bytes(g, "hash_input", &tb);
+		{
+			uint8_t chk[OBOL_HASH_LEN];
+			obol_sha256(chk, tb.p, tb.len);
+			if (tb.failed || memcmp(chk, dg, sizeof chk) != 0)
+				vg_fail(g, "ecash-topup-answer: the recorded order bytes are not what the code hashes");
+		}
 		vg_out_hex(g, "digest", dg, sizeof dg);
 		out_bytes(g, "signed_bytes", &b);
 		vg_sig_rsapss(g, alice.name, alice.sk, b.p, b.len, sig, slen);
 		vg_end(g);
 		ecash_bytes_free(&b);
+		ecash_bytes_free(&tb);
 	}
 
 	/* ---- a coin (§3.3.1 m = serial, value, date, expiry; σ0 by the bank) ---- */
@@ -288,6 +337,8 @@ void vg_ecash(struct vg *g)
 		VG_OK(g, obol_amount_parse("EUR:1", &c->value));
 		c->issued = T0;
 		c->expiry = T0 + 180 * DAY;
+		memcpy(c->owner, owner.pk, ECASH_OWNER_LEN);
+		c->has_owner = true;
 		VG_OK(g, ecash_coin_bytes(c, &b));
 		VG_OK(g, ecash_sign_bytes(bank_sk, &b, c->sig, &c->sig_len));
 		vg_begin(g, "ecash-coin", "ecash coin");
@@ -307,11 +358,12 @@ void vg_ecash(struct vg *g)
 			t[i] = (uint8_t)((uint64_t)c->issued >> (56 - 8 * i));
 			t[8 + i] = (uint8_t)((uint64_t)c->expiry >> (56 - 8 * i));
 		}
-		struct obol_hash_part pp[] = { { "obol-ecash-coin-digest-v1", 25 },
+		struct obol_hash_part pp[] = { { "obol-ecash-coin-digest-v2", 25 },
 					       { c->serial, ECASH_SERIAL_LEN },
 					       { v, strlen(v) },
-					       { t, sizeof t } };
-		vg_hash_input(g, pp, 4, dg);
+					       { t, sizeof t },
+					       { c->owner, ECASH_OWNER_LEN } };
+		vg_hash_input(g, pp, 5, dg);
 		vg_out_hex(g, "digest", dg, sizeof dg);
 		vg_end(g);
 		ecash_bytes_free(&b);
@@ -320,12 +372,12 @@ void vg_ecash(struct vg *g)
 	/* ---- alice pays bob anonymously among alice, bob, carol ---- */
 	{
 		const struct party *ring[3] = { &carol, &alice, &bob };
-		ring_claim(g, &h.coin, &alice, ring, 3, 1, &bob, T0 + 1800);
+		ring_claim(g, &h.coin, owner.sk, &alice, ring, 3, 1, &bob, T0 + 1800);
 	}
 
 	/* ---- alice pays bob, bob pays carol ---- */
-	claim(g, "ecash-claim-first", &h, &alice, &bob, T0 + 3600);
-	claim(g, "ecash-claim-second", &h, &bob, &carol, T0 + 7200);
+	claim(g, "ecash-claim-first", &h, owner.sk, &alice, &bob, T0 + 3600);
+	claim(g, "ecash-claim-second", &h, NULL, &bob, &carol, T0 + 7200);
 
 	/* ---- σ1: the payer's answer to the merchant's payment nonce ---- */
 	{
@@ -349,14 +401,13 @@ void vg_ecash(struct vg *g)
 	{
 		struct ecash_bytes db = { 0 };
 		uint8_t link[OBOL_HASH_LEN] = { 0 };
-		VG_OK(g, ecash_deposit_digest(&h, 1, dg));
-		for (size_t i = 0; i < h.nchain; i++)
-			VG_OK(g, ecash_claim_digest(&h.coin, &h.chain[i], link, link));
+		VG_OK(g, ecash_coins_digest(&h, 1, NULL, dg));
+		VG_OK(g, ecash_chain_digest(&h, link));
 		ecash_bytes_label(&db, "obol-ecash-deposit-v1");
 		ecash_bytes_put(&db, h.coin.serial, ECASH_SERIAL_LEN);
 		ecash_bytes_put(&db, link, sizeof link);
 		nonce("ecash deposit nonce", n);
-		VG_OK(g, ecash_customer_deposit_answer(&carol.cust, n, &h, 1, sig, &slen));
+		VG_OK(g, ecash_customer_coins_answer(&carol.cust, ECASH_ENTRY_DEPOSIT, n, &h, 1, NULL, sig, &slen));
 		VG_OK(g, ecash_bank_nonce_bytes("deposit", n, dg, &b));
 		vg_begin(g, "ecash-deposit-answer", "ecash bank nonce answer");
 		vg_in_text(g, "purpose", "deposit");
@@ -385,17 +436,19 @@ void vg_ecash(struct vg *g)
 	/* ---- the bank's revocation list and directory ---- */
 	{
 		struct ecash_revocations rl;
-		uint8_t ids[2][ECASH_ID_LEN];
+		struct ecash_revoked keys[2];
 		int lo = memcmp(bob.id, carol.id, ECASH_ID_LEN) < 0;
-		memcpy(ids[0], lo ? bob.id : carol.id, ECASH_ID_LEN);
-		memcpy(ids[1], lo ? carol.id : bob.id, ECASH_ID_LEN);
+		memcpy(keys[0].id, lo ? bob.id : carol.id, ECASH_ID_LEN);
+		memcpy(keys[1].id, lo ? carol.id : bob.id, ECASH_ID_LEN);
+		keys[0].at = T0 + DAY / 2;
+		keys[1].at = T0 + DAY / 4;
 		memset(&rl, 0, sizeof rl);
 		rl.seq = 3;
 		rl.issued = T0 + DAY;
-		rl.ids = ids;
+		rl.keys = keys;
 		rl.n = 2;
+		VG_OK(g, ecash_bank_sign_revocations(&bank, &rl));
 		VG_OK(g, ecash_revocations_bytes(&rl, &b));
-		VG_OK(g, ecash_sign_bytes(bank_sk, &b, rl.sig, &rl.sig_len));
 		vg_begin(g, "ecash-revocation-list", "ecash revocation list");
 		vg_in_uint(g, "seq", rl.seq);
 		vg_in_int(g, "issued", rl.issued);
@@ -403,10 +456,10 @@ void vg_ecash(struct vg *g)
 			char x[2 * ECASH_ID_LEN + 1];
 			json_t *a = json_array();
 			for (size_t i = 0; i < rl.n; i++) {
-				obol_hex_encode(ids[i], ECASH_ID_LEN, x);
-				json_array_append_new(a, json_string(x));
+				obol_hex_encode(keys[i].id, ECASH_ID_LEN, x);
+				json_array_append_new(a, json_pack("{s:s, s:I}", "id", x, "at", (json_int_t)keys[i].at));
 			}
-			vg_in_json(g, "ids", a);
+			vg_in_json(g, "revoked", a);
 		}
 		out_bytes(g, "signed_bytes", &b);
 		vg_sig_rsapss(g, "ecash-bank", bank_sk, b.p, b.len, rl.sig, rl.sig_len);
@@ -416,16 +469,22 @@ void vg_ecash(struct vg *g)
 	}
 	{
 		struct ecash_directory d;
-		struct ecash_cert certs[2] = { alice.cert, bob.cert };
+		struct ecash_dir_entry e[2] = { { .seq = 1, .cert = alice.cert }, { .seq = 2, .cert = bob.cert } };
 		memset(&d, 0, sizeof d);
 		d.issued = T0 + DAY;
-		d.certs = certs;
+		d.first = 0;
+		d.span = ECASH_DIRECTORY_SPAN;
+		d.e = e;
 		d.n = 2;
+		VG_OK(g, ecash_bank_sign_directory(&bank, &d));
 		VG_OK(g, ecash_directory_bytes(&d, &b));
-		VG_OK(g, ecash_sign_bytes(bank_sk, &b, d.sig, &d.sig_len));
 		vg_begin(g, "ecash-directory", "ecash directory");
 		vg_in_int(g, "issued", d.issued);
-		vg_in_json(g, "certificates", json_pack("[s, s]", "ecash-certificate-alice", "ecash-certificate-bob"));
+		vg_in_uint(g, "first", d.first);
+		vg_in_uint(g, "span", d.span);
+		vg_in_json(g, "entries", json_pack("[{s:i, s:s}, {s:i, s:s}]", "seq", 1, "certificate",
+						   "ecash-certificate-alice", "seq", 2, "certificate",
+						   "ecash-certificate-bob"));
 		out_bytes(g, "signed_bytes", &b);
 		vg_sig_rsapss(g, "ecash-bank", bank_sk, b.p, b.len, d.sig, d.sig_len);
 		vg_end(g);
