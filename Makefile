@@ -1,6 +1,7 @@
 # obol — GNU Make build.
 #
-#   make            build build/obol, build/libobol-core.a, build/obol-test, build/obol-attack
+#   make            build build/obol, build/libobol-core.a, build/obol-test, build/obol-attack,
+#                   build/obol-e2e
 #   make demo       install what is missing, build, run every scheme's demo
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
@@ -55,7 +56,7 @@ SIM_CLI_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 .PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb vectors
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-sim
+all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-e2e $(BUILD)/obol-sim
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -77,10 +78,13 @@ $(BUILD)/obol: $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 # The tests also build their RSA keys with the bench's key maker, and test the
 # config file layer (src/cli/optspec.c, config.c).
 TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o $(BUILD)/src/cli/optspec.o $(BUILD)/src/cli/config.o
+# Every program the tests run is built for tests (crypto/seal.h,
+# obol_build_for_tests): it honours OBOL_ARGON2_FAST. build/obol is not.
+TEST_BUILD_OBJ := $(BUILD)/tests/lib/test_build.o
 
-$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 # The published test vectors (tests/vectors/obol/*.json): the generators of
 # tests/vectors/gen/ are linked into obol-test (which checks the files) and
@@ -94,15 +98,22 @@ vectors: $(BUILD)/obol-vectors
 
 # The cheating parties of the end-to-end attack tests (tests/attack/attack.h);
 # never installed.
-$(BUILD)/obol-attack: $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+$(BUILD)/obol-attack: $(ATTACK_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(ATTACK_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+# The obol command as the tests run it: the same objects as build/obol,
+# built for tests; never installed.
+$(BUILD)/obol-e2e: $(CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 # The deterministic simulator (tests/sim/README.md); never installed: it
-# replaces the process's randomness, clock and transports.
-$(BUILD)/obol-sim: $(SIM_OBJ) $(SIM_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+# replaces the process's randomness, clock and transports. Built for tests:
+# its worlds may hash passwords with OBOL_ARGON2_FAST.
+$(BUILD)/obol-sim: $(SIM_OBJ) $(SIM_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(SIM_OBJ) $(SIM_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(SIM_OBJ) $(SIM_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 # A long run: SIM_SEEDS seeds of SIM_STEPS steps for each scheme with a
 # world (each seed picks one of the strategies the bounded run uses).
@@ -217,4 +228,5 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz build-deb
 
--include $(CORE_OBJ:.o=.d) $(VEC_OBJ:.o=.d) $(BUILD)/tests/vectors/obol_vectors.d $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(VEC_OBJ:.o=.d) $(BUILD)/tests/vectors/obol_vectors.d $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) \
+	$(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(TEST_BUILD_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -168,6 +168,21 @@ const char *obol_http_req_header(const struct obol_http_req *req, const char *na
 	return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
 }
 
+const char *obol_http_req_peer(const struct obol_http_req *req, char out[static OBOL_HTTP_PEER_MAX])
+{
+	const union MHD_ConnectionInfo *ci =
+		req->conn_ != NULL ? MHD_get_connection_info(req->conn_, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+	const void *a = NULL;
+	if (sa != NULL && sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, out, OBOL_HTTP_PEER_MAX) == NULL)
+		return NULL;
+	return out;
+}
+
 void obol_http_router_add(struct obol_http_router *r, struct obol_http_route *route)
 {
 	route->next = r->head;

@@ -51,6 +51,9 @@ struct obol_http_req {
 const char *obol_http_req_query(const struct obol_http_req *req, const char *key);
 /* The value of any request header, or NULL when absent. */
 const char *obol_http_req_header(const struct obol_http_req *req, const char *name);
+/* The client's IP address as text in out, or NULL when unknown. */
+#define OBOL_HTTP_PEER_MAX 64
+const char *obol_http_req_peer(const struct obol_http_req *req, char out[static OBOL_HTTP_PEER_MAX]);
 
 #define OBOL_HTTP_DETAIL_MAX 200
 

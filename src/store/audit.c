@@ -53,6 +53,16 @@ static void problem(struct audit *a, const char *fmt, ...)
 	a->problems++;
 }
 
+/* A scheme's finding (obol_audit_report_fn). */
+static void finding(void *ctx, bool broken, const char *text)
+{
+	struct audit *a = ctx;
+	if (broken)
+		problem(a, "%s", text);
+	else
+		fprintf(a->out, "audit: FINDING: %s\n", text);
+}
+
 static void fmt_units(const struct audit *a, int64_t units, char buf[static OBOL_AMOUNT_STR_MAX])
 {
 	struct obol_amount x;
@@ -258,6 +268,8 @@ static obol_err check_conservation(struct audit *a)
 		else if (e == OBOL_OK)
 			e = obol_amount_zero(a->currency, &owed);
 		if (e != OBOL_OK)
+			break;
+		if (version > 0 && sch->findings != NULL && (e = sch->findings(a->s, a->currency, finding, a)) != OBOL_OK)
 			break;
 		if (version > 0) {
 			figure(a, label, &owed);

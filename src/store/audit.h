@@ -9,6 +9,7 @@
 #ifndef OBOL_STORE_AUDIT_H
 #define OBOL_STORE_AUDIT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "core/amount.h"
@@ -20,9 +21,18 @@
 typedef obol_err (*obol_audit_outstanding_fn)(struct obol_store *s, const char *currency,
 					      struct obol_amount *outstanding);
 
+/* A scheme's findings about single instruments, each reported once through
+ * report(ctx, broken, text): a broken one (an instrument whose balance is
+ * negative: a debt never folded into a sum, P1) fails the audit; the others
+ * are listed (e.g. a debt held, not yet paid). */
+typedef void (*obol_audit_report_fn)(void *ctx, bool broken, const char *text);
+typedef obol_err (*obol_audit_findings_fn)(struct obol_store *s, const char *currency, obol_audit_report_fn report,
+					   void *ctx);
+
 struct obol_audit_scheme {
 	const char *scheme; /* "coupon", ... : the liability account's scheme name */
 	obol_audit_outstanding_fn outstanding;
+	obol_audit_findings_fn findings; /* may be NULL */
 };
 
 /* Schemes register their check (a constructor in the scheme's issuer code);

@@ -2,7 +2,8 @@
 # Source it:  . "$(dirname "$0")/lib.sh"
 #
 #   T                     a fresh temporary directory (removed at exit unless KEEP=1)
-#   OBOL                  the obol binary ($OBOL_BUILD/obol, absolute)
+#   OBOL                  the obol command as the tests run it ($OBOL_BUILD/obol-e2e, absolute:
+#                         built for tests, so it honours OBOL_ARGON2_FAST=1)
 #   ATTACK                the cheating parties ($OBOL_BUILD/obol-attack; tests/attack/attack.h)
 #   start NAME ARGS...    runs `obol ARGS...` in the background (log in $T/NAME.log),
 #                         waits for its "listening on HOST:PORT" lines (one per --listen
@@ -28,7 +29,7 @@ set -u
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OBOL_BUILD=${OBOL_BUILD:-build}
 case $OBOL_BUILD in /*) ;; *) OBOL_BUILD=$E2E_ROOT/$OBOL_BUILD ;; esac
-OBOL=$OBOL_BUILD/obol
+OBOL=$OBOL_BUILD/obol-e2e
 ATTACK=$OBOL_BUILD/obol-attack
 T=$(mktemp -d "${TMPDIR:-/tmp}/obol-e2e-XXXXXX")
 export OBOL_PASSPHRASE=${OBOL_PASSPHRASE:-e2e passphrase}

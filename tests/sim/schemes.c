@@ -4,9 +4,11 @@
 
 extern const struct sim_scheme sim_coupon;
 extern const struct sim_scheme sim_ecash;
+extern const struct sim_scheme sim_payword;
 
 const struct sim_scheme *const sim_schemes[] = {
 	&sim_coupon,
 	&sim_ecash,
+	&sim_payword,
 	NULL,
 };

@@ -216,8 +216,17 @@ def payword_user_certificate(i, v):
     return {"encoded": b"OPWU" + h(i["vendor_certificate"]) + h(i["seed"]), "_checked": "format"}
 
 
-def payword_visit_commitment(i, v):
-    return {"signed_bytes": b"OPWK" + u64(i["serial"]) + u64(i["vendor"]) + u64(i["start"]) + u64(i["time"])}
+def payword_range(i, v):
+    assert i["from"] <= i["to"]
+    return {"signed_bytes": b"OPWS" + u64(i["serial"]) + u64(i["vendor"]) + u64(i["from"]) + u64(i["to"])}
+
+
+def payword_position(i, v):
+    return {"signed_bytes": b"OPWP" + u64(i["serial"]) + u64(i["next"])}
+
+
+def payword_fetch(i, v):
+    return {"signed_bytes": b"OPWF" + u64(i["vendor"]) + u64(i["auth"]) + u64(i["time"]) + text1(i["product"])}
 
 
 def payword_revocation_list(i, v):
@@ -490,7 +499,9 @@ LAYOUTS = {
     "coupon status request": coupon_status_request,
     "payword vendor certificate": payword_vendor_certificate,
     "payword user certificate": payword_user_certificate,
-    "payword visit commitment": payword_visit_commitment,
+    "payword range": payword_range,
+    "payword position": payword_position,
+    "payword product request": payword_fetch,
     "payword revocation list": payword_revocation_list,
     "payword token": payword_token,
     "GET /keys": keys_document,

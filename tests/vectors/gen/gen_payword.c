@@ -1,7 +1,8 @@
 /* Vectors of the payword scheme (src/schemes/payword/cert.c): the vendor
  * certificate (its encoding is the signed body then the 64-byte signature),
- * the user certificate that carries it, the visit commitment, the
- * revocation list, and a token of a chain against its signed root. */
+ * the user certificate that carries it, the user's range, position and
+ * product request, the revocation list, and a token of a chain against its
+ * signed root. */
 #include <stdio.h>
 #include <string.h>
 
@@ -23,11 +24,13 @@ void vg_payword(struct vg *g)
 	struct obol_sign_keypair agent, user;
 	struct payword_vcert vc;
 	struct payword_ucert uc;
-	struct payword_commit cm;
+	struct payword_range rg;
+	struct payword_position ps;
+	struct payword_fetch ft;
 	struct payword_crl crl;
 	uint64_t serials[3] = { 3, 17, 1025 };
 	uint8_t seed[PAYWORD_TOKEN_LEN], root[PAYWORD_TOKEN_LEN], tok[PAYWORD_TOKEN_LEN];
-	uint8_t enc[PAYWORD_UCERT_MAX], body[PAYWORD_COMMIT_BODY_LEN], crlb[4 + 24 + 8 * 3];
+	uint8_t enc[PAYWORD_UCERT_MAX], body[PAYWORD_RANGE_BODY_LEN], crlb[4 + 24 + 8 * 3];
 	size_t len = 0;
 	char amt[OBOL_AMOUNT_STR_MAX];
 
@@ -84,21 +87,68 @@ void vg_payword(struct vg *g)
 	vg_out_hex(g, "encoded", enc, len);
 	vg_end(g);
 
-	memset(&cm, 0, sizeof cm);
-	cm.serial = vc.serial;
-	cm.vendor = 12;
-	cm.start = 3;
-	cm.time = T0 + 600;
-	payword_commit_sign(&cm, user.sk);
-	payword_commit_body(&cm, body);
-	vg_begin(g, "payword-visit-commitment", "payword visit commitment");
-	vg_in_uint(g, "serial", cm.serial);
-	vg_in_uint(g, "vendor", cm.vendor);
-	vg_in_uint(g, "start", cm.start);
-	vg_in_int(g, "time", cm.time);
-	vg_out_hex(g, "signed_bytes", body, sizeof body);
-	vg_sig_ed25519(g, "user", PAYWORD_CTX_COMMIT, body, sizeof body, cm.sig);
+	/* The range a purchase signs: orders from..to at one vendor. */
+	memset(&rg, 0, sizeof rg);
+	rg.serial = vc.serial;
+	rg.vendor = 12;
+	rg.from = 3;
+	rg.to = 5;
+	payword_range_sign(&rg, user.sk);
+	memcpy(body, "OPWS", 4);
+	be64(body + 4, rg.serial);
+	be64(body + 12, rg.vendor);
+	be64(body + 20, rg.from);
+	be64(body + 28, rg.to);
+	vg_begin(g, "payword-range", "payword range");
+	vg_in_uint(g, "serial", rg.serial);
+	vg_in_uint(g, "vendor", rg.vendor);
+	vg_in_uint(g, "from", rg.from);
+	vg_in_uint(g, "to", rg.to);
+	vg_out_hex(g, "signed_bytes", body, PAYWORD_RANGE_BODY_LEN);
+	vg_sig_ed25519(g, "user", PAYWORD_CTX_RANGE, body, PAYWORD_RANGE_BODY_LEN, rg.sig);
 	vg_end(g);
+
+	/* The user's position when a purchase supersedes the certificate. */
+	memset(&ps, 0, sizeof ps);
+	ps.serial = vc.serial;
+	ps.next = 6;
+	payword_position_sign(&ps, user.sk);
+	memcpy(body, "OPWP", 4);
+	be64(body + 4, ps.serial);
+	be64(body + 12, ps.next);
+	vg_begin(g, "payword-position", "payword position");
+	vg_in_uint(g, "serial", ps.serial);
+	vg_in_uint(g, "next", ps.next);
+	vg_out_hex(g, "signed_bytes", body, PAYWORD_POSITION_BODY_LEN);
+	vg_sig_ed25519(g, "user", PAYWORD_CTX_POSITION, body, PAYWORD_POSITION_BODY_LEN, ps.sig);
+	vg_end(g);
+
+	/* The product request that makes an authorisation number the buyer's. */
+	{
+		uint8_t fb[PAYWORD_FETCH_BODY_MAX];
+		size_t plen;
+		memset(&ft, 0, sizeof ft);
+		ft.vendor = 12;
+		ft.auth = 4242;
+		ft.time = T0 + 660;
+		snprintf(ft.product, sizeof ft.product, "article-17");
+		VG_OK(g, payword_fetch_sign(&ft, user.sk));
+		plen = strlen(ft.product);
+		memcpy(fb, "OPWF", 4);
+		be64(fb + 4, ft.vendor);
+		be64(fb + 12, (uint64_t)ft.auth);
+		be64(fb + 20, (uint64_t)ft.time);
+		fb[28] = (uint8_t)plen;
+		memcpy(fb + 29, ft.product, plen);
+		vg_begin(g, "payword-fetch", "payword product request");
+		vg_in_uint(g, "vendor", ft.vendor);
+		vg_in_int(g, "auth", ft.auth);
+		vg_in_int(g, "time", ft.time);
+		vg_in_text(g, "product", ft.product);
+		vg_out_hex(g, "signed_bytes", fb, 29 + plen);
+		vg_sig_ed25519(g, "user", PAYWORD_CTX_FETCH, fb, 29 + plen, ft.sig);
+		vg_end(g);
+	}
 
 	memset(&crl, 0, sizeof crl);
 	crl.seq = 4;
