@@ -6,6 +6,8 @@
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make model      the SPIN models of tests/model/ (each scheme's protocol with an intruder)
+#   make torture    100 SIGKILLs of every daemon under a mixed load, checks after each (tests/torture/)
+#   make soak       the mixed load for SOAK_MINUTES (30), memory and descriptors over time (build/soak/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
 #   make vectors    rewrite the published test vectors tests/vectors/obol/*.json
 #   make sim        a long run of the deterministic simulator, every scheme (SIM_SEEDS, SIM_STEPS)
@@ -36,7 +38,7 @@ LDFLAGS += $(SAN)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/crypto/*.c src/wire/*.c src/schemes/*/*.c))
-NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c))
+NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c src/console/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 ATTACK_SRC := $(sort $(wildcard tests/attack/*.c))
@@ -53,7 +55,7 @@ VEC_OBJ  := $(VEC_SRC:%.c=$(BUILD)/%.o)
 # The simulator runs the commands in process: every CLI object but main().
 SIM_CLI_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 
-.PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb vectors
+.PHONY: all deps demo check asan model torture soak fuzz fuzz-bins sim sim-defects clean man install deb screenshots vectors
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-e2e $(BUILD)/obol-sim
@@ -149,11 +151,31 @@ check:
 	@OBOL_BUILD=$(BUILD) tests/run.sh
 	@$(MAKE) --no-print-directory model
 
+# A PNG of each page of both consoles, written by the browser test into
+# docs/screenshots/ (the README shows them).
+screenshots:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) SCREENSHOTS=$(CURDIR)/docs/screenshots tests/run.sh console_browser
+
 # Every model verified without error, and every defect of tests/model/defects
 # caught (tests/model/run.sh; docs/threats.md, "The models").
 model:
 	@scripts/deps.sh check
 	@OBOL_BUILD=$(BUILD) tests/model/run.sh
+
+# Serving through abuse and faults (issue 16): long runs of real daemons.
+TORTURE_KILLS ?= 100
+torture:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) tests/torture/run.sh --kills $(TORTURE_KILLS)
+
+SOAK_MINUTES ?= 30
+soak:
+	@scripts/deps.sh soak
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run.sh
 
 asan:
 	@scripts/deps.sh check

@@ -6,8 +6,8 @@
 #                         built for tests, so it honours OBOL_ARGON2_FAST=1)
 #   ATTACK                the cheating parties ($OBOL_BUILD/obol-attack; tests/attack/attack.h)
 #   start NAME ARGS...    runs `obol ARGS...` in the background (log in $T/NAME.log),
-#                         waits for its "listening on HOST:PORT" lines (one per --listen
-#                         or --http), then sets NAME_ADDR, NAME_URL (https://... when ARGS
+#                         waits for its "listening on HOST:PORT" lines (one per --listen,
+#                         --http or --console), then sets NAME_ADDR, NAME_URL (https://... when ARGS
 #                         have --tls-cert, else http://...), NAME_PORT, NAME_ADDR2 (second
 #                         line) and NAME_PID
 #   start_attack NAME ARGS...  the same with `obol-attack ARGS...` (a cheating party that
@@ -80,7 +80,7 @@ e2e_wait_listening() {
 e2e_launch() {
   local name=$1; shift
   local want=0 a offset scheme=http
-  for a in "$@"; do case $a in --listen|--http) want=$((want + 1)) ;; --tls-cert) scheme=https ;; esac; done
+  for a in "$@"; do case $a in --listen|--http|--console) want=$((want + 1)) ;; --tls-cert) scheme=https ;; esac; done
   [ $want -gt 0 ] || want=1
   offset=$(stat -c %s "$T/$name.log" 2>/dev/null || echo 0)
   "${E2E_EXE[$name]:-$OBOL}" "$@" >>"$T/$name.log" 2>&1 </dev/null &
@@ -128,7 +128,7 @@ restart() {
   for ((i = 0; i < ${#args[@]} - 1; i++)); do
     case ${args[$i]} in
       --listen) args[$((i + 1))]=${!addr} ;;
-      --http) [ -n "${!addr2}" ] && args[$((i + 1))]=${!addr2} ;;
+      --http|--console) [ -n "${!addr2}" ] && args[$((i + 1))]=${!addr2} ;;
     esac
   done
   if [ -n "${E2E_PIDS[$name]:-}" ]; then stop "$name"; fi

@@ -99,18 +99,24 @@ def codex_state(i, v):
     cur, bal = amount_units(i["balance"])
     cur2, dep = amount_units(i["deposit"])
     assert cur == cur2
-    body = (b"OCXS" + u8(1) + u64(i["user_id"]) + text1(i["name"]) + u64(i["epoch"]) + u64(bal) + u64(dep)
-            + text1(cur) + u64(i["tx_total"]) + u64(i["tx_limit"]) + u64(i["not_after"]) + u64(i["issued"])
-            + u64(i["perf"]))
+    ver = i.get("version", 1)
+    limits = b""
+    if ver >= 2:  # the offline limits
+        limits = u64(amount_units(i["token_max"])[1]) + u64(amount_units(i["spent_max"])[1])
+    body = (b"OCXS" + u8(ver) + u64(i["user_id"]) + text1(i["name"]) + u64(i["epoch"]) + u64(bal) + u64(dep)
+            + text1(cur) + limits + u64(i["tx_total"]) + u64(i["tx_limit"]) + u64(i["not_after"])
+            + u64(i["issued"]) + u64(i["perf"]))
     enc = body + h(v["sig"]["hex"])
     return {"signed_bytes": body, "encoded": enc, "hash": sha256(enc)}
 
 
 def codex_token(i, v):
     cur, units = amount_units(i["amount"])
-    body = (b"OCXT" + u8(1) + h(i["id"]) + u64(i["payer_id"]) + text1(i["payer_name"]) + u64(i["payee_id"])
+    ver = i.get("version", 1)
+    spent = u64(amount_units(i["spent"])[1]) if ver >= 2 else b""  # the payer's running total
+    body = (b"OCXT" + u8(ver) + h(i["id"]) + u64(i["payer_id"]) + text1(i["payer_name"]) + u64(i["payee_id"])
             + text1(i["payee_name"]) + u64(units) + text1(cur) + u64(i["time"]) + u64(i["epoch"])
-            + u64(i["seq"]) + h(i["prev"]))
+            + u64(i["seq"]) + spent + h(i["prev"]))
     enc = body + h(v["sig"]["hex"])
     return {"signed_bytes": body, "encoded": enc, "hash": sha256(enc)}
 

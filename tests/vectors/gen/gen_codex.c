@@ -80,11 +80,14 @@ void vg_codex(struct vg *g)
 	gen_cert(g, &bank, "shop", 9, CODEX_PARTY_VENDOR, &shop, &cs);
 
 	memset(&st, 0, sizeof st);
+	st.version = CODEX_STATE_VERSION;
 	st.user_id = 7;
 	snprintf(st.name, sizeof st.name, "alice");
 	st.epoch = 3;
 	VG_OK(g, obol_amount_parse("EUR:12.5", &st.balance));
 	VG_OK(g, obol_amount_parse("EUR:20", &st.deposit));
+	VG_OK(g, obol_amount_parse("EUR:5", &st.token_max));
+	VG_OK(g, obol_amount_parse("EUR:20", &st.spent_max));
 	st.tx_total = 41;
 	st.tx_limit = CODEX_DEFAULT_TX_LIMIT;
 	st.not_after = T0 + CODEX_DEFAULT_LIFETIME;
@@ -94,11 +97,14 @@ void vg_codex(struct vg *g)
 	VG_OK(g, codex_state_encode(&st, buf, sizeof buf, &len));
 	VG_OK(g, codex_state_hash(&st, sh));
 	vg_begin(g, "codex-state", "codex state");
+	vg_in_uint(g, "version", st.version);
 	vg_in_uint(g, "user_id", st.user_id);
 	vg_in_text(g, "name", st.name);
 	vg_in_uint(g, "epoch", st.epoch);
 	amount(g, "balance", &st.balance);
 	amount(g, "deposit", &st.deposit);
+	amount(g, "token_max", &st.token_max);
+	amount(g, "spent_max", &st.spent_max);
 	vg_in_uint(g, "tx_total", st.tx_total);
 	vg_in_uint(g, "tx_limit", st.tx_limit);
 	vg_in_int(g, "not_after", st.not_after);
@@ -120,6 +126,7 @@ void vg_codex(struct vg *g)
 	vg_end(g);
 
 	memset(&tk, 0, sizeof tk);
+	tk.version = CODEX_TOKEN_VERSION;
 	vg_fixed("codex token id", buf);
 	memcpy(tk.id, buf, CODEX_TOKEN_ID_LEN);
 	tk.payer_id = 7;
@@ -127,6 +134,7 @@ void vg_codex(struct vg *g)
 	tk.payee_id = 9;
 	snprintf(tk.payee_name, sizeof tk.payee_name, "shop");
 	VG_OK(g, obol_amount_parse("EUR:0.25", &tk.amount));
+	VG_OK(g, obol_amount_parse("EUR:0.25", &tk.spent)); /* the payer's first payment of the epoch */
 	tk.time = T0 + 3600;
 	tk.epoch = 3;
 	tk.seq = 0;
@@ -135,6 +143,7 @@ void vg_codex(struct vg *g)
 	VG_OK(g, codex_token_encode(&tk, buf, sizeof buf, &len));
 	VG_OK(g, codex_token_hash(&tk, th));
 	vg_begin(g, "codex-token", "codex token");
+	vg_in_uint(g, "version", tk.version);
 	vg_in_hex(g, "id", tk.id, CODEX_TOKEN_ID_LEN);
 	vg_in_uint(g, "payer_id", tk.payer_id);
 	vg_in_text(g, "payer_name", tk.payer_name);
@@ -144,6 +153,7 @@ void vg_codex(struct vg *g)
 	vg_in_int(g, "time", tk.time);
 	vg_in_uint(g, "epoch", tk.epoch);
 	vg_in_uint(g, "seq", tk.seq);
+	amount(g, "spent", &tk.spent);
 	vg_in_hex(g, "prev", tk.prev, OBOL_HASH_LEN);
 	signed_struct(g, "alice", CODEX_CTX_TOKEN, buf, len);
 	vg_out_hex(g, "hash", th, sizeof th);
