@@ -241,6 +241,22 @@ out:
 	return e;
 }
 
+obol_err payword_wallet_buy_body(struct obol_wallet *w, const char *password, json_t **out)
+{
+	json_t *pending = json_object_get(section(w), "pending_buy");
+	json_t *body = NULL;
+	*out = NULL;
+	if (pending == NULL)
+		return OBOL_E_NOT_FOUND;
+	body = json_deep_copy(pending);
+	if (body == NULL || json_object_set_new(body, "password", json_string(password)) != 0) {
+		body_free(body);
+		return OBOL_E_NO_MEMORY;
+	}
+	*out = body;
+	return OBOL_OK;
+}
+
 obol_err payword_wallet_buy_tokens(struct obol_wallet *w, const char *password, uint64_t scope, uint64_t tokens,
 				   bool lost, struct payword_buy_outcome *out)
 {
@@ -265,11 +281,8 @@ obol_err payword_wallet_buy_tokens(struct obol_wallet *w, const char *password, 
 	}
 	/* Resumed or new: the recorded request is what is sent. */
 	scope = (uint64_t)json_integer_value(json_object_get(pending, "scope"));
-	body = json_deep_copy(pending);
-	if (body == NULL || json_object_set_new(body, "password", json_string(password)) != 0) {
-		e = OBOL_E_NO_MEMORY;
+	if ((e = payword_wallet_buy_body(w, password, &body)) != OBOL_OK)
 		goto out;
-	}
 	if ((e = obol_wallet_client(w, true, &c)) != OBOL_OK)
 		goto out;
 	if ((e = obol_http_post_json(c, "/payword/buy", body, OBOL_HTTP_AUTH, &reply)) != OBOL_OK) {
