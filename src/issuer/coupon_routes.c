@@ -189,6 +189,8 @@ static obol_err lock_precheck(struct obol_issuer *iss, void *arg)
 {
 	struct lock_ctx *c = arg;
 	struct coin_read r;
+	if (c->chk->lapsed != OBOL_OK)
+		return OBOL_OK; /* only a repeat is answered: no token to judge */
 	obol_err e = coin_read(iss, c->req->coin.id, &r);
 	if (e != OBOL_OK)
 		return e;
@@ -216,7 +218,9 @@ static obol_err post_lock(struct obol_issuer *iss, const struct obol_http_req *r
 	c.req = &lreq;
 	c.chk = &chk;
 	c.now = obol_now();
-	if ((e = coupon_issuer_lock_verify(&st->is, &lreq, c.now, &chk)) != OBOL_OK)
+	/* a refusal of time (chk.lapsed) still lets the unit answer a repeat of
+	 * the lock F made: a retry gets the first answer */
+	if ((e = coupon_issuer_lock_verify(&st->is, &lreq, c.now, &chk)) != OBOL_OK && e != chk.lapsed)
 		goto out;
 	e = obol_issuer_run_checked(iss, lock_precheck, lock_unit, &c);
 	if (e != OBOL_OK && c.eff.has_refusal)

@@ -60,12 +60,6 @@ static obol_err unit_intent(struct obol_store *s, void *arg)
 	return coupon_vlock_add(s, u->intent);
 }
 
-static obol_err unit_intent_drop(struct obol_store *s, void *arg)
-{
-	struct unit_ctx *u = arg;
-	return coupon_vlock_del(s, u->intent->lock);
-}
-
 /* The coin F locked replaces the intent. */
 static obol_err unit_insert(struct obol_store *s, void *arg)
 {
@@ -323,8 +317,10 @@ static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const 
 		coupon_vendor_on_lock_refused(&vs->s);
 		if (!refused)
 			return e; /* in doubt: the timer asks F about the intent later */
-		if ((e = obol_vendor_run(v, unit_intent_drop, &u)) != OBOL_OK)
-			return e;
+		/* The intent stays, refused or not: a copy of the request still
+		 * in the network (delayed, duplicated) may lock the coin later,
+		 * once the coin moved to its token; the timer forgets the intent
+		 * only once T has passed (coupon_timer.c). */
 		coupon_spec_error(&spec, &refusal);
 		return obol_vendor_out_add(out, COUPON_MSG_REFUSED, &spec.fields);
 	}

@@ -121,10 +121,22 @@ static obol_err intents_read(struct obol_store *s, void *arg)
 	return coupon_vlocks_older(s, t->before, t->locks, BATCH, &t->n);
 }
 
+/* Until when a copy of an intent's lock request may still lock the coin at
+ * F: a copy in the network (delayed, duplicated) can arrive after the
+ * vendor's own tries, after a refusal of them, or after F answered that the
+ * lock is not the vendor's, and lock a coin that moved to its token since;
+ * after T (on F's clock, within the skew F allows) F refuses it. Before
+ * then an intent F does not hold is looked at again at this time. */
+static int64_t intent_final(const struct coupon_vlock *l)
+{
+	return l->deadline + COUPON_STATUS_SKEW_S;
+}
+
 /* What the issuer says of an intent's coin. */
 struct intent_fate {
 	const struct coupon_vendor_cfg *cfg;
 	const struct coupon_vlock *lock;
+	int64_t now;
 	bool ours;                      /* the issuer holds this very lock for us */
 	struct coupon_status_reply status;
 };
@@ -135,6 +147,8 @@ static obol_err intent_resolve(struct obol_store *s, void *arg)
 	struct coupon_vendor_coin c;
 	int64_t row;
 	obol_err e;
+	if (!f->ours && f->now <= intent_final(f->lock))
+		return coupon_vlock_postpone(s, f->lock->lock, intent_final(f->lock));
 	if (!f->ours)
 		return coupon_vlock_del(s, f->lock->lock);
 	/* F locked it and nothing settled it since: its last token is the lock
@@ -195,7 +209,7 @@ static obol_err intents_pass(const struct timer_io *io, struct coupon_vstate *st
 	if ((e = obol_vendor_issuer_client(io->v, &c)) != OBOL_OK)
 		return e;
 	for (size_t i = 0; i < t.n; i++) {
-		struct intent_fate f = { .cfg = &st->cfg, .lock = &t.locks[i] };
+		struct intent_fate f = { .cfg = &st->cfg, .lock = &t.locks[i], .now = now };
 		bool known;
 		if ((e = intent_ask(c, &f, &known)) != OBOL_OK)
 			break; /* the issuer is away: next time */

@@ -186,6 +186,12 @@ obol_err coupon_vlock_del(struct obol_store *s, const uint8_t lock[static COUPON
 			      (size_t)COUPON_ID_LEN);
 }
 
+obol_err coupon_vlock_postpone(struct obol_store *s, const uint8_t lock[static COUPON_ID_LEN], int64_t until)
+{
+	return obol_store_run(s, NULL, "UPDATE coupon_vlocks SET created = ? WHERE lock_hash = ?", "ib", until, lock,
+			      (size_t)COUPON_ID_LEN);
+}
+
 obol_err coupon_vlocks_older(struct obol_store *s, int64_t before, struct coupon_vlock *out, size_t cap, size_t *n)
 {
 	struct obol_stmt *st;

@@ -18,7 +18,10 @@
  * start after a crash) its final settle is queued in the outbox in the same
  * unit of work that marks it queued. An intent left behind (the vendor died
  * or the answer was lost between the issuer's commit and the insert) is
- * looked up at the issuer by the timer and its lock token settled. */
+ * looked up at the issuer by the timer and its lock token settled; one the
+ * issuer does not hold (refused, lost, not arrived yet) is kept, and looked
+ * up again, until no copy of its request can lock the coin any more (T and
+ * the clock skew the issuer allows). */
 #ifndef OBOL_VENDOR_COUPON_VENDOR_H
 #define OBOL_VENDOR_COUPON_VENDOR_H
 
@@ -104,7 +107,10 @@ struct coupon_vlock {
 };
 OBOL_MUST_CHECK obol_err coupon_vlock_add(struct obol_store *s, const struct coupon_vlock *l);
 OBOL_MUST_CHECK obol_err coupon_vlock_del(struct obol_store *s, const uint8_t lock[static COUPON_ID_LEN]);
-/* Intents created before `before` (at most cap). */
+/* Looks at an intent again only as if it had been created at `until`. */
+OBOL_MUST_CHECK obol_err coupon_vlock_postpone(struct obol_store *s, const uint8_t lock[static COUPON_ID_LEN],
+					       int64_t until);
+/* Intents created (or postponed to) before `before` (at most cap). */
 OBOL_MUST_CHECK obol_err coupon_vlocks_older(struct obol_store *s, int64_t before, struct coupon_vlock *out, size_t cap,
 					     size_t *n);
 

@@ -49,17 +49,27 @@ obol_err coupon_issuer_lock_verify(const struct coupon_issuer *is, const struct 
 	out->denom = coupon_issuer_denom(is, req->coin.denom);
 	if (!out->denom)
 		return OBOL_E_COUPON_DENOM_UNKNOWN;
+	/* Time refuses a new lock, not the first answer to a lock F made: a
+	 * vendor that lost that answer asks again, maybe after T, and is owed
+	 * its lock token (DESIGN §5 step 6). So a refusal of time is kept in
+	 * out->lapsed and the other checks go on; it is the answer only when
+	 * they all pass, and any other refusal still gets the first code in
+	 * the order. */
 	if (now > out->denom->spend_until)
-		return OBOL_E_COUPON_DENOM_EXPIRED;
+		out->lapsed = OBOL_E_COUPON_DENOM_EXPIRED;
 	/* The value of a blind-signed coin comes from the key (DESIGN §4). */
 	if ((e = coupon_coin_verify(&req->coin, out->denom)) != OBOL_OK)
-		return e;
-	if ((e = coupon_cert_check(is->cert_open, req->cert, req->cert_len, is->sign_pk, now, &out->cert)) != OBOL_OK)
-		return e;
+		goto fail;
+	e = coupon_cert_check(is->cert_open, req->cert, req->cert_len, is->sign_pk, now, &out->cert);
+	if (e == OBOL_E_COUPON_CERT_EXPIRED && out->lapsed == OBOL_OK)
+		out->lapsed = e;
+	else if (e != OBOL_OK && e != OBOL_E_COUPON_CERT_EXPIRED)
+		goto fail;
 	coupon_digest_lock_req(digest, req, out->cert.hash);
+	e = OBOL_E_COUPON_VENDOR_SIGNATURE;
 	if (obol_sign_verify(req->vendor_sig, COUPON_CTX_LOCK_REQ, digest, sizeof(digest), out->cert.vendor_pk) !=
 	    OBOL_OK)
-		return OBOL_E_COUPON_VENDOR_SIGNATURE;
+		goto fail;
 	if ((e = coupon_auth_open(req->auth, is->box, &out->auth)) != OBOL_OK)
 		goto fail;
 	/* The box binds coin, C and T: the seed's (H^(n-m)(S)||T)^e and
@@ -73,17 +83,21 @@ obol_err coupon_issuer_lock_verify(const struct coupon_issuer *is, const struct 
 	e = OBOL_E_COUPON_AUTH_WRONG_DEADLINE;
 	if (out->auth.deadline != req->deadline)
 		goto fail;
-	e = OBOL_E_COUPON_DEADLINE_PAST;
-	if (req->deadline <= now)
-		goto fail;
+	if (req->deadline <= now && out->lapsed == OBOL_OK)
+		out->lapsed = OBOL_E_COUPON_DEADLINE_PAST;
 	e = OBOL_E_COUPON_DEADLINE_TOO_FAR;
-	if (req->deadline - now > is->lock_max_s || req->deadline > out->cert.valid_until ||
+	if ((req->deadline > now && req->deadline - now > is->lock_max_s) || req->deadline > out->cert.valid_until ||
 	    req->deadline > out->denom->spend_until)
 		goto fail;
 	obol_sha256(out->auth_hash, req->auth, COUPON_AUTH_LEN);
-	return OBOL_OK;
+	return out->lapsed;
 fail:
 	OBOL_WIPE(out->auth);
+	/* the first refusal in the order; not time's alone, so no repeat is
+	 * looked for */
+	if (out->lapsed != OBOL_OK)
+		e = out->lapsed;
+	out->lapsed = OBOL_OK;
 	return e;
 }
 
@@ -298,6 +312,8 @@ obol_err coupon_issuer_lock_apply(const struct coupon_issuer *is, const struct c
 		out->next = *cur;
 		return OBOL_OK;
 	}
+	if (chk->lapsed != OBOL_OK)
+		return chk->lapsed; /* no lock of this request to answer again: time's refusal stands */
 	obol_err e = judge_token(cur, chk->denom, a->coin_id, a->index, a->token, pre, now, &out->refusal,
 				 &out->has_refusal);
 	if (e != OBOL_OK)

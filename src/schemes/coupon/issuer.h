@@ -93,6 +93,12 @@ struct coupon_lock_checked {
 	struct coupon_cert cert;
 	struct coupon_auth auth;             /* the opened box: holds the token; wipe */
 	uint8_t auth_hash[COUPON_ID_LEN];    /* H(box): names the lock instance */
+	/* A refusal that only time brought (COUPON_DENOM_EXPIRED,
+	 * COUPON_CERT_EXPIRED, COUPON_DEADLINE_PAST), found with every other
+	 * check passed: it refuses a new lock, not a repeat of the lock F made
+	 * for this very request (coupon_issuer_lock_apply), whose first answer
+	 * a vendor that lost it is still owed. OBOL_OK for none. */
+	obol_err lapsed;
 };
 /* The stateless checks, in this order: denomination known and spendable
  * (COUPON_DENOM_UNKNOWN, COUPON_DENOM_EXPIRED); the coin's signature under
@@ -102,7 +108,12 @@ struct coupon_lock_checked {
  * (COUPON_AUTH_UNREADABLE) and names this coin, this C and this T
  * (COUPON_AUTH_WRONG_COIN, _WRONG_VENDOR, _WRONG_DEADLINE); T in the future
  * (COUPON_DEADLINE_PAST) and within policy: T <= now + lock_max_s, C's
- * validity and the denomination's spend-until (COUPON_DEADLINE_TOO_FAR). */
+ * validity and the denomination's spend-until (COUPON_DEADLINE_TOO_FAR).
+ * The first refusal in this order is returned. When it is one of time's
+ * (spend-until, C's validity, T) and every other check passed, it is also
+ * kept in out->lapsed, with out filled as for OBOL_OK: the caller may then
+ * still answer a repeat (coupon_issuer_lock_apply), and must wipe
+ * out->auth. */
 OBOL_MUST_CHECK obol_err coupon_issuer_lock_verify(const struct coupon_issuer *is, const struct coupon_lock_req *req,
 						   int64_t now, struct coupon_lock_checked *out);
 
@@ -126,7 +137,10 @@ struct coupon_lock_effect {
 void coupon_issuer_lock_proof(const struct coupon_issuer *is, const struct coupon_lock_checked *chk,
 			      const struct coupon_coin_state *cur, struct coupon_proof_checked *out);
 /* The stateful checks against cur (NULL for a coin F has never seen):
- *   a repeat of the current lock (same box, same C) answers the same;
+ *   a repeat of the current lock (same box, same C) answers the same,
+ *   also when chk->lapsed (T or C passed since: the lost answer is owed);
+ *   otherwise chk->lapsed, when set, is the answer, unsigned (pre may be
+ *   NULL then: no token is judged);
  *   a coin registered under another denomination (COUPON_DENOM_MISMATCH);
  *   the token is the coin's next one: p = F's last index - 1 and H(token) =
  *   F's last token (n - 1 and the coin id for a new coin). Then the coin has

@@ -233,15 +233,17 @@ obol_err cfx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct
 	obol_err e;
 	if (refusal)
 		memset(refusal, 0, sizeof(*refusal));
-	if ((e = coupon_issuer_lock_verify(&f->is, req, f->now, &chk)) != OBOL_OK) {
+	/* a refusal of time still answers a repeat, as in the route */
+	if ((e = coupon_issuer_lock_verify(&f->is, req, f->now, &chk)) != OBOL_OK && e != chk.lapsed) {
 		if (refusal)
 			coupon_error_set(refusal, e, NULL);
 		return e;
 	}
 	struct coupon_coin_state *cur = cfx_coin(f, req->coin.id);
 	/* the holder proof, as the route checks it off the committer */
-	coupon_issuer_lock_proof(&f->is, &chk, cur, &pre);
-	e = coupon_issuer_lock_apply(&f->is, req, &chk, cur, &pre, f->now, &eff);
+	if (chk.lapsed == OBOL_OK)
+		coupon_issuer_lock_proof(&f->is, &chk, cur, &pre);
+	e = coupon_issuer_lock_apply(&f->is, req, &chk, cur, chk.lapsed == OBOL_OK ? &pre : NULL, f->now, &eff);
 	if (e != OBOL_OK) {
 		/* what the vendor relays: the signed refusal when F gave one */
 		if (refusal && eff.has_refusal) {

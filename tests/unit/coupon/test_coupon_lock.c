@@ -351,6 +351,43 @@ TEST(coupon_lock, second_vendor_refused_until_T_then_first_is_credited)
 	cfx_free(&f);
 }
 
+/* A vendor whose lock answer was lost asks again, the same request, maybe
+ * after T: F answers the lock it made, as the first time, however late (the
+ * lock token is the vendor's money); time still refuses anything else. */
+TEST(coupon_lock, a_lock_retried_after_its_deadline_gets_its_first_answer)
+{
+	SETUP(f);
+	struct coupon_lock_req req, other;
+	struct coupon_lock_reply first, again;
+	request_at(&f, 0, FX_N - 1, f.now + 600, &req);
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &first, NULL));
+	int64_t version = cfx_coin(&f, f.coins[0].coin.id)->version;
+	/* T has passed: the retry gets the first answer, and nothing changes */
+	f.now += 601;
+	memset(&again, 0, sizeof(again));
+	CHECK_OK(cfx_issuer_lock(&f, &req, &again, NULL));
+	CHECK_MEM_EQ(&first, &again, sizeof(first));
+	CHECK_EQ_INT(cfx_coin(&f, f.coins[0].coin.id)->version, version);
+	/* a new request with a past T is refused and changes nothing */
+	request_at(&f, 1, FX_N - 2, f.now - 1, &other);
+	CHECK_ERR(cfx_issuer_lock(&f, &other, &again, NULL), OBOL_E_COUPON_DEADLINE_PAST);
+	/* so is the retry with any other fault: the first refusal in the order */
+	other = req;
+	other.vendor_sig[0] ^= 1;
+	CHECK_ERR(cfx_issuer_lock(&f, &other, &again, NULL), OBOL_E_COUPON_VENDOR_SIGNATURE);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
+	CHECK_EQ_INT(c->version, version);
+	CHECK_EQ_INT(c->lock_vendor_account, 100);
+	CHECK_EQ_INT(c->last_index, FX_N - 1);
+	/* past C's validity and the denomination's spend-until as well */
+	f.now = f.denom[0].spend_until + 1;
+	memset(&again, 0, sizeof(again));
+	CHECK_OK(cfx_issuer_lock(&f, &req, &again, NULL));
+	CHECK_MEM_EQ(&first, &again, sizeof(first));
+	CHECK_EQ_INT(cfx_coin(&f, f.coins[0].coin.id)->version, version);
+	cfx_free(&f);
+}
+
 TEST(coupon_lock, spent_coin)
 {
 	SETUP(f);
