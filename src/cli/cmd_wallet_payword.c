@@ -306,6 +306,11 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 		       (unsigned long long)c.uc.vc.first_order, (unsigned long long)payword_vcert_last_order(&c.uc.vc),
 		       (unsigned long long)c.next, (unsigned long long)c.in_doubt);
 		print_value("unspent", payword_wallet_unspent(&c), &c.uc.vc.token_value);
+		if (c.pending)
+			printf("pending purchase: orders %llu..%llu of %s at vendor %llu, awaiting its answer; buying it "
+			       "there again finishes it, any other purchase leaves its tokens in doubt\n",
+			       (unsigned long long)c.next, (unsigned long long)c.req.order, c.req.product,
+			       (unsigned long long)c.req.range.vendor);
 		payword_wallet_wipe(&c);
 	}
 	if (json_object_get(sec, "pending_buy") != NULL)

@@ -11,7 +11,8 @@
  *      it in full, nothing of it held; every token the agent paid out of an
  *      honest user's certificates lies in a range that user signed for that
  *      vendor; the agent holds at least the unspent value of each honest
- *      user's wallet on its certificates;
+ *      user's wallet on its certificates (the tokens no range the wallet
+ *      signed reaches: a pending purchase's are its vendor's);
  *   P4 after every step: no honest user and no honest vendor is revoked at
  *      the agent (a verdict of fraud rests on the culprit's own signatures);
  *   P7 (and P3) at every answer of the agent: it gives a certificate (with
@@ -408,8 +409,10 @@ bool pw_pending_buy(struct sim_node *n)
 }
 
 /* The unspent tokens of the wallet's generic certificate (0 when it has
- * none); false when the file cannot be read. */
-static bool wallet_unspent(const struct sim_node *n, uint64_t *unspent, uint64_t *serial)
+ * none: payword_wallet_unspent, no range the wallet signed reaches them),
+ * and those of its pending purchase (signed over to a vendor); false when
+ * the file cannot be read. */
+static bool wallet_unspent(const struct sim_node *n, uint64_t *unspent, uint64_t *pending, uint64_t *serial)
 {
 	json_t *doc = wallet_doc(n);
 	const char *b64 = json_string_value(json_object_get(json_object_get(json_object_get(doc, "payword"), "certs"), "0"));
@@ -417,6 +420,7 @@ static bool wallet_unspent(const struct sim_node *n, uint64_t *unspent, uint64_t
 	size_t len;
 	bool ok = doc != NULL;
 	*unspent = 0;
+	*pending = 0;
 	*serial = 0;
 	if (b64 != NULL) {
 		struct payword_wallet_cert c;
@@ -427,6 +431,7 @@ static bool wallet_unspent(const struct sim_node *n, uint64_t *unspent, uint64_t
 		     payword_wallet_open(sealed, len, PW_PASSWORD, &c) == OBOL_OK;
 		if (ok) {
 			*unspent = payword_wallet_unspent(&c);
+			*pending = c.pending ? c.req.order - c.next + 1 : 0;
 			*serial = c.uc.vc.serial;
 			payword_wallet_wipe(&c);
 		}
@@ -500,7 +505,7 @@ static void check_user(struct sim *sim, struct obol_store *s, struct sim_node *u
 	struct pw_world *w = pw(sim);
 	struct obol_stmt *st;
 	bool row;
-	uint64_t unspent, wserial;
+	uint64_t unspent, pending, wserial;
 	if (obol_stmt_prepare(s, "SELECT c.serial, c.vendor, c.from_order, c.to_order, c.paid_tokens FROM payword_claims c"
 				 " JOIN payword_certs k ON k.serial = c.serial JOIN payword_users u ON u.account = k.user_id"
 				 " WHERE u.username = ? AND c.paid_tokens > 0",
@@ -527,7 +532,7 @@ static void check_user(struct sim *sim, struct obol_store *s, struct sim_node *u
 	obol_stmt_finish(st);
 	if (sim_failed(sim))
 		return;
-	if (!wallet_unspent(un, &unspent, &wserial)) {
+	if (!wallet_unspent(un, &unspent, &pending, &wserial)) {
 		sim_trace(sim, un, "at rest: its wallet file cannot be read");
 		return;
 	}
@@ -535,8 +540,8 @@ static void check_user(struct sim *sim, struct obol_store *s, struct sim_node *u
 				    " JOIN payword_users u ON u.account = k.user_id WHERE u.username = ? AND k.status != 3",
 				 "t", un->name);
 	sim_trace(sim, un, "at rest: its wallet holds %" PRIu64 " unspent tokens of certificate %" PRIu64
-			   ", the agent %" PRId64 " on its certificates",
-		  unspent, wserial, balance);
+			   " (and %" PRIu64 " of a pending purchase), the agent %" PRId64 " on its certificates",
+		  unspent, wserial, pending, balance);
 	if (balance >= 0 && (uint64_t)balance < unspent)
 		sim_fail(sim, "P3",
 			 "%s's wallet holds %" PRIu64 " unspent tokens of certificate %" PRIu64

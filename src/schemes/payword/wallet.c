@@ -46,7 +46,9 @@ out:
 uint64_t payword_wallet_unspent(const struct payword_wallet_cert *w)
 {
 	uint64_t end = w->uc.vc.first_order + w->uc.vc.n;
-	return w->next < end ? end - w->next : 0;
+	/* a pending purchase's tokens are signed over to its vendor */
+	uint64_t free_from = w->pending ? w->req.order + 1 : w->next;
+	return free_from < end ? end - free_from : 0;
 }
 
 obol_err payword_wallet_pay(struct payword_wallet_cert *w, const uint8_t user_sk[static OBOL_SIGN_SK_LEN],

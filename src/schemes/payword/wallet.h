@@ -27,7 +27,7 @@
 
 struct payword_wallet_cert {
 	struct payword_ucert uc;  /* secret: holds the seed */
-	uint64_t next;            /* next unspent order: no range the wallet signed reaches it */
+	uint64_t next;            /* no range the wallet signed reaches it, but the pending one (next..req.order) */
 	uint64_t in_doubt;        /* tokens skipped as in doubt (value returns at regeneration) */
 	bool pending;             /* a purchase awaits its reply */
 	struct payword_pay req;   /* that purchase, sent again as is on retry */
@@ -41,7 +41,11 @@ OBOL_MUST_CHECK obol_err payword_wallet_accept(const uint8_t *ucert, size_t len,
 					       const uint8_t user_pk[static OBOL_SIGN_PK_LEN],
 					       struct payword_wallet_cert *out);
 
-/* Unspent tokens. */
+/* Unspent tokens: those of the chain no range the wallet signed reaches.
+ * A pending purchase's tokens are not among them: its range went (or is
+ * about to go) to its vendor, which may sell and report them, and the
+ * wallet never offers them again (sent again as they were, they get the
+ * same answer; given up, they are in doubt). */
 uint64_t payword_wallet_unspent(const struct payword_wallet_cert *w);
 
 /* One purchase, as the caller asks it. */

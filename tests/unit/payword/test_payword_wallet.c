@@ -105,6 +105,41 @@ TEST(payword_wallet, refused_or_lost_purchases_skip_their_tokens)
 	CHECK(!w.w.pending);
 }
 
+/* A purchase's tokens are signed over to its vendor from the moment the
+ * wallet records it: a crash after the vendor's answer and before the
+ * wallet's next save leaves them pending in the file, the vendor paid for
+ * them. They are never offered again (the same purchase resent gets the
+ * same answer; any other one skips them as in doubt), so they are not
+ * unspent: the wallet holds no more than the agent backs. */
+TEST(payword_wallet, a_pending_purchases_tokens_are_not_unspent)
+{
+	struct pw_world w;
+	struct payword_pay req;
+	struct payword_pay_reply ok = { 5, OBOL_OK };
+	struct payword_wallet_cert back;
+	uint8_t *sealed = NULL;
+	size_t len = 0;
+	REQUIRE(setenv("OBOL_ARGON2_FAST", "1", 1) == 0);
+	REQUIRE_OK(pw_world_init(&w));
+	struct payword_wallet_pay_req r = pw_req(PW_A, "EUR:0.03", PW_NOW);
+	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, &r, &req));
+	CHECK(w.w.pending && w.w.next == 1 && req.range.to == 3);
+	CHECK_EQ_INT(payword_wallet_unspent(&w.w), 7);
+	/* the state the wallet saved before sending, as a crash leaves it */
+	REQUIRE_OK(payword_wallet_seal(&w.w, "correct horse", 0, 0, &sealed, &len));
+	REQUIRE_OK(payword_wallet_open(sealed, len, "correct horse", &back));
+	CHECK(back.pending);
+	CHECK_EQ_INT(payword_wallet_unspent(&back), 7);
+	/* the answer spends them, giving up skips them: 7 either way */
+	CHECK_OK(payword_wallet_reply(&back, &ok));
+	CHECK_EQ_INT(payword_wallet_unspent(&back), 7);
+	payword_wallet_give_up(&w.w);
+	CHECK_EQ_INT(payword_wallet_unspent(&w.w), 7);
+	CHECK_EQ_INT(w.w.in_doubt, 3);
+	payword_wallet_wipe(&back);
+	free(sealed);
+}
+
 TEST(payword_wallet, sealed_under_the_password)
 {
 	struct pw_world w;
