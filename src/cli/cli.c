@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/payer_opts.h"
 
 static struct obol_cmd *commands;
 
@@ -15,6 +16,7 @@ void obol_cli_register(struct obol_cmd *cmd)
 		p = &(*p)->next;
 	cmd->next = *p;
 	*p = cmd;
+	obol_cli_payer_register(cmd);
 }
 
 const struct obol_cmd *obol_cli_commands(void)
@@ -171,5 +173,5 @@ int obol_cli_main(int argc, char **argv)
 		obol_cli_print_usage(best, stdout);
 		return OBOL_EXIT_OK;
 	}
-	return obol_cli_run(best, sub_argc, sub_argv);
+	return obol_cli_payer_run(best, sub_argc, sub_argv);
 }
