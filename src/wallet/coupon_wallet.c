@@ -268,9 +268,9 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 			memset(&offer, 0, sizeof(offer));
 			coupon_spec_offer(&spec, &offer);
 			if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
+			    (e = obol_pay_offer(dl, "coupon", &offer.price, units)) != OBOL_OK ||
 			    (e = coupon_wallet_on_offer(&ws->cfg, &s, ws->coins, ws->ncoins, &offer, obol_now(), &pay)) !=
-				    OBOL_OK ||
-			    (e = obol_pay_offer(dl, "coupon", &offer.price, units ? s.units_wanted : 0)) != OBOL_OK)
+				    OBOL_OK)
 				goto out;
 			{
 				char price[OBOL_AMOUNT_STR_MAX];
