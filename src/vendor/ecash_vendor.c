@@ -24,6 +24,7 @@
 #include "schemes/ecash/customer.h"
 #include "schemes/ecash/messages.h"
 #include "vendor/outbox.h"
+#include "vendor/receipt.h"
 #include "vendor/ecash_vendor_int.h"
 #include "vendor/vendor.h"
 #include "wire/json.h"
@@ -362,7 +363,11 @@ static obol_err on_pay(struct obol_vendor *v, struct ecash_vendor *ev, const uin
 		obol_log_info("ecash: accepted %s in %zu coin%s (%s)", v64, p.ncoins, p.ncoins == 1 ? "" : "s",
 			      sg->ncerts > 1 ? "ring" : "signed");
 		ecash_receipt_spec(&rsp, &rc);
-		e = obol_vendor_out_add(out, ECASH_MSG_RECEIPT, &rsp.s);
+		uint8_t id[OBOL_RECEIPT_ID_LEN];
+		obol_receipt_payment_id(body, len, id);
+		if ((e = obol_vendor_out_add(out, ECASH_MSG_RECEIPT, &rsp.s)) == OBOL_OK)
+			e = obol_vendor_receipt_add(v, out, &(struct obol_vendor_receipt_req){
+				.scheme = "ecash", .amount = &rc.value, .units = 1, .pay_id = id });
 	} else {
 		obol_log_info("ecash: payment refused: %s", obol_strerror(e));
 	}

@@ -8,6 +8,7 @@
 #include "core/parse.h"
 #include "wallet/ecash_wallet.h"
 #include "wallet/ecash_wallet_int.h"
+#include "wallet/payer.h"
 
 obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_t ring, FILE *out)
 {
@@ -41,7 +42,12 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 		e = obol_cbor_decode(body, body_len, &osp.s);
 	}
 	if (e == OBOL_OK)
+		e = obol_pay_offer(l, "ecash", &offer.price, 1);
+	if (e == OBOL_OK)
 		e = ecash_select_coins(&ew->cust, ew->coins, ew->ncoins, &offer.price, ring > 0, now, idx, &nidx);
+	/* the payer's cap (src/wallet/payer.h): the coins' whole value leaves */
+	for (size_t i = 0; e == OBOL_OK && i < nidx; i++)
+		e = obol_pay_hand(l, &ew->coins[idx[i]].coin.value);
 	if (e == OBOL_OK && ring > 0) {
 		/* §4.1.1: a ring from the bank-signed directory fetched online. */
 		if ((rmembers = calloc(ring, sizeof(*rmembers))) == NULL)
@@ -61,7 +67,9 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	if (e == OBOL_OK) {
 		handed = true;
 		if ((e = ecash_payment_spec(&psp, &p, false)) == OBOL_OK)
-			e = ecash_payment_done(&psp, obol_devlink_write(l, ECASH_MSG_PAY, &psp.s));
+			e = ecash_payment_done(&psp, (e = obol_pay_sent(l, &psp.s)) == OBOL_OK
+							     ? obol_devlink_write(l, ECASH_MSG_PAY, &psp.s)
+							     : e);
 		sent = e == OBOL_OK;
 		unsure = e == OBOL_E_NETWORK; /* part of the frame may have left */
 	}
@@ -96,12 +104,15 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 		if (ring)
 			fprintf(out, "ring: %zu keys\n", ring);
 		ecash_w_print_id(out, "merchant", offer.merchant, 8);
+		if (e == OBOL_OK)
+			e = obol_pay_receipt(l, 1);
 	} else if (handed && unsure) {
 		fprintf(out, "no answer from the merchant: %zu coin%s stay pending (if it did not take them: "
 			     "'wallet ecash release')\n", nidx, nidx == 1 ? "" : "s");
 	} else if (handed) {
 		/* Refused, or never sent: the coins come back (the claim made for
 		 * this merchant lived only in the payment). */
+		obol_pay_refused(l, e);
 		size_t back[ECASH_COINS_MAX], nb = 0;
 		for (size_t i = npend0; i < ew->npending && nb < ECASH_COINS_MAX; i++)
 			back[nb++] = i;

@@ -11,8 +11,8 @@
  *                     payword range, a codex token): the sum handed over in
  *                     this payment never passes the cap, whatever the vendor
  *                     announced or asks for later;
- *   obol_pay_sent     with the body of the payment message, once sent (it
- *                     names the payment: receipt.h);
+ *   obol_pay_sent     with the body of the payment message as it is sent
+ *                     (it names the payment: receipt.h);
  *   obol_pay_receipt  after the scheme's last answer to an accepted payment:
  *                     reads and checks the vendor's signed receipt;
  *   obol_pay_refused  when the vendor refused and took nothing.
@@ -61,7 +61,8 @@ OBOL_MUST_CHECK obol_err obol_pay_sent(struct obol_devlink *dl, const struct obo
  * when it verifies under the link's vendor certificate and names this
  * scheme, this payment's id, that sum and these units (else
  * RECEIPT_MISSING, RECEIPT_INVALID or RECEIPT_MISMATCH is returned and the
- * entry says so). The wallet is saved. */
+ * entry says so). A payee that is a wallet, not a certified vendor (ecash
+ * receive), signs no receipt: OK, and the entry says so. The wallet is saved. */
 OBOL_MUST_CHECK obol_err obol_pay_receipt(struct obol_devlink *dl, uint64_t units);
 void obol_pay_refused(struct obol_devlink *dl, obol_err why);
 
