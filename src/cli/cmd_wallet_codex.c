@@ -16,6 +16,7 @@
 #include "issuer/codex_bank.h"
 #include "store/ledger.h"
 #include "wallet/codex_wallet.h"
+#include "wallet/payer.h"
 
 struct opts {
 	struct obol_wallet_cmd_opts c; /* --wallet, --key-file */
@@ -280,8 +281,12 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 		e = OBOL_E_CODEX_AMOUNT_INVALID;
 		goto fail;
 	}
-	/* create token → write log → update Codex, stored before the token leaves */
-	if ((e = codex_pay(c, req, o.amount ? &amount : &req->amount, obol_now(), pay, &t)) != OBOL_OK ||
+	/* the payer's cap (src/wallet/payer.h); then create token → write log →
+	 * update Codex, stored before the token leaves */
+	if ((e = obol_payer_offer(obol_wallet_payer(w), NULL, "codex", o.amount ? &amount : &req->amount, 1)) !=
+		    OBOL_OK ||
+	    (e = obol_payer_hand(obol_wallet_payer(w), o.amount ? &amount : &req->amount)) != OBOL_OK ||
+	    (e = codex_pay(c, req, o.amount ? &amount : &req->amount, obol_now(), pay, &t)) != OBOL_OK ||
 	    (e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto fail;
 	codex_msg_pay_spec(pay, f, &spec);

@@ -14,6 +14,7 @@
 #include "crypto/secret.h"
 #include "net/devlink.h"
 #include "wallet/issuer_link.h"
+#include "wallet/payer.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
 
@@ -413,12 +414,15 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const c
 		e = OBOL_E_CODEX_AMOUNT_INVALID;
 		goto out;
 	}
-	/* create token, write log, update Codex: durable before it leaves */
-	if ((e = codex_pay(c, req, amount ? amount : &req->amount, obol_now(), pay, token)) != OBOL_OK ||
+	/* the payer's cap (src/wallet/payer.h), then create token, write log,
+	 * update Codex: durable before it leaves */
+	if ((e = obol_pay_offer(l, "codex", amount ? amount : &req->amount, 1)) != OBOL_OK ||
+	    (e = obol_pay_hand(l, amount ? amount : &req->amount)) != OBOL_OK ||
+	    (e = codex_pay(c, req, amount ? amount : &req->amount, obol_now(), pay, token)) != OBOL_OK ||
 	    (e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto out;
 	codex_msg_pay_spec(pay, f, &spec);
-	if ((e = obol_devlink_write(l, CODEX_MSG_PAY, &spec)) != OBOL_OK ||
+	if ((e = obol_pay_sent(l, &spec)) != OBOL_OK || (e = obol_devlink_write(l, CODEX_MSG_PAY, &spec)) != OBOL_OK ||
 	    (e = obol_devlink_read(l, &type, &body, &blen)) != OBOL_OK)
 		goto out;
 	if (type == CODEX_MSG_REFUSAL) {
@@ -432,6 +436,7 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const c
 			goto out;
 		e = codex_refusal_decode(ref.refusal, sizeof(ref.refusal), &rf) == OBOL_OK ? (obol_err)rf.reason
 											: OBOL_E_CODEX_MALFORMED;
+		obol_pay_refused(l, e);
 		goto out;
 	}
 	codex_msg_ack_spec(&ack, f, &spec);
@@ -439,9 +444,10 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const c
 		e = OBOL_E_WIRE_MALFORMED;
 		goto out;
 	}
-	if ((e = obol_cbor_decode(body, blen, &spec)) != OBOL_OK || (e = codex_take_ack(c, &ack)) != OBOL_OK)
+	if ((e = obol_cbor_decode(body, blen, &spec)) != OBOL_OK || (e = codex_take_ack(c, &ack)) != OBOL_OK ||
+	    (e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto out;
-	e = codex_wallet_store(w, c);
+	e = obol_pay_receipt(l, 1);
 out:
 	obol_devlink_close(l);
 	free(req);

@@ -114,7 +114,7 @@ static obol_err end_refused(struct obol_payer *p, obol_err why)
 static obol_err begin(struct obol_payer *p, const struct obol_devlink *dl, const char *scheme,
 		      const struct obol_amount *price, uint64_t units)
 {
-	const struct obol_devlink_peer *peer = obol_devlink_peer(dl);
+	const struct obol_devlink_peer *peer = dl != NULL ? obol_devlink_peer(dl) : NULL;
 	char cert[OBOL_VENDOR_CERT_TEXT_MAX];
 	json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "kind", "payment", "scheme", scheme, "time",
 			      (json_int_t)obol_now(), "state", "pending");
@@ -143,7 +143,7 @@ static obol_err begin(struct obol_payer *p, const struct obol_devlink *dl, const
 static obol_err ask(const struct obol_devlink *dl, const struct obol_amount *price, uint64_t units,
 		    const struct obol_amount *total, const struct obol_paycap *cap)
 {
-	const struct obol_devlink_peer *peer = obol_devlink_peer(dl);
+	const struct obol_devlink_peer *peer = dl != NULL ? obol_devlink_peer(dl) : NULL;
 	char pr[OBOL_AMOUNT_STR_MAX], tot[OBOL_AMOUNT_STR_MAX], line[16];
 	obol_amount_format(price, pr);
 	obol_amount_format(total, tot);
@@ -164,7 +164,12 @@ static obol_err ask(const struct obol_devlink *dl, const struct obol_amount *pri
 
 obol_err obol_pay_offer(struct obol_devlink *dl, const char *scheme, const struct obol_amount *price, uint64_t units)
 {
-	struct obol_payer *p = obol_devlink_payer(dl);
+	return obol_payer_offer(obol_devlink_payer(dl), dl, scheme, price, units);
+}
+
+obol_err obol_payer_offer(struct obol_payer *p, const struct obol_devlink *dl, const char *scheme,
+			  const struct obol_amount *price, uint64_t units)
+{
 	struct obol_amount total;
 	obol_err e;
 	if (p == NULL)
@@ -192,7 +197,11 @@ obol_err obol_pay_offer(struct obol_devlink *dl, const char *scheme, const struc
 
 obol_err obol_pay_hand(struct obol_devlink *dl, const struct obol_amount *more)
 {
-	struct obol_payer *p = obol_devlink_payer(dl);
+	return obol_payer_hand(obol_devlink_payer(dl), more);
+}
+
+obol_err obol_payer_hand(struct obol_payer *p, const struct obol_amount *more)
+{
 	obol_err e;
 	if (p == NULL)
 		return OBOL_OK;

@@ -55,6 +55,13 @@ const struct obol_paycap *obol_payer_cap(const struct obol_payer *p);
 OBOL_MUST_CHECK obol_err obol_pay_offer(struct obol_devlink *dl, const char *scheme, const struct obol_amount *price,
 					uint64_t units);
 OBOL_MUST_CHECK obol_err obol_pay_hand(struct obol_devlink *dl, const struct obol_amount *more);
+/* The same two where no link is open at that moment: payword prepares its
+ * range between the link that told the price and the one that pays, and a
+ * codex payment may travel in a file (dl NULL: no vendor certificate; the
+ * payment stays "pending" in the history). */
+OBOL_MUST_CHECK obol_err obol_payer_offer(struct obol_payer *p, const struct obol_devlink *dl, const char *scheme,
+					  const struct obol_amount *price, uint64_t units);
+OBOL_MUST_CHECK obol_err obol_payer_hand(struct obol_payer *p, const struct obol_amount *more);
 OBOL_MUST_CHECK obol_err obol_pay_sent(struct obol_devlink *dl, const struct obol_fields *body);
 /* units: what the wallet was served. The payment is "paid" in the history
  * either way, for the sum handed over (obol_pay_hand); the receipt is kept

@@ -10,6 +10,7 @@
 #include "net/http_client.h"
 #include "schemes/payword/wire.h"
 #include "wallet/issuer_link.h"
+#include "wallet/payer.h"
 #include "wallet/payword.h"
 #include "wire/json.h"
 
@@ -286,8 +287,10 @@ static obol_err hello(struct obol_devlink *dl, const char *product, struct paywo
 	return OBOL_OK;
 }
 
-obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], const struct payword_pay *req,
-				struct payword_pay_reply *r)
+/* payword_wallet_pay_link, with the payer's guard on the link (NULL: none):
+ * *receipt gets what obol_pay_receipt said of a paid purchase's receipt. */
+static obol_err pay_link(const char *addr, const uint8_t issuer_pk[32], const struct payword_pay *req,
+			 struct payword_pay_reply *r, struct obol_payer *payer, obol_err *receipt)
 {
 	struct obol_devlink *dl = NULL;
 	struct payword_pay_wire *w = calloc(1, sizeof(*w));
@@ -298,11 +301,12 @@ obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], 
 	size_t len;
 	uint32_t type;
 	obol_err e = w != NULL ? payword_pay_to_wire(req, w) : OBOL_E_NO_MEMORY;
-	if (e == OBOL_OK)
-		e = obol_devlink_connect_vendor(addr, 0, issuer_pk, &dl);
+	if (e == OBOL_OK && (e = obol_devlink_connect_vendor(addr, 0, issuer_pk, &dl)) == OBOL_OK)
+		obol_devlink_set_payer(dl, payer);
 	if (e == OBOL_OK) {
 		payword_pay_spec_init(&ps, w);
-		e = obol_devlink_write(dl, PAYWORD_MSG_PAY, &ps.spec);
+		if ((e = obol_pay_sent(dl, &ps.spec)) == OBOL_OK)
+			e = obol_devlink_write(dl, PAYWORD_MSG_PAY, &ps.spec);
 	}
 	if (e == OBOL_OK)
 		e = obol_devlink_read(dl, &type, &body, &len);
@@ -319,11 +323,22 @@ obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], 
 		if (rw.auth == 0 || rw.auth < PAYWORD_AUTH_NONE)
 			e = OBOL_E_WIRE_MALFORMED;
 	}
+	if (e == OBOL_OK && rw.auth > 0)
+		*receipt = obol_pay_receipt(dl, 1);
+	else if (e == OBOL_OK)
+		obol_pay_refused(dl, r->err);
 	obol_devlink_close(dl);
 	if (w != NULL)
 		OBOL_WIPE(w->token);
 	free(w);
 	return e;
+}
+
+obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], const struct payword_pay *req,
+				struct payword_pay_reply *r)
+{
+	obol_err receipt = OBOL_OK;
+	return pay_link(addr, issuer_pk, req, r, NULL, &receipt);
 }
 
 static bool transport_error(obol_err e)
@@ -342,7 +357,7 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 	uint8_t sk[OBOL_SIGN_SK_LEN], pin[32];
 	uint64_t scope;
 	int64_t id;
-	obol_err e, pe;
+	obol_err e, pe, receipt = OBOL_OK;
 
 	memset(&c, 0, sizeof(c));
 	memset(&req, 0, sizeof(req));
@@ -351,6 +366,8 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 	e = obol_wallet_connect_vendor(w, addr, &dl);
 	if (e == OBOL_OK)
 		e = hello(dl, product, out);
+	if (e == OBOL_OK)
+		e = obol_pay_offer(dl, "payword", &out->price, 1);
 	obol_devlink_close(dl);
 	if (e)
 		goto out;
@@ -365,9 +382,12 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 	}
 	if (c.pending) {
 		req = c.req; /* the lost purchase, sent again as it was */
+		if ((e = obol_payer_hand(obol_wallet_payer(w), &req.value)) != OBOL_OK)
+			goto out;
 	} else {
 		/* Step 3: the tokens for the price; the state is saved first. */
-		if ((e = payword_wallet_pay(&c, sk, out->vendor_id, &out->price, product, obol_now(), &req)) != OBOL_OK)
+		if ((e = payword_wallet_pay(&c, sk, out->vendor_id, &out->price, product, obol_now(), &req)) != OBOL_OK ||
+		    (e = obol_payer_hand(obol_wallet_payer(w), &req.value)) != OBOL_OK)
 			goto out;
 		if ((e = payword_wallet_store(w, scope, password, &c)) != OBOL_OK || (e = obol_wallet_save(w)) != OBOL_OK)
 			goto out;
@@ -375,9 +395,9 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 	/* Steps 4-7: the vendor checks and answers; a lost reply is retried. */
 	if ((e = obol_wallet_issuer(w, NULL, pin, NULL, NULL)) != OBOL_OK)
 		goto out;
-	pe = payword_wallet_pay_link(addr, pin, &req, &r);
+	pe = pay_link(addr, pin, &req, &r, obol_wallet_payer(w), &receipt);
 	for (unsigned i = 0; i < retries && transport_error(pe); i++)
-		pe = payword_wallet_pay_link(addr, pin, &req, &r);
+		pe = pay_link(addr, pin, &req, &r, obol_wallet_payer(w), &receipt);
 	if (pe != OBOL_OK) {
 		payword_wallet_give_up(&c);
 		e = pe;
@@ -391,6 +411,8 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 		se = obol_wallet_save(w);
 	if (e == OBOL_OK)
 		e = se;
+	if (e == OBOL_OK)
+		e = receipt; /* paid: the vendor's signed receipt, or why there is none (wallet history) */
 	out->unspent = payword_wallet_unspent(&c);
 	out->token_value = c.uc.vc.token_value;
 out:
