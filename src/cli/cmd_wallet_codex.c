@@ -16,6 +16,7 @@
 #include "issuer/codex_bank.h"
 #include "store/ledger.h"
 #include "wallet/codex_wallet.h"
+#include "wallet/history.h"
 #include "wallet/payer.h"
 
 struct opts {
@@ -131,7 +132,8 @@ static int cmd_open(const struct obol_cmd *cmd, int argc, char **argv)
 		return obol_cli_usage_error(cmd, "--amount and --deposit are required");
 	if ((e = obol_amount_parse(o.amount, &amount)) != OBOL_OK || (e = obol_amount_parse(o.deposit, &deposit)) != OBOL_OK)
 		return obol_cli_fail(cmd, e, "bad amount");
-	if ((e = open_codex(&o, &w, NULL)) == OBOL_OK && (e = codex_wallet_open(w, &amount, &deposit, &c)) == OBOL_OK)
+	if ((e = open_codex(&o, &w, NULL)) == OBOL_OK && (e = codex_wallet_open(w, &amount, &deposit, &c)) == OBOL_OK &&
+	    (e = obol_history_note(w, "topup", "codex", &amount, NULL)) == OBOL_OK)
 		show(c);
 	codex_free(c);
 	return obol_wallet_cmd_finish(cmd, w, e, "cannot open a Codex");
@@ -176,6 +178,12 @@ static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool c
 		else if (info.renewed)
 			show(c);
 	}
+	/* the wallet's history: a load is a top-up, a close pays out */
+	struct obol_amount out;
+	if (e == OBOL_OK && info.answered && o.load && !close)
+		e = obol_history_note(w, "topup", "codex", &load, NULL);
+	if (e == OBOL_OK && close && info.deleted && obol_amount_parse(info.paid_out, &out) == OBOL_OK)
+		e = obol_history_note(w, "withdrawal", "codex", &out, NULL);
 	codex_free(c);
 	return obol_wallet_cmd_finish(cmd, w, e, close ? "cannot close the Codex" : "cannot sync");
 }

@@ -11,6 +11,7 @@
 #include "cli/wallet_cmd.h"
 #include "core/parse.h"
 #include "net/http_client.h"
+#include "wallet/history.h"
 #include "wallet/issuer_link.h"
 #include "wallet/payword.h"
 #include "wire/json.h"
@@ -122,6 +123,9 @@ static int buy_tokens(const struct obol_cmd *cmd, struct opts *o, uint64_t token
 		e = payword_wallet_buy_tokens(w, password, o->scope, tokens, o->lost, &r);
 	if (e == OBOL_OK)
 		e = payword_wallet_load(w, o->scope, password, &c);
+	struct obol_amount cost;
+	if (e == OBOL_OK && tokens > 0 && obol_amount_parse(r.cost, &cost) == OBOL_OK)
+		e = obol_history_note(w, "topup", "payword", &cost, NULL);
 	obol_wallet_close(w);
 	if (e)
 		return obol_cli_fail(cmd, e, "cannot get a payword certificate");

@@ -1,4 +1,5 @@
 /* The wallet's ecash part. See ecash_wallet.h; seed 002 §3, §4, §6. */
+#include "wallet/history.h"
 #include "wallet/ecash_wallet.h"
 #include "wallet/ecash_wallet_int.h"
 
@@ -410,6 +411,7 @@ obol_err ecash_wallet_topup(struct ecash_wallet *ew, const struct obol_amount *v
 	if (e == OBOL_OK) {
 		obol_amount_format(&r->total, total);
 		fprintf(out, "topped-up: %s in %zu coin%s\n", total, n, n == 1 ? "" : "s");
+		e = obol_history_note(ew->w, "topup", "ecash", &r->total, NULL);
 	}
 	json_decref(req);
 	json_decref(rep);
@@ -559,6 +561,10 @@ obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE
 				break;
 		}
 		fprintf(out, "credited: %s\n", json_string_value(json_object_get(rep, "credited")));
+		struct obol_amount credited;
+		if (obol_amount_parse(json_string_value(json_object_get(rep, "credited")), &credited) == OBOL_OK &&
+		    obol_history_note(ew->w, "withdrawal", "ecash", &credited, NULL) != OBOL_OK)
+			fprintf(out, "warning: the history could not be written\n");
 		if (e == OBOL_OK) {
 			ecash_w_coins_drop_all(&ew->depositing, &ew->ndepositing);
 			e = ecash_wallet_save(ew);
