@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli/demo.h"
+#include "cli/demo_payer.h"
 
 static obol_err add_vendor(struct obol_demo *d, const char *db, const char *issuer_url, const char *name,
 			   struct obol_demo_proc **proc)
@@ -89,6 +90,10 @@ static obol_err coupon_demo(struct obol_demo *d)
 
 	obol_demo_step(d, "balances: alice paid EUR:1; vendor 1 was credited EUR:0.4, vendor 2 EUR:0.6");
 	if ((e = obol_demo_run(d, NULL, "issuer", "account", "list", "--db", db, NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "alice's history: the coin withdrawn, both payments with the vendors' verified receipts");
+	if ((e = obol_demo_history(d, wallet)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "the books balance: funding - payouts = balances + value outstanding in coins");

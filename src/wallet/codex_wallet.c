@@ -449,6 +449,8 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const c
 		goto out;
 	e = obol_pay_receipt(l, 1);
 out:
+	if (e != OBOL_OK)
+		obol_pay_failed(l, e); /* the history: refused, or in doubt */
 	obol_devlink_close(l);
 	free(req);
 	free(pay);

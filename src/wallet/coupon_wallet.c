@@ -378,6 +378,8 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 		}
 	}
 out:
+	if (e != OBOL_OK)
+		obol_pay_failed(dl, e); /* the history: refused, or in doubt */
 	coupon_wallet_session_wipe(&s);
 	OBOL_WIPE(pay);
 	return e;

@@ -120,6 +120,8 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 		    ecash_wallet_save(ew) != OBOL_OK)
 			fprintf(out, "warning: could not save the wallet\n");
 	}
+	if (e != OBOL_OK)
+		obol_pay_failed(l, e); /* the history: refused, or in doubt */
 	free(rmembers);
 	ecash_payment_clear(&p);
 	return e;

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "schemes/common/receipt.h"
@@ -91,17 +92,25 @@ static const char *str_of(const json_t *o, const char *key, const char *dflt)
 static void print_line(struct obol_wallet *w, const json_t *e, FILE *out)
 {
 	const json_t *vendor = json_object_get(e, "vendor");
-	fprintf(out, "#%" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT " %-10s %-7s %-8s %s",
-		json_integer_value(json_object_get(e, "seq")), json_integer_value(json_object_get(e, "time")),
+	time_t t = (time_t)json_integer_value(json_object_get(e, "time"));
+	struct tm tm;
+	char when[32] = "?";
+	if (gmtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(out, "#%" JSON_INTEGER_FORMAT " %s %-10s %-7s %-8s %s", json_integer_value(json_object_get(e, "seq")), when,
 		str_of(e, "kind", "?"), str_of(e, "scheme", "?"), str_of(e, "state", "?"), str_of(e, "amount", "-"));
 	if (json_object_get(e, "units"))
 		fprintf(out, " for %" JSON_INTEGER_FORMAT " unit(s)", json_integer_value(json_object_get(e, "units")));
 	if (vendor)
 		fprintf(out, " at %s (vendor %" JSON_INTEGER_FORMAT ")", str_of(vendor, "name", "?"),
 			json_integer_value(json_object_get(vendor, "id")));
-	if (strcmp(str_of(e, "kind", ""), "payment") == 0 && strcmp(str_of(e, "state", ""), "paid") == 0)
-		fprintf(out, receipt_verified(w, e) ? "; receipt: verified" : "; receipt: NONE VALID (%s)",
-			str_of(e, "receipt_state", "missing"));
+	if (strcmp(str_of(e, "kind", ""), "payment") == 0 && strcmp(str_of(e, "state", ""), "paid") == 0) {
+		if (vendor == NULL)
+			fprintf(out, "; no receipt (%s)", str_of(e, "receipt_state", "the payee is no certified vendor"));
+		else
+			fprintf(out, receipt_verified(w, e) ? "; receipt: verified" : "; receipt: NONE VALID (%s)",
+				str_of(e, "receipt_state", "missing"));
+	}
 	if (json_object_get(e, "error"))
 		fprintf(out, "; %s", str_of(e, "error", ""));
 	fputc('\n', out);

@@ -229,6 +229,27 @@ void obol_pay_refused(struct obol_devlink *dl, obol_err why)
 		obol_log_error("payer: a refused payment could not be written to the history");
 }
 
+void obol_pay_failed(struct obol_devlink *dl, obol_err why)
+{
+	obol_payer_failed(obol_devlink_payer(dl), why);
+}
+
+void obol_payer_failed(struct obol_payer *p, obol_err why)
+{
+	json_t *o;
+	if (p == NULL || !p->active)
+		return;
+	if (!p->has_handed) {
+		if (end_refused(p, why) != why)
+			obol_log_error("payer: a refused payment could not be written to the history");
+		return;
+	}
+	o = entry_of(p);
+	p->active = false;
+	if (set_str(o, "error", obol_strerror(why)) != OBOL_OK || obol_wallet_save(p->w) != OBOL_OK)
+		obol_log_error("payer: a payment in doubt could not be written to the history");
+}
+
 /* Reads the RECEIPT frame and judges it: OK, or why it is not valid. */
 static obol_err take_receipt(struct obol_payer *p, struct obol_devlink *dl, uint64_t units,
 			     struct obol_receipt *r)
@@ -281,7 +302,7 @@ obol_err obol_pay_receipt(struct obol_devlink *dl, uint64_t units)
 	if (se == OBOL_OK && json_object_set_new(o, "units", json_integer((json_int_t)units)) != 0)
 		se = OBOL_E_NO_MEMORY;
 	if (se == OBOL_OK)
-		se = set_str(o, "receipt_state", vendor ? receipt_state(e) : "none (the payee is a wallet)");
+		se = set_str(o, "receipt_state", vendor ? receipt_state(e) : "the payee is a wallet, not a certified vendor");
 	if (se == OBOL_OK && e == OBOL_OK) {
 		obol_receipt_spec(&r, &sp);
 		if ((se = obol_json_encode(&sp.fields, &rj)) == OBOL_OK && json_object_set_new(o, "receipt", rj) != 0)

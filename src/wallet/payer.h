@@ -72,5 +72,11 @@ OBOL_MUST_CHECK obol_err obol_pay_sent(struct obol_devlink *dl, const struct obo
  * receive), signs no receipt: OK, and the entry says so. The wallet is saved. */
 OBOL_MUST_CHECK obol_err obol_pay_receipt(struct obol_devlink *dl, uint64_t units);
 void obol_pay_refused(struct obol_devlink *dl, obol_err why);
+/* The payment ended with why before its end: refused when nothing was
+ * handed over yet (the wallet found no coin, the vendor broke off first),
+ * else it stays pending (in doubt: the scheme's own recovery settles it),
+ * with why noted. No-op when no payment is under way. */
+void obol_pay_failed(struct obol_devlink *dl, obol_err why);
+void obol_payer_failed(struct obol_payer *p, obol_err why);
 
 #endif

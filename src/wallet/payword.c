@@ -416,6 +416,8 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 	out->unspent = payword_wallet_unspent(&c);
 	out->token_value = c.uc.vc.token_value;
 out:
+	if (e != OBOL_OK && e != receipt)
+		obol_payer_failed(obol_wallet_payer(w), e); /* the history: refused, or in doubt */
 	payword_wallet_wipe(&c);
 	OBOL_WIPE(req);
 	OBOL_WIPE(sk);
