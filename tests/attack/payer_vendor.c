@@ -6,8 +6,8 @@
  * deviating as told:
  *
  *   relay          passes everything on (the control)
- *   overprice      announces --price per unit in the coupon OFFER instead of
- *                  the daemon's price
+ *   overprice      announces --price per unit in the coupon OFFER (the
+ *                  amount in the codex REQUEST) instead of the daemon's
  *   ask-more       hides every SERVED (the wallet never learns a unit was
  *                  served) and, when the daemon's session is over, goes on
  *                  asking the wallet for one more token, again and again
@@ -33,6 +33,7 @@
 #include "crypto/secret.h"
 #include "net/devlink.h"
 #include "schemes/common/receipt.h"
+#include "schemes/codex/messages.h"
 #include "schemes/coupon/messages.h"
 #include "vendor/vendor.h"
 #include "wire/cbor.h"
@@ -127,6 +128,18 @@ static obol_err to_wallet(struct relay *r, uint32_t type, const uint8_t *body, s
 		offer.price = r->price;
 		r->deviated = true;
 		return write_body(r->wallet, type, &spec.fields);
+	}
+	if (r->mode == OVERPRICE && type == CODEX_MSG_REQUEST) {
+		static struct codex_msg_request req;
+		struct obol_field f[2];
+		struct obol_fields spec;
+		codex_msg_request_spec(&req, f, &spec);
+		if ((e = obol_cbor_decode(body, len, &spec)) != OBOL_OK)
+			return e;
+		req.amount = r->price;
+		req.has_amount = true;
+		r->deviated = true;
+		return write_body(r->wallet, type, &spec);
 	}
 	if (r->mode == ASK_MORE && type == COUPON_MSG_SERVED) {
 		r->deviated = true;
