@@ -49,7 +49,8 @@ struct obol_payer *obol_payer_new(struct obol_wallet *w)
 	if (p == NULL)
 		return NULL;
 	p->w = w;
-	p->ask = !(has_cli_opts && cli_opts.yes) && isatty(STDIN_FILENO);
+	/* the question is the command line's: a pay command without --yes, on a terminal */
+	p->ask = has_cli_opts && !cli_opts.yes && isatty(STDIN_FILENO);
 	if (has_cli_opts && obol_paycap_any(&cli_opts.cap)) {
 		p->cap = cli_opts.cap;
 		p->cap_loaded = true;
@@ -152,8 +153,10 @@ static obol_err ask(const struct obol_devlink *dl, const struct obol_amount *pri
 		peer != NULL ? (unsigned long long)peer->cert.vendor_id : 0ULL, pr);
 	if (units > 0)
 		fprintf(stderr, "total: %s for %llu unit(s)\n", tot, (unsigned long long)units);
-	else if (cap->has_max_amount)
-		obol_amount_format(&cap->max_amount, tot), fprintf(stderr, "total: at most %s\n", tot);
+	else if (cap->has_max_amount) {
+		obol_amount_format(&cap->max_amount, tot);
+		fprintf(stderr, "total: at most %s\n", tot);
+	}
 	fprintf(stderr, "pay? [y/N] ");
 	fflush(stderr);
 	if (fgets(line, sizeof line, stdin) == NULL)

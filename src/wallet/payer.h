@@ -20,8 +20,8 @@
  *
  * The cap in force: --max-price and --max-amount when the command line gives
  * either (obol_payer_set_opts), else the wallet's default (limits.h); no cap
- * at all when neither is set. When stdin is a terminal and --yes is not
- * given, obol_pay_offer shows the vendor's certified name, the price and the
+ * at all when neither is set. When a pay command runs on a terminal (stdin)
+ * without --yes, obol_pay_offer shows the vendor's certified name, the price and the
  * total and asks; anything but "y" or "yes" is PAY_DECLINED. */
 #ifndef OBOL_WALLET_PAYER_H
 #define OBOL_WALLET_PAYER_H
