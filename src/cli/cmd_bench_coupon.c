@@ -113,12 +113,13 @@ static obol_err withdraw_one(struct obol_http_client *c, struct coupon_wallet_st
 	struct coupon_withdraw_req req;
 	uint8_t raw[16];
 	char rid[32];
+	bool definite;
 	obol_random(raw, sizeof(raw));
 	obol_err e = obol_b64_encode(raw, sizeof(raw), rid, sizeof(rid));
 	if (e == OBOL_OK)
 		e = coupon_wallet_withdraw_prepare(&ws->keys.denoms[denom], obol_now(), &p, &req);
 	if (e == OBOL_OK)
-		e = coupon_withdraw_exchange(c, &ws->keys.denoms[denom], rid, &req, &p, coin);
+		e = coupon_withdraw_exchange(c, &ws->keys.denoms[denom], rid, &req, &p, coin, &definite);
 	return e;
 }
 
@@ -209,10 +210,11 @@ static void *session_worker(void *arg)
 			break;
 		lat_add(j->lat, ms_since(t0));
 		/* settle at the lock token: the lock's whole value, unlocked */
-		struct coupon_vendor_coin vc = { .last_index = a.index };
+		struct coupon_vendor_coin vc = { .last_index = a.index, .has_lock = true };
 		struct coupon_settle_req sr;
 		memcpy(vc.coin_id, a.coin_id, 32);
 		memcpy(vc.last_token, a.token, 32);
+		obol_sha256(vc.lock, lr.auth, COUPON_AUTH_LEN);
 		coupon_vendor_settle_req(&cfg, &vc, false, &sr);
 		coupon_spec_settle_req(&spec, &sr);
 		t0 = obol_mono_ns();

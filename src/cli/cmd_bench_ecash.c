@@ -30,7 +30,14 @@ struct world {
 	struct ecash_bank bank;
 	struct ecash_cert certs[BENCH_KEYS_MAX];
 	struct ecash_customer payer, merchant_c;
-	struct ecash_directory dir;
+	struct ecash_directory dir; /* the payer's block: registrations 0..63, the payer first */
+};
+
+/* The payer's coins and their owner secrets. */
+struct purse {
+	struct ecash_coin *coins;
+	uint8_t (*sks)[ECASH_OWNER_SK_LEN];
+	size_t n;
 };
 
 static double since(uint64_t t0)
@@ -53,9 +60,12 @@ static obol_err setup(struct world *w, size_t nkeys)
 		size_t sig_len, der_len;
 		obol_random(nonce, sizeof(nonce));
 		if ((e = obol_rsa_public_to_der(w->keys[i], &der, &der_len)) == OBOL_OK &&
-		    (e = ecash_customer_register_answer(w->keys[i], nonce, sig, &sig_len)) == OBOL_OK)
-			e = ecash_bank_register(&w->bank, nonce, der, der_len, sig, sig_len, 100 + (int64_t)i,
-						BENCH_NOW - 3600, &w->certs[i]);
+		    (e = ecash_customer_register_answer(w->keys[i], nonce, sig, &sig_len)) == OBOL_OK) {
+			struct ecash_register_in in = { .nonce = nonce, .key = der, .key_len = der_len, .sig = sig,
+							.sig_len = sig_len, .account = 100 + (int64_t)i,
+							.now = BENCH_NOW - 3600 };
+			e = ecash_bank_register(&w->bank, &in, &w->certs[i]);
+		}
 		OPENSSL_free(der);
 	}
 	if (e == OBOL_OK)
@@ -64,11 +74,14 @@ static obol_err setup(struct world *w, size_t nkeys)
 		e = ecash_customer_init(&w->payer, w->keys[2], w->keys[0], &w->certs[2], 102, BENCH_NOW);
 	if (e != OBOL_OK)
 		return e;
-	w->dir.certs = calloc(nkeys, sizeof(*w->dir.certs));
-	if (w->dir.certs == NULL)
+	w->dir.e = calloc(ECASH_DIRECTORY_SPAN, sizeof(*w->dir.e));
+	if (w->dir.e == NULL)
 		return OBOL_E_NO_MEMORY;
-	for (size_t i = 2; i < nkeys; i++)
-		w->dir.certs[w->dir.n++] = w->certs[i];
+	for (size_t i = 2; i < nkeys && w->dir.n < ECASH_DIRECTORY_SPAN; i++) {
+		w->dir.e[w->dir.n].seq = w->dir.n;
+		w->dir.e[w->dir.n++].cert = w->certs[i];
+	}
+	w->dir.span = ECASH_DIRECTORY_SPAN;
 	w->dir.issued = BENCH_NOW;
 	return ecash_bank_sign_directory(&w->bank, &w->dir);
 }
@@ -80,26 +93,45 @@ static void teardown(struct world *w)
 		EVP_PKEY_free(w->keys[i]);
 }
 
-/* Bank-issued coins of EUR:1 for the payer (§3.3.1). */
-static obol_err issue(struct world *w, struct ecash_coin *coins, size_t n)
+/* Bank-issued coins of EUR:1 for the payer (§3.3.1), each to an owner key
+ * of its own. */
+static obol_err issue(struct world *w, struct purse *pu, size_t n)
 {
-	struct obol_amount v[ECASH_COINS_MAX], total;
+	struct ecash_coin_order o[ECASH_COINS_MAX];
+	struct obol_amount total;
 	obol_err e = OBOL_OK;
+	pu->coins = calloc(n, sizeof(*pu->coins));
+	pu->sks = calloc(n, ECASH_OWNER_SK_LEN);
+	pu->n = n;
+	if (pu->coins == NULL || pu->sks == NULL)
+		return OBOL_E_NO_MEMORY;
 	for (size_t done = 0; done < n && e == OBOL_OK;) {
 		size_t k = n - done < ECASH_COINS_MAX ? n - done : ECASH_COINS_MAX;
 		uint8_t nonce[ECASH_NONCE_LEN], sig[ECASH_SIG_MAX];
 		size_t sig_len;
-		for (size_t i = 0; i < k && e == OBOL_OK; i++)
-			e = obol_amount_parse("EUR:1", &v[i]);
+		for (size_t i = 0; i < k && e == OBOL_OK; i++) {
+			e = obol_amount_parse("EUR:1", &o[i].value);
+			ecash_owner_keypair(o[i].owner, pu->sks[done + i]);
+		}
 		obol_random(nonce, sizeof(nonce));
 		if (e == OBOL_OK)
-			e = ecash_customer_topup_answer(&w->payer, nonce, v, k, sig, &sig_len);
+			e = ecash_customer_topup_answer(&w->payer, nonce, o, k, sig, &sig_len);
+		struct ecash_topup_in in = { .cert = &w->payer.cert, .nonce = nonce, .orders = o, .n = k, .sig = sig,
+					     .sig_len = sig_len, .now = BENCH_NOW - 60 };
 		if (e == OBOL_OK)
-			e = ecash_bank_topup(&w->bank, &w->payer.cert, NULL, nonce, v, k, sig, sig_len, BENCH_NOW - 60,
-					     coins + done, &total);
+			e = ecash_bank_topup(&w->bank, &in, pu->coins + done, &total);
 		done += k;
 	}
 	return e;
+}
+
+static void purse_free(struct purse *pu)
+{
+	if (pu->sks != NULL)
+		obol_wipe(pu->sks, pu->n * ECASH_OWNER_SK_LEN);
+	free(pu->sks);
+	free(pu->coins);
+	memset(pu, 0, sizeof(*pu));
 }
 
 /* The raw limit: RSA-2048 PSS-SHA512 verifications of one signature. */
@@ -158,38 +190,45 @@ struct verify_op {
 	bool cold; /* as for a payer whose keys the merchant has never seen */
 };
 
+/* Both messages' checks: PAY's (everything but the new claim's
+ * signatures) and SIGN's. */
 static obol_err verify_once(void *arg)
 {
 	struct verify_op *v = arg;
 	if (v->cold)
 		ecash_caches_clear();
-	return ecash_merchant_verify(v->m, v->p, BENCH_NOW);
+	obol_err e = ecash_merchant_verify(v->m, v->p, BENCH_NOW);
+	return e == OBOL_OK ? ecash_merchant_verify_sigs(v->m, v->p) : e;
 }
 
 /* Offline verification at the merchant of a one-coin payment, plain (ring
  * 0) or ring-signed: all of steps 4-7 and the registry checks (§3.5.1). */
-static obol_err merchant_rate(struct world *w, struct raw *raw0, const struct ecash_coin *coin, size_t ring, bool cold,
+static obol_err merchant_rate(struct world *w, struct raw *raw0, const struct purse *pu, size_t ring, bool cold,
 			      double seconds, struct figure *f)
 {
 	struct ecash_merchant m;
 	struct ecash_offer offer;
 	struct ecash_payment p = { 0 };
-	struct ecash_held_coin h = { .coin = *coin };
+	struct ecash_held_coin h = { .coin = pu->coins[0] };
 	struct ecash_cert *members = NULL;
 	struct obol_amount price;
-	size_t idx = 0, signer = 0;
+	size_t idx = 0, signer = 0, nring = 0;
 	obol_err e = obol_amount_parse("EUR:1", &price);
-	ecash_merchant_init(&m, w->keys[0], w->merchant_c.id);
+	ecash_merchant_init(&m, w->keys[0], w->keys[1], &w->certs[1]);
 	if (e == OBOL_OK)
 		e = ecash_merchant_offer(&m, &price, BENCH_NOW, &offer);
 	if (e == OBOL_OK && ring > 0) {
+		struct ecash_ring_in in = { .dir = &w->dir, .size = ring, .now = BENCH_NOW };
 		if ((members = calloc(ring, sizeof(*members))) == NULL)
 			e = OBOL_E_NO_MEMORY;
 		else
-			e = ecash_ring_pick(&w->payer, &w->dir, NULL, ring, BENCH_NOW, members, &signer);
+			e = ecash_ring_pick(&w->payer, &in, members, &nring, &signer);
 	}
+	struct ecash_pay_in in = { .offer = &offer, .held = &h, .idx = &idx, .nidx = 1,
+				   .owner_sks = (const uint8_t(*)[ECASH_OWNER_SK_LEN])pu->sks,
+				   .ring = ring ? members : NULL, .nring = nring, .signer = signer, .now = BENCH_NOW };
 	if (e == OBOL_OK)
-		e = ecash_customer_pay(&w->payer, &offer, &h, &idx, 1, members, ring, signer, BENCH_NOW, &p);
+		e = ecash_customer_pay(&w->payer, &in, &p);
 	struct verify_op op = { &m, &p, cold };
 	struct obol_bench_fig fig = { 0 };
 	if (e == OBOL_OK)
@@ -207,11 +246,11 @@ static obol_err merchant_rate(struct world *w, struct raw *raw0, const struct ec
 struct deposit_bench {
 	struct world *w;
 	struct ecash_issuer_state st;
-	struct ecash_coin *coins;
+	struct purse pu;
 	size_t ncoins;
 	int64_t payer_acc, merchant_acc;
 	struct ecash_deposit_req req;
-	obol_err verified[ECASH_COINS_MAX];
+	struct ecash_coins_job job;
 };
 
 static obol_err deposit_setup_tx(struct obol_store *s, struct deposit_bench *d)
@@ -240,7 +279,7 @@ static obol_err deposit_setup_tx(struct obol_store *s, struct deposit_bench *d)
 	if (e == OBOL_OK)
 		e = obol_amount_from_units("EUR", (int64_t)d->ncoins * OBOL_AMOUNT_FRAC_BASE, &total);
 	if (e == OBOL_OK)
-		e = ecash_issuer_issue_record(s, d->payer_acc, d->coins, d->ncoins, &total, ref);
+		e = ecash_issuer_issue_record(s, d->payer_acc, d->w->payer.id, d->pu.coins, d->ncoins, &total, ref);
 	return e;
 }
 
@@ -250,7 +289,7 @@ static obol_err deposit_unit(struct obol_store *s, void *arg)
 	json_t *reply = NULL;
 	obol_err e = ecash_issuer_cert_registered(s, &d->req.cert);
 	if (e == OBOL_OK)
-		e = ecash_issuer_deposit_record(s, &d->req, d->merchant_acc, d->verified, "EUR", BENCH_NOW, &reply);
+		e = ecash_issuer_coins_record(s, &d->st.bank, &d->job, BENCH_NOW, &reply);
 	/* Every coin of the bench is honest: anything but a credit is a failure. */
 	size_t i;
 	const json_t *r;
@@ -297,16 +336,15 @@ static obol_err deposit_rate(struct world *w, struct raw *raw0, size_t ncoins, s
 	if (mkdtemp(dir) == NULL)
 		return OBOL_E_IO;
 	snprintf(url, sizeof(url), "sqlite:%s/bank.db", dir);
-	d.coins = calloc(ncoins, sizeof(*d.coins));
 	held = calloc(ncoins, sizeof(*held));
 	idx = calloc(ncoins, sizeof(*idx));
-	if (d.coins == NULL || held == NULL || idx == NULL)
+	if (held == NULL || idx == NULL)
 		e = OBOL_E_NO_MEMORY;
 	d.st.sk = w->keys[0];
 	if (e == OBOL_OK)
 		e = ecash_bank_init(&d.st.bank, w->keys[0], "EUR");
 	if (e == OBOL_OK)
-		e = issue(w, d.coins, ncoins);
+		e = issue(w, &d.pu, ncoins);
 	if (e == OBOL_OK && (e = obol_store_open(url, true, &s)) == OBOL_OK && (e = obol_ledger_init(s, "EUR")) == OBOL_OK)
 		e = ecash_issuer_migrate(s);
 	if (e == OBOL_OK)
@@ -315,8 +353,8 @@ static obol_err deposit_rate(struct world *w, struct raw *raw0, size_t ncoins, s
 	memcpy(offer.merchant, w->merchant_c.id, ECASH_ID_LEN);
 	obol_random(offer.nonce, sizeof(offer.nonce));
 	w->merchant_c.cert = w->certs[1];
-	for (size_t i = 0; i < ncoins; i++) {
-		held[i].coin = d.coins[i];
+	for (size_t i = 0; e == OBOL_OK && i < ncoins; i++) {
+		held[i].coin = d.pu.coins[i];
 		idx[i] = i;
 	}
 	struct ecash_payment *pays = calloc((ncoins + DEPOSIT_BATCH - 1) / DEPOSIT_BATCH, sizeof(*pays));
@@ -325,7 +363,9 @@ static obol_err deposit_rate(struct world *w, struct raw *raw0, size_t ncoins, s
 		e = OBOL_E_NO_MEMORY;
 	for (size_t i = 0; e == OBOL_OK && i < ncoins; i += DEPOSIT_BATCH) {
 		size_t k = ncoins - i < DEPOSIT_BATCH ? ncoins - i : DEPOSIT_BATCH;
-		e = ecash_customer_pay(&w->payer, &offer, held, idx + i, k, NULL, 0, 0, BENCH_NOW, &pays[npays]);
+		struct ecash_pay_in in = { .offer = &offer, .held = held, .idx = idx + i, .nidx = k,
+					   .owner_sks = (const uint8_t(*)[ECASH_OWNER_SK_LEN])(d.pu.sks + i), .now = BENCH_NOW };
+		e = ecash_customer_pay(&w->payer, &in, &pays[npays]);
 		if (e == OBOL_OK)
 			npays++;
 	}
@@ -342,13 +382,18 @@ static obol_err deposit_rate(struct world *w, struct raw *raw0, size_t ncoins, s
 		r->cert = w->certs[1];
 		r->coins = pays[i].coins;
 		r->ncoins = pays[i].ncoins;
-		e = ecash_customer_deposit_answer(&w->merchant_c, r->nonce, r->coins, r->ncoins, r->sig, &r->sig_len);
+		e = ecash_customer_coins_answer(&w->merchant_c, ECASH_ENTRY_DEPOSIT, r->nonce, r->coins, r->ncoins, NULL,
+						r->sig, &r->sig_len);
 		uint64_t v0 = obol_mono_ns();
+		struct ecash_coins_in in = { .kind = ECASH_ENTRY_DEPOSIT, .holder = &r->cert, .nonce = r->nonce,
+					     .coins = r->coins, .n = r->ncoins, .sig = r->sig, .sig_len = r->sig_len,
+					     .now = BENCH_NOW };
 		if (e == OBOL_OK)
-			e = ecash_bank_deposit_auth(&d.st.bank, &r->cert, NULL, r->nonce, r->coins, r->ncoins, r->sig,
-						    r->sig_len, BENCH_NOW);
-		if (e == OBOL_OK)
-			ecash_issuer_deposit_verify(&d.st, r, NULL, BENCH_NOW, d.verified);
+			e = ecash_bank_coins_auth(&d.st.bank, &in);
+		d.job = (struct ecash_coins_job){ .kind = ECASH_ENTRY_DEPOSIT, .m = r, .account = d.merchant_acc };
+		for (size_t j = 0; e == OBOL_OK && j < r->ncoins; j++)
+			d.job.verified[j] = ecash_bank_coin_verify(&d.st.bank, ECASH_ENTRY_DEPOSIT, &r->coins[j], NULL,
+								   BENCH_NOW);
 		tv += obol_mono_ns() - v0;
 		if (e == OBOL_OK)
 			e = transact(s, deposit_unit, &d);
@@ -366,7 +411,7 @@ static obol_err deposit_rate(struct world *w, struct raw *raw0, size_t ncoins, s
 	free(pays);
 	ecash_payment_clear(&p);
 	obol_store_close(s);
-	free(d.coins);
+	purse_free(&d.pu);
 	free(held);
 	free(idx);
 	char path[200];
@@ -406,7 +451,7 @@ static int cmd_bench_ecash(const struct obol_cmd *cmd, int argc, char **argv)
 	size_t ncoins = 512;
 	bool json = false;
 	struct world w;
-	struct ecash_coin coin;
+	struct purse pu = { 0 };
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'q') {
@@ -426,15 +471,16 @@ static int cmd_bench_ecash(const struct obol_cmd *cmd, int argc, char **argv)
 		e = setup(&w, 3 + 64);
 	double setup_s = since(t0);
 	if (e == OBOL_OK)
-		e = issue(&w, &coin, 1);
+		e = issue(&w, &pu, 1);
 	if (e == OBOL_OK)
 		e = raw_init(&raw);
 	if (e == OBOL_OK)
-		e = merchant_rate(&w, &raw, &coin, 0, true, seconds, &cold);
+		e = merchant_rate(&w, &raw, &pu, 0, true, seconds, &cold);
 	if (e == OBOL_OK)
-		e = merchant_rate(&w, &raw, &coin, 0, false, seconds, &plain);
+		e = merchant_rate(&w, &raw, &pu, 0, false, seconds, &plain);
 	for (size_t i = 0; e == OBOL_OK && i < 3; i++)
-		e = merchant_rate(&w, &raw, &coin, rings[i], false, seconds, &ring[i]);
+		e = merchant_rate(&w, &raw, &pu, rings[i], false, seconds, &ring[i]);
+	purse_free(&pu);
 	if (e == OBOL_OK)
 		e = deposit_rate(&w, &raw, ncoins, &dep, &chk);
 	EVP_PKEY_free(raw.k);

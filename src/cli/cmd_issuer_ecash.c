@@ -1,7 +1,8 @@
 /* obol issuer ecash report | revoke: the bank operator's view of the ecash
  * scheme (seed 002 §3.3.3, §3.5.1): coins issued and outstanding, the spent
- * registry, the double spends caught with the account that committed them,
- * and the revocation of a key. */
+ * registry, the double spends caught with the account that committed them
+ * (every key of it revoked, the account barred), and the revocation of a
+ * key from now on. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,8 @@ static obol_err report(struct obol_store *s)
 		printf("deposits: %lld\n", (long long)n);
 	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_revoked", &n, NULL)) == OBOL_OK)
 		printf("revoked-keys: %lld\n", (long long)n);
+	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_barred", &n, NULL)) == OBOL_OK)
+		printf("barred-accounts: %lld\n", (long long)n);
 	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_frauds", &n, NULL)) == OBOL_OK)
 		printf("double-spends: %lld\n", (long long)n);
 	if (e != OBOL_OK)
@@ -197,5 +200,6 @@ OBOL_COMMAND(issuer_ecash_revoke_cmd, "issuer ecash revoke", "--db URL --key HEX
 	     "put a registered ecash key on the bank's signed revocation list",
 	     "  --db URL   the issuer database\n"
 	     "  --key HEX  the key id (SHA-256 of the key, as 'wallet ecash register' printed it)\n"
-	     "Merchants refuse the key once they fetched the new list ('wallet ecash refresh', vendor start).",
+	     "Merchants refuse the key once they fetched the new list ('wallet ecash refresh', vendor start);\n"
+	     "what it signed before the revocation stays good.",
 	     cmd_revoke)

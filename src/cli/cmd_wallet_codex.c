@@ -133,7 +133,8 @@ static int cmd_open(const struct obol_cmd *cmd, int argc, char **argv)
 	if ((e = obol_amount_parse(o.amount, &amount)) != OBOL_OK || (e = obol_amount_parse(o.deposit, &deposit)) != OBOL_OK)
 		return obol_cli_fail(cmd, e, "bad amount");
 	if ((e = open_codex(&o, &w, NULL)) == OBOL_OK && (e = codex_wallet_open(w, &amount, &deposit, &c)) == OBOL_OK &&
-	    (e = obol_history_note(w, "topup", "codex", &amount, NULL)) == OBOL_OK)
+	    (e = obol_history_note(w, "topup", "codex", &amount, NULL)) == OBOL_OK &&
+	    (e = obol_wallet_save(w)) == OBOL_OK)
 		show(c);
 	codex_free(c);
 	return obol_wallet_cmd_finish(cmd, w, e, "cannot open a Codex");
@@ -184,6 +185,8 @@ static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool c
 		e = obol_history_note(w, "topup", "codex", &load, NULL);
 	if (e == OBOL_OK && close && info.deleted && obol_amount_parse(info.paid_out, &out) == OBOL_OK)
 		e = obol_history_note(w, "withdrawal", "codex", &out, NULL);
+	if (e == OBOL_OK && info.answered)
+		e = obol_wallet_save(w);
 	codex_free(c);
 	return obol_wallet_cmd_finish(cmd, w, e, close ? "cannot close the Codex" : "cannot sync");
 }

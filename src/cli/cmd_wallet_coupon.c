@@ -1,5 +1,6 @@
-/* obol wallet withdraw | pay | balance | coins: the coupon scheme's wallet
- * commands (src/wallet/coupon_wallet.h; `wallet init` is the platform's). */
+/* obol wallet withdraw | pay | balance | coins | sync | refund: the coupon
+ * scheme's wallet commands (src/wallet/coupon_wallet.h; `wallet init` is the
+ * platform's). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ struct wopts {
 	const char *path, *vendor, *amount;
 	struct obol_wallet_keysrc ks;
 	uint64_t units, count, denom;
-	bool has_denom;
+	bool has_denom, all;
 };
 
 static int parse_opts(const struct obol_cmd *cmd, int argc, char **argv, struct wopts *o, const char *allowed)
@@ -28,7 +29,8 @@ static int parse_opts(const struct obol_cmd *cmd, int argc, char **argv, struct 
 		{ "wallet", required_argument, NULL, 'w' }, { "key-file", required_argument, NULL, 'f' },
 		{ "vendor", required_argument, NULL, 'v' }, { "units", required_argument, NULL, 'u' },
 		{ "amount", required_argument, NULL, 'a' }, { "count", required_argument, NULL, 'c' },
-		{ "denom", required_argument, NULL, 'd' },  { 0, 0, 0, 0 },
+		{ "denom", required_argument, NULL, 'd' },  { "all", no_argument, NULL, 'A' },
+		{ 0, 0, 0, 0 },
 	};
 	int ch;
 	memset(o, 0, sizeof(*o));
@@ -46,14 +48,15 @@ static int parse_opts(const struct obol_cmd *cmd, int argc, char **argv, struct 
 				return obol_cli_usage_error(cmd, "--units takes 1..1048576");
 			break;
 		case 'c':
-			if (obol_parse_u64(optarg, 1, 1000, &o->count) != OBOL_OK)
-				return obol_cli_usage_error(cmd, "--count takes 1..1000");
+			if (obol_parse_u64(optarg, 0, 1000, &o->count) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--count takes 0..1000");
 			break;
 		case 'd':
 			if (obol_parse_u64(optarg, 0, COUPON_DENOM_MAX, &o->denom) != OBOL_OK)
 				return obol_cli_usage_error(cmd, "--denom takes a denomination id (see GET /keys)");
 			o->has_denom = true;
 			break;
+		case 'A': o->all = true; break;
 		}
 	}
 	if (optind != argc)
@@ -145,12 +148,14 @@ static void print_coin(const struct coupon_wallet_store *ws, const struct coupon
 	if (coupon_wallet_coin_value(&ws->cfg, c, &v) == OBOL_OK)
 		obol_amount_format(&v, val);
 	obol_hex_encode(c->coin.id, 8, hex);
-	printf("%s: %s.. denom=%" PRIu64 " value=%s tokens=%" PRIu64 "/%" PRIu64 "%s\n", what, hex, c->coin.denom, val,
-	       c->last_index, c->n, c->lock_open && c->locked_until > obol_now() ? " (locked)" : "");
+	printf("%s: %s.. denom=%" PRIu64 " value=%s tokens=%" PRIu64 "/%" PRIu64 "%s%s\n", what, hex, c->coin.denom,
+	       val, c->last_index, c->n, c->lock_open && c->locked_until > obol_now() ? " (locked)" : "",
+	       c->in_doubt ? " (in doubt: obol wallet sync)" : "");
 }
 
 /* Finishes (or drops) one pending withdrawal: the same request id and body,
- * so the issuer answers what it answered before, or does it now. */
+ * so the issuer answers what it answered before, or does it now. Dropped
+ * only on a definite answer (coupon_withdraw_exchange). */
 static obol_err finish_pending(struct obol_http_client *c, struct coupon_wallet_store *ws, const json_t *o,
 			       bool *drop)
 {
@@ -158,20 +163,25 @@ static obol_err finish_pending(struct obol_http_client *c, struct coupon_wallet_
 	struct coupon_withdraw_req req;
 	struct coupon_wallet_coin coin;
 	obol_err e = pending_from_json(o, &p, &req);
+	bool definite = false;
 	*drop = false;
+	memset(&coin, 0, sizeof(coin));
 	const struct coupon_denom *d = e == OBOL_OK ? find_denom(ws, p.denom) : NULL;
 	if (e == OBOL_OK && !d)
-		e = OBOL_E_COUPON_DENOM_UNKNOWN;
+		e = OBOL_E_COUPON_DENOM_UNKNOWN; /* the keys must come back before it can finish */
 	if (e == OBOL_OK)
-		e = coupon_withdraw_exchange(c, d, req.request_id, &req, &p, &coin);
+		e = coupon_withdraw_exchange(c, d, req.request_id, &req, &p, &coin, &definite);
 	if (e == OBOL_OK) {
 		e = coupon_wstore_add(ws, &coin);
 		if (e == OBOL_OK)
 			print_coin(ws, &coin, "coin");
 		*drop = e == OBOL_OK;
-	} else if (e != OBOL_E_NETWORK && e != OBOL_E_HTTP && e != OBOL_E_STORE_BUSY) {
-		/* a definitive refusal: nothing was debited for it */
+	} else if (definite) {
+		/* the issuer refused this request: nothing was debited for it */
 		*drop = true;
+	} else {
+		fprintf(stderr, "withdrawal %s: no definite answer (%s); it is asked again next time\n", req.request_id,
+			obol_strerror(e));
 	}
 	OBOL_WIPE(coin);
 	coupon_wallet_pending_wipe(&p);
@@ -214,7 +224,7 @@ static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 			e = r;
 	}
 	const struct coupon_denom *d = NULL;
-	if (e == OBOL_OK) {
+	if (e == OBOL_OK && o.count > 0) {
 		int64_t now = obol_now();
 		for (size_t i = 0; i < ws.keys.ndenoms && !d; i++)
 			if ((o.has_denom ? ws.keys.denoms[i].id == o.denom : ws.keys.denoms[i].withdraw_until >= now))
@@ -222,7 +232,7 @@ static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 		if (!d)
 			e = OBOL_E_COUPON_DENOM_UNKNOWN;
 	}
-	for (uint64_t k = 0; e == OBOL_OK && k < o.count; k++) {
+	for (uint64_t k = 0; e == OBOL_OK && o.count > 0 && k < o.count; k++) {
 		struct coupon_withdraw_pending p;
 		struct coupon_withdraw_req req;
 		uint8_t rid_raw[16];
@@ -247,7 +257,8 @@ static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 		if (drop && json_array_remove(pend, last) == 0 && (e = coupon_wstore_put(w, &ws)) == OBOL_OK)
 			e = obol_wallet_save(w);
 		if (e == OBOL_OK && r == OBOL_OK && drop) /* the wallet's history: a coin of d's value */
-			e = obol_history_note(w, "topup", "coupon", &d->value, NULL);
+			if ((e = obol_history_note(w, "topup", "coupon", &d->value, NULL)) == OBOL_OK)
+				e = obol_wallet_save(w);
 		if (r != OBOL_OK && e == OBOL_OK)
 			e = r;
 	}
@@ -261,10 +272,12 @@ static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 OBOL_COMMAND(wallet_withdraw_cmd, "wallet withdraw", "--wallet PATH [--count K] [--denom ID] [--key-file FILE]",
 	     "withdraw coupon coins: the issuer debits the account and blind-signs each coin",
 	     "  --wallet PATH   the wallet (its account pays)\n"
-	     "  --count K       coins to withdraw (default 1)\n"
+	     "  --count K       coins to withdraw (default 1; 0: only finish the withdrawals pending)\n"
 	     "  --denom ID      the denomination (default: the first one still issued; see GET /keys)\n"
 	     "  --key-file F    the wallet's key file instead of a passphrase\n"
-	     "Each coin is RFC 9474 blind-signed: the issuer never sees its id.",
+	     "Each coin is RFC 9474 blind-signed: the issuer never sees its id. A withdrawal whose\n"
+	     "answer was lost stays pending in the wallet and is finished first, with the same\n"
+	     "request id, until the issuer's answer is definite.",
 	     cmd_withdraw)
 
 /* ---- pay ---- */
@@ -275,7 +288,7 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	struct obol_wallet *w = NULL;
 	struct obol_devlink *dl = NULL;
 	struct coupon_wallet_store ws;
-	struct coupon_pay_result res;
+	struct coupon_pay_result res = { 0 };
 	struct obol_amount budget;
 	bool loaded = false;
 	int rc;
@@ -295,12 +308,17 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	if (e == OBOL_OK)
 		e = obol_wallet_connect_vendor(w, o.vendor, &dl);
 	void *ctx[2] = { w, &ws };
+	struct coupon_wallet_order order = { .units = o.units, .ahead = 1 };
+	if (o.amount)
+		order.budget = budget;
 	if (e == OBOL_OK)
-		e = coupon_pay_session(dl, &ws, o.units, o.amount ? &budget : NULL, save_wallet, ctx, stdout, &res);
+		e = coupon_pay_session(dl, &ws, &order, save_wallet, ctx, stdout, &res);
 	if (e == OBOL_OK)
 		printf("paid: %" PRIu64 " unit(s), %" PRIu64 " token(s), %zu coin(s)\n", res.units, res.tokens, res.coins);
 	else if (loaded)
 		(void)save_wallet(ctx); /* what was revealed stays known */
+	if (res.in_doubt > 0)
+		printf("in doubt: %zu coin(s); `obol wallet sync` asks the issuer where they stand\n", res.in_doubt);
 	obol_devlink_close(dl);
 	if (loaded)
 		coupon_wstore_free(&ws);
@@ -315,7 +333,8 @@ OBOL_COMMAND(wallet_pay_cmd, "wallet pay", "--wallet PATH --vendor HOST:PORT (--
 	     "  --units N            units of service to buy\n"
 	     "  --amount CUR:V.F     or: as many units as this pays at the vendor's price\n"
 	     "  --key-file F         the wallet's key file instead of a passphrase\n"
-	     "Pays across several coins when one is not enough; chooses coins to keep locks and leftovers few.",
+	     "Pays across several coins when one is not enough; chooses coins to keep locks and leftovers few.\n"
+	     "Reveals no token beyond the units times the offered price, whatever the vendor reports.",
 	     cmd_pay)
 
 /* ---- balance and coins ---- */
@@ -372,3 +391,122 @@ OBOL_COMMAND(wallet_balance_cmd, "wallet balance", "--wallet PATH [--key-file FI
 	     "the value left in the wallet's coupon coins", NULL, cmd_balance)
 OBOL_COMMAND(wallet_coins_cmd, "wallet coins", "--wallet PATH [--key-file FILE]",
 	     "list the wallet's coupon coins: value and tokens left, locks", NULL, cmd_coins)
+
+/* ---- the commands over the wallet's coins: sync and refund ---- */
+
+/* The wallet, its coupon section and a client to the issuer (authenticated
+ * as the wallet's account when auth). */
+struct coins_cmd {
+	struct obol_wallet *w;
+	struct obol_http_client *c;
+	struct coupon_wallet_store ws;
+	bool loaded;
+};
+
+static obol_err coins_open(const struct wopts *o, bool auth, struct coins_cmd *cc)
+{
+	obol_err e = obol_wallet_open(o->path, &o->ks, &cc->w);
+	if (e == OBOL_OK && (e = coupon_wstore_load(cc->w, false, &cc->ws)) == OBOL_OK)
+		cc->loaded = true;
+	if (e == OBOL_OK)
+		e = obol_wallet_client(cc->w, auth, &cc->c);
+	return e;
+}
+
+/* Writes the section back when e is OBOL_OK, then frees; returns e (or the
+ * error of the write). */
+static obol_err coins_close(struct coins_cmd *cc, obol_err e)
+{
+	if (e == OBOL_OK && (e = coupon_wstore_put(cc->w, &cc->ws)) == OBOL_OK)
+		e = obol_wallet_save(cc->w);
+	obol_http_client_free(cc->c);
+	if (cc->loaded)
+		coupon_wstore_free(&cc->ws);
+	obol_wallet_close(cc->w);
+	return e;
+}
+
+static int cmd_sync(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct coins_cmd cc = { 0 };
+	size_t asked = 0;
+	int rc;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse_opts(cmd, argc, argv, &o, "wfA")) >= 0)
+		return rc;
+	obol_err e = coins_open(&o, false, &cc);
+	for (size_t i = 0; e == OBOL_OK && i < cc.ws.ncoins; i++) {
+		struct coupon_coin_status st;
+		if (!o.all && !cc.ws.coins[i].in_doubt)
+			continue;
+		if ((e = coupon_coin_sync(cc.c, &cc.ws, i, &st)) != OBOL_OK)
+			break;
+		asked++;
+		print_coin(&cc.ws, &cc.ws.coins[i], st.known ? "coin" : "coin (never locked)");
+	}
+	if ((e = coins_close(&cc, e)) == OBOL_OK)
+		printf("synced: %zu coin(s)\n", asked);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "sync failed");
+}
+
+OBOL_COMMAND(wallet_sync_cmd, "wallet sync", "--wallet PATH [--all] [--key-file FILE]",
+	     "ask the issuer where the wallet's coupon coins stand, coin by coin",
+	     "  --wallet PATH   the wallet\n"
+	     "  --all           every coin (default: the coins in doubt, after a refusal the wallet could not trust)\n"
+	     "  --key-file F    the wallet's key file instead of a passphrase\n"
+	     "Each query is authenticated by the coin itself (a token the issuer has not seen, sealed to it)\n"
+	     "and answered only to its holder; the issuer sees the address the query comes from.",
+	     cmd_sync)
+
+/* ---- refund after spend-until ---- */
+
+static int cmd_refund(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct wopts o;
+	struct coins_cmd cc = { 0 };
+	uint8_t sk[OBOL_SIGN_SK_LEN];
+	int64_t account = 0, now = obol_now();
+	size_t refunded = 0;
+	int rc;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	if ((rc = parse_opts(cmd, argc, argv, &o, "wf")) >= 0)
+		return rc;
+	obol_err e = coins_open(&o, true, &cc);
+	if (e == OBOL_OK)
+		e = obol_wallet_account(cc.w, &account, sk);
+	obol_wipe(sk, sizeof(sk));
+	for (size_t i = 0; e == OBOL_OK && i < cc.ws.ncoins; i++) {
+		const struct coupon_wallet_coin *coin = &cc.ws.coins[i];
+		const struct coupon_denom *d = find_denom(&cc.ws, coin->coin.denom);
+		struct coupon_refund_reply reply;
+		char text[OBOL_AMOUNT_STR_MAX], hex[17];
+		if (!d || coin->last_index == 0 || now <= d->spend_until)
+			continue;
+		if ((e = coupon_coin_refund(cc.c, cc.w, &cc.ws, i, (uint64_t)account, &reply)) != OBOL_OK)
+			break;
+		obol_hex_encode(coin->coin.id, 8, hex);
+		obol_amount_format(&reply.refunded, text);
+		printf("refund: coin %s.. %s (%" PRIu64 " tokens) to account %" PRIu64 "\n", hex, text,
+		       reply.refunded_tokens, reply.account);
+		refunded++;
+	}
+	if ((e = coins_close(&cc, e)) == OBOL_OK)
+		printf("refunded: %zu coin(s)\n", refunded);
+	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "refund failed");
+}
+
+OBOL_COMMAND(wallet_refund_cmd, "wallet refund", "--wallet PATH [--key-file FILE]",
+	     "credit the rest of coupon coins past their spend-until to the wallet's account",
+	     "  --wallet PATH   the wallet (its account is credited)\n"
+	     "  --key-file F    the wallet's key file instead of a passphrase\n"
+	     "For each coin whose denomination can no longer be spent, the wallet shows the issuer the\n"
+	     "coin and its next token, sealed with the account to credit; the issuer credits the rest once.\n"
+	     "This ends the coin's anonymity: the issuer then knows the account that held it.",
+	     cmd_refund)

@@ -1,6 +1,7 @@
-/* obol wallet ecash register | topup | refresh | coins | pay | receive |
- * deposit | withdraw | redeem-expired: the ecash scheme from the wallet (seed 002; logic in
- * src/wallet/ecash_wallet.c). pay and receive never use the network. */
+/* obol wallet ecash register | renew | topup | refresh | coins | pay | receive |
+ * release | deposit | withdraw | redeem-expired: the ecash scheme from the wallet
+ * (seed 002; logic in src/wallet/ecash_wallet*.c). pay and receive never use
+ * the network. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +18,8 @@
 struct wopts {
 	struct obol_wallet_cmd_opts c; /* --wallet, --key-file */
 	const char *amount, *coin, *vendor, *listen, *price;
-	uint64_t ring, count, bits;
-	bool have_ring;
+	uint64_t ring, count, bits, to;
+	bool have_ring, have_to;
 	const char *allowed; /* the option letters this command takes */
 };
 
@@ -35,9 +36,15 @@ static int take_opt(const struct obol_cmd *cmd, int ch, const char *arg, void *c
 	case 'l': o->listen = arg; break;
 	case 'p': o->price = arg; break;
 	case 'r':
-		if (obol_parse_u64(arg, 0, ECASH_RING_MAX, &o->ring) != OBOL_OK || o->ring == 1)
-			return obol_cli_usage_error(cmd, "--ring is 0 (plain) or 2..64");
+		if (obol_parse_u64(arg, 0, ECASH_RING_MAX, &o->ring) != OBOL_OK || o->ring == 1 ||
+		    (o->ring & (o->ring - 1)) != 0)
+			return obol_cli_usage_error(cmd, "--ring is 0 (plain) or a power of two, 2..64");
 		o->have_ring = true;
+		break;
+	case 't':
+		if (obol_parse_u64(arg, 1, INT64_MAX, &o->to) != OBOL_OK)
+			return obol_cli_usage_error(cmd, "--to is an account id (a number)");
+		o->have_to = true;
 		break;
 	case 'n':
 		if (obol_parse_u64(arg, 1, 1000000, &o->count) != OBOL_OK)
@@ -62,7 +69,7 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *
 		{ "vendor", required_argument, NULL, 'v' }, { "listen", required_argument, NULL, 'l' },
 		{ "price", required_argument, NULL, 'p' },  { "ring", required_argument, NULL, 'r' },
 		{ "count", required_argument, NULL, 'n' },  { "bits", required_argument, NULL, 'b' },
-		{ 0, 0, 0, 0 },
+		{ "to", required_argument, NULL, 't' },     { 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
 	o->count = 1;
@@ -117,7 +124,9 @@ static int run_plain(const struct obol_cmd *cmd, int argc, char **argv,
 	"  --wallet PATH      the wallet file\n"                                                  \
 	"  --key-file FILE    its key file, instead of OBOL_PASSPHRASE or a prompt\n"
 
-static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
+/* register and renew: a new key of --bits bits, certified by the bank. */
+static int run_key(const struct obol_cmd *cmd, int argc, char **argv,
+		   obol_err (*action)(struct ecash_wallet *ew, unsigned bits, FILE *out), const char *what)
 {
 	struct wopts o;
 	struct obol_wallet *w = NULL;
@@ -127,14 +136,30 @@ static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
 		return rc;
 	obol_err e = open_ecash(&o, &w, &ew);
 	if (e == OBOL_OK)
-		e = ecash_wallet_register(&ew, (unsigned)o.bits, stdout);
-	return finish(cmd, e, "cannot register a key with the bank", w, &ew);
+		e = action(&ew, (unsigned)o.bits, stdout);
+	return finish(cmd, e, what, w, &ew);
+}
+
+static int cmd_register(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	return run_key(cmd, argc, argv, ecash_wallet_register, "cannot register a key with the bank");
 }
 OBOL_COMMAND(wallet_ecash_register_cmd, "wallet ecash register", "--wallet PATH [--bits N] [--key-file FILE]",
 	     "draw an RSA key pair and have the bank certify it (seed 002 §3.2)",
 	     HELP_COMMON "  --bits N           RSA key size (default 2048)\n"
 			 "Needs the wallet's account at the issuer; prints ecash-key (the key id).",
 	     cmd_register)
+
+static int cmd_renew(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	return run_key(cmd, argc, argv, ecash_wallet_renew, "cannot renew the key");
+}
+OBOL_COMMAND(wallet_ecash_renew_cmd, "wallet ecash renew", "--wallet PATH [--bits N] [--key-file FILE]",
+	     "replace the wallet's certified key by a new one before its certificate expires",
+	     HELP_COMMON "  --bits N           RSA key size (default 2048)\n"
+			 "Coins received under the old key stay the wallet's: deposit, withdraw, redeem or release\n"
+			 "them as before (the bank takes them for the same account); new payments use the new key.",
+	     cmd_renew)
 
 static int cmd_topup(const struct obol_cmd *cmd, int argc, char **argv)
 {
@@ -211,16 +236,16 @@ static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 		char b[OBOL_AMOUNT_STR_MAX];
 		obol_amount_format(&sum, b);
 		printf("ecash-balance: %s\n", b);
+		if (ew.nunconfirmed)
+			printf("unconfirmed: %zu coin%s handed to a merchant without a receipt ('wallet ecash release')\n",
+			       ew.nunconfirmed, ew.nunconfirmed == 1 ? "" : "s");
 		if (ew.npending)
-			printf("pending: %zu coin%s handed to a merchant without a receipt ('wallet ecash release')\n",
-			       ew.npending, ew.npending == 1 ? "" : "s");
-		if (ew.ndepositing)
-			printf("depositing: %zu coin%s sent to the bank without an answer ('wallet ecash deposit')\n",
-			       ew.ndepositing, ew.ndepositing == 1 ? "" : "s");
-		if (ew.nredeeming)
-			printf("redeeming: %zu expired coin%s sent to the bank without an answer "
-			       "('wallet ecash redeem-expired')\n",
-			       ew.nredeeming, ew.nredeeming == 1 ? "" : "s");
+			printf("pending: %zu coin%s handed over by an earlier version without a receipt\n", ew.npending,
+			       ew.npending == 1 ? "" : "s");
+		const json_t *kept = json_object_get(ew.sec, "in_doubt");
+		if (kept != NULL)
+			printf("in-doubt: a request to %s without an answer (any online ecash command sends it again)\n",
+			       json_string_value(json_object_get(kept, "path")));
 	}
 	return finish(cmd, e, "cannot read the wallet", w, &ew);
 }
@@ -242,15 +267,17 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	if (e == OBOL_OK)
 		e = ecash_wallet_connect(&ew, o.vendor, &l);
 	if (e == OBOL_OK)
-		e = ecash_wallet_pay(&ew, l, (size_t)o.ring, stdout);
+		e = ecash_wallet_pay(&ew, l, (size_t)o.ring, NULL, stdout);
 	obol_devlink_close(l);
 	return finish(cmd, e, "payment not made", w, &ew);
 }
 OBOL_COMMAND(wallet_ecash_pay_cmd, "wallet ecash pay", "--wallet PATH --vendor HOST:PORT [--ring N] [--key-file FILE]",
 	     "pay a merchant offline with e-cash (seed 002 §3.3.2; rings §4.3.2)",
 	     HELP_COMMON "  --vendor HOST:PORT the merchant's device link (a vendor daemon or 'wallet ecash receive')\n"
-			 "  --ring N           sign as one of N bank-certified keys from the cached directory\n"
-			 "                     (2..64; 8 is the usual size; run 'wallet ecash refresh' first)\n"
+			 "  --ring N           sign as one of the bank-certified keys of the block of N registrations\n"
+			 "                     holding ours (a power of two, 2..64; 8 is the usual size; run\n"
+			 "                     'wallet ecash refresh' first): every payment by a member of the\n"
+			 "                     block uses the same ring, so payments cannot be intersected\n"
 			 "A coin received earlier is spent on with its chain of claims (transfer, §3.5.6).",
 	     cmd_pay)
 
@@ -317,22 +344,20 @@ OBOL_COMMAND(wallet_ecash_receive_cmd, "wallet ecash receive",
 
 static int cmd_release(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	return run_plain(cmd, argc, argv, ecash_wallet_release, "cannot release the pending coins");
+	return run_plain(cmd, argc, argv, ecash_wallet_release, "cannot exchange the unconfirmed coins");
 }
 OBOL_COMMAND(wallet_ecash_release_cmd, "wallet ecash release", "--wallet PATH [--key-file FILE]",
-	     "make the coins of an unconfirmed payment spendable again",
-	     HELP_COMMON "Only for a payment the merchant did not accept (it crashed before answering, and\n"
-			 "says so): if it did, spending the coins again is a double spend, and the bank names you.",
+	     "exchange at the bank the coins of payments that got no receipt for fresh ones",
+	     HELP_COMMON "The wallet shows the bank the claim it made for the merchant. A coin the merchant\n"
+			 "deposited stays his (the payment stands); one it did not is retired and comes back as\n"
+			 "a fresh coin once the bank's deposit window after the payment is over (before that:\n"
+			 "ECASH_EXCHANGE_TOO_EARLY, run it again later). The merchant cannot deposit it after.",
 	     cmd_release)
 
 static obol_err deposit_received(struct ecash_wallet *ew, FILE *out)
 {
-	return ecash_wallet_deposit(ew, false, out);
-}
-
-static obol_err deposit_all(struct ecash_wallet *ew, FILE *out)
-{
-	return ecash_wallet_deposit(ew, true, out);
+	struct ecash_deposit_opts o = { .fresh = false };
+	return ecash_wallet_deposit(ew, &o, out);
 }
 
 static int cmd_deposit(const struct obol_cmd *cmd, int argc, char **argv)
@@ -345,11 +370,33 @@ OBOL_COMMAND(wallet_ecash_deposit_cmd, "wallet ecash deposit", "--wallet PATH [-
 
 static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	return run_plain(cmd, argc, argv, deposit_all, "deposit not made");
+	struct wopts o;
+	struct obol_wallet *w = NULL;
+	struct ecash_wallet ew;
+	struct ecash_deposit_opts d = { .fresh = true };
+	int rc = parse(cmd, argc, argv, "at", &o);
+	if (rc >= 0)
+		return rc;
+	if (o.amount != NULL) {
+		obol_err pe = obol_amount_parse(o.amount, &d.amount);
+		if (pe != OBOL_OK)
+			return obol_cli_fail(cmd, pe, "bad --amount");
+		d.has_amount = true;
+	}
+	d.has_to = o.have_to;
+	d.to = (int64_t)o.to;
+	obol_err e = open_ecash(&o, &w, &ew);
+	if (e == OBOL_OK)
+		e = ecash_wallet_deposit(&ew, &d, stdout);
+	return finish(cmd, e, "withdrawal not made", w, &ew);
 }
-OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw", "--wallet PATH [--key-file FILE]",
-	     "return every coin the wallet holds to its bank account (seed 002 §6.4)",
-	     HELP_COMMON "Fresh coins are claimed to the wallet's own key, then deposited with the received ones.",
+OBOL_COMMAND(wallet_ecash_withdraw_cmd, "wallet ecash withdraw",
+	     "--wallet PATH [--amount CUR:V] [--to ACCOUNT] [--key-file FILE]",
+	     "return coins the wallet holds to a bank account (seed 002 §6.4)",
+	     HELP_COMMON "  --amount CUR:V     withdraw this much (default: every coin); coins are not split:\n"
+			 "                     the rest of the coins taken comes back as a fresh coin\n"
+			 "  --to ACCOUNT       the account id to credit (default: the wallet's own)\n"
+			 "Fresh coins are claimed to the wallet's own key, then deposited with the received ones.",
 	     cmd_withdraw)
 
 static int cmd_redeem_expired(const struct obol_cmd *cmd, int argc, char **argv)

@@ -125,7 +125,8 @@ static int buy_tokens(const struct obol_cmd *cmd, struct opts *o, uint64_t token
 		e = payword_wallet_load(w, o->scope, password, &c);
 	struct obol_amount cost;
 	if (e == OBOL_OK && tokens > 0 && obol_amount_parse(r.cost, &cost) == OBOL_OK)
-		e = obol_history_note(w, "topup", "payword", &cost, NULL);
+		if ((e = obol_history_note(w, "topup", "payword", &cost, NULL)) == OBOL_OK)
+			e = obol_wallet_save(w);
 	obol_wallet_close(w);
 	if (e)
 		return obol_cli_fail(cmd, e, "cannot get a payword certificate");

@@ -1,12 +1,19 @@
 /* obol demo --scheme coupon (seed 000/001 §4, DESIGN §5): an issuer and two
  * vendors as real processes on loopback; a wallet withdraws one coin, buys
  * metered service at vendor 1, spends the rest of the same coin at vendor 2;
- * both vendors settle; the balances, then the audit. */
+ * both vendors settle; a coin of a short-lived denomination is refunded
+ * once it can no longer be spent; the balances, then the audit. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cli/demo.h"
 #include "cli/demo_payer.h"
+#include "core/clock.h"
+
+/* The short-lived denomination: issued for 20 s, spendable for 30 s. */
+#define SHORT_DENOM "EUR:0.5,500,20s,30s"
+#define SHORT_SPEND_S 30
 
 static obol_err add_vendor(struct obol_demo *d, const char *db, const char *issuer_url, const char *name,
 			   struct obol_demo_proc **proc)
@@ -38,9 +45,11 @@ static obol_err coupon_demo(struct obol_demo *d)
 	const char *db = obol_demo_db_url(d, "issuer");
 	obol_err e;
 
-	obol_demo_step(d, "the issuer: one coupon denomination, coins of EUR:1 in 1000 tokens of EUR:0.001");
+	obol_demo_step(d, "the issuer: coins of EUR:1 in 1000 tokens of EUR:0.001, and a short-lived denomination "
+			  "(EUR:0.5, spendable for 30 s) to show a refund");
+	int64_t t0 = obol_now();
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--coupon-denom",
-			       "EUR:1,1000", "--coupon-lock-max", "600", NULL)) != OBOL_OK ||
+			       "EUR:1,1000", "--coupon-denom", SHORT_DENOM, "--coupon-lock-max", "600", NULL)) != OBOL_OK ||
 	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
 				 NULL)) != OBOL_OK)
 		return e;
@@ -56,6 +65,10 @@ static obol_err coupon_demo(struct obol_demo *d)
 			       "--auth-key", key, NULL)) != OBOL_OK ||
 	    (e = obol_demo_run(d, NULL, "issuer", "fund", "--db", db, "--account", "alice", "--amount", "EUR:5",
 			       NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "alice withdraws a coin of the short-lived denomination (EUR:0.5) and keeps it unspent");
+	if ((e = obol_demo_run(d, NULL, "wallet", "withdraw", "--wallet", wallet, "--denom", "2", NULL)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "two vendors, certified by the issuer, selling a unit of service for EUR:0.001");
@@ -88,7 +101,18 @@ static obol_err coupon_demo(struct obol_demo *d)
 				  "--units", "1", NULL)) != OBOL_OK)
 		goto out;
 
-	obol_demo_step(d, "balances: alice paid EUR:1; vendor 1 was credited EUR:0.4, vendor 2 EUR:0.6");
+	obol_demo_step(d, "the short-lived coin's denomination passes its spend-until; alice refunds its rest to her "
+			  "account (the issuer now knows that coin was hers)");
+	while (obol_now() <= t0 + SHORT_SPEND_S) {
+		struct timespec ts = { 0, 250 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if ((e = obol_demo_run(d, NULL, "wallet", "refund", "--wallet", wallet, NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "wallet", "coins", "--wallet", wallet, NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "balances: alice has EUR:4 (EUR:1 spent; the EUR:0.5 coin came back whole); vendor 1 was "
+			  "credited EUR:0.4, vendor 2 EUR:0.6");
 	if ((e = obol_demo_run(d, NULL, "issuer", "account", "list", "--db", db, NULL)) != OBOL_OK)
 		goto out;
 

@@ -14,12 +14,25 @@
  * and the message are all bound. (n, e) is the whole RSA public key, and
  * taking its bytes costs far less than encoding each key to DER.
  *
- * E_k is a 4-round Feistel network over the B bytes split into halves
- * L = the first floor(B/2) bytes and R = the rest; round j XORs into one
- * half SHAKE256("obol-ringsig-E-v1\0" || k || u16 B || j || other half),
- * alternating R, L, R, L (Luby–Rackoff: four rounds give a strong
- * pseudorandom permutation, which RST's combining function needs since the
- * signer inverts it).
+ * E_k is an 8-round Feistel network over the B bytes split into halves
+ * L = the first floor(B/2) bytes and R = the rest; round j = 0..7 XORs into
+ * one half SHAKE256("obol-ringsig-E-v2\0" || k || u16 B || u8 j || other
+ * half), alternating R, L, R, L, ... RST's proof (§3.2) treats E_k as an
+ * ideal cipher, and the signer inverts it. Luby–Rackoff's four rounds only
+ * give a strong pseudorandom permutation, which is not that: a Feistel
+ * network is indifferentiable from a random permutation (so it may stand
+ * in for an ideal cipher in such a proof, Maurer–Renner–Holenstein 2004)
+ * from 8 rounds on when its round functions are independent random
+ * oracles: Dai and Steinberger, "Indifferentiability of 8-Round Feistel
+ * Networks", CRYPTO 2016 (earlier: 14 rounds, Holenstein–Künzler–Tessaro,
+ * STOC 2011; 10 rounds, Dachman-Soled–Katz–Thiruvengadam, EUROCRYPT 2016).
+ * The round functions here are SHAKE256 kept apart by the round number, the
+ * block size and k (the key of E_k); SHAKE256 is modelled as the random
+ * oracle, as the rest of the scheme already does with k = H(...).
+ *
+ * The first version's 4-round cipher ("obol-ringsig-E-v1") is still
+ * verified on request (obol_ringsig_verify_legacy) for what was signed
+ * before; nothing signs with it.
  *
  * Ring equation (seed step 4): with c_0 = v and c_i = E_k(y_i XOR c_{i-1}),
  * the signature (v, x_1..x_r), y_i = g_i(x_i), verifies when c_r = v. The
@@ -42,16 +55,19 @@
 #define RING_SLACK 20 /* bytes: the 160 bits of RST §3.1 */
 #define RING_B_MAX (OBOL_RSA_MAX_MODULUS + RING_SLACK)
 #define RING_MIN_BITS 1024
-#define FEISTEL_ROUNDS 4
+#define FEISTEL_ROUNDS 8
+#define FEISTEL_ROUNDS_LEGACY 4
 
 static const char k_tag[] = "obol-ringsig-v1";  /* hashed with its NUL */
-static const char e_tag[] = "obol-ringsig-E-v1";
+static const char e_tag[] = "obol-ringsig-E-v2";
+static const char e_tag_legacy[] = "obol-ringsig-E-v1";
 
 struct ring {
 	size_t r, blen;            /* members; bytes of the common domain */
 	BIGNUM *n[OBOL_RING_MAX];  /* moduli */
 	BIGNUM *e[OBOL_RING_MAX];  /* public exponents */
 	uint8_t k[32];
+	unsigned rounds;           /* of E_k */
 	BN_CTX *bn;
 	EVP_MD *shake;
 	EVP_MD_CTX *base;          /* SHAKE256 having absorbed e_tag || k || u16 B */
@@ -103,7 +119,8 @@ static void hash_bn(crypto_hash_sha256_state *h, const BIGNUM *v)
 /* Checks the ring's size and keys, reads n_i and e_i, sets the common
  * domain, and derives k. On failure g holds nothing to free beyond what
  * ring_free releases. */
-static obol_err ring_load(struct ring *g, EVP_PKEY *const *ring, size_t r, const uint8_t *msg, size_t msg_len)
+static obol_err ring_load(struct ring *g, EVP_PKEY *const *ring, size_t r, const uint8_t *msg, size_t msg_len,
+			  bool legacy)
 {
 	crypto_hash_sha256_state h;
 	uint8_t len4[4], len8[8];
@@ -159,13 +176,15 @@ static obol_err ring_load(struct ring *g, EVP_PKEY *const *ring, size_t r, const
 		crypto_hash_sha256_update(&h, msg, msg_len);
 	crypto_hash_sha256_final(&h, g->k);
 	g->blen = maxmod + RING_SLACK;
+	g->rounds = legacy ? FEISTEL_ROUNDS_LEGACY : FEISTEL_ROUNDS;
 
 	/* The round functions' common prefix, absorbed once per ring. */
 	uint8_t blen2[2];
+	const char *tag = legacy ? e_tag_legacy : e_tag;
 	put_be(blen2, g->blen, 2);
 	g->shake = EVP_MD_fetch(NULL, "SHAKE256", NULL);
 	if (g->shake == NULL || EVP_DigestInit_ex(g->base, g->shake, NULL) != 1 ||
-	    EVP_DigestUpdate(g->base, e_tag, sizeof(e_tag)) != 1 || EVP_DigestUpdate(g->base, g->k, 32) != 1 ||
+	    EVP_DigestUpdate(g->base, tag, strlen(tag) + 1) != 1 || EVP_DigestUpdate(g->base, g->k, 32) != 1 ||
 	    EVP_DigestUpdate(g->base, blen2, 2) != 1)
 		return OBOL_E_CRYPTO_LIBRARY;
 	return OBOL_OK;
@@ -220,8 +239,8 @@ static int ek(struct ring *g, uint8_t *buf, int inverse)
 	size_t a = g->blen / 2, c = g->blen - a;
 	uint8_t *left = buf, *right = buf + a;
 
-	for (unsigned j = 0; j < FEISTEL_ROUNDS; j++) {
-		unsigned round = inverse ? FEISTEL_ROUNDS - 1 - j : j;
+	for (unsigned j = 0; j < g->rounds; j++) {
+		unsigned round = inverse ? g->rounds - 1 - j : j;
 		int ok = round % 2 == 0 ? feistel_round(g, round, left, a, right, c)
 					: feistel_round(g, round, right, c, left, a);
 		if (!ok)
@@ -245,7 +264,7 @@ obol_err obol_ringsig_sign(EVP_PKEY *const *ring, size_t r, size_t signer, EVP_P
 	obol_err err;
 
 	*sig_len = 0;
-	if ((err = ring_load(&g, ring, r, msg, msg_len)) != OBOL_OK)
+	if ((err = ring_load(&g, ring, r, msg, msg_len, false)) != OBOL_OK)
 		goto out;
 	size_t blen = g.blen, total = (r + 1) * blen;
 	if (signer >= r || sig == NULL || sig_cap < total) {
@@ -312,14 +331,14 @@ out:
 	return err;
 }
 
-obol_err obol_ringsig_verify(EVP_PKEY *const *ring, size_t r, const uint8_t *msg, size_t msg_len,
-			     const uint8_t *sig, size_t sig_len)
+static obol_err ring_verify(EVP_PKEY *const *ring, size_t r, const uint8_t *msg, size_t msg_len,
+			    const uint8_t *sig, size_t sig_len, bool legacy)
 {
 	struct ring g;
 	uint8_t y[RING_B_MAX], c[RING_B_MAX];
 	obol_err err;
 
-	if ((err = ring_load(&g, ring, r, msg, msg_len)) != OBOL_OK)
+	if ((err = ring_load(&g, ring, r, msg, msg_len, legacy)) != OBOL_OK)
 		goto out;
 	size_t blen = g.blen;
 	if (sig == NULL || sig_len != (r + 1) * blen) {
@@ -340,4 +359,35 @@ out:
 	ring_free(&g);
 	ERR_clear_error();
 	return err;
+}
+
+obol_err obol_ringsig_verify(EVP_PKEY *const *ring, size_t r, const uint8_t *msg, size_t msg_len,
+			     const uint8_t *sig, size_t sig_len)
+{
+	return ring_verify(ring, r, msg, msg_len, sig, sig_len, false);
+}
+
+obol_err obol_ringsig_verify_legacy(EVP_PKEY *const *ring, size_t r, const uint8_t *msg, size_t msg_len,
+				    const uint8_t *sig, size_t sig_len)
+{
+	return ring_verify(ring, r, msg, msg_len, sig, sig_len, true);
+}
+
+void obol_ringsig_ek(const uint8_t k[static 32], uint8_t *buf, size_t blen)
+{
+	struct ring g;
+	uint8_t blen2[2];
+	memset(&g, 0, sizeof(g));
+	memcpy(g.k, k, 32);
+	g.blen = blen;
+	g.rounds = FEISTEL_ROUNDS;
+	put_be(blen2, blen, 2);
+	g.md = EVP_MD_CTX_new();
+	g.base = EVP_MD_CTX_new();
+	g.shake = EVP_MD_fetch(NULL, "SHAKE256", NULL);
+	if (g.md == NULL || g.base == NULL || g.shake == NULL || EVP_DigestInit_ex(g.base, g.shake, NULL) != 1 ||
+	    EVP_DigestUpdate(g.base, e_tag, sizeof(e_tag)) != 1 || EVP_DigestUpdate(g.base, g.k, 32) != 1 ||
+	    EVP_DigestUpdate(g.base, blen2, 2) != 1 || !ek(&g, buf, 0))
+		memset(buf, 0, blen);
+	ring_free(&g);
 }

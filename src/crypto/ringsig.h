@@ -2,12 +2,15 @@
  * describes: each member's RSA permutation g_i is extended to a common domain
  * {0,1}^b (b = 160 bits more than the largest modulus); the combining function
  * C_{k,v}(y_1..y_r) = E_k(y_r XOR E_k(y_{r-1} XOR ... E_k(y_1 XOR v))) uses a
- * keyed symmetric permutation E_k over b bits; k = H(public keys || message)
- * (the seed's step 1). Signature: (v, x_1, ..., x_r), each b bits. */
+ * keyed symmetric permutation E_k over b bits (an 8-round Feistel network
+ * over SHAKE256, indifferentiable from an ideal cipher: ringsig.c);
+ * k = H(public keys || message): the seed's step 1 hashes only the keys,
+ * obol binds the message too. Signature: (v, x_1, ..., x_r), each b bits. */
 #ifndef OBOL_CRYPTO_RINGSIG_H
 #define OBOL_CRYPTO_RINGSIG_H
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,5 +34,13 @@ OBOL_MUST_CHECK obol_err obol_ringsig_sign(EVP_PKEY *const *ring, size_t r, size
  * r outside [OBOL_RING_MIN, OBOL_RING_MAX]. */
 OBOL_MUST_CHECK obol_err obol_ringsig_verify(EVP_PKEY *const *ring, size_t r, const uint8_t *msg,
 					     size_t msg_len, const uint8_t *sig, size_t sig_len);
+/* The same with obol's first, 4-round E_k ("obol-ringsig-E-v1"): only for
+ * signatures made before it was replaced (ringsig.c). */
+OBOL_MUST_CHECK obol_err obol_ringsig_verify_legacy(EVP_PKEY *const *ring, size_t r, const uint8_t *msg,
+						    size_t msg_len, const uint8_t *sig, size_t sig_len);
+
+/* E_k over buf[0..blen) in place, for the known-answer test of the cipher
+ * (tests/vectors/ringsig_ek.txt). */
+void obol_ringsig_ek(const uint8_t k[static 32], uint8_t *buf, size_t blen);
 
 #endif

@@ -21,15 +21,35 @@ static const char coupon_init_help[] =
 	"                 a coupon denomination: coins of VALUE (e.g. EUR:1) made of N tokens\n"
 	"                 (VALUE/N must be a whole number of 10^-8), issued for WITHDRAW_DAYS\n"
 	"                 (default 365) and spendable for SPEND_DAYS (default 730); repeatable.\n"
+	"                 A period ending in s counts seconds (e.g. 30s), for short-lived tests.\n"
+	"                 After SPEND_DAYS a coin's rest is refunded (obol wallet refund).\n"
 	"                 Without it: one denomination CUR:1,1000.\n"
 	"  --coupon-lock-max SECONDS   the longest lock T - now the issuer accepts (default 3600)\n"
 	"  --coupon-rsa-bits BITS      RSA size of each denomination key (default 2048)\n";
+
+/* A period: DAYS, or SECONDS followed by 's'. */
+static obol_err parse_period(const char *text, int64_t *out)
+{
+	char num[32];
+	size_t len = strlen(text);
+	uint64_t v;
+	bool secs = len > 0 && text[len - 1] == 's';
+	if (len == 0 || len >= sizeof(num))
+		return OBOL_E_COUPON_DENOM_CONFIG;
+	memcpy(num, text, len - secs);
+	num[len - secs] = '\0';
+	if (obol_parse_u64(num, 1, secs ? 36500 * DAY : 36500, &v) != OBOL_OK)
+		return OBOL_E_COUPON_DENOM_CONFIG;
+	*out = secs ? (int64_t)v : (int64_t)v * DAY;
+	return OBOL_OK;
+}
 
 /* "VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS]]" */
 static obol_err parse_denom_arg(const char *arg, const char *currency, int64_t now, struct coupon_denom *d)
 {
 	char buf[128], *parts[4] = { 0 }, *save = NULL;
-	uint64_t n, wdays = 365, sdays = 730;
+	uint64_t n;
+	int64_t withdraw = 365 * DAY, spend = 730 * DAY;
 	int k = 0;
 	if (obol_strlcpy_checked(buf, arg, sizeof(buf)) != OBOL_OK)
 		return OBOL_E_COUPON_DENOM_CONFIG;
@@ -40,12 +60,12 @@ static obol_err parse_denom_arg(const char *arg, const char *currency, int64_t n
 	memset(d, 0, sizeof(*d));
 	if (obol_amount_parse(parts[0], &d->value) != OBOL_OK || strcmp(d->value.currency, currency) != 0 ||
 	    obol_parse_u64(parts[1], 1, OBOL_HASHCHAIN_MAX_N, &n) != OBOL_OK ||
-	    (parts[2] && obol_parse_u64(parts[2], 1, 36500, &wdays) != OBOL_OK) ||
-	    (parts[3] && obol_parse_u64(parts[3], 1, 36500, &sdays) != OBOL_OK))
+	    (parts[2] && parse_period(parts[2], &withdraw) != OBOL_OK) ||
+	    (parts[3] && parse_period(parts[3], &spend) != OBOL_OK))
 		return OBOL_E_COUPON_DENOM_CONFIG;
 	d->n = n;
-	d->withdraw_until = now + (int64_t)wdays * DAY;
-	d->spend_until = now + (int64_t)sdays * DAY;
+	d->withdraw_until = now + withdraw;
+	d->spend_until = now + spend;
 	return coupon_denom_check(d);
 }
 

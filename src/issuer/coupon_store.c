@@ -24,6 +24,26 @@ static const struct obol_migration coupon_steps[] = {
 		    "cert_hash BYTEA NOT NULL, keep BIGINT NOT NULL, credited_tokens BIGINT NOT NULL, "
 		    "locked BIGINT NOT NULL, spent BIGINT NOT NULL, created BIGINT NOT NULL, "
 		    "PRIMARY KEY (coin_id, idx, cert_hash, keep));" },
+	/* 2: a settle names the lock it ends (H of the lock's sealed box); the
+	 * answered settles are keyed by it too, so a settle of a later lock at
+	 * the same index is not taken for a repeat. Settles answered before
+	 * named no lock: they keep 32 zero bytes. */
+	{ .sqlite = "CREATE TABLE coupon_settles2 (coin_id BYTEA NOT NULL, lock_hash BYTEA NOT NULL, "
+		    "idx BIGINT NOT NULL, cert_hash BYTEA NOT NULL, keep BIGINT NOT NULL, "
+		    "credited_tokens BIGINT NOT NULL, locked BIGINT NOT NULL, spent BIGINT NOT NULL, "
+		    "created BIGINT NOT NULL, PRIMARY KEY (coin_id, lock_hash, idx, cert_hash, keep));"
+		    "INSERT INTO coupon_settles2 SELECT coin_id, zeroblob(32), idx, cert_hash, keep, credited_tokens, "
+		    "locked, spent, created FROM coupon_settles;"
+		    "DROP TABLE coupon_settles;"
+		    "ALTER TABLE coupon_settles2 RENAME TO coupon_settles;",
+	  .postgres = "CREATE TABLE coupon_settles2 (coin_id BYTEA NOT NULL, lock_hash BYTEA NOT NULL, "
+		      "idx BIGINT NOT NULL, cert_hash BYTEA NOT NULL, keep BIGINT NOT NULL, "
+		      "credited_tokens BIGINT NOT NULL, locked BIGINT NOT NULL, spent BIGINT NOT NULL, "
+		      "created BIGINT NOT NULL, PRIMARY KEY (coin_id, lock_hash, idx, cert_hash, keep));"
+		      "INSERT INTO coupon_settles2 SELECT coin_id, decode(repeat('00', 32), 'hex'), idx, cert_hash, keep, "
+		      "credited_tokens, locked, spent, created FROM coupon_settles;"
+		      "DROP TABLE coupon_settles;"
+		      "ALTER TABLE coupon_settles2 RENAME TO coupon_settles;" },
 };
 
 obol_err coupon_store_migrate(struct obol_store *s)
@@ -208,7 +228,8 @@ obol_err coupon_store_coin_put(struct obol_store *s, const struct coupon_coin_st
 	return e;
 }
 
-obol_err coupon_store_settle_get(struct obol_store *s, const uint8_t id[static COUPON_ID_LEN], uint64_t index,
+obol_err coupon_store_settle_get(struct obol_store *s, const uint8_t id[static COUPON_ID_LEN],
+				 const uint8_t lock[static COUPON_ID_LEN], uint64_t index,
 				 const uint8_t cert_hash[static COUPON_ID_LEN], bool keep,
 				 struct coupon_settle_record *out, bool *found)
 {
@@ -216,13 +237,13 @@ obol_err coupon_store_settle_get(struct obol_store *s, const uint8_t id[static C
 	bool row;
 	obol_err e = obol_stmt_prepare(s,
 				       "SELECT credited_tokens, locked, spent FROM coupon_settles "
-				       "WHERE coin_id = ? AND idx = ? AND cert_hash = ? AND keep = ?",
+				       "WHERE coin_id = ? AND lock_hash = ? AND idx = ? AND cert_hash = ? AND keep = ?",
 				       &st);
 	if (e != OBOL_OK)
 		return e;
 	*found = false;
-	if ((e = obol_stmt_bindf(st, "bibi", id, (size_t)COUPON_ID_LEN, (int64_t)index, cert_hash,
-				 (size_t)COUPON_ID_LEN, (int64_t)keep)) == OBOL_OK &&
+	if ((e = obol_stmt_bindf(st, "bbibi", id, (size_t)COUPON_ID_LEN, lock, (size_t)COUPON_ID_LEN, (int64_t)index,
+				 cert_hash, (size_t)COUPON_ID_LEN, (int64_t)keep)) == OBOL_OK &&
 	    (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		out->credited_tokens = (uint64_t)obol_stmt_column_int64(st, 0);
 		out->locked = obol_stmt_column_int64(st, 1) != 0;
@@ -233,16 +254,17 @@ obol_err coupon_store_settle_get(struct obol_store *s, const uint8_t id[static C
 	return e;
 }
 
-obol_err coupon_store_settle_add(struct obol_store *s, const uint8_t id[static COUPON_ID_LEN], uint64_t index,
+obol_err coupon_store_settle_add(struct obol_store *s, const uint8_t id[static COUPON_ID_LEN],
+				 const uint8_t lock[static COUPON_ID_LEN], uint64_t index,
 				 const uint8_t cert_hash[static COUPON_ID_LEN], bool keep,
 				 const struct coupon_settle_record *rec)
 {
 	return obol_store_run(s, NULL,
-			      "INSERT INTO coupon_settles (coin_id, idx, cert_hash, keep, credited_tokens, locked, "
-			      "spent, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			      "bibiiiii", id, (size_t)COUPON_ID_LEN, (int64_t)index, cert_hash, (size_t)COUPON_ID_LEN,
-			      (int64_t)keep, (int64_t)rec->credited_tokens, (int64_t)rec->locked, (int64_t)rec->spent,
-			      obol_now());
+			      "INSERT INTO coupon_settles (coin_id, lock_hash, idx, cert_hash, keep, credited_tokens, "
+			      "locked, spent, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			      "bbibiiiii", id, (size_t)COUPON_ID_LEN, lock, (size_t)COUPON_ID_LEN, (int64_t)index, cert_hash,
+			      (size_t)COUPON_ID_LEN, (int64_t)keep, (int64_t)rec->credited_tokens, (int64_t)rec->locked,
+			      (int64_t)rec->spent, obol_now());
 }
 
 obol_err coupon_store_outstanding(struct obol_store *s, const char *currency, struct obol_amount *out)

@@ -11,8 +11,10 @@
  *                      coin id (so it can be sharded by that id), with a
  *                      version for compare-and-set updates: two issuer
  *                      processes on one PostgreSQL never both lock a coin
- *   coupon_settles     the settles F answered, keyed by (coin id, j, H(C),
- *                      keep), so a repeated settle answers the same
+ *   coupon_settles     the settles F answered, keyed by (coin id, lock, j,
+ *                      H(C), keep), so a repeated settle answers the same
+ *                      (lock: H of the lock's sealed box; zeros for a
+ *                      settle that named none)
  *
  * Every function runs inside the caller's transaction. */
 #ifndef OBOL_ISSUER_COUPON_STORE_H
@@ -49,11 +51,13 @@ OBOL_MUST_CHECK obol_err coupon_store_coin_get(struct obol_store *s, const uint8
 OBOL_MUST_CHECK obol_err coupon_store_coin_put(struct obol_store *s, const struct coupon_coin_state *next, bool insert);
 
 OBOL_MUST_CHECK obol_err coupon_store_settle_get(struct obol_store *s, const uint8_t id[static COUPON_ID_LEN],
-						 uint64_t index, const uint8_t cert_hash[static COUPON_ID_LEN],
-						 bool keep, struct coupon_settle_record *out, bool *found);
+						 const uint8_t lock[static COUPON_ID_LEN], uint64_t index,
+						 const uint8_t cert_hash[static COUPON_ID_LEN], bool keep,
+						 struct coupon_settle_record *out, bool *found);
 OBOL_MUST_CHECK obol_err coupon_store_settle_add(struct obol_store *s, const uint8_t id[static COUPON_ID_LEN],
-						 uint64_t index, const uint8_t cert_hash[static COUPON_ID_LEN],
-						 bool keep, const struct coupon_settle_record *rec);
+						 const uint8_t lock[static COUPON_ID_LEN], uint64_t index,
+						 const uint8_t cert_hash[static COUPON_ID_LEN], bool keep,
+						 const struct coupon_settle_record *rec);
 
 /* The value outstanding in coins: Σ withdrawn − Σ credited tokens × M/n. */
 OBOL_MUST_CHECK obol_err coupon_store_outstanding(struct obol_store *s, const char *currency,

@@ -1,5 +1,5 @@
-/* The issuer's ecash scheme: tables, the bank key, GET /keys part, the audit
- * check, revocations. See ecash_issuer.h. */
+/* The issuer's ecash scheme: tables, the bank key and its settings, GET
+ * /keys part, the audit check. See ecash_issuer.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +28,25 @@ static const struct obol_migration ecash_steps[] = {
 	{ "ALTER TABLE ecash_deposits ADD COLUMN refund BIGINT NOT NULL DEFAULT 0;"
 	  "ALTER TABLE ecash_bank_key ADD COLUMN coin_lifetime BIGINT NOT NULL DEFAULT 0;",
 	  NULL },
+	/* Issue 12: coins carry an owner key and the key whose top-up named it;
+	 * the registry tells deposits, refunds and exchanges apart; keys are
+	 * numbered in the order of registration (rings by block); barred
+	 * accounts; certificate lifetime and deposit window chosen at init. A
+	 * coin issued before keeps owner NULL (its v1 form). */
+	{ "ALTER TABLE ecash_coins ADD COLUMN owner BYTEA;"
+	  "ALTER TABLE ecash_coins ADD COLUMN key_id BYTEA;"
+	  "ALTER TABLE ecash_deposits ADD COLUMN kind BIGINT NOT NULL DEFAULT 0;"
+	  "ALTER TABLE ecash_deposits ADD COLUMN disclosed BIGINT NOT NULL DEFAULT 0;"
+	  "UPDATE ecash_deposits SET kind = 1 WHERE refund = 1;"
+	  "ALTER TABLE ecash_certs ADD COLUMN seq BIGINT;"
+	  "UPDATE ecash_certs SET seq = (SELECT COUNT(*) FROM ecash_certs c2 WHERE c2.issued < ecash_certs.issued"
+	  " OR (c2.issued = ecash_certs.issued AND c2.key_id < ecash_certs.key_id));"
+	  "CREATE UNIQUE INDEX ecash_certs_seq ON ecash_certs (seq);"
+	  "CREATE INDEX ecash_certs_account ON ecash_certs (account);"
+	  "CREATE TABLE ecash_barred (account BIGINT PRIMARY KEY, at BIGINT NOT NULL, reason TEXT NOT NULL);"
+	  "ALTER TABLE ecash_bank_key ADD COLUMN cert_lifetime BIGINT NOT NULL DEFAULT 0;"
+	  "ALTER TABLE ecash_bank_key ADD COLUMN deposit_window BIGINT NOT NULL DEFAULT 0;",
+	  NULL },
 };
 
 obol_err ecash_issuer_migrate(struct obol_store *s)
@@ -35,38 +54,41 @@ obol_err ecash_issuer_migrate(struct obol_store *s)
 	return obol_store_migrate(s, "ecash", ecash_steps, OBOL_ARRAY_LEN(ecash_steps));
 }
 
-static const char *const ecash_init_options[] = { "ecash-coin-lifetime", NULL };
+static const char *const ecash_init_options[] = { "ecash-coin-lifetime", "ecash-cert-lifetime",
+						   "ecash-deposit-window", NULL };
 
 /* `issuer init`: draws the bank's RSA key (§3.1, RSA-PSS-SHA512 signer) and
- * keeps the coin lifetime asked for (seconds; the default is 180 days). */
+ * keeps the lifetimes and the deposit window asked for (seconds; 0 keeps
+ * the defaults of ecash_bank_init). */
 static obol_err ecash_init(struct obol_store *s, const struct obol_issuer_keys *keys, const char *currency,
 			   const struct obol_init_arg *args, size_t nargs, FILE *out)
 {
 	EVP_PKEY *k = NULL;
 	uint8_t *der = NULL, id[ECASH_ID_LEN];
 	size_t len = 0;
-	struct obol_stmt *st = NULL;
-	bool row;
 	char hex[2 * ECASH_ID_LEN + 1];
-	uint64_t lifetime = 0;
+	uint64_t coin_life = 0, cert_life = 0, window = 0;
+	const uint64_t ten_years = 3650 * UINT64_C(86400);
 	(void)keys;
 	(void)currency;
 	obol_err e = OBOL_OK;
-	for (size_t i = 0; i < nargs && e == OBOL_OK; i++)
+	for (size_t i = 0; i < nargs && e == OBOL_OK; i++) {
 		if (strcmp(args[i].name, "ecash-coin-lifetime") == 0)
-			e = obol_parse_u64(args[i].value, 1, 3650 * UINT64_C(86400), &lifetime);
+			e = obol_parse_u64(args[i].value, 1, ten_years, &coin_life);
+		else if (strcmp(args[i].name, "ecash-cert-lifetime") == 0)
+			e = obol_parse_u64(args[i].value, 1, ten_years, &cert_life);
+		else if (strcmp(args[i].name, "ecash-deposit-window") == 0)
+			e = obol_parse_u64(args[i].value, 1, ten_years, &window);
+	}
 	if (e == OBOL_OK)
 		e = obol_rsa_generate(OBOL_RSA_DEFAULT_BITS, &k);
 	if (e == OBOL_OK)
 		e = obol_rsa_private_to_der(k, &der, &len);
 	if (e == OBOL_OK)
-		e = obol_stmt_prepare(s, "INSERT INTO ecash_bank_key (id, sk, created, coin_lifetime) VALUES (1, ?, ?, ?)",
-				      &st);
-	if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, der, len)) == OBOL_OK &&
-	    (e = obol_stmt_bind_int64(st, 2, obol_now())) == OBOL_OK &&
-	    (e = obol_stmt_bind_int64(st, 3, (int64_t)lifetime)) == OBOL_OK)
-		e = obol_stmt_step(st, &row);
-	obol_stmt_finish(st);
+		e = obol_store_run(s, NULL,
+				   "INSERT INTO ecash_bank_key (id, sk, created, coin_lifetime, cert_lifetime, deposit_window)"
+				   " VALUES (1, ?, ?, ?, ?, ?)",
+				   "biiii", der, len, obol_now(), (int64_t)coin_life, (int64_t)cert_life, (int64_t)window);
 	if (e == OBOL_OK && (e = ecash_key_id(k, id)) == OBOL_OK) {
 		obol_hex_encode(id, 8, hex);
 		fprintf(out, "ecash: bank key RSA-%d id %s\n", EVP_PKEY_get_bits(k), hex);
@@ -81,10 +103,11 @@ obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ec
 	struct ecash_issuer_state *st = calloc(1, sizeof(*st));
 	struct obol_stmt *q = NULL;
 	bool row;
-	int64_t lifetime = 0;
+	int64_t coin_life = 0, cert_life = 0, window = 0;
 	obol_err e = st ? OBOL_OK : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK)
-		e = obol_stmt_prepare(s, "SELECT sk, coin_lifetime FROM ecash_bank_key WHERE id = 1", &q);
+		e = obol_stmt_prepare(s, "SELECT sk, coin_lifetime, cert_lifetime, deposit_window FROM ecash_bank_key"
+					 " WHERE id = 1", &q);
 	if (e == OBOL_OK) {
 		if ((e = obol_stmt_step(q, &row)) == OBOL_OK) {
 			if (!row) {
@@ -93,15 +116,21 @@ obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ec
 				size_t len;
 				const uint8_t *der = obol_stmt_column_blob(q, 0, &len);
 				e = obol_rsa_private_from_der(der, len, &st->sk);
-				lifetime = obol_stmt_column_int64(q, 1);
+				coin_life = obol_stmt_column_int64(q, 1);
+				cert_life = obol_stmt_column_int64(q, 2);
+				window = obol_stmt_column_int64(q, 3);
 			}
 		}
 		obol_stmt_finish(q);
 	}
 	if (e == OBOL_OK)
 		e = ecash_bank_init(&st->bank, st->sk, currency);
-	if (e == OBOL_OK && lifetime > 0)
-		st->bank.coin_lifetime = lifetime;
+	if (e == OBOL_OK && coin_life > 0)
+		st->bank.coin_lifetime = coin_life;
+	if (e == OBOL_OK && cert_life > 0)
+		st->bank.cert_lifetime = cert_life;
+	if (e == OBOL_OK && window > 0)
+		ecash_bank_set_deposit_window(&st->bank, window);
 	if (e == OBOL_OK)
 		e = obol_rsa_public_to_der(st->sk, &st->pk_der, &st->pk_der_len);
 	if (e != OBOL_OK) {
@@ -142,7 +171,8 @@ obol_err ecash_issuer_state(struct obol_issuer *iss, struct ecash_issuer_state *
 	return *out != NULL ? OBOL_OK : OBOL_E_KEYS_UNKNOWN;
 }
 
-/* GET /keys "ecash": {"bank_key": DER (base64url), "max_coin", "ring_default"}. */
+/* GET /keys "ecash": {"bank_key": DER (base64url), "max_coin", "ring_default",
+ * "deposit_window"}. */
 static obol_err ecash_keys_part(struct obol_issuer *iss, struct obol_store *s, json_t **part)
 {
 	struct ecash_issuer_state *st;
@@ -158,8 +188,8 @@ static obol_err ecash_keys_part(struct obol_issuer *iss, struct obol_store *s, j
 	e = obol_b64_encode(st->pk_der, st->pk_der_len, b64, cap);
 	obol_amount_format(&st->bank.max_coin, maxc);
 	if (e == OBOL_OK) {
-		*part = json_pack("{s:s, s:s, s:i}", "bank_key", b64, "max_coin", maxc, "ring_default",
-				  ECASH_RING_DEFAULT);
+		*part = json_pack("{s:s, s:s, s:i, s:I}", "bank_key", b64, "max_coin", maxc, "ring_default",
+				  ECASH_RING_DEFAULT, "deposit_window", (json_int_t)st->bank.deposit_window);
 		e = *part ? OBOL_OK : OBOL_E_NO_MEMORY;
 	}
 	free(b64);
@@ -169,7 +199,11 @@ static obol_err ecash_keys_part(struct obol_issuer *iss, struct obol_store *s, j
 OBOL_ISSUER_SCHEME(ecash_issuer_scheme, .name = "ecash", .migrate = ecash_issuer_migrate,
 		   .init_options = ecash_init_options,
 		   .init_help = "  --ecash-coin-lifetime SECONDS  how long a coin is valid (default 180 days); an\n"
-				"                                 expired coin is redeemed with 'wallet ecash redeem-expired'",
+				"                                 expired coin is redeemed with 'wallet ecash redeem-expired'\n"
+				"  --ecash-cert-lifetime SECONDS  how long a key's certificate is valid (default 365 days);\n"
+				"                                 'wallet ecash renew' replaces it before it expires\n"
+				"  --ecash-deposit-window SECONDS how long a payee has to deposit a payment before its payer\n"
+				"                                 may exchange the coins ('wallet ecash release'; default 7 days)",
 		   .init = ecash_init,
 		   .start = ecash_start, .stop = ecash_stop, .keys_part = ecash_keys_part)
 
@@ -197,76 +231,3 @@ __attribute__((constructor)) static void ecash_audit_register(void)
 	obol_audit_register(&ecash_audit);
 }
 
-obol_err ecash_issuer_revocations(struct obol_store *s, struct ecash_revocations *rl)
-{
-	struct obol_stmt *st;
-	bool row;
-	memset(rl, 0, sizeof(*rl));
-	rl->ids = calloc(ECASH_REVOKED_MAX, ECASH_ID_LEN);
-	if (rl->ids == NULL)
-		return OBOL_E_NO_MEMORY;
-	obol_err e = obol_stmt_prepare(s, "SELECT key_id FROM ecash_revoked ORDER BY key_id", &st);
-	if (e != OBOL_OK) {
-		ecash_revocations_clear(rl);
-		return e;
-	}
-	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		size_t len;
-		const uint8_t *id = obol_stmt_column_blob(st, 0, &len);
-		if (len != ECASH_ID_LEN || rl->n >= ECASH_REVOKED_MAX) {
-			e = OBOL_E_INTERNAL;
-			break;
-		}
-		memcpy(rl->ids[rl->n++], id, ECASH_ID_LEN);
-	}
-	obol_stmt_finish(st);
-	rl->seq = rl->n; /* keys are never un-revoked: the count only grows */
-	if (e != OBOL_OK)
-		ecash_revocations_clear(rl);
-	return e;
-}
-
-obol_err ecash_issuer_revoke(struct obol_store *s, const uint8_t id[static ECASH_ID_LEN], const char *reason,
-			     int64_t now)
-{
-	struct obol_stmt *st;
-	bool row;
-	obol_err e = obol_stmt_prepare(s, "SELECT 1 FROM ecash_revoked WHERE key_id = ?", &st);
-	if (e != OBOL_OK)
-		return e;
-	if ((e = obol_stmt_bind_blob(st, 1, id, ECASH_ID_LEN)) == OBOL_OK)
-		e = obol_stmt_step(st, &row);
-	obol_stmt_finish(st);
-	if (e != OBOL_OK || row)
-		return e;
-	e = obol_stmt_prepare(s, "INSERT INTO ecash_revoked (key_id, at, reason) VALUES (?, ?, ?)", &st);
-	if (e != OBOL_OK)
-		return e;
-	if ((e = obol_stmt_bind_blob(st, 1, id, ECASH_ID_LEN)) == OBOL_OK &&
-	    (e = obol_stmt_bind_int64(st, 2, now)) == OBOL_OK && (e = obol_stmt_bind_text(st, 3, reason)) == OBOL_OK)
-		e = obol_stmt_step(st, &row);
-	obol_stmt_finish(st);
-	return e;
-}
-
-obol_err ecash_issuer_cert(struct obol_store *s, const uint8_t id[static ECASH_ID_LEN], struct ecash_cert *out)
-{
-	struct obol_stmt *st;
-	bool row;
-	obol_err e = obol_stmt_prepare(s, "SELECT cert FROM ecash_certs WHERE key_id = ?", &st);
-	if (e != OBOL_OK)
-		return e;
-	if ((e = obol_stmt_bind_blob(st, 1, id, ECASH_ID_LEN)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK) {
-		if (!row) {
-			e = OBOL_E_ECASH_NOT_REGISTERED;
-		} else {
-			const char *text = obol_stmt_column_text(st, 0);
-			json_error_t jerr;
-			json_t *j = json_loads(text, 0, &jerr);
-			e = j ? ecash_cert_from_json(j, out) : OBOL_E_INTERNAL;
-			json_decref(j);
-		}
-	}
-	obol_stmt_finish(st);
-	return e;
-}

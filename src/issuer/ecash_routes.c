@@ -1,15 +1,19 @@
 /* The bank's endpoints (seed 002 §3.2, §3.3.1, §3.3.3, §4, §5.3, §5.5, §6):
- *   POST /ecash/nonce        authenticated: {"purpose": "register"|"topup"} -> {"nonce", "expiry"}
+ *   POST /ecash/nonce        authenticated: {"purpose": "register"|"topup"|"refund"|"exchange"}
+ *                            -> {"nonce", "expiry"}
  *   POST /ecash/register     authenticated, idempotent by nonce: {nonce, key, sig} -> certificate
- *   POST /ecash/topup        authenticated, idempotent by nonce: {nonce, cert, values[], sig}
- *                            -> {"coins": [...], "total"}; debits the account
- *   POST /ecash/deposit      authenticated, idempotent by nonce: {nonce, cert, coins, claims, sig}
- *                            -> {"results": [{serial, value, code, name, evidence?}], "credited"}
- *   POST /ecash/refund       authenticated, idempotent by nonce: {nonce, cert, coins, claims, sig}
- *                            with a bank nonce of purpose "refund": expired coins back to
- *                            their holder's account (§6.4 after expiry); the deposit's reply
+ *                            (a new key while the old one lives: renewal)
+ *   POST /ecash/topup        authenticated, idempotent by nonce: {nonce, cert, values[{value, owner}],
+ *                            sig} -> {"coins": [...], "total"}; debits the account
+ *   POST /ecash/deposit      authenticated, idempotent by nonce: {nonce, cert, coins, claims, sig,
+ *                            to?, amount?, change?} -> {"results": [{serial, value, code, name,
+ *                            evidence?}], "credited", "change"?}
+ *   POST /ecash/refund       the same body with a bank nonce of purpose "refund": expired coins
+ *                            back to their holder's account (§6.4 after expiry)
+ *   POST /ecash/exchange     the same body with a bank nonce of purpose "exchange" and owners:
+ *                            coins retired for fresh ones (results carry "coin")
  *   GET  /ecash/revocations  the signed revocation list
- *   GET  /ecash/directory    the signed directory of registered certificates (ring members)
+ *   GET  /ecash/directory?key=B64  the signed block of registrations holding that key (rings)
  * A deposit's nonce is drawn by the depositor (a vendor's outbox replays the
  * same body after a lost reply): the bank's spent registry and the request's
  * idempotency make a replay harmless, and the signature still binds the
@@ -89,8 +93,9 @@ static obol_err post_nonce(struct obol_issuer *iss, const struct obol_http_req *
 	ecash_nonce_req_spec(&sp, &m);
 	if ((e = obol_json_decode(req->json, &sp.s)) != OBOL_OK)
 		return e;
-	if (strcmp(m.purpose, "register") != 0 && strcmp(m.purpose, "topup") != 0 && strcmp(m.purpose, "refund") != 0) {
-		obol_http_reply_detail(rep, "purpose is \"register\", \"topup\" or \"refund\"");
+	if (strcmp(m.purpose, "register") != 0 && strcmp(m.purpose, "topup") != 0 && strcmp(m.purpose, "refund") != 0 &&
+	    strcmp(m.purpose, "exchange") != 0) {
+		obol_http_reply_detail(rep, "purpose is \"register\", \"topup\", \"refund\" or \"exchange\"");
 		return OBOL_E_INVALID_ARGUMENT;
 	}
 	u.account = acc.id;
@@ -116,18 +121,33 @@ static obol_err register_unit(struct obol_store *s, void *arg, json_t **reply)
 	struct ecash_cert cert;
 	uint8_t id[ECASH_ID_LEN];
 	int64_t now = obol_now();
+	struct ecash_register_in in = {
+		.nonce = u->m.nonce,
+		.key = u->m.key,
+		.key_len = u->m.key_len,
+		.sig = u->m.sig,
+		.sig_len = u->m.sig_len,
+		.account = u->account,
+		.now = now,
+	};
 	obol_err e = ecash_issuer_nonce_take(s, u->m.nonce, u->account, "register", now);
 	if (e != OBOL_OK)
 		return e;
 	ecash_key_id_der(u->m.key, u->m.key_len, id);
 	e = ecash_issuer_cert(s, id, &cert);
-	if (e == OBOL_OK)
+	if (e == OBOL_OK && cert.account != u->account)
 		return OBOL_E_ECASH_KEY_REGISTERED;
+	if (e == OBOL_OK) {
+		/* The same key again for its own account (a registration whose
+		 * answer was lost): proven by the signed nonce, answered with
+		 * its certificate. */
+		e = ecash_bank_register(&u->st->bank, &in, &(struct ecash_cert){ 0 });
+		return e == OBOL_OK || e == OBOL_E_ECASH_TOO_MANY_KEYS ? ecash_cert_to_json(&cert, reply) : e;
+	}
 	if (e != OBOL_E_ECASH_NOT_REGISTERED)
 		return e;
-	e = ecash_bank_register(&u->st->bank, u->m.nonce, u->m.key, u->m.key_len, u->m.sig, u->m.sig_len, u->account,
-				now, &cert);
-	if (e != OBOL_OK)
+	if ((e = ecash_issuer_account_keys(s, u->account, now, &in.live_keys, &in.barred)) != OBOL_OK ||
+	    (e = ecash_bank_register(&u->st->bank, &in, &cert)) != OBOL_OK)
 		return e;
 	return ecash_issuer_cert_insert(s, &cert, reply);
 }
@@ -165,6 +185,7 @@ static obol_err topup_unit(struct obol_store *s, void *arg, json_t **reply)
 	struct topup_unit *u = arg;
 	struct ecash_revocations rl;
 	struct ecash_topup_reply_spec rsp;
+	uint8_t id[ECASH_ID_LEN];
 	int64_t now = obol_now();
 	char ref[OBOL_B64_LEN(ECASH_NONCE_LEN)];
 	obol_err e = ecash_issuer_nonce_take(s, u->m.nonce, u->account, "topup", now);
@@ -172,16 +193,26 @@ static obol_err topup_unit(struct obol_store *s, void *arg, json_t **reply)
 		e = ecash_issuer_cert_registered(s, &u->m.cert);
 	if (e != OBOL_OK)
 		return e;
-	if ((e = ecash_issuer_revocations(s, &rl)) != OBOL_OK)
+	ecash_key_id_der(u->m.cert.key, u->m.cert.key_len, id);
+	if ((e = ecash_issuer_revocations_of(s, (const uint8_t(*)[ECASH_ID_LEN])id, 1, &rl)) != OBOL_OK)
 		return e;
-	e = ecash_bank_topup(&u->st->bank, &u->m.cert, &rl, u->m.nonce, u->m.values, u->m.nvalues, u->m.sig,
-			     u->m.sig_len, now, u->r.coins, &u->r.total);
+	struct ecash_topup_in in = {
+		.cert = &u->m.cert,
+		.rl = &rl,
+		.nonce = u->m.nonce,
+		.orders = u->m.values,
+		.n = u->m.nvalues,
+		.sig = u->m.sig,
+		.sig_len = u->m.sig_len,
+		.now = now,
+	};
+	e = ecash_bank_topup(&u->st->bank, &in, u->r.coins, &u->r.total);
 	ecash_revocations_clear(&rl);
 	if (e != OBOL_OK)
 		return e;
 	u->r.ncoins = u->m.nvalues;
 	if ((e = request_id_of(u->m.nonce, ref)) != OBOL_OK ||
-	    (e = ecash_issuer_issue_record(s, u->account, u->r.coins, u->r.ncoins, &u->r.total, ref)) != OBOL_OK)
+	    (e = ecash_issuer_issue_record(s, u->account, id, u->r.coins, u->r.ncoins, &u->r.total, ref)) != OBOL_OK)
 		return e;
 	ecash_topup_reply_spec(&rsp, &u->r);
 	return obol_json_encode(&rsp.s, reply);
@@ -208,70 +239,88 @@ static obol_err post_topup(struct obol_issuer *iss, const struct obol_http_req *
 }
 OBOL_ROUTE(route_ecash_topup, "POST", "/ecash/topup", post_topup)
 
-/* ---- POST /ecash/deposit and POST /ecash/refund ---- */
+/* ---- POST /ecash/deposit, /ecash/refund and /ecash/exchange ---- */
 
-struct deposit_unit {
+struct coins_unit {
 	struct ecash_issuer_state *st;
-	int64_t account;
-	bool refund;
 	struct ecash_deposit_req m;
-	obol_err verified[ECASH_COINS_MAX];
+	struct ecash_coins_terms terms;
+	struct ecash_coins_job job;
 };
 
-static obol_err deposit_unit(struct obol_store *s, void *arg, json_t **reply)
+static obol_err coins_unit(struct obol_store *s, void *arg, json_t **reply)
 {
-	struct deposit_unit *u = arg;
+	struct coins_unit *u = arg;
 	int64_t now = obol_now();
 	obol_err e = ecash_issuer_cert_registered(s, &u->m.cert);
 	if (e != OBOL_OK)
 		return e;
-	if (!u->refund)
-		return ecash_issuer_deposit_record(s, &u->m, u->account, u->verified, u->st->bank.max_coin.currency, now,
-						   reply);
-	/* A refund answers a bank nonce: one use, this account's. */
-	if ((e = ecash_issuer_nonce_take(s, u->m.nonce, u->account, "refund", now)) != OBOL_OK)
+	/* Refunds and exchanges answer a bank nonce: one use, this account's.
+	 * A deposit's nonce is the depositor's own (its outbox resends it). */
+	if (u->job.kind != ECASH_ENTRY_DEPOSIT &&
+	    (e = ecash_issuer_nonce_take(s, u->m.nonce, u->job.account, ecash_entry_purpose(u->job.kind), now)) != OBOL_OK)
 		return e;
-	return ecash_issuer_refund_record(s, &u->m, u->account, u->verified, u->st->bank.max_coin.currency, now, reply);
+	return ecash_issuer_coins_record(s, &u->st->bank, &u->job, now, reply);
 }
+
+struct keys_read {
+	const uint8_t (*ids)[ECASH_ID_LEN];
+	size_t n;
+	struct ecash_revocations *rl;
+};
 
 static obol_err read_rl(struct obol_store *s, void *arg)
 {
-	return ecash_issuer_revocations(s, arg);
+	struct keys_read *k = arg;
+	return ecash_issuer_revocations_of(s, k->ids, k->n, k->rl);
 }
 
 static obol_err post_coins(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep,
-			   bool refund)
+			   enum ecash_entry_kind kind)
 {
 	struct obol_account acc;
-	struct deposit_unit *u = calloc(1, sizeof(*u));
+	struct coins_unit *u = calloc(1, sizeof(*u));
 	struct ecash_deposit_req_spec sp;
 	struct ecash_revocations rl = { 0 };
+	uint8_t (*ids)[ECASH_ID_LEN] = NULL;
+	size_t nids = 0;
 	int64_t now = obol_now();
 	obol_err e = u ? begin_post(iss, req, &acc, &u->st) : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK && (e = ecash_deposit_req_spec(&sp, &u->m, true)) == OBOL_OK)
 		e = ecash_deposit_req_done(&sp, obol_json_decode(req->json, &sp.s));
 	if (e == OBOL_OK && u->m.cert.account != acc.id)
 		e = OBOL_E_ECASH_WRONG_ACCOUNT;
-	/* §5.5 and every coin's signatures, checked on this request's thread,
-	 * outside the group-committed transaction. */
 	if (e == OBOL_OK)
-		e = obol_issuer_read(iss, read_rl, &rl);
-	if (e == OBOL_OK && !refund) {
-		e = ecash_bank_deposit_auth(&u->st->bank, &u->m.cert, &rl, u->m.nonce, u->m.coins, u->m.ncoins, u->m.sig,
-					    u->m.sig_len, now);
-		if (e == OBOL_OK)
-			ecash_issuer_deposit_verify(u->st, &u->m, &rl, now, u->verified);
-	} else if (e == OBOL_OK) {
-		e = ecash_bank_refund_auth(&u->st->bank, &u->m.cert, &rl, u->m.nonce, u->m.coins, u->m.ncoins, u->m.sig,
-					   u->m.sig_len, now);
-		if (e == OBOL_OK)
-			ecash_issuer_refund_verify(u->st, &u->m, &rl, now, u->verified);
+		e = ecash_deposit_req_terms(&u->m, &u->terms);
+	/* §5.5 and every coin's signatures, checked on this request's thread,
+	 * outside the group-committed transaction, against the revocations of
+	 * just the keys this request involves. */
+	if (e == OBOL_OK && (e = ecash_issuer_request_keys(&u->m.cert, u->m.coins, u->m.ncoins, &ids, &nids)) == OBOL_OK) {
+		struct keys_read k = { (const uint8_t(*)[ECASH_ID_LEN])ids, nids, &rl };
+		e = obol_issuer_read(iss, read_rl, &k);
 	}
 	if (e == OBOL_OK) {
-		u->account = acc.id;
-		u->refund = refund;
-		e = run_by_nonce(iss, req, acc.id, u->m.nonce, deposit_unit, u, rep);
+		struct ecash_coins_in in = {
+			.kind = kind,
+			.holder = &u->m.cert,
+			.rl = &rl,
+			.nonce = u->m.nonce,
+			.coins = u->m.coins,
+			.n = u->m.ncoins,
+			.terms = &u->terms,
+			.sig = u->m.sig,
+			.sig_len = u->m.sig_len,
+			.now = now,
+		};
+		e = ecash_bank_coins_auth(&u->st->bank, &in);
 	}
+	if (e == OBOL_OK) {
+		u->job = (struct ecash_coins_job){ .kind = kind, .m = &u->m, .terms = &u->terms, .account = acc.id };
+		for (size_t i = 0; i < u->m.ncoins; i++)
+			u->job.verified[i] = ecash_bank_coin_verify(&u->st->bank, kind, &u->m.coins[i], &rl, now);
+		e = run_by_nonce(iss, req, acc.id, u->m.nonce, coins_unit, u, rep);
+	}
+	free(ids);
 	ecash_revocations_clear(&rl);
 	if (u != NULL)
 		ecash_deposit_req_clear(&u->m);
@@ -281,28 +330,35 @@ static obol_err post_coins(struct obol_issuer *iss, const struct obol_http_req *
 
 static obol_err post_deposit(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
 {
-	return post_coins(iss, req, rep, false);
+	return post_coins(iss, req, rep, ECASH_ENTRY_DEPOSIT);
 }
 OBOL_ROUTE(route_ecash_deposit, "POST", "/ecash/deposit", post_deposit)
 
 static obol_err post_refund(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
 {
-	return post_coins(iss, req, rep, true);
+	return post_coins(iss, req, rep, ECASH_ENTRY_REFUND);
 }
 OBOL_ROUTE(route_ecash_refund, "POST", "/ecash/refund", post_refund)
+
+static obol_err post_exchange(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
+{
+	return post_coins(iss, req, rep, ECASH_ENTRY_EXCHANGE);
+}
+OBOL_ROUTE(route_ecash_exchange, "POST", "/ecash/exchange", post_exchange)
 
 /* ---- GET /ecash/revocations and /ecash/directory ---- */
 
 struct list_read {
 	struct ecash_revocations rl;
 	struct ecash_directory dir;
-	int64_t now;
+	int64_t now, coin_lifetime;
+	uint8_t key[ECASH_ID_LEN];
 };
 
 static obol_err read_revocations(struct obol_store *s, void *arg)
 {
 	struct list_read *r = arg;
-	return ecash_issuer_revocations(s, &r->rl);
+	return ecash_issuer_revocations(s, r->now, r->coin_lifetime, &r->rl);
 }
 
 static obol_err get_revocations(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
@@ -312,8 +368,10 @@ static obol_err get_revocations(struct obol_issuer *iss, const struct obol_http_
 	struct ecash_revocations_spec sp;
 	(void)req;
 	obol_err e = ecash_issuer_state(iss, &st);
-	if (e == OBOL_OK)
+	if (e == OBOL_OK) {
+		r.coin_lifetime = st->bank.coin_lifetime;
 		e = obol_issuer_read(iss, read_revocations, &r);
+	}
 	if (e == OBOL_OK) {
 		r.rl.issued = r.now;
 		e = ecash_bank_sign_revocations(&st->bank, &r.rl);
@@ -328,27 +386,7 @@ OBOL_ROUTE(route_ecash_revocations, "GET", "/ecash/revocations", get_revocations
 static obol_err read_directory(struct obol_store *s, void *arg)
 {
 	struct list_read *r = arg;
-	struct obol_stmt *st;
-	bool row;
-	obol_err e = obol_stmt_prepare(s, "SELECT cert FROM ecash_certs WHERE expiry > ? AND key_id NOT IN "
-					  "(SELECT key_id FROM ecash_revoked) ORDER BY issued DESC", &st);
-	if (e != OBOL_OK)
-		return e;
-	r->dir.certs = calloc(ECASH_DIRECTORY_MAX, sizeof(*r->dir.certs));
-	if (r->dir.certs == NULL)
-		e = OBOL_E_NO_MEMORY;
-	if (e == OBOL_OK)
-		e = obol_stmt_bind_int64(st, 1, r->now);
-	while (e == OBOL_OK && r->dir.n < ECASH_DIRECTORY_MAX && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		json_error_t jerr;
-		json_t *j = json_loads(obol_stmt_column_text(st, 0), 0, &jerr);
-		e = j ? ecash_cert_from_json(j, &r->dir.certs[r->dir.n]) : OBOL_E_INTERNAL;
-		json_decref(j);
-		if (e == OBOL_OK)
-			r->dir.n++;
-	}
-	obol_stmt_finish(st);
-	return e;
+	return ecash_issuer_directory(s, r->key, r->now, &r->dir);
 }
 
 static obol_err get_directory(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
@@ -356,8 +394,14 @@ static obol_err get_directory(struct obol_issuer *iss, const struct obol_http_re
 	struct ecash_issuer_state *st;
 	struct list_read r = { .now = obol_now() };
 	struct ecash_directory_spec sp;
-	(void)req;
+	const char *key = obol_http_req_query(req, "key");
+	size_t n = 0;
 	obol_err e = ecash_issuer_state(iss, &st);
+	if (e == OBOL_OK && (key == NULL || obol_b64_decode(key, r.key, sizeof(r.key), &n, 1) != OBOL_OK ||
+			     n != ECASH_ID_LEN)) {
+		obol_http_reply_detail(rep, "key is the base64url id of a registered key");
+		e = OBOL_E_INVALID_ARGUMENT;
+	}
 	if (e == OBOL_OK)
 		e = obol_issuer_read(iss, read_directory, &r);
 	if (e == OBOL_OK) {

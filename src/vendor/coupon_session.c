@@ -1,9 +1,11 @@
 /* One wallet link speaking coupon at the vendor (DESIGN §5 steps 1, 3, 5, 6):
  * frames in, the core's state machine (src/schemes/coupon/vendor.h), frames
- * out. Its promises: a token is durable (group-committed unit) before the
- * unit it pays is served; every coin locked in the session has its settle
- * queued in the outbox in one unit of work at session end, or when the link
- * drops, and the daemon's start queues those a crash left open. */
+ * out. Its promises: a lock is asked of the issuer only after its intent is
+ * durable; a token is durable (group-committed unit) before the unit it
+ * pays is served; every coin locked in the session has its settle queued in
+ * the outbox in one unit of work at session end, or when the link drops,
+ * or at T - margin by the timer, and the daemon's start queues those a
+ * crash left open. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,18 +52,35 @@ struct unit_ctx {
 	size_t coin;
 	int state;
 	int64_t row;
+	const struct coupon_vlock *intent;
+	int64_t now;
+	bool checkpoint;
 };
 
+static obol_err unit_intent(struct obol_store *s, void *arg)
+{
+	struct unit_ctx *u = arg;
+	return coupon_vlock_add(s, u->intent);
+}
+
+static obol_err unit_intent_drop(struct obol_store *s, void *arg)
+{
+	struct unit_ctx *u = arg;
+	return coupon_vlock_del(s, u->intent->lock);
+}
+
+/* The coin F locked replaces the intent. */
 static obol_err unit_insert(struct obol_store *s, void *arg)
 {
 	struct unit_ctx *u = arg;
-	return coupon_vcoin_insert(s, &u->vs->s.coins[u->coin], u->vs->s.deadline);
+	obol_err e = coupon_vcoin_insert(s, &u->vs->s.coins[u->coin], u->vs->s.deadline, u->now);
+	return e == OBOL_OK ? coupon_vlock_del(s, u->intent->lock) : e;
 }
 
 static obol_err unit_token(struct obol_store *s, void *arg)
 {
 	struct unit_ctx *u = arg;
-	return coupon_vcoin_token(s, &u->vs->s.coins[u->coin]);
+	return coupon_vcoin_token(s, u->cfg, &u->vs->s.coins[u->coin], u->now, u->checkpoint);
 }
 
 static obol_err unit_queue(struct obol_store *s, void *arg)
@@ -83,8 +102,8 @@ static obol_err unit_state(struct obol_store *s, void *arg)
 
 /* ---- the issuer's lock ---- */
 
-/* POSTs the lock; on a refusal, *refusal names it and *last_index (when
- * has_last) is F's index from the error detail. */
+/* POSTs the lock; on a definitive refusal, *refusal is the frame to relay
+ * (with the issuer's signed refusal when it gave one) and *refused is set. */
 static obol_err issuer_lock(struct obol_vendor *v, struct coupon_vsession *vs, const struct coupon_lock_req *req,
 			    struct coupon_lock_reply *reply, struct coupon_error *refusal, bool *refused)
 {
@@ -126,17 +145,21 @@ static obol_err issuer_lock(struct obol_vendor *v, struct coupon_vsession *vs, c
 		goto out;
 	}
 	e = obol_json_error_from_body(resp, resp_len);
-	if (!obol_http_status_definitive(status))
+	if (!obol_http_status_definitive(status) || e == OBOL_E_PEER_ERROR)
 		goto out;
-	/* a named refusal: relay it, with F's last index for a resync */
+	/* a named refusal: relay it, with F's signature when F signed it (the
+	 * wallet acts on nothing else) */
 	json_error_t jerr;
+	struct coupon_refusal r;
+	memset(&r, 0, sizeof(r));
 	ans = json_loadb(resp, resp_len, 0, &jerr);
 	const char *detail = ans ? json_string_value(json_object_get(ans, "detail")) : NULL;
-	unsigned long long last = 0;
-	bool has_last = detail && sscanf(detail, "last_index=%llu", &last) == 1;
-	coupon_error_set(refusal, e, NULL);
-	refusal->has_last_index = has_last;
-	refusal->last_index = last;
+	if (coupon_refusal_from_detail(detail, &r) == OBOL_OK) {
+		r.code = (uint64_t)e;
+		coupon_error_from_refusal(refusal, &r);
+	} else {
+		coupon_error_set(refusal, e, NULL);
+	}
 	*refused = true;
 out:
 	free(resp);
@@ -280,6 +303,8 @@ static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const 
 	struct coupon_lock_reply reply;
 	struct coupon_error refusal;
 	struct coupon_spec spec;
+	struct coupon_vlock intent;
+	struct unit_ctx u = { .vs = vs, .cfg = &st->cfg, .intent = &intent };
 	bool refused;
 	obol_err e;
 	memset(&pay, 0, sizeof(pay));
@@ -291,10 +316,24 @@ static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const 
 	if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
 	    (e = coupon_vendor_on_pay(&st->cfg, &vs->s, &pay, obol_now(), &req)) != OBOL_OK)
 		return e;
+	/* the intent first: a lock F makes is found again even if this
+	 * process dies before it records the coin */
+	memset(&intent, 0, sizeof(intent));
+	memcpy(intent.lock, vs->s.pending_lock, COUPON_ID_LEN);
+	memcpy(intent.coin_id, pay.coin.id, COUPON_ID_LEN);
+	intent.denom = (uint32_t)pay.coin.denom;
+	intent.deadline = vs->s.deadline;
+	intent.created = obol_now();
+	if ((e = obol_vendor_run(v, unit_intent, &u)) != OBOL_OK) {
+		coupon_vendor_on_lock_refused(&vs->s);
+		return e;
+	}
 	e = issuer_lock(v, vs, &req, &reply, &refusal, &refused);
 	if (e != OBOL_OK) {
 		coupon_vendor_on_lock_refused(&vs->s);
 		if (!refused)
+			return e; /* in doubt: the timer asks F about the intent later */
+		if ((e = obol_vendor_run(v, unit_intent_drop, &u)) != OBOL_OK)
 			return e;
 		coupon_spec_error(&spec, &refusal);
 		return obol_vendor_out_add(out, COUPON_MSG_REFUSED, &spec.fields);
@@ -303,7 +342,9 @@ static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const 
 		coupon_vendor_on_lock_refused(&vs->s);
 		return e;
 	}
-	struct unit_ctx u = { .vs = vs, .coin = vs->s.ncoins - 1 };
+	u.coin = vs->s.ncoins - 1;
+	u.now = obol_now();
+	vs->s.coins[u.coin].checkpoint_at = u.now;
 	if ((e = obol_vendor_run(v, unit_insert, &u)) != OBOL_OK)
 		return e;
 	coupon_spec_lock_reply(&spec, &reply);
@@ -318,14 +359,30 @@ static obol_err on_token(struct obol_vendor *v, struct coupon_vsession *vs, cons
 	struct coupon_vstate *st = state_of(v);
 	struct coupon_token tok;
 	struct coupon_spec spec;
-	struct unit_ctx u = { .vs = vs };
+	struct unit_ctx u = { .vs = vs, .cfg = &st->cfg };
 	obol_err e;
 	coupon_spec_token(&spec, &tok);
-	if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
-	    (e = coupon_vendor_on_token(&st->cfg, &vs->s, &tok, &u.coin)) != OBOL_OK)
+	if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK)
 		return e;
-	/* durable before the unit it pays is served */
-	if ((e = obol_vendor_run(v, unit_token, &u)) != OBOL_OK)
+	u.now = obol_now();
+	e = coupon_vendor_on_token(&st->cfg, &vs->s, &tok, u.now, &u.coin);
+	if (e == OBOL_OK) {
+		/* durable before the unit it pays is served; a checkpoint with it
+		 * when one is due */
+		struct coupon_vendor_coin *c = &vs->s.coins[u.coin];
+		u.checkpoint = coupon_vendor_checkpoint_due(&st->cfg, c->checkpoint_index, c->checkpoint_at, c->last_index,
+							    u.now);
+		if ((e = obol_vendor_run(v, unit_token, &u)) == OBOL_OK && u.checkpoint) {
+			c->checkpoint_index = c->last_index;
+			c->checkpoint_at = u.now;
+		}
+	}
+	if (e == OBOL_E_COUPON_SESSION_DEADLINE) {
+		/* T - margin came: no more service; the coins are (being) settled */
+		obol_err r = send_receipt(v, vs, out);
+		return r != OBOL_OK ? r : e;
+	}
+	if (e != OBOL_OK)
 		return e;
 	return drive(v, vs, out);
 }
@@ -362,6 +419,15 @@ obol_err coupon_session_frame(struct obol_vendor *v, void *session, uint32_t typ
 	default:
 		return OBOL_E_WIRE_UNEXPECTED_MESSAGE;
 	}
+}
+
+bool coupon_session_expired(struct obol_vendor *v, void *session)
+{
+	struct coupon_vsession *vs = session;
+	struct coupon_vstate *st = state_of(v);
+	if (!vs || !st || vs->s.state == COUPON_VS_START)
+		return false;
+	return vs->finished || coupon_vendor_settle_due(&st->cfg, vs->s.deadline, obol_now());
 }
 
 void coupon_session_close(struct obol_vendor *v, void *session)

@@ -4,14 +4,23 @@
  * with its registry entry and its deposit queued in the outbox in the same
  * durable unit of work, and only then is the receipt sent.
  *
+ * A payment is two messages from the wallet (merchant.h): PAY is checked in
+ * full but for the new claims' signatures and kept in the link's session,
+ * READY answers it; SIGN brings the signatures, and the coins are stored and
+ * their deposit queued before the signed RECEIPT goes back.
+ *
  * Vendor tables (component "ecash"):
- *   ecash_merchant  (id = 1, sk: our RSA key (PKCS#8 DER), cert: the bank's certificate JSON or NULL)
+ *   ecash_merchant  (id = 1, sk: our RSA key (PKCS#8 DER), cert: the bank's certificate JSON or NULL,
+ *                    next_sk: the key a renewal is registering, until its certificate is kept)
  *   ecash_received  (serial, held: the coin and its chain, nonce n, sigma1 σ1, at,
  *                    outbox: the deposit's outbox row, result: the bank's answer)
  *   ecash_lists     (name "revocations": the last bank-signed list, JSON;
  *                    refreshed in the background, ecash_vendor_rl.c)
  * At the first start the daemon registers its key with the bank (online,
- * authenticated as the vendor's account); later starts need no network. */
+ * authenticated as the vendor's account); later starts need no network, but
+ * renew the key when its certificate has less than a quarter of its life
+ * left and the bank answers (deposits queued under the old one still count:
+ * the bank takes an expired depositor certificate of the same account). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +38,7 @@
 #include "vendor/vendor.h"
 #include "wire/json.h"
 
-_Static_assert(ECASH_MSG_HELLO >= OBOL_DL_ECASH_MIN && ECASH_MSG_RECEIPT <= OBOL_DL_ECASH_MAX,
+_Static_assert(ECASH_MSG_HELLO >= OBOL_DL_ECASH_MIN && ECASH_MSG_SIGN <= OBOL_DL_ECASH_MAX,
 	       "ecash frame types lie in the ecash range");
 
 static const struct obol_migration ecash_vendor_steps[] = {
@@ -38,6 +47,7 @@ static const struct obol_migration ecash_vendor_steps[] = {
 	  " sigma1 BYTEA NOT NULL, at BIGINT NOT NULL, outbox BIGINT NOT NULL, result TEXT);"
 	  "CREATE TABLE ecash_lists (name TEXT PRIMARY KEY, body TEXT NOT NULL);",
 	  NULL },
+	{ "ALTER TABLE ecash_merchant ADD COLUMN next_sk BYTEA;", NULL },
 };
 
 /* ---- start: key, certificate, bank key, revocation list, registry ---- */
@@ -102,8 +112,9 @@ static obol_err load_key(struct obol_store *s, struct ecash_vendor *ev, json_t *
 	return e;
 }
 
-/* §3.2 for the merchant: nonce, signed nonce, the bank's certificate. */
-static obol_err register_key(struct obol_vendor *v, struct ecash_vendor *ev, struct obol_store *s, json_t **cert)
+/* §3.2 for the merchant: nonce, signed nonce under key sk, the bank's
+ * certificate (*cert, JSON). */
+static obol_err register_key(struct obol_vendor *v, EVP_PKEY *sk, json_t **cert)
 {
 	struct obol_http_client *c = NULL;
 	struct ecash_nonce_reply nr;
@@ -113,7 +124,6 @@ static obol_err register_key(struct obol_vendor *v, struct ecash_vendor *ev, str
 	json_t *req = NULL, *rep = NULL;
 	uint8_t *der = NULL;
 	size_t len = 0;
-	char *text = NULL;
 	obol_err e = obol_vendor_issuer_client(v, &c);
 	if (e == OBOL_OK && (req = json_pack("{s:s}", "purpose", "register")) == NULL)
 		e = OBOL_E_NO_MEMORY;
@@ -127,14 +137,14 @@ static obol_err register_key(struct obol_vendor *v, struct ecash_vendor *ev, str
 	json_decref(rep);
 	req = rep = NULL;
 	if (e == OBOL_OK)
-		e = obol_rsa_public_to_der(ev->sk, &der, &len);
+		e = obol_rsa_public_to_der(sk, &der, &len);
 	if (e == OBOL_OK && len > sizeof(m.key))
 		e = OBOL_E_ECASH_KEY_WEAK;
 	if (e == OBOL_OK) {
 		memcpy(m.nonce, nr.nonce, ECASH_NONCE_LEN);
 		memcpy(m.key, der, len);
 		m.key_len = len;
-		e = ecash_customer_register_answer(ev->sk, m.nonce, m.sig, &m.sig_len);
+		e = ecash_customer_register_answer(sk, m.nonce, m.sig, &m.sig_len);
 	}
 	if (e == OBOL_OK) {
 		ecash_register_req_spec(&rsp, &m);
@@ -142,19 +152,81 @@ static obol_err register_key(struct obol_vendor *v, struct ecash_vendor *ev, str
 	}
 	if (e == OBOL_OK)
 		e = obol_http_post_json(c, "/ecash/register", req, OBOL_HTTP_AUTH, &rep);
-	if (e == OBOL_OK && (text = obol_json_dump_canonical(rep)) == NULL)
-		e = OBOL_E_NO_MEMORY;
-	if (e == OBOL_OK)
-		e = exec_tx(s, "UPDATE ecash_merchant SET cert = ? WHERE id = 1", NULL, 0, text);
 	if (e == OBOL_OK) {
 		*cert = rep;
 		rep = NULL;
 	}
-	free(text);
 	OPENSSL_free(der);
 	json_decref(req);
 	json_decref(rep);
 	obol_http_client_free(c);
+	return e;
+}
+
+/* Registers our key (first start) and keeps its certificate. */
+static obol_err first_register(struct obol_vendor *v, struct ecash_vendor *ev, struct obol_store *s, json_t **cert)
+{
+	char *text = NULL;
+	obol_err e = register_key(v, ev->sk, cert);
+	if (e == OBOL_OK && (text = obol_json_dump_canonical(*cert)) == NULL)
+		e = OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = exec_tx(s, "UPDATE ecash_merchant SET cert = ? WHERE id = 1", NULL, 0, text);
+	free(text);
+	return e;
+}
+
+/* Case 10 (renewal): a certificate with less than a quarter of its life
+ * left is replaced by one on a new key, drawn and kept as next_sk first so
+ * that a crash in between registers the same key again (the bank answers
+ * the same certificate). On success *cert and ev->sk are the new ones. */
+static obol_err renew(struct obol_vendor *v, struct ecash_vendor *ev, struct obol_store *s, json_t **cert)
+{
+	struct obol_stmt *st;
+	bool row;
+	EVP_PKEY *next = NULL;
+	json_t *nc = NULL;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	char *text = NULL;
+	obol_err e = obol_stmt_prepare(s, "SELECT next_sk FROM ecash_merchant WHERE id = 1 AND next_sk IS NOT NULL", &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		const uint8_t *d = obol_stmt_column_blob(st, 0, &len);
+		e = obol_rsa_private_from_der(d, len, &next);
+	}
+	obol_stmt_finish(st);
+	if (e == OBOL_OK && next == NULL && (e = obol_rsa_generate(OBOL_RSA_DEFAULT_BITS, &next)) == OBOL_OK &&
+	    (e = obol_rsa_private_to_der(next, &der, &len)) == OBOL_OK)
+		e = exec_tx(s, "UPDATE ecash_merchant SET next_sk = ? WHERE id = 1", der, len, NULL);
+	obol_rsa_der_free(der, len);
+	der = NULL;
+	if (e == OBOL_OK)
+		e = register_key(v, next, &nc);
+	if (e == OBOL_OK && (text = obol_json_dump_canonical(nc)) == NULL)
+		e = OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = obol_store_begin(s);
+	if (e == OBOL_OK) {
+		e = obol_store_run(s, NULL, "UPDATE ecash_merchant SET sk = next_sk, cert = ?, next_sk = NULL WHERE id = 1",
+				   "t", text);
+		if (e == OBOL_OK)
+			e = obol_store_commit(s);
+		else
+			obol_store_rollback(s);
+	}
+	if (e == OBOL_OK) {
+		EVP_PKEY_free(ev->sk);
+		ev->sk = next;
+		next = NULL;
+		json_decref(*cert);
+		*cert = nc;
+		nc = NULL;
+	}
+	free(text);
+	json_decref(nc);
+	EVP_PKEY_free(next);
 	return e;
 }
 
@@ -186,6 +258,7 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 	struct ecash_cert cert;
 	uint8_t *bk = NULL;
 	size_t bk_len = 0;
+	int64_t window = 0, now = obol_now();
 	obol_err e = ev ? obol_store_migrate(s, "ecash", ecash_vendor_steps, OBOL_ARRAY_LEN(ecash_vendor_steps))
 			: OBOL_E_NO_MEMORY;
 	if (e != OBOL_OK) {
@@ -196,8 +269,10 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 	*state = ev;
 	/* The bank key from the issuer's verified (possibly cached) key document. */
 	const char *b64 = NULL;
-	if (obol_vendor_issuer_keys(v, false, &keys) == OBOL_OK)
+	if (obol_vendor_issuer_keys(v, false, &keys) == OBOL_OK) {
 		b64 = json_string_value(json_object_get(json_object_get(keys, "ecash"), "bank_key"));
+		window = json_integer_value(json_object_get(json_object_get(keys, "ecash"), "deposit_window"));
+	}
 	if (b64 == NULL) {
 		obol_log_warn("ecash: the issuer publishes no bank key; ecash payments are off");
 		goto out;
@@ -210,16 +285,29 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 	}
 	if ((e = load_key(s, ev, &certj)) != OBOL_OK)
 		goto out;
-	if (certj == NULL && (e = register_key(v, ev, s, &certj)) != OBOL_OK) {
+	if (certj == NULL && (e = first_register(v, ev, s, &certj)) != OBOL_OK) {
 		obol_log_warn("ecash: cannot register the merchant key with the bank (%s); ecash payments are off",
 			      obol_strerror(e));
 		e = OBOL_OK;
 		goto out;
 	}
-	if ((e = ecash_cert_from_json(certj, &cert)) != OBOL_OK ||
-	    (e = ecash_customer_init(&ev->me, ev->sk, ev->bank_pk, &cert, cert.account, cert.issued)) != OBOL_OK)
+	if ((e = ecash_cert_from_json(certj, &cert)) != OBOL_OK)
 		goto out;
-	ecash_merchant_init(&ev->m, ev->bank_pk, ev->me.id);
+	if (cert.expiry - now < (cert.expiry - cert.issued) / 4) {
+		obol_err r = renew(v, ev, s, &certj);
+		if (r == OBOL_OK && (e = ecash_cert_from_json(certj, &cert)) != OBOL_OK)
+			goto out;
+		if (r == OBOL_OK)
+			obol_log_info("ecash: merchant key renewed; the new certificate expires at %lld", (long long)cert.expiry);
+		else
+			obol_log_warn("ecash: the merchant key's certificate expires at %lld and could not be renewed: %s",
+				      (long long)cert.expiry, obol_strerror(r));
+	}
+	if ((e = ecash_customer_init(&ev->me, ev->sk, ev->bank_pk, &cert, cert.account, cert.issued)) != OBOL_OK)
+		goto out;
+	ecash_merchant_init(&ev->m, ev->bank_pk, ev->sk, &cert);
+	if (window > 0)
+		ev->m.pol.transfer_max_age = window / 2;
 	if ((e = ecash_vendor_rl_load(v, ev, s)) != OBOL_OK || (e = load_registry(ev, s)) != OBOL_OK ||
 	    (e = ecash_vendor_rl_start(v, ev)) != OBOL_OK)
 		goto out;
@@ -254,17 +342,26 @@ static void ecash_vendor_stop(struct obol_vendor *v, void *state)
 
 /* ---- sessions ---- */
 
+/* A link's payment between PAY and SIGN. */
+struct ecash_session {
+	struct ecash_payment p;
+	bool have;
+	uint8_t pay_id[OBOL_RECEIPT_ID_LEN]; /* the PAY's body names the payment (vendor/receipt.h) */
+};
+
 static obol_err ecash_open(struct obol_vendor *v, void **session)
 {
 	(void)v;
-	*session = calloc(1, 1);
+	*session = calloc(1, sizeof(struct ecash_session));
 	return *session ? OBOL_OK : OBOL_E_NO_MEMORY;
 }
 
 static void ecash_close(struct obol_vendor *v, void *session)
 {
+	struct ecash_session *ss = session;
 	(void)v;
-	free(session);
+	ecash_payment_clear(&ss->p);
+	free(ss);
 }
 
 struct store_unit {
@@ -315,63 +412,93 @@ static obol_err deposit_body(struct ecash_vendor *ev, const struct ecash_payment
 	m.cert = ev->me.cert;
 	m.coins = p->coins; /* borrowed for the encoding */
 	m.ncoins = p->ncoins;
-	obol_err e = ecash_customer_deposit_answer(&ev->me, m.nonce, m.coins, m.ncoins, m.sig, &m.sig_len);
+	obol_err e = ecash_customer_coins_answer(&ev->me, ECASH_ENTRY_DEPOSIT, m.nonce, m.coins, m.ncoins, NULL, m.sig,
+						 &m.sig_len);
 	if (e == OBOL_OK && (e = ecash_deposit_req_spec(&sp, &m, false)) == OBOL_OK)
 		e = ecash_deposit_req_done(&sp, obol_json_encode(&sp.s, out));
 	return e;
 }
 
-static obol_err on_pay(struct obol_vendor *v, struct ecash_vendor *ev, const uint8_t *body, size_t len,
+/* PAY: every check but the new claims' signatures, with no network; the
+ * payment waits in the session for SIGN. */
+static obol_err on_pay(struct ecash_vendor *ev, struct ecash_session *ss, const uint8_t *body, size_t len,
 		       struct obol_vendor_out *out)
 {
 	struct ecash_payment p = { 0 };
 	struct ecash_payment_spec sp;
-	struct ecash_receipt rc = { 0 };
-	struct ecash_receipt_spec rsp;
-	json_t *dep = NULL;
+	struct ecash_ready r;
+	struct ecash_ready_spec rsp;
 	obol_err e = ecash_payment_spec(&sp, &p, true);
 	if (e == OBOL_OK)
 		e = ecash_payment_done(&sp, obol_cbor_decode(body, len, &sp.s));
 	if (e != OBOL_OK)
 		return e;
 	pthread_mutex_lock(&ev->mu);
+	e = ecash_merchant_verify(&ev->m, &p, obol_now());
+	pthread_mutex_unlock(&ev->mu);
+	if (e != OBOL_OK) {
+		obol_log_info("ecash: payment refused: %s", obol_strerror(e));
+		ecash_payment_clear(&p);
+		return e;
+	}
+	ecash_payment_clear(&ss->p);
+	ss->p = p;
+	ss->have = true;
+	obol_receipt_payment_id(body, len, ss->pay_id);
+	memcpy(r.nonce, p.nonce, ECASH_NONCE_LEN);
+	ecash_ready_spec(&rsp, &r);
+	return obol_vendor_out_add(out, ECASH_MSG_READY, &rsp.s);
+}
+
+/* SIGN: the signatures; then the coins and their deposit are stored in one
+ * durable unit, and only then the signed receipt goes back. */
+static obol_err on_sign(struct obol_vendor *v, struct ecash_vendor *ev, struct ecash_session *ss, const uint8_t *body,
+			size_t len, struct obol_vendor_out *out)
+{
+	struct ecash_signatures sg = { 0 };
+	struct ecash_signatures_spec sp;
+	struct ecash_receipt rc;
+	struct ecash_receipt_spec rsp;
+	json_t *dep = NULL;
+	obol_err e;
+	if (!ss->have)
+		return OBOL_E_WIRE_UNEXPECTED_MESSAGE;
+	ecash_signatures_spec(&sp, &sg, true);
+	if ((e = ecash_signatures_done(&sp, obol_cbor_decode(body, len, &sp.s))) != OBOL_OK)
+		return e;
+	if ((e = ecash_payment_attach(&ss->p, &sg)) != OBOL_OK) {
+		ecash_signatures_clear(&sg);
+		return e;
+	}
+	ss->have = false; /* one SIGN per PAY */
+	pthread_mutex_lock(&ev->mu);
 	int64_t now = obol_now();
-	/* Steps 4-7 with no network; then stored and queued before the receipt. */
-	e = ecash_merchant_verify(&ev->m, &p, now);
+	e = ecash_merchant_verify_sigs(&ev->m, &ss->p);
 	if (e == OBOL_OK)
-		e = deposit_body(ev, &p, &dep);
+		e = deposit_body(ev, &ss->p, &dep);
 	if (e == OBOL_OK) {
-		struct store_unit u = { .p = &p, .deposit = dep, .now = now };
+		struct store_unit u = { .p = &ss->p, .deposit = dep, .now = now };
 		e = obol_vendor_run(v, store_payment, &u);
 	}
 	if (e == OBOL_OK)
-		e = ecash_merchant_accept(&ev->m, &p, now);
+		e = ecash_merchant_accept(&ev->m, &ss->p, &rc);
 	pthread_mutex_unlock(&ev->mu);
 	json_decref(dep);
 	if (e == OBOL_OK) {
-		obol_vendor_outbox_kick(v);
-		memcpy(rc.nonce, p.nonce, ECASH_NONCE_LEN);
-		rc.ncoins = p.ncoins;
-		e = obol_amount_zero(p.coins[0].coin.value.currency, &rc.value);
-		for (size_t i = 0; e == OBOL_OK && i < p.ncoins; i++)
-			e = obol_amount_add(&rc.value, &rc.value, &p.coins[i].coin.value);
-	}
-	if (e == OBOL_OK) {
-		const struct ecash_claim *sg = ecash_payment_signers(&p);
+		const struct ecash_claim *sg1 = ecash_payment_signers(&ss->p);
 		char v64[OBOL_AMOUNT_STR_MAX];
+		obol_vendor_outbox_kick(v);
 		obol_amount_format(&rc.value, v64);
-		obol_log_info("ecash: accepted %s in %zu coin%s (%s)", v64, p.ncoins, p.ncoins == 1 ? "" : "s",
-			      sg->ncerts > 1 ? "ring" : "signed");
+		obol_log_info("ecash: accepted %s in %zu coin%s (%s)", v64, ss->p.ncoins, ss->p.ncoins == 1 ? "" : "s",
+			      sg1->ncerts > 1 ? "ring" : "signed");
 		ecash_receipt_spec(&rsp, &rc);
-		uint8_t id[OBOL_RECEIPT_ID_LEN];
-		obol_receipt_payment_id(body, len, id);
 		if ((e = obol_vendor_out_add(out, ECASH_MSG_RECEIPT, &rsp.s)) == OBOL_OK)
 			e = obol_vendor_receipt_add(v, out, &(struct obol_vendor_receipt_req){
-				.scheme = "ecash", .amount = &rc.value, .units = 1, .pay_id = id });
+				.scheme = "ecash", .amount = &rc.value, .units = 1, .pay_id = ss->pay_id });
 	} else {
-		obol_log_info("ecash: payment refused: %s", obol_strerror(e));
+		obol_log_info("ecash: payment refused at its signatures: %s", obol_strerror(e));
 	}
-	ecash_payment_clear(&p);
+	ecash_payment_clear(&ss->p);
 	return e;
 }
 
@@ -379,7 +506,7 @@ static obol_err ecash_on_frame(struct obol_vendor *v, void *session, uint32_t ty
 			       size_t body_len, struct obol_vendor_out *out)
 {
 	struct ecash_vendor *ev = obol_vendor_scheme_state(v, "ecash");
-	(void)session;
+	struct ecash_session *ss = session;
 	if (ev == NULL || !ev->ready)
 		return OBOL_E_ECASH_NOT_REGISTERED;
 	if (type == ECASH_MSG_HELLO) {
@@ -400,7 +527,9 @@ static obol_err ecash_on_frame(struct obol_vendor *v, void *session, uint32_t ty
 		return obol_vendor_out_add(out, ECASH_MSG_OFFER, &osp.s);
 	}
 	if (type == ECASH_MSG_PAY)
-		return on_pay(v, ev, body, body_len, out);
+		return on_pay(ev, ss, body, body_len, out);
+	if (type == ECASH_MSG_SIGN)
+		return on_sign(v, ev, ss, body, body_len, out);
 	return OBOL_E_WIRE_UNEXPECTED_MESSAGE;
 }
 
@@ -449,6 +578,15 @@ static obol_err ecash_outbox_done(struct obol_vendor *v, struct obol_store *s, i
 	return OBOL_OK;
 }
 
+/* In process: the revocation list's refresh (no thread there). */
+static void ecash_tick(struct obol_vendor *v, void *state)
+{
+	struct ecash_vendor *ev = state;
+	(void)v;
+	if (ev != NULL)
+		ecash_vendor_rl_tick(ev);
+}
+
 OBOL_VENDOR_SCHEME(ecash_vendor_scheme, .name = "ecash", .type_min = OBOL_DL_ECASH_MIN, .type_max = OBOL_DL_ECASH_MAX,
 		   .start = ecash_vendor_start, .stop = ecash_vendor_stop, .open = ecash_open, .on_frame = ecash_on_frame,
-		   .close = ecash_close, .outbox_done = ecash_outbox_done)
+		   .close = ecash_close, .outbox_done = ecash_outbox_done, .tick = ecash_tick)

@@ -28,6 +28,10 @@ struct ecash_rl_refresher {
 	pthread_cond_t cond;
 	bool stopping, kicked, offline;
 	int64_t interval;
+	/* In process (obol_vendor_in_process): no thread; the scheme's tick
+	 * refreshes when next (obol_now) has come, or when kicked. */
+	bool in_process;
+	int64_t next;
 	char db_url[PATH_MAX + 8]; /* the vendor store, opened on its own to cache a new list */
 };
 
@@ -47,8 +51,12 @@ OBOL_MUST_CHECK obol_err ecash_vendor_rl_load(struct obol_vendor *v, struct ecas
 /* Starts the background refresher: every interval (ECASH_RL_REFRESH_ENV),
  * sooner while the issuer is unreachable, and at once when kicked. A list is
  * taken only when its bank signature verifies and its version (seq) is not
- * lower than the one held; it is then cached in the vendor store. */
+ * lower than the one held; it is then cached in the vendor store. A vendor
+ * run in process gets no thread: ecash_vendor_rl_tick does the same work. */
 OBOL_MUST_CHECK obol_err ecash_vendor_rl_start(struct obol_vendor *v, struct ecash_vendor *ev);
+/* In process: refreshes when the interval (the retry interval while the
+ * issuer is unreachable) has passed by obol_now, or when kicked. */
+void ecash_vendor_rl_tick(struct ecash_vendor *ev);
 /* The issuer answered something (it is reachable): refresh now if the last
  * attempt found it unreachable. */
 void ecash_vendor_rl_kick(struct ecash_vendor *ev);

@@ -2,7 +2,8 @@
  * refuses revoked keys offline, so its copy of the bank's list must not go
  * stale): loaded at start, then refreshed by a background thread every
  * interval, sooner while the issuer is unreachable, and at once when the
- * outbox finds the issuer reachable again. A list is taken only when the
+ * outbox finds the issuer reachable again (in process, by the scheme's tick
+ * instead of a thread). A list is taken only when the
  * bank's signature verifies and its version does not go back
  * (ecash_merchant_set_revocations); it is then cached in the vendor store
  * (ecash_lists) for a start without network. See ecash_vendor_int.h. */
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "net/http_client.h"
@@ -157,15 +159,19 @@ static bool refresh_once(struct ecash_vendor *ev)
 	return true;
 }
 
+/* The wait before the next refresh. */
+static int64_t next_wait(const struct ecash_rl_refresher *r)
+{
+	return r->offline && r->interval > ECASH_RL_RETRY ? ECASH_RL_RETRY : r->interval;
+}
+
 static void *refresher(void *arg)
 {
 	struct ecash_vendor *ev = arg;
 	struct ecash_rl_refresher *r = &ev->rl;
 	pthread_mutex_lock(&r->mu);
 	while (!r->stopping) {
-		int64_t wait = r->interval;
-		if (r->offline && wait > ECASH_RL_RETRY)
-			wait = ECASH_RL_RETRY;
+		int64_t wait = next_wait(r);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += wait;
@@ -201,6 +207,11 @@ obol_err ecash_vendor_rl_start(struct obol_vendor *v, struct ecash_vendor *ev)
 	r->v = v;
 	r->interval = (int64_t)secs;
 	r->stopping = r->kicked = r->offline = false;
+	if (obol_vendor_in_process(v)) {
+		r->in_process = true;
+		r->next = obol_now() + r->interval;
+		return OBOL_OK;
+	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	if (pthread_create(&r->thread, NULL, refresher, ev) != 0) {
@@ -213,9 +224,23 @@ obol_err ecash_vendor_rl_start(struct obol_vendor *v, struct ecash_vendor *ev)
 	return OBOL_OK;
 }
 
+void ecash_vendor_rl_tick(struct ecash_vendor *ev)
+{
+	struct ecash_rl_refresher *r = &ev->rl;
+	if (!r->in_process || (obol_now() < r->next && !(r->kicked && r->offline)))
+		return;
+	r->kicked = false;
+	r->offline = !refresh_once(ev);
+	r->next = obol_now() + next_wait(r);
+}
+
 void ecash_vendor_rl_kick(struct ecash_vendor *ev)
 {
 	struct ecash_rl_refresher *r = &ev->rl;
+	if (r->in_process) {
+		r->kicked = true;
+		return;
+	}
 	if (!r->running)
 		return;
 	pthread_mutex_lock(&r->mu);

@@ -40,6 +40,16 @@ static void tell(struct obol_devlink *dl, obol_err e)
 	(void)r;
 }
 
+/* Whether a scheme's session on this link is over by its own clock. */
+static bool expired(struct obol_vendor *v, void *const sessions[])
+{
+	for (size_t i = 0; i < v->nschemes; i++)
+		if (sessions[i] != NULL && v->schemes[i].sch->expired != NULL &&
+		    v->schemes[i].sch->expired(v, sessions[i]))
+			return true;
+	return false;
+}
+
 /* Serves one link until it ends. */
 static void serve(struct obol_vendor *v, struct obol_devlink *dl)
 {
@@ -57,6 +67,8 @@ static void serve(struct obol_vendor *v, struct obol_devlink *dl)
 			tell(dl, e);
 			break;
 		}
+		if (expired(v, sessions))
+			break;
 		size_t i = 0;
 		while (i < v->nschemes && (type < v->schemes[i].sch->type_min || type > v->schemes[i].sch->type_max))
 			i++;

@@ -79,6 +79,10 @@ struct obol_vendor_scheme {
 	/* The link ended (normally or not): free the session. Whatever must
 	 * outlive it (settlement) must already be in the store and the outbox. */
 	void (*close)(struct obol_vendor *v, void *session);
+	/* Optional: whether the session is over by its own clock (a deadline
+	 * passed). The link is then closed at its next frame, whatever that
+	 * frame is: frames outside the session never keep it open. */
+	bool (*expired)(struct obol_vendor *v, void *session);
 
 	/* The outbox delivered one of this scheme's rows and the issuer gave a
 	 * definitive answer: result OBOL_OK with the reply object, or the named

@@ -82,6 +82,7 @@ static obol_err coin_from_json(const json_t *o, struct coupon_wallet_coin *c)
 	c->last_index = (uint64_t)last;
 	c->locked_until = until;
 	c->lock_open = open != 0;
+	c->in_doubt = json_is_true(json_object_get(o, "doubt"));
 	const char *trav = json_string_value(json_object_get(o, "trav"));
 	if (trav && obol_b64_decode(trav, c->trav, sizeof(c->trav), &c->trav_len, 0) != OBOL_OK)
 		return OBOL_E_WALLET_FILE;
@@ -104,7 +105,8 @@ static obol_err coin_to_json(const struct coupon_wallet_coin *c, json_t **out)
 			      (json_int_t)c->locked_until, "lock_open", c->lock_open);
 	if (!o)
 		return OBOL_E_NO_MEMORY;
-	if ((e = obol_wallet_json_set_bytes(o, "id", c->coin.id, COUPON_ID_LEN)) != OBOL_OK ||
+	if ((c->in_doubt && json_object_set_new(o, "doubt", json_true()) != 0) ||
+	    (e = obol_wallet_json_set_bytes(o, "id", c->coin.id, COUPON_ID_LEN)) != OBOL_OK ||
 	    (e = obol_wallet_json_set_bytes(o, "prefix", c->coin.prefix, OBOL_BLINDRSA_PREFIX_LEN)) != OBOL_OK ||
 	    (e = obol_wallet_json_set_bytes(o, "seed", c->seed, OBOL_HASH_LEN)) != OBOL_OK ||
 	    (c->trav_len > 0 && (e = obol_wallet_json_set_bytes(o, "trav", c->trav, c->trav_len)) != OBOL_OK)) {
@@ -169,31 +171,59 @@ obol_err coupon_wstore_put(struct obol_wallet *w, const struct coupon_wallet_sto
 
 /* ---- withdrawal ---- */
 
+/* Whether an error answer settles a withdrawal for good (coupon_withdraw_exchange). */
+static bool withdraw_refusal_definite(long status, obol_err e)
+{
+	return obol_http_status_definitive(status) && e != OBOL_E_PEER_ERROR && e != OBOL_E_AUTH_FAILED &&
+	       e != OBOL_E_LEDGER_ACCOUNT_CLOSED;
+}
+
 obol_err coupon_withdraw_exchange(struct obol_http_client *c, const struct coupon_denom *d, const char *request_id,
 				  const struct coupon_withdraw_req *req, struct coupon_withdraw_pending *p,
-				  struct coupon_wallet_coin *coin)
+				  struct coupon_wallet_coin *coin, bool *definite)
 {
 	struct coupon_withdraw_req body = *req;
 	struct coupon_withdraw_reply reply;
 	struct coupon_spec spec;
 	json_t *j = NULL, *ans = NULL;
+	char *text = NULL, *resp = NULL;
+	size_t resp_len = 0;
+	long status = 0;
 	obol_err e;
+	*definite = false;
 	if ((e = obol_strlcpy_checked(body.request_id, request_id, sizeof(body.request_id))) != OBOL_OK)
 		return e;
 	coupon_spec_withdraw_req(&spec, &body);
 	if ((e = obol_json_encode(&spec.fields, &j)) != OBOL_OK)
 		return e;
-	e = obol_http_post_json(c, "/coupon/withdraw", j, OBOL_HTTP_AUTH, &ans);
-	json_decref(j);
-	if (e != OBOL_OK)
-		return e;
+	if (!(text = json_dumps(j, JSON_COMPACT))) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	if ((e = obol_http_request(c, "POST", "/coupon/withdraw", text, strlen(text), OBOL_HTTP_AUTH, &status, &resp,
+				   &resp_len)) != OBOL_OK)
+		goto out;
+	if (status < 200 || status >= 300) {
+		e = obol_json_error_from_body(resp, resp_len);
+		*definite = withdraw_refusal_definite(status, e);
+		goto out;
+	}
+	if (!(ans = json_loadb(resp, resp_len, JSON_REJECT_DUPLICATES, NULL)) || !json_is_object(ans)) {
+		e = OBOL_E_WIRE_MALFORMED;
+		goto out;
+	}
 	memset(&reply, 0, sizeof(reply));
 	coupon_spec_withdraw_reply(&spec, &reply);
-	e = obol_json_decode(ans, &spec.fields);
+	if ((e = obol_json_decode(ans, &spec.fields)) != OBOL_OK)
+		goto out;
+	if ((e = coupon_wallet_withdraw_finalize(d, p, &reply, coin)) == OBOL_OK)
+		*definite = true;
+out:
+	json_decref(j);
 	json_decref(ans);
-	if (e != OBOL_OK)
-		return e;
-	return coupon_wallet_withdraw_finalize(d, p, &reply, coin);
+	free(text);
+	free(resp);
+	return e;
 }
 
 /* ---- payment session ---- */
@@ -239,9 +269,40 @@ static obol_err send_pay(struct obol_devlink *dl, const struct coupon_wallet_sto
 	return obol_pay_sent(dl, &spec.fields);
 }
 
-obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store *ws, uint64_t units,
-			    const struct obol_amount *budget, obol_err (*save)(void *ctx), void *ctx, FILE *progress,
-			    struct coupon_pay_result *res)
+/* The frame of a refusal, and what the core made of it. */
+static obol_err on_refused(struct obol_devlink *dl, struct coupon_wallet_store *ws, struct coupon_wallet_session *s,
+			   const uint8_t *body, size_t len, struct coupon_pay *pay, obol_err (*save)(void *), void *ctx,
+			   FILE *progress, struct coupon_pay_result *res)
+{
+	struct coupon_error err;
+	struct coupon_spec spec;
+	size_t coin = s->coin;
+	bool retry;
+	obol_err e;
+	memset(&err, 0, sizeof(err));
+	coupon_spec_error(&spec, &err);
+	if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK)
+		return e;
+	e = coupon_wallet_on_error(&ws->cfg, s, ws->coins, ws->ncoins, &err, obol_now(), &retry, pay);
+	if (ws->coins[coin].in_doubt) {
+		res->in_doubt++;
+		say(progress, "refused: %s, %s: the coin is kept as it was, to be checked with the issuer "
+			      "(obol wallet sync)",
+		    err.name, err.has_issuer_sig ? "with a signature that does not verify" : "without the issuer's signature");
+	} else {
+		say(progress, "refused by the issuer (signed): %s%s", err.name,
+		    err.code == OBOL_E_COUPON_INDEX_MISMATCH ? " (resyncing from its index)" : "");
+	}
+	if (err.code == OBOL_E_COUPON_INDEX_MISMATCH && !ws->coins[coin].in_doubt)
+		res->resyncs++;
+	if (e != OBOL_OK)
+		return e;
+	res->coins += retry && s->coin != coin;
+	return send_pay(dl, ws, s->coin, pay, save, ctx);
+}
+
+obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store *ws, const struct coupon_wallet_order *order,
+			    obol_err (*save)(void *ctx), void *ctx, FILE *progress, struct coupon_pay_result *res)
 {
 	static __thread struct coupon_wallet_session s;
 	static __thread struct coupon_pay pay;
@@ -249,10 +310,18 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 	struct coupon_buy buy;
 	struct coupon_spec spec;
 	obol_err e;
+	struct coupon_wallet_order capped = *order;
+	struct obol_paycap cap;
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
-	e = units ? coupon_wallet_buy(&s, units, &buy) : coupon_wallet_buy_amount(&s, budget, &buy);
-	if (e != OBOL_OK)
+	/* the payer's cap (src/wallet/payer.h) is the core's limits too */
+	if ((e = obol_pay_cap(dl, &cap)) != OBOL_OK)
+		return e;
+	if (cap.has_max_price)
+		capped.has_max_price = true, capped.max_price = cap.max_price;
+	if (cap.has_max_amount)
+		capped.has_max_amount = true, capped.max_amount = cap.max_amount;
+	if ((e = coupon_wallet_order_start(&s, &capped, &buy)) != OBOL_OK)
 		return e;
 	coupon_spec_buy(&spec, &buy);
 	if ((e = obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields)) != OBOL_OK)
@@ -268,7 +337,7 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 			memset(&offer, 0, sizeof(offer));
 			coupon_spec_offer(&spec, &offer);
 			if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
-			    (e = obol_pay_offer(dl, "coupon", &offer.price, units)) != OBOL_OK ||
+			    (e = obol_pay_offer(dl, "coupon", &offer.price, order->units)) != OBOL_OK ||
 			    (e = coupon_wallet_on_offer(&ws->cfg, &s, ws->coins, ws->ncoins, &offer, obol_now(), &pay)) !=
 				    OBOL_OK)
 				goto out;
@@ -295,25 +364,10 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 			say(progress, "locked: the issuer holds index %" PRIu64 " for the vendor until T", r.index);
 			break;
 		}
-		case COUPON_MSG_REFUSED: {
-			struct coupon_error err;
-			bool retry;
-			memset(&err, 0, sizeof(err));
-			coupon_spec_error(&spec, &err);
-			if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK)
-				goto out;
-			say(progress, "refused by the issuer: %s%s", err.name,
-			    err.has_last_index ? " (resyncing from its index)" : "");
-			if (err.code == OBOL_E_COUPON_INDEX_MISMATCH)
-				res->resyncs++;
-			if ((e = coupon_wallet_on_error(&ws->cfg, &s, ws->coins, ws->ncoins, &err, obol_now(), &retry,
-							&pay)) != OBOL_OK)
-				goto out;
-			res->coins += retry && err.code != OBOL_E_COUPON_INDEX_MISMATCH;
-			if ((e = send_pay(dl, ws, s.coin, &pay, save, ctx)) != OBOL_OK)
+		case COUPON_MSG_REFUSED:
+			if ((e = on_refused(dl, ws, &s, body, len, &pay, save, ctx, progress, res)) != OBOL_OK)
 				goto out;
 			break;
-		}
 		case COUPON_MSG_TOKEN_REQ: {
 			struct coupon_token_req req;
 			struct coupon_token tok;
@@ -378,9 +432,196 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 		}
 	}
 out:
+	/* A session that ends without the vendor's receipt leaves its coin in
+	 * doubt: the last PAY or TOKEN sent may or may not have arrived, and
+	 * the coin stays counted at the lowest index sent (a coin at 0 is never
+	 * offered again); the issuer tells once the lock is settled
+	 * (coupon_coin_sync, `obol wallet sync`). */
+	if (e != OBOL_OK && (s.state == COUPON_WS_LOCKING || s.state == COUPON_WS_PAYING) && s.coin < ws->ncoins &&
+	    !ws->coins[s.coin].in_doubt) {
+		ws->coins[s.coin].in_doubt = true;
+		res->in_doubt++;
+	}
 	if (e != OBOL_OK)
 		obol_pay_failed(dl, e); /* the history: refused, or in doubt */
 	coupon_wallet_session_wipe(&s);
 	OBOL_WIPE(pay);
 	return e;
+}
+
+/* ---- the holder's status query ---- */
+
+obol_err coupon_coin_sync(struct obol_http_client *c, struct coupon_wallet_store *ws, size_t i,
+			  struct coupon_coin_status *st)
+{
+	struct coupon_wallet_query q;
+	struct coupon_coin_status_req req;
+	struct coupon_coin_status_reply reply;
+	struct coupon_spec spec;
+	obol_err e;
+	for (unsigned probe = 0;; probe++) {
+		json_t *body = NULL, *ans = NULL;
+		if ((e = coupon_wallet_query_make(&ws->cfg, &ws->coins[i], probe, &q, &req)) != OBOL_OK)
+			break;
+		coupon_spec_coin_status_req(&spec, &req);
+		if ((e = obol_json_encode(&spec.fields, &body)) == OBOL_OK)
+			e = obol_http_post_json(c, "/coupon/coin-status", body, 0, &ans);
+		json_decref(body);
+		if (e == OBOL_OK) {
+			memset(&reply, 0, sizeof(reply));
+			coupon_spec_coin_status_reply(&spec, &reply);
+			if ((e = obol_json_decode(ans, &spec.fields)) == OBOL_OK)
+				e = coupon_wallet_query_apply(&ws->cfg, &ws->coins[i], &q, &reply, obol_now(), st);
+		}
+		json_decref(ans);
+		OBOL_WIPE(q);
+		if (e != OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN)
+			break; /* answered, or an error of another kind; else the next window */
+	}
+	return e;
+}
+
+/* ---- refund ---- */
+
+/* The section's pending refund of coin id, or -1. */
+static ssize_t refund_find(json_t *list, const uint8_t id[static COUPON_ID_LEN])
+{
+	for (size_t k = 0; k < json_array_size(list); k++) {
+		uint8_t got[COUPON_ID_LEN];
+		if (obol_wallet_json_get_bytes(json_array_get(list, k), "coin_id", got, COUPON_ID_LEN) == OBOL_OK &&
+		    memcmp(got, id, COUPON_ID_LEN) == 0)
+			return (ssize_t)k;
+	}
+	return -1;
+}
+
+static obol_err refund_list(struct obol_wallet *w, json_t **list)
+{
+	json_t *sec = obol_wallet_section(w, "coupon");
+	if (!sec)
+		return OBOL_E_NO_MEMORY;
+	*list = json_object_get(sec, "refunds");
+	if (!*list) {
+		*list = json_array();
+		if (!*list || json_object_set_new(sec, "refunds", *list) != 0)
+			return OBOL_E_NO_MEMORY;
+	}
+	return OBOL_OK;
+}
+
+static obol_err wallet_save(struct obol_wallet *w, const struct coupon_wallet_store *ws)
+{
+	obol_err e = coupon_wstore_put(w, ws);
+	return e == OBOL_OK ? obol_wallet_save(w) : e;
+}
+
+/* The pending refund of coin i (made and saved first when there is none). */
+static obol_err refund_pending(struct obol_wallet *w, struct coupon_wallet_store *ws, size_t i, uint64_t account,
+			       struct coupon_refund_req *req, uint8_t box_hash[static COUPON_ID_LEN])
+{
+	json_t *list, *o;
+	const char *rid;
+	obol_err e;
+	if ((e = refund_list(w, &list)) != OBOL_OK)
+		return e;
+	ssize_t k = refund_find(list, ws->coins[i].coin.id);
+	memset(req, 0, sizeof(*req));
+	if (k >= 0) {
+		o = json_array_get(list, (size_t)k);
+		rid = json_string_value(json_object_get(o, "request_id"));
+		req->coin = ws->coins[i].coin;
+		if (!rid || obol_strlcpy_checked(req->request_id, rid, sizeof(req->request_id)) != OBOL_OK ||
+		    obol_wallet_json_get_bytes(o, "box", req->box, COUPON_REFUND_LEN) != OBOL_OK)
+			return OBOL_E_WALLET_FILE;
+		obol_sha256(box_hash, req->box, COUPON_REFUND_LEN);
+		return OBOL_OK;
+	}
+	uint8_t raw[16];
+	char id[OBOL_B64_LEN(16)];
+	obol_random(raw, sizeof(raw));
+	if ((e = obol_b64_encode(raw, sizeof(raw), id, sizeof(id))) != OBOL_OK ||
+	    (e = coupon_wallet_refund_make(&ws->cfg, &ws->coins[i], account, obol_now(), req, box_hash)) != OBOL_OK ||
+	    (e = obol_strlcpy_checked(req->request_id, id, sizeof(req->request_id))) != OBOL_OK)
+		return e;
+	if (!(o = json_pack("{s:s}", "request_id", id)))
+		return OBOL_E_NO_MEMORY;
+	if ((e = obol_wallet_json_set_bytes(o, "coin_id", req->coin.id, COUPON_ID_LEN)) != OBOL_OK ||
+	    (e = obol_wallet_json_set_bytes(o, "box", req->box, COUPON_REFUND_LEN)) != OBOL_OK) {
+		json_decref(o);
+		return e;
+	}
+	if (json_array_append_new(list, o) != 0)
+		return OBOL_E_NO_MEMORY;
+	return wallet_save(w, ws); /* on disk before it is sent */
+}
+
+static obol_err refund_forget(struct obol_wallet *w, struct coupon_wallet_store *ws, size_t i)
+{
+	json_t *list;
+	obol_err e = refund_list(w, &list);
+	ssize_t k = e == OBOL_OK ? refund_find(list, ws->coins[i].coin.id) : -1;
+	if (k >= 0 && json_array_remove(list, (size_t)k) != 0)
+		e = OBOL_E_NO_MEMORY;
+	return e == OBOL_OK ? wallet_save(w, ws) : e;
+}
+
+obol_err coupon_coin_refund(struct obol_http_client *c, struct obol_wallet *w, struct coupon_wallet_store *ws, size_t i,
+			    uint64_t account, struct coupon_refund_reply *reply)
+{
+	struct coupon_refund_req req;
+	struct coupon_spec spec;
+	uint8_t box_hash[COUPON_ID_LEN];
+	obol_err e;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		json_t *body = NULL, *ans = NULL;
+		char *text = NULL, *resp = NULL;
+		size_t resp_len = 0;
+		long status = 0;
+		if ((e = refund_pending(w, ws, i, account, &req, box_hash)) != OBOL_OK)
+			return e;
+		coupon_spec_refund_req(&spec, &req);
+		if ((e = obol_json_encode(&spec.fields, &body)) == OBOL_OK && !(text = json_dumps(body, JSON_COMPACT)))
+			e = OBOL_E_NO_MEMORY;
+		json_decref(body);
+		if (e == OBOL_OK)
+			e = obol_http_request(c, "POST", "/coupon/refund", text, strlen(text), OBOL_HTTP_AUTH, &status,
+					      &resp, &resp_len);
+		free(text);
+		if (e != OBOL_OK) {
+			free(resp);
+			return e; /* not answered: the request stays pending */
+		}
+		if (status >= 200 && status < 300) {
+			memset(reply, 0, sizeof(*reply));
+			coupon_spec_refund_reply(&spec, reply);
+			ans = json_loadb(resp, resp_len, JSON_REJECT_DUPLICATES, NULL);
+			free(resp);
+			e = ans ? obol_json_decode(ans, &spec.fields) : OBOL_E_WIRE_MALFORMED;
+			json_decref(ans);
+			if (e == OBOL_OK && (e = coupon_wallet_refund_done(&ws->cfg, &ws->coins[i], &req, reply)) == OBOL_OK)
+				e = refund_forget(w, ws, i);
+			return e;
+		}
+		e = obol_json_error_from_body(resp, resp_len);
+		if (!withdraw_refusal_definite(status, e)) {
+			free(resp);
+			return e;
+		}
+		/* a definite refusal: the request is over; a signed one may resync */
+		struct coupon_refusal r, *rp = NULL;
+		memset(&r, 0, sizeof(r));
+		ans = json_loadb(resp, resp_len, 0, NULL);
+		free(resp);
+		if (coupon_refusal_from_detail(json_string_value(json_object_get(ans, "detail")), &r) == OBOL_OK)
+			rp = &r;
+		json_decref(ans);
+		bool retry;
+		obol_err got = e;
+		if ((e = refund_forget(w, ws, i)) != OBOL_OK)
+			return e;
+		if ((e = coupon_wallet_refund_refused(&ws->cfg, &ws->coins[i], got, rp, box_hash, &retry)) != OBOL_OK ||
+		    !retry)
+			return e;
+	}
+	return OBOL_E_COUPON_INDEX_MISMATCH;
 }

@@ -40,7 +40,7 @@ static obol_err check_merchant(void *ctx, const uint8_t *cred, size_t cred_len, 
 	if ((e = ecash_cert_verify(ew->bank_pk, &cert, ew->rl.sig_len ? &ew->rl : NULL, &pol, obol_now())) != OBOL_OK ||
 	    (e = link_bytes(binding, &msg)) != OBOL_OK)
 		return e;
-	e = ecash_group_verify(&cert, 1, &msg, sig, sig_len, OBOL_E_DEVLINK_IMPOSTOR);
+	e = ecash_group_verify(&cert, 1, &msg, sig, sig_len, OBOL_E_DEVLINK_IMPOSTOR, false);
 	ecash_bytes_free(&msg);
 	return e;
 }

@@ -3,11 +3,20 @@
  *
  * Section "ecash" of the wallet document:
  *   {"key": B64 (RSA private key, PKCS#8 DER), "cert": {...}, "bank_key": B64 (DER),
- *    "coins": [...], "claims": [...],           coins held: fresh from the bank, or received
- *    "pending": {"coins", "claims"},            coins handed to a merchant, not yet confirmed
- *    "depositing": {"nonce", "coins", "claims"}, coins sent to the bank, its answer not yet
- *                                               received (resent with the same nonce: idempotent)
- *    "redeeming", "redeeming_nonce": the same for a refund of expired coins
+ *    "retired": [B64 key id...],                keys renewed away from: coins naming them stay ours
+ *    "deposit_window": seconds,                 the bank's (GET /keys): how old a received coin
+ *                                               merchants still take on
+ *    "held": {"coins", "claims"},               coins held: fresh from the bank, or received
+ *    "owner_keys": {B64 owner pk: B64 secret},  the owner key of each fresh coin (and of coins
+ *                                               asked for and not yet received)
+ *    "unconfirmed": {"coins", "claims"},        coins of payments whose signatures left without a
+ *                                               receipt, each with the claim we made: the merchant
+ *                                               may hold them ('wallet ecash release')
+ *    "pending": {"coins", "claims"},            coins handed over by a version before the
+ *                                               two-message payment (kept, listed)
+ *    "in_doubt": {"path", "body"},              a request to the bank whose answer was lost: the
+ *                                               exact body, sent again with the same nonce (the
+ *                                               bank answers it as the first time)
  *    "seen": [B64 serial...],                   as merchant: every serial received (§3.5.1)
  *    "receipts": [{"serial", "nonce", "sigma1", "at"}...],  the rest of the §3.5.1 registry
  *    "revocations": {...}, "directory": {...}}  bank-signed lists, refreshed when online
@@ -30,49 +39,61 @@ struct ecash_wallet {
 	bool registered;
 	struct ecash_customer cust;
 	int64_t account;
-	struct ecash_held_coin *coins, *pending, *depositing, *redeeming;
-	size_t ncoins, npending, ndepositing, nredeeming;
-	uint8_t dep_nonce[ECASH_NONCE_LEN], red_nonce[ECASH_NONCE_LEN];
+	struct ecash_held_coin *coins, *unconfirmed, *pending;
+	size_t ncoins, nunconfirmed, npending;
 	struct ecash_revocations rl; /* empty (sig_len 0) until refreshed */
 	struct ecash_directory dir;
 	char currency[16]; /* obol_wallet_issuer's size */
 };
 
-/* Loads the section (any part may be absent: not yet registered). */
+/* Loads the section (any part may be absent: not yet registered). Cached
+ * lists a newer version no longer reads are dropped (refresh fetches them). */
 OBOL_MUST_CHECK obol_err ecash_wallet_load(struct obol_wallet *w, struct ecash_wallet *ew);
-/* Writes coins, pending coins and lists back into the section and saves the
- * wallet file durably. */
+/* Writes coins and lists back into the section and saves the wallet file
+ * durably. */
 OBOL_MUST_CHECK obol_err ecash_wallet_save(struct ecash_wallet *ew);
 void ecash_wallet_free(struct ecash_wallet *ew);
 
-/* Puts the coins of an unconfirmed payment back among the spendable ones:
- * for a payment the merchant is known not to have accepted (spending them
- * again after all would be a double spend, named at deposit). */
-OBOL_MUST_CHECK obol_err ecash_wallet_release(struct ecash_wallet *ew, FILE *out);
-
-/* Online operations (authenticated as the wallet's account). */
+/* Online operations (authenticated as the wallet's account). Each first
+ * sends again a request whose answer was lost (in_doubt), and stops there. */
 OBOL_MUST_CHECK obol_err ecash_wallet_register(struct ecash_wallet *ew, unsigned bits, FILE *out);
+/* Case 10: a new key certified for the same account before the old one
+ * expires; coins naming the old one stay depositable and refundable. */
+OBOL_MUST_CHECK obol_err ecash_wallet_renew(struct ecash_wallet *ew, unsigned bits, FILE *out);
 OBOL_MUST_CHECK obol_err ecash_wallet_topup(struct ecash_wallet *ew, const struct obol_amount *values, size_t n,
 					    FILE *out);
 OBOL_MUST_CHECK obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out);
-/* Deposits the received coins (withdraw_fresh: also returns the fresh ones to
- * our own account, §6.4, claiming them to ourselves first; fresh coins past
- * their expiry are left for ecash_wallet_redeem_expired). A deposit whose
- * answer was lost is sent again first, unchanged. */
-OBOL_MUST_CHECK obol_err ecash_wallet_deposit(struct ecash_wallet *ew, bool withdraw_fresh, FILE *out);
-/* Redeems the coins held past their expiry (fresh, or received and naming
- * us) to our account through POST /ecash/refund with a bank nonce, so that
- * their value is never lost. A refund whose answer was lost is sent again
- * first, unchanged (the bank's answer to the same nonce is the same). */
-OBOL_MUST_CHECK obol_err ecash_wallet_redeem_expired(struct ecash_wallet *ew, FILE *out);
 
-/* Offline: pays the merchant at the other end of the link (ring 0: plain). */
-OBOL_MUST_CHECK obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_t ring, FILE *out);
+/* A deposit of the coins the wallet holds. */
+struct ecash_deposit_opts {
+	bool fresh;                /* withdraw (§6.4): also the fresh coins, claimed to ourselves */
+	bool has_amount;           /* withdraw this much (the rest comes back as a coin) */
+	struct obol_amount amount;
+	bool has_to;               /* to this account instead of ours */
+	int64_t to;
+};
+/* Deposits the received coins (as merchant), or withdraws (o->fresh) the
+ * coins to an account. Fresh coins past their expiry are left for
+ * ecash_wallet_redeem_expired. */
+OBOL_MUST_CHECK obol_err ecash_wallet_deposit(struct ecash_wallet *ew, const struct ecash_deposit_opts *o, FILE *out);
+/* Redeems the coins held past their expiry (fresh, or received and naming
+ * us) to our account through POST /ecash/refund with a bank nonce. */
+OBOL_MUST_CHECK obol_err ecash_wallet_redeem_expired(struct ecash_wallet *ew, FILE *out);
+/* Exchanges at the bank the coins of payments left without a receipt
+ * (unconfirmed) for fresh ones: a coin its merchant deposited stays his, one
+ * it did not comes back new once the bank's deposit window after the
+ * payment is over (ECASH_EXCHANGE_TOO_EARLY before: they stay unconfirmed). */
+OBOL_MUST_CHECK obol_err ecash_wallet_release(struct ecash_wallet *ew, FILE *out);
+
+/* Offline: pays the merchant at the other end of the link (ring 0: plain),
+ * handing over at most *cap (NULL: no cap). */
+OBOL_MUST_CHECK obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_t ring,
+					  const struct obol_amount *cap, FILE *out);
 /* Offline, as a merchant: answers one payment session on the link. */
 OBOL_MUST_CHECK obol_err ecash_wallet_receive(struct ecash_wallet *ew, struct ecash_merchant *m,
 					      struct obol_devlink *l, const struct obol_amount *price, FILE *out);
-/* Builds our merchant state from the section (id, bank key, cached list,
- * registry of seen serials). */
+/* Builds our merchant state from the section (key, certificate, bank key,
+ * cached list, registry of seen serials). */
 OBOL_MUST_CHECK obol_err ecash_wallet_merchant(struct ecash_wallet *ew, struct ecash_merchant *m);
 
 /* Sum of the coins held; lists them to out when out != NULL. */

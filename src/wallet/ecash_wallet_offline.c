@@ -1,100 +1,177 @@
 /* The wallet's offline ecash operations: paying a merchant (plain, ring,
  * transfer; seed 002 §3.3.2, §3.5.6, §4.3.2) and taking payments as a merchant
- * (§3.3.2 steps 4-7, §3.5.1). See ecash_wallet.h. */
+ * (§3.3.2 steps 4-7, §3.5.1), both in the two messages of merchant.h. See
+ * ecash_wallet.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/parse.h"
+#include "crypto/secret.h"
 #include "wallet/ecash_wallet.h"
 #include "wallet/ecash_wallet_int.h"
 #include "wallet/payer.h"
 
-obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_t ring, FILE *out)
+obol_err ecash_w_read_frame(struct obol_devlink *l, uint32_t want, const struct obol_fields *s)
+{
+	uint32_t type = 0;
+	const uint8_t *body;
+	size_t len;
+	obol_err e = obol_devlink_read(l, &type, &body, &len);
+	if (e == OBOL_OK && type != want)
+		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
+	if (e == OBOL_OK && s != NULL)
+		e = obol_cbor_decode(body, len, s);
+	return e;
+}
+
+/* The owner secrets of the selected fresh coins (rows of received coins are
+ * left zero). *sks is heap: wipe and free. */
+static obol_err owner_secrets(const struct ecash_wallet *ew, const size_t *idx, size_t n,
+			      uint8_t (**sks)[ECASH_OWNER_SK_LEN])
+{
+	obol_err e = OBOL_OK;
+	if ((*sks = calloc(n ? n : 1, ECASH_OWNER_SK_LEN)) == NULL)
+		return OBOL_E_NO_MEMORY;
+	for (size_t i = 0; i < n && e == OBOL_OK; i++) {
+		const struct ecash_held_coin *h = &ew->coins[idx[i]];
+		if (h->nchain == 0)
+			e = ecash_w_owner_sk(ew, h->coin.owner, (*sks)[i]);
+	}
+	return e;
+}
+
+/* Step 3, as the payer, on an offer already checked: builds the payment,
+ * sends PAY, and on READY moves the coins, with the claims made for the
+ * merchant, to the unconfirmed ones (saved) before SIGN leaves. *signed_out:
+ * the signatures may have left. */
+static obol_err hand_over(struct ecash_wallet *ew, struct obol_devlink *l, const struct ecash_offer *offer,
+			  const size_t *idx, size_t nidx, size_t ring, struct ecash_payment *p, bool *signed_out)
+{
+	struct ecash_cert *rmembers = NULL;
+	uint8_t (*sks)[ECASH_OWNER_SK_LEN] = NULL;
+	struct ecash_payment_spec psp;
+	struct ecash_signatures sg = { 0 };
+	struct ecash_signatures_spec ssp;
+	struct ecash_ready rd;
+	struct ecash_ready_spec rsp;
+	size_t nring = 0, signer = 0, n0 = ew->nunconfirmed;
+	int64_t now = obol_now();
+	obol_err e = owner_secrets(ew, idx, nidx, &sks);
+
+	*signed_out = false;
+	if (e == OBOL_OK && ring > 0) {
+		/* §4.1.1: our block of the bank-signed directory fetched online. */
+		struct ecash_ring_in in = { .dir = &ew->dir, .rl = ew->rl.sig_len ? &ew->rl : NULL, .size = ring, .now = now };
+		if ((rmembers = calloc(ring, sizeof(*rmembers))) == NULL)
+			e = OBOL_E_NO_MEMORY;
+		else
+			e = ecash_ring_pick(&ew->cust, &in, rmembers, &nring, &signer);
+	}
+	if (e == OBOL_OK) {
+		struct ecash_pay_in in = {
+			.offer = offer,
+			.held = ew->coins,
+			.idx = idx,
+			.nidx = nidx,
+			.owner_sks = (const uint8_t(*)[ECASH_OWNER_SK_LEN])sks,
+			.ring = ring ? rmembers : NULL,
+			.nring = nring,
+			.signer = signer,
+			.now = now,
+		};
+		e = ecash_customer_pay(&ew->cust, &in, p);
+	}
+	/* PAY: everything but the new claims' signatures. A refusal of it
+	 * leaves nothing a bank would take: the coins stay ours. */
+	if (e == OBOL_OK && (e = ecash_payment_spec(&psp, p, false)) == OBOL_OK)
+		e = ecash_payment_done(&psp, (e = obol_pay_sent(l, &psp.s)) == OBOL_OK
+						     ? obol_devlink_write(l, ECASH_MSG_PAY, &psp.s)
+						     : e);
+	ecash_ready_spec(&rsp, &rd);
+	if (e == OBOL_OK && (e = ecash_w_read_frame(l, ECASH_MSG_READY, &rsp.s)) == OBOL_OK &&
+	    memcmp(rd.nonce, offer->nonce, ECASH_NONCE_LEN) != 0)
+		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
+	if (e == OBOL_OK)
+		e = ecash_payment_signatures(p, &sg);
+	/* The coins leave the wallet, with our claims, before the signatures
+	 * leave the device. */
+	if (e == OBOL_OK && (e = ecash_w_coins_append(&ew->unconfirmed, &ew->nunconfirmed, p->coins, p->ncoins)) == OBOL_OK) {
+		ecash_w_coins_remove(ew->coins, &ew->ncoins, idx, nidx);
+		if ((e = ecash_wallet_save(ew)) != OBOL_OK) {
+			/* Not kept: the coins stay ours as they were. */
+			for (size_t i = n0; i < ew->nunconfirmed; i++)
+				ecash_held_clear(&ew->unconfirmed[i]);
+			ew->nunconfirmed = n0;
+		}
+	}
+	if (e == OBOL_OK) {
+		*signed_out = true;
+		ecash_signatures_spec(&ssp, &sg, false);
+		e = obol_devlink_write(l, ECASH_MSG_SIGN, &ssp.s);
+	}
+	ecash_signatures_clear(&sg);
+	if (sks != NULL)
+		obol_wipe(sks, (nidx ? nidx : 1) * ECASH_OWNER_SK_LEN);
+	free(sks);
+	free(rmembers);
+	return e;
+}
+
+obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_t ring, const struct obol_amount *cap,
+			  FILE *out)
 {
 	struct ecash_hello hello = { .ring = ring };
 	struct ecash_hello_spec hsp;
 	struct ecash_offer offer;
 	struct ecash_offer_spec osp;
 	struct ecash_payment p = { 0 };
-	struct ecash_payment_spec psp;
 	struct ecash_receipt rc;
 	struct ecash_receipt_spec rsp;
-	struct ecash_cert *rmembers = NULL;
-	size_t idx[ECASH_COINS_MAX], nidx = 0, signer = 0, npend0 = ew->npending;
-	uint32_t type = 0;
-	const uint8_t *body;
-	size_t body_len;
+	size_t idx[ECASH_COINS_MAX], nidx = 0;
 	int64_t now = obol_now();
-	bool handed = false;
+	bool signed_out = false;
+	struct obol_paycap pc;
 	obol_err e = ecash_w_need_registered(ew);
 
-	/* Steps 1-2: ask to pay, get M_ID, the nonce and the price. */
+	/* the payer's cap (src/wallet/payer.h) is the core's too */
+	if (e == OBOL_OK && (e = obol_pay_cap(l, &pc)) == OBOL_OK && cap == NULL && pc.has_max_amount)
+		cap = &pc.max_amount;
+	/* Steps 1-2: ask to pay, get M_ID, the nonce, the price and the
+	 * merchant's certificate; check it and what we agreed to pay. */
 	ecash_hello_spec(&hsp, &hello);
+	ecash_offer_spec(&osp, &offer);
 	if (e == OBOL_OK)
 		e = obol_devlink_write(l, ECASH_MSG_HELLO, &hsp.s);
 	if (e == OBOL_OK)
-		e = obol_devlink_read(l, &type, &body, &body_len);
-	if (e == OBOL_OK && type != ECASH_MSG_OFFER)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	if (e == OBOL_OK) {
-		ecash_offer_spec(&osp, &offer);
-		e = obol_cbor_decode(body, body_len, &osp.s);
-	}
+		e = ecash_w_read_frame(l, ECASH_MSG_OFFER, &osp.s);
+	if (e == OBOL_OK)
+		e = ecash_customer_check_offer(&ew->cust, &offer, ew->rl.sig_len ? &ew->rl : NULL, cap, now);
 	if (e == OBOL_OK)
 		e = obol_pay_offer(l, "ecash", &offer.price, 1);
-	if (e == OBOL_OK)
-		e = ecash_select_coins(&ew->cust, ew->coins, ew->ncoins, &offer.price, ring > 0, now, idx, &nidx);
-	/* the payer's cap (src/wallet/payer.h): the coins' whole value leaves */
+	if (e == OBOL_OK) {
+		struct ecash_select_in in = {
+			.held = ew->coins, .n = ew->ncoins, .amount = &offer.price, .cap = cap, .fresh_only = ring > 0, .now = now,
+		};
+		e = ecash_select_coins(&ew->cust, &in, idx, &nidx);
+	}
+	/* the payer's cap: the coins' whole value leaves */
 	for (size_t i = 0; e == OBOL_OK && i < nidx; i++)
 		e = obol_pay_hand(l, &ew->coins[idx[i]].coin.value);
-	if (e == OBOL_OK && ring > 0) {
-		/* §4.1.1: a ring from the bank-signed directory fetched online. */
-		if ((rmembers = calloc(ring, sizeof(*rmembers))) == NULL)
-			e = OBOL_E_NO_MEMORY;
-		else
-			e = ecash_ring_pick(&ew->cust, &ew->dir, ew->rl.sig_len ? &ew->rl : NULL, ring, now, rmembers,
-					    &signer);
-	}
-	/* Step 3: σ1, the coins, their claims σ2 and our certificate σ3. */
 	if (e == OBOL_OK)
-		e = ecash_customer_pay(&ew->cust, &offer, ew->coins, idx, nidx, rmembers, ring, signer, now, &p);
-	/* The coins leave the wallet before they leave the device: a crash
-	 * from here on cannot make us spend them twice. */
-	if (e == OBOL_OK && (e = ecash_w_coins_move(ew->coins, &ew->ncoins, idx, nidx, &ew->pending, &ew->npending)) == OBOL_OK)
-		e = ecash_wallet_save(ew);
-	bool sent = false, unsure = false;
-	if (e == OBOL_OK) {
-		handed = true;
-		if ((e = ecash_payment_spec(&psp, &p, false)) == OBOL_OK)
-			e = ecash_payment_done(&psp, (e = obol_pay_sent(l, &psp.s)) == OBOL_OK
-							     ? obol_devlink_write(l, ECASH_MSG_PAY, &psp.s)
-							     : e);
-		sent = e == OBOL_OK;
-		unsure = e == OBOL_E_NETWORK; /* part of the frame may have left */
-	}
+		e = hand_over(ew, l, &offer, idx, nidx, ring, &p, &signed_out);
+	/* After SIGN left, only the merchant's signed receipt says the coins
+	 * are its; anything else leaves them unconfirmed. */
+	ecash_receipt_spec(&rsp, &rc);
 	if (e == OBOL_OK)
-		e = obol_devlink_read(l, &type, &body, &body_len);
-	/* After PAY left, only the merchant's own refusal (an ERROR frame naming
-	 * it) says the coins were not taken. */
-	if (sent && (e == OBOL_E_NETWORK || e == OBOL_E_DEVLINK_CLOSED || e == OBOL_E_WIRE_TRUNCATED ||
-		     e == OBOL_E_PEER_ERROR))
-		unsure = true;
-	if (e == OBOL_OK && type != ECASH_MSG_RECEIPT)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
+		e = ecash_w_read_frame(l, ECASH_MSG_RECEIPT, &rsp.s);
+	if (e == OBOL_OK)
+		e = ecash_customer_check_receipt(&offer, &p, &rc);
 	if (e == OBOL_OK) {
-		ecash_receipt_spec(&rsp, &rc);
-		e = obol_cbor_decode(body, body_len, &rsp.s);
-	}
-	if (e == OBOL_OK && memcmp(rc.nonce, offer.nonce, ECASH_NONCE_LEN) != 0)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	if (e != OBOL_OK && sent && !unsure && type == ECASH_MSG_RECEIPT)
-		unsure = true; /* a receipt we cannot read: the merchant did take them */
-	if (e == OBOL_OK) {
-		/* Accepted: the pending coins are the merchant's now. */
-		for (size_t i = npend0; i < ew->npending; i++)
-			ecash_held_clear(&ew->pending[i]);
-		ew->npending = npend0;
+		size_t n0 = ew->nunconfirmed - p.ncoins, drop[ECASH_COINS_MAX];
+		for (size_t i = 0; i < p.ncoins; i++)
+			drop[i] = n0 + i;
+		ecash_w_coins_remove(ew->unconfirmed, &ew->nunconfirmed, drop, p.ncoins);
 		e = ecash_wallet_save(ew);
 		char v[OBOL_AMOUNT_STR_MAX], pr[OBOL_AMOUNT_STR_MAX];
 		obol_amount_format(&rc.value, v);
@@ -102,27 +179,17 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 		fprintf(out, "paid: %s for a price of %s in %zu coin%s%s\n", v, pr, nidx, nidx == 1 ? "" : "s",
 			ring ? " (ring-signed)" : "");
 		if (ring)
-			fprintf(out, "ring: %zu keys\n", ring);
+			fprintf(out, "ring: %zu keys\n", p.coins[0].chain[p.coins[0].nchain - 1].ncerts);
 		ecash_w_print_id(out, "merchant", offer.merchant, 8);
 		if (e == OBOL_OK)
 			e = obol_pay_receipt(l, 1);
-	} else if (handed && unsure) {
-		fprintf(out, "no answer from the merchant: %zu coin%s stay pending (if it did not take them: "
-			     "'wallet ecash release')\n", nidx, nidx == 1 ? "" : "s");
-	} else if (handed) {
-		/* Refused, or never sent: the coins come back (the claim made for
-		 * this merchant lived only in the payment). */
-		obol_pay_refused(l, e);
-		size_t back[ECASH_COINS_MAX], nb = 0;
-		for (size_t i = npend0; i < ew->npending && nb < ECASH_COINS_MAX; i++)
-			back[nb++] = i;
-		if (ecash_w_coins_move(ew->pending, &ew->npending, back, nb, &ew->coins, &ew->ncoins) != OBOL_OK ||
-		    ecash_wallet_save(ew) != OBOL_OK)
-			fprintf(out, "warning: could not save the wallet\n");
+	} else if (signed_out) {
+		fprintf(out, "no receipt from the merchant: %zu coin%s stay unconfirmed (if it did not take them, "
+			     "'wallet ecash release' exchanges them at the bank after its deposit window)\n",
+			nidx, nidx == 1 ? "" : "s");
 	}
 	if (e != OBOL_OK)
 		obol_pay_failed(l, e); /* the history: refused, or in doubt */
-	free(rmembers);
 	ecash_payment_clear(&p);
 	return e;
 }
@@ -132,15 +199,17 @@ obol_err ecash_wallet_merchant(struct ecash_wallet *ew, struct ecash_merchant *m
 	obol_err e = ecash_w_need_registered(ew);
 	if (e != OBOL_OK)
 		return e;
-	ecash_merchant_init(m, ew->bank_pk, ew->cust.id);
+	ecash_merchant_init(m, ew->bank_pk, ew->sk, &ew->cust.cert);
+	m->pol.transfer_max_age = ew->cust.pol.transfer_max_age;
 	if (ew->rl.sig_len != 0) {
 		struct ecash_revocations copy = ew->rl;
-		copy.ids = malloc((ew->rl.n ? ew->rl.n : 1) * ECASH_ID_LEN);
-		if (copy.ids == NULL)
+		copy.keys = malloc((ew->rl.n ? ew->rl.n : 1) * sizeof(*copy.keys));
+		if (copy.keys == NULL)
 			return OBOL_E_NO_MEMORY;
-		memcpy(copy.ids, ew->rl.ids, ew->rl.n * ECASH_ID_LEN);
+		if (ew->rl.n != 0)
+			memcpy(copy.keys, ew->rl.keys, ew->rl.n * sizeof(*copy.keys));
 		if ((e = ecash_merchant_set_revocations(m, &copy)) != OBOL_OK) {
-			free(copy.ids);
+			free(copy.keys);
 			return e;
 		}
 	}
@@ -163,16 +232,10 @@ obol_err ecash_wallet_merchant(struct ecash_wallet *ew, struct ecash_merchant *m
 static obol_err registry_add(struct ecash_wallet *ew, const struct ecash_payment *p, int64_t now)
 {
 	json_t *seen = json_object_get(ew->sec, "seen"), *rec = json_object_get(ew->sec, "receipts");
-	if (seen == NULL) {
-		seen = json_array();
-		if (seen == NULL || json_object_set_new(ew->sec, "seen", seen) != 0)
-			return OBOL_E_NO_MEMORY;
-	}
-	if (rec == NULL) {
-		rec = json_array();
-		if (rec == NULL || json_object_set_new(ew->sec, "receipts", rec) != 0)
-			return OBOL_E_NO_MEMORY;
-	}
+	if (seen == NULL && ((seen = json_array()) == NULL || json_object_set_new(ew->sec, "seen", seen) != 0))
+		return OBOL_E_NO_MEMORY;
+	if (rec == NULL && ((rec = json_array()) == NULL || json_object_set_new(ew->sec, "receipts", rec) != 0))
+		return OBOL_E_NO_MEMORY;
 	for (size_t i = 0; i < p->ncoins; i++) {
 		json_t *o = json_object();
 		char serial[OBOL_B64_LEN(ECASH_SERIAL_LEN)];
@@ -197,6 +260,40 @@ static obol_err registry_add(struct ecash_wallet *ew, const struct ecash_payment
 	return OBOL_OK;
 }
 
+/* SIGN, as the merchant, for a payment PAY brought and verify passed: the
+ * signatures, then the coins kept (saved) before the signed receipt. */
+static obol_err take_signed(struct ecash_wallet *ew, struct ecash_merchant *m, struct obol_devlink *l,
+			    struct ecash_payment *p, struct ecash_receipt *rc)
+{
+	struct ecash_signatures sg = { 0 };
+	struct ecash_signatures_spec ssp;
+	struct ecash_receipt_spec rsp;
+	size_t n0 = ew->ncoins;
+	obol_err e;
+	ecash_signatures_spec(&ssp, &sg, true);
+	if ((e = ecash_signatures_done(&ssp, ecash_w_read_frame(l, ECASH_MSG_SIGN, &ssp.s))) != OBOL_OK)
+		return e;
+	if ((e = ecash_payment_attach(p, &sg)) != OBOL_OK) {
+		ecash_signatures_clear(&sg);
+		return e;
+	}
+	if ((e = ecash_merchant_verify_sigs(m, p)) != OBOL_OK)
+		return e;
+	if ((e = ecash_w_coins_append(&ew->coins, &ew->ncoins, p->coins, p->ncoins)) == OBOL_OK &&
+	    (e = registry_add(ew, p, obol_now())) == OBOL_OK)
+		e = ecash_wallet_save(ew);
+	if (e != OBOL_OK) {
+		for (size_t i = n0; i < ew->ncoins; i++)
+			ecash_held_clear(&ew->coins[i]);
+		ew->ncoins = n0;
+		return e;
+	}
+	if ((e = ecash_merchant_accept(m, p, rc)) != OBOL_OK)
+		return e;
+	ecash_receipt_spec(&rsp, rc);
+	return obol_devlink_write(l, ECASH_MSG_RECEIPT, &rsp.s);
+}
+
 obol_err ecash_wallet_receive(struct ecash_wallet *ew, struct ecash_merchant *m, struct obol_devlink *l,
 			      const struct obol_amount *price, FILE *out)
 {
@@ -206,22 +303,18 @@ obol_err ecash_wallet_receive(struct ecash_wallet *ew, struct ecash_merchant *m,
 	struct ecash_offer_spec osp;
 	struct ecash_payment p = { 0 };
 	struct ecash_payment_spec psp;
+	struct ecash_ready rd;
+	struct ecash_ready_spec rdsp;
 	struct ecash_receipt rc = { 0 };
-	struct ecash_receipt_spec rsp;
 	uint32_t type;
 	const uint8_t *body;
 	size_t body_len;
-	int64_t now = obol_now();
-	obol_err e = obol_devlink_read(l, &type, &body, &body_len);
+	obol_err e;
 
-	if (e == OBOL_OK && type != ECASH_MSG_HELLO)
-		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
-	if (e == OBOL_OK) {
-		ecash_hello_spec(&hsp, &hello);
-		e = obol_cbor_decode(body, body_len, &hsp.s);
-	}
+	ecash_hello_spec(&hsp, &hello);
+	e = ecash_w_read_frame(l, ECASH_MSG_HELLO, &hsp.s);
 	if (e == OBOL_OK)
-		e = ecash_merchant_offer(m, price, now, &offer);
+		e = ecash_merchant_offer(m, price, obol_now(), &offer);
 	if (e == OBOL_OK) {
 		ecash_offer_spec(&osp, &offer);
 		e = obol_devlink_write(l, ECASH_MSG_OFFER, &osp.s);
@@ -232,27 +325,17 @@ obol_err ecash_wallet_receive(struct ecash_wallet *ew, struct ecash_merchant *m,
 		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
 	if (e == OBOL_OK && (e = ecash_payment_spec(&psp, &p, true)) == OBOL_OK)
 		e = ecash_payment_done(&psp, obol_cbor_decode(body, body_len, &psp.s));
-	/* Steps 4-7, offline, then the registry: stored before the receipt. */
+	/* Steps 4-7, offline, but for the signatures SIGN brings. */
 	if (e == OBOL_OK)
 		e = ecash_merchant_verify(m, &p, obol_now());
-	if (e == OBOL_OK)
-		e = ecash_w_coins_append(&ew->coins, &ew->ncoins, p.coins, p.ncoins);
-	if (e == OBOL_OK)
-		e = registry_add(ew, &p, now);
-	if (e == OBOL_OK)
-		e = ecash_wallet_save(ew);
-	if (e == OBOL_OK)
-		e = ecash_merchant_accept(m, &p, obol_now());
 	if (e == OBOL_OK) {
-		memcpy(rc.nonce, p.nonce, ECASH_NONCE_LEN);
-		rc.ncoins = p.ncoins;
-		if ((e = obol_amount_zero(price->currency, &rc.value)) == OBOL_OK)
-			for (size_t i = 0; i < p.ncoins && e == OBOL_OK; i++)
-				e = obol_amount_add(&rc.value, &rc.value, &p.coins[i].coin.value);
+		memcpy(rd.nonce, p.nonce, ECASH_NONCE_LEN);
+		ecash_ready_spec(&rdsp, &rd);
+		e = obol_devlink_write(l, ECASH_MSG_READY, &rdsp.s);
 	}
+	if (e == OBOL_OK)
+		e = take_signed(ew, m, l, &p, &rc);
 	if (e == OBOL_OK) {
-		ecash_receipt_spec(&rsp, &rc);
-		e = obol_devlink_write(l, ECASH_MSG_RECEIPT, &rsp.s);
 		char v[OBOL_AMOUNT_STR_MAX];
 		obol_amount_format(&rc.value, v);
 		const struct ecash_claim *sg = ecash_payment_signers(&p);
@@ -266,4 +349,3 @@ obol_err ecash_wallet_receive(struct ecash_wallet *ew, struct ecash_merchant *m,
 	ecash_payment_clear(&p);
 	return e;
 }
-

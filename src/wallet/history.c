@@ -48,7 +48,6 @@ obol_err obol_history_note(struct obol_wallet *w, const char *kind, const char *
 	json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "kind", kind, "scheme", scheme, "time", (json_int_t)obol_now(),
 			      "state", state ? state : "done");
 	char text[OBOL_AMOUNT_STR_MAX];
-	obol_err e;
 	if (o != NULL && amount != NULL) {
 		obol_amount_format(amount, text);
 		if (json_object_set_new(o, "amount", json_string(text)) != 0) {
@@ -56,9 +55,7 @@ obol_err obol_history_note(struct obol_wallet *w, const char *kind, const char *
 			return OBOL_E_NO_MEMORY;
 		}
 	}
-	if ((e = obol_history_append(w, o, NULL)) != OBOL_OK)
-		return e;
-	return obol_wallet_save(w);
+	return obol_history_append(w, o, NULL);
 }
 
 /* Whether the entry's receipt verifies now: its vendor certificate under the

@@ -28,8 +28,10 @@ OBOL_MUST_CHECK obol_err obol_history_append(struct obol_wallet *w, json_t *entr
 json_t *obol_history_at(struct obol_wallet *w, size_t index);
 
 /* A top-up, withdrawal or refund of amount (NULL: not known) in scheme,
- * state "done" (or as given), appended and the wallet saved. kind is
- * "topup", "withdrawal" or "refund". */
+ * state "done" (or as given), appended; the scheme's next save keeps it
+ * (the note never saves by itself: a save between two of a scheme's own
+ * steps could keep a state the scheme never meant to leave on disk). kind
+ * is "topup", "withdrawal" or "refund". */
 OBOL_MUST_CHECK obol_err obol_history_note(struct obol_wallet *w, const char *kind, const char *scheme,
 					   const struct obol_amount *amount, const char *state);
 

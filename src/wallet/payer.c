@@ -165,6 +165,19 @@ static obol_err ask(const struct obol_devlink *dl, const struct obol_amount *pri
 	return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0 ? OBOL_OK : OBOL_E_PAY_DECLINED;
 }
 
+obol_err obol_pay_cap(struct obol_devlink *dl, struct obol_paycap *cap)
+{
+	struct obol_payer *p = obol_devlink_payer(dl);
+	obol_err e;
+	memset(cap, 0, sizeof *cap);
+	if (p == NULL)
+		return OBOL_OK;
+	if ((e = load_cap(p)) != OBOL_OK)
+		return e;
+	*cap = p->cap;
+	return OBOL_OK;
+}
+
 obol_err obol_pay_offer(struct obol_devlink *dl, const char *scheme, const struct obol_amount *price, uint64_t units)
 {
 	return obol_payer_offer(obol_devlink_payer(dl), dl, scheme, price, units);
@@ -318,5 +331,9 @@ obol_err obol_pay_receipt(struct obol_devlink *dl, uint64_t units)
 	p->active = false;
 	if (se == OBOL_OK)
 		se = obol_wallet_save(p->w);
-	return se != OBOL_OK ? se : e;
+	/* the value has left: the payment stands, and the payer is told */
+	if (e != OBOL_OK)
+		fprintf(stderr, "receipt: %s: the payment was made; the history keeps it without a valid receipt (%s)\n",
+			obol_strerror(e), obol_errhint(e));
+	return se;
 }

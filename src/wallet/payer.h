@@ -52,6 +52,9 @@ void obol_payer_free(struct obol_payer *p);
 /* The cap in force (for messages and tests). */
 const struct obol_paycap *obol_payer_cap(const struct obol_payer *p);
 
+/* The cap in force for a payment on the link (none set: has_* false), for a
+ * scheme core that takes limits of its own. */
+OBOL_MUST_CHECK obol_err obol_pay_cap(struct obol_devlink *dl, struct obol_paycap *cap);
 OBOL_MUST_CHECK obol_err obol_pay_offer(struct obol_devlink *dl, const char *scheme, const struct obol_amount *price,
 					uint64_t units);
 OBOL_MUST_CHECK obol_err obol_pay_hand(struct obol_devlink *dl, const struct obol_amount *more);
@@ -66,9 +69,10 @@ OBOL_MUST_CHECK obol_err obol_pay_sent(struct obol_devlink *dl, const struct obo
 /* units: what the wallet was served. The payment is "paid" in the history
  * either way, for the sum handed over (obol_pay_hand); the receipt is kept
  * when it verifies under the link's vendor certificate and names this
- * scheme, this payment's id, that sum and these units (else
- * RECEIPT_MISSING, RECEIPT_INVALID or RECEIPT_MISMATCH is returned and the
- * entry says so). A payee that is a wallet, not a certified vendor (ecash
+ * scheme, this payment's id, that sum and these units; else the entry
+ * names RECEIPT_MISSING, RECEIPT_INVALID or RECEIPT_MISMATCH and a line
+ * "receipt: NAME: ..." goes to stderr, but OK is returned: the value has
+ * left and the payment stands (a caller must not take it for unpaid). A payee that is a wallet, not a certified vendor (ecash
  * receive), signs no receipt: OK, and the entry says so. The wallet is saved. */
 OBOL_MUST_CHECK obol_err obol_pay_receipt(struct obol_devlink *dl, uint64_t units);
 void obol_pay_refused(struct obol_devlink *dl, obol_err why);

@@ -6,25 +6,13 @@
 # merchant's deposit as a double spend naming the redeemer; a refund after
 # the merchant's deposit is caught likewise; the audit holds after each.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ecash_lib.bash"
 
 DB=sqlite:$T/issuer.db
 "$OBOL" issuer init --db "$DB" --currency EUR --ecash-coin-lifetime 15 >/dev/null \
   || { fail ecash_refund_setup "issuer init"; exit 1; }
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail ecash_refund_setup "issuer serve"; exit 1; }
 
-join() {
-  local key
-  key=$("$OBOL" wallet init --wallet "$T/$1.wallet" --issuer "$issuer_URL" --account "$1" | sed -n 's/^account-key: //p')
-  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$key" >/dev/null || return 1
-  if [ -n "${2:-}" ]; then "$OBOL" issuer fund --db "$DB" --account "$1" --amount "$2" >/dev/null || return 1; fi
-  "$OBOL" wallet ecash register --wallet "$T/$1.wallet"
-}
-W() { printf '%s' "$T/$1.wallet"; }
-audit() {
-  local out
-  out=$("$OBOL" audit --db "$DB")
-  printf '%s' "$out" | grep -q "^audit: OK" && pass "audit_ok_$1" || fail "audit_ok_$1" "$out"
-}
 
 ALICE_ACCOUNT=$(field ecash-account "$(join alice EUR:10)") || fail ecash_refund_register
 BOB_ACCOUNT=$(field ecash-account "$(join bob EUR:10)") || fail ecash_refund_register

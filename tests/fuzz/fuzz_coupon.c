@@ -2,13 +2,17 @@
  * (src/schemes/coupon/).
  *
  * The first byte chooses what the rest is fed to:
- *   0..15  a device-link or issuer message body (CBOR), by its spec; what
+ *   0..21  a device-link or issuer message body (CBOR), by its spec; what
  *          decodes must re-encode and decode to the same bytes
- *   16     the same bodies as JSON text (issuer API)
- *   17     the coupon part of GET /keys (JSON)
- *   18     a TOKEN for a vendor session that asked for a few tokens: when the
+ *   32     the same bodies as JSON text (issuer API)
+ *   33     the coupon part of GET /keys (JSON)
+ *   34     a TOKEN for a vendor session that asked for a few tokens: when the
  *          core accepts it, the token must hash to the last one it held
- *   19     a sealed authorisation box (it must never open: no key matches) */
+ *   35     a sealed box: authorisation, status query, refund (none may
+ *          open: no key matches)
+ *   36     a refusal's detail text: what parses must format back to itself
+ *   37     a sealed status answer under a key it was not made with (it
+ *          must not open) */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +41,19 @@ union msg {
 	struct coupon_settle_req settle_req;
 	struct coupon_settle_reply settle_reply;
 	struct coupon_status_req status_req;
+	struct coupon_status_reply status_reply;
+	struct coupon_coin_status_req coin_status_req;
+	struct coupon_coin_status_reply coin_status_reply;
+	struct coupon_coin_status coin_status;
+	struct coupon_refund_req refund_req;
+	struct coupon_refund_reply refund_reply;
 };
+
+#define NSPECS 22
 
 static void spec_of(unsigned k, struct coupon_spec *s, union msg *m)
 {
-	switch (k % 16) {
+	switch (k % NSPECS) {
 	case 0: coupon_spec_buy(s, &m->buy); break;
 	case 1: coupon_spec_offer(s, &m->offer); break;
 	case 2: coupon_spec_pay(s, &m->pay); break;
@@ -57,7 +69,13 @@ static void spec_of(unsigned k, struct coupon_spec *s, union msg *m)
 	case 12: coupon_spec_lock_req(s, &m->lock_req); break;
 	case 13: coupon_spec_settle_req(s, &m->settle_req); break;
 	case 14: coupon_spec_settle_reply(s, &m->settle_reply); break;
-	default: coupon_spec_status_req(s, &m->status_req); break;
+	case 15: coupon_spec_status_req(s, &m->status_req); break;
+	case 16: coupon_spec_status_reply(s, &m->status_reply); break;
+	case 17: coupon_spec_coin_status_req(s, &m->coin_status_req); break;
+	case 18: coupon_spec_coin_status_reply(s, &m->coin_status_reply); break;
+	case 19: coupon_spec_coin_status(s, &m->coin_status); break;
+	case 20: coupon_spec_refund_req(s, &m->refund_req); break;
+	default: coupon_spec_refund_reply(s, &m->refund_reply); break;
 	}
 }
 
@@ -83,7 +101,7 @@ static void cbor_round_trip(unsigned k, const uint8_t *buf, size_t len)
 
 static void json_body(const uint8_t *buf, size_t len)
 {
-	for (unsigned k = 0; k < 16; k++) {
+	for (unsigned k = 0; k < NSPECS; k++) {
 		struct coupon_spec s;
 		memset(&m1, 0, sizeof(m1));
 		spec_of(k, &s, &m1);
@@ -112,6 +130,7 @@ static void vendor_token(const uint8_t *buf, size_t len)
 	size_t coin;
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&s, 0, sizeof(s));
+	s.deadline = 2000000000;
 	s.state = COUPON_VS_ASKING;
 	s.asked = 3;
 	s.ncoins = 1;
@@ -124,7 +143,7 @@ static void vendor_token(const uint8_t *buf, size_t len)
 	coupon_spec_token(&spec, &tok);
 	if (obol_cbor_decode(buf, len, &spec.fields) != OBOL_OK)
 		return;
-	if (coupon_vendor_on_token(&cfg, &s, &tok, &coin) == OBOL_OK) {
+	if (coupon_vendor_on_token(&cfg, &s, &tok, 1800000000, &coin) == OBOL_OK) {
 		uint8_t h[32];
 		if (tok.index >= 40 || 40 - tok.index > 3)
 			abort();
@@ -134,19 +153,49 @@ static void vendor_token(const uint8_t *buf, size_t len)
 	}
 }
 
-static void auth_box(const uint8_t *buf, size_t len)
+static void sealed_boxes(const uint8_t *buf, size_t len)
 {
 	static struct obol_box_keypair kp;
 	static int ready;
-	uint8_t box[COUPON_AUTH_LEN];
+	uint8_t box[COUPON_QUERY_LEN];
 	struct coupon_auth a;
+	struct coupon_query q;
+	struct coupon_refund_auth r;
 	if (!ready) {
 		obol_box_keypair_new(&kp);
 		ready = 1;
 	}
 	memset(box, 0, sizeof(box));
 	memcpy(box, buf, len < sizeof(box) ? len : sizeof(box));
-	if (coupon_auth_open(box, &kp, &a) == OBOL_OK)
+	if (coupon_auth_open(box, &kp, &a) == OBOL_OK || coupon_query_open(box, &kp, &q) == OBOL_OK ||
+	    coupon_refund_open(box, &kp, &r) == OBOL_OK)
+		abort();
+}
+
+static void refusal_detail(const uint8_t *buf, size_t len)
+{
+	char text[256], again[256];
+	struct coupon_refusal r, back;
+	memset(text, 0, sizeof(text));
+	memcpy(text, buf, len < sizeof(text) - 1 ? len : sizeof(text) - 1);
+	memset(&r, 0, sizeof(r));
+	if (coupon_refusal_from_detail(text, &r) != OBOL_OK)
+		return;
+	coupon_refusal_detail(&r, again, sizeof(again));
+	memset(&back, 0, sizeof(back));
+	if (coupon_refusal_from_detail(again, &back) != OBOL_OK || back.last_index != r.last_index ||
+	    back.locked_until != r.locked_until || memcmp(back.issuer_sig, r.issuer_sig, sizeof(r.issuer_sig)) != 0)
+		abort();
+}
+
+static void status_answer(const uint8_t *buf, size_t len)
+{
+	struct coupon_coin_status_reply r;
+	struct coupon_coin_status st;
+	uint8_t key[COUPON_REPLY_KEY_LEN] = { 1 };
+	r.box_len = len < sizeof(r.box) ? len : sizeof(r.box);
+	memcpy(r.box, buf, r.box_len);
+	if (coupon_coin_status_open(&r, key, &st) == OBOL_OK)
 		abort();
 }
 
@@ -157,15 +206,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned k = data[0];
 	const uint8_t *buf = data + 1;
 	size_t len = size - 1;
-	if (k < 16)
+	if (k < NSPECS)
 		cbor_round_trip(k, buf, len);
-	else if (k == 16)
+	else if (k == 32)
 		json_body(buf, len);
-	else if (k == 17)
+	else if (k == 33)
 		keys_part(buf, len);
-	else if (k == 18)
+	else if (k == 34)
 		vendor_token(buf, len);
-	else if (k == 19)
-		auth_box(buf, len);
+	else if (k == 35)
+		sealed_boxes(buf, len);
+	else if (k == 36)
+		refusal_detail(buf, len);
+	else if (k == 37)
+		status_answer(buf, len);
 	return 0;
 }

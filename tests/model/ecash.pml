@@ -28,6 +28,11 @@
  *                             lost top-up answer (#3)
  *   DEFECT_REUSE_ON_ERROR     the wallet makes coins spendable again on an
  *                             unsigned ERROR from the merchant (#4)
+ *   DEFECT_RELEASE_AT_ONCE    `wallet ecash release` retires the coin before
+ *                             the merchant holding it had its chance to
+ *                             deposit (found by this model; the bank's
+ *                             ECASH_EXCHANGE_TOO_EARLY within the deposit
+ *                             window in the code)
  *
  * Abstractions: one coin of value 1, issued to the customer C; two
  * merchants (M may cheat, M2 is honest) and an eavesdropper E with a

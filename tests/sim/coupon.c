@@ -21,8 +21,11 @@
 #define DAY_NS SIM_DAY
 
 /* The denominations: coins of 100 and of 10 tokens, so that coins run out,
- * payments span coins and a coin's last token is a lock token (p = 0). */
-static const char *const denom_args[] = { "--coupon-denom", "EUR:0.1,100", "--coupon-denom", "EUR:0.05,10", NULL };
+ * payments span coins and a coin's last token is a lock token (p = 0); and
+ * coins of CW_BIG_N tokens (EUR 0.000005 each), only for the strategies of
+ * long sessions (w->big_coins). */
+static const char *const denom_args[] = { "--coupon-denom", "EUR:0.1,100",   "--coupon-denom", "EUR:0.05,10",
+					  "--coupon-denom", "EUR:1,200000", NULL };
 static const char *const vendor_price[2] = { "EUR:0.001", "EUR:0.002" };
 
 struct cw_world *cw(struct sim *sim)
@@ -101,11 +104,25 @@ static void pay_done(struct sim *sim, struct sim_node *n, int rc, void *arg)
 	schedule_act(sim, n);
 }
 
+static void sync_done(struct sim *sim, struct sim_node *n, int rc, void *arg)
+{
+	(void)arg;
+	(void)rc;
+	schedule_act(sim, n);
+}
+
 static void withdraw(struct sim *sim, struct sim_node *n)
 {
 	struct cw_world *w = cw(sim);
+	const struct coupon_denom *pick[CW_DENOMS_MAX];
+	size_t npick = 0;
 	char denom[16];
-	snprintf(denom, sizeof denom, "%u", w->denoms[sim_below(sim, w->ndenoms)].id);
+	for (size_t i = 0; i < w->ndenoms; i++)
+		if ((w->denoms[i].n == CW_BIG_N) == w->big_coins)
+			pick[npick++] = &w->denoms[i];
+	if (npick == 0)
+		abort();
+	snprintf(denom, sizeof denom, "%u", pick[sim_below(sim, npick)]->id);
 	const char *args[] = { "wallet", "withdraw", "--count", "1", "--denom", denom, NULL };
 	sim_command(sim, n, withdraw_done, NULL, args);
 }
@@ -118,7 +135,13 @@ static void pay(struct sim *sim, struct sim_node *n, struct sim_node *vendor)
 	const char *opt;
 	snprintf(addr, sizeof addr, "sim:%s", vendor->name);
 	memset(cwl, 0, offsetof(struct cw_wallet, ino));
-	if (sim_chance(sim, 700)) {
+	if (w->big_coins) {
+		/* 330 to 400 units: 66000 to 80000 tokens at v1, 132000 to
+		 * 160000 at v2, each more than one settle may claim */
+		cwl->units = 330 + sim_below(sim, 71);
+		snprintf(what, sizeof what, "%" PRIu64, cwl->units);
+		opt = "--units";
+	} else if (sim_chance(sim, 700)) {
 		cwl->units = 1 + sim_below(sim, 15);
 		snprintf(what, sizeof what, "%" PRIu64, cwl->units);
 		opt = "--units";
@@ -144,13 +167,19 @@ static void wallet_act(struct sim *sim, void *arg)
 		sim_at(sim, 5 * SIM_S, wallet_act, n);
 		return;
 	}
-	if (sim_chance(sim, 250)) {
+	if (sim_chance(sim, w->big_coins ? 500 : 250)) {
 		withdraw(sim, n);
+		return;
+	}
+	if (sim_chance(sim, 30)) {
+		/* the coins in doubt, if any: asked while locks may still hold them */
+		const char *args[] = { "wallet", "sync", NULL };
+		sim_command(sim, n, sync_done, NULL, args);
 		return;
 	}
 	struct sim_node *vendors[3] = { w->v[0], w->v[1], w->x };
 	size_t k = w->only_v1 ? 1 : w->drivers_visit_x ? 3 : 2;
-	pay(sim, n, vendors[sim_below(sim, k)]);
+	pay(sim, n, w->only_x ? w->x : vendors[sim_below(sim, k)]);
 }
 
 /* ---- a run ------------------------------------------------------------------- */
@@ -209,14 +238,34 @@ static obol_err cw_start(struct sim *sim)
 	return OBOL_OK;
 }
 
-/* At rest: each honest wallet runs `wallet withdraw` once more, which first
- * finishes every withdrawal a lost answer left pending. */
+/* At rest each honest wallet runs what a careful user runs now and then:
+ * `wallet withdraw` once more, which first finishes every withdrawal a lost
+ * answer left pending; `wallet sync`, which asks the issuer about the coins
+ * in doubt; `wallet refund`, which credits the rest of the coins past their
+ * spend-until to the wallet's account. */
+static const char *const recovery[][3] = {
+	{ "wallet", "sync", NULL },
+	{ "wallet", "refund", NULL },
+};
+
+static void recover_next(struct sim *sim, struct sim_node *n, int rc, void *arg)
+{
+	size_t k = (size_t)(uintptr_t)arg;
+	(void)rc;
+	if (k == 0)
+		cw_check_withdrawals(sim, n);
+	if (k < OBOL_ARRAY_LEN(recovery))
+		sim_command(sim, n, recover_next, (void *)(uintptr_t)(k + 1), recovery[k]);
+}
+
 static void cw_recover(struct sim *sim)
 {
 	struct cw_world *w = cw(sim);
 	for (int i = 0; i < 3; i++)
-		if (!w->w[i]->busy && !w->w[i]->dead)
-			withdraw(sim, w->w[i]);
+		if (!w->w[i]->busy && !w->w[i]->dead) {
+			const char *args[] = { "wallet", "withdraw", "--count", "0", NULL };
+			sim_command(sim, w->w[i], recover_next, (void *)(uintptr_t)0, args);
+		}
 }
 
 static void cw_stop(struct sim *sim)
@@ -241,23 +290,9 @@ static void st_honest(struct sim *sim)
 	(void)sim;
 }
 
-/* Lock requests are spared here: a lock answer lost or late leaves the
- * issuer holding a lock the vendor does not know of (issue 11 case 9), which
- * is lost-lock's business. */
-static bool spare_locks(struct sim *sim, const struct sim_http_msg *m, enum sim_fate *fate, int64_t *delay)
-{
-	(void)sim;
-	(void)delay;
-	if (strcmp(m->path, "/coupon/lock") != 0)
-		return false;
-	*fate = SIM_DELIVER;
-	return true;
-}
-
 static void st_world_net(struct sim *sim)
 {
 	struct sim_faults *f = sim_faults(sim);
-	sim_hooks(sim)->http_hook = spare_locks;
 	f->http_lose_request = 40;
 	f->http_lose_reply = 40;
 	f->http_duplicate = 30;
@@ -266,17 +301,7 @@ static void st_world_net(struct sim *sim)
 	f->link_break = 15;
 }
 
-/* Crash points right after a lock answer are spared here: a vendor killed
- * between the issuer's lock commit and its own insert is crash-after-lock
- * (issue 11 case 9). */
 static bool cw_just_locked(struct sim *sim, struct sim_node *n);
-
-static int spare_after_lock(struct sim *sim, struct sim_node *n, const char *where)
-{
-	if (strcmp(where, "wait for POST /coupon/lock") == 0)
-		return -1;
-	return strcmp(where, "store unit") == 0 && cw_just_locked(sim, n) ? -1 : 0;
-}
 
 static void st_world_crash(struct sim *sim)
 {
@@ -285,7 +310,6 @@ static void st_world_crash(struct sim *sim)
 	f->kill_at_wait = 8;
 	f->restart_min_ns = 2 * SIM_S;
 	f->restart_max_ns = 90 * SIM_S;
-	sim_hooks(sim)->crash_hook = spare_after_lock;
 }
 
 static int kill_after_lock(struct sim *sim, struct sim_node *n, const char *where)
@@ -317,30 +341,15 @@ static void st_crash_after_lock(struct sim *sim)
 	sim_hooks(sim)->crash_hook = kill_after_lock;
 }
 
-/* Time jumps of one to five days, only while no command, session or
- * settlement is under way and every process is up (a jump across an open
- * session is hold-link's business, issue 11 case 8; across a vendor that is
- * down with a lock it has not settled, late-settle's, case 4); 40 days at
- * most in a run. */
-static bool all_up(struct sim *sim)
-{
-	struct sim_node **all;
-	size_t n = sim_nodes(sim, &all);
-	for (size_t i = 0; i < n; i++)
-		if (all[i]->dead)
-			return false;
-	return true;
-}
-
+/* Time jumps of one to five days, whatever is under way (a machine
+ * suspended mid-session, a vendor down for days with locks it has not
+ * settled: they lapse, and a lapsed lock is settled late or paid when its
+ * coin is locked again); 40 days at most in a run. */
 static void jump_event(struct sim *sim, void *arg)
 {
 	int64_t *left = arg;
 	if (sim_quiescing(sim)) {
 		free(left);
-		return;
-	}
-	if (!sim_idle(sim) || !all_up(sim)) {
-		sim_at(sim, SIM_S, jump_event, left);
 		return;
 	}
 	int64_t d = (1 + (int64_t)sim_below(sim, 5)) * DAY_NS;
@@ -415,6 +424,20 @@ static void st_years(struct sim *sim)
 static void st_broken_write(struct sim *sim)
 {
 	sim_faults(sim)->link_break_write = 60;
+}
+
+/* Long sessions of coins of CW_BIG_N tokens, with processes killed and
+ * restarted up to ten minutes later (past a lock's T): each session
+ * checkpoints (issue 11 case 11) so that its settles stay within what one
+ * request may walk (case 7), and a vendor down past T loses nothing. */
+static void st_long_sessions(struct sim *sim)
+{
+	struct sim_faults *f = sim_faults(sim);
+	cw(sim)->big_coins = true;
+	f->crash = 1; /* a session of 330 units or more passes a crash point at each */
+	f->kill_at_wait = 2;
+	f->restart_min_ns = 2 * SIM_S;
+	f->restart_max_ns = 600 * SIM_S;
 }
 
 /* ---- late-settle: the network holds a vendor's settles until it locks the
@@ -565,25 +588,29 @@ static const struct sim_strategy coupon_strategies[] = {
 	  cw_cheat_rollback },
 	{ "link-mitm", "an adversary on honest links drops, replays and holds back records of their sessions", NULL,
 	  cw_cheat_link_mitm },
-	{ "greedy-vendor", "vendor x answers every TOKEN with another TOKEN_REQ and never sends SERVED", "11.1",
+	{ "greedy-vendor", "vendor x answers every TOKEN with another TOKEN_REQ and never sends SERVED", NULL,
 	  cw_cheat_greedy_vendor },
-	{ "fake-refusal", "vendor x answers PAY with made-up REFUSED frames (COIN_SPENT, INDEX_MISMATCH 0)", "11.2",
+	{ "fake-refusal", "vendor x answers PAY with made-up REFUSED frames (COIN_SPENT, INDEX_MISMATCH 0)", NULL,
 	  cw_cheat_fake_refusal },
-	{ "withdraw-window", "withdrawal answers lost a few minutes before the denominations close", "11.3",
+	{ "withdraw-window", "withdrawal answers lost a few minutes before the denominations close", NULL,
 	  st_withdraw_window },
-	{ "late-settle", "the network holds v1's settle until v1 locks the same coin again", "11.4",
+	{ "late-settle", "the network holds v1's settle until v1 locks the same coin again", NULL,
 	  st_late_settle },
-	{ "probe", "vendor x polls the progress of coins it once saw with junk lock boxes", "11.5", cw_cheat_probe },
-	{ "denom-swap", "payer m makes one coin id under two denominations and spends it under the dearer one", "11.6",
+	{ "probe", "vendor x polls the progress of coins it once saw with junk lock boxes", NULL, cw_cheat_probe },
+	{ "denom-swap", "payer m makes one coin id under two denominations and spends it under the dearer one", NULL,
 	  cw_cheat_denom_swap },
-	{ "hold-link", "payer m holds v1's link past T with junk frames, then spends the same tokens at v2", "11.8",
+	{ "hold-link", "payer m holds v1's link past T with junk frames, then spends the same tokens at v2", NULL,
 	  cw_cheat_hold_link },
-	{ "crash-after-lock", "a vendor dies between the issuer's lock commit and its own insert", "11.9",
+	{ "crash-after-lock", "a vendor dies between the issuer's lock commit and its own insert", NULL,
 	  st_crash_after_lock },
-	{ "lost-lock", "lock answers lost, lock requests arriving after the vendor gave up", "11.9", st_lost_lock },
-	{ "years", "800 days pass with value in the wallets' coins", "11.10", st_years },
-	{ "broken-write", "device links break as a party writes a frame (its write fails)", "new",
+	{ "lost-lock", "lock answers lost, lock requests arriving after the vendor gave up", NULL, st_lost_lock },
+	{ "years", "800 days pass with value in the wallets' coins", NULL, st_years },
+	{ "broken-write", "device links break as a party writes a frame (its write fails)", NULL,
 	  st_broken_write },
+	{ "long-sessions", "coins of 200000 tokens, sessions of 66000 to 160000; processes killed, back up to 10 min later",
+	  NULL, st_long_sessions },
+	{ "far-settle", "vendor x, holding locks of long coins, claims settles far below what it was given", NULL,
+	  cw_cheat_far_settle },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -10,6 +10,10 @@
 
 #define CW_DENOMS_MAX 4
 #define CW_COINS_MAX 4096
+/* The third denomination's tokens: more than one settle may claim
+ * (COUPON_SETTLE_SPAN_MAX), so that only checkpoints keep a long session's
+ * settles within it. */
+#define CW_BIG_N 200000
 
 /* A coin as the simulator knows it from the frames its holder wrote (it
  * opens each sealed authorisation with the issuer's box key). */
@@ -21,6 +25,7 @@ struct cw_coin {
 	uint64_t revealed;        /* R: the lowest index revealed to anyone but the issuer (n: none yet) */
 	struct sim_node *holder;  /* who paid with it first */
 	unsigned pay_link;        /* the link of the last PAY with it: a lock answer belongs to that session */
+	bool refunded;            /* the issuer answered a refund of it (its rest went to an account) */
 };
 
 /* One device link: a payment session. */
@@ -64,7 +69,10 @@ struct cw_world {
 	void (*cheat_free)(void *cheat);
 	bool drivers_visit_x;                  /* honest wallets also buy from the cheating vendor x */
 	bool only_v1;                          /* honest wallets buy from v1 only */
+	bool only_x;                           /* honest wallets buy from x only */
 	unsigned act_every_s;                  /* mean seconds between an honest wallet's actions */
+	bool big_coins;                        /* honest wallets withdraw only coins of BIG_N tokens, and
+						* buy long sessions (many checkpoints each) */
 	bool just_locked[32];                  /* by node index: a lock answer reached it since its last crash point */
 };
 
@@ -97,5 +105,6 @@ void cw_cheat_rollback(struct sim *sim);
 void cw_cheat_link_mitm(struct sim *sim);
 void cw_cheat_withholding_vendor(struct sim *sim);
 void cw_cheat_denom_swap(struct sim *sim);
+void cw_cheat_far_settle(struct sim *sim);
 
 #endif

@@ -38,7 +38,7 @@ static obol_err send(struct obol_devlink *dl, uint32_t type, struct coupon_spec 
 
 /* ---- x: the vendor ---------------------------------------------------------------- */
 
-enum xmode { X_GREEDY, X_FAKE_REFUSAL, X_PROBE, X_WITHHOLD, X_ACCOMPLICE };
+enum xmode { X_GREEDY, X_FAKE_REFUSAL, X_PROBE, X_WITHHOLD, X_ACCOMPLICE, X_FAR_SETTLE };
 
 struct xsession {
 	struct coupon_vendor_session s;
@@ -128,12 +128,37 @@ static void x_settle(struct sim *sim, struct xvendor *xv, struct xsession *xs)
 	}
 }
 
+/* far-settle: before its true settles, x claims each coin down to 0, and
+ * just below the lowest token it was given, with tokens it makes up: the
+ * issuer must refuse the first without a walk (more than one settle may
+ * claim) and walk at most COUPON_SETTLE_SPAN_MAX hashes for the second. */
+static void x_far_settles(struct sim *sim, struct xvendor *xv, struct xsession *xs)
+{
+	for (size_t i = 0; i < xs->s.ncoins; i++) {
+		static struct coupon_settle_req req;
+		static struct coupon_vendor_coin c;
+		struct coupon_spec spec;
+		long status;
+		c = xs->s.coins[i];
+		const uint64_t claims[2] = { 0, c.last_index > 0 ? c.last_index - 1 : 0 };
+		for (int k = 0; k < 2; k++) {
+			c.last_index = claims[k];
+			obol_random(c.last_token, sizeof c.last_token);
+			coupon_vendor_settle_req(&xv->cfg, &c, true, &req);
+			coupon_spec_settle_req(&spec, &req);
+			json_decref(x_post(sim, "/coupon/settle", &spec, &status));
+		}
+	}
+}
+
 static void x_end(struct sim *sim, struct xvendor *xv, struct xsession *xs)
 {
 	struct coupon_receipt r;
 	struct coupon_spec spec;
 	coupon_vendor_end(&xs->s, &r);
 	xs->ended = true;
+	if (xv->mode == X_FAR_SETTLE)
+		x_far_settles(sim, xv, xs);
 	if (xv->mode != X_WITHHOLD)
 		x_settle(sim, xv, xs);
 	coupon_spec_receipt(&spec, &r);
@@ -236,7 +261,7 @@ static void x_on_token(struct sim *sim, struct xvendor *xv, struct xsession *xs,
 	size_t coin;
 	coupon_spec_token(&spec, &tok);
 	if (obol_cbor_decode(body, len, &spec.fields) != OBOL_OK ||
-	    coupon_vendor_on_token(&xv->cfg, &xs->s, &tok, &coin) != OBOL_OK)
+	    coupon_vendor_on_token(&xv->cfg, &xs->s, &tok, obol_now(), &coin) != OBOL_OK)
 		return;
 	if (xv->mode == X_GREEDY) {
 		/* another token, and never a unit served */
@@ -329,6 +354,13 @@ void cw_cheat_fake_refusal(struct sim *sim)
 void cw_cheat_withholding_vendor(struct sim *sim)
 {
 	x_start(sim, X_WITHHOLD, true);
+}
+
+void cw_cheat_far_settle(struct sim *sim)
+{
+	cw(sim)->big_coins = true;
+	cw(sim)->only_x = true; /* else few sessions of long coins reach x in a bounded run */
+	x_start(sim, X_FAR_SETTLE, true);
 }
 
 /* probe: every so often, x asks the issuer to lock each coin it once saw,

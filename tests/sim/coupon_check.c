@@ -201,6 +201,67 @@ bool cw_take_just_locked(struct sim *sim, struct sim_node *n)
 	return was;
 }
 
+/* Settles. P2: the issuer credits nobody for a token below what the coin's
+ * holder revealed. A settle that claims more tokens than one request may
+ * walk (COUPON_SETTLE_SPAN_MAX below the issuer's last index) is refused
+ * before any walk, with COUPON_SETTLE_SPAN (issue 11 case 7: its name is
+ * what the simulator can see of the work not done); and an honest vendor,
+ * which checkpoints, never claims that much (P3, case 11: else what it
+ * served could not be settled). */
+static void on_settle(struct sim *sim, const struct sim_http_msg *m, long status, const char *reply)
+{
+	struct cw_world *w = cw(sim);
+	static struct coupon_settle_req req;
+	struct coupon_spec spec;
+	char name[17];
+	json_t *j = json_loadb((const char *)m->body, m->body_len, 0, NULL);
+	memset(&req, 0, sizeof req);
+	coupon_spec_settle_req(&spec, &req);
+	bool parsed = j != NULL && obol_json_decode(j, &spec.fields) == OBOL_OK;
+	json_decref(j);
+	if (!parsed)
+		return;
+	struct cw_coin *c = cw_coin_find(w, req.coin_id);
+	coin_name(req.coin_id, name);
+	if (status == 200) {
+		if (c != NULL && req.index < c->revealed)
+			sim_fail(sim, "P2",
+				 "the issuer credited %s for coin %s down to index %" PRIu64
+				 ", but nothing below index %" PRIu64 " of it was ever revealed",
+				 m->from->name, name, req.index, c->revealed);
+		return;
+	}
+	json_t *ans = reply != NULL ? json_loads(reply, 0, NULL) : NULL;
+	obol_err code = (obol_err)json_integer_value(json_object_get(ans, "code"));
+	json_decref(ans);
+	if (code == OBOL_E_COUPON_SETTLE_SPAN) {
+		if (m->from->honest && m->from->kind == SIM_VENDOR)
+			sim_fail(sim, "P3",
+				 "%s's settle of coin %s down to index %" PRIu64
+				 " claims more than one settle may: it cannot be paid what it served",
+				 m->from->name, name, req.index);
+		return;
+	}
+	/* the chain was walked (and nothing found), which a settle claiming too
+	 * much must not get; a refusal changed nothing, so the issuer's record
+	 * is as the settle found it */
+	if (code != OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN)
+		return;
+	struct obol_store *s = sim_issuer_db(sim);
+	struct coupon_coin_state cs;
+	bool found = false;
+	if (s == NULL || obol_store_begin_read(s) != OBOL_OK)
+		return;
+	obol_err e = coupon_store_coin_get(s, req.coin_id, &cs, &found);
+	obol_store_rollback(s);
+	if (e == OBOL_OK && found && cs.locked && cs.last_index > req.index &&
+	    cs.last_index - req.index > COUPON_SETTLE_SPAN_MAX)
+		sim_fail(sim, "WORK",
+			 "the issuer walked %s's settle of coin %s claiming %" PRIu64
+			 " tokens, more than one settle may, to find it false (%ld): it was not refused unwalked",
+			 m->from->name, name, cs.last_index - req.index, status);
+}
+
 /* P7: an answer that names a coin's index went to a lock request whose box
  * held a token of that coin. */
 void cw_on_http(struct sim *sim, const struct sim_http_msg *m, long status, const char *reply, size_t len)
@@ -210,6 +271,24 @@ void cw_on_http(struct sim *sim, const struct sim_http_msg *m, long status, cons
 	struct coupon_spec spec;
 	struct coupon_auth a;
 	(void)len;
+	if (strcmp(m->path, "/coupon/settle") == 0 && m->from != NULL) {
+		on_settle(sim, m, status, reply);
+		return;
+	}
+	if (strcmp(m->path, "/coupon/refund") == 0 && status == 200 && reply != NULL) {
+		/* the coin's rest went to an account: the holder is done with it */
+		static struct coupon_refund_reply r;
+		json_t *j = json_loads(reply, 0, NULL);
+		memset(&r, 0, sizeof r);
+		coupon_spec_refund_reply(&spec, &r);
+		if (j != NULL && obol_json_decode(j, &spec.fields) == OBOL_OK) {
+			struct cw_coin *c = cw_coin_find(w, r.coin_id);
+			if (c != NULL)
+				c->refunded = true;
+		}
+		json_decref(j);
+		return;
+	}
 	if (strcmp(m->path, "/coupon/lock") != 0 || m->from == NULL)
 		return;
 	if (status == 200 && m->from->kind == SIM_VENDOR)
@@ -225,6 +304,8 @@ void cw_on_http(struct sim *sim, const struct sim_http_msg *m, long status, cons
 			if (c != NULL && c->pay_link != 0 && c->pay_link < w->nsessions &&
 			    w->sessions[c->pay_link].link == c->pay_link)
 				revealed(sim, &w->sessions[c->pay_link], c, r.index);
+			else if (c != NULL && r.index < c->revealed)
+				c->revealed = r.index;
 		}
 		json_decref(j);
 		OBOL_WIPE(r);
@@ -262,6 +343,7 @@ struct wfile {
 	struct {
 		uint8_t id[COUPON_ID_LEN];
 		uint64_t denom, last;
+		bool doubt; /* the wallet knows it does not know (`wallet sync` asks) */
 	} coin[512];
 };
 
@@ -302,6 +384,7 @@ static obol_err wallet_read(struct sim_node *n, struct wfile *out)
 			continue;
 		out->coin[out->ncoins].last = (uint64_t)json_integer_value(json_object_get(c, "last"));
 		out->coin[out->ncoins].denom = (uint64_t)json_integer_value(json_object_get(c, "denom"));
+		out->coin[out->ncoins].doubt = json_is_true(json_object_get(c, "doubt"));
 		out->ncoins++;
 	}
 	json_decref(doc);
@@ -320,14 +403,24 @@ out:
  * revealed every token of. A belief above 0 but below what it revealed is
  * no loss: the wallet wrote off tokens it could not know had left (a write
  * that failed), and its next payment with the coin resyncs upwards from the
- * issuer's index; a coin at 0 is never offered again. */
-static void check_beliefs(struct sim *sim, struct sim_node *n, const struct wfile *f)
+ * issuer's index; a coin at 0 is never offered again, unless the wallet
+ * keeps it in doubt, for `wallet sync` to ask the issuer once the lock is
+ * settled. At rest (s: the issuer's database, in a read transaction) the
+ * honest wallets have run `wallet sync`: a coin still in doubt is excused
+ * only while a lock still holds it at the issuer. */
+static void check_beliefs(struct sim *sim, struct sim_node *n, const struct wfile *f, struct obol_store *s)
 {
 	struct cw_world *w = cw(sim);
 	for (size_t i = 0; i < f->ncoins; i++) {
 		struct cw_coin *c = cw_coin_find(w, f->coin[i].id);
-		if (c == NULL || c->holder != n || f->coin[i].last != 0 || c->revealed == 0)
+		if (c == NULL || c->holder != n || f->coin[i].last != 0 || c->revealed == 0 || c->refunded)
 			continue;
+		if (f->coin[i].doubt) {
+			struct coupon_coin_state cs;
+			bool found;
+			if (s == NULL || coupon_store_coin_get(s, c->id, &cs, &found) != OBOL_OK || (found && cs.locked))
+				continue;
+		}
 		char name[17], v[OBOL_AMOUNT_STR_MAX];
 		struct obol_amount lost;
 		coin_name(c->id, name);
@@ -358,7 +451,7 @@ void cw_check_step(struct sim *sim)
 		cwl->ino = (unsigned long)sb.st_ino;
 		cwl->mtime_ns = mt;
 		if (wallet_read(n, &f) == OBOL_OK)
-			check_beliefs(sim, n, &f);
+			check_beliefs(sim, n, &f, NULL);
 	}
 }
 
@@ -422,7 +515,10 @@ void cw_check_rest(struct sim *sim)
 		cw_check_withdrawals(sim, n);
 		if (sim_failed(sim) || wallet_read(n, &f) != OBOL_OK)
 			continue;
-		check_beliefs(sim, n, &f);
+		if (s != NULL && obol_store_begin_read(s) == OBOL_OK) {
+			check_beliefs(sim, n, &f, s);
+			obol_store_rollback(s);
+		}
 		for (size_t k = 0; k < f.ncoins && !sim_failed(sim); k++) {
 			const struct coupon_denom *d = cw_denom(w, f.coin[k].denom);
 			struct obol_amount left;

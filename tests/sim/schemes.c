@@ -3,8 +3,10 @@
 #include "sim.h"
 
 extern const struct sim_scheme sim_coupon;
+extern const struct sim_scheme sim_ecash;
 
 const struct sim_scheme *const sim_schemes[] = {
 	&sim_coupon,
+	&sim_ecash,
 	NULL,
 };

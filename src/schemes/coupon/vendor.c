@@ -78,6 +78,7 @@ obol_err coupon_vendor_on_pay(const struct coupon_vendor_cfg *cfg, struct coupon
 	obol_sign(req->vendor_sig, COUPON_CTX_LOCK_REQ, digest, sizeof(digest), cfg->sign_sk);
 	s->lock = *req;
 	s->pending_coin = pay->coin;
+	obol_sha256(s->pending_lock, req->auth, COUPON_AUTH_LEN);
 	s->state = COUPON_VS_LOCKING;
 	return OBOL_OK;
 }
@@ -105,6 +106,9 @@ obol_err coupon_vendor_on_lock_reply(const struct coupon_vendor_cfg *cfg, struct
 	c->lock_index = reply->index;
 	c->last_index = reply->index;
 	memcpy(c->last_token, reply->token, COUPON_ID_LEN);
+	memcpy(c->lock, s->pending_lock, COUPON_ID_LEN);
+	c->has_lock = true;
+	c->checkpoint_index = reply->index;
 	/* DESIGN §5 step 6: the lock token is money to the lock holder. */
 	if ((e = obol_amount_add(&s->paid, &s->paid, &d->token_value)) != OBOL_OK)
 		return e;
@@ -164,9 +168,13 @@ obol_err coupon_vendor_next(const struct coupon_vendor_cfg *cfg, struct coupon_v
 	if ((e = obol_amount_mul(&want, &cfg->price, k)) != OBOL_OK ||
 	    (e = obol_amount_sub(&deficit, &want, &credit)) != OBOL_OK)
 		return e;
-	uint64_t tv = (uint64_t)c->token_value.units, need = ((uint64_t)deficit.units + tv - 1) / tv;
+	uint64_t need;
+	if ((e = coupon_tokens_for(&deficit, &c->token_value, &need)) != OBOL_OK)
+		return e;
 	if (c->last_index > 0 && need > c->last_index)
 		need = c->last_index;
+	if (need > COUPON_VENDOR_ASK_MAX)
+		need = COUPON_VENDOR_ASK_MAX; /* the rest at the next ask */
 	memset(req, 0, sizeof(*req));
 	req->count = need;
 	s->asked = need;
@@ -176,14 +184,15 @@ obol_err coupon_vendor_next(const struct coupon_vendor_cfg *cfg, struct coupon_v
 }
 
 obol_err coupon_vendor_on_token(const struct coupon_vendor_cfg *cfg, struct coupon_vendor_session *s,
-				const struct coupon_token *tok, size_t *coin)
+				const struct coupon_token *tok, int64_t now, size_t *coin)
 {
 	struct obol_amount value;
 	obol_err e;
-	(void)cfg;
 	struct coupon_vendor_coin *c = current_coin(s);
 	if (s->state != COUPON_VS_ASKING || !c)
 		return OBOL_E_COUPON_SESSION_STATE;
+	if (now >= s->deadline - cfg->margin_s)
+		return OBOL_E_COUPON_SESSION_DEADLINE;
 	if (tok->index >= c->last_index)
 		return OBOL_E_COUPON_TOKEN_REPLAYED;
 	uint64_t k = c->last_index - tok->index;
@@ -224,6 +233,8 @@ void coupon_vendor_settle_req(const struct coupon_vendor_cfg *cfg, const struct 
 	req->keep = keep;
 	memcpy(req->cert, cfg->cert, cfg->cert_len);
 	req->cert_len = cfg->cert_len;
+	memcpy(req->lock, c->lock, COUPON_ID_LEN);
+	req->has_lock = c->has_lock;
 	coupon_digest_settle_req(digest, req, cfg->cert_hash);
 	obol_sign(req->vendor_sig, COUPON_CTX_SETTLE_REQ, digest, sizeof(digest), cfg->sign_sk);
 }
@@ -236,7 +247,39 @@ obol_err coupon_vendor_check_settle_reply(const struct coupon_vendor_cfg *cfg, c
 	if (obol_sign_verify(reply->issuer_sig, COUPON_CTX_SETTLE_REPLY, digest, sizeof(digest), cfg->issuer_pk) !=
 		    OBOL_OK ||
 	    memcmp(reply->coin_id, req->coin_id, COUPON_ID_LEN) != 0 || reply->index != req->index ||
-	    reply->locked != req->keep)
+	    reply->locked != req->keep || reply->has_lock != req->has_lock ||
+	    memcmp(reply->lock, req->lock, COUPON_ID_LEN) != 0)
 		return OBOL_E_COUPON_SETTLE_REPLY_INVALID;
 	return OBOL_OK;
+}
+
+void coupon_vendor_status_req(const struct coupon_vendor_cfg *cfg, const uint8_t coin_id[static COUPON_ID_LEN],
+			      int64_t now, struct coupon_status_req *req)
+{
+	uint8_t digest[OBOL_HASH_LEN];
+	memset(req, 0, sizeof(*req));
+	memcpy(req->coin_id, coin_id, COUPON_ID_LEN);
+	memcpy(req->cert, cfg->cert, cfg->cert_len);
+	req->cert_len = cfg->cert_len;
+	req->time = now;
+	coupon_digest_status_req(digest, req, cfg->cert_hash);
+	obol_sign(req->vendor_sig, COUPON_CTX_STATUS_REQ, digest, sizeof(digest), cfg->sign_sk);
+}
+
+bool coupon_vendor_checkpoint_due(const struct coupon_vendor_cfg *cfg, uint64_t checkpoint_index, int64_t checkpoint_at,
+				  uint64_t last_index, int64_t now)
+{
+	uint64_t every = cfg->checkpoint_tokens;
+	if (every == 0 || every > COUPON_VENDOR_ASK_MAX)
+		every = COUPON_VENDOR_ASK_MAX;
+	if (last_index >= checkpoint_index)
+		return false; /* nothing new since */
+	if (checkpoint_index - last_index >= every)
+		return true;
+	return cfg->checkpoint_s > 0 && now - checkpoint_at >= cfg->checkpoint_s;
+}
+
+bool coupon_vendor_settle_due(const struct coupon_vendor_cfg *cfg, int64_t deadline, int64_t now)
+{
+	return now >= deadline - cfg->margin_s;
 }

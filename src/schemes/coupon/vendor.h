@@ -19,6 +19,11 @@
 #include "schemes/coupon/messages.h"
 
 #define COUPON_SESSION_COINS_MAX 16
+/* Most tokens one TOKEN_REQ asks for, and most tokens between checkpoints:
+ * then a settle claims fewer than two of these since the last one (within
+ * COUPON_SETTLE_SPAN_MAX), and a lapsed lock holds fewer unsettled than a
+ * holder proof reaches (COUPON_PROOF_SPAN). */
+#define COUPON_VENDOR_ASK_MAX 8192
 
 struct coupon_vendor_cfg {
 	const uint8_t *cert; /* C as the issuer encoded it */
@@ -31,6 +36,12 @@ struct coupon_vendor_cfg {
 	struct obol_amount price;              /* per unit of service */
 	int64_t lock_s;                        /* T = now + lock_s */
 	int64_t margin_s;                      /* stop serving this long before T, to settle in time */
+	/* Checkpoint settles (keep the lock, credit what came so far): after
+	 * this many tokens (at most COUPON_VENDOR_ASK_MAX; 0 = that most) and
+	 * after this many seconds with tokens not checkpointed (0 = never by
+	 * time), so a crash or a lapsed T loses little. */
+	uint64_t checkpoint_tokens;
+	int64_t checkpoint_s;
 };
 
 enum coupon_vendor_state {
@@ -50,6 +61,10 @@ struct coupon_vendor_coin {
 	uint64_t lock_index;                  /* p */
 	uint64_t last_index;                  /* j of the last token received */
 	uint8_t last_token[COUPON_ID_LEN];
+	uint8_t lock[COUPON_ID_LEN];          /* H(sealed box): the lock instance, named by its settles */
+	bool has_lock;                        /* false only for coins locked before locks were named */
+	uint64_t checkpoint_index;            /* the last checkpoint's index (the lock's at first) */
+	int64_t checkpoint_at;                /* and its time (the shell's clock) */
 	bool settled;
 };
 
@@ -65,6 +80,7 @@ struct coupon_vendor_session {
 	size_t ncoins;
 	struct coupon_lock_req lock;      /* the lock in flight (LOCKING) */
 	struct coupon_coin pending_coin;
+	uint8_t pending_lock[COUPON_ID_LEN]; /* H(box) of the lock in flight */
 };
 
 /* BUY -> OFFER (step 1: C and T). COUPON_PRICE when units or ahead is out
@@ -81,8 +97,9 @@ OBOL_MUST_CHECK obol_err coupon_vendor_on_pay(const struct coupon_vendor_cfg *cf
 					      const struct coupon_pay *pay, int64_t now, struct coupon_lock_req *req);
 
 /* F's lock answer: checks F's signature and that it answers this request's
- * coin and T (COUPON_LOCK_REPLY_INVALID). The lock token counts as paid.
- * The reply is relayed to the wallet as LOCKED. */
+ * coin and T (COUPON_LOCK_REPLY_INVALID). The lock token counts as paid; the
+ * coin remembers its lock (H of the box) for its settles. The reply is
+ * relayed to the wallet as LOCKED. */
 OBOL_MUST_CHECK obol_err coupon_vendor_on_lock_reply(const struct coupon_vendor_cfg *cfg,
 						     struct coupon_vendor_session *s,
 						     const struct coupon_lock_reply *reply);
@@ -97,31 +114,49 @@ enum coupon_vendor_action {
 };
 /* The next step of an ACTIVE session. Granting SERVE counts the unit as
  * served; call it only once every token received is durable. ASK asks for
- * the tokens of up to `ahead` units (no more than the units left). A
- * session within margin_s of T ends (the shell reports
- * COUPON_SESSION_DEADLINE). */
+ * the tokens of up to `ahead` units (no more than the units left, the coin
+ * holds, or COUPON_VENDOR_ASK_MAX). A session within margin_s of T ends (the
+ * shell reports COUPON_SESSION_DEADLINE). */
 OBOL_MUST_CHECK obol_err coupon_vendor_next(const struct coupon_vendor_cfg *cfg, struct coupon_vendor_session *s,
 					    int64_t now, enum coupon_vendor_action *act,
 					    struct coupon_token_req *req, struct coupon_served *served);
 
-/* TOKEN (step 5): in ASKING; j below the last index (COUPON_TOKEN_REPLAYED),
- * at most the tokens asked (COUPON_TOKEN_TOO_MANY), and
- * H^(last-j)(token) == last token (COUPON_TOKEN_NOT_IN_CHAIN). On OK the
- * coin's last token moves to j and the session is ACTIVE again; *coin says
- * which coin of the session to store durably. */
+/* TOKEN (step 5): in ASKING and not within margin_s of T
+ * (COUPON_SESSION_DEADLINE: the vendor takes no token it would not serve);
+ * j below the last index (COUPON_TOKEN_REPLAYED), at most the tokens asked
+ * (COUPON_TOKEN_TOO_MANY), and H^(last-j)(token) == last token
+ * (COUPON_TOKEN_NOT_IN_CHAIN). On OK the coin's last token moves to j and
+ * the session is ACTIVE again; *coin says which coin of the session to store
+ * durably. */
 OBOL_MUST_CHECK obol_err coupon_vendor_on_token(const struct coupon_vendor_cfg *cfg, struct coupon_vendor_session *s,
-						const struct coupon_token *tok, size_t *coin);
+						const struct coupon_token *tok, int64_t now, size_t *coin);
 
 /* Ends the session (END from the wallet, or next() said END): fills the
  * receipt. Each coin of the session is then settled with
  * coupon_vendor_settle_req. */
 void coupon_vendor_end(struct coupon_vendor_session *s, struct coupon_receipt *r);
 
-/* The signed settle request for one coin (step 6); keep = checkpoint. */
+/* The signed settle request for one coin (step 6); keep = checkpoint. It
+ * names the coin's lock when the coin knows it. */
 void coupon_vendor_settle_req(const struct coupon_vendor_cfg *cfg, const struct coupon_vendor_coin *c, bool keep,
 			      struct coupon_settle_req *req);
-/* Checks F's settle answer against the request: F's signature, coin, index
- * (COUPON_SETTLE_REPLY_INVALID). */
+
+/* The signed status request for a coin (POST /coupon/status: the lock
+ * holder asks where a coin it locked stands). */
+void coupon_vendor_status_req(const struct coupon_vendor_cfg *cfg, const uint8_t coin_id[static COUPON_ID_LEN],
+			      int64_t now, struct coupon_status_req *req);
+
+/* Whether a coin whose last checkpoint (or lock) stands at checkpoint_index,
+ * taken at checkpoint_at, is due for a checkpoint settle now that its last
+ * token is at last_index: cfg->checkpoint_tokens tokens since, or
+ * cfg->checkpoint_s seconds with at least one token since. */
+bool coupon_vendor_checkpoint_due(const struct coupon_vendor_cfg *cfg, uint64_t checkpoint_index,
+				  int64_t checkpoint_at, uint64_t last_index, int64_t now);
+/* Whether a coin locked until T must be settled now (T - margin_s reached),
+ * whatever its session and link are doing. */
+bool coupon_vendor_settle_due(const struct coupon_vendor_cfg *cfg, int64_t deadline, int64_t now);
+/* Checks F's settle answer against the request: F's signature, coin, index,
+ * keep and lock (COUPON_SETTLE_REPLY_INVALID). */
 OBOL_MUST_CHECK obol_err coupon_vendor_check_settle_reply(const struct coupon_vendor_cfg *cfg,
 							  const struct coupon_settle_req *req,
 							  const struct coupon_settle_reply *reply);

@@ -23,6 +23,10 @@ struct coupon_wallet_coin {
 	uint64_t last_index;   /* the lowest index revealed: the coin still holds last_index tokens */
 	int64_t locked_until;  /* the last lock this wallet authorised holds the coin until then... */
 	bool lock_open;        /* ...unless its session ended with a receipt (the vendor settles then) */
+	/* A refusal the wallet could not trust (unsigned, or naming no state)
+	 * spoke of this coin: nothing of it was changed, and the issuer can tell
+	 * where it stands (coupon_wallet_query_*, `obol wallet sync`). */
+	bool in_doubt;
 	/* The chain traversal where the last payment left it (saved form,
 	 * obol_hashchain_trav_serialise; secret): the next payment goes on from
 	 * there instead of hashing the chain again from S. 0 bytes: none yet. */
@@ -93,41 +97,66 @@ enum coupon_wallet_state {
 
 #define COUPON_WALLET_PLAN_MAX 16
 
+/* What the payer asks for, and the limits it sets. The core enforces them
+ * (P2): whatever the vendor reports, the wallet reveals no token past the
+ * maximum amount, and none that starts beyond the units times the price it
+ * accepted (so it pays that amount rounded up to one token at most). */
+struct coupon_wallet_order {
+	uint64_t units;                /* units to buy; 0: as many as budget pays at the offered price */
+	struct obol_amount budget;     /* with units 0 */
+	uint64_t ahead;                /* prepayment window, in units (1..COUPON_AHEAD_MAX; 0 = 1) */
+	bool has_max_price;            /* refuse an offer above this price per unit: COUPON_OVER_MAX_PRICE */
+	struct obol_amount max_price;
+	bool has_max_amount;           /* never reveal tokens worth more than this: COUPON_OVER_MAX_AMOUNT */
+	struct obol_amount max_amount;
+};
+
 struct coupon_wallet_session {
 	enum coupon_wallet_state state;
+	struct coupon_wallet_order order;
 	uint64_t units_wanted, units_received;
 	uint64_t ahead;                      /* the prepayment window offered in BUY */
-	struct obol_amount budget;           /* coupon_wallet_buy_amount: spend at most this */
-	bool has_budget;
 	int64_t deadline;
 	struct obol_amount price;
+	struct obol_amount agreed;           /* units_wanted * price, fixed at the offer */
+	struct obol_amount revealed;         /* tokens revealed in the session, lock tokens included */
 	struct coupon_cert cert;
 	size_t plan[COUPON_WALLET_PLAN_MAX]; /* indexes into the wallet's coins */
 	size_t nplan, next_plan;
 	size_t coin;                         /* the coin being spent */
 	uint64_t lock_index;                 /* p of the PAY in flight */
+	uint8_t pay_box[COUPON_ID_LEN];      /* H(sealed box) of the PAY in flight: F's refusals name it */
 	unsigned resyncs;
 	bool trav_ready;
 	struct obol_hashchain_trav trav;     /* secret: wipe with coupon_wallet_session_wipe */
 	size_t used[COUPON_WALLET_PLAN_MAX]; /* coins locked in this session */
 	size_t nused;
+	size_t skipped[COUPON_WALLET_PLAN_MAX]; /* coins refused in this session: not offered again */
+	size_t nskipped;
 };
 
 void coupon_wallet_session_wipe(struct coupon_wallet_session *s);
 
-/* Starts a session for `units` units: BUY, with a prepayment window of one
- * unit (set s->ahead and buy->ahead together, up to COUPON_AHEAD_MAX, to let
- * the vendor ask for several units' tokens at once). */
+/* Starts a session: BUY for order->units (or, with units 0, for up to
+ * COUPON_UNITS_MAX: the wallet buys what the budget pays and ends it), with
+ * the order's prepayment window. COUPON_PRICE for units or a budget out of
+ * range, a window above COUPON_AHEAD_MAX, or limits of another currency. */
+OBOL_MUST_CHECK obol_err coupon_wallet_order_start(struct coupon_wallet_session *s,
+						   const struct coupon_wallet_order *order, struct coupon_buy *buy);
+/* The same for `units` units, one unit ahead, no limits beyond them. */
 OBOL_MUST_CHECK obol_err coupon_wallet_buy(struct coupon_wallet_session *s, uint64_t units, struct coupon_buy *buy);
-/* Starts a session that buys as many units as `budget` pays at the price the
- * vendor offers (BUY for up to COUPON_UNITS_MAX; the wallet ends it). */
+/* The same for as many units as `budget` pays at the offered price. */
 OBOL_MUST_CHECK obol_err coupon_wallet_buy_amount(struct coupon_wallet_session *s, const struct obol_amount *budget,
 						  struct coupon_buy *buy);
 
 /* OFFER (step 2): checks C (issuer-signed, valid: COUPON_OFFER_CERT), T (in
  * the future: COUPON_DEADLINE_PAST; within cfg->max_lock_s:
- * COUPON_DEADLINE_TOO_FAR), the units (COUPON_PRICE), then chooses coins for units * price
- * and pays with the first: PAY with the sealed authorisation for p = last-1. */
+ * COUPON_DEADLINE_TOO_FAR), the units (COUPON_PRICE), the price against the
+ * order's maximum (COUPON_OVER_MAX_PRICE) and units * price against its
+ * maximum amount (COUPON_OVER_MAX_AMOUNT), before anything is revealed; then
+ * fixes the amount agreed, chooses coins for it and pays with the first: PAY
+ * with the sealed authorisation for p = last - 1, whose lock token counts as
+ * revealed from then on. */
 OBOL_MUST_CHECK obol_err coupon_wallet_on_offer(const struct coupon_wallet_cfg *cfg, struct coupon_wallet_session *s,
 						struct coupon_wallet_coin *coins, size_t ncoins,
 						const struct coupon_offer *offer, int64_t now, struct coupon_pay *pay);
@@ -141,9 +170,11 @@ enum coupon_wallet_answer { COUPON_WA_TOKEN, COUPON_WA_PAY, COUPON_WA_END };
 /* TOKEN_REQ (step 5): reveals count more tokens of the current coin (fewer
  * when it has fewer left), or, when it has none left, pays with the next
  * coin of the plan (choosing more coins when the plan is done); END when the
- * wallet has all the units it wanted. A request for more than `ahead`
- * units' worth (rounded up to a token) is COUPON_TOKEN_TOO_MANY: the wallet
- * never prepays more than it offered. */
+ * vendor reports all the units served. Refused, with nothing revealed: a
+ * request for more than `ahead` units' worth (rounded up to a token):
+ * COUPON_TOKEN_TOO_MANY; tokens past the order's maximum amount:
+ * COUPON_OVER_MAX_AMOUNT; a token that would start beyond the amount agreed
+ * (a vendor asking again and again without serving): COUPON_OVER_AGREED. */
 OBOL_MUST_CHECK obol_err coupon_wallet_on_token_req(const struct coupon_wallet_cfg *cfg,
 						    struct coupon_wallet_session *s,
 						    struct coupon_wallet_coin *coins, size_t ncoins,
@@ -153,10 +184,19 @@ OBOL_MUST_CHECK obol_err coupon_wallet_on_token_req(const struct coupon_wallet_c
 
 void coupon_wallet_on_served(struct coupon_wallet_session *s, const struct coupon_served *m);
 
-/* ERROR from V while a PAY is in flight. COUPON_INDEX_MISMATCH with F's last
- * index: the coin resyncs to it and the PAY is rebuilt (twice at most);
- * COUPON_COIN_LOCKED: the coin is marked locked and the next coin pays.
- * *retry says a new PAY is in `pay`; otherwise the error is returned. */
+/* REFUSED from V while a PAY is in flight. Only a refusal F signed for this
+ * very PAY (its box and this C: coupon_refusal) changes the coin, and gives
+ * its lock token back to the session's count:
+ *   COUPON_INDEX_MISMATCH: the coin resyncs to F's last index and the PAY is
+ *   rebuilt (twice at most; then the next coin pays);
+ *   COUPON_COIN_LOCKED: the coin is set aside until the lock's T;
+ *   COUPON_COIN_SPENT: the coin has nothing left;
+ *   COUPON_TOKEN_NOT_IN_CHAIN, COUPON_DENOM_MISMATCH: the coin is in doubt.
+ * A refusal of one of these codes without a valid signature changes nothing
+ * but in_doubt (the lock token stays counted: the vendor may have locked).
+ * In each case the coin is left out of the rest of the session and the next
+ * coin pays (*retry, a new PAY in `pay`). Other errors end the session:
+ * they are returned. */
 OBOL_MUST_CHECK obol_err coupon_wallet_on_error(const struct coupon_wallet_cfg *cfg, struct coupon_wallet_session *s,
 						struct coupon_wallet_coin *coins, size_t ncoins,
 						const struct coupon_error *err, int64_t now, bool *retry,
@@ -166,5 +206,57 @@ OBOL_MUST_CHECK obol_err coupon_wallet_on_error(const struct coupon_wallet_cfg *
  * longer counted as open. */
 void coupon_wallet_on_receipt(struct coupon_wallet_session *s, struct coupon_wallet_coin *coins,
 			      const struct coupon_receipt *r);
+
+/* ---- asking the issuer about one of its coins (POST /coupon/coin-status) ----
+ * The query is authenticated by the coin: it shows F a token at index q,
+ * sealed to F, and F answers only when the token lies at most
+ * COUPON_PROOF_SPAN below F's last index (the holder proof). Since the
+ * wallet does not know that index (that is the question), it probes windows
+ * of COUPON_PROOF_SPAN: first the one just below its own last index, then
+ * downwards to 0, then upwards to n. */
+struct coupon_wallet_query {
+	uint64_t index;                          /* q of this probe */
+	uint8_t reply_key[COUPON_REPLY_KEY_LEN]; /* secret: wipe */
+	uint8_t query_hash[COUPON_ID_LEN];
+};
+/* The probe'th query for coin c (probe 0, 1, ...): COUPON_NO_COIN when every
+ * window has been tried. Draws a fresh reply key. */
+OBOL_MUST_CHECK obol_err coupon_wallet_query_make(const struct coupon_wallet_cfg *cfg,
+						  const struct coupon_wallet_coin *c, unsigned probe,
+						  struct coupon_wallet_query *q, struct coupon_coin_status_req *req);
+/* Opens F's answer (COUPON_STATUS_REPLY_INVALID, also for an answer to
+ * another query) and brings the coin in line: its last index becomes F's
+ * (a coin F has not seen keeps n), nothing left (F's credited index 0)
+ * makes it spent, a lock F reports sets it aside until T. While a lock
+ * holds the coin (live or lapsed, not settled), a wallet index below F's
+ * stays (it revealed those tokens to the lock's holder, or may have) and
+ * the coin stays in doubt; otherwise in_doubt is cleared. *st is F's
+ * answer. */
+OBOL_MUST_CHECK obol_err coupon_wallet_query_apply(const struct coupon_wallet_cfg *cfg, struct coupon_wallet_coin *c,
+						   const struct coupon_wallet_query *q,
+						   const struct coupon_coin_status_reply *reply, int64_t now,
+						   struct coupon_coin_status *st);
+
+/* ---- refund after spend-until ----
+ * The request for coin c's rest, credited to `account`: the coin and the
+ * sealed authorisation for its next token p = last - 1. COUPON_REFUND_EARLY
+ * before the denomination's spend-until, COUPON_NO_COIN when the coin has
+ * nothing left. *box_hash names the request in F's refusals. */
+OBOL_MUST_CHECK obol_err coupon_wallet_refund_make(const struct coupon_wallet_cfg *cfg,
+						   const struct coupon_wallet_coin *c, uint64_t account, int64_t now,
+						   struct coupon_refund_req *req, uint8_t box_hash[static COUPON_ID_LEN]);
+/* F's answer: signed by F for this coin, index and account
+ * (COUPON_REFUND_REPLY_INVALID); the coin has nothing left. */
+OBOL_MUST_CHECK obol_err coupon_wallet_refund_done(const struct coupon_wallet_cfg *cfg, struct coupon_wallet_coin *c,
+						   const struct coupon_refund_req *req,
+						   const struct coupon_refund_reply *reply);
+/* F's refusal of the refund, with its signed detail when it gave one
+ * (refusal NULL otherwise): a signed COUPON_INDEX_MISMATCH resyncs the coin
+ * (*retry: make the request again), a signed COUPON_COIN_SPENT empties it.
+ * Returns the refusal otherwise. */
+OBOL_MUST_CHECK obol_err coupon_wallet_refund_refused(const struct coupon_wallet_cfg *cfg,
+						      struct coupon_wallet_coin *c, obol_err code,
+						      const struct coupon_refusal *refusal,
+						      const uint8_t box_hash[static COUPON_ID_LEN], bool *retry);
 
 #endif

@@ -14,6 +14,7 @@ void ecash_policy_default(struct ecash_policy *p)
 	p->ring_min = 2;
 	p->ring_max = ECASH_RING_MAX;
 	p->min_key_bits = OBOL_RSA_DEFAULT_BITS;
+	p->transfer_max_age = 0;
 }
 
 /* ---- keys ---- */
@@ -97,7 +98,7 @@ void ecash_bytes_free(struct ecash_bytes *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static obol_err bytes_done(struct ecash_bytes *b)
+obol_err ecash_bytes_done(struct ecash_bytes *b)
 {
 	if (!b->failed)
 		return OBOL_OK;
@@ -105,19 +106,26 @@ static obol_err bytes_done(struct ecash_bytes *b)
 	return OBOL_E_NO_MEMORY;
 }
 
+/* v2 (owned coins) adds the owner key; v1 is the form of coins issued
+ * before owner keys, still verified for what was issued then. */
 obol_err ecash_coin_bytes(const struct ecash_coin *c, struct ecash_bytes *out)
 {
 	char v[OBOL_AMOUNT_STR_MAX];
 	memset(out, 0, sizeof(*out));
 	obol_amount_format(&c->value, v);
-	ecash_bytes_label(out, "obol-ecash-coin-v1");
+	ecash_bytes_label(out, c->has_owner ? "obol-ecash-coin-v2" : "obol-ecash-coin-v1");
 	ecash_bytes_put(out, c->serial, ECASH_SERIAL_LEN);
 	ecash_bytes_put(out, v, strlen(v));
 	ecash_bytes_i64(out, c->issued);
 	ecash_bytes_i64(out, c->expiry);
-	return bytes_done(out);
+	if (c->has_owner)
+		ecash_bytes_put(out, c->owner, ECASH_OWNER_LEN);
+	return ecash_bytes_done(out);
 }
 
+/* SHA-256 of the parts label (its 25 ASCII bytes), serial, value text,
+ * issued || expiry (8 bytes big-endian each) and, for v2, the owner key;
+ * the parts are concatenated bare (obol_sha256_parts). */
 void ecash_coin_digest(const struct ecash_coin *c, uint8_t out[static OBOL_HASH_LEN])
 {
 	char v[OBOL_AMOUNT_STR_MAX];
@@ -126,12 +134,13 @@ void ecash_coin_digest(const struct ecash_coin *c, uint8_t out[static OBOL_HASH_
 	be64(t, c->issued);
 	be64(t + 8, c->expiry);
 	struct obol_hash_part parts[] = {
-		{ "obol-ecash-coin-digest-v1", 25 },
+		{ c->has_owner ? "obol-ecash-coin-digest-v2" : "obol-ecash-coin-digest-v1", 25 },
 		{ c->serial, ECASH_SERIAL_LEN },
 		{ v, strlen(v) },
 		{ t, sizeof(t) },
+		{ c->owner, ECASH_OWNER_LEN },
 	};
-	obol_sha256_parts(out, parts, OBOL_ARRAY_LEN(parts));
+	obol_sha256_parts(out, parts, OBOL_ARRAY_LEN(parts) - (c->has_owner ? 0 : 1));
 }
 
 obol_err ecash_cert_bytes(const struct ecash_cert *c, struct ecash_bytes *out)
@@ -142,7 +151,7 @@ obol_err ecash_cert_bytes(const struct ecash_cert *c, struct ecash_bytes *out)
 	ecash_bytes_i64(out, c->account);
 	ecash_bytes_i64(out, c->issued);
 	ecash_bytes_i64(out, c->expiry);
-	return bytes_done(out);
+	return ecash_bytes_done(out);
 }
 
 void ecash_cert_digest(const struct ecash_cert *c, uint8_t out[static OBOL_HASH_LEN])
@@ -182,7 +191,7 @@ obol_err ecash_claim_bytes(const struct ecash_coin *coin, const struct ecash_cla
 		ecash_key_id_der(c->certs[i].key, c->certs[i].key_len, id);
 		ecash_bytes_put(out, id, sizeof(id));
 	}
-	return bytes_done(out);
+	return ecash_bytes_done(out);
 }
 
 obol_err ecash_claim_digest(const struct ecash_coin *coin, const struct ecash_claim *c,
@@ -202,6 +211,17 @@ obol_err ecash_claim_digest(const struct ecash_coin *coin, const struct ecash_cl
 	return OBOL_OK;
 }
 
+obol_err ecash_chain_digest(const struct ecash_held_coin *h, uint8_t out[static OBOL_HASH_LEN])
+{
+	memset(out, 0, OBOL_HASH_LEN);
+	for (size_t i = 0; i < h->nchain && i < ECASH_CHAIN_MAX; i++) {
+		obol_err err = ecash_claim_digest(&h->coin, &h->chain[i], out, out);
+		if (err != OBOL_OK)
+			return err;
+	}
+	return OBOL_OK;
+}
+
 obol_err ecash_nonce_bytes(const uint8_t nonce[static ECASH_NONCE_LEN], const uint8_t merchant[static ECASH_ID_LEN],
 			   struct ecash_bytes *out)
 {
@@ -209,7 +229,7 @@ obol_err ecash_nonce_bytes(const uint8_t nonce[static ECASH_NONCE_LEN], const ui
 	ecash_bytes_label(out, "obol-ecash-pay-nonce-v1");
 	ecash_bytes_put(out, nonce, ECASH_NONCE_LEN);
 	ecash_bytes_put(out, merchant, ECASH_ID_LEN);
-	return bytes_done(out);
+	return ecash_bytes_done(out);
 }
 
 obol_err ecash_bank_nonce_bytes(const char *purpose, const uint8_t nonce[static ECASH_NONCE_LEN],
@@ -221,7 +241,7 @@ obol_err ecash_bank_nonce_bytes(const char *purpose, const uint8_t nonce[static 
 	ecash_bytes_put(out, nonce, ECASH_NONCE_LEN);
 	if (digest != NULL)
 		ecash_bytes_put(out, digest, OBOL_HASH_LEN);
-	return bytes_done(out);
+	return ecash_bytes_done(out);
 }
 
 /* ---- ownership ---- */
@@ -250,6 +270,8 @@ obol_err ecash_claim_copy(struct ecash_claim *dst, const struct ecash_claim *src
 		memcpy(dst->sig, src->sig, src->sig_len);
 	dst->ncerts = src->ncerts;
 	dst->sig_len = src->sig_len;
+	memcpy(dst->owner_sig, src->owner_sig, ECASH_OWNER_SIG_LEN);
+	dst->has_owner_sig = src->has_owner_sig;
 	return OBOL_OK;
 }
 
@@ -277,13 +299,13 @@ obol_err ecash_held_copy(struct ecash_held_coin *dst, const struct ecash_held_co
 
 void ecash_revocations_clear(struct ecash_revocations *rl)
 {
-	free(rl->ids);
+	free(rl->keys);
 	memset(rl, 0, sizeof(*rl));
 }
 
 void ecash_directory_clear(struct ecash_directory *d)
 {
-	free(d->certs);
+	free(d->e);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -294,13 +316,15 @@ obol_err ecash_revocations_bytes(const struct ecash_revocations *rl, struct ecas
 	memset(out, 0, sizeof(*out));
 	if (rl->n > ECASH_REVOKED_MAX)
 		return OBOL_E_WIRE_OVERSIZED;
-	ecash_bytes_label(out, "obol-ecash-revocations-v1");
+	ecash_bytes_label(out, "obol-ecash-revocations-v2");
 	ecash_bytes_i64(out, (int64_t)rl->seq);
 	ecash_bytes_i64(out, rl->issued);
 	ecash_bytes_i64(out, (int64_t)rl->n);
-	for (size_t i = 0; i < rl->n; i++)
-		ecash_bytes_put(out, rl->ids[i], ECASH_ID_LEN);
-	return bytes_done(out);
+	for (size_t i = 0; i < rl->n; i++) {
+		ecash_bytes_put(out, rl->keys[i].id, ECASH_ID_LEN);
+		ecash_bytes_i64(out, rl->keys[i].at);
+	}
+	return ecash_bytes_done(out);
 }
 
 obol_err ecash_revocations_verify(EVP_PKEY *bank_pk, const struct ecash_revocations *rl)
@@ -317,19 +341,22 @@ obol_err ecash_revocations_verify(EVP_PKEY *bank_pk, const struct ecash_revocati
 		return err;
 	/* Sorted strictly ascending: what ecash_revoked's search relies on. */
 	for (size_t i = 1; i < rl->n; i++)
-		if (memcmp(rl->ids[i - 1], rl->ids[i], ECASH_ID_LEN) >= 0)
+		if (memcmp(rl->keys[i - 1].id, rl->keys[i].id, ECASH_ID_LEN) >= 0)
 			return OBOL_E_ECASH_LIST_SIGNATURE;
 	return OBOL_OK;
 }
 
-bool ecash_revoked(const struct ecash_revocations *rl, const uint8_t id[static ECASH_ID_LEN])
+bool ecash_revoked(const struct ecash_revocations *rl, const uint8_t id[static ECASH_ID_LEN], int64_t *at)
 {
 	size_t lo = 0, hi = rl->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(rl->ids[mid], id, ECASH_ID_LEN);
-		if (c == 0)
+		int c = memcmp(rl->keys[mid].id, id, ECASH_ID_LEN);
+		if (c == 0) {
+			if (at != NULL)
+				*at = rl->keys[mid].at;
 			return true;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -338,20 +365,43 @@ bool ecash_revoked(const struct ecash_revocations *rl, const uint8_t id[static E
 	return false;
 }
 
+static int revoked_cmp(const void *a, const void *b)
+{
+	const struct ecash_revoked *x = a, *y = b;
+	int c = memcmp(x->id, y->id, ECASH_ID_LEN);
+	if (c != 0)
+		return c;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+void ecash_revocations_sort(struct ecash_revocations *rl)
+{
+	size_t k = 0;
+	if (rl->n > 1)
+		qsort(rl->keys, rl->n, sizeof(*rl->keys), revoked_cmp);
+	for (size_t i = 0; i < rl->n; i++)
+		if (k == 0 || memcmp(rl->keys[k - 1].id, rl->keys[i].id, ECASH_ID_LEN) != 0)
+			rl->keys[k++] = rl->keys[i];
+	rl->n = k;
+}
+
 obol_err ecash_directory_bytes(const struct ecash_directory *d, struct ecash_bytes *out)
 {
 	uint8_t dg[OBOL_HASH_LEN];
 	memset(out, 0, sizeof(*out));
-	if (d->n > ECASH_DIRECTORY_MAX)
+	if (d->n > ECASH_DIRECTORY_SPAN)
 		return OBOL_E_WIRE_OVERSIZED;
-	ecash_bytes_label(out, "obol-ecash-directory-v1");
+	ecash_bytes_label(out, "obol-ecash-directory-v2");
 	ecash_bytes_i64(out, d->issued);
+	ecash_bytes_i64(out, (int64_t)d->first);
+	ecash_bytes_i64(out, (int64_t)d->span);
 	ecash_bytes_i64(out, (int64_t)d->n);
 	for (size_t i = 0; i < d->n; i++) {
-		ecash_cert_digest(&d->certs[i], dg);
+		ecash_cert_digest(&d->e[i].cert, dg);
+		ecash_bytes_i64(out, (int64_t)d->e[i].seq);
 		ecash_bytes_put(out, dg, sizeof(dg));
 	}
-	return bytes_done(out);
+	return ecash_bytes_done(out);
 }
 
 obol_err ecash_directory_verify(EVP_PKEY *bank_pk, const struct ecash_directory *d)
@@ -364,5 +414,14 @@ obol_err ecash_directory_verify(EVP_PKEY *bank_pk, const struct ecash_directory 
 	ecash_bytes_free(&b);
 	if (err == OBOL_E_SIGNATURE_INVALID)
 		return OBOL_E_ECASH_LIST_SIGNATURE;
-	return err;
+	if (err != OBOL_OK)
+		return err;
+	/* Inside the block, seq strictly ascending (what ring picking reads). */
+	if (d->span == 0 || d->span > ECASH_DIRECTORY_SPAN || d->first % d->span != 0)
+		return OBOL_E_ECASH_LIST_SIGNATURE;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->e[i].seq < d->first || d->e[i].seq - d->first >= d->span ||
+		    (i > 0 && d->e[i].seq <= d->e[i - 1].seq))
+			return OBOL_E_ECASH_LIST_SIGNATURE;
+	return OBOL_OK;
 }

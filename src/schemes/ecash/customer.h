@@ -9,11 +9,18 @@
 #include "schemes/ecash/bank.h"
 #include "schemes/ecash/merchant.h"
 
+#define ECASH_RETIRED_MAX 8 /* earlier keys of ours whose coins we still hold */
+
 struct ecash_customer {
 	EVP_PKEY *sk;      /* our RSA key (borrowed) */
 	EVP_PKEY *bank_pk; /* borrowed */
 	struct ecash_cert cert;
 	uint8_t id[ECASH_ID_LEN];
+	/* Keys we renewed away from: coins naming them are still ours to
+	 * deposit, redeem or exchange (the bank takes them by account), not to
+	 * spend on (that needs the old key's signature). */
+	uint8_t retired[ECASH_RETIRED_MAX][ECASH_ID_LEN];
+	size_t nretired;
 	struct ecash_policy pol;
 };
 
@@ -25,63 +32,109 @@ OBOL_MUST_CHECK obol_err ecash_customer_register_answer(EVP_PKEY *sk, const uint
  * key, for our account; then the customer is ready. */
 OBOL_MUST_CHECK obol_err ecash_customer_init(struct ecash_customer *c, EVP_PKEY *sk, EVP_PKEY *bank_pk,
 					     const struct ecash_cert *cert, int64_t account, int64_t now);
+/* Remembers a key we renewed away from (the oldest is forgotten first). */
+void ecash_customer_retire(struct ecash_customer *c, const uint8_t id[static ECASH_ID_LEN]);
 
-/* §5.3 / §6.2 step 3: signs the top-up nonce and the requested values. */
+/* §5.3 / §6.2 step 3: signs the top-up nonce and the ordered coins. */
 OBOL_MUST_CHECK obol_err ecash_customer_topup_answer(const struct ecash_customer *c,
 						     const uint8_t nonce[static ECASH_NONCE_LEN],
-						     const struct obol_amount *values, size_t n,
+						     const struct ecash_coin_order *orders, size_t n,
 						     uint8_t sig[static ECASH_SIG_MAX], size_t *sig_len);
 
 /* §3.3.1 step 3: verify(pk_B, m, σ0) for each coin, and that the coins are
- * the values asked for and unexpired. */
-OBOL_MUST_CHECK obol_err ecash_customer_topup_check(const struct ecash_customer *c, const struct obol_amount *values,
+ * the values and owner keys asked for and unexpired. */
+OBOL_MUST_CHECK obol_err ecash_customer_topup_check(const struct ecash_customer *c,
+						    const struct ecash_coin_order *orders,
 						    const struct ecash_coin *coins, size_t n, int64_t now);
 
-/* §5.5 / §6.4: signs a deposit (a merchant's, or a withdrawal to our own
- * account) of coins whose last claims name us. */
-OBOL_MUST_CHECK obol_err ecash_customer_deposit_answer(const struct ecash_customer *c,
-						       const uint8_t nonce[static ECASH_NONCE_LEN],
-						       const struct ecash_held_coin *coins, size_t n,
-						       uint8_t sig[static ECASH_SIG_MAX], size_t *sig_len);
-/* The same answer to a bank nonce of purpose "refund": redeeming expired
- * coins held (fresh, or received and naming us) to our account (§6.4). */
-OBOL_MUST_CHECK obol_err ecash_customer_refund_answer(const struct ecash_customer *c,
-						      const uint8_t nonce[static ECASH_NONCE_LEN],
-						      const struct ecash_held_coin *coins, size_t n,
-						      uint8_t sig[static ECASH_SIG_MAX], size_t *sig_len);
+/* §5.5 / §6.4: signs a request that brings coins (a deposit, a refund, an
+ * exchange) over its nonce, the coins and its terms (NULL: none). */
+OBOL_MUST_CHECK obol_err ecash_customer_coins_answer(const struct ecash_customer *c, enum ecash_entry_kind kind,
+						     const uint8_t nonce[static ECASH_NONCE_LEN],
+						     const struct ecash_held_coin *coins, size_t n,
+						     const struct ecash_coins_terms *terms,
+						     uint8_t sig[static ECASH_SIG_MAX], size_t *sig_len);
 
-/* Whether a held coin is ours to spend: fresh from the bank (no claim), or
- * received (its last claim names us). */
+/* Whether a held coin is ours: fresh from the bank (no claim), or received
+ * (its last claim names our key or one we renewed away from). */
 bool ecash_customer_owns(const struct ecash_customer *c, const struct ecash_held_coin *h);
+/* Whether we can spend it now: an owned fresh coin (its owner key is ours
+ * to sign with), or a received one naming our current key with room in its
+ * chain and whose first claim is young enough for merchants to take it on
+ * (pol.transfer_max_age); unexpired. */
+bool ecash_customer_spendable(const struct ecash_customer *c, const struct ecash_held_coin *h, int64_t now);
 
-/* Picks coins worth at least `amount` from held[0..n): unexpired, ours, and
- * (for a ring payment, ring_only_fresh) never spent before. Prefers an exact
- * sum, then the smallest overpayment. idx receives up to ECASH_COINS_MAX
- * indexes. ECASH_NO_COINS when they do not add up. */
-OBOL_MUST_CHECK obol_err ecash_select_coins(const struct ecash_customer *c, const struct ecash_held_coin *held, size_t n,
-					    const struct obol_amount *amount, bool ring_only_fresh, int64_t now,
+struct ecash_select_in {
+	const struct ecash_held_coin *held;
+	size_t n;
+	const struct obol_amount *amount; /* at least this */
+	const struct obol_amount *cap;    /* at most this handed over (NULL: no cap) */
+	bool fresh_only;                  /* a ring payment: coins never spent */
+	int64_t now;
+};
+/* Picks spendable coins worth at least `amount` and at most `cap`. Prefers
+ * an exact sum, then the smallest overpayment. idx receives up to
+ * ECASH_COINS_MAX indexes. ECASH_NO_COINS when they do not add up,
+ * ECASH_OVER_CAP when every sum that covers the amount is above the cap. */
+OBOL_MUST_CHECK obol_err ecash_select_coins(const struct ecash_customer *c, const struct ecash_select_in *in,
 					    size_t *idx, size_t *nidx);
 
-/* §4.1.1: picks a ring of `size` certificates from the bank-signed directory:
- * ours plus size-1 others, unexpired and not revoked, at random, ours at a
- * random position (*signer). ring holds `size` entries. */
-OBOL_MUST_CHECK obol_err ecash_ring_pick(const struct ecash_customer *c, const struct ecash_directory *dir,
-					 const struct ecash_revocations *rl, size_t size, int64_t now,
-					 struct ecash_cert *ring, size_t *signer);
+/* §3.5.9: the offer's certificate is the bank's, valid now, not revoked
+ * (rl may be NULL), and its key is the M_ID the offer names
+ * (ECASH_CERT_SIGNATURE); the price is positive and not above cap (NULL:
+ * none; ECASH_OVER_CAP); the offer is still open (ECASH_NONCE_EXPIRED). */
+OBOL_MUST_CHECK obol_err ecash_customer_check_offer(const struct ecash_customer *c, const struct ecash_offer *offer,
+						    const struct ecash_revocations *rl, const struct obol_amount *cap,
+						    int64_t now);
 
+struct ecash_ring_in {
+	const struct ecash_directory *dir; /* the bank-signed block holding our registration */
+	const struct ecash_revocations *rl;
+	size_t size; /* the anonymity asked for: a power of two, 2..ECASH_RING_MAX */
+	int64_t now;
+};
+/* §4.1.1, chosen against intersection: the registrations are cut into
+ * aligned blocks of `size` in the bank's order of registration, and the
+ * ring is every live member of the block holding ours, in that order. Every
+ * member of a block signs with the same ring, so repeated payments by one
+ * customer share all of it and their intersection is the block, not the
+ * payer. ring holds `size` entries; *nring members, ours at *signer.
+ * ECASH_RING_SIZE for a size that is not a power of two in range;
+ * ECASH_DIRECTORY_TOO_SMALL when the block has fewer than 2 or than half of
+ * `size` live members, or the directory is not our block. */
+OBOL_MUST_CHECK obol_err ecash_ring_pick(const struct ecash_customer *c, const struct ecash_ring_in *in,
+					 struct ecash_cert *ring, size_t *nring, size_t *signer);
+
+struct ecash_pay_in {
+	const struct ecash_offer *offer;
+	const struct ecash_held_coin *held;
+	const size_t *idx; /* which held coins */
+	size_t nidx;
+	/* The owner secret of each fresh coin, parallel to idx (rows of
+	 * received coins are not read). */
+	const uint8_t (*owner_sks)[ECASH_OWNER_SK_LEN];
+	const struct ecash_cert *ring; /* NULL: our plain signature */
+	size_t nring, signer;
+	int64_t now;
+};
 /* §3.3.2 step 3 (§4.3.2 with a ring): builds the payment for an offer from
- * copies of held[idx[0..nidx)], each with a new claim naming the merchant at
- * time now, and σ1 over the offer's nonce. ring == NULL pays with our plain
- * signature; otherwise as member `signer` of ring[0..nring) (fresh coins
- * only). The caller removes the spent coins once the merchant accepted. */
-OBOL_MUST_CHECK obol_err ecash_customer_pay(const struct ecash_customer *c, const struct ecash_offer *offer,
-					    const struct ecash_held_coin *held, const size_t *idx, size_t nidx,
-					    const struct ecash_cert *ring, size_t nring, size_t signer, int64_t now,
+ * copies of the held coins, each with a new claim naming the merchant at
+ * now (signed, by the owner key too for a fresh coin), and σ1 over the
+ * offer's nonce. A ring pays with fresh coins only. The caller sends it
+ * without the new claims' signatures first (PAY), then those
+ * (ecash_payment_signatures, SIGN). */
+OBOL_MUST_CHECK obol_err ecash_customer_pay(const struct ecash_customer *c, const struct ecash_pay_in *in,
 					    struct ecash_payment *out);
 
-/* §6.4: a claim naming ourselves, so that fresh coins can be deposited to our
- * own account. Appends to h. */
+/* The merchant's receipt for payment p (as we built it) on offer: signed by
+ * the offer's certified key over what we paid (ECASH_RECEIPT_SIGNATURE). */
+OBOL_MUST_CHECK obol_err ecash_customer_check_receipt(const struct ecash_offer *offer, const struct ecash_payment *p,
+						      const struct ecash_receipt *rc);
+
+/* §6.4: a claim naming ourselves, so that fresh coins can be deposited to an
+ * account (owner_sk: the coin's owner secret). Appends to h; a received coin
+ * already names us and is left as it is. */
 OBOL_MUST_CHECK obol_err ecash_customer_claim_self(const struct ecash_customer *c, struct ecash_held_coin *h,
-						   int64_t now);
+						   const uint8_t *owner_sk, int64_t now);
 
 #endif

@@ -2,21 +2,32 @@
  * every role handles and the checks every role shares. No I/O: callers pass
  * `now` and the state they hold.
  *
- * Objects and their signatures (all RSA-PSS-SHA512 over the canonical bytes
- * that ecash_*_bytes build; every signed text starts with its own label, so a
+ * Objects and their signatures (RSA-PSS-SHA512 over the canonical bytes that
+ * ecash_*_bytes build; every signed text starts with its own label, so a
  * signature made for one purpose never verifies for another):
  *
  *   certificate  bank signs {customer key, account, issued, expiry}   σ3 (§3.2 step 6)
- *   coin m       bank signs {serial, value, issued, expiry}           σ0 (§3.3.1)
- *   claim        payer signs {H(m), payee id, timestamp, H(previous claim)}
+ *   coin m       bank signs {serial, value, issued, expiry, owner}   σ0 (§3.3.1)
+ *   claim        payer signs {H(m), payee id, timestamp, H(previous claim), signer ids}
  *                                                                    σ2 (§3.3.2, §3.5.6)
+ *   owner proof  the coin's owner key signs the first claim's bytes (Ed25519)
  *   nonce proof  payer signs {merchant nonce, merchant id}           σ1 (§3.3.2 step 5)
  *
  * A key's id is SHA-256 of its DER SubjectPublicKeyInfo; the merchant id M_ID
  * of the seed is the id of the merchant's certified key, so a claim names its
  * payee by key, and the next holder's claim is signed by that key: a coin's
  * claims form a chain (transferability, §3.5.6). In the ring variant (§4) the
- * first claim and σ1 are RST ring signatures over several certified keys. */
+ * first claim and σ1 are RST ring signatures over several certified keys.
+ *
+ * The owner key (obol's departure from the seed's bearer coin): the wallet
+ * draws an Ed25519 key pair per coin and the bank puts its public half in m,
+ * so only the wallet holding the secret half can make the coin's first
+ * claim. A coin copied off the link is worth nothing to the copier, and two
+ * first claims on one coin both carry the owner's signature: the evidence
+ * against the wallet the coin was issued to. The owner key is fresh for
+ * every coin, so it tells a merchant nothing about which ring member paid.
+ * Later claims are bound by the chain: each is signed by the key the
+ * previous claim names. */
 #ifndef OBOL_SCHEMES_ECASH_ECASH_H
 #define OBOL_SCHEMES_ECASH_ECASH_H
 
@@ -42,8 +53,18 @@
 #define ECASH_RINGSIG_MAX ((ECASH_RING_MAX + 1) * (OBOL_RSA_MAX_MODULUS + 24))
 #define ECASH_CHAIN_MAX 8          /* claims on one coin: first spend + 7 transfers */
 #define ECASH_COINS_MAX 64         /* coins in one top-up, payment or deposit */
-#define ECASH_REVOKED_MAX 4096     /* keys on one revocation list */
-#define ECASH_DIRECTORY_MAX 1024   /* certificates in one directory */
+#define ECASH_OWNER_LEN 32         /* a coin's owner key: Ed25519 public key */
+#define ECASH_OWNER_SK_LEN 64      /* its secret (libsodium's seed || public key) */
+#define ECASH_OWNER_SEED_LEN 32
+#define ECASH_OWNER_SIG_LEN 64
+/* Entries one revocation list may hold when decoded. No fixed table: the list
+ * grows as keys are revoked (it is pruned of keys that can no longer sign a
+ * claim on a live coin), and the issuer API's body limit binds first. */
+#define ECASH_REVOKED_MAX (1u << 20)
+/* Registrations per directory block: the bank answers the block of this many
+ * consecutive registrations holding a key, the widest ring (§4.1.1). */
+#define ECASH_DIRECTORY_SPAN ECASH_RING_MAX
+#define ECASH_KEYS_PER_ACCOUNT 4   /* live (unexpired, unrevoked) keys one account may hold */
 
 /* The bank's certificate on a customer's (or merchant's) key: σ3. */
 struct ecash_cert {
@@ -55,18 +76,25 @@ struct ecash_cert {
 	size_t sig_len;
 };
 
-/* An e-cash coin m with the bank's signature σ0. Bearer value: not bound to a
- * customer (§3.5.6). */
+/* An e-cash coin m with the bank's signature σ0. Its owner key says who may
+ * make its first claim; after that it travels by its chain of claims
+ * (§3.5.6). A coin issued before owner keys existed has none (has_owner
+ * false): its bytes are the v1 form, and merchants no longer take it. */
 struct ecash_coin {
 	uint8_t serial[ECASH_SERIAL_LEN];
 	struct obol_amount value;
 	int64_t issued, expiry;
+	uint8_t owner[ECASH_OWNER_LEN];
+	bool has_owner;
 	uint8_t sig[ECASH_SIG_MAX];
 	size_t sig_len;
 };
 
 /* One signed claim σ2. With one certificate it is a plain RSA-PSS signature by
  * that key; with two or more it is a ring signature over their keys (§4.3.2).
+ * The first claim on an owned coin also carries the owner's signature over
+ * the same bytes. sig_len 0 (and no owner signature) is a claim whose
+ * signatures are still to come (a payment's first message, merchant.h).
  * certs and sig are heap-owned (ecash_claim_clear). */
 struct ecash_claim {
 	uint8_t payee[ECASH_ID_LEN]; /* M_ID: the receiving merchant's key id */
@@ -75,6 +103,8 @@ struct ecash_claim {
 	size_t ncerts;
 	uint8_t *sig;
 	size_t sig_len;
+	uint8_t owner_sig[ECASH_OWNER_SIG_LEN];
+	bool has_owner_sig;
 };
 
 /* A coin as it travels: m, σ0 and its chain of claims (empty in the wallet
@@ -85,21 +115,38 @@ struct ecash_held_coin {
 	size_t nchain;
 };
 
-/* The bank's signed revocation list of key ids, cached by merchants. */
+/* A revoked key and when its revocation took effect. */
+struct ecash_revoked {
+	uint8_t id[ECASH_ID_LEN];
+	int64_t at;
+};
+
+/* The bank's signed revocation list, cached by merchants. A key revoked at
+ * `at` signs nothing valid from then on; what it signed before stays good
+ * (ecash_cert_verify, ecash_cert_verify_claim). */
 struct ecash_revocations {
-	uint64_t seq;
+	uint64_t seq; /* grows with every revocation: a list never goes back */
 	int64_t issued;
-	uint8_t (*ids)[ECASH_ID_LEN]; /* heap, sorted ascending */
+	struct ecash_revoked *keys; /* heap, ids sorted ascending */
 	size_t n;
 	uint8_t sig[ECASH_SIG_MAX];
 	size_t sig_len;
 };
 
-/* The bank's signed directory of registered certificates, from which a
- * wallet picks ring members (§4.1.1). */
+/* One registration in the directory: the certificate and its place in the
+ * order of registration (seq: 0 for the bank's first). */
+struct ecash_dir_entry {
+	uint64_t seq;
+	struct ecash_cert cert;
+};
+
+/* The bank's signed directory block of registrations [first, first + span),
+ * the live certificates among them, from which a wallet takes its ring
+ * (§4.1.1, ecash_ring_pick). */
 struct ecash_directory {
 	int64_t issued;
-	struct ecash_cert *certs; /* heap */
+	uint64_t first, span;
+	struct ecash_dir_entry *e; /* heap, seq ascending */
 	size_t n;
 	uint8_t sig[ECASH_SIG_MAX];
 	size_t sig_len;
@@ -110,6 +157,11 @@ struct ecash_policy {
 	int64_t max_skew;      /* seconds a claim timestamp may differ from now (merchant) */
 	size_t ring_min, ring_max;
 	unsigned min_key_bits; /* customer keys shorter than this are refused */
+	/* A received coin is taken on (a transfer) only while its first claim
+	 * is younger than this (half the bank's deposit window; 0: no limit):
+	 * after the window, the first payer may exchange a payment its payee
+	 * never deposited (bank.h), and the coin would be worth nothing. */
+	int64_t transfer_max_age;
 };
 void ecash_policy_default(struct ecash_policy *p);
 
@@ -144,27 +196,32 @@ struct ecash_bytes {
 };
 void ecash_bytes_label(struct ecash_bytes *b, const char *label);
 void ecash_bytes_put(struct ecash_bytes *b, const void *p, size_t len); /* u32 length || bytes */
-void ecash_bytes_i64(struct ecash_bytes *b, int64_t v);
+void ecash_bytes_i64(struct ecash_bytes *b, int64_t v);                 /* 8 bytes big-endian, bare */
 void ecash_bytes_free(struct ecash_bytes *b);
+/* OBOL_E_NO_MEMORY (and b freed) when a put failed. */
+OBOL_MUST_CHECK obol_err ecash_bytes_done(struct ecash_bytes *b);
 
 OBOL_MUST_CHECK obol_err ecash_coin_bytes(const struct ecash_coin *c, struct ecash_bytes *out);
 void ecash_coin_digest(const struct ecash_coin *c, uint8_t out[static OBOL_HASH_LEN]);
 OBOL_MUST_CHECK obol_err ecash_cert_bytes(const struct ecash_cert *c, struct ecash_bytes *out);
 void ecash_cert_digest(const struct ecash_cert *c, uint8_t out[static OBOL_HASH_LEN]);
-/* What the payer signs for claim `c` on `coin` after the claim `prev` (NULL
- * for the first claim). */
+/* What the payer (and, on a first claim, the coin's owner key) signs for
+ * claim `c` on `coin` after the claim whose link is prev_digest (zeros for
+ * the first claim). */
 OBOL_MUST_CHECK obol_err ecash_claim_bytes(const struct ecash_coin *coin, const struct ecash_claim *c,
 					   const uint8_t prev_digest[static OBOL_HASH_LEN],
 					   struct ecash_bytes *out);
-/* The link of a claim into the next one: H(claim bytes || signature). The
- * first claim links to a digest of zeros. */
+/* The link of a claim into the next one: H(claim bytes || signature). */
 OBOL_MUST_CHECK obol_err ecash_claim_digest(const struct ecash_coin *coin, const struct ecash_claim *c,
 					    const uint8_t prev_digest[static OBOL_HASH_LEN],
 					    uint8_t out[static OBOL_HASH_LEN]);
+/* The link of a held coin's last claim (zeros for a coin without claims). */
+OBOL_MUST_CHECK obol_err ecash_chain_digest(const struct ecash_held_coin *h, uint8_t out[static OBOL_HASH_LEN]);
 OBOL_MUST_CHECK obol_err ecash_nonce_bytes(const uint8_t nonce[static ECASH_NONCE_LEN],
 					   const uint8_t merchant[static ECASH_ID_LEN], struct ecash_bytes *out);
 /* What a customer signs to answer a bank nonce: registration (digest NULL),
- * top-up (digest over the requested values), deposit (over the serials). */
+ * top-up (digest over the ordered coins), deposit, refund, exchange (over
+ * the coins brought and the request's terms). */
 OBOL_MUST_CHECK obol_err ecash_bank_nonce_bytes(const char *purpose, const uint8_t nonce[static ECASH_NONCE_LEN],
 						const uint8_t *digest, struct ecash_bytes *out);
 
@@ -174,44 +231,81 @@ OBOL_MUST_CHECK obol_err ecash_sign_bytes(EVP_PKEY *sk, const struct ecash_bytes
 					  size_t *sig_len);
 /* σ0: ECASH_COIN_SIGNATURE when it does not verify. */
 OBOL_MUST_CHECK obol_err ecash_coin_verify(EVP_PKEY *bank_pk, const struct ecash_coin *c);
-/* σ3: the bank's signature, the key's strength, validity at time `when`
- * (ECASH_CERT_EXPIRED) and the revocation list (rl may be NULL). */
+
+/* σ3 for an act at the verifier's own clock `now` (a payer's key at the
+ * merchant, a request's key at the bank): the bank's signature, the key's
+ * strength, validity at now (ECASH_CERT_EXPIRED) and the revocation list (rl
+ * may be NULL): revoked at or before now is ECASH_KEY_REVOKED. */
 OBOL_MUST_CHECK obol_err ecash_cert_verify(EVP_PKEY *bank_pk, const struct ecash_cert *c,
 					   const struct ecash_revocations *rl, const struct ecash_policy *pol,
-					   int64_t when);
+					   int64_t now);
+/* σ3 for a claim judged by its signed time ts: as above at ts, but a claim
+ * made before the key's revocation took effect, allowing the clock skew
+ * merchants tolerate (ts < revoked + max_skew), stays good: a payer revoked
+ * after an honest payment does not cost its payee the payment. */
+OBOL_MUST_CHECK obol_err ecash_cert_verify_claim(EVP_PKEY *bank_pk, const struct ecash_cert *c,
+						 const struct ecash_revocations *rl, const struct ecash_policy *pol,
+						 int64_t ts);
 
 /* A signer set (one certificate, or a ring): its size within policy
  * (ECASH_RING_SIZE), distinct keys (ECASH_RING_DUPLICATE), and every
- * certificate (σ3) valid at `when` (§4.3.2 step 4). */
+ * certificate (σ3) valid (§4.3.2 step 4): at the verifier's clock `when`
+ * (claim false), or for a claim signed at `when` (claim true). */
 OBOL_MUST_CHECK obol_err ecash_signers_verify(EVP_PKEY *bank_pk, const struct ecash_cert *certs, size_t n,
 					      const struct ecash_revocations *rl, const struct ecash_policy *pol,
-					      int64_t when);
+					      int64_t when, bool claim);
 
+/* Flags of ecash_chain_verify. */
+enum {
+	/* The last claim's signatures are still to come (the first message of
+	 * a payment): everything else of it is checked. */
+	ECASH_CHAIN_LAST_UNSIGNED = 1,
+};
 /* Verifies the whole chain of a held coin: σ0, every claim's certificates
- * (σ3, valid at the claim's timestamp, not revoked), every σ2 over the link
- * to the previous claim, that each claim after the first is a plain
- * signature by the previous claim's payee (ECASH_CHAIN_BROKEN,
- * ECASH_RING_NOT_FIRST), ring sizes, distinct ring members, and timestamps
- * inside the coin's life that never go backwards. Freshness, payee and
- * registries are the merchant's and the bank's own checks. When `digest` is
- * not NULL it receives the last claim's link digest (zeros for no claim). */
+ * (σ3, at the claim's time), every σ2 over the link to the previous claim,
+ * the owner's signature on the first claim of an owned coin
+ * (ECASH_OWNER_SIGNATURE; none on later claims), that each claim after the
+ * first is a plain signature by the previous claim's payee
+ * (ECASH_CHAIN_BROKEN, ECASH_RING_NOT_FIRST), ring sizes, distinct ring
+ * members, and timestamps inside the coin's life that never go backwards.
+ * Freshness, payee and registries are the merchant's and the bank's own
+ * checks. When `digest` is not NULL it receives the last claim's link
+ * (zeros for no claim). */
 OBOL_MUST_CHECK obol_err ecash_chain_verify(EVP_PKEY *bank_pk, const struct ecash_held_coin *h,
 					    const struct ecash_revocations *rl, const struct ecash_policy *pol,
-					    uint8_t *digest);
+					    unsigned flags, uint8_t *digest);
 
-/* Makes a claim on h (appends it to h->chain) paying `payee` at time ts, as
- * the plain signer `sk` with certificate `cert` (ring == NULL), or as member
- * `signer` of ring[0..nring) (certificates; ring[signer] is sk's). */
-OBOL_MUST_CHECK obol_err ecash_claim_make(struct ecash_held_coin *h, const uint8_t payee[static ECASH_ID_LEN],
-					  int64_t ts, EVP_PKEY *sk, const struct ecash_cert *cert,
-					  const struct ecash_cert *ring, size_t nring, size_t signer);
+/* A claim to make (ecash_claim_make). */
+struct ecash_claim_req {
+	const uint8_t *payee; /* ECASH_ID_LEN bytes: whom the coin goes to */
+	int64_t ts;
+	EVP_PKEY *sk;                /* the signer's private key */
+	const struct ecash_cert *cert; /* plain signer: its certificate (ring NULL) */
+	const struct ecash_cert *ring; /* or ring[0..nring), ring[signer] being sk's */
+	size_t nring, signer;
+	/* The coin owner's secret key: required for the first claim on an owned
+	 * coin, and refused for any other (ECASH_OWNER_SIGNATURE). */
+	const uint8_t *owner_sk; /* ECASH_OWNER_SK_LEN bytes or NULL */
+};
+/* Makes a claim on h and appends it to h->chain (nothing changes on error). */
+OBOL_MUST_CHECK obol_err ecash_claim_make(struct ecash_held_coin *h, const struct ecash_claim_req *req);
 
 /* Signs or verifies bytes as a plain signer (n == 1) or a ring (n >= 2) of
- * certified keys. Verification failures are `bad` (the caller's named error). */
+ * certified keys. Verification failures are `bad` (the caller's named
+ * error); legacy_ring also accepts a ring signature of obol's first ring
+ * cipher (claims on coins issued before owner keys, ringsig.h). */
 OBOL_MUST_CHECK obol_err ecash_group_sign(const struct ecash_cert *certs, size_t n, size_t signer, EVP_PKEY *sk,
 					  const struct ecash_bytes *msg, uint8_t **sig, size_t *sig_len);
 OBOL_MUST_CHECK obol_err ecash_group_verify(const struct ecash_cert *certs, size_t n, const struct ecash_bytes *msg,
-					    const uint8_t *sig, size_t sig_len, obol_err bad);
+					    const uint8_t *sig, size_t sig_len, obol_err bad, bool legacy_ring);
+
+/* The coin owner's signature over a claim's bytes (context "ecash-owner"). */
+void ecash_owner_sign(const uint8_t sk[static ECASH_OWNER_SK_LEN], const struct ecash_bytes *claim,
+		      uint8_t sig[static ECASH_OWNER_SIG_LEN]);
+OBOL_MUST_CHECK obol_err ecash_owner_verify(const uint8_t pk[static ECASH_OWNER_LEN], const struct ecash_bytes *claim,
+					    const uint8_t sig[static ECASH_OWNER_SIG_LEN]);
+/* Draws an owner key pair (pk into pk, secret into sk: wipe it after use). */
+void ecash_owner_keypair(uint8_t pk[static ECASH_OWNER_LEN], uint8_t sk[static ECASH_OWNER_SK_LEN]);
 
 /* The key ids of a claim's signers, in order (ids holds ncerts entries). */
 void ecash_claim_signer_ids(const struct ecash_claim *c, uint8_t (*ids)[ECASH_ID_LEN]);
@@ -231,7 +325,11 @@ void ecash_directory_clear(struct ecash_directory *d);
 
 OBOL_MUST_CHECK obol_err ecash_revocations_bytes(const struct ecash_revocations *rl, struct ecash_bytes *out);
 OBOL_MUST_CHECK obol_err ecash_revocations_verify(EVP_PKEY *bank_pk, const struct ecash_revocations *rl);
-bool ecash_revoked(const struct ecash_revocations *rl, const uint8_t id[static ECASH_ID_LEN]);
+/* Whether id is on the list; *at (may be NULL) is when its revocation took
+ * effect. */
+bool ecash_revoked(const struct ecash_revocations *rl, const uint8_t id[static ECASH_ID_LEN], int64_t *at);
+/* Sorts the entries by id and keeps the earliest time of a repeated id. */
+void ecash_revocations_sort(struct ecash_revocations *rl);
 OBOL_MUST_CHECK obol_err ecash_directory_bytes(const struct ecash_directory *d, struct ecash_bytes *out);
 OBOL_MUST_CHECK obol_err ecash_directory_verify(EVP_PKEY *bank_pk, const struct ecash_directory *d);
 

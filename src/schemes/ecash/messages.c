@@ -25,15 +25,16 @@ void ecash_cert_spec(struct ecash_cert_spec *sp, struct ecash_cert *c)
 
 void ecash_coin_spec(struct ecash_coin_spec *sp, struct ecash_coin *c)
 {
-	const struct obol_field f[5] = {
+	const struct obol_field f[6] = {
 		OBOL_F_FIXED("serial", 1, c->serial, ECASH_SERIAL_LEN),
 		OBOL_F_AMOUNT("value", 2, &c->value),
 		OBOL_F_INT("issued", 3, &c->issued),
 		OBOL_F_INT("expiry", 4, &c->expiry),
 		OBOL_F_BYTES("sig", 5, c->sig, 1, ECASH_SIG_MAX, &c->sig_len),
+		OBOL_F_FIXED("owner", 6, c->owner, ECASH_OWNER_LEN, OBOL_OPT(&c->has_owner)),
 	};
 	memcpy(sp->f, f, sizeof(f));
-	sp->s = (struct obol_fields){ sp->f, 5 };
+	sp->s = (struct obol_fields){ sp->f, 6 };
 }
 
 static obol_err claim_cert_element(void *ctx, size_t i, struct obol_fields *out)
@@ -66,14 +67,16 @@ obol_err ecash_claim_spec(struct ecash_claim_spec *sp, struct ecash_claim *c, bo
 			return OBOL_E_NO_MEMORY;
 	}
 	sp->certs = (struct obol_field_array){ claim_cert_element, sp, &c->ncerts, ECASH_RING_MAX };
-	const struct obol_field f[4] = {
+	sp->has_sig = c->sig_len > 0;
+	const struct obol_field f[5] = {
 		OBOL_F_FIXED("payee", 1, c->payee, ECASH_ID_LEN),
 		OBOL_F_INT("ts", 2, &c->ts),
 		OBOL_F_ARRAY("certs", 3, &sp->certs),
-		OBOL_F_BYTES("sig", 4, c->sig, 1, ECASH_RINGSIG_MAX, &c->sig_len),
+		OBOL_F_BYTES("sig", 4, c->sig, 1, ECASH_RINGSIG_MAX, &c->sig_len, OBOL_OPT(&sp->has_sig)),
+		OBOL_F_FIXED("owner_sig", 6, c->owner_sig, ECASH_OWNER_SIG_LEN, OBOL_OPT(&c->has_owner_sig)),
 	};
 	memcpy(sp->f, f, sizeof(f));
-	sp->s = (struct obol_fields){ sp->f, 4 };
+	sp->s = (struct obol_fields){ sp->f, 5 };
 	return OBOL_OK;
 }
 
@@ -114,20 +117,22 @@ static obol_err claims_element(void *ctx, size_t i, struct obol_fields *out)
 		return err;
 	sp->claim_f[0] = (struct obol_field)OBOL_F_UINT("coin", 5, &fc->coin, ECASH_COINS_MAX - 1);
 	memcpy(sp->claim_f + 1, sp->claim.f, sizeof(sp->claim.f));
-	*out = (struct obol_fields){ sp->claim_f, 5 };
+	*out = (struct obol_fields){ sp->claim_f, 6 };
 	return OBOL_OK;
 }
 
 obol_err ecash_coins_spec(struct ecash_coins_spec *sp, struct ecash_held_coin **coins, size_t *n, size_t max,
-			  bool decode, uint32_t key, struct obol_field f[2])
+			  bool decode, bool last_unsigned, uint32_t key, struct obol_field f[2])
 {
 	memset(sp, 0, sizeof(*sp));
 	sp->coins = coins;
 	sp->n = n;
 	sp->max = max;
 	sp->decode = decode;
+	sp->last_unsigned = last_unsigned;
 	if (!decode) {
-		/* Flatten the chains (shallow: the claims stay the coins'). */
+		/* Flatten the chains (shallow: the claims stay the coins'); in
+		 * PAY's form, each last claim without its signatures. */
 		size_t total = 0;
 		for (size_t i = 0; i < *n; i++)
 			total += (*coins)[i].nchain;
@@ -136,8 +141,13 @@ obol_err ecash_coins_spec(struct ecash_coins_spec *sp, struct ecash_held_coin **
 			return OBOL_E_NO_MEMORY;
 		for (size_t i = 0; i < *n; i++)
 			for (size_t j = 0; j < (*coins)[i].nchain; j++) {
-				sp->flat[sp->nflat].coin = i;
-				sp->flat[sp->nflat++].c = (*coins)[i].chain[j];
+				struct ecash_claim *c = &sp->flat[sp->nflat].c;
+				sp->flat[sp->nflat++].coin = i;
+				*c = (*coins)[i].chain[j];
+				if (last_unsigned && j + 1 == (*coins)[i].nchain) {
+					c->sig_len = 0;
+					c->has_owner_sig = false;
+				}
 			}
 	}
 	sp->coins_arr = (struct obol_field_array){ coins_element, sp, n, max };
@@ -168,6 +178,14 @@ obol_err ecash_coins_done(struct ecash_coins_spec *sp, obol_err err)
 		struct ecash_held_coin *h = &(*sp->coins)[fc->coin];
 		if (h->nchain >= ECASH_CHAIN_MAX) {
 			err = OBOL_E_ECASH_CHAIN_TOO_LONG;
+			break;
+		}
+		/* Signatures: on every claim but, in PAY, each coin's last. */
+		bool last = true;
+		for (size_t j = i + 1; j < sp->nflat && last; j++)
+			last = sp->flat[j].coin != fc->coin;
+		if (sp->last_unsigned && last ? fc->c.sig_len != 0 || fc->c.has_owner_sig : fc->c.sig_len == 0) {
+			err = fc->c.sig_len == 0 ? OBOL_E_WIRE_MISSING_FIELD : OBOL_E_WIRE_MALFORMED;
 			break;
 		}
 		uint8_t *s = realloc(fc->c.sig, fc->c.sig_len ? fc->c.sig_len : 1);
@@ -204,14 +222,16 @@ void ecash_hello_spec(struct ecash_hello_spec *sp, struct ecash_hello *m)
 
 void ecash_offer_spec(struct ecash_offer_spec *sp, struct ecash_offer *o)
 {
-	const struct obol_field f[4] = {
+	ecash_cert_spec(&sp->cert, &o->cert);
+	const struct obol_field f[5] = {
 		OBOL_F_FIXED("merchant", 1, o->merchant, ECASH_ID_LEN),
 		OBOL_F_FIXED("nonce", 2, o->nonce, ECASH_NONCE_LEN),
 		OBOL_F_AMOUNT("price", 3, &o->price),
 		OBOL_F_INT("expiry", 4, &o->expiry),
+		OBOL_F_MAP("cert", 5, &sp->cert.s),
 	};
 	memcpy(sp->f, f, sizeof(f));
-	sp->s = (struct obol_fields){ sp->f, 4 };
+	sp->s = (struct obol_fields){ sp->f, 5 };
 }
 
 obol_err ecash_payment_spec(struct ecash_payment_spec *sp, struct ecash_payment *p, bool decode)
@@ -227,7 +247,7 @@ obol_err ecash_payment_spec(struct ecash_payment_spec *sp, struct ecash_payment 
 	sp->f[0] = (struct obol_field)OBOL_F_FIXED("nonce", 1, p->nonce, ECASH_NONCE_LEN);
 	sp->f[1] = (struct obol_field)OBOL_F_BYTES("sigma1", 2, p->sigma1, 1, ECASH_RINGSIG_MAX, &p->sigma1_len);
 	sp->s = (struct obol_fields){ sp->f, 4 };
-	obol_err err = ecash_coins_spec(&sp->coins, &p->coins, &p->ncoins, ECASH_COINS_MAX, decode, 3, sp->f + 2);
+	obol_err err = ecash_coins_spec(&sp->coins, &p->coins, &p->ncoins, ECASH_COINS_MAX, decode, true, 3, sp->f + 2);
 	if (err != OBOL_OK && decode) {
 		free(p->sigma1);
 		p->sigma1 = NULL;
@@ -251,33 +271,110 @@ obol_err ecash_payment_done(struct ecash_payment_spec *sp, obol_err err)
 	return OBOL_OK;
 }
 
+void ecash_ready_spec(struct ecash_ready_spec *sp, struct ecash_ready *r)
+{
+	sp->f[0] = (struct obol_field)OBOL_F_FIXED("nonce", 1, r->nonce, ECASH_NONCE_LEN);
+	sp->s = (struct obol_fields){ sp->f, 1 };
+}
+
+static obol_err sigs_element(void *ctx, size_t i, struct obol_fields *out)
+{
+	struct ecash_signatures_spec *sp = ctx;
+	struct ecash_signatures *m = sp->m;
+	if (i >= ECASH_COINS_MAX)
+		return OBOL_E_ECASH_TOO_MANY_COINS;
+	if (sp->decode) {
+		struct ecash_claim_sigs *ns = realloc(m->s, (i + 1) * sizeof(*ns));
+		if (ns == NULL)
+			return OBOL_E_NO_MEMORY;
+		memset(&ns[i], 0, sizeof(ns[i]));
+		m->s = ns;
+		if ((ns[i].sig = malloc(ECASH_RINGSIG_MAX)) == NULL)
+			return OBOL_E_NO_MEMORY;
+		m->n = i + 1; /* so that a failure frees what was allocated */
+	}
+	struct ecash_claim_sigs *c = &m->s[i];
+	sp->ef[0] = (struct obol_field)OBOL_F_BYTES("sig", 1, c->sig, 1, ECASH_RINGSIG_MAX, &c->sig_len);
+	sp->ef[1] = (struct obol_field)OBOL_F_FIXED("owner_sig", 2, c->owner_sig, ECASH_OWNER_SIG_LEN,
+						    OBOL_OPT(&c->has_owner_sig));
+	*out = (struct obol_fields){ sp->ef, 2 };
+	return OBOL_OK;
+}
+
+void ecash_signatures_spec(struct ecash_signatures_spec *sp, struct ecash_signatures *m, bool decode)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->m = m;
+	sp->decode = decode;
+	sp->arr = (struct obol_field_array){ sigs_element, sp, &m->n, ECASH_COINS_MAX };
+	sp->f[0] = (struct obol_field)OBOL_F_FIXED("nonce", 1, m->nonce, ECASH_NONCE_LEN);
+	sp->f[1] = (struct obol_field)OBOL_F_ARRAY("sigs", 2, &sp->arr);
+	sp->s = (struct obol_fields){ sp->f, 2 };
+}
+
+obol_err ecash_signatures_done(struct ecash_signatures_spec *sp, obol_err err)
+{
+	if (!sp->decode)
+		return err;
+	if (err != OBOL_OK) {
+		ecash_signatures_clear(sp->m);
+		return err;
+	}
+	for (size_t i = 0; i < sp->m->n; i++) {
+		uint8_t *t = realloc(sp->m->s[i].sig, sp->m->s[i].sig_len ? sp->m->s[i].sig_len : 1);
+		if (t != NULL)
+			sp->m->s[i].sig = t;
+	}
+	return OBOL_OK;
+}
+
 void ecash_receipt_spec(struct ecash_receipt_spec *sp, struct ecash_receipt *r)
 {
-	const struct obol_field f[3] = {
+	const struct obol_field f[4] = {
 		OBOL_F_FIXED("nonce", 1, r->nonce, ECASH_NONCE_LEN),
 		OBOL_F_AMOUNT("value", 2, &r->value),
 		OBOL_F_UINT("coins", 3, &r->ncoins, ECASH_COINS_MAX),
+		OBOL_F_BYTES("sig", 4, r->sig, 1, ECASH_SIG_MAX, &r->sig_len),
 	};
 	memcpy(sp->f, f, sizeof(f));
-	sp->s = (struct obol_fields){ sp->f, 3 };
+	sp->s = (struct obol_fields){ sp->f, 4 };
 }
 
 /* ---- bank-signed lists ---- */
+
+static obol_err revoked_element(void *ctx, size_t i, struct obol_fields *out)
+{
+	struct ecash_revocations_spec *sp = ctx;
+	struct ecash_revocations *rl = sp->rl;
+	if (i >= ECASH_REVOKED_MAX)
+		return OBOL_E_WIRE_OVERSIZED;
+	if (sp->decode && i >= sp->allocated) {
+		/* Grown by doubling: a list of many thousand keys decodes in
+		 * linear time. */
+		size_t cap = sp->allocated ? 2 * sp->allocated : 64;
+		struct ecash_revoked *nk = realloc(rl->keys, cap * sizeof(*nk));
+		if (nk == NULL)
+			return OBOL_E_NO_MEMORY;
+		rl->keys = nk;
+		sp->allocated = cap;
+	}
+	struct ecash_revoked *k = &rl->keys[i];
+	sp->ef[0] = (struct obol_field)OBOL_F_FIXED("id", 1, k->id, ECASH_ID_LEN);
+	sp->ef[1] = (struct obol_field)OBOL_F_INT("at", 2, &k->at);
+	*out = (struct obol_fields){ sp->ef, 2 };
+	return OBOL_OK;
+}
 
 obol_err ecash_revocations_spec(struct ecash_revocations_spec *sp, struct ecash_revocations *rl, bool decode)
 {
 	memset(sp, 0, sizeof(*sp));
 	sp->rl = rl;
 	sp->decode = decode;
-	if (decode && rl->ids == NULL) {
-		rl->ids = calloc(ECASH_REVOKED_MAX, ECASH_ID_LEN);
-		if (rl->ids == NULL)
-			return OBOL_E_NO_MEMORY;
-	}
+	sp->arr = (struct obol_field_array){ revoked_element, sp, &rl->n, ECASH_REVOKED_MAX };
 	const struct obol_field f[4] = {
 		OBOL_F_UINT("seq", 1, &rl->seq, 0),
 		OBOL_F_INT("issued", 2, &rl->issued),
-		OBOL_F_FIXED_LIST("ids", 3, rl->ids, ECASH_ID_LEN, &rl->n, ECASH_REVOKED_MAX),
+		OBOL_F_ARRAY("keys", 3, &sp->arr),
 		OBOL_F_BYTES("sig", 4, rl->sig, 1, ECASH_SIG_MAX, &rl->sig_len),
 	};
 	memcpy(sp->f, f, sizeof(f));
@@ -287,30 +384,26 @@ obol_err ecash_revocations_spec(struct ecash_revocations_spec *sp, struct ecash_
 
 obol_err ecash_revocations_done(struct ecash_revocations_spec *sp, obol_err err)
 {
-	if (!sp->decode)
-		return err;
-	if (err != OBOL_OK) {
+	if (sp->decode && err != OBOL_OK)
 		ecash_revocations_clear(sp->rl);
-		return err;
-	}
-	void *ids = realloc(sp->rl->ids, (sp->rl->n ? sp->rl->n : 1) * ECASH_ID_LEN);
-	if (ids != NULL)
-		sp->rl->ids = ids;
-	return OBOL_OK;
+	return err;
 }
 
 static obol_err directory_element(void *ctx, size_t i, struct obol_fields *out)
 {
 	struct ecash_directory_spec *sp = ctx;
 	if (sp->decode) {
-		struct ecash_cert *nc = realloc(sp->d->certs, (i + 1) * sizeof(*nc));
-		if (nc == NULL)
+		struct ecash_dir_entry *ne = realloc(sp->d->e, (i + 1) * sizeof(*ne));
+		if (ne == NULL)
 			return OBOL_E_NO_MEMORY;
-		memset(&nc[i], 0, sizeof(nc[i]));
-		sp->d->certs = nc;
+		memset(&ne[i], 0, sizeof(ne[i]));
+		sp->d->e = ne;
 	}
-	ecash_cert_spec(&sp->cert, &sp->d->certs[i]);
-	*out = sp->cert.s;
+	struct ecash_dir_entry *e = &sp->d->e[i];
+	ecash_cert_spec(&sp->cert, &e->cert);
+	sp->ef[0] = (struct obol_field)OBOL_F_UINT("seq", 1, &e->seq, 0);
+	sp->ef[1] = (struct obol_field)OBOL_F_MAP("cert", 2, &sp->cert.s);
+	*out = (struct obol_fields){ sp->ef, 2 };
 	return OBOL_OK;
 }
 
@@ -319,14 +412,16 @@ void ecash_directory_spec(struct ecash_directory_spec *sp, struct ecash_director
 	memset(sp, 0, sizeof(*sp));
 	sp->d = d;
 	sp->decode = decode;
-	sp->arr = (struct obol_field_array){ directory_element, sp, &d->n, ECASH_DIRECTORY_MAX };
-	const struct obol_field f[3] = {
+	sp->arr = (struct obol_field_array){ directory_element, sp, &d->n, ECASH_DIRECTORY_SPAN };
+	const struct obol_field f[5] = {
 		OBOL_F_INT("issued", 1, &d->issued),
-		OBOL_F_ARRAY("certs", 2, &sp->arr),
-		OBOL_F_BYTES("sig", 3, d->sig, 1, ECASH_SIG_MAX, &d->sig_len),
+		OBOL_F_UINT("first", 2, &d->first, 0),
+		OBOL_F_UINT("span", 3, &d->span, ECASH_DIRECTORY_SPAN),
+		OBOL_F_ARRAY("entries", 4, &sp->arr),
+		OBOL_F_BYTES("sig", 5, d->sig, 1, ECASH_SIG_MAX, &d->sig_len),
 	};
 	memcpy(sp->f, f, sizeof(f));
-	sp->s = (struct obol_fields){ sp->f, 3 };
+	sp->s = (struct obol_fields){ sp->f, 5 };
 }
 
 obol_err ecash_directory_done(struct ecash_directory_spec *sp, obol_err err)
@@ -367,8 +462,9 @@ static obol_err topup_value_element(void *ctx, size_t i, struct obol_fields *out
 	struct ecash_topup_req_spec *sp = ctx;
 	if (i >= ECASH_COINS_MAX)
 		return OBOL_E_ECASH_TOO_MANY_COINS;
-	sp->vf[0] = (struct obol_field)OBOL_F_AMOUNT("value", 1, &sp->m->values[i]);
-	*out = (struct obol_fields){ sp->vf, 1 };
+	sp->vf[0] = (struct obol_field)OBOL_F_AMOUNT("value", 1, &sp->m->values[i].value);
+	sp->vf[1] = (struct obol_field)OBOL_F_FIXED("owner", 2, sp->m->values[i].owner, ECASH_OWNER_LEN);
+	*out = (struct obol_fields){ sp->vf, 2 };
 	return OBOL_OK;
 }
 
@@ -417,6 +513,23 @@ void ecash_deposit_req_clear(struct ecash_deposit_req *m)
 	m->ncoins = 0;
 }
 
+obol_err ecash_deposit_req_terms(const struct ecash_deposit_req *m, struct ecash_coins_terms *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (m->has_amount != m->has_change)
+		return OBOL_E_WIRE_MISSING_FIELD;
+	t->has_to = m->has_to;
+	t->to = m->to;
+	t->has_amount = m->has_amount;
+	t->amount = m->amount;
+	memcpy(t->change_owner, m->change, ECASH_OWNER_LEN);
+	if (m->has_owners) {
+		t->owners = (const uint8_t(*)[ECASH_OWNER_LEN])m->owners;
+		t->nowners = m->nowners;
+	}
+	return OBOL_OK;
+}
+
 obol_err ecash_deposit_req_spec(struct ecash_deposit_req_spec *sp, struct ecash_deposit_req *m, bool decode)
 {
 	memset(sp, 0, sizeof(*sp));
@@ -425,8 +538,13 @@ obol_err ecash_deposit_req_spec(struct ecash_deposit_req_spec *sp, struct ecash_
 	sp->f[0] = (struct obol_field)OBOL_F_FIXED("nonce", 1, m->nonce, ECASH_NONCE_LEN);
 	sp->f[1] = (struct obol_field)OBOL_F_MAP("cert", 2, &sp->cert.s);
 	sp->f[2] = (struct obol_field)OBOL_F_BYTES("sig", 3, m->sig, 1, ECASH_SIG_MAX, &m->sig_len);
-	sp->s = (struct obol_fields){ sp->f, 5 };
-	return ecash_coins_spec(&sp->coins, &m->coins, &m->ncoins, ECASH_COINS_MAX, decode, 4, sp->f + 3);
+	sp->f[5] = (struct obol_field)OBOL_F_INT("to", 6, &m->to, OBOL_OPT(&m->has_to));
+	sp->f[6] = (struct obol_field)OBOL_F_AMOUNT("amount", 7, &m->amount, OBOL_OPT(&m->has_amount));
+	sp->f[7] = (struct obol_field)OBOL_F_FIXED("change", 8, m->change, ECASH_OWNER_LEN, OBOL_OPT(&m->has_change));
+	sp->f[8] = (struct obol_field)OBOL_F_FIXED_LIST("owners", 9, m->owners, ECASH_OWNER_LEN, &m->nowners,
+							ECASH_COINS_MAX, OBOL_OPT(&m->has_owners));
+	sp->s = (struct obol_fields){ sp->f, 9 };
+	return ecash_coins_spec(&sp->coins, &m->coins, &m->ncoins, ECASH_COINS_MAX, decode, false, 4, sp->f + 3);
 }
 
 obol_err ecash_deposit_req_done(struct ecash_deposit_req_spec *sp, obol_err err)
@@ -458,7 +576,7 @@ obol_err ecash_coins_to_json(const struct ecash_held_coin *coins, size_t n, json
 	struct obol_field f[2];
 	struct ecash_held_coin *c = (struct ecash_held_coin *)coins; /* encoding only reads */
 	size_t cnt = n;
-	obol_err err = ecash_coins_spec(&sp, &c, &cnt, n ? n : 1, false, 1, f);
+	obol_err err = ecash_coins_spec(&sp, &c, &cnt, n ? n : 1, false, false, 1, f);
 	if (err != OBOL_OK)
 		return err;
 	struct obol_fields s = { f, 2 };
@@ -471,7 +589,7 @@ obol_err ecash_coins_from_json(const json_t *j, struct ecash_held_coin **coins, 
 	struct obol_field f[2];
 	*coins = NULL;
 	*n = 0;
-	obol_err err = ecash_coins_spec(&sp, coins, n, max, true, 1, f);
+	obol_err err = ecash_coins_spec(&sp, coins, n, max, true, false, 1, f);
 	if (err != OBOL_OK)
 		return err;
 	struct obol_fields s = { f, 2 };
@@ -499,6 +617,8 @@ const char *ecash_fraud_kind_name(enum ecash_fraud_kind k)
 		return "issued-twice-spent";
 	case ECASH_FRAUD_REFUNDED_AND_SPENT:
 		return "refunded-and-spent";
+	case ECASH_FRAUD_EXCHANGED_AND_SPENT:
+		return "exchanged-and-spent";
 	}
 	return "unknown";
 }
@@ -528,12 +648,12 @@ obol_err ecash_evidence_to_json(const struct ecash_evidence *e, json_t **out)
 		err = set_b64(o, "first_depositor", e->first_depositor, ECASH_ID_LEN);
 	if (err == OBOL_OK)
 		err = set_b64(o, "second_depositor", e->second_depositor, ECASH_ID_LEN);
-	if (err == OBOL_OK && e->first.ncerts > 0) {
+	if (err == OBOL_OK && e->first.ncerts > 0 && e->first.sig_len > 0) {
 		err = ecash_claim_to_json(&e->first, &c);
 		if (err == OBOL_OK && json_object_set_new(o, "first", c) != 0)
 			err = OBOL_E_NO_MEMORY;
 	}
-	if (err == OBOL_OK && e->second.ncerts > 0) {
+	if (err == OBOL_OK && e->second.ncerts > 0 && e->second.sig_len > 0) {
 		err = ecash_claim_to_json(&e->second, &c);
 		if (err == OBOL_OK && json_object_set_new(o, "second", c) != 0)
 			err = OBOL_E_NO_MEMORY;

@@ -1,11 +1,11 @@
-/* Every ecash message: device-link frame types (48-51, the ecash range), the issuer API
+/* Every ecash message: device-link frame types (48-53, the ecash range), the issuer API
  * bodies, and the field specs that encode them in CBOR (device link) and
  * JSON (issuer API, wallet file). docs/protocol.md "ecash" is the written
  * form. One spec per object; a message nests them:
  *
  *   cert   {key, account, issued, expiry, sig}                     σ3
- *   coin   {serial, value, issued, expiry, sig}                    σ0
- *   claim  {payee, ts, certs[1..64], sig}                          σ2 (ring if certs > 1)
+ *   coin   {serial, value, issued, expiry, sig, owner?}            σ0
+ *   claim  {payee, ts, certs[1..64], sig?, owner_sig?}             σ2 (ring if certs > 1)
  *   coins  [coin...] with claims [{coin index, claim}...]         held coins
  *
  * Decoding allocates (claims' certificates and signatures, payments' coins):
@@ -23,9 +23,11 @@
  * src/net/devlink.h. */
 enum ecash_msg_type {
 	ECASH_MSG_HELLO = OBOL_DL_ECASH_MIN,   /* C -> M: I want to pay (step 1) */
-	ECASH_MSG_OFFER = OBOL_DL_ECASH_MIN + 1,   /* M -> C: M_ID, nonce n, price (step 2) */
-	ECASH_MSG_PAY = OBOL_DL_ECASH_MIN + 2,    /* C -> M: σ1, coins with their claims (step 3) */
-	ECASH_MSG_RECEIPT = OBOL_DL_ECASH_MIN + 3, /* M -> C: accepted (after steps 4-7) */
+	ECASH_MSG_OFFER = OBOL_DL_ECASH_MIN + 1,   /* M -> C: M_ID, nonce n, price, certificate (step 2) */
+	ECASH_MSG_PAY = OBOL_DL_ECASH_MIN + 2,    /* C -> M: σ1, coins with their claims, new ones unsigned (step 3) */
+	ECASH_MSG_RECEIPT = OBOL_DL_ECASH_MIN + 3, /* M -> C: accepted, signed (after steps 4-7) */
+	ECASH_MSG_READY = OBOL_DL_ECASH_MIN + 4,  /* M -> C: PAY checks out; send the signatures */
+	ECASH_MSG_SIGN = OBOL_DL_ECASH_MIN + 5,   /* C -> M: the new claims' signatures */
 };
 
 /* ---- objects ---- */
@@ -37,7 +39,7 @@ struct ecash_cert_spec {
 void ecash_cert_spec(struct ecash_cert_spec *sp, struct ecash_cert *c);
 
 struct ecash_coin_spec {
-	struct obol_field f[5];
+	struct obol_field f[6];
 	struct obol_fields s;
 };
 void ecash_coin_spec(struct ecash_coin_spec *sp, struct ecash_coin *c);
@@ -45,9 +47,10 @@ void ecash_coin_spec(struct ecash_coin_spec *sp, struct ecash_coin *c);
 struct ecash_claim_spec {
 	struct ecash_claim *c;
 	bool decode;
+	bool has_sig; /* encode: whether the claim carries σ2 */
 	struct ecash_cert_spec cert;
 	struct obol_field_array certs;
-	struct obol_field f[4];
+	struct obol_field f[5];
 	struct obol_fields s;
 };
 /* For decoding, allocates c's signature buffer (ECASH_RINGSIG_MAX). */
@@ -66,22 +69,29 @@ struct ecash_coins_spec {
 	size_t *n;
 	size_t max;
 	bool decode;
+	bool last_unsigned; /* PAY: each coin's last claim comes without its signatures */
 	size_t allocated;
 	struct ecash_coin_spec coin;
 	struct obol_field_array coins_arr;
 	struct ecash_flat_claim *flat; /* owned by the spec until done */
 	size_t nflat, flat_alloc;
 	struct ecash_claim_spec claim;
-	struct obol_field claim_f[5];
+	struct obol_field claim_f[6];
 	struct obol_field_array claims_arr;
 };
 /* Prepares the spec and writes its two fields into f[0], f[1] with CBOR keys
- * key, key + 1. For encoding, *coins[0..*n) are read. */
+ * key, key + 1. For encoding, *coins[0..*n) are read. last_unsigned: the
+ * form of PAY, where each coin's last claim is sent without σ2 and owner
+ * signature (encoding leaves them out; decoding refuses them there and
+ * requires them everywhere else). */
 OBOL_MUST_CHECK obol_err ecash_coins_spec(struct ecash_coins_spec *sp, struct ecash_held_coin **coins, size_t *n,
-					  size_t max, bool decode, uint32_t key, struct obol_field f[2]);
+					  size_t max, bool decode, bool last_unsigned, uint32_t key,
+					  struct obol_field f[2]);
 /* Ends an encode or a decode: on a decode, moves each claim onto its coin's
- * chain (WIRE_MALFORMED for a claim naming no coin, ECASH_CHAIN_TOO_LONG),
- * or frees everything on error. Returns the final error. */
+ * chain (WIRE_MALFORMED for a claim naming no coin or signatures where the
+ * form does not have them, WIRE_MISSING_FIELD for missing ones,
+ * ECASH_CHAIN_TOO_LONG), or frees everything on error. Returns the final
+ * error. */
 obol_err ecash_coins_done(struct ecash_coins_spec *sp, obol_err err);
 
 /* ---- device-link messages ---- */
@@ -98,7 +108,8 @@ struct ecash_hello_spec {
 void ecash_hello_spec(struct ecash_hello_spec *sp, struct ecash_hello *m);
 
 struct ecash_offer_spec {
-	struct obol_field f[4];
+	struct ecash_cert_spec cert;
+	struct obol_field f[5];
 	struct obol_fields s;
 };
 void ecash_offer_spec(struct ecash_offer_spec *sp, struct ecash_offer *o);
@@ -110,17 +121,36 @@ struct ecash_payment_spec {
 	struct obol_field f[4];
 	struct obol_fields s;
 };
-/* For decoding, p must be zeroed; allocates σ1's buffer. */
+/* PAY: the new claims go without their signatures (they follow in SIGN).
+ * For decoding, p must be zeroed; allocates σ1's buffer. */
 OBOL_MUST_CHECK obol_err ecash_payment_spec(struct ecash_payment_spec *sp, struct ecash_payment *p, bool decode);
 obol_err ecash_payment_done(struct ecash_payment_spec *sp, obol_err err);
 
-struct ecash_receipt {
+/* READY {nonce} and SIGN {nonce, sigs: [{sig, owner_sig?}]}. */
+struct ecash_ready {
 	uint8_t nonce[ECASH_NONCE_LEN];
-	struct obol_amount value; /* what the accepted coins are worth */
-	uint64_t ncoins;
 };
+struct ecash_ready_spec {
+	struct obol_field f[1];
+	struct obol_fields s;
+};
+void ecash_ready_spec(struct ecash_ready_spec *sp, struct ecash_ready *r);
+
+struct ecash_signatures_spec {
+	struct ecash_signatures *m;
+	bool decode;
+	struct obol_field ef[2];
+	struct obol_field_array arr;
+	struct obol_field f[2];
+	struct obol_fields s;
+};
+/* For decoding, m must be zeroed; the signatures are allocated as they
+ * come; ecash_signatures_done frees them on error. */
+void ecash_signatures_spec(struct ecash_signatures_spec *sp, struct ecash_signatures *m, bool decode);
+obol_err ecash_signatures_done(struct ecash_signatures_spec *sp, obol_err err);
+
 struct ecash_receipt_spec {
-	struct obol_field f[3];
+	struct obol_field f[4];
 	struct obol_fields s;
 };
 void ecash_receipt_spec(struct ecash_receipt_spec *sp, struct ecash_receipt *r);
@@ -130,10 +160,14 @@ void ecash_receipt_spec(struct ecash_receipt_spec *sp, struct ecash_receipt *r);
 struct ecash_revocations_spec {
 	struct ecash_revocations *rl;
 	bool decode;
+	size_t allocated;
+	struct obol_field ef[2];
+	struct obol_field_array arr;
 	struct obol_field f[4];
 	struct obol_fields s;
 };
-/* For decoding allocates rl->ids (ECASH_REVOKED_MAX entries). */
+/* For decoding, rl must be zeroed; its entries are allocated as they come
+ * (no fixed table). */
 OBOL_MUST_CHECK obol_err ecash_revocations_spec(struct ecash_revocations_spec *sp, struct ecash_revocations *rl,
 						bool decode);
 obol_err ecash_revocations_done(struct ecash_revocations_spec *sp, obol_err err);
@@ -142,8 +176,9 @@ struct ecash_directory_spec {
 	struct ecash_directory *d;
 	bool decode;
 	struct ecash_cert_spec cert;
+	struct obol_field ef[2];
 	struct obol_field_array arr;
-	struct obol_field f[3];
+	struct obol_field f[5];
 	struct obol_fields s;
 };
 void ecash_directory_spec(struct ecash_directory_spec *sp, struct ecash_directory *d, bool decode);
@@ -152,7 +187,7 @@ obol_err ecash_directory_done(struct ecash_directory_spec *sp, obol_err err);
 /* ---- issuer API bodies (JSON) ---- */
 
 /* POST /ecash/nonce {purpose} -> {nonce, expiry}; purpose is "register",
- * "topup" or "deposit" (§3.2 step 2, §5.3, §5.5). */
+ * "topup", "refund" or "exchange" (§3.2 step 2, §5.3). */
 struct ecash_nonce_req {
 	char purpose[17];
 };
@@ -181,11 +216,12 @@ struct ecash_register_spec {
 };
 void ecash_register_req_spec(struct ecash_register_spec *sp, struct ecash_register_req *m);
 
-/* POST /ecash/topup {nonce, cert, values[], sig} -> {coins[]} (§3.3.1, §6.2). */
+/* POST /ecash/topup {nonce, cert, values: [{value, owner}], sig} -> {coins[]}
+ * (§3.3.1, §6.2). */
 struct ecash_topup_req {
 	uint8_t nonce[ECASH_NONCE_LEN];
 	struct ecash_cert cert;
-	struct obol_amount values[ECASH_COINS_MAX];
+	struct ecash_coin_order values[ECASH_COINS_MAX];
 	size_t nvalues;
 	uint8_t sig[ECASH_SIG_MAX];
 	size_t sig_len;
@@ -193,7 +229,7 @@ struct ecash_topup_req {
 struct ecash_topup_req_spec {
 	struct ecash_topup_req *m;
 	struct ecash_cert_spec cert;
-	struct obol_field vf[1];
+	struct obol_field vf[2];
 	struct obol_field_array values;
 	struct obol_field f[4];
 	struct obol_fields s;
@@ -214,8 +250,11 @@ struct ecash_topup_reply_spec {
 };
 void ecash_topup_reply_spec(struct ecash_topup_reply_spec *sp, struct ecash_topup_reply *m);
 
-/* POST /ecash/deposit {nonce, cert, coins[], sig} -> {results[], credited}
- * (§3.3.3, §5.5, §6.4). */
+/* POST /ecash/deposit, /ecash/refund and /ecash/exchange {nonce, cert,
+ * coins[], claims[], sig, to?, amount?, change?, owners?} ->
+ * {results[], credited, change?} (§3.3.3, §5.5, §6.4): to, amount and
+ * change only in a deposit (a withdrawal to an account), owners only in an
+ * exchange, as ecash_coins_terms says. */
 struct ecash_deposit_req {
 	uint8_t nonce[ECASH_NONCE_LEN];
 	struct ecash_cert cert;
@@ -223,13 +262,22 @@ struct ecash_deposit_req {
 	size_t ncoins;
 	uint8_t sig[ECASH_SIG_MAX];
 	size_t sig_len;
+	bool has_to, has_amount, has_change, has_owners;
+	int64_t to;
+	struct obol_amount amount;
+	uint8_t change[ECASH_OWNER_LEN];
+	uint8_t owners[ECASH_COINS_MAX][ECASH_OWNER_LEN];
+	size_t nowners;
 };
 void ecash_deposit_req_clear(struct ecash_deposit_req *m);
+/* The request's terms as the core reads them (t is filled, pointing into m).
+ * WIRE_MISSING_FIELD for an amount without its change key. */
+OBOL_MUST_CHECK obol_err ecash_deposit_req_terms(const struct ecash_deposit_req *m, struct ecash_coins_terms *t);
 struct ecash_deposit_req_spec {
 	struct ecash_deposit_req *m;
 	struct ecash_cert_spec cert;
 	struct ecash_coins_spec coins;
-	struct obol_field f[5];
+	struct obol_field f[9];
 	struct obol_fields s;
 };
 OBOL_MUST_CHECK obol_err ecash_deposit_req_spec(struct ecash_deposit_req_spec *sp, struct ecash_deposit_req *m,

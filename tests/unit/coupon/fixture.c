@@ -125,6 +125,97 @@ obol_err cfx_withdraw(struct fx *f, int d)
 	return OBOL_OK;
 }
 
+static int vendor_of_account(int64_t account)
+{
+	return account == 100 ? 0 : 1;
+}
+
+obol_err cfx_withdraw_seed(struct fx *f, int d, const uint8_t seed[32])
+{
+	struct coupon_wallet_coin *c = &f->coins[f->ncoins];
+	const struct coupon_denom *den = &f->denom[d];
+	uint8_t msg[COUPON_COIN_MSG_LEN], prepared[OBOL_BLINDRSA_PREFIX_LEN + COUPON_COIN_MSG_LEN];
+	uint8_t blinded[COUPON_SIG_MAX], bsig[COUPON_SIG_MAX];
+	size_t plen, blen, slen;
+	struct obol_blindrsa_state st;
+	obol_err e;
+	memset(c, 0, sizeof(*c));
+	memcpy(c->seed, seed, 32);
+	c->n = den->n;
+	c->last_index = den->n;
+	c->coin.denom = den->id;
+	obol_hashchain_step(c->coin.id, seed, den->n);
+	coupon_coin_message(msg, den->id, c->coin.id);
+	if ((e = obol_blindrsa_prepare(OBOL_BLINDRSA_PSS_RANDOMIZED, msg, sizeof(msg), prepared, sizeof(prepared),
+				       &plen)) != OBOL_OK ||
+	    (e = obol_blindrsa_blind(den->key, prepared, plen, blinded, sizeof(blinded), &blen, &st)) != OBOL_OK ||
+	    (e = obol_blindrsa_blind_sign(den->key, blinded, blen, bsig, sizeof(bsig), &slen)) != OBOL_OK ||
+	    (e = obol_blindrsa_finalize(den->key, &st, bsig, slen, c->coin.sig, sizeof(c->coin.sig),
+					&c->coin.sig_len)) != OBOL_OK)
+		return e;
+	obol_blindrsa_state_wipe(&st);
+	memcpy(c->coin.prefix, prepared, OBOL_BLINDRSA_PREFIX_LEN);
+	if ((e = coupon_coin_verify(&c->coin, den)) != OBOL_OK)
+		return e;
+	f->ncoins++;
+	return OBOL_OK;
+}
+
+obol_err cfx_sync(struct fx *f, size_t i, struct coupon_coin_status *st)
+{
+	obol_err e;
+	for (unsigned probe = 0;; probe++) {
+		struct coupon_wallet_query q;
+		struct coupon_coin_status_req req;
+		struct coupon_coin_status_reply reply;
+		struct coupon_coin_status answer;
+		struct coupon_query opened;
+		uint8_t qh[32];
+		if ((e = coupon_wallet_query_make(&f->wc, &f->coins[i], probe, &q, &req)) != OBOL_OK)
+			return e;
+		if ((e = coupon_issuer_query_open(&f->is, &req, &opened, qh)) != OBOL_OK)
+			return e;
+		e = coupon_issuer_query_answer(&f->is, &opened, qh, cfx_coin(f, opened.coin_id), &answer);
+		if (e == OBOL_OK)
+			e = coupon_coin_status_seal(&answer, opened.reply_key, &reply);
+		if (e == OBOL_OK)
+			return coupon_wallet_query_apply(&f->wc, &f->coins[i], &q, &reply, f->now, st);
+		if (e != OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN)
+			return e;
+	}
+}
+
+obol_err cfx_issuer_refund(struct fx *f, const struct coupon_refund_req *req, int64_t account,
+			   struct coupon_refund_reply *reply, struct coupon_refusal *refusal)
+{
+	static const uint8_t no_cert[32];
+	struct coupon_refund_checked chk;
+	struct coupon_refund_effect eff;
+	struct coupon_proof_checked pre;
+	obol_err e;
+	if ((e = coupon_issuer_refund_verify(&f->is, req, account, f->now, &chk)) != OBOL_OK)
+		return e;
+	struct coupon_coin_state *cur = cfx_coin(f, req->coin.id);
+	coupon_issuer_refund_proof(&f->is, &chk, cur, &pre);
+	if ((e = coupon_issuer_refund_apply(&f->is, &chk, cur, &pre, f->now, &eff)) != OBOL_OK) {
+		if (refusal && eff.has_refusal) {
+			coupon_issuer_sign_refusal(&f->is, &eff.refusal, no_cert, chk.box_hash);
+			*refusal = eff.refusal;
+		}
+		return e;
+	}
+	if (eff.expired_credit_tokens)
+		f->credited[vendor_of_account(eff.expired_vendor_account)] += (int64_t)eff.expired_credit_tokens;
+	f->refunded += (int64_t)eff.refund_tokens;
+	if (cur)
+		*cur = eff.next;
+	else
+		f->table[f->ntable++] = eff.next;
+	coupon_issuer_sign_refund_reply(&f->is, &eff.reply);
+	*reply = eff.reply;
+	return OBOL_OK;
+}
+
 struct coupon_coin_state *cfx_coin(struct fx *f, const uint8_t id[32])
 {
 	for (size_t i = 0; i < f->ntable; i++)
@@ -133,25 +224,34 @@ struct coupon_coin_state *cfx_coin(struct fx *f, const uint8_t id[32])
 	return NULL;
 }
 
-static int vendor_of_account(int64_t account)
-{
-	return account == 100 ? 0 : 1;
-}
-
 obol_err cfx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct coupon_lock_reply *reply,
-			uint64_t *last_index)
+			struct coupon_error *refusal)
 {
 	struct coupon_lock_checked chk;
 	struct coupon_lock_effect eff;
+	struct coupon_proof_checked pre;
 	obol_err e;
-	if ((e = coupon_issuer_lock_verify(&f->is, req, f->now, &chk)) != OBOL_OK)
+	if (refusal)
+		memset(refusal, 0, sizeof(*refusal));
+	if ((e = coupon_issuer_lock_verify(&f->is, req, f->now, &chk)) != OBOL_OK) {
+		if (refusal)
+			coupon_error_set(refusal, e, NULL);
 		return e;
+	}
 	struct coupon_coin_state *cur = cfx_coin(f, req->coin.id);
-	e = coupon_issuer_lock_apply(&f->is, req, &chk, cur, f->now, &eff);
-	if (e == OBOL_E_COUPON_INDEX_MISMATCH && last_index)
-		*last_index = eff.last_index;
-	if (e != OBOL_OK)
+	/* the holder proof, as the route checks it off the committer */
+	coupon_issuer_lock_proof(&f->is, &chk, cur, &pre);
+	e = coupon_issuer_lock_apply(&f->is, req, &chk, cur, &pre, f->now, &eff);
+	if (e != OBOL_OK) {
+		/* what the vendor relays: the signed refusal when F gave one */
+		if (refusal && eff.has_refusal) {
+			coupon_issuer_sign_refusal(&f->is, &eff.refusal, chk.cert.hash, chk.auth_hash);
+			coupon_error_from_refusal(refusal, &eff.refusal);
+		} else if (refusal) {
+			coupon_error_set(refusal, e, NULL);
+		}
 		return e;
+	}
 	if (!eff.repeat) {
 		if (eff.expired_credit_tokens)
 			f->credited[vendor_of_account(eff.expired_vendor_account)] += (int64_t)eff.expired_credit_tokens;
@@ -175,7 +275,8 @@ obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, st
 		return e;
 	for (size_t i = 0; i < f->nsettles; i++)
 		if (!memcmp(f->settles[i].coin_id, req->coin_id, 32) && !memcmp(f->settles[i].cert_hash, cert.hash, 32) &&
-		    f->settles[i].index == req->index && f->settles[i].keep == req->keep)
+		    !memcmp(f->settles[i].lock, req->lock, 32) && f->settles[i].index == req->index &&
+		    f->settles[i].keep == req->keep)
 			prior = &f->settles[i].rec;
 	struct coupon_coin_state *cur = cfx_coin(f, req->coin_id);
 	if ((e = coupon_issuer_settle_apply(&f->is, req, &cert, cur, prior, NULL, &eff)) != OBOL_OK)
@@ -186,6 +287,7 @@ obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, st
 		size_t k = f->nsettles++;
 		memcpy(f->settles[k].coin_id, req->coin_id, 32);
 		memcpy(f->settles[k].cert_hash, cert.hash, 32);
+		memcpy(f->settles[k].lock, req->lock, 32);
 		f->settles[k].index = req->index;
 		f->settles[k].keep = req->keep;
 		f->settles[k].rec = eff.record;
@@ -195,7 +297,7 @@ obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, st
 	return OBOL_OK;
 }
 
-obol_err cfx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *req)
+obol_err cfx_open_order(struct fx *f, int v, const struct coupon_wallet_order *order, struct coupon_lock_req *req)
 {
 	struct coupon_buy buy;
 	struct coupon_offer offer;
@@ -203,11 +305,17 @@ obol_err cfx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *r
 	struct fx_vendor *vd = &f->v[v];
 	obol_err e;
 	memset(&vd->s, 0, sizeof(vd->s));
-	if ((e = coupon_wallet_buy(&f->ws, units, &buy)) != OBOL_OK ||
+	if ((e = coupon_wallet_order_start(&f->ws, order, &buy)) != OBOL_OK ||
 	    (e = coupon_vendor_start(&vd->cfg, &vd->s, &buy, f->now, &offer)) != OBOL_OK ||
 	    (e = coupon_wallet_on_offer(&f->wc, &f->ws, f->coins, f->ncoins, &offer, f->now, &pay)) != OBOL_OK)
 		return e;
 	return coupon_vendor_on_pay(&vd->cfg, &vd->s, &pay, f->now, req);
+}
+
+obol_err cfx_open(struct fx *f, int v, uint64_t units, struct coupon_lock_req *req)
+{
+	struct coupon_wallet_order order = { .units = units, .ahead = 1 };
+	return cfx_open_order(f, v, &order, req);
 }
 
 /* Locks req at the issuer and hands the answer to the vendor and wallet;
@@ -216,18 +324,16 @@ static obol_err lock_round(struct fx *f, struct fx_vendor *vd, struct coupon_loc
 {
 	for (int tries = 0; tries < 4; tries++) {
 		struct coupon_lock_reply reply;
-		uint64_t last = 0;
-		obol_err e = cfx_issuer_lock(f, req, &reply, &last);
+		struct coupon_error err;
+		obol_err e = cfx_issuer_lock(f, req, &reply, &err);
 		if (e == OBOL_OK) {
 			if ((e = coupon_vendor_on_lock_reply(&vd->cfg, &vd->s, &reply)) != OBOL_OK)
 				return e;
 			return coupon_wallet_on_locked(&f->wc, &f->ws, f->coins, &reply);
 		}
-		struct coupon_error err;
 		struct coupon_pay pay;
 		bool retry;
 		coupon_vendor_on_lock_refused(&vd->s);
-		coupon_error_set(&err, e, e == OBOL_E_COUPON_INDEX_MISMATCH ? &last : NULL);
 		if ((e = coupon_wallet_on_error(&f->wc, &f->ws, f->coins, f->ncoins, &err, f->now, &retry, &pay)) !=
 		    OBOL_OK)
 			return e;
@@ -237,12 +343,12 @@ static obol_err lock_round(struct fx *f, struct fx_vendor *vd, struct coupon_loc
 	return OBOL_E_INTERNAL;
 }
 
-obol_err cfx_session(struct fx *f, int v, uint64_t units)
+obol_err cfx_run_order(struct fx *f, int v, const struct coupon_wallet_order *order)
 {
 	struct fx_vendor *vd = &f->v[v];
 	struct coupon_lock_req req;
 	obol_err e;
-	if ((e = cfx_open(f, v, units, &req)) != OBOL_OK || (e = lock_round(f, vd, &req)) != OBOL_OK)
+	if ((e = cfx_open_order(f, v, order, &req)) != OBOL_OK || (e = lock_round(f, vd, &req)) != OBOL_OK)
 		return e;
 	for (int steps = 0; steps < 100000; steps++) {
 		enum coupon_vendor_action act;
@@ -263,8 +369,10 @@ obol_err cfx_session(struct fx *f, int v, uint64_t units)
 		if ((e = coupon_wallet_on_token_req(&f->wc, &f->ws, f->coins, f->ncoins, &treq, f->now, &ans, &tok,
 						    &pay)) != OBOL_OK)
 			return e;
+		if (ans == COUPON_WA_END)
+			break;
 		if (ans == COUPON_WA_TOKEN) {
-			if ((e = coupon_vendor_on_token(&vd->cfg, &vd->s, &tok, &ci)) != OBOL_OK)
+			if ((e = coupon_vendor_on_token(&vd->cfg, &vd->s, &tok, f->now, &ci)) != OBOL_OK)
 				return e;
 		} else {
 			if ((e = coupon_vendor_on_pay(&vd->cfg, &vd->s, &pay, f->now, &req)) != OBOL_OK ||
@@ -275,6 +383,13 @@ obol_err cfx_session(struct fx *f, int v, uint64_t units)
 	struct coupon_receipt rc;
 	coupon_vendor_end(&vd->s, &rc);
 	coupon_wallet_on_receipt(&f->ws, f->coins, &rc);
+	return OBOL_OK;
+}
+
+obol_err cfx_settle_all(struct fx *f, int v)
+{
+	struct fx_vendor *vd = &f->v[v];
+	obol_err e;
 	for (size_t i = 0; i < vd->s.ncoins; i++) {
 		struct coupon_settle_req sreq;
 		struct coupon_settle_reply srep;
@@ -284,4 +399,16 @@ obol_err cfx_session(struct fx *f, int v, uint64_t units)
 			return e;
 	}
 	return OBOL_OK;
+}
+
+obol_err cfx_session_order(struct fx *f, int v, const struct coupon_wallet_order *order)
+{
+	obol_err e = cfx_run_order(f, v, order);
+	return e == OBOL_OK ? cfx_settle_all(f, v) : e;
+}
+
+obol_err cfx_session(struct fx *f, int v, uint64_t units)
+{
+	struct coupon_wallet_order order = { .units = units, .ahead = 1 };
+	return cfx_session_order(f, v, &order);
 }

@@ -201,14 +201,30 @@ int cworld_up(struct world *w, bool run_vendors, const char *price)
 
 int cworld_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price)
 {
-	char out[4096], pk[64];
+	struct cworld_opts o = { .db_url = db_url, .run_vendors = run_vendors, .price = price };
+	return cworld_up_opts(w, &o);
+}
+
+int cworld_up_opts(struct world *w, const struct cworld_opts *o)
+{
+	char out[4096], pk[64], db[600];
+	bool run_vendors = o->run_vendors;
+	const char *price = o->price;
 	memset(w, 0, sizeof(*w));
 	if (obol_crypto_init() != OBOL_OK)
 		return -1;
-	snprintf(w->db, sizeof(w->db), "%s", db_url);
-	if (cobol_run(out, sizeof(out), "issuer", "init", "--db", w->db, "--currency", "EUR", "--coupon-denom",
-		     "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-lock-max", "600", "--coupon-rsa-bits", "1024",
-		     NULL) != 0) {
+	if (o->db_url)
+		snprintf(w->db, sizeof(w->db), "%s", o->db_url);
+	else
+		snprintf(w->db, sizeof(w->db), "sqlite:%s/issuer.db", test_tmpdir());
+	snprintf(db, sizeof(db), "%s", w->db);
+	int rc = o->denom3 ? cobol_run(out, sizeof(out), "issuer", "init", "--db", db, "--currency", "EUR",
+				       "--coupon-denom", "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-denom",
+				       o->denom3, "--coupon-lock-max", "600", "--coupon-rsa-bits", "1024", NULL)
+			   : cobol_run(out, sizeof(out), "issuer", "init", "--db", db, "--currency", "EUR",
+				       "--coupon-denom", "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-lock-max",
+				       "600", "--coupon-rsa-bits", "1024", NULL);
+	if (rc != 0) {
 		test_note("issuer init: %s", out);
 		return -1;
 	}
@@ -270,12 +286,13 @@ obol_err cworld_withdraw(struct world *w, uint32_t denom)
 	struct coupon_wallet_coin coin;
 	uint8_t raw[16];
 	char rid[32];
+	bool definite;
 	obol_random(raw, sizeof(raw));
 	obol_err e = obol_b64_encode(raw, sizeof(raw), rid, sizeof(rid));
 	if (e == OBOL_OK)
 		e = coupon_wallet_withdraw_prepare(d, obol_now(), &p, &req);
 	if (e == OBOL_OK)
-		e = coupon_withdraw_exchange(w->http, d, rid, &req, &p, &coin);
+		e = coupon_withdraw_exchange(w->http, d, rid, &req, &p, &coin, &definite);
 	if (e == OBOL_OK)
 		e = coupon_wstore_add(&w->ws, &coin);
 	return e;
@@ -397,4 +414,19 @@ obol_err cworld_settle(struct world *w, int v, const uint8_t coin_id[32], uint64
 	}
 	json_decref(ans);
 	return e;
+}
+
+obol_err cworld_read_until(struct obol_devlink *dl, uint32_t want, const uint8_t **body, size_t *len, int *served)
+{
+	for (int i = 0; i < 1000; i++) {
+		uint32_t type;
+		obol_err e = obol_devlink_read(dl, &type, body, len);
+		if (e != OBOL_OK)
+			return e;
+		if (type == COUPON_MSG_SERVED && served)
+			(*served)++;
+		if (type == want)
+			return OBOL_OK;
+	}
+	return OBOL_E_INTERNAL;
 }

@@ -62,6 +62,14 @@ struct world {
 int cworld_up(struct world *w, bool run_vendors, const char *price);
 /* The same on a database URL of the test's backend (SQLite or PostgreSQL). */
 int cworld_up_db(struct world *w, const char *db_url, bool run_vendors, const char *price);
+/* The same with more choices. */
+struct cworld_opts {
+	const char *db_url;  /* NULL: SQLite in the case's directory */
+	bool run_vendors;
+	const char *price;
+	const char *denom3;  /* a third denomination (`issuer init --coupon-denom`), or NULL */
+};
+int cworld_up_opts(struct world *w, const struct cworld_opts *o);
 void cworld_down(struct world *w);
 
 /* Withdraws a coin of denomination id into w->ws. */
@@ -81,6 +89,10 @@ obol_err cworld_post(struct world *w, const char *path, const json_t *body, json
 void cworld_lock_req(struct world *w, size_t coin, uint64_t p, int64_t T, int v, int cert_for,
 		    struct coupon_lock_req *req);
 obol_err cworld_lock(struct world *w, const struct coupon_lock_req *req, struct coupon_lock_reply *reply);
+/* Reads device-link frames until one of type want; *served (may be NULL)
+ * counts the SERVED frames on the way. */
+obol_err cworld_read_until(struct obol_devlink *dl, uint32_t want, const uint8_t **body, size_t *len, int *served);
+
 obol_err cworld_settle(struct world *w, int v, const uint8_t coin_id[32], uint64_t j, const uint8_t token[32],
 		      bool keep, struct coupon_settle_reply *reply);
 

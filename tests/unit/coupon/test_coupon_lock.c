@@ -307,11 +307,12 @@ TEST(coupon_lock, index_and_chain)
 	SETUP(f);
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
-	uint64_t last = 0;
-	/* a new coin must start at n-1 */
+	struct coupon_error refusal;
+	/* a new coin must start at n-1; the holder (a token below) learns where it stands */
 	request_at(&f, 0, FX_N - 2, f.now + 600, &req);
-	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, &last), OBOL_E_COUPON_INDEX_MISMATCH);
-	CHECK_EQ_INT(last, FX_N);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, &refusal), OBOL_E_COUPON_INDEX_MISMATCH);
+	CHECK(refusal.has_last_index && refusal.has_issuer_sig);
+	CHECK_EQ_INT(refusal.last_index, FX_N);
 	/* the right index with a token that does not hash to the coin id */
 	request_at(&f, 0, FX_N - 1, f.now + 600, &req);
 	struct coupon_auth a = { .index = FX_N - 1, .deadline = f.now + 600 };
@@ -363,5 +364,47 @@ TEST(coupon_lock, spent_coin)
 	struct coupon_lock_reply reply;
 	request_at(&f, 1, 0, f.now + 600, &req);
 	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, NULL), OBOL_E_COUPON_COIN_SPENT);
+	cfx_free(&f);
+}
+
+/* Case: one chain blind-signed under two denominations of the same n (or
+ * S_B = H^(nA-nB)(S_A) for another n) gives one coin id twice. The coin is
+ * spent under the denomination it was first locked with, never valued by
+ * the vendor at one and credited by the issuer at the other. */
+TEST(coupon_lock, one_coin_id_under_two_denominations)
+{
+	static struct fx f;
+	REQUIRE(cfx_init(&f) == 0);
+	uint8_t seed[32];
+	obol_random(seed, 32);
+	REQUIRE_OK(cfx_withdraw_seed(&f, 0, seed)); /* A: EUR:1 in 100 tokens */
+	REQUIRE_OK(cfx_withdraw_seed(&f, 1, seed)); /* B: EUR:2 in 100 tokens, same id */
+	CHECK_MEM_EQ(f.coins[0].coin.id, f.coins[1].coin.id, 32);
+	/* A is spent 5 tokens at vendor 0 */
+	f.coins[1].last_index = 0; /* out of the wallet's choice for now */
+	REQUIRE_OK(cfx_session(&f, 0, 5));
+	CHECK_EQ_INT(f.credited[0], 5);
+	/* then B, at the right index with the right token: refused */
+	f.coins[0].last_index = 0;
+	f.coins[1].last_index = FX_N - 5;
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	struct coupon_error err;
+	memset(&f.ws, 0, sizeof(f.ws));
+	REQUIRE_OK(cfx_open(&f, 1, 5, &req));
+	REQUIRE(req.coin.denom == 2);
+	CHECK_ERR(cfx_issuer_lock(&f, &req, &reply, &err), OBOL_E_COUPON_DENOM_MISMATCH);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
+	CHECK_EQ_INT(c->denom, 1);
+	CHECK_EQ_INT(c->last_index, FX_N - 5);
+	CHECK(!c->locked);
+	CHECK_EQ_INT(f.credited[1], 0);
+	/* the wallet keeps B as it was, in doubt */
+	struct coupon_pay pay;
+	bool retry;
+	CHECK_ERR(coupon_wallet_on_error(&f.wc, &f.ws, f.coins, f.ncoins, &err, f.now, &retry, &pay),
+		  OBOL_E_COUPON_NO_COIN);
+	CHECK(f.coins[1].in_doubt);
+	CHECK_EQ_INT(f.coins[1].last_index, FX_N - 5);
 	cfx_free(&f);
 }

@@ -79,10 +79,14 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 	CHECK_MEM_EQ(&s1, &s2, sizeof(s1));
 	BAL(&w, "vendor1", bal);
 	CHECK_EQ_STR(bal, "EUR:0.05");
-	/* the same tokens again at vendor 2: the issuer is past them */
-	char detail[128];
+	/* the same tokens again at vendor 2: the issuer is past them, and a token
+	 * it knows proves nothing, so the refusal names nothing of the coin;
+	 * the holder, with a token below, learns where it stands (signed) */
+	char detail[160];
+	struct coupon_refusal refusal;
 	cworld_lock_req(&w, 0, 98, T, 1, 1, &req);
-	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_INDEX_MISMATCH);
+	CHECK_ERR(cworld_lock(&w, &req, &reply), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
+	cworld_lock_req(&w, 0, 90, T, 1, 1, &req);
 	{
 		struct coupon_spec spec;
 		json_t *body = NULL;
@@ -90,7 +94,14 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 		REQUIRE_OK(obol_json_encode(&spec.fields, &body));
 		CHECK_ERR(cworld_post(&w, "/coupon/lock", body, NULL, detail, sizeof(detail)),
 			  OBOL_E_COUPON_INDEX_MISMATCH);
-		CHECK_EQ_STR(detail, "last_index=95");
+		REQUIRE_OK(coupon_refusal_from_detail(detail, &refusal));
+		CHECK_EQ_INT(refusal.last_index, 95);
+		refusal.code = OBOL_E_COUPON_INDEX_MISMATCH;
+		memcpy(refusal.coin_id, w.ws.coins[0].coin.id, 32);
+		uint8_t dg[32], box_hash[32];
+		obol_sha256(box_hash, req.auth, COUPON_AUTH_LEN);
+		coupon_digest_refusal(dg, &refusal, w.v[1].cert_hash, box_hash);
+		CHECK_OK(obol_sign_verify(refusal.issuer_sig, COUPON_CTX_REFUSAL, dg, 32, w.ws.cfg.issuer_pk));
 		json_decref(body);
 	}
 	/* overspending: coin B spent whole at vendor 2, then locked again */
@@ -156,22 +167,6 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 	cworld_down(&w);
 }
 
-/* Reads frames until one of type want (the others: LOCKED, SERVED are counted). */
-static obol_err read_until(struct obol_devlink *dl, uint32_t want, const uint8_t **body, size_t *len, int *served)
-{
-	for (int i = 0; i < 1000; i++) {
-		uint32_t type;
-		obol_err e = obol_devlink_read(dl, &type, body, len);
-		if (e != OBOL_OK)
-			return e;
-		if (type == COUPON_MSG_SERVED && served)
-			(*served)++;
-		if (type == want)
-			return OBOL_OK;
-	}
-	return OBOL_E_INTERNAL;
-}
-
 TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 {
 	static struct world w;
@@ -192,18 +187,18 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 	REQUIRE_OK(coupon_wallet_buy(&s, 50, &buy));
 	coupon_spec_buy(&spec, &buy);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields));
-	REQUIRE_OK(read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
+	REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
 	coupon_spec_offer(&spec, &offer);
 	REQUIRE_OK(obol_cbor_decode(body, len, &spec.fields));
 	REQUIRE_OK(coupon_wallet_on_offer(&w.ws.cfg, &s, w.ws.coins, w.ws.ncoins, &offer, obol_now(), &pay));
 	coupon_spec_pay(&spec, &pay);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_PAY, &spec.fields));
-	REQUIRE_OK(read_until(dl, COUPON_MSG_LOCKED, &body, &len, &served));
+	REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_LOCKED, &body, &len, &served));
 	struct coupon_lock_reply lr;
 	coupon_spec_lock_reply(&spec, &lr);
 	REQUIRE_OK(obol_cbor_decode(body, len, &spec.fields));
 	REQUIRE_OK(coupon_wallet_on_locked(&w.ws.cfg, &s, w.ws.coins, &lr));
-	REQUIRE_OK(read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len, &served));
+	REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len, &served));
 	CHECK_EQ_INT(served, 1);
 
 	/* a token that does not chain; a replayed token (the lock token) */
@@ -232,7 +227,7 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 		REQUIRE(ans == COUPON_WA_TOKEN);
 		coupon_spec_token(&spec, &tok);
 		REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_TOKEN, &spec.fields));
-		REQUIRE_OK(read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len, &served));
+		REQUIRE_OK(cworld_read_until(dl, COUPON_MSG_TOKEN_REQ, &body, &len, &served));
 	}
 	CHECK_EQ_INT(served, 20);
 	/* the vendor dies before it settles; it comes back and settles what it stored */
@@ -275,7 +270,7 @@ TEST(coupon_procs, vendor_refusals_and_crash_before_settle)
 	/* and a session on the same link still starts */
 	coupon_spec_buy(&spec, &buy);
 	REQUIRE_OK(obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields));
-	CHECK_OK(read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
+	CHECK_OK(cworld_read_until(dl, COUPON_MSG_OFFER, &body, &len, NULL));
 	obol_devlink_close(dl);
 	CHECK(cworld_audit_ok(&w));
 	coupon_wallet_session_wipe(&s);
@@ -311,7 +306,8 @@ static void *load(void *arg)
 		if (obol_b64_encode(raw, sizeof(raw), rid, sizeof(rid)) != OBOL_OK ||
 		    coupon_wallet_withdraw_prepare(&ws->keys.denoms[0], obol_now(), &p, &req) != OBOL_OK)
 			break;
-		if ((l->last = coupon_withdraw_exchange(c, &ws->keys.denoms[0], rid, &req, &p, &coin)) != OBOL_OK)
+		bool definite;
+		if ((l->last = coupon_withdraw_exchange(c, &ws->keys.denoms[0], rid, &req, &p, &coin, &definite)) != OBOL_OK)
 			break;
 		l->withdrawn++;
 		/* lock at index 99 and settle at 90: 10 tokens for the vendor */
@@ -470,9 +466,8 @@ TEST_DB(coupon_procs, two_issuers_never_both_lock_a_coin)
 		for (int v = 0; v < 2; v++) {
 			if (r[v].result == OBOL_OK)
 				wins[v]++;
-			else /* it lost: F's last index is now 99, and the coin is locked */
-				CHECK(r[v].result == OBOL_E_COUPON_INDEX_MISMATCH ||
-				      r[v].result == OBOL_E_COUPON_COIN_LOCKED);
+			else /* it lost: F already has its token (the winner's lock token) */
+				CHECK_ERR(r[v].result, OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
 		}
 		/* the winner settles its lock token */
 		int v = r[0].result == OBOL_OK ? 0 : 1;

@@ -90,25 +90,25 @@ TEST(coupon_vendor, token_checks)
 	struct coupon_token tok = { .index = FX_N - 1 };
 	/* the lock token again: replayed */
 	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 1);
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_REPLAYED);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_TOKEN_REPLAYED);
 	/* two tokens when one was asked */
 	tok.index = FX_N - 3;
 	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 3);
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_TOO_MANY);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_TOKEN_TOO_MANY);
 	/* a token that does not chain */
 	tok.index = FX_N - 2;
 	obol_random(tok.token, 32);
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
 	/* an index that lies about the token's place */
 	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 3);
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_TOKEN_NOT_IN_CHAIN);
 	CHECK_EQ_INT(f.v[0].s.coins[0].last_index, FX_N - 1);
 	/* the honest one */
 	obol_hashchain_step(tok.token, f.coins[0].seed, FX_N - 2);
-	CHECK_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci));
+	CHECK_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci));
 	CHECK_EQ_INT(f.v[0].s.coins[0].last_index, FX_N - 2);
 	/* and the same again is a replay (the session is no longer asking) */
-	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci), OBOL_E_COUPON_SESSION_STATE);
+	CHECK_ERR(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci), OBOL_E_COUPON_SESSION_STATE);
 	cfx_free(&f);
 }
 
@@ -161,7 +161,7 @@ static void locked_and_paid(struct fx *f, uint64_t units)
 			continue;
 		if (coupon_wallet_on_token_req(&f->wc, &f->ws, f->coins, f->ncoins, &treq, f->now, &ans, &tok, &pay) !=
 			    OBOL_OK ||
-		    coupon_vendor_on_token(&f->v[0].cfg, &f->v[0].s, &tok, &ci) != OBOL_OK)
+		    coupon_vendor_on_token(&f->v[0].cfg, &f->v[0].s, &tok, f->now, &ci) != OBOL_OK)
 			return;
 	}
 }
@@ -317,7 +317,7 @@ TEST(coupon_session, prepayment_window)
 	REQUIRE_OK(coupon_wallet_on_token_req(&f.wc, &f.ws, f.coins, f.ncoins, &treq, f.now, &ans, &tok, &pay));
 	REQUIRE(ans == COUPON_WA_TOKEN);
 	CHECK_EQ_INT(tok.index, FX_N - 11);
-	REQUIRE_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci));
+	REQUIRE_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci));
 	int serves = 0;
 	for (;;) {
 		REQUIRE_OK(coupon_vendor_next(&f.v[0].cfg, &f.v[0].s, f.now, &act, &treq, &served));
@@ -360,5 +360,143 @@ TEST(coupon_settle, chain_checked_ahead_must_still_hold)
 	bad = sreq;
 	bad.index = FX_N;
 	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &bad, cur, &pre), OBOL_E_COUPON_SETTLE_INDEX);
+	cfx_free(&f);
+}
+
+/* Case: a vendor's delayed settle of session 1 must not end its session 2 on
+ * the same coin. Each settle names the lock it ends. */
+TEST(coupon_settle, a_late_settle_never_ends_a_later_lock)
+{
+	SETUP(f);
+	struct coupon_wallet_order order = { .units = 10, .ahead = 1 };
+	struct coupon_settle_req late, sreq;
+	struct coupon_settle_reply r;
+	/* session 1 at vendor 0: lock at 99, tokens down to 90; its settle is
+	 * delayed past T */
+	REQUIRE_OK(cfx_run_order(&f, 0, &order));
+	struct coupon_vendor_coin first = f.v[0].s.coins[0];
+	REQUIRE(first.last_index == FX_N - 10 && first.has_lock);
+	coupon_vendor_settle_req(&f.v[0].cfg, &first, false, &late);
+	f.now += 700;
+	/* session 2 at vendor 0 on the same coin: the wallet pays on from 89,
+	 * which proves it revealed 98..90 under the lapsed lock: vendor 0 is
+	 * credited them with the lock token as the new lock replaces it */
+	order.units = 5;
+	REQUIRE_OK(cfx_run_order(&f, 0, &order));
+	CHECK_EQ_INT(f.credited[0], 10);
+	struct coupon_vendor_coin second = f.v[0].s.coins[0];
+	CHECK_EQ_INT(second.lock_index, FX_N - 11);
+	CHECK(memcmp(first.lock, second.lock, 32) != 0);
+	/* the late settle of lock 1 arrives: it ends nothing */
+	CHECK_ERR(cfx_issuer_settle(&f, &late, &r), OBOL_E_COUPON_LOCK_ENDED);
+	struct coupon_coin_state *c = cfx_coin(&f, f.coins[0].coin.id);
+	CHECK(c->locked);
+	CHECK_EQ_INT(c->last_index, FX_N - 11);
+	CHECK_EQ_INT(f.credited[0], 10);
+	/* lock 2's own settle is credited in full: every token once */
+	coupon_vendor_settle_req(&f.v[0].cfg, &second, false, &sreq);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r));
+	CHECK_OK(coupon_vendor_check_settle_reply(&f.v[0].cfg, &sreq, &r));
+	CHECK_EQ_INT(r.credited_tokens, 5);
+	CHECK_EQ_INT(f.credited[0], 15);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 15);
+	CHECK(!c->locked);
+	cfx_free(&f);
+}
+
+/* Case: a lock holder claiming j far below the last index makes the issuer
+ * walk at most COUPON_SETTLE_SPAN_MAX tokens: beyond that it is refused
+ * before any hashing. */
+TEST(coupon_settle, one_settle_walks_a_bounded_span)
+{
+	SETUP(f);
+	struct coupon_coin_state cur = { .denom = 1, .last_index = COUPON_SETTLE_SPAN_MAX + 1000, .locked = true };
+	struct coupon_settle_req req = { .index = 0 };
+	struct coupon_chain_checked chk;
+	obol_random(cur.coin_id, 32);
+	obol_random(cur.last_token, 32);
+	memcpy(req.coin_id, cur.coin_id, 32);
+	obol_random(req.token, 32);
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &req, &cur, &chk), OBOL_E_COUPON_SETTLE_SPAN);
+	req.index = 999;
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &req, &cur, &chk), OBOL_E_COUPON_SETTLE_SPAN);
+	/* at the bound: walked, and a junk token fails the walk */
+	req.index = 1000;
+	CHECK_ERR(coupon_issuer_settle_chain(&f.is, &req, &cur, &chk), OBOL_E_COUPON_SETTLE_NOT_IN_CHAIN);
+	/* the real chain at the bound passes */
+	uint8_t seed[32];
+	obol_random(seed, 32);
+	obol_hashchain_step(req.token, seed, 0);
+	obol_hashchain_step(cur.last_token, seed, COUPON_SETTLE_SPAN_MAX);
+	cur.last_index = COUPON_SETTLE_SPAN_MAX;
+	req.index = 0;
+	CHECK_OK(coupon_issuer_settle_chain(&f.is, &req, &cur, &chk));
+	/* a vendor never asks more than a quarter of the bound at once */
+	CHECK(COUPON_VENDOR_ASK_MAX * 4 <= COUPON_SETTLE_SPAN_MAX);
+	cfx_free(&f);
+}
+
+/* Case: the vendor takes no token it would not serve once T - margin has
+ * come; its timer settles then (coupon_vendor_settle_due). */
+TEST(coupon_vendor, the_deadline_margin_ends_the_session)
+{
+	SETUP(f);
+	struct fx_vendor *vd = &f.v[0];
+	struct coupon_lock_req req;
+	struct coupon_lock_reply reply;
+	REQUIRE_OK(cfx_open(&f, 0, 5, &req));
+	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
+	REQUIRE_OK(coupon_vendor_on_lock_reply(&vd->cfg, &vd->s, &reply));
+	REQUIRE_OK(coupon_wallet_on_locked(&f.wc, &f.ws, f.coins, &reply));
+	int64_t t = vd->s.deadline;
+	CHECK(!coupon_vendor_settle_due(&vd->cfg, t, t - vd->cfg.margin_s - 1));
+	CHECK(coupon_vendor_settle_due(&vd->cfg, t, t - vd->cfg.margin_s));
+	/* the lock token serves unit 1, then an ask, answered at T - margin */
+	enum coupon_vendor_action act;
+	struct coupon_token_req treq;
+	struct coupon_served served;
+	struct coupon_token tok;
+	enum coupon_wallet_answer ans;
+	struct coupon_pay pay;
+	size_t ci;
+	REQUIRE_OK(coupon_vendor_next(&vd->cfg, &vd->s, f.now, &act, &treq, &served));
+	REQUIRE(act == COUPON_VA_SERVE);
+	REQUIRE_OK(coupon_vendor_next(&vd->cfg, &vd->s, f.now, &act, &treq, &served));
+	REQUIRE(act == COUPON_VA_ASK);
+	REQUIRE_OK(coupon_wallet_on_token_req(&f.wc, &f.ws, f.coins, f.ncoins, &treq, f.now, &ans, &tok, &pay));
+	uint64_t before = vd->s.coins[0].last_index;
+	CHECK_ERR(coupon_vendor_on_token(&vd->cfg, &vd->s, &tok, t - vd->cfg.margin_s, &ci),
+		  OBOL_E_COUPON_SESSION_DEADLINE);
+	CHECK_EQ_INT(vd->s.coins[0].last_index, before);
+	CHECK_OK(coupon_vendor_on_token(&vd->cfg, &vd->s, &tok, t - vd->cfg.margin_s - 1, &ci));
+	cfx_free(&f);
+}
+
+/* Case: a long session checkpoints, by tokens or by time. */
+TEST(coupon_vendor, checkpoints_are_due_by_tokens_or_by_time)
+{
+	SETUP(f);
+	struct coupon_vendor_cfg cfg = f.v[0].cfg;
+	cfg.checkpoint_tokens = 10;
+	cfg.checkpoint_s = 60;
+	CHECK(!coupon_vendor_checkpoint_due(&cfg, 99, f.now, 99, f.now + 3600)); /* nothing new */
+	CHECK(!coupon_vendor_checkpoint_due(&cfg, 99, f.now, 90, f.now + 59));
+	CHECK(coupon_vendor_checkpoint_due(&cfg, 99, f.now, 89, f.now));
+	CHECK(coupon_vendor_checkpoint_due(&cfg, 99, f.now, 98, f.now + 60));
+	cfg.checkpoint_s = 0;
+	CHECK(!coupon_vendor_checkpoint_due(&cfg, 99, f.now, 98, f.now + 100000));
+	/* never more tokens than one settle may claim */
+	cfg.checkpoint_tokens = 0;
+	CHECK(coupon_vendor_checkpoint_due(&cfg, 100000, f.now, 100000 - COUPON_VENDOR_ASK_MAX, f.now));
+	CHECK(!coupon_vendor_checkpoint_due(&cfg, 100000, f.now, 100001 - COUPON_VENDOR_ASK_MAX, f.now));
+	/* a checkpoint settle is credited, keeps the lock, and names it */
+	locked_and_paid(&f, 12);
+	struct coupon_settle_req sreq;
+	struct coupon_settle_reply r;
+	coupon_vendor_settle_req(&f.v[0].cfg, &f.v[0].s.coins[0], true, &sreq);
+	CHECK(sreq.has_lock);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r));
+	CHECK(r.locked);
+	CHECK_EQ_INT(r.credited_tokens, 12);
 	cfx_free(&f);
 }

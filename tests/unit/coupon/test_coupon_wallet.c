@@ -53,13 +53,26 @@ TEST(coupon_wallet, offer_checks)
 TEST(coupon_wallet, resyncs_from_the_issuer)
 {
 	SETUP(f);
-	/* spend 10 units honestly, then forget it: the wallet's index is stale */
+	struct coupon_coin_status st;
+	/* spend 10 units honestly, then forget it: the wallet's index is stale
+	 * high, its PAY shows a token the issuer already knows, which proves
+	 * nothing: the refusal names no state and the coin is in doubt */
 	REQUIRE_OK(cfx_session(&f, 0, 10));
 	f.coins[0].last_index = FX_N;
+	CHECK_ERR(cfx_session(&f, 1, 5), OBOL_E_COUPON_NO_COIN);
+	CHECK(f.coins[0].in_doubt);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N);
+	/* the holder's status query finds where it stands */
+	REQUIRE_OK(cfx_sync(&f, 0, &st));
+	CHECK(st.known);
+	CHECK_EQ_INT(st.last_index, FX_N - 10);
+	CHECK(!f.coins[0].in_doubt);
 	REQUIRE_OK(cfx_session(&f, 1, 5));
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 15);
 	CHECK_EQ_INT(f.credited[1], 5);
-	/* a wallet that thinks it spent more than it did resyncs upwards */
+	/* a wallet that thinks it spent more than it did shows a token below the
+	 * issuer's: that proves the holder, and the signed refusal resyncs it
+	 * upwards within the session */
 	f.coins[0].last_index = FX_N - 40;
 	REQUIRE_OK(cfx_session(&f, 0, 5));
 	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 20);
@@ -73,19 +86,60 @@ TEST(coupon_wallet, locked_coin_is_passed_over)
 	REQUIRE_OK(cfx_withdraw(&f, 0));
 	struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
+	struct coupon_coin_status st;
 	/* a session at vendor 0 locks coin A and is never settled (vendor crashed) */
 	REQUIRE_OK(cfx_open(&f, 0, 5, &req));
 	REQUIRE_OK(cfx_issuer_lock(&f, &req, &reply, NULL));
 	size_t a = f.ws.coin;
-	/* the wallet forgets it knew: at vendor 1 it tries A, is told it is
-	 * locked, and pays with the other coin */
+	/* the wallet forgets it knew: at vendor 1 it tries A, whose lock token
+	 * the issuer already has, is refused (in doubt), and pays with the
+	 * other coin */
 	f.coins[a].lock_open = false;
 	f.coins[a].last_index = FX_N;
 	memset(&f.ws, 0, sizeof(f.ws));
 	REQUIRE_OK(cfx_session(&f, 1, 5));
 	CHECK(f.ws.coin != a);
 	CHECK_EQ_INT(f.credited[1], 5);
+	CHECK(f.coins[a].in_doubt);
+	/* its status: locked by vendor 0 until T */
+	REQUIRE_OK(cfx_sync(&f, a, &st));
+	CHECK(st.locked);
 	CHECK(f.coins[a].lock_open);
+	CHECK_EQ_INT(f.coins[a].locked_until, f.now + 600);
+	CHECK_EQ_INT(f.coins[a].last_index, FX_N - 1);
+	cfx_free(&f);
+}
+
+TEST(coupon_wallet, a_sync_under_a_lock_keeps_what_the_wallet_revealed)
+{
+	SETUP(f);
+	struct coupon_wallet_order order = { .units = 5, .ahead = 1 };
+	struct coupon_coin_status st;
+	/* 5 units at vendor 0, not settled yet: F's index is the lock's (99),
+	 * the wallet is at 95 */
+	REQUIRE_OK(cfx_run_order(&f, 0, &order));
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 5);
+	/* the wallet asks while the lock holds: it stays at 95 (it revealed
+	 * 98..95 to the lock's vendor, which F cannot know yet), in doubt */
+	REQUIRE_OK(cfx_sync(&f, 0, &st));
+	CHECK(st.locked);
+	CHECK_EQ_INT(st.last_index, FX_N - 1);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 5);
+	CHECK(f.coins[0].in_doubt);
+	/* the session broke off as the wallet sent token 94 (counted as sent),
+	 * which never arrived: once the vendor settled 99..95, F's index is
+	 * 95 and the wallet climbs back to it */
+	f.coins[0].last_index = FX_N - 6;
+	REQUIRE_OK(cfx_settle_all(&f, 0));
+	REQUIRE_OK(cfx_sync(&f, 0, &st));
+	CHECK(!st.locked);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 5);
+	CHECK(!f.coins[0].in_doubt);
+	/* the next payment goes on from there: no token is paid twice */
+	REQUIRE_OK(cfx_session(&f, 1, 5));
+	CHECK_EQ_INT(f.credited[0], 5);
+	CHECK_EQ_INT(f.credited[1], 5);
+	CHECK_EQ_INT(f.coins[0].last_index, FX_N - 10);
 	cfx_free(&f);
 }
 
@@ -253,7 +307,7 @@ TEST(coupon_wallet, buys_what_a_budget_pays)
 		if (ans == COUPON_WA_END)
 			ended = true;
 		else
-			REQUIRE_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, &ci));
+			REQUIRE_OK(coupon_vendor_on_token(&f.v[0].cfg, &f.v[0].s, &tok, f.now, &ci));
 	}
 	CHECK(ended);
 	CHECK_EQ_INT(f.v[0].s.units_served, 5);

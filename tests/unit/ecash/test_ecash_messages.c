@@ -1,7 +1,8 @@
-/* The ecash messages on the wire: a payment (plain and ring) through a
- * device-link frame and back verifies at the merchant; a deposit and a
- * revocation list through JSON; truncated, garbage and oversized input is
- * refused with a named error (and, under ASan, leaks nothing). */
+/* The ecash messages on the wire: a payment (plain and ring) through its
+ * two device-link frames (PAY without the new claims' signatures, SIGN with
+ * them) and back verifies at the merchant; a deposit and a revocation list
+ * through JSON; truncated, garbage and oversized input is refused with a
+ * named error (and, under ASan, leaks nothing). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +51,35 @@ TEST(ecash_messages, payment_frame_roundtrip_plain_and_ring)
 		CHECK_EQ_INT(back.coins[0].nchain, 1);
 		CHECK_EQ_INT(back.coins[0].chain[0].ncerts, ring ? ring : 1);
 		CHECK_EQ_INT(back.sigma1_len, p.sigma1_len);
-		CHECK_OK(ecash_merchant_accept(&w.p[1].m, &back, FX_NOW));
+		/* PAY carries no signature of the new claim: nothing a bank takes. */
+		CHECK_EQ_INT(back.coins[0].chain[0].sig_len, 0);
+		CHECK(!back.coins[0].chain[0].has_owner_sig);
+		CHECK_OK(ecash_merchant_verify(&w.p[1].m, &back, FX_NOW));
+		CHECK_ERR(ecash_merchant_verify_sigs(&w.p[1].m, &back), OBOL_E_ECASH_CLAIM_SIGNATURE);
+		/* SIGN brings them. */
+		struct ecash_signatures sg, sb = { 0 };
+		struct ecash_signatures_spec ssp;
+		size_t slen;
+		uint32_t type;
+		const uint8_t *body;
+		size_t body_len;
+		REQUIRE_OK(ecash_payment_signatures(&p, &sg));
+		ecash_signatures_spec(&ssp, &sg, false);
+		REQUIRE_OK(obol_frame_encode(ECASH_MSG_SIGN, &ssp.s, buf, sizeof(buf), &slen));
+		REQUIRE_OK(obol_frame_decode(buf, slen, &type, &body, &body_len));
+		CHECK_EQ_INT(type, ECASH_MSG_SIGN);
+		ecash_signatures_spec(&ssp, &sb, true);
+		REQUIRE_OK(ecash_signatures_done(&ssp, obol_cbor_decode(body, body_len, &ssp.s)));
+		CHECK_EQ_INT(sb.n, 1);
+		CHECK(sb.s[0].has_owner_sig);
+		REQUIRE_OK(ecash_payment_attach(&back, &sb));
+		CHECK_OK(ecash_merchant_verify_sigs(&w.p[1].m, &back));
+		struct ecash_receipt rc;
+		CHECK_OK(ecash_merchant_accept(&w.p[1].m, &back, &rc));
+		ecash_signatures_clear(&sg);
+		/* The PAY frame again, for the cuts below. */
+		REQUIRE_OK(ecash_payment_spec(&sp, &p, false));
+		REQUIRE_OK(ecash_payment_done(&sp, obol_frame_encode(ECASH_MSG_PAY, &sp.s, buf, sizeof(buf), &len)));
 		/* Every strict prefix of the frame is refused, never accepted. */
 		for (size_t cut = OBOL_FRAME_HEADER_LEN; cut < len; cut += 97) {
 			struct ecash_payment t;
@@ -97,7 +126,7 @@ TEST(ecash_messages, deposit_and_lists_roundtrip_through_json)
 	CHECK_OK(ecash_deposit_req_done(&bsp, obol_json_decode_text(text, strlen(text), &bsp.s)));
 	CHECK_EQ_INT(back.ncoins, 1);
 	CHECK_MEM_EQ(back.coins[0].coin.serial, p.coins[0].coin.serial, ECASH_SERIAL_LEN);
-	CHECK_OK(ecash_chain_verify(w.bank_sk, &back.coins[0], NULL, &w.bank.pol, NULL));
+	CHECK_OK(ecash_chain_verify(w.bank_sk, &back.coins[0], NULL, &w.bank.pol, 0, NULL));
 	ecash_deposit_req_clear(&back);
 	/* Truncated JSON, and a claim with an unknown field. */
 	memset(&back, 0, sizeof(back));
@@ -118,10 +147,13 @@ TEST(ecash_messages, deposit_and_lists_roundtrip_through_json)
 	/* A revocation list survives the trip and still verifies. */
 	struct ecash_revocations rl = { .seq = 3, .issued = FX_NOW }, rb = { 0 };
 	struct ecash_revocations_spec rs, rbs;
-	rl.ids = calloc(2, ECASH_ID_LEN);
-	REQUIRE(rl.ids != NULL);
-	memcpy(rl.ids[0], w.p[0].c.id, ECASH_ID_LEN);
-	memcpy(rl.ids[1], w.p[2].c.id, ECASH_ID_LEN);
+	int64_t at = 0;
+	rl.keys = calloc(2, sizeof(*rl.keys));
+	REQUIRE(rl.keys != NULL);
+	memcpy(rl.keys[0].id, w.p[0].c.id, ECASH_ID_LEN);
+	rl.keys[0].at = FX_NOW - 5;
+	memcpy(rl.keys[1].id, w.p[2].c.id, ECASH_ID_LEN);
+	rl.keys[1].at = FX_NOW - 7;
 	rl.n = 2;
 	REQUIRE_OK(ecash_bank_sign_revocations(&w.bank, &rl));
 	REQUIRE_OK(ecash_revocations_spec(&rs, &rl, false));
@@ -129,8 +161,13 @@ TEST(ecash_messages, deposit_and_lists_roundtrip_through_json)
 	REQUIRE_OK(ecash_revocations_spec(&rbs, &rb, true));
 	CHECK_OK(ecash_revocations_done(&rbs, obol_json_decode(j, &rbs.s)));
 	CHECK_OK(ecash_revocations_verify(w.bank_sk, &rb));
-	CHECK(ecash_revoked(&rb, w.p[2].c.id));
-	CHECK(!ecash_revoked(&rb, w.p[1].c.id));
+	CHECK(ecash_revoked(&rb, w.p[2].c.id, &at));
+	CHECK_EQ_INT(at, FX_NOW - 7);
+	CHECK(!ecash_revoked(&rb, w.p[1].c.id, NULL));
+	/* Its times are signed: a later time does not verify. */
+	for (size_t i = 0; i < rb.n; i++)
+		rb.keys[i].at += 1;
+	CHECK_ERR(ecash_revocations_verify(w.bank_sk, &rb), OBOL_E_ECASH_LIST_SIGNATURE);
 	json_decref(j);
 	ecash_revocations_clear(&rb);
 	ecash_revocations_clear(&rl);
