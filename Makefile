@@ -1,10 +1,13 @@
 # obol — GNU Make build.
 #
-#   make            build build/obol, build/libobol-core.a, build/obol-test, build/obol-attack
+#   make            build build/obol, build/libobol-core.a, build/obol-test, build/obol-attack,
+#                   build/obol-e2e
 #   make demo       install what is missing, build, run every scheme's demo
 #   make check      install what is missing, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
 #   make model      the SPIN models of tests/model/ (each scheme's protocol with an intruder)
+#   make torture    100 SIGKILLs of every daemon under a mixed load, checks after each (tests/torture/)
+#   make soak       the mixed load for SOAK_MINUTES (30), memory and descriptors over time (build/soak/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
 #   make sim        a long run of the deterministic simulator, every scheme (SIM_SEEDS, SIM_STEPS)
 #   make sim-defects  the simulator's seeds that break an invariant on today's code still do
@@ -34,7 +37,7 @@ LDFLAGS += $(SAN)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/crypto/*.c src/wire/*.c src/schemes/*/*.c))
-NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c))
+NODE_SRC := $(sort $(wildcard src/store/*.c src/net/*.c src/issuer/*.c src/vendor/*.c src/wallet/*.c src/console/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 ATTACK_SRC := $(sort $(wildcard tests/attack/*.c))
@@ -49,10 +52,10 @@ SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 # The simulator runs the commands in process: every CLI object but main().
 SIM_CLI_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 
-.PHONY: all deps demo check asan model fuzz fuzz-bins sim sim-defects clean man install deb
+.PHONY: all deps demo check asan model torture soak fuzz fuzz-bins sim sim-defects clean man install deb screenshots
 .DEFAULT_GOAL := all
 
-all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-sim
+all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-e2e $(BUILD)/obol-sim
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -74,22 +77,32 @@ $(BUILD)/obol: $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 # The tests also build their RSA keys with the bench's key maker, and test the
 # config file layer (src/cli/optspec.c, config.c).
 TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o $(BUILD)/src/cli/optspec.o $(BUILD)/src/cli/config.o
+# Every program the tests run is built for tests (crypto/seal.h,
+# obol_build_for_tests): it honours OBOL_ARGON2_FAST. build/obol is not.
+TEST_BUILD_OBJ := $(BUILD)/tests/lib/test_build.o
 
-$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 # The cheating parties of the end-to-end attack tests (tests/attack/attack.h);
 # never installed.
-$(BUILD)/obol-attack: $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+$(BUILD)/obol-attack: $(ATTACK_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(ATTACK_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(ATTACK_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+# The obol command as the tests run it: the same objects as build/obol,
+# built for tests; never installed.
+$(BUILD)/obol-e2e: $(CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 # The deterministic simulator (tests/sim/README.md); never installed: it
-# replaces the process's randomness, clock and transports.
-$(BUILD)/obol-sim: $(SIM_OBJ) $(SIM_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+# replaces the process's randomness, clock and transports. Built for tests:
+# its worlds may hash passwords with OBOL_ARGON2_FAST.
+$(BUILD)/obol-sim: $(SIM_OBJ) $(SIM_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(SIM_OBJ) $(SIM_CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(SIM_OBJ) $(SIM_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
 
 # A long run: SIM_SEEDS seeds of SIM_STEPS steps for each scheme with a
 # world (each seed picks one of the strategies the bounded run uses).
@@ -125,11 +138,31 @@ check:
 	@OBOL_BUILD=$(BUILD) tests/run.sh
 	@$(MAKE) --no-print-directory model
 
+# A PNG of each page of both consoles, written by the browser test into
+# docs/screenshots/ (the README shows them).
+screenshots:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) SCREENSHOTS=$(CURDIR)/docs/screenshots tests/run.sh console_browser
+
 # Every model verified without error, and every defect of tests/model/defects
 # caught (tests/model/run.sh; docs/threats.md, "The models").
 model:
 	@scripts/deps.sh check
 	@OBOL_BUILD=$(BUILD) tests/model/run.sh
+
+# Serving through abuse and faults (issue 16): long runs of real daemons.
+TORTURE_KILLS ?= 100
+torture:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) tests/torture/run.sh --kills $(TORTURE_KILLS)
+
+SOAK_MINUTES ?= 30
+soak:
+	@scripts/deps.sh soak
+	@$(MAKE) --no-print-directory all
+	@OBOL_BUILD=$(BUILD) SOAK_MINUTES=$(SOAK_MINUTES) tests/soak/run.sh
 
 asan:
 	@scripts/deps.sh check
@@ -204,4 +237,5 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz build-deb
 
--include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(SIM_OBJ:.o=.d) \
+	$(TEST_BUILD_OBJ:.o=.d) $(FUZZ_BIN:=.d)

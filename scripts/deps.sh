@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages obol needs to build, test and run.
 # A quick no-op when everything is present. Uses sudo when not root.
-# Usage: scripts/deps.sh [build|check|ci]
+# Usage: scripts/deps.sh [build|check|soak|ci]
 #   build: compilers and -dev libraries (default)
 #   check: build + the PostgreSQL server for the backend tests, the
 #          sqlite3 shell some end-to-end tests use to tamper with a database,
 #          spin for the models of tests/model/, the openssl command for
 #          throwaway TLS certificates, python3-dissononce, the independent
 #          Noise implementation the device link is tested against
-#          (tests/interop/), and nginx, the reverse proxy of
-#          docs/operations.md that link_proxy.sh runs
+#          (tests/interop/), nginx, the reverse proxy of
+#          docs/operations.md that link_proxy.sh runs, headless
+#          Chromium with chromedriver and python3-selenium, the browser
+#          that drives the consoles (tests/browser/),
+#          python3-prometheus-client, whose parser reads /metrics in
+#          console_metrics.sh, and faketime, the clock that steps back
+#          under a daemon (tests/e2e/abuse_faults.sh)
+#   soak:  check + gnuplot for the plot of `make soak`
 #   ci:    check + clang for the libFuzzer targets, and the tools that build
 #          the Debian package and check it (make deb)
 set -euo pipefail
@@ -18,10 +24,14 @@ want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
       libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libcbor-dev libinih-dev)
 case "${1:-build}" in
   build) ;;
-  check) want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light) ;;
-  ci)    want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light clang libclang-rt-dev dpkg-dev debhelper
-               systemd groff-base) ;;
-  *) echo "usage: $0 [build|check|ci]" >&2; exit 2 ;;
+  check) want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light chromium chromium-driver python3-selenium
+               python3-prometheus-client faketime) ;;
+  soak)  want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light chromium chromium-driver python3-selenium
+               python3-prometheus-client faketime gnuplot-nox) ;;
+  ci)    want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light chromium chromium-driver
+               python3-selenium python3-prometheus-client faketime clang libclang-rt-dev dpkg-dev debhelper systemd
+               groff-base) ;;
+  *) echo "usage: $0 [build|check|soak|ci]" >&2; exit 2 ;;
 esac
 
 missing=()

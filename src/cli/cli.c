@@ -1,10 +1,15 @@
 /* The subcommand table and its dispatcher (cli.h). */
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/optspec.h"
+#include "cli/output.h"
 #include "cli/payer_opts.h"
+#include "wire/json.h"
 
 static struct obol_cmd *commands;
 
@@ -35,14 +40,65 @@ void obol_cli_print_usage(const struct obol_cmd *cmd, FILE *f)
 	obol_cli_print_config_help(cmd, f);
 }
 
+/* Under --json: the API's error object on stderr, one line. */
+static void print_error_object(obol_err e, const char *what)
+{
+	json_t *body = obol_json_error_body(e, what);
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	if (text != NULL)
+		fprintf(stderr, "%s\n", text);
+	else
+		fprintf(stderr, "{\"code\":%d,\"name\":\"%s\"}\n", (int)e, obol_strerror(e));
+	free(text);
+	json_decref(body);
+}
+
 int obol_cli_fail(const struct obol_cmd *cmd, obol_err e, const char *what)
 {
+	if (obol_cli_json()) {
+		print_error_object(e, what);
+		return OBOL_EXIT_FAIL;
+	}
 	fprintf(stderr, "obol %s: %s: %s (%s)\n", cmd->path, obol_strerror(e), what, obol_errhint(e));
 	return OBOL_EXIT_FAIL;
 }
 
+/* The arguments of the running command, for usage errors under --json. */
+static int run_argc;
+static char **run_argv;
+
+/* Under --json getopt says nothing (opterr is 0): the first "--NAME" of the
+ * arguments that the command's usage and help do not offer, as getopt would
+ * have named it. false when every one is offered. */
+static bool unrecognized(const struct obol_cmd *cmd, char *out, size_t cap)
+{
+	struct obol_optspec spec = { 0 };
+	bool found = false;
+	if (obol_cli_optspec(cmd, &spec) != OBOL_OK)
+		return false;
+	for (int i = 1; i < run_argc && run_argv[i] != NULL && !found && strcmp(run_argv[i], "--") != 0; i++) {
+		const char *a = run_argv[i];
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		if (obol_optspec_match(&spec, a + 2, strcspn(a + 2, "=")) == NULL) {
+			snprintf(out, cap, "unrecognized option '%.*s'", (int)strcspn(a, "="), a);
+			found = true;
+		}
+	}
+	obol_optspec_free(&spec);
+	return found;
+}
+
 int obol_cli_usage_error(const struct obol_cmd *cmd, const char *what)
 {
+	if (obol_cli_json()) {
+		char detail[200];
+		print_error_object(OBOL_E_USAGE, strcmp(what, "unknown option") == 0 &&
+								 unrecognized(cmd, detail, sizeof detail)
+							 ? detail
+							 : what);
+		return OBOL_EXIT_USAGE;
+	}
 	fprintf(stderr, "obol %s: %s\n", cmd->path, what);
 	fprintf(stderr, "usage: obol %s %s\n(see obol %s --help)\n", cmd->path, cmd->usage, cmd->path);
 	return OBOL_EXIT_USAGE;
@@ -112,6 +168,15 @@ static void print_table(FILE *f, int n, char **prefix)
 			fprintf(f, "  %-*s  %s\n", width, c->path, c->summary);
 }
 
+/* Whether --json is among a command's arguments (before any "--"). */
+static bool has_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
 int obol_cli_main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -173,5 +238,13 @@ int obol_cli_main(int argc, char **argv)
 		obol_cli_print_usage(best, stdout);
 		return OBOL_EXIT_OK;
 	}
-	return obol_cli_payer_run(best, sub_argc, sub_argv);
+	obol_cli_set_json(strstr(best->usage, "[--json]") != NULL && has_json(sub_argc, sub_argv));
+	opterr = !obol_cli_json(); /* getopt's own complaints are text */
+	run_argc = sub_argc;
+	run_argv = sub_argv;
+	int rc = obol_cli_payer_run(best, sub_argc, sub_argv);
+	obol_cli_set_json(false);
+	run_argc = 0;
+	run_argv = NULL;
+	return rc;
 }

@@ -66,6 +66,7 @@ struct pooled {
 struct cb {
 	char dir[PATH_MAX], raw_path[PATH_MAX], raw_tmp[PATH_MAX];
 	struct obol_sign_keypair bank;
+	struct codex_bank_policy pol; /* the in-memory bank's */
 	struct codex_blacklist *bl;
 	struct party p[2];
 	int64_t now;
@@ -101,14 +102,15 @@ static obol_err dir_path(const struct cb *b, char *out, size_t cap, const char *
 static obol_err renew(struct cb *b, struct party *p)
 {
 	struct codex_state st;
+	struct codex_sync_answer a = { .state = &st, .bl = b->bl, .cert = NULL };
 	obol_err e;
-	p->rec.loaded = p->cx->balance.units; /* the bench's bank takes the Codex's word */
-	p->rec.credits = p->rec.debits = 0;
-	if ((e = codex_bank_issue_state(&p->rec, "EUR", p->cx->nlog, b->now, CODEX_DEFAULT_LIFETIME, CODEX_DEFAULT_TX_LIMIT,
-					b->bank.sk, &st)) != OBOL_OK ||
+	p->rec.loaded = p->cx->balance; /* the bench's bank takes the Codex's word */
+	if ((e = obol_amount_zero("EUR", &p->rec.credits)) != OBOL_OK || (e = obol_amount_zero("EUR", &p->rec.debits)) != OBOL_OK)
+		return e;
+	if ((e = codex_bank_issue_state(&b->pol, &p->rec, p->cx->nlog, b->now, &st)) != OBOL_OK ||
 	    (e = codex_sync_begin(p->cx, "bench", NULL, false)) != OBOL_OK)
 		return e;
-	return codex_sync_apply(p->cx, &st, b->bl);
+	return codex_sync_apply(p->cx, &a, b->now);
 }
 
 static obol_err one_payment(struct cb *b, bool durable)
@@ -117,6 +119,7 @@ static obol_err one_payment(struct cb *b, bool durable)
 	struct codex_msg_pay *m = malloc(sizeof(*m));
 	struct codex_msg_ack ack;
 	struct obol_amount a = { .units = 1, .currency = "EUR" };
+	struct codex_pay_req pr = { .req = &to->req, .amount = &a, .max = NULL };
 	obol_err e;
 	if (!m)
 		return OBOL_E_NO_MEMORY;
@@ -125,7 +128,7 @@ static obol_err one_payment(struct cb *b, bool durable)
 	for (int i = 0; i < 2; i++)
 		if (codex_check_live(b->p[i].cx, b->now) == OBOL_E_CODEX_TX_LIMIT && (e = renew(b, &b->p[i])) != OBOL_OK)
 			goto out;
-	if ((e = codex_pay(from->cx, &to->req, &a, b->now, m, NULL)) != OBOL_OK ||
+	if ((e = codex_pay(from->cx, &pr, b->now, m, NULL)) != OBOL_OK ||
 	    (durable && (e = codex_wallet_store(from->w, from->cx)) != OBOL_OK) ||
 	    (e = codex_receive(to->cx, m, b->now, &ack, NULL)) != OBOL_OK ||
 	    (durable && (e = codex_wallet_store(to->w, to->cx)) != OBOL_OK) ||
@@ -220,6 +223,12 @@ static obol_err setup_wallets(struct cb *b)
 	close(fd);
 	obol_wipe(key, sizeof key);
 	obol_sign_keypair_new(&b->bank);
+	codex_bank_policy_default(&b->pol);
+	b->pol.currency = "EUR";
+	b->pol.sign_sk = b->bank.sk;
+	b->pol.sign_pk = b->bank.pk;
+	if ((e = obol_amount_zero("EUR", &b->pol.token_max)) != OBOL_OK)
+		return e;
 	if (!(b->bl = calloc(1, sizeof(*b->bl))))
 		return OBOL_E_NO_MEMORY;
 	if ((e = codex_blacklist_sign(b->bl, b->bank.sk)) != OBOL_OK)
@@ -234,17 +243,20 @@ static obol_err setup_wallets(struct cb *b)
 		snprintf(p->rec.p.name, sizeof p->rec.p.name, "%s", names[i]);
 		p->rec.p.kind = CODEX_PARTY_USER;
 		memcpy(p->rec.p.sign_pk, p->sk.pk, 32);
-		p->rec.loaded = 100000000000;
-		p->rec.deposit = 1;
+		memcpy(p->rec.box_pk, p->box.pk, 32);
+		if ((e = obol_amount_from_units("EUR", 100000000000, &p->rec.loaded)) != OBOL_OK ||
+		    (e = obol_amount_from_units("EUR", 1000000000, &p->rec.deposit)) != OBOL_OK ||
+		    (e = obol_amount_zero("EUR", &p->rec.credits)) != OBOL_OK ||
+		    (e = obol_amount_zero("EUR", &p->rec.debits)) != OBOL_OK)
+			return e;
 		char file[64];
 		snprintf(file, sizeof file, "%s.wallet", names[i]);
 		if ((e = dir_path(b, p->path, sizeof p->path, file)) != OBOL_OK)
 			return e;
 		if (!(p->cx = codex_alloc()))
 			return OBOL_E_NO_MEMORY;
-		if ((e = codex_bank_issue_cert(&p->rec.p, p->box.pk, b->now, b->bank.sk, &cert)) != OBOL_OK ||
-		    (e = codex_bank_issue_state(&p->rec, "EUR", 0, b->now, CODEX_DEFAULT_LIFETIME, CODEX_DEFAULT_TX_LIMIT,
-						b->bank.sk, &st)) != OBOL_OK ||
+		if ((e = codex_bank_issue_cert(&b->pol, &p->rec, b->now, &cert)) != OBOL_OK ||
+		    (e = codex_bank_issue_state(&b->pol, &p->rec, 0, b->now, &st)) != OBOL_OK ||
 		    (e = codex_init(p->cx, b->bank.pk, &cert, &st, b->bl, p->sk.sk, &p->box, b->now)) != OBOL_OK ||
 		    (e = codex_request(p->cx, NULL, &p->req)) != OBOL_OK ||
 		    (e = obol_wallet_create(p->path, &ks, &p->w)) != OBOL_OK || (e = codex_wallet_store(p->w, p->cx)) != OBOL_OK)
@@ -266,15 +278,19 @@ static obol_err setup_wallets(struct cb *b)
 static obol_err open_user(struct cb *b, const char *name, const struct obol_sign_keypair *kp,
 			  const struct obol_box_keypair *box, int64_t *acc, struct codex_cert *cert, struct codex_state *st)
 {
-	struct codex_issuer_ctx c = { .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now,
-				      .tx_limit = CODEX_DEFAULT_TX_LIMIT };
+	struct codex_issuer_ctx c = { .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now };
 	struct obol_amount fund = { .units = 1000000000, .currency = "EUR" };
-	struct obol_amount load = { .units = 100000000, .currency = "EUR" }, dep = { .units = 1, .currency = "EUR" };
+	struct codex_issuer_open_req r = { .box_pk = box->pk, .amount = { .units = 100000000, .currency = "EUR" },
+					   .deposit = { .units = 1000, .currency = "EUR" } };
+	struct codex_open_out out;
 	obol_err e = obol_account_create(b->s, OBOL_ACCOUNT_USER, name, kp->pk, acc);
+	r.account = *acc;
 	if (e == OBOL_OK)
 		e = obol_ledger_fund(b->s, *acc, &fund, name);
-	if (e == OBOL_OK)
-		e = codex_issuer_open(&c, *acc, box->pk, &load, &dep, cert, st);
+	if (e == OBOL_OK && (e = codex_issuer_open(&c, &r, &out)) == OBOL_OK) {
+		*cert = out.cert;
+		*st = out.state;
+	}
 	return e;
 }
 
@@ -285,6 +301,7 @@ static obol_err pool_fill(struct cb *b, size_t n)
 	struct codex *x = codex_alloc();
 	struct codex_msg_pay *m = malloc(sizeof(*m));
 	struct obol_amount a = { .units = 1, .currency = "EUR" };
+	struct codex_pay_req pr = { .req = &b->payee_req, .amount = &a, .max = NULL };
 	obol_err e;
 	if (np)
 		b->pool = np;
@@ -306,7 +323,7 @@ static obol_err pool_fill(struct cb *b, size_t n)
 		if ((e = open_user(b, name, &kp, &box, &p->account, &cert, &p->st)) == OBOL_OK &&
 		    (e = codex_init(x, b->keys.master.pk, &cert, &p->st, b->rbl, kp.sk, &box, b->now)) == OBOL_OK)
 			for (int k = 0; e == OBOL_OK && k < RECON_PAYMENTS; k++)
-				e = codex_pay(x, &b->payee_req, &a, b->now, m, NULL);
+				e = codex_pay(x, &pr, b->now, m, NULL);
 		if (e == OBOL_OK) {
 			for (int k = 0; k < RECON_PAYMENTS; k++)
 				p->ents[k] = x->log[k].e;
@@ -352,7 +369,7 @@ static obol_err bank_setup(struct cb *b, size_t pool)
 	if (e == OBOL_OK)
 		e = codex_issuer_setup(b->s, &b->keys, b->now);
 	if (e == OBOL_OK)
-		e = codex_issuer_blacklist(b->s, b->rbl);
+		e = codex_issuer_blacklist_read(b->s, b->rbl);
 	if (e == OBOL_OK)
 		e = open_user(b, "payee", &kp, &box, &b->payee, &cert, &st);
 	OBOL_WIPE(kp);
@@ -373,20 +390,22 @@ static obol_err bank_setup(struct cb *b, size_t pool)
 static obol_err ours_reconcile(void *arg)
 {
 	struct cb *b = arg;
-	struct codex_issuer_ctx c = { .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now,
-				      .tx_limit = CODEX_DEFAULT_TX_LIMIT };
-	struct codex_sync_result res;
+	struct codex_issuer_ctx c = { .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now };
+	struct codex_sync_out res;
+	struct codex_sync_req req;
 	struct pooled *p;
 	obol_err e;
 	if (b->next == b->npool && (e = pool_fill(b, 64)) != OBOL_OK)
 		return e;
 	p = &b->pool[b->next++];
+	req = (struct codex_sync_req){ .account = (uint64_t)p->account, .state = &p->st, .entries = p->ents,
+				       .n = RECON_PAYMENTS, .claimed = &p->balance };
 	if ((e = obol_store_begin(b->s)) != OBOL_OK)
 		return e;
-	e = codex_issuer_sync(&c, p->account, &p->st, p->ents, RECON_PAYMENTS, &p->balance, NULL, false, &res);
+	e = codex_issuer_sync(&c, &req, &res);
 	if (e == OBOL_OK && !res.renewed)
 		e = OBOL_E_INTERNAL;
-	codex_sync_result_free(&res);
+	codex_sync_out_free(&res);
 	if (e != OBOL_OK) {
 		obol_store_rollback(b->s);
 		return e;

@@ -1,21 +1,26 @@
-/* obol bench payword: the two rates that bound the scheme (seed 003 §4
- * "low transaction cost", "latency"), each next to the raw primitives they
- * are made of, measured in the same run (bench.h):
+/* obol bench payword: the rates that bound the scheme (seed 003 §4 "low
+ * transaction cost", "latency"), each next to the raw primitives they are
+ * made of, measured in the same run (bench.h):
  *
- *   purchase   payword_vendor_purchase: a purchase of one token inside an
- *              open visit, checked as the vendor checks it (serial and name,
- *              the certificate against the one whose agent signature it
- *              verified, scope, value, the hash distance to the last token
- *              held), state carried from one purchase to the next, through a
- *              chain of 4096 tokens (the first purchase of the chain verifies
- *              the Ed25519 signature and the visit commitment); no storage
- *   report     payword_report_ingest: one vendor report line applied by the
- *              agent (certificate, visits and claims of its serial loaded,
- *              the checks of payword_agent_claim_check, the claim stored,
- *              the vendor paid in the ledger), 64 reports per durable
- *              SQLite commit as the issuer's group commit does
+ *   range      payword_range_sign at the wallet and payword_range_verify:
+ *              what the user-signed range adds to every purchase (one
+ *              Ed25519 signature, one verification)
+ *   purchase   payword_vendor_purchase: a purchase of one token, checked as
+ *              the vendor checks it (a fresh CRL, serial and name, the
+ *              certificate against the one whose agent signature it
+ *              verified, scope, value, the user's signature on the range,
+ *              the hash distance to the last token held), state carried from
+ *              one purchase to the next, through a chain of 4096 tokens (the
+ *              first purchase of the chain also verifies the agent's
+ *              signature); no storage
+ *   report     payword_agent_claim_verify (the range's signature, the value,
+ *              the token against the last one claimed) and
+ *              payword_report_ingest (the claims the range shares orders
+ *              with loaded, the core's judgement, the claim stored, the
+ *              vendor paid in the ledger), 64 reports per durable SQLite
+ *              commit as the issuer's group commit does
  *
- * each against crypto_sign_verify_detached (Ed25519 verify) and against
+ * against crypto_sign_detached / crypto_sign_verify_detached (Ed25519) and
  * crypto_hash_sha256 of 32 bytes. */
 #include <getopt.h>
 #include <sodium.h>
@@ -51,12 +56,17 @@ struct bench {
 	struct payword_pay req;
 	struct payword_vendor_serial st, next;
 	struct payword_claim claim;
+	struct payword_crl crl;
 	uint64_t order;
 	int64_t now;
+	struct payword_range range;   /* the range bench's */
+	struct payword_range *ranges; /* the purchase bench's, one per order */
 	/* agent */
 	struct obol_store *s;
 	struct payword_claim *claims; /* SERIALS x PER_SERIAL, in sending order */
-	size_t nclaims, sent, in_group;
+	struct payword_vcert *vcs;    /* per serial */
+	uint8_t (*tokens)[32];        /* per serial and order */
+	size_t nclaims, sent, in_group, verified;
 	char dir[64];
 };
 
@@ -68,6 +78,27 @@ static obol_err raw_verify(void *a)
 		       : OBOL_E_SIGNATURE_INVALID;
 }
 
+static obol_err raw_sign(void *a)
+{
+	struct bench *b = a;
+	crypto_sign_detached(b->ed_sig, NULL, b->ed_msg, sizeof(b->ed_msg), b->ed.sk);
+	return OBOL_OK;
+}
+
+static obol_err ours_range_sign(void *a)
+{
+	struct bench *b = a;
+	b->range.to = b->range.to % CHAIN_N + 1; /* another range each time, inside the chain */
+	payword_range_sign(&b->range, b->user.sk);
+	return OBOL_OK;
+}
+
+static obol_err ours_range_verify(void *a)
+{
+	struct bench *b = a;
+	return payword_range_verify(&b->range, &b->vc);
+}
+
 static obol_err raw_sha256(void *a)
 {
 	struct bench *b = a;
@@ -77,17 +108,19 @@ static obol_err raw_sha256(void *a)
 
 /* --- vendor: purchases ------------------------------------------------- */
 
+/* The wallet's purchase of order b->order: its token and its signed range
+ * (signed ahead, in setup: the wallet's cost is the range figure's). */
 static void next_request(struct bench *b)
 {
 	b->req.order = b->order;
 	memcpy(b->req.token, b->chain[CHAIN_N - b->order], 32); /* order o = H^(n - o)(S) with k0 = 1 */
-	b->req.has_commit = b->order == 1;
+	b->req.range = b->ranges[b->order];
 }
 
 static obol_err ours_purchase(void *a)
 {
 	struct bench *b = a;
-	obol_err e = payword_vendor_purchase(&b->vcfg, NULL, b->order == 1 ? NULL : &b->st, &b->req, b->now, 7,
+	obol_err e = payword_vendor_purchase(&b->vcfg, &b->crl, b->order == 1 ? NULL : &b->st, &b->req, b->now, 7,
 					     &b->next, &b->claim);
 	if (e)
 		return e;
@@ -101,14 +134,16 @@ static obol_err setup_vendor(struct bench *b)
 {
 	struct payword_pw_params pw = { crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN };
 	struct payword_buy_params p = { .serial = 1, .buy_tokens = CHAIN_N, .now = obol_now(), .validity = 86400 };
-	struct payword_buy_result r;
+	struct payword_account_view acc = { .user_kind = true, .active = true };
+	struct payword_buy_effect r;
 	int64_t moved[1];
 	uint8_t seed[32];
 	obol_err e;
 	obol_sign_keypair_new(&b->agent);
 	obol_sign_keypair_new(&b->user);
+	memcpy(acc.auth_pk, b->user.pk, OBOL_SIGN_PK_LEN);
 	if ((e = obol_amount_parse("EUR:0.01", &p.token_value)) != OBOL_OK ||
-	    (e = payword_agent_user_new("bench", "bench password", b->user.pk, &pw, &b->u)) != OBOL_OK)
+	    (e = payword_agent_user_new(&acc, "bench", "bench password", &pw, &b->u)) != OBOL_OK)
 		return e;
 	r.moved = moved;
 	if ((e = payword_agent_buy(&b->u, NULL, 0, &p, b->agent.sk, &r)) != OBOL_OK)
@@ -124,22 +159,46 @@ static obol_err setup_vendor(struct bench *b)
 	OBOL_WIPE(seed);
 	b->vcfg.vendor_id = 10;
 	b->vcfg.mode = PAYWORD_MODE_GENERIC;
+	b->vcfg.crl_max_age = PAYWORD_CRL_MAX_AGE_DEFAULT;
 	memcpy(b->vcfg.agent_pk, b->agent.pk, 32);
 	b->now = obol_now();
+	/* An empty, fresh CRL (a one-element buffer the list does not use). */
+	if ((b->crl.serials = malloc(sizeof(uint64_t))) == NULL ||
+	    (e = payword_agent_crl(b->crl.serials, 0, 1, b->now, b->agent.sk, &b->crl)) != OBOL_OK)
+		return b->crl.serials == NULL ? OBOL_E_NO_MEMORY : e;
+	if ((b->ranges = calloc(CHAIN_N + 1, sizeof(*b->ranges))) == NULL)
+		return OBOL_E_NO_MEMORY;
+	for (uint64_t o = 1; o <= CHAIN_N; o++) {
+		b->ranges[o] = (struct payword_range){ .serial = 1, .vendor = 10, .from = o, .to = o };
+		payword_range_sign(&b->ranges[o], b->user.sk);
+	}
+	b->range = (struct payword_range){ .serial = 1, .vendor = 10, .from = 1, .to = 1 };
 	memset(&b->req, 0, sizeof(b->req));
 	b->req.vc = b->vc;
 	b->req.serial = 1;
 	memcpy(b->req.username, "bench", 6);
 	memcpy(b->req.product, "article-1", 10);
 	b->req.value = p.token_value;
-	b->req.commit = (struct payword_commit){ .serial = 1, .vendor = 10, .start = 1, .time = b->now };
-	payword_commit_sign(&b->req.commit, b->user.sk);
 	b->order = 1;
 	next_request(b);
 	return OBOL_OK;
 }
 
 /* --- agent: reports ---------------------------------------------------- */
+
+/* The stateless checks of a report, against the claim below it. */
+static obol_err ours_report_verify(void *a)
+{
+	struct bench *b = a;
+	struct payword_agent_claim near;
+	const struct payword_claim *c = &b->claims[b->verified++ % b->nclaims];
+	memset(&near, 0, sizeof(near));
+	if (c->range.from == 1)
+		return payword_agent_claim_verify(&b->vcs[c->range.serial - 1], NULL, c);
+	near.to = c->range.from - 1;
+	memcpy(near.token, b->tokens[(c->range.serial - 1) * PER_SERIAL + (near.to - 1)], 32);
+	return payword_agent_claim_verify(&b->vcs[c->range.serial - 1], &near, c);
+}
 
 static obol_err ours_report(void *a)
 {
@@ -151,7 +210,7 @@ static obol_err ours_report(void *a)
 	if (b->in_group == 0 && (e = obol_store_begin(b->s)) != OBOL_OK)
 		return e;
 	if ((e = obol_store_savepoint(b->s, "r")) != OBOL_OK ||
-	    (e = payword_report_ingest(b->s, &b->claims[b->sent++], b->now, &reply)) != OBOL_OK ||
+	    (e = payword_report_ingest(b->s, &b->claims[b->sent++], 0, b->now, &reply)) != OBOL_OK ||
 	    (e = obol_store_release(b->s, "r")) != OBOL_OK) {
 		json_decref(reply);
 		obol_store_rollback(b->s);
@@ -170,16 +229,22 @@ static obol_err ours_report(void *a)
 static obol_err setup_agent_tx(struct obol_store *s, struct bench *b, int64_t vendor)
 {
 	struct payword_settings set = { .grace = 0, .validity = 86400 };
+	struct payword_agent_vendor pv = { .registered = true, .mode = PAYWORD_MODE_GENERIC };
+	struct payword_db_user pu = { .u = b->u };
 	uint8_t seed[32], tok[32];
+	int64_t user, liab;
 	obol_err e;
 	if ((e = obol_amount_parse("EUR:0.01", &set.token_value)) != OBOL_OK ||
-	    (e = payword_db_settings_put(s, &set)) != OBOL_OK ||
-	    (e = payword_db_vendor_put(s, vendor, PAYWORD_MODE_GENERIC, b->now)) != OBOL_OK)
+	    (e = payword_db_settings_put(s, &set)) != OBOL_OK || (e = payword_db_vendor_put(s, vendor, &pv, b->now)) != OBOL_OK ||
+	    (e = obol_account_create(s, OBOL_ACCOUNT_USER, "bench-user", b->user.pk, &user)) != OBOL_OK)
+		return e;
+	pu.account = user;
+	if ((e = payword_db_user_insert(s, &pu)) != OBOL_OK)
 		return e;
 	for (uint64_t serial = 1; serial <= SERIALS; serial++) {
 		struct payword_db_cert c;
 		memset(&c, 0, sizeof(c));
-		c.user = vendor; /* the account owning the chain plays no part in a report */
+		c.user = user;
 		c.c.vc = b->vc;
 		c.c.vc.serial = serial;
 		c.c.vc.n = PER_SERIAL;
@@ -188,15 +253,15 @@ static obol_err setup_agent_tx(struct obol_store *s, struct bench *b, int64_t ve
 		obol_hashchain_step(c.c.vc.root, seed, PER_SERIAL);
 		if ((e = payword_vcert_sign(&c.c.vc, b->agent.sk)) != OBOL_OK || (e = payword_db_cert_insert(s, &c)) != OBOL_OK)
 			return e;
-		struct payword_commit commit = { .serial = serial, .vendor = (uint64_t)vendor, .start = 1, .time = b->now };
-		payword_commit_sign(&commit, b->user.sk);
+		b->vcs[serial - 1] = c.c.vc;
 		for (uint64_t o = 1; o <= PER_SERIAL; o++) {
 			struct payword_claim *cl = &b->claims[(serial - 1) * PER_SERIAL + (o - 1)];
 			obol_hashchain_step(tok, seed, PER_SERIAL - o);
+			memcpy(b->tokens[(serial - 1) * PER_SERIAL + (o - 1)], tok, 32);
 			memset(cl, 0, sizeof(*cl));
 			cl->vendor = (uint64_t)vendor;
-			cl->commit = commit;
-			cl->order = o;
+			cl->range = (struct payword_range){ .serial = serial, .vendor = (uint64_t)vendor, .from = o, .to = o };
+			payword_range_sign(&cl->range, b->user.sk);
 			memcpy(cl->token, tok, 32);
 			cl->value = set.token_value;
 			cl->auth = (int64_t)o;
@@ -206,11 +271,8 @@ static obol_err setup_agent_tx(struct obol_store *s, struct bench *b, int64_t ve
 	OBOL_WIPE(seed);
 	/* The chains were bought: their value sits in the liability account. */
 	struct obol_amount v;
-	int64_t user, liab;
-	uint8_t upk[32];
-	obol_random(upk, sizeof(upk));
+	OBOL_WIPE(pu);
 	if ((e = obol_amount_mul(&v, &set.token_value, (uint64_t)SERIALS * PER_SERIAL)) != OBOL_OK ||
-	    (e = obol_account_create(s, OBOL_ACCOUNT_USER, "bench-user", upk, &user)) != OBOL_OK ||
 	    (e = obol_account_liability(s, "payword", &liab)) != OBOL_OK ||
 	    (e = obol_ledger_fund(s, user, &v, "bench")) != OBOL_OK ||
 	    (e = obol_ledger_transfer(s, user, liab, &v, "payword-buy", "bench", NULL)) != OBOL_OK)
@@ -229,7 +291,9 @@ static obol_err setup_agent(struct bench *b)
 		return OBOL_E_IO;
 	snprintf(url, sizeof(url), "sqlite:%s/agent.db", b->dir);
 	b->nclaims = (size_t)SERIALS * PER_SERIAL;
-	if ((b->claims = calloc(b->nclaims, sizeof(*b->claims))) == NULL)
+	if ((b->claims = calloc(b->nclaims, sizeof(*b->claims))) == NULL ||
+	    (b->vcs = calloc(SERIALS, sizeof(*b->vcs))) == NULL ||
+	    (b->tokens = calloc(b->nclaims, sizeof(*b->tokens))) == NULL)
 		return OBOL_E_NO_MEMORY;
 	obol_random(vpk, sizeof(vpk));
 	if ((e = obol_store_open(url, true, &b->s)) != OBOL_OK || (e = obol_ledger_init(b->s, "EUR")) != OBOL_OK ||
@@ -266,7 +330,11 @@ static void teardown(struct bench *b)
 		rmdir(b->dir);
 	}
 	free(b->claims);
+	free(b->vcs);
+	free(b->tokens);
 	free(b->chain);
+	free(b->crl.serials);
+	free(b->ranges);
 	obol_wipe(&b->u, sizeof(b->u));
 	obol_wipe(&b->agent, sizeof(b->agent));
 	obol_wipe(&b->user, sizeof(b->user));
@@ -318,13 +386,18 @@ static int cmd_bench_payword(const struct obol_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	struct obol_bench_fig figs[] = {
-		{ "purchase_vs_ed25519", "vendor: purchases verified", "Ed25519 verify (crypto_sign_verify_detached)", 0, 0 },
+		{ "range_sign_vs_ed25519", "wallet: ranges signed", "Ed25519 sign (crypto_sign_detached)", 0, 0 },
+		{ "range_verify_vs_ed25519", "vendor, agent: ranges verified", "Ed25519 verify (crypto_sign_verify_detached)",
+		  0, 0 },
+		{ "purchase_vs_ed25519", "vendor: purchases verified", "Ed25519 verify", 0, 0 },
 		{ "purchase_vs_sha256", "vendor: purchases verified", "SHA-256 of 32 B (crypto_hash_sha256)", 0, 0 },
+		{ "report_verify_vs_ed25519", "agent: reports checked (stateless)", "Ed25519 verify", 0, 0 },
 		{ "report_vs_ed25519", "agent: reports ingested", "Ed25519 verify", 0, 0 },
 		{ "report_vs_sha256", "agent: reports ingested", "SHA-256 of 32 B", 0, 0 },
 	};
-	const obol_bench_op ours[] = { ours_purchase, ours_purchase, ours_report, ours_report };
-	const obol_bench_op raw[] = { raw_verify, raw_sha256, raw_verify, raw_sha256 };
+	const obol_bench_op ours[] = { ours_range_sign,   ours_range_verify, ours_purchase, ours_purchase,
+				       ours_report_verify, ours_report,       ours_report };
+	const obol_bench_op raw[] = { raw_sign, raw_verify, raw_verify, raw_sha256, raw_verify, raw_verify, raw_sha256 };
 	for (size_t i = 0; i < OBOL_ARRAY_LEN(figs); i++) {
 		e = obol_bench_pair(&figs[i], ours[i], b, raw[i], b, 1, seconds);
 		if (e != OBOL_OK) {
@@ -343,8 +416,8 @@ out:
 }
 
 OBOL_COMMAND(bench_payword_cmd, "bench payword", "[--quick] [--json]",
-	     "payword: purchases verified/s at a vendor, reports ingested/s at the agent, as ratios to Ed25519 verify "
-	     "and SHA-256",
+	     "payword: signed ranges, purchases verified/s at a vendor, reports checked and ingested/s at the agent, "
+	     "as ratios to Ed25519 and SHA-256",
 	     "  --quick   0.2 s per figure instead of 1 s\n"
 	     "  --json    one JSON object: <key>_per_s, <key>_raw_per_s, <key>_ratio",
 	     cmd_bench_payword)

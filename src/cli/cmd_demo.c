@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/demo_int.h"
+#include "crypto/seal.h"
 
 static int cmd_demo(const struct obol_cmd *cmd, int argc, char **argv)
 {
@@ -57,7 +58,8 @@ static int cmd_demo(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	d->obol[n] = '\0';
 	setenv("OBOL_PASSPHRASE", "obol demo passphrase", 1);
-	setenv("OBOL_ARGON2_FAST", "1", 1);
+	if (obol_build_for_tests)
+		setenv("OBOL_ARGON2_FAST", "1", 1); /* a production build hashes at full cost */
 
 	for (struct obol_demo_entry *e = obol_demo_entries(); e != NULL; e = e->next) {
 		if (only != NULL && strcmp(only, e->scheme) != 0)

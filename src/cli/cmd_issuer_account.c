@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "core/parse.h"
-#include "crypto/hash.h"
+#include "issuer/moves.h"
 #include "store/ledger.h"
 
 struct opts {
 	const char *db, *kind, *name, *auth_key, *account, *id, *amount, *ref;
+	bool json;
 };
 
 /* Parses the options a command allows (letters of `allow`); 0 or an exit code. */
@@ -23,13 +25,17 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *
 		{ "name", required_argument, NULL, 'n' },	   { "auth-key", required_argument, NULL, 'p' },
 		{ "account", required_argument, NULL, 'a' }, { "id", required_argument, NULL, 'i' },
 		{ "amount", required_argument, NULL, 'm' },  { "ref", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'j' },	   { NULL, 0, NULL, 0 },
 	};
 	int c;
 	memset(o, 0, sizeof(*o));
 	while ((c = getopt_long(argc, argv, "", all, NULL)) != -1) {
 		if (c == '?' || strchr(allow, c) == NULL)
 			return obol_cli_usage_error(cmd, "unknown option");
+		if (c == 'j') {
+			o->json = true;
+			continue;
+		}
 		const char **slot = c == 'd' ? &o->db : c == 'k' ? &o->kind : c == 'n' ? &o->name
 				  : c == 'p' ? &o->auth_key : c == 'a' ? &o->account : c == 'i' ? &o->id
 				  : c == 'm' ? &o->amount : &o->ref;
@@ -58,10 +64,30 @@ static const char *status_name(enum obol_account_status st)
 	return st == OBOL_ACCOUNT_ACTIVE ? "active" : st == OBOL_ACCOUNT_SUSPENDED ? "suspended" : "closed";
 }
 
+/* {"id", "name", "kind", "status", "balance", "auth_key" (null without)}. */
+static json_t *account_json(const struct obol_account *a)
+{
+	char pk[OBOL_B64_LEN(32)];
+	json_t *o = json_object(), *key = json_null();
+	if (a->has_auth_pk) {
+		json_decref(key);
+		key = obol_b64_encode(a->auth_pk, 32, pk, sizeof(pk)) == OBOL_OK ? json_string(pk) : NULL;
+	}
+	if (obol_cli_json_set(o, "id", json_integer(a->id)) && obol_cli_json_set(o, "name", json_string(a->name)) &&
+	    obol_cli_json_set(o, "kind", json_string(kind_name(a->kind))) &&
+	    obol_cli_json_set(o, "status", json_string(status_name(a->status))) &&
+	    obol_cli_json_set(o, "balance", obol_cli_json_amount(&a->balance)) && obol_cli_json_set(o, "auth_key", key))
+		return o;
+	json_decref(o);
+	return NULL;
+}
+
+/* ctx: NULL for a text line, else the JSON array to append to. */
 static obol_err print_account(const struct obol_account *a, void *ctx)
 {
 	char bal[OBOL_AMOUNT_STR_MAX], pk[OBOL_B64_LEN(32)] = "-";
-	(void)ctx;
+	if (ctx != NULL)
+		return json_array_append_new(ctx, account_json(a)) == 0 ? OBOL_OK : OBOL_E_NO_MEMORY;
 	obol_amount_format(&a->balance, bal);
 	if (a->has_auth_pk && obol_b64_encode(a->auth_pk, 32, pk, sizeof(pk)) != OBOL_OK)
 		return OBOL_E_INTERNAL;
@@ -141,7 +167,7 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 	struct obol_store *s = NULL;
 	struct obol_account a;
 	obol_err e = OBOL_OK;
-	int rc = parse(cmd, argc, argv, "dai", &o);
+	int rc = parse(cmd, argc, argv, "daij", &o);
 	if (rc != 0)
 		return rc;
 	e = obol_ledger_open(o.db, &s);
@@ -157,6 +183,8 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 		return rc;
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, o.account ? o.account : o.id);
+	if (o.json)
+		return obol_cli_print_json(cmd, account_json(&a));
 	char bal[OBOL_AMOUNT_STR_MAX], pk[OBOL_B64_LEN(32)] = "-";
 	obol_amount_format(&a.balance, bal);
 	if (a.has_auth_pk && obol_b64_encode(a.auth_pk, 32, pk, sizeof(pk)) != OBOL_OK)
@@ -171,7 +199,8 @@ static int cmd_list(const struct obol_cmd *cmd, int argc, char **argv)
 	struct opts o;
 	struct obol_store *s = NULL;
 	enum obol_account_kind kind = 0;
-	int rc = parse(cmd, argc, argv, "dk", &o);
+	json_t *list = NULL;
+	int rc = parse(cmd, argc, argv, "dkj", &o);
 	if (rc != 0)
 		return rc;
 	if (o.kind != NULL) {
@@ -182,16 +211,23 @@ static int cmd_list(const struct obol_cmd *cmd, int argc, char **argv)
 		else
 			return obol_cli_usage_error(cmd, "--kind is user or vendor");
 	}
+	if (o.json && (list = json_array()) == NULL)
+		return obol_cli_fail(cmd, OBOL_E_NO_MEMORY, "the JSON output");
 	obol_err e = obol_ledger_open(o.db, &s);
 	if (e == OBOL_OK)
 		e = obol_store_begin_read(s);
 	if (e == OBOL_OK) {
-		printf("id\tkind\tstatus\tbalance\tauth-key\tname\n");
-		e = obol_account_list(s, kind, print_account, NULL);
+		if (!o.json)
+			printf("id\tkind\tstatus\tbalance\tauth-key\tname\n");
+		e = obol_account_list(s, kind, print_account, list);
 		obol_store_rollback(s);
 	}
 	obol_store_close(s);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, o.db);
+	if (e != OBOL_OK) {
+		json_decref(list);
+		return obol_cli_fail(cmd, e, o.db);
+	}
+	return o.json ? obol_cli_print_json(cmd, list) : OBOL_EXIT_OK;
 }
 
 /* A funding or payout, idempotent under --ref: the same ref with the same
@@ -211,10 +247,7 @@ static obol_err move_tx(struct obol_store *s, void *ctx)
 {
 	struct move_tx *t = ctx;
 	struct obol_account a;
-	char key[300], body[400], amt[OBOL_AMOUNT_STR_MAX], bal[OBOL_AMOUNT_STR_MAX];
-	uint8_t h[OBOL_HASH_LEN];
 	obol_err e = OBOL_OK;
-	int status = 0;
 	free(t->reply);
 	t->reply = NULL;
 	t->repeated = false;
@@ -223,31 +256,8 @@ static obol_err move_tx(struct obol_store *s, void *ctx)
 		return OBOL_E_USAGE;
 	if (e != OBOL_OK)
 		return e;
-	obol_amount_format(&t->amount, amt);
-	snprintf(body, sizeof(body), "%s\n%lld\n%s", t->fund ? "fund" : "payout", (long long)a.id, amt);
-	obol_sha256(h, body, strlen(body));
-	if (t->o->ref != NULL) {
-		if (snprintf(key, sizeof(key), "cli-%s:%s", t->fund ? "fund" : "payout", t->o->ref) >= (int)sizeof(key))
-			return OBOL_E_PARSE_TOO_LONG;
-		e = obol_idem_lookup(s, key, h, &t->repeated, &status, &t->reply);
-		if (e != OBOL_OK || t->repeated)
-			return e;
-	}
-	e = t->fund ? obol_ledger_fund(s, a.id, &t->amount, t->o->ref)
-		    : obol_ledger_payout(s, a.id, &t->amount, t->o->ref);
-	if (e == OBOL_OK)
-		e = obol_ledger_balance(s, a.id, &a.balance);
-	if (e != OBOL_OK)
-		return e;
-	obol_amount_format(&a.balance, bal);
-	if (asprintf(&t->reply, "%s %s %s %s (account %lld); balance %s", t->fund ? "funded" : "paid out",
-		     amt, t->fund ? "to" : "from", a.name, (long long)a.id, bal) < 0) {
-		t->reply = NULL;
-		return OBOL_E_NO_MEMORY;
-	}
-	if (t->o->ref != NULL)
-		e = obol_idem_store(s, key, h, 200, t->reply);
-	return e;
+	struct obol_move m = { .fund = t->fund, .account = a.id, .amount = t->amount, .ref = t->o->ref };
+	return obol_issuer_move(s, &m, &t->reply, &t->repeated);
 }
 
 static int run_move(const struct obol_cmd *cmd, int argc, char **argv, bool fund)
@@ -296,10 +306,12 @@ OBOL_COMMAND(account_add_cmd, "issuer account add", "--db URL --kind user|vendor
 	     "  --name NAME      display name, unique, 1-64 printable characters, not starting with '@'\n"
 	     "  --auth-key B64   the Ed25519 public key (base64url) that authenticates its requests",
 	     cmd_add)
-OBOL_COMMAND(account_show_cmd, "issuer account show", "--db URL (--account NAME | --id N)",
-	     "show one account and its balance", NULL, cmd_show)
-OBOL_COMMAND(account_list_cmd, "issuer account list", "--db URL [--kind user|vendor]",
-	     "list accounts (tab-separated: id kind status balance auth-key name)", NULL, cmd_list)
+OBOL_COMMAND(account_show_cmd, "issuer account show", "--db URL (--account NAME | --id N) [--json]",
+	     "show one account and its balance",
+	     "  --json  one JSON object: id, name, kind, status, balance, auth_key (null without one)", cmd_show)
+OBOL_COMMAND(account_list_cmd, "issuer account list", "--db URL [--kind user|vendor] [--json]",
+	     "list accounts (tab-separated: id kind status balance auth-key name)",
+	     "  --json  a JSON array of accounts, each as 'issuer account show --json' prints it", cmd_list)
 OBOL_COMMAND(fund_cmd, "issuer fund", "--db URL (--account NAME | --id N) --amount CUR:V.F [--ref REF]",
 	     "credit an account from outside (stands for an incoming bank transfer)",
 	     "  --ref REF   the bank transfer's reference: repeating the command with the same\n"

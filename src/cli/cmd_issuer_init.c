@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "console/console_db.h"
+#include "crypto/secret.h"
 #include "issuer/issuer.h"
 
 #define MAX_OPTS 64
@@ -22,7 +24,7 @@ static void print_scheme_help(FILE *f)
 static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	struct option opts[MAX_OPTS + 3];
-	const char *db = NULL, *currency = NULL;
+	const char *db = NULL, *currency = NULL, *operator = "admin";
 	struct obol_init_arg *args = NULL;
 	size_t nopts = 0, nargs = 0;
 	int c, rc = OBOL_EXIT_OK;
@@ -33,6 +35,7 @@ static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	opts[nopts++] = (struct option){ "db", required_argument, NULL, 'd' };
 	opts[nopts++] = (struct option){ "currency", required_argument, NULL, 'c' };
+	opts[nopts++] = (struct option){ "console-user", required_argument, NULL, 'u' };
 	for (struct obol_issuer_scheme *sch = obol_issuer_schemes(); sch != NULL; sch = sch->next)
 		for (const char *const *o = sch->init_options; o != NULL && *o != NULL; o++) {
 			if (nopts == MAX_OPTS)
@@ -50,6 +53,8 @@ static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 			db = optarg;
 		} else if (c == 'c') {
 			currency = optarg;
+		} else if (c == 'u') {
+			operator = optarg;
 		} else if (c >= 1000 && c < 1000 + (int)nopts) {
 			args[nargs].name = opts[c - 1000].name;
 			args[nargs++].value = optarg;
@@ -66,19 +71,41 @@ static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 		rc = obol_cli_usage_error(cmd, "--db and --currency are required");
 		goto out;
 	}
+	if (!obol_console_name_valid(operator)) {
+		rc = obol_cli_usage_error(cmd, "--console-user is letters, digits, '.', '_' or '-'");
+		goto out;
+	}
 	obol_err e = obol_issuer_init_db(db, currency, args, nargs, stdout);
-	if (e != OBOL_OK)
+	if (e != OBOL_OK) {
 		rc = obol_cli_fail(cmd, e, "cannot initialise the issuer database");
+		goto out;
+	}
+	/* The console's first operator. */
+	char generated[OBOL_CONSOLE_PASSWORD_GEN];
+	const char *password = getenv("OBOL_CONSOLE_PASSWORD");
+	e = obol_console_operator_setup(db, false, operator, password != NULL && password[0] != '\0' ? password : NULL,
+					false, generated);
+	if (e != OBOL_OK) {
+		rc = obol_cli_fail(cmd, e, "cannot add the console's operator");
+		goto out;
+	}
+	printf("console-user: %s\n", operator);
+	if (generated[0] != '\0')
+		printf("console-password: %s\n", generated);
+	OBOL_WIPE(generated);
 out:
 	free(args);
 	return rc;
 }
 
-OBOL_COMMAND(issuer_init_cmd, "issuer init", "--db URL --currency CUR [scheme options]",
+OBOL_COMMAND(issuer_init_cmd, "issuer init", "--db URL --currency CUR [--console-user NAME] [scheme options]",
 	     "create the issuer database: ledger, master and box keys, each scheme's setup",
 	     "  --db URL        sqlite:PATH (created) or postgresql://...\n"
 	     "  --currency CUR  the currency of the ledger, e.g. EUR\n"
-	     "Prints the currency, the master public key (clients pin it) and the box public key.",
+	     "  --console-user NAME  the console's first operator (default admin); the password comes from\n"
+	     "                  OBOL_CONSOLE_PASSWORD, or obol draws one and prints it once\n"
+	     "Prints the currency, the master public key (clients pin it), the box public key, and the\n"
+	     "console's operator (with its password when drawn).",
 	     cmd_issuer_init)
 
 __attribute__((constructor)) static void issuer_init_more_help(void)

@@ -17,7 +17,8 @@ static int cmd_setup(const struct obol_cmd *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'd' },      { "mode", required_argument, NULL, 'm' },
 		{ "report", required_argument, NULL, 'r' },   { "interval", required_argument, NULL, 'i' },
-		{ "crl-interval", required_argument, NULL, 'c' }, { 0, 0, 0, 0 },
+		{ "crl-interval", required_argument, NULL, 'c' }, { "crl-max-age", required_argument, NULL, 'a' },
+		{ 0, 0, 0, 0 },
 	};
 	struct payword_vendor_state *st = calloc(1, sizeof(*st));
 	const char *dir = NULL, *mode = NULL, *report = "almost-online";
@@ -31,6 +32,7 @@ static int cmd_setup(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	st->batch_interval = 5;
 	st->crl_interval = 2;
+	st->cfg.crl_max_age = PAYWORD_CRL_MAX_AGE_DEFAULT;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
@@ -43,6 +45,13 @@ static int cmd_setup(const struct obol_cmd *cmd, int argc, char **argv)
 				goto out;
 			}
 			*(c == 'i' ? &st->batch_interval : &st->crl_interval) = (int64_t)n;
+			break;
+		case 'a':
+			if (obol_parse_u64(optarg, PAYWORD_CRL_MAX_AGE_MIN, 86400, &n) != OBOL_OK) {
+				rc = obol_cli_usage_error(cmd, "--crl-max-age takes 2..86400 seconds");
+				goto out;
+			}
+			st->cfg.crl_max_age = (int64_t)n;
 			break;
 		default:
 			rc = obol_cli_usage_error(cmd, "unknown option");
@@ -84,20 +93,24 @@ static int cmd_setup(const struct obol_cmd *cmd, int argc, char **argv)
 	printf("payword: %s system, %s reports", mode, report);
 	if (st->report == PAYWORD_REPORT_BATCH)
 		printf(" every %llds", (long long)st->batch_interval);
-	printf("\n");
+	printf(", no sales with a CRL older than %llds\n", (long long)st->cfg.crl_max_age);
 out:
 	free(st);
 	return rc;
 }
 OBOL_COMMAND(vendor_pw_setup_cmd, "vendor payword setup",
-	     "--dir DIR --mode generic|specific [--report almost-online|batch] [--interval S] [--crl-interval S]",
+	     "--dir DIR --mode generic|specific [--report almost-online|batch] [--interval S] [--crl-interval S] "
+	     "[--crl-max-age S]",
 	     "choose the vendor's payword system and how it reports to the agent",
 	     "  --mode generic|specific   generic: tokens good at every generic vendor; specific: chains\n"
 	     "                            bound to this vendor only (chosen once, at registration)\n"
 	     "  --report MODE             almost-online (default): each report leaves at once, unawaited;\n"
 	     "                            batch: reports leave together every --interval seconds (default 5)\n"
 	     "  --crl-interval S          how often the revocation list is fetched (default 2)\n"
-	     "The vendor registers at the agent when 'vendor serve' starts.",
+	     "  --crl-max-age S           no sale while the list held was issued more than S seconds ago\n"
+	     "                            (default 60; at least 2; allow for the clocks' skew)\n"
+	     "The vendor registers at the agent when 'vendor serve' starts; the agent refuses a batch\n"
+	     "interval longer than its grace for late reports ('issuer init --payword-grace').",
 	     cmd_setup)
 
 static int copy_file(const char *from, const char *to)
@@ -206,5 +219,6 @@ OBOL_COMMAND(vendor_pw_product_cmd, "vendor payword product",
 	     "                    not checked here: another price fails each purchase with PAYWORD_VALUE_MISMATCH\n"
 	     "  --file PATH       the product, copied into DIR/payword-products/ID\n"
 	     "  --type MIME       its content type (default text/plain)\n"
-	     "Served by 'vendor serve --http' at /payword/product/ID?auth=N after a purchase.",
+	     "Served by 'vendor serve --http' at /payword/product/ID to the buyer of a purchase\n"
+	     "('wallet payword fetch': the authorisation number, signed with the buyer's key).",
 	     cmd_product)

@@ -89,13 +89,19 @@ static void print_token(const struct codex_token *t)
 	print_amount("amount", &t->amount);
 }
 
-static void show(const struct codex *c)
+static void print_time(const char *label, int64_t t)
 {
 	char when[32];
-	time_t na = (time_t)c->state.not_after;
+	time_t tt = (time_t)t;
 	struct tm tm;
-	gmtime_r(&na, &tm);
+	gmtime_r(&tt, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s: %s\n", label, when);
+}
+
+static void show(const struct codex *c)
+{
+	struct obol_amount spent;
 	printf("user: %s (id %llu)\n", c->cert.name, (unsigned long long)c->cert.user_id);
 	print_amount("balance", &c->balance);
 	print_amount("safe deposit", &c->state.deposit);
@@ -104,7 +110,14 @@ static void show(const struct codex *c)
 	printf("log entries: %zu of %llu\n", c->nlog, (unsigned long long)c->state.tx_limit);
 	printf("pending: %zu\n", codex_pending_count(c));
 	printf("refused (refunded at the next sync): %zu\n", codex_refused_count(c));
-	printf("expires: %s\n", when);
+	if (codex_spent(c, &spent) == OBOL_OK)
+		print_amount("paid this epoch", &spent);
+	if (c->state.version >= 2) {
+		print_amount("offline limit per token", &c->state.token_max);
+		print_amount("offline limit per epoch", &c->state.spent_max);
+	}
+	print_time("expires", c->state.not_after);
+	print_time("certificate expires", c->cert.not_after);
 	printf("performance index: %llu\n", (unsigned long long)c->state.perf);
 	printf("blacklist: version %llu, %zu users\n", (unsigned long long)c->blacklist.version, c->blacklist.n);
 	if (c->sync_pending)
@@ -174,16 +187,21 @@ static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool c
 		printf("findings: %zu\n", info.findings);
 		if (info.blacklisted)
 			printf("blacklisted: yes\n");
-		if (close && info.deleted)
+		if (close && info.closed) {
 			printf("deleted: yes\npaid out: %s\n", info.paid_out);
-		else if (info.renewed)
+			printf("safe deposit held: %s\n", info.held);
+			print_time("held until", info.held_until);
+		} else if (info.renewed) {
+			if (info.cert_renewed)
+				printf("certificate renewed: yes\n");
 			show(c);
+		}
 	}
 	/* the wallet's history: a load is a top-up, a close pays out */
 	struct obol_amount out;
 	if (e == OBOL_OK && info.answered && o.load && !close)
 		e = obol_history_note(w, "topup", "codex", &load, NULL);
-	if (e == OBOL_OK && close && info.deleted && obol_amount_parse(info.paid_out, &out) == OBOL_OK)
+	if (e == OBOL_OK && close && info.closed && obol_amount_parse(info.paid_out, &out) == OBOL_OK)
 		e = obol_history_note(w, "withdrawal", "codex", &out, NULL);
 	if (e == OBOL_OK && info.answered)
 		e = obol_wallet_save(w);
@@ -217,6 +235,26 @@ static int cmd_blacklist(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	codex_free(c);
 	return obol_wallet_cmd_finish(cmd, w, e, "cannot fetch the blacklist");
+}
+
+static int cmd_release(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	struct obol_amount paid;
+	int64_t until = 0;
+	int rc;
+	obol_err e;
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if ((e = open_codex(&o, &w, NULL)) == OBOL_OK) {
+		e = codex_wallet_release(w, &paid, &until);
+		if (e == OBOL_OK)
+			print_amount("released", &paid);
+		else if (e == OBOL_E_CODEX_DEPOSIT_HELD && until > 0)
+			print_time("held until", until);
+	}
+	return obol_wallet_cmd_finish(cmd, w, e, "nothing was released");
 }
 
 /* ---- offline payments -------------------------------------------------------- */
@@ -255,7 +293,11 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	struct codex_msg_request *req = calloc(1, sizeof(*req));
 	struct codex_msg_pay *pay = calloc(1, sizeof(*pay));
 	struct codex_token t;
-	struct obol_amount amount;
+	struct codex_pay_req pr;
+	struct obol_amount amount, max;
+	const struct obol_amount *asked;
+	struct obol_paycap cap;
+	bool has_max;
 	struct obol_field f[2];
 	struct obol_fields spec;
 	int rc;
@@ -277,7 +319,10 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	if ((e = open_codex(&o, &w, &c)) != OBOL_OK)
 		goto fail;
 	if (o.vendor) {
-		e = codex_wallet_pay_vendor(w, c, o.vendor, o.amount ? &amount : NULL, &t);
+		/* --max-amount and the wallet's default cap reach the core
+		 * through the payer's guard (codex_wallet_pay_vendor) */
+		struct codex_wallet_pay wp = { .addr = o.vendor, .amount = o.amount ? &amount : NULL, .max = NULL };
+		e = codex_wallet_pay_vendor(w, c, &wp, &t);
 		if (e == OBOL_OK) {
 			print_token(&t);
 			printf("acknowledged: yes\n");
@@ -288,17 +333,20 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	codex_msg_request_spec(req, f, &spec);
 	if ((e = codex_frame_read(o.request, CODEX_MSG_REQUEST, &spec)) != OBOL_OK)
 		goto fail;
-	if (!o.amount && !req->has_amount) {
+	asked = o.amount ? &amount : req->has_amount ? &req->amount : NULL;
+	if (asked == NULL) {
 		e = OBOL_E_CODEX_AMOUNT_INVALID;
 		goto fail;
 	}
-	/* the payer's cap (src/wallet/payer.h); then create token → write log →
-	 * update Codex, stored before the token leaves */
-	if ((e = obol_payer_offer(obol_wallet_payer(w), NULL, "codex", o.amount ? &amount : &req->amount, 1)) !=
-		    OBOL_OK ||
-	    (e = obol_payer_hand(obol_wallet_payer(w), o.amount ? &amount : &req->amount)) != OBOL_OK ||
-	    (e = codex_pay(c, req, o.amount ? &amount : &req->amount, obol_now(), pay, &t)) != OBOL_OK ||
-	    (e = codex_wallet_store(w, c)) != OBOL_OK)
+	/* the payer's cap (src/wallet/payer.h), the core's limit too; then create
+	 * token → write log → update Codex, stored before the token leaves */
+	if ((e = obol_payer_offer(obol_wallet_payer(w), NULL, "codex", asked, 1)) != OBOL_OK ||
+	    (e = obol_payer_hand(obol_wallet_payer(w), asked)) != OBOL_OK ||
+	    (e = obol_payer_cap(obol_wallet_payer(w), &cap)) != OBOL_OK ||
+	    (e = obol_paycap_tighter(&cap, NULL, &max, &has_max)) != OBOL_OK)
+		goto fail;
+	pr = (struct codex_pay_req){ .req = req, .amount = o.amount ? &amount : NULL, .max = has_max ? &max : NULL };
+	if ((e = codex_pay(c, &pr, obol_now(), pay, &t)) != OBOL_OK || (e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto fail;
 	codex_msg_pay_spec(pay, f, &spec);
 	if ((e = codex_frame_write(o.out, CODEX_MSG_PAY, &spec)) == OBOL_OK) {
@@ -408,8 +456,8 @@ static int cmd_check(const struct obol_cmd *cmd, int argc, char **argv)
 	struct opts o;
 	struct obol_store *s = NULL;
 	struct codex_consistency cc;
+	struct codex_issuer_losses ls;
 	char currency[OBOL_CURRENCY_MAX + 1];
-	int64_t n = 0, total = 0;
 	int rc;
 	obol_err e;
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
@@ -420,11 +468,12 @@ static int cmd_check(const struct obol_cmd *cmd, int argc, char **argv)
 		return obol_cli_fail(cmd, e, "cannot open the database");
 	if ((e = obol_ledger_currency(s, currency)) == OBOL_OK && (e = obol_store_begin_read(s)) == OBOL_OK) {
 		e = codex_issuer_check(s, currency, stdout, &cc);
-		if (codex_issuer_losses(s, &n, &total) == OBOL_OK) {
-			struct obol_amount a;
-			printf("losses reported: %lld\n", (long long)n);
-			if (obol_amount_from_units(currency, total, &a) == OBOL_OK)
-				print_amount("overspent in total", &a);
+		if (codex_issuer_losses(s, currency, &ls) == OBOL_OK) {
+			printf("findings: %lld\n", (long long)ls.findings);
+			printf("losses reported: %lld\n", (long long)ls.count);
+			print_amount("overspent in total", &ls.deficit);
+			print_amount("paid from safe deposits", &ls.from_deposit);
+			print_amount("paid from outside", &ls.from_outside);
 		}
 		obol_store_rollback(s);
 	}
@@ -463,7 +512,15 @@ OBOL_COMMAND(codex_sync_cmd, "wallet codex sync", WALLET_OPTS " [--load CUR:V.F]
 	     "hand the log to the bank; get the renewed Codex and the blacklist",
 	     "  --load   also move this much from the account into the Codex", cmd_sync)
 OBOL_COMMAND(codex_close_cmd, "wallet codex close", WALLET_OPTS,
-	     "delete the codex account: final sync, value and safe deposit back to the account", NULL, cmd_close)
+	     "delete the codex account: final sync, the value back to the account now",
+	     "The safe deposit is held until every token the closed Codex could still have\n"
+	     "issued has gone stale (its expiry, the freshness window and the bank's grace):\n"
+	     "it covers payments a copy of the Codex might still make. Then run\n"
+	     "'obol wallet codex release'. A new Codex may be opened at any time.",
+	     cmd_close)
+OBOL_COMMAND(codex_release_cmd, "wallet codex release", WALLET_OPTS,
+	     "after a close (or a blacklisting), take back what is left of the safe deposit",
+	     "Refused with CODEX_DEPOSIT_HELD, and the time to ask again, before the hold ends.", cmd_release)
 OBOL_COMMAND(codex_blacklist_cmd, "wallet codex blacklist", WALLET_OPTS, "fetch the bank's current blacklist", NULL,
 	     cmd_blacklist)
 OBOL_COMMAND(issuer_codex_check_cmd, "issuer codex check", "--db URL",

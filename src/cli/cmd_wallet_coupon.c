@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "core/clock.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
@@ -20,7 +21,7 @@ struct wopts {
 	const char *path, *vendor, *amount;
 	struct obol_wallet_keysrc ks;
 	uint64_t units, count, denom;
-	bool has_denom, all;
+	bool has_denom, json, all;
 };
 
 static int parse_opts(const struct obol_cmd *cmd, int argc, char **argv, struct wopts *o, const char *allowed)
@@ -30,6 +31,7 @@ static int parse_opts(const struct obol_cmd *cmd, int argc, char **argv, struct 
 		{ "vendor", required_argument, NULL, 'v' }, { "units", required_argument, NULL, 'u' },
 		{ "amount", required_argument, NULL, 'a' }, { "count", required_argument, NULL, 'c' },
 		{ "denom", required_argument, NULL, 'd' },  { "all", no_argument, NULL, 'A' },
+		{ "json", no_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 },
 	};
 	int ch;
@@ -43,6 +45,7 @@ static int parse_opts(const struct obol_cmd *cmd, int argc, char **argv, struct 
 		case 'f': o->ks.key_file = optarg; break;
 		case 'v': o->vendor = optarg; break;
 		case 'a': o->amount = optarg; break;
+		case 'j': o->json = true; break;
 		case 'u':
 			if (obol_parse_u64(optarg, 1, COUPON_UNITS_MAX, &o->units) != OBOL_OK)
 				return obol_cli_usage_error(cmd, "--units takes 1..1048576");
@@ -151,6 +154,25 @@ static void print_coin(const struct coupon_wallet_store *ws, const struct coupon
 	printf("%s: %s.. denom=%" PRIu64 " value=%s tokens=%" PRIu64 "/%" PRIu64 "%s%s\n", what, hex, c->coin.denom,
 	       val, c->last_index, c->n, c->lock_open && c->locked_until > obol_now() ? " (locked)" : "",
 	       c->in_doubt ? " (in doubt: obol wallet sync)" : "");
+}
+
+/* --json: {"id" (hex), "denom", "value", "tokens_left", "tokens", "locked", "in_doubt"}. */
+static json_t *coin_json(const struct coupon_wallet_store *ws, const struct coupon_wallet_coin *c)
+{
+	struct obol_amount v;
+	char hex[2 * COUPON_ID_LEN + 1];
+	json_t *o = json_object();
+	obol_hex_encode(c->coin.id, COUPON_ID_LEN, hex);
+	if (coupon_wallet_coin_value(&ws->cfg, c, &v) == OBOL_OK && obol_cli_json_set(o, "id", json_string(hex)) &&
+	    obol_cli_json_set(o, "denom", json_integer((json_int_t)c->coin.denom)) &&
+	    obol_cli_json_set(o, "value", obol_cli_json_amount(&v)) &&
+	    obol_cli_json_set(o, "tokens_left", json_integer((json_int_t)c->last_index)) &&
+	    obol_cli_json_set(o, "tokens", json_integer((json_int_t)c->n)) &&
+	    obol_cli_json_set(o, "locked", json_boolean(c->lock_open && c->locked_until > obol_now())) &&
+	    obol_cli_json_set(o, "in_doubt", json_boolean(c->in_doubt)))
+		return o;
+	json_decref(o);
+	return NULL;
 }
 
 /* Finishes (or drops) one pending withdrawal: the same request id and body,
@@ -349,8 +371,11 @@ static int cmd_balance_or_coins(const struct obol_cmd *cmd, int argc, char **arg
 		obol_cli_print_usage(cmd, stdout);
 		return OBOL_EXIT_OK;
 	}
-	if ((rc = parse_opts(cmd, argc, argv, &o, "wf")) >= 0)
+	if ((rc = parse_opts(cmd, argc, argv, &o, "wfj")) >= 0)
 		return rc;
+	json_t *doc = NULL, *coins = NULL;
+	if (o.json && ((doc = json_object()) == NULL || (list && (coins = json_array()) == NULL)))
+		goto nomem;
 	obol_err e = obol_wallet_open(o.path, &o.ks, &w);
 	if (e == OBOL_OK && (e = coupon_wstore_load(w, false, &ws)) == OBOL_OK) {
 		struct obol_amount total, v;
@@ -360,21 +385,37 @@ static int cmd_balance_or_coins(const struct obol_cmd *cmd, int argc, char **arg
 		e = obol_amount_zero(ws.keys.ndenoms ? ws.keys.denoms[0].value.currency : "EUR", &total);
 		for (size_t i = 0; i < ws.ncoins && e == OBOL_OK; i++) {
 			const struct coupon_wallet_coin *c = &ws.coins[i];
-			if (list)
+			if (list && coins != NULL && json_array_append_new(coins, coin_json(&ws, c)) != 0)
+				e = OBOL_E_NO_MEMORY;
+			else if (list && coins == NULL)
 				print_coin(&ws, c, "coin");
 			if ((e = coupon_wallet_coin_value(&ws.cfg, c, &v)) == OBOL_OK)
 				e = obol_amount_add(&total, &total, &v);
 			usable += c->last_index > 0;
 			locked += c->last_index > 0 && c->lock_open && c->locked_until > now;
 		}
-		if (e == OBOL_OK) {
+		if (e == OBOL_OK && doc != NULL) {
+			if (!obol_cli_json_set(doc, "balance", obol_cli_json_amount(&total)) ||
+			    !obol_cli_json_set(doc, "coins_with_tokens", json_integer((json_int_t)usable)) ||
+			    !obol_cli_json_set(doc, "locked", json_integer((json_int_t)locked)) ||
+			    (coins != NULL && !obol_cli_json_set(doc, "coins", json_incref(coins))))
+				e = OBOL_E_NO_MEMORY;
+		} else if (e == OBOL_OK) {
 			obol_amount_format(&total, text);
 			printf("coupon balance: %s in %zu coin(s) with tokens left (%zu locked)\n", text, usable, locked);
 		}
 		coupon_wstore_free(&ws);
 	}
 	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot read the wallet");
+	json_decref(coins);
+	if (e != OBOL_OK) {
+		json_decref(doc);
+		return obol_cli_fail(cmd, e, "cannot read the wallet");
+	}
+	return doc != NULL ? obol_cli_print_json(cmd, doc) : OBOL_EXIT_OK;
+nomem:
+	json_decref(doc);
+	return obol_cli_fail(cmd, OBOL_E_NO_MEMORY, "the JSON output");
 }
 
 static int cmd_balance(const struct obol_cmd *cmd, int argc, char **argv)
@@ -387,10 +428,14 @@ static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 	return cmd_balance_or_coins(cmd, argc, argv, true);
 }
 
-OBOL_COMMAND(wallet_balance_cmd, "wallet balance", "--wallet PATH [--key-file FILE]",
-	     "the value left in the wallet's coupon coins", NULL, cmd_balance)
-OBOL_COMMAND(wallet_coins_cmd, "wallet coins", "--wallet PATH [--key-file FILE]",
-	     "list the wallet's coupon coins: value and tokens left, locks", NULL, cmd_coins)
+OBOL_COMMAND(wallet_balance_cmd, "wallet balance", "--wallet PATH [--key-file FILE] [--json]",
+	     "the value left in the wallet's coupon coins",
+	     "  --json  one JSON object: balance, coins_with_tokens, locked", cmd_balance)
+OBOL_COMMAND(wallet_coins_cmd, "wallet coins", "--wallet PATH [--key-file FILE] [--json]",
+	     "list the wallet's coupon coins: value and tokens left, locks",
+	     "  --json  one JSON object: balance, coins_with_tokens, locked, coins (each: id, denom, value,\n"
+	     "          tokens_left, tokens, locked, in_doubt)",
+	     cmd_coins)
 
 /* ---- the commands over the wallet's coins: sync and refund ---- */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "net/http_client.h"
@@ -143,13 +144,15 @@ static int cmd_wallet_account(const struct obol_cmd *cmd, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "wallet", required_argument, NULL, 'w' },
 		{ "key-file", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *path = NULL;
 	struct obol_wallet_keysrc ks = { 0 };
 	struct obol_wallet *w = NULL;
 	struct obol_http_client *c = NULL;
-	json_t *reply = NULL;
+	json_t *reply = NULL, *doc = NULL;
+	bool json = false;
 	int ch;
 	if (obol_cli_wants_help(argc, argv)) {
 		obol_cli_print_usage(cmd, stdout);
@@ -160,6 +163,8 @@ static int cmd_wallet_account(const struct obol_cmd *cmd, int argc, char **argv)
 			path = optarg;
 		else if (ch == 'f')
 			ks.key_file = optarg;
+		else if (ch == 'j')
+			json = true;
 		else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
@@ -172,7 +177,18 @@ static int cmd_wallet_account(const struct obol_cmd *cmd, int argc, char **argv)
 		e = obol_wallet_client(w, true, &c);
 	if (e == OBOL_OK)
 		e = obol_http_get_json(c, "/account", OBOL_HTTP_AUTH, &reply);
-	if (e == OBOL_OK) {
+	if (e == OBOL_OK && json) {
+		/* {"account", "id", "balance"}: the fields the text shows */
+		json_t *id = json_object_get(reply, "id");
+		const char *name = json_string_value(json_object_get(reply, "name")),
+			   *balance = json_string_value(json_object_get(reply, "balance"));
+		if (name == NULL || balance == NULL || !json_is_integer(id))
+			e = OBOL_E_PEER_ERROR;
+		else if ((doc = json_object()) == NULL || !obol_cli_json_set(doc, "account", json_string(name)) ||
+			 !obol_cli_json_set(doc, "id", json_integer(json_integer_value(id))) ||
+			 !obol_cli_json_set(doc, "balance", json_string(balance)))
+			e = OBOL_E_NO_MEMORY;
+	} else if (e == OBOL_OK) {
 		json_t *id = json_object_get(reply, "id");
 		printf("account: %s\nid: %lld\nbalance: %s\n", json_string_value(json_object_get(reply, "name")),
 		       json_is_integer(id) ? (long long)json_integer_value(id) : 0LL,
@@ -181,11 +197,16 @@ static int cmd_wallet_account(const struct obol_cmd *cmd, int argc, char **argv)
 	json_decref(reply);
 	obol_http_client_free(c);
 	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot read the account");
+	if (e != OBOL_OK) {
+		json_decref(doc);
+		return obol_cli_fail(cmd, e, "cannot read the account");
+	}
+	return json ? obol_cli_print_json(cmd, doc) : OBOL_EXIT_OK;
 }
 
-OBOL_COMMAND(wallet_account_cmd, "wallet account", "--wallet PATH [--key-file FILE]",
-	     "show the wallet's account at the issuer (an authenticated request)", NULL, cmd_wallet_account)
+OBOL_COMMAND(wallet_account_cmd, "wallet account", "--wallet PATH [--key-file FILE] [--json]",
+	     "show the wallet's account at the issuer (an authenticated request)",
+	     "  --json  one JSON object: account, id, balance", cmd_wallet_account)
 
 static int cmd_wallet_payout(const struct obol_cmd *cmd, int argc, char **argv)
 {

@@ -1,6 +1,6 @@
-/* obol wallet payword register | buy-tokens | regenerate | buy | show: the
- * user module of seed 003 (§3.5 registering, token generation A-D,
- * purchase 1-8) on the wallet file (src/wallet/payword.h). The payword
+/* obol wallet payword register | buy-tokens | regenerate | buy | fetch |
+ * show: the user module of seed 003 (§3.5 registering, token generation
+ * A-D, purchase 1-8) on the wallet file (src/wallet/payword.h). The payword
  * password comes from OBOL_PAYWORD_PASSWORD. */
 #include <getopt.h>
 #include <stdio.h>
@@ -105,7 +105,9 @@ OBOL_COMMAND(wallet_pw_register_cmd, "wallet payword register", "--wallet PATH -
 	     "register the wallet's user at the payword agent (seed 003 §3.5)",
 	     HELP_PW
 	     "  --username NAME      1..32 of a-z 0-9 . _ -; the password is OBOL_PAYWORD_PASSWORD (8..128 bytes)\n"
-	     "The wallet's account key becomes the user's key for visit commitments.",
+	     "The account must exist: the operator opens it for the wallet's account key ('wallet init\n"
+	     "--account NAME', then 'issuer account add --auth-key'). That key signs every request to the\n"
+	     "agent, and every range of tokens the user pays.",
 	     cmd_register)
 
 static int buy_tokens(const struct obol_cmd *cmd, struct opts *o, uint64_t tokens)
@@ -121,7 +123,7 @@ static int buy_tokens(const struct obol_cmd *cmd, struct opts *o, uint64_t token
 		e = obol_wallet_open(o->c.wallet, &o->c.ks, &w);
 	if (e == OBOL_OK)
 		e = payword_wallet_buy_tokens(w, password, o->scope, tokens, o->lost, &r);
-	if (e == OBOL_OK)
+	if (e == OBOL_OK && r.serial != 0) /* serial 0: the certificate ended, nothing could be carried yet */
 		e = payword_wallet_load(w, o->scope, password, &c);
 	struct obol_amount cost;
 	if (e == OBOL_OK && tokens > 0 && obol_amount_parse(r.cost, &cost) == OBOL_OK)
@@ -130,10 +132,18 @@ static int buy_tokens(const struct obol_cmd *cmd, struct opts *o, uint64_t token
 	obol_wallet_close(w);
 	if (e)
 		return obol_cli_fail(cmd, e, "cannot get a payword certificate");
-	printf("certificate: %llu\norders: %llu..%llu\ncost: %s\ncarried: %lld\n", (unsigned long long)r.serial,
-	       (unsigned long long)r.first_order, (unsigned long long)(r.first_order + r.n - 1), r.cost,
-	       (long long)r.carried);
-	print_value("unspent", payword_wallet_unspent(&c), &c.uc.vc.token_value);
+	if (r.serial != 0)
+		printf("certificate: %llu\norders: %llu..%llu\n", (unsigned long long)r.serial,
+		       (unsigned long long)r.first_order, (unsigned long long)(r.first_order + r.n - 1));
+	else
+		printf("certificate: none yet (the old one is revoked)\n");
+	printf("cost: %s\ncarried: %lld\n", r.cost, (long long)r.carried);
+	if (r.held > 0)
+		printf("held: %llu tokens wait for late reports until %lld; 'wallet payword regenerate' then carries "
+		       "what is left\n",
+		       (unsigned long long)r.held, (long long)r.held_until);
+	if (r.serial != 0)
+		print_value("unspent", payword_wallet_unspent(&c), &c.uc.vc.token_value);
 	payword_wallet_wipe(&c);
 	return OBOL_EXIT_OK;
 }
@@ -166,25 +176,20 @@ static int cmd_regenerate(const struct obol_cmd *cmd, int argc, char **argv)
 	return buy_tokens(cmd, &o, o.has_tokens ? o.tokens : 0);
 }
 OBOL_COMMAND(wallet_pw_regenerate_cmd, "wallet payword regenerate", "--wallet PATH [--vendor-id ID] [--lost] [--key-file FILE]",
-	     "regenerate the payword certificate with exactly its unspent value",
+	     "regenerate the payword certificate with its unspent value",
 	     HELP_PW
-	     "  --lost               the certificate was lost: the agent counts what vendors reported\n"
+	     "  --lost               the certificate was lost: every token no vendor has reported yet waits\n"
+	     "                       the agent's grace for late reports; regenerate again after it\n"
 	     "  --vendor-id ID       the chain of a specific vendor (default: generic)\n"
 	     HELP_PW_PASSWORD,
 	     cmd_regenerate)
 
-/* Fetches the product with its authorisation number. */
-static obol_err fetch_product(const char *url, const char *product, int64_t auth, const char *out, size_t *len)
+/* Fetches a product bought with this wallet (step 8) and writes it to out. */
+static obol_err fetch_product(struct obol_wallet *w, const char *url, const char *product, int64_t auth,
+			      const char *out, size_t *len)
 {
-	struct obol_http_client *c = NULL;
-	char path[160], *body = NULL;
-	long status = 0;
-	obol_err e = obol_http_client_new(url, 0, &c);
-	snprintf(path, sizeof(path), "/payword/product/%s?auth=%lld", product, (long long)auth);
-	if (e == OBOL_OK)
-		e = obol_http_request(c, "GET", path, NULL, 0, 0, &status, &body, len);
-	if (e == OBOL_OK && status != 200)
-		e = obol_json_error_from_body(body, *len);
+	char *body = NULL;
+	obol_err e = payword_wallet_fetch(w, url, product, auth, &body, len);
 	if (e == OBOL_OK && out != NULL) {
 		FILE *f = fopen(out, "wb");
 		if (f == NULL || fwrite(body, 1, *len, f) != *len)
@@ -193,7 +198,6 @@ static obol_err fetch_product(const char *url, const char *product, int64_t auth
 			e = OBOL_E_IO;
 	}
 	free(body);
-	obol_http_client_free(c);
 	return e;
 }
 
@@ -211,24 +215,32 @@ static int cmd_buy(const struct obol_cmd *cmd, int argc, char **argv)
 	if (o.vendor == NULL || o.product == NULL)
 		return obol_cli_usage_error(cmd, "--vendor and --product are required");
 	memset(&p, 0, sizeof(p));
+	/* --max-amount and the wallet's default cap reach the core through the
+	 * payer's guard (payword_wallet_purchase, src/wallet/payer.h) */
+	struct payword_purchase_req pr = { .addr = o.vendor, .product = o.product, .max_amount = NULL, .retries = 3 };
 	obol_err e = payword_wallet_password(&password);
 	if (e == OBOL_OK)
 		e = obol_wallet_open(o.c.wallet, &o.c.ks, &w);
 	if (e == OBOL_OK)
-		e = payword_wallet_purchase(w, password, o.vendor, o.product, 3, &p);
-	obol_wallet_close(w);
-	if (e)
+		e = payword_wallet_purchase(w, password, &pr, &p);
+	if (e) {
+		obol_wallet_close(w);
 		return obol_cli_fail(cmd, e, p.auth == PAYWORD_AUTH_NONE ? "the vendor answered -1" : "the purchase failed");
+	}
 	obol_amount_format(&p.price, price);
 	printf("vendor: %llu (%s)\nprice: %s\nauthorisation: %lld\n", (unsigned long long)p.vendor_id, p.mode, price,
 	       (long long)p.auth);
 	print_value("unspent", p.unspent, &p.token_value);
 	if (o.http != NULL) {
-		e = fetch_product(o.http, o.product, p.auth, o.out, &got);
+		e = fetch_product(w, o.http, o.product, p.auth, o.out, &got);
+		obol_wallet_close(w);
 		if (e)
-			return obol_cli_fail(cmd, e, "the product page refused the authorisation number");
+			return obol_cli_fail(cmd, e, "paid, but the product page did not deliver; the wallet kept the "
+						     "authorisation number: 'wallet payword fetch' asks again");
 		printf("product: %s, %zu bytes%s%s\n", o.product, got, o.out ? " saved to " : "", o.out ? o.out : "");
+		return OBOL_EXIT_OK;
 	}
+	obol_wallet_close(w);
 	return OBOL_EXIT_OK;
 }
 OBOL_COMMAND(wallet_pw_buy_cmd, "wallet payword buy",
@@ -239,8 +251,39 @@ OBOL_COMMAND(wallet_pw_buy_cmd, "wallet payword buy",
 	     "  --product ID         the product; the vendor tells its price\n"
 	     "  --http URL           the vendor's product page: fetch the product with the authorisation number\n"
 	     "  --out FILE           where to write the product\n"
+	     "The user signs the range of tokens it pays, for this vendor; the wallet keeps the\n"
+	     "authorisation number ('wallet payword fetch').\n"
 	     HELP_PW_PASSWORD,
 	     cmd_buy)
+
+static int cmd_fetch(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct opts o;
+	struct obol_wallet *w = NULL;
+	size_t got = 0;
+	int rc;
+	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
+		return rc;
+	if (o.http == NULL || o.product == NULL)
+		return obol_cli_usage_error(cmd, "--http and --product are required");
+	obol_err e = obol_wallet_open(o.c.wallet, &o.c.ks, &w);
+	if (e == OBOL_OK)
+		e = fetch_product(w, o.http, o.product, 0, o.out, &got);
+	obol_wallet_close(w);
+	if (e)
+		return obol_cli_fail(cmd, e, "the product page did not deliver");
+	printf("product: %s, %zu bytes%s%s\n", o.product, got, o.out ? " saved to " : "", o.out ? o.out : "");
+	return OBOL_EXIT_OK;
+}
+OBOL_COMMAND(wallet_pw_fetch_cmd, "wallet payword fetch",
+	     "--wallet PATH --http URL --product ID [--out FILE] [--key-file FILE]",
+	     "fetch a product bought with this wallet again (step 8), with the authorisation number it kept",
+	     HELP_PW
+	     "  --http URL           the vendor's product page\n"
+	     "  --product ID         the product; the latest purchase of it is used\n"
+	     "  --out FILE           where to write the product\n"
+	     "The request is signed with the wallet's key: the number is worth nothing to anyone else.",
+	     cmd_fetch)
 
 static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 {
@@ -272,6 +315,13 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 		print_value("unspent", payword_wallet_unspent(&c), &c.uc.vc.token_value);
 		payword_wallet_wipe(&c);
 	}
+	if (json_object_get(sec, "pending_buy") != NULL)
+		printf("pending: a token purchase; 'wallet payword buy-tokens' finishes it\n");
+	size_t i;
+	json_array_foreach(json_object_get(sec, "purchases"), i, v)
+		printf("purchase %s at vendor %lld: auth %lld\n", json_string_value(json_object_get(v, "product")),
+		       (long long)json_integer_value(json_object_get(v, "vendor")),
+		       (long long)json_integer_value(json_object_get(v, "auth")));
 	return obol_wallet_cmd_finish(cmd, w, e, "cannot open a certificate");
 }
 OBOL_COMMAND(wallet_pw_show_cmd, "wallet payword show", "--wallet PATH [--key-file FILE]",

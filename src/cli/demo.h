@@ -12,8 +12,9 @@
  * on loopback with port 0 and read their "listening on HOST:PORT" line, run
  * `obol` subcommands printing each command line and its output, and stop
  * every process they started when the scenario ends (also on failure).
- * Inside the scenario, OBOL_PASSPHRASE and OBOL_ARGON2_FAST=1 are set, so
- * wallet commands need no prompt.
+ * Inside the scenario, OBOL_PASSPHRASE is set, so wallet commands need no
+ * prompt (and OBOL_ARGON2_FAST=1 when the binary is built for tests; the
+ * production build/obol hashes passphrases at full cost).
  *
  * Arguments lists are NULL-terminated: obol_demo_run(d, &out, "wallet",
  * "balance", "--wallet", w, NULL). */

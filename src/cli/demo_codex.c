@@ -1,11 +1,14 @@
-/* obol demo --scheme codex: seed 004's Alice and Bob. Both open a Codex with
- * EUR 10 and a safe deposit; they pay each other offline (frames in files,
- * no issuer involved) until Alice's Codex is empty and refuses to go below;
- * Alice goes to the bank, which learns Bob's balance from her log; Alice
- * pays a vendor daemon; then she rolls her Codex back to an earlier copy
- * and pays Bob the same money twice: Bob's reconciliation finds the fork,
- * Alice is blacklisted and her safe deposit pays; Bob then refuses her
- * offline with a signed refusal, which she keeps; the bank's consistency check and the audit hold. */
+/* obol demo --scheme codex: seed 004's Alice and Bob, and Carol. Each opens
+ * a Codex with EUR 10 and a safe deposit of EUR 10 (what the Codex may pay
+ * offline between two syncs); Alice and Bob pay each other offline (frames
+ * in files, no issuer involved) until Alice's Codex is empty and refuses to
+ * go below; Alice goes to the bank, which learns Bob's balance from her log;
+ * Alice pays a vendor daemon; then she keeps a copy of her Codex, pays Bob,
+ * puts the copy back and pays Bob again: Bob refuses offline (a copied Codex
+ * cannot pay one payee twice from one epoch); the copy pays Carol instead,
+ * and Carol's reconciliation finds the fork: Alice is blacklisted, her safe
+ * deposit pays; Carol then refuses her offline with a signed refusal, which
+ * she keeps; the bank's consistency check and the audit hold. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +21,7 @@
 struct cx {
 	struct obol_demo *d;
 	const char *db;
-	char alice[512], bob[512];
+	char alice[512], bob[512], carol[512];
 };
 
 static obol_err copy_file(const char *from, const char *to)
@@ -82,10 +85,10 @@ static obol_err user(struct cx *c, struct obol_demo_proc *issuer, const char *na
 	    (e = obol_demo_field(out, "account-key", key, sizeof key)) == OBOL_OK &&
 	    (e = obol_demo_run(d, NULL, "issuer", "account", "add", "--db", c->db, "--kind", "user", "--name", name,
 			       "--auth-key", key, NULL)) == OBOL_OK &&
-	    (e = obol_demo_run(d, NULL, "issuer", "fund", "--db", c->db, "--account", name, "--amount", "EUR:20", NULL)) ==
+	    (e = obol_demo_run(d, NULL, "issuer", "fund", "--db", c->db, "--account", name, "--amount", "EUR:30", NULL)) ==
 		    OBOL_OK)
 		e = obol_demo_run(d, NULL, "wallet", "codex", "open", "--wallet", wallet, "--amount", "EUR:10", "--deposit",
-				  "EUR:5", NULL);
+				  "EUR:10", NULL);
 	free(out);
 	return e;
 }
@@ -147,9 +150,11 @@ static obol_err codex_demo(struct obol_demo *d)
 				 NULL)) != OBOL_OK)
 		goto out;
 
-	obol_demo_step(d, "Alice and Bob become members: the bank creates each a Codex of EUR 10 and a safe deposit of EUR 5");
+	obol_demo_step(d, "Alice, Bob and Carol become members: the bank creates each a Codex of EUR 10 and a safe deposit "
+			  "of EUR 10, which is also what the Codex may pay offline between two syncs");
 	if ((e = user(&c, issuer, "alice", c.alice, sizeof c.alice)) != OBOL_OK ||
-	    (e = user(&c, issuer, "bob", c.bob, sizeof c.bob)) != OBOL_OK)
+	    (e = user(&c, issuer, "bob", c.bob, sizeof c.bob)) != OBOL_OK ||
+	    (e = user(&c, issuer, "carol", c.carol, sizeof c.carol)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "offline: Alice pays Bob EUR 6 and EUR 4 (payee-specific tokens, signed, sealed to Bob)");
@@ -183,32 +188,48 @@ static obol_err codex_demo(struct obol_demo *d)
 	    (e = wait_vendor_paid(&c, "EUR:0.5")) != OBOL_OK)
 		goto out;
 
-	obol_demo_step(d, "fraud: Alice keeps a copy of her Codex, pays Bob EUR 5, puts the copy back and pays him again");
+	obol_demo_step(d, "fraud: Alice keeps a copy of her Codex, pays Bob EUR 7.5, puts the copy back and pays him again");
 	snprintf(backup, sizeof backup, "%s", obol_demo_path(d, "alice.wallet.copy"));
 	printf("   (copy %s aside)\n", c.alice);
-	if ((e = copy_file(c.alice, backup)) != OBOL_OK || (e = pay(&c, c.alice, c.bob, "EUR:5")) != OBOL_OK)
+	if ((e = copy_file(c.alice, backup)) != OBOL_OK || (e = pay(&c, c.alice, c.bob, "EUR:7.5")) != OBOL_OK)
 		goto out;
 	printf("   (put the copy back: a rolled-back Codex)\n");
-	if ((e = copy_file(backup, c.alice)) != OBOL_OK || (e = expect_balance(&c, c.alice, "EUR:7.5")) != OBOL_OK ||
-	    (e = pay(&c, c.alice, c.bob, "EUR:5")) != OBOL_OK)
+	if ((e = copy_file(backup, c.alice)) != OBOL_OK || (e = expect_balance(&c, c.alice, "EUR:7.5")) != OBOL_OK)
 		goto out;
-
-	obol_demo_step(d, "Bob reconciles: two tokens at one place of Alice's hash-chained log -> blacklist, safe deposit pays");
-	if ((e = obol_demo_run(d, NULL, "wallet", "codex", "sync", "--wallet", c.bob, NULL)) != OBOL_OK ||
-	    (e = expect_balance(&c, c.bob, "EUR:27")) != OBOL_OK ||
-	    (e = obol_demo_run(d, NULL, "issuer", "codex", "check", "--db", c.db, NULL)) != OBOL_OK)
-		goto out;
-
-	obol_demo_step(d, "Bob's Codex holds the new blacklist: he refuses Alice offline with a signed refusal, which "
-			  "Alice keeps in her log (a refused token goes back to its payer at reconciliation, never to "
-			  "the payee); the bank renews nothing for her");
+	obol_demo_step(d, "Bob refuses offline: Alice already paid him at that place of her log (a signed refusal)");
 	if ((e = obol_demo_run(d, NULL, "wallet", "codex", "request", "--wallet", c.bob, "--out",
 			       obol_demo_path(d, "request.cbor"), NULL)) != OBOL_OK ||
 	    (e = obol_demo_run(d, NULL, "wallet", "codex", "pay", "--wallet", c.alice, "--request",
-			       obol_demo_path(d, "request.cbor"), "--amount", "EUR:1", "--out",
+			       obol_demo_path(d, "request.cbor"), "--amount", "EUR:7.5", "--out",
 			       obol_demo_path(d, "payment.cbor"), NULL)) != OBOL_OK ||
-	    (e = obol_demo_expect(d, OBOL_E_CODEX_PAYER_BLACKLISTED, "wallet", "codex", "receive", "--wallet", c.bob, "--in",
+	    (e = obol_demo_expect(d, OBOL_E_CODEX_PLACE_REUSED, "wallet", "codex", "receive", "--wallet", c.bob, "--in",
 				  obol_demo_path(d, "payment.cbor"), "--out", obol_demo_path(d, "refusal.cbor"), NULL)) != OBOL_OK ||
+	    (e = expect_balance(&c, c.bob, "EUR:24.5")) != OBOL_OK)
+		goto out;
+	obol_demo_step(d, "the copy put back again pays Carol EUR 7, who cannot know: accepted offline");
+	if ((e = copy_file(backup, c.alice)) != OBOL_OK || (e = pay(&c, c.alice, c.carol, "EUR:7")) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "Bob and Carol reconcile: two tokens at one place of Alice's hash-chained log -> blacklist, "
+			  "her safe deposit pays Carol in full");
+	if ((e = obol_demo_run(d, NULL, "wallet", "codex", "sync", "--wallet", c.bob, NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "wallet", "codex", "sync", "--wallet", c.carol, NULL)) != OBOL_OK ||
+	    (e = expect_balance(&c, c.bob, "EUR:24.5")) != OBOL_OK ||
+	    (e = expect_balance(&c, c.carol, "EUR:17")) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "issuer", "codex", "check", "--db", c.db, NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "Carol's Codex holds the new blacklist: she refuses Alice offline with a signed refusal, which "
+			  "Alice keeps in her log (a refused token goes back to its payer at reconciliation, never to "
+			  "the payee); the bank renews nothing for her");
+	if ((e = obol_demo_run(d, NULL, "wallet", "codex", "request", "--wallet", c.carol, "--out",
+			       obol_demo_path(d, "request.cbor"), NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "wallet", "codex", "pay", "--wallet", c.alice, "--request",
+			       obol_demo_path(d, "request.cbor"), "--amount", "EUR:0.5", "--out",
+			       obol_demo_path(d, "payment.cbor"), NULL)) != OBOL_OK ||
+	    (e = obol_demo_expect(d, OBOL_E_CODEX_PAYER_BLACKLISTED, "wallet", "codex", "receive", "--wallet", c.carol,
+				  "--in", obol_demo_path(d, "payment.cbor"), "--out", obol_demo_path(d, "refusal.cbor"),
+				  NULL)) != OBOL_OK ||
 	    (e = obol_demo_run(d, NULL, "wallet", "codex", "ack", "--wallet", c.alice, "--in",
 			       obol_demo_path(d, "refusal.cbor"), NULL)) != OBOL_OK ||
 	    (e = obol_demo_expect(d, OBOL_E_CODEX_BLACKLISTED, "wallet", "codex", "sync", "--wallet", c.alice, NULL)) !=

@@ -1,9 +1,12 @@
 /* obol demo --scheme payword (seed 003; DESIGN §7): an agent, two generic
  * vendors (one reporting almost online, one in batches) and a specific one,
- * each selling an article and an image; alice registers, buys tokens, buys
- * at all three and fetches what she bought; a vendor that fabricates a token
- * from one it holds is caught and revoked; alice loses her certificate and
- * gets one with exactly its unspent value; the books balance. */
+ * each selling an article and an image; alice registers for the account the
+ * operator opened, buys tokens, buys at all three (signing the range of
+ * tokens of each purchase) and fetches what she bought; a vendor that
+ * fabricates a token from one it holds finds no range of the user's that
+ * covers it, and is caught and revoked; alice loses her certificate, and
+ * after the grace for late reports gets its unspent value back; the books
+ * balance. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +103,10 @@ static obol_err buy(struct obol_demo *d, const char *wallet, const struct shop *
 }
 
 /* What a dishonest vendor can do with the store it keeps: it holds the
- * token of order o of a chain, derives the token of order k < o (k lies in
- * another vendor's visit) by hashing o - k times, and claims it (seed §3.1). */
+ * token of order o of a chain, derives the token of order k < o (k was spent
+ * at another vendor) by hashing o - k times, and claims it (seed §3.1). The
+ * user signed no range covering k for it; the best it has is the range of
+ * its own sale, which does not verify for k. */
 static obol_err fabricate(struct obol_demo *d, const struct shop *s, const char *issuer_url, uint64_t k,
 			  json_t **answer)
 {
@@ -117,14 +122,14 @@ static obol_err fabricate(struct obol_demo *d, const struct shop *s, const char 
 	char url[700];
 	size_t tl = 0, sl = 0;
 	bool row = false;
-	uint64_t held;
+	uint64_t held = 0;
 	obol_err e;
 	memset(&cl, 0, sizeof(cl));
 	snprintf(url, sizeof(url), "sqlite:%s/vendor.db", s->dir);
 	if ((e = obol_store_open(url, false, &st)) != OBOL_OK ||
 	    (e = obol_stmt_prepare(st,
-				   "SELECT serial, last_order, last_token, v_start, v_time, v_sig FROM payword_v_serials "
-				   "WHERE has_token = 1 AND visit_open = 1 ORDER BY serial LIMIT 1",
+				   "SELECT serial, order_no, token, range_sig FROM payword_v_sales "
+				   "ORDER BY order_no DESC LIMIT 1",
 				   &q)) != OBOL_OK)
 		goto out;
 	if ((e = obol_stmt_step(q, &row)) == OBOL_OK && !row)
@@ -134,18 +139,15 @@ static obol_err fabricate(struct obol_demo *d, const struct shop *s, const char 
 		const void *tp = obol_stmt_column_blob(q, 2, &tl);
 		if (tl == 32)
 			memcpy(tok, tp, 32); /* before the next blob is read */
-		const void *sig = obol_stmt_column_blob(q, 5, &sl);
-		cl.commit.serial = (uint64_t)obol_stmt_column_int64(q, 0);
+		const void *sig = obol_stmt_column_blob(q, 3, &sl);
+		cl.range.serial = (uint64_t)obol_stmt_column_int64(q, 0);
 		held = (uint64_t)obol_stmt_column_int64(q, 1);
-		cl.commit.vendor = s->id;
-		cl.commit.start = (uint64_t)obol_stmt_column_int64(q, 3);
-		cl.commit.time = obol_stmt_column_int64(q, 4);
 		if (tl != 32 || sl != 64 || held <= k) {
 			e = OBOL_E_INTERNAL;
 		} else {
-			memcpy(cl.commit.sig, sig, 64);
+			memcpy(cl.range.sig, sig, 64); /* the user's signature, but on its own sale's range */
 			obol_hashchain_step(cl.token, tok, held - k);
-			cl.order = k;
+			cl.range.from = cl.range.to = k;
 		}
 	}
 	obol_stmt_finish(q);
@@ -155,6 +157,7 @@ static obol_err fabricate(struct obol_demo *d, const struct shop *s, const char 
 			  "the token of order %llu (spent at another vendor) and claims that one too",
 		       s->name, (unsigned long long)held, (unsigned long long)(held - k), (unsigned long long)k);
 	cl.vendor = s->id;
+	cl.range.vendor = s->id;
 	cl.auth = 424242;
 	snprintf(cl.product, sizeof(cl.product), "article-1");
 	if ((e = obol_amount_parse("EUR:0.01", &cl.value)) != OBOL_OK ||
@@ -175,21 +178,27 @@ out:
 	return e;
 }
 
+/* The agent's grace for late reports: shop-b's batch interval (2 s) fits in it. */
+#define DEMO_GRACE "4"
+#define DEMO_GRACE_S 4
+
 static obol_err payword_demo(struct obol_demo *d)
 {
 	struct obol_demo_proc *issuer;
 	struct shop a = { .name = "shop-a", .mode = "generic", .report = "almost-online" };
 	struct shop b = { .name = "shop-b", .mode = "generic", .report = "batch" };
 	struct shop s = { .name = "shop-s", .mode = "specific", .report = "almost-online" };
-	char db[600], wallet[600], sid[24], *text = NULL;
+	char db[600], wallet[600], sid[24], akey[128], *text = NULL;
 	json_t *answer = NULL;
 	obol_err e;
 
 	snprintf(db, sizeof(db), "%s", obol_demo_db_url(d, "issuer")); /* the helper's buffer is reused */
 	setenv("OBOL_PAYWORD_PASSWORD", "alice's payword password", 1);
-	obol_demo_step(d, "the agent (the issuer): tokens of EUR:0.01; in-doubt tokens return at once (grace 0)");
+	obol_demo_step(d, "the agent (the issuer): tokens of EUR:0.01; unreported tokens wait %s s for late reports "
+			  "(the grace, longer than any vendor's batch interval)",
+		       DEMO_GRACE);
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--payword-token-value",
-			       "EUR:0.01", "--payword-grace", "0", NULL)) != OBOL_OK ||
+			       "EUR:0.01", "--payword-grace", DEMO_GRACE, NULL)) != OBOL_OK ||
 	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
 				 NULL)) != OBOL_OK)
 		return e;
@@ -201,27 +210,34 @@ static obol_err payword_demo(struct obol_demo *d)
 	    (e = setup_shop(d, db, iurl, &s)) != OBOL_OK)
 		return e;
 
-	obol_demo_step(d, "alice registers with a user name and a password (Argon2id at the agent)");
+	obol_demo_step(d, "the operator opens alice's account for her wallet's key; she registers for payword with "
+			  "a user name and a password (Argon2id at the agent), signed with that key");
 	snprintf(wallet, sizeof(wallet), "%s", obol_demo_path(d, "alice.wallet"));
-	if ((e = obol_demo_run(d, NULL, "wallet", "init", "--wallet", wallet, "--issuer", iurl, NULL)) != OBOL_OK ||
-	    (e = obol_demo_run(d, NULL, "wallet", "payword", "register", "--wallet", wallet, "--username", "alice",
+	if ((e = obol_demo_run(d, &text, "wallet", "init", "--wallet", wallet, "--issuer", iurl, "--account", "alice",
 			       NULL)) != OBOL_OK ||
+	    (e = obol_demo_field(text, "account-key", akey, sizeof(akey))) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "issuer", "account", "add", "--db", db, "--kind", "user", "--name", "alice",
+			       "--auth-key", akey, NULL)) != OBOL_OK ||
 	    (e = obol_demo_run(d, NULL, "issuer", "fund", "--db", db, "--account", "alice", "--amount", "EUR:1",
+			       NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "wallet", "payword", "register", "--wallet", wallet, "--username", "alice",
 			       NULL)) != OBOL_OK)
-		return e;
+		goto out;
+	free(text);
+	text = NULL;
 
 	obol_demo_step(d, "steps A-D: alice buys 30 tokens; the agent generates the chain, signs its root in the vendor "
 			  "certificate, and she keeps it sealed under her password");
 	if ((e = obol_demo_run(d, NULL, "wallet", "payword", "buy-tokens", "--wallet", wallet, "--tokens", "30",
 			       NULL)) != OBOL_OK)
-		return e;
+		goto out;
 
 	obol_demo_step(d, "steps 1-8: an article at shop-a, an image at shop-b, another article at shop-a, each "
 			  "fetched from the vendor's product page with its authorisation number");
 	if ((e = buy(d, wallet, &a, "article-1", "article-a.txt")) != OBOL_OK ||
 	    (e = buy(d, wallet, &b, "image-1", "image-b.ppm")) != OBOL_OK ||
 	    (e = buy(d, wallet, &a, "article-1", "article-a2.txt")) != OBOL_OK)
-		return e;
+		goto out;
 
 	obol_demo_step(d, "the specific system: alice's generic chain is refused at shop-s; she buys a chain bound to "
 			  "shop-s");
@@ -231,12 +247,12 @@ static obol_err payword_demo(struct obol_demo *d)
 	    (e = obol_demo_run(d, NULL, "wallet", "payword", "buy-tokens", "--wallet", wallet, "--tokens", "5",
 			       "--vendor-id", sid, NULL)) != OBOL_OK ||
 	    (e = buy(d, wallet, &s, "article-1", "article-s.txt")) != OBOL_OK)
-		return e;
+		goto out;
 
 	obol_demo_step(d, "reports: shop-a's went at once; shop-b's leave at its next batch tick");
 	sleep(3);
 	if ((e = obol_demo_run(d, NULL, "issuer", "account", "list", "--db", db, "--kind", "vendor", NULL)) != OBOL_OK)
-		return e;
+		goto out;
 
 	if ((e = fabricate(d, &a, iurl, 3, &answer)) != OBOL_OK)
 		goto out;
@@ -251,9 +267,13 @@ static obol_err payword_demo(struct obol_demo *d)
 	    (e = obol_demo_run(d, NULL, "issuer", "account", "show", "--db", db, "--account", "shop-a", NULL)) != OBOL_OK)
 		goto out;
 
-	obol_demo_step(d, "alice loses her certificate; the agent regenerates it with exactly the unspent value");
+	obol_demo_step(d, "alice loses her certificate: the agent revokes it at once, and holds every token no vendor "
+			  "has reported for the grace (a batch vendor may still report); after it, the rest is hers");
 	if ((e = obol_demo_run(d, NULL, "wallet", "payword", "show", "--wallet", wallet, NULL)) != OBOL_OK ||
-	    (e = obol_demo_run(d, NULL, "wallet", "payword", "regenerate", "--wallet", wallet, "--lost", NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "wallet", "payword", "regenerate", "--wallet", wallet, "--lost", NULL)) != OBOL_OK)
+		goto out;
+	sleep(DEMO_GRACE_S + 1);
+	if ((e = obol_demo_run(d, NULL, "wallet", "payword", "regenerate", "--wallet", wallet, NULL)) != OBOL_OK ||
 	    (e = obol_demo_run(d, NULL, "wallet", "payword", "show", "--wallet", wallet, NULL)) != OBOL_OK)
 		goto out;
 	obol_demo_step(d, "she spends the regenerated tokens at shop-b");

@@ -102,6 +102,18 @@ obol_err obol_sealbox_open(uint8_t *out, const uint8_t *box, size_t len, const s
 	return OBOL_OK;
 }
 
+obol_err obol_argon2_fast(bool *fast)
+{
+	const char *v = getenv("OBOL_ARGON2_FAST");
+	*fast = false;
+	if (v == NULL || v[0] == '\0')
+		return OBOL_OK;
+	if (!obol_build_for_tests)
+		return OBOL_E_ARGON2_FAST_REFUSED;
+	*fast = strcmp(v, "1") == 0;
+	return OBOL_OK;
+}
+
 obol_err obol_filekey_from_passphrase(struct obol_filekey *k, const char *passphrase, const uint8_t *salt,
 				      uint32_t opslimit, uint32_t memlimit_kib)
 {
@@ -113,8 +125,10 @@ obol_err obol_filekey_from_passphrase(struct obol_filekey *k, const char *passph
 	if ((err = obol_crypto_init()) != OBOL_OK)
 		return err;
 	if (opslimit == 0 && memlimit_kib == 0) {
-		const char *fast = getenv("OBOL_ARGON2_FAST");
-		if (fast != NULL && strcmp(fast, "1") == 0) {
+		bool fast = false;
+		if ((err = obol_argon2_fast(&fast)) != OBOL_OK)
+			return err;
+		if (fast) {
 			opslimit = crypto_pwhash_argon2id_OPSLIMIT_MIN;
 			memlimit_kib = crypto_pwhash_argon2id_MEMLIMIT_MIN / 1024u;
 		} else {

@@ -7,6 +7,7 @@
 #ifndef OBOL_CRYPTO_SEAL_H
 #define OBOL_CRYPTO_SEAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,9 +48,23 @@ struct obol_filekey {
 	uint32_t opslimit, memlimit_kib;
 };
 
+/* Whether this binary is built for tests: true only in the programs the
+ * test suite runs (build/obol-test, build/obol-attack, build/obol-e2e link
+ * tests/lib/test_build.c), false in every other (src/crypto/build_kind.c,
+ * which the linker takes from libobol-core.a only when nothing else
+ * defines the symbol). */
+extern const bool obol_build_for_tests;
+
+/* The Argon2id cost to use by default: *fast is true when the environment
+ * has OBOL_ARGON2_FAST=1 and the binary is built for tests (libsodium's MIN
+ * limits instead of INTERACTIVE). A production build with OBOL_ARGON2_FAST
+ * set refuses to run it: OBOL_E_ARGON2_FAST_REFUSED, never a weak key
+ * without a word. */
+OBOL_MUST_CHECK obol_err obol_argon2_fast(bool *fast);
+
 /* Derives a file key from a passphrase with Argon2id. opslimit and
  * memlimit_kib both 0 take the defaults: libsodium's INTERACTIVE limits, or
- * its MIN limits when the environment has OBOL_ARGON2_FAST=1 (tests only);
+ * its MIN limits under obol_argon2_fast (tests only; its error otherwise);
  * otherwise they must lie within opslimit 1..16, memlimit 8 KiB..1 GiB
  * (OBOL_E_INVALID_ARGUMENT). salt NULL draws a new one. An empty or NULL
  * passphrase is OBOL_E_PASSPHRASE_MISSING. */

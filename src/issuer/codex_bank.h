@@ -1,24 +1,37 @@
 /* The codex scheme at the issuer (seed 004 §III ActivityMonitor, §VI.B;
  * DESIGN §8): the bank's tables and the units of work behind its routes.
+ * Each unit reads the records a decision needs into a struct
+ * codex_bank_unit, calls the pure decision of src/schemes/codex/bank.h,
+ * and writes what it says: the records it changed, the ledger moves, the
+ * losses, findings and blacklist entries. It decides nothing itself.
  *
  * Tables (migration component "codex"):
  *   codex_users     one row per codex party (user or vendor; id = ledger
- *                   account id): keys, epoch and hash of the last state
- *                   issued, figures (loaded, credits, debits, safe deposit),
- *                   performance index, blacklisted, deleted;
- *   codex_tokens    every token any log or deposit handed in, once (id is
- *                   the key), with its place in the payer's log and which
- *                   logs hold it (by_payer, by_payee) and any finding;
- *   codex_blacklist the one current signed blacklist;
- *   codex_losses    the report of each overspend covered (§VI.B).
+ *                   account id): keys, epoch, hash and expiry of the last
+ *                   state issued, certificate expiry, figures (loaded,
+ *                   credits, debits, safe deposit), performance index,
+ *                   blacklisted, closed ("deleted"), released;
+ *   codex_tokens    every distinct token any log or deposit handed in, once
+ *                   per signed form (id, variant), with its place in the
+ *                   payer's log, which logs hold it, refused, and what it
+ *                   proved;
+ *   codex_refusals  the payees' signed refusals the bank holds, by token
+ *                   hash and payee;
+ *   codex_listed    the blacklisted users and until when their entry can
+ *                   matter; codex_blacklist the current signed list built
+ *                   from it;
+ *   codex_losses, codex_findings  the report of each overspend covered and
+ *                   each fraud found (§VI.B);
+ *   codex_settings  the operator's policy (issuer init --codex-*).
  *
  * Money: opening a Codex moves the amount and the safe deposit from the
- * user's account to the ledger's "codex" liability account; offline payments
- * between users move value between codexes inside it; a token to a vendor is
- * paid from it to the vendor's account (at the vendor's deposit, or at the
- * payer's sync when the payer's log settles it first); closing pays value
- * and deposit back; a loss beyond a safe deposit is put in from outside. The
- * audit's outstanding check is Σ (value + deposit) over codex_users.
+ * user's account to the ledger's "codex" liability account; offline
+ * payments between users move value between codexes inside it; a token to
+ * a vendor (or to a closed Codex) is paid from it to that account; closing
+ * pays the value back at once and the deposit after its hold; a loss
+ * beyond a safe deposit is put in from outside. The audit's outstanding
+ * check is Σ (value + deposit) over codex_users, and a party below zero
+ * fails it (a debt never hides in the sum).
  *
  * Every function runs inside the caller's transaction (an issuer unit of
  * work, or a test's) and either completes or returns an error after which
@@ -36,87 +49,79 @@
 #include "schemes/codex/bank.h"
 #include "store/store.h"
 
+/* The operator's policy; 0 in a field means the default of
+ * codex_bank_policy_default. */
+struct codex_issuer_settings {
+	int64_t lifetime;      /* of a state, seconds */
+	uint64_t tx_limit;     /* log entries per epoch */
+	int64_t token_max;     /* units of the currency: the most one token carries (0: the per-epoch limit) */
+	int64_t cert_lifetime; /* seconds */
+	int64_t hold_grace;    /* seconds */
+};
+
 struct codex_issuer_ctx {
 	struct obol_store *s;
 	const struct obol_issuer_keys *keys; /* master key = the bank's codex key */
 	const char *currency;
 	int64_t now;
-	int64_t lifetime;  /* of a state; 0 = CODEX_DEFAULT_LIFETIME */
-	uint64_t tx_limit; /* of a state; 0 = CODEX_DEFAULT_TX_LIMIT */
+	struct codex_issuer_settings set;
 };
 
 OBOL_MUST_CHECK obol_err codex_issuer_migrate(struct obol_store *s);
 /* Creates the first (empty, version 0) signed blacklist; idempotent. */
 OBOL_MUST_CHECK obol_err codex_issuer_setup(struct obol_store *s, const struct obol_issuer_keys *keys, int64_t now);
+/* Stores one setting (issuer init) / reads them all (issuer start). */
+OBOL_MUST_CHECK obol_err codex_issuer_setting_put(struct obol_store *s, const char *key, int64_t value);
+OBOL_MUST_CHECK obol_err codex_issuer_settings_load(struct obol_store *s, struct codex_issuer_settings *out);
 
-/* The current blacklist (bl on the caller's heap: it is large). */
-OBOL_MUST_CHECK obol_err codex_issuer_blacklist(struct obol_store *s, struct codex_blacklist *bl);
+/* The current signed blacklist (bl on the caller's heap: it is large).
+ * Inside a write transaction, a list with an entry past its end is built
+ * again first (entries that can no longer matter are pruned). */
+OBOL_MUST_CHECK obol_err codex_issuer_blacklist(const struct codex_issuer_ctx *c, struct codex_blacklist *bl);
+/* The stored list, read only. */
+OBOL_MUST_CHECK obol_err codex_issuer_blacklist_read(struct obol_store *s, struct codex_blacklist *bl);
 
-/* Create account (§III AccountCreator, CodexCreator, UpdateBankRepository):
- * for an active user account with the given sign key (its auth key) and
- * box key, moves amount and deposit from the account into the Codex and
- * the safe deposit, and issues the certificate and first state.
- * CODEX_ALREADY_OPEN, CODEX_DEPOSIT_INVALID, CODEX_AMOUNT_INVALID,
- * LEDGER_INSUFFICIENT_FUNDS. */
-OBOL_MUST_CHECK obol_err codex_issuer_open(const struct codex_issuer_ctx *c, int64_t account,
-					   const uint8_t box_pk[static OBOL_BOX_PK_LEN],
-					   const struct obol_amount *amount, const struct obol_amount *deposit,
-					   struct codex_cert *cert, struct codex_state *st);
+/* Create account (§III AccountCreator, CodexCreator, UpdateBankRepository)
+ * for an active user account with the given box key (its auth key signs):
+ * codex_bank_open, and LEDGER_INSUFFICIENT_FUNDS. */
+struct codex_issuer_open_req {
+	int64_t account;
+	const uint8_t *box_pk; /* OBOL_BOX_PK_LEN */
+	struct obol_amount amount, deposit;
+};
+OBOL_MUST_CHECK obol_err codex_issuer_open(const struct codex_issuer_ctx *c, const struct codex_issuer_open_req *r,
+					   struct codex_open_out *out);
 
-/* Registers a vendor account as a codex payee (idempotent for the same
- * keys; a new box key gets a new certificate) and certifies its keys. */
+/* Registers a vendor account as a codex payee and certifies its keys. */
 OBOL_MUST_CHECK obol_err codex_issuer_vendor(const struct codex_issuer_ctx *c, int64_t account,
 					     const uint8_t box_pk[static OBOL_BOX_PK_LEN], struct codex_cert *cert);
 
-struct codex_sync_result {
-	bool renewed;             /* a new state was issued */
-	struct codex_state state; /* when renewed */
-	bool blacklisted;         /* the user is on the blacklist (no renewal) */
-	size_t findings;          /* frauds this sync proved (any party) */
-	int64_t value;            /* the user's value at the bank after the sync */
-	int64_t paid_out;         /* close: what went back to the account */
-	/* tokens to this user that other logs settled and it never reported:
-	 * the wallet adds them to its received ids (recent ones only) */
-	size_t nsettled;
-	uint8_t (*settled_ids)[CODEX_TOKEN_ID_LEN]; /* malloc'ed; free with codex_sync_result_free */
-	int64_t *settled_times;
-};
-void codex_sync_result_free(struct codex_sync_result *r);
+/* Update Codex / delete account (codex_bank_sync; req->account is the
+ * authenticated account). out is freed with codex_sync_out_free. */
+OBOL_MUST_CHECK obol_err codex_issuer_sync(const struct codex_issuer_ctx *c, const struct codex_sync_req *req,
+					   struct codex_sync_out *out);
 
-/* Update Codex (§III: RetrieveLog → Check Consistency → credit and debit
- * from the logs → UpdateAccount; §VI.B): verifies the handed-in state and log
- * (codex_bank_verify_log: a bad one changes nothing); records each token
- * once, crediting its payee and debiting its payer; finds forks and
- * omissions (a rolled-back Codex) for this user and for the payers of the
- * tokens it received, blacklists the culprits, covers any overspend from
- * the safe deposit and reports the loss; optionally loads `load` from the
- * account; then renews the Codex (new epoch, balance = value, expiry) unless
- * the user is blacklisted. With close, instead of renewing it pays the
- * value and the deposit back to the account and deletes the codex account.
- * A user found out at this sync is answered OK with res->blacklisted (the
- * findings stand); a user already blacklisted is refused with
- * CODEX_BLACKLISTED (the bank keeps what is left of its deposit). */
-OBOL_MUST_CHECK obol_err codex_issuer_sync(const struct codex_issuer_ctx *c, int64_t account,
-					   const struct codex_state *st, const struct codex_entry *entries, size_t n,
-					   const struct obol_amount *claimed, const struct obol_amount *load, bool close,
-					   struct codex_sync_result *res);
+/* A vendor's deposit (codex_bank_deposit; req->vendor authenticated). */
+OBOL_MUST_CHECK obol_err codex_issuer_deposit(const struct codex_issuer_ctx *c, const struct codex_deposit_req *req,
+					      struct codex_deposit_out *out);
 
-/* A vendor deposits the tokens it received: each is checked (payee is this
- * vendor: CODEX_NOT_PAYEE; payer known: CODEX_UNKNOWN_USER; signature:
- * CODEX_SIGNATURE; already deposited: CODEX_TOKEN_SEEN) and, when good,
- * recorded and paid to the vendor's account (unless the payer's log had
- * settled it already), with fork/omission findings as at a sync. results[i]
- * gets each token's outcome; *paid the total paid now. */
-OBOL_MUST_CHECK obol_err codex_issuer_deposit(const struct codex_issuer_ctx *c, int64_t vendor,
-					      const struct codex_token *tokens, size_t n, obol_err *results,
-					      struct obol_amount *paid);
+/* What is left of a closed or blacklisted Codex back to its account
+ * (codex_bank_release). */
+OBOL_MUST_CHECK obol_err codex_issuer_release(const struct codex_issuer_ctx *c, int64_t account,
+					      struct codex_release_out *out);
 
 /* Check consistency (§III) over the whole bank; prints the figures to out
  * (may be NULL). CODEX_INCONSISTENT when it does not hold. */
 OBOL_MUST_CHECK obol_err codex_issuer_check(struct obol_store *s, const char *currency, FILE *out,
 					    struct codex_consistency *res);
 
-/* Losses reported so far (count and total units). */
-OBOL_MUST_CHECK obol_err codex_issuer_losses(struct obol_store *s, int64_t *count, int64_t *total);
+/* Losses reported so far: their count, and the totals of the deficits and
+ * of what came from the safe deposits and from outside. */
+struct codex_issuer_losses {
+	int64_t count;
+	struct obol_amount deficit, from_deposit, from_outside;
+	int64_t findings; /* findings recorded */
+};
+OBOL_MUST_CHECK obol_err codex_issuer_losses(struct obol_store *s, const char *currency, struct codex_issuer_losses *out);
 
 #endif

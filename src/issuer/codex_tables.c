@@ -3,8 +3,54 @@
  * only. */
 #include "issuer/codex_tables.h"
 
+#include "issuer/codex_bank.h"
+
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/parse.h"
+
+/* "now" in each dialect, for a migration that must date what it moves. */
+#define NOW_SQLITE "CAST(strftime('%s','now') AS INTEGER)"
+#define NOW_PG "CAST(extract(epoch from now()) AS BIGINT)"
+
+/* Step 3: tokens known by their whole signed bytes (several under one id,
+ * told apart by variant), the offline limits' bookkeeping, the refusals
+ * the bank holds, the blacklist as a table of listed users, findings and
+ * settings. A state issued before this step expired at most
+ * CODEX_DEFAULT_LIFETIME after it (the daemon had no other lifetime), so
+ * that is when the last state of every migrated Codex is taken to end; its
+ * certificate was issued at creation for CODEX_CERT_LIFETIME. */
+#define STEP3(NOW)                                                                                                 \
+	"CREATE TABLE codex_tokens_v3 ("                                                                           \
+	" id BYTEA NOT NULL, variant BIGINT NOT NULL, payer BIGINT NOT NULL, payee BIGINT NOT NULL,"             \
+	" payee_kind BIGINT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL, amount BIGINT NOT NULL,"       \
+	" time BIGINT NOT NULL, token BYTEA NOT NULL, by_payer BIGINT NOT NULL, by_payee BIGINT NOT NULL,"        \
+	" finding BIGINT NOT NULL, refused BIGINT NOT NULL, PRIMARY KEY (id, variant));"                          \
+	"INSERT INTO codex_tokens_v3 (id, variant, payer, payee, payee_kind, epoch, seq, amount, time, token,"     \
+	" by_payer, by_payee, finding, refused) SELECT id, 0, payer, payee, payee_kind, epoch, seq, amount, time," \
+	" token, by_payer, by_payee, finding, refused FROM codex_tokens;"                                         \
+	"DROP TABLE codex_tokens;"                                                                                 \
+	"ALTER TABLE codex_tokens_v3 RENAME TO codex_tokens;"                                                      \
+	"CREATE INDEX codex_tokens_slot ON codex_tokens (payer, epoch, seq);"                                      \
+	"CREATE INDEX codex_tokens_payee ON codex_tokens (payee, by_payee);"                                       \
+	"ALTER TABLE codex_users ADD COLUMN state_not_after BIGINT NOT NULL DEFAULT 0;"                            \
+	"ALTER TABLE codex_users ADD COLUMN cert_not_after BIGINT NOT NULL DEFAULT 0;"                             \
+	"ALTER TABLE codex_users ADD COLUMN released BIGINT NOT NULL DEFAULT 0;"                                   \
+	"ALTER TABLE codex_users ADD COLUMN advanced BIGINT NOT NULL DEFAULT 0;"                                   \
+	"UPDATE codex_users SET state_not_after = " NOW " + 2592000, cert_not_after = created + 31536000;"         \
+	"CREATE TABLE codex_refusals (token_hash BYTEA NOT NULL, payee BIGINT NOT NULL, token_id BYTEA NOT NULL,"  \
+	" payer BIGINT NOT NULL, refusal BYTEA NOT NULL, time BIGINT NOT NULL, PRIMARY KEY (token_hash, payee));"  \
+	"CREATE INDEX codex_refusals_token ON codex_refusals (token_id);"                                          \
+	"CREATE TABLE codex_listed (user_id BIGINT PRIMARY KEY, since BIGINT NOT NULL, until BIGINT NOT NULL);"    \
+	"INSERT INTO codex_listed (user_id, since, until) SELECT id, " NOW ", state_not_after + 3600"             \
+	" FROM codex_users WHERE blacklisted = 1;"                                                                 \
+	"ALTER TABLE codex_blacklist ADD COLUMN next_prune BIGINT NOT NULL DEFAULT 0;"                             \
+	"ALTER TABLE codex_losses ADD COLUMN from_outside BIGINT NOT NULL DEFAULT 0;"                              \
+	"UPDATE codex_losses SET from_outside = loss;"                                                             \
+	"CREATE TABLE codex_findings (id BIGINT PRIMARY KEY, party BIGINT NOT NULL, time BIGINT NOT NULL,"         \
+	" kind TEXT NOT NULL, token_id BYTEA NOT NULL);"                                                           \
+	"CREATE TABLE codex_settings (k TEXT PRIMARY KEY, v BIGINT NOT NULL);"
 
 static const struct obol_migration codex_steps[] = {
 	{ "CREATE TABLE codex_users ("
@@ -25,18 +71,13 @@ static const struct obol_migration codex_steps[] = {
 	  NULL },
 	/* a token its payee refused: refunded to its payer, claimable by nobody */
 	{ "ALTER TABLE codex_tokens ADD COLUMN refused BIGINT NOT NULL DEFAULT 0;", NULL },
+	{ STEP3(NOW_SQLITE), STEP3(NOW_PG) },
 };
 
 obol_err codex_issuer_migrate(struct obol_store *s)
 {
 	return obol_store_migrate(s, "codex", codex_steps, OBOL_ARRAY_LEN(codex_steps));
 }
-
-/* ---- users --------------------------------------------------------------- */
-
-#define USER_COLS                                                                                      \
-	"id, name, kind, sign_pk, box_pk, epoch, state_hash, tx_total, perf, loaded, credits, debits, " \
-	"deposit, blacklisted, deleted"
 
 static obol_err blob_exact(struct obol_stmt *st, int col, uint8_t *out, size_t n)
 {
@@ -48,31 +89,50 @@ static obol_err blob_exact(struct obol_stmt *st, int col, uint8_t *out, size_t n
 	return OBOL_OK;
 }
 
-static obol_err user_row(struct obol_stmt *st, struct codex_rec *r)
+static obol_err units_col(struct obol_stmt *st, int col, const char *currency, struct obol_amount *out)
+{
+	return obol_amount_from_units(currency, obol_stmt_column_int64(st, col), out) == OBOL_OK
+		       ? OBOL_OK
+		       : OBOL_E_CODEX_TABLE_CORRUPT;
+}
+
+/* ---- users --------------------------------------------------------------- */
+
+#define USER_COLS                                                                                      \
+	"id, name, kind, sign_pk, box_pk, epoch, state_hash, tx_total, perf, loaded, credits, debits, " \
+	"deposit, blacklisted, deleted, state_not_after, cert_not_after, released, advanced"
+
+static obol_err user_row(struct obol_stmt *st, const char *currency, struct codex_bank_user *u)
 {
 	const char *name = obol_stmt_column_text(st, 1);
 	obol_err e;
-	memset(r, 0, sizeof(*r));
-	r->u.p.id = (uint64_t)obol_stmt_column_int64(st, 0);
-	if (!name || obol_strlcpy_checked(r->u.p.name, name, sizeof(r->u.p.name)) != OBOL_OK)
+	memset(u, 0, sizeof(*u));
+	u->p.id = (uint64_t)obol_stmt_column_int64(st, 0);
+	if (!name || obol_strlcpy_checked(u->p.name, name, sizeof(u->p.name)) != OBOL_OK)
 		return OBOL_E_CODEX_TABLE_CORRUPT;
-	r->u.p.kind = (uint8_t)obol_stmt_column_int64(st, 2);
-	if ((e = blob_exact(st, 3, r->u.p.sign_pk, 32)) != OBOL_OK || (e = blob_exact(st, 4, r->box_pk, 32)) != OBOL_OK ||
-	    (e = blob_exact(st, 6, r->u.state_hash, 32)) != OBOL_OK)
+	u->p.kind = (uint8_t)obol_stmt_column_int64(st, 2);
+	if ((e = blob_exact(st, 3, u->p.sign_pk, 32)) != OBOL_OK || (e = blob_exact(st, 4, u->box_pk, 32)) != OBOL_OK ||
+	    (e = blob_exact(st, 6, u->state_hash, 32)) != OBOL_OK)
 		return e;
-	r->u.epoch = (uint64_t)obol_stmt_column_int64(st, 5);
-	r->u.tx_total = (uint64_t)obol_stmt_column_int64(st, 7);
-	r->u.perf = (uint64_t)obol_stmt_column_int64(st, 8);
-	r->u.loaded = obol_stmt_column_int64(st, 9);
-	r->u.credits = obol_stmt_column_int64(st, 10);
-	r->u.debits = obol_stmt_column_int64(st, 11);
-	r->u.deposit = obol_stmt_column_int64(st, 12);
-	r->u.blacklisted = obol_stmt_column_int64(st, 13) != 0;
-	r->deleted = obol_stmt_column_int64(st, 14) != 0;
+	u->epoch = (uint64_t)obol_stmt_column_int64(st, 5);
+	u->tx_total = (uint64_t)obol_stmt_column_int64(st, 7);
+	u->perf = (uint64_t)obol_stmt_column_int64(st, 8);
+	if ((e = units_col(st, 9, currency, &u->loaded)) != OBOL_OK ||
+	    (e = units_col(st, 10, currency, &u->credits)) != OBOL_OK ||
+	    (e = units_col(st, 11, currency, &u->debits)) != OBOL_OK ||
+	    (e = units_col(st, 12, currency, &u->deposit)) != OBOL_OK ||
+	    (e = units_col(st, 18, currency, &u->advanced)) != OBOL_OK ||
+	    (e = obol_amount_zero(currency, &u->account)) != OBOL_OK)
+		return e;
+	u->blacklisted = obol_stmt_column_int64(st, 13) != 0;
+	u->closed = obol_stmt_column_int64(st, 14) != 0;
+	u->state_not_after = obol_stmt_column_int64(st, 15);
+	u->cert_not_after = obol_stmt_column_int64(st, 16);
+	u->released = obol_stmt_column_int64(st, 17) != 0;
 	return OBOL_OK;
 }
 
-obol_err codex_db_user_get(struct obol_store *s, uint64_t id, struct codex_rec *r)
+obol_err codex_db_user_get(struct obol_store *s, const char *currency, uint64_t id, struct codex_bank_user *u)
 {
 	struct obol_stmt *st;
 	bool row;
@@ -80,39 +140,41 @@ obol_err codex_db_user_get(struct obol_store *s, uint64_t id, struct codex_rec *
 	if (e != OBOL_OK)
 		return e;
 	if ((e = obol_stmt_bind_int64(st, 1, (int64_t)id)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK)
-		e = row ? user_row(st, r) : OBOL_E_CODEX_UNKNOWN_USER;
+		e = row ? user_row(st, currency, u) : OBOL_E_CODEX_UNKNOWN_USER;
 	obol_stmt_finish(st);
 	return e;
 }
 
-obol_err codex_db_user_insert(struct obol_store *s, const struct codex_rec *r, int64_t now)
+obol_err codex_db_user_insert(struct obol_store *s, const struct codex_bank_user *u, int64_t now)
 {
 	return obol_store_run(s, NULL,
 			      "INSERT INTO codex_users (" USER_COLS ", created)"
-			      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			      "itibbibiiiiiiiii", (int64_t)r->u.p.id, r->u.p.name, (int64_t)r->u.p.kind, r->u.p.sign_pk,
-			      (size_t)32, r->box_pk, (size_t)32, (int64_t)r->u.epoch, r->u.state_hash, (size_t)32,
-			      (int64_t)r->u.tx_total, (int64_t)r->u.perf, r->u.loaded, r->u.credits, r->u.debits,
-			      r->u.deposit, (int64_t)r->u.blacklisted, (int64_t)r->deleted, now);
+			      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			      "itibbibiiiiiiiiiiiii", (int64_t)u->p.id, u->p.name, (int64_t)u->p.kind, u->p.sign_pk,
+			      (size_t)32, u->box_pk, (size_t)32, (int64_t)u->epoch, u->state_hash, (size_t)32,
+			      (int64_t)u->tx_total, (int64_t)u->perf, u->loaded.units, u->credits.units,
+			      u->debits.units, u->deposit.units, (int64_t)u->blacklisted, (int64_t)u->closed,
+			      u->state_not_after, u->cert_not_after, (int64_t)u->released, u->advanced.units, now);
 }
 
-obol_err codex_db_user_update(struct obol_store *s, const struct codex_rec *r)
+obol_err codex_db_user_update(struct obol_store *s, const struct codex_bank_user *u)
 {
 	int64_t changes;
 	obol_err e = obol_store_run(s, &changes,
-				    "UPDATE codex_users SET box_pk = ?, epoch = ?, state_hash = ?, tx_total = ?, perf = ?,"
-				    " loaded = ?, credits = ?, debits = ?, deposit = ?, blacklisted = ?, deleted = ?"
-				    " WHERE id = ?",
-				    "bibiiiiiiiii", r->box_pk, (size_t)32, (int64_t)r->u.epoch, r->u.state_hash,
-				    (size_t)32, (int64_t)r->u.tx_total, (int64_t)r->u.perf, r->u.loaded, r->u.credits,
-				    r->u.debits, r->u.deposit, (int64_t)r->u.blacklisted, (int64_t)r->deleted,
-				    (int64_t)r->u.p.id);
+				    "UPDATE codex_users SET sign_pk = ?, box_pk = ?, epoch = ?, state_hash = ?, tx_total = ?,"
+				    " perf = ?, loaded = ?, credits = ?, debits = ?, deposit = ?, blacklisted = ?, deleted = ?,"
+				    " state_not_after = ?, cert_not_after = ?, released = ?, advanced = ? WHERE id = ?",
+				    "bbibiiiiiiiiiiiii", u->p.sign_pk, (size_t)32, u->box_pk, (size_t)32, (int64_t)u->epoch,
+				    u->state_hash, (size_t)32, (int64_t)u->tx_total, (int64_t)u->perf, u->loaded.units,
+				    u->credits.units, u->debits.units, u->deposit.units, (int64_t)u->blacklisted,
+				    (int64_t)u->closed, u->state_not_after, u->cert_not_after, (int64_t)u->released,
+				    u->advanced.units, (int64_t)u->p.id);
 	if (e == OBOL_OK && changes != 1)
 		e = OBOL_E_CODEX_UNKNOWN_USER;
 	return e;
 }
 
-obol_err codex_db_users_all(struct obol_store *s, struct codex_bank_user **out, size_t *n)
+obol_err codex_db_users_all(struct obol_store *s, const char *currency, struct codex_bank_user **out, size_t *n)
 {
 	struct obol_stmt *st;
 	struct codex_bank_user *v = NULL;
@@ -124,7 +186,6 @@ obol_err codex_db_users_all(struct obol_store *s, struct codex_bank_user **out, 
 	if (e != OBOL_OK)
 		return e;
 	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		struct codex_rec r;
 		if (len == cap) {
 			struct codex_bank_user *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
 			if (!nv) {
@@ -133,9 +194,9 @@ obol_err codex_db_users_all(struct obol_store *s, struct codex_bank_user **out, 
 			}
 			v = nv;
 		}
-		if ((e = user_row(st, &r)) != OBOL_OK)
+		if ((e = user_row(st, currency, &v[len])) != OBOL_OK)
 			break;
-		v[len++] = r.u;
+		len++;
 	}
 	obol_stmt_finish(st);
 	if (e != OBOL_OK) {
@@ -150,9 +211,9 @@ obol_err codex_db_users_all(struct obol_store *s, struct codex_bank_user **out, 
 /* ---- tokens -------------------------------------------------------------- */
 
 #define TOKEN_COLS \
-	"id, payer, payee, payee_kind, epoch, seq, amount, time, token, by_payer, by_payee, finding, refused"
+	"id, variant, payer, payee, payee_kind, epoch, seq, amount, time, token, by_payer, by_payee, finding, refused"
 
-static obol_err token_row(struct obol_stmt *st, struct codex_db_token *t)
+static obol_err token_row(struct obol_stmt *st, const char *currency, struct codex_token_row *t)
 {
 	size_t len;
 	const void *p;
@@ -160,88 +221,36 @@ static obol_err token_row(struct obol_stmt *st, struct codex_db_token *t)
 	memset(t, 0, sizeof(*t));
 	if ((e = blob_exact(st, 0, t->id, CODEX_TOKEN_ID_LEN)) != OBOL_OK)
 		return e;
-	t->row.payer_id = (uint64_t)obol_stmt_column_int64(st, 1);
-	t->row.payee_id = (uint64_t)obol_stmt_column_int64(st, 2);
-	t->row.payee_kind = (uint8_t)obol_stmt_column_int64(st, 3);
-	t->row.epoch = (uint64_t)obol_stmt_column_int64(st, 4);
-	t->seq = (uint64_t)obol_stmt_column_int64(st, 5);
-	t->row.amount = obol_stmt_column_int64(st, 6);
-	t->time = obol_stmt_column_int64(st, 7);
-	p = obol_stmt_column_blob(st, 8, &len);
+	t->variant = (uint32_t)obol_stmt_column_int64(st, 1);
+	t->t.payer_id = (uint64_t)obol_stmt_column_int64(st, 2);
+	t->t.payee_id = (uint64_t)obol_stmt_column_int64(st, 3);
+	t->t.payee_kind = (uint8_t)obol_stmt_column_int64(st, 4);
+	t->t.epoch = (uint64_t)obol_stmt_column_int64(st, 5);
+	t->seq = (uint64_t)obol_stmt_column_int64(st, 6);
+	if ((e = units_col(st, 7, currency, &t->t.amount)) != OBOL_OK)
+		return e;
+	t->time = obol_stmt_column_int64(st, 8);
+	p = obol_stmt_column_blob(st, 9, &len);
 	if (!p || len > sizeof(t->blob))
 		return OBOL_E_CODEX_TABLE_CORRUPT;
 	memcpy(t->blob, p, len);
 	t->blob_len = len;
-	t->row.by_payer = obol_stmt_column_int64(st, 9) != 0;
-	t->row.by_payee = obol_stmt_column_int64(st, 10) != 0;
-	t->finding = (int)obol_stmt_column_int64(st, 11);
-	t->row.refused = obol_stmt_column_int64(st, 12) != 0;
+	t->t.by_payer = obol_stmt_column_int64(st, 10) != 0;
+	t->t.by_payee = obol_stmt_column_int64(st, 11) != 0;
+	t->finding = (uint8_t)obol_stmt_column_int64(st, 12);
+	t->t.refused = obol_stmt_column_int64(st, 13) != 0;
 	return OBOL_OK;
 }
 
-obol_err codex_db_token_get(struct obol_store *s, const uint8_t id[static CODEX_TOKEN_ID_LEN],
-			    struct codex_db_token *t, bool *found)
+/* Calls fn for each token the query gives; params: 'i' int64 or 'b' a
+ * token id, as obol_stmt_bindf. */
+static obol_err token_query(struct obol_store *s, const char *currency, const char *sql, const int64_t *ints, int nints,
+			    const uint8_t *id, codex_db_token_fn fn, void *ctx)
 {
 	struct obol_stmt *st;
+	struct codex_token_row *t = malloc(sizeof(*t));
 	bool row;
-	obol_err e = obol_stmt_prepare(s, "SELECT " TOKEN_COLS " FROM codex_tokens WHERE id = ?", &st);
-	*found = false;
-	if (e != OBOL_OK)
-		return e;
-	if ((e = obol_stmt_bind_blob(st, 1, id, CODEX_TOKEN_ID_LEN)) == OBOL_OK &&
-	    (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		e = token_row(st, t);
-		*found = e == OBOL_OK;
-	}
-	obol_stmt_finish(st);
-	return e;
-}
-
-obol_err codex_db_token_slot(struct obol_store *s, uint64_t payer, uint64_t epoch, uint64_t seq,
-			     uint8_t id[static CODEX_TOKEN_ID_LEN], bool *found)
-{
-	struct obol_stmt *st;
-	bool row;
-	obol_err e = obol_stmt_prepare(
-		s, "SELECT id FROM codex_tokens WHERE payer = ? AND epoch = ? AND seq = ? ORDER BY id LIMIT 1", &st);
-	*found = false;
-	if (e != OBOL_OK)
-		return e;
-	if ((e = obol_stmt_bindf(st, "iii", (int64_t)payer, (int64_t)epoch, (int64_t)seq)) == OBOL_OK &&
-	    (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		e = blob_exact(st, 0, id, CODEX_TOKEN_ID_LEN);
-		*found = e == OBOL_OK;
-	}
-	obol_stmt_finish(st);
-	return e;
-}
-
-obol_err codex_db_token_insert(struct obol_store *s, const struct codex_db_token *t)
-{
-	return obol_store_run(s, NULL,
-			      "INSERT INTO codex_tokens (" TOKEN_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			      "biiiiiiibiiii", t->id, (size_t)CODEX_TOKEN_ID_LEN, (int64_t)t->row.payer_id,
-			      (int64_t)t->row.payee_id, (int64_t)t->row.payee_kind, (int64_t)t->row.epoch,
-			      (int64_t)t->seq, t->row.amount, t->time, t->blob, t->blob_len,
-			      (int64_t)t->row.by_payer, (int64_t)t->row.by_payee, (int64_t)t->finding,
-			      (int64_t)t->row.refused);
-}
-
-obol_err codex_db_token_mark(struct obol_store *s, const uint8_t id[static CODEX_TOKEN_ID_LEN], bool by_payer,
-			     bool by_payee)
-{
-	return obol_store_run(s, NULL, "UPDATE codex_tokens SET by_payer = ?, by_payee = ? WHERE id = ?", "iib",
-			      (int64_t)by_payer, (int64_t)by_payee, id, (size_t)CODEX_TOKEN_ID_LEN);
-}
-
-/* Calls fn for each token the query gives, binding its nparams integer
- * parameters. */
-static obol_err token_query(struct obol_store *s, const char *sql, const int64_t *params, int nparams,
-			    obol_err (*fn)(const struct codex_db_token *t, void *ctx), void *ctx)
-{
-	struct obol_stmt *st;
-	struct codex_db_token *t = malloc(sizeof(*t));
-	bool row;
+	int at = 1;
 	obol_err e;
 	if (!t)
 		return OBOL_E_NO_MEMORY;
@@ -249,38 +258,79 @@ static obol_err token_query(struct obol_store *s, const char *sql, const int64_t
 		free(t);
 		return e;
 	}
-	for (int i = 0; e == OBOL_OK && i < nparams; i++)
-		e = obol_stmt_bind_int64(st, i + 1, params[i]);
+	if (id)
+		e = obol_stmt_bind_blob(st, at++, id, CODEX_TOKEN_ID_LEN);
+	for (int i = 0; e == OBOL_OK && i < nints; i++)
+		e = obol_stmt_bind_int64(st, at++, ints[i]);
 	if (e == OBOL_OK)
 		while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row)
-			if ((e = token_row(st, t)) != OBOL_OK || (e = fn(t, ctx)) != OBOL_OK)
+			if ((e = token_row(st, currency, t)) != OBOL_OK || (e = fn(t, ctx)) != OBOL_OK)
 				break;
 	obol_stmt_finish(st);
 	free(t);
 	return e;
 }
 
-obol_err codex_db_tokens_reported(struct obol_store *s, uint64_t payer, uint64_t epoch,
-				  obol_err (*fn)(const struct codex_db_token *t, void *ctx), void *ctx)
+obol_err codex_db_tokens_by_id(struct obol_store *s, const char *currency, const uint8_t id[static CODEX_TOKEN_ID_LEN],
+			       codex_db_token_fn fn, void *ctx)
 {
-	return token_query(s,
+	return token_query(s, currency, "SELECT " TOKEN_COLS " FROM codex_tokens WHERE id = ? ORDER BY variant", NULL, 0,
+			   id, fn, ctx);
+}
+
+obol_err codex_db_tokens_at(struct obol_store *s, const char *currency, uint64_t payer, uint64_t epoch, uint64_t seq,
+			    codex_db_token_fn fn, void *ctx)
+{
+	return token_query(s, currency,
+			   "SELECT " TOKEN_COLS " FROM codex_tokens WHERE payer = ? AND epoch = ? AND seq = ?"
+			   " ORDER BY id, variant",
+			   (const int64_t[]){ (int64_t)payer, (int64_t)epoch, (int64_t)seq }, 3, NULL, fn, ctx);
+}
+
+obol_err codex_db_tokens_reported(struct obol_store *s, const char *currency, uint64_t payer, uint64_t epoch,
+				  codex_db_token_fn fn, void *ctx)
+{
+	return token_query(s, currency,
 			   "SELECT " TOKEN_COLS " FROM codex_tokens WHERE payer = ? AND epoch = ? AND by_payee = 1"
-			   " ORDER BY seq, id",
-			   (const int64_t[]){ (int64_t)payer, (int64_t)epoch }, 2, fn, ctx);
+			   " ORDER BY seq, id, variant",
+			   (const int64_t[]){ (int64_t)payer, (int64_t)epoch }, 2, NULL, fn, ctx);
 }
 
-obol_err codex_db_tokens_settled_to(struct obol_store *s, uint64_t payee, int64_t since,
-				    obol_err (*fn)(const struct codex_db_token *t, void *ctx), void *ctx)
+obol_err codex_db_tokens_settled_to(struct obol_store *s, const char *currency, uint64_t payee, int64_t since,
+				    codex_db_token_fn fn, void *ctx)
 {
-	return token_query(s,
-			   "SELECT " TOKEN_COLS " FROM codex_tokens WHERE payee = ? AND by_payee = 0 AND refused = 0 AND time >= ?"
-			   " ORDER BY id",
-			   (const int64_t[]){ (int64_t)payee, since }, 2, fn, ctx);
+	return token_query(s, currency,
+			   "SELECT " TOKEN_COLS " FROM codex_tokens WHERE payee = ? AND by_payee = 0 AND refused = 0"
+			   " AND time >= ? ORDER BY id, variant",
+			   (const int64_t[]){ (int64_t)payee, since }, 2, NULL, fn, ctx);
 }
 
-static obol_err collect_row(const struct codex_db_token *t, void *ctx)
+obol_err codex_db_token_insert(struct obol_store *s, const struct codex_token_row *t)
 {
-	struct codex_token_list *l = ctx;
+	return obol_store_run(s, NULL,
+			      "INSERT INTO codex_tokens (" TOKEN_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			      "biiiiiiiibiiii", t->id, (size_t)CODEX_TOKEN_ID_LEN, (int64_t)t->variant,
+			      (int64_t)t->t.payer_id, (int64_t)t->t.payee_id, (int64_t)t->t.payee_kind,
+			      (int64_t)t->t.epoch, (int64_t)t->seq, t->t.amount.units, t->time, t->blob, t->blob_len,
+			      (int64_t)t->t.by_payer, (int64_t)t->t.by_payee, (int64_t)t->finding, (int64_t)t->t.refused);
+}
+
+obol_err codex_db_token_update(struct obol_store *s, const struct codex_token_row *t)
+{
+	return obol_store_run(s, NULL,
+			      "UPDATE codex_tokens SET by_payer = ?, by_payee = ?, refused = ? WHERE id = ? AND variant = ?",
+			      "iiibi", (int64_t)t->t.by_payer, (int64_t)t->t.by_payee, (int64_t)t->t.refused, t->id,
+			      (size_t)CODEX_TOKEN_ID_LEN, (int64_t)t->variant);
+}
+
+struct token_list {
+	struct codex_bank_token *v;
+	size_t n, cap;
+};
+
+static obol_err collect_row(const struct codex_token_row *t, void *ctx)
+{
+	struct token_list *l = ctx;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 256;
 		struct codex_bank_token *nv = realloc(l->v, cap * sizeof(*nv));
@@ -289,25 +339,73 @@ static obol_err collect_row(const struct codex_db_token *t, void *ctx)
 		l->v = nv;
 		l->cap = cap;
 	}
-	l->v[l->n++] = t->row;
+	l->v[l->n++] = t->t;
 	return OBOL_OK;
 }
 
-obol_err codex_db_tokens_all(struct obol_store *s, struct codex_token_list *out)
+obol_err codex_db_tokens_all(struct obol_store *s, const char *currency, struct codex_bank_token **out, size_t *n)
 {
-	memset(out, 0, sizeof(*out));
-	return token_query(s, "SELECT " TOKEN_COLS " FROM codex_tokens ORDER BY id", NULL, 0, collect_row, out);
+	struct token_list l = { 0 };
+	obol_err e = token_query(s, currency, "SELECT " TOKEN_COLS " FROM codex_tokens ORDER BY id, variant", NULL, 0,
+				 NULL, collect_row, &l);
+	if (e != OBOL_OK) {
+		free(l.v);
+		return e;
+	}
+	*out = l.v;
+	*n = l.n;
+	return OBOL_OK;
 }
 
-/* ---- blacklist and losses ------------------------------------------------ */
+/* ---- refusals ------------------------------------------------------------ */
 
-obol_err codex_db_blacklist_get(struct obol_store *s, struct codex_blacklist *bl)
+obol_err codex_db_refusals_by_token(struct obol_store *s, const uint8_t id[static CODEX_TOKEN_ID_LEN],
+				    obol_err (*fn)(const struct codex_refusal *f, void *ctx), void *ctx)
+{
+	struct obol_stmt *st;
+	struct codex_refusal f;
+	const void *p;
+	size_t len;
+	bool row;
+	obol_err e = obol_stmt_prepare(s, "SELECT refusal FROM codex_refusals WHERE token_id = ? ORDER BY token_hash, payee",
+				       &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_blob(st, 1, id, CODEX_TOKEN_ID_LEN)) == OBOL_OK)
+		while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+			if (!(p = obol_stmt_column_blob(st, 0, &len)) || codex_refusal_decode(p, len, &f) != OBOL_OK) {
+				e = OBOL_E_CODEX_TABLE_CORRUPT;
+				break;
+			}
+			if ((e = fn(&f, ctx)) != OBOL_OK)
+				break;
+		}
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err codex_db_refusal_insert(struct obol_store *s, const struct codex_refusal *f, int64_t now)
+{
+	uint8_t blob[CODEX_REFUSAL_LEN];
+	obol_err e = codex_refusal_encode(f, blob);
+	if (e != OBOL_OK)
+		return e;
+	return obol_store_run(s, NULL,
+			      "INSERT INTO codex_refusals (token_hash, payee, token_id, payer, refusal, time)"
+			      " VALUES (?, ?, ?, ?, ?, ?)",
+			      "bibibi", f->token_hash, (size_t)OBOL_HASH_LEN, (int64_t)f->payee_id, f->token_id,
+			      (size_t)CODEX_TOKEN_ID_LEN, (int64_t)f->payer_id, blob, sizeof(blob), now);
+}
+
+/* ---- blacklist ----------------------------------------------------------- */
+
+obol_err codex_db_blacklist_get(struct obol_store *s, struct codex_blacklist *bl, int64_t *next_prune)
 {
 	struct obol_stmt *st;
 	bool row;
 	size_t len;
 	const void *p;
-	obol_err e = obol_stmt_prepare(s, "SELECT blob FROM codex_blacklist WHERE id = 1", &st);
+	obol_err e = obol_stmt_prepare(s, "SELECT blob, next_prune FROM codex_blacklist WHERE id = 1", &st);
 	if (e != OBOL_OK)
 		return e;
 	if ((e = obol_stmt_step(st, &row)) == OBOL_OK) {
@@ -315,12 +413,14 @@ obol_err codex_db_blacklist_get(struct obol_store *s, struct codex_blacklist *bl
 			e = OBOL_E_NOT_FOUND;
 		else if (!(p = obol_stmt_column_blob(st, 0, &len)) || codex_blacklist_decode(p, len, bl) != OBOL_OK)
 			e = OBOL_E_CODEX_TABLE_CORRUPT;
+		else if (next_prune)
+			*next_prune = obol_stmt_column_int64(st, 1);
 	}
 	obol_stmt_finish(st);
 	return e;
 }
 
-obol_err codex_db_blacklist_put(struct obol_store *s, const struct codex_blacklist *bl)
+obol_err codex_db_blacklist_put(struct obol_store *s, const struct codex_blacklist *bl, int64_t next_prune)
 {
 	uint8_t *buf;
 	size_t len;
@@ -329,32 +429,98 @@ obol_err codex_db_blacklist_put(struct obol_store *s, const struct codex_blackli
 		return e;
 	e = obol_store_run(s, NULL, "DELETE FROM codex_blacklist WHERE id = 1", "");
 	if (e == OBOL_OK)
-		e = obol_store_run(s, NULL, "INSERT INTO codex_blacklist (id, version, blob) VALUES (1, ?, ?)", "ib",
-				   (int64_t)bl->version, buf, len);
+		e = obol_store_run(s, NULL, "INSERT INTO codex_blacklist (id, version, blob, next_prune) VALUES (1, ?, ?, ?)",
+				   "ibi", (int64_t)bl->version, buf, len, next_prune);
 	free(buf);
 	return e;
 }
 
-obol_err codex_db_loss_add(struct obol_store *s, uint64_t user, int64_t now, int64_t deficit, int64_t from_deposit,
-			   int64_t loss, const char *reason)
+obol_err codex_db_listed_add(struct obol_store *s, uint64_t user, int64_t since, int64_t until)
 {
-	return obol_store_run(s, NULL,
-			      "INSERT INTO codex_losses (id, user_id, time, deficit, from_deposit, loss, reason)"
-			      " SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ? FROM codex_losses",
-			      "iiiiit", (int64_t)user, now, deficit, from_deposit, loss, reason);
+	obol_err e = obol_store_run(s, NULL, "DELETE FROM codex_listed WHERE user_id = ?", "i", (int64_t)user);
+	if (e == OBOL_OK)
+		e = obol_store_run(s, NULL, "INSERT INTO codex_listed (user_id, since, until) VALUES (?, ?, ?)", "iii",
+				   (int64_t)user, since, until);
+	return e;
 }
 
-obol_err codex_issuer_losses(struct obol_store *s, int64_t *count, int64_t *total)
+obol_err codex_db_listed_all(struct obol_store *s, struct codex_blacklist_entry **out, size_t *n)
 {
 	struct obol_stmt *st;
+	struct codex_blacklist_entry *v = NULL;
+	size_t cap = 0, len = 0;
 	bool row;
-	obol_err e = obol_stmt_prepare(s, "SELECT COUNT(*), COALESCE(SUM(deficit), 0) FROM codex_losses", &st);
+	obol_err e = obol_stmt_prepare(s, "SELECT user_id, since, until FROM codex_listed ORDER BY user_id", &st);
+	*out = NULL;
+	*n = 0;
 	if (e != OBOL_OK)
 		return e;
-	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		*count = obol_stmt_column_int64(st, 0);
-		*total = obol_stmt_column_int64(st, 1);
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		if (len == cap) {
+			struct codex_blacklist_entry *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+			if (!nv) {
+				e = OBOL_E_NO_MEMORY;
+				break;
+			}
+			v = nv;
+		}
+		v[len].user = (uint64_t)obol_stmt_column_int64(st, 0);
+		v[len].since = obol_stmt_column_int64(st, 1);
+		v[len].until = obol_stmt_column_int64(st, 2);
+		len++;
 	}
+	obol_stmt_finish(st);
+	if (e != OBOL_OK) {
+		free(v);
+		return e;
+	}
+	*out = v;
+	*n = len;
+	return OBOL_OK;
+}
+
+obol_err codex_db_listed_prune(struct obol_store *s, int64_t now)
+{
+	return obol_store_run(s, NULL, "DELETE FROM codex_listed WHERE until < ?", "i", now);
+}
+
+/* ---- losses, findings, settings -------------------------------------------- */
+
+obol_err codex_db_loss_add(struct obol_store *s, const struct codex_loss *l, int64_t now)
+{
+	return obol_store_run(s, NULL,
+			      "INSERT INTO codex_losses (id, user_id, time, deficit, from_deposit, loss, reason, from_outside)"
+			      " SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM codex_losses",
+			      "iiiiiti", (int64_t)l->user, now, l->deficit.units, l->from_deposit.units,
+			      l->from_outside.units, l->reason, l->from_outside.units);
+}
+
+obol_err codex_db_finding_add(struct obol_store *s, const struct codex_finding_rec *f, int64_t now)
+{
+	return obol_store_run(s, NULL,
+			      "INSERT INTO codex_findings (id, party, time, kind, token_id)"
+			      " SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ? FROM codex_findings",
+			      "iitb", (int64_t)f->party, now, codex_finding_name((enum codex_finding)f->kind), f->token_id,
+			      (size_t)CODEX_TOKEN_ID_LEN);
+}
+
+obol_err codex_db_setting_put(struct obol_store *s, const char *key, int64_t value)
+{
+	obol_err e = obol_store_run(s, NULL, "DELETE FROM codex_settings WHERE k = ?", "t", key);
+	if (e == OBOL_OK)
+		e = obol_store_run(s, NULL, "INSERT INTO codex_settings (k, v) VALUES (?, ?)", "ti", key, value);
+	return e;
+}
+
+obol_err codex_db_setting_get(struct obol_store *s, const char *key, int64_t *value, bool *found)
+{
+	struct obol_stmt *st;
+	obol_err e = obol_stmt_prepare(s, "SELECT v FROM codex_settings WHERE k = ?", &st);
+	*found = false;
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_text(st, 1, key)) == OBOL_OK && (e = obol_stmt_step(st, found)) == OBOL_OK && *found)
+		*value = obol_stmt_column_int64(st, 0);
 	obol_stmt_finish(st);
 	return e;
 }

@@ -23,23 +23,9 @@
 #include "store/ledger.h"
 #include "wire/json.h"
 
-#define UNIT_TRIES 8
-
 static struct coupon_issuer_state *state_of(struct obol_issuer *iss)
 {
 	return obol_issuer_scheme_state(iss, "coupon");
-}
-
-static bool retryable(obol_err e)
-{
-	return e == OBOL_E_STORE_CONFLICT || e == OBOL_E_STORE_BUSY;
-}
-
-/* A unit that checked work done ahead of it (a holder proof) against a coin
- * that has moved since the read: read and check again. */
-static bool again(obol_err e)
-{
-	return retryable(e) || e == OBOL_E_COUPON_STATE_MOVED;
 }
 
 /* "coin-id-in-hex:index", the reference of a ledger entry. */
@@ -157,7 +143,7 @@ static obol_err post_withdraw(struct obol_issuer *iss, const struct obol_http_re
 		return obol_issuer_run_idem(iss, req, acc.id, c.req.request_id, withdraw_refused, &e, rep);
 	return obol_issuer_run_idem(iss, req, acc.id, c.req.request_id, withdraw_unit, &c, rep);
 }
-OBOL_ROUTE(route_coupon_withdraw, "POST", "/coupon/withdraw", post_withdraw)
+OBOL_ROUTE_BOUNDED(route_coupon_withdraw, "POST", "/coupon/withdraw", post_withdraw, OBOL_WORK_RSA)
 
 /* ---- lock ---- */
 
@@ -182,6 +168,8 @@ static obol_err lock_unit(struct obol_store *s, void *arg)
 		return e;
 	e = coupon_issuer_lock_apply(&c->st->is, c->req, c->chk, found ? &cur : NULL, c->has_pre ? &c->pre : NULL,
 				     c->now, &c->eff);
+	if (e == OBOL_E_COUPON_STATE_MOVED)
+		return OBOL_E_STORE_CONFLICT; /* the coin moved since lock_precheck: this unit alone tries again */
 	if (e != OBOL_OK || c->eff.repeat)
 		return e;
 	if (c->eff.expired_credit_tokens > 0) {
@@ -195,13 +183,26 @@ static obol_err lock_unit(struct obol_store *s, void *arg)
 	return coupon_store_coin_put(s, &c->eff.next, !found);
 }
 
+/* Before each try of the unit: read the coin, and check here, off the
+ * committer, the holder proof of a token that is not the coin's next one. */
+static obol_err lock_precheck(struct obol_issuer *iss, void *arg)
+{
+	struct lock_ctx *c = arg;
+	struct coin_read r;
+	obol_err e = coin_read(iss, c->req->coin.id, &r);
+	if (e != OBOL_OK)
+		return e;
+	coupon_issuer_lock_proof(&c->st->is, c->chk, r.found ? &r.cur : NULL, &c->pre);
+	c->has_pre = true;
+	return OBOL_OK;
+}
+
 static obol_err post_lock(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
 {
 	struct coupon_issuer_state *st = state_of(iss);
 	static __thread struct coupon_lock_req lreq;
 	struct coupon_lock_checked chk;
 	struct coupon_spec spec;
-	struct coin_read r;
 	struct lock_ctx c;
 	obol_err e;
 	if (!st)
@@ -217,16 +218,7 @@ static obol_err post_lock(struct obol_issuer *iss, const struct obol_http_req *r
 	c.now = obol_now();
 	if ((e = coupon_issuer_lock_verify(&st->is, &lreq, c.now, &chk)) != OBOL_OK)
 		goto out;
-	for (int i = 0; i < UNIT_TRIES; i++) {
-		/* the holder proof of a token that is not the coin's next one
-		 * is checked here, off the committer, against the coin as read */
-		if ((e = coin_read(iss, lreq.coin.id, &r)) != OBOL_OK)
-			break;
-		coupon_issuer_lock_proof(&st->is, &chk, r.found ? &r.cur : NULL, &c.pre);
-		c.has_pre = true;
-		if (!again(e = obol_issuer_run(iss, lock_unit, &c)))
-			break;
-	}
+	e = obol_issuer_run_checked(iss, lock_precheck, lock_unit, &c);
 	if (e != OBOL_OK && c.eff.has_refusal)
 		refusal_reply(st, rep, &c.eff.refusal, chk.cert.hash, chk.auth_hash);
 	if (e != OBOL_OK)
@@ -268,8 +260,9 @@ static bool settle_walks(const struct settle_ctx *c, const struct coupon_coin_st
  * that the committer only compares the last token. A link that does not
  * chain is final (a repeat of an answered settle always chains or lies
  * above the last index); the unit decides everything else. */
-static obol_err settle_precheck(struct obol_issuer *iss, struct settle_ctx *c)
+static obol_err settle_precheck(struct obol_issuer *iss, void *arg)
 {
+	struct settle_ctx *c = arg;
 	struct coin_read r;
 	obol_err e = coin_read(iss, c->req->coin_id, &r);
 	c->has_pre = false;
@@ -338,13 +331,7 @@ static obol_err post_settle(struct obol_issuer *iss, const struct obol_http_req 
 	c.cert = &cert;
 	if (sreq.has_lock)
 		memcpy(c.lock, sreq.lock, COUPON_ID_LEN);
-	for (int i = 0; i < UNIT_TRIES; i++) {
-		if ((e = settle_precheck(iss, &c)) != OBOL_OK)
-			return e;
-		if (!retryable(e = obol_issuer_run(iss, settle_unit, &c)))
-			break;
-	}
-	if (e != OBOL_OK)
+	if ((e = obol_issuer_run_checked(iss, settle_precheck, settle_unit, &c)) != OBOL_OK)
 		return e;
 	coupon_issuer_sign_settle_reply(&st->is, &c.eff.reply, cert.hash);
 	coupon_spec_settle_reply(&spec, &c.eff.reply);
@@ -434,7 +421,7 @@ static obol_err refund_unit(struct obol_store *s, void *arg, json_t **reply)
 		return e;
 	if ((e = coupon_issuer_refund_apply(&c->st->is, c->chk, found ? &cur : NULL, c->has_pre ? &c->pre : NULL,
 					    c->now, &c->eff)) != OBOL_OK)
-		return e;
+		return e == OBOL_E_COUPON_STATE_MOVED ? OBOL_E_STORE_CONFLICT : e; /* moved since refund_precheck */
 	if (c->eff.expired_credit_tokens > 0) {
 		coin_ref(ref, "lock-expired", cur.coin_id, cur.last_index);
 		if ((e = credit_tokens(s, c->st, cur.denom, c->eff.expired_credit_tokens, c->eff.expired_vendor_account,
@@ -451,6 +438,19 @@ static obol_err refund_unit(struct obol_store *s, void *arg, json_t **reply)
 	return obol_json_encode(&spec.fields, reply);
 }
 
+/* Before each try of the unit: read the coin and check the holder proof. */
+static obol_err refund_precheck(struct obol_issuer *iss, void *arg)
+{
+	struct refund_ctx *c = arg;
+	struct coin_read r;
+	obol_err e = coin_read(iss, c->chk->auth.coin_id, &r);
+	if (e != OBOL_OK)
+		return e;
+	coupon_issuer_refund_proof(&c->st->is, c->chk, r.found ? &r.cur : NULL, &c->pre);
+	c->has_pre = true;
+	return OBOL_OK;
+}
+
 static obol_err post_refund(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
 {
 	static const uint8_t no_cert[COUPON_ID_LEN];
@@ -459,7 +459,6 @@ static obol_err post_refund(struct obol_issuer *iss, const struct obol_http_req 
 	struct coupon_refund_checked chk;
 	struct coupon_spec spec;
 	struct obol_account acc;
-	struct coin_read r;
 	struct refund_ctx c;
 	obol_err e;
 	if (!st)
@@ -478,14 +477,7 @@ static obol_err post_refund(struct obol_issuer *iss, const struct obol_http_req 
 	c.now = obol_now();
 	if ((e = coupon_issuer_refund_verify(&st->is, &rreq, acc.id, c.now, &chk)) != OBOL_OK)
 		goto out;
-	for (int i = 0; i < UNIT_TRIES; i++) {
-		if ((e = coin_read(iss, chk.auth.coin_id, &r)) != OBOL_OK)
-			break;
-		coupon_issuer_refund_proof(&st->is, &chk, r.found ? &r.cur : NULL, &c.pre);
-		c.has_pre = true;
-		if (!again(e = obol_issuer_run_idem(iss, req, acc.id, rreq.request_id, refund_unit, &c, rep)))
-			break;
-	}
+	e = obol_issuer_run_idem_checked(iss, req, acc.id, rreq.request_id, refund_precheck, refund_unit, &c, rep);
 	if (e != OBOL_OK && c.eff.has_refusal)
 		refusal_reply(st, rep, &c.eff.refusal, no_cert, chk.box_hash);
 out:

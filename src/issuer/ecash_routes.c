@@ -381,7 +381,7 @@ static obol_err get_revocations(struct obol_issuer *iss, const struct obol_http_
 	ecash_revocations_clear(&r.rl);
 	return e;
 }
-OBOL_ROUTE(route_ecash_revocations, "GET", "/ecash/revocations", get_revocations)
+OBOL_ROUTE_BOUNDED(route_ecash_revocations, "GET", "/ecash/revocations", get_revocations, OBOL_WORK_RSA)
 
 static obol_err read_directory(struct obol_store *s, void *arg)
 {
@@ -415,4 +415,4 @@ static obol_err get_directory(struct obol_issuer *iss, const struct obol_http_re
 	ecash_directory_clear(&r.dir);
 	return e;
 }
-OBOL_ROUTE(route_ecash_directory, "GET", "/ecash/directory", get_directory)
+OBOL_ROUTE_BOUNDED(route_ecash_directory, "GET", "/ecash/directory", get_directory, OBOL_WORK_RSA)

@@ -26,6 +26,7 @@ struct obol_issuer {
 	struct obol_issuer_keys keys;
 	struct obol_batcher *batcher;
 	struct obol_http_server *http;
+	struct obol_work_gate *gate; /* bounded expensive work (OBOL_ROUTE_BOUNDED) */
 	struct {
 		struct obol_issuer_scheme *sch;
 		void *state;
@@ -45,12 +46,34 @@ void obol_issuer_route_register(struct obol_issuer_route *r)
 	obol_http_router_add(&obol_issuer_router, &r->http);
 }
 
+/* The slot of bounded work the request on this thread holds, if any: given
+ * back at its first unit of work or when its handler returns. */
+static __thread struct {
+	struct obol_work_gate *gate;
+	enum obol_work kind;
+} held;
+
+static void release_held(void)
+{
+	if (held.kind != OBOL_WORK_NONE)
+		obol_work_leave(held.gate, held.kind);
+	held.kind = OBOL_WORK_NONE;
+}
+
 obol_err obol_issuer_route_dispatch(void *app, const struct obol_http_route *route, const struct obol_http_req *req,
 				    struct obol_http_reply *rep)
 {
+	struct obol_issuer *iss = app;
 	const struct obol_issuer_route *r =
 		(const struct obol_issuer_route *)((const char *)route - offsetof(struct obol_issuer_route, http));
-	return r->fn(app, req, rep);
+	obol_err e = obol_work_enter(iss->gate, r->work);
+	if (e != OBOL_OK)
+		return e;
+	held.gate = iss->gate;
+	held.kind = r->work;
+	e = r->fn(iss, req, rep);
+	release_held();
+	return e;
 }
 
 void obol_issuer_scheme_register(struct obol_issuer_scheme *sch)
@@ -86,6 +109,16 @@ obol_err obol_issuer_handle(struct obol_issuer *iss, const struct obol_http_call
 			    char **reply, size_t *reply_len)
 {
 	return obol_http_handle(&obol_issuer_router, iss, call, status, reply, reply_len);
+}
+
+struct obol_work_gate *obol_issuer_work_gate(struct obol_issuer *iss)
+{
+	return iss->gate;
+}
+
+struct obol_http_server *obol_issuer_http(struct obol_issuer *iss)
+{
+	return iss->http;
 }
 
 void *obol_issuer_scheme_state(const struct obol_issuer *iss, const char *scheme)
@@ -208,6 +241,9 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 		goto fail;
 	s = NULL;
 
+	unsigned rsa[OBOL_WORK_KINDS] = { [OBOL_WORK_RSA] = cfg->rsa_slots };
+	if ((e = obol_work_gate_new(rsa, &iss->gate)) != OBOL_OK)
+		goto fail;
 	unsigned threads = cfg->threads ? cfg->threads : 8;
 	iss->nreaders = cfg->readers ? cfg->readers : threads;
 	if (iss->nreaders > MAX_READERS)
@@ -218,8 +254,9 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 		iss->nidle++;
 	}
 
-	struct obol_http_server_config hc = { .listen = cfg->listen, .threads = threads, .tls_cert = cfg->tls_cert,
-					      .tls_key = cfg->tls_key };
+	struct obol_http_server_config hc = { .listen = cfg->listen, .max_conns = cfg->max_conns,
+					      .max_conns_per_ip = cfg->max_conns_per_ip, .request_ms = cfg->request_ms,
+					      .tls_cert = cfg->tls_cert, .tls_key = cfg->tls_key };
 	if (!cfg->in_process && (e = obol_http_server_start(&hc, &obol_issuer_router, iss, &iss->http)) != OBOL_OK)
 		goto fail;
 	*out = iss;
@@ -241,6 +278,7 @@ void obol_issuer_stop(struct obol_issuer *iss)
 		if (iss->schemes[i].sch->stop != NULL)
 			iss->schemes[i].sch->stop(iss, iss->schemes[i].state);
 	pool_free(iss);
+	obol_work_gate_free(iss->gate);
 	pthread_mutex_destroy(&iss->pool_mu);
 	pthread_cond_destroy(&iss->pool_cv);
 	obol_issuer_keys_wipe(&iss->keys);
@@ -251,13 +289,27 @@ void obol_issuer_stop(struct obol_issuer *iss)
 
 obol_err obol_issuer_run(struct obol_issuer *iss, obol_unit_fn fn, void *ctx)
 {
-	obol_err e;
-	for (unsigned attempt = 0;; attempt++) {
-		e = obol_batcher_run(iss->batcher, fn, ctx);
-		if (!obol_store_retryable(e) || attempt + 1 >= OBOL_STORE_RETRIES)
-			return e;
-		obol_store_backoff(attempt);
-	}
+	release_held();
+	return obol_batcher_run_retrying(iss->batcher, NULL, NULL, fn, ctx);
+}
+
+/* The issuer's pre-check in the batcher's shape. */
+struct pre_check {
+	struct obol_issuer *iss;
+	obol_issuer_pre_fn fn;
+};
+
+static obol_err run_pre_check(void *pre_ctx, void *ctx)
+{
+	struct pre_check *p = pre_ctx;
+	return p->fn(p->iss, ctx);
+}
+
+obol_err obol_issuer_run_checked(struct obol_issuer *iss, obol_issuer_pre_fn pre, obol_unit_fn fn, void *ctx)
+{
+	struct pre_check p = { .iss = iss, .fn = pre };
+	release_held();
+	return obol_batcher_run_retrying(iss->batcher, pre != NULL ? run_pre_check : NULL, &p, fn, ctx);
 }
 
 obol_err obol_issuer_read(struct obol_issuer *iss, obol_unit_fn fn, void *ctx)
@@ -286,8 +338,9 @@ struct idem_unit {
 	const uint8_t *body_hash;
 	obol_idem_fn fn;
 	void *ctx;
-	/* out */
-	json_t *reply;
+	obol_issuer_pre_fn pre; /* NULL, or the check before each try */
+	/* out: the answer's text, exactly as stored, and its status */
+	char *text;
 	int status;
 };
 
@@ -295,46 +348,52 @@ static obol_err idem_unit_run(struct obol_store *s, void *arg)
 {
 	struct idem_unit *u = arg;
 	bool found = false;
-	char *stored = NULL, *text = NULL;
-	int status = 0;
-	json_decref(u->reply);
-	u->reply = NULL;
+	json_t *reply = NULL;
+	obol_free_wiped(u->text);
+	u->text = NULL;
 
-	obol_err e = obol_idem_lookup(s, u->key, u->body_hash, &found, &status, &stored);
-	if (e != OBOL_OK)
+	obol_err e = obol_idem_lookup(s, u->key, u->body_hash, &found, &u->status, &u->text);
+	if (e != OBOL_OK || found)
 		goto out;
-	if (found) {
-		u->reply = json_loads(stored, JSON_REJECT_DUPLICATES, NULL);
-		u->status = status;
-		e = u->reply != NULL ? OBOL_OK : OBOL_E_INTERNAL;
+	if ((e = u->fn(s, u->ctx, &reply)) != OBOL_OK)
 		goto out;
-	}
-	e = u->fn(s, u->ctx, &u->reply);
-	if (e != OBOL_OK)
-		goto out;
-	if (u->reply == NULL) {
+	if (reply == NULL) {
 		e = OBOL_E_INTERNAL;
 		goto out;
 	}
-	text = json_dumps(u->reply, JSON_COMPACT | JSON_SORT_KEYS);
-	if (text == NULL) {
+	/* The text that goes out is the text that is kept: a retry gets these
+	 * bytes, not a new rendering of the object. */
+	if ((u->text = json_dumps(reply, JSON_COMPACT)) == NULL) {
 		e = OBOL_E_NO_MEMORY;
 		goto out;
 	}
 	u->status = 200;
-	e = obol_idem_store(s, u->key, u->body_hash, 200, text);
+	e = obol_idem_store(s, u->key, u->body_hash, 200, u->text);
 out:
-	free(stored);
-	free(text);
+	json_decref(reply);
 	if (e != OBOL_OK) {
-		json_decref(u->reply);
-		u->reply = NULL;
+		obol_free_wiped(u->text);
+		u->text = NULL;
 	}
 	return e;
 }
 
+/* The unit's own pre-check, run on the caller's thread before each try. */
+static obol_err idem_pre(struct obol_issuer *iss, void *arg)
+{
+	struct idem_unit *u = arg;
+	return u->pre(iss, u->ctx);
+}
+
 obol_err obol_issuer_run_idem(struct obol_issuer *iss, const struct obol_http_req *req, int64_t account,
 			      const char *request_id, obol_idem_fn fn, void *ctx, struct obol_http_reply *rep)
+{
+	return obol_issuer_run_idem_checked(iss, req, account, request_id, NULL, fn, ctx, rep);
+}
+
+obol_err obol_issuer_run_idem_checked(struct obol_issuer *iss, const struct obol_http_req *req, int64_t account,
+				      const char *request_id, obol_issuer_pre_fn pre, obol_idem_fn fn, void *ctx,
+				      struct obol_http_reply *rep)
 {
 	char hex[65];
 	char *key = NULL;
@@ -351,16 +410,20 @@ obol_err obol_issuer_run_idem(struct obol_issuer *iss, const struct obol_http_re
 	}
 	if (asprintf(&key, "%s %s %" PRId64 " %s", req->method, req->path, account, request_id) < 0)
 		return OBOL_E_NO_MEMORY;
-	struct idem_unit u = { .key = key, .body_hash = req->body_hash, .fn = fn, .ctx = ctx };
-	obol_err e = obol_issuer_run(iss, idem_unit_run, &u);
+	struct idem_unit u = { .key = key, .body_hash = req->body_hash, .fn = fn, .ctx = ctx, .pre = pre };
+	obol_err e = obol_issuer_run_checked(iss, pre != NULL ? idem_pre : NULL, idem_unit_run, &u);
 	free(key);
 	if (e != OBOL_OK) {
-		json_decref(u.reply);
+		obol_free_wiped(u.text);
 		return e;
 	}
 	rep->status = (unsigned)u.status;
 	json_decref(rep->body);
-	rep->body = u.reply;
+	rep->body = NULL;
+	free(rep->raw);
+	rep->raw = (uint8_t *)u.text; /* the reply owns it now */
+	rep->raw_len = strlen(u.text);
+	rep->content_type = "application/json";
 	return OBOL_OK;
 }
 

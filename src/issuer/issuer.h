@@ -34,6 +34,7 @@
 
 #include "core/error.h"
 #include "issuer/keys.h"
+#include "issuer/work_gate.h"
 #include "net/http_server.h"
 #include "store/batch.h"
 #include "store/ledger.h"
@@ -48,6 +49,7 @@ typedef obol_err (*obol_route_fn)(struct obol_issuer *iss, const struct obol_htt
 
 struct obol_issuer_route {
 	obol_route_fn fn;
+	enum obol_work work; /* OBOL_ROUTE_BOUNDED's kind of work, else OBOL_WORK_NONE */
 	struct obol_http_route http;
 };
 
@@ -60,9 +62,18 @@ obol_err obol_issuer_route_dispatch(void *app, const struct obol_http_route *rou
 
 /* Declares a route at file scope. method "GET" or "POST"; POST bodies must be
  * one JSON object. */
-#define OBOL_ROUTE(ident, method_, path_, fn_)                                                  \
+#define OBOL_ROUTE(ident, method_, path_, fn_) OBOL_ROUTE_BOUNDED(ident, method_, path_, fn_, OBOL_WORK_NONE)
+
+/* The same for a route whose handler does expensive work (work_, an enum
+ * obol_work) that a request can ask for before it has paid for anything:
+ * the handler runs in a slot of that kind (src/issuer/work_gate.h), taken
+ * before it starts and given back when it first runs a unit of work
+ * (obol_issuer_run, _run_checked, _run_idem) or returns; a request that gets
+ * no slot is refused with ISSUER_BUSY (503, Retry-After) without running. */
+#define OBOL_ROUTE_BOUNDED(ident, method_, path_, fn_, work_)                                   \
 	static struct obol_issuer_route ident = {                                               \
 		.fn = fn_,                                                                      \
+		.work = work_,                                                                  \
 		.http = { .method = method_, .path = path_,                                     \
 			  .json_body = (method_[0] == 'P'),                                     \
 			  .handler = obol_issuer_route_dispatch },                              \
@@ -137,9 +148,15 @@ struct obol_issuer_config {
 	const char *db_url;
 	const char *listen;  /* "127.0.0.1:PORT"; port 0 picks one */
 	size_t batch;        /* most units per group commit; 0 = 64 */
-	unsigned threads;    /* HTTP worker threads; 0 = 8 */
+	unsigned threads;    /* the read pool's size when readers is 0; 0 = 8 (each HTTP connection
+				is served by a thread of its own, src/net/http_server.h) */
 	unsigned readers;    /* read connections in the pool; 0 = threads */
 	const char *tls_cert, *tls_key; /* HTTPS: PEM certificate and key files; NULL = plain HTTP */
+	/* Limits under abuse; 0 = the defaults. HTTP connections in all, from
+	 * one address, and the time to read a request (src/net/http_server.h);
+	 * RSA work at once (src/issuer/work_gate.h). */
+	unsigned max_conns, max_conns_per_ip, request_ms;
+	unsigned rsa_slots;
 	/* In process (the deterministic simulator, tests/sim): no HTTP server
 	 * (listen and TLS are not used; requests come through
 	 * obol_issuer_handle) and no committer thread (each unit of work runs
@@ -166,14 +183,30 @@ const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss);
 const char *obol_issuer_currency(const struct obol_issuer *iss);
 /* The state a scheme's start() made, or NULL. */
 void *obol_issuer_scheme_state(const struct obol_issuer *iss, const char *scheme);
+/* The gate of bounded work (for tests and figures). */
+struct obol_work_gate *obol_issuer_work_gate(struct obol_issuer *iss);
+/* The HTTP server (for tests and figures); NULL before start. */
+struct obol_http_server *obol_issuer_http(struct obol_issuer *iss);
 
 /* ---- units of work ------------------------------------------------------ */
 
 /* Runs fn(s, ctx) inside a durable group-committed transaction and returns its
  * result once the commit is durable (or the unit's error; its effects are then
- * rolled back). fn runs on the committer thread: it must not block on the
- * network, and must not commit. */
+ * rolled back, alone: its batch-mates are not touched). fn runs on the
+ * committer thread: it must not block on the network, and must not commit.
+ * A unit that ends in STORE_CONFLICT or STORE_BUSY is run again under the
+ * one retry policy (src/store/batch.h, obol_batcher_run_retrying): at most
+ * OBOL_UNIT_TRIES tries, with a backoff, from this thread. */
 OBOL_MUST_CHECK obol_err obol_issuer_run(struct obol_issuer *iss, obol_unit_fn fn, void *ctx);
+
+/* The same, with a pre-check: every try first runs pre(iss, ctx) on this
+ * thread (a read through obol_issuer_read, work that must not hold the
+ * committer: hashing a chain, checking a proof), then fn. A unit that finds
+ * what pre read has moved returns STORE_CONFLICT, and the next try reads and
+ * checks again. An error of pre other than those two ends the tries. */
+typedef obol_err (*obol_issuer_pre_fn)(struct obol_issuer *iss, void *ctx);
+OBOL_MUST_CHECK obol_err obol_issuer_run_checked(struct obol_issuer *iss, obol_issuer_pre_fn pre, obol_unit_fn fn,
+						 void *ctx);
 
 /* Runs fn(s, ctx) on a read connection from the pool (its own transaction;
  * nothing it writes is meant to stand). For reads that need not queue behind
@@ -190,15 +223,24 @@ typedef obol_err (*obol_idem_fn)(struct obol_store *s, void *ctx, json_t **reply
  *   NULL, the hex SHA-256 of the body (requests keyed by content);
  *   the body hash is req->body_hash.
  * In one group-committed unit: a stored answer for the key is put in rep
- * (the same status and body as the first time; fn is not called; nothing
- * moves); the same key with another body is IDEMPOTENCY_MISMATCH; otherwise
- * fn runs, and when it returns OBOL_OK its reply is stored under the key in
- * the same transaction and put in rep->body. An error from fn is returned
+ * (fn is not called; nothing moves); the same key with another body is
+ * IDEMPOTENCY_MISMATCH; otherwise fn runs, and when it returns OBOL_OK the
+ * compact text of its reply is stored under the key in the same
+ * transaction. Either way rep->raw holds the answer's text exactly as
+ * stored (content type application/json) and rep->status its status: a
+ * retry gets the first answer byte for byte. An error from fn is returned
  * (nothing of it stands, nothing is stored: a retry runs fn again).
  * account is the authenticated account id, or 0 for unauthenticated routes. */
 OBOL_MUST_CHECK obol_err obol_issuer_run_idem(struct obol_issuer *iss, const struct obol_http_req *req,
 					      int64_t account, const char *request_id, obol_idem_fn fn,
 					      void *ctx, struct obol_http_reply *rep);
+/* The same, with a pre-check on this thread before every try
+ * (obol_issuer_run_checked): pre(iss, ctx) reads and checks what fn will
+ * rely on; fn returning STORE_CONFLICT has the next try check again. */
+OBOL_MUST_CHECK obol_err obol_issuer_run_idem_checked(struct obol_issuer *iss, const struct obol_http_req *req,
+						      int64_t account, const char *request_id,
+						      obol_issuer_pre_fn pre, obol_idem_fn fn, void *ctx,
+						      struct obol_http_reply *rep);
 
 /* ---- authentication ----------------------------------------------------- */
 

@@ -35,11 +35,37 @@ static const struct obol_migration payword_steps[] = {
 			  " created BIGINT NOT NULL);",
 		.postgres = NULL,
 	},
+	/* Signed ranges instead of visit commitments (issue 13): a claim keeps
+	 * the user's signature on its range (NULL for the claims stored before,
+	 * which have none to judge by) and what it holds back; a certificate
+	 * keeps the debt its user's account covered and the user's signed
+	 * position; a vendor its batch interval. Visits are gone: the ranges
+	 * say everything they said. */
+	{
+		.sqlite = "ALTER TABLE payword_certs ADD COLUMN covered BIGINT NOT NULL DEFAULT 0;"
+			  "ALTER TABLE payword_certs ADD COLUMN position_sig BYTEA;"
+			  "ALTER TABLE payword_claims ADD COLUMN range_sig BYTEA;"
+			  "ALTER TABLE payword_claims ADD COLUMN held_tokens BIGINT NOT NULL DEFAULT 0;"
+			  "ALTER TABLE payword_claims ADD COLUMN hold BIGINT NOT NULL DEFAULT 0;"
+			  "ALTER TABLE payword_vendors ADD COLUMN batch_interval BIGINT NOT NULL DEFAULT 0;"
+			  "CREATE INDEX payword_claims_from ON payword_claims (serial, from_order);"
+			  "CREATE INDEX payword_claims_held ON payword_claims (hold);"
+			  "DROP INDEX payword_claims_visit;"
+			  "DROP TABLE payword_visits;",
+		.postgres = NULL,
+	},
 };
 
 obol_err payword_db_migrate(struct obol_store *s)
 {
 	return obol_store_migrate(s, "payword", payword_steps, OBOL_ARRAY_LEN(payword_steps));
+}
+
+obol_err payword_db_migrate_to(struct obol_store *s, size_t steps)
+{
+	if (steps > OBOL_ARRAY_LEN(payword_steps))
+		return OBOL_E_INVALID_ARGUMENT;
+	return obol_store_migrate(s, "payword", payword_steps, steps);
 }
 
 obol_err payword_db_settings_put(struct obol_store *s, const struct payword_settings *st)
@@ -156,35 +182,44 @@ obol_err payword_db_user_by_account(struct obol_store *s, int64_t account, struc
 
 obol_err payword_db_user_revoke(struct obol_store *s, int64_t account, int64_t now)
 {
-	return obol_store_run(s, NULL, "UPDATE payword_users SET revoked = ? WHERE account = ? AND revoked = 0", "ii",
-			      now, account);
+	obol_err e = obol_store_run(s, NULL, "UPDATE payword_users SET revoked = ? WHERE account = ? AND revoked = 0",
+				    "ii", now, account);
+	if (e == OBOL_OK)
+		e = obol_store_run(s, NULL,
+				   "UPDATE payword_certs SET status = ?, ended_at = ? WHERE user_id = ? AND status = ?",
+				   "iiii", (int64_t)PAYWORD_CERT_REVOKED, now, account, (int64_t)PAYWORD_CERT_LIVE);
+	return e;
 }
 
-obol_err payword_db_vendor_get(struct obol_store *s, int64_t id, enum payword_vendor_mode *mode, int64_t *revoked)
+obol_err payword_db_vendor_get(struct obol_store *s, int64_t id, struct payword_agent_vendor *v)
 {
 	struct obol_stmt *st = NULL;
 	bool row = false;
-	obol_err e = obol_stmt_prepare(s, "SELECT mode, revoked FROM payword_vendors WHERE account = ?", &st);
+	memset(v, 0, sizeof(*v));
+	obol_err e = obol_stmt_prepare(s, "SELECT mode, revoked, batch_interval FROM payword_vendors WHERE account = ?",
+				       &st);
 	if (e)
 		return e;
 	e = obol_stmt_bindf(st, "i", id);
 	if (e == OBOL_OK)
 		e = obol_stmt_step(st, &row);
-	if (e == OBOL_OK && !row)
-		e = OBOL_E_NOT_FOUND;
-	if (e == OBOL_OK) {
-		*mode = (enum payword_vendor_mode)obol_stmt_column_int64(st, 0);
-		*revoked = obol_stmt_column_int64(st, 1);
+	if (e == OBOL_OK && row) {
+		v->registered = true;
+		v->mode = (enum payword_vendor_mode)obol_stmt_column_int64(st, 0);
+		v->revoked = obol_stmt_column_int64(st, 1);
+		v->batch_interval = obol_stmt_column_int64(st, 2);
 	}
 	obol_stmt_finish(st);
 	return e;
 }
 
-obol_err payword_db_vendor_put(struct obol_store *s, int64_t id, enum payword_vendor_mode mode, int64_t now)
+obol_err payword_db_vendor_put(struct obol_store *s, int64_t id, const struct payword_agent_vendor *v, int64_t now)
 {
 	return obol_store_run(s, NULL,
-			      "INSERT INTO payword_vendors (account, mode, registered, revoked) VALUES (?, ?, ?, 0)",
-			      "iii", id, (int64_t)mode, now);
+			      "INSERT INTO payword_vendors (account, mode, registered, revoked, batch_interval) "
+			      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET"
+			      " batch_interval = excluded.batch_interval",
+			      "iiiii", id, (int64_t)v->mode, now, v->revoked, v->batch_interval);
 }
 
 obol_err payword_db_vendor_revoke(struct obol_store *s, int64_t id, int64_t now)
@@ -204,28 +239,33 @@ obol_err payword_db_cert_insert(struct obol_store *s, const struct payword_db_ce
 		return e;
 	return obol_store_run(s, NULL,
 			      "INSERT INTO payword_certs (serial, user_id, scope, vcert, token_units, n, status,"
-			      " ended_at, pos, paid, moved_out, max_claimed, not_after) "
-			      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			      "iiibiiiiiiiii", (int64_t)c->c.vc.serial, c->user, (int64_t)c->c.vc.scope, buf, len,
+			      " ended_at, pos, paid, moved_out, max_claimed, not_after, covered) "
+			      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			      "iiibiiiiiiiiii", (int64_t)c->c.vc.serial, c->user, (int64_t)c->c.vc.scope, buf, len,
 			      c->c.vc.token_value.units, (int64_t)c->c.vc.n, (int64_t)c->c.status, c->c.ended_at,
 			      (int64_t)c->c.pos, c->c.paid, c->c.moved_out, (int64_t)c->c.max_claimed,
-			      c->c.vc.not_after);
+			      c->c.vc.not_after, c->c.covered);
 }
 
 obol_err payword_db_cert_update(struct obol_store *s, const struct payword_db_cert *c)
 {
+	/* The position travels as its signature: serial and next are the row's. */
 	return obol_store_run(s, NULL,
 			      "UPDATE payword_certs SET status = ?, ended_at = ?, pos = ?, paid = ?, moved_out = ?,"
-			      " max_claimed = ? WHERE serial = ?",
-			      "iiiiiii", (int64_t)c->c.status, c->c.ended_at, (int64_t)c->c.pos, c->c.paid,
-			      c->c.moved_out, (int64_t)c->c.max_claimed, (int64_t)c->c.vc.serial);
+			      " max_claimed = ?, covered = ?, position_sig = ? WHERE serial = ?",
+			      "iiiiiiibi", (int64_t)c->c.status, c->c.ended_at, (int64_t)c->c.pos, c->c.paid,
+			      c->c.moved_out, (int64_t)c->c.max_claimed, c->c.covered,
+			      c->c.pos_signed ? c->c.position.sig : NULL, (size_t)(c->c.pos_signed ? OBOL_SIGN_LEN : 0),
+			      (int64_t)c->c.vc.serial);
 }
 
-#define CERT_COLUMNS "SELECT user_id, vcert, status, ended_at, pos, paid, moved_out, max_claimed FROM payword_certs "
+#define CERT_COLUMNS                                                                                       \
+	"SELECT user_id, vcert, status, ended_at, pos, paid, moved_out, max_claimed, covered, position_sig " \
+	"FROM payword_certs "
 
 static obol_err cert_row(struct obol_stmt *st, struct payword_db_cert *c)
 {
-	size_t len = 0;
+	size_t len = 0, pl = 0;
 	const void *b = obol_stmt_column_blob(st, 1, &len);
 	memset(c, 0, sizeof(*c));
 	if (b == NULL || payword_vcert_decode(b, len, &c->c.vc) != OBOL_OK)
@@ -237,6 +277,16 @@ static obol_err cert_row(struct obol_stmt *st, struct payword_db_cert *c)
 	c->c.paid = obol_stmt_column_int64(st, 5);
 	c->c.moved_out = obol_stmt_column_int64(st, 6);
 	c->c.max_claimed = (uint64_t)obol_stmt_column_int64(st, 7);
+	c->c.covered = obol_stmt_column_int64(st, 8);
+	const void *ps = obol_stmt_column_blob(st, 9, &pl);
+	if (ps != NULL && pl == OBOL_SIGN_LEN) {
+		c->c.pos_signed = true;
+		c->c.position.serial = c->c.vc.serial;
+		c->c.position.next = c->c.pos;
+		memcpy(c->c.position.sig, ps, OBOL_SIGN_LEN);
+	} else if (ps != NULL && pl != 0) {
+		return OBOL_E_STORE_QUERY;
+	}
 	return OBOL_OK;
 }
 
@@ -316,151 +366,146 @@ obol_err payword_db_next_serial(struct obol_store *s, uint64_t *serial)
 	return e;
 }
 
-/* --- visits, claims, evidence ----------------------------------------- */
+/* --- claims, evidence -------------------------------------------------- */
 
-obol_err payword_db_visits(struct obol_store *s, uint64_t serial, struct payword_agent_visit **out, size_t *n)
+#define CLAIM_COLUMNS                                                                                       \
+	"SELECT id, serial, vendor, from_order, to_order, token, auth, paid_tokens, received, range_sig, " \
+	"held_tokens, hold FROM payword_claims "
+
+void payword_db_claims_free(struct payword_db_claims *cl)
 {
-	struct obol_stmt *st = NULL;
-	struct payword_agent_visit *v = NULL;
-	size_t cnt = 0, sl = 0;
-	bool row = false;
-	obol_err e = obol_stmt_prepare(s,
-				       "SELECT vendor, start_order, time, sig, received FROM payword_visits "
-				       "WHERE serial = ? ORDER BY start_order, time",
-				       &st);
-	if (e)
-		return e;
-	e = obol_stmt_bindf(st, "i", (int64_t)serial);
-	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		struct payword_agent_visit *nv = cnt < PAYWORD_DB_MAX_VISITS ? realloc(v, (cnt + 1) * sizeof(*v)) : NULL;
-		const void *sig = obol_stmt_column_blob(st, 3, &sl);
-		if (nv == NULL || sl != OBOL_SIGN_LEN) {
-			e = nv == NULL ? OBOL_E_NO_MEMORY : OBOL_E_STORE_QUERY;
-			if (nv != NULL)
-				v = nv;
-			break;
-		}
-		v = nv;
-		memset(&v[cnt], 0, sizeof(v[cnt]));
-		v[cnt].c.serial = serial;
-		v[cnt].c.vendor = (uint64_t)obol_stmt_column_int64(st, 0);
-		v[cnt].c.start = (uint64_t)obol_stmt_column_int64(st, 1);
-		v[cnt].c.time = obol_stmt_column_int64(st, 2);
-		memcpy(v[cnt].c.sig, sig, OBOL_SIGN_LEN);
-		v[cnt].received = obol_stmt_column_int64(st, 4);
-		cnt++;
+	free(cl->c);
+	free(cl->ids);
+	free(cl->serials);
+	memset(cl, 0, sizeof(*cl));
+}
+
+static obol_err claim_row(struct obol_stmt *st, struct payword_agent_claim *c, int64_t *id, uint64_t *serial)
+{
+	size_t tl = 0, sl = 0;
+	memset(c, 0, sizeof(*c));
+	const void *tok = obol_stmt_column_blob(st, 5, &tl);
+	if (tl != PAYWORD_TOKEN_LEN)
+		return OBOL_E_STORE_QUERY;
+	memcpy(c->token, tok, PAYWORD_TOKEN_LEN);
+	const void *sig = obol_stmt_column_blob(st, 9, &sl);
+	if (sig != NULL && sl == OBOL_SIGN_LEN) {
+		c->signed_range = true;
+		memcpy(c->sig, sig, OBOL_SIGN_LEN);
+	} else if (sig != NULL && sl != 0) {
+		return OBOL_E_STORE_QUERY;
 	}
-	obol_stmt_finish(st);
-	if (e) {
-		free(v);
-		return e;
-	}
-	*out = v;
-	*n = cnt;
+	*id = obol_stmt_column_int64(st, 0);
+	*serial = (uint64_t)obol_stmt_column_int64(st, 1);
+	c->vendor = (uint64_t)obol_stmt_column_int64(st, 2);
+	c->from = (uint64_t)obol_stmt_column_int64(st, 3);
+	c->to = (uint64_t)obol_stmt_column_int64(st, 4);
+	c->auth = obol_stmt_column_int64(st, 6);
+	c->paid_tokens = obol_stmt_column_int64(st, 7);
+	c->received = obol_stmt_column_int64(st, 8);
+	c->held_tokens = obol_stmt_column_int64(st, 10);
+	c->hold = (enum payword_hold)obol_stmt_column_int64(st, 11);
 	return OBOL_OK;
 }
 
-obol_err payword_db_visit_insert(struct obol_store *s, const struct payword_agent_visit *v)
+static obol_err claims_rows(struct obol_stmt *st, obol_err e, struct payword_db_claims *out)
 {
-	return obol_store_run(s, NULL,
-			      "INSERT INTO payword_visits (serial, vendor, start_order, time, sig, received) "
-			      "VALUES (?, ?, ?, ?, ?, ?)",
-			      "iiiibi", (int64_t)v->c.serial, (int64_t)v->c.vendor, (int64_t)v->c.start, v->c.time,
-			      v->c.sig, (size_t)OBOL_SIGN_LEN, v->received);
-}
-
-static obol_err claims_rows(struct obol_stmt *st, obol_err e, struct payword_agent_claim **out, int64_t **ids,
-			    size_t *n);
-
-#define CLAIM_COLUMNS "SELECT id, vendor, visit_start, from_order, to_order, token, auth, paid_tokens, received FROM payword_claims "
-
-obol_err payword_db_claims_for(struct obol_store *s, const struct payword_claim *c, struct payword_agent_claim **out,
-			       int64_t **ids, size_t *n)
-{
-	int64_t serial = (int64_t)c->commit.serial, vendor = (int64_t)c->vendor, order = (int64_t)c->order;
-	int64_t start = (int64_t)c->commit.start;
-	struct obol_stmt *st = NULL;
-	obol_err e = obol_stmt_prepare(
-		s,
-		/* the same order at this vendor (duplicate, replay) */
-		CLAIM_COLUMNS "WHERE serial = ? AND vendor = ? AND to_order = ? UNION "
-		/* the nearest claimed token below (the hash distance) */
-		CLAIM_COLUMNS "WHERE serial = ? AND to_order = (SELECT MAX(to_order) FROM payword_claims"
-		" WHERE serial = ? AND to_order < ?) UNION "
-		/* the last claim of this visit */
-		CLAIM_COLUMNS "WHERE serial = ? AND vendor = ? AND visit_start = ? AND to_order = (SELECT MAX(to_order)"
-		" FROM payword_claims WHERE serial = ? AND vendor = ? AND visit_start = ?) UNION "
-		/* claims of earlier visits reaching into this one */
-		CLAIM_COLUMNS "WHERE serial = ? AND paid_tokens > 0 AND visit_start < ? AND to_order >= ? "
-		"ORDER BY 1",
-		&st);
-	if (e)
-		return e;
-	e = obol_stmt_bindf(st, "iiiiiiiiiiiiiii", serial, vendor, order, serial, serial, order, serial, vendor, start,
-			    serial, vendor, start, serial, start, start);
-	return claims_rows(st, e, out, ids, n);
-}
-
-obol_err payword_db_claims(struct obol_store *s, uint64_t serial, struct payword_agent_claim **out, int64_t **ids,
-			   size_t *n)
-{
-	struct obol_stmt *st = NULL;
-	obol_err e = obol_stmt_prepare(s, CLAIM_COLUMNS "WHERE serial = ? ORDER BY id", &st);
-	if (e)
-		return e;
-	e = obol_stmt_bindf(st, "i", (int64_t)serial);
-	return claims_rows(st, e, out, ids, n);
-}
-
-static obol_err claims_rows(struct obol_stmt *st, obol_err e, struct payword_agent_claim **out, int64_t **ids,
-			    size_t *n)
-{
-	struct payword_agent_claim *v = NULL;
-	int64_t *idv = NULL;
-	size_t cnt = 0, tl = 0;
 	bool row = false;
+	memset(out, 0, sizeof(*out));
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		if (cnt == PAYWORD_DB_MAX_ROWS) {
+		size_t n = out->n;
+		if (n == PAYWORD_DB_MAX_ROWS) {
 			e = OBOL_E_INTERNAL;
 			break;
 		}
-		struct payword_agent_claim *nv = realloc(v, (cnt + 1) * sizeof(*v));
-		if (nv != NULL)
-			v = nv;
-		int64_t *ni = realloc(idv, (cnt + 1) * sizeof(*idv));
+		struct payword_agent_claim *nc = realloc(out->c, (n + 1) * sizeof(*nc));
+		if (nc != NULL)
+			out->c = nc;
+		int64_t *ni = realloc(out->ids, (n + 1) * sizeof(*ni));
 		if (ni != NULL)
-			idv = ni;
-		if (nv == NULL || ni == NULL) {
+			out->ids = ni;
+		uint64_t *ns = realloc(out->serials, (n + 1) * sizeof(*ns));
+		if (ns != NULL)
+			out->serials = ns;
+		if (nc == NULL || ni == NULL || ns == NULL) {
 			e = OBOL_E_NO_MEMORY;
 			break;
 		}
-		const void *tok = obol_stmt_column_blob(st, 5, &tl);
-		if (tl != PAYWORD_TOKEN_LEN) {
-			e = OBOL_E_STORE_QUERY;
-			break;
-		}
-		memset(&v[cnt], 0, sizeof(v[cnt]));
-		idv[cnt] = obol_stmt_column_int64(st, 0);
-		v[cnt].vendor = (uint64_t)obol_stmt_column_int64(st, 1);
-		v[cnt].visit_start = (uint64_t)obol_stmt_column_int64(st, 2);
-		v[cnt].from = (uint64_t)obol_stmt_column_int64(st, 3);
-		v[cnt].to = v[cnt].order = (uint64_t)obol_stmt_column_int64(st, 4);
-		memcpy(v[cnt].token, tok, PAYWORD_TOKEN_LEN);
-		v[cnt].auth = obol_stmt_column_int64(st, 6);
-		v[cnt].paid_tokens = obol_stmt_column_int64(st, 7);
-		v[cnt].received = obol_stmt_column_int64(st, 8);
-		cnt++;
+		if ((e = claim_row(st, &out->c[n], &out->ids[n], &out->serials[n])) == OBOL_OK)
+			out->n++;
 	}
 	obol_stmt_finish(st);
-	if (e) {
-		free(v);
-		free(idv);
+	if (e)
+		payword_db_claims_free(out);
+	return e;
+}
+
+obol_err payword_db_claims_overlapping(struct obol_store *s, uint64_t serial, uint64_t from, uint64_t to,
+				       struct payword_db_claims *out)
+{
+	struct obol_stmt *st = NULL;
+	obol_err e = obol_stmt_prepare(s, CLAIM_COLUMNS "WHERE serial = ? AND from_order <= ? AND to_order >= ? ORDER BY id",
+				       &st);
+	if (e)
 		return e;
-	}
-	*out = v;
-	*ids = idv;
-	*n = cnt;
-	return OBOL_OK;
+	e = obol_stmt_bindf(st, "iii", (int64_t)serial, (int64_t)to, (int64_t)from);
+	return claims_rows(st, e, out);
+}
+
+obol_err payword_db_claim_below(struct obol_store *s, uint64_t serial, uint64_t to, struct payword_agent_claim *out,
+				bool *found)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	int64_t id;
+	uint64_t ser;
+	obol_err e = obol_stmt_prepare(s, CLAIM_COLUMNS "WHERE serial = ? AND to_order < ? ORDER BY to_order DESC LIMIT 1",
+				       &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "ii", (int64_t)serial, (int64_t)to);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	*found = e == OBOL_OK && row;
+	if (*found)
+		e = claim_row(st, out, &id, &ser);
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err payword_db_claims_held(struct obol_store *s, int64_t user, enum payword_hold hold,
+				struct payword_db_claims *out)
+{
+	struct obol_stmt *st = NULL;
+	obol_err e = obol_stmt_prepare(s,
+				       "SELECT c.id, c.serial, c.vendor, c.from_order, c.to_order, c.token, c.auth,"
+				       " c.paid_tokens, c.received, c.range_sig, c.held_tokens, c.hold "
+				       "FROM payword_claims c JOIN payword_certs k ON k.serial = c.serial "
+				       "WHERE c.hold = ? AND c.held_tokens > 0 AND (? = 0 OR k.user_id = ?) ORDER BY c.id",
+				       &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "iii", (int64_t)hold, user, user);
+	return claims_rows(st, e, out);
+}
+
+obol_err payword_db_claim_get(struct obol_store *s, int64_t id, uint64_t *serial, struct payword_agent_claim *out)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	int64_t rid;
+	obol_err e = obol_stmt_prepare(s, CLAIM_COLUMNS "WHERE id = ?", &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "i", id);
+	if (e == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	if (e == OBOL_OK && !row)
+		e = OBOL_E_NOT_FOUND;
+	if (e == OBOL_OK)
+		e = claim_row(st, out, &rid, serial);
+	obol_stmt_finish(st);
+	return e;
 }
 
 obol_err payword_db_claim_insert(struct obol_store *s, uint64_t serial, const struct payword_agent_claim *c,
@@ -472,15 +517,18 @@ obol_err payword_db_claim_insert(struct obol_store *s, uint64_t serial, const st
 		return e;
 	return obol_store_run(s, NULL,
 			      "INSERT INTO payword_claims (id, serial, vendor, visit_start, from_order, to_order, token,"
-			      " auth, paid_tokens, received, product) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			      "iiiiiibiiit", id, (int64_t)serial, (int64_t)c->vendor, (int64_t)c->visit_start,
+			      " auth, paid_tokens, received, product, range_sig, held_tokens, hold)"
+			      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			      "iiiiiibiiitbii", id, (int64_t)serial, (int64_t)c->vendor, (int64_t)c->from,
 			      (int64_t)c->from, (int64_t)c->to, c->token, (size_t)PAYWORD_TOKEN_LEN, c->auth,
-			      c->paid_tokens, c->received, product);
+			      c->paid_tokens, c->received, product, c->signed_range ? c->sig : NULL,
+			      (size_t)(c->signed_range ? OBOL_SIGN_LEN : 0), c->held_tokens, (int64_t)c->hold);
 }
 
-obol_err payword_db_claim_set_paid(struct obol_store *s, int64_t id, int64_t paid_tokens)
+obol_err payword_db_claim_update(struct obol_store *s, int64_t id, const struct payword_agent_claim *c)
 {
-	return obol_store_run(s, NULL, "UPDATE payword_claims SET paid_tokens = ? WHERE id = ?", "ii", paid_tokens, id);
+	return obol_store_run(s, NULL, "UPDATE payword_claims SET paid_tokens = ?, held_tokens = ?, hold = ? WHERE id = ?",
+			      "iiii", c->paid_tokens, c->held_tokens, (int64_t)c->hold, id);
 }
 
 obol_err payword_db_evidence_add(struct obol_store *s, const char *kind, uint64_t serial, const char *culprit,
@@ -516,7 +564,7 @@ obol_err payword_db_crl(struct obol_store *s, int64_t now, uint64_t **out, size_
 {
 	struct obol_stmt *st = NULL;
 	uint64_t *v = NULL;
-	size_t cnt = 0;
+	size_t cnt = 0, cap = 0;
 	bool row = false;
 	int64_t ended = 0;
 	obol_err e = next_id(s, "SELECT COUNT(*) FROM payword_certs WHERE status <> 1", &ended);
@@ -529,12 +577,16 @@ obol_err payword_db_crl(struct obol_store *s, int64_t now, uint64_t **out, size_
 		return e;
 	e = obol_stmt_bindf(st, "i", now);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		uint64_t *nv = cnt < PAYWORD_CRL_MAX ? realloc(v, (cnt + 1) * sizeof(*v)) : NULL;
-		if (nv == NULL) {
-			e = cnt < PAYWORD_CRL_MAX ? OBOL_E_NO_MEMORY : OBOL_E_PAYWORD_CRL_TOO_LARGE;
-			break;
+		if (cnt == cap) {
+			size_t ncap = cap ? 2 * cap : 256;
+			uint64_t *nv = realloc(v, ncap * sizeof(*v));
+			if (nv == NULL) {
+				e = OBOL_E_NO_MEMORY;
+				break;
+			}
+			v = nv;
+			cap = ncap;
 		}
-		v = nv;
 		v[cnt++] = (uint64_t)obol_stmt_column_int64(st, 0);
 	}
 	obol_stmt_finish(st);
@@ -547,6 +599,10 @@ obol_err payword_db_crl(struct obol_store *s, int64_t now, uint64_t **out, size_
 	return OBOL_OK;
 }
 
+/* --- the audit (P1) ---------------------------------------------------- */
+
+#define BALANCE_SQL "SELECT serial, user_id, n + covered - paid - moved_out, token_units FROM payword_certs "
+
 obol_err payword_db_outstanding(struct obol_store *s, const char *currency, struct obol_amount *out)
 {
 	struct obol_stmt *st = NULL;
@@ -554,16 +610,14 @@ obol_err payword_db_outstanding(struct obol_store *s, const char *currency, stru
 	obol_err e = obol_amount_zero(currency, out);
 	if (e)
 		return e;
-	e = obol_stmt_prepare(s, "SELECT n, paid, moved_out, token_units FROM payword_certs", &st);
+	e = obol_stmt_prepare(s, BALANCE_SQL "WHERE n + covered - paid - moved_out > 0", &st);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		struct obol_amount tv, part;
-		int64_t left = obol_stmt_column_int64(st, 0) - obol_stmt_column_int64(st, 1) -
-			       obol_stmt_column_int64(st, 2);
 		e = obol_amount_from_units(currency, obol_stmt_column_int64(st, 3), &tv);
 		if (e == OBOL_OK)
-			e = obol_amount_mul(&part, &tv, (uint64_t)(left < 0 ? -left : left));
+			e = obol_amount_mul(&part, &tv, (uint64_t)obol_stmt_column_int64(st, 2));
 		if (e == OBOL_OK)
-			e = left < 0 ? obol_amount_sub(out, out, &part) : obol_amount_add(out, out, &part);
+			e = obol_amount_add(out, out, &part);
 	}
 	if (st != NULL)
 		obol_stmt_finish(st);
@@ -575,7 +629,65 @@ static obol_err audit_outstanding(struct obol_store *s, const char *currency, st
 	return payword_db_outstanding(s, currency, outstanding);
 }
 
-static const struct obol_audit_scheme payword_audit = { "payword", audit_outstanding };
+/* The value of k tokens of token_units each, as text. */
+static void tokens_text(const char *currency, int64_t units, int64_t k, char out[static OBOL_AMOUNT_STR_MAX])
+{
+	struct obol_amount tv, v;
+	if (obol_amount_from_units(currency, units, &tv) == OBOL_OK && obol_amount_mul(&v, &tv, (uint64_t)k) == OBOL_OK)
+		obol_amount_format(&v, out);
+	else
+		snprintf(out, OBOL_AMOUNT_STR_MAX, "?");
+}
+
+/* Findings: every certificate whose balance is negative (broken: vendors were
+ * paid more than its user paid, P1), and every claim held as a user's debt
+ * or for review (listed: nobody was paid for them yet). */
+static obol_err audit_findings(struct obol_store *s, const char *currency, obol_audit_report_fn report, void *ctx)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	char text[256], amt[OBOL_AMOUNT_STR_MAX];
+	obol_err e = obol_stmt_prepare(s, BALANCE_SQL "WHERE n + covered - paid - moved_out < 0 ORDER BY serial", &st);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		int64_t owed = -obol_stmt_column_int64(st, 2);
+		tokens_text(currency, obol_stmt_column_int64(st, 3), owed, amt);
+		snprintf(text, sizeof(text),
+			 "payword certificate %lld of account %lld is %lld tokens (%s) below zero: vendors were paid "
+			 "more than its user paid, a debt its account did not cover",
+			 (long long)obol_stmt_column_int64(st, 0), (long long)obol_stmt_column_int64(st, 1),
+			 (long long)owed, amt);
+		report(ctx, true, text);
+	}
+	if (st != NULL)
+		obol_stmt_finish(st);
+	st = NULL;
+	if (e == OBOL_OK)
+		e = obol_stmt_prepare(s,
+				      "SELECT c.id, c.serial, k.user_id, c.vendor, c.held_tokens, c.hold, k.token_units "
+				      "FROM payword_claims c JOIN payword_certs k ON k.serial = c.serial "
+				      "WHERE c.held_tokens > 0 ORDER BY c.id",
+				      &st);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		int64_t held = obol_stmt_column_int64(st, 4);
+		tokens_text(currency, obol_stmt_column_int64(st, 6), held, amt);
+		snprintf(text, sizeof(text), "payword claim %lld (certificate %lld): account %lld owes vendor %lld %lld tokens (%s), %s",
+			 (long long)obol_stmt_column_int64(st, 0), (long long)obol_stmt_column_int64(st, 1),
+			 (long long)obol_stmt_column_int64(st, 2), (long long)obol_stmt_column_int64(st, 3),
+			 (long long)held, amt,
+			 obol_stmt_column_int64(st, 5) == PAYWORD_HOLD_REVIEW ? "held for review (obol issuer payword review)"
+									      : "a debt held until its next token purchase");
+		report(ctx, false, text);
+	}
+	if (st != NULL)
+		obol_stmt_finish(st);
+	return e;
+}
+
+static const struct obol_audit_scheme payword_audit = {
+	.scheme = "payword",
+	.outstanding = audit_outstanding,
+	.findings = audit_findings,
+};
 
 __attribute__((constructor)) static void payword_audit_register(void)
 {

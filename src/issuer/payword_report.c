@@ -3,19 +3,23 @@
  * it in the database, checking immediately for frauds and errors"; DESIGN §7).
  *
  *   POST /payword/report   vendor-authenticated, keyed by content:
- *     {serial, commit: {vendor, start, time, sig}, order, token, value, auth, product}
- *   -> {"accepted": true, "paid": AMOUNT, "verdict": "ok" | "user-double-spend"}
- *    | {"accepted": false, "error": NAME, "verdict": "vendor-fabrication"}
+ *     {serial, range: {from, to, sig}, token, value, auth, product}
+ *   -> {accepted, verdict, paid?, held?, error?}
  *
- * One unit of work loads the serial's certificate, visits and claims, runs
- * payword_agent_claim_check, and applies its verdict: the visit and the claim
- * are stored and the vendor paid from the "payword" liability account;
- * earlier claims proven fabricated are taken back from their vendor; the
- * culprit of a proven fraud is revoked (a user's certificate goes on the CRL
- * and the user cannot buy; a vendor's account is suspended) and the evidence
- * kept in payword_evidence. A refused fabrication is answered 200 with
- * accepted false, so that the revocation and the evidence commit. Any other
- * refusal is an error and changes nothing. */
+ * Each report is self-contained (its own signed range), so reports may
+ * arrive in any order. On a read connection: the certificate and the
+ * nearest claimed token below the range's end, and the core's stateless
+ * checks (the user's signature on the range, the value, the hash chain). A
+ * range the user did not sign is the vendor's fabrication: the evidence
+ * (the vendor's signed request) is kept, its registration revoked, its
+ * account suspended, and the answer is 200 with accepted false, so that all
+ * of it commits. Then one unit of work reads the claims the range shares
+ * orders with, the vendor and the user's balance, runs the core's judgement
+ * (payword_agent_claim_apply) and writes what its effect says: the claim,
+ * the debt taken from the user's account, the vendor's pay, the
+ * certificate's counters, and for a fraud the user proved by its own
+ * signatures the evidence and the revocation of the user and all its
+ * certificates. Any other refusal is an error body and changes nothing. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,222 +30,335 @@
 #include "issuer/issuer.h"
 #include "issuer/payword_db.h"
 #include "issuer/payword_issuer.h"
+#include "net/reqauth.h"
 #include "schemes/payword/wire.h"
+#include "store/ledger.h"
 #include "wire/json.h"
+
+/* --- evidence --------------------------------------------------------------- */
+
+/* What proves a fraud, as stored in payword_evidence (JSON through this
+ * spec): the claim and its user-signed range; the other signed range, or
+ * the user's signed position, that it contradicts; or the vendor's signed
+ * request (body and Obol-Auth) that carried a range the user never signed. */
+struct evidence_wire {
+	uint64_t serial, vendor;
+	struct payword_range_wire range;
+	uint8_t token[PAYWORD_TOKEN_LEN];
+	int64_t auth, received;
+	bool has_other;
+	uint64_t other_vendor;
+	struct payword_range_wire other;
+	bool has_position;
+	uint64_t position_next;
+	uint8_t position_sig[OBOL_SIGN_LEN];
+	bool has_request;
+	char request[OBOL_JSON_MAX / 4];
+	char request_auth[OBOL_AUTH_HEADER_MAX];
+};
+
+struct evidence_spec {
+	struct obol_field rf[3], of[3], pf[2], f[11];
+	struct obol_fields r, o, p, spec;
+};
+
+static void evidence_spec_init(struct evidence_spec *s, struct evidence_wire *m)
+{
+	memset(s, 0, sizeof(*s));
+	s->rf[0] = (struct obol_field)OBOL_F_UINT("from", 1, &m->range.from, 0);
+	s->rf[1] = (struct obol_field)OBOL_F_UINT("to", 2, &m->range.to, 0);
+	s->rf[2] = (struct obol_field)OBOL_F_FIXED("sig", 3, m->range.sig, OBOL_SIGN_LEN);
+	s->r = (struct obol_fields){ s->rf, 3 };
+	s->of[0] = (struct obol_field)OBOL_F_UINT("from", 1, &m->other.from, 0);
+	s->of[1] = (struct obol_field)OBOL_F_UINT("to", 2, &m->other.to, 0);
+	s->of[2] = (struct obol_field)OBOL_F_FIXED("sig", 3, m->other.sig, OBOL_SIGN_LEN);
+	s->o = (struct obol_fields){ s->of, 3 };
+	s->pf[0] = (struct obol_field)OBOL_F_UINT("next", 1, &m->position_next, 0);
+	s->pf[1] = (struct obol_field)OBOL_F_FIXED("sig", 2, m->position_sig, OBOL_SIGN_LEN);
+	s->p = (struct obol_fields){ s->pf, 2 };
+	const struct obol_field f[11] = {
+		OBOL_F_UINT("serial", 1, &m->serial, 0),
+		OBOL_F_UINT("vendor", 2, &m->vendor, 0),
+		OBOL_F_MAP("range", 3, &s->r),
+		OBOL_F_FIXED("token", 4, m->token, PAYWORD_TOKEN_LEN),
+		OBOL_F_INT("auth", 5, &m->auth),
+		OBOL_F_INT("received", 6, &m->received),
+		OBOL_F_UINT("other_vendor", 7, &m->other_vendor, 0, OBOL_OPT(&m->has_other)),
+		OBOL_F_MAP("other_range", 8, &s->o, OBOL_OPT(&m->has_other)),
+		OBOL_F_MAP("position", 9, &s->p, OBOL_OPT(&m->has_position)),
+		OBOL_F_TEXT("request", 10, m->request, sizeof(m->request) - 1, OBOL_OPT(&m->has_request)),
+		OBOL_F_TEXT("request_auth", 11, m->request_auth, sizeof(m->request_auth) - 1, OBOL_OPT(&m->has_request)),
+	};
+	memcpy(s->f, f, sizeof(f));
+	s->spec = (struct obol_fields){ s->f, 11 };
+}
+
+static void range_to_wire(const struct payword_range *r, struct payword_range_wire *w)
+{
+	w->from = r->from;
+	w->to = r->to;
+	memcpy(w->sig, r->sig, OBOL_SIGN_LEN);
+}
+
+/* Stores ev under kind, blaming culprit, and logs it. */
+static obol_err evidence_add(struct obol_store *s, const char *kind, const char *culprit, struct evidence_wire *ev)
+{
+	struct evidence_spec spec;
+	json_t *j = NULL;
+	char *text = NULL;
+	evidence_spec_init(&spec, ev);
+	obol_err e = obol_json_encode(&spec.spec, &j);
+	if (e == OBOL_OK && (text = obol_json_dump_canonical(j)) == NULL)
+		e = OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = payword_db_evidence_add(s, kind, ev->serial, culprit, text, ev->received);
+	if (e == OBOL_OK)
+		obol_log(OBOL_LOG_WARN, "payword: %s by %s on certificate %llu", kind, culprit,
+			 (unsigned long long)ev->serial);
+	free(text);
+	json_decref(j);
+	return e;
+}
+
+static void evidence_of_claim(const struct payword_claim *c, int64_t now, struct evidence_wire *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->serial = c->range.serial;
+	ev->vendor = c->vendor;
+	range_to_wire(&c->range, &ev->range);
+	memcpy(ev->token, c->token, PAYWORD_TOKEN_LEN);
+	ev->auth = c->auth;
+	ev->received = now;
+}
+
+/* --- the judgement ---------------------------------------------------------- */
+
+static obol_err reply_encode(const struct payword_report_reply *r, json_t **reply)
+{
+	struct payword_report_reply m = *r;
+	struct payword_report_reply_spec spec;
+	payword_report_reply_spec_init(&spec, &m);
+	return obol_json_encode(&spec.spec, reply);
+}
+
+/* Whole tokens the account's balance covers. */
+static obol_err account_tokens(struct obol_store *s, int64_t account, const struct obol_amount *tv, int64_t *out)
+{
+	struct obol_amount bal;
+	uint64_t k = 0;
+	obol_err e = obol_ledger_balance(s, account, &bal);
+	if (e == OBOL_OK && bal.units > 0)
+		e = obol_amount_count_floor(&bal, tv, &k);
+	*out = (int64_t)k;
+	return e;
+}
+
+/* Applies a user fraud the effect proved: evidence, then the user and all
+ * its certificates revoked. */
+static obol_err user_fraud(struct obol_store *s, const struct payword_db_cert *cert,
+			   const struct payword_claim_effect *eff, const struct payword_db_claims *others,
+			   const struct payword_claim *c, int64_t now)
+{
+	struct evidence_wire *ev = calloc(1, sizeof(*ev));
+	char culprit[48];
+	obol_err e;
+	if (ev == NULL)
+		return OBOL_E_NO_MEMORY;
+	evidence_of_claim(c, now, ev);
+	if (eff->finding == PAYWORD_FINDING_DOUBLE_SPEND && eff->conflict >= 0) {
+		const struct payword_agent_claim *k = &others->c[eff->conflict];
+		ev->has_other = true;
+		ev->other_vendor = k->vendor;
+		ev->other.from = k->from;
+		ev->other.to = k->to;
+		memcpy(ev->other.sig, k->sig, OBOL_SIGN_LEN);
+	} else if (eff->finding == PAYWORD_FINDING_POSITION) {
+		ev->has_position = true;
+		ev->position_next = cert->c.position.next;
+		memcpy(ev->position_sig, cert->c.position.sig, OBOL_SIGN_LEN);
+	}
+	snprintf(culprit, sizeof(culprit), "user %lld", (long long)cert->user);
+	e = evidence_add(s, "user-double-spend", culprit, ev);
+	if (e == OBOL_OK)
+		e = payword_db_user_revoke(s, cert->user, now);
+	free(ev);
+	return e;
+}
 
 struct report {
 	struct payword_claim claim;
-	int64_t now;
+	int64_t grace, now;
 };
 
-static json_t *commit_json(const struct payword_commit *c)
+obol_err payword_report_ingest(struct obol_store *s, const struct payword_claim *c, int64_t grace, int64_t now,
+			       json_t **reply)
 {
-	char sig[OBOL_B64_LEN(OBOL_SIGN_LEN)];
-	if (obol_b64_encode(c->sig, OBOL_SIGN_LEN, sig, sizeof(sig)) != OBOL_OK)
-		return NULL;
-	return json_pack("{s:I, s:I, s:I, s:I, s:s}", "serial", (json_int_t)c->serial, "vendor", (json_int_t)c->vendor,
-			 "start", (json_int_t)c->start, "time", (json_int_t)c->time, "sig", sig);
-}
-
-/* Keeps what proves a fraud: the commitments (user-signed), the claim and
- * its token, and the agent's receipt times. */
-static obol_err evidence(struct obol_store *s, const char *kind, const char *culprit, const struct report *r,
-			 const struct payword_agent_visit *other, const struct payword_agent_claim *cut)
-{
-	char tok[OBOL_B64_LEN(PAYWORD_TOKEN_LEN)], val[OBOL_AMOUNT_STR_MAX];
-	json_t *d;
-	char *text;
-	obol_err e;
-	if (obol_b64_encode(r->claim.token, PAYWORD_TOKEN_LEN, tok, sizeof(tok)) != OBOL_OK)
-		return OBOL_E_INTERNAL;
-	obol_amount_format(&r->claim.value, val);
-	d = json_pack("{s:o, s:{s:I, s:I, s:s, s:s, s:I, s:I}}", "commit", commit_json(&r->claim.commit), "claim",
-		      "vendor", (json_int_t)r->claim.vendor, "order", (json_int_t)r->claim.order, "token", tok, "value",
-		      val, "auth", (json_int_t)r->claim.auth, "received", (json_int_t)r->now);
-	if (d != NULL && other != NULL)
-		json_object_set_new(d, "other_visit",
-				    json_pack("{s:o, s:I}", "commit", commit_json(&other->c), "received",
-					      (json_int_t)other->received));
-	if (d != NULL && cut != NULL)
-		json_object_set_new(d, "cut_claim",
-				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "vendor", (json_int_t)cut->vendor, "visit_start",
-					      (json_int_t)cut->visit_start, "from", (json_int_t)cut->from, "to",
-					      (json_int_t)cut->to, "received", (json_int_t)cut->received));
-	text = d != NULL ? obol_json_dump_canonical(d) : NULL;
-	json_decref(d);
-	if (text == NULL)
-		return OBOL_E_NO_MEMORY;
-	e = payword_db_evidence_add(s, kind, r->claim.commit.serial, culprit, text, r->now);
-	obol_log(OBOL_LOG_WARN, "payword: %s by %s on certificate %llu", kind, culprit,
-		 (unsigned long long)r->claim.commit.serial);
-	free(text);
-	return e;
-}
-
-/* Revokes a vendor: its payword registration, then its account. */
-static obol_err revoke_vendor(struct obol_store *s, uint64_t vendor, int64_t now)
-{
-	obol_err e = payword_db_vendor_revoke(s, (int64_t)vendor, now);
-	if (e == OBOL_OK)
-		e = obol_account_set_status(s, (int64_t)vendor, OBOL_ACCOUNT_SUSPENDED);
-	return e;
-}
-
-/* Takes back up to `tokens` tokens of value from a vendor (as much as its
- * balance holds); *taken says how many. */
-static obol_err take_back(struct obol_store *s, int64_t liab, uint64_t vendor, int64_t tokens,
-			  const struct obol_amount *tv, const char *ref, int64_t *taken)
-{
-	struct obol_amount bal, amt;
-	uint64_t can = 0;
-	obol_err e;
-	*taken = 0;
-	if ((e = obol_ledger_balance(s, (int64_t)vendor, &bal)) != OBOL_OK ||
-	    (e = obol_amount_count_floor(&bal, tv, &can)) != OBOL_OK)
-		return e;
-	if (tokens <= 0)
-		return OBOL_OK;
-	if (can > (uint64_t)tokens)
-		can = (uint64_t)tokens;
-	if (can == 0)
-		return OBOL_OK;
-	if ((e = obol_amount_mul(&amt, tv, can)) != OBOL_OK ||
-	    (e = obol_ledger_transfer(s, (int64_t)vendor, liab, &amt, "payword-fabrication", ref, NULL)) != OBOL_OK)
-		return e;
-	*taken = (int64_t)can;
-	return OBOL_OK;
-}
-
-obol_err payword_report_ingest(struct obol_store *s, const struct payword_claim *claim, int64_t now, json_t **reply)
-{
-	struct report rr = { *claim, now }, *r = &rr;
-	const struct payword_claim *c = &r->claim;
 	struct payword_db_cert cert;
-	struct payword_agent_visit *visits = NULL;
-	struct payword_agent_claim *claims = NULL;
-	int64_t *ids = NULL, liab;
-	size_t nv = 0, nc = 0;
-	struct payword_verdict v;
-	enum payword_vendor_mode mode;
-	int64_t revoked;
-	char ref[64], culprit[48], paid[OBOL_AMOUNT_STR_MAX];
-	const char *verdict = "ok";
-	obol_err e, ce;
+	struct payword_db_user user;
+	struct payword_db_claims others;
+	struct payword_agent_vendor vendor;
+	struct payword_claim_state st;
+	struct payword_claim_effect eff;
+	struct payword_report_reply rep;
+	struct obol_amount amt;
+	int64_t liab = 0;
+	char ref[64];
+	obol_err e;
 
-	memset(&v, 0, sizeof(v));
-	e = payword_db_vendor_get(s, (int64_t)c->vendor, &mode, &revoked);
-	if (e == OBOL_E_NOT_FOUND)
-		e = OBOL_E_VENDOR_UNKNOWN;
-	else if (e == OBOL_OK && revoked != 0)
-		e = OBOL_E_PAYWORD_VENDOR_REVOKED;
-	if (e == OBOL_OK)
-		e = payword_db_cert_get(s, c->commit.serial, &cert);
-	if (e == OBOL_OK)
-		e = payword_db_visits(s, c->commit.serial, &visits, &nv);
-	if (e == OBOL_OK)
-		e = payword_db_claims_for(s, c, &claims, &ids, &nc);
-	if (e == OBOL_OK && (v.rev = calloc(nc + 1, sizeof(*v.rev))) == NULL)
-		e = OBOL_E_NO_MEMORY;
-	if (e == OBOL_OK)
-		e = obol_account_liability(s, "payword", &liab);
-	if (e)
+	memset(&others, 0, sizeof(others));
+	memset(&user, 0, sizeof(user));
+	memset(&st, 0, sizeof(st));
+	memset(&rep, 0, sizeof(rep));
+	if ((e = payword_db_vendor_get(s, (int64_t)c->vendor, &vendor)) != OBOL_OK ||
+	    (e = payword_db_cert_get(s, c->range.serial, &cert)) != OBOL_OK ||
+	    (e = payword_db_user_by_account(s, cert.user, &user)) != OBOL_OK ||
+	    (e = payword_db_claims_overlapping(s, c->range.serial, c->range.from, c->range.to, &others)) != OBOL_OK ||
+	    (e = account_tokens(s, cert.user, &cert.c.vc.token_value, &st.user_tokens)) != OBOL_OK ||
+	    (e = obol_account_liability(s, "payword", &liab)) != OBOL_OK)
 		goto out;
-	ce = payword_agent_claim_check(&cert.c, visits, nv, claims, nc, c, r->now, &v);
-	if (ce != OBOL_OK && ce != OBOL_E_PAYWORD_CLAIM_OUTSIDE_VISIT) {
-		e = ce;
+	st.cert = &cert.c;
+	st.vendor = &vendor;
+	st.user_revoked = user.revoked != 0;
+	st.claims = others.c;
+	st.nclaims = others.n;
+	st.grace = grace;
+	st.now = now;
+	if ((e = payword_agent_claim_apply(&st, c, &eff)) != OBOL_OK)
+		goto out;
+	rep.accepted = true;
+	snprintf(rep.verdict, sizeof(rep.verdict), "%s", eff.verdict);
+	if (eff.duplicate) {
+		e = reply_encode(&rep, reply);
 		goto out;
 	}
-	snprintf(ref, sizeof(ref), "payword:%llu:%llu", (unsigned long long)c->commit.serial,
-		 (unsigned long long)c->order);
-	if (v.duplicate) {
-		*reply = json_pack("{s:b, s:s}", "accepted", 1, "verdict", "duplicate");
-		goto reply_check;
-	}
-	if (v.new_visit) {
-		struct payword_agent_visit nvis = { c->commit, r->now };
-		if ((e = payword_db_visit_insert(s, &nvis)) != OBOL_OK)
-			goto out;
-	}
-	/* Earlier claims proven fabricated: take their value back, revoke. */
-	for (size_t i = 0; i < v.nrev; i++) {
-		struct payword_agent_claim *cl = &claims[v.rev[i].claim];
-		int64_t taken = 0;
-		if ((e = take_back(s, liab, v.rev[i].vendor, v.rev[i].tokens, &cert.c.vc.token_value, ref, &taken)) !=
-			    OBOL_OK ||
-		    (e = payword_db_claim_set_paid(s, ids[v.rev[i].claim], cl->paid_tokens - taken)) != OBOL_OK)
-			goto out;
-		cert.c.paid -= taken;
-		snprintf(culprit, sizeof(culprit), "vendor %llu", (unsigned long long)v.rev[i].vendor);
-		if ((e = evidence(s, "vendor-fabrication", culprit, r, NULL, cl)) != OBOL_OK ||
-		    (e = revoke_vendor(s, v.rev[i].vendor, r->now)) != OBOL_OK)
-			goto out;
-	}
-	if (v.claimant_fabricated) {
-		snprintf(culprit, sizeof(culprit), "vendor %llu", (unsigned long long)c->vendor);
-		if ((e = evidence(s, "vendor-fabrication", culprit, r,
-				  v.conflict_visit >= 0 ? &visits[v.conflict_visit] : NULL, NULL)) != OBOL_OK ||
-		    (e = revoke_vendor(s, c->vendor, r->now)) != OBOL_OK)
-			goto out;
-		verdict = "vendor-fabrication";
-	}
-	if (v.user_double_spend) {
-		struct payword_db_user u;
-		snprintf(culprit, sizeof(culprit), "user %lld", (long long)cert.user);
-		if ((e = evidence(s, "user-double-spend", culprit, r,
-				  v.conflict_visit >= 0 ? &visits[v.conflict_visit] : NULL, NULL)) != OBOL_OK ||
-		    (e = payword_db_user_revoke(s, cert.user, r->now)) != OBOL_OK)
-			goto out;
-		if (cert.c.status == PAYWORD_CERT_LIVE)
-			cert.c.ended_at = r->now;
-		cert.c.status = PAYWORD_CERT_REVOKED;
-		if ((e = payword_db_user_by_account(s, cert.user, &u)) == OBOL_OK)
-			obol_log(OBOL_LOG_WARN, "payword: user %s revoked", u.u.username);
-		OBOL_WIPE(u);
-		if (e)
-			goto out;
-		verdict = "user-double-spend";
-	}
-	if (ce == OBOL_OK) {
-		struct payword_agent_claim sc;
-		struct obol_amount amt;
-		memset(&sc, 0, sizeof(sc));
-		sc.vendor = c->vendor;
-		sc.visit_start = c->commit.start;
-		sc.from = v.from;
-		sc.to = sc.order = v.to;
-		memcpy(sc.token, c->token, PAYWORD_TOKEN_LEN);
-		sc.auth = c->auth;
-		sc.paid_tokens = v.pay_tokens;
-		sc.received = r->now;
-		if ((e = payword_db_claim_insert(s, c->commit.serial, &sc, c->product)) != OBOL_OK ||
-		    (e = obol_amount_mul(&amt, &cert.c.vc.token_value, (uint64_t)v.pay_tokens)) != OBOL_OK ||
-		    (e = obol_ledger_transfer(s, liab, (int64_t)c->vendor, &amt, "payword-claim", ref, NULL)) != OBOL_OK)
-			goto out;
-		cert.c.paid += v.pay_tokens;
-		if (v.to > cert.c.max_claimed)
-			cert.c.max_claimed = v.to;
-		obol_amount_format(&amt, paid);
-		*reply = json_pack("{s:b, s:s, s:s}", "accepted", 1, "paid", paid, "verdict", verdict);
-	} else {
-		*reply = json_pack("{s:b, s:s, s:s}", "accepted", 0, "error", obol_strerror(ce), "verdict", verdict);
-	}
+	snprintf(ref, sizeof(ref), "payword:%llu:%llu", (unsigned long long)c->range.serial,
+		 (unsigned long long)c->range.to);
+	/* The user's debt first (its account into the certificate), then the vendor's pay. */
+	if (eff.cover_tokens > 0 &&
+	    ((e = obol_amount_mul(&amt, &cert.c.vc.token_value, (uint64_t)eff.cover_tokens)) != OBOL_OK ||
+	     (e = obol_ledger_transfer(s, cert.user, liab, &amt, "payword-debt", ref, NULL)) != OBOL_OK))
+		goto out;
+	if ((e = obol_amount_mul(&amt, &cert.c.vc.token_value, (uint64_t)eff.pay_tokens)) != OBOL_OK ||
+	    (eff.pay_tokens > 0 &&
+	     (e = obol_ledger_transfer(s, liab, (int64_t)c->vendor, &amt, "payword-claim", ref, NULL)) != OBOL_OK) ||
+	    (e = payword_db_claim_insert(s, c->range.serial, &eff.store, c->product)) != OBOL_OK)
+		goto out;
+	cert.c = eff.next;
 	if ((e = payword_db_cert_update(s, &cert)) != OBOL_OK)
 		goto out;
-reply_check:
-	if (*reply == NULL)
-		e = OBOL_E_NO_MEMORY;
+	if (eff.revoke_user && (e = user_fraud(s, &cert, &eff, &others, c, now)) != OBOL_OK)
+		goto out;
+	rep.paid = amt;
+	rep.has_paid = true;
+	rep.held = (uint64_t)eff.store.held_tokens;
+	rep.has_held = eff.store.held_tokens > 0;
+	e = reply_encode(&rep, reply);
 out:
-	free(visits);
-	free(claims);
-	free(ids);
-	free(v.rev);
+	OBOL_WIPE(user);
+	payword_db_claims_free(&others);
 	return e;
+}
+
+obol_err payword_review_apply(struct obol_store *s, int64_t claim_id, bool pay, int64_t *paid)
+{
+	struct payword_agent_claim cl;
+	struct payword_db_cert cert;
+	struct payword_review_effect eff;
+	struct obol_amount amt;
+	uint64_t serial = 0;
+	int64_t liab = 0, user_tokens = 0;
+	char ref[64];
+	obol_err e;
+	*paid = 0;
+	if ((e = payword_db_claim_get(s, claim_id, &serial, &cl)) != OBOL_OK ||
+	    (e = payword_db_cert_get(s, serial, &cert)) != OBOL_OK ||
+	    (e = account_tokens(s, cert.user, &cert.c.vc.token_value, &user_tokens)) != OBOL_OK ||
+	    (e = obol_account_liability(s, "payword", &liab)) != OBOL_OK ||
+	    (e = payword_agent_review(&cert.c, &cl, pay, user_tokens, &eff)) != OBOL_OK)
+		return e;
+	snprintf(ref, sizeof(ref), "payword:%llu:%llu", (unsigned long long)serial, (unsigned long long)cl.to);
+	if (eff.cover_tokens > 0 &&
+	    ((e = obol_amount_mul(&amt, &cert.c.vc.token_value, (uint64_t)eff.cover_tokens)) != OBOL_OK ||
+	     (e = obol_ledger_transfer(s, cert.user, liab, &amt, "payword-debt", ref, NULL)) != OBOL_OK))
+		return e;
+	if (eff.pay_tokens > 0 &&
+	    ((e = obol_amount_mul(&amt, &cert.c.vc.token_value, (uint64_t)eff.pay_tokens)) != OBOL_OK ||
+	     (e = obol_ledger_transfer(s, liab, (int64_t)cl.vendor, &amt, "payword-claim", ref, NULL)) != OBOL_OK))
+		return e;
+	cert.c = eff.next;
+	if ((e = payword_db_claim_update(s, claim_id, &eff.claim)) != OBOL_OK ||
+	    (e = payword_db_cert_update(s, &cert)) != OBOL_OK)
+		return e;
+	*paid = eff.pay_tokens;
+	return OBOL_OK;
 }
 
 static obol_err report_unit(struct obol_store *s, void *ctx, json_t **reply)
 {
 	struct report *r = ctx;
-	return payword_report_ingest(s, &r->claim, r->now, reply);
+	return payword_report_ingest(s, &r->claim, r->grace, r->now, reply);
+}
+
+/* --- fabrication ------------------------------------------------------------ */
+
+struct fabrication {
+	struct payword_claim claim;
+	const struct obol_http_req *req;
+	obol_err why;
+	int64_t now;
+};
+
+/* A range the user did not sign, in a request the vendor signed: the
+ * evidence, the vendor's registration revoked and its account suspended. */
+static obol_err fabrication_unit(struct obol_store *s, void *ctx, json_t **reply)
+{
+	struct fabrication *f = ctx;
+	struct evidence_wire *ev = calloc(1, sizeof(*ev));
+	struct payword_report_reply rep;
+	char culprit[48];
+	obol_err e = ev != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+	if (e)
+		return e;
+	evidence_of_claim(&f->claim, f->now, ev);
+	ev->has_request = f->req->body_len < sizeof(ev->request) && f->req->auth != NULL &&
+			  strlen(f->req->auth) < sizeof(ev->request_auth);
+	if (ev->has_request) {
+		memcpy(ev->request, f->req->body, f->req->body_len);
+		snprintf(ev->request_auth, sizeof(ev->request_auth), "%s", f->req->auth);
+	}
+	snprintf(culprit, sizeof(culprit), "vendor %llu", (unsigned long long)f->claim.vendor);
+	if ((e = evidence_add(s, "vendor-fabrication", culprit, ev)) == OBOL_OK &&
+	    (e = payword_db_vendor_revoke(s, (int64_t)f->claim.vendor, f->now)) == OBOL_OK)
+		e = obol_account_set_status(s, (int64_t)f->claim.vendor, OBOL_ACCOUNT_SUSPENDED);
+	free(ev);
+	if (e)
+		return e;
+	memset(&rep, 0, sizeof(rep));
+	snprintf(rep.verdict, sizeof(rep.verdict), "vendor-fabrication");
+	snprintf(rep.error, sizeof(rep.error), "%s", obol_strerror(f->why));
+	rep.has_error = true;
+	return reply_encode(&rep, reply);
+}
+
+/* --- the route --------------------------------------------------------------- */
+
+struct precheck {
+	const struct payword_claim *claim;
+	struct payword_db_cert cert;
+	obol_err verdict; /* the core's stateless answer */
+};
+
+static obol_err precheck_read(struct obol_store *s, void *ctx)
+{
+	struct precheck *p = ctx;
+	struct payword_agent_claim near;
+	bool found = false;
+	obol_err e = payword_db_cert_get(s, p->claim->range.serial, &p->cert);
+	if (e == OBOL_OK)
+		e = payword_db_claim_below(s, p->claim->range.serial, p->claim->range.to, &near, &found);
+	if (e == OBOL_OK)
+		p->verdict = payword_agent_claim_verify(&p->cert.c.vc, found ? &near : NULL, p->claim);
+	return e;
 }
 
 static obol_err post_report(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
@@ -249,6 +366,7 @@ static obol_err post_report(struct obol_issuer *iss, const struct obol_http_req 
 	struct payword_claim_wire w;
 	struct payword_claim_spec spec;
 	struct obol_account acc;
+	struct precheck pc;
 	struct report r;
 	obol_err e = obol_issuer_authenticate(iss, NULL, req, &acc);
 	if (e)
@@ -260,7 +378,19 @@ static obol_err post_report(struct obol_issuer *iss, const struct obol_http_req 
 		return e;
 	memset(&r, 0, sizeof(r));
 	r.now = obol_now();
+	r.grace = payword_issuer_state(iss)->settings.grace;
 	payword_claim_from_wire(&w, (uint64_t)acc.id, &r.claim);
+	/* The stateless checks, off the committer: the signature and the hashes. */
+	memset(&pc, 0, sizeof(pc));
+	pc.claim = &r.claim;
+	if ((e = obol_issuer_read(iss, precheck_read, &pc)) != OBOL_OK)
+		return e;
+	if (pc.verdict == OBOL_E_PAYWORD_RANGE_INVALID) {
+		struct fabrication f = { r.claim, req, pc.verdict, r.now };
+		return obol_issuer_run_idem(iss, req, acc.id, NULL, fabrication_unit, &f, rep);
+	}
+	if (pc.verdict != OBOL_OK)
+		return pc.verdict;
 	return obol_issuer_run_idem(iss, req, acc.id, NULL, report_unit, &r, rep);
 }
 OBOL_ROUTE(route_pw_report, "POST", "/payword/report", post_report)

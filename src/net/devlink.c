@@ -363,13 +363,19 @@ obol_err obol_dl_read_clear(struct obol_devlink *l, size_t *len)
 
 obol_err obol_devlink_read(struct obol_devlink *l, uint32_t *type, const uint8_t **body, size_t *body_len)
 {
+	return obol_devlink_read_by(l, obol_dl_deadline(l), type, body, body_len);
+}
+
+obol_err obol_devlink_read_by(struct obol_devlink *l, uint64_t deadline, uint32_t *type, const uint8_t **body,
+			      size_t *body_len)
+{
 	size_t len;
 	obol_err e;
 	if (!l->secure)
 		return OBOL_E_INTERNAL;
 	if (l->read_failed != OBOL_OK)
 		return l->read_failed;
-	e = read_secure(l, obol_dl_deadline(l), &len);
+	e = read_secure(l, deadline, &len);
 	if (e == OBOL_E_DEVLINK_TAMPERED || e == OBOL_E_DEVLINK_REPLAYED || e == OBOL_E_DEVLINK_OUT_OF_ORDER ||
 	    e == OBOL_E_NOISE_EXHAUSTED) {
 		l->read_failed = e;
@@ -383,6 +389,12 @@ obol_err obol_devlink_read(struct obol_devlink *l, uint32_t *type, const uint8_t
 	if (e != OBOL_OK)
 		return e;
 	e = obol_frame_decode(l->rbuf, len, type, body, body_len);
+	if (e == OBOL_E_WIRE_OVERSIZED) {
+		/* a body nested deeper than the wire allows: told like a
+		 * frame too long, so that every WIRE_OVERSIZED was told */
+		obol_dl_tell(l, e);
+		return e;
+	}
 	if (e != OBOL_OK)
 		return e;
 	if (*type == OBOL_DL_TYPE_ERROR)

@@ -29,8 +29,9 @@
  * its connect with DEVLINK_OLD_PEER.
  *
  * Reads and writes block with a timeout. A frame whose announced length is
- * over OBOL_FRAME_MAX is answered with an ERROR frame WIRE_OVERSIZED and the
- * read fails with WIRE_OVERSIZED: the caller then closes the link. A stream
+ * over OBOL_FRAME_MAX, or whose body nests deeper than the wire allows, is
+ * answered with an ERROR frame WIRE_OVERSIZED and the read fails with
+ * WIRE_OVERSIZED: the caller then closes the link. A stream
  * that ends inside a frame or a record is WIRE_TRUNCATED; one that ends
  * between frames is DEVLINK_CLOSED; a timeout is NETWORK.
  *
@@ -175,6 +176,11 @@ int obol_devlink_fd(const struct obol_devlink *l);
  * of obol_frame_decode (WIRE_MALFORMED, WIRE_VERSION, ...). */
 OBOL_MUST_CHECK obol_err obol_devlink_read(struct obol_devlink *l, uint32_t *type, const uint8_t **body,
 					   size_t *body_len);
+/* The same with a deadline of the caller's (obol_mono_ns) for the whole
+ * frame instead of the link's timeout from now: NETWORK once it passes,
+ * however the bytes trickle in (the vendor's deadlines for a session). */
+OBOL_MUST_CHECK obol_err obol_devlink_read_by(struct obol_devlink *l, uint64_t deadline, uint32_t *type,
+					      const uint8_t **body, size_t *body_len);
 
 /* Encodes and writes one frame. */
 OBOL_MUST_CHECK obol_err obol_devlink_write(struct obol_devlink *l, uint32_t type, const struct obol_fields *body);

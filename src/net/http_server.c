@@ -12,11 +12,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "console/metrics.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "net/http_server.h"
+#include "net/http_server_int.h"
 #include "wire/json.h"
 
 struct obol_http_server {
@@ -25,9 +28,14 @@ struct obol_http_server {
 	void *app;
 	uint16_t port;
 	char *tls_cert, *tls_key; /* PEM text for libmicrohttpd; the key is wiped at stop */
+	const char *name;         /* the listener's name in the metrics */
+	struct obol_http_guard *guard; /* deadlines and room for its connections */
 };
 
 #define TLS_FILE_MAX (256 * 1024)
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
+#define RETRY_AFTER_TEXT TEXT(OBOL_HTTP_RETRY_AFTER_S)
 
 /* Reads a PEM file whole, NUL-terminated. TLS_CONFIG when it cannot. */
 static obol_err read_pem(const char *path, char **out)
@@ -77,6 +85,7 @@ static obol_err check_pair(const char *cert_pem, const char *key_pem)
 
 static void server_free(struct obol_http_server *srv)
 {
+	obol_http_guard_free(srv->guard);
 	free(srv->tls_cert);
 	obol_free_wiped(srv->tls_key);
 	free(srv);
@@ -88,6 +97,7 @@ struct request {
 	size_t len, cap;
 	size_t seen;    /* bytes received, also those dropped once oversized */
 	bool oversized;
+	uint64_t t0;    /* when its first byte came (obol_mono_ns) */
 };
 
 /* An upload this much past the limit is cut off without reading the rest. */
@@ -168,6 +178,21 @@ const char *obol_http_req_header(const struct obol_http_req *req, const char *na
 	return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
 }
 
+const char *obol_http_req_peer(const struct obol_http_req *req, char out[static OBOL_HTTP_PEER_MAX])
+{
+	const union MHD_ConnectionInfo *ci =
+		req->conn_ != NULL ? MHD_get_connection_info(req->conn_, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+	const void *a = NULL;
+	if (sa != NULL && sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (a == NULL || inet_ntop(sa->sa_family, a, out, OBOL_HTTP_PEER_MAX) == NULL)
+		return NULL;
+	return out;
+}
+
 void obol_http_router_add(struct obol_http_router *r, struct obol_http_route *route)
 {
 	route->next = r->head;
@@ -191,7 +216,7 @@ obol_err obol_http_router_match(const struct obol_http_router *r, const char *me
 		size_t n = strlen(rt->path);
 		bool hit;
 		if (is_prefix_route(rt))
-			hit = strncmp(path, rt->path, n) == 0 && path[n] != '\0';
+			hit = strncmp(path, rt->path, n) == 0 && (path[n] != '\0' || n == 1);
 		else
 			hit = strcmp(path, rt->path) == 0;
 		if (!hit)
@@ -232,10 +257,28 @@ obol_err obol_parse_hostport(const char *text, char host[64], uint16_t *port)
 	return OBOL_OK;
 }
 
+/* Adds the reply's own "Name: value" header lines to resp. */
+static void add_headers(struct MHD_Response *resp, const char *headers)
+{
+	char name[64], value[1024];
+	for (const char *p = headers; p != NULL && *p != '\0';) {
+		const char *nl = strchr(p, '\n'), *end = nl != NULL ? nl : p + strlen(p);
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+		if (colon != NULL && (size_t)(colon - p) < sizeof name && colon[1] == ' ' &&
+		    (size_t)(end - colon - 2) < sizeof value) {
+			snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
+			snprintf(value, sizeof value, "%.*s", (int)(end - colon - 2), colon + 2);
+			MHD_add_response_header(resp, name, value);
+		}
+		p = nl != NULL ? nl + 1 : end;
+	}
+}
+
 /* Queues a JSON reply. The text goes to the response as it is and is wiped
  * when freed: a reply may carry a secret (payword's user certificate holds
  * its chain seed). */
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, const json_t *body)
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, const json_t *body,
+				 const char *headers)
 {
 	char *text = json_dumps(body, JSON_COMPACT);
 	if (text == NULL)
@@ -247,6 +290,10 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, c
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	add_headers(resp, headers);
+	/* Every 503 is a refusal for now (busy, over a bound): say when. */
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_TEXT);
 	enum MHD_Result r = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -257,8 +304,29 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, obol_err e, const
 	json_t *body = obol_json_error_body(e, detail != NULL && detail[0] != '\0' ? detail : NULL);
 	if (body == NULL)
 		return MHD_NO;
-	enum MHD_Result r = send_json(conn, obol_errhttp(e), body);
+	enum MHD_Result r = send_json(conn, obol_errhttp(e), body, NULL);
 	json_decref(body);
+	return r;
+}
+
+/* A refusal after which the connection is not read again: its bytes cannot
+ * be trusted to say where the next request starts. */
+static enum MHD_Result send_error_close(struct MHD_Connection *conn, obol_err e, const char *detail)
+{
+	json_t *body = obol_json_error_body(e, detail);
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct MHD_Response *resp =
+		text != NULL ? MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free) : NULL;
+	enum MHD_Result r = MHD_NO;
+	json_decref(body);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	r = MHD_queue_response(conn, obol_errhttp(e), resp);
+	MHD_destroy_response(resp);
 	return r;
 }
 
@@ -266,12 +334,16 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct obol_http_
 {
 	unsigned status = rep->status != 0 ? rep->status : 200;
 	if (rep->raw != NULL) {
-		struct MHD_Response *resp =
-			MHD_create_response_from_buffer(rep->raw_len, rep->raw, MHD_RESPMEM_MUST_COPY);
+		/* The response takes the bytes and wipes them when sent: an
+		 * idempotent answer may carry a secret (payword's certificate). */
+		struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(rep->raw_len, rep->raw,
+											       obol_free_wiped);
 		if (resp == NULL)
 			return MHD_NO;
+		rep->raw = NULL;
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 					rep->content_type != NULL ? rep->content_type : "application/octet-stream");
+		add_headers(resp, rep->headers);
 		enum MHD_Result r = MHD_queue_response(conn, status, resp);
 		MHD_destroy_response(resp);
 		return r;
@@ -280,23 +352,24 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct obol_http_
 		json_t *empty = json_object();
 		if (empty == NULL)
 			return MHD_NO;
-		enum MHD_Result r = send_json(conn, status, empty);
+		enum MHD_Result r = send_json(conn, status, empty, rep->headers);
 		json_decref(empty);
 		return r;
 	}
-	return send_json(conn, status, rep->body);
+	return send_json(conn, status, rep->body, rep->headers);
 }
 
 /* What the server does with a request it has read, whatever carried it:
  * routing, the body checks, the handler. On return, either *err is the error
  * to answer (with rep->detail), or rep holds the handler's reply. */
 static void handle(const struct obol_http_router *router, void *app, struct obol_http_req *req,
-		   struct obol_http_reply *rep, json_t **json, obol_err *err)
+		   struct obol_http_reply *rep, json_t **json, obol_err *err, const struct obol_http_route **matched)
 {
 	const struct obol_http_route *route = NULL;
 	const char *tail = "";
 	obol_err e = obol_http_router_match(router, req->method, req->path, &route, &tail);
 	*json = NULL;
+	*matched = route;
 	if (e != OBOL_OK) {
 		*err = e;
 		return;
@@ -328,12 +401,17 @@ static enum MHD_Result dispatch(struct obol_http_server *srv, struct MHD_Connect
 	struct obol_http_req req = { .method = method, .path = path, .body = rq->len ? rq->body : NULL,
 				     .body_len = rq->len, .conn_ = conn };
 	json_t *json = NULL;
+	const struct obol_http_route *route = NULL;
 	obol_err e;
+	obol_http_guard_handling(conn);
 	req.auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Obol-Auth");
-	handle(srv->router, srv->app, &req, &rep, &json, &e);
+	handle(srv->router, srv->app, &req, &rep, &json, &e, &route);
 	enum MHD_Result res = e != OBOL_OK ? send_error(conn, e, rep.detail) : send_reply(conn, &rep);
+	obol_metrics_http(srv->name, method, route != NULL ? route->path : NULL,
+			  e != OBOL_OK ? obol_errhttp(e) : rep.status != 0 ? rep.status : 200, obol_mono_ns() - rq->t0);
 	json_decref(rep.body);
-	free(rep.raw);
+	obol_free_wiped(rep.raw);
+	free(rep.headers);
 	json_decref(json);
 	return res;
 }
@@ -369,7 +447,8 @@ obol_err obol_http_handle(const struct obol_http_router *router, void *app, cons
 		e = OBOL_E_WIRE_OVERSIZED;
 		obol_http_reply_detail(&rep, "the body is larger than its limit");
 	} else {
-		handle(router, app, &req, &rep, &json, &e);
+		const struct obol_http_route *route;
+		handle(router, app, &req, &rep, &json, &e, &route);
 	}
 	if (e != OBOL_OK) {
 		*status = obol_errhttp(e);
@@ -394,7 +473,8 @@ obol_err obol_http_handle(const struct obol_http_router *router, void *app, cons
 out:
 	json_decref(errbody);
 	json_decref(rep.body);
-	free(rep.raw);
+	obol_free_wiped(rep.raw);
+	free(rep.headers);
 	json_decref(json);
 	free(q.buf);
 	free(path);
@@ -417,8 +497,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq = calloc(1, sizeof *rq);
 		if (rq == NULL)
 			return MHD_NO;
+		rq->t0 = obol_mono_ns();
 		*con_cls = rq;
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL &&
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL) {
+			obol_http_guard_handling(conn);
+			return send_error_close(conn, OBOL_E_HTTP_AMBIGUOUS_LENGTH,
+						"Content-Length and Transfer-Encoding together");
+		}
 		uint64_t n;
 		if (cl != NULL && obol_parse_u64(cl, 0, UINT64_MAX, &n) == OBOL_OK && n > OBOL_JSON_MAX) {
 			rq->oversized = true;
@@ -469,9 +556,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
 	(void)toe;
 	struct request *rq = *con_cls;
+	obol_http_guard_reading(conn); /* the next request's deadline starts */
 	if (rq != NULL) {
 		obol_free_wiped(rq->body); /* it may hold a password (payword) */
 		free(rq);
@@ -504,21 +591,33 @@ obol_err obol_http_server_start(const struct obol_http_server_config *cfg, const
 		return OBOL_E_NO_MEMORY;
 	srv->router = router;
 	srv->app = app;
+	srv->name = cfg->name != NULL ? cfg->name : "api";
 	if (tls && ((e = read_pem(cfg->tls_cert, &srv->tls_cert)) != OBOL_OK ||
 		    (e = read_pem(cfg->tls_key, &srv->tls_key)) != OBOL_OK ||
 		    (e = check_pair(srv->tls_cert, srv->tls_key)) != OBOL_OK)) {
 		server_free(srv);
 		return e;
 	}
-	unsigned threads = cfg->threads ? cfg->threads : 4;
-	unsigned conns = cfg->max_conns ? cfg->max_conns : 256;
-	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
-	/* Without TLS the key and certificate options are MHD_OPTION_END's
-	 * neighbours: the list simply ends before them. */
-	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | (tls ? MHD_USE_TLS : 0), port, NULL, NULL,
-				    on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-				    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, conns,
-				    MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	unsigned conns = cfg->max_conns ? cfg->max_conns : OBOL_HTTP_MAX_CONNS;
+	unsigned per_ip = cfg->max_conns_per_ip ? cfg->max_conns_per_ip : OBOL_HTTP_MAX_CONNS_PER_IP;
+	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : OBOL_HTTP_IDLE_S;
+	unsigned request_ms = cfg->request_ms ? cfg->request_ms : OBOL_HTTP_REQUEST_MS;
+	if ((e = obol_http_guard_new(conns, request_ms, &srv->guard)) != OBOL_OK) {
+		server_free(srv);
+		return e;
+	}
+	/* A thread per connection: with a pool, each thread serves its
+	 * connections one request at a time, and a handler that waits (for
+	 * its commit, or a backoff before a retry) holds up every other
+	 * connection of its thread. Without TLS the key and certificate
+	 * options are MHD_OPTION_END's neighbours: the list simply ends
+	 * before them. */
+	srv->mhd = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | (tls ? MHD_USE_TLS : 0),
+				    port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+				    MHD_OPTION_CONNECTION_LIMIT, conns + OBOL_HTTP_GUARD_SLACK(conns),
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+				    obol_http_guard_notify, srv->guard,
 				    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 				    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, srv->tls_cert,
 				    MHD_OPTION_HTTPS_MEM_KEY, srv->tls_key, MHD_OPTION_END);
@@ -536,6 +635,16 @@ obol_err obol_http_server_start(const struct obol_http_server_config *cfg, const
 uint16_t obol_http_server_port(const struct obol_http_server *srv)
 {
 	return srv->port;
+}
+
+void obol_http_server_conns(struct obol_http_server *srv, unsigned *open, unsigned long long *late,
+			    unsigned long long *pressed)
+{
+	struct obol_http_guard_stats st;
+	obol_http_guard_stats(srv->guard, &st);
+	*open = st.open;
+	*late = st.late;
+	*pressed = st.pressed;
 }
 
 void obol_http_server_stop(struct obol_http_server *srv)

@@ -18,10 +18,28 @@
  *     status (obol_errhttp) and rep->detail as detail; anything it put in
  *     rep->body is dropped;
  *   - a handler that returns OBOL_OK sends rep->body (JSON, status rep->status,
- *     200 when left 0), or rep->raw (any content type) when set.
+ *     200 when left 0), or rep->raw (any content type) when set;
+ *   - every error answered with 503 carries Retry-After (OBOL_HTTP_RETRY_AFTER_S);
+ *   - a request with both Content-Length and Transfer-Encoding is refused
+ *     with HTTP_AMBIGUOUS_LENGTH (400) before its body is read, and its
+ *     connection closed (RFC 9112 §6.1: the two disagree about where the
+ *     request ends, the ground of request smuggling);
+ *   - libmicrohttpd's own refusals (a request line or headers too large,
+ *     431/414; a request it cannot parse, 400; a Content-Length too large to
+ *     read, 413) carry obol's error body too (http_server_errors.c).
  *
- * Handlers run on the server's threads, several at once; they may block (the
- * issuer's handlers wait for their group commit). */
+ * Connections (see http_server_int.h): at most max_conns open, at most
+ * max_conns_per_ip from one client address (beyond them a connection is
+ * closed at once); a request's headers and body must arrive within
+ * request_ms of its connection's start or of its previous reply, however
+ * slowly they trickle; when three quarters of max_conns are open, a
+ * connection still reading its request after a second is closed, so that
+ * slow connections cannot crowd honest clients out.
+ *
+ * Every connection is served by a thread of its own, so handlers run several
+ * at once and may block (the issuer's handlers wait for their group commit,
+ * or back off before a retry) without holding up any other connection; the
+ * connection limits below bound the threads. */
 #ifndef OBOL_NET_HTTP_SERVER_H
 #define OBOL_NET_HTTP_SERVER_H
 
@@ -51,6 +69,9 @@ struct obol_http_req {
 const char *obol_http_req_query(const struct obol_http_req *req, const char *key);
 /* The value of any request header, or NULL when absent. */
 const char *obol_http_req_header(const struct obol_http_req *req, const char *name);
+/* The client's IP address as text in out, or NULL when unknown. */
+#define OBOL_HTTP_PEER_MAX 64
+const char *obol_http_req_peer(const struct obol_http_req *req, char out[static OBOL_HTTP_PEER_MAX]);
 
 #define OBOL_HTTP_DETAIL_MAX 200
 
@@ -61,6 +82,8 @@ struct obol_http_reply {
 	uint8_t *raw;                           /* instead of body: malloc'ed bytes, owned by the reply */
 	size_t raw_len;
 	const char *content_type;               /* for raw; static string, e.g. "text/plain" */
+	char *headers;                          /* more response headers, "Name: value\n" lines
+						   (malloc'ed, owned by the reply); NULL for none */
 	char detail[OBOL_HTTP_DETAIL_MAX + 1];  /* error detail, "" for none; never a secret */
 };
 
@@ -77,7 +100,8 @@ typedef obol_err (*obol_http_handler)(void *app, const struct obol_http_route *r
 struct obol_http_route {
 	const char *method;      /* "GET", "POST" */
 	const char *path;        /* "/keys"; a path ending in '/' is a prefix route: "/coupon/coin/"
-				    matches "/coupon/coin/ID" (ID non-empty, in req->tail) */
+				    matches "/coupon/coin/ID" (ID non-empty, in req->tail); "/" matches
+				    every path, "/" itself included */
 	bool json_body;          /* the body must be one JSON object (see above) */
 	obol_http_handler handler;
 	struct obol_http_route *next;
@@ -98,15 +122,23 @@ OBOL_MUST_CHECK obol_err obol_http_router_match(const struct obol_http_router *r
 
 struct obol_http_server;
 
+#define OBOL_HTTP_MAX_CONNS 512
+#define OBOL_HTTP_MAX_CONNS_PER_IP 64
+#define OBOL_HTTP_REQUEST_MS 10000
+#define OBOL_HTTP_IDLE_S 30
+#define OBOL_HTTP_RETRY_AFTER_S 1
+
 struct obol_http_server_config {
 	const char *listen;  /* "HOST:PORT"; HOST a numeric IPv4 address (127.0.0.1, 0.0.0.0); PORT 0 picks a free one */
-	unsigned threads;    /* worker threads (libmicrohttpd thread pool); 0 = 4 */
-	unsigned max_conns;  /* connection limit; 0 = 256 */
-	unsigned timeout_s;  /* idle connection timeout; 0 = 30 */
+	unsigned max_conns;  /* open connections at most; 0 = OBOL_HTTP_MAX_CONNS */
+	unsigned max_conns_per_ip; /* from one client address; 0 = OBOL_HTTP_MAX_CONNS_PER_IP */
+	unsigned request_ms; /* to read a request's headers and body; 0 = OBOL_HTTP_REQUEST_MS */
+	unsigned timeout_s;  /* idle connection timeout; 0 = OBOL_HTTP_IDLE_S */
 	/* HTTPS: PEM files of the server's certificate (chain) and private key,
 	 * both or neither (plain HTTP). libmicrohttpd's TLS (GnuTLS in
 	 * Debian's build). */
 	const char *tls_cert, *tls_key;
+	const char *name;    /* the listener's name in the metrics (src/console/metrics.h); NULL = "api" */
 };
 
 /* Starts serving in background threads. Errors: INVALID_ARGUMENT (bad listen
@@ -118,6 +150,10 @@ OBOL_MUST_CHECK obol_err obol_http_server_start(const struct obol_http_server_co
 						struct obol_http_server **out);
 /* The port actually bound (useful with port 0). */
 uint16_t obol_http_server_port(const struct obol_http_server *srv);
+/* Connections open now, and those closed so far for being past their
+ * request deadline (late) or slow under pressure (pressed). */
+void obol_http_server_conns(struct obol_http_server *srv, unsigned *open, unsigned long long *late,
+			    unsigned long long *pressed);
 /* Stops accepting, waits for running handlers, frees. NULL is allowed. */
 void obol_http_server_stop(struct obol_http_server *srv);
 

@@ -2,6 +2,7 @@
  * all accounts equals the total dispersed", made exact. It runs in one read
  * snapshot, so it can run while the issuer is serving. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,21 +37,74 @@ static const struct obol_audit_scheme *find_scheme(const char *scheme)
 
 struct audit {
 	struct obol_store *s;
-	FILE *out;
+	struct obol_audit_report *rep;
 	char currency[OBOL_CURRENCY_MAX + 1];
-	unsigned problems;
+	bool no_memory;
+	const char *scheme_now; /* the scheme whose findings are being collected */
 };
 
-static void problem(struct audit *a, const char *fmt, ...) OBOL_PRINTF(2, 3);
-static void problem(struct audit *a, const char *fmt, ...)
+/* A new item at the end of the report; NULL (and the audit marked out of
+ * memory) when it cannot grow. */
+static struct obol_audit_item *item(struct audit *a, enum obol_audit_item_kind kind, const char *label,
+				    const char *scheme)
+{
+	struct obol_audit_report *r = a->rep;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 32;
+		struct obol_audit_item *v = realloc(r->items, cap * sizeof *v);
+		if (v == NULL) {
+			a->no_memory = true;
+			return NULL;
+		}
+		r->items = v;
+		r->cap = cap;
+	}
+	struct obol_audit_item *it = &r->items[r->n];
+	memset(it, 0, sizeof *it);
+	it->kind = kind;
+	it->scheme = scheme;
+	if (label != NULL && (it->label = strdup(label)) == NULL) {
+		a->no_memory = true;
+		return NULL;
+	}
+	r->n++;
+	return it;
+}
+
+static void problem(struct audit *a, const char *scheme, const char *fmt, ...) OBOL_PRINTF(3, 4);
+static void problem(struct audit *a, const char *scheme, const char *fmt, ...)
 {
 	va_list ap;
+	struct obol_audit_item *it = item(a, OBOL_AUDIT_PROBLEM, NULL, scheme);
+	a->rep->problems++;
+	if (it == NULL)
+		return;
 	va_start(ap, fmt);
-	fputs("audit: BROKEN: ", a->out);
-	vfprintf(a->out, fmt, ap);
-	fputc('\n', a->out);
+	if (vasprintf(&it->text, fmt, ap) < 0) {
+		it->text = NULL;
+		a->no_memory = true;
+	}
 	va_end(ap);
-	a->problems++;
+}
+
+static void note(struct audit *a, const char *label, const char *scheme, const char *text)
+{
+	struct obol_audit_item *it = item(a, OBOL_AUDIT_NOTE, label, scheme);
+	if (it != NULL && (it->text = strdup(text)) == NULL)
+		a->no_memory = true;
+}
+
+/* A scheme's finding (obol_audit_report_fn). */
+static void finding(void *ctx, bool broken, const char *text)
+{
+	struct audit *a = ctx;
+	if (broken) {
+		problem(a, a->scheme_now, "%s", text);
+	} else {
+		struct obol_audit_item *it = item(a, OBOL_AUDIT_FINDING, "finding", a->scheme_now);
+		if (it != NULL && (it->text = strdup(text)) == NULL)
+			a->no_memory = true;
+	}
 }
 
 static void fmt_units(const struct audit *a, int64_t units, char buf[static OBOL_AMOUNT_STR_MAX])
@@ -62,11 +116,11 @@ static void fmt_units(const struct audit *a, int64_t units, char buf[static OBOL
 		snprintf(buf, OBOL_AMOUNT_STR_MAX, "%lld", (long long)units);
 }
 
-static void figure(struct audit *a, const char *label, const struct obol_amount *v)
+static void figure(struct audit *a, const char *label, const char *scheme, const struct obol_amount *v)
 {
-	char buf[OBOL_AMOUNT_STR_MAX];
-	obol_amount_format(v, buf);
-	fprintf(a->out, "%-32s %s\n", label, buf);
+	struct obol_audit_item *it = item(a, OBOL_AUDIT_FIGURE, label, scheme);
+	if (it != NULL)
+		it->amount = *v;
 }
 
 /* One integer from a query with up to one int64 parameter (0 = none). */
@@ -141,9 +195,16 @@ static obol_err check_rows(struct audit *a, const struct row_check *c)
 	}
 	obol_stmt_finish(st);
 	if (named > AUDIT_MAX_NAMED)
-		problem(a, "and %lld more %s", (long long)(named - AUDIT_MAX_NAMED), c->more);
-	if (e == OBOL_OK)
-		fprintf(a->out, "%-32s %lld, %lld %s\n", c->label, (long long)total, (long long)named, c->broken);
+		problem(a, NULL, "and %lld more %s", (long long)(named - AUDIT_MAX_NAMED), c->more);
+	if (e == OBOL_OK) {
+		struct obol_audit_item *it = item(a, OBOL_AUDIT_COUNT, c->label, NULL);
+		if (it != NULL) {
+			it->count = total;
+			it->broken = named;
+			if ((it->text = strdup(c->broken)) == NULL)
+				a->no_memory = true;
+		}
+	}
 	return e;
 }
 
@@ -151,7 +212,7 @@ static void describe_entry(struct audit *a, struct obol_stmt *st)
 {
 	char buf[OBOL_AMOUNT_STR_MAX];
 	fmt_units(a, obol_stmt_column_int64(st, 4), buf);
-	problem(a, "entry %lld (%s, ref '%s') does not balance: %lld lines summing to %s",
+	problem(a, NULL, "entry %lld (%s, ref '%s') does not balance: %lld lines summing to %s",
 		(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1), obol_stmt_column_text(st, 2),
 		(long long)obol_stmt_column_int64(st, 3), buf);
 }
@@ -176,10 +237,10 @@ static void describe_account(struct audit *a, struct obol_stmt *st)
 	fmt_units(a, stored, b1);
 	fmt_units(a, lines, b2);
 	if (stored != lines)
-		problem(a, "account %lld (%s) stores balance %s but its lines sum to %s",
+		problem(a, NULL, "account %lld (%s) stores balance %s but its lines sum to %s",
 			(long long)obol_stmt_column_int64(st, 0), obol_stmt_column_text(st, 1), b1, b2);
 	else
-		problem(a, "account %lld (%s) has a negative balance %s", (long long)obol_stmt_column_int64(st, 0),
+		problem(a, NULL, "account %lld (%s) has a negative balance %s", (long long)obol_stmt_column_int64(st, 0),
 			obol_stmt_column_text(st, 1), b1);
 }
 
@@ -223,10 +284,10 @@ static obol_err check_conservation(struct audit *a)
 		e = obol_amount_zero(a->currency, &liab_sum);
 	if (e != OBOL_OK)
 		return e;
-	figure(a, "funding", &funding);
-	figure(a, "payouts", &payouts);
-	figure(a, "user balances", &users);
-	figure(a, "vendor balances", &vendors);
+	figure(a, "funding", NULL, &funding);
+	figure(a, "payouts", NULL, &payouts);
+	figure(a, "user balances", NULL, &users);
+	figure(a, "vendor balances", NULL, &vendors);
 
 	for (size_t i = 0; i < OBOL_ARRAY_LEN(schemes) && e == OBOL_OK; i++) {
 		struct obol_amount liab, owed;
@@ -240,13 +301,13 @@ static obol_err check_conservation(struct audit *a)
 		if (e != OBOL_OK)
 			break;
 		snprintf(label, sizeof(label), "%s liability", schemes[i]);
-		figure(a, label, &liab);
+		figure(a, label, schemes[i], &liab);
 		const struct obol_audit_scheme *sch = find_scheme(schemes[i]);
 		snprintf(label, sizeof(label), "%s outstanding", schemes[i]);
 		if (sch == NULL) {
-			fprintf(a->out, "%-32s (no check registered)\n", label);
+			note(a, label, schemes[i], "(no check registered)");
 			if (!obol_amount_is_zero(&liab))
-				problem(a, "the %s liability is not zero and no check is registered to explain it",
+				problem(a, schemes[i], "the %s liability is not zero and no check is registered to explain it",
 					schemes[i]);
 			continue;
 		}
@@ -259,16 +320,20 @@ static obol_err check_conservation(struct audit *a)
 			e = obol_amount_zero(a->currency, &owed);
 		if (e != OBOL_OK)
 			break;
+		a->scheme_now = schemes[i];
+		if (version > 0 && sch->findings != NULL && (e = sch->findings(a->s, a->currency, finding, a)) != OBOL_OK)
+			break;
 		if (version > 0) {
-			figure(a, label, &owed);
+			figure(a, label, schemes[i], &owed);
 		} else {
-			fprintf(a->out, "%-32s %s:0 (the scheme is not set up on this database)\n", label,
-				a->currency);
+			char text[64];
+			snprintf(text, sizeof text, "%s:0 (the scheme is not set up on this database)", a->currency);
+			note(a, label, schemes[i], text);
 		}
 		if (!obol_amount_same_currency(&owed, &liab) || owed.units != liab.units) {
 			obol_amount_format(&liab, b1);
 			obol_amount_format(&owed, b2);
-			problem(a, "the %s liability account holds %s but its tables say %s is outstanding",
+			problem(a, schemes[i], "the %s liability account holds %s but its tables say %s is outstanding",
 				schemes[i], b1, b2);
 		}
 	}
@@ -280,40 +345,90 @@ static obol_err check_conservation(struct audit *a)
 		e = obol_amount_add(&rhs, &rhs, &liab_sum);
 	if (e != OBOL_OK)
 		return e;
-	figure(a, "funding - payouts", &lhs);
-	figure(a, "balances + liabilities", &rhs);
+	figure(a, "funding - payouts", NULL, &lhs);
+	figure(a, "balances + liabilities", NULL, &rhs);
 	if (lhs.units != rhs.units) {
 		obol_amount_format(&lhs, b1);
 		obol_amount_format(&rhs, b2);
-		problem(a, "funding - payouts = %s but balances + liabilities = %s", b1, b2);
+		problem(a, NULL, "funding - payouts = %s but balances + liabilities = %s", b1, b2);
 	}
 	return OBOL_OK;
 }
 
-obol_err obol_audit_run(struct obol_store *s, FILE *out)
+obol_err obol_audit_collect(struct obol_store *s, struct obol_audit_report *rep)
 {
-	struct audit a = { .s = s, .out = out };
-	obol_err e = obol_store_begin_read(s);
-	if (e != OBOL_OK)
-		return e;
-	e = obol_ledger_currency(s, a.currency);
+	struct audit a = { .s = s, .rep = rep };
+	rep->backend = obol_store_backend_name(s);
+	obol_err e = obol_ledger_currency(s, a.currency);
 	if (e == OBOL_OK) {
-		fprintf(out, "%-32s %s (%s)\n", "currency", a.currency, obol_store_backend_name(s));
+		snprintf(rep->currency, sizeof rep->currency, "%s", a.currency);
 		e = check_rows(&a, &check_entries);
 	}
 	if (e == OBOL_OK)
 		e = check_rows(&a, &check_balances);
 	if (e == OBOL_OK)
 		e = check_conservation(&a);
-	obol_store_rollback(s);
-	if (e != OBOL_OK) {
-		fprintf(out, "audit: could not finish: %s\n", obol_strerror(e));
+	if (e == OBOL_OK && a.no_memory)
+		e = OBOL_E_NO_MEMORY;
+	rep->incomplete = e;
+	if (e != OBOL_OK)
 		return e;
+	return rep->problems > 0 ? OBOL_E_AUDIT_FAILED : OBOL_OK;
+}
+
+void obol_audit_print(const struct obol_audit_report *rep, FILE *out)
+{
+	char buf[OBOL_AMOUNT_STR_MAX];
+	if (rep->currency[0] != '\0')
+		fprintf(out, "%-32s %s (%s)\n", "currency", rep->currency, rep->backend);
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct obol_audit_item *it = &rep->items[i];
+		switch (it->kind) {
+		case OBOL_AUDIT_FIGURE:
+			obol_amount_format(&it->amount, buf);
+			fprintf(out, "%-32s %s\n", it->label, buf);
+			break;
+		case OBOL_AUDIT_COUNT:
+			fprintf(out, "%-32s %lld, %lld %s\n", it->label, it->count, it->broken, it->text);
+			break;
+		case OBOL_AUDIT_NOTE:
+			fprintf(out, "%-32s %s\n", it->label, it->text);
+			break;
+		case OBOL_AUDIT_FINDING:
+			fprintf(out, "audit: FINDING: %s\n", it->text != NULL ? it->text : "(out of memory)");
+			break;
+		case OBOL_AUDIT_PROBLEM:
+			fprintf(out, "audit: BROKEN: %s\n", it->text != NULL ? it->text : "(out of memory)");
+			break;
+		}
 	}
-	if (a.problems > 0) {
-		fprintf(out, "audit: FAILED (%u problem%s)\n", a.problems, a.problems == 1 ? "" : "s");
-		return OBOL_E_AUDIT_FAILED;
+	if (rep->incomplete != OBOL_OK)
+		fprintf(out, "audit: could not finish: %s\n", obol_strerror(rep->incomplete));
+	else if (rep->problems > 0)
+		fprintf(out, "audit: FAILED (%u problem%s)\n", rep->problems, rep->problems == 1 ? "" : "s");
+	else
+		fprintf(out, "audit: OK\n");
+}
+
+void obol_audit_report_free(struct obol_audit_report *rep)
+{
+	for (size_t i = 0; i < rep->n; i++) {
+		free(rep->items[i].label);
+		free(rep->items[i].text);
 	}
-	fprintf(out, "audit: OK\n");
-	return OBOL_OK;
+	free(rep->items);
+	memset(rep, 0, sizeof *rep);
+}
+
+obol_err obol_audit_run(struct obol_store *s, FILE *out)
+{
+	struct obol_audit_report rep = { 0 };
+	obol_err e = obol_store_begin_read(s);
+	if (e != OBOL_OK)
+		return e;
+	e = obol_audit_collect(s, &rep);
+	obol_store_rollback(s);
+	obol_audit_print(&rep, out);
+	obol_audit_report_free(&rep);
+	return e;
 }

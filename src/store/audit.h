@@ -9,6 +9,7 @@
 #ifndef OBOL_STORE_AUDIT_H
 #define OBOL_STORE_AUDIT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "core/amount.h"
@@ -20,9 +21,18 @@
 typedef obol_err (*obol_audit_outstanding_fn)(struct obol_store *s, const char *currency,
 					      struct obol_amount *outstanding);
 
+/* A scheme's findings about single instruments, each reported once through
+ * report(ctx, broken, text): a broken one (an instrument whose balance is
+ * negative: a debt never folded into a sum, P1) fails the audit; the others
+ * are listed (e.g. a debt held, not yet paid). */
+typedef void (*obol_audit_report_fn)(void *ctx, bool broken, const char *text);
+typedef obol_err (*obol_audit_findings_fn)(struct obol_store *s, const char *currency, obol_audit_report_fn report,
+					   void *ctx);
+
 struct obol_audit_scheme {
 	const char *scheme; /* "coupon", ... : the liability account's scheme name */
 	obol_audit_outstanding_fn outstanding;
+	obol_audit_findings_fn findings; /* may be NULL */
 };
 
 /* Schemes register their check (a constructor in the scheme's issuer code);
@@ -33,8 +43,48 @@ struct obol_audit_scheme {
  * zero. A non-zero liability with no registered check fails the audit. */
 void obol_audit_register(const struct obol_audit_scheme *sch);
 
-/* Runs the audit, printing each figure to out and ending with "audit: OK" or
- * naming what is broken. OBOL_E_AUDIT_FAILED when anything does not hold. */
+/* The audit's findings, in the order it makes them: the report that
+ * `obol audit` prints line by line, that `obol audit --json` and the
+ * console's books page show. */
+enum obol_audit_item_kind {
+	OBOL_AUDIT_FIGURE,  /* label and amount: "funding" EUR:10 */
+	OBOL_AUDIT_COUNT,   /* label, count and broken: "journal entries" 12, 0 (unbalanced) */
+	OBOL_AUDIT_NOTE,    /* label and text: "coupon outstanding" "(no check registered)" */
+	OBOL_AUDIT_PROBLEM, /* text: what is broken (it fails the audit) */
+	OBOL_AUDIT_FINDING, /* label "finding", text: what a scheme's check found that breaks nothing */
+};
+
+struct obol_audit_item {
+	enum obol_audit_item_kind kind;
+	char *label;                /* FIGURE, COUNT, NOTE */
+	char *text;                 /* NOTE, PROBLEM; COUNT: the word after the broken count */
+	const char *scheme;         /* the scheme a figure, note or problem is about, or NULL */
+	struct obol_amount amount;  /* FIGURE */
+	long long count, broken;    /* COUNT */
+};
+
+struct obol_audit_report {
+	char currency[OBOL_CURRENCY_MAX + 1];
+	const char *backend;
+	struct obol_audit_item *items;
+	size_t n, cap;
+	unsigned problems;
+	obol_err incomplete; /* OBOL_OK, or why the audit could not finish */
+};
+
+/* Runs the audit inside the caller's read transaction (obol_store_begin_read),
+ * appending its items to rep (zeroed by the caller; free it with
+ * obol_audit_report_free). Returns OBOL_E_AUDIT_FAILED when anything does
+ * not hold, or the error that kept it from finishing (then also in
+ * rep->incomplete). */
+OBOL_MUST_CHECK obol_err obol_audit_collect(struct obol_store *s, struct obol_audit_report *rep);
+/* Prints the report as `obol audit` does: one line per item, then
+ * "audit: OK", "audit: FAILED (N problems)" or "audit: could not finish: ...". */
+void obol_audit_print(const struct obol_audit_report *rep, FILE *out);
+void obol_audit_report_free(struct obol_audit_report *rep);
+
+/* Runs the audit in a read transaction of its own and prints it.
+ * OBOL_E_AUDIT_FAILED when anything does not hold. */
 OBOL_MUST_CHECK obol_err obol_audit_run(struct obol_store *s, FILE *out);
 
 #endif

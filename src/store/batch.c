@@ -1,21 +1,33 @@
 /* Group commit (batch.h, DESIGN §4 "Durability").
  *
  * Callers queue a unit and sleep. The committer takes up to max_batch queued
- * units, opens one write transaction, runs each unit under SAVEPOINT u (a
- * failing unit is rolled back to it alone), commits once, and only then
- * wakes every caller of the batch. While it commits, new units queue up and
- * form the next batch, so the batch size follows the load by itself.
+ * units, opens one write transaction, runs each unit under SAVEPOINT u,
+ * commits once, and only then wakes every caller of the batch. While it
+ * commits, new units queue up and form the next batch, so the batch size
+ * follows the load by itself.
  *
- * A unit or the commit failing with STORE_CONFLICT or STORE_BUSY (another
- * process on the same PostgreSQL database, or an SQLite writer holding the
- * lock past the busy timeout) rolls the whole batch back and runs all its
- * units again, up to OBOL_STORE_RETRIES times: the transaction is doomed as a
- * whole then, not just the unit. Units must therefore be re-runnable; only
- * the last run's effects and outputs stand. */
+ * A unit that fails is rolled back to its savepoint, alone, whatever its
+ * error: a refusal, a constraint, or the STORE_CONFLICT with which a unit
+ * says that what it read before has moved. Its batch-mates go on and commit
+ * (one party's failing requests never doom the honest units beside them).
+ * Only when that rollback itself fails has the unit lost the whole
+ * transaction (SQLite rolled it back on its own, after SQLITE_FULL or an I/O
+ * error; the PostgreSQL connection broke): then the batch runs again without
+ * that unit, which keeps its error. That re-run needs no re-read (the other
+ * units read inside themselves) and happens at most once per unit of the
+ * batch. When BEGIN, a savepoint or COMMIT fails, nothing of the batch
+ * stands and every unit gets that error (a commit that clashed with another
+ * process's transaction is STORE_CONFLICT): a retryable one is retried by
+ * the unit's caller, outside this thread, pre-check included
+ * (obol_batcher_run_retrying, the one retry policy). The committer never
+ * sleeps or retries for a unit. */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
+#include "console/metrics.h"
+#include "core/clock.h"
 #include "core/fault.h"
 #include "core/log.h"
 #include "store/batch.h"
@@ -42,18 +54,22 @@ struct obol_batcher {
 	struct unit **batch; /* max_batch slots, the committer's own */
 };
 
-/* Runs the units once in one transaction; sets each result. Returns the
- * error that dooms the whole batch (begin, savepoint, a retryable unit error,
- * commit), or OBOL_OK when it committed.
+#define NO_UNIT SIZE_MAX
+
+/* Runs the first n units of the batch once, in one transaction; sets each
+ * result. Returns OBOL_OK when it committed. Otherwise nothing stands, and
+ * *lost_by is the unit whose failure took the transaction with it (its
+ * rollback to its savepoint failed), or NO_UNIT when BEGIN, a savepoint or
+ * COMMIT failed.
  *
  * Between two units, ending one savepoint and starting the next is one
- * exec of two or three statements: one round trip to PostgreSQL instead of
- * two. COMMIT releases the last savepoint. */
-static obol_err run_once(struct obol_batcher *b, size_t n)
+ * exec of two statements: one round trip to PostgreSQL instead of two.
+ * COMMIT releases the last savepoint. */
+static obol_err run_once(struct obol_batcher *b, size_t n, size_t *lost_by)
 {
 	struct obol_store *s = b->s;
 	const char *next = "SAVEPOINT u";
-	bool last_failed = false;
+	*lost_by = NO_UNIT;
 	for (size_t i = 0; i < n; i++)
 		b->batch[i]->result = OBOL_OK;
 	obol_err e = obol_store_begin(s);
@@ -61,23 +77,20 @@ static obol_err run_once(struct obol_batcher *b, size_t n)
 		return e;
 	for (size_t i = 0; i < n; i++) {
 		struct unit *u = b->batch[i];
-		e = obol_store_exec(s, next);
-		if (e != OBOL_OK)
+		if ((e = obol_store_exec(s, next)) != OBOL_OK)
 			goto fail;
+		next = "RELEASE SAVEPOINT u; SAVEPOINT u";
 		u->result = u->fn(s, u->ctx);
-		if (obol_store_retryable(u->result)) {
+		if (u->result == OBOL_OK)
+			continue;
+		/* The unit's own failure: undone alone, the others go on. */
+		if ((e = obol_store_rollback_to(s, "u")) != OBOL_OK) {
+			*lost_by = i;
 			e = u->result;
 			goto fail;
 		}
-		last_failed = u->result != OBOL_OK;
-		next = last_failed ? "ROLLBACK TO SAVEPOINT u; RELEASE SAVEPOINT u; SAVEPOINT u"
-				   : "RELEASE SAVEPOINT u; SAVEPOINT u";
 	}
-	if (last_failed)
-		e = obol_store_rollback_to(s, "u");
-	if (e == OBOL_OK)
-		e = obol_store_commit(s);
-	if (e == OBOL_OK)
+	if ((e = obol_store_commit(s)) == OBOL_OK)
 		return OBOL_OK;
 fail:
 	obol_store_rollback(s);
@@ -86,22 +99,33 @@ fail:
 
 static void run_batch(struct obol_batcher *b, size_t n)
 {
-	obol_err e = OBOL_OK;
-	for (unsigned attempt = 0; attempt < OBOL_STORE_RETRIES; attempt++) {
-		if (attempt > 0) {
-			b->retries++;
-			obol_store_backoff(attempt);
+	size_t live = n; /* batch[0, live) still to commit; the rest keep their error */
+	for (;;) {
+		size_t lost_by;
+		obol_err e = run_once(b, live, &lost_by);
+		if (e == OBOL_OK)
+			return;
+		if (lost_by == NO_UNIT || live == 1) {
+			/* A clash with another process is routine: its units'
+			 * callers run them again. */
+			obol_log(obol_store_retryable(e) ? OBOL_LOG_DEBUG : OBOL_LOG_WARN,
+				 "batch: %zu units not committed: %s", live, obol_strerror(e));
+			/* Nothing of the batch stands: a unit that succeeded, or
+			 * never ran, learns why; a unit's own error stays its own. */
+			for (size_t i = 0; i < live; i++)
+				if (b->batch[i]->result == OBOL_OK)
+					b->batch[i]->result = e;
+			return;
 		}
-		e = run_once(b, n);
-		if (!obol_store_retryable(e))
-			break;
-	}
-	if (e != OBOL_OK) {
-		obol_log_warn("batch: %zu units not committed: %s", n, obol_strerror(e));
-		/* Nothing of the batch stands: a unit that succeeded learns why. */
-		for (size_t i = 0; i < n; i++)
-			if (b->batch[i]->result == OBOL_OK || obol_store_retryable(b->batch[i]->result))
-				b->batch[i]->result = e;
+		/* The unit that lost the transaction keeps its error; the
+		 * others run again without it. */
+		obol_log_warn("batch: a unit lost its transaction (%s); the other %zu run again", obol_strerror(e),
+			      live - 1);
+		b->retries++;
+		struct unit *culprit = b->batch[lost_by];
+		b->batch[lost_by] = b->batch[live - 1];
+		b->batch[live - 1] = culprit;
+		live--;
 	}
 }
 
@@ -123,7 +147,9 @@ static void *committer(void *arg)
 			b->tail = NULL;
 		pthread_mutex_unlock(&b->mu);
 
+		uint64_t t0 = obol_mono_ns();
 		run_batch(b, n);
+		obol_metrics_batch(n, obol_mono_ns() - t0);
 
 		pthread_mutex_lock(&b->mu);
 		b->batches++;
@@ -229,6 +255,22 @@ obol_err obol_batcher_run(struct obol_batcher *b, obol_unit_fn fn, void *ctx)
 	pthread_mutex_unlock(&b->mu);
 	pthread_cond_destroy(&u.done_cv);
 	return u.result;
+}
+
+obol_err obol_batcher_run_retrying(struct obol_batcher *b, obol_unit_pre_fn pre, void *pre_ctx, obol_unit_fn fn,
+				   void *ctx)
+{
+	obol_err e = OBOL_OK;
+	for (unsigned attempt = 0; attempt < OBOL_UNIT_TRIES; attempt++) {
+		if (attempt > 0)
+			obol_store_backoff(attempt);
+		e = pre != NULL ? pre(pre_ctx, ctx) : OBOL_OK;
+		if (e == OBOL_OK)
+			e = obol_batcher_run(b, fn, ctx);
+		if (!obol_store_retryable(e))
+			return e;
+	}
+	return e;
 }
 
 void obol_batcher_stats(struct obol_batcher *b, uint64_t *batches, uint64_t *units, uint64_t *retries)

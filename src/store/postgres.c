@@ -80,7 +80,7 @@ static obol_err map_result(struct pg_conn *pc, const PGresult *res, const char *
 		return OBOL_E_STORE_BUSY;
 	}
 	if (strcmp(state, "53100") == 0)
-		return OBOL_E_IO;
+		return OBOL_E_STORE_FULL;
 	obol_log_error("postgres: %s: [%s] %s", what, state, msg);
 	return OBOL_E_STORE_QUERY;
 }

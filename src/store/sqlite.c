@@ -48,22 +48,42 @@ static obol_err map_rc(sqlite3 *db, int rc, const char *what)
 		return OBOL_E_STORE_OPEN;
 	case SQLITE_NOMEM:
 		return OBOL_E_NO_MEMORY;
-	case SQLITE_IOERR:
 	case SQLITE_FULL:
 		obol_log_error("sqlite: %s: %s", what, sqlite3_errstr(rc));
-		return OBOL_E_IO;
+		return OBOL_E_STORE_FULL;
+	case SQLITE_IOERR: {
+		/* The file system's own refusals, named. */
+		int en = db != NULL ? sqlite3_system_errno(db) : 0;
+		obol_log_error("sqlite: %s: %s (%s)", what, sqlite3_errstr(rc), en != 0 ? strerror(en) : "-");
+		return en == ENOSPC || en == EDQUOT ? OBOL_E_STORE_FULL : en == EROFS ? OBOL_E_STORE_READ_ONLY : OBOL_E_IO;
+	}
 	default:
 		obol_log_error("sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		return OBOL_E_STORE_QUERY;
 	}
 }
 
+/* STORE_GONE when the database file was removed or renamed since it was
+ * opened: writing on would go to a file nobody will open again, and every
+ * acknowledged change would vanish with the process. */
+static obol_err gone(sqlite3 *db)
+{
+	int moved = 0;
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved) {
+		obol_log_error("sqlite: the database file was removed or renamed while open; nothing is written");
+		return OBOL_E_STORE_GONE;
+	}
+	return OBOL_OK;
+}
+
 static obol_err sq_exec(void *conn, const char *sql)
 {
 	sqlite3 *db = conn;
 	char *msg = NULL;
+	obol_err e = strcmp(sql, "COMMIT") == 0 ? gone(db) : OBOL_OK;
+	if (e != OBOL_OK)
+		return e;
 	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	obol_err e = OBOL_OK;
 	if (rc != SQLITE_OK) {
 		e = map_rc(db, rc, msg ? msg : sql);
 		if (e == OBOL_E_STORE_QUERY)
@@ -120,6 +140,10 @@ static obol_err sq_open(const char *url, bool create, void **conn)
 		e = sq_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
 	if (e == OBOL_E_STORE_QUERY)
 		e = OBOL_E_STORE_OPEN;
+	/* Opened read-only (the file or its file system is), and then not even
+	 * readable so (a WAL database needs its -shm file): say why. */
+	if (e != OBOL_OK && sqlite3_db_readonly(db, "main") == 1)
+		e = OBOL_E_STORE_READ_ONLY;
 	if (e != OBOL_OK)
 		goto out;
 	*conn = db;
@@ -137,7 +161,8 @@ static void sq_close(void *conn)
 
 static obol_err sq_begin(void *conn)
 {
-	return sq_exec(conn, "BEGIN IMMEDIATE");
+	obol_err e = gone(conn);
+	return e != OBOL_OK ? e : sq_exec(conn, "BEGIN IMMEDIATE");
 }
 
 static obol_err sq_begin_read(void *conn)

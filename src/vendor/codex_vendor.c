@@ -6,17 +6,26 @@
  *                              the amount the wallet offers when it is more;
  *   wallet PAY {sealed}     -> decrypt, names this vendor, token id unseen
  *                              (vendor store), fresh, payer not blacklisted,
- *                              payer's certified key and state, amount as
- *                              asked; then, in one durable unit, the token is
- *                              stored and its deposit queued in the outbox;
- *                              only then ACK {signed acknowledgement}.
+ *                              payer's certified key and state, the bank's
+ *                              offline limits, amount as asked, and the
+ *                              token's place after the last one this payer
+ *                              paid here (a copied Codex cannot pay this
+ *                              vendor twice from one epoch); then, in one
+ *                              durable unit, the token and the payer's
+ *                              place are stored and its deposit queued in
+ *                              the outbox; only then ACK {signed
+ *                              acknowledgement}.
  *                              A payment that fails a check after it was
  *                              opened and named this vendor is answered
- *                              with REFUSAL {signed refusal}, its id stored
- *                              first so it is never taken later: the payer
- *                              is refunded by the bank at its next sync.
+ *                              with REFUSAL {signed refusal}, stored first
+ *                              (so the id is never taken later) with a
+ *                              deposit that hands the refusal to the bank:
+ *                              the payer is refunded at its next sync even
+ *                              if the refusal never reaches it.
  * The outbox POSTs /codex/deposit (idempotent by request id); the reply
- * carries the bank's current blacklist, which the vendor keeps.
+ * carries the bank's current blacklist, which the vendor keeps. When its
+ * certificate nears its end, the next session start asks the bank for a new
+ * one (at most once an hour).
  *
  * At start the vendor asks the bank to certify its keys as a codex payee
  * (POST /codex/vendor) and keeps certificate and blacklist in its store, so
@@ -31,11 +40,13 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
+#include "schemes/codex/api.h"
 #include "schemes/codex/codex.h"
 #include "vendor/outbox.h"
 #include "vendor/receipt.h"
 #include "vendor/vendor.h"
 #include "wire/cbor.h"
+#include "wire/json.h"
 
 static const struct obol_migration codex_vendor_steps[] = {
 	{ "CREATE TABLE codex_received (id BYTEA PRIMARY KEY, token BYTEA NOT NULL, amount BIGINT NOT NULL,"
@@ -44,11 +55,18 @@ static const struct obol_migration codex_vendor_steps[] = {
 	  NULL },
 	/* ids of tokens the vendor refused (with a signed refusal): never taken later */
 	{ "CREATE TABLE codex_refused (id BYTEA PRIMARY KEY, reason BIGINT NOT NULL, time BIGINT NOT NULL);", NULL },
+	/* the signed refusal itself (for the bank), and the last place of each
+	 * payer's log this vendor took a token from, kept while it can matter */
+	{ "ALTER TABLE codex_refused ADD COLUMN refusal BYTEA;"
+	  "CREATE TABLE codex_vendor_peers (payer BIGINT PRIMARY KEY, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,"
+	  " spent BIGINT NOT NULL, until BIGINT NOT NULL);",
+	  NULL },
 };
 
 struct cv_state {
-	pthread_mutex_t lock; /* guards bl */
+	pthread_mutex_t lock; /* guards bl, cert, cert_bytes, renew_tried */
 	bool ready;
+	int64_t renew_tried; /* the last time a renewal of the certificate was asked for */
 	struct codex_cert cert;
 	uint8_t cert_bytes[CODEX_CERT_MAX];
 	size_t cert_len;
@@ -108,6 +126,12 @@ static obol_err save_tx(struct obol_store *s, void *arg)
 	return e;
 }
 
+static obol_err save_cert_tx(struct obol_store *s, void *arg)
+{
+	struct cv_start *c = arg;
+	return kv_put(s, "cert", c->st->cert_bytes, c->st->cert_len);
+}
+
 static obol_err load_tx(struct obol_store *s, void *arg)
 {
 	struct cv_start *c = arg;
@@ -117,31 +141,35 @@ static obol_err load_tx(struct obol_store *s, void *arg)
 	return e;
 }
 
-static obol_err b64_field(const json_t *obj, const char *key, uint8_t *out, size_t cap, size_t *n)
-{
-	const char *t = json_string_value(json_object_get(obj, key));
-	return t ? obol_b64_decode(t, out, cap, n, 0) : OBOL_E_WIRE_MISSING_FIELD;
-}
-
 static obol_err fetch_cert(struct obol_vendor *v, struct cv_start *c)
 {
 	struct obol_http_client *client = NULL;
-	char box64[OBOL_B64_LEN(OBOL_BOX_PK_LEN)];
-	json_t *req = NULL, *reply = NULL;
-	obol_err e = obol_b64_encode(obol_vendor_box_keys(v)->pk, OBOL_BOX_PK_LEN, box64, sizeof(box64));
-	if (e == OBOL_OK)
-		e = obol_vendor_issuer_client(v, &client);
-	if (e == OBOL_OK && !(req = json_pack("{s:s}", "box_pk", box64)))
-		e = OBOL_E_NO_MEMORY;
-	if (e == OBOL_OK)
-		e = obol_http_post_json(client, "/codex/vendor", req, OBOL_HTTP_AUTH, &reply);
-	if (e == OBOL_OK)
-		e = b64_field(reply, "cert", c->st->cert_bytes, sizeof(c->st->cert_bytes), &c->st->cert_len);
-	if (e == OBOL_OK)
-		e = b64_field(reply, "blacklist", c->bl_bytes, CODEX_BLACKLIST_BYTES_MAX, &c->bl_len);
-	json_decref(req);
+	struct codex_api_vendor_req req;
+	struct codex_api_open_reply *rep = calloc(1, sizeof(*rep));
+	json_t *body = NULL, *reply = NULL;
+	obol_err e;
+	if (!rep)
+		return OBOL_E_NO_MEMORY;
+	memset(&req, 0, sizeof(req));
+	memcpy(req.box_pk, obol_vendor_box_keys(v)->pk, OBOL_BOX_PK_LEN);
+	/* a fresh id per attempt: keyed by content, a renewal would get the
+	 * first certificate the bank stored for this body back */
+	obol_outbox_request_id(req.request_id);
+	req.has_request_id = true;
+	codex_api_vendor_req_spec(&req);
+	codex_api_open_reply_spec(rep);
+	if ((e = obol_vendor_issuer_client(v, &client)) == OBOL_OK && (e = obol_json_encode(&req.spec, &body)) == OBOL_OK &&
+	    (e = obol_http_post_json(client, "/codex/vendor", body, OBOL_HTTP_AUTH, &reply)) == OBOL_OK &&
+	    (e = obol_json_decode(reply, &rep->spec)) == OBOL_OK) {
+		memcpy(c->st->cert_bytes, rep->cert, rep->cert_len);
+		c->st->cert_len = rep->cert_len;
+		memcpy(c->bl_bytes, rep->blacklist, rep->blacklist_len);
+		c->bl_len = rep->blacklist_len;
+	}
+	json_decref(body);
 	json_decref(reply);
 	obol_http_client_free(client);
+	free(rep);
 	return e;
 }
 
@@ -212,6 +240,7 @@ struct take {
 	const struct obol_amount *asked;
 	int64_t now;
 	obol_err reason; /* refuse_unit: why */
+	struct codex_msg_refusal ref; /* refuse_unit: the signed refusal */
 };
 
 /* Whether the token id was taken or refused before. */
@@ -231,34 +260,99 @@ static obol_err seen(struct obol_store *s, const uint8_t id[static CODEX_TOKEN_I
 	return e;
 }
 
+/* Queues a deposit of the token blob and/or the refusal for the bank. */
+static obol_err queue_deposit(struct obol_store *s, const uint8_t *tok, size_t tok_len,
+			      const uint8_t *refusal, int64_t *row)
+{
+	struct codex_api_deposit_req *d = calloc(1, sizeof(*d));
+	json_t *body = NULL;
+	obol_err e;
+	if (!d)
+		return OBOL_E_NO_MEMORY;
+	obol_outbox_request_id(d->request_id);
+	if (tok) {
+		memcpy(d->tokens[0], tok, tok_len);
+		d->token_len[0] = tok_len;
+		d->ntokens = 1;
+	}
+	if (refusal) {
+		memcpy(d->refusals[0], refusal, CODEX_REFUSAL_LEN);
+		d->nrefusals = 1;
+		d->has_refusals = true;
+	}
+	codex_api_deposit_req_spec(d);
+	if ((e = obol_json_encode(&d->spec, &body)) == OBOL_OK)
+		e = obol_outbox_enqueue(s, "codex", "deposit", "/codex/deposit", body, 0, row);
+	json_decref(body);
+	free(d);
+	return e;
+}
+
 /* The unit of work of a refusal: the id is stored as refused unless it
  * was taken or refused before (then TOKEN_SEEN: no refusal may contradict
- * an acknowledgement). */
+ * an acknowledgement), and the refusal is queued for the bank. */
 static obol_err refuse_unit(struct obol_store *s, void *arg)
 {
 	struct take *k = arg;
 	bool found;
+	int64_t row;
 	obol_err e;
 	if ((e = seen(s, k->t->id, &found)) != OBOL_OK)
 		return e;
 	if (found)
 		return OBOL_E_CODEX_TOKEN_SEEN;
-	return obol_store_run(s, NULL, "INSERT INTO codex_refused (id, reason, time) VALUES (?, ?, ?)", "bii", k->t->id,
-			      (size_t)CODEX_TOKEN_ID_LEN, (int64_t)k->reason, k->now);
+	if ((e = queue_deposit(s, NULL, 0, k->ref.refusal, &row)) != OBOL_OK)
+		return e;
+	return obol_store_run(s, NULL, "INSERT INTO codex_refused (id, reason, time, refusal) VALUES (?, ?, ?, ?)", "biib",
+			      k->t->id, (size_t)CODEX_TOKEN_ID_LEN, (int64_t)k->reason, k->now, k->ref.refusal,
+			      (size_t)CODEX_REFUSAL_LEN);
+}
+
+/* The last place of the payer's log this vendor took a token from. */
+static obol_err peer_get(struct obol_store *s, const char *currency, uint64_t payer, struct codex_peer *p, bool *found)
+{
+	struct obol_stmt *st;
+	obol_err e = obol_stmt_prepare(s, "SELECT epoch, seq, spent, until FROM codex_vendor_peers WHERE payer = ?", &st);
+	*found = false;
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_int64(st, 1, (int64_t)payer)) == OBOL_OK && (e = obol_stmt_step(st, found)) == OBOL_OK &&
+	    *found) {
+		p->payer_id = payer;
+		p->epoch = (uint64_t)obol_stmt_column_int64(st, 0);
+		p->seq = (uint64_t)obol_stmt_column_int64(st, 1);
+		if (obol_amount_from_units(currency, obol_stmt_column_int64(st, 2), &p->spent) != OBOL_OK)
+			e = OBOL_E_CODEX_MALFORMED;
+		p->until = obol_stmt_column_int64(st, 3);
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+static obol_err peer_put(struct obol_store *s, const struct codex_peer *p, int64_t now)
+{
+	obol_err e = obol_store_run(s, NULL, "DELETE FROM codex_vendor_peers WHERE payer = ? OR until < ?", "ii",
+				    (int64_t)p->payer_id, now);
+	if (e == OBOL_OK)
+		e = obol_store_run(s, NULL,
+				   "INSERT INTO codex_vendor_peers (payer, epoch, seq, spent, until) VALUES (?, ?, ?, ?, ?)",
+				   "iiiii", (int64_t)p->payer_id, (int64_t)p->epoch, (int64_t)p->seq, p->spent.units,
+				   p->until);
+	return e;
 }
 
 /* The unit of work of an accepted payment: the remaining checks in the
- * seed's order, then the token and its deposit, committed together. */
+ * seed's order, then the token, the payer's place and its deposit,
+ * committed together. */
 static obol_err take_unit(struct obol_store *s, void *arg)
 {
 	struct take *k = arg;
 	uint8_t blob[CODEX_TOKEN_MAX];
-	char rid[32], *b64 = NULL;
+	struct codex_peer last, next;
 	size_t n;
 	bool found;
 	int cmp;
 	int64_t row;
-	json_t *body = NULL;
 	obol_err e;
 
 	if ((e = seen(s, k->t->id, &found)) != OBOL_OK)
@@ -272,25 +366,15 @@ static obol_err take_unit(struct obol_store *s, void *arg)
 		return e;
 	if (obol_amount_cmp(&k->t->amount, k->asked, &cmp) != OBOL_OK || cmp != 0)
 		return OBOL_E_CODEX_AMOUNT_INVALID;
-	if ((e = codex_token_encode(k->t, blob, sizeof(blob), &n)) != OBOL_OK)
+	if ((e = peer_get(s, k->t->amount.currency, k->t->payer_id, &last, &found)) != OBOL_OK ||
+	    (e = codex_place_check(found ? &last : NULL, k->t, k->now)) != OBOL_OK)
 		return e;
-	if (!(b64 = malloc(OBOL_B64_LEN(n))))
-		return OBOL_E_NO_MEMORY;
-	if ((e = obol_b64_encode(blob, n, b64, OBOL_B64_LEN(n))) != OBOL_OK)
-		goto out;
-	obol_outbox_request_id(rid);
-	if (!(body = json_pack("{s:s, s:[s]}", "request_id", rid, "tokens", b64))) {
-		e = OBOL_E_NO_MEMORY;
-		goto out;
-	}
-	if ((e = obol_outbox_enqueue(s, "codex", "deposit", "/codex/deposit", body, 0, &row)) != OBOL_OK)
-		goto out;
-	e = obol_store_run(s, NULL, "INSERT INTO codex_received (id, token, amount, time, outbox) VALUES (?, ?, ?, ?, ?)",
-			   "bbiii", k->t->id, (size_t)CODEX_TOKEN_ID_LEN, blob, n, k->t->amount.units, k->now, row);
-out:
-	json_decref(body);
-	free(b64);
-	return e;
+	codex_place_next(k->t, k->pst, &next);
+	if ((e = codex_token_encode(k->t, blob, sizeof(blob), &n)) != OBOL_OK ||
+	    (e = queue_deposit(s, blob, n, NULL, &row)) != OBOL_OK || (e = peer_put(s, &next, k->now)) != OBOL_OK)
+		return e;
+	return obol_store_run(s, NULL, "INSERT INTO codex_received (id, token, amount, time, outbox) VALUES (?, ?, ?, ?, ?)",
+			      "bbiii", k->t->id, (size_t)CODEX_TOKEN_ID_LEN, blob, n, k->t->amount.units, k->now, row);
 }
 
 static obol_err on_hello(struct cv_state *st, struct cv_session *ss, const struct obol_amount *price, const uint8_t *body,
@@ -317,8 +401,10 @@ static obol_err on_hello(struct cv_state *st, struct cv_session *ss, const struc
 		if (cmp > 0)
 			ss->amount = h.amount;
 	}
+	pthread_mutex_lock(&st->lock);
 	memcpy(req->cert, st->cert_bytes, st->cert_len);
 	req->cert_len = st->cert_len;
+	pthread_mutex_unlock(&st->lock);
 	req->amount = ss->amount;
 	req->has_amount = true;
 	ss->asked = true;
@@ -341,35 +427,40 @@ static obol_err on_pay(struct obol_vendor *v, struct cv_state *st, struct cv_ses
 	struct obol_fields spec;
 	struct take k = { .v = v, .st = st, .t = &t, .payer = &payer, .pst = &pst, .asked = &ss->amount,
 			  .now = obol_now() };
+	struct codex_cert me;
 	obol_err e;
 	if (!m)
 		return OBOL_E_NO_MEMORY;
+	pthread_mutex_lock(&st->lock);
+	me = st->cert;
+	pthread_mutex_unlock(&st->lock);
 	codex_msg_pay_spec(m, f, &spec);
 	if (!ss->asked) {
 		e = OBOL_E_WIRE_UNEXPECTED_MESSAGE;
 		goto out;
 	}
 	if ((e = obol_cbor_decode(body, len, &spec)) != OBOL_OK ||
-	    (e = codex_payment_open(&st->cert, obol_vendor_box_keys(v), m, &t, &payer, &pst)) != OBOL_OK)
+	    (e = codex_payment_open(&me, obol_vendor_box_keys(v), m, &t, &payer, &pst)) != OBOL_OK)
 		goto out;
 	if ((e = obol_vendor_run(v, take_unit, &k)) != OBOL_OK) {
-		/* a check of this token failed: refuse it with a signed refusal */
-		struct codex_msg_refusal ref;
+		/* a check of this token failed: refuse it with a signed refusal,
+		 * stored (and queued for the bank) before it leaves */
 		if (!codex_refusable(e))
 			goto out;
 		k.reason = e;
-		if ((e = obol_vendor_run(v, refuse_unit, &k)) != OBOL_OK ||
-		    (e = codex_make_refusal(&t, st->cert.user_id, obol_vendor_sign_keys(v)->sk, k.reason, k.now, &ref)) !=
-			    OBOL_OK)
+		if ((e = codex_make_refusal(&t, me.user_id, obol_vendor_sign_keys(v)->sk, k.reason, k.now, &k.ref)) !=
+			    OBOL_OK ||
+		    (e = obol_vendor_run(v, refuse_unit, &k)) != OBOL_OK)
 			goto out;
+		obol_vendor_outbox_kick(v);
 		ss->asked = false;
-		codex_msg_refusal_spec(&ref, f, &spec);
+		codex_msg_refusal_spec(&k.ref, f, &spec);
 		e = obol_vendor_out_add(out, CODEX_MSG_REFUSAL, &spec);
 		goto out;
 	}
 	obol_vendor_outbox_kick(v);
 	/* stored and queued: acknowledge (TokenDispatcher's ack) */
-	if ((e = codex_make_ack(&t, st->cert.user_id, obol_vendor_sign_keys(v)->sk, k.now, &ack)) != OBOL_OK)
+	if ((e = codex_make_ack(&t, me.user_id, obol_vendor_sign_keys(v)->sk, k.now, &ack)) != OBOL_OK)
 		goto out;
 	ss->asked = false;
 	codex_msg_ack_spec(&ack, f, &spec);
@@ -385,6 +476,39 @@ out:
 	return e;
 }
 
+/* Renews the certificate from the bank when it ends within
+ * CODEX_CERT_RENEW_MARGIN (tried at most once an hour; the bank being
+ * unreachable leaves the one held). */
+static void maybe_renew(struct obol_vendor *v, struct cv_state *st, int64_t now)
+{
+	struct cv_state *tmp;
+	struct cv_start c;
+	bool due;
+	pthread_mutex_lock(&st->lock);
+	due = now > st->cert.not_after - CODEX_CERT_RENEW_MARGIN && now - st->renew_tried >= 3600;
+	if (due)
+		st->renew_tried = now;
+	pthread_mutex_unlock(&st->lock);
+	if (!due)
+		return;
+	tmp = calloc(1, sizeof(*tmp));
+	c = (struct cv_start){ .st = tmp, .bl_bytes = malloc(CODEX_BLACKLIST_BYTES_MAX) };
+	if (tmp && c.bl_bytes && fetch_cert(v, &c) == OBOL_OK &&
+	    codex_cert_decode(tmp->cert_bytes, tmp->cert_len, &tmp->cert) == OBOL_OK &&
+	    codex_cert_verify(&tmp->cert, obol_vendor_issuer_pk(v)) == OBOL_OK &&
+	    memcmp(tmp->cert.box_pk, obol_vendor_box_keys(v)->pk, OBOL_BOX_PK_LEN) == 0 &&
+	    obol_vendor_run(v, save_cert_tx, &c) == OBOL_OK) {
+		pthread_mutex_lock(&st->lock);
+		st->cert = tmp->cert;
+		memcpy(st->cert_bytes, tmp->cert_bytes, tmp->cert_len);
+		st->cert_len = tmp->cert_len;
+		pthread_mutex_unlock(&st->lock);
+		obol_log_info("codex: certificate renewed by the bank");
+	}
+	free(c.bl_bytes);
+	free(tmp);
+}
+
 static obol_err cv_frame(struct obol_vendor *v, void *session, uint32_t type, const uint8_t *body, size_t len,
 			 struct obol_vendor_out *out)
 {
@@ -393,6 +517,7 @@ static obol_err cv_frame(struct obol_vendor *v, void *session, uint32_t type, co
 		return OBOL_E_CODEX_UNKNOWN_USER;
 	switch (type) {
 	case CODEX_MSG_HELLO:
+		maybe_renew(v, st, obol_now());
 		return on_hello(st, session, obol_vendor_price(v), body, len, out);
 	case CODEX_MSG_PAY:
 		return on_pay(v, st, session, body, len, out);
@@ -407,25 +532,28 @@ static obol_err cv_done(struct obol_vendor *v, struct obol_store *s, int64_t row
 {
 	struct cv_state *st = obol_vendor_scheme_state(v, "codex");
 	struct codex_blacklist *bl;
-	uint8_t *buf;
-	size_t n;
+	struct codex_api_deposit_reply *rep;
 	obol_err e = OBOL_OK;
 	(void)row;
 	if (result != OBOL_OK || !reply || !st || strcmp(kind, "deposit") != 0)
 		return OBOL_OK;
 	bl = malloc(sizeof(*bl));
-	buf = malloc(CODEX_BLACKLIST_BYTES_MAX);
-	if (bl && buf && b64_field(reply, "blacklist", buf, CODEX_BLACKLIST_BYTES_MAX, &n) == OBOL_OK &&
-	    codex_blacklist_decode(buf, n, bl) == OBOL_OK && codex_blacklist_verify(bl, obol_vendor_issuer_pk(v)) == OBOL_OK) {
-		pthread_mutex_lock(&st->lock);
-		if (bl->version > st->bl.version) {
-			memcpy(&st->bl, bl, sizeof(*bl));
-			e = kv_put(s, "blacklist", buf, n);
+	rep = calloc(1, sizeof(*rep));
+	if (bl && rep) {
+		codex_api_deposit_reply_spec(rep);
+		if (obol_json_decode(reply, &rep->spec) == OBOL_OK &&
+		    codex_blacklist_decode(rep->blacklist, rep->blacklist_len, bl) == OBOL_OK &&
+		    codex_blacklist_verify(bl, obol_vendor_issuer_pk(v)) == OBOL_OK) {
+			pthread_mutex_lock(&st->lock);
+			if (bl->version > st->bl.version) {
+				memcpy(&st->bl, bl, sizeof(*bl));
+				e = kv_put(s, "blacklist", rep->blacklist, rep->blacklist_len);
+			}
+			pthread_mutex_unlock(&st->lock);
 		}
-		pthread_mutex_unlock(&st->lock);
 	}
 	free(bl);
-	free(buf);
+	free(rep);
 	return e;
 }
 

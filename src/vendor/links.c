@@ -1,9 +1,12 @@
 /* The vendor's device-link server (contract in links.h). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "crypto/secret.h"
 #include "net/devlink.h"
@@ -13,10 +16,18 @@
 #define ACCEPT_POLL_MS 200
 #define MAX_LINKS_HARD 1024
 
+#define PEER_MAX INET6_ADDRSTRLEN
+
 struct link {
 	struct obol_vendor *v;
 	struct obol_devlink *dl;
 	size_t slot;
+};
+
+/* The peer address of an open link, "" when it has none to tell apart
+ * (a unix socket). */
+struct peer {
+	char addr[PEER_MAX];
 };
 
 struct obol_vendor_links {
@@ -24,8 +35,9 @@ struct obol_vendor_links {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop;
-	unsigned max, active;
+	unsigned max, active, max_per_ip;
 	struct obol_devlink **open; /* slot -> link (NULL when free) */
+	struct peer *peers;         /* slot -> its peer's address */
 	/* What every link's handshake proves: the box key that the vendor's
 	 * certificate names, the certificate in message 2. */
 	uint8_t cert[OBOL_VENDOR_CERT_MAX];
@@ -50,7 +62,7 @@ static bool expired(struct obol_vendor *v, void *const sessions[])
 	return false;
 }
 
-/* Serves one link until it ends. */
+/* Serves one link until it ends, within its deadlines (links.h). */
 static void serve(struct obol_vendor *v, struct obol_devlink *dl)
 {
 	void *sessions[OBOL_VENDOR_MAX_SCHEMES] = { 0 };
@@ -58,9 +70,17 @@ static void serve(struct obol_vendor *v, struct obol_devlink *dl)
 	uint32_t type;
 	const uint8_t *body;
 	size_t body_len;
+	uint64_t end = obol_mono_ns() + v->link_session_ns; /* its whole life */
+	uint64_t progress = obol_mono_ns() + v->link_idle_ns; /* the session's next frame */
 
 	for (;;) {
-		obol_err e = obol_devlink_read(dl, &type, &body, &body_len);
+		uint64_t deadline = progress < end ? progress : end;
+		obol_err e = obol_devlink_read_by(dl, deadline, &type, &body, &body_len);
+		if (e == OBOL_E_NETWORK && obol_mono_ns() >= deadline) {
+			obol_log_debug("device link: past its %s deadline", deadline == end ? "session's" : "progress");
+			tell(dl, OBOL_E_DEVLINK_EXPIRED);
+			break;
+		}
 		if (e == OBOL_E_DEVLINK_CLOSED || e == OBOL_E_NETWORK || e == OBOL_E_WIRE_OVERSIZED)
 			break; /* gone, silent, or already told */
 		if (e != OBOL_OK) {
@@ -88,6 +108,8 @@ static void serve(struct obol_vendor *v, struct obol_devlink *dl)
 		out.len = 0;
 		out.close = false;
 		e = sch->on_frame(v, sessions[i], type, body, body_len, &out);
+		if (e == OBOL_OK) /* a frame of the session: it moves on */
+			progress = obol_mono_ns() + v->link_idle_ns;
 		if (out.len > 0 && obol_devlink_write_frame(dl, out.buf, out.len) != OBOL_OK)
 			break;
 		if (e != OBOL_OK) {
@@ -145,12 +167,36 @@ static void *link_thread(void *arg)
 		obol_log_debug("device link handshake: %s", obol_strerror(e));
 	pthread_mutex_lock(&ls->mu);
 	ls->open[l->slot] = NULL;
+	ls->peers[l->slot].addr[0] = '\0';
 	ls->active--;
 	pthread_cond_broadcast(&ls->cv);
 	pthread_mutex_unlock(&ls->mu);
 	obol_devlink_close(l->dl);
 	free(l);
 	return NULL;
+}
+
+/* The peer address of a link's socket ("" for a unix socket). */
+static void peer_of(struct obol_devlink *dl, struct peer *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	p->addr[0] = '\0';
+	if (getpeername(obol_devlink_fd(dl), (struct sockaddr *)&ss, &len) != 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, p->addr, sizeof p->addr);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, p->addr, sizeof p->addr);
+}
+
+/* Links open from p's address (under mu). */
+static unsigned links_from(const struct obol_vendor_links *ls, const struct peer *p)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < ls->max; i++)
+		n += ls->open[i] != NULL && strcmp(ls->peers[i].addr, p->addr) == 0;
+	return n;
 }
 
 static void *accept_thread(void *arg)
@@ -164,10 +210,14 @@ static void *accept_thread(void *arg)
 		if (stop)
 			break;
 		struct obol_devlink *dl;
+		struct peer peer;
 		if (obol_devlink_accept(v->listen_fd, ACCEPT_POLL_MS, 0, &dl) != OBOL_OK)
 			continue;
+		peer_of(dl, &peer);
 		pthread_mutex_lock(&ls->mu);
-		if (ls->active >= ls->max || ls->stop) {
+		/* One address holding its share gets BUSY, not the others. */
+		if (ls->active >= ls->max || ls->stop ||
+		    (peer.addr[0] != '\0' && links_from(ls, &peer) >= ls->max_per_ip)) {
 			pthread_mutex_unlock(&ls->mu);
 			tell(dl, OBOL_E_DEVLINK_BUSY);
 			obol_devlink_close(dl);
@@ -184,6 +234,7 @@ static void *accept_thread(void *arg)
 		if (l != NULL) {
 			*l = (struct link){ .v = v, .dl = dl, .slot = slot };
 			ls->open[slot] = dl;
+			ls->peers[slot] = peer;
 			ls->active++;
 		}
 		if (l == NULL || pthread_create(&t, &attr, link_thread, l) != 0) {
@@ -200,7 +251,7 @@ static void *accept_thread(void *arg)
 	return NULL;
 }
 
-obol_err obol_vendor_links_start(struct obol_vendor *v, unsigned max_links)
+obol_err obol_vendor_links_start(struct obol_vendor *v, unsigned max_links, unsigned max_per_ip)
 {
 	struct obol_vendor_links *ls = calloc(1, sizeof *ls);
 	if (ls == NULL)
@@ -211,8 +262,12 @@ obol_err obol_vendor_links_start(struct obol_vendor *v, unsigned max_links)
 		return e;
 	}
 	ls->max = max_links < MAX_LINKS_HARD ? max_links : MAX_LINKS_HARD;
+	ls->max_per_ip = max_per_ip > 0 ? max_per_ip : 1;
 	ls->open = calloc(ls->max, sizeof *ls->open);
-	if (ls->open == NULL) {
+	ls->peers = calloc(ls->max, sizeof *ls->peers);
+	if (ls->open == NULL || ls->peers == NULL) {
+		free(ls->open);
+		free(ls->peers);
 		free(ls);
 		return OBOL_E_NO_MEMORY;
 	}
@@ -224,6 +279,7 @@ obol_err obol_vendor_links_start(struct obol_vendor *v, unsigned max_links)
 		pthread_mutex_destroy(&ls->mu);
 		pthread_cond_destroy(&ls->cv);
 		free(ls->open);
+		free(ls->peers);
 		free(ls);
 		return OBOL_E_INTERNAL;
 	}
@@ -250,6 +306,7 @@ void obol_vendor_links_stop(struct obol_vendor *v)
 	pthread_mutex_destroy(&ls->mu);
 	pthread_cond_destroy(&ls->cv);
 	free(ls->open);
+	free(ls->peers);
 	free(ls);
 	v->links = NULL;
 }

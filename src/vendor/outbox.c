@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "console/metrics.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
@@ -234,6 +235,7 @@ static void attempt(struct obol_http_client *c, struct outcome *o)
 		o->definitive = obol_http_status_definitive(status) && !obol_store_retryable(o->result);
 	}
 	free(text);
+	obol_metrics_outbox_attempt(r->scheme, o->result, o->definitive);
 	obol_log_debug("outbox %lld %s: %s%s", (long long)r->id, r->endpoint, obol_strerror(o->result),
 		       o->definitive ? "" : " (will retry)");
 }

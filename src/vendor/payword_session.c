@@ -22,28 +22,31 @@
 static obol_err crl_refresh(struct payword_vendor_state *st)
 {
 	struct obol_http_client *c = NULL;
-	struct payword_crl_wire *w = calloc(1, sizeof(*w));
+	struct payword_crl_wire w;
 	struct payword_crl_spec spec;
 	struct payword_crl fresh = { 0 };
 	json_t *j = NULL;
-	obol_err e = w != NULL ? obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c) : OBOL_E_NO_MEMORY;
+	obol_err e = payword_crl_wire_alloc(&w);
+	if (e == OBOL_OK)
+		e = obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c);
 	if (e == OBOL_OK)
 		e = obol_http_get_json(c, "/payword/crl", 0, &j);
 	if (e == OBOL_OK) {
-		payword_crl_spec_init(&spec, w);
+		payword_crl_spec_init(&spec, &w);
 		e = obol_json_decode(j, &spec.spec);
 	}
-	if (e == OBOL_OK)
-		e = payword_crl_from_wire(w, &fresh);
 	if (e == OBOL_OK) {
+		payword_crl_from_wire(&w, &fresh);
 		pthread_mutex_lock(&st->mu);
 		e = payword_vendor_crl_update(&st->crl, &fresh, st->cfg.agent_pk);
+		if (e == OBOL_OK)
+			st->has_crl = true;
 		pthread_mutex_unlock(&st->mu);
 	}
 	free(fresh.serials);
+	payword_crl_wire_free(&w);
 	json_decref(j);
 	obol_http_client_free(c);
-	free(w);
 	return e;
 }
 
@@ -61,7 +64,8 @@ static void *crl_loop(void *arg)
 		pthread_mutex_unlock(&st->stop_mu);
 		obol_err e = crl_refresh(st);
 		if (e)
-			obol_log(OBOL_LOG_DEBUG, "payword: CRL refresh: %s", obol_strerror(e));
+			obol_log(OBOL_LOG_ERROR, "payword: CRL refresh failed: %s (no sales once the list held is older than %llds)",
+				 obol_strerror(e), (long long)st->cfg.crl_max_age);
 		pthread_mutex_lock(&st->stop_mu);
 	}
 	pthread_mutex_unlock(&st->stop_mu);
@@ -70,8 +74,16 @@ static void *crl_loop(void *arg)
 
 static obol_err register_row(struct obol_store *s, const struct payword_vendor_state *st)
 {
-	json_t *body = json_pack("{s:s}", "mode", payword_vendor_mode_name(st->cfg.mode));
-	obol_err e = body != NULL ? obol_store_begin(s) : OBOL_E_NO_MEMORY;
+	struct payword_vendor_register_wire w;
+	struct payword_vendor_register_spec spec;
+	json_t *body = NULL;
+	memset(&w, 0, sizeof(w));
+	snprintf(w.mode, sizeof(w.mode), "%s", payword_vendor_mode_name(st->cfg.mode));
+	w.batch_interval = st->report == PAYWORD_REPORT_BATCH ? (uint64_t)st->batch_interval : 0;
+	payword_vendor_register_spec_init(&spec, &w);
+	obol_err e = obol_json_encode(&spec.spec, &body);
+	if (e == OBOL_OK)
+		e = obol_store_begin(s);
 	if (e == OBOL_OK) {
 		e = obol_outbox_enqueue(s, "payword", "register", "/payword/vendor/register", body, 0, NULL);
 		if (e == OBOL_OK)
@@ -130,19 +142,38 @@ static obol_err pw_start(struct obol_vendor *v, struct obol_store *s, void **sta
 		pw_stop(v, st);
 		return e;
 	}
-	if (crl_refresh(st) != OBOL_OK)
-		obol_log(OBOL_LOG_WARN, "payword: no CRL from the agent yet; retrying every %llds",
-			 (long long)st->crl_interval);
-	if (pthread_create(&st->crl_thread, NULL, crl_loop, st) != 0) {
+	st->crl_tried = obol_now();
+	if ((e = crl_refresh(st)) != OBOL_OK)
+		obol_log(OBOL_LOG_ERROR, "payword: CRL fetch failed: %s; no sales until one arrives (retrying every %llds)",
+			 obol_strerror(e), (long long)st->crl_interval);
+	/* In process (the simulator) the refresh is the tick's work, on the
+	 * caller's thread. */
+	if (!obol_vendor_in_process(v) && pthread_create(&st->crl_thread, NULL, crl_loop, st) != 0) {
 		pw_stop(v, st);
 		return OBOL_E_INTERNAL;
 	}
-	st->crl_thread_running = true;
-	obol_log(OBOL_LOG_INFO, "payword: vendor %llu, %s system, %s reports, %zu products",
+	st->crl_thread_running = !obol_vendor_in_process(v);
+	obol_log(OBOL_LOG_INFO, "payword: vendor %llu, %s system, %s reports, %zu products, CRL at most %llds old",
 		 (unsigned long long)st->cfg.vendor_id, payword_vendor_mode_name(st->cfg.mode),
-		 st->report == PAYWORD_REPORT_BATCH ? "batch" : "almost-online", st->nproducts);
+		 st->report == PAYWORD_REPORT_BATCH ? "batch" : "almost-online", st->nproducts,
+		 (long long)st->cfg.crl_max_age);
 	*state = st;
 	return OBOL_OK;
+}
+
+/* In process: what the CRL thread does, when its interval has passed. */
+static void pw_tick(struct obol_vendor *v, void *state)
+{
+	struct payword_vendor_state *st = state;
+	int64_t now = obol_now();
+	(void)v;
+	if (st == NULL || (now >= st->crl_tried && now - st->crl_tried < st->crl_interval))
+		return;
+	st->crl_tried = now;
+	obol_err e = crl_refresh(st);
+	if (e)
+		obol_log(OBOL_LOG_ERROR, "payword: CRL refresh failed: %s (no sales once the list held is older than %llds)",
+			 obol_strerror(e), (long long)st->cfg.crl_max_age);
 }
 
 static obol_err pw_open(struct obol_vendor *v, void **session)
@@ -169,6 +200,12 @@ static obol_err on_hello(struct payword_vendor_state *st, const uint8_t *body, s
 		const struct payword_product *p = payword_vendor_product(st, h.product);
 		if (p == NULL)
 			return OBOL_E_NOT_FOUND;
+		/* No sale without a fresh CRL: said before the wallet signs anything. */
+		pthread_mutex_lock(&st->mu);
+		e = payword_vendor_crl_fresh(&st->cfg, st->has_crl ? &st->crl : NULL, obol_now());
+		pthread_mutex_unlock(&st->mu);
+		if (e)
+			return e;
 		info.price = p->price;
 		info.has_price = true;
 	}
@@ -194,7 +231,7 @@ static obol_err on_pay(struct obol_vendor *v, struct payword_vendor_state *st, c
 		free(w); /* not a purchase at all: an ERROR frame */
 		return e;
 	}
-	e = payword_pay_from_wire(w, &req);
+	e = payword_pay_from_wire(w, st->cfg.vendor_id, &req);
 	if (e == OBOL_OK)
 		e = payword_vendor_buy(v, st, &req, &auth);
 	if (e == OBOL_OK) {
@@ -259,5 +296,5 @@ static obol_err pw_outbox_done(struct obol_vendor *v, struct obol_store *s, int6
 }
 
 OBOL_VENDOR_SCHEME(payword_vendor_scheme, .name = "payword", .type_min = OBOL_DL_PAYWORD_MIN,
-		   .type_max = OBOL_DL_PAYWORD_MAX, .start = pw_start, .stop = pw_stop, .open = pw_open,
+		   .type_max = OBOL_DL_PAYWORD_MAX, .start = pw_start, .stop = pw_stop, .tick = pw_tick, .open = pw_open,
 		   .on_frame = pw_on_frame, .close = pw_close, .outbox_done = pw_outbox_done)

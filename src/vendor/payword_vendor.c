@@ -53,10 +53,15 @@ obol_err payword_vendor_config_load(const char *dir, struct payword_vendor_state
 		goto out;
 	st->batch_interval = json_integer_value(json_object_get(j, "batch_interval"));
 	st->crl_interval = json_integer_value(json_object_get(j, "crl_interval"));
+	st->cfg.crl_max_age = json_integer_value(json_object_get(j, "crl_max_age"));
 	if (st->batch_interval <= 0)
 		st->batch_interval = 5;
 	if (st->crl_interval <= 0)
 		st->crl_interval = 2;
+	if (st->cfg.crl_max_age <= 0)
+		st->cfg.crl_max_age = PAYWORD_CRL_MAX_AGE_DEFAULT;
+	if (st->cfg.crl_max_age < PAYWORD_CRL_MAX_AGE_MIN)
+		goto out;
 	st->nproducts = 0;
 	prods = json_object_get(j, "products");
 	json_object_foreach(prods, key, p) {
@@ -81,9 +86,10 @@ obol_err payword_vendor_config_save(const char *dir, const struct payword_vendor
 {
 	char path[PATH_MAX], price[OBOL_AMOUNT_STR_MAX], *text;
 	json_t *prods = json_object();
-	json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "mode", payword_vendor_mode_name(st->cfg.mode), "report",
+	json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I}", "mode", payword_vendor_mode_name(st->cfg.mode), "report",
 			      st->report == PAYWORD_REPORT_BATCH ? "batch" : "almost-online", "batch_interval",
-			      (json_int_t)st->batch_interval, "crl_interval", (json_int_t)st->crl_interval);
+			      (json_int_t)st->batch_interval, "crl_interval", (json_int_t)st->crl_interval,
+			      "crl_max_age", (json_int_t)st->cfg.crl_max_age);
 	obol_err e = OBOL_E_NO_MEMORY;
 	if (j == NULL || prods == NULL)
 		goto out;
@@ -126,6 +132,17 @@ static const struct obol_migration vendor_steps[] = {
 		    " auth BIGINT NOT NULL UNIQUE, outbox_id BIGINT NOT NULL, reported BIGINT NOT NULL,"
 		    " report_error TEXT, created BIGINT NOT NULL, PRIMARY KEY (serial, order_no));"
 		    "CREATE INDEX payword_v_sales_outbox ON payword_v_sales (outbox_id);" },
+	/* Signed ranges instead of visits (issue 13): a sale keeps the range the
+	 * user signed for it and the user's key, which the product page checks
+	 * requests against; a serial no longer has a visit. */
+	{ .sqlite = "ALTER TABLE payword_v_sales ADD COLUMN range_from BIGINT;"
+		    "ALTER TABLE payword_v_sales ADD COLUMN range_sig BYTEA;"
+		    "ALTER TABLE payword_v_sales ADD COLUMN user_pk BYTEA;"
+		    "ALTER TABLE payword_v_serials DROP COLUMN visit_open;"
+		    "ALTER TABLE payword_v_serials DROP COLUMN v_vendor;"
+		    "ALTER TABLE payword_v_serials DROP COLUMN v_start;"
+		    "ALTER TABLE payword_v_serials DROP COLUMN v_time;"
+		    "ALTER TABLE payword_v_serials DROP COLUMN v_sig;" },
 };
 
 obol_err payword_vendor_migrate(struct obol_store *s)
@@ -137,10 +154,9 @@ static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword
 {
 	struct obol_stmt *q = NULL;
 	bool row = false;
-	size_t tl = 0, sl = 0;
-	obol_err e = obol_stmt_prepare(s,
-				       "SELECT has_token, last_order, last_token, visit_open, v_vendor, v_start, v_time,"
-				       " v_sig, vcert_hash FROM payword_v_serials WHERE serial = ?",
+	size_t tl = 0, hl = 0;
+	obol_err e = obol_stmt_prepare(s, "SELECT has_token, last_order, last_token, vcert_hash FROM payword_v_serials "
+					  "WHERE serial = ?",
 				       &q);
 	if (e)
 		return e;
@@ -153,11 +169,7 @@ static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword
 		const void *tok = obol_stmt_column_blob(q, 2, &tl);
 		if (tl == PAYWORD_TOKEN_LEN)
 			memcpy(st->last_token, tok, PAYWORD_TOKEN_LEN); /* before the next blob is read */
-		const void *sig = obol_stmt_column_blob(q, 7, &sl);
-		if (sl == OBOL_SIGN_LEN)
-			memcpy(st->visit.sig, sig, OBOL_SIGN_LEN);
-		size_t hl = 0;
-		const void *vh = obol_stmt_column_blob(q, 8, &hl);
+		const void *vh = obol_stmt_column_blob(q, 3, &hl);
 		if (hl == OBOL_HASH_LEN) {
 			memcpy(st->vcert_hash, vh, OBOL_HASH_LEN);
 			st->has_vcert = true;
@@ -165,12 +177,7 @@ static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword
 		st->serial = serial;
 		st->has_token = obol_stmt_column_int64(q, 0) != 0;
 		st->last_order = (uint64_t)obol_stmt_column_int64(q, 1);
-		st->visit_open = obol_stmt_column_int64(q, 3) != 0;
-		st->visit.serial = serial;
-		st->visit.vendor = (uint64_t)obol_stmt_column_int64(q, 4);
-		st->visit.start = (uint64_t)obol_stmt_column_int64(q, 5);
-		st->visit.time = obol_stmt_column_int64(q, 6);
-		if ((st->has_token && tl != PAYWORD_TOKEN_LEN) || (st->visit_open && sl != OBOL_SIGN_LEN))
+		if (st->has_token && tl != PAYWORD_TOKEN_LEN)
 			e = OBOL_E_STORE_QUERY;
 	}
 	obol_stmt_finish(q);
@@ -180,17 +187,44 @@ static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword
 static obol_err serial_put(struct obol_store *s, const struct payword_vendor_serial *st)
 {
 	return obol_store_run(s, NULL,
-			      "INSERT INTO payword_v_serials (serial, has_token, last_order, last_token, visit_open,"
-			      " v_vendor, v_start, v_time, v_sig, vcert_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-			      "ON CONFLICT (serial) DO UPDATE SET has_token = excluded.has_token,"
+			      "INSERT INTO payword_v_serials (serial, has_token, last_order, last_token, vcert_hash) "
+			      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (serial) DO UPDATE SET has_token = excluded.has_token,"
 			      " last_order = excluded.last_order, last_token = excluded.last_token,"
-			      " visit_open = excluded.visit_open, v_vendor = excluded.v_vendor,"
-			      " v_start = excluded.v_start, v_time = excluded.v_time, v_sig = excluded.v_sig,"
 			      " vcert_hash = excluded.vcert_hash",
-			      "iiibiiiibb", (int64_t)st->serial, (int64_t)st->has_token, (int64_t)st->last_order,
-			      st->last_token, (size_t)PAYWORD_TOKEN_LEN, (int64_t)st->visit_open, (int64_t)st->visit.vendor,
-			      (int64_t)st->visit.start, st->visit.time, st->visit.sig, (size_t)OBOL_SIGN_LEN,
-			      st->vcert_hash, (size_t)OBOL_HASH_LEN);
+			      "iiibb", (int64_t)st->serial, (int64_t)st->has_token, (int64_t)st->last_order,
+			      st->last_token, (size_t)PAYWORD_TOKEN_LEN, st->vcert_hash, (size_t)OBOL_HASH_LEN);
+}
+
+#define SALE_COLUMNS                                                                                     \
+	"SELECT serial, order_no, token, product, value_units, auth, range_from, range_sig, user_pk " \
+	"FROM payword_v_sales "
+
+/* One sale row; PAYWORD_AUTH_INVALID for a sale made before sales kept
+ * their range and buyer's key. */
+static obol_err sale_row(struct obol_stmt *q, struct payword_vendor_sale *sale)
+{
+	size_t tl = 0, sl = 0, pl = 0;
+	memset(sale, 0, sizeof(*sale));
+	const void *tok = obol_stmt_column_blob(q, 2, &tl);
+	if (tl != PAYWORD_TOKEN_LEN)
+		return OBOL_E_STORE_QUERY;
+	memcpy(sale->token, tok, PAYWORD_TOKEN_LEN);
+	const void *sig = obol_stmt_column_blob(q, 7, &sl);
+	if (sl == OBOL_SIGN_LEN)
+		memcpy(sale->range.sig, sig, OBOL_SIGN_LEN);
+	const void *pk = obol_stmt_column_blob(q, 8, &pl);
+	if (pl == OBOL_SIGN_PK_LEN)
+		memcpy(sale->user_pk, pk, OBOL_SIGN_PK_LEN);
+	sale->serial = (uint64_t)obol_stmt_column_int64(q, 0);
+	sale->order = (uint64_t)obol_stmt_column_int64(q, 1);
+	sale->value.units = obol_stmt_column_int64(q, 4);
+	sale->auth = obol_stmt_column_int64(q, 5);
+	sale->range.serial = sale->serial;
+	sale->range.from = (uint64_t)obol_stmt_column_int64(q, 6);
+	sale->range.to = sale->order;
+	if (obol_strlcpy_checked(sale->product, obol_stmt_column_text(q, 3), sizeof(sale->product)) != OBOL_OK)
+		return OBOL_E_STORE_QUERY;
+	return sl == OBOL_SIGN_LEN && pl == OBOL_SIGN_PK_LEN ? OBOL_OK : OBOL_E_PAYWORD_AUTH_INVALID;
 }
 
 static obol_err sale_get(struct obol_store *s, uint64_t serial, uint64_t order, struct payword_vendor_sale *sale,
@@ -198,11 +232,7 @@ static obol_err sale_get(struct obol_store *s, uint64_t serial, uint64_t order, 
 {
 	struct obol_stmt *q = NULL;
 	bool row = false;
-	size_t tl = 0;
-	obol_err e = obol_stmt_prepare(s,
-				       "SELECT token, product, value_units, auth FROM payword_v_sales "
-				       "WHERE serial = ? AND order_no = ?",
-				       &q);
+	obol_err e = obol_stmt_prepare(s, SALE_COLUMNS "WHERE serial = ? AND order_no = ?", &q);
 	if (e)
 		return e;
 	e = obol_stmt_bindf(q, "ii", (int64_t)serial, (int64_t)order);
@@ -210,34 +240,29 @@ static obol_err sale_get(struct obol_store *s, uint64_t serial, uint64_t order, 
 		e = obol_stmt_step(q, &row);
 	*found = row;
 	if (e == OBOL_OK && row) {
-		const void *tok = obol_stmt_column_blob(q, 0, &tl);
-		memset(sale, 0, sizeof(*sale));
-		sale->serial = serial;
-		sale->order = order;
-		sale->auth = obol_stmt_column_int64(q, 3);
-		if (tl != PAYWORD_TOKEN_LEN ||
-		    obol_strlcpy_checked(sale->product, obol_stmt_column_text(q, 1), sizeof(sale->product)))
-			e = OBOL_E_STORE_QUERY;
-		else
-			memcpy(sale->token, tok, PAYWORD_TOKEN_LEN);
-		sale->value.units = obol_stmt_column_int64(q, 2);
+		e = sale_row(q, sale);
+		if (e == OBOL_E_PAYWORD_AUTH_INVALID)
+			e = OBOL_E_PAYWORD_TOKEN_REUSED; /* an older sale of this order: not a retry of this one */
 	}
 	obol_stmt_finish(q);
 	return e;
 }
 
-obol_err payword_vendor_sale_by_auth(struct obol_store *s, const char *product, int64_t auth)
+obol_err payword_vendor_sale_by_auth(struct obol_store *s, const char *product, int64_t auth,
+				     struct payword_vendor_sale *out)
 {
 	struct obol_stmt *q = NULL;
 	bool row = false;
-	obol_err e = obol_stmt_prepare(s, "SELECT serial FROM payword_v_sales WHERE auth = ? AND product = ?", &q);
+	obol_err e = obol_stmt_prepare(s, SALE_COLUMNS "WHERE auth = ? AND product = ?", &q);
 	if (e)
 		return e;
 	e = obol_stmt_bindf(q, "it", auth, product);
 	if (e == OBOL_OK)
 		e = obol_stmt_step(q, &row);
+	if (e == OBOL_OK)
+		e = row ? sale_row(q, out) : OBOL_E_PAYWORD_AUTH_INVALID;
 	obol_stmt_finish(q);
-	return e == OBOL_OK && !row ? OBOL_E_PAYWORD_AUTH_INVALID : e;
+	return e;
 }
 
 /* --- the purchase unit --------------------------------------------------- */
@@ -287,7 +312,7 @@ static obol_err buy_fn(struct obol_store *s, void *ctx)
 		return e;
 	pthread_mutex_lock(&b->st->mu);
 	crl = b->st->crl;
-	e = payword_vendor_purchase(&b->st->cfg, crl.serials != NULL ? &crl : NULL, have ? &cur : NULL, b->req, b->now,
+	e = payword_vendor_purchase(&b->st->cfg, b->st->has_crl ? &crl : NULL, have ? &cur : NULL, b->req, b->now,
 				    b->auth, &next, &claim);
 	pthread_mutex_unlock(&b->st->mu);
 	if (e)
@@ -301,9 +326,12 @@ static obol_err buy_fn(struct obol_store *s, void *ctx)
 		return e;
 	return obol_store_run(s, NULL,
 			      "INSERT INTO payword_v_sales (serial, order_no, token, product, value_units, auth,"
-			      " outbox_id, reported, report_error, created) VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)",
-			      "iibtiiii", (int64_t)b->req->serial, (int64_t)b->req->order, b->req->token,
-			      (size_t)PAYWORD_TOKEN_LEN, b->req->product, b->req->value.units, b->auth, row, b->now);
+			      " outbox_id, reported, report_error, created, range_from, range_sig, user_pk)"
+			      " VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?, ?)",
+			      "iibtiiiiibb", (int64_t)b->req->serial, (int64_t)b->req->order, b->req->token,
+			      (size_t)PAYWORD_TOKEN_LEN, b->req->product, b->req->value.units, b->auth, row, b->now,
+			      (int64_t)b->req->range.from, b->req->range.sig, (size_t)OBOL_SIGN_LEN, b->req->vc.user_pk,
+			      (size_t)OBOL_SIGN_PK_LEN);
 }
 
 obol_err payword_vendor_buy(struct obol_vendor *v, struct payword_vendor_state *st, const struct payword_pay *req,

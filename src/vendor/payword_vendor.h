@@ -7,12 +7,18 @@
  *    "report": "almost-online" | "batch",     how reports go to the agent
  *    "batch_interval": SECONDS,               batch mode: reports leave at multiples of it
  *    "crl_interval": SECONDS,                 how often the CRL is fetched (default 2)
+ *    "crl_max_age": SECONDS,                  no sale while the CRL held was issued longer
+ *                                             ago than this (default 60)
  *    "products": {ID: {"price": "CUR:V.F", "type": MIME}}}
  * with each product's content in DIR/payword-products/ID. Without the file
  * the vendor takes no payword payments.
  *
- * At start the vendor registers its mode at the agent (an outbox row, sent
- * before any report). Purchases (device link, PAYWORD_MSG_*) are checked by
+ * At start the vendor registers its mode and batch interval at the agent
+ * (an outbox row, sent before any report; until it has arrived the agent
+ * answers reports with a retryable error). It sells nothing while the CRL
+ * it holds is older than crl_max_age (issue 13: a vendor that cannot
+ * learn of revocations must not accept); a CRL fetch that fails is an
+ * error in the log. Purchases (device link, PAYWORD_MSG_*) are checked by
  * the pure core (schemes/payword/vendor.h) in one durable unit of work that
  * also stores the sale and queues its report; the reply leaves after the
  * commit. Almost-online: the report is due at once and the outbox is woken,
@@ -21,7 +27,8 @@
  *
  * Vendor tables (migration component "payword-vendor"):
  *   payword_v_serials  what the vendor holds of each certificate
- *   payword_v_sales    accepted sales: authorisation number, token, report state */
+ *   payword_v_sales    accepted sales: authorisation number, token, the user's
+ *                      signed range and key, report state */
 #ifndef OBOL_VENDOR_PAYWORD_VENDOR_H
 #define OBOL_VENDOR_PAYWORD_VENDOR_H
 
@@ -41,15 +48,17 @@ struct payword_product {
 struct payword_vendor_state {
 	struct payword_vendor_cfg cfg;
 	enum payword_report_mode report;
-	int64_t batch_interval, crl_interval;
+	int64_t batch_interval, crl_interval; /* crl_max_age is in cfg */
 	struct payword_product products[PAYWORD_PRODUCTS_MAX];
 	size_t nproducts;
 	char dir[4096];
 
-	pthread_mutex_t mu; /* guards crl */
+	pthread_mutex_t mu; /* guards crl and has_crl */
 	struct payword_crl crl;
+	bool has_crl;       /* a CRL was fetched and verified */
 	pthread_t crl_thread;
 	bool crl_thread_running;
+	int64_t crl_tried;  /* in process (no thread): when the tick last fetched */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
 	bool stopping;
@@ -69,8 +78,10 @@ bool payword_product_id_valid(const char *id);
 OBOL_MUST_CHECK obol_err payword_vendor_migrate(struct obol_store *s);
 
 /* The sale of an authorisation number for a product (product endpoint);
- * PAYWORD_AUTH_INVALID when there is none. */
-OBOL_MUST_CHECK obol_err payword_vendor_sale_by_auth(struct obol_store *s, const char *product, int64_t auth);
+ * PAYWORD_AUTH_INVALID when there is none, or when it was made before
+ * sales kept their buyer's key. */
+OBOL_MUST_CHECK obol_err payword_vendor_sale_by_auth(struct obol_store *s, const char *product, int64_t auth,
+						     struct payword_vendor_sale *out);
 
 /* One purchase, as the session handler runs it: the retry check, the core,
  * the durable sale and the queued report. */

@@ -118,13 +118,7 @@ void *obol_vendor_scheme_state(const struct obol_vendor *v, const char *scheme)
 
 obol_err obol_vendor_run(struct obol_vendor *v, obol_unit_fn fn, void *ctx)
 {
-	obol_err e;
-	for (unsigned attempt = 0;; attempt++) {
-		e = obol_batcher_run(v->batcher, fn, ctx);
-		if (!obol_store_retryable(e) || attempt + 1 >= OBOL_STORE_RETRIES)
-			return e;
-		obol_store_backoff(attempt);
-	}
+	return obol_batcher_run_retrying(v->batcher, NULL, NULL, fn, ctx);
 }
 
 void obol_vendor_outbox_kick(struct obol_vendor *v)
@@ -297,6 +291,9 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 	if (v == NULL)
 		return OBOL_E_NO_MEMORY;
 	pthread_mutex_init(&v->keys_mu, NULL);
+	v->link_idle_ns = (uint64_t)(cfg->link_idle_ms ? cfg->link_idle_ms : OBOL_DL_TIMEOUT_MS) * 1000000u;
+	v->link_session_ns = (uint64_t)(cfg->link_session_s ? cfg->link_session_s : OBOL_VENDOR_LINK_SESSION_S) *
+			     1000000000u;
 	v->listen_fd = -1;
 	if (cfg->dir == NULL || cfg->issuer_url == NULL || (cfg->listen == NULL && !cfg->in_process)) {
 		e = OBOL_E_INVALID_ARGUMENT;
@@ -362,10 +359,11 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 	if ((e = obol_outbox_start(&hooks, cfg->outbox_interval_ms, &v->outbox)) != OBOL_OK)
 		goto fail;
 	if ((e = obol_devlink_listen(cfg->listen, &v->listen_fd, &v->port)) != OBOL_OK ||
-	    (e = obol_vendor_links_start(v, cfg->max_links ? cfg->max_links : 64)) != OBOL_OK)
+	    (e = obol_vendor_links_start(v, cfg->max_links ? cfg->max_links : 64,
+					 cfg->max_links_per_ip ? cfg->max_links_per_ip : OBOL_VENDOR_LINKS_PER_IP)) != OBOL_OK)
 		goto fail;
 	if (cfg->http_listen != NULL) {
-		struct obol_http_server_config hc = { .listen = cfg->http_listen, .threads = 2 };
+		struct obol_http_server_config hc = { .listen = cfg->http_listen };
 		if ((e = obol_http_server_start(&hc, &obol_vendor_router, v, &v->http)) != OBOL_OK)
 			goto fail;
 	}

@@ -150,6 +150,10 @@ struct obol_vendor_config {
 	const char *price;       /* "EUR:0.001" per unit of service; NULL = the default EUR:0.001
 				    in the issuer's currency */
 	unsigned max_links;      /* concurrent device links; 0 = 64 */
+	/* Limits of the device link (src/vendor/links.h); 0 = the defaults. */
+	unsigned max_links_per_ip; /* concurrent links from one peer address; 0 = 8 */
+	unsigned link_idle_ms;     /* a session's next frame by then; 0 = OBOL_DL_TIMEOUT_MS */
+	unsigned link_session_s;   /* a link's whole life; 0 = 600 */
 	size_t batch;            /* most units per group commit; 0 = 64 */
 	unsigned outbox_interval_ms; /* how often the outbox worker looks for due rows; 0 = 200 */
 	/* In process (the deterministic simulator, tests/sim): no device-link

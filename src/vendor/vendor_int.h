@@ -21,6 +21,7 @@ struct obol_vendor {
 	struct obol_vendor_cert cert;
 	uint8_t issuer_pk[32];
 	struct obol_amount price;
+	uint64_t link_idle_ns, link_session_ns; /* the device link's deadlines (links.h) */
 
 	pthread_mutex_t keys_mu;
 	json_t *issuer_keys; /* the verified inner "keys" object */

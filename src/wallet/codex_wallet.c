@@ -13,6 +13,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "net/devlink.h"
+#include "schemes/codex/api.h"
 #include "wallet/issuer_link.h"
 #include "wallet/payer.h"
 #include "wire/cbor.h"
@@ -87,62 +88,26 @@ out:
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static obol_err get_b64(const json_t *obj, const char *key, uint8_t *out, size_t cap, size_t *n)
-{
-	const char *t = json_string_value(json_object_get(obj, key));
-	if (!t)
-		return OBOL_E_WIRE_MISSING_FIELD;
-	return obol_b64_decode(t, out, cap, n, 0);
-}
-
-static obol_err b64_json(const uint8_t *p, size_t n, json_t **out)
-{
-	char *t = malloc(OBOL_B64_LEN(n));
-	obol_err e;
-	*out = NULL;
-	if (!t)
-		return OBOL_E_NO_MEMORY;
-	if ((e = obol_b64_encode(p, n, t, OBOL_B64_LEN(n))) == OBOL_OK && !(*out = json_string(t)))
-		e = OBOL_E_NO_MEMORY;
-	free(t);
-	return e;
-}
-
-static obol_err put_b64(json_t *obj, const char *key, const uint8_t *p, size_t n)
-{
-	json_t *v;
-	obol_err e = b64_json(p, n, &v);
-	if (e == OBOL_OK && json_object_set_new(obj, key, v) != 0)
-		e = OBOL_E_NO_MEMORY;
-	return e;
-}
-
-static obol_err put_amount(json_t *obj, const char *key, const struct obol_amount *a)
-{
-	char buf[OBOL_AMOUNT_STR_MAX];
-	obol_amount_format(a, buf);
-	return json_object_set_new(obj, key, json_string(buf)) == 0 ? OBOL_OK : OBOL_E_NO_MEMORY;
-}
-
-static obol_err reply_blacklist(const json_t *reply, struct codex_blacklist *bl)
-{
-	uint8_t *buf = malloc(CODEX_BLACKLIST_BYTES_MAX);
-	size_t n;
-	obol_err e;
-	if (!buf)
-		return OBOL_E_NO_MEMORY;
-	if ((e = get_b64(reply, "blacklist", buf, CODEX_BLACKLIST_BYTES_MAX, &n)) == OBOL_OK)
-		e = codex_blacklist_decode(buf, n, bl);
-	free(buf);
-	return e;
-}
-
 static void request_id(char out[CODEX_REQUEST_ID_MAX + 1])
 {
 	uint8_t r[16];
 	obol_random(r, sizeof(r));
 	if (obol_b64_encode(r, sizeof(r), out, CODEX_REQUEST_ID_MAX + 1) != OBOL_OK)
 		out[0] = '\0';
+}
+
+/* POSTs the body of spec `in` and decodes the answer into spec `out`. */
+static obol_err post(struct obol_http_client *client, const char *path, const struct obol_fields *in,
+		     const struct obol_fields *out)
+{
+	json_t *req = NULL, *reply = NULL;
+	obol_err e;
+	if ((e = obol_json_encode(in, &req)) == OBOL_OK &&
+	    (e = obol_http_post_json(client, path, req, OBOL_HTTP_AUTH, &reply)) == OBOL_OK)
+		e = obol_json_decode(reply, out);
+	json_decref(req);
+	json_decref(reply);
+	return e;
 }
 
 /* ---- create account ------------------------------------------------------ */
@@ -156,18 +121,16 @@ obol_err codex_wallet_open(struct obol_wallet *w, const struct obol_amount *amou
 	struct codex_state st;
 	struct codex_blacklist *bl = malloc(sizeof(*bl));
 	struct codex *c = codex_alloc();
-	uint8_t buf[CODEX_STATE_MAX > CODEX_CERT_MAX ? CODEX_STATE_MAX : CODEX_CERT_MAX];
+	struct codex_api_open_req *req = calloc(1, sizeof(*req));
+	struct codex_api_open_reply *rep = calloc(1, sizeof(*rep));
 	uint8_t sk[OBOL_SIGN_SK_LEN], master[32];
-	char rid[CODEX_REQUEST_ID_MAX + 1];
-	json_t *req = NULL, *reply = NULL;
 	struct codex *existing = NULL;
 	int64_t id;
-	size_t n;
 	obol_err e;
 
 	*out = NULL;
 	obol_box_keypair_new(&box);
-	if (!bl || !c) {
+	if (!bl || !c || !req || !rep) {
 		e = OBOL_E_NO_MEMORY;
 		goto out;
 	}
@@ -175,23 +138,26 @@ obol_err codex_wallet_open(struct obol_wallet *w, const struct obol_amount *amou
 		e = OBOL_E_CODEX_ALREADY_OPEN;
 		goto out;
 	}
-	if (e != OBOL_E_CODEX_UNKNOWN_USER)
+	if (e != OBOL_E_CODEX_UNKNOWN_USER && e != OBOL_E_CODEX_STATE_OLD_FORMAT)
 		goto out;
 	if ((e = obol_wallet_issuer(w, NULL, master, NULL, NULL)) != OBOL_OK ||
 	    (e = obol_wallet_client(w, true, &client)) != OBOL_OK || (e = obol_wallet_account(w, &id, sk)) != OBOL_OK)
 		goto out;
-	request_id(rid);
-	if (!(req = json_pack("{s:s}", "request_id", rid))) {
-		e = OBOL_E_NO_MEMORY;
+	request_id(req->request_id);
+	memcpy(req->box_pk, box.pk, sizeof(box.pk));
+	req->amount = *amount;
+	req->deposit = *deposit;
+	codex_api_open_req_spec(req);
+	codex_api_open_reply_spec(rep);
+	if ((e = post(client, "/codex/open", &req->spec, &rep->spec)) != OBOL_OK)
+		goto out;
+	if (!rep->has_state) {
+		e = OBOL_E_WIRE_MISSING_FIELD;
 		goto out;
 	}
-	if ((e = put_b64(req, "box_pk", box.pk, sizeof(box.pk))) != OBOL_OK ||
-	    (e = put_amount(req, "amount", amount)) != OBOL_OK || (e = put_amount(req, "deposit", deposit)) != OBOL_OK ||
-	    (e = obol_http_post_json(client, "/codex/open", req, OBOL_HTTP_AUTH, &reply)) != OBOL_OK)
-		goto out;
-	if ((e = get_b64(reply, "cert", buf, sizeof(buf), &n)) != OBOL_OK || (e = codex_cert_decode(buf, n, &cert)) != OBOL_OK ||
-	    (e = get_b64(reply, "state", buf, sizeof(buf), &n)) != OBOL_OK || (e = codex_state_decode(buf, n, &st)) != OBOL_OK ||
-	    (e = reply_blacklist(reply, bl)) != OBOL_OK)
+	if ((e = codex_cert_decode(rep->cert, rep->cert_len, &cert)) != OBOL_OK ||
+	    (e = codex_state_decode(rep->state, rep->state_len, &st)) != OBOL_OK ||
+	    (e = codex_blacklist_decode(rep->blacklist, rep->blacklist_len, bl)) != OBOL_OK)
 		goto out;
 	if ((e = codex_init(c, master, &cert, &st, bl, sk, &box, obol_now())) != OBOL_OK ||
 	    (e = codex_wallet_store(w, c)) != OBOL_OK)
@@ -201,79 +167,107 @@ obol_err codex_wallet_open(struct obol_wallet *w, const struct obol_amount *amou
 out:
 	OBOL_WIPE(box);
 	OBOL_WIPE(sk);
-	json_decref(req);
-	json_decref(reply);
 	obol_http_client_free(client);
 	codex_free(existing);
 	codex_free(c);
 	free(bl);
+	free(req);
+	free(rep);
 	return e;
 }
 
 /* ---- update Codex / delete account ---------------------------------------- */
 
-static obol_err sync_body(const struct codex *c, json_t **out)
+/* The pending request, exactly as it was first sent: the state, the log,
+ * the balance, the load, and the refusals marked for it (codex_sync_begin
+ * froze them). */
+static obol_err sync_body(const struct codex *c, struct codex_api_sync_req *m)
 {
-	uint8_t buf[CODEX_ENTRY_MAX > CODEX_STATE_MAX ? CODEX_ENTRY_MAX : CODEX_STATE_MAX];
-	size_t n;
-	json_t *req, *ents;
 	obol_err e;
-	if (!(req = json_pack("{s:s}", "request_id", c->sync_request_id)) || !(ents = json_array()) ||
-	    json_object_set_new(req, "entries", ents) != 0) {
-		json_decref(req);
-		return OBOL_E_NO_MEMORY;
-	}
-	if ((e = codex_state_encode(&c->state, buf, sizeof(buf), &n)) != OBOL_OK || (e = put_b64(req, "state", buf, n)) != OBOL_OK ||
-	    (e = put_amount(req, "balance", &c->balance)) != OBOL_OK ||
-	    (c->sync_has_load && (e = put_amount(req, "load", &c->sync_load)) != OBOL_OK))
-		goto out;
-	for (size_t i = 0; i < c->nlog; i++) {
-		json_t *v;
-		if ((e = codex_entry_encode(&c->log[i].e, buf, sizeof(buf), &n)) != OBOL_OK ||
-		    (e = b64_json(buf, n, &v)) != OBOL_OK)
-			goto out;
-		if (json_array_append_new(ents, v) != 0) {
-			e = OBOL_E_NO_MEMORY;
-			goto out;
-		}
-	}
-out:
-	if (e != OBOL_OK) {
-		json_decref(req);
+	memset(m, 0, sizeof(*m));
+	if (obol_strlcpy_checked(m->request_id, c->sync_request_id, sizeof(m->request_id)) != OBOL_OK)
+		return OBOL_E_INVALID_ARGUMENT;
+	if ((e = codex_state_encode(&c->state, m->state, sizeof(m->state), &m->state_len)) != OBOL_OK)
 		return e;
+	for (size_t i = 0; i < c->nlog; i++)
+		if ((e = codex_entry_encode(&c->log[i].e, m->entries[i], sizeof(m->entries[i]), &m->entry_len[i])) != OBOL_OK)
+			return e;
+	m->nentries = c->nlog;
+	m->balance = c->balance;
+	if (c->sync_has_load && !c->sync_close) {
+		m->load = c->sync_load;
+		m->has_load = true;
 	}
-	*out = req;
+	for (size_t i = 0; i < c->nrefusals && m->nrefusals < CODEX_SYNC_REFUSALS_MAX; i++)
+		if (c->refusals[i].in_sync &&
+		    (e = codex_refusal_encode(&c->refusals[i].f, m->refusals[m->nrefusals++])) != OBOL_OK)
+			return e;
+	m->has_refusals = m->nrefusals > 0;
+	codex_api_sync_req_spec(m, c->sync_close);
 	return OBOL_OK;
 }
 
-static void copy_amount(const json_t *reply, const char *key, char out[OBOL_AMOUNT_STR_MAX])
+/* Applies a renewal: the new state, blacklist and certificate, and the
+ * token ids the bank settled to this Codex. */
+static obol_err apply_renewal(struct codex *c, const struct codex_api_sync_reply *rep)
 {
-	const char *t = json_string_value(json_object_get(reply, key));
+	struct codex_blacklist *bl = malloc(sizeof(*bl));
+	struct codex_state st;
+	struct codex_cert cert;
+	struct codex_sync_answer a = { .state = &st, .bl = bl, .cert = NULL };
+	obol_err e;
+	if (!bl)
+		return OBOL_E_NO_MEMORY;
+	if (!rep->has_state || !rep->has_blacklist) {
+		e = OBOL_E_WIRE_MISSING_FIELD;
+		goto out;
+	}
+	if ((e = codex_state_decode(rep->state, rep->state_len, &st)) != OBOL_OK ||
+	    (e = codex_blacklist_decode(rep->blacklist, rep->blacklist_len, bl)) != OBOL_OK)
+		goto out;
+	if (rep->has_cert) {
+		if ((e = codex_cert_decode(rep->cert, rep->cert_len, &cert)) != OBOL_OK)
+			goto out;
+		a.cert = &cert;
+	}
+	if ((e = codex_sync_apply(c, &a, obol_now())) != OBOL_OK)
+		goto out;
+	/* ids the bank settled to this Codex, remembered where there is room
+	 * (one that is not is harmless: the bank pays a token once) */
+	for (size_t i = 0; rep->has_settled && i < rep->nsettled; i++)
+		if (codex_note_settled(c, rep->settled[i].id, rep->settled[i].time, obol_now()) != OBOL_OK)
+			break;
+out:
+	free(bl);
+	return e;
+}
+
+static void amount_text(const struct obol_amount *a, bool has, char out[OBOL_AMOUNT_STR_MAX])
+{
 	out[0] = '\0';
-	if (t && strlen(t) < OBOL_AMOUNT_STR_MAX)
-		memcpy(out, t, strlen(t) + 1);
+	if (has)
+		obol_amount_format(a, out);
 }
 
 obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct obol_amount *load, bool close,
 			   struct codex_wallet_sync_info *info)
 {
 	struct obol_http_client *client = NULL;
-	struct codex_blacklist *bl = malloc(sizeof(*bl));
-	struct codex_state st;
-	uint8_t buf[CODEX_STATE_MAX];
+	struct codex_api_sync_req *req = calloc(1, sizeof(*req));
+	struct codex_api_sync_reply *rep = calloc(1, sizeof(*rep));
 	char rid[CODEX_REQUEST_ID_MAX + 1];
-	json_t *req = NULL, *reply = NULL, *settled;
-	size_t n, i;
 	obol_err e;
 
 	memset(info, 0, sizeof(*info));
-	if (!bl)
-		return OBOL_E_NO_MEMORY;
+	if (!req || !rep) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
 	/* a request of the other kind is pending: finish it first, with the
 	 * same request id, so a reply that was lost is not lost for good */
 	if (c->sync_pending && c->sync_close != close) {
 		e = codex_wallet_sync(w, c, NULL, c->sync_close, info);
-		if (e == OBOL_OK && info->deleted)
+		if (e == OBOL_OK && info->closed)
 			e = OBOL_E_CODEX_ACCOUNT_DELETED;
 		if (e != OBOL_OK)
 			goto out;
@@ -285,15 +279,15 @@ obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct 
 		    (e = codex_wallet_store(w, c)) != OBOL_OK)
 			goto out;
 	}
-	if ((e = obol_wallet_client(w, true, &client)) != OBOL_OK || (e = sync_body(c, &req)) != OBOL_OK)
+	if ((e = obol_wallet_client(w, true, &client)) != OBOL_OK || (e = sync_body(c, req)) != OBOL_OK)
 		goto out;
-	if (close)
-		json_object_del(req, "load");
-	e = obol_http_post_json(client, close ? "/codex/close" : "/codex/sync", req, OBOL_HTTP_AUTH, &reply);
+	codex_api_sync_reply_spec(rep);
+	e = post(client, close ? "/codex/close" : "/codex/sync", &req->spec, &rep->spec);
 	if (e != OBOL_OK) {
-		/* a definitive refusal changed nothing at the bank: unblock the Codex;
-		 * after a network failure keep the request to send it again */
-		if (e != OBOL_E_NETWORK && e != OBOL_E_PEER_ERROR && e != OBOL_E_WIRE_OVERSIZED) {
+		/* only the bank's refusal of the request itself settles it (its
+		 * unit rolled back); anything else may have been applied: keep
+		 * the request, to send it again as it is */
+		if (codex_sync_refused_for_good(e)) {
 			codex_sync_abandon(c);
 			if (codex_wallet_store(w, c) != OBOL_OK)
 				e = OBOL_E_IO;
@@ -301,13 +295,15 @@ obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct 
 		goto out;
 	}
 	info->answered = true;
-	info->blacklisted = json_is_true(json_object_get(reply, "blacklisted"));
-	info->findings = (size_t)json_integer_value(json_object_get(reply, "findings"));
-	copy_amount(reply, "value", info->value);
-	copy_amount(reply, "paid_out", info->paid_out);
+	info->blacklisted = rep->blacklisted;
+	info->findings = (size_t)rep->findings;
+	amount_text(&rep->value, rep->has_value, info->value);
+	amount_text(&rep->paid_out, rep->has_paid_out, info->paid_out);
+	amount_text(&rep->held, rep->has_held, info->held);
+	info->held_until = rep->has_held_until ? rep->held_until : 0;
 	if (close) {
-		info->deleted = json_is_true(json_object_get(reply, "deleted"));
-		if (info->deleted) {
+		info->closed = rep->has_closed && rep->closed;
+		if (info->closed) {
 			json_object_del(obol_wallet_section(w, "codex"), "codex");
 			e = obol_wallet_save(w);
 		} else {
@@ -319,37 +315,82 @@ obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct 
 		}
 		goto out;
 	}
-	if ((e = reply_blacklist(reply, bl)) != OBOL_OK)
-		goto out;
-	info->renewed = json_is_true(json_object_get(reply, "renewed"));
+	info->renewed = rep->has_renewed && rep->renewed;
+	info->cert_renewed = info->renewed && rep->has_cert;
 	if (info->renewed) {
-		if ((e = get_b64(reply, "state", buf, sizeof(buf), &n)) != OBOL_OK ||
-		    (e = codex_state_decode(buf, n, &st)) != OBOL_OK || (e = codex_sync_apply(c, &st, bl)) != OBOL_OK)
+		if ((e = apply_renewal(c, rep)) != OBOL_OK)
 			goto out;
-		settled = json_object_get(reply, "settled");
-		for (i = 0; i < json_array_size(settled); i++) {
-			const json_t *it = json_array_get(settled, i);
-			uint8_t id[CODEX_TOKEN_ID_LEN];
-			size_t idn;
-			if ((e = get_b64(it, "id", id, sizeof(id), &idn)) != OBOL_OK || idn != sizeof(id))
-				goto out;
-			if ((e = codex_note_settled(c, id, (int64_t)json_integer_value(json_object_get(it, "time")),
-						    obol_now())) != OBOL_OK)
-				goto out;
-		}
 	} else {
 		/* blacklisted: nothing renewed; the request is over */
-		if ((e = codex_set_blacklist(c, bl)) != OBOL_OK && e != OBOL_E_CODEX_BLACKLIST_OLD)
+		struct codex_blacklist *bl = malloc(sizeof(*bl));
+		if (!bl) {
+			e = OBOL_E_NO_MEMORY;
 			goto out;
+		}
+		if (rep->has_blacklist && codex_blacklist_decode(rep->blacklist, rep->blacklist_len, bl) == OBOL_OK &&
+		    (e = codex_set_blacklist(c, bl)) != OBOL_OK && e != OBOL_E_CODEX_BLACKLIST_OLD) {
+			free(bl);
+			goto out;
+		}
+		free(bl);
 		codex_sync_abandon(c);
 	}
 	if ((e = codex_wallet_store(w, c)) == OBOL_OK && !info->renewed)
 		e = OBOL_E_CODEX_BLACKLISTED;
 out:
-	json_decref(req);
-	json_decref(reply);
 	obol_http_client_free(client);
-	free(bl);
+	free(req);
+	free(rep);
+	return e;
+}
+
+obol_err codex_wallet_release(struct obol_wallet *w, struct obol_amount *paid, int64_t *held_until)
+{
+	struct obol_http_client *client = NULL;
+	struct codex_api_release_req req;
+	struct codex_api_release_reply rep;
+	json_t *body = NULL, *reply = NULL;
+	long status = 0;
+	char *text = NULL, *sent = NULL;
+	size_t len = 0;
+	obol_err e;
+
+	*held_until = 0;
+	memset(&req, 0, sizeof(req));
+	memset(&rep, 0, sizeof(rep));
+	request_id(req.request_id);
+	codex_api_release_req_spec(&req);
+	codex_api_release_reply_spec(&rep);
+	if ((e = obol_wallet_client(w, true, &client)) != OBOL_OK || (e = obol_json_encode(&req.spec, &body)) != OBOL_OK)
+		goto out;
+	if (!(sent = json_dumps(body, JSON_COMPACT))) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	if ((e = obol_http_request(client, "POST", "/codex/release", sent, strlen(sent), OBOL_HTTP_AUTH, &status, &text,
+				   &len)) != OBOL_OK)
+		goto out;
+	if (status >= 400) {
+		/* the error body says when the deposit is free ("held_until=T") */
+		const char *d;
+		if (!(reply = json_loadb(text, len, 0, NULL))) {
+			e = OBOL_E_PEER_ERROR;
+			goto out;
+		}
+		e = obol_json_error_from_body(text, len);
+		d = json_string_value(json_object_get(reply, "detail"));
+		if (e == OBOL_E_CODEX_DEPOSIT_HELD && d && strncmp(d, "held_until=", 11) == 0)
+			*held_until = strtoll(d + 11, NULL, 10);
+		goto out;
+	}
+	if ((e = obol_json_decode_text(text, len, &rep.spec)) == OBOL_OK)
+		*paid = rep.paid;
+out:
+	json_decref(body);
+	json_decref(reply);
+	free(sent);
+	free(text);
+	obol_http_client_free(client);
 	return e;
 }
 
@@ -357,30 +398,43 @@ obol_err codex_wallet_fetch_blacklist(struct obol_wallet *w, struct codex *c)
 {
 	struct obol_http_client *client = NULL;
 	struct codex_blacklist *bl = malloc(sizeof(*bl));
+	struct codex_api_blacklist_reply *rep = calloc(1, sizeof(*rep));
 	json_t *reply = NULL;
 	obol_err e;
-	if (!bl)
-		return OBOL_E_NO_MEMORY;
+	if (!bl || !rep) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	codex_api_blacklist_reply_spec(rep);
 	if ((e = obol_wallet_client(w, false, &client)) == OBOL_OK &&
 	    (e = obol_http_get_json(client, "/codex/blacklist", 0, &reply)) == OBOL_OK &&
-	    (e = reply_blacklist(reply, bl)) == OBOL_OK && (e = codex_set_blacklist(c, bl)) == OBOL_OK)
+	    (e = obol_json_decode(reply, &rep->spec)) == OBOL_OK &&
+	    (e = codex_blacklist_decode(rep->blacklist, rep->blacklist_len, bl)) == OBOL_OK &&
+	    (e = codex_set_blacklist(c, bl)) == OBOL_OK)
 		e = codex_wallet_store(w, c);
+out:
 	json_decref(reply);
 	obol_http_client_free(client);
 	free(bl);
+	free(rep);
 	return e;
 }
 
 /* ---- paying a vendor over the device link --------------------------------- */
 
-obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const char *addr,
-				 const struct obol_amount *amount, struct codex_token *token)
+obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const struct codex_wallet_pay *p,
+				 struct codex_token *token)
 {
 	struct obol_devlink *l = NULL;
 	struct codex_msg_hello hello;
 	struct codex_msg_request *req = calloc(1, sizeof(*req));
 	struct codex_msg_pay *pay = calloc(1, sizeof(*pay));
 	struct codex_msg_ack ack;
+	struct codex_pay_req pr;
+	const struct obol_amount *asked;
+	struct obol_paycap cap;
+	struct obol_amount max;
+	bool has_max;
 	struct obol_field f[2];
 	struct obol_fields spec;
 	const uint8_t *body;
@@ -393,11 +447,11 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const c
 		goto out;
 	}
 	memset(&hello, 0, sizeof(hello));
-	if (amount) {
-		hello.amount = *amount;
+	if (p->amount) {
+		hello.amount = *p->amount;
 		hello.has_amount = true;
 	}
-	if ((e = obol_wallet_connect_vendor(w, addr, &l)) != OBOL_OK)
+	if ((e = obol_wallet_connect_vendor(w, p->addr, &l)) != OBOL_OK)
 		goto out;
 	codex_msg_hello_spec(&hello, f, &spec);
 	if ((e = obol_devlink_write(l, CODEX_MSG_HELLO, &spec)) != OBOL_OK ||
@@ -410,16 +464,18 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const c
 	}
 	if ((e = obol_cbor_decode(body, blen, &spec)) != OBOL_OK)
 		goto out;
-	if (!amount && !req->has_amount) {
+	asked = p->amount ? p->amount : req->has_amount ? &req->amount : NULL;
+	if (asked == NULL) {
 		e = OBOL_E_CODEX_AMOUNT_INVALID;
 		goto out;
 	}
-	/* the payer's cap (src/wallet/payer.h), then create token, write log,
-	 * update Codex: durable before it leaves */
-	if ((e = obol_pay_offer(l, "codex", amount ? amount : &req->amount, 1)) != OBOL_OK ||
-	    (e = obol_pay_hand(l, amount ? amount : &req->amount)) != OBOL_OK ||
-	    (e = codex_pay(c, req, amount ? amount : &req->amount, obol_now(), pay, token)) != OBOL_OK ||
-	    (e = codex_wallet_store(w, c)) != OBOL_OK)
+	/* the payer's cap (src/wallet/payer.h), the core's limit too; then create
+	 * token, write log, update Codex: durable before it leaves */
+	if ((e = obol_pay_offer(l, "codex", asked, 1)) != OBOL_OK || (e = obol_pay_hand(l, asked)) != OBOL_OK ||
+	    (e = obol_pay_cap(l, &cap)) != OBOL_OK || (e = obol_paycap_tighter(&cap, p->max, &max, &has_max)) != OBOL_OK)
+		goto out;
+	pr = (struct codex_pay_req){ .req = req, .amount = p->amount, .max = has_max ? &max : NULL };
+	if ((e = codex_pay(c, &pr, obol_now(), pay, token)) != OBOL_OK || (e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto out;
 	codex_msg_pay_spec(pay, f, &spec);
 	if ((e = obol_pay_sent(l, &spec)) != OBOL_OK || (e = obol_devlink_write(l, CODEX_MSG_PAY, &spec)) != OBOL_OK ||

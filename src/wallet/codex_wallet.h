@@ -29,30 +29,50 @@ OBOL_MUST_CHECK obol_err codex_wallet_open(struct obol_wallet *w, const struct o
 
 struct codex_wallet_sync_info {
 	bool answered; /* the bank answered (the fields below are its answer) */
-	bool renewed, blacklisted, deleted;
+	bool renewed, blacklisted, closed, cert_renewed;
 	size_t findings;
 	char value[OBOL_AMOUNT_STR_MAX];    /* the Codex's value at the bank */
-	char paid_out[OBOL_AMOUNT_STR_MAX]; /* close */
+	char paid_out[OBOL_AMOUNT_STR_MAX]; /* close: paid back now */
+	char held[OBOL_AMOUNT_STR_MAX];     /* close: the safe deposit held ... */
+	int64_t held_until;                 /* ... until then (codex_wallet_release) */
 };
 
 /* Update Codex (POST /codex/sync) or delete account (POST /codex/close): the
- * log goes to the bank, the new state and blacklist come back. A sync
- * interrupted after the request left is finished by running it again (the
- * same request id is sent). CODEX_BLACKLISTED when the bank renews nothing. */
+ * log and the refusals kept go to the bank, the new state, the blacklist and
+ * a renewed certificate when due come back. The request is marked pending
+ * in the Codex (stored) before it leaves, and is sent again, unchanged and
+ * under the same request id, until the bank answers it: an answer that was
+ * lost, or a failure whose outcome is unknown (a 5xx, a commit that may or
+ * may not have happened), leaves it pending (the error is returned); only a
+ * refusal the bank made of the request itself (codex_sync_refused_for_good)
+ * abandons it. CODEX_BLACKLISTED when the bank renews nothing. After a
+ * close the Codex is gone from the wallet; its safe deposit is held at the
+ * bank until info->held_until. */
 OBOL_MUST_CHECK obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct obol_amount *load,
 					   bool close, struct codex_wallet_sync_info *info);
+
+/* What is left of a closed or blacklisted Codex back to the account (POST
+ * /codex/release): *paid; CODEX_DEPOSIT_HELD (with *held_until) before its
+ * time. Needs only the wallet's account, not its Codex. */
+OBOL_MUST_CHECK obol_err codex_wallet_release(struct obol_wallet *w, struct obol_amount *paid, int64_t *held_until);
 
 /* Fetches the current blacklist (GET /codex/blacklist) into the Codex. */
 OBOL_MUST_CHECK obol_err codex_wallet_fetch_blacklist(struct obol_wallet *w, struct codex *c);
 
 /* Pays a vendor daemon over the device link at addr: HELLO → REQUEST (the
  * vendor's certificate and price) → PAY → ACK or REFUSAL. amount NULL pays
- * the price asked. The debit is stored before the payment leaves; a missing
- * or bad answer leaves the token pending (settled by the bank at the next
- * sync). A vendor's signed refusal is kept in the log (the bank returns the
- * value at the next sync) and its reason is returned as the error. */
-OBOL_MUST_CHECK obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const char *addr,
-						 const struct obol_amount *amount, struct codex_token *token);
+ * the price asked; max (NULL: none) is the most the payer agrees to pay,
+ * whatever the vendor asks (CODEX_OVER_CAP). The debit is stored before the
+ * payment leaves; a missing or bad answer leaves the token pending (settled
+ * by the bank at the next sync). A vendor's signed refusal is kept in the
+ * log (the bank returns the value at the next sync) and its reason is
+ * returned as the error. */
+struct codex_wallet_pay {
+	const char *addr;
+	const struct obol_amount *amount, *max;
+};
+OBOL_MUST_CHECK obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const struct codex_wallet_pay *p,
+						 struct codex_token *token);
 
 /* Frames in files, for two wallets that meet offline (the same frames as
  * on the device link). */

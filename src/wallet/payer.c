@@ -63,11 +63,6 @@ void obol_payer_free(struct obol_payer *p)
 	free(p);
 }
 
-const struct obol_paycap *obol_payer_cap(const struct obol_payer *p)
-{
-	return &p->cap;
-}
-
 /* The cap in force: the command line's, else the wallet's default. */
 static obol_err load_cap(struct obol_payer *p)
 {
@@ -167,7 +162,11 @@ static obol_err ask(const struct obol_devlink *dl, const struct obol_amount *pri
 
 obol_err obol_pay_cap(struct obol_devlink *dl, struct obol_paycap *cap)
 {
-	struct obol_payer *p = obol_devlink_payer(dl);
+	return obol_payer_cap(obol_devlink_payer(dl), cap);
+}
+
+obol_err obol_payer_cap(struct obol_payer *p, struct obol_paycap *cap)
+{
 	obol_err e;
 	memset(cap, 0, sizeof *cap);
 	if (p == NULL)

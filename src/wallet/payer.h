@@ -49,12 +49,12 @@ struct obol_payer;
 /* A guard for the open wallet w (borrowed; outlives it). NULL on no memory. */
 struct obol_payer *obol_payer_new(struct obol_wallet *w);
 void obol_payer_free(struct obol_payer *p);
-/* The cap in force (for messages and tests). */
-const struct obol_paycap *obol_payer_cap(const struct obol_payer *p);
 
 /* The cap in force for a payment on the link (none set: has_* false), for a
  * scheme core that takes limits of its own. */
 OBOL_MUST_CHECK obol_err obol_pay_cap(struct obol_devlink *dl, struct obol_paycap *cap);
+/* The same where no link is open (p NULL: none). */
+OBOL_MUST_CHECK obol_err obol_payer_cap(struct obol_payer *p, struct obol_paycap *cap);
 OBOL_MUST_CHECK obol_err obol_pay_offer(struct obol_devlink *dl, const char *scheme, const struct obol_amount *price,
 					uint64_t units);
 OBOL_MUST_CHECK obol_err obol_pay_hand(struct obol_devlink *dl, const struct obol_amount *more);

@@ -8,10 +8,17 @@
  *                                        certificate state sealed under the
  *                                        user's payword password
  *                                        (payword_wallet_seal, seed §3.1)
- *    "pending_buy": {"request_id", "tokens", "scope", "pos"?}}   a token
- *                                        purchase not yet answered
- * The user's signing key (for visit commitments) is the wallet's account
- * key. The password comes from OBOL_PAYWORD_PASSWORD. */
+ *    "pending_buy": {"request_id", "tokens", "scope", "position"?}
+ *                                        a token purchase not yet answered,
+ *                                        with the signed position it sends
+ *    "purchases": [{"vendor", "product", "auth", "serial", "time"}]
+ *                                        the last PAYWORD_PURCHASES_KEPT
+ *                                        authorisation numbers, so a product
+ *                                        can be fetched again}
+ * The user's signing key (for ranges, positions and product requests) is
+ * the wallet's account key: the operator opens the account for it
+ * (`obol issuer account add --auth-key`), and every request to the agent is
+ * signed with it. The password comes from OBOL_PAYWORD_PASSWORD. */
 #ifndef OBOL_WALLET_PAYWORD_H
 #define OBOL_WALLET_PAYWORD_H
 
@@ -22,16 +29,18 @@
 #include "wallet/file.h"
 
 #define PAYWORD_PASSWORD_ENV "OBOL_PAYWORD_PASSWORD"
+#define PAYWORD_PURCHASES_KEPT 64
 
 /* The password from the environment (PASSPHRASE_MISSING when unset). */
 OBOL_MUST_CHECK obol_err payword_wallet_password(const char **out);
 
-/* Registers the wallet's user at the agent (drawing an account key when the
- * wallet has none) and records the user name. */
+/* Registers the wallet's user at the agent for the wallet's account (the
+ * operator opened it for the wallet's key: NOT_FOUND until then) and
+ * records the user name. */
 OBOL_MUST_CHECK obol_err payword_wallet_register(struct obol_wallet *w, const char *username, const char *password,
 						 int64_t *account);
 
-/* Loads / stores the certificate state of a scope (NOT_FOUND when none). */
+/* Loads / stores the certificate state of a scope (PAYWORD_NO_CERT when none). */
 OBOL_MUST_CHECK obol_err payword_wallet_load(struct obol_wallet *w, uint64_t scope, const char *password,
 					     struct payword_wallet_cert *out);
 OBOL_MUST_CHECK obol_err payword_wallet_store(struct obol_wallet *w, uint64_t scope, const char *password,
@@ -39,18 +48,30 @@ OBOL_MUST_CHECK obol_err payword_wallet_store(struct obol_wallet *w, uint64_t sc
 OBOL_MUST_CHECK obol_err payword_wallet_forget(struct obol_wallet *w, uint64_t scope);
 
 struct payword_buy_outcome {
-	uint64_t serial, first_order, n;
+	uint64_t serial, first_order, n; /* serial 0: no new certificate yet (see held) */
 	int64_t carried;
 	char cost[OBOL_AMOUNT_STR_MAX];
+	uint64_t held;                    /* tokens of ended certificates waiting for late reports */
+	int64_t held_until;
 };
 
 /* Steps A-D: buys `tokens` tokens for a scope (0 for a pure regeneration);
- * lost = the wallet lost its certificate (no position is told). The request
- * is recorded in the wallet before it is sent, so a crash or a lost reply
- * is resumed with the same request id. Downloads and checks the new user
- * certificate and stores it. */
+ * lost = the wallet lost its certificate (no position is told: every
+ * unreported token waits the agent's grace). The request, with the signed
+ * position, is recorded in the wallet before it is sent, so a crash or a
+ * lost reply is resumed with the same request; until it is answered the
+ * wallet spends nothing from that scope's chain. Downloads and checks the
+ * new user certificate and stores it. */
 OBOL_MUST_CHECK obol_err payword_wallet_buy_tokens(struct obol_wallet *w, const char *password, uint64_t scope,
 						   uint64_t tokens, bool lost, struct payword_buy_outcome *out);
+
+/* One purchase as the caller asks it. */
+struct payword_purchase_req {
+	const char *addr;                     /* the vendor's device link */
+	const char *product;
+	const struct obol_amount *max_amount; /* the most it may cost; NULL: the price the vendor tells */
+	unsigned retries;                     /* sends of a purchase whose reply was lost */
+};
 
 struct payword_purchase {
 	uint64_t vendor_id;
@@ -69,11 +90,20 @@ struct payword_purchase {
 OBOL_MUST_CHECK obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32],
 						 const struct payword_pay *req, struct payword_pay_reply *r);
 
-/* Steps 1-8 over the device link at addr: asks the vendor who it is and the
- * product's price, pays with the certificate of the right scope, keeps the
- * outcome. A purchase whose reply was lost is sent again as is (up to
- * `retries` times); after that its tokens are in doubt. */
-OBOL_MUST_CHECK obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, const char *addr,
-						 const char *product, unsigned retries, struct payword_purchase *out);
+/* Steps 1-7 over the device link: asks the vendor who it is and the
+ * product's price, pays with the certificate of the right scope (never more
+ * than max_amount: PAYWORD_PRICE_ABOVE_MAX; never while a token purchase of
+ * that scope is pending: PAYWORD_BUY_PENDING), keeps the outcome and the
+ * authorisation number. A purchase whose reply was lost is sent again as is
+ * (up to `retries` times); after that its tokens are in doubt. */
+OBOL_MUST_CHECK obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password,
+						 const struct payword_purchase_req *req, struct payword_purchase *out);
+
+/* Step 8: fetches a product bought here from the vendor's product page at
+ * http_url, with the authorisation number kept for it (auth 0: the latest
+ * purchase of that product), signed with the wallet's key. *body is
+ * malloc'ed. PAYWORD_AUTH_INVALID when the wallet kept no such purchase. */
+OBOL_MUST_CHECK obol_err payword_wallet_fetch(struct obol_wallet *w, const char *http_url, const char *product,
+					      int64_t auth, char **body, size_t *len);
 
 #endif

@@ -2,11 +2,12 @@
 # Source it:  . "$(dirname "$0")/lib.sh"
 #
 #   T                     a fresh temporary directory (removed at exit unless KEEP=1)
-#   OBOL                  the obol binary ($OBOL_BUILD/obol, absolute)
+#   OBOL                  the obol command as the tests run it ($OBOL_BUILD/obol-e2e, absolute:
+#                         built for tests, so it honours OBOL_ARGON2_FAST=1)
 #   ATTACK                the cheating parties ($OBOL_BUILD/obol-attack; tests/attack/attack.h)
 #   start NAME ARGS...    runs `obol ARGS...` in the background (log in $T/NAME.log),
-#                         waits for its "listening on HOST:PORT" lines (one per --listen
-#                         or --http), then sets NAME_ADDR, NAME_URL (https://... when ARGS
+#                         waits for its "listening on HOST:PORT" lines (one per --listen,
+#                         --http or --console), then sets NAME_ADDR, NAME_URL (https://... when ARGS
 #                         have --tls-cert, else http://...), NAME_PORT, NAME_ADDR2 (second
 #                         line) and NAME_PID
 #   start_attack NAME ARGS...  the same with `obol-attack ARGS...` (a cheating party that
@@ -28,7 +29,7 @@ set -u
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OBOL_BUILD=${OBOL_BUILD:-build}
 case $OBOL_BUILD in /*) ;; *) OBOL_BUILD=$E2E_ROOT/$OBOL_BUILD ;; esac
-OBOL=$OBOL_BUILD/obol
+OBOL=$OBOL_BUILD/obol-e2e
 ATTACK=$OBOL_BUILD/obol-attack
 T=$(mktemp -d "${TMPDIR:-/tmp}/obol-e2e-XXXXXX")
 export OBOL_PASSPHRASE=${OBOL_PASSPHRASE:-e2e passphrase}
@@ -79,7 +80,7 @@ e2e_wait_listening() {
 e2e_launch() {
   local name=$1; shift
   local want=0 a offset scheme=http
-  for a in "$@"; do case $a in --listen|--http) want=$((want + 1)) ;; --tls-cert) scheme=https ;; esac; done
+  for a in "$@"; do case $a in --listen|--http|--console) want=$((want + 1)) ;; --tls-cert) scheme=https ;; esac; done
   [ $want -gt 0 ] || want=1
   offset=$(stat -c %s "$T/$name.log" 2>/dev/null || echo 0)
   "${E2E_EXE[$name]:-$OBOL}" "$@" >>"$T/$name.log" 2>&1 </dev/null &
@@ -127,7 +128,7 @@ restart() {
   for ((i = 0; i < ${#args[@]} - 1; i++)); do
     case ${args[$i]} in
       --listen) args[$((i + 1))]=${!addr} ;;
-      --http) [ -n "${!addr2}" ] && args[$((i + 1))]=${!addr2} ;;
+      --http|--console) [ -n "${!addr2}" ] && args[$((i + 1))]=${!addr2} ;;
     esac
   done
   if [ -n "${E2E_PIDS[$name]:-}" ]; then stop "$name"; fi

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# payword (seed 003) with real processes: registration, token purchase,
-# purchases at two generic vendors (almost-online and batch reporting) and a
-# specific one, the product page, refusals, a lost certificate regenerated
-# with its unspent value, the CRL, and the audit after each step.
+# payword (seed 003) with real processes: registration for an account the
+# operator opened, token purchase, purchases at two generic vendors
+# (almost-online and batch reporting) and a specific one, each paying a
+# user-signed range, the product page, refusals, a lost certificate
+# regenerated with its unspent value after the grace, the CRL, and the
+# audit after each step.
 . "$(dirname "$0")/lib.sh"
 
 DB=sqlite:$T/issuer.db
 export OBOL_PAYWORD_PASSWORD="correct horse battery"
 
-"$OBOL" issuer init --db "$DB" --currency EUR --payword-token-value EUR:0.01 --payword-grace 0 >/dev/null \
+GRACE=3
+"$OBOL" issuer init --db "$DB" --currency EUR --payword-token-value EUR:0.01 --payword-grace $GRACE >/dev/null \
   && pass issuer_init || { fail issuer_init; exit 1; }
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
 audit() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -q '^audit: OK$'; }
@@ -32,10 +35,18 @@ vendor shopa generic almost-online && vendor shopb generic batch && vendor shops
   && pass vendors_start || { fail vendors_start; exit 1; }
 SHOPS_ID=$("$OBOL" issuer account show --db "$DB" --account shops | sed -n 's/^id: //p')
 
-# Registration: a user name once, a password of 8 bytes at least.
-"$OBOL" wallet init --wallet "$T/alice.wallet" --issuer "$issuer_URL" >/dev/null
+# Registration: for an account the operator opened, a user name once, a
+# password of 8 bytes at least.
+account() { # NAME: a wallet with an account key, and the operator's account for it
+  local out
+  out=$("$OBOL" wallet init --wallet "$T/$1.wallet" --issuer "$issuer_URL" --account "$1")
+  "$OBOL" issuer account add --db "$DB" --kind user --name "$1" --auth-key "$(field account-key "$out")" >/dev/null
+}
+"$OBOL" wallet init --wallet "$T/mallory.wallet" --issuer "$issuer_URL" --account mallory >/dev/null
+expect_error NOT_FOUND "$OBOL" wallet payword register --wallet "$T/mallory.wallet" --username mallory \
+  && pass no_registration_without_an_account || fail no_registration_without_an_account
+account alice && account eve
 check register "$OBOL" wallet payword register --wallet "$T/alice.wallet" --username alice
-"$OBOL" wallet init --wallet "$T/eve.wallet" --issuer "$issuer_URL" >/dev/null
 expect_error PAYWORD_USER_EXISTS "$OBOL" wallet payword register --wallet "$T/eve.wallet" --username alice \
   && pass username_taken || fail username_taken
 OBOL_PAYWORD_PASSWORD=short expect_error PAYWORD_PASSWORD_WEAK "$OBOL" wallet payword register \
@@ -65,8 +76,8 @@ http_expect 403 PAYWORD_AUTH_INVALID "http://$shopa_ADDR2/payword/product/articl
   && pass product_needs_auth || fail product_needs_auth
 http_expect 403 PAYWORD_AUTH_INVALID "http://$shopa_ADDR2/payword/product/image-1?auth=$AUTH_A" \
   && pass auth_is_for_its_product || fail auth_is_for_its_product
-curl -sf "http://$shopa_ADDR2/payword/product/article-1?auth=$AUTH_A" >/dev/null \
-  && pass product_fetched_again || fail product_fetched_again
+check product_fetched_again "$OBOL" wallet payword fetch --wallet "$T/alice.wallet" \
+  --http "http://$shopa_ADDR2" --product article-1
 
 # Reports: A's at once, B's at the next batch tick; the agent pays both.
 paid() { "$OBOL" issuer account show --db "$DB" --account "$1" | sed -n 's/^balance: //p'; }
@@ -82,14 +93,17 @@ expect_error PAYWORD_NO_CERT "$OBOL" wallet payword buy --wallet "$T/alice.walle
 check buy_specific_tokens "$OBOL" wallet payword buy-tokens --wallet "$T/alice.wallet" --tokens 5 --vendor-id "$SHOPS_ID"
 check buy_at_specific "$OBOL" wallet payword buy --wallet "$T/alice.wallet" --vendor "$shops_ADDR" --product article-1
 
-# A lost certificate: regenerated with exactly the unspent value (11 tokens).
+# A lost certificate: revoked at once; its unreported tokens wait the grace,
+# then the unspent value (11 tokens) is carried.
 cp "$T/alice.wallet" "$T/stale.wallet"
-check regenerate_lost "$OBOL" wallet payword regenerate --wallet "$T/alice.wallet" --lost
+out=$("$OBOL" wallet payword regenerate --wallet "$T/alice.wallet" --lost 2>&1)
+[ "$(field held "$out" | cut -d' ' -f1)" = 11 ] && pass regenerate_lost_holds || fail regenerate_lost_holds "$out"
+sleep $((GRACE + 1))
+check regenerate_after_the_grace "$OBOL" wallet payword regenerate --wallet "$T/alice.wallet"
 out=$("$OBOL" wallet payword show --wallet "$T/alice.wallet")
 printf '%s\n' "$out" | grep -q "^unspent: 11 tokens (EUR:0.11)$" && pass regenerated_unspent_value \
   || fail regenerated_unspent_value "$out"
 # The old certificate is revoked: vendors refuse it once their CRL is fresh.
-sleep 2.2
 expect_error PAYWORD_CERT_REVOKED "$OBOL" wallet payword buy --wallet "$T/stale.wallet" --vendor "$shopa_ADDR" \
   --product article-1 && pass revoked_certificate_refused || fail revoked_certificate_refused
 check buy_after_regeneration "$OBOL" wallet payword buy --wallet "$T/alice.wallet" --vendor "$shopa_ADDR" --product article-1

@@ -3,6 +3,8 @@
 #              exports OBOL_TEST_PG_URL; returns 1 (after printing a SKIP
 #              line) when no server can be installed or started.
 #   pg_stop    stops it and removes the directory.
+#   pg_resume  starts it again after a crash (pg_ctl stop -m immediate: what
+#              the torture run does to it, tests/torture/).
 # initdb refuses to run as root, so as root the cluster runs as 'nobody'.
 
 pg_bin_dir() {
@@ -30,8 +32,8 @@ pg_start() {
     echo "SKIP postgres: initdb failed: $(tail -n 3 "$PG_DIR/initdb.log" | tr '\n' ' ')"
     rm -rf "$PG_DIR"; return 1
   fi
-  if ! "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-       -o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c max_connections=200 -c fsync=on" \
+  PG_OPTS="-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c max_connections=200 -c fsync=on"
+  if ! "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -o "$PG_OPTS" \
        start >/dev/null 2>&1; then
     echo "SKIP postgres: the server did not start: $(tail -n 3 "$PG_DIR/server.log" | tr '\n' ' ')"
     rm -rf "$PG_DIR"; return 1
@@ -40,6 +42,11 @@ pg_start() {
   export PATH="$bin:$PATH"
   export OBOL_TEST_PG_URL="postgresql://$user@/postgres?host=$PG_DIR"
   return 0
+}
+
+pg_resume() {
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -o "$PG_OPTS" \
+    start >/dev/null 2>&1
 }
 
 pg_stop() {

@@ -6,19 +6,23 @@
  * Protocol modelled: seed 003 §3.1 (frauds), §3.5 steps 1-8 (purchase) and
  * "transaction informing and verification" (reports), as docs/protocol.md
  * "Scheme payword" (Purchase, Reports, Fraud protection) describes them,
- * with the fixes issue 13 asks for (#1, #2, #4):
- *   - the user signs the range it pays at each purchase (vendor, visit
- *     start, end); the vendor reports it with the signature;
- *   - the agent pays a vendor only for tokens inside a range the user signed
- *     to that vendor; a claim outside every such range is the vendor's
- *     fabrication (the vendor signed the report); two overlapping signed
- *     ranges of different visits prove a user double spend, and both
- *     vendors, who accepted in good faith, are paid; the order in which
- *     reports arrive decides nothing;
+ * with the fixes of issue 13 (#1, #2, #4), as src/schemes/payword/agent.c
+ * has them:
+ *   - at each purchase the user signs the range of orders it pays (vendor,
+ *     from, to); the vendor reports exactly that range with the signature;
+ *   - the agent pays a vendor only for a range the user signed to that
+ *     vendor; a claim of a range the user never signed is the vendor's
+ *     fabrication (the vendor signed the report); two signed ranges at two
+ *     vendors that share an order prove a user double spend, and both
+ *     vendors, who accepted in good faith, are paid; another claim of the
+ *     same vendor sharing an order is a replay, paid nothing; the order in
+ *     which reports arrive decides nothing;
  *   - a report is self-contained (its own start and end).
  *
  * Each fix can be undone by a macro (docs/threats.md, "Defects found"):
- *   DEFECT_TIMING_BLAME    reports carry only the visit's start; a visit
+ *   DEFECT_TIMING_BLAME    the protocol before signed ranges: the user
+ *                          commits to a visit at a vendor and spends in it;
+ *                          reports carry only the visit's start; a visit
  *                          runs to the next known visit's start, and a
  *                          claim reaching past it is judged by the order of
  *                          arrival: the vendor's fabrication if the other
@@ -26,16 +30,20 @@
  *                          visit, else (and when a late visit cuts an
  *                          earlier claim) a user double spend (#1, #2)
  *   DEFECT_REPORT_CHAINED  the agent derives a report's start from the
- *                          previous claim of the visit and refuses for good
- *                          a report that arrives before it (#4)
+ *                          nearest claim below it and refuses for good a
+ *                          report that does not start there, as one that
+ *                          arrives before the report it follows (#4)
  *
  * Abstractions: one certificate of K tokens (orders 1..K), bought before
- * the model starts (the payword liability holds K); two vendors; hashes and
- * signatures symbolic: holding the token of order o gives every order
- * below it (the vendor's fabrication), and a signed range is an entry of
- * the table of ranges the user signed; one report per purchase, delivered
- * by the world in any order; commitment times are abstracted to the
- * visits' starts; regeneration (issue 13 #3) is left to the simulator.
+ * the model starts (the payword liability holds K); two vendors; one order
+ * per purchase; hashes and signatures symbolic: holding the token of order
+ * o gives every order below it (the vendor's fabrication), and a signed
+ * range is an entry of the table of ranges the user signed; one report per
+ * purchase, delivered by the world in any order. A visit (consecutive
+ * purchases at one vendor) matters to the cheaters' moves, and to the old
+ * protocol of DEFECT_TIMING_BLAME, whose commitment times are abstracted to
+ * the visits' starts. Regeneration (issue 13 #3) is left to the simulator
+ * (tests/sim/, strategy lost-batch).
  *
  * Properties:
  *   P1 books (LTL): the user's account + the payword liability + what the
@@ -66,7 +74,8 @@ bit  paidto[12];        /* paidto[v*4+o]: order o paid to vendor v */
 bit  blameU;
 bit  blameV[3];
 
-/* the ranges the user signed: (vendor, start, end) */
+/* the ranges the user signed: (vendor, start, end); for the old rule, the
+ * visits it committed to (a ghost: nothing of it reaches the agent) */
 byte sgv[NR], ss[NR], se[NR];
 byte sn;
 
@@ -75,14 +84,14 @@ byte rv[NR], rs[NR], rlo[NR], rhi[NR], re[NR];
 bit  rpend[NR];
 byte rn;
 
-/* the agent's view for the old rule: visits by arrival, claims accepted */
-byte arr[12];           /* arr[v*4+s]: arrival stamp of visit (v, s), 0 = unknown */
+/* the agent's view: the signed ranges (v, s) that arrived in a report (for
+ * the old rule: the visits), by arrival */
+byte arr[12];           /* arr[v*4+s]: arrival stamp of (v, s), 0 = unknown */
 byte clock = 1;
-byte lasthi[12];        /* highest order accepted of visit (v, s) */
 
 /* the parties */
 bit  ucheat;
-bit  vcheat;            /* V1 fabricates: claims a later visit's tokens inside its first */
+bit  vcheat;            /* V1 fabricates: claims a later visit's tokens with its first sale's */
 bit  u_overlap;         /* ghost: the user signed two overlapping ranges */
 bit  v_fab[3];          /* ghost: the vendor reported a claim outside its signed ranges */
 byte accepted[3];       /* tokens each vendor accepted */
@@ -93,7 +102,8 @@ bit  respent;
 
 ltl books { [] (uacct + liab + paidv[V1] + paidv[V2] == D + K) }
 
-/* The user signs (v, s, e): a new entry, or a longer end for its visit. */
+/* The user signs (v, s, e): a new entry, or (the old rule's visit) a longer
+ * end for an entry (v, s). */
 inline sign(v, s, e)
 {
 	j = 0;
@@ -111,19 +121,31 @@ inline sign(v, s, e)
 	od
 }
 
-/* The vendor stores the sale and queues its report (start, lo..hi, signed end). */
-inline report(v, s, o)
+/* The vendor stores the sale and queues its report: the signed range
+ * (start s, end e) and the orders lo..hi it claims. */
+inline report(v, o)
 {
-	rv[rn] = v; rs[rn] = s; rlo[rn] = o; rhi[rn] = o; re[rn] = ve[v];
+	rv[rn] = v; rlo[rn] = o; rhi[rn] = o;
+#ifdef DEFECT_TIMING_BLAME
+	rs[rn] = vs[v]; re[rn] = ve[v];
+#else
+	rs[rn] = o; re[rn] = o;
+#endif
 	if
-	:: vcheat && v == V1 && first[V1] != 0 && s != first[V1] ->
-		/* hide the later visit: claim its token inside the first one */
+	:: vcheat && v == V1 && first[V1] != 0 && vs[V1] != first[V1] ->
+		/* hide the later visit: claim its token with the first sale's */
 		rs[rn] = first[V1]; v_fab[V1] = 1;
+#ifdef DEFECT_TIMING_BLAME
 		j = 0;
 		do
 		:: sgv[j] == V1 && ss[j] == first[V1] -> re[rn] = se[j]; break
 		:: else -> j++
 		od
+#else
+		/* one range from the first sale to this one, across the orders
+		 * the user paid V2 in between (tests/sim: hiding-vendor) */
+		rlo[rn] = first[V1]
+#endif
 	:: else
 	fi;
 	rpend[rn] = 1; rn++
@@ -137,9 +159,13 @@ inline buy(v, o, newvisit)
 	:: else
 	fi;
 	ve[v] = o;
-	sign(v, vs[v], o);
+#ifdef DEFECT_TIMING_BLAME
+	sign(v, vs[v], o);          /* the visit, extended */
+#else
+	sign(v, o, o);              /* this purchase's range */
+#endif
 	accepted[v]++;
-	report(v, vs[v], o)
+	report(v, o)
 }
 
 active proctype User()
@@ -229,30 +255,35 @@ end:
 		rpend[i] = 0;
 		v = rv[i]; s = rs[i]; lo = rlo[i]; hi = rhi[i]; e = re[i];
 #ifndef DEFECT_TIMING_BLAME
-		/* the range the report carries must be one the user signed to v */
+		/* the report claims exactly a range the user signed to v */
 		j = 0; ok = 0;
 		do
-		:: j < sn && sgv[j] == v && ss[j] == s && s <= lo && hi <= e && e <= se[j] -> ok = 1; break
-		:: j < sn && !(sgv[j] == v && ss[j] == s && s <= lo && hi <= e && e <= se[j]) -> j++
+		:: j < sn && sgv[j] == v && ss[j] == s && se[j] == e && lo == s && hi == e -> ok = 1; break
+		:: j < sn && !(sgv[j] == v && ss[j] == s && se[j] == e && lo == s && hi == e) -> j++
 		:: j == sn -> break
 		od;
 #ifdef DEFECT_REPORT_CHAINED
-		/* the start is derived from the visit's previous claim */
+		/* the start is derived: the order after the nearest claim below */
+		k = lo - 1;
+		do
+		:: k > 0 && tokpaid[k] == 0 -> k--
+		:: else -> break
+		od;
 		if
-		:: ok && lo != (lasthi[v*4+s] == 0 -> s : lasthi[v*4+s] + 1) -> ok = 0; v = 0  /* VALUE_MISMATCH, final */
+		:: ok && lo != k + 1 -> ok = 0; v = 0  /* VALUE_MISMATCH, final */
 		:: else
 		fi;
 #endif
 		if
 		:: ok ->
-			pay(v, lo, hi);
-			if :: hi > lasthi[v*4+s] -> lasthi[v*4+s] = hi :: else fi;
-			/* user double spend: another signed range overlaps this one */
+			pay(v, lo, hi);     /* orders paid to v already: a replay, nothing */
+			/* user double spend: a range signed to another vendor that
+			 * arrived shares an order with this one */
 			j = 0;
 			do
-			:: j < sn && !(sgv[j] == v && ss[j] == s) && arr[sgv[j]*4+ss[j]] != 0 &&
+			:: j < sn && sgv[j] != v && arr[sgv[j]*4+ss[j]] != 0 &&
 			   ss[j] <= e && s <= se[j] -> blame_user(); break
-			:: j < sn && !(!(sgv[j] == v && ss[j] == s) && arr[sgv[j]*4+ss[j]] != 0 &&
+			:: j < sn && !(sgv[j] != v && arr[sgv[j]*4+ss[j]] != 0 &&
 			   ss[j] <= e && s <= se[j]) -> j++
 			:: j == sn -> break
 			od;

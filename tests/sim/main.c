@@ -118,11 +118,14 @@ static void check_issuer(struct sim *sim)
 	obol_err e = obol_audit_run(s, f);
 	fclose(f);
 	if (e != OBOL_OK) {
-		/* the first line naming a problem */
+		/* the first line naming a problem (a figure that does not match, or
+		 * a scheme's finding that breaks the books) */
 		const char *p = strstr(text, "FAIL");
 		const char *line = text;
 		for (const char *q = text; *q; q++)
-			if (q[0] == '\n' && q[1] != '\0' && strncmp(q + 1, "audit:", 6) != 0 && strstr(q + 1, "!=") != NULL) {
+			if (q[0] == '\n' && q[1] != '\0' &&
+			    ((strncmp(q + 1, "audit:", 6) != 0 && strstr(q + 1, "!=") != NULL) ||
+			     strncmp(q + 1, "audit: BROKEN: ", 15) == 0)) {
 				line = q + 1;
 				break;
 			}

@@ -70,7 +70,7 @@ const char *test_obol_bin(void)
 {
 	static char path[512];
 	const char *b = getenv("OBOL_BUILD");
-	snprintf(path, sizeof(path), "%s/obol", b ? b : "build");
+	snprintf(path, sizeof(path), "%s/obol-e2e", b ? b : "build");
 	if (path[0] != '/') {
 		char cwd[400];
 		if (getcwd(cwd, sizeof(cwd)) != NULL) {

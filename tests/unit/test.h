@@ -34,7 +34,8 @@ const char *test_tmpdir(void);
 const char *test_db_url_new(const char *tag);
 /* The running backend: "sqlite" or "postgres" (TEST_DB cases only). */
 const char *test_backend(void);
-/* Path of the built obol binary (for tests that start real processes). */
+/* Path of the obol command as the tests run it (build/obol-e2e, built for
+ * tests: it honours OBOL_ARGON2_FAST), for tests that start real processes. */
 const char *test_obol_bin(void);
 /* Prints an informational line in the test's output (figures a test measures). */
 void test_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -137,6 +137,21 @@ static inline void r_magic(struct rd *r, const char magic[4])
 		r->fail = true;
 }
 
+/* The magic of a form that exists in versions 1..max; the version read. */
+static inline uint8_t r_magic_upto(struct rd *r, const char magic[4], uint8_t max)
+{
+	const uint8_t *b = r_bytes(r, 4);
+	uint8_t v;
+	if (!b || memcmp(b, magic, 4) != 0) {
+		r->fail = true;
+		return 0;
+	}
+	v = r_u8(r);
+	if (v < 1 || v > max)
+		r->fail = true;
+	return v;
+}
+
 static inline obol_err r_end(struct rd *r)
 {
 	return (r->fail || r->off != r->len) ? OBOL_E_CODEX_MALFORMED : OBOL_OK;

@@ -82,6 +82,8 @@ size_t codex_refused_count(const struct codex *c)
 
 obol_err codex_check_live(const struct codex *c, int64_t now)
 {
+	if (c->state.version < 2)
+		return OBOL_E_CODEX_STATE_OLD_FORMAT;
 	if (now > c->state.not_after)
 		return OBOL_E_CODEX_EXPIRED;
 	if (c->nlog >= c->state.tx_limit)
@@ -95,8 +97,19 @@ obol_err codex_check(const struct codex *c)
 	struct obol_amount bal = c->state.balance;
 	obol_err e;
 
-	if (c->nlog > CODEX_LOG_MAX || c->nseen > CODEX_SEEN_MAX)
+	if (c->nlog > CODEX_LOG_MAX || c->nseen > CODEX_SEEN_MAX || c->npeers > CODEX_PEERS_MAX ||
+	    c->nrefusals > CODEX_REFUSALS_MAX)
 		return OBOL_E_CODEX_MALFORMED;
+	/* the refusals kept: this Codex's own as payee, or its payees' of its tokens */
+	for (size_t i = 0; i < c->nrefusals; i++) {
+		const struct codex_refusal_rec *rr = &c->refusals[i];
+		if (rr->role == CODEX_REFUSAL_ISSUED ? rr->f.payee_id != c->cert.user_id
+		    : rr->role == CODEX_REFUSAL_HELD ? rr->f.payer_id != c->cert.user_id || rr->reported
+						     : true)
+			return OBOL_E_CODEX_MALFORMED;
+		if (rr->in_sync && (!c->sync_pending || rr->reported))
+			return OBOL_E_CODEX_MALFORMED;
+	}
 	if ((e = codex_state_hash(&c->state, h)) != OBOL_OK)
 		return e;
 	codex_log_start(h, h);
@@ -140,7 +153,12 @@ obol_err codex_check(const struct codex *c)
  * created 8 | u16 state | balance units 8 | head 32 |
  * u32 nlog, each: u16 entry | token_hash 32 | hash 32 | peer_pk 32 | acked 1 |
  * u32 blacklist | u32 nseen, each: id 16 | time 8 |
- * sync_pending 1 | request id 1+n (n may be 0) | has_load 1 | load units 8 | sync_close 1 */
+ * sync_pending 1 | request id 1+n (n may be 0) | has_load 1 | load units 8 | sync_close 1 |
+ * (v2:) u32 npeers, each: payer_id 8 | epoch 8 | seq 8 | spent units 8 | until 8 |
+ *       u32 nrefusals, each: refusal CODEX_REFUSAL_LEN | role 1 | in_sync 1 | reported 1
+ * Version 1 (before the offline limits) ends after sync_close; it is read,
+ * and written back as version 2. */
+#define CODEX_WALLET_VERSION 2
 
 #define REC_FIXED (2 + 32 + 32 + 32 + 1)
 
@@ -151,17 +169,19 @@ obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len)
 	size_t n, bl_len = 0;
 	size_t cap = 4 + 1 + 2 + CODEX_CERT_MAX + 64 + 96 + 8 + 2 + CODEX_STATE_MAX + 8 + 32 + 4 +
 		     c->nlog * (CODEX_ENTRY_MAX + REC_FIXED) + 4 + CODEX_BLACKLIST_LEN(c->blacklist.n) + 4 +
-		     c->nseen * 24 + 4 + CODEX_REQUEST_ID_MAX + 8;
+		     c->nseen * 24 + 4 + CODEX_REQUEST_ID_MAX + 8 + 4 + c->npeers * 40 + 4 +
+		     c->nrefusals * (CODEX_REFUSAL_LEN + 3);
 	struct wr w = { NULL, cap, 0, false };
 	obol_err e;
 
 	*out = NULL;
-	if (c->nlog > CODEX_LOG_MAX || c->nseen > CODEX_SEEN_MAX || c->blacklist.n > CODEX_BLACKLIST_MAX)
+	if (c->nlog > CODEX_LOG_MAX || c->nseen > CODEX_SEEN_MAX || c->blacklist.n > CODEX_BLACKLIST_MAX ||
+	    c->npeers > CODEX_PEERS_MAX || c->nrefusals > CODEX_REFUSALS_MAX)
 		return OBOL_E_INVALID_ARGUMENT;
 	if (!(w.p = malloc(cap)))
 		return OBOL_E_NO_MEMORY;
 	w_bytes(&w, "OCXW", 4);
-	w_u8(&w, CODEX_BIN_VERSION);
+	w_u8(&w, CODEX_WALLET_VERSION);
 	if ((e = codex_cert_encode(&c->cert, buf, sizeof(buf), &n)) != OBOL_OK)
 		goto out;
 	w_u16(&w, n);
@@ -207,6 +227,27 @@ obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len)
 	w_u8(&w, c->sync_has_load ? 1 : 0);
 	w_u64(&w, c->sync_has_load ? (uint64_t)c->sync_load.units : 0);
 	w_u8(&w, c->sync_close ? 1 : 0);
+	w_u32(&w, (uint32_t)c->npeers);
+	for (size_t i = 0; i < c->npeers; i++) {
+		const struct codex_peer *p = &c->peers[i];
+		w_u64(&w, p->payer_id);
+		w_u64(&w, p->epoch);
+		w_u64(&w, p->seq);
+		if (p->spent.units < 0)
+			w.fail = true;
+		w_u64(&w, (uint64_t)p->spent.units);
+		w_u64(&w, (uint64_t)p->until);
+	}
+	w_u32(&w, (uint32_t)c->nrefusals);
+	for (size_t i = 0; i < c->nrefusals; i++) {
+		uint8_t ref[CODEX_REFUSAL_LEN];
+		if ((e = codex_refusal_encode(&c->refusals[i].f, ref)) != OBOL_OK)
+			goto out;
+		w_bytes(&w, ref, sizeof(ref));
+		w_u8(&w, c->refusals[i].role);
+		w_u8(&w, c->refusals[i].in_sync ? 1 : 0);
+		w_u8(&w, c->refusals[i].reported ? 1 : 0);
+	}
 	if (w.fail) {
 		e = OBOL_E_INVALID_ARGUMENT;
 		goto out;
@@ -249,9 +290,12 @@ obol_err codex_parse(struct codex *c, const uint8_t *in, size_t len)
 	int64_t units;
 	obol_err e;
 
+	uint8_t version;
+
 	memset(c, 0, sizeof(*c));
 	p = r_bytes(&r, 4);
-	if (!p || memcmp(p, "OCXW", 4) != 0 || r_u8(&r) != CODEX_BIN_VERSION)
+	version = r_u8(&r);
+	if (!p || memcmp(p, "OCXW", 4) != 0 || version < 1 || version > CODEX_WALLET_VERSION)
 		return OBOL_E_CODEX_MALFORMED;
 	p = r_blob16(&r, &n);
 	if (!p || (e = codex_cert_decode(p, n, &c->cert)) != OBOL_OK)
@@ -309,6 +353,35 @@ obol_err codex_parse(struct codex *c, const uint8_t *in, size_t len)
 			     : units != 0)
 		goto bad;
 	c->sync_close = r_flag(&r);
+	if (version >= 2) {
+		cnt = r_u32(&r);
+		if (cnt > CODEX_PEERS_MAX)
+			goto bad;
+		for (uint32_t i = 0; i < cnt && !r.fail; i++) {
+			struct codex_peer *pe = &c->peers[i];
+			pe->payer_id = r_u64(&r);
+			pe->epoch = r_u64(&r);
+			pe->seq = r_u64(&r);
+			units = (int64_t)r_u64(&r);
+			if (units < 0 || obol_amount_from_units(c->state.balance.currency, units, &pe->spent) != OBOL_OK)
+				goto bad;
+			pe->until = (int64_t)r_u64(&r);
+		}
+		c->npeers = cnt;
+		cnt = r_u32(&r);
+		if (cnt > CODEX_REFUSALS_MAX)
+			goto bad;
+		for (uint32_t i = 0; i < cnt && !r.fail; i++) {
+			struct codex_refusal_rec *rr = &c->refusals[i];
+			p = r_bytes(&r, CODEX_REFUSAL_LEN);
+			if (!p || codex_refusal_decode(p, CODEX_REFUSAL_LEN, &rr->f) != OBOL_OK)
+				goto bad;
+			rr->role = r_u8(&r);
+			rr->in_sync = r_flag(&r);
+			rr->reported = r_flag(&r);
+		}
+		c->nrefusals = cnt;
+	}
 	if (r.fail || r.off != r.len)
 		goto bad;
 	if (codex_cert_verify(&c->cert, c->bank_pk) != OBOL_OK || codex_state_verify(&c->state, c->bank_pk) != OBOL_OK ||

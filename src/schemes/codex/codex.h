@@ -49,6 +49,32 @@ struct codex_seen {
 	int64_t time; /* the token's time */
 };
 
+/* The last place of a payer's log this Codex took a token from: a later
+ * token of the same payer must come after it (a later epoch, or a higher
+ * seq with a running total that has grown by at least its amount), so a
+ * Codex rolled back or copied cannot make this payee take the same
+ * epoch's money twice (seed §VI.A's second case of double spending, made
+ * to hold for copies). Kept until no token of that state can pass. */
+struct codex_peer {
+	uint64_t payer_id;
+	uint64_t epoch, seq;
+	struct obol_amount spent;
+	int64_t until; /* the payer state's not_after + CODEX_FRESH_WINDOW */
+};
+
+/* A signed refusal this Codex keeps for the bank. */
+enum codex_refusal_role {
+	CODEX_REFUSAL_ISSUED = 1, /* this Codex refused a token as its payee */
+	CODEX_REFUSAL_HELD = 2,   /* a payee refused a token of this Codex that is no longer in the current log
+				     (or came while a sync was pending) */
+};
+struct codex_refusal_rec {
+	struct codex_refusal f;
+	uint8_t role;     /* enum codex_refusal_role */
+	bool in_sync;     /* part of the pending sync request */
+	bool reported;    /* ISSUED: the bank has it; kept until its token is stale, so the id is never taken */
+};
+
 struct codex {
 	/* user information layer */
 	struct codex_cert cert;
@@ -65,10 +91,17 @@ struct codex {
 	struct codex_log_rec log[CODEX_LOG_MAX];
 	size_t nseen;
 	struct codex_seen seen[CODEX_SEEN_MAX];
+	size_t npeers;
+	struct codex_peer peers[CODEX_PEERS_MAX];
+	size_t nrefusals;
+	struct codex_refusal_rec refusals[CODEX_REFUSALS_MAX];
 	/* security layer */
 	struct codex_blacklist blacklist;
 	/* a sync (or, with sync_close, a close) sent to the bank and not yet
-	 * applied (codex_sync_begin) */
+	 * applied (codex_sync_begin). What it sends (the state, the log's
+	 * entries, the balance, the load and the refusals marked in_sync) does
+	 * not change until it is applied or abandoned, so a retry is the same
+	 * request and gets the bank's stored answer. */
 	bool sync_pending;
 	bool sync_close;
 	char sync_request_id[CODEX_REQUEST_ID_MAX + 1];
@@ -104,7 +137,9 @@ OBOL_MUST_CHECK obol_err codex_parse(struct codex *c, const uint8_t *in, size_t 
 OBOL_MUST_CHECK obol_err codex_check(const struct codex *c);
 
 /* Expiry (seed §VI.B): CODEX_EXPIRED after the state's date, CODEX_TX_LIMIT
- * when the log holds the state's count of transactions. */
+ * when the log holds the state's count of transactions;
+ * CODEX_STATE_OLD_FORMAT for a state issued before the offline limits
+ * (sync first). */
 OBOL_MUST_CHECK obol_err codex_check_live(const struct codex *c, int64_t now);
 
 /* Figures for display. */
@@ -119,19 +154,33 @@ size_t codex_refused_count(const struct codex *c);
 OBOL_MUST_CHECK obol_err codex_request(const struct codex *c, const struct obol_amount *amount,
 				       struct codex_msg_request *out);
 
+/* What the payer pays: the amount (NULL: the amount the payee asks), and
+ * the most it agrees to pay (NULL: no cap besides the balance). The amount
+ * paid is never more than max (P2), whatever the payee asks. */
+struct codex_pay_req {
+	const struct codex_msg_request *req;
+	const struct obol_amount *amount;
+	const struct obol_amount *max;
+};
+
 /* Make payment (§III: create token → send → ack → write log → update Codex).
  * Checks, each with its error: no sync in progress (SYNC_PENDING); the
  * payee's certificate is the bank's and current (CERT_INVALID), not this
- * Codex (SELF_PAYMENT); the Codex is live (EXPIRED, TX_LIMIT); the axioms of
- * §V.A: amount > 0 and in the Codex's currency (AMOUNT_INVALID), amount ≤
- * balance (INSUFFICIENT); room in the log (FULL). Then it draws a unique
- * token id, signs the token, appends the PAY entry (pending), debits the
+ * Codex (SELF_PAYMENT); the Codex is live (EXPIRED, TX_LIMIT,
+ * STATE_OLD_FORMAT); an amount is given or asked, equal to the one asked
+ * when both are (AMOUNT_INVALID), and not above max (OVER_CAP); the axioms
+ * of §V.A: amount > 0 and in the Codex's currency (AMOUNT_INVALID), amount
+ * ≤ balance (INSUFFICIENT); the state's offline limits: amount ≤ token_max
+ * and this epoch's payments plus amount ≤ spent_max (OVER_LIMIT); room in
+ * the log (FULL). Then it draws a unique token id, signs the token (with
+ * the epoch's running total), appends the PAY entry (pending), debits the
  * balance, and seals the payment to the payee. The caller must store the
  * Codex durably BEFORE sending `out`: the payer debits before sending, so a
  * crash never creates money. On error the Codex is unchanged. */
-OBOL_MUST_CHECK obol_err codex_pay(struct codex *c, const struct codex_msg_request *req,
-				   const struct obol_amount *amount, int64_t now, struct codex_msg_pay *out,
-				   struct codex_token *token_out);
+OBOL_MUST_CHECK obol_err codex_pay(struct codex *c, const struct codex_pay_req *r, int64_t now,
+				   struct codex_msg_pay *out, struct codex_token *token_out);
+/* The running total of this epoch's payments (PAY entries, refused or not). */
+OBOL_MUST_CHECK obol_err codex_spent(const struct codex *c, struct obol_amount *out);
 
 /* The payee's checks, shared by the wallet and the vendor daemon.
  * codex_payment_open: decrypt with the payee's box key (DECRYPT_FAILED),
@@ -141,8 +190,12 @@ OBOL_MUST_CHECK obol_err codex_pay(struct codex *c, const struct codex_msg_reque
  * the blacklist (PAYER_BLACKLISTED), the payer's certificate is the bank's,
  * current and names the payer (CERT_INVALID), the payer's state is the
  * bank's, of the token's epoch and live at the token's time and sequence
- * (STATE_STALE, EXPIRED, TX_LIMIT), the amount is > 0 (AMOUNT_INVALID) and
- * the token's signature verifies under the certified key (SIGNATURE). */
+ * (STATE_STALE, EXPIRED, TX_LIMIT), state and token carry the offline
+ * limits (STATE_OLD_FORMAT), the amount is > 0 in the state's currency
+ * (AMOUNT_INVALID), within the state's limits: amount ≤ token_max and
+ * amount ≤ spent ≤ spent_max (OVER_LIMIT), and the token's signature
+ * verifies under the certified key (SIGNATURE). Then the caller checks the
+ * token's place against the payer's last one (codex_place_check). */
 OBOL_MUST_CHECK obol_err codex_payment_open(const struct codex_cert *me, const struct obol_box_keypair *my_box,
 					    const struct codex_msg_pay *m, struct codex_token *t,
 					    struct codex_cert *payer_cert, struct codex_state *payer_state);
@@ -150,6 +203,14 @@ OBOL_MUST_CHECK obol_err codex_payment_check(const uint8_t bank_pk[static OBOL_S
 					     const struct codex_blacklist *bl, const struct codex_token *t,
 					     const struct codex_cert *payer_cert,
 					     const struct codex_state *payer_state, int64_t now);
+/* Whether token t comes after the last place `last` of its payer that this
+ * payee took (NULL: none, or it has expired): a later epoch, or the same
+ * epoch with a higher seq and a running total grown by at least the amount.
+ * CODEX_PLACE_REUSED otherwise. */
+OBOL_MUST_CHECK obol_err codex_place_check(const struct codex_peer *last, const struct codex_token *t, int64_t now);
+/* The record to keep after taking t under the payer's state ps. */
+void codex_place_next(const struct codex_token *t, const struct codex_state *ps, struct codex_peer *out);
+
 /* The payee's signed acknowledgement of a token. */
 OBOL_MUST_CHECK obol_err codex_make_ack(const struct codex_token *t, uint64_t payee_id,
 					const uint8_t sk[static OBOL_SIGN_SK_LEN], int64_t now,
@@ -157,11 +218,13 @@ OBOL_MUST_CHECK obol_err codex_make_ack(const struct codex_token *t, uint64_t pa
 
 /* Receive payment (§III: receive & decrypt → names me → unseen and fresh →
  * blacklist → certified key → ack → write log → update Codex), with the
- * errors above, plus the payee's own Codex being live (EXPIRED, TX_LIMIT),
- * the currency (AMOUNT_INVALID), no sync in progress (SYNC_PENDING) and room
- * (FULL). Appends the RECEIVE entry, credits the balance, remembers the id,
- * and writes the acknowledgement. The caller stores the Codex durably, then
- * sends the ack. On error the Codex is unchanged. */
+ * errors above, plus the payee's own Codex being live (EXPIRED, TX_LIMIT,
+ * STATE_OLD_FORMAT), the currency (AMOUNT_INVALID), no sync in progress
+ * (SYNC_PENDING), the token's place after the payer's last one here
+ * (PLACE_REUSED) and room (FULL). Appends the RECEIVE entry, credits the
+ * balance, remembers the id and the payer's place, and writes the
+ * acknowledgement. The caller stores the Codex durably, then sends the ack.
+ * On error the Codex is unchanged. */
 OBOL_MUST_CHECK obol_err codex_receive(struct codex *c, const struct codex_msg_pay *m, int64_t now,
 				       struct codex_msg_ack *ack, struct codex_token *token_out);
 
@@ -189,20 +252,29 @@ OBOL_MUST_CHECK obol_err codex_make_refusal(const struct codex_token *t, uint64_
  * refusal made: the token's own payee may still take it). A token id this
  * Codex already holds (received, settled to it or refused before) gets no
  * refusal either (CODEX_TOKEN_SEEN): a refusal must never contradict a
- * receipt. The id is remembered among the received ids, so the same token
- * is never taken later (CODEX_FULL when there is no room, and no refusal).
- * The caller stores the Codex durably, then sends the refusal. */
+ * receipt. The refusal is kept in the Codex's list of refusals, which is
+ * handed to the bank at the next sync (so the payer is refunded even when
+ * the refusal never reaches it) and keeps the id from ever being taken
+ * later; it has room of its own, so a full list of received ids is
+ * refused with a signed refusal all the same (CODEX_FULL only when the
+ * list of refusals is full too). The caller stores the Codex durably, then
+ * sends the refusal. */
 OBOL_MUST_CHECK obol_err codex_refuse(struct codex *c, const struct codex_msg_pay *m, obol_err reason, int64_t now,
 				      struct codex_msg_refusal *out);
 
-/* The payer takes the payee's refusal: it must name a PAY entry of the
- * current log (REFUSAL_UNKNOWN), that token, this payer and that payee
- * (REFUSAL_WRONG_PARTY), and verify under that payee's certified key
+/* The payer takes the payee's refusal. One that names a PAY entry of the
+ * current log must name that token, this payer and that payee
+ * (REFUSAL_WRONG_PARTY) and verify under that payee's certified key
  * (REFUSAL_FORGED); an acknowledged token cannot be refused
- * (REFUSAL_CONFLICT). The refusal is kept in the PAY entry and handed to
- * the bank at sync, which returns the value; the balance stays debited
- * until then. Taking the same refusal again is accepted (idempotent). An
- * ack for a refused token is REFUSAL_CONFLICT (codex_take_ack). */
+ * (REFUSAL_CONFLICT). It is kept in the PAY entry, or, while a sync is
+ * pending (whose request must not change), in the list of refusals for the
+ * next sync. A refusal of this payer's token that is not in the current log
+ * (its epoch was synced before the refusal came) is kept in that list too;
+ * the bank checks it. One naming another payer is REFUSAL_UNKNOWN. The bank
+ * returns the value at the sync that hands the refusal in; the balance
+ * stays debited until then. Taking the same refusal again is accepted
+ * (idempotent); FULL when the list has no room. An ack for a refused token
+ * is REFUSAL_CONFLICT (codex_take_ack). */
 OBOL_MUST_CHECK obol_err codex_take_refusal(struct codex *c, const struct codex_msg_refusal *m);
 
 /* Replaces the blacklist with a newer one signed by the bank (SIGNATURE;
@@ -219,20 +291,38 @@ OBOL_MUST_CHECK obol_err codex_note_settled(struct codex *c, const uint8_t id[st
 					    int64_t now);
 
 /* Marks a sync as sent: payments and receipts are refused until it is
- * applied, so the log the bank saw is the log the new state closes. A
- * request already pending is kept (a retry sends the same request, so a
- * lost reply is answered again by the bank's idempotency).
+ * applied, so the log the bank saw is the log the new state closes; the
+ * refusals not yet handed in are marked as part of it. A request already
+ * pending is kept (a retry sends the same request, so a lost reply is
+ * answered again by the bank's idempotency).
  * load: an amount to move from the bank account into the Codex, or NULL;
  * close: the request deletes the account instead of renewing the Codex. */
 OBOL_MUST_CHECK obol_err codex_sync_begin(struct codex *c, const char *request_id, const struct obol_amount *load,
 					  bool close);
 /* Forgets a pending request the bank refused for good (nothing moved). */
 void codex_sync_abandon(struct codex *c);
+/* Whether the bank's error e to a sync or close settles it for good: one of
+ * its named refusals of the request itself, after which nothing moved and
+ * the request can be abandoned. Anything else (a transport failure, a 5xx, a
+ * database whose commit may or may not have happened, an idempotency
+ * mismatch) leaves the outcome unknown: the request stays pending and is
+ * sent again, unchanged, until the bank answers it. */
+bool codex_sync_refused_for_good(obol_err e);
+
+/* The bank's answer to a sync. */
+struct codex_sync_answer {
+	const struct codex_state *state;     /* the new state */
+	const struct codex_blacklist *bl;    /* the bank's blacklist */
+	const struct codex_cert *cert;       /* a renewed certificate, or NULL */
+};
 /* Applies the bank's answer: the new state must be the bank's, for this
- * user, of the next epoch (STATE_STALE otherwise); the blacklist as
- * codex_set_blacklist. Closes the log: the new epoch starts empty from the
- * new state, whose balance the bank computed from every log it holds. */
-OBOL_MUST_CHECK obol_err codex_sync_apply(struct codex *c, const struct codex_state *st,
-					  const struct codex_blacklist *bl);
+ * user, of the next epoch (STATE_STALE otherwise); a renewed certificate
+ * must be the bank's and certify this Codex's keys (CERT_INVALID); the
+ * blacklist must be the bank's (SIGNATURE), and the newer of it and the one
+ * held is kept (one fetched while the sync was pending may be newer). Closes
+ * the log: the new epoch starts empty from the new state, whose balance the
+ * bank computed from every log it holds; the refusals the request carried
+ * are now the bank's. */
+OBOL_MUST_CHECK obol_err codex_sync_apply(struct codex *c, const struct codex_sync_answer *a, int64_t now);
 
 #endif

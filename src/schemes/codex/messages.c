@@ -110,7 +110,9 @@ obol_err codex_cert_verify(const struct codex_cert *c, const uint8_t bank_pk[sta
 static void state_body(struct wr *w, const struct codex_state *s)
 {
 	w_bytes(w, "OCXS", 4);
-	w_u8(w, CODEX_BIN_VERSION);
+	w_u8(w, s->version);
+	if (s->version < 1 || s->version > CODEX_STATE_VERSION)
+		w->fail = true;
 	w_u64(w, s->user_id);
 	if (!name_ok(s->name) || !obol_amount_same_currency(&s->balance, &s->deposit))
 		w->fail = true;
@@ -119,6 +121,13 @@ static void state_body(struct wr *w, const struct codex_state *s)
 	w_amount(w, &s->balance);
 	w_amount(w, &s->deposit);
 	w_text(w, s->balance.currency, OBOL_CURRENCY_MAX);
+	if (s->version >= 2) {
+		if (!obol_amount_same_currency(&s->balance, &s->token_max) ||
+		    !obol_amount_same_currency(&s->balance, &s->spent_max))
+			w->fail = true;
+		w_amount(w, &s->token_max);
+		w_amount(w, &s->spent_max);
+	}
 	w_u64(w, s->tx_total);
 	w_u64(w, s->tx_limit);
 	w_u64(w, (uint64_t)s->not_after);
@@ -138,7 +147,7 @@ obol_err codex_state_decode(const uint8_t *in, size_t len, struct codex_state *s
 {
 	struct rd r = { in, len, 0, false };
 	memset(s, 0, sizeof(*s));
-	r_magic(&r, "OCXS");
+	s->version = r_magic_upto(&r, "OCXS", CODEX_STATE_VERSION);
 	s->user_id = r_u64(&r);
 	r_text(&r, s->name, CODEX_NAME_MAX);
 	s->epoch = r_u64(&r);
@@ -146,6 +155,12 @@ obol_err codex_state_decode(const uint8_t *in, size_t len, struct codex_state *s
 	r_amount_units(&r, &s->deposit.units);
 	r_currency(&r, s->balance.currency);
 	memcpy(s->deposit.currency, s->balance.currency, sizeof(s->deposit.currency));
+	memcpy(s->token_max.currency, s->balance.currency, sizeof(s->token_max.currency));
+	memcpy(s->spent_max.currency, s->balance.currency, sizeof(s->spent_max.currency));
+	if (s->version >= 2) {
+		r_amount_units(&r, &s->token_max.units);
+		r_amount_units(&r, &s->spent_max.units);
+	}
 	s->tx_total = r_u64(&r);
 	s->tx_limit = r_u64(&r);
 	if (s->tx_limit > CODEX_LOG_MAX)
@@ -195,7 +210,9 @@ obol_err codex_state_hash(const struct codex_state *s, uint8_t out[static OBOL_H
 static void token_body(struct wr *w, const struct codex_token *t)
 {
 	w_bytes(w, "OCXT", 4);
-	w_u8(w, CODEX_BIN_VERSION);
+	w_u8(w, t->version);
+	if (t->version < 1 || t->version > CODEX_TOKEN_VERSION)
+		w->fail = true;
 	w_bytes(w, t->id, CODEX_TOKEN_ID_LEN);
 	w_u64(w, t->payer_id);
 	if (!name_ok(t->payer_name) || !name_ok(t->payee_name))
@@ -208,6 +225,11 @@ static void token_body(struct wr *w, const struct codex_token *t)
 	w_u64(w, (uint64_t)t->time);
 	w_u64(w, t->epoch);
 	w_u64(w, t->seq);
+	if (t->version >= 2) {
+		if (!obol_amount_same_currency(&t->amount, &t->spent))
+			w->fail = true;
+		w_amount(w, &t->spent);
+	}
 	w_bytes(w, t->prev, OBOL_HASH_LEN);
 }
 
@@ -223,7 +245,7 @@ obol_err codex_token_decode(const uint8_t *in, size_t len, struct codex_token *t
 {
 	struct rd r = { in, len, 0, false };
 	memset(t, 0, sizeof(*t));
-	r_magic(&r, "OCXT");
+	t->version = r_magic_upto(&r, "OCXT", CODEX_TOKEN_VERSION);
 	r_copy(&r, t->id, CODEX_TOKEN_ID_LEN);
 	t->payer_id = r_u64(&r);
 	r_text(&r, t->payer_name, CODEX_NAME_MAX);
@@ -231,9 +253,12 @@ obol_err codex_token_decode(const uint8_t *in, size_t len, struct codex_token *t
 	r_text(&r, t->payee_name, CODEX_NAME_MAX);
 	r_amount_units(&r, &t->amount.units);
 	r_currency(&r, t->amount.currency);
+	memcpy(t->spent.currency, t->amount.currency, sizeof(t->spent.currency));
 	t->time = (int64_t)r_u64(&r);
 	t->epoch = r_u64(&r);
 	t->seq = r_u64(&r);
+	if (t->version >= 2)
+		r_amount_units(&r, &t->spent.units);
 	r_copy(&r, t->prev, OBOL_HASH_LEN);
 	r_copy(&r, t->sig, OBOL_SIGN_LEN);
 	return r_end(&r);

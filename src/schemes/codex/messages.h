@@ -41,7 +41,14 @@ enum codex_msg_type {
 #define CODEX_TOKEN_ID_LEN 16
 #define CODEX_LOG_MAX 1024       /* entries of one epoch; the most a state's tx_limit allows */
 #define CODEX_SEEN_MAX 4096      /* received token ids kept for replay checks */
-#define CODEX_BLACKLIST_MAX 4096 /* user ids on one blacklist */
+#define CODEX_PEERS_MAX 4096     /* payers a payee Codex remembers the last place of (while their state lives) */
+#define CODEX_REFUSALS_MAX 4096  /* refusals a Codex keeps until the bank has them and their token is stale */
+#define CODEX_SYNC_REFUSALS_MAX 1024 /* refusals handed in beside one log; more wait for the next sync */
+/* User ids one signed blacklist carries: what fits a reply with room to
+ * spare. The bank's list itself has no cap (its table grows, and entries
+ * whose Codex expired are pruned); when more live entries than this are
+ * listed, the most recent ones are sent (docs/protocol.md). */
+#define CODEX_BLACKLIST_MAX 16384
 /* A token is fresh when its time lies within this many seconds of the
  * payee's clock (seed §VI.A: "date and time stamps ... hint if the token is
  * an old one"). Received ids are kept at least twice as long. */
@@ -50,6 +57,12 @@ enum codex_msg_type {
 #define CODEX_DEFAULT_LIFETIME (30 * 86400)
 #define CODEX_DEFAULT_TX_LIMIT 256
 #define CODEX_CERT_LIFETIME (365 * 86400)
+/* A sync renews the certificate when it expires within this margin. */
+#define CODEX_CERT_RENEW_MARGIN (90 * 86400)
+/* After the last token a closed or blacklisted Codex could issue has gone
+ * stale, its safe deposit is held this much longer for payees that hand in
+ * their logs late. */
+#define CODEX_DEFAULT_HOLD_GRACE (7 * 86400)
 
 /* Signature contexts. */
 #define CODEX_CTX_CERT "codex-cert"
@@ -82,21 +95,29 @@ struct codex_cert {
  * Codex that presents an older state, or a log that does not continue it,
  * is evident. */
 struct codex_state {
+	uint8_t version;          /* CODEX_STATE_VERSION; 1: before the offline limits (read only to sync it) */
 	uint64_t user_id;
 	char name[CODEX_NAME_MAX + 1];
 	uint64_t epoch;           /* 1 at account creation, +1 per sync */
 	struct obol_amount balance; /* value of the Codex at the start of the epoch */
 	struct obol_amount deposit; /* the safe deposit held at the bank (§VI.B) */
+	/* The offline limits every payee checks (version 2): the most one token
+	 * may carry, and the most the tokens of this epoch may add up to (a
+	 * token carries its payer's running total, `spent`). The bank sets
+	 * spent_max to the safe deposit, so the deposit covers what one log of
+	 * this epoch can pay. */
+	struct obol_amount token_max, spent_max;
 	uint64_t tx_total;        /* transactions before this epoch (count layer) */
 	uint64_t tx_limit;        /* most log entries in this epoch (§VI.B expiry by count) */
 	int64_t not_after;        /* expiry date (§VI.B) */
 	int64_t issued;
-	uint64_t perf;            /* performance index: reconciliations passed clean (§IV management) */
+	uint64_t perf;            /* performance index: reconciliations without a finding against this user (§IV management) */
 	uint8_t sig[OBOL_SIGN_LEN]; /* bank, CODEX_CTX_STATE */
 };
+#define CODEX_STATE_VERSION 2
 /* "OCXS" 4 | v 1 | user_id 8 | name 1+n | epoch 8 | balance 8 | deposit 8 | currency 1+n |
- * tx_total 8 | tx_limit 8 | not_after 8 | issued 8 | perf 8 | sig 64 */
-#define CODEX_STATE_MAX (4 + 1 + 8 + 1 + CODEX_NAME_MAX + 8 + 8 + 8 + 1 + OBOL_CURRENCY_MAX + 5 * 8 + OBOL_SIGN_LEN)
+ * [v2: token_max 8 | spent_max 8 |] tx_total 8 | tx_limit 8 | not_after 8 | issued 8 | perf 8 | sig 64 */
+#define CODEX_STATE_MAX (4 + 1 + 8 + 1 + CODEX_NAME_MAX + 8 + 8 + 8 + 1 + OBOL_CURRENCY_MAX + 7 * 8 + OBOL_SIGN_LEN)
 
 /* The payment token (seed Fig. 4): token id, payer name and id, payee name
  * and id, amount, date and time, payer signature; plus the payer's epoch,
@@ -104,6 +125,7 @@ struct codex_state {
  * tie the token to one place in the payer's hash-chained log: two tokens at
  * one place, or a token the payer's log omits, prove a rolled-back Codex. */
 struct codex_token {
+	uint8_t version; /* CODEX_TOKEN_VERSION; 1: before `spent` (read only in old logs) */
 	uint8_t id[CODEX_TOKEN_ID_LEN];
 	uint64_t payer_id;
 	char payer_name[CODEX_NAME_MAX + 1];
@@ -112,13 +134,18 @@ struct codex_token {
 	struct obol_amount amount;
 	int64_t time;
 	uint64_t epoch, seq;
+	/* v2: the payer's payments of this epoch up to and including this one;
+	 * a payee checks it against the state's spent_max, and against what the
+	 * same payer paid it before (a rolled-back Codex cannot go back). */
+	struct obol_amount spent;
 	uint8_t prev[OBOL_HASH_LEN];
 	uint8_t sig[OBOL_SIGN_LEN]; /* payer, CODEX_CTX_TOKEN */
 };
+#define CODEX_TOKEN_VERSION 2
 /* "OCXT" 4 | v 1 | id 16 | payer_id 8 | payer_name 1+n | payee_id 8 | payee_name 1+n |
- * amount 8 | currency 1+n | time 8 | epoch 8 | seq 8 | prev 32 | sig 64 */
+ * amount 8 | currency 1+n | time 8 | epoch 8 | seq 8 | [v2: spent 8 |] prev 32 | sig 64 */
 #define CODEX_TOKEN_MAX                                                                              \
-	(4 + 1 + 16 + 8 + 1 + CODEX_NAME_MAX + 8 + 1 + CODEX_NAME_MAX + 8 + 1 + OBOL_CURRENCY_MAX + 24 + \
+	(4 + 1 + 16 + 8 + 1 + CODEX_NAME_MAX + 8 + 1 + CODEX_NAME_MAX + 8 + 1 + OBOL_CURRENCY_MAX + 32 + \
 	 32 + OBOL_SIGN_LEN)
 
 /* The payee's acknowledgement (§III "Check Blacklist & Send Ack"). */
@@ -170,6 +197,12 @@ struct codex_blacklist {
 enum codex_entry_kind { CODEX_ENTRY_PAY = 1, CODEX_ENTRY_RECEIVE = 2 };
 /* kind 1 | time 8 | u16 token length | token [| refusal CODEX_REFUSAL_LEN, PAY only] */
 #define CODEX_ENTRY_MAX (1 + 8 + 2 + CODEX_TOKEN_MAX + CODEX_REFUSAL_LEN)
+
+/* Whether an amount is above zero. */
+static inline bool codex_amount_positive(const struct obol_amount *a)
+{
+	return !obol_amount_is_negative(a) && !obol_amount_is_zero(a);
+}
 
 /* ---- encodings (messages.c) --------------------------------------------- */
 

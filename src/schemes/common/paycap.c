@@ -85,3 +85,15 @@ obol_err obol_paycap_units(const struct obol_paycap *cap, const struct obol_amou
 	}
 	return obol_amount_count_floor(&cap->max_amount, price, units);
 }
+
+obol_err obol_paycap_tighter(const struct obol_paycap *cap, const struct obol_amount *max, struct obol_amount *out,
+			     bool *has)
+{
+	int cmp = 1;
+	*has = max != NULL || cap->has_max_amount;
+	if (max != NULL && cap->has_max_amount && obol_amount_cmp(max, &cap->max_amount, &cmp) != OBOL_OK)
+		return OBOL_E_PAY_CAP_CURRENCY;
+	if (*has)
+		*out = max != NULL && cmp <= 0 ? *max : cap->max_amount;
+	return OBOL_OK;
+}

@@ -46,4 +46,11 @@ OBOL_MUST_CHECK obol_err obol_paycap_hand(const struct obol_paycap *cap, struct 
 OBOL_MUST_CHECK obol_err obol_paycap_units(const struct obol_paycap *cap, const struct obol_amount *price,
 					   uint64_t *units);
 
+/* For a scheme core that takes one limit of its own per payment: the lower
+ * of max (NULL: none) and the cap's max_amount (not set: none) in *out, and
+ * *has true; *has false when neither limits. PAY_CAP_CURRENCY when both are
+ * set in different currencies. */
+OBOL_MUST_CHECK obol_err obol_paycap_tighter(const struct obol_paycap *cap, const struct obol_amount *max,
+					     struct obol_amount *out, bool *has);
+
 #endif

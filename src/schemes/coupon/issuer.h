@@ -135,9 +135,9 @@ void coupon_issuer_lock_proof(const struct coupon_issuer *is, const struct coupo
  * Any other token is judged by its holder proof, which pre must carry
  * (checked against the same last index and token: else
  * COUPON_STATE_MOVED, and the caller reads the coin, checks it with
- * coupon_issuer_lock_proof and runs this again; not STORE_CONFLICT, which
- * would make the group committer run every request of the batch again for
- * one that anybody may send): a proven holder gets COUPON_INDEX_MISMATCH (or
+ * coupon_issuer_lock_proof and runs this again: the issuer's shell turns it
+ * into a STORE_CONFLICT of this unit alone, retried by the one retry policy
+ * with its pre-check redone): a proven holder gets COUPON_INDEX_MISMATCH (or
  * COUPON_COIN_SPENT) naming F's last index, anyone else
  * COUPON_TOKEN_NOT_IN_CHAIN, which says nothing about the coin. Every
  * refusal here comes with a refusal to sign, bound to the request's box;

@@ -1,5 +1,5 @@
-/* payword agent role: registration, token generation, report checks and
- * fraud detection (seed 003 §3.1, §3.2, §3.5; DESIGN §7). See agent.h for
+/* payword agent role: registration, token generation, report judgement and
+ * fraud evidence (seed 003 §3.1, §3.2, §3.5; DESIGN §7). See agent.h for
  * the contracts and the accounting. */
 #include <sodium.h>
 #include <stdlib.h>
@@ -10,12 +10,17 @@
 
 static const char SEED_LABEL[] = "obol payword chain seed v1";
 
-obol_err payword_agent_user_new(const char *username, const char *password,
-				const uint8_t user_pk[static OBOL_SIGN_PK_LEN], const struct payword_pw_params *pw,
-				struct payword_user *out)
+/* --- registration ---------------------------------------------------------- */
+
+obol_err payword_agent_user_new(const struct payword_account_view *acc, const char *username, const char *password,
+				const struct payword_pw_params *pw, struct payword_user *out)
 {
 	size_t plen = strlen(password);
 	memset(out, 0, sizeof(*out));
+	if (!acc->user_kind || !acc->active)
+		return OBOL_E_AUTH_FAILED;
+	if (acc->has_payword_user)
+		return OBOL_E_PAYWORD_USER_EXISTS;
 	if (!payword_username_valid(username))
 		return OBOL_E_PAYWORD_USERNAME;
 	if (plen < PAYWORD_PASSWORD_MIN || plen > PAYWORD_PASSWORD_MAX)
@@ -25,19 +30,26 @@ obol_err payword_agent_user_new(const char *username, const char *password,
 				  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return OBOL_E_NO_MEMORY;
 	memcpy(out->username, username, strlen(username) + 1);
-	memcpy(out->user_pk, user_pk, OBOL_SIGN_PK_LEN);
+	memcpy(out->user_pk, acc->auth_pk, OBOL_SIGN_PK_LEN);
 	obol_random(out->chain_key, sizeof(out->chain_key));
 	return OBOL_OK;
 }
 
-obol_err payword_agent_user_auth(const struct payword_user *u, const char *password)
+static bool password_matches(const struct payword_user *u, const char *password)
 {
 	size_t plen = strlen(password);
 	if (plen > PAYWORD_PASSWORD_MAX || memchr(u->pwhash, 0, sizeof(u->pwhash)) == NULL)
+		return false;
+	return crypto_pwhash_str_verify(u->pwhash, password, plen) == 0;
+}
+
+obol_err payword_agent_login(const struct payword_user *u, const struct payword_user *decoy, const char *password)
+{
+	if (u == NULL) {
+		(void)password_matches(decoy, password); /* the same work, whatever the answer */
 		return OBOL_E_PAYWORD_BAD_PASSWORD;
-	if (crypto_pwhash_str_verify(u->pwhash, password, plen) != 0)
-		return OBOL_E_PAYWORD_BAD_PASSWORD;
-	return OBOL_OK;
+	}
+	return password_matches(u, password) ? OBOL_OK : OBOL_E_PAYWORD_BAD_PASSWORD;
 }
 
 obol_err payword_vendor_mode_parse(const char *text, enum payword_vendor_mode *out)
@@ -56,6 +68,33 @@ const char *payword_vendor_mode_name(enum payword_vendor_mode m)
 	return m == PAYWORD_MODE_SPECIFIC ? "specific" : "generic";
 }
 
+obol_err payword_agent_vendor_register(const struct payword_agent_vendor *cur, enum payword_vendor_mode mode,
+				       int64_t batch_interval, int64_t grace, int64_t now,
+				       struct payword_vendor_register_effect *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (cur->registered && cur->revoked != 0)
+		return OBOL_E_PAYWORD_VENDOR_REVOKED;
+	if (cur->registered && cur->mode != mode)
+		return OBOL_E_PAYWORD_VENDOR_MODE; /* the choice is made once, at registration */
+	if (batch_interval < 0 || batch_interval > grace)
+		return OBOL_E_PAYWORD_BATCH_INTERVAL;
+	out->next = *cur;
+	out->next.mode = mode;
+	out->next.batch_interval = batch_interval;
+	out->store = !cur->registered || cur->batch_interval != batch_interval;
+	out->next.registered = true;
+	(void)now;
+	return OBOL_OK;
+}
+
+/* --- certificates and token generation ------------------------------------ */
+
+int64_t payword_agent_cert_balance(const struct payword_agent_cert *c)
+{
+	return (int64_t)c->vc.n + c->covered - c->paid - c->moved_out;
+}
+
 void payword_agent_chain_seed(const struct payword_user *u, uint64_t serial, uint8_t out[static PAYWORD_TOKEN_LEN])
 {
 	uint8_t s[8];
@@ -69,66 +108,98 @@ void payword_agent_chain_seed(const struct payword_user *u, uint64_t serial, uin
 	obol_sha256_parts(out, parts, OBOL_ARRAY_LEN(parts));
 }
 
-void payword_agent_ucert(const struct payword_user *u, const struct payword_vcert *vc, struct payword_ucert *out)
+obol_err payword_agent_ucert(const struct payword_user *u, int64_t user_account, int64_t cert_user,
+			     const struct payword_agent_cert *c, struct payword_ucert *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->vc = *vc;
-	payword_agent_chain_seed(u, vc->serial, out->seed);
+	if (cert_user != user_account)
+		return OBOL_E_NOT_FOUND;
+	if (c->status != PAYWORD_CERT_LIVE)
+		return OBOL_E_PAYWORD_CERT_REVOKED; /* step D delivers the live certificate only */
+	out->vc = c->vc;
+	payword_agent_chain_seed(u, c->vc.serial, out->seed);
+	return OBOL_OK;
 }
 
-/* Tokens of a certificate whose value moves to the new chain now. */
-static int64_t movable(const struct payword_agent_cert *c, const struct payword_buy_params *p, uint64_t *live_pos)
+/* What a regeneration does with one certificate: the tokens whose value
+ * moves now (*move), the tokens still held for late reports (*held), and
+ * for the live one where it ends (*pos, *pos_signed). */
+struct cert_move {
+	int64_t move, held;
+	uint64_t pos;
+	bool pos_signed;
+};
+
+static struct cert_move movable(const struct payword_agent_cert *c, const struct payword_buy_params *p)
 {
-	int64_t residual = (int64_t)c->vc.n - c->paid - c->moved_out;
-	uint64_t end = c->vc.first_order + c->vc.n, pos;
+	struct cert_move m = { 0, 0, 0, false };
+	int64_t residual = payword_agent_cert_balance(c);
+	uint64_t end = c->vc.first_order + c->vc.n;
 	switch (c->status) {
 	case PAYWORD_CERT_LIVE:
-		pos = p->has_pos ? p->pos : (c->max_claimed ? c->max_claimed + 1 : c->vc.first_order);
-		if (pos < c->vc.first_order)
-			pos = c->vc.first_order;
-		if (c->max_claimed >= pos)
-			pos = c->max_claimed + 1;
-		if (pos > end)
-			pos = end;
-		*live_pos = pos;
-		/* Unspent tokens move now; in-doubt ones wait out the grace. */
-		if (p->grace <= 0 || residual < (int64_t)(end - pos))
-			return residual;
-		return (int64_t)(end - pos);
+		/* The signed position moves the tokens from it up at once, unless
+		 * a vendor already reported an order at or past it: a position the
+		 * user's own ranges contradict proves nothing, so it counts as none. */
+		if (p->has_position && p->position.next > c->max_claimed) {
+			m.pos = p->position.next;
+			m.pos_signed = true;
+		} else {
+			m.pos = end; /* lost: every unreported token waits the grace */
+		}
+		m.move = (int64_t)(end - m.pos);
+		if (m.move > residual)
+			m.move = residual;
+		if (p->grace <= 0)
+			m.move = residual;
+		break;
 	case PAYWORD_CERT_SUPERSEDED:
+		/* A debt moves at once; the held value after the grace. */
 		if (residual < 0 || (residual > 0 && p->now >= c->ended_at + p->grace))
-			return residual;
-		return 0;
+			m.move = residual;
+		break;
 	case PAYWORD_CERT_REVOKED:
 	default:
-		return 0;
+		break; /* frozen: the user's fraud is proven; its value pays late reports */
 	}
+	if (c->status != PAYWORD_CERT_REVOKED && residual - m.move > 0)
+		m.held = residual - m.move;
+	return m;
 }
 
 obol_err payword_agent_buy(const struct payword_user *u, const struct payword_agent_cert *certs, size_t ncerts,
 			   const struct payword_buy_params *p, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN],
-			   struct payword_buy_result *out)
+			   struct payword_buy_effect *out)
 {
 	uint8_t seed[PAYWORD_TOKEN_LEN];
-	uint64_t next_order = 1, live_pos = 0;
+	uint64_t next_order = 1;
 	int64_t carried = 0, total;
+	bool position_used = false;
 	int cmp;
 	obol_err e = OBOL_OK;
 
+	out->issued = false;
 	out->superseded_live = false;
-	out->carried = 0;
-	if (p->buy_tokens > PAYWORD_CHAIN_MAX || p->token_value.units <= 0 || p->validity <= 0) {
+	out->carried = out->held = out->held_until = out->debt_paid = 0;
+	if (p->buy_tokens > PAYWORD_CHAIN_MAX || p->token_value.units <= 0 || p->validity <= 0 || p->debt_tokens < 0) {
 		e = OBOL_E_INVALID_ARGUMENT;
 		goto out;
 	}
 	for (size_t i = 0; i < ncerts; i++) {
 		const struct payword_agent_cert *c = &certs[i];
 		uint64_t end = c->vc.first_order + c->vc.n;
-		int64_t m;
+		struct cert_move m;
 		if (end > next_order)
 			next_order = end;
-		m = movable(c, p, &live_pos);
-		if (m != 0 && (obol_amount_cmp(&c->vc.token_value, &p->token_value, &cmp) != OBOL_OK || cmp != 0)) {
+		if (c->status == PAYWORD_CERT_LIVE && p->has_position) {
+			if (p->position.serial != c->vc.serial ||
+			    (e = payword_position_verify(&p->position, &c->vc)) != OBOL_OK) {
+				e = OBOL_E_PAYWORD_POSITION_INVALID;
+				goto out;
+			}
+			position_used = true;
+		}
+		m = movable(c, p);
+		if (m.move != 0 && (obol_amount_cmp(&c->vc.token_value, &p->token_value, &cmp) != OBOL_OK || cmp != 0)) {
 			e = OBOL_E_PAYWORD_TOKEN_VALUE;
 			goto out;
 		}
@@ -139,23 +210,40 @@ obol_err payword_agent_buy(const struct payword_user *u, const struct payword_ag
 			}
 			out->superseded_live = true;
 			out->live_index = i;
-			out->live_pos = live_pos;
+			out->live_pos = m.pos;
+			out->live_pos_signed = m.pos_signed;
 		}
-		out->moved[i] = m;
-		carried += m;
+		if (m.held > 0) {
+			int64_t until = (c->status == PAYWORD_CERT_LIVE ? p->now : c->ended_at) + p->grace;
+			out->held += m.held;
+			if (until > out->held_until)
+				out->held_until = until;
+		}
+		out->moved[i] = m.move;
+		carried += m.move;
 	}
-	total = carried + (int64_t)p->buy_tokens;
+	if (p->has_position && !position_used) {
+		e = OBOL_E_PAYWORD_POSITION_INVALID; /* it names a certificate that is not the live one */
+		goto out;
+	}
+	out->carried = carried;
+	if ((e = obol_amount_mul(&out->cost, &p->token_value, p->buy_tokens)) != OBOL_OK)
+		goto out;
+	total = carried + (int64_t)p->buy_tokens - p->debt_tokens;
 	if (total < 1) {
-		e = carried < 0 ? OBOL_E_PAYWORD_DEBT : OBOL_E_PAYWORD_TOKENS_LOW;
+		if (carried < 0 || p->debt_tokens > 0)
+			e = OBOL_E_PAYWORD_DEBT;
+		else if (!(out->superseded_live && out->held > 0))
+			e = OBOL_E_PAYWORD_TOKENS_LOW;
+		/* else (nothing bought, so nothing costs): the live certificate
+		 * ends and its value waits the grace */
 		goto out;
 	}
 	if ((uint64_t)total > PAYWORD_CHAIN_MAX) {
 		e = OBOL_E_INVALID_ARGUMENT;
 		goto out;
 	}
-	e = obol_amount_mul(&out->cost, &p->token_value, p->buy_tokens);
-	if (e)
-		goto out;
+	out->debt_paid = p->debt_tokens;
 
 	memset(&out->vc, 0, sizeof(out->vc));
 	out->vc.serial = p->serial;
@@ -171,168 +259,169 @@ obol_err payword_agent_buy(const struct payword_user *u, const struct payword_ag
 	payword_agent_chain_seed(u, p->serial, seed);
 	obol_hashchain_step(out->vc.root, seed, out->vc.n);
 	e = payword_vcert_sign(&out->vc, agent_sk);
-	out->carried = carried;
+	out->issued = e == OBOL_OK;
 out:
 	OBOL_WIPE(seed);
 	return e;
 }
 
-/* The visit index of a commitment, -1 when unknown. */
-static int find_visit(const struct payword_agent_visit *visits, size_t nv, const struct payword_commit *c)
+void payword_agent_debt_paid(struct payword_agent_claim *claim, struct payword_agent_cert *cert)
 {
-	for (size_t i = 0; i < nv; i++)
-		if (payword_commit_equal(&visits[i].c, c))
-			return (int)i;
-	return -1;
+	int64_t h = claim->hold == PAYWORD_HOLD_DEBT ? claim->held_tokens : 0;
+	claim->paid_tokens += h;
+	claim->held_tokens -= h;
+	claim->hold = PAYWORD_HOLD_NONE;
+	cert->covered += h;
+	cert->paid += h;
 }
 
-static int visit_of_claim(const struct payword_agent_visit *visits, size_t nv, const struct payword_agent_claim *cl)
-{
-	for (size_t i = 0; i < nv; i++)
-		if (visits[i].c.vendor == cl->vendor && visits[i].c.start == cl->visit_start)
-			return (int)i;
-	return -1;
-}
+/* --- reports --------------------------------------------------------------- */
 
-/* Whether the vendor had begun a later visit of this certificate (start
- * above after_start) by time `by`: then it held a later token, from which it
- * could derive the ones it claims (agent.h). `extra` is a visit not yet
- * stored (may be NULL). */
-static bool later_visit(const struct payword_agent_visit *visits, size_t nv, const struct payword_commit *extra,
-			uint64_t vendor, uint64_t after_start, int64_t by)
+obol_err payword_agent_claim_verify(const struct payword_vcert *vc, const struct payword_agent_claim *near,
+				    const struct payword_claim *c)
 {
-	for (size_t i = 0; i < nv; i++)
-		if (visits[i].c.vendor == vendor && visits[i].c.start > after_start && visits[i].c.time <= by)
-			return true;
-	return extra != NULL && extra->vendor == vendor && extra->start > after_start && extra->time <= by;
-}
-
-/* A new visit arrives: the user's commitments must be consistent, and the
- * claims of earlier visits reaching into it are judged (agent.h). */
-static void judge_new_visit(const struct payword_agent_visit *visits, size_t nv,
-			    const struct payword_agent_claim *claims, size_t nc, const struct payword_commit *nc_commit,
-			    struct payword_verdict *v)
-{
-	for (size_t i = 0; i < nv; i++) {
-		const struct payword_commit *o = &visits[i].c;
-		if (o->start == nc_commit->start || o->time == nc_commit->time ||
-		    (o->start < nc_commit->start) != (o->time < nc_commit->time)) {
-			v->user_double_spend = true;
-			v->conflict_visit = (int)i;
-		}
-	}
-	for (size_t i = 0; i < nc; i++) {
-		const struct payword_agent_claim *cl = &claims[i];
-		uint64_t lo;
-		int64_t over;
-		if (cl->paid_tokens <= 0 || cl->visit_start >= nc_commit->start || cl->to < nc_commit->start)
-			continue;
-		lo = cl->from > nc_commit->start ? cl->from : nc_commit->start;
-		over = (int64_t)(cl->to - lo + 1);
-		if (over > cl->paid_tokens)
-			over = cl->paid_tokens;
-		if (cl->received < nc_commit->time ||
-		    !later_visit(visits, nv, nc_commit, cl->vendor, cl->visit_start, cl->received)) {
-			v->user_double_spend = true;
-			v->conflict_visit = visit_of_claim(visits, nv, cl);
-		} else {
-			v->rev[v->nrev].claim = i;
-			v->rev[v->nrev].tokens = over;
-			v->rev[v->nrev].vendor = cl->vendor;
-			v->nrev++;
-		}
-	}
-}
-
-obol_err payword_agent_claim_check(const struct payword_agent_cert *cert, const struct payword_agent_visit *visits,
-				   size_t nvisits, const struct payword_agent_claim *claims, size_t nclaims,
-				   const struct payword_claim *in, int64_t now, struct payword_verdict *v)
-{
-	const struct payword_vcert *vc = &cert->vc;
-	struct payword_reversal *rev = v->rev;
-	uint64_t start = in->commit.start, prev = 0, from, next = UINT64_MAX, m, paid;
-	int nidx = -1, known;
+	uint64_t m;
 	obol_err e;
-
-	memset(v, 0, sizeof(*v));
-	v->rev = rev;
-	v->conflict_visit = -1;
-	if (in->commit.vendor != in->vendor)
-		return OBOL_E_PAYWORD_COMMITMENT_INVALID;
-	/* A visit stored before was verified then: the same bytes need no
-	 * second signature check. */
-	known = find_visit(visits, nvisits, &in->commit);
-	if (known < 0 && (e = payword_commit_verify(&in->commit, vc)) != OBOL_OK)
+	if (c->range.vendor != c->vendor || c->range.serial != vc->serial)
+		return OBOL_E_PAYWORD_RANGE_INVALID;
+	if ((e = payword_range_verify(&c->range, vc)) != OBOL_OK)
 		return e;
-	if (vc->scope != PAYWORD_GENERIC && vc->scope != in->vendor)
-		return OBOL_E_PAYWORD_WRONG_VENDOR;
-	/* A certificate that ended is honoured for visits begun before. */
-	if (cert->status != PAYWORD_CERT_LIVE && in->commit.time >= cert->ended_at)
-		return OBOL_E_PAYWORD_CERT_REVOKED;
-	/* The token hashes to the nearest claimed token below it (verified when
-	 * it was stored), or to the root: O(gap) hashes, not O(n). */
-	{
-		const struct payword_agent_claim *near = NULL;
-		for (size_t i = 0; i < nclaims; i++)
-			if (claims[i].order < in->order && (near == NULL || claims[i].order > near->order))
-				near = &claims[i];
-		e = near != NULL ? payword_token_check(vc, in->order, in->token, near->token, near->order)
-				 : payword_token_check(vc, in->order, in->token, NULL, 0);
-		if (e)
-			return e;
-	}
-	if (!obol_amount_same_currency(&in->value, &vc->token_value))
+	if (!obol_amount_same_currency(&c->value, &vc->token_value))
 		return OBOL_E_PAYWORD_TOKEN_VALUE;
-
-	for (size_t i = 0; i < nclaims; i++) {
-		if (claims[i].vendor != in->vendor || claims[i].order != in->order)
-			continue;
-		if (obol_ct_equal(claims[i].token, in->token, PAYWORD_TOKEN_LEN) && claims[i].auth == in->auth &&
-		    claims[i].visit_start == start) {
-			v->duplicate = true;
-			return OBOL_OK;
-		}
-		return OBOL_E_PAYWORD_CLAIM_REPLAYED;
-	}
-
-	if (known < 0) {
-		v->new_visit = true;
-		judge_new_visit(visits, nvisits, claims, nclaims, &in->commit, v);
-	}
-	/* A valid token below the visit's start: the vendor derived it. */
-	if (in->order < start) {
-		v->claimant_fabricated = true;
-		return OBOL_E_PAYWORD_CLAIM_OUTSIDE_VISIT;
-	}
-	for (size_t i = 0; i < nclaims; i++)
-		if (claims[i].vendor == in->vendor && claims[i].visit_start == start && claims[i].to > prev)
-			prev = claims[i].to;
-	if (prev != 0 && in->order <= prev)
-		return OBOL_E_PAYWORD_CLAIM_REPLAYED;
-	from = prev != 0 ? prev + 1 : start;
-	m = in->order - from + 1;
-	if (obol_amount_count_exact(&in->value, &vc->token_value, &paid) != OBOL_OK || paid != m)
+	if (obol_amount_count_exact(&c->value, &vc->token_value, &m) != OBOL_OK || m != c->range.to - c->range.from + 1)
 		return OBOL_E_PAYWORD_VALUE_MISMATCH;
+	/* The token hashes to the nearest claimed token below it (verified
+	 * when it was stored), or to the root: O(gap) hashes, not O(n). */
+	if (near != NULL && near->to < c->range.to)
+		return payword_token_check(vc, c->range.to, c->token, near->token, near->to);
+	return payword_token_check(vc, c->range.to, c->token, NULL, 0);
+}
 
-	/* The visit ends where the user's next visit starts. */
-	for (size_t i = 0; i < nvisits; i++)
-		if (visits[i].c.start > start && visits[i].c.start < next) {
-			next = visits[i].c.start;
-			nidx = (int)i;
+/* Pays `want` tokens from the certificate's balance, then from the user's
+ * account; *cover is taken from the account, *rest is covered by neither. */
+static void pay_from(const struct payword_agent_cert *cert, int64_t want, int64_t user_tokens, int64_t *cover,
+		     int64_t *rest)
+{
+	int64_t left = payword_agent_cert_balance(cert), shortfall;
+	if (left < 0)
+		left = 0;
+	shortfall = want > left ? want - left : 0;
+	*cover = shortfall < user_tokens ? shortfall : (user_tokens > 0 ? user_tokens : 0);
+	*rest = shortfall - *cover;
+}
+
+obol_err payword_agent_claim_apply(const struct payword_claim_state *st, const struct payword_claim *c,
+				   struct payword_claim_effect *out)
+{
+	const struct payword_agent_cert *cert = st->cert;
+	const struct payword_range *r = &c->range;
+	uint64_t m = r->to - r->from + 1, review_from = UINT64_MAX, review_to = 0;
+	int64_t pay, cover, rest, review = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->conflict = -1;
+	out->verdict = "ok";
+	if (!st->vendor->registered)
+		return OBOL_E_PAYWORD_VENDOR_NOT_REGISTERED;
+	if (st->vendor->revoked != 0)
+		return OBOL_E_PAYWORD_VENDOR_REVOKED;
+	if (cert->vc.scope != PAYWORD_GENERIC && cert->vc.scope != c->vendor)
+		return OBOL_E_PAYWORD_WRONG_VENDOR;
+	for (size_t i = 0; i < st->nclaims; i++) {
+		const struct payword_agent_claim *k = &st->claims[i];
+		if (!payword_range_overlap(k->from, k->to, r->from, r->to))
+			continue;
+		if (k->vendor == c->vendor) {
+			if (k->from == r->from && k->to == r->to && k->auth == c->auth &&
+			    obol_ct_equal(k->token, c->token, PAYWORD_TOKEN_LEN)) {
+				out->duplicate = true;
+				out->verdict = "duplicate";
+				return OBOL_OK;
+			}
+			return OBOL_E_PAYWORD_CLAIM_REPLAYED;
 		}
-	if (in->order >= next) {
-		if (now < visits[nidx].c.time || !later_visit(visits, nvisits, NULL, in->vendor, start, now)) {
-			v->user_double_spend = true;
-			v->conflict_visit = nidx;
+		if (k->signed_range) {
+			/* Two user signatures for one token at two vendors. */
+			if (out->finding == PAYWORD_FINDING_NONE) {
+				out->finding = PAYWORD_FINDING_DOUBLE_SPEND;
+				out->conflict = (int)i;
+			}
 		} else {
-			v->claimant_fabricated = true;
-			v->conflict_visit = nidx;
-			return OBOL_E_PAYWORD_CLAIM_OUTSIDE_VISIT;
+			/* A claim from before signed ranges: nothing to judge by. */
+			uint64_t lo = k->from > r->from ? k->from : r->from, hi = k->to < r->to ? k->to : r->to;
+			if (lo < review_from)
+				review_from = lo;
+			if (hi > review_to)
+				review_to = hi;
 		}
 	}
-	v->from = from;
-	v->to = in->order;
-	v->pay_tokens = (int64_t)m;
+	if (review_from <= review_to)
+		review = (int64_t)(review_to - review_from + 1);
+	/* The user said, signed, that it never signed a range reaching pos. */
+	if (out->finding == PAYWORD_FINDING_NONE && cert->status != PAYWORD_CERT_LIVE && cert->pos_signed &&
+	    r->to >= cert->pos)
+		out->finding = PAYWORD_FINDING_POSITION;
+
+	pay = (int64_t)m - review;
+	pay_from(cert, pay, st->user_tokens, &cover, &rest);
+	out->store.hold = review > 0 ? PAYWORD_HOLD_REVIEW : PAYWORD_HOLD_NONE;
+	if (rest > 0 && out->finding == PAYWORD_FINDING_NONE && !st->user_revoked) {
+		/* Value that went back to the user before this report came: the
+		 * user owes it, nobody pays it out of nothing (a claim with tokens
+		 * held for review stays for the operator, all of it). */
+		pay -= rest;
+		out->store.held_tokens += rest;
+		if (review == 0)
+			out->store.hold = PAYWORD_HOLD_DEBT;
+	}
+	out->store.held_tokens += review;
+	out->cover_tokens = cover;
+	out->pay_tokens = pay;
+	out->next = *cert;
+	out->next.covered += cover;
+	out->next.paid += pay;
+	if (r->to > out->next.max_claimed)
+		out->next.max_claimed = r->to;
+	out->revoke_user = out->finding != PAYWORD_FINDING_NONE;
+	if (out->revoke_user)
+		out->verdict = "user-double-spend";
+	else if (out->store.held_tokens > 0)
+		out->verdict = "held";
+
+	out->store.vendor = c->vendor;
+	out->store.from = r->from;
+	out->store.to = r->to;
+	memcpy(out->store.token, c->token, PAYWORD_TOKEN_LEN);
+	out->store.auth = c->auth;
+	out->store.signed_range = true;
+	memcpy(out->store.sig, r->sig, OBOL_SIGN_LEN);
+	out->store.paid_tokens = pay;
+	out->store.received = st->now;
+	return OBOL_OK;
+}
+
+obol_err payword_agent_review(const struct payword_agent_cert *cert, const struct payword_agent_claim *claim, bool pay,
+			      int64_t user_tokens, struct payword_review_effect *out)
+{
+	int64_t cover = 0, rest = 0, want = claim->held_tokens;
+	memset(out, 0, sizeof(*out));
+	if (claim->hold != PAYWORD_HOLD_REVIEW || want <= 0)
+		return OBOL_E_NOT_FOUND;
+	out->claim = *claim;
+	out->next = *cert;
+	if (!pay) {
+		out->claim.held_tokens = 0;
+		out->claim.hold = PAYWORD_HOLD_NONE;
+		return OBOL_OK;
+	}
+	pay_from(cert, want, user_tokens, &cover, &rest);
+	out->cover_tokens = cover;
+	out->pay_tokens = want - rest;
+	out->claim.paid_tokens += out->pay_tokens;
+	out->claim.held_tokens = rest;
+	out->claim.hold = rest > 0 ? PAYWORD_HOLD_DEBT : PAYWORD_HOLD_NONE;
+	out->next.covered += cover;
+	out->next.paid += out->pay_tokens;
 	return OBOL_OK;
 }
 
@@ -346,8 +435,6 @@ obol_err payword_agent_crl(uint64_t *serials, size_t count, uint64_t seq, int64_
 			   const uint8_t agent_sk[static OBOL_SIGN_SK_LEN], struct payword_crl *out)
 {
 	size_t k = 0;
-	if (count > PAYWORD_CRL_MAX)
-		return OBOL_E_PAYWORD_CRL_TOO_LARGE;
 	if (count > 0)
 		qsort(serials, count, sizeof(*serials), cmp_u64);
 	for (size_t i = 0; i < count; i++)

@@ -1,7 +1,10 @@
-/* payword agent (obol's issuer in the payword scheme), pure: registration
- * (seed 003 §3.4, §3.5 "registering"), token generation (§3.5 steps A-D),
- * report ingestion and fraud checks (§3.1, §3.5 "transaction informing and
- * verification"; DESIGN §7).
+/* payword agent (obol's issuer in the payword scheme), pure: every decision
+ * the agent takes, as functions of the request and the stored state that
+ * return an effect (the state to store, the ledger moves, the answer); the
+ * shells (src/issuer/payword_*.c) read, apply and write. Registration (seed
+ * 003 §3.4, §3.5 "registering"), token generation (§3.5 steps A-D),
+ * report ingestion and fraud evidence (§3.1, §3.5 "transaction informing
+ * and verification"; DESIGN §7), the CRL (§3.2).
  *
  * Chain seeds. The agent generates every chain (seed §3.5 C), so it knows
  * its seed. It does not store seeds: at registration each user gets a
@@ -12,27 +15,40 @@
  * without a copy of S lying in the database, and distinct serials never
  * share a chain. Seeds and chain keys are wiped after use.
  *
+ * Evidence, not timing (P4). A vendor is paid only for the tokens of ranges
+ * the user signed for it (messages.h, struct payword_range). Two signed
+ * ranges of one certificate that share an order at two vendors prove a user
+ * double spend; a range past the user's signed position on a superseded
+ * certificate proves that the user spent tokens whose value it had moved;
+ * a report whose range the user did not sign is the vendor's fabrication
+ * (the vendor signed the request that carries it). Nothing else blames
+ * anyone: the order and time in which reports arrive decide nothing.
+ *
  * Value. Every token of a certificate is worth its token value. For each
- * certificate the agent counts tokens paid to vendors (`paid`, net of
- * reversals of fabricated claims) and tokens whose value moved to a later
- * certificate (`moved_out`); the value a certificate still owes is
- *     (n - paid - moved_out) x token value,
+ * certificate the agent counts tokens paid to vendors (`paid`), tokens whose
+ * value moved to a later certificate (`moved_out`), and tokens of debt the
+ * user's account paid into it (`covered`); what it still holds is
+ *     balance = n + covered - paid - moved_out
  * and the sum over all certificates equals the "payword" liability account
- * (the audit's outstanding check). It covers the unspent tokens of live
- * chains and the in-doubt tokens of superseded ones.
+ * (the audit's outstanding check). A balance below zero is a debt the
+ * user's account could not cover: the audit names it (P1).
  *
  * Regeneration (top-up, or a lost certificate; seed §3.5 token generation,
- * DESIGN §7, seed §4 atomicity). The live certificate is superseded at the
- * wallet's position p (the next order it would spend; for a lost wallet the
- * order after the last one any vendor reported). Its tokens from p up are
- * unspent: their value moves to the new chain at once. Its unreported tokens
- * below p are in doubt (a lost reply, a vendor still to report in batch):
- * their value stays with the old certificate for `grace` seconds, during
- * which late reports are still paid from it, and returns at the first
- * regeneration after that. A report for a token whose value already moved
- * (an unreported expense of a lost wallet, seed §3.1) is still paid to the
- * vendor that accepted it in good faith, and the certificate's negative
- * balance is taken from the user's next regeneration. */
+ * §3.1's regeneration fraud, §4 atomicity). The live certificate is ended at
+ * the user's signed position p (struct payword_position): the tokens from p
+ * up were never signed for, and their value moves to the new chain at once.
+ * The tokens below p that no vendor has reported are in doubt (a lost
+ * reply, a vendor reporting in batches): their value stays with the old
+ * certificate for `grace` seconds, which cover the longest batch interval a
+ * vendor may register, and moves at the first regeneration after that. With
+ * no position (a lost certificate), or a position at or below an order a
+ * vendor already reported, every unreported token waits the grace. A report
+ * that arrives after the value moved is paid from what the certificate
+ * still holds, then from the user's account; what neither covers is held as
+ * the user's debt (taken from its next token purchase) unless the user's own
+ * signatures prove it spent the tokens twice, in which case the vendor, who
+ * accepted in good faith, is paid and the certificate's balance goes
+ * negative. */
 #ifndef OBOL_SCHEMES_PAYWORD_AGENT_H
 #define OBOL_SCHEMES_PAYWORD_AGENT_H
 
@@ -50,19 +66,60 @@ struct payword_pw_params {
 struct payword_user {
 	char username[PAYWORD_USERNAME_MAX + 1];
 	char pwhash[PAYWORD_PWHASH_MAX];             /* crypto_pwhash_str (Argon2id) */
-	uint8_t user_pk[OBOL_SIGN_PK_LEN];           /* signs visit commitments */
+	uint8_t user_pk[OBOL_SIGN_PK_LEN];           /* signs ranges and positions */
 	uint8_t chain_key[PAYWORD_CHAIN_KEY_LEN];    /* secret: derives chain seeds */
 };
 
-/* Registration: checks the name and password, hashes the password with
- * Argon2id and draws the chain key. */
-OBOL_MUST_CHECK obol_err payword_agent_user_new(const char *username, const char *password,
-						const uint8_t user_pk[static OBOL_SIGN_PK_LEN],
-						const struct payword_pw_params *pw, struct payword_user *out);
-/* Step C's first check: the password against the stored hash
- * (PAYWORD_BAD_PASSWORD). */
-OBOL_MUST_CHECK obol_err payword_agent_user_auth(const struct payword_user *u, const char *password);
+/* --- registration ---------------------------------------------------------- */
 
+/* The account a registration is made for: the operator opened it (case of
+ * DESIGN §4's accounts); the request is signed with its key. */
+struct payword_account_view {
+	bool user_kind;        /* a user account (not a vendor's) */
+	bool active;
+	bool has_payword_user; /* already registered for payword */
+	uint8_t auth_pk[OBOL_SIGN_PK_LEN];
+};
+
+/* Registration: the account must be an active user account the operator
+ * opened, not yet registered (PAYWORD_USER_EXISTS); the name and password
+ * are checked (PAYWORD_USERNAME, PAYWORD_PASSWORD_WEAK), the password hashed
+ * with Argon2id and the chain key drawn. The user's key is the account's. */
+OBOL_MUST_CHECK obol_err payword_agent_user_new(const struct payword_account_view *acc, const char *username,
+						const char *password, const struct payword_pw_params *pw,
+						struct payword_user *out);
+/* Step A's check: the password against the user's stored hash
+ * (PAYWORD_BAD_PASSWORD). For an unknown user (u NULL) the password is
+ * checked against `decoy`, a user record the shell made at start with a
+ * random password and the same Argon2id cost, and the answer is
+ * PAYWORD_BAD_PASSWORD: an unknown user costs what a known one does. */
+OBOL_MUST_CHECK obol_err payword_agent_login(const struct payword_user *u, const struct payword_user *decoy,
+					     const char *password);
+
+/* A vendor's payword registration as the agent stores it. */
+struct payword_agent_vendor {
+	bool registered;
+	enum payword_vendor_mode mode;
+	int64_t revoked;        /* 0, or when a fabrication was proven */
+	int64_t batch_interval; /* seconds; 0 reports almost online */
+};
+
+struct payword_vendor_register_effect {
+	bool store;                  /* insert or update the record below */
+	struct payword_agent_vendor next;
+};
+
+/* A vendor chooses its system once (seed §3.4: PAYWORD_VENDOR_MODE for a
+ * change) and states how it reports: a batch interval longer than the grace
+ * is refused (PAYWORD_BATCH_INTERVAL), so late reports of an honest vendor
+ * always find the value they are paid from. PAYWORD_VENDOR_REVOKED after a
+ * proven fabrication. */
+OBOL_MUST_CHECK obol_err payword_agent_vendor_register(const struct payword_agent_vendor *cur,
+						       enum payword_vendor_mode mode, int64_t batch_interval,
+						       int64_t grace, int64_t now,
+						       struct payword_vendor_register_effect *out);
+
+/* --- certificates and token generation ------------------------------------ */
 
 enum payword_cert_status { PAYWORD_CERT_LIVE = 1, PAYWORD_CERT_SUPERSEDED = 2, PAYWORD_CERT_REVOKED = 3 };
 
@@ -71,11 +128,18 @@ struct payword_agent_cert {
 	struct payword_vcert vc;
 	enum payword_cert_status status;
 	int64_t ended_at;      /* when superseded or revoked; 0 while live */
-	uint64_t pos;          /* the wallet's position when superseded */
-	int64_t paid;          /* tokens paid to vendors, net of reversals */
+	uint64_t pos;          /* superseded: the tokens from pos up moved at once */
+	bool pos_signed;       /* pos is the user's signed position (else: none moved, or a record
+				  from before signed positions) */
+	struct payword_position position; /* with pos_signed */
+	int64_t paid;          /* tokens paid to vendors */
 	int64_t moved_out;     /* tokens whose value moved to a later certificate */
+	int64_t covered;       /* tokens of debt the user's account paid into it */
 	uint64_t max_claimed;  /* highest order any vendor reported (0: none) */
 };
+
+/* balance = n + covered - paid - moved_out (see above). */
+int64_t payword_agent_cert_balance(const struct payword_agent_cert *c);
 
 /* The seed of a certificate (see above); out is a secret. */
 void payword_agent_chain_seed(const struct payword_user *u, uint64_t serial, uint8_t out[static PAYWORD_TOKEN_LEN]);
@@ -85,117 +149,166 @@ struct payword_buy_params {
 	uint64_t scope;        /* PAYWORD_GENERIC or a specific vendor's id */
 	uint64_t buy_tokens;   /* tokens paid for now (may be 0 for a pure regeneration) */
 	struct obol_amount token_value;
-	bool has_pos;          /* the wallet told its position (false: the certificate was lost) */
-	uint64_t pos;
+	bool has_position;     /* the wallet's signed position (false: the certificate was lost) */
+	struct payword_position position;
+	int64_t debt_tokens;   /* tokens of claims held as the user's debt, taken from the new chain */
 	int64_t now;
 	int64_t validity;      /* seconds until not_after */
-	int64_t grace;         /* seconds in-doubt tokens are held for late reports */
+	int64_t grace;         /* seconds unreported tokens wait for late reports */
 };
 
-struct payword_buy_result {
+struct payword_buy_effect {
+	bool issued;                 /* a new certificate: false when nothing could be carried
+					yet and nothing was bought (the live one was only ended) */
 	struct payword_vcert vc;     /* the new certificate, signed */
 	struct obol_amount cost;     /* buy_tokens x token value: debit the user */
-	int64_t carried;             /* tokens of value carried from old certificates */
-	/* Per input certificate: tokens whose value moves now (add to moved_out);
-	 * the live one is superseded at pos (the shell updates its row and adds
-	 * its serial to the CRL). */
+	int64_t carried;             /* tokens of value carried from older certificates */
+	int64_t debt_paid;           /* of debt_tokens, taken from the new chain: pay the held claims */
+	int64_t held;                /* tokens of ended certificates still waiting for late reports */
+	int64_t held_until;          /* when the last of them may move */
+	/* Per input certificate, tokens whose value moves now (add to
+	 * moved_out); the live one is superseded at live_pos (the shell updates
+	 * its row and adds its serial to the CRL). */
 	int64_t *moved;              /* caller array, one per input certificate */
 	bool superseded_live;
 	size_t live_index;
 	uint64_t live_pos;
+	bool live_pos_signed;
 };
 
-/* Step C: given the user's certificates of this scope (live, superseded and
- * revoked), computes the new chain: order numbers continue after the
- * highest one ever issued; n = carried tokens + bought tokens; the root
- * H^n(S) is signed in the vendor certificate. The password was checked and
- * the payment is the shell's ledger transfer of `cost`. Errors:
- * PAYWORD_TOKEN_VALUE (another token value), PAYWORD_DEBT (n would be < 1
- * because late reports exceed the value), PAYWORD_TOKENS_LOW (nothing to
- * carry and nothing bought), INVALID_ARGUMENT (chain too long). */
+/* Steps A-C: given the user's certificates of this scope (live, superseded
+ * and revoked), computes the new chain: order numbers continue after the
+ * highest one ever issued; n = carried + bought - debt; the root H^n(S) is
+ * signed in the vendor certificate. The password was checked and the
+ * payment is the shell's ledger transfer of `cost`. Errors:
+ * PAYWORD_POSITION_INVALID (a position that does not verify under the live
+ * certificate's key), PAYWORD_TOKEN_VALUE (another token value),
+ * PAYWORD_DEBT (the debt exceeds what would be carried and bought),
+ * PAYWORD_TOKENS_LOW (nothing to carry, hold or buy), INVALID_ARGUMENT
+ * (chain too long). */
 OBOL_MUST_CHECK obol_err payword_agent_buy(const struct payword_user *u, const struct payword_agent_cert *certs,
 					   size_t ncerts, const struct payword_buy_params *p,
 					   const uint8_t agent_sk[static OBOL_SIGN_SK_LEN],
-					   struct payword_buy_result *out);
+					   struct payword_buy_effect *out);
 
-/* Step D: the user certificate (vendor certificate + seed) for download. The
- * caller wipes *out. */
-void payword_agent_ucert(const struct payword_user *u, const struct payword_vcert *vc, struct payword_ucert *out);
+/* Step D: the user certificate (vendor certificate + seed) for download:
+ * the live certificate of this user only (NOT_FOUND for another user's,
+ * PAYWORD_CERT_REVOKED for an ended one). The caller wipes *out. */
+OBOL_MUST_CHECK obol_err payword_agent_ucert(const struct payword_user *u, int64_t user_account,
+					     int64_t cert_user, const struct payword_agent_cert *c,
+					     struct payword_ucert *out);
 
-/* --- reports (seed §3.5 transaction informing and verification) -------- */
+/* --- reports (seed §3.5 transaction informing and verification) ----------- */
 
-/* A visit the agent knows of (the first report that carried it). */
-struct payword_agent_visit {
-	struct payword_commit c;
-	int64_t received;
-};
+enum payword_hold { PAYWORD_HOLD_NONE = 0, PAYWORD_HOLD_REVIEW = 1, PAYWORD_HOLD_DEBT = 2 };
 
-/* A claim the agent stored: the tokens [from, to] of one visit. */
+/* A claim the agent stored: the tokens [from, to] of one range. */
 struct payword_agent_claim {
 	uint64_t vendor;
-	uint64_t visit_start;
 	uint64_t from, to;
-	uint64_t order;        /* = to */
-	uint8_t token[PAYWORD_TOKEN_LEN];
+	uint8_t token[PAYWORD_TOKEN_LEN]; /* of order to */
 	int64_t auth;
-	int64_t paid_tokens;   /* tokens of it still paid (after reversals) */
+	bool signed_range;     /* false: a claim stored before signed ranges (no signature to judge by) */
+	uint8_t sig[OBOL_SIGN_LEN];
+	int64_t paid_tokens;   /* tokens paid to the vendor */
+	int64_t held_tokens;   /* tokens not paid: held for review, or as the user's debt */
+	enum payword_hold hold;
 	int64_t received;
 };
 
-enum payword_fraud { PAYWORD_FRAUD_NONE = 0, PAYWORD_FRAUD_USER_DOUBLE_SPEND = 1, PAYWORD_FRAUD_VENDOR_FABRICATION = 2 };
+/* A claim held as the user's debt is paid when the user's next token
+ * purchase takes its tokens from the new chain (debt_paid): its tokens are
+ * paid to its vendor, through the certificate it names (covered and paid
+ * grow together; the balance is unchanged). */
+void payword_agent_debt_paid(struct payword_agent_claim *claim, struct payword_agent_cert *cert);
 
-/* A reversal of an earlier claim proven fabricated. */
-struct payword_reversal {
-	size_t claim;          /* index into the claims given */
-	int64_t tokens;        /* tokens of it to take back from its vendor */
-	uint64_t vendor;
+/* The stateless checks of a report line, given the certificate it names
+ * and the nearest claimed token below its range's end (NULL: none): the
+ * range is signed by the certificate's user for the reporting vendor
+ * (PAYWORD_RANGE_INVALID: the vendor's fabrication, see agent.h's head;
+ * PAYWORD_ORDER_RANGE), the value is the range's token count x token value
+ * (PAYWORD_TOKEN_VALUE, PAYWORD_VALUE_MISMATCH), and the token hashes to the
+ * nearest claimed token below it or to the root (PAYWORD_TOKEN_INVALID;
+ * O(gap) hashes). Stored claims are never removed, so the check stands for
+ * the unit of work that follows. */
+OBOL_MUST_CHECK obol_err payword_agent_claim_verify(const struct payword_vcert *vc,
+						    const struct payword_agent_claim *nearest_below,
+						    const struct payword_claim *c);
+
+/* What the unit of work reads for one report line. */
+struct payword_claim_state {
+	const struct payword_agent_cert *cert;
+	const struct payword_agent_vendor *vendor;
+	/* The certificate's stored claims whose ranges share an order with
+	 * this one, at any vendor. */
+	const struct payword_agent_claim *claims;
+	size_t nclaims;
+	int64_t user_tokens;   /* whole tokens the user's account balance can cover */
+	bool user_revoked;     /* the user's fraud was proven before */
+	int64_t grace;
+	int64_t now;
 };
 
-struct payword_verdict {
-	bool duplicate;        /* the same report again (lost reply): answer OK, change nothing */
-	bool new_visit;        /* store the claim's commitment as a visit */
-	uint64_t from, to;     /* the claim's tokens */
-	int64_t pay_tokens;    /* tokens to pay the claiming vendor now */
-	bool user_double_spend;          /* revoke the certificate; keep the evidence */
-	int conflict_visit;              /* index of the other visit involved, -1 none */
-	bool claimant_fabricated;        /* the claim itself: refuse it, revoke the vendor */
-	struct payword_reversal *rev;    /* caller array of capacity nclaims */
-	size_t nrev;                     /* earlier claims proven fabricated: reverse, revoke their vendor */
+enum payword_finding {
+	PAYWORD_FINDING_NONE = 0,
+	PAYWORD_FINDING_DOUBLE_SPEND = 1, /* two signed ranges at two vendors share an order */
+	PAYWORD_FINDING_POSITION = 2,     /* a signed range reaches past the user's signed position */
 };
 
-/* Checks one report line (the claiming vendor authenticated by the shell as
- * claim->vendor) against the certificate, the visits and claims known for
- * its serial, at time now:
- *   - the commitment is the user's (signature under the certificate's key),
- *     names this vendor and serial; the token hashes to the root; the value
- *     is the token count x token value; the vendor may take this chain
- *     (specific scope); a superseded or revoked certificate is honoured only
- *     for visits committed before it ended;
- *   - the same report again is a duplicate; another claim of the same order
- *     by the same vendor is PAYWORD_CLAIM_REPLAYED;
- *   - a token below its visit's start is outside every visit: vendor
- *     fabrication (PAYWORD_CLAIM_OUTSIDE_VISIT);
- *   - two commitments with one start, or whose starts and times disagree in
- *     order, are a user double spend (an honest wallet never signs them);
- *   - a visit covers orders up to the start of the next visit of the serial.
- *     A claim reaching into the next visit V' is a vendor fabrication when
- *     the agent received it after V' was committed and after the vendor had
- *     begun a later visit of its own (it then held a later token, from which
- *     the claimed ones derive: seed §3.1's example); otherwise the vendor got
- *     the tokens from the user inside its visit, and the user spent them
- *     twice. The same test is applied, when a new visit arrives, to earlier
- *     claims it cuts.
- * Returns OBOL_OK with *v saying what to pay, store, reverse and revoke;
- * PAYWORD_CLAIM_OUTSIDE_VISIT when the claim itself is fabricated (v->rev
- * and the claimant's revocation still apply); another error when the report
- * is refused and nothing changes. */
-OBOL_MUST_CHECK obol_err payword_agent_claim_check(const struct payword_agent_cert *cert,
-						   const struct payword_agent_visit *visits, size_t nvisits,
-						   const struct payword_agent_claim *claims, size_t nclaims,
-						   const struct payword_claim *claim, int64_t now,
-						   struct payword_verdict *v);
+struct payword_claim_effect {
+	bool duplicate;                 /* the same report again (lost reply): answer, store nothing */
+	struct payword_agent_claim store; /* the claim to store */
+	int64_t cover_tokens;           /* first: move this many tokens of value from the user's account
+					   into the certificate (a debt it pays) */
+	int64_t pay_tokens;             /* then: pay the vendor this many tokens from the liability */
+	struct payword_agent_cert next; /* the certificate's counters after both */
+	enum payword_finding finding;   /* the user's fraud, proven by its own signatures */
+	int conflict;                   /* with DOUBLE_SPEND: index of the other claim */
+	bool revoke_user;               /* revoke the user and every certificate of it */
+	const char *verdict;            /* "ok", "duplicate", "user-double-spend", "held" */
+};
 
-/* Builds and signs a CRL of the given serials (sorted in place). */
+/* Judges one report line whose stateless checks passed (the claiming vendor
+ * authenticated by the shell as c->vendor) against the state read for it:
+ *   - the vendor has registered (PAYWORD_VENDOR_NOT_REGISTERED, retryable:
+ *     its registration may still be on the way) and is not revoked
+ *     (PAYWORD_VENDOR_REVOKED); a specific chain is claimed by its vendor
+ *     only (PAYWORD_WRONG_VENDOR);
+ *   - the same claim again is a duplicate; another claim of this vendor
+ *     sharing an order with it is PAYWORD_CLAIM_REPLAYED;
+ *   - a signed range of another vendor sharing an order with it, or a range
+ *     reaching the user's signed position on a superseded certificate, is
+ *     the user's fraud: the user is revoked, the vendor paid in full;
+ *   - tokens shared with a claim stored before signed ranges (no signature
+ *     to judge by) are held for review, neither paid nor refused;
+ *   - the vendor is paid from the certificate's balance; a shortfall is
+ *     covered from the user's account; what neither covers is held as the
+ *     user's debt, unless the user's fraud is proven, by this report or
+ *     before (then paid: the balance goes negative and the audit names
+ *     it). Within the grace a shortfall arises only from ranges that
+ *     overlap, so whether a vendor is paid does not depend on which report
+ *     came first; after it (the value went back to the user) a vendor that
+ *     reported late is paid as far as the user's value goes.
+ * Returns OBOL_OK with *out saying what to store, move and answer; an error
+ * when the report is refused and nothing changes. */
+OBOL_MUST_CHECK obol_err payword_agent_claim_apply(const struct payword_claim_state *st,
+						   const struct payword_claim *c,
+						   struct payword_claim_effect *out);
+
+/* The operator's decision on a claim held for review (`obol issuer payword
+ * review`): pay its held tokens from the certificate's balance (and the
+ * user's account, as a report would) or drop them. */
+struct payword_review_effect {
+	int64_t cover_tokens, pay_tokens;
+	struct payword_agent_claim claim;
+	struct payword_agent_cert next;
+};
+OBOL_MUST_CHECK obol_err payword_agent_review(const struct payword_agent_cert *cert,
+					      const struct payword_agent_claim *claim, bool pay, int64_t user_tokens,
+					      struct payword_review_effect *out);
+
+/* Builds and signs a CRL of the given serials (sorted in place, duplicates
+ * dropped). No count is refused (P6). */
 OBOL_MUST_CHECK obol_err payword_agent_crl(uint64_t *serials, size_t count, uint64_t seq, int64_t now,
 					   const uint8_t agent_sk[static OBOL_SIGN_SK_LEN], struct payword_crl *out);
 

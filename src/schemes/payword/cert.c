@@ -1,6 +1,6 @@
-/* payword signed structures: vendor and user certificates, visit
- * commitments, the CRL, and the chain arithmetic of order numbers
- * (seed 003 §3, §3.2; see messages.h for the layouts). */
+/* payword signed structures: vendor and user certificates, signed ranges,
+ * positions and product requests, the CRL, and the chain arithmetic of
+ * order numbers (seed 003 §3, §3.2; see messages.h for the layouts). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +8,9 @@
 #include "schemes/payword/messages.h"
 
 static const uint8_t VCERT_MAGIC[4] = { 'O', 'P', 'W', 'C' };
-static const uint8_t COMMIT_MAGIC[4] = { 'O', 'P', 'W', 'K' };
+static const uint8_t RANGE_MAGIC[4] = { 'O', 'P', 'W', 'S' };
+static const uint8_t POSITION_MAGIC[4] = { 'O', 'P', 'W', 'P' };
+static const uint8_t FETCH_MAGIC[4] = { 'O', 'P', 'W', 'F' };
 static const uint8_t CRL_MAGIC[4] = { 'O', 'P', 'W', 'R' };
 static const uint8_t UCERT_MAGIC[4] = { 'O', 'P', 'W', 'U' };
 #define VCERT_VERSION 1
@@ -176,47 +178,104 @@ obol_err payword_ucert_decode(const uint8_t *in, size_t len, struct payword_ucer
 	return OBOL_OK;
 }
 
-void payword_commit_body(const struct payword_commit *c, uint8_t out[static PAYWORD_COMMIT_BODY_LEN])
+static void range_body(const struct payword_range *r, uint8_t out[static PAYWORD_RANGE_BODY_LEN])
 {
-	memcpy(out, COMMIT_MAGIC, 4);
-	put_u64(out + 4, c->serial);
-	put_u64(out + 12, c->vendor);
-	put_u64(out + 20, c->start);
-	put_u64(out + 28, (uint64_t)c->time);
+	memcpy(out, RANGE_MAGIC, 4);
+	put_u64(out + 4, r->serial);
+	put_u64(out + 12, r->vendor);
+	put_u64(out + 20, r->from);
+	put_u64(out + 28, r->to);
 }
 
-void payword_commit_sign(struct payword_commit *c, const uint8_t user_sk[static OBOL_SIGN_SK_LEN])
+void payword_range_sign(struct payword_range *r, const uint8_t user_sk[static OBOL_SIGN_SK_LEN])
 {
-	uint8_t body[PAYWORD_COMMIT_BODY_LEN];
-	payword_commit_body(c, body);
-	obol_sign(c->sig, PAYWORD_CTX_COMMIT, body, sizeof(body), user_sk);
+	uint8_t body[PAYWORD_RANGE_BODY_LEN];
+	range_body(r, body);
+	obol_sign(r->sig, PAYWORD_CTX_RANGE, body, sizeof(body), user_sk);
 }
 
-obol_err payword_commit_verify(const struct payword_commit *c, const struct payword_vcert *vc)
+obol_err payword_range_verify(const struct payword_range *r, const struct payword_vcert *vc)
 {
-	uint8_t body[PAYWORD_COMMIT_BODY_LEN];
-	if (c->serial != vc->serial)
-		return OBOL_E_PAYWORD_COMMITMENT_INVALID;
-	if (c->start < vc->first_order || c->start > payword_vcert_last_order(vc))
+	uint8_t body[PAYWORD_RANGE_BODY_LEN];
+	if (r->serial != vc->serial)
+		return OBOL_E_PAYWORD_RANGE_INVALID;
+	if (r->from > r->to || r->from < vc->first_order || r->to > payword_vcert_last_order(vc))
 		return OBOL_E_PAYWORD_ORDER_RANGE;
-	payword_commit_body(c, body);
-	if (obol_sign_verify(c->sig, PAYWORD_CTX_COMMIT, body, sizeof(body), vc->user_pk) != OBOL_OK)
-		return OBOL_E_PAYWORD_COMMITMENT_INVALID;
+	range_body(r, body);
+	if (obol_sign_verify(r->sig, PAYWORD_CTX_RANGE, body, sizeof(body), vc->user_pk) != OBOL_OK)
+		return OBOL_E_PAYWORD_RANGE_INVALID;
 	return OBOL_OK;
 }
 
-bool payword_commit_equal(const struct payword_commit *a, const struct payword_commit *b)
+bool payword_range_overlap(uint64_t a_from, uint64_t a_to, uint64_t b_from, uint64_t b_to)
 {
-	return a->serial == b->serial && a->vendor == b->vendor && a->start == b->start && a->time == b->time &&
-	       memcmp(a->sig, b->sig, OBOL_SIGN_LEN) == 0;
+	return a_from <= b_to && b_from <= a_to;
+}
+
+static void position_body(const struct payword_position *p, uint8_t out[static PAYWORD_POSITION_BODY_LEN])
+{
+	memcpy(out, POSITION_MAGIC, 4);
+	put_u64(out + 4, p->serial);
+	put_u64(out + 12, p->next);
+}
+
+void payword_position_sign(struct payword_position *p, const uint8_t user_sk[static OBOL_SIGN_SK_LEN])
+{
+	uint8_t body[PAYWORD_POSITION_BODY_LEN];
+	position_body(p, body);
+	obol_sign(p->sig, PAYWORD_CTX_POSITION, body, sizeof(body), user_sk);
+}
+
+obol_err payword_position_verify(const struct payword_position *p, const struct payword_vcert *vc)
+{
+	uint8_t body[PAYWORD_POSITION_BODY_LEN];
+	if (p->serial != vc->serial || p->next < vc->first_order || p->next > vc->first_order + vc->n)
+		return OBOL_E_PAYWORD_POSITION_INVALID;
+	position_body(p, body);
+	if (obol_sign_verify(p->sig, PAYWORD_CTX_POSITION, body, sizeof(body), vc->user_pk) != OBOL_OK)
+		return OBOL_E_PAYWORD_POSITION_INVALID;
+	return OBOL_OK;
+}
+
+static obol_err fetch_body(const struct payword_fetch *f, uint8_t out[static PAYWORD_FETCH_BODY_MAX], size_t *len)
+{
+	size_t plen = strlen(f->product);
+	if (plen == 0 || plen > PAYWORD_PRODUCT_MAX)
+		return OBOL_E_PAYWORD_AUTH_INVALID;
+	memcpy(out, FETCH_MAGIC, 4);
+	put_u64(out + 4, f->vendor);
+	put_u64(out + 12, (uint64_t)f->auth);
+	put_u64(out + 20, (uint64_t)f->time);
+	out[28] = (uint8_t)plen;
+	memcpy(out + 29, f->product, plen);
+	*len = 29 + plen;
+	return OBOL_OK;
+}
+
+obol_err payword_fetch_sign(struct payword_fetch *f, const uint8_t user_sk[static OBOL_SIGN_SK_LEN])
+{
+	uint8_t body[PAYWORD_FETCH_BODY_MAX];
+	size_t len;
+	obol_err e = fetch_body(f, body, &len);
+	if (e == OBOL_OK)
+		obol_sign(f->sig, PAYWORD_CTX_FETCH, body, len, user_sk);
+	return e;
+}
+
+obol_err payword_fetch_verify(const struct payword_fetch *f, const uint8_t user_pk[static OBOL_SIGN_PK_LEN])
+{
+	uint8_t body[PAYWORD_FETCH_BODY_MAX];
+	size_t len;
+	obol_err e = fetch_body(f, body, &len);
+	if (e == OBOL_OK && obol_sign_verify(f->sig, PAYWORD_CTX_FETCH, body, len, user_pk) != OBOL_OK)
+		e = OBOL_E_PAYWORD_AUTH_INVALID;
+	return e;
 }
 
 /* The CRL's signed bytes; *out malloc'ed. */
 static obol_err crl_body(const struct payword_crl *crl, uint8_t **out, size_t *len)
 {
 	uint8_t *b;
-	if (crl->count > PAYWORD_CRL_MAX)
-		return OBOL_E_PAYWORD_CRL_TOO_LARGE;
 	for (size_t i = 1; i < crl->count; i++)
 		if (crl->serials[i] <= crl->serials[i - 1])
 			return OBOL_E_PAYWORD_CRL_INVALID;

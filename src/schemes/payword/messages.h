@@ -44,17 +44,22 @@ enum payword_msg_type {
 #define PAYWORD_PRODUCT_MAX 64
 #define PAYWORD_PWHASH_MAX 128    /* crypto_pwhash_STRBYTES */
 #define PAYWORD_CHAIN_MAX (UINT64_C(1) << 20) /* tokens in one certificate */
-#define PAYWORD_CRL_MAX 4096      /* serials on one revocation list */
+/* Serials on one revocation list: more than one JSON body (OBOL_JSON_MAX,
+ * 1 MiB) can carry, so the count itself never refuses a list; the body's
+ * size is the limit that remains, until lists are paged (P6). */
+#define PAYWORD_CRL_MAX (UINT32_C(1) << 19)
 #define PAYWORD_AUTH_NONE (-1)    /* the seed's "-1": purchase refused */
-/* Seconds a visit commitment's time may differ from the vendor's clock. */
-#define PAYWORD_COMMIT_WINDOW 300
+/* Seconds a signed product request's time may differ from the vendor's clock. */
+#define PAYWORD_FETCH_WINDOW 300
 #define PAYWORD_GENERIC 0         /* scope of a chain usable at every generic vendor */
 
 enum payword_vendor_mode { PAYWORD_MODE_GENERIC = 1, PAYWORD_MODE_SPECIFIC = 2 };
 
 /* Signature contexts (crypto/sign.h). */
 #define PAYWORD_CTX_VCERT "payword-vendor-cert"
-#define PAYWORD_CTX_COMMIT "payword-visit-commit"
+#define PAYWORD_CTX_RANGE "payword-range"
+#define PAYWORD_CTX_POSITION "payword-position"
+#define PAYWORD_CTX_FETCH "payword-fetch"
 #define PAYWORD_CTX_CRL "payword-crl"
 
 /* The vendor certificate (seed §3: "the vendor certificate contains the n+1
@@ -67,7 +72,7 @@ struct payword_vcert {
 	uint64_t n;           /* tokens in the chain, 1..PAYWORD_CHAIN_MAX */
 	struct obol_amount token_value;
 	uint8_t root[PAYWORD_TOKEN_LEN];  /* w_n */
-	uint8_t user_pk[OBOL_SIGN_PK_LEN]; /* the user's key: signs visit commitments */
+	uint8_t user_pk[OBOL_SIGN_PK_LEN]; /* the user's key: signs ranges and positions */
 	int64_t issued, not_after;
 	char username[PAYWORD_USERNAME_MAX + 1];
 	uint8_t sig[OBOL_SIGN_LEN]; /* agent, context PAYWORD_CTX_VCERT */
@@ -78,31 +83,61 @@ struct payword_vcert {
 #define PAYWORD_VCERT_MAX (PAYWORD_VCERT_BODY_MAX + OBOL_SIGN_LEN)
 
 /* The user certificate: the vendor certificate plus the chain seed S (a
- * secret: whoever holds it can spend the chain). Delivered to the wallet
- * (step D) and kept there sealed under the user's password (seed §3.1). */
+ * secret: whoever holds it can compute the chain's tokens). Delivered to the
+ * wallet (step D) and kept there sealed under the user's password (seed
+ * §3.1). The tokens alone spend nothing: every purchase also carries a
+ * range signed with the user's key. */
 struct payword_ucert {
 	struct payword_vcert vc;
 	uint8_t seed[PAYWORD_TOKEN_LEN]; /* secret */
 };
 #define PAYWORD_UCERT_MAX (PAYWORD_VCERT_MAX + 4 + PAYWORD_TOKEN_LEN)
 
-/* A visit commitment (DESIGN §7, our answer to seed §3.1's vendor fraud):
- * the first purchase of every visit to a vendor carries it, signed by the
- * user's key named in the certificate. Tokens inside the visit stay
- * hash-only. A visit covers the orders from `start` up to the start of the
- * user's next visit on the same certificate. */
-struct payword_commit {
+/* A signed range (DESIGN §7: obol's answer to the vendor fraud seed §3.1
+ * leaves open). At every purchase the user signs, with the key its
+ * certificate names, the orders it pays and the vendor it pays them to:
+ * "OPWS" | serial | vendor | from | to (8 bytes BE each). The vendor keeps it
+ * with the sale and reports it; the agent pays a vendor only the tokens of
+ * ranges the user signed for that vendor. Two ranges of one certificate that
+ * share an order at two vendors are two user signatures for the same token:
+ * a user double spend. A vendor can claim nothing the user did not sign;
+ * order and time of arrival decide nothing. */
+struct payword_range {
 	uint64_t serial;
-	uint64_t vendor; /* the vendor's id at the agent */
-	uint64_t start;  /* first order number spent in this visit */
-	int64_t time;    /* user's clock; strictly increasing per certificate */
+	uint64_t vendor;   /* the vendor's id at the agent */
+	uint64_t from, to; /* the first and last order paid, from <= to */
 	uint8_t sig[OBOL_SIGN_LEN];
 };
-#define PAYWORD_COMMIT_BODY_LEN (4 + 8 + 8 + 8 + 8)
+#define PAYWORD_RANGE_BODY_LEN (4 + 8 + 8 + 8 + 8)
+
+/* The user's position, signed when a token purchase supersedes its live
+ * certificate: "OPWP" | serial | next. It says the user signed no range
+ * reaching `next` on that certificate; the agent moves the tokens from
+ * `next` up to the new chain at once. A range reported later that reaches
+ * `next` contradicts it under the same key: the user spent moved tokens. */
+struct payword_position {
+	uint64_t serial;
+	uint64_t next;
+	uint8_t sig[OBOL_SIGN_LEN];
+};
+#define PAYWORD_POSITION_BODY_LEN (4 + 8 + 8)
+
+/* A product request (seed §3.5 step 8), signed by the buyer so that an
+ * authorisation number is worth nothing to anyone else: "OPWF" | vendor |
+ * auth | time | product length (1) | product. */
+struct payword_fetch {
+	uint64_t vendor;
+	int64_t auth;
+	int64_t time;
+	char product[PAYWORD_PRODUCT_MAX + 1];
+	uint8_t sig[OBOL_SIGN_LEN];
+};
+#define PAYWORD_FETCH_BODY_MAX (4 + 8 + 8 + 8 + 1 + PAYWORD_PRODUCT_MAX)
 
 /* Purchase request, wallet -> vendor (seed §3.5 purchase: "the next token,
  * its order number, the signed vendor certificate, the serial number, the
- * user name, the product id and the purchase value"). */
+ * user name, the product id and the purchase value"), and the range the user
+ * signs for it: range.from .. order, at this vendor. */
 struct payword_pay {
 	struct payword_vcert vc;
 	uint64_t serial;
@@ -111,8 +146,7 @@ struct payword_pay {
 	uint8_t token[PAYWORD_TOKEN_LEN];
 	char product[PAYWORD_PRODUCT_MAX + 1];
 	struct obol_amount value;
-	bool has_commit; /* the first purchase of a visit */
-	struct payword_commit commit;
+	struct payword_range range; /* serial, vendor and to follow from the request */
 };
 
 /* Reply, vendor -> wallet: an authorisation number, or PAYWORD_AUTH_NONE and
@@ -123,20 +157,21 @@ struct payword_pay_reply {
 };
 
 /* A report line, vendor -> agent (seed §3.5 "transaction informing": user
- * name, token, order, value, authorisation number), plus the commitment of
- * the visit it belongs to. */
+ * name, token, order, value, authorisation number). It is self-contained:
+ * the user-signed range it pays (its own start and end) and the token of the
+ * range's last order, so reports may arrive in any order. */
 struct payword_claim {
 	uint64_t vendor; /* set by the agent from the authenticated vendor */
-	struct payword_commit commit;
-	uint64_t order;
-	uint8_t token[PAYWORD_TOKEN_LEN];
+	struct payword_range range;
+	uint8_t token[PAYWORD_TOKEN_LEN]; /* of order range.to */
 	struct obol_amount value;
 	int64_t auth;
 	char product[PAYWORD_PRODUCT_MAX + 1];
 };
 
 /* The certificate revocation list (seed §3.2), signed by the agent. Vendors
- * keep the newest they have seen and check it at every purchase. */
+ * keep the newest they have seen, check it at every purchase, and sell
+ * nothing while the one they hold is older than the bound they state. */
 struct payword_crl {
 	uint64_t seq;    /* grows with every change */
 	int64_t issued;
@@ -165,12 +200,25 @@ OBOL_MUST_CHECK obol_err payword_ucert_encode(const struct payword_ucert *uc, ui
 					      size_t *len);
 OBOL_MUST_CHECK obol_err payword_ucert_decode(const uint8_t *in, size_t len, struct payword_ucert *uc);
 
-void payword_commit_body(const struct payword_commit *c, uint8_t out[static PAYWORD_COMMIT_BODY_LEN]);
-void payword_commit_sign(struct payword_commit *c, const uint8_t user_sk[static OBOL_SIGN_SK_LEN]);
-/* Checks the user's signature under the certificate's key and that the
- * commitment names this certificate's serial. */
-OBOL_MUST_CHECK obol_err payword_commit_verify(const struct payword_commit *c, const struct payword_vcert *vc);
-bool payword_commit_equal(const struct payword_commit *a, const struct payword_commit *b);
+/* Signs a range with the user's key. */
+void payword_range_sign(struct payword_range *r, const uint8_t user_sk[static OBOL_SIGN_SK_LEN]);
+/* Checks that the range names this certificate's serial, lies inside its
+ * chain with from <= to (PAYWORD_ORDER_RANGE), and carries the signature of
+ * the certificate's user (PAYWORD_RANGE_INVALID). The vendor is part of what
+ * is signed: a range signed for another vendor does not verify. */
+OBOL_MUST_CHECK obol_err payword_range_verify(const struct payword_range *r, const struct payword_vcert *vc);
+/* Whether two ranges share an order. */
+bool payword_range_overlap(uint64_t a_from, uint64_t a_to, uint64_t b_from, uint64_t b_to);
+
+void payword_position_sign(struct payword_position *p, const uint8_t user_sk[static OBOL_SIGN_SK_LEN]);
+/* PAYWORD_POSITION_INVALID unless it names the certificate's serial, a next
+ * order inside first_order .. first_order + n, and verifies under its key. */
+OBOL_MUST_CHECK obol_err payword_position_verify(const struct payword_position *p, const struct payword_vcert *vc);
+
+OBOL_MUST_CHECK obol_err payword_fetch_sign(struct payword_fetch *f, const uint8_t user_sk[static OBOL_SIGN_SK_LEN]);
+/* PAYWORD_AUTH_INVALID unless it verifies under user_pk. */
+OBOL_MUST_CHECK obol_err payword_fetch_verify(const struct payword_fetch *f,
+					      const uint8_t user_pk[static OBOL_SIGN_PK_LEN]);
 
 /* CRL signed bytes: magic | seq | issued | count | serials. */
 OBOL_MUST_CHECK obol_err payword_crl_sign(struct payword_crl *crl, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN]);

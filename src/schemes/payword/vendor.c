@@ -1,5 +1,5 @@
 /* payword vendor role: the purchase checks of seed 003 §3.5 steps 1-8 and
- * DESIGN §7's visit commitments. See vendor.h for the contract. */
+ * DESIGN §7's signed ranges. See vendor.h for the contract. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,24 +23,9 @@ static obol_err tokens_for(const struct payword_vcert *vc, const struct obol_amo
 	return OBOL_OK;
 }
 
-static obol_err check_commit(const struct payword_vendor_cfg *cfg, const struct payword_vendor_serial *st,
-			     const struct payword_pay *req, int64_t now)
+obol_err payword_vendor_crl_fresh(const struct payword_vendor_cfg *cfg, const struct payword_crl *crl, int64_t now)
 {
-	const struct payword_commit *c = &req->commit;
-	obol_err e = payword_commit_verify(c, &req->vc);
-	if (e)
-		return e;
-	if (c->vendor != cfg->vendor_id)
-		return OBOL_E_PAYWORD_COMMITMENT_INVALID;
-	if (c->time < now - PAYWORD_COMMIT_WINDOW || c->time > now + PAYWORD_COMMIT_WINDOW)
-		return OBOL_E_PAYWORD_COMMITMENT_STALE;
-	if (st == NULL)
-		return OBOL_OK;
-	if (st->visit_open && c->time <= st->visit.time)
-		return OBOL_E_PAYWORD_COMMITMENT_STALE;
-	if (st->has_token && c->start <= st->last_order)
-		return OBOL_E_PAYWORD_COMMITMENT_OVERLAP;
-	return OBOL_OK;
+	return crl != NULL && crl->issued >= now - cfg->crl_max_age ? OBOL_OK : OBOL_E_PAYWORD_CRL_STALE;
 }
 
 obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const struct payword_crl *crl,
@@ -49,18 +34,20 @@ obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const str
 {
 	const struct payword_vcert *vc = &req->vc;
 	struct payword_vendor_serial next;
-	const struct payword_commit *visit;
 	uint8_t vhash[OBOL_HASH_LEN];
-	uint64_t m, from;
+	uint64_t m;
 	obol_err e;
 
 	if (auth <= 0 || (st != NULL && st->serial != req->serial))
 		return OBOL_E_INVALID_ARGUMENT;
+	/* Seed §3.2: the revocation list, and a fresh one (P6). */
+	if ((e = payword_vendor_crl_fresh(cfg, crl, now)) != OBOL_OK)
+		return e;
 	/* Step 5: the certificate: serial and user name as sent, not revoked,
 	 * signed by the agent, in date, usable here. */
 	if (req->serial != vc->serial || strcmp(req->username, vc->username) != 0)
 		return OBOL_E_PAYWORD_CERT_MISMATCH;
-	if (crl != NULL && payword_crl_contains(crl, vc->serial))
+	if (payword_crl_contains(crl, vc->serial))
 		return OBOL_E_PAYWORD_CERT_REVOKED;
 	{
 		uint8_t buf[PAYWORD_VCERT_MAX];
@@ -82,25 +69,17 @@ obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const str
 	if (e)
 		return e;
 
-	/* The visit: a new user-signed commitment, or the one in progress. */
-	if (req->has_commit && !(st != NULL && st->visit_open && payword_commit_equal(&st->visit, &req->commit))) {
-		e = check_commit(cfg, st, req, now);
-		if (e)
-			return e;
-		visit = &req->commit;
-		from = visit->start;
-	} else {
-		if (st == NULL || !st->visit_open)
-			return OBOL_E_PAYWORD_NO_COMMITMENT;
-		visit = &st->visit;
-		from = st->has_token && st->last_order >= visit->start ? st->last_order + 1 : visit->start;
-	}
-	if (req->order < from)
-		return OBOL_E_PAYWORD_TOKEN_REUSED;
+	/* The range: exactly the tokens paid, none spent here before. */
 	if (req->order > payword_vcert_last_order(vc))
 		return OBOL_E_PAYWORD_ORDER_RANGE;
-	if (req->order - from + 1 != m)
+	if (req->range.serial != req->serial || req->range.vendor != cfg->vendor_id || req->range.to != req->order)
+		return OBOL_E_PAYWORD_RANGE_INVALID;
+	if (req->range.from > req->order || req->order - req->range.from + 1 != m)
 		return OBOL_E_PAYWORD_VALUE_MISMATCH;
+	if (st != NULL && st->has_token && req->range.from <= st->last_order)
+		return OBOL_E_PAYWORD_TOKEN_REUSED;
+	if ((e = payword_range_verify(&req->range, vc)) != OBOL_OK)
+		return e;
 
 	/* Step 5: the hash distance, to the last token held or to the root. */
 	if (st != NULL && st->has_token)
@@ -115,15 +94,12 @@ obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const str
 	next.has_token = true;
 	next.last_order = req->order;
 	memcpy(next.last_token, req->token, PAYWORD_TOKEN_LEN);
-	next.visit_open = true;
-	next.visit = *visit;
 	next.has_vcert = true;
 	memcpy(next.vcert_hash, vhash, OBOL_HASH_LEN);
 
 	memset(claim, 0, sizeof(*claim));
 	claim->vendor = cfg->vendor_id;
-	claim->commit = *visit;
-	claim->order = req->order;
+	claim->range = req->range;
 	memcpy(claim->token, req->token, PAYWORD_TOKEN_LEN);
 	claim->value = req->value;
 	claim->auth = auth;
@@ -138,7 +114,8 @@ obol_err payword_vendor_match_retry(const struct payword_vendor_sale *sale, cons
 	if (sale->serial != req->serial || sale->order != req->order)
 		return OBOL_E_INVALID_ARGUMENT;
 	if (!obol_ct_equal(sale->token, req->token, PAYWORD_TOKEN_LEN) || strcmp(sale->product, req->product) != 0 ||
-	    obol_amount_cmp(&sale->value, &req->value, &cmp) != OBOL_OK || cmp != 0)
+	    obol_amount_cmp(&sale->value, &req->value, &cmp) != OBOL_OK || cmp != 0 ||
+	    sale->range.from != req->range.from || memcmp(sale->range.sig, req->range.sig, OBOL_SIGN_LEN) != 0)
 		return OBOL_E_PAYWORD_TOKEN_REUSED;
 	return OBOL_OK;
 }
@@ -152,6 +129,8 @@ void payword_vendor_sale_from(const struct payword_pay *req, int64_t auth, struc
 	memcpy(sale->product, req->product, sizeof(sale->product));
 	sale->value = req->value;
 	sale->auth = auth;
+	sale->range = req->range;
+	memcpy(sale->user_pk, req->vc.user_pk, OBOL_SIGN_PK_LEN);
 }
 
 obol_err payword_vendor_crl_update(struct payword_crl *held, struct payword_crl *fresh,
@@ -167,4 +146,13 @@ obol_err payword_vendor_crl_update(struct payword_crl *held, struct payword_crl 
 	fresh->serials = NULL;
 	fresh->count = 0;
 	return OBOL_OK;
+}
+
+obol_err payword_vendor_fetch_check(const struct payword_vendor_cfg *cfg, const struct payword_vendor_sale *sale,
+				    const struct payword_fetch *f, int64_t now)
+{
+	if (f->vendor != cfg->vendor_id || f->auth != sale->auth || strcmp(f->product, sale->product) != 0 ||
+	    f->time < now - PAYWORD_FETCH_WINDOW || f->time > now + PAYWORD_FETCH_WINDOW)
+		return OBOL_E_PAYWORD_AUTH_INVALID;
+	return payword_fetch_verify(f, sale->user_pk);
 }

@@ -21,10 +21,16 @@ enum payword_report_mode { PAYWORD_REPORT_ONLINE = 1, PAYWORD_REPORT_BATCH = 2 }
  * together). */
 int64_t payword_vendor_report_due(enum payword_report_mode mode, int64_t interval, int64_t now);
 
+/* The longest a CRL may have been issued before a purchase, by default,
+ * and the shortest a vendor may state. */
+#define PAYWORD_CRL_MAX_AGE_DEFAULT 60
+#define PAYWORD_CRL_MAX_AGE_MIN 2
+
 struct payword_vendor_cfg {
 	uint64_t vendor_id;
 	enum payword_vendor_mode mode;
 	uint8_t agent_pk[OBOL_SIGN_PK_LEN];
+	int64_t crl_max_age; /* seconds: no sale while the CRL held was issued longer ago (P6) */
 };
 
 /* What the vendor holds of one certificate. */
@@ -33,15 +39,14 @@ struct payword_vendor_serial {
 	bool has_token;
 	uint64_t last_order;                   /* highest order accepted here */
 	uint8_t last_token[PAYWORD_TOKEN_LEN]; /* its token: later tokens are checked against it */
-	bool visit_open;
-	struct payword_commit visit;           /* the visit in progress */
 	bool has_vcert;
 	uint8_t vcert_hash[OBOL_HASH_LEN];     /* SHA-256 of the vendor certificate whose agent
 						  signature verified here: the same bytes again
 						  need no second Ed25519 verification */
 };
 
-/* An accepted sale. */
+/* An accepted sale, with the range the user signed for it and the user's
+ * key (the product page answers only requests signed by the buyer). */
 struct payword_vendor_sale {
 	uint64_t serial;
 	uint64_t order;
@@ -49,23 +54,35 @@ struct payword_vendor_sale {
 	char product[PAYWORD_PRODUCT_MAX + 1];
 	struct obol_amount value;
 	int64_t auth;
+	struct payword_range range;
+	uint8_t user_pk[OBOL_SIGN_PK_LEN];
 };
 
-/* Checks a purchase (seed §3.5): serial and user name against the
- * certificate; the CRL (crl may be NULL before the first fetch: then
- * nothing is revoked); the agent's signature; expiry; the chain's scope
- * (specific chains only at their vendor, generic chains only at generic
- * vendors); the visit commitment (user-signed, this vendor, time within
- * PAYWORD_COMMIT_WINDOW of now and after the previous visit, starting above
- * every order spent here) or an open visit; the value (tokens x token
- * value); the hash distance of the token to the last token held, or to the
- * root. The agent's signature is verified once per certificate: a
+/* PAYWORD_CRL_STALE unless crl (NULL before the first fetch) was issued at
+ * most cfg->crl_max_age seconds before now: the vendor sells nothing then,
+ * and says so when asked for a price, before the wallet signs a range. */
+OBOL_MUST_CHECK obol_err payword_vendor_crl_fresh(const struct payword_vendor_cfg *cfg, const struct payword_crl *crl,
+						  int64_t now);
+
+/* Checks a purchase (seed §3.5), in this order: a CRL issued at most
+ * cfg->crl_max_age seconds before now (PAYWORD_CRL_STALE; crl NULL before
+ * the first fetch); serial and user name against the certificate
+ * (PAYWORD_CERT_MISMATCH); the CRL (PAYWORD_CERT_REVOKED); the agent's
+ * signature (PAYWORD_CERT_INVALID), verified once per certificate: a
  * certificate whose bytes hash to st->vcert_hash verified before (seed §4:
  * "the digital signature verification ... can be considered a strong
- * delaying factor"). On success fills *st_out (the new state; st may be NULL for a serial
- * never seen) and *claim (the report line, with `auth`). On failure nothing
- * is written and the error says why (the reply is then PAYWORD_AUTH_NONE).
- * auth must be > 0 (drawn at random by the shell). */
+ * delaying factor"); expiry; the chain's scope (specific chains only at
+ * their vendor, generic chains only at generic vendors:
+ * PAYWORD_WRONG_VENDOR); the value (tokens x token value); the range: its
+ * orders are exactly the tokens paid, from the first one not yet spent
+ * here (PAYWORD_VALUE_MISMATCH, PAYWORD_TOKEN_REUSED), and it carries the
+ * user's signature for this vendor (PAYWORD_RANGE_INVALID: one Ed25519
+ * verification per purchase); the hash distance of the token to the last
+ * token held, or to the root (PAYWORD_TOKEN_INVALID). On success fills
+ * *st_out (the new state; st may be NULL for a serial never seen) and *claim
+ * (the report line, with `auth`). On failure nothing is written and the
+ * error says why (the reply is then PAYWORD_AUTH_NONE). auth must be > 0
+ * (drawn at random by the shell). */
 OBOL_MUST_CHECK obol_err payword_vendor_purchase(const struct payword_vendor_cfg *cfg, const struct payword_crl *crl,
 						 const struct payword_vendor_serial *st,
 						 const struct payword_pay *req, int64_t now, int64_t auth,
@@ -74,8 +91,8 @@ OBOL_MUST_CHECK obol_err payword_vendor_purchase(const struct payword_vendor_cfg
 
 /* A purchase whose (serial, order) matches an accepted sale is a retry after
  * a lost reply (DESIGN §7, seed §4 atomicity): OBOL_OK when it is the same
- * token and product (answer the stored auth again); PAYWORD_TOKEN_REUSED
- * when it differs. */
+ * token, product, value and signed range (answer the stored auth again);
+ * PAYWORD_TOKEN_REUSED when it differs. */
 OBOL_MUST_CHECK obol_err payword_vendor_match_retry(const struct payword_vendor_sale *sale,
 						    const struct payword_pay *req);
 
@@ -88,5 +105,14 @@ void payword_vendor_sale_from(const struct payword_pay *req, int64_t auth, struc
  * success; the old list is freed. */
 OBOL_MUST_CHECK obol_err payword_vendor_crl_update(struct payword_crl *held, struct payword_crl *fresh,
 						   const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
+
+/* The product page (seed §3.5 step 8): a request for `product` at this
+ * vendor with the authorisation number of `sale`, signed by the buyer's key
+ * at a time within PAYWORD_FETCH_WINDOW of now. PAYWORD_AUTH_INVALID
+ * otherwise (another product, another vendor, a stale time, a signature by
+ * anyone but the buyer). */
+OBOL_MUST_CHECK obol_err payword_vendor_fetch_check(const struct payword_vendor_cfg *cfg,
+						    const struct payword_vendor_sale *sale,
+						    const struct payword_fetch *f, int64_t now);
 
 #endif

@@ -7,9 +7,10 @@
 #include "schemes/payword/wallet.h"
 
 static const uint8_t STATE_MAGIC[4] = { 'O', 'P', 'W', 'S' };
-#define STATE_VERSION 1
-#define STATE_MAX (4 + 1 + 2 + PAYWORD_UCERT_MAX + 8 * 4 + 1 + PAYWORD_COMMIT_BODY_LEN + OBOL_SIGN_LEN + 1 + 8 + \
-		   1 + PAYWORD_PRODUCT_MAX + 8 + 1 + PAYWORD_COMMIT_BODY_LEN + OBOL_SIGN_LEN)
+#define STATE_VERSION 2
+#define STATE_V1 1 /* before signed ranges: visit commitments */
+#define V1_COMMIT_LEN (4 + 8 + 8 + 8 + 8 + OBOL_SIGN_LEN)
+#define STATE_MAX (4 + 1 + 2 + PAYWORD_UCERT_MAX + 8 * 2 + 1 + 8 + 8 + 1 + PAYWORD_PRODUCT_MAX + 8 + OBOL_SIGN_LEN)
 
 obol_err payword_wallet_accept(const uint8_t *ucert, size_t len, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN],
 			       const char *username, const uint8_t user_pk[static OBOL_SIGN_PK_LEN],
@@ -49,12 +50,12 @@ uint64_t payword_wallet_unspent(const struct payword_wallet_cert *w)
 }
 
 obol_err payword_wallet_pay(struct payword_wallet_cert *w, const uint8_t user_sk[static OBOL_SIGN_SK_LEN],
-			    uint64_t vendor_id, const struct obol_amount *value, const char *product, int64_t now,
-			    struct payword_pay *out)
+			    const struct payword_wallet_pay_req *r, struct payword_pay *out)
 {
 	const struct payword_vcert *vc = &w->uc.vc;
 	struct payword_pay req;
 	uint64_t m;
+	int cmp;
 	obol_err e = OBOL_OK;
 
 	memset(&req, 0, sizeof(req));
@@ -62,11 +63,20 @@ obol_err payword_wallet_pay(struct payword_wallet_cert *w, const uint8_t user_sk
 		e = OBOL_E_PAYWORD_IN_DOUBT;
 		goto out;
 	}
-	if (!obol_amount_same_currency(value, &vc->token_value)) {
+	/* P2: never more than the caller allows, whatever the vendor asks. */
+	if (obol_amount_cmp(&r->value, &r->max_amount, &cmp) != OBOL_OK) {
 		e = OBOL_E_PAYWORD_TOKEN_VALUE;
 		goto out;
 	}
-	if (obol_amount_count_exact(value, &vc->token_value, &m) != OBOL_OK || m == 0) {
+	if (cmp > 0) {
+		e = OBOL_E_PAYWORD_PRICE_ABOVE_MAX;
+		goto out;
+	}
+	if (!obol_amount_same_currency(&r->value, &vc->token_value)) {
+		e = OBOL_E_PAYWORD_TOKEN_VALUE;
+		goto out;
+	}
+	if (obol_amount_count_exact(&r->value, &vc->token_value, &m) != OBOL_OK || m == 0) {
 		e = OBOL_E_PAYWORD_VALUE_MISMATCH;
 		goto out;
 	}
@@ -74,30 +84,27 @@ obol_err payword_wallet_pay(struct payword_wallet_cert *w, const uint8_t user_sk
 		e = OBOL_E_PAYWORD_TOKENS_LOW;
 		goto out;
 	}
-	if (now > vc->not_after) {
+	if (r->now > vc->not_after) {
 		e = OBOL_E_PAYWORD_CERT_EXPIRED;
 		goto out;
 	}
-	e = obol_strlcpy_checked(req.product, product, sizeof(req.product));
+	e = obol_strlcpy_checked(req.product, r->product, sizeof(req.product));
 	if (e)
 		goto out;
 	req.vc = *vc;
 	req.serial = vc->serial;
 	memcpy(req.username, vc->username, sizeof(req.username));
 	req.order = w->next + m - 1;
-	req.value = *value;
+	req.value = r->value;
 	e = payword_chain_token(vc, w->uc.seed, req.order, req.token);
 	if (e)
 		goto out;
-	if (!w->visit_open || w->visit.vendor != vendor_id) {
-		req.has_commit = true;
-		req.commit.serial = vc->serial;
-		req.commit.vendor = vendor_id;
-		req.commit.start = w->next;
-		req.commit.time = now > w->last_commit_time ? now : w->last_commit_time + 1;
-		payword_commit_sign(&req.commit, user_sk);
-		w->last_commit_time = req.commit.time;
-	}
+	/* The range this purchase pays: the user's consent, for this vendor only. */
+	req.range.serial = vc->serial;
+	req.range.vendor = r->vendor_id;
+	req.range.from = w->next;
+	req.range.to = req.order;
+	payword_range_sign(&req.range, user_sk);
 	w->pending = true;
 	w->req = req;
 	*out = req;
@@ -110,15 +117,8 @@ out:
 static void settle_pending(struct payword_wallet_cert *w, bool spent)
 {
 	uint64_t m = w->req.order - w->next + 1;
-	if (spent) {
-		if (w->req.has_commit) {
-			w->visit_open = true;
-			w->visit = w->req.commit;
-		}
-	} else {
+	if (!spent)
 		w->in_doubt += m;
-		w->visit_open = false;
-	}
 	w->next = w->req.order + 1;
 	w->pending = false;
 	OBOL_WIPE(w->req);
@@ -142,6 +142,16 @@ void payword_wallet_give_up(struct payword_wallet_cert *w)
 		settle_pending(w, false);
 }
 
+void payword_wallet_position(struct payword_wallet_cert *w, const uint8_t user_sk[static OBOL_SIGN_SK_LEN],
+			     struct payword_position *out)
+{
+	payword_wallet_give_up(w);
+	memset(out, 0, sizeof(*out));
+	out->serial = w->uc.vc.serial;
+	out->next = w->next;
+	payword_position_sign(out, user_sk);
+}
+
 /* --- sealed state --------------------------------------------------- */
 
 static void put_u64(uint8_t **p, uint64_t v)
@@ -158,25 +168,6 @@ static uint64_t get_u64(const uint8_t **p)
 		v = (v << 8) | (*p)[i];
 	*p += 8;
 	return v;
-}
-
-static void put_commit(uint8_t **p, const struct payword_commit *c)
-{
-	payword_commit_body(c, *p);
-	*p += PAYWORD_COMMIT_BODY_LEN;
-	memcpy(*p, c->sig, OBOL_SIGN_LEN);
-	*p += OBOL_SIGN_LEN;
-}
-
-static void get_commit(const uint8_t **p, struct payword_commit *c)
-{
-	const uint8_t *q = *p + 4;
-	c->serial = get_u64(&q);
-	c->vendor = get_u64(&q);
-	c->start = get_u64(&q);
-	c->time = (int64_t)get_u64(&q);
-	memcpy(c->sig, q, OBOL_SIGN_LEN);
-	*p += PAYWORD_COMMIT_BODY_LEN + OBOL_SIGN_LEN;
 }
 
 obol_err payword_wallet_seal(const struct payword_wallet_cert *w, const char *password, uint32_t opslimit,
@@ -196,19 +187,14 @@ obol_err payword_wallet_seal(const struct payword_wallet_cert *w, const char *pa
 	p[0] = (uint8_t)(ulen >> 8), p[1] = (uint8_t)ulen, p += 2 + ulen;
 	put_u64(&p, w->next);
 	put_u64(&p, w->in_doubt);
-	put_u64(&p, (uint64_t)w->last_commit_time);
-	*p++ = w->visit_open;
-	if (w->visit_open)
-		put_commit(&p, &w->visit);
 	*p++ = w->pending;
 	if (w->pending) {
 		put_u64(&p, w->req.order);
 		put_u64(&p, (uint64_t)w->req.value.units);
 		*p++ = (uint8_t)plen;
 		memcpy(p, w->req.product, plen), p += plen;
-		*p++ = w->req.has_commit;
-		if (w->req.has_commit)
-			put_commit(&p, &w->req.commit);
+		put_u64(&p, w->req.range.vendor);
+		memcpy(p, w->req.range.sig, OBOL_SIGN_LEN), p += OBOL_SIGN_LEN;
 	}
 	e = obol_filekey_from_passphrase(&key, password, NULL, opslimit, memlimit_kib);
 	if (e)
@@ -220,14 +206,90 @@ out:
 	return e;
 }
 
+/* Bytes left from p to end: at least n, or the state is cut short. */
+static bool has(const uint8_t *p, const uint8_t *end, size_t n)
+{
+	return (size_t)(end - p) >= n;
+}
+
+/* A version 1 state after its certificate: last commitment time, an open
+ * visit, a pending purchase under a commitment. The visit no longer
+ * matters; a pending purchase cannot be sent again without a signed range,
+ * so its tokens are in doubt. */
+static bool open_v1_tail(const uint8_t **pp, const uint8_t *end, struct payword_wallet_cert *w)
+{
+	const uint8_t *p = *pp;
+	if (!has(p, end, 9))
+		return false;
+	p += 8; /* the last commitment's time */
+	if (*p++ != 0) {
+		if (!has(p, end, V1_COMMIT_LEN))
+			return false;
+		p += V1_COMMIT_LEN;
+	}
+	if (!has(p, end, 1))
+		return false;
+	if (*p++ != 0) {
+		uint64_t order;
+		size_t plen;
+		if (!has(p, end, 17))
+			return false;
+		order = get_u64(&p);
+		p += 8; /* value */
+		plen = *p++;
+		if (plen > PAYWORD_PRODUCT_MAX || !has(p, end, plen + 1))
+			return false;
+		p += plen;
+		if (*p++ != 0) {
+			if (!has(p, end, V1_COMMIT_LEN))
+				return false;
+			p += V1_COMMIT_LEN;
+		}
+		if (order < w->next || order >= w->uc.vc.first_order + w->uc.vc.n)
+			return false;
+		w->in_doubt += order - w->next + 1;
+		w->next = order + 1;
+	}
+	*pp = p;
+	return true;
+}
+
+static bool open_pending(const uint8_t **pp, const uint8_t *end, struct payword_wallet_cert *w)
+{
+	const uint8_t *p = *pp;
+	size_t plen;
+	if (!has(p, end, 17))
+		return false;
+	w->req.order = get_u64(&p);
+	if (obol_amount_from_units(w->uc.vc.token_value.currency, (int64_t)get_u64(&p), &w->req.value))
+		return false;
+	plen = *p++;
+	if (plen > PAYWORD_PRODUCT_MAX || !has(p, end, plen + 8 + OBOL_SIGN_LEN))
+		return false;
+	memcpy(w->req.product, p, plen), p += plen;
+	w->req.vc = w->uc.vc;
+	w->req.serial = w->uc.vc.serial;
+	memcpy(w->req.username, w->uc.vc.username, sizeof(w->req.username));
+	w->req.range.serial = w->uc.vc.serial;
+	w->req.range.vendor = get_u64(&p);
+	w->req.range.from = w->next;
+	w->req.range.to = w->req.order;
+	memcpy(w->req.range.sig, p, OBOL_SIGN_LEN), p += OBOL_SIGN_LEN;
+	if (w->req.order < w->next ||
+	    payword_chain_token(&w->uc.vc, w->uc.seed, w->req.order, w->req.token) != OBOL_OK)
+		return false;
+	*pp = p;
+	return true;
+}
+
 obol_err payword_wallet_open(const uint8_t *sealed, size_t len, const char *password, struct payword_wallet_cert *w)
 {
 	struct obol_filekey key;
 	uint8_t salt[16], *plain = NULL;
 	const uint8_t *p, *end;
-	size_t plain_len = 0, ulen, plen;
+	size_t plain_len = 0, ulen;
 	uint32_t ops, mem;
-	int from_pass;
+	int from_pass, version;
 	obol_err e;
 
 	memset(&key, 0, sizeof(key));
@@ -243,49 +305,29 @@ obol_err payword_wallet_open(const uint8_t *sealed, size_t len, const char *pass
 		goto out;
 	e = OBOL_E_WALLET_FILE;
 	p = plain, end = plain + plain_len;
-	if (plain_len < 7 || memcmp(p, STATE_MAGIC, 4) != 0 || p[4] != STATE_VERSION)
+	if (plain_len < 7 || memcmp(p, STATE_MAGIC, 4) != 0 || (p[4] != STATE_VERSION && p[4] != STATE_V1))
 		goto out;
+	version = p[4];
 	ulen = ((size_t)p[5] << 8) | p[6];
 	p += 7;
-	if ((size_t)(end - p) < ulen + 25 || payword_ucert_decode(p, ulen, &w->uc) != OBOL_OK)
+	if (!has(p, end, ulen + 16) || payword_ucert_decode(p, ulen, &w->uc) != OBOL_OK)
 		goto out;
 	p += ulen;
 	w->next = get_u64(&p);
 	w->in_doubt = get_u64(&p);
-	w->last_commit_time = (int64_t)get_u64(&p);
-	w->visit_open = *p++ != 0;
-	if (w->visit_open) {
-		if ((size_t)(end - p) < PAYWORD_COMMIT_BODY_LEN + OBOL_SIGN_LEN + 1)
-			goto out;
-		get_commit(&p, &w->visit);
-	}
-	if (p >= end)
+	if (w->next < w->uc.vc.first_order || w->next > w->uc.vc.first_order + w->uc.vc.n)
 		goto out;
-	w->pending = *p++ != 0;
-	if (w->pending) {
-		if ((size_t)(end - p) < 17)
+	if (version == STATE_V1) {
+		if (!open_v1_tail(&p, end, w))
 			goto out;
-		w->req.order = get_u64(&p);
-		if (obol_amount_from_units(w->uc.vc.token_value.currency, (int64_t)get_u64(&p), &w->req.value))
+	} else {
+		if (!has(p, end, 1))
 			goto out;
-		plen = *p++;
-		if (plen > PAYWORD_PRODUCT_MAX || (size_t)(end - p) < plen + 1)
-			goto out;
-		memcpy(w->req.product, p, plen), p += plen;
-		w->req.has_commit = *p++ != 0;
-		if (w->req.has_commit) {
-			if ((size_t)(end - p) < PAYWORD_COMMIT_BODY_LEN + OBOL_SIGN_LEN)
-				goto out;
-			get_commit(&p, &w->req.commit);
-		}
-		w->req.vc = w->uc.vc;
-		w->req.serial = w->uc.vc.serial;
-		memcpy(w->req.username, w->uc.vc.username, sizeof(w->req.username));
-		if (payword_chain_token(&w->uc.vc, w->uc.seed, w->req.order, w->req.token) != OBOL_OK ||
-		    w->req.order < w->next)
+		w->pending = *p++ != 0;
+		if (w->pending && !open_pending(&p, end, w))
 			goto out;
 	}
-	if (p != end || w->next < w->uc.vc.first_order || w->next > w->uc.vc.first_order + w->uc.vc.n)
+	if (p != end)
 		goto out;
 	e = OBOL_OK;
 out:

@@ -29,7 +29,7 @@ TEST(codex_msg, cert_roundtrip_forgery_and_truncation)
 	struct codex_cert c, back;
 	uint8_t buf[CODEX_CERT_MAX];
 	size_t n;
-	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
 	c = w.cx[0]->cert;
 	REQUIRE_OK(codex_cert_encode(&c, buf, sizeof(buf), &n));
 	REQUIRE_OK(codex_cert_decode(buf, n, &back));
@@ -55,7 +55,7 @@ TEST(codex_msg, state_roundtrip_and_forgery)
 	struct codex_state s, back;
 	uint8_t buf[CODEX_STATE_MAX];
 	size_t n;
-	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
 	s = w.cx[0]->state;
 	REQUIRE_OK(codex_state_encode(&s, buf, sizeof(buf), &n));
 	REQUIRE_OK(codex_state_decode(buf, n, &back));
@@ -83,14 +83,16 @@ TEST(codex_msg, token_ack_roundtrip)
 	struct codex_ack a, aback;
 	uint8_t buf[CODEX_TOKEN_MAX], abuf[CODEX_ACK_LEN];
 	size_t n;
-	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
 	memset(&t, 0, sizeof(t));
 	t.id[0] = 7;
 	t.payer_id = 101;
 	strcpy(t.payer_name, "alice");
 	t.payee_id = 102;
 	strcpy(t.payee_name, "bob");
+	t.version = CODEX_TOKEN_VERSION;
 	t.amount = eur(250);
+	t.spent = eur(250);
 	t.time = WORLD_T0;
 	t.epoch = 1;
 	t.seq = 1;
@@ -135,11 +137,12 @@ TEST(codex_msg, blacklist_roundtrip_order_and_signature)
 	static struct codex_blacklist bl, back;
 	uint8_t *buf;
 	size_t n;
-	REQUIRE_OK(world_init(&w, 1000, 100, 8));
-	bl = w.bl;
-	REQUIRE_OK(codex_bank_blacklist_add(&bl, 104, WORLD_T0, w.bank.sk));
-	REQUIRE_OK(codex_bank_blacklist_add(&bl, 102, WORLD_T0, w.bank.sk));
-	REQUIRE_OK(codex_bank_blacklist_add(&bl, 102, WORLD_T0, w.bank.sk)); /* no-op */
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
+	REQUIRE_OK(world_blacklist_with(&w, 104, &bl));
+	w.bl = bl;
+	REQUIRE_OK(world_blacklist_with(&w, 102, &bl));
+	w.bl = bl;
+	REQUIRE_OK(world_blacklist_with(&w, 102, &bl)); /* no-op */
 	CHECK_EQ_INT(bl.n, 2);
 	CHECK_EQ_INT(bl.version, 2);
 	CHECK_EQ_INT(bl.ids[0], 102);

@@ -15,6 +15,7 @@
 #define A 0
 #define B 1
 #define C 2
+#define D 3
 
 static struct codex_entry ents[CODEX_LOG_MAX];
 
@@ -36,7 +37,7 @@ static obol_err refused_payment(struct world *w, struct codex_msg_pay *m, struct
 	if ((e = world_pay_msg(w, A, B, 100, m)) != OBOL_OK)
 		return e;
 	bl = w->bl;
-	if ((e = codex_bank_blacklist_add(&bl, w->rec[A].p.id, w->now, w->bank.sk)) != OBOL_OK ||
+	if ((e = world_blacklist_with(w, w->rec[A].p.id, &bl)) != OBOL_OK ||
 	    (e = codex_set_blacklist(w->cx[B], &bl)) != OBOL_OK)
 		return e;
 	if ((e = codex_receive(w->cx[B], m, w->now, &ack, NULL)) != OBOL_E_CODEX_PAYER_BLACKLISTED)
@@ -55,7 +56,7 @@ TEST(codex_refusal, payee_refuses_payer_keeps_it_and_the_bank_check_takes_it)
 	size_t len;
 	struct codex *copy = codex_alloc();
 	REQUIRE(copy);
-	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
 	REQUIRE_OK(refused_payment(&w, &m, &ref));
 	REQUIRE_OK(codex_refusal_decode(ref.refusal, sizeof(ref.refusal), &f));
 	CHECK_EQ_INT(f.reason, OBOL_E_CODEX_PAYER_BLACKLISTED);
@@ -98,7 +99,7 @@ TEST(codex_refusal, payer_refuses_forged_wrong_party_unknown_and_conflicting)
 	struct codex_msg_refusal ref, bad;
 	struct codex_msg_ack ack;
 	struct codex_token t;
-	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
 	REQUIRE_OK(refused_payment(&w, &m, &ref));
 	t = w.cx[A]->log[0].e.token;
 	/* signed by Carol in Bob's name: forged */
@@ -111,10 +112,22 @@ TEST(codex_refusal, payer_refuses_forged_wrong_party_unknown_and_conflicting)
 	/* Carol refusing in her own name a token that names Bob: wrong party */
 	REQUIRE_OK(codex_make_refusal(&t, w.rec[C].p.id, w.cx[C]->sign_sk, OBOL_E_CODEX_NOT_FOR_ME, w.now, &bad));
 	CHECK_ERR(codex_take_refusal(w.cx[A], &bad), OBOL_E_CODEX_REFUSAL_WRONG_PARTY);
-	/* a token Alice never made */
+	/* a refusal of another payer's token */
+	{
+		struct codex_token other = t;
+		other.payer_id = w.rec[D].p.id;
+		REQUIRE_OK(codex_make_refusal(&other, w.rec[B].p.id, w.cx[B]->sign_sk, OBOL_E_CODEX_TOKEN_STALE, w.now,
+					      &bad));
+		CHECK_ERR(codex_take_refusal(w.cx[A], &bad), OBOL_E_CODEX_REFUSAL_UNKNOWN);
+	}
+	/* a token not in the current log (of an epoch synced before): kept
+	 * beside the log for the bank, which checks it */
 	t.id[0] ^= 1;
 	REQUIRE_OK(codex_make_refusal(&t, w.rec[B].p.id, w.cx[B]->sign_sk, OBOL_E_CODEX_TOKEN_STALE, w.now, &bad));
-	CHECK_ERR(codex_take_refusal(w.cx[A], &bad), OBOL_E_CODEX_REFUSAL_UNKNOWN);
+	CHECK_OK(codex_take_refusal(w.cx[A], &bad));
+	CHECK_OK(codex_take_refusal(w.cx[A], &bad)); /* once */
+	CHECK_EQ_INT(w.cx[A]->nrefusals, 1);
+	CHECK_EQ_INT(w.cx[A]->refusals[0].role, CODEX_REFUSAL_HELD);
 	/* garbage, and a reason that is no error */
 	bad = ref;
 	bad.refusal[0] ^= 1;
@@ -142,7 +155,7 @@ TEST(codex_refusal, payee_cannot_refuse_what_it_cannot_open_or_names_another)
 	struct codex_msg_pay m;
 	struct codex_msg_refusal ref;
 	struct codex_token t;
-	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
 	/* sealed to Bob: Carol cannot open it, so she cannot refuse it */
 	REQUIRE_OK(world_pay_msg(&w, A, B, 100, &m));
 	CHECK_ERR(codex_refuse(w.cx[C], &m, OBOL_E_CODEX_TOKEN_STALE, w.now, &ref), OBOL_E_DECRYPT_FAILED);
@@ -165,7 +178,7 @@ TEST(codex_refusal, bank_log_check_refuses_a_forged_or_misplaced_refusal)
 	struct codex_msg_refusal ref, bad;
 	struct codex_refusal f;
 	struct codex_token t;
-	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
 	REQUIRE_OK(refused_payment(&w, &m, &ref));
 	REQUIRE_OK(codex_take_refusal(w.cx[A], &ref));
 	CHECK_OK(verify(&w, A));
@@ -203,7 +216,7 @@ TEST(codex_refusal, entry_bytes_carry_the_refusal_only_on_pay)
 	struct codex_entry e;
 	uint8_t buf[CODEX_ENTRY_MAX];
 	size_t len;
-	REQUIRE_OK(world_init(&w, 1000, 100, 8));
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
 	REQUIRE_OK(refused_payment(&w, &m, &ref));
 	REQUIRE_OK(codex_take_refusal(w.cx[A], &ref));
 	REQUIRE_OK(codex_entry_encode(&w.cx[A]->log[0].e, buf, sizeof(buf), &len));
@@ -223,27 +236,28 @@ TEST(codex_refusal, consistency_names_a_refused_token_a_payee_holds)
 	struct codex_bank_user u[2];
 	struct codex_bank_token t[1];
 	struct codex_consistency c;
+	struct obol_amount held = eur(2000);
 	memset(u, 0, sizeof(u));
-	u[0].p.id = 1;
-	u[0].p.kind = CODEX_PARTY_USER;
-	u[0].loaded = 1000;
-	u[1].p.id = 2;
-	u[1].p.kind = CODEX_PARTY_USER;
-	u[1].loaded = 1000;
+	for (int i = 0; i < 2; i++) {
+		u[i].p.id = (uint64_t)i + 1;
+		u[i].p.kind = CODEX_PARTY_USER;
+		u[i].loaded = eur(1000);
+		u[i].credits = u[i].debits = u[i].deposit = eur(0);
+	}
 	/* 1 paid 2 300, 2 refused it: nobody debited or credited */
-	t[0] = (struct codex_bank_token){ 1, 2, CODEX_PARTY_USER, 1, 300, true, false, true };
-	CHECK_OK(codex_bank_consistency(u, 2, t, 1, 2000, &c));
+	t[0] = (struct codex_bank_token){ 1, 2, CODEX_PARTY_USER, 1, eur(300), true, false, true };
+	CHECK_OK(codex_bank_consistency("EUR", u, 2, t, 1, &held, &c));
 	CHECK(c.ok);
-	CHECK_EQ_INT(c.refused_claimed, 0);
+	CHECK_EQ_INT(c.conflicts_open, 0);
 	/* counting it as paid is a mismatch */
-	u[0].debits = 300;
-	u[1].credits = 300;
-	CHECK_ERR(codex_bank_consistency(u, 2, t, 1, 2000, &c), OBOL_E_CODEX_INCONSISTENT);
+	u[0].debits = eur(300);
+	u[1].credits = eur(300);
+	CHECK_ERR(codex_bank_consistency("EUR", u, 2, t, 1, &held, &c), OBOL_E_CODEX_INCONSISTENT);
 	CHECK_EQ_INT(c.mismatched, 2);
-	u[0].debits = 0;
-	u[1].credits = 0;
-	/* the payee's log holding the token it refused */
+	u[0].debits = eur(0);
+	u[1].credits = eur(0);
+	/* the payee's log holding the token it refused, the payee not found */
 	t[0].by_payee = true;
-	CHECK_ERR(codex_bank_consistency(u, 2, t, 1, 2000, &c), OBOL_E_CODEX_INCONSISTENT);
-	CHECK_EQ_INT(c.refused_claimed, 1);
+	CHECK_ERR(codex_bank_consistency("EUR", u, 2, t, 1, &held, &c), OBOL_E_CODEX_INCONSISTENT);
+	CHECK_EQ_INT(c.conflicts_open, 1);
 }

@@ -18,6 +18,7 @@
 #include "vendor/vendor.h"
 #include "wallet/codex_wallet.h"
 #include "wire/cbor.h"
+#include "vendor/outbox.h"
 #include "../test.h"
 
 struct vt {
@@ -59,6 +60,11 @@ static obol_err read_balance(struct obol_store *s, void *arg)
 }
 
 /* HELLO, then the vendor's REQUEST. */
+static obol_err pending_deposits(struct obol_store *s, void *arg)
+{
+	return obol_outbox_count(s, "codex", OBOL_OUTBOX_PENDING, arg);
+}
+
 static obol_err hello(struct obol_devlink *l, struct codex_msg_request *req)
 {
 	struct codex_msg_hello h = { .has_amount = false };
@@ -114,7 +120,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	struct codex_token tok;
 	char keyfile[600], wpath[600];
 	uint8_t key[32];
-	struct obol_amount load = { .units = 1000000000, .currency = "EUR" }, dep = { .units = 100000000, .currency = "EUR" };
+	struct obol_amount load = { .units = 1000000000, .currency = "EUR" }, dep = { .units = 200000000, .currency = "EUR" };
 	struct obol_wallet_keysrc ks = { .key_file = keyfile };
 	struct obol_devlink *l = NULL;
 	FILE *devnull = fopen("/dev/null", "w");
@@ -148,7 +154,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	REQUIRE_OK(codex_wallet_open(w, &load, &dep, &c));
 
 	/* the honest payment: the price asked, acknowledged */
-	REQUIRE_OK(codex_wallet_pay_vendor(w, c, t.addr, NULL, &tok));
+	REQUIRE_OK(codex_wallet_pay_vendor(w, c, &(struct codex_wallet_pay){ .addr = t.addr }, &tok));
 	CHECK_EQ_INT(tok.amount.units, 50000000);
 	CHECK_EQ_INT(codex_pending_count(c), 0);
 
@@ -159,7 +165,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_WIRE_UNEXPECTED_MESSAGE);
 	/* a payment, then the very same payment again on a new session */
 	REQUIRE_OK(hello(l, &req));
-	REQUIRE_OK(codex_pay(c, &req, &req.amount, obol_now(), &m, NULL));
+	REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &req.amount }, obol_now(), &m, NULL));
 	CHECK_OK(send_pay(l, &m, &ref));
 	obol_devlink_close(l);
 	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
@@ -170,7 +176,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	req.has_amount = false;
 	{
 		struct obol_amount less = { .units = 1, .currency = "EUR" };
-		REQUIRE_OK(codex_pay(c, &req, &less, obol_now(), &m, NULL));
+		REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &less }, obol_now(), &m, NULL));
 	}
 	/* refused with a signed refusal: the payer keeps it, the vendor never
 	 * takes that token later */
@@ -179,9 +185,30 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	CHECK_EQ_INT(codex_refused_count(c), 1);
 	REQUIRE_OK(hello(l, &req));
 	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_TOKEN_SEEN);
+	/* a copy of the Codex from before that payment pays the vendor at the
+	 * same place of its log again: refused (the vendor keeps the payer's place) */
+	{
+		struct codex *copy = codex_alloc();
+		REQUIRE(copy);
+		memcpy(copy, c, sizeof(*copy));
+		copy->nlog = 1; /* the Codex as it was after its first payment */
+		memcpy(copy->head, copy->log[0].hash, OBOL_HASH_LEN);
+		copy->balance = load;
+		REQUIRE_OK(hello(l, &req));
+		REQUIRE_OK(codex_pay(copy, &(struct codex_pay_req){ .req = &req }, obol_now(), &m, NULL));
+		CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_PLACE_REUSED);
+		codex_free(copy);
+	}
+	/* less than asked again; this refusal never reaches the payer: the
+	 * vendor hands it to the bank itself */
+	REQUIRE_OK(hello(l, &req));
+	req.has_amount = false;
+	{
+		struct obol_amount less = { .units = 2, .currency = "EUR" };
+		REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &less }, obol_now(), &m, NULL));
+	}
+	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_AMOUNT_INVALID);
 	obol_devlink_close(l);
-
-	/* two tokens accepted, two deposits paid: EUR 1 on the vendor's account */
 	struct bal b = { .id = t.cert.vendor_id };
 	for (int i = 0; i < 300; i++) {
 		struct timespec ts = { 0, 10 * 1000000 };
@@ -190,6 +217,21 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 		nanosleep(&ts, NULL);
 	}
 	CHECK_EQ_INT(b.units, 100000000);
+	/* once the vendor's deposits are in, the payer's sync: the two tokens the
+	 * vendor took are paid, both it refused come back (one refusal from the
+	 * payer's log, the other from the vendor) */
+	for (int i = 0; i < 300; i++) {
+		int64_t n = 1;
+		struct timespec ts = { 0, 10 * 1000000 };
+		if (obol_vendor_run(t.v, pending_deposits, &n) == OBOL_OK && n == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	{
+		struct codex_wallet_sync_info info;
+		REQUIRE_OK(codex_wallet_sync(w, c, NULL, false, &info));
+		CHECK_EQ_INT(c->balance.units, 1000000000 - 100000000);
+	}
 
 	codex_free(c);
 	obol_wallet_close(w);

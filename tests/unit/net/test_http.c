@@ -64,7 +64,7 @@ static struct obol_http_server *serve(struct obol_http_router *r, struct obol_ht
 	obol_http_router_add(r, &r_broke);
 	obol_http_router_add(r, &r_item);
 	obol_http_router_add(r, &r_exact);
-	struct obol_http_server_config cfg = { .listen = "127.0.0.1:0", .threads = 2 };
+	struct obol_http_server_config cfg = { .listen = "127.0.0.1:0" };
 	if (obol_http_server_start(&cfg, r, NULL, &srv) != OBOL_OK)
 		return NULL;
 	snprintf(url, sizeof url, "http://127.0.0.1:%u", obol_http_server_port(srv));

@@ -1,4 +1,4 @@
-/* payword signed structures: certificates, commitments, CRL, chain checks
+/* payword signed structures: certificates, ranges, positions, CRL, chain checks
  * (seed 003 §3, §3.2). Each check both ways. */
 #include <stdlib.h>
 
@@ -46,7 +46,7 @@ TEST(payword_cert, ucert_round_trip)
 	uint8_t buf[PAYWORD_UCERT_MAX];
 	size_t len;
 	REQUIRE_OK(pw_world_init(&w));
-	payword_agent_ucert(&w.u, &w.cert.vc, &uc);
+	REQUIRE_OK(payword_agent_ucert(&w.u, 1, 1, &w.cert, &uc));
 	REQUIRE_OK(payword_ucert_encode(&uc, buf, &len));
 	REQUIRE_OK(payword_ucert_decode(buf, len, &back));
 	CHECK_MEM_EQ(back.seed, uc.seed, PAYWORD_TOKEN_LEN);
@@ -62,7 +62,9 @@ TEST(payword_cert, seed_derivation_is_per_serial_and_per_user)
 	uint8_t s1[32], s2[32], s3[32];
 	REQUIRE_OK(pw_world_init(&w));
 	struct payword_pw_params pp = pw_fast();
-	REQUIRE_OK(payword_agent_user_new("bob", "another password", w.user.pk, &pp, &u2));
+	struct payword_account_view acc = { .user_kind = true, .active = true };
+	memcpy(acc.auth_pk, w.user.pk, 32);
+	REQUIRE_OK(payword_agent_user_new(&acc, "bob", "another password", &pp, &u2));
 	payword_agent_chain_seed(&w.u, 1, s1);
 	payword_agent_chain_seed(&w.u, 2, s2);
 	payword_agent_chain_seed(&u2, 1, s3);
@@ -99,32 +101,64 @@ TEST(payword_cert, chain_tokens_and_distance)
 	CHECK_ERR(payword_token_check(&w.cert.vc, 3, t[2], t[4], 5), OBOL_E_PAYWORD_TOKEN_REUSED);
 }
 
-TEST(payword_cert, commitment_signed_by_the_certificate_user)
+TEST(payword_cert, range_signed_by_the_certificate_user_for_one_vendor)
 {
 	struct pw_world w;
-	struct payword_commit c = { .serial = 1, .vendor = PW_A, .start = 1, .time = PW_NOW };
+	struct payword_range r = { .serial = 1, .vendor = PW_A, .from = 1, .to = 3 };
 	REQUIRE_OK(pw_world_init(&w));
-	payword_commit_sign(&c, w.user.sk);
-	CHECK_OK(payword_commit_verify(&c, &w.cert.vc));
-	struct payword_commit d = c;
-	d.start = 2;
-	CHECK_ERR(payword_commit_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_COMMITMENT_INVALID);
-	d = c;
-	d.vendor = PW_B;
-	CHECK_ERR(payword_commit_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_COMMITMENT_INVALID);
-	d = c;
+	payword_range_sign(&r, w.user.sk);
+	CHECK_OK(payword_range_verify(&r, &w.cert.vc));
+	struct payword_range d = r;
+	d.to = 4; /* a vendor stretching the range */
+	CHECK_ERR(payword_range_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_RANGE_INVALID);
+	d = r;
+	d.from = 2;
+	CHECK_ERR(payword_range_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_RANGE_INVALID);
+	d = r;
+	d.vendor = PW_B; /* another vendor presenting it */
+	CHECK_ERR(payword_range_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_RANGE_INVALID);
+	d = r;
 	d.serial = 2;
-	CHECK_ERR(payword_commit_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_COMMITMENT_INVALID);
-	d = c;
-	d.start = 11;
-	payword_commit_sign(&d, w.user.sk);
-	CHECK_ERR(payword_commit_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_ORDER_RANGE);
-	/* signed by another key (a vendor forging a visit) */
+	CHECK_ERR(payword_range_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_RANGE_INVALID);
+	d = r;
+	d.to = 11;
+	payword_range_sign(&d, w.user.sk);
+	CHECK_ERR(payword_range_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_ORDER_RANGE);
+	d = r;
+	d.from = 4;
+	payword_range_sign(&d, w.user.sk);
+	CHECK_ERR(payword_range_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_ORDER_RANGE);
+	/* signed by another key (a vendor forging a range) */
 	struct obol_sign_keypair mallory;
 	obol_sign_keypair_new(&mallory);
-	d = c;
-	payword_commit_sign(&d, mallory.sk);
-	CHECK_ERR(payword_commit_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_COMMITMENT_INVALID);
+	d = r;
+	payword_range_sign(&d, mallory.sk);
+	CHECK_ERR(payword_range_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_RANGE_INVALID);
+	CHECK(payword_range_overlap(1, 3, 3, 5) && payword_range_overlap(3, 5, 1, 3) && !payword_range_overlap(1, 2, 3, 5));
+}
+
+TEST(payword_cert, position_signed_by_the_certificate_user)
+{
+	struct pw_world w;
+	struct payword_position p = { .serial = 1, .next = 5 };
+	REQUIRE_OK(pw_world_init(&w));
+	payword_position_sign(&p, w.user.sk);
+	CHECK_OK(payword_position_verify(&p, &w.cert.vc));
+	struct payword_position d = p;
+	d.next = 6;
+	CHECK_ERR(payword_position_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_POSITION_INVALID);
+	d = p;
+	d.next = 12;
+	payword_position_sign(&d, w.user.sk);
+	CHECK_ERR(payword_position_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_POSITION_INVALID);
+	d.next = 11; /* every token spent */
+	payword_position_sign(&d, w.user.sk);
+	CHECK_OK(payword_position_verify(&d, &w.cert.vc));
+	/* a range signature is not a position signature (contexts differ) */
+	struct payword_range r = { .serial = 1, .vendor = 5, .from = 1, .to = 1 };
+	payword_range_sign(&r, w.user.sk);
+	memcpy(d.sig, r.sig, OBOL_SIGN_LEN);
+	CHECK_ERR(payword_position_verify(&d, &w.cert.vc), OBOL_E_PAYWORD_POSITION_INVALID);
 }
 
 TEST(payword_cert, crl_signed_sorted_and_newer_only)

@@ -12,7 +12,7 @@ TEST(payword_wallet, accepts_only_its_own_signed_certificate)
 	uint8_t buf[PAYWORD_UCERT_MAX];
 	size_t len;
 	REQUIRE_OK(pw_world_init(&w));
-	payword_agent_ucert(&w.u, &w.cert.vc, &uc);
+	REQUIRE_OK(payword_agent_ucert(&w.u, 1, 1, &w.cert, &uc));
 	REQUIRE_OK(payword_ucert_encode(&uc, buf, &len));
 	CHECK_OK(payword_wallet_accept(buf, len, w.agent.pk, "alice", w.user.pk, &out));
 	CHECK_EQ_INT(out.next, 1);
@@ -26,36 +26,57 @@ TEST(payword_wallet, accepts_only_its_own_signed_certificate)
 		  OBOL_E_PAYWORD_CERT_MALFORMED);
 }
 
-TEST(payword_wallet, purchases_commit_once_per_visit)
+TEST(payword_wallet, every_purchase_signs_its_range)
 {
 	struct pw_world w;
 	struct payword_pay req;
 	struct payword_pay_reply ok = { 5, OBOL_OK };
-	struct obol_amount one = pw_eur("EUR:0.01"), two = pw_eur("EUR:0.02");
 	REQUIRE_OK(pw_world_init(&w));
-	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, PW_A, &one, "p", PW_NOW, &req));
-	CHECK(req.has_commit && req.commit.start == 1 && req.commit.time == PW_NOW && req.order == 1);
+	struct payword_wallet_pay_req r = pw_req(PW_A, "EUR:0.01", PW_NOW);
+	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, &r, &req));
+	CHECK(req.order == 1 && req.range.from == 1 && req.range.to == 1 && req.range.vendor == PW_A);
+	CHECK_OK(payword_range_verify(&req.range, &w.cert.vc));
 	/* one purchase at a time */
-	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, PW_A, &one, "p", PW_NOW, &req), OBOL_E_PAYWORD_IN_DOUBT);
+	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, &r, &req), OBOL_E_PAYWORD_IN_DOUBT);
 	CHECK_OK(payword_wallet_reply(&w.w, &ok));
 	CHECK_ERR(payword_wallet_reply(&w.w, &ok), OBOL_E_WIRE_UNEXPECTED_MESSAGE);
-	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, PW_A, &two, "p", PW_NOW, &req));
-	CHECK(!req.has_commit && req.order == 3);
+	r = pw_req(PW_A, "EUR:0.02", PW_NOW);
+	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, &r, &req));
+	CHECK(req.order == 3 && req.range.from == 2 && req.range.to == 3);
 	CHECK_OK(payword_wallet_reply(&w.w, &ok));
-	/* another vendor: a new visit, its time after the last one even when
-	 * the clock did not move */
-	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, PW_B, &one, "p", PW_NOW, &req));
-	CHECK(req.has_commit && req.commit.start == 4 && req.commit.time == PW_NOW + 1);
-	CHECK_OK(payword_commit_verify(&req.commit, &w.cert.vc));
+	r = pw_req(PW_B, "EUR:0.01", PW_NOW);
+	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, &r, &req));
+	CHECK(req.range.from == 4 && req.range.to == 4 && req.range.vendor == PW_B);
+	CHECK_OK(payword_range_verify(&req.range, &w.cert.vc));
 	CHECK_OK(payword_wallet_reply(&w.w, &ok));
-	/* refusals before anything is sent */
-	struct obol_amount odd = pw_eur("EUR:0.005"), usd = pw_eur("USD:0.01"), lots = pw_eur("EUR:0.07");
-	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, PW_B, &odd, "p", PW_NOW, &req), OBOL_E_PAYWORD_VALUE_MISMATCH);
-	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, PW_B, &usd, "p", PW_NOW, &req), OBOL_E_PAYWORD_TOKEN_VALUE);
-	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, PW_B, &lots, "p", PW_NOW, &req), OBOL_E_PAYWORD_TOKENS_LOW);
-	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, PW_B, &one, "p", PW_NOW + 86401, &req), OBOL_E_PAYWORD_CERT_EXPIRED);
+	/* refusals before anything is signed */
+	r = pw_req(PW_B, "EUR:0.005", PW_NOW);
+	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, &r, &req), OBOL_E_PAYWORD_VALUE_MISMATCH);
+	r = pw_req(PW_B, "USD:0.01", PW_NOW);
+	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, &r, &req), OBOL_E_PAYWORD_TOKEN_VALUE);
+	r = pw_req(PW_B, "EUR:0.07", PW_NOW);
+	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, &r, &req), OBOL_E_PAYWORD_TOKENS_LOW);
+	r = pw_req(PW_B, "EUR:0.01", PW_NOW + 86401);
+	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, &r, &req), OBOL_E_PAYWORD_CERT_EXPIRED);
 	CHECK_EQ_INT(payword_wallet_unspent(&w.w), 6);
 	CHECK(!w.w.pending);
+}
+
+/* Case 9 (P2): never more than the caller allows, whatever the vendor asks. */
+TEST(payword_wallet, never_pays_above_the_cap)
+{
+	struct pw_world w;
+	struct payword_pay req;
+	REQUIRE_OK(pw_world_init(&w));
+	struct payword_wallet_pay_req r = pw_req(PW_A, "EUR:0.05", PW_NOW);
+	r.max_amount = pw_eur("EUR:0.04");
+	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, &r, &req), OBOL_E_PAYWORD_PRICE_ABOVE_MAX);
+	CHECK(!w.w.pending && w.w.next == 1);
+	r.max_amount = pw_eur("USD:1");
+	CHECK_ERR(payword_wallet_pay(&w.w, w.user.sk, &r, &req), OBOL_E_PAYWORD_TOKEN_VALUE);
+	r.max_amount = pw_eur("EUR:0.05");
+	CHECK_OK(payword_wallet_pay(&w.w, w.user.sk, &r, &req));
+	CHECK(req.range.to - req.range.from + 1 == 5);
 }
 
 TEST(payword_wallet, refused_or_lost_purchases_skip_their_tokens)
@@ -63,21 +84,23 @@ TEST(payword_wallet, refused_or_lost_purchases_skip_their_tokens)
 	struct pw_world w;
 	struct payword_pay req, again;
 	struct payword_pay_reply no = { PAYWORD_AUTH_NONE, OBOL_E_PAYWORD_CERT_REVOKED };
-	struct obol_amount two = pw_eur("EUR:0.02");
+	struct payword_position pos;
 	REQUIRE_OK(pw_world_init(&w));
-	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, PW_A, &two, "p", PW_NOW, &req));
+	struct payword_wallet_pay_req r = pw_req(PW_A, "EUR:0.02", PW_NOW);
+	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, &r, &req));
 	CHECK_ERR(payword_wallet_reply(&w.w, &no), OBOL_E_PAYWORD_CERT_REVOKED);
 	CHECK_EQ_INT(w.w.next, 3);
 	CHECK_EQ_INT(w.w.in_doubt, 2);
-	CHECK(!w.w.visit_open);
-	/* the next purchase opens a new visit above the skipped tokens */
-	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, PW_A, &two, "p", PW_NOW, &again));
-	CHECK(again.has_commit && again.commit.start == 3 && again.order == 4);
+	/* the next purchase signs a range above the skipped tokens */
+	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, &r, &again));
+	CHECK(again.range.from == 3 && again.order == 4);
 	/* lost reply: the pending request is kept as is for a retry */
 	CHECK(w.w.pending && w.w.req.order == 4);
 	CHECK_MEM_EQ(w.w.req.token, again.token, 32);
-	payword_wallet_give_up(&w.w);
-	CHECK_EQ_INT(w.w.next, 5);
+	/* the position signed for a token purchase is past every range signed */
+	payword_wallet_position(&w.w, w.user.sk, &pos);
+	CHECK_EQ_INT(pos.next, 5);
+	CHECK_OK(payword_position_verify(&pos, &w.cert.vc));
 	CHECK_EQ_INT(w.w.in_doubt, 4);
 	CHECK(!w.w.pending);
 }
@@ -87,24 +110,62 @@ TEST(payword_wallet, sealed_under_the_password)
 	struct pw_world w;
 	struct payword_pay req;
 	struct payword_wallet_cert back;
-	struct obol_amount two = pw_eur("EUR:0.02");
 	uint8_t *sealed = NULL;
 	size_t len = 0;
 	REQUIRE(setenv("OBOL_ARGON2_FAST", "1", 1) == 0);
 	REQUIRE_OK(pw_world_init(&w));
-	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, PW_A, &two, "article-9", PW_NOW, &req));
+	struct payword_wallet_pay_req r = pw_req(PW_A, "EUR:0.02", PW_NOW);
+	r.product = "article-9";
+	REQUIRE_OK(payword_wallet_pay(&w.w, w.user.sk, &r, &req));
 	REQUIRE_OK(payword_wallet_seal(&w.w, "correct horse", 0, 0, &sealed, &len));
 	/* the seed does not appear in the sealed bytes */
 	CHECK(memmem(sealed, len, w.w.uc.seed, 32) == NULL);
 	REQUIRE_OK(payword_wallet_open(sealed, len, "correct horse", &back));
 	CHECK_MEM_EQ(back.uc.seed, w.w.uc.seed, 32);
 	CHECK_EQ_INT(back.next, 1);
-	CHECK(back.pending && back.req.order == 2 && back.req.has_commit);
+	CHECK(back.pending && back.req.order == 2);
 	CHECK_EQ_STR(back.req.product, "article-9");
 	CHECK_MEM_EQ(back.req.token, req.token, 32);
-	CHECK(payword_commit_equal(&back.req.commit, &req.commit));
+	CHECK(back.req.range.from == 1 && back.req.range.to == 2 && back.req.range.vendor == PW_A);
+	CHECK_MEM_EQ(back.req.range.sig, req.range.sig, OBOL_SIGN_LEN);
 	CHECK_ERR(payword_wallet_open(sealed, len, "wrong horse", &back), OBOL_E_DECRYPT_FAILED);
 	sealed[len - 5] ^= 1;
 	CHECK_ERR(payword_wallet_open(sealed, len, "correct horse", &back), OBOL_E_DECRYPT_FAILED);
+	free(sealed);
+}
+
+/* A state sealed before signed ranges (version 1: an open visit and a
+ * pending purchase under a visit commitment) opens with its pending tokens
+ * in doubt. */
+TEST(payword_wallet, a_state_from_before_ranges_opens)
+{
+	struct pw_world w;
+	struct payword_wallet_cert back;
+	struct payword_ucert uc;
+	struct obol_filekey key;
+	uint8_t plain[1024], *p = plain, *sealed = NULL;
+	size_t ulen, len = 0;
+	REQUIRE(setenv("OBOL_ARGON2_FAST", "1", 1) == 0);
+	REQUIRE_OK(pw_world_init(&w));
+	REQUIRE_OK(payword_agent_ucert(&w.u, 1, 1, &w.cert, &uc));
+	memcpy(p, "OPWS\x01", 5), p += 5;
+	REQUIRE_OK(payword_ucert_encode(&uc, p + 2, &ulen));
+	p[0] = (uint8_t)(ulen >> 8), p[1] = (uint8_t)ulen, p += 2 + ulen;
+	const uint64_t head[3] = { 2, 0, (uint64_t)PW_NOW }; /* next, in doubt, last commitment time */
+	for (int i = 0; i < 3; i++, p += 8)
+		for (int b = 0; b < 8; b++)
+			p[b] = (uint8_t)(head[i] >> (8 * (7 - b)));
+	*p++ = 1; /* an open visit: its commitment */
+	memset(p, 0, 36 + 64), p += 36 + 64;
+	*p++ = 1; /* pending: order 3, value, product "a", a commitment */
+	memset(p, 0, 16), p[7] = 3, p[15] = 2, p += 16;
+	*p++ = 1, *p++ = 'a';
+	*p++ = 0;
+	REQUIRE_OK(obol_filekey_from_passphrase(&key, "correct horse", NULL, 0, 0));
+	REQUIRE_OK(obol_fileseal_seal(&key, plain, (size_t)(p - plain), &sealed, &len));
+	REQUIRE_OK(payword_wallet_open(sealed, len, "correct horse", &back));
+	CHECK(!back.pending && back.next == 4 && back.in_doubt == 2);
+	obol_filekey_wipe(&key);
+	obol_wipe(&uc, sizeof(uc));
 	free(sealed);
 }

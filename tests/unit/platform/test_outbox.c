@@ -81,7 +81,7 @@ static struct obol_http_server *server(struct obol_http_router *r, struct ctx *x
 	struct obol_http_server *srv = NULL;
 	obol_http_router_add(r, &r_settle);
 	obol_http_router_add(r, &r_refuse);
-	struct obol_http_server_config cfg = { .listen = "127.0.0.1:0", .threads = 1 };
+	struct obol_http_server_config cfg = { .listen = "127.0.0.1:0" };
 	if (obol_http_server_start(&cfg, r, NULL, &srv) != OBOL_OK)
 		return NULL;
 	snprintf(x->url, sizeof x->url, "http://127.0.0.1:%u", obol_http_server_port(srv));

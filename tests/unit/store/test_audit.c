@@ -144,7 +144,7 @@ static obol_err coupon_outstanding(struct obol_store *s, const char *currency, s
 	(void)s;
 	return obol_amount_from_units(currency, coupon_outstanding_units, out);
 }
-static const struct obol_audit_scheme coupon_check = { "coupon", coupon_outstanding };
+static const struct obol_audit_scheme coupon_check = { "coupon", coupon_outstanding, NULL };
 
 /* The stand-in replaces whatever check the build registered for coupon, and
  * its "tables" are set up on this database. */

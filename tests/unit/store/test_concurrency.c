@@ -206,7 +206,7 @@ static void *batch_worker(void *arg)
 		struct xfer x;
 		random_xfer(&w->seed, w->users, &x);
 		snprintf(x.ref, sizeof(x.ref), "b%d-%d", w->id, i);
-		obol_err e = obol_batcher_run(w->b, xfer_unit, &x);
+		obol_err e = obol_batcher_run_retrying(w->b, NULL, NULL, xfer_unit, &x);
 		if (e == OBOL_OK)
 			memcpy(w->refs_ok[w->nok++], x.ref, sizeof(x.ref));
 		else if (e == OBOL_E_LEDGER_INSUFFICIENT_FUNDS)
