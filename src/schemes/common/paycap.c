@@ -89,7 +89,7 @@ obol_err obol_paycap_units(const struct obol_paycap *cap, const struct obol_amou
 obol_err obol_paycap_tighter(const struct obol_paycap *cap, const struct obol_amount *max, struct obol_amount *out,
 			     bool *has)
 {
-	int cmp = 1;
+	int cmp = -1; /* max below the cap: also when the cap sets none */
 	*has = max != NULL || cap->has_max_amount;
 	if (max != NULL && cap->has_max_amount && obol_amount_cmp(max, &cap->max_amount, &cmp) != OBOL_OK)
 		return OBOL_E_PAY_CAP_CURRENCY;

@@ -67,3 +67,23 @@ TEST(paycap, units_the_amount_pays)
 	CHECK_OK(obol_paycap_units(&cap, &p, &units));
 	CHECK_EQ_INT(units, 3);
 }
+
+TEST(paycap, tighter_takes_the_lower_limit)
+{
+	struct obol_paycap none = { 0 };
+	struct obol_paycap cap = { .has_max_amount = true, .max_amount = amt("EUR:0.05") };
+	struct obol_amount low = amt("EUR:0.04"), high = amt("EUR:0.06"), usd = amt("USD:0.01"), out;
+	bool has = true;
+	int cmp;
+	CHECK_OK(obol_paycap_tighter(&none, NULL, &out, &has));
+	CHECK(!has);
+	CHECK_OK(obol_paycap_tighter(&none, &low, &out, &has)); /* the caller's alone */
+	CHECK(has && obol_amount_cmp(&out, &low, &cmp) == OBOL_OK && cmp == 0);
+	CHECK_OK(obol_paycap_tighter(&cap, NULL, &out, &has)); /* the cap's alone */
+	CHECK(has && obol_amount_cmp(&out, &cap.max_amount, &cmp) == OBOL_OK && cmp == 0);
+	CHECK_OK(obol_paycap_tighter(&cap, &low, &out, &has));
+	CHECK(has && obol_amount_cmp(&out, &low, &cmp) == OBOL_OK && cmp == 0);
+	CHECK_OK(obol_paycap_tighter(&cap, &high, &out, &has));
+	CHECK(has && obol_amount_cmp(&out, &cap.max_amount, &cmp) == OBOL_OK && cmp == 0);
+	CHECK_ERR(obol_paycap_tighter(&cap, &usd, &out, &has), OBOL_E_PAY_CAP_CURRENCY);
+}
