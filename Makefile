@@ -9,6 +9,7 @@
 #   make torture    100 SIGKILLs of every daemon under a mixed load, checks after each (tests/torture/)
 #   make soak       the mixed load for SOAK_MINUTES (30), memory and descriptors over time (build/soak/)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
+#   make vectors    rewrite the published test vectors tests/vectors/obol/*.json
 #   make sim        a long run of the deterministic simulator, every scheme (SIM_SEEDS, SIM_STEPS)
 #   make sim-defects  the simulator's seeds that break an invariant on today's code still do
 #   make man        the manual pages, from the commands' own help, into build/man/
@@ -49,10 +50,12 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 ATTACK_OBJ := $(ATTACK_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
+VEC_SRC  := $(sort $(wildcard tests/vectors/gen/*.c))
+VEC_OBJ  := $(VEC_SRC:%.c=$(BUILD)/%.o)
 # The simulator runs the commands in process: every CLI object but main().
 SIM_CLI_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 
-.PHONY: all deps demo check asan model torture soak fuzz fuzz-bins sim sim-defects clean man install deb screenshots
+.PHONY: all deps demo check asan model torture soak fuzz fuzz-bins sim sim-defects clean man install deb screenshots vectors
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/obol $(BUILD)/libobol-core.a $(BUILD)/obol-test $(BUILD)/obol-attack $(BUILD)/obol-e2e $(BUILD)/obol-sim
@@ -81,9 +84,19 @@ TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o $(BUILD)/src/cli/optspec.o $(BUILD
 # obol_build_for_tests): it honours OBOL_ARGON2_FAST. build/obol is not.
 TEST_BUILD_OBJ := $(BUILD)/tests/lib/test_build.o
 
-$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+$(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+# The published test vectors (tests/vectors/obol/*.json): the generators of
+# tests/vectors/gen/ are linked into obol-test (which checks the files) and
+# into build/obol-vectors, which `make vectors` runs to rewrite them.
+$(BUILD)/obol-vectors: $(BUILD)/tests/vectors/obol_vectors.o $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/vectors/obol_vectors.o $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a $(LDLIBS)
+
+vectors: $(BUILD)/obol-vectors
+	@$(BUILD)/obol-vectors tests/vectors/obol
 
 # The cheating parties of the end-to-end attack tests (tests/attack/attack.h);
 # never installed.
@@ -237,5 +250,5 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz build-deb
 
--include $(CORE_OBJ:.o=.d) $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(SIM_OBJ:.o=.d) \
-	$(TEST_BUILD_OBJ:.o=.d) $(FUZZ_BIN:=.d)
+-include $(CORE_OBJ:.o=.d) $(VEC_OBJ:.o=.d) $(BUILD)/tests/vectors/obol_vectors.d $(NODE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) \
+	$(TEST_OBJ:.o=.d) $(ATTACK_OBJ:.o=.d) $(SIM_OBJ:.o=.d) $(TEST_BUILD_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -13,8 +13,10 @@
 #          Chromium with chromedriver and python3-selenium, the browser
 #          that drives the consoles (tests/browser/),
 #          python3-prometheus-client, whose parser reads /metrics in
-#          console_metrics.sh, and faketime, the clock that steps back
-#          under a daemon (tests/e2e/abuse_faults.sh)
+#          console_metrics.sh, faketime, the clock that steps back
+#          under a daemon (tests/e2e/abuse_faults.sh), and python3-nacl,
+#          python3-cryptography and python3-cbor2 for the independent check
+#          of the published test vectors (tests/vectors/verify.py)
 #   soak:  check + gnuplot for the plot of `make soak`
 #   ci:    check + clang for the libFuzzer targets, and the tools that build
 #          the Debian package and check it (make deb)
@@ -25,12 +27,12 @@ want=(make gcc pkg-config libssl-dev libsodium-dev libsqlite3-dev libpq-dev
 case "${1:-build}" in
   build) ;;
   check) want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light chromium chromium-driver python3-selenium
-               python3-prometheus-client faketime) ;;
+               python3-prometheus-client faketime python3-nacl python3-cryptography python3-cbor2) ;;
   soak)  want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light chromium chromium-driver python3-selenium
-               python3-prometheus-client faketime gnuplot-nox) ;;
+               python3-prometheus-client faketime python3-nacl python3-cryptography python3-cbor2 gnuplot-nox) ;;
   ci)    want+=(postgresql sqlite3 spin openssl python3-dissononce nginx-light chromium chromium-driver
-               python3-selenium python3-prometheus-client faketime clang libclang-rt-dev dpkg-dev debhelper systemd
-               groff-base) ;;
+               python3-selenium python3-prometheus-client faketime python3-nacl python3-cryptography python3-cbor2
+               clang libclang-rt-dev dpkg-dev debhelper systemd groff-base) ;;
   *) echo "usage: $0 [build|check|soak|ci]" >&2; exit 2 ;;
 esac
 

@@ -756,7 +756,7 @@ obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 		memset(&dir, 0, sizeof(dir));
 		e = ecash_wallet_save(ew);
 	}
-	if (e == OBOL_OK)
+	if (e == OBOL_OK && out != NULL)
 		fprintf(out, "revoked-keys: %zu\ndirectory-keys: %zu\n", ew->rl.n, ew->dir.n);
 	ecash_revocations_clear(&rl);
 	ecash_directory_clear(&dir);

@@ -62,6 +62,8 @@ OBOL_MUST_CHECK obol_err ecash_wallet_register(struct ecash_wallet *ew, unsigned
 OBOL_MUST_CHECK obol_err ecash_wallet_renew(struct ecash_wallet *ew, unsigned bits, FILE *out);
 OBOL_MUST_CHECK obol_err ecash_wallet_topup(struct ecash_wallet *ew, const struct obol_amount *values, size_t n,
 					    FILE *out);
+/* Fetches the bank's revocation list and our directory block (out NULL:
+ * prints nothing). */
 OBOL_MUST_CHECK obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out);
 
 /* A deposit of the coins the wallet holds. */

@@ -194,6 +194,23 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	return e;
 }
 
+/* Gives the merchant a copy of the wallet's revocation list (none: nothing). */
+static obol_err merchant_take_list(const struct ecash_wallet *ew, struct ecash_merchant *m)
+{
+	if (ew->rl.sig_len == 0)
+		return OBOL_OK;
+	struct ecash_revocations copy = ew->rl;
+	copy.keys = malloc((ew->rl.n ? ew->rl.n : 1) * sizeof(*copy.keys));
+	if (copy.keys == NULL)
+		return OBOL_E_NO_MEMORY;
+	if (ew->rl.n != 0)
+		memcpy(copy.keys, ew->rl.keys, ew->rl.n * sizeof(*copy.keys));
+	obol_err e = ecash_merchant_set_revocations(m, &copy);
+	if (e != OBOL_OK)
+		free(copy.keys);
+	return e;
+}
+
 obol_err ecash_wallet_merchant(struct ecash_wallet *ew, struct ecash_merchant *m)
 {
 	obol_err e = ecash_w_need_registered(ew);
@@ -201,18 +218,11 @@ obol_err ecash_wallet_merchant(struct ecash_wallet *ew, struct ecash_merchant *m
 		return e;
 	ecash_merchant_init(m, ew->bank_pk, ew->sk, &ew->cust.cert);
 	m->pol.transfer_max_age = ew->cust.pol.transfer_max_age;
-	if (ew->rl.sig_len != 0) {
-		struct ecash_revocations copy = ew->rl;
-		copy.keys = malloc((ew->rl.n ? ew->rl.n : 1) * sizeof(*copy.keys));
-		if (copy.keys == NULL)
-			return OBOL_E_NO_MEMORY;
-		if (ew->rl.n != 0)
-			memcpy(copy.keys, ew->rl.keys, ew->rl.n * sizeof(*copy.keys));
-		if ((e = ecash_merchant_set_revocations(m, &copy)) != OBOL_OK) {
-			free(copy.keys);
-			return e;
-		}
-	}
+	/* A wallet's list is as old as its last refresh: a payment is taken
+	 * only while the list covers it (ecash_wallet_receive refreshes). */
+	m->pol.list_covers_claims = true;
+	if ((e = merchant_take_list(ew, m)) != OBOL_OK)
+		return e;
 	const json_t *seen = json_object_get(ew->sec, "seen");
 	size_t i;
 	const json_t *s;
@@ -311,6 +321,18 @@ obol_err ecash_wallet_receive(struct ecash_wallet *ew, struct ecash_merchant *m,
 	size_t body_len;
 	obol_err e;
 
+	/* The merchant takes only claims its list covers (list_covers_claims):
+	 * a list past half of that is fetched again first; when the bank
+	 * cannot be reached, the payment is refused ECASH_LIST_OLD by
+	 * ecash_merchant_verify rather than taken at the merchant's risk. */
+	if (ew->rl.sig_len == 0 || obol_now() >= ew->rl.issued + m->pol.max_skew / 2) {
+		obol_err le = ecash_wallet_refresh(ew, NULL);
+		if (le == OBOL_OK)
+			le = merchant_take_list(ew, m);
+		if (le != OBOL_OK)
+			fprintf(out, "the bank's revocation list is not renewed (%s): only payments it covers are taken\n",
+				obol_strerror(le));
+	}
 	ecash_hello_spec(&hsp, &hello);
 	e = ecash_w_read_frame(l, ECASH_MSG_HELLO, &hsp.s);
 	if (e == OBOL_OK)

@@ -197,12 +197,14 @@ out:
 }
 
 /* Errors after which the request may have arrived, or that ask for it to
- * be sent again: it stays recorded. Any other answer refused it, and
- * nothing moved. */
+ * be sent again: it stays recorded. IDEMPOTENCY_MISMATCH says a copy of
+ * this request id did arrive: the agent may have ended the chain at the
+ * signed position, so the chain is never spent again. Any other answer
+ * refused it, and nothing moved. */
 static bool buy_retryable(obol_err e)
 {
 	return e == OBOL_E_NETWORK || e == OBOL_E_HTTP || e == OBOL_E_STORE_BUSY || e == OBOL_E_STORE_CONFLICT ||
-	       e == OBOL_E_PAYWORD_BUSY;
+	       e == OBOL_E_PAYWORD_BUSY || e == OBOL_E_IDEMPOTENCY_MISMATCH;
 }
 
 /* Step D: the user certificate of serial, checked and stored. */
@@ -242,6 +244,35 @@ out:
 	return e;
 }
 
+obol_err payword_wallet_buy_body(struct obol_wallet *w, const char *password, json_t **out)
+{
+	json_t *pending = json_object_get(section(w), "pending_buy");
+	json_t *copy, *body;
+	char *text;
+	*out = NULL;
+	if (pending == NULL)
+		return OBOL_E_NOT_FOUND;
+	/* The wallet file stores its objects with sorted keys, at every depth,
+	 * and a reopened wallet reads them in that order: the body is put in
+	 * that order every time, whether the record was just made or read back. */
+	if ((copy = json_deep_copy(pending)) == NULL ||
+	    json_object_set_new(copy, "password", json_string(password)) != 0) {
+		body_free(copy);
+		return OBOL_E_NO_MEMORY;
+	}
+	text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	body_free(copy);
+	if (text == NULL)
+		return OBOL_E_NO_MEMORY;
+	body = json_loads(text, 0, NULL);
+	obol_wipe(text, strlen(text));
+	free(text);
+	if (body == NULL)
+		return OBOL_E_NO_MEMORY;
+	*out = body;
+	return OBOL_OK;
+}
+
 obol_err payword_wallet_buy_tokens(struct obol_wallet *w, const char *password, uint64_t scope, uint64_t tokens,
 				   bool lost, struct payword_buy_outcome *out)
 {
@@ -266,11 +297,8 @@ obol_err payword_wallet_buy_tokens(struct obol_wallet *w, const char *password, 
 	}
 	/* Resumed or new: the recorded request is what is sent. */
 	scope = (uint64_t)json_integer_value(json_object_get(pending, "scope"));
-	body = json_deep_copy(pending);
-	if (body == NULL || json_object_set_new(body, "password", json_string(password)) != 0) {
-		e = OBOL_E_NO_MEMORY;
+	if ((e = payword_wallet_buy_body(w, password, &body)) != OBOL_OK)
 		goto out;
-	}
 	if ((e = obol_wallet_client(w, true, &c)) != OBOL_OK)
 		goto out;
 	if ((e = obol_http_post_json(c, "/payword/buy", body, OBOL_HTTP_AUTH, &reply)) != OBOL_OK) {

@@ -62,6 +62,12 @@ struct payword_buy_outcome {
  * lost reply is resumed with the same request; until it is answered the
  * wallet spends nothing from that scope's chain. Downloads and checks the
  * new user certificate and stores it. */
+/* The body of the recorded (pending) purchase request with the password,
+ * as it goes to the agent (NOT_FOUND without one). Every copy of one
+ * request must be the same bytes: the agent keys it by request_id and
+ * refuses the same id with another body (IDEMPOTENCY_MISMATCH). */
+OBOL_MUST_CHECK obol_err payword_wallet_buy_body(struct obol_wallet *w, const char *password, json_t **out);
+
 OBOL_MUST_CHECK obol_err payword_wallet_buy_tokens(struct obol_wallet *w, const char *password, uint64_t scope,
 						   uint64_t tokens, bool lost, struct payword_buy_outcome *out);
 

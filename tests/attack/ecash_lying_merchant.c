@@ -106,7 +106,10 @@ static int run(int argc, char **argv)
 		return 2;
 	if (obol_wallet_open(wallet, &ks, &w) != OBOL_OK)
 		return 1;
-	if (ecash_wallet_load(w, &ew) != OBOL_OK || ecash_wallet_merchant(&ew, &m) != OBOL_OK) {
+	/* Like `wallet ecash receive`, it takes payments on a fresh revocation
+	 * list (a wallet's merchant takes only claims its list covers). */
+	if (ecash_wallet_load(w, &ew) != OBOL_OK || ecash_wallet_refresh(&ew, NULL) != OBOL_OK ||
+	    ecash_wallet_merchant(&ew, &m) != OBOL_OK) {
 		obol_wallet_close(w);
 		return 1;
 	}

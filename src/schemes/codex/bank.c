@@ -494,11 +494,14 @@ obol_err codex_bank_blacklist_build(const struct codex_bank_policy *pol, struct 
 	for (size_t i = 0; i < n; i++)
 		if (entries[i].until >= now)
 			entries[live++] = entries[i];
-	/* the most recent first, when there are more than one list carries */
-	qsort(entries, live, sizeof(*entries), by_since_desc);
+	/* the most recent first, when there are more than one list carries
+	 * (entries may be NULL when n is 0: qsort is not called on it) */
+	if (live > 1)
+		qsort(entries, live, sizeof(*entries), by_since_desc);
 	if (live > CODEX_BLACKLIST_MAX)
 		live = CODEX_BLACKLIST_MAX;
-	qsort(entries, live, sizeof(*entries), by_user);
+	if (live > 1)
+		qsort(entries, live, sizeof(*entries), by_user);
 	for (size_t i = 0; i < live; i++) {
 		if (out->n > 0 && out->ids[out->n - 1] == entries[i].user)
 			continue;

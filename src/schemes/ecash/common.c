@@ -15,6 +15,7 @@ void ecash_policy_default(struct ecash_policy *p)
 	p->ring_max = ECASH_RING_MAX;
 	p->min_key_bits = OBOL_RSA_DEFAULT_BITS;
 	p->transfer_max_age = 0;
+	p->list_covers_claims = false;
 }
 
 /* ---- keys ---- */

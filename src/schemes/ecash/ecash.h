@@ -162,6 +162,15 @@ struct ecash_policy {
 	 * after the window, the first payer may exchange a payment its payee
 	 * never deposited (bank.h), and the coin would be worth nothing. */
 	int64_t transfer_max_age;
+	/* A merchant takes a claim only while its revocation list covers the
+	 * claim's time: ts < the list's issue + max_skew. The bank honours a
+	 * claim made up to max_skew after its signer's revocation (verify.c);
+	 * a key revoked after the list was issued is unknown to the merchant,
+	 * so a later claim it signed (or a ring it is in) may be refused at
+	 * deposit, and the merchant would have given its receipt for nothing.
+	 * Set for the receiving wallet, which refreshes its list when needed
+	 * (ecash_wallet_receive); false: the list's age is not checked. */
+	bool list_covers_claims;
 };
 void ecash_policy_default(struct ecash_policy *p);
 

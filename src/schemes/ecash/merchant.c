@@ -288,6 +288,10 @@ obol_err ecash_merchant_verify(const struct ecash_merchant *m, const struct ecas
 			return OBOL_E_ECASH_WRONG_MERCHANT;
 		if (last->ts < now - m->pol.max_skew || last->ts > now + m->pol.max_skew)
 			return OBOL_E_ECASH_TIMESTAMP_STALE;
+		/* The last claim is the chain's newest (verify.c keeps times in
+		 * order): a list that covers it covers every claim before it. */
+		if (m->pol.list_covers_claims && (rl == NULL || last->ts >= rl->issued + m->pol.max_skew))
+			return OBOL_E_ECASH_LIST_OLD;
 		if (now > h->coin.expiry)
 			return OBOL_E_ECASH_COIN_EXPIRED;
 		if (h->coin.issued > now + m->pol.max_skew)

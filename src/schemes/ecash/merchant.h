@@ -120,8 +120,10 @@ OBOL_MUST_CHECK obol_err ecash_merchant_offer(struct ecash_merchant *m, const st
  *   received coin's first claim younger than pol.transfer_max_age
  *   (ECASH_TRANSFER_TOO_OLD), the last claim names us
  *   (ECASH_WRONG_MERCHANT), its timestamp is within max_skew of now
- *   (ECASH_TIMESTAMP_STALE), the coin is unexpired, not held already
- *   (ECASH_COIN_ALREADY_HELD) and not twice in the payment; the coins'
+ *   (ECASH_TIMESTAMP_STALE) and, with pol.list_covers_claims, before the
+ *   revocation list's issue + max_skew (ECASH_LIST_OLD); the coin is
+ *   unexpired, not held already (ECASH_COIN_ALREADY_HELD) and not twice in
+ *   the payment; the coins'
  *   currency and sum cover the price (ECASH_CURRENCY, ECASH_AMOUNT_SHORT). */
 OBOL_MUST_CHECK obol_err ecash_merchant_verify(const struct ecash_merchant *m, const struct ecash_payment *p,
 					       int64_t now);

@@ -406,3 +406,78 @@ TEST(ecash_wallet, a_lost_top_up_answer_is_asked_for_again_and_the_bank_issues_o
 	fx_free(&w);
 	fclose(devnull);
 }
+
+/* A bank-signed revocation list of version seq, issued at `issued`, naming
+ * party `revoked` revoked at `at` (none when revoked < 0). */
+static int signed_list(struct fx *w, uint64_t seq, int64_t issued, int revoked, int64_t at,
+		       struct ecash_revocations *rl)
+{
+	memset(rl, 0, sizeof(*rl));
+	rl->seq = seq;
+	rl->issued = issued;
+	if (revoked >= 0) {
+		if ((rl->keys = calloc(1, sizeof(*rl->keys))) == NULL)
+			return -1;
+		memcpy(rl->keys[0].id, w->p[revoked].c.id, ECASH_ID_LEN);
+		rl->keys[0].at = at;
+		rl->n = 1;
+	}
+	return ecash_bank_sign_revocations(&w->bank, rl) == OBOL_OK ? 0 : -1;
+}
+
+/* A receiving wallet (`wallet ecash receive`) takes a payment only while
+ * its revocation list covers the claim's time: the bank refuses a claim
+ * made more than max_skew after its signer's revocation, and a key
+ * revoked after the wallet's last refresh is unknown to it. Found by the
+ * simulator (revoke-after-pay, seed 20261226): r, with a list older than
+ * the revocation of a member of w2's ring, gave its receipt for coins the
+ * bank then refused ECASH_KEY_REVOKED, and was credited nothing. */
+TEST(ecash_wallet, a_receiving_wallet_takes_no_claim_its_revocation_list_does_not_cover)
+{
+	static const char *const one[] = { "EUR:1" };
+	struct fx w;
+	struct obol_wallet *wal = NULL;
+	struct ecash_wallet ew;
+	struct ecash_payment p = { 0 }, q = { 0 };
+	struct ecash_revocations old, bank_now, fresh;
+	size_t idx = 0;
+	REQUIRE(fx_init(&w, 3) == 0);
+	REQUIRE(fx_topup(&w, 1, one, 1) == 0);
+	REQUIRE(fx_topup(&w, 2, one, 1) == 0);
+	/* Party 0 receives in its wallet; its list was fetched 400 s ago. */
+	REQUIRE(make_wallet(&w, &wal, &ew) == 0);
+	REQUIRE(signed_list(&w, 1, FX_NOW - 400, -1, 0, &old) == 0);
+	ew.rl = old;
+	/* The operator revoked party 1's key 390 s ago; the bank's list says so. */
+	REQUIRE(signed_list(&w, 2, FX_NOW, 1, FX_NOW - 390, &bank_now) == 0);
+	ecash_merchant_free(&w.p[0].m);
+	REQUIRE_OK(ecash_wallet_merchant(&ew, &w.p[0].m));
+
+	/* Party 1 pays now: the bank would refuse its claim, so the wallet
+	 * must not take it on a list that cannot tell. */
+	REQUIRE_OK(fx_pay(&w, 1, 0, &idx, 1, "EUR:1", 0, FX_NOW, &p));
+	CHECK_ERR(ecash_bank_coin_verify(&w.bank, ECASH_ENTRY_DEPOSIT, &p.coins[0], &bank_now, FX_NOW),
+		  OBOL_E_ECASH_KEY_REVOKED);
+	CHECK_ERR(fx_accept(&w, 0, &p, FX_NOW), OBOL_E_ECASH_LIST_OLD);
+	CHECK_EQ_INT(w.p[0].m.nseen, 0);
+	ecash_payment_clear(&p);
+
+	/* With a list that covers the payment: the revoked payer is refused at
+	 * PAY (its coins stay its own), an unrevoked one is taken, and the bank
+	 * credits what was taken. */
+	REQUIRE(signed_list(&w, 2, FX_NOW - 10, 1, FX_NOW - 390, &fresh) == 0);
+	REQUIRE_OK(ecash_merchant_set_revocations(&w.p[0].m, &fresh));
+	REQUIRE_OK(fx_pay(&w, 1, 0, &idx, 1, "EUR:1", 0, FX_NOW, &p));
+	CHECK_ERR(fx_accept(&w, 0, &p, FX_NOW), OBOL_E_ECASH_KEY_REVOKED);
+	REQUIRE_OK(fx_pay(&w, 2, 0, &idx, 1, "EUR:1", 0, FX_NOW, &q));
+	CHECK_OK(fx_accept(&w, 0, &q, FX_NOW));
+	CHECK_OK(ecash_bank_coin_verify(&w.bank, ECASH_ENTRY_DEPOSIT, &q.coins[0], &bank_now, FX_NOW));
+	CHECK_EQ_INT(w.p[0].m.nseen, 1);
+
+	ecash_payment_clear(&p);
+	ecash_payment_clear(&q);
+	ecash_revocations_clear(&bank_now);
+	ecash_wallet_free(&ew);
+	obol_wallet_close(wal);
+	fx_free(&w);
+}

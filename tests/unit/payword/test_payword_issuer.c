@@ -946,6 +946,7 @@ TEST_DB(payword_vendor_daemon, retry_same_auth_report_once_product_page)
 
 #include "../net/link_fixture.h"
 #include "wallet/file.h"
+#include "wallet/issuer_link.h"
 
 /* A vendor whose replies to purchases are lost: it answers HELLO with a
  * price and its vendor id (or another's, lying), reads each PAY and drops
@@ -1125,4 +1126,55 @@ TEST_DB(payword_wallet_link, no_payment_above_the_cap_nor_while_tokens_are_pendi
 	pthread_join(mv.th, NULL);
 	close(fd);
 	(void)url;
+}
+
+/* A token purchase whose first copy reached the agent and whose reply was
+ * lost is sent again by a later run of the wallet, from the wallet file:
+ * the same bytes, so the agent answers it with its first answer. A copy
+ * with another body would be IDEMPOTENCY_MISMATCH; were that taken as a
+ * refusal, the wallet would spend the old chain at the position it signed,
+ * and the agent would name the honest user a double spender (P4). */
+TEST_DB(payword_wallet_link, a_purchase_resent_from_the_wallet_file_gets_the_first_answer)
+{
+	struct net n;
+	struct obol_wallet *w = NULL;
+	struct obol_wallet_keysrc ks = { 0 };
+	struct obol_http_client *c = NULL;
+	struct payword_buy_outcome out;
+	struct payword_wallet_cert cert;
+	struct acct alice = { 0 };
+	json_t *body = NULL, *reply = NULL;
+	char path[600];
+	REQUIRE_OK(wallet_setup(db_url, &n, &w, &alice));
+	snprintf(path, sizeof(path), "%s/alice.wallet", test_tmpdir());
+
+	/* the wallet records the purchase; its first send gets no answer */
+	REQUIRE_OK(obol_wallet_set_issuer(w, "http://127.0.0.1:1", n.agent_pk, obol_issuer_keys(n.iss)->box.pk, "EUR"));
+	CHECK_ERR(payword_wallet_buy_tokens(w, "correct horse", 0, 5, false, &out), OBOL_E_NETWORK);
+	REQUIRE_OK(obol_wallet_set_issuer(w, n.url, n.agent_pk, obol_issuer_keys(n.iss)->box.pk, "EUR"));
+	REQUIRE_OK(obol_wallet_save(w));
+	/* ... yet that very copy reaches the agent, which ends the certificate
+	 * at the signed position; its reply is lost */
+	REQUIRE_OK(payword_wallet_buy_body(w, "correct horse", &body));
+	REQUIRE_OK(obol_wallet_client(w, true, &c));
+	REQUIRE_OK(obol_http_post_json(c, "/payword/buy", body, OBOL_HTTP_AUTH, &reply));
+	uint64_t serial = (uint64_t)json_integer_value(json_object_get(reply, "serial"));
+	CHECK(serial > 1);
+	json_decref(reply);
+	json_object_del(body, "password");
+	json_decref(body);
+	obol_http_client_free(c);
+	obol_wallet_close(w);
+
+	/* the next run of the wallet sends it again from the file */
+	REQUIRE_OK(obol_wallet_open(path, &ks, &w));
+	REQUIRE_OK(payword_wallet_buy_tokens(w, "correct horse", 0, 5, false, &out));
+	CHECK_EQ_INT(out.serial, serial);
+	REQUIRE_OK(payword_wallet_load(w, 0, "correct horse", &cert));
+	CHECK_EQ_INT(cert.uc.vc.serial, serial);
+	CHECK_EQ_INT(payword_wallet_unspent(&cert), 15);
+	payword_wallet_wipe(&cert);
+	CHECK_OK(audit(db_url));
+	obol_wallet_close(w);
+	stop(&n);
 }
