@@ -130,15 +130,15 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	struct ecash_receipt_spec rsp;
 	size_t idx[ECASH_COINS_MAX], nidx = 0;
 	int64_t now = obol_now();
-	bool signed_out = false;
+	bool signed_out = false, has_limit = false;
 	struct obol_paycap pc;
+	struct obol_amount limit;
 	obol_err e = ecash_w_need_registered(ew);
 
-	/* the payer's cap (src/wallet/payer.h) is the core's too */
-	if (e == OBOL_OK && (e = obol_pay_cap(l, &pc)) == OBOL_OK && cap == NULL && pc.has_max_amount)
-		cap = &pc.max_amount;
 	/* Steps 1-2: ask to pay, get M_ID, the nonce, the price and the
-	 * merchant's certificate; check it and what we agreed to pay. */
+	 * merchant's certificate; check it and what the caller agreed to pay,
+	 * then the payer's guard (src/wallet/payer.h: its cap, the question,
+	 * the history entry, which records a refusal from here on). */
 	ecash_hello_spec(&hsp, &hello);
 	ecash_offer_spec(&osp, &offer);
 	if (e == OBOL_OK)
@@ -149,9 +149,14 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 		e = ecash_customer_check_offer(&ew->cust, &offer, ew->rl.sig_len ? &ew->rl : NULL, cap, now);
 	if (e == OBOL_OK)
 		e = obol_pay_offer(l, "ecash", &offer.price, 1);
+	/* the payer's cap is the core's limit too: no coins worth more are
+	 * chosen (ECASH_OVER_CAP), whatever price was announced */
+	if (e == OBOL_OK && (e = obol_pay_cap(l, &pc)) == OBOL_OK)
+		e = obol_paycap_tighter(&pc, cap, &limit, &has_limit);
 	if (e == OBOL_OK) {
 		struct ecash_select_in in = {
-			.held = ew->coins, .n = ew->ncoins, .amount = &offer.price, .cap = cap, .fresh_only = ring > 0, .now = now,
+			.held = ew->coins, .n = ew->ncoins, .amount = &offer.price, .cap = has_limit ? &limit : NULL,
+			.fresh_only = ring > 0, .now = now,
 		};
 		e = ecash_select_coins(&ew->cust, &in, idx, &nidx);
 	}
