@@ -7,6 +7,7 @@
  *
  *   relay          passes everything on (the control)
  *   overprice      announces --price per unit in the coupon OFFER (the
+ *                  price in the ecash OFFER and the payword INFO, the
  *                  amount in the codex REQUEST) instead of the daemon's
  *   ask-more       hides every SERVED (the wallet never learns a unit was
  *                  served) and, when the daemon's session is over, goes on
@@ -16,9 +17,12 @@
  *   wrong-receipt  passes on a genuinely signed receipt (the vendor's own
  *                  key) for more than the wallet handed over
  *
- * It serves one connection and prints "tokens_from_wallet" (TOKEN frames the
- * wallet sent), "pays_from_wallet" (PAY frames), "asked_more" (the extra
- * requests it sent) and "deviated" (yes/no). */
+ * It serves --count connections (1 by default; a payword purchase is two:
+ * the price, then the payment), one after the other, and after each prints
+ * "connections" (served so far) and, summed over them, "tokens_from_wallet"
+ * (coupon TOKEN frames the wallet sent), "pays_from_wallet" (the PAY frames
+ * of any scheme), "asked_more" (the extra requests it sent) and "deviated"
+ * (yes/no). */
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +39,9 @@
 #include "schemes/common/receipt.h"
 #include "schemes/codex/messages.h"
 #include "schemes/coupon/messages.h"
+#include "schemes/ecash/messages.h"
+#include "schemes/payword/messages.h"
+#include "schemes/payword/wire.h"
 #include "vendor/vendor.h"
 #include "wire/cbor.h"
 
@@ -89,7 +96,8 @@ static void *wallet_to_vendor(void *arg)
 	while (obol_devlink_read(r->wallet, &type, &body, &len) == OBOL_OK) {
 		size_t n;
 		r->tokens += type == COUPON_MSG_TOKEN;
-		r->pays += type == COUPON_MSG_PAY;
+		r->pays += type == COUPON_MSG_PAY || type == ECASH_MSG_PAY || type == PAYWORD_MSG_PAY ||
+			   type == CODEX_MSG_PAY;
 		if (obol_frame_encode_raw(type, body, len, frame, sizeof frame, &n) == OBOL_OK)
 			(void)!obol_devlink_write_frame(r->vendor, frame, n);
 	}
@@ -140,6 +148,29 @@ static obol_err to_wallet(struct relay *r, uint32_t type, const uint8_t *body, s
 		req.has_amount = true;
 		r->deviated = true;
 		return write_body(r->wallet, type, &spec);
+	}
+	if (r->mode == OVERPRICE && type == ECASH_MSG_OFFER) {
+		static struct ecash_offer offer;
+		struct ecash_offer_spec spec;
+		memset(&offer, 0, sizeof offer);
+		ecash_offer_spec(&spec, &offer);
+		if ((e = obol_cbor_decode(body, len, &spec.s)) != OBOL_OK)
+			return e;
+		offer.price = r->price;
+		r->deviated = true;
+		return write_body(r->wallet, type, &spec.s);
+	}
+	if (r->mode == OVERPRICE && type == PAYWORD_MSG_INFO) {
+		static struct payword_info_wire info;
+		struct payword_info_spec spec;
+		memset(&info, 0, sizeof info);
+		payword_info_spec_init(&spec, &info);
+		if ((e = obol_cbor_decode(body, len, &spec.spec)) != OBOL_OK)
+			return e;
+		info.price = r->price;
+		info.has_price = true;
+		r->deviated = true;
+		return write_body(r->wallet, type, &spec.spec);
 	}
 	if (r->mode == ASK_MORE && type == COUPON_MSG_SERVED) {
 		r->deviated = true;
@@ -195,10 +226,12 @@ static int run(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, 'l' }, { "vendor", required_argument, NULL, 'v' },
 		{ "dir", required_argument, NULL, 'd' },    { "mode", required_argument, NULL, 'm' },
-		{ "price", required_argument, NULL, 'p' },  { 0, 0, 0, 0 },
+		{ "price", required_argument, NULL, 'p' },  { "count", required_argument, NULL, 'n' },
+		{ 0, 0, 0, 0 },
 	};
 	static struct relay r;
 	const char *listen = "127.0.0.1:0", *vendor = NULL, *dir = NULL, *mode = "relay", *price = "EUR:1";
+	unsigned long count = 1;
 	struct obol_vendor_cert cert;
 	struct obol_box_keypair box;
 	uint8_t cbor[OBOL_VENDOR_CERT_MAX], issuer_pk[32];
@@ -214,12 +247,13 @@ static int run(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'm': mode = optarg; break;
 		case 'p': price = optarg; break;
+		case 'n': count = strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
 	while (m < sizeof mode_names / sizeof *mode_names && strcmp(mode_names[m], mode) != 0)
 		m++;
-	if (m == sizeof mode_names / sizeof *mode_names || vendor == NULL || dir == NULL ||
+	if (m == sizeof mode_names / sizeof *mode_names || vendor == NULL || dir == NULL || count == 0 ||
 	    obol_amount_parse(price, &r.price) != OBOL_OK || obol_parse_hostport(listen, host, &port) != OBOL_OK)
 		return 2;
 	r.mode = (enum mode)m;
@@ -234,21 +268,27 @@ static int run(int argc, char **argv)
 	printf("listening on %s:%u\n", host, port);
 	fflush(stdout);
 	struct obol_devlink_identity me = { .key = &box, .kind = OBOL_DL_CRED_VENDOR, .cred = cbor, .cred_len = len };
-	pthread_t t;
-	if (obol_devlink_accept(lfd, 60000, 5000, &r.wallet) != OBOL_OK || obol_devlink_respond(r.wallet, &me) != OBOL_OK ||
-	    obol_devlink_connect_vendor(vendor, 5000, issuer_pk, &r.vendor) != OBOL_OK ||
-	    pthread_create(&t, NULL, wallet_to_vendor, &r) != 0) {
-		fprintf(stderr, "payer-vendor: the wallet or the daemon could not be reached\n");
-		return 1;
+	for (unsigned long i = 0; i < count; i++) {
+		pthread_t t;
+		r.wallet = r.vendor = NULL;
+		r.wallet_gone = false;
+		if (obol_devlink_accept(lfd, 60000, 5000, &r.wallet) != OBOL_OK ||
+		    obol_devlink_respond(r.wallet, &me) != OBOL_OK ||
+		    obol_devlink_connect_vendor(vendor, 5000, issuer_pk, &r.vendor) != OBOL_OK ||
+		    pthread_create(&t, NULL, wallet_to_vendor, &r) != 0) {
+			fprintf(stderr, "payer-vendor: the wallet or the daemon could not be reached\n");
+			return 1;
+		}
+		vendor_to_wallet(&r);
+		/* the daemon's session is over, and so is this one */
+		shutdown(obol_devlink_fd(r.wallet), SHUT_RDWR);
+		pthread_join(t, NULL);
+		printf("connections: %lu\ntokens_from_wallet: %u\npays_from_wallet: %u\nasked_more: %u\ndeviated: %s\n",
+		       i + 1, r.tokens, r.pays, r.asked, r.deviated ? "yes" : "no");
+		fflush(stdout);
+		obol_devlink_close(r.wallet);
+		obol_devlink_close(r.vendor);
 	}
-	vendor_to_wallet(&r);
-	/* the daemon's session is over, and so is this one */
-	shutdown(obol_devlink_fd(r.wallet), SHUT_RDWR);
-	pthread_join(t, NULL);
-	printf("tokens_from_wallet: %u\npays_from_wallet: %u\nasked_more: %u\ndeviated: %s\n", r.tokens, r.pays,
-	       r.asked, r.deviated ? "yes" : "no");
-	obol_devlink_close(r.wallet);
-	obol_devlink_close(r.vendor);
 	close(lfd);
 	OBOL_WIPE(r.sign);
 	OBOL_WIPE(box);
@@ -257,7 +297,7 @@ static int run(int argc, char **argv)
 
 OBOL_ATTACK(payer_vendor_attack, "payer-vendor",
 	    "--vendor HOST:PORT --dir DIR [--listen HOST:PORT] "
-	    "[--mode relay|overprice|ask-more|drop-receipt|forge-receipt|wrong-receipt] [--price CUR:V.F]",
+	    "[--mode relay|overprice|ask-more|drop-receipt|forge-receipt|wrong-receipt] [--price CUR:V.F] [--count N]",
 	    "a vendor cheating its payer in front of its own daemon: a higher price, more tokens asked than served, "
 	    "a receipt dropped, forged or for more",
 	    run)
