@@ -5,23 +5,13 @@
 # refused before the token is made, a missing or forged receipt named and
 # kept in the history; the payer's Codex keeps its value; the audit holds.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/payer_lib.bash"
 
 DB=sqlite:$T/bank.db
 W=$T/alice.wallet
 audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
 balance() { field balance "$("$OBOL" wallet codex show --wallet "$W")"; }
 last_line() { "$OBOL" wallet history --wallet "$W" | tail -n 1; }
-cheat() {
-  [ -n "${E2E_PIDS[cheat]:-}" ] && stop cheat
-  : >"$T/cheat.log"
-  start_attack cheat payer-vendor --vendor "$shop_ADDR" --dir "$T/shop" --mode "$@"
-}
-cheat_said() {
-  local i
-  for i in $(seq 1 200); do kill -0 "$cheat_PID" 2>/dev/null || break; sleep 0.05; done
-  field "$1" "$(cat "$T/cheat.log")"
-}
-
 "$OBOL" issuer init --db "$DB" --currency EUR >/dev/null
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
 key=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice | sed -n 's/^account-key: //p')
@@ -33,6 +23,7 @@ out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
   --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
 start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.25 \
   || { fail vendor_serve; exit 1; }
+CHEAT_VENDOR=$shop_ADDR CHEAT_DIR=$T/shop
 
 out=$("$OBOL" wallet codex pay --wallet "$W" --vendor "$shop_ADDR" --max-amount EUR:0.5 2>&1)
 grep -q '^acknowledged: yes' <<<"$out" && pass codex_pays_within_the_cap || fail codex_pays_within_the_cap "$out"
@@ -40,7 +31,7 @@ grep -q 'payment *codex *paid *EUR:0.25 .* at shop (vendor [0-9]*); receipt: ver
   && pass codex_receipt_verified || fail codex_receipt_verified "$(last_line)"
 [ "$(balance)" = "EUR:9.75" ] && pass codex_balance_after_payment || fail codex_balance_after_payment "$(balance)"
 
-cheat overprice --price EUR:3
+cheat --mode overprice --price EUR:3
 expect_error PAY_AMOUNT_OVER_CAP "$OBOL" wallet codex pay --wallet "$W" --vendor "$cheat_ADDR" --max-amount EUR:1 \
   && pass codex_higher_amount_refused || fail codex_higher_amount_refused
 [ "$(cheat_said deviated)" = yes ] && [ "$(balance)" = "EUR:9.75" ] && pass codex_higher_amount_nothing_paid \
@@ -50,7 +41,7 @@ grep -q 'refused .*; PAY_AMOUNT_OVER_CAP$' <<<"$(last_line)" && pass codex_refus
 
 for m in drop-receipt:RECEIPT_MISSING:missing forge-receipt:RECEIPT_INVALID:invalid; do
   mode=${m%%:*}; rest=${m#*:}; err=${rest%%:*}; state=${rest#*:}
-  cheat "$mode"
+  cheat --mode "$mode"
   out=$("$OBOL" wallet codex pay --wallet "$W" --vendor "$cheat_ADDR" 2>&1) \
     && grep -q "^receipt: $err: the payment was made" <<<"$out" && pass "codex_${mode}_named" \
     || fail "codex_${mode}_named" "$out"

@@ -8,24 +8,13 @@
 # receipt or why it has none. After each case: nothing paid past the cap, and
 # the audit holds.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/payer_lib.bash"
 
 DB=sqlite:$T/issuer.db
 W=$T/alice.wallet
 audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
 balance() { "$OBOL" issuer account show --db "$DB" --account "$1" | sed -n 's/^balance: //p'; }
 coins_value() { "$OBOL" wallet balance --wallet "$W" | sed -n 's/^coupon balance: \([^ ]*\).*/\1/p'; }
-# cheat NAME MODE ARGS...: a fresh cheating vendor in front of the daemon.
-cheat() {
-  [ -n "${E2E_PIDS[cheat]:-}" ] && stop cheat
-  : >"$T/cheat.log"
-  start_attack cheat payer-vendor --vendor "$vendor_ADDR" --dir "$T/shop" --mode "$@"
-}
-# cheat_said KEY: the cheat's own account (it ends after its one connection).
-cheat_said() {
-  local i
-  for i in $(seq 1 200); do kill -0 "$cheat_PID" 2>/dev/null || break; sleep 0.05; done
-  field "$1" "$(cat "$T/cheat.log")"
-}
 # spent_at_most BEFORE MAX: the wallet's coins lost at most MAX since BEFORE.
 spent_at_most() {
   awk -v b="${1#EUR:}" -v a="$(coins_value)" -v m="${2#EUR:}" 'BEGIN { sub(/^EUR:/, "", a); exit !(b - a <= m + 1e-9) }'
@@ -43,6 +32,7 @@ out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
   --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
 start vendor vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.003 \
   || { fail vendor_serve; exit 1; }
+CHEAT_VENDOR=$vendor_ADDR CHEAT_DIR=$T/shop
 "$OBOL" wallet withdraw --wallet "$W" --count 2 >/dev/null
 
 # The honest vendor within the caps: paid, its receipt verified and kept.
@@ -72,7 +62,7 @@ grep -q 'refused .*; PAY_AMOUNT_OVER_CAP$' <<<"$(last_line)" && pass history_sho
 check limits_clear "$OBOL" wallet limits set --wallet "$W" --clear
 
 # A vendor announcing a price above the cap: refused before anything is paid.
-cheat overprice --price EUR:0.01
+cheat --mode overprice --price EUR:0.01
 before=$(coins_value)
 expect_error PAY_PRICE_OVER_CAP "$OBOL" wallet pay --wallet "$W" --vendor "$cheat_ADDR" --units 10 \
   --max-price EUR:0.005 && pass price_above_cap_refused || fail price_above_cap_refused
@@ -84,7 +74,7 @@ audit_ok && pass audit_after_overprice || fail audit_after_overprice
 # A vendor asking for more mid-session (it hides what it served and asks on):
 # the wallet stops before the cap (the coupon core already at the amount it
 # agreed to, units x price rounded up to a token: COUPON_OVER_AGREED).
-cheat ask-more
+cheat --mode ask-more
 before=$(coins_value)
 expect_error COUPON_OVER_AGREED "$OBOL" wallet pay --wallet "$W" --vendor "$cheat_ADDR" --units 10 \
   --max-amount EUR:0.05 && pass asking_more_refused || fail asking_more_refused
@@ -101,7 +91,7 @@ audit_ok && pass audit_after_asking_more || fail audit_after_asking_more
 for m in drop-receipt:RECEIPT_MISSING:missing forge-receipt:RECEIPT_INVALID:invalid \
   wrong-receipt:RECEIPT_MISMATCH:mismatch; do
   mode=${m%%:*}; rest=${m#*:}; err=${rest%%:*}; state=${rest#*:}
-  cheat "$mode"
+  cheat --mode "$mode"
   out=$("$OBOL" wallet pay --wallet "$W" --vendor "$cheat_ADDR" --units 5 2>&1) \
     && grep -q "^receipt: $err: the payment was made" <<<"$out" && pass "${mode}_named" || fail "${mode}_named" "$out"
   [ "$(cheat_said deviated)" = yes ] && grep -q " paid .*receipt: NONE VALID ($state); $err\$" <<<"$(last_line)" \

@@ -10,20 +10,11 @@
 # all still there, the merchant got nothing, and the audit holds.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ecash_lib.bash"
+. "$(dirname "$0")/payer_lib.bash"
 
 DB=sqlite:$T/issuer.db
 coins() { field ecash-balance "$("$OBOL" wallet ecash coins --wallet "$(W "$1")")"; }
 last_line() { "$OBOL" wallet history --wallet "$(W alice)" | tail -n 1; }
-cheat() {
-  [ -n "${E2E_PIDS[cheat]:-}" ] && stop cheat
-  : >"$T/cheat.log"
-  start_attack cheat payer-vendor --vendor "$shop_ADDR" --dir "$T/shop" --mode "$@"
-}
-cheat_said() {
-  local i
-  for i in $(seq 1 200); do kill -0 "$cheat_PID" 2>/dev/null || break; sleep 0.05; done
-  field "$1" "$(cat "$T/cheat.log")"
-}
 # refused CASE ERROR ARGS...: 'wallet ecash pay' for alice fails with ERROR,
 # her coins stay as they were, and the history shows the refusal.
 refused() {
@@ -46,6 +37,7 @@ VOUT=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
   --box-key "$(field box-key "$VOUT")" --out "$T/shop/vendor.cert" >/dev/null
 start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:1 \
   || { fail ecash_setup "vendor serve"; exit 1; }
+CHEAT_VENDOR=$shop_ADDR CHEAT_DIR=$T/shop
 "$OBOL" wallet ecash topup --wallet "$(W alice)" --amount EUR:12 --coin EUR:1 >/dev/null || fail topup_alice
 for n in alice bob; do "$OBOL" wallet ecash refresh --wallet "$(W $n)" >/dev/null || fail "refresh_$n"; done
 
@@ -62,11 +54,11 @@ refused ecash_default_cap PAY_AMOUNT_OVER_CAP --vendor "$shop_ADDR"
 check ecash_limits_clear "$OBOL" wallet limits set --wallet "$(W alice)" --clear
 
 # A vendor announcing a price above the cap: refused before a coin is chosen.
-cheat overprice --price EUR:3
+cheat --mode overprice --price EUR:3
 refused ecash_price_above_amount_cap PAY_AMOUNT_OVER_CAP --vendor "$cheat_ADDR" --max-amount EUR:2
 [ "$(cheat_said deviated)" = yes ] && [ "$(cheat_said pays_from_wallet)" = 0 ] \
   && pass ecash_price_above_amount_cap_no_pay || fail ecash_price_above_amount_cap_no_pay "$(cat "$T/cheat.log")"
-cheat overprice --price EUR:3
+cheat --mode overprice --price EUR:3
 refused ecash_price_above_price_cap PAY_PRICE_OVER_CAP --vendor "$cheat_ADDR" --max-price EUR:2
 [ "$(cheat_said deviated)" = yes ] && [ "$(cheat_said pays_from_wallet)" = 0 ] \
   && pass ecash_price_above_price_cap_no_pay || fail ecash_price_above_price_cap_no_pay "$(cat "$T/cheat.log")"
@@ -74,7 +66,7 @@ refused ecash_price_above_price_cap PAY_PRICE_OVER_CAP --vendor "$cheat_ADDR" --
 # A vendor announcing a price within the cap (EUR:0.5 for the daemon's
 # EUR:1) that the wallet's coins (EUR:1 each) can only overpay: handing one
 # over would pass the cap, and the daemon behind would take it.
-cheat overprice --price EUR:0.5
+cheat --mode overprice --price EUR:0.5
 refused ecash_coins_above_cap ECASH_OVER_CAP --vendor "$cheat_ADDR" --max-amount EUR:0.6
 [ "$(cheat_said deviated)" = yes ] && [ "$(cheat_said pays_from_wallet)" = 0 ] \
   && pass ecash_coins_above_cap_no_pay || fail ecash_coins_above_cap_no_pay "$(cat "$T/cheat.log")"

@@ -9,6 +9,7 @@
 # signed or sent. After each case: the wallet's unspent tokens are all
 # there, and the audit holds.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/payer_lib.bash"
 
 DB=sqlite:$T/issuer.db
 W=$T/alice.wallet
@@ -16,20 +17,6 @@ export OBOL_PAYWORD_PASSWORD="correct horse battery"
 audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
 unspent() { field unspent "$("$OBOL" wallet payword show --wallet "$W")"; }
 last_line() { "$OBOL" wallet history --wallet "$W" | tail -n 1; }
-# cheat ARGS...: a fresh cheating vendor in front of the daemon, for the two
-# links of one purchase.
-cheat() {
-  [ -n "${E2E_PIDS[cheat]:-}" ] && stop cheat
-  : >"$T/cheat.log"
-  start_attack cheat payer-vendor --vendor "$shop_ADDR" --dir "$T/shop" --count 2 --mode "$@"
-}
-# cheat_said KEY: the cheat's account after the links it served (a refused
-# purchase opens only the first), its last value.
-cheat_said() {
-  local i
-  for i in $(seq 1 200); do grep -q '^deviated: ' "$T/cheat.log" && break; sleep 0.05; done
-  sed -n "s/^$1: //p" "$T/cheat.log" | tail -n 1
-}
 # refused CASE ERROR ARGS...: 'wallet payword buy' fails with ERROR, no token
 # is spent, and the history shows the refusal.
 refused() {
@@ -54,6 +41,7 @@ printf 'The news of the day.\n' >"$T/article.txt"
 "$OBOL" vendor payword product --dir "$T/shop" --id article-1 --price EUR:0.02 --file "$T/article.txt" >/dev/null
 "$OBOL" vendor payword product --dir "$T/shop" --id article-2 --price EUR:0.05 --file "$T/article.txt" >/dev/null
 start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 || { fail vendor_serve; exit 1; }
+CHEAT_VENDOR=$shop_ADDR CHEAT_DIR=$T/shop
 out=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice)
 "$OBOL" issuer account add --db "$DB" --kind user --name alice --auth-key "$(field account-key "$out")" >/dev/null
 "$OBOL" issuer fund --db "$DB" --account alice --amount EUR:1 >/dev/null
@@ -78,13 +66,13 @@ refused payword_price_cap PAY_PRICE_OVER_CAP --vendor "$shop_ADDR" --product art
 
 # A vendor telling a price above the cap for a product that costs less: no
 # range is signed, and the second link, which would carry it, never opens.
-cheat overprice --price EUR:0.1
+cheat --count 2 --mode overprice --price EUR:0.1
 refused payword_price_above_amount_cap PAY_AMOUNT_OVER_CAP --vendor "$cheat_ADDR" --product article-1 \
   --max-amount EUR:0.05
 [ "$(cheat_said deviated)" = yes ] && [ "$(cheat_said pays_from_wallet)" = 0 ] \
   && [ "$(cheat_said connections)" = 1 ] && pass payword_price_above_amount_cap_no_pay \
   || fail payword_price_above_amount_cap_no_pay "$(cat "$T/cheat.log")"
-cheat overprice --price EUR:0.1
+cheat --count 2 --mode overprice --price EUR:0.1
 refused payword_price_above_price_cap PAY_PRICE_OVER_CAP --vendor "$cheat_ADDR" --product article-1 \
   --max-price EUR:0.05
 [ "$(cheat_said deviated)" = yes ] && [ "$(cheat_said pays_from_wallet)" = 0 ] \
