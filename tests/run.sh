@@ -59,7 +59,7 @@ for t in tests/e2e/*.sh; do
     [ $hit -eq 1 ] || continue
   fi
   echo "== e2e $name"
-  bash "$t" >"$out" 2>&1; rc=$?
+  bash "$t" >"$out" 2>&1 </dev/null; rc=$?  # unattended: no command may ask on a terminal
   grep -E '^(PASS|FAIL|SKIP) ' "$out" | sed 's/^/   /'
   p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out")
   if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then

@@ -174,8 +174,10 @@ int world_up(struct world *w, const char *price)
 		return -1;
 	obol_sha256(w->cert_hash, w->cert, w->cert_len);
 	snprintf(path, sizeof(path), "%s/vendor.log", w->dir);
+	/* every wallet of the bench comes from 127.0.0.1: one address may hold
+	 * all the links (a link just closed may still hold its place a moment) */
 	if (daemon_start(&w->vendor, path, "vendor", "serve", "--dir", w->vdir, "--issuer", w->issuer.url, "--listen",
-			 "127.0.0.1:0", "--price", price, "--max-links", "256", NULL) != 0)
+			 "127.0.0.1:0", "--price", price, "--max-links", "256", "--max-links-per-ip", "256", NULL) != 0)
 		return -1;
 	struct obol_http_client *hc = NULL;
 	long status;

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/optspec.h"
 #include "cli/output.h"
+#include "cli/payer_opts.h"
 #include "wire/json.h"
 
 static struct obol_cmd *commands;
@@ -20,6 +21,7 @@ void obol_cli_register(struct obol_cmd *cmd)
 		p = &(*p)->next;
 	cmd->next = *p;
 	*p = cmd;
+	obol_cli_payer_register(cmd);
 }
 
 const struct obol_cmd *obol_cli_commands(void)
@@ -74,7 +76,7 @@ static bool unrecognized(const struct obol_cmd *cmd, char *out, size_t cap)
 	bool found = false;
 	if (obol_cli_optspec(cmd, &spec) != OBOL_OK)
 		return false;
-	for (int i = 1; i < run_argc && !found && strcmp(run_argv[i], "--") != 0; i++) {
+	for (int i = 1; i < run_argc && run_argv[i] != NULL && !found && strcmp(run_argv[i], "--") != 0; i++) {
 		const char *a = run_argv[i];
 		if (strncmp(a, "--", 2) != 0)
 			continue;
@@ -240,7 +242,7 @@ int obol_cli_main(int argc, char **argv)
 	opterr = !obol_cli_json(); /* getopt's own complaints are text */
 	run_argc = sub_argc;
 	run_argv = sub_argv;
-	int rc = obol_cli_run(best, sub_argc, sub_argv);
+	int rc = obol_cli_payer_run(best, sub_argc, sub_argv);
 	obol_cli_set_json(false);
 	run_argc = 0;
 	run_argv = NULL;

@@ -16,6 +16,8 @@
 #include "issuer/codex_bank.h"
 #include "store/ledger.h"
 #include "wallet/codex_wallet.h"
+#include "wallet/history.h"
+#include "wallet/payer.h"
 
 struct opts {
 	struct obol_wallet_cmd_opts c; /* --wallet, --key-file */
@@ -143,7 +145,9 @@ static int cmd_open(const struct obol_cmd *cmd, int argc, char **argv)
 		return obol_cli_usage_error(cmd, "--amount and --deposit are required");
 	if ((e = obol_amount_parse(o.amount, &amount)) != OBOL_OK || (e = obol_amount_parse(o.deposit, &deposit)) != OBOL_OK)
 		return obol_cli_fail(cmd, e, "bad amount");
-	if ((e = open_codex(&o, &w, NULL)) == OBOL_OK && (e = codex_wallet_open(w, &amount, &deposit, &c)) == OBOL_OK)
+	if ((e = open_codex(&o, &w, NULL)) == OBOL_OK && (e = codex_wallet_open(w, &amount, &deposit, &c)) == OBOL_OK &&
+	    (e = obol_history_note(w, "topup", "codex", &amount, NULL)) == OBOL_OK &&
+	    (e = obol_wallet_save(w)) == OBOL_OK)
 		show(c);
 	codex_free(c);
 	return obol_wallet_cmd_finish(cmd, w, e, "cannot open a Codex");
@@ -193,6 +197,14 @@ static int sync_common(const struct obol_cmd *cmd, int argc, char **argv, bool c
 			show(c);
 		}
 	}
+	/* the wallet's history: a load is a top-up, a close pays out */
+	struct obol_amount out;
+	if (e == OBOL_OK && info.answered && o.load && !close)
+		e = obol_history_note(w, "topup", "codex", &load, NULL);
+	if (e == OBOL_OK && close && info.closed && obol_amount_parse(info.paid_out, &out) == OBOL_OK)
+		e = obol_history_note(w, "withdrawal", "codex", &out, NULL);
+	if (e == OBOL_OK && info.answered)
+		e = obol_wallet_save(w);
 	codex_free(c);
 	return obol_wallet_cmd_finish(cmd, w, e, close ? "cannot close the Codex" : "cannot sync");
 }
@@ -282,7 +294,10 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	struct codex_msg_pay *pay = calloc(1, sizeof(*pay));
 	struct codex_token t;
 	struct codex_pay_req pr;
-	struct obol_amount amount;
+	struct obol_amount amount, max;
+	const struct obol_amount *asked;
+	struct obol_paycap cap;
+	bool has_max;
 	struct obol_field f[2];
 	struct obol_fields spec;
 	int rc;
@@ -304,6 +319,8 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	if ((e = open_codex(&o, &w, &c)) != OBOL_OK)
 		goto fail;
 	if (o.vendor) {
+		/* --max-amount and the wallet's default cap reach the core
+		 * through the payer's guard (codex_wallet_pay_vendor) */
 		struct codex_wallet_pay wp = { .addr = o.vendor, .amount = o.amount ? &amount : NULL, .max = NULL };
 		e = codex_wallet_pay_vendor(w, c, &wp, &t);
 		if (e == OBOL_OK) {
@@ -316,8 +333,19 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 	codex_msg_request_spec(req, f, &spec);
 	if ((e = codex_frame_read(o.request, CODEX_MSG_REQUEST, &spec)) != OBOL_OK)
 		goto fail;
-	/* create token → write log → update Codex, stored before the token leaves */
-	pr = (struct codex_pay_req){ .req = req, .amount = o.amount ? &amount : NULL, .max = NULL };
+	asked = o.amount ? &amount : req->has_amount ? &req->amount : NULL;
+	if (asked == NULL) {
+		e = OBOL_E_CODEX_AMOUNT_INVALID;
+		goto fail;
+	}
+	/* the payer's cap (src/wallet/payer.h), the core's limit too; then create
+	 * token → write log → update Codex, stored before the token leaves */
+	if ((e = obol_payer_offer(obol_wallet_payer(w), NULL, "codex", asked, 1)) != OBOL_OK ||
+	    (e = obol_payer_hand(obol_wallet_payer(w), asked)) != OBOL_OK ||
+	    (e = obol_payer_cap(obol_wallet_payer(w), &cap)) != OBOL_OK ||
+	    (e = obol_paycap_tighter(&cap, NULL, &max, &has_max)) != OBOL_OK)
+		goto fail;
+	pr = (struct codex_pay_req){ .req = req, .amount = o.amount ? &amount : NULL, .max = has_max ? &max : NULL };
 	if ((e = codex_pay(c, &pr, obol_now(), pay, &t)) != OBOL_OK || (e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto fail;
 	codex_msg_pay_spec(pay, f, &spec);

@@ -14,6 +14,7 @@
 #include "crypto/secret.h"
 #include "net/devlink.h"
 #include "wallet/coupon_wallet.h"
+#include "wallet/history.h"
 #include "wallet/issuer_link.h"
 
 struct wopts {
@@ -277,6 +278,9 @@ static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 		obol_err r = finish_pending(c, &ws, json_array_get(pend, last), &drop);
 		if (drop && json_array_remove(pend, last) == 0 && (e = coupon_wstore_put(w, &ws)) == OBOL_OK)
 			e = obol_wallet_save(w);
+		if (e == OBOL_OK && r == OBOL_OK && drop) /* the wallet's history: a coin of d's value */
+			if ((e = obol_history_note(w, "topup", "coupon", &d->value, NULL)) == OBOL_OK)
+				e = obol_wallet_save(w);
 		if (r != OBOL_OK && e == OBOL_OK)
 			e = r;
 	}

@@ -11,6 +11,7 @@
 #include "cli/wallet_cmd.h"
 #include "core/parse.h"
 #include "net/http_client.h"
+#include "wallet/history.h"
 #include "wallet/issuer_link.h"
 #include "wallet/payword.h"
 #include "wire/json.h"
@@ -124,6 +125,10 @@ static int buy_tokens(const struct obol_cmd *cmd, struct opts *o, uint64_t token
 		e = payword_wallet_buy_tokens(w, password, o->scope, tokens, o->lost, &r);
 	if (e == OBOL_OK && r.serial != 0) /* serial 0: the certificate ended, nothing could be carried yet */
 		e = payword_wallet_load(w, o->scope, password, &c);
+	struct obol_amount cost;
+	if (e == OBOL_OK && tokens > 0 && obol_amount_parse(r.cost, &cost) == OBOL_OK)
+		if ((e = obol_history_note(w, "topup", "payword", &cost, NULL)) == OBOL_OK)
+			e = obol_wallet_save(w);
 	obol_wallet_close(w);
 	if (e)
 		return obol_cli_fail(cmd, e, "cannot get a payword certificate");
@@ -210,6 +215,8 @@ static int cmd_buy(const struct obol_cmd *cmd, int argc, char **argv)
 	if (o.vendor == NULL || o.product == NULL)
 		return obol_cli_usage_error(cmd, "--vendor and --product are required");
 	memset(&p, 0, sizeof(p));
+	/* --max-amount and the wallet's default cap reach the core through the
+	 * payer's guard (payword_wallet_purchase, src/wallet/payer.h) */
 	struct payword_purchase_req pr = { .addr = o.vendor, .product = o.product, .max_amount = NULL, .retries = 3 };
 	obol_err e = payword_wallet_password(&password);
 	if (e == OBOL_OK)

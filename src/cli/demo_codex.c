@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/demo.h"
+#include "cli/demo_payer.h"
 
 struct cx {
 	struct obol_demo *d;
@@ -233,6 +234,11 @@ static obol_err codex_demo(struct obol_demo *d)
 			       obol_demo_path(d, "refusal.cbor"), NULL)) != OBOL_OK ||
 	    (e = obol_demo_expect(d, OBOL_E_CODEX_BLACKLISTED, "wallet", "codex", "sync", "--wallet", c.alice, NULL)) !=
 		    OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "alice's history: the Codex opened and loaded, payments to Bob pending in files, "
+			  "the vendor's with its verified receipt");
+	if ((e = obol_demo_history(d, c.alice)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "the books balance");

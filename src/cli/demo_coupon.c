@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/demo.h"
+#include "cli/demo_payer.h"
 #include "core/clock.h"
 
 /* The short-lived denomination: issued for 20 s, spendable for 30 s. */
@@ -113,6 +114,10 @@ static obol_err coupon_demo(struct obol_demo *d)
 	obol_demo_step(d, "balances: alice has EUR:4 (EUR:1 spent; the EUR:0.5 coin came back whole); vendor 1 was "
 			  "credited EUR:0.4, vendor 2 EUR:0.6");
 	if ((e = obol_demo_run(d, NULL, "issuer", "account", "list", "--db", db, NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "alice's history: the coin withdrawn, both payments with the vendors' verified receipts");
+	if ((e = obol_demo_history(d, wallet)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "the books balance: funding - payouts = balances + value outstanding in coins");

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/demo.h"
+#include "cli/demo_payer.h"
 #include "core/parse.h"
 
 struct party {
@@ -207,6 +208,10 @@ static obol_err ecash_demo(struct obol_demo *d)
 	    (e = obol_demo_expect(d, OBOL_E_ECASH_KEY_REVOKED, "wallet", "ecash", "withdraw", "--wallet", alice.wallet,
 				  NULL)) != OBOL_OK ||
 	    (e = obol_demo_run(d, NULL, "issuer", "account", "list", "--db", db, NULL)) != OBOL_OK)
+		goto out;
+
+	obol_demo_step(d, "carol's history: her top-up and her payment at the shop, with its verified receipt");
+	if ((e = obol_demo_history(d, carol.wallet)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "the books balance");

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/demo.h"
+#include "cli/demo_payer.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "net/http_client.h"
@@ -279,6 +280,10 @@ static obol_err payword_demo(struct obol_demo *d)
 	if ((e = buy(d, wallet, &b, "article-1", "article-b.txt")) != OBOL_OK)
 		goto out;
 	sleep(3);
+
+	obol_demo_step(d, "alice's history: the tokens bought, each purchase with the shop's verified receipt");
+	if ((e = obol_demo_history(d, wallet)) != OBOL_OK)
+		goto out;
 
 	obol_demo_step(d, "the books balance");
 	e = obol_demo_audit(d, db);

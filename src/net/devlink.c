@@ -108,6 +108,16 @@ void obol_devlink_close(struct obol_devlink *l)
 	obol_free_wiped(l); /* the buffers held frames in clear */
 }
 
+void obol_devlink_set_payer(struct obol_devlink *l, struct obol_payer *p)
+{
+	l->payer = p;
+}
+
+struct obol_payer *obol_devlink_payer(const struct obol_devlink *l)
+{
+	return l != NULL ? l->payer : NULL;
+}
+
 int obol_devlink_fd(const struct obol_devlink *l)
 {
 	return l->fd;

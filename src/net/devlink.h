@@ -52,6 +52,7 @@
 #define OBOL_DL_TYPE_ERROR 1       /* body {1: code (uint), 2: name (text)}; any direction, any scheme */
 #define OBOL_DL_TYPE_HELLO 2       /* handshake message 1, in clear, before the session */
 #define OBOL_DL_TYPE_ACCEPT 3      /* handshake message 2, in clear, before the session */
+#define OBOL_DL_TYPE_RECEIPT 4     /* vendor -> wallet: its signed receipt (src/schemes/common/receipt.h) */
 #define OBOL_DL_TYPE_COMMON_MAX 15 /* 1..15: common to all schemes */
 #define OBOL_DL_COUPON_MIN 16
 #define OBOL_DL_COUPON_MAX 47
@@ -195,6 +196,14 @@ OBOL_MUST_CHECK obol_err obol_devlink_write_error(struct obol_devlink *l, obol_e
 OBOL_MUST_CHECK obol_err obol_devlink_error_frame(obol_err e, uint8_t *buf, size_t cap, size_t *len);
 /* Decodes an ERROR body; the named error (PEER_ERROR when unknown). */
 obol_err obol_devlink_error_decode(const uint8_t *body, size_t len);
+
+/* ---- the payer on a wallet's link ----
+ * A wallet attaches the guard of the payment it makes (src/wallet/payer.h;
+ * borrowed: it must outlive the link's use; NULL: none), so that every
+ * scheme's session on the link asks it before value leaves the wallet. */
+struct obol_payer;
+void obol_devlink_set_payer(struct obol_devlink *l, struct obol_payer *p);
+struct obol_payer *obol_devlink_payer(const struct obol_devlink *l);
 
 /* ---- links inside one program ----
  * For the deterministic simulator (tests/sim), which runs wallets and

@@ -23,6 +23,7 @@ struct obol_devlink {
 	obol_err read_failed;          /* sticky: the session error that ended reading */
 	struct obol_devlink_peer peer; /* the initiator's view of the responder */
 	bool has_peer;
+	struct obol_payer *payer;      /* borrowed: obol_devlink_set_payer */
 	uint8_t seen[DL_SEEN][OBOL_NOISE_TAG_LEN];
 	size_t nseen;
 	uint8_t rbuf[OBOL_FRAME_HEADER_LEN + OBOL_FRAME_MAX]; /* the frame being read */

@@ -43,6 +43,7 @@
 #include "schemes/codex/api.h"
 #include "schemes/codex/codex.h"
 #include "vendor/outbox.h"
+#include "vendor/receipt.h"
 #include "vendor/vendor.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
@@ -463,7 +464,13 @@ static obol_err on_pay(struct obol_vendor *v, struct cv_state *st, struct cv_ses
 		goto out;
 	ss->asked = false;
 	codex_msg_ack_spec(&ack, f, &spec);
-	e = obol_vendor_out_add(out, CODEX_MSG_ACK, &spec);
+	if ((e = obol_vendor_out_add(out, CODEX_MSG_ACK, &spec)) == OBOL_OK) {
+		uint8_t id[OBOL_RECEIPT_ID_LEN];
+		obol_receipt_payment_id(body, len, id);
+		e = obol_vendor_receipt_add(v, out, &(struct obol_vendor_receipt_req){ .scheme = "codex",
+											.amount = &t.amount, .units = 1,
+											.pay_id = id });
+	}
 out:
 	free(m);
 	return e;

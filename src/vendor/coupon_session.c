@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "vendor/coupon_vendor.h"
 #include "vendor/outbox.h"
+#include "vendor/receipt.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
 
@@ -27,6 +28,8 @@ struct coupon_vsession {
 	bool finished;
 	int64_t rows[COUPON_SESSION_COINS_MAX];
 	size_t nrows;
+	uint8_t pay_id[OBOL_RECEIPT_ID_LEN]; /* the session's first PAY names the payment (vendor/receipt.h) */
+	bool has_pay_id;
 };
 
 static struct coupon_vstate *state_of(struct obol_vendor *v)
@@ -212,7 +215,10 @@ static obol_err send_receipt(struct obol_vendor *v, struct coupon_vsession *vs, 
 	r.settled = settled;
 	coupon_spec_receipt(&spec, &r);
 	out->close = true;
-	return obol_vendor_out_add(out, COUPON_MSG_RECEIPT, &spec.fields);
+	if ((e = obol_vendor_out_add(out, COUPON_MSG_RECEIPT, &spec.fields)) != OBOL_OK || !vs->has_pay_id)
+		return e;
+	return obol_vendor_receipt_add(v, out, &(struct obol_vendor_receipt_req){ .scheme = "coupon", .amount = &r.paid,
+										  .units = r.units, .pay_id = vs->pay_id });
 }
 
 /* One SERVED frame for the units served since the last one: the service
@@ -296,6 +302,10 @@ static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const 
 	bool refused;
 	obol_err e;
 	memset(&pay, 0, sizeof(pay));
+	if (!vs->has_pay_id) {
+		obol_receipt_payment_id(body, len, vs->pay_id);
+		vs->has_pay_id = true;
+	}
 	coupon_spec_pay(&spec, &pay);
 	if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
 	    (e = coupon_vendor_on_pay(&st->cfg, &vs->s, &pay, obol_now(), &req)) != OBOL_OK)

@@ -33,6 +33,7 @@
 #include "schemes/ecash/customer.h"
 #include "schemes/ecash/messages.h"
 #include "vendor/outbox.h"
+#include "vendor/receipt.h"
 #include "vendor/ecash_vendor_int.h"
 #include "vendor/vendor.h"
 #include "wire/json.h"
@@ -345,6 +346,7 @@ static void ecash_vendor_stop(struct obol_vendor *v, void *state)
 struct ecash_session {
 	struct ecash_payment p;
 	bool have;
+	uint8_t pay_id[OBOL_RECEIPT_ID_LEN]; /* the PAY's body names the payment (vendor/receipt.h) */
 };
 
 static obol_err ecash_open(struct obol_vendor *v, void **session)
@@ -442,6 +444,7 @@ static obol_err on_pay(struct ecash_vendor *ev, struct ecash_session *ss, const 
 	ecash_payment_clear(&ss->p);
 	ss->p = p;
 	ss->have = true;
+	obol_receipt_payment_id(body, len, ss->pay_id);
 	memcpy(r.nonce, p.nonce, ECASH_NONCE_LEN);
 	ecash_ready_spec(&rsp, &r);
 	return obol_vendor_out_add(out, ECASH_MSG_READY, &rsp.s);
@@ -489,7 +492,9 @@ static obol_err on_sign(struct obol_vendor *v, struct ecash_vendor *ev, struct e
 		obol_log_info("ecash: accepted %s in %zu coin%s (%s)", v64, ss->p.ncoins, ss->p.ncoins == 1 ? "" : "s",
 			      sg1->ncerts > 1 ? "ring" : "signed");
 		ecash_receipt_spec(&rsp, &rc);
-		e = obol_vendor_out_add(out, ECASH_MSG_RECEIPT, &rsp.s);
+		if ((e = obol_vendor_out_add(out, ECASH_MSG_RECEIPT, &rsp.s)) == OBOL_OK)
+			e = obol_vendor_receipt_add(v, out, &(struct obol_vendor_receipt_req){
+				.scheme = "ecash", .amount = &rc.value, .units = 1, .pay_id = ss->pay_id });
 	} else {
 		obol_log_info("ecash: payment refused at its signatures: %s", obol_strerror(e));
 	}

@@ -14,6 +14,7 @@
 #include "schemes/payword/wire.h"
 #include "vendor/outbox.h"
 #include "vendor/payword_vendor.h"
+#include "vendor/receipt.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
 
@@ -244,7 +245,13 @@ static obol_err on_pay(struct obol_vendor *v, struct payword_vendor_state *st, c
 	}
 	free(w);
 	payword_reply_spec_init(&rs, &rep);
-	return obol_vendor_out_add(out, PAYWORD_MSG_PAY_REPLY, &rs.spec);
+	if ((e = obol_vendor_out_add(out, PAYWORD_MSG_PAY_REPLY, &rs.spec)) != OBOL_OK || rep.auth <= 0)
+		return e;
+	uint8_t id[OBOL_RECEIPT_ID_LEN];
+	obol_receipt_payment_id(body, len, id);
+	return obol_vendor_receipt_add(v, out, &(struct obol_vendor_receipt_req){ .scheme = "payword",
+										  .amount = &req.value, .units = 1,
+										  .pay_id = id });
 }
 
 static obol_err pw_on_frame(struct obol_vendor *v, void *session, uint32_t type, const uint8_t *body, size_t len,

@@ -15,6 +15,7 @@
 #include "net/devlink.h"
 #include "schemes/codex/api.h"
 #include "wallet/issuer_link.h"
+#include "wallet/payer.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
 
@@ -430,6 +431,10 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const s
 	struct codex_msg_pay *pay = calloc(1, sizeof(*pay));
 	struct codex_msg_ack ack;
 	struct codex_pay_req pr;
+	const struct obol_amount *asked;
+	struct obol_paycap cap;
+	struct obol_amount max;
+	bool has_max;
 	struct obol_field f[2];
 	struct obol_fields spec;
 	const uint8_t *body;
@@ -459,12 +464,21 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const s
 	}
 	if ((e = obol_cbor_decode(body, blen, &spec)) != OBOL_OK)
 		goto out;
-	/* create token, write log, update Codex: durable before it leaves */
-	pr = (struct codex_pay_req){ .req = req, .amount = p->amount, .max = p->max };
+	asked = p->amount ? p->amount : req->has_amount ? &req->amount : NULL;
+	if (asked == NULL) {
+		e = OBOL_E_CODEX_AMOUNT_INVALID;
+		goto out;
+	}
+	/* the payer's cap (src/wallet/payer.h), the core's limit too; then create
+	 * token, write log, update Codex: durable before it leaves */
+	if ((e = obol_pay_offer(l, "codex", asked, 1)) != OBOL_OK || (e = obol_pay_hand(l, asked)) != OBOL_OK ||
+	    (e = obol_pay_cap(l, &cap)) != OBOL_OK || (e = obol_paycap_tighter(&cap, p->max, &max, &has_max)) != OBOL_OK)
+		goto out;
+	pr = (struct codex_pay_req){ .req = req, .amount = p->amount, .max = has_max ? &max : NULL };
 	if ((e = codex_pay(c, &pr, obol_now(), pay, token)) != OBOL_OK || (e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto out;
 	codex_msg_pay_spec(pay, f, &spec);
-	if ((e = obol_devlink_write(l, CODEX_MSG_PAY, &spec)) != OBOL_OK ||
+	if ((e = obol_pay_sent(l, &spec)) != OBOL_OK || (e = obol_devlink_write(l, CODEX_MSG_PAY, &spec)) != OBOL_OK ||
 	    (e = obol_devlink_read(l, &type, &body, &blen)) != OBOL_OK)
 		goto out;
 	if (type == CODEX_MSG_REFUSAL) {
@@ -478,6 +492,7 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const s
 			goto out;
 		e = codex_refusal_decode(ref.refusal, sizeof(ref.refusal), &rf) == OBOL_OK ? (obol_err)rf.reason
 											: OBOL_E_CODEX_MALFORMED;
+		obol_pay_refused(l, e);
 		goto out;
 	}
 	codex_msg_ack_spec(&ack, f, &spec);
@@ -485,10 +500,13 @@ obol_err codex_wallet_pay_vendor(struct obol_wallet *w, struct codex *c, const s
 		e = OBOL_E_WIRE_MALFORMED;
 		goto out;
 	}
-	if ((e = obol_cbor_decode(body, blen, &spec)) != OBOL_OK || (e = codex_take_ack(c, &ack)) != OBOL_OK)
+	if ((e = obol_cbor_decode(body, blen, &spec)) != OBOL_OK || (e = codex_take_ack(c, &ack)) != OBOL_OK ||
+	    (e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto out;
-	e = codex_wallet_store(w, c);
+	e = obol_pay_receipt(l, 1);
 out:
+	if (e != OBOL_OK)
+		obol_pay_failed(l, e); /* the history: refused, or in doubt */
 	obol_devlink_close(l);
 	free(req);
 	free(pay);

@@ -11,6 +11,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "wallet/issuer_link.h"
+#include "wallet/payer.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
 
@@ -240,15 +241,32 @@ static void say(FILE *f, const char *fmt, ...)
 	fflush(f);
 }
 
-static obol_err send_pay(struct obol_devlink *dl, struct coupon_pay *pay, obol_err (*save)(void *), void *ctx)
+/* The payer's guard (src/wallet/payer.h): k tokens of coin i about to leave. */
+static obol_err hand_tokens(struct obol_devlink *dl, const struct coupon_wallet_store *ws, size_t i, uint64_t k)
+{
+	struct obol_amount v;
+	for (size_t d = 0; d < ws->keys.ndenoms; d++)
+		if (ws->keys.denoms[d].id == ws->coins[i].coin.denom)
+			return obol_amount_mul(&v, &ws->keys.denoms[d].token_value, k) == OBOL_OK ? obol_pay_hand(dl, &v)
+												: OBOL_E_PAY_AMOUNT_OVER_CAP;
+	return OBOL_E_COUPON_DENOM_UNKNOWN;
+}
+
+static obol_err send_pay(struct obol_devlink *dl, const struct coupon_wallet_store *ws, size_t coin,
+			 struct coupon_pay *pay, obol_err (*save)(void *), void *ctx)
 {
 	struct coupon_spec spec;
 	obol_err e;
+	/* its lock token counts against the payer's cap */
+	if ((e = hand_tokens(dl, ws, coin, 1)) != OBOL_OK)
+		return e;
 	/* the file learns first that this coin may be locked until T */
 	if (save && (e = save(ctx)) != OBOL_OK)
 		return e;
 	coupon_spec_pay(&spec, pay);
-	return obol_devlink_write(dl, COUPON_MSG_PAY, &spec.fields);
+	if ((e = obol_devlink_write(dl, COUPON_MSG_PAY, &spec.fields)) != OBOL_OK)
+		return e;
+	return obol_pay_sent(dl, &spec.fields);
 }
 
 /* The frame of a refusal, and what the core made of it. */
@@ -280,7 +298,7 @@ static obol_err on_refused(struct obol_devlink *dl, struct coupon_wallet_store *
 	if (e != OBOL_OK)
 		return e;
 	res->coins += retry && s->coin != coin;
-	return send_pay(dl, pay, save, ctx);
+	return send_pay(dl, ws, s->coin, pay, save, ctx);
 }
 
 obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store *ws, const struct coupon_wallet_order *order,
@@ -292,9 +310,18 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 	struct coupon_buy buy;
 	struct coupon_spec spec;
 	obol_err e;
+	struct coupon_wallet_order capped = *order;
+	struct obol_paycap cap;
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
-	if ((e = coupon_wallet_order_start(&s, order, &buy)) != OBOL_OK)
+	/* the payer's cap (src/wallet/payer.h) is the core's limits too */
+	if ((e = obol_pay_cap(dl, &cap)) != OBOL_OK)
+		return e;
+	if (cap.has_max_price)
+		capped.has_max_price = true, capped.max_price = cap.max_price;
+	if (cap.has_max_amount)
+		capped.has_max_amount = true, capped.max_amount = cap.max_amount;
+	if ((e = coupon_wallet_order_start(&s, &capped, &buy)) != OBOL_OK)
 		return e;
 	coupon_spec_buy(&spec, &buy);
 	if ((e = obol_devlink_write(dl, COUPON_MSG_BUY, &spec.fields)) != OBOL_OK)
@@ -310,6 +337,7 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 			memset(&offer, 0, sizeof(offer));
 			coupon_spec_offer(&spec, &offer);
 			if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
+			    (e = obol_pay_offer(dl, "coupon", &offer.price, order->units)) != OBOL_OK ||
 			    (e = coupon_wallet_on_offer(&ws->cfg, &s, ws->coins, ws->ncoins, &offer, obol_now(), &pay)) !=
 				    OBOL_OK)
 				goto out;
@@ -323,7 +351,7 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 			say(progress, "pay: coin %02x%02x%02x%02x.. authorises index %" PRIu64, pay.coin.id[0],
 			    pay.coin.id[1], pay.coin.id[2], pay.coin.id[3], s.lock_index);
 			res->coins++;
-			if ((e = send_pay(dl, &pay, save, ctx)) != OBOL_OK)
+			if ((e = send_pay(dl, ws, s.coin, &pay, save, ctx)) != OBOL_OK)
 				goto out;
 			break;
 		case COUPON_MSG_LOCKED: {
@@ -347,6 +375,8 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 			uint64_t before = ws->coins[s.coin].last_index;
 			coupon_spec_token_req(&spec, &req);
 			if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
+			    (s.units_received < s.units_wanted &&
+			     (e = hand_tokens(dl, ws, s.coin, before < req.count ? before : req.count)) != OBOL_OK) ||
 			    (e = coupon_wallet_on_token_req(&ws->cfg, &s, ws->coins, ws->ncoins, &req, obol_now(), &ans,
 							    &tok, &pay)) != OBOL_OK)
 				goto out;
@@ -358,7 +388,7 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 				say(progress, "the coin is spent: pay on with coin %02x%02x%02x%02x..", pay.coin.id[0],
 				    pay.coin.id[1], pay.coin.id[2], pay.coin.id[3]);
 				res->coins++;
-				e = send_pay(dl, &pay, save, ctx);
+				e = send_pay(dl, ws, s.coin, &pay, save, ctx);
 			} else {
 				struct coupon_end end = { 0 };
 				coupon_spec_end(&spec, &end);
@@ -392,7 +422,8 @@ obol_err coupon_pay_session(struct obol_devlink *dl, struct coupon_wallet_store 
 			obol_amount_format(&r.paid, paid);
 			say(progress, "receipt: %" PRIu64 " unit(s) for %s with %" PRIu64 " coin(s); the vendor %s",
 			    r.units, paid, r.coins, r.settled ? "has settled with the issuer" : "settles later");
-			e = save ? save(ctx) : OBOL_OK;
+			if ((e = save ? save(ctx) : OBOL_OK) == OBOL_OK)
+				e = obol_pay_receipt(dl, r.units);
 			goto out;
 		}
 		default:
@@ -411,6 +442,8 @@ out:
 		ws->coins[s.coin].in_doubt = true;
 		res->in_doubt++;
 	}
+	if (e != OBOL_OK)
+		obol_pay_failed(dl, e); /* the history: refused, or in doubt */
 	coupon_wallet_session_wipe(&s);
 	OBOL_WIPE(pay);
 	return e;

@@ -53,7 +53,9 @@ obol_err ecash_wallet_connect(struct ecash_wallet *ew, const char *addr, struct 
 	obol_err e = obol_wallet_issuer(ew->w, NULL, pin, NULL, NULL);
 	if (e != OBOL_OK)
 		return e;
-	return obol_devlink_connect(addr, 0, &x, out);
+	if ((e = obol_devlink_connect(addr, 0, &x, out)) == OBOL_OK)
+		obol_devlink_set_payer(*out, obol_wallet_payer(ew->w));
+	return e;
 }
 
 /* The merchant's signature (identity->sign). */

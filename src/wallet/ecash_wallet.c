@@ -1,6 +1,7 @@
 /* The wallet's ecash part: its section, keys, registration and renewal,
  * top-up, the bank's lists, and the requests whose answer may be lost. See
  * ecash_wallet.h; seed 002 §3, §4, §6. */
+#include "wallet/history.h"
 #include "wallet/ecash_wallet.h"
 #include "wallet/ecash_wallet_int.h"
 
@@ -645,6 +646,7 @@ obol_err ecash_w_topup_settle(struct ecash_wallet *ew, const json_t *body, const
 	if (e == OBOL_OK) {
 		obol_amount_format(&r->total, total);
 		fprintf(out, "topped-up: %s in %zu coin%s\n", total, r->ncoins, r->ncoins == 1 ? "" : "s");
+		e = obol_history_note(ew->w, "topup", "ecash", &r->total, NULL);
 	}
 out:
 	free(m);

@@ -88,7 +88,8 @@ OBOL_MUST_CHECK obol_err ecash_wallet_redeem_expired(struct ecash_wallet *ew, FI
 OBOL_MUST_CHECK obol_err ecash_wallet_release(struct ecash_wallet *ew, FILE *out);
 
 /* Offline: pays the merchant at the other end of the link (ring 0: plain),
- * handing over at most *cap (NULL: no cap). */
+ * handing over at most *cap (NULL: no cap) nor more than the payer's cap on
+ * the link (src/wallet/payer.h). */
 OBOL_MUST_CHECK obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_t ring,
 					  const struct obol_amount *cap, FILE *out);
 /* Offline, as a merchant: answers one payment session on the link. */

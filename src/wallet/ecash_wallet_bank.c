@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
+#include "wallet/history.h"
 #include "wallet/ecash_wallet_int.h"
 #include "wallet/issuer_link.h"
 #include "wire/json.h"
@@ -101,8 +102,13 @@ obol_err ecash_w_coins_settle(struct ecash_wallet *ew, const char *path, const j
 			     "after the payment is over\n");
 	if (e == OBOL_OK && json_object_get(reply, "change") != NULL)
 		e = take_new_coin(ew, json_object_get(reply, "change"));
-	if (!exchange)
+	struct obol_amount credited;
+	if (!exchange) {
 		fprintf(out, "credited: %s\n", json_string_value(json_object_get(reply, "credited")));
+		if (e == OBOL_OK && obol_amount_parse(json_string_value(json_object_get(reply, "credited")), &credited) ==
+					    OBOL_OK)
+			e = obol_history_note(ew->w, "withdrawal", "ecash", &credited, NULL);
+	}
 	/* The coins are where they belong either way; the command says so. */
 	if (e == OBOL_OK && too_early)
 		e = OBOL_E_ECASH_EXCHANGE_TOO_EARLY;

@@ -10,6 +10,7 @@
 #include "crypto/secret.h"
 #include "wallet/ecash_wallet.h"
 #include "wallet/ecash_wallet_int.h"
+#include "wallet/payer.h"
 
 obol_err ecash_w_read_frame(struct obol_devlink *l, uint32_t want, const struct obol_fields *s)
 {
@@ -84,7 +85,9 @@ static obol_err hand_over(struct ecash_wallet *ew, struct obol_devlink *l, const
 	/* PAY: everything but the new claims' signatures. A refusal of it
 	 * leaves nothing a bank would take: the coins stay ours. */
 	if (e == OBOL_OK && (e = ecash_payment_spec(&psp, p, false)) == OBOL_OK)
-		e = ecash_payment_done(&psp, obol_devlink_write(l, ECASH_MSG_PAY, &psp.s));
+		e = ecash_payment_done(&psp, (e = obol_pay_sent(l, &psp.s)) == OBOL_OK
+						     ? obol_devlink_write(l, ECASH_MSG_PAY, &psp.s)
+						     : e);
 	ecash_ready_spec(&rsp, &rd);
 	if (e == OBOL_OK && (e = ecash_w_read_frame(l, ECASH_MSG_READY, &rsp.s)) == OBOL_OK &&
 	    memcmp(rd.nonce, offer->nonce, ECASH_NONCE_LEN) != 0)
@@ -127,11 +130,15 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	struct ecash_receipt_spec rsp;
 	size_t idx[ECASH_COINS_MAX], nidx = 0;
 	int64_t now = obol_now();
-	bool signed_out = false;
+	bool signed_out = false, has_limit = false;
+	struct obol_paycap pc;
+	struct obol_amount limit;
 	obol_err e = ecash_w_need_registered(ew);
 
 	/* Steps 1-2: ask to pay, get M_ID, the nonce, the price and the
-	 * merchant's certificate; check it and what we agreed to pay. */
+	 * merchant's certificate; check it and what the caller agreed to pay,
+	 * then the payer's guard (src/wallet/payer.h: its cap, the question,
+	 * the history entry, which records a refusal from here on). */
 	ecash_hello_spec(&hsp, &hello);
 	ecash_offer_spec(&osp, &offer);
 	if (e == OBOL_OK)
@@ -140,12 +147,22 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 		e = ecash_w_read_frame(l, ECASH_MSG_OFFER, &osp.s);
 	if (e == OBOL_OK)
 		e = ecash_customer_check_offer(&ew->cust, &offer, ew->rl.sig_len ? &ew->rl : NULL, cap, now);
+	if (e == OBOL_OK)
+		e = obol_pay_offer(l, "ecash", &offer.price, 1);
+	/* the payer's cap is the core's limit too: no coins worth more are
+	 * chosen (ECASH_OVER_CAP), whatever price was announced */
+	if (e == OBOL_OK && (e = obol_pay_cap(l, &pc)) == OBOL_OK)
+		e = obol_paycap_tighter(&pc, cap, &limit, &has_limit);
 	if (e == OBOL_OK) {
 		struct ecash_select_in in = {
-			.held = ew->coins, .n = ew->ncoins, .amount = &offer.price, .cap = cap, .fresh_only = ring > 0, .now = now,
+			.held = ew->coins, .n = ew->ncoins, .amount = &offer.price, .cap = has_limit ? &limit : NULL,
+			.fresh_only = ring > 0, .now = now,
 		};
 		e = ecash_select_coins(&ew->cust, &in, idx, &nidx);
 	}
+	/* the payer's cap: the coins' whole value leaves */
+	for (size_t i = 0; e == OBOL_OK && i < nidx; i++)
+		e = obol_pay_hand(l, &ew->coins[idx[i]].coin.value);
 	if (e == OBOL_OK)
 		e = hand_over(ew, l, &offer, idx, nidx, ring, &p, &signed_out);
 	/* After SIGN left, only the merchant's signed receipt says the coins
@@ -169,11 +186,15 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 		if (ring)
 			fprintf(out, "ring: %zu keys\n", p.coins[0].chain[p.coins[0].nchain - 1].ncerts);
 		ecash_w_print_id(out, "merchant", offer.merchant, 8);
+		if (e == OBOL_OK)
+			e = obol_pay_receipt(l, 1);
 	} else if (signed_out) {
 		fprintf(out, "no receipt from the merchant: %zu coin%s stay unconfirmed (if it did not take them, "
 			     "'wallet ecash release' exchanges them at the bank after its deposit window)\n",
 			nidx, nidx == 1 ? "" : "s");
 	}
+	if (e != OBOL_OK)
+		obol_pay_failed(l, e); /* the history: refused, or in doubt */
 	ecash_payment_clear(&p);
 	return e;
 }

@@ -17,6 +17,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "wallet/file.h"
+#include "wallet/payer.h"
 
 #define WALLET_VERSION 1
 #define WALLET_MAX (16u * 1024 * 1024) /* bytes of a sealed wallet file */
@@ -27,6 +28,7 @@ struct obol_wallet {
 	int lock_fd;
 	json_t *doc;
 	struct obol_filekey key; /* secret */
+	struct obol_payer *payer; /* made at the first obol_wallet_payer */
 };
 
 /* ---- secrets in JSON ----------------------------------------------------------- */
@@ -344,6 +346,7 @@ void obol_wallet_close(struct obol_wallet *w)
 {
 	if (w == NULL)
 		return;
+	obol_payer_free(w->payer);
 	free_doc(w->doc);
 	obol_filekey_wipe(&w->key);
 	if (w->lock_fd >= 0)
@@ -354,6 +357,13 @@ void obol_wallet_close(struct obol_wallet *w)
 json_t *obol_wallet_doc(struct obol_wallet *w)
 {
 	return w->doc;
+}
+
+struct obol_payer *obol_wallet_payer(struct obol_wallet *w)
+{
+	if (w->payer == NULL)
+		w->payer = obol_payer_new(w);
+	return w->payer;
 }
 
 const char *obol_wallet_path(const struct obol_wallet *w)

@@ -66,6 +66,10 @@ json_t *obol_wallet_doc(struct obol_wallet *w);
  * allocation failure. */
 json_t *obol_wallet_section(struct obol_wallet *w, const char *scheme);
 const char *obol_wallet_path(const struct obol_wallet *w);
+/* The guard of this open wallet's payments (src/wallet/payer.h), made at the
+ * first call (NULL only on no memory) and freed at close. */
+struct obol_payer;
+struct obol_payer *obol_wallet_payer(struct obol_wallet *w);
 
 /* Common fields. */
 OBOL_MUST_CHECK obol_err obol_wallet_set_issuer(struct obol_wallet *w, const char *url,

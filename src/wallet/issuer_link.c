@@ -119,5 +119,7 @@ obol_err obol_wallet_connect_vendor(struct obol_wallet *w, const char *addr, str
 	obol_err e = obol_wallet_issuer(w, NULL, pin, NULL, NULL);
 	if (e != OBOL_OK)
 		return e;
-	return obol_devlink_connect_vendor(addr, 0, pin, out);
+	if ((e = obol_devlink_connect_vendor(addr, 0, pin, out)) == OBOL_OK)
+		obol_devlink_set_payer(*out, obol_wallet_payer(w));
+	return e;
 }

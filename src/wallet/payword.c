@@ -10,6 +10,7 @@
 #include "net/http_client.h"
 #include "schemes/payword/wire.h"
 #include "wallet/issuer_link.h"
+#include "wallet/payer.h"
 #include "wallet/payword.h"
 #include "wire/json.h"
 
@@ -373,8 +374,10 @@ static obol_err hello(struct obol_devlink *dl, const char *product, struct paywo
 	return OBOL_OK;
 }
 
-obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], const struct payword_pay *req,
-				struct payword_pay_reply *r)
+/* payword_wallet_pay_link, with the payer's guard on the link (NULL: none):
+ * *receipt gets what obol_pay_receipt said of a paid purchase's receipt. */
+static obol_err pay_link(const char *addr, const uint8_t issuer_pk[32], const struct payword_pay *req,
+			 struct payword_pay_reply *r, struct obol_payer *payer, obol_err *receipt)
 {
 	struct obol_devlink *dl = NULL;
 	struct payword_pay_wire *w = calloc(1, sizeof(*w));
@@ -389,9 +392,12 @@ obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], 
 		e = obol_devlink_connect_vendor(addr, 0, issuer_pk, &dl);
 	if (e == OBOL_OK && obol_devlink_peer(dl)->cert.vendor_id != req->range.vendor)
 		e = OBOL_E_PAYWORD_VENDOR_MISMATCH; /* the range goes to the vendor it is signed for only */
+	if (e == OBOL_OK)
+		obol_devlink_set_payer(dl, payer);
 	if (e == OBOL_OK) {
 		payword_pay_spec_init(&ps, w);
-		e = obol_devlink_write(dl, PAYWORD_MSG_PAY, &ps.spec);
+		if ((e = obol_pay_sent(dl, &ps.spec)) == OBOL_OK)
+			e = obol_devlink_write(dl, PAYWORD_MSG_PAY, &ps.spec);
 	}
 	if (e == OBOL_OK)
 		e = obol_devlink_read(dl, &type, &body, &len);
@@ -408,11 +414,22 @@ obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], 
 		if (rw.auth == 0 || rw.auth < PAYWORD_AUTH_NONE)
 			e = OBOL_E_WIRE_MALFORMED;
 	}
+	if (e == OBOL_OK && rw.auth > 0)
+		*receipt = obol_pay_receipt(dl, 1);
+	else if (e == OBOL_OK)
+		obol_pay_refused(dl, r->err);
 	obol_devlink_close(dl);
 	if (w != NULL)
 		OBOL_WIPE(w->token);
 	free(w);
 	return e;
+}
+
+obol_err payword_wallet_pay_link(const char *addr, const uint8_t issuer_pk[32], const struct payword_pay *req,
+				struct payword_pay_reply *r)
+{
+	obol_err receipt = OBOL_OK;
+	return pay_link(addr, issuer_pk, req, r, NULL, &receipt);
 }
 
 static bool transport_error(obol_err e)
@@ -449,13 +466,16 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 {
 	struct payword_wallet_cert c;
 	struct payword_wallet_pay_req wr;
+	struct obol_paycap cap;
+	struct obol_amount max;
+	bool has_max = false;
 	struct payword_pay req;
 	struct payword_pay_reply r = { PAYWORD_AUTH_NONE, OBOL_OK };
 	struct obol_devlink *dl = NULL;
 	uint8_t sk[OBOL_SIGN_SK_LEN], pin[32];
 	uint64_t scope;
 	int64_t id;
-	obol_err e, pe;
+	obol_err e, pe, receipt = OBOL_OK;
 
 	memset(&c, 0, sizeof(c));
 	memset(&req, 0, sizeof(req));
@@ -464,6 +484,10 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 	e = obol_wallet_connect_vendor(w, pr->addr, &dl);
 	if (e == OBOL_OK)
 		e = hello(dl, pr->product, out);
+	/* the payer's cap (src/wallet/payer.h), the core's limit too */
+	if (e == OBOL_OK && (e = obol_pay_offer(dl, "payword", &out->price, 1)) == OBOL_OK &&
+	    (e = obol_pay_cap(dl, &cap)) == OBOL_OK)
+		e = obol_paycap_tighter(&cap, pr->max_amount, &max, &has_max);
 	obol_devlink_close(dl);
 	if (e)
 		goto out;
@@ -481,15 +505,19 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 		payword_wallet_give_up(&c); /* another purchase: that one stays in doubt */
 	if (c.pending) {
 		req = c.req; /* the lost purchase, sent again as it was */
+		if ((e = obol_payer_hand(obol_wallet_payer(w), &req.value)) != OBOL_OK)
+			goto out;
 	} else {
 		/* Step 3: the tokens for the price, never above the caller's
-		 * maximum; the state is saved before anything is sent. */
+		 * maximum nor the payer's cap; the state is saved before
+		 * anything is sent. */
 		wr.vendor_id = out->vendor_id;
 		wr.value = out->price;
-		wr.max_amount = pr->max_amount != NULL ? *pr->max_amount : out->price;
+		wr.max_amount = has_max ? max : out->price;
 		wr.product = pr->product;
 		wr.now = obol_now();
-		if ((e = payword_wallet_pay(&c, sk, &wr, &req)) != OBOL_OK)
+		if ((e = payword_wallet_pay(&c, sk, &wr, &req)) != OBOL_OK ||
+		    (e = obol_payer_hand(obol_wallet_payer(w), &req.value)) != OBOL_OK)
 			goto out;
 		if ((e = payword_wallet_store(w, scope, password, &c)) != OBOL_OK || (e = obol_wallet_save(w)) != OBOL_OK)
 			goto out;
@@ -497,9 +525,9 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 	/* Steps 4-7: the vendor checks and answers; a lost reply is retried. */
 	if ((e = obol_wallet_issuer(w, NULL, pin, NULL, NULL)) != OBOL_OK)
 		goto out;
-	pe = payword_wallet_pay_link(pr->addr, pin, &req, &r);
+	pe = pay_link(pr->addr, pin, &req, &r, obol_wallet_payer(w), &receipt);
 	for (unsigned i = 0; i < pr->retries && transport_error(pe); i++)
-		pe = payword_wallet_pay_link(pr->addr, pin, &req, &r);
+		pe = pay_link(pr->addr, pin, &req, &r, obol_wallet_payer(w), &receipt);
 	if (pe != OBOL_OK) {
 		payword_wallet_give_up(&c);
 		e = pe;
@@ -515,9 +543,13 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 		se = obol_wallet_save(w);
 	if (e == OBOL_OK)
 		e = se;
+	if (e == OBOL_OK)
+		e = receipt; /* paid: the vendor's signed receipt, or why there is none (wallet history) */
 	out->unspent = payword_wallet_unspent(&c);
 	out->token_value = c.uc.vc.token_value;
 out:
+	if (e != OBOL_OK && e != receipt)
+		obol_payer_failed(obol_wallet_payer(w), e); /* the history: refused, or in doubt */
 	payword_wallet_wipe(&c);
 	OBOL_WIPE(req);
 	OBOL_WIPE(sk);

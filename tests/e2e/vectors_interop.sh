@@ -45,4 +45,6 @@ tamper vectors_refuse_changed_input coupon coupon-lock-reply 'v["inputs"]["index
 tamper vectors_refuse_changed_signed_bytes ecash ecash-claim-first 'v["signed_bytes"] = flip(v["signed_bytes"])'
 tamper vectors_refuse_changed_signature common vendor-certificate 'v["sig"]["hex"] = flip(v["sig"]["hex"])'
 tamper vectors_refuse_changed_settle_flags coupon coupon-settle-reply 'v["inputs"]["locked"] = False'
+tamper vectors_refuse_changed_receipt_amount common payment-receipt 'v["inputs"]["amount"] = "EUR:0.26"'
+tamper vectors_refuse_uncanonical_receipt_amount common payment-receipt 'v["inputs"]["amount"] = "EUR:0.250"'
 tamper vectors_refuse_changed_ring_signature ecash ecash-claim-ring 'v["sig"]["hex"] = flip(v["sig"]["hex"], 700)'

@@ -181,6 +181,24 @@ def request_auth(i, v):
     return {"body_hash": bh, "hash_input": hin, "digest": d, "signed_bytes": d, "header": header}
 
 
+def amt(text):
+    """An amount's canonical text: no trailing zeros of the fraction, no '.' when it is 0."""
+    cur, units = amount_units(text)
+    whole, frac = divmod(units, 10**8)
+    canon = "%s:%d" % (cur, whole) + ("." + ("%08d" % frac).rstrip("0") if frac else "")
+    if canon != text:
+        raise ValueError("amount %r is not canonical (%s)" % (text, canon))
+    return text
+
+
+def payment_receipt(i, v):
+    pid = sha256(h(i["payment_body"]))
+    m = {1: i["scheme"], 2: i["vendor_id"], 3: amt(i["amount"]), 4: i["units"], 5: i["time"], 6: pid}
+    signed = cbor2.dumps(m)
+    m[7] = h(v["sig"]["hex"])
+    return {"id": pid, "signed_bytes": signed, "encoded_cbor": cbor2.dumps(m)}
+
+
 def devlink_binding(i, v):
     hin = parts(b"obol-devlink-v2 static key", h(i["h1"]), h(i["static_pk"]))
     return {"hash_input": hin, "hash": sha256(hin)}
@@ -514,6 +532,7 @@ LAYOUTS = {
     "vendor certificate": vendor_certificate,
     "request authentication": request_auth,
     "device-link binding": devlink_binding,
+    "payment receipt": payment_receipt,
     "wallet file": wallet_file,
     "codex certificate": codex_cert,
     "codex state": codex_state,

@@ -1,6 +1,7 @@
 /* Vectors of the parts every scheme shares: the issuer's key document
  * (GET /keys), the vendor certificate, the Obol-Auth request header, the
- * device link's static-key binding, and the sealed wallet file. */
+ * device link's static-key binding, the vendor's signed payment receipt,
+ * and the sealed wallet file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "net/devlink.h"
 #include "net/reqauth.h"
 #include "schemes/common/keys_doc.h"
+#include "schemes/common/receipt.h"
 #include "schemes/common/vendor_cert.h"
 #include "vg.h"
 #include "wire/cbor.h"
@@ -153,6 +155,46 @@ static void gen_binding(struct vg *g)
 	vg_end(g);
 }
 
+/* The vendor's receipt for one payment (src/schemes/common/receipt.h): the
+ * payment's id is H of the payment message's CBOR body as sent, here a
+ * fixed stand-in body; the signed bytes are the map of keys 1..6, the frame
+ * body the same map with 7: signature. */
+static void gen_receipt(struct vg *g, const struct obol_sign_keypair *v)
+{
+	/* cbor{1: h'deadbeef', 2: 3}: any payment message's body is hashed alike */
+	static const uint8_t pay_body[] = { 0xa2, 0x01, 0x44, 0xde, 0xad, 0xbe, 0xef, 0x02, 0x03 };
+	struct obol_receipt r;
+	struct obol_receipt_spec sp;
+	uint8_t enc[OBOL_RECEIPT_MAX], sb[OBOL_RECEIPT_MAX];
+	size_t elen = 0, slen = 0;
+	char amount[OBOL_AMOUNT_STR_MAX];
+	memset(&r, 0, sizeof r);
+	snprintf(r.scheme, sizeof r.scheme, "%s", "coupon");
+	r.vendor_id = 12; /* the certificate's above */
+	VG_OK(g, obol_amount_parse("EUR:0.25", &r.amount));
+	r.units = 5;
+	r.time = T0 + 120;
+	obol_receipt_payment_id(pay_body, sizeof pay_body, r.id);
+	VG_OK(g, obol_receipt_sign(&r, v->sk));
+	obol_receipt_spec(&r, &sp);
+	VG_OK(g, obol_cbor_encode(&sp.fields, enc, sizeof enc, &elen));
+	struct obol_fields unsigned_part = { sp.f, 6 };
+	VG_OK(g, obol_cbor_encode(&unsigned_part, sb, sizeof sb, &slen));
+	obol_amount_format(&r.amount, amount);
+	vg_begin(g, "payment-receipt", "payment receipt");
+	vg_in_text(g, "scheme", r.scheme);
+	vg_in_uint(g, "vendor_id", r.vendor_id);
+	vg_in_text(g, "amount", amount);
+	vg_in_uint(g, "units", r.units);
+	vg_in_int(g, "time", r.time);
+	vg_in_hex(g, "payment_body", pay_body, sizeof pay_body);
+	vg_out_hex(g, "id", r.id, sizeof r.id);
+	vg_out_hex(g, "encoded_cbor", enc, elen);
+	vg_out_hex(g, "signed_bytes", sb, slen);
+	vg_sig_ed25519(g, "vendor", OBOL_RECEIPT_CONTEXT, sb, slen, r.sig);
+	vg_end(g);
+}
+
 /* A sealed wallet file: the nonce is fresh per sealing, so in check mode the
  * file's sealed bytes must open under the fixed key to the same plaintext. */
 static void gen_wallet_file(struct vg *g, bool passphrase)
@@ -211,6 +253,7 @@ void vg_common(struct vg *g)
 	gen_vendor_cert(g, &master, &vendor, false);
 	gen_reqauth(g, &account);
 	gen_binding(g);
+	gen_receipt(g, &vendor);
 	gen_wallet_file(g, false);
 	gen_wallet_file(g, true);
 }

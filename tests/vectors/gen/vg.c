@@ -16,7 +16,7 @@
 
 const struct vg_file vg_files[] = {
 	{ "common", "keys document (GET /keys), vendor certificate, request authentication, device-link binding, "
-		    "sealed wallet file",
+		    "payment receipt, sealed wallet file",
 	  vg_common },
 	{ "coupon", "scheme coupon: coin, lock, settle, status", vg_coupon },
 	{ "ecash", "scheme ecash: certificates, coins, claims, bank nonces, lists", vg_ecash },
