@@ -198,7 +198,8 @@ tw_worker_payword() {
     tw_note tries "paid shop $TW_PRODUCT payword"
     if tw_run wallet payword buy --wallet "$w" --vendor "$shop_ADDR" --product article-1; then
       tw_note acks "paid shop $TW_PRODUCT payword"
-    elif grep -q 'PAYWORD_NO_CERT\|PAYWORD_NO_TOKENS\|PAYWORD_EXHAUSTED\|TOKENS' <<<"$TW_OUT"; then
+    elif grep -q 'PAYWORD_NO_CERT\|PAYWORD_NO_TOKENS\|PAYWORD_EXHAUSTED\|TOKENS\|PAYWORD_BUY_PENDING' <<<"$TW_OUT"; then
+      # (BUY_PENDING: a purchase cut short by a kill; buy-tokens sends it again)
       tw_note tries "debit payword 10000000 buy-tokens"
       tw_run wallet payword buy-tokens --wallet "$w" --tokens 10 &&
         tw_note acks "debit payword 10000000 buy-tokens"

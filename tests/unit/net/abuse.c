@@ -160,6 +160,20 @@ double abuse_bound_ms(const struct abuse_latency *baseline, double factor, doubl
 	return floor_ms + factor * abuse_quantile(baseline, 0.9);
 }
 
+void abuse_latency_add(struct abuse_latency *into, const struct abuse_latency *more)
+{
+	for (int i = 0; i < more->n && into->n < ABUSE_SAMPLES_MAX; i++)
+		into->ms[into->n++] = more->ms[i];
+	into->failed += more->failed;
+	qsort(into->ms, (size_t)into->n, sizeof into->ms[0], cmp_double);
+}
+
+double abuse_crowd_bound_ms(const struct abuse_latency *baseline, unsigned request_ms)
+{
+	double bound = abuse_bound_ms(baseline, ABUSE_CROWD_FACTOR, ABUSE_FLOOR_MS);
+	return bound < request_ms / 2.0 ? bound : request_ms / 2.0;
+}
+
 bool abuse_report(const char *what, const struct abuse_latency *baseline, const struct abuse_latency *attack,
 		  double bound_ms)
 {
