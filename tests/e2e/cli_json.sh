@@ -58,6 +58,9 @@ jis json_wallet_balance "$T/balance.json" 'd["balance"], d["coins_with_tokens"],
 "$OBOL" wallet coins "${W[@]}" --json >"$T/coins.json"
 jis json_wallet_coins "$T/coins.json" '[(c["value"], c["tokens_left"], c["tokens"], c["locked"], len(c["id"])) for c in d["coins"]]' \
   "[('EUR:1', 1000, 1000, False, 64), ('EUR:1', 1000, 1000, False, 64)]"
+"$OBOL" wallet sync "${W[@]}" --all --json >"$T/sync.json"
+jis json_wallet_sync "$T/sync.json" 'd["synced"], [(c["value"], c["known"], c["in_doubt"]) for c in d["coins"]]' \
+  "(2, [('EUR:1', False, False), ('EUR:1', False, False)])"
 "$OBOL" wallet account "${W[@]}" --json >"$T/account.json"
 jis json_wallet_account "$T/account.json" 'd["account"], d["balance"]' "('alice', 'EUR:8')"
 
