@@ -284,6 +284,8 @@ static void cx_on_http(struct sim *sim, const struct sim_http_msg *m, long statu
 		cx_check_vendor_cert(sim, reply, len);
 	if (status == 200 && strcmp(m->path, "/codex/sync") == 0 && cx_honest_index(cx(sim), m->from) >= 0)
 		cx(sim)->synced_ns[cx_honest_index(cx(sim), m->from)] = sim_time_ns(sim);
+	if (m->from == cx(sim)->m && strcmp(m->path, "/codex/release") == 0)
+		cx(sim)->release_asked_ns = sim_time_ns(sim);
 }
 
 static obol_err cx_start(struct sim *sim)

@@ -51,7 +51,8 @@ struct cx_world {
 	bool pay_p;            /* honest wallets also pay the cheating payee p */
 	bool recovered[CX_WALLETS]; /* at rest: the wallet's last sync went through */
 	int64_t synced_ns[CX_WALLETS]; /* when the bank last answered an honest user's sync (200) */
-	bool release_due;      /* m's remainder must have gone back by the rest (14.8) */
+	bool release_due;      /* release strategy: m asks for its remainder after its hold (14.8) */
+	int64_t release_asked_ns; /* when m's last POST /codex/release reached the bank */
 	unsigned npays;        /* payments started (names their files) */
 	void *cheat;           /* the strategy's own state */
 };

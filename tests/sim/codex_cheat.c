@@ -297,12 +297,17 @@ static void m_next(struct sim *sim, void *arg)
 		return;
 	}
 	case MV_JUMP: {
-		/* the honest payees hand in what they took within the window */
+		/* the honest payees hand in what they took within the window,
+		 * and nothing is under way. m looks again at a random instant:
+		 * its moves fall on whole seconds, and the vendor's outbox timer
+		 * spawns a pass every 5 s (SIM_OUTBOX_EVERY_NS), so looking again
+		 * 5 s later, once on that timer's instant, m would be on it every
+		 * time, find the pass just spawned (not idle) and never jump */
 		bool handed_in = sim_idle(sim);
 		for (int i = 0; i < CX_WALLETS; i++)
 			handed_in = handed_in && w->synced_ns[i] > s->paid_ns;
 		if (!handed_in) {
-			sim_at(sim, 5 * SIM_S, m_next, s);
+			sim_at(sim, (int64_t)(1000 + sim_below(sim, 6000)) * SIM_MS, m_next, s);
 			return;
 		}
 		sim_jump(sim, (int64_t)mv->arg * 86400 * SIM_S);

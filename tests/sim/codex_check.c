@@ -263,18 +263,44 @@ static void check_bound(struct sim *sim, struct obol_store *s, struct sim_node *
 			 bound / 100000000, bound % 100000000);
 }
 
-/* 14.8: m was found and its hold has passed: what is left of its value
- * and deposit went back to its account (nothing stays frozen), once. */
-static void check_released(struct sim *sim, struct obol_store *s, struct sim_node *n)
+/* 14.8: once m, found, asked for its remainder after its hold had ended,
+ * what was left of its value and deposit went back to its account, once.
+ * The hold is taken from the bank's row as the rule states it (the state's
+ * end, the freshness window, the grace), and "asked" is m's POST
+ * /codex/release reaching the bank: the bank pays back on request only, so
+ * without both nothing about a release can be concluded, and a run whose
+ * script never got there fails as such rather than as a frozen remainder. */
+static void check_released(struct sim *sim, struct obol_store *s, struct cx_world *w)
 {
+	struct sim_node *n = w->m;
+	struct codex_issuer_settings set;
 	int64_t acc = account_of(s, n->name);
+	int64_t found = q_int(s, "SELECT blacklisted + deleted FROM codex_users WHERE id = ?", "i", acc);
+	int64_t hold = q_int(s, "SELECT state_not_after FROM codex_users WHERE id = ?", "i", acc);
 	int64_t released = q_int(s, "SELECT released FROM codex_users WHERE id = ?", "i", acc);
 	int64_t left = q_int(s, "SELECT loaded + credits - debits + deposit FROM codex_users WHERE id = ?", "i", acc);
 	int64_t back = q_int(s, "SELECT COUNT(*) FROM journal_entries e WHERE e.reason = 'codex-release' AND EXISTS"
 			     " (SELECT 1 FROM journal_lines l WHERE l.entry_id = e.id AND l.account_id = ?)", "i", acc);
-	if (released != 1 || left != 0)
-		sim_fail(sim, "P3", "%s's hold has passed and EUR %" PRId64 ".%08" PRId64 " of its value and deposit is "
-			 "still held (released %" PRId64 "): frozen", n->name, left / 100000000, left % 100000000, released);
+	int64_t asked = w->release_asked_ns / SIM_S;
+	if (codex_issuer_settings_load(s, &set) != OBOL_OK) {
+		sim_fail(sim, "P1", "cannot read the bank's codex settings");
+		return;
+	}
+	hold += CODEX_FRESH_WINDOW + (set.hold_grace > 0 ? set.hold_grace : CODEX_DEFAULT_HOLD_GRACE);
+	if (found == 0)
+		sim_fail(sim, "SETUP", "the release script never had %s found (neither blacklisted nor closed)", n->name);
+	else if (w->release_asked_ns == 0)
+		sim_fail(sim, "SETUP", "the release script never had %s ask for its remainder (its hold ends on day %" PRId64
+			 ", now day %" PRId64 ")", n->name, (hold - SIM_EPOCH_S) / 86400,
+			 (sim_time_ns(sim) / SIM_S - SIM_EPOCH_S) / 86400);
+	else if (asked < hold)
+		sim_fail(sim, "SETUP", "%s asked for its remainder last on day %" PRId64 ", before its hold ended (day %" PRId64
+			 ")", n->name, (asked - SIM_EPOCH_S) / 86400, (hold - SIM_EPOCH_S) / 86400);
+	else if (released != 1 || left != 0)
+		sim_fail(sim, "P3", "%s's hold has passed (day %" PRId64 "), it asked on day %" PRId64 ", and EUR %" PRId64
+			 ".%08" PRId64 " of its value and deposit is still held (released %" PRId64 "): frozen", n->name,
+			 (hold - SIM_EPOCH_S) / 86400, (asked - SIM_EPOCH_S) / 86400, left / 100000000, left % 100000000,
+			 released);
 	else if (back != 1)
 		sim_fail(sim, "P1", "%s's remainder went back %" PRId64 " times", n->name, back);
 }
@@ -395,7 +421,7 @@ void cx_check_rest(struct sim *sim)
 	if (!sim_failed(sim))
 		check_bound(sim, s, w->m);
 	if (!sim_failed(sim) && w->release_due)
-		check_released(sim, s, w->m);
+		check_released(sim, s, w);
 	if (!sim_failed(sim) && (e = codex_issuer_check(s, "EUR", NULL, &cc)) != OBOL_OK)
 		sim_fail(sim, "P1", "the bank's consistency check fails (%s): %zu unlogged, %zu below zero, %zu mismatched, "
 			 "%zu conflicts not acted on", obol_strerror(e), cc.unlogged, cc.overspent, cc.mismatched,
