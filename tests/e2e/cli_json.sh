@@ -156,6 +156,17 @@ jis json_payword_review "$T/preview.json" 'd["review"], d["debt"], len(d["claims
   "(0, 0, True)"
 jerr json_payword_review_unknown_claim 1 NOT_FOUND "$OBOL" issuer payword review --db "$DB" --claim 99 --pay --json
 
+# config show: each value in force and where it came from, a password as ***
+printf '[serve]\nthreads = 3\n' >"$T/issuer.conf"
+"$OBOL" issuer config show --config "$T/issuer.conf" --db 'postgresql://u:secret@h/db' --batch 32 --json >"$T/conf.json"
+jis json_config_show "$T/conf.json" \
+  'd["config"] == "'"$T/issuer.conf"'", d["command"], [(s["key"], s["value"], s["from"].replace("'"$T"'", "T")) for s in d["settings"] if s["key"] in ("db", "batch", "threads", "console")]' \
+  "(True, 'obol issuer serve', [('db', 'postgresql://u:***@h/db', 'flag'), ('batch', '32', 'flag'), ('threads', '3', 'T/issuer.conf:2'), ('console', None, 'unset')])"
+"$OBOL" vendor config show --no-config --for init --json >"$T/vconf.json"
+jis json_vendor_config_show "$T/vconf.json" 'd["config"], d["config_present"], d["command"], "dir" in [s["key"] for s in d["settings"]]' \
+  "(None, False, 'obol vendor init', True)"
+jerr json_config_show_bad_for 2 USAGE "$OBOL" issuer config show --for nothing --json
+
 # a command that prints no data does not take --json
 rc=0; "$OBOL" wallet codex sync --wallet "$T/frank.wallet" --json >/dev/null 2>"$T/err" || rc=$?
 [ $rc = 2 ] && grep -q "unknown option" "$T/err" && pass json_only_where_offered || fail json_only_where_offered "exit $rc"
