@@ -167,6 +167,10 @@ jis json_vendor_config_show "$T/vconf.json" 'd["config"], d["config_present"], d
   "(None, False, 'obol vendor init', True)"
 jerr json_config_show_bad_for 2 USAGE "$OBOL" issuer config show --for nothing --json
 
+"$OBOL" version --json >"$T/version.json"
+jis json_version "$T/version.json" '"obol %s (protocol %d; OpenSSL %s; libsodium %s)" % (d["obol"], d["protocol"], d["openssl"], d["libsodium"])' \
+  "$("$OBOL" version)"
+
 # a command that prints no data does not take --json
 rc=0; "$OBOL" wallet codex sync --wallet "$T/frank.wallet" --json >/dev/null 2>"$T/err" || rc=$?
 [ $rc = 2 ] && grep -q "unknown option" "$T/err" && pass json_only_where_offered || fail json_only_where_offered "exit $rc"
