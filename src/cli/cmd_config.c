@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "cli/output.h"
 
 /* The groups that read a config file: the commands whose path begins with
  * `word`, plus the `also` paths (their section is their whole path). */
@@ -259,6 +260,38 @@ static void print_settings(const struct obol_config_args *a, const struct obol_c
 	}
 }
 
+/* --json: {"config": PATH or null (--no-config), "config_present",
+ * "command", "settings": [{"key", "value" (null when unset; secrets as
+ * ***), "from"}]}; NULL when out of memory. */
+static json_t *settings_json(const struct obol_config_args *a, const struct obol_config *c, const char *config,
+			     bool present, const char *command)
+{
+	json_t *doc = json_object(), *list = json_array();
+	bool ok = list != NULL && obol_cli_json_set(doc, "config", config != NULL ? json_string(config) : json_null()) &&
+		  obol_cli_json_set(doc, "config_present", json_boolean(present)) &&
+		  obol_cli_json_set(doc, "command", json_string(command));
+	for (size_t i = 0; ok && i < a->n; i++) {
+		const struct obol_setting *st = &a->settings[i];
+		char value[256], src[600];
+		json_t *o = json_object();
+		if (st->value != NULL)
+			obol_opt_redact(st->opt, st->value, value, sizeof value);
+		source_text(st, c, src, sizeof src);
+		ok = obol_cli_json_set(o, "key", json_string(st->opt->name)) &&
+		     obol_cli_json_set(o, "value", st->value != NULL ? json_string(value) : json_null()) &&
+		     obol_cli_json_set(o, "from", json_string(src)) && json_array_append_new(list, o) == 0;
+		if (!ok)
+			json_decref(o);
+	}
+	ok = ok && obol_cli_json_set(doc, "settings", json_incref(list));
+	json_decref(list);
+	if (!ok) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 /* The command --for names in the group (default: serve). */
 static const struct obol_cmd *target_of(const struct group *g, const char *section)
 {
@@ -288,7 +321,19 @@ static int cmd_config_show(const struct obol_cmd *cmd, int argc, char **argv)
 	char why[768] = "", path[512];
 	obol_err e;
 	int rc = OBOL_EXIT_OK, ch;
+	bool json = false;
 
+	/* --json is this command's own, never a setting of the target: it goes
+	 * before the target's options are read */
+	int kept = 1;
+	for (int i = 1; i < argc; i++) {
+		if (!json && strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			argv[kept++] = argv[i];
+	}
+	argv[kept] = NULL;
+	argc = kept;
 	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
 		if (strncmp(cmd->path, groups[i].word, strlen(groups[i].word)) == 0)
 			g = &groups[i];
@@ -342,6 +387,14 @@ static int cmd_config_show(const struct obol_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	default_path(g, path, sizeof path);
+	if (json) {
+		char command[300];
+		bool present = !a.no_config && (a.config_path != NULL || access(path, F_OK) == 0);
+		snprintf(command, sizeof command, "obol %s", target->path);
+		rc = obol_cli_print_json(cmd, settings_json(&a, &c, a.no_config ? NULL : present ? c.path : path, present,
+							    command));
+		goto out;
+	}
 	if (a.no_config)
 		printf("config: none (--no-config)\n");
 	else if (a.config_path != NULL || access(path, F_OK) == 0)
@@ -363,6 +416,8 @@ out:
 	"                 (default serve; e.g. --for 'account list')\n"                                      \
 	"  --config FILE  read FILE instead of /etc/obol/" file " (or $OBOL_CONFIG_DIR/" file ")\n"          \
 	"  --no-config    read no config file\n"                                                             \
+	"  --json         one JSON object: config (the file, null with --no-config), config_present,\n"     \
+	"                 command, settings (key, value: null when unset, from)\n"                          \
 	"Takes the options of that command too, to show what a flag would change.\n"                         \
 	"Prints one line per option: its value in force and where it came from: flag, FILE:LINE,\n"          \
 	"default (what the command's help states) or unset. Secrets are never printed: the\n"               \
@@ -372,11 +427,11 @@ out:
 	"naming the file and line."
 
 OBOL_COMMAND(issuer_config_show_cmd, "issuer config show",
-	     "[--for COMMAND] [--config FILE | --no-config] [OPTIONS]",
+	     "[--for COMMAND] [--config FILE | --no-config] [OPTIONS] [--json]",
 	     "print the issuer settings in force (issuer.conf, flags, defaults) and where each came from",
 	     CONFIG_SHOW_HELP("issuer", "issuer.conf"), cmd_config_show)
 
 OBOL_COMMAND(vendor_config_show_cmd, "vendor config show",
-	     "[--for COMMAND] [--config FILE | --no-config] [OPTIONS]",
+	     "[--for COMMAND] [--config FILE | --no-config] [OPTIONS] [--json]",
 	     "print the vendor settings in force (vendor.conf, flags, defaults) and where each came from",
 	     CONFIG_SHOW_HELP("vendor", "vendor.conf"), cmd_config_show)

@@ -9,20 +9,25 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "core/clock.h"
 #include "core/parse.h"
 #include "issuer/ecash_issuer.h"
 #include "store/ledger.h"
 
-static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char **db, const char **key)
+/* key NULL: the command takes no --key; json NULL: no --json. */
+static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char **db, const char **key, bool *json)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
 	*db = NULL;
+	if (json != NULL)
+		*json = false;
 	if (key != NULL)
 		*key = NULL;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -30,6 +35,8 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *
 			*db = optarg;
 		else if (c == 'k' && key != NULL)
 			*key = optarg;
+		else if (c == 'j' && json != NULL)
+			*json = true;
 		else
 			return obol_cli_usage_error(cmd, "unknown option");
 	}
@@ -56,39 +63,65 @@ static obol_err count(struct obol_store *s, const char *sql, int64_t *n, int64_t
 	return e;
 }
 
-static obol_err report(struct obol_store *s)
+/* One figure of the report: a text line "label: N" or "label: N (amount)",
+ * or under --json (doc not NULL) doc[key] = N, and doc[key_value] = the
+ * amount when there is one. */
+struct figure {
+	const char *label, *key, *key_value; /* key_value NULL: a count alone */
+	const char *sql;                      /* answers COUNT(*) [, SUM(units)] */
+};
+
+static const struct figure figures[] = {
+	{ "coins-issued", "coins_issued", "issued_value",
+	  "SELECT COUNT(*), COALESCE(SUM(units), 0) FROM ecash_coins" },
+	{ "outstanding", "outstanding", "outstanding_value",
+	  "SELECT COUNT(*), COALESCE(SUM(units), 0) FROM ecash_coins WHERE deposited = 0" },
+	{ "registered-keys", "registered_keys", NULL, "SELECT COUNT(*) FROM ecash_certs" },
+	{ "deposits", "deposits", NULL, "SELECT COUNT(*) FROM ecash_deposits" },
+	{ "revoked-keys", "revoked_keys", NULL, "SELECT COUNT(*) FROM ecash_revoked" },
+	{ "barred-accounts", "barred_accounts", NULL, "SELECT COUNT(*) FROM ecash_barred" },
+	{ "double-spends", "double_spends", NULL, "SELECT COUNT(*) FROM ecash_frauds" },
+};
+
+static obol_err figure(struct obol_store *s, const char *cur, const struct figure *f, json_t *doc)
 {
-	char cur[OBOL_CURRENCY_MAX + 1], text[OBOL_AMOUNT_STR_MAX];
+	char text[OBOL_AMOUNT_STR_MAX];
 	struct obol_amount a;
+	int64_t n = 0, units = 0;
+	obol_err e = count(s, f->sql, &n, f->key_value != NULL ? &units : NULL);
+	if (e != OBOL_OK || (f->key_value != NULL && (e = obol_amount_from_units(cur, units, &a)) != OBOL_OK))
+		return e;
+	if (doc != NULL)
+		return obol_cli_json_set(doc, f->key, json_integer(n)) &&
+				       (f->key_value == NULL || obol_cli_json_set(doc, f->key_value, obol_cli_json_amount(&a)))
+			       ? OBOL_OK
+			       : OBOL_E_NO_MEMORY;
+	if (f->key_value == NULL) {
+		printf("%s: %lld\n", f->label, (long long)n);
+		return OBOL_OK;
+	}
+	obol_amount_format(&a, text);
+	printf("%s: %lld (%s)\n", f->label, (long long)n, text);
+	return OBOL_OK;
+}
+
+/* The figures, then each double spend with the account that committed it;
+ * under --json (doc not NULL) doc gets the figures and "double_spend_list":
+ * [{"serial" (hex), "kind", "fork", "culprit_account", "culprit_key"}]. */
+static obol_err report(struct obol_store *s, json_t *doc)
+{
+	char cur[OBOL_CURRENCY_MAX + 1];
 	struct obol_stmt *st;
 	bool row;
-	int64_t n = 0, units = 0;
+	json_t *list = NULL;
 	obol_err e = obol_ledger_currency(s, cur);
-	if (e == OBOL_OK)
-		e = count(s, "SELECT COUNT(*), COALESCE(SUM(units), 0) FROM ecash_coins", &n, &units);
-	if (e == OBOL_OK && (e = obol_amount_from_units(cur, units, &a)) == OBOL_OK) {
-		obol_amount_format(&a, text);
-		printf("coins-issued: %lld (%s)\n", (long long)n, text);
-	}
-	if (e == OBOL_OK)
-		e = count(s, "SELECT COUNT(*), COALESCE(SUM(units), 0) FROM ecash_coins WHERE deposited = 0", &n, &units);
-	if (e == OBOL_OK && (e = obol_amount_from_units(cur, units, &a)) == OBOL_OK) {
-		obol_amount_format(&a, text);
-		printf("outstanding: %lld (%s)\n", (long long)n, text);
-	}
-	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_certs", &n, NULL)) == OBOL_OK)
-		printf("registered-keys: %lld\n", (long long)n);
-	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_deposits", &n, NULL)) == OBOL_OK)
-		printf("deposits: %lld\n", (long long)n);
-	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_revoked", &n, NULL)) == OBOL_OK)
-		printf("revoked-keys: %lld\n", (long long)n);
-	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_barred", &n, NULL)) == OBOL_OK)
-		printf("barred-accounts: %lld\n", (long long)n);
-	if (e == OBOL_OK && (e = count(s, "SELECT COUNT(*) FROM ecash_frauds", &n, NULL)) == OBOL_OK)
-		printf("double-spends: %lld\n", (long long)n);
+	for (size_t i = 0; e == OBOL_OK && i < sizeof(figures) / sizeof(figures[0]); i++)
+		e = figure(s, cur, &figures[i], doc);
 	if (e != OBOL_OK)
 		return e;
-	/* Each double spend, with the name of the account that committed it. */
+	if (doc != NULL && (!obol_cli_json_set(doc, "double_spend_list", json_array()) ||
+			    (list = json_object_get(doc, "double_spend_list")) == NULL))
+		return OBOL_E_NO_MEMORY;
 	e = obol_stmt_prepare(s, "SELECT serial, kind, culprit_account, evidence FROM ecash_frauds ORDER BY id", &st);
 	if (e != OBOL_OK)
 		return e;
@@ -102,23 +135,42 @@ static obol_err report(struct obol_store *s)
 		json_error_t jerr;
 		json_t *ev = json_loads(obol_stmt_column_text(st, 3), 0, &jerr);
 		const char *ckey = json_string_value(json_object_get(ev, "culprit_key"));
-		printf("double-spend: coin %s (%s, chains part at claim %lld)\n", hex, kind,
-		       (long long)json_integer_value(json_object_get(ev, "fork")));
-		printf("culprit: account %lld%s%s\n", (long long)acc, ckey ? ", key " : "", ckey ? ckey : "");
+		json_int_t fork = json_integer_value(json_object_get(ev, "fork"));
+		if (list != NULL) {
+			json_t *o = json_object();
+			if (!(obol_cli_json_set(o, "serial", json_string(hex)) && obol_cli_json_set(o, "kind", json_string(kind)) &&
+			      obol_cli_json_set(o, "fork", json_integer(fork)) &&
+			      obol_cli_json_set(o, "culprit_account", json_integer(acc)) &&
+			      obol_cli_json_set(o, "culprit_key", ckey != NULL ? json_string(ckey) : json_null()) &&
+			      json_array_append_new(list, o) == 0)) {
+				json_decref(o);
+				e = OBOL_E_NO_MEMORY;
+			}
+		} else {
+			printf("double-spend: coin %s (%s, chains part at claim %lld)\n", hex, kind, (long long)fork);
+			printf("culprit: account %lld%s%s\n", (long long)acc, ckey ? ", key " : "", ckey ? ckey : "");
+		}
 		json_decref(ev);
+		if (e != OBOL_OK)
+			break;
 	}
 	obol_stmt_finish(st);
 	return e;
 }
 
 /* Names the culprits (a second pass: the account table is read after the
- * fraud rows are done with). */
-static obol_err culprit_names(struct obol_store *s)
+ * fraud rows are done with); under --json doc gets "culprits":
+ * [{"account", "name"}]. */
+static obol_err culprit_names(struct obol_store *s, json_t *doc)
 {
 	struct obol_stmt *st;
 	bool row;
 	int64_t ids[64];
 	size_t n = 0;
+	json_t *list = NULL;
+	if (doc != NULL && (!obol_cli_json_set(doc, "culprits", json_array()) ||
+			    (list = json_object_get(doc, "culprits")) == NULL))
+		return OBOL_E_NO_MEMORY;
 	obol_err e = obol_stmt_prepare(s, "SELECT DISTINCT culprit_account FROM ecash_frauds", &st);
 	if (e != OBOL_OK)
 		return e;
@@ -127,8 +179,18 @@ static obol_err culprit_names(struct obol_store *s)
 	obol_stmt_finish(st);
 	for (size_t i = 0; e == OBOL_OK && i < n; i++) {
 		struct obol_account acc;
-		if (obol_account_get(s, ids[i], &acc) == OBOL_OK)
+		if (obol_account_get(s, ids[i], &acc) != OBOL_OK)
+			continue;
+		if (list == NULL) {
 			printf("culprit-name: %s (account %lld)\n", acc.name, (long long)ids[i]);
+			continue;
+		}
+		json_t *o = json_object();
+		if (!(obol_cli_json_set(o, "account", json_integer(ids[i])) && obol_cli_json_set(o, "name", json_string(acc.name)) &&
+		      json_array_append_new(list, o) == 0)) {
+			json_decref(o);
+			e = OBOL_E_NO_MEMORY;
+		}
 	}
 	return e;
 }
@@ -136,25 +198,37 @@ static obol_err culprit_names(struct obol_store *s)
 static int cmd_report(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	const char *db;
+	bool json;
 	struct obol_store *s = NULL;
+	json_t *doc = NULL;
 	if (obol_cli_wants_help(argc, argv)) {
 		obol_cli_print_usage(cmd, stdout);
 		return OBOL_EXIT_OK;
 	}
-	int rc = parse(cmd, argc, argv, &db, NULL);
+	int rc = parse(cmd, argc, argv, &db, NULL, &json);
 	if (rc >= 0)
 		return rc;
-	obol_err e = obol_store_open(db, false, &s);
+	obol_err e = json && (doc = json_object()) == NULL ? OBOL_E_NO_MEMORY : OBOL_OK;
 	if (e == OBOL_OK)
-		e = report(s);
+		e = obol_store_open(db, false, &s);
 	if (e == OBOL_OK)
-		e = culprit_names(s);
+		e = report(s, doc);
+	if (e == OBOL_OK)
+		e = culprit_names(s, doc);
 	obol_store_close(s);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot read the ecash tables");
+	if (e != OBOL_OK) {
+		json_decref(doc);
+		return obol_cli_fail(cmd, e, "cannot read the ecash tables");
+	}
+	return json ? obol_cli_print_json(cmd, doc) : OBOL_EXIT_OK;
 }
-OBOL_COMMAND(issuer_ecash_report_cmd, "issuer ecash report", "--db URL",
+OBOL_COMMAND(issuer_ecash_report_cmd, "issuer ecash report", "--db URL [--json]",
 	     "the bank's ecash figures: coins issued and outstanding, deposits, double spends and culprits",
 	     "  --db URL   the issuer database\n"
+	     "  --json     one JSON object: coins_issued, issued_value, outstanding, outstanding_value,\n"
+	     "             registered_keys, deposits, revoked_keys, barred_accounts, double_spends,\n"
+	     "             double_spend_list (serial, kind, fork, culprit_account, culprit_key),\n"
+	     "             culprits (account, name)\n"
 	     "Read-only; run it at any time (also while the issuer serves).",
 	     cmd_report)
 
@@ -182,7 +256,7 @@ static int cmd_revoke(const struct obol_cmd *cmd, int argc, char **argv)
 		obol_cli_print_usage(cmd, stdout);
 		return OBOL_EXIT_OK;
 	}
-	int rc = parse(cmd, argc, argv, &db, &key);
+	int rc = parse(cmd, argc, argv, &db, &key, NULL);
 	if (rc >= 0)
 		return rc;
 	if (strlen(key) != 2 * ECASH_ID_LEN || obol_hex_decode(key, id, ECASH_ID_LEN) != OBOL_OK)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "cli/wallet_cmd.h"
 #include "core/clock.h"
 #include "core/parse.h"
@@ -124,6 +125,45 @@ static void show(const struct codex *c)
 		printf("sync: pending (run 'obol wallet codex sync' to finish it)\n");
 }
 
+/* --json of show: the same figures, amounts as text, times as Unix seconds:
+ * {"user", "user_id", "balance", "deposit", "epoch", "transactions",
+ * "log_entries", "log_limit", "pending", "refused", "paid_this_epoch",
+ * "token_max"?, "epoch_max"? (version 2 Codexes), "expires",
+ * "cert_expires", "performance_index", "blacklist": {"version", "users"},
+ * "sync_pending"}. */
+static json_t *show_json(const struct codex *c)
+{
+	struct obol_amount spent;
+	json_t *o = json_object(), *bl = json_object();
+	bool ok = codex_spent(c, &spent) == OBOL_OK && obol_cli_json_set(o, "user", json_string(c->cert.name)) &&
+		  obol_cli_json_set(o, "user_id", json_integer((json_int_t)c->cert.user_id)) &&
+		  obol_cli_json_set(o, "balance", obol_cli_json_amount(&c->balance)) &&
+		  obol_cli_json_set(o, "deposit", obol_cli_json_amount(&c->state.deposit)) &&
+		  obol_cli_json_set(o, "epoch", json_integer((json_int_t)c->state.epoch)) &&
+		  obol_cli_json_set(o, "transactions", json_integer((json_int_t)codex_tx_count(c))) &&
+		  obol_cli_json_set(o, "log_entries", json_integer((json_int_t)c->nlog)) &&
+		  obol_cli_json_set(o, "log_limit", json_integer((json_int_t)c->state.tx_limit)) &&
+		  obol_cli_json_set(o, "pending", json_integer((json_int_t)codex_pending_count(c))) &&
+		  obol_cli_json_set(o, "refused", json_integer((json_int_t)codex_refused_count(c))) &&
+		  obol_cli_json_set(o, "paid_this_epoch", obol_cli_json_amount(&spent));
+	if (ok && c->state.version >= 2)
+		ok = obol_cli_json_set(o, "token_max", obol_cli_json_amount(&c->state.token_max)) &&
+		     obol_cli_json_set(o, "epoch_max", obol_cli_json_amount(&c->state.spent_max));
+	ok = ok && obol_cli_json_set(o, "expires", json_integer(c->state.not_after)) &&
+	     obol_cli_json_set(o, "cert_expires", json_integer(c->cert.not_after)) &&
+	     obol_cli_json_set(o, "performance_index", json_integer((json_int_t)c->state.perf)) &&
+	     obol_cli_json_set(bl, "version", json_integer((json_int_t)c->blacklist.version)) &&
+	     obol_cli_json_set(bl, "users", json_integer((json_int_t)c->blacklist.n)) &&
+	     obol_cli_json_set(o, "blacklist", json_incref(bl)) &&
+	     obol_cli_json_set(o, "sync_pending", json_boolean(c->sync_pending));
+	json_decref(bl);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static obol_err amount_opt(const char *text, struct obol_amount *a)
 {
 	return text ? obol_amount_parse(text, a) : OBOL_OK;
@@ -162,7 +202,13 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 	obol_err e;
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
-	if ((e = open_codex(&o, &w, &c)) == OBOL_OK)
+	if ((e = open_codex(&o, &w, &c)) == OBOL_OK && o.c.json) {
+		json_t *doc = show_json(c);
+		codex_free(c);
+		obol_wallet_close(w);
+		return obol_cli_print_json(cmd, doc);
+	}
+	if (e == OBOL_OK)
 		show(c);
 	codex_free(c);
 	return obol_wallet_cmd_finish(cmd, w, e, "cannot read the Codex");
@@ -228,7 +274,23 @@ static int cmd_blacklist(const struct obol_cmd *cmd, int argc, char **argv)
 	obol_err e;
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
-	if ((e = open_codex(&o, &w, &c)) == OBOL_OK && (e = codex_wallet_fetch_blacklist(w, c)) == OBOL_OK) {
+	if ((e = open_codex(&o, &w, &c)) == OBOL_OK && (e = codex_wallet_fetch_blacklist(w, c)) == OBOL_OK && o.c.json) {
+		/* --json: {"version", "users": [id, ...]} */
+		json_t *doc = json_object(), *ids = json_array();
+		bool ok = ids != NULL;
+		for (size_t i = 0; ok && i < c->blacklist.n; i++)
+			ok = json_array_append_new(ids, json_integer((json_int_t)c->blacklist.ids[i])) == 0;
+		if (!(ok && obol_cli_json_set(doc, "version", json_integer((json_int_t)c->blacklist.version)) &&
+		      obol_cli_json_set(doc, "users", json_incref(ids)))) {
+			json_decref(doc);
+			doc = NULL;
+		}
+		json_decref(ids);
+		codex_free(c);
+		obol_wallet_close(w);
+		return obol_cli_print_json(cmd, doc);
+	}
+	if (e == OBOL_OK) {
 		printf("blacklist: version %llu, %zu users\n", (unsigned long long)c->blacklist.version, c->blacklist.n);
 		for (size_t i = 0; i < c->blacklist.n; i++)
 			printf("blacklisted: %llu\n", (unsigned long long)c->blacklist.ids[i]);
@@ -451,6 +513,58 @@ static int cmd_ack(const struct obol_cmd *cmd, int argc, char **argv)
 
 /* ---- the bank's consistency check -------------------------------------------- */
 
+static obol_err user_json(void *ctx, const struct codex_bank_user *u, const struct obol_amount *value)
+{
+	json_t *o = json_object();
+	if (obol_cli_json_set(o, "user", json_string(u->p.name)) &&
+	    obol_cli_json_set(o, "user_id", json_integer((json_int_t)u->p.id)) &&
+	    obol_cli_json_set(o, "epoch", json_integer((json_int_t)u->epoch)) &&
+	    obol_cli_json_set(o, "performance_index", json_integer((json_int_t)u->perf)) &&
+	    obol_cli_json_set(o, "value", obol_cli_json_amount(value)) &&
+	    obol_cli_json_set(o, "deposit", obol_cli_json_amount(&u->deposit)) &&
+	    obol_cli_json_set(o, "advanced", obol_cli_json_amount(&u->advanced)) &&
+	    obol_cli_json_set(o, "blacklisted", json_boolean(u->blacklisted)) &&
+	    obol_cli_json_set(o, "closed", json_boolean(u->closed)) &&
+	    obol_cli_json_set(o, "released", json_boolean(u->released)) && json_array_append_new(ctx, o) == 0)
+		return OBOL_OK;
+	json_decref(o);
+	return OBOL_E_NO_MEMORY;
+}
+
+/* --json of check: {"consistency": "OK" | "FAILED", "users": [{"user",
+ * "user_id", "epoch", "performance_index", "value", "deposit", "advanced",
+ * "blacklisted", "closed", "released"}], "codex_users", "codex_tokens",
+ * "value", "deposits", "dispersed", "unlogged", "conflicts_open",
+ * "overspent", "mismatched", "findings", "losses": {"count", "deficit",
+ * "from_deposit", "from_outside"}}; the exit code as without it. */
+static json_t *check_json(const struct codex_consistency *cc, json_t *users, const struct codex_issuer_losses *ls)
+{
+	json_t *o = json_object(), *l = json_object();
+	bool ok = obol_cli_json_set(o, "consistency", json_string(cc->ok ? "OK" : "FAILED")) &&
+		  obol_cli_json_set(o, "users", json_incref(users)) &&
+		  obol_cli_json_set(o, "codex_users", json_integer((json_int_t)cc->users)) &&
+		  obol_cli_json_set(o, "codex_tokens", json_integer((json_int_t)cc->tokens)) &&
+		  obol_cli_json_set(o, "value", obol_cli_json_amount(&cc->total_value)) &&
+		  obol_cli_json_set(o, "deposits", obol_cli_json_amount(&cc->total_deposit)) &&
+		  obol_cli_json_set(o, "dispersed", obol_cli_json_amount(&cc->dispersed)) &&
+		  obol_cli_json_set(o, "unlogged", json_integer((json_int_t)cc->unlogged)) &&
+		  obol_cli_json_set(o, "conflicts_open", json_integer((json_int_t)cc->conflicts_open)) &&
+		  obol_cli_json_set(o, "overspent", json_integer((json_int_t)cc->overspent)) &&
+		  obol_cli_json_set(o, "mismatched", json_integer((json_int_t)cc->mismatched)) &&
+		  obol_cli_json_set(o, "findings", json_integer(ls->findings)) &&
+		  obol_cli_json_set(l, "count", json_integer(ls->count)) &&
+		  obol_cli_json_set(l, "deficit", obol_cli_json_amount(&ls->deficit)) &&
+		  obol_cli_json_set(l, "from_deposit", obol_cli_json_amount(&ls->from_deposit)) &&
+		  obol_cli_json_set(l, "from_outside", obol_cli_json_amount(&ls->from_outside)) &&
+		  obol_cli_json_set(o, "losses", json_incref(l));
+	json_decref(l);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static int cmd_check(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	struct opts o;
@@ -458,8 +572,9 @@ static int cmd_check(const struct obol_cmd *cmd, int argc, char **argv)
 	struct codex_consistency cc;
 	struct codex_issuer_losses ls;
 	char currency[OBOL_CURRENCY_MAX + 1];
+	json_t *users = NULL, *doc = NULL;
 	int rc;
-	obol_err e;
+	obol_err e, le = OBOL_OK;
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
 	if (!o.db)
@@ -467,17 +582,31 @@ static int cmd_check(const struct obol_cmd *cmd, int argc, char **argv)
 	if ((e = obol_ledger_open(o.db, &s)) != OBOL_OK)
 		return obol_cli_fail(cmd, e, "cannot open the database");
 	if ((e = obol_ledger_currency(s, currency)) == OBOL_OK && (e = obol_store_begin_read(s)) == OBOL_OK) {
-		e = codex_issuer_check(s, currency, stdout, &cc);
-		if (codex_issuer_losses(s, currency, &ls) == OBOL_OK) {
+		e = codex_issuer_check(s, currency, o.c.json ? NULL : stdout, &cc);
+		le = codex_issuer_losses(s, currency, &ls);
+		if (le == OBOL_OK && !o.c.json) {
 			printf("findings: %lld\n", (long long)ls.findings);
 			printf("losses reported: %lld\n", (long long)ls.count);
 			print_amount("overspent in total", &ls.deficit);
 			print_amount("paid from safe deposits", &ls.from_deposit);
 			print_amount("paid from outside", &ls.from_outside);
 		}
+		if (o.c.json && (e == OBOL_OK || e == OBOL_E_CODEX_INCONSISTENT) && le == OBOL_OK) {
+			users = json_array();
+			le = users != NULL ? codex_issuer_users(s, currency, user_json, users) : OBOL_E_NO_MEMORY;
+			if (le == OBOL_OK && (doc = check_json(&cc, users, &ls)) == NULL)
+				le = OBOL_E_NO_MEMORY;
+		}
 		obol_store_rollback(s);
 	}
 	obol_store_close(s);
+	json_decref(users);
+	if (o.c.json && (e == OBOL_OK || e == OBOL_E_CODEX_INCONSISTENT) && le != OBOL_OK)
+		e = le;
+	if (doc != NULL) {
+		rc = obol_cli_print_json(cmd, doc);
+		return rc != OBOL_EXIT_OK ? rc : e == OBOL_OK ? OBOL_EXIT_OK : OBOL_EXIT_FAIL;
+	}
 	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "the codex books do not balance");
 }
 
@@ -487,8 +616,13 @@ OBOL_COMMAND(codex_open_cmd, "wallet codex open", WALLET_OPTS " --amount CUR:V.F
 	     "  --amount    moved from the wallet's account into the Codex\n"
 	     "  --deposit   the safe deposit the bank holds (it pays the payees if this Codex overspends)",
 	     cmd_open)
-OBOL_COMMAND(codex_show_cmd, "wallet codex show", WALLET_OPTS, "show the Codex: balance, deposit, counts, expiry, blacklist",
-	     NULL, cmd_show)
+OBOL_COMMAND(codex_show_cmd, "wallet codex show", WALLET_OPTS " [--json]",
+	     "show the Codex: balance, deposit, counts, expiry, blacklist",
+	     "  --json   one JSON object: user, user_id, balance, deposit, epoch, transactions,\n"
+	     "           log_entries, log_limit, pending, refused, paid_this_epoch, token_max and\n"
+	     "           epoch_max, expires and cert_expires (Unix seconds), performance_index,\n"
+	     "           blacklist (version, users), sync_pending",
+	     cmd_show)
 OBOL_COMMAND(codex_request_cmd, "wallet codex request", WALLET_OPTS " --out FILE [--amount CUR:V.F]",
 	     "as payee: write a payment request (certificate, optional amount) for a payer", NULL, cmd_request)
 OBOL_COMMAND(codex_pay_cmd, "wallet codex pay", WALLET_OPTS " [--amount CUR:V.F] (--request FILE --out FILE | --vendor ADDR)",
@@ -521,8 +655,14 @@ OBOL_COMMAND(codex_close_cmd, "wallet codex close", WALLET_OPTS,
 OBOL_COMMAND(codex_release_cmd, "wallet codex release", WALLET_OPTS,
 	     "after a close (or a blacklisting), take back what is left of the safe deposit",
 	     "Refused with CODEX_DEPOSIT_HELD, and the time to ask again, before the hold ends.", cmd_release)
-OBOL_COMMAND(codex_blacklist_cmd, "wallet codex blacklist", WALLET_OPTS, "fetch the bank's current blacklist", NULL,
-	     cmd_blacklist)
-OBOL_COMMAND(issuer_codex_check_cmd, "issuer codex check", "--db URL",
-	     "the bank's consistency check: logs agree, nobody overspent, balances equal what was dispersed", NULL,
+OBOL_COMMAND(codex_blacklist_cmd, "wallet codex blacklist", WALLET_OPTS " [--json]",
+	     "fetch the bank's current blacklist",
+	     "  --json   one JSON object: version, users (the blacklisted users' ids)", cmd_blacklist)
+OBOL_COMMAND(issuer_codex_check_cmd, "issuer codex check", "--db URL [--json]",
+	     "the bank's consistency check: logs agree, nobody overspent, balances equal what was dispersed",
+	     "  --json   one JSON object: consistency (OK, FAILED), users (user, user_id, epoch,\n"
+	     "           performance_index, value, deposit, advanced, blacklisted, closed, released),\n"
+	     "           codex_users, codex_tokens, value, deposits, dispersed, unlogged, conflicts_open,\n"
+	     "           overspent, mismatched, findings, losses (count, deficit, from_deposit,\n"
+	     "           from_outside); exit 1 when the books do not balance, as without it",
 	     cmd_check)

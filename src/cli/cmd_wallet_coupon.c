@@ -476,14 +476,15 @@ static int cmd_sync(const struct obol_cmd *cmd, int argc, char **argv)
 	struct wopts o;
 	struct coins_cmd cc = { 0 };
 	size_t asked = 0;
+	json_t *coins = NULL;
 	int rc;
 	if (obol_cli_wants_help(argc, argv)) {
 		obol_cli_print_usage(cmd, stdout);
 		return OBOL_EXIT_OK;
 	}
-	if ((rc = parse_opts(cmd, argc, argv, &o, "wfA")) >= 0)
+	if ((rc = parse_opts(cmd, argc, argv, &o, "wfAj")) >= 0)
 		return rc;
-	obol_err e = coins_open(&o, false, &cc);
+	obol_err e = o.json && (coins = json_array()) == NULL ? OBOL_E_NO_MEMORY : coins_open(&o, false, &cc);
 	for (size_t i = 0; e == OBOL_OK && i < cc.ws.ncoins; i++) {
 		struct coupon_coin_status st;
 		if (!o.all && !cc.ws.coins[i].in_doubt)
@@ -491,18 +492,40 @@ static int cmd_sync(const struct obol_cmd *cmd, int argc, char **argv)
 		if ((e = coupon_coin_sync(cc.c, &cc.ws, i, &st)) != OBOL_OK)
 			break;
 		asked++;
-		print_coin(&cc.ws, &cc.ws.coins[i], st.known ? "coin" : "coin (never locked)");
+		if (coins == NULL) {
+			print_coin(&cc.ws, &cc.ws.coins[i], st.known ? "coin" : "coin (never locked)");
+			continue;
+		}
+		json_t *c = coin_json(&cc.ws, &cc.ws.coins[i]);
+		if (!obol_cli_json_set(c, "known", json_boolean(st.known)) || json_array_append_new(coins, c) != 0) {
+			json_decref(c);
+			e = OBOL_E_NO_MEMORY;
+		}
 	}
-	if ((e = coins_close(&cc, e)) == OBOL_OK)
+	if ((e = coins_close(&cc, e)) == OBOL_OK && coins == NULL)
 		printf("synced: %zu coin(s)\n", asked);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "sync failed");
+	if (e != OBOL_OK || coins == NULL) {
+		json_decref(coins);
+		return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "sync failed");
+	}
+	/* --json: {"synced", "coins": [coin_json and "known": whether the issuer has seen it locked]} */
+	json_t *doc = json_object();
+	if (!(obol_cli_json_set(doc, "synced", json_integer((json_int_t)asked)) &&
+	      obol_cli_json_set(doc, "coins", json_incref(coins)))) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	json_decref(coins);
+	return obol_cli_print_json(cmd, doc);
 }
 
-OBOL_COMMAND(wallet_sync_cmd, "wallet sync", "--wallet PATH [--all] [--key-file FILE]",
+OBOL_COMMAND(wallet_sync_cmd, "wallet sync", "--wallet PATH [--all] [--key-file FILE] [--json]",
 	     "ask the issuer where the wallet's coupon coins stand, coin by coin",
 	     "  --wallet PATH   the wallet\n"
 	     "  --all           every coin (default: the coins in doubt, after a refusal the wallet could not trust)\n"
 	     "  --key-file F    the wallet's key file instead of a passphrase\n"
+	     "  --json          one JSON object: synced (the coins asked about), coins (as 'wallet coins --json',\n"
+	     "                  and known: whether the issuer has seen the coin at a lock)\n"
 	     "Each query is authenticated by the coin itself (a token the issuer has not seen, sealed to it)\n"
 	     "and answered only to its holder; the issuer sees the address the query comes from.",
 	     cmd_sync)

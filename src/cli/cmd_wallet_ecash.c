@@ -10,7 +10,9 @@
 
 #include "cli/cli.h"
 #include "cli/daemon.h"
+#include "cli/output.h"
 #include "cli/wallet_cmd.h"
+#include "core/clock.h"
 #include "core/parse.h"
 #include "wallet/ecash_link.h"
 #include "wallet/ecash_wallet.h"
@@ -220,6 +222,43 @@ OBOL_COMMAND(wallet_ecash_refresh_cmd, "wallet ecash refresh", "--wallet PATH [-
 	     "fetch the bank-signed revocation list and directory of keys (for rings)",
 	     HELP_COMMON "Run it while online; pay and receive then use the cached lists offline.", cmd_refresh)
 
+/* --json: {"balance", "coins": [{"serial" (hex), "value", "kind" ("fresh" |
+ * "received"), "claims", "expiry" (Unix seconds), "spendable"}],
+ * "unconfirmed", "pending" (counts), "in_doubt" (the path of a request
+ * without an answer, or null)}. */
+static json_t *coins_json(const struct ecash_wallet *ew, const struct obol_amount *sum)
+{
+	json_t *doc = json_object(), *coins = json_array();
+	const char *in_doubt = json_string_value(json_object_get(json_object_get(ew->sec, "in_doubt"), "path"));
+	bool ok = coins != NULL;
+	for (size_t i = 0; ok && i < ew->ncoins; i++) {
+		const struct ecash_held_coin *h = &ew->coins[i];
+		char hex[2 * ECASH_SERIAL_LEN + 1];
+		json_t *c = json_object();
+		obol_hex_encode(h->coin.serial, ECASH_SERIAL_LEN, hex);
+		ok = obol_cli_json_set(c, "serial", json_string(hex)) &&
+		     obol_cli_json_set(c, "value", obol_cli_json_amount(&h->coin.value)) &&
+		     obol_cli_json_set(c, "kind", json_string(h->nchain == 0 ? "fresh" : "received")) &&
+		     obol_cli_json_set(c, "claims", json_integer((json_int_t)h->nchain)) &&
+		     obol_cli_json_set(c, "expiry", json_integer(h->coin.expiry)) &&
+		     obol_cli_json_set(c, "spendable", json_boolean(ecash_customer_spendable(&ew->cust, h, obol_now())));
+		ok = ok && json_array_append_new(coins, c) == 0;
+		if (!ok)
+			json_decref(c);
+	}
+	ok = ok && obol_cli_json_set(doc, "balance", obol_cli_json_amount(sum)) &&
+	     obol_cli_json_set(doc, "coins", json_incref(coins)) &&
+	     obol_cli_json_set(doc, "unconfirmed", json_integer((json_int_t)ew->nunconfirmed)) &&
+	     obol_cli_json_set(doc, "pending", json_integer((json_int_t)ew->npending)) &&
+	     obol_cli_json_set(doc, "in_doubt", in_doubt != NULL ? json_string(in_doubt) : json_null());
+	json_decref(coins);
+	if (!ok) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	struct wopts o;
@@ -231,7 +270,12 @@ static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 		return rc;
 	obol_err e = open_ecash(&o, &w, &ew);
 	if (e == OBOL_OK)
-		e = ecash_wallet_balance(&ew, &sum, stdout);
+		e = ecash_wallet_balance(&ew, &sum, o.c.json ? NULL : stdout);
+	if (e == OBOL_OK && o.c.json) {
+		json_t *doc = coins_json(&ew, &sum);
+		finish(cmd, OBOL_OK, "", w, &ew);
+		return obol_cli_print_json(cmd, doc);
+	}
 	if (e == OBOL_OK) {
 		char b[OBOL_AMOUNT_STR_MAX];
 		obol_amount_format(&sum, b);
@@ -249,8 +293,11 @@ static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	return finish(cmd, e, "cannot read the wallet", w, &ew);
 }
-OBOL_COMMAND(wallet_ecash_coins_cmd, "wallet ecash coins", "--wallet PATH [--key-file FILE]",
-	     "list the e-cash coins the wallet holds and their sum", HELP_COMMON, cmd_coins)
+OBOL_COMMAND(wallet_ecash_coins_cmd, "wallet ecash coins", "--wallet PATH [--key-file FILE] [--json]",
+	     "list the e-cash coins the wallet holds and their sum",
+	     HELP_COMMON "  --json             one JSON object: balance, coins (serial, value, kind, claims,\n"
+			 "                     expiry, spendable), unconfirmed, pending, in_doubt",
+	     cmd_coins)
 
 static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 #include "cli/wallet_cmd.h"
 #include "core/parse.h"
 #include "net/http_client.h"
@@ -285,12 +286,33 @@ OBOL_COMMAND(wallet_pw_fetch_cmd, "wallet payword fetch",
 	     "The request is signed with the wallet's key: the number is worth nothing to anyone else.",
 	     cmd_fetch)
 
+/* --json of show: one certificate {"serial", "vendor_id" (null: generic),
+ * "first_order", "last_order", "next", "in_doubt", "unspent_tokens",
+ * "unspent"}; NULL when out of memory. */
+static json_t *cert_json(const struct payword_wallet_cert *c, uint64_t scope)
+{
+	struct obol_amount v;
+	json_t *o = json_object();
+	if (obol_amount_mul(&v, &c->uc.vc.token_value, payword_wallet_unspent(c)) == OBOL_OK &&
+	    obol_cli_json_set(o, "serial", json_integer((json_int_t)c->uc.vc.serial)) &&
+	    obol_cli_json_set(o, "vendor_id", scope == 0 ? json_null() : json_integer((json_int_t)scope)) &&
+	    obol_cli_json_set(o, "first_order", json_integer((json_int_t)c->uc.vc.first_order)) &&
+	    obol_cli_json_set(o, "last_order", json_integer((json_int_t)payword_vcert_last_order(&c->uc.vc))) &&
+	    obol_cli_json_set(o, "next", json_integer((json_int_t)c->next)) &&
+	    obol_cli_json_set(o, "in_doubt", json_integer((json_int_t)c->in_doubt)) &&
+	    obol_cli_json_set(o, "unspent_tokens", json_integer((json_int_t)payword_wallet_unspent(c))) &&
+	    obol_cli_json_set(o, "unspent", obol_cli_json_amount(&v)))
+		return o;
+	json_decref(o);
+	return NULL;
+}
+
 static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 {
 	struct opts o;
 	struct obol_wallet *w = NULL;
 	const char *password, *key;
-	json_t *v;
+	json_t *v, *certs = NULL;
 	int rc;
 	if ((rc = parse(cmd, argc, argv, &o)) >= 0)
 		return rc;
@@ -301,24 +323,56 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 		return obol_cli_fail(cmd, e, "cannot open the wallet");
 	json_t *sec = obol_wallet_section(w, "payword");
 	const char *user = json_string_value(json_object_get(sec, "username"));
-	printf("user: %s\n", user != NULL ? user : "(not registered)");
+	if (o.c.json && (certs = json_array()) == NULL)
+		e = OBOL_E_NO_MEMORY;
+	else if (!o.c.json)
+		printf("user: %s\n", user != NULL ? user : "(not registered)");
 	json_object_foreach(json_object_get(sec, "certs"), key, v) {
 		struct payword_wallet_cert c;
 		uint64_t scope;
-		if (obol_parse_u64(key, 0, INT64_MAX, &scope) != OBOL_OK ||
+		if (e != OBOL_OK || obol_parse_u64(key, 0, INT64_MAX, &scope) != OBOL_OK ||
 		    (e = payword_wallet_load(w, scope, password, &c)) != OBOL_OK)
 			break;
-		printf("certificate %llu (%s): orders %llu..%llu, next %llu, in doubt %llu\n",
-		       (unsigned long long)c.uc.vc.serial, scope == 0 ? "generic" : key,
-		       (unsigned long long)c.uc.vc.first_order, (unsigned long long)payword_vcert_last_order(&c.uc.vc),
-		       (unsigned long long)c.next, (unsigned long long)c.in_doubt);
-		print_value("unspent", payword_wallet_unspent(&c), &c.uc.vc.token_value);
-		if (c.pending)
-			printf("pending purchase: orders %llu..%llu of %s at vendor %llu, awaiting its answer; buying it "
-			       "there again finishes it, any other purchase leaves its tokens in doubt\n",
-			       (unsigned long long)c.next, (unsigned long long)c.req.order, c.req.product,
-			       (unsigned long long)c.req.range.vendor);
+		if (certs != NULL) {
+			if (json_array_append_new(certs, cert_json(&c, scope)) != 0)
+				e = OBOL_E_NO_MEMORY;
+		} else {
+			printf("certificate %llu (%s): orders %llu..%llu, next %llu, in doubt %llu\n",
+			       (unsigned long long)c.uc.vc.serial, scope == 0 ? "generic" : key,
+			       (unsigned long long)c.uc.vc.first_order,
+			       (unsigned long long)payword_vcert_last_order(&c.uc.vc), (unsigned long long)c.next,
+			       (unsigned long long)c.in_doubt);
+			print_value("unspent", payword_wallet_unspent(&c), &c.uc.vc.token_value);
+			if (c.pending)
+				printf("pending purchase: orders %llu..%llu of %s at vendor %llu, awaiting its answer; buying "
+				       "it there again finishes it, any other purchase leaves its tokens in doubt\n",
+				       (unsigned long long)c.next, (unsigned long long)c.req.order, c.req.product,
+				       (unsigned long long)c.req.range.vendor);
+		}
 		payword_wallet_wipe(&c);
+	}
+	if (certs != NULL) {
+		/* --json: {"user" (null: not registered), "certificates": [...],
+		 * "pending_buy", "purchases": [{"product", "vendor", "auth"}]} */
+		json_t *doc = json_object();
+		bool ok = e == OBOL_OK && obol_cli_json_set(doc, "user", user != NULL ? json_string(user) : json_null()) &&
+			  obol_cli_json_set(doc, "certificates", json_incref(certs)) &&
+			  obol_cli_json_set(doc, "pending_buy", json_boolean(json_object_get(sec, "pending_buy") != NULL)) &&
+			  obol_cli_json_set(doc, "purchases", json_array());
+		size_t i;
+		json_array_foreach(json_object_get(sec, "purchases"), i, v) {
+			json_t *p = json_pack("{s:s?, s:I, s:I}", "product", json_string_value(json_object_get(v, "product")),
+					      "vendor", json_integer_value(json_object_get(v, "vendor")), "auth",
+					      json_integer_value(json_object_get(v, "auth")));
+			ok = ok && json_array_append_new(json_object_get(doc, "purchases"), p) == 0;
+		}
+		json_decref(certs);
+		if (!ok) {
+			json_decref(doc);
+			return obol_wallet_cmd_finish(cmd, w, e != OBOL_OK ? e : OBOL_E_NO_MEMORY, "cannot open a certificate");
+		}
+		obol_wallet_close(w);
+		return obol_cli_print_json(cmd, doc);
 	}
 	if (json_object_get(sec, "pending_buy") != NULL)
 		printf("pending: a token purchase; 'wallet payword buy-tokens' finishes it\n");
@@ -329,5 +383,9 @@ static int cmd_show(const struct obol_cmd *cmd, int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(v, "auth")));
 	return obol_wallet_cmd_finish(cmd, w, e, "cannot open a certificate");
 }
-OBOL_COMMAND(wallet_pw_show_cmd, "wallet payword show", "--wallet PATH [--key-file FILE]",
-	     "show the wallet's payword certificates and their unspent tokens", HELP_PW HELP_PW_PASSWORD, cmd_show)
+OBOL_COMMAND(wallet_pw_show_cmd, "wallet payword show", "--wallet PATH [--key-file FILE] [--json]",
+	     "show the wallet's payword certificates and their unspent tokens",
+	     HELP_PW "  --json               one JSON object: user, certificates (serial, vendor_id, first_order,\n"
+		     "                       last_order, next, in_doubt, unspent_tokens, unspent), pending_buy,\n"
+		     "                       purchases (product, vendor, auth)\n" HELP_PW_PASSWORD,
+	     cmd_show)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/output.h"
+
 int obol_wallet_cmd_parse(const struct obol_cmd *cmd, int argc, char **argv, const struct option *table,
 			  obol_wallet_cmd_opt_fn on_opt, void *ctx, bool need_wallet,
 			  struct obol_wallet_cmd_opts *common)
@@ -19,6 +21,11 @@ int obol_wallet_cmd_parse(const struct obol_cmd *cmd, int argc, char **argv, con
 		switch (ch) {
 		case OBOL_WALLET_OPT_WALLET: common->wallet = optarg; break;
 		case OBOL_WALLET_OPT_KEY_FILE: common->ks.key_file = optarg; break;
+		case OBOL_WALLET_OPT_JSON:
+			if (!obol_cli_json()) /* the command does not offer it */
+				return obol_cli_usage_error(cmd, "unknown option");
+			common->json = true;
+			break;
 		case '?': return obol_cli_usage_error(cmd, "unknown option");
 		default:
 			if ((rc = on_opt(cmd, ch, optarg, ctx)) >= 0)

@@ -14,17 +14,21 @@
 
 /* getopt_long values of the two shared options; a command's own options use
  * other values (its letters). */
-enum { OBOL_WALLET_OPT_WALLET = 0x100, OBOL_WALLET_OPT_KEY_FILE = 0x101 };
+enum { OBOL_WALLET_OPT_WALLET = 0x100, OBOL_WALLET_OPT_KEY_FILE = 0x101, OBOL_WALLET_OPT_JSON = 0x102 };
 
-/* The two rows a command puts at the start of its option table. */
+/* The rows a command puts at the start of its option table. --json is
+ * taken only by a command whose usage offers it ("[--json]", output.h);
+ * for any other it is an unknown option. */
 #define OBOL_WALLET_CMD_OPTIONS                                                   \
 	{ "wallet", required_argument, NULL, OBOL_WALLET_OPT_WALLET },            \
-	{ "key-file", required_argument, NULL, OBOL_WALLET_OPT_KEY_FILE }
+	{ "key-file", required_argument, NULL, OBOL_WALLET_OPT_KEY_FILE },        \
+	{ "json", no_argument, NULL, OBOL_WALLET_OPT_JSON }
 
 /* The shared options' values. */
 struct obol_wallet_cmd_opts {
 	const char *wallet;           /* --wallet PATH; NULL when absent */
 	struct obol_wallet_keysrc ks; /* --key-file FILE */
+	bool json;                    /* --json, where the command offers it */
 };
 
 /* Takes one of the command's own options: getopt_long returned `ch` with

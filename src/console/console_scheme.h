@@ -50,6 +50,8 @@ struct obol_console_sales {
 
 struct obol_vendor;
 
+#define OBOL_CONSOLE_OUTSTANDING_ROWS 100
+
 struct obol_console_scheme {
 	const char *name; /* "coupon": as the issuer scheme and its liability account */
 	/* Its keys and their windows. */
@@ -64,6 +66,11 @@ struct obol_console_scheme {
 	 * tables in the vendor's store s; out->value is zeroed in the
 	 * issuer's currency before the call. */
 	obol_err (*vendor_sales)(struct obol_vendor *v, struct obol_store *s, int64_t since, struct obol_console_sales *out);
+	/* At the issuer, for the outstanding page: what its tables owe in
+	 * detail (coins and their locks, chains, e-cash coins, Codexes), as
+	 * HTML into r->body, at most OBOL_CONSOLE_OUTSTANDING_ROWS rows per
+	 * table, soonest deadline first. */
+	obol_err (*outstanding)(struct obol_console_req *r, struct obol_store *s);
 	struct obol_console_scheme *next;
 };
 
@@ -82,6 +89,15 @@ OBOL_MUST_CHECK obol_err obol_console_fraud_rows(struct obol_store *s, const str
  * currency out->value is zeroed in (schemes.c). */
 OBOL_MUST_CHECK obol_err obol_console_sales_rows(struct obol_store *s, const char *sql, int64_t since,
 						 struct obol_console_sales *out);
+
+/* For an outstanding callback (schemes.c): a table of class css with the
+ * column heads cols (NULL-ended), its end with "and N more" when more rows
+ * than shown exist, and a deadline's cell: its time, how far off, marked
+ * when it has passed. */
+OBOL_MUST_CHECK obol_err obol_console_count(struct obol_store *s, const char *sql, int64_t *n);
+void obol_console_table_begin(struct obol_console_req *r, const char *css, const char *const *cols);
+void obol_console_table_end(struct obol_console_req *r, int64_t shown, int64_t total);
+void obol_console_deadline_cell(struct obol_console_req *r, int64_t t);
 
 void obol_console_scheme_register(struct obol_console_scheme *s);
 const struct obol_console_scheme *obol_console_schemes(void);

@@ -27,6 +27,7 @@ obol_err obol_console_account(struct obol_console_req *r);
 obol_err obol_console_vendors(struct obol_console_req *r);
 obol_err obol_console_keys(struct obol_console_req *r);
 obol_err obol_console_frauds(struct obol_console_req *r);
+obol_err obol_console_outstanding(struct obol_console_req *r);
 obol_err obol_console_issuer_charts(struct obol_console_req *r);
 obol_err obol_console_chart_image(struct obol_console_req *r);
 obol_err obol_console_issuer_metrics(struct obol_console *c, struct obol_buf *out);

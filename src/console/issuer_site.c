@@ -35,6 +35,7 @@ static const struct obol_console_page issuer_pages[] = {
 	{ "/books", "Books", obol_console_books },
 	{ "/accounts", "Accounts", obol_console_accounts },
 	{ "/accounts/", NULL, obol_console_account },
+	{ "/outstanding", "Outstanding", obol_console_outstanding },
 	{ "/vendors", "Vendors", obol_console_vendors },
 	{ "/keys", "Keys", obol_console_keys },
 	{ "/frauds", "Frauds", obol_console_frauds },

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "console/console_scheme.h"
+#include "console/html.h"
+#include "core/parse.h"
 #include "vendor/vendor.h"
 
 static obol_err coupon_keys(struct obol_store *s, obol_console_key_fn fn, void *ctx)
@@ -90,4 +92,50 @@ out:
 	return e;
 }
 
-OBOL_CONSOLE_SCHEME(console_coupon, .name = "coupon", .keys = coupon_keys, .vendor_sales = coupon_sales)
+/* At the issuer: coins are blind until their first lock (coupon_store.h),
+ * so the page counts the withdrawals, the coins seen at a lock, and lists
+ * the open locks with their deadlines (a lock past it may be taken over by
+ * another vendor; DESIGN §5). */
+static obol_err coupon_outstanding(struct obol_console_req *r, struct obol_store *s)
+{
+	static const char *const cols[] = { "coin", "denomination", "vendor", "tokens credited", "lock until", NULL };
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	int64_t withdrawn = 0, seen = 0, locked = 0, shown = 0;
+	obol_err e;
+	if ((e = obol_console_count(s, "SELECT count(*) FROM coupon_withdrawals", &withdrawn)) != OBOL_OK ||
+	    (e = obol_console_count(s, "SELECT count(*) FROM coupon_coins", &seen)) != OBOL_OK ||
+	    (e = obol_console_count(s, "SELECT count(*) FROM coupon_coins WHERE locked <> 0", &locked)) != OBOL_OK)
+		return e;
+	obol_html_printf(&r->body, "<p>%lld coins withdrawn; %lld seen at a lock; <strong>%lld locked now</strong>.</p>",
+			 (long long)withdrawn, (long long)seen, (long long)locked);
+	if (locked == 0)
+		return OBOL_OK;
+	e = obol_stmt_prepare(s, "SELECT c.coin_id, c.denom, coalesce(a.name, ''), c.lock_vendor_account, c.credited_index,"
+				 " c.lock_until FROM coupon_coins c LEFT JOIN accounts a ON a.id = c.lock_vendor_account"
+				 " WHERE c.locked <> 0 ORDER BY c.lock_until, c.coin_id LIMIT ?", &st);
+	if (e != OBOL_OK)
+		return e;
+	obol_console_table_begin(r, "locks", cols);
+	if ((e = obol_stmt_bind_int64(st, 1, OBOL_CONSOLE_OUTSTANDING_ROWS)) == OBOL_OK)
+		while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+			size_t len = 0;
+			const uint8_t *id = obol_stmt_column_blob(st, 0, &len);
+			char hex[17] = "?";
+			if (id != NULL && len >= 8)
+				obol_hex_encode(id, 8, hex);
+			obol_html_printf(&r->body, "<tr><td><code>%s…</code></td><td>%lld</td><td>%s (account %lld)</td>"
+						   "<td class=\"num\">%lld</td>",
+					 hex, (long long)obol_stmt_column_int64(st, 1), obol_stmt_column_text(st, 2),
+					 (long long)obol_stmt_column_int64(st, 3), (long long)obol_stmt_column_int64(st, 4));
+			obol_console_deadline_cell(r, obol_stmt_column_int64(st, 5));
+			obol_buf_add(&r->body, "</tr>");
+			shown++;
+		}
+	obol_stmt_finish(st);
+	obol_console_table_end(r, shown, locked);
+	return e;
+}
+
+OBOL_CONSOLE_SCHEME(console_coupon, .name = "coupon", .keys = coupon_keys, .vendor_sales = coupon_sales,
+		    .outstanding = coupon_outstanding)

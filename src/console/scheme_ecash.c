@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "console/console_scheme.h"
+#include "console/html.h"
 #include "core/parse.h"
 #include "issuer/ecash_issuer.h"
 #include "schemes/ecash/messages.h"
+#include "store/ledger.h"
 
 static obol_err ecash_keys(struct obol_store *s, obol_console_key_fn fn, void *ctx)
 {
@@ -117,5 +119,59 @@ static obol_err ecash_frauds(struct obol_store *s, int64_t limit, obol_console_f
 	return obol_console_fraud_rows(s, &q, limit, fn, ctx, total);
 }
 
+/* At the issuer: the coins not deposited yet (table ecash_coins), the
+ * soonest to expire first; a coin past its expiry can only be redeemed to
+ * its account (seed 002 §6.4). */
+static obol_err ecash_outstanding(struct obol_console_req *r, struct obol_store *s)
+{
+	static const char *const cols[] = { "coin", "bought by", "value", "issued", "expires", NULL };
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	int64_t n = 0, expired = 0, shown = 0;
+	char cur[OBOL_CURRENCY_MAX + 1];
+	obol_err e;
+	if ((e = obol_ledger_currency(s, cur)) != OBOL_OK ||
+	    (e = obol_console_count(s, "SELECT count(*) FROM ecash_coins WHERE deposited = 0", &n)) != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_prepare(s, "SELECT count(*) FROM ecash_coins WHERE deposited = 0 AND expiry < ?", &st)) != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_int64(st, 1, r->now)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		expired = obol_stmt_column_int64(st, 0);
+	obol_stmt_finish(st);
+	if (e != OBOL_OK)
+		return e;
+	obol_html_printf(&r->body, "<p><strong>%lld coins outstanding</strong>, <span class=\"%s\">%lld past their "
+				   "expiry</span>.</p>",
+			 (long long)n, expired > 0 ? "warn" : "ok", (long long)expired);
+	if (n == 0)
+		return OBOL_OK;
+	e = obol_stmt_prepare(s, "SELECT c.serial, coalesce(a.name, ''), c.account, c.units, c.issued, c.expiry"
+				 " FROM ecash_coins c LEFT JOIN accounts a ON a.id = c.account WHERE c.deposited = 0"
+				 " ORDER BY c.expiry, c.serial LIMIT ?", &st);
+	if (e != OBOL_OK)
+		return e;
+	obol_console_table_begin(r, "ecash-coins", cols);
+	if ((e = obol_stmt_bind_int64(st, 1, OBOL_CONSOLE_OUTSTANDING_ROWS)) == OBOL_OK)
+		while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+			size_t len = 0;
+			const uint8_t *serial = obol_stmt_column_blob(st, 0, &len);
+			char hex[17] = "?";
+			if (serial != NULL && len >= 8)
+				obol_hex_encode(serial, 8, hex);
+			obol_html_printf(&r->body, "<tr><td><code>%s…</code></td><td>%s (account %lld)</td><td class=\"num\">",
+					 hex, obol_stmt_column_text(st, 1), (long long)obol_stmt_column_int64(st, 2));
+			obol_console_amount_units(r, cur, obol_stmt_column_int64(st, 3));
+			obol_buf_add(&r->body, "</td><td>");
+			obol_console_time(r, obol_stmt_column_int64(st, 4));
+			obol_buf_add(&r->body, "</td>");
+			obol_console_deadline_cell(r, obol_stmt_column_int64(st, 5));
+			obol_buf_add(&r->body, "</tr>");
+			shown++;
+		}
+	obol_stmt_finish(st);
+	obol_console_table_end(r, shown, n);
+	return e;
+}
+
 OBOL_CONSOLE_SCHEME(console_ecash, .name = "ecash", .keys = ecash_keys, .actions = ecash_actions,
-		    .vendor_sales = ecash_sales, .frauds = ecash_frauds)
+		    .vendor_sales = ecash_sales, .frauds = ecash_frauds, .outstanding = ecash_outstanding)

@@ -1,5 +1,6 @@
 /* The registry of the console's scheme descriptors (console_scheme.h). */
 #include "console/console_scheme.h"
+#include "console/html.h"
 
 static struct obol_console_scheme *schemes;
 
@@ -45,6 +46,44 @@ obol_err obol_console_sales_rows(struct obol_store *s, const char *sql, int64_t 
 		e = obol_amount_from_units(zero.currency, obol_stmt_column_int64(st, 1), &out->value);
 		out->has_value = true;
 	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+void obol_console_table_begin(struct obol_console_req *r, const char *css, const char *const *cols)
+{
+	obol_html_printf(&r->body, "<div class=\"scroll\"><table class=\"%s\"><thead><tr>", css);
+	for (; *cols != NULL; cols++)
+		obol_html_printf(&r->body, "<th>%s</th>", *cols);
+	obol_buf_add(&r->body, "</tr></thead><tbody>");
+}
+
+void obol_console_table_end(struct obol_console_req *r, int64_t shown, int64_t total)
+{
+	obol_buf_add(&r->body, "</tbody></table></div>");
+	if (total > shown)
+		obol_html_printf(&r->body, "<p class=\"hint\">and %lld more</p>", (long long)(total - shown));
+}
+
+void obol_console_deadline_cell(struct obol_console_req *r, int64_t t)
+{
+	obol_buf_add(&r->body, "<td>");
+	obol_console_time(r, t);
+	obol_html_printf(&r->body, " <span class=\"%s\">(", t < r->now ? "bad" : "hint");
+	obol_console_when(r, t);
+	obol_buf_add(&r->body, ")</span></td>");
+}
+
+obol_err obol_console_count(struct obol_store *s, const char *sql, int64_t *n)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, sql, &st);
+	*n = 0;
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		*n = obol_stmt_column_int64(st, 0);
 	obol_stmt_finish(st);
 	return e;
 }

@@ -426,6 +426,22 @@ out:
 	return e;
 }
 
+obol_err codex_issuer_users(struct obol_store *s, const char *currency, codex_issuer_user_fn fn, void *ctx)
+{
+	struct codex_bank_user *users = NULL;
+	size_t n = 0;
+	obol_err e = codex_db_users_all(s, currency, &users, &n);
+	for (size_t i = 0; e == OBOL_OK && i < n; i++) {
+		struct obol_amount v;
+		if (users[i].p.kind != CODEX_PARTY_USER)
+			continue;
+		if ((e = codex_bank_value(&users[i], &v)) == OBOL_OK)
+			e = fn(ctx, &users[i], &v);
+	}
+	free(users);
+	return e;
+}
+
 obol_err codex_issuer_losses(struct obol_store *s, const char *currency, struct codex_issuer_losses *out)
 {
 	struct obol_stmt *st;

@@ -115,6 +115,13 @@ OBOL_MUST_CHECK obol_err codex_issuer_release(const struct codex_issuer_ctx *c, 
 OBOL_MUST_CHECK obol_err codex_issuer_check(struct obol_store *s, const char *currency, FILE *out,
 					    struct codex_consistency *res);
 
+/* Calls fn, by id, for each user's record (not a vendor's) with its value
+ * by every log (codex_bank_value): what the operator's reports show of
+ * each Codex. Stops at the first error fn returns. */
+typedef obol_err (*codex_issuer_user_fn)(void *ctx, const struct codex_bank_user *u, const struct obol_amount *value);
+OBOL_MUST_CHECK obol_err codex_issuer_users(struct obol_store *s, const char *currency, codex_issuer_user_fn fn,
+					    void *ctx);
+
 /* Losses reported so far: their count, and the totals of the deficits and
  * of what came from the safe deposits and from outside. */
 struct codex_issuer_losses {

@@ -148,12 +148,40 @@ def issuer_cases(c, a):
     check("issuer_login_shows_the_books",
           lambda: c.path() == "/" and c.h1() == "Books" and "audit: OK" in c.text())
     c.shot("books")
-    pages = {"/accounts": "Accounts", "/vendors": "Vendors and their certificates", "/keys": "Keys",
+    pages = {"/accounts": "Accounts", "/outstanding": "Outstanding", "/vendors": "Vendors and their certificates",
+             "/keys": "Keys",
              "/frauds": "Frauds and evidence", "/charts": "Traffic", "/log": "Audit log"}
     for path, title in pages.items():
         check("issuer_page_" + path.strip("/"),
               lambda p=path, t=title: c.get(p).h1() == t and not c.d.find_elements(By.CSS_SELECTOR, "div.error"))
         c.shot(path.strip("/"))
+    c.get("/outstanding")
+
+    def section(scheme):
+        return c.d.find_element(By.CSS_SELECTOR, "section.outstanding#" + scheme)
+
+    def rows(scheme, table):
+        return [" ".join(tr.text.split()) for tr in section(scheme).find_elements(By.CSS_SELECTOR,
+                                                                                 "table.%s tbody tr" % table)]
+    check("issuer_outstanding_every_scheme",
+          lambda: sorted(s.get_attribute("id") for s in c.d.find_elements(By.CSS_SELECTOR, "section.outstanding"))
+          == ["codex", "coupon", "ecash", "payword"])
+    check("issuer_outstanding_coupon_coins_and_locks",
+          lambda: "1 coins withdrawn; 1 seen at a lock; 1 locked now" in section("coupon").text
+          and "coupon liability EUR:0.7" in " ".join(section("coupon").text.split())
+          and re.fullmatch(r"[0-9a-f]{16}… 1 shop \(account \d+\) \d+ \S+ \S+ \(in (9|10) minutes\)",
+                           " ".join(rows("coupon", "locks"))) is not None)
+    check("issuer_outstanding_ecash_coins",
+          lambda: "2 coins outstanding" in section("ecash").text
+          and [re.match(r"[0-9a-f]{16}… alice \(account \d+\) EUR:1 ", r) is not None
+               for r in rows("ecash", "ecash-coins")] == [True, True])
+    check("issuer_outstanding_payword_chains",
+          lambda: re.fullmatch(r"\d+ bob \(account \d+\) any vendor 10 EUR:0\.1 live .*\(in \d+ days\)",
+                               " ".join(rows("payword", "chains"))) is not None)
+    check("issuer_outstanding_codexes",
+          lambda: re.fullmatch(r"bob \(id \d+\) EUR:3 EUR:1 \d+ open .*\(in \d+ (days|hours)\)",
+                               " ".join(rows("codex", "codexes"))) is not None)
+    c.shot("outstanding")
     check("issuer_vendor_with_its_certificate",
           lambda: "shop" in c.get("/vendors").text() and "valid" in c.text())
     check("issuer_keys_with_windows",

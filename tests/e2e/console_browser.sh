@@ -43,12 +43,29 @@ KEY=$("$OBOL" wallet init "${W[@]}" --issuer "$issuer_URL" --account alice | sed
   "$OBOL" wallet ecash topup "${W[@]}" --amount EUR:2 --coin EUR:1 &&
   "$OBOL" wallet ecash refresh "${W[@]}"; } >"$T/setup.log" 2>&1 \
   && pass console_setup || { fail console_setup "$(tail -n 3 "$T/setup.log")"; exit 1; }
+# bob: a Codex (EUR:3, deposit EUR:1) and a payword chain of 10 tokens, for
+# the outstanding page
+export OBOL_PAYWORD_PASSWORD='console e2e payword'
+BOB=(--wallet "$T/bob.wallet")
+KEY=$("$OBOL" wallet init "${BOB[@]}" --issuer "$issuer_URL" --account bob | sed -n 's/^account-key: //p')
+{ "$OBOL" issuer account add --db "$DB" --kind user --name bob --auth-key "$KEY" &&
+  "$OBOL" issuer fund --db "$DB" --account bob --amount EUR:10 &&
+  "$OBOL" wallet codex open "${BOB[@]}" --amount EUR:3 --deposit EUR:1 &&
+  "$OBOL" wallet payword register "${BOB[@]}" --username bob &&
+  "$OBOL" wallet payword buy-tokens "${BOB[@]}" --tokens 10; } >>"$T/setup.log" 2>&1 \
+  && pass console_setup_bob || { fail console_setup_bob "$(tail -n 3 "$T/setup.log")"; exit 1; }
 
 # a payword fraud the agent proved, its evidence holding markup (the frauds
 # page shows it as text)
 sqlite3 "$T/issuer.db" "INSERT INTO payword_evidence (id, kind, serial, culprit, detail, created) VALUES
   (1, 'double spend', 7, 'user 42', 'two payments of token 3: $HOSTILE', strftime('%s', 'now'))" \
   && pass console_fraud_recorded || fail console_fraud_recorded
+
+# alice's coupon coin held by a lock for 10 more minutes (the outstanding
+# page lists the lock and its deadline)
+sqlite3 "$T/issuer.db" "UPDATE coupon_coins SET locked = 1, lock_until = strftime('%s', 'now') + 600,
+  lock_vendor_account = (SELECT id FROM accounts WHERE name = 'shop')" \
+  && pass console_lock_held || fail console_lock_held
 
 # The browser asks for the issuer to go down (then alice pays e-cash, which
 # the shop queues in its outbox) and to come back.
