@@ -11,10 +11,12 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/secret.h"
@@ -90,7 +92,13 @@ const char *test_db_url_new(const char *tag)
 	unsigned n = ++db_counter;
 	if (case_backend != NULL && strcmp(case_backend, "postgres") == 0) {
 		char name[128], cmd[1400];
-		snprintf(name, sizeof(name), "t%ld_%u_%s", (long)getpid(), n, tag);
+		/* The pid alone is not unique in one run's cluster: pids wrap
+		 * (32768 on a busy machine) while earlier cases' databases stay;
+		 * the wall clock's nanoseconds tell two such cases apart. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(name, sizeof(name), "t%ld_%lx_%u_%s", (long)getpid(),
+			 (unsigned long)((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) & 0xffffffffffUL, n, tag);
 		for (char *p = name; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
 				*p = '_';
