@@ -157,7 +157,9 @@ static void sealed_boxes(const uint8_t *buf, size_t len)
 {
 	static struct obol_box_keypair kp;
 	static int ready;
-	uint8_t box[COUPON_QUERY_LEN];
+	/* Room for the largest of the three boxes; each opener reads its own length. */
+	uint8_t box[COUPON_AUTH_LEN > COUPON_QUERY_LEN ? (COUPON_AUTH_LEN > COUPON_REFUND_LEN ? COUPON_AUTH_LEN : COUPON_REFUND_LEN)
+						       : (COUPON_QUERY_LEN > COUPON_REFUND_LEN ? COUPON_QUERY_LEN : COUPON_REFUND_LEN)];
 	struct coupon_auth a;
 	struct coupon_query q;
 	struct coupon_refund_auth r;
@@ -181,6 +183,10 @@ static void refusal_detail(const uint8_t *buf, size_t len)
 	memset(&r, 0, sizeof(r));
 	if (coupon_refusal_from_detail(text, &r) != OBOL_OK)
 		return;
+	/* The detail's form follows the refusal's code (only a refusal that
+	 * names the coin's state carries its index and lock), so the round trip
+	 * is taken under a code of the form just parsed. */
+	r.code = strncmp(text, "sig=", 4) == 0 ? OBOL_E_COUPON_COIN_SIGNATURE : OBOL_E_COUPON_COIN_LOCKED;
 	coupon_refusal_detail(&r, again, sizeof(again));
 	memset(&back, 0, sizeof(back));
 	if (coupon_refusal_from_detail(again, &back) != OBOL_OK || back.last_index != r.last_index ||
