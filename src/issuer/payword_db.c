@@ -56,9 +56,19 @@ static const struct obol_migration payword_steps[] = {
 	},
 };
 
+/* Component "payword-crl": the indexes the paged CRL reads by (the ended
+ * certificates by serial, and by the time they ended for a delta). */
+static const struct obol_migration payword_crl_steps[] = {
+	{ .sqlite = "CREATE INDEX payword_certs_ended ON payword_certs (serial) WHERE status <> 1;"
+		    "CREATE INDEX payword_certs_ended_at ON payword_certs (ended_at, serial) WHERE status <> 1;" },
+};
+
 obol_err payword_db_migrate(struct obol_store *s)
 {
-	return obol_store_migrate(s, "payword", payword_steps, OBOL_ARRAY_LEN(payword_steps));
+	obol_err e = obol_store_migrate(s, "payword", payword_steps, OBOL_ARRAY_LEN(payword_steps));
+	if (e == OBOL_OK)
+		e = obol_store_migrate(s, "payword-crl", payword_crl_steps, OBOL_ARRAY_LEN(payword_crl_steps));
+	return e;
 }
 
 obol_err payword_db_migrate_to(struct obol_store *s, size_t steps)
@@ -557,6 +567,39 @@ obol_err payword_db_evidence_list(struct obol_store *s, payword_evidence_fn fn, 
 		       obol_stmt_column_text(st, 4), obol_stmt_column_int64(st, 5));
 	if (st != NULL)
 		obol_stmt_finish(st);
+	return e;
+}
+
+obol_err payword_db_crl_page(struct obol_store *s, const struct payword_db_crl_query *q, uint64_t *out, size_t *n,
+			     bool *more)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	*n = 0;
+	*more = false;
+	if (q->limit == 0 || q->after > INT64_MAX || q->since < 0)
+		return OBOL_E_INVALID_ARGUMENT;
+	/* One row past the page tells whether another follows. A delta reads
+	 * by the time certificates ended (the unary plus keeps the planner off
+	 * the serial index, which would walk the whole list) and sorts what it
+	 * found; the whole list walks the serial index from `after`. */
+	obol_err e = obol_stmt_prepare(s,
+				       q->since > 0 ? "SELECT serial FROM payword_certs WHERE status <> 1 AND ended_at >= ?"
+						      " AND +serial > ? AND not_after >= ? ORDER BY +serial LIMIT ?"
+						    : "SELECT serial FROM payword_certs WHERE status <> 1 AND ? = 0"
+						      " AND serial > ? AND not_after >= ? ORDER BY serial LIMIT ?",
+				       &st);
+	if (e)
+		return e;
+	e = obol_stmt_bindf(st, "iiii", q->since, (int64_t)q->after, q->now, (int64_t)q->limit + 1);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		if (*n == q->limit) {
+			*more = true;
+			break;
+		}
+		out[(*n)++] = (uint64_t)obol_stmt_column_int64(st, 0);
+	}
+	obol_stmt_finish(st);
 	return e;
 }
 

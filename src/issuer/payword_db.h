@@ -101,6 +101,18 @@ OBOL_MUST_CHECK obol_err payword_db_evidence_list(struct obol_store *s, payword_
  * malloc'ed, however many there are), and the CRL sequence number: the
  * count of certificates ever ended, which only grows. */
 OBOL_MUST_CHECK obol_err payword_db_crl(struct obol_store *s, int64_t now, uint64_t **out, size_t *n, uint64_t *seq);
+/* One page of the CRL: the serials after q->after, ascending, of the
+ * certificates ended at or after q->since (0: at any time) and not expired
+ * at q->now, at most q->limit into out; *more when another follows. Reads
+ * by the component "payword-crl" indexes: a page costs its own rows, not the
+ * list's. */
+struct payword_db_crl_query {
+	int64_t now, since;
+	uint64_t after;
+	size_t limit;
+};
+OBOL_MUST_CHECK obol_err payword_db_crl_page(struct obol_store *s, const struct payword_db_crl_query *q, uint64_t *out,
+					     size_t *n, bool *more);
 
 /* Σ balance x token value over the certificates whose balance is positive:
  * the value the agent owes in payword (the audit's outstanding check). A

@@ -595,3 +595,57 @@ static obol_err get_crl(struct obol_issuer *iss, const struct obol_http_req *req
 	return e;
 }
 OBOL_ROUTE(route_pw_crl, "GET", "/payword/crl", get_crl)
+
+struct crl_page_read {
+	struct payword_db_crl_query q;
+	uint64_t *serials;
+	size_t n;
+	bool more;
+};
+
+static obol_err crl_page_read(struct obol_store *s, void *ctx)
+{
+	struct crl_page_read *c = ctx;
+	return payword_db_crl_page(s, &c->q, c->serials, &c->n, &c->more);
+}
+
+/* One signed page of the CRL (docs/protocol.md "GET /payword/crl/page"):
+ * ?since=T (unix seconds, 0 or absent: the whole list; else only the
+ * certificates ended at or after T, a delta) and ?after=S (0 or absent: from
+ * the first serial). A page holds at most PAYWORD_CRL_PAGE_MAX serials and
+ * costs one index range read, however long the list. */
+static obol_err get_crl_page(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
+{
+	struct crl_page_read c = { .q = { .now = obol_now(), .limit = PAYWORD_CRL_PAGE_MAX } };
+	struct payword_crl_page page = { 0 };
+	struct payword_crl_page_spec spec;
+	const char *since = obol_http_req_query(req, "since"), *after = obol_http_req_query(req, "after");
+	uint64_t v = 0;
+	obol_err e = OBOL_OK;
+	if (since != NULL && (e = obol_parse_u64(since, 0, INT64_MAX, &v)) == OBOL_OK)
+		c.q.since = (int64_t)v;
+	if (e == OBOL_OK && after != NULL)
+		e = obol_parse_u64(after, 0, PAYWORD_CRL_END - 1, &c.q.after);
+	if (e != OBOL_OK) {
+		obol_http_reply_detail(rep, "since is unix seconds, after a serial, both decimal");
+		return OBOL_E_INVALID_ARGUMENT;
+	}
+	if ((c.serials = malloc(PAYWORD_CRL_PAGE_MAX * sizeof(*c.serials))) == NULL)
+		return OBOL_E_NO_MEMORY;
+	e = obol_issuer_read(iss, crl_page_read, &c);
+	if (e == OBOL_OK) {
+		page = (struct payword_crl_page){ .issued = c.q.now, .since = c.q.since, .after = c.q.after,
+						  .through = c.more ? c.serials[c.n - 1] : PAYWORD_CRL_END,
+						  .count = c.n, .serials = c.serials };
+		e = payword_crl_page_sign(&page, obol_issuer_keys(iss)->master.sk);
+	}
+	if (e == OBOL_OK) {
+		payword_crl_page_spec_init(&spec, &page);
+		e = obol_json_encode(&spec.spec, &rep->body);
+	}
+	if (e)
+		obol_log(OBOL_LOG_ERROR, "payword: cannot serve a CRL page: %s", obol_strerror(e));
+	free(c.serials);
+	return e;
+}
+OBOL_ROUTE(route_pw_crl_page, "GET", "/payword/crl/page", get_crl_page)

@@ -18,34 +18,53 @@
 #include "wire/cbor.h"
 #include "wire/json.h"
 
-/* Fetches the CRL and keeps it when it verifies and is not older. */
+obol_err payword_vendor_crl_fetch(struct obol_http_client *c, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN],
+				  struct payword_crl_fetch *f)
+{
+	struct payword_crl_page page = { 0 };
+	struct payword_crl_page_spec spec;
+	char target[96];
+	obol_err e = OBOL_OK;
+	if ((page.serials = malloc(PAYWORD_CRL_PAGE_MAX * sizeof(*page.serials))) == NULL)
+		return OBOL_E_NO_MEMORY;
+	while (e == OBOL_OK && !f->done) {
+		json_t *j = NULL;
+		snprintf(target, sizeof(target), "/payword/crl/page?since=%lld&after=%llu", (long long)f->since,
+			 (unsigned long long)f->after);
+		e = obol_http_get_json(c, target, 0, &j);
+		if (e == OBOL_OK) {
+			payword_crl_page_spec_init(&spec, &page);
+			e = obol_json_decode(j, &spec.spec);
+		}
+		if (e == OBOL_OK)
+			e = payword_crl_fetch_take(f, &page, agent_pk);
+		json_decref(j);
+	}
+	free(page.serials);
+	return e;
+}
+
+/* Fetches the CRL as a delta since the list held or whole
+ * (payword_crl_fetch_begin), and keeps it when every page verifies and it
+ * is not older. The fetch runs outside the lock; only the merge takes it. */
 static obol_err crl_refresh(struct payword_vendor_state *st)
 {
 	struct obol_http_client *c = NULL;
-	struct payword_crl_wire w;
-	struct payword_crl_spec spec;
-	struct payword_crl fresh = { 0 };
-	json_t *j = NULL;
-	obol_err e = payword_crl_wire_alloc(&w);
+	struct payword_crl_fetch f;
+	pthread_mutex_lock(&st->mu);
+	payword_crl_fetch_begin(&f, &st->crl, st->has_crl, st->crl_full_at, obol_now());
+	pthread_mutex_unlock(&st->mu);
+	obol_err e = obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c);
 	if (e == OBOL_OK)
-		e = obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c);
-	if (e == OBOL_OK)
-		e = obol_http_get_json(c, "/payword/crl", 0, &j);
+		e = payword_vendor_crl_fetch(c, st->cfg.agent_pk, &f);
 	if (e == OBOL_OK) {
-		payword_crl_spec_init(&spec, &w);
-		e = obol_json_decode(j, &spec.spec);
-	}
-	if (e == OBOL_OK) {
-		payword_crl_from_wire(&w, &fresh);
 		pthread_mutex_lock(&st->mu);
-		e = payword_vendor_crl_update(&st->crl, &fresh, st->cfg.agent_pk);
+		e = payword_crl_fetch_apply(&f, &st->crl, &st->crl_full_at);
 		if (e == OBOL_OK)
 			st->has_crl = true;
 		pthread_mutex_unlock(&st->mu);
 	}
-	free(fresh.serials);
-	payword_crl_wire_free(&w);
-	json_decref(j);
+	payword_crl_fetch_free(&f);
 	obol_http_client_free(c);
 	return e;
 }

@@ -56,6 +56,7 @@ struct payword_vendor_state {
 	pthread_mutex_t mu; /* guards crl and has_crl */
 	struct payword_crl crl;
 	bool has_crl;       /* a CRL was fetched and verified */
+	int64_t crl_full_at; /* the time of the last whole fetch of the CRL (deltas between) */
 	pthread_t crl_thread;
 	bool crl_thread_running;
 	int64_t crl_tried;  /* in process (no thread): when the tick last fetched */
@@ -87,5 +88,13 @@ OBOL_MUST_CHECK obol_err payword_vendor_sale_by_auth(struct obol_store *s, const
  * the durable sale and the queued report. */
 OBOL_MUST_CHECK obol_err payword_vendor_buy(struct obol_vendor *v, struct payword_vendor_state *st,
 					    const struct payword_pay *req, int64_t *auth);
+
+/* The page loop of a CRL fetch begun with payword_crl_fetch_begin: GET
+ * /payword/crl/page?since=&after= until the last page, each page checked
+ * by payword_crl_fetch_take. The caller applies the fetch. */
+struct obol_http_client;
+OBOL_MUST_CHECK obol_err payword_vendor_crl_fetch(struct obol_http_client *c,
+						  const uint8_t agent_pk[static OBOL_SIGN_PK_LEN],
+						  struct payword_crl_fetch *f);
 
 #endif

@@ -6,7 +6,7 @@
  *                       seconds (a transient failure: the vendor's outbox
  *                       retries that report after later ones, so they reach
  *                       the agent out of order);
- *   --block-crl FILE    answers GET /payword/crl with 503 while FILE exists
+ *   --block-crl FILE    answers GET /payword/crl and its pages with 503 while FILE exists
  *                       (the vendor's revocation list goes stale).
  * Each request it sees is printed as one "seen: METHOD PATH -> what" line;
  * "listening on HOST:PORT" when it is ready. It runs until killed. */
@@ -152,7 +152,8 @@ static void *serve(void *arg)
 			break;
 		req[n] = '\0';
 		bool is_report = strncmp(req, "POST /payword/report ", 21) == 0;
-		bool is_crl = strncmp(req, "GET /payword/crl ", 17) == 0;
+		/* the whole list, or a page of it (GET /payword/crl/page?...) */
+		bool is_crl = strncmp(req, "GET /payword/crl", 16) == 0 && strchr(" /?", req[16]) != NULL;
 		if (is_report && hold_report(c->m, req)) {
 			seen(c->m, req, "503 (held)");
 			if (unavailable(c->fd) != 0)

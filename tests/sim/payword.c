@@ -419,7 +419,7 @@ static void st_reorder(struct sim *sim)
 static bool crl_outage(struct sim *sim, const struct sim_http_msg *m, enum sim_fate *fate, int64_t *delay)
 {
 	(void)delay;
-	if (strcmp(m->path, "/payword/crl") != 0 || sim_quiescing(sim) || sim_time_ns(sim) % (400 * SIM_S) < 150 * SIM_S)
+	if (strncmp(m->path, "/payword/crl", strlen("/payword/crl")) != 0 || sim_quiescing(sim) || sim_time_ns(sim) % (400 * SIM_S) < 150 * SIM_S)
 		return false;
 	*fate = SIM_LOSE_REQUEST;
 	return true;

@@ -198,7 +198,7 @@ void pw_on_http(struct sim *sim, const struct sim_http_msg *m, long status, cons
 	struct pw_world *w = pw(sim);
 	json_t *j;
 	int i;
-	if (strcmp(m->path, "/payword/crl") == 0 && status == 200 && (i = vendor_index(w, m->from)) >= 0 &&
+	if (strncmp(m->path, "/payword/crl", strlen("/payword/crl")) == 0 && status == 200 && (i = vendor_index(w, m->from)) >= 0 &&
 	    reply != NULL && (j = json_loadb(reply, len, 0, NULL)) != NULL) {
 		json_int_t issued = json_integer_value(json_object_get(j, "issued"));
 		/* a vendor fetches its first list while it starts, before the

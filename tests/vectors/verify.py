@@ -259,6 +259,13 @@ def payword_revocation_list(i, v):
     return {"signed_bytes": b"OPWR" + u64(i["seq"]) + u64(i["issued"]) + u64(len(ss)) + b"".join(u64(x) for x in ss)}
 
 
+def payword_revocation_list_page(i, v):
+    ss = i["serials"]
+    assert ss == sorted(set(ss)) and all(i["after"] < x <= i["through"] for x in ss)
+    return {"signed_bytes": b"OPWL" + u64(i["issued"]) + u64(i["since"]) + u64(i["after"]) + u64(i["through"])
+            + u64(len(ss)) + b"".join(u64(x) for x in ss)}
+
+
 def hash_iter(x, k):
     for _ in range(k):
         x = sha256(x)
@@ -527,6 +534,7 @@ LAYOUTS = {
     "payword position": payword_position,
     "payword product request": payword_fetch,
     "payword revocation list": payword_revocation_list,
+    "payword revocation list page": payword_revocation_list_page,
     "payword token": payword_token,
     "GET /keys": keys_document,
     "vendor certificate": vendor_certificate,

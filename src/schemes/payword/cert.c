@@ -12,6 +12,7 @@ static const uint8_t RANGE_MAGIC[4] = { 'O', 'P', 'W', 'S' };
 static const uint8_t POSITION_MAGIC[4] = { 'O', 'P', 'W', 'P' };
 static const uint8_t FETCH_MAGIC[4] = { 'O', 'P', 'W', 'F' };
 static const uint8_t CRL_MAGIC[4] = { 'O', 'P', 'W', 'R' };
+static const uint8_t CRL_PAGE_MAGIC[4] = { 'O', 'P', 'W', 'L' };
 static const uint8_t UCERT_MAGIC[4] = { 'O', 'P', 'W', 'U' };
 #define VCERT_VERSION 1
 #define CURRENCY_FIELD 12
@@ -313,6 +314,56 @@ obol_err payword_crl_verify(const struct payword_crl *crl, const uint8_t agent_p
 	if (e)
 		return e;
 	if (obol_sign_verify(crl->sig, PAYWORD_CTX_CRL, body, len, agent_pk) != OBOL_OK)
+		e = OBOL_E_PAYWORD_CRL_INVALID;
+	free(body);
+	return e;
+}
+
+/* A CRL page's signed bytes; *out malloc'ed. */
+static obol_err crl_page_body(const struct payword_crl_page *p, uint8_t **out, size_t *len)
+{
+	uint8_t *b;
+	if (p->count > PAYWORD_CRL_PAGE_MAX || p->through <= p->after || p->through > PAYWORD_CRL_END ||
+	    p->since < 0 || (p->count > 0 && p->serials == NULL))
+		return OBOL_E_PAYWORD_CRL_INVALID;
+	for (size_t i = 0; i < p->count; i++)
+		if (p->serials[i] <= (i == 0 ? p->after : p->serials[i - 1]) || p->serials[i] > p->through)
+			return OBOL_E_PAYWORD_CRL_INVALID;
+	*len = 4 + 5 * 8 + 8 * p->count;
+	if ((b = malloc(*len)) == NULL)
+		return OBOL_E_NO_MEMORY;
+	memcpy(b, CRL_PAGE_MAGIC, 4);
+	put_u64(b + 4, (uint64_t)p->issued);
+	put_u64(b + 12, (uint64_t)p->since);
+	put_u64(b + 20, p->after);
+	put_u64(b + 28, p->through);
+	put_u64(b + 36, p->count);
+	for (size_t i = 0; i < p->count; i++)
+		put_u64(b + 44 + 8 * i, p->serials[i]);
+	*out = b;
+	return OBOL_OK;
+}
+
+obol_err payword_crl_page_sign(struct payword_crl_page *p, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN])
+{
+	uint8_t *body = NULL;
+	size_t len;
+	obol_err e = crl_page_body(p, &body, &len);
+	if (e)
+		return e;
+	obol_sign(p->sig, PAYWORD_CTX_CRL_PAGE, body, len, agent_sk);
+	free(body);
+	return OBOL_OK;
+}
+
+obol_err payword_crl_page_verify(const struct payword_crl_page *p, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN])
+{
+	uint8_t *body = NULL;
+	size_t len;
+	obol_err e = crl_page_body(p, &body, &len);
+	if (e)
+		return e;
+	if (obol_sign_verify(p->sig, PAYWORD_CTX_CRL_PAGE, body, len, agent_pk) != OBOL_OK)
 		e = OBOL_E_PAYWORD_CRL_INVALID;
 	free(body);
 	return e;

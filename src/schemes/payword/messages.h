@@ -48,6 +48,11 @@ enum payword_msg_type {
  * 1 MiB) can carry, so the count itself never refuses a list; the body's
  * size is the limit that remains, until lists are paged (P6). */
 #define PAYWORD_CRL_MAX (UINT32_C(1) << 19)
+/* Serials in one page of the CRL (GET /payword/crl/page): at most 20 digits
+ * and a comma each, well inside one JSON body. */
+#define PAYWORD_CRL_PAGE_MAX 32768
+/* A page's `through` when it is the last page of the list. */
+#define PAYWORD_CRL_END INT64_MAX
 #define PAYWORD_AUTH_NONE (-1)    /* the seed's "-1": purchase refused */
 /* Seconds a signed product request's time may differ from the vendor's clock. */
 #define PAYWORD_FETCH_WINDOW 300
@@ -61,6 +66,7 @@ enum payword_vendor_mode { PAYWORD_MODE_GENERIC = 1, PAYWORD_MODE_SPECIFIC = 2 }
 #define PAYWORD_CTX_POSITION "payword-position"
 #define PAYWORD_CTX_FETCH "payword-fetch"
 #define PAYWORD_CTX_CRL "payword-crl"
+#define PAYWORD_CTX_CRL_PAGE "payword-crl-page"
 
 /* The vendor certificate (seed §3: "the vendor certificate contains the n+1
  * token and information about the user"), signed by the agent and embedded
@@ -180,6 +186,21 @@ struct payword_crl {
 	uint8_t sig[OBOL_SIGN_LEN];
 };
 
+/* One page of the CRL (GET /payword/crl/page), signed by the agent. It
+ * states: every certificate that ended at or after `since` (0: at any time)
+ * and had not expired at `issued`, whose serial s has after < s <= through,
+ * is in `serials` (ascending). The page ends the list when through is
+ * PAYWORD_CRL_END; else the next page starts after `through`. A client
+ * missing a page cannot take the pages it has for the whole: each page's
+ * range is signed. */
+struct payword_crl_page {
+	int64_t issued, since;
+	uint64_t after, through;
+	size_t count; /* at most PAYWORD_CRL_PAGE_MAX */
+	uint64_t *serials;
+	uint8_t sig[OBOL_SIGN_LEN];
+};
+
 /* --- encodings (cert.c) ------------------------------------------------ */
 
 /* Writes the signed form (body || sig) of a vendor certificate; *len set. */
@@ -224,6 +245,13 @@ OBOL_MUST_CHECK obol_err payword_fetch_verify(const struct payword_fetch *f,
 OBOL_MUST_CHECK obol_err payword_crl_sign(struct payword_crl *crl, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN]);
 OBOL_MUST_CHECK obol_err payword_crl_verify(const struct payword_crl *crl,
 					    const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
+/* CRL page signed bytes: "OPWL" | issued | since | after | through | count |
+ * serials, each u64 big-endian. PAYWORD_CRL_INVALID for a page whose
+ * serials are not ascending inside (after, through], or that is too long. */
+OBOL_MUST_CHECK obol_err payword_crl_page_sign(struct payword_crl_page *p,
+					       const uint8_t agent_sk[static OBOL_SIGN_SK_LEN]);
+OBOL_MUST_CHECK obol_err payword_crl_page_verify(const struct payword_crl_page *p,
+						 const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
 /* Binary search in the sorted list. */
 bool payword_crl_contains(const struct payword_crl *crl, uint64_t serial);
 

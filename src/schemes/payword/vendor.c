@@ -148,6 +148,82 @@ obol_err payword_vendor_crl_update(struct payword_crl *held, struct payword_crl 
 	return OBOL_OK;
 }
 
+void payword_crl_fetch_begin(struct payword_crl_fetch *f, const struct payword_crl *held, bool has, int64_t full_at,
+			     int64_t now)
+{
+	memset(f, 0, sizeof(*f));
+	if (has && now - full_at < PAYWORD_CRL_FULL_EVERY && held->issued > PAYWORD_CRL_DELTA_MARGIN)
+		f->since = held->issued - PAYWORD_CRL_DELTA_MARGIN;
+}
+
+obol_err payword_crl_fetch_take(struct payword_crl_fetch *f, const struct payword_crl_page *p,
+				const uint8_t agent_pk[static OBOL_SIGN_PK_LEN])
+{
+	obol_err e = payword_crl_page_verify(p, agent_pk);
+	if (e)
+		return e;
+	if (f->done || p->since != f->since || p->after != f->after)
+		return OBOL_E_PAYWORD_CRL_INVALID;
+	if (f->count + p->count > f->cap) {
+		size_t ncap = f->cap ? f->cap : 1024;
+		while (ncap < f->count + p->count)
+			ncap *= 2;
+		uint64_t *nv = realloc(f->serials, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return OBOL_E_NO_MEMORY;
+		f->serials = nv;
+		f->cap = ncap;
+	}
+	/* each page's serials are ascending in (after, through]: appended in
+	 * order, the whole stays ascending */
+	memcpy(f->serials + f->count, p->serials, p->count * sizeof(*p->serials));
+	f->count += p->count;
+	if (!f->started)
+		f->issued = p->issued;
+	f->started = true;
+	f->after = p->through;
+	f->done = p->through == PAYWORD_CRL_END;
+	return OBOL_OK;
+}
+
+obol_err payword_crl_fetch_apply(struct payword_crl_fetch *f, struct payword_crl *held, int64_t *full_at)
+{
+	if (!f->done || f->issued < held->issued)
+		return OBOL_E_PAYWORD_CRL_INVALID;
+	if (f->since == 0) {
+		free(held->serials);
+		held->serials = f->serials;
+		held->count = f->count;
+		*full_at = f->issued;
+	} else {
+		size_t n = held->count + f->count, i = 0, j = 0, k = 0;
+		uint64_t *m = malloc((n ? n : 1) * sizeof(*m));
+		if (m == NULL)
+			return OBOL_E_NO_MEMORY;
+		while (i < held->count || j < f->count) {
+			uint64_t a = i < held->count ? held->serials[i] : UINT64_MAX;
+			uint64_t b = j < f->count ? f->serials[j] : UINT64_MAX;
+			m[k++] = a < b ? a : b;
+			i += a <= b;
+			j += b <= a;
+		}
+		free(held->serials);
+		free(f->serials);
+		held->serials = m;
+		held->count = k;
+	}
+	held->issued = f->issued;
+	f->serials = NULL;
+	f->count = f->cap = 0;
+	return OBOL_OK;
+}
+
+void payword_crl_fetch_free(struct payword_crl_fetch *f)
+{
+	free(f->serials);
+	memset(f, 0, sizeof(*f));
+}
+
 obol_err payword_vendor_fetch_check(const struct payword_vendor_cfg *cfg, const struct payword_vendor_sale *sale,
 				    const struct payword_fetch *f, int64_t now)
 {

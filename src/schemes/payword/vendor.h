@@ -106,6 +106,41 @@ void payword_vendor_sale_from(const struct payword_pay *req, int64_t auth, struc
 OBOL_MUST_CHECK obol_err payword_vendor_crl_update(struct payword_crl *held, struct payword_crl *fresh,
 						   const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
 
+/* The CRL fetched in pages (GET /payword/crl/page, docs/protocol.md): the
+ * whole list, or a delta of the certificates ended since a time. A delta
+ * asks from PAYWORD_CRL_DELTA_MARGIN before the held list's time, so that a
+ * certificate ended by a transaction that committed after that list was read
+ * is not missed; the whole list is fetched again once the last whole fetch
+ * is PAYWORD_CRL_FULL_EVERY old, which drops the expired serials a delta
+ * never removes (and is what a client too far behind gets). */
+#define PAYWORD_CRL_DELTA_MARGIN 300
+#define PAYWORD_CRL_FULL_EVERY 86400
+struct payword_crl_fetch {
+	int64_t since;  /* asked: 0 for the whole list */
+	uint64_t after; /* the next page starts after this serial */
+	int64_t issued; /* the first page's time: the list holds every certificate ended before it */
+	bool started, done;
+	uint64_t *serials; /* ascending, unique */
+	size_t count, cap;
+};
+/* Starts a fetch: a delta when held (has) was fetched whole less than
+ * PAYWORD_CRL_FULL_EVERY before now (full_at), else the whole list. */
+void payword_crl_fetch_begin(struct payword_crl_fetch *f, const struct payword_crl *held, bool has, int64_t full_at,
+			     int64_t now);
+/* Takes the next page: PAYWORD_CRL_INVALID unless it verifies under the
+ * agent's key and answers this fetch's since and after (a page of another
+ * range or another question cannot stand for this one); NO_MEMORY. Sets
+ * f->done on the last page. */
+OBOL_MUST_CHECK obol_err payword_crl_fetch_take(struct payword_crl_fetch *f, const struct payword_crl_page *p,
+						const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
+/* Applies a done fetch to *held: the whole list replaces it (and sets
+ * *full_at), a delta is merged into it; held->issued becomes the first
+ * page's time. PAYWORD_CRL_INVALID for a fetch not done or older than the
+ * list held. */
+OBOL_MUST_CHECK obol_err payword_crl_fetch_apply(struct payword_crl_fetch *f, struct payword_crl *held,
+						 int64_t *full_at);
+void payword_crl_fetch_free(struct payword_crl_fetch *f);
+
 /* The product page (seed §3.5 step 8): a request for `product` at this
  * vendor with the authorisation number of `sale`, signed by the buyer's key
  * at a time within PAYWORD_FETCH_WINDOW of now. PAYWORD_AUTH_INVALID

@@ -247,6 +247,18 @@ void payword_crl_spec_init(struct payword_crl_spec *s, struct payword_crl_wire *
 	s->spec = (struct obol_fields){ s->f, 4 };
 }
 
+void payword_crl_page_spec_init(struct payword_crl_page_spec *s, struct payword_crl_page *p)
+{
+	memset(s, 0, sizeof(*s));
+	s->f[0] = (struct obol_field)OBOL_F_INT("issued", 1, &p->issued);
+	s->f[1] = (struct obol_field)OBOL_F_INT("since", 2, &p->since);
+	s->f[2] = (struct obol_field)OBOL_F_UINT("after", 3, &p->after, PAYWORD_CRL_END);
+	s->f[3] = (struct obol_field)OBOL_F_UINT("through", 4, &p->through, PAYWORD_CRL_END);
+	s->f[4] = (struct obol_field)OBOL_F_UINT_LIST("serials", 5, p->serials, 0, &p->count, PAYWORD_CRL_PAGE_MAX);
+	s->f[5] = (struct obol_field)OBOL_F_FIXED("sig", 6, p->sig, OBOL_SIGN_LEN);
+	s->spec = (struct obol_fields){ s->f, 6 };
+}
+
 obol_err payword_crl_wire_alloc(struct payword_crl_wire *m)
 {
 	memset(m, 0, sizeof(*m));

@@ -224,6 +224,16 @@ struct payword_crl_spec {
 	struct obol_fields spec;
 };
 void payword_crl_spec_init(struct payword_crl_spec *s, struct payword_crl_wire *m);
+/* A page of the CRL, GET /payword/crl/page?since=T&after=S:
+ * {issued, since, after, through, serials: [..], sig} (struct
+ * payword_crl_page; its serials point into the page's own buffer of
+ * PAYWORD_CRL_PAGE_MAX entries when decoding). */
+struct payword_crl_page_spec {
+	struct obol_field f[6];
+	struct obol_fields spec;
+};
+void payword_crl_page_spec_init(struct payword_crl_page_spec *s, struct payword_crl_page *p);
+
 /* For decoding: a buffer of PAYWORD_CRL_MAX serials (NO_MEMORY);
  * payword_crl_wire_free releases it. */
 OBOL_MUST_CHECK obol_err payword_crl_wire_alloc(struct payword_crl_wire *m);

@@ -177,6 +177,35 @@ void vg_payword(struct vg *g)
 	vg_sig_ed25519(g, "agent", PAYWORD_CTX_CRL, crlb, sizeof crlb, crl.sig);
 	vg_end(g);
 
+	/* A page of the revocation list (GET /payword/crl/page): a delta since
+	 * T0, serials after 2 through 2000. */
+	{
+		struct payword_crl_page pg = { .issued = T0 + 86400, .since = T0, .after = 2, .through = 2000,
+					       .count = 3, .serials = serials };
+		uint8_t pb[4 + 5 * 8 + 3 * 8];
+		VG_OK(g, payword_crl_page_sign(&pg, agent.sk));
+		memcpy(pb, "OPWL", 4);
+		be64(pb + 4, (uint64_t)pg.issued);
+		be64(pb + 12, (uint64_t)pg.since);
+		be64(pb + 20, pg.after);
+		be64(pb + 28, pg.through);
+		be64(pb + 36, pg.count);
+		for (size_t i = 0; i < pg.count; i++)
+			be64(pb + 44 + 8 * i, serials[i]);
+		vg_begin(g, "payword-revocation-list-page", "payword revocation list page");
+		vg_in_int(g, "issued", pg.issued);
+		vg_in_int(g, "since", pg.since);
+		vg_in_uint(g, "after", pg.after);
+		vg_in_uint(g, "through", pg.through);
+		json_t *a = json_array();
+		for (size_t i = 0; i < pg.count; i++)
+			json_array_append_new(a, json_integer((json_int_t)serials[i]));
+		vg_in_json(g, "serials", a);
+		vg_out_hex(g, "signed_bytes", pb, sizeof pb);
+		vg_sig_ed25519(g, "agent", PAYWORD_CTX_CRL_PAGE, pb, sizeof pb, pg.sig);
+		vg_end(g);
+	}
+
 	/* The token of order 3 against the signed root: H^(order - k0 + 1)(w) = root. */
 	VG_OK(g, payword_chain_token(&vc, seed, 3, tok));
 	VG_OK(g, payword_token_check(&vc, 3, tok, NULL, 0));
