@@ -325,13 +325,23 @@ obol_err payword_db_certs_of(struct obol_store *s, int64_t user, uint64_t scope,
 	struct payword_db_cert *v = NULL;
 	size_t cnt = 0;
 	bool row = false;
-	obol_err e = obol_stmt_prepare(s, CERT_COLUMNS "WHERE user_id = ? AND scope = ? ORDER BY serial", &st);
+	/* Only what a buy can move or hold: the live certificate, the ended
+	 * ones whose balance is not zero (held value, debts); and the newest,
+	 * whose chain ends last (order numbers grow with serials), for the next
+	 * first order. A superseded certificate at zero or a revoked one moves
+	 * nothing, ever (payword_agent_buy), however many the user has. */
+	obol_err e = obol_stmt_prepare(s,
+				       CERT_COLUMNS "WHERE user_id = ? AND scope = ? AND (status = ? OR (status = ? AND"
+						    " n + covered - paid - moved_out <> 0) OR serial = (SELECT MAX(serial)"
+						    " FROM payword_certs WHERE user_id = ? AND scope = ?)) ORDER BY serial",
+				       &st);
 	if (e)
 		return e;
-	e = obol_stmt_bindf(st, "ii", user, (int64_t)scope);
+	e = obol_stmt_bindf(st, "iiiiii", user, (int64_t)scope, (int64_t)PAYWORD_CERT_LIVE,
+			    (int64_t)PAYWORD_CERT_SUPERSEDED, user, (int64_t)scope);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		if (cnt == PAYWORD_DB_MAX_ROWS) {
-			e = OBOL_E_INTERNAL;
+			e = OBOL_E_PAYWORD_ROWS_LIMIT;
 			break;
 		}
 		struct payword_db_cert *nv = realloc(v, (cnt + 1) * sizeof(*v));
@@ -425,7 +435,7 @@ static obol_err claims_rows(struct obol_stmt *st, obol_err e, struct payword_db_
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		size_t n = out->n;
 		if (n == PAYWORD_DB_MAX_ROWS) {
-			e = OBOL_E_INTERNAL;
+			e = OBOL_E_PAYWORD_ROWS_LIMIT;
 			break;
 		}
 		struct payword_agent_claim *nc = realloc(out->c, (n + 1) * sizeof(*nc));

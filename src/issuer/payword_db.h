@@ -19,7 +19,9 @@
 #include "schemes/payword/agent.h"
 #include "store/store.h"
 
-#define PAYWORD_DB_MAX_ROWS 4096 /* claims or certificates loaded for one decision */
+/* Claims or certificates loaded for one decision: past it, that one user's
+ * buy or that one report is PAYWORD_ROWS_LIMIT (a per-caller limit). */
+#define PAYWORD_DB_MAX_ROWS 4096
 
 struct payword_settings {
 	struct obol_amount token_value;
@@ -61,7 +63,10 @@ OBOL_MUST_CHECK obol_err payword_db_cert_insert(struct obol_store *s, const stru
 /* Writes status, ended_at, pos, the position, paid, moved_out, covered, max_claimed. */
 OBOL_MUST_CHECK obol_err payword_db_cert_update(struct obol_store *s, const struct payword_db_cert *c);
 OBOL_MUST_CHECK obol_err payword_db_cert_get(struct obol_store *s, uint64_t serial, struct payword_db_cert *c);
-/* The user's certificates of one scope, in serial order (*out malloc'ed). */
+/* The user's certificates of one scope that a buy can move, hold or
+ * continue after (the live one, the ended ones whose balance is not zero,
+ * the newest), in serial order (*out malloc'ed); PAYWORD_ROWS_LIMIT past
+ * PAYWORD_DB_MAX_ROWS. */
 OBOL_MUST_CHECK obol_err payword_db_certs_of(struct obol_store *s, int64_t user, uint64_t scope,
 					     struct payword_db_cert **out, size_t *n);
 OBOL_MUST_CHECK obol_err payword_db_next_serial(struct obol_store *s, uint64_t *serial);

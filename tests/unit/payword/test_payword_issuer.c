@@ -546,6 +546,62 @@ TEST_DB(payword_issuer, crl_past_4096_serials)
 	stop(&n);
 }
 
+/* 5000 ended certificates of alice's scope 0 whose value has all moved
+ * (superseded, balance zero), orders 1 .. 5000 * n. */
+struct ended_of {
+	struct pw_world *w;
+	int64_t user;
+};
+
+static obol_err many_moved(struct obol_store *s, void *ctx)
+{
+	struct ended_of *o = ctx;
+	for (uint64_t i = 0; i < 5000; i++) {
+		struct payword_db_cert c;
+		memset(&c, 0, sizeof(c));
+		c.user = o->user;
+		c.c.vc = o->w->cert.vc;
+		c.c.vc.serial = 1000 + i;
+		c.c.vc.scope = 0;
+		c.c.vc.first_order = 1 + i * c.c.vc.n;
+		c.c.status = PAYWORD_CERT_SUPERSEDED;
+		c.c.ended_at = obol_now() - 86400;
+		c.c.moved_out = (int64_t)c.c.vc.n;
+		obol_err e = payword_db_cert_insert(s, &c);
+		if (e)
+			return e;
+	}
+	return OBOL_OK;
+}
+
+/* Issue 18: a user's certificates only grow; a buy loads those it can move,
+ * hold or continue after, so a user with 5000 spent certificates still buys
+ * (it was INTERNAL past 4096 for that user), and orders continue after the
+ * newest. */
+TEST_DB(payword_issuer, buy_after_5000_spent_certificates)
+{
+	struct net n;
+	struct pw_world w;
+	struct acct alice = { 0 };
+	struct obol_http_client *cu = NULL;
+	json_t *r = NULL;
+	REQUIRE(setenv("OBOL_ARGON2_FAST", "1", 1) == 0);
+	memset(&n, 0, sizeof(n));
+	REQUIRE_OK(pw_world_init(&w));
+	REQUIRE_OK(start(db_url, &n, "0"));
+	REQUIRE_OK(user_setup(db_url, &n, &w, "alice", "EUR:10", &alice, &cu));
+	struct ended_of o = { &w, alice.id };
+	REQUIRE_OK(with_ledger(db_url, many_moved, &o));
+	uint64_t end = 1 + 5000 * w.cert.vc.n;
+	CHECK_OK(buy(cu, &n, &w, "alice", "r1", 10, 0, NULL, &r));
+	CHECK_EQ_INT(json_integer_value(json_object_get(r, "first_order")), (int64_t)end);
+	CHECK_EQ_INT(json_integer_value(json_object_get(r, "n")), 10);
+	json_decref(r);
+	CHECK_OK(audit(db_url));
+	obol_http_client_free(cu);
+	stop(&n);
+}
+
 /* Case 7: failed password checks are limited per user and per address,
  * an unknown user costs a hash like a known one, and Argon2id work beyond
  * its slots is refused with a retryable error. */
