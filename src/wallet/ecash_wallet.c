@@ -55,6 +55,13 @@ obol_err ecash_w_set_blob(json_t *obj, const char *key, const uint8_t *p, size_t
 	return e;
 }
 
+/* Coins of one list at load: more than a wallet file (at most 16 MiB,
+ * checked at open) can hold, since each coin carries at least a 2048-bit RSA
+ * signature (342 base64 characters). So the file's size is the only limit
+ * and a wallet always opens again what it saved (it stopped opening once it
+ * had saved more than 4096 coins). */
+#define ECASH_WALLET_COINS_MAX (1u << 16)
+
 static obol_err load_coins(const json_t *sec, const char *key, struct ecash_held_coin **coins, size_t *n)
 {
 	const json_t *j = json_object_get(sec, key);
@@ -62,7 +69,7 @@ static obol_err load_coins(const json_t *sec, const char *key, struct ecash_held
 	*n = 0;
 	if (j == NULL)
 		return OBOL_OK;
-	return ecash_coins_from_json(j, coins, n, 4096) == OBOL_OK ? OBOL_OK : OBOL_E_WALLET_FILE;
+	return ecash_coins_from_json(j, coins, n, ECASH_WALLET_COINS_MAX) == OBOL_OK ? OBOL_OK : OBOL_E_WALLET_FILE;
 }
 
 void ecash_w_free_coins(struct ecash_held_coin *coins, size_t n)

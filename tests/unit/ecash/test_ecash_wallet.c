@@ -175,6 +175,32 @@ static int make_wallet(struct fx *w, struct obol_wallet **out, struct ecash_wall
 	return ecash_wallet_save(ew) == OBOL_OK ? 0 : -1;
 }
 
+/* Issue 18: a wallet opens again whatever number of coins it saved (it
+ * refused more than 4096 at open, after saving them: WALLET_FILE). */
+TEST(ecash_wallet, a_wallet_of_5000_coins_opens_again)
+{
+	static const char *const one[] = { "EUR:1" };
+	struct fx w;
+	struct obol_wallet *wal = NULL;
+	struct ecash_wallet ew, again;
+	REQUIRE(fx_init(&w, 1) == 0);
+	REQUIRE(fx_topup(&w, 0, one, 1) == 0);
+	REQUIRE(make_wallet(&w, &wal, &ew) == 0);
+	REQUIRE(ew.ncoins == 1);
+	struct ecash_held_coin *nc = realloc(ew.coins, 5000 * sizeof(*nc));
+	REQUIRE(nc != NULL);
+	ew.coins = nc;
+	for (; ew.ncoins < 5000; ew.ncoins++)
+		REQUIRE_OK(ecash_held_copy(&ew.coins[ew.ncoins], &ew.coins[0]));
+	REQUIRE_OK(ecash_wallet_save(&ew));
+	ecash_wallet_free(&ew);
+	CHECK_OK(ecash_wallet_load(wal, &again));
+	CHECK_EQ_INT(again.ncoins, 5000);
+	ecash_wallet_free(&again);
+	obol_wallet_close(wal);
+	fx_free(&w);
+}
+
 TEST(ecash_wallet, coins_that_left_come_back_only_through_the_bank)
 {
 	static const char *const three[] = { "EUR:1", "EUR:1", "EUR:1" };
