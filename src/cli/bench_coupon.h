@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/error.h"
 #include "crypto/sign.h"
 #include "schemes/common/vendor_cert.h"
 
@@ -48,7 +49,33 @@ struct world {
 };
 
 int world_up(struct world *w, const char *price);
+/* Another vendor of the world's issuer selling at price, with its own
+ * directory (w->dir/name), keys and certificate, serving in a child forked
+ * from this process without exec (stop it with daemon_stop). With
+ * cleartext, every link of that child is a bench link in clear
+ * (src/net/devlink.h): only a wallet that asks for one can talk to it. Call
+ * it while this process runs one thread (a fork keeps only the caller). */
+int world_vendor_fork(struct world *w, const char *name, const char *price, bool cleartext, struct daemon *d);
 void world_down(struct world *w, bool keep);
+
+/* The phase "tokens at the vendor, 64 ahead" of bench coupon: its wallets
+ * (threads of this process) and how far ahead they let the vendor ask. */
+#define BENCH_TOKEN_WALLETS(quick) ((quick) ? 16u : 48u)
+#define BENCH_TOKEN_AHEAD 64
+
+/* What rounds of that phase measured, summed. */
+struct bench_token_rate {
+	uint64_t tokens;     /* units paid */
+	double elapsed;      /* seconds the wallets ran */
+	double vendor_cpu_s; /* CPU the vendor daemon used meanwhile */
+};
+
+/* One round of that phase against vendor, exactly as bench coupon runs it:
+ * `wallets` wallets, each with a coin of 200000 tokens withdrawn first (not
+ * timed), for seconds; over bench links in clear when cleartext (the
+ * vendor must be a world_vendor_fork one with cleartext). Adds to acc. */
+OBOL_MUST_CHECK obol_err bench_coupon_token_round(struct world *w, const struct daemon *vendor, bool cleartext,
+						  unsigned wallets, double seconds, struct bench_token_rate *acc);
 
 /* The raw limits, each for `seconds`: RSA-2048 blind signatures on threads
  * threads, sealed-box opens on one, durable SQLite commits on one; *per_cpu
