@@ -28,9 +28,15 @@ struct daemon {
 	char addr[64], url[80];
 };
 
+/* How a daemon runs: `obol ARGS...` exec'd, or in a child forked from this
+ * process without exec (only one thread is left in a forked child: fork
+ * while this process runs one), with every device link a bench link in
+ * clear when FORK_CLEARTEXT (src/net/devlink.h). */
+enum daemon_how { DAEMON_EXEC, DAEMON_FORK, DAEMON_FORK_CLEARTEXT };
+
 /* Starts `obol ARGS...` with its output in log and waits for its
  * "listening on" line; stop sends SIGTERM and waits. */
-int daemon_start(struct daemon *d, const char *log, ...) __attribute__((sentinel));
+int daemon_start(struct daemon *d, const char *log, enum daemon_how how, ...) __attribute__((sentinel));
 void daemon_stop(struct daemon *d);
 
 /* An issuer (SQLite, denominations EUR:1/100, EUR:2/20000, EUR:20/200000

@@ -68,11 +68,17 @@ int child_run(char *out, size_t cap, ...)
 }
 
 
-/* Forks a child running `obol ARGV...` with its output in log: exec'd, or
- * (fork_only) in the child as it is, after cleartext_all when asked; then
- * waits for its "listening on" line. */
-static int daemon_spawn(struct daemon *d, const char *log, bool fork_only, bool cleartext, char **argv, int argc)
+int daemon_start(struct daemon *d, const char *log, enum daemon_how how, ...)
 {
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+	argv[argc++] = bench_self_exe;
+	va_start(ap, how);
+	for (char *a = va_arg(ap, char *); a && argc < 31; a = va_arg(ap, char *))
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -82,11 +88,11 @@ static int daemon_spawn(struct daemon *d, const char *log, bool fork_only, bool 
 		dup2(in, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		if (!fork_only) {
+		if (how == DAEMON_EXEC) {
 			execv(bench_self_exe, argv);
 			_exit(127);
 		}
-		if (cleartext)
+		if (how == DAEMON_FORK_CLEARTEXT)
 			obol_devlink_bench_cleartext_all();
 		optind = 0; /* getopt starts afresh */
 		int rc = obol_cli_main(argc, argv);
@@ -112,38 +118,6 @@ static int daemon_spawn(struct daemon *d, const char *log, bool fork_only, bool 
 		nanosleep(&ts, NULL);
 	}
 	return -1;
-}
-
-/* argv of `obol` and the words of ap up to a NULL; their count. */
-static int argv_of(char *argv[32], va_list ap)
-{
-	int n = 0;
-	argv[n++] = bench_self_exe;
-	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
-		argv[n++] = a;
-	argv[n] = NULL;
-	return n;
-}
-
-int daemon_start(struct daemon *d, const char *log, ...)
-{
-	char *argv[32];
-	va_list ap;
-	va_start(ap, log);
-	int n = argv_of(argv, ap);
-	va_end(ap);
-	return daemon_spawn(d, log, false, false, argv, n);
-}
-
-/* daemon_start, forked without exec (see world_vendor_fork). */
-static int daemon_fork(struct daemon *d, const char *log, bool cleartext, ...)
-{
-	char *argv[32];
-	va_list ap;
-	va_start(ap, cleartext);
-	int n = argv_of(argv, ap);
-	va_end(ap);
-	return daemon_spawn(d, log, true, cleartext, argv, n);
 }
 
 void daemon_stop(struct daemon *d)
@@ -205,10 +179,10 @@ int world_vendor_fork(struct world *w, const char *name, const char *price, bool
 	snprintf(log, sizeof(log), "%s/%s.log", w->dir, name);
 	if (vendor_setup(w, vdir, name, false) != 0)
 		return -1;
-	return daemon_fork(d, log, cleartext, "vendor", "serve", "--dir", vdir, "--issuer", w->issuer.url, "--listen",
-			   "127.0.0.1:0", "--price", price, "--max-links", "256", "--max-links-per-ip", "256", NULL);
+	return daemon_start(d, log, cleartext ? DAEMON_FORK_CLEARTEXT : DAEMON_FORK, "vendor", "serve", "--dir", vdir,
+			    "--issuer", w->issuer.url, "--listen", "127.0.0.1:0", "--price", price, "--max-links", "256",
+			    "--max-links-per-ip", "256", NULL);
 }
-
 
 int world_up(struct world *w, const char *price)
 {
@@ -222,8 +196,8 @@ int world_up(struct world *w, const char *price)
 		      "EUR:1,100", "--coupon-denom", "EUR:2,20000", "--coupon-denom", "EUR:20,200000", "--coupon-lock-max", "600", NULL) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/issuer.log", w->dir);
-	if (daemon_start(&w->issuer, path, "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0", "--threads", "32",
-			 NULL) != 0)
+	if (daemon_start(&w->issuer, path, DAEMON_EXEC, "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0",
+			 "--threads", "32", NULL) != 0)
 		return -1;
 	obol_sign_keypair_new(&w->user);
 	if (obol_b64_encode(w->user.pk, 32, pk, sizeof(pk)) != OBOL_OK ||
@@ -238,8 +212,9 @@ int world_up(struct world *w, const char *price)
 	snprintf(path, sizeof(path), "%s/vendor.log", w->dir);
 	/* every wallet of the bench comes from 127.0.0.1: one address may hold
 	 * all the links (a link just closed may still hold its place a moment) */
-	if (daemon_start(&w->vendor, path, "vendor", "serve", "--dir", w->vdir, "--issuer", w->issuer.url, "--listen",
-			 "127.0.0.1:0", "--price", price, "--max-links", "256", "--max-links-per-ip", "256", NULL) != 0)
+	if (daemon_start(&w->vendor, path, DAEMON_EXEC, "vendor", "serve", "--dir", w->vdir, "--issuer", w->issuer.url,
+			 "--listen", "127.0.0.1:0", "--price", price, "--max-links", "256", "--max-links-per-ip", "256",
+			 NULL) != 0)
 		return -1;
 	struct obol_http_client *hc = NULL;
 	long status;
