@@ -33,17 +33,25 @@
 
 char bench_self_exe[PATH_MAX];
 
+/* argv of `obol` and the words of ap up to a NULL (31 at most); their count. */
+static int argv_of(char *argv[32], va_list ap)
+{
+	int n = 0;
+	argv[n++] = bench_self_exe;
+	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
+		argv[n++] = a;
+	argv[n] = NULL;
+	return n;
+}
+
 int child_run(char *out, size_t cap, ...)
 {
 	char *argv[32];
-	int n = 0, fds[2];
+	int fds[2];
 	va_list ap;
-	argv[n++] = bench_self_exe;
 	va_start(ap, cap);
-	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
-		argv[n++] = a;
+	argv_of(argv, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	if (pipe(fds) != 0)
 		return -1;
 	pid_t pid = fork();
@@ -71,14 +79,10 @@ int child_run(char *out, size_t cap, ...)
 int daemon_start(struct daemon *d, const char *log, enum daemon_how how, ...)
 {
 	char *argv[32];
-	int argc = 0;
 	va_list ap;
-	argv[argc++] = bench_self_exe;
 	va_start(ap, how);
-	for (char *a = va_arg(ap, char *); a && argc < 31; a = va_arg(ap, char *))
-		argv[argc++] = a;
+	int argc = argv_of(argv, ap);
 	va_end(ap);
-	argv[argc] = NULL;
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
