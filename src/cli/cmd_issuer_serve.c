@@ -8,6 +8,7 @@
 #include "console/console.h"
 #include "core/log.h"
 #include "core/parse.h"
+#include "issuer/gc.h"
 #include "issuer/issuer.h"
 
 static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
@@ -20,11 +21,12 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 		{ "console-tls-key", required_argument, NULL, 'K' }, { "metrics-token-file", required_argument, NULL, 'T' },
 		{ "max-conns", required_argument, NULL, 'M' }, { "max-conns-per-ip", required_argument, NULL, 'P' },
 		{ "request-timeout", required_argument, NULL, 'R' }, { "rsa-slots", required_argument, NULL, 'S' },
+		{ "gc-interval", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },          { 0, 0, 0, 0 },
 	};
 	struct obol_issuer_config cfg = { .listen = "127.0.0.1:8080" };
 	struct obol_console_config console = { 0 };
-	uint64_t n;
+	uint64_t n, gc_interval = 0;
 	int c;
 	if (obol_cli_wants_help(argc, argv)) {
 		obol_cli_print_usage(cmd, stdout);
@@ -86,6 +88,10 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 				return obol_cli_usage_error(cmd, "--rsa-slots takes 1..1024");
 			cfg.rsa_slots = (unsigned)n;
 			break;
+		case 'G':
+			if (obol_parse_u64(optarg, 1, 86400 * 366, &gc_interval) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--gc-interval takes 1..31622400 seconds");
+			break;
 		default:
 			return obol_cli_usage_error(cmd, "unknown option");
 		}
@@ -111,14 +117,22 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, "cannot start the issuer");
 	struct obol_console *con = NULL;
+	struct obol_gc_daemon *gc = NULL;
 	if (console.listen != NULL && (e = obol_console_issuer_start(iss, &console, &con)) != OBOL_OK) {
 		obol_issuer_stop(iss);
 		return obol_cli_fail(cmd, e, "cannot start the console");
+	}
+	if (gc_interval > 0 &&
+	    (e = obol_gc_daemon_start(cfg.db_url, (int64_t)gc_interval, OBOL_GC_BATCH_DEFAULT, &gc)) != OBOL_OK) {
+		obol_console_stop(con);
+		obol_issuer_stop(iss);
+		return obol_cli_fail(cmd, e, "cannot start the pruning");
 	}
 	obol_daemon_print_listening(cfg.listen, obol_issuer_port(iss));
 	if (con != NULL)
 		obol_daemon_print_listening(console.listen, obol_console_port(con));
 	obol_daemon_wait(&set);
+	obol_gc_daemon_stop(gc);
 	obol_console_stop(con);
 	obol_issuer_stop(iss);
 	return OBOL_EXIT_OK;
@@ -126,7 +140,7 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 
 OBOL_COMMAND(issuer_serve_cmd, "issuer serve",
 	     "--db URL [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--batch N] [--threads N]\n"
-	     "       [--max-conns N] [--max-conns-per-ip N] [--request-timeout MS] [--rsa-slots N]\n"
+	     "       [--max-conns N] [--max-conns-per-ip N] [--request-timeout MS] [--rsa-slots N] [--gc-interval S]\n"
 	     "       [--console HOST:PORT [--console-tls-cert FILE --console-tls-key FILE] [--metrics-token-file FILE]]",
 	     "run the issuer daemon (JSON over HTTPS, or HTTP)",
 	     "  --db URL            the issuer database (sqlite:PATH or postgresql://...), made by 'issuer init'\n"
@@ -152,5 +166,7 @@ OBOL_COMMAND(issuer_serve_cmd, "issuer serve",
 	     "                      connection's start or previous reply (default 10000)\n"
 	     "  --rsa-slots N       RSA signatures at once for requests (blind signatures, signed\n"
 	     "                      lists; default: processors - 1); beyond: 503 ISSUER_BUSY\n"
+	     "  --gc-interval S     every S seconds, remove what can no longer matter, as 'issuer gc'\n"
+	     "                      does, in short batches (default: never; run 'issuer gc' from cron)\n"
 	     "Prints \"listening on HOST:PORT\" when ready (then for --console); stops on SIGTERM or SIGINT.",
 	     cmd_issuer_serve)

@@ -39,4 +39,15 @@ struct obol_gc_counts {
 OBOL_MUST_CHECK obol_err obol_issuer_gc(struct obol_store *s, const struct obol_gc_opts *o,
 					struct obol_gc_counts *out);
 
+/* The daemon's schedule (`issuer serve --gc-interval SECONDS`): a thread
+ * that runs obol_issuer_gc every interval on a connection of its own to
+ * db_url (opened for each run), logging what it removed or why it could
+ * not (then it tries again at the next interval). */
+struct obol_gc_daemon;
+OBOL_MUST_CHECK obol_err obol_gc_daemon_start(const char *db_url, int64_t interval_s, size_t batch,
+					      struct obol_gc_daemon **out);
+/* Stops the thread (waiting for a run under way to finish its batch); NULL
+ * is allowed. */
+void obol_gc_daemon_stop(struct obol_gc_daemon *d);
+
 #endif

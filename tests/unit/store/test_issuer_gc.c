@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "issuer/ecash_issuer.h"
@@ -101,4 +102,32 @@ TEST_DB(issuer_gc, expired_nonces_go_in_batches_the_rest_stays_and_the_audit_hol
 	CHECK_EQ_INT(n.batches, 1);
 	obol_store_close(s);
 	fclose(devnull);
+}
+
+/* issue 18: the daemon's schedule (issuer serve --gc-interval) prunes on its
+ * own connection while the test keeps its own open, and stops at once. */
+TEST_DB(issuer_gc, the_daemons_schedule_prunes_and_stops)
+{
+	struct obol_store *s = NULL;
+	struct obol_gc_daemon *d = NULL;
+	int64_t now = obol_now(), left = -1;
+	FILE *devnull = fopen("/dev/null", "w");
+	REQUIRE(devnull != NULL);
+	REQUIRE_OK(obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull));
+	fclose(devnull);
+	REQUIRE_OK(obol_store_open(db_url, false, &s));
+	struct nonces old = { 5000, 0, now - 86400, 0 }, open = { 10, 10000, now + 300, 0 };
+	REQUIRE_OK(obol_store_transact(s, add_nonces, &old));
+	REQUIRE_OK(obol_store_transact(s, add_nonces, &open));
+	CHECK_ERR(obol_gc_daemon_start(db_url, 0, 100, &d), OBOL_E_INVALID_ARGUMENT);
+	REQUIRE_OK(obol_gc_daemon_start(db_url, 1, 100, &d));
+	/* within a minute however loaded the machine: the first run is due after 1 s */
+	for (int i = 0; i < 600 && left != 10; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		REQUIRE_OK(count_nonces(s, &left));
+	}
+	CHECK_EQ_INT(left, 10);
+	obol_gc_daemon_stop(d);
+	obol_store_close(s);
 }
