@@ -274,8 +274,9 @@ obol_err payword_fetch_verify(const struct payword_fetch *f, const uint8_t user_
 }
 
 /* The CRL's signed bytes; *out malloc'ed. */
-static obol_err crl_body(const struct payword_crl *crl, uint8_t **out, size_t *len)
+static obol_err crl_body(const void *obj, uint8_t **out, size_t *len)
 {
+	const struct payword_crl *crl = obj;
 	uint8_t *b;
 	for (size_t i = 1; i < crl->count; i++)
 		if (crl->serials[i] <= crl->serials[i - 1])
@@ -294,34 +295,51 @@ static obol_err crl_body(const struct payword_crl *crl, uint8_t **out, size_t *l
 	return OBOL_OK;
 }
 
-obol_err payword_crl_sign(struct payword_crl *crl, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN])
+/* Signs or verifies the signed bytes body() makes of obj, under ctx: the
+ * lists' signatures (PAYWORD_CRL_INVALID when one does not verify). */
+typedef obol_err (*signed_body_fn)(const void *obj, uint8_t **out, size_t *len);
+
+static obol_err body_sign(signed_body_fn body, const void *obj, const char *ctx,
+			  const uint8_t sk[static OBOL_SIGN_SK_LEN], uint8_t sig[static OBOL_SIGN_LEN])
 {
-	uint8_t *body = NULL;
+	uint8_t *b = NULL;
 	size_t len;
-	obol_err e = crl_body(crl, &body, &len);
+	obol_err e = body(obj, &b, &len);
 	if (e)
 		return e;
-	obol_sign(crl->sig, PAYWORD_CTX_CRL, body, len, agent_sk);
-	free(body);
+	obol_sign(sig, ctx, b, len, sk);
+	free(b);
 	return OBOL_OK;
+}
+
+static obol_err body_verify(signed_body_fn body, const void *obj, const char *ctx,
+			    const uint8_t sig[static OBOL_SIGN_LEN], const uint8_t pk[static OBOL_SIGN_PK_LEN])
+{
+	uint8_t *b = NULL;
+	size_t len;
+	obol_err e = body(obj, &b, &len);
+	if (e)
+		return e;
+	if (obol_sign_verify(sig, ctx, b, len, pk) != OBOL_OK)
+		e = OBOL_E_PAYWORD_CRL_INVALID;
+	free(b);
+	return e;
+}
+
+obol_err payword_crl_sign(struct payword_crl *crl, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN])
+{
+	return body_sign(crl_body, crl, PAYWORD_CTX_CRL, agent_sk, crl->sig);
 }
 
 obol_err payword_crl_verify(const struct payword_crl *crl, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN])
 {
-	uint8_t *body = NULL;
-	size_t len;
-	obol_err e = crl_body(crl, &body, &len);
-	if (e)
-		return e;
-	if (obol_sign_verify(crl->sig, PAYWORD_CTX_CRL, body, len, agent_pk) != OBOL_OK)
-		e = OBOL_E_PAYWORD_CRL_INVALID;
-	free(body);
-	return e;
+	return body_verify(crl_body, crl, PAYWORD_CTX_CRL, crl->sig, agent_pk);
 }
 
 /* A CRL page's signed bytes; *out malloc'ed. */
-static obol_err crl_page_body(const struct payword_crl_page *p, uint8_t **out, size_t *len)
+static obol_err crl_page_body(const void *obj, uint8_t **out, size_t *len)
 {
+	const struct payword_crl_page *p = obj;
 	uint8_t *b;
 	if (p->count > PAYWORD_CRL_PAGE_MAX || p->through <= p->after || p->through > PAYWORD_CRL_END ||
 	    p->since < 0 || (p->count > 0 && p->serials == NULL))
@@ -346,27 +364,12 @@ static obol_err crl_page_body(const struct payword_crl_page *p, uint8_t **out, s
 
 obol_err payword_crl_page_sign(struct payword_crl_page *p, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN])
 {
-	uint8_t *body = NULL;
-	size_t len;
-	obol_err e = crl_page_body(p, &body, &len);
-	if (e)
-		return e;
-	obol_sign(p->sig, PAYWORD_CTX_CRL_PAGE, body, len, agent_sk);
-	free(body);
-	return OBOL_OK;
+	return body_sign(crl_page_body, p, PAYWORD_CTX_CRL_PAGE, agent_sk, p->sig);
 }
 
 obol_err payword_crl_page_verify(const struct payword_crl_page *p, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN])
 {
-	uint8_t *body = NULL;
-	size_t len;
-	obol_err e = crl_page_body(p, &body, &len);
-	if (e)
-		return e;
-	if (obol_sign_verify(p->sig, PAYWORD_CTX_CRL_PAGE, body, len, agent_pk) != OBOL_OK)
-		e = OBOL_E_PAYWORD_CRL_INVALID;
-	free(body);
-	return e;
+	return body_verify(crl_page_body, p, PAYWORD_CTX_CRL_PAGE, p->sig, agent_pk);
 }
 
 bool payword_crl_contains(const struct payword_crl *crl, uint64_t serial)
