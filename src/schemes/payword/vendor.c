@@ -178,7 +178,9 @@ obol_err payword_crl_fetch_take(struct payword_crl_fetch *f, const struct paywor
 	 * order, the whole stays ascending */
 	memcpy(f->serials + f->count, p->serials, p->count * sizeof(*p->serials));
 	f->count += p->count;
-	if (!f->started)
+	/* the list is complete up to its oldest page: a page replayed from
+	 * before the others cannot pass for a fresh one */
+	if (!f->started || p->issued < f->issued)
 		f->issued = p->issued;
 	f->started = true;
 	f->after = p->through;

@@ -118,7 +118,7 @@ OBOL_MUST_CHECK obol_err payword_vendor_crl_update(struct payword_crl *held, str
 struct payword_crl_fetch {
 	int64_t since;  /* asked: 0 for the whole list */
 	uint64_t after; /* the next page starts after this serial */
-	int64_t issued; /* the first page's time: the list holds every certificate ended before it */
+	int64_t issued; /* the oldest page's time: the list holds every certificate ended before it */
 	bool started, done;
 	uint64_t *serials; /* ascending, unique */
 	size_t count, cap;
@@ -135,8 +135,8 @@ OBOL_MUST_CHECK obol_err payword_crl_fetch_take(struct payword_crl_fetch *f, con
 						const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
 /* Applies a done fetch to *held: the whole list replaces it (and sets
  * *full_at), a delta is merged into it; held->issued becomes the first
- * page's time. PAYWORD_CRL_INVALID for a fetch not done or older than the
- * list held. */
+ * oldest page's time. PAYWORD_CRL_INVALID for a fetch
+ * not done or older than the list held. */
 OBOL_MUST_CHECK obol_err payword_crl_fetch_apply(struct payword_crl_fetch *f, struct payword_crl *held,
 						 int64_t *full_at);
 void payword_crl_fetch_free(struct payword_crl_fetch *f);

@@ -80,6 +80,17 @@ TEST(payword_crl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missin
 	CHECK_OK(payword_crl_fetch_take(&f, &p2, w.agent.pk));
 	CHECK_ERR(payword_crl_fetch_apply(&f, &held, &full_at), OBOL_E_PAYWORD_CRL_INVALID);
 	payword_crl_fetch_free(&f);
+	/* a later page replayed from before the first: the fetch is as old as
+	 * it, older than the list held, and refused */
+	struct payword_crl_page fresh1 = p1;
+	fresh1.issued = PW_NOW + 20;
+	REQUIRE_OK(payword_crl_page_sign(&fresh1, w.agent.sk));
+	payword_crl_fetch_begin(&f, &held, false, 0, PW_NOW + 20);
+	CHECK_OK(payword_crl_fetch_take(&f, &fresh1, w.agent.pk));
+	CHECK_OK(payword_crl_fetch_take(&f, &p2, w.agent.pk));
+	CHECK_EQ_INT(f.issued, PW_NOW);
+	CHECK_ERR(payword_crl_fetch_apply(&f, &held, &full_at), OBOL_E_PAYWORD_CRL_INVALID);
+	payword_crl_fetch_free(&f);
 	/* a year after the last whole fetch, the whole list is asked again */
 	payword_crl_fetch_begin(&f, &held, true, full_at, PW_NOW + 365 * 86400);
 	CHECK_EQ_INT(f.since, 0);
