@@ -2,6 +2,11 @@
  * (src/schemes/common/key_announce.h). */
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "cli/bench_keys.h"
+#include "crypto/rsa.h"
 #include "crypto/sign.h"
 #include "schemes/common/key_announce.h"
 #include "test.h"
@@ -22,17 +27,29 @@ static void online(struct obol_key_announce *a, const uint8_t pk[OBOL_SIGN_PK_LE
 	a->accept_until = from + 120 * DAY;
 }
 
-/* A stand-in RSA key: the announcement carries its DER bytes only. */
+/* A coupon denomination's announcement, its key a test RSA key (made once
+ * per case: cli/bench_keys.h). */
 static void denom(struct obol_key_announce *a, uint64_t serial)
 {
+	static uint8_t der[OBOL_KEY_PUB_MAX];
+	static size_t der_len;
+	if (der_len == 0) {
+		EVP_PKEY *k = NULL;
+		uint8_t *d = NULL;
+		size_t n = 0;
+		if (bench_rsa_keys(&k, 1) == OBOL_OK && obol_rsa_public_to_der(k, &d, &n) == OBOL_OK && n <= sizeof der) {
+			memcpy(der, d, n);
+			der_len = n;
+		}
+		OPENSSL_free(d);
+		EVP_PKEY_free(k);
+	}
 	memset(a, 0, sizeof *a);
 	a->kind = OBOL_KEY_COUPON_DENOM;
 	strcpy(a->currency, "EUR");
 	a->serial = serial;
-	a->key[0] = 0x30;
-	for (size_t i = 1; i < 294; i++)
-		a->key[i] = (uint8_t)(i * 7);
-	a->key_len = 294;
+	memcpy(a->key, der, der_len);
+	a->key_len = der_len;
 	a->valid_from = T0;
 	a->use_until = T0 + 365 * DAY;
 	a->accept_until = T0 + 2 * 365 * DAY;
@@ -141,7 +158,12 @@ TEST(key_announce, malformed_is_refused_before_signing)
 	CHECK_ERR(obol_key_announce_sign(&a, master.sk), OBOL_E_KEY_ANNOUNCE_INVALID);
 	denom(&a, 2); memset(&a.value, 0, sizeof a.value); strcpy(a.value.currency, "EUR");
 	CHECK_ERR(obol_key_announce_sign(&a, master.sk), OBOL_E_KEY_ANNOUNCE_INVALID);
-	denom(&a, 2); a.key_len = OBOL_SIGN_PK_LEN; /* an Ed25519-sized key is no RSA key */
+	denom(&a, 2); a.key_len = OBOL_SIGN_PK_LEN; /* the start of an RSA key is none */
+	CHECK_ERR(obol_key_announce_sign(&a, master.sk), OBOL_E_KEY_ANNOUNCE_INVALID);
+	denom(&a, 2); a.key[a.key_len - 3] ^= 0xff; /* nor one whose modulus or exponent are broken */
+	a.key[20] ^= 0x01;
+	CHECK_ERR(obol_key_announce_sign(&a, master.sk), OBOL_E_KEY_ANNOUNCE_INVALID);
+	denom(&a, 2); memcpy(a.key, k.pk, OBOL_SIGN_PK_LEN); /* an Ed25519 key as a coin key */
 	CHECK_ERR(obol_key_announce_sign(&a, master.sk), OBOL_E_KEY_ANNOUNCE_INVALID);
 }
 

@@ -1,7 +1,10 @@
 /* Key announcements (contract in key_announce.h). */
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "crypto/hash.h"
+#include "crypto/rsa.h"
 #include "schemes/common/key_announce.h"
 #include "wire/cbor.h"
 #include "wire/fields.h"
@@ -44,6 +47,16 @@ static size_t announce_fields(struct obol_key_announce *a, struct presence *p, s
 	return n;
 }
 
+/* An RSA key obol accepts, as DER SubjectPublicKeyInfo (crypto/rsa.h). */
+static bool rsa_public(const uint8_t *der, size_t len)
+{
+	EVP_PKEY *k = NULL;
+	if (len == 0 || len > OBOL_KEY_PUB_MAX || obol_rsa_public_from_der(der, len, &k) != OBOL_OK)
+		return false;
+	EVP_PKEY_free(k);
+	return true;
+}
+
 obol_err obol_key_announce_check(const struct obol_key_announce *a)
 {
 	if (!kind_known(a->kind) || !obol_currency_valid(a->currency))
@@ -61,8 +74,7 @@ obol_err obol_key_announce_check(const struct obol_key_announce *a)
 			return OBOL_E_KEY_ANNOUNCE_INVALID;
 		/* fall through */
 	default:
-		/* RSA keys: a DER SEQUENCE, larger than any Ed25519 key */
-		if (a->key_len <= OBOL_SIGN_PK_LEN || a->key_len > OBOL_KEY_PUB_MAX || a->key[0] != 0x30)
+		if (!rsa_public(a->key, a->key_len))
 			return OBOL_E_KEY_ANNOUNCE_INVALID;
 		if (a->legal_end < a->accept_until)
 			return OBOL_E_KEY_ANNOUNCE_INVALID;
