@@ -28,7 +28,8 @@ static const struct obol_migration issuer_steps[] = {
 
 obol_err obol_issuer_keys_migrate(struct obol_store *s)
 {
-	return obol_store_migrate(s, "issuer", issuer_steps, OBOL_ARRAY_LEN(issuer_steps));
+	obol_err e = obol_store_migrate(s, "issuer", issuer_steps, OBOL_ARRAY_LEN(issuer_steps));
+	return e == OBOL_OK ? obol_issuer_keyring_migrate(s) : e;
 }
 
 obol_err obol_issuer_vendors_migrate(struct obol_store *s)
@@ -481,4 +482,48 @@ obol_err obol_issuer_keys_master_seed(struct obol_store *s, uint8_t seed[static 
 	}
 	obol_stmt_finish(st);
 	return e == OBOL_E_STORE_QUERY ? OBOL_E_KEYS_UNKNOWN : e;
+}
+
+obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **out)
+{
+	struct obol_stmt *st = NULL;
+	struct obol_key_announce a;
+	bool row;
+	json_t *arr = json_array();
+	*out = NULL;
+	obol_err e = arr != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = obol_stmt_prepare(s, "SELECT signed, sig FROM key_announcements WHERE sig IS NOT NULL"
+					 " ORDER BY serial", &st);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		char text[OBOL_KEY_ANNOUNCE_TEXT_MAX];
+		size_t len, slen;
+		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+		const uint8_t *sig = obol_stmt_column_blob(st, 1, &slen);
+		if ((e = obol_key_announce_from_signed_bytes(b, len, &a)) != OBOL_OK)
+			break;
+		if (slen != OBOL_SIGN_LEN) {
+			e = OBOL_E_KEY_ANNOUNCE_INVALID;
+			break;
+		}
+		memcpy(a.sig, sig, OBOL_SIGN_LEN);
+		/* a key whose every window has passed is of no use to anyone */
+		bool live = a.kind == OBOL_KEY_REVOKE || now < a.accept_until ||
+			    ((a.kind == OBOL_KEY_COUPON_DENOM || a.kind == OBOL_KEY_ECASH_BANK) && now < a.legal_end);
+		if (!live)
+			continue;
+		if (json_array_size(arr) == OBOL_KEY_SET_MAX) {
+			e = OBOL_E_WIRE_OVERSIZED;
+			break;
+		}
+		if ((e = obol_key_announce_to_text(&a, text)) == OBOL_OK && json_array_append_new(arr, json_string(text)) != 0)
+			e = OBOL_E_NO_MEMORY;
+	}
+	obol_stmt_finish(st);
+	if (e != OBOL_OK) {
+		json_decref(arr);
+		return e;
+	}
+	*out = arr;
+	return OBOL_OK;
 }

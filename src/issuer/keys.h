@@ -9,6 +9,7 @@
 #ifndef OBOL_ISSUER_KEYS_H
 #define OBOL_ISSUER_KEYS_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "core/amount.h"
@@ -25,7 +26,8 @@ struct obol_issuer_keys {
 	int64_t created;
 };
 
-/* Creates the issuer_keys table (component "issuer"); idempotent. */
+/* Creates the issuer_keys table (component "issuer") and the key tables
+ * (component "keys", below); idempotent. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_migrate(struct obol_store *s);
 
 /* Draws new keys and stores them (inside the caller's transaction).
@@ -93,6 +95,11 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_import(struct obol_store *s, const uin
 OBOL_MUST_CHECK obol_err obol_issuer_keys_announced(struct obol_store *s,
 						    const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
 						    struct obol_key_set *set);
+
+/* The announcements GET /keys lists (keys_doc.h "announcements"): every
+ * signed one whose windows have not all passed at now, revocations always,
+ * as a new JSON array of their text forms. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **out);
 
 /* The master key's seed as issuer init stored it, for moving it to the
  * offline master key file (wipe it after use). */

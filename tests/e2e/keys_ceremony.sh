@@ -83,6 +83,13 @@ grep -q '^serial 1: accepted online' <<<"$list" && grep -q '^serial 2: in-use on
 out=$("$OBOL" issuer keys export-requests --db "$DB" --out "$T/req3.json" 2>&1)
 [ "$(field new-requests "$out")" = 1 ] && pass next_key_requested_ahead || fail next_key_requested_ahead "$out"
 
-# The daemon serves as before.
+# GET /keys lists the signed announcements still of use (not the unsigned
+# request), and a wallet that pins the master key verifies every one.
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
-curl -sf "$issuer_URL/keys" | grep -q '"master_pk"' && pass keys_document_served || fail keys_document_served
+n=$(curl -sf "$issuer_URL/keys" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["keys"]["announcements"]))')
+[ "$n" = 5 ] && pass keys_document_lists_announcements || fail keys_document_lists_announcements "$n"
+check wallet_verifies_announcements "$OBOL" wallet init --wallet "$T/w.wallet" --issuer "$issuer_URL" --account alice
+# Past every window of the first online key (accepted until day 120), it is no longer listed.
+set_clock $((121 * 86400))
+n=$(curl -sf "$issuer_URL/keys" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["keys"]["announcements"]))')
+[ "$n" = 4 ] && pass ended_key_not_listed || fail ended_key_not_listed "$n"

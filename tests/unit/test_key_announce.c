@@ -1,5 +1,6 @@
 /* Key announcements and the chain master → online key → message
  * (src/schemes/common/key_announce.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -9,6 +10,7 @@
 #include "crypto/rsa.h"
 #include "crypto/sign.h"
 #include "schemes/common/key_announce.h"
+#include "schemes/common/keys_doc.h"
 #include "test.h"
 
 #define T0 INT64_C(1767225600)
@@ -273,4 +275,53 @@ TEST(key_announce, coin_windows)
 	uint8_t pk[OBOL_SIGN_PK_LEN] = { 1 };
 	online(&o, pk, 1, T0);
 	CHECK(!obol_key_announce_refundable(&o, T0));
+}
+
+/* GET /keys lists the announcements; a client refuses a document listing
+ * one the master did not sign, even under the master's document signature. */
+TEST(key_announce, keys_document_lists_announcements)
+{
+	struct obol_sign_keypair master, other, k;
+	struct obol_key_announce a, bad;
+	char t1[OBOL_KEY_ANNOUNCE_TEXT_MAX], t2[OBOL_KEY_ANNOUNCE_TEXT_MAX], mpk[OBOL_B64_LEN(32)];
+	struct obol_key_set *set = malloc(sizeof *set);
+	json_t *doc = NULL;
+	REQUIRE(set != NULL);
+	obol_sign_keypair_new(&master);
+	obol_sign_keypair_new(&other);
+	obol_sign_keypair_new(&k);
+	online(&a, k.pk, 1, T0);
+	REQUIRE_OK(obol_key_announce_sign(&a, master.sk));
+	online(&bad, k.pk, 2, T0);
+	REQUIRE_OK(obol_key_announce_sign(&bad, other.sk));
+	REQUIRE_OK(obol_key_announce_to_text(&a, t1));
+	REQUIRE_OK(obol_key_announce_to_text(&bad, t2));
+	REQUIRE_OK(obol_b64_encode(master.pk, 32, mpk, sizeof mpk));
+	const char *lists[][2] = { { t1, NULL }, { t1, t2 }, { "garbage", NULL } };
+	for (int i = 0; i < 3; i++) {
+		json_t *keys = json_pack("{s:i, s:s, s:s, s:s, s:I, s:[]}", "version", OBOL_KEYS_VERSION, "currency", "EUR",
+					 "master_pk", mpk, "box_pk", mpk, "issued_at", (json_int_t)T0, "announcements");
+		REQUIRE(keys != NULL);
+		json_t *arr = json_object_get(keys, "announcements");
+		for (int j = 0; j < 2 && lists[i][j] != NULL; j++)
+			json_array_append_new(arr, json_string(lists[i][j]));
+		REQUIRE_OK(obol_keys_doc_sign(keys, master.sk, &doc));
+		char *text = json_dumps(doc, JSON_COMPACT);
+		json_t *got = NULL;
+		obol_err e = obol_keys_doc_verify(text, strlen(text), master.pk, &got, NULL, NULL, NULL);
+		if (i == 0) {
+			CHECK_OK(e);
+			REQUIRE(got != NULL);
+			CHECK_OK(obol_keys_doc_key_set(got, master.pk, set));
+			CHECK_EQ_INT(set->n, 1);
+			CHECK_OK(obol_key_set_find(set, OBOL_KEY_ONLINE, k.pk, 32, T0, NULL));
+		} else {
+			CHECK_ERR(e, OBOL_E_KEYS_INVALID);
+		}
+		json_decref(got);
+		free(text);
+		json_decref(doc);
+		json_decref(keys);
+	}
+	free(set);
 }
