@@ -441,6 +441,21 @@ obol_err obol_issuer_keys_import(struct obol_store *s, const uint8_t master_pk[s
 	return e;
 }
 
+/* A row (signed, sig) of key_announcements as a whole announcement; not
+ * verified here. */
+static obol_err signed_row(struct obol_stmt *st, struct obol_key_announce *a)
+{
+	size_t len, slen;
+	const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+	const uint8_t *sig = obol_stmt_column_blob(st, 1, &slen);
+	obol_err e = obol_key_announce_from_signed_bytes(b, len, a);
+	if (e == OBOL_OK && slen != OBOL_SIGN_LEN)
+		e = OBOL_E_KEY_ANNOUNCE_INVALID;
+	if (e == OBOL_OK)
+		memcpy(a->sig, sig, OBOL_SIGN_LEN);
+	return e;
+}
+
 obol_err obol_issuer_keys_announced(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
 				    struct obol_key_set *set)
 {
@@ -450,19 +465,9 @@ obol_err obol_issuer_keys_announced(struct obol_store *s, const uint8_t master_p
 	obol_key_set_init(set, master_pk);
 	obol_err e = obol_stmt_prepare(s, "SELECT signed, sig FROM key_announcements WHERE sig IS NOT NULL"
 					  " ORDER BY serial", &st);
-	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		size_t len, slen;
-		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
-		const uint8_t *sig = obol_stmt_column_blob(st, 1, &slen);
-		if ((e = obol_key_announce_from_signed_bytes(b, len, &a)) != OBOL_OK)
-			break;
-		if (slen != OBOL_SIGN_LEN) {
-			e = OBOL_E_KEY_ANNOUNCE_INVALID;
-			break;
-		}
-		memcpy(a.sig, sig, OBOL_SIGN_LEN);
-		e = obol_key_set_add(set, &a);
-	}
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		if ((e = signed_row(st, &a)) == OBOL_OK)
+			e = obol_key_set_add(set, &a);
 	obol_stmt_finish(st);
 	return e;
 }
@@ -497,16 +502,8 @@ obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **o
 					 " ORDER BY serial", &st);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		char text[OBOL_KEY_ANNOUNCE_TEXT_MAX];
-		size_t len, slen;
-		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
-		const uint8_t *sig = obol_stmt_column_blob(st, 1, &slen);
-		if ((e = obol_key_announce_from_signed_bytes(b, len, &a)) != OBOL_OK)
+		if ((e = signed_row(st, &a)) != OBOL_OK)
 			break;
-		if (slen != OBOL_SIGN_LEN) {
-			e = OBOL_E_KEY_ANNOUNCE_INVALID;
-			break;
-		}
-		memcpy(a.sig, sig, OBOL_SIGN_LEN);
 		/* a key whose every window has passed is of no use to anyone */
 		bool live = a.kind == OBOL_KEY_REVOKE || now < a.accept_until ||
 			    ((a.kind == OBOL_KEY_COUPON_DENOM || a.kind == OBOL_KEY_ECASH_BANK) && now < a.legal_end);
