@@ -31,7 +31,7 @@ static void show(const struct obol_key_announce *a)
 	char hex[65], value[OBOL_AMOUNT_STR_MAX];
 	obol_key_announce_key_id(a, id);
 	obol_hex_encode(id, sizeof id, hex);
-	printf("sign: serial %llu %s %s key %.16s from %lld", (unsigned long long)a->serial, a->currency,
+	printf("sign: serial %llu %s %s, key id %.16s, from %lld", (unsigned long long)a->serial, a->currency,
 	       kind_name(a->kind), hex, (long long)a->valid_from);
 	if (a->kind != OBOL_KEY_REVOKE)
 		printf(" use-until %lld accept-until %lld", (long long)a->use_until, (long long)a->accept_until);

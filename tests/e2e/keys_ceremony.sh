@@ -37,7 +37,7 @@ expect_error KEY_MASTER_MISMATCH "$OBOL" offline sign --master-key "$T/other.key
   --out "$T/bad.json" && [ ! -e "$T/bad.json" ] && pass other_master_refused || fail other_master_refused
 
 out=$("$OBOL" offline sign --master-key "$T/master.key" --in "$T/req.json" --out "$T/sig.json" 2>&1)
-[ "$(field signed "$out")" = 5 ] && grep -q '^sign: serial 3 EUR coupon denomination .* value EUR:1 tokens 1000' <<<"$out" \
+[ "$(field signed "$out")" = 5 ] && grep -q '^sign: serial 3 EUR coupon denomination, key id .* value EUR:1 tokens 1000' <<<"$out" \
   && pass offline_sign || fail offline_sign "$out"
 
 # A changed byte in one announcement: the whole file is refused, nothing imported.
