@@ -1,6 +1,7 @@
 /* obol bench coupon: the daemons it runs as child processes, and the raw
  * limits of the machine measured in the same run (bench_coupon.h). */
 #include <fcntl.h>
+#include <getopt.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -14,12 +15,14 @@
 #include <unistd.h>
 
 #include "cli/bench_coupon.h"
+#include "cli/cli.h"
 #include "core/clock.h"
 #include "core/parse.h"
 #include "crypto/blindrsa.h"
 #include "crypto/rsa.h"
 #include "crypto/seal.h"
 #include "crypto/secret.h"
+#include "net/devlink.h"
 #include "net/http_client.h"
 #include "schemes/common/keys_doc.h"
 #include "schemes/coupon/messages.h"
@@ -30,17 +33,25 @@
 
 char bench_self_exe[PATH_MAX];
 
+/* argv of `obol` and the words of ap up to a NULL (31 at most); their count. */
+static int argv_of(char *argv[32], va_list ap)
+{
+	int n = 0;
+	argv[n++] = bench_self_exe;
+	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
+		argv[n++] = a;
+	argv[n] = NULL;
+	return n;
+}
+
 int child_run(char *out, size_t cap, ...)
 {
 	char *argv[32];
-	int n = 0, fds[2];
+	int fds[2];
 	va_list ap;
-	argv[n++] = bench_self_exe;
 	va_start(ap, cap);
-	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
-		argv[n++] = a;
+	argv_of(argv, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	if (pipe(fds) != 0)
 		return -1;
 	pid_t pid = fork();
@@ -65,17 +76,14 @@ int child_run(char *out, size_t cap, ...)
 }
 
 
-int daemon_start(struct daemon *d, const char *log, ...)
+int daemon_start(struct daemon *d, const char *log, enum daemon_how how, ...)
 {
 	char *argv[32];
-	int n = 0;
 	va_list ap;
-	argv[n++] = bench_self_exe;
-	va_start(ap, log);
-	for (char *a = va_arg(ap, char *); a && n < 31; a = va_arg(ap, char *))
-		argv[n++] = a;
+	va_start(ap, how);
+	int argc = argv_of(argv, ap);
 	va_end(ap);
-	argv[n] = NULL;
+	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600), in = open("/dev/null", O_RDONLY);
@@ -84,8 +92,16 @@ int daemon_start(struct daemon *d, const char *log, ...)
 		dup2(in, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execv(bench_self_exe, argv);
-		_exit(127);
+		if (how == DAEMON_EXEC) {
+			execv(bench_self_exe, argv);
+			_exit(127);
+		}
+		if (how == DAEMON_FORK_CLEARTEXT)
+			obol_devlink_bench_cleartext_all();
+		optind = 0; /* getopt starts afresh */
+		int rc = obol_cli_main(argc, argv);
+		fflush(NULL);
+		_exit(rc);
 	}
 	d->pid = pid;
 	for (int i = 0; i < 600; i++) {
@@ -135,12 +151,46 @@ static int field(const char *text, const char *key, char *buf, size_t cap)
 
 /* ---- the world the bench runs in ---- */
 
+/* `vendor init` in vdir and the issuer's certificate for it under name;
+ * with mine, its keys and certificate are the world's (w->vkp, w->cert). */
+static int vendor_setup(struct world *w, const char *vdir, const char *name, bool mine)
+{
+	char out[4096], vk[64], bk[64], path[400];
+	struct obol_vendor_cert c;
+	struct obol_box_keypair box;
+	if (child_run(out, sizeof(out), "vendor", "init", "--dir", vdir, "--issuer", w->issuer.url, NULL) != 0 ||
+	    field(out, "vendor-key", vk, sizeof(vk)) || field(out, "box-key", bk, sizeof(bk)))
+		return -1;
+	snprintf(path, sizeof(path), "%s/vendor.cert", vdir);
+	if (child_run(out, sizeof(out), "issuer", "vendor", "add", "--db", w->db, "--name", name, "--vendor-key", vk,
+		      "--box-key", bk, "--out", path, NULL) != 0)
+		return -1;
+	if (!mine)
+		return 0;
+	obol_err e = obol_vendor_keys_load(vdir, &w->vkp, &box);
+	OBOL_WIPE(box);
+	if (e != OBOL_OK || obol_vendor_cert_load(vdir, &c) != OBOL_OK ||
+	    obol_vendor_cert_encode(&c, w->cert, sizeof(w->cert), &w->cert_len) != OBOL_OK)
+		return -1;
+	obol_sha256(w->cert_hash, w->cert, w->cert_len);
+	return 0;
+}
+
+int world_vendor_fork(struct world *w, const char *name, const char *price, bool cleartext, struct daemon *d)
+{
+	char vdir[400], log[400];
+	snprintf(vdir, sizeof(vdir), "%s/%s", w->dir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", w->dir, name);
+	if (vendor_setup(w, vdir, name, false) != 0)
+		return -1;
+	return daemon_start(d, log, cleartext ? DAEMON_FORK_CLEARTEXT : DAEMON_FORK, "vendor", "serve", "--dir", vdir,
+			    "--issuer", w->issuer.url, "--listen", "127.0.0.1:0", "--price", price, "--max-links", "256",
+			    "--max-links-per-ip", "256", NULL);
+}
 
 int world_up(struct world *w, const char *price)
 {
-	char out[4096], pk[64], vk[64], bk[64], path[400];
-	struct obol_vendor_cert c;
-	struct obol_box_keypair box;
+	char out[4096], pk[64], path[400];
 	snprintf(w->dir, sizeof(w->dir), "%s/obol-bench-coupon-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(w->dir))
 		return -1;
@@ -150,8 +200,8 @@ int world_up(struct world *w, const char *price)
 		      "EUR:1,100", "--coupon-denom", "EUR:2,20000", "--coupon-denom", "EUR:20,200000", "--coupon-lock-max", "600", NULL) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/issuer.log", w->dir);
-	if (daemon_start(&w->issuer, path, "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0", "--threads", "32",
-			 NULL) != 0)
+	if (daemon_start(&w->issuer, path, DAEMON_EXEC, "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0",
+			 "--threads", "32", NULL) != 0)
 		return -1;
 	obol_sign_keypair_new(&w->user);
 	if (obol_b64_encode(w->user.pk, 32, pk, sizeof(pk)) != OBOL_OK ||
@@ -161,23 +211,14 @@ int world_up(struct world *w, const char *price)
 	    child_run(out, sizeof(out), "issuer", "fund", "--db", w->db, "--account", "bench", "--amount",
 		      "EUR:10000000", NULL) != 0)
 		return -1;
-	if (child_run(out, sizeof(out), "vendor", "init", "--dir", w->vdir, "--issuer", w->issuer.url, NULL) != 0 ||
-	    field(out, "vendor-key", vk, sizeof(vk)) || field(out, "box-key", bk, sizeof(bk)))
+	if (vendor_setup(w, w->vdir, "shop", true) != 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/vendor.cert", w->vdir);
-	if (child_run(out, sizeof(out), "issuer", "vendor", "add", "--db", w->db, "--name", "shop", "--vendor-key", vk,
-		      "--box-key", bk, "--out", path, NULL) != 0 ||
-	    obol_vendor_keys_load(w->vdir, &w->vkp, &box) != OBOL_OK)
-		return -1;
-	if (obol_vendor_cert_load(w->vdir, &c) != OBOL_OK ||
-	    obol_vendor_cert_encode(&c, w->cert, sizeof(w->cert), &w->cert_len) != OBOL_OK)
-		return -1;
-	obol_sha256(w->cert_hash, w->cert, w->cert_len);
 	snprintf(path, sizeof(path), "%s/vendor.log", w->dir);
 	/* every wallet of the bench comes from 127.0.0.1: one address may hold
 	 * all the links (a link just closed may still hold its place a moment) */
-	if (daemon_start(&w->vendor, path, "vendor", "serve", "--dir", w->vdir, "--issuer", w->issuer.url, "--listen",
-			 "127.0.0.1:0", "--price", price, "--max-links", "256", "--max-links-per-ip", "256", NULL) != 0)
+	if (daemon_start(&w->vendor, path, DAEMON_EXEC, "vendor", "serve", "--dir", w->vdir, "--issuer", w->issuer.url,
+			 "--listen", "127.0.0.1:0", "--price", price, "--max-links", "256", "--max-links-per-ip", "256",
+			 NULL) != 0)
 		return -1;
 	struct obol_http_client *hc = NULL;
 	long status;

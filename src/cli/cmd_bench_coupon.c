@@ -85,6 +85,8 @@ struct job {
 	uint64_t start, end, deadline;
 	struct lat *lat, *lat2;
 	uint64_t ahead;
+	const char *vendor_addr; /* the token phases' vendor */
+	bool cleartext;          /* over bench links in clear (src/net/devlink.h) */
 	uint64_t ops, tokens;
 	obol_err err;
 	struct coupon_wallet_coin coin;
@@ -241,7 +243,9 @@ static void *token_worker(void *arg)
 	const uint8_t *body;
 	size_t len;
 	uint32_t type;
-	if ((j->err = obol_devlink_connect_vendor(j->w->vendor.addr, 30000, j->ws->cfg.issuer_pk, &dl)) != OBOL_OK)
+	struct obol_devlink_expect expect = { .issuer_pk = j->ws->cfg.issuer_pk };
+	if ((j->err = j->cleartext ? obol_devlink_connect_bench_cleartext(j->vendor_addr, 30000, &expect, &dl)
+				   : obol_devlink_connect(j->vendor_addr, 30000, &expect, &dl)) != OBOL_OK)
 		goto out;
 	if ((j->err = coupon_wallet_buy(&s, j->coin.last_index - 1, &buy)) != OBOL_OK)
 		goto out;
@@ -315,14 +319,30 @@ out:
 
 struct phase {
 	double per_s, p50, p99, p50b, p99b, elapsed;
-	uint64_t ops, tokens;
+	uint64_t ops, tokens; /* tokens per second */
+	uint64_t token_count;
 };
 
-/* Runs `threads` wallets for `seconds`. With keep (the withdrawal rounds),
- * the latencies of earlier calls are kept and the figures cover them all. */
-static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void *(*fn)(void *), unsigned threads,
-			  double seconds, struct coupon_wallet_coin *coins, uint64_t ahead, struct phase *out)
+/* A phase: `threads` wallets running fn for `seconds`, each with its coin
+ * of coins (NULL: none); the token phases' at vendor_addr, ahead units
+ * ahead, over bench links in clear when cleartext. */
+struct phase_req {
+	struct world *w;
+	struct coupon_wallet_store *ws;
+	void *(*fn)(void *);
+	unsigned threads;
+	double seconds;
+	struct coupon_wallet_coin *coins;
+	uint64_t ahead;
+	const char *vendor_addr;
+	bool cleartext;
+};
+
+/* Runs a phase. When out->elapsed is not 0 (a later round of a phase), the
+ * latencies of earlier rounds are kept and the figures cover them all. */
+static obol_err run_phase(const struct phase_req *q, struct phase *out)
 {
+	unsigned threads = q->threads;
 	static struct lat l1, l2;
 	struct job *jobs = calloc(threads, sizeof(*jobs));
 	pthread_t th[MAX_THREADS];
@@ -342,11 +362,13 @@ static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void 
 	pthread_barrier_t barrier;
 	pthread_barrier_init(&barrier, NULL, threads);
 	for (unsigned i = 0; i < threads; i++) {
-		jobs[i] = (struct job){ .w = w, .ws = ws, .barrier = &barrier, .seconds = seconds, .lat = &l1,
-					.lat2 = &l2, .ahead = ahead };
-		if (coins)
-			jobs[i].coin = coins[i];
-		pthread_create(&th[i], NULL, fn, &jobs[i]);
+		jobs[i] = (struct job){ .w = q->w, .ws = q->ws, .barrier = &barrier, .seconds = q->seconds,
+					.lat = &l1, .lat2 = &l2, .ahead = q->ahead,
+					.vendor_addr = q->vendor_addr ? q->vendor_addr : q->w->vendor.addr,
+					.cleartext = q->cleartext };
+		if (q->coins)
+			jobs[i].coin = q->coins[i];
+		pthread_create(&th[i], NULL, q->fn, &jobs[i]);
 	}
 	uint64_t tokens = 0, first = UINT64_MAX, last = 0;
 	for (unsigned i = 0; i < threads; i++) {
@@ -369,9 +391,49 @@ static obol_err run_phase(struct world *w, struct coupon_wallet_store *ws, void 
 	out->p99 = lat_pct(&l1, 0.99);
 	out->p50b = lat_pct(&l2, 0.50);
 	out->p99b = lat_pct(&l2, 0.99);
-	out->tokens = (uint64_t)((double)tokens / out->elapsed);
+	out->token_count += tokens;
+	out->tokens = (uint64_t)((double)out->token_count / out->elapsed);
 out:
 	free(jobs);
+	return e;
+}
+
+obol_err bench_coupon_token_round(struct world *w, const struct daemon *vendor, bool cleartext, unsigned wallets,
+				  double seconds, struct bench_token_rate *acc)
+{
+	static struct coupon_wallet_coin coins[MAX_THREADS];
+	struct coupon_wallet_store ws;
+	struct phase ph;
+	struct obol_http_client *c = NULL;
+	obol_err e;
+	memset(&ws, 0, sizeof(ws));
+	memset(&ph, 0, sizeof(ph));
+	if (wallets == 0 || wallets > MAX_THREADS)
+		return OBOL_E_INVALID_ARGUMENT;
+	if ((e = coupon_wstore_init(&ws, w->keys)) != OBOL_OK)
+		goto out;
+	if ((c = user_client(w)) == NULL) {
+		e = OBOL_E_NETWORK;
+		goto out;
+	}
+	for (unsigned i = 0; i < wallets && e == OBOL_OK; i++)
+		e = withdraw_one(c, &ws, 2, &coins[i]);
+	if (e != OBOL_OK)
+		goto out;
+	double v0 = proc_cpu(vendor->pid);
+	if ((e = run_phase(&(struct phase_req){ .w = w, .ws = &ws, .fn = token_worker, .threads = wallets,
+						.seconds = seconds, .coins = coins, .ahead = BENCH_TOKEN_AHEAD,
+						.vendor_addr = vendor->addr, .cleartext = cleartext },
+			   &ph)) != OBOL_OK)
+		goto out;
+	acc->vendor_cpu_s += proc_cpu(vendor->pid) - v0;
+	acc->tokens += ph.token_count;
+	acc->elapsed += ph.elapsed;
+out:
+	for (size_t i = 0; i < OBOL_ARRAY_LEN(coins); i++)
+		OBOL_WIPE(coins[i]);
+	obol_http_client_free(c);
+	coupon_wstore_free(&ws);
 	return e;
 }
 
@@ -422,8 +484,8 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 	double secs = quick ? 1.0 : 3.0;
 	/* concurrent wallets per phase: enough requests in flight for the
 	 * group commits to fill */
-	unsigned wt = quick ? 8 : 16, st_ = quick ? 16 : 48, kt = quick ? 16 : 48;
-	uint64_t ahead = 64;
+	unsigned wt = quick ? 8 : 16, st_ = quick ? 16 : 48, kt = BENCH_TOKEN_WALLETS(quick);
+	uint64_t ahead = BENCH_TOKEN_AHEAD;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	static struct world w;
 	static struct coupon_wallet_coin coins[3 * MAX_THREADS];
@@ -460,7 +522,9 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		rsa_cpu += per_cpu / rounds;
 		double c0 = proc_cpu(w.issuer.pid);
 		m0 = proc_cpu(getpid());
-		if ((e = run_phase(&w, &ws, withdraw_worker, wt, secs / rounds, NULL, 0, &wd)) != OBOL_OK)
+		if ((e = run_phase(&(struct phase_req){ .w = &w, .ws = &ws, .fn = withdraw_worker, .threads = wt,
+						  .seconds = secs / rounds },
+				   &wd)) != OBOL_OK)
 			goto out;
 		iss_wd += proc_cpu(w.issuer.pid) - c0;
 		wal_wd += proc_cpu(getpid()) - m0;
@@ -477,19 +541,25 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		goto out;
 	double c0 = proc_cpu(w.issuer.pid);
 	m0 = proc_cpu(getpid());
-	if ((e = run_phase(&w, &ws, session_worker, st_, secs, coins, 0, &ss)) != OBOL_OK)
+	if ((e = run_phase(&(struct phase_req){ .w = &w, .ws = &ws, .fn = session_worker, .threads = st_,
+					  .seconds = secs, .coins = coins },
+			   &ss)) != OBOL_OK)
 		goto out;
 	iss_ss = proc_cpu(w.issuer.pid) - c0;
 	wal_ss = proc_cpu(getpid()) - m0;
 	c0 = proc_cpu(w.vendor.pid);
 	m0 = proc_cpu(getpid());
-	if ((e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_, 1, &tk1)) != OBOL_OK)
+	if ((e = run_phase(&(struct phase_req){ .w = &w, .ws = &ws, .fn = token_worker, .threads = kt,
+					  .seconds = secs, .coins = coins + st_, .ahead = 1 },
+			   &tk1)) != OBOL_OK)
 		goto out;
 	ven_tk1 = proc_cpu(w.vendor.pid) - c0;
 	wal_tk1 = proc_cpu(getpid()) - m0;
 	c0 = proc_cpu(w.vendor.pid);
 	m0 = proc_cpu(getpid());
-	if ((e = run_phase(&w, &ws, token_worker, kt, secs, coins + st_ + kt, ahead, &tk)) != OBOL_OK)
+	if ((e = run_phase(&(struct phase_req){ .w = &w, .ws = &ws, .fn = token_worker, .threads = kt,
+					  .seconds = secs, .coins = coins + st_ + kt, .ahead = ahead },
+			   &tk)) != OBOL_OK)
 		goto out;
 	ven_tk = proc_cpu(w.vendor.pid) - c0;
 	wal_tk = proc_cpu(getpid()) - m0;

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/payer_opts.h"
+#include "cli/wallet_cmd.h"
 #include "wallet/file.h"
 #include "wallet/history.h"
 #include "wallet/limits.h"
@@ -41,25 +42,6 @@ void obol_cli_payer_register(struct obol_cmd *cmd)
 		cmd->more_help = print_payer_help;
 }
 
-/* The value of option name at argv[*i] ("--name V" or "--name=V"), moving
- * *i past it; NULL when argv[*i] is not that option. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t n = strlen(name);
-	*missing = false;
-	if (strncmp(argv[*i], name, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 static int parse_cap(const struct obol_cmd *cmd, const char *name, const char *text, bool *has,
 		     struct obol_amount *a)
 {
@@ -72,36 +54,60 @@ static int parse_cap(const struct obol_cmd *cmd, const char *name, const char *t
 	return -1;
 }
 
+/* The payer's options of every pay command (getopt_long values). */
+enum { PAYER_OPT_MAX_PRICE = 0x200, PAYER_OPT_MAX_AMOUNT, PAYER_OPT_YES, PAYER_OPT_CLEAR };
+#define PAYER_CAP_OPTIONS                                                         \
+	{ "max-price", required_argument, NULL, PAYER_OPT_MAX_PRICE },            \
+	{ "max-amount", required_argument, NULL, PAYER_OPT_MAX_AMOUNT }
+
+/* Takes --max-price and --max-amount into cap; -1 to go on, else the exit
+ * code of a usage error. */
+static int cap_opt(const struct obol_cmd *cmd, int ch, const char *arg, struct obol_paycap *cap)
+{
+	if (ch == PAYER_OPT_MAX_PRICE)
+		return parse_cap(cmd, "--max-price", arg, &cap->has_max_price, &cap->max_price);
+	if (ch == PAYER_OPT_MAX_AMOUNT)
+		return parse_cap(cmd, "--max-amount", arg, &cap->has_max_amount, &cap->max_amount);
+	return obol_cli_usage_error(cmd, "unknown option");
+}
+
+/* Takes the payer's options out of a pay command's arguments and leaves the
+ * others, in order, to the command's own parser. getopt_long in "-" mode
+ * reads every word in order and moves none, quietly, with ':' for a missing
+ * value; the words it passes over that are not the payer's (the command's
+ * options, their values, "--" and all after it) are the command's. */
 int obol_cli_payer_run(const struct obol_cmd *cmd, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		PAYER_CAP_OPTIONS,
+		{ "yes", no_argument, NULL, PAYER_OPT_YES },
+		{ 0, 0, 0, 0 },
+	};
 	struct obol_payer_opts o;
-	int n = 1, rc;
-	bool missing;
+	int n = 1, at = 1, rc = -1, ch, quiet = opterr;
 	if (!is_pay_command(cmd->path))
 		return obol_cli_run(cmd, argc, argv);
 	memset(&o, 0, sizeof o);
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		if (strcmp(argv[i], "--") == 0) {
-			while (i < argc)
-				argv[n++] = argv[i++];
-			break;
-		}
-		if ((v = opt_value(argc, argv, &i, "--max-price", &missing)) != NULL) {
-			if ((rc = parse_cap(cmd, "--max-price", v, &o.cap.has_max_price, &o.cap.max_price)) >= 0)
-				return rc;
-		} else if (!missing && (v = opt_value(argc, argv, &i, "--max-amount", &missing)) != NULL) {
-			if ((rc = parse_cap(cmd, "--max-amount", v, &o.cap.has_max_amount, &o.cap.max_amount)) >= 0)
-				return rc;
-		} else if (missing) {
-			return obol_cli_usage_error(cmd, "--max-price and --max-amount take CUR:V.F");
-		} else if (strcmp(argv[i], "--yes") == 0) {
+	opterr = 0;
+	optind = 0; /* getopt starts afresh */
+	for (; rc < 0 && (ch = getopt_long(argc, argv, "-:", opts, NULL)) != -1; at = optind) {
+		if (ch == 1 || ch == '?') /* the command's: the words read since the last option */
+			while (at < optind)
+				argv[n++] = argv[at++];
+		else if (ch == PAYER_OPT_YES)
 			o.yes = true;
-		} else {
-			argv[n++] = argv[i];
-		}
+		else if (ch == ':')
+			rc = obol_cli_usage_error(cmd, "--max-price and --max-amount take CUR:V.F");
+		else
+			rc = cap_opt(cmd, ch, optarg, &o.cap);
 	}
+	opterr = quiet;
+	if (rc >= 0)
+		return rc;
+	while (at < argc) /* "--" and what follows it */
+		argv[n++] = argv[at++];
 	argv[n] = NULL;
+	optind = 0; /* the command's getopt starts afresh, in its own mode */
 	obol_payer_set_opts(&o);
 	rc = obol_cli_run(cmd, n, argv);
 	obol_payer_set_opts(NULL);
@@ -110,48 +116,29 @@ int obol_cli_payer_run(const struct obol_cmd *cmd, int argc, char **argv)
 
 /* ---- wallet limits set | show, wallet history ---- */
 
+/* The options of `wallet limits set`. */
 struct lopts {
-	const char *path;
-	struct obol_wallet_keysrc ks;
 	struct obol_paycap cap;
-	bool clear, json;
+	bool clear;
 };
 
-static int parse_lopts(const struct obol_cmd *cmd, int argc, char **argv, struct lopts *o, const char *allowed)
+static int on_limits_opt(const struct obol_cmd *cmd, int ch, const char *arg, void *ctx)
 {
-	static const struct option opts[] = {
-		{ "wallet", required_argument, NULL, 'w' },    { "key-file", required_argument, NULL, 'f' },
-		{ "max-price", required_argument, NULL, 'p' }, { "max-amount", required_argument, NULL, 'a' },
-		{ "clear", no_argument, NULL, 'c' },           { "json", no_argument, NULL, 'j' },
-		{ 0, 0, 0, 0 },
-	};
-	int ch, rc;
-	memset(o, 0, sizeof *o);
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == '?' || !strchr(allowed, ch))
-			return obol_cli_usage_error(cmd, "unknown option");
-		switch (ch) {
-		case 'w': o->path = optarg; break;
-		case 'f': o->ks.key_file = optarg; break;
-		case 'c': o->clear = true; break;
-		case 'j': o->json = true; break;
-		case 'p':
-			if ((rc = parse_cap(cmd, "--max-price", optarg, &o->cap.has_max_price, &o->cap.max_price)) >= 0)
-				return rc;
-			break;
-		case 'a':
-			if ((rc = parse_cap(cmd, "--max-amount", optarg, &o->cap.has_max_amount, &o->cap.max_amount)) >=
-			    0)
-				return rc;
-			break;
-		}
-	}
-	if (optind != argc)
-		return obol_cli_extra_arg(cmd, argv[optind]);
-	if (!o->path)
-		return obol_cli_usage_error(cmd, "--wallet is required");
+	struct lopts *o = ctx;
+	if (ch != PAYER_OPT_CLEAR)
+		return cap_opt(cmd, ch, arg, &o->cap);
+	o->clear = true;
 	return -1;
 }
+
+/* A command that takes no option of its own. */
+static int on_no_opt(const struct obol_cmd *cmd, int ch, const char *arg, void *ctx)
+{
+	(void)ch, (void)arg, (void)ctx;
+	return obol_cli_usage_error(cmd, "unknown option");
+}
+
+static const struct option wallet_only[] = { OBOL_WALLET_CMD_OPTIONS, { 0, 0, 0, 0 } };
 
 static void print_limits(const struct obol_paycap *cap)
 {
@@ -166,27 +153,29 @@ static void print_limits(const struct obol_paycap *cap)
 
 static int cmd_limits_set(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct lopts o;
+	static const struct option opts[] = {
+		OBOL_WALLET_CMD_OPTIONS,
+		PAYER_CAP_OPTIONS,
+		{ "clear", no_argument, NULL, PAYER_OPT_CLEAR },
+		{ 0, 0, 0, 0 },
+	};
+	struct obol_wallet_cmd_opts c;
+	struct lopts o = { 0 };
 	struct obol_wallet *w = NULL;
 	int rc;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
-	if ((rc = parse_lopts(cmd, argc, argv, &o, "wfpac")) >= 0)
+	if ((rc = obol_wallet_cmd_parse(cmd, argc, argv, opts, on_limits_opt, &o, true, &c)) >= 0)
 		return rc;
 	if (o.clear == obol_paycap_any(&o.cap))
 		return obol_cli_usage_error(cmd, "give --max-price and/or --max-amount, or --clear");
 	if (o.cap.has_max_price && o.cap.has_max_amount &&
 	    !obol_amount_same_currency(&o.cap.max_price, &o.cap.max_amount))
 		return obol_cli_usage_error(cmd, "--max-price and --max-amount must be in one currency");
-	obol_err e = obol_wallet_open(o.path, &o.ks, &w);
+	obol_err e = obol_wallet_open(c.wallet, &c.ks, &w);
 	if (e == OBOL_OK && (e = obol_wallet_set_limits(w, &o.cap)) == OBOL_OK)
 		e = obol_wallet_save(w);
 	if (e == OBOL_OK)
 		print_limits(&o.cap);
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "limits not set");
+	return obol_wallet_cmd_finish(cmd, w, e, "limits not set");
 }
 
 OBOL_COMMAND(wallet_limits_set_cmd, "wallet limits set",
@@ -202,21 +191,16 @@ OBOL_COMMAND(wallet_limits_set_cmd, "wallet limits set",
 
 static int cmd_limits_show(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct lopts o;
+	struct obol_wallet_cmd_opts c;
 	struct obol_paycap cap;
 	struct obol_wallet *w = NULL;
 	int rc;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
-	if ((rc = parse_lopts(cmd, argc, argv, &o, "wf")) >= 0)
+	if ((rc = obol_wallet_cmd_parse(cmd, argc, argv, wallet_only, on_no_opt, NULL, true, &c)) >= 0)
 		return rc;
-	obol_err e = obol_wallet_open(o.path, &o.ks, &w);
+	obol_err e = obol_wallet_open(c.wallet, &c.ks, &w);
 	if (e == OBOL_OK && (e = obol_wallet_limits(w, &cap)) == OBOL_OK)
 		print_limits(&cap);
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot read the limits");
+	return obol_wallet_cmd_finish(cmd, w, e, "cannot read the limits");
 }
 
 OBOL_COMMAND(wallet_limits_show_cmd, "wallet limits show", "--wallet PATH [--key-file FILE]",
@@ -227,20 +211,15 @@ OBOL_COMMAND(wallet_limits_show_cmd, "wallet limits show", "--wallet PATH [--key
 
 static int cmd_history(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct lopts o;
+	struct obol_wallet_cmd_opts c;
 	struct obol_wallet *w = NULL;
 	int rc;
-	if (obol_cli_wants_help(argc, argv)) {
-		obol_cli_print_usage(cmd, stdout);
-		return OBOL_EXIT_OK;
-	}
-	if ((rc = parse_lopts(cmd, argc, argv, &o, "wfj")) >= 0)
+	if ((rc = obol_wallet_cmd_parse(cmd, argc, argv, wallet_only, on_no_opt, NULL, true, &c)) >= 0)
 		return rc;
-	obol_err e = obol_wallet_open(o.path, &o.ks, &w);
+	obol_err e = obol_wallet_open(c.wallet, &c.ks, &w);
 	if (e == OBOL_OK)
-		e = obol_history_print(w, o.json, stdout);
-	obol_wallet_close(w);
-	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "cannot read the history");
+		e = obol_history_print(w, c.json, stdout);
+	return obol_wallet_cmd_finish(cmd, w, e, "cannot read the history");
 }
 
 OBOL_COMMAND(wallet_history_cmd, "wallet history", "--wallet PATH [--json] [--key-file FILE]",

@@ -15,33 +15,10 @@
 #define SHORT_DENOM "EUR:0.5,500,20s,30s"
 #define SHORT_SPEND_S 30
 
-static obol_err add_vendor(struct obol_demo *d, const char *db, const char *issuer_url, const char *name,
-			   struct obol_demo_proc **proc)
-{
-	char vkey[128], bkey[128], dir[512], cert[600];
-	char *out = NULL;
-	obol_err e;
-	snprintf(dir, sizeof dir, "%s", obol_demo_path(d, name));
-	snprintf(cert, sizeof cert, "%s/vendor.cert", dir);
-	if ((e = obol_demo_run(d, &out, "vendor", "init", "--dir", dir, "--issuer", issuer_url, NULL)) != OBOL_OK ||
-	    (e = obol_demo_field(out, "vendor-key", vkey, sizeof vkey)) != OBOL_OK ||
-	    (e = obol_demo_field(out, "box-key", bkey, sizeof bkey)) != OBOL_OK)
-		goto out;
-	if ((e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", db, "--name", name, "--vendor-key", vkey,
-			       "--box-key", bkey, "--out", cert, NULL)) != OBOL_OK)
-		goto out;
-	e = obol_demo_start(d, name, proc, "vendor", "serve", "--dir", dir, "--issuer", issuer_url, "--listen",
-			    "127.0.0.1:0", "--price", "EUR:0.001", NULL);
-out:
-	free(out);
-	return e;
-}
-
 static obol_err coupon_demo(struct obol_demo *d)
 {
 	struct obol_demo_proc *issuer, *v1, *v2;
-	char *out = NULL;
-	char key[128], wallet[512], v1addr[64], v2addr[64], iurl[96];
+	char wallet[512], v1addr[64], v2addr[64], iurl[96];
 	const char *db = obol_demo_db_url(d, "issuer");
 	obol_err e;
 
@@ -54,17 +31,10 @@ static obol_err coupon_demo(struct obol_demo *d)
 				 NULL)) != OBOL_OK)
 		return e;
 	snprintf(iurl, sizeof iurl, "%s", obol_demo_proc_url(issuer));
-	snprintf(wallet, sizeof wallet, "%s", obol_demo_path(d, "alice.wallet"));
 
 	obol_demo_step(d, "alice's wallet and account, funded with EUR:5");
-	if ((e = obol_demo_run(d, &out, "wallet", "init", "--wallet", wallet, "--issuer", iurl, "--account", "alice",
-			       NULL)) != OBOL_OK ||
-	    (e = obol_demo_field(out, "account-key", key, sizeof key)) != OBOL_OK)
-		goto out;
-	if ((e = obol_demo_run(d, NULL, "issuer", "account", "add", "--db", db, "--kind", "user", "--name", "alice",
-			       "--auth-key", key, NULL)) != OBOL_OK ||
-	    (e = obol_demo_run(d, NULL, "issuer", "fund", "--db", db, "--account", "alice", "--amount", "EUR:5",
-			       NULL)) != OBOL_OK)
+	if ((e = obol_demo_user(d, &(struct obol_demo_user_req){ db, iurl, "alice", "EUR:5" }, wallet,
+				sizeof wallet)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "alice withdraws a coin of the short-lived denomination (EUR:0.5) and keeps it unspent");
@@ -72,10 +42,10 @@ static obol_err coupon_demo(struct obol_demo *d)
 		goto out;
 
 	obol_demo_step(d, "two vendors, certified by the issuer, selling a unit of service for EUR:0.001");
-	if ((e = add_vendor(d, db, iurl, "vendor1", &v1)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor1", "EUR:0.001", NULL }, &v1)) != OBOL_OK)
 		goto out;
 	snprintf(v1addr, sizeof v1addr, "%s", obol_demo_proc_addr(v1));
-	if ((e = add_vendor(d, db, iurl, "vendor2", &v2)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor2", "EUR:0.001", NULL }, &v2)) != OBOL_OK)
 		goto out;
 	snprintf(v2addr, sizeof v2addr, "%s", obol_demo_proc_addr(v2));
 
@@ -123,7 +93,6 @@ static obol_err coupon_demo(struct obol_demo *d)
 	obol_demo_step(d, "the books balance: funding - payouts = balances + value outstanding in coins");
 	e = obol_demo_audit(d, db);
 out:
-	free(out);
 	return e;
 }
 

@@ -22,20 +22,9 @@ struct party {
 /* A wallet with an account at the issuer, funded, and a certified key. */
 static obol_err join(struct obol_demo *d, const char *db, const char *url, struct party *p, const char *fund)
 {
-	char *out = NULL, key[128], file[64];
-	snprintf(file, sizeof(file), "%s.wallet", p->name);
-	snprintf(p->wallet, sizeof(p->wallet), "%s", obol_demo_path(d, file));
-	obol_err e = obol_demo_run(d, &out, "wallet", "init", "--wallet", p->wallet, "--issuer", url, "--account",
-				   p->name, NULL);
-	if (e == OBOL_OK)
-		e = obol_demo_field(out, "account-key", key, sizeof(key));
-	free(out);
-	out = NULL;
-	if (e == OBOL_OK)
-		e = obol_demo_run(d, NULL, "issuer", "account", "add", "--db", db, "--kind", "user", "--name", p->name,
-				  "--auth-key", key, NULL);
-	if (e == OBOL_OK && fund != NULL)
-		e = obol_demo_run(d, NULL, "issuer", "fund", "--db", db, "--account", p->name, "--amount", fund, NULL);
+	char *out = NULL;
+	obol_err e = obol_demo_user(d, &(struct obol_demo_user_req){ db, url, p->name, fund }, p->wallet,
+				    sizeof(p->wallet));
 	if (e == OBOL_OK)
 		e = obol_demo_run(d, &out, "wallet", "ecash", "register", "--wallet", p->wallet, NULL);
 	if (e == OBOL_OK)
@@ -106,7 +95,7 @@ static obol_err ecash_demo(struct obol_demo *d)
 	struct party alice = { .name = "alice" }, bob = { .name = "bob" }, carol = { .name = "carol" },
 		     dave = { .name = "dave" };
 	struct party crowd[4] = { { .name = "erin" }, { .name = "frank" }, { .name = "grace" }, { .name = "heidi" } };
-	char *out = NULL, vkey[128], bkey[128], culprit[32] = "", copy[600], copy2[600], db[600], url[128];
+	char *out = NULL, culprit[32] = "", copy[600], copy2[600], db[600], url[128];
 	obol_err e;
 
 	/* The demo's path helpers share one buffer: keep copies. */
@@ -131,17 +120,8 @@ static obol_err ecash_demo(struct obol_demo *d)
 			goto out;
 
 	obol_demo_step(d, "the merchant: a vendor daemon that registers its own key at its first start");
-	if ((e = obol_demo_run(d, &out, "vendor", "init", "--dir", obol_demo_path(d, "shop"), "--issuer", url, NULL)) !=
-		    OBOL_OK ||
-	    (e = obol_demo_field(out, "vendor-key", vkey, sizeof(vkey))) != OBOL_OK ||
-	    (e = obol_demo_field(out, "box-key", bkey, sizeof(bkey))) != OBOL_OK)
-		goto out;
-	free(out);
-	out = NULL;
-	if ((e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", db, "--name", "shop", "--vendor-key", vkey,
-			       "--box-key", bkey, "--out", obol_demo_path(d, "shop/vendor.cert"), NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "vendor", &vendor, "vendor", "serve", "--dir", obol_demo_path(d, "shop"), "--issuer",
-				 url, "--listen", "127.0.0.1:0", "--price", "EUR:1", NULL)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, url, "shop", "EUR:1", "vendor" }, &vendor)) !=
+	    OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "alice and bob top up: bank-signed coins of EUR:1, paid from their accounts");

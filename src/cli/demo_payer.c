@@ -10,6 +10,46 @@
 
 #include "cli/demo_payer.h"
 
+obol_err obol_demo_user(struct obol_demo *d, const struct obol_demo_user_req *q, char *wallet, size_t cap)
+{
+	char *out = NULL, key[128], file[64];
+	snprintf(file, sizeof file, "%s.wallet", q->name);
+	snprintf(wallet, cap, "%s", obol_demo_path(d, file));
+	obol_err e = obol_demo_run(d, &out, "wallet", "init", "--wallet", wallet, "--issuer", q->issuer_url,
+				   "--account", q->name, NULL);
+	if (e == OBOL_OK)
+		e = obol_demo_field(out, "account-key", key, sizeof key);
+	if (e == OBOL_OK)
+		e = obol_demo_run(d, NULL, "issuer", "account", "add", "--db", q->db, "--kind", "user", "--name",
+				  q->name, "--auth-key", key, NULL);
+	if (e == OBOL_OK && q->fund != NULL)
+		e = obol_demo_run(d, NULL, "issuer", "fund", "--db", q->db, "--account", q->name, "--amount", q->fund,
+				  NULL);
+	free(out);
+	return e;
+}
+
+obol_err obol_demo_vendor(struct obol_demo *d, const struct obol_demo_vendor_req *q, struct obol_demo_proc **proc)
+{
+	char vkey[128], bkey[128], dir[512], cert[600];
+	char *out = NULL;
+	obol_err e;
+	snprintf(dir, sizeof dir, "%s", obol_demo_path(d, q->name));
+	snprintf(cert, sizeof cert, "%s/vendor.cert", dir);
+	if ((e = obol_demo_run(d, &out, "vendor", "init", "--dir", dir, "--issuer", q->issuer_url, NULL)) != OBOL_OK ||
+	    (e = obol_demo_field(out, "vendor-key", vkey, sizeof vkey)) != OBOL_OK ||
+	    (e = obol_demo_field(out, "box-key", bkey, sizeof bkey)) != OBOL_OK)
+		goto out;
+	if ((e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", q->db, "--name", q->name, "--vendor-key",
+			       vkey, "--box-key", bkey, "--out", cert, NULL)) != OBOL_OK)
+		goto out;
+	e = obol_demo_start(d, q->proc_name != NULL ? q->proc_name : q->name, proc, "vendor", "serve", "--dir", dir,
+			    "--issuer", q->issuer_url, "--listen", "127.0.0.1:0", "--price", q->price, NULL);
+out:
+	free(out);
+	return e;
+}
+
 obol_err obol_demo_history(struct obol_demo *d, const char *wallet)
 {
 	char *out = NULL;
@@ -35,8 +75,7 @@ obol_err obol_demo_history(struct obol_demo *d, const char *wallet)
 static obol_err payer_demo(struct obol_demo *d)
 {
 	struct obol_demo_proc *issuer, *shop;
-	char *out = NULL;
-	char key[128], vkey[128], bkey[128], wallet[512], dir[512], cert[600], addr[64], iurl[96];
+	char wallet[512], addr[64], iurl[96];
 	const char *db = obol_demo_db_url(d, "issuer");
 	obol_err e;
 
@@ -47,29 +86,13 @@ static obol_err payer_demo(struct obol_demo *d)
 				 NULL)) != OBOL_OK)
 		return e;
 	snprintf(iurl, sizeof iurl, "%s", obol_demo_proc_url(issuer));
-	snprintf(wallet, sizeof wallet, "%s", obol_demo_path(d, "alice.wallet"));
-	if ((e = obol_demo_run(d, &out, "wallet", "init", "--wallet", wallet, "--issuer", iurl, "--account", "alice",
-			       NULL)) != OBOL_OK ||
-	    (e = obol_demo_field(out, "account-key", key, sizeof key)) != OBOL_OK)
-		goto out;
-	if ((e = obol_demo_run(d, NULL, "issuer", "account", "add", "--db", db, "--kind", "user", "--name", "alice",
-			       "--auth-key", key, NULL)) != OBOL_OK ||
-	    (e = obol_demo_run(d, NULL, "issuer", "fund", "--db", db, "--account", "alice", "--amount", "EUR:5",
-			       NULL)) != OBOL_OK)
+	if ((e = obol_demo_user(d, &(struct obol_demo_user_req){ db, iurl, "alice", "EUR:5" }, wallet,
+				sizeof wallet)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "a vendor, cornershop, certified by the issuer, at EUR:0.001 a unit");
-	snprintf(dir, sizeof dir, "%s", obol_demo_path(d, "cornershop"));
-	snprintf(cert, sizeof cert, "%s/vendor.cert", dir);
-	free(out);
-	out = NULL;
-	if ((e = obol_demo_run(d, &out, "vendor", "init", "--dir", dir, "--issuer", iurl, NULL)) != OBOL_OK ||
-	    (e = obol_demo_field(out, "vendor-key", vkey, sizeof vkey)) != OBOL_OK ||
-	    (e = obol_demo_field(out, "box-key", bkey, sizeof bkey)) != OBOL_OK ||
-	    (e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", db, "--name", "cornershop", "--vendor-key",
-			       vkey, "--box-key", bkey, "--out", cert, NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "cornershop", &shop, "vendor", "serve", "--dir", dir, "--issuer", iurl, "--listen",
-				 "127.0.0.1:0", "--price", "EUR:0.001", NULL)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "cornershop", "EUR:0.001", NULL },
+				  &shop)) != OBOL_OK)
 		goto out;
 	snprintf(addr, sizeof addr, "%s", obol_demo_proc_addr(shop));
 
@@ -107,7 +130,6 @@ static obol_err payer_demo(struct obol_demo *d)
 	obol_demo_step(d, "the books balance");
 	e = obol_demo_audit(d, db);
 out:
-	free(out);
 	return e;
 }
 

@@ -66,6 +66,7 @@
 #define OBOL_DL_ERROR_NAME_MAX 64
 #define OBOL_DL_TIMEOUT_MS 10000
 #define OBOL_DL_PROLOGUE "obol-devlink-v2"
+#define OBOL_DL_PROLOGUE_BENCH_CLEARTEXT "obol-devlink-v2 bench cleartext" /* see the end of this file */
 #define OBOL_DL_RECORD_MAX 65535 /* a record's ciphertext: one Noise transport message */
 
 /* ---- who the responder is ------------------------------------------------- */
@@ -248,5 +249,27 @@ OBOL_MUST_CHECK obol_err obol_devlink_listen(const char *addr, int *fd, uint16_t
  * then holds up only its own link). */
 OBOL_MUST_CHECK obol_err obol_devlink_accept(int listen_fd, int timeout_ms, int io_timeout_ms,
 					     struct obol_devlink **out);
+
+/* ---- bench only: records in clear ----
+ * `obol bench link` measures what the encryption costs the vendor's token
+ * rate by running the same exchange over links whose records are not
+ * encrypted: a record's "seal" copies the plaintext and 16 zero bytes where
+ * the tag goes, its "open" copies the plaintext back (no check). Everything
+ * else is the link's own: sockets, handshake, record framing, reads,
+ * writes, polls, buffers, frames. The handshake of such a link hashes the
+ * prologue OBOL_DL_PROLOGUE_BENCH_CLEARTEXT: it never completes with a link
+ * that is not one (the initiator fails with DEVLINK_HANDSHAKE before any
+ * frame), so a wallet or vendor that does not call these never sends or
+ * takes a record in clear. No option, environment variable or file turns it
+ * on: only the bench's code calls these, for its own wallets and in the
+ * vendor daemon it forks without exec (src/cli/bench_coupon_world.c). */
+/* Marks a link without a session yet (INTERNAL after the handshake). */
+OBOL_MUST_CHECK obol_err obol_devlink_bench_cleartext(struct obol_devlink *l);
+/* Every link this process makes from now on is marked. */
+void obol_devlink_bench_cleartext_all(void);
+/* obol_devlink_connect with the link marked before its handshake. */
+OBOL_MUST_CHECK obol_err obol_devlink_connect_bench_cleartext(const char *addr, int timeout_ms,
+							      const struct obol_devlink_expect *expect,
+							      struct obol_devlink **out);
 
 #endif

@@ -54,12 +54,15 @@ static bool wire_refusal(obol_err e)
 	return e > OBOL_E_WIRE_TRUNCATED && e <= OBOL_E_WIRE_UNEXPECTED_MESSAGE;
 }
 
-static obol_err noise_init(struct obol_noise_handshake *hs, bool initiator, const struct obol_box_keypair *s)
+/* A bench link in clear (devlink.h) hashes another prologue, so that it
+ * never completes a handshake with a link that is not one. */
+static obol_err noise_init(struct obol_noise_handshake *hs, const struct obol_devlink *l, bool initiator,
+			   const struct obol_box_keypair *s)
 {
-	static const char prologue[] = OBOL_DL_PROLOGUE;
+	static const char prologue[] = OBOL_DL_PROLOGUE, bench[] = OBOL_DL_PROLOGUE_BENCH_CLEARTEXT;
 	struct obol_noise_init in = { .initiator = initiator,
-				      .prologue = (const uint8_t *)prologue,
-				      .prologue_len = sizeof prologue - 1,
+				      .prologue = (const uint8_t *)(l->bench_cleartext ? bench : prologue),
+				      .prologue_len = l->bench_cleartext ? sizeof bench - 1 : sizeof prologue - 1,
 				      .s = s };
 	return obol_noise_handshake_init(hs, &in);
 }
@@ -176,7 +179,7 @@ obol_err obol_devlink_initiate(struct obol_devlink *l, const struct obol_devlink
 	obol_err e;
 	if (l->secure || expect == NULL)
 		return OBOL_E_INTERNAL;
-	if ((e = noise_init(&hs, true, NULL)) != OBOL_OK ||
+	if ((e = noise_init(&hs, l, true, NULL)) != OBOL_OK ||
 	    (e = obol_noise_write_message(&hs, NULL, 0, m.msg, OBOL_NOISE_MSG_MAX, &m.len)) != OBOL_OK)
 		goto out;
 	obol_noise_handshake_hash(&hs, h1);
@@ -248,7 +251,7 @@ obol_err obol_devlink_respond(struct obol_devlink *l, const struct obol_devlink_
 	}
 	if (e != OBOL_OK)
 		goto refuse;
-	if ((e = noise_init(&hs, false, me->key)) != OBOL_OK)
+	if ((e = noise_init(&hs, l, false, me->key)) != OBOL_OK)
 		goto out;
 	/* Message 1 is the initiator's ephemeral key and an empty payload. */
 	if (obol_noise_read_message(&hs, m.msg, m.len, payload, OBOL_NOISE_MSG_MAX, &plen) != OBOL_OK || plen != 0) {

@@ -19,6 +19,7 @@ struct obol_devlink {
 	const struct obol_devlink_ops *ops; /* a link inside the program (obol_devlink_from_ops) */
 	void *ops_ctx;
 	bool secure;                   /* the handshake is done: frames travel in records */
+	bool bench_cleartext;          /* records in clear (obol_devlink_bench_cleartext) */
 	struct obol_noise_cipher tx, rx;
 	obol_err read_failed;          /* sticky: the session error that ended reading */
 	struct obol_devlink_peer peer; /* the initiator's view of the responder */

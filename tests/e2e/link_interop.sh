@@ -4,6 +4,7 @@
 # as the wallet against `obol vendor serve` and as the vendor for
 # `obol wallet pay`.
 . "$(dirname "$0")/lib.sh"
+. "$E2E_ROOT/tests/lib/parties.bash"
 
 PY=/usr/bin/python3
 INTEROP=$E2E_ROOT/tests/interop/devlink_noise.py
@@ -15,12 +16,8 @@ if ! "$PY" -c 'import dissononce' 2>/dev/null; then
 fi
 "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 --coupon-lock-max 600 >/dev/null
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
-KEY=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice | sed -n 's/^account-key: //p')
-"$OBOL" issuer account add --db "$DB" --kind user --name alice --auth-key "$KEY" >/dev/null
-"$OBOL" issuer fund --db "$DB" --account alice --amount EUR:1 >/dev/null
-out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
-"$OBOL" issuer vendor add --db "$DB" --name shop --vendor-key "$(field vendor-key "$out")" \
-  --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
+user alice "$W" EUR:1
+certify "$T/shop" shop
 start vendor vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 || { fail vendor_serve; exit 1; }
 
 # dissononce as the wallet, obol as the vendor.

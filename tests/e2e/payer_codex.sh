@@ -9,18 +9,13 @@
 
 DB=sqlite:$T/bank.db
 W=$T/alice.wallet
-audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
 balance() { field balance "$("$OBOL" wallet codex show --wallet "$W")"; }
 last_line() { "$OBOL" wallet history --wallet "$W" | tail -n 1; }
 "$OBOL" issuer init --db "$DB" --currency EUR >/dev/null
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
-key=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice | sed -n 's/^account-key: //p')
-"$OBOL" issuer account add --db "$DB" --kind user --name alice --auth-key "$key" >/dev/null
-"$OBOL" issuer fund --db "$DB" --account alice --amount EUR:20 >/dev/null
+user alice "$W" EUR:20
 "$OBOL" wallet codex open --wallet "$W" --amount EUR:10 --deposit EUR:5 >/dev/null
-out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
-"$OBOL" issuer vendor add --db "$DB" --name shop --vendor-key "$(field vendor-key "$out")" \
-  --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
+certify "$T/shop" shop
 start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.25 \
   || { fail vendor_serve; exit 1; }
 CHEAT_VENDOR=$shop_ADDR CHEAT_DIR=$T/shop

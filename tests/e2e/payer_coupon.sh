@@ -12,7 +12,6 @@
 
 DB=sqlite:$T/issuer.db
 W=$T/alice.wallet
-audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
 balance() { "$OBOL" issuer account show --db "$DB" --account "$1" | sed -n 's/^balance: //p'; }
 coins_value() { "$OBOL" wallet balance --wallet "$W" | sed -n 's/^coupon balance: \([^ ]*\).*/\1/p'; }
 # spent_at_most BEFORE MAX: the wallet's coins lost at most MAX since BEFORE.
@@ -24,12 +23,8 @@ last_line() { "$OBOL" wallet history --wallet "$W" | tail -n 1; }
 
 "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 --coupon-lock-max 600 >/dev/null
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
-KEY=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice | sed -n 's/^account-key: //p')
-"$OBOL" issuer account add --db "$DB" --kind user --name alice --auth-key "$KEY" >/dev/null
-"$OBOL" issuer fund --db "$DB" --account alice --amount EUR:5 >/dev/null
-out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
-"$OBOL" issuer vendor add --db "$DB" --name cornershop --vendor-key "$(field vendor-key "$out")" \
-  --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
+user alice "$W" EUR:5
+certify "$T/shop" cornershop
 start vendor vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.003 \
   || { fail vendor_serve; exit 1; }
 CHEAT_VENDOR=$vendor_ADDR CHEAT_DIR=$T/shop

@@ -32,9 +32,7 @@ refused() {
 "$OBOL" issuer init --db "$DB" --currency EUR >/dev/null || { fail ecash_setup "issuer init"; exit 1; }
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail ecash_setup "issuer serve"; exit 1; }
 join alice EUR:20 >/dev/null && join bob >/dev/null || { fail ecash_setup "register"; exit 1; }
-VOUT=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
-"$OBOL" issuer vendor add --db "$DB" --name shop --vendor-key "$(field vendor-key "$VOUT")" \
-  --box-key "$(field box-key "$VOUT")" --out "$T/shop/vendor.cert" >/dev/null
+certify "$T/shop" shop
 start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:1 \
   || { fail ecash_setup "vendor serve"; exit 1; }
 CHEAT_VENDOR=$shop_ADDR CHEAT_DIR=$T/shop

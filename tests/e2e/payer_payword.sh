@@ -14,7 +14,6 @@
 DB=sqlite:$T/issuer.db
 W=$T/alice.wallet
 export OBOL_PAYWORD_PASSWORD="correct horse battery"
-audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
 unspent() { field unspent "$("$OBOL" wallet payword show --wallet "$W")"; }
 last_line() { "$OBOL" wallet history --wallet "$W" | tail -n 1; }
 # refused CASE ERROR ARGS...: 'wallet payword buy' fails with ERROR, no token
@@ -32,9 +31,7 @@ refused() {
 
 "$OBOL" issuer init --db "$DB" --currency EUR --payword-token-value EUR:0.01 >/dev/null || { fail issuer_init; exit 1; }
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
-out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
-"$OBOL" issuer vendor add --db "$DB" --name shop --vendor-key "$(field vendor-key "$out")" \
-  --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
+certify "$T/shop" shop
 "$OBOL" vendor payword setup --dir "$T/shop" --mode generic --report almost-online --interval 1 \
   --crl-interval 1 >/dev/null
 printf 'The news of the day.\n' >"$T/article.txt"
@@ -42,9 +39,7 @@ printf 'The news of the day.\n' >"$T/article.txt"
 "$OBOL" vendor payword product --dir "$T/shop" --id article-2 --price EUR:0.05 --file "$T/article.txt" >/dev/null
 start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 || { fail vendor_serve; exit 1; }
 CHEAT_VENDOR=$shop_ADDR CHEAT_DIR=$T/shop
-out=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice)
-"$OBOL" issuer account add --db "$DB" --kind user --name alice --auth-key "$(field account-key "$out")" >/dev/null
-"$OBOL" issuer fund --db "$DB" --account alice --amount EUR:1 >/dev/null
+user alice "$W" EUR:1
 "$OBOL" wallet payword register --wallet "$W" --username alice >/dev/null || fail payword_register
 "$OBOL" wallet payword buy-tokens --wallet "$W" --tokens 40 >/dev/null || fail payword_buy_tokens
 

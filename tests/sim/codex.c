@@ -451,10 +451,12 @@ static void years_event(struct sim *sim, void *arg)
 		return;
 	}
 	sim_jump(sim, INT64_C(400) * 86400 * SIM_S);
+	cx(sim)->years_jumped_ns = sim_time_ns(sim);
 }
 
 static void st_years(struct sim *sim)
 {
+	cx(sim)->years_due = true;
 	sim_at(sim, 600 * SIM_S, years_event, NULL);
 }
 

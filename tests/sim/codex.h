@@ -53,6 +53,8 @@ struct cx_world {
 	int64_t synced_ns[CX_WALLETS]; /* when the bank last answered an honest user's sync (200) */
 	bool release_due;      /* release strategy: m asks for its remainder after its hold (14.8) */
 	int64_t release_asked_ns; /* when m's last POST /codex/release reached the bank */
+	bool years_due;        /* years strategy: 400 days pass once the world is idle (14.6) */
+	int64_t years_jumped_ns; /* when that jump happened; 0 while it has not */
 	unsigned npays;        /* payments started (names their files) */
 	void *cheat;           /* the strategy's own state */
 };

@@ -270,6 +270,23 @@ static void check_bound(struct sim *sim, struct obol_store *s, struct sim_node *
  * /codex/release reaching the bank: the bank pays back on request only, so
  * without both nothing about a release can be concluded, and a run whose
  * script never got there fails as such rather than as a frozen remainder. */
+/* The years strategy: a run whose 400-day jump never came (the world was
+ * never idle), or after which no honest user synced, has not exercised the
+ * renewal at sync, and fails as such rather than passing unexercised. */
+static void check_years(struct sim *sim, struct cx_world *w)
+{
+	int synced = 0;
+	if (w->years_jumped_ns == 0) {
+		sim_fail(sim, "SETUP", "the years script never jumped 400 days (the world was never idle)");
+		return;
+	}
+	for (int i = 0; i < CX_WALLETS; i++)
+		if (w->synced_ns[i] > w->years_jumped_ns)
+			synced++;
+	if (synced == 0)
+		sim_fail(sim, "SETUP", "no honest user synced after the 400-day jump: renewal at sync was not exercised");
+}
+
 static void check_released(struct sim *sim, struct obol_store *s, struct cx_world *w)
 {
 	struct sim_node *n = w->m;
@@ -422,6 +439,8 @@ void cx_check_rest(struct sim *sim)
 		check_bound(sim, s, w->m);
 	if (!sim_failed(sim) && w->release_due)
 		check_released(sim, s, w);
+	if (!sim_failed(sim) && w->years_due)
+		check_years(sim, w);
 	if (!sim_failed(sim) && (e = codex_issuer_check(s, "EUR", NULL, &cc)) != OBOL_OK)
 		sim_fail(sim, "P1", "the bank's consistency check fails (%s): %zu unlogged, %zu below zero, %zu mismatched, "
 			 "%zu conflicts not acted on", obol_strerror(e), cc.unlogged, cc.overspent, cc.mismatched,

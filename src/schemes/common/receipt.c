@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schemes/common/signed_cbor.h"
 #include "wire/cbor.h"
 
 /* The spec of fields 1..6, or of all 7 with the signature. */
@@ -44,31 +45,26 @@ obol_err obol_receipt_payment_id_of(const struct obol_fields *body, uint8_t id[s
 	return e;
 }
 
-/* The signed bytes: the CBOR map of fields 1..6. */
-static obol_err signed_bytes(const struct obol_receipt *r, uint8_t *buf, size_t cap, size_t *len)
+/* Signed: the CBOR map of fields 1..6. */
+static struct obol_fields signed_fields(const struct obol_receipt *r, struct obol_field f[7])
 {
-	struct obol_field f[7];
 	receipt_fields((struct obol_receipt *)r, f, false);
-	struct obol_fields spec = { f, 6 };
-	return obol_cbor_encode(&spec, buf, cap, len);
+	return (struct obol_fields){ f, 6 };
 }
 
 obol_err obol_receipt_sign(struct obol_receipt *r, const uint8_t sk[static OBOL_SIGN_SK_LEN])
 {
-	uint8_t buf[OBOL_RECEIPT_MAX];
-	size_t len;
-	obol_err e = signed_bytes(r, buf, sizeof buf, &len);
-	if (e == OBOL_OK)
-		obol_sign(r->sig, OBOL_RECEIPT_CONTEXT, buf, len, sk);
-	return e;
+	struct obol_field f[7];
+	struct obol_fields spec = signed_fields(r, f);
+	return obol_signed_cbor_sign(&spec, OBOL_RECEIPT_CONTEXT, sk, r->sig);
 }
 
 obol_err obol_receipt_verify(const struct obol_receipt *r, const struct obol_vendor_cert *cert)
 {
-	uint8_t buf[OBOL_RECEIPT_MAX];
-	size_t len;
-	if (r->vendor_id != cert->vendor_id || signed_bytes(r, buf, sizeof buf, &len) != OBOL_OK ||
-	    obol_sign_verify(r->sig, OBOL_RECEIPT_CONTEXT, buf, len, cert->sign_pk) != OBOL_OK)
+	struct obol_field f[7];
+	struct obol_fields spec = signed_fields(r, f);
+	if (r->vendor_id != cert->vendor_id ||
+	    obol_signed_cbor_verify(&spec, OBOL_RECEIPT_CONTEXT, cert->sign_pk, r->sig) != OBOL_OK)
 		return OBOL_E_RECEIPT_INVALID;
 	return OBOL_OK;
 }

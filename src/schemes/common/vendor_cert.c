@@ -3,6 +3,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/secret.h"
+#include "schemes/common/signed_cbor.h"
 #include "schemes/common/vendor_cert.h"
 #include "wire/cbor.h"
 
@@ -30,36 +31,28 @@ void obol_vendor_cert_spec(struct obol_vendor_cert *c, struct obol_vendor_cert_s
 	spec->fields = (struct obol_fields){ spec->f, 8 };
 }
 
-/* The signed bytes: the CBOR map of fields 1..7. */
-static obol_err signed_bytes(const struct obol_vendor_cert *c, uint8_t *buf, size_t cap, size_t *len)
+/* Signed: the CBOR map of fields 1..7. */
+static struct obol_fields signed_fields(const struct obol_vendor_cert *c, struct obol_field f[8])
 {
-	struct obol_field f[8];
 	cert_fields((struct obol_vendor_cert *)c, f, false);
-	struct obol_fields spec = { f, 7 };
-	return obol_cbor_encode(&spec, buf, cap, len);
+	return (struct obol_fields){ f, 7 };
 }
 
 obol_err obol_vendor_cert_sign(struct obol_vendor_cert *c, const uint8_t master_sk[static OBOL_SIGN_SK_LEN])
 {
-	uint8_t buf[OBOL_VENDOR_CERT_MAX];
-	size_t len;
+	struct obol_field f[8];
+	struct obol_fields spec = signed_fields(c, f);
 	if (c->valid_until <= c->valid_from)
 		return OBOL_E_INVALID_ARGUMENT;
-	obol_err e = signed_bytes(c, buf, sizeof buf, &len);
-	if (e != OBOL_OK)
-		return e;
-	obol_sign(c->sig, OBOL_VENDOR_CERT_CONTEXT, buf, len, master_sk);
-	return OBOL_OK;
+	return obol_signed_cbor_sign(&spec, OBOL_VENDOR_CERT_CONTEXT, master_sk, c->sig);
 }
 
 obol_err obol_vendor_cert_verify(const struct obol_vendor_cert *c, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
 				 int64_t now)
 {
-	uint8_t buf[OBOL_VENDOR_CERT_MAX];
-	size_t len;
-	if (signed_bytes(c, buf, sizeof buf, &len) != OBOL_OK)
-		return OBOL_E_VENDOR_CERT_INVALID;
-	if (obol_sign_verify(c->sig, OBOL_VENDOR_CERT_CONTEXT, buf, len, master_pk) != OBOL_OK)
+	struct obol_field f[8];
+	struct obol_fields spec = signed_fields(c, f);
+	if (obol_signed_cbor_verify(&spec, OBOL_VENDOR_CERT_CONTEXT, master_pk, c->sig) != OBOL_OK)
 		return OBOL_E_VENDOR_CERT_INVALID;
 	if (c->valid_until <= c->valid_from)
 		return OBOL_E_VENDOR_CERT_INVALID;

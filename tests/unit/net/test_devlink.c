@@ -713,3 +713,57 @@ TEST(devlink, unix_socket)
 	snprintf(addr, sizeof addr, "unix:%s/link", test_tmpdir());
 	over(addr, false);
 }
+
+/* A pair of links on a socketpair, marked as bench links in clear as asked;
+ * the handshake's outcome on the initiator's side. */
+static obol_err bench_pair(struct fixture *fx, bool clear_a, bool clear_b, struct obol_devlink **a,
+			   struct obol_devlink **b)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || obol_devlink_from_fd(sv[0], 1000, a) != OBOL_OK ||
+	    obol_devlink_from_fd(sv[1], 1000, b) != OBOL_OK || (clear_a && obol_devlink_bench_cleartext(*a) != OBOL_OK) ||
+	    (clear_b && obol_devlink_bench_cleartext(*b) != OBOL_OK)) {
+		obol_test_fail(__FILE__, __LINE__, "no links");
+		return OBOL_E_INTERNAL;
+	}
+	struct test_link_responder *r = test_link_respond_async(*b, &fx->v.id);
+	obol_err e = obol_devlink_initiate(*a, &fx->x);
+	if (e != OBOL_OK) {
+		obol_devlink_close(*a); /* a responder still reading ends */
+		*a = NULL;
+	}
+	obol_err er = test_link_respond_join(r);
+	if (e == OBOL_OK)
+		CHECK_OK(er);
+	return e;
+}
+
+TEST(devlink, a_bench_link_in_clear_completes_a_handshake_only_with_another)
+{
+	struct fixture fx;
+	struct obol_devlink *a = NULL, *b = NULL;
+	fixture(&fx);
+	/* Either end marked alone: the prologues differ, message 2 does not
+	 * decrypt, and the initiator stops before any frame. */
+	CHECK_ERR(bench_pair(&fx, true, false, &a, &b), OBOL_E_DEVLINK_HANDSHAKE);
+	obol_devlink_close(b);
+	CHECK_ERR(bench_pair(&fx, false, true, &a, &b), OBOL_E_DEVLINK_HANDSHAKE);
+	obol_devlink_close(b);
+	/* Both marked: frames travel in records of the usual framing and
+	 * length, in clear, the tag's bytes zero. */
+	REQUIRE_OK(bench_pair(&fx, true, true, &a, &b));
+	CHECK_ERR(obol_devlink_bench_cleartext(a), OBOL_E_INTERNAL); /* after the handshake: too late */
+	uint8_t rec[256];
+	REQUIRE_OK(send_msg(a, 30, 7, "secret-0"));
+	REQUIRE_OK(grab(obol_devlink_fd(b), 2, rec, sizeof rec, &(size_t){ 0 }));
+	size_t len = (size_t)rec[0] << 8 | rec[1];
+	CHECK(memmem(rec + 2, len, "secret-0", 8) != NULL);
+	static const uint8_t zero_tag[16];
+	CHECK(len > 16 && memcmp(rec + 2 + len - 16, zero_tag, 16) == 0);
+	uint32_t type;
+	REQUIRE_OK(send_msg(b, 31, 8, "back"));
+	REQUIRE_OK(read_type(a, &type));
+	CHECK_EQ_INT(type, 31);
+	obol_devlink_close(a);
+	obol_devlink_close(b);
+}
