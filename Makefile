@@ -81,8 +81,9 @@ $(BUILD)/obol: $(CLI_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 # config file layer (src/cli/optspec.c, config.c).
 TEST_CLI_OBJ := $(BUILD)/src/cli/bench_keys.o $(BUILD)/src/cli/optspec.o $(BUILD)/src/cli/config.o
 # Every program the tests run is built for tests (crypto/seal.h,
-# obol_build_for_tests): it honours OBOL_ARGON2_FAST. build/obol is not.
-TEST_BUILD_OBJ := $(BUILD)/tests/lib/test_build.o
+# obol_build_for_tests): it honours OBOL_ARGON2_FAST, and OBOL_TEST_CLOCK
+# (core/clock.h, tests/lib/test_clock.c). build/obol is not.
+TEST_BUILD_OBJ := $(BUILD)/tests/lib/test_build.o $(BUILD)/tests/lib/test_clock.o
 
 $(BUILD)/obol-test: $(TEST_OBJ) $(TEST_CLI_OBJ) $(TEST_BUILD_OBJ) $(VEC_OBJ) $(NODE_OBJ) $(BUILD)/libobol-core.a
 	@echo "  LD      $@"

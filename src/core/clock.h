@@ -1,16 +1,26 @@
-/* Time. The protocol cores never read the clock: they take `now` (seconds
- * since the Unix epoch, UTC) as an argument. Only the shells call these.
+/* Time: the one place every daemon, wallet, command and the simulator take
+ * the wall clock from. The protocol cores never read the clock: they take
+ * `now` (seconds since the Unix epoch, UTC) as an argument. Only the shells
+ * call these.
  *
  * A program may replace the clock source for the whole process with
- * obol_clock_set_source(): the deterministic simulator (tests/sim) does, to
- * run every process of a simulated world on its own clock (skewed, and
- * jumping days or years ahead). Nothing reads the source from the
- * environment or a file: only code that calls obol_clock_set_source, which
- * no command of build/obol does, runs on another clock than the system's. */
+ * obol_clock_set_source(). Two programs do, and both are built for tests only:
+ *   - the deterministic simulator (tests/sim), which runs every process of a
+ *     simulated world on its own clock (skewed, jumping days or years ahead);
+ *   - the programs the end-to-end tests run (build/obol-e2e, build/obol-attack),
+ *     whose main() calls obol_clock_install_for_tests(): with OBOL_TEST_CLOCK
+ *     set, their wall clock is the system's plus an offset the test moves
+ *     (tests/lib/test_clock.c).
+ * build/obol links the empty obol_clock_install_for_tests of
+ * src/core/clock_hook.c: it contains no code that reads OBOL_TEST_CLOCK or
+ * any other clock setting, so a production daemon runs on the system clock
+ * whatever its environment says. */
 #ifndef OBOL_CORE_CLOCK_H
 #define OBOL_CORE_CLOCK_H
 
 #include <stdint.h>
+
+#include "core/error.h"
 
 /* Wall-clock seconds since the epoch. */
 int64_t obol_now(void);
@@ -30,5 +40,11 @@ struct obol_clock_source {
  * or the system clock again when src is NULL. Call it before other threads
  * read the clock. */
 void obol_clock_set_source(const struct obol_clock_source *src);
+
+/* Called once by main() before anything reads the clock. In build/obol it
+ * does nothing and returns OBOL_OK. In a program built for tests it installs
+ * the settable test clock when OBOL_TEST_CLOCK names its file, and fails with
+ * CLOCK_TEST_FILE when that file cannot be read. */
+OBOL_MUST_CHECK obol_err obol_clock_install_for_tests(void);
 
 #endif

@@ -475,6 +475,16 @@ struct keys_read {
 static obol_err keys_parts(struct obol_store *s, void *arg)
 {
 	struct keys_read *k = arg;
+	json_t *announced = NULL;
+	obol_err ea = obol_issuer_keys_doc_part(s, obol_now(), &announced);
+	if (ea != OBOL_OK)
+		return ea;
+	/* listed once the key ceremony has signed something (keys_doc.h) */
+	if (json_array_size(announced) > 0 && json_object_set(k->keys, "announcements", announced) != 0)
+		ea = OBOL_E_NO_MEMORY;
+	json_decref(announced);
+	if (ea != OBOL_OK)
+		return ea;
 	for (size_t i = 0; i < k->iss->nschemes; i++) {
 		struct obol_issuer_scheme *sch = k->iss->schemes[i].sch;
 		json_t *part = NULL;

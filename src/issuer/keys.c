@@ -1,12 +1,20 @@
-/* The issuer's master and box keys in table issuer_keys (contract in keys.h).
- * Component "issuer" also holds vendor_certs (src/issuer/vendors.c). */
+/* The issuer's master and box keys in table issuer_keys, and the key
+ * hierarchy's tables (component "keys"); contract in keys.h. Component
+ * "issuer" also holds vendor_certs (src/issuer/vendors.c). */
+#include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/compiler.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
+#include "crypto/rsa.h"
+#include "issuer/coupon_store.h"
+#include "issuer/ecash_issuer.h"
 #include "issuer/keys.h"
 #include "issuer/vendors.h"
+#include "schemes/coupon/keys.h"
 
 static const struct obol_migration issuer_steps[] = {
 	{ .sqlite = "CREATE TABLE issuer_keys (id BIGINT PRIMARY KEY, master_seed BYTEA NOT NULL,"
@@ -20,7 +28,8 @@ static const struct obol_migration issuer_steps[] = {
 
 obol_err obol_issuer_keys_migrate(struct obol_store *s)
 {
-	return obol_store_migrate(s, "issuer", issuer_steps, OBOL_ARRAY_LEN(issuer_steps));
+	obol_err e = obol_store_migrate(s, "issuer", issuer_steps, OBOL_ARRAY_LEN(issuer_steps));
+	return e == OBOL_OK ? obol_issuer_keyring_migrate(s) : e;
 }
 
 obol_err obol_issuer_vendors_migrate(struct obol_store *s)
@@ -118,4 +127,400 @@ out:
 void obol_issuer_keys_wipe(struct obol_issuer_keys *k)
 {
 	obol_wipe(k, sizeof *k);
+}
+
+/* ---- The key hierarchy (contract in keys.h) ----------------------------- */
+
+static const struct obol_migration keyring_steps[] = {
+	{ .sqlite = "CREATE TABLE key_announcements (serial BIGINT PRIMARY KEY, kind BIGINT NOT NULL,"
+		    " key_id BYTEA NOT NULL, signed BYTEA NOT NULL, sig BYTEA, requested BIGINT NOT NULL,"
+		    " imported BIGINT);"
+		    "CREATE INDEX key_announcements_key ON key_announcements (key_id);"
+		    "CREATE TABLE online_keys (key_id BYTEA PRIMARY KEY, seed BYTEA NOT NULL,"
+		    " created BIGINT NOT NULL);" },
+};
+
+obol_err obol_issuer_keyring_migrate(struct obol_store *s)
+{
+	return obol_store_migrate(s, "keys", keyring_steps, OBOL_ARRAY_LEN(keyring_steps));
+}
+
+#define DAY_S INT64_C(86400)
+
+void obol_key_policy_default(struct obol_key_policy *p)
+{
+	*p = (struct obol_key_policy){ .online_use_s = 90 * DAY_S, .online_grace_s = 30 * DAY_S,
+				       .lookahead_s = 120 * DAY_S, .coin_legal_s = 3 * 365 * DAY_S,
+				       .bank_use_s = 365 * DAY_S };
+}
+
+/* Stores a as a pending request under the next serial. */
+static obol_err request_add(struct obol_store *s, struct obol_key_announce *a, int64_t now)
+{
+	struct obol_stmt *st = NULL;
+	uint8_t buf[OBOL_KEY_ANNOUNCE_MAX], id[32];
+	size_t len;
+	bool row;
+	obol_err e = obol_stmt_prepare(s, "SELECT COALESCE(MAX(serial), 0) FROM key_announcements", &st);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK)
+		a->serial = row ? (uint64_t)obol_stmt_column_int64(st, 0) + 1 : 1;
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e != OBOL_OK || (e = obol_key_announce_check(a)) != OBOL_OK ||
+	    (e = obol_key_announce_signed_bytes(a, buf, sizeof buf, &len)) != OBOL_OK)
+		return e;
+	obol_key_announce_key_id(a, id);
+	e = obol_stmt_prepare(s, "INSERT INTO key_announcements (serial, kind, key_id, signed, requested)"
+				 " VALUES (?, ?, ?, ?, ?)", &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_int64(st, 1, (int64_t)a->serial)) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 2, (int64_t)a->kind)) == OBOL_OK &&
+	    (e = obol_stmt_bind_blob(st, 3, id, sizeof id)) == OBOL_OK &&
+	    (e = obol_stmt_bind_blob(st, 4, buf, len)) == OBOL_OK && (e = obol_stmt_bind_int64(st, 5, now)) == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* Whether a key of that id is requested or announced already. */
+static obol_err requested(struct obol_store *s, const uint8_t id[32], bool *yes)
+{
+	struct obol_stmt *st = NULL;
+	obol_err e = obol_stmt_prepare(s, "SELECT serial FROM key_announcements WHERE key_id = ? AND kind <> ?", &st);
+	if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, id, 32)) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 2, OBOL_KEY_REVOKE)) == OBOL_OK)
+		e = obol_stmt_step(st, yes);
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* The latest use_until of the online keys requested or announced, 0 if none. */
+static obol_err online_end(struct obol_store *s, int64_t *end)
+{
+	struct obol_stmt *st = NULL;
+	struct obol_key_announce a;
+	bool row;
+	*end = 0;
+	obol_err e = obol_stmt_prepare(s, "SELECT signed FROM key_announcements WHERE kind = ?", &st);
+	if (e == OBOL_OK)
+		e = obol_stmt_bind_int64(st, 1, OBOL_KEY_ONLINE);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t len;
+		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+		if ((e = obol_key_announce_from_signed_bytes(b, len, &a)) == OBOL_OK && a.use_until > *end)
+			*end = a.use_until;
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* Draws an online key for [from, from + use), stores its seed and requests
+ * its announcement. */
+static obol_err online_add(struct obol_store *s, const char *currency, const struct obol_key_policy *p, int64_t from,
+			   int64_t now)
+{
+	struct obol_sign_keypair kp;
+	struct obol_key_announce a;
+	struct obol_stmt *st = NULL;
+	uint8_t seed[OBOL_SIGN_SEED_LEN], id[32];
+	bool row;
+	obol_random(seed, sizeof seed);
+	obol_sign_keypair_from_seed(&kp, seed);
+	memset(&a, 0, sizeof a);
+	a.kind = OBOL_KEY_ONLINE;
+	strcpy(a.currency, currency);
+	memcpy(a.key, kp.pk, OBOL_SIGN_PK_LEN);
+	a.key_len = OBOL_SIGN_PK_LEN;
+	a.valid_from = from;
+	a.use_until = from + p->online_use_s;
+	a.accept_until = a.use_until + p->online_grace_s;
+	obol_key_announce_key_id(&a, id);
+	obol_err e = obol_stmt_prepare(s, "INSERT INTO online_keys (key_id, seed, created) VALUES (?, ?, ?)", &st);
+	if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, id, sizeof id)) == OBOL_OK &&
+	    (e = obol_stmt_bind_blob(st, 2, seed, sizeof seed)) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 3, now)) == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	obol_stmt_finish(st);
+	OBOL_WIPE(seed);
+	obol_wipe(&kp, sizeof kp);
+	if (e == OBOL_OK)
+		e = request_add(s, &a, now);
+	return e;
+}
+
+static obol_err plan_coupon(struct obol_store *s, const char *currency, const struct obol_key_policy *p, int64_t now,
+			    size_t *added)
+{
+	struct coupon_denom d[COUPON_KEYS_DENOMS_MAX];
+	size_t n = 0;
+	obol_err e = coupon_store_denoms(s, d, OBOL_ARRAY_LEN(d), &n);
+	for (size_t i = 0; e == OBOL_OK && i < n; i++) {
+		struct obol_key_announce a;
+		uint8_t *der = NULL, id[32];
+		size_t len = 0;
+		bool yes = false;
+		memset(&a, 0, sizeof a);
+		if ((e = obol_rsa_public_to_der(d[i].key, &der, &len)) != OBOL_OK)
+			break;
+		if (len > sizeof a.key) {
+			e = OBOL_E_KEY_ANNOUNCE_INVALID;
+		} else {
+			a.kind = OBOL_KEY_COUPON_DENOM;
+			strcpy(a.currency, currency);
+			memcpy(a.key, der, len);
+			a.key_len = len;
+			obol_key_announce_key_id(&a, id);
+			e = requested(s, id, &yes);
+		}
+		obol_rsa_der_free(der, len);
+		if (e != OBOL_OK || yes)
+			continue;
+		/* withdraw_until and spend_until are the last seconds allowed */
+		a.use_until = d[i].withdraw_until + 1;
+		a.accept_until = d[i].spend_until + 1;
+		a.valid_from = now < a.use_until ? now : a.use_until - 1;
+		a.legal_end = a.accept_until + p->coin_legal_s;
+		a.value = d[i].value;
+		a.tokens = d[i].n;
+		if ((e = request_add(s, &a, now)) == OBOL_OK)
+			(*added)++;
+	}
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(d[i].key);
+	return e;
+}
+
+static obol_err plan_ecash(struct obol_store *s, const char *currency, const struct obol_key_policy *p, int64_t now,
+			   size_t *added)
+{
+	struct ecash_issuer_state *bank = NULL;
+	struct obol_key_announce a;
+	uint8_t id[32];
+	bool yes = false;
+	obol_err e = ecash_issuer_load(s, currency, &bank);
+	if (e == OBOL_E_KEYS_UNKNOWN)
+		return OBOL_OK; /* no bank key: the ecash scheme is not set up */
+	if (e != OBOL_OK)
+		return e;
+	memset(&a, 0, sizeof a);
+	if (bank->pk_der_len > sizeof a.key) {
+		e = OBOL_E_KEY_ANNOUNCE_INVALID;
+		goto out;
+	}
+	a.kind = OBOL_KEY_ECASH_BANK;
+	strcpy(a.currency, currency);
+	memcpy(a.key, bank->pk_der, bank->pk_der_len);
+	a.key_len = bank->pk_der_len;
+	obol_key_announce_key_id(&a, id);
+	if ((e = requested(s, id, &yes)) != OBOL_OK || yes)
+		goto out;
+	/* a coin lives coin_lifetime from its issue; then the deposit window */
+	a.valid_from = now;
+	a.use_until = now + p->bank_use_s;
+	a.accept_until = a.use_until + bank->bank.coin_lifetime;
+	a.legal_end = a.accept_until + bank->bank.deposit_window + p->coin_legal_s;
+	if ((e = request_add(s, &a, now)) == OBOL_OK)
+		(*added)++;
+out:
+	ecash_issuer_unload(bank);
+	return e;
+}
+
+obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_policy *p, int64_t now, size_t *added)
+{
+	struct obol_issuer_keys k;
+	int64_t coupon_v = 0, ecash_v = 0, end;
+	*added = 0;
+	if (p->online_use_s <= 0 || p->online_grace_s < 0 || p->lookahead_s <= 0 || p->coin_legal_s < 0 ||
+	    p->bank_use_s <= 0)
+		return OBOL_E_INVALID_ARGUMENT;
+	obol_err e = obol_issuer_keys_load(s, &k);
+	char currency[OBOL_CURRENCY_MAX + 1];
+	strcpy(currency, k.currency);
+	obol_issuer_keys_wipe(&k);
+	if (e != OBOL_OK || (e = obol_store_schema_version(s, "coupon", &coupon_v)) != OBOL_OK ||
+	    (e = obol_store_schema_version(s, "ecash", &ecash_v)) != OBOL_OK)
+		return e;
+	if ((e = obol_store_begin(s)) != OBOL_OK)
+		return e;
+	/* online keys back to back until now + lookahead is covered */
+	for (int i = 0; e == OBOL_OK && i < 8; i++) {
+		if ((e = online_end(s, &end)) != OBOL_OK || end >= now + p->lookahead_s)
+			break;
+		if ((e = online_add(s, currency, p, end > now ? end : now, now)) == OBOL_OK)
+			(*added)++;
+	}
+	if (e == OBOL_OK && coupon_v > 0)
+		e = plan_coupon(s, currency, p, now, added);
+	if (e == OBOL_OK && ecash_v > 0)
+		e = plan_ecash(s, currency, p, now, added);
+	if (e != OBOL_OK) {
+		obol_store_rollback(s);
+		*added = 0;
+		return e;
+	}
+	return obol_store_commit(s);
+}
+
+obol_err obol_issuer_keys_pending(struct obol_store *s, struct obol_key_request **out, size_t *n)
+{
+	struct obol_stmt *st = NULL;
+	struct obol_key_request *r = NULL;
+	size_t cap = 0;
+	bool row;
+	*out = NULL;
+	*n = 0;
+	obol_err e = obol_stmt_prepare(s, "SELECT serial, signed FROM key_announcements WHERE sig IS NULL"
+					  " ORDER BY serial", &st);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 8;
+			struct obol_key_request *m = realloc(r, ncap * sizeof *r);
+			if (m == NULL) {
+				e = OBOL_E_NO_MEMORY;
+				break;
+			}
+			r = m;
+			cap = ncap;
+		}
+		size_t len;
+		const uint8_t *b = obol_stmt_column_blob(st, 1, &len);
+		if (len > sizeof r[*n].bytes) {
+			e = OBOL_E_KEY_ANNOUNCE_INVALID;
+			break;
+		}
+		r[*n].serial = (uint64_t)obol_stmt_column_int64(st, 0);
+		memcpy(r[*n].bytes, b, len);
+		r[*n].len = len;
+		(*n)++;
+	}
+	obol_stmt_finish(st);
+	if (e != OBOL_OK) {
+		free(r);
+		*n = 0;
+		return e;
+	}
+	*out = r;
+	return OBOL_OK;
+}
+
+obol_err obol_issuer_keys_import(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+				 const struct obol_key_announce *a)
+{
+	struct obol_stmt *st = NULL;
+	uint8_t buf[OBOL_KEY_ANNOUNCE_MAX];
+	size_t len, slen = 0;
+	bool row, has_sig = false, same = false;
+	obol_err e = obol_key_announce_verify(a, master_pk);
+	if (e != OBOL_OK || (e = obol_key_announce_signed_bytes(a, buf, sizeof buf, &len)) != OBOL_OK)
+		return e;
+	if (a->serial > INT64_MAX)
+		return OBOL_E_KEY_NOT_REQUESTED;
+	e = obol_stmt_prepare(s, "SELECT signed, sig FROM key_announcements WHERE serial = ?", &st);
+	if (e == OBOL_OK && (e = obol_stmt_bind_int64(st, 1, (int64_t)a->serial)) == OBOL_OK &&
+	    (e = obol_stmt_step(st, &row)) == OBOL_OK) {
+		const uint8_t *b = row ? obol_stmt_column_blob(st, 0, &slen) : NULL;
+		same = b != NULL && slen == len && memcmp(b, buf, len) == 0;
+		has_sig = row && !obol_stmt_column_is_null(st, 1);
+	}
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e != OBOL_OK)
+		return e;
+	if (!same)
+		return OBOL_E_KEY_NOT_REQUESTED;
+	if (has_sig)
+		return OBOL_OK; /* Ed25519 is deterministic: the same signature again */
+	e = obol_stmt_prepare(s, "UPDATE key_announcements SET sig = ?, imported = ? WHERE serial = ?", &st);
+	if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, a->sig, OBOL_SIGN_LEN)) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 2, obol_now())) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 3, (int64_t)a->serial)) == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* A row (signed, sig) of key_announcements as a whole announcement; not
+ * verified here. */
+static obol_err signed_row(struct obol_stmt *st, struct obol_key_announce *a)
+{
+	size_t len, slen;
+	const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+	const uint8_t *sig = obol_stmt_column_blob(st, 1, &slen);
+	obol_err e = obol_key_announce_from_signed_bytes(b, len, a);
+	if (e == OBOL_OK && slen != OBOL_SIGN_LEN)
+		e = OBOL_E_KEY_ANNOUNCE_INVALID;
+	if (e == OBOL_OK)
+		memcpy(a->sig, sig, OBOL_SIGN_LEN);
+	return e;
+}
+
+obol_err obol_issuer_keys_announced(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+				    struct obol_key_set *set)
+{
+	struct obol_stmt *st = NULL;
+	struct obol_key_announce a;
+	bool row;
+	obol_key_set_init(set, master_pk);
+	obol_err e = obol_stmt_prepare(s, "SELECT signed, sig FROM key_announcements WHERE sig IS NOT NULL"
+					  " ORDER BY serial", &st);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		if ((e = signed_row(st, &a)) == OBOL_OK)
+			e = obol_key_set_add(set, &a);
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err obol_issuer_keys_master_seed(struct obol_store *s, uint8_t seed[static OBOL_SIGN_SEED_LEN])
+{
+	struct obol_stmt *st = NULL;
+	size_t len = 0;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT master_seed FROM issuer_keys WHERE id = 1", &st);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK) {
+		const uint8_t *b = row ? obol_stmt_column_blob(st, 0, &len) : NULL;
+		if (b == NULL || len != OBOL_SIGN_SEED_LEN)
+			e = row ? OBOL_E_CONFIG : OBOL_E_KEYS_UNKNOWN;
+		else
+			memcpy(seed, b, OBOL_SIGN_SEED_LEN);
+	}
+	obol_stmt_finish(st);
+	return e == OBOL_E_STORE_QUERY ? OBOL_E_KEYS_UNKNOWN : e;
+}
+
+obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **out)
+{
+	struct obol_stmt *st = NULL;
+	struct obol_key_announce a;
+	bool row;
+	json_t *arr = json_array();
+	*out = NULL;
+	obol_err e = arr != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = obol_stmt_prepare(s, "SELECT signed, sig FROM key_announcements WHERE sig IS NOT NULL"
+					 " ORDER BY serial", &st);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		char text[OBOL_KEY_ANNOUNCE_TEXT_MAX];
+		if ((e = signed_row(st, &a)) != OBOL_OK)
+			break;
+		/* a key whose every window has passed is of no use to anyone */
+		bool live = a.kind == OBOL_KEY_REVOKE || now < a.accept_until ||
+			    ((a.kind == OBOL_KEY_COUPON_DENOM || a.kind == OBOL_KEY_ECASH_BANK) && now < a.legal_end);
+		if (!live)
+			continue;
+		if (json_array_size(arr) == OBOL_KEY_SET_MAX) {
+			e = OBOL_E_WIRE_OVERSIZED;
+			break;
+		}
+		if ((e = obol_key_announce_to_text(&a, text)) == OBOL_OK && json_array_append_new(arr, json_string(text)) != 0)
+			e = OBOL_E_NO_MEMORY;
+	}
+	obol_stmt_finish(st);
+	if (e != OBOL_OK) {
+		json_decref(arr);
+		return e;
+	}
+	*out = arr;
+	return OBOL_OK;
 }

@@ -9,12 +9,14 @@
 #ifndef OBOL_ISSUER_KEYS_H
 #define OBOL_ISSUER_KEYS_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "core/amount.h"
 #include "core/error.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
+#include "schemes/common/key_announce.h"
 #include "store/store.h"
 
 struct obol_issuer_keys {
@@ -24,7 +26,8 @@ struct obol_issuer_keys {
 	int64_t created;
 };
 
-/* Creates the issuer_keys table (component "issuer"); idempotent. */
+/* Creates the issuer_keys table (component "issuer") and the key tables
+ * (component "keys", below); idempotent. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_migrate(struct obol_store *s);
 
 /* Draws new keys and stores them (inside the caller's transaction).
@@ -36,5 +39,70 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_create(struct obol_store *s, const cha
 OBOL_MUST_CHECK obol_err obol_issuer_keys_load(struct obol_store *s, struct obol_issuer_keys *out);
 
 void obol_issuer_keys_wipe(struct obol_issuer_keys *k);
+
+/* ---- The key hierarchy (schemes/common/key_announce.h) ------------------
+ *
+ * Migration component "keys" (step 1):
+ *   key_announcements  (serial, kind, key_id, signed: the announcement's
+ *                      signed bytes, sig: the master's signature, NULL while
+ *                      the request waits for the offline ceremony,
+ *                      requested, imported)
+ *   online_keys        (key_id, seed: an online Ed25519 key's secret seed,
+ *                      created)
+ * The ceremony (docs/operations.md "The key ceremony"): plan and export the
+ * requests, sign them where the master key is, import the signatures. */
+
+/* Creates the key tables (component "keys"); idempotent. */
+OBOL_MUST_CHECK obol_err obol_issuer_keyring_migrate(struct obol_store *s);
+
+/* How long the keys the plan draws live, in seconds. */
+struct obol_key_policy {
+	int64_t online_use_s;    /* an online key signs for this long */
+	int64_t online_grace_s;  /* ... and what it signed is accepted this much longer */
+	int64_t lookahead_s;     /* online keys are announced to cover now .. now + this */
+	int64_t coin_legal_s;    /* coins are refunded this long after their acceptance ends */
+	int64_t bank_use_s;      /* the ecash bank key's announced signing window */
+};
+/* 90 days, 30 days, 120 days, 3 years, 1 year. */
+void obol_key_policy_default(struct obol_key_policy *p);
+
+/* Inside the caller's transaction: requests, as pending announcements, what
+ * the issuer needs at now and has not requested yet: online keys (drawn
+ * here, their seeds stored in online_keys) until announced ones cover now ..
+ * now + lookahead (so the next key is known before it is needed), and each
+ * coupon denomination's and the ecash bank's key not announced yet. *added
+ * is how many it requested. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_policy *p, int64_t now,
+					       size_t *added);
+
+/* A pending request: its serial and signed bytes. */
+struct obol_key_request {
+	uint64_t serial;
+	uint8_t bytes[OBOL_KEY_ANNOUNCE_MAX];
+	size_t len;
+};
+/* The pending requests, oldest first: *out (malloc'ed, free it) of *n. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_pending(struct obol_store *s, struct obol_key_request **out, size_t *n);
+
+/* Inside the caller's transaction: records the master's signature of a
+ * pending request. KEY_ANNOUNCE_INVALID unless it verifies under master_pk;
+ * KEY_NOT_REQUESTED unless its signed bytes are those of the request of its
+ * serial. Importing the same announcement again changes nothing. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_import(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+						 const struct obol_key_announce *a);
+
+/* Every signed announcement, each verified again under master_pk, into *set. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_announced(struct obol_store *s,
+						    const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+						    struct obol_key_set *set);
+
+/* The announcements GET /keys lists (keys_doc.h "announcements"): every
+ * signed one whose windows have not all passed at now, revocations always,
+ * as a new JSON array of their text forms. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **out);
+
+/* The master key's seed as issuer init stored it, for moving it to the
+ * offline master key file (wipe it after use). */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_master_seed(struct obol_store *s, uint8_t seed[static OBOL_SIGN_SEED_LEN]);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "attack.h"
+#include "core/clock.h"
 
 static struct obol_attack *attacks;
 
@@ -24,6 +25,11 @@ int main(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		list(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	/* The same settable clock as the processes it cheats (core/clock.h). */
+	if (obol_clock_install_for_tests() != OBOL_OK) {
+		fprintf(stderr, "obol-attack: %s\n", obol_strerror(OBOL_E_CLOCK_TEST_FILE));
+		return 2;
 	}
 	for (const struct obol_attack *a = attacks; a; a = a->next)
 		if (!strcmp(a->name, argv[1]))

@@ -173,6 +173,21 @@ def vendor_certificate(i, v):
     return {"signed_bytes": signed, "encoded_cbor": enc, "hash": sha256(enc)}
 
 
+def key_announcement(i, v):
+    # the fields the kind carries, in key order; 12: the master's signature
+    names = [(1, "kind"), (2, "currency"), (3, "serial"), (4, "key"), (5, "valid_from"), (6, "use_until"),
+             (7, "accept_until"), (8, "legal_end"), (9, "value"), (10, "tokens"), (11, "revoked")]
+    binary = {"key", "revoked"}
+    m = {}
+    for k, name in names:
+        if name in i:
+            m[k] = h(i[name]) if name in binary else (amt(i[name]) if name == "value" else i[name])
+    signed = cbor2.dumps(m)
+    m[12] = h(v["sig"]["hex"])
+    kid = h(i["revoked"]) if i["kind"] == 4 else sha256(h(i["key"]))
+    return {"signed_bytes": signed, "encoded_cbor": cbor2.dumps(m), "key_id": kid}
+
+
 def request_auth(i, v):
     bh = sha256(i["body"].encode())
     hin = parts(i["method"].encode(), i["path"].encode(), bh, str(i["account"]).encode(), str(i["time"]).encode())
@@ -538,6 +553,7 @@ LAYOUTS = {
     "payword token": payword_token,
     "GET /keys": keys_document,
     "vendor certificate": vendor_certificate,
+    "key announcement": key_announcement,
     "request authentication": request_auth,
     "device-link binding": devlink_binding,
     "payment receipt": payment_receipt,

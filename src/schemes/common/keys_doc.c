@@ -4,6 +4,7 @@
 
 #include "core/parse.h"
 #include "crypto/secret.h"
+#include "schemes/common/key_announce.h"
 #include "schemes/common/keys_doc.h"
 #include "wire/json.h"
 
@@ -33,6 +34,24 @@ static obol_err get_b64(const json_t *o, const char *key, uint8_t *out, size_t n
 	size_t len;
 	if (t == NULL || obol_b64_decode(t, out, n, &len, 1) != OBOL_OK)
 		return OBOL_E_KEYS_INVALID;
+	return OBOL_OK;
+}
+
+obol_err obol_keys_doc_key_set(const json_t *keys, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+			       struct obol_key_set *set)
+{
+	json_t *list = json_object_get(keys, "announcements");
+	obol_key_set_init(set, master_pk);
+	if (list == NULL)
+		return OBOL_OK;
+	if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > OBOL_KEY_SET_MAX)
+		return OBOL_E_KEYS_INVALID;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		struct obol_key_announce a;
+		const char *t = json_string_value(json_array_get(list, i));
+		if (t == NULL || obol_key_announce_from_text(t, &a) != OBOL_OK || obol_key_set_add(set, &a) != OBOL_OK)
+			return OBOL_E_KEYS_INVALID;
+	}
 	return OBOL_OK;
 }
 
@@ -70,6 +89,14 @@ obol_err obol_keys_doc_verify(const char *text, size_t len, const uint8_t *pinne
 	if (obol_sign_verify(sig, OBOL_KEYS_CONTEXT, (const uint8_t *)canon, strlen(canon), mpk) != OBOL_OK) {
 		e = OBOL_E_KEYS_INVALID;
 		goto out;
+	}
+	/* every announcement listed must be the master's own */
+	if (json_object_get(keys, "announcements") != NULL) {
+		struct obol_key_set *set = malloc(sizeof *set);
+		e = set == NULL ? OBOL_E_NO_MEMORY : obol_keys_doc_key_set(keys, mpk, set);
+		free(set);
+		if (e != OBOL_OK)
+			goto out;
 	}
 	if (master_pk_out != NULL)
 		memcpy(master_pk_out, mpk, sizeof mpk);

@@ -12,6 +12,13 @@
  * document against the pin; schemes read their part with
  * json_object_get(keys, "coupon").
  *
+ * Once the issuer has held a key ceremony, keys also holds "announcements":
+ * [B64, ...], the text form of each key announcement the master key signed
+ * whose windows have not all passed (key_announce.h): the online keys in use
+ * and the next ones, the coupon denominations' and the ecash bank's keys,
+ * revocations. A document listing one that is malformed or not signed by
+ * the master key is KEYS_INVALID.
+ *
  * Pure code, no I/O. */
 #ifndef OBOL_SCHEMES_COMMON_KEYS_DOC_H
 #define OBOL_SCHEMES_COMMON_KEYS_DOC_H
@@ -44,5 +51,12 @@ OBOL_MUST_CHECK obol_err obol_keys_doc_verify(const char *text, size_t len,
 					      uint8_t master_pk_out[OBOL_SIGN_PK_LEN],
 					      uint8_t box_pk_out[OBOL_BOX_PK_LEN],
 					      char currency[OBOL_CURRENCY_MAX + 1]);
+
+struct obol_key_set;
+/* The announcements of a verified document's keys object (none when it
+ * lists none), each verified under master_pk, into *set. KEYS_INVALID when
+ * one is malformed or not the master's. */
+OBOL_MUST_CHECK obol_err obol_keys_doc_key_set(const json_t *keys, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+					       struct obol_key_set *set);
 
 #endif

@@ -2,6 +2,7 @@
  * (GET /keys), the vendor certificate, the Obol-Auth request header, the
  * device link's static-key binding, the vendor's signed payment receipt,
  * and the sealed wallet file. */
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "crypto/secret.h"
 #include "net/devlink.h"
 #include "net/reqauth.h"
+#include "crypto/rsa.h"
+#include "schemes/common/key_announce.h"
 #include "schemes/common/keys_doc.h"
 #include "schemes/common/receipt.h"
 #include "schemes/common/vendor_cert.h"
@@ -242,6 +245,98 @@ static void gen_wallet_file(struct vg *g, bool passphrase)
 	obol_filekey_wipe(&k);
 }
 
+/* A key announcement by the master key (src/schemes/common/key_announce.h):
+ * the signed bytes are the map of keys 1..11 that the kind carries, the
+ * announcement on the wire the same map with 12: signature. */
+static void gen_key_announce(struct vg *g, const struct obol_sign_keypair *master, struct obol_key_announce *a,
+			     const char *name)
+{
+	uint8_t enc[OBOL_KEY_ANNOUNCE_MAX], sb[OBOL_KEY_ANNOUNCE_MAX], id[32];
+	size_t elen = 0, slen = 0;
+	char value[OBOL_AMOUNT_STR_MAX];
+	VG_OK(g, obol_key_announce_sign(a, master->sk));
+	VG_OK(g, obol_key_announce_encode(a, enc, sizeof enc, &elen));
+	VG_OK(g, obol_key_announce_signed_bytes(a, sb, sizeof sb, &slen));
+	obol_key_announce_key_id(a, id);
+	vg_begin(g, name, "key announcement");
+	vg_in_uint(g, "kind", a->kind);
+	vg_in_text(g, "currency", a->currency);
+	vg_in_uint(g, "serial", a->serial);
+	if (a->kind != OBOL_KEY_REVOKE) {
+		vg_in_hex(g, "key", a->key, a->key_len);
+		vg_in_int(g, "valid_from", a->valid_from);
+		vg_in_int(g, "use_until", a->use_until);
+		vg_in_int(g, "accept_until", a->accept_until);
+	} else {
+		vg_in_int(g, "valid_from", a->valid_from);
+		vg_in_hex(g, "revoked", a->revoked, sizeof a->revoked);
+	}
+	if (a->kind == OBOL_KEY_COUPON_DENOM || a->kind == OBOL_KEY_ECASH_BANK)
+		vg_in_int(g, "legal_end", a->legal_end);
+	if (a->kind == OBOL_KEY_COUPON_DENOM) {
+		obol_amount_format(&a->value, value);
+		vg_in_text(g, "value", value);
+		vg_in_uint(g, "tokens", a->tokens);
+	}
+	vg_out_hex(g, "encoded_cbor", enc, elen);
+	vg_out_hex(g, "signed_bytes", sb, slen);
+	vg_sig_ed25519(g, "master", OBOL_KEY_ANNOUNCE_CONTEXT, sb, slen, a->sig);
+	vg_out_hex(g, "key_id", id, sizeof id);
+	if (obol_key_announce_verify(a, master->pk) != OBOL_OK)
+		vg_fail(g, "%s: obol_key_announce_verify refuses it", name);
+	vg_end(g);
+}
+
+static void gen_key_announces(struct vg *g, const struct obol_sign_keypair *master)
+{
+	struct obol_sign_keypair online;
+	struct obol_key_announce on, d, r;
+	vg_key_ed25519(g, "online", &online);
+	memset(&on, 0, sizeof on);
+	on.kind = OBOL_KEY_ONLINE;
+	strcpy(on.currency, "EUR");
+	on.serial = 1;
+	memcpy(on.key, online.pk, OBOL_SIGN_PK_LEN);
+	on.key_len = OBOL_SIGN_PK_LEN;
+	on.valid_from = T0;
+	on.use_until = T0 + 90 * 86400;
+	on.accept_until = T0 + 120 * 86400;
+	gen_key_announce(g, master, &on, "key-announcement-online");
+
+	EVP_PKEY *dk = vg_key_rsa(g, "coupon-denom");
+	uint8_t *der = NULL;
+	size_t dlen = 0;
+	if (dk == NULL || obol_rsa_public_to_der(dk, &der, &dlen) != OBOL_OK || dlen > sizeof d.key) {
+		vg_fail(g, "key announcement: no coupon-denom key");
+		EVP_PKEY_free(dk);
+		OPENSSL_free(der);
+		return;
+	}
+	memset(&d, 0, sizeof d);
+	d.kind = OBOL_KEY_COUPON_DENOM;
+	strcpy(d.currency, "EUR");
+	d.serial = 2;
+	memcpy(d.key, der, dlen);
+	d.key_len = dlen;
+	d.valid_from = T0;
+	d.use_until = T0 + 365 * 86400;
+	d.accept_until = T0 + 2 * 365 * 86400;
+	d.legal_end = T0 + 5 * 365 * 86400;
+	VG_OK(g, obol_amount_parse("EUR:1", &d.value));
+	d.tokens = 1000;
+	gen_key_announce(g, master, &d, "key-announcement-coupon-denom");
+	OPENSSL_free(der);
+	EVP_PKEY_free(dk);
+
+	memset(&r, 0, sizeof r);
+	r.kind = OBOL_KEY_REVOKE;
+	strcpy(r.currency, "EUR");
+	r.serial = 3;
+	r.valid_from = T0 + 30 * 86400;
+	obol_key_announce_key_id(&on, r.revoked);
+	gen_key_announce(g, master, &r, "key-announcement-revocation");
+}
+
 void vg_common(struct vg *g)
 {
 	struct obol_sign_keypair master, vendor, account;
@@ -256,4 +351,5 @@ void vg_common(struct vg *g)
 	gen_receipt(g, &vendor);
 	gen_wallet_file(g, false);
 	gen_wallet_file(g, true);
+	gen_key_announces(g, &master);
 }

@@ -1,0 +1,286 @@
+/* obol issuer keys export-requests | import | list | export-master: the
+ * issuer's half of the key ceremony (docs/operations.md "The key ceremony";
+ * issuer/keys.h): what needs the master key's signature goes out in a file,
+ * the signatures come back in another; `obol offline sign` (cmd_offline.c)
+ * signs in between, where the master key is. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/key_files.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "crypto/secret.h"
+#include "issuer/keys.h"
+
+struct keys_opts {
+	const char *db, *file;
+	int64_t online_days, lookahead_days;
+};
+
+/* file_opt: the name of the file option ("out", "in") or NULL. */
+static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *file_opt, bool policy,
+		 struct keys_opts *o)
+{
+	struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ file_opt != NULL ? file_opt : "-", required_argument, NULL, 'f' },
+		{ "online-days", required_argument, NULL, 'o' },
+		{ "lookahead-days", required_argument, NULL, 'l' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+	uint64_t v;
+	memset(o, 0, sizeof *o);
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd') {
+			o->db = optarg;
+		} else if (c == 'f' && file_opt != NULL) {
+			o->file = optarg;
+		} else if ((c == 'o' || c == 'l') && policy) {
+			if (obol_parse_u64(optarg, 1, 36500, &v) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "a number of days is 1..36500");
+			*(c == 'o' ? &o->online_days : &o->lookahead_days) = (int64_t)v;
+		} else {
+			return obol_cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (optind != argc)
+		return obol_cli_extra_arg(cmd, argv[optind]);
+	if (o->db == NULL || (file_opt != NULL && o->file == NULL))
+		return obol_cli_usage_error(cmd, file_opt != NULL ? "--db and the file are required" : "--db URL is required");
+	return -1;
+}
+
+/* The master public key the issuer's announcements must verify under. */
+static obol_err master_pk(struct obol_store *s, uint8_t pk[OBOL_SIGN_PK_LEN])
+{
+	struct obol_issuer_keys k;
+	obol_err e = obol_issuer_keys_load(s, &k);
+	if (e == OBOL_OK)
+		memcpy(pk, k.master.pk, OBOL_SIGN_PK_LEN);
+	obol_issuer_keys_wipe(&k);
+	return e;
+}
+
+static int cmd_export_requests(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct keys_opts o;
+	struct obol_key_policy p;
+	struct obol_store *s = NULL;
+	struct obol_key_request *r = NULL;
+	uint8_t pk[OBOL_SIGN_PK_LEN];
+	size_t added = 0, n = 0;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "out", true, &o);
+	if (rc >= 0)
+		return rc;
+	obol_key_policy_default(&p);
+	if (o.online_days > 0)
+		p.online_use_s = o.online_days * 86400;
+	if (o.lookahead_days > 0)
+		p.lookahead_s = o.lookahead_days * 86400;
+	obol_err e = obol_store_open(o.db, false, &s);
+	if (e == OBOL_OK && (e = obol_issuer_keyring_migrate(s)) == OBOL_OK && (e = master_pk(s, pk)) == OBOL_OK &&
+	    (e = obol_issuer_keys_plan(s, &p, obol_now(), &added)) == OBOL_OK)
+		e = obol_issuer_keys_pending(s, &r, &n);
+	obol_store_close(s);
+	if (e == OBOL_OK && n > KEY_FILE_ITEMS_MAX)
+		e = OBOL_E_KEY_FILE_FORMAT;
+	if (e == OBOL_OK) {
+		const uint8_t *items[KEY_FILE_ITEMS_MAX];
+		size_t lens[KEY_FILE_ITEMS_MAX];
+		for (size_t i = 0; i < n; i++) {
+			items[i] = r[i].bytes;
+			lens[i] = r[i].len;
+		}
+		e = key_file_write(o.file, KEY_FILE_REQUESTS, pk, items, lens, n);
+	}
+	free(r);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot export the key requests");
+	printf("new-requests: %zu\nrequests: %zu\nfile: %s\n", added, n, o.file);
+	return OBOL_EXIT_OK;
+}
+OBOL_COMMAND(issuer_keys_export_requests_cmd, "issuer keys export-requests",
+	     "--db URL --out FILE [--online-days N] [--lookahead-days N]",
+	     "write the key announcements that need the offline master key's signature to a file",
+	     "  --db URL            the issuer database\n"
+	     "  --out FILE          the requests file, for 'obol offline sign'\n"
+	     "  --online-days N     an online signing key drawn now signs for N days (90)\n"
+	     "  --lookahead-days N  online keys are drawn until announced ones cover N days ahead (120)\n"
+	     "Draws the online signing keys that are due, requests an announcement of each coupon\n"
+	     "denomination's and the ecash bank's key not announced yet, and writes every request still\n"
+	     "unsigned (running it twice draws nothing more). Needs no master secret.",
+	     cmd_export_requests)
+
+static int cmd_import(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct keys_opts o;
+	struct obol_store *s = NULL;
+	json_t *items = NULL;
+	uint8_t pk[OBOL_SIGN_PK_LEN], file_pk[OBOL_SIGN_PK_LEN];
+	size_t n = 0;
+	bool began = false;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "in", false, &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = key_file_read(o.file, KEY_FILE_SIGNATURES, file_pk, &items);
+	if (e == OBOL_OK)
+		e = obol_store_open(o.db, false, &s);
+	if (e == OBOL_OK && (e = obol_issuer_keyring_migrate(s)) == OBOL_OK && (e = master_pk(s, pk)) == OBOL_OK &&
+	    memcmp(file_pk, pk, OBOL_SIGN_PK_LEN) != 0)
+		e = OBOL_E_KEY_MASTER_MISMATCH;
+	/* all or nothing: one bad announcement leaves every request pending */
+	if (e == OBOL_OK && (e = obol_store_begin(s)) == OBOL_OK)
+		began = true;
+	for (size_t i = 0; e == OBOL_OK && i < json_array_size(items); i++) {
+		uint8_t buf[OBOL_KEY_ANNOUNCE_MAX];
+		struct obol_key_announce a;
+		size_t len;
+		if ((e = key_file_item(items, i, buf, sizeof buf, &len)) == OBOL_OK &&
+		    (e = obol_key_announce_decode(buf, len, &a)) == OBOL_OK &&
+		    (e = obol_issuer_keys_import(s, pk, &a)) == OBOL_OK)
+			n++;
+	}
+	if (began && e == OBOL_OK)
+		e = obol_store_commit(s);
+	else if (began)
+		obol_store_rollback(s);
+	obol_store_close(s);
+	json_decref(items);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "nothing imported");
+	printf("imported: %zu\n", n);
+	return OBOL_EXIT_OK;
+}
+OBOL_COMMAND(issuer_keys_import_cmd, "issuer keys import", "--db URL --in FILE",
+	     "load the announcements the offline master key signed",
+	     "  --db URL   the issuer database\n"
+	     "  --in FILE  the signatures file 'obol offline sign' wrote\n"
+	     "Each announcement must verify under the issuer's master public key and be one the issuer\n"
+	     "requested (KEY_NOT_REQUESTED otherwise); one that does not refuses the whole file.\n"
+	     "Importing the same file again changes nothing.",
+	     cmd_import)
+
+static const char *kind_name(uint64_t kind)
+{
+	switch (kind) {
+	case OBOL_KEY_ONLINE: return "online";
+	case OBOL_KEY_COUPON_DENOM: return "coupon-denom";
+	case OBOL_KEY_ECASH_BANK: return "ecash-bank";
+	case OBOL_KEY_REVOKE: return "revocation";
+	default: return "?";
+	}
+}
+
+static int cmd_list(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct keys_opts o;
+	struct obol_store *s = NULL;
+	struct obol_key_set *set = NULL;
+	struct obol_key_request *r = NULL;
+	uint8_t pk[OBOL_SIGN_PK_LEN];
+	size_t n = 0;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, NULL, false, &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = (set = malloc(sizeof *set)) != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK)
+		e = obol_store_open(o.db, false, &s);
+	if (e == OBOL_OK && (e = obol_issuer_keyring_migrate(s)) == OBOL_OK && (e = master_pk(s, pk)) == OBOL_OK &&
+	    (e = obol_issuer_keys_announced(s, pk, set)) == OBOL_OK)
+		e = obol_issuer_keys_pending(s, &r, &n);
+	obol_store_close(s);
+	if (e != OBOL_OK) {
+		free(set);
+		free(r);
+		return obol_cli_fail(cmd, e, "cannot read the key announcements");
+	}
+	int64_t now = obol_now();
+	for (size_t i = 0; i < set->n + n; i++) {
+		struct obol_key_announce a;
+		uint8_t id[32];
+		char hex[65];
+		const char *state;
+		if (i < set->n) {
+			a = set->a[i];
+			state = obol_key_announce_usable(&a, now)        ? "in-use"
+				: obol_key_announce_acceptable(&a, now)  ? "accepted"
+				: a.valid_from > now                     ? "next"
+				: obol_key_announce_refundable(&a, now)  ? "refunds-only"
+				: a.kind == OBOL_KEY_REVOKE               ? "in-force"
+									  : "ended";
+			if (a.kind == OBOL_KEY_REVOKE && a.valid_from > now)
+				state = "scheduled";
+		} else if (obol_key_announce_from_signed_bytes(r[i - set->n].bytes, r[i - set->n].len, &a) == OBOL_OK) {
+			state = "unsigned";
+		} else {
+			continue;
+		}
+		obol_key_announce_key_id(&a, id);
+		obol_hex_encode(id, sizeof id, hex);
+		printf("serial %llu: %s %s key %.16s from %lld", (unsigned long long)a.serial, state, kind_name(a.kind),
+		       hex, (long long)a.valid_from);
+		if (a.kind != OBOL_KEY_REVOKE)
+			printf(" use-until %lld accept-until %lld", (long long)a.use_until, (long long)a.accept_until);
+		if (a.kind == OBOL_KEY_COUPON_DENOM || a.kind == OBOL_KEY_ECASH_BANK)
+			printf(" legal-end %lld", (long long)a.legal_end);
+		printf("\n");
+	}
+	free(set);
+	free(r);
+	return OBOL_EXIT_OK;
+}
+OBOL_COMMAND(issuer_keys_list_cmd, "issuer keys list", "--db URL",
+	     "the issuer's key announcements and the requests still unsigned, with their windows",
+	     "  --db URL   the issuer database\n"
+	     "One line per announcement: its serial, its state now (in-use, accepted: past its use but\n"
+	     "still accepted, next, refunds-only, ended, unsigned; a revocation: in-force, scheduled),\n"
+	     "its kind, the first 16 hex digits of its key id and its windows (Unix seconds).",
+	     cmd_list)
+
+static int cmd_export_master(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct keys_opts o;
+	struct obol_store *s = NULL;
+	uint8_t seed[OBOL_SIGN_SEED_LEN];
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	int rc = parse(cmd, argc, argv, "out", false, &o);
+	if (rc >= 0)
+		return rc;
+	obol_err e = obol_store_open(o.db, false, &s);
+	if (e == OBOL_OK && (e = obol_issuer_keys_master_seed(s, seed)) == OBOL_OK)
+		e = master_key_file_write(o.file, seed);
+	OBOL_WIPE(seed);
+	obol_store_close(s);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot write the master key file (it is never overwritten)");
+	printf("master-key-file: %s\n", o.file);
+	return OBOL_EXIT_OK;
+}
+OBOL_COMMAND(issuer_keys_export_master_cmd, "issuer keys export-master", "--db URL --out FILE",
+	     "copy the master key that issuer init made into a master key file for 'obol offline sign'",
+	     "  --db URL    the issuer database\n"
+	     "  --out FILE  the master key file to create (mode 0600; an existing file is refused)\n"
+	     "Move FILE to the machine that keeps the master key. The issuer database still holds the\n"
+	     "master key today (issuer serve signs GET /keys and certificates with it): see\n"
+	     "docs/operations.md, The key ceremony.",
+	     cmd_export_master)
