@@ -94,7 +94,15 @@ check metrics_vendor_cert_remaining_own positive vendor 'obol_vendor_cert_remain
 stop issuer
 "$OBOL" wallet ecash pay "${W[@]}" --vendor "$vendor_ADDR" >>"$T/setup.log" 2>&1 \
   || fail metrics_ecash_paid_while_issuer_down "$(tail -n 2 "$T/setup.log")"
-sleep 2
+# until the vendor has tried the issuer (a retry and the failure counted) and
+# the payment has aged a second (at most 30 s)
+for _ in $(seq 1 120); do
+  scrape vendor "http://$vendor_ADDR2" -H "Authorization: Bearer $TOKEN" >/dev/null 2>&1 &&
+    positive vendor 'obol_outbox_attempts_total{scheme="ecash",result="retry"}' >/dev/null &&
+    positive vendor 'obol_issuer_last_failure_timestamp_seconds' >/dev/null &&
+    positive vendor 'obol_outbox_oldest_pending_age_seconds' >/dev/null && break
+  sleep 0.25
+done
 check metrics_vendor_parses_again scrape vendor "http://$vendor_ADDR2" -H "Authorization: Bearer $TOKEN"
 check metrics_outbox_depth is vendor 'obol_outbox_rows{state="pending"}' 1.0
 check metrics_outbox_age positive vendor 'obol_outbox_oldest_pending_age_seconds'

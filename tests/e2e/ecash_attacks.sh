@@ -19,7 +19,8 @@
 . "$(dirname "$0")/ecash_lib.bash"
 export OBOL_ECASH_REVOCATIONS_REFRESH=1
 
-WINDOW=6 # seconds a payee has to deposit before its payer may exchange
+WINDOW=15 # seconds a payee has to deposit before its payer may exchange (6 s was too
+# short for the steps between a payment and its check on a loaded machine)
 DB=sqlite:$T/issuer.db
 "$OBOL" issuer init --db "$DB" --currency EUR --ecash-deposit-window $WINDOW >/dev/null \
   || { fail ecash_attacks_setup "issuer init"; exit 1; }

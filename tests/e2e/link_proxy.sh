@@ -13,7 +13,11 @@ tls_cert proxy || { fail throwaway_certificate; exit 1; }
 "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 --coupon-lock-max 600 >/dev/null
 start i1 issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
 start i2 issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail issuer_serve; exit 1; }
-PORT=$(( 20000 + RANDOM % 20000 ))
+# nginx listens on a port of our choosing: one below the kernel's ephemeral
+# range (32768 up), from which the daemons' :0 ports and every outgoing
+# connection draw theirs; another run may hold it too, so up to 5 tries.
+for try in 1 2 3 4 5; do
+PORT=$(( 20000 + RANDOM % 12000 ))
 cat >"$T/nginx.conf" <<NGINX
 daemon off;
 pid $T/nginx.pid;
@@ -40,7 +44,12 @@ NGINX
 nginx -e "$T/nginx.err" -p "$T" -c "$T/nginx.conf" </dev/null >"$T/nginx.out" 2>&1 &
 NGINX_PID=$!
 trap 'kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null; e2e_cleanup' EXIT
-for i in $(seq 1 100); do curl -s --cacert "$T/proxy.crt" "https://localhost:$PORT/keys" >/dev/null && break; sleep 0.05; done
+for i in $(seq 1 100); do
+  curl -s --cacert "$T/proxy.crt" "https://localhost:$PORT/keys" >/dev/null && break
+  kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.05
+done
+kill -0 "$NGINX_PID" 2>/dev/null && break
+done
 URL=https://localhost:$PORT
 
 KEY=$("$OBOL" wallet init --wallet "$W" --issuer "$URL" --issuer-ca "$T/proxy.crt" --account alice \

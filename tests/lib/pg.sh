@@ -32,7 +32,10 @@ pg_start() {
     echo "SKIP postgres: initdb failed: $(tail -n 3 "$PG_DIR/initdb.log" | tr '\n' ' ')"
     rm -rf "$PG_DIR"; return 1
   fi
-  PG_OPTS="-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c max_connections=200 -c fsync=on"
+  # tests/run.sh runs several parts at once on this one cluster (OBOL_TEST_JOBS),
+  # each C case or e2e script with issuers that hold a pool of connections each
+  # (issuer serve --threads, default 8): room for all of them at once.
+  PG_OPTS="-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c max_connections=400 -c fsync=on"
   if ! "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -o "$PG_OPTS" \
        start >/dev/null 2>&1; then
     echo "SKIP postgres: the server did not start: $(tail -n 3 "$PG_DIR/server.log" | tr '\n' ' ')"
