@@ -58,7 +58,7 @@ static obol_err post_raw(struct world *w, const char *path, const char *body, lo
 TEST(coupon_procs, a_withdrawal_retried_after_its_window_gets_its_answer)
 {
 	static struct world w;
-	struct cworld_opts o = { .denom3 = "EUR:1,100,12s,1" };
+	struct cworld_opts o = { .denom3 = "EUR:1,100,30s,1" };
 	struct coupon_withdraw_pending p;
 	struct coupon_withdraw_req req;
 	struct coupon_spec spec;

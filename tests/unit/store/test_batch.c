@@ -19,6 +19,7 @@ struct gate {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int queued, want;
+	bool holding; /* the holder's unit runs in the committer: its batch is closed */
 };
 
 static obol_err hold_unit(struct obol_store *s, void *ctx)
@@ -26,6 +27,8 @@ static obol_err hold_unit(struct obol_store *s, void *ctx)
 	struct gate *g = ctx;
 	(void)s;
 	pthread_mutex_lock(&g->mu);
+	g->holding = true;
+	pthread_cond_broadcast(&g->cv);
 	while (g->queued < g->want)
 		pthread_cond_wait(&g->cv, &g->mu);
 	pthread_mutex_unlock(&g->mu);
@@ -76,7 +79,7 @@ static void *job_thread(void *arg)
 	 * still finds the committer busy with the holder's commit. */
 	pthread_mutex_lock(&j->g->mu);
 	j->g->queued++;
-	pthread_cond_signal(&j->g->cv);
+	pthread_cond_broadcast(&j->g->cv);
 	pthread_mutex_unlock(&j->g->mu);
 	j->result = obol_batcher_run(j->b, job_unit, j);
 	return NULL;
@@ -110,6 +113,13 @@ static bool run_jobs(const char *db_url, const enum kind *kinds, int n, struct j
 	holder.b = b;
 	if (pthread_create(&ht, NULL, hold_thread, &holder) != 0)
 		return false;
+	/* the jobs start once the holder's batch is under way, so that none of
+	 * them shares it (on a loaded machine they could otherwise queue before
+	 * the committer takes the holder, and leave a unit alone in the next) */
+	pthread_mutex_lock(&g.mu);
+	while (!g.holding)
+		pthread_cond_wait(&g.cv, &g.mu);
+	pthread_mutex_unlock(&g.mu);
 	for (int i = 0; i < n; i++) {
 		jobs[i] = (struct job){ .b = b, .g = &g, .kind = kinds[i], .id = i + 1 };
 		if (pthread_create(&th[i], NULL, job_thread, &jobs[i]) != 0)
