@@ -65,7 +65,8 @@ run_backend() (
     fi
     TW_QUIET=1 torture_verify "$backend: after kill ${killed[$d]} of $d" || bad=1
     [ $bad = 0 ] || break
-    [ $((total % 25)) -eq 0 ] && tw_log "$backend: $total kills; answered: $(torture_counts)"
+    [ $((total % 25)) -eq 0 ] &&
+      tw_log "$backend: $total kills in $(($(date +%s) - t0)) s; answered: $(torture_counts)"
   done
   torture_load_stop
   [ $bad = 0 ] && { torture_final || bad=1; }
