@@ -12,12 +12,13 @@
 # of failures per name never stops them; the overall limit of 20 failures
 # lets all of them through), arrive at once; an honest operator logs in in
 # the middle of them, retrying after Retry-After when told CONSOLE_BUSY.
-# The bound, stated with a wide margin: no answer to the flood takes more
-# than 250 ms plus FLOOD/2 times the median of an honest login measured
-# alone before it (a queue of FLOOD hashes takes about FLOOD times it; with
-# the bound, the slowest answer is one hash, slowed by the crowd's own
-# processes on a loaded machine: 5 times it at a load of 26), and the
-# honest operator is in within two Retry-Afters more than that.
+# Not a queue: at most FLOOD/4 of the crowd's passwords are checked (the
+# mutex checked all FLOOD, one after the other; the gate checks one and
+# lets two wait 100 ms). The honest operator's latency, the bound stated
+# with a wide margin: in within two Retry-Afters plus 250 ms plus FLOOD/2
+# times the median of an honest login measured alone before the crowd (a
+# queue of FLOOD checks takes about FLOOD times it). The slowest answer to
+# the crowd is measured and printed.
 . "$(dirname "$0")/lib.sh"
 
 FLOOD=20
@@ -42,7 +43,9 @@ post() {
 }
 ms() { awk -v s="$1" 'BEGIN { printf "%.0f\n", s * 1000 }'; }
 
-# The honest operator alone: a login's time (the median of 3).
+# The honest operator alone: a login's time (the median of 3), after one
+# login under an unknown name (its first makes the decoy hash).
+post warm nobody "not the password" "$(form warm)"
 for i in 1 2 3; do
   pre=$(form base$i)
   post base$i admin "$OBOL_CONSOLE_PASSWORD" "$pre"
@@ -90,15 +93,15 @@ for i in $(seq 1 $FLOOD); do
 done
 echo "console login flood: $FLOOD logins at once: $failed checked and refused CONSOLE_LOGIN_FAILED," \
   "$busy refused CONSOLE_BUSY, $limited CONSOLE_LOGIN_LIMITED, $other other; slowest answer $slowest ms;" \
-  "an honest login alone $base_ms ms (median of 3); bound $bound_ms ms"
+  "an honest login alone $base_ms ms (median of 3)"
 echo "console login flood: the honest operator logged in after $tries attempt(s), $honest_ms ms" \
   "(bound $((bound_ms + 2000)) ms: two Retry-Afters more)"
 
 [ $other = 0 ] && pass console_flood_answers_named || fail console_flood_answers_named
 [ $busy -gt 0 ] && [ $busy_no_retry = 0 ] && pass console_flood_over_the_bound_is_busy ||
   fail console_flood_over_the_bound_is_busy "$busy CONSOLE_BUSY, $busy_no_retry without Retry-After"
-[ "$slowest" -le "$bound_ms" ] && pass console_flood_is_not_queued ||
-  fail console_flood_is_not_queued "the slowest answer took $slowest ms, over $bound_ms ms"
+[ "$failed" -le $((FLOOD / 4)) ] && pass console_flood_is_not_queued ||
+  fail console_flood_is_not_queued "$failed of $FLOOD passwords checked (a queue checks them all)"
 [ "$hs" = 303 ] && [ "$honest_ms" -le $((bound_ms + 2000)) ] && pass console_honest_login_under_flood ||
   fail console_honest_login_under_flood "$hs $hname after $tries attempt(s), $honest_ms ms"
 curl -s "$C/metrics" | grep -q '^obol_console_logins_total{result="busy"} [1-9]' &&
