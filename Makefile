@@ -167,10 +167,11 @@ model:
 
 # Serving through abuse and faults (issue 16): long runs of real daemons.
 TORTURE_KILLS ?= 100
+TORTURE_MINUTES ?= 0
 torture:
 	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory all
-	@OBOL_BUILD=$(BUILD) tests/torture/run.sh --kills $(TORTURE_KILLS)
+	@OBOL_BUILD=$(BUILD) tests/torture/run.sh --kills $(TORTURE_KILLS) --minutes $(TORTURE_MINUTES)
 
 SOAK_MINUTES ?= 30
 soak:

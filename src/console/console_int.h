@@ -88,7 +88,9 @@ struct obol_console {
 	struct obol_http_router router;
 	struct obol_http_route routes[2];
 	struct obol_sessions *sessions;
-	pthread_mutex_t hash_mu; /* one Argon2id at a time: each takes 64 MiB */
+	/* The Argon2id check of a login (64 MiB each): one at a time, and a
+	 * few waiting for it; beyond them CONSOLE_BUSY (work_gate.h). */
+	struct obol_work_gate *gate;
 	bool tls, loopback;
 	char metrics_token[128];
 	bool has_metrics_token;

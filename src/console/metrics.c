@@ -61,7 +61,7 @@ static struct {
 	size_t noutbox;
 	int64_t issuer_answer, issuer_failure;
 	obol_err issuer_error;
-	uint64_t logins[3];
+	uint64_t logins[OBOL_LOGIN_BUSY + 1];
 	int64_t started;
 } m = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
@@ -381,13 +381,15 @@ void obol_metrics_write(struct obol_buf *out)
 		}
 	}
 	obol_metrics_header(out, "obol_console_logins_total", "counter",
-			    "Console logins: ok, refused (wrong name or password), limited (too many failures).");
+			    "Console logins: ok, refused (wrong name or password), limited (too many failures), "
+			    "busy (as many passwords being checked as allowed).");
 	obol_buf_printf(out,
 			"obol_console_logins_total{result=\"ok\"} %llu\n"
 			"obol_console_logins_total{result=\"refused\"} %llu\n"
-			"obol_console_logins_total{result=\"limited\"} %llu\n",
+			"obol_console_logins_total{result=\"limited\"} %llu\n"
+			"obol_console_logins_total{result=\"busy\"} %llu\n",
 			(unsigned long long)m.logins[OBOL_LOGIN_OK], (unsigned long long)m.logins[OBOL_LOGIN_REFUSED],
-			(unsigned long long)m.logins[OBOL_LOGIN_LIMITED]);
+			(unsigned long long)m.logins[OBOL_LOGIN_LIMITED], (unsigned long long)m.logins[OBOL_LOGIN_BUSY]);
 	pthread_mutex_unlock(&m.mu);
 	if (lb.failed)
 		out->failed = true;

@@ -40,8 +40,9 @@ void obol_metrics_batch(size_t units, uint64_t elapsed_ns);
  * (done or failed for good) or will be retried. */
 void obol_metrics_outbox_attempt(const char *scheme, obol_err result, bool definitive);
 
-/* A console login: ok, refused (a wrong name or password) or limited. */
-enum obol_metrics_login { OBOL_LOGIN_OK, OBOL_LOGIN_REFUSED, OBOL_LOGIN_LIMITED };
+/* A console login: ok, refused (a wrong name or password), limited (too
+ * many failures), or busy (as many passwords being checked as allowed). */
+enum obol_metrics_login { OBOL_LOGIN_OK, OBOL_LOGIN_REFUSED, OBOL_LOGIN_LIMITED, OBOL_LOGIN_BUSY };
 void obol_metrics_login(enum obol_metrics_login what);
 
 /* ---- reading ------------------------------------------------------------------ */

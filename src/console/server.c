@@ -16,6 +16,7 @@
 #include "core/parse.h"
 #include "core/version.h"
 #include "crypto/secret.h"
+#include "issuer/work_gate.h"
 
 /* No script, style, image, form target or frame but the console's own; no
  * inline script or style at all. */
@@ -338,9 +339,19 @@ static obol_err do_login(struct obol_console_req *r, struct obol_buf *headers)
 	if (e != OBOL_OK && e != OBOL_E_CONSOLE_OPERATOR_UNKNOWN)
 		goto out;
 	bool known = e == OBOL_OK, ok;
-	pthread_mutex_lock(&r->c->hash_mu);
+	/* Over the gate's bound a retryable refusal, never a queue of logins
+	 * each waiting for its 64 MiB; not a failure of the name. */
+	if (obol_work_enter(r->c->gate, OBOL_WORK_ARGON2) != OBOL_OK) {
+		obol_metrics_login(OBOL_LOGIN_BUSY);
+		obol_log_warn("console: login of '%s' refused: as many passwords are being checked as allowed", name);
+		login_form(r, headers, name, OBOL_E_CONSOLE_BUSY);
+		obol_buf_add(headers, "Retry-After: 1\n");
+		r->status = 503;
+		e = OBOL_OK;
+		goto out;
+	}
 	ok = obol_console_password_ok(known ? f.pwhash : dummy_hash(r->c), password) && known;
-	pthread_mutex_unlock(&r->c->hash_mu);
+	obol_work_leave(r->c->gate, OBOL_WORK_ARGON2);
 	if (!ok) {
 		obol_login_failed(r->c->sessions, name, r->now);
 		obol_metrics_login(OBOL_LOGIN_REFUSED);
@@ -587,7 +598,11 @@ obol_err obol_console_start(const struct obol_console_site *site, void *app, voi
 	c->site_state = site_state;
 	c->tls = cfg->tls_cert != NULL;
 	c->loopback = loopback;
-	pthread_mutex_init(&c->hash_mu, NULL);
+	unsigned slots[OBOL_WORK_KINDS] = { [OBOL_WORK_ARGON2] = 1 };
+	if ((e = obol_work_gate_new(slots, &c->gate)) != OBOL_OK) {
+		free(c);
+		return e;
+	}
 	/* Every path, each way: the console routes them itself. */
 	c->routes[0] = (struct obol_http_route){ .method = "GET", .path = "/", .handler = handle };
 	c->routes[1] = (struct obol_http_route){ .method = "POST", .path = "/", .handler = handle };
@@ -624,7 +639,7 @@ void obol_console_stop(struct obol_console *c)
 	if (c->site->stop != NULL)
 		c->site->stop(c);
 	obol_sessions_free(c->sessions);
-	pthread_mutex_destroy(&c->hash_mu);
+	obol_work_gate_free(c->gate);
 	obol_wipe(c->metrics_token, sizeof c->metrics_token);
 	free(c);
 }

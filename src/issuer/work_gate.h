@@ -13,7 +13,9 @@
  *
  * Routes use it through OBOL_ROUTE_BOUNDED (issuer.h): the slot is taken
  * before the handler and given back when the handler first runs a unit of
- * work (the wait for a commit needs no slot) or returns. */
+ * work (the wait for a commit needs no slot) or returns. The operator's
+ * console (src/console/server.c) has a gate of its own for the Argon2id
+ * check of a login, and names the refusal CONSOLE_BUSY. */
 #ifndef OBOL_ISSUER_WORK_GATE_H
 #define OBOL_ISSUER_WORK_GATE_H
 
@@ -21,7 +23,8 @@
 
 enum obol_work {
 	OBOL_WORK_NONE = 0,
-	OBOL_WORK_RSA, /* RSA private-key operations: blind signatures, signed lists */
+	OBOL_WORK_RSA,    /* RSA private-key operations: blind signatures, signed lists */
+	OBOL_WORK_ARGON2, /* Argon2id password checks (64 MiB each): the console's logins */
 	OBOL_WORK_KINDS
 };
 

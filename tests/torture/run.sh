@@ -7,8 +7,11 @@
 # it spent, no vendor outbox row lost), and at the end, once the outbox has
 # drained, the vendor holding at least every payment it acknowledged.
 #
-#   tests/torture/run.sh [--kills N] [--backend sqlite|postgres|both] [--check]
+#   tests/torture/run.sh [--kills N] [--minutes M] [--backend sqlite|postgres|both] [--check]
 #     --kills N    SIGKILLs per daemon (default 100)
+#     --minutes M  stop killing after M minutes of a backend's run even if
+#                  not every daemon has had its N kills (the final checks
+#                  still run; the figures say how many kills were made)
 #     --backend    SQLite with one issuer, PostgreSQL with two issuer
 #                  processes on one database, or both in turn (default both)
 #     --check      the bounded run of `make check` (under a minute): SQLite
@@ -20,14 +23,16 @@
 set -u
 cd "$(dirname "$0")/../.."
 kills=100
+minutes=0
 backends=(sqlite postgres)
 check=0
 while [ $# -gt 0 ]; do
   case $1 in
     --kills) kills=$2; shift ;;
+    --minutes) minutes=$2; shift ;;
     --backend) [ "$2" = both ] && backends=(sqlite postgres) || backends=("$2"); shift ;;
     --check) check=1 ;;
-    *) echo "usage: $0 [--kills N] [--backend sqlite|postgres|both] [--check]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--kills N] [--minutes M] [--backend sqlite|postgres|both] [--check]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -54,6 +59,10 @@ run_backend() (
     left=()
     for d in "${TW_DAEMONS[@]}"; do [ "${killed[$d]}" -lt "$n" ] && left+=("$d"); done
     [ ${#left[@]} -gt 0 ] || break
+    if [ "$minutes" -gt 0 ] && [ $(($(date +%s) - t0)) -ge $((minutes * 60)) ]; then
+      tw_log "$backend: $minutes minutes are up after $total kills; no more kills"
+      break
+    fi
     d=${left[$((RANDOM % ${#left[@]}))]}
     sleep "$((RANDOM % 2)).$((RANDOM % 10))"          # a random moment of the load
     tw_kill "$d"
@@ -65,7 +74,8 @@ run_backend() (
     fi
     TW_QUIET=1 torture_verify "$backend: after kill ${killed[$d]} of $d" || bad=1
     [ $bad = 0 ] || break
-    [ $((total % 25)) -eq 0 ] && tw_log "$backend: $total kills; answered: $(torture_counts)"
+    [ $((total % 25)) -eq 0 ] &&
+      tw_log "$backend: $total kills in $(($(date +%s) - t0)) s; answered: $(torture_counts)"
   done
   torture_load_stop
   [ $bad = 0 ] && { torture_final || bad=1; }

@@ -203,11 +203,16 @@ int abuse_connect_from(unsigned src, uint16_t port)
 	return fd;
 }
 
-/* Sends text to 127.0.0.1:port and reads the answer until the server closes
- * (or 5 s pass); *closed says whether it did. */
 char *abuse_exchange(uint16_t port, const char *text, size_t len, bool *closed)
 {
-	int fd = abuse_connect_from(1, port);
+	return abuse_exchange_from(1, port, text, len, closed);
+}
+
+/* Sends text to 127.0.0.1:port from 127.0.0.src and reads the answer until
+ * the server closes (or 5 s pass); *closed says whether it did. */
+char *abuse_exchange_from(unsigned src, uint16_t port, const char *text, size_t len, bool *closed)
+{
+	int fd = abuse_connect_from(src, port);
 	char *buf = calloc(1, 65536);
 	size_t got = 0, sent = 0;
 	*closed = false;

@@ -90,6 +90,8 @@ int abuse_connect_from(unsigned src, uint16_t port);
  * answer until the server closes the connection or 5 s pass (*closed says
  * which); the answer is malloc'ed and NUL-terminated. */
 char *abuse_exchange(uint16_t port, const char *text, size_t len, bool *closed);
+/* The same from 127.0.0.src. */
+char *abuse_exchange_from(unsigned src, uint16_t port, const char *text, size_t len, bool *closed);
 
 /* Milliseconds on the monotonic clock. */
 double abuse_now_ms(void);
