@@ -196,17 +196,6 @@ out:
 	return e;
 }
 
-/* Errors after which the request may have arrived, or that ask for it to
- * be sent again: it stays recorded. IDEMPOTENCY_MISMATCH says a copy of
- * this request id did arrive: the agent may have ended the chain at the
- * signed position, so the chain is never spent again. Any other answer
- * refused it, and nothing moved. */
-static bool buy_retryable(obol_err e)
-{
-	return e == OBOL_E_NETWORK || e == OBOL_E_HTTP || e == OBOL_E_STORE_BUSY || e == OBOL_E_STORE_CONFLICT ||
-	       e == OBOL_E_PAYWORD_BUSY || e == OBOL_E_IDEMPOTENCY_MISMATCH;
-}
-
 /* Step D: the user certificate of serial, checked and stored. */
 static obol_err download(struct obol_wallet *w, struct obol_http_client *c, const char *username,
 			 const char *password, uint64_t scope, uint64_t serial, const uint8_t sk[static OBOL_SIGN_SK_LEN])
@@ -302,9 +291,9 @@ obol_err payword_wallet_buy_tokens(struct obol_wallet *w, const char *password, 
 	if ((e = obol_wallet_client(w, true, &c)) != OBOL_OK)
 		goto out;
 	if ((e = obol_http_post_json(c, "/payword/buy", body, OBOL_HTTP_AUTH, &reply)) != OBOL_OK) {
-		/* Refused for good: nothing moved, forget the request. Without an
-		 * answer it stays recorded and the next call sends it again. */
-		if (!buy_retryable(e)) {
+		/* Refused for good: nothing moved, forget the request. Without a
+		 * definite answer it stays recorded and the next call sends it again. */
+		if (payword_wallet_buy_refused_for_good(e)) {
 			json_object_del(section(w), "pending_buy");
 			if (obol_wallet_save(w) != OBOL_OK)
 				e = OBOL_E_WALLET_FILE;

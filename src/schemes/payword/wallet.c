@@ -144,6 +144,13 @@ void payword_wallet_give_up(struct payword_wallet_cert *w)
 		settle_pending(w, false);
 }
 
+bool payword_wallet_buy_refused_for_good(obol_err e)
+{
+	unsigned status = obol_errhttp(e);
+	return e != OBOL_OK && status >= 400 && status < 500 && e != OBOL_E_STORE_CONFLICT &&
+	       e != OBOL_E_IDEMPOTENCY_MISMATCH;
+}
+
 void payword_wallet_position(struct payword_wallet_cert *w, const uint8_t user_sk[static OBOL_SIGN_SK_LEN],
 			     struct payword_position *out)
 {

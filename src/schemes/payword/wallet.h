@@ -75,6 +75,18 @@ OBOL_MUST_CHECK obol_err payword_wallet_reply(struct payword_wallet_cert *w, con
 /* No reply and no more retries: the pending tokens are in doubt. */
 void payword_wallet_give_up(struct payword_wallet_cert *w);
 
+/* Whether the agent's answer e to a token purchase (POST /payword/buy)
+ * refused it for good, so the wallet may forget the request: a 4xx other
+ * than a clash to retry (STORE_CONFLICT) or a reused request id
+ * (IDEMPOTENCY_MISMATCH, a copy did arrive), the agent's checks having
+ * rolled the request back. Any other answer leaves the outcome unknown: a
+ * 5xx (a database error may come from a COMMIT that stood), a lost reply, a
+ * busy agent. The request then stays pending and is resent byte for byte,
+ * and its resend gets the stored answer (THREATS.md P3): forgetting an
+ * applied purchase would leave the wallet on the certificate the agent
+ * ended, every later position refused PAYWORD_POSITION_INVALID. */
+bool payword_wallet_buy_refused_for_good(obol_err e);
+
 /* The signed position sent with a token purchase that supersedes this
  * certificate (messages.h): the pending purchase, if any, is given up first,
  * so no range the wallet signed reaches `next`. */

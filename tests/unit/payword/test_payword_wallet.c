@@ -140,6 +140,28 @@ TEST(payword_wallet, a_pending_purchases_tokens_are_not_unspent)
 	free(sealed);
 }
 
+/* Only the agent's refusals end a token purchase; an answer of unknown
+ * outcome (a database error may come from a COMMIT that stood) keeps it
+ * pending, to be resent (THREATS.md P3). */
+TEST(payword_wallet, a_purchase_is_forgotten_only_when_refused)
+{
+	CHECK(payword_wallet_buy_refused_for_good(OBOL_E_LEDGER_INSUFFICIENT_FUNDS));
+	CHECK(payword_wallet_buy_refused_for_good(OBOL_E_PAYWORD_POSITION_INVALID));
+	CHECK(payword_wallet_buy_refused_for_good(OBOL_E_PAYWORD_TOKENS_LOW));
+	CHECK(payword_wallet_buy_refused_for_good(OBOL_E_AUTH_FAILED));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_OK));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_STORE_QUERY));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_STORE_OPEN));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_STORE_FULL));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_INTERNAL));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_STORE_CONFLICT));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_STORE_BUSY));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_IDEMPOTENCY_MISMATCH));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_NETWORK));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_HTTP));
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_PAYWORD_BUSY));
+}
+
 TEST(payword_wallet, sealed_under_the_password)
 {
 	struct pw_world w;
