@@ -176,7 +176,8 @@ obol_err payword_crl_fetch_take(struct payword_crl_fetch *f, const struct paywor
 	}
 	/* each page's serials are ascending in (after, through]: appended in
 	 * order, the whole stays ascending */
-	memcpy(f->serials + f->count, p->serials, p->count * sizeof(*p->serials));
+	if (p->count > 0) /* an empty page may carry no array at all */
+		memcpy(f->serials + f->count, p->serials, p->count * sizeof(*p->serials));
 	f->count += p->count;
 	/* the list is complete up to its oldest page: a page replayed from
 	 * before the others cannot pass for a fresh one */
