@@ -147,8 +147,11 @@ void payword_wallet_give_up(struct payword_wallet_cert *w)
 bool payword_wallet_buy_refused_for_good(obol_err e)
 {
 	unsigned status = obol_errhttp(e);
-	return e != OBOL_OK && status >= 400 && status < 500 && e != OBOL_E_STORE_CONFLICT &&
-	       e != OBOL_E_IDEMPOTENCY_MISMATCH;
+	/* 429 and 408 say "later", not "no" (as obol_http_status_definitive):
+	 * a stranger's wrong guesses can rate-limit the user's own resend, which
+	 * the agent answers before its stored answer */
+	return e != OBOL_OK && status >= 400 && status < 500 && status != 429 && status != 408 &&
+	       e != OBOL_E_STORE_CONFLICT && e != OBOL_E_IDEMPOTENCY_MISMATCH;
 }
 
 void payword_wallet_position(struct payword_wallet_cert *w, const uint8_t user_sk[static OBOL_SIGN_SK_LEN],

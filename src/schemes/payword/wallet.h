@@ -77,7 +77,7 @@ void payword_wallet_give_up(struct payword_wallet_cert *w);
 
 /* Whether the agent's answer e to a token purchase (POST /payword/buy)
  * refused it for good, so the wallet may forget the request: a 4xx other
- * than a clash to retry (STORE_CONFLICT) or a reused request id
+ * than "later" (429, 408), a clash to retry (STORE_CONFLICT) or a reused request id
  * (IDEMPOTENCY_MISMATCH, a copy did arrive), the agent's checks having
  * rolled the request back. Any other answer leaves the outcome unknown: a
  * 5xx (a database error may come from a COMMIT that stood), a lost reply, a

@@ -160,6 +160,8 @@ TEST(payword_wallet, a_purchase_is_forgotten_only_when_refused)
 	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_NETWORK));
 	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_HTTP));
 	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_PAYWORD_BUSY));
+	/* another's wrong guesses rate-limit the user: the resend must survive */
+	CHECK(!payword_wallet_buy_refused_for_good(OBOL_E_PAYWORD_RATE_LIMITED));
 }
 
 TEST(payword_wallet, sealed_under_the_password)
