@@ -11,6 +11,7 @@
 #include "issuer/payword_issuer.h"
 #include "net/http_client.h"
 #include "pw_fixture.h"
+#include "../store/store_test.h"
 #include "schemes/payword/wire.h"
 #include "store/audit.h"
 #include "store/ledger.h"
@@ -43,25 +44,6 @@ static void stop(struct net *n)
 {
 	obol_http_client_free(n->anon);
 	obol_issuer_stop(n->iss);
-}
-
-static obol_err with_ledger(const char *db_url, obol_err (*fn)(struct obol_store *, void *), void *ctx)
-{
-	struct obol_store *s = NULL;
-	obol_err e = obol_store_open(db_url, false, &s);
-	if (e == OBOL_OK)
-		e = obol_ledger_attach(s);
-	if (e == OBOL_OK)
-		e = obol_store_begin(s);
-	if (e == OBOL_OK) {
-		e = fn(s, ctx);
-		if (e == OBOL_OK)
-			e = obol_store_commit(s);
-		else
-			obol_store_rollback(s);
-	}
-	obol_store_close(s);
-	return e;
 }
 
 struct acct {
@@ -154,13 +136,13 @@ static obol_err user_setup(const char *db_url, struct net *n, struct pw_world *w
 	a->name = name;
 	a->kind = OBOL_ACCOUNT_USER;
 	memcpy(a->pk, w->user.pk, 32);
-	if ((e = with_ledger(db_url, mk_account, a)) != OBOL_OK || (e = client_as(n, a->id, w->user.sk, c)) != OBOL_OK)
+	if ((e = store_test_ledger_tx(db_url, mk_account, a)) != OBOL_OK || (e = client_as(n, a->id, w->user.sk, c)) != OBOL_OK)
 		return e;
 	e = post(*c, "/payword/register", json_pack("{s:s, s:s}", "username", name, "password", "correct horse"), &r);
 	json_decref(r);
 	a->amount = pw_eur(amount);
 	if (e == OBOL_OK && a->amount.units > 0)
-		e = with_ledger(db_url, fund, a);
+		e = store_test_ledger_tx(db_url, fund, a);
 	return e;
 }
 
@@ -249,7 +231,7 @@ TEST_DB(payword_issuer, register_buy_spend_report_regenerate)
 	CHECK_ERR(obol_http_post_json(n.anon, "/payword/register", open, 0, &r), OBOL_E_AUTH_FAILED);
 	json_decref(open);
 	alice.name = "alice";
-	CHECK_ERR(with_ledger(db_url, balance, &alice), OBOL_E_LEDGER_ACCOUNT_UNKNOWN);
+	CHECK_ERR(store_test_ledger_tx(db_url, balance, &alice), OBOL_E_LEDGER_ACCOUNT_UNKNOWN);
 
 	/* registration for the operator's account: the name once, a password of 8 bytes */
 	REQUIRE_OK(user_setup(db_url, &n, &w, "alice", "EUR:0", &alice, &cu));
@@ -263,7 +245,7 @@ TEST_DB(payword_issuer, register_buy_spend_report_regenerate)
 	bob.name = "bob";
 	bob.kind = OBOL_ACCOUNT_USER;
 	memcpy(bob.pk, w2.user.pk, 32);
-	REQUIRE_OK(with_ledger(db_url, mk_account, &bob));
+	REQUIRE_OK(store_test_ledger_tx(db_url, mk_account, &bob));
 	REQUIRE_OK(client_as(&n, bob.id, w2.user.sk, &cbob));
 	CHECK_ERR(post(cbob, "/payword/register", json_pack("{s:s, s:s}", "username", "bob", "password", "short"), &r),
 		  OBOL_E_PAYWORD_PASSWORD_WEAK);
@@ -277,8 +259,8 @@ TEST_DB(payword_issuer, register_buy_spend_report_regenerate)
 	obol_sign_keypair_new(&kb);
 	memcpy(va.pk, ka.pk, 32);
 	memcpy(vb.pk, kb.pk, 32);
-	REQUIRE_OK(with_ledger(db_url, mk_account, &va));
-	REQUIRE_OK(with_ledger(db_url, mk_account, &vb));
+	REQUIRE_OK(store_test_ledger_tx(db_url, mk_account, &va));
+	REQUIRE_OK(store_test_ledger_tx(db_url, mk_account, &vb));
 	REQUIRE_OK(vendor_client(&n, &ka, va.id, "generic", &ca));
 	REQUIRE_OK(vendor_client(&n, &kb, vb.id, "generic", &cb));
 	CHECK_ERR(post(ca, "/payword/vendor/register", json_pack("{s:s, s:i}", "mode", "specific", "batch_interval", 0), &r),
@@ -296,7 +278,7 @@ TEST_DB(payword_issuer, register_buy_spend_report_regenerate)
 	/* buying needs money, the right password, the user's own signature */
 	CHECK_ERR(buy(cu, &n, &w, "alice", "r1", 10, 0, NULL, NULL), OBOL_E_LEDGER_INSUFFICIENT_FUNDS);
 	alice.amount = pw_eur("EUR:1");
-	REQUIRE_OK(with_ledger(db_url, fund, &alice));
+	REQUIRE_OK(store_test_ledger_tx(db_url, fund, &alice));
 	json_t *bad = json_pack("{s:s, s:s, s:s, s:i, s:i}", "request_id", "r0", "username", "alice", "password",
 				"wrong horse", "tokens", 10, "scope", 0);
 	CHECK_ERR(obol_http_post_json(cu, "/payword/buy", bad, OBOL_HTTP_AUTH, &r), OBOL_E_PAYWORD_BAD_PASSWORD);
@@ -308,7 +290,7 @@ TEST_DB(payword_issuer, register_buy_spend_report_regenerate)
 	json_decref(r);
 	/* the same request again (lost reply): nothing moves twice */
 	REQUIRE_OK(buy(cu, &n, &w, "alice", "r1", 10, 0, NULL, NULL));
-	REQUIRE_OK(with_ledger(db_url, balance, &alice));
+	REQUIRE_OK(store_test_ledger_tx(db_url, balance, &alice));
 	CHECK_EQ_INT(alice.amount.units, pw_eur("EUR:0.9").units);
 	CHECK_OK(audit(db_url));
 
@@ -335,7 +317,7 @@ TEST_DB(payword_issuer, register_buy_spend_report_regenerate)
 	json_decref(r);
 	/* B presented a range it has no signature for: B is suspended */
 	CHECK_ERR(report(cb, &c2, &r), OBOL_E_LEDGER_ACCOUNT_CLOSED);
-	REQUIRE_OK(with_ledger(db_url, balance, &va));
+	REQUIRE_OK(store_test_ledger_tx(db_url, balance, &va));
 	CHECK_EQ_INT(va.amount.units, pw_eur("EUR:0.02").units);
 	CHECK_OK(audit(db_url));
 
@@ -393,7 +375,7 @@ TEST_DB(payword_issuer, lost_certificate_carries_nothing_unreported)
 	REQUIRE_OK(user_setup(db_url, &n, &w, "alice", "EUR:1", &alice, &cu));
 	obol_sign_keypair_new(&kb);
 	memcpy(vb.pk, kb.pk, 32);
-	REQUIRE_OK(with_ledger(db_url, mk_account, &vb));
+	REQUIRE_OK(store_test_ledger_tx(db_url, mk_account, &vb));
 	REQUIRE_OK(client_as(&n, vb.id, kb.sk, &cb));
 	REQUIRE_OK(post(cb, "/payword/vendor/register", json_pack("{s:s, s:i}", "mode", "generic", "batch_interval", 1), &r));
 	json_decref(r);
@@ -414,7 +396,7 @@ TEST_DB(payword_issuer, lost_certificate_carries_nothing_unreported)
 	CHECK_EQ_INT(json_integer_value(json_object_get(r, "carried")), 18);
 	json_decref(r);
 	CHECK_EQ_INT(payword_wallet_unspent(&w.w), 18);
-	REQUIRE_OK(with_ledger(db_url, balance, &vb));
+	REQUIRE_OK(store_test_ledger_tx(db_url, balance, &vb));
 	CHECK_EQ_INT(vb.amount.units, pw_eur("EUR:0.02").units);
 	char *text = NULL;
 	CHECK_OK(audit_text(db_url, &text));
@@ -449,9 +431,9 @@ TEST_DB(payword_issuer, double_spend_revokes_every_certificate_of_the_user)
 	memcpy(va.pk, ka.pk, 32);
 	memcpy(vb.pk, kb.pk, 32);
 	memcpy(vs.pk, ks.pk, 32);
-	REQUIRE_OK(with_ledger(db_url, mk_account, &va));
-	REQUIRE_OK(with_ledger(db_url, mk_account, &vb));
-	REQUIRE_OK(with_ledger(db_url, mk_account, &vs));
+	REQUIRE_OK(store_test_ledger_tx(db_url, mk_account, &va));
+	REQUIRE_OK(store_test_ledger_tx(db_url, mk_account, &vb));
+	REQUIRE_OK(store_test_ledger_tx(db_url, mk_account, &vs));
 	REQUIRE_OK(vendor_client(&n, &ka, va.id, "generic", &ca));
 	REQUIRE_OK(vendor_client(&n, &kb, vb.id, "generic", &cb));
 	REQUIRE_OK(vendor_client(&n, &ks, vs.id, "specific", &cs));
@@ -463,13 +445,13 @@ TEST_DB(payword_issuer, double_spend_revokes_every_certificate_of_the_user)
 	struct payword_claim a = pw_claim(&w, (uint64_t)va.id, 1, 4), b = pw_claim(&w, (uint64_t)vb.id, 3, 6);
 	CHECK_OK(report_ok(cb, &b, "ok"));
 	CHECK_OK(report_ok(ca, &a, "user-double-spend"));
-	REQUIRE_OK(with_ledger(db_url, balance, &va));
-	REQUIRE_OK(with_ledger(db_url, balance, &vb));
+	REQUIRE_OK(store_test_ledger_tx(db_url, balance, &va));
+	REQUIRE_OK(store_test_ledger_tx(db_url, balance, &vb));
 	CHECK_EQ_INT(va.amount.units, pw_eur("EUR:0.04").units);
 	CHECK_EQ_INT(vb.amount.units, pw_eur("EUR:0.04").units);
 	/* bought 15 tokens (EUR:0.15); 8 paid for 10 of a chain that had 10: its
 	 * balance is 2, nothing was taken from the account yet */
-	REQUIRE_OK(with_ledger(db_url, balance, &alice));
+	REQUIRE_OK(store_test_ledger_tx(db_url, balance, &alice));
 	CHECK_EQ_INT(alice.amount.units, pw_eur("EUR:0.85").units);
 	REQUIRE_OK(obol_http_get_json(n.anon, "/payword/crl", 0, &r));
 	{
@@ -490,7 +472,7 @@ TEST_DB(payword_issuer, double_spend_revokes_every_certificate_of_the_user)
 	/* more tokens spent twice: the account pays them */
 	struct payword_claim a2 = pw_claim(&w, (uint64_t)va.id, 5, 8);
 	CHECK_OK(report_ok(ca, &a2, "user-double-spend"));
-	REQUIRE_OK(with_ledger(db_url, balance, &alice));
+	REQUIRE_OK(store_test_ledger_tx(db_url, balance, &alice));
 	CHECK_EQ_INT(alice.amount.units, pw_eur("EUR:0.83").units);
 	CHECK_OK(audit(db_url));
 	obol_http_client_free(ca);
@@ -529,7 +511,7 @@ TEST_DB(payword_issuer, crl_past_4096_serials)
 	memset(&n, 0, sizeof(n));
 	REQUIRE_OK(pw_world_init(&w));
 	REQUIRE_OK(start(db_url, &n, "0"));
-	REQUIRE_OK(with_ledger(db_url, many_ended, &w));
+	REQUIRE_OK(store_test_ledger_tx(db_url, many_ended, &w));
 	REQUIRE_OK(obol_http_get_json(n.anon, "/payword/crl", 0, &r));
 	struct payword_crl_wire cw;
 	struct payword_crl_spec spec;
@@ -591,7 +573,7 @@ TEST_DB(payword_issuer, buy_after_5000_spent_certificates)
 	REQUIRE_OK(start(db_url, &n, "0"));
 	REQUIRE_OK(user_setup(db_url, &n, &w, "alice", "EUR:10", &alice, &cu));
 	struct ended_of o = { &w, alice.id };
-	REQUIRE_OK(with_ledger(db_url, many_moved, &o));
+	REQUIRE_OK(store_test_ledger_tx(db_url, many_moved, &o));
 	uint64_t end = 1 + 5000 * w.cert.vc.n;
 	CHECK_OK(buy(cu, &n, &w, "alice", "r1", 10, 0, NULL, &r));
 	CHECK_EQ_INT(json_integer_value(json_object_get(r, "first_order")), (int64_t)end);
@@ -730,7 +712,7 @@ TEST_DB(payword_issuer, audit_names_a_negative_certificate_and_held_debts)
 	REQUIRE_OK(pw_world_init(&w));
 	REQUIRE_OK(start(db_url, &n, "0"));
 	stop(&n);
-	REQUIRE_OK(with_ledger(db_url, neg_setup, &c));
+	REQUIRE_OK(store_test_ledger_tx(db_url, neg_setup, &c));
 	CHECK_ERR(audit_text(db_url, &text), OBOL_E_AUDIT_FAILED);
 	REQUIRE(text != NULL);
 	CHECK(strstr(text, "BROKEN: payword certificate 1 of account") != NULL);
@@ -825,18 +807,18 @@ TEST_DB(payword_issuer, claims_from_before_signed_ranges_migrate)
 	REQUIRE_OK(obol_ledger_init(s, "EUR"));
 	REQUIRE_OK(payword_db_migrate_to(s, 1));
 	obol_store_close(s);
-	REQUIRE_OK(with_ledger(db_url, legacy_v1, &l));
+	REQUIRE_OK(store_test_ledger_tx(db_url, legacy_v1, &l));
 	REQUIRE_OK(obol_store_open(db_url, false, &s));
 	REQUIRE_OK(payword_db_migrate(s));
 	obol_store_close(s);
 	/* A's signed range 1..5 shares 3..4 with B's unsigned claim */
-	REQUIRE_OK(with_ledger(db_url, legacy_report, &l));
+	REQUIRE_OK(store_test_ledger_tx(db_url, legacy_report, &l));
 	va.id = l.va;
-	REQUIRE_OK(with_ledger(db_url, balance, &va));
+	REQUIRE_OK(store_test_ledger_tx(db_url, balance, &va));
 	CHECK_EQ_INT(va.amount.units, pw_eur("EUR:0.03").units);
 	CHECK_OK(audit(db_url));
-	REQUIRE_OK(with_ledger(db_url, legacy_review, &l));
-	REQUIRE_OK(with_ledger(db_url, balance, &va));
+	REQUIRE_OK(store_test_ledger_tx(db_url, legacy_review, &l));
+	REQUIRE_OK(store_test_ledger_tx(db_url, balance, &va));
 	CHECK_EQ_INT(va.amount.units, pw_eur("EUR:0.05").units);
 	CHECK_OK(audit(db_url));
 }
@@ -979,7 +961,7 @@ TEST_DB(payword_vendor_daemon, retry_same_auth_report_once_product_page)
 	/* the report reaches the agent once: the vendor is paid 2 tokens */
 	va.id = (int64_t)shop.cert.vendor_id;
 	for (int i = 0; i < 100; i++) {
-		REQUIRE_OK(with_ledger(db_url, balance, &va));
+		REQUIRE_OK(store_test_ledger_tx(db_url, balance, &va));
 		if (va.amount.units == pw_eur("EUR:0.02").units)
 			break;
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -1074,11 +1056,11 @@ static obol_err wallet_setup(const char *db_url, struct net *n, struct obol_wall
 	/* case 8: no payword user without the operator's account */
 	if (payword_wallet_register(*w, "alice", "correct horse", &account) != OBOL_E_NOT_FOUND)
 		return OBOL_E_INTERNAL;
-	if ((e = with_ledger(db_url, mk_account, a)) != OBOL_OK ||
+	if ((e = store_test_ledger_tx(db_url, mk_account, a)) != OBOL_OK ||
 	    (e = payword_wallet_register(*w, "alice", "correct horse", &account)) != OBOL_OK)
 		return e;
 	a->amount = pw_eur("EUR:1");
-	if ((e = with_ledger(db_url, fund, a)) != OBOL_OK ||
+	if ((e = store_test_ledger_tx(db_url, fund, a)) != OBOL_OK ||
 	    (e = payword_wallet_buy_tokens(*w, "correct horse", 0, 10, false, &out)) != OBOL_OK)
 		return e;
 	return out.n == 10 ? OBOL_OK : OBOL_E_INTERNAL;

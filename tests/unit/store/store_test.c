@@ -6,6 +6,7 @@
 
 #include "../test.h"
 #include "store_test.h"
+#include "store/ledger.h"
 
 bool store_test_missing_url(char *buf, size_t cap)
 {
@@ -61,4 +62,23 @@ bool store_test_table_exists(struct obol_store *s, const char *table)
 		found = obol_stmt_column_int64(st, 0) > 0;
 	obol_stmt_finish(st);
 	return found;
+}
+
+obol_err store_test_ledger_tx(const char *db_url, obol_err (*fn)(struct obol_store *, void *), void *ctx)
+{
+	struct obol_store *s = NULL;
+	obol_err e = obol_store_open(db_url, false, &s);
+	if (e == OBOL_OK)
+		e = obol_ledger_attach(s);
+	if (e == OBOL_OK)
+		e = obol_store_begin(s);
+	if (e == OBOL_OK) {
+		e = fn(s, ctx);
+		if (e == OBOL_OK)
+			e = obol_store_commit(s);
+		else
+			obol_store_rollback(s);
+	}
+	obol_store_close(s);
+	return e;
 }
