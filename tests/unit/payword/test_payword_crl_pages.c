@@ -10,6 +10,7 @@
 #include "issuer/payword_db.h"
 #include "net/http_client.h"
 #include "pw_fixture.h"
+#include "../store/store_test.h"
 #include "schemes/payword/wire.h"
 #include "store/ledger.h"
 #include "vendor/payword_vendor.h"
@@ -102,12 +103,14 @@ TEST(payword_crl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missin
  * not_after: one statement, one transaction. */
 struct bulk {
 	int64_t n, first, ended0, step, not_after;
+	int64_t status; /* 0: PAYWORD_CERT_SUPERSEDED */
 };
 
 static obol_err bulk_ended(struct obol_store *s, void *ctx)
 {
 	const struct bulk *b = ctx;
 	static const uint8_t vcert[1] = { 0 };
+	int64_t status = b->status != 0 ? b->status : PAYWORD_CERT_SUPERSEDED;
 	/* rows counted by SQLite's recursive CTE, by PostgreSQL's generate_series
 	 * (several times faster there) */
 	bool pg = obol_store_backend(s) == OBOL_STORE_POSTGRES;
@@ -115,13 +118,13 @@ static obol_err bulk_ended(struct obol_store *s, void *ctx)
 	snprintf(sql, sizeof(sql),
 		 "%s INSERT INTO payword_certs (serial, user_id, scope, vcert, token_units, n, status, ended_at, pos,"
 		 " paid, moved_out, max_claimed, not_after, covered)"
-		 " SELECT CAST(? AS BIGINT) + x, 99, 0, ?, 1, 0, 2, CAST(? AS BIGINT) + CAST(? AS BIGINT) * x, 0, 0, 0,"
+		 " SELECT CAST(? AS BIGINT) + x, 99, 0, ?, 1, 0, CAST(? AS BIGINT), CAST(? AS BIGINT) + CAST(? AS BIGINT) * x, 0, 0, 0,"
 		 " 0, CAST(? AS BIGINT), 0 FROM %s",
 		 pg ? "" : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)",
 		 pg ? "generate_series(1, CAST(? AS BIGINT)) AS c(x)" : "c");
-	return pg ? obol_store_run(s, NULL, sql, "ibiiii", b->first, vcert, sizeof(vcert), b->ended0, b->step,
+	return pg ? obol_store_run(s, NULL, sql, "ibiiiii", b->first, vcert, sizeof(vcert), status, b->ended0, b->step,
 					 b->not_after, b->n)
-		  : obol_store_run(s, NULL, sql, "iibiii", b->n, b->first, vcert, sizeof(vcert), b->ended0, b->step,
+		  : obol_store_run(s, NULL, sql, "iibiiii", b->n, b->first, vcert, sizeof(vcert), status, b->ended0, b->step,
 				   b->not_after);
 }
 
@@ -130,25 +133,6 @@ static obol_err analyze(struct obol_store *s, void *ctx)
 {
 	(void)ctx;
 	return obol_store_exec(s, "ANALYZE payword_certs");
-}
-
-static obol_err in_tx(const char *db_url, obol_err (*fn)(struct obol_store *, void *), void *ctx)
-{
-	struct obol_store *s = NULL;
-	obol_err e = obol_store_open(db_url, false, &s);
-	if (e == OBOL_OK)
-		e = obol_ledger_attach(s);
-	if (e == OBOL_OK)
-		e = obol_store_begin(s);
-	if (e == OBOL_OK) {
-		e = fn(s, ctx);
-		if (e == OBOL_OK)
-			e = obol_store_commit(s);
-		else
-			obol_store_rollback(s);
-	}
-	obol_store_close(s);
-	return e;
 }
 
 /* The bytes of one page as served. */
@@ -187,11 +171,13 @@ TEST_DB(payword_crl_pages, a_million_serials_in_pages_a_delta_of_a_hundred_and_a
 
 	/* a million certificates ended over the past year and a half, and two
 	 * that must not be listed: one expired, one live */
-	struct bulk old = { MILLION, 0, now - 400 * 86400, 30, now + 86400 };
-	REQUIRE_OK(in_tx(db_url, bulk_ended, &old));
-	REQUIRE_OK(in_tx(db_url, analyze, NULL));
-	struct bulk expired = { 1, 5 * MILLION, now - 86400, 1, now - 1 };
-	REQUIRE_OK(in_tx(db_url, bulk_ended, &expired));
+	struct bulk old = { MILLION, 0, now - 400 * 86400, 30, now + 86400, 0 };
+	REQUIRE_OK(store_test_ledger_tx(db_url, bulk_ended, &old));
+	REQUIRE_OK(store_test_ledger_tx(db_url, analyze, NULL));
+	struct bulk expired = { 1, 5 * MILLION, now - 86400, 1, now - 1, 0 };
+	REQUIRE_OK(store_test_ledger_tx(db_url, bulk_ended, &expired));
+	struct bulk live = { 1, 6 * MILLION, now - 86400, 1, now + 86400, PAYWORD_CERT_LIVE };
+	REQUIRE_OK(store_test_ledger_tx(db_url, bulk_ended, &live));
 
 	/* a vendor whose list is a year old gets the whole list, in pages */
 	held.issued = now - 365 * 86400;
@@ -202,15 +188,15 @@ TEST_DB(payword_crl_pages, a_million_serials_in_pages_a_delta_of_a_hundred_and_a
 	payword_crl_fetch_free(&f);
 	CHECK_EQ_INT(held.count, MILLION);
 	CHECK(payword_crl_contains(&held, 1) && payword_crl_contains(&held, MILLION));
-	CHECK(!payword_crl_contains(&held, 5 * MILLION + 1));
+	CHECK(!payword_crl_contains(&held, 5 * MILLION + 1) && !payword_crl_contains(&held, 6 * MILLION + 1));
 	CHECK(full_at >= now);
 	/* a full page stays inside one body */
 	size_t full_page = page_bytes(c, "/payword/crl/page");
 	CHECK(full_page > 0 && full_page < OBOL_JSON_MAX);
 
 	/* a hundred more end now: the next refresh is a delta of one small page */
-	struct bulk recent = { 100, 2 * MILLION, obol_now() - 150, 1, now + 86400 };
-	REQUIRE_OK(in_tx(db_url, bulk_ended, &recent));
+	struct bulk recent = { 100, 2 * MILLION, obol_now() - 150, 1, now + 86400, 0 };
+	REQUIRE_OK(store_test_ledger_tx(db_url, bulk_ended, &recent));
 	payword_crl_fetch_begin(&f, &held, true, full_at, obol_now());
 	CHECK(f.since > 0);
 	snprintf(target, sizeof(target), "/payword/crl/page?since=%lld", (long long)f.since);
