@@ -22,7 +22,7 @@ int64_t obol_now(void)
 
 uint64_t obol_mono_ns(void)
 {
-	if (source != NULL)
+	if (source != NULL && source->mono_ns != NULL)
 		return source->mono_ns(source->ctx);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -31,7 +31,7 @@ uint64_t obol_mono_ns(void)
 
 void obol_sleep_ns(uint64_t ns)
 {
-	if (source != NULL) {
+	if (source != NULL && source->sleep_ns != NULL) {
 		source->sleep_ns(source->ctx, ns);
 		return;
 	}

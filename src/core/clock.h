@@ -32,8 +32,8 @@ void obol_sleep_ns(uint64_t ns);
 /* A replacement clock: each function gets ctx. All three must be set. */
 struct obol_clock_source {
 	int64_t (*now)(void *ctx);
-	uint64_t (*mono_ns)(void *ctx);
-	void (*sleep_ns)(void *ctx, uint64_t ns);
+	uint64_t (*mono_ns)(void *ctx);          /* NULL: the system's monotonic clock */
+	void (*sleep_ns)(void *ctx, uint64_t ns); /* NULL: the system's sleep */
 	void *ctx;
 };
 /* Installs src (borrowed: it must outlive its use) as the process's clock,
