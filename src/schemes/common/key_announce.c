@@ -85,15 +85,22 @@ obol_err obol_key_announce_check(const struct obol_key_announce *a)
 	return OBOL_OK;
 }
 
-obol_err obol_key_announce_signed_bytes(const struct obol_key_announce *a, uint8_t *buf, size_t cap, size_t *len)
+/* The CBOR map of the kind's fields, with the signature (the announcement)
+ * or without it (the bytes the master key signs). */
+static obol_err encode(const struct obol_key_announce *a, bool with_sig, uint8_t *buf, size_t cap, size_t *len)
 {
 	struct obol_field f[12];
 	if (!kind_known(a->kind))
 		return OBOL_E_KEY_ANNOUNCE_INVALID;
 	struct presence p = kind_presence(a->kind);
-	size_t n = announce_fields((struct obol_key_announce *)a, &p, f, false);
+	size_t n = announce_fields((struct obol_key_announce *)a, &p, f, with_sig);
 	struct obol_fields spec = { f, n };
 	return obol_cbor_encode(&spec, buf, cap, len);
+}
+
+obol_err obol_key_announce_signed_bytes(const struct obol_key_announce *a, uint8_t *buf, size_t cap, size_t *len)
+{
+	return encode(a, false, buf, cap, len);
 }
 
 /* Decodes fields 1..n and requires exactly the kind's optional fields. */
@@ -148,13 +155,7 @@ obol_err obol_key_announce_verify(const struct obol_key_announce *a, const uint8
 
 obol_err obol_key_announce_encode(const struct obol_key_announce *a, uint8_t *buf, size_t cap, size_t *len)
 {
-	struct obol_field f[12];
-	if (!kind_known(a->kind))
-		return OBOL_E_KEY_ANNOUNCE_INVALID;
-	struct presence p = kind_presence(a->kind);
-	size_t n = announce_fields((struct obol_key_announce *)a, &p, f, true);
-	struct obol_fields spec = { f, n };
-	return obol_cbor_encode(&spec, buf, cap, len);
+	return encode(a, true, buf, cap, len);
 }
 
 obol_err obol_key_announce_decode(const uint8_t *buf, size_t len, struct obol_key_announce *a)
