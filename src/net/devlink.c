@@ -533,12 +533,18 @@ static obol_err connect_raw(const char *addr, int timeout_ms, struct obol_devlin
 	return obol_devlink_from_fd(fd, tmo, out);
 }
 
-obol_err obol_devlink_connect(const char *addr, int timeout_ms, const struct obol_devlink_expect *expect,
-			       struct obol_devlink **out)
+/* Connects (through the test connector when one is set), marks the link
+ * in clear for the bench when asked, and runs the initiator's handshake. */
+static obol_err connect_initiate(const char *addr, int timeout_ms, const struct obol_devlink_expect *expect,
+				 bool bench_cleartext, struct obol_devlink **out)
 {
 	struct obol_devlink *l = NULL;
 	obol_err e = connector != NULL ? connector(addr, timeout_ms, &l) : connect_raw(addr, timeout_ms, &l);
-	if (e == OBOL_OK && (e = obol_devlink_initiate(l, expect)) != OBOL_OK) {
+	if (e == OBOL_OK && bench_cleartext)
+		e = obol_devlink_bench_cleartext(l);
+	if (e == OBOL_OK)
+		e = obol_devlink_initiate(l, expect);
+	if (e != OBOL_OK && l != NULL) {
 		obol_devlink_close(l);
 		l = NULL;
 	}
@@ -546,18 +552,16 @@ obol_err obol_devlink_connect(const char *addr, int timeout_ms, const struct obo
 	return e;
 }
 
+obol_err obol_devlink_connect(const char *addr, int timeout_ms, const struct obol_devlink_expect *expect,
+			       struct obol_devlink **out)
+{
+	return connect_initiate(addr, timeout_ms, expect, false, out);
+}
+
 obol_err obol_devlink_connect_bench_cleartext(const char *addr, int timeout_ms,
 					      const struct obol_devlink_expect *expect, struct obol_devlink **out)
 {
-	struct obol_devlink *l = NULL;
-	obol_err e = connect_raw(addr, timeout_ms, &l);
-	if (e == OBOL_OK && ((e = obol_devlink_bench_cleartext(l)) != OBOL_OK ||
-			     (e = obol_devlink_initiate(l, expect)) != OBOL_OK)) {
-		obol_devlink_close(l);
-		l = NULL;
-	}
-	*out = l;
-	return e;
+	return connect_initiate(addr, timeout_ms, expect, true, out);
 }
 
 obol_err obol_devlink_connect_vendor(const char *addr, int timeout_ms, const uint8_t issuer_pk[32],
