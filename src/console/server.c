@@ -339,7 +339,8 @@ static obol_err do_login(struct obol_console_req *r, struct obol_buf *headers)
 	if (e != OBOL_OK && e != OBOL_E_CONSOLE_OPERATOR_UNKNOWN)
 		goto out;
 	bool known = e == OBOL_OK, ok;
-	/* Over the gate's bound a retryable refusal, never a queue of logins
+	/* Over the gate's bound (one check at a time, two short bounded waits:
+	 * work_gate.h) a retryable refusal, never a growing queue of logins
 	 * each waiting for its 64 MiB; not a failure of the name. */
 	if (obol_work_enter(r->c->gate, OBOL_WORK_ARGON2) != OBOL_OK) {
 		obol_metrics_login(OBOL_LOGIN_BUSY);
