@@ -19,25 +19,33 @@
 #include "wire/json.h"
 
 obol_err payword_vendor_crl_fetch(struct obol_http_client *c, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN],
-				  struct payword_crl_fetch *f)
+				  struct payword_crl_fetch *f, struct payword_crl_loop *loop)
 {
 	struct payword_crl_page page = { 0 };
 	struct payword_crl_page_spec spec;
 	char target[96];
 	obol_err e = OBOL_OK;
+	loop->pages = loop->bytes = 0;
+	if (loop->max_pages == 0)
+		return OBOL_E_INVALID_ARGUMENT;
 	if ((page.serials = malloc(PAYWORD_CRL_PAGE_MAX * sizeof(*page.serials))) == NULL)
 		return OBOL_E_NO_MEMORY;
-	while (e == OBOL_OK && !f->done) {
+	while (e == OBOL_OK && !f->done && loop->pages < loop->max_pages) {
 		json_t *j = NULL;
 		snprintf(target, sizeof(target), "/payword/crl/page?since=%lld&after=%llu", (long long)f->since,
 			 (unsigned long long)f->after);
 		e = obol_http_get_json(c, target, 0, &j);
+		if (e == OBOL_OK && loop->count_bytes) {
+			char *text = json_dumps(j, JSON_COMPACT);
+			loop->bytes += text != NULL ? strlen(text) : 0;
+			free(text);
+		}
 		if (e == OBOL_OK) {
 			payword_crl_page_spec_init(&spec, &page);
 			e = obol_json_decode(j, &spec.spec);
 		}
-		if (e == OBOL_OK)
-			e = payword_crl_fetch_take(f, &page, agent_pk);
+		if (e == OBOL_OK && (e = payword_crl_fetch_take(f, &page, agent_pk)) == OBOL_OK)
+			loop->pages++;
 		json_decref(j);
 	}
 	free(page.serials);
@@ -45,27 +53,47 @@ obol_err payword_vendor_crl_fetch(struct obol_http_client *c, const uint8_t agen
 }
 
 /* Fetches the CRL as a delta since the list held or whole
- * (payword_crl_fetch_begin), and keeps it when every page verifies and it
- * is not older. The fetch runs outside the lock; only the merge takes it. */
+ * (payword_crl_fetch_begin), at most PAYWORD_CRL_PAGES_PER_REFRESH pages at
+ * a time (a fetch not done is resumed at the next refresh), and keeps it
+ * when every page verifies and it is not older. The fetch runs outside the
+ * lock; only the begin and the merge take it. A failed fetch is dropped:
+ * the next refresh begins again. */
 static obol_err crl_refresh(struct payword_vendor_state *st)
 {
 	struct obol_http_client *c = NULL;
-	struct payword_crl_fetch f;
-	pthread_mutex_lock(&st->mu);
-	payword_crl_fetch_begin(&f, &st->crl, st->has_crl, st->crl_full_at, obol_now());
-	pthread_mutex_unlock(&st->mu);
-	obol_err e = obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c);
-	if (e == OBOL_OK)
-		e = payword_vendor_crl_fetch(c, st->cfg.agent_pk, &f);
+	struct payword_crl_loop loop = { .max_pages = PAYWORD_CRL_PAGES_PER_REFRESH };
+	int64_t now = obol_now();
+	obol_err e;
+	if (st->crl_resuming && (now < st->crl_begun || now - st->crl_begun > st->cfg.crl_max_age)) {
+		obol_log(OBOL_LOG_ERROR, "payword: CRL fetch begun %llds ago still not done (%zu serials): begun again",
+			 (long long)(now - st->crl_begun), st->crl_pending.count);
+		payword_crl_fetch_free(&st->crl_pending);
+		st->crl_resuming = false;
+	}
+	if (!st->crl_resuming) {
+		pthread_mutex_lock(&st->mu);
+		payword_crl_fetch_begin(&st->crl_pending, &st->crl, st->has_crl, st->crl_full_at, now);
+		pthread_mutex_unlock(&st->mu);
+		st->crl_begun = now;
+		st->crl_resuming = true;
+	}
+	if ((e = obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c)) == OBOL_OK)
+		e = payword_vendor_crl_fetch(c, st->cfg.agent_pk, &st->crl_pending, &loop);
+	obol_http_client_free(c);
+	if (e == OBOL_OK && !st->crl_pending.done) {
+		obol_log(OBOL_LOG_INFO, "payword: CRL fetch continues at the next refresh (%zu serials so far)",
+			 st->crl_pending.count);
+		return OBOL_OK;
+	}
 	if (e == OBOL_OK) {
 		pthread_mutex_lock(&st->mu);
-		e = payword_crl_fetch_apply(&f, &st->crl, &st->crl_full_at);
+		e = payword_crl_fetch_apply(&st->crl_pending, &st->crl, &st->crl_full_at);
 		if (e == OBOL_OK)
 			st->has_crl = true;
 		pthread_mutex_unlock(&st->mu);
 	}
-	payword_crl_fetch_free(&f);
-	obol_http_client_free(c);
+	payword_crl_fetch_free(&st->crl_pending);
+	st->crl_resuming = false;
 	return e;
 }
 
@@ -128,6 +156,7 @@ static void pw_stop(struct obol_vendor *v, void *state)
 		pthread_join(st->crl_thread, NULL);
 	}
 	free(st->crl.serials);
+	payword_crl_fetch_free(&st->crl_pending);
 	pthread_mutex_destroy(&st->mu);
 	pthread_mutex_destroy(&st->stop_mu);
 	pthread_cond_destroy(&st->stop_cv);
