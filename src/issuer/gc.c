@@ -295,25 +295,32 @@ struct obol_gc_daemon {
 	char *db_url;
 	int64_t interval;
 	size_t batch;
+	obol_prune_fn run;
 };
 
-static void gc_once(struct obol_gc_daemon *d)
+static obol_err issuer_run(struct obol_store *s, int64_t now, size_t batch)
 {
-	struct obol_store *s = NULL;
-	struct obol_gc_opts o = { .now = obol_now(), .batch = d->batch };
+	struct obol_gc_opts o = { .now = now, .batch = batch };
 	struct obol_gc_counts n;
-	obol_err e = obol_store_open(d->db_url, false, &s);
-	if (e == OBOL_OK)
-		e = obol_issuer_gc(s, &o, &n);
-	obol_store_close(s);
-	if (e != OBOL_OK)
-		obol_log(OBOL_LOG_ERROR, "gc: %s (again in %llds)", obol_strerror(e), (long long)d->interval);
-	else if (n.nonces + n.answers + n.coupon_settles + n.payword_certs > 0)
+	obol_err e = obol_issuer_gc(s, &o, &n);
+	if (e == OBOL_OK && n.nonces + n.answers + n.coupon_settles + n.payword_certs > 0)
 		obol_log(OBOL_LOG_INFO,
 			 "gc: removed %lld ecash nonces, %lld answers, %lld coupon settles, %lld payword certificates"
 			 " (%lld claims) in %lld batches",
 			 (long long)n.nonces, (long long)n.answers, (long long)n.coupon_settles,
 			 (long long)n.payword_certs, (long long)n.payword_claims, (long long)n.batches);
+	return e;
+}
+
+static void gc_once(struct obol_gc_daemon *d)
+{
+	struct obol_store *s = NULL;
+	obol_err e = obol_store_open(d->db_url, false, &s);
+	if (e == OBOL_OK)
+		e = d->run(s, obol_now(), d->batch);
+	obol_store_close(s);
+	if (e != OBOL_OK)
+		obol_log(OBOL_LOG_ERROR, "gc: %s (again in %llds)", obol_strerror(e), (long long)d->interval);
 }
 
 static void *gc_loop(void *arg)
@@ -337,8 +344,14 @@ static void *gc_loop(void *arg)
 
 obol_err obol_gc_daemon_start(const char *db_url, int64_t interval_s, size_t batch, struct obol_gc_daemon **out)
 {
+	return obol_prune_daemon_start(db_url, interval_s, batch, issuer_run, out);
+}
+
+obol_err obol_prune_daemon_start(const char *db_url, int64_t interval_s, size_t batch, obol_prune_fn run,
+				 struct obol_gc_daemon **out)
+{
 	*out = NULL;
-	if (interval_s <= 0 || batch == 0 || batch > OBOL_GC_BATCH_MAX)
+	if (interval_s <= 0 || batch == 0 || batch > OBOL_GC_BATCH_MAX || run == NULL)
 		return OBOL_E_INVALID_ARGUMENT;
 	struct obol_gc_daemon *d = calloc(1, sizeof(*d));
 	if (d == NULL || (d->db_url = strdup(db_url)) == NULL) {
@@ -347,6 +360,7 @@ obol_err obol_gc_daemon_start(const char *db_url, int64_t interval_s, size_t bat
 	}
 	d->interval = interval_s;
 	d->batch = batch;
+	d->run = run;
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	if (pthread_create(&d->th, NULL, gc_loop, d) != 0) {

@@ -92,6 +92,13 @@ OBOL_MUST_CHECK obol_err obol_issuer_gc(struct obol_store *s, const struct obol_
 struct obol_gc_daemon;
 OBOL_MUST_CHECK obol_err obol_gc_daemon_start(const char *db_url, int64_t interval_s, size_t batch,
 					      struct obol_gc_daemon **out);
+/* The same thread for any store's pruning (the vendor daemon's, with
+ * obol_vendor_prune): run is called every interval with a fresh connection
+ * to db_url, the time and the batch, and logs what it removed; an error is
+ * logged here. */
+typedef obol_err (*obol_prune_fn)(struct obol_store *s, int64_t now, size_t batch);
+OBOL_MUST_CHECK obol_err obol_prune_daemon_start(const char *db_url, int64_t interval_s, size_t batch,
+						 obol_prune_fn run, struct obol_gc_daemon **out);
 /* Stops the thread (waiting for a run under way to finish its batch); NULL
  * is allowed. */
 void obol_gc_daemon_stop(struct obol_gc_daemon *d);
