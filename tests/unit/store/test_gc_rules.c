@@ -18,6 +18,7 @@
 #include "store/audit.h"
 #include "store/ledger.h"
 #include "../test.h"
+#include "store_test.h"
 
 #define W OBOL_GC_RETRY_WINDOW
 
@@ -35,17 +36,6 @@ static const char *id_of(struct obol_store *s)
 {
 	return obol_store_backend(s) == OBOL_STORE_POSTGRES ? "convert_to(lpad(CAST(? + x AS TEXT), 32, '0'), 'UTF8')"
 							    : "CAST(printf('%032d', ? + x) AS BLOB)";
-}
-
-static obol_err count_of(struct obol_store *s, const char *sql, int64_t *n)
-{
-	struct obol_stmt *st = NULL;
-	bool row = false;
-	obol_err e = obol_stmt_prepare(s, sql, &st);
-	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
-		*n = obol_stmt_column_int64(st, 0);
-	obol_stmt_finish(st);
-	return e;
 }
 
 static struct obol_store *open_issuer(const char *db_url, FILE *devnull)
@@ -85,11 +75,11 @@ static obol_err add_answers(struct obol_store *s, void *ctx)
 	return obol_store_run(s, NULL, sql, "itii", a->n, a->prefix, a->first, a->created);
 }
 
-static obol_err answer_count(struct obol_store *s, const char *like, int64_t *n)
+static int64_t answer_count(struct obol_store *s, const char *like)
 {
 	char sql[160];
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM idempotency WHERE key LIKE '%s%%'", like);
-	return count_of(s, sql, n);
+	return store_test_count(s, sql);
 }
 
 static obol_err take_used(struct obol_store *s, void *ctx)
@@ -115,7 +105,7 @@ TEST_DB(gc_rules, answers_past_the_retry_window_go_the_only_copies_stay_and_a_re
 	REQUIRE(devnull != NULL);
 	struct obol_store *s = open_issuer(db_url, devnull);
 	REQUIRE(s != NULL);
-	int64_t now = obol_now(), n = -1;
+	int64_t now = obol_now();
 	struct obol_gc_counts c;
 	/* 20 000 deposit answers and 5 000 report answers a day past the
 	 * window, 5 000 top-up answers as old (the only copy of their blind
@@ -142,16 +132,11 @@ TEST_DB(gc_rules, answers_past_the_retry_window_go_the_only_copies_stay_and_a_re
 	REQUIRE_OK(obol_issuer_gc(s, &o, &c));
 	CHECK_EQ_INT(c.answers, 25001);
 	CHECK(c.batches > 32); /* at most 1000 rows a transaction */
-	REQUIRE_OK(answer_count(s, "POST /ecash/deposit", &n));
-	CHECK_EQ_INT(n, 1); /* the one whose window has a second left */
-	REQUIRE_OK(answer_count(s, "POST /ecash/deposit 2 ", &n));
-	CHECK_EQ_INT(n, 1);
-	REQUIRE_OK(answer_count(s, "POST /payword/report", &n));
-	CHECK_EQ_INT(n, 0);
-	REQUIRE_OK(answer_count(s, "POST /ecash/topup", &n));
-	CHECK_EQ_INT(n, 5000);
-	REQUIRE_OK(answer_count(s, "POST /coupon/withdraw", &n));
-	CHECK_EQ_INT(n, 2000);
+	CHECK_EQ_INT(answer_count(s, "POST /ecash/deposit"), 1); /* the one whose window has a second left */
+	CHECK_EQ_INT(answer_count(s, "POST /ecash/deposit 2 "), 1);
+	CHECK_EQ_INT(answer_count(s, "POST /payword/report"), 0);
+	CHECK_EQ_INT(answer_count(s, "POST /ecash/topup"), 5000);
+	CHECK_EQ_INT(answer_count(s, "POST /coupon/withdraw"), 2000);
 	CHECK_OK(obol_audit_run(s, devnull));
 	/* a replay of a pruned deposit runs again and is refused at its nonce,
 	 * gone with the nonce rule: nothing is deposited twice */
@@ -215,7 +200,7 @@ TEST_DB(gc_rules, coupon_settles_of_unlocked_coins_go_after_their_denominations_
 	REQUIRE(devnull != NULL);
 	struct obol_store *s = open_issuer(db_url, devnull);
 	REQUIRE(s != NULL);
-	int64_t now = obol_now(), n = -1;
+	int64_t now = obol_now();
 	struct obol_gc_counts c;
 	REQUIRE_OK(obol_store_transact(s, add_denoms, &now));
 	struct coins ended = { 20000, 0, 1001, 0 }, locked = { 1, 100000, 1001, 1 }, edge = { 1, 200000, 1002, 0 };
@@ -227,10 +212,8 @@ TEST_DB(gc_rules, coupon_settles_of_unlocked_coins_go_after_their_denominations_
 	struct obol_gc_opts o = { .now = now, .batch = 1000 };
 	REQUIRE_OK(obol_issuer_gc(s, &o, &c));
 	CHECK_EQ_INT(c.coupon_settles, 20000);
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM coupon_settles", &n));
-	CHECK_EQ_INT(n, 2); /* the locked coin's and the one of the denomination a second short */
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM coupon_coins", &n));
-	CHECK_EQ_INT(n, 20002); /* coins stay: a second refund is refused by them */
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM coupon_settles"), 2); /* the locked coin's and the one of the denomination a second short */
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM coupon_coins"), 20002); /* coins stay: a second refund is refused by them */
 	CHECK_OK(obol_audit_run(s, devnull));
 
 	/* the retry of a pruned settle: no answer to repeat, and the coin has
@@ -322,7 +305,7 @@ TEST_DB(gc_rules, ended_payword_certificates_with_nothing_left_go_with_their_cla
 	REQUIRE(devnull != NULL);
 	struct obol_store *s = open_issuer(db_url, devnull);
 	REQUIRE(s != NULL);
-	int64_t now = obol_now(), n = -1, grace = 3600;
+	int64_t now = obol_now(), grace = 3600;
 	struct obol_gc_counts c;
 	REQUIRE_OK(obol_store_transact(s, set_grace, NULL));
 	int64_t gone_at = now - W - grace - 1; /* not_after + grace + window: a second ago */
@@ -342,13 +325,9 @@ TEST_DB(gc_rules, ended_payword_certificates_with_nothing_left_go_with_their_cla
 	REQUIRE_OK(obol_issuer_gc(s, &o, &c));
 	CHECK_EQ_INT(c.payword_certs, 20000);
 	CHECK_EQ_INT(c.payword_claims, 20000);
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM payword_certs", &n));
-	CHECK_EQ_INT(n, 4); /* the one a second short, the one holding tokens, the live one, the highest serial */
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM payword_claims", &n));
-	CHECK_EQ_INT(n, 3);
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM payword_certs WHERE serial IN (100001, 100002, 100003, 200001)",
-			    &n));
-	CHECK_EQ_INT(n, 4);
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM payword_certs"), 4); /* the one a second short, the one holding tokens, the live one, the highest serial */
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM payword_claims"), 3);
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM payword_certs WHERE serial IN (100001, 100002, 100003, 200001)"), 4);
 	CHECK_OK(obol_audit_run(s, devnull));
 
 	/* a report naming a pruned certificate is refused: nothing is paid
@@ -357,8 +336,7 @@ TEST_DB(gc_rules, ended_payword_certificates_with_nothing_left_go_with_their_cla
 	struct payword_db_cert cert;
 	CHECK_ERR(obol_store_transact(s, ingest, &pruned), OBOL_E_NOT_FOUND);
 	CHECK_ERR(payword_db_cert_get(s, 7, &cert), OBOL_E_NOT_FOUND);
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM payword_claims WHERE serial = 7", &n));
-	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM payword_claims WHERE serial = 7"), 0);
 	CHECK_OK(obol_audit_run(s, devnull));
 	obol_store_close(s);
 	fclose(devnull);

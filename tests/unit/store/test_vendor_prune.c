@@ -14,20 +14,10 @@
 #include "vendor/payword_vendor.h"
 #include "vendor/prune.h"
 #include "../test.h"
+#include "store_test.h"
 
 #define MILLION 1000000
 #define M OBOL_VENDOR_PRUNE_MARGIN
-
-static obol_err count_of(struct obol_store *s, const char *sql, int64_t *n)
-{
-	struct obol_stmt *st = NULL;
-	bool row = false;
-	obol_err e = obol_stmt_prepare(s, sql, &st);
-	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
-		*n = obol_stmt_column_int64(st, 0);
-	obol_stmt_finish(st);
-	return e;
-}
 
 /* The query plan of sql on the file at path, its lines joined. */
 static void plan_of(const char *path, const char *sql, char *out, size_t cap)
@@ -105,7 +95,7 @@ TEST(vendor_prune, a_million_coins_and_certificates_lookups_stay_indexed_and_the
 	char path[512], url[600], plan[1024];
 	struct obol_store *s = NULL;
 	struct obol_vendor_prune_counts c;
-	int64_t now = obol_now(), n = -1;
+	int64_t now = obol_now();
 	snprintf(path, sizeof(path), "%s/vendor.db", test_tmpdir());
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	REQUIRE_OK(obol_store_open(url, true, &s));
@@ -168,22 +158,13 @@ TEST(vendor_prune, a_million_coins_and_certificates_lookups_stay_indexed_and_the
 	/* at most a batch a transaction: 501 + 501 for the rows, 2 to find the end */
 	CHECK(c.batches >= 2 * (MILLION / 2 / OBOL_VENDOR_PRUNE_BATCH) && c.batches <= 2 * 503);
 
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM coupon_vcoins", &n));
-	CHECK_EQ_INT(n, MILLION / 2 + 2); /* the recent, the queued, the one a second short */
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM coupon_vcoins WHERE coin_id = CAST(printf('%032d', 3000021) AS BLOB)",
-			    &n));
-	CHECK_EQ_INT(n, 1);
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM coupon_vcoins WHERE coin_id = CAST(printf('%032d', 3000001) AS BLOB)",
-			    &n));
-	CHECK_EQ_INT(n, 1);
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM payword_v_serials", &n));
-	CHECK_EQ_INT(n, MILLION / 2 + 2); /* the live, the unreported, the one a second short */
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM payword_v_serials WHERE serial IN (3000001, 3000021)", &n));
-	CHECK_EQ_INT(n, 2);
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM payword_v_sales", &n));
-	CHECK_EQ_INT(n, 2);
-	REQUIRE_OK(count_of(s, "SELECT COUNT(*) FROM outbox", &n));
-	CHECK_EQ_INT(n, 2); /* the unreported sale's pending row and the kept sale's */
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM coupon_vcoins"), MILLION / 2 + 2); /* the recent, the queued, the one a second short */
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM coupon_vcoins WHERE coin_id = CAST(printf('%032d', 3000021) AS BLOB)"), 1);
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM coupon_vcoins WHERE coin_id = CAST(printf('%032d', 3000001) AS BLOB)"), 1);
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM payword_v_serials"), MILLION / 2 + 2); /* the live, the unreported, the one a second short */
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM payword_v_serials WHERE serial IN (3000001, 3000021)"), 2);
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM payword_v_sales"), 2);
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM outbox"), 2); /* the unreported sale's pending row and the kept sale's */
 	int64_t pending = -1;
 	REQUIRE_OK(obol_outbox_count(s, "payword", OBOL_OUTBOX_PENDING, &pending));
 	CHECK_EQ_INT(pending, 1);
