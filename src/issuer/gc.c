@@ -107,10 +107,12 @@ static obol_err idem_batch(struct obol_store *s, void *ctx)
 		goto out;
 	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		const char *key = obol_stmt_column_text(st, 0);
+		if (strlen(key) >= sizeof(b->next_key)) { /* obol_idem_store writes at most 256 bytes */
+			e = OBOL_E_STORE_QUERY;
+			break;
+		}
 		b->scanned++;
 		b->next_created = obol_stmt_column_int64(st, 1);
-		if (strlen(key) >= sizeof(b->next_key)) /* not a key the issuer writes: stays */
-			continue;
 		snprintf(b->next_key, sizeof(b->next_key), "%s", key);
 		if (gc_idem_prunable(key) && (keys[nkeys++] = strdup(key)) == NULL) {
 			e = OBOL_E_NO_MEMORY;
