@@ -52,48 +52,59 @@ obol_err payword_vendor_crl_fetch(struct obol_http_client *c, const uint8_t agen
 	return e;
 }
 
-/* Fetches the CRL as a delta since the list held or whole
- * (payword_crl_fetch_begin), at most PAYWORD_CRL_PAGES_PER_REFRESH pages at
- * a time (a fetch not done is resumed at the next refresh), and keeps it
- * when every page verifies and it is not older. The fetch runs outside the
- * lock; only the begin and the merge take it. A failed fetch is dropped:
- * the next refresh begins again. */
-static obol_err crl_refresh(struct payword_vendor_state *st)
+obol_err payword_vendor_crl_refresh(struct payword_crl_refresh *r, const struct payword_crl_refresh_req *q)
 {
-	struct obol_http_client *c = NULL;
-	struct payword_crl_loop loop = { .max_pages = PAYWORD_CRL_PAGES_PER_REFRESH };
-	int64_t now = obol_now();
+	struct payword_crl_loop loop = { .max_pages = q->max_pages };
 	obol_err e;
-	if (st->crl_resuming && (now < st->crl_begun || now - st->crl_begun > st->cfg.crl_max_age)) {
+	if (r->resuming && (q->now < r->begun || q->now - r->begun > q->max_age)) {
 		obol_log(OBOL_LOG_ERROR, "payword: CRL fetch begun %llds ago still not done (%zu serials): begun again",
-			 (long long)(now - st->crl_begun), st->crl_pending.count);
-		payword_crl_fetch_free(&st->crl_pending);
-		st->crl_resuming = false;
+			 (long long)(q->now - r->begun), r->pending.count);
+		payword_crl_refresh_free(r);
 	}
-	if (!st->crl_resuming) {
-		pthread_mutex_lock(&st->mu);
-		payword_crl_fetch_begin(&st->crl_pending, &st->crl, st->has_crl, st->crl_full_at, now);
-		pthread_mutex_unlock(&st->mu);
-		st->crl_begun = now;
-		st->crl_resuming = true;
+	if (!r->resuming) {
+		pthread_mutex_lock(q->mu);
+		payword_crl_fetch_begin(&r->pending, q->held, *q->has, *q->full_at, q->now);
+		pthread_mutex_unlock(q->mu);
+		r->begun = q->now;
+		r->resuming = true;
 	}
-	if ((e = obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c)) == OBOL_OK)
-		e = payword_vendor_crl_fetch(c, st->cfg.agent_pk, &st->crl_pending, &loop);
-	obol_http_client_free(c);
-	if (e == OBOL_OK && !st->crl_pending.done) {
+	e = payword_vendor_crl_fetch(q->c, q->agent_pk, &r->pending, &loop);
+	if (e == OBOL_OK && !r->pending.done) {
 		obol_log(OBOL_LOG_INFO, "payword: CRL fetch continues at the next refresh (%zu serials so far)",
-			 st->crl_pending.count);
+			 r->pending.count);
 		return OBOL_OK;
 	}
 	if (e == OBOL_OK) {
-		pthread_mutex_lock(&st->mu);
-		e = payword_crl_fetch_apply(&st->crl_pending, &st->crl, &st->crl_full_at);
+		pthread_mutex_lock(q->mu);
+		e = payword_crl_fetch_apply(&r->pending, q->held, q->full_at);
 		if (e == OBOL_OK)
-			st->has_crl = true;
-		pthread_mutex_unlock(&st->mu);
+			*q->has = true;
+		pthread_mutex_unlock(q->mu);
 	}
-	payword_crl_fetch_free(&st->crl_pending);
-	st->crl_resuming = false;
+	payword_crl_refresh_free(r);
+	return e;
+}
+
+void payword_crl_refresh_free(struct payword_crl_refresh *r)
+{
+	payword_crl_fetch_free(&r->pending);
+	r->resuming = false;
+}
+
+/* The daemon's refresh: payword_vendor_crl_refresh on a connection of its
+ * own to the issuer, PAYWORD_CRL_PAGES_PER_REFRESH pages at most. */
+static obol_err crl_refresh(struct payword_vendor_state *st)
+{
+	struct obol_http_client *c = NULL;
+	obol_err e = obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c);
+	if (e == OBOL_OK) {
+		struct payword_crl_refresh_req q = { .c = c, .agent_pk = st->cfg.agent_pk, .max_age = st->cfg.crl_max_age,
+						     .max_pages = PAYWORD_CRL_PAGES_PER_REFRESH, .now = obol_now(),
+						     .mu = &st->mu, .held = &st->crl, .has = &st->has_crl,
+						     .full_at = &st->crl_full_at };
+		e = payword_vendor_crl_refresh(&st->crl_refresh, &q);
+	}
+	obol_http_client_free(c);
 	return e;
 }
 
@@ -156,7 +167,7 @@ static void pw_stop(struct obol_vendor *v, void *state)
 		pthread_join(st->crl_thread, NULL);
 	}
 	free(st->crl.serials);
-	payword_crl_fetch_free(&st->crl_pending);
+	payword_crl_refresh_free(&st->crl_refresh);
 	pthread_mutex_destroy(&st->mu);
 	pthread_mutex_destroy(&st->stop_mu);
 	pthread_cond_destroy(&st->stop_cv);

@@ -45,6 +45,13 @@ struct payword_product {
 	char type[64];
 };
 
+/* A CRL fetch under way across refreshes (payword_vendor_crl_refresh). */
+struct payword_crl_refresh {
+	struct payword_crl_fetch pending;
+	bool resuming; /* pending is begun and not done */
+	int64_t begun; /* when pending was begun */
+};
+
 struct payword_vendor_state {
 	struct payword_vendor_cfg cfg;
 	enum payword_report_mode report;
@@ -57,12 +64,9 @@ struct payword_vendor_state {
 	struct payword_crl crl;
 	bool has_crl;       /* a CRL was fetched and verified */
 	int64_t crl_full_at; /* the time of the last whole fetch of the CRL (deltas between) */
-	/* A fetch under way across refreshes (PAYWORD_CRL_PAGES_PER_REFRESH),
-	 * touched only by the one refresher (the CRL thread, or the tick in
-	 * process), never under mu. */
-	struct payword_crl_fetch crl_pending;
-	bool crl_resuming;   /* crl_pending is begun and not done */
-	int64_t crl_begun;   /* when crl_pending was begun */
+	/* A fetch under way across refreshes, touched only by the one
+	 * refresher (the CRL thread, or the tick in process), never under mu. */
+	struct payword_crl_refresh crl_refresh;
 	pthread_t crl_thread;
 	bool crl_thread_running;
 	int64_t crl_tried;  /* in process (no thread): when the tick last fetched */
@@ -123,5 +127,25 @@ struct obol_http_client;
 OBOL_MUST_CHECK obol_err payword_vendor_crl_fetch(struct obol_http_client *c,
 						  const uint8_t agent_pk[static OBOL_SIGN_PK_LEN],
 						  struct payword_crl_fetch *f, struct payword_crl_loop *loop);
+
+/* One refresh of the CRL held (*held, *has, *full_at, under mu): resumes
+ * the fetch under way in r, or begins one (a delta or the whole list,
+ * payword_crl_fetch_begin) when there is none or the one under way was
+ * begun more than max_age before now; follows at most max_pages pages; a
+ * fetch done is applied (and r ends), one not done stays in r for the next
+ * refresh. A failed fetch ends r: the next refresh begins again. */
+struct payword_crl_refresh_req {
+	struct obol_http_client *c;
+	const uint8_t *agent_pk; /* OBOL_SIGN_PK_LEN */
+	int64_t max_age, now;
+	size_t max_pages;
+	pthread_mutex_t *mu;
+	struct payword_crl *held;
+	bool *has;
+	int64_t *full_at;
+};
+OBOL_MUST_CHECK obol_err payword_vendor_crl_refresh(struct payword_crl_refresh *r,
+						    const struct payword_crl_refresh_req *q);
+void payword_crl_refresh_free(struct payword_crl_refresh *r);
 
 #endif

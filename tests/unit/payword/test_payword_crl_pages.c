@@ -220,6 +220,33 @@ TEST_DB(payword_crl_pages, a_million_serials_in_pages_a_delta_of_a_hundred_and_a
 	CHECK_EQ_INT(held.count, MILLION + 100);
 	CHECK(payword_crl_contains(&held, 2 * MILLION + 100));
 
+	/* the daemon's refresh, ten pages a time: a vendor with no list
+	 * resumes the whole list over four refreshes and holds it only once it
+	 * is complete; a fetch resumed past max_age is begun again */
+	{
+		pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+		struct payword_crl fresh = { 0 };
+		struct payword_crl_refresh r = { 0 };
+		bool has = false;
+		int64_t at = 0, t = obol_now();
+		struct payword_crl_refresh_req q = { .c = c, .agent_pk = agent_pk, .max_age = 60, .now = t,
+						     .max_pages = 10, .mu = &mu, .held = &fresh, .has = &has,
+						     .full_at = &at };
+		CHECK_OK(payword_vendor_crl_refresh(&r, &q));
+		CHECK(r.resuming && !has && r.pending.count == 10 * PAYWORD_CRL_PAGE_MAX);
+		/* too old to finish: begun again, from the first page */
+		q.now = t + 61;
+		CHECK_OK(payword_vendor_crl_refresh(&r, &q));
+		CHECK(r.resuming && !has && r.pending.count == 10 * PAYWORD_CRL_PAGE_MAX && r.begun == t + 61);
+		for (int i = 0; i < 3 && !has; i++)
+			CHECK_OK(payword_vendor_crl_refresh(&r, &q));
+		CHECK(has && !r.resuming);
+		CHECK_EQ_INT(fresh.count, held.count);
+		CHECK(payword_crl_contains(&fresh, 2 * MILLION + 100) && at > 0);
+		payword_crl_refresh_free(&r);
+		free(fresh.serials);
+	}
+
 	/* a bad question is a named error for that caller */
 	json_t *j = NULL;
 	CHECK_ERR(obol_http_get_json(c, "/payword/crl/page?after=x", 0, &j), OBOL_E_INVALID_ARGUMENT);
