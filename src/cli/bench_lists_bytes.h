@@ -15,7 +15,8 @@
 struct bench_bytes_figure {
 	const char *op;     /* "coupon withdraw", ... */
 	size_t n;           /* operations run */
-	double db_per_op;   /* bytes of used database pages (tables and indexes) per operation */
+	double db_per_op;   /* bytes of used database pages (tables and indexes) per operation;
+			       -1 when the runs grew it by under 4 pages (too few to tell) */
 	double raw_per_op;  /* bytes of the rows' content per operation (SQLite dbstat payload) */
 	char tables[160];   /* the tables that grew */
 };
