@@ -441,6 +441,32 @@ obol_err obol_issuer_keys_import(struct obol_store *s, const uint8_t master_pk[s
 	return e;
 }
 
+obol_err obol_issuer_keys_sign_pending(struct obol_store *s, const struct obol_sign_keypair *master, size_t *signed_n)
+{
+	struct obol_key_request *r = NULL;
+	struct obol_key_announce a;
+	size_t n = 0;
+	*signed_n = 0;
+	obol_err e = obol_issuer_keys_pending(s, &r, &n);
+	if (e != OBOL_OK || n == 0)
+		goto out;
+	if ((e = obol_store_begin(s)) != OBOL_OK)
+		goto out;
+	for (size_t i = 0; e == OBOL_OK && i < n; i++)
+		if ((e = obol_key_announce_from_signed_bytes(r[i].bytes, r[i].len, &a)) == OBOL_OK &&
+		    (e = obol_key_announce_sign(&a, master->sk)) == OBOL_OK)
+			e = obol_issuer_keys_import(s, master->pk, &a);
+	if (e != OBOL_OK) {
+		obol_store_rollback(s);
+		goto out;
+	}
+	if ((e = obol_store_commit(s)) == OBOL_OK)
+		*signed_n = n;
+out:
+	free(r);
+	return e;
+}
+
 /* A row (signed, sig) of key_announcements as a whole announcement; not
  * verified here. */
 static obol_err signed_row(struct obol_stmt *st, struct obol_key_announce *a)
@@ -522,5 +548,110 @@ obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **o
 		return e;
 	}
 	*out = arr;
+	return OBOL_OK;
+}
+
+/* ---- The online keys this process signs with (contract in keys.h) ------- */
+
+/* Whether a signed revocation names id. */
+static obol_err revoked_id(struct obol_store *s, const uint8_t id[32], bool *yes)
+{
+	struct obol_stmt *st = NULL;
+	bool row;
+	*yes = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT signed FROM key_announcements WHERE kind = ? AND sig IS NOT NULL", &st);
+	if (e == OBOL_OK)
+		e = obol_stmt_bind_int64(st, 1, OBOL_KEY_REVOKE);
+	while (e == OBOL_OK && !*yes && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		struct obol_key_announce r;
+		size_t len;
+		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+		if ((e = obol_key_announce_from_signed_bytes(b, len, &r)) == OBOL_OK)
+			*yes = memcmp(r.revoked, id, 32) == 0;
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err obol_online_keyring_load(struct obol_store *s, int64_t now, struct obol_online_keyring *r)
+{
+	struct obol_stmt *st = NULL;
+	struct obol_key_announce a;
+	bool row;
+	memset(r, 0, sizeof *r);
+	obol_err e = obol_stmt_prepare(s, "SELECT o.seed, a.signed, a.key_id FROM online_keys o JOIN key_announcements a"
+					  " ON a.key_id = o.key_id AND a.kind = ? WHERE a.sig IS NOT NULL ORDER BY a.serial",
+				       &st);
+	if (e == OBOL_OK)
+		e = obol_stmt_bind_int64(st, 1, OBOL_KEY_ONLINE);
+	while (e == OBOL_OK && r->n < OBOL_ONLINE_KEYRING_MAX && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t slen, alen, ilen;
+		const uint8_t *seed = obol_stmt_column_blob(st, 0, &slen);
+		const uint8_t *b = obol_stmt_column_blob(st, 1, &alen);
+		const uint8_t *id = obol_stmt_column_blob(st, 2, &ilen);
+		struct obol_online_key *k = &r->k[r->n];
+		bool gone = false;
+		if (seed == NULL || slen != OBOL_SIGN_SEED_LEN || ilen != 32) {
+			e = OBOL_E_CONFIG;
+			break;
+		}
+		if ((e = obol_key_announce_from_signed_bytes(b, alen, &a)) != OBOL_OK)
+			break;
+		if (now >= a.use_until || (e = revoked_id(s, id, &gone)) != OBOL_OK || gone)
+			continue;
+		obol_sign_keypair_from_seed(&k->kp, seed);
+		if (a.key_len != OBOL_SIGN_PK_LEN || memcmp(k->kp.pk, a.key, OBOL_SIGN_PK_LEN) != 0) {
+			e = OBOL_E_CONFIG; /* the seed is not the announced key's */
+			break;
+		}
+		k->valid_from = a.valid_from;
+		k->use_until = a.use_until;
+		r->n++;
+	}
+	obol_stmt_finish(st);
+	if (e != OBOL_OK)
+		obol_online_keyring_wipe(r);
+	return e;
+}
+
+void obol_online_keyring_wipe(struct obol_online_keyring *r)
+{
+	obol_wipe(r, sizeof *r);
+}
+
+obol_err obol_online_keyring_pick(const struct obol_online_keyring *r, int64_t now, const struct obol_online_key **out)
+{
+	const struct obol_online_key *best = NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct obol_online_key *k = &r->k[i];
+		if (k->valid_from <= now && now < k->use_until && (best == NULL || k->valid_from > best->valid_from))
+			best = k;
+	}
+	*out = best;
+	return best != NULL ? OBOL_OK : OBOL_E_KEY_ONLINE_MISSING;
+}
+
+static obol_err keyring_sign(void *ctx, const uint8_t pk[static OBOL_SIGN_PK_LEN], const char *context,
+			     const uint8_t *msg, size_t len, uint8_t sig[static OBOL_SIGN_LEN])
+{
+	const struct obol_online_keyring *r = ctx;
+	for (size_t i = 0; i < r->n; i++)
+		if (memcmp(r->k[i].kp.pk, pk, OBOL_SIGN_PK_LEN) == 0) {
+			obol_sign(sig, context, msg, len, r->k[i].kp.sk);
+			return OBOL_OK;
+		}
+	return OBOL_E_KEY_NOT_ANNOUNCED;
+}
+
+obol_err obol_online_keyring_signer(const struct obol_online_keyring *r, int64_t now, struct obol_ed25519_signer *out)
+{
+	const struct obol_online_key *k;
+	obol_err e = obol_online_keyring_pick(r, now, &k);
+	memset(out, 0, sizeof *out);
+	if (e != OBOL_OK)
+		return e;
+	memcpy(out->pk, k->kp.pk, OBOL_SIGN_PK_LEN);
+	out->sign = keyring_sign;
+	out->ctx = (void *)r;
 	return OBOL_OK;
 }

@@ -87,3 +87,88 @@ TEST_DB(issuer_keys, ceremony_imports_only_what_was_requested)
 	free(set);
 	obol_store_close(s);
 }
+
+/* The online keys the issuer signs with: none before the ceremony, the one
+ * whose window holds now after it, the next one from its valid_from on. */
+TEST_DB(issuer_keys, online_keyring_follows_the_windows)
+{
+	struct obol_store *s = NULL;
+	struct obol_key_policy p;
+	struct obol_sign_keypair master;
+	struct obol_online_keyring *ring = malloc(sizeof *ring);
+	struct obol_key_set *set = malloc(sizeof *set);
+	struct obol_ed25519_signer sg;
+	const struct obol_online_key *k;
+	uint8_t seed[OBOL_SIGN_SEED_LEN], sig[OBOL_SIGN_LEN], first[OBOL_SIGN_PK_LEN];
+	const uint8_t msg[] = "a vendor certificate";
+	size_t added = 0, n = 0;
+	int64_t now = obol_now();
+	REQUIRE(ring != NULL && set != NULL);
+	FILE *devnull = fopen("/dev/null", "w");
+	obol_err e = obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull);
+	fclose(devnull);
+	REQUIRE_OK(e);
+	REQUIRE_OK(obol_store_open(db_url, false, &s));
+	REQUIRE_OK(obol_issuer_keys_master_seed(s, seed));
+	obol_sign_keypair_from_seed(&master, seed);
+	OBOL_WIPE(seed);
+	obol_key_policy_default(&p);
+	REQUIRE_OK(obol_issuer_keys_plan(s, &p, now, &added));
+
+	/* requested, not signed yet: nothing to sign with */
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	CHECK_EQ_INT(ring->n, 0);
+	CHECK_ERR(obol_online_keyring_signer(ring, now, &sg), OBOL_E_KEY_ONLINE_MISSING);
+
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &n));
+	CHECK_EQ_INT(n, added);
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	CHECK_EQ_INT(ring->n, 2);
+	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
+	CHECK(memcmp(sg.pk, master.pk, OBOL_SIGN_PK_LEN) != 0);
+	memcpy(first, sg.pk, sizeof first);
+	REQUIRE_OK(obol_ed25519_sign(&sg, "vendor-cert", msg, sizeof msg, sig));
+	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, set));
+	CHECK_OK(obol_key_set_verify_signed(set, sg.pk, sig, "vendor-cert", msg, sizeof msg, now));
+	CHECK_ERR(obol_key_set_verify_signed(set, sg.pk, sig, "issuer-keys", msg, sizeof msg, now),
+		  OBOL_E_KEY_SIGNATURE_INVALID);
+
+	/* the next key takes over when its window begins, with no new load */
+	REQUIRE_OK(obol_online_keyring_pick(ring, now, &k));
+	int64_t next = k->use_until;
+	REQUIRE_OK(obol_online_keyring_signer(ring, next, &sg));
+	CHECK(memcmp(sg.pk, first, OBOL_SIGN_PK_LEN) != 0);
+	REQUIRE_OK(obol_ed25519_sign(&sg, "vendor-cert", msg, sizeof msg, sig));
+	CHECK_OK(obol_key_set_verify_signed(set, sg.pk, sig, "vendor-cert", msg, sizeof msg, next));
+	/* a signer asked for a key it does not hold signs nothing */
+	memcpy(sg.pk, master.pk, OBOL_SIGN_PK_LEN);
+	CHECK_ERR(obol_ed25519_sign(&sg, "vendor-cert", msg, sizeof msg, sig), OBOL_E_KEY_NOT_ANNOUNCED);
+	/* past the last announced window: loaded then, it holds nothing */
+	REQUIRE_OK(obol_online_keyring_load(s, next + p.online_use_s, ring));
+	CHECK_EQ_INT(ring->n, 0);
+	CHECK_ERR(obol_online_keyring_signer(ring, next + p.online_use_s, &sg), OBOL_E_KEY_ONLINE_MISSING);
+
+	obol_online_keyring_wipe(ring);
+	obol_wipe(&master, sizeof master);
+	free(ring);
+	free(set);
+	obol_store_close(s);
+}
+
+/* The one-key in-process signer signs under its own key only. */
+TEST(issuer_keys, local_signer_signs_with_its_key_only)
+{
+	struct obol_sign_keypair kp, other;
+	struct obol_ed25519_signer sg;
+	uint8_t sig[OBOL_SIGN_LEN];
+	const uint8_t msg[] = "m";
+	obol_sign_keypair_new(&kp);
+	obol_sign_keypair_new(&other);
+	obol_ed25519_signer_local(&sg, &kp);
+	REQUIRE_OK(obol_ed25519_sign(&sg, "ctx", msg, sizeof msg, sig));
+	CHECK_OK(obol_sign_verify(sig, "ctx", msg, sizeof msg, kp.pk));
+	memcpy(sg.pk, other.pk, OBOL_SIGN_PK_LEN);
+	CHECK_ERR(obol_ed25519_sign(&sg, "ctx", msg, sizeof msg, sig), OBOL_E_KEY_NOT_ANNOUNCED);
+	obol_wipe(&kp, sizeof kp);
+	obol_wipe(&other, sizeof other);
+}
