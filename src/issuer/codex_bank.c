@@ -43,7 +43,7 @@ static obol_err policy_of(const struct codex_issuer_ctx *c, struct codex_bank_po
 	obol_err e;
 	codex_bank_policy_default(p);
 	p->currency = c->currency;
-	p->sign_sk = c->keys->master.sk;
+	p->signer = &c->signer;
 	p->sign_pk = c->keys->master.pk;
 	if (c->set.lifetime > 0)
 		p->lifetime = c->set.lifetime;
@@ -60,7 +60,7 @@ static obol_err policy_of(const struct codex_issuer_ctx *c, struct codex_bank_po
 
 /* ---- the blacklist -------------------------------------------------------------- */
 
-obol_err codex_issuer_setup(struct obol_store *s, const struct obol_issuer_keys *keys, int64_t now)
+obol_err codex_issuer_setup(struct obol_store *s, const struct obol_ed25519_signer *signer, int64_t now)
 {
 	struct codex_blacklist *bl = calloc(1, sizeof(*bl));
 	obol_err e;
@@ -70,7 +70,7 @@ obol_err codex_issuer_setup(struct obol_store *s, const struct obol_issuer_keys 
 	if (e == OBOL_E_NOT_FOUND) {
 		memset(bl, 0, sizeof(*bl));
 		bl->issued = now;
-		if ((e = codex_blacklist_sign(bl, keys->master.sk)) == OBOL_OK)
+		if ((e = codex_blacklist_sign(bl, signer)) == OBOL_OK)
 			e = codex_db_blacklist_put(s, bl, INT64_MAX);
 	}
 	free(bl);

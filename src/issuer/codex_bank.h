@@ -62,6 +62,7 @@ struct codex_issuer_settings {
 struct codex_issuer_ctx {
 	struct obol_store *s;
 	const struct obol_issuer_keys *keys; /* master key = the bank's codex key */
+	struct obol_ed25519_signer signer;   /* signs certificates, states, blacklists */
 	const char *currency;
 	int64_t now;
 	struct codex_issuer_settings set;
@@ -69,7 +70,7 @@ struct codex_issuer_ctx {
 
 OBOL_MUST_CHECK obol_err codex_issuer_migrate(struct obol_store *s);
 /* Creates the first (empty, version 0) signed blacklist; idempotent. */
-OBOL_MUST_CHECK obol_err codex_issuer_setup(struct obol_store *s, const struct obol_issuer_keys *keys, int64_t now);
+OBOL_MUST_CHECK obol_err codex_issuer_setup(struct obol_store *s, const struct obol_ed25519_signer *signer, int64_t now);
 /* Stores one setting (issuer init) / reads them all (issuer start). */
 OBOL_MUST_CHECK obol_err codex_issuer_setting_put(struct obol_store *s, const char *key, int64_t value);
 OBOL_MUST_CHECK obol_err codex_issuer_settings_load(struct obol_store *s, struct codex_issuer_settings *out);

@@ -30,6 +30,8 @@ static void ctx_init(struct codex_issuer_ctx *c, struct obol_issuer *iss, struct
 	c->keys = obol_issuer_keys(iss);
 	c->currency = obol_issuer_currency(iss);
 	c->now = obol_now();
+	if (obol_issuer_signer(iss, c->now, &c->signer) != OBOL_OK)
+		memset(&c->signer, 0, sizeof c->signer); /* signs nothing: KEY_ONLINE_MISSING */
 	if (set)
 		c->set = *set;
 }

@@ -298,6 +298,8 @@ TEST(key_announce, keys_document_lists_announcements)
 	REQUIRE_OK(obol_key_announce_to_text(&bad, t2));
 	REQUIRE_OK(obol_b64_encode(master.pk, 32, mpk, sizeof mpk));
 	const char *lists[][2] = { { t1, NULL }, { t1, t2 }, { "garbage", NULL } };
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, &master);
 	for (int i = 0; i < 3; i++) {
 		json_t *keys = json_pack("{s:i, s:s, s:s, s:s, s:I, s:[]}", "version", OBOL_KEYS_VERSION, "currency", "EUR",
 					 "master_pk", mpk, "box_pk", mpk, "issued_at", (json_int_t)T0, "announcements");
@@ -305,7 +307,7 @@ TEST(key_announce, keys_document_lists_announcements)
 		json_t *arr = json_object_get(keys, "announcements");
 		for (int j = 0; j < 2 && lists[i][j] != NULL; j++)
 			json_array_append_new(arr, json_string(lists[i][j]));
-		REQUIRE_OK(obol_keys_doc_sign(keys, master.sk, &doc));
+		REQUIRE_OK(obol_keys_doc_sign(keys, &sg, &doc));
 		char *text = json_dumps(doc, JSON_COMPACT);
 		json_t *got = NULL;
 		obol_err e = obol_keys_doc_verify(text, strlen(text), master.pk, &got, NULL, NULL, NULL);

@@ -23,6 +23,7 @@ static const char *const unames[NU] = { "alice", "bob", "carol", "dave", "shop" 
 struct bank {
 	struct obol_store *s;
 	struct obol_issuer_keys keys;
+	struct obol_ed25519_signer sg; /* over keys.master */
 	int64_t acc[NU];
 	struct obol_sign_keypair sk[NU];
 	struct obol_box_keypair box[NU];
@@ -33,8 +34,8 @@ struct bank {
 
 static struct codex_issuer_ctx ctx(struct bank *b)
 {
-	return (struct codex_issuer_ctx){ .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now,
-					  .set = { .tx_limit = 16 } };
+	return (struct codex_issuer_ctx){ .s = b->s, .keys = &b->keys, .signer = b->sg, .currency = "EUR",
+					  .now = b->now, .set = { .tx_limit = 16 } };
 }
 
 static obol_err tx_begin(struct bank *b) { return obol_store_begin(b->s); }
@@ -87,8 +88,9 @@ static obol_err setup(struct bank *b, const char *db_url)
 	if ((e = tx_begin(b)) != OBOL_OK)
 		return e;
 	e = obol_issuer_keys_create(b->s, "EUR", b->now, &b->keys);
+	obol_ed25519_signer_local(&b->sg, &b->keys.master);
 	if (e == OBOL_OK)
-		e = codex_issuer_setup(b->s, &b->keys, b->now);
+		e = codex_issuer_setup(b->s, &b->sg, b->now);
 	for (int i = 0; e == OBOL_OK && i < NU; i++) {
 		struct obol_amount f = eur(100000);
 		obol_sign_keypair_new(&b->sk[i]);
@@ -1095,6 +1097,7 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 	REQUIRE_OK(obol_store_migrate(b.s, "codex", old_steps, 2));
 	REQUIRE_OK(tx_begin(&b));
 	REQUIRE_OK(obol_issuer_keys_create(b.s, "EUR", b.now, &b.keys));
+	obol_ed25519_signer_local(&b.sg, &b.keys.master);
 	for (int i = 0; i < 2; i++) {
 		struct obol_amount f = eur(100000);
 		obol_sign_keypair_new(&b.sk[i]);
@@ -1114,7 +1117,7 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 	st1.tx_limit = 16;
 	st1.not_after = b.now + CODEX_DEFAULT_LIFETIME;
 	st1.issued = b.now;
-	REQUIRE_OK(codex_state_sign(&st1, b.keys.master.sk));
+	REQUIRE_OK(codex_state_sign(&st1, &b.sg));
 	REQUIRE_OK(codex_state_hash(&st1, hash));
 	memset(&cert, 0, sizeof(cert));
 	cert.user_id = (uint64_t)b.acc[0];
@@ -1123,7 +1126,7 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 	memcpy(cert.sign_pk, b.sk[0].pk, 32);
 	memcpy(cert.box_pk, b.box[0].pk, 32);
 	cert.not_after = b.now + CODEX_CERT_LIFETIME;
-	REQUIRE_OK(codex_cert_sign(&cert, b.keys.master.sk));
+	REQUIRE_OK(codex_cert_sign(&cert, &b.sg));
 	REQUIRE_OK(obol_store_run(b.s, NULL,
 				  "INSERT INTO codex_users (id, name, kind, sign_pk, box_pk, epoch, state_hash, tx_total, perf,"
 				  " loaded, credits, debits, deposit, blacklisted, deleted, created)"
@@ -1155,7 +1158,7 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 	bl->n = 1;
 	bl->version = 1;
 	bl->issued = b.now;
-	REQUIRE_OK(codex_blacklist_sign(bl, b.keys.master.sk));
+	REQUIRE_OK(codex_blacklist_sign(bl, &b.sg));
 	REQUIRE_OK(codex_blacklist_encode(bl, &blb, &bln));
 	REQUIRE_OK(obol_store_run(b.s, NULL, "INSERT INTO codex_blacklist (id, version, blob) VALUES (1, 1, ?)", "b", blb, bln));
 	free(blb);

@@ -46,7 +46,9 @@ static void gen_cert(struct vg *g, const struct obol_sign_keypair *bank, const c
 	vg_fixed(label, box);
 	memcpy(c->box_pk, box, sizeof box);
 	c->not_after = T0 + CODEX_CERT_LIFETIME;
-	VG_OK(g, codex_cert_sign(c, bank->sk));
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, bank);
+	VG_OK(g, codex_cert_sign(c, &sg));
 	VG_OK(g, codex_cert_encode(c, buf, sizeof buf, &len));
 	snprintf(label, sizeof label, "codex-cert-%s", name);
 	vg_begin(g, label, "codex certificate");
@@ -93,7 +95,9 @@ void vg_codex(struct vg *g)
 	st.not_after = T0 + CODEX_DEFAULT_LIFETIME;
 	st.issued = T0;
 	st.perf = 2;
-	VG_OK(g, codex_state_sign(&st, bank.sk));
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, &bank);
+	VG_OK(g, codex_state_sign(&st, &sg));
 	VG_OK(g, codex_state_encode(&st, buf, sizeof buf, &len));
 	VG_OK(g, codex_state_hash(&st, sh));
 	vg_begin(g, "codex-state", "codex state");
@@ -220,7 +224,7 @@ void vg_codex(struct vg *g)
 	bl.ids[0] = 2;
 	bl.ids[1] = 11;
 	bl.ids[2] = 4096;
-	VG_OK(g, codex_blacklist_sign(&bl, bank.sk));
+	VG_OK(g, codex_blacklist_sign(&bl, &sg));
 	uint8_t *bb = NULL;
 	VG_OK(g, codex_blacklist_encode(&bl, &bb, &len));
 	vg_begin(g, "codex-blacklist", "codex blacklist");
