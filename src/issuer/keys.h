@@ -76,6 +76,24 @@ void obol_key_policy_default(struct obol_key_policy *p);
 OBOL_MUST_CHECK obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_policy *p, int64_t now,
 					       size_t *added);
 
+/* Inside the caller's transaction: requests the revocation (a REVOKE
+ * announcement, valid from `from`) of the one online key whose id begins
+ * with the id_len bytes of id (8..32). The issuer stops signing with the key
+ * once the revocation is imported (obol_online_keyring_load); verifiers
+ * refuse what the key signed from `from` on (obol_key_set_find); the next
+ * plan no longer counts the key and requests a replacement. KEY_NOT_ANNOUNCED
+ * when no online key, or more than one, has that id; a key whose revocation
+ * is requested already is not requested again (*added 0). *full receives the
+ * whole id. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_revoke(struct obol_store *s, const uint8_t *id, size_t id_len, int64_t from,
+						 int64_t now, uint8_t full[32], size_t *added);
+
+/* How far ahead the online keys cover at now, without a gap, counting only
+ * the signed ones not revoked (signed: *signed_end) or also the requested
+ * ones (*planned_end); now when none holds now. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_online_cover(struct obol_store *s, int64_t now, int64_t *signed_end,
+						       int64_t *planned_end);
+
 /* A pending request: its serial and signed bytes. */
 struct obol_key_request {
 	uint64_t serial;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "issuer/issuer.h"
 #include "issuer/keys.h"
@@ -171,4 +172,84 @@ TEST(issuer_keys, local_signer_signs_with_its_key_only)
 	CHECK_ERR(obol_ed25519_sign(&sg, "ctx", msg, sizeof msg, sig), OBOL_E_KEY_NOT_ANNOUNCED);
 	obol_wipe(&kp, sizeof kp);
 	obol_wipe(&other, sizeof other);
+}
+
+/* Revoking a leaked online key: after the ceremony signs the revocation,
+ * the issuer no longer signs with the key, verifiers refuse what it signed
+ * from the revocation's valid_from (KEY_REVOKED), and the plan has drawn a
+ * replacement that holds now. */
+TEST_DB(issuer_keys, revoked_online_key_is_replaced_and_refused)
+{
+	struct obol_store *s = NULL;
+	struct obol_key_policy p;
+	struct obol_sign_keypair master;
+	struct obol_online_keyring *ring = malloc(sizeof *ring);
+	struct obol_key_set *set = malloc(sizeof *set);
+	struct obol_ed25519_signer sg;
+	uint8_t seed[OBOL_SIGN_SEED_LEN], sig[OBOL_SIGN_LEN], leaked_sig[OBOL_SIGN_LEN], leaked[OBOL_SIGN_PK_LEN];
+	uint8_t id[32], full[32];
+	uint8_t nobody[8] = { 0 };
+	const uint8_t msg[] = "a payword CRL";
+	size_t added = 0, n = 0;
+	int64_t now = obol_now(), signed_end = 0, planned_end = 0;
+	REQUIRE(ring != NULL && set != NULL);
+	FILE *devnull = fopen("/dev/null", "w");
+	obol_err e = obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull);
+	fclose(devnull);
+	REQUIRE_OK(e);
+	REQUIRE_OK(obol_store_open(db_url, false, &s));
+	REQUIRE_OK(obol_issuer_keys_master_seed(s, seed));
+	obol_sign_keypair_from_seed(&master, seed);
+	OBOL_WIPE(seed);
+	obol_key_policy_default(&p);
+	REQUIRE_OK(obol_issuer_keys_plan(s, &p, now, &added));
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &n));
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
+	memcpy(leaked, sg.pk, sizeof leaked);
+	REQUIRE_OK(obol_ed25519_sign(&sg, "payword-crl", msg, sizeof msg, leaked_sig));
+	REQUIRE_OK(obol_issuer_keys_online_cover(s, now, &signed_end, &planned_end));
+	CHECK_EQ_INT(signed_end, now + 2 * p.online_use_s);
+
+	/* an id of no online key is refused; the leaked key's is queued once */
+	REQUIRE_OK(obol_store_begin(s));
+	CHECK_ERR(obol_issuer_keys_revoke(s, nobody, sizeof nobody, now, now, full, &added), OBOL_E_KEY_NOT_ANNOUNCED);
+	obol_sha256(id, leaked, sizeof leaked);
+	REQUIRE_OK(obol_issuer_keys_revoke(s, id, 8, now + 10, now, full, &added));
+	CHECK_EQ_INT(added, 1);
+	CHECK_MEM_EQ(full, id, 32);
+	REQUIRE_OK(obol_issuer_keys_revoke(s, id, 32, now + 10, now, full, &added));
+	CHECK_EQ_INT(added, 0);
+	REQUIRE_OK(obol_store_commit(s));
+	/* requested, not signed: the key still signs, and counts no more for the plan */
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	CHECK_EQ_INT(ring->n, 2);
+	REQUIRE_OK(obol_issuer_keys_online_cover(s, now, &signed_end, &planned_end));
+	CHECK_EQ_INT(planned_end, now);
+	REQUIRE_OK(obol_issuer_keys_plan(s, &p, now, &added));
+	CHECK(added >= 1); /* the replacement, from now */
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &n));
+	CHECK_EQ_INT(n, added + 1);
+
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
+	CHECK(memcmp(sg.pk, leaked, OBOL_SIGN_PK_LEN) != 0); /* the replacement signs */
+	memcpy(sg.pk, leaked, OBOL_SIGN_PK_LEN);
+	CHECK_ERR(obol_ed25519_sign(&sg, "payword-crl", msg, sizeof msg, sig), OBOL_E_KEY_NOT_ANNOUNCED);
+	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
+	REQUIRE_OK(obol_ed25519_sign(&sg, "payword-crl", msg, sizeof msg, sig));
+	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, set));
+	CHECK_OK(obol_key_set_verify_signed(set, sg.pk, sig, "payword-crl", msg, sizeof msg, now + 10));
+	/* what the leaked key signed: accepted before the revocation's valid_from, refused from it */
+	CHECK_OK(obol_key_set_verify_signed(set, leaked, leaked_sig, "payword-crl", msg, sizeof msg, now + 9));
+	CHECK_ERR(obol_key_set_verify_signed(set, leaked, leaked_sig, "payword-crl", msg, sizeof msg, now + 10),
+		  OBOL_E_KEY_REVOKED);
+	REQUIRE_OK(obol_issuer_keys_online_cover(s, now, &signed_end, &planned_end));
+	CHECK(signed_end >= now + p.lookahead_s);
+
+	obol_online_keyring_wipe(ring);
+	obol_wipe(&master, sizeof master);
+	free(ring);
+	free(set);
+	obol_store_close(s);
 }
