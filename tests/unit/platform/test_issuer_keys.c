@@ -89,6 +89,26 @@ TEST_DB(issuer_keys, ceremony_imports_only_what_was_requested)
 	obol_store_close(s);
 }
 
+/* A new issuer database at db_url, open in *s, its master key (as the
+ * offline master key file would hold it) and the default plan requested. */
+static obol_err fresh_issuer(const char *db_url, int64_t now, struct obol_store **s, struct obol_sign_keypair *master,
+			     struct obol_key_policy *p, size_t *added)
+{
+	uint8_t seed[OBOL_SIGN_SEED_LEN];
+	FILE *devnull = fopen("/dev/null", "w");
+	obol_err e = devnull != NULL ? obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull) : OBOL_E_IO;
+	if (devnull != NULL)
+		fclose(devnull);
+	if (e == OBOL_OK && (e = obol_store_open(db_url, false, s)) == OBOL_OK &&
+	    (e = obol_issuer_keys_master_seed(*s, seed)) == OBOL_OK) {
+		obol_sign_keypair_from_seed(master, seed);
+		obol_key_policy_default(p);
+		e = obol_issuer_keys_plan(*s, p, now, added);
+	}
+	OBOL_WIPE(seed);
+	return e;
+}
+
 /* The online keys the issuer signs with: none before the ceremony, the one
  * whose window holds now after it, the next one from its valid_from on. */
 TEST_DB(issuer_keys, online_keyring_follows_the_windows)
@@ -100,21 +120,12 @@ TEST_DB(issuer_keys, online_keyring_follows_the_windows)
 	struct obol_key_set *set = malloc(sizeof *set);
 	struct obol_ed25519_signer sg;
 	const struct obol_online_key *k;
-	uint8_t seed[OBOL_SIGN_SEED_LEN], sig[OBOL_SIGN_LEN], first[OBOL_SIGN_PK_LEN];
+	uint8_t sig[OBOL_SIGN_LEN], first[OBOL_SIGN_PK_LEN];
 	const uint8_t msg[] = "a vendor certificate";
 	size_t added = 0, n = 0;
 	int64_t now = obol_now();
 	REQUIRE(ring != NULL && set != NULL);
-	FILE *devnull = fopen("/dev/null", "w");
-	obol_err e = obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull);
-	fclose(devnull);
-	REQUIRE_OK(e);
-	REQUIRE_OK(obol_store_open(db_url, false, &s));
-	REQUIRE_OK(obol_issuer_keys_master_seed(s, seed));
-	obol_sign_keypair_from_seed(&master, seed);
-	OBOL_WIPE(seed);
-	obol_key_policy_default(&p);
-	REQUIRE_OK(obol_issuer_keys_plan(s, &p, now, &added));
+	REQUIRE_OK(fresh_issuer(db_url, now, &s, &master, &p, &added));
 
 	/* requested, not signed yet: nothing to sign with */
 	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
@@ -186,23 +197,14 @@ TEST_DB(issuer_keys, revoked_online_key_is_replaced_and_refused)
 	struct obol_online_keyring *ring = malloc(sizeof *ring);
 	struct obol_key_set *set = malloc(sizeof *set);
 	struct obol_ed25519_signer sg;
-	uint8_t seed[OBOL_SIGN_SEED_LEN], sig[OBOL_SIGN_LEN], leaked_sig[OBOL_SIGN_LEN], leaked[OBOL_SIGN_PK_LEN];
+	uint8_t sig[OBOL_SIGN_LEN], leaked_sig[OBOL_SIGN_LEN], leaked[OBOL_SIGN_PK_LEN];
 	uint8_t id[32], full[32];
 	uint8_t nobody[8] = { 0 };
 	const uint8_t msg[] = "a payword CRL";
 	size_t added = 0, n = 0;
 	int64_t now = obol_now(), signed_end = 0, planned_end = 0;
 	REQUIRE(ring != NULL && set != NULL);
-	FILE *devnull = fopen("/dev/null", "w");
-	obol_err e = obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull);
-	fclose(devnull);
-	REQUIRE_OK(e);
-	REQUIRE_OK(obol_store_open(db_url, false, &s));
-	REQUIRE_OK(obol_issuer_keys_master_seed(s, seed));
-	obol_sign_keypair_from_seed(&master, seed);
-	OBOL_WIPE(seed);
-	obol_key_policy_default(&p);
-	REQUIRE_OK(obol_issuer_keys_plan(s, &p, now, &added));
+	REQUIRE_OK(fresh_issuer(db_url, now, &s, &master, &p, &added));
 	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &n));
 	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
 	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
