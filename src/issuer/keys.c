@@ -210,7 +210,8 @@ static obol_err online_windows(struct obol_store *s, struct online_window *w, si
 	struct obol_key_announce a;
 	bool row;
 	*n = 0;
-	obol_err e = obol_stmt_prepare(s, "SELECT signed, sig IS NOT NULL FROM key_announcements WHERE kind = ?"
+	obol_err e = obol_stmt_prepare(s, "SELECT signed, CASE WHEN sig IS NULL THEN 0 ELSE 1 END FROM key_announcements"
+					  " WHERE kind = ?"
 					  " ORDER BY serial", &st);
 	if (e == OBOL_OK)
 		e = obol_stmt_bind_int64(st, 1, OBOL_KEY_ONLINE);
@@ -228,7 +229,8 @@ static obol_err online_windows(struct obol_store *s, struct online_window *w, si
 	st = NULL;
 	if (e != OBOL_OK)
 		return e;
-	e = obol_stmt_prepare(s, "SELECT signed, sig IS NOT NULL FROM key_announcements WHERE kind = ?", &st);
+	e = obol_stmt_prepare(s, "SELECT signed, CASE WHEN sig IS NULL THEN 0 ELSE 1 END FROM key_announcements"
+					  " WHERE kind = ?", &st);
 	if (e == OBOL_OK)
 		e = obol_stmt_bind_int64(st, 1, OBOL_KEY_REVOKE);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
