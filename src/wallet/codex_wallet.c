@@ -394,6 +394,34 @@ out:
 	return e;
 }
 
+obol_err codex_wallet_blacklist_pages(struct obol_http_client *c, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN],
+				      struct codex_blacklist_fetch *f)
+{
+	struct codex_api_blacklist_page_reply *rep = malloc(sizeof(*rep));
+	char target[128];
+	obol_err e = OBOL_OK;
+	if (!rep)
+		return OBOL_E_NO_MEMORY;
+	while (e == OBOL_OK && !f->done) {
+		struct codex_blacklist_page page = { 0 };
+		json_t *j = NULL;
+		if (f->started)
+			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu&version=%llu&after=%llu",
+				 (unsigned long long)f->since, (unsigned long long)f->version,
+				 (unsigned long long)f->after);
+		else
+			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu", (unsigned long long)f->since);
+		codex_api_blacklist_page_reply_spec(rep);
+		if ((e = obol_http_get_json(c, target, 0, &j)) == OBOL_OK && (e = obol_json_decode(j, &rep->spec)) == OBOL_OK &&
+		    (e = codex_blacklist_page_decode(rep->page, rep->page_len, &page)) == OBOL_OK)
+			e = codex_blacklist_fetch_take(f, &page, bank_pk);
+		codex_blacklist_page_free(&page);
+		json_decref(j);
+	}
+	free(rep);
+	return e;
+}
+
 obol_err codex_wallet_fetch_blacklist(struct obol_wallet *w, struct codex *c)
 {
 	struct obol_http_client *client = NULL;
