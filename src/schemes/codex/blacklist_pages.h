@@ -68,6 +68,11 @@ OBOL_MUST_CHECK obol_err codex_blacklist_page_sign(struct codex_blacklist_page *
 OBOL_MUST_CHECK obol_err codex_blacklist_page_verify(const struct codex_blacklist_page *p,
 						     const uint8_t bank_pk[static OBOL_SIGN_PK_LEN]);
 
+/* The bytes a Codex's file may give its copy of the blacklist: with the
+ * file's base64 (4/3), under 11 MiB of the wallet file's 16 MiB. Dense
+ * account ids take about 4 bytes an entry: about 2 * 10^6 entries. */
+#define CODEX_BLOCKED_BYTES_MAX (8u * 1024 * 1024)
+
 /* A Codex's copy of the blacklist: every entry of the bank's list through
  * `version` that still mattered when it was fetched, ascending by user. It
  * grows as the bank's list does (16 bytes an entry: 16 MB at 10^6) and

@@ -226,7 +226,7 @@ static obol_err blocked_read(struct rd *r, struct codex_blset *b)
 	n = r_u32(r);
 	base = (int64_t)r_u64(r);
 	/* two bytes at least per entry: a count the input cannot hold is malformed */
-	if (r->fail || n > (r->len - r->off) / 2)
+	if (r->fail || n > (r->len - r->off) / 2 || r->len - r->off > 20 + (size_t)CODEX_BLOCKED_BYTES_MAX)
 		return OBOL_E_CODEX_MALFORMED;
 	if (n > 0 && (b->items = malloc((size_t)n * sizeof(*b->items))) == NULL)
 		return OBOL_E_NO_MEMORY;
@@ -331,7 +331,12 @@ obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len)
 		w_u8(&w, c->refusals[i].in_sync ? 1 : 0);
 		w_u8(&w, c->refusals[i].reported ? 1 : 0);
 	}
+	n = w.len;
 	blocked_write(&w, &c->blocked);
+	if (!w.fail && w.len - n > CODEX_BLOCKED_BYTES_MAX) {
+		e = OBOL_E_CODEX_BLACKLIST_TOO_LONG;
+		goto out;
+	}
 	if (w.fail) {
 		e = OBOL_E_INVALID_ARGUMENT;
 		goto out;

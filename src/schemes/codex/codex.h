@@ -128,7 +128,9 @@ OBOL_MUST_CHECK obol_err codex_init(struct codex *c, const uint8_t bank_pk[stati
 				    const struct obol_box_keypair *box, int64_t now);
 
 /* Serialises the whole Codex (*out malloc'ed; holds secrets: the caller
- * wipes and frees it). */
+ * wipes and frees it). CODEX_BLACKLIST_TOO_LONG when the paged copy of the
+ * blacklist takes more than CODEX_BLOCKED_BYTES_MAX: nothing is written,
+ * and the file keeps the copy it had. */
 OBOL_MUST_CHECK obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len);
 /* Parses and checks a serialised Codex: the bank's signatures on the
  * certificate, state and blacklist, that the keys match the certificate,

@@ -17,8 +17,11 @@
 #include "../store/store_test.h"
 #include "wallet/codex_wallet.h"
 #include "wire/json.h"
+#include "world.h"
 
 #define MILLION 1000000
+#define A 0 /* the world's payer */
+#define B 1 /* and payee */
 #define T0 1800000000
 
 static obol_err page_of(struct codex_blacklist_page *p, const struct obol_sign_keypair *k, uint64_t version,
@@ -273,4 +276,67 @@ TEST_DB(codex_blacklist_pages, a_million_live_entries_none_dropped_a_delta_of_a_
 	codex_blset_free(&held);
 	obol_http_client_free(c);
 	obol_issuer_stop(iss);
+}
+
+/* The device side at 10^6 entries: the Codex holds them in a sorted set
+ * (16 bytes an entry in memory: 16 MB), writes them compact into its file
+ * (dense account ids: a few bytes an entry), the file stays under the
+ * wallet's size limit once base64'ed, and a listed payer is refused. */
+TEST(codex_blacklist_pages, a_codex_holds_a_million_entries_and_refuses_a_listed_payer)
+{
+	struct world w;
+	struct codex_msg_pay m;
+	struct codex_msg_ack ack;
+	struct codex *back = codex_alloc();
+	struct codex_blset *s;
+	uint8_t *ser = NULL;
+	size_t len = 0;
+	REQUIRE(back != NULL);
+	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
+	uint64_t a_id = w.cx[A]->cert.user_id;
+	s = &w.cx[B]->blocked;
+	REQUIRE((s->items = malloc(MILLION * sizeof(*s->items))) != NULL);
+	s->cap = MILLION;
+	/* a million ids around alice's, one every third account, alice's among them */
+	uint64_t first = a_id > 3 * (MILLION / 2) ? a_id - 3 * (MILLION / 2) : a_id % 3 + 3;
+	for (size_t i = 0; i < MILLION; i++) {
+		s->items[i].user = first + 3 * i;
+		s->items[i].until = w.now + 30 * 86400 + (int64_t)i;
+	}
+	s->n = MILLION;
+	s->version = 1000;
+	REQUIRE(codex_blset_has(s, a_id));
+	REQUIRE_OK(codex_serialize(w.cx[B], &ser, &len));
+	/* the wallet file holds the Codex as base64 (4/3) beside the rest:
+	 * under half its 16 MiB limit */
+	CHECK(len * 4 / 3 < 8u * 1024 * 1024);
+	test_note("a Codex with 10^6 blacklist entries: %zu bytes serialised (%.1f an entry), %zu in memory", len,
+		 (double)len / MILLION, (size_t)MILLION * sizeof(*s->items));
+	CHECK_OK(codex_parse(back, ser, len));
+	CHECK_EQ_INT(back->blocked.n, MILLION);
+	CHECK_EQ_INT(back->blocked.version, 1000);
+	CHECK(codex_blset_has(&back->blocked, first) && codex_blset_has(&back->blocked, first + 3 * (MILLION - 1)));
+	CHECK(!codex_blset_has(&back->blocked, first + 1));
+	CHECK_EQ_INT(back->blocked.items[MILLION - 1].until, w.now + 30 * 86400 + MILLION - 1);
+	/* a truncated file is refused */
+	struct codex *cut = codex_alloc();
+	REQUIRE(cut != NULL);
+	CHECK_ERR(codex_parse(cut, ser, len - 1), OBOL_E_CODEX_MALFORMED);
+	codex_free(cut);
+	free(ser);
+	/* alice pays bob: refused, nothing written */
+	REQUIRE_OK(world_pay_msg(&w, A, B, 100, &m));
+	CHECK_ERR(codex_receive(w.cx[B], &m, w.now, &ack, NULL), OBOL_E_CODEX_PAYER_BLACKLISTED);
+	CHECK_EQ_INT(w.cx[B]->nlog, 0);
+	/* ids far apart take more bytes: past CODEX_BLOCKED_BYTES_MAX the
+	 * Codex is not written (a named error for this Codex; its file keeps
+	 * the copy it had), never cut short */
+	for (size_t i = 0; i < MILLION; i++)
+		s->items[i].user = ((uint64_t)1 << 44) * (i + 1);
+	CHECK_ERR(codex_serialize(w.cx[B], &ser, &len), OBOL_E_CODEX_BLACKLIST_TOO_LONG);
+	/* once every entry's until has passed, the copy is empty */
+	codex_blset_prune(s, w.now + 31 * 86400 + MILLION);
+	CHECK_EQ_INT(s->n, 0);
+	codex_free(back);
+	world_free(&w);
 }
