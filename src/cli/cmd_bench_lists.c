@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/bench.h"
+#include "cli/bench_lists_codex.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/parse.h"
@@ -240,6 +241,9 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		unlink(f);
 	}
 	rmdir(dir);
+	struct obol_bench_lists_codex codex;
+	if (e == OBOL_OK)
+		e = obol_bench_lists_codex_run(l.n, seconds, &codex);
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, "cannot measure the lists");
 
@@ -249,6 +253,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"crl_delta_raw_bytes\":%d,\"figures\":",
 		       l.n, DELTA_ENTRIES, whole_bytes, whole_pages, 8 * l.n, delta_bytes, delta_pages, 8 * DELTA_ENTRIES);
 		obol_bench_print_json(stdout, figs, 2);
+		obol_bench_lists_codex_print(&codex, true, stdout);
 		printf("}\n");
 	} else {
 		char title[200];
@@ -258,6 +263,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 			 l.n, whole_bytes, whole_pages, 8 * l.n, DELTA_ENTRIES, delta_bytes, delta_pages,
 			 8 * DELTA_ENTRIES);
 		obol_bench_print_table(stdout, title, figs, 2);
+		obol_bench_lists_codex_print(&codex, false, stdout);
 	}
 	return OBOL_EXIT_OK;
 }
