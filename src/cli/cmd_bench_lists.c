@@ -275,5 +275,5 @@ OBOL_COMMAND(bench_lists_cmd, "bench lists", "[--entries N] [--quick] [--json]",
 	     "  --json       one JSON object: entries, crl_whole_bytes, crl_whole_pages, crl_delta_bytes, ...,\n"
 	     "               figures: {crl_whole_per_s, crl_whole_raw_per_s, crl_whole_ratio, crl_delta_...}\n"
 	     "Builds its own issuer database (SQLite, in a temporary directory) and removes it.\n"
-	     "Only the payword CRL is served in pages today; the other lists have no figure yet.",
+	     "Measured: the payword CRL and the codex blacklist (bench_lists_codex.c).",
 	     cmd_bench_lists)

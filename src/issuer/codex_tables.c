@@ -469,18 +469,49 @@ obol_err codex_db_blacklist_version(struct obol_store *s, uint64_t *version)
 	return e;
 }
 
+/* Whether the listings of versions (since, version] are few (at most four
+ * pages): counted on the version index, at most that many rows read. */
+#define FEW_ROWS (4 * CODEX_BLACKLIST_PAGE_MAX)
+static obol_err listed_few(struct obol_store *s, const struct codex_db_page_query *q, bool *few)
+{
+	struct obol_stmt *st;
+	bool row;
+	obol_err e = obol_stmt_prepare(s,
+				       "SELECT COUNT(*) FROM (SELECT 1 FROM codex_listed WHERE version > ? AND version <= ?"
+				       " LIMIT ?) AS d",
+				       &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_int64(st, 1, (int64_t)q->since)) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 2, (int64_t)q->version)) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 3, FEW_ROWS + 1)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK)
+		*few = row && obol_stmt_column_int64(st, 0) <= FEW_ROWS;
+	obol_stmt_finish(st);
+	return e;
+}
+
 obol_err codex_db_listed_page(struct obol_store *s, const struct codex_db_page_query *q,
 			      struct codex_blacklist_item *out, size_t *n, bool *more)
 {
 	struct obol_stmt *st;
 	bool row;
 	size_t k = 0;
-	obol_err e = obol_stmt_prepare(s,
-				       "SELECT user_id, until FROM codex_listed WHERE version > ? AND version <= ?"
-				       " AND until >= ? AND user_id > ? ORDER BY user_id LIMIT ?",
-				       &st);
+	bool few;
+	obol_err e = listed_few(s, q, &few);
 	*n = 0;
 	*more = false;
+	if (e != OBOL_OK)
+		return e;
+	/* a short delta: the rows of its versions (index on version), sorted;
+	 * a long one or the whole list: the ids in order (primary key), the
+	 * versions filtered (the unary + keeps the planner off the version
+	 * index, which would sort the whole range for every page) */
+	e = obol_stmt_prepare(s,
+			      few ? "SELECT user_id, until FROM codex_listed WHERE version > ? AND version <= ?"
+				    " AND until >= ? AND user_id > ? ORDER BY user_id LIMIT ?"
+				  : "SELECT user_id, until FROM codex_listed WHERE +version > ? AND +version <= ?"
+				    " AND until >= ? AND user_id > ? ORDER BY user_id LIMIT ?",
+			      &st);
 	if (e != OBOL_OK)
 		return e;
 	if ((e = obol_stmt_bind_int64(st, 1, (int64_t)q->since)) != OBOL_OK ||
