@@ -19,6 +19,7 @@
 
 #include "cli/bench.h"
 #include "cli/bench_lists_bytes.h"
+#include "cli/bench_lists_codex.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/parse.h"
@@ -223,6 +224,9 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		unlink(f);
 	}
 	rmdir(dir);
+	struct obol_bench_lists_codex codex;
+	if (e == OBOL_OK)
+		e = obol_bench_lists_codex_run(l.n, seconds, &codex);
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, "cannot measure the lists");
 	static struct bench_bytes bytes;
@@ -235,6 +239,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"crl_delta_raw_bytes\":%d,\"figures\":",
 		       l.n, DELTA_ENTRIES, whole_bytes, whole_pages, 8 * l.n, delta_bytes, delta_pages, 8 * DELTA_ENTRIES);
 		obol_bench_print_json(stdout, figs, 2);
+		obol_bench_lists_codex_print(&codex, true, stdout);
 		printf(",\"bytes_per_op\":");
 		bench_lists_bytes_print_json(stdout, &bytes);
 		printf("}\n");
@@ -246,6 +251,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 			 l.n, whole_bytes, whole_pages, 8 * l.n, DELTA_ENTRIES, delta_bytes, delta_pages,
 			 8 * DELTA_ENTRIES);
 		obol_bench_print_table(stdout, title, figs, 2);
+		obol_bench_lists_codex_print(&codex, false, stdout);
 		bench_lists_bytes_print(stdout, &bytes);
 	}
 	return OBOL_EXIT_OK;
@@ -259,7 +265,7 @@ OBOL_COMMAND(bench_lists_cmd, "bench lists", "[--entries N] [--quick] [--json]",
 	     "               figures: {crl_whole_per_s, crl_whole_raw_per_s, crl_whole_ratio, crl_delta_...},\n"
 	     "               bytes_per_op: [{op, n, db_bytes_per_op, raw_bytes_per_op, rows_per_op}]\n"
 	     "Builds its own issuer database (SQLite, in a temporary directory) and removes it.\n"
-	     "Only the payword CRL is served in pages today; the other lists have no figure yet.\n"
+	     "Measured: the payword CRL and the codex blacklist (bench_lists_codex.c).\n"
 	     "Then the issuer database's bytes per operation: n operations through a real issuer,\n"
 	     "the used pages (tables and indexes) before and after, next to the rows' payload (what\n"
 	     "a SELECT of them returns). Measured today: coupon withdraw, payword buy, ecash top-up.",

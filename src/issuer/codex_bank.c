@@ -82,6 +82,37 @@ obol_err codex_issuer_blacklist_read(struct obol_store *s, struct codex_blacklis
 	return codex_db_blacklist_get(s, bl, NULL);
 }
 
+obol_err codex_issuer_blacklist_page(struct obol_store *s, const struct obol_issuer_keys *keys,
+				     const struct codex_issuer_page_req *r, struct codex_blacklist_page *out)
+{
+	struct codex_db_page_query q = { .since = r->since, .version = r->version, .after = r->after, .now = r->now,
+					 .limit = CODEX_BLACKLIST_PAGE_MAX };
+	uint64_t current;
+	bool more;
+	obol_err e;
+	memset(out, 0, sizeof(*out));
+	if ((e = codex_db_blacklist_version(s, &current)) != OBOL_OK)
+		return e;
+	if (q.version == 0)
+		q.version = current;
+	if (q.version > current || q.since > q.version)
+		return OBOL_E_INVALID_ARGUMENT;
+	if ((out->items = malloc(CODEX_BLACKLIST_PAGE_MAX * sizeof(*out->items))) == NULL)
+		return OBOL_E_NO_MEMORY;
+	if ((e = codex_db_listed_page(s, &q, out->items, &out->count, &more)) != OBOL_OK)
+		goto out;
+	out->version = q.version;
+	out->since = q.since;
+	out->after = q.after;
+	out->issued = r->now;
+	out->through = more ? out->items[out->count - 1].user : CODEX_BLACKLIST_END;
+	e = codex_blacklist_page_sign(out, keys->master.sk);
+out:
+	if (e != OBOL_OK)
+		codex_blacklist_page_free(out);
+	return e;
+}
+
 /* Builds the signed list again from the listed users (entries past their
  * end pruned), version + 1. */
 static obol_err blacklist_rebuild(const struct codex_issuer_ctx *c, const struct codex_bank_policy *pol,

@@ -949,6 +949,101 @@ TEST_DB(codex_issuer, attack_blacklist_past_4096_has_no_cliff)
 	teardown(&b);
 }
 
+/* User i's Codex brings its paged copy of the blacklist up to date, page
+ * by page, as its wallet does (codex_wallet_blacklist_pages). */
+static obol_err fetch_blocked(struct bank *b, int i)
+{
+	struct codex_blacklist_fetch f;
+	obol_err e = OBOL_OK;
+	codex_blacklist_fetch_begin(&f, &b->cx[i]->blocked);
+	while (e == OBOL_OK && !f.done) {
+		struct codex_blacklist_page p;
+		struct codex_issuer_page_req r = { .since = f.since, .version = f.started ? f.version : 0,
+						   .after = f.after, .now = b->now };
+		if ((e = tx_begin(b)) != OBOL_OK)
+			break;
+		e = tx_end(b, codex_issuer_blacklist_page(b->s, &b->keys, &r, &p));
+		if (e == OBOL_OK)
+			e = codex_blacklist_fetch_take(&f, &p, b->keys.master.pk);
+		codex_blacklist_page_free(&p);
+	}
+	if (e == OBOL_OK)
+		e = codex_blacklist_fetch_apply(&f, &b->cx[i]->blocked, b->now);
+	codex_blacklist_fetch_free(&f);
+	return e;
+}
+
+/* Case 5b (P5): a fraudulent Codex listed before 16,384 others stays on
+ * the blacklist while its tokens could still pass: the signed whole list
+ * carries only the newest 16,384, the paged copy carries every live entry,
+ * and a payee holding it refuses the listed payer's next token, which the
+ * whole list alone would let through. */
+TEST_DB(codex_issuer, attack_oldest_listed_codex_pays_again_past_16384)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex *copy = codex_alloc();
+	struct codex_blacklist *bl = malloc(sizeof(*bl));
+	struct codex_issuer_ctx c;
+	REQUIRE(copy && bl);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 800));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	REQUIRE_OK(open_user(&b, 2, 1000, 500));
+	REQUIRE_OK(open_user(&b, 3, 1000, 500));
+	/* alice spends the same 800 twice from a copy of her Codex */
+	memcpy(copy, b.cx[0], sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 800, true, NULL));
+	memcpy(b.cx[0], copy, sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 2, 700, true, NULL));
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	codex_sync_out_free(&r);
+	REQUIRE_OK(sync_user(&b, 2, NULL, false, &r));
+	codex_sync_out_free(&r);
+	REQUIRE(codex_blacklist_has(&b.cx[2]->blacklist, b.acc[0]));
+	/* 16,384 more frauds are listed after her, all live */
+	b.now += 1;
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(tx_end(&b, obol_store_run(b.s, NULL,
+					     "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 16384)"
+					     " INSERT INTO codex_listed (user_id, since, until, version)"
+					     " SELECT 1000000 + x, ?, ?, (SELECT version + 1 FROM codex_blacklist WHERE id = 1)"
+					     " FROM n",
+					     "ii", b.now, b.now + 86400)));
+	/* the next build of the whole list (as at the next listing) */
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(tx_end(&b, obol_store_run(b.s, NULL, "UPDATE codex_blacklist SET next_prune = 0", "")));
+	c = ctx(&b);
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(tx_end(&b, codex_issuer_blacklist(&c, bl)));
+	CHECK_EQ_INT(bl->n, CODEX_BLACKLIST_MAX);
+	CHECK(!codex_blacklist_has(bl, b.acc[0])); /* the whole list is capped */
+	/* dave, who never took a token of hers, holds that list and the paged copy */
+	CHECK_OK(codex_set_blacklist(b.cx[3], bl));
+	CHECK_OK(fetch_blocked(&b, 3));
+	CHECK_EQ_INT(b.cx[3]->blocked.n, CODEX_BLACKLIST_MAX + 1);
+	CHECK(codex_payer_listed(b.cx[3], b.acc[0]));
+	/* her Codex, still within its state, pays dave: refused */
+	CHECK_ERR(pay(&b, 0, 3, 100, true, NULL), OBOL_E_CODEX_PAYER_BLACKLISTED);
+	CHECK_EQ_INT(b.cx[3]->nlog, 0);
+	/* the paged copy survives the Codex's own file */
+	uint8_t *ser = NULL;
+	size_t len = 0;
+	struct codex *back = codex_alloc();
+	REQUIRE(back != NULL);
+	REQUIRE_OK(codex_serialize(b.cx[3], &ser, &len));
+	CHECK(len < 16 * (CODEX_BLACKLIST_MAX + 1)); /* compact: dense ids take a few bytes */
+	CHECK_OK(codex_parse(back, ser, len));
+	CHECK_EQ_INT(back->blocked.n, CODEX_BLACKLIST_MAX + 1);
+	CHECK(codex_payer_listed(back, b.acc[0]));
+	free(ser);
+	codex_free(back);
+	CHECK_OK(audit_ok(&b));
+	free(bl);
+	codex_free(copy);
+	teardown(&b);
+}
+
 /* Case 6: a closed account opens a new Codex. */
 TEST_DB(codex_issuer, attack_closed_account_opens_again)
 {

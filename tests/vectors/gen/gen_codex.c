@@ -7,6 +7,7 @@
 
 #include "core/amount.h"
 #include "crypto/hash.h"
+#include "schemes/codex/blacklist_pages.h"
 #include "schemes/codex/messages.h"
 #include "vg.h"
 
@@ -240,4 +241,33 @@ void vg_codex(struct vg *g)
 		signed_struct(g, "bank", CODEX_CTX_BLACKLIST, bb, len);
 	vg_end(g);
 	free(bb);
+
+	/* one page of the paged list: the delta since version 4, at version 5,
+	 * ids in (10, 5000] (a last page has through 2^64 - 1) */
+	struct codex_blacklist_item items[] = { { 11, T0 + 30 * 86400 }, { 4096, T0 + 31 * 86400 } };
+	struct codex_blacklist_page pg = { .version = 5, .issued = T0 + 86400, .since = 4, .after = 10,
+					   .through = 5000, .count = 2, .items = items };
+	uint8_t *pb = NULL;
+	VG_OK(g, codex_blacklist_page_sign(&pg, bank.sk));
+	VG_OK(g, codex_blacklist_page_encode(&pg, &pb, &len));
+	vg_begin(g, "codex-blacklist-page", "codex blacklist page");
+	vg_in_uint(g, "version", pg.version);
+	vg_in_int(g, "issued", pg.issued);
+	vg_in_uint(g, "since", pg.since);
+	vg_in_uint(g, "after", pg.after);
+	vg_in_uint(g, "through", pg.through);
+	{
+		json_t *es = json_array();
+		for (size_t i = 0; i < pg.count; i++) {
+			json_t *e = json_array();
+			json_array_append_new(e, json_integer((json_int_t)items[i].user));
+			json_array_append_new(e, json_integer((json_int_t)items[i].until));
+			json_array_append_new(es, e);
+		}
+		vg_in_json(g, "entries", es);
+	}
+	if (pb != NULL)
+		signed_struct(g, "bank", CODEX_CTX_BLACKLIST_PAGE, pb, len);
+	vg_end(g);
+	free(pb);
 }
