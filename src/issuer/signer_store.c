@@ -1,0 +1,244 @@
+/* The signer's key store and the move of the issuer's private keys into it
+ * (contracts in signer.h). SQL only with bound parameters. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/rsa.h"
+#include "crypto/secret.h"
+#include "crypto/seal.h"
+#include "crypto/sign.h"
+#include "issuer/signer.h"
+
+static const struct obol_migration signer_steps[] = {
+	{ .sqlite = "CREATE TABLE signer_keys (key_id BYTEA PRIMARY KEY, kind BIGINT NOT NULL, secret BYTEA NOT NULL,"
+		    " public BYTEA NOT NULL, valid_from BIGINT NOT NULL, use_until BIGINT NOT NULL,"
+		    " imported BIGINT NOT NULL);" },
+};
+
+obol_err obol_signer_store_migrate(struct obol_store *s)
+{
+	return obol_store_migrate(s, "signer", signer_steps, OBOL_ARRAY_LEN(signer_steps));
+}
+
+/* One key moved: its id, kind, secret and public halves, window. */
+struct moved_key {
+	uint8_t id[OBOL_SIGNER_KEY_ID_LEN];
+	int64_t kind, valid_from, use_until;
+	uint8_t *secret, *pub; /* heap; secret wiped when freed */
+	size_t secret_len, pub_len;
+	int64_t row; /* the issuer row to blank (denomination id) */
+};
+
+struct moving {
+	struct moved_key *k;
+	size_t n, cap;
+};
+
+static void moving_free(struct moving *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		obol_wipe(m->k[i].secret, m->k[i].secret_len);
+		free(m->k[i].secret);
+		free(m->k[i].pub);
+	}
+	free(m->k);
+	memset(m, 0, sizeof(*m));
+}
+
+static obol_err moving_add(struct moving *m, int64_t kind, const uint8_t id[static OBOL_SIGNER_KEY_ID_LEN],
+			   const uint8_t *secret, size_t secret_len, const uint8_t *pub, size_t pub_len,
+			   int64_t valid_from, int64_t use_until, int64_t row)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct moved_key *k = realloc(m->k, cap * sizeof(*k));
+		if (!k)
+			return OBOL_E_NO_MEMORY;
+		m->k = k;
+		m->cap = cap;
+	}
+	struct moved_key *k = &m->k[m->n];
+	memset(k, 0, sizeof(*k));
+	k->secret = malloc(secret_len);
+	k->pub = malloc(pub_len);
+	if (!k->secret || !k->pub) {
+		free(k->secret);
+		free(k->pub);
+		return OBOL_E_NO_MEMORY;
+	}
+	memcpy(k->id, id, OBOL_SIGNER_KEY_ID_LEN);
+	memcpy(k->secret, secret, secret_len);
+	memcpy(k->pub, pub, pub_len);
+	k->secret_len = secret_len;
+	k->pub_len = pub_len;
+	k->kind = kind;
+	k->valid_from = valid_from;
+	k->use_until = use_until;
+	k->row = row;
+	m->n++;
+	return OBOL_OK;
+}
+
+/* An RSA private key's DER: its id and public DER, then added. */
+static obol_err add_rsa(struct moving *m, int64_t kind, const uint8_t *der, size_t len, int64_t valid_from,
+			int64_t use_until, int64_t row)
+{
+	EVP_PKEY *k = NULL;
+	uint8_t id[32], *pub = NULL;
+	size_t pub_len = 0;
+	obol_err e;
+	if ((e = obol_rsa_private_from_der(der, len, &k)) != OBOL_OK || (e = obol_rsa_key_id(k, id)) != OBOL_OK ||
+	    (e = obol_rsa_public_to_der(k, &pub, &pub_len)) != OBOL_OK)
+		goto out;
+	e = moving_add(m, kind, id, der, len, pub, pub_len, valid_from, use_until, row);
+out:
+	if (pub)
+		obol_rsa_der_free(pub, pub_len);
+	EVP_PKEY_free(k);
+	return e;
+}
+
+/* What the issuer database still holds privately, read in one transaction. */
+static obol_err collect(struct obol_store *s, struct moving *m)
+{
+	struct obol_stmt *st = NULL;
+	bool row;
+	size_t len, plen;
+	obol_err e;
+	/* coupon denominations: signing from creation to the withdraw end */
+	if ((e = obol_stmt_prepare(s, "SELECT id, rsa_sk, created, withdraw_until FROM coupon_denoms ORDER BY id",
+				   &st)) != OBOL_OK)
+		goto out;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		const uint8_t *der = obol_stmt_column_blob(st, 1, &len);
+		if (len == 0)
+			continue;
+		if ((e = add_rsa(m, OBOL_SIGNER_KEY_DENOM, der, len, obol_stmt_column_int64(st, 2),
+				 obol_stmt_column_int64(st, 3), obol_stmt_column_int64(st, 0))) != OBOL_OK)
+			goto out;
+	}
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e != OBOL_OK)
+		goto out;
+	/* the ecash bank key: from its creation, with no end (it does not
+	 * rotate yet); a moved one holds its public DER, which does not parse
+	 * as PKCS#8 */
+	if ((e = obol_stmt_prepare(s, "SELECT sk, created FROM ecash_bank_key WHERE id = 1", &st)) != OBOL_OK)
+		goto out;
+	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		const uint8_t *der = obol_stmt_column_blob(st, 0, &len);
+		EVP_PKEY *probe = NULL;
+		if (obol_rsa_private_from_der(der, len, &probe) == OBOL_OK) {
+			EVP_PKEY_free(probe);
+			e = add_rsa(m, OBOL_SIGNER_KEY_BANK, der, len, obol_stmt_column_int64(st, 1), INT64_MAX, 1);
+		}
+	}
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e != OBOL_OK)
+		goto out;
+	/* the box key: zeros once moved */
+	if ((e = obol_stmt_prepare(s, "SELECT box_sk, box_pk, created FROM issuer_keys WHERE id = 1", &st)) != OBOL_OK)
+		goto out;
+	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		static const uint8_t zero[OBOL_BOX_SK_LEN];
+		const uint8_t *sk = obol_stmt_column_blob(st, 0, &len);
+		const uint8_t *pk = obol_stmt_column_blob(st, 1, &plen);
+		if (len != OBOL_BOX_SK_LEN || plen != OBOL_BOX_PK_LEN)
+			e = OBOL_E_KEY_INVALID;
+		else if (!obol_ct_equal(sk, zero, OBOL_BOX_SK_LEN))
+			e = moving_add(m, OBOL_SIGNER_KEY_BOX, pk, sk, len, pk, plen, INT64_MIN, INT64_MAX, 1);
+	}
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e != OBOL_OK)
+		goto out;
+	/* online Ed25519 keys: their windows are the announcements' (checked
+	 * by whoever verifies); the signer signs with any it holds */
+	if ((e = obol_stmt_prepare(s, "SELECT key_id, seed FROM online_keys", &st)) != OBOL_OK)
+		goto out;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		const uint8_t *pk = obol_stmt_column_blob(st, 0, &plen);
+		const uint8_t *seed = obol_stmt_column_blob(st, 1, &len);
+		if (len == 0)
+			continue;
+		if (len != OBOL_SIGN_SEED_LEN || plen != OBOL_SIGN_PK_LEN) {
+			e = OBOL_E_KEY_INVALID;
+			break;
+		}
+		if ((e = moving_add(m, OBOL_SIGNER_KEY_ONLINE, pk, seed, len, pk, plen, INT64_MIN, INT64_MAX, 0)) !=
+		    OBOL_OK)
+			break;
+	}
+out:
+	obol_stmt_finish(st);
+	return e;
+}
+
+static obol_err store_moved(struct obol_store *s, void *arg)
+{
+	struct moving *m = arg;
+	obol_err e = OBOL_OK;
+	for (size_t i = 0; i < m->n && e == OBOL_OK; i++) {
+		const struct moved_key *k = &m->k[i];
+		e = obol_store_run(s, NULL,
+				   "INSERT INTO signer_keys (key_id, kind, secret, public, valid_from, use_until, imported)"
+				   " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING",
+				   "bibbiii", k->id, (size_t)OBOL_SIGNER_KEY_ID_LEN, k->kind, k->secret, k->secret_len,
+				   k->pub, k->pub_len, k->valid_from, k->use_until, (int64_t)0);
+	}
+	return e;
+}
+
+static obol_err blank_issuer(struct obol_store *s, void *arg)
+{
+	struct moving *m = arg;
+	static const uint8_t zero[OBOL_BOX_SK_LEN];
+	obol_err e = OBOL_OK;
+	for (size_t i = 0; i < m->n && e == OBOL_OK; i++) {
+		const struct moved_key *k = &m->k[i];
+		switch (k->kind) {
+		case OBOL_SIGNER_KEY_DENOM:
+			e = obol_store_run(s, NULL, "UPDATE coupon_denoms SET rsa_sk = ? WHERE id = ?", "bi", zero,
+					   (size_t)0, k->row);
+			break;
+		case OBOL_SIGNER_KEY_BANK:
+			e = obol_store_run(s, NULL, "UPDATE ecash_bank_key SET sk = ? WHERE id = 1", "b", k->pub,
+					   k->pub_len);
+			break;
+		case OBOL_SIGNER_KEY_BOX:
+			e = obol_store_run(s, NULL, "UPDATE issuer_keys SET box_sk = ? WHERE id = 1", "b", zero,
+					   sizeof zero);
+			break;
+		default:
+			e = obol_store_run(s, NULL, "UPDATE online_keys SET seed = ? WHERE key_id = ?", "bb", zero,
+					   (size_t)0, k->id, (size_t)OBOL_SIGN_PK_LEN);
+		}
+	}
+	return e;
+}
+
+obol_err obol_signer_import(struct obol_store *signer, struct obol_store *issuer, size_t *moved)
+{
+	struct moving m = { 0 };
+	obol_err e;
+	*moved = 0;
+	if ((e = obol_signer_store_migrate(signer)) != OBOL_OK)
+		return e;
+	if ((e = obol_store_begin(issuer)) != OBOL_OK)
+		return e;
+	e = collect(issuer, &m);
+	obol_store_rollback(issuer);
+	/* the signer holds them durably before the issuer forgets them: a
+	 * crash between leaves them in both, and the next run finishes */
+	if (e == OBOL_OK)
+		e = obol_store_transact(signer, store_moved, &m);
+	if (e == OBOL_OK)
+		e = obol_store_transact(issuer, blank_issuer, &m);
+	if (e == OBOL_OK)
+		*moved = m.n;
+	moving_free(&m);
+	return e;
+}
