@@ -35,7 +35,7 @@ static int dial(const struct obol_signer_client *c)
 	return fd;
 }
 
-/* An idle connection, or -1 when none (*fresh false), or a new one. */
+/* An idle connection (*pooled), or a new one; -1 when none can be made. */
 static int take(struct obol_signer_client *c, bool *pooled)
 {
 	int fd = -1;
@@ -45,6 +45,15 @@ static int take(struct obol_signer_client *c, bool *pooled)
 	pthread_mutex_unlock(&c->mu);
 	*pooled = fd >= 0;
 	return fd >= 0 ? fd : dial(c);
+}
+
+/* Closes every idle connection: one failed, so the signer they reached went. */
+static void drain(struct obol_signer_client *c)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->nidle > 0)
+		close(c->idle[--c->nidle]);
+	pthread_mutex_unlock(&c->mu);
 }
 
 static void give_back(struct obol_signer_client *c, int fd)
@@ -92,9 +101,10 @@ obol_err obol_signer_client_call(struct obol_signer_client *c, unsigned kind,
 		e = round_trip(fd, head, sizeof head, payload, len, reply, &rlen);
 		if (e != OBOL_OK) {
 			close(fd);
-			if (pooled)
-				continue;
-			return e;
+			if (!pooled)
+				return e;
+			drain(c);
+			continue;
 		}
 		give_back(c, fd);
 		break;
