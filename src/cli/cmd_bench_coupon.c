@@ -662,6 +662,7 @@ OBOL_COMMAND(bench_coupon_cmd, "bench coupon", "[--quick] [--json] [--keep]",
 	     "            tokens_per_s, lock_p99_ms, ... and the raw limits\n"
 	     "  --keep    keep the temporary directory (databases, daemon logs)\n"
 	     "Phases: withdrawals, from an issuer with its keys and from one whose keys are in a\n"
-	     "signing process ('issuer serve --signer'), in alternating rounds; lock+settle sessions at the issuer; tokens at the vendor one per\n"
-	     "durable write, then with the wallet letting the vendor ask 64 units ahead.",
+	     "signing process ('issuer serve --signer'), in alternating rounds; lock+settle sessions\n"
+	     "at the issuer; tokens at the vendor one per durable write, then with the wallet letting\n"
+	     "the vendor ask 64 units ahead.",
 	     cmd_bench_coupon)

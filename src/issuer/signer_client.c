@@ -15,8 +15,9 @@
 struct obol_signer_client {
 	struct sockaddr_un addr;
 	pthread_mutex_t mu;
+	pthread_cond_t freed;              /* a connection went back or closed */
 	int idle[OBOL_SIGNER_CLIENT_POOL];
-	size_t nidle;
+	size_t nidle, open;                /* idle ones; all, idle or in use */
 };
 
 static int dial(const struct obol_signer_client *c)
@@ -35,37 +36,58 @@ static int dial(const struct obol_signer_client *c)
 	return fd;
 }
 
-/* An idle connection (*pooled), or a new one; -1 when none can be made. */
+/* An idle connection (*pooled), or a new one while fewer than
+ * OBOL_SIGNER_CLIENT_POOL are open, or, at that bound, the next one given
+ * back; -1 when none can be made. */
 static int take(struct obol_signer_client *c, bool *pooled)
 {
 	int fd = -1;
 	pthread_mutex_lock(&c->mu);
+	while (c->nidle == 0 && c->open >= OBOL_SIGNER_CLIENT_POOL)
+		pthread_cond_wait(&c->freed, &c->mu);
 	if (c->nidle > 0)
 		fd = c->idle[--c->nidle];
+	else
+		c->open++;
 	pthread_mutex_unlock(&c->mu);
 	*pooled = fd >= 0;
-	return fd >= 0 ? fd : dial(c);
+	if (fd < 0 && (fd = dial(c)) < 0) {
+		pthread_mutex_lock(&c->mu);
+		c->open--;
+		pthread_cond_signal(&c->freed);
+		pthread_mutex_unlock(&c->mu);
+	}
+	return fd;
+}
+
+/* Closes a connection taken. */
+static void drop(struct obol_signer_client *c, int fd)
+{
+	close(fd);
+	pthread_mutex_lock(&c->mu);
+	c->open--;
+	pthread_cond_signal(&c->freed);
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* Closes every idle connection: one failed, so the signer they reached went. */
 static void drain(struct obol_signer_client *c)
 {
 	pthread_mutex_lock(&c->mu);
-	while (c->nidle > 0)
+	while (c->nidle > 0) {
 		close(c->idle[--c->nidle]);
+		c->open--;
+	}
+	pthread_cond_broadcast(&c->freed);
 	pthread_mutex_unlock(&c->mu);
 }
 
 static void give_back(struct obol_signer_client *c, int fd)
 {
 	pthread_mutex_lock(&c->mu);
-	if (c->nidle < OBOL_SIGNER_CLIENT_POOL) {
-		c->idle[c->nidle++] = fd;
-		fd = -1;
-	}
+	c->idle[c->nidle++] = fd; /* open <= POOL: there is room */
+	pthread_cond_signal(&c->freed);
 	pthread_mutex_unlock(&c->mu);
-	if (fd >= 0)
-		close(fd);
 }
 
 /* One round trip on fd: SIGNER_UNAVAILABLE when the connection fails. */
@@ -100,7 +122,7 @@ obol_err obol_signer_client_call(struct obol_signer_client *c, unsigned kind,
 			return OBOL_E_SIGNER_UNAVAILABLE;
 		e = round_trip(fd, head, sizeof head, payload, len, reply, &rlen);
 		if (e != OBOL_OK) {
-			close(fd);
+			drop(c, fd);
 			if (!pooled)
 				return e;
 			drain(c);
@@ -142,6 +164,7 @@ obol_err obol_signer_client_open(const char *socket_path, struct obol_signer_cli
 	}
 	memcpy(c->addr.sun_path, socket_path, strlen(socket_path) + 1);
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->freed, NULL);
 	if ((e = obol_signer_client_call(c, OBOL_SIGNER_STATUS, zero, NULL, 0, status, sizeof status, &n)) != OBOL_OK) {
 		obol_signer_client_close(c);
 		return e;
@@ -157,6 +180,7 @@ void obol_signer_client_close(struct obol_signer_client *c)
 	for (size_t i = 0; i < c->nidle; i++)
 		close(c->idle[i]);
 	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->freed);
 	free(c);
 }
 

@@ -20,7 +20,7 @@
 #include "issuer/signer.h"
 
 #define OBOL_SIGNER_CLIENT_TIMEOUT_MS 10000
-#define OBOL_SIGNER_CLIENT_POOL 64 /* idle connections kept */
+#define OBOL_SIGNER_CLIENT_POOL 64 /* connections at most: more callers wait for one */
 
 struct obol_signer_client;
 
