@@ -97,17 +97,17 @@ static int cmd_issuer_signer_import(const struct obol_cmd *cmd, int argc, char *
 	if (db == NULL || from == NULL)
 		return obol_cli_usage_error(cmd, "--db URL and --from URL are required");
 	struct obol_store *signer = NULL, *issuer = NULL;
-	size_t moved = 0;
+	size_t moved = 0, announced = 0;
 	obol_err e = obol_store_open(db, true, &signer);
 	if (e == OBOL_OK)
 		e = obol_store_open(from, false, &issuer);
 	if (e == OBOL_OK)
-		e = obol_signer_import(signer, issuer, &moved);
+		e = obol_signer_import(signer, issuer, &moved, &announced);
 	obol_store_close(issuer);
 	obol_store_close(signer);
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, "cannot move the keys");
-	printf("moved: %zu keys\n", moved);
+	printf("moved: %zu keys\nannounced windows: %zu keys\n", moved, announced);
 	return OBOL_EXIT_OK;
 }
 
@@ -116,7 +116,9 @@ OBOL_COMMAND(issuer_signer_import_cmd, "issuer signer import", "--db URL --from 
 	     "  --db URL         the signer's database (sqlite:PATH; created when missing)\n"
 	     "  --from URL       the issuer database: afterwards it holds public keys only (coupon\n"
 	     "                   denominations, the ecash bank, the box key, online Ed25519 keys), and\n"
-	     "                   'issuer serve' needs --signer. Running it again moves nothing new.",
+	     "                   'issuer serve' needs --signer. Running it again moves nothing new.\n"
+	     "A key the master key announced (the key ceremony) signs inside its announced window only:\n"
+	     "run it again after each ceremony, then restart the signer.",
 	     cmd_issuer_signer_import)
 
 static int cmd_issuer_signer_status(const struct obol_cmd *cmd, int argc, char **argv)

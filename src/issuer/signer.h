@@ -36,7 +36,8 @@
  * Its store (a database of its own, migration component "signer", step 1):
  *   signer_keys (key_id, kind, secret: DER PKCS#8 or the 32-byte X25519 or
  *                Ed25519 seed, public: DER SPKI or the public key,
- *                valid_from, use_until: the signing window, seconds)
+ *                valid_from, use_until: the signing window, seconds, both
+ *                inclusive; announced: 1 when the master's announcement set it)
  */
 #ifndef OBOL_ISSUER_SIGNER_H
 #define OBOL_ISSUER_SIGNER_H
@@ -88,13 +89,17 @@ OBOL_MUST_CHECK obol_err obol_signer_store_migrate(struct obol_store *s);
 /* Moves every private key the issuer uses online out of the issuer
  * database `issuer` into the signer's store `signer`: coupon denomination
  * keys (window: created .. withdraw_until), the ecash bank key (created ..
- * created + its use), the box key, the online Ed25519 seeds (window: always).
- * The signer's store commits first; then, in one transaction, the issuer
- * database keeps public keys only (coupon_denoms.rsa_sk empty,
- * ecash_bank_key.sk the public DER, issuer_keys.box_sk zeros,
- * online_keys.seed empty). Running it again moves nothing new. *moved counts
- * the keys moved this time. */
-OBOL_MUST_CHECK obol_err obol_signer_import(struct obol_store *signer, struct obol_store *issuer, size_t *moved);
+ * no end), the box key, the online Ed25519 seeds (no window). A key the
+ * master announced (the ceremony, issuer/keys.h) takes its announcement's
+ * window instead [valid_from, use_until), whenever the import runs: run it
+ * again after each ceremony. The signer's store commits first; then, in one
+ * transaction, the issuer database keeps public keys only
+ * (coupon_denoms.rsa_sk empty, ecash_bank_key.sk the public DER,
+ * issuer_keys.box_sk zeros, online_keys.seed empty). Running it again moves
+ * nothing new. *moved counts the keys moved this time, *announced the keys
+ * whose window an announcement set. */
+OBOL_MUST_CHECK obol_err obol_signer_import(struct obol_store *signer, struct obol_store *issuer, size_t *moved,
+					    size_t *announced);
 
 struct obol_signer_config {
 	const char *db_url;      /* the signer's store */

@@ -4,16 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/hash.h"
 #include "crypto/rsa.h"
 #include "crypto/secret.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
+#include "issuer/keys.h"
 #include "issuer/signer.h"
 
 static const struct obol_migration signer_steps[] = {
 	{ .sqlite = "CREATE TABLE signer_keys (key_id BYTEA PRIMARY KEY, kind BIGINT NOT NULL, secret BYTEA NOT NULL,"
 		    " public BYTEA NOT NULL, valid_from BIGINT NOT NULL, use_until BIGINT NOT NULL,"
-		    " imported BIGINT NOT NULL);" },
+		    " announced BIGINT NOT NULL);" },
 };
 
 obol_err obol_signer_store_migrate(struct obol_store *s)
@@ -28,11 +30,14 @@ struct moved_key {
 	uint8_t *secret, *pub; /* heap; secret wiped when freed */
 	size_t secret_len, pub_len;
 	int64_t row; /* the issuer row to blank (denomination id) */
+	uint8_t issuer_id[32]; /* an online key's id in online_keys: SHA-256 of its public key */
 };
 
 struct moving {
 	struct moved_key *k;
 	size_t n, cap;
+	struct obol_key_set *announced; /* the issuer's signed announcements */
+	size_t windows;                 /* keys whose window an announcement set */
 };
 
 static void moving_free(struct moving *m)
@@ -43,6 +48,7 @@ static void moving_free(struct moving *m)
 		free(m->k[i].pub);
 	}
 	free(m->k);
+	free(m->announced);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -99,13 +105,23 @@ out:
 	return e;
 }
 
-/* What the issuer database still holds privately, read in one transaction. */
+/* What the issuer database still holds privately, and its announcements,
+ * read in one transaction. */
 static obol_err collect(struct obol_store *s, struct moving *m)
 {
 	struct obol_stmt *st = NULL;
+	struct obol_issuer_keys keys;
 	bool row;
 	size_t len, plen;
 	obol_err e;
+	if (!(m->announced = malloc(sizeof(*m->announced))))
+		return OBOL_E_NO_MEMORY;
+	if ((e = obol_issuer_keys_load(s, &keys)) != OBOL_OK)
+		return e;
+	e = obol_issuer_keys_announced(s, keys.master.pk, m->announced);
+	obol_issuer_keys_wipe(&keys);
+	if (e != OBOL_OK)
+		return e;
 	/* coupon denominations: signing from creation to the withdraw end */
 	if ((e = obol_stmt_prepare(s, "SELECT id, rsa_sk, created, withdraw_until FROM coupon_denoms ORDER BY id",
 				   &st)) != OBOL_OK)
@@ -155,21 +171,28 @@ static obol_err collect(struct obol_store *s, struct moving *m)
 	st = NULL;
 	if (e != OBOL_OK)
 		goto out;
-	/* online Ed25519 keys: their windows are the announcements' (checked
-	 * by whoever verifies); the signer signs with any it holds */
+	/* online Ed25519 keys, named in the signer by their public key (in
+	 * online_keys by its SHA-256); their window is their announcement's */
 	if ((e = obol_stmt_prepare(s, "SELECT key_id, seed FROM online_keys", &st)) != OBOL_OK)
 		goto out;
 	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		const uint8_t *pk = obol_stmt_column_blob(st, 0, &plen);
+		const uint8_t *id = obol_stmt_column_blob(st, 0, &plen);
 		const uint8_t *seed = obol_stmt_column_blob(st, 1, &len);
+		struct obol_sign_keypair kp;
+		uint8_t h[32];
 		if (len == 0)
 			continue;
-		if (len != OBOL_SIGN_SEED_LEN || plen != OBOL_SIGN_PK_LEN) {
-			e = OBOL_E_KEY_INVALID;
+		e = OBOL_E_KEY_INVALID;
+		if (len != OBOL_SIGN_SEED_LEN || plen != sizeof h)
 			break;
-		}
-		if ((e = moving_add(m, OBOL_SIGNER_KEY_ONLINE, pk, seed, len, pk, plen, INT64_MIN, INT64_MAX, 0)) !=
-		    OBOL_OK)
+		obol_sign_keypair_from_seed(&kp, seed);
+		obol_sha256(h, kp.pk, OBOL_SIGN_PK_LEN);
+		if (memcmp(h, id, sizeof h) == 0 &&
+		    (e = moving_add(m, OBOL_SIGNER_KEY_ONLINE, kp.pk, seed, len, kp.pk, OBOL_SIGN_PK_LEN, INT64_MIN,
+				    INT64_MAX, 0)) == OBOL_OK)
+			memcpy(m->k[m->n - 1].issuer_id, id, sizeof h);
+		OBOL_WIPE(kp);
+		if (e != OBOL_OK)
 			break;
 	}
 out:
@@ -184,10 +207,31 @@ static obol_err store_moved(struct obol_store *s, void *arg)
 	for (size_t i = 0; i < m->n && e == OBOL_OK; i++) {
 		const struct moved_key *k = &m->k[i];
 		e = obol_store_run(s, NULL,
-				   "INSERT INTO signer_keys (key_id, kind, secret, public, valid_from, use_until, imported)"
-				   " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING",
-				   "bibbiii", k->id, (size_t)OBOL_SIGNER_KEY_ID_LEN, k->kind, k->secret, k->secret_len,
-				   k->pub, k->pub_len, k->valid_from, k->use_until, (int64_t)0);
+				   "INSERT INTO signer_keys (key_id, kind, secret, public, valid_from, use_until, announced)"
+				   " VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (key_id) DO NOTHING",
+				   "bibbii", k->id, (size_t)OBOL_SIGNER_KEY_ID_LEN, k->kind, k->secret, k->secret_len,
+				   k->pub, k->pub_len, k->valid_from, k->use_until);
+	}
+	/* A key the master announced signs within the announced window only
+	 * (valid_from <= now < use_until), whenever it was moved. */
+	for (size_t i = 0; i < m->announced->n && e == OBOL_OK; i++) {
+		const struct obol_key_announce *a = &m->announced->a[i];
+		static const int64_t kinds[] = { [OBOL_KEY_ONLINE] = OBOL_SIGNER_KEY_ONLINE,
+						 [OBOL_KEY_COUPON_DENOM] = OBOL_SIGNER_KEY_DENOM,
+						 [OBOL_KEY_ECASH_BANK] = OBOL_SIGNER_KEY_BANK };
+		uint8_t id[OBOL_SIGNER_KEY_ID_LEN];
+		int64_t changes = 0;
+		if (a->kind >= OBOL_ARRAY_LEN(kinds) || kinds[a->kind] == 0)
+			continue;
+		if (a->kind == OBOL_KEY_ONLINE && a->key_len == OBOL_SIGN_PK_LEN)
+			memcpy(id, a->key, OBOL_SIGN_PK_LEN); /* the signer names online keys by their public key */
+		else
+			obol_key_announce_key_id(a, id);
+		e = obol_store_run(s, &changes,
+				   "UPDATE signer_keys SET valid_from = ?, use_until = ?, announced = 1"
+				   " WHERE key_id = ? AND kind = ?",
+				   "iibi", a->valid_from, a->use_until - 1, id, (size_t)OBOL_SIGNER_KEY_ID_LEN, kinds[a->kind]);
+		m->windows += (size_t)changes;
 	}
 	return e;
 }
@@ -214,17 +258,17 @@ static obol_err blank_issuer(struct obol_store *s, void *arg)
 			break;
 		default:
 			e = obol_store_run(s, NULL, "UPDATE online_keys SET seed = ? WHERE key_id = ?", "bb", zero,
-					   (size_t)0, k->id, (size_t)OBOL_SIGN_PK_LEN);
+					   (size_t)0, k->issuer_id, sizeof k->issuer_id);
 		}
 	}
 	return e;
 }
 
-obol_err obol_signer_import(struct obol_store *signer, struct obol_store *issuer, size_t *moved)
+obol_err obol_signer_import(struct obol_store *signer, struct obol_store *issuer, size_t *moved, size_t *announced)
 {
 	struct moving m = { 0 };
 	obol_err e;
-	*moved = 0;
+	*moved = *announced = 0;
 	if ((e = obol_signer_store_migrate(signer)) != OBOL_OK)
 		return e;
 	if ((e = obol_store_begin(issuer)) != OBOL_OK)
@@ -237,8 +281,10 @@ obol_err obol_signer_import(struct obol_store *signer, struct obol_store *issuer
 		e = obol_store_transact(signer, store_moved, &m);
 	if (e == OBOL_OK)
 		e = obol_store_transact(issuer, blank_issuer, &m);
-	if (e == OBOL_OK)
+	if (e == OBOL_OK) {
 		*moved = m.n;
+		*announced = m.windows;
+	}
 	moving_free(&m);
 	return e;
 }

@@ -18,9 +18,16 @@ audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
 balance() { "$OBOL" issuer account show --db "$DB" --account "$1" | sed -n 's/^balance: //p'; }
 
 "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 >/dev/null || { fail signer_setup init; exit 1; }
+# the key ceremony first: two online keys drawn, four announcements signed
+{ "$OBOL" issuer keys export-requests --db "$DB" --out "$T/req.json" \
+  && "$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key" \
+  && "$OBOL" offline sign --master-key "$T/master.key" --in "$T/req.json" --out "$T/sig.json" \
+  && "$OBOL" issuer keys import --db "$DB" --in "$T/sig.json"; } >/dev/null || { fail signer_setup ceremony; exit 1; }
 out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
-# one denomination, the ecash bank key, the box key
-[ "$(field moved "$out")" = "3 keys" ] && pass import_moves_keys || fail import_moves_keys "$out"
+# one denomination, the ecash bank key, the box key, two online keys; all
+# but the box key announced, and their windows are the announcements'
+[ "$(field moved "$out")" = "5 keys" ] && [ "$(field "announced windows" "$out")" = "4 keys" ] \
+  && pass import_moves_keys || fail import_moves_keys "$out"
 out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
 [ "$(field moved "$out")" = "0 keys" ] && pass import_again_moves_nothing || fail import_again_moves_nothing "$out"
 
@@ -39,10 +46,10 @@ nsecrets=0 found=0
 while read -r s; do
   nsecrets=$((nsecrets + 1))
   grep -q "$s" "$T/blobs.hex" && found=$((found + 1))
-  # the box key is 32 bytes: also no 16-byte piece of any secret
-  grep -q "${s:0:32}" "$T/blobs.hex" && found=$((found + 1))
+  # nor the 16 bytes in its middle
+  grep -q "${s:$((${#s} / 2 - 16)):32}" "$T/blobs.hex" && found=$((found + 1))
 done < <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys")
-[ "$nsecrets" = 3 ] && [ "$found" = 0 ] && [ -s "$T/blobs.hex" ] \
+[ "$nsecrets" = 5 ] && [ "$found" = 0 ] && [ -s "$T/blobs.hex" ] \
   && pass issuer_db_holds_no_private_key || fail issuer_db_holds_no_private_key "$nsecrets secrets, $found found"
 
 expect_error SIGNER_REQUIRED "$OBOL" issuer serve --db "$DB" --listen 127.0.0.1:0 \

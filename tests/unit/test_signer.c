@@ -37,7 +37,7 @@ static obol_err put_rsa(struct obol_store *s, int kind, EVP_PKEY *k, int64_t fro
 	if ((e = obol_rsa_key_id(k, id)) == OBOL_OK && (e = obol_rsa_private_to_der(k, &sk, &skl)) == OBOL_OK &&
 	    (e = obol_rsa_public_to_der(k, &pk, &pkl)) == OBOL_OK)
 		e = obol_store_run(s, NULL,
-				   "INSERT INTO signer_keys (key_id, kind, secret, public, valid_from, use_until, imported)"
+				   "INSERT INTO signer_keys (key_id, kind, secret, public, valid_from, use_until, announced)"
 				   " VALUES (?, ?, ?, ?, ?, ?, 0)",
 				   "bibbii", id, (size_t)32, (int64_t)kind, sk, skl, pk, pkl, from, until);
 	if (sk)
@@ -50,7 +50,7 @@ static obol_err put_rsa(struct obol_store *s, int kind, EVP_PKEY *k, int64_t fro
 static obol_err put_raw(struct obol_store *s, int kind, const uint8_t *id, const uint8_t *secret, size_t len)
 {
 	return obol_store_run(s, NULL,
-			      "INSERT INTO signer_keys (key_id, kind, secret, public, valid_from, use_until, imported)"
+			      "INSERT INTO signer_keys (key_id, kind, secret, public, valid_from, use_until, announced)"
 			      " VALUES (?, ?, ?, ?, ?, ?, 0)",
 			      "bibbii", id, (size_t)32, (int64_t)kind, secret, len, id, (size_t)32, INT64_MIN, INT64_MAX);
 }
