@@ -214,6 +214,35 @@ out:
 	return err;
 }
 
+obol_err obol_rsapss_sign_digest(EVP_PKEY *sk, const uint8_t digest[static OBOL_RSAPSS_DIGEST_LEN], uint8_t *sig,
+				 size_t sig_cap, size_t *sig_len)
+{
+	obol_err err = OBOL_E_CRYPTO_LIBRARY;
+	EVP_PKEY_CTX *pctx = NULL;
+	size_t n;
+
+	*sig_len = 0;
+	if (!rsa_key_ok(sk))
+		return OBOL_E_KEY_INVALID;
+	n = obol_rsa_modulus_len(sk);
+	if (sig_cap < n)
+		return OBOL_E_INVALID_ARGUMENT;
+	pctx = EVP_PKEY_CTX_new(sk, NULL);
+	if (pctx == NULL || EVP_PKEY_sign_init(pctx) != 1 || EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha512()) != 1 ||
+	    !pss_params(pctx))
+		goto out;
+	if (EVP_PKEY_sign(pctx, sig, &n, digest, OBOL_RSAPSS_DIGEST_LEN) != 1) {
+		err = OBOL_E_KEY_INVALID;
+		goto out;
+	}
+	*sig_len = n;
+	err = OBOL_OK;
+out:
+	EVP_PKEY_CTX_free(pctx);
+	ERR_clear_error();
+	return err;
+}
+
 obol_err obol_rsapss_verify(EVP_PKEY *pk, const uint8_t *msg, size_t len, const uint8_t *sig,
 			    size_t sig_len)
 {

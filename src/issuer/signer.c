@@ -273,11 +273,11 @@ static obol_err handle(struct obol_signer *sg, unsigned kind, const uint8_t *id,
 			return OBOL_E_SIGNER_FRAME_INVALID;
 		return obol_blindrsa_blind_sign(k->rsa, p, n, a->out, sizeof(a->out), &a->len);
 	case OBOL_SIGNER_RSA_SIGN:
-		if (n > OBOL_SIGNER_RSA_MSG_MAX)
+		if (n != OBOL_RSAPSS_DIGEST_LEN)
 			return OBOL_E_SIGNER_FRAME_INVALID;
 		if ((e = key_usable(sg, OBOL_SIGNER_KEY_BANK, id, &k)) != OBOL_OK)
 			return e;
-		return obol_rsapss_sign(k->rsa, p, n, a->out, sizeof(a->out), &a->len);
+		return obol_rsapss_sign_digest(k->rsa, p, a->out, sizeof(a->out), &a->len);
 	case OBOL_SIGNER_BOX_OPEN:
 		if (n <= OBOL_SEALBOX_OVERHEAD || n > OBOL_SIGNER_BOX_MAX)
 			return OBOL_E_SIGNER_FRAME_INVALID;

@@ -16,8 +16,9 @@
  *                 the blinded message (RFC 9474 §4.3), exactly the
  *                 modulus's length; signed only while now lies in the key's
  *                 window [valid_from, use_until]. Reply: the blind signature.
- *   RSA_SIGN      the ecash bank's key id; payload the message (at most
- *                 OBOL_SIGNER_RSA_MSG_MAX), RSASSA-PSS (obol_rsapss_sign)
+ *   RSA_SIGN      the ecash bank's key id; payload the SHA-512 digest of
+ *                 the message (64 bytes: a revocation list has no bound the
+ *                 frame could hold); RSASSA-PSS (obol_rsapss_sign_digest)
  *                 inside the key's window. Reply: the signature.
  *   BOX_OPEN      the issuer's X25519 box public key; payload a sealed box
  *                 (at most OBOL_SIGNER_BOX_MAX). Reply: its plaintext.
@@ -52,7 +53,6 @@
 
 #define OBOL_SIGNER_FRAME_MAX 65536
 #define OBOL_SIGNER_KEY_ID_LEN 32
-#define OBOL_SIGNER_RSA_MSG_MAX 60000
 #define OBOL_SIGNER_BOX_MAX 1024
 #define OBOL_SIGNER_ED_MSG_MAX 4096
 #define OBOL_SIGNER_CONTEXT_MAX 64

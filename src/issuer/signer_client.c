@@ -8,6 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "crypto/rsa.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
@@ -194,7 +196,9 @@ obol_err obol_signer_client_blind_sign(struct obol_signer_client *c,
 obol_err obol_signer_client_rsa_sign(struct obol_signer_client *c, const uint8_t key_id[static OBOL_SIGNER_KEY_ID_LEN],
 				     const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len)
 {
-	return obol_signer_client_call(c, OBOL_SIGNER_RSA_SIGN, key_id, msg, len, sig, cap, sig_len);
+	uint8_t digest[OBOL_RSAPSS_DIGEST_LEN];
+	crypto_hash_sha512(digest, msg, len); /* libsodium: the digest RSA-PSS SHA-512 signs */
+	return obol_signer_client_call(c, OBOL_SIGNER_RSA_SIGN, key_id, digest, sizeof digest, sig, cap, sig_len);
 }
 
 obol_err obol_signer_client_box_open(void *ctx, const uint8_t pk[static OBOL_BOX_PK_LEN], uint8_t *out,

@@ -41,7 +41,8 @@ OBOL_MUST_CHECK obol_err obol_signer_client_blind_sign(struct obol_signer_client
 						       const uint8_t key_id[static OBOL_SIGNER_KEY_ID_LEN],
 						       const uint8_t *blinded, size_t len, uint8_t *sig, size_t cap,
 						       size_t *sig_len);
-/* RSASSA-PSS (obol_rsapss_sign) by the ecash bank key key_id. */
+/* RSASSA-PSS (obol_rsapss_sign) by the ecash bank key key_id, of a message
+ * of any length (the signer is sent its SHA-512 digest). */
 OBOL_MUST_CHECK obol_err obol_signer_client_rsa_sign(struct obol_signer_client *c,
 						     const uint8_t key_id[static OBOL_SIGNER_KEY_ID_LEN],
 						     const uint8_t *msg, size_t len, uint8_t *sig, size_t cap,

@@ -22,7 +22,7 @@
  * online Ed25519 key. */
 struct fixture {
 	char db[512], sock[512], log[512];
-	EVP_PKEY *now_key;
+	EVP_PKEY *now_key, *bank_key;
 	uint8_t now_id[32], old_id[32], next_id[32], bank_id[32];
 	struct obol_box_keypair box;
 	struct obol_sign_keypair ed;
@@ -58,7 +58,7 @@ static obol_err put_raw(struct obol_store *s, int kind, const uint8_t *id, const
 static bool fixture_up(struct fixture *f, uid_t peer)
 {
 	struct obol_store *s = NULL;
-	EVP_PKEY *old = NULL, *next = NULL, *bank = NULL;
+	EVP_PKEY *old = NULL, *next = NULL;
 	uint8_t seed[32];
 	int64_t now = obol_now();
 	bool ok = false;
@@ -71,12 +71,12 @@ static bool fixture_up(struct fixture *f, uid_t peer)
 		seed[i] = (uint8_t)(7 * i + 1);
 	obol_sign_keypair_from_seed(&f->ed, seed);
 	if (obol_rsa_generate(1024, &f->now_key) != OBOL_OK || obol_rsa_generate(1024, &old) != OBOL_OK ||
-	    obol_rsa_generate(1024, &next) != OBOL_OK || obol_rsa_generate(2048, &bank) != OBOL_OK ||
+	    obol_rsa_generate(1024, &next) != OBOL_OK || obol_rsa_generate(2048, &f->bank_key) != OBOL_OK ||
 	    obol_store_open(f->db, true, &s) != OBOL_OK || obol_signer_store_migrate(s) != OBOL_OK ||
 	    put_rsa(s, OBOL_SIGNER_KEY_DENOM, f->now_key, now - 60, now + 3600, f->now_id) != OBOL_OK ||
 	    put_rsa(s, OBOL_SIGNER_KEY_DENOM, old, now - 7200, now - 3600, f->old_id) != OBOL_OK ||
 	    put_rsa(s, OBOL_SIGNER_KEY_DENOM, next, now + 3600, now + 7200, f->next_id) != OBOL_OK ||
-	    put_rsa(s, OBOL_SIGNER_KEY_BANK, bank, now - 60, INT64_MAX, f->bank_id) != OBOL_OK ||
+	    put_rsa(s, OBOL_SIGNER_KEY_BANK, f->bank_key, now - 60, INT64_MAX, f->bank_id) != OBOL_OK ||
 	    put_raw(s, OBOL_SIGNER_KEY_BOX, f->box.pk, f->box.sk, 32) != OBOL_OK ||
 	    put_raw(s, OBOL_SIGNER_KEY_ONLINE, f->ed.pk, seed, 32) != OBOL_OK)
 		goto out;
@@ -86,7 +86,6 @@ out:
 	obol_store_close(s);
 	EVP_PKEY_free(old);
 	EVP_PKEY_free(next);
-	EVP_PKEY_free(bank);
 	return ok;
 }
 
@@ -94,6 +93,7 @@ static void fixture_down(struct fixture *f)
 {
 	obol_signer_stop(f->sg);
 	EVP_PKEY_free(f->now_key);
+	EVP_PKEY_free(f->bank_key);
 }
 
 /* A blinded message for key k. */
@@ -134,10 +134,20 @@ TEST(signer, blind_signs_only_a_denomination_key_usable_now)
 		  OBOL_E_SIGNER_KEY_UNKNOWN);
 	CHECK_ERR(obol_signer_client_blind_sign(c, f.now_id, blinded, blen - 1, sig, sizeof sig, &slen),
 		  OBOL_E_SIGNER_FRAME_INVALID);
-	/* the bank signs RSA-PSS under its own key only */
-	CHECK_OK(obol_signer_client_rsa_sign(c, f.bank_id, blinded, 40, sig, sizeof sig, &slen));
+	/* the bank signs RSA-PSS under its own key only, messages of any
+	 * length (a revocation list far beyond a frame) */
+	size_t big_len = 3 * OBOL_SIGNER_FRAME_MAX;
+	uint8_t *big = calloc(1, big_len), digest[OBOL_RSAPSS_DIGEST_LEN] = { 0 };
+	REQUIRE(big);
+	big[big_len - 1] = 1;
+	CHECK_OK(obol_signer_client_rsa_sign(c, f.bank_id, big, big_len, sig, sizeof sig, &slen));
+	CHECK_OK(obol_rsapss_verify(f.bank_key, big, big_len, sig, slen));
+	free(big);
 	CHECK_ERR(obol_signer_client_rsa_sign(c, f.now_id, blinded, 40, sig, sizeof sig, &slen),
 		  OBOL_E_SIGNER_KEY_UNKNOWN);
+	CHECK_ERR(obol_signer_client_call(c, OBOL_SIGNER_RSA_SIGN, f.bank_id, digest, sizeof digest - 1, sig, sizeof sig,
+					  &slen),
+		  OBOL_E_SIGNER_FRAME_INVALID);
 	struct obol_signer_counts n;
 	obol_signer_counts(f.sg, &n);
 	CHECK_EQ_INT(n.ok[OBOL_SIGNER_BLIND_SIGN], 1);
