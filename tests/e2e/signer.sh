@@ -94,12 +94,15 @@ grep -q ' blind-sign key=[0-9a-f]\{16\} size=256 OK$' "$T/signer-requests.log" &
 out=$("$OBOL" issuer signer status --socket "$SOCK")
 grep -q '"blind-sign":{"ok":1,' <<<"$out" && pass signer_counts || fail signer_counts "$out"
 
-# The signer stops: the withdraw is refused by name, nothing is debited;
-# back, the withdraw goes through.
+# The signer stops: the withdraw and the top-up are refused by name,
+# nothing is debited; back, the withdraw kept pending is answered and a
+# top-up goes through.
 before=$(balance alice)
 kill9 signer
 expect_error SIGNER_UNAVAILABLE "$OBOL" wallet withdraw --wallet "$W" \
   && pass withdraw_without_signer_refused || fail withdraw_without_signer_refused
+expect_error SIGNER_UNAVAILABLE "$OBOL" wallet ecash topup --wallet "$W" --amount EUR:1 --coin EUR:1 \
+  && pass topup_without_signer_refused || fail topup_without_signer_refused
 [ "$(balance alice)" = "$before" ] && pass nothing_debited_without_signer || fail nothing_debited_without_signer
 audit_ok && pass audit_without_signer || fail audit_without_signer
 restart signer || fail signer_restarts
@@ -110,6 +113,9 @@ check withdraw_retried_after_signer_back "$OBOL" wallet withdraw --wallet "$W" -
   || fail retried_withdraw_debits_once "$(balance alice)"
 out=$("$OBOL" wallet balance --wallet "$W")
 grep -q '^coupon balance: EUR:1.7 ' <<<"$out" && pass retried_withdraw_coin_held || fail retried_withdraw_coin_held "$out"
+out=$("$OBOL" wallet ecash topup --wallet "$W" --amount EUR:1 --coin EUR:1 2>&1)
+[ "$(field ecash-balance "$out")" = "EUR:3" ] && [ "$(balance alice)" = "EUR:5" ] && pass topup_after_signer_back \
+  || fail topup_after_signer_back "$out $(balance alice)"
 out=$("$OBOL" wallet pay --wallet "$W" --vendor "$shop_ADDR" --units 700 2>&1)
 grep -q '^receipt: 700 unit(s)' <<<"$out" && pass spend_after_signer_back || fail spend_after_signer_back "$out"
 audit_ok && pass audit_at_end || fail audit_at_end
