@@ -511,7 +511,7 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 			secs);
 	/* raw RSA and withdrawals alternate in rounds, so that a change in the
 	 * machine's load (it is shared) touches both alike */
-	double rsa = 0, rsa_cpu = 0, box_cpu = 0, iss_wd = 0, iss_ss = 0, ven_tk = 0, ven_tk1 = 0;
+	double rsa = 0, rsa_cpu = 0, box_cpu = 0, iss_wd = 0, iss_swd = 0, iss_ss = 0, ven_tk = 0, ven_tk1 = 0;
 	/* the wallets' own CPU (this process, the phase's threads only): the
 	 * two cores are shared between them and the daemon */
 	double wal_wd = 0, wal_ss = 0, wal_tk1 = 0, wal_tk = 0, m0;
@@ -535,11 +535,13 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		iss_wd += proc_cpu(w.issuer.pid) - c0;
 		wal_wd += proc_cpu(getpid()) - m0;
 		/* the same withdrawals from the issuer whose keys are in its
-		 * signing process, in the same round */
+		 * signing process, in the same round; its CPU is both processes' */
+		c0 = proc_cpu(sw.issuer.pid) + proc_cpu(sw.signer.pid);
 		if ((e = run_phase(&(struct phase_req){ .w = &sw, .ws = &sws, .fn = withdraw_worker, .threads = wt,
 						  .seconds = secs / rounds },
 				   &swd)) != OBOL_OK)
 			goto out;
+		iss_swd += proc_cpu(sw.issuer.pid) + proc_cpu(sw.signer.pid) - c0;
 	}
 	double signer_ratio = wd.per_s > 0 ? swd.per_s / wd.per_s : 0;
 	double box = raw_box_open(secs, &box_cpu);
@@ -587,6 +589,7 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 	 * (tk.tokens and tk1.tokens are per second: times elapsed, a count) */
 	double n_tk1 = (double)tk1.tokens * tk1.elapsed, n_tk = (double)tk.tokens * tk.elapsed;
 	double us_wd_d = per_op_us(iss_wd, (double)wd.ops), us_wd_w = per_op_us(wal_wd, (double)wd.ops);
+	double us_swd_d = per_op_us(iss_swd, (double)swd.ops);
 	double us_ss_d = per_op_us(iss_ss, (double)ss.ops), us_ss_w = per_op_us(wal_ss, (double)ss.ops);
 	double us_tk1_d = per_op_us(ven_tk1, n_tk1), us_tk1_w = per_op_us(wal_tk1, n_tk1);
 	double us_tk_d = per_op_us(ven_tk, n_tk), us_tk_w = per_op_us(wal_tk, n_tk);
@@ -596,7 +599,7 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"withdraw_per_s\": %.1f, \"withdraw_p50_ms\": %.3f, \"withdraw_p99_ms\": %.3f, "
 		       "\"withdraw_ratio_to_rsa\": %.3f, "
 		       "\"withdraw_signer_per_s\": %.1f, \"withdraw_signer_p99_ms\": %.3f, "
-		       "\"withdraw_signer_ratio\": %.3f, "
+		       "\"withdraw_signer_ratio\": %.3f, \"withdraw_signer_daemons_cpu_us\": %.1f, "
 		       "\"sessions_per_s\": %.1f, \"lock_p50_ms\": %.3f, \"lock_p99_ms\": %.3f, "
 		       "\"settle_p50_ms\": %.3f, \"settle_p99_ms\": %.3f, \"sessions_ratio_to_box_open\": %.3f, "
 		       "\"tokens_per_s\": %.1f, \"token_p50_ms\": %.3f, \"token_p99_ms\": %.3f, "
@@ -612,7 +615,7 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"token_one_per_write_vendor_cpu_us\": %.2f, \"token_one_per_write_wallet_cpu_us\": %.2f, "
 		       "\"token_vendor_cpu_us\": %.2f, \"token_wallet_cpu_us\": %.2f}\n",
 		       cores, secs, wt, st_, kt, ahead, wd.per_s, wd.p50, wd.p99, wd_ratio, swd.per_s, swd.p99,
-		       signer_ratio, ss.per_s, ss.p50, ss.p99,
+		       signer_ratio, us_swd_d, ss.per_s, ss.p50, ss.p99,
 		       ss.p50b, ss.p99b, ss_ratio, (double)tk.tokens, tk.p50, tk.p99, tk_ratio, (double)tk1.tokens,
 		       tk1.p99, tk1_ratio, rsa, box, commits, rsa_cpu, box_cpu, wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0,
 		       ss_cpu, tk_cpu, us_wd_d, us_wd_w, us_ss_d, us_ss_w, us_tk1_d, us_tk1_w, us_tk_d, us_tk_w);
@@ -639,6 +642,8 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		printf("per second of the daemon's own CPU: withdraw %.1f (%.3f of RSA signs per CPU second, %.1f); "
 		       "sessions %.1f; tokens %.1f\n",
 		       wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0, rsa_cpu, ss_cpu, tk_cpu);
+		printf("CPU microseconds per withdrawal with the signer process, issuer and signer together: %.0f\n",
+		       us_swd_d);
 		printf("CPU microseconds per operation, daemon / wallets (same 2 cores): withdraw %.0f / %.0f; "
 		       "session %.0f / %.0f; token 1/write %.1f / %.1f; token %" PRIu64 " ahead %.2f / %.2f\n",
 		       us_wd_d, us_wd_w, us_ss_d, us_ss_w, us_tk1_d, us_tk1_w, ahead, us_tk_d, us_tk_w);
