@@ -52,9 +52,8 @@ static void moving_free(struct moving *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static obol_err moving_add(struct moving *m, int64_t kind, const uint8_t id[static OBOL_SIGNER_KEY_ID_LEN],
-			   const uint8_t *secret, size_t secret_len, const uint8_t *pub, size_t pub_len,
-			   int64_t valid_from, int64_t use_until, int64_t row)
+/* Adds a copy of in (its secret and public bytes copied to the heap). */
+static obol_err moving_add(struct moving *m, const struct moved_key *in)
 {
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 16;
@@ -65,42 +64,34 @@ static obol_err moving_add(struct moving *m, int64_t kind, const uint8_t id[stat
 		m->cap = cap;
 	}
 	struct moved_key *k = &m->k[m->n];
-	memset(k, 0, sizeof(*k));
-	k->secret = malloc(secret_len);
-	k->pub = malloc(pub_len);
+	*k = *in;
+	k->secret = malloc(in->secret_len);
+	k->pub = malloc(in->pub_len);
 	if (!k->secret || !k->pub) {
 		free(k->secret);
 		free(k->pub);
 		return OBOL_E_NO_MEMORY;
 	}
-	memcpy(k->id, id, OBOL_SIGNER_KEY_ID_LEN);
-	memcpy(k->secret, secret, secret_len);
-	memcpy(k->pub, pub, pub_len);
-	k->secret_len = secret_len;
-	k->pub_len = pub_len;
-	k->kind = kind;
-	k->valid_from = valid_from;
-	k->use_until = use_until;
-	k->row = row;
+	memcpy(k->secret, in->secret, in->secret_len);
+	memcpy(k->pub, in->pub, in->pub_len);
 	m->n++;
 	return OBOL_OK;
 }
 
-/* An RSA private key's DER: its id and public DER, then added. */
-static obol_err add_rsa(struct moving *m, int64_t kind, const uint8_t *der, size_t len, int64_t valid_from,
-			int64_t use_until, int64_t row)
+/* An RSA key whose secret is its private DER: its id and public DER are
+ * derived, then it is added. */
+static obol_err add_rsa(struct moving *m, struct moved_key *in)
 {
 	EVP_PKEY *k = NULL;
-	uint8_t id[32], *pub = NULL;
-	size_t pub_len = 0;
 	obol_err e;
-	if ((e = obol_rsa_private_from_der(der, len, &k)) != OBOL_OK || (e = obol_rsa_key_id(k, id)) != OBOL_OK ||
-	    (e = obol_rsa_public_to_der(k, &pub, &pub_len)) != OBOL_OK)
+	in->pub = NULL;
+	if ((e = obol_rsa_private_from_der(in->secret, in->secret_len, &k)) != OBOL_OK ||
+	    (e = obol_rsa_key_id(k, in->id)) != OBOL_OK || (e = obol_rsa_public_to_der(k, &in->pub, &in->pub_len)) != OBOL_OK)
 		goto out;
-	e = moving_add(m, kind, id, der, len, pub, pub_len, valid_from, use_until, row);
+	e = moving_add(m, in);
 out:
-	if (pub)
-		obol_rsa_der_free(pub, pub_len);
+	if (in->pub)
+		obol_rsa_der_free(in->pub, in->pub_len);
 	EVP_PKEY_free(k);
 	return e;
 }
@@ -127,11 +118,15 @@ static obol_err collect(struct obol_store *s, struct moving *m)
 				   &st)) != OBOL_OK)
 		goto out;
 	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		const uint8_t *der = obol_stmt_column_blob(st, 1, &len);
+		struct moved_key k = { .kind = OBOL_SIGNER_KEY_DENOM,
+				       .secret = (uint8_t *)obol_stmt_column_blob(st, 1, &len),
+				       .valid_from = obol_stmt_column_int64(st, 2),
+				       .use_until = obol_stmt_column_int64(st, 3),
+				       .row = obol_stmt_column_int64(st, 0) };
+		k.secret_len = len;
 		if (len == 0)
 			continue;
-		if ((e = add_rsa(m, OBOL_SIGNER_KEY_DENOM, der, len, obol_stmt_column_int64(st, 2),
-				 obol_stmt_column_int64(st, 3), obol_stmt_column_int64(st, 0))) != OBOL_OK)
+		if ((e = add_rsa(m, &k)) != OBOL_OK)
 			goto out;
 	}
 	obol_stmt_finish(st);
@@ -148,7 +143,9 @@ static obol_err collect(struct obol_store *s, struct moving *m)
 		EVP_PKEY *probe = NULL;
 		if (obol_rsa_private_from_der(der, len, &probe) == OBOL_OK) {
 			EVP_PKEY_free(probe);
-			e = add_rsa(m, OBOL_SIGNER_KEY_BANK, der, len, obol_stmt_column_int64(st, 1), INT64_MAX, 1);
+			struct moved_key k = { .kind = OBOL_SIGNER_KEY_BANK, .secret = (uint8_t *)der, .secret_len = len,
+					       .valid_from = obol_stmt_column_int64(st, 1), .use_until = INT64_MAX };
+			e = add_rsa(m, &k);
 		}
 	}
 	obol_stmt_finish(st);
@@ -162,10 +159,15 @@ static obol_err collect(struct obol_store *s, struct moving *m)
 		static const uint8_t zero[OBOL_BOX_SK_LEN];
 		const uint8_t *sk = obol_stmt_column_blob(st, 0, &len);
 		const uint8_t *pk = obol_stmt_column_blob(st, 1, &plen);
-		if (len != OBOL_BOX_SK_LEN || plen != OBOL_BOX_PK_LEN)
+		struct moved_key k = { .kind = OBOL_SIGNER_KEY_BOX, .secret = (uint8_t *)sk, .secret_len = len,
+				       .pub = (uint8_t *)pk, .pub_len = plen, .valid_from = INT64_MIN,
+				       .use_until = INT64_MAX };
+		if (len != OBOL_BOX_SK_LEN || plen != OBOL_BOX_PK_LEN) {
 			e = OBOL_E_KEY_INVALID;
-		else if (!obol_ct_equal(sk, zero, OBOL_BOX_SK_LEN))
-			e = moving_add(m, OBOL_SIGNER_KEY_BOX, pk, sk, len, pk, plen, INT64_MIN, INT64_MAX, 1);
+		} else if (!obol_ct_equal(sk, zero, OBOL_BOX_SK_LEN)) {
+			memcpy(k.id, pk, OBOL_BOX_PK_LEN); /* the signer names it by its public key */
+			e = moving_add(m, &k);
+		}
 	}
 	obol_stmt_finish(st);
 	st = NULL;
@@ -187,10 +189,13 @@ static obol_err collect(struct obol_store *s, struct moving *m)
 			break;
 		obol_sign_keypair_from_seed(&kp, seed);
 		obol_sha256(h, kp.pk, OBOL_SIGN_PK_LEN);
-		if (memcmp(h, id, sizeof h) == 0 &&
-		    (e = moving_add(m, OBOL_SIGNER_KEY_ONLINE, kp.pk, seed, len, kp.pk, OBOL_SIGN_PK_LEN, INT64_MIN,
-				    INT64_MAX, 0)) == OBOL_OK)
-			memcpy(m->k[m->n - 1].issuer_id, id, sizeof h);
+		struct moved_key k = { .kind = OBOL_SIGNER_KEY_ONLINE, .secret = (uint8_t *)seed, .secret_len = len,
+				       .pub = kp.pk, .pub_len = OBOL_SIGN_PK_LEN, .valid_from = INT64_MIN,
+				       .use_until = INT64_MAX };
+		memcpy(k.id, kp.pk, OBOL_SIGN_PK_LEN);
+		memcpy(k.issuer_id, id, sizeof h);
+		if (memcmp(h, id, sizeof h) == 0)
+			e = moving_add(m, &k);
 		OBOL_WIPE(kp);
 		if (e != OBOL_OK)
 			break;
