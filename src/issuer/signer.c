@@ -127,7 +127,7 @@ struct obol_signer {
 	pthread_mutex_t mu; /* conns, counts, log */
 	struct conn conns[OBOL_SIGNER_MAX_CONNS];
 	struct obol_signer_counts counts;
-	bool stopping;
+	time_t flushed; /* the second the log was last flushed */
 };
 
 static void keys_free(struct signer_key *k, size_t n)
@@ -326,7 +326,12 @@ static void note(struct obol_signer *sg, unsigned kind, const uint8_t *id, size_
 		sg->counts.refused[k]++;
 	fprintf(sg->log, "%lld.%03ld signer %s key=%s size=%zu %s\n", (long long)ts.tv_sec, ts.tv_nsec / 1000000,
 		obol_signer_kind_name(kind), hex, size, e == OBOL_OK ? "OK" : obol_strerror(e));
-	fflush(sg->log);
+	/* written at most a second late: once a second under load (not a
+	 * write per signature), else by the accept thread's idle tick */
+	if (e != OBOL_OK || ts.tv_sec != sg->flushed) {
+		fflush(sg->log);
+		sg->flushed = ts.tv_sec;
+	}
 	pthread_mutex_unlock(&sg->mu);
 }
 
@@ -418,13 +423,17 @@ static void *accept_main(void *arg)
 	struct obol_signer *sg = arg;
 	struct pollfd p[2] = { { .fd = sg->listen_fd, .events = POLLIN }, { .fd = sg->stop_pipe[0], .events = POLLIN } };
 	for (;;) {
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		int n = poll(p, 2, 1000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || p[1].revents)
 			break;
+		if (n == 0) { /* idle: the log's last lines out */
+			pthread_mutex_lock(&sg->mu);
+			fflush(sg->log);
+			pthread_mutex_unlock(&sg->mu);
+			continue;
 		}
-		if (p[1].revents)
-			break;
 		int fd = accept4(sg->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;

@@ -87,7 +87,9 @@ out=$("$OBOL" wallet ecash topup --wallet "$W" --amount EUR:2 --coin EUR:1 2>&1)
 [ "$(field ecash-balance "$out")" = "EUR:2" ] && pass ecash_topup_through_signer || fail ecash_topup_through_signer "$out"
 audit_ok && pass audit_after_ecash || fail audit_after_ecash
 
-# The signer's log: kind, key id, size, result; never a key.
+# The signer's log: kind, key id, size, result; never a key. It is written
+# at most a second late.
+for i in $(seq 1 50); do grep -q ' rsa-sign key=' "$T/signer-requests.log" && break; sleep 0.1; done
 grep -q ' blind-sign key=[0-9a-f]\{16\} size=256 OK$' "$T/signer-requests.log" && grep -q ' box-open key=' "$T/signer-requests.log" \
   && grep -q ' rsa-sign key=' "$T/signer-requests.log" && pass signer_logs_requests \
   || fail signer_logs_requests "$(tail -n 5 "$T/signer-requests.log")"
