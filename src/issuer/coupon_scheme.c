@@ -2,6 +2,7 @@
  * OBOL_ISSUER_SCHEME): its tables, `obol issuer init` options, the state
  * loaded at start (denominations with their private keys, the lock policy),
  * and its part of GET /keys. */
+#include <openssl/core_names.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "core/parse.h"
 #include "crypto/rsa.h"
 #include "issuer/coupon_issuer.h"
+#include "issuer/signer_client.h"
 #include "schemes/coupon/keys.h"
 
 #define DAY INT64_C(86400)
@@ -156,6 +158,57 @@ static obol_err cert_open_cached(const uint8_t *cert, size_t len, const uint8_t 
 	return OBOL_OK;
 }
 
+static void coupon_stop(struct obol_issuer *iss, void *state);
+
+/* coupon_issuer's blind_sign through the signing process. */
+static obol_err signer_blind_sign(void *ctx, const struct coupon_denom *d, const uint8_t *blinded, size_t len,
+				  uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	struct coupon_issuer_state *st = ctx;
+	return obol_signer_client_blind_sign(st->signer, st->key_ids[d - st->denoms], blinded, len, sig, cap, sig_len);
+}
+
+/* Whether an RSA key holds its private exponent. */
+static bool rsa_is_private(EVP_PKEY *k)
+{
+	BIGNUM *d = NULL;
+	bool yes = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_D, &d) == 1;
+	BN_clear_free(d);
+	return yes;
+}
+
+/* With a signing process, the denominations' keys here become public ones
+ * and blind signatures go there; without, every key must be here. */
+static obol_err denoms_bind_signer(struct obol_issuer *iss, struct coupon_issuer_state *st)
+{
+	obol_err e = OBOL_OK;
+	st->signer = obol_issuer_signer_client(iss);
+	for (size_t i = 0; i < st->ndenoms && e == OBOL_OK; i++) {
+		struct coupon_denom *d = &st->denoms[i];
+		uint8_t *der = NULL;
+		size_t len = 0;
+		EVP_PKEY *pub = NULL;
+		if (!st->signer) {
+			e = rsa_is_private(d->key) ? OBOL_OK : OBOL_E_SIGNER_REQUIRED;
+			continue;
+		}
+		if ((e = obol_rsa_key_id(d->key, st->key_ids[i])) != OBOL_OK ||
+		    (e = obol_rsa_public_to_der(d->key, &der, &len)) != OBOL_OK ||
+		    (e = obol_rsa_public_from_der(der, len, &pub)) == OBOL_OK) {
+			EVP_PKEY_free(d->key);
+			d->key = pub;
+		}
+		if (der)
+			obol_rsa_der_free(der, len);
+	}
+	if (e == OBOL_OK && st->signer) {
+		st->is.blind_sign = signer_blind_sign;
+		st->is.blind_sign_ctx = st;
+		st->is.opener = obol_issuer_box_opener(iss);
+	}
+	return e;
+}
+
 static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void **state)
 {
 	struct coupon_issuer_state *st = calloc(1, sizeof(*st));
@@ -174,6 +227,10 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	st->is.box = &keys->box;
 	memcpy(st->is.sign_pk, keys->master.pk, OBOL_SIGN_PK_LEN);
 	st->is.cert_open = cert_open_cached;
+	if ((e = denoms_bind_signer(iss, st)) != OBOL_OK) {
+		coupon_stop(iss, st);
+		return e;
+	}
 	*state = st;
 	return OBOL_OK;
 }

@@ -79,7 +79,7 @@ obol_err coupon_store_denoms(struct obol_store *s, struct coupon_denom *out, siz
 	obol_err e;
 	*n = 0;
 	if ((e = obol_stmt_prepare(s,
-				   "SELECT id, currency, value_units, n, rsa_sk, withdraw_until, spend_until "
+				   "SELECT id, currency, value_units, n, rsa_sk, withdraw_until, spend_until, rsa_pk "
 				   "FROM coupon_denoms ORDER BY id",
 				   &st)) != OBOL_OK)
 		return e;
@@ -96,8 +96,13 @@ obol_err coupon_store_denoms(struct obol_store *s, struct coupon_denom *out, siz
 		if ((e = obol_amount_from_units(cur ? cur : "", obol_stmt_column_int64(st, 2), &d->value)) != OBOL_OK)
 			break;
 		d->n = (uint64_t)obol_stmt_column_int64(st, 3);
-		const void *der = obol_stmt_column_blob(st, 4, &len);
-		if ((e = obol_rsa_private_from_der(der, len, &d->key)) != OBOL_OK)
+		/* an empty rsa_sk: the key moved to the signing process, only
+		 * its public half is here */
+		size_t pk_len;
+		const void *sk = obol_stmt_column_blob(st, 4, &len);
+		const void *pk = obol_stmt_column_blob(st, 7, &pk_len);
+		e = len > 0 ? obol_rsa_private_from_der(sk, len, &d->key) : obol_rsa_public_from_der(pk, pk_len, &d->key);
+		if (e != OBOL_OK)
 			break;
 		d->withdraw_until = obol_stmt_column_int64(st, 5);
 		d->spend_until = obol_stmt_column_int64(st, 6);

@@ -33,6 +33,10 @@ struct ecash_issuer_state {
 	struct ecash_bank bank;
 	uint8_t *pk_der;
 	size_t pk_der_len;
+	bool sk_moved; /* the database holds the public key: the private one is the signing process's */
+	/* With the signing process: the bank key's id there, and its client. */
+	uint8_t key_id[32];
+	struct obol_signer_client *signer;
 };
 
 /* Creates or upgrades the ecash tables (component "ecash"). */

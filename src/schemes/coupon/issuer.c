@@ -14,6 +14,15 @@ const struct coupon_denom *coupon_issuer_denom(const struct coupon_issuer *is, u
 	return NULL;
 }
 
+/* Who opens the boxes sealed to F: is->opener, or F's own box key. */
+static const struct obol_box_opener *box_opener(const struct coupon_issuer *is, struct obol_box_opener *own)
+{
+	if (is->opener)
+		return is->opener;
+	*own = (struct obol_box_opener){ .kp = is->box };
+	return own;
+}
+
 /* ---- withdraw: seed §4.1 "the financial institution ... signs blinded coin" ---- */
 
 obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct coupon_withdraw_req *req, int64_t now,
@@ -28,8 +37,10 @@ obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct cou
 		return OBOL_E_COUPON_BLINDED_LENGTH;
 	memset(out, 0, sizeof(*out));
 	out->denom = d->id;
-	obol_err e = obol_blindrsa_blind_sign(d->key, req->blinded, req->blinded_len, out->blind_sig,
-					      sizeof(out->blind_sig), &out->blind_sig_len);
+	obol_err e = is->blind_sign ? is->blind_sign(is->blind_sign_ctx, d, req->blinded, req->blinded_len,
+						     out->blind_sig, sizeof(out->blind_sig), &out->blind_sig_len)
+				    : obol_blindrsa_blind_sign(d->key, req->blinded, req->blinded_len, out->blind_sig,
+							       sizeof(out->blind_sig), &out->blind_sig_len);
 	if (e != OBOL_OK)
 		return e;
 	*denom = d;
@@ -42,6 +53,7 @@ obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct cou
 obol_err coupon_issuer_lock_verify(const struct coupon_issuer *is, const struct coupon_lock_req *req, int64_t now,
 				   struct coupon_lock_checked *out)
 {
+	struct obol_box_opener own;
 	uint8_t digest[OBOL_HASH_LEN];
 	obol_err e;
 	memset(out, 0, sizeof(*out));
@@ -70,7 +82,7 @@ obol_err coupon_issuer_lock_verify(const struct coupon_issuer *is, const struct 
 	if (obol_sign_verify(req->vendor_sig, COUPON_CTX_LOCK_REQ, digest, sizeof(digest), out->cert.vendor_pk) !=
 	    OBOL_OK)
 		goto fail;
-	if ((e = coupon_auth_open(req->auth, is->box, &out->auth)) != OBOL_OK)
+	if ((e = coupon_auth_open_by(req->auth, box_opener(is, &own), &out->auth)) != OBOL_OK)
 		goto fail;
 	/* The box binds coin, C and T: the seed's (H^(n-m)(S)||T)^e and
 	 * (H^(n-m)(S)||C)^e in one authenticated box. */
@@ -486,7 +498,8 @@ obol_err coupon_issuer_status(const struct coupon_issuer *is, const struct coupo
 obol_err coupon_issuer_query_open(const struct coupon_issuer *is, const struct coupon_coin_status_req *req,
 				  struct coupon_query *out, uint8_t query_hash[static COUPON_ID_LEN])
 {
-	obol_err e = coupon_query_open(req->box, is->box, out);
+	struct obol_box_opener own;
+	obol_err e = coupon_query_open_by(req->box, box_opener(is, &own), out);
 	if (e != OBOL_OK)
 		return e;
 	if (!coupon_issuer_denom(is, out->denom)) {
@@ -526,6 +539,7 @@ obol_err coupon_issuer_query_answer(const struct coupon_issuer *is, const struct
 obol_err coupon_issuer_refund_verify(const struct coupon_issuer *is, const struct coupon_refund_req *req,
 				     int64_t account, int64_t now, struct coupon_refund_checked *out)
 {
+	struct obol_box_opener own;
 	obol_err e;
 	memset(out, 0, sizeof(*out));
 	out->denom = coupon_issuer_denom(is, req->coin.denom);
@@ -535,7 +549,7 @@ obol_err coupon_issuer_refund_verify(const struct coupon_issuer *is, const struc
 		return OBOL_E_COUPON_REFUND_EARLY;
 	if ((e = coupon_coin_verify(&req->coin, out->denom)) != OBOL_OK)
 		return e;
-	if ((e = coupon_refund_open(req->box, is->box, &out->auth)) != OBOL_OK)
+	if ((e = coupon_refund_open_by(req->box, box_opener(is, &own), &out->auth)) != OBOL_OK)
 		return e;
 	e = OBOL_E_COUPON_AUTH_WRONG_COIN;
 	if (!obol_ct_equal(out->auth.coin_id, req->coin.id, COUPON_ID_LEN))

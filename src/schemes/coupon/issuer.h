@@ -20,6 +20,12 @@ struct coupon_issuer {
 	const struct coupon_denom *denoms; /* with private keys */
 	size_t ndenoms;
 	const struct obol_box_keypair *box;        /* opens sealed authorisations */
+	const struct obol_box_opener *opener;      /* or this, when set (a signing process) */
+	/* When set, blind signatures are made by it (the issuer's signing
+	 * process holds the keys; each denomination's key is then public). */
+	obol_err (*blind_sign)(void *ctx, const struct coupon_denom *d, const uint8_t *blinded, size_t len,
+			       uint8_t *sig, size_t cap, size_t *sig_len);
+	void *blind_sign_ctx;
 	uint8_t sign_pk[OBOL_SIGN_PK_LEN];         /* master key: verifies C */
 	coupon_cert_open_fn cert_open;
 	int64_t lock_max_s;                        /* policy: T <= now + lock_max_s */

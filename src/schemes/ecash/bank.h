@@ -10,6 +10,10 @@
 
 struct ecash_bank {
 	EVP_PKEY *sk; /* the bank's RSA key (its public half verifies) */
+	/* When set, the bank's signatures are made by it (the issuer's signing
+	 * process holds the private key; sk is then public only). */
+	obol_err (*sign)(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len);
+	void *sign_ctx;
 	struct ecash_policy pol;
 	int64_t cert_lifetime; /* seconds a certificate is valid */
 	int64_t coin_lifetime; /* seconds a coin is valid */
