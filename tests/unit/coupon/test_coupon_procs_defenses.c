@@ -341,7 +341,7 @@ TEST_DB(coupon_store, settles_answered_before_locks_were_named_are_kept)
 				  "bb", coin, (size_t)32, cert, (size_t)32));
 	REQUIRE_OK(coupon_store_migrate(s));
 	REQUIRE_OK(obol_store_schema_version(s, "coupon", &version));
-	CHECK_EQ_INT(version, 2);
+	CHECK_EQ_INT(version, 3);
 	REQUIRE_OK(obol_store_begin(s));
 	REQUIRE_OK(coupon_store_settle_get(s, coin, zero, 42, cert, false, &got, &found));
 	CHECK(found);
