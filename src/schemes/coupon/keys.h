@@ -8,8 +8,9 @@
  *
  * A denomination (value, n) rotates: it is a series of keys, each under its
  * own id with its own windows (messages.h struct coupon_denom). A coin names
- * the id of its key; the part lists every key not past its legal end, the
- * next ones ahead of their valid_from.
+ * the id of its key; the part lists every key the issuer holds, the next
+ * ones ahead of their valid_from and the old ones past their legal end (so
+ * that a wallet names the refusal of their coins, never drops them).
  *
  * The document's signature is checked by the platform (keys_doc.h) before
  * this part is read. Pure code. */
