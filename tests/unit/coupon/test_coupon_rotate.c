@@ -9,7 +9,10 @@
 
 #include "../test.h"
 #include "crypto/secret.h"
+#include "crypto/rsa.h"
 #include "fixture.h"
+#include "issuer/coupon_rotate.h"
+#include "issuer/coupon_store.h"
 #include "schemes/coupon/keys.h"
 
 #define ACCOUNT 7
@@ -171,4 +174,114 @@ TEST(coupon_rotate, a_coin_id_is_refunded_once_across_keys)
 	CHECK_ERR(cfx_issuer_refund(&f, &req, ACCOUNT, &reply, &refusal), OBOL_E_COUPON_DENOM_MISMATCH);
 	CHECK_EQ_INT(f.refunded, FX_N);
 	cfx_free(&f);
+}
+
+/* The issuer's side: the key plan's rotation draws a successor once the key
+ * in use stops issuing within the lookahead, once, and stores it with the
+ * next windows under the next id. */
+TEST_DB(coupon_rotate, the_plan_draws_each_successor_once_within_the_lookahead)
+{
+	struct obol_store *s = NULL;
+	struct coupon_denom d, got[COUPON_DENOMS_MAX];
+	EVP_PKEY *key = NULL;
+	size_t drawn = 0, n = 0;
+	const int64_t t0 = FX_NOW;
+	REQUIRE_OK(obol_store_open(db_url, true, &s));
+	REQUIRE_OK(coupon_store_migrate(s));
+	REQUIRE_OK(obol_rsa_generate(1024, &key));
+	memset(&d, 0, sizeof d);
+	d.id = 1;
+	REQUIRE_OK(obol_amount_parse("EUR:1", &d.value));
+	d.n = 100;
+	d.key = key;
+	d.valid_from = t0;
+	d.withdraw_until = t0 + 100 * DAY - 1;
+	d.spend_until = t0 + 150 * DAY - 1;
+	d.legal_end = t0 + 350 * DAY - 1;
+	REQUIRE_OK(coupon_denom_check(&d));
+	REQUIRE_OK(obol_store_begin(s));
+	REQUIRE_OK(coupon_store_denom_add(s, &d));
+	/* 50 days of lookahead: nothing due */
+	REQUIRE_OK(coupon_rotate(s, t0, 50 * DAY, &drawn));
+	CHECK_EQ_INT(drawn, 0);
+	/* 120: the successor, and only it (it issues until day 200) */
+	REQUIRE_OK(coupon_rotate(s, t0, 120 * DAY, &drawn));
+	CHECK_EQ_INT(drawn, 1);
+	REQUIRE_OK(coupon_rotate(s, t0, 120 * DAY, &drawn));
+	CHECK_EQ_INT(drawn, 0);
+	REQUIRE_OK(coupon_store_denoms(s, got, COUPON_DENOMS_MAX, &n));
+	REQUIRE(n == 2);
+	CHECK_EQ_INT(got[1].id, 2);
+	CHECK_EQ_INT(got[1].valid_from, t0 + 100 * DAY);
+	CHECK_EQ_INT(got[1].withdraw_until, t0 + 200 * DAY - 1);
+	CHECK_EQ_INT(got[1].spend_until, t0 + 250 * DAY - 1);
+	CHECK_EQ_INT(got[1].legal_end, t0 + 450 * DAY - 1);
+	CHECK_EQ_INT(got[1].value.units, d.value.units);
+	CHECK_EQ_INT(obol_rsa_modulus_len(got[1].key), 128);
+	CHECK(EVP_PKEY_eq(got[0].key, got[1].key) != 1);
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(got[i].key);
+	/* day 90: the third key */
+	REQUIRE_OK(coupon_rotate(s, t0 + 90 * DAY, 120 * DAY, &drawn));
+	CHECK_EQ_INT(drawn, 1);
+	REQUIRE_OK(coupon_store_denoms(s, got, COUPON_DENOMS_MAX, &n));
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(got[2].valid_from, t0 + 200 * DAY);
+	for (size_t i = 0; i < n; i++)
+		EVP_PKEY_free(got[i].key);
+	REQUIRE_OK(obol_store_commit(s));
+	EVP_PKEY_free(key);
+	obol_store_close(s);
+}
+
+/* Migration step 3: a denomination made before keys had windows issues
+ * from its creation and is refunded three years past its spend-until. */
+TEST_DB(coupon_rotate, denominations_from_before_rotation_get_windows)
+{
+	static const struct obol_migration v1[] = {
+		{ .sqlite = "CREATE TABLE coupon_denoms (id BIGINT PRIMARY KEY, currency TEXT NOT NULL, "
+			    "value_units BIGINT NOT NULL, n BIGINT NOT NULL, rsa_sk BYTEA NOT NULL, rsa_pk BYTEA NOT NULL, "
+			    "withdraw_until BIGINT NOT NULL, spend_until BIGINT NOT NULL, created BIGINT NOT NULL);"
+			    "CREATE TABLE coupon_settings (key TEXT PRIMARY KEY, value BIGINT NOT NULL);"
+			    "CREATE TABLE coupon_withdrawals (ref TEXT PRIMARY KEY, account BIGINT NOT NULL, "
+			    "denom BIGINT NOT NULL, value_units BIGINT NOT NULL, created BIGINT NOT NULL);"
+			    "CREATE TABLE coupon_coins (coin_id BYTEA PRIMARY KEY, denom BIGINT NOT NULL, "
+			    "last_index BIGINT NOT NULL, last_token BYTEA NOT NULL, credited_index BIGINT NOT NULL, "
+			    "locked BIGINT NOT NULL, lock_cert_hash BYTEA, lock_vendor_pk BYTEA, "
+			    "lock_vendor_account BIGINT NOT NULL, lock_until BIGINT NOT NULL, lock_auth_hash BYTEA, "
+			    "version BIGINT NOT NULL);"
+			    "CREATE TABLE coupon_settles (coin_id BYTEA NOT NULL, idx BIGINT NOT NULL, "
+			    "cert_hash BYTEA NOT NULL, keep BIGINT NOT NULL, credited_tokens BIGINT NOT NULL, "
+			    "locked BIGINT NOT NULL, spent BIGINT NOT NULL, created BIGINT NOT NULL, "
+			    "PRIMARY KEY (coin_id, idx, cert_hash, keep));" },
+	};
+	struct obol_store *s = NULL;
+	struct coupon_denom got[COUPON_DENOMS_MAX];
+	EVP_PKEY *key = NULL;
+	uint8_t *sk = NULL, *pk = NULL;
+	size_t sk_len = 0, pk_len = 0, n = 0;
+	int64_t version = 0;
+	REQUIRE_OK(obol_store_open(db_url, true, &s));
+	REQUIRE_OK(obol_store_migrate(s, "coupon", v1, 1));
+	REQUIRE_OK(obol_rsa_generate(1024, &key));
+	REQUIRE_OK(obol_rsa_private_to_der(key, &sk, &sk_len));
+	REQUIRE_OK(obol_rsa_public_to_der(key, &pk, &pk_len));
+	REQUIRE_OK(obol_store_run(s, NULL,
+				  "INSERT INTO coupon_denoms (id, currency, value_units, n, rsa_sk, rsa_pk, withdraw_until, "
+				  "spend_until, created) VALUES (1, 'EUR', 100000000, 100, ?, ?, 5000, 9000, 1000)",
+				  "bb", sk, sk_len, pk, pk_len));
+	obol_rsa_der_free(sk, sk_len);
+	obol_rsa_der_free(pk, pk_len);
+	REQUIRE_OK(coupon_store_migrate(s));
+	REQUIRE_OK(obol_store_schema_version(s, "coupon", &version));
+	CHECK_EQ_INT(version, 3);
+	REQUIRE_OK(obol_store_begin(s));
+	REQUIRE_OK(coupon_store_denoms(s, got, COUPON_DENOMS_MAX, &n));
+	REQUIRE(n == 1);
+	CHECK_EQ_INT(got[0].valid_from, 1000);
+	CHECK_EQ_INT(got[0].legal_end, 9000 + 3 * 365 * DAY);
+	EVP_PKEY_free(got[0].key);
+	REQUIRE_OK(obol_store_commit(s));
+	EVP_PKEY_free(key);
+	obol_store_close(s);
 }
