@@ -23,4 +23,15 @@
 #define COUPON_ROTATE_STEPS 8
 OBOL_MUST_CHECK obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s, size_t *drawn);
 
+struct coupon_denom;
+/* What `issuer serve` uses of the n keys d (read with their private keys):
+ * a key the plan drew whose announcement still waits for the ceremony is
+ * left out (removed from d, its key freed) while another key of its series
+ * is announced under master_pk, so a successor is neither listed in GET
+ * /keys nor withdrawn under before it is announced. A series of which no
+ * key is announced yet (an issuer before its first ceremony) is used as it
+ * is. */
+OBOL_MUST_CHECK obol_err coupon_rotate_announced(struct obol_store *s, const uint8_t master_pk[static 32],
+						 struct coupon_denom *d, size_t *n);
+
 #endif

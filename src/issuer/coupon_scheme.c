@@ -10,6 +10,7 @@
 #include "core/parse.h"
 #include "crypto/rsa.h"
 #include "issuer/coupon_issuer.h"
+#include "issuer/coupon_rotate.h"
 #include "schemes/coupon/keys.h"
 
 #define DAY INT64_C(86400)
@@ -169,8 +170,11 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	if (!st)
 		return OBOL_E_NO_MEMORY;
 	if ((e = coupon_store_denoms(s, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
+	    (e = coupon_rotate_announced(s, keys->master.pk, st->denoms, &st->ndenoms)) != OBOL_OK ||
 	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK ||
 	    (e = obol_account_liability(s, "coupon", &st->liability)) != OBOL_OK) {
+		for (size_t i = 0; i < st->ndenoms; i++)
+			EVP_PKEY_free(st->denoms[i].key);
 		free(st);
 		return e == OBOL_E_NOT_FOUND ? OBOL_E_CONFIG : e;
 	}
