@@ -61,11 +61,6 @@ static obol_err denom_key_id(const struct coupon_denom *d, uint8_t id[static 32]
 	return OBOL_OK;
 }
 
-static bool same_series(const struct coupon_denom *a, const struct coupon_denom *b)
-{
-	return strcmp(a->value.currency, b->value.currency) == 0 && a->value.units == b->value.units && a->n == b->n;
-}
-
 obol_err coupon_rotate_announced(struct obol_store *s, const uint8_t master_pk[static 32], struct coupon_denom *d,
 				 size_t *n)
 {
@@ -105,7 +100,7 @@ obol_err coupon_rotate_announced(struct obol_store *s, const uint8_t master_pk[s
 	for (size_t i = 0; i < *n; i++) {
 		bool series_announced = false;
 		for (size_t k = 0; k < *n; k++)
-			series_announced |= k != i && announced[k] && same_series(&d[k], &d[i]);
+			series_announced |= k != i && announced[k] && coupon_denom_same_series(&d[k], &d[i]);
 		if (pending[i] && series_announced) {
 			EVP_PKEY_free(d[i].key);
 			continue;

@@ -104,7 +104,7 @@ void coupon_keys_free(struct coupon_keys *k)
 
 /* ---- rotation ---- */
 
-static bool same_series(const struct coupon_denom *a, const struct coupon_denom *b)
+bool coupon_denom_same_series(const struct coupon_denom *a, const struct coupon_denom *b)
 {
 	return strcmp(a->value.currency, b->value.currency) == 0 && a->value.units == b->value.units && a->n == b->n;
 }
@@ -112,7 +112,7 @@ static bool same_series(const struct coupon_denom *a, const struct coupon_denom 
 bool coupon_denom_newest(const struct coupon_denom *d, size_t n, size_t i)
 {
 	for (size_t k = 0; k < n; k++)
-		if (k != i && same_series(&d[k], &d[i]) &&
+		if (k != i && coupon_denom_same_series(&d[k], &d[i]) &&
 		    (d[k].withdraw_until > d[i].withdraw_until ||
 		     (d[k].withdraw_until == d[i].withdraw_until && d[k].id > d[i].id)))
 			return false;
@@ -145,7 +145,7 @@ const struct coupon_denom *coupon_keys_for_withdraw(const struct coupon_keys *k,
 		return NULL;
 	for (size_t i = 0; i < k->ndenoms; i++) {
 		const struct coupon_denom *d = &k->denoms[i];
-		if ((!like || same_series(d, like)) && d->valid_from <= now && now <= d->withdraw_until)
+		if ((!like || coupon_denom_same_series(d, like)) && d->valid_from <= now && now <= d->withdraw_until)
 			return d;
 	}
 	return NULL;

@@ -39,7 +39,9 @@ OBOL_MUST_CHECK obol_err coupon_keys_parse(const json_t *part, struct coupon_key
 void coupon_keys_free(struct coupon_keys *k);
 
 /* ---- rotation (docs/operations.md "Windows") ----
- * The newest key of d[i]'s series (same currency, value and n): the one
+ * Whether a and b are keys of one series: same currency, value and n. */
+bool coupon_denom_same_series(const struct coupon_denom *a, const struct coupon_denom *b);
+/* The newest key of d[i]'s series: the one
  * with the latest withdraw_until. */
 bool coupon_denom_newest(const struct coupon_denom *d, size_t n, size_t i);
 /* The windows of the key that follows prev in its series: it issues from
