@@ -34,7 +34,8 @@ ceremony() { local out; out=$(export_requests "$1") && sign_import "$1" && echo 
 denom_keys() { sqlite3 "$T/issuer.db" 'SELECT COUNT(*) FROM coupon_denoms'; }
 
 day 0
-check issuer_init "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,100,100,150,200
+check issuer_init "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,100,100,150,200 \
+  --coupon-rsa-bits 1024
 "$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key" >/dev/null
 # Key 1 stops issuing at day 100, within the lookahead: its successor is drawn and announced now.
 out=$(ceremony 0) && [ "$(denom_keys)" = 2 ] && pass ceremony_draws_the_successor_ahead \
