@@ -150,6 +150,31 @@ TEST(coupon_rotate, old_coin_spends_until_accept_until_then_refunds_until_legal_
 	cfx_free(&f);
 }
 
+/* A wallet whose view of the old key's spend-until is wrong (a stale or
+ * doctored key list) offers its coin for a lock that would outlive the
+ * key's acceptance: the vendor refuses it before it asks the issuer. */
+TEST(coupon_rotate, the_vendor_refuses_a_coin_whose_key_acceptance_ends_before_the_lock)
+{
+	SETUP(f);
+	struct coupon_denom wallet_view[2];
+	struct coupon_lock_req req;
+	REQUIRE_OK(cfx_withdraw(&f, 0));
+	REQUIRE_OK(cfx_withdraw(&f, 0));
+	memcpy(wallet_view, f.denom, sizeof wallet_view);
+	wallet_view[0].spend_until += DAY;
+	f.wc.denoms = wallet_view;
+	f.now = f.denom[0].spend_until - 100; /* T = now + 600 */
+	CHECK_ERR(cfx_open(&f, 0, 5, &req), OBOL_E_COUPON_DENOM_EXPIRED);
+	/* with T inside the acceptance, a coin of that key is taken (the other
+	 * one: the wallet holds the first as offered until its T) */
+	memset(&f.ws, 0, sizeof f.ws);
+	f.now = f.denom[0].spend_until - 1000;
+	REQUIRE_OK(cfx_open(&f, 0, 5, &req));
+	CHECK_EQ_INT(req.coin.denom, 1);
+	f.wc.denoms = f.denom;
+	cfx_free(&f);
+}
+
 /* One chain withdrawn under the old key and under its successor (the
  * issuer signs blind) is one coin id: refunded once, whichever key it is
  * shown under next. */
