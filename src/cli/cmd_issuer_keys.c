@@ -114,9 +114,12 @@ OBOL_COMMAND(issuer_keys_export_requests_cmd, "issuer keys export-requests",
 	     "  --db URL            the issuer database\n"
 	     "  --out FILE          the requests file, for 'obol offline sign'\n"
 	     "  --online-days N     an online signing key drawn now signs for N days (90)\n"
-	     "  --lookahead-days N  online keys are drawn until announced ones cover N days ahead (120)\n"
-	     "Draws the online signing keys that are due, requests an announcement of each coupon\n"
-	     "denomination's and the ecash bank's key not announced yet, and writes every request still\n"
+	     "  --lookahead-days N  online keys are drawn until announced ones cover N days ahead (120);\n"
+	     "                      a coupon denomination's next key is drawn when its key in use stops\n"
+	     "                      issuing within N days\n"
+	     "Draws the online signing keys and coupon denomination keys that are due, requests an\n"
+	     "announcement of each coupon denomination's and the ecash bank's key not announced yet,\n"
+	     "and writes every request still\n"
 	     "unsigned (running it twice draws nothing more). Needs no master secret.",
 	     cmd_export_requests)
 

@@ -11,6 +11,7 @@
 #include "core/parse.h"
 #include "crypto/rsa.h"
 #include "issuer/coupon_issuer.h"
+#include "issuer/coupon_rotate.h"
 #include "issuer/signer_client.h"
 #include "schemes/coupon/keys.h"
 
@@ -19,12 +20,14 @@
 static const char *const coupon_init_opts[] = { "coupon-denom", "coupon-lock-max", "coupon-rsa-bits", NULL };
 
 static const char coupon_init_help[] =
-	"  --coupon-denom VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS]]\n"
+	"  --coupon-denom VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS[,LEGAL_DAYS]]]\n"
 	"                 a coupon denomination: coins of VALUE (e.g. EUR:1) made of N tokens\n"
 	"                 (VALUE/N must be a whole number of 10^-8), issued for WITHDRAW_DAYS\n"
 	"                 (default 365) and spendable for SPEND_DAYS (default 730); repeatable.\n"
 	"                 A period ending in s counts seconds (e.g. 30s), for short-lived tests.\n"
-	"                 After SPEND_DAYS a coin's rest is refunded (obol wallet refund).\n"
+	"                 After SPEND_DAYS a coin's rest is refunded (obol wallet refund) for\n"
+	"                 LEGAL_DAYS more (default 1095). Each period is that of one key: the\n"
+	"                 key plan (issuer keys export-requests) draws the next key ahead.\n"
 	"                 Without it: one denomination CUR:1,1000.\n"
 	"  --coupon-lock-max SECONDS   the longest lock T - now the issuer accepts (default 3600)\n"
 	"  --coupon-rsa-bits BITS      RSA size of each denomination key (default 2048)\n";
@@ -46,16 +49,16 @@ static obol_err parse_period(const char *text, int64_t *out)
 	return OBOL_OK;
 }
 
-/* "VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS]]" */
+/* "VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS[,LEGAL_DAYS]]]" */
 static obol_err parse_denom_arg(const char *arg, const char *currency, int64_t now, struct coupon_denom *d)
 {
-	char buf[128], *parts[4] = { 0 }, *save = NULL;
+	char buf[128], *parts[5] = { 0 }, *save = NULL;
 	uint64_t n;
-	int64_t withdraw = 365 * DAY, spend = 730 * DAY;
+	int64_t withdraw = 365 * DAY, spend = 730 * DAY, legal = 1095 * DAY;
 	int k = 0;
 	if (obol_strlcpy_checked(buf, arg, sizeof(buf)) != OBOL_OK)
 		return OBOL_E_COUPON_DENOM_CONFIG;
-	for (char *p = strtok_r(buf, ",", &save); p && k < 4; p = strtok_r(NULL, ",", &save))
+	for (char *p = strtok_r(buf, ",", &save); p && k < 5; p = strtok_r(NULL, ",", &save))
 		parts[k++] = p;
 	if (k < 2 || strtok_r(NULL, ",", &save) != NULL)
 		return OBOL_E_COUPON_DENOM_CONFIG;
@@ -63,11 +66,14 @@ static obol_err parse_denom_arg(const char *arg, const char *currency, int64_t n
 	if (obol_amount_parse(parts[0], &d->value) != OBOL_OK || strcmp(d->value.currency, currency) != 0 ||
 	    obol_parse_u64(parts[1], 1, OBOL_HASHCHAIN_MAX_N, &n) != OBOL_OK ||
 	    (parts[2] && parse_period(parts[2], &withdraw) != OBOL_OK) ||
-	    (parts[3] && parse_period(parts[3], &spend) != OBOL_OK))
+	    (parts[3] && parse_period(parts[3], &spend) != OBOL_OK) ||
+	    (parts[4] && parse_period(parts[4], &legal) != OBOL_OK))
 		return OBOL_E_COUPON_DENOM_CONFIG;
 	d->n = n;
+	d->valid_from = now;
 	d->withdraw_until = now + withdraw;
 	d->spend_until = now + spend;
+	d->legal_end = d->spend_until + legal;
 	return coupon_denom_check(d);
 }
 
@@ -217,8 +223,11 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	if (!st)
 		return OBOL_E_NO_MEMORY;
 	if ((e = coupon_store_denoms(s, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
+	    (e = coupon_rotate_announced(s, keys->master.pk, st->denoms, &st->ndenoms)) != OBOL_OK ||
 	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK ||
 	    (e = obol_account_liability(s, "coupon", &st->liability)) != OBOL_OK) {
+		for (size_t i = 0; i < st->ndenoms; i++)
+			EVP_PKEY_free(st->denoms[i].key);
 		free(st);
 		return e == OBOL_E_NOT_FOUND ? OBOL_E_CONFIG : e;
 	}

@@ -10,6 +10,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "crypto/rsa.h"
+#include "issuer/coupon_rotate.h"
 #include "issuer/coupon_store.h"
 #include "issuer/ecash_issuer.h"
 #include "issuer/keys.h"
@@ -326,8 +327,12 @@ static obol_err plan_coupon(struct obol_store *s, const char *currency, const st
 			    size_t *added)
 {
 	struct coupon_denom d[COUPON_KEYS_DENOMS_MAX];
-	size_t n = 0;
-	obol_err e = coupon_store_denoms(s, d, OBOL_ARRAY_LEN(d), &n);
+	size_t n = 0, drawn = 0;
+	/* successors of the keys that stop issuing within the lookahead first,
+	 * so that they are announced before they are needed */
+	obol_err e = coupon_rotate(s, now, p->lookahead_s, &drawn);
+	if (e == OBOL_OK)
+		e = coupon_store_denoms(s, d, OBOL_ARRAY_LEN(d), &n);
 	for (size_t i = 0; e == OBOL_OK && i < n; i++) {
 		struct obol_key_announce a;
 		uint8_t *der = NULL, id[32];
@@ -349,11 +354,12 @@ static obol_err plan_coupon(struct obol_store *s, const char *currency, const st
 		obol_rsa_der_free(der, len);
 		if (e != OBOL_OK || yes)
 			continue;
-		/* withdraw_until and spend_until are the last seconds allowed */
+		/* the key's own windows; withdraw_until, spend_until and
+		 * legal_end are the last seconds allowed */
+		a.valid_from = d[i].valid_from;
 		a.use_until = d[i].withdraw_until + 1;
 		a.accept_until = d[i].spend_until + 1;
-		a.valid_from = now < a.use_until ? now : a.use_until - 1;
-		a.legal_end = a.accept_until + p->coin_legal_s;
+		a.legal_end = d[i].legal_end + 1;
 		a.value = d[i].value;
 		a.tokens = d[i].n;
 		if ((e = request_add(s, &a, now)) == OBOL_OK)

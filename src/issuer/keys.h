@@ -60,8 +60,10 @@ OBOL_MUST_CHECK obol_err obol_issuer_keyring_migrate(struct obol_store *s);
 struct obol_key_policy {
 	int64_t online_use_s;    /* an online key signs for this long */
 	int64_t online_grace_s;  /* ... and what it signed is accepted this much longer */
-	int64_t lookahead_s;     /* online keys are announced to cover now .. now + this */
-	int64_t coin_legal_s;    /* coins are refunded this long after their acceptance ends */
+	int64_t lookahead_s;     /* online keys are announced to cover now .. now + this, and
+				  * a coupon key's successor drawn once it stops issuing in it */
+	int64_t coin_legal_s;    /* ecash coins are refunded this long after their acceptance
+				  * ends (a coupon key carries its own legal end) */
 	int64_t bank_use_s;      /* the ecash bank key's announced signing window */
 };
 /* 90 days, 30 days, 120 days, 3 years, 1 year. */
@@ -70,9 +72,11 @@ void obol_key_policy_default(struct obol_key_policy *p);
 /* Inside the caller's transaction: requests, as pending announcements, what
  * the issuer needs at now and has not requested yet: online keys (drawn
  * here, their seeds stored in online_keys) until announced ones cover now ..
- * now + lookahead (so the next key is known before it is needed), and each
- * coupon denomination's and the ecash bank's key not announced yet. *added
- * is how many it requested. */
+ * now + lookahead (so the next key is known before it is needed), the
+ * successor of each coupon denomination key that stops issuing before now +
+ * lookahead (drawn here, issuer/coupon_rotate.h), and each coupon
+ * denomination's and the ecash bank's key not announced yet, under its own
+ * windows. *added is how many it requested. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_policy *p, int64_t now,
 					       size_t *added);
 

@@ -31,6 +31,8 @@ obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct cou
 	const struct coupon_denom *d = coupon_issuer_denom(is, req->denom);
 	if (!d)
 		return OBOL_E_COUPON_DENOM_UNKNOWN;
+	if (now < d->valid_from)
+		return OBOL_E_COUPON_WITHDRAW_NOT_YET;
 	if (now > d->withdraw_until)
 		return OBOL_E_COUPON_WITHDRAW_CLOSED;
 	if (req->blinded_len != obol_rsa_modulus_len(d->key))
@@ -547,6 +549,8 @@ obol_err coupon_issuer_refund_verify(const struct coupon_issuer *is, const struc
 		return OBOL_E_COUPON_DENOM_UNKNOWN;
 	if (now <= out->denom->spend_until)
 		return OBOL_E_COUPON_REFUND_EARLY;
+	if (now > out->denom->legal_end)
+		return OBOL_E_COUPON_REFUND_LEGAL_END;
 	if ((e = coupon_coin_verify(&req->coin, out->denom)) != OBOL_OK)
 		return e;
 	if ((e = coupon_refund_open_by(req->box, box_opener(is, &own), &out->auth)) != OBOL_OK)

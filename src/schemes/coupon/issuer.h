@@ -53,11 +53,11 @@ struct coupon_coin_state {
 };
 
 /* ---- withdraw (seed §4.1 second phase) ----
- * Checks the denomination (known, now <= withdraw_until) and the blinded
+ * Checks the denomination (known, valid_from <= now <= withdraw_until) and the blinded
  * message's length, then blind-signs (RFC 9474 §4.3). The shell debits M from
  * the account in the same unit of work that records the withdrawal, and sends
  * the answer only after that commit. Errors: COUPON_DENOM_UNKNOWN,
- * COUPON_WITHDRAW_CLOSED, COUPON_BLINDED_LENGTH. */
+ * COUPON_WITHDRAW_NOT_YET, COUPON_WITHDRAW_CLOSED, COUPON_BLINDED_LENGTH. */
 OBOL_MUST_CHECK obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct coupon_withdraw_req *req,
 						int64_t now, struct coupon_withdraw_reply *out,
 						const struct coupon_denom **denom);
@@ -279,7 +279,9 @@ struct coupon_refund_checked {
 };
 /* Stateless checks, in order: the denomination is known
  * (COUPON_DENOM_UNKNOWN) and past its spend-until (COUPON_REFUND_EARLY: until
- * then the coin is spent, not refunded, and no lock can outlive it); the
+ * then the coin is spent, not refunded, and no lock can outlive it) but not
+ * past its legal end (COUPON_REFUND_LEGAL_END: the issuer's promise to
+ * refund coins under the key ends there, docs/operations.md); the
  * coin's signature (COUPON_COIN_SIGNATURE); the box opens
  * (COUPON_AUTH_UNREADABLE), names this coin (COUPON_AUTH_WRONG_COIN) and the
  * authenticated account (COUPON_REFUND_ACCOUNT). */

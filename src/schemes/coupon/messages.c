@@ -702,7 +702,7 @@ obol_err coupon_denom_check(struct coupon_denom *d)
 {
 	if (!obol_currency_valid(d->value.currency) || obol_amount_is_negative(&d->value) ||
 	    obol_amount_is_zero(&d->value) || d->n < 1 || d->n > OBOL_HASHCHAIN_MAX_N ||
-	    d->withdraw_until > d->spend_until)
+	    d->valid_from > d->withdraw_until || d->withdraw_until > d->spend_until || d->spend_until > d->legal_end)
 		return OBOL_E_COUPON_DENOM_CONFIG;
 	if (obol_amount_div_exact(&d->token_value, &d->value, d->n) != OBOL_OK)
 		return OBOL_E_COUPON_DENOM_CONFIG;

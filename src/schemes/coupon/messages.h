@@ -460,12 +460,17 @@ struct coupon_denom {
 	uint64_t n;                     /* tokens per coin */
 	struct obol_amount token_value; /* M / n, exact */
 	EVP_PKEY *key;                  /* not owned */
+	/* The key's windows (key_announce.h; docs/operations.md "Rotation"):
+	 * one (value, n) is a series of keys, each with its own id. */
+	int64_t valid_from;             /* first second a coin may be withdrawn */
 	int64_t withdraw_until;         /* last second a coin may be withdrawn */
 	int64_t spend_until;            /* last second a coin may be locked */
+	int64_t legal_end;              /* last second a coin's rest is refunded */
 };
 
 /* Checks a denomination's figures (value > 0, 1 <= n <= OBOL_HASHCHAIN_MAX_N,
- * M divisible into n parts, withdraw_until <= spend_until) and sets
+ * M divisible into n parts, valid_from <= withdraw_until <= spend_until <=
+ * legal_end) and sets
  * token_value. COUPON_DENOM_CONFIG otherwise. */
 OBOL_MUST_CHECK obol_err coupon_denom_check(struct coupon_denom *d);
 

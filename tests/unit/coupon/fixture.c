@@ -62,8 +62,10 @@ int cfx_init(struct fx *f)
 			return -1;
 		d->n = FX_N;
 		d->key = f->key[i];
+		d->valid_from = FX_NOW - 86400;
 		d->withdraw_until = FX_NOW + 86400;
 		d->spend_until = FX_NOW + 2 * 86400;
+		d->legal_end = FX_NOW + 3 * 86400;
 		if (coupon_denom_check(d) != OBOL_OK)
 			return -1;
 	}

@@ -74,8 +74,10 @@ void vg_coupon(struct vg *g)
 	d.n = n;
 	d.key = dk;
 	VG_OK(g, obol_amount_parse("EUR:1", &d.value));
+	d.valid_from = T0;
 	d.withdraw_until = T0 + 86400;
 	d.spend_until = T0 + 30 * 86400;
+	d.legal_end = T0 + 60 * 86400;
 	VG_OK(g, coupon_denom_check(&d));
 
 	/* ---- the coin: H^n(S), the coin message, RFC 9474 with a fixed
