@@ -497,18 +497,6 @@ obol_err ecash_bank_withdraw_settle(const struct ecash_bank *b, const struct eca
 	return OBOL_OK;
 }
 
-obol_err ecash_bank_sign_revocations(const struct ecash_bank *b, struct ecash_revocations *rl)
-{
-	struct ecash_bytes msg;
-	ecash_revocations_sort(rl);
-	obol_err err = ecash_revocations_bytes(rl, &msg);
-	if (err != OBOL_OK)
-		return err;
-	err = ecash_sign_bytes(b->sk, &msg, rl->sig, &rl->sig_len);
-	ecash_bytes_free(&msg);
-	return err;
-}
-
 obol_err ecash_bank_sign_directory(const struct ecash_bank *b, struct ecash_directory *d)
 {
 	struct ecash_bytes msg;
