@@ -4,9 +4,10 @@
  * SELECT of the same rows from the same SQLite database in the same run
  * (bench.h), with the bytes each fetch moves.
  *
- * Measured today: the payword CRL (GET /payword/crl/page). The ecash
- * revocation list, the codex blacklist and the ecash directory are not paged
- * lists yet (docs/operations.md, "What grows"), so they have no figure.
+ * Measured today: the payword CRL (GET /payword/crl/page) and the ecash
+ * revocation list (GET /ecash/revocations/page, bench_lists_ecash.c). The
+ * codex blacklist is not a paged list yet (docs/operations.md, "What
+ * grows"), so it has no figure.
  *
  * The bench builds its own issuer database in a temporary directory (an
  * SQLite file) and removes it. */
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/bench.h"
+#include "cli/bench_lists_ecash.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/parse.h"
@@ -183,6 +185,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		{ "crl_delta", "payword CRL, delta of 100", "SELECT of the same 100 serials", 0, 0 },
 	};
 	size_t whole_bytes = 0, whole_pages = 0, delta_bytes = 0, delta_pages = 0;
+	struct bench_lists_ecash ecash;
 	double seconds = quick ? OBOL_BENCH_QUICK_SECONDS : OBOL_BENCH_SECONDS;
 	int64_t now = obol_now();
 	struct fill old = { (int64_t)entries - DELTA_ENTRIES, 0, now - 400 * 86400, 1, now + 86400 };
@@ -227,6 +230,8 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		e = obol_bench_pair(&figs[0], ours_whole, &l, raw_whole, &l, 1, seconds);
 	if (e == OBOL_OK)
 		e = obol_bench_pair(&figs[1], ours_delta, &l, raw_delta, &l, 1, seconds);
+	if (e == OBOL_OK)
+		e = bench_lists_ecash(url, path, iss, l.c, l.n, seconds, &ecash);
 	sqlite3_finalize(l.all);
 	sqlite3_finalize(l.recent);
 	sqlite3_close(l.db);
@@ -249,6 +254,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"crl_delta_raw_bytes\":%d,\"figures\":",
 		       l.n, DELTA_ENTRIES, whole_bytes, whole_pages, 8 * l.n, delta_bytes, delta_pages, 8 * DELTA_ENTRIES);
 		obol_bench_print_json(stdout, figs, 2);
+		bench_lists_ecash_print(stdout, &ecash, true);
 		printf("}\n");
 	} else {
 		char title[200];
@@ -258,6 +264,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 			 l.n, whole_bytes, whole_pages, 8 * l.n, DELTA_ENTRIES, delta_bytes, delta_pages,
 			 8 * DELTA_ENTRIES);
 		obol_bench_print_table(stdout, title, figs, 2);
+		bench_lists_ecash_print(stdout, &ecash, false);
 	}
 	return OBOL_EXIT_OK;
 }
@@ -269,5 +276,5 @@ OBOL_COMMAND(bench_lists_cmd, "bench lists", "[--entries N] [--quick] [--json]",
 	     "  --json       one JSON object: entries, crl_whole_bytes, crl_whole_pages, crl_delta_bytes, ...,\n"
 	     "               figures: {crl_whole_per_s, crl_whole_raw_per_s, crl_whole_ratio, crl_delta_...}\n"
 	     "Builds its own issuer database (SQLite, in a temporary directory) and removes it.\n"
-	     "Only the payword CRL is served in pages today; the other lists have no figure yet.",
+	     "The payword CRL and the ecash revocation list (ecash_rl_..., ecash_figures) are measured.",
 	     cmd_bench_lists)

@@ -736,7 +736,7 @@ obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 	if (e == OBOL_OK)
 		e = obol_wallet_client(ew->w, false, &c);
 	if (e == OBOL_OK)
-		e = ecash_rl_fetch_pages(c, ew->bank_pk, &f);
+		e = ecash_rl_fetch_pages(c, ew->bank_pk, &f, NULL);
 	/* The block of registrations our key is in: where rings come from. */
 	if (e == OBOL_OK && (e = obol_b64_encode(ew->cust.id, ECASH_ID_LEN, id64, sizeof(id64))) == OBOL_OK) {
 		snprintf(path, sizeof(path), "/ecash/directory?key=%s", id64);

@@ -289,10 +289,13 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	held = (struct ecash_revocations){ .held = true, .issued = now - 365 * 86400, .whole_at = now - 365 * 86400 };
 	ecash_rl_fetch_begin(&f, &held, now);
 	CHECK_EQ_INT(f.since, 0);
-	CHECK_OK(ecash_rl_fetch_pages(c, st->sk, &f));
+	struct ecash_rl_fetch_stats whole = { 0 };
+	CHECK_OK(ecash_rl_fetch_pages(c, st->sk, &f, &whole));
 	CHECK_OK(ecash_rl_fetch_apply(&f, &held));
 	ecash_rl_fetch_free(&f);
 	CHECK_EQ_INT(held.n, MILLION);
+	CHECK_EQ_INT(whole.pages, (MILLION + ECASH_RL_PAGE_MAX - 1) / ECASH_RL_PAGE_MAX);
+	test_note("ecash revocation list of 10^6 keys: %zu bytes in %zu pages", whole.bytes, whole.pages);
 	CHECK(held.whole_at >= now && held.issued == held.whole_at);
 	for (size_t i = 1; i < held.n; i++)
 		if (memcmp(held.keys[i - 1].id, held.keys[i].id, ECASH_ID_LEN) >= 0) {
@@ -314,8 +317,10 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	size_t delta = body_bytes(c, target);
 	CHECK(delta > 0 && delta < 16384);
 	test_note("ecash revocation delta of 100 keys: %zu bytes", delta);
-	CHECK_OK(ecash_rl_fetch_pages(c, st->sk, &f));
+	struct ecash_rl_fetch_stats small = { 0 };
+	CHECK_OK(ecash_rl_fetch_pages(c, st->sk, &f, &small));
 	CHECK_EQ_INT(f.n, 100);
+	CHECK_EQ_INT(small.pages, 1);
 	CHECK_OK(ecash_rl_fetch_apply(&f, &held));
 	ecash_rl_fetch_free(&f);
 	CHECK_EQ_INT(held.n, MILLION + 100);
@@ -359,4 +364,36 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	ecash_revocations_clear(&held);
 	obol_http_client_free(c);
 	obol_issuer_stop(iss);
+}
+
+/* The merchant's registry of received serials (seed 002 §3.5.1; the vendor
+ * daemon loads ecash_received into it at start) at a million coins: a new
+ * payment is taken and its coin is held from then on, in memory of about
+ * 32 MB (16 bytes a slot, load at most 1/2). */
+TEST(ecash_rl_pages, a_merchant_holding_a_million_coins_takes_a_new_one_and_holds_it)
+{
+	struct fx w;
+	struct ecash_payment p;
+	uint8_t serial[ECASH_SERIAL_LEN];
+	REQUIRE(fx_paid(&w, 2, &p) == 0);
+	for (uint32_t i = 1; i <= MILLION; i++) {
+		memset(serial, 0x5a, sizeof(serial));
+		memcpy(serial, &i, sizeof(i));
+		REQUIRE_OK(ecash_merchant_remember(&w.p[1].m, serial));
+	}
+	CHECK_EQ_INT(w.p[1].m.nseen, MILLION);
+	CHECK(w.p[1].m.cap <= 4 * (size_t)MILLION);
+	CHECK_OK(fx_accept(&w, 1, &p, FX_NOW));
+	CHECK_EQ_INT(w.p[1].m.nseen, MILLION + 1);
+	/* the coin taken, and any of the million, is held (what PAY refuses
+	 * ECASH_COIN_ALREADY_HELD); an unseen serial is not */
+	CHECK(ecash_merchant_holds(&w.p[1].m, p.coins[0].coin.serial));
+	uint32_t k = MILLION / 2;
+	memset(serial, 0x5a, sizeof(serial));
+	memcpy(serial, &k, sizeof(k));
+	CHECK(ecash_merchant_holds(&w.p[1].m, serial));
+	serial[ECASH_SERIAL_LEN - 1] ^= 1;
+	CHECK(!ecash_merchant_holds(&w.p[1].m, serial));
+	ecash_payment_clear(&p);
+	fx_free(&w);
 }
