@@ -9,7 +9,7 @@
  *   POST /payword/buy              user {request_id, username, password, tokens, scope, position?}
  *                                  -> {serial, first_order, n, carried, cost, held, held_until}
  *   POST /payword/cert             user {username, password, serial}    -> {serial, ucert} (step D)
- *   GET  /payword/crl              the signed CRL (seed §3.2)
+ *   GET  /payword/crl/page         one signed page of the CRL (seed §3.2)
  *
  * The decisions are the core's (schemes/payword/agent.h); this file reads,
  * applies and writes. Reports are in payword_report.c. */
@@ -558,43 +558,6 @@ out:
 OBOL_ROUTE(route_pw_cert, "POST", "/payword/cert", post_cert)
 
 /* --- the CRL (seed §3.2) ------------------------------------------------ */
-
-struct crl_read {
-	uint64_t *serials;
-	size_t n;
-	uint64_t seq;
-};
-
-static obol_err crl_read(struct obol_store *s, void *ctx)
-{
-	struct crl_read *c = ctx;
-	return payword_db_crl(s, obol_now(), &c->serials, &c->n, &c->seq);
-}
-
-/* Every ended certificate not yet expired, however many (P6: no count
- * breaks the route; paging the list is for the common mechanism of signed
- * lists). A list that cannot be read is an error in the log. */
-static obol_err get_crl(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
-{
-	struct crl_read c = { NULL, 0, 0 };
-	struct payword_crl crl;
-	struct payword_crl_wire w;
-	struct payword_crl_spec spec;
-	(void)req;
-	obol_err e = obol_issuer_read(iss, crl_read, &c);
-	if (e == OBOL_OK)
-		e = payword_agent_crl(c.serials, c.n, c.seq, obol_now(), obol_issuer_keys(iss)->master.sk, &crl);
-	if (e == OBOL_OK) {
-		payword_crl_to_wire(&crl, &w);
-		payword_crl_spec_init(&spec, &w);
-		e = obol_json_encode(&spec.spec, &rep->body);
-	}
-	if (e)
-		obol_log(OBOL_LOG_ERROR, "payword: cannot serve the CRL (%zu serials): %s", c.n, obol_strerror(e));
-	free(c.serials);
-	return e;
-}
-OBOL_ROUTE(route_pw_crl, "GET", "/payword/crl", get_crl)
 
 struct crl_page_read {
 	struct payword_db_crl_query q;
