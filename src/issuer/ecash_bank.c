@@ -52,7 +52,8 @@ static const struct obol_migration ecash_steps[] = {
 
 obol_err ecash_issuer_migrate(struct obol_store *s)
 {
-	return obol_store_migrate(s, "ecash", ecash_steps, OBOL_ARRAY_LEN(ecash_steps));
+	obol_err e = obol_store_migrate(s, "ecash", ecash_steps, OBOL_ARRAY_LEN(ecash_steps));
+	return e == OBOL_OK ? ecash_issuer_revocations_migrate(s) : e;
 }
 
 static const char *const ecash_init_options[] = { "ecash-coin-lifetime", "ecash-cert-lifetime",

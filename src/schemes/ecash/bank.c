@@ -3,6 +3,7 @@
  * that names a double spender, signed lists. See bank.h; seed 002
  * §3.2-§3.5, §4.3, §5.3, §5.5, §6. */
 #include "schemes/ecash/bank.h"
+#include "schemes/ecash/rl_pages.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -506,14 +507,13 @@ obol_err ecash_bank_withdraw_settle(const struct ecash_bank *b, const struct eca
 	return OBOL_OK;
 }
 
-obol_err ecash_bank_sign_revocations(const struct ecash_bank *b, struct ecash_revocations *rl)
+obol_err ecash_bank_sign_rl_page(const struct ecash_bank *b, struct ecash_rl_page *p)
 {
 	struct ecash_bytes msg;
-	ecash_revocations_sort(rl);
-	obol_err err = ecash_revocations_bytes(rl, &msg);
+	obol_err err = ecash_rl_page_bytes(p, &msg);
 	if (err != OBOL_OK)
 		return err;
-	err = bank_sign(b, &msg, rl->sig, &rl->sig_len);
+	err = bank_sign(b, &msg, p->sig, &p->sig_len);
 	ecash_bytes_free(&msg);
 	return err;
 }
