@@ -44,7 +44,7 @@ void daemon_stop(struct daemon *d);
  * price, in a temporary directory. */
 struct world {
 	char dir[256], db[300], vdir[300];
-	struct daemon issuer, vendor;
+	struct daemon issuer, vendor, signer; /* signer: only in world_signer_up's */
 	struct obol_sign_keypair user;
 	int64_t user_id;
 	struct obol_sign_keypair vkp;
@@ -55,6 +55,10 @@ struct world {
 };
 
 int world_up(struct world *w, const char *price);
+/* An issuer whose keys are in a signing process (`issuer signer`, which
+ * `issuer serve --signer` asks) with a funded user account, no vendor: the
+ * withdrawals with the signer next to those of world_up's issuer. */
+int world_signer_up(struct world *w);
 /* Another vendor of the world's issuer selling at price, with its own
  * directory (w->dir/name), keys and certificate, serving in a child forked
  * from this process without exec (stop it with daemon_stop). With

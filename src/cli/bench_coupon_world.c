@@ -188,9 +188,12 @@ int world_vendor_fork(struct world *w, const char *name, const char *price, bool
 			    "--max-links-per-ip", "256", NULL);
 }
 
-int world_up(struct world *w, const char *price)
+/* The issuer of a world: its database with the three denominations, a
+ * funded user account, the daemon; with_signer, the keys moved to a signing
+ * process (`issuer signer`) that the daemon asks. */
+static int issuer_up(struct world *w, bool with_signer)
 {
-	char out[4096], pk[64], path[400];
+	char out[4096], pk[64], path[400], sdb[320], sock[320];
 	snprintf(w->dir, sizeof(w->dir), "%s/obol-bench-coupon-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(w->dir))
 		return -1;
@@ -199,9 +202,20 @@ int world_up(struct world *w, const char *price)
 	if (child_run(out, sizeof(out), "issuer", "init", "--db", w->db, "--currency", "EUR", "--coupon-denom",
 		      "EUR:1,100", "--coupon-denom", "EUR:2,20000", "--coupon-denom", "EUR:20,200000", "--coupon-lock-max", "600", NULL) != 0)
 		return -1;
+	snprintf(sdb, sizeof(sdb), "sqlite:%s/signer.db", w->dir);
+	snprintf(sock, sizeof(sock), "%s/signer.sock", w->dir);
+	snprintf(path, sizeof(path), "%s/signer.log", w->dir);
+	if (with_signer && (child_run(out, sizeof(out), "issuer", "signer", "import", "--db", sdb, "--from", w->db, NULL) != 0 ||
+			    daemon_start(&w->signer, path, DAEMON_EXEC, "issuer", "signer", "--db", sdb, "--socket", sock,
+					 NULL) != 0))
+		return -1;
 	snprintf(path, sizeof(path), "%s/issuer.log", w->dir);
+	/* RSA slots for every withdrawing wallet: the bench measures the
+	 * signatures' rate, not the gate's refusals (ISSUER_BUSY beyond one
+	 * slot and two waiters on two cores). Without the signer the
+	 * arguments end at the NULL before sock. */
 	if (daemon_start(&w->issuer, path, DAEMON_EXEC, "issuer", "serve", "--db", w->db, "--listen", "127.0.0.1:0",
-			 "--threads", "32", NULL) != 0)
+			 "--threads", "32", "--rsa-slots", "64", with_signer ? "--signer" : NULL, sock, NULL) != 0)
 		return -1;
 	obol_sign_keypair_new(&w->user);
 	if (obol_b64_encode(w->user.pk, 32, pk, sizeof(pk)) != OBOL_OK ||
@@ -211,15 +225,12 @@ int world_up(struct world *w, const char *price)
 	    child_run(out, sizeof(out), "issuer", "fund", "--db", w->db, "--account", "bench", "--amount",
 		      "EUR:10000000", NULL) != 0)
 		return -1;
-	if (vendor_setup(w, w->vdir, "shop", true) != 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/vendor.log", w->dir);
-	/* every wallet of the bench comes from 127.0.0.1: one address may hold
-	 * all the links (a link just closed may still hold its place a moment) */
-	if (daemon_start(&w->vendor, path, DAEMON_EXEC, "vendor", "serve", "--dir", w->vdir, "--issuer", w->issuer.url,
-			 "--listen", "127.0.0.1:0", "--price", price, "--max-links", "256", "--max-links-per-ip", "256",
-			 NULL) != 0)
-		return -1;
+	return 0;
+}
+
+/* GET /keys of the world's issuer, verified, into w->keys. */
+static int keys_fetch(struct world *w)
+{
 	struct obol_http_client *hc = NULL;
 	long status;
 	char *body = NULL;
@@ -234,6 +245,28 @@ int world_up(struct world *w, const char *price)
 	return e == OBOL_OK ? 0 : -1;
 }
 
+int world_up(struct world *w, const char *price)
+{
+	char path[400];
+	if (issuer_up(w, false) != 0 || vendor_setup(w, w->vdir, "shop", true) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/vendor.log", w->dir);
+	/* every wallet of the bench comes from 127.0.0.1: one address may hold
+	 * all the links (a link just closed may still hold its place a moment) */
+	if (daemon_start(&w->vendor, path, DAEMON_EXEC, "vendor", "serve", "--dir", w->vdir, "--issuer", w->issuer.url,
+			 "--listen", "127.0.0.1:0", "--price", price, "--max-links", "256", "--max-links-per-ip", "256",
+			 NULL) != 0)
+		return -1;
+	return keys_fetch(w);
+}
+
+int world_signer_up(struct world *w)
+{
+	if (issuer_up(w, true) != 0)
+		return -1;
+	return keys_fetch(w);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -246,6 +279,7 @@ void world_down(struct world *w, bool keep)
 {
 	daemon_stop(&w->vendor);
 	daemon_stop(&w->issuer);
+	daemon_stop(&w->signer);
 	json_decref(w->keys);
 	if (!keep && w->dir[0])
 		(void)nftw(w->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

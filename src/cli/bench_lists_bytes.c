@@ -313,8 +313,11 @@ static obol_err add_vendor(struct obol_store *s, void *ctx)
 {
 	struct world *w = ctx;
 	struct obol_vendor_cert cert;
-	return obol_issuer_vendor_add(s, obol_issuer_keys(w->iss), "bench-kiosk", w->vsign.pk, w->vbox.pk, 10,
-				      obol_now(), &cert);
+	struct obol_ed25519_signer sg;
+	obol_err e = obol_issuer_signer(w->iss, obol_now(), &sg);
+	return e != OBOL_OK ? e
+			    : obol_issuer_vendor_add(s, &sg, "bench-kiosk", w->vsign.pk, w->vbox.pk, 10, obol_now(),
+						     &cert);
 }
 
 /* The vendor daemon's code in this process (its device link on loopback,

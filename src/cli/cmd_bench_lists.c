@@ -4,9 +4,9 @@
  * SELECT of the same rows from the same SQLite database in the same run
  * (bench.h), with the bytes each fetch moves.
  *
- * Measured today: the payword CRL (GET /payword/crl/page). The ecash
- * revocation list, the codex blacklist and the ecash directory are not paged
- * lists yet (docs/operations.md, "What grows"), so they have no figure.
+ * Measured today: the payword CRL (GET /payword/crl/page), the ecash
+ * revocation list (GET /ecash/revocations/page, bench_lists_ecash.c) and
+ * the codex blacklist (GET /codex/blacklist/page, bench_lists_codex.c).
  *
  * The bench builds its own issuer database in a temporary directory (an
  * SQLite file) and removes it. */
@@ -19,6 +19,8 @@
 
 #include "cli/bench.h"
 #include "cli/bench_lists_bytes.h"
+#include "cli/bench_lists_codex.h"
+#include "cli/bench_lists_ecash.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/parse.h"
@@ -166,6 +168,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		{ "crl_delta", "payword CRL, delta of 100", "SELECT of the same 100 serials", 0, 0 },
 	};
 	size_t whole_bytes = 0, whole_pages = 0, delta_bytes = 0, delta_pages = 0;
+	struct bench_lists_ecash ecash;
 	double seconds = quick ? OBOL_BENCH_QUICK_SECONDS : OBOL_BENCH_SECONDS;
 	int64_t now = obol_now();
 	struct fill old = { (int64_t)entries - DELTA_ENTRIES, 0, now - 400 * 86400, 1, now + 86400 };
@@ -210,6 +213,8 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		e = obol_bench_pair(&figs[0], ours_whole, &l, raw_whole, &l, 1, seconds);
 	if (e == OBOL_OK)
 		e = obol_bench_pair(&figs[1], ours_delta, &l, raw_delta, &l, 1, seconds);
+	if (e == OBOL_OK)
+		e = bench_lists_ecash(url, path, iss, l.c, l.n, seconds, &ecash);
 	sqlite3_finalize(l.all);
 	sqlite3_finalize(l.recent);
 	sqlite3_close(l.db);
@@ -223,6 +228,9 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		unlink(f);
 	}
 	rmdir(dir);
+	struct obol_bench_lists_codex codex;
+	if (e == OBOL_OK)
+		e = obol_bench_lists_codex_run(l.n, seconds, &codex);
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, "cannot measure the lists");
 	static struct bench_bytes bytes;
@@ -235,6 +243,8 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"crl_delta_raw_bytes\":%d,\"figures\":",
 		       l.n, DELTA_ENTRIES, whole_bytes, whole_pages, 8 * l.n, delta_bytes, delta_pages, 8 * DELTA_ENTRIES);
 		obol_bench_print_json(stdout, figs, 2);
+		obol_bench_lists_codex_print(&codex, true, stdout);
+		bench_lists_ecash_print(stdout, &ecash, true);
 		printf(",\"bytes_per_op\":");
 		bench_lists_bytes_print_json(stdout, &bytes);
 		printf("}\n");
@@ -246,6 +256,8 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 			 l.n, whole_bytes, whole_pages, 8 * l.n, DELTA_ENTRIES, delta_bytes, delta_pages,
 			 8 * DELTA_ENTRIES);
 		obol_bench_print_table(stdout, title, figs, 2);
+		obol_bench_lists_codex_print(&codex, false, stdout);
+		bench_lists_ecash_print(stdout, &ecash, false);
 		bench_lists_bytes_print(stdout, &bytes);
 	}
 	return OBOL_EXIT_OK;
@@ -259,7 +271,8 @@ OBOL_COMMAND(bench_lists_cmd, "bench lists", "[--entries N] [--quick] [--json]",
 	     "               figures: {crl_whole_per_s, crl_whole_raw_per_s, crl_whole_ratio, crl_delta_...},\n"
 	     "               bytes_per_op: [{op, n, db_bytes_per_op, raw_bytes_per_op, rows_per_op}]\n"
 	     "Builds its own issuer database (SQLite, in a temporary directory) and removes it.\n"
-	     "Only the payword CRL is served in pages today; the other lists have no figure yet.\n"
+	     "Measured: the payword CRL, the codex blacklist (bench_lists_codex.c) and the ecash\n"
+	     "revocation list (ecash_rl_..., ecash_figures; bench_lists_ecash.c).\n"
 	     "Then the issuer database's bytes per operation: n operations through a real issuer,\n"
 	     "the used pages (tables and indexes) before and after, next to the rows' payload (what\n"
 	     "a SELECT of them returns). Measured today: coupon withdraw, payword buy, ecash top-up.",

@@ -21,7 +21,7 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 		{ "console-tls-key", required_argument, NULL, 'K' }, { "metrics-token-file", required_argument, NULL, 'T' },
 		{ "max-conns", required_argument, NULL, 'M' }, { "max-conns-per-ip", required_argument, NULL, 'P' },
 		{ "request-timeout", required_argument, NULL, 'R' }, { "rsa-slots", required_argument, NULL, 'S' },
-		{ "gc-interval", required_argument, NULL, 'G' },
+		{ "gc-interval", required_argument, NULL, 'G' }, { "signer", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },          { 0, 0, 0, 0 },
 	};
 	struct obol_issuer_config cfg = { .listen = "127.0.0.1:8080" };
@@ -88,6 +88,9 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 				return obol_cli_usage_error(cmd, "--rsa-slots takes 1..1024");
 			cfg.rsa_slots = (unsigned)n;
 			break;
+		case 'g':
+			cfg.signer_path = optarg;
+			break;
 		case 'G':
 			if (obol_parse_u64(optarg, 1, 86400 * 366, &gc_interval) != OBOL_OK)
 				return obol_cli_usage_error(cmd, "--gc-interval takes 1..31622400 seconds");
@@ -141,6 +144,7 @@ static int cmd_issuer_serve(const struct obol_cmd *cmd, int argc, char **argv)
 OBOL_COMMAND(issuer_serve_cmd, "issuer serve",
 	     "--db URL [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE] [--batch N] [--threads N]\n"
 	     "       [--max-conns N] [--max-conns-per-ip N] [--request-timeout MS] [--rsa-slots N] [--gc-interval S]\n"
+	     "       [--signer PATH]\n"
 	     "       [--console HOST:PORT [--console-tls-cert FILE --console-tls-key FILE] [--metrics-token-file FILE]]",
 	     "run the issuer daemon (JSON over HTTPS, or HTTP)",
 	     "  --db URL            the issuer database (sqlite:PATH or postgresql://...), made by 'issuer init'\n"
@@ -168,5 +172,8 @@ OBOL_COMMAND(issuer_serve_cmd, "issuer serve",
 	     "                      lists; default: processors - 1); beyond: 503 ISSUER_BUSY\n"
 	     "  --gc-interval S     every S seconds, remove what can no longer matter, as 'issuer gc'\n"
 	     "                      does, in short batches (default: never; run 'issuer gc' from cron)\n"
+	     "  --signer PATH       the private keys are in the signing process on this socket\n"
+	     "                      ('issuer signer'): blind signatures, the ecash bank's signatures and\n"
+	     "                      box openings go there (without it: the keys in the database)\n"
 	     "Prints \"listening on HOST:PORT\" when ready (then for --console); stops on SIGTERM or SIGINT.",
 	     cmd_issuer_serve)

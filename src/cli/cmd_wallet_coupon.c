@@ -247,10 +247,8 @@ static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	const struct coupon_denom *d = NULL;
 	if (e == OBOL_OK && o.count > 0) {
-		int64_t now = obol_now();
-		for (size_t i = 0; i < ws.keys.ndenoms && !d; i++)
-			if ((o.has_denom ? ws.keys.denoms[i].id == o.denom : ws.keys.denoms[i].withdraw_until >= now))
-				d = &ws.keys.denoms[i];
+		uint32_t like = (uint32_t)o.denom;
+		d = coupon_keys_for_withdraw(&ws.keys, o.has_denom ? &like : NULL, obol_now());
 		if (!d)
 			e = OBOL_E_COUPON_DENOM_UNKNOWN;
 	}
@@ -295,7 +293,8 @@ OBOL_COMMAND(wallet_withdraw_cmd, "wallet withdraw", "--wallet PATH [--count K] 
 	     "withdraw coupon coins: the issuer debits the account and blind-signs each coin",
 	     "  --wallet PATH   the wallet (its account pays)\n"
 	     "  --count K       coins to withdraw (default 1; 0: only finish the withdrawals pending)\n"
-	     "  --denom ID      the denomination (default: the first one still issued; see GET /keys)\n"
+	     "  --denom ID      the denomination of the key of that id (see GET /keys), under its key\n"
+	     "                  issuing now (default: the first denomination issuing now)\n"
 	     "  --key-file F    the wallet's key file instead of a passphrase\n"
 	     "Each coin is RFC 9474 blind-signed: the issuer never sees its id. A withdrawal whose\n"
 	     "answer was lost stays pending in the wallet and is finished first, with the same\n"
@@ -538,7 +537,7 @@ static int cmd_refund(const struct obol_cmd *cmd, int argc, char **argv)
 	struct coins_cmd cc = { 0 };
 	uint8_t sk[OBOL_SIGN_SK_LEN];
 	int64_t account = 0, now = obol_now();
-	size_t refunded = 0;
+	size_t refunded = 0, ended = 0;
 	int rc;
 	if (obol_cli_wants_help(argc, argv)) {
 		obol_cli_print_usage(cmd, stdout);
@@ -557,9 +556,16 @@ static int cmd_refund(const struct obol_cmd *cmd, int argc, char **argv)
 		char text[OBOL_AMOUNT_STR_MAX], hex[17];
 		if (!d || coin->last_index == 0 || now <= d->spend_until)
 			continue;
+		obol_hex_encode(coin->coin.id, 8, hex);
+		if (now > d->legal_end) {
+			/* named, never skipped in silence: the issuer refuses it too */
+			fprintf(stderr, "refund: coin %s.. under key %" PRIu32 ": %s\n", hex, d->id,
+				obol_strerror(OBOL_E_COUPON_REFUND_LEGAL_END));
+			ended++;
+			continue;
+		}
 		if ((e = coupon_coin_refund(cc.c, cc.w, &cc.ws, i, (uint64_t)account, &reply)) != OBOL_OK)
 			break;
-		obol_hex_encode(coin->coin.id, 8, hex);
 		obol_amount_format(&reply.refunded, text);
 		printf("refund: coin %s.. %s (%" PRIu64 " tokens) to account %" PRIu64 "\n", hex, text,
 		       reply.refunded_tokens, reply.account);
@@ -567,11 +573,13 @@ static int cmd_refund(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	if ((e = coins_close(&cc, e)) == OBOL_OK)
 		printf("refunded: %zu coin(s)\n", refunded);
+	if (e == OBOL_OK && ended > 0)
+		e = OBOL_E_COUPON_REFUND_LEGAL_END;
 	return e == OBOL_OK ? OBOL_EXIT_OK : obol_cli_fail(cmd, e, "refund failed");
 }
 
 OBOL_COMMAND(wallet_refund_cmd, "wallet refund", "--wallet PATH [--key-file FILE]",
-	     "credit the rest of coupon coins past their spend-until to the wallet's account",
+	     "credit the rest of coupon coins past their spend-until (until their key's legal end) to the wallet's account",
 	     "  --wallet PATH   the wallet (its account is credited)\n"
 	     "  --key-file F    the wallet's key file instead of a passphrase\n"
 	     "For each coin whose denomination can no longer be spent, the wallet shows the issuer the\n"

@@ -187,8 +187,19 @@ static int pss_params(EVP_PKEY_CTX *pctx)
 obol_err obol_rsapss_sign(EVP_PKEY *sk, const uint8_t *msg, size_t len, uint8_t *sig, size_t sig_cap,
 			  size_t *sig_len)
 {
+	uint8_t digest[OBOL_RSAPSS_DIGEST_LEN];
+	*sig_len = 0;
+	if (EVP_Digest(msg, len, digest, NULL, EVP_sha512(), NULL) != 1) {
+		ERR_clear_error();
+		return OBOL_E_CRYPTO_LIBRARY;
+	}
+	return obol_rsapss_sign_digest(sk, digest, sig, sig_cap, sig_len);
+}
+
+obol_err obol_rsapss_sign_digest(EVP_PKEY *sk, const uint8_t digest[static OBOL_RSAPSS_DIGEST_LEN], uint8_t *sig,
+				 size_t sig_cap, size_t *sig_len)
+{
 	obol_err err = OBOL_E_CRYPTO_LIBRARY;
-	EVP_MD_CTX *md = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
 	size_t n;
 
@@ -198,18 +209,18 @@ obol_err obol_rsapss_sign(EVP_PKEY *sk, const uint8_t *msg, size_t len, uint8_t 
 	n = obol_rsa_modulus_len(sk);
 	if (sig_cap < n)
 		return OBOL_E_INVALID_ARGUMENT;
-	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestSignInit(md, &pctx, EVP_sha512(), NULL, sk) != 1 || !pss_params(pctx))
+	pctx = EVP_PKEY_CTX_new(sk, NULL);
+	if (pctx == NULL || EVP_PKEY_sign_init(pctx) != 1 || EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha512()) != 1 ||
+	    !pss_params(pctx))
 		goto out;
-	if (EVP_DigestSign(md, sig, &n, msg, len) != 1) {
-		/* A public-only key cannot sign. */
+	if (EVP_PKEY_sign(pctx, sig, &n, digest, OBOL_RSAPSS_DIGEST_LEN) != 1) {
 		err = OBOL_E_KEY_INVALID;
 		goto out;
 	}
 	*sig_len = n;
 	err = OBOL_OK;
 out:
-	EVP_MD_CTX_free(md);
+	EVP_PKEY_CTX_free(pctx);
 	ERR_clear_error();
 	return err;
 }

@@ -33,6 +33,11 @@ OBOL_MUST_CHECK obol_err obol_rsa_key_id(EVP_PKEY *k, uint8_t id[32]);
 /* RSASSA-PSS, SHA-512, MGF1-SHA-512, salt length 64. sig holds modulus_len bytes. */
 OBOL_MUST_CHECK obol_err obol_rsapss_sign(EVP_PKEY *sk, const uint8_t *msg, size_t len, uint8_t *sig,
 					  size_t sig_cap, size_t *sig_len);
+/* The same signature from the message's SHA-512 digest (what a signing
+ * process is sent instead of a message of any length). */
+#define OBOL_RSAPSS_DIGEST_LEN 64
+OBOL_MUST_CHECK obol_err obol_rsapss_sign_digest(EVP_PKEY *sk, const uint8_t digest[static OBOL_RSAPSS_DIGEST_LEN],
+						 uint8_t *sig, size_t sig_cap, size_t *sig_len);
 /* OBOL_E_SIGNATURE_INVALID when it does not verify. */
 OBOL_MUST_CHECK obol_err obol_rsapss_verify(EVP_PKEY *pk, const uint8_t *msg, size_t len,
 					    const uint8_t *sig, size_t sig_len);

@@ -102,6 +102,15 @@ obol_err obol_sealbox_open(uint8_t *out, const uint8_t *box, size_t len, const s
 	return OBOL_OK;
 }
 
+obol_err obol_sealbox_open_by(const struct obol_box_opener *o, uint8_t *out, const uint8_t *box, size_t len)
+{
+	if (o->open == NULL)
+		return obol_sealbox_open(out, box, len, o->kp);
+	if (len < OBOL_SEALBOX_OVERHEAD)
+		return OBOL_E_DECRYPT_FAILED;
+	return o->open(o->ctx, o->kp->pk, out, box, len);
+}
+
 obol_err obol_argon2_fast(bool *fast)
 {
 	const char *v = getenv("OBOL_ARGON2_FAST");

@@ -32,6 +32,19 @@ OBOL_MUST_CHECK obol_err obol_sealbox_seal(uint8_t *out, const uint8_t *msg, siz
 OBOL_MUST_CHECK obol_err obol_sealbox_open(uint8_t *out, const uint8_t *box, size_t len,
 					   const struct obol_box_keypair *kp);
 
+/* Who opens boxes sealed to kp->pk: kp itself, or, when open is set, a
+ * process that holds the secret half (the issuer's signing process,
+ * src/issuer/signer_client.h: kp->sk is then unused). */
+struct obol_box_opener {
+	const struct obol_box_keypair *kp;
+	obol_err (*open)(void *ctx, const uint8_t pk[static OBOL_BOX_PK_LEN], uint8_t *out, const uint8_t *box,
+			 size_t len);
+	void *ctx;
+};
+/* obol_sealbox_open through o (its errors, or the opener's). */
+OBOL_MUST_CHECK obol_err obol_sealbox_open_by(const struct obol_box_opener *o, uint8_t *out, const uint8_t *box,
+					      size_t len);
+
 /* File sealing. The sealed form is self-describing:
  *   magic "OBOLSEAL" | version (1) | kdf (0 = key file, 1 = Argon2id) |
  *   Argon2id opslimit (u32) | memlimit (u32, KiB) | salt (16) | nonce (24) |

@@ -12,6 +12,10 @@ struct coupon_issuer_state {
 	size_t ndenoms;
 	struct coupon_issuer is;                      /* points into denoms and the issuer's keys */
 	int64_t liability;                            /* the @liability:coupon account */
+	/* With the issuer's signing process: each denomination's key id
+	 * there (obol_rsa_key_id), and its client; the keys here are public. */
+	uint8_t key_ids[COUPON_DENOMS_MAX][32];
+	struct obol_signer_client *signer;
 };
 
 #endif

@@ -2,6 +2,7 @@
  * OBOL_ISSUER_SCHEME): its tables, `obol issuer init` options, the state
  * loaded at start (denominations with their private keys, the lock policy),
  * and its part of GET /keys. */
+#include <openssl/core_names.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "core/parse.h"
 #include "crypto/rsa.h"
 #include "issuer/coupon_issuer.h"
+#include "issuer/coupon_rotate.h"
+#include "issuer/signer_client.h"
 #include "schemes/coupon/keys.h"
 
 #define DAY INT64_C(86400)
@@ -17,12 +20,14 @@
 static const char *const coupon_init_opts[] = { "coupon-denom", "coupon-lock-max", "coupon-rsa-bits", NULL };
 
 static const char coupon_init_help[] =
-	"  --coupon-denom VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS]]\n"
+	"  --coupon-denom VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS[,LEGAL_DAYS]]]\n"
 	"                 a coupon denomination: coins of VALUE (e.g. EUR:1) made of N tokens\n"
 	"                 (VALUE/N must be a whole number of 10^-8), issued for WITHDRAW_DAYS\n"
 	"                 (default 365) and spendable for SPEND_DAYS (default 730); repeatable.\n"
 	"                 A period ending in s counts seconds (e.g. 30s), for short-lived tests.\n"
-	"                 After SPEND_DAYS a coin's rest is refunded (obol wallet refund).\n"
+	"                 After SPEND_DAYS a coin's rest is refunded (obol wallet refund) for\n"
+	"                 LEGAL_DAYS more (default 1095). Each period is that of one key: the\n"
+	"                 key plan (issuer keys export-requests) draws the next key ahead.\n"
 	"                 Without it: one denomination CUR:1,1000.\n"
 	"  --coupon-lock-max SECONDS   the longest lock T - now the issuer accepts (default 3600)\n"
 	"  --coupon-rsa-bits BITS      RSA size of each denomination key (default 2048)\n";
@@ -44,16 +49,16 @@ static obol_err parse_period(const char *text, int64_t *out)
 	return OBOL_OK;
 }
 
-/* "VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS]]" */
+/* "VALUE,N[,WITHDRAW_DAYS[,SPEND_DAYS[,LEGAL_DAYS]]]" */
 static obol_err parse_denom_arg(const char *arg, const char *currency, int64_t now, struct coupon_denom *d)
 {
-	char buf[128], *parts[4] = { 0 }, *save = NULL;
+	char buf[128], *parts[5] = { 0 }, *save = NULL;
 	uint64_t n;
-	int64_t withdraw = 365 * DAY, spend = 730 * DAY;
+	int64_t withdraw = 365 * DAY, spend = 730 * DAY, legal = 1095 * DAY;
 	int k = 0;
 	if (obol_strlcpy_checked(buf, arg, sizeof(buf)) != OBOL_OK)
 		return OBOL_E_COUPON_DENOM_CONFIG;
-	for (char *p = strtok_r(buf, ",", &save); p && k < 4; p = strtok_r(NULL, ",", &save))
+	for (char *p = strtok_r(buf, ",", &save); p && k < 5; p = strtok_r(NULL, ",", &save))
 		parts[k++] = p;
 	if (k < 2 || strtok_r(NULL, ",", &save) != NULL)
 		return OBOL_E_COUPON_DENOM_CONFIG;
@@ -61,11 +66,14 @@ static obol_err parse_denom_arg(const char *arg, const char *currency, int64_t n
 	if (obol_amount_parse(parts[0], &d->value) != OBOL_OK || strcmp(d->value.currency, currency) != 0 ||
 	    obol_parse_u64(parts[1], 1, OBOL_HASHCHAIN_MAX_N, &n) != OBOL_OK ||
 	    (parts[2] && parse_period(parts[2], &withdraw) != OBOL_OK) ||
-	    (parts[3] && parse_period(parts[3], &spend) != OBOL_OK))
+	    (parts[3] && parse_period(parts[3], &spend) != OBOL_OK) ||
+	    (parts[4] && parse_period(parts[4], &legal) != OBOL_OK))
 		return OBOL_E_COUPON_DENOM_CONFIG;
 	d->n = n;
+	d->valid_from = now;
 	d->withdraw_until = now + withdraw;
 	d->spend_until = now + spend;
+	d->legal_end = d->spend_until + legal;
 	return coupon_denom_check(d);
 }
 
@@ -156,6 +164,57 @@ static obol_err cert_open_cached(const uint8_t *cert, size_t len, const uint8_t 
 	return OBOL_OK;
 }
 
+static void coupon_stop(struct obol_issuer *iss, void *state);
+
+/* coupon_issuer's blind_sign through the signing process. */
+static obol_err signer_blind_sign(void *ctx, const struct coupon_denom *d, const uint8_t *blinded, size_t len,
+				  uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	struct coupon_issuer_state *st = ctx;
+	return obol_signer_client_blind_sign(st->signer, st->key_ids[d - st->denoms], blinded, len, sig, cap, sig_len);
+}
+
+/* Whether an RSA key holds its private exponent. */
+static bool rsa_is_private(EVP_PKEY *k)
+{
+	BIGNUM *d = NULL;
+	bool yes = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_D, &d) == 1;
+	BN_clear_free(d);
+	return yes;
+}
+
+/* With a signing process, the denominations' keys here become public ones
+ * and blind signatures go there; without, every key must be here. */
+static obol_err denoms_bind_signer(struct obol_issuer *iss, struct coupon_issuer_state *st)
+{
+	obol_err e = OBOL_OK;
+	st->signer = obol_issuer_signer_client(iss);
+	for (size_t i = 0; i < st->ndenoms && e == OBOL_OK; i++) {
+		struct coupon_denom *d = &st->denoms[i];
+		uint8_t *der = NULL;
+		size_t len = 0;
+		EVP_PKEY *pub = NULL;
+		if (!st->signer) {
+			e = rsa_is_private(d->key) ? OBOL_OK : OBOL_E_SIGNER_REQUIRED;
+			continue;
+		}
+		if ((e = obol_rsa_key_id(d->key, st->key_ids[i])) != OBOL_OK ||
+		    (e = obol_rsa_public_to_der(d->key, &der, &len)) != OBOL_OK ||
+		    (e = obol_rsa_public_from_der(der, len, &pub)) == OBOL_OK) {
+			EVP_PKEY_free(d->key);
+			d->key = pub;
+		}
+		if (der)
+			obol_rsa_der_free(der, len);
+	}
+	if (e == OBOL_OK && st->signer) {
+		st->is.blind_sign = signer_blind_sign;
+		st->is.blind_sign_ctx = st;
+		st->is.opener = obol_issuer_box_opener(iss);
+	}
+	return e;
+}
+
 static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void **state)
 {
 	struct coupon_issuer_state *st = calloc(1, sizeof(*st));
@@ -164,8 +223,11 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	if (!st)
 		return OBOL_E_NO_MEMORY;
 	if ((e = coupon_store_denoms(s, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
+	    (e = coupon_rotate_announced(s, keys->master.pk, st->denoms, &st->ndenoms)) != OBOL_OK ||
 	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK ||
 	    (e = obol_account_liability(s, "coupon", &st->liability)) != OBOL_OK) {
+		for (size_t i = 0; i < st->ndenoms; i++)
+			EVP_PKEY_free(st->denoms[i].key);
 		free(st);
 		return e == OBOL_E_NOT_FOUND ? OBOL_E_CONFIG : e;
 	}
@@ -173,8 +235,11 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	st->is.ndenoms = st->ndenoms;
 	st->is.box = &keys->box;
 	memcpy(st->is.sign_pk, keys->master.pk, OBOL_SIGN_PK_LEN);
-	st->is.sign_sk = keys->master.sk;
 	st->is.cert_open = cert_open_cached;
+	if ((e = denoms_bind_signer(iss, st)) != OBOL_OK) {
+		coupon_stop(iss, st);
+		return e;
+	}
 	*state = st;
 	return OBOL_OK;
 }

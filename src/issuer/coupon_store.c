@@ -44,6 +44,18 @@ static const struct obol_migration coupon_steps[] = {
 		      "credited_tokens, locked, spent, created FROM coupon_settles;"
 		      "DROP TABLE coupon_settles;"
 		      "ALTER TABLE coupon_settles2 RENAME TO coupon_settles;" },
+	/* 3: denomination keys rotate (coupon_store.h): each key has the
+	 * first second it issues coins and the last its coins are refunded.
+	 * Keys made before: from their creation, refunded three years past
+	 * their spend-until (the key policy's default). */
+	{ .sqlite = "ALTER TABLE coupon_denoms ADD COLUMN valid_from BIGINT NOT NULL DEFAULT 0;"
+		    "ALTER TABLE coupon_denoms ADD COLUMN legal_end BIGINT NOT NULL DEFAULT 0;"
+		    "UPDATE coupon_denoms SET valid_from = MIN(created, withdraw_until), "
+		    "legal_end = spend_until + 94608000;",
+	  .postgres = "ALTER TABLE coupon_denoms ADD COLUMN valid_from BIGINT NOT NULL DEFAULT 0;"
+		      "ALTER TABLE coupon_denoms ADD COLUMN legal_end BIGINT NOT NULL DEFAULT 0;"
+		      "UPDATE coupon_denoms SET valid_from = LEAST(created, withdraw_until), "
+		      "legal_end = spend_until + 94608000;" },
 };
 
 obol_err coupon_store_migrate(struct obol_store *s)
@@ -60,10 +72,10 @@ obol_err coupon_store_denom_add(struct obol_store *s, const struct coupon_denom 
 	    (e = obol_rsa_public_to_der(d->key, &pk, &pk_len)) != OBOL_OK)
 		goto out;
 	e = obol_store_run(s, NULL,
-			   "INSERT INTO coupon_denoms (id, currency, value_units, n, rsa_sk, rsa_pk, withdraw_until, "
-			   "spend_until, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			   "itiibbiii", (int64_t)d->id, d->value.currency, d->value.units, (int64_t)d->n, sk, sk_len,
-			   pk, pk_len, d->withdraw_until, d->spend_until, obol_now());
+			   "INSERT INTO coupon_denoms (id, currency, value_units, n, rsa_sk, rsa_pk, valid_from, "
+			   "withdraw_until, spend_until, legal_end, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			   "itiibbiiiii", (int64_t)d->id, d->value.currency, d->value.units, (int64_t)d->n, sk, sk_len,
+			   pk, pk_len, d->valid_from, d->withdraw_until, d->spend_until, d->legal_end, obol_now());
 out:
 	if (sk)
 		obol_rsa_der_free(sk, sk_len);
@@ -79,8 +91,8 @@ obol_err coupon_store_denoms(struct obol_store *s, struct coupon_denom *out, siz
 	obol_err e;
 	*n = 0;
 	if ((e = obol_stmt_prepare(s,
-				   "SELECT id, currency, value_units, n, rsa_sk, withdraw_until, spend_until "
-				   "FROM coupon_denoms ORDER BY id",
+				   "SELECT id, currency, value_units, n, rsa_sk, withdraw_until, spend_until, "
+				   "valid_from, legal_end, rsa_pk FROM coupon_denoms ORDER BY id",
 				   &st)) != OBOL_OK)
 		return e;
 	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
@@ -96,11 +108,18 @@ obol_err coupon_store_denoms(struct obol_store *s, struct coupon_denom *out, siz
 		if ((e = obol_amount_from_units(cur ? cur : "", obol_stmt_column_int64(st, 2), &d->value)) != OBOL_OK)
 			break;
 		d->n = (uint64_t)obol_stmt_column_int64(st, 3);
-		const void *der = obol_stmt_column_blob(st, 4, &len);
-		if ((e = obol_rsa_private_from_der(der, len, &d->key)) != OBOL_OK)
+		/* an empty rsa_sk: the key moved to the signing process, only
+		 * its public half is here */
+		size_t pk_len;
+		const void *sk = obol_stmt_column_blob(st, 4, &len);
+		const void *pk = obol_stmt_column_blob(st, 9, &pk_len);
+		e = len > 0 ? obol_rsa_private_from_der(sk, len, &d->key) : obol_rsa_public_from_der(pk, pk_len, &d->key);
+		if (e != OBOL_OK)
 			break;
 		d->withdraw_until = obol_stmt_column_int64(st, 5);
 		d->spend_until = obol_stmt_column_int64(st, 6);
+		d->valid_from = obol_stmt_column_int64(st, 7);
+		d->legal_end = obol_stmt_column_int64(st, 8);
 		(*n)++;
 		if ((e = coupon_denom_check(d)) != OBOL_OK)
 			break;

@@ -2,7 +2,10 @@
  *
  *   coupon_denoms      id, value (units + currency), n, RSA key pair (PKCS#8
  *                      DER: the database is the issuer's trust boundary, as
- *                      for issuer_keys), withdraw_until, spend_until
+ *                      for issuer_keys), the key's windows valid_from,
+ *                      withdraw_until, spend_until, legal_end (step 3). A
+ *                      denomination (value, n) rotates: a series of rows,
+ *                      each key under its own id (coupon_rotate.h)
  *   coupon_settings    lock_max_s (the lock policy)
  *   coupon_withdrawals one row per withdrawal: ref (account:request id), denom,
  *                      value; with the coins' credited tokens it gives the

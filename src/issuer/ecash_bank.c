@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/parse.h"
 #include "issuer/ecash_issuer.h"
+#include "issuer/signer_client.h"
 #include "store/audit.h"
 
 static const struct obol_migration ecash_steps[] = {
@@ -51,7 +52,8 @@ static const struct obol_migration ecash_steps[] = {
 
 obol_err ecash_issuer_migrate(struct obol_store *s)
 {
-	return obol_store_migrate(s, "ecash", ecash_steps, OBOL_ARRAY_LEN(ecash_steps));
+	obol_err e = obol_store_migrate(s, "ecash", ecash_steps, OBOL_ARRAY_LEN(ecash_steps));
+	return e == OBOL_OK ? ecash_issuer_revocations_migrate(s) : e;
 }
 
 static const char *const ecash_init_options[] = { "ecash-coin-lifetime", "ecash-cert-lifetime",
@@ -115,7 +117,10 @@ obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ec
 			} else {
 				size_t len;
 				const uint8_t *der = obol_stmt_column_blob(q, 0, &len);
+				/* a public key once moved to the signing process */
 				e = obol_rsa_private_from_der(der, len, &st->sk);
+				if (e != OBOL_OK && (e = obol_rsa_public_from_der(der, len, &st->sk)) == OBOL_OK)
+					st->sk_moved = true;
 				coin_life = obol_stmt_column_int64(q, 1);
 				cert_life = obol_stmt_column_int64(q, 2);
 				window = obol_stmt_column_int64(q, 3);
@@ -150,10 +155,38 @@ void ecash_issuer_unload(struct ecash_issuer_state *st)
 	free(st);
 }
 
+/* ecash_bank's sign through the signing process. */
+static obol_err signer_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len)
+{
+	struct ecash_issuer_state *st = ctx;
+	return obol_signer_client_rsa_sign(st->signer, st->key_id, msg, len, sig, cap, sig_len);
+}
+
+/* With a signing process the bank signs there and holds its public key
+ * only; without, its private key must be here. */
+static obol_err bank_bind_signer(struct obol_issuer *iss, struct ecash_issuer_state *st)
+{
+	EVP_PKEY *pub = NULL;
+	obol_err e;
+	st->signer = obol_issuer_signer_client(iss);
+	if (!st->signer)
+		return st->sk_moved ? OBOL_E_SIGNER_REQUIRED : OBOL_OK;
+	if ((e = obol_rsa_key_id(st->sk, st->key_id)) != OBOL_OK ||
+	    (e = obol_rsa_public_from_der(st->pk_der, st->pk_der_len, &pub)) != OBOL_OK)
+		return e;
+	EVP_PKEY_free(st->sk);
+	st->sk = st->bank.sk = pub;
+	st->bank.sign = signer_sign;
+	st->bank.sign_ctx = st;
+	return OBOL_OK;
+}
+
 static obol_err ecash_start(struct obol_issuer *iss, struct obol_store *s, void **state)
 {
 	struct ecash_issuer_state *st = NULL;
 	obol_err e = ecash_issuer_load(s, obol_issuer_currency(iss), &st);
+	if (e == OBOL_OK && (e = bank_bind_signer(iss, st)) != OBOL_OK)
+		ecash_issuer_unload(st);
 	if (e == OBOL_OK)
 		*state = st;
 	return e;

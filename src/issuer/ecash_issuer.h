@@ -33,6 +33,10 @@ struct ecash_issuer_state {
 	struct ecash_bank bank;
 	uint8_t *pk_der;
 	size_t pk_der_len;
+	bool sk_moved; /* the database holds the public key: the private one is the signing process's */
+	/* With the signing process: the bank key's id there, and its client. */
+	uint8_t key_id[32];
+	struct obol_signer_client *signer;
 };
 
 /* Creates or upgrades the ecash tables (component "ecash"). */
@@ -43,13 +47,22 @@ OBOL_MUST_CHECK obol_err ecash_issuer_state(struct obol_issuer *iss, struct ecas
 
 /* ---- revocations (ecash_revocations.c) ---- */
 
-/* The published revocation list (unsigned): every revoked key whose
- * certificate could still have signed a claim on a live coin (its expiry
- * plus the coin lifetime is after now; older entries can no longer matter
- * and are left out), ids ascending; seq counts every revocation ever made,
- * so it only grows. */
-OBOL_MUST_CHECK obol_err ecash_issuer_revocations(struct obol_store *s, int64_t now, int64_t coin_lifetime,
-						  struct ecash_revocations *rl);
+/* The component "ecash-revocations" (the index deltas read by). */
+OBOL_MUST_CHECK obol_err ecash_issuer_revocations_migrate(struct obol_store *s);
+/* One page of the published list, unsigned (rl_pages.h): as of `version`,
+ * every revoked key whose certificate could still have signed a claim on a
+ * live coin (its expiry is after version - coin_lifetime; older entries can
+ * no longer matter and are left out), revoked at or after since (0: all)
+ * and at or before version, ids ascending after `after`, at most
+ * ECASH_RL_PAGE_MAX; through set to the last id when more follow, else to
+ * the end. Costs one index range read however long the list.
+ * INVALID_ARGUMENT for since < 0 or since > version. */
+struct ecash_rl_query {
+	int64_t version, since, coin_lifetime;
+	uint8_t after[ECASH_ID_LEN];
+};
+OBOL_MUST_CHECK obol_err ecash_issuer_revocation_page(struct obol_store *s, const struct ecash_rl_query *q,
+						      struct ecash_rl_page *p);
 /* The revocations of just the keys ids[0..n) (what one request's checks
  * need: no list is read whole on a request's path). */
 OBOL_MUST_CHECK obol_err ecash_issuer_revocations_of(struct obol_store *s, const uint8_t (*ids)[ECASH_ID_LEN],

@@ -64,8 +64,8 @@ obol_err ecash_issuer_account_keys(struct obol_store *s, int64_t account, int64_
 	bool row = false;
 	*live = 0;
 	*barred = false;
-	obol_err e = obol_stmt_prepare(s, "SELECT COUNT(*) FROM ecash_certs WHERE account = ? AND expiry > ? AND key_id NOT IN"
-					  " (SELECT key_id FROM ecash_revoked)", &st);
+	obol_err e = obol_stmt_prepare(s, "SELECT COUNT(*) FROM ecash_certs WHERE account = ? AND expiry > ? AND NOT EXISTS"
+					  " (SELECT 1 FROM ecash_revoked r WHERE r.key_id = ecash_certs.key_id)", &st);
 	if (e != OBOL_OK)
 		return e;
 	if ((e = obol_stmt_bindf(st, "ii", account, now)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
@@ -501,7 +501,7 @@ obol_err ecash_issuer_directory(struct obol_store *s, const uint8_t key[static E
 	if ((dir->e = calloc(ECASH_DIRECTORY_SPAN, sizeof(*dir->e))) == NULL)
 		return OBOL_E_NO_MEMORY;
 	if ((e = obol_stmt_prepare(s, "SELECT seq, cert FROM ecash_certs WHERE seq >= ? AND seq < ? AND expiry > ? AND"
-				      " key_id NOT IN (SELECT key_id FROM ecash_revoked) ORDER BY seq", &st)) != OBOL_OK)
+				      " NOT EXISTS (SELECT 1 FROM ecash_revoked r WHERE r.key_id = ecash_certs.key_id) ORDER BY seq", &st)) != OBOL_OK)
 		goto out;
 	e = obol_stmt_bindf(st, "iii", (int64_t)dir->first, (int64_t)(dir->first + ECASH_DIRECTORY_SPAN), now);
 	while (e == OBOL_OK && dir->n < ECASH_DIRECTORY_SPAN && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {

@@ -39,29 +39,79 @@ static obol_err rl_read(struct obol_stmt *st, struct ecash_revocations *rl, size
 	return e;
 }
 
-obol_err ecash_issuer_revocations(struct obol_store *s, int64_t now, int64_t coin_lifetime,
-				  struct ecash_revocations *rl)
+/* Component "ecash-revocations": the index a delta of the list reads by
+ * (the keys revoked since a time); the whole list walks the primary key. */
+static const struct obol_migration rl_steps[] = {
+	{ "CREATE INDEX ecash_revoked_at ON ecash_revoked (at, key_id);", NULL },
+};
+
+obol_err ecash_issuer_revocations_migrate(struct obol_store *s)
+{
+	return obol_store_migrate(s, "ecash-revocations", rl_steps, OBOL_ARRAY_LEN(rl_steps));
+}
+
+obol_err ecash_issuer_revocation_page(struct obol_store *s, const struct ecash_rl_query *q, struct ecash_rl_page *p)
 {
 	struct obol_stmt *st = NULL;
-	bool row;
-	size_t cap = 0;
-	memset(rl, 0, sizeof(*rl));
-	obol_err e = obol_stmt_prepare(s, "SELECT COUNT(*) FROM ecash_revoked", &st);
-	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
-		rl->seq = (uint64_t)obol_stmt_column_int64(st, 0);
-	obol_stmt_finish(st);
-	/* A key whose certificate expired more than a coin lifetime ago signed
-	 * nothing a live coin carries: merchants need not hold it (the bank
-	 * keeps every row and checks a request's keys itself). */
-	if (e == OBOL_OK)
-		e = obol_stmt_prepare(s, "SELECT r.key_id, r.at FROM ecash_revoked r JOIN ecash_certs c ON c.key_id = r.key_id"
-					 " WHERE c.expiry > ? ORDER BY r.key_id", &st);
-	if (e == OBOL_OK && (e = obol_stmt_bind_int64(st, 1, now - coin_lifetime)) == OBOL_OK)
-		e = rl_read(st, rl, &cap, true);
-	obol_stmt_finish(st);
+	bool row = false, more = false;
+	bool pg = obol_store_backend(s) == OBOL_STORE_POSTGRES;
+	memset(p, 0, sizeof(*p));
+	if (q->since < 0 || q->since > q->version)
+		return OBOL_E_INVALID_ARGUMENT;
+	/* One row past the page tells whether another follows. A delta reads
+	 * by the time of revocation and sorts what it found (SQLite's unary
+	 * plus keeps its planner off the key index, which would walk the whole
+	 * list; PostgreSQL's statistics choose alone); the whole list walks the
+	 * key index from `after`. A key whose certificate expired more than a
+	 * coin lifetime before the version signed nothing a live coin carries:
+	 * it is left out (the bank keeps the row and checks requests itself). */
+	obol_err e = obol_stmt_prepare(
+		s,
+		q->since > 0 ? (pg ? "SELECT r.key_id, r.at FROM ecash_revoked r JOIN ecash_certs c ON c.key_id = r.key_id"
+				     " WHERE r.at >= ? AND r.key_id > ? AND r.at <= ? AND c.expiry > ?"
+				     " ORDER BY r.key_id LIMIT ?"
+				   : "SELECT r.key_id, r.at FROM ecash_revoked r JOIN ecash_certs c ON c.key_id = r.key_id"
+				     " WHERE r.at >= ? AND +r.key_id > ? AND r.at <= ? AND c.expiry > ?"
+				     " ORDER BY +r.key_id LIMIT ?")
+			     : "SELECT r.key_id, r.at FROM ecash_revoked r JOIN ecash_certs c ON c.key_id = r.key_id"
+			       " WHERE ? = 0 AND r.key_id > ? AND r.at <= ? AND c.expiry > ? ORDER BY r.key_id LIMIT ?",
+		&st);
 	if (e != OBOL_OK)
-		ecash_revocations_clear(rl);
-	return e;
+		return e;
+	if ((p->keys = malloc(ECASH_RL_PAGE_MAX * sizeof(*p->keys))) == NULL) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	e = obol_stmt_bindf(st, "ibiii", q->since, q->after, (size_t)ECASH_ID_LEN, q->version,
+			    q->version - q->coin_lifetime, (int64_t)ECASH_RL_PAGE_MAX + 1);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t len;
+		const uint8_t *id = obol_stmt_column_blob(st, 0, &len);
+		if (p->n == ECASH_RL_PAGE_MAX) {
+			more = true;
+			break;
+		}
+		if (len != ECASH_ID_LEN) {
+			e = OBOL_E_INTERNAL;
+			break;
+		}
+		memcpy(p->keys[p->n].id, id, ECASH_ID_LEN);
+		p->keys[p->n++].at = obol_stmt_column_int64(st, 1);
+	}
+out:
+	obol_stmt_finish(st);
+	if (e != OBOL_OK) {
+		ecash_rl_page_clear(p);
+		return e;
+	}
+	p->version = q->version;
+	p->since = q->since;
+	memcpy(p->after, q->after, ECASH_ID_LEN);
+	if (more)
+		memcpy(p->through, p->keys[p->n - 1].id, ECASH_ID_LEN);
+	else
+		memset(p->through, 0xff, ECASH_ID_LEN);
+	return OBOL_OK;
 }
 
 obol_err ecash_issuer_revocations_of(struct obol_store *s, const uint8_t (*ids)[ECASH_ID_LEN], size_t n,
@@ -85,6 +135,7 @@ obol_err ecash_issuer_revocations_of(struct obol_store *s, const uint8_t (*ids)[
 		return e;
 	}
 	ecash_revocations_sort(rl);
+	rl->held = true;
 	return OBOL_OK;
 }
 

@@ -12,7 +12,8 @@
  *                            back to their holder's account (§6.4 after expiry)
  *   POST /ecash/exchange     the same body with a bank nonce of purpose "exchange" and owners:
  *                            coins retired for fresh ones (results carry "coin")
- *   GET  /ecash/revocations  the signed revocation list
+ *   GET  /ecash/revocations/page?since=&after=&version=  one signed page of the revocation list,
+ *                            whole or a delta (rl_pages.h)
  *   GET  /ecash/directory?key=B64  the signed block of registrations holding that key (rings)
  * A deposit's nonce is drawn by the depositor (a vendor's outbox replays the
  * same body after a lost reply): the bank's spent registry and the request's
@@ -346,42 +347,75 @@ static obol_err post_exchange(struct obol_issuer *iss, const struct obol_http_re
 }
 OBOL_ROUTE(route_ecash_exchange, "POST", "/ecash/exchange", post_exchange)
 
-/* ---- GET /ecash/revocations and /ecash/directory ---- */
+/* ---- GET /ecash/revocations/page and /ecash/directory ---- */
 
 struct list_read {
-	struct ecash_revocations rl;
+	struct ecash_rl_query q;
+	struct ecash_rl_page page;
 	struct ecash_directory dir;
-	int64_t now, coin_lifetime;
+	int64_t now;
 	uint8_t key[ECASH_ID_LEN];
 };
 
-static obol_err read_revocations(struct obol_store *s, void *arg)
+static obol_err read_rl_page(struct obol_store *s, void *arg)
 {
 	struct list_read *r = arg;
-	return ecash_issuer_revocations(s, r->now, r->coin_lifetime, &r->rl);
+	return ecash_issuer_revocation_page(s, &r->q, &r->page);
 }
 
-static obol_err get_revocations(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
+/* The page's question: ?since=T (0 or absent: the whole list), ?after=B64
+ * (the base64url id the page starts after; absent: the first page) and
+ * ?version=V (absent: now; a fetch's later pages repeat its first page's).
+ * INVALID_ARGUMENT, with a detail, for anything else. */
+static obol_err rl_question(const struct obol_http_req *req, int64_t now, struct ecash_rl_query *q,
+			    struct obol_http_reply *rep)
+{
+	const char *since = obol_http_req_query(req, "since"), *after = obol_http_req_query(req, "after");
+	const char *version = obol_http_req_query(req, "version");
+	uint64_t v = 0;
+	size_t n = ECASH_ID_LEN;
+	obol_err e = OBOL_OK;
+	q->version = now;
+	if (since != NULL && (e = obol_parse_u64(since, 0, INT64_MAX, &v)) == OBOL_OK)
+		q->since = (int64_t)v;
+	if (e == OBOL_OK && version != NULL && (e = obol_parse_u64(version, 1, (uint64_t)now + ECASH_RL_VERSION_SKEW,
+								   &v)) == OBOL_OK)
+		q->version = (int64_t)v;
+	if (e == OBOL_OK && after != NULL)
+		e = obol_b64_decode(after, q->after, sizeof(q->after), &n, 1);
+	if (e != OBOL_OK || n != ECASH_ID_LEN || q->since > q->version) {
+		obol_http_reply_detail(rep, "since and version are unix seconds (since <= version <= now), after the "
+					    "base64url id the page starts after");
+		return OBOL_E_INVALID_ARGUMENT;
+	}
+	return OBOL_OK;
+}
+
+/* One signed page of the revocation list (docs/protocol.md "GET
+ * /ecash/revocations/page", rl_pages.h): at most ECASH_RL_PAGE_MAX keys,
+ * one index range read however long the list. */
+static obol_err get_rl_page(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
 {
 	struct ecash_issuer_state *st;
 	struct list_read r = { .now = obol_now() };
-	struct ecash_revocations_spec sp;
-	(void)req;
+	struct ecash_rl_page_spec sp;
 	obol_err e = ecash_issuer_state(iss, &st);
-	if (e == OBOL_OK) {
-		r.coin_lifetime = st->bank.coin_lifetime;
-		e = obol_issuer_read(iss, read_revocations, &r);
+	if (e == OBOL_OK && (e = rl_question(req, r.now, &r.q, rep)) == OBOL_OK) {
+		r.q.coin_lifetime = st->bank.coin_lifetime;
+		e = obol_issuer_read(iss, read_rl_page, &r);
 	}
+	/* the one place the list is signed: with the bank's key (through the
+	 * signing process when the issuer has one) */
+	if (e == OBOL_OK)
+		e = ecash_bank_sign_rl_page(&st->bank, &r.page);
 	if (e == OBOL_OK) {
-		r.rl.issued = r.now;
-		e = ecash_bank_sign_revocations(&st->bank, &r.rl);
-	}
-	if (e == OBOL_OK && (e = ecash_revocations_spec(&sp, &r.rl, false)) == OBOL_OK)
+		ecash_rl_page_spec(&sp, &r.page, false);
 		e = obol_json_encode(&sp.s, &rep->body);
-	ecash_revocations_clear(&r.rl);
+	}
+	ecash_rl_page_clear(&r.page);
 	return e;
 }
-OBOL_ROUTE_BOUNDED(route_ecash_revocations, "GET", "/ecash/revocations", get_revocations, OBOL_WORK_RSA)
+OBOL_ROUTE_BOUNDED(route_ecash_rl_page, "GET", "/ecash/revocations/page", get_rl_page, OBOL_WORK_RSA)
 
 static obol_err read_directory(struct obol_store *s, void *arg)
 {

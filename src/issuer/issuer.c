@@ -12,6 +12,7 @@
 #include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "issuer/issuer.h"
+#include "issuer/signer_client.h"
 #include "issuer/vendors.h"
 #include "net/reqauth.h"
 #include "schemes/common/keys_doc.h"
@@ -24,6 +25,8 @@ static struct obol_issuer_scheme *schemes;
 
 struct obol_issuer {
 	struct obol_issuer_keys keys;
+	struct obol_signer_client *signer; /* NULL: the keys are in process */
+	struct obol_box_opener box_opener;
 	struct obol_batcher *batcher;
 	struct obol_http_server *http;
 	struct obol_work_gate *gate; /* bounded expensive work (OBOL_ROUTE_BOUNDED) */
@@ -93,6 +96,13 @@ struct obol_issuer_scheme *obol_issuer_schemes(void)
 const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss)
 {
 	return &iss->keys;
+}
+
+obol_err obol_issuer_signer(struct obol_issuer *iss, int64_t now, struct obol_ed25519_signer *out)
+{
+	(void)now;
+	obol_ed25519_signer_local(out, &iss->keys.master);
+	return OBOL_OK;
 }
 
 const char *obol_issuer_currency(const struct obol_issuer *iss)
@@ -205,6 +215,33 @@ static void pool_free(struct obol_issuer *iss)
 	iss->nidle = 0;
 }
 
+/* With a signing process: its client, and the box key's secret half
+ * forgotten (boxes open through it). Without: the box key must be here. */
+static obol_err signer_attach(struct obol_issuer *iss, const char *path)
+{
+	static const uint8_t zero[OBOL_BOX_SK_LEN];
+	obol_err e;
+	iss->box_opener.kp = &iss->keys.box;
+	if (path == NULL)
+		return obol_ct_equal(iss->keys.box.sk, zero, OBOL_BOX_SK_LEN) ? OBOL_E_SIGNER_REQUIRED : OBOL_OK;
+	if ((e = obol_signer_client_open(path, &iss->signer)) != OBOL_OK)
+		return e;
+	OBOL_WIPE(iss->keys.box.sk);
+	iss->box_opener.open = obol_signer_client_box_open;
+	iss->box_opener.ctx = iss->signer;
+	return OBOL_OK;
+}
+
+struct obol_signer_client *obol_issuer_signer_client(const struct obol_issuer *iss)
+{
+	return iss->signer;
+}
+
+const struct obol_box_opener *obol_issuer_box_opener(const struct obol_issuer *iss)
+{
+	return &iss->box_opener;
+}
+
 obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_issuer **out)
 {
 	struct obol_store *s = NULL;
@@ -218,7 +255,8 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 	if ((e = obol_store_open(cfg->db_url, false, &s)) != OBOL_OK)
 		goto fail;
 	if ((e = obol_ledger_attach(s)) != OBOL_OK || (e = obol_issuer_keys_migrate(s)) != OBOL_OK ||
-	    (e = obol_issuer_keys_load(s, &iss->keys)) != OBOL_OK || (e = migrate_all(s)) != OBOL_OK)
+	    (e = obol_issuer_keys_load(s, &iss->keys)) != OBOL_OK || (e = migrate_all(s)) != OBOL_OK ||
+	    (e = signer_attach(iss, cfg->signer_path)) != OBOL_OK)
 		goto fail;
 	for (struct obol_issuer_scheme *sch = schemes; sch != NULL; sch = sch->next) {
 		if (iss->nschemes == MAX_SCHEMES) {
@@ -282,6 +320,7 @@ void obol_issuer_stop(struct obol_issuer *iss)
 	pthread_mutex_destroy(&iss->pool_mu);
 	pthread_cond_destroy(&iss->pool_cv);
 	obol_issuer_keys_wipe(&iss->keys);
+	obol_signer_client_close(iss->signer);
 	free(iss);
 }
 
@@ -502,6 +541,7 @@ static obol_err keys_parts(struct obol_store *s, void *arg)
 obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out)
 {
 	char mpk[OBOL_B64_LEN(32)], bpk[OBOL_B64_LEN(32)];
+	struct obol_ed25519_signer sg;
 	obol_err e;
 	if ((e = obol_b64_encode(iss->keys.master.pk, 32, mpk, sizeof mpk)) != OBOL_OK ||
 	    (e = obol_b64_encode(iss->keys.box.pk, 32, bpk, sizeof bpk)) != OBOL_OK)
@@ -513,7 +553,9 @@ obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out)
 		return OBOL_E_NO_MEMORY;
 	e = obol_issuer_read(iss, keys_parts, &k);
 	if (e == OBOL_OK)
-		e = obol_keys_doc_sign(k.keys, iss->keys.master.sk, out);
+		e = obol_issuer_signer(iss, obol_now(), &sg);
+	if (e == OBOL_OK)
+		e = obol_keys_doc_sign(k.keys, &sg, out);
 	json_decref(k.keys);
 	return e;
 }

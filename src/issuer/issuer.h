@@ -40,6 +40,8 @@
 #include "store/ledger.h"
 #include "store/store.h"
 
+struct obol_signer_client;
+
 struct obol_issuer;
 
 /* ---- routes ------------------------------------------------------------- */
@@ -162,6 +164,9 @@ struct obol_issuer_config {
 	 * obol_issuer_handle) and no committer thread (each unit of work runs
 	 * and commits on the calling thread, obol_batcher_start_inline). */
 	bool in_process;
+	/* The signing process's socket (signer_client.h): the private keys
+	 * are there; NULL: in this process, from the database. */
+	const char *signer_path;
 };
 
 /* Opens the store (it must exist and be initialised: KEYS_UNKNOWN otherwise),
@@ -180,6 +185,14 @@ OBOL_MUST_CHECK obol_err obol_issuer_handle(struct obol_issuer *iss, const struc
 					    unsigned *status, char **reply, size_t *reply_len);
 
 const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss);
+/* The signer of everything the issuer signs at now (crypto/ed25519_signer.h):
+ * vendor certificates, the key document, coupon answers, Codex and payword
+ * certificates and lists. It stays usable while iss runs. */
+OBOL_MUST_CHECK obol_err obol_issuer_signer(struct obol_issuer *iss, int64_t now, struct obol_ed25519_signer *out);
+/* The signing process's client, NULL without one; the issuer's box opener
+ * (through it, or with the box key here). */
+struct obol_signer_client *obol_issuer_signer_client(const struct obol_issuer *iss);
+const struct obol_box_opener *obol_issuer_box_opener(const struct obol_issuer *iss);
 const char *obol_issuer_currency(const struct obol_issuer *iss);
 /* The state a scheme's start() made, or NULL. */
 void *obol_issuer_scheme_state(const struct obol_issuer *iss, const char *scheme);

@@ -379,6 +379,7 @@ static obol_err buy_unit(struct obol_store *s, void *ctx, json_t **reply)
 	struct payword_db_claims held;
 	struct payword_buy_params p;
 	struct payword_buy_effect r;
+	struct obol_ed25519_signer sg;
 	struct payword_buy_reply rw;
 	struct payword_buy_reply_spec rs;
 	int64_t *moved = NULL, liab = 0;
@@ -425,7 +426,8 @@ static obol_err buy_unit(struct obol_store *s, void *ctx, json_t **reply)
 	p.grace = st->settings.grace;
 	r.moved = moved;
 	/* Step C: generate, sign, end the previous certificate, store. */
-	if ((e = payword_agent_buy(&u.u, ac, n, &p, obol_issuer_keys(b->iss)->master.sk, &r)) != OBOL_OK)
+	if ((e = obol_issuer_signer(b->iss, obol_now(), &sg)) != OBOL_OK ||
+	    (e = payword_agent_buy(&u.u, ac, n, &p, &sg, &r)) != OBOL_OK)
 		goto out;
 	snprintf(ref, sizeof(ref), "payword:%llu", (unsigned long long)p.serial);
 	if (!obol_amount_is_zero(&r.cost) &&
@@ -582,6 +584,7 @@ static obol_err get_crl_page(struct obol_issuer *iss, const struct obol_http_req
 	struct crl_page_read c = { .q = { .now = obol_now(), .limit = PAYWORD_CRL_PAGE_MAX } };
 	struct payword_crl_page page = { 0 };
 	struct payword_crl_page_spec spec;
+	struct obol_ed25519_signer sg;
 	const char *since = obol_http_req_query(req, "since"), *after = obol_http_req_query(req, "after");
 	uint64_t v = 0;
 	obol_err e = OBOL_OK;
@@ -600,7 +603,8 @@ static obol_err get_crl_page(struct obol_issuer *iss, const struct obol_http_req
 		page = (struct payword_crl_page){ .issued = c.q.now, .since = c.q.since, .after = c.q.after,
 						  .through = c.more ? c.serials[c.n - 1] : PAYWORD_CRL_END,
 						  .count = c.n, .serials = c.serials };
-		e = payword_crl_page_sign(&page, obol_issuer_keys(iss)->master.sk);
+		if ((e = obol_issuer_signer(iss, obol_now(), &sg)) == OBOL_OK)
+			e = payword_crl_page_sign(&page, &sg);
 	}
 	if (e == OBOL_OK) {
 		payword_crl_page_spec_init(&spec, &page);

@@ -23,7 +23,7 @@ static obol_err next_serial(struct obol_store *s, int64_t *serial)
 	return e;
 }
 
-obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_issuer_keys *keys, const char *name,
+obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_ed25519_signer *signer, const char *name,
 				const uint8_t sign_pk[32], const uint8_t *box_pk, unsigned valid_days, int64_t now,
 				struct obol_vendor_cert *out)
 {
@@ -61,7 +61,7 @@ obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_issuer_k
 	}
 	out->valid_from = now;
 	out->valid_until = now + (int64_t)valid_days * DAY_S;
-	if ((e = obol_vendor_cert_sign(out, keys->master.sk)) != OBOL_OK ||
+	if ((e = obol_vendor_cert_sign(out, signer)) != OBOL_OK ||
 	    (e = obol_vendor_cert_encode(out, buf, sizeof buf, &len)) != OBOL_OK || (e = next_serial(s, &serial)) != OBOL_OK)
 		return e;
 	e = obol_stmt_prepare(s, "INSERT INTO vendor_certs (serial, vendor_id, sign_pk, cert, valid_from, valid_until)"

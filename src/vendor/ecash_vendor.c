@@ -14,8 +14,8 @@
  *                    next_sk: the key a renewal is registering, until its certificate is kept)
  *   ecash_received  (serial, held: the coin and its chain, nonce n, sigma1 σ1, at,
  *                    outbox: the deposit's outbox row, result: the bank's answer)
- *   ecash_lists     (name "revocations": the last bank-signed list, JSON;
- *                    refreshed in the background, ecash_vendor_rl.c)
+ *   ecash_lists     (name "revocations": the list put together from the bank's
+ *                    signed pages, JSON; refreshed in the background, ecash_vendor_rl.c)
  * At the first start the daemon registers its key with the bank (online,
  * authenticated as the vendor's account); later starts need no network, but
  * renew the key when its certificate has less than a quarter of its life

@@ -1,12 +1,14 @@
 /* The vendor daemon's revocation list (seed 002 §3.3.2 step 4: the merchant
  * refuses revoked keys offline, so its copy of the bank's list must not go
- * stale): loaded at start, then refreshed by a background thread every
- * interval, sooner while the issuer is unreachable, and at once when the
- * outbox finds the issuer reachable again (in process, by the scheme's tick
- * instead of a thread). A list is taken only when the
- * bank's signature verifies and its version does not go back
- * (ecash_merchant_set_revocations); it is then cached in the vendor store
- * (ecash_lists) for a start without network. See ecash_vendor_int.h. */
+ * stale): loaded at start (the cached copy, then a delta from it), then
+ * refreshed by a background thread every interval, sooner while the issuer
+ * is unreachable, and at once when the outbox finds the issuer reachable
+ * again (in process, by the scheme's tick instead of a thread). Each
+ * refresh fetches signed pages (rl_pages.h): a delta since the version
+ * held, or the whole list once a day; a page is taken only when the bank's
+ * signature verifies and it answers the question asked, and a fetch only
+ * when its version does not go back. The list is then cached in the vendor
+ * store (ecash_lists) for a start without network. See ecash_vendor_int.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,52 +19,65 @@
 #include "core/parse.h"
 #include "net/http_client.h"
 #include "schemes/ecash/messages.h"
+#include "vendor/ecash_rl_fetch.h"
 #include "vendor/ecash_vendor_int.h"
 #include "vendor/vendor_files.h"
 #include "wire/json.h"
 
-/* GET /ecash/revocations (3 s timeout). */
-static obol_err fetch(struct obol_vendor *v, json_t **j)
+/* Fetches what the held list lacks, in pages (a delta, or the whole list
+ * when none is held or its last whole fetch is a day old: rl_pages.h), and
+ * applies it to the merchant's list (ECASH_LIST_SIGNATURE, ECASH_LIST_PAGE,
+ * ECASH_LIST_STALE, transport and wire errors: the held list stays).
+ * *changed: keys came or left; *n, *version: the list now held. The pages
+ * are fetched outside the lock: payments go on meanwhile. */
+static obol_err fetch_apply(struct obol_vendor *v, struct ecash_vendor *ev, bool *changed, size_t *n,
+			    int64_t *version)
 {
 	struct obol_http_client *c = NULL;
+	struct ecash_rl_fetch f;
+	struct ecash_revocations head = { 0 };
+	pthread_mutex_lock(&ev->mu);
+	head.held = ev->m.rl.held;
+	head.issued = ev->m.rl.issued;
+	head.whole_at = ev->m.rl.whole_at;
+	pthread_mutex_unlock(&ev->mu);
+	ecash_rl_fetch_begin(&f, &head, obol_now());
 	obol_err e = obol_http_client_new(obol_vendor_issuer_url(v), 3000, &c);
 	if (e == OBOL_OK)
-		e = obol_http_get_json(c, "/ecash/revocations", 0, j);
+		e = ecash_rl_fetch_pages(c, ev->bank_pk, &f, NULL);
 	obol_http_client_free(c);
-	return e;
-}
-
-/* Decodes a list and makes it the merchant's (ECASH_LIST_SIGNATURE,
- * ECASH_LIST_STALE, wire errors: the held list stays). *changed: its
- * version grew; *n, *seq: the list now held. */
-static obol_err apply(struct ecash_vendor *ev, const json_t *j, bool *changed, size_t *n, uint64_t *seq)
-{
-	struct ecash_revocations rl = { 0 };
-	struct ecash_revocations_spec sp;
-	obol_err e = ecash_revocations_spec(&sp, &rl, true);
-	if (e == OBOL_OK)
-		e = ecash_revocations_done(&sp, obol_json_decode(j, &sp.s));
 	if (e == OBOL_OK) {
 		pthread_mutex_lock(&ev->mu);
-		uint64_t before = ev->m.rl.sig_len != 0 ? ev->m.rl.seq : 0;
-		bool had = ev->m.rl.sig_len != 0;
-		e = ecash_merchant_set_revocations(&ev->m, &rl);
-		*changed = e == OBOL_OK && (!had || ev->m.rl.seq > before);
+		size_t before = ev->m.rl.n;
+		bool whole = f.since == 0, had = ev->m.rl.held;
+		e = ecash_rl_fetch_apply(&f, &ev->m.rl);
+		*changed = e == OBOL_OK && (!had || whole || ev->m.rl.n != before);
 		*n = ev->m.rl.n;
-		*seq = ev->m.rl.seq;
+		*version = ev->m.rl.issued;
 		pthread_mutex_unlock(&ev->mu);
 	}
-	ecash_revocations_clear(&rl);
+	ecash_rl_fetch_free(&f);
 	return e;
 }
 
-/* Replaces the cached list, in one transaction. */
-static obol_err cache(struct obol_store *s, const json_t *j)
+/* Replaces the cached list by the merchant's, in one transaction. */
+static obol_err cache(struct obol_store *s, struct ecash_vendor *ev)
 {
 	struct obol_stmt *st;
+	struct ecash_revocations_spec sp;
+	json_t *j = NULL;
 	bool row;
-	char *text = obol_json_dump_canonical(j);
-	obol_err e = text ? obol_store_begin(s) : OBOL_E_NO_MEMORY;
+	char *text = NULL;
+	pthread_mutex_lock(&ev->mu);
+	obol_err e = ecash_revocations_spec(&sp, &ev->m.rl, false);
+	if (e == OBOL_OK)
+		e = obol_json_encode(&sp.s, &j);
+	pthread_mutex_unlock(&ev->mu);
+	if (e == OBOL_OK && (text = obol_json_dump_canonical(j)) == NULL)
+		e = OBOL_E_NO_MEMORY;
+	json_decref(j);
+	if (e == OBOL_OK)
+		e = obol_store_begin(s);
 	if (e != OBOL_OK) {
 		free(text);
 		return e;
@@ -84,18 +99,34 @@ static obol_err cache(struct obol_store *s, const json_t *j)
 	return e;
 }
 
-/* The list cached by an earlier run (*j NULL when none). */
-static obol_err cached(struct obol_store *s, json_t **j)
+/* Installs the list cached by an earlier run (none: nothing); the cache is
+ * the vendor's own store, written from checked pages only. */
+static obol_err cached(struct obol_store *s, struct ecash_vendor *ev, size_t *n, int64_t *version)
 {
 	struct obol_stmt *st;
 	bool row;
-	*j = NULL;
 	obol_err e = obol_stmt_prepare(s, "SELECT body FROM ecash_lists WHERE name = 'revocations'", &st);
 	if (e != OBOL_OK)
 		return e;
 	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		json_error_t jerr;
-		*j = json_loads(obol_stmt_column_text(st, 0), 0, &jerr);
+		json_t *j = json_loads(obol_stmt_column_text(st, 0), 0, &jerr);
+		struct ecash_revocations rl = { 0 };
+		struct ecash_revocations_spec sp;
+		obol_err le = j != NULL ? ecash_revocations_spec(&sp, &rl, true) : OBOL_E_WIRE_MALFORMED;
+		if (le == OBOL_OK)
+			le = ecash_revocations_done(&sp, obol_json_decode(j, &sp.s));
+		if (le == OBOL_OK) {
+			pthread_mutex_lock(&ev->mu);
+			le = ecash_merchant_set_revocations(&ev->m, &rl);
+			*n = ev->m.rl.n;
+			*version = ev->m.rl.issued;
+			pthread_mutex_unlock(&ev->mu);
+		}
+		if (le != OBOL_OK)
+			obol_log_warn("ecash: the cached revocation list is ignored: %s", obol_strerror(le));
+		ecash_revocations_clear(&rl);
+		json_decref(j);
 	}
 	obol_stmt_finish(st);
 	return e;
@@ -103,31 +134,21 @@ static obol_err cached(struct obol_store *s, json_t **j)
 
 obol_err ecash_vendor_rl_load(struct obol_vendor *v, struct ecash_vendor *ev, struct obol_store *s)
 {
-	json_t *j = NULL;
 	bool changed = false, fresh = false;
 	size_t n = 0;
-	uint64_t seq = 0;
+	int64_t version = 0;
 	obol_err e;
-	if (fetch(v, &j) == OBOL_OK) {
-		e = apply(ev, j, &changed, &n, &seq);
-		if (e == OBOL_OK) {
-			fresh = true;
-			if (cache(s, j) != OBOL_OK)
-				obol_log_warn("ecash: cannot cache the revocation list");
-		} else {
-			obol_log_warn("ecash: the bank's revocation list is ignored: %s", obol_strerror(e));
-		}
-		json_decref(j);
-		j = NULL;
+	/* the cached list first: a delta from it is all the bank need send */
+	if ((e = cached(s, ev, &n, &version)) != OBOL_OK)
+		return e;
+	if ((e = fetch_apply(v, ev, &changed, &n, &version)) == OBOL_OK) {
+		fresh = true;
+		if (changed && cache(s, ev) != OBOL_OK)
+			obol_log_warn("ecash: cannot cache the revocation list");
+	} else {
+		obol_log_warn("ecash: the bank's revocation list is not refreshed: %s", obol_strerror(e));
 	}
-	if (!fresh) {
-		if ((e = cached(s, &j)) != OBOL_OK)
-			return e;
-		if (j != NULL && (e = apply(ev, j, &changed, &n, &seq)) != OBOL_OK)
-			obol_log_warn("ecash: the cached revocation list is ignored: %s", obol_strerror(e));
-		json_decref(j);
-	}
-	obol_log_info("ecash: revocation list of %zu keys, version %llu (%s)", n, (unsigned long long)seq,
+	obol_log_info("ecash: revocation list of %zu keys, version %lld (%s)", n, (long long)version,
 		      fresh ? "fresh" : "cached");
 	return OBOL_OK;
 }
@@ -136,26 +157,24 @@ obol_err ecash_vendor_rl_load(struct obol_vendor *v, struct ecash_vendor *ev, st
 static bool refresh_once(struct ecash_vendor *ev)
 {
 	struct ecash_rl_refresher *r = &ev->rl;
-	json_t *j = NULL;
 	bool changed = false;
 	size_t n = 0;
-	uint64_t seq = 0;
-	obol_err e = fetch(r->v, &j);
-	if (e != OBOL_OK) {
+	int64_t version = 0;
+	obol_err e = fetch_apply(r->v, ev, &changed, &n, &version);
+	if (e != OBOL_OK && e != OBOL_E_ECASH_LIST_SIGNATURE && e != OBOL_E_ECASH_LIST_PAGE &&
+	    e != OBOL_E_ECASH_LIST_STALE) { /* not an answer: the issuer is unreachable, or failed */
 		obol_log_debug("ecash: revocation list not refreshed: %s", obol_strerror(e));
 		return false;
 	}
-	e = apply(ev, j, &changed, &n, &seq);
 	if (e != OBOL_OK) {
 		obol_log_warn("ecash: the bank's revocation list is ignored: %s", obol_strerror(e));
 	} else if (changed) {
 		struct obol_store *s = NULL;
-		obol_log_info("ecash: revocation list refreshed: %zu keys, version %llu", n, (unsigned long long)seq);
-		if (obol_store_open(r->db_url, false, &s) != OBOL_OK || cache(s, j) != OBOL_OK)
+		obol_log_info("ecash: revocation list refreshed: %zu keys, version %lld", n, (long long)version);
+		if (obol_store_open(r->db_url, false, &s) != OBOL_OK || cache(s, ev) != OBOL_OK)
 			obol_log_warn("ecash: cannot cache the revocation list");
 		obol_store_close(s);
 	}
-	json_decref(j);
 	return true;
 }
 

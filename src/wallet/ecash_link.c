@@ -37,7 +37,7 @@ static obol_err check_merchant(void *ctx, const uint8_t *cred, size_t cred_len, 
 	ecash_policy_default(&pol);
 	if (obol_cbor_decode(cred, cred_len, &sp.s) != OBOL_OK)
 		return OBOL_E_DEVLINK_CREDENTIAL;
-	if ((e = ecash_cert_verify(ew->bank_pk, &cert, ew->rl.sig_len ? &ew->rl : NULL, &pol, obol_now())) != OBOL_OK ||
+	if ((e = ecash_cert_verify(ew->bank_pk, &cert, ew->rl.held ? &ew->rl : NULL, &pol, obol_now())) != OBOL_OK ||
 	    (e = link_bytes(binding, &msg)) != OBOL_OK)
 		return e;
 	e = ecash_group_verify(&cert, 1, &msg, sig, sig_len, OBOL_E_DEVLINK_IMPOSTOR, false);

@@ -14,6 +14,7 @@
 #include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "net/http_client.h"
+#include "vendor/ecash_rl_fetch.h"
 #include "wallet/issuer_link.h"
 #include "wire/json.h"
 
@@ -79,16 +80,17 @@ void ecash_w_free_coins(struct ecash_held_coin *coins, size_t n)
 	free(coins);
 }
 
-/* The cached lists: a list this version cannot read (an older form) or
- * whose signature fails is dropped: refresh fetches it again. */
+/* The cached lists: a list this version cannot read (an older form, such
+ * as the one signed whole) or a directory whose signature fails is
+ * dropped: refresh fetches it again. The revocation list was put together
+ * from pages each checked when fetched (rl_pages.h). */
 static void load_lists(struct ecash_wallet *ew)
 {
 	const json_t *rj = json_object_get(ew->sec, "revocations");
 	if (rj != NULL && ew->bank_pk != NULL) {
 		struct ecash_revocations_spec sp;
 		if (ecash_revocations_spec(&sp, &ew->rl, true) != OBOL_OK ||
-		    ecash_revocations_done(&sp, obol_json_decode(rj, &sp.s)) != OBOL_OK ||
-		    ecash_revocations_verify(ew->bank_pk, &ew->rl) != OBOL_OK)
+		    ecash_revocations_done(&sp, obol_json_decode(rj, &sp.s)) != OBOL_OK)
 			ecash_revocations_clear(&ew->rl);
 	}
 	const json_t *dj = json_object_get(ew->sec, "directory");
@@ -268,7 +270,7 @@ obol_err ecash_wallet_save(struct ecash_wallet *ew)
 		if (!owner_needed(ew, k))
 			json_object_del(ok, k);
 	}
-	if (e == OBOL_OK && ew->rl.sig_len != 0) {
+	if (e == OBOL_OK && ew->rl.held) {
 		struct ecash_revocations_spec sp;
 		json_t *j = NULL;
 		if ((e = ecash_revocations_spec(&sp, &ew->rl, false)) == OBOL_OK &&
@@ -722,21 +724,19 @@ out:
 obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 {
 	struct obol_http_client *c = NULL;
-	json_t *rj = NULL, *dj = NULL, *keys = NULL;
-	struct ecash_revocations rl = { 0 };
+	json_t *dj = NULL, *keys = NULL;
+	struct ecash_rl_fetch f;
 	struct ecash_directory dir = { 0 };
-	struct ecash_revocations_spec rsp;
 	struct ecash_directory_spec dsp;
 	char path[128], id64[OBOL_B64_LEN(ECASH_ID_LEN)];
 	obol_err e = ecash_w_need_registered(ew);
+	/* what the held list lacks, in signed pages: a delta since its
+	 * version, or the whole list when it is a day since the last whole */
+	ecash_rl_fetch_begin(&f, &ew->rl, obol_now());
 	if (e == OBOL_OK)
 		e = obol_wallet_client(ew->w, false, &c);
 	if (e == OBOL_OK)
-		e = obol_http_get_json(c, "/ecash/revocations", 0, &rj);
-	if (e == OBOL_OK && (e = ecash_revocations_spec(&rsp, &rl, true)) == OBOL_OK)
-		e = ecash_revocations_done(&rsp, obol_json_decode(rj, &rsp.s));
-	if (e == OBOL_OK)
-		e = ecash_revocations_verify(ew->bank_pk, &rl);
+		e = ecash_rl_fetch_pages(c, ew->bank_pk, &f, NULL);
 	/* The block of registrations our key is in: where rings come from. */
 	if (e == OBOL_OK && (e = obol_b64_encode(ew->cust.id, ECASH_ID_LEN, id64, sizeof(id64))) == OBOL_OK) {
 		snprintf(path, sizeof(path), "/ecash/directory?key=%s", id64);
@@ -754,10 +754,9 @@ obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 		if (win > 0 && json_object_set_new(ew->sec, "deposit_window", json_integer(win)) == 0)
 			ew->cust.pol.transfer_max_age = win / 2;
 	}
+	if (e == OBOL_OK)
+		e = ecash_rl_fetch_apply(&f, &ew->rl);
 	if (e == OBOL_OK) {
-		ecash_revocations_clear(&ew->rl);
-		ew->rl = rl;
-		memset(&rl, 0, sizeof(rl));
 		ecash_directory_clear(&ew->dir);
 		ew->dir = dir;
 		memset(&dir, 0, sizeof(dir));
@@ -765,9 +764,8 @@ obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 	}
 	if (e == OBOL_OK && out != NULL)
 		fprintf(out, "revoked-keys: %zu\ndirectory-keys: %zu\n", ew->rl.n, ew->dir.n);
-	ecash_revocations_clear(&rl);
+	ecash_rl_fetch_free(&f);
 	ecash_directory_clear(&dir);
-	json_decref(rj);
 	json_decref(dj);
 	json_decref(keys);
 	obol_http_client_free(c);

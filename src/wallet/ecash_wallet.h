@@ -19,7 +19,7 @@
  *                                               bank answers it as the first time)
  *    "seen": [B64 serial...],                   as merchant: every serial received (§3.5.1)
  *    "receipts": [{"serial", "nonce", "sigma1", "at"}...],  the rest of the §3.5.1 registry
- *    "revocations": {...}, "directory": {...}}  bank-signed lists, refreshed when online
+ *    "revocations": {...}, "directory": {...}}  the bank's lists, refreshed when online
  * The payment and the receiving side never touch the network. */
 #ifndef OBOL_WALLET_ECASH_WALLET_H
 #define OBOL_WALLET_ECASH_WALLET_H

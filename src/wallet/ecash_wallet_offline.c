@@ -62,7 +62,7 @@ static obol_err hand_over(struct ecash_wallet *ew, struct obol_devlink *l, const
 	*signed_out = false;
 	if (e == OBOL_OK && ring > 0) {
 		/* §4.1.1: our block of the bank-signed directory fetched online. */
-		struct ecash_ring_in in = { .dir = &ew->dir, .rl = ew->rl.sig_len ? &ew->rl : NULL, .size = ring, .now = now };
+		struct ecash_ring_in in = { .dir = &ew->dir, .rl = ew->rl.held ? &ew->rl : NULL, .size = ring, .now = now };
 		if ((rmembers = calloc(ring, sizeof(*rmembers))) == NULL)
 			e = OBOL_E_NO_MEMORY;
 		else
@@ -146,7 +146,7 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 	if (e == OBOL_OK)
 		e = ecash_w_read_frame(l, ECASH_MSG_OFFER, &osp.s);
 	if (e == OBOL_OK)
-		e = ecash_customer_check_offer(&ew->cust, &offer, ew->rl.sig_len ? &ew->rl : NULL, cap, now);
+		e = ecash_customer_check_offer(&ew->cust, &offer, ew->rl.held ? &ew->rl : NULL, cap, now);
 	if (e == OBOL_OK)
 		e = obol_pay_offer(l, "ecash", &offer.price, 1);
 	/* the payer's cap is the core's limit too: no coins worth more are
@@ -202,7 +202,7 @@ obol_err ecash_wallet_pay(struct ecash_wallet *ew, struct obol_devlink *l, size_
 /* Gives the merchant a copy of the wallet's revocation list (none: nothing). */
 static obol_err merchant_take_list(const struct ecash_wallet *ew, struct ecash_merchant *m)
 {
-	if (ew->rl.sig_len == 0)
+	if (!ew->rl.held)
 		return OBOL_OK;
 	struct ecash_revocations copy = ew->rl;
 	copy.keys = malloc((ew->rl.n ? ew->rl.n : 1) * sizeof(*copy.keys));
@@ -330,7 +330,7 @@ obol_err ecash_wallet_receive(struct ecash_wallet *ew, struct ecash_merchant *m,
 	 * a list past half of that is fetched again first; when the bank
 	 * cannot be reached, the payment is refused ECASH_LIST_OLD by
 	 * ecash_merchant_verify rather than taken at the merchant's risk. */
-	if (ew->rl.sig_len == 0 || obol_now() >= ew->rl.issued + m->pol.max_skew / 2) {
+	if (!ew->rl.held || obol_now() >= ew->rl.issued + m->pol.max_skew / 2) {
 		obol_err le = ecash_wallet_refresh(ew, NULL);
 		if (le == OBOL_OK)
 			le = merchant_take_list(ew, m);

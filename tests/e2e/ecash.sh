@@ -112,8 +112,11 @@ out=$("$OBOL" wallet ecash deposit --wallet "$(W bob)" 2>&1)
 printf '%s' "$out" | grep -q "nothing to deposit" && pass nothing_left_to_deposit || fail nothing_left_to_deposit "$out"
 http_expect 401 AUTH_FAILED -X POST -d '{"purpose":"topup"}' "$issuer_URL/ecash/nonce" \
   && pass nonce_needs_account || fail nonce_needs_account
-out=$(curl -s "$issuer_URL/ecash/revocations")
-printf '%s' "$out" | grep -q '"seq":1' && pass revocation_list_published || fail revocation_list_published "$out"
+out=$(curl -s "$issuer_URL/ecash/revocations/page")
+printf '%s' "$out" | grep -q '"through":"__________________________________________8"' \
+  && printf '%s' "$out" | grep -q '"keys":\[{"id":' && pass revocation_list_published || fail revocation_list_published "$out"
+curl -s -o /dev/null -w '%{http_code}' "$issuer_URL/ecash/revocations" | grep -q 404 \
+  && pass whole_revocation_list_route_gone || fail whole_revocation_list_route_gone
 
 out=$("$OBOL" audit --db "$DB")
 printf '%s' "$out" | grep -q "^audit: OK" && pass audit_ok || fail audit_ok "$out"

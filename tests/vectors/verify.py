@@ -139,6 +139,16 @@ def codex_blacklist(i, v):
     return {"signed_bytes": body, "encoded": body + h(v["sig"]["hex"])}
 
 
+def codex_blacklist_page(i, v):
+    es = i["entries"]
+    users = [e[0] for e in es]
+    assert users == sorted(set(users)) and all(i["after"] < x <= i["through"] for x in users)
+    assert i["since"] <= i["version"]
+    body = (b"OCXP" + u8(1) + u64(i["version"]) + u64(i["issued"]) + u64(i["since"]) + u64(i["after"])
+            + u64(i["through"]) + u32(len(es)) + b"".join(u64(e[0]) + u64(e[1]) for e in es))
+    return {"signed_bytes": body, "encoded": body + h(v["sig"]["hex"])}
+
+
 def codex_log(i, v):
     tag = b"codex-log-v1"
     if "state_hash" in i:
@@ -493,16 +503,14 @@ def ecash_payment_nonce_answer(i, v):
     return {"signed_bytes": put(b"obol-ecash-pay-nonce-v1") + put(h(i["nonce"])) + put(h(i["merchant"]))}
 
 
-def ecash_revocation_list(i, v):
-    if "revoked" in i:  # each key with the time its revocation took effect
-        ids = [h(x["id"]) for x in i["revoked"]]
-        assert ids == sorted(set(ids))
-        return {"signed_bytes": put(b"obol-ecash-revocations-v2") + u64(i["seq"]) + u64(i["issued"]) + u64(len(ids))
-                + b"".join(put(h(x["id"])) + u64(x["at"]) for x in i["revoked"])}
-    ids = [h(x) for x in i["ids"]]
-    assert ids == sorted(set(ids))
-    return {"signed_bytes": put(b"obol-ecash-revocations-v1") + u64(i["seq"]) + u64(i["issued"]) + u64(len(ids))
-            + b"".join(put(x) for x in ids)}
+def ecash_revocation_page(i, v):
+    # one page: keys strictly ascending inside (after, through]
+    ids = [h(x["id"]) for x in i["revoked"]]
+    assert ids == sorted(set(ids)) and all(h(i["after"]) < x <= h(i["through"]) for x in ids)
+    assert 0 <= i["since"] <= i["version"]
+    return {"signed_bytes": put(b"obol-ecash-revocation-page-v1") + u64(i["version"]) + u64(i["since"])
+            + put(h(i["after"])) + put(h(i["through"])) + u64(len(ids))
+            + b"".join(put(h(x["id"])) + u64(x["at"]) for x in i["revoked"])}
 
 
 def ecash_directory(i, v):
@@ -531,7 +539,7 @@ LAYOUTS = {
     "ecash claim": ecash_claim,
     "ecash bank nonce answer": ecash_bank_nonce_answer,
     "ecash payment nonce answer": ecash_payment_nonce_answer,
-    "ecash revocation list": ecash_revocation_list,
+    "ecash revocation list page": ecash_revocation_page,
     "ecash directory": ecash_directory,
     "ecash device-link merchant signature": ecash_devlink_merchant,
     "coupon coin": coupon_coin,
@@ -564,6 +572,7 @@ LAYOUTS = {
     "codex acknowledgement": codex_ack,
     "codex refusal": codex_refusal,
     "codex blacklist": codex_blacklist,
+    "codex blacklist page": codex_blacklist_page,
     "codex log chain": codex_log,
 }
 

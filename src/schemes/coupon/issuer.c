@@ -14,6 +14,15 @@ const struct coupon_denom *coupon_issuer_denom(const struct coupon_issuer *is, u
 	return NULL;
 }
 
+/* Who opens the boxes sealed to F: is->opener, or F's own box key. */
+static const struct obol_box_opener *box_opener(const struct coupon_issuer *is, struct obol_box_opener *own)
+{
+	if (is->opener)
+		return is->opener;
+	*own = (struct obol_box_opener){ .kp = is->box };
+	return own;
+}
+
 /* ---- withdraw: seed §4.1 "the financial institution ... signs blinded coin" ---- */
 
 obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct coupon_withdraw_req *req, int64_t now,
@@ -22,14 +31,18 @@ obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct cou
 	const struct coupon_denom *d = coupon_issuer_denom(is, req->denom);
 	if (!d)
 		return OBOL_E_COUPON_DENOM_UNKNOWN;
+	if (now < d->valid_from)
+		return OBOL_E_COUPON_WITHDRAW_NOT_YET;
 	if (now > d->withdraw_until)
 		return OBOL_E_COUPON_WITHDRAW_CLOSED;
 	if (req->blinded_len != obol_rsa_modulus_len(d->key))
 		return OBOL_E_COUPON_BLINDED_LENGTH;
 	memset(out, 0, sizeof(*out));
 	out->denom = d->id;
-	obol_err e = obol_blindrsa_blind_sign(d->key, req->blinded, req->blinded_len, out->blind_sig,
-					      sizeof(out->blind_sig), &out->blind_sig_len);
+	obol_err e = is->blind_sign ? is->blind_sign(is->blind_sign_ctx, d, req->blinded, req->blinded_len,
+						     out->blind_sig, sizeof(out->blind_sig), &out->blind_sig_len)
+				    : obol_blindrsa_blind_sign(d->key, req->blinded, req->blinded_len, out->blind_sig,
+							       sizeof(out->blind_sig), &out->blind_sig_len);
 	if (e != OBOL_OK)
 		return e;
 	*denom = d;
@@ -42,6 +55,7 @@ obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct cou
 obol_err coupon_issuer_lock_verify(const struct coupon_issuer *is, const struct coupon_lock_req *req, int64_t now,
 				   struct coupon_lock_checked *out)
 {
+	struct obol_box_opener own;
 	uint8_t digest[OBOL_HASH_LEN];
 	obol_err e;
 	memset(out, 0, sizeof(*out));
@@ -70,7 +84,7 @@ obol_err coupon_issuer_lock_verify(const struct coupon_issuer *is, const struct 
 	if (obol_sign_verify(req->vendor_sig, COUPON_CTX_LOCK_REQ, digest, sizeof(digest), out->cert.vendor_pk) !=
 	    OBOL_OK)
 		goto fail;
-	if ((e = coupon_auth_open(req->auth, is->box, &out->auth)) != OBOL_OK)
+	if ((e = coupon_auth_open_by(req->auth, box_opener(is, &own), &out->auth)) != OBOL_OK)
 		goto fail;
 	/* The box binds coin, C and T: the seed's (H^(n-m)(S)||T)^e and
 	 * (H^(n-m)(S)||C)^e in one authenticated box. */
@@ -168,12 +182,12 @@ static void refusal_fill(struct coupon_refusal *r, obol_err code, const uint8_t 
 		r->locked_until = cur->lock_until;
 }
 
-void coupon_issuer_sign_refusal(const struct coupon_issuer *is, struct coupon_refusal *r,
-				const uint8_t cert_hash[static COUPON_ID_LEN], const uint8_t box_hash[static COUPON_ID_LEN])
+obol_err coupon_issuer_sign_refusal(const struct obol_ed25519_signer *signer, struct coupon_refusal *r,
+				    const uint8_t cert_hash[static COUPON_ID_LEN], const uint8_t box_hash[static COUPON_ID_LEN])
 {
 	uint8_t digest[OBOL_HASH_LEN];
 	coupon_digest_refusal(digest, r, cert_hash, box_hash);
-	obol_sign(r->issuer_sig, COUPON_CTX_REFUSAL, digest, sizeof(digest), is->sign_sk);
+	return obol_ed25519_sign(signer, COUPON_CTX_REFUSAL, digest, sizeof(digest), r->issuer_sig);
 }
 
 /* What a token that is not the coin's next one gets: a proven holder learns
@@ -332,12 +346,12 @@ obol_err coupon_issuer_lock_apply(const struct coupon_issuer *is, const struct c
 	return OBOL_OK;
 }
 
-void coupon_issuer_sign_lock_reply(const struct coupon_issuer *is, struct coupon_lock_reply *r,
-				   const uint8_t cert_hash[static COUPON_ID_LEN])
+obol_err coupon_issuer_sign_lock_reply(const struct obol_ed25519_signer *signer, struct coupon_lock_reply *r,
+				       const uint8_t cert_hash[static COUPON_ID_LEN])
 {
 	uint8_t digest[OBOL_HASH_LEN];
 	coupon_digest_lock_reply(digest, r, cert_hash);
-	obol_sign(r->issuer_sig, COUPON_CTX_LOCK_REPLY, digest, sizeof(digest), is->sign_sk);
+	return obol_ed25519_sign(signer, COUPON_CTX_LOCK_REPLY, digest, sizeof(digest), r->issuer_sig);
 }
 
 /* ---- settle: DESIGN §5 step 6 (seed §4.2 "At the end of the payment the
@@ -441,12 +455,12 @@ obol_err coupon_issuer_settle_apply(const struct coupon_issuer *is, const struct
 	return settle_reply_fill(d, req, &out->record, &out->reply, &out->credit);
 }
 
-void coupon_issuer_sign_settle_reply(const struct coupon_issuer *is, struct coupon_settle_reply *r,
+obol_err coupon_issuer_sign_settle_reply(const struct obol_ed25519_signer *signer, struct coupon_settle_reply *r,
 				     const uint8_t cert_hash[static COUPON_ID_LEN])
 {
 	uint8_t digest[OBOL_HASH_LEN];
 	coupon_digest_settle_reply(digest, r, cert_hash);
-	obol_sign(r->issuer_sig, COUPON_CTX_SETTLE_REPLY, digest, sizeof(digest), is->sign_sk);
+	return obol_ed25519_sign(signer, COUPON_CTX_SETTLE_REPLY, digest, sizeof(digest), r->issuer_sig);
 }
 
 /* ---- status ---- */
@@ -486,7 +500,8 @@ obol_err coupon_issuer_status(const struct coupon_issuer *is, const struct coupo
 obol_err coupon_issuer_query_open(const struct coupon_issuer *is, const struct coupon_coin_status_req *req,
 				  struct coupon_query *out, uint8_t query_hash[static COUPON_ID_LEN])
 {
-	obol_err e = coupon_query_open(req->box, is->box, out);
+	struct obol_box_opener own;
+	obol_err e = coupon_query_open_by(req->box, box_opener(is, &own), out);
 	if (e != OBOL_OK)
 		return e;
 	if (!coupon_issuer_denom(is, out->denom)) {
@@ -526,6 +541,7 @@ obol_err coupon_issuer_query_answer(const struct coupon_issuer *is, const struct
 obol_err coupon_issuer_refund_verify(const struct coupon_issuer *is, const struct coupon_refund_req *req,
 				     int64_t account, int64_t now, struct coupon_refund_checked *out)
 {
+	struct obol_box_opener own;
 	obol_err e;
 	memset(out, 0, sizeof(*out));
 	out->denom = coupon_issuer_denom(is, req->coin.denom);
@@ -533,9 +549,11 @@ obol_err coupon_issuer_refund_verify(const struct coupon_issuer *is, const struc
 		return OBOL_E_COUPON_DENOM_UNKNOWN;
 	if (now <= out->denom->spend_until)
 		return OBOL_E_COUPON_REFUND_EARLY;
+	if (now > out->denom->legal_end)
+		return OBOL_E_COUPON_REFUND_LEGAL_END;
 	if ((e = coupon_coin_verify(&req->coin, out->denom)) != OBOL_OK)
 		return e;
-	if ((e = coupon_refund_open(req->box, is->box, &out->auth)) != OBOL_OK)
+	if ((e = coupon_refund_open_by(req->box, box_opener(is, &own), &out->auth)) != OBOL_OK)
 		return e;
 	e = OBOL_E_COUPON_AUTH_WRONG_COIN;
 	if (!obol_ct_equal(out->auth.coin_id, req->coin.id, COUPON_ID_LEN))
@@ -588,9 +606,9 @@ obol_err coupon_issuer_refund_apply(const struct coupon_issuer *is, const struct
 	return OBOL_OK;
 }
 
-void coupon_issuer_sign_refund_reply(const struct coupon_issuer *is, struct coupon_refund_reply *r)
+obol_err coupon_issuer_sign_refund_reply(const struct obol_ed25519_signer *signer, struct coupon_refund_reply *r)
 {
 	uint8_t digest[OBOL_HASH_LEN];
 	coupon_digest_refund_reply(digest, r);
-	obol_sign(r->issuer_sig, COUPON_CTX_REFUND_REPLY, digest, sizeof(digest), is->sign_sk);
+	return obol_ed25519_sign(signer, COUPON_CTX_REFUND_REPLY, digest, sizeof(digest), r->issuer_sig);
 }

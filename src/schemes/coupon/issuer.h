@@ -13,14 +13,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crypto/ed25519_signer.h"
 #include "schemes/coupon/messages.h"
 
 struct coupon_issuer {
 	const struct coupon_denom *denoms; /* with private keys */
 	size_t ndenoms;
 	const struct obol_box_keypair *box;        /* opens sealed authorisations */
+	const struct obol_box_opener *opener;      /* or this, when set (a signing process) */
+	/* When set, blind signatures are made by it (the issuer's signing
+	 * process holds the keys; each denomination's key is then public). */
+	obol_err (*blind_sign)(void *ctx, const struct coupon_denom *d, const uint8_t *blinded, size_t len,
+			       uint8_t *sig, size_t cap, size_t *sig_len);
+	void *blind_sign_ctx;
 	uint8_t sign_pk[OBOL_SIGN_PK_LEN];         /* master key: verifies C */
-	const uint8_t *sign_sk;                    /* OBOL_SIGN_SK_LEN: signs answers */
 	coupon_cert_open_fn cert_open;
 	int64_t lock_max_s;                        /* policy: T <= now + lock_max_s */
 };
@@ -47,11 +53,11 @@ struct coupon_coin_state {
 };
 
 /* ---- withdraw (seed §4.1 second phase) ----
- * Checks the denomination (known, now <= withdraw_until) and the blinded
+ * Checks the denomination (known, valid_from <= now <= withdraw_until) and the blinded
  * message's length, then blind-signs (RFC 9474 §4.3). The shell debits M from
  * the account in the same unit of work that records the withdrawal, and sends
  * the answer only after that commit. Errors: COUPON_DENOM_UNKNOWN,
- * COUPON_WITHDRAW_CLOSED, COUPON_BLINDED_LENGTH. */
+ * COUPON_WITHDRAW_NOT_YET, COUPON_WITHDRAW_CLOSED, COUPON_BLINDED_LENGTH. */
 OBOL_MUST_CHECK obol_err coupon_issuer_withdraw(const struct coupon_issuer *is, const struct coupon_withdraw_req *req,
 						int64_t now, struct coupon_withdraw_reply *out,
 						const struct coupon_denom **denom);
@@ -161,11 +167,15 @@ OBOL_MUST_CHECK obol_err coupon_issuer_lock_apply(const struct coupon_issuer *is
 						  const struct coupon_coin_state *cur,
 						  const struct coupon_proof_checked *pre, int64_t now,
 						  struct coupon_lock_effect *out);
-void coupon_issuer_sign_lock_reply(const struct coupon_issuer *is, struct coupon_lock_reply *r,
-				   const uint8_t cert_hash[static COUPON_ID_LEN]);
+/* The issuer's answers are signed by its online key through signer
+ * (crypto/ed25519_signer.h); the signer's error when it signs nothing. */
+OBOL_MUST_CHECK obol_err coupon_issuer_sign_lock_reply(const struct obol_ed25519_signer *signer,
+						       struct coupon_lock_reply *r,
+						       const uint8_t cert_hash[static COUPON_ID_LEN]);
 /* Signs a refusal for the request with C's hash (zeros for a refund) and box hash. */
-void coupon_issuer_sign_refusal(const struct coupon_issuer *is, struct coupon_refusal *r,
-				const uint8_t cert_hash[static COUPON_ID_LEN], const uint8_t box_hash[static COUPON_ID_LEN]);
+OBOL_MUST_CHECK obol_err coupon_issuer_sign_refusal(const struct obol_ed25519_signer *signer, struct coupon_refusal *r,
+						    const uint8_t cert_hash[static COUPON_ID_LEN],
+						    const uint8_t box_hash[static COUPON_ID_LEN]);
 
 /* ---- settle and checkpoint-settle (DESIGN §5 step 6) ---- */
 /* Verifies C's signature (not its validity: a vendor whose certificate
@@ -226,8 +236,9 @@ OBOL_MUST_CHECK obol_err coupon_issuer_settle_apply(const struct coupon_issuer *
 						    const struct coupon_settle_record *prior,
 						    const struct coupon_chain_checked *pre,
 						    struct coupon_settle_effect *out);
-void coupon_issuer_sign_settle_reply(const struct coupon_issuer *is, struct coupon_settle_reply *r,
-				     const uint8_t cert_hash[static COUPON_ID_LEN]);
+OBOL_MUST_CHECK obol_err coupon_issuer_sign_settle_reply(const struct obol_ed25519_signer *signer,
+							 struct coupon_settle_reply *r,
+							 const uint8_t cert_hash[static COUPON_ID_LEN]);
 
 /* ---- coin status, for the vendor holding the lock ----
  * COUPON_CERT_INVALID, COUPON_VENDOR_SIGNATURE, COUPON_REQUEST_STALE (time
@@ -268,7 +279,9 @@ struct coupon_refund_checked {
 };
 /* Stateless checks, in order: the denomination is known
  * (COUPON_DENOM_UNKNOWN) and past its spend-until (COUPON_REFUND_EARLY: until
- * then the coin is spent, not refunded, and no lock can outlive it); the
+ * then the coin is spent, not refunded, and no lock can outlive it) but not
+ * past its legal end (COUPON_REFUND_LEGAL_END: the issuer's promise to
+ * refund coins under the key ends there, docs/operations.md); the
  * coin's signature (COUPON_COIN_SIGNATURE); the box opens
  * (COUPON_AUTH_UNREADABLE), names this coin (COUPON_AUTH_WRONG_COIN) and the
  * authenticated account (COUPON_REFUND_ACCOUNT). */
@@ -301,6 +314,7 @@ OBOL_MUST_CHECK obol_err coupon_issuer_refund_apply(const struct coupon_issuer *
 						    const struct coupon_coin_state *cur,
 						    const struct coupon_proof_checked *pre, int64_t now,
 						    struct coupon_refund_effect *out);
-void coupon_issuer_sign_refund_reply(const struct coupon_issuer *is, struct coupon_refund_reply *r);
+OBOL_MUST_CHECK obol_err coupon_issuer_sign_refund_reply(const struct obol_ed25519_signer *signer,
+							 struct coupon_refund_reply *r);
 
 #endif

@@ -380,12 +380,12 @@ static obol_err box_seal(const char magic[static 4], const struct box_part *part
 /* COUPON_AUTH_UNREADABLE when the box does not open, has another magic, or
  * names an index beyond any chain; nothing is filled then. */
 static obol_err box_open(const char magic[static 4], const struct box_part *parts, size_t nparts, const uint8_t *box,
-			 size_t box_len, const struct obol_box_keypair *kp)
+			 size_t box_len, const struct obol_box_opener *by)
 {
 	uint8_t plain[BOX_PLAIN_MAX];
 	size_t off = 4;
 	obol_err e = OBOL_E_COUPON_AUTH_UNREADABLE;
-	if (box_len - OBOL_SEALBOX_OVERHEAD > sizeof(plain) || obol_sealbox_open(plain, box, box_len, kp) != OBOL_OK ||
+	if (box_len - OBOL_SEALBOX_OVERHEAD > sizeof(plain) || obol_sealbox_open_by(by, plain, box, box_len) != OBOL_OK ||
 	    memcmp(plain, magic, 4) != 0)
 		goto out;
 	for (size_t i = 0; i < nparts; off += parts[i++].len)
@@ -419,14 +419,21 @@ obol_err coupon_auth_seal(const struct coupon_auth *a, const uint8_t issuer_box_
 	return box_seal(COUPON_AUTH_MAGIC, parts, OBOL_ARRAY_LEN(parts), issuer_box_pk, out);
 }
 
-obol_err coupon_auth_open(const uint8_t box[static COUPON_AUTH_LEN], const struct obol_box_keypair *kp,
-			  struct coupon_auth *out)
+obol_err coupon_auth_open_by(const uint8_t box[static COUPON_AUTH_LEN], const struct obol_box_opener *by,
+			     struct coupon_auth *out)
 {
 	uint64_t t = 0;
 	const struct box_part parts[] = AUTH_PARTS(out, &t);
-	obol_err e = box_open(COUPON_AUTH_MAGIC, parts, OBOL_ARRAY_LEN(parts), box, COUPON_AUTH_LEN, kp);
+	obol_err e = box_open(COUPON_AUTH_MAGIC, parts, OBOL_ARRAY_LEN(parts), box, COUPON_AUTH_LEN, by);
 	out->deadline = (int64_t)t;
 	return e;
+}
+
+obol_err coupon_auth_open(const uint8_t box[static COUPON_AUTH_LEN], const struct obol_box_keypair *kp,
+			  struct coupon_auth *out)
+{
+	const struct obol_box_opener by = { .kp = kp };
+	return coupon_auth_open_by(box, &by, out);
 }
 
 /* "OCQ1" | coin id | denom | q | token | reply key */
@@ -441,11 +448,18 @@ obol_err coupon_query_seal(const struct coupon_query *q, const uint8_t issuer_bo
 	return box_seal(COUPON_QUERY_MAGIC, parts, OBOL_ARRAY_LEN(parts), issuer_box_pk, out);
 }
 
+obol_err coupon_query_open_by(const uint8_t box[static COUPON_QUERY_LEN], const struct obol_box_opener *by,
+			      struct coupon_query *out)
+{
+	const struct box_part parts[] = QUERY_PARTS(out);
+	return box_open(COUPON_QUERY_MAGIC, parts, OBOL_ARRAY_LEN(parts), box, COUPON_QUERY_LEN, by);
+}
+
 obol_err coupon_query_open(const uint8_t box[static COUPON_QUERY_LEN], const struct obol_box_keypair *kp,
 			   struct coupon_query *out)
 {
-	const struct box_part parts[] = QUERY_PARTS(out);
-	return box_open(COUPON_QUERY_MAGIC, parts, OBOL_ARRAY_LEN(parts), box, COUPON_QUERY_LEN, kp);
+	const struct obol_box_opener by = { .kp = kp };
+	return coupon_query_open_by(box, &by, out);
 }
 
 /* "OCF1" | coin id | p | token | account */
@@ -458,11 +472,18 @@ obol_err coupon_refund_seal(const struct coupon_refund_auth *a, const uint8_t is
 	return box_seal(COUPON_REFUND_MAGIC, parts, OBOL_ARRAY_LEN(parts), issuer_box_pk, out);
 }
 
+obol_err coupon_refund_open_by(const uint8_t box[static COUPON_REFUND_LEN], const struct obol_box_opener *by,
+			       struct coupon_refund_auth *out)
+{
+	const struct box_part parts[] = REFUND_PARTS(out);
+	return box_open(COUPON_REFUND_MAGIC, parts, OBOL_ARRAY_LEN(parts), box, COUPON_REFUND_LEN, by);
+}
+
 obol_err coupon_refund_open(const uint8_t box[static COUPON_REFUND_LEN], const struct obol_box_keypair *kp,
 			    struct coupon_refund_auth *out)
 {
-	const struct box_part parts[] = REFUND_PARTS(out);
-	return box_open(COUPON_REFUND_MAGIC, parts, OBOL_ARRAY_LEN(parts), box, COUPON_REFUND_LEN, kp);
+	const struct obol_box_opener by = { .kp = kp };
+	return coupon_refund_open_by(box, &by, out);
 }
 
 obol_err coupon_coin_status_seal(const struct coupon_coin_status *st, const uint8_t key[static COUPON_REPLY_KEY_LEN],
@@ -681,7 +702,7 @@ obol_err coupon_denom_check(struct coupon_denom *d)
 {
 	if (!obol_currency_valid(d->value.currency) || obol_amount_is_negative(&d->value) ||
 	    obol_amount_is_zero(&d->value) || d->n < 1 || d->n > OBOL_HASHCHAIN_MAX_N ||
-	    d->withdraw_until > d->spend_until)
+	    d->valid_from > d->withdraw_until || d->withdraw_until > d->spend_until || d->spend_until > d->legal_end)
 		return OBOL_E_COUPON_DENOM_CONFIG;
 	if (obol_amount_div_exact(&d->token_value, &d->value, d->n) != OBOL_OK)
 		return OBOL_E_COUPON_DENOM_CONFIG;

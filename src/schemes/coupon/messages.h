@@ -99,6 +99,9 @@ OBOL_MUST_CHECK obol_err coupon_auth_seal(const struct coupon_auth *a, const uin
  * of the form above. */
 OBOL_MUST_CHECK obol_err coupon_auth_open(const uint8_t box[static COUPON_AUTH_LEN], const struct obol_box_keypair *kp,
 					  struct coupon_auth *out);
+/* The same through an opener (the issuer's signing process, crypto/seal.h). */
+OBOL_MUST_CHECK obol_err coupon_auth_open_by(const uint8_t box[static COUPON_AUTH_LEN], const struct obol_box_opener *by,
+						struct coupon_auth *out);
 
 /* The holder's status query (POST /coupon/coin-status), authenticated by the
  * coin itself: a sealed box to the issuer's X25519 key over the 112 bytes
@@ -122,6 +125,9 @@ OBOL_MUST_CHECK obol_err coupon_query_seal(const struct coupon_query *q, const u
 /* COUPON_AUTH_UNREADABLE when the box does not open or is not of this form. */
 OBOL_MUST_CHECK obol_err coupon_query_open(const uint8_t box[static COUPON_QUERY_LEN], const struct obol_box_keypair *kp,
 					   struct coupon_query *out);
+/* The same through an opener (the issuer's signing process, crypto/seal.h). */
+OBOL_MUST_CHECK obol_err coupon_query_open_by(const uint8_t box[static COUPON_QUERY_LEN], const struct obol_box_opener *by,
+						struct coupon_query *out);
 
 /* The sealed refund authorisation (POST /coupon/refund): a box to the
  * issuer's X25519 key over the 84 bytes
@@ -143,6 +149,9 @@ OBOL_MUST_CHECK obol_err coupon_refund_seal(const struct coupon_refund_auth *a,
 					    uint8_t out[static COUPON_REFUND_LEN]);
 OBOL_MUST_CHECK obol_err coupon_refund_open(const uint8_t box[static COUPON_REFUND_LEN], const struct obol_box_keypair *kp,
 					    struct coupon_refund_auth *out);
+/* The same through an opener (the issuer's signing process, crypto/seal.h). */
+OBOL_MUST_CHECK obol_err coupon_refund_open_by(const uint8_t box[static COUPON_REFUND_LEN], const struct obol_box_opener *by,
+						struct coupon_refund_auth *out);
 
 /* ---- Device-link messages ---- */
 
@@ -451,12 +460,17 @@ struct coupon_denom {
 	uint64_t n;                     /* tokens per coin */
 	struct obol_amount token_value; /* M / n, exact */
 	EVP_PKEY *key;                  /* not owned */
+	/* The key's windows (key_announce.h; docs/operations.md "Rotation"):
+	 * one (value, n) is a series of keys, each with its own id. */
+	int64_t valid_from;             /* first second a coin may be withdrawn */
 	int64_t withdraw_until;         /* last second a coin may be withdrawn */
 	int64_t spend_until;            /* last second a coin may be locked */
+	int64_t legal_end;              /* last second a coin's rest is refunded */
 };
 
 /* Checks a denomination's figures (value > 0, 1 <= n <= OBOL_HASHCHAIN_MAX_N,
- * M divisible into n parts, withdraw_until <= spend_until) and sets
+ * M divisible into n parts, valid_from <= withdraw_until <= spend_until <=
+ * legal_end) and sets
  * token_value. COUPON_DENOM_CONFIG otherwise. */
 OBOL_MUST_CHECK obol_err coupon_denom_check(struct coupon_denom *d);
 

@@ -63,6 +63,10 @@ obol_err coupon_vendor_on_pay(const struct coupon_vendor_cfg *cfg, struct coupon
 	const struct coupon_denom *d = find_denom(cfg, pay->coin.denom);
 	if (!d)
 		return OBOL_E_COUPON_DENOM_UNKNOWN;
+	/* the lock would outlive the key's acceptance: F refuses it, so the
+	 * vendor does not ask (a rotated-out key's coins are refunded) */
+	if (s->deadline > d->spend_until)
+		return OBOL_E_COUPON_DENOM_EXPIRED;
 	if (!obol_amount_same_currency(&d->value, &cfg->price))
 		return OBOL_E_AMOUNT_CURRENCY_MISMATCH;
 	if ((e = coupon_coin_verify(&pay->coin, d)) != OBOL_OK)

@@ -90,8 +90,9 @@ OBOL_MUST_CHECK obol_err coupon_vendor_start(const struct coupon_vendor_cfg *cfg
 
 /* PAY -> the signed lock request for F (step 3). Accepted in OFFERED, or in
  * ASKING when the session's current coin has no tokens left. Checks the
- * coin's denomination and signature locally first (COUPON_DENOM_UNKNOWN,
- * COUPON_COIN_SIGNATURE), refuses a coin already in the session
+ * coin's denomination and signature locally first (COUPON_DENOM_UNKNOWN;
+ * COUPON_DENOM_EXPIRED when T is past the key's spend-until, its
+ * acceptance; COUPON_COIN_SIGNATURE), refuses a coin already in the session
  * (COUPON_SESSION_STATE), and COUPON_SESSION_DEADLINE near T. */
 OBOL_MUST_CHECK obol_err coupon_vendor_on_pay(const struct coupon_vendor_cfg *cfg, struct coupon_vendor_session *s,
 					      const struct coupon_pay *pay, int64_t now, struct coupon_lock_req *req);

@@ -25,6 +25,8 @@ obol_err coupon_wallet_withdraw_prepare(const struct coupon_denom *d, int64_t no
 	obol_err e;
 	memset(p, 0, sizeof(*p));
 	memset(req, 0, sizeof(*req));
+	if (now < d->valid_from)
+		return OBOL_E_COUPON_WITHDRAW_NOT_YET;
 	if (now > d->withdraw_until)
 		return OBOL_E_COUPON_WITHDRAW_CLOSED;
 	p->denom = d->id;
@@ -709,6 +711,8 @@ obol_err coupon_wallet_refund_make(const struct coupon_wallet_cfg *cfg, const st
 		return OBOL_E_COUPON_DENOM_UNKNOWN;
 	if (now <= d->spend_until)
 		return OBOL_E_COUPON_REFUND_EARLY;
+	if (now > d->legal_end)
+		return OBOL_E_COUPON_REFUND_LEGAL_END;
 	if (c->last_index == 0)
 		return OBOL_E_COUPON_NO_COIN;
 	memset(&a, 0, sizeof(a));

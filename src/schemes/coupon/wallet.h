@@ -54,8 +54,8 @@ struct coupon_withdraw_pending {
 	struct obol_blindrsa_state blind;  /* secret */
 };
 /* Draws S, computes H^n(S), prepares (RFC 9474 §4.1, randomized) and blinds
- * "obol coupon v1" || denom || H^n(S). COUPON_WITHDRAW_CLOSED when the
- * denomination no longer issues at now. */
+ * "obol coupon v1" || denom || H^n(S). COUPON_WITHDRAW_NOT_YET or
+ * COUPON_WITHDRAW_CLOSED when the denomination's key does not issue at now. */
 OBOL_MUST_CHECK obol_err coupon_wallet_withdraw_prepare(const struct coupon_denom *d, int64_t now,
 							struct coupon_withdraw_pending *p,
 							struct coupon_withdraw_req *req);
@@ -240,7 +240,8 @@ OBOL_MUST_CHECK obol_err coupon_wallet_query_apply(const struct coupon_wallet_cf
 /* ---- refund after spend-until ----
  * The request for coin c's rest, credited to `account`: the coin and the
  * sealed authorisation for its next token p = last - 1. COUPON_REFUND_EARLY
- * before the denomination's spend-until, COUPON_NO_COIN when the coin has
+ * before the denomination's spend-until, COUPON_REFUND_LEGAL_END after its
+ * legal end (the issuer refuses it then), COUPON_NO_COIN when the coin has
  * nothing left. *box_hash names the request in F's refusals. */
 OBOL_MUST_CHECK obol_err coupon_wallet_refund_make(const struct coupon_wallet_cfg *cfg,
 						   const struct coupon_wallet_coin *c, uint64_t account, int64_t now,

@@ -10,6 +10,10 @@
 
 struct ecash_bank {
 	EVP_PKEY *sk; /* the bank's RSA key (its public half verifies) */
+	/* When set, the bank's signatures are made by it (the issuer's signing
+	 * process holds the private key; sk is then public only). */
+	obol_err (*sign)(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len);
+	void *sign_ctx;
 	struct ecash_policy pol;
 	int64_t cert_lifetime; /* seconds a certificate is valid */
 	int64_t coin_lifetime; /* seconds a coin is valid */
@@ -256,8 +260,11 @@ OBOL_MUST_CHECK obol_err ecash_bank_withdraw_settle(const struct ecash_bank *b, 
 OBOL_MUST_CHECK obol_err ecash_fork_find(const struct ecash_held_coin *a, const struct ecash_held_coin *b, bool *same,
 					 struct ecash_evidence *ev);
 
-/* Signs the revocation list (entries sorted and deduplicated in place). */
-OBOL_MUST_CHECK obol_err ecash_bank_sign_revocations(const struct ecash_bank *b, struct ecash_revocations *rl);
+/* Signs a page of the revocation list (rl_pages.h) with the bank's key,
+ * through its signing process when one is set. */
+struct ecash_rl_page;
+OBOL_MUST_CHECK obol_err ecash_bank_sign_rl_page(const struct ecash_bank *b, struct ecash_rl_page *p);
+
 /* Signs a directory block. */
 OBOL_MUST_CHECK obol_err ecash_bank_sign_directory(const struct ecash_bank *b, struct ecash_directory *d);
 

@@ -312,41 +312,6 @@ void ecash_directory_clear(struct ecash_directory *d)
 
 /* ---- bank-signed lists ---- */
 
-obol_err ecash_revocations_bytes(const struct ecash_revocations *rl, struct ecash_bytes *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (rl->n > ECASH_REVOKED_MAX)
-		return OBOL_E_WIRE_OVERSIZED;
-	ecash_bytes_label(out, "obol-ecash-revocations-v2");
-	ecash_bytes_i64(out, (int64_t)rl->seq);
-	ecash_bytes_i64(out, rl->issued);
-	ecash_bytes_i64(out, (int64_t)rl->n);
-	for (size_t i = 0; i < rl->n; i++) {
-		ecash_bytes_put(out, rl->keys[i].id, ECASH_ID_LEN);
-		ecash_bytes_i64(out, rl->keys[i].at);
-	}
-	return ecash_bytes_done(out);
-}
-
-obol_err ecash_revocations_verify(EVP_PKEY *bank_pk, const struct ecash_revocations *rl)
-{
-	struct ecash_bytes b;
-	obol_err err = ecash_revocations_bytes(rl, &b);
-	if (err != OBOL_OK)
-		return err;
-	err = obol_rsapss_verify(bank_pk, b.p, b.len, rl->sig, rl->sig_len);
-	ecash_bytes_free(&b);
-	if (err == OBOL_E_SIGNATURE_INVALID)
-		return OBOL_E_ECASH_LIST_SIGNATURE;
-	if (err != OBOL_OK)
-		return err;
-	/* Sorted strictly ascending: what ecash_revoked's search relies on. */
-	for (size_t i = 1; i < rl->n; i++)
-		if (memcmp(rl->keys[i - 1].id, rl->keys[i].id, ECASH_ID_LEN) >= 0)
-			return OBOL_E_ECASH_LIST_SIGNATURE;
-	return OBOL_OK;
-}
-
 bool ecash_revoked(const struct ecash_revocations *rl, const uint8_t id[static ECASH_ID_LEN], int64_t *at)
 {
 	size_t lo = 0, hi = rl->n;

@@ -57,10 +57,11 @@
 #define ECASH_OWNER_SK_LEN 64      /* its secret (libsodium's seed || public key) */
 #define ECASH_OWNER_SEED_LEN 32
 #define ECASH_OWNER_SIG_LEN 64
-/* Entries one revocation list may hold when decoded. No fixed table: the list
- * grows as keys are revoked (it is pruned of keys that can no longer sign a
- * claim on a live coin), and the issuer API's body limit binds first. */
-#define ECASH_REVOKED_MAX (1u << 20)
+/* Entries a stored revocation list (a wallet's file, a vendor's cache) may
+ * hold when decoded: a bound on one client's memory (about 2.7 GB), far
+ * above any list the bank serves (it travels in pages, rl_pages.h, and is
+ * pruned of keys that can no longer sign a claim on a live coin). */
+#define ECASH_REVOKED_MAX (1u << 26)
 /* Registrations per directory block: the bank answers the block of this many
  * consecutive registrations holding a key, the widest ring (§4.1.1). */
 #define ECASH_DIRECTORY_SPAN ECASH_RING_MAX
@@ -121,16 +122,16 @@ struct ecash_revoked {
 	int64_t at;
 };
 
-/* The bank's signed revocation list, cached by merchants. A key revoked at
- * `at` signs nothing valid from then on; what it signed before stays good
- * (ecash_cert_verify, ecash_cert_verify_claim). */
+/* The bank's revocation list as a client holds it, put together from the
+ * bank-signed pages it checked (rl_pages.h), cached by merchants and
+ * wallets. A key revoked at `at` signs nothing valid from then on; what it
+ * signed before stays good (ecash_cert_verify, ecash_cert_verify_claim). */
 struct ecash_revocations {
-	uint64_t seq; /* grows with every revocation: a list never goes back */
-	int64_t issued;
+	bool held;      /* a list was fetched (or loaded): else none is known */
+	int64_t issued; /* its version: complete for revocations up to this time */
+	int64_t whole_at; /* the version of its last whole fetch (rl_pages.h) */
 	struct ecash_revoked *keys; /* heap, ids sorted ascending */
 	size_t n;
-	uint8_t sig[ECASH_SIG_MAX];
-	size_t sig_len;
 };
 
 /* One registration in the directory: the certificate and its place in the
@@ -332,8 +333,6 @@ void ecash_directory_clear(struct ecash_directory *d);
 
 /* ---- bank-signed lists ---- */
 
-OBOL_MUST_CHECK obol_err ecash_revocations_bytes(const struct ecash_revocations *rl, struct ecash_bytes *out);
-OBOL_MUST_CHECK obol_err ecash_revocations_verify(EVP_PKEY *bank_pk, const struct ecash_revocations *rl);
 /* Whether id is on the list; *at (may be NULL) is when its revocation took
  * effect. */
 bool ecash_revoked(const struct ecash_revocations *rl, const uint8_t id[static ECASH_ID_LEN], int64_t *at);

@@ -113,10 +113,9 @@ void ecash_merchant_free(struct ecash_merchant *m)
 
 obol_err ecash_merchant_set_revocations(struct ecash_merchant *m, struct ecash_revocations *rl)
 {
-	obol_err err = ecash_revocations_verify(m->bank_pk, rl);
-	if (err != OBOL_OK)
-		return err;
-	if (m->rl.sig_len != 0 && rl->seq < m->rl.seq)
+	if (!rl->held)
+		return OBOL_E_INVALID_ARGUMENT;
+	if (m->rl.held && rl->issued < m->rl.issued)
 		return OBOL_E_ECASH_LIST_STALE;
 	ecash_revocations_clear(&m->rl);
 	m->rl = *rl;
@@ -237,7 +236,7 @@ static const struct ecash_pending *find_offer(const struct ecash_merchant *m, co
 
 obol_err ecash_merchant_verify(const struct ecash_merchant *m, const struct ecash_payment *p, int64_t now)
 {
-	const struct ecash_revocations *rl = m->rl.sig_len ? &m->rl : NULL;
+	const struct ecash_revocations *rl = m->rl.held ? &m->rl : NULL;
 	const struct ecash_pending *pend = find_offer(m, p->nonce);
 	const struct ecash_claim *signers = ecash_payment_signers(p);
 	struct ecash_bytes nb = { 0 };

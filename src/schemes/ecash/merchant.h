@@ -100,9 +100,10 @@ struct ecash_merchant {
 void ecash_merchant_init(struct ecash_merchant *m, EVP_PKEY *bank_pk, EVP_PKEY *sk, const struct ecash_cert *cert);
 void ecash_merchant_free(struct ecash_merchant *m);
 
-/* Installs a revocation list fetched while online: ECASH_LIST_SIGNATURE when
- * the bank did not sign it, ECASH_LIST_STALE when older than the one held.
- * Takes ownership of rl->keys on success. */
+/* Installs a revocation list put together from bank-signed pages while
+ * online (rl_pages.h checks each page): ECASH_LIST_STALE when older (issued)
+ * than the one held, INVALID_ARGUMENT for a list never fetched. Takes
+ * ownership of rl->keys on success. */
 OBOL_MUST_CHECK obol_err ecash_merchant_set_revocations(struct ecash_merchant *m, struct ecash_revocations *rl);
 
 /* Step 2: draws a fresh nonce for a payment of `price`. */

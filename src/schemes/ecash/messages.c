@@ -342,27 +342,38 @@ void ecash_receipt_spec(struct ecash_receipt_spec *sp, struct ecash_receipt *r)
 
 /* ---- bank-signed lists ---- */
 
+/* An array of revoked keys {id, at}, ascending ids; decoded entries are
+ * allocated as they come, grown by doubling (linear time), at most max. */
 static obol_err revoked_element(void *ctx, size_t i, struct obol_fields *out)
 {
-	struct ecash_revocations_spec *sp = ctx;
-	struct ecash_revocations *rl = sp->rl;
-	if (i >= ECASH_REVOKED_MAX)
+	struct ecash_revoked_array *a = ctx;
+	if (i >= a->max)
 		return OBOL_E_WIRE_OVERSIZED;
-	if (sp->decode && i >= sp->allocated) {
-		/* Grown by doubling: a list of many thousand keys decodes in
-		 * linear time. */
-		size_t cap = sp->allocated ? 2 * sp->allocated : 64;
-		struct ecash_revoked *nk = realloc(rl->keys, cap * sizeof(*nk));
+	if (a->decode && i >= a->allocated) {
+		size_t cap = a->allocated ? 2 * a->allocated : 64;
+		if (cap > a->max)
+			cap = a->max;
+		struct ecash_revoked *nk = realloc(*a->keys, cap * sizeof(*nk));
 		if (nk == NULL)
 			return OBOL_E_NO_MEMORY;
-		rl->keys = nk;
-		sp->allocated = cap;
+		*a->keys = nk;
+		a->allocated = cap;
 	}
-	struct ecash_revoked *k = &rl->keys[i];
-	sp->ef[0] = (struct obol_field)OBOL_F_FIXED("id", 1, k->id, ECASH_ID_LEN);
-	sp->ef[1] = (struct obol_field)OBOL_F_INT("at", 2, &k->at);
-	*out = (struct obol_fields){ sp->ef, 2 };
+	struct ecash_revoked *k = &(*a->keys)[i];
+	a->ef[0] = (struct obol_field)OBOL_F_FIXED("id", 1, k->id, ECASH_ID_LEN);
+	a->ef[1] = (struct obol_field)OBOL_F_INT("at", 2, &k->at);
+	*out = (struct obol_fields){ a->ef, 2 };
 	return OBOL_OK;
+}
+
+static void revoked_array(struct ecash_revoked_array *a, struct ecash_revoked **keys, size_t *n, size_t max,
+			  bool decode)
+{
+	memset(a, 0, sizeof(*a));
+	a->keys = keys;
+	a->max = max;
+	a->decode = decode;
+	a->arr = (struct obol_field_array){ revoked_element, a, n, max };
 }
 
 obol_err ecash_revocations_spec(struct ecash_revocations_spec *sp, struct ecash_revocations *rl, bool decode)
@@ -370,15 +381,14 @@ obol_err ecash_revocations_spec(struct ecash_revocations_spec *sp, struct ecash_
 	memset(sp, 0, sizeof(*sp));
 	sp->rl = rl;
 	sp->decode = decode;
-	sp->arr = (struct obol_field_array){ revoked_element, sp, &rl->n, ECASH_REVOKED_MAX };
-	const struct obol_field f[4] = {
-		OBOL_F_UINT("seq", 1, &rl->seq, 0),
-		OBOL_F_INT("issued", 2, &rl->issued),
-		OBOL_F_ARRAY("keys", 3, &sp->arr),
-		OBOL_F_BYTES("sig", 4, rl->sig, 1, ECASH_SIG_MAX, &rl->sig_len),
+	revoked_array(&sp->keys, &rl->keys, &rl->n, ECASH_REVOKED_MAX, decode);
+	const struct obol_field f[3] = {
+		OBOL_F_INT("issued", 1, &rl->issued),
+		OBOL_F_INT("whole_at", 2, &rl->whole_at),
+		OBOL_F_ARRAY("keys", 3, &sp->keys.arr),
 	};
 	memcpy(sp->f, f, sizeof(f));
-	sp->s = (struct obol_fields){ sp->f, 4 };
+	sp->s = (struct obol_fields){ sp->f, 3 };
 	return OBOL_OK;
 }
 
@@ -386,6 +396,33 @@ obol_err ecash_revocations_done(struct ecash_revocations_spec *sp, obol_err err)
 {
 	if (sp->decode && err != OBOL_OK)
 		ecash_revocations_clear(sp->rl);
+	else if (sp->decode)
+		sp->rl->held = true;
+	return err;
+}
+
+void ecash_rl_page_spec(struct ecash_rl_page_spec *sp, struct ecash_rl_page *p, bool decode)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->p = p;
+	sp->decode = decode;
+	revoked_array(&sp->keys, &p->keys, &p->n, ECASH_RL_PAGE_MAX, decode);
+	const struct obol_field f[6] = {
+		OBOL_F_INT("version", 1, &p->version),
+		OBOL_F_INT("since", 2, &p->since),
+		OBOL_F_FIXED("after", 3, p->after, ECASH_ID_LEN),
+		OBOL_F_FIXED("through", 4, p->through, ECASH_ID_LEN),
+		OBOL_F_ARRAY("keys", 5, &sp->keys.arr),
+		OBOL_F_BYTES("sig", 6, p->sig, 1, ECASH_SIG_MAX, &p->sig_len),
+	};
+	memcpy(sp->f, f, sizeof(f));
+	sp->s = (struct obol_fields){ sp->f, 6 };
+}
+
+obol_err ecash_rl_page_done(struct ecash_rl_page_spec *sp, obol_err err)
+{
+	if (sp->decode && err != OBOL_OK)
+		ecash_rl_page_clear(sp->p);
 	return err;
 }
 

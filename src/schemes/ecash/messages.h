@@ -16,6 +16,7 @@
 
 #include "schemes/ecash/bank.h"
 #include "schemes/ecash/merchant.h"
+#include "schemes/ecash/rl_pages.h"
 #include "net/devlink.h"
 #include "wire/fields.h"
 
@@ -157,20 +158,42 @@ void ecash_receipt_spec(struct ecash_receipt_spec *sp, struct ecash_receipt *r);
 
 /* ---- bank-signed lists ---- */
 
+/* An array of revoked keys, [{"id", "at"}]. */
+struct ecash_revoked_array {
+	struct ecash_revoked **keys;
+	size_t allocated, max;
+	bool decode;
+	struct obol_field ef[2];
+	struct obol_field_array arr;
+};
+
+/* A revocation list as a client stores it (a wallet's file, a vendor's
+ * cache): {"issued", "whole_at", "keys"}; no signature (each page was
+ * checked when fetched, rl_pages.h). For decoding, rl must be zeroed; its
+ * entries are allocated as they come; a decoded list is held. */
 struct ecash_revocations_spec {
 	struct ecash_revocations *rl;
 	bool decode;
-	size_t allocated;
-	struct obol_field ef[2];
-	struct obol_field_array arr;
-	struct obol_field f[4];
+	struct ecash_revoked_array keys;
+	struct obol_field f[3];
 	struct obol_fields s;
 };
-/* For decoding, rl must be zeroed; its entries are allocated as they come
- * (no fixed table). */
 OBOL_MUST_CHECK obol_err ecash_revocations_spec(struct ecash_revocations_spec *sp, struct ecash_revocations *rl,
 						bool decode);
 obol_err ecash_revocations_done(struct ecash_revocations_spec *sp, obol_err err);
+
+/* One page of the list, GET /ecash/revocations/page: {"version", "since",
+ * "after", "through", "keys", "sig"} (rl_pages.h). For decoding, p must be
+ * zeroed. */
+struct ecash_rl_page_spec {
+	struct ecash_rl_page *p;
+	bool decode;
+	struct ecash_revoked_array keys;
+	struct obol_field f[6];
+	struct obol_fields s;
+};
+void ecash_rl_page_spec(struct ecash_rl_page_spec *sp, struct ecash_rl_page *p, bool decode);
+obol_err ecash_rl_page_done(struct ecash_rl_page_spec *sp, obol_err err);
 
 struct ecash_directory_spec {
 	struct ecash_directory *d;

@@ -10,6 +10,7 @@
 #include "../test.h"
 #include "core/clock.h"
 #include "core/parse.h"
+#include "crypto/rsa.h"
 #include "crypto/secret.h"
 #include "procs.h"
 #include "issuer/coupon_store.h"
@@ -304,7 +305,9 @@ TEST(coupon_procs, a_long_session_checkpoints_while_it_runs)
 
 /* The migration of an issuer database from before settles named their
  * lock: the settles it answered are kept (under a zero lock) and still
- * answer their repeats; settles of two locks at one index both stand. */
+ * answer their repeats; settles of two locks at one index both stand. And
+ * from before denomination keys rotated (step 3): a denomination issues
+ * from its creation and is refunded three years past its spend-until. */
 TEST_DB(coupon_store, settles_answered_before_locks_were_named_are_kept)
 {
 	/* the coupon tables as version 1 of the component made them */
@@ -333,16 +336,36 @@ TEST_DB(coupon_store, settles_answered_before_locks_were_named_are_kept)
 	obol_random(coin, 32);
 	obol_random(cert, 32);
 	obol_random(lock, 32);
+	struct coupon_denom denoms[COUPON_DENOMS_MAX];
+	EVP_PKEY *key = NULL;
+	uint8_t *sk = NULL, *pk = NULL;
+	size_t sk_len = 0, pk_len = 0, ndenoms = 0;
 	REQUIRE_OK(obol_store_open(db_url, true, &s));
 	REQUIRE_OK(obol_store_migrate(s, "coupon", v1, 1));
 	REQUIRE_OK(obol_store_run(s, NULL,
 				  "INSERT INTO coupon_settles (coin_id, idx, cert_hash, keep, credited_tokens, locked, spent, "
 				  "created) VALUES (?, 42, ?, 0, 7, 0, 0, 1)",
 				  "bb", coin, (size_t)32, cert, (size_t)32));
+	REQUIRE_OK(obol_rsa_generate(1024, &key));
+	REQUIRE_OK(obol_rsa_private_to_der(key, &sk, &sk_len));
+	REQUIRE_OK(obol_rsa_public_to_der(key, &pk, &pk_len));
+	EVP_PKEY_free(key);
+	obol_err e = obol_store_run(s, NULL,
+				    "INSERT INTO coupon_denoms (id, currency, value_units, n, rsa_sk, rsa_pk, withdraw_until, "
+				    "spend_until, created) VALUES (1, 'EUR', 100000000, 100, ?, ?, 5000, 9000, 1000)",
+				    "bb", sk, sk_len, pk, pk_len);
+	obol_rsa_der_free(sk, sk_len);
+	obol_rsa_der_free(pk, pk_len);
+	REQUIRE_OK(e);
 	REQUIRE_OK(coupon_store_migrate(s));
 	REQUIRE_OK(obol_store_schema_version(s, "coupon", &version));
-	CHECK_EQ_INT(version, 2);
+	CHECK_EQ_INT(version, 3);
 	REQUIRE_OK(obol_store_begin(s));
+	REQUIRE_OK(coupon_store_denoms(s, denoms, COUPON_DENOMS_MAX, &ndenoms));
+	REQUIRE(ndenoms == 1);
+	CHECK_EQ_INT(denoms[0].valid_from, 1000);
+	CHECK_EQ_INT(denoms[0].legal_end, 9000 + 3 * 365 * 86400);
+	EVP_PKEY_free(denoms[0].key);
 	REQUIRE_OK(coupon_store_settle_get(s, coin, zero, 42, cert, false, &got, &found));
 	CHECK(found);
 	CHECK_EQ_INT(got.credited_tokens, 7);

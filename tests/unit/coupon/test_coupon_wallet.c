@@ -345,7 +345,8 @@ TEST(coupon_wallet, next_payment_resumes_the_saved_traversal)
 
 TEST(coupon_denom, figures_checked)
 {
-	struct coupon_denom d = { .id = 1, .n = 1000, .withdraw_until = 10, .spend_until = 20 };
+	struct coupon_denom d = { .id = 1, .n = 1000, .valid_from = 5, .withdraw_until = 10, .spend_until = 20,
+				  .legal_end = 40 };
 	REQUIRE_OK(obol_amount_parse("EUR:1", &d.value));
 	CHECK_OK(coupon_denom_check(&d));
 	CHECK_EQ_INT(d.token_value.units, 100000); /* EUR:0.001 */
@@ -359,6 +360,12 @@ TEST(coupon_denom, figures_checked)
 	d.withdraw_until = 30;
 	CHECK_ERR(coupon_denom_check(&d), OBOL_E_COUPON_DENOM_CONFIG);
 	d.withdraw_until = 10;
+	d.valid_from = 11; /* the windows are ordered */
+	CHECK_ERR(coupon_denom_check(&d), OBOL_E_COUPON_DENOM_CONFIG);
+	d.valid_from = 5;
+	d.legal_end = 19;
+	CHECK_ERR(coupon_denom_check(&d), OBOL_E_COUPON_DENOM_CONFIG);
+	d.legal_end = 40;
 	REQUIRE_OK(obol_amount_parse("EUR:0", &d.value));
 	CHECK_ERR(coupon_denom_check(&d), OBOL_E_COUPON_DENOM_CONFIG);
 }

@@ -144,8 +144,8 @@ TEST(ecash_messages, deposit_and_lists_roundtrip_through_json)
 	free(text);
 	json_decref(j);
 
-	/* A revocation list survives the trip and still verifies. */
-	struct ecash_revocations rl = { .seq = 3, .issued = FX_NOW }, rb = { 0 };
+	/* A revocation list as stored survives the trip. */
+	struct ecash_revocations rl = { .held = true, .issued = FX_NOW, .whole_at = FX_NOW - 9 }, rb = { 0 };
 	struct ecash_revocations_spec rs, rbs;
 	int64_t at = 0;
 	rl.keys = calloc(2, sizeof(*rl.keys));
@@ -155,19 +155,14 @@ TEST(ecash_messages, deposit_and_lists_roundtrip_through_json)
 	memcpy(rl.keys[1].id, w.p[2].c.id, ECASH_ID_LEN);
 	rl.keys[1].at = FX_NOW - 7;
 	rl.n = 2;
-	REQUIRE_OK(ecash_bank_sign_revocations(&w.bank, &rl));
 	REQUIRE_OK(ecash_revocations_spec(&rs, &rl, false));
 	REQUIRE_OK(obol_json_encode(&rs.s, &j));
 	REQUIRE_OK(ecash_revocations_spec(&rbs, &rb, true));
 	CHECK_OK(ecash_revocations_done(&rbs, obol_json_decode(j, &rbs.s)));
-	CHECK_OK(ecash_revocations_verify(w.bank_sk, &rb));
+	CHECK(rb.held && rb.issued == FX_NOW && rb.whole_at == FX_NOW - 9);
 	CHECK(ecash_revoked(&rb, w.p[2].c.id, &at));
 	CHECK_EQ_INT(at, FX_NOW - 7);
 	CHECK(!ecash_revoked(&rb, w.p[1].c.id, NULL));
-	/* Its times are signed: a later time does not verify. */
-	for (size_t i = 0; i < rb.n; i++)
-		rb.keys[i].at += 1;
-	CHECK_ERR(ecash_revocations_verify(w.bank_sk, &rb), OBOL_E_ECASH_LIST_SIGNATURE);
 	json_decref(j);
 	ecash_revocations_clear(&rb);
 	ecash_revocations_clear(&rl);

@@ -1,5 +1,5 @@
 /* Issue 16, item 4: expensive work a request can ask for before it has paid
- * for anything is bounded. GET /ecash/revocations signs the list with the
+ * for anything is bounded. GET /ecash/revocations/page signs a page with the
  * bank's RSA key on every request, with no authentication: a crowd of such
  * GETs used to take every processor, as many signatures at once as there
  * were connections. Now they run in the issuer's RSA slots; beyond the
@@ -35,7 +35,7 @@ static void *flood(void *arg)
 		char *resp = NULL;
 		size_t len;
 		double t0 = abuse_now_ms();
-		obol_err e = obol_http_request(c, "GET", "/ecash/revocations", NULL, 0, 0, &status, &resp, &len);
+		obol_err e = obol_http_request(c, "GET", "/ecash/revocations/page", NULL, 0, 0, &status, &resp, &len);
 		double ms = abuse_now_ms() - t0;
 		if (ms > f->slowest_ms)
 			f->slowest_ms = ms;
@@ -106,12 +106,12 @@ TEST(abuse, busy_refusal_names_itself)
 	REQUIRE_OK(obol_work_enter(g, OBOL_WORK_RSA));
 	REQUIRE_OK(obol_http_client_new(a.url, 5000, &c));
 	double t0 = abuse_now_ms();
-	CHECK_ERR(obol_http_get_json(c, "/ecash/revocations", 0, &out), OBOL_E_ISSUER_BUSY);
+	CHECK_ERR(obol_http_get_json(c, "/ecash/revocations/page", 0, &out), OBOL_E_ISSUER_BUSY);
 	double waited = abuse_now_ms() - t0;
 	test_note("refused after %.0f ms (it may wait %d ms for a slot)", waited, OBOL_WORK_WAIT_MS);
 	CHECK(waited >= OBOL_WORK_WAIT_MS * 0.9);
 	/* The header, seen on the raw answer. */
-	static const char get[] = "GET /ecash/revocations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	static const char get[] = "GET /ecash/revocations/page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	bool closed;
 	char *resp = abuse_exchange(a.port, get, strlen(get), &closed);
 	CHECK(strncmp(resp, "HTTP/1.1 503 ", 13) == 0);
@@ -120,7 +120,7 @@ TEST(abuse, busy_refusal_names_itself)
 	free(resp);
 	/* A slot comes free: served again. */
 	obol_work_leave(g, OBOL_WORK_RSA);
-	CHECK_OK(obol_http_get_json(c, "/ecash/revocations", 0, &out));
+	CHECK_OK(obol_http_get_json(c, "/ecash/revocations/page", 0, &out));
 	json_decref(out);
 	obol_work_leave(g, OBOL_WORK_RSA);
 	obol_http_client_free(c);

@@ -23,7 +23,7 @@ static obol_err page_of(struct payword_crl_page *p, const struct pw_world *w, in
 {
 	*p = (struct payword_crl_page){ .issued = PW_NOW, .since = since, .after = after, .through = through,
 					.count = n, .serials = serials };
-	return payword_crl_page_sign(p, w->agent.sk);
+	return payword_crl_page_sign(p, &w->agent_sg);
 }
 
 TEST(payword_crl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missing_one)
@@ -66,7 +66,7 @@ TEST(payword_crl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missin
 	struct payword_crl_page pd;
 	REQUIRE_OK(page_of(&pd, &w, f.since, 0, PAYWORD_CRL_END, d, 2));
 	pd.issued = PW_NOW + 10;
-	REQUIRE_OK(payword_crl_page_sign(&pd, w.agent.sk));
+	REQUIRE_OK(payword_crl_page_sign(&pd, &w.agent_sg));
 	CHECK_OK(payword_crl_fetch_take(&f, &pd, w.agent.pk));
 	CHECK_OK(payword_crl_fetch_apply(&f, &held, &full_at));
 	CHECK_EQ_INT(held.count, 5); /* 3 5 7 9 12: merged, 12 once */
@@ -85,7 +85,7 @@ TEST(payword_crl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missin
 	 * it, older than the list held, and refused */
 	struct payword_crl_page fresh1 = p1;
 	fresh1.issued = PW_NOW + 20;
-	REQUIRE_OK(payword_crl_page_sign(&fresh1, w.agent.sk));
+	REQUIRE_OK(payword_crl_page_sign(&fresh1, &w.agent_sg));
 	payword_crl_fetch_begin(&f, &held, false, 0, PW_NOW + 20);
 	CHECK_OK(payword_crl_fetch_take(&f, &fresh1, w.agent.pk));
 	CHECK_OK(payword_crl_fetch_take(&f, &p2, w.agent.pk));

@@ -837,7 +837,9 @@ struct vshop {
 static obol_err add_vendor(struct obol_store *s, void *arg)
 {
 	struct vshop *v = arg;
-	return obol_issuer_vendor_add(s, obol_issuer_keys(v->iss), "kiosk", v->sign.pk, v->box.pk, 10, obol_now(),
+	struct obol_ed25519_signer sg;
+	obol_err e = obol_issuer_signer(v->iss, obol_now(), &sg);
+	return e != OBOL_OK ? e : obol_issuer_vendor_add(s, &sg, "kiosk", v->sign.pk, v->box.pk, 10, obol_now(),
 				      &v->cert);
 }
 

@@ -201,6 +201,7 @@ TEST_DB(issuer, idempotent_retry_moves_once)
 
 struct vadd {
 	const struct obol_issuer_keys *keys;
+	struct obol_ed25519_signer sg;
 	struct obol_sign_keypair v;
 	struct obol_vendor_cert cert, again;
 	obol_err check;
@@ -209,7 +210,7 @@ struct vadd {
 static obol_err vendor_unit(struct obol_store *s, void *arg)
 {
 	struct vadd *a = arg;
-	obol_err e = obol_issuer_vendor_add(s, a->keys, "kiosk", a->v.pk, NULL, 30, obol_now(), &a->cert);
+	obol_err e = obol_issuer_vendor_add(s, &a->sg, "kiosk", a->v.pk, NULL, 30, obol_now(), &a->cert);
 	if (e == OBOL_OK)
 		e = obol_issuer_vendor_cert_by_key(s, a->v.pk, &a->again);
 	if (e == OBOL_OK)
@@ -223,6 +224,7 @@ TEST_DB(issuer, vendor_certificates)
 	struct vadd a = { 0 };
 	REQUIRE(setup(db_url, &st));
 	a.keys = obol_issuer_keys(st.iss);
+	REQUIRE_OK(obol_issuer_signer(st.iss, obol_now(), &a.sg));
 	obol_sign_keypair_new(&a.v);
 	REQUIRE_OK(obol_issuer_run(st.iss, vendor_unit, &a));
 	CHECK_OK(a.check);

@@ -17,6 +17,7 @@
 #include "schemes/ecash/bank.h"
 #include "schemes/ecash/customer.h"
 #include "schemes/ecash/ecash.h"
+#include "schemes/ecash/rl_pages.h"
 #include "schemes/ecash/messages.h"
 #include "wire/cbor.h"
 #include "vg.h"
@@ -433,37 +434,40 @@ void vg_ecash(struct vg *g)
 		ecash_bytes_free(&db);
 	}
 
-	/* ---- the bank's revocation list and directory ---- */
+	/* ---- the bank's revocation list (one signed page) and directory ---- */
 	{
-		struct ecash_revocations rl;
+		struct ecash_rl_page pg;
 		struct ecash_revoked keys[2];
 		int lo = memcmp(bob.id, carol.id, ECASH_ID_LEN) < 0;
 		memcpy(keys[0].id, lo ? bob.id : carol.id, ECASH_ID_LEN);
 		memcpy(keys[1].id, lo ? carol.id : bob.id, ECASH_ID_LEN);
 		keys[0].at = T0 + DAY / 2;
 		keys[1].at = T0 + DAY / 4;
-		memset(&rl, 0, sizeof rl);
-		rl.seq = 3;
-		rl.issued = T0 + DAY;
-		rl.keys = keys;
-		rl.n = 2;
-		VG_OK(g, ecash_bank_sign_revocations(&bank, &rl));
-		VG_OK(g, ecash_revocations_bytes(&rl, &b));
-		vg_begin(g, "ecash-revocation-list", "ecash revocation list");
-		vg_in_uint(g, "seq", rl.seq);
-		vg_in_int(g, "issued", rl.issued);
+		memset(&pg, 0, sizeof pg);
+		pg.version = T0 + DAY;
+		pg.since = T0;
+		memcpy(pg.through, keys[1].id, ECASH_ID_LEN); /* more pages follow */
+		pg.keys = keys;
+		pg.n = 2;
+		VG_OK(g, ecash_rl_page_sign(bank_sk, &pg));
+		VG_OK(g, ecash_rl_page_bytes(&pg, &b));
+		vg_begin(g, "ecash-revocation-page", "ecash revocation list page");
+		vg_in_int(g, "version", pg.version);
+		vg_in_int(g, "since", pg.since);
+		vg_in_hex(g, "after", pg.after, ECASH_ID_LEN);
+		vg_in_hex(g, "through", pg.through, ECASH_ID_LEN);
 		{
 			char x[2 * ECASH_ID_LEN + 1];
 			json_t *a = json_array();
-			for (size_t i = 0; i < rl.n; i++) {
+			for (size_t i = 0; i < pg.n; i++) {
 				obol_hex_encode(keys[i].id, ECASH_ID_LEN, x);
 				json_array_append_new(a, json_pack("{s:s, s:I}", "id", x, "at", (json_int_t)keys[i].at));
 			}
 			vg_in_json(g, "revoked", a);
 		}
 		out_bytes(g, "signed_bytes", &b);
-		vg_sig_rsapss(g, "ecash-bank", bank_sk, b.p, b.len, rl.sig, rl.sig_len);
-		VG_OK(g, ecash_revocations_verify(bank_sk, &rl));
+		vg_sig_rsapss(g, "ecash-bank", bank_sk, b.p, b.len, pg.sig, pg.sig_len);
+		VG_OK(g, ecash_rl_page_verify(bank_sk, &pg));
 		vg_end(g);
 		ecash_bytes_free(&b);
 	}

@@ -1,0 +1,554 @@
+/* The issuer's signing process (contracts and protocol in signer.h). */
+#include "issuer/signer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/clock.h"
+#include "crypto/blindrsa.h"
+#include "crypto/rsa.h"
+#include "crypto/seal.h"
+#include "crypto/secret.h"
+#include "crypto/sign.h"
+
+const char *const obol_signer_contexts[] = {
+	"issuer-keys",	       "vendor-cert",	  "coupon-lock-reply",	 "coupon-settle-reply",
+	"coupon-refusal",      "coupon-refund-reply", "codex-cert",	 "codex-state",
+	"codex-blacklist",     "codex-refusal",	  "payword-vendor-cert", "payword-crl",
+	"payword-crl-page",    NULL,
+};
+
+static const char *const kind_names[OBOL_SIGNER_KINDS] = { "unknown", "blind-sign", "rsa-sign",
+							   "box-open", "ed25519-sign", "status" };
+
+const char *obol_signer_kind_name(unsigned kind)
+{
+	return kind < OBOL_SIGNER_KINDS ? kind_names[kind] : "unknown";
+}
+
+/* ---- frames ---- */
+
+static obol_err io_full(int fd, void *p, size_t n, bool rd)
+{
+	uint8_t *b = p;
+	while (n > 0) {
+		ssize_t r = rd ? read(fd, b, n) : send(fd, b, n, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return OBOL_E_SIGNER_UNAVAILABLE;
+		b += r;
+		n -= (size_t)r;
+	}
+	return OBOL_OK;
+}
+
+obol_err obol_signer_frame_write(int fd, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	uint8_t hdr[4];
+	size_t n = alen + blen;
+	if (n == 0 || n > OBOL_SIGNER_FRAME_MAX)
+		return OBOL_E_SIGNER_FRAME_INVALID;
+	hdr[0] = (uint8_t)(n >> 24), hdr[1] = (uint8_t)(n >> 16), hdr[2] = (uint8_t)(n >> 8), hdr[3] = (uint8_t)n;
+	/* one write for small frames: a request is one segment */
+	uint8_t buf[4 + 1024];
+	if (n <= sizeof(buf) - 4) {
+		memcpy(buf, hdr, 4);
+		if (alen)
+			memcpy(buf + 4, a, alen);
+		if (blen)
+			memcpy(buf + 4 + alen, b, blen);
+		obol_err e = io_full(fd, buf, 4 + n, false);
+		obol_wipe(buf, 4 + n);
+		return e;
+	}
+	obol_err e = io_full(fd, hdr, 4, false);
+	if (e == OBOL_OK && alen)
+		e = io_full(fd, (void *)a, alen, false);
+	if (e == OBOL_OK && blen)
+		e = io_full(fd, (void *)b, blen, false);
+	return e;
+}
+
+obol_err obol_signer_frame_read(int fd, uint8_t *buf, size_t cap, size_t *len)
+{
+	uint8_t hdr[4];
+	obol_err e;
+	if ((e = io_full(fd, hdr, 4, true)) != OBOL_OK)
+		return e;
+	size_t n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+	if (n == 0 || n > cap)
+		return OBOL_E_SIGNER_FRAME_INVALID;
+	if ((e = io_full(fd, buf, n, true)) != OBOL_OK)
+		return e;
+	*len = n;
+	return OBOL_OK;
+}
+
+/* ---- keys ---- */
+
+struct signer_key {
+	uint8_t id[OBOL_SIGNER_KEY_ID_LEN];
+	int kind;
+	int64_t valid_from, use_until;
+	EVP_PKEY *rsa;			    /* DENOM, BANK */
+	struct obol_box_keypair box;	    /* BOX */
+	struct obol_sign_keypair ed;	    /* ONLINE */
+};
+
+struct conn {
+	int fd;
+	pthread_t thread;
+	bool used, done;
+	struct obol_signer *sg;
+};
+
+struct obol_signer {
+	struct signer_key *keys;
+	size_t nkeys;
+	int listen_fd, stop_pipe[2];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	uid_t peer_uid;
+	FILE *log;
+	bool own_log;
+	pthread_t accept_thread;
+	pthread_mutex_t mu; /* conns, counts, log */
+	struct conn conns[OBOL_SIGNER_MAX_CONNS];
+	struct obol_signer_counts counts;
+	time_t flushed; /* the second the log was last flushed */
+};
+
+static void keys_free(struct signer_key *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		EVP_PKEY_free(k[i].rsa);
+		OBOL_WIPE(k[i].box);
+		OBOL_WIPE(k[i].ed);
+	}
+	free(k);
+}
+
+static obol_err keys_load(struct obol_store *s, struct signer_key **out, size_t *n)
+{
+	struct obol_stmt *st;
+	struct signer_key *k = NULL;
+	size_t cap = 0;
+	bool row;
+	obol_err e;
+	*n = 0;
+	if ((e = obol_stmt_prepare(s, "SELECT key_id, kind, secret, public, valid_from, use_until FROM signer_keys",
+				   &st)) != OBOL_OK)
+		return e;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t idlen, slen, plen;
+		const uint8_t *id = obol_stmt_column_blob(st, 0, &idlen);
+		const uint8_t *sec = obol_stmt_column_blob(st, 2, &slen);
+		const uint8_t *pub = obol_stmt_column_blob(st, 3, &plen);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct signer_key *nk = realloc(k, cap * sizeof(*nk));
+			if (!nk) {
+				e = OBOL_E_NO_MEMORY;
+				break;
+			}
+			k = nk;
+		}
+		struct signer_key *x = &k[*n];
+		memset(x, 0, sizeof(*x));
+		e = OBOL_E_KEY_INVALID;
+		if (idlen != OBOL_SIGNER_KEY_ID_LEN)
+			break;
+		memcpy(x->id, id, idlen);
+		x->kind = (int)obol_stmt_column_int64(st, 1);
+		x->valid_from = obol_stmt_column_int64(st, 4);
+		x->use_until = obol_stmt_column_int64(st, 5);
+		switch (x->kind) {
+		case OBOL_SIGNER_KEY_DENOM:
+		case OBOL_SIGNER_KEY_BANK:
+			e = obol_rsa_private_from_der(sec, slen, &x->rsa);
+			break;
+		case OBOL_SIGNER_KEY_BOX:
+			if (slen == OBOL_BOX_SK_LEN && plen == OBOL_BOX_PK_LEN) {
+				memcpy(x->box.sk, sec, slen);
+				memcpy(x->box.pk, pub, plen);
+				e = OBOL_OK;
+			}
+			break;
+		case OBOL_SIGNER_KEY_ONLINE:
+			if (slen == OBOL_SIGN_SEED_LEN) {
+				obol_sign_keypair_from_seed(&x->ed, sec);
+				e = obol_ct_equal(x->ed.pk, x->id, OBOL_SIGN_PK_LEN) ? OBOL_OK : OBOL_E_KEY_INVALID;
+			}
+			break;
+		default:
+			break;
+		}
+		(*n)++;
+		if (e != OBOL_OK)
+			break;
+	}
+	obol_stmt_finish(st);
+	if (e != OBOL_OK) {
+		keys_free(k, *n);
+		*n = 0;
+		return e;
+	}
+	*out = k;
+	return OBOL_OK;
+}
+
+static const struct signer_key *key_find(const struct obol_signer *sg, int kind, const uint8_t *id)
+{
+	for (size_t i = 0; i < sg->nkeys; i++)
+		if (sg->keys[i].kind == kind && memcmp(sg->keys[i].id, id, OBOL_SIGNER_KEY_ID_LEN) == 0)
+			return &sg->keys[i];
+	return NULL;
+}
+
+/* The key a request names, of the kind its request uses, inside its window. */
+static obol_err key_usable(const struct obol_signer *sg, int kind, const uint8_t *id, const struct signer_key **out)
+{
+	const struct signer_key *k = key_find(sg, kind, id);
+	if (!k)
+		return OBOL_E_SIGNER_KEY_UNKNOWN;
+	int64_t now = obol_now();
+	if (now < k->valid_from || now > k->use_until)
+		return OBOL_E_SIGNER_KEY_NOT_USABLE;
+	*out = k;
+	return OBOL_OK;
+}
+
+static bool context_allowed(const uint8_t *ctx, size_t len)
+{
+	for (size_t i = 0; obol_signer_contexts[i]; i++)
+		if (strlen(obol_signer_contexts[i]) == len && memcmp(obol_signer_contexts[i], ctx, len) == 0)
+			return true;
+	return false;
+}
+
+/* ---- requests ---- */
+
+struct answer {
+	uint8_t out[OBOL_SIGNER_BOX_MAX + OBOL_RSA_MAX_MODULUS];
+	size_t len;
+};
+
+static obol_err do_status(struct obol_signer *sg, struct answer *a)
+{
+	struct obol_signer_counts c;
+	size_t off = 0;
+	obol_signer_counts(sg, &c);
+	off += (size_t)snprintf((char *)a->out + off, sizeof(a->out) - off, "{");
+	for (unsigned k = 1; k < OBOL_SIGNER_KINDS; k++)
+		off += (size_t)snprintf((char *)a->out + off, sizeof(a->out) - off, "%s\"%s\":{\"ok\":%llu,\"refused\":%llu}",
+					k > 1 ? "," : "", kind_names[k], (unsigned long long)c.ok[k],
+					(unsigned long long)c.refused[k]);
+	off += (size_t)snprintf((char *)a->out + off, sizeof(a->out) - off, "}");
+	a->len = off < sizeof(a->out) ? off : sizeof(a->out) - 1;
+	return OBOL_OK;
+}
+
+static obol_err handle(struct obol_signer *sg, unsigned kind, const uint8_t *id, const uint8_t *p, size_t n,
+		       struct answer *a)
+{
+	const struct signer_key *k;
+	obol_err e;
+	switch (kind) {
+	case OBOL_SIGNER_BLIND_SIGN:
+		if ((e = key_usable(sg, OBOL_SIGNER_KEY_DENOM, id, &k)) != OBOL_OK)
+			return e;
+		if (n != obol_rsa_modulus_len(k->rsa))
+			return OBOL_E_SIGNER_FRAME_INVALID;
+		return obol_blindrsa_blind_sign(k->rsa, p, n, a->out, sizeof(a->out), &a->len);
+	case OBOL_SIGNER_RSA_SIGN:
+		if (n != OBOL_RSAPSS_DIGEST_LEN)
+			return OBOL_E_SIGNER_FRAME_INVALID;
+		if ((e = key_usable(sg, OBOL_SIGNER_KEY_BANK, id, &k)) != OBOL_OK)
+			return e;
+		return obol_rsapss_sign_digest(k->rsa, p, a->out, sizeof(a->out), &a->len);
+	case OBOL_SIGNER_BOX_OPEN:
+		if (n <= OBOL_SEALBOX_OVERHEAD || n > OBOL_SIGNER_BOX_MAX)
+			return OBOL_E_SIGNER_FRAME_INVALID;
+		if ((e = key_usable(sg, OBOL_SIGNER_KEY_BOX, id, &k)) != OBOL_OK)
+			return e;
+		if ((e = obol_sealbox_open(a->out, p, n, &k->box)) != OBOL_OK)
+			return e;
+		a->len = n - OBOL_SEALBOX_OVERHEAD;
+		return OBOL_OK;
+	case OBOL_SIGNER_ED25519_SIGN: {
+		char ctx[OBOL_SIGNER_CONTEXT_MAX + 1];
+		if (n < 1 || (size_t)p[0] + 1 > n || p[0] > OBOL_SIGNER_CONTEXT_MAX ||
+		    n - 1 - p[0] > OBOL_SIGNER_ED_MSG_MAX)
+			return OBOL_E_SIGNER_FRAME_INVALID;
+		if (!context_allowed(p + 1, p[0]))
+			return OBOL_E_SIGNER_CONTEXT_REFUSED;
+		if ((e = key_usable(sg, OBOL_SIGNER_KEY_ONLINE, id, &k)) != OBOL_OK)
+			return e;
+		memcpy(ctx, p + 1, p[0]);
+		ctx[p[0]] = '\0';
+		obol_sign(a->out, ctx, p + 1 + p[0], n - 1 - p[0], k->ed.sk);
+		a->len = OBOL_SIGN_LEN;
+		return OBOL_OK;
+	}
+	case OBOL_SIGNER_STATUS:
+		return n == 0 ? do_status(sg, a) : OBOL_E_SIGNER_FRAME_INVALID;
+	default:
+		return OBOL_E_SIGNER_REQUEST_REFUSED;
+	}
+}
+
+/* One line per request: kind, key id (its first 8 bytes), size, the
+ * result. Never a message's content, never a key. */
+static void note(struct obol_signer *sg, unsigned kind, const uint8_t *id, size_t size, obol_err e)
+{
+	char hex[17] = "-";
+	struct timespec ts;
+	if (id)
+		sodium_bin2hex(hex, sizeof hex, id, 8);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&sg->mu);
+	unsigned k = kind < OBOL_SIGNER_KINDS ? kind : 0;
+	if (e == OBOL_OK)
+		sg->counts.ok[k]++;
+	else
+		sg->counts.refused[k]++;
+	fprintf(sg->log, "%lld.%03ld signer %s key=%s size=%zu %s\n", (long long)ts.tv_sec, ts.tv_nsec / 1000000,
+		obol_signer_kind_name(kind), hex, size, e == OBOL_OK ? "OK" : obol_strerror(e));
+	/* written at most a second late: once a second under load (not a
+	 * write per signature), else by the accept thread's idle tick */
+	if (e != OBOL_OK || ts.tv_sec != sg->flushed) {
+		fflush(sg->log);
+		sg->flushed = ts.tv_sec;
+	}
+	pthread_mutex_unlock(&sg->mu);
+}
+
+static void refuse(int fd, obol_err e)
+{
+	uint8_t code[4] = { (uint8_t)((uint32_t)e >> 24), (uint8_t)((uint32_t)e >> 16), (uint8_t)((uint32_t)e >> 8),
+			    (uint8_t)e };
+	if (obol_signer_frame_write(fd, code, 4, NULL, 0) != OBOL_OK)
+		shutdown(fd, SHUT_RDWR); /* the peer went: its connection ends */
+}
+
+static void *conn_main(void *arg)
+{
+	struct conn *c = arg;
+	struct obol_signer *sg = c->sg;
+	uint8_t *req = malloc(OBOL_SIGNER_FRAME_MAX);
+	struct answer *a = malloc(sizeof(*a));
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	if (!req || !a)
+		goto out;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || cred.uid != sg->peer_uid) {
+		note(sg, 0, NULL, 0, OBOL_E_SIGNER_PEER_REFUSED);
+		refuse(c->fd, OBOL_E_SIGNER_PEER_REFUSED);
+		goto out;
+	}
+	for (;;) {
+		size_t n;
+		obol_err e = obol_signer_frame_read(c->fd, req, OBOL_SIGNER_FRAME_MAX, &n);
+		if (e == OBOL_E_SIGNER_FRAME_INVALID) {
+			note(sg, 0, NULL, 0, e);
+			refuse(c->fd, e);
+			break;
+		}
+		if (e != OBOL_OK)
+			break;
+		unsigned kind = req[0];
+		if (n < 1 + OBOL_SIGNER_KEY_ID_LEN) {
+			e = OBOL_E_SIGNER_FRAME_INVALID;
+			note(sg, kind, NULL, n, e);
+			refuse(c->fd, e);
+			continue;
+		}
+		const uint8_t *id = req + 1;
+		size_t plen = n - 1 - OBOL_SIGNER_KEY_ID_LEN;
+		a->len = 0;
+		e = handle(sg, kind, id, req + 1 + OBOL_SIGNER_KEY_ID_LEN, plen, a);
+		note(sg, kind, id, plen, e);
+		obol_wipe(req, n);
+		if (e != OBOL_OK) {
+			refuse(c->fd, e);
+			continue;
+		}
+		static const uint8_t ok[4] = { 0 };
+		e = obol_signer_frame_write(c->fd, ok, 4, a->out, a->len);
+		obol_wipe(a->out, a->len);
+		if (e != OBOL_OK)
+			break;
+	}
+out:
+	free(req);
+	free(a);
+	pthread_mutex_lock(&sg->mu);
+	c->done = true;
+	pthread_mutex_unlock(&sg->mu);
+	return NULL;
+}
+
+/* Joins connections that ended, so their slots serve again. */
+static void reap(struct obol_signer *sg, bool all)
+{
+	for (size_t i = 0; i < OBOL_SIGNER_MAX_CONNS; i++) {
+		struct conn *c = &sg->conns[i];
+		pthread_mutex_lock(&sg->mu);
+		bool ended = c->used && (c->done || all);
+		pthread_mutex_unlock(&sg->mu);
+		if (!ended)
+			continue;
+		if (all)
+			shutdown(c->fd, SHUT_RDWR);
+		pthread_join(c->thread, NULL);
+		close(c->fd);
+		c->used = c->done = false;
+	}
+}
+
+static void *accept_main(void *arg)
+{
+	struct obol_signer *sg = arg;
+	struct pollfd p[2] = { { .fd = sg->listen_fd, .events = POLLIN }, { .fd = sg->stop_pipe[0], .events = POLLIN } };
+	for (;;) {
+		int n = poll(p, 2, 1000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || p[1].revents)
+			break;
+		if (n == 0) { /* idle: the log's last lines out */
+			pthread_mutex_lock(&sg->mu);
+			fflush(sg->log);
+			pthread_mutex_unlock(&sg->mu);
+			continue;
+		}
+		int fd = accept4(sg->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		reap(sg, false);
+		struct conn *c = NULL;
+		for (size_t i = 0; i < OBOL_SIGNER_MAX_CONNS && !c; i++)
+			if (!sg->conns[i].used)
+				c = &sg->conns[i];
+		if (!c) {
+			refuse(fd, OBOL_E_SIGNER_UNAVAILABLE);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->sg = sg;
+		c->done = false;
+		c->used = true;
+		if (pthread_create(&c->thread, NULL, conn_main, c) != 0) {
+			c->used = false;
+			close(fd);
+		}
+	}
+	return NULL;
+}
+
+obol_err obol_signer_start(const struct obol_signer_config *cfg, struct obol_signer **out)
+{
+	struct obol_signer *sg = calloc(1, sizeof(*sg));
+	struct obol_store *s = NULL;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat stb;
+	obol_err e;
+	if (!sg)
+		return OBOL_E_NO_MEMORY;
+	sg->listen_fd = sg->stop_pipe[0] = sg->stop_pipe[1] = -1;
+	pthread_mutex_init(&sg->mu, NULL);
+	sg->peer_uid = cfg->peer_uid;
+	if (strlen(cfg->socket_path) >= sizeof(addr.sun_path)) {
+		e = OBOL_E_CONFIG;
+		goto fail;
+	}
+	if ((e = obol_store_open(cfg->db_url, false, &s)) != OBOL_OK || (e = obol_signer_store_migrate(s)) != OBOL_OK ||
+	    (e = keys_load(s, &sg->keys, &sg->nkeys)) != OBOL_OK)
+		goto fail;
+	obol_store_close(s);
+	s = NULL;
+	sg->log = stderr;
+	if (cfg->log_path) {
+		e = OBOL_E_CONFIG;
+		if (!(sg->log = fopen(cfg->log_path, "ae")))
+			goto fail;
+		sg->own_log = true;
+	}
+	/* a stale socket of a signer that stopped is replaced; any other file is not */
+	if (lstat(cfg->socket_path, &stb) == 0) {
+		e = OBOL_E_CONFIG;
+		if (!S_ISSOCK(stb.st_mode) || unlink(cfg->socket_path) != 0)
+			goto fail;
+	}
+	memcpy(addr.sun_path, cfg->socket_path, strlen(cfg->socket_path) + 1);
+	snprintf(sg->path, sizeof sg->path, "%s", cfg->socket_path);
+	e = OBOL_E_CONFIG;
+	if ((sg->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		goto fail;
+	mode_t old = umask(0177);
+	int rc = bind(sg->listen_fd, (struct sockaddr *)&addr, sizeof addr);
+	umask(old);
+	if (rc != 0 || chmod(cfg->socket_path, 0600) != 0 || listen(sg->listen_fd, 128) != 0 ||
+	    pipe2(sg->stop_pipe, O_CLOEXEC) != 0)
+		goto fail;
+	if (pthread_create(&sg->accept_thread, NULL, accept_main, sg) != 0)
+		goto fail;
+	fprintf(sg->log, "signer: %zu keys, socket %s, peer uid %u\n", sg->nkeys, sg->path, (unsigned)sg->peer_uid);
+	fflush(sg->log);
+	*out = sg;
+	return OBOL_OK;
+fail:
+	obol_store_close(s);
+	if (sg->listen_fd >= 0) {
+		close(sg->listen_fd);
+		unlink(sg->path);
+	}
+	if (sg->stop_pipe[0] >= 0) {
+		close(sg->stop_pipe[0]);
+		close(sg->stop_pipe[1]);
+	}
+	if (sg->own_log)
+		fclose(sg->log);
+	keys_free(sg->keys, sg->nkeys);
+	free(sg);
+	return e;
+}
+
+void obol_signer_counts(struct obol_signer *sg, struct obol_signer_counts *out)
+{
+	pthread_mutex_lock(&sg->mu);
+	*out = sg->counts;
+	pthread_mutex_unlock(&sg->mu);
+}
+
+void obol_signer_stop(struct obol_signer *sg)
+{
+	if (!sg)
+		return;
+	if (write(sg->stop_pipe[1], "x", 1) != 1)
+		shutdown(sg->listen_fd, SHUT_RDWR);
+	pthread_join(sg->accept_thread, NULL);
+	close(sg->listen_fd);
+	unlink(sg->path);
+	reap(sg, true);
+	close(sg->stop_pipe[0]);
+	close(sg->stop_pipe[1]);
+	if (sg->own_log)
+		fclose(sg->log);
+	keys_free(sg->keys, sg->nkeys);
+	pthread_mutex_destroy(&sg->mu);
+	free(sg);
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The issuer's signing process (src/issuer/signer.h) with real processes: the
+# keys moved out of the issuer database (no private key bytes left in any
+# blob of any table), `issuer serve` refusing to start without the signer,
+# then, through the signer: a coupon withdraw and a spend at a vendor (the
+# sealed authorisation opened there), an ecash registration and top-up (the
+# bank's signatures); the signer's log and counts; the signer killed (the
+# withdraw fails by name, nothing is debited) and started again (the
+# withdraw goes through); the audit after each.
+. "$(dirname "$0")/lib.sh"
+
+DB=sqlite:$T/issuer.db
+SDB=sqlite:$T/signer.db
+SOCK=$T/signer.sock
+W=$T/alice.wallet
+
+audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
+balance() { "$OBOL" issuer account show --db "$DB" --account "$1" | sed -n 's/^balance: //p'; }
+
+"$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 >/dev/null || { fail signer_setup init; exit 1; }
+# the key ceremony first: two online keys drawn, four announcements signed
+{ "$OBOL" issuer keys export-requests --db "$DB" --out "$T/req.json" \
+  && "$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key" \
+  && "$OBOL" offline sign --master-key "$T/master.key" --in "$T/req.json" --out "$T/sig.json" \
+  && "$OBOL" issuer keys import --db "$DB" --in "$T/sig.json"; } >/dev/null || { fail signer_setup ceremony; exit 1; }
+out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
+# one denomination, the ecash bank key, the box key, two online keys; all
+# but the box key announced, and their windows are the announcements'
+[ "$(field moved "$out")" = "5 keys" ] && [ "$(field "announced windows" "$out")" = "4 keys" ] \
+  && pass import_moves_keys || fail import_moves_keys "$out"
+out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
+[ "$(field moved "$out")" = "0 keys" ] && pass import_again_moves_nothing || fail import_again_moves_nothing "$out"
+
+# Every blob of every table of the issuer database, in hex, against every
+# secret the signer holds (DER PKCS#8 keys and the box key).
+scan() {
+  local t c
+  for t in $(sqlite3 "$T/issuer.db" "SELECT name FROM sqlite_master WHERE type = 'table'"); do
+    for c in $(sqlite3 "$T/issuer.db" "SELECT name FROM pragma_table_info('$t')"); do
+      sqlite3 "$T/issuer.db" "SELECT hex(\"$c\") FROM \"$t\" WHERE typeof(\"$c\") = 'blob'"
+    done
+  done
+}
+scan >"$T/blobs.hex"
+nsecrets=0 found=0
+while read -r s; do
+  nsecrets=$((nsecrets + 1))
+  grep -q "$s" "$T/blobs.hex" && found=$((found + 1))
+  # nor the 16 bytes in its middle
+  grep -q "${s:$((${#s} / 2 - 16)):32}" "$T/blobs.hex" && found=$((found + 1))
+done < <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys")
+[ "$nsecrets" = 5 ] && [ "$found" = 0 ] && [ -s "$T/blobs.hex" ] \
+  && pass issuer_db_holds_no_private_key || fail issuer_db_holds_no_private_key "$nsecrets secrets, $found found"
+
+expect_error SIGNER_REQUIRED "$OBOL" issuer serve --db "$DB" --listen 127.0.0.1:0 \
+  && pass serve_without_signer_refused || fail serve_without_signer_refused
+expect_error SIGNER_UNAVAILABLE "$OBOL" issuer serve --db "$DB" --listen 127.0.0.1:0 --signer "$T/none.sock" \
+  && pass serve_with_absent_signer_refused || fail serve_with_absent_signer_refused
+
+start signer issuer signer --db "$SDB" --socket "$SOCK" --log "$T/signer-requests.log" \
+  || { fail signer_starts; exit 1; }
+[ "$(stat -c %a "$SOCK")" = 600 ] && pass socket_mode_0600 || fail socket_mode_0600 "$(stat -c %a "$SOCK")"
+start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 --signer "$SOCK" || { fail issuer_serve; exit 1; }
+
+KEY=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice | sed -n 's/^account-key: //p')
+"$OBOL" issuer account add --db "$DB" --kind user --name alice --auth-key "$KEY" >/dev/null
+"$OBOL" issuer fund --db "$DB" --account alice --amount EUR:10 >/dev/null
+out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
+"$OBOL" issuer vendor add --db "$DB" --name shop --vendor-key "$(field vendor-key "$out")" \
+  --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
+start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.001 \
+  || { fail shop_serve; exit 1; }
+
+# The coupon path: the blind signature and the lock's sealed authorisation
+# are the signer's work.
+check withdraw_through_signer "$OBOL" wallet withdraw --wallet "$W"
+[ "$(balance alice)" = "EUR:9" ] && pass withdraw_debits || fail withdraw_debits "$(balance alice)"
+out=$("$OBOL" wallet pay --wallet "$W" --vendor "$shop_ADDR" --units 300 2>&1)
+grep -q '^receipt: 300 unit(s) .*has settled' <<<"$out" && pass spend_through_signer || fail spend_through_signer "$out"
+[ "$(balance shop)" = "EUR:0.3" ] && pass vendor_credited || fail vendor_credited "$(balance shop)"
+audit_ok && pass audit_after_coupon || fail audit_after_coupon
+
+# The ecash bank's signatures (the certificate at registration, the coins).
+out=$("$OBOL" wallet ecash register --wallet "$W" 2>&1) && pass ecash_register_through_signer \
+  || fail ecash_register_through_signer "$out"
+out=$("$OBOL" wallet ecash topup --wallet "$W" --amount EUR:2 --coin EUR:1 2>&1)
+[ "$(field ecash-balance "$out")" = "EUR:2" ] && pass ecash_topup_through_signer || fail ecash_topup_through_signer "$out"
+audit_ok && pass audit_after_ecash || fail audit_after_ecash
+
+# The signer's log: kind, key id, size, result; never a key. It is written
+# at most a second late.
+for i in $(seq 1 50); do grep -q ' rsa-sign key=' "$T/signer-requests.log" && break; sleep 0.1; done
+grep -q ' blind-sign key=[0-9a-f]\{16\} size=256 OK$' "$T/signer-requests.log" && grep -q ' box-open key=' "$T/signer-requests.log" \
+  && grep -q ' rsa-sign key=' "$T/signer-requests.log" && pass signer_logs_requests \
+  || fail signer_logs_requests "$(tail -n 5 "$T/signer-requests.log")"
+out=$("$OBOL" issuer signer status --socket "$SOCK")
+grep -q '"blind-sign":{"ok":1,' <<<"$out" && pass signer_counts || fail signer_counts "$out"
+
+# The signer stops: the withdraw and the top-up are refused by name,
+# nothing is debited; back, the withdraw kept pending is answered and a
+# top-up goes through.
+before=$(balance alice)
+kill9 signer
+expect_error SIGNER_UNAVAILABLE "$OBOL" wallet withdraw --wallet "$W" \
+  && pass withdraw_without_signer_refused || fail withdraw_without_signer_refused
+expect_error SIGNER_UNAVAILABLE "$OBOL" wallet ecash topup --wallet "$W" --amount EUR:1 --coin EUR:1 \
+  && pass topup_without_signer_refused || fail topup_without_signer_refused
+[ "$(balance alice)" = "$before" ] && pass nothing_debited_without_signer || fail nothing_debited_without_signer
+audit_ok && pass audit_without_signer || fail audit_without_signer
+restart signer || fail signer_restarts
+# the wallet kept the refused withdrawal pending: --count 0 only retries it,
+# with the same request id, and gets its coin, debited once
+check withdraw_retried_after_signer_back "$OBOL" wallet withdraw --wallet "$W" --count 0
+[ "$(balance alice)" = "EUR:6" ] && pass retried_withdraw_debits_once \
+  || fail retried_withdraw_debits_once "$(balance alice)"
+out=$("$OBOL" wallet balance --wallet "$W")
+grep -q '^coupon balance: EUR:1.7 ' <<<"$out" && pass retried_withdraw_coin_held || fail retried_withdraw_coin_held "$out"
+out=$("$OBOL" wallet ecash topup --wallet "$W" --amount EUR:1 --coin EUR:1 2>&1)
+[ "$(field ecash-balance "$out")" = "EUR:3" ] && [ "$(balance alice)" = "EUR:5" ] && pass topup_after_signer_back \
+  || fail topup_after_signer_back "$out $(balance alice)"
+out=$("$OBOL" wallet pay --wallet "$W" --vendor "$shop_ADDR" --units 700 2>&1)
+grep -q '^receipt: 700 unit(s)' <<<"$out" && pass spend_after_signer_back || fail spend_after_signer_back "$out"
+audit_ok && pass audit_at_end || fail audit_at_end
