@@ -74,6 +74,9 @@ obol_err obol_vendor_renew_pass(struct obol_vendor *v, int64_t margin_s, int64_t
 	char id[64];
 	obol_err e = OBOL_OK;
 	*renewed = false;
+	for (size_t i = 0; i < v->nschemes; i++)
+		if (v->schemes[i].sch->renew != NULL)
+			v->schemes[i].sch->renew(v, v->schemes[i].state, now);
 	if (!obol_vendor_renewal_due(&cur, margin_s, now))
 		return OBOL_OK;
 	if ((e = obol_vendor_renewal_id(&cur, id)) != OBOL_OK)

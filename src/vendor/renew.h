@@ -45,8 +45,9 @@ OBOL_MUST_CHECK obol_err obol_vendor_renewal_check(const struct obol_vendor_cert
 /* The request id of the renewal of cur: "renew-" and base64url of H(C). */
 OBOL_MUST_CHECK obol_err obol_vendor_renewal_id(const struct obol_vendor_cert *cur, char out[64]);
 
-/* One look: renews when due. *renewed tells whether the certificate
- * changed. NETWORK (the issuer is away) and the issuer's refusals are
+/* One look: each scheme's own renewal (its renew hook, e.g. the ecash
+ * merchant key), then the certificate's when due. *renewed tells whether
+ * the certificate changed. NETWORK (the issuer is away) and the issuer's refusals are
  * returned; the old certificate stays current. */
 OBOL_MUST_CHECK obol_err obol_vendor_renew_pass(struct obol_vendor *v, int64_t margin_s, int64_t now,
 						bool *renewed);

@@ -102,6 +102,10 @@ struct obol_vendor_scheme {
 	 * obol_vendor_cert() now returns the new one. Runs on the renewal
 	 * worker's thread, while sessions run. */
 	void (*cert_renewed)(struct obol_vendor *v, void *state);
+	/* Optional: renews the scheme's own credentials that end (the ecash
+	 * merchant key) when due at now; called at each look of the renewal
+	 * worker, on its thread, while sessions run. */
+	void (*renew)(struct obol_vendor *v, void *state, int64_t now);
 
 	struct obol_vendor_scheme *next;
 };
