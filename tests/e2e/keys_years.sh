@@ -87,7 +87,9 @@ start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.
   --renew-margin-days 30 --renew-check-seconds 1 || { fail keys_years_setup "vendor serve"; exit 1; }
 FUND_A=10000
 user alice "$A" EUR:100 || fail keys_years_setup alice
-user bob "$B" || fail keys_years_setup bob
+FUND_B=100
+user bob "$B" EUR:1 || fail keys_years_setup bob
+"$OBOL" wallet withdraw --wallet "$B" >/dev/null || fail keys_years_setup bob_coupon
 "$OBOL" wallet ecash register --wallet "$A" >/dev/null || fail keys_years_setup alice_ecash
 "$OBOL" wallet ecash register --wallet "$B" >/dev/null || fail keys_years_setup bob_ecash
 "$OBOL" wallet payword register --wallet "$A" --username alice >/dev/null || fail keys_years_setup payword
@@ -101,7 +103,9 @@ step() {
   ceremony "day$d"
   # coupon: coins past their spend-until are refunded; a coin withdrawn and
   # spent whole (100 tokens of EUR:0.01)
+  # (bob's coin, withdrawn on day 0 and kept, at the first step past day 730)
   "$OBOL" wallet refund --wallet "$A" >/dev/null 2>&1
+  out=$("$OBOL" wallet refund --wallet "$B" 2>&1) && grep -q '^refund: coin' <<<"$out" && COUPON_REFUNDS=$((COUPON_REFUNDS + 1))
   if out=$("$OBOL" wallet withdraw --wallet "$A" 2>&1); then
     out=$("$OBOL" wallet pay --wallet "$A" --vendor "$shop_ADDR" --units 100 2>&1) \
       && grep -q '^receipt: 100 unit(s)' <<<"$out" && PAID_A=$((PAID_A + 100)) \
@@ -109,11 +113,15 @@ step() {
   else
     fail "coupon_withdraw_day$d" "$out"
   fi
-  # ecash: online first (renews the key when due, returns expired coins),
-  # then offline payments to the shop and to bob, who goes online (renewing
-  # his key when due) before he receives, and deposits every other step
-  "$OBOL" wallet ecash redeem-expired --wallet "$A" >/dev/null 2>&1
-  "$OBOL" wallet ecash topup --wallet "$A" --amount EUR:0.02 --coin EUR:0.01 >/dev/null 2>&1 \
+  local held_before
+  held_before=$(held_ecash "$A")
+  # ecash: online first (renews the key when due, returns the coins left
+  # past their 180 days: a coin of each top-up is left over), then offline
+  # payments to the shop and to bob, who goes online (renewing his key when
+  # due) before he receives, and deposits every other step
+  out=$("$OBOL" wallet ecash redeem-expired --wallet "$A" 2>&1)
+  [ "$(held_ecash "$A")" -lt "$held_before" ] && ECASH_REDEEMED=$((ECASH_REDEEMED + 1))
+  "$OBOL" wallet ecash topup --wallet "$A" --amount EUR:0.03 --coin EUR:0.01 >/dev/null 2>&1 \
     || fail "ecash_topup_day$d"
   out=$("$OBOL" wallet ecash pay --wallet "$A" --vendor "$shop_ADDR" 2>&1) && PAID_A=$((PAID_A + 1)) \
     || fail "ecash_pay_shop_day$d" "$out"
@@ -142,13 +150,17 @@ step() {
     && grep -q '^acknowledged: yes' <<<"$out" && PAID_A=$((PAID_A + 1)) || fail "codex_pay_day$d" "$out"
 }
 
-PAYWORD_RENEWED=0
+PAYWORD_RENEWED=0 COUPON_REFUNDS=0 ECASH_REDEEMED=0
 for d in 0 120 240 360 480 600 720 840 960 1080; do
   case $d in 480|600|720) step $d no-codex ;; *) step $d ;; esac
 done
 pass steps_ran
 
 # The vendor renewed its certificate each year, by itself.
+# Coins held past their windows came back: coupon coins past spend-until
+# (the first denomination's, day 730), ecash coins past their 180 days.
+[ "$COUPON_REFUNDS" -ge 1 ] && pass coupon_refunded_past_spend_until || fail coupon_refunded_past_spend_until
+[ "$ECASH_REDEEMED" -ge 1 ] && pass ecash_redeemed_past_expiry || fail ecash_redeemed_past_expiry
 for i in $(seq 1 40); do [ "$(grep -c "certificate renewed: valid until" "$T/shop.log")" -ge 3 ] && break; sleep 0.25; done
 n=$(grep -c "certificate renewed: valid until" "$T/shop.log")
 [ "$n" -ge 3 ] && pass vendor_renewed_yearly || fail vendor_renewed_yearly "$n renewals"
@@ -157,6 +169,7 @@ n=$(grep -c "certificate renewed: valid until" "$T/shop.log")
 set_clock $((1095 * DAY))
 ceremony day1095
 "$OBOL" wallet refund --wallet "$A" >/dev/null 2>&1
+"$OBOL" wallet refund --wallet "$B" >/dev/null 2>&1
 "$OBOL" wallet ecash redeem-expired --wallet "$A" >/dev/null 2>&1
 "$OBOL" wallet ecash withdraw --wallet "$A" >/dev/null 2>&1
 "$OBOL" wallet ecash redeem-expired --wallet "$B" >/dev/null 2>&1
@@ -170,8 +183,9 @@ for i in $(seq 1 120); do [ "$(acct shop)" = "$PAID_A" ] && break; sleep 0.25; d
 
 SHOP=$(acct shop)
 [ "$SHOP" = "$PAID_A" ] && pass vendor_holds_every_payment || fail vendor_holds_every_payment "shop $SHOP cents, paid $PAID_A"
-BOB=$(($(acct bob) + $(held_ecash "$B")))
-[ "$BOB" = "$PAID_A_BOB" ] && pass payee_holds_every_payment || fail payee_holds_every_payment "bob $BOB cents, paid $PAID_A_BOB"
+BOB=$(($(acct bob) + $(held_ecash "$B") + $(held_coupon "$B")))
+[ "$BOB" = "$((FUND_B + PAID_A_BOB))" ] && pass payee_holds_every_payment \
+  || fail payee_holds_every_payment "bob $BOB cents, funded $FUND_B, paid $PAID_A_BOB"
 ALICE_ACCT=$(acct alice)
 ALICE_HELD=$(($(held_coupon "$A") + $(held_ecash "$A") + $(held_payword "$A") + $(held_codex "$A")))
 ALICE=$((ALICE_ACCT + ALICE_HELD + PAID_A + PAID_A_BOB))

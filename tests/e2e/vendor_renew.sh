@@ -42,6 +42,8 @@ export OBOL_LOG=info
 start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.001 \
   --renew-margin-days 10 --renew-check-seconds 1 || { fail vendor_renew_setup "vendor serve"; exit 1; }
 "$OBOL" wallet withdraw --wallet "$W" >/dev/null || fail vendor_renew_setup withdraw
+"$OBOL" wallet ecash register --wallet "$W" >/dev/null || fail vendor_renew_setup ecash_register
+"$OBOL" wallet ecash topup --wallet "$W" --amount EUR:0.01 >/dev/null || fail vendor_renew_setup ecash_topup
 
 check pay_under_first_certificate pay100
 FIRST=$(cat "$T/shop/vendor.cert")
@@ -65,9 +67,15 @@ check pay_after_first_certificate_ended pay100
   && pass renewed_once || fail renewed_once "$(grep -c "certificate renewed" "$T/shop.log")"
 wait_shop_balance EUR:0.3 && pass credited_across_renewal || fail credited_across_renewal
 
+# An ecash payment taken while the issuer is away (offline, under the
+# renewed certificate): its deposit waits in the vendor's outbox.
+stop issuer
+out=$("$OBOL" wallet ecash pay --wallet "$W" --vendor "$shop_ADDR" 2>&1) && pass ecash_paid_issuer_away \
+  || fail ecash_paid_issuer_away "$out"
 # Down from day 45 to day 80: the renewed certificate (until day 71) ended
 # while nobody could renew it.
 stop shop
+restart issuer || fail issuer_restarts
 set_clock $((80 * DAY))
 out=$(OBOL_LOG=info "$OBOL" vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 2>&1)
 grep -q VENDOR_CERT_EXPIRED <<<"$out" && pass expired_vendor_refused_named || fail expired_vendor_refused_named "$out"
@@ -78,6 +86,7 @@ restart shop || fail shop_restarts_after_operator_renewal
 grep -q "had expired; the issuer's newest one is installed" "$T/shop.log" \
   && pass vendor_fetches_operator_renewal || fail vendor_fetches_operator_renewal "$(tail -n 5 "$T/shop.log")"
 check pay_after_operator_renewal pay100
-wait_shop_balance EUR:0.4 && pass earned_value_intact || fail earned_value_intact
+# the deposit of the payment taken under the ended certificate is credited
+wait_shop_balance EUR:0.41 && pass earned_value_intact || fail earned_value_intact
 out=$("$OBOL" audit --db "$DB")
 printf '%s' "$out" | grep -q "^audit: OK" && pass audit_ok || fail audit_ok "$out"
