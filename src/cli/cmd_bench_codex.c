@@ -66,6 +66,7 @@ struct pooled {
 struct cb {
 	char dir[PATH_MAX], raw_path[PATH_MAX], raw_tmp[PATH_MAX];
 	struct obol_sign_keypair bank;
+	struct obol_ed25519_signer bank_sg;
 	struct codex_bank_policy pol; /* the in-memory bank's */
 	struct codex_blacklist *bl;
 	struct party p[2];
@@ -225,13 +226,14 @@ static obol_err setup_wallets(struct cb *b)
 	obol_sign_keypair_new(&b->bank);
 	codex_bank_policy_default(&b->pol);
 	b->pol.currency = "EUR";
-	b->pol.sign_sk = b->bank.sk;
+	obol_ed25519_signer_local(&b->bank_sg, &b->bank);
+	b->pol.signer = &b->bank_sg;
 	b->pol.sign_pk = b->bank.pk;
 	if ((e = obol_amount_zero("EUR", &b->pol.token_max)) != OBOL_OK)
 		return e;
 	if (!(b->bl = calloc(1, sizeof(*b->bl))))
 		return OBOL_E_NO_MEMORY;
-	if ((e = codex_blacklist_sign(b->bl, b->bank.sk)) != OBOL_OK)
+	if ((e = codex_blacklist_sign(b->bl, &b->bank_sg)) != OBOL_OK)
 		return e;
 	for (int i = 0; i < 2; i++) {
 		struct party *p = &b->p[i];
@@ -284,6 +286,7 @@ static obol_err open_user(struct cb *b, const char *name, const struct obol_sign
 					   .deposit = { .units = 1000, .currency = "EUR" } };
 	struct codex_open_out out;
 	obol_err e = obol_account_create(b->s, OBOL_ACCOUNT_USER, name, kp->pk, acc);
+	obol_ed25519_signer_local(&c.signer, &b->keys.master);
 	r.account = *acc;
 	if (e == OBOL_OK)
 		e = obol_ledger_fund(b->s, *acc, &fund, name);
@@ -351,6 +354,7 @@ static obol_err bank_setup(struct cb *b, size_t pool)
 	struct obol_box_keypair box;
 	struct codex_cert cert;
 	struct codex_state st;
+	struct obol_ed25519_signer sg;
 	obol_err e;
 
 	if ((e = dir_path(b, path, sizeof path, "bank.db")) != OBOL_OK)
@@ -366,8 +370,9 @@ static obol_err bank_setup(struct cb *b, size_t pool)
 	obol_sign_keypair_new(&kp);
 	obol_box_keypair_new(&box);
 	e = obol_issuer_keys_create(b->s, "EUR", b->now, &b->keys);
+	obol_ed25519_signer_local(&sg, &b->keys.master);
 	if (e == OBOL_OK)
-		e = codex_issuer_setup(b->s, &b->keys, b->now);
+		e = codex_issuer_setup(b->s, &sg, b->now);
 	if (e == OBOL_OK)
 		e = codex_issuer_blacklist_read(b->s, b->rbl);
 	if (e == OBOL_OK)
@@ -391,6 +396,7 @@ static obol_err ours_reconcile(void *arg)
 {
 	struct cb *b = arg;
 	struct codex_issuer_ctx c = { .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now };
+	obol_ed25519_signer_local(&c.signer, &b->keys.master);
 	struct codex_sync_out res;
 	struct codex_sync_req req;
 	struct pooled *p;

@@ -277,7 +277,9 @@ static obol_err bench_vendor(struct bench_vendor *v)
 					     .valid_from = obol_now() - 60, .valid_until = obol_now() + 3600 };
 	snprintf(v->cert.name, sizeof v->cert.name, "bench");
 	memcpy(v->cert.box_pk, v->box.pk, 32);
-	if ((e = obol_vendor_cert_sign(&v->cert, v->master.sk)) != OBOL_OK ||
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, &v->master);
+	if ((e = obol_vendor_cert_sign(&v->cert, &sg)) != OBOL_OK ||
 	    (e = obol_vendor_cert_encode(&v->cert, v->cbor, sizeof v->cbor, &len)) != OBOL_OK)
 		return e;
 	v->me = (struct obol_devlink_identity){ .key = &v->box, .kind = OBOL_DL_CRED_VENDOR, .cred = v->cbor,

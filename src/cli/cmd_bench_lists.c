@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "cli/bench.h"
+#include "cli/bench_lists_bytes.h"
+#include "cli/bench_lists_codex.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/parse.h"
@@ -57,13 +59,16 @@ static obol_err fill(struct obol_store *s, void *ctx)
 			      "iibiii", f->n, f->first, vcert, sizeof(vcert), f->ended0, f->step, f->not_after);
 }
 
-static obol_err fetch(struct lists *l, int64_t since, size_t want)
+/* One fetch through the vendor's own page loop, as many pages as it takes;
+ * loop->bytes gets the bytes of the page bodies when loop->count_bytes. */
+static obol_err fetch(struct lists *l, int64_t since, size_t want, struct payword_crl_loop *loop)
 {
 	struct payword_crl_fetch f;
 	memset(&f, 0, sizeof(f));
 	f.since = since;
-	obol_err e = payword_vendor_crl_fetch(l->c, l->agent_pk, &f);
-	if (e == OBOL_OK && f.count != want)
+	loop->max_pages = SIZE_MAX;
+	obol_err e = payword_vendor_crl_fetch(l->c, l->agent_pk, &f, loop);
+	if (e == OBOL_OK && (!f.done || f.count != want))
 		e = OBOL_E_INTERNAL; /* a fetch that misses rows measures nothing */
 	payword_crl_fetch_free(&f);
 	return e;
@@ -72,13 +77,15 @@ static obol_err fetch(struct lists *l, int64_t since, size_t want)
 static obol_err ours_whole(void *arg)
 {
 	struct lists *l = arg;
-	return fetch(l, 0, l->n);
+	struct payword_crl_loop loop = { 0 };
+	return fetch(l, 0, l->n, &loop);
 }
 
 static obol_err ours_delta(void *arg)
 {
 	struct lists *l = arg;
-	return fetch(l, l->since, DELTA_ENTRIES);
+	struct payword_crl_loop loop = { 0 };
+	return fetch(l, l->since, DELTA_ENTRIES, &loop);
 }
 
 static obol_err raw_rows(sqlite3_stmt *st, size_t want)
@@ -108,35 +115,12 @@ static obol_err raw_delta(void *arg)
 }
 
 /* The bytes of the page bodies of one fetch, and their count. */
-static obol_err fetch_bytes(struct lists *l, int64_t since, size_t *bytes, size_t *pages)
+static obol_err fetch_bytes(struct lists *l, int64_t since, size_t want, size_t *bytes, size_t *pages)
 {
-	struct payword_crl_fetch f;
-	struct payword_crl_page page = { 0 };
-	struct payword_crl_page_spec spec;
-	char target[96];
-	obol_err e = OBOL_OK;
-	*bytes = *pages = 0;
-	memset(&f, 0, sizeof(f));
-	f.since = since;
-	if ((page.serials = malloc(PAYWORD_CRL_PAGE_MAX * sizeof(*page.serials))) == NULL)
-		return OBOL_E_NO_MEMORY;
-	while (e == OBOL_OK && !f.done) {
-		json_t *j = NULL;
-		snprintf(target, sizeof(target), "/payword/crl/page?since=%lld&after=%llu", (long long)f.since,
-			 (unsigned long long)f.after);
-		if ((e = obol_http_get_json(l->c, target, 0, &j)) == OBOL_OK) {
-			char *text = json_dumps(j, JSON_COMPACT);
-			*bytes += text != NULL ? strlen(text) : 0;
-			free(text);
-			(*pages)++;
-			payword_crl_page_spec_init(&spec, &page);
-			if ((e = obol_json_decode(j, &spec.spec)) == OBOL_OK)
-				e = payword_crl_fetch_take(&f, &page, l->agent_pk);
-		}
-		json_decref(j);
-	}
-	payword_crl_fetch_free(&f);
-	free(page.serials);
+	struct payword_crl_loop loop = { .count_bytes = true };
+	obol_err e = fetch(l, since, want, &loop);
+	*bytes = loop.bytes;
+	*pages = loop.pages;
 	return e;
 }
 
@@ -220,9 +204,9 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 	     sqlite3_bind_int64(l.recent, 2, l.since) != SQLITE_OK))
 		e = OBOL_E_STORE_OPEN;
 	if (e == OBOL_OK)
-		e = fetch_bytes(&l, 0, &whole_bytes, &whole_pages);
+		e = fetch_bytes(&l, 0, l.n, &whole_bytes, &whole_pages);
 	if (e == OBOL_OK)
-		e = fetch_bytes(&l, l.since, &delta_bytes, &delta_pages);
+		e = fetch_bytes(&l, l.since, DELTA_ENTRIES, &delta_bytes, &delta_pages);
 	if (e == OBOL_OK)
 		e = obol_bench_pair(&figs[0], ours_whole, &l, raw_whole, &l, 1, seconds);
 	if (e == OBOL_OK)
@@ -240,8 +224,14 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		unlink(f);
 	}
 	rmdir(dir);
+	struct obol_bench_lists_codex codex;
+	if (e == OBOL_OK)
+		e = obol_bench_lists_codex_run(l.n, seconds, &codex);
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, "cannot measure the lists");
+	static struct bench_bytes bytes;
+	if ((e = bench_lists_bytes_run(quick, &bytes)) != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot measure the bytes per operation");
 
 	if (json) {
 		printf("{\"bench\":\"lists\",\"entries\":%zu,\"delta_entries\":%d,\"crl_whole_bytes\":%zu,"
@@ -249,6 +239,9 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"crl_delta_raw_bytes\":%d,\"figures\":",
 		       l.n, DELTA_ENTRIES, whole_bytes, whole_pages, 8 * l.n, delta_bytes, delta_pages, 8 * DELTA_ENTRIES);
 		obol_bench_print_json(stdout, figs, 2);
+		obol_bench_lists_codex_print(&codex, true, stdout);
+		printf(",\"bytes_per_op\":");
+		bench_lists_bytes_print_json(stdout, &bytes);
 		printf("}\n");
 	} else {
 		char title[200];
@@ -258,6 +251,8 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 			 l.n, whole_bytes, whole_pages, 8 * l.n, DELTA_ENTRIES, delta_bytes, delta_pages,
 			 8 * DELTA_ENTRIES);
 		obol_bench_print_table(stdout, title, figs, 2);
+		obol_bench_lists_codex_print(&codex, false, stdout);
+		bench_lists_bytes_print(stdout, &bytes);
 	}
 	return OBOL_EXIT_OK;
 }
@@ -267,7 +262,11 @@ OBOL_COMMAND(bench_lists_cmd, "bench lists", "[--entries N] [--quick] [--json]",
 	     "  --entries N  entries in each list (default 1000000, at least 100)\n"
 	     "  --quick      0.2 s per figure instead of 1\n"
 	     "  --json       one JSON object: entries, crl_whole_bytes, crl_whole_pages, crl_delta_bytes, ...,\n"
-	     "               figures: {crl_whole_per_s, crl_whole_raw_per_s, crl_whole_ratio, crl_delta_...}\n"
+	     "               figures: {crl_whole_per_s, crl_whole_raw_per_s, crl_whole_ratio, crl_delta_...},\n"
+	     "               bytes_per_op: [{op, n, db_bytes_per_op, raw_bytes_per_op, rows_per_op}]\n"
 	     "Builds its own issuer database (SQLite, in a temporary directory) and removes it.\n"
-	     "Only the payword CRL is served in pages today; the other lists have no figure yet.",
+	     "Measured: the payword CRL and the codex blacklist (bench_lists_codex.c).\n"
+	     "Then the issuer database's bytes per operation: n operations through a real issuer,\n"
+	     "the used pages (tables and indexes) before and after, next to the rows' payload (what\n"
+	     "a SELECT of them returns). Measured today: coupon withdraw, payword buy, ecash top-up.",
 	     cmd_bench_lists)

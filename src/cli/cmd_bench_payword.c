@@ -49,6 +49,7 @@ struct bench {
 	uint8_t ed_msg[128], ed_sig[OBOL_SIGN_LEN], h[32];
 	/* vendor */
 	struct obol_sign_keypair agent, user;
+	struct obol_ed25519_signer agent_sg;
 	struct payword_user u;
 	struct payword_vendor_cfg vcfg;
 	struct payword_vcert vc;
@@ -140,13 +141,14 @@ static obol_err setup_vendor(struct bench *b)
 	uint8_t seed[32];
 	obol_err e;
 	obol_sign_keypair_new(&b->agent);
+	obol_ed25519_signer_local(&b->agent_sg, &b->agent);
 	obol_sign_keypair_new(&b->user);
 	memcpy(acc.auth_pk, b->user.pk, OBOL_SIGN_PK_LEN);
 	if ((e = obol_amount_parse("EUR:0.01", &p.token_value)) != OBOL_OK ||
 	    (e = payword_agent_user_new(&acc, "bench", "bench password", &pw, &b->u)) != OBOL_OK)
 		return e;
 	r.moved = moved;
-	if ((e = payword_agent_buy(&b->u, NULL, 0, &p, b->agent.sk, &r)) != OBOL_OK)
+	if ((e = payword_agent_buy(&b->u, NULL, 0, &p, &b->agent_sg, &r)) != OBOL_OK)
 		return e;
 	b->vc = r.vc;
 	b->chain = malloc((CHAIN_N + 1) * sizeof(*b->chain));
@@ -164,7 +166,7 @@ static obol_err setup_vendor(struct bench *b)
 	b->now = obol_now();
 	/* An empty, fresh CRL (a one-element buffer the list does not use). */
 	if ((b->crl.serials = malloc(sizeof(uint64_t))) == NULL ||
-	    (e = payword_agent_crl(b->crl.serials, 0, 1, b->now, b->agent.sk, &b->crl)) != OBOL_OK)
+	    (e = payword_agent_crl(b->crl.serials, 0, 1, b->now, &b->agent_sg, &b->crl)) != OBOL_OK)
 		return b->crl.serials == NULL ? OBOL_E_NO_MEMORY : e;
 	if ((b->ranges = calloc(CHAIN_N + 1, sizeof(*b->ranges))) == NULL)
 		return OBOL_E_NO_MEMORY;
@@ -251,7 +253,7 @@ static obol_err setup_agent_tx(struct obol_store *s, struct bench *b, int64_t ve
 		c.c.status = PAYWORD_CERT_LIVE;
 		payword_agent_chain_seed(&b->u, serial, seed);
 		obol_hashchain_step(c.c.vc.root, seed, PER_SERIAL);
-		if ((e = payword_vcert_sign(&c.c.vc, b->agent.sk)) != OBOL_OK || (e = payword_db_cert_insert(s, &c)) != OBOL_OK)
+		if ((e = payword_vcert_sign(&c.c.vc, &b->agent_sg)) != OBOL_OK || (e = payword_db_cert_insert(s, &c)) != OBOL_OK)
 			return e;
 		b->vcs[serial - 1] = c.c.vc;
 		for (uint64_t o = 1; o <= PER_SERIAL; o++) {

@@ -50,9 +50,15 @@ static int cmd_issuer_gc(const struct obol_cmd *cmd, int argc, char **argv)
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, "cannot prune the issuer database");
 	if (obol_cli_json())
-		return obol_cli_print_json(cmd, json_pack("{s:I, s:I}", "ecash_nonces", (json_int_t)n.nonces, "batches",
-							  (json_int_t)n.batches));
-	printf("ecash-nonces: %lld\nbatches: %lld\n", (long long)n.nonces, (long long)n.batches);
+		return obol_cli_print_json(cmd, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "ecash_nonces",
+							  (json_int_t)n.nonces, "answers", (json_int_t)n.answers,
+							  "coupon_settles", (json_int_t)n.coupon_settles, "payword_certs",
+							  (json_int_t)n.payword_certs, "payword_claims",
+							  (json_int_t)n.payword_claims, "batches", (json_int_t)n.batches));
+	printf("ecash-nonces: %lld\nanswers: %lld\ncoupon-settles: %lld\npayword-certs: %lld\npayword-claims: %lld\n"
+	       "batches: %lld\n",
+	       (long long)n.nonces, (long long)n.answers, (long long)n.coupon_settles, (long long)n.payword_certs,
+	       (long long)n.payword_claims, (long long)n.batches);
 	return OBOL_EXIT_OK;
 }
 
@@ -60,8 +66,12 @@ OBOL_COMMAND(issuer_gc_cmd, "issuer gc", "--db URL [--batch N] [--json]",
 	     "remove what can no longer matter from the issuer database, in short batches",
 	     "  --db URL    the issuer database (the daemon may keep serving meanwhile)\n"
 	     "  --batch N   rows per transaction (default 1000, at most 100000)\n"
-	     "  --json      one JSON object: ecash_nonces (rows removed), batches\n"
-	     "Removes the ecash bank nonces that expired more than an hour ago (docs/operations.md,\n"
-	     "\"What grows: the inventory\", gives the rule of every table and why the others stay).\n"
-	     "Prints the rows removed and the transactions used.",
+	     "  --json      one JSON object: ecash_nonces, answers, coupon_settles, payword_certs,\n"
+	     "              payword_claims (rows removed), batches\n"
+	     "Removes the ecash bank nonces an hour past their expiry; the stored answers of ecash\n"
+	     "deposits and refunds and payword reports older than 30 days; the answered settles of\n"
+	     "unlocked coupon coins 30 days past their denomination's end; and the ended payword\n"
+	     "certificates with nothing left in them 30 days past their validity and grace, with their\n"
+	     "claims (docs/operations.md, \"What grows: the inventory\", gives the rule of every table\n"
+	     "and why the others stay). Prints the rows removed and the transactions used.",
 	     cmd_issuer_gc)

@@ -173,6 +173,9 @@ OBOL_COMMAND(issuer_keys_import_cmd, "issuer keys import", "--db URL --in FILE",
 	     "Importing the same file again changes nothing.",
 	     cmd_import)
 
+/* `issuer keys list` warns when the signed online keys cover fewer days. */
+#define ONLINE_COVER_WARN_DAYS 30
+
 static const char *kind_name(uint64_t kind)
 {
 	switch (kind) {
@@ -199,19 +202,19 @@ static int cmd_list(const struct obol_cmd *cmd, int argc, char **argv)
 	int rc = parse(cmd, argc, argv, NULL, false, &o);
 	if (rc >= 0)
 		return rc;
+	int64_t now = obol_now(), cover = now;
 	obol_err e = (set = malloc(sizeof *set)) != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
 	if (e == OBOL_OK)
 		e = obol_store_open(o.db, false, &s);
 	if (e == OBOL_OK && (e = obol_issuer_keyring_migrate(s)) == OBOL_OK && (e = master_pk(s, pk)) == OBOL_OK &&
-	    (e = obol_issuer_keys_announced(s, pk, set)) == OBOL_OK)
-		e = obol_issuer_keys_pending(s, &r, &n);
+	    (e = obol_issuer_keys_announced(s, pk, set)) == OBOL_OK && (e = obol_issuer_keys_pending(s, &r, &n)) == OBOL_OK)
+		e = obol_issuer_keys_online_cover(s, now, &cover, NULL);
 	obol_store_close(s);
 	if (e != OBOL_OK) {
 		free(set);
 		free(r);
 		return obol_cli_fail(cmd, e, "cannot read the key announcements");
 	}
-	int64_t now = obol_now();
 	for (size_t i = 0; i < set->n + n; i++) {
 		struct obol_key_announce a;
 		uint8_t id[32];
@@ -227,6 +230,9 @@ static int cmd_list(const struct obol_cmd *cmd, int argc, char **argv)
 									  : "ended";
 			if (a.kind == OBOL_KEY_REVOKE && a.valid_from > now)
 				state = "scheduled";
+			else if (a.kind != OBOL_KEY_REVOKE &&
+				 obol_key_set_find(set, a.kind, a.key, a.key_len, now, NULL) == OBOL_E_KEY_REVOKED)
+				state = "revoked";
 		} else if (obol_key_announce_from_signed_bytes(r[i - set->n].bytes, r[i - set->n].len, &a) == OBOL_OK) {
 			state = "unsigned";
 		} else {
@@ -242,6 +248,13 @@ static int cmd_list(const struct obol_cmd *cmd, int argc, char **argv)
 			printf(" legal-end %lld", (long long)a.legal_end);
 		printf("\n");
 	}
+	/* what to watch: the signed online keys must reach past the next ceremony */
+	int64_t days = (cover - now) / 86400;
+	printf("online-keys-cover-until: %lld (%lld days)\n", (long long)cover, (long long)days);
+	if (cover <= now)
+		printf("warning: no signed online key holds now: issuer serve cannot sign; hold the key ceremony\n");
+	else if (days < ONLINE_COVER_WARN_DAYS)
+		printf("warning: the signed online keys run out in %lld days: hold the key ceremony\n", (long long)days);
 	free(set);
 	free(r);
 	return OBOL_EXIT_OK;
@@ -250,9 +263,72 @@ OBOL_COMMAND(issuer_keys_list_cmd, "issuer keys list", "--db URL",
 	     "the issuer's key announcements and the requests still unsigned, with their windows",
 	     "  --db URL   the issuer database\n"
 	     "One line per announcement: its serial, its state now (in-use, accepted: past its use but\n"
-	     "still accepted, next, refunds-only, ended, unsigned; a revocation: in-force, scheduled),\n"
-	     "its kind, the first 16 hex digits of its key id and its windows (Unix seconds).",
+	     "still accepted, next, refunds-only, ended, revoked, unsigned; a revocation: in-force,\n"
+	     "scheduled),\n"
+	     "its kind, the first 16 hex digits of its key id and its windows (Unix seconds). Then how\n"
+	     "far ahead the signed, unrevoked online keys cover without a gap, and a warning when that is\n"
+	     "under 30 days (or nothing holds now): monitor it.",
 	     cmd_list)
+
+static int cmd_revoke(const struct obol_cmd *cmd, int argc, char **argv)
+{
+	struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'f' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *db = NULL;
+	struct obol_store *s = NULL;
+	uint8_t id[32], full[32];
+	char hex[65];
+	size_t len = 0, added = 0;
+	int64_t now = obol_now(), from = now;
+	uint64_t v;
+	int c;
+	if (obol_cli_wants_help(argc, argv)) {
+		obol_cli_print_usage(cmd, stdout);
+		return OBOL_EXIT_OK;
+	}
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			db = optarg;
+		else if (c == 'f' && obol_parse_u64(optarg, 0, INT64_MAX, &v) == OBOL_OK)
+			from = (int64_t)v;
+		else
+			return obol_cli_usage_error(cmd, c == 'f' ? "--from takes Unix seconds" : "unknown option");
+	}
+	if (db == NULL || optind + 1 != argc)
+		return obol_cli_usage_error(cmd, "--db URL and one KEY_ID are required");
+	const char *arg = argv[optind];
+	size_t hl = strlen(arg);
+	if (hl < 16 || hl > 64 || hl % 2 != 0 || obol_hex_decode(arg, id, hl / 2) != OBOL_OK)
+		return obol_cli_usage_error(cmd, "KEY_ID is 16 to 64 hex digits of the key id ('issuer keys list')");
+	len = hl / 2;
+	obol_err e = obol_store_open(db, false, &s);
+	if (e == OBOL_OK && (e = obol_issuer_keyring_migrate(s)) == OBOL_OK && (e = obol_store_begin(s)) == OBOL_OK) {
+		e = obol_issuer_keys_revoke(s, id, len, from, now, full, &added);
+		if (e == OBOL_OK)
+			e = obol_store_commit(s);
+		else
+			obol_store_rollback(s);
+	}
+	obol_store_close(s);
+	if (e != OBOL_OK)
+		return obol_cli_fail(cmd, e, "cannot request the revocation (KEY_ID names no online key, or several)");
+	obol_hex_encode(full, sizeof full, hex);
+	printf("revoked-key: %s\nfrom: %lld\nnew-requests: %zu\n", hex, (long long)from, added);
+	return OBOL_EXIT_OK;
+}
+OBOL_COMMAND(issuer_keys_revoke_cmd, "issuer keys revoke", "--db URL [--from UNIX] KEY_ID",
+	     "request the revocation of an online signing key (one that leaked) for the next key ceremony",
+	     "  --db URL     the issuer database\n"
+	     "  --from UNIX  verifiers refuse what the key signed from then on (default now)\n"
+	     "  KEY_ID       16 to 64 hex digits of the key's id, as 'issuer keys list' prints it\n"
+	     "Queues a revocation announcement; the next 'issuer keys export-requests' also draws a\n"
+	     "replacement key, and both go through the ceremony (offline sign, import). Once imported,\n"
+	     "the issuer signs nothing more with the key and GET /keys carries the revocation. See\n"
+	     "docs/operations.md, Revoking an online key.",
+	     cmd_revoke)
 
 static int cmd_export_master(const struct obol_cmd *cmd, int argc, char **argv)
 {

@@ -58,7 +58,9 @@ static int cmd_issuer_vendor_add(const struct obol_cmd *cmd, int argc, char **ar
 	memset(&keys, 0, sizeof keys);
 	obol_err e = obol_store_open(db, false, &s);
 	if (e == OBOL_OK && (e = obol_issuer_keys_load(s, &keys)) == OBOL_OK && (e = obol_store_begin(s)) == OBOL_OK) {
-		e = obol_issuer_vendor_add(s, &keys, name, spk, bkey != NULL ? bpk : NULL, (unsigned)days, obol_now(),
+		struct obol_ed25519_signer sg;
+		obol_ed25519_signer_local(&sg, &keys.master);
+		e = obol_issuer_vendor_add(s, &sg, name, spk, bkey != NULL ? bpk : NULL, (unsigned)days, obol_now(),
 					   &cert);
 		if (e == OBOL_OK)
 			e = obol_store_commit(s);

@@ -43,7 +43,7 @@ static obol_err policy_of(const struct codex_issuer_ctx *c, struct codex_bank_po
 	obol_err e;
 	codex_bank_policy_default(p);
 	p->currency = c->currency;
-	p->sign_sk = c->keys->master.sk;
+	p->signer = &c->signer;
 	p->sign_pk = c->keys->master.pk;
 	if (c->set.lifetime > 0)
 		p->lifetime = c->set.lifetime;
@@ -60,7 +60,7 @@ static obol_err policy_of(const struct codex_issuer_ctx *c, struct codex_bank_po
 
 /* ---- the blacklist -------------------------------------------------------------- */
 
-obol_err codex_issuer_setup(struct obol_store *s, const struct obol_issuer_keys *keys, int64_t now)
+obol_err codex_issuer_setup(struct obol_store *s, const struct obol_ed25519_signer *signer, int64_t now)
 {
 	struct codex_blacklist *bl = calloc(1, sizeof(*bl));
 	obol_err e;
@@ -70,7 +70,7 @@ obol_err codex_issuer_setup(struct obol_store *s, const struct obol_issuer_keys 
 	if (e == OBOL_E_NOT_FOUND) {
 		memset(bl, 0, sizeof(*bl));
 		bl->issued = now;
-		if ((e = codex_blacklist_sign(bl, keys->master.sk)) == OBOL_OK)
+		if ((e = codex_blacklist_sign(bl, signer)) == OBOL_OK)
 			e = codex_db_blacklist_put(s, bl, INT64_MAX);
 	}
 	free(bl);
@@ -80,6 +80,37 @@ obol_err codex_issuer_setup(struct obol_store *s, const struct obol_issuer_keys 
 obol_err codex_issuer_blacklist_read(struct obol_store *s, struct codex_blacklist *bl)
 {
 	return codex_db_blacklist_get(s, bl, NULL);
+}
+
+obol_err codex_issuer_blacklist_page(struct obol_store *s, const struct obol_issuer_keys *keys,
+				     const struct codex_issuer_page_req *r, struct codex_blacklist_page *out)
+{
+	struct codex_db_page_query q = { .since = r->since, .version = r->version, .after = r->after, .now = r->now,
+					 .limit = CODEX_BLACKLIST_PAGE_MAX };
+	uint64_t current;
+	bool more;
+	obol_err e;
+	memset(out, 0, sizeof(*out));
+	if ((e = codex_db_blacklist_version(s, &current)) != OBOL_OK)
+		return e;
+	if (q.version == 0)
+		q.version = current;
+	if (q.version > current || q.since > q.version)
+		return OBOL_E_INVALID_ARGUMENT;
+	if ((out->items = malloc(CODEX_BLACKLIST_PAGE_MAX * sizeof(*out->items))) == NULL)
+		return OBOL_E_NO_MEMORY;
+	if ((e = codex_db_listed_page(s, &q, out->items, &out->count, &more)) != OBOL_OK)
+		goto out;
+	out->version = q.version;
+	out->since = q.since;
+	out->after = q.after;
+	out->issued = r->now;
+	out->through = more ? out->items[out->count - 1].user : CODEX_BLACKLIST_END;
+	e = codex_blacklist_page_sign(out, keys->master.sk);
+out:
+	if (e != OBOL_OK)
+		codex_blacklist_page_free(out);
+	return e;
 }
 
 /* Builds the signed list again from the listed users (entries past their

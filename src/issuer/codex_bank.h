@@ -47,6 +47,7 @@
 #include "core/error.h"
 #include "issuer/keys.h"
 #include "schemes/codex/bank.h"
+#include "schemes/codex/blacklist_pages.h"
 #include "store/store.h"
 
 /* The operator's policy; 0 in a field means the default of
@@ -62,6 +63,7 @@ struct codex_issuer_settings {
 struct codex_issuer_ctx {
 	struct obol_store *s;
 	const struct obol_issuer_keys *keys; /* master key = the bank's codex key */
+	struct obol_ed25519_signer signer;   /* signs certificates, states, blacklists */
 	const char *currency;
 	int64_t now;
 	struct codex_issuer_settings set;
@@ -69,7 +71,7 @@ struct codex_issuer_ctx {
 
 OBOL_MUST_CHECK obol_err codex_issuer_migrate(struct obol_store *s);
 /* Creates the first (empty, version 0) signed blacklist; idempotent. */
-OBOL_MUST_CHECK obol_err codex_issuer_setup(struct obol_store *s, const struct obol_issuer_keys *keys, int64_t now);
+OBOL_MUST_CHECK obol_err codex_issuer_setup(struct obol_store *s, const struct obol_ed25519_signer *signer, int64_t now);
 /* Stores one setting (issuer init) / reads them all (issuer start). */
 OBOL_MUST_CHECK obol_err codex_issuer_setting_put(struct obol_store *s, const char *key, int64_t value);
 OBOL_MUST_CHECK obol_err codex_issuer_settings_load(struct obol_store *s, struct codex_issuer_settings *out);
@@ -78,6 +80,18 @@ OBOL_MUST_CHECK obol_err codex_issuer_settings_load(struct obol_store *s, struct
  * Inside a write transaction, a list with an entry past its end is built
  * again first (entries that can no longer matter are pruned). */
 OBOL_MUST_CHECK obol_err codex_issuer_blacklist(const struct codex_issuer_ctx *c, struct codex_blacklist *bl);
+/* One signed page of the blacklist (blacklist_pages.h), read only: users
+ * listed at a version in (since, version] (version 0: the current one),
+ * ids above after. OBOL_E_INVALID_ARGUMENT for a version above the current
+ * one or below since. out->items malloc'ed (codex_blacklist_page_free).
+ * The page is signed with the key that signs the whole list. */
+struct codex_issuer_page_req {
+	uint64_t since, version, after;
+	int64_t now;
+};
+OBOL_MUST_CHECK obol_err codex_issuer_blacklist_page(struct obol_store *s, const struct obol_issuer_keys *keys,
+						     const struct codex_issuer_page_req *r,
+						     struct codex_blacklist_page *out);
 /* The stored list, read only. */
 OBOL_MUST_CHECK obol_err codex_issuer_blacklist_read(struct obol_store *s, struct codex_blacklist *bl);
 

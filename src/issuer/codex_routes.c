@@ -10,6 +10,7 @@
  *   POST /codex/release  a closed or blacklisted Codex's remainder back
  *   POST /codex/deposit  a vendor's tokens and refusals
  *   GET  /codex/blacklist
+ *   GET  /codex/blacklist/page?since=&version=&after=
  * Each handler: decode → one unit of work (read, the core's decision,
  * write) → the answer, sent only after the commit. */
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/parse.h"
 #include "issuer/codex_bank.h"
 #include "issuer/issuer.h"
 #include "schemes/codex/api.h"
@@ -30,6 +32,8 @@ static void ctx_init(struct codex_issuer_ctx *c, struct obol_issuer *iss, struct
 	c->keys = obol_issuer_keys(iss);
 	c->currency = obol_issuer_currency(iss);
 	c->now = obol_now();
+	if (obol_issuer_signer(iss, c->now, &c->signer) != OBOL_OK)
+		memset(&c->signer, 0, sizeof c->signer); /* signs nothing: KEY_ONLINE_MISSING */
 	if (set)
 		c->set = *set;
 }
@@ -414,3 +418,62 @@ static obol_err get_blacklist(struct obol_issuer *iss, const struct obol_http_re
 	return e;
 }
 OBOL_ROUTE(route_codex_blacklist, "GET", "/codex/blacklist", get_blacklist)
+
+struct page_read {
+	struct obol_issuer *iss;
+	struct codex_issuer_page_req r;
+	struct codex_api_blacklist_page_reply m;
+};
+
+static obol_err page_read(struct obol_store *s, void *arg)
+{
+	struct page_read *p = arg;
+	struct codex_blacklist_page page;
+	uint8_t *enc = NULL;
+	obol_err e = codex_issuer_blacklist_page(s, obol_issuer_keys(p->iss), &p->r, &page);
+	if (e == OBOL_OK && (e = codex_blacklist_page_encode(&page, &enc, &p->m.page_len)) == OBOL_OK)
+		memcpy(p->m.page, enc, p->m.page_len);
+	free(enc);
+	codex_blacklist_page_free(&page);
+	return e;
+}
+
+/* One signed page of the blacklist (docs/protocol.md "GET
+ * /codex/blacklist/page"): ?since=V (absent or 0: the whole list; else the
+ * delta since version V), ?version=W (absent: the current version; a fetch
+ * asks its later pages for the version its first page named) and ?after=U
+ * (absent: from the first user). At most CODEX_BLACKLIST_PAGE_MAX entries,
+ * one index range read, however long the list. */
+static obol_err get_blacklist_page(struct obol_issuer *iss, const struct obol_http_req *req,
+				   struct obol_http_reply *rep)
+{
+	struct page_read *p = calloc(1, sizeof(*p));
+	const char *since = obol_http_req_query(req, "since"), *version = obol_http_req_query(req, "version"),
+		   *after = obol_http_req_query(req, "after");
+	obol_err e = OBOL_OK;
+	if (!p)
+		return OBOL_E_NO_MEMORY;
+	p->iss = iss;
+	p->r.now = obol_now();
+	if (since != NULL)
+		e = obol_parse_u64(since, 0, INT64_MAX, &p->r.since);
+	if (e == OBOL_OK && version != NULL)
+		e = obol_parse_u64(version, 1, INT64_MAX, &p->r.version);
+	if (e == OBOL_OK && after != NULL)
+		e = obol_parse_u64(after, 0, INT64_MAX - 1, &p->r.after);
+	if (e != OBOL_OK) {
+		obol_http_reply_detail(rep, "since and version are blacklist versions, after a user id, all decimal");
+		e = OBOL_E_INVALID_ARGUMENT;
+		goto out;
+	}
+	if ((e = obol_issuer_read(iss, page_read, p)) == OBOL_E_INVALID_ARGUMENT)
+		obol_http_reply_detail(rep, "version is at most the current one and at least since");
+	if (e == OBOL_OK) {
+		codex_api_blacklist_page_reply_spec(&p->m);
+		e = obol_json_encode(&p->m.spec, &rep->body);
+	}
+out:
+	free(p);
+	return e;
+}
+OBOL_ROUTE(route_codex_blacklist_page, "GET", "/codex/blacklist/page", get_blacklist_page)

@@ -51,7 +51,9 @@ static obol_err init_option(struct obol_store *s, const char *currency, const st
 static obol_err codex_init(struct obol_store *s, const struct obol_issuer_keys *keys, const char *currency,
 			   const struct obol_init_arg *args, size_t nargs, FILE *out)
 {
-	obol_err e = codex_issuer_setup(s, keys, obol_now());
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, &keys->master);
+	obol_err e = codex_issuer_setup(s, &sg, obol_now());
 	for (size_t i = 0; e == OBOL_OK && i < nargs; i++)
 		e = init_option(s, currency, &args[i]);
 	if (e == OBOL_OK && out)
@@ -61,7 +63,11 @@ static obol_err codex_init(struct obol_store *s, const struct obol_issuer_keys *
 
 static obol_err setup_tx(struct obol_store *s, void *arg)
 {
-	return codex_issuer_setup(s, arg, obol_now());
+	struct obol_issuer *iss = arg;
+	struct obol_ed25519_signer sg;
+	int64_t now = obol_now();
+	obol_err e = obol_issuer_signer(iss, now, &sg);
+	return e == OBOL_OK ? codex_issuer_setup(s, &sg, now) : e;
 }
 
 
@@ -79,7 +85,7 @@ static obol_err codex_start(struct obol_issuer *iss, struct obol_store *s, void 
 	*state = set;
 	if (!set)
 		return OBOL_E_NO_MEMORY;
-	if ((e = obol_store_transact(s, setup_tx, (void *)obol_issuer_keys(iss))) != OBOL_OK)
+	if ((e = obol_store_transact(s, setup_tx, iss)) != OBOL_OK)
 		return e;
 	return obol_store_transact(s, settings_tx, set);
 }

@@ -72,6 +72,14 @@ static const struct obol_migration codex_steps[] = {
 	/* a token its payee refused: refunded to its payer, claimable by nobody */
 	{ "ALTER TABLE codex_tokens ADD COLUMN refused BIGINT NOT NULL DEFAULT 0;", NULL },
 	{ STEP3(NOW_SQLITE), STEP3(NOW_PG) },
+	/* step 4: each listing carries the blacklist version that added it, so
+	 * a Codex asks only what was added since the version it holds (the
+	 * listings already there are of the current version: a Codex with no
+	 * paged copy yet asks the whole list) */
+	{ "ALTER TABLE codex_listed ADD COLUMN version BIGINT NOT NULL DEFAULT 0;"
+	  "UPDATE codex_listed SET version = COALESCE((SELECT version FROM codex_blacklist WHERE id = 1), 0);"
+	  "CREATE INDEX codex_listed_version ON codex_listed (version);",
+	  NULL },
 };
 
 obol_err codex_issuer_migrate(struct obol_store *s)
@@ -439,8 +447,96 @@ obol_err codex_db_listed_add(struct obol_store *s, uint64_t user, int64_t since,
 {
 	obol_err e = obol_store_run(s, NULL, "DELETE FROM codex_listed WHERE user_id = ?", "i", (int64_t)user);
 	if (e == OBOL_OK)
-		e = obol_store_run(s, NULL, "INSERT INTO codex_listed (user_id, since, until) VALUES (?, ?, ?)", "iii",
-				   (int64_t)user, since, until);
+		e = obol_store_run(s, NULL,
+				   "INSERT INTO codex_listed (user_id, since, until, version)"
+				   " SELECT ?, ?, ?, version + 1 FROM codex_blacklist WHERE id = 1",
+				   "iii", (int64_t)user, since, until);
+	return e;
+}
+
+obol_err codex_db_blacklist_version(struct obol_store *s, uint64_t *version)
+{
+	struct obol_stmt *st;
+	bool row;
+	obol_err e = obol_stmt_prepare(s, "SELECT version FROM codex_blacklist WHERE id = 1", &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && !row)
+		e = OBOL_E_NOT_FOUND;
+	if (e == OBOL_OK)
+		*version = (uint64_t)obol_stmt_column_int64(st, 0);
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* Whether the listings of versions (since, version] are few (at most four
+ * pages): counted on the version index, at most that many rows read. */
+#define FEW_ROWS (4 * CODEX_BLACKLIST_PAGE_MAX)
+static obol_err listed_few(struct obol_store *s, const struct codex_db_page_query *q, bool *few)
+{
+	struct obol_stmt *st;
+	bool row;
+	obol_err e = obol_stmt_prepare(s,
+				       "SELECT COUNT(*) FROM (SELECT 1 FROM codex_listed WHERE version > ? AND version <= ?"
+				       " LIMIT ?) AS d",
+				       &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_int64(st, 1, (int64_t)q->since)) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 2, (int64_t)q->version)) == OBOL_OK &&
+	    (e = obol_stmt_bind_int64(st, 3, FEW_ROWS + 1)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK)
+		*few = row && obol_stmt_column_int64(st, 0) <= FEW_ROWS;
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err codex_db_listed_page(struct obol_store *s, const struct codex_db_page_query *q,
+			      struct codex_blacklist_item *out, size_t *n, bool *more)
+{
+	struct obol_stmt *st;
+	bool row;
+	size_t k = 0;
+	bool few;
+	obol_err e = listed_few(s, q, &few);
+	*n = 0;
+	*more = false;
+	if (e != OBOL_OK)
+		return e;
+	/* a short delta: the rows of its versions (index on version), sorted;
+	 * a long one or the whole list: the ids in order (primary key), the
+	 * versions filtered (the unary + keeps the planner off the version
+	 * index, which would sort the whole range for every page) */
+	e = obol_stmt_prepare(s,
+			      few ? "SELECT user_id, until FROM codex_listed WHERE version > ? AND version <= ?"
+				    " AND until >= ? AND user_id > ? ORDER BY user_id LIMIT ?"
+				  : "SELECT user_id, until FROM codex_listed WHERE +version > ? AND +version <= ?"
+				    " AND until >= ? AND user_id > ? ORDER BY user_id LIMIT ?",
+			      &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bind_int64(st, 1, (int64_t)q->since)) != OBOL_OK ||
+	    (e = obol_stmt_bind_int64(st, 2, (int64_t)q->version)) != OBOL_OK ||
+	    (e = obol_stmt_bind_int64(st, 3, q->now)) != OBOL_OK ||
+	    (e = obol_stmt_bind_int64(st, 4, q->after > INT64_MAX ? INT64_MAX : (int64_t)q->after)) != OBOL_OK ||
+	    (e = obol_stmt_bind_int64(st, 5, (int64_t)q->limit + 1)) != OBOL_OK)
+		goto out;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		if (k == q->limit) {
+			*more = true;
+			break;
+		}
+		int64_t id = obol_stmt_column_int64(st, 0);
+		if (id <= 0) {
+			e = OBOL_E_CODEX_TABLE_CORRUPT;
+			break;
+		}
+		out[k].user = (uint64_t)id;
+		out[k].until = obol_stmt_column_int64(st, 1);
+		k++;
+	}
+	*n = k;
+out:
+	obol_stmt_finish(st);
 	return e;
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "schemes/codex/bank.h"
+#include "schemes/codex/blacklist_pages.h"
 #include "store/store.h"
 
 /* CODEX_UNKNOWN_USER when absent. */
@@ -54,6 +55,18 @@ OBOL_MUST_CHECK obol_err codex_db_blacklist_put(struct obol_store *s, const stru
 /* The listed users (one row each; the bank's list has no cap). */
 OBOL_MUST_CHECK obol_err codex_db_listed_add(struct obol_store *s, uint64_t user, int64_t since, int64_t until);
 OBOL_MUST_CHECK obol_err codex_db_listed_all(struct obol_store *s, struct codex_blacklist_entry **out, size_t *n);
+/* The version of the stored blacklist. */
+OBOL_MUST_CHECK obol_err codex_db_blacklist_version(struct obol_store *s, uint64_t *version);
+/* One page of the listings (blacklist_pages.h): users listed at a version
+ * in (since, version] whose until >= now, ids above after, ascending, at
+ * most limit into out; *more when others follow. One index range read. */
+struct codex_db_page_query {
+	uint64_t since, version, after;
+	int64_t now;
+	size_t limit;
+};
+OBOL_MUST_CHECK obol_err codex_db_listed_page(struct obol_store *s, const struct codex_db_page_query *q,
+					      struct codex_blacklist_item *out, size_t *n, bool *more);
 /* Forgets the listed users whose entries can no longer matter. */
 OBOL_MUST_CHECK obol_err codex_db_listed_prune(struct obol_store *s, int64_t now);
 

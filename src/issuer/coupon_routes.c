@@ -74,11 +74,14 @@ static obol_err coin_read(struct obol_issuer *iss, const uint8_t id[static COUPO
 /* An error reply for a refusal the core made for a proven holder: its
  * signature over the request's C (zeros for none) and sealed box goes in
  * the detail, where the vendor finds it to relay. */
-static void refusal_reply(struct coupon_issuer_state *st, struct obol_http_reply *rep, struct coupon_refusal *r,
+static void refusal_reply(struct obol_issuer *iss, struct obol_http_reply *rep, struct coupon_refusal *r,
 			  const uint8_t cert_hash[static COUPON_ID_LEN], const uint8_t box_hash[static COUPON_ID_LEN])
 {
 	char detail[OBOL_HTTP_DETAIL_MAX + 1];
-	coupon_issuer_sign_refusal(&st->is, r, cert_hash, box_hash);
+	struct obol_ed25519_signer sg;
+	if (obol_issuer_signer(iss, obol_now(), &sg) != OBOL_OK ||
+	    coupon_issuer_sign_refusal(&sg, r, cert_hash, box_hash) != OBOL_OK)
+		return; /* the refusal goes out unproven: the error alone */
 	coupon_refusal_detail(r, detail, sizeof(detail));
 	obol_http_reply_detail(rep, "%s", detail);
 }
@@ -205,6 +208,7 @@ static obol_err post_lock(struct obol_issuer *iss, const struct obol_http_req *r
 	static __thread struct coupon_lock_req lreq;
 	struct coupon_lock_checked chk;
 	struct coupon_spec spec;
+	struct obol_ed25519_signer sg;
 	struct lock_ctx c;
 	obol_err e;
 	if (!st)
@@ -224,10 +228,12 @@ static obol_err post_lock(struct obol_issuer *iss, const struct obol_http_req *r
 		goto out;
 	e = obol_issuer_run_checked(iss, lock_precheck, lock_unit, &c);
 	if (e != OBOL_OK && c.eff.has_refusal)
-		refusal_reply(st, rep, &c.eff.refusal, chk.cert.hash, chk.auth_hash);
+		refusal_reply(iss, rep, &c.eff.refusal, chk.cert.hash, chk.auth_hash);
 	if (e != OBOL_OK)
 		goto out;
-	coupon_issuer_sign_lock_reply(&st->is, &c.eff.reply, chk.cert.hash);
+	if ((e = obol_issuer_signer(iss, obol_now(), &sg)) != OBOL_OK ||
+	    (e = coupon_issuer_sign_lock_reply(&sg, &c.eff.reply, chk.cert.hash)) != OBOL_OK)
+		goto out;
 	coupon_spec_lock_reply(&spec, &c.eff.reply);
 	e = obol_json_encode(&spec.fields, &rep->body);
 out:
@@ -318,6 +324,7 @@ static obol_err post_settle(struct obol_issuer *iss, const struct obol_http_req 
 	static __thread struct coupon_settle_req sreq;
 	struct coupon_cert cert;
 	struct coupon_spec spec;
+	struct obol_ed25519_signer sg;
 	struct settle_ctx c;
 	obol_err e;
 	if (!st)
@@ -336,7 +343,9 @@ static obol_err post_settle(struct obol_issuer *iss, const struct obol_http_req 
 		memcpy(c.lock, sreq.lock, COUPON_ID_LEN);
 	if ((e = obol_issuer_run_checked(iss, settle_precheck, settle_unit, &c)) != OBOL_OK)
 		return e;
-	coupon_issuer_sign_settle_reply(&st->is, &c.eff.reply, cert.hash);
+	if ((e = obol_issuer_signer(iss, obol_now(), &sg)) != OBOL_OK ||
+	    (e = coupon_issuer_sign_settle_reply(&sg, &c.eff.reply, cert.hash)) != OBOL_OK)
+		return e;
 	coupon_spec_settle_reply(&spec, &c.eff.reply);
 	return obol_json_encode(&spec.fields, &rep->body);
 }
@@ -403,6 +412,7 @@ OBOL_ROUTE(route_coupon_coin_status, "POST", "/coupon/coin-status", post_coin_st
 /* ---- refund ---- */
 
 struct refund_ctx {
+	struct obol_issuer *iss;
 	struct coupon_issuer_state *st;
 	const struct coupon_refund_checked *chk;
 	int64_t account, now;
@@ -414,6 +424,7 @@ struct refund_ctx {
 static obol_err refund_unit(struct obol_store *s, void *arg, json_t **reply)
 {
 	struct refund_ctx *c = arg;
+	struct obol_ed25519_signer sg;
 	struct coupon_coin_state cur;
 	struct coupon_spec spec;
 	char ref[80];
@@ -436,7 +447,9 @@ static obol_err refund_unit(struct obol_store *s, void *arg, json_t **reply)
 		    OBOL_OK ||
 	    (e = coupon_store_coin_put(s, &c->eff.next, !found)) != OBOL_OK)
 		return e;
-	coupon_issuer_sign_refund_reply(&c->st->is, &c->eff.reply);
+	if ((e = obol_issuer_signer(c->iss, c->now, &sg)) != OBOL_OK ||
+	    (e = coupon_issuer_sign_refund_reply(&sg, &c->eff.reply)) != OBOL_OK)
+		return e;
 	coupon_spec_refund_reply(&spec, &c->eff.reply);
 	return obol_json_encode(&spec.fields, reply);
 }
@@ -474,6 +487,7 @@ static obol_err post_refund(struct obol_issuer *iss, const struct obol_http_req 
 	coupon_spec_refund_req(&spec, &rreq);
 	if ((e = obol_json_decode(req->json, &spec.fields)) != OBOL_OK)
 		return e;
+	c.iss = iss;
 	c.st = st;
 	c.chk = &chk;
 	c.account = acc.id;
@@ -482,7 +496,7 @@ static obol_err post_refund(struct obol_issuer *iss, const struct obol_http_req 
 		goto out;
 	e = obol_issuer_run_idem_checked(iss, req, acc.id, rreq.request_id, refund_precheck, refund_unit, &c, rep);
 	if (e != OBOL_OK && c.eff.has_refusal)
-		refusal_reply(st, rep, &c.eff.refusal, no_cert, chk.box_hash);
+		refusal_reply(iss, rep, &c.eff.refusal, no_cert, chk.box_hash);
 out:
 	OBOL_WIPE(chk.auth);
 	return e;

@@ -173,7 +173,6 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	st->is.ndenoms = st->ndenoms;
 	st->is.box = &keys->box;
 	memcpy(st->is.sign_pk, keys->master.pk, OBOL_SIGN_PK_LEN);
-	st->is.sign_sk = keys->master.sk;
 	st->is.cert_open = cert_open_cached;
 	*state = st;
 	return OBOL_OK;

@@ -95,6 +95,13 @@ const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss)
 	return &iss->keys;
 }
 
+obol_err obol_issuer_signer(struct obol_issuer *iss, int64_t now, struct obol_ed25519_signer *out)
+{
+	(void)now;
+	obol_ed25519_signer_local(out, &iss->keys.master);
+	return OBOL_OK;
+}
+
 const char *obol_issuer_currency(const struct obol_issuer *iss)
 {
 	return iss->keys.currency;
@@ -502,6 +509,7 @@ static obol_err keys_parts(struct obol_store *s, void *arg)
 obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out)
 {
 	char mpk[OBOL_B64_LEN(32)], bpk[OBOL_B64_LEN(32)];
+	struct obol_ed25519_signer sg;
 	obol_err e;
 	if ((e = obol_b64_encode(iss->keys.master.pk, 32, mpk, sizeof mpk)) != OBOL_OK ||
 	    (e = obol_b64_encode(iss->keys.box.pk, 32, bpk, sizeof bpk)) != OBOL_OK)
@@ -513,7 +521,9 @@ obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out)
 		return OBOL_E_NO_MEMORY;
 	e = obol_issuer_read(iss, keys_parts, &k);
 	if (e == OBOL_OK)
-		e = obol_keys_doc_sign(k.keys, iss->keys.master.sk, out);
+		e = obol_issuer_signer(iss, obol_now(), &sg);
+	if (e == OBOL_OK)
+		e = obol_keys_doc_sign(k.keys, &sg, out);
 	json_decref(k.keys);
 	return e;
 }

@@ -180,6 +180,10 @@ OBOL_MUST_CHECK obol_err obol_issuer_handle(struct obol_issuer *iss, const struc
 					    unsigned *status, char **reply, size_t *reply_len);
 
 const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss);
+/* The signer of everything the issuer signs at now (crypto/ed25519_signer.h):
+ * vendor certificates, the key document, coupon answers, Codex and payword
+ * certificates and lists. It stays usable while iss runs. */
+OBOL_MUST_CHECK obol_err obol_issuer_signer(struct obol_issuer *iss, int64_t now, struct obol_ed25519_signer *out);
 const char *obol_issuer_currency(const struct obol_issuer *iss);
 /* The state a scheme's start() made, or NULL. */
 void *obol_issuer_scheme_state(const struct obol_issuer *iss, const char *scheme);

@@ -195,24 +195,97 @@ static obol_err requested(struct obol_store *s, const uint8_t id[32], bool *yes)
 	return e;
 }
 
-/* The latest use_until of the online keys requested or announced, 0 if none. */
-static obol_err online_end(struct obol_store *s, int64_t *end)
+/* The online keys' windows and whether each is signed and revoked (a
+ * revocation requested or signed names it), for the coverage below. */
+#define COVER_MAX 256
+struct online_window {
+	int64_t from, until;
+	bool is_signed, revoked, revoked_signed;
+	uint8_t id[32];
+};
+
+static obol_err online_windows(struct obol_store *s, struct online_window *w, size_t *n)
 {
 	struct obol_stmt *st = NULL;
 	struct obol_key_announce a;
 	bool row;
-	*end = 0;
-	obol_err e = obol_stmt_prepare(s, "SELECT signed FROM key_announcements WHERE kind = ?", &st);
+	*n = 0;
+	obol_err e = obol_stmt_prepare(s, "SELECT signed, CASE WHEN sig IS NULL THEN 0 ELSE 1 END FROM key_announcements"
+					  " WHERE kind = ?"
+					  " ORDER BY serial", &st);
 	if (e == OBOL_OK)
 		e = obol_stmt_bind_int64(st, 1, OBOL_KEY_ONLINE);
+	while (e == OBOL_OK && *n < COVER_MAX && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t len;
+		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+		if ((e = obol_key_announce_from_signed_bytes(b, len, &a)) != OBOL_OK)
+			break;
+		w[*n] = (struct online_window){ .from = a.valid_from, .until = a.use_until,
+						 .is_signed = obol_stmt_column_int64(st, 1) != 0 };
+		obol_key_announce_key_id(&a, w[*n].id);
+		(*n)++;
+	}
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e != OBOL_OK)
+		return e;
+	e = obol_stmt_prepare(s, "SELECT signed, CASE WHEN sig IS NULL THEN 0 ELSE 1 END FROM key_announcements"
+					  " WHERE kind = ?", &st);
+	if (e == OBOL_OK)
+		e = obol_stmt_bind_int64(st, 1, OBOL_KEY_REVOKE);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		size_t len;
 		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
-		if ((e = obol_key_announce_from_signed_bytes(b, len, &a)) == OBOL_OK && a.use_until > *end)
-			*end = a.use_until;
+		if ((e = obol_key_announce_from_signed_bytes(b, len, &a)) != OBOL_OK)
+			break;
+		for (size_t i = 0; i < *n; i++)
+			if (memcmp(w[i].id, a.revoked, 32) == 0) {
+				w[i].revoked = true;
+				w[i].revoked_signed |= obol_stmt_column_int64(st, 1) != 0;
+			}
 	}
 	obol_stmt_finish(st);
 	return e;
+}
+
+/* The end of the gapless run of windows from now (signed_only: signed
+ * keys whose revocation is not signed; else every key not revoked). */
+static int64_t cover_end(const struct online_window *w, size_t n, int64_t now, bool signed_only)
+{
+	int64_t t = now;
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (size_t i = 0; i < n; i++) {
+			bool counts = signed_only ? w[i].is_signed && !w[i].revoked_signed : !w[i].revoked;
+			if (counts && w[i].from <= t && t < w[i].until) {
+				t = w[i].until;
+				moved = true;
+			}
+		}
+	}
+	return t;
+}
+
+obol_err obol_issuer_keys_online_cover(struct obol_store *s, int64_t now, int64_t *signed_end, int64_t *planned_end)
+{
+	struct online_window *w = malloc(COVER_MAX * sizeof *w);
+	size_t n = 0;
+	obol_err e = w != NULL ? online_windows(s, w, &n) : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK) {
+		if (signed_end != NULL)
+			*signed_end = cover_end(w, n, now, true);
+		if (planned_end != NULL)
+			*planned_end = cover_end(w, n, now, false);
+	}
+	free(w);
+	return e;
+}
+
+/* Where the next online key must begin: the end of the run of keys
+ * requested or announced, not revoked, that covers now. */
+static obol_err online_end(struct obol_store *s, int64_t now, int64_t *end)
+{
+	return obol_issuer_keys_online_cover(s, now, NULL, end);
 }
 
 /* Draws an online key for [from, from + use), stores its seed and requests
@@ -346,7 +419,7 @@ obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_polic
 		return e;
 	/* online keys back to back until now + lookahead is covered */
 	for (int i = 0; e == OBOL_OK && i < 8; i++) {
-		if ((e = online_end(s, &end)) != OBOL_OK || end >= now + p->lookahead_s)
+		if ((e = online_end(s, now, &end)) != OBOL_OK || end >= now + p->lookahead_s)
 			break;
 		if ((e = online_add(s, currency, p, end > now ? end : now, now)) == OBOL_OK)
 			(*added)++;
@@ -361,6 +434,43 @@ obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_polic
 		return e;
 	}
 	return obol_store_commit(s);
+}
+
+obol_err obol_issuer_keys_revoke(struct obol_store *s, const uint8_t *id, size_t id_len, int64_t from, int64_t now,
+				 uint8_t full[32], size_t *added)
+{
+	struct online_window *w = malloc(COVER_MAX * sizeof *w);
+	struct obol_issuer_keys k;
+	struct obol_key_announce a;
+	size_t n = 0, found = 0, at = 0;
+	*added = 0;
+	if (w == NULL)
+		return OBOL_E_NO_MEMORY;
+	obol_err e = id_len >= 8 && id_len <= 32 ? online_windows(s, w, &n) : OBOL_E_INVALID_ARGUMENT;
+	for (size_t i = 0; e == OBOL_OK && i < n; i++)
+		if (memcmp(w[i].id, id, id_len) == 0) {
+			found++;
+			at = i;
+		}
+	if (e == OBOL_OK && found != 1)
+		e = OBOL_E_KEY_NOT_ANNOUNCED;
+	if (e == OBOL_OK)
+		memcpy(full, w[at].id, 32);
+	if (e != OBOL_OK || w[at].revoked)
+		goto out;
+	if ((e = obol_issuer_keys_load(s, &k)) != OBOL_OK)
+		goto out;
+	memset(&a, 0, sizeof a);
+	a.kind = OBOL_KEY_REVOKE;
+	strcpy(a.currency, k.currency);
+	obol_issuer_keys_wipe(&k);
+	a.valid_from = from;
+	memcpy(a.revoked, w[at].id, 32);
+	if ((e = request_add(s, &a, now)) == OBOL_OK)
+		*added = 1;
+out:
+	free(w);
+	return e;
 }
 
 obol_err obol_issuer_keys_pending(struct obol_store *s, struct obol_key_request **out, size_t *n)
@@ -438,6 +548,32 @@ obol_err obol_issuer_keys_import(struct obol_store *s, const uint8_t master_pk[s
 	    (e = obol_stmt_bind_int64(st, 3, (int64_t)a->serial)) == OBOL_OK)
 		e = obol_stmt_step(st, &row);
 	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err obol_issuer_keys_sign_pending(struct obol_store *s, const struct obol_sign_keypair *master, size_t *signed_n)
+{
+	struct obol_key_request *r = NULL;
+	struct obol_key_announce a;
+	size_t n = 0;
+	*signed_n = 0;
+	obol_err e = obol_issuer_keys_pending(s, &r, &n);
+	if (e != OBOL_OK || n == 0)
+		goto out;
+	if ((e = obol_store_begin(s)) != OBOL_OK)
+		goto out;
+	for (size_t i = 0; e == OBOL_OK && i < n; i++)
+		if ((e = obol_key_announce_from_signed_bytes(r[i].bytes, r[i].len, &a)) == OBOL_OK &&
+		    (e = obol_key_announce_sign(&a, master->sk)) == OBOL_OK)
+			e = obol_issuer_keys_import(s, master->pk, &a);
+	if (e != OBOL_OK) {
+		obol_store_rollback(s);
+		goto out;
+	}
+	if ((e = obol_store_commit(s)) == OBOL_OK)
+		*signed_n = n;
+out:
+	free(r);
 	return e;
 }
 
@@ -522,5 +658,110 @@ obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **o
 		return e;
 	}
 	*out = arr;
+	return OBOL_OK;
+}
+
+/* ---- The online keys this process signs with (contract in keys.h) ------- */
+
+/* Whether a signed revocation names id. */
+static obol_err revoked_id(struct obol_store *s, const uint8_t id[32], bool *yes)
+{
+	struct obol_stmt *st = NULL;
+	bool row;
+	*yes = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT signed FROM key_announcements WHERE kind = ? AND sig IS NOT NULL", &st);
+	if (e == OBOL_OK)
+		e = obol_stmt_bind_int64(st, 1, OBOL_KEY_REVOKE);
+	while (e == OBOL_OK && !*yes && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		struct obol_key_announce r;
+		size_t len;
+		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+		if ((e = obol_key_announce_from_signed_bytes(b, len, &r)) == OBOL_OK)
+			*yes = memcmp(r.revoked, id, 32) == 0;
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err obol_online_keyring_load(struct obol_store *s, int64_t now, struct obol_online_keyring *r)
+{
+	struct obol_stmt *st = NULL;
+	struct obol_key_announce a;
+	bool row;
+	memset(r, 0, sizeof *r);
+	obol_err e = obol_stmt_prepare(s, "SELECT o.seed, a.signed, a.key_id FROM online_keys o JOIN key_announcements a"
+					  " ON a.key_id = o.key_id AND a.kind = ? WHERE a.sig IS NOT NULL ORDER BY a.serial",
+				       &st);
+	if (e == OBOL_OK)
+		e = obol_stmt_bind_int64(st, 1, OBOL_KEY_ONLINE);
+	while (e == OBOL_OK && r->n < OBOL_ONLINE_KEYRING_MAX && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t slen, alen, ilen;
+		const uint8_t *seed = obol_stmt_column_blob(st, 0, &slen);
+		const uint8_t *b = obol_stmt_column_blob(st, 1, &alen);
+		const uint8_t *id = obol_stmt_column_blob(st, 2, &ilen);
+		struct obol_online_key *k = &r->k[r->n];
+		bool gone = false;
+		if (seed == NULL || slen != OBOL_SIGN_SEED_LEN || ilen != 32) {
+			e = OBOL_E_CONFIG;
+			break;
+		}
+		if ((e = obol_key_announce_from_signed_bytes(b, alen, &a)) != OBOL_OK)
+			break;
+		if (now >= a.use_until || (e = revoked_id(s, id, &gone)) != OBOL_OK || gone)
+			continue;
+		obol_sign_keypair_from_seed(&k->kp, seed);
+		if (a.key_len != OBOL_SIGN_PK_LEN || memcmp(k->kp.pk, a.key, OBOL_SIGN_PK_LEN) != 0) {
+			e = OBOL_E_CONFIG; /* the seed is not the announced key's */
+			break;
+		}
+		k->valid_from = a.valid_from;
+		k->use_until = a.use_until;
+		r->n++;
+	}
+	obol_stmt_finish(st);
+	if (e != OBOL_OK)
+		obol_online_keyring_wipe(r);
+	return e;
+}
+
+void obol_online_keyring_wipe(struct obol_online_keyring *r)
+{
+	obol_wipe(r, sizeof *r);
+}
+
+obol_err obol_online_keyring_pick(const struct obol_online_keyring *r, int64_t now, const struct obol_online_key **out)
+{
+	const struct obol_online_key *best = NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct obol_online_key *k = &r->k[i];
+		if (k->valid_from <= now && now < k->use_until && (best == NULL || k->valid_from > best->valid_from))
+			best = k;
+	}
+	*out = best;
+	return best != NULL ? OBOL_OK : OBOL_E_KEY_ONLINE_MISSING;
+}
+
+static obol_err keyring_sign(void *ctx, const uint8_t pk[static OBOL_SIGN_PK_LEN], const char *context,
+			     const uint8_t *msg, size_t len, uint8_t sig[static OBOL_SIGN_LEN])
+{
+	const struct obol_online_keyring *r = ctx;
+	for (size_t i = 0; i < r->n; i++)
+		if (memcmp(r->k[i].kp.pk, pk, OBOL_SIGN_PK_LEN) == 0) {
+			obol_sign(sig, context, msg, len, r->k[i].kp.sk);
+			return OBOL_OK;
+		}
+	return OBOL_E_KEY_NOT_ANNOUNCED;
+}
+
+obol_err obol_online_keyring_signer(const struct obol_online_keyring *r, int64_t now, struct obol_ed25519_signer *out)
+{
+	const struct obol_online_key *k;
+	obol_err e = obol_online_keyring_pick(r, now, &k);
+	memset(out, 0, sizeof *out);
+	if (e != OBOL_OK)
+		return e;
+	memcpy(out->pk, k->kp.pk, OBOL_SIGN_PK_LEN);
+	out->sign = keyring_sign;
+	out->ctx = (void *)r;
 	return OBOL_OK;
 }

@@ -14,6 +14,7 @@
 
 #include "core/amount.h"
 #include "core/error.h"
+#include "crypto/ed25519_signer.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
 #include "schemes/common/key_announce.h"
@@ -75,6 +76,24 @@ void obol_key_policy_default(struct obol_key_policy *p);
 OBOL_MUST_CHECK obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_policy *p, int64_t now,
 					       size_t *added);
 
+/* Inside the caller's transaction: requests the revocation (a REVOKE
+ * announcement, valid from `from`) of the one online key whose id begins
+ * with the id_len bytes of id (8..32). The issuer stops signing with the key
+ * once the revocation is imported (obol_online_keyring_load); verifiers
+ * refuse what the key signed from `from` on (obol_key_set_find); the next
+ * plan no longer counts the key and requests a replacement. KEY_NOT_ANNOUNCED
+ * when no online key, or more than one, has that id; a key whose revocation
+ * is requested already is not requested again (*added 0). *full receives the
+ * whole id. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_revoke(struct obol_store *s, const uint8_t *id, size_t id_len, int64_t from,
+						 int64_t now, uint8_t full[32], size_t *added);
+
+/* How far ahead the online keys cover at now, without a gap, counting only
+ * the signed ones not revoked (signed: *signed_end) or also the requested
+ * ones (*planned_end); now when none holds now. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_online_cover(struct obol_store *s, int64_t now, int64_t *signed_end,
+						       int64_t *planned_end);
+
 /* A pending request: its serial and signed bytes. */
 struct obol_key_request {
 	uint64_t serial;
@@ -91,6 +110,12 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_pending(struct obol_store *s, struct o
 OBOL_MUST_CHECK obol_err obol_issuer_keys_import(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
 						 const struct obol_key_announce *a);
 
+/* The whole ceremony in one process, where the master key is at hand
+ * (issuer init, the demo, tests): signs every pending request with master
+ * and imports it, in one transaction. *signed_n is how many. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_sign_pending(struct obol_store *s, const struct obol_sign_keypair *master,
+						       size_t *signed_n);
+
 /* Every signed announcement, each verified again under master_pk, into *set. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_announced(struct obol_store *s,
 						    const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
@@ -104,5 +129,38 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t
 /* The master key's seed as issuer init stored it, for moving it to the
  * offline master key file (wipe it after use). */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_master_seed(struct obol_store *s, uint8_t seed[static OBOL_SIGN_SEED_LEN]);
+
+/* ---- The online keys this process signs with -----------------------------
+ *
+ * Each online key whose seed is in online_keys and whose announcement the
+ * master signed (imported), except the revoked ones (any signed REVOKE
+ * naming it, whatever its valid_from: a leaked key stops signing as soon as
+ * its revocation is imported) and those whose use has ended. */
+#define OBOL_ONLINE_KEYRING_MAX 16
+struct obol_online_key {
+	struct obol_sign_keypair kp; /* secret half: wipe with obol_online_keyring_wipe */
+	int64_t valid_from, use_until;
+};
+struct obol_online_keyring {
+	struct obol_online_key k[OBOL_ONLINE_KEYRING_MAX];
+	size_t n;
+};
+
+/* Loads the keys above at now into *r, soonest first (beyond
+ * OBOL_ONLINE_KEYRING_MAX, the latest are left for a later load). */
+OBOL_MUST_CHECK obol_err obol_online_keyring_load(struct obol_store *s, int64_t now, struct obol_online_keyring *r);
+void obol_online_keyring_wipe(struct obol_online_keyring *r);
+
+/* The key of r the issuer signs with at now: of those usable at now
+ * (valid_from <= now < use_until), the one that began last, so the next key
+ * takes over when its window begins. KEY_ONLINE_MISSING when none is. */
+OBOL_MUST_CHECK obol_err obol_online_keyring_pick(const struct obol_online_keyring *r, int64_t now,
+						  const struct obol_online_key **out);
+
+/* An in-process signer over r (borrowed: it must outlive the signer) with
+ * the key picked at now: KEY_ONLINE_MISSING when none. It signs under that
+ * key's pk only while r holds the key (else KEY_NOT_ANNOUNCED). */
+OBOL_MUST_CHECK obol_err obol_online_keyring_signer(const struct obol_online_keyring *r, int64_t now,
+						    struct obol_ed25519_signer *out);
 
 #endif

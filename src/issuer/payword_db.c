@@ -613,45 +613,6 @@ obol_err payword_db_crl_page(struct obol_store *s, const struct payword_db_crl_q
 	return e;
 }
 
-obol_err payword_db_crl(struct obol_store *s, int64_t now, uint64_t **out, size_t *n, uint64_t *seq)
-{
-	struct obol_stmt *st = NULL;
-	uint64_t *v = NULL;
-	size_t cnt = 0, cap = 0;
-	bool row = false;
-	int64_t ended = 0;
-	obol_err e = next_id(s, "SELECT COUNT(*) FROM payword_certs WHERE status <> 1", &ended);
-	if (e)
-		return e;
-	*seq = (uint64_t)(ended - 1);
-	e = obol_stmt_prepare(s, "SELECT serial FROM payword_certs WHERE status <> 1 AND not_after >= ? ORDER BY serial",
-			      &st);
-	if (e)
-		return e;
-	e = obol_stmt_bindf(st, "i", now);
-	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		if (cnt == cap) {
-			size_t ncap = cap ? 2 * cap : 256;
-			uint64_t *nv = realloc(v, ncap * sizeof(*v));
-			if (nv == NULL) {
-				e = OBOL_E_NO_MEMORY;
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		v[cnt++] = (uint64_t)obol_stmt_column_int64(st, 0);
-	}
-	obol_stmt_finish(st);
-	if (e) {
-		free(v);
-		return e;
-	}
-	*out = v;
-	*n = cnt;
-	return OBOL_OK;
-}
-
 /* --- the audit (P1) ---------------------------------------------------- */
 
 #define BALANCE_SQL "SELECT serial, user_id, n + covered - paid - moved_out, token_units FROM payword_certs "

@@ -102,10 +102,6 @@ typedef obol_err (*payword_evidence_fn)(void *ctx, int64_t id, const char *kind,
 					const char *culprit, const char *detail, int64_t created);
 OBOL_MUST_CHECK obol_err payword_db_evidence_list(struct obol_store *s, payword_evidence_fn fn, void *ctx);
 
-/* The revoked and superseded serials not yet expired at now (*out
- * malloc'ed, however many there are), and the CRL sequence number: the
- * count of certificates ever ended, which only grows. */
-OBOL_MUST_CHECK obol_err payword_db_crl(struct obol_store *s, int64_t now, uint64_t **out, size_t *n, uint64_t *seq);
 /* One page of the CRL: the serials after q->after, ascending, of the
  * certificates ended at or after q->since (0: at any time) and not expired
  * at q->now, at most q->limit into out; *more when another follows. Reads

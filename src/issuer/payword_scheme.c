@@ -9,7 +9,7 @@
  *   POST /payword/buy              user {request_id, username, password, tokens, scope, position?}
  *                                  -> {serial, first_order, n, carried, cost, held, held_until}
  *   POST /payword/cert             user {username, password, serial}    -> {serial, ucert} (step D)
- *   GET  /payword/crl              the signed CRL (seed §3.2)
+ *   GET  /payword/crl/page         one signed page of the CRL (seed §3.2)
  *
  * The decisions are the core's (schemes/payword/agent.h); this file reads,
  * applies and writes. Reports are in payword_report.c. */
@@ -379,6 +379,7 @@ static obol_err buy_unit(struct obol_store *s, void *ctx, json_t **reply)
 	struct payword_db_claims held;
 	struct payword_buy_params p;
 	struct payword_buy_effect r;
+	struct obol_ed25519_signer sg;
 	struct payword_buy_reply rw;
 	struct payword_buy_reply_spec rs;
 	int64_t *moved = NULL, liab = 0;
@@ -425,7 +426,8 @@ static obol_err buy_unit(struct obol_store *s, void *ctx, json_t **reply)
 	p.grace = st->settings.grace;
 	r.moved = moved;
 	/* Step C: generate, sign, end the previous certificate, store. */
-	if ((e = payword_agent_buy(&u.u, ac, n, &p, obol_issuer_keys(b->iss)->master.sk, &r)) != OBOL_OK)
+	if ((e = obol_issuer_signer(b->iss, obol_now(), &sg)) != OBOL_OK ||
+	    (e = payword_agent_buy(&u.u, ac, n, &p, &sg, &r)) != OBOL_OK)
 		goto out;
 	snprintf(ref, sizeof(ref), "payword:%llu", (unsigned long long)p.serial);
 	if (!obol_amount_is_zero(&r.cost) &&
@@ -559,43 +561,6 @@ OBOL_ROUTE(route_pw_cert, "POST", "/payword/cert", post_cert)
 
 /* --- the CRL (seed §3.2) ------------------------------------------------ */
 
-struct crl_read {
-	uint64_t *serials;
-	size_t n;
-	uint64_t seq;
-};
-
-static obol_err crl_read(struct obol_store *s, void *ctx)
-{
-	struct crl_read *c = ctx;
-	return payword_db_crl(s, obol_now(), &c->serials, &c->n, &c->seq);
-}
-
-/* Every ended certificate not yet expired, however many (P6: no count
- * breaks the route; paging the list is for the common mechanism of signed
- * lists). A list that cannot be read is an error in the log. */
-static obol_err get_crl(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
-{
-	struct crl_read c = { NULL, 0, 0 };
-	struct payword_crl crl;
-	struct payword_crl_wire w;
-	struct payword_crl_spec spec;
-	(void)req;
-	obol_err e = obol_issuer_read(iss, crl_read, &c);
-	if (e == OBOL_OK)
-		e = payword_agent_crl(c.serials, c.n, c.seq, obol_now(), obol_issuer_keys(iss)->master.sk, &crl);
-	if (e == OBOL_OK) {
-		payword_crl_to_wire(&crl, &w);
-		payword_crl_spec_init(&spec, &w);
-		e = obol_json_encode(&spec.spec, &rep->body);
-	}
-	if (e)
-		obol_log(OBOL_LOG_ERROR, "payword: cannot serve the CRL (%zu serials): %s", c.n, obol_strerror(e));
-	free(c.serials);
-	return e;
-}
-OBOL_ROUTE(route_pw_crl, "GET", "/payword/crl", get_crl)
-
 struct crl_page_read {
 	struct payword_db_crl_query q;
 	uint64_t *serials;
@@ -619,6 +584,7 @@ static obol_err get_crl_page(struct obol_issuer *iss, const struct obol_http_req
 	struct crl_page_read c = { .q = { .now = obol_now(), .limit = PAYWORD_CRL_PAGE_MAX } };
 	struct payword_crl_page page = { 0 };
 	struct payword_crl_page_spec spec;
+	struct obol_ed25519_signer sg;
 	const char *since = obol_http_req_query(req, "since"), *after = obol_http_req_query(req, "after");
 	uint64_t v = 0;
 	obol_err e = OBOL_OK;
@@ -637,7 +603,8 @@ static obol_err get_crl_page(struct obol_issuer *iss, const struct obol_http_req
 		page = (struct payword_crl_page){ .issued = c.q.now, .since = c.q.since, .after = c.q.after,
 						  .through = c.more ? c.serials[c.n - 1] : PAYWORD_CRL_END,
 						  .count = c.n, .serials = c.serials };
-		e = payword_crl_page_sign(&page, obol_issuer_keys(iss)->master.sk);
+		if ((e = obol_issuer_signer(iss, obol_now(), &sg)) == OBOL_OK)
+			e = payword_crl_page_sign(&page, &sg);
 	}
 	if (e == OBOL_OK) {
 		payword_crl_page_spec_init(&spec, &page);

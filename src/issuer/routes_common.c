@@ -68,10 +68,13 @@ static obol_err renew_unit(struct obol_store *s, void *arg, json_t **reply)
 	struct obol_account acc;
 	struct obol_vendor_cert cert;
 	char text[OBOL_VENDOR_CERT_TEXT_MAX];
+	struct obol_ed25519_signer sg;
+	int64_t now = obol_now();
 	obol_err e = obol_issuer_authenticate(r->iss, s, r->req, &acc);
 	if (e != OBOL_OK)
 		return e;
-	if ((e = obol_issuer_vendor_renew(s, obol_issuer_keys(r->iss), &acc, obol_now(), &cert)) != OBOL_OK ||
+	if ((e = obol_issuer_signer(r->iss, now, &sg)) != OBOL_OK ||
+	    (e = obol_issuer_vendor_renew(s, &sg, &acc, now, &cert)) != OBOL_OK ||
 	    (e = obol_vendor_cert_to_text(&cert, text)) != OBOL_OK)
 		return e;
 	*reply = json_pack("{s:s}", "cert", text);

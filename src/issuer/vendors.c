@@ -23,11 +23,11 @@ static obol_err next_serial(struct obol_store *s, int64_t *serial)
 	return e;
 }
 
-/* Signs a certificate for account id (name, sign_pk, box_pk) valid over
- * [from, until) and stores it under the next serial. */
-static obol_err issue_cert(struct obol_store *s, const struct obol_issuer_keys *keys, int64_t id, const char *name,
-			   const uint8_t sign_pk[32], const uint8_t *box_pk, int64_t from, int64_t until,
-			   struct obol_vendor_cert *out)
+/* Signs (by signer) a certificate for account id (name, sign_pk, box_pk)
+ * valid over [from, until) and stores it under the next serial. */
+static obol_err issue_cert(struct obol_store *s, const struct obol_ed25519_signer *signer, int64_t id,
+			   const char *name, const uint8_t sign_pk[32], const uint8_t *box_pk, int64_t from,
+			   int64_t until, struct obol_vendor_cert *out)
 {
 	struct obol_stmt *st = NULL;
 	uint8_t buf[OBOL_VENDOR_CERT_MAX];
@@ -48,7 +48,7 @@ static obol_err issue_cert(struct obol_store *s, const struct obol_issuer_keys *
 	}
 	out->valid_from = from;
 	out->valid_until = until;
-	if ((e = obol_vendor_cert_sign(out, keys->master.sk)) != OBOL_OK ||
+	if ((e = obol_vendor_cert_sign(out, signer)) != OBOL_OK ||
 	    (e = obol_vendor_cert_encode(out, buf, sizeof buf, &len)) != OBOL_OK || (e = next_serial(s, &serial)) != OBOL_OK)
 		return e;
 	e = obol_stmt_prepare(s, "INSERT INTO vendor_certs (serial, vendor_id, sign_pk, cert, valid_from, valid_until)"
@@ -65,7 +65,7 @@ static obol_err issue_cert(struct obol_store *s, const struct obol_issuer_keys *
 	return e;
 }
 
-obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_issuer_keys *keys, const char *name,
+obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_ed25519_signer *signer, const char *name,
 				const uint8_t sign_pk[32], const uint8_t *box_pk, unsigned valid_days, int64_t now,
 				struct obol_vendor_cert *out)
 {
@@ -86,10 +86,10 @@ obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_issuer_k
 	} else {
 		return e;
 	}
-	return issue_cert(s, keys, id, name, sign_pk, box_pk, now, now + (int64_t)valid_days * DAY_S, out);
+	return issue_cert(s, signer, id, name, sign_pk, box_pk, now, now + (int64_t)valid_days * DAY_S, out);
 }
 
-obol_err obol_issuer_vendor_renew(struct obol_store *s, const struct obol_issuer_keys *keys,
+obol_err obol_issuer_vendor_renew(struct obol_store *s, const struct obol_ed25519_signer *signer,
 				  const struct obol_account *acc, int64_t now, struct obol_vendor_cert *out)
 {
 	struct obol_vendor_cert cur;
@@ -114,7 +114,7 @@ obol_err obol_issuer_vendor_renew(struct obol_store *s, const struct obol_issuer
 	int64_t span = cur.valid_until - cur.valid_from;
 	if (span > OBOL_VENDOR_CERT_DAYS_MAX * DAY_S)
 		span = OBOL_VENDOR_CERT_DAYS_MAX * DAY_S;
-	return issue_cert(s, keys, acc->id, cur.name, cur.sign_pk, cur.has_box_pk ? cur.box_pk : NULL, now,
+	return issue_cert(s, signer, acc->id, cur.name, cur.sign_pk, cur.has_box_pk ? cur.box_pk : NULL, now,
 			  now + span, out);
 }
 

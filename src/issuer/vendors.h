@@ -41,9 +41,10 @@
 OBOL_MUST_CHECK obol_err obol_issuer_vendors_migrate(struct obol_store *s);
 
 /* Creates the vendor account when absent (a user account or a vendor with
- * another auth key under that name is STORE_CONSTRAINT), signs and stores a
- * certificate valid from now for valid_days days. box_pk may be NULL. */
-OBOL_MUST_CHECK obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_issuer_keys *keys,
+ * another auth key under that name is STORE_CONSTRAINT), signs (by signer,
+ * the issuer's online key) and stores a certificate valid from now for
+ * valid_days days. box_pk may be NULL. */
+OBOL_MUST_CHECK obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_ed25519_signer *signer,
 						const char *name, const uint8_t sign_pk[32],
 						const uint8_t *box_pk, unsigned valid_days, int64_t now,
 						struct obol_vendor_cert *out);
@@ -56,7 +57,7 @@ OBOL_MUST_CHECK obol_err obol_issuer_vendor_add(struct obol_store *s, const stru
  * certificate is expired or not yet valid (the operator renews it with
  * `issuer vendor add`); VENDOR_UNKNOWN for an account that is no vendor or
  * has no certificate. */
-OBOL_MUST_CHECK obol_err obol_issuer_vendor_renew(struct obol_store *s, const struct obol_issuer_keys *keys,
+OBOL_MUST_CHECK obol_err obol_issuer_vendor_renew(struct obol_store *s, const struct obol_ed25519_signer *signer,
 						  const struct obol_account *acc, int64_t now,
 						  struct obol_vendor_cert *out);
 

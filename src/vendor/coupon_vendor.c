@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "vendor/outbox.h"
+#include "vendor/prune.h"
 #include "vendor/vendor_files.h"
 #include "wire/json.h"
 
@@ -30,6 +31,12 @@ static const struct obol_migration vcoin_steps[] = {
 		    "CREATE TABLE coupon_vlocks (lock_hash BYTEA PRIMARY KEY, coin_id BYTEA NOT NULL, "
 		    "denom BIGINT NOT NULL, deadline BIGINT NOT NULL, created BIGINT NOT NULL);" },
 };
+
+obol_err coupon_vendor_migrate(struct obol_store *s)
+{
+	obol_err e = obol_store_migrate(s, "coupon_vendor", vcoin_steps, OBOL_ARRAY_LEN(vcoin_steps));
+	return e == OBOL_OK ? obol_vendor_prune_coupon_migrate(s) : e;
+}
 
 obol_err coupon_vcoin_insert(struct obol_store *s, const struct coupon_vendor_coin *c, int64_t deadline, int64_t now)
 {
@@ -306,7 +313,7 @@ static obol_err coupon_vendor_start_cb(struct obol_vendor *v, struct obol_store 
 	if (!st)
 		return e;
 	pthread_mutex_init(&st->cert_mu, NULL);
-	if ((e = obol_store_migrate(s, "coupon_vendor", vcoin_steps, OBOL_ARRAY_LEN(vcoin_steps))) != OBOL_OK ||
+	if ((e = coupon_vendor_migrate(s)) != OBOL_OK ||
 	    (e = obol_vendor_issuer_keys(v, false, &keys)) != OBOL_OK ||
 	    (e = coupon_keys_parse(json_object_get(keys, "coupon"), &st->keys)) != OBOL_OK ||
 	    (e = obol_vendor_cert_encode(&cur, st->cert, sizeof(st->cert), &len)) != OBOL_OK ||

@@ -80,6 +80,9 @@ struct coupon_vstate {
 
 /* ---- the tables (coupon_vendor.c); each runs inside the caller's unit of work ---- */
 
+/* The vendor's coupon tables (component "coupon_vendor") and their pruning
+ * index ("coupon-vendor-prune", vendor/prune.h). */
+OBOL_MUST_CHECK obol_err coupon_vendor_migrate(struct obol_store *s);
 /* Records a coin F locked for this vendor (OPEN), its checkpoint at the
  * lock (c->checkpoint_index, and now). */
 OBOL_MUST_CHECK obol_err coupon_vcoin_insert(struct obol_store *s, const struct coupon_vendor_coin *c,

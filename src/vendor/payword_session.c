@@ -19,52 +19,91 @@
 #include "wire/json.h"
 
 obol_err payword_vendor_crl_fetch(struct obol_http_client *c, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN],
-				  struct payword_crl_fetch *f)
+				  struct payword_crl_fetch *f, struct payword_crl_loop *loop)
 {
 	struct payword_crl_page page = { 0 };
 	struct payword_crl_page_spec spec;
 	char target[96];
 	obol_err e = OBOL_OK;
+	loop->pages = loop->bytes = 0;
+	if (loop->max_pages == 0)
+		return OBOL_E_INVALID_ARGUMENT;
 	if ((page.serials = malloc(PAYWORD_CRL_PAGE_MAX * sizeof(*page.serials))) == NULL)
 		return OBOL_E_NO_MEMORY;
-	while (e == OBOL_OK && !f->done) {
+	while (e == OBOL_OK && !f->done && loop->pages < loop->max_pages) {
 		json_t *j = NULL;
 		snprintf(target, sizeof(target), "/payword/crl/page?since=%lld&after=%llu", (long long)f->since,
 			 (unsigned long long)f->after);
 		e = obol_http_get_json(c, target, 0, &j);
+		if (e == OBOL_OK && loop->count_bytes) {
+			char *text = json_dumps(j, JSON_COMPACT);
+			loop->bytes += text != NULL ? strlen(text) : 0;
+			free(text);
+		}
 		if (e == OBOL_OK) {
 			payword_crl_page_spec_init(&spec, &page);
 			e = obol_json_decode(j, &spec.spec);
 		}
-		if (e == OBOL_OK)
-			e = payword_crl_fetch_take(f, &page, agent_pk);
+		if (e == OBOL_OK && (e = payword_crl_fetch_take(f, &page, agent_pk)) == OBOL_OK)
+			loop->pages++;
 		json_decref(j);
 	}
 	free(page.serials);
 	return e;
 }
 
-/* Fetches the CRL as a delta since the list held or whole
- * (payword_crl_fetch_begin), and keeps it when every page verifies and it
- * is not older. The fetch runs outside the lock; only the merge takes it. */
+obol_err payword_vendor_crl_refresh(struct payword_crl_refresh *r, const struct payword_crl_refresh_req *q)
+{
+	struct payword_crl_loop loop = { .max_pages = q->max_pages };
+	obol_err e;
+	if (r->resuming && (q->now < r->begun || q->now - r->begun > q->max_age)) {
+		obol_log(OBOL_LOG_ERROR, "payword: CRL fetch begun %llds ago still not done (%zu serials): begun again",
+			 (long long)(q->now - r->begun), r->pending.count);
+		payword_crl_refresh_free(r);
+	}
+	if (!r->resuming) {
+		pthread_mutex_lock(q->mu);
+		payword_crl_fetch_begin(&r->pending, q->held, *q->has, *q->full_at, q->now);
+		pthread_mutex_unlock(q->mu);
+		r->begun = q->now;
+		r->resuming = true;
+	}
+	e = payword_vendor_crl_fetch(q->c, q->agent_pk, &r->pending, &loop);
+	if (e == OBOL_OK && !r->pending.done) {
+		obol_log(OBOL_LOG_INFO, "payword: CRL fetch continues at the next refresh (%zu serials so far)",
+			 r->pending.count);
+		return OBOL_OK;
+	}
+	if (e == OBOL_OK) {
+		pthread_mutex_lock(q->mu);
+		e = payword_crl_fetch_apply(&r->pending, q->held, q->full_at);
+		if (e == OBOL_OK)
+			*q->has = true;
+		pthread_mutex_unlock(q->mu);
+	}
+	payword_crl_refresh_free(r);
+	return e;
+}
+
+void payword_crl_refresh_free(struct payword_crl_refresh *r)
+{
+	payword_crl_fetch_free(&r->pending);
+	r->resuming = false;
+}
+
+/* The daemon's refresh: payword_vendor_crl_refresh on a connection of its
+ * own to the issuer, PAYWORD_CRL_PAGES_PER_REFRESH pages at most. */
 static obol_err crl_refresh(struct payword_vendor_state *st)
 {
 	struct obol_http_client *c = NULL;
-	struct payword_crl_fetch f;
-	pthread_mutex_lock(&st->mu);
-	payword_crl_fetch_begin(&f, &st->crl, st->has_crl, st->crl_full_at, obol_now());
-	pthread_mutex_unlock(&st->mu);
 	obol_err e = obol_http_client_new(obol_vendor_issuer_url(st->v), 3000, &c);
-	if (e == OBOL_OK)
-		e = payword_vendor_crl_fetch(c, st->cfg.agent_pk, &f);
 	if (e == OBOL_OK) {
-		pthread_mutex_lock(&st->mu);
-		e = payword_crl_fetch_apply(&f, &st->crl, &st->crl_full_at);
-		if (e == OBOL_OK)
-			st->has_crl = true;
-		pthread_mutex_unlock(&st->mu);
+		struct payword_crl_refresh_req q = { .c = c, .agent_pk = st->cfg.agent_pk, .max_age = st->cfg.crl_max_age,
+						     .max_pages = PAYWORD_CRL_PAGES_PER_REFRESH, .now = obol_now(),
+						     .mu = &st->mu, .held = &st->crl, .has = &st->has_crl,
+						     .full_at = &st->crl_full_at };
+		e = payword_vendor_crl_refresh(&st->crl_refresh, &q);
 	}
-	payword_crl_fetch_free(&f);
 	obol_http_client_free(c);
 	return e;
 }
@@ -128,6 +167,7 @@ static void pw_stop(struct obol_vendor *v, void *state)
 		pthread_join(st->crl_thread, NULL);
 	}
 	free(st->crl.serials);
+	payword_crl_refresh_free(&st->crl_refresh);
 	pthread_mutex_destroy(&st->mu);
 	pthread_mutex_destroy(&st->stop_mu);
 	pthread_cond_destroy(&st->stop_cv);

@@ -10,6 +10,7 @@
 #include "schemes/payword/wire.h"
 #include "vendor/outbox.h"
 #include "vendor/payword_vendor.h"
+#include "vendor/prune.h"
 #include "vendor/vendor_files.h"
 #include "wire/json.h"
 
@@ -147,7 +148,8 @@ static const struct obol_migration vendor_steps[] = {
 
 obol_err payword_vendor_migrate(struct obol_store *s)
 {
-	return obol_store_migrate(s, "payword-vendor", vendor_steps, OBOL_ARRAY_LEN(vendor_steps));
+	obol_err e = obol_store_migrate(s, "payword-vendor", vendor_steps, OBOL_ARRAY_LEN(vendor_steps));
+	return e == OBOL_OK ? obol_vendor_prune_payword_migrate(s) : e;
 }
 
 static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword_vendor_serial *st, bool *found)
@@ -184,15 +186,18 @@ static obol_err serial_get(struct obol_store *s, uint64_t serial, struct payword
 	return e;
 }
 
-static obol_err serial_put(struct obol_store *s, const struct payword_vendor_serial *st)
+/* The serial's state, and the end of its certificate (vendor/prune.h: the
+ * row can go some time after it). */
+static obol_err serial_put(struct obol_store *s, const struct payword_vendor_serial *st, int64_t not_after)
 {
 	return obol_store_run(s, NULL,
-			      "INSERT INTO payword_v_serials (serial, has_token, last_order, last_token, vcert_hash) "
-			      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (serial) DO UPDATE SET has_token = excluded.has_token,"
-			      " last_order = excluded.last_order, last_token = excluded.last_token,"
-			      " vcert_hash = excluded.vcert_hash",
-			      "iiibb", (int64_t)st->serial, (int64_t)st->has_token, (int64_t)st->last_order,
-			      st->last_token, (size_t)PAYWORD_TOKEN_LEN, st->vcert_hash, (size_t)OBOL_HASH_LEN);
+			      "INSERT INTO payword_v_serials (serial, has_token, last_order, last_token, vcert_hash,"
+			      " not_after) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (serial) DO UPDATE SET"
+			      " has_token = excluded.has_token, last_order = excluded.last_order,"
+			      " last_token = excluded.last_token, vcert_hash = excluded.vcert_hash,"
+			      " not_after = excluded.not_after",
+			      "iiibbi", (int64_t)st->serial, (int64_t)st->has_token, (int64_t)st->last_order,
+			      st->last_token, (size_t)PAYWORD_TOKEN_LEN, st->vcert_hash, (size_t)OBOL_HASH_LEN, not_after);
 }
 
 #define SALE_COLUMNS                                                                                     \
@@ -318,7 +323,7 @@ static obol_err buy_fn(struct obol_store *s, void *ctx)
 	if (e)
 		return e;
 	due = payword_vendor_report_due(b->st->report, b->st->batch_interval, b->now);
-	if ((e = serial_put(s, &next)) != OBOL_OK || (e = report_body(&claim, &body)) != OBOL_OK)
+	if ((e = serial_put(s, &next, b->req->vc.not_after)) != OBOL_OK || (e = report_body(&claim, &body)) != OBOL_OK)
 		return e;
 	e = obol_outbox_enqueue(s, "payword", "report", "/payword/report", body, due, &row);
 	json_decref(body);

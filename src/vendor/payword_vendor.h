@@ -45,6 +45,13 @@ struct payword_product {
 	char type[64];
 };
 
+/* A CRL fetch under way across refreshes (payword_vendor_crl_refresh). */
+struct payword_crl_refresh {
+	struct payword_crl_fetch pending;
+	bool resuming; /* pending is begun and not done */
+	int64_t begun; /* when pending was begun */
+};
+
 struct payword_vendor_state {
 	struct payword_vendor_cfg cfg;
 	enum payword_report_mode report;
@@ -57,6 +64,9 @@ struct payword_vendor_state {
 	struct payword_crl crl;
 	bool has_crl;       /* a CRL was fetched and verified */
 	int64_t crl_full_at; /* the time of the last whole fetch of the CRL (deltas between) */
+	/* A fetch under way across refreshes, touched only by the one
+	 * refresher (the CRL thread, or the tick in process), never under mu. */
+	struct payword_crl_refresh crl_refresh;
 	pthread_t crl_thread;
 	bool crl_thread_running;
 	int64_t crl_tried;  /* in process (no thread): when the tick last fetched */
@@ -89,12 +99,53 @@ OBOL_MUST_CHECK obol_err payword_vendor_sale_by_auth(struct obol_store *s, const
 OBOL_MUST_CHECK obol_err payword_vendor_buy(struct obol_vendor *v, struct payword_vendor_state *st,
 					    const struct payword_pay *req, int64_t *auth);
 
+/* The pages one CRL refresh follows at most. A page holds up to
+ * PAYWORD_CRL_PAGE_MAX serials, so 64 pages carry 2^21 serials: a list that
+ * long is fetched in one refresh. A fetch not done after them is kept and
+ * resumed at the next refresh, so an agent that answers page after page (a
+ * bad or stolen agent key, a broken agent) holds the refresher for at most
+ * this many requests each time; a fetch resumed for longer than crl_max_age
+ * is dropped and begun again (the list it would give is stale by then), which
+ * bounds the memory it holds too. */
+#define PAYWORD_CRL_PAGES_PER_REFRESH 64
+
+/* One run of the page loop. */
+struct payword_crl_loop {
+	size_t max_pages;  /* pages to follow in this run, at least 1 */
+	bool count_bytes;  /* add the compact JSON size of each page to bytes */
+	size_t pages;      /* out: pages taken in this run */
+	size_t bytes;      /* out: their bytes, when count_bytes */
+};
+
 /* The page loop of a CRL fetch begun with payword_crl_fetch_begin: GET
- * /payword/crl/page?since=&after= until the last page, each page checked
- * by payword_crl_fetch_take. The caller applies the fetch. */
+ * /payword/crl/page?since=&after= until the last page or loop->max_pages
+ * pages, each page checked by payword_crl_fetch_take. f->done tells whether
+ * the fetch is complete; one that is not is resumed by calling again with
+ * the same f. The caller applies a done fetch. INVALID_ARGUMENT for
+ * max_pages 0. */
 struct obol_http_client;
 OBOL_MUST_CHECK obol_err payword_vendor_crl_fetch(struct obol_http_client *c,
 						  const uint8_t agent_pk[static OBOL_SIGN_PK_LEN],
-						  struct payword_crl_fetch *f);
+						  struct payword_crl_fetch *f, struct payword_crl_loop *loop);
+
+/* One refresh of the CRL held (*held, *has, *full_at, under mu): resumes
+ * the fetch under way in r, or begins one (a delta or the whole list,
+ * payword_crl_fetch_begin) when there is none or the one under way was
+ * begun more than max_age before now; follows at most max_pages pages; a
+ * fetch done is applied (and r ends), one not done stays in r for the next
+ * refresh. A failed fetch ends r: the next refresh begins again. */
+struct payword_crl_refresh_req {
+	struct obol_http_client *c;
+	const uint8_t *agent_pk; /* OBOL_SIGN_PK_LEN */
+	int64_t max_age, now;
+	size_t max_pages;
+	pthread_mutex_t *mu;
+	struct payword_crl *held;
+	bool *has;
+	int64_t *full_at;
+};
+OBOL_MUST_CHECK obol_err payword_vendor_crl_refresh(struct payword_crl_refresh *r,
+						    const struct payword_crl_refresh_req *q);
+void payword_crl_refresh_free(struct payword_crl_refresh *r);
 
 #endif

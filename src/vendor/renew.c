@@ -121,8 +121,19 @@ static void *worker(void *arg)
 {
 	struct obol_vendor_renewer *r = arg;
 	obol_err last = OBOL_OK;
+	/* The start has just looked (load_cert, each scheme's start): the
+	 * first look is one interval later. */
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)r->check_ms * 1000000u;
+		ts.tv_sec += (time_t)(ns / 1000000000u);
+		ts.tv_nsec = (long)(ns % 1000000000u);
+		while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &ts) == 0)
+			;
+		if (r->stop)
+			break;
 		pthread_mutex_unlock(&r->mu);
 		bool renewed;
 		obol_err e = obol_vendor_renew_pass(r->v, r->margin_s, obol_now(), &renewed);
@@ -131,13 +142,6 @@ static void *worker(void *arg)
 				      obol_strerror(e));
 		last = e;
 		pthread_mutex_lock(&r->mu);
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)r->check_ms * 1000000u;
-		ts.tv_sec += (time_t)(ns / 1000000000u);
-		ts.tv_nsec = (long)(ns % 1000000000u);
-		while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &ts) == 0)
-			;
 	}
 	pthread_mutex_unlock(&r->mu);
 	return NULL;

@@ -52,7 +52,8 @@ OBOL_MUST_CHECK obol_err obol_vendor_renewal_id(const struct obol_vendor_cert *c
 OBOL_MUST_CHECK obol_err obol_vendor_renew_pass(struct obol_vendor *v, int64_t margin_s, int64_t now,
 						bool *renewed);
 
-/* The worker: a pass now and every check_s seconds. */
+/* The worker: a pass every check_ms milliseconds, the first one interval
+ * after the start. */
 OBOL_MUST_CHECK obol_err obol_vendor_renewer_start(struct obol_vendor *v, int64_t margin_s, unsigned check_ms,
 						   struct obol_vendor_renewer **out);
 void obol_vendor_renewer_stop(struct obol_vendor_renewer *r);

@@ -15,7 +15,9 @@
 #include "net/devlink.h"
 #include "schemes/common/keys_doc.h"
 #include "vendor/links.h"
+#include "issuer/gc.h"
 #include "vendor/outbox.h"
+#include "vendor/prune.h"
 #include "vendor/renew.h"
 #include "vendor/vendor.h"
 #include "vendor/vendor_files.h"
@@ -303,6 +305,20 @@ static obol_err load_issuer_keys(struct obol_vendor *v)
 	return e;
 }
 
+/* The daemon's schedule of vendor/prune.h, on a connection of its own. */
+static obol_err vendor_prune_run(struct obol_store *s, int64_t now, size_t batch)
+{
+	struct obol_vendor_prune_counts n;
+	obol_err e = obol_vendor_prune(s, now, batch, &n);
+	if (e == OBOL_OK && n.coupon_coins + n.payword_serials > 0)
+		obol_log(OBOL_LOG_INFO,
+			 "prune: removed %lld coupon coins, %lld payword certificates with %lld sales, %lld outbox rows"
+			 " in %lld batches",
+			 (long long)n.coupon_coins, (long long)n.payword_serials, (long long)n.payword_sales,
+			 (long long)n.outbox, (long long)n.batches);
+	return e;
+}
+
 obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_vendor **out)
 {
 	struct obol_store *s = NULL;
@@ -379,6 +395,8 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 
 	struct obol_outbox_hooks hooks = { .ctx = v, .run = hook_run, .client = hook_client, .done = hook_done };
 	if ((e = obol_outbox_start(&hooks, cfg->outbox_interval_ms, &v->outbox)) != OBOL_OK ||
+	    (e = obol_prune_daemon_start(url, OBOL_VENDOR_PRUNE_INTERVAL, OBOL_VENDOR_PRUNE_BATCH, vendor_prune_run,
+					 &v->prune)) != OBOL_OK ||
 	    (e = obol_vendor_renewer_start(v,
 					   cfg->renew_margin_s ? cfg->renew_margin_s
 							       : OBOL_VENDOR_RENEW_MARGIN_DAYS_DEFAULT * INT64_C(86400),
@@ -412,6 +430,7 @@ void obol_vendor_stop(struct obol_vendor *v)
 	obol_vendor_links_stop(v);
 	if (v->listen_fd >= 0)
 		close(v->listen_fd);
+	obol_gc_daemon_stop(v->prune);
 	obol_outbox_stop(v->outbox);
 	if (v->batcher != NULL)
 		obol_batcher_stop(v->batcher);

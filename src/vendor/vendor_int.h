@@ -30,6 +30,7 @@ struct obol_vendor {
 
 	struct obol_batcher *batcher;
 	struct obol_outbox *outbox;
+	struct obol_gc_daemon *prune; /* vendor/prune.h, every OBOL_VENDOR_PRUNE_INTERVAL */
 	struct obol_http_server *http;
 	int listen_fd;
 	uint16_t port;

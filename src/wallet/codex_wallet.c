@@ -19,6 +19,8 @@
 #include "wire/cbor.h"
 #include "wire/json.h"
 
+static obol_err blocked_refresh(struct obol_http_client *client, struct codex *c);
+
 /* ---- the Codex in the wallet file ---------------------------------------- */
 
 obol_err codex_wallet_load(struct obol_wallet *w, struct codex **out)
@@ -161,6 +163,11 @@ obol_err codex_wallet_open(struct obol_wallet *w, const struct obol_amount *amou
 		goto out;
 	if ((e = codex_init(c, master, &cert, &st, bl, sk, &box, obol_now())) != OBOL_OK ||
 	    (e = codex_wallet_store(w, c)) != OBOL_OK)
+		goto out;
+	/* the Codex is stored; its paged copy of the blacklist follows (a
+	 * failure here is reported, and `obol wallet codex blacklist` fetches
+	 * it again) */
+	if ((e = blocked_refresh(client, c)) != OBOL_OK || (e = codex_wallet_store(w, c)) != OBOL_OK)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -337,6 +344,9 @@ obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *c, const struct 
 	}
 	if ((e = codex_wallet_store(w, c)) == OBOL_OK && !info->renewed)
 		e = OBOL_E_CODEX_BLACKLISTED;
+	/* the sync is stored; the paged copy of the blacklist follows */
+	if (e == OBOL_OK && (e = blocked_refresh(client, c)) == OBOL_OK)
+		e = codex_wallet_store(w, c);
 out:
 	obol_http_client_free(client);
 	free(req);
@@ -394,6 +404,48 @@ out:
 	return e;
 }
 
+obol_err codex_wallet_blacklist_pages(struct obol_http_client *c, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN],
+				      struct codex_blacklist_fetch *f)
+{
+	struct codex_api_blacklist_page_reply *rep = malloc(sizeof(*rep));
+	char target[128];
+	obol_err e = OBOL_OK;
+	if (!rep)
+		return OBOL_E_NO_MEMORY;
+	while (e == OBOL_OK && !f->done) {
+		struct codex_blacklist_page page = { 0 };
+		json_t *j = NULL;
+		if (f->started)
+			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu&version=%llu&after=%llu",
+				 (unsigned long long)f->since, (unsigned long long)f->version,
+				 (unsigned long long)f->after);
+		else
+			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu", (unsigned long long)f->since);
+		codex_api_blacklist_page_reply_spec(rep);
+		if ((e = obol_http_get_json(c, target, 0, &j)) == OBOL_OK && (e = obol_json_decode(j, &rep->spec)) == OBOL_OK &&
+		    (e = codex_blacklist_page_decode(rep->page, rep->page_len, &page)) == OBOL_OK)
+			e = codex_blacklist_fetch_take(f, &page, bank_pk);
+		codex_blacklist_page_free(&page);
+		json_decref(j);
+	}
+	free(rep);
+	return e;
+}
+
+/* Brings the Codex's paged copy of the blacklist up to the bank's current
+ * version: the delta since the version held, or the whole list when none
+ * is held, every page checked (codex_blacklist_fetch_take). */
+static obol_err blocked_refresh(struct obol_http_client *client, struct codex *c)
+{
+	struct codex_blacklist_fetch f;
+	obol_err e;
+	codex_blacklist_fetch_begin(&f, &c->blocked);
+	if ((e = codex_wallet_blacklist_pages(client, c->bank_pk, &f)) == OBOL_OK)
+		e = codex_blacklist_fetch_apply(&f, &c->blocked, obol_now());
+	codex_blacklist_fetch_free(&f);
+	return e;
+}
+
 obol_err codex_wallet_fetch_blacklist(struct obol_wallet *w, struct codex *c)
 {
 	struct obol_http_client *client = NULL;
@@ -410,7 +462,8 @@ obol_err codex_wallet_fetch_blacklist(struct obol_wallet *w, struct codex *c)
 	    (e = obol_http_get_json(client, "/codex/blacklist", 0, &reply)) == OBOL_OK &&
 	    (e = obol_json_decode(reply, &rep->spec)) == OBOL_OK &&
 	    (e = codex_blacklist_decode(rep->blacklist, rep->blacklist_len, bl)) == OBOL_OK &&
-	    (e = codex_set_blacklist(c, bl)) == OBOL_OK)
+	    ((e = codex_set_blacklist(c, bl)) == OBOL_OK || e == OBOL_E_CODEX_BLACKLIST_OLD) &&
+	    (e = blocked_refresh(client, c)) == OBOL_OK)
 		e = codex_wallet_store(w, c);
 out:
 	json_decref(reply);

@@ -13,6 +13,7 @@
 
 #include "core/amount.h"
 #include "core/error.h"
+#include "schemes/codex/blacklist_pages.h"
 #include "schemes/codex/codex.h"
 #include "wallet/file.h"
 
@@ -55,6 +56,15 @@ OBOL_MUST_CHECK obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *
  * /codex/release): *paid; CODEX_DEPOSIT_HELD (with *held_until) before its
  * time. Needs only the wallet's account, not its Codex. */
 OBOL_MUST_CHECK obol_err codex_wallet_release(struct obol_wallet *w, struct obol_amount *paid, int64_t *held_until);
+
+/* Runs a blacklist fetch to its end over c (GET /codex/blacklist/page,
+ * page after page, each pinned to the version of the first): every page
+ * must verify under bank_pk and answer the question asked
+ * (codex_blacklist_fetch_take). The caller applies it. */
+struct obol_http_client;
+OBOL_MUST_CHECK obol_err codex_wallet_blacklist_pages(struct obol_http_client *c,
+						      const uint8_t bank_pk[static OBOL_SIGN_PK_LEN],
+						      struct codex_blacklist_fetch *f);
 
 /* Fetches the current blacklist (GET /codex/blacklist) into the Codex. */
 OBOL_MUST_CHECK obol_err codex_wallet_fetch_blacklist(struct obol_wallet *w, struct codex *c);

@@ -17,6 +17,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "wallet/file.h"
+#include "wallet/prune.h"
 #include "wallet/payer.h"
 
 #define WALLET_VERSION 1
@@ -310,6 +311,8 @@ obol_err obol_wallet_open(const char *path, const struct obol_wallet_keysrc *ks,
 	json_t *ver = json_object_get(w->doc, "version");
 	if (!json_is_object(w->doc) || !json_is_integer(ver) || json_integer_value(ver) != WALLET_VERSION)
 		e = OBOL_E_WALLET_FILE;
+	else
+		(void)obol_history_prune(w, OBOL_HISTORY_KEEP, OBOL_HISTORY_PRUNE_BATCH);
 out:
 	OBOL_WIPE(pass);
 	free(sealed);

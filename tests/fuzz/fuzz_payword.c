@@ -129,7 +129,9 @@ static void purchase(const uint8_t *buf, size_t len)
 		if (obol_amount_parse("EUR:0.01", &vc.token_value) != OBOL_OK)
 			abort();
 		obol_hashchain_step(vc.root, seed, vc.n);
-		if (payword_vcert_sign(&vc, agent.sk) != OBOL_OK || payword_agent_crl(none, 0, 1, 0, agent.sk, &crl) != OBOL_OK)
+		struct obol_ed25519_signer sg;
+		obol_ed25519_signer_local(&sg, &agent);
+		if (payword_vcert_sign(&vc, &sg) != OBOL_OK || payword_agent_crl(none, 0, 1, 0, &sg, &crl) != OBOL_OK)
 			abort();
 		cfg.vendor_id = 10;
 		cfg.mode = PAYWORD_MODE_GENERIC;

@@ -263,6 +263,62 @@ TEST(key_announce, chain_master_online_message)
 	CHECK_OK(obol_key_set_verify_signed(&s, k2.pk, sig, "issuer-keys", msg, sizeof msg, T0 + 80 * DAY));
 }
 
+/* A message that names no key: the verifier tries the acceptable online
+ * keys, and names why a signature by a known but unacceptable key fails. */
+TEST(key_announce, chain_without_key_id_tries_acceptable_keys)
+{
+	struct obol_sign_keypair master, k1, k2, stray;
+	struct obol_key_announce a1, a2, r;
+	struct obol_key_set s;
+	uint8_t sig[OBOL_SIGN_LEN], who[OBOL_SIGN_PK_LEN];
+	const uint8_t msg[] = "a vendor certificate";
+	obol_sign_keypair_new(&master);
+	obol_sign_keypair_new(&k1);
+	obol_sign_keypair_new(&k2);
+	obol_sign_keypair_new(&stray);
+	online(&a1, k1.pk, 1, T0);
+	online(&a2, k2.pk, 2, T0 + 90 * DAY);
+	REQUIRE_OK(obol_key_announce_sign(&a1, master.sk));
+	REQUIRE_OK(obol_key_announce_sign(&a2, master.sk));
+	obol_key_set_init(&s, master.pk);
+	REQUIRE_OK(obol_key_set_add(&s, &a1));
+	REQUIRE_OK(obol_key_set_add(&s, &a2));
+
+	obol_sign(sig, "vendor-cert", msg, sizeof msg, k1.sk);
+	CHECK_OK(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg, T0 + DAY, who));
+	CHECK_MEM_EQ(who, k1.pk, OBOL_SIGN_PK_LEN);
+	/* in k1's grace period, both k1's and k2's signatures are accepted */
+	CHECK_OK(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg, T0 + 100 * DAY, NULL));
+	obol_sign(sig, "vendor-cert", msg, sizeof msg, k2.sk);
+	CHECK_OK(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg, T0 + 100 * DAY, who));
+	CHECK_MEM_EQ(who, k2.pk, OBOL_SIGN_PK_LEN);
+	/* the next key before its window, the first after its acceptance */
+	CHECK_ERR(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg, T0 + DAY, NULL),
+		  OBOL_E_KEY_OUTSIDE_WINDOW);
+	obol_sign(sig, "vendor-cert", msg, sizeof msg, k1.sk);
+	CHECK_ERR(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg, a1.accept_until, NULL),
+		  OBOL_E_KEY_OUTSIDE_WINDOW);
+	/* another context, a changed message, a key the master never announced, the master itself */
+	CHECK_ERR(obol_key_set_verify_any(&s, sig, "issuer-keys", msg, sizeof msg, T0 + DAY, NULL),
+		  OBOL_E_KEY_SIGNATURE_INVALID);
+	CHECK_ERR(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg - 1, T0 + DAY, NULL),
+		  OBOL_E_KEY_SIGNATURE_INVALID);
+	obol_sign(sig, "vendor-cert", msg, sizeof msg, stray.sk);
+	CHECK_ERR(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg, T0 + DAY, NULL),
+		  OBOL_E_KEY_SIGNATURE_INVALID);
+	obol_sign(sig, "vendor-cert", msg, sizeof msg, master.sk);
+	CHECK_ERR(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg, T0 + DAY, NULL),
+		  OBOL_E_KEY_SIGNATURE_INVALID);
+	/* k1 revoked from day 10: what it signs is refused from then on, by name */
+	revoke(&r, &a1, 3, T0 + 10 * DAY);
+	REQUIRE_OK(obol_key_announce_sign(&r, master.sk));
+	REQUIRE_OK(obol_key_set_add(&s, &r));
+	obol_sign(sig, "vendor-cert", msg, sizeof msg, k1.sk);
+	CHECK_OK(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg, T0 + 10 * DAY - 1, NULL));
+	CHECK_ERR(obol_key_set_verify_any(&s, sig, "vendor-cert", msg, sizeof msg, T0 + 10 * DAY, NULL),
+		  OBOL_E_KEY_REVOKED);
+}
+
 TEST(key_announce, coin_windows)
 {
 	struct obol_key_announce d;
@@ -298,6 +354,8 @@ TEST(key_announce, keys_document_lists_announcements)
 	REQUIRE_OK(obol_key_announce_to_text(&bad, t2));
 	REQUIRE_OK(obol_b64_encode(master.pk, 32, mpk, sizeof mpk));
 	const char *lists[][2] = { { t1, NULL }, { t1, t2 }, { "garbage", NULL } };
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, &master);
 	for (int i = 0; i < 3; i++) {
 		json_t *keys = json_pack("{s:i, s:s, s:s, s:s, s:I, s:[]}", "version", OBOL_KEYS_VERSION, "currency", "EUR",
 					 "master_pk", mpk, "box_pk", mpk, "issued_at", (json_int_t)T0, "announcements");
@@ -305,7 +363,7 @@ TEST(key_announce, keys_document_lists_announcements)
 		json_t *arr = json_object_get(keys, "announcements");
 		for (int j = 0; j < 2 && lists[i][j] != NULL; j++)
 			json_array_append_new(arr, json_string(lists[i][j]));
-		REQUIRE_OK(obol_keys_doc_sign(keys, master.sk, &doc));
+		REQUIRE_OK(obol_keys_doc_sign(keys, &sg, &doc));
 		char *text = json_dumps(doc, JSON_COMPACT);
 		json_t *got = NULL;
 		obol_err e = obol_keys_doc_verify(text, strlen(text), master.pk, &got, NULL, NULL, NULL);

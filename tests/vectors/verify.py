@@ -139,6 +139,16 @@ def codex_blacklist(i, v):
     return {"signed_bytes": body, "encoded": body + h(v["sig"]["hex"])}
 
 
+def codex_blacklist_page(i, v):
+    es = i["entries"]
+    users = [e[0] for e in es]
+    assert users == sorted(set(users)) and all(i["after"] < x <= i["through"] for x in users)
+    assert i["since"] <= i["version"]
+    body = (b"OCXP" + u8(1) + u64(i["version"]) + u64(i["issued"]) + u64(i["since"]) + u64(i["after"])
+            + u64(i["through"]) + u32(len(es)) + b"".join(u64(e[0]) + u64(e[1]) for e in es))
+    return {"signed_bytes": body, "encoded": body + h(v["sig"]["hex"])}
+
+
 def codex_log(i, v):
     tag = b"codex-log-v1"
     if "state_hash" in i:
@@ -564,6 +574,7 @@ LAYOUTS = {
     "codex acknowledgement": codex_ack,
     "codex refusal": codex_refusal,
     "codex blacklist": codex_blacklist,
+    "codex blacklist page": codex_blacklist_page,
     "codex log chain": codex_log,
 }
 

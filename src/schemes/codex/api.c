@@ -110,3 +110,9 @@ void codex_api_blacklist_reply_spec(struct codex_api_blacklist_reply *m)
 	m->f[1] = (struct obol_field)OBOL_F_UINT("version", 2, &m->version, 0);
 	m->spec = OBOL_FIELDS(m->f);
 }
+
+void codex_api_blacklist_page_reply_spec(struct codex_api_blacklist_page_reply *m)
+{
+	m->f[0] = (struct obol_field)OBOL_F_BYTES("page", 1, m->page, 1, CODEX_BLACKLIST_PAGE_BYTES_MAX, &m->page_len);
+	m->spec = OBOL_FIELDS(m->f);
+}

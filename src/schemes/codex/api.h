@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "schemes/codex/messages.h"
+#include "schemes/codex/blacklist_pages.h"
 #include "wire/fields.h"
 
 #define CODEX_API_RID_MAX 64
@@ -149,5 +150,14 @@ struct codex_api_blacklist_reply {
 	struct obol_fields spec;
 };
 void codex_api_blacklist_reply_spec(struct codex_api_blacklist_reply *m);
+
+/* GET /codex/blacklist/page: one signed page (blacklist_pages.h). */
+struct codex_api_blacklist_page_reply {
+	uint8_t page[CODEX_BLACKLIST_PAGE_BYTES_MAX];
+	size_t page_len;
+	struct obol_field f[1];
+	struct obol_fields spec;
+};
+void codex_api_blacklist_page_reply_spec(struct codex_api_blacklist_page_reply *m);
 
 #endif

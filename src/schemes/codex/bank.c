@@ -294,7 +294,7 @@ obol_err codex_bank_issue_cert(const struct codex_bank_policy *pol, struct codex
 	memcpy(out->sign_pk, u->p.sign_pk, OBOL_SIGN_PK_LEN);
 	memcpy(out->box_pk, u->box_pk, OBOL_BOX_PK_LEN);
 	out->not_after = add_sat(now, pol->cert_lifetime);
-	if ((e = codex_cert_sign(out, pol->sign_sk)) != OBOL_OK)
+	if ((e = codex_cert_sign(out, pol->signer)) != OBOL_OK)
 		return e;
 	u->cert_not_after = out->not_after;
 	u->dirty = true;
@@ -337,7 +337,7 @@ obol_err codex_bank_issue_state(const struct codex_bank_policy *pol, struct code
 	out->not_after = add_sat(now, pol->lifetime);
 	out->issued = now;
 	out->perf = u->perf;
-	if ((e = codex_state_sign(out, pol->sign_sk)) != OBOL_OK || (e = codex_state_hash(out, u->state_hash)) != OBOL_OK)
+	if ((e = codex_state_sign(out, pol->signer)) != OBOL_OK || (e = codex_state_hash(out, u->state_hash)) != OBOL_OK)
 		return e;
 	u->epoch = out->epoch;
 	u->tx_total = out->tx_total;
@@ -511,7 +511,7 @@ obol_err codex_bank_blacklist_build(const struct codex_bank_policy *pol, struct 
 	}
 	out->version = version;
 	out->issued = now;
-	return codex_blacklist_sign(out, pol->sign_sk);
+	return codex_blacklist_sign(out, pol->signer);
 }
 
 /* ---- check consistency ------------------------------------------------------ */

@@ -57,7 +57,7 @@ struct codex_bank_policy {
 	int64_t hold_grace;           /* extra hold of a closed or blacklisted Codex's deposit */
 	/* the key that signs certificates, states and blacklists (whichever
 	 * key the bank's key hierarchy names for it) */
-	const uint8_t *sign_sk; /* OBOL_SIGN_SK_LEN */
+	const struct obol_ed25519_signer *signer; /* the issuer's online key */
 	const uint8_t *sign_pk; /* OBOL_SIGN_PK_LEN */
 };
 /* The defaults of codex_bank_policy (sign keys and currency left NULL). */

@@ -16,6 +16,7 @@ void codex_free(struct codex *c)
 {
 	if (!c)
 		return;
+	codex_blset_free(&c->blocked);
 	obol_wipe(c, sizeof(*c));
 	free(c);
 }
@@ -156,9 +157,91 @@ obol_err codex_check(const struct codex *c)
  * sync_pending 1 | request id 1+n (n may be 0) | has_load 1 | load units 8 | sync_close 1 |
  * (v2:) u32 npeers, each: payer_id 8 | epoch 8 | seq 8 | spent units 8 | until 8 |
  *       u32 nrefusals, each: refusal CODEX_REFUSAL_LEN | role 1 | in_sync 1 | reported 1
- * Version 1 (before the offline limits) ends after sync_close; it is read,
- * and written back as version 2. */
-#define CODEX_WALLET_VERSION 2
+ * (v3:) the paged blacklist copy: version 8 | u32 n | base until 8 |
+ *       n x (varint user - previous user | varint until - base until)
+ * Version 1 (before the offline limits) ends after sync_close, version 2
+ * after the refusals; both are read, and written back as version 3. */
+#define CODEX_WALLET_VERSION 3
+
+/* LEB128, at most 10 bytes for a u64. */
+static void w_varint(struct wr *w, uint64_t v)
+{
+	uint8_t b[10];
+	size_t n = 0;
+	do {
+		b[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	w_bytes(w, b, n);
+}
+
+static uint64_t r_varint(struct rd *r)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t b = r_u8(r);
+		if (r->fail)
+			return 0;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			if (shift == 63 && b > 1)
+				r->fail = true;
+			return v;
+		}
+	}
+	r->fail = true;
+	return 0;
+}
+
+/* The paged copy, compact: ascending ids as deltas, untils from the
+ * smallest (an id and an until take 2 to 8 bytes together where ids are
+ * dense, at most 20). */
+static void blocked_write(struct wr *w, const struct codex_blset *b)
+{
+	int64_t base = INT64_MAX;
+	uint64_t prev = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i].until < base)
+			base = b->items[i].until;
+	if (b->n == 0)
+		base = 0;
+	w_u64(w, b->version);
+	if (b->n > UINT32_MAX)
+		w->fail = true;
+	w_u32(w, (uint32_t)b->n);
+	w_u64(w, (uint64_t)base);
+	for (size_t i = 0; i < b->n; i++) {
+		w_varint(w, b->items[i].user - prev);
+		w_varint(w, (uint64_t)b->items[i].until - (uint64_t)base);
+		prev = b->items[i].user;
+	}
+}
+
+static obol_err blocked_read(struct rd *r, struct codex_blset *b)
+{
+	uint64_t prev = 0;
+	int64_t base;
+	uint32_t n;
+	b->version = r_u64(r);
+	n = r_u32(r);
+	base = (int64_t)r_u64(r);
+	/* two bytes at least per entry: a count the input cannot hold is malformed */
+	if (r->fail || n > (r->len - r->off) / 2 || r->len - r->off > 20 + (size_t)CODEX_BLOCKED_BYTES_MAX)
+		return OBOL_E_CODEX_MALFORMED;
+	if (n > 0 && (b->items = malloc((size_t)n * sizeof(*b->items))) == NULL)
+		return OBOL_E_NO_MEMORY;
+	b->cap = n;
+	for (uint32_t i = 0; i < n && !r->fail; i++) {
+		uint64_t d = r_varint(r), u = r_varint(r);
+		if ((i > 0 && d == 0) || d > UINT64_MAX - prev || u > (uint64_t)INT64_MAX - (uint64_t)(base < 0 ? 0 : base))
+			r->fail = true;
+		prev += d;
+		b->items[i].user = prev;
+		b->items[i].until = (int64_t)((uint64_t)base + u);
+		b->n = i + 1;
+	}
+	return r->fail ? OBOL_E_CODEX_MALFORMED : OBOL_OK;
+}
 
 #define REC_FIXED (2 + 32 + 32 + 32 + 1)
 
@@ -170,7 +253,7 @@ obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len)
 	size_t cap = 4 + 1 + 2 + CODEX_CERT_MAX + 64 + 96 + 8 + 2 + CODEX_STATE_MAX + 8 + 32 + 4 +
 		     c->nlog * (CODEX_ENTRY_MAX + REC_FIXED) + 4 + CODEX_BLACKLIST_LEN(c->blacklist.n) + 4 +
 		     c->nseen * 24 + 4 + CODEX_REQUEST_ID_MAX + 8 + 4 + c->npeers * 40 + 4 +
-		     c->nrefusals * (CODEX_REFUSAL_LEN + 3);
+		     c->nrefusals * (CODEX_REFUSAL_LEN + 3) + 20 + c->blocked.n * 20;
 	struct wr w = { NULL, cap, 0, false };
 	obol_err e;
 
@@ -247,6 +330,12 @@ obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len)
 		w_u8(&w, c->refusals[i].role);
 		w_u8(&w, c->refusals[i].in_sync ? 1 : 0);
 		w_u8(&w, c->refusals[i].reported ? 1 : 0);
+	}
+	n = w.len;
+	blocked_write(&w, &c->blocked);
+	if (!w.fail && w.len - n > CODEX_BLOCKED_BYTES_MAX) {
+		e = OBOL_E_CODEX_BLACKLIST_TOO_LONG;
+		goto out;
 	}
 	if (w.fail) {
 		e = OBOL_E_INVALID_ARGUMENT;
@@ -382,6 +471,8 @@ obol_err codex_parse(struct codex *c, const uint8_t *in, size_t len)
 		}
 		c->nrefusals = cnt;
 	}
+	if (version >= 3 && blocked_read(&r, &c->blocked) != OBOL_OK)
+		goto bad;
 	if (r.fail || r.off != r.len)
 		goto bad;
 	if (codex_cert_verify(&c->cert, c->bank_pk) != OBOL_OK || codex_state_verify(&c->state, c->bank_pk) != OBOL_OK ||

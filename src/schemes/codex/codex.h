@@ -32,6 +32,7 @@
 #include "core/error.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
+#include "schemes/codex/blacklist_pages.h"
 #include "schemes/codex/messages.h"
 
 #define CODEX_REQUEST_ID_MAX 32
@@ -95,8 +96,12 @@ struct codex {
 	struct codex_peer peers[CODEX_PEERS_MAX];
 	size_t nrefusals;
 	struct codex_refusal_rec refusals[CODEX_REFUSALS_MAX];
-	/* security layer */
+	/* security layer: the signed whole list that comes with the bank's
+	 * answers (its newest CODEX_BLACKLIST_MAX entries), and the copy kept
+	 * from the paged list (every live entry through blocked.version); a
+	 * payer on either is refused */
 	struct codex_blacklist blacklist;
+	struct codex_blset blocked;
 	/* a sync (or, with sync_close, a close) sent to the bank and not yet
 	 * applied (codex_sync_begin). What it sends (the state, the log's
 	 * entries, the balance, the load and the refusals marked in_sync) does
@@ -123,7 +128,9 @@ OBOL_MUST_CHECK obol_err codex_init(struct codex *c, const uint8_t bank_pk[stati
 				    const struct obol_box_keypair *box, int64_t now);
 
 /* Serialises the whole Codex (*out malloc'ed; holds secrets: the caller
- * wipes and frees it). */
+ * wipes and frees it). CODEX_BLACKLIST_TOO_LONG when the paged copy of the
+ * blacklist takes more than CODEX_BLOCKED_BYTES_MAX: nothing is written,
+ * and the file keeps the copy it had. */
 OBOL_MUST_CHECK obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len);
 /* Parses and checks a serialised Codex: the bank's signatures on the
  * certificate, state and blacklist, that the keys match the certificate,
@@ -276,6 +283,10 @@ OBOL_MUST_CHECK obol_err codex_refuse(struct codex *c, const struct codex_msg_pa
  * (idempotent); FULL when the list has no room. An ack for a refused token
  * is REFUSAL_CONFLICT (codex_take_ack). */
 OBOL_MUST_CHECK obol_err codex_take_refusal(struct codex *c, const struct codex_msg_refusal *m);
+
+/* Whether user_id is on this Codex's blacklist (the signed whole list or
+ * the paged copy). */
+bool codex_payer_listed(const struct codex *c, uint64_t user_id);
 
 /* Replaces the blacklist with a newer one signed by the bank (SIGNATURE;
  * BLACKLIST_OLD when its version is lower than the one held). */

@@ -82,15 +82,14 @@ obol_err codex_cert_decode(const uint8_t *in, size_t len, struct codex_cert *c)
 	return r_end(&r);
 }
 
-obol_err codex_cert_sign(struct codex_cert *c, const uint8_t sk[static OBOL_SIGN_SK_LEN])
+obol_err codex_cert_sign(struct codex_cert *c, const struct obol_ed25519_signer *signer)
 {
 	uint8_t buf[CODEX_CERT_MAX];
 	struct wr w = { buf, sizeof(buf), 0, false };
 	cert_body(&w, c);
 	if (w.fail)
 		return OBOL_E_INVALID_ARGUMENT;
-	obol_sign(c->sig, CODEX_CTX_CERT, buf, w.len, sk);
-	return OBOL_OK;
+	return obol_ed25519_sign(signer, CODEX_CTX_CERT, buf, w.len, c->sig);
 }
 
 obol_err codex_cert_verify(const struct codex_cert *c, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN])
@@ -172,15 +171,14 @@ obol_err codex_state_decode(const uint8_t *in, size_t len, struct codex_state *s
 	return r_end(&r);
 }
 
-obol_err codex_state_sign(struct codex_state *s, const uint8_t sk[static OBOL_SIGN_SK_LEN])
+obol_err codex_state_sign(struct codex_state *s, const struct obol_ed25519_signer *signer)
 {
 	uint8_t buf[CODEX_STATE_MAX];
 	struct wr w = { buf, sizeof(buf), 0, false };
 	state_body(&w, s);
 	if (w.fail)
 		return OBOL_E_INVALID_ARGUMENT;
-	obol_sign(s->sig, CODEX_CTX_STATE, buf, w.len, sk);
-	return OBOL_OK;
+	return obol_ed25519_sign(signer, CODEX_CTX_STATE, buf, w.len, s->sig);
 }
 
 obol_err codex_state_verify(const struct codex_state *s, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN])
@@ -512,16 +510,16 @@ static obol_err blacklist_bytes(const struct codex_blacklist *b, uint8_t **buf, 
 	return OBOL_OK;
 }
 
-obol_err codex_blacklist_sign(struct codex_blacklist *b, const uint8_t sk[static OBOL_SIGN_SK_LEN])
+obol_err codex_blacklist_sign(struct codex_blacklist *b, const struct obol_ed25519_signer *signer)
 {
 	uint8_t *buf;
 	size_t len;
 	obol_err e = blacklist_bytes(b, &buf, &len);
 	if (e != OBOL_OK)
 		return e == OBOL_E_CODEX_MALFORMED ? OBOL_E_INVALID_ARGUMENT : e;
-	obol_sign(b->sig, CODEX_CTX_BLACKLIST, buf, len, sk);
+	e = obol_ed25519_sign(signer, CODEX_CTX_BLACKLIST, buf, len, b->sig);
 	free(buf);
-	return OBOL_OK;
+	return e;
 }
 
 obol_err codex_blacklist_verify(const struct codex_blacklist *b, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN])

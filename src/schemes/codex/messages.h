@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "crypto/hash.h"
 #include "crypto/seal.h"
+#include "crypto/ed25519_signer.h"
 #include "crypto/sign.h"
 #include "net/devlink.h"
 #include "wire/fields.h"
@@ -228,9 +229,9 @@ OBOL_MUST_CHECK obol_err codex_blacklist_encode(const struct codex_blacklist *b,
 OBOL_MUST_CHECK obol_err codex_blacklist_decode(const uint8_t *in, size_t len, struct codex_blacklist *b);
 
 /* Signing (the signature field is set) and verifying (CODEX_SIGNATURE). */
-OBOL_MUST_CHECK obol_err codex_cert_sign(struct codex_cert *c, const uint8_t sk[static OBOL_SIGN_SK_LEN]);
+OBOL_MUST_CHECK obol_err codex_cert_sign(struct codex_cert *c, const struct obol_ed25519_signer *signer);
 OBOL_MUST_CHECK obol_err codex_cert_verify(const struct codex_cert *c, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN]);
-OBOL_MUST_CHECK obol_err codex_state_sign(struct codex_state *s, const uint8_t sk[static OBOL_SIGN_SK_LEN]);
+OBOL_MUST_CHECK obol_err codex_state_sign(struct codex_state *s, const struct obol_ed25519_signer *signer);
 OBOL_MUST_CHECK obol_err codex_state_verify(const struct codex_state *s, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN]);
 OBOL_MUST_CHECK obol_err codex_token_sign(struct codex_token *t, const uint8_t sk[static OBOL_SIGN_SK_LEN]);
 OBOL_MUST_CHECK obol_err codex_token_verify(const struct codex_token *t, const uint8_t pk[static OBOL_SIGN_PK_LEN]);
@@ -246,7 +247,7 @@ OBOL_MUST_CHECK obol_err codex_refusal_verify(const struct codex_refusal *f, con
 OBOL_MUST_CHECK obol_err codex_refusal_check(const struct codex_refusal *f, const struct codex_token *t,
 					     const uint8_t th[static OBOL_HASH_LEN],
 					     const uint8_t payee_pk[static OBOL_SIGN_PK_LEN]);
-OBOL_MUST_CHECK obol_err codex_blacklist_sign(struct codex_blacklist *b, const uint8_t sk[static OBOL_SIGN_SK_LEN]);
+OBOL_MUST_CHECK obol_err codex_blacklist_sign(struct codex_blacklist *b, const struct obol_ed25519_signer *signer);
 OBOL_MUST_CHECK obol_err codex_blacklist_verify(const struct codex_blacklist *b,
 						const uint8_t bank_pk[static OBOL_SIGN_PK_LEN]);
 bool codex_blacklist_has(const struct codex_blacklist *b, uint64_t user_id);

@@ -324,6 +324,8 @@ obol_err codex_receive(struct codex *c, const struct codex_msg_pay *m, int64_t n
 		return OBOL_E_CODEX_TOKEN_SEEN;
 	if ((e = codex_payment_check(c->bank_pk, &c->blacklist, &t, &payer, &pst, now)) != OBOL_OK)
 		return e;
+	if (codex_blset_has(&c->blocked, t.payer_id))
+		return OBOL_E_CODEX_PAYER_BLACKLISTED;
 	if (!obol_amount_same_currency(&t.amount, &c->balance))
 		return OBOL_E_CODEX_AMOUNT_INVALID;
 	if (t.payer_id == c->cert.user_id)
@@ -497,6 +499,11 @@ obol_err codex_take_refusal(struct codex *c, const struct codex_msg_refusal *m)
 	rec->f = f;
 	rec->role = CODEX_REFUSAL_HELD;
 	return OBOL_OK;
+}
+
+bool codex_payer_listed(const struct codex *c, uint64_t user_id)
+{
+	return codex_blacklist_has(&c->blacklist, user_id) || codex_blset_has(&c->blocked, user_id);
 }
 
 obol_err codex_set_blacklist(struct codex *c, const struct codex_blacklist *bl)

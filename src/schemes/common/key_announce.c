@@ -282,3 +282,29 @@ obol_err obol_key_set_verify_signed(const struct obol_key_set *s, const uint8_t 
 		return OBOL_E_KEY_SIGNATURE_INVALID;
 	return OBOL_OK;
 }
+
+obol_err obol_key_set_verify_any(const struct obol_key_set *s, const uint8_t sig[static OBOL_SIGN_LEN],
+				 const char *context, const uint8_t *msg, size_t len, int64_t now,
+				 uint8_t signer_pk[OBOL_SIGN_PK_LEN])
+{
+	obol_err named = OBOL_E_KEY_SIGNATURE_INVALID;
+	/* pass 0: the keys acceptable now; pass 1: the others, to name the refusal */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < s->n; i++) {
+			const struct obol_key_announce *a = &s->a[i];
+			if (a->kind != OBOL_KEY_ONLINE || a->key_len != OBOL_SIGN_PK_LEN)
+				continue;
+			obol_err e = obol_key_set_find(s, OBOL_KEY_ONLINE, a->key, a->key_len, now, NULL);
+			if ((e == OBOL_OK) != (pass == 0))
+				continue;
+			if (obol_sign_verify(sig, context, msg, len, a->key) != OBOL_OK)
+				continue;
+			if (e == OBOL_OK && signer_pk != NULL)
+				memcpy(signer_pk, a->key, OBOL_SIGN_PK_LEN);
+			if (e == OBOL_OK)
+				return OBOL_OK;
+			named = e;
+			break;
+		}
+	return named;
+}

@@ -137,5 +137,18 @@ OBOL_MUST_CHECK obol_err obol_key_set_verify_signed(const struct obol_key_set *s
 						    const uint8_t online_pk[static OBOL_SIGN_PK_LEN],
 						    const uint8_t sig[static OBOL_SIGN_LEN], const char *context,
 						    const uint8_t *msg, size_t len, int64_t now);
+/* The same chain for a message that does not name its online key: the
+ * signature is tried under each online key of the set acceptable at now
+ * (in practice the key in use and the one in its grace period: one or two
+ * Ed25519 verifications), OK at the first that verifies, its key into
+ * signer_pk (NULL allowed). When none does, it is tried under the set's
+ * other online keys only to name the refusal: KEY_REVOKED or
+ * KEY_OUTSIDE_WINDOW for a signature by a revoked key or one outside its
+ * window, else KEY_SIGNATURE_INVALID. A forged signature thus costs at most
+ * one verification per online key the set holds (OBOL_KEY_SET_MAX bounds
+ * it). */
+OBOL_MUST_CHECK obol_err obol_key_set_verify_any(const struct obol_key_set *s, const uint8_t sig[static OBOL_SIGN_LEN],
+						 const char *context, const uint8_t *msg, size_t len, int64_t now,
+						 uint8_t signer_pk[OBOL_SIGN_PK_LEN]);
 
 #endif

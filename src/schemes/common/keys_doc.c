@@ -8,16 +8,17 @@
 #include "schemes/common/keys_doc.h"
 #include "wire/json.h"
 
-obol_err obol_keys_doc_sign(const json_t *keys, const uint8_t master_sk[static OBOL_SIGN_SK_LEN], json_t **out)
+obol_err obol_keys_doc_sign(const json_t *keys, const struct obol_ed25519_signer *signer, json_t **out)
 {
 	uint8_t sig[OBOL_SIGN_LEN];
 	char sig64[OBOL_B64_LEN(OBOL_SIGN_LEN)];
 	char *text = obol_json_dump_canonical(keys);
 	if (text == NULL)
 		return OBOL_E_NO_MEMORY;
-	obol_sign(sig, OBOL_KEYS_CONTEXT, (const uint8_t *)text, strlen(text), master_sk);
+	obol_err e = obol_ed25519_sign(signer, OBOL_KEYS_CONTEXT, (const uint8_t *)text, strlen(text), sig);
 	free(text);
-	obol_err e = obol_b64_encode(sig, sizeof sig, sig64, sizeof sig64);
+	if (e == OBOL_OK)
+		e = obol_b64_encode(sig, sizeof sig, sig64, sizeof sig64);
 	if (e != OBOL_OK)
 		return e;
 	json_t *doc = json_pack("{s:O, s:s}", "keys", keys, "sig", sig64);

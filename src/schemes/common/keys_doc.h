@@ -29,15 +29,16 @@
 
 #include "core/amount.h"
 #include "core/error.h"
+#include "crypto/ed25519_signer.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
 
 #define OBOL_KEYS_CONTEXT "issuer-keys"
 #define OBOL_KEYS_VERSION 1
 
-/* Signs `keys` (the inner object; borrowed) into a new document *out. */
-OBOL_MUST_CHECK obol_err obol_keys_doc_sign(const json_t *keys, const uint8_t master_sk[static OBOL_SIGN_SK_LEN],
-					    json_t **out);
+/* Signs `keys` (the inner object; borrowed) by signer into a new document
+ * *out; the signer's error when it signs nothing. */
+OBOL_MUST_CHECK obol_err obol_keys_doc_sign(const json_t *keys, const struct obol_ed25519_signer *signer, json_t **out);
 
 /* Verifies a document (text of len bytes) against a pinned master key (NULL:
  * accept the master_pk the document names, for the first contact; the caller

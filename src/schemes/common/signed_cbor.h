@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/ed25519_signer.h"
 #include "crypto/sign.h"
 #include "wire/fields.h"
 
@@ -18,6 +19,10 @@
 OBOL_MUST_CHECK obol_err obol_signed_cbor_sign(const struct obol_fields *fields, const char *context,
 					       const uint8_t sk[static OBOL_SIGN_SK_LEN],
 					       uint8_t sig[static OBOL_SIGN_LEN]);
+/* The same, the signature made by signer (crypto/ed25519_signer.h). */
+OBOL_MUST_CHECK obol_err obol_signed_cbor_sign_by(const struct obol_fields *fields, const char *context,
+						  const struct obol_ed25519_signer *signer,
+						  uint8_t sig[static OBOL_SIGN_LEN]);
 /* OK when sig is pk's signature over the CBOR map of fields; the encoder's
  * error, or SIGNATURE_INVALID (as obol_sign_verify names it). */
 OBOL_MUST_CHECK obol_err obol_signed_cbor_verify(const struct obol_fields *fields, const char *context,

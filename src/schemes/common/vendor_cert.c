@@ -38,13 +38,13 @@ static struct obol_fields signed_fields(const struct obol_vendor_cert *c, struct
 	return (struct obol_fields){ f, 7 };
 }
 
-obol_err obol_vendor_cert_sign(struct obol_vendor_cert *c, const uint8_t master_sk[static OBOL_SIGN_SK_LEN])
+obol_err obol_vendor_cert_sign(struct obol_vendor_cert *c, const struct obol_ed25519_signer *signer)
 {
 	struct obol_field f[8];
 	struct obol_fields spec = signed_fields(c, f);
 	if (c->valid_until <= c->valid_from)
 		return OBOL_E_INVALID_ARGUMENT;
-	return obol_signed_cbor_sign(&spec, OBOL_VENDOR_CERT_CONTEXT, master_sk, c->sig);
+	return obol_signed_cbor_sign_by(&spec, OBOL_VENDOR_CERT_CONTEXT, signer, c->sig);
 }
 
 obol_err obol_vendor_cert_verify(const struct obol_vendor_cert *c, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],

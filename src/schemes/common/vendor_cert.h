@@ -30,6 +30,7 @@
 
 #include "core/error.h"
 #include "core/parse.h"
+#include "crypto/ed25519_signer.h"
 #include "crypto/seal.h"
 #include "crypto/sign.h"
 #include "wire/fields.h"
@@ -58,9 +59,9 @@ struct obol_vendor_cert_spec {
 };
 void obol_vendor_cert_spec(struct obol_vendor_cert *c, struct obol_vendor_cert_spec *spec);
 
-/* Signs c (fields 1..7 set) with the issuer master secret key. */
-OBOL_MUST_CHECK obol_err obol_vendor_cert_sign(struct obol_vendor_cert *c,
-					       const uint8_t master_sk[static OBOL_SIGN_SK_LEN]);
+/* Signs c (fields 1..7 set) by the issuer's signer; the signer's error
+ * when it signs nothing. */
+OBOL_MUST_CHECK obol_err obol_vendor_cert_sign(struct obol_vendor_cert *c, const struct obol_ed25519_signer *signer);
 
 /* Verifies the issuer's signature (VENDOR_CERT_INVALID) and that
  * valid_from <= now < valid_until (VENDOR_CERT_EXPIRED). */

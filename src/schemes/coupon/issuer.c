@@ -168,12 +168,12 @@ static void refusal_fill(struct coupon_refusal *r, obol_err code, const uint8_t 
 		r->locked_until = cur->lock_until;
 }
 
-void coupon_issuer_sign_refusal(const struct coupon_issuer *is, struct coupon_refusal *r,
-				const uint8_t cert_hash[static COUPON_ID_LEN], const uint8_t box_hash[static COUPON_ID_LEN])
+obol_err coupon_issuer_sign_refusal(const struct obol_ed25519_signer *signer, struct coupon_refusal *r,
+				    const uint8_t cert_hash[static COUPON_ID_LEN], const uint8_t box_hash[static COUPON_ID_LEN])
 {
 	uint8_t digest[OBOL_HASH_LEN];
 	coupon_digest_refusal(digest, r, cert_hash, box_hash);
-	obol_sign(r->issuer_sig, COUPON_CTX_REFUSAL, digest, sizeof(digest), is->sign_sk);
+	return obol_ed25519_sign(signer, COUPON_CTX_REFUSAL, digest, sizeof(digest), r->issuer_sig);
 }
 
 /* What a token that is not the coin's next one gets: a proven holder learns
@@ -332,12 +332,12 @@ obol_err coupon_issuer_lock_apply(const struct coupon_issuer *is, const struct c
 	return OBOL_OK;
 }
 
-void coupon_issuer_sign_lock_reply(const struct coupon_issuer *is, struct coupon_lock_reply *r,
-				   const uint8_t cert_hash[static COUPON_ID_LEN])
+obol_err coupon_issuer_sign_lock_reply(const struct obol_ed25519_signer *signer, struct coupon_lock_reply *r,
+				       const uint8_t cert_hash[static COUPON_ID_LEN])
 {
 	uint8_t digest[OBOL_HASH_LEN];
 	coupon_digest_lock_reply(digest, r, cert_hash);
-	obol_sign(r->issuer_sig, COUPON_CTX_LOCK_REPLY, digest, sizeof(digest), is->sign_sk);
+	return obol_ed25519_sign(signer, COUPON_CTX_LOCK_REPLY, digest, sizeof(digest), r->issuer_sig);
 }
 
 /* ---- settle: DESIGN §5 step 6 (seed §4.2 "At the end of the payment the
@@ -452,12 +452,12 @@ obol_err coupon_issuer_settle_apply(const struct coupon_issuer *is, const struct
 	return settle_reply_fill(d, req, &out->record, &out->reply, &out->credit);
 }
 
-void coupon_issuer_sign_settle_reply(const struct coupon_issuer *is, struct coupon_settle_reply *r,
+obol_err coupon_issuer_sign_settle_reply(const struct obol_ed25519_signer *signer, struct coupon_settle_reply *r,
 				     const uint8_t cert_hash[static COUPON_ID_LEN])
 {
 	uint8_t digest[OBOL_HASH_LEN];
 	coupon_digest_settle_reply(digest, r, cert_hash);
-	obol_sign(r->issuer_sig, COUPON_CTX_SETTLE_REPLY, digest, sizeof(digest), is->sign_sk);
+	return obol_ed25519_sign(signer, COUPON_CTX_SETTLE_REPLY, digest, sizeof(digest), r->issuer_sig);
 }
 
 /* ---- status ---- */
@@ -599,9 +599,9 @@ obol_err coupon_issuer_refund_apply(const struct coupon_issuer *is, const struct
 	return OBOL_OK;
 }
 
-void coupon_issuer_sign_refund_reply(const struct coupon_issuer *is, struct coupon_refund_reply *r)
+obol_err coupon_issuer_sign_refund_reply(const struct obol_ed25519_signer *signer, struct coupon_refund_reply *r)
 {
 	uint8_t digest[OBOL_HASH_LEN];
 	coupon_digest_refund_reply(digest, r);
-	obol_sign(r->issuer_sig, COUPON_CTX_REFUND_REPLY, digest, sizeof(digest), is->sign_sk);
+	return obol_ed25519_sign(signer, COUPON_CTX_REFUND_REPLY, digest, sizeof(digest), r->issuer_sig);
 }

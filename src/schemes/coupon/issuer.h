@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crypto/ed25519_signer.h"
 #include "schemes/coupon/messages.h"
 
 struct coupon_issuer {
@@ -20,7 +21,6 @@ struct coupon_issuer {
 	size_t ndenoms;
 	const struct obol_box_keypair *box;        /* opens sealed authorisations */
 	uint8_t sign_pk[OBOL_SIGN_PK_LEN];         /* master key: verifies C */
-	const uint8_t *sign_sk;                    /* OBOL_SIGN_SK_LEN: signs answers */
 	coupon_cert_open_fn cert_open;
 	int64_t lock_max_s;                        /* policy: T <= now + lock_max_s */
 };
@@ -161,11 +161,15 @@ OBOL_MUST_CHECK obol_err coupon_issuer_lock_apply(const struct coupon_issuer *is
 						  const struct coupon_coin_state *cur,
 						  const struct coupon_proof_checked *pre, int64_t now,
 						  struct coupon_lock_effect *out);
-void coupon_issuer_sign_lock_reply(const struct coupon_issuer *is, struct coupon_lock_reply *r,
-				   const uint8_t cert_hash[static COUPON_ID_LEN]);
+/* The issuer's answers are signed by its online key through signer
+ * (crypto/ed25519_signer.h); the signer's error when it signs nothing. */
+OBOL_MUST_CHECK obol_err coupon_issuer_sign_lock_reply(const struct obol_ed25519_signer *signer,
+						       struct coupon_lock_reply *r,
+						       const uint8_t cert_hash[static COUPON_ID_LEN]);
 /* Signs a refusal for the request with C's hash (zeros for a refund) and box hash. */
-void coupon_issuer_sign_refusal(const struct coupon_issuer *is, struct coupon_refusal *r,
-				const uint8_t cert_hash[static COUPON_ID_LEN], const uint8_t box_hash[static COUPON_ID_LEN]);
+OBOL_MUST_CHECK obol_err coupon_issuer_sign_refusal(const struct obol_ed25519_signer *signer, struct coupon_refusal *r,
+						    const uint8_t cert_hash[static COUPON_ID_LEN],
+						    const uint8_t box_hash[static COUPON_ID_LEN]);
 
 /* ---- settle and checkpoint-settle (DESIGN §5 step 6) ---- */
 /* Whether C is the lock holder of the coin: a lock is recorded and C is the
@@ -231,8 +235,9 @@ OBOL_MUST_CHECK obol_err coupon_issuer_settle_apply(const struct coupon_issuer *
 						    const struct coupon_settle_record *prior,
 						    const struct coupon_chain_checked *pre,
 						    struct coupon_settle_effect *out);
-void coupon_issuer_sign_settle_reply(const struct coupon_issuer *is, struct coupon_settle_reply *r,
-				     const uint8_t cert_hash[static COUPON_ID_LEN]);
+OBOL_MUST_CHECK obol_err coupon_issuer_sign_settle_reply(const struct obol_ed25519_signer *signer,
+							 struct coupon_settle_reply *r,
+							 const uint8_t cert_hash[static COUPON_ID_LEN]);
 
 /* ---- coin status, for the vendor holding the lock ----
  * COUPON_CERT_INVALID, COUPON_VENDOR_SIGNATURE, COUPON_REQUEST_STALE (time
@@ -306,6 +311,7 @@ OBOL_MUST_CHECK obol_err coupon_issuer_refund_apply(const struct coupon_issuer *
 						    const struct coupon_coin_state *cur,
 						    const struct coupon_proof_checked *pre, int64_t now,
 						    struct coupon_refund_effect *out);
-void coupon_issuer_sign_refund_reply(const struct coupon_issuer *is, struct coupon_refund_reply *r);
+OBOL_MUST_CHECK obol_err coupon_issuer_sign_refund_reply(const struct obol_ed25519_signer *signer,
+							 struct coupon_refund_reply *r);
 
 #endif

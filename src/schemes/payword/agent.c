@@ -167,8 +167,7 @@ static struct cert_move movable(const struct payword_agent_cert *c, const struct
 }
 
 obol_err payword_agent_buy(const struct payword_user *u, const struct payword_agent_cert *certs, size_t ncerts,
-			   const struct payword_buy_params *p, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN],
-			   struct payword_buy_effect *out)
+			   const struct payword_buy_params *p, const struct obol_ed25519_signer *signer, struct payword_buy_effect *out)
 {
 	uint8_t seed[PAYWORD_TOKEN_LEN];
 	uint64_t next_order = 1;
@@ -258,7 +257,7 @@ obol_err payword_agent_buy(const struct payword_user *u, const struct payword_ag
 	/* Step C: the chain from the seed, its root signed by the agent. */
 	payword_agent_chain_seed(u, p->serial, seed);
 	obol_hashchain_step(out->vc.root, seed, out->vc.n);
-	e = payword_vcert_sign(&out->vc, agent_sk);
+	e = payword_vcert_sign(&out->vc, signer);
 	out->issued = e == OBOL_OK;
 out:
 	OBOL_WIPE(seed);
@@ -432,7 +431,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 obol_err payword_agent_crl(uint64_t *serials, size_t count, uint64_t seq, int64_t now,
-			   const uint8_t agent_sk[static OBOL_SIGN_SK_LEN], struct payword_crl *out)
+			   const struct obol_ed25519_signer *signer, struct payword_crl *out)
 {
 	size_t k = 0;
 	if (count > 0)
@@ -445,5 +444,5 @@ obol_err payword_agent_crl(uint64_t *serials, size_t count, uint64_t seq, int64_
 	out->issued = now;
 	out->count = k;
 	out->serials = serials;
-	return payword_crl_sign(out, agent_sk);
+	return payword_crl_sign(out, signer);
 }

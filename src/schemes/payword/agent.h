@@ -188,8 +188,7 @@ struct payword_buy_effect {
  * (chain too long). */
 OBOL_MUST_CHECK obol_err payword_agent_buy(const struct payword_user *u, const struct payword_agent_cert *certs,
 					   size_t ncerts, const struct payword_buy_params *p,
-					   const uint8_t agent_sk[static OBOL_SIGN_SK_LEN],
-					   struct payword_buy_effect *out);
+					   const struct obol_ed25519_signer *signer, struct payword_buy_effect *out);
 
 /* Step D: the user certificate (vendor certificate + seed) for download:
  * the live certificate of this user only (NOT_FOUND for another user's,
@@ -310,6 +309,6 @@ OBOL_MUST_CHECK obol_err payword_agent_review(const struct payword_agent_cert *c
 /* Builds and signs a CRL of the given serials (sorted in place, duplicates
  * dropped). No count is refused (P6). */
 OBOL_MUST_CHECK obol_err payword_agent_crl(uint64_t *serials, size_t count, uint64_t seq, int64_t now,
-					   const uint8_t agent_sk[static OBOL_SIGN_SK_LEN], struct payword_crl *out);
+					   const struct obol_ed25519_signer *signer, struct payword_crl *out);
 
 #endif

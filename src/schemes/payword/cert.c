@@ -131,15 +131,14 @@ obol_err payword_vcert_decode(const uint8_t *in, size_t len, struct payword_vcer
 	return OBOL_OK;
 }
 
-obol_err payword_vcert_sign(struct payword_vcert *vc, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN])
+obol_err payword_vcert_sign(struct payword_vcert *vc, const struct obol_ed25519_signer *signer)
 {
 	uint8_t body[PAYWORD_VCERT_BODY_MAX];
 	size_t blen;
 	obol_err e = vcert_body(vc, body, &blen);
 	if (e)
 		return e;
-	obol_sign(vc->sig, PAYWORD_CTX_VCERT, body, blen, agent_sk);
-	return OBOL_OK;
+	return obol_ed25519_sign(signer, PAYWORD_CTX_VCERT, body, blen, vc->sig);
 }
 
 obol_err payword_vcert_verify(const struct payword_vcert *vc, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN])
@@ -300,16 +299,16 @@ static obol_err crl_body(const void *obj, uint8_t **out, size_t *len)
 typedef obol_err (*signed_body_fn)(const void *obj, uint8_t **out, size_t *len);
 
 static obol_err body_sign(signed_body_fn body, const void *obj, const char *ctx,
-			  const uint8_t sk[static OBOL_SIGN_SK_LEN], uint8_t sig[static OBOL_SIGN_LEN])
+			  const struct obol_ed25519_signer *signer, uint8_t sig[static OBOL_SIGN_LEN])
 {
 	uint8_t *b = NULL;
 	size_t len;
 	obol_err e = body(obj, &b, &len);
 	if (e)
 		return e;
-	obol_sign(sig, ctx, b, len, sk);
+	e = obol_ed25519_sign(signer, ctx, b, len, sig);
 	free(b);
-	return OBOL_OK;
+	return e;
 }
 
 static obol_err body_verify(signed_body_fn body, const void *obj, const char *ctx,
@@ -326,9 +325,9 @@ static obol_err body_verify(signed_body_fn body, const void *obj, const char *ct
 	return e;
 }
 
-obol_err payword_crl_sign(struct payword_crl *crl, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN])
+obol_err payword_crl_sign(struct payword_crl *crl, const struct obol_ed25519_signer *signer)
 {
-	return body_sign(crl_body, crl, PAYWORD_CTX_CRL, agent_sk, crl->sig);
+	return body_sign(crl_body, crl, PAYWORD_CTX_CRL, signer, crl->sig);
 }
 
 obol_err payword_crl_verify(const struct payword_crl *crl, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN])
@@ -362,9 +361,9 @@ static obol_err crl_page_body(const void *obj, uint8_t **out, size_t *len)
 	return OBOL_OK;
 }
 
-obol_err payword_crl_page_sign(struct payword_crl_page *p, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN])
+obol_err payword_crl_page_sign(struct payword_crl_page *p, const struct obol_ed25519_signer *signer)
 {
-	return body_sign(crl_page_body, p, PAYWORD_CTX_CRL_PAGE, agent_sk, p->sig);
+	return body_sign(crl_page_body, p, PAYWORD_CTX_CRL_PAGE, signer, p->sig);
 }
 
 obol_err payword_crl_page_verify(const struct payword_crl_page *p, const uint8_t agent_pk[static OBOL_SIGN_PK_LEN])

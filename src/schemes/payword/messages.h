@@ -26,6 +26,7 @@
 #include "core/amount.h"
 #include "core/error.h"
 #include "crypto/hash.h"
+#include "crypto/ed25519_signer.h"
 #include "crypto/sign.h"
 
 /* Device-link message types (wallet <-> vendor), inside the payword range
@@ -209,7 +210,7 @@ OBOL_MUST_CHECK obol_err payword_vcert_encode(const struct payword_vcert *vc, ui
 /* Parses the signed form; does not verify the signature. */
 OBOL_MUST_CHECK obol_err payword_vcert_decode(const uint8_t *in, size_t len, struct payword_vcert *vc);
 /* Signs / verifies with the agent's key. */
-OBOL_MUST_CHECK obol_err payword_vcert_sign(struct payword_vcert *vc, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN]);
+OBOL_MUST_CHECK obol_err payword_vcert_sign(struct payword_vcert *vc, const struct obol_ed25519_signer *signer);
 OBOL_MUST_CHECK obol_err payword_vcert_verify(const struct payword_vcert *vc,
 					      const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
 /* The last order number of the chain, k0 + n - 1. */
@@ -242,14 +243,13 @@ OBOL_MUST_CHECK obol_err payword_fetch_verify(const struct payword_fetch *f,
 					      const uint8_t user_pk[static OBOL_SIGN_PK_LEN]);
 
 /* CRL signed bytes: magic | seq | issued | count | serials. */
-OBOL_MUST_CHECK obol_err payword_crl_sign(struct payword_crl *crl, const uint8_t agent_sk[static OBOL_SIGN_SK_LEN]);
+OBOL_MUST_CHECK obol_err payword_crl_sign(struct payword_crl *crl, const struct obol_ed25519_signer *signer);
 OBOL_MUST_CHECK obol_err payword_crl_verify(const struct payword_crl *crl,
 					    const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
 /* CRL page signed bytes: "OPWL" | issued | since | after | through | count |
  * serials, each u64 big-endian. PAYWORD_CRL_INVALID for a page whose
  * serials are not ascending inside (after, through], or that is too long. */
-OBOL_MUST_CHECK obol_err payword_crl_page_sign(struct payword_crl_page *p,
-					       const uint8_t agent_sk[static OBOL_SIGN_SK_LEN]);
+OBOL_MUST_CHECK obol_err payword_crl_page_sign(struct payword_crl_page *p, const struct obol_ed25519_signer *signer);
 OBOL_MUST_CHECK obol_err payword_crl_page_verify(const struct payword_crl_page *p,
 						 const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);
 /* Binary search in the sorted list. */

@@ -23,6 +23,7 @@ static const char *const unames[NU] = { "alice", "bob", "carol", "dave", "shop" 
 struct bank {
 	struct obol_store *s;
 	struct obol_issuer_keys keys;
+	struct obol_ed25519_signer sg; /* over keys.master */
 	int64_t acc[NU];
 	struct obol_sign_keypair sk[NU];
 	struct obol_box_keypair box[NU];
@@ -33,8 +34,8 @@ struct bank {
 
 static struct codex_issuer_ctx ctx(struct bank *b)
 {
-	return (struct codex_issuer_ctx){ .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now,
-					  .set = { .tx_limit = 16 } };
+	return (struct codex_issuer_ctx){ .s = b->s, .keys = &b->keys, .signer = b->sg, .currency = "EUR",
+					  .now = b->now, .set = { .tx_limit = 16 } };
 }
 
 static obol_err tx_begin(struct bank *b) { return obol_store_begin(b->s); }
@@ -87,8 +88,9 @@ static obol_err setup(struct bank *b, const char *db_url)
 	if ((e = tx_begin(b)) != OBOL_OK)
 		return e;
 	e = obol_issuer_keys_create(b->s, "EUR", b->now, &b->keys);
+	obol_ed25519_signer_local(&b->sg, &b->keys.master);
 	if (e == OBOL_OK)
-		e = codex_issuer_setup(b->s, &b->keys, b->now);
+		e = codex_issuer_setup(b->s, &b->sg, b->now);
 	for (int i = 0; e == OBOL_OK && i < NU; i++) {
 		struct obol_amount f = eur(100000);
 		obol_sign_keypair_new(&b->sk[i]);
@@ -947,6 +949,101 @@ TEST_DB(codex_issuer, attack_blacklist_past_4096_has_no_cliff)
 	teardown(&b);
 }
 
+/* User i's Codex brings its paged copy of the blacklist up to date, page
+ * by page, as its wallet does (codex_wallet_blacklist_pages). */
+static obol_err fetch_blocked(struct bank *b, int i)
+{
+	struct codex_blacklist_fetch f;
+	obol_err e = OBOL_OK;
+	codex_blacklist_fetch_begin(&f, &b->cx[i]->blocked);
+	while (e == OBOL_OK && !f.done) {
+		struct codex_blacklist_page p;
+		struct codex_issuer_page_req r = { .since = f.since, .version = f.started ? f.version : 0,
+						   .after = f.after, .now = b->now };
+		if ((e = tx_begin(b)) != OBOL_OK)
+			break;
+		e = tx_end(b, codex_issuer_blacklist_page(b->s, &b->keys, &r, &p));
+		if (e == OBOL_OK)
+			e = codex_blacklist_fetch_take(&f, &p, b->keys.master.pk);
+		codex_blacklist_page_free(&p);
+	}
+	if (e == OBOL_OK)
+		e = codex_blacklist_fetch_apply(&f, &b->cx[i]->blocked, b->now);
+	codex_blacklist_fetch_free(&f);
+	return e;
+}
+
+/* Case 5b (P5): a fraudulent Codex listed before 16,384 others stays on
+ * the blacklist while its tokens could still pass: the signed whole list
+ * carries only the newest 16,384, the paged copy carries every live entry,
+ * and a payee holding it refuses the listed payer's next token, which the
+ * whole list alone would let through. */
+TEST_DB(codex_issuer, attack_oldest_listed_codex_pays_again_past_16384)
+{
+	struct bank b;
+	struct codex_sync_out r;
+	struct codex *copy = codex_alloc();
+	struct codex_blacklist *bl = malloc(sizeof(*bl));
+	struct codex_issuer_ctx c;
+	REQUIRE(copy && bl);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(open_user(&b, 0, 1000, 800));
+	REQUIRE_OK(open_user(&b, 1, 1000, 500));
+	REQUIRE_OK(open_user(&b, 2, 1000, 500));
+	REQUIRE_OK(open_user(&b, 3, 1000, 500));
+	/* alice spends the same 800 twice from a copy of her Codex */
+	memcpy(copy, b.cx[0], sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 1, 800, true, NULL));
+	memcpy(b.cx[0], copy, sizeof(*copy));
+	REQUIRE_OK(pay(&b, 0, 2, 700, true, NULL));
+	REQUIRE_OK(sync_user(&b, 1, NULL, false, &r));
+	codex_sync_out_free(&r);
+	REQUIRE_OK(sync_user(&b, 2, NULL, false, &r));
+	codex_sync_out_free(&r);
+	REQUIRE(codex_blacklist_has(&b.cx[2]->blacklist, b.acc[0]));
+	/* 16,384 more frauds are listed after her, all live */
+	b.now += 1;
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(tx_end(&b, obol_store_run(b.s, NULL,
+					     "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 16384)"
+					     " INSERT INTO codex_listed (user_id, since, until, version)"
+					     " SELECT 1000000 + x, ?, ?, (SELECT version + 1 FROM codex_blacklist WHERE id = 1)"
+					     " FROM n",
+					     "ii", b.now, b.now + 86400)));
+	/* the next build of the whole list (as at the next listing) */
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(tx_end(&b, obol_store_run(b.s, NULL, "UPDATE codex_blacklist SET next_prune = 0", "")));
+	c = ctx(&b);
+	REQUIRE_OK(tx_begin(&b));
+	REQUIRE_OK(tx_end(&b, codex_issuer_blacklist(&c, bl)));
+	CHECK_EQ_INT(bl->n, CODEX_BLACKLIST_MAX);
+	CHECK(!codex_blacklist_has(bl, b.acc[0])); /* the whole list is capped */
+	/* dave, who never took a token of hers, holds that list and the paged copy */
+	CHECK_OK(codex_set_blacklist(b.cx[3], bl));
+	CHECK_OK(fetch_blocked(&b, 3));
+	CHECK_EQ_INT(b.cx[3]->blocked.n, CODEX_BLACKLIST_MAX + 1);
+	CHECK(codex_payer_listed(b.cx[3], b.acc[0]));
+	/* her Codex, still within its state, pays dave: refused */
+	CHECK_ERR(pay(&b, 0, 3, 100, true, NULL), OBOL_E_CODEX_PAYER_BLACKLISTED);
+	CHECK_EQ_INT(b.cx[3]->nlog, 0);
+	/* the paged copy survives the Codex's own file */
+	uint8_t *ser = NULL;
+	size_t len = 0;
+	struct codex *back = codex_alloc();
+	REQUIRE(back != NULL);
+	REQUIRE_OK(codex_serialize(b.cx[3], &ser, &len));
+	CHECK(len < 16 * (CODEX_BLACKLIST_MAX + 1)); /* compact: dense ids take a few bytes */
+	CHECK_OK(codex_parse(back, ser, len));
+	CHECK_EQ_INT(back->blocked.n, CODEX_BLACKLIST_MAX + 1);
+	CHECK(codex_payer_listed(back, b.acc[0]));
+	free(ser);
+	codex_free(back);
+	CHECK_OK(audit_ok(&b));
+	free(bl);
+	codex_free(copy);
+	teardown(&b);
+}
+
 /* Case 6: a closed account opens a new Codex. */
 TEST_DB(codex_issuer, attack_closed_account_opens_again)
 {
@@ -1095,6 +1192,7 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 	REQUIRE_OK(obol_store_migrate(b.s, "codex", old_steps, 2));
 	REQUIRE_OK(tx_begin(&b));
 	REQUIRE_OK(obol_issuer_keys_create(b.s, "EUR", b.now, &b.keys));
+	obol_ed25519_signer_local(&b.sg, &b.keys.master);
 	for (int i = 0; i < 2; i++) {
 		struct obol_amount f = eur(100000);
 		obol_sign_keypair_new(&b.sk[i]);
@@ -1114,7 +1212,7 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 	st1.tx_limit = 16;
 	st1.not_after = b.now + CODEX_DEFAULT_LIFETIME;
 	st1.issued = b.now;
-	REQUIRE_OK(codex_state_sign(&st1, b.keys.master.sk));
+	REQUIRE_OK(codex_state_sign(&st1, &b.sg));
 	REQUIRE_OK(codex_state_hash(&st1, hash));
 	memset(&cert, 0, sizeof(cert));
 	cert.user_id = (uint64_t)b.acc[0];
@@ -1123,7 +1221,7 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 	memcpy(cert.sign_pk, b.sk[0].pk, 32);
 	memcpy(cert.box_pk, b.box[0].pk, 32);
 	cert.not_after = b.now + CODEX_CERT_LIFETIME;
-	REQUIRE_OK(codex_cert_sign(&cert, b.keys.master.sk));
+	REQUIRE_OK(codex_cert_sign(&cert, &b.sg));
 	REQUIRE_OK(obol_store_run(b.s, NULL,
 				  "INSERT INTO codex_users (id, name, kind, sign_pk, box_pk, epoch, state_hash, tx_total, perf,"
 				  " loaded, credits, debits, deposit, blacklisted, deleted, created)"
@@ -1155,7 +1253,7 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 	bl->n = 1;
 	bl->version = 1;
 	bl->issued = b.now;
-	REQUIRE_OK(codex_blacklist_sign(bl, b.keys.master.sk));
+	REQUIRE_OK(codex_blacklist_sign(bl, &b.sg));
 	REQUIRE_OK(codex_blacklist_encode(bl, &blb, &bln));
 	REQUIRE_OK(obol_store_run(b.s, NULL, "INSERT INTO codex_blacklist (id, version, blob) VALUES (1, 1, ?)", "b", blb, bln));
 	free(blb);

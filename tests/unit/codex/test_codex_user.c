@@ -571,7 +571,7 @@ TEST(codex_user, a_state_without_limits_neither_pays_nor_is_paid)
 	REQUIRE_OK(world_init(&w, 1000, 1000, 8));
 	old = w.cx[A]->state;
 	old.version = 1;
-	REQUIRE_OK(codex_state_sign(&old, w.bank.sk));
+	REQUIRE_OK(codex_state_sign(&old, &w.bank_sg));
 	w.cx[A]->state = old;
 	CHECK_ERR(world_pay_msg(&w, A, B, 10, &m), OBOL_E_CODEX_STATE_OLD_FORMAT);
 	CHECK_ERR(world_pay_msg(&w, B, A, 10, &m), OBOL_OK);

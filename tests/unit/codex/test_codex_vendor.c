@@ -34,7 +34,9 @@ struct vt {
 static obol_err vendor_add(struct obol_store *s, void *arg)
 {
 	struct vt *t = arg;
-	return obol_issuer_vendor_add(s, obol_issuer_keys(t->iss), "kiosk", t->vsign.pk, t->vbox.pk, 10, obol_now(),
+	struct obol_ed25519_signer sg;
+	obol_err e = obol_issuer_signer(t->iss, obol_now(), &sg);
+	return e != OBOL_OK ? e : obol_issuer_vendor_add(s, &sg, "kiosk", t->vsign.pk, t->vbox.pk, 10, obol_now(),
 				      &t->cert);
 }
 

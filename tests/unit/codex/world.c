@@ -24,11 +24,12 @@ obol_err world_init(struct world *w, int64_t load, int64_t deposit, uint64_t tx_
 	obol_sign_keypair_new(&w->bank);
 	codex_bank_policy_default(&w->pol);
 	w->pol.currency = "EUR";
-	w->pol.sign_sk = w->bank.sk;
+	obol_ed25519_signer_local(&w->bank_sg, &w->bank);
+	w->pol.signer = &w->bank_sg;
 	w->pol.sign_pk = w->bank.pk;
 	w->pol.tx_limit = tx_limit;
 	w->pol.token_max = eur(0);
-	if ((e = codex_blacklist_sign(&w->bl, w->bank.sk)) != OBOL_OK)
+	if ((e = codex_blacklist_sign(&w->bl, &w->bank_sg)) != OBOL_OK)
 		return e;
 	for (int i = 0; i < WORLD_USERS; i++) {
 		struct obol_sign_keypair kp;
@@ -98,7 +99,7 @@ obol_err world_blacklist_with(struct world *w, uint64_t id, struct codex_blackli
 	out->n++;
 	out->version++;
 	out->issued = w->now;
-	return codex_blacklist_sign(out, w->bank.sk);
+	return codex_blacklist_sign(out, &w->bank_sg);
 }
 
 obol_err world_pay(struct world *w, int from, int to, int64_t units)

@@ -11,6 +11,7 @@
 
 struct world {
 	struct obol_sign_keypair bank;
+	struct obol_ed25519_signer bank_sg; /* over bank */
 	struct codex_bank_policy pol;
 	struct codex_blacklist bl;
 	struct codex_bank_user rec[WORLD_USERS];

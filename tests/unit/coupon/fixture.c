@@ -73,7 +73,7 @@ int cfx_init(struct fx *f)
 	f->is.ndenoms = 2;
 	f->is.box = &f->box;
 	memcpy(f->is.sign_pk, f->master.pk, 32);
-	f->is.sign_sk = f->master.sk;
+	obol_ed25519_signer_local(&f->signer, &f->master);
 	f->is.cert_open = cfx_cert_open;
 	f->is.lock_max_s = 3600;
 	for (int v = 0; v < 2; v++) {
@@ -199,7 +199,8 @@ obol_err cfx_issuer_refund(struct fx *f, const struct coupon_refund_req *req, in
 	coupon_issuer_refund_proof(&f->is, &chk, cur, &pre);
 	if ((e = coupon_issuer_refund_apply(&f->is, &chk, cur, &pre, f->now, &eff)) != OBOL_OK) {
 		if (refusal && eff.has_refusal) {
-			coupon_issuer_sign_refusal(&f->is, &eff.refusal, no_cert, chk.box_hash);
+			if (coupon_issuer_sign_refusal(&f->signer, &eff.refusal, no_cert, chk.box_hash) != OBOL_OK)
+				return OBOL_E_INTERNAL;
 			*refusal = eff.refusal;
 		}
 		return e;
@@ -211,7 +212,8 @@ obol_err cfx_issuer_refund(struct fx *f, const struct coupon_refund_req *req, in
 		*cur = eff.next;
 	else
 		f->table[f->ntable++] = eff.next;
-	coupon_issuer_sign_refund_reply(&f->is, &eff.reply);
+	if ((e = coupon_issuer_sign_refund_reply(&f->signer, &eff.reply)) != OBOL_OK)
+		return e;
 	*reply = eff.reply;
 	return OBOL_OK;
 }
@@ -247,7 +249,8 @@ obol_err cfx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct
 	if (e != OBOL_OK) {
 		/* what the vendor relays: the signed refusal when F gave one */
 		if (refusal && eff.has_refusal) {
-			coupon_issuer_sign_refusal(&f->is, &eff.refusal, chk.cert.hash, chk.auth_hash);
+			if (coupon_issuer_sign_refusal(&f->signer, &eff.refusal, chk.cert.hash, chk.auth_hash) != OBOL_OK)
+				return OBOL_E_INTERNAL;
 			coupon_error_from_refusal(refusal, &eff.refusal);
 		} else if (refusal) {
 			coupon_error_set(refusal, e, NULL);
@@ -262,7 +265,8 @@ obol_err cfx_issuer_lock(struct fx *f, const struct coupon_lock_req *req, struct
 		else
 			f->table[f->ntable++] = eff.next;
 	}
-	coupon_issuer_sign_lock_reply(&f->is, &eff.reply, chk.cert.hash);
+	if ((e = coupon_issuer_sign_lock_reply(&f->signer, &eff.reply, chk.cert.hash)) != OBOL_OK)
+		return e;
 	*reply = eff.reply;
 	return OBOL_OK;
 }
@@ -294,7 +298,8 @@ obol_err cfx_issuer_settle(struct fx *f, const struct coupon_settle_req *req, st
 		f->settles[k].keep = req->keep;
 		f->settles[k].rec = eff.record;
 	}
-	coupon_issuer_sign_settle_reply(&f->is, &eff.reply, cert.hash);
+	if ((e = coupon_issuer_sign_settle_reply(&f->signer, &eff.reply, cert.hash)) != OBOL_OK)
+		return e;
 	*reply = eff.reply;
 	return OBOL_OK;
 }

@@ -25,6 +25,7 @@ struct fx {
 	struct coupon_denom denom[2];
 	struct obol_box_keypair box;
 	struct obol_sign_keypair master;
+	struct obol_ed25519_signer signer; /* over master: signs the issuer's answers */
 	struct coupon_issuer is;
 	struct fx_vendor v[2];
 	struct coupon_wallet_cfg wc;

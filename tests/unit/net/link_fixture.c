@@ -24,8 +24,13 @@ obol_err test_link_vendor(const uint8_t master_sk[64], struct test_link_vendor *
 	v->cert.has_box_pk = true;
 	v->cert.valid_from = obol_now() - 60;
 	v->cert.valid_until = obol_now() + 86400;
-	if ((e = obol_vendor_cert_sign(&v->cert, master_sk)) != OBOL_OK ||
-	    (e = obol_vendor_cert_encode(&v->cert, v->cbor, sizeof v->cbor, &len)) != OBOL_OK)
+	struct obol_sign_keypair master;
+	struct obol_ed25519_signer sg;
+	obol_sign_keypair_from_seed(&master, master_sk); /* the seed is sk's first half */
+	obol_ed25519_signer_local(&sg, &master);
+	e = obol_vendor_cert_sign(&v->cert, &sg);
+	obol_wipe(&master, sizeof master);
+	if (e != OBOL_OK || (e = obol_vendor_cert_encode(&v->cert, v->cbor, sizeof v->cbor, &len)) != OBOL_OK)
 		return e;
 	v->id = (struct obol_devlink_identity){ .key = &v->box, .kind = OBOL_DL_CRED_VENDOR, .cred = v->cbor,
 						.cred_len = len };

@@ -64,7 +64,9 @@ struct lsetup {
 static obol_err vendor_add(struct obol_store *s, void *arg)
 {
 	struct lsetup *st = arg;
-	return obol_issuer_vendor_add(s, obol_issuer_keys(st->a.iss), "kiosk", st->sign.pk, st->box.pk, 10, obol_now(),
+	struct obol_ed25519_signer sg;
+	obol_err e = obol_issuer_signer(st->a.iss, obol_now(), &sg);
+	return e != OBOL_OK ? e : obol_issuer_vendor_add(s, &sg, "kiosk", st->sign.pk, st->box.pk, 10, obol_now(),
 				      &st->cert);
 }
 

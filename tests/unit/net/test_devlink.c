@@ -224,9 +224,11 @@ TEST(devlink, certificates_of_another_issuer_expired_or_keyless_are_refused)
 	obol_devlink_close(a);
 	obol_devlink_close(b);
 	size_t len;
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, &fx.master);
 	fx.v.cert.valid_until = obol_now() - 1;
 	fx.v.cert.valid_from = obol_now() - 100;
-	REQUIRE_OK(obol_vendor_cert_sign(&fx.v.cert, fx.master.sk));
+	REQUIRE_OK(obol_vendor_cert_sign(&fx.v.cert, &sg));
 	REQUIRE_OK(obol_vendor_cert_encode(&fx.v.cert, fx.v.cbor, sizeof fx.v.cbor, &len));
 	fx.v.id.cred_len = len;
 	CHECK_ERR(test_link_pair(&fx.x, &fx.v.id, 1000, &a, &b), OBOL_E_VENDOR_CERT_EXPIRED);
@@ -234,7 +236,7 @@ TEST(devlink, certificates_of_another_issuer_expired_or_keyless_are_refused)
 	obol_devlink_close(b);
 	fx.v.cert.valid_until = obol_now() + 100;
 	fx.v.cert.has_box_pk = false;
-	REQUIRE_OK(obol_vendor_cert_sign(&fx.v.cert, fx.master.sk));
+	REQUIRE_OK(obol_vendor_cert_sign(&fx.v.cert, &sg));
 	REQUIRE_OK(obol_vendor_cert_encode(&fx.v.cert, fx.v.cbor, sizeof fx.v.cbor, &len));
 	fx.v.id.cred_len = len;
 	CHECK_ERR(test_link_pair(&fx.x, &fx.v.id, 1000, &a, &b), OBOL_E_DEVLINK_IMPOSTOR);

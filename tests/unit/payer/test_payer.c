@@ -49,7 +49,9 @@ static obol_err setup(struct fixture *f, const char *name, const char *max_amoun
 	if ((e = test_link_vendor(f->master.sk, &f->v)) != OBOL_OK)
 		return e;
 	memcpy(f->v.cert.sign_pk, f->vendor_sign.pk, OBOL_SIGN_PK_LEN);
-	if ((e = obol_vendor_cert_sign(&f->v.cert, f->master.sk)) != OBOL_OK ||
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, &f->master);
+	if ((e = obol_vendor_cert_sign(&f->v.cert, &sg)) != OBOL_OK ||
 	    (e = obol_vendor_cert_encode(&f->v.cert, f->v.cbor, sizeof f->v.cbor, &len)) != OBOL_OK)
 		return e;
 	f->v.id.cred_len = len;

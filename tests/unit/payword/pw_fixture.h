@@ -22,6 +22,7 @@
 
 struct pw_world {
 	struct obol_sign_keypair agent, user;
+	struct obol_ed25519_signer agent_sg; /* over agent */
 	struct payword_user u;
 	struct payword_agent_cert cert; /* the agent's record of the first certificate */
 	struct payword_wallet_cert w;
@@ -66,7 +67,7 @@ static inline obol_err pw_issue(struct pw_world *w, uint64_t serial, uint64_t sc
 	p.token_value = w->tv;
 	p.now = PW_NOW;
 	p.validity = 86400;
-	e = payword_agent_buy(&w->u, NULL, 0, &p, w->agent.sk, &r);
+	e = payword_agent_buy(&w->u, NULL, 0, &p, &w->agent_sg, &r);
 	if (e)
 		return e;
 	memset(&w->cert, 0, sizeof(w->cert));
@@ -91,6 +92,7 @@ static inline obol_err pw_world_init(struct pw_world *w)
 	if ((e = obol_crypto_init()) != OBOL_OK)
 		return e;
 	obol_sign_keypair_new(&w->agent);
+	obol_ed25519_signer_local(&w->agent_sg, &w->agent);
 	obol_sign_keypair_new(&w->user);
 	memcpy(acc.auth_pk, w->user.pk, OBOL_SIGN_PK_LEN);
 	w->tv = pw_eur("EUR:0.01");
@@ -102,7 +104,7 @@ static inline obol_err pw_world_init(struct pw_world *w)
 	memcpy(w->va.agent_pk, w->agent.pk, OBOL_SIGN_PK_LEN);
 	memcpy(w->vb.agent_pk, w->agent.pk, OBOL_SIGN_PK_LEN);
 	memcpy(w->vs.agent_pk, w->agent.pk, OBOL_SIGN_PK_LEN);
-	if ((e = payword_agent_crl(w->crl_buf, 0, 1, PW_NOW, w->agent.sk, &w->crl)) != OBOL_OK)
+	if ((e = payword_agent_crl(w->crl_buf, 0, 1, PW_NOW, &w->agent_sg, &w->crl)) != OBOL_OK)
 		return e;
 	return pw_issue(w, 1, PAYWORD_GENERIC, 10);
 }

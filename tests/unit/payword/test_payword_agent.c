@@ -94,7 +94,7 @@ TEST(payword_agent, top_up_moves_tokens_from_the_signed_position)
 	p.has_position = true;
 	p.position = position(&w, 5);
 	r.moved = moved;
-	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r));
+	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r));
 	CHECK(r.issued);
 	CHECK_EQ_INT(r.vc.first_order, 11); /* continues the user's order numbers */
 	CHECK_EQ_INT(r.carried, 6);          /* 5..10 were never signed for */
@@ -126,12 +126,12 @@ TEST(payword_agent, top_up_moves_tokens_from_the_signed_position)
 	q.position = (struct payword_position){ .serial = 2, .next = 11 };
 	payword_position_sign(&q.position, w.user.sk);
 	q.now = p.now + 10;
-	REQUIRE_OK(payword_agent_buy(&w.u, certs, 2, &q, w.agent.sk, &r));
+	REQUIRE_OK(payword_agent_buy(&w.u, certs, 2, &q, &w.agent_sg, &r));
 	CHECK_EQ_INT(moved[0], 0);
 	CHECK_EQ_INT(r.carried, 11);
 	CHECK_EQ_INT(r.held, 1);
 	q.now = p.now + 3600;
-	REQUIRE_OK(payword_agent_buy(&w.u, certs, 2, &q, w.agent.sk, &r));
+	REQUIRE_OK(payword_agent_buy(&w.u, certs, 2, &q, &w.agent_sg, &r));
 	CHECK_EQ_INT(moved[0], 1);
 	CHECK_EQ_INT(r.carried, 12);
 	CHECK_EQ_INT(r.held, 0);
@@ -150,16 +150,16 @@ TEST(payword_agent, a_position_must_be_the_users_for_the_live_certificate)
 	p.has_position = true;
 	p.position = position(&w, 5);
 	p.position.sig[0] ^= 1;
-	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r), OBOL_E_PAYWORD_POSITION_INVALID);
+	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r), OBOL_E_PAYWORD_POSITION_INVALID);
 	obol_sign_keypair_new(&mallory);
 	p.position = (struct payword_position){ .serial = 1, .next = 5 };
 	payword_position_sign(&p.position, mallory.sk);
-	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r), OBOL_E_PAYWORD_POSITION_INVALID);
+	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r), OBOL_E_PAYWORD_POSITION_INVALID);
 	p.position = (struct payword_position){ .serial = 7, .next = 5 };
 	payword_position_sign(&p.position, w.user.sk);
-	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r), OBOL_E_PAYWORD_POSITION_INVALID);
+	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r), OBOL_E_PAYWORD_POSITION_INVALID);
 	p.position = position(&w, 12); /* past the chain */
-	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r), OBOL_E_PAYWORD_POSITION_INVALID);
+	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r), OBOL_E_PAYWORD_POSITION_INVALID);
 }
 
 /* Case 3: with --lost nothing is known of the batch vendor that holds 3..5
@@ -174,7 +174,7 @@ TEST(payword_agent, lost_certificate_holds_every_unreported_token)
 	w.cert.max_claimed = 2;
 	struct payword_buy_params p = params(&w, 2, 0);
 	r.moved = moved;
-	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r));
+	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r));
 	CHECK_EQ_INT(moved[0], 0);
 	CHECK_EQ_INT(r.carried, 0);
 	CHECK(!r.issued); /* nothing to carry yet, nothing bought: the lost chain only ends */
@@ -184,14 +184,14 @@ TEST(payword_agent, lost_certificate_holds_every_unreported_token)
 	CHECK_EQ_INT(r.cost.units, 0);
 	/* with tokens bought: a chain of the bought ones only */
 	p.buy_tokens = 4;
-	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r));
+	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r));
 	CHECK(r.issued);
 	CHECK_EQ_INT(r.vc.n, 4);
 	/* a position at or below an order a vendor reported is suspicious: the same */
 	p.buy_tokens = 0;
 	p.has_position = true;
 	p.position = position(&w, 2);
-	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r));
+	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r));
 	CHECK_EQ_INT(moved[0], 0);
 	CHECK(!r.live_pos_signed && r.held == 8);
 	/* the batch vendor reports 3..5 within the grace; after it, 6..10 return */
@@ -203,17 +203,17 @@ TEST(payword_agent, lost_certificate_holds_every_unreported_token)
 	ended.max_claimed = 5;
 	struct payword_buy_params q = params(&w, 3, 0);
 	q.now = p.now + 3600;
-	REQUIRE_OK(payword_agent_buy(&w.u, &ended, 1, &q, w.agent.sk, &r));
+	REQUIRE_OK(payword_agent_buy(&w.u, &ended, 1, &q, &w.agent_sg, &r));
 	CHECK(r.issued);
 	CHECK_EQ_INT(r.carried, 5);
 	CHECK_EQ_INT(r.vc.n, 5);
 	/* nothing to carry, hold or buy */
 	ended.paid = 10;
-	CHECK_ERR(payword_agent_buy(&w.u, &ended, 1, &q, w.agent.sk, &r), OBOL_E_PAYWORD_TOKENS_LOW);
+	CHECK_ERR(payword_agent_buy(&w.u, &ended, 1, &q, &w.agent_sg, &r), OBOL_E_PAYWORD_TOKENS_LOW);
 	/* another token value */
 	ended.paid = 5;
 	q.token_value = pw_eur("EUR:0.02");
-	CHECK_ERR(payword_agent_buy(&w.u, &ended, 1, &q, w.agent.sk, &r), OBOL_E_PAYWORD_TOKEN_VALUE);
+	CHECK_ERR(payword_agent_buy(&w.u, &ended, 1, &q, &w.agent_sg, &r), OBOL_E_PAYWORD_TOKEN_VALUE);
 }
 
 TEST(payword_agent, debts_are_taken_from_the_next_chain)
@@ -229,11 +229,11 @@ TEST(payword_agent, debts_are_taken_from_the_next_chain)
 	struct payword_buy_params p = params(&w, 2, 0);
 	p.debt_tokens = 2;
 	r.moved = moved;
-	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r), OBOL_E_PAYWORD_DEBT);
+	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r), OBOL_E_PAYWORD_DEBT);
 	p.buy_tokens = 2;
-	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r), OBOL_E_PAYWORD_DEBT);
+	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r), OBOL_E_PAYWORD_DEBT);
 	p.buy_tokens = 5;
-	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r));
+	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r));
 	CHECK_EQ_INT(r.debt_paid, 2);
 	CHECK_EQ_INT(r.vc.n, 3);
 	CHECK_EQ_INT(r.cost.units, 5 * w.tv.units);
@@ -248,9 +248,9 @@ TEST(payword_agent, debts_are_taken_from_the_next_chain)
 	w.cert.paid = 3;
 	p.debt_tokens = 0;
 	p.buy_tokens = 2;
-	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r), OBOL_E_PAYWORD_DEBT);
+	CHECK_ERR(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r), OBOL_E_PAYWORD_DEBT);
 	p.buy_tokens = 4;
-	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, w.agent.sk, &r));
+	REQUIRE_OK(payword_agent_buy(&w.u, &w.cert, 1, &p, &w.agent_sg, &r));
 	CHECK_EQ_INT(moved[0], -3);
 	CHECK_EQ_INT(r.vc.n, 1);
 }
@@ -664,7 +664,7 @@ TEST(payword_agent, crl_of_any_size)
 	REQUIRE(s != NULL);
 	for (size_t i = 0; i < n; i++)
 		s[i] = n - i;
-	REQUIRE_OK(payword_agent_crl(s, n, 5, PW_NOW, w.agent.sk, &crl));
+	REQUIRE_OK(payword_agent_crl(s, n, 5, PW_NOW, &w.agent_sg, &crl));
 	CHECK_EQ_INT(crl.count, n);
 	CHECK_OK(payword_crl_verify(&crl, w.agent.pk));
 	CHECK(payword_crl_contains(&crl, 4097) && payword_crl_contains(&crl, 10000) && !payword_crl_contains(&crl, 10001));

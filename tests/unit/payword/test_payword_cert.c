@@ -169,7 +169,7 @@ TEST(payword_cert, crl_signed_sorted_and_newer_only)
 	REQUIRE(s1 != NULL && s2 != NULL);
 	REQUIRE_OK(pw_world_init(&w));
 	s1[0] = 9, s1[1] = 3, s1[2] = 9;
-	REQUIRE_OK(payword_agent_crl(s1, 3, 2, PW_NOW, w.agent.sk, &fresh));
+	REQUIRE_OK(payword_agent_crl(s1, 3, 2, PW_NOW, &w.agent_sg, &fresh));
 	CHECK_EQ_INT(fresh.count, 2);
 	CHECK(payword_crl_contains(&fresh, 3) && payword_crl_contains(&fresh, 9));
 	CHECK(!payword_crl_contains(&fresh, 4));
@@ -184,7 +184,7 @@ TEST(payword_cert, crl_signed_sorted_and_newer_only)
 	CHECK_EQ_INT(held.seq, 2);
 	/* an older list (replayed) is refused */
 	s2[0] = 1;
-	REQUIRE_OK(payword_agent_crl(s2, 1, 1, PW_NOW, w.agent.sk, &older));
+	REQUIRE_OK(payword_agent_crl(s2, 1, 1, PW_NOW, &w.agent_sg, &older));
 	CHECK_ERR(payword_vendor_crl_update(&held, &older, w.agent.pk), OBOL_E_PAYWORD_CRL_INVALID);
 	CHECK(payword_crl_contains(&held, 9));
 	free(older.serials);

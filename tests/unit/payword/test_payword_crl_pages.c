@@ -23,7 +23,7 @@ static obol_err page_of(struct payword_crl_page *p, const struct pw_world *w, in
 {
 	*p = (struct payword_crl_page){ .issued = PW_NOW, .since = since, .after = after, .through = through,
 					.count = n, .serials = serials };
-	return payword_crl_page_sign(p, w->agent.sk);
+	return payword_crl_page_sign(p, &w->agent_sg);
 }
 
 TEST(payword_crl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missing_one)
@@ -66,7 +66,7 @@ TEST(payword_crl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missin
 	struct payword_crl_page pd;
 	REQUIRE_OK(page_of(&pd, &w, f.since, 0, PAYWORD_CRL_END, d, 2));
 	pd.issued = PW_NOW + 10;
-	REQUIRE_OK(payword_crl_page_sign(&pd, w.agent.sk));
+	REQUIRE_OK(payword_crl_page_sign(&pd, &w.agent_sg));
 	CHECK_OK(payword_crl_fetch_take(&f, &pd, w.agent.pk));
 	CHECK_OK(payword_crl_fetch_apply(&f, &held, &full_at));
 	CHECK_EQ_INT(held.count, 5); /* 3 5 7 9 12: merged, 12 once */
@@ -85,7 +85,7 @@ TEST(payword_crl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missin
 	 * it, older than the list held, and refused */
 	struct payword_crl_page fresh1 = p1;
 	fresh1.issued = PW_NOW + 20;
-	REQUIRE_OK(payword_crl_page_sign(&fresh1, w.agent.sk));
+	REQUIRE_OK(payword_crl_page_sign(&fresh1, &w.agent_sg));
 	payword_crl_fetch_begin(&f, &held, false, 0, PW_NOW + 20);
 	CHECK_OK(payword_crl_fetch_take(&f, &fresh1, w.agent.pk));
 	CHECK_OK(payword_crl_fetch_take(&f, &p2, w.agent.pk));
@@ -183,7 +183,16 @@ TEST_DB(payword_crl_pages, a_million_serials_in_pages_a_delta_of_a_hundred_and_a
 	held.issued = now - 365 * 86400;
 	payword_crl_fetch_begin(&f, &held, true, full_at, now);
 	CHECK_EQ_INT(f.since, 0);
-	CHECK_OK(payword_vendor_crl_fetch(c, agent_pk, &f));
+	/* one run follows at most its pages, and the fetch resumes where it
+	 * stopped: a list of any length (or an agent that never ends it) holds
+	 * a refresh for max_pages requests */
+	struct payword_crl_loop three = { .max_pages = 3 }, rest = { .max_pages = PAYWORD_CRL_PAGES_PER_REFRESH };
+	CHECK_OK(payword_vendor_crl_fetch(c, agent_pk, &f, &three));
+	CHECK_EQ_INT(three.pages, 3);
+	CHECK(!f.done && f.count == 3 * PAYWORD_CRL_PAGE_MAX);
+	CHECK_ERR(payword_crl_fetch_apply(&f, &held, &full_at), OBOL_E_PAYWORD_CRL_INVALID);
+	CHECK_OK(payword_vendor_crl_fetch(c, agent_pk, &f, &rest));
+	CHECK(f.done && rest.pages == (MILLION + PAYWORD_CRL_PAGE_MAX - 1) / PAYWORD_CRL_PAGE_MAX - 3);
 	CHECK_OK(payword_crl_fetch_apply(&f, &held, &full_at));
 	payword_crl_fetch_free(&f);
 	CHECK_EQ_INT(held.count, MILLION);
@@ -202,12 +211,41 @@ TEST_DB(payword_crl_pages, a_million_serials_in_pages_a_delta_of_a_hundred_and_a
 	snprintf(target, sizeof(target), "/payword/crl/page?since=%lld", (long long)f.since);
 	size_t delta = page_bytes(c, target);
 	CHECK(delta > 0 && delta < 4096);
-	CHECK_OK(payword_vendor_crl_fetch(c, agent_pk, &f));
+	struct payword_crl_loop one = { .max_pages = PAYWORD_CRL_PAGES_PER_REFRESH };
+	CHECK_OK(payword_vendor_crl_fetch(c, agent_pk, &f, &one));
+	CHECK_EQ_INT(one.pages, 1);
 	CHECK_EQ_INT(f.count, 100);
 	CHECK_OK(payword_crl_fetch_apply(&f, &held, &full_at));
 	payword_crl_fetch_free(&f);
 	CHECK_EQ_INT(held.count, MILLION + 100);
 	CHECK(payword_crl_contains(&held, 2 * MILLION + 100));
+
+	/* the daemon's refresh, ten pages a time: a vendor with no list
+	 * resumes the whole list over four refreshes and holds it only once it
+	 * is complete; a fetch resumed past max_age is begun again */
+	{
+		pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+		struct payword_crl fresh = { 0 };
+		struct payword_crl_refresh r = { 0 };
+		bool has = false;
+		int64_t at = 0, t = obol_now();
+		struct payword_crl_refresh_req q = { .c = c, .agent_pk = agent_pk, .max_age = 60, .now = t,
+						     .max_pages = 10, .mu = &mu, .held = &fresh, .has = &has,
+						     .full_at = &at };
+		CHECK_OK(payword_vendor_crl_refresh(&r, &q));
+		CHECK(r.resuming && !has && r.pending.count == 10 * PAYWORD_CRL_PAGE_MAX);
+		/* too old to finish: begun again, from the first page */
+		q.now = t + 61;
+		CHECK_OK(payword_vendor_crl_refresh(&r, &q));
+		CHECK(r.resuming && !has && r.pending.count == 10 * PAYWORD_CRL_PAGE_MAX && r.begun == t + 61);
+		for (int i = 0; i < 3 && !has; i++)
+			CHECK_OK(payword_vendor_crl_refresh(&r, &q));
+		CHECK(has && !r.resuming);
+		CHECK_EQ_INT(fresh.count, held.count);
+		CHECK(payword_crl_contains(&fresh, 2 * MILLION + 100) && at > 0);
+		payword_crl_refresh_free(&r);
+		free(fresh.serials);
+	}
 
 	/* a bad question is a named error for that caller */
 	json_t *j = NULL;

@@ -87,7 +87,7 @@ TEST(payword_vendor, certificate_checks)
 	struct payword_crl crl;
 	REQUIRE(s != NULL);
 	s[0] = 1;
-	REQUIRE_OK(payword_agent_crl(s, 1, 1, PW_NOW, w.agent.sk, &crl));
+	REQUIRE_OK(payword_agent_crl(s, 1, 1, PW_NOW, &w.agent_sg, &crl));
 	CHECK_ERR(payword_vendor_purchase(&w.va, &crl, NULL, &req, PW_NOW, 1, &next, &cl), OBOL_E_PAYWORD_CERT_REVOKED);
 	free(crl.serials);
 	/* a root the agent did not sign */
@@ -96,9 +96,11 @@ TEST(payword_vendor, certificate_checks)
 	CHECK_ERR(payword_vendor_purchase(&w.va, &w.crl, NULL, &r2, PW_NOW, 1, &next, &cl), OBOL_E_PAYWORD_CERT_INVALID);
 	/* a certificate signed by someone else */
 	struct obol_sign_keypair mallory;
+	struct obol_ed25519_signer mallory_sg;
 	obol_sign_keypair_new(&mallory);
+	obol_ed25519_signer_local(&mallory_sg, &mallory);
 	r2 = req;
-	REQUIRE_OK(payword_vcert_sign(&r2.vc, mallory.sk));
+	REQUIRE_OK(payword_vcert_sign(&r2.vc, &mallory_sg));
 	CHECK_ERR(payword_vendor_purchase(&w.va, &w.crl, NULL, &r2, PW_NOW, 1, &next, &cl), OBOL_E_PAYWORD_CERT_INVALID);
 	/* serial or user name that do not match the certificate */
 	r2 = req;
@@ -110,7 +112,7 @@ TEST(payword_vendor, certificate_checks)
 	/* expired (with a CRL fresh at that time) */
 	struct payword_crl later;
 	uint64_t buf[1];
-	REQUIRE_OK(payword_agent_crl(buf, 0, 2, PW_NOW + 86401, w.agent.sk, &later));
+	REQUIRE_OK(payword_agent_crl(buf, 0, 2, PW_NOW + 86401, &w.agent_sg, &later));
 	CHECK_ERR(payword_vendor_purchase(&w.va, &later, NULL, &req, PW_NOW + 86401, 1, &next, &cl),
 		  OBOL_E_PAYWORD_CERT_EXPIRED);
 }

@@ -201,6 +201,7 @@ TEST_DB(issuer, idempotent_retry_moves_once)
 
 struct vadd {
 	const struct obol_issuer_keys *keys;
+	struct obol_ed25519_signer sg;
 	struct obol_sign_keypair v;
 	struct obol_vendor_cert cert, again;
 	obol_err check;
@@ -209,7 +210,7 @@ struct vadd {
 static obol_err vendor_unit(struct obol_store *s, void *arg)
 {
 	struct vadd *a = arg;
-	obol_err e = obol_issuer_vendor_add(s, a->keys, "kiosk", a->v.pk, NULL, 30, obol_now(), &a->cert);
+	obol_err e = obol_issuer_vendor_add(s, &a->sg, "kiosk", a->v.pk, NULL, 30, obol_now(), &a->cert);
 	if (e == OBOL_OK)
 		e = obol_issuer_vendor_cert_by_key(s, a->v.pk, &a->again);
 	if (e == OBOL_OK)
@@ -223,6 +224,7 @@ TEST_DB(issuer, vendor_certificates)
 	struct vadd a = { 0 };
 	REQUIRE(setup(db_url, &st));
 	a.keys = obol_issuer_keys(st.iss);
+	REQUIRE_OK(obol_issuer_signer(st.iss, obol_now(), &a.sg));
 	obol_sign_keypair_new(&a.v);
 	REQUIRE_OK(obol_issuer_run(st.iss, vendor_unit, &a));
 	CHECK_OK(a.check);
@@ -240,7 +242,7 @@ TEST_DB(issuer, vendor_certificates)
  * same again within a day; none once the last one expired (the operator's
  * `issuer vendor add` is the way back). */
 struct vrenew {
-	const struct obol_issuer_keys *keys;
+	struct obol_ed25519_signer sg;
 	struct obol_sign_keypair v;
 	struct obol_vendor_cert first, second, again, late, user_try;
 	obol_err second_e, again_e, late_e, user_e;
@@ -252,14 +254,14 @@ static obol_err renew_unit(struct obol_store *s, void *arg)
 	struct vrenew *r = arg;
 	struct obol_account acc, user;
 	uint8_t box[32] = { 7 };
-	obol_err e = obol_issuer_vendor_add(s, r->keys, "stall", r->v.pk, box, 30, r->t0, &r->first);
+	obol_err e = obol_issuer_vendor_add(s, &r->sg, "stall", r->v.pk, box, 30, r->t0, &r->first);
 	if (e != OBOL_OK || (e = obol_account_by_name(s, "stall", &acc)) != OBOL_OK ||
 	    (e = obol_account_by_name(s, "alice", &user)) != OBOL_OK)
 		return e;
-	r->second_e = obol_issuer_vendor_renew(s, r->keys, &acc, r->t0 + 25 * 86400, &r->second);
-	r->again_e = obol_issuer_vendor_renew(s, r->keys, &acc, r->t0 + 25 * 86400 + 3600, &r->again);
-	r->late_e = obol_issuer_vendor_renew(s, r->keys, &acc, r->second.valid_until, &r->late);
-	r->user_e = obol_issuer_vendor_renew(s, r->keys, &user, r->t0 + 25 * 86400, &r->user_try);
+	r->second_e = obol_issuer_vendor_renew(s, &r->sg, &acc, r->t0 + 25 * 86400, &r->second);
+	r->again_e = obol_issuer_vendor_renew(s, &r->sg, &acc, r->t0 + 25 * 86400 + 3600, &r->again);
+	r->late_e = obol_issuer_vendor_renew(s, &r->sg, &acc, r->second.valid_until, &r->late);
+	r->user_e = obol_issuer_vendor_renew(s, &r->sg, &user, r->t0 + 25 * 86400, &r->user_try);
 	return OBOL_OK;
 }
 
@@ -268,8 +270,8 @@ TEST_DB(issuer, vendor_renews_its_certificate)
 	struct setup st;
 	struct vrenew r = { 0 };
 	REQUIRE(setup(db_url, &st));
-	r.keys = obol_issuer_keys(st.iss);
 	r.t0 = obol_now();
+	REQUIRE_OK(obol_issuer_signer(st.iss, r.t0, &r.sg));
 	obol_sign_keypair_new(&r.v);
 	REQUIRE_OK(obol_issuer_run(st.iss, renew_unit, &r));
 	REQUIRE_OK(r.second_e);
@@ -302,6 +304,7 @@ TEST_DB(issuer, vendor_renew_route)
 	char url[64];
 	REQUIRE(setup(db_url, &st));
 	a.keys = obol_issuer_keys(st.iss);
+	REQUIRE_OK(obol_issuer_signer(st.iss, obol_now(), &a.sg));
 	obol_sign_keypair_new(&a.v);
 	REQUIRE_OK(obol_issuer_run(st.iss, vendor_unit, &a));
 	snprintf(url, sizeof url, "http://127.0.0.1:%u", obol_issuer_port(st.iss));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "issuer/issuer.h"
 #include "issuer/keys.h"
@@ -84,6 +85,173 @@ TEST_DB(issuer_keys, ceremony_imports_only_what_was_requested)
 	CHECK_EQ_INT(added, 0);
 	obol_wipe(&master, sizeof master);
 	free(r);
+	free(set);
+	obol_store_close(s);
+}
+
+/* A new issuer database at db_url, open in *s, its master key (as the
+ * offline master key file would hold it) and the default plan requested. */
+static obol_err fresh_issuer(const char *db_url, int64_t now, struct obol_store **s, struct obol_sign_keypair *master,
+			     struct obol_key_policy *p, size_t *added)
+{
+	uint8_t seed[OBOL_SIGN_SEED_LEN];
+	FILE *devnull = fopen("/dev/null", "w");
+	obol_err e = devnull != NULL ? obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull) : OBOL_E_IO;
+	if (devnull != NULL)
+		fclose(devnull);
+	if (e == OBOL_OK && (e = obol_store_open(db_url, false, s)) == OBOL_OK &&
+	    (e = obol_issuer_keys_master_seed(*s, seed)) == OBOL_OK) {
+		obol_sign_keypair_from_seed(master, seed);
+		obol_key_policy_default(p);
+		e = obol_issuer_keys_plan(*s, p, now, added);
+	}
+	OBOL_WIPE(seed);
+	return e;
+}
+
+/* The online keys the issuer signs with: none before the ceremony, the one
+ * whose window holds now after it, the next one from its valid_from on. */
+TEST_DB(issuer_keys, online_keyring_follows_the_windows)
+{
+	struct obol_store *s = NULL;
+	struct obol_key_policy p;
+	struct obol_sign_keypair master;
+	struct obol_online_keyring *ring = malloc(sizeof *ring);
+	struct obol_key_set *set = malloc(sizeof *set);
+	struct obol_ed25519_signer sg;
+	const struct obol_online_key *k;
+	uint8_t sig[OBOL_SIGN_LEN], first[OBOL_SIGN_PK_LEN];
+	const uint8_t msg[] = "a vendor certificate";
+	size_t added = 0, n = 0;
+	int64_t now = obol_now();
+	REQUIRE(ring != NULL && set != NULL);
+	REQUIRE_OK(fresh_issuer(db_url, now, &s, &master, &p, &added));
+
+	/* requested, not signed yet: nothing to sign with */
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	CHECK_EQ_INT(ring->n, 0);
+	CHECK_ERR(obol_online_keyring_signer(ring, now, &sg), OBOL_E_KEY_ONLINE_MISSING);
+
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &n));
+	CHECK_EQ_INT(n, added);
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	CHECK_EQ_INT(ring->n, 2);
+	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
+	CHECK(memcmp(sg.pk, master.pk, OBOL_SIGN_PK_LEN) != 0);
+	memcpy(first, sg.pk, sizeof first);
+	REQUIRE_OK(obol_ed25519_sign(&sg, "vendor-cert", msg, sizeof msg, sig));
+	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, set));
+	CHECK_OK(obol_key_set_verify_signed(set, sg.pk, sig, "vendor-cert", msg, sizeof msg, now));
+	CHECK_ERR(obol_key_set_verify_signed(set, sg.pk, sig, "issuer-keys", msg, sizeof msg, now),
+		  OBOL_E_KEY_SIGNATURE_INVALID);
+
+	/* the next key takes over when its window begins, with no new load */
+	REQUIRE_OK(obol_online_keyring_pick(ring, now, &k));
+	int64_t next = k->use_until;
+	REQUIRE_OK(obol_online_keyring_signer(ring, next, &sg));
+	CHECK(memcmp(sg.pk, first, OBOL_SIGN_PK_LEN) != 0);
+	REQUIRE_OK(obol_ed25519_sign(&sg, "vendor-cert", msg, sizeof msg, sig));
+	CHECK_OK(obol_key_set_verify_signed(set, sg.pk, sig, "vendor-cert", msg, sizeof msg, next));
+	/* a signer asked for a key it does not hold signs nothing */
+	memcpy(sg.pk, master.pk, OBOL_SIGN_PK_LEN);
+	CHECK_ERR(obol_ed25519_sign(&sg, "vendor-cert", msg, sizeof msg, sig), OBOL_E_KEY_NOT_ANNOUNCED);
+	/* past the last announced window: loaded then, it holds nothing */
+	REQUIRE_OK(obol_online_keyring_load(s, next + p.online_use_s, ring));
+	CHECK_EQ_INT(ring->n, 0);
+	CHECK_ERR(obol_online_keyring_signer(ring, next + p.online_use_s, &sg), OBOL_E_KEY_ONLINE_MISSING);
+
+	obol_online_keyring_wipe(ring);
+	obol_wipe(&master, sizeof master);
+	free(ring);
+	free(set);
+	obol_store_close(s);
+}
+
+/* The one-key in-process signer signs under its own key only. */
+TEST(issuer_keys, local_signer_signs_with_its_key_only)
+{
+	struct obol_sign_keypair kp, other;
+	struct obol_ed25519_signer sg;
+	uint8_t sig[OBOL_SIGN_LEN];
+	const uint8_t msg[] = "m";
+	obol_sign_keypair_new(&kp);
+	obol_sign_keypair_new(&other);
+	obol_ed25519_signer_local(&sg, &kp);
+	REQUIRE_OK(obol_ed25519_sign(&sg, "ctx", msg, sizeof msg, sig));
+	CHECK_OK(obol_sign_verify(sig, "ctx", msg, sizeof msg, kp.pk));
+	memcpy(sg.pk, other.pk, OBOL_SIGN_PK_LEN);
+	CHECK_ERR(obol_ed25519_sign(&sg, "ctx", msg, sizeof msg, sig), OBOL_E_KEY_NOT_ANNOUNCED);
+	obol_wipe(&kp, sizeof kp);
+	obol_wipe(&other, sizeof other);
+}
+
+/* Revoking a leaked online key: after the ceremony signs the revocation,
+ * the issuer no longer signs with the key, verifiers refuse what it signed
+ * from the revocation's valid_from (KEY_REVOKED), and the plan has drawn a
+ * replacement that holds now. */
+TEST_DB(issuer_keys, revoked_online_key_is_replaced_and_refused)
+{
+	struct obol_store *s = NULL;
+	struct obol_key_policy p;
+	struct obol_sign_keypair master;
+	struct obol_online_keyring *ring = malloc(sizeof *ring);
+	struct obol_key_set *set = malloc(sizeof *set);
+	struct obol_ed25519_signer sg;
+	uint8_t sig[OBOL_SIGN_LEN], leaked_sig[OBOL_SIGN_LEN], leaked[OBOL_SIGN_PK_LEN];
+	uint8_t id[32], full[32];
+	uint8_t nobody[8] = { 0 };
+	const uint8_t msg[] = "a payword CRL";
+	size_t added = 0, n = 0;
+	int64_t now = obol_now(), signed_end = 0, planned_end = 0;
+	REQUIRE(ring != NULL && set != NULL);
+	REQUIRE_OK(fresh_issuer(db_url, now, &s, &master, &p, &added));
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &n));
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
+	memcpy(leaked, sg.pk, sizeof leaked);
+	REQUIRE_OK(obol_ed25519_sign(&sg, "payword-crl", msg, sizeof msg, leaked_sig));
+	REQUIRE_OK(obol_issuer_keys_online_cover(s, now, &signed_end, &planned_end));
+	CHECK_EQ_INT(signed_end, now + 2 * p.online_use_s);
+
+	/* an id of no online key is refused; the leaked key's is queued once */
+	REQUIRE_OK(obol_store_begin(s));
+	CHECK_ERR(obol_issuer_keys_revoke(s, nobody, sizeof nobody, now, now, full, &added), OBOL_E_KEY_NOT_ANNOUNCED);
+	obol_sha256(id, leaked, sizeof leaked);
+	REQUIRE_OK(obol_issuer_keys_revoke(s, id, 8, now + 10, now, full, &added));
+	CHECK_EQ_INT(added, 1);
+	CHECK_MEM_EQ(full, id, 32);
+	REQUIRE_OK(obol_issuer_keys_revoke(s, id, 32, now + 10, now, full, &added));
+	CHECK_EQ_INT(added, 0);
+	REQUIRE_OK(obol_store_commit(s));
+	/* requested, not signed: the key still signs, and counts no more for the plan */
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	CHECK_EQ_INT(ring->n, 2);
+	REQUIRE_OK(obol_issuer_keys_online_cover(s, now, &signed_end, &planned_end));
+	CHECK_EQ_INT(planned_end, now);
+	REQUIRE_OK(obol_issuer_keys_plan(s, &p, now, &added));
+	CHECK(added >= 1); /* the replacement, from now */
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &n));
+	CHECK_EQ_INT(n, added + 1);
+
+	REQUIRE_OK(obol_online_keyring_load(s, now, ring));
+	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
+	CHECK(memcmp(sg.pk, leaked, OBOL_SIGN_PK_LEN) != 0); /* the replacement signs */
+	memcpy(sg.pk, leaked, OBOL_SIGN_PK_LEN);
+	CHECK_ERR(obol_ed25519_sign(&sg, "payword-crl", msg, sizeof msg, sig), OBOL_E_KEY_NOT_ANNOUNCED);
+	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
+	REQUIRE_OK(obol_ed25519_sign(&sg, "payword-crl", msg, sizeof msg, sig));
+	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, set));
+	CHECK_OK(obol_key_set_verify_signed(set, sg.pk, sig, "payword-crl", msg, sizeof msg, now + 10));
+	/* what the leaked key signed: accepted before the revocation's valid_from, refused from it */
+	CHECK_OK(obol_key_set_verify_signed(set, leaked, leaked_sig, "payword-crl", msg, sizeof msg, now + 9));
+	CHECK_ERR(obol_key_set_verify_signed(set, leaked, leaked_sig, "payword-crl", msg, sizeof msg, now + 10),
+		  OBOL_E_KEY_REVOKED);
+	REQUIRE_OK(obol_issuer_keys_online_cover(s, now, &signed_end, &planned_end));
+	CHECK(signed_end >= now + p.lookahead_s);
+
+	obol_online_keyring_wipe(ring);
+	obol_wipe(&master, sizeof master);
+	free(ring);
 	free(set);
 	obol_store_close(s);
 }

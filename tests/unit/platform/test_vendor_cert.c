@@ -16,7 +16,9 @@ static void make_cert(struct obol_vendor_cert *c, const struct obol_sign_keypair
 	memset(c->sign_pk, 0x11, 32);
 	c->valid_from = 1000;
 	c->valid_until = 2000;
-	CHECK_OK(obol_vendor_cert_sign(c, issuer->sk));
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, issuer);
+	CHECK_OK(obol_vendor_cert_sign(c, &sg));
 }
 
 TEST(vendor_cert, sign_verify_and_refusals)
@@ -68,14 +70,17 @@ TEST(keys_doc, sign_and_verify)
 	uint8_t box[32], got[32];
 	char mpk[OBOL_B64_LEN(32)], bpk[OBOL_B64_LEN(32)], cur[OBOL_CURRENCY_MAX + 1];
 	json_t *doc = NULL, *keys = NULL;
+	struct obol_ed25519_signer m_sg, other_sg;
 	obol_sign_keypair_new(&m);
 	obol_sign_keypair_new(&other);
+	obol_ed25519_signer_local(&m_sg, &m);
+	obol_ed25519_signer_local(&other_sg, &other);
 	memset(box, 5, sizeof box);
 	REQUIRE_OK(obol_b64_encode(m.pk, 32, mpk, sizeof mpk));
 	REQUIRE_OK(obol_b64_encode(box, 32, bpk, sizeof bpk));
 	json_t *inner = json_pack("{s:i, s:s, s:s, s:s, s:{s:i}}", "version", 1, "currency", "EUR", "master_pk", mpk,
 				  "box_pk", bpk, "coupon", "denoms", 3);
-	REQUIRE_OK(obol_keys_doc_sign(inner, m.sk, &doc));
+	REQUIRE_OK(obol_keys_doc_sign(inner, &m_sg, &doc));
 	char *text = json_dumps(doc, JSON_COMPACT);
 	CHECK_OK(obol_keys_doc_verify(text, strlen(text), NULL, &keys, got, NULL, cur));
 	CHECK_MEM_EQ(got, m.pk, 32);
@@ -88,14 +93,14 @@ TEST(keys_doc, sign_and_verify)
 	json_decref(doc);
 
 	/* A scheme part changed after signing. */
-	REQUIRE_OK(obol_keys_doc_sign(inner, m.sk, &doc));
+	REQUIRE_OK(obol_keys_doc_sign(inner, &m_sg, &doc));
 	json_object_set_new(json_object_get(json_object_get(doc, "keys"), "coupon"), "denoms", json_integer(4));
 	text = json_dumps(doc, JSON_COMPACT);
 	CHECK_ERR(obol_keys_doc_verify(text, strlen(text), m.pk, NULL, NULL, NULL, NULL), OBOL_E_KEYS_INVALID);
 	free(text);
 	json_decref(doc);
 	/* Signed by a key other than the one it names. */
-	REQUIRE_OK(obol_keys_doc_sign(inner, other.sk, &doc));
+	REQUIRE_OK(obol_keys_doc_sign(inner, &other_sg, &doc));
 	text = json_dumps(doc, JSON_COMPACT);
 	CHECK_ERR(obol_keys_doc_verify(text, strlen(text), NULL, NULL, NULL, NULL, NULL), OBOL_E_KEYS_INVALID);
 	free(text);

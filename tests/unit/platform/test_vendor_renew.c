@@ -5,6 +5,14 @@
 #include "../test.h"
 #include "vendor/renew.h"
 
+/* Signs c as the issuer would (a local signer over its key). */
+static obol_err sign_as(struct obol_vendor_cert *c, const struct obol_sign_keypair *issuer)
+{
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, issuer);
+	return obol_vendor_cert_sign(c, &sg);
+}
+
 static void cert_at(struct obol_vendor_cert *c, const struct obol_sign_keypair *issuer, int64_t from, int64_t until)
 {
 	memset(c, 0, sizeof *c);
@@ -16,7 +24,7 @@ static void cert_at(struct obol_vendor_cert *c, const struct obol_sign_keypair *
 	c->has_box_pk = true;
 	c->valid_from = from;
 	c->valid_until = until;
-	CHECK_OK(obol_vendor_cert_sign(c, issuer->sk));
+	CHECK_OK(sign_as(c, issuer));
 }
 
 TEST(vendor_renew, due_within_the_margin)
@@ -48,23 +56,23 @@ TEST(vendor_renew, takes_only_a_later_certificate_of_itself)
 	/* another vendor, account, name, signing or box key */
 	bad = fresh;
 	bad.vendor_id = 5;
-	CHECK_OK(obol_vendor_cert_sign(&bad, issuer.sk));
+	CHECK_OK(sign_as(&bad, &issuer));
 	CHECK_ERR(obol_vendor_renewal_check(&cur, &bad, issuer.pk, 95000), OBOL_E_VENDOR_CERT_INVALID);
 	bad = fresh;
 	bad.account = 5;
-	CHECK_OK(obol_vendor_cert_sign(&bad, issuer.sk));
+	CHECK_OK(sign_as(&bad, &issuer));
 	CHECK_ERR(obol_vendor_renewal_check(&cur, &bad, issuer.pk, 95000), OBOL_E_VENDOR_CERT_INVALID);
 	bad = fresh;
 	strcpy(bad.name, "stall2");
-	CHECK_OK(obol_vendor_cert_sign(&bad, issuer.sk));
+	CHECK_OK(sign_as(&bad, &issuer));
 	CHECK_ERR(obol_vendor_renewal_check(&cur, &bad, issuer.pk, 95000), OBOL_E_VENDOR_CERT_INVALID);
 	bad = fresh;
 	bad.sign_pk[0] ^= 1;
-	CHECK_OK(obol_vendor_cert_sign(&bad, issuer.sk));
+	CHECK_OK(sign_as(&bad, &issuer));
 	CHECK_ERR(obol_vendor_renewal_check(&cur, &bad, issuer.pk, 95000), OBOL_E_VENDOR_CERT_INVALID);
 	bad = fresh;
 	bad.has_box_pk = false;
-	CHECK_OK(obol_vendor_cert_sign(&bad, issuer.sk));
+	CHECK_OK(sign_as(&bad, &issuer));
 	CHECK_ERR(obol_vendor_renewal_check(&cur, &bad, issuer.pk, 95000), OBOL_E_VENDOR_CERT_INVALID);
 	/* the current one given back: not a renewal */
 	CHECK_ERR(obol_vendor_renewal_check(&cur, &cur, issuer.pk, 95000), OBOL_E_VENDOR_CERT_NOT_RENEWED);

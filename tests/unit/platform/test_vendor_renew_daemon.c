@@ -38,8 +38,10 @@ struct rsetup {
 static obol_err add_vendor(struct obol_store *s, void *arg)
 {
 	struct rsetup *st = arg;
-	return obol_issuer_vendor_add(s, obol_issuer_keys(st->iss), "stall", st->sign.pk, st->box.pk, 400, obol_now(),
-				      &st->cert);
+	struct obol_ed25519_signer sg;
+	obol_err e = obol_issuer_signer(st->iss, obol_now(), &sg);
+	return e != OBOL_OK ? e : obol_issuer_vendor_add(s, &sg, "stall", st->sign.pk, st->box.pk, 400, obol_now(),
+							 &st->cert);
 }
 
 TEST(vendor_renew, daemon_renews_its_certificate_and_ecash_key_while_running)

@@ -7,6 +7,7 @@
 
 #include "core/amount.h"
 #include "crypto/hash.h"
+#include "schemes/codex/blacklist_pages.h"
 #include "schemes/codex/messages.h"
 #include "vg.h"
 
@@ -46,7 +47,9 @@ static void gen_cert(struct vg *g, const struct obol_sign_keypair *bank, const c
 	vg_fixed(label, box);
 	memcpy(c->box_pk, box, sizeof box);
 	c->not_after = T0 + CODEX_CERT_LIFETIME;
-	VG_OK(g, codex_cert_sign(c, bank->sk));
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, bank);
+	VG_OK(g, codex_cert_sign(c, &sg));
 	VG_OK(g, codex_cert_encode(c, buf, sizeof buf, &len));
 	snprintf(label, sizeof label, "codex-cert-%s", name);
 	vg_begin(g, label, "codex certificate");
@@ -93,7 +96,9 @@ void vg_codex(struct vg *g)
 	st.not_after = T0 + CODEX_DEFAULT_LIFETIME;
 	st.issued = T0;
 	st.perf = 2;
-	VG_OK(g, codex_state_sign(&st, bank.sk));
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, &bank);
+	VG_OK(g, codex_state_sign(&st, &sg));
 	VG_OK(g, codex_state_encode(&st, buf, sizeof buf, &len));
 	VG_OK(g, codex_state_hash(&st, sh));
 	vg_begin(g, "codex-state", "codex state");
@@ -220,7 +225,7 @@ void vg_codex(struct vg *g)
 	bl.ids[0] = 2;
 	bl.ids[1] = 11;
 	bl.ids[2] = 4096;
-	VG_OK(g, codex_blacklist_sign(&bl, bank.sk));
+	VG_OK(g, codex_blacklist_sign(&bl, &sg));
 	uint8_t *bb = NULL;
 	VG_OK(g, codex_blacklist_encode(&bl, &bb, &len));
 	vg_begin(g, "codex-blacklist", "codex blacklist");
@@ -236,4 +241,33 @@ void vg_codex(struct vg *g)
 		signed_struct(g, "bank", CODEX_CTX_BLACKLIST, bb, len);
 	vg_end(g);
 	free(bb);
+
+	/* one page of the paged list: the delta since version 4, at version 5,
+	 * ids in (10, 5000] (a last page has through 2^64 - 1) */
+	struct codex_blacklist_item items[] = { { 11, T0 + 30 * 86400 }, { 4096, T0 + 31 * 86400 } };
+	struct codex_blacklist_page pg = { .version = 5, .issued = T0 + 86400, .since = 4, .after = 10,
+					   .through = 5000, .count = 2, .items = items };
+	uint8_t *pb = NULL;
+	VG_OK(g, codex_blacklist_page_sign(&pg, bank.sk));
+	VG_OK(g, codex_blacklist_page_encode(&pg, &pb, &len));
+	vg_begin(g, "codex-blacklist-page", "codex blacklist page");
+	vg_in_uint(g, "version", pg.version);
+	vg_in_int(g, "issued", pg.issued);
+	vg_in_uint(g, "since", pg.since);
+	vg_in_uint(g, "after", pg.after);
+	vg_in_uint(g, "through", pg.through);
+	{
+		json_t *es = json_array();
+		for (size_t i = 0; i < pg.count; i++) {
+			json_t *e = json_array();
+			json_array_append_new(e, json_integer((json_int_t)items[i].user));
+			json_array_append_new(e, json_integer((json_int_t)items[i].until));
+			json_array_append_new(es, e);
+		}
+		vg_in_json(g, "entries", es);
+	}
+	if (pb != NULL)
+		signed_struct(g, "bank", CODEX_CTX_BLACKLIST_PAGE, pb, len);
+	vg_end(g);
+	free(pb);
 }

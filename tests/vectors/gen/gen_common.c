@@ -44,7 +44,9 @@ static void gen_keys_doc(struct vg *g, const struct obol_sign_keypair *master)
 				 "currency", "EUR", "master_pk", mpk, "box_pk", bpk, "issued_at", (json_int_t)T0,
 				 "codex", "accounts", "id", 1, "deposit", "EUR:20", "not_after",
 				 (json_int_t)(T0 + 86400));
-	VG_OK(g, obol_keys_doc_sign(keys, master->sk, &doc));
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, master);
+	VG_OK(g, obol_keys_doc_sign(keys, &sg, &doc));
 	char *canon = obol_json_dump_canonical(keys);
 	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
 	uint8_t sig[OBOL_SIGN_LEN];
@@ -87,7 +89,9 @@ static void gen_vendor_cert(struct vg *g, const struct obol_sign_keypair *master
 		vg_fixed("vendor box key", c.box_pk);
 	c.valid_from = T0;
 	c.valid_until = T0 + 365 * 86400;
-	VG_OK(g, obol_vendor_cert_sign(&c, master->sk));
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, master);
+	VG_OK(g, obol_vendor_cert_sign(&c, &sg));
 	VG_OK(g, obol_vendor_cert_encode(&c, enc, sizeof enc, &elen));
 	VG_OK(g, obol_vendor_cert_hash(&c, hash));
 	/* fields 1..7 of the certificate's own spec: the signed map */

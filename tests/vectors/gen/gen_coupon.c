@@ -52,6 +52,7 @@ static void digest_sig(struct vg *g, const char *key, const char *ctx, const str
 void vg_coupon(struct vg *g)
 {
 	struct obol_sign_keypair master, vendor;
+	struct obol_ed25519_signer sg;
 	struct obol_vendor_cert vc;
 	struct coupon_coin coin;
 	struct coupon_denom d;
@@ -125,7 +126,8 @@ void vg_coupon(struct vg *g)
 	memcpy(vc.sign_pk, vendor.pk, OBOL_SIGN_PK_LEN);
 	vc.valid_from = T0;
 	vc.valid_until = T0 + 365 * 86400;
-	VG_OK(g, obol_vendor_cert_sign(&vc, master.sk));
+	obol_ed25519_signer_local(&sg, &master);
+	VG_OK(g, obol_vendor_cert_sign(&vc, &sg));
 	VG_OK(g, obol_vendor_cert_encode(&vc, cert, sizeof cert, &cert_len));
 	obol_sha256(cert_hash, cert, cert_len);
 
@@ -223,7 +225,6 @@ void vg_coupon(struct vg *g)
 	/* ---- lock reply (step 4), issuer ---- */
 	struct coupon_issuer is;
 	memset(&is, 0, sizeof is);
-	is.sign_sk = master.sk;
 	memcpy(is.sign_pk, master.pk, OBOL_SIGN_PK_LEN);
 	{
 		struct coupon_lock_reply rp;
@@ -234,7 +235,7 @@ void vg_coupon(struct vg *g)
 		rp.index = p;
 		memcpy(rp.token, token, 32);
 		rp.deadline = T;
-		coupon_issuer_sign_lock_reply(&is, &rp, cert_hash);
+		VG_OK(g, coupon_issuer_sign_lock_reply(&sg, &rp, cert_hash));
 		coupon_digest_lock_reply(digest, &rp, cert_hash);
 		be64(ix, p);
 		be64(t, (uint64_t)T);
@@ -311,7 +312,7 @@ void vg_coupon(struct vg *g)
 		sr.spent = false;
 		memcpy(sr.lock, lock, sizeof lock);
 		sr.has_lock = true;
-		coupon_issuer_sign_settle_reply(&is, &sr, cert_hash);
+		VG_OK(g, coupon_issuer_sign_settle_reply(&sg, &sr, cert_hash));
 		coupon_digest_settle_reply(digest, &sr, cert_hash);
 		be64(ix, j);
 		be64(cnt, sr.credited_tokens);
@@ -369,7 +370,7 @@ void vg_coupon(struct vg *g)
 		memcpy(rf.coin_id, coin.id, 32);
 		rf.last_index = p;
 		rf.locked_until = T;
-		coupon_issuer_sign_refusal(&is, &rf, cert_hash, lock);
+		VG_OK(g, coupon_issuer_sign_refusal(&sg, &rf, cert_hash, lock));
 		coupon_digest_refusal(digest, &rf, cert_hash, lock);
 		be64(code, rf.code);
 		be64(ix, rf.last_index);
@@ -400,7 +401,7 @@ void vg_coupon(struct vg *g)
 		rr.refunded_tokens = p + 1;
 		VG_OK(g, obol_amount_mul(&rr.refunded, &d.token_value, rr.refunded_tokens));
 		rr.account = 7;
-		coupon_issuer_sign_refund_reply(&is, &rr);
+		VG_OK(g, coupon_issuer_sign_refund_reply(&sg, &rr));
 		coupon_digest_refund_reply(digest, &rr);
 		be64(ix, rr.index);
 		be64(cnt, rr.refunded_tokens);

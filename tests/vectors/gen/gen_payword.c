@@ -22,6 +22,7 @@ static void be64(uint8_t *p, uint64_t v)
 void vg_payword(struct vg *g)
 {
 	struct obol_sign_keypair agent, user;
+	struct obol_ed25519_signer agent_sg;
 	struct payword_vcert vc;
 	struct payword_ucert uc;
 	struct payword_range rg;
@@ -35,6 +36,7 @@ void vg_payword(struct vg *g)
 	char amt[OBOL_AMOUNT_STR_MAX];
 
 	vg_key_ed25519(g, "agent", &agent);
+	obol_ed25519_signer_local(&agent_sg, &agent);
 	vg_key_ed25519(g, "user", &user);
 
 	memset(&vc, 0, sizeof vc);
@@ -51,7 +53,7 @@ void vg_payword(struct vg *g)
 	vc.issued = T0;
 	vc.not_after = T0 + 30 * 86400;
 	snprintf(vc.username, sizeof vc.username, "alice");
-	VG_OK(g, payword_vcert_sign(&vc, agent.sk));
+	VG_OK(g, payword_vcert_sign(&vc, &agent_sg));
 	VG_OK(g, payword_vcert_encode(&vc, enc, &len));
 	obol_amount_format(&vc.token_value, amt);
 	vg_begin(g, "payword-vendor-certificate", "payword vendor certificate");
@@ -155,7 +157,7 @@ void vg_payword(struct vg *g)
 	crl.issued = T0 + 86400;
 	crl.count = 3;
 	crl.serials = serials;
-	VG_OK(g, payword_crl_sign(&crl, agent.sk));
+	VG_OK(g, payword_crl_sign(&crl, &agent_sg));
 	/* The list's signed bytes are not exported: written here after the
 	 * layout, and vg_sig_ed25519 checks the code's signature covers them. */
 	memcpy(crlb, "OPWR", 4);
@@ -183,7 +185,7 @@ void vg_payword(struct vg *g)
 		struct payword_crl_page pg = { .issued = T0 + 86400, .since = T0, .after = 2, .through = 2000,
 					       .count = 3, .serials = serials };
 		uint8_t pb[4 + 5 * 8 + 3 * 8];
-		VG_OK(g, payword_crl_page_sign(&pg, agent.sk));
+		VG_OK(g, payword_crl_page_sign(&pg, &agent_sg));
 		memcpy(pb, "OPWL", 4);
 		be64(pb + 4, (uint64_t)pg.issued);
 		be64(pb + 12, (uint64_t)pg.since);

@@ -1,0 +1,136 @@
+/* Pruning of the vendor's registries in bounded batches: see prune.h. The
+ * vendor's database is SQLite (vendor.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vendor/prune.h"
+
+static const struct obol_migration coupon_steps[] = {
+	/* 1: the answered coins by deadline */
+	{ .sqlite = "CREATE INDEX coupon_vcoins_deadline ON coupon_vcoins (state, deadline);" },
+};
+
+static const struct obol_migration payword_steps[] = {
+	/* 1: the end of each certificate seen (NULL for those seen before) */
+	{ .sqlite = "ALTER TABLE payword_v_serials ADD COLUMN not_after BIGINT;"
+		    "CREATE INDEX payword_v_serials_not_after ON payword_v_serials (not_after);" },
+};
+
+obol_err obol_vendor_prune_coupon_migrate(struct obol_store *s)
+{
+	return obol_store_migrate(s, "coupon-vendor-prune", coupon_steps, OBOL_ARRAY_LEN(coupon_steps));
+}
+
+obol_err obol_vendor_prune_payword_migrate(struct obol_store *s)
+{
+	return obol_store_migrate(s, "payword-vendor-prune", payword_steps, OBOL_ARRAY_LEN(payword_steps));
+}
+
+struct batch {
+	int64_t before;
+	size_t limit;
+	size_t picked; /* coins or certificates this batch took */
+	int64_t rows, sales, outbox;
+};
+
+/* The answered coins (settled 2, refused 3) past the margin, oldest first:
+ * the same rows for both statements of a batch. */
+#define COUPON_GONE                                                                                        \
+	"SELECT rowid FROM coupon_vcoins WHERE state IN (2, 3) AND deadline < ? ORDER BY deadline, rowid" \
+	" LIMIT ?"
+
+static obol_err coupon_batch(struct obol_store *s, void *ctx)
+{
+	struct batch *b = ctx;
+	obol_err e;
+	b->rows = b->sales = b->outbox = 0;
+	if ((e = obol_store_run(s, &b->outbox,
+				"DELETE FROM outbox WHERE state <> 0 AND id IN (SELECT outbox_row FROM coupon_vcoins"
+				" WHERE rowid IN (" COUPON_GONE "))",
+				"ii", b->before, (int64_t)b->limit)) != OBOL_OK)
+		return e;
+	e = obol_store_run(s, &b->rows, "DELETE FROM coupon_vcoins WHERE rowid IN (" COUPON_GONE ")", "ii", b->before,
+			   (int64_t)b->limit);
+	b->picked = (size_t)b->rows;
+	return e;
+}
+
+static obol_err payword_batch(struct obol_store *s, void *ctx)
+{
+	struct batch *b = ctx;
+	struct obol_stmt *st = NULL;
+	int64_t *serials = NULL;
+	bool row = false;
+	obol_err e;
+	b->picked = 0;
+	b->rows = b->sales = b->outbox = 0;
+	if ((serials = calloc(b->limit, sizeof(*serials))) == NULL)
+		return OBOL_E_NO_MEMORY;
+	if ((e = obol_stmt_prepare(s,
+				   "SELECT serial FROM payword_v_serials c WHERE not_after < ? AND NOT EXISTS"
+				   " (SELECT 1 FROM payword_v_sales a WHERE a.serial = c.serial AND a.reported = 0)"
+				   " ORDER BY not_after LIMIT ?",
+				   &st)) != OBOL_OK)
+		goto out;
+	if ((e = obol_stmt_bindf(st, "ii", b->before, (int64_t)b->limit)) != OBOL_OK)
+		goto out;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		serials[b->picked++] = obol_stmt_column_int64(st, 0);
+	obol_stmt_finish(st);
+	st = NULL;
+	for (size_t i = 0; e == OBOL_OK && i < b->picked; i++) {
+		int64_t n = 0;
+		if ((e = obol_store_run(s, &n,
+					"DELETE FROM outbox WHERE state <> 0 AND id IN"
+					" (SELECT outbox_id FROM payword_v_sales WHERE serial = ?)",
+					"i", serials[i])) != OBOL_OK)
+			break;
+		b->outbox += n;
+		if ((e = obol_store_run(s, &n, "DELETE FROM payword_v_sales WHERE serial = ?", "i", serials[i])) !=
+		    OBOL_OK)
+			break;
+		b->sales += n;
+		if ((e = obol_store_run(s, &n, "DELETE FROM payword_v_serials WHERE serial = ?", "i", serials[i])) ==
+		    OBOL_OK)
+			b->rows += n;
+	}
+out:
+	obol_stmt_finish(st);
+	free(serials);
+	return e;
+}
+
+/* Runs one rule's batches until a batch takes fewer than the limit. */
+static obol_err prune(struct obol_store *s, obol_store_tx_fn fn, struct batch *b, int64_t *rows, int64_t *sales,
+		      struct obol_vendor_prune_counts *out)
+{
+	obol_err e;
+	do {
+		if ((e = obol_store_transact(s, fn, b)) != OBOL_OK)
+			return e;
+		*rows += b->rows;
+		if (sales != NULL)
+			*sales += b->sales;
+		out->outbox += b->outbox;
+		out->batches++;
+	} while (b->picked == b->limit);
+	return OBOL_OK;
+}
+
+obol_err obol_vendor_prune(struct obol_store *s, int64_t now, size_t batch, struct obol_vendor_prune_counts *out)
+{
+	int64_t coupon = 0, payword = 0;
+	obol_err e;
+	memset(out, 0, sizeof(*out));
+	if (batch == 0 || batch > 100000)
+		return OBOL_E_INVALID_ARGUMENT;
+	if ((e = obol_store_schema_version(s, "coupon-vendor-prune", &coupon)) != OBOL_OK ||
+	    (e = obol_store_schema_version(s, "payword-vendor-prune", &payword)) != OBOL_OK)
+		return e;
+	struct batch b = { .before = now - OBOL_VENDOR_PRUNE_MARGIN, .limit = batch };
+	if (coupon > 0 && (e = prune(s, coupon_batch, &b, &out->coupon_coins, NULL, out)) != OBOL_OK)
+		return e;
+	if (payword > 0)
+		e = prune(s, payword_batch, &b, &out->payword_serials, &out->payword_sales, out);
+	return e;
+}
