@@ -115,7 +115,8 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 		{ "console", required_argument, NULL, 'C' }, { "console-tls-cert", required_argument, NULL, 'E' },
 		{ "console-tls-key", required_argument, NULL, 'K' }, { "metrics-token-file", required_argument, NULL, 'T' },
 		{ "max-links-per-ip", required_argument, NULL, 'P' }, { "link-idle-timeout", required_argument, NULL, 'L' },
-		{ "link-max-seconds", required_argument, NULL, 'S' }, { 0, 0, 0, 0 },
+		{ "link-max-seconds", required_argument, NULL, 'S' }, { "renew-margin-days", required_argument, NULL, 'R' },
+		{ "renew-check-seconds", required_argument, NULL, 'W' }, { 0, 0, 0, 0 },
 	};
 	struct obol_vendor_config cfg = { .listen = "127.0.0.1:7070" };
 	struct obol_console_config console = { 0 };
@@ -158,6 +159,16 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 				return obol_cli_usage_error(cmd, "--link-max-seconds takes 1..86400");
 			cfg.link_session_s = (unsigned)n;
 			break;
+		case 'R':
+			if (obol_parse_u64(optarg, 1, 3650, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--renew-margin-days takes 1..3650");
+			cfg.renew_margin_s = (int64_t)n * 86400;
+			break;
+		case 'W':
+			if (obol_parse_u64(optarg, 1, 86400, &n) != OBOL_OK)
+				return obol_cli_usage_error(cmd, "--renew-check-seconds takes 1..86400");
+			cfg.renew_check_ms = (unsigned)n * 1000u;
+			break;
 		default:
 			return obol_cli_usage_error(cmd, "unknown option");
 		}
@@ -198,7 +209,7 @@ static int cmd_vendor_serve(const struct obol_cmd *cmd, int argc, char **argv)
 OBOL_COMMAND(vendor_serve_cmd, "vendor serve",
 	     "--dir DIR --issuer URL [--issuer-ca FILE] [--insecure-http] [--listen HOST:PORT] [--price CUR:V.F]\n"
 	     "       [--http HOST:PORT] [--max-links N] [--max-links-per-ip N] [--link-idle-timeout MS]\n"
-	     "       [--link-max-seconds S]\n"
+	     "       [--link-max-seconds S] [--renew-margin-days D] [--renew-check-seconds S]\n"
 	     "       [--console HOST:PORT [--console-tls-cert FILE --console-tls-key FILE] [--metrics-token-file FILE]]",
 	     "run the vendor daemon: device link for wallets, outbox to the issuer",
 	     "  --dir DIR           the vendor's directory (from 'vendor init'); needs DIR/vendor.cert\n"
@@ -223,6 +234,9 @@ OBOL_COMMAND(vendor_serve_cmd, "vendor serve",
 	     "  --link-idle-timeout MS  a session's next frame must come within MS of its last one\n"
 	     "                      (default 10000); frames outside the session do not count\n"
 	     "  --link-max-seconds S  a link's whole life (default 600); then DEVLINK_EXPIRED\n"
+	     "  --renew-margin-days D  ask the issuer for a new certificate D days before the current one\n"
+	     "                      ends (default 30); the old one serves until the new one is in hand\n"
+	     "  --renew-check-seconds S  how often the certificate's end is looked at (default 3600)\n"
 	     "Wallets reach the device link over an encrypted session in which the vendor proves the\n"
 	     "box key its certificate names.\n"
 	     "Prints \"listening on HOST:PORT\" for the device link (then for --http, then --console) when ready;\n"

@@ -81,13 +81,16 @@ static int parse(const struct obol_cmd *cmd, int argc, char **argv, const char *
 }
 
 /* Opens the wallet and loads its ecash section; on failure *w is NULL and
- * nothing is held. */
-static obol_err open_ecash(const struct wopts *o, struct obol_wallet **w, struct ecash_wallet *ew)
+ * nothing is held. A command that goes online first renews the wallet's key
+ * when its certificate is near its end (ecash_wallet_renew_if_due). */
+static obol_err open_ecash(const struct wopts *o, bool online, struct obol_wallet **w, struct ecash_wallet *ew)
 {
 	obol_err e = obol_wallet_open(o->c.wallet, &o->c.ks, w);
 	if (e != OBOL_OK)
 		return e;
 	e = ecash_wallet_load(*w, ew);
+	if (e == OBOL_OK && online)
+		e = ecash_wallet_renew_if_due(ew, obol_now(), stderr);
 	if (e != OBOL_OK) {
 		ecash_wallet_free(ew);
 		obol_wallet_close(*w);
@@ -116,7 +119,7 @@ static int run_plain(const struct obol_cmd *cmd, int argc, char **argv,
 	int rc = parse(cmd, argc, argv, "", &o);
 	if (rc >= 0)
 		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
+	obol_err e = open_ecash(&o, true, &w, &ew);
 	if (e == OBOL_OK)
 		e = action(&ew, stdout);
 	return finish(cmd, e, what, w, &ew);
@@ -136,7 +139,7 @@ static int run_key(const struct obol_cmd *cmd, int argc, char **argv,
 	int rc = parse(cmd, argc, argv, "b", &o);
 	if (rc >= 0)
 		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
+	obol_err e = open_ecash(&o, false, &w, &ew);
 	if (e == OBOL_OK)
 		e = action(&ew, (unsigned)o.bits, stdout);
 	return finish(cmd, e, what, w, &ew);
@@ -196,7 +199,7 @@ static int cmd_topup(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	for (uint64_t i = 0; i < n; i++)
 		values[i] = coin;
-	e = open_ecash(&o, &w, &ew);
+	e = open_ecash(&o, true, &w, &ew);
 	if (e == OBOL_OK)
 		e = ecash_wallet_topup(&ew, values, (size_t)n, stdout);
 	if (e == OBOL_OK) {
@@ -268,7 +271,7 @@ static int cmd_coins(const struct obol_cmd *cmd, int argc, char **argv)
 	int rc = parse(cmd, argc, argv, "", &o);
 	if (rc >= 0)
 		return rc;
-	obol_err e = open_ecash(&o, &w, &ew);
+	obol_err e = open_ecash(&o, false, &w, &ew);
 	if (e == OBOL_OK)
 		e = ecash_wallet_balance(&ew, &sum, o.c.json ? NULL : stdout);
 	if (e == OBOL_OK && o.c.json) {
@@ -310,7 +313,7 @@ static int cmd_pay(const struct obol_cmd *cmd, int argc, char **argv)
 		return rc;
 	if (o.vendor == NULL)
 		return obol_cli_usage_error(cmd, "--vendor is required");
-	obol_err e = open_ecash(&o, &w, &ew);
+	obol_err e = open_ecash(&o, false, &w, &ew);
 	if (e == OBOL_OK)
 		e = ecash_wallet_connect(&ew, o.vendor, &l);
 	if (e == OBOL_OK)
@@ -347,7 +350,7 @@ static int cmd_receive(const struct obol_cmd *cmd, int argc, char **argv)
 	obol_err e = obol_amount_parse(o.price, &price);
 	if (e != OBOL_OK)
 		return obol_cli_fail(cmd, e, "bad --price");
-	e = open_ecash(&o, &w, &ew);
+	e = open_ecash(&o, false, &w, &ew);
 	if (e == OBOL_OK && (e = ecash_wallet_merchant(&ew, &m)) == OBOL_OK)
 		have_m = true;
 	if (e == OBOL_OK)
@@ -432,7 +435,7 @@ static int cmd_withdraw(const struct obol_cmd *cmd, int argc, char **argv)
 	}
 	d.has_to = o.have_to;
 	d.to = (int64_t)o.to;
-	obol_err e = open_ecash(&o, &w, &ew);
+	obol_err e = open_ecash(&o, true, &w, &ew);
 	if (e == OBOL_OK)
 		e = ecash_wallet_deposit(&ew, &d, stdout);
 	return finish(cmd, e, "withdrawal not made", w, &ew);

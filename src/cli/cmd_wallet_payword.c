@@ -232,6 +232,8 @@ static int cmd_buy(const struct obol_cmd *cmd, int argc, char **argv)
 	printf("vendor: %llu (%s)\nprice: %s\nauthorisation: %lld\n", (unsigned long long)p.vendor_id, p.mode, price,
 	       (long long)p.auth);
 	print_value("unspent", p.unspent, &p.token_value);
+	if (p.renewed)
+		printf("certificate: regenerated before the purchase (it was near its end)\n");
 	if (o.http != NULL) {
 		e = fetch_product(w, o.http, o.product, p.auth, o.out, &got);
 		obol_wallet_close(w);

@@ -55,8 +55,8 @@ static obol_err vendor_write(struct obol_console *c, obol_unit_fn fn, void *ctx)
 
 static void vendor_subtitle(struct obol_console *c, struct obol_buf *out)
 {
-	const struct obol_vendor_cert *cert = obol_vendor_cert(vc_of(c)->v);
-	obol_html_printf(out, "%s · vendor %llu", cert->name, (unsigned long long)cert->vendor_id);
+	const struct obol_vendor_cert cert = obol_vendor_cert(vc_of(c)->v);
+	obol_html_printf(out, "%s · vendor %llu", cert.name, (unsigned long long)cert.vendor_id);
 }
 
 /* UTC midnight of today. */
@@ -293,7 +293,7 @@ static obol_err status_read(struct obol_store *s, void *ctx)
 static obol_err status_page(struct obol_console_req *r)
 {
 	struct vendor_console *vc = vc_of(r->c);
-	const struct obol_vendor_cert *cert = obol_vendor_cert(vc->v);
+	const struct obol_vendor_cert cert_now = obol_vendor_cert(vc->v), *cert = &cert_now;
 	char spk[OBOL_B64_LEN(32)] = "";
 	int64_t left = cert->valid_until - r->now, answer = 0, failure = 0;
 	obol_err last = OBOL_OK;
@@ -400,7 +400,7 @@ static obol_err vendor_metrics(struct obol_console *c, struct obol_buf *out)
 	obol_metrics_header(out, "obol_vendor_cert_remaining_seconds", "gauge",
 			    "Seconds until the vendor's certificate runs out (negative: expired).");
 	obol_buf_printf(out, "obol_vendor_cert_remaining_seconds %lld\n",
-			(long long)(obol_vendor_cert(vc->v)->valid_until - sc.now));
+			(long long)(obol_vendor_cert(vc->v).valid_until - sc.now));
 	obol_metrics_issuer_contact(&answer, &failure, &last);
 	obol_metrics_header(out, "obol_issuer_last_answer_timestamp_seconds", "gauge",
 			    "When the outbox last got an answer from the issuer (0: not since the start).");

@@ -260,8 +260,7 @@ struct settle_ctx {
  * last index, and no answer is recorded. */
 static bool settle_walks(const struct settle_ctx *c, const struct coupon_coin_state *cur)
 {
-	return cur->locked && c->req->index <= cur->last_index &&
-	       obol_ct_equal(cur->lock_cert_hash, c->cert->hash, COUPON_ID_LEN) &&
+	return c->req->index <= cur->last_index && coupon_lock_holder(cur, c->cert) &&
 	       (!c->req->has_lock || obol_ct_equal(cur->lock_auth_hash, c->req->lock, COUPON_ID_LEN));
 }
 

@@ -1,6 +1,9 @@
 /* The issuer's scheme-independent endpoints:
  *   GET  /keys                  the signed key document (keys_doc.h)
  *   GET  /vendor/cert?sign_pk=  the newest certificate for a vendor key: {"cert": TEXT}
+ *   POST /vendor/renew          authenticated as a vendor, idempotent by "request_id":
+ *                               {"request_id"} answers {"cert": TEXT}, a renewed certificate
+ *                               (obol_issuer_vendor_renew)
  *   GET  /account/by-key/PK     {"id", "name"} of the account whose auth key is PK (base64url)
  *   GET  /account               authenticated: {"id", "name", "kind", "balance"}
  *   POST /account/payout        authenticated, idempotent by "request_id":
@@ -9,6 +12,7 @@
  *                               answers {"entry", "balance"} */
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/parse.h"
 #include "issuer/issuer.h"
 #include "issuer/vendors.h"
@@ -52,6 +56,47 @@ static obol_err get_vendor_cert(struct obol_issuer *iss, const struct obol_http_
 	return rep->body != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
 }
 OBOL_ROUTE(route_vendor_cert, "GET", "/vendor/cert", get_vendor_cert)
+
+struct renew {
+	struct obol_issuer *iss;
+	const struct obol_http_req *req;
+};
+
+static obol_err renew_unit(struct obol_store *s, void *arg, json_t **reply)
+{
+	struct renew *r = arg;
+	struct obol_account acc;
+	struct obol_vendor_cert cert;
+	char text[OBOL_VENDOR_CERT_TEXT_MAX];
+	struct obol_ed25519_signer sg;
+	int64_t now = obol_now();
+	obol_err e = obol_issuer_authenticate(r->iss, s, r->req, &acc);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_issuer_signer(r->iss, now, &sg)) != OBOL_OK ||
+	    (e = obol_issuer_vendor_renew(s, &sg, &acc, now, &cert)) != OBOL_OK ||
+	    (e = obol_vendor_cert_to_text(&cert, text)) != OBOL_OK)
+		return e;
+	*reply = json_pack("{s:s}", "cert", text);
+	return *reply != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+}
+
+static obol_err post_vendor_renew(struct obol_issuer *iss, const struct obol_http_req *req,
+				  struct obol_http_reply *rep)
+{
+	struct obol_account acc;
+	struct renew r = { .iss = iss, .req = req };
+	obol_err e = obol_issuer_authenticate(iss, NULL, req, &acc);
+	if (e != OBOL_OK)
+		return e;
+	const json_t *rid = json_object_get(req->json, "request_id");
+	if (json_object_size(req->json) != 1 || !json_is_string(rid)) {
+		obol_http_reply_detail(rep, "the body is {\"request_id\": TEXT}");
+		return json_object_size(req->json) > 1 ? OBOL_E_WIRE_UNKNOWN_FIELD : OBOL_E_WIRE_MISSING_FIELD;
+	}
+	return obol_issuer_run_idem(iss, req, acc.id, json_string_value(rid), renew_unit, &r, rep);
+}
+OBOL_ROUTE(route_vendor_renew, "POST", "/vendor/renew", post_vendor_renew)
 
 struct by_key {
 	uint8_t pk[32];

@@ -23,31 +23,18 @@ static obol_err next_serial(struct obol_store *s, int64_t *serial)
 	return e;
 }
 
-obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_ed25519_signer *signer, const char *name,
-				const uint8_t sign_pk[32], const uint8_t *box_pk, unsigned valid_days, int64_t now,
-				struct obol_vendor_cert *out)
+/* Signs (by signer) a certificate for account id (name, sign_pk, box_pk)
+ * valid over [from, until) and stores it under the next serial. */
+static obol_err issue_cert(struct obol_store *s, const struct obol_ed25519_signer *signer, int64_t id,
+			   const char *name, const uint8_t sign_pk[32], const uint8_t *box_pk, int64_t from,
+			   int64_t until, struct obol_vendor_cert *out)
 {
-	struct obol_account acc;
 	struct obol_stmt *st = NULL;
 	uint8_t buf[OBOL_VENDOR_CERT_MAX];
 	size_t len;
-	int64_t id, serial;
+	int64_t serial;
 	bool row;
-
-	if (valid_days == 0 || valid_days > 3650)
-		return OBOL_E_INVALID_ARGUMENT;
-	obol_err e = obol_account_by_name(s, name, &acc);
-	if (e == OBOL_OK) {
-		if (acc.kind != OBOL_ACCOUNT_VENDOR || !acc.has_auth_pk || memcmp(acc.auth_pk, sign_pk, 32) != 0)
-			return OBOL_E_LEDGER_NAME_TAKEN;
-		id = acc.id;
-	} else if (e == OBOL_E_LEDGER_ACCOUNT_UNKNOWN || e == OBOL_E_NOT_FOUND) {
-		e = obol_account_create(s, OBOL_ACCOUNT_VENDOR, name, sign_pk, &id);
-		if (e != OBOL_OK)
-			return e;
-	} else {
-		return e;
-	}
+	obol_err e;
 
 	memset(out, 0, sizeof *out);
 	out->vendor_id = (uint64_t)id;
@@ -59,8 +46,8 @@ obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_ed25519_
 		memcpy(out->box_pk, box_pk, 32);
 		out->has_box_pk = true;
 	}
-	out->valid_from = now;
-	out->valid_until = now + (int64_t)valid_days * DAY_S;
+	out->valid_from = from;
+	out->valid_until = until;
 	if ((e = obol_vendor_cert_sign(out, signer)) != OBOL_OK ||
 	    (e = obol_vendor_cert_encode(out, buf, sizeof buf, &len)) != OBOL_OK || (e = next_serial(s, &serial)) != OBOL_OK)
 		return e;
@@ -76,6 +63,59 @@ obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_ed25519_
 		e = obol_stmt_step(st, &row);
 	obol_stmt_finish(st);
 	return e;
+}
+
+obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_ed25519_signer *signer, const char *name,
+				const uint8_t sign_pk[32], const uint8_t *box_pk, unsigned valid_days, int64_t now,
+				struct obol_vendor_cert *out)
+{
+	struct obol_account acc;
+	int64_t id;
+
+	if (valid_days == 0 || valid_days > OBOL_VENDOR_CERT_DAYS_MAX)
+		return OBOL_E_INVALID_ARGUMENT;
+	obol_err e = obol_account_by_name(s, name, &acc);
+	if (e == OBOL_OK) {
+		if (acc.kind != OBOL_ACCOUNT_VENDOR || !acc.has_auth_pk || memcmp(acc.auth_pk, sign_pk, 32) != 0)
+			return OBOL_E_LEDGER_NAME_TAKEN;
+		id = acc.id;
+	} else if (e == OBOL_E_LEDGER_ACCOUNT_UNKNOWN || e == OBOL_E_NOT_FOUND) {
+		e = obol_account_create(s, OBOL_ACCOUNT_VENDOR, name, sign_pk, &id);
+		if (e != OBOL_OK)
+			return e;
+	} else {
+		return e;
+	}
+	return issue_cert(s, signer, id, name, sign_pk, box_pk, now, now + (int64_t)valid_days * DAY_S, out);
+}
+
+obol_err obol_issuer_vendor_renew(struct obol_store *s, const struct obol_ed25519_signer *signer,
+				  const struct obol_account *acc, int64_t now, struct obol_vendor_cert *out)
+{
+	struct obol_vendor_cert cur;
+	if (acc->kind != OBOL_ACCOUNT_VENDOR || !acc->has_auth_pk)
+		return OBOL_E_VENDOR_UNKNOWN;
+	obol_err e = obol_issuer_vendor_cert_by_key(s, acc->auth_pk, &cur);
+	if (e != OBOL_OK)
+		return e;
+	if (cur.vendor_id != (uint64_t)acc->id)
+		return OBOL_E_VENDOR_UNKNOWN;
+	/* An expired certificate is not renewed on the vendor's word: the
+	 * operator issues a new one (`obol issuer vendor add`). */
+	if (now < cur.valid_from || now >= cur.valid_until)
+		return OBOL_E_VENDOR_CERT_EXPIRED;
+	/* Issued within the last day (a retry, or a renewal that crossed
+	 * another): the same certificate again, so a vendor adds at most one a
+	 * day. */
+	if (now - cur.valid_from < DAY_S) {
+		*out = cur;
+		return OBOL_OK;
+	}
+	int64_t span = cur.valid_until - cur.valid_from;
+	if (span > OBOL_VENDOR_CERT_DAYS_MAX * DAY_S)
+		span = OBOL_VENDOR_CERT_DAYS_MAX * DAY_S;
+	return issue_cert(s, signer, acc->id, cur.name, cur.sign_pk, cur.has_box_pk ? cur.box_pk : NULL, now,
+			  now + span, out);
 }
 
 obol_err obol_issuer_vendor_cert_by_key(struct obol_store *s, const uint8_t sign_pk[32], struct obol_vendor_cert *out)

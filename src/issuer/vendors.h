@@ -8,6 +8,15 @@
  * stays valid until its valid_until; schemes check C's signature and window
  * and that vendor_id and sign_pk match an active vendor account.
  *
+ * Renewal: the vendor daemon asks for a new certificate itself, before its
+ * current one expires (POST /vendor/renew, obol_issuer_vendor_renew; the
+ * daemon's side is src/vendor/renew.c). A certificate that expired is
+ * renewed only by the operator, `obol issuer vendor add` with the same name
+ * and signing key: the account, and whatever it is owed, stays the same.
+ * Certificates bound the time a vendor may take payments, not its account:
+ * the issuer credits a vendor's deposit, settlement or report of a payment
+ * made while a certificate was valid after it expired too.
+ *
  * A vendor gets its certificate from the file `issuer vendor add --out FILE`
  * writes, or from GET /vendor/cert?sign_pk=B64 (the newest certificate for
  * that signing key, answered as {"cert": TEXT}).
@@ -22,9 +31,11 @@
 #include "core/error.h"
 #include "issuer/keys.h"
 #include "schemes/common/vendor_cert.h"
+#include "store/ledger.h"
 #include "store/store.h"
 
 #define OBOL_VENDOR_CERT_DAYS_DEFAULT 365
+#define OBOL_VENDOR_CERT_DAYS_MAX 3650
 
 /* Creates the vendor_certs table (in the "issuer" migration component). */
 OBOL_MUST_CHECK obol_err obol_issuer_vendors_migrate(struct obol_store *s);
@@ -37,6 +48,18 @@ OBOL_MUST_CHECK obol_err obol_issuer_vendor_add(struct obol_store *s, const stru
 						const char *name, const uint8_t sign_pk[32],
 						const uint8_t *box_pk, unsigned valid_days, int64_t now,
 						struct obol_vendor_cert *out);
+
+/* Renewal asked by the vendor of account acc (authenticated by its auth
+ * key): a new certificate with the names and keys of its newest one, valid
+ * from now for as long as that one was (at most OBOL_VENDOR_CERT_DAYS_MAX
+ * days). The newest one again when it was issued less than a day before now
+ * (a retry gets the same certificate). VENDOR_CERT_EXPIRED when the newest
+ * certificate is expired or not yet valid (the operator renews it with
+ * `issuer vendor add`); VENDOR_UNKNOWN for an account that is no vendor or
+ * has no certificate. */
+OBOL_MUST_CHECK obol_err obol_issuer_vendor_renew(struct obol_store *s, const struct obol_ed25519_signer *signer,
+						  const struct obol_account *acc, int64_t now,
+						  struct obol_vendor_cert *out);
 
 /* The newest certificate for a signing key; VENDOR_UNKNOWN when none. */
 OBOL_MUST_CHECK obol_err obol_issuer_vendor_cert_by_key(struct obol_store *s, const uint8_t sign_pk[32],

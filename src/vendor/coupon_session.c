@@ -30,6 +30,10 @@ struct coupon_vsession {
 	size_t nrows;
 	uint8_t pay_id[OBOL_RECEIPT_ID_LEN]; /* the session's first PAY names the payment (vendor/receipt.h) */
 	bool has_pay_id;
+	/* the configuration at the session's start: its C is the one the offer
+	 * names, the lock binds and the settles carry */
+	struct coupon_vendor_cfg cfg;
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
 };
 
 static struct coupon_vstate *state_of(struct obol_vendor *v)
@@ -39,9 +43,14 @@ static struct coupon_vstate *state_of(struct obol_vendor *v)
 
 obol_err coupon_session_open(struct obol_vendor *v, void **session)
 {
-	(void)v;
-	*session = calloc(1, sizeof(struct coupon_vsession));
-	return *session ? OBOL_OK : OBOL_E_NO_MEMORY;
+	struct coupon_vstate *st = state_of(v);
+	struct coupon_vsession *vs = calloc(1, sizeof(struct coupon_vsession));
+	if (vs == NULL)
+		return OBOL_E_NO_MEMORY;
+	if (st != NULL)
+		coupon_vstate_cfg(st, &vs->cfg, vs->cert);
+	*session = vs;
+	return OBOL_OK;
 }
 
 /* ---- durable units ---- */
@@ -167,8 +176,7 @@ out:
 
 static obol_err finish(struct obol_vendor *v, struct coupon_vsession *vs, bool wait, bool *settled)
 {
-	struct coupon_vstate *st = state_of(v);
-	struct unit_ctx u = { .vs = vs, .cfg = &st->cfg };
+	struct unit_ctx u = { .vs = vs, .cfg = &vs->cfg };
 	obol_err e = OBOL_OK;
 	*settled = false;
 	if (vs->finished)
@@ -244,7 +252,6 @@ static obol_err flush_served(struct obol_vendor_out *out, struct coupon_served *
 /* Runs the session forward: serves what is paid, asks for what is not. */
 static obol_err drive(struct obol_vendor *v, struct coupon_vsession *vs, struct obol_vendor_out *out)
 {
-	struct coupon_vstate *st = state_of(v);
 	struct coupon_spec spec;
 	struct coupon_served served = { 0 };
 	obol_err e;
@@ -252,7 +259,7 @@ static obol_err drive(struct obol_vendor *v, struct coupon_vsession *vs, struct 
 		enum coupon_vendor_action act;
 		struct coupon_token_req treq;
 		struct coupon_served one;
-		obol_err why = coupon_vendor_next(&st->cfg, &vs->s, obol_now(), &act, &treq, &one);
+		obol_err why = coupon_vendor_next(&vs->cfg, &vs->s, obol_now(), &act, &treq, &one);
 		if (why != OBOL_OK && why != OBOL_E_COUPON_SESSION_DEADLINE)
 			return why;
 		if (act == COUPON_VA_SERVE) {
@@ -275,14 +282,14 @@ static obol_err drive(struct obol_vendor *v, struct coupon_vsession *vs, struct 
 static obol_err on_buy(struct obol_vendor *v, struct coupon_vsession *vs, const uint8_t *body, size_t len,
 		       struct obol_vendor_out *out)
 {
-	struct coupon_vstate *st = state_of(v);
 	struct coupon_buy buy;
 	struct coupon_offer offer;
 	struct coupon_spec spec;
 	obol_err e;
+	(void)v;
 	coupon_spec_buy(&spec, &buy);
 	if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
-	    (e = coupon_vendor_start(&st->cfg, &vs->s, &buy, obol_now(), &offer)) != OBOL_OK)
+	    (e = coupon_vendor_start(&vs->cfg, &vs->s, &buy, obol_now(), &offer)) != OBOL_OK)
 		return e;
 	coupon_spec_offer(&spec, &offer);
 	return obol_vendor_out_add(out, COUPON_MSG_OFFER, &spec.fields);
@@ -291,14 +298,13 @@ static obol_err on_buy(struct obol_vendor *v, struct coupon_vsession *vs, const 
 static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const uint8_t *body, size_t len,
 		       struct obol_vendor_out *out)
 {
-	struct coupon_vstate *st = state_of(v);
 	static __thread struct coupon_pay pay;
 	static __thread struct coupon_lock_req req;
 	struct coupon_lock_reply reply;
 	struct coupon_error refusal;
 	struct coupon_spec spec;
 	struct coupon_vlock intent;
-	struct unit_ctx u = { .vs = vs, .cfg = &st->cfg, .intent = &intent };
+	struct unit_ctx u = { .vs = vs, .cfg = &vs->cfg, .intent = &intent };
 	bool refused;
 	obol_err e;
 	memset(&pay, 0, sizeof(pay));
@@ -308,7 +314,7 @@ static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const 
 	}
 	coupon_spec_pay(&spec, &pay);
 	if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK ||
-	    (e = coupon_vendor_on_pay(&st->cfg, &vs->s, &pay, obol_now(), &req)) != OBOL_OK)
+	    (e = coupon_vendor_on_pay(&vs->cfg, &vs->s, &pay, obol_now(), &req)) != OBOL_OK)
 		return e;
 	/* the intent first: a lock F makes is found again even if this
 	 * process dies before it records the coin */
@@ -334,7 +340,7 @@ static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const 
 		coupon_spec_error(&spec, &refusal);
 		return obol_vendor_out_add(out, COUPON_MSG_REFUSED, &spec.fields);
 	}
-	if ((e = coupon_vendor_on_lock_reply(&st->cfg, &vs->s, &reply)) != OBOL_OK) {
+	if ((e = coupon_vendor_on_lock_reply(&vs->cfg, &vs->s, &reply)) != OBOL_OK) {
 		coupon_vendor_on_lock_refused(&vs->s);
 		return e;
 	}
@@ -352,21 +358,20 @@ static obol_err on_pay(struct obol_vendor *v, struct coupon_vsession *vs, const 
 static obol_err on_token(struct obol_vendor *v, struct coupon_vsession *vs, const uint8_t *body, size_t len,
 			 struct obol_vendor_out *out)
 {
-	struct coupon_vstate *st = state_of(v);
 	struct coupon_token tok;
 	struct coupon_spec spec;
-	struct unit_ctx u = { .vs = vs, .cfg = &st->cfg };
+	struct unit_ctx u = { .vs = vs, .cfg = &vs->cfg };
 	obol_err e;
 	coupon_spec_token(&spec, &tok);
 	if ((e = obol_cbor_decode(body, len, &spec.fields)) != OBOL_OK)
 		return e;
 	u.now = obol_now();
-	e = coupon_vendor_on_token(&st->cfg, &vs->s, &tok, u.now, &u.coin);
+	e = coupon_vendor_on_token(&vs->cfg, &vs->s, &tok, u.now, &u.coin);
 	if (e == OBOL_OK) {
 		/* durable before the unit it pays is served; a checkpoint with it
 		 * when one is due */
 		struct coupon_vendor_coin *c = &vs->s.coins[u.coin];
-		u.checkpoint = coupon_vendor_checkpoint_due(&st->cfg, c->checkpoint_index, c->checkpoint_at, c->last_index,
+		u.checkpoint = coupon_vendor_checkpoint_due(&vs->cfg, c->checkpoint_index, c->checkpoint_at, c->last_index,
 							    u.now);
 		if ((e = obol_vendor_run(v, unit_token, &u)) == OBOL_OK && u.checkpoint) {
 			c->checkpoint_index = c->last_index;
@@ -423,7 +428,7 @@ bool coupon_session_expired(struct obol_vendor *v, void *session)
 	struct coupon_vstate *st = state_of(v);
 	if (!vs || !st || vs->s.state == COUPON_VS_START)
 		return false;
-	return vs->finished || coupon_vendor_settle_due(&st->cfg, vs->s.deadline, obol_now());
+	return vs->finished || coupon_vendor_settle_due(&vs->cfg, vs->s.deadline, obol_now());
 }
 
 void coupon_session_close(struct obol_vendor *v, void *session)

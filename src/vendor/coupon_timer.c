@@ -208,8 +208,11 @@ static obol_err intents_pass(const struct timer_io *io, struct coupon_vstate *st
 		return e;
 	if ((e = obol_vendor_issuer_client(io->v, &c)) != OBOL_OK)
 		return e;
+	struct coupon_vendor_cfg cfg;
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
+	coupon_vstate_cfg(st, &cfg, cert);
 	for (size_t i = 0; i < t.n; i++) {
-		struct intent_fate f = { .cfg = &st->cfg, .lock = &t.locks[i], .now = now };
+		struct intent_fate f = { .cfg = &cfg, .lock = &t.locks[i], .now = now };
 		bool known;
 		if ((e = intent_ask(c, &f, &known)) != OBOL_OK)
 			break; /* the issuer is away: next time */
@@ -225,7 +228,10 @@ static obol_err intents_pass(const struct timer_io *io, struct coupon_vstate *st
 obol_err coupon_timer_pass(struct obol_vendor *v, struct coupon_vstate *st, struct obol_store *s, int64_t now)
 {
 	const struct timer_io io = { .v = v, .s = s };
-	struct clock_tx t = { .cfg = &st->cfg, .now = now };
+	struct coupon_vendor_cfg cfg;
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
+	coupon_vstate_cfg(st, &cfg, cert);
+	struct clock_tx t = { .cfg = &cfg, .now = now };
 	struct clock_look look = { .t = &t };
 	obol_err e = io_read(&io, clock_due, &look);
 	if (e == OBOL_OK && look.any)

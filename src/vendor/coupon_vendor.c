@@ -271,9 +271,39 @@ static obol_err env_count(const char *name, uint64_t max, uint64_t dflt, uint64_
 	return OBOL_OK;
 }
 
+void coupon_vstate_cfg(struct coupon_vstate *st, struct coupon_vendor_cfg *cfg, uint8_t cert[OBOL_VENDOR_CERT_MAX])
+{
+	pthread_mutex_lock(&st->cert_mu);
+	*cfg = st->cfg;
+	memcpy(cert, st->cert, st->cfg.cert_len);
+	pthread_mutex_unlock(&st->cert_mu);
+	cfg->cert = cert;
+}
+
+/* The vendor's certificate was renewed: new sessions offer the new C. A
+ * coin locked under the old one settles with the C its session or row
+ * carries; the issuer takes either (coupon_lock_holder). */
+static void coupon_vendor_cert_renewed(struct obol_vendor *v, void *state)
+{
+	struct coupon_vstate *st = state;
+	struct obol_vendor_cert cur = obol_vendor_cert(v);
+	uint8_t buf[OBOL_VENDOR_CERT_MAX];
+	size_t len;
+	if (st == NULL || obol_vendor_cert_encode(&cur, buf, sizeof buf, &len) != OBOL_OK) {
+		obol_log_error("coupon: cannot encode the renewed certificate; offers keep the old one");
+		return;
+	}
+	pthread_mutex_lock(&st->cert_mu);
+	memcpy(st->cert, buf, len);
+	st->cfg.cert_len = len;
+	obol_sha256(st->cfg.cert_hash, st->cert, len);
+	pthread_mutex_unlock(&st->cert_mu);
+}
+
 static obol_err coupon_vendor_start_cb(struct obol_vendor *v, struct obol_store *s, void **state)
 {
 	struct coupon_vstate *st = calloc(1, sizeof(*st));
+	struct obol_vendor_cert cur = obol_vendor_cert(v);
 	json_t *keys = NULL;
 	char path[PATH_MAX];
 	uint64_t cp_tokens, cp_s;
@@ -282,10 +312,11 @@ static obol_err coupon_vendor_start_cb(struct obol_vendor *v, struct obol_store 
 	obol_err e = OBOL_E_NO_MEMORY;
 	if (!st)
 		return e;
+	pthread_mutex_init(&st->cert_mu, NULL);
 	if ((e = coupon_vendor_migrate(s)) != OBOL_OK ||
 	    (e = obol_vendor_issuer_keys(v, false, &keys)) != OBOL_OK ||
 	    (e = coupon_keys_parse(json_object_get(keys, "coupon"), &st->keys)) != OBOL_OK ||
-	    (e = obol_vendor_cert_encode(obol_vendor_cert(v), st->cert, sizeof(st->cert), &len)) != OBOL_OK ||
+	    (e = obol_vendor_cert_encode(&cur, st->cert, sizeof(st->cert), &len)) != OBOL_OK ||
 	    (e = env_count(COUPON_CHECKPOINT_TOKENS_ENV, COUPON_VENDOR_ASK_MAX, COUPON_VENDOR_CHECKPOINT_TOKENS,
 			   &cp_tokens)) != OBOL_OK ||
 	    (e = env_count(COUPON_CHECKPOINT_SECONDS_ENV, 86400, COUPON_VENDOR_CHECKPOINT_S, &cp_s)) != OBOL_OK ||
@@ -321,6 +352,7 @@ out:
 	json_decref(keys);
 	if (e != OBOL_OK) {
 		coupon_keys_free(&st->keys);
+		pthread_mutex_destroy(&st->cert_mu);
 		free(st);
 		return e;
 	}
@@ -336,6 +368,7 @@ static void coupon_vendor_stop_cb(struct obol_vendor *v, void *state)
 		return;
 	coupon_timer_stop(st);
 	coupon_keys_free(&st->keys);
+	pthread_mutex_destroy(&st->cert_mu);
 	free(st);
 }
 
@@ -406,4 +439,5 @@ static void coupon_vendor_tick(struct obol_vendor *v, void *state)
 OBOL_VENDOR_SCHEME(coupon_vendor_scheme, .name = "coupon", .type_min = COUPON_MSG_DL_MIN,
 		   .type_max = COUPON_MSG_DL_MAX, .start = coupon_vendor_start_cb, .stop = coupon_vendor_stop_cb,
 		   .open = coupon_session_open, .on_frame = coupon_session_frame, .close = coupon_session_close,
-		   .expired = coupon_session_expired, .outbox_done = coupon_outbox_done, .tick = coupon_vendor_tick)
+		   .expired = coupon_session_expired, .outbox_done = coupon_outbox_done, .tick = coupon_vendor_tick,
+		   .cert_renewed = coupon_vendor_cert_renewed)

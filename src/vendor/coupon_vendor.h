@@ -32,6 +32,12 @@
 #include "schemes/coupon/vendor.h"
 #include "vendor/vendor.h"
 
+struct coupon_vstate;
+/* A copy of st->cfg with its certificate copied into cert (which the copy
+ * points to). */
+void coupon_vstate_cfg(struct coupon_vstate *st, struct coupon_vendor_cfg *cfg,
+		       uint8_t cert[OBOL_VENDOR_CERT_MAX]);
+
 enum coupon_vcoin_state {
 	COUPON_VCOIN_OPEN = 0,    /* session running: tokens arriving */
 	COUPON_VCOIN_QUEUED = 1,  /* final settle request in the outbox */
@@ -41,6 +47,10 @@ enum coupon_vcoin_state {
 
 struct coupon_vstate {
 	struct coupon_keys keys;       /* denominations (public) */
+	/* cert_mu guards cert and cfg's cert_len and cert_hash: a renewal of the
+	 * vendor's certificate replaces them (coupon_vendor_cert_renewed);
+	 * sessions and timer passes work on a copy (coupon_vstate_cfg). */
+	pthread_mutex_t cert_mu;
 	uint8_t cert[OBOL_VENDOR_CERT_MAX];
 	struct coupon_vendor_cfg cfg;  /* points into keys, cert and the vendor's keys */
 	char db_url[PATH_MAX + 8];     /* the vendor store, for the timer's own connection */

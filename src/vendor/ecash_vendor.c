@@ -36,6 +36,7 @@
 #include "vendor/receipt.h"
 #include "vendor/ecash_vendor_int.h"
 #include "vendor/vendor.h"
+#include "vendor/vendor_files.h"
 #include "wire/json.h"
 
 _Static_assert(ECASH_MSG_HELLO >= OBOL_DL_ECASH_MIN && ECASH_MSG_SIGN <= OBOL_DL_ECASH_MAX,
@@ -176,11 +177,19 @@ static obol_err first_register(struct obol_vendor *v, struct ecash_vendor *ev, s
 	return e;
 }
 
+/* Whether the merchant key's certificate is due for renewal: less than a
+ * quarter of its life left (or past its end). */
+static bool merchant_renewal_due(const struct ecash_cert *cert, int64_t now)
+{
+	return cert->expiry - now < (cert->expiry - cert->issued) / 4;
+}
+
 /* Case 10 (renewal): a certificate with less than a quarter of its life
  * left is replaced by one on a new key, drawn and kept as next_sk first so
  * that a crash in between registers the same key again (the bank answers
- * the same certificate). On success *cert and ev->sk are the new ones. */
-static obol_err renew(struct obol_vendor *v, struct ecash_vendor *ev, struct obol_store *s, json_t **cert)
+ * the same certificate). On success *cert and *sk are the new ones (the
+ * old *sk freed). */
+static obol_err renew(struct obol_vendor *v, EVP_PKEY **sk, struct obol_store *s, json_t **cert)
 {
 	struct obol_stmt *st;
 	bool row;
@@ -217,8 +226,8 @@ static obol_err renew(struct obol_vendor *v, struct ecash_vendor *ev, struct obo
 			obol_store_rollback(s);
 	}
 	if (e == OBOL_OK) {
-		EVP_PKEY_free(ev->sk);
-		ev->sk = next;
+		EVP_PKEY_free(*sk);
+		*sk = next;
 		next = NULL;
 		json_decref(*cert);
 		*cert = nc;
@@ -293,8 +302,8 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 	}
 	if ((e = ecash_cert_from_json(certj, &cert)) != OBOL_OK)
 		goto out;
-	if (cert.expiry - now < (cert.expiry - cert.issued) / 4) {
-		obol_err r = renew(v, ev, s, &certj);
+	if (merchant_renewal_due(&cert, now)) {
+		obol_err r = renew(v, &ev->sk, s, &certj);
 		if (r == OBOL_OK && (e = ecash_cert_from_json(certj, &cert)) != OBOL_OK)
 			goto out;
 		if (r == OBOL_OK)
@@ -338,6 +347,63 @@ static void ecash_vendor_stop(struct obol_vendor *v, void *state)
 	EVP_PKEY_free(ev->bank_pk);
 	pthread_mutex_destroy(&ev->mu);
 	free(ev);
+}
+
+/* While the daemon runs (the vendor's renewal worker, src/vendor/renew.h):
+ * the merchant key is renewed as at a start when due, on the vendor store
+ * opened for it. The new key and certificate take the place of the old ones
+ * between two payments (under ev->mu); the old key is retired in our
+ * customer state, so the coins received under it stay ours to deposit. */
+static void ecash_vendor_renew_running(struct obol_vendor *v, void *state, int64_t now)
+{
+	struct ecash_vendor *ev = state;
+	struct obol_store *s = NULL;
+	struct ecash_cert cur, cert;
+	struct ecash_customer was;
+	EVP_PKEY *nk = NULL;
+	json_t *certj = NULL;
+	char path[PATH_MAX], url[PATH_MAX + 8];
+	obol_err e;
+	if (ev == NULL || !ev->ready)
+		return;
+	pthread_mutex_lock(&ev->mu);
+	cur = ev->me.cert;
+	pthread_mutex_unlock(&ev->mu);
+	if (!merchant_renewal_due(&cur, now))
+		return;
+	if ((e = obol_vendor_file_path(obol_vendor_dir(v), "vendor.db", path)) != OBOL_OK)
+		goto out;
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	if ((e = obol_store_open(url, false, &s)) != OBOL_OK || (e = renew(v, &nk, s, &certj)) != OBOL_OK ||
+	    (e = ecash_cert_from_json(certj, &cert)) != OBOL_OK)
+		goto out;
+	pthread_mutex_lock(&ev->mu);
+	was = ev->me;
+	e = ecash_customer_init(&ev->me, nk, ev->bank_pk, &cert, cert.account, cert.issued);
+	if (e == OBOL_OK) {
+		ev->me.pol = was.pol;
+		ev->me.nretired = was.nretired;
+		memcpy(ev->me.retired, was.retired, sizeof(ev->me.retired));
+		ecash_customer_retire(&ev->me, was.id);
+		ev->m.sk = nk;
+		ev->m.cert = cert;
+		ecash_key_id_der(cert.key, cert.key_len, ev->m.id);
+		EVP_PKEY_free(ev->sk);
+		ev->sk = nk;
+		nk = NULL;
+	} else {
+		ev->me = was;
+	}
+	pthread_mutex_unlock(&ev->mu);
+out:
+	if (e == OBOL_OK)
+		obol_log_info("ecash: merchant key renewed; the new certificate expires at %lld", (long long)cert.expiry);
+	else
+		obol_log_warn("ecash: the merchant key's certificate expires at %lld and could not be renewed: %s",
+			      (long long)cur.expiry, obol_strerror(e));
+	EVP_PKEY_free(nk);
+	json_decref(certj);
+	obol_store_close(s);
 }
 
 /* ---- sessions ---- */
@@ -589,4 +655,5 @@ static void ecash_tick(struct obol_vendor *v, void *state)
 
 OBOL_VENDOR_SCHEME(ecash_vendor_scheme, .name = "ecash", .type_min = OBOL_DL_ECASH_MIN, .type_max = OBOL_DL_ECASH_MAX,
 		   .start = ecash_vendor_start, .stop = ecash_vendor_stop, .open = ecash_open, .on_frame = ecash_on_frame,
-		   .close = ecash_close, .outbox_done = ecash_outbox_done, .tick = ecash_tick)
+		   .close = ecash_close, .outbox_done = ecash_outbox_done, .tick = ecash_tick,
+		   .renew = ecash_vendor_renew_running)

@@ -38,8 +38,8 @@ struct obol_vendor_links {
 	unsigned max, active, max_per_ip;
 	struct obol_devlink **open; /* slot -> link (NULL when free) */
 	struct peer *peers;         /* slot -> its peer's address */
-	/* What every link's handshake proves: the box key that the vendor's
-	 * certificate names, the certificate in message 2. */
+	/* The identity at the start (checked there: the certificate names the
+	 * vendor's box key); each link takes the one current at its start. */
 	uint8_t cert[OBOL_VENDOR_CERT_MAX];
 	struct obol_devlink_identity me;
 };
@@ -131,10 +131,12 @@ static void serve(struct obol_vendor *v, struct obol_devlink *dl)
 static obol_err identity(struct obol_vendor *v, uint8_t cert[OBOL_VENDOR_CERT_MAX], struct obol_devlink_identity *me)
 {
 	size_t cert_len;
+	/* the current certificate: a renewal serves from the next link on */
+	const struct obol_vendor_cert cur = obol_vendor_cert(v);
 	/* The link proves the box key: the certificate must name this one. */
-	if (!v->cert.has_box_pk || !obol_ct_equal(v->cert.box_pk, v->box.pk, OBOL_BOX_PK_LEN))
+	if (!cur.has_box_pk || !obol_ct_equal(cur.box_pk, v->box.pk, OBOL_BOX_PK_LEN))
 		return OBOL_E_DEVLINK_CERT_KEY;
-	obol_err e = obol_vendor_cert_encode(&v->cert, cert, OBOL_VENDOR_CERT_MAX, &cert_len);
+	obol_err e = obol_vendor_cert_encode(&cur, cert, OBOL_VENDOR_CERT_MAX, &cert_len);
 	if (e == OBOL_OK)
 		*me = (struct obol_devlink_identity){ .key = &v->box, .kind = OBOL_DL_CRED_VENDOR, .cred = cert,
 						      .cred_len = cert_len };
@@ -158,9 +160,14 @@ static void *link_thread(void *arg)
 {
 	struct link *l = arg;
 	struct obol_vendor_links *ls = l->v->links;
+	uint8_t cert[OBOL_VENDOR_CERT_MAX];
+	struct obol_devlink_identity me;
 	/* The handshake runs here, not in the accept thread: a slow or
-	 * silent wallet holds up only its own link. */
-	obol_err e = obol_devlink_respond(l->dl, &ls->me);
+	 * silent wallet holds up only its own link. It presents the
+	 * certificate current now (a renewal, src/vendor/renew.h). */
+	obol_err e = identity(l->v, cert, &me);
+	if (e == OBOL_OK)
+		e = obol_devlink_respond(l->dl, &me);
 	if (e == OBOL_OK)
 		serve(l->v, l->dl);
 	else

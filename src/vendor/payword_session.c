@@ -191,7 +191,7 @@ static obol_err pw_start(struct obol_vendor *v, struct obol_store *s, void **sta
 		*state = NULL;
 		return OBOL_OK;
 	}
-	st->cfg.vendor_id = obol_vendor_cert(v)->vendor_id;
+	st->cfg.vendor_id = obol_vendor_cert(v).vendor_id;
 	memcpy(st->cfg.agent_pk, obol_vendor_issuer_pk(v), OBOL_SIGN_PK_LEN);
 	if (e == OBOL_OK)
 		e = payword_vendor_migrate(s);

@@ -19,7 +19,7 @@ obol_err obol_vendor_receipt_add(struct obol_vendor *v, struct obol_vendor_out *
 	if (strlen(req->scheme) > OBOL_RECEIPT_SCHEME_MAX)
 		return OBOL_E_INVALID_ARGUMENT;
 	snprintf(r.scheme, sizeof r.scheme, "%s", req->scheme);
-	r.vendor_id = v->cert.vendor_id;
+	r.vendor_id = obol_vendor_cert(v).vendor_id;
 	r.amount = *req->amount;
 	r.units = req->units;
 	r.time = obol_now();

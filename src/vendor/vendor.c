@@ -18,6 +18,7 @@
 #include "issuer/gc.h"
 #include "vendor/outbox.h"
 #include "vendor/prune.h"
+#include "vendor/renew.h"
 #include "vendor/vendor.h"
 #include "vendor/vendor_files.h"
 #include "vendor/vendor_int.h"
@@ -72,9 +73,12 @@ obol_err obol_vendor_out_add(struct obol_vendor_out *out, uint32_t type, const s
 
 /* ---- accessors ---------------------------------------------------------------- */
 
-const struct obol_vendor_cert *obol_vendor_cert(const struct obol_vendor *v)
+struct obol_vendor_cert obol_vendor_cert(struct obol_vendor *v)
 {
-	return &v->cert;
+	pthread_mutex_lock(&v->cert_mu);
+	struct obol_vendor_cert c = v->cert;
+	pthread_mutex_unlock(&v->cert_mu);
+	return c;
 }
 const struct obol_sign_keypair *obol_vendor_sign_keys(const struct obol_vendor *v)
 {
@@ -135,7 +139,7 @@ obol_err obol_vendor_issuer_client(struct obol_vendor *v, struct obol_http_clien
 {
 	obol_err e = obol_http_client_new(v->issuer_url, 0, out);
 	if (e == OBOL_OK)
-		obol_http_client_set_account(*out, (int64_t)v->cert.vendor_id, v->sign.sk);
+		obol_http_client_set_account(*out, (int64_t)obol_vendor_cert(v).vendor_id, v->sign.sk);
 	return e;
 }
 
@@ -220,48 +224,65 @@ obol_err obol_vendor_outbox_pass(struct obol_vendor *v, int *sent)
 
 /* ---- start and stop ---------------------------------------------------------------- */
 
-/* The certificate: DIR/vendor.cert, or fetched from the issuer and kept there. */
-static obol_err load_cert(struct obol_vendor *v)
+/* The issuer's newest certificate for the vendor's key (GET /vendor/cert),
+ * kept in DIR/vendor.cert. */
+static obol_err fetch_cert(struct obol_vendor *v, const char *path, struct obol_vendor_cert *out)
 {
-	char path[PATH_MAX], pk64[OBOL_B64_LEN(32)], q[128];
+	char pk64[OBOL_B64_LEN(32)], q[128], line[OBOL_VENDOR_CERT_TEXT_MAX + 2];
 	json_t *reply = NULL;
 	struct obol_http_client *c = NULL;
+	obol_err e;
+	if ((e = obol_b64_encode(v->sign.pk, 32, pk64, sizeof pk64)) != OBOL_OK)
+		goto out;
+	snprintf(q, sizeof q, "/vendor/cert?sign_pk=%s", pk64);
+	if ((e = obol_http_client_new(v->issuer_url, 0, &c)) != OBOL_OK ||
+	    (e = obol_http_get_json(c, q, 0, &reply)) != OBOL_OK) {
+		if (e == OBOL_E_VENDOR_UNKNOWN)
+			e = OBOL_E_VENDOR_NO_CERT;
+		goto out;
+	}
+	const char *t = json_string_value(json_object_get(reply, "cert"));
+	if (t == NULL) {
+		e = OBOL_E_PEER_ERROR;
+		goto out;
+	}
+	if ((e = obol_vendor_cert_from_text(t, out)) != OBOL_OK ||
+	    (e = obol_vendor_cert_verify(out, v->issuer_pk, obol_now())) != OBOL_OK)
+		goto out;
+	snprintf(line, sizeof line, "%s\n", t);
+	e = obol_vendor_file_write(path, line, 0644);
+out:
+	json_decref(reply);
+	obol_http_client_free(c);
+	return e;
+}
+
+/* The certificate: DIR/vendor.cert, or fetched from the issuer and kept
+ * there (absent, or expired: the operator renewed it at the issuer). */
+static obol_err load_cert(struct obol_vendor *v)
+{
+	char path[PATH_MAX];
 	obol_err e = obol_vendor_file_path(v->dir, "vendor.cert", path);
 	if (e != OBOL_OK)
 		return e;
 	e = obol_vendor_cert_load(v->dir, &v->cert);
-	if (e == OBOL_E_NOT_FOUND) {
-		if ((e = obol_b64_encode(v->sign.pk, 32, pk64, sizeof pk64)) != OBOL_OK)
-			goto out;
-		snprintf(q, sizeof q, "/vendor/cert?sign_pk=%s", pk64);
-		if ((e = obol_http_client_new(v->issuer_url, 0, &c)) != OBOL_OK ||
-		    (e = obol_http_get_json(c, q, 0, &reply)) != OBOL_OK) {
-			if (e == OBOL_E_VENDOR_UNKNOWN)
-				e = OBOL_E_VENDOR_NO_CERT;
-			goto out;
+	if (e == OBOL_OK && (e = obol_vendor_cert_verify(&v->cert, v->issuer_pk, obol_now())) == OBOL_E_VENDOR_CERT_EXPIRED) {
+		struct obol_vendor_cert newer;
+		obol_err f = fetch_cert(v, path, &newer);
+		if (f == OBOL_OK) {
+			obol_log_info("the certificate in %s had expired; the issuer's newest one is installed", path);
+			v->cert = newer;
+			e = OBOL_OK;
 		}
-		const char *t = json_string_value(json_object_get(reply, "cert"));
-		if (t == NULL) {
-			e = OBOL_E_PEER_ERROR;
-			goto out;
-		}
-		if ((e = obol_vendor_cert_from_text(t, &v->cert)) != OBOL_OK)
-			goto out;
-		char line[OBOL_VENDOR_CERT_TEXT_MAX + 2];
-		snprintf(line, sizeof line, "%s\n", t);
-		e = obol_vendor_file_write(path, line, 0644);
+	} else if (e == OBOL_E_NOT_FOUND) {
+		e = fetch_cert(v, path, &v->cert);
 	}
 	if (e != OBOL_OK)
-		goto out;
-	if ((e = obol_vendor_cert_verify(&v->cert, v->issuer_pk, obol_now())) != OBOL_OK)
-		goto out;
+		return e;
 	if (memcmp(v->cert.sign_pk, v->sign.pk, 32) != 0) {
 		obol_log_error("the certificate names another signing key than this vendor's");
 		e = OBOL_E_VENDOR_CERT_INVALID;
 	}
-out:
-	json_decref(reply);
-	obol_http_client_free(c);
 	return e;
 }
 
@@ -307,6 +328,7 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 	if (v == NULL)
 		return OBOL_E_NO_MEMORY;
 	pthread_mutex_init(&v->keys_mu, NULL);
+	pthread_mutex_init(&v->cert_mu, NULL);
 	v->link_idle_ns = (uint64_t)(cfg->link_idle_ms ? cfg->link_idle_ms : OBOL_DL_TIMEOUT_MS) * 1000000u;
 	v->link_session_ns = (uint64_t)(cfg->link_session_s ? cfg->link_session_s : OBOL_VENDOR_LINK_SESSION_S) *
 			     1000000000u;
@@ -374,7 +396,13 @@ obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_ven
 	struct obol_outbox_hooks hooks = { .ctx = v, .run = hook_run, .client = hook_client, .done = hook_done };
 	if ((e = obol_outbox_start(&hooks, cfg->outbox_interval_ms, &v->outbox)) != OBOL_OK ||
 	    (e = obol_prune_daemon_start(url, OBOL_VENDOR_PRUNE_INTERVAL, OBOL_VENDOR_PRUNE_BATCH, vendor_prune_run,
-					 &v->prune)) != OBOL_OK)
+					 &v->prune)) != OBOL_OK ||
+	    (e = obol_vendor_renewer_start(v,
+					   cfg->renew_margin_s ? cfg->renew_margin_s
+							       : OBOL_VENDOR_RENEW_MARGIN_DAYS_DEFAULT * INT64_C(86400),
+					   cfg->renew_check_ms ? cfg->renew_check_ms
+							       : OBOL_VENDOR_RENEW_CHECK_S_DEFAULT * 1000u,
+					   &v->renewer)) != OBOL_OK)
 		goto fail;
 	if ((e = obol_devlink_listen(cfg->listen, &v->listen_fd, &v->port)) != OBOL_OK ||
 	    (e = obol_vendor_links_start(v, cfg->max_links ? cfg->max_links : 64,
@@ -397,6 +425,7 @@ void obol_vendor_stop(struct obol_vendor *v)
 {
 	if (v == NULL)
 		return;
+	obol_vendor_renewer_stop(v->renewer);
 	obol_http_server_stop(v->http);
 	obol_vendor_links_stop(v);
 	if (v->listen_fd >= 0)
@@ -410,6 +439,7 @@ void obol_vendor_stop(struct obol_vendor *v)
 			v->schemes[i].sch->stop(v, v->schemes[i].state);
 	json_decref(v->issuer_keys);
 	pthread_mutex_destroy(&v->keys_mu);
+	pthread_mutex_destroy(&v->cert_mu);
 	obol_wipe(&v->sign, sizeof v->sign);
 	obol_wipe(&v->box, sizeof v->box);
 	free(v);

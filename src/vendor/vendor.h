@@ -98,6 +98,15 @@ struct obol_vendor_scheme {
 	 * May be NULL. */
 	void (*tick)(struct obol_vendor *v, void *state);
 
+	/* Optional: the vendor's certificate was renewed (src/vendor/renew.h);
+	 * obol_vendor_cert() now returns the new one. Runs on the renewal
+	 * worker's thread, while sessions run. */
+	void (*cert_renewed)(struct obol_vendor *v, void *state);
+	/* Optional: renews the scheme's own credentials that end (the ecash
+	 * merchant key) when due at now; called at each look of the renewal
+	 * worker, on its thread, while sessions run. */
+	void (*renew)(struct obol_vendor *v, void *state, int64_t now);
+
 	struct obol_vendor_scheme *next;
 };
 
@@ -167,13 +176,21 @@ struct obol_vendor_config {
 	void *kick_ctx;
 	/* In process: the schemes to start (NULL-terminated names; NULL: all). */
 	const char *const *schemes;
+	/* Certificate renewal (src/vendor/renew.h), not in process: asked from
+	 * renew_margin_s before the certificate ends (0: 30 days), looked at
+	 * every renew_check_ms (0: an hour). */
+	int64_t renew_margin_s;
+	unsigned renew_check_ms;
 };
 
 /* Loads keys and certificate (VENDOR_NO_CERT when absent; the certificate is
- * verified against the pinned issuer key: VENDOR_CERT_INVALID/EXPIRED),
+ * verified against the pinned issuer key: VENDOR_CERT_INVALID/EXPIRED; an
+ * expired DIR/vendor.cert is replaced by the issuer's newest certificate for
+ * the vendor's key when that one is valid, the operator's renewal),
  * refreshes the issuer's key document (or uses the cached one when the issuer
  * is unreachable), opens the store, starts each scheme, the outbox worker, the
- * device-link listener and the HTTP endpoint. */
+ * certificate's renewal worker, the device-link listener and the HTTP
+ * endpoint. */
 OBOL_MUST_CHECK obol_err obol_vendor_start(const struct obol_vendor_config *cfg, struct obol_vendor **out);
 /* Stops accepting links, waits for open sessions to end (they are closed),
  * lets the outbox worker finish its current attempt, stops each scheme,
@@ -198,7 +215,10 @@ uint16_t obol_vendor_port(const struct obol_vendor *v);
 uint16_t obol_vendor_http_port(const struct obol_vendor *v); /* 0 without --http */
 
 /* Accessors for scheme code. */
-const struct obol_vendor_cert *obol_vendor_cert(const struct obol_vendor *v);
+/* A copy of the vendor's current certificate: renewal (src/vendor/renew.h)
+ * replaces it while the daemon runs; its vendor_id, account and keys stay
+ * the same. */
+struct obol_vendor_cert obol_vendor_cert(struct obol_vendor *v);
 const struct obol_sign_keypair *obol_vendor_sign_keys(const struct obol_vendor *v);
 const struct obol_box_keypair *obol_vendor_box_keys(const struct obol_vendor *v);
 const uint8_t *obol_vendor_issuer_pk(const struct obol_vendor *v); /* pinned master pk, 32 bytes */

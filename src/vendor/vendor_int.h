@@ -18,7 +18,9 @@ struct obol_vendor {
 	char issuer_url[512];
 	struct obol_sign_keypair sign; /* secret half */
 	struct obol_box_keypair box;   /* secret half */
+	pthread_mutex_t cert_mu; /* guards cert: renewal replaces it (renew.c) */
 	struct obol_vendor_cert cert;
+	struct obol_vendor_renewer *renewer; /* NULL in process */
 	uint8_t issuer_pk[32];
 	struct obol_amount price;
 	uint64_t link_idle_ns, link_session_ns; /* the device link's deadlines (links.h) */

@@ -622,6 +622,28 @@ obol_err ecash_wallet_renew(struct ecash_wallet *ew, unsigned bits, FILE *out)
 	return e == OBOL_OK ? register_key(ew, bits, out) : e;
 }
 
+bool ecash_wallet_renewal_due(const struct ecash_cert *cert, int64_t now)
+{
+	int64_t margin = (cert->expiry - cert->issued) / 10;
+	if (margin > ECASH_WALLET_RENEW_MARGIN_MAX_S)
+		margin = ECASH_WALLET_RENEW_MARGIN_MAX_S;
+	return now >= cert->expiry - margin;
+}
+
+obol_err ecash_wallet_renew_if_due(struct ecash_wallet *ew, int64_t now, FILE *out)
+{
+	if (!ew->registered || !ecash_wallet_renewal_due(&ew->cust.cert, now))
+		return OBOL_OK;
+	int bits = ew->sk != NULL ? EVP_PKEY_get_bits(ew->sk) : 0;
+	fprintf(out, "the e-cash key's certificate ends at %lld: renewing the key\n", (long long)ew->cust.cert.expiry);
+	obol_err e = register_key(ew, bits > 0 ? (unsigned)bits : OBOL_RSA_DEFAULT_BITS, out);
+	if (e == OBOL_E_NETWORK || e == OBOL_E_HTTP)
+		return e;
+	if (e != OBOL_OK)
+		fprintf(out, "the renewal failed (%s): the current key stays in use\n", obol_strerror(e));
+	return OBOL_OK;
+}
+
 /* ---- top-up ---- */
 
 obol_err ecash_w_topup_settle(struct ecash_wallet *ew, const json_t *body, const json_t *reply, FILE *out)

@@ -60,6 +60,16 @@ OBOL_MUST_CHECK obol_err ecash_wallet_register(struct ecash_wallet *ew, unsigned
 /* Case 10: a new key certified for the same account before the old one
  * expires; coins naming the old one stay depositable and refundable. */
 OBOL_MUST_CHECK obol_err ecash_wallet_renew(struct ecash_wallet *ew, unsigned bits, FILE *out);
+/* Renewal by the wallet itself: a certificate is due from a tenth of its
+ * life before its end (at most ECASH_WALLET_RENEW_MARGIN_MAX_S), and after
+ * it. ecash_wallet_renew_if_due renews a registered wallet's key when due
+ * (a key of the same size), saying so to out; the commands that go online
+ * call it first. A refusal of the bank is said to out and not returned: the
+ * command goes on with the current key (the next online command tries
+ * again); NETWORK is returned. */
+#define ECASH_WALLET_RENEW_MARGIN_MAX_S (30 * INT64_C(86400))
+bool ecash_wallet_renewal_due(const struct ecash_cert *cert, int64_t now);
+OBOL_MUST_CHECK obol_err ecash_wallet_renew_if_due(struct ecash_wallet *ew, int64_t now, FILE *out);
 OBOL_MUST_CHECK obol_err ecash_wallet_topup(struct ecash_wallet *ew, const struct obol_amount *values, size_t n,
 					    FILE *out);
 /* Fetches the bank's revocation list and our directory block (out NULL:

@@ -327,6 +327,14 @@ out:
 	return e;
 }
 
+bool payword_wallet_renewal_due(const struct payword_vcert *vc, int64_t now)
+{
+	int64_t margin = (vc->not_after - vc->issued) / 10;
+	if (margin > PAYWORD_WALLET_RENEW_MARGIN_MAX_S)
+		margin = PAYWORD_WALLET_RENEW_MARGIN_MAX_S;
+	return now >= vc->not_after - margin;
+}
+
 /* --- purchase over the device link ------------------------------------- */
 
 static obol_err hello(struct obol_devlink *dl, const char *product, struct payword_purchase *out)
@@ -492,6 +500,17 @@ obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password, co
 		goto out;
 	if (c.pending && (c.req.range.vendor != out->vendor_id || strcmp(c.req.product, pr->product) != 0))
 		payword_wallet_give_up(&c); /* another purchase: that one stays in doubt */
+	if (!c.pending && payword_wallet_unspent(&c) > 0 && payword_wallet_renewal_due(&c.uc.vc, obol_now())) {
+		/* The certificate is near its end (or past it): its unspent
+		 * tokens move to a new one first (a regeneration), which this
+		 * purchase then spends from. */
+		struct payword_buy_outcome bo;
+		payword_wallet_wipe(&c);
+		if ((e = payword_wallet_buy_tokens(w, password, scope, 0, false, &bo)) != OBOL_OK ||
+		    (e = payword_wallet_load(w, scope, password, &c)) != OBOL_OK)
+			goto out;
+		out->renewed = true;
+	}
 	if (c.pending) {
 		req = c.req; /* the lost purchase, sent again as it was */
 		if ((e = obol_payer_hand(obol_wallet_payer(w), &req.value)) != OBOL_OK)

@@ -87,7 +87,18 @@ struct payword_purchase {
 	obol_err refused; /* the vendor's reason with auth -1 */
 	uint64_t unspent;
 	struct obol_amount token_value;
+	bool renewed;     /* the certificate was regenerated first (payword_wallet_renewal_due) */
 };
+
+/* Renewal by the wallet itself: a user certificate is due from a tenth of
+ * its life before its end (at most PAYWORD_WALLET_RENEW_MARGIN_MAX_S), and
+ * after it. A purchase (which goes online) first regenerates a due
+ * certificate that holds unspent tokens: they move to a new certificate
+ * (payword_wallet_buy_tokens with 0 tokens) and the purchase spends from it.
+ * An expired certificate's unspent value is never lost: `wallet payword
+ * regenerate` moves it the same way. */
+#define PAYWORD_WALLET_RENEW_MARGIN_MAX_S (30 * INT64_C(86400))
+bool payword_wallet_renewal_due(const struct payword_vcert *vc, int64_t now);
 
 /* One purchase on a fresh device link at addr: sends the PAY frame and
  * reads the vendor's reply (auth > 0, or PAYWORD_AUTH_NONE with its reason in
@@ -101,7 +112,8 @@ OBOL_MUST_CHECK obol_err payword_wallet_pay_link(const char *addr, const uint8_t
  * than max_amount: PAYWORD_PRICE_ABOVE_MAX; never while a token purchase of
  * that scope is pending: PAYWORD_BUY_PENDING), keeps the outcome and the
  * authorisation number. A purchase whose reply was lost is sent again as is
- * (up to `retries` times); after that its tokens are in doubt. */
+ * (up to `retries` times); after that its tokens are in doubt. A
+ * certificate due for renewal is regenerated first (out->renewed). */
 OBOL_MUST_CHECK obol_err payword_wallet_purchase(struct obol_wallet *w, const char *password,
 						 const struct payword_purchase_req *req, struct payword_purchase *out);
 

@@ -408,6 +408,17 @@ obol_err coupon_issuer_settle_chain(const struct coupon_issuer *is, const struct
 	return OBOL_OK;
 }
 
+bool coupon_lock_holder(const struct coupon_coin_state *cur, const struct coupon_cert *cert)
+{
+	if (!cur->locked)
+		return false;
+	if (obol_ct_equal(cur->lock_cert_hash, cert->hash, COUPON_ID_LEN))
+		return true;
+	/* a renewed C of the same vendor: the same signing key and account */
+	return obol_ct_equal(cur->lock_vendor_pk, cert->vendor_pk, OBOL_SIGN_PK_LEN) &&
+	       cur->lock_vendor_account == cert->vendor_account;
+}
+
 obol_err coupon_issuer_settle_apply(const struct coupon_issuer *is, const struct coupon_settle_req *req,
 				    const struct coupon_cert *cert, const struct coupon_coin_state *cur,
 				    const struct coupon_settle_record *prior, const struct coupon_chain_checked *pre,
@@ -425,7 +436,7 @@ obol_err coupon_issuer_settle_apply(const struct coupon_issuer *is, const struct
 		out->record = *prior;
 		return settle_reply_fill(d, req, prior, &out->reply, NULL);
 	}
-	if (!cur->locked || !obol_ct_equal(cur->lock_cert_hash, cert->hash, COUPON_ID_LEN))
+	if (!coupon_lock_holder(cur, cert))
 		return OBOL_E_COUPON_NOT_LOCK_HOLDER;
 	if (req->has_lock && !obol_ct_equal(cur->lock_auth_hash, req->lock, COUPON_ID_LEN))
 		return OBOL_E_COUPON_LOCK_ENDED;
@@ -481,7 +492,7 @@ obol_err coupon_issuer_status(const struct coupon_issuer *is, const struct coupo
 		return OBOL_E_COUPON_REQUEST_STALE;
 	if (!cur)
 		return OBOL_E_COUPON_COIN_UNKNOWN;
-	if (!cur->locked || !obol_ct_equal(cur->lock_cert_hash, cert.hash, COUPON_ID_LEN))
+	if (!coupon_lock_holder(cur, &cert))
 		return OBOL_E_COUPON_NOT_LOCK_HOLDER;
 	memset(out, 0, sizeof(*out));
 	memcpy(out->coin_id, cur->coin_id, COUPON_ID_LEN);

@@ -178,6 +178,11 @@ OBOL_MUST_CHECK obol_err coupon_issuer_sign_refusal(const struct obol_ed25519_si
 						    const uint8_t box_hash[static COUPON_ID_LEN]);
 
 /* ---- settle and checkpoint-settle (DESIGN §5 step 6) ---- */
+/* Whether C is the lock holder of the coin: a lock is recorded and C is the
+ * certificate it was made under, or a renewal of it (another C of the same
+ * vendor signing key and account, src/issuer/vendors.h): a vendor that
+ * renewed its certificate while a coin was locked to it still settles it. */
+bool coupon_lock_holder(const struct coupon_coin_state *cur, const struct coupon_cert *cert);
 /* Verifies C's signature (not its validity: a vendor whose certificate
  * lapsed after the lock is still owed its tokens) and V's signature over the
  * request: COUPON_CERT_INVALID, COUPON_VENDOR_SIGNATURE. */

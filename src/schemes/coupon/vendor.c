@@ -246,8 +246,13 @@ void coupon_vendor_settle_req(const struct coupon_vendor_cfg *cfg, const struct 
 obol_err coupon_vendor_check_settle_reply(const struct coupon_vendor_cfg *cfg, const struct coupon_settle_req *req,
 					  const struct coupon_settle_reply *reply)
 {
-	uint8_t digest[OBOL_HASH_LEN];
-	coupon_digest_settle_reply(digest, reply, cfg->cert_hash);
+	uint8_t digest[OBOL_HASH_LEN], cert_hash[COUPON_ID_LEN];
+	/* the reply binds the C the request sent: the vendor's C of that time,
+	 * not necessarily its current one (a renewal came in between) */
+	if (req->cert_len == 0 || req->cert_len > COUPON_CERT_MAX)
+		return OBOL_E_COUPON_SETTLE_REPLY_INVALID;
+	obol_sha256(cert_hash, req->cert, req->cert_len);
+	coupon_digest_settle_reply(digest, reply, cert_hash);
 	if (obol_sign_verify(reply->issuer_sig, COUPON_CTX_SETTLE_REPLY, digest, sizeof(digest), cfg->issuer_pk) !=
 		    OBOL_OK ||
 	    memcmp(reply->coin_id, req->coin_id, COUPON_ID_LEN) != 0 || reply->index != req->index ||

@@ -249,6 +249,50 @@ TEST(coupon_settle, refusals)
 	cfx_free(&f);
 }
 
+/* A vendor that renewed its certificate while a coin was locked to it
+ * (src/issuer/vendors.h): the settle carrying the new C of the same key and
+ * account is the lock holder's; the reply to a settle sent with the old C
+ * checks against the request's C, whatever C the vendor holds now. */
+TEST(coupon_settle, renewed_certificate_still_holds_the_lock)
+{
+	SETUP(f);
+	locked_and_paid(&f, 20);
+	struct coupon_vendor_coin vc = f.v[0].s.coins[0];
+	struct coupon_settle_req sreq;
+	struct coupon_settle_reply r;
+	uint8_t renewed[COUPON_CERT_MAX], stranger[COUPON_CERT_MAX];
+	size_t renewed_len, stranger_len;
+	cfx_cert_make(renewed, &renewed_len, f.v[0].kp.pk, 100, FX_NOW + 3600, FX_NOW + 400 * 86400, f.master.sk);
+	/* the same key under another account: not the holder */
+	cfx_cert_make(stranger, &stranger_len, f.v[0].kp.pk, 101, FX_NOW + 3600, FX_NOW + 400 * 86400, f.master.sk);
+	struct coupon_vendor_cfg now_cfg = f.v[0].cfg, odd_cfg = f.v[0].cfg;
+	now_cfg.cert = renewed;
+	now_cfg.cert_len = renewed_len;
+	obol_sha256(now_cfg.cert_hash, renewed, renewed_len);
+	odd_cfg.cert = stranger;
+	odd_cfg.cert_len = stranger_len;
+	obol_sha256(odd_cfg.cert_hash, stranger, stranger_len);
+
+	coupon_vendor_settle_req(&odd_cfg, &vc, true, &sreq);
+	CHECK_ERR(cfx_issuer_settle(&f, &sreq, &r), OBOL_E_COUPON_NOT_LOCK_HOLDER);
+	/* a checkpoint with the old C, answered after the renewal */
+	struct coupon_vendor_coin part = vc;
+	part.last_index = FX_N - 10;
+	obol_hashchain_step(part.last_token, f.coins[0].seed, FX_N - 10);
+	coupon_vendor_settle_req(&f.v[0].cfg, &part, true, &sreq);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r));
+	CHECK_EQ_INT(r.credited_tokens, 10);
+	REQUIRE_OK(coupon_vendor_check_settle_reply(&now_cfg, &sreq, &r));
+	/* the final settle with the renewed C */
+	coupon_vendor_settle_req(&now_cfg, &vc, false, &sreq);
+	REQUIRE_OK(cfx_issuer_settle(&f, &sreq, &r));
+	CHECK_EQ_INT(r.credited_tokens, 10);
+	REQUIRE_OK(coupon_vendor_check_settle_reply(&now_cfg, &sreq, &r));
+	CHECK_EQ_INT(f.credited[0], 20);
+	CHECK_EQ_INT(f.credited[1], 0);
+	cfx_free(&f);
+}
+
 TEST(coupon_status, lock_holder_only)
 {
 	SETUP(f);

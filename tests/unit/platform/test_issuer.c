@@ -236,3 +236,95 @@ TEST_DB(issuer, vendor_certificates)
 	CHECK_ERR(obol_issuer_run(st.iss, vendor_unit, &a), OBOL_E_LEDGER_NAME_TAKEN);
 	teardown(&st);
 }
+
+/* Renewal asked by the vendor (obol_issuer_vendor_renew): a certificate for
+ * the same account and keys, valid from now as long as the last one; the
+ * same again within a day; none once the last one expired (the operator's
+ * `issuer vendor add` is the way back). */
+struct vrenew {
+	struct obol_ed25519_signer sg;
+	struct obol_sign_keypair v;
+	struct obol_vendor_cert first, second, again, late, user_try;
+	obol_err second_e, again_e, late_e, user_e;
+	int64_t t0;
+};
+
+static obol_err renew_unit(struct obol_store *s, void *arg)
+{
+	struct vrenew *r = arg;
+	struct obol_account acc, user;
+	uint8_t box[32] = { 7 };
+	obol_err e = obol_issuer_vendor_add(s, &r->sg, "stall", r->v.pk, box, 30, r->t0, &r->first);
+	if (e != OBOL_OK || (e = obol_account_by_name(s, "stall", &acc)) != OBOL_OK ||
+	    (e = obol_account_by_name(s, "alice", &user)) != OBOL_OK)
+		return e;
+	r->second_e = obol_issuer_vendor_renew(s, &r->sg, &acc, r->t0 + 25 * 86400, &r->second);
+	r->again_e = obol_issuer_vendor_renew(s, &r->sg, &acc, r->t0 + 25 * 86400 + 3600, &r->again);
+	r->late_e = obol_issuer_vendor_renew(s, &r->sg, &acc, r->second.valid_until, &r->late);
+	r->user_e = obol_issuer_vendor_renew(s, &r->sg, &user, r->t0 + 25 * 86400, &r->user_try);
+	return OBOL_OK;
+}
+
+TEST_DB(issuer, vendor_renews_its_certificate)
+{
+	struct setup st;
+	struct vrenew r = { 0 };
+	REQUIRE(setup(db_url, &st));
+	r.t0 = obol_now();
+	REQUIRE_OK(obol_issuer_signer(st.iss, r.t0, &r.sg));
+	obol_sign_keypair_new(&r.v);
+	REQUIRE_OK(obol_issuer_run(st.iss, renew_unit, &r));
+	REQUIRE_OK(r.second_e);
+	CHECK_EQ_INT(r.second.valid_from, r.t0 + 25 * 86400);
+	CHECK_EQ_INT(r.second.valid_until, r.t0 + 55 * 86400);
+	CHECK_EQ_INT(r.second.vendor_id, r.first.vendor_id);
+	CHECK_EQ_INT(r.second.account, r.first.account);
+	CHECK_MEM_EQ(r.second.sign_pk, r.first.sign_pk, 32);
+	CHECK(r.second.has_box_pk);
+	CHECK_MEM_EQ(r.second.box_pk, r.first.box_pk, 32);
+	CHECK_EQ_STR(r.second.name, "stall");
+	CHECK_OK(obol_vendor_cert_verify(&r.second, st.master_pk, r.t0 + 54 * 86400));
+	/* an hour later: the same certificate, not a third */
+	REQUIRE_OK(r.again_e);
+	CHECK_MEM_EQ(r.again.sig, r.second.sig, 64);
+	CHECK_ERR(r.late_e, OBOL_E_VENDOR_CERT_EXPIRED);
+	CHECK_ERR(r.user_e, OBOL_E_VENDOR_UNKNOWN);
+	teardown(&st);
+}
+
+/* POST /vendor/renew: authenticated as the vendor, answered once per request
+ * id; an unauthenticated request is refused. */
+TEST_DB(issuer, vendor_renew_route)
+{
+	struct setup st;
+	struct vadd a = { 0 };
+	struct obol_http_client *vc = NULL;
+	struct obol_vendor_cert got;
+	json_t *req = json_pack("{s:s}", "request_id", "renew-1"), *r1 = NULL, *r2 = NULL, *r3 = NULL;
+	char url[64];
+	REQUIRE(setup(db_url, &st));
+	a.keys = obol_issuer_keys(st.iss);
+	REQUIRE_OK(obol_issuer_signer(st.iss, obol_now(), &a.sg));
+	obol_sign_keypair_new(&a.v);
+	REQUIRE_OK(obol_issuer_run(st.iss, vendor_unit, &a));
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", obol_issuer_port(st.iss));
+	REQUIRE_OK(obol_http_client_new(url, 5000, &vc));
+	CHECK_ERR(obol_http_post_json(vc, "/vendor/renew", req, 0, &r1), OBOL_E_AUTH_FAILED);
+	obol_http_client_set_account(vc, (int64_t)a.cert.vendor_id, a.v.sk);
+	REQUIRE_OK(obol_http_post_json(vc, "/vendor/renew", req, OBOL_HTTP_AUTH, &r1));
+	REQUIRE_OK(obol_http_post_json(vc, "/vendor/renew", req, OBOL_HTTP_AUTH, &r2));
+	CHECK(json_equal(r1, r2));
+	REQUIRE_OK(obol_vendor_cert_from_text(json_string_value(json_object_get(r1, "cert")), &got));
+	CHECK_OK(obol_vendor_cert_verify(&got, st.master_pk, obol_now()));
+	CHECK_EQ_INT(got.vendor_id, a.cert.vendor_id);
+	/* alice is no vendor */
+	obol_http_client_set_account(vc, st.alice, st.alice_kp.sk);
+	json_object_set_new(req, "request_id", json_string("renew-2"));
+	CHECK_ERR(obol_http_post_json(vc, "/vendor/renew", req, OBOL_HTTP_AUTH, &r3), OBOL_E_VENDOR_UNKNOWN);
+	json_decref(req);
+	json_decref(r1);
+	json_decref(r2);
+	json_decref(r3);
+	obol_http_client_free(vc);
+	teardown(&st);
+}

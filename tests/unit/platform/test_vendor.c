@@ -138,7 +138,7 @@ TEST(vendor, sessions_errors_and_outbox)
 	CHECK_ERR(obol_vendor_start(&vcfg, &st.v), OBOL_E_VENDOR_NO_CERT);
 	REQUIRE_OK(obol_issuer_run(st.iss, vendor_add, &st));
 	REQUIRE_OK(obol_vendor_start(&vcfg, &st.v));
-	CHECK_EQ_INT(obol_vendor_cert(st.v)->vendor_id, st.cert.vendor_id);
+	CHECK_EQ_INT(obol_vendor_cert(st.v).vendor_id, st.cert.vendor_id);
 	CHECK_EQ_STR(obol_vendor_price(st.v)->currency, "EUR");
 
 	struct obol_devlink *l = NULL;
