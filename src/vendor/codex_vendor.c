@@ -23,7 +23,13 @@
  *                              the payer is refunded at its next sync even
  *                              if the refusal never reaches it.
  * The outbox POSTs /codex/deposit (idempotent by request id); the reply
- * carries the bank's current blacklist, which the vendor keeps. When its
+ * carries the bank's current whole blacklist (capped at its newest
+ * CODEX_BLACKLIST_MAX entries), which the vendor keeps. Besides it the
+ * vendor keeps a paged copy of every live listing (a codex_blset, in table
+ * codex_vendor_blocked), fetched from GET /codex/blacklist/page at start
+ * and whenever the whole list it holds is newer than the copy (seen at the
+ * next HELLO), at most CODEX_VENDOR_BL_PAGES_PER_REFRESH pages a refresh;
+ * a payer on either is refused (PAYER_BLACKLISTED). When its
  * certificate nears its end, the next session start asks the bank for a new
  * one (at most once an hour).
  *
@@ -41,6 +47,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "schemes/codex/api.h"
+#include "schemes/codex/blacklist_pages.h"
 #include "schemes/codex/codex.h"
 #include "vendor/outbox.h"
 #include "vendor/receipt.h"
@@ -61,7 +68,16 @@ static const struct obol_migration codex_vendor_steps[] = {
 	  "CREATE TABLE codex_vendor_peers (payer BIGINT PRIMARY KEY, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,"
 	  " spent BIGINT NOT NULL, until BIGINT NOT NULL);",
 	  NULL },
+	/* the paged copy of the bank's blacklist (its version in codex_vendor_kv) */
+	{ "CREATE TABLE codex_vendor_blocked (user_id BIGINT PRIMARY KEY, until BIGINT NOT NULL);", NULL },
 };
+
+/* Pages of the blacklist one refresh takes at most (8,192 entries a page):
+ * a vendor further behind resumes the same fetch at its next refresh. */
+#define CODEX_VENDOR_BL_PAGES_PER_REFRESH 64
+/* Seconds after a failed refresh before a HELLO tries again: a bank out of
+ * reach must not hold every session up. */
+#define CODEX_VENDOR_BL_RETRY 60
 
 struct cv_state {
 	pthread_mutex_t lock; /* guards bl, cert, cert_bytes, renew_tried */
@@ -71,6 +87,11 @@ struct cv_state {
 	uint8_t cert_bytes[CODEX_CERT_MAX];
 	size_t cert_len;
 	struct codex_blacklist bl;
+	struct codex_blset blocked; /* the paged copy; guarded by lock */
+	pthread_mutex_t refresh_lock; /* one refresh at a time: guards pending; resuming is written under both locks */
+	struct codex_blacklist_fetch pending;
+	bool resuming;
+	int64_t refresh_failed; /* when the last refresh failed; guarded by lock */
 };
 
 struct cv_session {
@@ -173,6 +194,228 @@ static obol_err fetch_cert(struct obol_vendor *v, struct cv_start *c)
 	return e;
 }
 
+/* ---- the paged copy of the blacklist ------------------------------------------ */
+
+static uint64_t be64_get(const uint8_t b[static 8])
+{
+	uint64_t x = 0;
+	for (int i = 0; i < 8; i++)
+		x = x << 8 | b[i];
+	return x;
+}
+
+static void be64_put(uint8_t b[static 8], uint64_t x)
+{
+	for (int i = 7; i >= 0; i--, x >>= 8)
+		b[i] = (uint8_t)x;
+}
+
+/* The copy kept in the store: its entries ascending by user, its version
+ * in codex_vendor_kv ("blocked_version", 8 bytes big-endian). */
+static obol_err blocked_load_tx(struct obol_store *s, void *arg)
+{
+	struct codex_blset *b = arg;
+	struct obol_stmt *st;
+	uint8_t ver[8];
+	size_t n;
+	bool row;
+	obol_err e = kv_get(s, "blocked_version", ver, sizeof(ver), &n);
+	if (e == OBOL_E_NOT_FOUND)
+		return OBOL_OK; /* none held yet */
+	if (e != OBOL_OK)
+		return e;
+	if (n != sizeof(ver))
+		return OBOL_E_CODEX_MALFORMED;
+	b->version = be64_get(ver);
+	if ((e = obol_stmt_prepare(s, "SELECT user_id, until FROM codex_vendor_blocked ORDER BY user_id", &st)) != OBOL_OK)
+		return e;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		if (b->n == b->cap) {
+			size_t ncap = b->cap ? 2 * b->cap : 1024;
+			struct codex_blacklist_item *nv = realloc(b->items, ncap * sizeof(*nv));
+			if (!nv) {
+				e = OBOL_E_NO_MEMORY;
+				break;
+			}
+			b->items = nv;
+			b->cap = ncap;
+		}
+		b->items[b->n].user = (uint64_t)obol_stmt_column_int64(st, 0);
+		b->items[b->n].until = obol_stmt_column_int64(st, 1);
+		b->n++;
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+struct blocked_save {
+	const struct codex_blset *next; /* the copy after the fetch */
+	const struct codex_blacklist_item *delta; /* the users the fetch named */
+	size_t ndelta;
+	bool whole; /* the fetch was the whole list: it replaces the copy */
+	int64_t now;
+};
+
+/* The until the copy gives user (a delta may have raised it). */
+static int64_t until_of(const struct codex_blset *b, uint64_t user, bool *found)
+{
+	size_t lo = 0, hi = b->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->items[mid].user == user) {
+			*found = true;
+			return b->items[mid].until;
+		}
+		if (b->items[mid].user < user)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return 0;
+}
+
+/* Writes what a fetch changed, in one unit: the whole copy again after a
+ * whole list, else the users the delta named; then the entries past their
+ * until are dropped (as codex_blacklist_fetch_apply did) and the version
+ * stored. */
+static obol_err blocked_save_tx(struct obol_store *s, void *arg)
+{
+	const struct blocked_save *b = arg;
+	const struct codex_blacklist_item *items = b->whole ? b->next->items : b->delta;
+	size_t n = b->whole ? b->next->n : b->ndelta;
+	uint8_t ver[8];
+	obol_err e = OBOL_OK;
+	if (b->whole)
+		e = obol_store_run(s, NULL, "DELETE FROM codex_vendor_blocked", "");
+	for (size_t i = 0; e == OBOL_OK && i < n; i++) {
+		bool found;
+		int64_t until = until_of(b->next, items[i].user, &found);
+		if (!found)
+			continue; /* pruned */
+		if (!b->whole)
+			e = obol_store_run(s, NULL, "DELETE FROM codex_vendor_blocked WHERE user_id = ?", "i",
+					   (int64_t)items[i].user);
+		if (e == OBOL_OK)
+			e = obol_store_run(s, NULL, "INSERT INTO codex_vendor_blocked (user_id, until) VALUES (?, ?)", "ii",
+					   (int64_t)items[i].user, until);
+	}
+	if (e == OBOL_OK)
+		e = obol_store_run(s, NULL, "DELETE FROM codex_vendor_blocked WHERE until < ?", "i", b->now);
+	be64_put(ver, b->next->version);
+	if (e == OBOL_OK)
+		e = kv_put(s, "blocked_version", ver, sizeof(ver));
+	return e;
+}
+
+/* Takes at most max_pages pages of the fetch in progress from the bank. */
+static obol_err blocked_pages(struct obol_vendor *v, struct codex_blacklist_fetch *f, int max_pages)
+{
+	struct obol_http_client *client = NULL;
+	struct codex_api_blacklist_page_reply *rep = malloc(sizeof(*rep));
+	char target[128];
+	obol_err e;
+	if (!rep)
+		return OBOL_E_NO_MEMORY;
+	if ((e = obol_vendor_issuer_client(v, &client)) != OBOL_OK)
+		goto out;
+	for (int i = 0; e == OBOL_OK && !f->done && i < max_pages; i++) {
+		struct codex_blacklist_page page = { 0 };
+		json_t *j = NULL;
+		if (f->started)
+			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu&version=%llu&after=%llu",
+				 (unsigned long long)f->since, (unsigned long long)f->version,
+				 (unsigned long long)f->after);
+		else
+			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu", (unsigned long long)f->since);
+		codex_api_blacklist_page_reply_spec(rep);
+		if ((e = obol_http_get_json(client, target, 0, &j)) == OBOL_OK &&
+		    (e = obol_json_decode(j, &rep->spec)) == OBOL_OK &&
+		    (e = codex_blacklist_page_decode(rep->page, rep->page_len, &page)) == OBOL_OK)
+			e = codex_blacklist_fetch_take(f, &page, obol_vendor_issuer_pk(v));
+		codex_blacklist_page_free(&page);
+		json_decref(j);
+	}
+out:
+	obol_http_client_free(client);
+	free(rep);
+	return e;
+}
+
+/* Brings the paged copy toward the bank's current version: resumes the
+ * fetch in progress (or begins the delta since the version held, the whole
+ * list when none is held), at most CODEX_VENDOR_BL_PAGES_PER_REFRESH pages;
+ * a done fetch is applied to a copy, stored, and only then swapped in. A
+ * s: the store at start, NULL later (through obol_vendor_run). A
+ * refresh already running elsewhere is left to finish (OK). A failed page
+ * drops the fetch (the next refresh begins again); the copy held stays. */
+static obol_err blocked_refresh(struct obol_vendor *v, struct obol_store *s, struct cv_state *st)
+{
+	struct codex_blset next = { 0 };
+	struct codex_blacklist_item *delta = NULL;
+	struct blocked_save sv;
+	obol_err e;
+	if (pthread_mutex_trylock(&st->refresh_lock) != 0)
+		return OBOL_OK;
+	if (!st->resuming) {
+		pthread_mutex_lock(&st->lock);
+		codex_blacklist_fetch_begin(&st->pending, &st->blocked);
+		st->resuming = true;
+		pthread_mutex_unlock(&st->lock);
+	}
+	if ((e = blocked_pages(v, &st->pending, CODEX_VENDOR_BL_PAGES_PER_REFRESH)) != OBOL_OK || !st->pending.done)
+		goto out;
+	pthread_mutex_lock(&st->lock);
+	e = codex_blset_copy(&next, &st->blocked);
+	pthread_mutex_unlock(&st->lock);
+	sv = (struct blocked_save){ .next = &next, .whole = st->pending.since == 0, .now = obol_now() };
+	/* the delta's users, kept before apply takes the fetch's items */
+	if (e == OBOL_OK && !sv.whole && st->pending.count > 0) {
+		if ((delta = malloc(st->pending.count * sizeof(*delta))) == NULL)
+			e = OBOL_E_NO_MEMORY;
+		else
+			memcpy(delta, st->pending.items, st->pending.count * sizeof(*delta));
+		sv.ndelta = st->pending.count;
+	}
+	sv.delta = delta;
+	if (e == OBOL_OK && (e = codex_blacklist_fetch_apply(&st->pending, &next, sv.now)) == OBOL_OK &&
+	    (e = s ? obol_store_transact(s, blocked_save_tx, &sv) : obol_vendor_run(v, blocked_save_tx, &sv)) == OBOL_OK) {
+		pthread_mutex_lock(&st->lock);
+		codex_blset_free(&st->blocked);
+		st->blocked = next;
+		memset(&next, 0, sizeof(next));
+		pthread_mutex_unlock(&st->lock);
+	}
+	free(delta);
+	codex_blacklist_fetch_free(&st->pending);
+	pthread_mutex_lock(&st->lock);
+	st->resuming = false;
+	pthread_mutex_unlock(&st->lock);
+out:
+	if (e != OBOL_OK) {
+		codex_blacklist_fetch_free(&st->pending);
+		pthread_mutex_lock(&st->lock);
+		st->resuming = false;
+		st->refresh_failed = obol_now();
+		pthread_mutex_unlock(&st->lock);
+	}
+	codex_blset_free(&next);
+	pthread_mutex_unlock(&st->refresh_lock);
+	return e;
+}
+
+/* Whether the paged copy is behind the whole list held, or a fetch is
+ * under way, and no refresh failed in the last CODEX_VENDOR_BL_RETRY s. */
+static bool blocked_behind(struct cv_state *st)
+{
+	bool behind;
+	pthread_mutex_lock(&st->lock);
+	behind = (st->bl.version > st->blocked.version || st->resuming) &&
+		 obol_now() - st->refresh_failed >= CODEX_VENDOR_BL_RETRY;
+	pthread_mutex_unlock(&st->lock);
+	return behind;
+}
+
 static obol_err cv_start(struct obol_vendor *v, struct obol_store *s, void **state)
 {
 	struct cv_state *st = calloc(1, sizeof(*st));
@@ -185,13 +428,21 @@ static obol_err cv_start(struct obol_vendor *v, struct obol_store *s, void **sta
 		return OBOL_E_NO_MEMORY;
 	}
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->refresh_lock, NULL);
 	if ((e = obol_store_migrate(s, "codex_vendor", codex_vendor_steps, OBOL_ARRAY_LEN(codex_vendor_steps))) != OBOL_OK)
 		goto out;
 	e = fetch_cert(v, &c);
+	c.fetched = e == OBOL_OK;
 	if (e == OBOL_OK)
 		e = obol_store_transact(s, save_tx, &c);
 	else
 		e = obol_store_transact(s, load_tx, &c); /* the bank is unreachable: the last one */
+	if (e == OBOL_OK && (e = obol_store_transact(s, blocked_load_tx, &st->blocked)) != OBOL_OK) {
+		/* none held: the refresh below asks the whole list */
+		obol_log_warn("codex: the stored copy of the blacklist: %s", obol_strerror(e));
+		codex_blset_free(&st->blocked);
+		e = OBOL_OK;
+	}
 	if (e == OBOL_OK && codex_cert_decode(st->cert_bytes, st->cert_len, &st->cert) == OBOL_OK &&
 	    codex_cert_verify(&st->cert, obol_vendor_issuer_pk(v)) == OBOL_OK &&
 	    memcmp(st->cert.box_pk, obol_vendor_box_keys(v)->pk, OBOL_BOX_PK_LEN) == 0 &&
@@ -200,6 +451,9 @@ static obol_err cv_start(struct obol_vendor *v, struct obol_store *s, void **sta
 		st->ready = true;
 	else
 		obol_log_warn("codex: no payee certificate from the bank; codex payments are refused");
+	/* the bank answered: the paged copy too (the first pages of it) */
+	if (st->ready && c.fetched && (e = blocked_refresh(v, s, st)) != OBOL_OK)
+		obol_log_warn("codex: the paged blacklist from the bank: %s (the copy held stays)", obol_strerror(e));
 	e = OBOL_OK;
 out:
 	free(c.bl_bytes);
@@ -212,6 +466,9 @@ static void cv_stop(struct obol_vendor *v, void *state)
 	(void)v;
 	if (!st)
 		return;
+	codex_blacklist_fetch_free(&st->pending);
+	codex_blset_free(&st->blocked);
+	pthread_mutex_destroy(&st->refresh_lock);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -361,6 +618,8 @@ static obol_err take_unit(struct obol_store *s, void *arg)
 		return OBOL_E_CODEX_TOKEN_SEEN;
 	pthread_mutex_lock(&k->st->lock);
 	e = codex_payment_check(obol_vendor_issuer_pk(k->v), &k->st->bl, k->t, k->payer, k->pst, k->now);
+	if (e == OBOL_OK && codex_blset_has(&k->st->blocked, k->t->payer_id))
+		e = OBOL_E_CODEX_PAYER_BLACKLISTED; /* listed before the newest CODEX_BLACKLIST_MAX */
 	pthread_mutex_unlock(&k->st->lock);
 	if (e != OBOL_OK)
 		return e;
@@ -509,6 +768,22 @@ static void maybe_renew(struct obol_vendor *v, struct cv_state *st, int64_t now)
 	free(tmp);
 }
 
+/* The paged copy catches up when a deposit brought a newer whole list,
+ * or a fetch is under way (bounded; a failure leaves the copy held). */
+static void blocked_catch_up(struct obol_vendor *v, struct cv_state *st)
+{
+	obol_err e;
+	if (blocked_behind(st) && (e = blocked_refresh(v, NULL, st)) != OBOL_OK)
+		obol_log_warn("codex: the paged blacklist from the bank: %s (the copy held stays)", obol_strerror(e));
+}
+
+static void cv_tick(struct obol_vendor *v, void *state)
+{
+	struct cv_state *st = state;
+	if (st && st->ready)
+		blocked_catch_up(v, st);
+}
+
 static obol_err cv_frame(struct obol_vendor *v, void *session, uint32_t type, const uint8_t *body, size_t len,
 			 struct obol_vendor_out *out)
 {
@@ -518,6 +793,7 @@ static obol_err cv_frame(struct obol_vendor *v, void *session, uint32_t type, co
 	switch (type) {
 	case CODEX_MSG_HELLO:
 		maybe_renew(v, st, obol_now());
+		blocked_catch_up(v, st);
 		return on_hello(st, session, obol_vendor_price(v), body, len, out);
 	case CODEX_MSG_PAY:
 		return on_pay(v, st, session, body, len, out);
@@ -526,7 +802,8 @@ static obol_err cv_frame(struct obol_vendor *v, void *session, uint32_t type, co
 	}
 }
 
-/* The bank answered a deposit: keep its blacklist when it is newer. */
+/* The bank answered a deposit: keep its blacklist when it is newer (the
+ * paged copy then catches up at the next HELLO, blocked_catch_up). */
 static obol_err cv_done(struct obol_vendor *v, struct obol_store *s, int64_t row, const char *kind, obol_err result,
 			const json_t *reply)
 {
@@ -559,4 +836,4 @@ static obol_err cv_done(struct obol_vendor *v, struct obol_store *s, int64_t row
 
 OBOL_VENDOR_SCHEME(codex_vendor_scheme, .name = "codex", .type_min = OBOL_DL_CODEX_MIN, .type_max = OBOL_DL_CODEX_MAX,
 		   .start = cv_start, .stop = cv_stop, .open = cv_open, .on_frame = cv_frame, .close = cv_close,
-		   .outbox_done = cv_done)
+		   .outbox_done = cv_done, .tick = cv_tick)

@@ -243,3 +243,132 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	OBOL_WIPE(t.vsign);
 	OBOL_WIPE(t.vbox);
 }
+
+/* Lists alice, then 16,384 more frauds after her, all live, and has the
+ * bank build its whole list again (as at the next listing). */
+static obol_err list_alice_then_16384(struct obol_store *s, void *arg)
+{
+	struct vt *t = arg;
+	int64_t now = obol_now();
+	obol_err e = obol_store_run(s, NULL,
+				    "INSERT INTO codex_listed (user_id, since, until, version)"
+				    " SELECT ?, ?, ?, version + 1 FROM codex_blacklist WHERE id = 1",
+				    "iii", t->alice_id, now - 100, now + 86400);
+	if (e == OBOL_OK)
+		e = obol_store_run(s, NULL,
+				   "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 16384)"
+				   " INSERT INTO codex_listed (user_id, since, until, version)"
+				   " SELECT 1000000 + x, ?, ?, (SELECT version + 1 FROM codex_blacklist WHERE id = 1) FROM n",
+				   "ii", now, now + 86400);
+	if (e == OBOL_OK)
+		e = obol_store_run(s, NULL, "UPDATE codex_blacklist SET next_prune = 0", "");
+	return e;
+}
+
+static obol_err count_blocked(struct obol_store *s, void *arg)
+{
+	struct obol_stmt *st;
+	bool row;
+	obol_err e = obol_stmt_prepare(s, "SELECT COUNT(*) FROM codex_vendor_blocked", &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_step(st, &row)) == OBOL_OK)
+		*(int64_t *)arg = row ? obol_stmt_column_int64(st, 0) : -1;
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* P5 past the whole list's cap: a Codex listed before 16,384 others is
+ * not on the bank's whole list (its newest CODEX_BLACKLIST_MAX), which is
+ * all the vendor held; the vendor's paged copy, brought up to date after
+ * a deposit's answer named a newer list and kept in its store across a
+ * restart, has her, and her next token is refused. */
+TEST(codex_vendor, attack_oldest_listed_codex_pays_vendor_past_16384)
+{
+	static struct vt t;
+	static struct codex_msg_request req;
+	static struct codex_msg_pay m;
+	static struct codex_msg_refusal ref;
+	const char *db = test_db_url_new("bank");
+	struct obol_wallet *w = NULL;
+	struct codex *c = NULL;
+	char keyfile[600], wpath[600];
+	uint8_t key[32];
+	struct obol_amount load = { .units = 1000000000, .currency = "EUR" }, dep = { .units = 200000000, .currency = "EUR" };
+	struct obol_wallet_keysrc ks = { .key_file = keyfile };
+	struct obol_devlink *l = NULL;
+	FILE *devnull = fopen("/dev/null", "w");
+	int64_t nblocked = 0;
+	int fd;
+
+	REQUIRE_OK(obol_issuer_init_db(db, "EUR", NULL, 0, devnull));
+	fclose(devnull);
+	struct obol_issuer_config icfg = { .db_url = db, .listen = "127.0.0.1:0", .threads = 2 };
+	REQUIRE_OK(obol_issuer_start(&icfg, &t.iss));
+	snprintf(t.url, sizeof t.url, "http://127.0.0.1:%u", obol_issuer_port(t.iss));
+	snprintf(t.dir, sizeof t.dir, "%s/shop16k", test_tmpdir());
+	REQUIRE_OK(obol_vendor_keys_create(t.dir, &t.vsign, &t.vbox));
+	REQUIRE_OK(obol_issuer_run(t.iss, vendor_add, &t));
+	struct obol_vendor_config vcfg = { .dir = t.dir, .listen = "127.0.0.1:0", .issuer_url = t.url,
+					   .outbox_interval_ms = 50, .price = "EUR:0.5" };
+	REQUIRE_OK(obol_vendor_start(&vcfg, &t.v));
+	obol_sign_keypair_new(&t.alice);
+	REQUIRE_OK(obol_issuer_run(t.iss, alice_add, &t));
+	snprintf(keyfile, sizeof keyfile, "%s/device16k.key", test_tmpdir());
+	snprintf(wpath, sizeof wpath, "%s/alice16k.wallet", test_tmpdir());
+	obol_random(key, sizeof key);
+	fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	REQUIRE(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
+	close(fd);
+	REQUIRE_OK(obol_wallet_create(wpath, &ks, &w));
+	REQUIRE_OK(obol_wallet_set_issuer(w, t.url, obol_issuer_keys(t.iss)->master.pk, obol_issuer_keys(t.iss)->box.pk, "EUR"));
+	REQUIRE_OK(obol_wallet_set_account(w, t.alice_id, "alice", t.alice.sk));
+	REQUIRE_OK(codex_wallet_open(w, &load, &dep, &c));
+
+	snprintf(t.addr, sizeof t.addr, "127.0.0.1:%u", obol_vendor_port(t.v));
+
+	/* alice is listed, 16,384 after her. The vendor has not heard of it
+	 * yet: her token is taken, and its deposit's answer brings the bank's
+	 * newer whole list (without her: it is capped) */
+	REQUIRE_OK(obol_issuer_run(t.iss, list_alice_then_16384, &t));
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
+	REQUIRE_OK(hello(l, &req));
+	REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &req.amount }, obol_now(), &m, NULL));
+	CHECK_OK(send_pay(l, &m, &ref));
+	obol_devlink_close(l);
+	for (int i = 0; i < 300; i++) {
+		int64_t n = 1;
+		struct timespec ts = { 0, 10 * 1000000 };
+		if (obol_vendor_run(t.v, pending_deposits, &n) == OBOL_OK && n == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	/* the next HELLO brings the paged copy up to date (with her); her
+	 * next token, still within her state, is refused */
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
+	REQUIRE_OK(hello(l, &req));
+	CHECK_OK(obol_vendor_run(t.v, count_blocked, &nblocked));
+	CHECK_EQ_INT(nblocked, CODEX_BLACKLIST_MAX + 1);
+	REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &req.amount }, obol_now(), &m, NULL));
+	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_PAYER_BLACKLISTED);
+	obol_devlink_close(l);
+
+	/* started again (the copy loaded from its store, then the empty
+	 * delta since its version), the vendor still refuses her */
+	obol_vendor_stop(t.v);
+	REQUIRE_OK(obol_vendor_start(&vcfg, &t.v));
+	snprintf(t.addr, sizeof t.addr, "127.0.0.1:%u", obol_vendor_port(t.v));
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
+	REQUIRE_OK(hello(l, &req));
+	REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &req.amount }, obol_now(), &m, NULL));
+	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_PAYER_BLACKLISTED);
+	obol_devlink_close(l);
+
+	codex_free(c);
+	obol_wallet_close(w);
+	obol_vendor_stop(t.v);
+	obol_issuer_stop(t.iss);
+	OBOL_WIPE(t.alice);
+	OBOL_WIPE(t.vsign);
+	OBOL_WIPE(t.vbox);
+}
