@@ -12,9 +12,11 @@
  * coupon payment (a lock and its settle: one unit paid with a fresh coin to
  * the vendor daemon's code started in this process, over a real device link
  * on loopback, with its own store in the temporary directory; the coin's
- * withdrawal is outside the measure). Not measured here yet: payword
- * report, codex open, sync and payment (docs/operations.md gives their
- * sizes from the e2e databases).
+ * withdrawal is outside the measure), codex open (a new funded account
+ * for each, made outside the measure) and codex payment (a payment to
+ * that vendor, offline for the bank, the vendor's deposit of its token and
+ * the payer's sync that reports it). Not measured here yet: payword report
+ * (docs/operations.md gives its size from the e2e databases).
  *
  * The wallet is a file in the temporary directory. A payword purchase costs
  * an Argon2id password check at the agent (seconds each on a loaded
@@ -23,6 +25,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/bench_lists_bytes.h"
@@ -40,7 +43,10 @@
 #include "store/ledger.h"
 #include "issuer/vendors.h"
 #include "net/devlink.h"
+#include "schemes/codex/codex.h"
+#include "vendor/outbox.h"
 #include "vendor/vendor.h"
+#include "wallet/codex_wallet.h"
 #include "wallet/coupon_wallet.h"
 #include "wallet/ecash_wallet.h"
 #include "wallet/file.h"
@@ -156,6 +162,11 @@ struct world {
 	struct obol_vendor *v;
 	struct coupon_wallet_store ws;
 	bool has_ws;
+	/* codex: a wallet of its own, its account changed before each open */
+	char cwpath[96];
+	struct obol_wallet *cw;
+	struct codex *cx;
+	size_t ncodex; /* accounts made for it */
 	FILE *devnull; /* what the wallet library prints */
 };
 
@@ -163,6 +174,7 @@ struct world {
 
 struct fund {
 	const uint8_t *pk;
+	const char *name;
 	int64_t id;
 };
 
@@ -170,7 +182,7 @@ static obol_err make_user(struct obol_store *s, void *ctx)
 {
 	struct fund *f = ctx;
 	struct obol_amount a;
-	obol_err e = obol_account_create(s, OBOL_ACCOUNT_USER, "bench-bytes", f->pk, &f->id);
+	obol_err e = obol_account_create(s, OBOL_ACCOUNT_USER, f->name, f->pk, &f->id);
 	if (e == OBOL_OK)
 		e = obol_amount_parse("EUR:1000000", &a);
 	return e == OBOL_OK ? obol_ledger_fund(s, f->id, &a, "bench") : e;
@@ -181,7 +193,7 @@ static obol_err world_up(struct world *w)
 	struct obol_init_arg args[] = { { "coupon-denom", "EUR:1,100" } };
 	struct obol_sign_keypair kp;
 	struct obol_store *s = NULL;
-	struct fund f = { .pk = NULL };
+	struct fund f = { .pk = NULL, .name = "bench-bytes" };
 	char base[64], *body = NULL;
 	size_t len = 0;
 	long status = 0;
@@ -265,12 +277,16 @@ static void world_down(struct world *w)
 	if (w->has_ecash)
 		ecash_wallet_free(&w->ew);
 	obol_wallet_close(w->w);
-	if (w->wpath[0] != '\0') {
-		char f[128];
-		unlink(w->wpath);
-		snprintf(f, sizeof(f), "%s.lock", w->wpath);
-		unlink(f);
-	}
+	codex_free(w->cx);
+	obol_wallet_close(w->cw);
+	const char *wallets[] = { w->wpath, w->cwpath };
+	for (size_t i = 0; i < OBOL_ARRAY_LEN(wallets); i++)
+		if (wallets[i][0] != '\0') {
+			char f[128];
+			unlink(wallets[i]);
+			snprintf(f, sizeof(f), "%s.lock", wallets[i]);
+			unlink(f);
+		}
 	for (size_t i = 0; w->path[0] != '\0' && i < OBOL_ARRAY_LEN(suffix); i++) {
 		char f[128];
 		snprintf(f, sizeof(f), "%s%s", w->path, suffix[i]);
@@ -406,6 +422,90 @@ static obol_err ecash_deposit(struct world *w)
 	return e == OBOL_OK ? ecash_wallet_deposit(&w->ew, &o, w->devnull) : e;
 }
 
+/* codex open: before each run, a new funded account (outside the
+ * measure), set as the codex wallet's account, its Codex section emptied
+ * (one Codex per account); the run opens a Codex of EUR 10 with a safe
+ * deposit of EUR 2 (POST /codex/open, and the blacklist the wallet fetches
+ * after it). The last one opened stays for the codex payments. */
+static obol_err codex_account(struct world *w)
+{
+	struct obol_sign_keypair kp;
+	char name[32];
+	struct fund f = { .name = name };
+	obol_err e = OBOL_OK;
+	json_t *sec;
+	if (w->cw == NULL) {
+		const char *url;
+		uint8_t master[32], box[32];
+		char currency[16];
+		struct obol_wallet_keysrc ks = { 0 };
+		snprintf(w->cwpath, sizeof(w->cwpath), "%s/codex-wallet", w->dir);
+		if ((e = obol_wallet_issuer(w->w, &url, master, box, currency)) != OBOL_OK ||
+		    (e = obol_wallet_create(w->cwpath, &ks, &w->cw)) != OBOL_OK ||
+		    (e = obol_wallet_set_issuer(w->cw, url, master, box, currency)) != OBOL_OK)
+			return e;
+	}
+	obol_sign_keypair_new(&kp);
+	f.pk = kp.pk;
+	snprintf(name, sizeof(name), "bench-codex-%zu", w->ncodex++);
+	if ((e = obol_issuer_run(w->iss, make_user, &f)) != OBOL_OK ||
+	    (e = obol_wallet_set_account(w->cw, f.id, name, kp.sk)) != OBOL_OK)
+		goto out;
+	if ((sec = obol_wallet_section(w->cw, "codex")) == NULL) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	json_object_clear(sec);
+	codex_free(w->cx);
+	w->cx = NULL;
+out:
+	OBOL_WIPE(kp);
+	return e;
+}
+
+static obol_err codex_open(struct world *w)
+{
+	struct obol_amount amount, deposit;
+	obol_err e = obol_amount_parse("EUR:10", &amount);
+	if (e == OBOL_OK)
+		e = obol_amount_parse("EUR:2", &deposit);
+	return e == OBOL_OK ? codex_wallet_open(w->cw, &amount, &deposit, &w->cx) : e;
+}
+
+static obol_err vendor_pending(struct obol_store *s, void *ctx)
+{
+	return obol_outbox_count(s, "codex", OBOL_OUTBOX_PENDING, ctx);
+}
+
+/* codex payment: the Codex opened last pays the vendor daemon's code
+ * (EUR 0.01, over a real device link on loopback: offline for the bank),
+ * the vendor deposits the token it took (its outbox; the run waits for it),
+ * and the payer syncs, which reports the payment to the bank (POST
+ * /codex/sync). */
+static obol_err codex_pay_sync(struct world *w)
+{
+	struct codex_token tok;
+	struct codex_wallet_sync_info info;
+	int64_t pending = 1;
+	obol_err e = w->v == NULL ? vendor_up(w) : OBOL_OK;
+	if (e == OBOL_OK && w->cx == NULL)
+		e = OBOL_E_CODEX_UNKNOWN_USER;
+	if (e == OBOL_OK)
+		e = codex_wallet_pay_vendor(w->cw, w->cx, &(struct codex_wallet_pay){ .addr = w->vaddr }, &tok);
+	for (int i = 0; e == OBOL_OK && i < 3000; i++) {
+		struct timespec ts = { 0, 10 * 1000000 };
+		if ((e = obol_vendor_run(w->v, vendor_pending, &pending)) != OBOL_OK || pending == 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (e == OBOL_OK && pending != 0)
+		e = OBOL_E_INTERNAL; /* measured only once the vendor's deposit is in */
+	if (e == OBOL_OK)
+		e = codex_wallet_sync(w->cw, w->cx, NULL, false, &info);
+	OBOL_WIPE(tok);
+	return e;
+}
+
 struct op {
 	const char *name;
 	obol_err (*run)(struct world *w);
@@ -421,6 +521,8 @@ static const struct op ops[] = {
 	{ .name = "coupon payment", .run = coupon_pay, .n = 200, .quick_n = 50, .prep = coupon_one_coin },
 	{ .name = "ecash top-up", .run = ecash_topup, .n = 1000, .quick_n = 200 },
 	{ .name = "ecash deposit", .run = ecash_deposit, .n = 300, .quick_n = 40, .prep = ecash_one_coin },
+	{ .name = "codex open", .run = codex_open, .n = 200, .quick_n = 30, .prep = codex_account },
+	{ .name = "codex payment", .run = codex_pay_sync, .n = 200, .quick_n = 30 },
 };
 
 /* n runs of op, the database read before and after them (with a prep:
