@@ -1,9 +1,11 @@
 /* Coupon denomination keys rotate (coupon_rotate.h). */
 #include "issuer/coupon_rotate.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "crypto/hash.h"
 #include "crypto/rsa.h"
 #include "issuer/coupon_store.h"
@@ -16,7 +18,8 @@ obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s, s
 	size_t n = 0;
 	obol_err e;
 	*drawn = 0;
-	if ((e = coupon_store_denoms(s, d, COUPON_DENOMS_MAX, &n)) != OBOL_OK)
+	bool full = false;
+	if ((e = coupon_store_denoms(s, now, d, COUPON_DENOMS_MAX, &n)) != OBOL_OK)
 		return e;
 	for (int step = 0; e == OBOL_OK && step < COUPON_ROTATE_STEPS; step++) {
 		size_t before = n;
@@ -28,8 +31,11 @@ obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s, s
 			if (!coupon_denom_newest(d, n, i) || !coupon_denom_due(&d[i], now, lookahead_s))
 				continue;
 			if (n == COUPON_DENOMS_MAX) {
-				e = OBOL_E_COUPON_DENOM_CONFIG;
-				break;
+				/* this series alone waits for an older key's legal end */
+				obol_log_warn("coupon: no successor for key %" PRIu32 " (%s, n %" PRIu64 "): %s", d[i].id,
+					      d[i].value.currency, d[i].n, obol_strerror(OBOL_E_COUPON_DENOMS_FULL));
+				full = true;
+				continue;
 			}
 			struct coupon_denom *next = &d[n];
 			coupon_denom_successor(&d[i], next_id++, next);
@@ -45,7 +51,7 @@ obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s, s
 	}
 	for (size_t i = 0; i < n; i++)
 		EVP_PKEY_free(d[i].key);
-	return e;
+	return e == OBOL_OK && full ? OBOL_E_COUPON_DENOMS_FULL : e;
 }
 
 /* The key id of an announcement of d's key: SHA-256 of its DER public key. */
@@ -61,8 +67,8 @@ static obol_err denom_key_id(const struct coupon_denom *d, uint8_t id[static 32]
 	return OBOL_OK;
 }
 
-obol_err coupon_rotate_announced(struct obol_store *s, const uint8_t master_pk[static 32], struct coupon_denom *d,
-				 size_t *n)
+obol_err coupon_rotate_announced(struct obol_store *s, const uint8_t master_pk[static 32], int64_t now,
+				 struct coupon_denom *d, size_t *n)
 {
 	struct obol_key_request *req = NULL;
 	struct obol_key_set *set = malloc(sizeof *set);
@@ -73,7 +79,7 @@ obol_err coupon_rotate_announced(struct obol_store *s, const uint8_t master_pk[s
 	if (!set || !ids || !pending || !announced)
 		goto out;
 	if ((e = obol_issuer_keys_pending(s, &req, &nreq)) != OBOL_OK ||
-	    (e = obol_issuer_keys_announced(s, master_pk, set)) != OBOL_OK)
+	    (e = obol_issuer_keys_announced_coupon(s, master_pk, now, set)) != OBOL_OK)
 		goto out;
 	for (size_t i = 0; i < *n && e == OBOL_OK; i++) {
 		if ((e = denom_key_id(&d[i], ids[i])) != OBOL_OK)

@@ -18,8 +18,11 @@
  * coupon_denom_due), draws the successor's key (RSA of the same size) with
  * the next windows (coupon_denom_successor) and stores it under the next
  * free id, until no series is due (at most COUPON_ROTATE_STEPS keys per
- * series in one call). *drawn counts the keys drawn. COUPON_DENOM_CONFIG
- * when the table would hold more than COUPON_DENOMS_MAX keys. */
+ * series in one call). *drawn counts the keys drawn. Only the keys live at
+ * now count (coupon_store_denoms): a series whose successor would make them
+ * more than COUPON_DENOMS_MAX gets none (logged), the other series still
+ * rotate, and the call then returns COUPON_DENOMS_FULL with their keys
+ * stored; the caller (the key plan) goes on with the rest of its plan. */
 #define COUPON_ROTATE_STEPS 8
 OBOL_MUST_CHECK obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s, size_t *drawn);
 
@@ -30,8 +33,8 @@ struct coupon_denom;
  * is announced under master_pk, so a successor is neither listed in GET
  * /keys nor withdrawn under before it is announced. A series of which no
  * key is announced yet (an issuer before its first ceremony) is used as it
- * is. */
-OBOL_MUST_CHECK obol_err coupon_rotate_announced(struct obol_store *s, const uint8_t master_pk[static 32],
+ * is. Only the announcements of keys live at now are read. */
+OBOL_MUST_CHECK obol_err coupon_rotate_announced(struct obol_store *s, const uint8_t master_pk[static 32], int64_t now,
 						 struct coupon_denom *d, size_t *n);
 
 #endif

@@ -467,6 +467,19 @@ static obol_err refund_precheck(struct obol_issuer *iss, void *arg)
 	return OBOL_OK;
 }
 
+/* A refund naming a key that is not loaded (coupon_store_denoms: past its
+ * legal end) is refused by name: the table is read on this rare path only. */
+struct retired_read {
+	uint64_t id;
+	int64_t now;
+};
+
+static obol_err retired_unit(struct obol_store *s, void *arg)
+{
+	const struct retired_read *r = arg;
+	return coupon_store_denom_retired(s, r->id, r->now);
+}
+
 static obol_err post_refund(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
 {
 	static const uint8_t no_cert[COUPON_ID_LEN];
@@ -492,8 +505,11 @@ static obol_err post_refund(struct obol_issuer *iss, const struct obol_http_req 
 	c.chk = &chk;
 	c.account = acc.id;
 	c.now = obol_now();
-	if ((e = coupon_issuer_refund_verify(&st->is, &rreq, acc.id, c.now, &chk)) != OBOL_OK)
+	if ((e = coupon_issuer_refund_verify(&st->is, &rreq, acc.id, c.now, &chk)) != OBOL_OK) {
+		if (e == OBOL_E_COUPON_DENOM_UNKNOWN)
+			e = obol_issuer_read(iss, retired_unit, &(struct retired_read){ rreq.coin.denom, c.now });
 		goto out;
+	}
 	e = obol_issuer_run_idem_checked(iss, req, acc.id, rreq.request_id, refund_precheck, refund_unit, &c, rep);
 	if (e != OBOL_OK && c.eff.has_refusal)
 		refusal_reply(iss, rep, &c.eff.refusal, no_cert, chk.box_hash);

@@ -215,6 +215,9 @@ static obol_err denoms_bind_signer(struct obol_issuer *iss, struct coupon_issuer
 	return e;
 }
 
+/* GET /keys lists the loaded keys; wallets and vendors parse as many. */
+_Static_assert(COUPON_DENOMS_MAX <= COUPON_KEYS_DENOMS_MAX, "GET /keys would list more keys than a wallet parses");
+
 static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void **state)
 {
 	struct coupon_issuer_state *st = calloc(1, sizeof(*st));
@@ -222,8 +225,10 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	obol_err e;
 	if (!st)
 		return OBOL_E_NO_MEMORY;
-	if ((e = coupon_store_denoms(s, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
-	    (e = coupon_rotate_announced(s, keys->master.pk, st->denoms, &st->ndenoms)) != OBOL_OK ||
+	/* the live keys only: bounded by the windows (COUPON_DENOMS_MAX) */
+	int64_t now = obol_now();
+	if ((e = coupon_store_denoms(s, now, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
+	    (e = coupon_rotate_announced(s, keys->master.pk, now, st->denoms, &st->ndenoms)) != OBOL_OK ||
 	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK ||
 	    (e = obol_account_liability(s, "coupon", &st->liability)) != OBOL_OK) {
 		for (size_t i = 0; i < st->ndenoms; i++)

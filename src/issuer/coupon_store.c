@@ -84,7 +84,7 @@ out:
 	return e;
 }
 
-obol_err coupon_store_denoms(struct obol_store *s, struct coupon_denom *out, size_t cap, size_t *n)
+obol_err coupon_store_denoms(struct obol_store *s, int64_t now, struct coupon_denom *out, size_t cap, size_t *n)
 {
 	struct obol_stmt *st;
 	bool row;
@@ -92,9 +92,14 @@ obol_err coupon_store_denoms(struct obol_store *s, struct coupon_denom *out, siz
 	*n = 0;
 	if ((e = obol_stmt_prepare(s,
 				   "SELECT id, currency, value_units, n, rsa_sk, withdraw_until, spend_until, "
-				   "valid_from, legal_end, rsa_pk FROM coupon_denoms ORDER BY id",
+				   "valid_from, legal_end, rsa_pk FROM coupon_denoms WHERE legal_end >= ? OR id IN "
+				   "(SELECT MAX(id) FROM coupon_denoms GROUP BY currency, value_units, n) ORDER BY id",
 				   &st)) != OBOL_OK)
 		return e;
+	if ((e = obol_stmt_bindf(st, "i", now)) != OBOL_OK) {
+		obol_stmt_finish(st);
+		return e;
+	}
 	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		struct coupon_denom *d = &out[*n];
 		size_t len;
@@ -130,6 +135,20 @@ obol_err coupon_store_denoms(struct obol_store *s, struct coupon_denom *out, siz
 			EVP_PKEY_free(out[i].key);
 		*n = 0;
 	}
+	return e;
+}
+
+obol_err coupon_store_denom_retired(struct obol_store *s, uint64_t id, int64_t now)
+{
+	struct obol_stmt *st;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT legal_end FROM coupon_denoms WHERE id = ?", &st);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = obol_stmt_bindf(st, "i", (int64_t)id)) == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK)
+		e = row && obol_stmt_column_int64(st, 0) < now ? OBOL_E_COUPON_REFUND_LEGAL_END
+							      : OBOL_E_COUPON_DENOM_UNKNOWN;
+	obol_stmt_finish(st);
 	return e;
 }
 

@@ -28,15 +28,30 @@
 #include "schemes/coupon/issuer.h"
 #include "store/store.h"
 
+/* The most denomination keys loaded at once: the live ones (coupon_store_denoms).
+ * A series of withdraw window W, spend span S, legal span L and key-plan
+ * lookahead A has at most (S + L + A) / W + 2 keys whose legal end has not
+ * passed (the rotation draws a successor only within A of its predecessor's
+ * withdraw-until), so two series of W = 1 year, S + L = 2 years, A = 90 days
+ * hold at most 10. The rotation of a series that would exceed it fails
+ * alone (coupon_rotate.h, COUPON_DENOMS_FULL); the table keeps every key. */
 #define COUPON_DENOMS_MAX 32
 
 OBOL_MUST_CHECK obol_err coupon_store_migrate(struct obol_store *s);
 
 /* A denomination as stored; key is the private key (EVP_PKEY, owned). */
 OBOL_MUST_CHECK obol_err coupon_store_denom_add(struct obol_store *s, const struct coupon_denom *d);
-/* Loads every denomination with its private key; *n of at most cap. The
- * caller frees each key with EVP_PKEY_free. */
-OBOL_MUST_CHECK obol_err coupon_store_denoms(struct obol_store *s, struct coupon_denom *out, size_t cap, size_t *n);
+/* Loads the denominations live at now with their private keys: those whose
+ * legal end has not passed (a key past it signs, spends and refunds
+ * nothing), and the newest key of each series (so that a series whose keys
+ * all lapsed while the issuer was down still rotates); *n of at most cap
+ * (CONFIG beyond). The caller frees each key with EVP_PKEY_free. */
+OBOL_MUST_CHECK obol_err coupon_store_denoms(struct obol_store *s, int64_t now, struct coupon_denom *out, size_t cap,
+					     size_t *n);
+/* The refusal of a request naming a key id that is not loaded: a key of the
+ * table whose legal end passed before now is COUPON_REFUND_LEGAL_END, any
+ * other id COUPON_DENOM_UNKNOWN (errors of the store aside). */
+OBOL_MUST_CHECK obol_err coupon_store_denom_retired(struct obol_store *s, uint64_t id, int64_t now);
 
 OBOL_MUST_CHECK obol_err coupon_store_setting_set(struct obol_store *s, const char *key, int64_t v);
 /* NOT_FOUND when unset. */

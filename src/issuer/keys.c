@@ -331,8 +331,11 @@ static obol_err plan_coupon(struct obol_store *s, const char *currency, const st
 	/* successors of the keys that stop issuing within the lookahead first,
 	 * so that they are announced before they are needed */
 	obol_err e = coupon_rotate(s, now, p->lookahead_s, &drawn);
+	/* a full table stops one series' rotation (logged), never the plan */
+	if (e == OBOL_E_COUPON_DENOMS_FULL)
+		e = OBOL_OK;
 	if (e == OBOL_OK)
-		e = coupon_store_denoms(s, d, OBOL_ARRAY_LEN(d), &n);
+		e = coupon_store_denoms(s, now, d, OBOL_ARRAY_LEN(d), &n);
 	for (size_t i = 0; e == OBOL_OK && i < n; i++) {
 		struct obol_key_announce a;
 		uint8_t *der = NULL, id[32];
@@ -609,6 +612,24 @@ obol_err obol_issuer_keys_announced(struct obol_store *s, const uint8_t master_p
 					  " ORDER BY serial", &st);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
 		if ((e = signed_row(st, &a)) == OBOL_OK)
+			e = obol_key_set_add(set, &a);
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err obol_issuer_keys_announced_coupon(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+					   int64_t now, struct obol_key_set *set)
+{
+	struct obol_stmt *st = NULL;
+	struct obol_key_announce a;
+	bool row;
+	obol_key_set_init(set, master_pk);
+	obol_err e = obol_stmt_prepare(s, "SELECT signed, sig FROM key_announcements WHERE sig IS NOT NULL AND kind = ?"
+					  " ORDER BY serial", &st);
+	if (e == OBOL_OK)
+		e = obol_stmt_bindf(st, "i", (int64_t)OBOL_KEY_COUPON_DENOM);
+	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		if ((e = signed_row(st, &a)) == OBOL_OK && a.legal_end >= now)
 			e = obol_key_set_add(set, &a);
 	obol_stmt_finish(st);
 	return e;

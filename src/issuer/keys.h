@@ -124,6 +124,12 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_sign_pending(struct obol_store *s, con
 OBOL_MUST_CHECK obol_err obol_issuer_keys_announced(struct obol_store *s,
 						    const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
 						    struct obol_key_set *set);
+/* The same for the coupon denomination keys whose legal end has not passed
+ * at now only (as many as the issuer loads, coupon_store.h
+ * COUPON_DENOMS_MAX): the set stays bounded however long keys rotate. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_announced_coupon(struct obol_store *s,
+							   const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+							   int64_t now, struct obol_key_set *set);
 
 /* The announcements GET /keys lists (keys_doc.h "announcements"): every
  * signed one whose windows have not all passed at now, revocations always,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "coupon.h"
+#include "core/clock.h"
 #include "crypto/secret.h"
 #include "issuer/coupon_store.h"
 #include "issuer/keys.h"
@@ -198,7 +199,7 @@ static obol_err load_issuer_view(struct sim *sim, struct cw_world *w)
 			obol_issuer_keys_wipe(&keys);
 		}
 		if (e == OBOL_OK)
-			e = coupon_store_denoms(s, w->denoms, CW_DENOMS_MAX, &w->ndenoms);
+			e = coupon_store_denoms(s, obol_now(), w->denoms, CW_DENOMS_MAX, &w->ndenoms);
 		obol_store_rollback(s);
 	}
 	obol_store_close(s);

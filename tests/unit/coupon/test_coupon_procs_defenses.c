@@ -361,7 +361,7 @@ TEST_DB(coupon_store, settles_answered_before_locks_were_named_are_kept)
 	REQUIRE_OK(obol_store_schema_version(s, "coupon", &version));
 	CHECK_EQ_INT(version, 3);
 	REQUIRE_OK(obol_store_begin(s));
-	REQUIRE_OK(coupon_store_denoms(s, denoms, COUPON_DENOMS_MAX, &ndenoms));
+	REQUIRE_OK(coupon_store_denoms(s, 0, denoms, COUPON_DENOMS_MAX, &ndenoms));
 	REQUIRE(ndenoms == 1);
 	CHECK_EQ_INT(denoms[0].valid_from, 1000);
 	CHECK_EQ_INT(denoms[0].legal_end, 9000 + 3 * 365 * 86400);

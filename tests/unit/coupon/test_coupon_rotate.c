@@ -234,7 +234,7 @@ TEST_DB(coupon_rotate, the_plan_draws_each_successor_once_within_the_lookahead)
 	CHECK_EQ_INT(drawn, 1);
 	REQUIRE_OK(coupon_rotate(s, t0, 120 * DAY, &drawn));
 	CHECK_EQ_INT(drawn, 0);
-	REQUIRE_OK(coupon_store_denoms(s, got, COUPON_DENOMS_MAX, &n));
+	REQUIRE_OK(coupon_store_denoms(s, t0, got, COUPON_DENOMS_MAX, &n));
 	REQUIRE(n == 2);
 	CHECK_EQ_INT(got[1].id, 2);
 	CHECK_EQ_INT(got[1].valid_from, t0 + 100 * DAY);
@@ -249,7 +249,7 @@ TEST_DB(coupon_rotate, the_plan_draws_each_successor_once_within_the_lookahead)
 	/* day 90: the third key */
 	REQUIRE_OK(coupon_rotate(s, t0 + 90 * DAY, 120 * DAY, &drawn));
 	CHECK_EQ_INT(drawn, 1);
-	REQUIRE_OK(coupon_store_denoms(s, got, COUPON_DENOMS_MAX, &n));
+	REQUIRE_OK(coupon_store_denoms(s, t0, got, COUPON_DENOMS_MAX, &n));
 	CHECK_EQ_INT(n, 3);
 	CHECK_EQ_INT(got[2].valid_from, t0 + 200 * DAY);
 	for (size_t i = 0; i < n; i++)
