@@ -210,7 +210,7 @@ static int cmd_list(const struct obol_cmd *cmd, int argc, char **argv)
 	if (e == OBOL_OK)
 		e = obol_store_open(o.db, false, &s);
 	if (e == OBOL_OK && (e = obol_issuer_keyring_migrate(s)) == OBOL_OK && (e = master_pk(s, pk)) == OBOL_OK &&
-	    (e = obol_issuer_keys_announced(s, pk, set)) == OBOL_OK && (e = obol_issuer_keys_pending(s, &r, &n)) == OBOL_OK)
+	    (e = obol_issuer_keys_announced(s, pk, now, set)) == OBOL_OK && (e = obol_issuer_keys_pending(s, &r, &n)) == OBOL_OK)
 		e = obol_issuer_keys_online_cover(s, now, &cover, NULL);
 	obol_store_close(s);
 	if (e != OBOL_OK) {
@@ -265,9 +265,10 @@ static int cmd_list(const struct obol_cmd *cmd, int argc, char **argv)
 OBOL_COMMAND(issuer_keys_list_cmd, "issuer keys list", "--db URL",
 	     "the issuer's key announcements and the requests still unsigned, with their windows",
 	     "  --db URL   the issuer database\n"
-	     "One line per announcement: its serial, its state now (in-use, accepted: past its use but\n"
-	     "still accepted, next, refunds-only, ended, revoked, unsigned; a revocation: in-force,\n"
-	     "scheduled),\n"
+	     "One line per announcement that can still matter (a key whose acceptance or, for a coin\n"
+	     "key, legal end has not passed; every revocation): its serial, its state now (in-use,\n"
+	     "accepted: past its use but still accepted, next, refunds-only, revoked, unsigned; a\n"
+	     "revocation: in-force, scheduled),\n"
 	     "its kind, the first 16 hex digits of its key id and its windows (Unix seconds). Then how\n"
 	     "far ahead the signed, unrevoked online keys cover without a gap, and a warning when that is\n"
 	     "under 30 days (or nothing holds now): monitor it.",

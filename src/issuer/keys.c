@@ -601,8 +601,17 @@ static obol_err signed_row(struct obol_stmt *st, struct obol_key_announce *a)
 	return e;
 }
 
+/* Whether an announcement can still matter at now: a revocation always; a
+ * key while what it signed is accepted or, for a coin key, refunded. A key
+ * whose every window has passed is of no use to anyone. */
+static bool announce_live(const struct obol_key_announce *a, int64_t now)
+{
+	return a->kind == OBOL_KEY_REVOKE || now < a->accept_until ||
+	       ((a->kind == OBOL_KEY_COUPON_DENOM || a->kind == OBOL_KEY_ECASH_BANK) && now < a->legal_end);
+}
+
 obol_err obol_issuer_keys_announced(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
-				    struct obol_key_set *set)
+				    int64_t now, struct obol_key_set *set)
 {
 	struct obol_stmt *st = NULL;
 	struct obol_key_announce a;
@@ -611,7 +620,7 @@ obol_err obol_issuer_keys_announced(struct obol_store *s, const uint8_t master_p
 	obol_err e = obol_stmt_prepare(s, "SELECT signed, sig FROM key_announcements WHERE sig IS NOT NULL"
 					  " ORDER BY serial", &st);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
-		if ((e = signed_row(st, &a)) == OBOL_OK)
+		if ((e = signed_row(st, &a)) == OBOL_OK && announce_live(&a, now))
 			e = obol_key_set_add(set, &a);
 	obol_stmt_finish(st);
 	return e;
@@ -667,10 +676,7 @@ obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **o
 		char text[OBOL_KEY_ANNOUNCE_TEXT_MAX];
 		if ((e = signed_row(st, &a)) != OBOL_OK)
 			break;
-		/* a key whose every window has passed is of no use to anyone */
-		bool live = a.kind == OBOL_KEY_REVOKE || now < a.accept_until ||
-			    ((a.kind == OBOL_KEY_COUPON_DENOM || a.kind == OBOL_KEY_ECASH_BANK) && now < a.legal_end);
-		if (!live)
+		if (!announce_live(&a, now))
 			continue;
 		if (json_array_size(arr) == OBOL_KEY_SET_MAX) {
 			e = OBOL_E_WIRE_OVERSIZED;

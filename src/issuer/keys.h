@@ -120,10 +120,14 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_import(struct obol_store *s, const uin
 OBOL_MUST_CHECK obol_err obol_issuer_keys_sign_pending(struct obol_store *s, const struct obol_sign_keypair *master,
 						       size_t *signed_n);
 
-/* Every signed announcement, each verified again under master_pk, into *set. */
+/* Every signed announcement that can still matter at now (a revocation,
+ * or a key whose acceptance or, for a coin key, legal end has not passed:
+ * the ones GET /keys lists), each verified again under master_pk, into
+ * *set. Ended keys are left out so that the set, of OBOL_KEY_SET_MAX, is
+ * bounded by the live windows and not by the issuer's age. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_announced(struct obol_store *s,
 						    const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
-						    struct obol_key_set *set);
+						    int64_t now, struct obol_key_set *set);
 /* The same for the coupon denomination keys whose legal end has not passed
  * at now only (as many as the issuer loads, coupon_store.h
  * COUPON_DENOMS_MAX): the set stays bounded however long keys rotate. */

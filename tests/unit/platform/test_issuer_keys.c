@@ -74,13 +74,13 @@ TEST_DB(issuer_keys, ceremony_imports_only_what_was_requested)
 	r = NULL;
 	REQUIRE_OK(obol_issuer_keys_pending(s, &r, &n));
 	CHECK_EQ_INT(n, 0);
-	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, set));
+	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, now, set));
 	CHECK_EQ_INT(set->n, 4);
 	CHECK_OK(obol_key_set_find(set, OBOL_KEY_ONLINE, a[0].key, a[0].key_len, now, NULL));
 	CHECK_ERR(obol_key_set_find(set, OBOL_KEY_ONLINE, a[1].key, a[1].key_len, now, NULL), OBOL_E_KEY_OUTSIDE_WINDOW);
 	CHECK_OK(obol_key_set_find(set, OBOL_KEY_COUPON_DENOM, a[2].key, a[2].key_len, now, NULL));
 	/* under another master key, the stored announcements are worthless */
-	CHECK_ERR(obol_issuer_keys_announced(s, other.pk, set), OBOL_E_KEY_ANNOUNCE_INVALID);
+	CHECK_ERR(obol_issuer_keys_announced(s, other.pk, now, set), OBOL_E_KEY_ANNOUNCE_INVALID);
 	REQUIRE_OK(obol_issuer_keys_plan(s, &p, now, &added));
 	CHECK_EQ_INT(added, 0);
 	obol_wipe(&master, sizeof master);
@@ -140,7 +140,7 @@ TEST_DB(issuer_keys, online_keyring_follows_the_windows)
 	CHECK(memcmp(sg.pk, master.pk, OBOL_SIGN_PK_LEN) != 0);
 	memcpy(first, sg.pk, sizeof first);
 	REQUIRE_OK(obol_ed25519_sign(&sg, "vendor-cert", msg, sizeof msg, sig));
-	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, set));
+	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, now, set));
 	CHECK_OK(obol_key_set_verify_signed(set, sg.pk, sig, "vendor-cert", msg, sizeof msg, now));
 	CHECK_ERR(obol_key_set_verify_signed(set, sg.pk, sig, "issuer-keys", msg, sizeof msg, now),
 		  OBOL_E_KEY_SIGNATURE_INVALID);
@@ -240,7 +240,7 @@ TEST_DB(issuer_keys, revoked_online_key_is_replaced_and_refused)
 	CHECK_ERR(obol_ed25519_sign(&sg, "payword-crl", msg, sizeof msg, sig), OBOL_E_KEY_NOT_ANNOUNCED);
 	REQUIRE_OK(obol_online_keyring_signer(ring, now, &sg));
 	REQUIRE_OK(obol_ed25519_sign(&sg, "payword-crl", msg, sizeof msg, sig));
-	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, set));
+	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, now, set));
 	CHECK_OK(obol_key_set_verify_signed(set, sg.pk, sig, "payword-crl", msg, sizeof msg, now + 10));
 	/* what the leaked key signed: accepted before the revocation's valid_from, refused from it */
 	CHECK_OK(obol_key_set_verify_signed(set, leaked, leaked_sig, "payword-crl", msg, sizeof msg, now + 9));
@@ -252,6 +252,70 @@ TEST_DB(issuer_keys, revoked_online_key_is_replaced_and_refused)
 	obol_online_keyring_wipe(ring);
 	obol_wipe(&master, sizeof master);
 	free(ring);
+	free(set);
+	obol_store_close(s);
+}
+
+/* Years of online keys: every announcement the ceremony ever signed stays in
+ * key_announcements, and the set the signer's import and `issuer keys list`
+ * read (of OBOL_KEY_SET_MAX) holds only those that can still matter, so it
+ * reads after more announcements than a set holds. */
+TEST_DB(issuer_keys, the_announced_set_holds_the_live_keys_after_years_of_them)
+{
+	struct obol_store *s = NULL;
+	struct obol_key_policy p;
+	struct obol_sign_keypair master;
+	struct obol_key_set *set = malloc(sizeof *set);
+	uint8_t seed[OBOL_SIGN_SEED_LEN];
+	size_t added = 0, n = 0;
+	const int64_t day = 86400, ended = 2 * OBOL_KEY_SET_MAX;
+	REQUIRE(set != NULL);
+	FILE *devnull = fopen("/dev/null", "w");
+	obol_err e = obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull);
+	fclose(devnull);
+	REQUIRE_OK(e);
+	int64_t now = obol_now();
+	REQUIRE_OK(obol_store_open(db_url, false, &s));
+	REQUIRE_OK(obol_issuer_keyring_migrate(s));
+	REQUIRE_OK(obol_issuer_keys_master_seed(s, seed));
+	obol_sign_keypair_from_seed(&master, seed);
+	OBOL_WIPE(seed);
+	/* 2 * OBOL_KEY_SET_MAX online keys of 90 days back to back, the last
+	 * of them accepted until a year ago: about 32 years of them */
+	REQUIRE_OK(obol_store_begin(s));
+	for (int64_t i = 0; i < ended; i++) {
+		struct obol_key_announce a = { .kind = OBOL_KEY_ONLINE, .serial = (uint64_t)(100000 + i),
+					       .key_len = OBOL_SIGN_PK_LEN };
+		uint8_t buf[OBOL_KEY_ANNOUNCE_MAX], id[32];
+		size_t len = 0;
+		strcpy(a.currency, "EUR");
+		obol_random(a.key, OBOL_SIGN_PK_LEN);
+		a.valid_from = now - 365 * day - (ended - i) * 90 * day - 30 * day;
+		a.use_until = a.valid_from + 90 * day;
+		a.accept_until = a.use_until + 30 * day;
+		REQUIRE_OK(obol_key_announce_sign(&a, master.sk));
+		REQUIRE_OK(obol_key_announce_signed_bytes(&a, buf, sizeof buf, &len));
+		obol_key_announce_key_id(&a, id);
+		REQUIRE_OK(obol_store_run(s, NULL,
+					  "INSERT INTO key_announcements (serial, kind, key_id, signed, sig, requested, imported)"
+					  " VALUES (?, ?, ?, ?, ?, ?, ?)",
+					  "iibbbii", (int64_t)a.serial, (int64_t)a.kind, id, sizeof id, buf, len, a.sig,
+					  sizeof a.sig, a.valid_from, a.valid_from));
+	}
+	REQUIRE_OK(obol_store_commit(s));
+	/* today's ceremony: the keys that cover now and the lookahead */
+	obol_key_policy_default(&p);
+	REQUIRE_OK(obol_issuer_keys_plan(s, &p, now, &added));
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &n));
+	CHECK_EQ_INT(n, added);
+	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, now, set));
+	CHECK_EQ_INT(set->n, added); /* the ended ones are left out */
+	/* and the keys document lists the same live ones */
+	json_t *doc = NULL;
+	REQUIRE_OK(obol_issuer_keys_doc_part(s, now, &doc));
+	CHECK_EQ_INT(json_array_size(doc), added);
+	json_decref(doc);
+	obol_wipe(&master, sizeof master);
 	free(set);
 	obol_store_close(s);
 }
