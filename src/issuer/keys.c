@@ -601,13 +601,33 @@ static obol_err signed_row(struct obol_stmt *st, struct obol_key_announce *a)
 	return e;
 }
 
-/* Whether an announcement can still matter at now: a revocation always; a
- * key while what it signed is accepted or, for a coin key, refunded. A key
- * whose every window has passed is of no use to anyone. */
-static bool announce_live(const struct obol_key_announce *a, int64_t now)
+/* The keys kept so far by announce_live, read in serial order: a
+ * revocation's serial follows the announcement of the key it names (`issuer
+ * keys revoke` names an announced key). */
+struct live_keys {
+	uint8_t id[OBOL_KEY_SET_MAX][32];
+	size_t n;
+};
+
+/* Whether an announcement can still matter at now: a key while what it
+ * signed is accepted or, for a coin key, refunded; a revocation while the
+ * key it names does. A key whose every window has passed is of no use to
+ * anyone, and neither is its revocation (verifiers refuse the key outside
+ * its window anyway), so neither fills the lists with the issuer's age. */
+static bool announce_live(struct live_keys *l, const struct obol_key_announce *a, int64_t now)
 {
-	return a->kind == OBOL_KEY_REVOKE || now < a->accept_until ||
-	       ((a->kind == OBOL_KEY_COUPON_DENOM || a->kind == OBOL_KEY_ECASH_BANK) && now < a->legal_end);
+	if (a->kind == OBOL_KEY_REVOKE) {
+		for (size_t i = 0; i < l->n; i++)
+			if (memcmp(l->id[i], a->revoked, sizeof l->id[i]) == 0)
+				return true;
+		return false;
+	}
+	if (!(now < a->accept_until ||
+	      ((a->kind == OBOL_KEY_COUPON_DENOM || a->kind == OBOL_KEY_ECASH_BANK) && now < a->legal_end)))
+		return false;
+	if (l->n < OBOL_KEY_SET_MAX) /* past it the caller's list is full anyway */
+		obol_key_announce_key_id(a, l->id[l->n++]);
+	return true;
 }
 
 obol_err obol_issuer_keys_announced(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
@@ -615,12 +635,13 @@ obol_err obol_issuer_keys_announced(struct obol_store *s, const uint8_t master_p
 {
 	struct obol_stmt *st = NULL;
 	struct obol_key_announce a;
+	struct live_keys live = { .n = 0 };
 	bool row;
 	obol_key_set_init(set, master_pk);
 	obol_err e = obol_stmt_prepare(s, "SELECT signed, sig FROM key_announcements WHERE sig IS NOT NULL"
 					  " ORDER BY serial", &st);
 	while (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
-		if ((e = signed_row(st, &a)) == OBOL_OK && announce_live(&a, now))
+		if ((e = signed_row(st, &a)) == OBOL_OK && announce_live(&live, &a, now))
 			e = obol_key_set_add(set, &a);
 	obol_stmt_finish(st);
 	return e;
@@ -665,6 +686,7 @@ obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **o
 {
 	struct obol_stmt *st = NULL;
 	struct obol_key_announce a;
+	struct live_keys live = { .n = 0 };
 	bool row;
 	json_t *arr = json_array();
 	*out = NULL;
@@ -676,7 +698,7 @@ obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **o
 		char text[OBOL_KEY_ANNOUNCE_TEXT_MAX];
 		if ((e = signed_row(st, &a)) != OBOL_OK)
 			break;
-		if (!announce_live(&a, now))
+		if (!announce_live(&live, &a, now))
 			continue;
 		if (json_array_size(arr) == OBOL_KEY_SET_MAX) {
 			e = OBOL_E_WIRE_OVERSIZED;

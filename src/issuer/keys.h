@@ -120,9 +120,10 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_import(struct obol_store *s, const uin
 OBOL_MUST_CHECK obol_err obol_issuer_keys_sign_pending(struct obol_store *s, const struct obol_sign_keypair *master,
 						       size_t *signed_n);
 
-/* Every signed announcement that can still matter at now (a revocation,
- * or a key whose acceptance or, for a coin key, legal end has not passed:
- * the ones GET /keys lists), each verified again under master_pk, into
+/* Every signed announcement that can still matter at now (a key whose
+ * acceptance or, for a coin key, legal end has not passed, and the
+ * revocations of those: the ones GET /keys lists), each verified again
+ * under master_pk, into
  * *set. Ended keys are left out so that the set, of OBOL_KEY_SET_MAX, is
  * bounded by the live windows and not by the issuer's age. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_announced(struct obol_store *s,
@@ -136,8 +137,8 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_announced_coupon(struct obol_store *s,
 							   int64_t now, struct obol_key_set *set);
 
 /* The announcements GET /keys lists (keys_doc.h "announcements"): every
- * signed one whose windows have not all passed at now, revocations always,
- * as a new JSON array of their text forms. */
+ * signed one whose windows have not all passed at now, and the revocations
+ * of those, as a new JSON array of their text forms. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **out);
 
 /* The master key's seed as issuer init stored it, for moving it to the

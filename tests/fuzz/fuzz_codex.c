@@ -5,8 +5,8 @@
  * encoding is a signature over the value), tokens and states of both
  * versions alike. A whole Codex parses only with valid bank signatures (the
  * seed carries one), and then serialises back to the same bytes when it was
- * written in the current form (a version 1 wallet is written back as
- * version 2: it must then parse again to the same Codex). The bank's HTTP
+ * written in the current form, version 3 (a version 1 or 2 wallet is written
+ * back as version 3: it must then parse again to the same Codex). The bank's HTTP
  * bodies (sync request, sync answer, deposit request) decode through their
  * field specs or are refused, and re-encode to JSON that decodes again. */
 #include <stdint.h>
@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			if (codex_serialize(c, &blob, &n) != OBOL_OK)
 				abort();
-			if (len > 4 && in[4] == 2)
+			if (len > 4 && in[4] == 3)
 				same(in, len, blob, n);
 			else if (codex_parse(again, blob, n) != OBOL_OK || again->nlog != c->nlog ||
 				 memcmp(&again->state, &c->state, sizeof(c->state)) != 0)

@@ -256,10 +256,11 @@ TEST_DB(issuer_keys, revoked_online_key_is_replaced_and_refused)
 	obol_store_close(s);
 }
 
-/* Years of online keys: every announcement the ceremony ever signed stays in
- * key_announcements, and the set the signer's import and `issuer keys list`
- * read (of OBOL_KEY_SET_MAX) holds only those that can still matter, so it
- * reads after more announcements than a set holds. */
+/* Years of online keys, each revoked: every announcement the ceremony ever
+ * signed stays in key_announcements, and the set the signer's import and
+ * `issuer keys list` read (of OBOL_KEY_SET_MAX) and GET /keys hold only
+ * those that can still matter, so they work after more announcements than a
+ * set holds. */
 TEST_DB(issuer_keys, the_announced_set_holds_the_live_keys_after_years_of_them)
 {
 	struct obol_store *s = NULL;
@@ -301,6 +302,18 @@ TEST_DB(issuer_keys, the_announced_set_holds_the_live_keys_after_years_of_them)
 					  " VALUES (?, ?, ?, ?, ?, ?, ?)",
 					  "iibbbii", (int64_t)a.serial, (int64_t)a.kind, id, sizeof id, buf, len, a.sig,
 					  sizeof a.sig, a.valid_from, a.valid_from));
+		/* and every one of them revoked while it was in use */
+		struct obol_key_announce r = { .kind = OBOL_KEY_REVOKE, .serial = (uint64_t)(200000 + i),
+					       .valid_from = a.valid_from + day };
+		strcpy(r.currency, "EUR");
+		memcpy(r.revoked, id, sizeof id);
+		REQUIRE_OK(obol_key_announce_sign(&r, master.sk));
+		REQUIRE_OK(obol_key_announce_signed_bytes(&r, buf, sizeof buf, &len));
+		REQUIRE_OK(obol_store_run(s, NULL,
+					  "INSERT INTO key_announcements (serial, kind, key_id, signed, sig, requested, imported)"
+					  " VALUES (?, ?, ?, ?, ?, ?, ?)",
+					  "iibbbii", (int64_t)r.serial, (int64_t)r.kind, id, sizeof id, buf, len, r.sig,
+					  sizeof r.sig, r.valid_from, r.valid_from));
 	}
 	REQUIRE_OK(obol_store_commit(s));
 	/* today's ceremony: the keys that cover now and the lookahead */
@@ -309,7 +322,7 @@ TEST_DB(issuer_keys, the_announced_set_holds_the_live_keys_after_years_of_them)
 	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &n));
 	CHECK_EQ_INT(n, added);
 	REQUIRE_OK(obol_issuer_keys_announced(s, master.pk, now, set));
-	CHECK_EQ_INT(set->n, added); /* the ended ones are left out */
+	CHECK_EQ_INT(set->n, added); /* the ended ones and their revocations are left out */
 	/* and the keys document lists the same live ones */
 	json_t *doc = NULL;
 	REQUIRE_OK(obol_issuer_keys_doc_part(s, now, &doc));
