@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/bench_sqlite.h"
 #include "core/clock.h"
 #include "issuer/issuer.h"
 #include "net/http_client.h"
@@ -61,30 +62,16 @@ static obol_err ours_delta(void *arg)
 	return fetch(arg, 1, DELTA_ENTRIES);
 }
 
-static obol_err raw_rows(sqlite3_stmt *st, size_t want)
-{
-	size_t n = 0;
-	int rc;
-	volatile int64_t sink = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sink += sqlite3_column_int64(st, 0) + sqlite3_column_int64(st, 1);
-		n++;
-	}
-	sqlite3_reset(st);
-	(void)sink;
-	return rc == SQLITE_DONE && n == want ? OBOL_OK : OBOL_E_INTERNAL;
-}
-
 static obol_err raw_whole(void *arg)
 {
 	struct codex_lists *l = arg;
-	return raw_rows(l->all, l->n);
+	return obol_bench_raw_rows(l->all, l->n);
 }
 
 static obol_err raw_delta(void *arg)
 {
 	struct codex_lists *l = arg;
-	return raw_rows(l->recent, DELTA_ENTRIES);
+	return obol_bench_raw_rows(l->recent, DELTA_ENTRIES);
 }
 
 /* The bytes of the page bodies of one fetch, and their count. */
@@ -192,13 +179,7 @@ obol_err obol_bench_lists_codex_run(size_t n, double seconds, struct obol_bench_
 	obol_http_client_free(l.c);
 	if (iss != NULL)
 		obol_issuer_stop(iss);
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		char f[96];
-		snprintf(f, sizeof(f), "%s%s", path, suffix[i]);
-		unlink(f);
-	}
-	rmdir(dir);
+	obol_bench_sqlite_remove(path, dir);
 	return e;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/bench_lists_ecash.h"
+#include "cli/bench_sqlite.h"
 #include "core/clock.h"
 #include "issuer/ecash_issuer.h"
 #include "store/store.h"
@@ -64,30 +65,16 @@ static obol_err ours_delta(void *arg)
 	return fetch(x, x->since, ECASH_DELTA, NULL);
 }
 
-static obol_err raw_rows(sqlite3_stmt *st, size_t want)
-{
-	size_t n = 0;
-	int rc;
-	volatile int64_t sink = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sink += sqlite3_column_bytes(st, 0) + sqlite3_column_int64(st, 1);
-		n++;
-	}
-	sqlite3_reset(st);
-	(void)sink;
-	return rc == SQLITE_DONE && n == want ? OBOL_OK : OBOL_E_INTERNAL;
-}
-
 static obol_err raw_whole(void *arg)
 {
 	struct ctx *x = arg;
-	return raw_rows(x->all, x->n);
+	return obol_bench_raw_rows(x->all, x->n);
 }
 
 static obol_err raw_delta(void *arg)
 {
 	struct ctx *x = arg;
-	return raw_rows(x->recent, ECASH_DELTA);
+	return obol_bench_raw_rows(x->recent, ECASH_DELTA);
 }
 
 obol_err bench_lists_ecash(const char *db_url, const char *path, struct obol_issuer *iss, struct obol_http_client *c,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/bench.h"
+#include "cli/bench_sqlite.h"
 #include "cli/bench_lists_bytes.h"
 #include "cli/bench_lists_codex.h"
 #include "cli/bench_lists_ecash.h"
@@ -89,30 +90,16 @@ static obol_err ours_delta(void *arg)
 	return fetch(l, l->since, DELTA_ENTRIES, &loop);
 }
 
-static obol_err raw_rows(sqlite3_stmt *st, size_t want)
-{
-	size_t n = 0;
-	int rc;
-	volatile int64_t sink = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sink += sqlite3_column_int64(st, 0);
-		n++;
-	}
-	sqlite3_reset(st);
-	(void)sink;
-	return rc == SQLITE_DONE && n == want ? OBOL_OK : OBOL_E_INTERNAL;
-}
-
 static obol_err raw_whole(void *arg)
 {
 	struct lists *l = arg;
-	return raw_rows(l->all, l->n);
+	return obol_bench_raw_rows(l->all, l->n);
 }
 
 static obol_err raw_delta(void *arg)
 {
 	struct lists *l = arg;
-	return raw_rows(l->recent, DELTA_ENTRIES);
+	return obol_bench_raw_rows(l->recent, DELTA_ENTRIES);
 }
 
 /* The bytes of the page bodies of one fetch, and their count. */
@@ -221,13 +208,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 	obol_http_client_free(l.c);
 	if (iss != NULL)
 		obol_issuer_stop(iss);
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	for (size_t i = 0; i < OBOL_ARRAY_LEN(suffix); i++) {
-		char f[96];
-		snprintf(f, sizeof(f), "%s%s", path, suffix[i]);
-		unlink(f);
-	}
-	rmdir(dir);
+	obol_bench_sqlite_remove(path, dir);
 	struct obol_bench_lists_codex codex;
 	if (e == OBOL_OK)
 		e = obol_bench_lists_codex_run(l.n, seconds, &codex);
