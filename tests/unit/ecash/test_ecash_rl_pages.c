@@ -17,6 +17,7 @@
 #include "../store/store_test.h"
 #include "schemes/ecash/messages.h"
 #include "schemes/ecash/rl_pages.h"
+#include "../net/http_bytes.h"
 #include "../test.h"
 #include "vendor/ecash_rl_fetch.h"
 #include "wire/json.h"
@@ -241,20 +242,6 @@ static obol_err register_parties(struct obol_store *s, void *ctx)
 	return e;
 }
 
-/* The bytes of one answer as served (0 on error). */
-static size_t body_bytes(struct obol_http_client *c, const char *target)
-{
-	json_t *j = NULL;
-	size_t n = 0;
-	if (obol_http_get_json(c, target, 0, &j) == OBOL_OK) {
-		char *text = json_dumps(j, JSON_COMPACT);
-		n = text != NULL ? strlen(text) : 0;
-		free(text);
-	}
-	json_decref(j);
-	return n;
-}
-
 TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and_a_client_a_year_behind)
 {
 	struct obol_issuer_config cfg = { .db_url = db_url, .listen = "127.0.0.1:0", .threads = 2 };
@@ -303,7 +290,7 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 			break;
 		}
 	/* a page stays inside one body */
-	size_t page = body_bytes(c, "/ecash/revocations/page");
+	size_t page = test_http_body_bytes(c, "/ecash/revocations/page");
 	CHECK(page > 0 && page < OBOL_JSON_MAX);
 	test_note("ecash revocation page of %d keys: %zu bytes", ECASH_RL_PAGE_MAX, page);
 
@@ -314,7 +301,7 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	ecash_rl_fetch_begin(&f, &held, obol_now());
 	CHECK(f.since > 0);
 	snprintf(target, sizeof(target), "/ecash/revocations/page?since=%lld", (long long)f.since);
-	size_t delta = body_bytes(c, target);
+	size_t delta = test_http_body_bytes(c, target);
 	CHECK(delta > 0 && delta < 16384);
 	test_note("ecash revocation delta of 100 keys: %zu bytes", delta);
 	struct ecash_rl_fetch_stats small = { 0 };
@@ -339,7 +326,7 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	REQUIRE_OK(store_test_ledger_tx(db_url, register_parties, &r));
 	REQUIRE_OK(obol_b64_encode(w.p[0].c.id, ECASH_ID_LEN, id64, sizeof(id64)));
 	snprintf(target, sizeof(target), "/ecash/directory?key=%s", id64);
-	size_t dir_bytes = body_bytes(c, target);
+	size_t dir_bytes = test_http_body_bytes(c, target);
 	CHECK(dir_bytes > 0 && dir_bytes < 32768);
 	test_note("ecash directory block past 10^6 registrations: %zu bytes", dir_bytes);
 	struct ecash_directory dir = { 0 };

@@ -10,6 +10,7 @@
 #include "issuer/payword_db.h"
 #include "net/http_client.h"
 #include "pw_fixture.h"
+#include "../net/http_bytes.h"
 #include "../store/store_test.h"
 #include "schemes/payword/wire.h"
 #include "store/ledger.h"
@@ -135,20 +136,6 @@ static obol_err analyze(struct obol_store *s, void *ctx)
 	return obol_store_exec(s, "ANALYZE payword_certs");
 }
 
-/* The bytes of one page as served. */
-static size_t page_bytes(struct obol_http_client *c, const char *target)
-{
-	json_t *j = NULL;
-	size_t n = 0;
-	if (obol_http_get_json(c, target, 0, &j) == OBOL_OK) {
-		char *text = json_dumps(j, JSON_COMPACT);
-		n = text != NULL ? strlen(text) : 0;
-		free(text);
-	}
-	json_decref(j);
-	return n;
-}
-
 TEST_DB(payword_crl_pages, a_million_serials_in_pages_a_delta_of_a_hundred_and_a_vendor_a_year_behind)
 {
 	struct obol_init_arg args[] = { { "payword-grace", "0" } };
@@ -200,7 +187,7 @@ TEST_DB(payword_crl_pages, a_million_serials_in_pages_a_delta_of_a_hundred_and_a
 	CHECK(!payword_crl_contains(&held, 5 * MILLION + 1) && !payword_crl_contains(&held, 6 * MILLION + 1));
 	CHECK(full_at >= now);
 	/* a full page stays inside one body */
-	size_t full_page = page_bytes(c, "/payword/crl/page");
+	size_t full_page = test_http_body_bytes(c, "/payword/crl/page");
 	CHECK(full_page > 0 && full_page < OBOL_JSON_MAX);
 
 	/* a hundred more end now: the next refresh is a delta of one small page */
@@ -209,7 +196,7 @@ TEST_DB(payword_crl_pages, a_million_serials_in_pages_a_delta_of_a_hundred_and_a
 	payword_crl_fetch_begin(&f, &held, true, full_at, obol_now());
 	CHECK(f.since > 0);
 	snprintf(target, sizeof(target), "/payword/crl/page?since=%lld", (long long)f.since);
-	size_t delta = page_bytes(c, target);
+	size_t delta = test_http_body_bytes(c, target);
 	CHECK(delta > 0 && delta < 4096);
 	struct payword_crl_loop one = { .max_pages = PAYWORD_CRL_PAGES_PER_REFRESH };
 	CHECK_OK(payword_vendor_crl_fetch(c, agent_pk, &f, &one));
