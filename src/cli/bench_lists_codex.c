@@ -44,7 +44,7 @@ static obol_err fetch(struct codex_lists *l, uint64_t since, size_t want)
 	struct codex_blacklist_fetch f;
 	struct codex_blset held = { .version = since };
 	codex_blacklist_fetch_begin(&f, &held);
-	obol_err e = codex_wallet_blacklist_pages(l->c, l->bank_pk, &f);
+	obol_err e = codex_wallet_blacklist_pages(l->c, l->bank_pk, &f, NULL);
 	if (e == OBOL_OK && f.count != want)
 		e = OBOL_E_INTERNAL; /* a fetch that misses rows measures nothing */
 	codex_blacklist_fetch_free(&f);
@@ -79,34 +79,12 @@ static obol_err fetch_bytes(struct codex_lists *l, uint64_t since, size_t *bytes
 {
 	struct codex_blacklist_fetch f;
 	struct codex_blset held = { .version = since };
-	struct codex_api_blacklist_page_reply *rep = malloc(sizeof(*rep));
-	char target[128];
-	obol_err e = rep != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
-	*bytes = *pages = 0;
+	struct codex_blacklist_loop loop = { .count_bytes = true };
 	codex_blacklist_fetch_begin(&f, &held);
-	while (e == OBOL_OK && !f.done) {
-		struct codex_blacklist_page page = { 0 };
-		json_t *j = NULL;
-		if (f.started)
-			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu&version=%llu&after=%llu",
-				 (unsigned long long)f.since, (unsigned long long)f.version, (unsigned long long)f.after);
-		else
-			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu", (unsigned long long)f.since);
-		if ((e = obol_http_get_json(l->c, target, 0, &j)) == OBOL_OK) {
-			char *text = json_dumps(j, JSON_COMPACT);
-			*bytes += text != NULL ? strlen(text) : 0;
-			free(text);
-			(*pages)++;
-			codex_api_blacklist_page_reply_spec(rep);
-			if ((e = obol_json_decode(j, &rep->spec)) == OBOL_OK &&
-			    (e = codex_blacklist_page_decode(rep->page, rep->page_len, &page)) == OBOL_OK)
-				e = codex_blacklist_fetch_take(&f, &page, l->bank_pk);
-		}
-		codex_blacklist_page_free(&page);
-		json_decref(j);
-	}
+	obol_err e = codex_wallet_blacklist_pages(l->c, l->bank_pk, &f, &loop);
+	*bytes = loop.bytes;
+	*pages = loop.pages;
 	codex_blacklist_fetch_free(&f);
-	free(rep);
 	return e;
 }
 

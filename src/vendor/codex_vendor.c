@@ -52,6 +52,7 @@
 #include "vendor/outbox.h"
 #include "vendor/receipt.h"
 #include "vendor/vendor.h"
+#include "wallet/codex_wallet.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
 
@@ -308,37 +309,16 @@ static obol_err blocked_save_tx(struct obol_store *s, void *arg)
 	return e;
 }
 
-/* Takes at most max_pages pages of the fetch in progress from the bank. */
+/* Takes at most max_pages pages of the fetch in progress from the bank,
+ * through the wallet's page loop. */
 static obol_err blocked_pages(struct obol_vendor *v, struct codex_blacklist_fetch *f, int max_pages)
 {
 	struct obol_http_client *client = NULL;
-	struct codex_api_blacklist_page_reply *rep = malloc(sizeof(*rep));
-	char target[128];
-	obol_err e;
-	if (!rep)
-		return OBOL_E_NO_MEMORY;
-	if ((e = obol_vendor_issuer_client(v, &client)) != OBOL_OK)
-		goto out;
-	for (int i = 0; e == OBOL_OK && !f->done && i < max_pages; i++) {
-		struct codex_blacklist_page page = { 0 };
-		json_t *j = NULL;
-		if (f->started)
-			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu&version=%llu&after=%llu",
-				 (unsigned long long)f->since, (unsigned long long)f->version,
-				 (unsigned long long)f->after);
-		else
-			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu", (unsigned long long)f->since);
-		codex_api_blacklist_page_reply_spec(rep);
-		if ((e = obol_http_get_json(client, target, 0, &j)) == OBOL_OK &&
-		    (e = obol_json_decode(j, &rep->spec)) == OBOL_OK &&
-		    (e = codex_blacklist_page_decode(rep->page, rep->page_len, &page)) == OBOL_OK)
-			e = codex_blacklist_fetch_take(f, &page, obol_vendor_issuer_pk(v));
-		codex_blacklist_page_free(&page);
-		json_decref(j);
-	}
-out:
+	struct codex_blacklist_loop loop = { .max_pages = (size_t)max_pages };
+	obol_err e = obol_vendor_issuer_client(v, &client);
+	if (e == OBOL_OK)
+		e = codex_wallet_blacklist_pages(client, obol_vendor_issuer_pk(v), f, &loop);
 	obol_http_client_free(client);
-	free(rep);
 	return e;
 }
 

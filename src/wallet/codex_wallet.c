@@ -405,14 +405,15 @@ out:
 }
 
 obol_err codex_wallet_blacklist_pages(struct obol_http_client *c, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN],
-				      struct codex_blacklist_fetch *f)
+				      struct codex_blacklist_fetch *f, struct codex_blacklist_loop *loop)
 {
 	struct codex_api_blacklist_page_reply *rep = malloc(sizeof(*rep));
 	char target[128];
 	obol_err e = OBOL_OK;
+	size_t taken = 0;
 	if (!rep)
 		return OBOL_E_NO_MEMORY;
-	while (e == OBOL_OK && !f->done) {
+	while (e == OBOL_OK && !f->done && (loop == NULL || loop->max_pages == 0 || taken < loop->max_pages)) {
 		struct codex_blacklist_page page = { 0 };
 		json_t *j = NULL;
 		if (f->started)
@@ -422,9 +423,20 @@ obol_err codex_wallet_blacklist_pages(struct obol_http_client *c, const uint8_t 
 		else
 			snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu", (unsigned long long)f->since);
 		codex_api_blacklist_page_reply_spec(rep);
-		if ((e = obol_http_get_json(c, target, 0, &j)) == OBOL_OK && (e = obol_json_decode(j, &rep->spec)) == OBOL_OK &&
-		    (e = codex_blacklist_page_decode(rep->page, rep->page_len, &page)) == OBOL_OK)
-			e = codex_blacklist_fetch_take(f, &page, bank_pk);
+		if ((e = obol_http_get_json(c, target, 0, &j)) == OBOL_OK) {
+			taken++;
+			if (loop != NULL) {
+				loop->pages++;
+				if (loop->count_bytes) {
+					char *text = json_dumps(j, JSON_COMPACT);
+					loop->bytes += text != NULL ? strlen(text) : 0;
+					free(text);
+				}
+			}
+			if ((e = obol_json_decode(j, &rep->spec)) == OBOL_OK &&
+			    (e = codex_blacklist_page_decode(rep->page, rep->page_len, &page)) == OBOL_OK)
+				e = codex_blacklist_fetch_take(f, &page, bank_pk);
+		}
 		codex_blacklist_page_free(&page);
 		json_decref(j);
 	}
@@ -440,7 +452,7 @@ static obol_err blocked_refresh(struct obol_http_client *client, struct codex *c
 	struct codex_blacklist_fetch f;
 	obol_err e;
 	codex_blacklist_fetch_begin(&f, &c->blocked);
-	if ((e = codex_wallet_blacklist_pages(client, c->bank_pk, &f)) == OBOL_OK)
+	if ((e = codex_wallet_blacklist_pages(client, c->bank_pk, &f, NULL)) == OBOL_OK)
 		e = codex_blacklist_fetch_apply(&f, &c->blocked, obol_now());
 	codex_blacklist_fetch_free(&f);
 	return e;

@@ -57,14 +57,25 @@ OBOL_MUST_CHECK obol_err codex_wallet_sync(struct obol_wallet *w, struct codex *
  * time. Needs only the wallet's account, not its Codex. */
 OBOL_MUST_CHECK obol_err codex_wallet_release(struct obol_wallet *w, struct obol_amount *paid, int64_t *held_until);
 
-/* Runs a blacklist fetch to its end over c (GET /codex/blacklist/page,
- * page after page, each pinned to the version of the first): every page
- * must verify under bank_pk and answer the question asked
- * (codex_blacklist_fetch_take). The caller applies it. */
+/* How far one call of codex_wallet_blacklist_pages goes, and what it
+ * counts: at most max_pages pages (0: to the end), and the pages taken and,
+ * with count_bytes, the bytes of their JSON bodies. */
+struct codex_blacklist_loop {
+	size_t max_pages;
+	bool count_bytes;
+	size_t pages, bytes;
+};
+
+/* Runs a blacklist fetch over c (GET /codex/blacklist/page, page after
+ * page, each pinned to the version of the first) to its end, or for at most
+ * loop->max_pages pages (loop may be NULL: to the end), so that a caller
+ * resumes it later: every page must verify under bank_pk and answer the
+ * question asked (codex_blacklist_fetch_take). The caller applies it once
+ * f->done. The wallet and the vendor daemon both fetch through it. */
 struct obol_http_client;
 OBOL_MUST_CHECK obol_err codex_wallet_blacklist_pages(struct obol_http_client *c,
 						      const uint8_t bank_pk[static OBOL_SIGN_PK_LEN],
-						      struct codex_blacklist_fetch *f);
+						      struct codex_blacklist_fetch *f, struct codex_blacklist_loop *loop);
 
 /* Fetches the current blacklist (GET /codex/blacklist) into the Codex. */
 OBOL_MUST_CHECK obol_err codex_wallet_fetch_blacklist(struct obol_wallet *w, struct codex *c);

@@ -13,6 +13,7 @@
 #include "issuer/issuer.h"
 #include "net/http_client.h"
 #include "schemes/codex/blacklist_pages.h"
+#include "../net/http_bytes.h"
 #include "../test.h"
 #include "../store/store_test.h"
 #include "wallet/codex_wallet.h"
@@ -146,20 +147,6 @@ static obol_err analyze(struct obol_store *s, void *ctx)
 	return obol_store_exec(s, "ANALYZE codex_listed");
 }
 
-/* The bytes of one page as served. */
-static size_t page_bytes(struct obol_http_client *c, const char *target)
-{
-	json_t *j = NULL;
-	size_t n = 0;
-	if (obol_http_get_json(c, target, 0, &j) == OBOL_OK) {
-		char *text = json_dumps(j, JSON_COMPACT);
-		n = text != NULL ? strlen(text) : 0;
-		free(text);
-	}
-	json_decref(j);
-	return n;
-}
-
 struct page_call {
 	struct codex_issuer_page_req r;
 	const struct obol_issuer_keys *keys;
@@ -223,14 +210,14 @@ TEST_DB(codex_blacklist_pages, a_million_live_entries_none_dropped_a_delta_of_a_
 	/* a new Codex gets the whole list in pages: none of the million is
 	 * dropped (the signed whole list used to keep the newest 16,384) */
 	codex_blacklist_fetch_begin(&f, &held);
-	CHECK_OK(codex_wallet_blacklist_pages(c, bank_pk, &f));
+	CHECK_OK(codex_wallet_blacklist_pages(c, bank_pk, &f, NULL));
 	CHECK_OK(codex_blacklist_fetch_apply(&f, &held, now));
 	codex_blacklist_fetch_free(&f);
 	CHECK_EQ_INT(held.n, MILLION + 1);
 	CHECK_EQ_INT(held.version, 1000);
 	CHECK(codex_blset_has(&held, 1) && codex_blset_has(&held, MILLION) && codex_blset_has(&held, 5 * MILLION + 1));
 	CHECK(!codex_blset_has(&held, 6 * MILLION + 1));
-	size_t full_page = page_bytes(c, "/codex/blacklist/page");
+	size_t full_page = test_http_body_bytes(c, "/codex/blacklist/page");
 	CHECK(full_page > 0 && full_page < OBOL_JSON_MAX);
 	codex_blset_free(&held);
 
@@ -239,12 +226,12 @@ TEST_DB(codex_blacklist_pages, a_million_live_entries_none_dropped_a_delta_of_a_
 	codex_blacklist_fetch_begin(&f, &held);
 	f.version = 1; /* what that Codex fetched back then */
 	f.started = true;
-	CHECK_OK(codex_wallet_blacklist_pages(c, bank_pk, &f));
+	CHECK_OK(codex_wallet_blacklist_pages(c, bank_pk, &f, NULL));
 	CHECK_OK(codex_blacklist_fetch_apply(&f, &held, now));
 	codex_blacklist_fetch_free(&f);
 	CHECK_EQ_INT(held.n, 1000); /* users 1 .. 1000 were listed at version 1 */
 	codex_blacklist_fetch_begin(&f, &held);
-	CHECK_OK(codex_wallet_blacklist_pages(c, bank_pk, &f));
+	CHECK_OK(codex_wallet_blacklist_pages(c, bank_pk, &f, NULL));
 	CHECK_OK(codex_blacklist_fetch_apply(&f, &held, now));
 	codex_blacklist_fetch_free(&f);
 	CHECK_EQ_INT(held.n, MILLION + 1);
@@ -257,10 +244,10 @@ TEST_DB(codex_blacklist_pages, a_million_live_entries_none_dropped_a_delta_of_a_
 	v = 1001;
 	REQUIRE_OK(store_test_ledger_tx(db_url, set_version, &v));
 	snprintf(target, sizeof(target), "/codex/blacklist/page?since=%llu", (unsigned long long)held.version);
-	size_t delta = page_bytes(c, target);
+	size_t delta = test_http_body_bytes(c, target);
 	CHECK(delta > 0 && delta < 4096);
 	codex_blacklist_fetch_begin(&f, &held);
-	CHECK_OK(codex_wallet_blacklist_pages(c, bank_pk, &f));
+	CHECK_OK(codex_wallet_blacklist_pages(c, bank_pk, &f, NULL));
 	CHECK_EQ_INT(f.count, 100);
 	CHECK_OK(codex_blacklist_fetch_apply(&f, &held, now));
 	codex_blacklist_fetch_free(&f);
