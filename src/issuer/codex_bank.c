@@ -82,7 +82,7 @@ obol_err codex_issuer_blacklist_read(struct obol_store *s, struct codex_blacklis
 	return codex_db_blacklist_get(s, bl, NULL);
 }
 
-obol_err codex_issuer_blacklist_page(struct obol_store *s, const struct obol_issuer_keys *keys,
+obol_err codex_issuer_blacklist_page(struct obol_store *s, const struct obol_ed25519_signer *signer,
 				     const struct codex_issuer_page_req *r, struct codex_blacklist_page *out)
 {
 	struct codex_db_page_query q = { .since = r->since, .version = r->version, .after = r->after, .now = r->now,
@@ -106,7 +106,7 @@ obol_err codex_issuer_blacklist_page(struct obol_store *s, const struct obol_iss
 	out->after = q.after;
 	out->issued = r->now;
 	out->through = more ? out->items[out->count - 1].user : CODEX_BLACKLIST_END;
-	e = codex_blacklist_page_sign(out, keys->master.sk);
+	e = codex_blacklist_page_sign(out, signer);
 out:
 	if (e != OBOL_OK)
 		codex_blacklist_page_free(out);

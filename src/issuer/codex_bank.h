@@ -89,7 +89,7 @@ struct codex_issuer_page_req {
 	uint64_t since, version, after;
 	int64_t now;
 };
-OBOL_MUST_CHECK obol_err codex_issuer_blacklist_page(struct obol_store *s, const struct obol_issuer_keys *keys,
+OBOL_MUST_CHECK obol_err codex_issuer_blacklist_page(struct obol_store *s, const struct obol_ed25519_signer *signer,
 						     const struct codex_issuer_page_req *r,
 						     struct codex_blacklist_page *out);
 /* The stored list, read only. */

@@ -430,7 +430,10 @@ static obol_err page_read(struct obol_store *s, void *arg)
 	struct page_read *p = arg;
 	struct codex_blacklist_page page;
 	uint8_t *enc = NULL;
-	obol_err e = codex_issuer_blacklist_page(s, obol_issuer_keys(p->iss), &p->r, &page);
+	struct obol_ed25519_signer sg;
+	obol_err e = obol_issuer_signer(p->iss, p->r.now, &sg);
+	if (e == OBOL_OK)
+		e = codex_issuer_blacklist_page(s, &sg, &p->r, &page);
 	if (e == OBOL_OK && (e = codex_blacklist_page_encode(&page, &enc, &p->m.page_len)) == OBOL_OK)
 		memcpy(p->m.page, enc, p->m.page_len);
 	free(enc);

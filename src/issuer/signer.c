@@ -27,7 +27,7 @@ const char *const obol_signer_contexts[] = {
 	"issuer-keys",	       "vendor-cert",	  "coupon-lock-reply",	 "coupon-settle-reply",
 	"coupon-refusal",      "coupon-refund-reply", "codex-cert",	 "codex-state",
 	"codex-blacklist",     "codex-refusal",	  "payword-vendor-cert", "payword-crl",
-	"payword-crl-page",    NULL,
+	"payword-crl-page",    "codex-blacklist-page", NULL,
 };
 
 static const char *const kind_names[OBOL_SIGNER_KINDS] = { "unknown", "blind-sign", "rsa-sign",

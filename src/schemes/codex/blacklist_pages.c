@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/ed25519_signer.h"
 #include "schemes/codex/bytes.h"
 
 /* ---- the page ------------------------------------------------------------ */
@@ -101,16 +102,16 @@ void codex_blacklist_page_free(struct codex_blacklist_page *p)
 	p->count = 0;
 }
 
-obol_err codex_blacklist_page_sign(struct codex_blacklist_page *p, const uint8_t sk[static OBOL_SIGN_SK_LEN])
+obol_err codex_blacklist_page_sign(struct codex_blacklist_page *p, const struct obol_ed25519_signer *signer)
 {
 	uint8_t *buf;
 	size_t len;
 	obol_err e = page_write(p, false, &buf, &len);
 	if (e != OBOL_OK)
 		return e;
-	obol_sign(p->sig, CODEX_CTX_BLACKLIST_PAGE, buf, len, sk);
+	e = obol_ed25519_sign(signer, CODEX_CTX_BLACKLIST_PAGE, buf, len, p->sig);
 	free(buf);
-	return OBOL_OK;
+	return e;
 }
 
 obol_err codex_blacklist_page_verify(const struct codex_blacklist_page *p, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN])

@@ -61,8 +61,10 @@ OBOL_MUST_CHECK obol_err codex_blacklist_page_encode(const struct codex_blacklis
  * no signature. */
 OBOL_MUST_CHECK obol_err codex_blacklist_page_decode(const uint8_t *in, size_t len, struct codex_blacklist_page *p);
 void codex_blacklist_page_free(struct codex_blacklist_page *p);
+/* Signs p through signer (the issuer's online key, as the whole list). */
+struct obol_ed25519_signer;
 OBOL_MUST_CHECK obol_err codex_blacklist_page_sign(struct codex_blacklist_page *p,
-						   const uint8_t sk[static OBOL_SIGN_SK_LEN]);
+						   const struct obol_ed25519_signer *signer);
 /* CODEX_BLACKLIST_PAGE_INVALID when it breaks the rules above or its
  * signature does not verify under bank_pk. */
 OBOL_MUST_CHECK obol_err codex_blacklist_page_verify(const struct codex_blacklist_page *p,

@@ -30,7 +30,9 @@ static obol_err page_of(struct codex_blacklist_page *p, const struct obol_sign_k
 {
 	*p = (struct codex_blacklist_page){ .version = version, .issued = T0, .since = since, .after = after,
 					    .through = through, .count = n, .items = items };
-	return codex_blacklist_page_sign(p, k->sk);
+	struct obol_ed25519_signer sg;
+	obol_ed25519_signer_local(&sg, k);
+	return codex_blacklist_page_sign(p, &sg);
 }
 
 TEST(codex_blacklist_pages, attack_pages_of_two_versions_or_a_missing_page_are_seen)
@@ -149,14 +151,14 @@ static obol_err analyze(struct obol_store *s, void *ctx)
 
 struct page_call {
 	struct codex_issuer_page_req r;
-	const struct obol_issuer_keys *keys;
+	struct obol_ed25519_signer signer;
 	struct codex_blacklist_page p;
 };
 
 static obol_err page_call(struct obol_store *s, void *ctx)
 {
 	struct page_call *c = ctx;
-	return codex_issuer_blacklist_page(s, c->keys, &c->r, &c->p);
+	return codex_issuer_blacklist_page(s, &c->signer, &c->r, &c->p);
 }
 
 TEST_DB(codex_blacklist_pages, a_million_live_entries_none_dropped_a_delta_of_a_hundred_and_a_codex_a_year_behind)
@@ -192,7 +194,8 @@ TEST_DB(codex_blacklist_pages, a_million_live_entries_none_dropped_a_delta_of_a_
 
 	/* the drop rule at its boundary, at a fixed time: an entry is served
 	 * while now <= until, and not after */
-	struct page_call pc = { .r = { .since = 998, .now = now + 600 }, .keys = obol_issuer_keys(iss) };
+	struct page_call pc = { .r = { .since = 998, .now = now + 600 } };
+	REQUIRE_OK(obol_issuer_signer(iss, now, &pc.signer));
 	REQUIRE_OK(store_test_ledger_tx(db_url, page_call, &pc));
 	bool live_in = false, dead_in = false;
 	for (size_t i = 0; i < pc.p.count; i++) {

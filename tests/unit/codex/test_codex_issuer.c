@@ -962,7 +962,9 @@ static obol_err fetch_blocked(struct bank *b, int i)
 						   .after = f.after, .now = b->now };
 		if ((e = tx_begin(b)) != OBOL_OK)
 			break;
-		e = tx_end(b, codex_issuer_blacklist_page(b->s, &b->keys, &r, &p));
+		struct obol_ed25519_signer sg;
+		obol_ed25519_signer_local(&sg, &b->keys.master);
+		e = tx_end(b, codex_issuer_blacklist_page(b->s, &sg, &r, &p));
 		if (e == OBOL_OK)
 			e = codex_blacklist_fetch_take(&f, &p, b->keys.master.pk);
 		codex_blacklist_page_free(&p);

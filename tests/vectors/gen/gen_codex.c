@@ -248,7 +248,9 @@ void vg_codex(struct vg *g)
 	struct codex_blacklist_page pg = { .version = 5, .issued = T0 + 86400, .since = 4, .after = 10,
 					   .through = 5000, .count = 2, .items = items };
 	uint8_t *pb = NULL;
-	VG_OK(g, codex_blacklist_page_sign(&pg, bank.sk));
+	struct obol_ed25519_signer bank_signer;
+	obol_ed25519_signer_local(&bank_signer, &bank);
+	VG_OK(g, codex_blacklist_page_sign(&pg, &bank_signer));
 	VG_OK(g, codex_blacklist_page_encode(&pg, &pb, &len));
 	vg_begin(g, "codex-blacklist-page", "codex blacklist page");
 	vg_in_uint(g, "version", pg.version);
