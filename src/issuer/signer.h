@@ -89,8 +89,9 @@ OBOL_MUST_CHECK obol_err obol_signer_store_migrate(struct obol_store *s);
 /* Moves every private key the issuer uses online out of the issuer
  * database `issuer` into the signer's store `signer`: coupon denomination
  * keys (window: created .. withdraw_until), the ecash bank key (created ..
- * no end), the box key, the online Ed25519 seeds (no window). A key the
- * master announced (the ceremony, issuer/keys.h) takes its announcement's
+ * no end, announced or not, until it rotates), the box key, the online
+ * Ed25519 seeds (no window). A denomination or online key the master
+ * announced (the ceremony, issuer/keys.h) takes its announcement's
  * window instead [valid_from, use_until), whenever the import runs: run it
  * again after each ceremony. The signer's store commits first; then, in one
  * transaction, the issuer database keeps public keys only

@@ -219,12 +219,15 @@ static obol_err store_moved(struct obol_store *s, void *arg)
 				   k->pub, k->pub_len, k->valid_from, k->use_until);
 	}
 	/* A key the master announced signs within the announced window only
-	 * (valid_from <= now < use_until), whenever it was moved. */
+	 * (valid_from <= now < use_until), whenever it was moved. Not the
+	 * ecash bank key: it does not rotate yet (there is no next bank key to
+	 * take over), so its announced year of use would end every top-up and
+	 * every revocation page a year after the ceremony; it keeps no end, as
+	 * the issuer without a signer does. */
 	for (size_t i = 0; i < m->announced->n && e == OBOL_OK; i++) {
 		const struct obol_key_announce *a = &m->announced->a[i];
 		static const int64_t kinds[] = { [OBOL_KEY_ONLINE] = OBOL_SIGNER_KEY_ONLINE,
-						 [OBOL_KEY_COUPON_DENOM] = OBOL_SIGNER_KEY_DENOM,
-						 [OBOL_KEY_ECASH_BANK] = OBOL_SIGNER_KEY_BANK };
+						 [OBOL_KEY_COUPON_DENOM] = OBOL_SIGNER_KEY_DENOM };
 		uint8_t id[OBOL_SIGNER_KEY_ID_LEN];
 		int64_t changes = 0;
 		if (a->kind >= OBOL_ARRAY_LEN(kinds) || kinds[a->kind] == 0)
