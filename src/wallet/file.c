@@ -339,6 +339,10 @@ obol_err obol_wallet_save(struct obol_wallet *w)
 	obol_err e = obol_fileseal_seal(&w->key, (const uint8_t *)text, len, &sealed, &sealed_len);
 	obol_wipe(text, len);
 	free(text);
+	/* a file obol_wallet_open would refuse must never replace one it reads:
+	 * that would lose everything the wallet holds */
+	if (e == OBOL_OK && sealed_len > WALLET_MAX)
+		e = OBOL_E_WALLET_TOO_LARGE;
 	if (e == OBOL_OK && (e = obol_fault_point("wallet save")) == OBOL_OK)
 		e = replace_file(w->path, sealed, sealed_len);
 	free(sealed);

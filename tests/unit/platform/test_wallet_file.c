@@ -171,3 +171,33 @@ TEST(wallet_file, missing_wallet_leaves_no_lock_file)
 	CHECK(w == NULL);
 	CHECK(stat(path_in_tmp("nowallet.lock"), &st) != 0);
 }
+
+/* A wallet grown past what a wallet file may hold (a revocation list or a
+ * blacklist copy kept in it, say) is refused at save, by name, and the file
+ * keeps its last state: a save must never write a file the next open
+ * refuses, which would lose every coin in it. */
+TEST(wallet_file, a_save_too_large_to_open_again_is_refused_and_the_file_kept)
+{
+	struct obol_wallet *w = NULL;
+	struct obol_wallet_keysrc ks = { 0 };
+	const char *p = path_in_tmp("big");
+	size_t big = 17u * 1024 * 1024;
+	char *fill = malloc(big + 1);
+	REQUIRE(fill != NULL);
+	memset(fill, 'a', big);
+	fill[big] = '\0';
+	setenv("OBOL_ARGON2_FAST", "1", 1);
+	setenv("OBOL_PASSPHRASE", "p", 1);
+	REQUIRE_OK(obol_wallet_create(p, &ks, &w));
+	json_object_set_new(obol_wallet_section(w, "ecash"), "n", json_integer(1));
+	REQUIRE_OK(obol_wallet_save(w));
+	json_object_set_new(obol_wallet_section(w, "ecash"), "revocations", json_string(fill));
+	free(fill);
+	CHECK_ERR(obol_wallet_save(w), OBOL_E_WALLET_TOO_LARGE);
+	obol_wallet_close(w);
+	w = NULL;
+	REQUIRE_OK(obol_wallet_open(p, &ks, &w));
+	CHECK_EQ_INT(json_integer_value(json_object_get(obol_wallet_section(w, "ecash"), "n")), 1);
+	CHECK(json_object_get(obol_wallet_section(w, "ecash"), "revocations") == NULL);
+	obol_wallet_close(w);
+}
