@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/timed_wait.h"
 #include "vendor/coupon_vendor.h"
 #include "wire/json.h"
 
@@ -264,8 +265,7 @@ static void *timer_main(void *arg)
 	pthread_mutex_lock(&st->mu);
 	while (!st->stopping) {
 		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += TICK_S;
+		obol_cond_deadline_ms(&until, (uint64_t)TICK_S * 1000u);
 		int rc = 0;
 		while (!st->stopping && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&st->cv, &st->mu, &until);
@@ -291,7 +291,7 @@ obol_err coupon_timer_start(struct obol_vendor *v, struct coupon_vstate *st)
 		return OBOL_E_NO_MEMORY;
 	*a = (struct timer_arg){ .v = v, .st = st };
 	pthread_mutex_init(&st->mu, NULL);
-	pthread_cond_init(&st->cv, NULL);
+	obol_cond_init_monotonic(&st->cv);
 	st->stopping = false;
 	if (pthread_create(&st->timer, NULL, timer_main, a) != 0) {
 		free(a);

@@ -8,6 +8,7 @@
 #include "console/metrics.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/timed_wait.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "vendor/outbox.h"
@@ -297,10 +298,7 @@ static void *worker(void *arg)
 		if (ob->stop || ob->kicked)
 			continue;
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)ob->interval_ms * 1000000u;
-		ts.tv_sec += (time_t)(ns / 1000000000u);
-		ts.tv_nsec = (long)(ns % 1000000000u);
+		obol_cond_deadline_ms(&ts, (uint64_t)ob->interval_ms);
 		while (!ob->stop && !ob->kicked && pthread_cond_timedwait(&ob->cv, &ob->mu, &ts) == 0)
 			;
 	}
@@ -322,7 +320,7 @@ obol_err obol_outbox_start(const struct obol_outbox_hooks *hooks, unsigned inter
 	ob->hooks = *hooks;
 	ob->interval_ms = interval_ms ? interval_ms : 200;
 	pthread_mutex_init(&ob->mu, NULL);
-	pthread_cond_init(&ob->cv, NULL);
+	obol_cond_init_monotonic(&ob->cv);
 	if (pthread_create(&ob->thread, NULL, worker, ob) != 0) {
 		pthread_mutex_destroy(&ob->mu);
 		pthread_cond_destroy(&ob->cv);

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/timed_wait.h"
 #include "net/devlink.h"
 #include "net/http_client.h"
 #include "schemes/payword/wire.h"
@@ -114,8 +115,7 @@ static void *crl_loop(void *arg)
 	pthread_mutex_lock(&st->stop_mu);
 	while (!st->stopping) {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += st->crl_interval;
+		obol_cond_deadline_ms(&ts, (uint64_t)st->crl_interval * 1000u);
 		pthread_cond_timedwait(&st->stop_cv, &st->stop_mu, &ts);
 		if (st->stopping)
 			break;
@@ -182,7 +182,7 @@ static obol_err pw_start(struct obol_vendor *v, struct obol_store *s, void **sta
 		return OBOL_E_NO_MEMORY;
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_mutex_init(&st->stop_mu, NULL);
-	pthread_cond_init(&st->stop_cv, NULL);
+	obol_cond_init_monotonic(&st->stop_cv);
 	st->v = v;
 	snprintf(st->dir, sizeof(st->dir), "%s", obol_vendor_dir(v));
 	e = payword_vendor_config_load(obol_vendor_dir(v), st);

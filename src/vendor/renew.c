@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/timed_wait.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "vendor/renew.h"
@@ -126,10 +127,7 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)r->check_ms * 1000000u;
-		ts.tv_sec += (time_t)(ns / 1000000000u);
-		ts.tv_nsec = (long)(ns % 1000000000u);
+		obol_cond_deadline_ms(&ts, (uint64_t)r->check_ms);
 		while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &ts) == 0)
 			;
 		if (r->stop)
@@ -157,7 +155,7 @@ obol_err obol_vendor_renewer_start(struct obol_vendor *v, int64_t margin_s, unsi
 	r->margin_s = margin_s;
 	r->check_ms = check_ms;
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cv, NULL);
+	obol_cond_init_monotonic(&r->cv);
 	if (pthread_create(&r->thread, NULL, worker, r) != 0) {
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->cv);

@@ -1,10 +1,13 @@
 /* The settable test clock (core/clock.h, tests/lib/test_clock.c). Each case
  * runs in its own process, so the clock it installs dies with it. */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/timed_wait.h"
 #include "test.h"
 
 static void write_file(const char *path, const char *text)
@@ -67,4 +70,36 @@ TEST(clock, no_setting_is_the_system_clock)
 	REQUIRE_OK(obol_clock_install_for_tests());
 	long long s = skew();
 	CHECK(s >= -1 && s <= 1);
+}
+
+/* The daemons' timed waits (core/timed_wait.h) run on the monotonic clock:
+ * a deadline made by obol_cond_deadline_ms times out no earlier than asked
+ * on a condition made by obol_cond_init_monotonic. Made on the wall clock
+ * instead, the deadline (some 1.7e9 s) would lie decades ahead of the
+ * monotonic clock (the wait would not end), and a monotonic deadline on a
+ * wall-clock condition lies in the past (the wait would end at once). */
+TEST(clock, timed_waits_run_on_the_monotonic_clock)
+{
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv;
+	obol_cond_init_monotonic(&cv);
+	struct timespec until, before, after;
+	obol_cond_deadline_ms(&until, 1999);
+	REQUIRE(until.tv_nsec >= 0 && until.tv_nsec < 1000000000L);
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	/* 1.999 s ahead, give or take the time since the deadline was made */
+	double ahead = (double)(until.tv_sec - before.tv_sec) + (double)(until.tv_nsec - before.tv_nsec) / 1e9;
+	REQUIRE(ahead > 1.5 && ahead <= 1.999); /* else the wait below would not end */
+	obol_cond_deadline_ms(&until, 60);
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	pthread_mutex_lock(&mu);
+	int rc = 0;
+	while (rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&cv, &mu, &until);
+	pthread_mutex_unlock(&mu);
+	clock_gettime(CLOCK_MONOTONIC, &after);
+	double waited = (double)(after.tv_sec - before.tv_sec) + (double)(after.tv_nsec - before.tv_nsec) / 1e9;
+	CHECK(waited >= 0.055);
+	CHECK(waited < 60.0);
+	pthread_cond_destroy(&cv);
 }
