@@ -280,7 +280,11 @@ OBOL_MUST_CHECK obol_err obol_vendor_trust_issuer(const char *dir, const char *u
 						  bool insecure_http);
 /* Pins the issuer master key in DIR/issuer.pin (fetching GET /keys from url
  * and verifying its self-signature), unless a pin exists: then the document
- * must verify under it (KEYS_INVALID). */
+ * must verify under it (KEYS_INVALID). With a pin and no url (a tool that
+ * works offline on a vendor directory), the document kept in
+ * DIR/issuer-keys.json, when there and verifying under the pin, has its
+ * online keys registered (schemes/common/issuer_sig.h); one that does not
+ * verify is left out with a warning. */
 OBOL_MUST_CHECK obol_err obol_vendor_pin_issuer(const char *dir, const char *url, uint8_t master_pk[32]);
 
 #endif

@@ -105,8 +105,10 @@ static void refresh_keys_due(struct obol_wallet *w, struct obol_http_client *c)
 	obol_err e = obol_wallet_issuer(w, NULL, pin, NULL, NULL);
 	if (e == OBOL_OK)
 		e = fetch_keys_on(w, c, pin, NULL);
+	/* unreachable: the request the client is for says so itself */
 	if (e != OBOL_OK)
-		obol_log_warn("cannot refresh the issuer's keys: %s", obol_strerror(e));
+		obol_log(e == OBOL_E_NETWORK ? OBOL_LOG_DEBUG : OBOL_LOG_WARN, "cannot refresh the issuer's keys: %s",
+			 obol_strerror(e));
 }
 
 static obol_err client_new(struct obol_wallet *w, bool auth, struct obol_http_client **out)
