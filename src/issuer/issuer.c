@@ -15,6 +15,7 @@
 #include "issuer/signer_client.h"
 #include "issuer/vendors.h"
 #include "net/reqauth.h"
+#include "schemes/common/issuer_sig.h"
 #include "schemes/common/keys_doc.h"
 
 struct obol_http_router obol_issuer_router;
@@ -142,6 +143,16 @@ static obol_err keys_reload(struct obol_issuer *iss, int64_t now)
 	if (e != OBOL_OK)
 		return e;
 	if ((e = keys_stamp(iss->keys_db, stamp)) == OBOL_OK) {
+		/* what the issuer's own checks verify its signatures by
+		 * (schemes/common/issuer_sig.h): the announcements it holds */
+		struct obol_key_set *set = malloc(sizeof *set);
+		e = set != NULL ? obol_issuer_keys_announced(iss->keys_db, iss->keys.master_pk, now, set)
+				: OBOL_E_NO_MEMORY;
+		if (e == OBOL_OK)
+			e = obol_issuer_keys_register(set, now);
+		free(set);
+	}
+	if (e == OBOL_OK) {
 		if (iss->signer != NULL) {
 			struct obol_online_pub p[OBOL_ONLINE_KEYRING_MAX];
 			size_t n = 0;
@@ -374,22 +385,29 @@ static obol_err init_db(const char *db_url, const char *currency, const struct o
 		if (e != OBOL_OK)
 			obol_log_error("setting up %s: %s", sch->name, obol_strerror(e));
 	}
-	/* The first key ceremony, the master key in hand: online keys covering
-	 * now .. lookahead, and each scheme's keys, announced and signed. */
-	obol_key_policy_default(&policy);
-	if (e == OBOL_OK && ceremony && (e = obol_issuer_keys_plan(s, &policy, now, &planned)) == OBOL_OK)
-		e = obol_issuer_keys_sign_pending(s, &master, &signed_n);
 	/* The master key leaves before the commit: if it cannot be kept, no
-	 * issuer exists whose announcements nobody can sign again. */
+	 * issuer exists whose announcements nobody can sign. */
 	if (e == OBOL_OK && keep != NULL && (e = keep(keep_ctx, &master)) == OBOL_OK)
 		kept = true;
-	OBOL_WIPE(master);
 	if (e == OBOL_OK)
 		e = obol_store_commit(s);
 	if (e != OBOL_OK) {
 		obol_store_rollback(s);
 		if (kept)
 			(void)keep(keep_ctx, NULL); /* the issuer was not made: take the file back */
+		goto out;
+	}
+	/* The first key ceremony, the master key in hand (each step its own
+	 * transaction; should one fail, the issuer exists and the master key
+	 * is kept: the ceremony can be held again from the file): online keys
+	 * covering now .. lookahead, and each scheme's keys, announced. */
+	obol_key_policy_default(&policy);
+	if (ceremony && (e = obol_issuer_keys_plan(s, &policy, now, &planned)) == OBOL_OK)
+		e = obol_issuer_keys_sign_pending(s, &master, &signed_n);
+	OBOL_WIPE(master);
+	if (e != OBOL_OK) {
+		obol_log_error("the first key ceremony: %s%s", obol_strerror(e),
+			       kept ? " (the issuer is made and its master key kept: hold the ceremony again)" : "");
 		goto out;
 	}
 	if ((e = obol_b64_encode(keys.master_pk, 32, pk64, sizeof pk64)) != OBOL_OK)

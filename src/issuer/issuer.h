@@ -283,16 +283,18 @@ OBOL_MUST_CHECK obol_err obol_issuer_authenticate(struct obol_issuer *iss, struc
  * the keys and each scheme's keys_part; *out is a new object. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out);
 
-/* Sets up a new issuer database, in one transaction: ledger (currency), the
+/* Sets up a new issuer database: ledger (currency), the
  * issuer's keys (a new master key pair, of which only the public half is
  * stored), each scheme's migrate and init with its options, then the first
  * key ceremony with the master key in hand (obol_issuer_keys_plan under
  * obol_key_policy_default, obol_issuer_keys_sign_pending): online keys
  * covering now .. lookahead and each scheme's keys announced, so that
- * `issuer serve` can sign at once. Then keep(keep_ctx, master) is given the
- * master key pair before the commit (to write it out; an error from it
- * makes nothing), and keep(keep_ctx, NULL) if the commit then fails (to
- * take the file back). keep NULL: the master key is wiped unkept (tests and
+ * `issuer serve` can sign at once. keep(keep_ctx, master) is given the
+ * master key pair before the setup commits (to write it out; an error from
+ * it makes nothing), and keep(keep_ctx, NULL) if the commit then fails (to
+ * take the file back). The ceremony runs after that commit, in its own
+ * transactions: if it fails, its error is returned, the issuer exists and
+ * the kept master key can hold it again. keep NULL: the master key is wiped unkept (tests and
  * benches that never need another ceremony). ALREADY_INITIALISED when keys
  * exist (keep not called). Used by `obol issuer init` and by tests. */
 typedef obol_err (*obol_issuer_master_keep_fn)(void *ctx, const struct obol_sign_keypair *master);
