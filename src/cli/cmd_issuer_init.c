@@ -37,9 +37,10 @@ static void print_scheme_help(FILE *f)
 
 static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 {
-	struct option opts[MAX_OPTS + 4];
+	struct option opts[MAX_OPTS + 5];
 	const char *db = NULL, *currency = NULL, *operator = "admin", *master_file = NULL;
 	char *master_default = NULL;
+	bool ceremony = true;
 	struct obol_init_arg *args = NULL;
 	size_t nopts = 0, nargs = 0;
 	int c, rc = OBOL_EXIT_OK;
@@ -52,6 +53,7 @@ static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 	opts[nopts++] = (struct option){ "currency", required_argument, NULL, 'c' };
 	opts[nopts++] = (struct option){ "console-user", required_argument, NULL, 'u' };
 	opts[nopts++] = (struct option){ "master-key", required_argument, NULL, 'm' };
+	opts[nopts++] = (struct option){ "no-ceremony", no_argument, NULL, 'N' };
 	for (struct obol_issuer_scheme *sch = obol_issuer_schemes(); sch != NULL; sch = sch->next)
 		for (const char *const *o = sch->init_options; o != NULL && *o != NULL; o++) {
 			if (nopts == MAX_OPTS)
@@ -73,6 +75,8 @@ static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 			operator = optarg;
 		} else if (c == 'm') {
 			master_file = optarg;
+		} else if (c == 'N') {
+			ceremony = false;
 		} else if (c >= 1000 && c < 1000 + (int)nopts) {
 			args[nargs].name = opts[c - 1000].name;
 			args[nargs++].value = optarg;
@@ -101,7 +105,8 @@ static int cmd_issuer_init(const struct obol_cmd *cmd, int argc, char **argv)
 		}
 		master_file = master_default;
 	}
-	obol_err e = obol_issuer_init_db_master(db, currency, args, nargs, keep_master, (void *)master_file, stdout);
+	obol_err e = ceremony ? obol_issuer_init_db_master(db, currency, args, nargs, keep_master, (void *)master_file, stdout)
+			      : obol_issuer_init_db_bare(db, currency, args, nargs, keep_master, (void *)master_file, stdout);
 	if (e != OBOL_OK) {
 		rc = obol_cli_fail(cmd, e,
 				   e == OBOL_E_IO ? "cannot write the master key file (it is never overwritten)"
@@ -129,12 +134,15 @@ out:
 }
 
 OBOL_COMMAND(issuer_init_cmd, "issuer init",
-	     "--db URL --currency CUR [--master-key FILE] [--console-user NAME] [scheme options]",
+	     "--db URL --currency CUR [--master-key FILE] [--no-ceremony] [--console-user NAME]\n"
+	     "       [scheme options]",
 	     "create the issuer database: ledger, keys, each scheme's setup, the first key ceremony",
 	     "  --db URL        sqlite:PATH (created) or postgresql://...\n"
 	     "  --currency CUR  the currency of the ledger, e.g. EUR\n"
 	     "  --master-key FILE  where the new master key goes (mode 0600; an existing file is refused);\n"
 	     "                  default for sqlite:PATH: PATH.master-key. Required for PostgreSQL\n"
+	     "  --no-ceremony   leave the first key ceremony to 'issuer keys export-requests', 'offline\n"
+	     "                  sign', 'issuer keys import': until then issuer serve signs nothing\n"
 	     "  --console-user NAME  the console's first operator (default admin); the password comes from\n"
 	     "                  OBOL_CONSOLE_PASSWORD, or obol draws one and prints it once\n"
 	     "The master key never enters the database: init holds the first key ceremony with it (online\n"

@@ -14,7 +14,9 @@ set_clock 0
 DB=sqlite:$T/issuer.db
 unsigned() { "$OBOL" issuer keys list --db "$DB" | grep -c ': unsigned ' || true; }
 
-"$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 --coupon-denom EUR:10,1000 >/dev/null
+# the ceremony held by hand here: init writes the master key file and signs nothing
+"$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 --coupon-denom EUR:10,1000 \
+  --master-key "$T/master.key" --no-ceremony >/dev/null
 out=$("$OBOL" issuer keys export-requests --db "$DB" --out "$T/req.json" 2>&1)
 # two online keys (now .. 90 days, 90 .. 180 days), two denominations, the bank key
 [ "$(field new-requests "$out")" = 5 ] && [ "$(field requests "$out")" = 5 ] && pass export_requests \
@@ -25,14 +27,14 @@ out=$("$OBOL" issuer keys export-requests --db "$DB" --out "$T/req2.json" 2>&1)
 [ "$(sqlite3 "$T/issuer.db" 'SELECT COUNT(*) FROM online_keys')" = 2 ] && pass online_keys_stored \
   || fail online_keys_stored
 
-check export_master "$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key"
 [ "$(stat -c %a "$T/master.key")" = 600 ] && pass master_key_file_private || fail master_key_file_private
-expect_error IO "$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key" \
+expect_error KEY_MASTER_OFFLINE "$OBOL" issuer keys export-master --db "$DB" --out "$T/again.key" \
+  && [ ! -e "$T/again.key" ] && pass no_master_key_in_database || fail no_master_key_in_database
+expect_error IO "$OBOL" issuer init --db "sqlite:$T/third.db" --currency EUR --master-key "$T/master.key" \
   && pass master_key_file_never_overwritten || fail master_key_file_never_overwritten
 
 # A master key of another issuer signs nothing of this one's requests.
-"$OBOL" issuer init --db "sqlite:$T/other.db" --currency EUR >/dev/null
-"$OBOL" issuer keys export-master --db "sqlite:$T/other.db" --out "$T/other.key" >/dev/null
+"$OBOL" issuer init --db "sqlite:$T/other.db" --currency EUR --master-key "$T/other.key" --no-ceremony >/dev/null
 expect_error KEY_MASTER_MISMATCH "$OBOL" offline sign --master-key "$T/other.key" --in "$T/req.json" \
   --out "$T/bad.json" && [ ! -e "$T/bad.json" ] && pass other_master_refused || fail other_master_refused
 
