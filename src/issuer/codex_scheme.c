@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "issuer/codex_bank.h"
 #include "issuer/codex_tables.h"
@@ -85,7 +86,12 @@ static obol_err codex_start(struct obol_issuer *iss, struct obol_store *s, void 
 	*state = set;
 	if (!set)
 		return OBOL_E_NO_MEMORY;
-	if ((e = obol_store_transact(s, setup_tx, iss)) != OBOL_OK)
+	/* Without an online key yet (init --no-ceremony) the daemon still
+	 * starts: the blacklist is signed at the first start that has one. */
+	if ((e = obol_store_transact(s, setup_tx, iss)) == OBOL_E_KEY_ONLINE_MISSING)
+		obol_log_warn("codex: the blacklist is not signed yet (no online key): Codex serves no blacklist"
+			      " until issuer serve starts again after the key ceremony");
+	else if (e != OBOL_OK)
 		return e;
 	return obol_store_transact(s, settings_tx, set);
 }
