@@ -29,6 +29,7 @@ static struct obol_issuer_scheme *schemes;
  * import; the keys are reloaded when it moved, and every KEYS_RELOAD_S. */
 #define KEYS_CHECK_S 1
 #define KEYS_RELOAD_S 60
+#define KEYS_DOC_STALE_S 3600
 
 struct obol_issuer {
 	struct obol_issuer_keys keys;
@@ -45,6 +46,13 @@ struct obol_issuer {
 	size_t npubs;
 	int64_t keys_checked, keys_loaded; /* clock of the last check, of the last load */
 	int64_t keys_stamp[2];             /* signed announcements: count, newest import */
+	/* The last signed GET /keys document and when it was signed, served
+	 * while the signing process does not answer (KEYS_DOC_STALE_S at most):
+	 * a wallet's refresh then fails on the request that needs the signer,
+	 * not before it. Under doc_mu. */
+	pthread_mutex_t doc_mu;
+	json_t *doc_last;
+	int64_t doc_signed;
 	struct obol_box_opener box_opener;
 	struct obol_batcher *batcher;
 	struct obol_http_server *http;
@@ -469,6 +477,7 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 	pthread_cond_init(&iss->pool_cv, NULL);
 
 	pthread_rwlock_init(&iss->keys_mu, NULL);
+	pthread_mutex_init(&iss->doc_mu, NULL);
 
 	bool master_here = false;
 	if ((e = obol_store_open(cfg->db_url, false, &s)) != OBOL_OK)
@@ -563,6 +572,8 @@ void obol_issuer_stop(struct obol_issuer *iss)
 	obol_online_keyring_wipe(&iss->ring);
 	obol_store_close(iss->keys_db);
 	pthread_rwlock_destroy(&iss->keys_mu);
+	json_decref(iss->doc_last);
+	pthread_mutex_destroy(&iss->doc_mu);
 	obol_signer_client_close(iss->signer);
 	free(iss);
 }
@@ -794,11 +805,23 @@ obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out)
 			   "master_pk", mpk, "box_pk", bpk, "issued_at", (json_int_t)obol_now());
 	if (k.keys == NULL)
 		return OBOL_E_NO_MEMORY;
+	int64_t now = obol_now();
 	e = obol_issuer_read(iss, keys_parts, &k);
 	if (e == OBOL_OK)
-		e = obol_issuer_signer(iss, obol_now(), &sg);
+		e = obol_issuer_signer(iss, now, &sg);
 	if (e == OBOL_OK)
 		e = obol_keys_doc_sign(k.keys, &sg, out);
 	json_decref(k.keys);
+	pthread_mutex_lock(&iss->doc_mu);
+	if (e == OBOL_OK) {
+		json_decref(iss->doc_last);
+		iss->doc_last = json_deep_copy(*out);
+		iss->doc_signed = now;
+	} else if (e == OBOL_E_SIGNER_UNAVAILABLE && iss->doc_last != NULL && now >= iss->doc_signed &&
+		   now - iss->doc_signed < KEYS_DOC_STALE_S) {
+		*out = json_deep_copy(iss->doc_last);
+		e = *out != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+	}
+	pthread_mutex_unlock(&iss->doc_mu);
 	return e;
 }

@@ -280,7 +280,10 @@ OBOL_MUST_CHECK obol_err obol_issuer_authenticate(struct obol_issuer *iss, struc
 /* ---- for tests and tools ------------------------------------------------ */
 
 /* The signed GET /keys document (see src/schemes/common/keys_doc.h) built from
- * the keys and each scheme's keys_part; *out is a new object. */
+ * the keys and each scheme's keys_part, signed by obol_issuer_signer at now;
+ * *out is a new object. While the signing process does not answer
+ * (SIGNER_UNAVAILABLE), the last document signed, if signed less than an
+ * hour of the clock ago, is returned again instead. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out);
 
 /* Sets up a new issuer database: ledger (currency), the
