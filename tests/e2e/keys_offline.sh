@@ -125,6 +125,14 @@ expect_error KEY_MASTER_OFFLINE "$OBOL" issuer keys export-master --db "$DB" --o
 ONLINE=$(sqlite3 "$T/issuer.db" "SELECT hex(seed) FROM online_keys")
 BOX=$(sqlite3 "$T/issuer.db" "SELECT hex(box_sk) FROM issuer_keys")
 [ "$(wc -l <<<"$ONLINE")" = 2 ] || fail online_seeds_read "$ONLINE"
+# Before: issuer serve without a signer holds the online keys (the scan
+# finds them: its control) and still not the master key.
+start inproc issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail serve_in_process; exit 1; }
+curl -sf "$inproc_URL/keys" >/dev/null || fail keys_document_served_in_process
+in_online=$(mem_found "$inproc_PID" $ONLINE)
+in_master=$(mem_found "$inproc_PID" "$MASTER")
+[ "$in_online" = 2 ] && [ "$in_master" = 0 ] && pass serve_in_process_holds_online_keys_not_the_master   || fail serve_in_process_holds_online_keys_not_the_master "online $in_online of 2, master $in_master"
+stop inproc
 "$OBOL" issuer signer import --db "$SDB" --from "$DB" >/dev/null 2>&1 || fail signer_import
 cells "$T/issuer.db" >"$T/cells.hex"
 [ "$(found_in "$T/cells.hex" <<<"$MASTER"$'\n'"$ONLINE"$'\n'"$BOX")" = 0 ] \
@@ -154,6 +162,10 @@ DB2=sqlite:$T/old.db
 OLD=$(master_hex "$T/old.key")
 rm -f "$T/old.key"
 sqlite3 "$T/old.db" "UPDATE issuer_keys SET master_seed = X'$OLD', master_pk = NULL"
+# (the scans' control: the seed is found while it is there)
+cells "$T/old.db" >"$T/old.hex"
+[ "$(raw_found "$T/old.db" "$T/old.db-wal" "$OLD")" = 1 ] && [ "$(found_in "$T/old.hex" <<<"$OLD")" != 0 ] \
+  && pass scans_find_a_stored_master_seed || fail scans_find_a_stored_master_seed
 expect_error KEY_MASTER_IN_DB "$OBOL" issuer serve --db "$DB2" --listen 127.0.0.1:0 \
   && pass serve_refuses_a_database_holding_the_master_key || fail serve_refuses_a_database_holding_the_master_key
 out=$("$OBOL" issuer keys export-master --db "$DB2" --out "$T/moved.key" 2>&1)
