@@ -166,7 +166,7 @@ sqlite3 "$T/old.db" "UPDATE issuer_keys SET master_seed = X'$OLD', master_pk = N
 cells "$T/old.db" >"$T/old.hex"
 [ "$(raw_found "$T/old.db" "$T/old.db-wal" "$OLD")" = 1 ] && [ "$(found_in "$T/old.hex" <<<"$OLD")" != 0 ] \
   && pass scans_find_a_stored_master_seed || fail scans_find_a_stored_master_seed
-expect_error KEY_MASTER_IN_DB "$OBOL" issuer serve --db "$DB2" --listen 127.0.0.1:0 \
+expect_error KEY_MASTER_IN_DB timeout 30 "$OBOL" issuer serve --db "$DB2" --listen 127.0.0.1:0 \
   && pass serve_refuses_a_database_holding_the_master_key || fail serve_refuses_a_database_holding_the_master_key
 out=$("$OBOL" issuer keys export-master --db "$DB2" --out "$T/moved.key" 2>&1)
 [ "$(field removed-from-database "$out")" = yes ] && [ "$(master_hex "$T/moved.key")" = "$OLD" ] \
