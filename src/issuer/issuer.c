@@ -482,18 +482,24 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 	bool master_here = false;
 	if ((e = obol_store_open(cfg->db_url, false, &s)) != OBOL_OK)
 		goto fail;
-	if ((e = obol_ledger_attach(s)) != OBOL_OK || (e = obol_issuer_keys_migrate(s)) != OBOL_OK ||
-	    (e = obol_issuer_keys_master_in_db(s, &master_here)) != OBOL_OK)
+	if ((e = obol_ledger_attach(s)) != OBOL_OK)
 		goto fail;
 	/* The master key signs offline only: a database that still holds it
-	 * (made before it went offline) is not served until it is moved out. */
+	 * (made before it went offline) is not served until it is moved out.
+	 * Asked before the migrations, so that this process never reads the
+	 * seed (the "issuer" step that derives master_pk from it is left to
+	 * export-master); a database without the table yet holds none. */
+	e = obol_issuer_keys_master_in_db(s, &master_here);
+	if (e != OBOL_OK && e != OBOL_E_KEYS_UNKNOWN)
+		goto fail;
 	if (master_here) {
 		obol_log_error("the issuer database still holds the master key: move it out first with"
 			       " 'obol issuer keys export-master --db URL --out FILE' (docs/operations.md)");
 		e = OBOL_E_KEY_MASTER_IN_DB;
 		goto fail;
 	}
-	if ((e = obol_issuer_keys_load(s, &iss->keys)) != OBOL_OK || (e = migrate_all(s)) != OBOL_OK ||
+	if ((e = obol_issuer_keys_migrate(s)) != OBOL_OK || (e = obol_issuer_keys_load(s, &iss->keys)) != OBOL_OK ||
+	    (e = migrate_all(s)) != OBOL_OK ||
 	    (e = signer_attach(iss, cfg->signer_path)) != OBOL_OK)
 		goto fail;
 	/* The online signing keys, before any scheme signs at its start. */

@@ -172,14 +172,11 @@ void obol_issuer_keys_wipe(struct obol_issuer_keys *k)
 obol_err obol_issuer_keys_master_in_db(struct obol_store *s, bool *yes)
 {
 	struct obol_stmt *st = NULL;
-	size_t len = 0;
 	bool row = false;
 	*yes = false;
-	obol_err e = obol_stmt_prepare(s, "SELECT master_seed FROM issuer_keys WHERE id = 1", &st);
-	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		(void)obol_stmt_column_blob(st, 0, &len);
-		*yes = len > 0;
-	}
+	obol_err e = obol_stmt_prepare(s, "SELECT length(master_seed) FROM issuer_keys WHERE id = 1", &st);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		*yes = obol_stmt_column_int64(st, 0) > 0;
 	obol_stmt_finish(st);
 	return e == OBOL_E_STORE_QUERY ? OBOL_E_KEYS_UNKNOWN : e;
 }
