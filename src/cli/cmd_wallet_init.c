@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "core/clock.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "net/http_client.h"
@@ -97,6 +98,8 @@ static int cmd_wallet_init(const struct obol_cmd *cmd, int argc, char **argv)
 	e = obol_wallet_set_issuer(w, url, mpk, bpk, currency);
 	if (e == OBOL_OK)
 		e = obol_wallet_set_issuer_trust(w, ca, insecure);
+	if (e == OBOL_OK) /* fetch_pin verified the key document just now */
+		e = obol_wallet_keys_fetched(w, obol_now());
 	if (e == OBOL_OK && account != NULL) {
 		obol_sign_keypair_new(&kp);
 		e = obol_wallet_set_account(w, 0, account, kp.sk);

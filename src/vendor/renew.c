@@ -74,6 +74,7 @@ obol_err obol_vendor_renew_pass(struct obol_vendor *v, int64_t margin_s, int64_t
 	char id[64];
 	obol_err e = OBOL_OK;
 	*renewed = false;
+	obol_vendor_keys_refresh_due(v, now);
 	for (size_t i = 0; i < v->nschemes; i++)
 		if (v->schemes[i].sch->renew != NULL)
 			v->schemes[i].sch->renew(v, v->schemes[i].state, now);

@@ -45,7 +45,8 @@ OBOL_MUST_CHECK obol_err obol_vendor_renewal_check(const struct obol_vendor_cert
 /* The request id of the renewal of cur: "renew-" and base64url of H(C). */
 OBOL_MUST_CHECK obol_err obol_vendor_renewal_id(const struct obol_vendor_cert *cur, char out[64]);
 
-/* One look: each scheme's own renewal (its renew hook, e.g. the ecash
+/* One look: the issuer's key document fetched again when due
+ * (obol_vendor_keys_refresh_due), each scheme's own renewal (its renew hook, e.g. the ecash
  * merchant key), then the certificate's when due. *renewed tells whether
  * the certificate changed. NETWORK (the issuer is away) and the issuer's refusals are
  * returned; the old certificate stays current. */

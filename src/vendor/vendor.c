@@ -157,6 +157,7 @@ obol_err obol_vendor_issuer_keys(struct obol_vendor *v, bool refresh, json_t **k
 			pthread_mutex_lock(&v->keys_mu);
 			json_decref(v->issuer_keys);
 			v->issuer_keys = fresh;
+			v->keys_fetched_at = obol_now();
 			pthread_mutex_unlock(&v->keys_mu);
 		} else {
 			obol_log_warn("cannot refresh the issuer's keys: %s", obol_strerror(e));
@@ -167,6 +168,16 @@ obol_err obol_vendor_issuer_keys(struct obol_vendor *v, bool refresh, json_t **k
 	*keys = json_incref(v->issuer_keys);
 	pthread_mutex_unlock(&v->keys_mu);
 	return *keys != NULL ? OBOL_OK : OBOL_E_KEYS_UNKNOWN;
+}
+
+void obol_vendor_keys_refresh_due(struct obol_vendor *v, int64_t now)
+{
+	json_t *keys = NULL;
+	pthread_mutex_lock(&v->keys_mu);
+	bool due = now - v->keys_fetched_at >= OBOL_VENDOR_KEYS_REFRESH_S;
+	pthread_mutex_unlock(&v->keys_mu);
+	if (due && obol_vendor_issuer_keys(v, true, &keys) == OBOL_OK)
+		json_decref(keys);
 }
 
 /* ---- outbox hooks ----------------------------------------------------------------- */

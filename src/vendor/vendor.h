@@ -233,6 +233,15 @@ void *obol_vendor_scheme_state(const struct obol_vendor *v, const char *scheme);
  * (falls back to the cached one when the issuer does not answer). */
 OBOL_MUST_CHECK obol_err obol_vendor_issuer_keys(struct obol_vendor *v, bool refresh, json_t **keys);
 
+/* How often the running daemon fetches GET /keys again, so that it learns
+ * the issuer's next online keys and revocations (and its verifiers follow
+ * them: schemes/common/issuer_sig.h) without a restart. */
+#define OBOL_VENDOR_KEYS_REFRESH_S INT64_C(86400)
+/* Fetches the document again when the last fetch is OBOL_VENDOR_KEYS_REFRESH_S
+ * old at now (a failure is logged; the held document stays). Called by the
+ * renewal worker's pass (vendor/renew.h). */
+void obol_vendor_keys_refresh_due(struct obol_vendor *v, int64_t now);
+
 /* A new HTTP client to the issuer, authenticated as the vendor's account
  * (vendor_id of its certificate, its signing key), for synchronous calls from
  * a session (the coupon lock). Caller frees. */
@@ -271,7 +280,11 @@ OBOL_MUST_CHECK obol_err obol_vendor_trust_issuer(const char *dir, const char *u
 						  bool insecure_http);
 /* Pins the issuer master key in DIR/issuer.pin (fetching GET /keys from url
  * and verifying its self-signature), unless a pin exists: then the document
- * must verify under it (KEYS_INVALID). */
+ * must verify under it (KEYS_INVALID). With a pin and no url (a tool that
+ * works offline on a vendor directory), the document kept in
+ * DIR/issuer-keys.json, when there and verifying under the pin, has its
+ * online keys registered (schemes/common/issuer_sig.h); one that does not
+ * verify is left out with a warning. */
 OBOL_MUST_CHECK obol_err obol_vendor_pin_issuer(const char *dir, const char *url, uint8_t master_pk[32]);
 
 #endif

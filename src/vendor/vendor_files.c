@@ -191,6 +191,19 @@ out:
 	return e;
 }
 
+/* DIR/issuer-keys.json verified under pin, which registers its online keys. */
+static void register_cached_keys(const char *dir, const uint8_t pin[32])
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	obol_err e = obol_vendor_file_path(dir, "issuer-keys.json", path);
+	if (e == OBOL_OK && (e = obol_vendor_file_read(path, &text)) == OBOL_OK)
+		e = obol_keys_doc_verify(text, strlen(text), pin, NULL, NULL, NULL, NULL);
+	if (e != OBOL_OK && e != OBOL_E_NOT_FOUND)
+		obol_log_warn("%s: the issuer's key document kept there is not used: %s", dir, obol_strerror(e));
+	free(text);
+}
+
 obol_err obol_vendor_pin_issuer(const char *dir, const char *url, uint8_t master_pk[32])
 {
 	char path[PATH_MAX], pk64[OBOL_B64_LEN(32)];
@@ -204,8 +217,12 @@ obol_err obol_vendor_pin_issuer(const char *dir, const char *url, uint8_t master
 	if (e == OBOL_OK) {
 		e = obol_b64_decode(text, master_pk, 32, &n, 1) == OBOL_OK ? OBOL_OK : OBOL_E_CONFIG;
 		free(text);
-		if (e != OBOL_OK || url == NULL)
+		if (e != OBOL_OK)
 			return e;
+		if (url == NULL) {
+			register_cached_keys(dir, master_pk);
+			return OBOL_OK;
+		}
 		e = obol_vendor_fetch_keys_doc(url, master_pk, &keys, NULL, NULL);
 		json_decref(keys);
 		return e;

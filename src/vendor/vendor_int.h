@@ -27,6 +27,7 @@ struct obol_vendor {
 
 	pthread_mutex_t keys_mu;
 	json_t *issuer_keys; /* the verified inner "keys" object */
+	int64_t keys_fetched_at; /* when issuer_keys was last fetched (0: read from the cache) */
 
 	struct obol_batcher *batcher;
 	struct obol_outbox *outbox;

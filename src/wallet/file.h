@@ -3,7 +3,8 @@
  * The plaintext is one JSON object:
  *   {"version": 1,
  *    "issuer":  {"url": "http://127.0.0.1:8080", "master_pk": B64, "box_pk": B64, "currency": "EUR",
- *                "announcements": [B64, ...], "keys_issued_at": UNIX},   (the last two optional)
+ *                "announcements": [B64, ...], "keys_issued_at": UNIX, "keys_fetched_at": UNIX},
+ *                (the last three optional; keys_fetched_at: wallet/issuer_link.h)
  *    "account": {"id": 7, "name": "alice", "sk": B64 (64-byte Ed25519 secret key)},   (optional)
  *    "coupon":  {...}, "ecash": {...}, "payword": {...}, "codex": {...}}   (one object per scheme, its own)
  * sealed with src/crypto/seal.h (XChaCha20-Poly1305; key from Argon2id over a

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "schemes/common/keys_doc.h"
@@ -65,7 +67,51 @@ obol_err obol_wallet_trust_issuer(struct obol_wallet *w)
 	return obol_http_trust_set(url, &t);
 }
 
-obol_err obol_wallet_client(struct obol_wallet *w, bool auth, struct obol_http_client **out)
+obol_err obol_wallet_keys_fetched(struct obol_wallet *w, int64_t now)
+{
+	json_t *iss = json_object_get(obol_wallet_doc(w), "issuer");
+	if (!json_is_object(iss))
+		return OBOL_E_WALLET_FILE;
+	return json_object_set_new(iss, "keys_fetched_at", json_integer((json_int_t)now)) == 0 ? OBOL_OK
+												: OBOL_E_NO_MEMORY;
+}
+
+/* GET /keys on c, verified under pin (registered: keys_doc.h); *keys the
+ * inner object when not NULL. */
+static obol_err fetch_keys_on(struct obol_wallet *w, struct obol_http_client *c, const uint8_t pin[32], json_t **keys)
+{
+	long status = 0;
+	char *text = NULL;
+	size_t len = 0;
+	obol_err e = obol_http_request(c, "GET", "/keys", NULL, 0, 0, &status, &text, &len);
+	if (e == OBOL_OK)
+		e = status == 200 ? obol_keys_doc_verify(text, len, pin, keys, NULL, NULL, NULL)
+				  : obol_json_error_from_body(text, len);
+	if (e == OBOL_OK)
+		e = obol_wallet_keys_fetched(w, obol_now());
+	free(text);
+	return e;
+}
+
+/* The key document again when the last one is OBOL_WALLET_KEYS_REFRESH_S old. */
+static void refresh_keys_due(struct obol_wallet *w, struct obol_http_client *c)
+{
+	uint8_t pin[32];
+	json_t *at = json_object_get(json_object_get(obol_wallet_doc(w), "issuer"), "keys_fetched_at");
+	int64_t now = obol_now();
+	if (json_is_integer(at) && json_integer_value(at) <= now &&
+	    now - json_integer_value(at) < OBOL_WALLET_KEYS_REFRESH_S)
+		return;
+	obol_err e = obol_wallet_issuer(w, NULL, pin, NULL, NULL);
+	if (e == OBOL_OK)
+		e = fetch_keys_on(w, c, pin, NULL);
+	/* unreachable: the request the client is for says so itself */
+	if (e != OBOL_OK)
+		obol_log(e == OBOL_E_NETWORK ? OBOL_LOG_DEBUG : OBOL_LOG_WARN, "cannot refresh the issuer's keys: %s",
+			 obol_strerror(e));
+}
+
+static obol_err client_new(struct obol_wallet *w, bool auth, struct obol_http_client **out)
 {
 	const char *url;
 	uint8_t sk[OBOL_SIGN_SK_LEN];
@@ -93,22 +139,23 @@ out:
 	return OBOL_OK;
 }
 
+obol_err obol_wallet_client(struct obol_wallet *w, bool auth, struct obol_http_client **out)
+{
+	obol_err e = client_new(w, auth, out);
+	if (e == OBOL_OK)
+		refresh_keys_due(w, *out);
+	return e;
+}
+
 obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys)
 {
 	uint8_t pin[32];
 	struct obol_http_client *c = NULL;
-	long status = 0;
-	char *text = NULL;
-	size_t len = 0;
 	obol_err e = obol_wallet_issuer(w, NULL, pin, NULL, NULL);
 	if (e == OBOL_OK)
-		e = obol_wallet_client(w, false, &c);
+		e = client_new(w, false, &c);
 	if (e == OBOL_OK)
-		e = obol_http_request(c, "GET", "/keys", NULL, 0, 0, &status, &text, &len);
-	if (e == OBOL_OK)
-		e = status == 200 ? obol_keys_doc_verify(text, len, pin, keys, NULL, NULL, NULL)
-				  : obol_json_error_from_body(text, len);
-	free(text);
+		e = fetch_keys_on(w, c, pin, keys);
 	obol_http_client_free(c);
 	return e;
 }

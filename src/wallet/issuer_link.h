@@ -35,13 +35,25 @@ OBOL_MUST_CHECK obol_err obol_wallet_trust_issuer(struct obol_wallet *w);
 /* A client to the wallet's issuer. With auth, it is authenticated as the
  * wallet's account (resolving and saving the account id first when it is 0:
  * NOT_FOUND when the wallet has no account, or the issuer knows no account
- * with its key). Caller frees. */
+ * with its key). When the wallet last verified the issuer's key document
+ * OBOL_WALLET_KEYS_REFRESH_S ago or more (or never), it first fetches and
+ * verifies GET /keys on that client, so it learns the issuer's next online
+ * keys and revocations (schemes/common/issuer_sig.h) whichever scheme it
+ * uses; a failure there is logged and changes nothing. Caller frees. */
 OBOL_MUST_CHECK obol_err obol_wallet_client(struct obol_wallet *w, bool auth, struct obol_http_client **out);
+
+#define OBOL_WALLET_KEYS_REFRESH_S INT64_C(86400)
 
 /* Fetches GET /keys, verifies it against the wallet's pinned master key and
  * returns the inner "keys" object (new reference). KEYS_INVALID when it does
- * not verify. */
+ * not verify. A document that verifies is registered (keys_doc.h) and its
+ * time noted (obol_wallet_keys_fetched); the wallet file keeps its online
+ * keys at the next save (wallet/file.h). */
 OBOL_MUST_CHECK obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys);
+
+/* Notes in the issuer object ("keys_fetched_at") that the wallet verified
+ * the issuer's key document at now; saved with the next save. */
+OBOL_MUST_CHECK obol_err obol_wallet_keys_fetched(struct obol_wallet *w, int64_t now);
 
 /* Opens a device link to the vendor at addr (src/net/devlink.h): the
  * handshake must prove the box key of a vendor certificate that the wallet's

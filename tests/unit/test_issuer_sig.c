@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "crypto/sign.h"
+#include "schemes/codex/bank.h"
 #include "schemes/codex/messages.h"
 #include "schemes/common/issuer_sig.h"
 #include "schemes/common/key_announce.h"
@@ -403,5 +404,57 @@ TEST(issuer_sig, wallet_file_keeps_the_online_keys)
 	REQUIRE_OK(obol_wallet_open(path, &ks, &w));
 	CHECK_OK(obol_vendor_cert_verify(&c2, master.pk, T0 + 100 * DAY));
 	obol_wallet_close(w);
+	obol_issuer_keys_forget_all();
+}
+
+/* The bank takes at a sync the Codex state it recorded last even when the
+ * online key that signed it has left its window (else the Codex could never
+ * sync again); any other state needs a signature its keys verify today. */
+TEST(issuer_sig, codex_bank_takes_its_recorded_state_from_a_retired_key)
+{
+	struct obol_sign_keypair master, k1;
+	struct obol_key_announce a;
+	struct obol_ed25519_signer sg;
+	struct codex_state st, other;
+	struct codex_bank_user u;
+	struct obol_amount claimed;
+	obol_issuer_keys_forget_all();
+	obol_sign_keypair_new(&master);
+	obol_sign_keypair_new(&k1);
+	online(&a, &master, &k1, 1, T0);
+	reg(&master, &a, 1, T0);
+	memset(&st, 0, sizeof st);
+	st.version = CODEX_STATE_VERSION;
+	st.user_id = 7;
+	strcpy(st.name, "alice");
+	st.epoch = 3;
+	REQUIRE_OK(obol_amount_parse("EUR:5", &st.balance));
+	REQUIRE_OK(obol_amount_parse("EUR:1", &st.deposit));
+	REQUIRE_OK(obol_amount_parse("EUR:1", &st.token_max));
+	REQUIRE_OK(obol_amount_parse("EUR:1", &st.spent_max));
+	st.tx_limit = 10;
+	st.issued = T0 + DAY;
+	st.not_after = T0 + 30 * DAY;
+	obol_ed25519_signer_local(&sg, &k1);
+	REQUIRE_OK(codex_state_sign(&st, &sg));
+	memset(&u, 0, sizeof u);
+	u.p.id = 7;
+	strcpy(u.p.name, "alice");
+	u.epoch = 3;
+	REQUIRE_OK(codex_state_hash(&st, u.state_hash));
+	claimed = st.balance;
+	__atomic_store_n(&fixed, T0 + 2 * DAY, __ATOMIC_SEQ_CST);
+	obol_clock_set_source(&fixed_clock);
+	CHECK_OK(codex_bank_verify_log(master.pk, &u, &st, NULL, 0, &claimed, NULL, 0));
+	/* k1's acceptance is over: its signature no longer verifies ... */
+	__atomic_store_n(&fixed, a.accept_until + DAY, __ATOMIC_SEQ_CST);
+	CHECK_ERR(codex_state_verify(&st, master.pk), OBOL_E_CODEX_SIGNATURE);
+	/* ... but the state the bank recorded is still its own */
+	CHECK_OK(codex_bank_verify_log(master.pk, &u, &st, NULL, 0, &claimed, NULL, 0));
+	/* a state it did not record, under that signature: refused */
+	other = st;
+	REQUIRE_OK(obol_amount_parse("EUR:50", &other.balance));
+	CHECK_ERR(codex_bank_verify_log(master.pk, &u, &other, NULL, 0, &claimed, NULL, 0), OBOL_E_CODEX_SIGNATURE);
+	obol_clock_set_source(NULL);
 	obol_issuer_keys_forget_all();
 }

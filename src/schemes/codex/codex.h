@@ -132,11 +132,17 @@ OBOL_MUST_CHECK obol_err codex_init(struct codex *c, const uint8_t bank_pk[stati
  * blacklist takes more than CODEX_BLOCKED_BYTES_MAX: nothing is written,
  * and the file keeps the copy it had. */
 OBOL_MUST_CHECK obol_err codex_serialize(const struct codex *c, uint8_t **out, size_t *len);
-/* Parses and checks a serialised Codex: the bank's signatures on the
- * certificate, state and blacklist, that the keys match the certificate,
+/* Parses and checks a serialised Codex: that the keys match the certificate,
  * the log's hash chain and sequence from the state, and that the balance
  * equals the state's balance minus payments plus receipts. CODEX_MALFORMED,
- * CODEX_SIGNATURE, CODEX_LOG_BROKEN or CODEX_INCONSISTENT otherwise. */
+ * CODEX_CERT_INVALID, CODEX_LOG_BROKEN or CODEX_INCONSISTENT otherwise.
+ * The bank's signatures on the certificate, state and blacklist are not
+ * checked again: they were when the Codex took them in (codex_init, the
+ * sync's answer), and the bytes come from the wallet file, sealed with the
+ * device key (wallet/file.h). Checking them against the issuer's keys of
+ * today would lock a Codex whose state an online key signed that has since
+ * left its window out of the very sync that renews it; a payee checks them
+ * at its own present when paid (user.c). */
 OBOL_MUST_CHECK obol_err codex_parse(struct codex *c, const uint8_t *in, size_t len);
 
 /* Recomputes the balance from the state and the log, and checks the chain
