@@ -1,7 +1,10 @@
 /* Time: the one place every daemon, wallet, command and the simulator take
- * the wall clock from. The protocol cores never read the clock: they take
- * `now` (seconds since the Unix epoch, UTC) as an argument. Only the shells
- * call these.
+ * the wall clock from. The protocol cores take `now` (seconds since the Unix
+ * epoch, UTC) as an argument and only the shells call these, with one
+ * exception: the checks of the issuer's signatures in the scheme verifiers
+ * that take no `now` (codex, payword, coupon replies, the key document)
+ * check the online key's window at obol_now() (schemes/common/issuer_sig.h),
+ * which the simulator's and the tests' clock sources move like the rest.
  *
  * A program may replace the clock source for the whole process with
  * obol_clock_set_source(). Two programs do, and both are built for tests only:
