@@ -51,10 +51,10 @@ static obol_err coupon_demo(struct obol_demo *d)
 		goto out;
 
 	obol_demo_step(d, "two vendors, certified by the issuer, selling a unit of service for EUR:0.001");
-	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor1", "EUR:0.001", NULL }, &v1)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor1", "EUR:0.001", NULL, sock }, &v1)) != OBOL_OK)
 		goto out;
 	snprintf(v1addr, sizeof v1addr, "%s", obol_demo_proc_addr(v1));
-	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor2", "EUR:0.001", NULL }, &v2)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor2", "EUR:0.001", NULL, sock }, &v2)) != OBOL_OK)
 		goto out;
 	snprintf(v2addr, sizeof v2addr, "%s", obol_demo_proc_addr(v2));
 

@@ -120,7 +120,7 @@ static obol_err ecash_demo(struct obol_demo *d)
 			goto out;
 
 	obol_demo_step(d, "the merchant: a vendor daemon that registers its own key at its first start");
-	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, url, "shop", "EUR:1", "vendor" }, &vendor)) !=
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, url, "shop", "EUR:1", "vendor", NULL }, &vendor)) !=
 	    OBOL_OK)
 		goto out;
 

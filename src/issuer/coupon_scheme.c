@@ -228,7 +228,7 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	/* the live keys only: bounded by the windows (COUPON_DENOMS_MAX) */
 	int64_t now = obol_now();
 	if ((e = coupon_store_denoms(s, now, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
-	    (e = coupon_rotate_announced(s, keys->master.pk, now, st->denoms, &st->ndenoms)) != OBOL_OK ||
+	    (e = coupon_rotate_announced(s, keys->master_pk, now, st->denoms, &st->ndenoms)) != OBOL_OK ||
 	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK ||
 	    (e = obol_account_liability(s, "coupon", &st->liability)) != OBOL_OK) {
 		for (size_t i = 0; i < st->ndenoms; i++)
@@ -239,7 +239,7 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	st->is.denoms = st->denoms;
 	st->is.ndenoms = st->ndenoms;
 	st->is.box = &keys->box;
-	memcpy(st->is.sign_pk, keys->master.pk, OBOL_SIGN_PK_LEN);
+	memcpy(st->is.sign_pk, keys->master_pk, OBOL_SIGN_PK_LEN);
 	st->is.cert_open = cert_open_cached;
 	if ((e = denoms_bind_signer(iss, st)) != OBOL_OK) {
 		coupon_stop(iss, st);

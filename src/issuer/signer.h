@@ -54,8 +54,10 @@
 #define OBOL_SIGNER_FRAME_MAX 65536
 #define OBOL_SIGNER_KEY_ID_LEN 32
 #define OBOL_SIGNER_BOX_MAX 1024
-#define OBOL_SIGNER_ED_MSG_MAX 4096
 #define OBOL_SIGNER_CONTEXT_MAX 64
+/* what a frame holds after the kind, the key id and the context: the key
+ * document alone passes 4 KiB once it lists a few RSA keys */
+#define OBOL_SIGNER_ED_MSG_MAX (OBOL_SIGNER_FRAME_MAX - 1 - OBOL_SIGNER_KEY_ID_LEN - 1 - OBOL_SIGNER_CONTEXT_MAX)
 #define OBOL_SIGNER_MAX_CONNS 128
 
 enum obol_signer_kind {

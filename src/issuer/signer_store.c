@@ -110,7 +110,7 @@ static obol_err collect(struct obol_store *s, struct moving *m)
 		return OBOL_E_NO_MEMORY;
 	if ((e = obol_issuer_keys_load(s, &keys)) != OBOL_OK)
 		return e;
-	e = obol_issuer_keys_announced(s, keys.master.pk, obol_now(), m->announced);
+	e = obol_issuer_keys_announced(s, keys.master_pk, obol_now(), m->announced);
 	obol_issuer_keys_wipe(&keys);
 	if (e != OBOL_OK)
 		return e;

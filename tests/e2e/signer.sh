@@ -17,12 +17,9 @@ W=$T/alice.wallet
 audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
 balance() { "$OBOL" issuer account show --db "$DB" --account "$1" | sed -n 's/^balance: //p'; }
 
-"$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 >/dev/null || { fail signer_setup init; exit 1; }
-# the key ceremony first: two online keys drawn, four announcements signed
-{ "$OBOL" issuer keys export-requests --db "$DB" --out "$T/req.json" \
-  && "$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key" \
-  && "$OBOL" offline sign --master-key "$T/master.key" --in "$T/req.json" --out "$T/sig.json" \
-  && "$OBOL" issuer keys import --db "$DB" --in "$T/sig.json"; } >/dev/null || { fail signer_setup ceremony; exit 1; }
+# init holds the key ceremony: two online keys drawn, four announcements signed
+"$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 --master-key "$T/master.key" >/dev/null \
+  || { fail signer_setup init; exit 1; }
 out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
 # one denomination, the ecash bank key, the box key, two online keys; all
 # but the box key announced, and their windows are the announcements'
@@ -71,7 +68,7 @@ KEY=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice |
 "$OBOL" issuer fund --db "$DB" --account alice --amount EUR:10 >/dev/null
 out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
 "$OBOL" issuer vendor add --db "$DB" --name shop --vendor-key "$(field vendor-key "$out")" \
-  --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
+  --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" --signer "$SOCK" >/dev/null
 start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.001 \
   || { fail shop_serve; exit 1; }
 

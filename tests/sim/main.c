@@ -30,6 +30,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "issuer/issuer.h"
+#include "schemes/common/issuer_sig.h"
 #include "sim_int.h"
 #include "store/audit.h"
 #include "store/ledger.h"
@@ -320,6 +321,10 @@ static int run_one(struct sim *sim, const struct sim_strategy *st, uint64_t seed
 		return -1;
 	}
 	reset(sim, seed, tracing);
+	/* every run starts from the template's issuer (the same master key):
+	 * what an earlier run's clock taught the process of its online keys
+	 * must not outlive that run */
+	obol_issuer_keys_forget_all();
 	snprintf(sim->dir, sizeof sim->dir, "%s", run);
 	sim->strategy = st;
 	sim_trace(sim, NULL, "run: scheme %s, strategy %s, seed %" PRIu64, sim->scheme->name, strategy_name(st), seed);

@@ -367,12 +367,36 @@ void sim_at_periodic(struct sim *sim, int64_t delay_ns, sim_event_fn fn, void *a
 	push(sim, sim->now + (delay_ns > 0 ? delay_ns : 0), fn, arg, true);
 }
 
+/* The key ceremony an operator holds when the clock has jumped (issue 17):
+ * each issuer's online keys must cover the new now, or it signs nothing.
+ * issuer init left the master key beside the database (PATH.master-key);
+ * the running issuer takes the imported keys up by itself. */
+static void jump_ceremonies(struct sim *sim)
+{
+	for (size_t i = 0; i < sim->nnodes; i++) {
+		const struct sim_node *n = sim->nodes[i];
+		char db[PATH_MAX + 16], mk[PATH_MAX + 32], req[PATH_MAX + 32], sig[PATH_MAX + 32];
+		if (n->kind != SIM_ISSUER)
+			continue;
+		snprintf(db, sizeof db, "sqlite:%s/issuer.db", n->dir);
+		snprintf(mk, sizeof mk, "%s/issuer.db.master-key", n->dir);
+		snprintf(req, sizeof req, "%s/key-requests.json", n->dir);
+		snprintf(sig, sizeof sig, "%s/key-signatures.json", n->dir);
+		const char *exp[] = { "issuer", "keys", "export-requests", "--db", db, "--out", req, NULL };
+		const char *sgn[] = { "offline", "sign", "--master-key", mk, "--in", req, "--out", sig, NULL };
+		const char *imp[] = { "issuer", "keys", "import", "--db", db, "--in", sig, NULL };
+		if (sim_run_command(sim, exp) != 0 || sim_run_command(sim, sgn) != 0 || sim_run_command(sim, imp) != 0)
+			sim_trace(sim, NULL, "the key ceremony of %s failed", n->name);
+	}
+}
+
 void sim_jump(struct sim *sim, int64_t ns)
 {
 	if (ns <= 0)
 		return;
 	sim->now += ns;
 	sim_trace(sim, NULL, "time jumps %" PRId64 " s ahead", ns / SIM_S);
+	jump_ceremonies(sim);
 }
 
 bool sim_idle(struct sim *sim)
