@@ -35,26 +35,50 @@ out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
 out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
 [ "$(field moved "$out")" = "0 keys" ] && pass import_again_moves_nothing || fail import_again_moves_nothing "$out"
 
-# Every blob of every table of the issuer database, in hex, against every
-# secret the signer holds (DER PKCS#8 keys and the box key).
+# Every blob of every table of an issuer database FILE, in hex, but the
+# columns named in SKIP ("table.column ...").
 scan() {
   local t c
-  for t in $(sqlite3 "$T/issuer.db" "SELECT name FROM sqlite_master WHERE type = 'table'"); do
-    for c in $(sqlite3 "$T/issuer.db" "SELECT name FROM pragma_table_info('$t')"); do
-      sqlite3 "$T/issuer.db" "SELECT hex(\"$c\") FROM \"$t\" WHERE typeof(\"$c\") = 'blob'"
+  for t in $(sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table'"); do
+    for c in $(sqlite3 "$1" "SELECT name FROM pragma_table_info('$t')"); do
+      [[ " ${SKIP:-} " == *" $t.$c "* ]] && continue
+      sqlite3 "$1" "SELECT hex(\"$c\") FROM \"$t\" WHERE typeof(\"$c\") = 'blob'"
     done
   done
 }
-scan >"$T/blobs.hex"
-nsecrets=0 found=0
-while read -r s; do
-  nsecrets=$((nsecrets + 1))
-  grep -q "$s" "$T/blobs.hex" && found=$((found + 1))
-  # nor the 16 bytes in its middle
-  grep -q "${s:$((${#s} / 2 - 16)):32}" "$T/blobs.hex" && found=$((found + 1))
-done < <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys")
+# How many of the signer store's secrets (DER PKCS#8 keys, the box key,
+# Ed25519 seeds), whole or their middle 16 bytes, the hex dump FILE holds.
+secrets_found() {
+  local s n=0
+  while read -r s; do
+    grep -q "$s" "$1" && n=$((n + 1))
+    grep -q "${s:$((${#s} / 2 - 16)):32}" "$1" && n=$((n + 1))
+  done < <(sqlite3 "$2" "SELECT hex(secret) FROM signer_keys")
+  echo $n
+}
+# The master key's seed (the offline key file's), in hex.
+master_seed_hex() {
+  python3 -c 'import base64,sys; t=open(sys.argv[1]).read().split()[1]; t+="="*(-len(t)%4)
+print(base64.urlsafe_b64decode(t.replace("+","-").replace("/","_")).hex().upper())' "$1"
+}
+scan "$T/issuer.db" >"$T/blobs.hex"
+nsecrets=$(sqlite3 "$T/signer.db" "SELECT COUNT(*) FROM signer_keys")
+found=$(secrets_found "$T/blobs.hex" "$T/signer.db")
 [ "$nsecrets" = 5 ] && [ "$found" = 0 ] && [ -s "$T/blobs.hex" ] \
   && pass issuer_db_holds_no_private_key || fail issuer_db_holds_no_private_key "$nsecrets secrets, $found found"
+# Nor the master key's seed: nowhere but issuer_keys.master_seed, and not
+# there either once issuer init keeps it out of the database (the column
+# then holds no seed).
+MSEED=$(master_seed_hex "$T/master.key")
+SKIP="issuer_keys.master_seed" scan "$T/issuer.db" >"$T/blobs-nomaster.hex"
+[ ${#MSEED} = 64 ] && ! grep -q "$MSEED" "$T/blobs-nomaster.hex" && ! grep -q "${MSEED:16:32}" "$T/blobs-nomaster.hex" \
+  && ! grep -q "$MSEED" <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys") \
+  && pass master_seed_in_no_other_table || fail master_seed_in_no_other_table "${#MSEED}"
+if [ "$(sqlite3 "$T/issuer.db" "SELECT hex(master_seed) FROM issuer_keys")" = "$MSEED" ]; then
+  echo "   NOTE master seed still in issuer_keys.master_seed: issuer init keeps it there on this code"
+else
+  grep -q "$MSEED" "$T/blobs.hex" && fail issuer_db_holds_no_master_seed || pass issuer_db_holds_no_master_seed
+fi
 
 expect_error SIGNER_REQUIRED "$OBOL" issuer serve --db "$DB" --listen 127.0.0.1:0 \
   && pass serve_without_signer_refused || fail serve_without_signer_refused
@@ -125,3 +149,36 @@ out=$("$OBOL" wallet ecash topup --wallet "$W" --amount EUR:1 --coin EUR:1 2>&1)
 out=$("$OBOL" wallet pay --wallet "$W" --vendor "$shop_ADDR" --units 700 2>&1)
 grep -q '^receipt: 700 unit(s)' <<<"$out" && pass spend_after_signer_back || fail spend_after_signer_back "$out"
 audit_ok && pass audit_at_end || fail audit_at_end
+
+# Keys drawn after the issuer has a signer are drawn in the signer: a second
+# issuer whose coupon keys issue for 100 days (the plan's 120-day lookahead
+# draws key 2 at the first ceremony, before any signer), moved to a signer,
+# then a plan reaching further (key 3, a third online key): drawn in the
+# signer's store, the issuer database gets their public halves only.
+DB2=sqlite:$T/issuer2.db SDB2=sqlite:$T/signer2.db
+"$OBOL" issuer init --db "$DB2" --currency EUR --coupon-denom EUR:1,100,100,150,200 --coupon-rsa-bits 1024 >/dev/null \
+  && "$OBOL" issuer keys export-master --db "$DB2" --out "$T/master2.key" >/dev/null || fail rotation_setup init
+ceremony2() {
+  "$OBOL" issuer keys export-requests --db "$DB2" --out "$T/req2-$1.json" "${@:2}" >/dev/null \
+    && "$OBOL" offline sign --master-key "$T/master2.key" --in "$T/req2-$1.json" --out "$T/sig2-$1.json" >/dev/null \
+    && "$OBOL" issuer keys import --db "$DB2" --in "$T/sig2-$1.json" >/dev/null
+}
+ceremony2 0 && (cd "$T" && "$OBOL" issuer signer import --db sqlite:signer2.db --from "$DB2" >/dev/null) \
+  || fail rotation_setup ceremony
+before=$(sqlite3 "$T/signer2.db" "SELECT COUNT(*) FROM signer_keys")
+ceremony2 1 --lookahead-days 250 || fail rotation_setup second_ceremony
+out=$("$OBOL" issuer signer import --db "$SDB2" --from "$DB2" 2>&1)
+after=$(sqlite3 "$T/signer2.db" "SELECT COUNT(*) FROM signer_keys")
+dk=$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM coupon_denoms")
+# key 3 and one more online key drawn in the signer; the import moved nothing
+[ "$dk" = 3 ] && [ $((after - before)) = 2 ] && [ "$(field moved "$out")" = "0 keys" ] \
+  && pass rotation_draws_in_the_signer || fail rotation_draws_in_the_signer "denoms $dk, signer $before -> $after, $out"
+scan "$T/issuer2.db" >"$T/blobs2.hex"
+found=$(secrets_found "$T/blobs2.hex" "$T/signer2.db")
+[ "$found" = 0 ] && [ "$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM coupon_denoms WHERE length(rsa_sk) > 0")" = 0 ] \
+  && [ "$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM online_keys WHERE length(seed) > 0")" = 0 ] \
+  && pass issuer_db_holds_no_private_key_after_rotation || fail issuer_db_holds_no_private_key_after_rotation "$found"
+# the keys the signer drew are announced to it by the import after the ceremony
+[ "$(sqlite3 "$T/signer2.db" "SELECT COUNT(*) FROM signer_keys WHERE announced = 1")" = 6 ] \
+  && pass drawn_keys_announced_to_the_signer \
+  || fail drawn_keys_announced_to_the_signer "$(sqlite3 "$T/signer2.db" "SELECT kind, announced FROM signer_keys")"
