@@ -165,9 +165,29 @@ ceremony2() {
 }
 ceremony2 0 && (cd "$T" && "$OBOL" issuer signer import --db sqlite:signer2.db --from "$DB2" >/dev/null) \
   || fail rotation_setup ceremony
+# the daemons run through the rotation: issuer serve and a vendor pick the
+# new key up without a restart
+start signer2 issuer signer --db "$SDB2" --socket "$T/signer2.sock" || fail rotation_setup signer2
+start issuer2 issuer serve --db "$DB2" --listen 127.0.0.1:0 --signer "$T/signer2.sock" || fail rotation_setup issuer2
+out=$("$OBOL" vendor init --dir "$T/shop2" --issuer "$issuer2_URL")
+"$OBOL" issuer vendor add --db "$DB2" --name shop2 --vendor-key "$(field vendor-key "$out")" \
+  --box-key "$(field box-key "$out")" --out "$T/shop2/vendor.cert" >/dev/null
+OBOL_LOG=info OBOL_COUPON_KEYS_SECONDS=1 start shop2 vendor serve --dir "$T/shop2" --issuer "$issuer2_URL" --listen 127.0.0.1:0 \
+  --price EUR:0.01 || fail rotation_setup shop2
+keys_ids2() { curl -sf "$issuer2_URL/keys" | python3 -c 'import json,sys; print(" ".join(str(d["id"]) for d in json.load(sys.stdin)["keys"]["coupon"]["denoms"]))'; }
+[ "$(keys_ids2)" = "1 2" ] && pass keys_before_rotation || fail keys_before_rotation "$(keys_ids2)"
 before=$(sqlite3 "$T/signer2.db" "SELECT COUNT(*) FROM signer_keys")
 ceremony2 1 --lookahead-days 250 || fail rotation_setup second_ceremony
 out=$("$OBOL" issuer signer import --db "$SDB2" --from "$DB2" 2>&1)
+[ "$(keys_ids2)" = "1 2 3" ] && pass serve_lists_the_new_key_without_restart \
+  || fail serve_lists_the_new_key_without_restart "$(keys_ids2)"
+for i in $(seq 1 50); do grep -q 'new key(s) from the issuer accepted' "$T/shop2.log" && break; sleep 0.2; done
+grep -q 'coupon: 1 new key(s) from the issuer accepted' "$T/shop2.log" && pass vendor_takes_the_new_key_without_restart \
+  || fail vendor_takes_the_new_key_without_restart "$(tail -n 3 "$T/shop2.log")"
+# the signer reloaded on the import: it holds the new keys' announcements
+for i in $(seq 1 30); do grep -q 'signer: reloaded' "$T/signer2.log" && break; sleep 0.1; done
+grep -q 'signer: reloaded 8 keys' "$T/signer2.log" && pass signer_reloads_on_import \
+  || fail signer_reloads_on_import "$(tail -n 3 "$T/signer2.log")"
 after=$(sqlite3 "$T/signer2.db" "SELECT COUNT(*) FROM signer_keys")
 dk=$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM coupon_denoms")
 # key 3 and one more online key drawn in the signer; the import moved nothing
