@@ -93,6 +93,16 @@ OBOL_MUST_CHECK obol_err obol_demo_expect(struct obol_demo *d, obol_err want, co
  * ids and keys out of command output. */
 OBOL_MUST_CHECK obol_err obol_demo_field(const char *text, const char *key, char *buf, size_t cap);
 
+/* The issuer's daemons as docs/operations.md runs them: the master key
+ * moved out to an offline key file (DIR/master.key, `issuer keys
+ * export-master`), the key ceremony (export-requests, `offline sign` with
+ * that file, import; both skipped when DIR/master.key exists: the scenario
+ * held the ceremony itself), the private keys moved to the signing process
+ * (`issuer signer import`, DIR/signer.db), which runs as "signer" on
+ * DIR/signer.sock, then `issuer serve --db db --signer SOCK` as "issuer"
+ * (*issuer). Each command is shown. */
+OBOL_MUST_CHECK obol_err obol_demo_issuer(struct obol_demo *d, const char *db, struct obol_demo_proc **issuer);
+
 /* Runs `obol audit --db URL` and requires "audit: OK". */
 OBOL_MUST_CHECK obol_err obol_demo_audit(struct obol_demo *d, const char *db_url);
 

@@ -146,8 +146,7 @@ static obol_err codex_demo(struct obol_demo *d)
 		return OBOL_E_NO_MEMORY;
 	obol_demo_step(d, "the bank (issuer) and its daemon");
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", c.db, "--currency", "EUR", NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", c.db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+	    (e = obol_demo_issuer(d, c.db, &issuer)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "Alice, Bob and Carol become members: the bank creates each a Codex of EUR 10 and a safe deposit "

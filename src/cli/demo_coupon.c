@@ -17,8 +17,8 @@
 
 static obol_err coupon_demo(struct obol_demo *d)
 {
-	struct obol_demo_proc *issuer, *signer, *v1, *v2;
-	char wallet[512], v1addr[64], v2addr[64], iurl[96], sdb[512], sock[512];
+	struct obol_demo_proc *issuer, *v1, *v2;
+	char wallet[512], v1addr[64], v2addr[64], iurl[96];
 	const char *db = obol_demo_db_url(d, "issuer");
 	obol_err e;
 
@@ -28,16 +28,7 @@ static obol_err coupon_demo(struct obol_demo *d)
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--coupon-denom",
 			       "EUR:1,1000", "--coupon-denom", SHORT_DENOM, "--coupon-lock-max", "600", NULL)) != OBOL_OK)
 		return e;
-	/* the private keys leave the issuer database for the signing process,
-	 * which the network-facing daemon asks over a unix socket */
-	obol_demo_step(d, "the issuer's private keys move to its signing process; 'issuer serve' holds none");
-	snprintf(sdb, sizeof sdb, "%s", obol_demo_db_url(d, "signer"));
-	snprintf(sock, sizeof sock, "%s", obol_demo_path(d, "signer.sock"));
-	if ((e = obol_demo_run(d, NULL, "issuer", "signer", "import", "--db", sdb, "--from", db, NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "signer", &signer, "issuer", "signer", "--db", sdb, "--socket", sock, NULL)) !=
-		    OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 "--signer", sock, NULL)) != OBOL_OK)
+	if ((e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 	snprintf(iurl, sizeof iurl, "%s", obol_demo_proc_url(issuer));
 

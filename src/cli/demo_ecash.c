@@ -103,8 +103,7 @@ static obol_err ecash_demo(struct obol_demo *d)
 
 	obol_demo_step(d, "the bank: an issuer with its ecash RSA key");
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+	    (e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 	snprintf(url, sizeof(url), "%s", obol_demo_proc_url(issuer));
 

@@ -82,8 +82,7 @@ static obol_err payer_demo(struct obol_demo *d)
 	obol_demo_step(d, "an issuer (coupon coins of EUR:1 in 1000 tokens), alice's wallet funded with EUR:5");
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--coupon-denom",
 			       "EUR:1,1000", "--coupon-lock-max", "600", NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+	    (e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 	snprintf(iurl, sizeof iurl, "%s", obol_demo_proc_url(issuer));
 	if ((e = obol_demo_user(d, &(struct obol_demo_user_req){ db, iurl, "alice", "EUR:5" }, wallet,

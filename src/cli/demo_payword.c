@@ -199,8 +199,7 @@ static obol_err payword_demo(struct obol_demo *d)
 		       DEMO_GRACE);
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--payword-token-value",
 			       "EUR:0.01", "--payword-grace", DEMO_GRACE, NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+	    (e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 	const char *iurl = obol_demo_proc_url(issuer);
 

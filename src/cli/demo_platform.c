@@ -37,8 +37,7 @@ static obol_err platform_demo(struct obol_demo *d)
 	    (e = obol_demo_run(d, NULL, "issuer", "keys", "list", "--db", db, NULL)) != OBOL_OK)
 		return e;
 	obol_demo_step(d, "the issuer's daemon");
-	if ((e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+	if ((e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 
 	obol_demo_step(d, "a wallet pins the issuer's signed keys and draws an account key");
