@@ -381,7 +381,32 @@ static obol_err do_status(struct obol_signer *sg, struct answer *a)
 		off += (size_t)snprintf((char *)a->out + off, sizeof(a->out) - off, "%s\"%s\":{\"ok\":%llu,\"refused\":%llu}",
 					k > 1 ? "," : "", kind_names[k], (unsigned long long)c.ok[k],
 					(unsigned long long)c.refused[k]);
-	off += (size_t)snprintf((char *)a->out + off, sizeof(a->out) - off, "}");
+	/* the keys it signs with now, per kind, and until when the online
+	 * keys it holds cover without a gap: the operator's warning that the
+	 * ceremony is due (under keys_lock, as every request) */
+	int64_t now = obol_now(), cover = now;
+	unsigned usable[5] = { 0 };
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (size_t i = 0; i < sg->nkeys; i++) {
+			const struct signer_key *k = &sg->keys[i];
+			if (k->kind == OBOL_SIGNER_KEY_ONLINE && k->announced && !k->revoked && k->valid_from <= cover &&
+			    cover <= k->use_until) {
+				cover = k->use_until == INT64_MAX ? INT64_MAX : k->use_until + 1;
+				moved = cover != INT64_MAX;
+			}
+		}
+	}
+	for (size_t i = 0; i < sg->nkeys; i++) {
+		const struct signer_key *k = &sg->keys[i], *u;
+		if (k->kind >= 1 && k->kind <= 4 && key_usable(sg, k->kind, k->id, &u) == OBOL_OK)
+			usable[k->kind]++;
+	}
+	off += (size_t)snprintf((char *)a->out + off, sizeof(a->out) - off,
+				",\"usable\":{\"denom\":%u,\"bank\":%u,\"box\":%u,\"online\":%u},"
+				"\"online_cover_until\":%lld,\"import\":%lld}",
+				usable[OBOL_SIGNER_KEY_DENOM], usable[OBOL_SIGNER_KEY_BANK], usable[OBOL_SIGNER_KEY_BOX],
+				usable[OBOL_SIGNER_KEY_ONLINE], (long long)cover, (long long)sg->generation);
 	a->len = off < sizeof(a->out) ? off : sizeof(a->out) - 1;
 	return OBOL_OK;
 }

@@ -34,6 +34,7 @@ struct fixture {
 	struct obol_sign_keypair ed, master;
 	struct obol_signer *sg;
 	uint64_t serial;
+	int64_t now; /* the windows above are from it */
 };
 
 static obol_err put_rsa(struct obol_store *s, int kind, EVP_PKEY *k, uint8_t id[32])
@@ -125,6 +126,7 @@ static bool fixture_up(struct fixture *f, uid_t peer)
 	int64_t now = obol_now();
 	bool ok = false;
 	memset(f, 0, sizeof(*f));
+	f->now = now;
 	snprintf(f->db, sizeof f->db, "sqlite:%s/signer.db", test_tmpdir());
 	snprintf(f->sock, sizeof f->sock, "%s/signer.sock", test_tmpdir());
 	snprintf(f->log, sizeof f->log, "%s/signer.log", test_tmpdir());
@@ -490,6 +492,16 @@ TEST(signer, stops_a_revoked_key_as_soon_as_the_revocation_is_imported)
 	blinded_for(f.now_key, blinded, &blen, &st);
 	CHECK_OK(obol_signer_client_ed25519_sign(c, f.ed.pk, "issuer-keys", msg, sizeof msg, sig));
 	CHECK_OK(obol_signer_client_blind_sign(c, f.now_id, blinded, blen, sig, sizeof sig, &slen));
+	/* its status: the keys it signs with now (the box key, the bank key,
+	 * one denomination key, one online key until its use ends) */
+	char status[1024], want[128];
+	uint8_t zero[32] = { 0 };
+	size_t n = 0;
+	REQUIRE_OK(obol_signer_client_call(c, OBOL_SIGNER_STATUS, zero, NULL, 0, (uint8_t *)status, sizeof status - 1, &n));
+	status[n] = '\0';
+	CHECK(strstr(status, "\"usable\":{\"denom\":1,\"bank\":1,\"box\":1,\"online\":1}") != NULL);
+	snprintf(want, sizeof want, "\"online_cover_until\":%lld,", (long long)(f.now + 3601));
+	CHECK(strstr(status, want) != NULL);
 	REQUIRE_OK(obol_store_open(f.db, false, &s));
 	obol_sha256(hid, f.ed.pk, 32); /* an announcement names an online key by its hash */
 	/* a revocation signed by another master revokes nothing */
@@ -521,6 +533,9 @@ TEST(signer, stops_a_revoked_key_as_soon_as_the_revocation_is_imported)
 		  OBOL_E_SIGNER_KEY_REVOKED);
 	/* the others sign on */
 	CHECK_OK(obol_signer_client_rsa_sign(c, f.bank_id, msg, sizeof msg, sig, sizeof sig, &slen));
+	REQUIRE_OK(obol_signer_client_call(c, OBOL_SIGNER_STATUS, zero, NULL, 0, (uint8_t *)status, sizeof status - 1, &n));
+	status[n] = '\0';
+	CHECK(strstr(status, "\"usable\":{\"denom\":0,\"bank\":1,\"box\":1,\"online\":0}") != NULL);
 	OBOL_WIPE(other);
 	obol_signer_client_close(c);
 	fixture_down(&f);
