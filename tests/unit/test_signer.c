@@ -15,7 +15,14 @@
 #include "crypto/seal.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "schemes/codex/blacklist_pages.h"
+#include "schemes/codex/messages.h"
 #include "schemes/common/key_announce.h"
+#include "schemes/common/keys_doc.h"
+#include "schemes/common/receipt.h"
+#include "schemes/common/vendor_cert.h"
+#include "schemes/coupon/messages.h"
+#include "schemes/payword/messages.h"
 #include "issuer/signer.h"
 #include "issuer/signer_client.h"
 #include "test.h"
@@ -567,4 +574,36 @@ TEST(signer, refuses_an_online_key_without_its_announcement)
 	OBOL_WIPE(seed);
 	obol_signer_client_close(c);
 	fixture_down(&f);
+}
+
+/* Every context the issuer's cores sign with online keys is one the signer
+ * allows (a context missing here would be refused once issuer serve signs
+ * through the signer); the list names nothing else. */
+TEST(signer, allows_every_context_the_issuer_signs_and_no_other)
+{
+	static const char *const issuer_signs[] = {
+		OBOL_KEYS_CONTEXT,	      OBOL_VENDOR_CERT_CONTEXT, COUPON_CTX_LOCK_REPLY, COUPON_CTX_SETTLE_REPLY,
+		COUPON_CTX_REFUSAL,	      COUPON_CTX_REFUND_REPLY,	CODEX_CTX_CERT,	       CODEX_CTX_STATE,
+		CODEX_CTX_BLACKLIST,	      CODEX_CTX_REFUSAL,	CODEX_CTX_BLACKLIST_PAGE, PAYWORD_CTX_VCERT,
+		PAYWORD_CTX_CRL,	      PAYWORD_CTX_CRL_PAGE,
+	};
+	size_t listed = 0;
+	for (size_t i = 0; obol_signer_contexts[i]; i++)
+		listed++;
+	CHECK_EQ_INT(listed, OBOL_ARRAY_LEN(issuer_signs));
+	for (size_t k = 0; k < OBOL_ARRAY_LEN(issuer_signs); k++) {
+		bool found = false;
+		for (size_t i = 0; obol_signer_contexts[i] && !found; i++)
+			found = strcmp(obol_signer_contexts[i], issuer_signs[k]) == 0;
+		if (!found)
+			fprintf(stderr, "    context %s is not allowed\n", issuer_signs[k]);
+		CHECK(found);
+	}
+	/* what other parties sign, and the master's, are not */
+	static const char *const never[] = { OBOL_KEY_ANNOUNCE_CONTEXT, COUPON_CTX_LOCK_REQ, COUPON_CTX_SETTLE_REQ,
+					     COUPON_CTX_STATUS_REQ, CODEX_CTX_TOKEN, CODEX_CTX_ACK, PAYWORD_CTX_RANGE,
+					     OBOL_RECEIPT_CONTEXT };
+	for (size_t k = 0; k < OBOL_ARRAY_LEN(never); k++)
+		for (size_t i = 0; obol_signer_contexts[i]; i++)
+			CHECK(strcmp(obol_signer_contexts[i], never[k]) != 0);
 }
