@@ -26,7 +26,7 @@ static obol_err coupon_demo(struct obol_demo *d)
 			  "(EUR:0.5, spendable for 30 s) to show a refund");
 	int64_t t0 = obol_now();
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--coupon-denom",
-			       "EUR:1,1000", "--coupon-denom", SHORT_DENOM, "--coupon-lock-max", "600", NULL)) != OBOL_OK)
+			       "EUR:1,1000", "--coupon-denom", SHORT_DENOM, "--coupon-lock-max", "600", OBOL_DEMO_INIT_ARGS(d), NULL)) != OBOL_OK)
 		return e;
 	if ((e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
@@ -42,10 +42,10 @@ static obol_err coupon_demo(struct obol_demo *d)
 		goto out;
 
 	obol_demo_step(d, "two vendors, certified by the issuer, selling a unit of service for EUR:0.001");
-	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor1", "EUR:0.001", NULL }, &v1)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor1", "EUR:0.001", NULL, obol_demo_signer_socket(d) }, &v1)) != OBOL_OK)
 		goto out;
 	snprintf(v1addr, sizeof v1addr, "%s", obol_demo_proc_addr(v1));
-	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor2", "EUR:0.001", NULL }, &v2)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor2", "EUR:0.001", NULL, obol_demo_signer_socket(d) }, &v2)) != OBOL_OK)
 		goto out;
 	snprintf(v2addr, sizeof v2addr, "%s", obol_demo_proc_addr(v2));
 

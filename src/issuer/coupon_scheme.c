@@ -262,7 +262,7 @@ static obol_err denoms_refresh(struct obol_issuer *iss, struct coupon_issuer_sta
 		goto out;
 	}
 	if ((e = coupon_store_denoms(s, now, d, COUPON_DENOMS_MAX, &n)) != OBOL_OK ||
-	    (e = coupon_rotate_announced(s, obol_issuer_keys(iss)->master.pk, now, d, &n)) != OBOL_OK)
+	    (e = coupon_rotate_announced(s, obol_issuer_keys(iss)->master_pk, now, d, &n)) != OBOL_OK)
 		goto out;
 	size_t have = st->ndenoms;
 	for (size_t i = 0; i < n && e == OBOL_OK; i++) {
@@ -313,7 +313,7 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	pthread_mutex_init(&st->reload_mu, NULL);
 	if ((e = denoms_seen(s, &st->seen_serial, &st->seen_id)) != OBOL_OK ||
 	    (e = coupon_store_denoms(s, now, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
-	    (e = coupon_rotate_announced(s, keys->master.pk, now, st->denoms, &st->ndenoms)) != OBOL_OK ||
+	    (e = coupon_rotate_announced(s, keys->master_pk, now, st->denoms, &st->ndenoms)) != OBOL_OK ||
 	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK ||
 	    (e = obol_account_liability(s, "coupon", &st->liability)) != OBOL_OK) {
 		for (size_t i = 0; i < st->ndenoms; i++)
@@ -325,7 +325,7 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 	st->is.denoms = st->denoms;
 	st->is.ndenoms = st->ndenoms;
 	st->is.box = &keys->box;
-	memcpy(st->is.sign_pk, keys->master.pk, OBOL_SIGN_PK_LEN);
+	memcpy(st->is.sign_pk, keys->master_pk, OBOL_SIGN_PK_LEN);
 	st->is.cert_open = cert_open_cached;
 	if ((e = denoms_bind_signer(iss, st)) != OBOL_OK) {
 		coupon_stop(iss, st);

@@ -68,11 +68,15 @@
 #include "core/error.h"
 #include "store/store.h"
 
-#define OBOL_SIGNER_FRAME_MAX 65536
+/* A frame holds the largest message the issuer signs with an online key:
+ * the GET /keys text, which lists up to OBOL_KEY_SET_MAX announcements and
+ * every live denomination key (about 50 KB with RSA-2048 keys, under 200 KB
+ * with RSA-8192 ones). */
+#define OBOL_SIGNER_FRAME_MAX 262144
 #define OBOL_SIGNER_KEY_ID_LEN 32
 #define OBOL_SIGNER_BOX_MAX 1024
-#define OBOL_SIGNER_ED_MSG_MAX 4096
 #define OBOL_SIGNER_CONTEXT_MAX 64
+#define OBOL_SIGNER_ED_MSG_MAX (OBOL_SIGNER_FRAME_MAX - 1 - OBOL_SIGNER_KEY_ID_LEN - 1 - OBOL_SIGNER_CONTEXT_MAX)
 #define OBOL_SIGNER_MAX_CONNS 128
 
 enum obol_signer_kind {

@@ -123,8 +123,8 @@ static obol_err collect(struct obol_store *s, struct moving *m)
 		return OBOL_E_NO_MEMORY;
 	if ((e = obol_issuer_keys_load(s, &keys)) != OBOL_OK)
 		return e;
-	memcpy(m->master_pk, keys.master.pk, sizeof m->master_pk);
-	e = obol_issuer_keys_announced(s, keys.master.pk, obol_now(), m->announced);
+	memcpy(m->master_pk, keys.master_pk, sizeof m->master_pk);
+	e = obol_issuer_keys_announced(s, keys.master_pk, obol_now(), m->announced);
 	obol_issuer_keys_wipe(&keys);
 	if (e != OBOL_OK)
 		return e;
