@@ -204,18 +204,8 @@ static int issuer_up(struct world *w, bool with_signer)
 		return -1;
 	snprintf(sdb, sizeof(sdb), "sqlite:%s/signer.db", w->dir);
 	snprintf(sock, sizeof(sock), "%s/signer.sock", w->dir);
-	/* the signer signs with announced keys only: the ceremony first, the
-	 * master key in a file as the operations guide has it */
-	char mk[400], req[400], sig[400];
-	snprintf(mk, sizeof(mk), "%s/master.key", w->dir);
-	snprintf(req, sizeof(req), "%s/key-requests.json", w->dir);
-	snprintf(sig, sizeof(sig), "%s/key-signatures.json", w->dir);
-	if (with_signer &&
-	    (child_run(out, sizeof(out), "issuer", "keys", "export-master", "--db", w->db, "--out", mk, NULL) != 0 ||
-	     child_run(out, sizeof(out), "issuer", "keys", "export-requests", "--db", w->db, "--out", req, NULL) != 0 ||
-	     child_run(out, sizeof(out), "offline", "sign", "--master-key", mk, "--in", req, "--out", sig, NULL) != 0 ||
-	     child_run(out, sizeof(out), "issuer", "keys", "import", "--db", w->db, "--in", sig, NULL) != 0))
-		return -1;
+	/* the signer signs with announced keys only: issuer init held the
+	 * first ceremony (its master key in issuer.db.master-key) */
 	snprintf(path, sizeof(path), "%s/signer.log", w->dir);
 	if (with_signer && (child_run(out, sizeof(out), "issuer", "signer", "import", "--db", sdb, "--from", w->db, NULL) != 0 ||
 			    daemon_start(&w->signer, path, DAEMON_EXEC, "issuer", "signer", "--db", sdb, "--socket", sock,
