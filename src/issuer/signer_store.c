@@ -42,7 +42,7 @@ struct moved_key {
 	int64_t kind, valid_from, use_until;
 	uint8_t *secret, *pub; /* heap; secret wiped when freed */
 	size_t secret_len, pub_len;
-	int64_t row; /* the issuer row to blank (denomination id) */
+	int64_t row; /* the issuer row to blank (a denomination's or a bank key's id) */
 	uint8_t issuer_id[32]; /* an online key's id in online_keys: SHA-256 of its public key */
 };
 
@@ -148,20 +148,22 @@ static obol_err collect(struct obol_store *s, struct moving *m)
 	st = NULL;
 	if (e != OBOL_OK)
 		goto out;
-	/* the ecash bank key: from its creation, with no end (it does not
-	 * rotate yet); a moved one holds its public DER, which does not parse
-	 * as PKCS#8 */
-	if ((e = obol_stmt_prepare(s, "SELECT sk, created FROM ecash_bank_key WHERE id = 1", &st)) != OBOL_OK)
+	/* the ecash bank keys (one until bank keys rotate, then each of the
+	 * series): from creation, with no end; a moved one holds its public
+	 * DER, which does not parse as PKCS#8 */
+	if ((e = obol_stmt_prepare(s, "SELECT id, sk, created FROM ecash_bank_key ORDER BY id", &st)) != OBOL_OK)
 		goto out;
-	if ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
-		const uint8_t *der = obol_stmt_column_blob(st, 0, &len);
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		const uint8_t *der = obol_stmt_column_blob(st, 1, &len);
 		EVP_PKEY *probe = NULL;
-		if (obol_rsa_private_from_der(der, len, &probe) == OBOL_OK) {
-			EVP_PKEY_free(probe);
-			struct moved_key k = { .kind = OBOL_SIGNER_KEY_BANK, .secret = (uint8_t *)der, .secret_len = len,
-					       .valid_from = obol_stmt_column_int64(st, 1), .use_until = INT64_MAX };
-			e = add_rsa(m, &k);
-		}
+		if (obol_rsa_private_from_der(der, len, &probe) != OBOL_OK)
+			continue;
+		EVP_PKEY_free(probe);
+		struct moved_key k = { .kind = OBOL_SIGNER_KEY_BANK, .secret = (uint8_t *)der, .secret_len = len,
+				       .valid_from = obol_stmt_column_int64(st, 2), .use_until = INT64_MAX,
+				       .row = obol_stmt_column_int64(st, 0) };
+		if ((e = add_rsa(m, &k)) != OBOL_OK)
+			break;
 	}
 	obol_stmt_finish(st);
 	st = NULL;
@@ -317,8 +319,8 @@ static obol_err blank_issuer(struct obol_store *s, void *arg)
 					   (size_t)0, k->row);
 			break;
 		case OBOL_SIGNER_KEY_BANK:
-			e = obol_store_run(s, NULL, "UPDATE ecash_bank_key SET sk = ? WHERE id = 1", "b", k->pub,
-					   k->pub_len);
+			e = obol_store_run(s, NULL, "UPDATE ecash_bank_key SET sk = ? WHERE id = ?", "bi", k->pub,
+					   k->pub_len, k->row);
 			break;
 		case OBOL_SIGNER_KEY_BOX:
 			e = obol_store_run(s, NULL, "UPDATE issuer_keys SET box_sk = ? WHERE id = 1", "b", zero,
