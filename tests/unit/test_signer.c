@@ -607,3 +607,50 @@ TEST(signer, allows_every_context_the_issuer_signs_and_no_other)
 		for (size_t i = 0; obol_signer_contexts[i]; i++)
 			CHECK(strcmp(obol_signer_contexts[i], never[k]) != 0);
 }
+
+/* The hook for keys drawn once the issuer has a signer: the private half
+ * only in the signer's store, the public half returned; refused by name
+ * without a link or for the box key. */
+TEST(signer, draws_a_key_in_its_store_and_returns_the_public_half)
+{
+	struct obol_signer_link link = { .linked = false };
+	struct obol_store *s = NULL;
+	struct obol_stmt *st = NULL;
+	EVP_PKEY *pub = NULL;
+	uint8_t out[2048], id[32];
+	size_t n = 0, len = 0;
+	bool row = false;
+	CHECK_ERR(obol_signer_draw(&link, OBOL_SIGNER_KEY_BANK, 1024, out, sizeof out, &n), OBOL_E_SIGNER_NOT_LINKED);
+	link.linked = true;
+	snprintf(link.db_url, sizeof link.db_url, "sqlite:%s/drawn.db", test_tmpdir());
+	REQUIRE_OK(obol_store_open(link.db_url, true, &s));
+	obol_store_close(s);
+	s = NULL;
+	CHECK_ERR(obol_signer_draw(&link, OBOL_SIGNER_KEY_BOX, 0, out, sizeof out, &n), OBOL_E_INVALID_ARGUMENT);
+	REQUIRE_OK(obol_signer_draw(&link, OBOL_SIGNER_KEY_BANK, 1024, out, sizeof out, &n));
+	REQUIRE_OK(obol_rsa_public_from_der(out, n, &pub));
+	REQUIRE_OK(obol_rsa_key_id(pub, id));
+	REQUIRE_OK(obol_store_open(link.db_url, false, &s));
+	REQUIRE_OK(obol_stmt_prepare(s, "SELECT secret, kind FROM signer_keys WHERE key_id = ?", &st));
+	REQUIRE_OK(obol_stmt_bind_blob(st, 1, id, sizeof id));
+	REQUIRE_OK(obol_stmt_step(st, &row));
+	CHECK(row);
+	if (row) {
+		EVP_PKEY *sk = NULL;
+		const uint8_t *der = obol_stmt_column_blob(st, 0, &len);
+		CHECK_OK(obol_rsa_private_from_der(der, len, &sk));
+		CHECK_EQ_INT(obol_stmt_column_int64(st, 1), OBOL_SIGNER_KEY_BANK);
+		EVP_PKEY_free(sk);
+	}
+	obol_stmt_finish(st);
+	/* an online key: its 32-byte public key, the seed there */
+	REQUIRE_OK(obol_signer_draw(&link, OBOL_SIGNER_KEY_ONLINE, 0, out, sizeof out, &n));
+	CHECK_EQ_INT(n, 32);
+	REQUIRE_OK(obol_stmt_prepare(s, "SELECT COUNT(*) FROM signer_keys WHERE key_id = ? AND length(secret) = 32", &st));
+	REQUIRE_OK(obol_stmt_bind_blob(st, 1, out, 32));
+	REQUIRE_OK(obol_stmt_step(st, &row));
+	CHECK(row && obol_stmt_column_int64(st, 0) == 1);
+	obol_stmt_finish(st);
+	obol_store_close(s);
+	EVP_PKEY_free(pub);
+}
