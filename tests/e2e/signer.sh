@@ -150,6 +150,11 @@ audit_ok && pass audit_at_end || fail audit_at_end
 DB2=sqlite:$T/issuer2.db SDB2=sqlite:$T/signer2.db
 "$OBOL" issuer init --db "$DB2" --currency EUR --coupon-denom EUR:1,100,100,150,200 --coupon-rsa-bits 1024 \
   --master-key "$T/master2.key" --no-ceremony >/dev/null || fail rotation_setup init
+# the first signer's store is pinned to the first issuer's master key: the
+# second issuer's keys are refused there, and stay in its database
+expect_error SIGNER_MASTER_MISMATCH "$OBOL" issuer signer import --db "$SDB" --from "$DB2" \
+  && [ "$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM coupon_denoms WHERE length(rsa_sk) > 0")" = 1 ] \
+  && pass import_under_another_master_refused || fail import_under_another_master_refused
 ceremony2() {
   "$OBOL" issuer keys export-requests --db "$DB2" --out "$T/req2-$1.json" "${@:2}" >/dev/null \
     && "$OBOL" offline sign --master-key "$T/master2.key" --in "$T/req2-$1.json" --out "$T/sig2-$1.json" >/dev/null \
