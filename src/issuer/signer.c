@@ -200,6 +200,16 @@ static obol_err announcements_load(struct obol_store *s, struct announcements *o
 	return e;
 }
 
+/* Whether a bank key announced after a (a later valid_from) is among the
+ * announcements: bank keys then rotate, and a's window ends. */
+static bool bank_successor(const struct announcements *an, const struct obol_key_announce *a)
+{
+	for (size_t i = 0; i < an->n; i++)
+		if (an->a[i].kind == OBOL_KEY_ECASH_BANK && an->a[i].valid_from > a->valid_from)
+			return true;
+	return false;
+}
+
 /* Sets x's window and flags from the announcements: its announcement (of
  * its kind, naming its key id) and any revocation naming it. */
 static void key_announced(struct signer_key *x, const struct announcements *an)
@@ -231,8 +241,10 @@ static void key_announced(struct signer_key *x, const struct announcements *an)
 			continue;
 		x->announced = true;
 		x->valid_from = a->valid_from;
-		/* the bank key does not rotate yet (signer.h) */
-		x->use_until = x->kind == OBOL_SIGNER_KEY_BANK ? INT64_MAX : a->use_until - 1;
+		x->use_until = a->use_until - 1;
+		/* a bank key with no successor announced keeps no end (signer.h) */
+		if (x->kind == OBOL_SIGNER_KEY_BANK && !bank_successor(an, a))
+			x->use_until = INT64_MAX;
 	}
 }
 

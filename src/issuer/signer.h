@@ -41,9 +41,10 @@
  * SIGNER_KEY_NOT_USABLE), and the store holds no master-signed revocation
  * naming it, whatever the revocation's valid_from (else
  * SIGNER_KEY_REVOKED: a leaked key stops as soon as its revocation is
- * imported). The ecash bank key keeps no end to its window (it does not
- * rotate yet: its announced year would end every top-up); the box key
- * needs no announcement (it signs nothing). The signer reloads its keys and
+ * imported). An ecash bank key keeps no end to its window while no later
+ * bank key is announced (before bank keys rotate, its announced year would
+ * end every top-up); once a successor is announced, its own use_until ends
+ * it. The box key needs no announcement (it signs nothing). The signer reloads its keys and
  * announcements when the store's import count (signer_state) changes; it
  * looks at most once a second.
  *

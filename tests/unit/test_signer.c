@@ -654,3 +654,35 @@ TEST(signer, draws_a_key_in_its_store_and_returns_the_public_half)
 	obol_store_close(s);
 	EVP_PKEY_free(pub);
 }
+
+/* The bank key keeps no end while it is the only one announced; once a
+ * successor is announced (bank keys rotate), its own window ends it and
+ * the successor signs inside its window. */
+TEST(signer, bank_key_ends_with_its_window_once_a_successor_is_announced)
+{
+	struct fixture f;
+	struct obol_signer_client *c = NULL;
+	struct obol_store *s = NULL;
+	EVP_PKEY *next = NULL;
+	uint8_t next_id[32], sig[OBOL_RSA_MAX_MODULUS];
+	size_t slen = 0;
+	static const uint8_t msg[] = "a revocation list";
+	REQUIRE(fixture_up(&f, geteuid()));
+	REQUIRE_OK(obol_signer_client_open(f.sock, &c));
+	/* its announced window ended an hour ago: it signs on */
+	CHECK_OK(obol_signer_client_rsa_sign(c, f.bank_id, msg, sizeof msg, sig, sizeof sig, &slen));
+	REQUIRE_OK(obol_rsa_generate(2048, &next));
+	REQUIRE_OK(obol_store_open(f.db, false, &s));
+	REQUIRE_OK(put_rsa(s, OBOL_SIGNER_KEY_BANK, next, next_id));
+	REQUIRE_OK(announce(s, &f, &f.master, OBOL_KEY_ECASH_BANK, next, NULL, NULL, f.now - 3600, f.now + 3600));
+	REQUIRE_OK(bump(s));
+	obol_store_close(s);
+	REQUIRE_OK(obol_signer_refresh(f.sg, NULL));
+	CHECK_ERR(obol_signer_client_rsa_sign(c, f.bank_id, msg, sizeof msg, sig, sizeof sig, &slen),
+		  OBOL_E_SIGNER_KEY_NOT_USABLE);
+	CHECK_OK(obol_signer_client_rsa_sign(c, next_id, msg, sizeof msg, sig, sizeof sig, &slen));
+	CHECK_OK(obol_rsapss_verify(next, msg, sizeof msg, sig, slen));
+	EVP_PKEY_free(next);
+	obol_signer_client_close(c);
+	fixture_down(&f);
+}
