@@ -38,8 +38,7 @@ static obol_err platform_demo(struct obol_demo *d)
 	    (e = obol_demo_run(d, NULL, "issuer", "keys", "list", "--db", db, NULL)) != OBOL_OK)
 		return e;
 	obol_demo_step(d, "the issuer's daemon");
-	if ((e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+	if ((e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 
 	obol_demo_step(d, "a wallet pins the issuer's signed keys and draws an account key");
@@ -65,7 +64,8 @@ static obol_err platform_demo(struct obol_demo *d)
 	    (e = obol_demo_field(out, "box-key", bkey, sizeof bkey)) != OBOL_OK)
 		goto out;
 	if ((e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", db, "--name", "shop", "--vendor-key", vkey,
-			       "--box-key", bkey, "--out", obol_demo_path(d, "shop/vendor.cert"), NULL)) != OBOL_OK)
+			       "--box-key", bkey, "--out", obol_demo_path(d, "shop/vendor.cert"), "--signer",
+			       obol_demo_signer_socket(d), NULL)) != OBOL_OK)
 		goto out;
 	if ((e = obol_demo_start(d, "vendor", &vendor, "vendor", "serve", "--dir", obol_demo_path(d, "shop"),
 				 "--issuer", obol_demo_proc_url(issuer), "--listen", "127.0.0.1:0", NULL)) != OBOL_OK)

@@ -14,6 +14,7 @@
 #include "issuer/coupon_store.h"
 #include "issuer/ecash_issuer.h"
 #include "issuer/keys.h"
+#include "issuer/signer.h"
 #include "issuer/vendors.h"
 #include "schemes/coupon/keys.h"
 
@@ -377,18 +378,37 @@ static obol_err online_end(struct obol_store *s, int64_t now, int64_t *end)
 	return obol_issuer_keys_online_cover(s, now, NULL, end);
 }
 
-/* Draws an online key for [from, from + use), stores its seed and requests
- * its announcement. */
+/* A new online key: drawn in the signer when the issuer has one (then
+ * *seed_len 0: the issuer database keeps no seed, as after an import),
+ * else here. */
+static obol_err online_draw(const struct obol_signer_link *link, struct obol_sign_keypair *kp,
+			    uint8_t seed[static OBOL_SIGN_SEED_LEN], size_t *seed_len)
+{
+	size_t len = 0;
+	memset(kp, 0, sizeof *kp);
+	*seed_len = 0;
+	if (link != NULL && link->linked)
+		return obol_signer_draw(link, OBOL_SIGNER_KEY_ONLINE, 0, kp->pk, sizeof kp->pk, &len);
+	obol_random(seed, OBOL_SIGN_SEED_LEN);
+	obol_sign_keypair_from_seed(kp, seed);
+	*seed_len = OBOL_SIGN_SEED_LEN;
+	return OBOL_OK;
+}
+
+/* Draws an online key for [from, from + use) (online_draw), stores its seed
+ * and requests its announcement. */
 static obol_err online_add(struct obol_store *s, const char *currency, const struct obol_key_policy *p, int64_t from,
-			   int64_t now)
+			   int64_t now, const struct obol_signer_link *link)
 {
 	struct obol_sign_keypair kp;
 	struct obol_key_announce a;
 	struct obol_stmt *st = NULL;
 	uint8_t seed[OBOL_SIGN_SEED_LEN], id[32];
+	size_t seed_len = 0;
 	bool row;
-	obol_random(seed, sizeof seed);
-	obol_sign_keypair_from_seed(&kp, seed);
+	obol_err e = online_draw(link, &kp, seed, &seed_len);
+	if (e != OBOL_OK)
+		return e;
 	memset(&a, 0, sizeof a);
 	a.kind = OBOL_KEY_ONLINE;
 	strcpy(a.currency, currency);
@@ -398,9 +418,9 @@ static obol_err online_add(struct obol_store *s, const char *currency, const str
 	a.use_until = from + p->online_use_s;
 	a.accept_until = a.use_until + p->online_grace_s;
 	obol_key_announce_key_id(&a, id);
-	obol_err e = obol_stmt_prepare(s, "INSERT INTO online_keys (key_id, seed, created) VALUES (?, ?, ?)", &st);
+	e = obol_stmt_prepare(s, "INSERT INTO online_keys (key_id, seed, created) VALUES (?, ?, ?)", &st);
 	if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, id, sizeof id)) == OBOL_OK &&
-	    (e = obol_stmt_bind_blob(st, 2, seed, sizeof seed)) == OBOL_OK &&
+	    (e = obol_stmt_bind_blob(st, 2, seed, seed_len)) == OBOL_OK &&
 	    (e = obol_stmt_bind_int64(st, 3, now)) == OBOL_OK)
 		e = obol_stmt_step(st, &row);
 	obol_stmt_finish(st);
@@ -412,13 +432,13 @@ static obol_err online_add(struct obol_store *s, const char *currency, const str
 }
 
 static obol_err plan_coupon(struct obol_store *s, const char *currency, const struct obol_key_policy *p, int64_t now,
-			    size_t *added)
+			    const struct obol_signer_link *link, size_t *added)
 {
 	struct coupon_denom d[COUPON_KEYS_DENOMS_MAX];
 	size_t n = 0, drawn = 0;
 	/* successors of the keys that stop issuing within the lookahead first,
 	 * so that they are announced before they are needed */
-	obol_err e = coupon_rotate(s, now, p->lookahead_s, &drawn);
+	obol_err e = coupon_rotate(s, now, p->lookahead_s, link, &drawn);
 	/* a full table stops one series' rotation (logged), never the plan */
 	if (e == OBOL_E_COUPON_DENOMS_FULL)
 		e = OBOL_OK;
@@ -500,6 +520,7 @@ out:
 obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_policy *p, int64_t now, size_t *added)
 {
 	struct obol_issuer_keys k;
+	struct obol_signer_link link;
 	int64_t coupon_v = 0, ecash_v = 0, end;
 	*added = 0;
 	if (p->online_use_s <= 0 || p->online_grace_s < 0 || p->lookahead_s <= 0 || p->coin_legal_s < 0 ||
@@ -510,7 +531,8 @@ obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_polic
 	strcpy(currency, k.currency);
 	obol_issuer_keys_wipe(&k);
 	if (e != OBOL_OK || (e = obol_store_schema_version(s, "coupon", &coupon_v)) != OBOL_OK ||
-	    (e = obol_store_schema_version(s, "ecash", &ecash_v)) != OBOL_OK)
+	    (e = obol_store_schema_version(s, "ecash", &ecash_v)) != OBOL_OK ||
+	    (e = obol_signer_link_read(s, &link)) != OBOL_OK) /* a signer: new keys are drawn there */
 		return e;
 	if ((e = obol_store_begin(s)) != OBOL_OK)
 		return e;
@@ -518,11 +540,11 @@ obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_polic
 	for (int i = 0; e == OBOL_OK && i < 8; i++) {
 		if ((e = online_end(s, now, &end)) != OBOL_OK || end >= now + p->lookahead_s)
 			break;
-		if ((e = online_add(s, currency, p, end > now ? end : now, now)) == OBOL_OK)
+		if ((e = online_add(s, currency, p, end > now ? end : now, now, &link)) == OBOL_OK)
 			(*added)++;
 	}
 	if (e == OBOL_OK && coupon_v > 0)
-		e = plan_coupon(s, currency, p, now, added);
+		e = plan_coupon(s, currency, p, now, &link, added);
 	if (e == OBOL_OK && ecash_v > 0)
 		e = plan_ecash(s, currency, p, now, added);
 	if (e != OBOL_OK) {

@@ -80,7 +80,7 @@ TEST_DB(coupon_rotate_years, forty_years_of_keys_keep_the_plan_and_the_start_wor
 		}
 		size_t drawn = 0;
 		REQUIRE_OK(obol_store_begin(s));
-		e = coupon_rotate(s, now, p.lookahead_s, &drawn);
+		e = coupon_rotate(s, now, p.lookahead_s, NULL, &drawn);
 		if (e != OBOL_OK) {
 			obol_store_rollback(s);
 			REQUIRE_OK(e);
