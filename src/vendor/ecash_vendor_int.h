@@ -37,7 +37,8 @@ struct ecash_rl_refresher {
 
 struct ecash_vendor {
 	pthread_mutex_t mu; /* guards m */
-	EVP_PKEY *sk, *bank_pk;
+	EVP_PKEY *sk;
+	struct ecash_bank_keys bank_pk; /* from GET /keys (ecash_bank_keys_from_doc) */
 	struct ecash_customer me; /* our certified key, to sign deposits */
 	struct ecash_merchant m;
 	bool ready;

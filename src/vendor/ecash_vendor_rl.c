@@ -44,7 +44,7 @@ static obol_err fetch_apply(struct obol_vendor *v, struct ecash_vendor *ev, bool
 	ecash_rl_fetch_begin(&f, &head, obol_now());
 	obol_err e = obol_http_client_new(obol_vendor_issuer_url(v), 3000, &c);
 	if (e == OBOL_OK)
-		e = ecash_rl_fetch_pages(c, ev->bank_pk, &f, NULL);
+		e = ecash_rl_fetch_pages(c, &ev->bank_pk, &f, NULL);
 	obol_http_client_free(c);
 	if (e == OBOL_OK) {
 		pthread_mutex_lock(&ev->mu);

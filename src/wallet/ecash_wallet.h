@@ -35,7 +35,10 @@
 struct ecash_wallet {
 	struct obol_wallet *w; /* borrowed */
 	json_t *sec;           /* borrowed: the "ecash" section */
-	EVP_PKEY *sk, *bank_pk;
+	EVP_PKEY *sk;
+	/* The bank keys known (bank_keys.h), from the issuer's GET /keys (kept
+	 * in the file as "bank_keys"; an older file's "bank_key" alone). */
+	struct ecash_bank_keys bank;
 	bool registered;
 	struct ecash_customer cust;
 	int64_t account;

@@ -52,7 +52,7 @@ static obol_err take_new_coin(struct ecash_wallet *ew, const json_t *cj)
 	ecash_coin_spec(&sp, &h.coin);
 	obol_err e = obol_json_decode(cj, &sp.s);
 	if (e == OBOL_OK)
-		e = ecash_coin_verify(ew->bank_pk, &h.coin);
+		e = ecash_coin_verify(&ew->bank, &h.coin);
 	if (e == OBOL_OK && !h.coin.has_owner)
 		e = OBOL_E_ECASH_COIN_UNBOUND;
 	if (e == OBOL_OK)

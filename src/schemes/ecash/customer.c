@@ -25,7 +25,8 @@ obol_err ecash_customer_register_answer(EVP_PKEY *sk, const uint8_t nonce[static
 	return sign_msg(sk, err, &msg, sig, sig_len);
 }
 
-obol_err ecash_customer_init(struct ecash_customer *c, EVP_PKEY *sk, EVP_PKEY *bank_pk, const struct ecash_cert *cert,
+obol_err ecash_customer_init(struct ecash_customer *c, EVP_PKEY *sk, const struct ecash_bank_keys *bank_pk,
+			     const struct ecash_cert *cert,
 			     int64_t account, int64_t now)
 {
 	uint8_t *der = NULL;

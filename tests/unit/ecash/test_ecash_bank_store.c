@@ -37,7 +37,6 @@ static int open_bank(struct bank_db *b, const char *db_url, size_t parties)
 	if (fx_init(&b->w, parties) != 0 || obol_store_open(db_url, true, &b->s) != OBOL_OK ||
 	    obol_ledger_init(b->s, "EUR") != OBOL_OK || ecash_issuer_migrate(b->s) != OBOL_OK)
 		return -1;
-	b->st.sk = b->w.bank_sk;
 	b->st.bank = b->w.bank;
 	if (tx_begin(b->s) != OBOL_OK)
 		return -1;
@@ -654,7 +653,7 @@ TEST_DB(ecash_bank_store, an_old_registration_has_its_directory_block_past_a_tho
 		found |= dir.e[i].seq == 1050 && memcmp(dir.e[i].cert.key, late.key, late.key_len) == 0;
 	CHECK(found);
 	REQUIRE_OK(ecash_bank_sign_directory(&b.st.bank, &dir));
-	CHECK_OK(ecash_directory_verify(b.w.bank_sk, &dir));
+	CHECK_OK(ecash_directory_verify(&b.w.bank.keys, &dir));
 	ecash_directory_clear(&dir);
 	close_bank(&b);
 }
