@@ -1,9 +1,11 @@
 /* The issuer's ecash scheme: tables, the bank key and its settings, GET
  * /keys part, the audit check. See ecash_issuer.h. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "issuer/ecash_issuer.h"
 #include "issuer/ecash_rotate.h"
@@ -105,6 +107,8 @@ obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ec
 {
 	struct ecash_issuer_state *st = calloc(1, sizeof(*st));
 	struct ecash_bank_keys keys;
+	if (st != NULL)
+		pthread_mutex_init(&st->mu, NULL);
 	struct obol_stmt *q = NULL;
 	bool row;
 	int64_t coin_life = 0, cert_life = 0, window = 0;
@@ -146,6 +150,7 @@ void ecash_issuer_unload(struct ecash_issuer_state *st)
 	if (st == NULL)
 		return;
 	ecash_bank_clear(&st->bank);
+	pthread_mutex_destroy(&st->mu);
 	free(st);
 }
 
@@ -206,10 +211,47 @@ static void ecash_stop(struct obol_issuer *iss, void *state)
 	ecash_issuer_unload(state);
 }
 
+/* Adds the bank keys announced since the state was loaded, read on s.
+ * Called with st->mu held. */
+static obol_err refresh_on(struct obol_store *s, void *arg)
+{
+	struct ecash_issuer_state *st = arg;
+	struct ecash_bank_keys fresh;
+	size_t added = 0;
+	bool moved = false;
+	obol_err e = ecash_rotate_keys(s, obol_now(), &fresh, &moved);
+	if (e == OBOL_OK) {
+		e = ecash_bank_keys_merge(&st->bank.keys, &fresh, st->signer != NULL, &added);
+		ecash_bank_keys_clear(&fresh);
+	}
+	if (added > 0)
+		obol_log_info("ecash: %zu bank key(s) announced since the start taken on", added);
+	return e;
+}
+
+obol_err ecash_issuer_state_on(struct obol_issuer *iss, struct obol_store *s, struct ecash_issuer_state **out)
+{
+	struct ecash_issuer_state *st = obol_issuer_scheme_state(iss, "ecash");
+	*out = st;
+	if (st == NULL)
+		return OBOL_E_KEYS_UNKNOWN;
+	/* the key in use ended: its successor, announced since the start, is
+	 * read (appended: requests running now keep reading the set) */
+	if (ecash_bank_keys_at(&st->bank.keys, obol_now()) != NULL)
+		return OBOL_OK;
+	obol_err e = OBOL_OK;
+	pthread_mutex_lock(&st->mu);
+	if (ecash_bank_keys_at(&st->bank.keys, obol_now()) == NULL)
+		e = s != NULL ? refresh_on(s, st) : obol_issuer_read(iss, refresh_on, st);
+	pthread_mutex_unlock(&st->mu);
+	if (e != OBOL_OK)
+		obol_log_warn("ecash: the bank keys could not be read again: %s", obol_strerror(e));
+	return OBOL_OK; /* the refusal, if any, is the signature's: ECASH_BANK_KEY_MISSING */
+}
+
 obol_err ecash_issuer_state(struct obol_issuer *iss, struct ecash_issuer_state **out)
 {
-	*out = obol_issuer_scheme_state(iss, "ecash");
-	return *out != NULL ? OBOL_OK : OBOL_E_KEYS_UNKNOWN;
+	return ecash_issuer_state_on(iss, NULL, out);
 }
 
 /* GET /keys "ecash": {"bank_key": DER (base64url) of the bank key usable
@@ -223,12 +265,15 @@ static obol_err ecash_keys_part(struct obol_issuer *iss, struct obol_store *s, j
 	char *b64 = NULL, maxc[OBOL_AMOUNT_STR_MAX];
 	uint8_t *der = NULL;
 	size_t len = 0;
-	(void)s;
-	obol_err e = ecash_issuer_state(iss, &st);
+	obol_err e = ecash_issuer_state_on(iss, s, &st);
 	if (e != OBOL_OK)
 		return e;
+	/* none usable now (the successor waits for the ceremony): the last one
+	 * still names the bank */
 	if ((k = ecash_bank_keys_at(&st->bank.keys, obol_now())) == NULL)
-		return OBOL_E_ECASH_BANK_KEY_MISSING;
+		k = ecash_bank_keys_at(&st->bank.keys, INT64_MAX - 1);
+	if (k == NULL)
+		k = &st->bank.keys.k[0];
 	if ((e = obol_rsa_public_to_der(k->pk, &der, &len)) != OBOL_OK)
 		return e;
 	size_t cap = OBOL_B64_LEN(len);

@@ -25,6 +25,8 @@
 #ifndef OBOL_ISSUER_ECASH_ISSUER_H
 #define OBOL_ISSUER_ECASH_ISSUER_H
 
+#include <pthread.h>
+
 #include "issuer/issuer.h"
 #include "schemes/ecash/bank.h"
 #include "schemes/ecash/messages.h"
@@ -35,13 +37,20 @@ struct ecash_issuer_state {
 	struct ecash_bank bank; /* its keys: every live bank key (ecash_rotate_keys) */
 	bool sk_moved; /* the database holds public keys: the private ones are the signing process's */
 	struct obol_signer_client *signer; /* with the signing process: its client */
+	pthread_mutex_t mu; /* one refresh of bank.keys at a time (ecash_issuer_state) */
 };
 
 /* Creates or upgrades the ecash tables (component "ecash"). */
 OBOL_MUST_CHECK obol_err ecash_issuer_migrate(struct obol_store *s);
 
-/* The state start() loaded (NOT_FOUND when the scheme is not started). */
+/* The state start() loaded (KEYS_UNKNOWN when the scheme is not started).
+ * When no bank key it holds is usable now, the keys announced since are
+ * read first (through obol_issuer_read, or on s when not NULL) and appended
+ * (ecash_bank_keys_append: requests running keep reading the set), so a
+ * rotation needs no restart. */
 OBOL_MUST_CHECK obol_err ecash_issuer_state(struct obol_issuer *iss, struct ecash_issuer_state **out);
+OBOL_MUST_CHECK obol_err ecash_issuer_state_on(struct obol_issuer *iss, struct obol_store *s,
+					       struct ecash_issuer_state **out);
 
 /* ---- revocations (ecash_revocations.c) ---- */
 

@@ -479,10 +479,30 @@ static obol_err deposit_body(struct ecash_vendor *ev, const struct ecash_payment
 	return e;
 }
 
-/* PAY: every check but the new claims' signatures, with no network; the
- * payment waits in the session for SIGN. */
-static obol_err on_pay(struct ecash_vendor *ev, struct ecash_session *ss, const uint8_t *body, size_t len,
-		       struct obol_vendor_out *out)
+obol_err ecash_vendor_bank_keys_refresh(struct obol_vendor *v, struct ecash_vendor *ev)
+{
+	json_t *keys = NULL;
+	struct ecash_bank_keys fresh;
+	size_t added = 0;
+	obol_err e = obol_vendor_issuer_keys(v, true, &keys);
+	if (e == OBOL_OK && (e = ecash_bank_keys_from_doc(keys, &fresh)) == OBOL_OK) {
+		pthread_mutex_lock(&ev->mu);
+		e = ecash_bank_keys_merge(&ev->bank_pk, &fresh, false, &added);
+		pthread_mutex_unlock(&ev->mu);
+		ecash_bank_keys_clear(&fresh);
+	}
+	json_decref(keys);
+	if (added > 0)
+		obol_log_info("ecash: %zu new bank key(s) from the issuer", added);
+	return e;
+}
+
+/* PAY: every check but the new claims' signatures, with no network (but
+ * for a coin or certificate under a bank key it does not know yet: the
+ * issuer's keys are read again once); the payment waits in the session for
+ * SIGN. */
+static obol_err on_pay(struct obol_vendor *v, struct ecash_vendor *ev, struct ecash_session *ss, const uint8_t *body,
+		       size_t len, struct obol_vendor_out *out)
 {
 	struct ecash_payment p = { 0 };
 	struct ecash_payment_spec sp;
@@ -496,6 +516,11 @@ static obol_err on_pay(struct ecash_vendor *ev, struct ecash_session *ss, const 
 	pthread_mutex_lock(&ev->mu);
 	e = ecash_merchant_verify(&ev->m, &p, obol_now());
 	pthread_mutex_unlock(&ev->mu);
+	if (e == OBOL_E_ECASH_BANK_KEY_UNKNOWN && ecash_vendor_bank_keys_refresh(v, ev) == OBOL_OK) {
+		pthread_mutex_lock(&ev->mu);
+		e = ecash_merchant_verify(&ev->m, &p, obol_now());
+		pthread_mutex_unlock(&ev->mu);
+	}
 	if (e != OBOL_OK) {
 		obol_log_info("ecash: payment refused: %s", obol_strerror(e));
 		ecash_payment_clear(&p);
@@ -587,7 +612,7 @@ static obol_err ecash_on_frame(struct obol_vendor *v, void *session, uint32_t ty
 		return obol_vendor_out_add(out, ECASH_MSG_OFFER, &osp.s);
 	}
 	if (type == ECASH_MSG_PAY)
-		return on_pay(ev, ss, body, body_len, out);
+		return on_pay(v, ev, ss, body, body_len, out);
 	if (type == ECASH_MSG_SIGN)
 		return on_sign(v, ev, ss, body, body_len, out);
 	return OBOL_E_WIRE_UNEXPECTED_MESSAGE;

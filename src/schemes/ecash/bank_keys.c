@@ -15,8 +15,20 @@ void ecash_bank_keys_init(struct ecash_bank_keys *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The count of s as its readers load it (ecash_bank_keys_append). */
+static size_t count(const struct ecash_bank_keys *s)
+{
+	return __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+}
+
 obol_err ecash_bank_keys_add(struct ecash_bank_keys *s, EVP_PKEY *pk, int64_t valid_from, int64_t use_until,
 			     int64_t accept_until, int64_t legal_end)
+{
+	return ecash_bank_keys_append(s, pk, valid_from, use_until, accept_until, legal_end);
+}
+
+obol_err ecash_bank_keys_append(struct ecash_bank_keys *s, EVP_PKEY *pk, int64_t valid_from, int64_t use_until,
+				int64_t accept_until, int64_t legal_end)
 {
 	uint8_t id[32];
 	if (!(valid_from < use_until && use_until <= accept_until && accept_until <= legal_end))
@@ -26,18 +38,44 @@ obol_err ecash_bank_keys_add(struct ecash_bank_keys *s, EVP_PKEY *pk, int64_t va
 		return e;
 	if (ecash_bank_keys_find(s, id) != NULL)
 		return OBOL_OK;
-	if (s->n == ECASH_BANK_KEYS_MAX)
+	size_t n = count(s);
+	if (n == ECASH_BANK_KEYS_MAX)
 		return OBOL_E_WIRE_OVERSIZED;
 	if (EVP_PKEY_up_ref(pk) != 1)
 		return OBOL_E_NO_MEMORY;
-	struct ecash_bank_key *k = &s->k[s->n++];
+	struct ecash_bank_key *k = &s->k[n];
 	k->pk = pk;
 	memcpy(k->id, id, sizeof(id));
 	k->valid_from = valid_from;
 	k->use_until = use_until;
 	k->accept_until = accept_until;
 	k->legal_end = legal_end;
+	__atomic_store_n(&s->n, n + 1, __ATOMIC_RELEASE);
 	return OBOL_OK;
+}
+
+obol_err ecash_bank_keys_merge(struct ecash_bank_keys *s, const struct ecash_bank_keys *src, bool public_only,
+			       size_t *added)
+{
+	obol_err e = OBOL_OK;
+	*added = 0;
+	for (size_t i = 0; i < count(src) && e == OBOL_OK; i++) {
+		const struct ecash_bank_key *k = &src->k[i];
+		uint8_t *der = NULL;
+		size_t len = 0;
+		EVP_PKEY *pub = NULL;
+		if (ecash_bank_keys_find(s, k->id) != NULL)
+			continue;
+		if (public_only && (e = obol_rsa_public_to_der(k->pk, &der, &len)) == OBOL_OK)
+			e = obol_rsa_public_from_der(der, len, &pub);
+		if (e == OBOL_OK &&
+		    (e = ecash_bank_keys_append(s, public_only ? pub : k->pk, k->valid_from, k->use_until, k->accept_until,
+						k->legal_end)) == OBOL_OK)
+			(*added)++;
+		OPENSSL_free(der);
+		EVP_PKEY_free(pub);
+	}
+	return e;
 }
 
 obol_err ecash_bank_keys_one(struct ecash_bank_keys *s, EVP_PKEY *pk)
@@ -48,7 +86,7 @@ obol_err ecash_bank_keys_one(struct ecash_bank_keys *s, EVP_PKEY *pk)
 
 void ecash_bank_keys_clear(struct ecash_bank_keys *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < count(s); i++)
 		EVP_PKEY_free(s->k[i].pk);
 	ecash_bank_keys_init(s);
 }
@@ -56,7 +94,7 @@ void ecash_bank_keys_clear(struct ecash_bank_keys *s)
 obol_err ecash_bank_keys_copy(struct ecash_bank_keys *dst, const struct ecash_bank_keys *src)
 {
 	ecash_bank_keys_init(dst);
-	for (size_t i = 0; i < src->n; i++) {
+	for (size_t i = 0; i < count(src); i++) {
 		const struct ecash_bank_key *k = &src->k[i];
 		obol_err e = ecash_bank_keys_add(dst, k->pk, k->valid_from, k->use_until, k->accept_until, k->legal_end);
 		if (e != OBOL_OK) {
@@ -70,7 +108,7 @@ obol_err ecash_bank_keys_copy(struct ecash_bank_keys *dst, const struct ecash_ba
 const struct ecash_bank_key *ecash_bank_keys_at(const struct ecash_bank_keys *s, int64_t t)
 {
 	const struct ecash_bank_key *best = NULL;
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < count(s); i++) {
 		const struct ecash_bank_key *k = &s->k[i];
 		if (k->valid_from <= t && t < k->use_until && (best == NULL || k->valid_from > best->valid_from))
 			best = k;
@@ -80,7 +118,7 @@ const struct ecash_bank_key *ecash_bank_keys_at(const struct ecash_bank_keys *s,
 
 const struct ecash_bank_key *ecash_bank_keys_find(const struct ecash_bank_keys *s, const uint8_t id[static 32])
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < count(s); i++)
 		if (memcmp(s->k[i].id, id, 32) == 0)
 			return &s->k[i];
 	return NULL;
@@ -113,8 +151,9 @@ obol_err ecash_bank_keys_verify_at(const struct ecash_bank_keys *s, int64_t t, c
 obol_err ecash_bank_keys_verify_any(const struct ecash_bank_keys *s, const uint8_t *msg, size_t len,
 				    const uint8_t *sig, size_t sig_len, obol_err bad)
 {
-	obol_err e = s->n == 0 ? OBOL_E_ECASH_BANK_KEY_UNKNOWN : bad;
-	for (size_t i = 0; i < s->n; i++) {
+	size_t n = count(s);
+	obol_err e = n == 0 ? OBOL_E_ECASH_BANK_KEY_UNKNOWN : bad;
+	for (size_t i = 0; i < n; i++) {
 		e = obol_rsapss_verify(s->k[i].pk, msg, len, sig, sig_len);
 		if (e == OBOL_OK)
 			return OBOL_OK;

@@ -54,6 +54,18 @@ OBOL_MUST_CHECK obol_err ecash_bank_keys_add(struct ecash_bank_keys *s, EVP_PKEY
 /* The set of the one key pk with no windows (always usable, accepted,
  * refunded). */
 OBOL_MUST_CHECK obol_err ecash_bank_keys_one(struct ecash_bank_keys *s, EVP_PKEY *pk);
+/* Adds pk with its windows (as ecash_bank_keys_add) while other threads
+ * read the set: the new entry is written whole before the count that shows
+ * it (release; every reader of this file loads the count with acquire), and
+ * no entry is changed or removed. One writer at a time (the caller's lock).
+ * WIRE_OVERSIZED when full (restart the process: a load keeps only the live
+ * keys). */
+OBOL_MUST_CHECK obol_err ecash_bank_keys_append(struct ecash_bank_keys *s, EVP_PKEY *pk, int64_t valid_from,
+						int64_t use_until, int64_t accept_until, int64_t legal_end);
+/* Appends (ecash_bank_keys_append) every key of src that s lacks, as a
+ * public key only when public_only. *added counts them. */
+OBOL_MUST_CHECK obol_err ecash_bank_keys_merge(struct ecash_bank_keys *s, const struct ecash_bank_keys *src,
+					       bool public_only, size_t *added);
 /* Releases the set's references; the set is then empty. */
 void ecash_bank_keys_clear(struct ecash_bank_keys *s);
 /* A copy of src in dst (new references; dst is overwritten, not cleared). */

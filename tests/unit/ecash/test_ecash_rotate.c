@@ -306,6 +306,18 @@ TEST(ecash_rotate, a_wallet_keeps_the_value_of_its_old_coins_across_the_rotation
 	REQUIRE_OK(fx_pay(&w, 0, 1, &c0, 1, "EUR:1", 0, T1 + 3600, &p));
 	CHECK_OK(fx_accept(&w, 1, &p, T1 + 3600));
 	ecash_payment_clear(&p);
+	/* after the old key's acceptance, a merchant refuses the coin by name,
+	 * even from a payer whose certificate the successor signed */
+	struct ecash_bytes cb;
+	w.p[0].c.cert.issued = T1 + 10;
+	w.p[0].c.cert.expiry = T1 + 300 * DAY;
+	REQUIRE_OK(ecash_cert_bytes(&w.p[0].c.cert, &cb));
+	REQUIRE_OK(ecash_sign_bytes(k2, &cb, w.p[0].c.cert.sig, &w.p[0].c.cert.sig_len));
+	ecash_bytes_free(&cb);
+	size_t c1 = 1;
+	REQUIRE_OK(fx_pay(&w, 0, 1, &c1, 1, "EUR:2", 0, OLD_ACCEPT + 60, &p));
+	CHECK_ERR(fx_accept(&w, 1, &p, OLD_ACCEPT + 60), OBOL_E_ECASH_BANK_KEY_RETIRED);
+	ecash_payment_clear(&p);
 	/* a merchant that knows only the successor cannot check them: by name */
 	struct ecash_bank_keys new_only;
 	ecash_bank_keys_init(&new_only);
