@@ -198,10 +198,11 @@ ALICE_HELD=$(($(held_coupon "$A") + $(held_ecash "$A") + $(held_payword "$A") + 
 ALICE=$((ALICE_ACCT + ALICE_HELD + PAID_A + PAID_A_BOB))
 [ "$ALICE" = "$FUND_A" ] && pass payer_value_intact \
   || fail payer_value_intact "account $ALICE_ACCT + held $ALICE_HELD + paid $PAID_A + $PAID_A_BOB = $ALICE, funded $FUND_A"
-# coins issued under the first bank key (which signs until day 365) were
-# spent and deposited, or redeemed, after its successor took over: their
-# value survived the rotation
-n=$(sqlite3 "$T/issuer.db" "SELECT COUNT(*) FROM ecash_coins WHERE issued < $((365 * DAY)) AND deposited >= $((365 * DAY))")
+# coins issued under the first bank key (which signs for a year from its
+# drawing) were spent and deposited, or redeemed, after its successor took
+# over: their value survived the rotation
+rot=$(sqlite3 "$T/issuer.db" "SELECT created + $((365 * DAY)) FROM ecash_bank_key WHERE id = 1")
+n=$(sqlite3 "$T/issuer.db" "SELECT COUNT(*) FROM ecash_coins WHERE issued < ${rot:-0} AND deposited >= ${rot:-0}")
 [ "${n:-0}" -ge 1 ] && pass ecash_old_bank_key_coins_after_rotation \
   || fail ecash_old_bank_key_coins_after_rotation "$n coins"
 out=$("$OBOL" audit --db "$DB")
