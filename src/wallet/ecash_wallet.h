@@ -3,6 +3,11 @@
  *
  * Section "ecash" of the wallet document:
  *   {"key": B64 (RSA private key, PKCS#8 DER), "cert": {...}, "bank_key": B64 (DER),
+ *    "bank_keys": [{"key": B64 (DER), "valid_from", "use_until", "accept_until", "legal_end"}],
+ *                                               the bank keys the master announced (GET /keys,
+ *                                               bank_keys.h), fetched before each request that
+ *                                               moves value and on refresh; without it (an older
+ *                                               file), "bank_key" alone with no windows
  *    "retired": [B64 key id...],                keys renewed away from: coins naming them stay ours
  *    "deposit_window": seconds,                 the bank's (GET /keys): how old a received coin
  *                                               merchants still take on

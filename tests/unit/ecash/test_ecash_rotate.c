@@ -17,6 +17,7 @@
 #include "issuer/issuer.h"
 #include "issuer/keys.h"
 #include "store/ledger.h"
+#include "schemes/ecash/rl_pages.h"
 #include "../test.h"
 
 #define DAY INT64_C(86400)
@@ -325,5 +326,42 @@ TEST(ecash_rotate, a_wallet_keeps_the_value_of_its_old_coins_across_the_rotation
 	CHECK_ERR(ecash_coin_verify(&new_only, &w.p[0].coins[1].coin), OBOL_E_ECASH_BANK_KEY_UNKNOWN);
 	ecash_bank_keys_clear(&new_only);
 	EVP_PKEY_free(k2);
+	fx_free(&w);
+}
+
+TEST(ecash_rotate, lists_signed_by_the_old_key_or_its_successor_verify)
+{
+	struct fx w;
+	struct ecash_rl_page a = { 0 }, b = { 0 };
+	struct ecash_bank_keys other;
+	REQUIRE(fx_init(&w, 1) == 0);
+	EVP_PKEY *k2 = new_key(), *k3 = new_key();
+	REQUIRE(k2 != NULL && k3 != NULL);
+	REQUIRE(rotate(&w, k2) == 0);
+	/* a page of the same version served before and after the successor
+	 * took over: each signed by the key usable then, both verify */
+	a.version = b.version = FX_NOW;
+	memset(a.through, 0xff, ECASH_ID_LEN);
+	memset(b.through, 0xff, ECASH_ID_LEN);
+	REQUIRE_OK(ecash_bank_sign_rl_page(&w.bank, FX_NOW, &a));
+	REQUIRE_OK(ecash_bank_sign_rl_page(&w.bank, T1 + 60, &b));
+	CHECK(a.sig_len != b.sig_len || memcmp(a.sig, b.sig, a.sig_len) != 0);
+	CHECK_OK(ecash_rl_page_verify(&w.bank.keys, &a));
+	CHECK_OK(ecash_rl_page_verify(&w.bank.keys, &b));
+	/* a directory block likewise */
+	REQUIRE(fx_sign_directory(&w) == 0);
+	CHECK_OK(ecash_directory_verify(&w.bank.keys, &w.dir));
+	w.dir.issued = T1 + 60;
+	REQUIRE_OK(ecash_bank_sign_directory(&w.bank, &w.dir));
+	CHECK_OK(ecash_directory_verify(&w.bank.keys, &w.dir));
+	/* under keys that are not the bank's: refused */
+	REQUIRE_OK(ecash_bank_keys_one(&other, k3));
+	CHECK_ERR(ecash_rl_page_verify(&other, &b), OBOL_E_ECASH_LIST_SIGNATURE);
+	CHECK_ERR(ecash_directory_verify(&other, &w.dir), OBOL_E_ECASH_LIST_SIGNATURE);
+	ecash_bank_keys_clear(&other);
+	ecash_rl_page_clear(&a);
+	ecash_rl_page_clear(&b);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
 	fx_free(&w);
 }
