@@ -285,7 +285,7 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 		obol_log_warn("ecash: the issuer publishes no bank key; ecash payments are off");
 		goto out;
 	}
-	if ((e = ecash_bank_keys_from_doc(keys, &ev->bank_pk)) != OBOL_OK)
+	if ((e = ecash_bank_keys_from_doc(keys, true, &ev->bank_pk)) != OBOL_OK)
 		goto out;
 	if ((e = load_key(s, ev, &certj)) != OBOL_OK)
 		goto out;
@@ -485,7 +485,7 @@ obol_err ecash_vendor_bank_keys_refresh(struct obol_vendor *v, struct ecash_vend
 	struct ecash_bank_keys fresh;
 	size_t added = 0;
 	obol_err e = obol_vendor_issuer_keys(v, true, &keys);
-	if (e == OBOL_OK && (e = ecash_bank_keys_from_doc(keys, &fresh)) == OBOL_OK) {
+	if (e == OBOL_OK && (e = ecash_bank_keys_from_doc(keys, false, &fresh)) == OBOL_OK) {
 		pthread_mutex_lock(&ev->mu);
 		e = ecash_bank_keys_merge(&ev->bank_pk, &fresh, false, &added);
 		pthread_mutex_unlock(&ev->mu);

@@ -64,9 +64,10 @@ void ecash_vendor_rl_kick(struct ecash_vendor *ev);
 /* Stops and joins the refresher (no-op when it never started). */
 void ecash_vendor_rl_stop(struct ecash_vendor *ev);
 
-/* Reads the issuer's keys again (GET /keys) and takes on the bank keys it
- * announced since (ecash_bank_keys_merge, under ev->mu): at each refresh of
- * the revocation list, and when a payment names a bank key not known. */
+/* Reads the issuer's keys again (GET /keys) and takes on the bank keys its
+ * master announced since (ecash_bank_keys_merge, under ev->mu; never a
+ * "bank_key" the master did not announce): at each refresh of the
+ * revocation list, and when a payment names a bank key not known. */
 OBOL_MUST_CHECK obol_err ecash_vendor_bank_keys_refresh(struct obol_vendor *v, struct ecash_vendor *ev);
 
 #endif

@@ -111,11 +111,15 @@ static obol_err bank_keys_from_json(const json_t *arr, struct ecash_bank_keys *o
 	return e;
 }
 
-obol_err ecash_w_bank_keys_update(struct ecash_wallet *ew, const json_t *keys)
+obol_err ecash_w_bank_keys_update(struct ecash_wallet *ew, const json_t *keys, bool first_contact)
 {
 	struct ecash_bank_keys nb;
 	json_t *arr = json_array();
-	obol_err e = arr != NULL ? ecash_bank_keys_from_doc(keys, &nb) : OBOL_E_NO_MEMORY;
+	obol_err e = arr != NULL ? ecash_bank_keys_from_doc(keys, first_contact, &nb) : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK && nb.n == 0) {
+		json_decref(arr);
+		return OBOL_OK; /* none announced: the keys held stay */
+	}
 	if (e != OBOL_OK) {
 		json_decref(arr);
 		return e;
@@ -498,7 +502,7 @@ obol_err ecash_w_post(struct ecash_wallet *ew, const char *path, json_t *body, j
 	 * back (a top-up's, an exchange's, change); when they cannot be
 	 * fetched the known ones stay (a coin they cannot check is refused by
 	 * name, ECASH_BANK_KEY_UNKNOWN, and the request stays kept). */
-	if (e == OBOL_OK && obol_wallet_fetch_keys(ew->w, &keys) == OBOL_OK && ecash_w_bank_keys_update(ew, keys) != OBOL_OK)
+	if (e == OBOL_OK && obol_wallet_fetch_keys(ew->w, &keys) == OBOL_OK && ecash_w_bank_keys_update(ew, keys, false) != OBOL_OK)
 		obol_log_warn("ecash: the issuer's bank keys could not be read; the known ones are kept");
 	json_decref(keys);
 	/* The body as it is kept (keys sorted) is the one sent, so that the
@@ -614,7 +618,7 @@ static obol_err register_key(struct ecash_wallet *ew, unsigned bits, FILE *out)
 		e = e == OBOL_E_NOT_FOUND ? OBOL_E_KEYS_UNKNOWN : e;
 		goto out;
 	}
-	if ((e = ecash_bank_keys_from_doc(keys, &bank)) != OBOL_OK)
+	if ((e = ecash_bank_keys_from_doc(keys, true, &bank)) != OBOL_OK)
 		goto out;
 	if ((e = ecash_w_bank_nonce(c, "register", m.nonce)) != OBOL_OK || (e = obol_rsa_generate(bits, &sk)) != OBOL_OK ||
 	    (e = obol_rsa_public_to_der(sk, &der, &der_len)) != OBOL_OK)
@@ -639,7 +643,7 @@ static obol_err register_key(struct ecash_wallet *ew, unsigned bits, FILE *out)
 	if ((e = obol_rsa_private_to_der(sk, &der, &der_len)) != OBOL_OK ||
 	    (e = ecash_w_set_blob(ew->sec, "key", der, der_len)) != OBOL_OK ||
 	    (e = ecash_w_set_blob(ew->sec, "bank_key", bk, bk_len)) != OBOL_OK ||
-	    (e = ecash_w_bank_keys_update(ew, keys)) != OBOL_OK || json_object_set(ew->sec, "cert", rep) != 0 ||
+	    (e = ecash_w_bank_keys_update(ew, keys, true)) != OBOL_OK || json_object_set(ew->sec, "cert", rep) != 0 ||
 	    json_object_set_new(ew->sec, "deposit_window",
 				json_integer(json_integer_value(json_object_get(ek, "deposit_window")))) != 0)
 		goto out;
@@ -841,7 +845,7 @@ obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 	/* The bank keys first: the lists may be signed by a successor, and the
 	 * deposit window may have changed (how old a received coin may be). */
 	if (e == OBOL_OK && (e = obol_wallet_fetch_keys(ew->w, &keys)) == OBOL_OK &&
-	    (e = ecash_w_bank_keys_update(ew, keys)) == OBOL_OK) {
+	    (e = ecash_w_bank_keys_update(ew, keys, false)) == OBOL_OK) {
 		int64_t win = json_integer_value(json_object_get(json_object_get(keys, "ecash"), "deposit_window"));
 		if (win > 0 && json_object_set_new(ew->sec, "deposit_window", json_integer(win)) == 0)
 			ew->cust.pol.transfer_max_age = win / 2;

@@ -198,7 +198,7 @@ obol_err ecash_bank_keys_from_announced(struct ecash_bank_keys *out, const struc
 	return OBOL_OK;
 }
 
-obol_err ecash_bank_keys_from_doc(const json_t *keys, struct ecash_bank_keys *out)
+obol_err ecash_bank_keys_from_doc(const json_t *keys, bool first_contact, struct ecash_bank_keys *out)
 {
 	struct obol_key_set *set = malloc(sizeof(*set));
 	uint8_t mpk[OBOL_SIGN_PK_LEN], der[OBOL_KEY_PUB_MAX];
@@ -214,7 +214,7 @@ obol_err ecash_bank_keys_from_doc(const json_t *keys, struct ecash_bank_keys *ou
 		e = OBOL_E_KEYS_INVALID;
 	if (e == OBOL_OK && (e = obol_keys_doc_key_set(keys, mpk, set)) == OBOL_OK)
 		e = ecash_bank_keys_from_announced(out, set, cur, &found);
-	if (e == OBOL_OK && found == 0) {
+	if (e == OBOL_OK && found == 0 && first_contact) {
 		if (b64 == NULL || obol_b64_decode(b64, der, sizeof(der), &len, 0) != OBOL_OK ||
 		    obol_rsa_public_from_der(der, len, &pk) != OBOL_OK)
 			e = OBOL_E_KEYS_INVALID;

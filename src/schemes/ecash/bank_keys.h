@@ -108,10 +108,13 @@ OBOL_MUST_CHECK obol_err ecash_bank_keys_from_announced(struct ecash_bank_keys *
 /* The bank keys a verified GET /keys document lists (keys: its "keys"
  * object, as obol_keys_doc_verify returns it, so master_pk and currency are
  * the pinned issuer's): the ECASH_BANK announcements, verified under its
- * master_pk, with their windows; an issuer that announces none yet, its
- * "ecash"."bank_key" alone with no windows. *out is initialised here
- * (ecash_bank_keys_clear it). KEYS_INVALID when the document has neither,
- * or an announcement does not verify. */
-OBOL_MUST_CHECK obol_err ecash_bank_keys_from_doc(const json_t *keys, struct ecash_bank_keys *out);
+ * master_pk, with their windows. An issuer that announces none yet: with
+ * first_contact, its "ecash"."bank_key" alone with no windows (what a
+ * client pins when it first meets the issuer, as before announcements);
+ * without, none (*out empty: a bank key the master did not announce is
+ * never taken on later). *out is initialised here (ecash_bank_keys_clear
+ * it). KEYS_INVALID when an announcement does not verify, or a first
+ * contact finds no key at all. */
+OBOL_MUST_CHECK obol_err ecash_bank_keys_from_doc(const json_t *keys, bool first_contact, struct ecash_bank_keys *out);
 
 #endif
