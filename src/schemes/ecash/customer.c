@@ -130,6 +130,9 @@ bool ecash_customer_spendable(const struct ecash_customer *c, const struct ecash
 {
 	if (now > h->coin.expiry || !h->coin.has_owner || h->nchain >= ECASH_CHAIN_MAX)
 		return false;
+	/* its bank key still taken (a retired key's coins are redeemed) */
+	if (c->bank_pk != NULL && ecash_coin_accepted(c->bank_pk, &h->coin, now) == OBOL_E_ECASH_BANK_KEY_RETIRED)
+		return false;
 	if (h->nchain == 0)
 		return true;
 	if (memcmp(h->chain[h->nchain - 1].payee, c->id, ECASH_ID_LEN) != 0)

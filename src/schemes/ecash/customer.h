@@ -62,7 +62,8 @@ bool ecash_customer_owns(const struct ecash_customer *c, const struct ecash_held
 /* Whether we can spend it now: an owned fresh coin (its owner key is ours
  * to sign with), or a received one naming our current key with room in its
  * chain and whose first claim is young enough for merchants to take it on
- * (pol.transfer_max_age); unexpired. */
+ * (pol.transfer_max_age); unexpired, and its bank key not retired
+ * (bank_keys.h). */
 bool ecash_customer_spendable(const struct ecash_customer *c, const struct ecash_held_coin *h, int64_t now);
 
 struct ecash_select_in {

@@ -316,8 +316,12 @@ TEST(ecash_rotate, a_wallet_keeps_the_value_of_its_old_coins_across_the_rotation
 	REQUIRE_OK(ecash_sign_bytes(k2, &cb, w.p[0].c.cert.sig, &w.p[0].c.cert.sig_len));
 	ecash_bytes_free(&cb);
 	size_t c1 = 1;
-	REQUIRE_OK(fx_pay(&w, 0, 1, &c1, 1, "EUR:2", 0, OLD_ACCEPT + 60, &p));
-	CHECK_ERR(fx_accept(&w, 1, &p, OLD_ACCEPT + 60), OBOL_E_ECASH_BANK_KEY_RETIRED);
+	CHECK(ecash_customer_spendable(&w.p[0].c, &w.p[0].coins[1], OLD_ACCEPT - 1));
+	CHECK(!ecash_customer_spendable(&w.p[0].c, &w.p[0].coins[1], OLD_ACCEPT));
+	CHECK_ERR(fx_pay(&w, 0, 1, &c1, 1, "EUR:2", 0, OLD_ACCEPT + 60, &p), OBOL_E_ECASH_NO_COINS);
+	/* paid just before, taken just after: the merchant refuses it */
+	REQUIRE_OK(fx_pay(&w, 0, 1, &c1, 1, "EUR:2", 0, OLD_ACCEPT - 10, &p));
+	CHECK_ERR(fx_accept(&w, 1, &p, OLD_ACCEPT + 10), OBOL_E_ECASH_BANK_KEY_RETIRED);
 	ecash_payment_clear(&p);
 	/* a merchant that knows only the successor cannot check them: by name */
 	struct ecash_bank_keys new_only;
