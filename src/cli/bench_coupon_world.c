@@ -204,6 +204,8 @@ static int issuer_up(struct world *w, bool with_signer)
 		return -1;
 	snprintf(sdb, sizeof(sdb), "sqlite:%s/signer.db", w->dir);
 	snprintf(sock, sizeof(sock), "%s/signer.sock", w->dir);
+	/* the signer signs with announced keys only: issuer init held the
+	 * first ceremony (its master key in issuer.db.master-key) */
 	snprintf(path, sizeof(path), "%s/signer.log", w->dir);
 	if (with_signer && (child_run(out, sizeof(out), "issuer", "signer", "import", "--db", sdb, "--from", w->db, NULL) != 0 ||
 			    daemon_start(&w->signer, path, DAEMON_EXEC, "issuer", "signer", "--db", sdb, "--socket", sock,

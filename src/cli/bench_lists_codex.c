@@ -126,7 +126,7 @@ obol_err obol_bench_lists_codex_run(size_t n, double seconds, struct obol_bench_
 	obol_store_close(s);
 	struct obol_issuer_config cfg = { .db_url = url, .listen = "127.0.0.1:0", .threads = 2 };
 	if (e == OBOL_OK && (e = obol_issuer_start(&cfg, &iss)) == OBOL_OK) {
-		memcpy(l.bank_pk, obol_issuer_keys(iss)->master.pk, OBOL_SIGN_PK_LEN);
+		memcpy(l.bank_pk, obol_issuer_keys(iss)->master_pk, OBOL_SIGN_PK_LEN);
 		snprintf(base, sizeof(base), "http://127.0.0.1:%u", obol_issuer_port(iss));
 		e = obol_http_client_new(base, 0, &l.c);
 	}

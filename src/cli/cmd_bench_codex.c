@@ -79,6 +79,7 @@ struct cb {
 	/* the bank's store */
 	struct obol_store *s;
 	struct obol_issuer_keys keys;
+	struct obol_sign_keypair master; /* the bench signs with the master key itself */
 	int64_t payee;                 /* the account every pooled log pays */
 	struct codex_msg_request payee_req;
 	struct codex_blacklist *rbl;   /* the store's blacklist */
@@ -286,7 +287,7 @@ static obol_err open_user(struct cb *b, const char *name, const struct obol_sign
 					   .deposit = { .units = 1000, .currency = "EUR" } };
 	struct codex_open_out out;
 	obol_err e = obol_account_create(b->s, OBOL_ACCOUNT_USER, name, kp->pk, acc);
-	obol_ed25519_signer_local(&c.signer, &b->keys.master);
+	obol_ed25519_signer_local(&c.signer, &b->master);
 	r.account = *acc;
 	if (e == OBOL_OK)
 		e = obol_ledger_fund(b->s, *acc, &fund, name);
@@ -324,7 +325,7 @@ static obol_err pool_fill(struct cb *b, size_t n)
 		obol_sign_keypair_new(&kp);
 		obol_box_keypair_new(&box);
 		if ((e = open_user(b, name, &kp, &box, &p->account, &cert, &p->st)) == OBOL_OK &&
-		    (e = codex_init(x, b->keys.master.pk, &cert, &p->st, b->rbl, kp.sk, &box, b->now)) == OBOL_OK)
+		    (e = codex_init(x, b->keys.master_pk, &cert, &p->st, b->rbl, kp.sk, &box, b->now)) == OBOL_OK)
 			for (int k = 0; e == OBOL_OK && k < RECON_PAYMENTS; k++)
 				e = codex_pay(x, &pr, b->now, m, NULL);
 		if (e == OBOL_OK) {
@@ -369,8 +370,8 @@ static obol_err bank_setup(struct cb *b, size_t pool)
 		return e;
 	obol_sign_keypair_new(&kp);
 	obol_box_keypair_new(&box);
-	e = obol_issuer_keys_create(b->s, "EUR", b->now, &b->keys);
-	obol_ed25519_signer_local(&sg, &b->keys.master);
+	e = obol_issuer_keys_create(b->s, "EUR", b->now, &b->keys, &b->master);
+	obol_ed25519_signer_local(&sg, &b->master);
 	if (e == OBOL_OK)
 		e = codex_issuer_setup(b->s, &sg, b->now);
 	if (e == OBOL_OK)
@@ -396,7 +397,7 @@ static obol_err ours_reconcile(void *arg)
 {
 	struct cb *b = arg;
 	struct codex_issuer_ctx c = { .s = b->s, .keys = &b->keys, .currency = "EUR", .now = b->now };
-	obol_ed25519_signer_local(&c.signer, &b->keys.master);
+	obol_ed25519_signer_local(&c.signer, &b->master);
 	struct codex_sync_out res;
 	struct codex_sync_req req;
 	struct pooled *p;
@@ -446,6 +447,7 @@ static void teardown(struct cb *b)
 	}
 	obol_store_close(b->s);
 	obol_issuer_keys_wipe(&b->keys);
+	OBOL_WIPE(b->master);
 	OBOL_WIPE(b->bank);
 	free(b->bl);
 	free(b->rbl);

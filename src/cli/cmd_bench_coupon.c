@@ -437,6 +437,15 @@ out:
 	return e;
 }
 
+/* The median of n values (sorted in place). */
+static double median(double *v, int n)
+{
+	if (n <= 0)
+		return 0;
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* CPU seconds spent on n operations, in microseconds each. */
 static double per_op_us(double cpu_s, double n)
 {
@@ -521,29 +530,56 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 	memset(&ss, 0, sizeof(ss));
 	memset(&tk1, 0, sizeof(tk1));
 	memset(&tk, 0, sizeof(tk));
-	for (int r = 0; r < rounds; r++) {
+	/* Withdrawals without and with the signing process alternate in short
+	 * rounds (A B, then B A: a trend in the shared machine's load touches
+	 * both alike), each round's rate kept: the figures are the medians of
+	 * the rounds, the ratio the median of each round's pair, so that a
+	 * burst of other work in one round moves neither much. */
+	int srounds = quick ? 4 : 8;
+	double wd_rate[8], swd_rate[8], wd_p50[8], wd_p99[8], swd_p50[8], swd_p99[8], pair[8], load0[3] = { 0 },
+		load1[3] = { 0 };
+	if (getloadavg(load0, 3) < 0)
+		load0[0] = -1;
+	for (int r = 0; r < srounds; r++) {
 		double per_cpu;
-		rsa += raw_rsa((unsigned)(cores > 0 && cores <= MAX_THREADS ? cores : 1), secs / rounds, &per_cpu) /
-		       rounds;
-		rsa_cpu += per_cpu / rounds;
-		double c0 = proc_cpu(w.issuer.pid);
-		m0 = proc_cpu(getpid());
-		if ((e = run_phase(&(struct phase_req){ .w = &w, .ws = &ws, .fn = withdraw_worker, .threads = wt,
-						  .seconds = secs / rounds },
-				   &wd)) != OBOL_OK)
-			goto out;
-		iss_wd += proc_cpu(w.issuer.pid) - c0;
-		wal_wd += proc_cpu(getpid()) - m0;
-		/* the same withdrawals from the issuer whose keys are in its
-		 * signing process, in the same round; its CPU is both processes' */
-		c0 = proc_cpu(sw.issuer.pid) + proc_cpu(sw.signer.pid);
-		if ((e = run_phase(&(struct phase_req){ .w = &sw, .ws = &sws, .fn = withdraw_worker, .threads = wt,
-						  .seconds = secs / rounds },
-				   &swd)) != OBOL_OK)
-			goto out;
-		iss_swd += proc_cpu(sw.issuer.pid) + proc_cpu(sw.signer.pid) - c0;
+		if (r < rounds) { /* raw RSA: rounds of its own, among them */
+			rsa += raw_rsa((unsigned)(cores > 0 && cores <= MAX_THREADS ? cores : 1), secs / rounds,
+				       &per_cpu) /
+			       rounds;
+			rsa_cpu += per_cpu / rounds;
+		}
+		for (int k = 0; k < 2; k++) {
+			bool with = (k == 0) == (r % 2 == 1);
+			struct world *ww = with ? &sw : &w;
+			struct phase ph;
+			memset(&ph, 0, sizeof ph);
+			double c0 = proc_cpu(ww->issuer.pid) + (with ? proc_cpu(sw.signer.pid) : 0);
+			m0 = proc_cpu(getpid());
+			if ((e = run_phase(&(struct phase_req){ .w = ww, .ws = with ? &sws : &ws, .fn = withdraw_worker,
+								  .threads = wt, .seconds = secs / srounds },
+					   &ph)) != OBOL_OK)
+				goto out;
+			double cpu = proc_cpu(ww->issuer.pid) + (with ? proc_cpu(sw.signer.pid) : 0) - c0;
+			struct phase *acc = with ? &swd : &wd;
+			acc->ops += ph.ops;
+			acc->elapsed += ph.elapsed;
+			if (with) {
+				iss_swd += cpu;
+				swd_rate[r] = ph.per_s, swd_p50[r] = ph.p50, swd_p99[r] = ph.p99;
+			} else {
+				iss_wd += cpu;
+				wal_wd += proc_cpu(getpid()) - m0;
+				wd_rate[r] = ph.per_s, wd_p50[r] = ph.p50, wd_p99[r] = ph.p99;
+			}
+		}
+		pair[r] = wd_rate[r] > 0 ? swd_rate[r] / wd_rate[r] : 0;
 	}
-	double signer_ratio = wd.per_s > 0 ? swd.per_s / wd.per_s : 0;
+	if (getloadavg(load1, 3) < 0)
+		load1[0] = -1;
+	wd.per_s = median(wd_rate, srounds), wd.p50 = median(wd_p50, srounds), wd.p99 = median(wd_p99, srounds);
+	swd.per_s = median(swd_rate, srounds), swd.p50 = median(swd_p50, srounds), swd.p99 = median(swd_p99, srounds);
+	double signer_ratio = median(pair, srounds);
+	double signer_ratio_medians = wd.per_s > 0 ? swd.per_s / wd.per_s : 0;
 	double box = raw_box_open(secs, &box_cpu);
 	double commits = raw_commits(w.dir, secs);
 	/* coins for the other phases (not timed): 20000 tokens for the sessions
@@ -599,7 +635,9 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"withdraw_per_s\": %.1f, \"withdraw_p50_ms\": %.3f, \"withdraw_p99_ms\": %.3f, "
 		       "\"withdraw_ratio_to_rsa\": %.3f, "
 		       "\"withdraw_signer_per_s\": %.1f, \"withdraw_signer_p99_ms\": %.3f, "
-		       "\"withdraw_signer_ratio\": %.3f, \"withdraw_signer_daemons_cpu_us\": %.1f, "
+		       "\"withdraw_signer_ratio\": %.3f, \"withdraw_signer_ratio_of_medians\": %.3f, "
+		       "\"withdraw_signer_rounds\": %d, \"load_average_start\": %.2f, \"load_average_end\": %.2f, "
+		       "\"withdraw_signer_daemons_cpu_us\": %.1f, "
 		       "\"sessions_per_s\": %.1f, \"lock_p50_ms\": %.3f, \"lock_p99_ms\": %.3f, "
 		       "\"settle_p50_ms\": %.3f, \"settle_p99_ms\": %.3f, \"sessions_ratio_to_box_open\": %.3f, "
 		       "\"tokens_per_s\": %.1f, \"token_p50_ms\": %.3f, \"token_p99_ms\": %.3f, "
@@ -615,7 +653,7 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		       "\"token_one_per_write_vendor_cpu_us\": %.2f, \"token_one_per_write_wallet_cpu_us\": %.2f, "
 		       "\"token_vendor_cpu_us\": %.2f, \"token_wallet_cpu_us\": %.2f}\n",
 		       cores, secs, wt, st_, kt, ahead, wd.per_s, wd.p50, wd.p99, wd_ratio, swd.per_s, swd.p99,
-		       signer_ratio, us_swd_d, ss.per_s, ss.p50, ss.p99,
+		       signer_ratio, signer_ratio_medians, srounds, load0[0], load1[0], us_swd_d, ss.per_s, ss.p50, ss.p99,
 		       ss.p50b, ss.p99b, ss_ratio, (double)tk.tokens, tk.p50, tk.p99, tk_ratio, (double)tk1.tokens,
 		       tk1.p99, tk1_ratio, rsa, box, commits, rsa_cpu, box_cpu, wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0,
 		       ss_cpu, tk_cpu, us_wd_d, us_wd_w, us_ss_d, us_ss_w, us_tk1_d, us_tk1_w, us_tk_d, us_tk_w);
@@ -642,6 +680,10 @@ static int cmd_bench_coupon(const struct obol_cmd *cmd, int argc, char **argv)
 		printf("per second of the daemon's own CPU: withdraw %.1f (%.3f of RSA signs per CPU second, %.1f); "
 		       "sessions %.1f; tokens %.1f\n",
 		       wd_cpu, rsa_cpu > 0 ? wd_cpu / rsa_cpu : 0, rsa_cpu, ss_cpu, tk_cpu);
+		printf("withdraw without / with the signer process: medians of %d alternating rounds %.1f / %.1f per s; "
+		       "ratio %.3f (median of the rounds' pairs; of the medians %.3f); load average %.2f at the start, "
+		       "%.2f at the end (a loaded machine's figures, not the answer)\n",
+		       srounds, wd.per_s, swd.per_s, signer_ratio, signer_ratio_medians, load0[0], load1[0]);
 		printf("CPU microseconds per withdrawal with the signer process, issuer and signer together: %.0f\n",
 		       us_swd_d);
 		printf("CPU microseconds per operation, daemon / wallets (same 2 cores): withdraw %.0f / %.0f; "
@@ -663,11 +705,14 @@ OBOL_COMMAND(bench_coupon_cmd, "bench coupon", "[--quick] [--json] [--keep]",
 	     "the coupon scheme under load on loopback, next to the machine's raw limits",
 	     "  --quick   1 s per phase and fewer wallets (default 3 s)\n"
 	     "  --json    one JSON object: withdraw_per_s, withdraw_ratio_to_rsa, withdraw_signer_per_s,\n"
-	     "            withdraw_signer_ratio (with the signing process / without), sessions_per_s,\n"
-	     "            tokens_per_s, lock_p99_ms, ... and the raw limits\n"
+	     "            withdraw_signer_ratio (with the signing process / without: the median of the\n"
+	     "            rounds' pairs), withdraw_signer_ratio_of_medians, load_average_start/_end,\n"
+	     "            sessions_per_s, tokens_per_s, lock_p99_ms, ... and the raw limits\n"
 	     "  --keep    keep the temporary directory (databases, daemon logs)\n"
 	     "Phases: withdrawals, from an issuer with its keys and from one whose keys are in a\n"
-	     "signing process ('issuer serve --signer'), in alternating rounds; lock+settle sessions\n"
+	     "signing process ('issuer serve --signer'), in short alternating rounds (4, --quick; else\n"
+	     "8), each figure the median of its rounds, with the load average printed beside them (a\n"
+	     "loaded machine's ratio is what it measured, not the answer); lock+settle sessions\n"
 	     "at the issuer; tokens at the vendor one per durable write, then with the wallet letting\n"
 	     "the vendor ask 64 units ahead.",
 	     cmd_bench_coupon)

@@ -176,7 +176,7 @@ static int cmd_bench_lists(const struct obol_cmd *cmd, int argc, char **argv)
 	obol_store_close(s);
 	l.since = now - 60;
 	if (e == OBOL_OK && (e = obol_issuer_start(&cfg, &iss)) == OBOL_OK) {
-		memcpy(l.agent_pk, obol_issuer_keys(iss)->master.pk, OBOL_SIGN_PK_LEN);
+		memcpy(l.agent_pk, obol_issuer_keys(iss)->master_pk, OBOL_SIGN_PK_LEN);
 		snprintf(base, sizeof(base), "http://127.0.0.1:%u", obol_issuer_port(iss));
 		e = obol_http_client_new(base, 0, &l.c);
 	}

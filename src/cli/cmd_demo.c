@@ -71,6 +71,7 @@ static int cmd_demo(const struct obol_cmd *cmd, int argc, char **argv)
 			free(d);
 			return obol_cli_fail(cmd, OBOL_E_IO, "cannot create a temporary directory");
 		}
+		d->signer_sock[0] = '\0';
 		printf("== demo %s (in %s)\n", e->scheme, d->dir);
 		fflush(stdout);
 		obol_err r = e->fn(d);

@@ -61,7 +61,7 @@ static obol_err master_pk(struct obol_store *s, uint8_t pk[OBOL_SIGN_PK_LEN])
 	struct obol_issuer_keys k;
 	obol_err e = obol_issuer_keys_load(s, &k);
 	if (e == OBOL_OK)
-		memcpy(pk, k.master.pk, OBOL_SIGN_PK_LEN);
+		memcpy(pk, k.master_pk, OBOL_SIGN_PK_LEN);
 	obol_issuer_keys_wipe(&k);
 	return e;
 }
@@ -346,21 +346,41 @@ static int cmd_export_master(const struct obol_cmd *cmd, int argc, char **argv)
 	int rc = parse(cmd, argc, argv, "out", false, &o);
 	if (rc >= 0)
 		return rc;
+	bool written = false;
 	obol_err e = obol_store_open(o.db, false, &s);
-	if (e == OBOL_OK && (e = obol_issuer_keys_master_seed(s, seed)) == OBOL_OK)
-		e = master_key_file_write(o.file, seed);
+	if (e == OBOL_OK)
+		e = obol_issuer_keys_migrate(s); /* master_pk kept before the seed goes */
+	if (e == OBOL_OK && (e = obol_issuer_keys_master_seed(s, seed)) == OBOL_OK &&
+	    (e = master_key_file_write(o.file, seed)) == OBOL_OK)
+		written = true;
 	OBOL_WIPE(seed);
+	/* The file is written (and synced) before the seed leaves the database. */
+	if (written && (e = obol_store_begin(s)) == OBOL_OK) {
+		if ((e = obol_issuer_keys_master_forget(s)) == OBOL_OK)
+			e = obol_store_commit(s);
+		else
+			obol_store_rollback(s);
+		if (e == OBOL_OK)
+			e = obol_issuer_keys_master_scrub(s);
+	}
 	obol_store_close(s);
+	if (e != OBOL_OK && !written)
+		return obol_cli_fail(cmd, e,
+				     e == OBOL_E_IO ? "cannot write the master key file (it is never overwritten)"
+						    : "cannot read the master key from the database");
 	if (e != OBOL_OK)
-		return obol_cli_fail(cmd, e, "cannot write the master key file (it is never overwritten)");
-	printf("master-key-file: %s\n", o.file);
+		return obol_cli_fail(cmd, e, "the master key file is written, but the database may still hold the key:"
+					     " run the command again with another --out, then delete that file");
+	printf("master-key-file: %s\nremoved-from-database: yes\n", o.file);
 	return OBOL_EXIT_OK;
 }
 OBOL_COMMAND(issuer_keys_export_master_cmd, "issuer keys export-master", "--db URL --out FILE",
-	     "copy the master key that issuer init made into a master key file for 'obol offline sign'",
+	     "move the master key out of a database made before it went offline, into a master key file",
 	     "  --db URL    the issuer database\n"
 	     "  --out FILE  the master key file to create (mode 0600; an existing file is refused)\n"
-	     "Move FILE to the machine that keeps the master key. The issuer database still holds the\n"
-	     "master key today (issuer serve signs GET /keys and certificates with it): see\n"
-	     "docs/operations.md, The key ceremony.",
+	     "For a database whose 'issuer init' stored the master key (older versions; issuer serve\n"
+	     "refuses to start on it: KEY_MASTER_IN_DB): writes the key to FILE, then erases it from the\n"
+	     "database (overwritten, emptied, and the file vacuumed so that no free page keeps it).\n"
+	     "KEY_MASTER_OFFLINE when the database holds none (issuer init now writes it to a file).\n"
+	     "Move FILE to the machine that keeps the master key: docs/operations.md, The key ceremony.",
 	     cmd_export_master)

@@ -1,7 +1,9 @@
 /* obol issuer signer: the issuer's signing process (src/issuer/signer.h),
  * the move of the issuer's private keys into its store, and its counts. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -98,11 +100,18 @@ static int cmd_issuer_signer_import(const struct obol_cmd *cmd, int argc, char *
 		return obol_cli_usage_error(cmd, "--db URL and --from URL are required");
 	struct obol_store *signer = NULL, *issuer = NULL;
 	size_t moved = 0, announced = 0;
+	/* the issuer database names the signer's store for the key plan, run
+	 * from anywhere: a relative sqlite path is made absolute */
+	char url[PATH_MAX + 16], cwd[PATH_MAX];
+	if (strncmp(db, "sqlite:", 7) == 0 && db[7] != '/' && getcwd(cwd, sizeof cwd) != NULL)
+		snprintf(url, sizeof url, "sqlite:%s/%s", cwd, db + 7);
+	else
+		snprintf(url, sizeof url, "%s", db);
 	obol_err e = obol_store_open(db, true, &signer);
 	if (e == OBOL_OK)
 		e = obol_store_open(from, false, &issuer);
 	if (e == OBOL_OK)
-		e = obol_signer_import(signer, issuer, &moved, &announced);
+		e = obol_signer_import(signer, url, issuer, &moved, &announced);
 	obol_store_close(issuer);
 	obol_store_close(signer);
 	if (e != OBOL_OK)
@@ -117,8 +126,12 @@ OBOL_COMMAND(issuer_signer_import_cmd, "issuer signer import", "--db URL --from 
 	     "  --from URL       the issuer database: afterwards it holds public keys only (coupon\n"
 	     "                   denominations, the ecash bank, the box key, online Ed25519 keys), and\n"
 	     "                   'issuer serve' needs --signer. Running it again moves nothing new.\n"
-	     "A key the master key announced (the key ceremony) signs inside its announced window only:\n"
-	     "run it again after each ceremony, then restart the signer.",
+	     "It also copies the master-signed announcements and revocations: the signer signs with a\n"
+	     "key only inside its announced window, never once a revocation names it. Run it again\n"
+	     "after each ceremony and each revocation; a running signer reloads within a second.\n"
+	     "Afterwards the issuer database names the signer's database: the key plan ('issuer keys\n"
+	     "export-requests') draws new online and coupon keys there, never in the issuer database.\n"
+	     "The first import pins the master public key; another master is SIGNER_MASTER_MISMATCH.",
 	     cmd_issuer_signer_import)
 
 static int cmd_issuer_signer_status(const struct obol_cmd *cmd, int argc, char **argv)

@@ -624,6 +624,51 @@ obol_err obol_demo_field(const char *text, const char *key, char *buf, size_t ca
 	return OBOL_E_NOT_FOUND;
 }
 
+const char *obol_demo_master_key(struct obol_demo *d)
+{
+	static char buf[PATH_MAX];
+	snprintf(buf, sizeof buf, "%s/master.key", d->dir);
+	return buf;
+}
+
+const char *obol_demo_signer_socket(const struct obol_demo *d)
+{
+	return d->signer_sock[0] ? d->signer_sock : NULL;
+}
+
+obol_err obol_demo_issuer(struct obol_demo *d, const char *db, struct obol_demo_proc **issuer)
+{
+	char master[PATH_MAX], req[PATH_MAX], sig[PATH_MAX], sdb[PATH_MAX], sock[PATH_MAX];
+	struct obol_demo_proc *signer;
+	obol_err e;
+	/* not obol_demo_path's buffers: the caller's db may live in one */
+	snprintf(master, sizeof master, "%s/master.key", d->dir);
+	snprintf(req, sizeof req, "%s/key-requests.json", d->dir);
+	snprintf(sig, sizeof sig, "%s/key-signatures.json", d->dir);
+	snprintf(sdb, sizeof sdb, "sqlite:%s/signer.db", d->dir);
+	snprintf(sock, sizeof sock, "%s/signer.sock", d->dir);
+	/* a scenario that showed the ceremony itself has its signatures */
+	if (access(sig, F_OK) == 0)
+		goto move;
+	obol_demo_step(d, "the key ceremony: the offline master key (a file, never in the database) announces the "
+			  "online keys and the scheme keys");
+	if ((e = obol_demo_run(d, NULL, "issuer", "keys", "export-requests", "--db", db, "--out", req, NULL)) != OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "offline", "sign", "--master-key", master, "--in", req, "--out", sig, NULL)) !=
+		    OBOL_OK ||
+	    (e = obol_demo_run(d, NULL, "issuer", "keys", "import", "--db", db, "--in", sig, NULL)) != OBOL_OK)
+		return e;
+move:
+	obol_demo_step(d, "the private keys move to the signing process, with the announcements it signs under; "
+			  "'issuer serve' holds none and asks it over a unix socket");
+	if ((e = obol_demo_run(d, NULL, "issuer", "signer", "import", "--db", sdb, "--from", db, NULL)) != OBOL_OK ||
+	    (e = obol_demo_start(d, "signer", &signer, "issuer", "signer", "--db", sdb, "--socket", sock, NULL)) !=
+		    OBOL_OK)
+		return e;
+	snprintf(d->signer_sock, sizeof d->signer_sock, "%s", sock);
+	return obol_demo_start(d, "issuer", issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0", "--signer",
+			       sock, NULL);
+}
+
 obol_err obol_demo_audit(struct obol_demo *d, const char *db_url)
 {
 	char *out = NULL;

@@ -93,6 +93,24 @@ OBOL_MUST_CHECK obol_err obol_demo_expect(struct obol_demo *d, obol_err want, co
  * ids and keys out of command output. */
 OBOL_MUST_CHECK obol_err obol_demo_field(const char *text, const char *key, char *buf, size_t cap);
 
+/* The issuer's daemons as docs/operations.md runs them. The scenario ran
+ * `issuer init` with obol_demo_init_args (the master key into the file
+ * DIR/master.key, never the database; no ceremony at init); here the key
+ * ceremony (export-requests, `offline sign` with that file, import;
+ * skipped when DIR/key-signatures.json exists: the scenario held it
+ * itself), the private keys moved to the signing process (`issuer signer
+ * import`, DIR/signer.db), which runs as "signer" on DIR/signer.sock, then
+ * `issuer serve --db db --signer SOCK` as "issuer" (*issuer). Each command
+ * is shown. */
+OBOL_MUST_CHECK obol_err obol_demo_issuer(struct obol_demo *d, const char *db, struct obol_demo_proc **issuer);
+/* The options `issuer init` takes for obol_demo_issuer: "--master-key",
+ * DIR/master.key, "--no-ceremony" (3 strings, in a buffer of the demo's). */
+#define OBOL_DEMO_INIT_ARGS(d) "--master-key", obol_demo_master_key(d), "--no-ceremony"
+const char *obol_demo_master_key(struct obol_demo *d);
+/* The signing process's socket once obol_demo_issuer started it, else NULL:
+ * `issuer vendor add` takes it (--signer), the certificate is signed there. */
+const char *obol_demo_signer_socket(const struct obol_demo *d);
+
 /* Runs `obol audit --db URL` and requires "audit: OK". */
 OBOL_MUST_CHECK obol_err obol_demo_audit(struct obol_demo *d, const char *db_url);
 

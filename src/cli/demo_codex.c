@@ -105,7 +105,8 @@ static obol_err vendor(struct cx *c, struct obol_demo_proc *issuer, struct obol_
 	    (e = obol_demo_field(out, "box-key", bkey, sizeof bkey)) != OBOL_OK)
 		goto out;
 	if ((e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", c->db, "--name", "shop", "--vendor-key", vkey,
-			       "--box-key", bkey, "--out", obol_demo_path(d, "shop/vendor.cert"), NULL)) != OBOL_OK)
+			       "--box-key", bkey, "--out", obol_demo_path(d, "shop/vendor.cert"), "--signer",
+			       obol_demo_signer_socket(d), NULL)) != OBOL_OK)
 		goto out;
 	e = obol_demo_start(d, "vendor", vp, "vendor", "serve", "--dir", shop, "--issuer", obol_demo_proc_url(issuer),
 			    "--listen", "127.0.0.1:0", "--price", "EUR:0.5", NULL);
@@ -145,9 +146,8 @@ static obol_err codex_demo(struct obol_demo *d)
 	if (!c.db)
 		return OBOL_E_NO_MEMORY;
 	obol_demo_step(d, "the bank (issuer) and its daemon");
-	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", c.db, "--currency", "EUR", NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", c.db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", c.db, "--currency", "EUR", OBOL_DEMO_INIT_ARGS(d), NULL)) != OBOL_OK ||
+	    (e = obol_demo_issuer(d, c.db, &issuer)) != OBOL_OK)
 		goto out;
 
 	obol_demo_step(d, "Alice, Bob and Carol become members: the bank creates each a Codex of EUR 10 and a safe deposit "

@@ -17,8 +17,8 @@
 
 static obol_err coupon_demo(struct obol_demo *d)
 {
-	struct obol_demo_proc *issuer, *signer, *v1, *v2;
-	char wallet[512], v1addr[64], v2addr[64], iurl[96], sdb[512], sock[512];
+	struct obol_demo_proc *issuer, *v1, *v2;
+	char wallet[512], v1addr[64], v2addr[64], iurl[96];
 	const char *db = obol_demo_db_url(d, "issuer");
 	obol_err e;
 
@@ -26,18 +26,9 @@ static obol_err coupon_demo(struct obol_demo *d)
 			  "(EUR:0.5, spendable for 30 s) to show a refund");
 	int64_t t0 = obol_now();
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--coupon-denom",
-			       "EUR:1,1000", "--coupon-denom", SHORT_DENOM, "--coupon-lock-max", "600", NULL)) != OBOL_OK)
+			       "EUR:1,1000", "--coupon-denom", SHORT_DENOM, "--coupon-lock-max", "600", OBOL_DEMO_INIT_ARGS(d), NULL)) != OBOL_OK)
 		return e;
-	/* the private keys leave the issuer database for the signing process,
-	 * which the network-facing daemon asks over a unix socket */
-	obol_demo_step(d, "the issuer's private keys move to its signing process; 'issuer serve' holds none");
-	snprintf(sdb, sizeof sdb, "%s", obol_demo_db_url(d, "signer"));
-	snprintf(sock, sizeof sock, "%s", obol_demo_path(d, "signer.sock"));
-	if ((e = obol_demo_run(d, NULL, "issuer", "signer", "import", "--db", sdb, "--from", db, NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "signer", &signer, "issuer", "signer", "--db", sdb, "--socket", sock, NULL)) !=
-		    OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 "--signer", sock, NULL)) != OBOL_OK)
+	if ((e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 	snprintf(iurl, sizeof iurl, "%s", obol_demo_proc_url(issuer));
 
@@ -51,10 +42,10 @@ static obol_err coupon_demo(struct obol_demo *d)
 		goto out;
 
 	obol_demo_step(d, "two vendors, certified by the issuer, selling a unit of service for EUR:0.001");
-	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor1", "EUR:0.001", NULL }, &v1)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor1", "EUR:0.001", NULL, obol_demo_signer_socket(d) }, &v1)) != OBOL_OK)
 		goto out;
 	snprintf(v1addr, sizeof v1addr, "%s", obol_demo_proc_addr(v1));
-	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor2", "EUR:0.001", NULL }, &v2)) != OBOL_OK)
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "vendor2", "EUR:0.001", NULL, obol_demo_signer_socket(d) }, &v2)) != OBOL_OK)
 		goto out;
 	snprintf(v2addr, sizeof v2addr, "%s", obol_demo_proc_addr(v2));
 

@@ -102,9 +102,8 @@ static obol_err ecash_demo(struct obol_demo *d)
 	snprintf(db, sizeof(db), "%s", obol_demo_db_url(d, "issuer"));
 
 	obol_demo_step(d, "the bank: an issuer with its ecash RSA key");
-	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", OBOL_DEMO_INIT_ARGS(d), NULL)) != OBOL_OK ||
+	    (e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 	snprintf(url, sizeof(url), "%s", obol_demo_proc_url(issuer));
 
@@ -120,7 +119,7 @@ static obol_err ecash_demo(struct obol_demo *d)
 			goto out;
 
 	obol_demo_step(d, "the merchant: a vendor daemon that registers its own key at its first start");
-	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, url, "shop", "EUR:1", "vendor" }, &vendor)) !=
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, url, "shop", "EUR:1", "vendor", obol_demo_signer_socket(d) }, &vendor)) !=
 	    OBOL_OK)
 		goto out;
 

@@ -12,6 +12,7 @@ struct obol_demo {
 	char dir[PATH_MAX];
 	char obol[PATH_MAX];
 	struct obol_demo_proc *procs;
+	char signer_sock[PATH_MAX]; /* the scenario's signing process (obol_demo_issuer); "" before */
 };
 
 struct obol_demo_entry *obol_demo_entries(void);

@@ -40,8 +40,11 @@ obol_err obol_demo_vendor(struct obol_demo *d, const struct obol_demo_vendor_req
 	    (e = obol_demo_field(out, "vendor-key", vkey, sizeof vkey)) != OBOL_OK ||
 	    (e = obol_demo_field(out, "box-key", bkey, sizeof bkey)) != OBOL_OK)
 		goto out;
-	if ((e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", q->db, "--name", q->name, "--vendor-key",
-			       vkey, "--box-key", bkey, "--out", cert, NULL)) != OBOL_OK)
+	if ((e = q->signer != NULL
+			 ? obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", q->db, "--name", q->name,
+					 "--vendor-key", vkey, "--box-key", bkey, "--out", cert, "--signer", q->signer, NULL)
+			 : obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", q->db, "--name", q->name,
+					 "--vendor-key", vkey, "--box-key", bkey, "--out", cert, NULL)) != OBOL_OK)
 		goto out;
 	e = obol_demo_start(d, q->proc_name != NULL ? q->proc_name : q->name, proc, "vendor", "serve", "--dir", dir,
 			    "--issuer", q->issuer_url, "--listen", "127.0.0.1:0", "--price", q->price, NULL);
@@ -81,9 +84,8 @@ static obol_err payer_demo(struct obol_demo *d)
 
 	obol_demo_step(d, "an issuer (coupon coins of EUR:1 in 1000 tokens), alice's wallet funded with EUR:5");
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--coupon-denom",
-			       "EUR:1,1000", "--coupon-lock-max", "600", NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+			       "EUR:1,1000", "--coupon-lock-max", "600", OBOL_DEMO_INIT_ARGS(d), NULL)) != OBOL_OK ||
+	    (e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 	snprintf(iurl, sizeof iurl, "%s", obol_demo_proc_url(issuer));
 	if ((e = obol_demo_user(d, &(struct obol_demo_user_req){ db, iurl, "alice", "EUR:5" }, wallet,
@@ -91,7 +93,7 @@ static obol_err payer_demo(struct obol_demo *d)
 		goto out;
 
 	obol_demo_step(d, "a vendor, cornershop, certified by the issuer, at EUR:0.001 a unit");
-	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "cornershop", "EUR:0.001", NULL },
+	if ((e = obol_demo_vendor(d, &(struct obol_demo_vendor_req){ db, iurl, "cornershop", "EUR:0.001", NULL, obol_demo_signer_socket(d) },
 				  &shop)) != OBOL_OK)
 		goto out;
 	snprintf(addr, sizeof addr, "%s", obol_demo_proc_addr(shop));

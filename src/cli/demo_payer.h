@@ -27,6 +27,7 @@ struct obol_demo_vendor_req {
 	const char *name;
 	const char *price;
 	const char *proc_name;
+	const char *signer; /* the issuer's signing process's socket, or NULL: keys in its database */
 };
 OBOL_MUST_CHECK obol_err obol_demo_vendor(struct obol_demo *d, const struct obol_demo_vendor_req *q,
 					  struct obol_demo_proc **proc);

@@ -65,7 +65,7 @@ static obol_err setup_shop(struct obol_demo *d, const char *db, const char *issu
 	out = NULL;
 	snprintf(path, sizeof(path), "%s/vendor.cert", s->dir);
 	if ((e = obol_demo_run(d, NULL, "issuer", "vendor", "add", "--db", db, "--name", s->name, "--vendor-key", vkey,
-			       "--box-key", bkey, "--out", path, NULL)) != OBOL_OK ||
+			       "--box-key", bkey, "--out", path, "--signer", obol_demo_signer_socket(d), NULL)) != OBOL_OK ||
 	    (e = obol_demo_run(d, NULL, "vendor", "payword", "setup", "--dir", s->dir, "--mode", s->mode, "--report",
 			       s->report, "--interval", "2", "--crl-interval", "1", NULL)) != OBOL_OK)
 		goto out;
@@ -198,9 +198,8 @@ static obol_err payword_demo(struct obol_demo *d)
 			  "(the grace, longer than any vendor's batch interval)",
 		       DEMO_GRACE);
 	if ((e = obol_demo_run(d, NULL, "issuer", "init", "--db", db, "--currency", "EUR", "--payword-token-value",
-			       "EUR:0.01", "--payword-grace", DEMO_GRACE, NULL)) != OBOL_OK ||
-	    (e = obol_demo_start(d, "issuer", &issuer, "issuer", "serve", "--db", db, "--listen", "127.0.0.1:0",
-				 NULL)) != OBOL_OK)
+			       "EUR:0.01", "--payword-grace", DEMO_GRACE, OBOL_DEMO_INIT_ARGS(d), NULL)) != OBOL_OK ||
+	    (e = obol_demo_issuer(d, db, &issuer)) != OBOL_OK)
 		return e;
 	const char *iurl = obol_demo_proc_url(issuer);
 

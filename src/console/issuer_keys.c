@@ -143,7 +143,7 @@ static obol_err keys_read(struct obol_store *s, void *ctx)
 		obol_html_printf(&r->body, "<div class=\"error\" role=\"alert\">%u key window%s ended or end%s within "
 					   "%d days.</div>",
 				 warned, warned == 1 ? " has" : "s have", warned == 1 ? "s" : "", OBOL_CONSOLE_WARN_DAYS);
-	if (obol_b64_encode(keys->master.pk, 32, mpk, sizeof mpk) != OBOL_OK ||
+	if (obol_b64_encode(keys->master_pk, 32, mpk, sizeof mpk) != OBOL_OK ||
 	    obol_b64_encode(keys->box.pk, 32, bpk, sizeof bpk) != OBOL_OK)
 		return OBOL_E_INTERNAL;
 	obol_html_printf(&r->body, "<p>Master public key (clients pin it): <code>%s</code><br>Box public key: "

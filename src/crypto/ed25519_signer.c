@@ -28,6 +28,12 @@ static obol_err local_sign(void *ctx, const uint8_t pk[static OBOL_SIGN_PK_LEN],
 void obol_ed25519_signer_local(struct obol_ed25519_signer *s, const struct obol_sign_keypair *kp)
 {
 	memcpy(s->pk, kp->pk, OBOL_SIGN_PK_LEN);
+	s->accept_until = INT64_MAX;
 	s->sign = local_sign;
 	s->ctx = (void *)kp;
+}
+
+int64_t obol_ed25519_signer_cap(const struct obol_ed25519_signer *s, int64_t until)
+{
+	return s != NULL && s->accept_until < until ? s->accept_until : until;
 }

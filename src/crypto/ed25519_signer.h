@@ -10,7 +10,11 @@
  * answer is the signature or a named error. Nothing else crosses it.
  *
  * A signer is a value: pk names the key it signs with now, and sign is
- * called with that pk. */
+ * called with that pk. accept_until is when verifiers stop accepting what
+ * that key signed (the announced online key's window, key_announce.h):
+ * whoever makes a certificate with the signer cuts its validity there
+ * (obol_ed25519_signer_cap), so that no certificate outlives its signing
+ * key. INT64_MAX for a plain local signer over a key with no window. */
 #ifndef OBOL_CRYPTO_ED25519_SIGNER_H
 #define OBOL_CRYPTO_ED25519_SIGNER_H
 
@@ -25,6 +29,7 @@ typedef obol_err (*obol_ed25519_sign_fn)(void *ctx, const uint8_t pk[static OBOL
 
 struct obol_ed25519_signer {
 	uint8_t pk[OBOL_SIGN_PK_LEN]; /* the key it signs with */
+	int64_t accept_until;         /* what it signs is accepted until then */
 	obol_ed25519_sign_fn sign;
 	void *ctx;
 };
@@ -35,7 +40,11 @@ struct obol_ed25519_signer {
 OBOL_MUST_CHECK obol_err obol_ed25519_sign(const struct obol_ed25519_signer *s, const char *context,
 					   const uint8_t *msg, size_t len, uint8_t sig[static OBOL_SIGN_LEN]);
 
-/* An in-process signer over one key pair (borrowed: it must outlive the
+/* until, cut at s's accept_until: the latest a certificate s signs may be
+ * valid until. */
+int64_t obol_ed25519_signer_cap(const struct obol_ed25519_signer *s, int64_t until);
+
+/* An in-process signer over one key pair (accept_until INT64_MAX) (borrowed: it must outlive the
  * signer). It signs only under kp->pk: another pk is KEY_NOT_ANNOUNCED. */
 void obol_ed25519_signer_local(struct obol_ed25519_signer *s, const struct obol_sign_keypair *kp);
 

@@ -44,7 +44,7 @@ static obol_err policy_of(const struct codex_issuer_ctx *c, struct codex_bank_po
 	codex_bank_policy_default(p);
 	p->currency = c->currency;
 	p->signer = &c->signer;
-	p->sign_pk = c->keys->master.pk;
+	p->sign_pk = c->keys->master_pk;
 	if (c->set.lifetime > 0)
 		p->lifetime = c->set.lifetime;
 	if (c->set.tx_limit > 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "issuer/codex_bank.h"
 #include "issuer/codex_tables.h"
@@ -51,13 +52,13 @@ static obol_err init_option(struct obol_store *s, const char *currency, const st
 static obol_err codex_init(struct obol_store *s, const struct obol_issuer_keys *keys, const char *currency,
 			   const struct obol_init_arg *args, size_t nargs, FILE *out)
 {
-	struct obol_ed25519_signer sg;
-	obol_ed25519_signer_local(&sg, &keys->master);
-	obol_err e = codex_issuer_setup(s, &sg, obol_now());
+	/* The blacklist's version 0 is signed at the first start (codex_start),
+	 * by the online key: the master key signs key announcements only. */
+	obol_err e = OBOL_OK;
+	(void)keys;
+	(void)out;
 	for (size_t i = 0; e == OBOL_OK && i < nargs; i++)
 		e = init_option(s, currency, &args[i]);
-	if (e == OBOL_OK && out)
-		fprintf(out, "codex: blacklist version 0 signed by the master key\n");
 	return e;
 }
 
@@ -85,7 +86,12 @@ static obol_err codex_start(struct obol_issuer *iss, struct obol_store *s, void 
 	*state = set;
 	if (!set)
 		return OBOL_E_NO_MEMORY;
-	if ((e = obol_store_transact(s, setup_tx, iss)) != OBOL_OK)
+	/* Without an online key yet (init --no-ceremony) the daemon still
+	 * starts: the blacklist is signed at the first start that has one. */
+	if ((e = obol_store_transact(s, setup_tx, iss)) == OBOL_E_KEY_ONLINE_MISSING)
+		obol_log_warn("codex: the blacklist is not signed yet (no online key): Codex serves no blacklist"
+			      " until issuer serve starts again after the key ceremony");
+	else if (e != OBOL_OK)
 		return e;
 	return obol_store_transact(s, settings_tx, set);
 }
@@ -118,7 +124,7 @@ static obol_err codex_keys_part(struct obol_issuer *iss, struct obol_store *s, j
 		pol.lifetime = set->lifetime;
 	if (set && set->tx_limit > 0)
 		pol.tx_limit = set->tx_limit;
-	memcpy(bank_pk, obol_issuer_keys(iss)->master.pk, OBOL_SIGN_PK_LEN);
+	memcpy(bank_pk, obol_issuer_keys(iss)->master_pk, OBOL_SIGN_PK_LEN);
 	lifetime = pol.lifetime;
 	tx_limit = pol.tx_limit;
 	return obol_json_encode(&spec, part);

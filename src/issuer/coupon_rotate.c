@@ -10,9 +10,24 @@
 #include "crypto/rsa.h"
 #include "issuer/coupon_store.h"
 #include "issuer/keys.h"
+#include "issuer/signer.h"
 #include "schemes/coupon/keys.h"
 
-obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s, size_t *drawn)
+/* A successor's key of bits: in the signer when linked (public half only
+ * here, *in_signer), else drawn here. */
+static obol_err successor_key(const struct obol_signer_link *link, unsigned bits, EVP_PKEY **out, bool *in_signer)
+{
+	uint8_t pub[OBOL_RSA_MAX_MODULUS + 64];
+	size_t len = 0;
+	*in_signer = link != NULL && link->linked;
+	if (!*in_signer)
+		return obol_rsa_generate(bits, out);
+	obol_err e = obol_signer_draw(link, OBOL_SIGNER_KEY_DENOM, bits, pub, sizeof pub, &len);
+	return e == OBOL_OK ? obol_rsa_public_from_der(pub, len, out) : e;
+}
+
+obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s, const struct obol_signer_link *link,
+		       size_t *drawn)
 {
 	struct coupon_denom d[COUPON_DENOMS_MAX];
 	size_t n = 0;
@@ -38,12 +53,15 @@ obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s, s
 				continue;
 			}
 			struct coupon_denom *next = &d[n];
+			bool in_signer = false;
 			coupon_denom_successor(&d[i], next_id++, next);
 			if ((e = coupon_denom_check(next)) != OBOL_OK ||
-			    (e = obol_rsa_generate((unsigned)(obol_rsa_modulus_len(d[i].key) * 8), &next->key)) != OBOL_OK)
+			    (e = successor_key(link, (unsigned)(obol_rsa_modulus_len(d[i].key) * 8), &next->key,
+					       &in_signer)) != OBOL_OK)
 				break;
 			n++;
-			if ((e = coupon_store_denom_add(s, next)) == OBOL_OK)
+			e = in_signer ? coupon_store_denom_add_public(s, next) : coupon_store_denom_add(s, next);
+			if (e == OBOL_OK)
 				(*drawn)++;
 		}
 		if (n == before)

@@ -22,9 +22,15 @@
  * now count (coupon_store_denoms): a series whose successor would make them
  * more than COUPON_DENOMS_MAX gets none (logged), the other series still
  * rotate, and the call then returns COUPON_DENOMS_FULL with their keys
- * stored; the caller (the key plan) goes on with the rest of its plan. */
+ * stored; the caller (the key plan) goes on with the rest of its plan.
+ * With link linked (the issuer has a signer, issuer/signer.h), each key is
+ * drawn in the signer's store (obol_signer_draw) and the issuer database
+ * gets its public half only (rsa_sk empty); link NULL or not linked: drawn
+ * here, stored with its private key. */
 #define COUPON_ROTATE_STEPS 8
-OBOL_MUST_CHECK obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s, size_t *drawn);
+struct obol_signer_link;
+OBOL_MUST_CHECK obol_err coupon_rotate(struct obol_store *s, int64_t now, int64_t lookahead_s,
+				       const struct obol_signer_link *link, size_t *drawn);
 
 struct coupon_denom;
 /* What `issuer serve` uses of the n keys d (read with their private keys):

@@ -1,13 +1,17 @@
 /* The coupon scheme's place in the issuer daemon (issuer.h
  * OBOL_ISSUER_SCHEME): its tables, `obol issuer init` options, the state
  * loaded at start (denominations with their private keys, the lock policy),
- * and its part of GET /keys. */
+ * and its part of GET /keys. New denominations (a rotation's successor once
+ * the ceremony announced it) are added while serving: each GET /keys looks
+ * first (denoms_refresh), so a wallet or vendor that learns a key there
+ * finds it served. */
 #include <openssl/core_names.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "crypto/rsa.h"
 #include "issuer/coupon_issuer.h"
@@ -183,35 +187,114 @@ static bool rsa_is_private(EVP_PKEY *k)
 	return yes;
 }
 
+/* Denomination d, stored at index i: with a signing process its key here
+ * becomes a public one and its id there is key_ids[i]; without, its key
+ * must be private. */
+static obol_err denom_bind(struct coupon_issuer_state *st, size_t i, struct coupon_denom *d)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	EVP_PKEY *pub = NULL;
+	obol_err e;
+	if (!st->signer)
+		return rsa_is_private(d->key) ? OBOL_OK : OBOL_E_SIGNER_REQUIRED;
+	if ((e = obol_rsa_key_id(d->key, st->key_ids[i])) != OBOL_OK ||
+	    (e = obol_rsa_public_to_der(d->key, &der, &len)) != OBOL_OK ||
+	    (e = obol_rsa_public_from_der(der, len, &pub)) == OBOL_OK) {
+		EVP_PKEY_free(d->key);
+		d->key = pub;
+	}
+	if (der)
+		obol_rsa_der_free(der, len);
+	return e;
+}
+
 /* With a signing process, the denominations' keys here become public ones
  * and blind signatures go there; without, every key must be here. */
 static obol_err denoms_bind_signer(struct obol_issuer *iss, struct coupon_issuer_state *st)
 {
 	obol_err e = OBOL_OK;
 	st->signer = obol_issuer_signer_client(iss);
-	for (size_t i = 0; i < st->ndenoms && e == OBOL_OK; i++) {
-		struct coupon_denom *d = &st->denoms[i];
-		uint8_t *der = NULL;
-		size_t len = 0;
-		EVP_PKEY *pub = NULL;
-		if (!st->signer) {
-			e = rsa_is_private(d->key) ? OBOL_OK : OBOL_E_SIGNER_REQUIRED;
-			continue;
-		}
-		if ((e = obol_rsa_key_id(d->key, st->key_ids[i])) != OBOL_OK ||
-		    (e = obol_rsa_public_to_der(d->key, &der, &len)) != OBOL_OK ||
-		    (e = obol_rsa_public_from_der(der, len, &pub)) == OBOL_OK) {
-			EVP_PKEY_free(d->key);
-			d->key = pub;
-		}
-		if (der)
-			obol_rsa_der_free(der, len);
-	}
+	for (size_t i = 0; i < st->ndenoms && e == OBOL_OK; i++)
+		e = denom_bind(st, i, &st->denoms[i]);
 	if (e == OBOL_OK && st->signer) {
 		st->is.blind_sign = signer_blind_sign;
 		st->is.blind_sign_ctx = st;
 		st->is.opener = obol_issuer_box_opener(iss);
 	}
+	return e;
+}
+
+/* The cheap look: the newest signed announcement's serial and the newest
+ * denomination id. */
+static obol_err denoms_seen(struct obol_store *s, int64_t *serial, int64_t *id)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT COALESCE(MAX(serial), 0) FROM key_announcements WHERE sig IS NOT NULL",
+				       &st);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK)
+		*serial = row ? obol_stmt_column_int64(st, 0) : 0;
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e == OBOL_OK && (e = obol_stmt_prepare(s, "SELECT COALESCE(MAX(id), 0) FROM coupon_denoms", &st)) == OBOL_OK &&
+	    (e = obol_stmt_step(st, &row)) == OBOL_OK)
+		*id = row ? obol_stmt_column_int64(st, 0) : 0;
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* Adds the denominations start would load now and the state does not hold
+ * yet (coupon_issuer.h: appended, never changed), when the cheap look saw
+ * a new announcement or key. Beyond COUPON_DENOMS_MAX a key waits for a
+ * restart (logged). */
+static obol_err denoms_refresh(struct obol_issuer *iss, struct coupon_issuer_state *st, struct obol_store *s)
+{
+	struct coupon_denom *d = NULL;
+	size_t n = 0;
+	int64_t serial = 0, id = 0, now = obol_now();
+	pthread_mutex_lock(&st->reload_mu);
+	obol_err e = denoms_seen(s, &serial, &id);
+	if (e != OBOL_OK || (serial == st->seen_serial && id == st->seen_id))
+		goto out;
+	if (!(d = calloc(COUPON_DENOMS_MAX, sizeof *d))) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	if ((e = coupon_store_denoms(s, now, d, COUPON_DENOMS_MAX, &n)) != OBOL_OK ||
+	    (e = coupon_rotate_announced(s, obol_issuer_keys(iss)->master_pk, now, d, &n)) != OBOL_OK)
+		goto out;
+	size_t have = st->ndenoms;
+	for (size_t i = 0; i < n && e == OBOL_OK; i++) {
+		bool held = false;
+		for (size_t k = 0; k < have && !held; k++)
+			held = st->denoms[k].id == d[i].id;
+		if (held)
+			continue;
+		if (have == COUPON_DENOMS_MAX) {
+			obol_log_warn("coupon: key %u is not served until a restart: %zu keys loaded", d[i].id, have);
+			continue;
+		}
+		if ((e = denom_bind(st, have, &d[i])) != OBOL_OK)
+			break;
+		st->denoms[have] = d[i];
+		d[i].key = NULL;
+		have++;
+		/* the entry is whole before a reader can count it */
+		__atomic_store_n(&st->ndenoms, have, __ATOMIC_RELEASE);
+		__atomic_store_n(&st->is.ndenoms, have, __ATOMIC_RELEASE);
+		obol_log_info("coupon: key %u (%s, n %llu) served from now on", st->denoms[have - 1].id,
+			      st->denoms[have - 1].value.currency, (unsigned long long)st->denoms[have - 1].n);
+	}
+	if (e == OBOL_OK) {
+		st->seen_serial = serial;
+		st->seen_id = id;
+	}
+out:
+	for (size_t i = 0; d && i < n; i++)
+		EVP_PKEY_free(d[i].key);
+	free(d);
+	pthread_mutex_unlock(&st->reload_mu);
 	return e;
 }
 
@@ -227,19 +310,22 @@ static obol_err coupon_start(struct obol_issuer *iss, struct obol_store *s, void
 		return OBOL_E_NO_MEMORY;
 	/* the live keys only: bounded by the windows (COUPON_DENOMS_MAX) */
 	int64_t now = obol_now();
-	if ((e = coupon_store_denoms(s, now, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
-	    (e = coupon_rotate_announced(s, keys->master.pk, now, st->denoms, &st->ndenoms)) != OBOL_OK ||
+	pthread_mutex_init(&st->reload_mu, NULL);
+	if ((e = denoms_seen(s, &st->seen_serial, &st->seen_id)) != OBOL_OK ||
+	    (e = coupon_store_denoms(s, now, st->denoms, COUPON_DENOMS_MAX, &st->ndenoms)) != OBOL_OK ||
+	    (e = coupon_rotate_announced(s, keys->master_pk, now, st->denoms, &st->ndenoms)) != OBOL_OK ||
 	    (e = coupon_store_setting(s, "lock_max_s", &st->is.lock_max_s)) != OBOL_OK ||
 	    (e = obol_account_liability(s, "coupon", &st->liability)) != OBOL_OK) {
 		for (size_t i = 0; i < st->ndenoms; i++)
 			EVP_PKEY_free(st->denoms[i].key);
+		pthread_mutex_destroy(&st->reload_mu);
 		free(st);
 		return e == OBOL_E_NOT_FOUND ? OBOL_E_CONFIG : e;
 	}
 	st->is.denoms = st->denoms;
 	st->is.ndenoms = st->ndenoms;
 	st->is.box = &keys->box;
-	memcpy(st->is.sign_pk, keys->master.pk, OBOL_SIGN_PK_LEN);
+	memcpy(st->is.sign_pk, keys->master_pk, OBOL_SIGN_PK_LEN);
 	st->is.cert_open = cert_open_cached;
 	if ((e = denoms_bind_signer(iss, st)) != OBOL_OK) {
 		coupon_stop(iss, st);
@@ -257,16 +343,19 @@ static void coupon_stop(struct obol_issuer *iss, void *state)
 		return;
 	for (size_t i = 0; i < st->ndenoms; i++)
 		EVP_PKEY_free(st->denoms[i].key);
+	pthread_mutex_destroy(&st->reload_mu);
 	free(st);
 }
 
 static obol_err coupon_keys_part(struct obol_issuer *iss, struct obol_store *s, json_t **part)
 {
 	struct coupon_issuer_state *st = obol_issuer_scheme_state(iss, "coupon");
-	(void)s;
 	if (!st)
 		return OBOL_E_KEYS_UNKNOWN;
-	return coupon_keys_build(st->denoms, st->ndenoms, st->is.lock_max_s, part);
+	obol_err e = denoms_refresh(iss, st, s);
+	if (e != OBOL_OK) /* the keys held still serve */
+		obol_log_warn("coupon: cannot look for new keys: %s", obol_strerror(e));
+	return coupon_keys_build(st->denoms, __atomic_load_n(&st->ndenoms, __ATOMIC_ACQUIRE), st->is.lock_max_s, part);
 }
 
 OBOL_ISSUER_SCHEME(coupon_issuer_scheme, .name = "coupon", .migrate = coupon_store_migrate,

@@ -63,18 +63,20 @@ obol_err coupon_store_migrate(struct obol_store *s)
 	return obol_store_migrate(s, "coupon", coupon_steps, OBOL_ARRAY_LEN(coupon_steps));
 }
 
-obol_err coupon_store_denom_add(struct obol_store *s, const struct coupon_denom *d)
+static obol_err denom_insert(struct obol_store *s, const struct coupon_denom *d, bool with_private)
 {
+	static const uint8_t none[1];
 	uint8_t *sk = NULL, *pk = NULL;
 	size_t sk_len = 0, pk_len = 0;
 	obol_err e;
-	if ((e = obol_rsa_private_to_der(d->key, &sk, &sk_len)) != OBOL_OK ||
+	if ((with_private && (e = obol_rsa_private_to_der(d->key, &sk, &sk_len)) != OBOL_OK) ||
 	    (e = obol_rsa_public_to_der(d->key, &pk, &pk_len)) != OBOL_OK)
 		goto out;
 	e = obol_store_run(s, NULL,
 			   "INSERT INTO coupon_denoms (id, currency, value_units, n, rsa_sk, rsa_pk, valid_from, "
 			   "withdraw_until, spend_until, legal_end, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			   "itiibbiiiii", (int64_t)d->id, d->value.currency, d->value.units, (int64_t)d->n, sk, sk_len,
+			   "itiibbiiiii", (int64_t)d->id, d->value.currency, d->value.units, (int64_t)d->n,
+			   sk ? sk : none, sk_len,
 			   pk, pk_len, d->valid_from, d->withdraw_until, d->spend_until, d->legal_end, obol_now());
 out:
 	if (sk)
@@ -82,6 +84,16 @@ out:
 	if (pk)
 		obol_rsa_der_free(pk, pk_len);
 	return e;
+}
+
+obol_err coupon_store_denom_add(struct obol_store *s, const struct coupon_denom *d)
+{
+	return denom_insert(s, d, true);
+}
+
+obol_err coupon_store_denom_add_public(struct obol_store *s, const struct coupon_denom *d)
+{
+	return denom_insert(s, d, false);
 }
 
 obol_err coupon_store_denoms(struct obol_store *s, int64_t now, struct coupon_denom *out, size_t cap, size_t *n)

@@ -41,6 +41,9 @@ OBOL_MUST_CHECK obol_err coupon_store_migrate(struct obol_store *s);
 
 /* A denomination as stored; key is the private key (EVP_PKEY, owned). */
 OBOL_MUST_CHECK obol_err coupon_store_denom_add(struct obol_store *s, const struct coupon_denom *d);
+/* The same for a key drawn in the signing process: d->key is public, and
+ * rsa_sk is stored empty (as after 'issuer signer import'). */
+OBOL_MUST_CHECK obol_err coupon_store_denom_add_public(struct obol_store *s, const struct coupon_denom *d);
 /* Loads the denominations live at now with their private keys: those whose
  * legal end has not passed (a key past it signs, spends and refunds
  * nothing), and the newest key of each series (so that a series whose keys

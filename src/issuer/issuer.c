@@ -15,6 +15,7 @@
 #include "issuer/signer_client.h"
 #include "issuer/vendors.h"
 #include "net/reqauth.h"
+#include "schemes/common/issuer_sig.h"
 #include "schemes/common/keys_doc.h"
 
 struct obol_http_router obol_issuer_router;
@@ -23,9 +24,35 @@ static struct obol_issuer_scheme *schemes;
 #define MAX_SCHEMES 8
 #define MAX_READERS 64
 
+/* How often (in seconds of the issuer's clock) the signing keys are looked
+ * at again: a cheap read of the signed announcements' count and newest
+ * import; the keys are reloaded when it moved, and every KEYS_RELOAD_S. */
+#define KEYS_CHECK_S 1
+#define KEYS_RELOAD_S 60
+#define KEYS_DOC_STALE_S 3600
+
 struct obol_issuer {
 	struct obol_issuer_keys keys;
 	struct obol_signer_client *signer; /* NULL: the keys are in process */
+	/* The online signing keys (obol_issuer_signer), under keys_mu (taken
+	 * for reading to sign, for writing to reload): without a signing
+	 * process the keyring with the seeds, from the database; with one, the
+	 * announced keys' public halves only. keys_db is a connection of their
+	 * own, used only under keys_mu held for writing. */
+	pthread_rwlock_t keys_mu;
+	struct obol_store *keys_db;
+	struct obol_online_keyring ring;
+	struct obol_online_pub pubs[OBOL_ONLINE_KEYRING_MAX];
+	size_t npubs;
+	int64_t keys_checked, keys_loaded; /* clock of the last check, of the last load */
+	int64_t keys_stamp[2];             /* signed announcements: count, newest import */
+	/* The last signed GET /keys document and when it was signed, served
+	 * while the signing process does not answer (KEYS_DOC_STALE_S at most):
+	 * a wallet's refresh then fails on the request that needs the signer,
+	 * not before it. Under doc_mu. */
+	pthread_mutex_t doc_mu;
+	json_t *doc_last;
+	int64_t doc_signed;
 	struct obol_box_opener box_opener;
 	struct obol_batcher *batcher;
 	struct obol_http_server *http;
@@ -98,11 +125,161 @@ const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss)
 	return &iss->keys;
 }
 
+/* ---- the online signing keys ---------------------------------------------- */
+
+/* The cheap check: how many announcements are signed, and the newest import. */
+static obol_err keys_stamp(struct obol_store *s, int64_t stamp[2])
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT COUNT(*), COALESCE(MAX(imported), 0) FROM key_announcements"
+					  " WHERE sig IS NOT NULL", &st);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		stamp[0] = obol_stmt_column_int64(st, 0);
+		stamp[1] = obol_stmt_column_int64(st, 1);
+	}
+	obol_stmt_finish(st);
+	return e;
+}
+
+/* Under keys_mu held for writing (or before the daemon runs): loads the
+ * online keys at now from iss->keys_db. On an error the keys held stay. */
+static obol_err keys_reload(struct obol_issuer *iss, int64_t now)
+{
+	int64_t stamp[2] = { 0, 0 };
+	obol_err e = obol_store_begin_read(iss->keys_db);
+	if (e != OBOL_OK)
+		return e;
+	if ((e = keys_stamp(iss->keys_db, stamp)) == OBOL_OK) {
+		/* what the issuer's own checks verify its signatures by
+		 * (schemes/common/issuer_sig.h): the announcements it holds */
+		struct obol_key_set *set = malloc(sizeof *set);
+		e = set != NULL ? obol_issuer_keys_announced(iss->keys_db, iss->keys.master_pk, now, set)
+				: OBOL_E_NO_MEMORY;
+		if (e == OBOL_OK)
+			e = obol_issuer_keys_register(set, now);
+		free(set);
+	}
+	if (e == OBOL_OK) {
+		if (iss->signer != NULL) {
+			struct obol_online_pub p[OBOL_ONLINE_KEYRING_MAX];
+			size_t n = 0;
+			if ((e = obol_online_pubs_load(iss->keys_db, iss->keys.master_pk, now, p, &n)) == OBOL_OK) {
+				memcpy(iss->pubs, p, sizeof p);
+				iss->npubs = n;
+			}
+		} else {
+			struct obol_online_keyring *r = malloc(sizeof *r);
+			e = r != NULL ? obol_online_keyring_load(iss->keys_db, now, r) : OBOL_E_NO_MEMORY;
+			if (e == OBOL_OK) {
+				obol_online_keyring_wipe(&iss->ring);
+				iss->ring = *r;
+			}
+			if (r != NULL) {
+				obol_online_keyring_wipe(r);
+				free(r);
+			}
+		}
+	}
+	obol_store_rollback(iss->keys_db);
+	if (e == OBOL_OK) {
+		iss->keys_stamp[0] = stamp[0];
+		iss->keys_stamp[1] = stamp[1];
+		iss->keys_loaded = now;
+	}
+	iss->keys_checked = now;
+	return e;
+}
+
+/* Whether the keys must be looked at again at now (keys_mu held, any way). */
+static bool keys_due(const struct obol_issuer *iss, int64_t now)
+{
+	return now < iss->keys_checked || now - iss->keys_checked >= KEYS_CHECK_S;
+}
+
+/* Under keys_mu held for writing: the cheap check, and a reload when the
+ * signed announcements moved, every KEYS_RELOAD_S, or when the clock went
+ * back. A failed read is logged and the keys held are kept. */
+static void keys_refresh(struct obol_issuer *iss, int64_t now)
+{
+	int64_t stamp[2] = { 0, 0 };
+	obol_err e;
+	if (!keys_due(iss, now))
+		return;
+	if (now >= iss->keys_loaded && now - iss->keys_loaded < KEYS_RELOAD_S) {
+		if ((e = obol_store_begin_read(iss->keys_db)) == OBOL_OK) {
+			e = keys_stamp(iss->keys_db, stamp);
+			obol_store_rollback(iss->keys_db);
+		}
+		if (e == OBOL_OK && stamp[0] == iss->keys_stamp[0] && stamp[1] == iss->keys_stamp[1]) {
+			iss->keys_checked = now;
+			return;
+		}
+	}
+	if ((e = keys_reload(iss, now)) != OBOL_OK)
+		obol_log_error("reloading the online signing keys: %s", obol_strerror(e));
+}
+
+/* The in-process signer's sign: the keyring's key pk, under keys_mu held
+ * for reading (a reload may replace the keyring meanwhile: a key it no
+ * longer holds is KEY_NOT_ANNOUNCED). */
+static obol_err ring_sign(void *ctx, const uint8_t pk[static OBOL_SIGN_PK_LEN], const char *context,
+			  const uint8_t *msg, size_t len, uint8_t sig[static OBOL_SIGN_LEN])
+{
+	struct obol_issuer *iss = ctx;
+	obol_err e = OBOL_E_KEY_NOT_ANNOUNCED;
+	pthread_rwlock_rdlock(&iss->keys_mu);
+	for (size_t i = 0; i < iss->ring.n; i++)
+		if (obol_ct_equal(iss->ring.k[i].kp.pk, pk, OBOL_SIGN_PK_LEN)) {
+			obol_sign(sig, context, msg, len, iss->ring.k[i].kp.sk);
+			e = OBOL_OK;
+			break;
+		}
+	pthread_rwlock_unlock(&iss->keys_mu);
+	return e;
+}
+
+/* The key to sign with at now (keys_mu held): of the keys usable at now,
+ * the one that began last (obol_online_keyring_pick). */
+static obol_err keys_pick(struct obol_issuer *iss, int64_t now, struct obol_ed25519_signer *out)
+{
+	memset(out, 0, sizeof *out);
+	if (iss->signer == NULL) {
+		const struct obol_online_key *k;
+		obol_err e = obol_online_keyring_pick(&iss->ring, now, &k);
+		if (e != OBOL_OK)
+			return e;
+		memcpy(out->pk, k->kp.pk, OBOL_SIGN_PK_LEN);
+		out->accept_until = k->accept_until;
+		out->sign = ring_sign;
+		out->ctx = iss;
+		return OBOL_OK;
+	}
+	const struct obol_online_pub *best = obol_online_pubs_pick(iss->pubs, iss->npubs, now);
+	if (best == NULL)
+		return OBOL_E_KEY_ONLINE_MISSING;
+	memcpy(out->pk, best->pk, OBOL_SIGN_PK_LEN);
+	out->accept_until = best->accept_until;
+	out->sign = obol_signer_client_ed25519_sign;
+	out->ctx = iss->signer;
+	return OBOL_OK;
+}
+
 obol_err obol_issuer_signer(struct obol_issuer *iss, int64_t now, struct obol_ed25519_signer *out)
 {
-	(void)now;
-	obol_ed25519_signer_local(out, &iss->keys.master);
-	return OBOL_OK;
+	obol_err e;
+	pthread_rwlock_rdlock(&iss->keys_mu);
+	bool due = keys_due(iss, now);
+	if (!due)
+		e = keys_pick(iss, now, out);
+	pthread_rwlock_unlock(&iss->keys_mu);
+	if (!due)
+		return e;
+	pthread_rwlock_wrlock(&iss->keys_mu);
+	keys_refresh(iss, now);
+	e = keys_pick(iss, now, out);
+	pthread_rwlock_unlock(&iss->keys_mu);
+	return e;
 }
 
 const char *obol_issuer_currency(const struct obol_issuer *iss)
@@ -157,11 +334,37 @@ static obol_err migrate_all(struct obol_store *s)
 obol_err obol_issuer_init_db(const char *db_url, const char *currency, const struct obol_init_arg *args,
 			     size_t nargs, FILE *out)
 {
+	return obol_issuer_init_db_master(db_url, currency, args, nargs, NULL, NULL, out);
+}
+
+static obol_err init_db(const char *db_url, const char *currency, const struct obol_init_arg *args, size_t nargs,
+			obol_issuer_master_keep_fn keep, void *keep_ctx, bool ceremony, FILE *out);
+
+obol_err obol_issuer_init_db_master(const char *db_url, const char *currency, const struct obol_init_arg *args,
+				    size_t nargs, obol_issuer_master_keep_fn keep, void *keep_ctx, FILE *out)
+{
+	return init_db(db_url, currency, args, nargs, keep, keep_ctx, true, out);
+}
+
+obol_err obol_issuer_init_db_bare(const char *db_url, const char *currency, const struct obol_init_arg *args,
+				  size_t nargs, obol_issuer_master_keep_fn keep, void *keep_ctx, FILE *out)
+{
+	return init_db(db_url, currency, args, nargs, keep, keep_ctx, false, out);
+}
+
+static obol_err init_db(const char *db_url, const char *currency, const struct obol_init_arg *args, size_t nargs,
+			obol_issuer_master_keep_fn keep, void *keep_ctx, bool ceremony, FILE *out)
+{
 	struct obol_store *s = NULL;
 	struct obol_issuer_keys keys;
+	struct obol_sign_keypair master;
+	struct obol_key_policy policy;
 	struct obol_init_arg *mine = NULL;
 	char pk64[OBOL_B64_LEN(32)];
+	size_t planned = 0, signed_n = 0;
+	bool kept = false;
 	memset(&keys, 0, sizeof keys);
+	memset(&master, 0, sizeof master);
 
 	obol_err e = obol_store_open(db_url, true, &s);
 	if (e != OBOL_OK)
@@ -175,7 +378,8 @@ obol_err obol_issuer_init_db(const char *db_url, const char *currency, const str
 	}
 	if ((e = obol_store_begin(s)) != OBOL_OK)
 		goto out;
-	e = obol_issuer_keys_create(s, currency, obol_now(), &keys);
+	int64_t now = obol_now();
+	e = obol_issuer_keys_create(s, currency, now, &keys, &master);
 	for (struct obol_issuer_scheme *sch = schemes; e == OBOL_OK && sch != NULL; sch = sch->next) {
 		if (sch->init == NULL)
 			continue;
@@ -189,20 +393,40 @@ obol_err obol_issuer_init_db(const char *db_url, const char *currency, const str
 		if (e != OBOL_OK)
 			obol_log_error("setting up %s: %s", sch->name, obol_strerror(e));
 	}
+	/* The master key leaves before the commit: if it cannot be kept, no
+	 * issuer exists whose announcements nobody can sign. */
+	if (e == OBOL_OK && keep != NULL && (e = keep(keep_ctx, &master)) == OBOL_OK)
+		kept = true;
 	if (e == OBOL_OK)
 		e = obol_store_commit(s);
 	if (e != OBOL_OK) {
 		obol_store_rollback(s);
+		if (kept)
+			(void)keep(keep_ctx, NULL); /* the issuer was not made: take the file back */
 		goto out;
 	}
-	if ((e = obol_b64_encode(keys.master.pk, 32, pk64, sizeof pk64)) != OBOL_OK)
+	/* The first key ceremony, the master key in hand (each step its own
+	 * transaction; should one fail, the issuer exists and the master key
+	 * is kept: the ceremony can be held again from the file): online keys
+	 * covering now .. lookahead, and each scheme's keys, announced. */
+	obol_key_policy_default(&policy);
+	if (ceremony && (e = obol_issuer_keys_plan(s, &policy, now, &planned)) == OBOL_OK)
+		e = obol_issuer_keys_sign_pending(s, &master, &signed_n);
+	OBOL_WIPE(master);
+	if (e != OBOL_OK) {
+		obol_log_error("the first key ceremony: %s%s", obol_strerror(e),
+			       kept ? " (the issuer is made and its master key kept: hold the ceremony again)" : "");
+		goto out;
+	}
+	if ((e = obol_b64_encode(keys.master_pk, 32, pk64, sizeof pk64)) != OBOL_OK)
 		goto out;
 	fprintf(out, "currency: %s\nmaster-key: %s\n", currency, pk64);
 	if ((e = obol_b64_encode(keys.box.pk, 32, pk64, sizeof pk64)) != OBOL_OK)
 		goto out;
-	fprintf(out, "box-key: %s\n", pk64);
+	fprintf(out, "box-key: %s\nannounced: %zu keys\n", pk64, signed_n);
 out:
 	free(mine);
+	OBOL_WIPE(master);
 	obol_issuer_keys_wipe(&keys);
 	obol_store_close(s);
 	return e;
@@ -252,12 +476,37 @@ obol_err obol_issuer_start(const struct obol_issuer_config *cfg, struct obol_iss
 	pthread_mutex_init(&iss->pool_mu, NULL);
 	pthread_cond_init(&iss->pool_cv, NULL);
 
+	pthread_rwlock_init(&iss->keys_mu, NULL);
+	pthread_mutex_init(&iss->doc_mu, NULL);
+
+	bool master_here = false;
 	if ((e = obol_store_open(cfg->db_url, false, &s)) != OBOL_OK)
 		goto fail;
 	if ((e = obol_ledger_attach(s)) != OBOL_OK || (e = obol_issuer_keys_migrate(s)) != OBOL_OK ||
-	    (e = obol_issuer_keys_load(s, &iss->keys)) != OBOL_OK || (e = migrate_all(s)) != OBOL_OK ||
+	    (e = obol_issuer_keys_master_in_db(s, &master_here)) != OBOL_OK)
+		goto fail;
+	/* The master key signs offline only: a database that still holds it
+	 * (made before it went offline) is not served until it is moved out. */
+	if (master_here) {
+		obol_log_error("the issuer database still holds the master key: move it out first with"
+			       " 'obol issuer keys export-master --db URL --out FILE' (docs/operations.md)");
+		e = OBOL_E_KEY_MASTER_IN_DB;
+		goto fail;
+	}
+	if ((e = obol_issuer_keys_load(s, &iss->keys)) != OBOL_OK || (e = migrate_all(s)) != OBOL_OK ||
 	    (e = signer_attach(iss, cfg->signer_path)) != OBOL_OK)
 		goto fail;
+	/* The online signing keys, before any scheme signs at its start. */
+	if ((e = obol_store_open(cfg->db_url, false, &iss->keys_db)) != OBOL_OK ||
+	    (e = keys_reload(iss, obol_now())) != OBOL_OK)
+		goto fail;
+	{
+		struct obol_ed25519_signer sg;
+		if (keys_pick(iss, obol_now(), &sg) != OBOL_OK)
+			obol_log_warn("no online signing key is usable now: every request that needs the issuer's"
+				      " signature fails with KEY_ONLINE_MISSING until the key ceremony's"
+				      " signatures are imported ('obol issuer keys list')");
+	}
 	for (struct obol_issuer_scheme *sch = schemes; sch != NULL; sch = sch->next) {
 		if (iss->nschemes == MAX_SCHEMES) {
 			e = OBOL_E_INTERNAL;
@@ -320,6 +569,11 @@ void obol_issuer_stop(struct obol_issuer *iss)
 	pthread_mutex_destroy(&iss->pool_mu);
 	pthread_cond_destroy(&iss->pool_cv);
 	obol_issuer_keys_wipe(&iss->keys);
+	obol_online_keyring_wipe(&iss->ring);
+	obol_store_close(iss->keys_db);
+	pthread_rwlock_destroy(&iss->keys_mu);
+	json_decref(iss->doc_last);
+	pthread_mutex_destroy(&iss->doc_mu);
 	obol_signer_client_close(iss->signer);
 	free(iss);
 }
@@ -543,7 +797,7 @@ obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out)
 	char mpk[OBOL_B64_LEN(32)], bpk[OBOL_B64_LEN(32)];
 	struct obol_ed25519_signer sg;
 	obol_err e;
-	if ((e = obol_b64_encode(iss->keys.master.pk, 32, mpk, sizeof mpk)) != OBOL_OK ||
+	if ((e = obol_b64_encode(iss->keys.master_pk, 32, mpk, sizeof mpk)) != OBOL_OK ||
 	    (e = obol_b64_encode(iss->keys.box.pk, 32, bpk, sizeof bpk)) != OBOL_OK)
 		return e;
 	struct keys_read k = { .iss = iss };
@@ -551,11 +805,23 @@ obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out)
 			   "master_pk", mpk, "box_pk", bpk, "issued_at", (json_int_t)obol_now());
 	if (k.keys == NULL)
 		return OBOL_E_NO_MEMORY;
+	int64_t now = obol_now();
 	e = obol_issuer_read(iss, keys_parts, &k);
 	if (e == OBOL_OK)
-		e = obol_issuer_signer(iss, obol_now(), &sg);
+		e = obol_issuer_signer(iss, now, &sg);
 	if (e == OBOL_OK)
 		e = obol_keys_doc_sign(k.keys, &sg, out);
 	json_decref(k.keys);
+	pthread_mutex_lock(&iss->doc_mu);
+	if (e == OBOL_OK) {
+		json_decref(iss->doc_last);
+		iss->doc_last = json_deep_copy(*out);
+		iss->doc_signed = now;
+	} else if (e == OBOL_E_SIGNER_UNAVAILABLE && iss->doc_last != NULL && now >= iss->doc_signed &&
+		   now - iss->doc_signed < KEYS_DOC_STALE_S) {
+		*out = json_deep_copy(iss->doc_last);
+		e = *out != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+	}
+	pthread_mutex_unlock(&iss->doc_mu);
 	return e;
 }

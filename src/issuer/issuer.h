@@ -187,7 +187,18 @@ OBOL_MUST_CHECK obol_err obol_issuer_handle(struct obol_issuer *iss, const struc
 const struct obol_issuer_keys *obol_issuer_keys(const struct obol_issuer *iss);
 /* The signer of everything the issuer signs at now (crypto/ed25519_signer.h):
  * vendor certificates, the key document, coupon answers, Codex and payword
- * certificates and lists. It stays usable while iss runs. */
+ * certificates, states and lists, receipts. It is the announced online key
+ * usable at now (of those, the one that began last), its accept_until the
+ * key's: with a signing process (signer_path), a signer over
+ * obol_signer_client_ed25519_sign for that key's public half, read from
+ * the signed announcements (the signing process checks the windows again);
+ * without, the in-process keyring loaded from the database. Keys imported
+ * while the daemon runs are picked up without a restart: a cheap check of
+ * the signed announcements at most every second of the clock, a reload
+ * when they moved and every minute. KEY_ONLINE_MISSING when no key is
+ * usable at now (out zeroed). The signer stays usable while iss runs (a key
+ * a reload dropped then signs nothing: KEY_NOT_ANNOUNCED). The master key
+ * is never here: it signs announcements only, offline. */
 OBOL_MUST_CHECK obol_err obol_issuer_signer(struct obol_issuer *iss, int64_t now, struct obol_ed25519_signer *out);
 /* The signing process's client, NULL without one; the issuer's box opener
  * (through it, or with the box key here). */
@@ -269,12 +280,36 @@ OBOL_MUST_CHECK obol_err obol_issuer_authenticate(struct obol_issuer *iss, struc
 /* ---- for tests and tools ------------------------------------------------ */
 
 /* The signed GET /keys document (see src/schemes/common/keys_doc.h) built from
- * the keys and each scheme's keys_part; *out is a new object. */
+ * the keys and each scheme's keys_part, signed by obol_issuer_signer at now;
+ * *out is a new object. While the signing process does not answer
+ * (SIGNER_UNAVAILABLE), the last document signed, if signed less than an
+ * hour of the clock ago, is returned again instead. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_doc(struct obol_issuer *iss, json_t **out);
 
-/* Sets up a new issuer database: ledger (currency), issuer keys, each scheme's
- * migrate and init with its options. ALREADY_INITIALISED when keys exist. Used
- * by `obol issuer init` and by tests. */
+/* Sets up a new issuer database: ledger (currency), the
+ * issuer's keys (a new master key pair, of which only the public half is
+ * stored), each scheme's migrate and init with its options, then the first
+ * key ceremony with the master key in hand (obol_issuer_keys_plan under
+ * obol_key_policy_default, obol_issuer_keys_sign_pending): online keys
+ * covering now .. lookahead and each scheme's keys announced, so that
+ * `issuer serve` can sign at once. keep(keep_ctx, master) is given the
+ * master key pair before the setup commits (to write it out; an error from
+ * it makes nothing), and keep(keep_ctx, NULL) if the commit then fails (to
+ * take the file back). The ceremony runs after that commit, in its own
+ * transactions: if it fails, its error is returned, the issuer exists and
+ * the kept master key can hold it again. keep NULL: the master key is wiped unkept (tests and
+ * benches that never need another ceremony). ALREADY_INITIALISED when keys
+ * exist (keep not called). Used by `obol issuer init` and by tests. */
+typedef obol_err (*obol_issuer_master_keep_fn)(void *ctx, const struct obol_sign_keypair *master);
+OBOL_MUST_CHECK obol_err obol_issuer_init_db_master(const char *db_url, const char *currency,
+						    const struct obol_init_arg *args, size_t nargs,
+						    obol_issuer_master_keep_fn keep, void *keep_ctx, FILE *out);
+/* The same without the first ceremony (tests of the ceremony's steps
+ * only: such an issuer signs nothing until one is held). */
+OBOL_MUST_CHECK obol_err obol_issuer_init_db_bare(const char *db_url, const char *currency,
+						  const struct obol_init_arg *args, size_t nargs,
+						  obol_issuer_master_keep_fn keep, void *keep_ctx, FILE *out);
+/* obol_issuer_init_db_master with keep NULL. */
 OBOL_MUST_CHECK obol_err obol_issuer_init_db(const char *db_url, const char *currency,
 					     const struct obol_init_arg *args, size_t nargs, FILE *out);
 

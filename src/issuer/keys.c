@@ -14,6 +14,7 @@
 #include "issuer/coupon_store.h"
 #include "issuer/ecash_rotate.h"
 #include "issuer/keys.h"
+#include "issuer/signer.h"
 #include "issuer/vendors.h"
 #include "schemes/coupon/keys.h"
 
@@ -25,11 +26,49 @@ static const struct obol_migration issuer_steps[] = {
 		    " sign_pk BYTEA NOT NULL, cert BYTEA NOT NULL, valid_from BIGINT NOT NULL,"
 		    " valid_until BIGINT NOT NULL);"
 		    "CREATE INDEX vendor_certs_key ON vendor_certs (sign_pk, serial);" },
+	/* The master key goes offline: its public half gets a column of its
+	 * own (filled for older databases by master_pk_fill below), and
+	 * master_seed is left empty (a zero-length blob) from then on. */
+	{ .sqlite = "ALTER TABLE issuer_keys ADD COLUMN master_pk BYTEA;" },
 };
+
+/* A database made while issuer init stored the master seed: its public
+ * half, derived once from the seed, into master_pk (the seed stays until
+ * `issuer keys export-master` moves it out; serve refuses to start before). */
+static obol_err master_pk_fill(struct obol_store *s, void *arg)
+{
+	struct obol_stmt *st = NULL;
+	struct obol_sign_keypair kp;
+	size_t len = 0;
+	bool row = false, fill = false;
+	(void)arg;
+	obol_err e = obol_stmt_prepare(s, "SELECT master_seed FROM issuer_keys WHERE id = 1 AND master_pk IS NULL", &st);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+		if (b == NULL || len != OBOL_SIGN_SEED_LEN)
+			e = OBOL_E_CONFIG;
+		else {
+			obol_sign_keypair_from_seed(&kp, b);
+			fill = true;
+		}
+	}
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e == OBOL_OK && fill) {
+		e = obol_stmt_prepare(s, "UPDATE issuer_keys SET master_pk = ? WHERE id = 1", &st);
+		if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, kp.pk, OBOL_SIGN_PK_LEN)) == OBOL_OK)
+			e = obol_stmt_step(st, &row);
+		obol_stmt_finish(st);
+	}
+	OBOL_WIPE(kp);
+	return e;
+}
 
 obol_err obol_issuer_keys_migrate(struct obol_store *s)
 {
 	obol_err e = obol_store_migrate(s, "issuer", issuer_steps, OBOL_ARRAY_LEN(issuer_steps));
+	if (e == OBOL_OK)
+		e = obol_store_transact(s, master_pk_fill, NULL);
 	return e == OBOL_OK ? obol_issuer_keyring_migrate(s) : e;
 }
 
@@ -39,14 +78,15 @@ obol_err obol_issuer_vendors_migrate(struct obol_store *s)
 }
 
 obol_err obol_issuer_keys_create(struct obol_store *s, const char *currency, int64_t now,
-				 struct obol_issuer_keys *out)
+				 struct obol_issuer_keys *out, struct obol_sign_keypair *master)
 {
+	static const uint8_t none[1];
 	struct obol_stmt *st = NULL;
-	uint8_t seed[OBOL_SIGN_SEED_LEN];
 	bool row;
 	obol_err e;
 
 	memset(out, 0, sizeof *out);
+	memset(master, 0, sizeof *master);
 	if (!obol_currency_valid(currency))
 		return OBOL_E_AMOUNT_SYNTAX;
 	e = obol_stmt_prepare(s, "SELECT id FROM issuer_keys WHERE id = 1", &st);
@@ -60,39 +100,41 @@ obol_err obol_issuer_keys_create(struct obol_store *s, const char *currency, int
 	if (row)
 		return OBOL_E_ALREADY_INITIALISED;
 
-	obol_random(seed, sizeof seed);
-	obol_sign_keypair_from_seed(&out->master, seed);
+	obol_sign_keypair_new(master);
+	memcpy(out->master_pk, master->pk, OBOL_SIGN_PK_LEN);
 	obol_box_keypair_new(&out->box);
 	strcpy(out->currency, currency);
 	out->created = now;
-	e = obol_stmt_prepare(s, "INSERT INTO issuer_keys (id, master_seed, box_sk, box_pk, currency, created)"
-				 " VALUES (1, ?, ?, ?, ?, ?)", &st);
+	e = obol_stmt_prepare(s, "INSERT INTO issuer_keys (id, master_seed, master_pk, box_sk, box_pk, currency, created)"
+				 " VALUES (1, ?, ?, ?, ?, ?, ?)", &st);
 	if (e != OBOL_OK)
 		goto out;
-	if ((e = obol_stmt_bind_blob(st, 1, seed, sizeof seed)) != OBOL_OK ||
-	    (e = obol_stmt_bind_blob(st, 2, out->box.sk, sizeof out->box.sk)) != OBOL_OK ||
-	    (e = obol_stmt_bind_blob(st, 3, out->box.pk, sizeof out->box.pk)) != OBOL_OK ||
-	    (e = obol_stmt_bind_text(st, 4, currency)) != OBOL_OK || (e = obol_stmt_bind_int64(st, 5, now)) != OBOL_OK)
+	/* master_seed: empty, the secret is not stored */
+	if ((e = obol_stmt_bind_blob(st, 1, none, 0)) != OBOL_OK ||
+	    (e = obol_stmt_bind_blob(st, 2, out->master_pk, OBOL_SIGN_PK_LEN)) != OBOL_OK ||
+	    (e = obol_stmt_bind_blob(st, 3, out->box.sk, sizeof out->box.sk)) != OBOL_OK ||
+	    (e = obol_stmt_bind_blob(st, 4, out->box.pk, sizeof out->box.pk)) != OBOL_OK ||
+	    (e = obol_stmt_bind_text(st, 5, currency)) != OBOL_OK || (e = obol_stmt_bind_int64(st, 6, now)) != OBOL_OK)
 		goto out;
 	e = obol_stmt_step(st, &row);
 out:
 	if (st != NULL)
 		obol_stmt_finish(st);
-	OBOL_WIPE(seed);
-	if (e != OBOL_OK)
+	if (e != OBOL_OK) {
 		obol_issuer_keys_wipe(out);
+		OBOL_WIPE(*master);
+	}
 	return e;
 }
 
 obol_err obol_issuer_keys_load(struct obol_store *s, struct obol_issuer_keys *out)
 {
 	struct obol_stmt *st = NULL;
-	uint8_t seed[OBOL_SIGN_SEED_LEN];
 	bool row;
 	size_t n1, n2, n3;
 
 	memset(out, 0, sizeof *out);
-	obol_err e = obol_stmt_prepare(s, "SELECT master_seed, box_sk, box_pk, currency, created FROM issuer_keys"
+	obol_err e = obol_stmt_prepare(s, "SELECT master_pk, box_sk, box_pk, currency, created FROM issuer_keys"
 					  " WHERE id = 1", &st);
 	if (e != OBOL_OK)
 		return e == OBOL_E_STORE_QUERY ? OBOL_E_KEYS_UNKNOWN : e;
@@ -107,19 +149,17 @@ obol_err obol_issuer_keys_load(struct obol_store *s, struct obol_issuer_keys *ou
 	const void *b2 = obol_stmt_column_blob(st, 1, &n2);
 	const void *b3 = obol_stmt_column_blob(st, 2, &n3);
 	const char *cur = obol_stmt_column_text(st, 3);
-	if (n1 != sizeof seed || n2 != OBOL_BOX_SK_LEN || n3 != OBOL_BOX_PK_LEN || cur == NULL ||
+	if (b1 == NULL || n1 != OBOL_SIGN_PK_LEN || n2 != OBOL_BOX_SK_LEN || n3 != OBOL_BOX_PK_LEN || cur == NULL ||
 	    obol_strlcpy_checked(out->currency, cur, sizeof out->currency) != OBOL_OK) {
 		e = OBOL_E_CONFIG;
 		goto out;
 	}
-	memcpy(seed, b1, sizeof seed);
+	memcpy(out->master_pk, b1, OBOL_SIGN_PK_LEN);
 	memcpy(out->box.sk, b2, OBOL_BOX_SK_LEN);
 	memcpy(out->box.pk, b3, OBOL_BOX_PK_LEN);
 	out->created = obol_stmt_column_int64(st, 4);
-	obol_sign_keypair_from_seed(&out->master, seed);
 out:
 	obol_stmt_finish(st);
-	OBOL_WIPE(seed);
 	if (e != OBOL_OK)
 		obol_issuer_keys_wipe(out);
 	return e;
@@ -128,6 +168,58 @@ out:
 void obol_issuer_keys_wipe(struct obol_issuer_keys *k)
 {
 	obol_wipe(k, sizeof *k);
+}
+
+obol_err obol_issuer_keys_master_in_db(struct obol_store *s, bool *yes)
+{
+	struct obol_stmt *st = NULL;
+	size_t len = 0;
+	bool row = false;
+	*yes = false;
+	obol_err e = obol_stmt_prepare(s, "SELECT master_seed FROM issuer_keys WHERE id = 1", &st);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		(void)obol_stmt_column_blob(st, 0, &len);
+		*yes = len > 0;
+	}
+	obol_stmt_finish(st);
+	return e == OBOL_E_STORE_QUERY ? OBOL_E_KEYS_UNKNOWN : e;
+}
+
+obol_err obol_issuer_keys_master_forget(struct obol_store *s)
+{
+	static const uint8_t zero[OBOL_SIGN_SEED_LEN];
+	struct obol_stmt *st = NULL;
+	bool yes = false, row;
+	obol_err e = obol_issuer_keys_master_in_db(s, &yes);
+	if (e != OBOL_OK)
+		return e;
+	if (!yes)
+		return OBOL_E_KEY_MASTER_OFFLINE;
+	/* Overwrite in place first (same length: SQLite rewrites the cell where
+	 * it is), then empty the cell. */
+	e = obol_stmt_prepare(s, "UPDATE issuer_keys SET master_seed = ? WHERE id = 1", &st);
+	if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, zero, sizeof zero)) == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e == OBOL_OK)
+		e = obol_stmt_prepare(s, "UPDATE issuer_keys SET master_seed = ? WHERE id = 1", &st);
+	if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, zero, 0)) == OBOL_OK)
+		e = obol_stmt_step(st, &row);
+	obol_stmt_finish(st);
+	return e;
+}
+
+obol_err obol_issuer_keys_master_scrub(struct obol_store *s)
+{
+	if (obol_store_backend(s) == OBOL_STORE_POSTGRES)
+		return obol_store_exec(s, "VACUUM FULL issuer_keys");
+	obol_err e = obol_store_exec(s, "PRAGMA secure_delete = ON");
+	if (e == OBOL_OK)
+		e = obol_store_exec(s, "VACUUM");
+	if (e == OBOL_OK)
+		e = obol_store_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
+	return e;
 }
 
 /* ---- The key hierarchy (contract in keys.h) ----------------------------- */
@@ -150,7 +242,7 @@ obol_err obol_issuer_keyring_migrate(struct obol_store *s)
 
 void obol_key_policy_default(struct obol_key_policy *p)
 {
-	*p = (struct obol_key_policy){ .online_use_s = 90 * DAY_S, .online_grace_s = 30 * DAY_S,
+	*p = (struct obol_key_policy){ .online_use_s = 90 * DAY_S, .online_grace_s = 366 * DAY_S,
 				       .lookahead_s = 120 * DAY_S, .coin_legal_s = 3 * 365 * DAY_S,
 				       .bank_use_s = 365 * DAY_S };
 }
@@ -289,18 +381,37 @@ static obol_err online_end(struct obol_store *s, int64_t now, int64_t *end)
 	return obol_issuer_keys_online_cover(s, now, NULL, end);
 }
 
-/* Draws an online key for [from, from + use), stores its seed and requests
- * its announcement. */
+/* A new online key: drawn in the signer when the issuer has one (then
+ * *seed_len 0: the issuer database keeps no seed, as after an import),
+ * else here. */
+static obol_err online_draw(const struct obol_signer_link *link, struct obol_sign_keypair *kp,
+			    uint8_t seed[static OBOL_SIGN_SEED_LEN], size_t *seed_len)
+{
+	size_t len = 0;
+	memset(kp, 0, sizeof *kp);
+	*seed_len = 0;
+	if (link != NULL && link->linked)
+		return obol_signer_draw(link, OBOL_SIGNER_KEY_ONLINE, 0, kp->pk, sizeof kp->pk, &len);
+	obol_random(seed, OBOL_SIGN_SEED_LEN);
+	obol_sign_keypair_from_seed(kp, seed);
+	*seed_len = OBOL_SIGN_SEED_LEN;
+	return OBOL_OK;
+}
+
+/* Draws an online key for [from, from + use) (online_draw), stores its seed
+ * and requests its announcement. */
 static obol_err online_add(struct obol_store *s, const char *currency, const struct obol_key_policy *p, int64_t from,
-			   int64_t now)
+			   int64_t now, const struct obol_signer_link *link)
 {
 	struct obol_sign_keypair kp;
 	struct obol_key_announce a;
 	struct obol_stmt *st = NULL;
 	uint8_t seed[OBOL_SIGN_SEED_LEN], id[32];
+	size_t seed_len = 0;
 	bool row;
-	obol_random(seed, sizeof seed);
-	obol_sign_keypair_from_seed(&kp, seed);
+	obol_err e = online_draw(link, &kp, seed, &seed_len);
+	if (e != OBOL_OK)
+		return e;
 	memset(&a, 0, sizeof a);
 	a.kind = OBOL_KEY_ONLINE;
 	strcpy(a.currency, currency);
@@ -310,9 +421,9 @@ static obol_err online_add(struct obol_store *s, const char *currency, const str
 	a.use_until = from + p->online_use_s;
 	a.accept_until = a.use_until + p->online_grace_s;
 	obol_key_announce_key_id(&a, id);
-	obol_err e = obol_stmt_prepare(s, "INSERT INTO online_keys (key_id, seed, created) VALUES (?, ?, ?)", &st);
+	e = obol_stmt_prepare(s, "INSERT INTO online_keys (key_id, seed, created) VALUES (?, ?, ?)", &st);
 	if (e == OBOL_OK && (e = obol_stmt_bind_blob(st, 1, id, sizeof id)) == OBOL_OK &&
-	    (e = obol_stmt_bind_blob(st, 2, seed, sizeof seed)) == OBOL_OK &&
+	    (e = obol_stmt_bind_blob(st, 2, seed, seed_len)) == OBOL_OK &&
 	    (e = obol_stmt_bind_int64(st, 3, now)) == OBOL_OK)
 		e = obol_stmt_step(st, &row);
 	obol_stmt_finish(st);
@@ -324,13 +435,13 @@ static obol_err online_add(struct obol_store *s, const char *currency, const str
 }
 
 static obol_err plan_coupon(struct obol_store *s, const char *currency, const struct obol_key_policy *p, int64_t now,
-			    size_t *added)
+			    const struct obol_signer_link *link, size_t *added)
 {
 	struct coupon_denom d[COUPON_KEYS_DENOMS_MAX];
 	size_t n = 0, drawn = 0;
 	/* successors of the keys that stop issuing within the lookahead first,
 	 * so that they are announced before they are needed */
-	obol_err e = coupon_rotate(s, now, p->lookahead_s, &drawn);
+	obol_err e = coupon_rotate(s, now, p->lookahead_s, link, &drawn);
 	/* a full table stops one series' rotation (logged), never the plan */
 	if (e == OBOL_E_COUPON_DENOMS_FULL)
 		e = OBOL_OK;
@@ -390,6 +501,7 @@ static obol_err plan_ecash(struct obol_store *s, const char *currency, const str
 obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_policy *p, int64_t now, size_t *added)
 {
 	struct obol_issuer_keys k;
+	struct obol_signer_link link;
 	int64_t coupon_v = 0, ecash_v = 0, end;
 	*added = 0;
 	if (p->online_use_s <= 0 || p->online_grace_s < 0 || p->lookahead_s <= 0 || p->coin_legal_s < 0 ||
@@ -400,7 +512,8 @@ obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_polic
 	strcpy(currency, k.currency);
 	obol_issuer_keys_wipe(&k);
 	if (e != OBOL_OK || (e = obol_store_schema_version(s, "coupon", &coupon_v)) != OBOL_OK ||
-	    (e = obol_store_schema_version(s, "ecash", &ecash_v)) != OBOL_OK)
+	    (e = obol_store_schema_version(s, "ecash", &ecash_v)) != OBOL_OK ||
+	    (e = obol_signer_link_read(s, &link)) != OBOL_OK) /* a signer: new keys are drawn there */
 		return e;
 	if ((e = obol_store_begin(s)) != OBOL_OK)
 		return e;
@@ -408,11 +521,11 @@ obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_polic
 	for (int i = 0; e == OBOL_OK && i < 8; i++) {
 		if ((e = online_end(s, now, &end)) != OBOL_OK || end >= now + p->lookahead_s)
 			break;
-		if ((e = online_add(s, currency, p, end > now ? end : now, now)) == OBOL_OK)
+		if ((e = online_add(s, currency, p, end > now ? end : now, now, &link)) == OBOL_OK)
 			(*added)++;
 	}
 	if (e == OBOL_OK && coupon_v > 0)
-		e = plan_coupon(s, currency, p, now, added);
+		e = plan_coupon(s, currency, p, now, &link, added);
 	if (e == OBOL_OK && ecash_v > 0)
 		e = plan_ecash(s, currency, p, now, added);
 	if (e != OBOL_OK) {
@@ -651,7 +764,9 @@ obol_err obol_issuer_keys_master_seed(struct obol_store *s, uint8_t seed[static 
 	obol_err e = obol_stmt_prepare(s, "SELECT master_seed FROM issuer_keys WHERE id = 1", &st);
 	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK) {
 		const uint8_t *b = row ? obol_stmt_column_blob(st, 0, &len) : NULL;
-		if (b == NULL || len != OBOL_SIGN_SEED_LEN)
+		if (row && len == 0)
+			e = OBOL_E_KEY_MASTER_OFFLINE;
+		else if (b == NULL || len != OBOL_SIGN_SEED_LEN)
 			e = row ? OBOL_E_CONFIG : OBOL_E_KEYS_UNKNOWN;
 		else
 			memcpy(seed, b, OBOL_SIGN_SEED_LEN);
@@ -749,6 +864,7 @@ obol_err obol_online_keyring_load(struct obol_store *s, int64_t now, struct obol
 		}
 		k->valid_from = a.valid_from;
 		k->use_until = a.use_until;
+		k->accept_until = a.accept_until;
 		r->n++;
 	}
 	obol_stmt_finish(st);
@@ -794,7 +910,48 @@ obol_err obol_online_keyring_signer(const struct obol_online_keyring *r, int64_t
 	if (e != OBOL_OK)
 		return e;
 	memcpy(out->pk, k->kp.pk, OBOL_SIGN_PK_LEN);
+	out->accept_until = k->accept_until;
 	out->sign = keyring_sign;
 	out->ctx = (void *)r;
 	return OBOL_OK;
+}
+
+/* ---- The online keys another process signs with (contract in keys.h) ---- */
+
+obol_err obol_online_pubs_load(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN], int64_t now,
+			       struct obol_online_pub *out, size_t *n)
+{
+	struct obol_key_set *set = malloc(sizeof *set);
+	*n = 0;
+	if (set == NULL)
+		return OBOL_E_NO_MEMORY;
+	obol_err e = obol_issuer_keys_announced(s, master_pk, now, set);
+	for (size_t i = 0; e == OBOL_OK && i < set->n && *n < OBOL_ONLINE_KEYRING_MAX; i++) {
+		const struct obol_key_announce *a = &set->a[i];
+		uint8_t id[32];
+		bool gone = false;
+		if (a->kind != OBOL_KEY_ONLINE || a->key_len != OBOL_SIGN_PK_LEN || now >= a->use_until)
+			continue;
+		obol_key_announce_key_id(a, id);
+		for (size_t j = 0; j < set->n && !gone; j++)
+			gone = set->a[j].kind == OBOL_KEY_REVOKE && memcmp(set->a[j].revoked, id, 32) == 0;
+		if (gone)
+			continue;
+		memcpy(out[*n].pk, a->key, OBOL_SIGN_PK_LEN);
+		out[*n].valid_from = a->valid_from;
+		out[*n].use_until = a->use_until;
+		out[*n].accept_until = a->accept_until;
+		(*n)++;
+	}
+	free(set);
+	return e;
+}
+
+const struct obol_online_pub *obol_online_pubs_pick(const struct obol_online_pub *p, size_t n, int64_t now)
+{
+	const struct obol_online_pub *best = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].valid_from <= now && now < p[i].use_until && (best == NULL || p[i].valid_from > best->valid_from))
+			best = &p[i];
+	return best;
 }

@@ -1,15 +1,24 @@
-/* The issuer's own keys (DESIGN §4): the master Ed25519 key, which signs vendor
- * certificates, the GET /keys document, CRLs and blacklists, and the X25519 box
- * key to which wallets seal authorisations for the issuer (DESIGN §3).
+/* The issuer's own keys (DESIGN §4): the master Ed25519 key, which signs
+ * only key announcements (the online keys that sign everything else, below),
+ * and the X25519 box key to which wallets seal authorisations for the issuer
+ * (DESIGN §3).
  *
  * They live in the issuer database, table issuer_keys (migration component
- * "issuer"), created once by `obol issuer init`. The database is the issuer's
- * trust boundary: protect it as the keys it holds. Scheme keys (coupon
+ * "issuer"), created once by `obol issuer init`: the master key's PUBLIC half
+ * only. The master secret never enters the database: issuer init writes it
+ * to a master key file (cli/key_files.h) and holds the first key ceremony
+ * with it in hand; after that it lives offline (`obol offline sign`). A
+ * database made before this held the seed (column master_seed): `obol issuer
+ * keys export-master` moves it to a file and erases it from the database,
+ * and `issuer serve` refuses to start while it is there. The database is the
+ * issuer's trust boundary: protect it as the keys it holds (the box key and,
+ * without a signing process, the online keys). Scheme keys (coupon
  * denominations, ecash bank keys, ...) live in each scheme's own tables. */
 #ifndef OBOL_ISSUER_KEYS_H
 #define OBOL_ISSUER_KEYS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/amount.h"
@@ -21,8 +30,8 @@
 #include "store/store.h"
 
 struct obol_issuer_keys {
-	struct obol_sign_keypair master; /* secret half: wipe with obol_issuer_keys_wipe */
-	struct obol_box_keypair box;
+	uint8_t master_pk[OBOL_SIGN_PK_LEN]; /* public only: the secret is offline */
+	struct obol_box_keypair box;         /* secret half: wipe with obol_issuer_keys_wipe */
 	char currency[OBOL_CURRENCY_MAX + 1];
 	int64_t created;
 };
@@ -31,12 +40,15 @@ struct obol_issuer_keys {
  * (component "keys", below); idempotent. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_migrate(struct obol_store *s);
 
-/* Draws new keys and stores them (inside the caller's transaction).
- * ALREADY_INITIALISED when keys exist. */
+/* Draws new keys and stores them (inside the caller's transaction): the box
+ * key and the master's public key. The master key pair goes to *master
+ * only, never to the database: the caller holds the first ceremony with it
+ * and writes it out (wipe it after). ALREADY_INITIALISED when keys exist. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_create(struct obol_store *s, const char *currency, int64_t now,
-						 struct obol_issuer_keys *out);
+						 struct obol_issuer_keys *out, struct obol_sign_keypair *master);
 
-/* Loads the keys. KEYS_UNKNOWN when the database has none. */
+/* Loads the keys (never a master secret, even where an old database still
+ * holds one). KEYS_UNKNOWN when the database has none. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_load(struct obol_store *s, struct obol_issuer_keys *out);
 
 void obol_issuer_keys_wipe(struct obol_issuer_keys *k);
@@ -66,7 +78,14 @@ struct obol_key_policy {
 				  * ends (a coupon key carries its own legal end) */
 	int64_t bank_use_s;      /* an ecash bank key signs this long (its successor follows) */
 };
-/* 90 days, 30 days, 120 days, 3 years, 1 year. */
+/* 90 days, 366 days, 120 days, 3 years, 1 year.
+ * The grace is what a certificate signed by an online key can live past the
+ * key's last day of use: every certificate the issuer makes is cut at its
+ * signing key's accept_until (crypto/ed25519_signer.h), so a grace of one
+ * year and a day lets a one-year certificate (vendor, Codex, payword: the
+ * default lifetimes) made on the last day of a key's use keep its full
+ * year. A shorter grace would hand out shorter certificates near the end
+ * of each key's use. */
 void obol_key_policy_default(struct obol_key_policy *p);
 
 /* Inside the caller's transaction: requests, as pending announcements, what
@@ -143,9 +162,29 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_announced_coupon(struct obol_store *s,
  * of those, as a new JSON array of their text forms. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_doc_part(struct obol_store *s, int64_t now, json_t **out);
 
-/* The master key's seed as issuer init stored it, for moving it to the
- * offline master key file (wipe it after use). */
+/* The master key's seed as an issuer init before the master went offline
+ * stored it, for moving it to the offline master key file (wipe it after
+ * use). KEY_MASTER_OFFLINE when the database holds none (any database made
+ * since: the seed went to a file at init). */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_master_seed(struct obol_store *s, uint8_t seed[static OBOL_SIGN_SEED_LEN]);
+
+/* Whether the database still holds a master seed (*yes). */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_master_in_db(struct obol_store *s, bool *yes);
+
+/* Inside the caller's transaction: erases the master seed from the
+ * database, its bytes first overwritten with zeros in place and then the
+ * cell emptied (for SQLite, the caller then VACUUMs, outside the
+ * transaction, so that no free page keeps the old bytes: see
+ * obol_issuer_keys_master_scrub). KEY_MASTER_OFFLINE when there is none. */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_master_forget(struct obol_store *s);
+
+/* Outside any transaction, after obol_issuer_keys_master_forget committed:
+ * SQLite: VACUUM with secure_delete on and a TRUNCATE checkpoint, so that
+ * neither a free page of the file nor the write-ahead log keeps the seed's
+ * old bytes. PostgreSQL: VACUUM FULL issuer_keys (the old row version is
+ * dropped with its table file; what the server's WAL archive keeps is the
+ * operator's to purge). */
+OBOL_MUST_CHECK obol_err obol_issuer_keys_master_scrub(struct obol_store *s);
 
 /* ---- The online keys this process signs with -----------------------------
  *
@@ -156,7 +195,7 @@ OBOL_MUST_CHECK obol_err obol_issuer_keys_master_seed(struct obol_store *s, uint
 #define OBOL_ONLINE_KEYRING_MAX 16
 struct obol_online_key {
 	struct obol_sign_keypair kp; /* secret half: wipe with obol_online_keyring_wipe */
-	int64_t valid_from, use_until;
+	int64_t valid_from, use_until, accept_until;
 };
 struct obol_online_keyring {
 	struct obol_online_key k[OBOL_ONLINE_KEYRING_MAX];
@@ -175,9 +214,29 @@ OBOL_MUST_CHECK obol_err obol_online_keyring_pick(const struct obol_online_keyri
 						  const struct obol_online_key **out);
 
 /* An in-process signer over r (borrowed: it must outlive the signer) with
- * the key picked at now: KEY_ONLINE_MISSING when none. It signs under that
- * key's pk only while r holds the key (else KEY_NOT_ANNOUNCED). */
+ * the key picked at now, its accept_until the key's: KEY_ONLINE_MISSING when
+ * none. It signs under that key's pk only while r holds the key (else
+ * KEY_NOT_ANNOUNCED). */
 OBOL_MUST_CHECK obol_err obol_online_keyring_signer(const struct obol_online_keyring *r, int64_t now,
 						    struct obol_ed25519_signer *out);
+
+/* ---- The online keys another process signs with -------------------------
+ *
+ * With a signing process (issuer/signer.h) the seeds are there; this
+ * process knows each online key by its signed announcement only. */
+struct obol_online_pub {
+	uint8_t pk[OBOL_SIGN_PK_LEN];
+	int64_t valid_from, use_until, accept_until;
+};
+
+/* The announced online keys (verified under master_pk) whose use has not
+ * ended at now and that no signed revocation names (whatever its
+ * valid_from, as obol_online_keyring_load), soonest first, into out (of
+ * OBOL_ONLINE_KEYRING_MAX; the latest beyond are left out), *n of them. */
+OBOL_MUST_CHECK obol_err obol_online_pubs_load(struct obol_store *s, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+					       int64_t now, struct obol_online_pub *out, size_t *n);
+/* Of p[0..n), the key to sign with at now as obol_online_keyring_pick
+ * chooses it; NULL when none is usable. */
+const struct obol_online_pub *obol_online_pubs_pick(const struct obol_online_pub *p, size_t n, int64_t now);
 
 #endif

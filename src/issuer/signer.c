@@ -18,10 +18,12 @@
 
 #include "core/clock.h"
 #include "crypto/blindrsa.h"
+#include "crypto/hash.h"
 #include "crypto/rsa.h"
 #include "crypto/seal.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "schemes/common/key_announce.h"
 
 const char *const obol_signer_contexts[] = {
 	"issuer-keys",	       "vendor-cert",	  "coupon-lock-reply",	 "coupon-settle-reply",
@@ -102,7 +104,8 @@ obol_err obol_signer_frame_read(int fd, uint8_t *buf, size_t cap, size_t *len)
 struct signer_key {
 	uint8_t id[OBOL_SIGNER_KEY_ID_LEN];
 	int kind;
-	int64_t valid_from, use_until;
+	int64_t valid_from, use_until; /* the announced use window, both inclusive */
+	bool announced, revoked;       /* by the master, as the store holds it */
 	EVP_PKEY *rsa;			    /* DENOM, BANK */
 	struct obol_box_keypair box;	    /* BOX */
 	struct obol_sign_keypair ed;	    /* ONLINE */
@@ -116,8 +119,13 @@ struct conn {
 };
 
 struct obol_signer {
+	pthread_rwlock_t keys_lock; /* keys, nkeys: read to sign, written to reload */
 	struct signer_key *keys;
 	size_t nkeys;
+	char *db_url;
+	int64_t generation; /* the store's import count the keys were loaded at */
+	time_t checked;	    /* when the accept thread last looked at it */
+	pthread_mutex_t reload_mu;
 	int listen_fd, stop_pipe[2];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uid_t peer_uid;
@@ -140,19 +148,124 @@ static void keys_free(struct signer_key *k, size_t n)
 	free(k);
 }
 
+/* The announcements of the store, each verified under its pinned master
+ * key; the ones that do not verify are left out (they announce nothing). */
+struct announcements {
+	struct obol_key_announce *a;
+	size_t n;
+};
+
+static obol_err announcements_load(struct obol_store *s, struct announcements *out)
+{
+	struct obol_stmt *st = NULL;
+	uint8_t master[OBOL_SIGN_PK_LEN];
+	bool row = false, pinned = false;
+	size_t len, cap = 0;
+	obol_err e = obol_stmt_prepare(s, "SELECT master_pk FROM signer_master WHERE id = 1", &st);
+	memset(out, 0, sizeof *out);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+		if (b != NULL && len == sizeof master) {
+			memcpy(master, b, sizeof master);
+			pinned = true;
+		}
+	}
+	obol_stmt_finish(st);
+	st = NULL;
+	if (e != OBOL_OK || !pinned)
+		return e; /* no master: no key is announced */
+	if ((e = obol_stmt_prepare(s, "SELECT announcement FROM signer_announcements ORDER BY serial", &st)) != OBOL_OK)
+		return e;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		const uint8_t *b = obol_stmt_column_blob(st, 0, &len);
+		if (out->n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			struct obol_key_announce *na = realloc(out->a, ncap * sizeof *na);
+			if (na == NULL) {
+				e = OBOL_E_NO_MEMORY;
+				break;
+			}
+			out->a = na;
+			cap = ncap;
+		}
+		struct obol_key_announce *a = &out->a[out->n];
+		if (b != NULL && obol_key_announce_decode(b, len, a) == OBOL_OK && obol_key_announce_verify(a, master) == OBOL_OK)
+			out->n++;
+	}
+	obol_stmt_finish(st);
+	if (e != OBOL_OK) {
+		free(out->a);
+		memset(out, 0, sizeof *out);
+	}
+	return e;
+}
+
+/* Whether a bank key announced after a (a later valid_from) is among the
+ * announcements: bank keys then rotate, and a's window ends. */
+static bool bank_successor(const struct announcements *an, const struct obol_key_announce *a)
+{
+	for (size_t i = 0; i < an->n; i++)
+		if (an->a[i].kind == OBOL_KEY_ECASH_BANK && an->a[i].valid_from > a->valid_from)
+			return true;
+	return false;
+}
+
+/* Sets x's window and flags from the announcements: its announcement (of
+ * its kind, naming its key id) and any revocation naming it. */
+static void key_announced(struct signer_key *x, const struct announcements *an)
+{
+	uint8_t aid[32], id[32];
+	uint64_t kind;
+	switch (x->kind) {
+	case OBOL_SIGNER_KEY_DENOM: kind = OBOL_KEY_COUPON_DENOM; break;
+	case OBOL_SIGNER_KEY_BANK: kind = OBOL_KEY_ECASH_BANK; break;
+	case OBOL_SIGNER_KEY_ONLINE: kind = OBOL_KEY_ONLINE; break;
+	default: return; /* the box key signs nothing: no announcement */
+	}
+	/* an announcement names a key by SHA-256 of its bytes: an RSA key's
+	 * id here, an online key's public key hashed */
+	if (x->kind == OBOL_SIGNER_KEY_ONLINE)
+		obol_sha256(aid, x->id, OBOL_SIGN_PK_LEN);
+	else
+		memcpy(aid, x->id, sizeof aid);
+	for (size_t i = 0; i < an->n; i++) {
+		const struct obol_key_announce *a = &an->a[i];
+		if (a->kind == OBOL_KEY_REVOKE) {
+			x->revoked |= memcmp(a->revoked, aid, sizeof aid) == 0;
+			continue;
+		}
+		if (a->kind != kind || x->announced)
+			continue;
+		obol_key_announce_key_id(a, id);
+		if (memcmp(id, aid, sizeof id) != 0)
+			continue;
+		x->announced = true;
+		x->valid_from = a->valid_from;
+		x->use_until = a->use_until - 1;
+		/* a bank key with no successor announced keeps no end (signer.h) */
+		if (x->kind == OBOL_SIGNER_KEY_BANK && !bank_successor(an, a))
+			x->use_until = INT64_MAX;
+	}
+}
+
 static obol_err keys_load(struct obol_store *s, struct signer_key **out, size_t *n)
 {
 	struct obol_stmt *st;
 	struct signer_key *k = NULL;
+	struct announcements an;
 	size_t cap = 0;
 	bool row;
 	obol_err e;
 	*n = 0;
-	if ((e = obol_stmt_prepare(s, "SELECT key_id, kind, secret, public, valid_from, use_until FROM signer_keys",
-				   &st)) != OBOL_OK)
+	if ((e = announcements_load(s, &an)) != OBOL_OK)
 		return e;
+	if ((e = obol_stmt_prepare(s, "SELECT key_id, kind, secret, public FROM signer_keys", &st)) != OBOL_OK) {
+		free(an.a);
+		return e;
+	}
 	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		size_t idlen, slen, plen;
+		uint8_t rid[OBOL_SIGNER_KEY_ID_LEN];
 		const uint8_t *id = obol_stmt_column_blob(st, 0, &idlen);
 		const uint8_t *sec = obol_stmt_column_blob(st, 2, &slen);
 		const uint8_t *pub = obol_stmt_column_blob(st, 3, &plen);
@@ -172,12 +285,13 @@ static obol_err keys_load(struct obol_store *s, struct signer_key **out, size_t 
 			break;
 		memcpy(x->id, id, idlen);
 		x->kind = (int)obol_stmt_column_int64(st, 1);
-		x->valid_from = obol_stmt_column_int64(st, 4);
-		x->use_until = obol_stmt_column_int64(st, 5);
 		switch (x->kind) {
 		case OBOL_SIGNER_KEY_DENOM:
 		case OBOL_SIGNER_KEY_BANK:
-			e = obol_rsa_private_from_der(sec, slen, &x->rsa);
+			/* named by its own id, never by the column's word */
+			if ((e = obol_rsa_private_from_der(sec, slen, &x->rsa)) == OBOL_OK &&
+			    (e = obol_rsa_key_id(x->rsa, rid)) == OBOL_OK && memcmp(rid, x->id, sizeof rid) != 0)
+				e = OBOL_E_KEY_INVALID;
 			break;
 		case OBOL_SIGNER_KEY_BOX:
 			if (slen == OBOL_BOX_SK_LEN && plen == OBOL_BOX_PK_LEN) {
@@ -198,8 +312,10 @@ static obol_err keys_load(struct obol_store *s, struct signer_key **out, size_t 
 		(*n)++;
 		if (e != OBOL_OK)
 			break;
+		key_announced(x, &an);
 	}
 	obol_stmt_finish(st);
+	free(an.a);
 	if (e != OBOL_OK) {
 		keys_free(k, *n);
 		*n = 0;
@@ -207,6 +323,19 @@ static obol_err keys_load(struct obol_store *s, struct signer_key **out, size_t 
 	}
 	*out = k;
 	return OBOL_OK;
+}
+
+/* The store's import count (0 before the first import). */
+static obol_err generation_read(struct obol_store *s, int64_t *g)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	*g = 0;
+	obol_err e = obol_stmt_prepare(s, "SELECT generation FROM signer_state WHERE id = 1", &st);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row)
+		*g = obol_stmt_column_int64(st, 0);
+	obol_stmt_finish(st);
+	return e;
 }
 
 static const struct signer_key *key_find(const struct obol_signer *sg, int kind, const uint8_t *id)
@@ -217,12 +346,21 @@ static const struct signer_key *key_find(const struct obol_signer *sg, int kind,
 	return NULL;
 }
 
-/* The key a request names, of the kind its request uses, inside its window. */
+/* The key a request names, of the kind its request uses, announced, not
+ * revoked, inside its window (the box key: held). Under keys_lock. */
 static obol_err key_usable(const struct obol_signer *sg, int kind, const uint8_t *id, const struct signer_key **out)
 {
 	const struct signer_key *k = key_find(sg, kind, id);
 	if (!k)
 		return OBOL_E_SIGNER_KEY_UNKNOWN;
+	if (kind == OBOL_SIGNER_KEY_BOX) {
+		*out = k;
+		return OBOL_OK;
+	}
+	if (!k->announced)
+		return OBOL_E_SIGNER_KEY_NOT_ANNOUNCED;
+	if (k->revoked)
+		return OBOL_E_SIGNER_KEY_REVOKED;
 	int64_t now = obol_now();
 	if (now < k->valid_from || now > k->use_until)
 		return OBOL_E_SIGNER_KEY_NOT_USABLE;
@@ -255,7 +393,32 @@ static obol_err do_status(struct obol_signer *sg, struct answer *a)
 		off += (size_t)snprintf((char *)a->out + off, sizeof(a->out) - off, "%s\"%s\":{\"ok\":%llu,\"refused\":%llu}",
 					k > 1 ? "," : "", kind_names[k], (unsigned long long)c.ok[k],
 					(unsigned long long)c.refused[k]);
-	off += (size_t)snprintf((char *)a->out + off, sizeof(a->out) - off, "}");
+	/* the keys it signs with now, per kind, and until when the online
+	 * keys it holds cover without a gap: the operator's warning that the
+	 * ceremony is due (under keys_lock, as every request) */
+	int64_t now = obol_now(), cover = now;
+	unsigned usable[5] = { 0 };
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (size_t i = 0; i < sg->nkeys; i++) {
+			const struct signer_key *k = &sg->keys[i];
+			if (k->kind == OBOL_SIGNER_KEY_ONLINE && k->announced && !k->revoked && k->valid_from <= cover &&
+			    cover <= k->use_until) {
+				cover = k->use_until == INT64_MAX ? INT64_MAX : k->use_until + 1;
+				moved = cover != INT64_MAX;
+			}
+		}
+	}
+	for (size_t i = 0; i < sg->nkeys; i++) {
+		const struct signer_key *k = &sg->keys[i], *u;
+		if (k->kind >= 1 && k->kind <= 4 && key_usable(sg, k->kind, k->id, &u) == OBOL_OK)
+			usable[k->kind]++;
+	}
+	off += (size_t)snprintf((char *)a->out + off, sizeof(a->out) - off,
+				",\"usable\":{\"denom\":%u,\"bank\":%u,\"box\":%u,\"online\":%u},"
+				"\"online_cover_until\":%lld,\"import\":%lld}",
+				usable[OBOL_SIGNER_KEY_DENOM], usable[OBOL_SIGNER_KEY_BANK], usable[OBOL_SIGNER_KEY_BOX],
+				usable[OBOL_SIGNER_KEY_ONLINE], (long long)cover, (long long)sg->generation);
 	a->len = off < sizeof(a->out) ? off : sizeof(a->out) - 1;
 	return OBOL_OK;
 }
@@ -378,7 +541,9 @@ static void *conn_main(void *arg)
 		const uint8_t *id = req + 1;
 		size_t plen = n - 1 - OBOL_SIGNER_KEY_ID_LEN;
 		a->len = 0;
+		pthread_rwlock_rdlock(&sg->keys_lock);
 		e = handle(sg, kind, id, req + 1 + OBOL_SIGNER_KEY_ID_LEN, plen, a);
+		pthread_rwlock_unlock(&sg->keys_lock);
 		note(sg, kind, id, plen, e);
 		obol_wipe(req, n);
 		if (e != OBOL_OK) {
@@ -428,6 +593,22 @@ static void *accept_main(void *arg)
 			continue;
 		if (n < 0 || p[1].revents)
 			break;
+		time_t t = time(NULL);
+		if (t != sg->checked) { /* at most once a second, loaded or idle */
+			sg->checked = t;
+			bool reloaded = false;
+			obol_err re = obol_signer_refresh(sg, &reloaded);
+			if (re != OBOL_OK || reloaded) {
+				pthread_mutex_lock(&sg->mu);
+				if (re != OBOL_OK)
+					fprintf(sg->log, "signer: reload failed, keeping the keys held: %s\n", obol_strerror(re));
+				else
+					fprintf(sg->log, "signer: reloaded %zu keys (import %lld)\n", sg->nkeys,
+						(long long)sg->generation);
+				fflush(sg->log);
+				pthread_mutex_unlock(&sg->mu);
+			}
+		}
 		if (n == 0) { /* idle: the log's last lines out */
 			pthread_mutex_lock(&sg->mu);
 			fflush(sg->log);
@@ -470,13 +651,25 @@ obol_err obol_signer_start(const struct obol_signer_config *cfg, struct obol_sig
 		return OBOL_E_NO_MEMORY;
 	sg->listen_fd = sg->stop_pipe[0] = sg->stop_pipe[1] = -1;
 	pthread_mutex_init(&sg->mu, NULL);
+	pthread_mutex_init(&sg->reload_mu, NULL);
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	/* a reload waits for the signatures under way, not for a stream of them */
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&sg->keys_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	sg->checked = time(NULL);
 	sg->peer_uid = cfg->peer_uid;
 	if (strlen(cfg->socket_path) >= sizeof(addr.sun_path)) {
 		e = OBOL_E_CONFIG;
 		goto fail;
 	}
+	if (!(sg->db_url = strdup(cfg->db_url))) {
+		e = OBOL_E_NO_MEMORY;
+		goto fail;
+	}
 	if ((e = obol_store_open(cfg->db_url, false, &s)) != OBOL_OK || (e = obol_signer_store_migrate(s)) != OBOL_OK ||
-	    (e = keys_load(s, &sg->keys, &sg->nkeys)) != OBOL_OK)
+	    (e = generation_read(s, &sg->generation)) != OBOL_OK || (e = keys_load(s, &sg->keys, &sg->nkeys)) != OBOL_OK)
 		goto fail;
 	obol_store_close(s);
 	s = NULL;
@@ -523,6 +716,7 @@ fail:
 	if (sg->own_log)
 		fclose(sg->log);
 	keys_free(sg->keys, sg->nkeys);
+	free(sg->db_url);
 	free(sg);
 	return e;
 }
@@ -532,6 +726,35 @@ void obol_signer_counts(struct obol_signer *sg, struct obol_signer_counts *out)
 	pthread_mutex_lock(&sg->mu);
 	*out = sg->counts;
 	pthread_mutex_unlock(&sg->mu);
+}
+
+obol_err obol_signer_refresh(struct obol_signer *sg, bool *reloaded)
+{
+	struct obol_store *s = NULL;
+	struct signer_key *k = NULL, *old;
+	size_t n = 0, oldn;
+	int64_t g = 0;
+	if (reloaded)
+		*reloaded = false;
+	pthread_mutex_lock(&sg->reload_mu);
+	obol_err e = obol_store_open(sg->db_url, false, &s);
+	if (e == OBOL_OK)
+		e = generation_read(s, &g);
+	if (e == OBOL_OK && g != sg->generation)
+		e = keys_load(s, &k, &n);
+	obol_store_close(s);
+	if (e == OBOL_OK && g != sg->generation) {
+		pthread_rwlock_wrlock(&sg->keys_lock);
+		old = sg->keys, oldn = sg->nkeys;
+		sg->keys = k, sg->nkeys = n;
+		sg->generation = g;
+		pthread_rwlock_unlock(&sg->keys_lock);
+		keys_free(old, oldn);
+		if (reloaded)
+			*reloaded = true;
+	}
+	pthread_mutex_unlock(&sg->reload_mu);
+	return e;
 }
 
 void obol_signer_stop(struct obol_signer *sg)
@@ -549,6 +772,9 @@ void obol_signer_stop(struct obol_signer *sg)
 	if (sg->own_log)
 		fclose(sg->log);
 	keys_free(sg->keys, sg->nkeys);
+	pthread_rwlock_destroy(&sg->keys_lock);
+	pthread_mutex_destroy(&sg->reload_mu);
 	pthread_mutex_destroy(&sg->mu);
+	free(sg->db_url);
 	free(sg);
 }

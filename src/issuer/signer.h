@@ -34,11 +34,29 @@
  * ends the connection); a peer of another uid SIGNER_PEER_REFUSED and the
  * connection ends.
  *
- * Its store (a database of its own, migration component "signer", step 1):
- *   signer_keys (key_id, kind, secret: DER PKCS#8 or the 32-byte X25519 or
- *                Ed25519 seed, public: DER SPKI or the public key,
- *                valid_from, use_until: the signing window, seconds, both
- *                inclusive; announced: 1 when the master's announcement set it)
+ * Which keys it signs with. A key of signer_keys signs only when the store
+ * holds a master-signed announcement of it (verified at load under the
+ * master key pinned in signer_master; else SIGNER_KEY_NOT_ANNOUNCED), now
+ * lies in that announcement's use window [valid_from, use_until) (else
+ * SIGNER_KEY_NOT_USABLE), and the store holds no master-signed revocation
+ * naming it, whatever the revocation's valid_from (else
+ * SIGNER_KEY_REVOKED: a leaked key stops as soon as its revocation is
+ * imported). An ecash bank key keeps no end to its window while no later
+ * bank key is announced (before bank keys rotate, its announced year would
+ * end every top-up); once a successor is announced, its own use_until ends
+ * it. The box key needs no announcement (it signs nothing). The signer reloads its keys and
+ * announcements when the store's import count (signer_state) changes; it
+ * looks at most once a second.
+ *
+ * Its store (a database of its own, migration component "signer"):
+ *   step 1: signer_keys (key_id, kind, secret: DER PKCS#8 or the 32-byte
+ *                X25519 or Ed25519 seed, public: DER SPKI or the public key,
+ *                valid_from, use_until, announced: the announced window as
+ *                the last import saw it, for the operator only)
+ *   step 2: signer_master (the master public key, pinned by the first
+ *                import), signer_announcements (serial, announcement: its
+ *                whole CBOR with the master's signature), signer_state
+ *                (generation: one more per import)
  */
 #ifndef OBOL_ISSUER_SIGNER_H
 #define OBOL_ISSUER_SIGNER_H
@@ -51,11 +69,15 @@
 #include "core/error.h"
 #include "store/store.h"
 
-#define OBOL_SIGNER_FRAME_MAX 65536
+/* A frame holds the largest message the issuer signs with an online key:
+ * the GET /keys text, which lists up to OBOL_KEY_SET_MAX announcements and
+ * every live denomination key (about 50 KB with RSA-2048 keys, under 200 KB
+ * with RSA-8192 ones). */
+#define OBOL_SIGNER_FRAME_MAX 262144
 #define OBOL_SIGNER_KEY_ID_LEN 32
 #define OBOL_SIGNER_BOX_MAX 1024
-#define OBOL_SIGNER_ED_MSG_MAX 4096
 #define OBOL_SIGNER_CONTEXT_MAX 64
+#define OBOL_SIGNER_ED_MSG_MAX (OBOL_SIGNER_FRAME_MAX - 1 - OBOL_SIGNER_KEY_ID_LEN - 1 - OBOL_SIGNER_CONTEXT_MAX)
 #define OBOL_SIGNER_MAX_CONNS 128
 
 enum obol_signer_kind {
@@ -87,20 +109,47 @@ const char *obol_signer_kind_name(unsigned kind);
 OBOL_MUST_CHECK obol_err obol_signer_store_migrate(struct obol_store *s);
 
 /* Moves every private key the issuer uses online out of the issuer
- * database `issuer` into the signer's store `signer`: coupon denomination
- * keys (window: created .. withdraw_until), the ecash bank key (created ..
- * no end, announced or not, until it rotates), the box key, the online
- * Ed25519 seeds (no window). A denomination or online key the master
- * announced (the ceremony, issuer/keys.h) takes its announcement's
- * window instead [valid_from, use_until), whenever the import runs: run it
- * again after each ceremony. The signer's store commits first; then, in one
- * transaction, the issuer database keeps public keys only
- * (coupon_denoms.rsa_sk empty, ecash_bank_key.sk the public DER,
- * issuer_keys.box_sk zeros, online_keys.seed empty). Running it again moves
- * nothing new. *moved counts the keys moved this time, *announced the keys
- * whose window an announcement set. */
-OBOL_MUST_CHECK obol_err obol_signer_import(struct obol_store *signer, struct obol_store *issuer, size_t *moved,
-					    size_t *announced);
+ * database `issuer` into the signer's store `signer` (coupon denomination
+ * keys, the ecash bank key, the box key, the online Ed25519 seeds), with
+ * every master-signed announcement and revocation the issuer holds that can
+ * still matter (obol_issuer_keys_announced). The first import pins the
+ * issuer's master public key in the signer's store; an import under another
+ * master is SIGNER_MASTER_MISMATCH and moves nothing. The signer's store
+ * commits first (and counts one more import: a running signer reloads its
+ * keys within a second); then, in one transaction, the issuer database
+ * keeps public keys only (coupon_denoms.rsa_sk empty, ecash_bank_key.sk the
+ * public DER, issuer_keys.box_sk zeros, online_keys.seed empty), and, when
+ * signer_url is not NULL, names the signer's store (signer_link) so that
+ * the key plan draws new keys there (obol_signer_draw). Run it after each
+ * ceremony and each revocation: it moves the new announcements. Running it
+ * again moves no key twice. *moved counts the keys moved this time,
+ * *announced the keys whose window an announcement set (the columns
+ * valid_from, use_until and announced of signer_keys: for the operator; the
+ * running signer takes windows from the announcements it verifies). */
+OBOL_MUST_CHECK obol_err obol_signer_import(struct obol_store *signer, const char *signer_url,
+					    struct obol_store *issuer, size_t *moved, size_t *announced);
+
+/* Where the issuer's signer store is, as the issuer database names it
+ * (table signer_link, component "signer_link", written by the import). */
+struct obol_signer_link {
+	bool linked; /* false: the issuer has no signer and draws its keys itself */
+	char db_url[1024];
+};
+/* Reads it, outside any transaction of issuer (it reads the component's
+ * schema version). Not linked is OK with out->linked false. */
+OBOL_MUST_CHECK obol_err obol_signer_link_read(struct obol_store *issuer, struct obol_signer_link *out);
+
+/* Draws a new private key of kind (ONLINE: an Ed25519 seed, bits ignored;
+ * DENOM or BANK: RSA of bits) in the signer's store l names, committed
+ * there, and returns its public half only (ONLINE: the 32-byte public key;
+ * RSA: DER SubjectPublicKeyInfo) into pub (cap bytes). The key signs
+ * nothing until the master announces it and an import brings the
+ * announcement to the signer. SIGNER_NOT_LINKED when l is not linked,
+ * INVALID_ARGUMENT for the box key or a pub too small. The hook for each
+ * key the issuer draws once it has a signer: the key plan's online keys,
+ * the coupon rotation's successors, the ecash bank key's successor. */
+OBOL_MUST_CHECK obol_err obol_signer_draw(const struct obol_signer_link *l, enum obol_signer_key_kind kind,
+					  unsigned bits, uint8_t *pub, size_t cap, size_t *pub_len);
 
 struct obol_signer_config {
 	const char *db_url;      /* the signer's store */
@@ -120,6 +169,10 @@ struct obol_signer;
  * per connection, up to OBOL_SIGNER_MAX_CONNS: RSA runs on every core). */
 OBOL_MUST_CHECK obol_err obol_signer_start(const struct obol_signer_config *cfg, struct obol_signer **out);
 void obol_signer_counts(struct obol_signer *sg, struct obol_signer_counts *out);
+/* Reads the keys and announcements again now when the import count changed
+ * (what the accept thread does once a second); *reloaded (NULL allowed)
+ * says whether it did. A store that fails to load keeps the keys held. */
+OBOL_MUST_CHECK obol_err obol_signer_refresh(struct obol_signer *sg, bool *reloaded);
 /* Closes the socket and every connection, joins the threads, wipes the
  * keys. NULL is allowed. */
 void obol_signer_stop(struct obol_signer *sg);

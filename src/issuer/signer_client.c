@@ -217,16 +217,19 @@ obol_err obol_signer_client_box_open(void *ctx, const uint8_t pk[static OBOL_BOX
 obol_err obol_signer_client_ed25519_sign(void *ctx, const uint8_t pk[32], const char *context, const uint8_t *msg,
 					 size_t len, uint8_t sig[64])
 {
-	uint8_t p[1 + OBOL_SIGNER_CONTEXT_MAX + OBOL_SIGNER_ED_MSG_MAX];
 	size_t clen = strlen(context), n = 0;
 	if (clen > OBOL_SIGNER_CONTEXT_MAX || len > OBOL_SIGNER_ED_MSG_MAX)
 		return OBOL_E_SIGNER_FRAME_INVALID;
+	uint8_t *p = malloc(1 + clen + len); /* a key document: up to a frame, not for a stack */
+	if (p == NULL)
+		return OBOL_E_NO_MEMORY;
 	p[0] = (uint8_t)clen;
 	memcpy(p + 1, context, clen);
 	if (len)
 		memcpy(p + 1 + clen, msg, len);
 	obol_err e = obol_signer_client_call(ctx, OBOL_SIGNER_ED25519_SIGN, pk, p, 1 + clen + len, sig, OBOL_SIGN_LEN,
 					     &n);
+	free(p);
 	if (e == OBOL_OK && n != OBOL_SIGN_LEN)
 		e = OBOL_E_SIGNER_FRAME_INVALID;
 	return e;

@@ -47,7 +47,8 @@ static obol_err issue_cert(struct obol_store *s, const struct obol_ed25519_signe
 		out->has_box_pk = true;
 	}
 	out->valid_from = from;
-	out->valid_until = until;
+	/* never past the signing key's acceptance (ed25519_signer.h) */
+	out->valid_until = obol_ed25519_signer_cap(signer, until);
 	if ((e = obol_vendor_cert_sign(out, signer)) != OBOL_OK ||
 	    (e = obol_vendor_cert_encode(out, buf, sizeof buf, &len)) != OBOL_OK || (e = next_serial(s, &serial)) != OBOL_OK)
 		return e;
@@ -143,7 +144,7 @@ obol_err obol_issuer_vendor_check(struct obol_store *s, const struct obol_issuer
 				  const struct obol_vendor_cert *cert, int64_t now)
 {
 	struct obol_account acc;
-	obol_err e = obol_vendor_cert_verify(cert, keys->master.pk, now);
+	obol_err e = obol_vendor_cert_verify(cert, keys->master_pk, now);
 	if (e != OBOL_OK)
 		return e;
 	if (cert->vendor_id == 0 || cert->vendor_id > INT64_MAX)

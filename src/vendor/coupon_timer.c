@@ -260,6 +260,11 @@ static void *timer_main(void *arg)
 	struct timer_arg a = *(struct timer_arg *)arg;
 	struct coupon_vstate *st = a.st;
 	struct obol_store *s = NULL;
+	time_t keys_at = time(NULL);
+	long keys_s = COUPON_VENDOR_KEYS_S;
+	const char *env = getenv(COUPON_KEYS_SECONDS_ENV); /* tests: sooner */
+	if (env != NULL && atol(env) > 0 && atol(env) <= COUPON_VENDOR_KEYS_S)
+		keys_s = atol(env);
 	free(arg);
 	pthread_mutex_lock(&st->mu);
 	while (!st->stopping) {
@@ -277,6 +282,12 @@ static void *timer_main(void *arg)
 			e = coupon_timer_pass(a.v, st, s, obol_now());
 		if (e != OBOL_OK && e != OBOL_E_NETWORK)
 			obol_log_warn("coupon: the settlement timer: %s", obol_strerror(e));
+		/* a rotation's new keys, without a restart */
+		if (time(NULL) - keys_at >= keys_s) {
+			keys_at = time(NULL);
+			if ((e = coupon_vendor_keys_refresh(a.v, st, NULL)) != OBOL_OK && e != OBOL_E_NETWORK)
+				obol_log_warn("coupon: cannot fetch the issuer's keys: %s", obol_strerror(e));
+		}
 		pthread_mutex_lock(&st->mu);
 	}
 	pthread_mutex_unlock(&st->mu);

@@ -280,6 +280,49 @@ void coupon_vstate_cfg(struct coupon_vstate *st, struct coupon_vendor_cfg *cfg, 
 	cfg->cert = cert;
 }
 
+obol_err coupon_vendor_keys_refresh(struct obol_vendor *v, struct coupon_vstate *st, size_t *added)
+{
+	struct coupon_keys *k = calloc(1, sizeof *k);
+	json_t *keys = NULL;
+	size_t n = 0;
+	if (added)
+		*added = 0;
+	if (!k)
+		return OBOL_E_NO_MEMORY;
+	obol_err e = obol_vendor_issuer_keys(v, true, &keys);
+	if (e == OBOL_OK)
+		e = coupon_keys_parse(json_object_get(keys, "coupon"), k);
+	json_decref(keys);
+	if (e != OBOL_OK) {
+		free(k);
+		return e;
+	}
+	/* only the timer thread appends: the entries below have is final */
+	size_t have = st->keys.ndenoms;
+	for (size_t i = 0; i < k->ndenoms; i++) {
+		bool held = false;
+		for (size_t j = 0; j < have && !held; j++)
+			held = st->keys.denoms[j].id == k->denoms[i].id;
+		if (held || have == COUPON_KEYS_DENOMS_MAX)
+			continue;
+		st->keys.denoms[have++] = k->denoms[i];
+		k->denoms[i].key = NULL;
+		n++;
+	}
+	coupon_keys_free(k);
+	free(k);
+	if (n > 0) {
+		pthread_mutex_lock(&st->cert_mu);
+		st->keys.ndenoms = have;
+		st->cfg.ndenoms = have;
+		pthread_mutex_unlock(&st->cert_mu);
+		obol_log_info("coupon: %zu new key(s) from the issuer accepted", n);
+	}
+	if (added)
+		*added = n;
+	return OBOL_OK;
+}
+
 /* The vendor's certificate was renewed: new sessions offer the new C. A
  * coin locked under the old one settles with the C its session or row
  * carries; the issuer takes either (coupon_lock_holder). */

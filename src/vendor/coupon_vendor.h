@@ -149,5 +149,13 @@ void coupon_timer_stop(struct coupon_vstate *st);
  * run in process, which starts no thread). */
 OBOL_MUST_CHECK obol_err coupon_timer_pass(struct obol_vendor *v, struct coupon_vstate *st, struct obol_store *s,
 					   int64_t now);
+/* Fetches GET /keys again and adds the coupon denominations st does not
+ * hold yet (a rotation's successor): st->keys grows, an entry already held
+ * never changes, and cfg.ndenoms grows under cert_mu, so a session's copy
+ * of cfg stays whole. The timer thread calls it once a minute
+ * (COUPON_VENDOR_KEYS_S); *added (NULL allowed) counts the new ones. */
+#define COUPON_VENDOR_KEYS_S 60
+#define COUPON_KEYS_SECONDS_ENV "OBOL_COUPON_KEYS_SECONDS" /* 1..60: sooner, for tests */
+OBOL_MUST_CHECK obol_err coupon_vendor_keys_refresh(struct obol_vendor *v, struct coupon_vstate *st, size_t *added);
 
 #endif

@@ -16,6 +16,8 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
+#include "schemes/common/issuer_sig.h"
+#include "schemes/common/key_announce.h"
 #include "wallet/file.h"
 #include "wallet/prune.h"
 #include "wallet/payer.h"
@@ -227,6 +229,88 @@ static obol_err replace_file(const char *path, const uint8_t *data, size_t len)
 	return r == 0 ? OBOL_OK : OBOL_E_IO;
 }
 
+/* ---- the issuer's announced keys ------------------------------------------------------ */
+
+/* Registers the announcements the issuer object keeps (issuer_sig.h), each
+ * verified under the pinned master key. A list that does not verify is left
+ * out with a warning, never a reason to refuse the wallet: the wallet then
+ * verifies as it would without it, and relearns the keys at its next fetch
+ * of the key document. */
+static void register_announcements(struct obol_wallet *w)
+{
+	json_t *iss = json_object_get(w->doc, "issuer");
+	json_t *list = json_object_get(iss, "announcements");
+	json_t *at = json_object_get(iss, "keys_issued_at");
+	uint8_t master[OBOL_SIGN_PK_LEN];
+	struct obol_key_set *set = NULL;
+	obol_err e = OBOL_OK;
+	if (list == NULL || obol_wallet_json_get_bytes(iss, "master_pk", master, sizeof master) != OBOL_OK)
+		return;
+	if (!json_is_array(list) || json_array_size(list) > OBOL_KEY_SET_MAX || !json_is_integer(at)) {
+		e = OBOL_E_WALLET_FILE;
+		goto out;
+	}
+	if ((set = malloc(sizeof *set)) == NULL) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	obol_key_set_init(set, master);
+	for (size_t i = 0; i < json_array_size(list) && e == OBOL_OK; i++) {
+		struct obol_key_announce a;
+		const char *t = json_string_value(json_array_get(list, i));
+		e = t == NULL ? OBOL_E_WALLET_FILE : obol_key_announce_from_text(t, &a);
+		if (e == OBOL_OK)
+			e = obol_key_set_add(set, &a);
+	}
+	if (e == OBOL_OK)
+		e = obol_issuer_keys_register(set, json_integer_value(at));
+out:
+	if (e != OBOL_OK)
+		obol_log_warn("wallet %s: the issuer's announced keys it keeps are not used: %s", w->path,
+			      obol_strerror(e));
+	free(set);
+}
+
+/* Writes into the issuer object the online keys and revocations of the set
+ * registered for its master key (the newest the process verified: its own
+ * list read at open, or a later key document), so the next open knows them
+ * without the network. Coupon and ecash keys are not kept: the schemes keep
+ * what they need of them, and issuer_sig.h checks online keys only. */
+static obol_err keep_announcements(struct obol_wallet *w)
+{
+	json_t *iss = json_object_get(w->doc, "issuer");
+	uint8_t master[OBOL_SIGN_PK_LEN];
+	struct obol_key_set *set = NULL;
+	json_t *list = NULL;
+	int64_t at;
+	char text[OBOL_KEY_ANNOUNCE_TEXT_MAX];
+	obol_err e = OBOL_OK;
+	if (!json_is_object(iss) || obol_wallet_json_get_bytes(iss, "master_pk", master, sizeof master) != OBOL_OK)
+		return OBOL_OK;
+	if ((set = malloc(sizeof *set)) == NULL)
+		return OBOL_E_NO_MEMORY;
+	if (obol_issuer_keys_get(master, set, &at) != OBOL_OK)
+		goto out; /* none held (or evicted): the file keeps its own */
+	if ((list = json_array()) == NULL) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	for (size_t i = 0; i < set->n && e == OBOL_OK; i++) {
+		if (set->a[i].kind != OBOL_KEY_ONLINE && set->a[i].kind != OBOL_KEY_REVOKE)
+			continue;
+		if ((e = obol_key_announce_to_text(&set->a[i], text)) == OBOL_OK &&
+		    json_array_append_new(list, json_string(text)) != 0)
+			e = OBOL_E_NO_MEMORY;
+	}
+	if (e == OBOL_OK && (json_object_set(iss, "announcements", list) != 0 ||
+			     json_object_set_new(iss, "keys_issued_at", json_integer((json_int_t)at)) != 0))
+		e = OBOL_E_NO_MEMORY;
+out:
+	json_decref(list);
+	free(set);
+	return e;
+}
+
 /* ---- the API ------------------------------------------------------------------------- */
 
 static obol_err wallet_new(const char *path, struct obol_wallet **out)
@@ -311,8 +395,10 @@ obol_err obol_wallet_open(const char *path, const struct obol_wallet_keysrc *ks,
 	json_t *ver = json_object_get(w->doc, "version");
 	if (!json_is_object(w->doc) || !json_is_integer(ver) || json_integer_value(ver) != WALLET_VERSION)
 		e = OBOL_E_WALLET_FILE;
-	else
+	else {
+		register_announcements(w);
 		(void)obol_history_prune(w, OBOL_HISTORY_KEEP, OBOL_HISTORY_PRUNE_BATCH);
+	}
 out:
 	OBOL_WIPE(pass);
 	free(sealed);
@@ -332,11 +418,14 @@ obol_err obol_wallet_save(struct obol_wallet *w)
 {
 	uint8_t *sealed = NULL;
 	size_t sealed_len = 0;
+	obol_err e = keep_announcements(w);
+	if (e != OBOL_OK)
+		return e;
 	char *text = json_dumps(w->doc, JSON_COMPACT | JSON_SORT_KEYS);
 	if (text == NULL)
 		return OBOL_E_NO_MEMORY;
 	size_t len = strlen(text);
-	obol_err e = obol_fileseal_seal(&w->key, (const uint8_t *)text, len, &sealed, &sealed_len);
+	e = obol_fileseal_seal(&w->key, (const uint8_t *)text, len, &sealed, &sealed_len);
 	obol_wipe(text, len);
 	free(text);
 	/* a file obol_wallet_open would refuse must never replace one it reads:

@@ -2,7 +2,8 @@
  *
  * The plaintext is one JSON object:
  *   {"version": 1,
- *    "issuer":  {"url": "http://127.0.0.1:8080", "master_pk": B64, "box_pk": B64, "currency": "EUR"},
+ *    "issuer":  {"url": "http://127.0.0.1:8080", "master_pk": B64, "box_pk": B64, "currency": "EUR",
+ *                "announcements": [B64, ...], "keys_issued_at": UNIX},   (the last two optional)
  *    "account": {"id": 7, "name": "alice", "sk": B64 (64-byte Ed25519 secret key)},   (optional)
  *    "coupon":  {...}, "ecash": {...}, "payword": {...}, "codex": {...}}   (one object per scheme, its own)
  * sealed with src/crypto/seal.h (XChaCha20-Poly1305; key from Argon2id over a
@@ -23,6 +24,16 @@
  *   - plaintext buffers are wiped after use, and every string value of the
  *     document (keys, seeds, tokens are base64url strings) is overwritten
  *     before the document is freed at close.
+ *
+ * The issuer's announced keys: "announcements" holds the online-key
+ * announcements and revocations (key_announce.h text form) of the newest key
+ * document the wallet verified, "keys_issued_at" that document's issued_at.
+ * open registers them (schemes/common/issuer_sig.h), so a wallet verifies
+ * what the issuer's online keys signed with no network, and save writes back
+ * the set the process holds for the pinned master key (a later document's,
+ * when one was verified since). A wallet without them (made before, or that
+ * never fetched a document listing announcements) is the same version: it
+ * accepts the master's own signatures only until it fetches one.
  *
  * Scheme code opens the wallet through obol_wallet_open, changes its own
  * section (obol_wallet_section), and calls obol_wallet_save before telling

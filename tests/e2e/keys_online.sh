@@ -18,8 +18,7 @@ ceremony() {
   "$OBOL" issuer keys import --db "$DB" --in "$T/sig.json" >/dev/null 2>&1
 }
 
-"$OBOL" issuer init --db "$DB" --currency EUR >/dev/null
-"$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key" >/dev/null
+"$OBOL" issuer init --db "$DB" --currency EUR --master-key "$T/master.key" --no-ceremony >/dev/null
 ceremony || { fail first_ceremony "$(cat "$T/export.out")"; exit 1; }
 list=$("$OBOL" issuer keys list --db "$DB")
 days=$(sed -n 's/^online-keys-cover-until: .* (\([0-9]*\) days)$/\1/p' <<<"$list")

@@ -35,8 +35,7 @@ denom_keys() { sqlite3 "$T/issuer.db" 'SELECT COUNT(*) FROM coupon_denoms'; }
 
 day 0
 check issuer_init "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,100,100,150,200 \
-  --coupon-rsa-bits 1024
-"$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key" >/dev/null
+  --coupon-rsa-bits 1024 --master-key "$T/master.key" --no-ceremony
 # Key 1 stops issuing at day 100, within the lookahead: its successor is drawn and announced now.
 out=$(ceremony 0) && [ "$(denom_keys)" = 2 ] && pass ceremony_draws_the_successor_ahead \
   || fail ceremony_draws_the_successor_ahead "$out"

@@ -73,8 +73,8 @@ ceremony() {
 
 # ---- day 0 ----
 "$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,100 --coupon-denom EUR:1,100,1100,1200 \
-  --payword-token-value EUR:0.01 >/dev/null || { fail keys_years_setup "issuer init"; exit 1; }
-"$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key" >/dev/null || fail keys_years_setup export-master
+  --payword-token-value EUR:0.01 --master-key "$T/master.key" --no-ceremony >/dev/null \
+  || { fail keys_years_setup "issuer init"; exit 1; }
 ceremony day0
 start issuer issuer serve --db "$DB" --listen 127.0.0.1:0 || { fail keys_years_setup "issuer serve"; exit 1; }
 certify "$T/shop" shop || fail keys_years_setup certify

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The issuer's signing process (src/issuer/signer.h) with real processes: the
 # keys moved out of the issuer database (no private key bytes left in any
-# blob of any table), `issuer serve` refusing to start without the signer,
+# blob of any table, nor the master seed), `issuer serve` refusing to start
+# without the signer,
 # then, through the signer: a coupon withdraw and a spend at a vendor (the
 # sealed authorisation opened there), an ecash registration and top-up (the
 # bank's signatures); the signer's log and counts; the signer killed (the
 # withdraw fails by name, nothing is debited) and started again (the
-# withdraw goes through); the audit after each.
+# withdraw goes through); the audit after each. Then a rotation with a
+# signer: the new keys drawn in the signer's store, none in the issuer
+# database, served by the running issuer and vendor without a restart.
 . "$(dirname "$0")/lib.sh"
 
 DB=sqlite:$T/issuer.db
@@ -17,12 +20,9 @@ W=$T/alice.wallet
 audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
 balance() { "$OBOL" issuer account show --db "$DB" --account "$1" | sed -n 's/^balance: //p'; }
 
-"$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 >/dev/null || { fail signer_setup init; exit 1; }
-# the key ceremony first: two online keys drawn, four announcements signed
-{ "$OBOL" issuer keys export-requests --db "$DB" --out "$T/req.json" \
-  && "$OBOL" issuer keys export-master --db "$DB" --out "$T/master.key" \
-  && "$OBOL" offline sign --master-key "$T/master.key" --in "$T/req.json" --out "$T/sig.json" \
-  && "$OBOL" issuer keys import --db "$DB" --in "$T/sig.json"; } >/dev/null || { fail signer_setup ceremony; exit 1; }
+# init holds the key ceremony: two online keys drawn, four announcements signed
+"$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 --master-key "$T/master.key" >/dev/null \
+  || { fail signer_setup init; exit 1; }
 out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
 # one denomination, the ecash bank key, the box key, two online keys; all
 # but the box key announced, and their windows are the announcements'
@@ -35,26 +35,42 @@ out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
 out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
 [ "$(field moved "$out")" = "0 keys" ] && pass import_again_moves_nothing || fail import_again_moves_nothing "$out"
 
-# Every blob of every table of the issuer database, in hex, against every
-# secret the signer holds (DER PKCS#8 keys and the box key).
+# Every blob of every table of an issuer database FILE, in hex.
 scan() {
   local t c
-  for t in $(sqlite3 "$T/issuer.db" "SELECT name FROM sqlite_master WHERE type = 'table'"); do
-    for c in $(sqlite3 "$T/issuer.db" "SELECT name FROM pragma_table_info('$t')"); do
-      sqlite3 "$T/issuer.db" "SELECT hex(\"$c\") FROM \"$t\" WHERE typeof(\"$c\") = 'blob'"
+  for t in $(sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table'"); do
+    for c in $(sqlite3 "$1" "SELECT name FROM pragma_table_info('$t')"); do
+      sqlite3 "$1" "SELECT hex(\"$c\") FROM \"$t\" WHERE typeof(\"$c\") = 'blob'"
     done
   done
 }
-scan >"$T/blobs.hex"
-nsecrets=0 found=0
-while read -r s; do
-  nsecrets=$((nsecrets + 1))
-  grep -q "$s" "$T/blobs.hex" && found=$((found + 1))
-  # nor the 16 bytes in its middle
-  grep -q "${s:$((${#s} / 2 - 16)):32}" "$T/blobs.hex" && found=$((found + 1))
-done < <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys")
+# How many of the signer store's secrets (DER PKCS#8 keys, the box key,
+# Ed25519 seeds), whole or their middle 16 bytes, the hex dump FILE holds.
+secrets_found() {
+  local s n=0
+  while read -r s; do
+    grep -q "$s" "$1" && n=$((n + 1))
+    grep -q "${s:$((${#s} / 2 - 16)):32}" "$1" && n=$((n + 1))
+  done < <(sqlite3 "$2" "SELECT hex(secret) FROM signer_keys")
+  echo $n
+}
+# The master key's seed (the offline key file's), in hex.
+master_seed_hex() {
+  python3 -c 'import base64,sys; t=open(sys.argv[1]).read().split()[1]; t+="="*(-len(t)%4)
+print(base64.urlsafe_b64decode(t.replace("+","-").replace("/","_")).hex().upper())' "$1"
+}
+scan "$T/issuer.db" >"$T/blobs.hex"
+nsecrets=$(sqlite3 "$T/signer.db" "SELECT COUNT(*) FROM signer_keys")
+found=$(secrets_found "$T/blobs.hex" "$T/signer.db")
 [ "$nsecrets" = 5 ] && [ "$found" = 0 ] && [ -s "$T/blobs.hex" ] \
   && pass issuer_db_holds_no_private_key || fail issuer_db_holds_no_private_key "$nsecrets secrets, $found found"
+# Nor the master key's seed (whole or its middle 16 bytes), in any blob of
+# the issuer database, nor among the signer's keys: it is in the offline
+# file only.
+MSEED=$(master_seed_hex "$T/master.key")
+[ ${#MSEED} = 64 ] && ! grep -q "$MSEED" "$T/blobs.hex" && ! grep -q "${MSEED:16:32}" "$T/blobs.hex" \
+  && ! grep -q "${MSEED:16:32}" <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys") \
+  && pass issuer_db_holds_no_master_seed || fail issuer_db_holds_no_master_seed "${#MSEED}"
 
 expect_error SIGNER_REQUIRED "$OBOL" issuer serve --db "$DB" --listen 127.0.0.1:0 \
   && pass serve_without_signer_refused || fail serve_without_signer_refused
@@ -71,7 +87,7 @@ KEY=$("$OBOL" wallet init --wallet "$W" --issuer "$issuer_URL" --account alice |
 "$OBOL" issuer fund --db "$DB" --account alice --amount EUR:10 >/dev/null
 out=$("$OBOL" vendor init --dir "$T/shop" --issuer "$issuer_URL")
 "$OBOL" issuer vendor add --db "$DB" --name shop --vendor-key "$(field vendor-key "$out")" \
-  --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" >/dev/null
+  --box-key "$(field box-key "$out")" --out "$T/shop/vendor.cert" --signer "$SOCK" >/dev/null
 start shop vendor serve --dir "$T/shop" --issuer "$issuer_URL" --listen 127.0.0.1:0 --price EUR:0.001 \
   || { fail shop_serve; exit 1; }
 
@@ -93,10 +109,11 @@ audit_ok && pass audit_after_ecash || fail audit_after_ecash
 
 # The signer's log: kind, key id, size, result; never a key. It is written
 # at most a second late.
-for i in $(seq 1 50); do grep -q ' rsa-sign key=' "$T/signer-requests.log" && break; sleep 0.1; done
-grep -q ' blind-sign key=[0-9a-f]\{16\} size=256 OK$' "$T/signer-requests.log" && grep -q ' box-open key=' "$T/signer-requests.log" \
-  && grep -q ' rsa-sign key=' "$T/signer-requests.log" && pass signer_logs_requests \
-  || fail signer_logs_requests "$(tail -n 5 "$T/signer-requests.log")"
+logged() { grep -q ' blind-sign key=[0-9a-f]\{16\} size=256 OK$' "$T/signer-requests.log" \
+  && grep -q ' box-open key=' "$T/signer-requests.log" && grep -q ' rsa-sign key=' "$T/signer-requests.log"; }
+for i in $(seq 1 100); do logged && break; sleep 0.1; done
+logged && pass signer_logs_requests \
+  || fail signer_logs_requests "$(grep -c . "$T/signer-requests.log") lines; $(grep -v ed25519 "$T/signer-requests.log" | tail -n 5)"
 out=$("$OBOL" issuer signer status --socket "$SOCK")
 grep -q '"blind-sign":{"ok":1,' <<<"$out" && pass signer_counts || fail signer_counts "$out"
 
@@ -125,3 +142,61 @@ out=$("$OBOL" wallet ecash topup --wallet "$W" --amount EUR:1 --coin EUR:1 2>&1)
 out=$("$OBOL" wallet pay --wallet "$W" --vendor "$shop_ADDR" --units 700 2>&1)
 grep -q '^receipt: 700 unit(s)' <<<"$out" && pass spend_after_signer_back || fail spend_after_signer_back "$out"
 audit_ok && pass audit_at_end || fail audit_at_end
+
+# Keys drawn after the issuer has a signer are drawn in the signer: a second
+# issuer whose coupon keys issue for 100 days (the plan's 120-day lookahead
+# draws key 2 at the first ceremony, before any signer), moved to a signer,
+# then a plan reaching further (key 3, a third online key): drawn in the
+# signer's store, the issuer database gets their public halves only.
+DB2=sqlite:$T/issuer2.db SDB2=sqlite:$T/signer2.db
+"$OBOL" issuer init --db "$DB2" --currency EUR --coupon-denom EUR:1,100,100,150,200 --coupon-rsa-bits 1024 \
+  --master-key "$T/master2.key" --no-ceremony >/dev/null || fail rotation_setup init
+# the first signer's store is pinned to the first issuer's master key: the
+# second issuer's keys are refused there, and stay in its database
+expect_error SIGNER_MASTER_MISMATCH "$OBOL" issuer signer import --db "$SDB" --from "$DB2" \
+  && [ "$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM coupon_denoms WHERE length(rsa_sk) > 0")" = 1 ] \
+  && pass import_under_another_master_refused || fail import_under_another_master_refused
+ceremony2() {
+  "$OBOL" issuer keys export-requests --db "$DB2" --out "$T/req2-$1.json" "${@:2}" >/dev/null \
+    && "$OBOL" offline sign --master-key "$T/master2.key" --in "$T/req2-$1.json" --out "$T/sig2-$1.json" >/dev/null \
+    && "$OBOL" issuer keys import --db "$DB2" --in "$T/sig2-$1.json" >/dev/null
+}
+ceremony2 0 && (cd "$T" && "$OBOL" issuer signer import --db sqlite:signer2.db --from "$DB2" >/dev/null) \
+  || fail rotation_setup ceremony
+# the daemons run through the rotation: issuer serve and a vendor pick the
+# new key up without a restart
+start signer2 issuer signer --db "$SDB2" --socket "$T/signer2.sock" || fail rotation_setup signer2
+start issuer2 issuer serve --db "$DB2" --listen 127.0.0.1:0 --signer "$T/signer2.sock" || fail rotation_setup issuer2
+out=$("$OBOL" vendor init --dir "$T/shop2" --issuer "$issuer2_URL")
+"$OBOL" issuer vendor add --db "$DB2" --name shop2 --vendor-key "$(field vendor-key "$out")" \
+  --box-key "$(field box-key "$out")" --out "$T/shop2/vendor.cert" --signer "$T/signer2.sock" >/dev/null
+OBOL_LOG=info OBOL_COUPON_KEYS_SECONDS=1 start shop2 vendor serve --dir "$T/shop2" --issuer "$issuer2_URL" --listen 127.0.0.1:0 \
+  --price EUR:0.01 || fail rotation_setup shop2
+keys_ids2() { curl -sf "$issuer2_URL/keys" | python3 -c 'import json,sys; print(" ".join(str(d["id"]) for d in json.load(sys.stdin)["keys"]["coupon"]["denoms"]))'; }
+[ "$(keys_ids2)" = "1 2" ] && pass keys_before_rotation || fail keys_before_rotation "$(keys_ids2)"
+before=$(sqlite3 "$T/signer2.db" "SELECT COUNT(*) FROM signer_keys")
+ceremony2 1 --lookahead-days 250 || fail rotation_setup second_ceremony
+out=$("$OBOL" issuer signer import --db "$SDB2" --from "$DB2" 2>&1)
+[ "$(keys_ids2)" = "1 2 3" ] && pass serve_lists_the_new_key_without_restart \
+  || fail serve_lists_the_new_key_without_restart "$(keys_ids2)"
+for i in $(seq 1 50); do grep -q 'new key(s) from the issuer accepted' "$T/shop2.log" && break; sleep 0.2; done
+grep -q 'coupon: 1 new key(s) from the issuer accepted' "$T/shop2.log" && pass vendor_takes_the_new_key_without_restart \
+  || fail vendor_takes_the_new_key_without_restart "$(tail -n 3 "$T/shop2.log")"
+# the signer reloaded on the import: it holds the new keys' announcements
+for i in $(seq 1 30); do grep -q 'signer: reloaded' "$T/signer2.log" && break; sleep 0.1; done
+grep -q 'signer: reloaded 8 keys' "$T/signer2.log" && pass signer_reloads_on_import \
+  || fail signer_reloads_on_import "$(tail -n 3 "$T/signer2.log")"
+after=$(sqlite3 "$T/signer2.db" "SELECT COUNT(*) FROM signer_keys")
+dk=$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM coupon_denoms")
+# key 3 and one more online key drawn in the signer; the import moved nothing
+[ "$dk" = 3 ] && [ $((after - before)) = 2 ] && [ "$(field moved "$out")" = "0 keys" ] \
+  && pass rotation_draws_in_the_signer || fail rotation_draws_in_the_signer "denoms $dk, signer $before -> $after, $out"
+scan "$T/issuer2.db" >"$T/blobs2.hex"
+found=$(secrets_found "$T/blobs2.hex" "$T/signer2.db")
+[ "$found" = 0 ] && [ "$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM coupon_denoms WHERE length(rsa_sk) > 0")" = 0 ] \
+  && [ "$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM online_keys WHERE length(seed) > 0")" = 0 ] \
+  && pass issuer_db_holds_no_private_key_after_rotation || fail issuer_db_holds_no_private_key_after_rotation "$found"
+# the keys the signer drew are announced to it by the import after the ceremony
+[ "$(sqlite3 "$T/signer2.db" "SELECT COUNT(*) FROM signer_keys WHERE announced = 1")" = 6 ] \
+  && pass drawn_keys_announced_to_the_signer \
+  || fail drawn_keys_announced_to_the_signer "$(sqlite3 "$T/signer2.db" "SELECT kind, announced FROM signer_keys")"

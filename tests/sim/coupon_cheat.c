@@ -77,7 +77,7 @@ static obol_err x_load(struct sim *sim, struct cw_world *w, struct xvendor *xv)
 		return e;
 	if ((e = obol_store_begin_read(s)) == OBOL_OK) {
 		if ((e = obol_issuer_keys_load(s, &keys)) == OBOL_OK) {
-			memcpy(xv->cfg.issuer_pk, keys.master.pk, OBOL_SIGN_PK_LEN);
+			memcpy(xv->cfg.issuer_pk, keys.master_pk, OBOL_SIGN_PK_LEN);
 			memcpy(xv->issuer_box_pk, keys.box.pk, OBOL_BOX_PK_LEN);
 			obol_issuer_keys_wipe(&keys);
 		}

@@ -293,7 +293,8 @@ obol_err codex_bank_issue_cert(const struct codex_bank_policy *pol, struct codex
 	out->kind = u->p.kind;
 	memcpy(out->sign_pk, u->p.sign_pk, OBOL_SIGN_PK_LEN);
 	memcpy(out->box_pk, u->box_pk, OBOL_BOX_PK_LEN);
-	out->not_after = add_sat(now, pol->cert_lifetime);
+	/* never past the signing key's acceptance */
+	out->not_after = obol_ed25519_signer_cap(pol->signer, add_sat(now, pol->cert_lifetime));
 	if ((e = codex_cert_sign(out, pol->signer)) != OBOL_OK)
 		return e;
 	u->cert_not_after = out->not_after;

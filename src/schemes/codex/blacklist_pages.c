@@ -7,6 +7,8 @@
 
 #include "crypto/ed25519_signer.h"
 #include "schemes/codex/bytes.h"
+#include "core/clock.h"
+#include "schemes/common/issuer_sig.h"
 
 /* ---- the page ------------------------------------------------------------ */
 
@@ -121,7 +123,7 @@ obol_err codex_blacklist_page_verify(const struct codex_blacklist_page *p, const
 	obol_err e = page_write(p, false, &buf, &len);
 	if (e != OBOL_OK)
 		return e;
-	if (obol_sign_verify(p->sig, CODEX_CTX_BLACKLIST_PAGE, buf, len, bank_pk) != OBOL_OK)
+	if (obol_issuer_sig_verify(p->sig, CODEX_CTX_BLACKLIST_PAGE, buf, len, bank_pk, obol_now()) != OBOL_OK)
 		e = OBOL_E_CODEX_BLACKLIST_PAGE_INVALID;
 	free(buf);
 	return e;

@@ -66,7 +66,8 @@ struct obol_ed25519_signer;
 OBOL_MUST_CHECK obol_err codex_blacklist_page_sign(struct codex_blacklist_page *p,
 						   const struct obol_ed25519_signer *signer);
 /* CODEX_BLACKLIST_PAGE_INVALID when it breaks the rules above or its
- * signature does not verify under bank_pk. */
+ * signature does not verify under bank_pk, the issuer's master key, or an
+ * online key it announced, acceptable now (schemes/common/issuer_sig.h). */
 OBOL_MUST_CHECK obol_err codex_blacklist_page_verify(const struct codex_blacklist_page *p,
 						     const uint8_t bank_pk[static OBOL_SIGN_PK_LEN]);
 

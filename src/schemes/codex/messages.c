@@ -6,6 +6,8 @@
 
 #include "crypto/secret.h"
 #include "schemes/codex/bytes.h"
+#include "core/clock.h"
+#include "schemes/common/issuer_sig.h"
 
 static bool name_ok(const char *s)
 {
@@ -99,7 +101,7 @@ obol_err codex_cert_verify(const struct codex_cert *c, const uint8_t bank_pk[sta
 	cert_body(&w, c);
 	if (w.fail)
 		return OBOL_E_CODEX_MALFORMED;
-	if (obol_sign_verify(c->sig, CODEX_CTX_CERT, buf, w.len, bank_pk) != OBOL_OK)
+	if (obol_issuer_sig_verify(c->sig, CODEX_CTX_CERT, buf, w.len, bank_pk, obol_now()) != OBOL_OK)
 		return OBOL_E_CODEX_SIGNATURE;
 	return OBOL_OK;
 }
@@ -188,7 +190,7 @@ obol_err codex_state_verify(const struct codex_state *s, const uint8_t bank_pk[s
 	state_body(&w, s);
 	if (w.fail)
 		return OBOL_E_CODEX_MALFORMED;
-	if (obol_sign_verify(s->sig, CODEX_CTX_STATE, buf, w.len, bank_pk) != OBOL_OK)
+	if (obol_issuer_sig_verify(s->sig, CODEX_CTX_STATE, buf, w.len, bank_pk, obol_now()) != OBOL_OK)
 		return OBOL_E_CODEX_SIGNATURE;
 	return OBOL_OK;
 }
@@ -529,7 +531,7 @@ obol_err codex_blacklist_verify(const struct codex_blacklist *b, const uint8_t b
 	obol_err e = blacklist_bytes(b, &buf, &len);
 	if (e != OBOL_OK)
 		return e;
-	if (obol_sign_verify(b->sig, CODEX_CTX_BLACKLIST, buf, len, bank_pk) != OBOL_OK)
+	if (obol_issuer_sig_verify(b->sig, CODEX_CTX_BLACKLIST, buf, len, bank_pk, obol_now()) != OBOL_OK)
 		e = OBOL_E_CODEX_SIGNATURE;
 	free(buf);
 	return e;

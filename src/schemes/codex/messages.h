@@ -228,7 +228,11 @@ OBOL_MUST_CHECK obol_err codex_refusal_decode(const uint8_t *in, size_t len, str
 OBOL_MUST_CHECK obol_err codex_blacklist_encode(const struct codex_blacklist *b, uint8_t **out, size_t *len);
 OBOL_MUST_CHECK obol_err codex_blacklist_decode(const uint8_t *in, size_t len, struct codex_blacklist *b);
 
-/* Signing (the signature field is set) and verifying (CODEX_SIGNATURE). */
+/* Signing (the signature field is set) and verifying (CODEX_SIGNATURE).
+ * What the bank signs (certificate, state, blacklist) verifies under bank_pk,
+ * the issuer's master key, or an online key it announced, acceptable now
+ * (schemes/common/issuer_sig.h); tokens, acks and refusals under the party's
+ * own key pk. */
 OBOL_MUST_CHECK obol_err codex_cert_sign(struct codex_cert *c, const struct obol_ed25519_signer *signer);
 OBOL_MUST_CHECK obol_err codex_cert_verify(const struct codex_cert *c, const uint8_t bank_pk[static OBOL_SIGN_PK_LEN]);
 OBOL_MUST_CHECK obol_err codex_state_sign(struct codex_state *s, const struct obol_ed25519_signer *signer);

@@ -2,8 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
+#include "schemes/common/issuer_sig.h"
 #include "schemes/common/key_announce.h"
 #include "schemes/common/keys_doc.h"
 #include "wire/json.h"
@@ -62,6 +64,7 @@ obol_err obol_keys_doc_verify(const char *text, size_t len, const uint8_t *pinne
 {
 	uint8_t mpk[OBOL_SIGN_PK_LEN], bpk[OBOL_BOX_PK_LEN], sig[OBOL_SIGN_LEN];
 	char *canon = NULL;
+	struct obol_key_set *set = NULL;
 	obol_err e = OBOL_OK;
 	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	if (doc == NULL || !json_is_object(doc)) {
@@ -87,18 +90,25 @@ obol_err obol_keys_doc_verify(const char *text, size_t len, const uint8_t *pinne
 		e = OBOL_E_NO_MEMORY;
 		goto out;
 	}
-	if (obol_sign_verify(sig, OBOL_KEYS_CONTEXT, (const uint8_t *)canon, strlen(canon), mpk) != OBOL_OK) {
+	/* every announcement listed must be the master's own */
+	set = malloc(sizeof *set);
+	if (set == NULL) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	if ((e = obol_keys_doc_key_set(keys, mpk, set)) != OBOL_OK)
+		goto out;
+	/* signed by the master, or by an online key the document itself
+	 * announces (each announcement verified under the master above) */
+	if (obol_sign_verify(sig, OBOL_KEYS_CONTEXT, (const uint8_t *)canon, strlen(canon), mpk) != OBOL_OK &&
+	    obol_key_set_verify_any(set, sig, OBOL_KEYS_CONTEXT, (const uint8_t *)canon, strlen(canon), obol_now(),
+				    NULL) != OBOL_OK) {
 		e = OBOL_E_KEYS_INVALID;
 		goto out;
 	}
-	/* every announcement listed must be the master's own */
-	if (json_object_get(keys, "announcements") != NULL) {
-		struct obol_key_set *set = malloc(sizeof *set);
-		e = set == NULL ? OBOL_E_NO_MEMORY : obol_keys_doc_key_set(keys, mpk, set);
-		free(set);
-		if (e != OBOL_OK)
-			goto out;
-	}
+	json_t *at = json_object_get(keys, "issued_at");
+	if ((e = obol_issuer_keys_register(set, json_is_integer(at) ? json_integer_value(at) : 0)) != OBOL_OK)
+		goto out;
 	if (master_pk_out != NULL)
 		memcpy(master_pk_out, mpk, sizeof mpk);
 	if (box_pk_out != NULL)
@@ -108,6 +118,7 @@ obol_err obol_keys_doc_verify(const char *text, size_t len, const uint8_t *pinne
 	if (keys_out != NULL)
 		*keys_out = json_incref(keys);
 out:
+	free(set);
 	free(canon);
 	json_decref(doc);
 	return e;

@@ -4,8 +4,9 @@
  *             "issued_at": UNIX, "coupon": {...}, "ecash": {...}, ...},
  *    "sig": B64}
  *
- * "sig" is Ed25519 under the master key, context "issuer-keys", over the
- * canonical text of the "keys" object (obol_json_dump_canonical: sorted keys,
+ * "sig" is Ed25519, context "issuer-keys", over the canonical text of the
+ * "keys" object, by the master key or by an online key that the document's
+ * own "announcements" announce (acceptable at the verifier's now) (obol_json_dump_canonical: sorted keys,
  * compact). Each scheme contributes its object under its own name (see
  * OBOL_ISSUER_SCHEME .keys_part). A client pins master_pk the first time it
  * meets the issuer (wallet init, vendor setup) and verifies every later
@@ -19,7 +20,8 @@
  * revocations. A document listing one that is malformed or not signed by
  * the master key is KEYS_INVALID.
  *
- * Pure code, no I/O. */
+ * No I/O; obol_keys_doc_verify reads the clock (obol_now) and writes the
+ * process's registry of issuer keys. */
 #ifndef OBOL_SCHEMES_COMMON_KEYS_DOC_H
 #define OBOL_SCHEMES_COMMON_KEYS_DOC_H
 
@@ -46,7 +48,11 @@ OBOL_MUST_CHECK obol_err obol_keys_doc_sign(const json_t *keys, const struct obo
  * not NULL, master_pk_out/box_pk_out/currency receive its fields.
  * KEYS_INVALID when the signature does not verify, the document names another
  * master key than the pinned one, or a common field is missing or malformed;
- * WIRE_MALFORMED when it is not JSON. */
+ * WIRE_MALFORMED when it is not JSON. A document that verifies has its
+ * announcements registered as the issuer's keys for its master key
+ * (issuer_sig.h, obol_issuer_keys_register, with its "issued_at"): every
+ * later issuer signature checked through obol_issuer_sig_verify in this
+ * process accepts the online keys it announces. */
 OBOL_MUST_CHECK obol_err obol_keys_doc_verify(const char *text, size_t len,
 					      const uint8_t *pinned_master_pk, json_t **keys,
 					      uint8_t master_pk_out[OBOL_SIGN_PK_LEN],

@@ -6,6 +6,7 @@
 
 #include "crypto/secret.h"
 #include "wire/cbor.h"
+#include "schemes/common/issuer_sig.h"
 
 obol_err obol_signed_cbor_sign(const struct obol_fields *fields, const char *context,
 			       const uint8_t sk[static OBOL_SIGN_SK_LEN], uint8_t sig[static OBOL_SIGN_LEN])
@@ -28,6 +29,18 @@ obol_err obol_signed_cbor_sign_by(const struct obol_fields *fields, const char *
 	obol_err e = obol_cbor_encode(fields, buf, sizeof buf, &len);
 	if (e == OBOL_OK)
 		e = obol_ed25519_sign(signer, context, buf, len, sig);
+	return e;
+}
+
+obol_err obol_signed_cbor_verify_issuer(const struct obol_fields *fields, const char *context,
+					const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+					const uint8_t sig[static OBOL_SIGN_LEN], int64_t now)
+{
+	uint8_t buf[OBOL_SIGNED_CBOR_MAX];
+	size_t len;
+	obol_err e = obol_cbor_encode(fields, buf, sizeof buf, &len);
+	if (e == OBOL_OK)
+		e = obol_issuer_sig_verify(sig, context, buf, len, master_pk, now);
 	return e;
 }
 

@@ -29,4 +29,11 @@ OBOL_MUST_CHECK obol_err obol_signed_cbor_verify(const struct obol_fields *field
 						 const uint8_t pk[static OBOL_SIGN_PK_LEN],
 						 const uint8_t sig[static OBOL_SIGN_LEN]);
 
+/* The same for a record the issuer signed: sig by master_pk or by an online
+ * key it announced, acceptable at now (issuer_sig.h, obol_issuer_sig_verify,
+ * whose errors it returns). */
+OBOL_MUST_CHECK obol_err obol_signed_cbor_verify_issuer(const struct obol_fields *fields, const char *context,
+							const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+							const uint8_t sig[static OBOL_SIGN_LEN], int64_t now);
+
 #endif

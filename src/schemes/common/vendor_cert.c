@@ -47,12 +47,20 @@ obol_err obol_vendor_cert_sign(struct obol_vendor_cert *c, const struct obol_ed2
 	return obol_signed_cbor_sign_by(&spec, OBOL_VENDOR_CERT_CONTEXT, signer, c->sig);
 }
 
-obol_err obol_vendor_cert_verify(const struct obol_vendor_cert *c, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
-				 int64_t now)
+obol_err obol_vendor_cert_verify_sig(const struct obol_vendor_cert *c,
+				     const uint8_t master_pk[static OBOL_SIGN_PK_LEN], int64_t now)
 {
 	struct obol_field f[8];
 	struct obol_fields spec = signed_fields(c, f);
-	if (obol_signed_cbor_verify(&spec, OBOL_VENDOR_CERT_CONTEXT, master_pk, c->sig) != OBOL_OK)
+	if (obol_signed_cbor_verify_issuer(&spec, OBOL_VENDOR_CERT_CONTEXT, master_pk, c->sig, now) != OBOL_OK)
+		return OBOL_E_VENDOR_CERT_INVALID;
+	return OBOL_OK;
+}
+
+obol_err obol_vendor_cert_verify(const struct obol_vendor_cert *c, const uint8_t master_pk[static OBOL_SIGN_PK_LEN],
+				 int64_t now)
+{
+	if (obol_vendor_cert_verify_sig(c, master_pk, now) != OBOL_OK)
 		return OBOL_E_VENDOR_CERT_INVALID;
 	if (c->valid_until <= c->valid_from)
 		return OBOL_E_VENDOR_CERT_INVALID;

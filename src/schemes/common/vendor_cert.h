@@ -14,7 +14,9 @@
  *   valid_until  7         "valid_until" int    Unix seconds, > valid_from
  *   sig          8         "sig"         64 bytes
  *
- * sig is Ed25519 under the issuer master key, context "vendor-cert", over the
+ * sig is Ed25519 by the issuer master key or by an online key it announced
+ * (acceptable at the verifier's now: schemes/common/issuer_sig.h), context
+ * "vendor-cert", over the
  * CBOR map of fields 1..7 (box_pk omitted when absent) as obol_cbor_encode
  * writes it (definite lengths, keys in this order: the encoding is canonical).
  * H(C) (obol_vendor_cert_hash) is SHA-256 over the CBOR map of all fields,
@@ -63,11 +65,19 @@ void obol_vendor_cert_spec(struct obol_vendor_cert *c, struct obol_vendor_cert_s
  * when it signs nothing. */
 OBOL_MUST_CHECK obol_err obol_vendor_cert_sign(struct obol_vendor_cert *c, const struct obol_ed25519_signer *signer);
 
-/* Verifies the issuer's signature (VENDOR_CERT_INVALID) and that
+/* Verifies the issuer's signature, the master's or an announced online
+ * key's acceptable at now (VENDOR_CERT_INVALID), and that
  * valid_from <= now < valid_until (VENDOR_CERT_EXPIRED). */
 OBOL_MUST_CHECK obol_err obol_vendor_cert_verify(const struct obol_vendor_cert *c,
 						 const uint8_t master_pk[static OBOL_SIGN_PK_LEN], int64_t now);
 
+/* The issuer's signature alone, its chain checked at now (VENDOR_CERT_INVALID),
+ * for a caller that judges the certificate's own window itself. Check the
+ * chain at the caller's present, not at the certificate's valid_from: a
+ * revoked online key could otherwise sign certificates dated before its
+ * revocation. */
+OBOL_MUST_CHECK obol_err obol_vendor_cert_verify_sig(const struct obol_vendor_cert *c,
+						     const uint8_t master_pk[static OBOL_SIGN_PK_LEN], int64_t now);
 /* CBOR map of all fields (signature included). */
 OBOL_MUST_CHECK obol_err obol_vendor_cert_encode(const struct obol_vendor_cert *c, uint8_t *buf, size_t cap,
 						 size_t *len);

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "crypto/secret.h"
+#include "core/clock.h"
+#include "schemes/common/issuer_sig.h"
 
 static const struct coupon_denom *find_denom(const struct coupon_vendor_cfg *cfg, uint64_t id)
 {
@@ -95,7 +97,8 @@ obol_err coupon_vendor_on_lock_reply(const struct coupon_vendor_cfg *cfg, struct
 	if (s->state != COUPON_VS_LOCKING)
 		return OBOL_E_COUPON_SESSION_STATE;
 	coupon_digest_lock_reply(digest, reply, cfg->cert_hash);
-	if (obol_sign_verify(reply->issuer_sig, COUPON_CTX_LOCK_REPLY, digest, sizeof(digest), cfg->issuer_pk) !=
+	if (obol_issuer_sig_verify(reply->issuer_sig, COUPON_CTX_LOCK_REPLY, digest, sizeof(digest), cfg->issuer_pk,
+				   obol_now()) !=
 		    OBOL_OK ||
 	    memcmp(reply->coin_id, s->pending_coin.id, COUPON_ID_LEN) != 0 || reply->deadline != s->deadline)
 		return OBOL_E_COUPON_LOCK_REPLY_INVALID;
@@ -253,7 +256,8 @@ obol_err coupon_vendor_check_settle_reply(const struct coupon_vendor_cfg *cfg, c
 		return OBOL_E_COUPON_SETTLE_REPLY_INVALID;
 	obol_sha256(cert_hash, req->cert, req->cert_len);
 	coupon_digest_settle_reply(digest, reply, cert_hash);
-	if (obol_sign_verify(reply->issuer_sig, COUPON_CTX_SETTLE_REPLY, digest, sizeof(digest), cfg->issuer_pk) !=
+	if (obol_issuer_sig_verify(reply->issuer_sig, COUPON_CTX_SETTLE_REPLY, digest, sizeof(digest), cfg->issuer_pk,
+				   obol_now()) !=
 		    OBOL_OK ||
 	    memcmp(reply->coin_id, req->coin_id, COUPON_ID_LEN) != 0 || reply->index != req->index ||
 	    reply->locked != req->keep || reply->has_lock != req->has_lock ||

@@ -30,7 +30,8 @@ struct coupon_vendor_cfg {
 	size_t cert_len;
 	uint8_t cert_hash[COUPON_ID_LEN];
 	const uint8_t *sign_sk;                /* V's Ed25519 key, OBOL_SIGN_SK_LEN */
-	uint8_t issuer_pk[OBOL_SIGN_PK_LEN];   /* verifies F's answers */
+	uint8_t issuer_pk[OBOL_SIGN_PK_LEN];   /* the master key: verifies F's answers, signed
+						* by it or an online key it announced */
 	const struct coupon_denom *denoms;     /* public keys, from GET /keys */
 	size_t ndenoms;
 	struct obol_amount price;              /* per unit of service */

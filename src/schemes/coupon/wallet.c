@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "crypto/secret.h"
+#include "core/clock.h"
+#include "schemes/common/issuer_sig.h"
 
 static const struct coupon_denom *find_denom(const struct coupon_wallet_cfg *cfg, uint64_t id)
 {
@@ -402,7 +404,8 @@ obol_err coupon_wallet_on_locked(const struct coupon_wallet_cfg *cfg, struct cou
 	if (s->state != COUPON_WS_LOCKING)
 		return OBOL_E_COUPON_SESSION_STATE;
 	coupon_digest_lock_reply(digest, r, s->cert.hash);
-	if (obol_sign_verify(r->issuer_sig, COUPON_CTX_LOCK_REPLY, digest, sizeof(digest), cfg->issuer_pk) != OBOL_OK ||
+	if (obol_issuer_sig_verify(r->issuer_sig, COUPON_CTX_LOCK_REPLY, digest, sizeof(digest), cfg->issuer_pk,
+				   obol_now()) != OBOL_OK ||
 	    memcmp(r->coin_id, c->coin.id, COUPON_ID_LEN) != 0 || r->index != s->lock_index ||
 	    r->deadline != s->deadline)
 		return OBOL_E_COUPON_LOCK_REPLY_INVALID;
@@ -548,7 +551,8 @@ static bool refusal_signed(const struct coupon_wallet_cfg *cfg, const struct cou
 	if (!coupon_refusal_from_error(err, c->coin.id, r))
 		return false;
 	coupon_digest_refusal(digest, r, s->cert.hash, s->pay_box);
-	return obol_sign_verify(r->issuer_sig, COUPON_CTX_REFUSAL, digest, sizeof(digest), cfg->issuer_pk) == OBOL_OK;
+	return obol_issuer_sig_verify(r->issuer_sig, COUPON_CTX_REFUSAL, digest, sizeof(digest), cfg->issuer_pk,
+				      obol_now()) == OBOL_OK;
 }
 
 obol_err coupon_wallet_on_error(const struct coupon_wallet_cfg *cfg, struct coupon_wallet_session *s,
@@ -734,8 +738,8 @@ obol_err coupon_wallet_refund_done(const struct coupon_wallet_cfg *cfg, struct c
 {
 	uint8_t digest[OBOL_HASH_LEN];
 	coupon_digest_refund_reply(digest, reply);
-	if (obol_sign_verify(reply->issuer_sig, COUPON_CTX_REFUND_REPLY, digest, sizeof(digest), cfg->issuer_pk) !=
-		    OBOL_OK ||
+	if (obol_issuer_sig_verify(reply->issuer_sig, COUPON_CTX_REFUND_REPLY, digest, sizeof(digest), cfg->issuer_pk,
+				   obol_now()) != OBOL_OK ||
 	    memcmp(reply->coin_id, req->coin.id, COUPON_ID_LEN) != 0 || reply->index + 1 != c->last_index ||
 	    reply->refunded_tokens != c->last_index)
 		return OBOL_E_COUPON_REFUND_REPLY_INVALID;
@@ -759,7 +763,8 @@ obol_err coupon_wallet_refund_refused(const struct coupon_wallet_cfg *cfg, struc
 	r.code = (uint64_t)code;
 	memcpy(r.coin_id, c->coin.id, COUPON_ID_LEN);
 	coupon_digest_refusal(digest, &r, no_cert, box_hash);
-	if (obol_sign_verify(r.issuer_sig, COUPON_CTX_REFUSAL, digest, sizeof(digest), cfg->issuer_pk) != OBOL_OK)
+	if (obol_issuer_sig_verify(r.issuer_sig, COUPON_CTX_REFUSAL, digest, sizeof(digest), cfg->issuer_pk,
+				   obol_now()) != OBOL_OK)
 		return code;
 	if (code == OBOL_E_COUPON_INDEX_MISMATCH && r.last_index > 0 && r.last_index <= c->n &&
 	    r.last_index != c->last_index) {

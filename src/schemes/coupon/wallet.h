@@ -36,6 +36,8 @@ struct coupon_wallet_coin {
 
 /* What the wallet knows of the issuer (from GET /keys) and its own policy. */
 struct coupon_wallet_cfg {
+	/* the master key: its signature or that of an online key it announced,
+	 * acceptable now, verifies the issuer's replies (common/issuer_sig.h) */
 	uint8_t issuer_pk[OBOL_SIGN_PK_LEN];
 	uint8_t issuer_box_pk[OBOL_BOX_PK_LEN];
 	coupon_cert_open_fn cert_open;

@@ -252,7 +252,8 @@ obol_err payword_agent_buy(const struct payword_user *u, const struct payword_ag
 	out->vc.token_value = p->token_value;
 	memcpy(out->vc.user_pk, u->user_pk, OBOL_SIGN_PK_LEN);
 	out->vc.issued = p->now;
-	out->vc.not_after = p->now + p->validity;
+	/* never past the signing key's acceptance */
+	out->vc.not_after = obol_ed25519_signer_cap(signer, p->now + p->validity);
 	memcpy(out->vc.username, u->username, sizeof(out->vc.username));
 	/* Step C: the chain from the seed, its root signed by the agent. */
 	payword_agent_chain_seed(u, p->serial, seed);

@@ -6,6 +6,8 @@
 
 #include "crypto/secret.h"
 #include "schemes/payword/messages.h"
+#include "core/clock.h"
+#include "schemes/common/issuer_sig.h"
 
 static const uint8_t VCERT_MAGIC[4] = { 'O', 'P', 'W', 'C' };
 static const uint8_t RANGE_MAGIC[4] = { 'O', 'P', 'W', 'S' };
@@ -148,7 +150,7 @@ obol_err payword_vcert_verify(const struct payword_vcert *vc, const uint8_t agen
 	obol_err e = vcert_body(vc, body, &blen);
 	if (e)
 		return e;
-	if (obol_sign_verify(vc->sig, PAYWORD_CTX_VCERT, body, blen, agent_pk) != OBOL_OK)
+	if (obol_issuer_sig_verify(vc->sig, PAYWORD_CTX_VCERT, body, blen, agent_pk, obol_now()) != OBOL_OK)
 		return OBOL_E_PAYWORD_CERT_INVALID;
 	return OBOL_OK;
 }
@@ -319,7 +321,7 @@ static obol_err body_verify(signed_body_fn body, const void *obj, const char *ct
 	obol_err e = body(obj, &b, &len);
 	if (e)
 		return e;
-	if (obol_sign_verify(sig, ctx, b, len, pk) != OBOL_OK)
+	if (obol_issuer_sig_verify(sig, ctx, b, len, pk, obol_now()) != OBOL_OK)
 		e = OBOL_E_PAYWORD_CRL_INVALID;
 	free(b);
 	return e;

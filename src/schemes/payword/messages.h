@@ -209,7 +209,9 @@ OBOL_MUST_CHECK obol_err payword_vcert_encode(const struct payword_vcert *vc, ui
 					      size_t *len);
 /* Parses the signed form; does not verify the signature. */
 OBOL_MUST_CHECK obol_err payword_vcert_decode(const uint8_t *in, size_t len, struct payword_vcert *vc);
-/* Signs / verifies with the agent's key. */
+/* Signs / verifies with the agent's key: agent_pk is the issuer's master
+ * key, and its signature or an online key's it announced, acceptable now,
+ * verifies (schemes/common/issuer_sig.h; so for the CRLs below). */
 OBOL_MUST_CHECK obol_err payword_vcert_sign(struct payword_vcert *vc, const struct obol_ed25519_signer *signer);
 OBOL_MUST_CHECK obol_err payword_vcert_verify(const struct payword_vcert *vc,
 					      const uint8_t agent_pk[static OBOL_SIGN_PK_LEN]);

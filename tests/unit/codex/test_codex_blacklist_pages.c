@@ -176,7 +176,7 @@ TEST_DB(codex_blacklist_pages, a_million_live_entries_none_dropped_a_delta_of_a_
 	REQUIRE_OK(obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull));
 	fclose(devnull);
 	REQUIRE_OK(obol_issuer_start(&cfg, &iss));
-	memcpy(bank_pk, obol_issuer_keys(iss)->master.pk, OBOL_SIGN_PK_LEN);
+	memcpy(bank_pk, obol_issuer_keys(iss)->master_pk, OBOL_SIGN_PK_LEN);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", obol_issuer_port(iss));
 	REQUIRE_OK(obol_http_client_new(url, 0, &c));
 

@@ -23,6 +23,7 @@ static const char *const unames[NU] = { "alice", "bob", "carol", "dave", "shop" 
 struct bank {
 	struct obol_store *s;
 	struct obol_issuer_keys keys;
+	struct obol_sign_keypair master; /* the test signs with the master key itself */
 	struct obol_ed25519_signer sg; /* over keys.master */
 	int64_t acc[NU];
 	struct obol_sign_keypair sk[NU];
@@ -71,7 +72,7 @@ static obol_err open_user(struct bank *b, int i, int64_t load, int64_t deposit)
 		e = OBOL_E_NO_MEMORY;
 		goto out;
 	}
-	e = codex_init(b->cx[i], b->keys.master.pk, &out.cert, &out.state, bl, b->sk[i].sk, &b->box[i], b->now);
+	e = codex_init(b->cx[i], b->keys.master_pk, &out.cert, &out.state, bl, b->sk[i].sk, &b->box[i], b->now);
 out:
 	free(bl);
 	return e;
@@ -87,8 +88,8 @@ static obol_err setup(struct bank *b, const char *db_url)
 		return e;
 	if ((e = tx_begin(b)) != OBOL_OK)
 		return e;
-	e = obol_issuer_keys_create(b->s, "EUR", b->now, &b->keys);
-	obol_ed25519_signer_local(&b->sg, &b->keys.master);
+	e = obol_issuer_keys_create(b->s, "EUR", b->now, &b->keys, &b->master);
+	obol_ed25519_signer_local(&b->sg, &b->master);
 	if (e == OBOL_OK)
 		e = codex_issuer_setup(b->s, &b->sg, b->now);
 	for (int i = 0; e == OBOL_OK && i < NU; i++) {
@@ -112,6 +113,7 @@ static void teardown(struct bank *b)
 	for (int i = 0; i < NU; i++)
 		codex_free(b->cx[i]);
 	obol_issuer_keys_wipe(&b->keys);
+	OBOL_WIPE(b->master);
 	obol_store_close(b->s);
 }
 
@@ -963,10 +965,10 @@ static obol_err fetch_blocked(struct bank *b, int i)
 		if ((e = tx_begin(b)) != OBOL_OK)
 			break;
 		struct obol_ed25519_signer sg;
-		obol_ed25519_signer_local(&sg, &b->keys.master);
+		obol_ed25519_signer_local(&sg, &b->master);
 		e = tx_end(b, codex_issuer_blacklist_page(b->s, &sg, &r, &p));
 		if (e == OBOL_OK)
-			e = codex_blacklist_fetch_take(&f, &p, b->keys.master.pk);
+			e = codex_blacklist_fetch_take(&f, &p, b->keys.master_pk);
 		codex_blacklist_page_free(&p);
 	}
 	if (e == OBOL_OK)
@@ -1193,8 +1195,8 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 	REQUIRE_OK(obol_issuer_keys_migrate(b.s));
 	REQUIRE_OK(obol_store_migrate(b.s, "codex", old_steps, 2));
 	REQUIRE_OK(tx_begin(&b));
-	REQUIRE_OK(obol_issuer_keys_create(b.s, "EUR", b.now, &b.keys));
-	obol_ed25519_signer_local(&b.sg, &b.keys.master);
+	REQUIRE_OK(obol_issuer_keys_create(b.s, "EUR", b.now, &b.keys, &b.master));
+	obol_ed25519_signer_local(&b.sg, &b.master);
 	for (int i = 0; i < 2; i++) {
 		struct obol_amount f = eur(100000);
 		obol_sign_keypair_new(&b.sk[i]);
@@ -1278,7 +1280,7 @@ TEST_DB(codex_issuer, migration_from_the_schema_before_the_offline_limits)
 
 	/* Alice's Codex as an older wallet kept it: state version 1 */
 	REQUIRE(b.cx[0] = codex_alloc());
-	REQUIRE_OK(codex_init(b.cx[0], b.keys.master.pk, &cert, &st1, bl, b.sk[0].sk, &b.box[0], b.now));
+	REQUIRE_OK(codex_init(b.cx[0], b.keys.master_pk, &cert, &st1, bl, b.sk[0].sk, &b.box[0], b.now));
 	CHECK_ERR(codex_check_live(b.cx[0], b.now), OBOL_E_CODEX_STATE_OLD_FORMAT);
 	REQUIRE_OK(sync_user(&b, 0, NULL, false, &r));
 	CHECK(r.renewed);

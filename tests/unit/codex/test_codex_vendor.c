@@ -151,7 +151,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	REQUIRE(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
 	close(fd);
 	REQUIRE_OK(obol_wallet_create(wpath, &ks, &w));
-	REQUIRE_OK(obol_wallet_set_issuer(w, t.url, obol_issuer_keys(t.iss)->master.pk, obol_issuer_keys(t.iss)->box.pk, "EUR"));
+	REQUIRE_OK(obol_wallet_set_issuer(w, t.url, obol_issuer_keys(t.iss)->master_pk, obol_issuer_keys(t.iss)->box.pk, "EUR"));
 	REQUIRE_OK(obol_wallet_set_account(w, t.alice_id, "alice", t.alice.sk));
 	REQUIRE_OK(codex_wallet_open(w, &load, &dep, &c));
 
@@ -161,7 +161,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	CHECK_EQ_INT(codex_pending_count(c), 0);
 
 	/* a PAY before any HELLO */
-	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master_pk, &l));
 	memset(&m, 0, sizeof m);
 	m.sealed_len = 100;
 	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_WIRE_UNEXPECTED_MESSAGE);
@@ -170,7 +170,7 @@ TEST(codex_vendor, pay_replay_wrong_amount_and_deposit)
 	REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &req.amount }, obol_now(), &m, NULL));
 	CHECK_OK(send_pay(l, &m, &ref));
 	obol_devlink_close(l);
-	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master_pk, &l));
 	REQUIRE_OK(hello(l, &req));
 	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_TOKEN_SEEN);
 	/* less than asked */
@@ -321,7 +321,7 @@ TEST(codex_vendor, attack_oldest_listed_codex_pays_vendor_past_16384)
 	REQUIRE(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
 	close(fd);
 	REQUIRE_OK(obol_wallet_create(wpath, &ks, &w));
-	REQUIRE_OK(obol_wallet_set_issuer(w, t.url, obol_issuer_keys(t.iss)->master.pk, obol_issuer_keys(t.iss)->box.pk, "EUR"));
+	REQUIRE_OK(obol_wallet_set_issuer(w, t.url, obol_issuer_keys(t.iss)->master_pk, obol_issuer_keys(t.iss)->box.pk, "EUR"));
 	REQUIRE_OK(obol_wallet_set_account(w, t.alice_id, "alice", t.alice.sk));
 	REQUIRE_OK(codex_wallet_open(w, &load, &dep, &c));
 
@@ -331,7 +331,7 @@ TEST(codex_vendor, attack_oldest_listed_codex_pays_vendor_past_16384)
 	 * yet: her token is taken, and its deposit's answer brings the bank's
 	 * newer whole list (without her: it is capped) */
 	REQUIRE_OK(obol_issuer_run(t.iss, list_alice_then_16384, &t));
-	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master_pk, &l));
 	REQUIRE_OK(hello(l, &req));
 	REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &req.amount }, obol_now(), &m, NULL));
 	CHECK_OK(send_pay(l, &m, &ref));
@@ -345,7 +345,7 @@ TEST(codex_vendor, attack_oldest_listed_codex_pays_vendor_past_16384)
 	}
 	/* the next HELLO brings the paged copy up to date (with her); her
 	 * next token, still within her state, is refused */
-	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master_pk, &l));
 	REQUIRE_OK(hello(l, &req));
 	CHECK_OK(obol_vendor_run(t.v, count_blocked, &nblocked));
 	CHECK_EQ_INT(nblocked, CODEX_BLACKLIST_MAX + 1);
@@ -358,7 +358,7 @@ TEST(codex_vendor, attack_oldest_listed_codex_pays_vendor_past_16384)
 	obol_vendor_stop(t.v);
 	REQUIRE_OK(obol_vendor_start(&vcfg, &t.v));
 	snprintf(t.addr, sizeof t.addr, "127.0.0.1:%u", obol_vendor_port(t.v));
-	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master.pk, &l));
+	REQUIRE_OK(obol_devlink_connect_vendor(t.addr, 2000, obol_issuer_keys(t.iss)->master_pk, &l));
 	REQUIRE_OK(hello(l, &req));
 	REQUIRE_OK(codex_pay(c, &(struct codex_pay_req){ .req = &req, .amount = &req.amount }, obol_now(), &m, NULL));
 	CHECK_ERR(send_pay(l, &m, &ref), OBOL_E_CODEX_PAYER_BLACKLISTED);

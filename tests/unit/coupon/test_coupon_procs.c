@@ -13,6 +13,7 @@
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "procs.h"
+#include "schemes/common/issuer_sig.h"
 #include "schemes/coupon/vendor.h"
 #include "wire/cbor.h"
 #include "wire/json.h"
@@ -101,7 +102,8 @@ TEST(coupon_procs, issuer_refusals_by_hand_built_requests)
 		uint8_t dg[32], box_hash[32];
 		obol_sha256(box_hash, req.auth, COUPON_AUTH_LEN);
 		coupon_digest_refusal(dg, &refusal, w.v[1].cert_hash, box_hash);
-		CHECK_OK(obol_sign_verify(refusal.issuer_sig, COUPON_CTX_REFUSAL, dg, 32, w.ws.cfg.issuer_pk));
+		/* signed by the issuer's online key, which its master announced */
+		CHECK_OK(obol_issuer_sig_verify(refusal.issuer_sig, COUPON_CTX_REFUSAL, dg, 32, w.ws.cfg.issuer_pk, obol_now()));
 		json_decref(body);
 	}
 	/* overspending: coin B spent whole at vendor 2, then locked again */

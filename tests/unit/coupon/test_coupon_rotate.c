@@ -227,12 +227,12 @@ TEST_DB(coupon_rotate, the_plan_draws_each_successor_once_within_the_lookahead)
 	REQUIRE_OK(obol_store_begin(s));
 	REQUIRE_OK(coupon_store_denom_add(s, &d));
 	/* 50 days of lookahead: nothing due */
-	REQUIRE_OK(coupon_rotate(s, t0, 50 * DAY, &drawn));
+	REQUIRE_OK(coupon_rotate(s, t0, 50 * DAY, NULL, &drawn));
 	CHECK_EQ_INT(drawn, 0);
 	/* 120: the successor, and only it (it issues until day 200) */
-	REQUIRE_OK(coupon_rotate(s, t0, 120 * DAY, &drawn));
+	REQUIRE_OK(coupon_rotate(s, t0, 120 * DAY, NULL, &drawn));
 	CHECK_EQ_INT(drawn, 1);
-	REQUIRE_OK(coupon_rotate(s, t0, 120 * DAY, &drawn));
+	REQUIRE_OK(coupon_rotate(s, t0, 120 * DAY, NULL, &drawn));
 	CHECK_EQ_INT(drawn, 0);
 	REQUIRE_OK(coupon_store_denoms(s, t0, got, COUPON_DENOMS_MAX, &n));
 	REQUIRE(n == 2);
@@ -247,7 +247,7 @@ TEST_DB(coupon_rotate, the_plan_draws_each_successor_once_within_the_lookahead)
 	for (size_t i = 0; i < n; i++)
 		EVP_PKEY_free(got[i].key);
 	/* day 90: the third key */
-	REQUIRE_OK(coupon_rotate(s, t0 + 90 * DAY, 120 * DAY, &drawn));
+	REQUIRE_OK(coupon_rotate(s, t0 + 90 * DAY, 120 * DAY, NULL, &drawn));
 	CHECK_EQ_INT(drawn, 1);
 	REQUIRE_OK(coupon_store_denoms(s, t0, got, COUPON_DENOMS_MAX, &n));
 	CHECK_EQ_INT(n, 3);

@@ -97,7 +97,7 @@ static void lteardown(struct lsetup *st)
 /* A link with a session, from 127.0.0.src. */
 static obol_err link_from(struct lsetup *st, unsigned src, struct obol_devlink **out)
 {
-	struct obol_devlink_expect x = { .issuer_pk = obol_issuer_keys(st->a.iss)->master.pk };
+	struct obol_devlink_expect x = { .issuer_pk = obol_issuer_keys(st->a.iss)->master_pk };
 	int fd = abuse_connect_from(src, st->port);
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	*out = NULL;

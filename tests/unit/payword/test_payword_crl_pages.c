@@ -152,7 +152,7 @@ TEST_DB(payword_crl_pages, a_million_serials_in_pages_a_delta_of_a_hundred_and_a
 	REQUIRE_OK(obol_issuer_init_db(db_url, "EUR", args, 1, devnull));
 	fclose(devnull);
 	REQUIRE_OK(obol_issuer_start(&cfg, &iss));
-	memcpy(agent_pk, obol_issuer_keys(iss)->master.pk, OBOL_SIGN_PK_LEN);
+	memcpy(agent_pk, obol_issuer_keys(iss)->master_pk, OBOL_SIGN_PK_LEN);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", obol_issuer_port(iss));
 	REQUIRE_OK(obol_http_client_new(url, 0, &c));
 

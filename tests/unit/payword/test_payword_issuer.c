@@ -23,6 +23,7 @@ struct net {
 	char url[64];
 	struct obol_http_client *anon;
 	uint8_t agent_pk[32];
+	char db[256];
 };
 
 /* The CRL as a vendor reads it: every page of GET /payword/crl/page
@@ -52,7 +53,8 @@ static obol_err start(const char *db_url, struct net *n, const char *grace)
 		e = obol_issuer_start(&cfg, &n->iss);
 	if (e)
 		return e;
-	memcpy(n->agent_pk, obol_issuer_keys(n->iss)->master.pk, 32);
+	memcpy(n->agent_pk, obol_issuer_keys(n->iss)->master_pk, 32);
+	snprintf(n->db, sizeof n->db, "%s", db_url);
 	snprintf(n->url, sizeof(n->url), "http://127.0.0.1:%u", obol_issuer_port(n->iss));
 	return obol_http_client_new(n->url, 0, &n->anon);
 }
@@ -1066,7 +1068,18 @@ static obol_err wallet_setup(const char *db_url, struct net *n, struct obol_wall
 /* Starts a mute vendor certified by the test's issuer; *addr its address. */
 static obol_err mute_start(struct net *n, struct mute_vendor *mv, struct test_link_vendor *tv, char addr[64])
 {
-	obol_err e = test_link_vendor(obol_issuer_keys(n->iss)->master.sk, tv);
+	/* certified as the issuer certifies vendors: by its online key in use */
+	struct obol_online_keyring *r = calloc(1, sizeof *r);
+	const struct obol_online_key *k = NULL;
+	struct obol_store *s = NULL;
+	obol_err e = r != NULL ? obol_store_open(n->db, false, &s) : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK && (e = obol_online_keyring_load(s, obol_now(), r)) == OBOL_OK &&
+	    (e = obol_online_keyring_pick(r, obol_now(), &k)) == OBOL_OK)
+		e = test_link_vendor(k->kp.sk, tv);
+	obol_store_close(s);
+	if (r != NULL)
+		obol_online_keyring_wipe(r);
+	free(r);
 	if (e == OBOL_OK)
 		e = obol_devlink_listen("127.0.0.1:0", &mv->fd, &mv->port);
 	if (e)

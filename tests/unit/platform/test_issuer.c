@@ -82,7 +82,7 @@ static bool setup(const char *db_url, struct setup *st)
 		return false;
 	if (obol_store_open(db_url, false, &s) != OBOL_OK || obol_issuer_keys_load(s, &k) != OBOL_OK)
 		return false;
-	memcpy(st->master_pk, k.master.pk, 32);
+	memcpy(st->master_pk, k.master_pk, 32);
 	obol_issuer_keys_wipe(&k);
 	obol_store_close(s);
 	struct obol_issuer_config cfg = { .db_url = db_url, .listen = "127.0.0.1:0", .threads = 4, .readers = 2 };

@@ -12,6 +12,21 @@
 #include "issuer/keys.h"
 #include "../test.h"
 
+/* The master key as issuer init hands it out (the master key file's seed). */
+static uint8_t kept_seed[OBOL_SIGN_SEED_LEN];
+static obol_err keep_seed(void *ctx, const struct obol_sign_keypair *m)
+{
+	(void)ctx;
+	if (m != NULL)
+		memcpy(kept_seed, m->sk, OBOL_SIGN_SEED_LEN);
+	return OBOL_OK;
+}
+static obol_err kept_master_seed(uint8_t seed[static OBOL_SIGN_SEED_LEN])
+{
+	memcpy(seed, kept_seed, OBOL_SIGN_SEED_LEN);
+	return OBOL_OK;
+}
+
 TEST_DB(issuer_keys, ceremony_imports_only_what_was_requested)
 {
 	struct obol_store *s = NULL;
@@ -24,7 +39,7 @@ TEST_DB(issuer_keys, ceremony_imports_only_what_was_requested)
 	size_t added = 0, n = 0;
 	REQUIRE(set != NULL);
 	FILE *devnull = fopen("/dev/null", "w");
-	obol_err e = obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull);
+	obol_err e = obol_issuer_init_db_bare(db_url, "EUR", NULL, 0, keep_seed, NULL, devnull);
 	fclose(devnull);
 	REQUIRE_OK(e);
 	int64_t now = obol_now(); /* a denomination key issues from its creation */
@@ -36,7 +51,7 @@ TEST_DB(issuer_keys, ceremony_imports_only_what_was_requested)
 	CHECK_EQ_INT(added, 4);
 	REQUIRE_OK(obol_issuer_keys_pending(s, &r, &n));
 	REQUIRE(n == 4);
-	REQUIRE_OK(obol_issuer_keys_master_seed(s, seed));
+	REQUIRE_OK(kept_master_seed(seed));
 	obol_sign_keypair_from_seed(&master, seed);
 	OBOL_WIPE(seed);
 	obol_sign_keypair_new(&other);
@@ -96,11 +111,11 @@ static obol_err fresh_issuer(const char *db_url, int64_t now, struct obol_store 
 {
 	uint8_t seed[OBOL_SIGN_SEED_LEN];
 	FILE *devnull = fopen("/dev/null", "w");
-	obol_err e = devnull != NULL ? obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull) : OBOL_E_IO;
+	obol_err e = devnull != NULL ? obol_issuer_init_db_bare(db_url, "EUR", NULL, 0, keep_seed, NULL, devnull) : OBOL_E_IO;
 	if (devnull != NULL)
 		fclose(devnull);
 	if (e == OBOL_OK && (e = obol_store_open(db_url, false, s)) == OBOL_OK &&
-	    (e = obol_issuer_keys_master_seed(*s, seed)) == OBOL_OK) {
+	    (e = kept_master_seed(seed)) == OBOL_OK) {
 		obol_sign_keypair_from_seed(master, seed);
 		obol_key_policy_default(p);
 		e = obol_issuer_keys_plan(*s, p, now, added);
@@ -272,13 +287,13 @@ TEST_DB(issuer_keys, the_announced_set_holds_the_live_keys_after_years_of_them)
 	const int64_t day = 86400, ended = 2 * OBOL_KEY_SET_MAX;
 	REQUIRE(set != NULL);
 	FILE *devnull = fopen("/dev/null", "w");
-	obol_err e = obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull);
+	obol_err e = obol_issuer_init_db_bare(db_url, "EUR", NULL, 0, keep_seed, NULL, devnull);
 	fclose(devnull);
 	REQUIRE_OK(e);
 	int64_t now = obol_now();
 	REQUIRE_OK(obol_store_open(db_url, false, &s));
 	REQUIRE_OK(obol_issuer_keyring_migrate(s));
-	REQUIRE_OK(obol_issuer_keys_master_seed(s, seed));
+	REQUIRE_OK(kept_master_seed(seed));
 	obol_sign_keypair_from_seed(&master, seed);
 	OBOL_WIPE(seed);
 	/* 2 * OBOL_KEY_SET_MAX online keys of 90 days back to back, the last

@@ -149,7 +149,7 @@ TEST(vendor, sessions_errors_and_outbox)
 	const uint8_t *body;
 	size_t len;
 	snprintf(addr, sizeof addr, "127.0.0.1:%u", obol_vendor_port(st.v));
-	REQUIRE_OK(obol_devlink_connect_vendor(addr, 2000, obol_issuer_keys(st.iss)->master.pk, &l));
+	REQUIRE_OK(obol_devlink_connect_vendor(addr, 2000, obol_issuer_keys(st.iss)->master_pk, &l));
 	REQUIRE_OK(obol_devlink_write(l, T_PING, &spec));
 	REQUIRE_OK(obol_devlink_read(l, &type, &body, &len));
 	CHECK_EQ_INT(type, T_PONG);
@@ -186,7 +186,7 @@ TEST(vendor, sessions_errors_and_outbox)
 	CHECK_EQ_INT(closed, 1);
 
 	/* A garbage frame ends the link after an ERROR frame. */
-	REQUIRE_OK(obol_devlink_connect_vendor(addr, 2000, obol_issuer_keys(st.iss)->master.pk, &l));
+	REQUIRE_OK(obol_devlink_connect_vendor(addr, 2000, obol_issuer_keys(st.iss)->master_pk, &l));
 	uint8_t junk[] = { 0, 0, 0, 2, 0xff, 0x00 };
 	REQUIRE_OK(obol_devlink_write_frame(l, junk, sizeof junk));
 	obol_err e = obol_devlink_read(l, &type, &body, &len);
