@@ -6,6 +6,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/rsa.h"
+#include "issuer/signer.h"
 #include "schemes/ecash/bank.h"
 
 /* One row of ecash_bank_key and its announcement, when requested. */
@@ -148,9 +149,30 @@ static void windows(const struct obol_key_announce *prev, int64_t created, int64
 	a->legal_end = a->accept_until + legal_s;
 }
 
+/* Row x (id and created set), prev's successor, drawn in the signer's
+ * store link names (RSA of prev's size): x holds its public half, as a key
+ * moved by `issuer signer import`, and so does the row stored here
+ * (ecash_bank_key.sk the public DER), so that no private bank key is ever
+ * in this database once the issuer has a signer. */
+static obol_err successor_in_signer(struct obol_store *s, const struct obol_signer_link *link, EVP_PKEY *prev,
+				    struct bank_row *x)
+{
+	size_t len = 0;
+	obol_err e = obol_signer_draw(link, OBOL_SIGNER_KEY_BANK, (unsigned)(obol_rsa_modulus_len(prev) * 8), x->der,
+				      sizeof(x->der), &len);
+	if (e == OBOL_OK)
+		e = obol_rsa_public_from_der(x->der, len, &x->k);
+	if (e != OBOL_OK)
+		return e;
+	x->der_len = len;
+	x->moved = true;
+	return obol_store_run(s, NULL, "INSERT INTO ecash_bank_key (id, sk, created) VALUES (?, ?, ?)", "ibi", x->id,
+			      x->der, x->der_len, x->created);
+}
+
 obol_err ecash_rotate_plan(struct obol_store *s, const char *currency, int64_t bank_use_s, int64_t lookahead_s,
-			   int64_t coin_legal_s, int64_t now, struct obol_key_announce *out, size_t cap, size_t *n,
-			   size_t *drawn)
+			   int64_t coin_legal_s, int64_t now, const struct obol_signer_link *link,
+			   struct obol_key_announce *out, size_t cap, size_t *n, size_t *drawn)
 {
 	struct bank_row *r = calloc(ECASH_ROTATE_ROWS + ECASH_ROTATE_STEPS, sizeof(*r));
 	size_t nr = 0;
@@ -181,20 +203,26 @@ obol_err ecash_rotate_plan(struct obol_store *s, const char *currency, int64_t b
 		memset(x, 0, sizeof(*x));
 		x->id = prev->id + 1;
 		x->created = now;
-		if ((e = obol_rsa_generate((unsigned)(obol_rsa_modulus_len(prev->k) * 8), &x->k)) != OBOL_OK)
-			break;
-		nr++;
-		if ((e = obol_rsa_private_to_der(x->k, &der, &len)) == OBOL_OK)
-			e = obol_store_run(s, NULL, "INSERT INTO ecash_bank_key (id, sk, created) VALUES (?, ?, ?)", "ibi",
-					   x->id, der, len, now);
-		obol_rsa_der_free(der, len);
-		if (e == OBOL_OK && (e = obol_rsa_public_to_der(x->k, &pub, &pub_len)) == OBOL_OK) {
-			if (pub_len > sizeof(x->der))
-				e = OBOL_E_KEY_ANNOUNCE_INVALID;
-			else
-				memcpy(x->der, pub, pub_len);
-			x->der_len = pub_len;
-			OPENSSL_free(pub);
+		if (link != NULL && link->linked) {
+			if ((e = successor_in_signer(s, link, prev->k, x)) != OBOL_OK)
+				break;
+			nr++;
+		} else {
+			if ((e = obol_rsa_generate((unsigned)(obol_rsa_modulus_len(prev->k) * 8), &x->k)) != OBOL_OK)
+				break;
+			nr++;
+			if ((e = obol_rsa_private_to_der(x->k, &der, &len)) == OBOL_OK)
+				e = obol_store_run(s, NULL, "INSERT INTO ecash_bank_key (id, sk, created) VALUES (?, ?, ?)",
+						   "ibi", x->id, der, len, now);
+			obol_rsa_der_free(der, len);
+			if (e == OBOL_OK && (e = obol_rsa_public_to_der(x->k, &pub, &pub_len)) == OBOL_OK) {
+				if (pub_len > sizeof(x->der))
+					e = OBOL_E_KEY_ANNOUNCE_INVALID;
+				else
+					memcpy(x->der, pub, pub_len);
+				x->der_len = pub_len;
+				OPENSSL_free(pub);
+			}
 		}
 		if (e != OBOL_OK)
 			break;

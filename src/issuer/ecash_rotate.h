@@ -36,24 +36,30 @@
 /* Inside the caller's transaction: while the newest bank key stops signing
  * before now + lookahead_s, draws its successor (RSA of the same size) and
  * stores it under the next id (at most ECASH_ROTATE_STEPS; *drawn counts
- * them); then writes to out[0..*n) (cap of them) the announcements, with
+ * them). With link linked (the issuer has a signing process: signer.h
+ * obol_signer_link_read, read before the transaction), the successor is
+ * drawn in the signer's store (obol_signer_draw, committed there at once)
+ * and this database gets its public DER only, as `issuer signer import`
+ * leaves a moved key; the signer signs with it once the master's
+ * announcement reaches it by the next import. link NULL or not linked:
+ * drawn here, private. Then writes to out[0..*n) (cap of them) the announcements, with
  * their windows (above), of every bank key whose announcement is not
  * requested yet, oldest first, for the caller to request. No bank key (the
  * scheme not set up): *n 0. INVALID_ARGUMENT for a policy out of range,
  * WIRE_OVERSIZED when more than cap wait. */
+struct obol_signer_link;
 OBOL_MUST_CHECK obol_err ecash_rotate_plan(struct obol_store *s, const char *currency, int64_t bank_use_s,
 					   int64_t lookahead_s, int64_t coin_legal_s, int64_t now,
-					   struct obol_key_announce *out, size_t cap, size_t *n, size_t *drawn);
+					   const struct obol_signer_link *link, struct obol_key_announce *out,
+					   size_t cap, size_t *n, size_t *drawn);
 
 /* The bank keys `issuer serve` signs and verifies with at now: each whose
  * announcement the master signed (imported), with its windows, but those
  * past their legal end; a key drawn whose announcement waits for the
  * ceremony is left out. An issuer before its first ceremony (no bank key
  * announced) has its first key alone, with no windows. *moved when a key is
- * held as a public key only (moved to the signing process). KEYS_UNKNOWN
- * when there is no bank key. A successor's private half is drawn into this
- * database, even for an issuer that runs with a signing process (whose
- * store cannot draw bank keys yet): `issuer signer import` moves it. */
+ * held as a public key only (moved to the signing process, or drawn there
+ * by ecash_rotate_plan). KEYS_UNKNOWN when there is no bank key. */
 OBOL_MUST_CHECK obol_err ecash_rotate_keys(struct obol_store *s, int64_t now, struct ecash_bank_keys *out,
 					   bool *moved);
 

@@ -485,12 +485,13 @@ static obol_err plan_coupon(struct obol_store *s, const char *currency, const st
 }
 
 static obol_err plan_ecash(struct obol_store *s, const char *currency, const struct obol_key_policy *p, int64_t now,
-			   size_t *added)
+			   const struct obol_signer_link *link, size_t *added)
 {
 	struct obol_key_announce a[ECASH_ROTATE_STEPS + 4];
 	size_t n = 0, drawn = 0;
-	/* successors drawn, windows chained (issuer/ecash_rotate.h) */
-	obol_err e = ecash_rotate_plan(s, currency, p->bank_use_s, p->lookahead_s, p->coin_legal_s, now, a,
+	/* successors drawn (in the signer when linked), windows chained
+	 * (issuer/ecash_rotate.h) */
+	obol_err e = ecash_rotate_plan(s, currency, p->bank_use_s, p->lookahead_s, p->coin_legal_s, now, link, a,
 				       OBOL_ARRAY_LEN(a), &n, &drawn);
 	for (size_t i = 0; e == OBOL_OK && i < n; i++)
 		if ((e = request_add(s, &a[i], now)) == OBOL_OK)
@@ -527,7 +528,7 @@ obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_polic
 	if (e == OBOL_OK && coupon_v > 0)
 		e = plan_coupon(s, currency, p, now, &link, added);
 	if (e == OBOL_OK && ecash_v > 0)
-		e = plan_ecash(s, currency, p, now, added);
+		e = plan_ecash(s, currency, p, now, &link, added);
 	if (e != OBOL_OK) {
 		obol_store_rollback(s);
 		*added = 0;

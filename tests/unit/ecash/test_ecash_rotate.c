@@ -16,6 +16,7 @@
 #include "issuer/ecash_rotate.h"
 #include "issuer/issuer.h"
 #include "issuer/keys.h"
+#include "issuer/signer.h"
 #include "store/ledger.h"
 #include "schemes/ecash/rl_pages.h"
 #include "../test.h"
@@ -158,6 +159,122 @@ TEST_DB(ecash_rotate, plan_draws_the_successor_within_the_lookahead)
 	REQUIRE_OK(ecash_rotate_keys(s, a[0].legal_end, &keys, &moved));
 	CHECK_EQ_INT(keys.n, 1);
 	ecash_bank_keys_clear(&keys);
+	obol_wipe(&master, sizeof(master));
+	obol_store_close(s);
+}
+
+/* The private half of ecash_bank_key row id, parsed: 0 when the row holds
+ * a private key (*priv true) or a public one only (*priv false, *pub its
+ * key). */
+static int bank_row_key(struct obol_store *s, int64_t id, bool *priv, EVP_PKEY **pub)
+{
+	struct obol_stmt *st = NULL;
+	bool row = false;
+	EVP_PKEY *k = NULL;
+	obol_err e = obol_stmt_prepare(s, "SELECT sk FROM ecash_bank_key WHERE id = ?", &st);
+	if (e == OBOL_OK)
+		e = obol_stmt_bindf(st, "i", id);
+	if (e == OBOL_OK && (e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
+		size_t len;
+		const uint8_t *der = obol_stmt_column_blob(st, 0, &len);
+		*priv = obol_rsa_private_from_der(der, len, &k) == OBOL_OK;
+		EVP_PKEY_free(k);
+		e = obol_rsa_public_from_der(der, len, pub);
+		if (*priv && e != OBOL_OK) /* a private DER: its public half */
+			e = obol_rsa_private_from_der(der, len, pub);
+	}
+	obol_stmt_finish(st);
+	return e == OBOL_OK && row ? 0 : -1;
+}
+
+/* Once the issuer has a signing process (a signer link), the plan draws the
+ * bank key's successor in the signer's store: the issuer database gets its
+ * public DER only (as a key `issuer signer import` moved), the signer's
+ * store its private key under its key id, and issuer serve's key set holds
+ * it as moved (signed through the signer) once the master announced it. */
+TEST_DB(ecash_rotate, plan_with_a_signer_draws_the_successor_there)
+{
+	struct obol_store *s = NULL, *sg = NULL;
+	struct obol_stmt *st = NULL;
+	struct obol_key_policy p;
+	struct obol_key_announce a[4];
+	struct obol_sign_keypair master;
+	struct obol_signer_link link = { .linked = true };
+	struct ecash_bank_keys keys;
+	EVP_PKEY *pub1 = NULL, *pub2 = NULL;
+	uint8_t id2[32];
+	size_t added = 0, n = 0, drawn = 0, signed_n = 0;
+	bool priv = true, row = false, moved = false;
+	FILE *devnull = fopen("/dev/null", "w");
+	REQUIRE(devnull != NULL);
+	obol_err e = obol_issuer_init_db(db_url, "EUR", NULL, 0, devnull);
+	fclose(devnull);
+	REQUIRE_OK(e);
+	snprintf(link.db_url, sizeof link.db_url, "sqlite:%s/bank-signer-%s.db", test_tmpdir(), test_backend());
+	/* the signer's store exists (the import made it) */
+	REQUIRE_OK(obol_store_open(link.db_url, true, &sg));
+	obol_store_close(sg);
+	sg = NULL;
+	int64_t now = obol_now();
+	REQUIRE_OK(obol_store_open(db_url, false, &s));
+	obol_sign_keypair_new(&master);
+	obol_key_policy_default(&p);
+	REQUIRE_OK(obol_issuer_keys_plan(s, &p, now, &added));
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &signed_n));
+	REQUIRE(bank_announcements(s, a, 4, &n) == 0);
+	REQUIRE(n == 1);
+	int64_t at = a[0].use_until - p.lookahead_s + DAY;
+
+	/* the plan's call, with the link it reads before its transaction */
+	REQUIRE_OK(obol_store_begin(s));
+	e = ecash_rotate_plan(s, "EUR", p.bank_use_s, p.lookahead_s, p.coin_legal_s, at, &link, a, 4, &n, &drawn);
+	if (e != OBOL_OK)
+		obol_store_rollback(s);
+	REQUIRE_OK(e);
+	REQUIRE_OK(obol_store_commit(s));
+	CHECK_EQ_INT(drawn, 1);
+	REQUIRE(n == 1); /* the successor's announcement, to request */
+	/* the issuer database: the successor's public DER, no private key */
+	REQUIRE(bank_row_key(s, 2, &priv, &pub2) == 0);
+	CHECK(!priv);
+	REQUIRE_OK(obol_rsa_key_id(pub2, id2));
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	REQUIRE_OK(obol_rsa_public_to_der(pub2, &der, &der_len));
+	CHECK(der_len == a[0].key_len && memcmp(der, a[0].key, der_len) == 0);
+	OPENSSL_free(der);
+	/* of the predecessor's size */
+	REQUIRE(bank_row_key(s, 1, &priv, &pub1) == 0);
+	CHECK_EQ_INT(obol_rsa_modulus_len(pub2), obol_rsa_modulus_len(pub1));
+	/* the signer's store: its private key, kind BANK, under its key id */
+	REQUIRE_OK(obol_store_open(link.db_url, false, &sg));
+	REQUIRE_OK(obol_stmt_prepare(sg, "SELECT secret, kind FROM signer_keys WHERE key_id = ?", &st));
+	REQUIRE_OK(obol_stmt_bind_blob(st, 1, id2, sizeof id2));
+	REQUIRE_OK(obol_stmt_step(st, &row));
+	CHECK(row);
+	if (row) {
+		EVP_PKEY *sk = NULL;
+		uint8_t sid[32];
+		size_t len;
+		const uint8_t *sec = obol_stmt_column_blob(st, 0, &len);
+		CHECK_OK(obol_rsa_private_from_der(sec, len, &sk));
+		CHECK(sk != NULL && obol_rsa_key_id(sk, sid) == OBOL_OK && memcmp(sid, id2, sizeof sid) == 0);
+		CHECK_EQ_INT(obol_stmt_column_int64(st, 1), OBOL_SIGNER_KEY_BANK);
+		EVP_PKEY_free(sk);
+	}
+	obol_stmt_finish(st);
+	obol_store_close(sg);
+
+	/* the announcement requested by the key plan and signed by the master:
+	 * serve holds the successor as moved (it signs through the signer) */
+	REQUIRE_OK(obol_issuer_keys_plan(s, &p, at, &added));
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &master, &signed_n));
+	REQUIRE_OK(ecash_rotate_keys(s, a[0].valid_from, &keys, &moved));
+	CHECK_EQ_INT(keys.n, 2);
+	CHECK(moved);
+	ecash_bank_keys_clear(&keys);
+	EVP_PKEY_free(pub1);
+	EVP_PKEY_free(pub2);
 	obol_wipe(&master, sizeof(master));
 	obol_store_close(s);
 }
