@@ -217,10 +217,13 @@ static obol_err analyze(struct obol_store *s, void *ctx)
 }
 
 /* The parties of w registered at the issuer's bank (its key re-signs
- * their certificates), after every registration already there. */
+ * their certificates, issued no earlier than the key's valid_from: the
+ * first bank key is announced from its drawing at init, after the
+ * fixture's clock), after every registration already there. */
 struct reg {
 	struct fx *w;
 	EVP_PKEY *bank_sk;
+	int64_t from;
 };
 
 static obol_err register_parties(struct obol_store *s, void *ctx)
@@ -231,6 +234,8 @@ static obol_err register_parties(struct obol_store *s, void *ctx)
 		struct ecash_cert *c = &r->w->p[i].c.cert;
 		struct ecash_bytes cb;
 		json_t *j = NULL;
+		if (c->issued < r->from)
+			c->issued = r->from;
 		if ((e = ecash_cert_bytes(c, &cb)) == OBOL_OK) {
 			e = ecash_sign_bytes(r->bank_sk, &cb, c->sig, &c->sig_len);
 			ecash_bytes_free(&cb);
@@ -322,7 +327,7 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	/* the directory past a million registrations: parties registered
 	 * after them get their block, small and signed, and a ring from it */
 	REQUIRE(fx_init(&w, 4) == 0);
-	struct reg r = { &w, st->bank.keys.k[0].pk };
+	struct reg r = { &w, st->bank.keys.k[0].pk, st->bank.keys.k[0].valid_from };
 	REQUIRE_OK(store_test_ledger_tx(db_url, register_parties, &r));
 	REQUIRE_OK(obol_b64_encode(w.p[0].c.id, ECASH_ID_LEN, id64, sizeof(id64)));
 	snprintf(target, sizeof(target), "/ecash/directory?key=%s", id64);
