@@ -18,7 +18,7 @@
 
 struct ctx {
 	struct obol_http_client *c;
-	EVP_PKEY *bank_pk;
+	const struct ecash_bank_keys *bank_pk;
 	int64_t since;
 	size_t n;
 	sqlite3_stmt *all, *recent;
@@ -105,7 +105,7 @@ obol_err bench_lists_ecash(const char *db_url, const char *path, struct obol_iss
 	obol_store_close(s);
 	if (e != OBOL_OK)
 		return e;
-	x.bank_pk = st->sk;
+	x.bank_pk = &st->bank.keys;
 	/* the rows a page reads, in the order it reads them */
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,

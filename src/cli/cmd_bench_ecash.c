@@ -69,9 +69,9 @@ static obol_err setup(struct world *w, size_t nkeys)
 		OPENSSL_free(der);
 	}
 	if (e == OBOL_OK)
-		e = ecash_customer_init(&w->merchant_c, w->keys[1], w->keys[0], &w->certs[1], 101, BENCH_NOW);
+		e = ecash_customer_init(&w->merchant_c, w->keys[1], &w->bank.keys, &w->certs[1], 101, BENCH_NOW);
 	if (e == OBOL_OK)
-		e = ecash_customer_init(&w->payer, w->keys[2], w->keys[0], &w->certs[2], 102, BENCH_NOW);
+		e = ecash_customer_init(&w->payer, w->keys[2], &w->bank.keys, &w->certs[2], 102, BENCH_NOW);
 	if (e != OBOL_OK)
 		return e;
 	w->dir.e = calloc(ECASH_DIRECTORY_SPAN, sizeof(*w->dir.e));
@@ -214,7 +214,7 @@ static obol_err merchant_rate(struct world *w, struct raw *raw0, const struct pu
 	struct obol_amount price;
 	size_t idx = 0, signer = 0, nring = 0;
 	obol_err e = obol_amount_parse("EUR:1", &price);
-	ecash_merchant_init(&m, w->keys[0], w->keys[1], &w->certs[1]);
+	ecash_merchant_init(&m, &w->bank.keys, w->keys[1], &w->certs[1]);
 	if (e == OBOL_OK)
 		e = ecash_merchant_offer(&m, &price, BENCH_NOW, &offer);
 	if (e == OBOL_OK && ring > 0) {
@@ -269,7 +269,7 @@ static obol_err deposit_setup_tx(struct obol_store *s, struct deposit_bench *d)
 	d->w->certs[1].account = d->merchant_acc;
 	struct ecash_bytes cb;
 	if (e == OBOL_OK && (e = ecash_cert_bytes(&d->w->certs[1], &cb)) == OBOL_OK) {
-		e = ecash_sign_bytes(d->st.sk, &cb, d->w->certs[1].sig, &d->w->certs[1].sig_len);
+		e = ecash_sign_bytes(d->w->keys[0], &cb, d->w->certs[1].sig, &d->w->certs[1].sig_len);
 		ecash_bytes_free(&cb);
 	}
 	if (e == OBOL_OK)
@@ -340,7 +340,6 @@ static obol_err deposit_rate(struct world *w, struct raw *raw0, size_t ncoins, s
 	idx = calloc(ncoins, sizeof(*idx));
 	if (held == NULL || idx == NULL)
 		e = OBOL_E_NO_MEMORY;
-	d.st.sk = w->keys[0];
 	if (e == OBOL_OK)
 		e = ecash_bank_init(&d.st.bank, w->keys[0], "EUR");
 	if (e == OBOL_OK)

@@ -1,11 +1,14 @@
 /* The issuer's ecash scheme: tables, the bank key and its settings, GET
  * /keys part, the audit check. See ecash_issuer.h. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "issuer/ecash_issuer.h"
+#include "issuer/ecash_rotate.h"
 #include "issuer/signer_client.h"
 #include "store/audit.h"
 
@@ -103,41 +106,37 @@ static obol_err ecash_init(struct obol_store *s, const struct obol_issuer_keys *
 obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ecash_issuer_state **out)
 {
 	struct ecash_issuer_state *st = calloc(1, sizeof(*st));
+	struct ecash_bank_keys keys;
+	if (st != NULL)
+		pthread_mutex_init(&st->mu, NULL);
 	struct obol_stmt *q = NULL;
 	bool row;
 	int64_t coin_life = 0, cert_life = 0, window = 0;
 	obol_err e = st ? OBOL_OK : OBOL_E_NO_MEMORY;
+	ecash_bank_keys_init(&keys);
+	/* every bank key live at now, with its announced windows (ecash_rotate.h) */
 	if (e == OBOL_OK)
-		e = obol_stmt_prepare(s, "SELECT sk, coin_lifetime, cert_lifetime, deposit_window FROM ecash_bank_key"
-					 " WHERE id = 1", &q);
+		e = ecash_rotate_keys(s, obol_now(), &keys, &st->sk_moved);
+	if (e == OBOL_OK)
+		e = obol_stmt_prepare(s, "SELECT coin_lifetime, cert_lifetime, deposit_window FROM ecash_bank_key"
+					 " ORDER BY id LIMIT 1", &q);
 	if (e == OBOL_OK) {
-		if ((e = obol_stmt_step(q, &row)) == OBOL_OK) {
-			if (!row) {
-				e = OBOL_E_KEYS_UNKNOWN;
-			} else {
-				size_t len;
-				const uint8_t *der = obol_stmt_column_blob(q, 0, &len);
-				/* a public key once moved to the signing process */
-				e = obol_rsa_private_from_der(der, len, &st->sk);
-				if (e != OBOL_OK && (e = obol_rsa_public_from_der(der, len, &st->sk)) == OBOL_OK)
-					st->sk_moved = true;
-				coin_life = obol_stmt_column_int64(q, 1);
-				cert_life = obol_stmt_column_int64(q, 2);
-				window = obol_stmt_column_int64(q, 3);
-			}
+		if ((e = obol_stmt_step(q, &row)) == OBOL_OK && row) {
+			coin_life = obol_stmt_column_int64(q, 0);
+			cert_life = obol_stmt_column_int64(q, 1);
+			window = obol_stmt_column_int64(q, 2);
 		}
 		obol_stmt_finish(q);
 	}
-	if (e == OBOL_OK)
-		e = ecash_bank_init(&st->bank, st->sk, currency);
+	if (e == OBOL_OK && (e = ecash_bank_init(&st->bank, keys.k[0].pk, currency)) == OBOL_OK)
+		e = ecash_bank_set_keys(&st->bank, &keys);
 	if (e == OBOL_OK && coin_life > 0)
 		st->bank.coin_lifetime = coin_life;
 	if (e == OBOL_OK && cert_life > 0)
 		st->bank.cert_lifetime = cert_life;
 	if (e == OBOL_OK && window > 0)
 		ecash_bank_set_deposit_window(&st->bank, window);
-	if (e == OBOL_OK)
-		e = obol_rsa_public_to_der(st->sk, &st->pk_der, &st->pk_der_len);
+	ecash_bank_keys_clear(&keys);
 	if (e != OBOL_OK) {
 		ecash_issuer_unload(st);
 		return e;
@@ -150,32 +149,46 @@ void ecash_issuer_unload(struct ecash_issuer_state *st)
 {
 	if (st == NULL)
 		return;
-	EVP_PKEY_free(st->sk);
-	OPENSSL_free(st->pk_der);
+	ecash_bank_clear(&st->bank);
+	pthread_mutex_destroy(&st->mu);
 	free(st);
 }
 
-/* ecash_bank's sign through the signing process. */
-static obol_err signer_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len)
+/* ecash_bank's sign through the signing process, under the bank key of
+ * that id (the signer's key id is the same SHA-256 of the DER public key). */
+static obol_err signer_sign(void *ctx, const uint8_t key_id[static 32], const uint8_t *msg, size_t len, uint8_t *sig,
+			    size_t cap, size_t *sig_len)
 {
 	struct ecash_issuer_state *st = ctx;
-	return obol_signer_client_rsa_sign(st->signer, st->key_id, msg, len, sig, cap, sig_len);
+	return obol_signer_client_rsa_sign(st->signer, key_id, msg, len, sig, cap, sig_len);
 }
 
-/* With a signing process the bank signs there and holds its public key
- * only; without, its private key must be here. */
+/* With a signing process the bank signs there and holds its public keys
+ * only; without, its private keys must be here. */
 static obol_err bank_bind_signer(struct obol_issuer *iss, struct ecash_issuer_state *st)
 {
-	EVP_PKEY *pub = NULL;
-	obol_err e;
+	struct ecash_bank_keys pub;
+	obol_err e = OBOL_OK;
 	st->signer = obol_issuer_signer_client(iss);
 	if (!st->signer)
 		return st->sk_moved ? OBOL_E_SIGNER_REQUIRED : OBOL_OK;
-	if ((e = obol_rsa_key_id(st->sk, st->key_id)) != OBOL_OK ||
-	    (e = obol_rsa_public_from_der(st->pk_der, st->pk_der_len, &pub)) != OBOL_OK)
+	ecash_bank_keys_init(&pub);
+	for (size_t i = 0; i < st->bank.keys.n && e == OBOL_OK; i++) {
+		const struct ecash_bank_key *k = &st->bank.keys.k[i];
+		uint8_t *der = NULL;
+		size_t len = 0;
+		EVP_PKEY *p = NULL;
+		if ((e = obol_rsa_public_to_der(k->pk, &der, &len)) == OBOL_OK &&
+		    (e = obol_rsa_public_from_der(der, len, &p)) == OBOL_OK)
+			e = ecash_bank_keys_add(&pub, p, k->valid_from, k->use_until, k->accept_until, k->legal_end);
+		OPENSSL_free(der);
+		EVP_PKEY_free(p);
+	}
+	if (e == OBOL_OK)
+		e = ecash_bank_set_keys(&st->bank, &pub);
+	ecash_bank_keys_clear(&pub);
+	if (e != OBOL_OK)
 		return e;
-	EVP_PKEY_free(st->sk);
-	st->sk = st->bank.sk = pub;
 	st->bank.sign = signer_sign;
 	st->bank.sign_ctx = st;
 	return OBOL_OK;
@@ -198,33 +211,81 @@ static void ecash_stop(struct obol_issuer *iss, void *state)
 	ecash_issuer_unload(state);
 }
 
-obol_err ecash_issuer_state(struct obol_issuer *iss, struct ecash_issuer_state **out)
+/* Adds the bank keys announced since the state was loaded, read on s.
+ * Called with st->mu held. */
+static obol_err refresh_on(struct obol_store *s, void *arg)
 {
-	*out = obol_issuer_scheme_state(iss, "ecash");
-	return *out != NULL ? OBOL_OK : OBOL_E_KEYS_UNKNOWN;
+	struct ecash_issuer_state *st = arg;
+	struct ecash_bank_keys fresh;
+	size_t added = 0;
+	bool moved = false;
+	obol_err e = ecash_rotate_keys(s, obol_now(), &fresh, &moved);
+	if (e == OBOL_OK) {
+		e = ecash_bank_keys_merge(&st->bank.keys, &fresh, st->signer != NULL, &added);
+		ecash_bank_keys_clear(&fresh);
+	}
+	if (added > 0)
+		obol_log_info("ecash: %zu bank key(s) announced since the start taken on", added);
+	return e;
 }
 
-/* GET /keys "ecash": {"bank_key": DER (base64url), "max_coin", "ring_default",
- * "deposit_window"}. */
+obol_err ecash_issuer_state_on(struct obol_issuer *iss, struct obol_store *s, struct ecash_issuer_state **out)
+{
+	struct ecash_issuer_state *st = obol_issuer_scheme_state(iss, "ecash");
+	*out = st;
+	if (st == NULL)
+		return OBOL_E_KEYS_UNKNOWN;
+	/* the key in use ended: its successor, announced since the start, is
+	 * read (appended: requests running now keep reading the set) */
+	if (ecash_bank_keys_at(&st->bank.keys, obol_now()) != NULL)
+		return OBOL_OK;
+	obol_err e = OBOL_OK;
+	pthread_mutex_lock(&st->mu);
+	if (ecash_bank_keys_at(&st->bank.keys, obol_now()) == NULL)
+		e = s != NULL ? refresh_on(s, st) : obol_issuer_read(iss, refresh_on, st);
+	pthread_mutex_unlock(&st->mu);
+	if (e != OBOL_OK)
+		obol_log_warn("ecash: the bank keys could not be read again: %s", obol_strerror(e));
+	return OBOL_OK; /* the refusal, if any, is the signature's: ECASH_BANK_KEY_MISSING */
+}
+
+obol_err ecash_issuer_state(struct obol_issuer *iss, struct ecash_issuer_state **out)
+{
+	return ecash_issuer_state_on(iss, NULL, out);
+}
+
+/* GET /keys "ecash": {"bank_key": DER (base64url) of the bank key usable
+ * now (clients that read no announcements), "max_coin", "ring_default",
+ * "deposit_window"}. Every live bank key with its windows is in the
+ * document's "announcements" (kind ECASH_BANK). */
 static obol_err ecash_keys_part(struct obol_issuer *iss, struct obol_store *s, json_t **part)
 {
 	struct ecash_issuer_state *st;
+	const struct ecash_bank_key *k;
 	char *b64 = NULL, maxc[OBOL_AMOUNT_STR_MAX];
-	(void)s;
-	obol_err e = ecash_issuer_state(iss, &st);
+	uint8_t *der = NULL;
+	size_t len = 0;
+	obol_err e = ecash_issuer_state_on(iss, s, &st);
 	if (e != OBOL_OK)
 		return e;
-	size_t cap = OBOL_B64_LEN(st->pk_der_len);
+	/* none usable now (the successor waits for the ceremony): the last one
+	 * still names the bank */
+	if ((k = ecash_bank_keys_at(&st->bank.keys, obol_now())) == NULL)
+		k = ecash_bank_keys_at(&st->bank.keys, INT64_MAX - 1);
+	if (k == NULL)
+		k = &st->bank.keys.k[0];
+	if ((e = obol_rsa_public_to_der(k->pk, &der, &len)) != OBOL_OK)
+		return e;
+	size_t cap = OBOL_B64_LEN(len);
 	b64 = malloc(cap);
-	if (b64 == NULL)
-		return OBOL_E_NO_MEMORY;
-	e = obol_b64_encode(st->pk_der, st->pk_der_len, b64, cap);
+	e = b64 != NULL ? obol_b64_encode(der, len, b64, cap) : OBOL_E_NO_MEMORY;
 	obol_amount_format(&st->bank.max_coin, maxc);
 	if (e == OBOL_OK) {
 		*part = json_pack("{s:s, s:s, s:i, s:I}", "bank_key", b64, "max_coin", maxc, "ring_default",
 				  ECASH_RING_DEFAULT, "deposit_window", (json_int_t)st->bank.deposit_window);
 		e = *part ? OBOL_OK : OBOL_E_NO_MEMORY;
 	}
+	OPENSSL_free(der);
 	free(b64);
 	return e;
 }

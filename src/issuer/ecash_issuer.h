@@ -4,9 +4,12 @@
  * what they return, and writes.
  *
  * Tables:
- *   ecash_bank_key  (id = 1, sk: the bank's RSA private key, DER PKCS#8,
+ *   ecash_bank_key  a row per bank key (issuer/ecash_rotate.h): id (1 the
+ *                   key of `issuer init`, then each successor), sk: its RSA
+ *                   private key, DER PKCS#8 (the public key once moved to
+ *                   the signing process), created; row 1 only:
  *                   coin_lifetime, cert_lifetime, deposit_window: seconds,
- *                   0 for the default)
+ *                   0 for the default
  *   ecash_nonces    bank nonces of §3.2 step 2 and §5.3: one use, per account
  *   ecash_certs     registered keys (§3.2): key id, account, certificate (JSON),
  *                   seq: the order of registration (ring blocks, §4.1.1)
@@ -22,6 +25,8 @@
 #ifndef OBOL_ISSUER_ECASH_ISSUER_H
 #define OBOL_ISSUER_ECASH_ISSUER_H
 
+#include <pthread.h>
+
 #include "issuer/issuer.h"
 #include "schemes/ecash/bank.h"
 #include "schemes/ecash/messages.h"
@@ -29,21 +34,23 @@
 #define ECASH_NONCE_LIFETIME 300 /* seconds a bank nonce can be answered */
 
 struct ecash_issuer_state {
-	EVP_PKEY *sk;
-	struct ecash_bank bank;
-	uint8_t *pk_der;
-	size_t pk_der_len;
-	bool sk_moved; /* the database holds the public key: the private one is the signing process's */
-	/* With the signing process: the bank key's id there, and its client. */
-	uint8_t key_id[32];
-	struct obol_signer_client *signer;
+	struct ecash_bank bank; /* its keys: every live bank key (ecash_rotate_keys) */
+	bool sk_moved; /* the database holds public keys: the private ones are the signing process's */
+	struct obol_signer_client *signer; /* with the signing process: its client */
+	pthread_mutex_t mu; /* one refresh of bank.keys at a time (ecash_issuer_state) */
 };
 
 /* Creates or upgrades the ecash tables (component "ecash"). */
 OBOL_MUST_CHECK obol_err ecash_issuer_migrate(struct obol_store *s);
 
-/* The state start() loaded (NOT_FOUND when the scheme is not started). */
+/* The state start() loaded (KEYS_UNKNOWN when the scheme is not started).
+ * When no bank key it holds is usable now, the keys announced since are
+ * read first (through obol_issuer_read, or on s when not NULL) and appended
+ * (ecash_bank_keys_append: requests running keep reading the set), so a
+ * rotation needs no restart. */
 OBOL_MUST_CHECK obol_err ecash_issuer_state(struct obol_issuer *iss, struct ecash_issuer_state **out);
+OBOL_MUST_CHECK obol_err ecash_issuer_state_on(struct obol_issuer *iss, struct obol_store *s,
+					       struct ecash_issuer_state **out);
 
 /* ---- revocations (ecash_revocations.c) ---- */
 
@@ -133,7 +140,8 @@ OBOL_MUST_CHECK obol_err ecash_issuer_coins_record(struct obol_store *s, const s
  * cut at a count. */
 OBOL_MUST_CHECK obol_err ecash_issuer_directory(struct obol_store *s, const uint8_t key[static ECASH_ID_LEN], int64_t now,
 						struct ecash_directory *dir);
-/* The bank's key and settings from its tables (what `issuer serve` loads). */
+/* The bank's keys (ecash_rotate_keys at now) and settings from its tables
+ * (what `issuer serve` loads). */
 OBOL_MUST_CHECK obol_err ecash_issuer_load(struct obol_store *s, const char *currency, struct ecash_issuer_state **out);
 void ecash_issuer_unload(struct ecash_issuer_state *st);
 

@@ -407,7 +407,7 @@ static obol_err get_rl_page(struct obol_issuer *iss, const struct obol_http_req 
 	/* the one place the list is signed: with the bank's key (through the
 	 * signing process when the issuer has one) */
 	if (e == OBOL_OK)
-		e = ecash_bank_sign_rl_page(&st->bank, &r.page);
+		e = ecash_bank_sign_rl_page(&st->bank, r.now, &r.page);
 	if (e == OBOL_OK) {
 		ecash_rl_page_spec(&sp, &r.page, false);
 		e = obol_json_encode(&sp.s, &rep->body);

@@ -12,7 +12,7 @@
 #include "crypto/rsa.h"
 #include "issuer/coupon_rotate.h"
 #include "issuer/coupon_store.h"
-#include "issuer/ecash_issuer.h"
+#include "issuer/ecash_rotate.h"
 #include "issuer/keys.h"
 #include "issuer/signer.h"
 #include "issuer/vendors.h"
@@ -482,38 +482,17 @@ static obol_err plan_coupon(struct obol_store *s, const char *currency, const st
 }
 
 static obol_err plan_ecash(struct obol_store *s, const char *currency, const struct obol_key_policy *p, int64_t now,
-			   size_t *added)
+			   const struct obol_signer_link *link, size_t *added)
 {
-	struct ecash_issuer_state *bank = NULL;
-	struct obol_key_announce a;
-	uint8_t id[32];
-	bool yes = false;
-	obol_err e = ecash_issuer_load(s, currency, &bank);
-	if (e == OBOL_E_KEYS_UNKNOWN)
-		return OBOL_OK; /* no bank key: the ecash scheme is not set up */
-	if (e != OBOL_OK)
-		return e;
-	memset(&a, 0, sizeof a);
-	if (bank->pk_der_len > sizeof a.key) {
-		e = OBOL_E_KEY_ANNOUNCE_INVALID;
-		goto out;
-	}
-	a.kind = OBOL_KEY_ECASH_BANK;
-	strcpy(a.currency, currency);
-	memcpy(a.key, bank->pk_der, bank->pk_der_len);
-	a.key_len = bank->pk_der_len;
-	obol_key_announce_key_id(&a, id);
-	if ((e = requested(s, id, &yes)) != OBOL_OK || yes)
-		goto out;
-	/* a coin lives coin_lifetime from its issue; then the deposit window */
-	a.valid_from = now;
-	a.use_until = now + p->bank_use_s;
-	a.accept_until = a.use_until + bank->bank.coin_lifetime;
-	a.legal_end = a.accept_until + bank->bank.deposit_window + p->coin_legal_s;
-	if ((e = request_add(s, &a, now)) == OBOL_OK)
-		(*added)++;
-out:
-	ecash_issuer_unload(bank);
+	struct obol_key_announce a[ECASH_ROTATE_STEPS + 4];
+	size_t n = 0, drawn = 0;
+	/* successors drawn (in the signer when linked), windows chained
+	 * (issuer/ecash_rotate.h) */
+	obol_err e = ecash_rotate_plan(s, currency, p->bank_use_s, p->lookahead_s, p->coin_legal_s, now, link, a,
+				       OBOL_ARRAY_LEN(a), &n, &drawn);
+	for (size_t i = 0; e == OBOL_OK && i < n; i++)
+		if ((e = request_add(s, &a[i], now)) == OBOL_OK)
+			(*added)++;
 	return e;
 }
 
@@ -546,7 +525,7 @@ obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_polic
 	if (e == OBOL_OK && coupon_v > 0)
 		e = plan_coupon(s, currency, p, now, &link, added);
 	if (e == OBOL_OK && ecash_v > 0)
-		e = plan_ecash(s, currency, p, now, added);
+		e = plan_ecash(s, currency, p, now, &link, added);
 	if (e != OBOL_OK) {
 		obol_store_rollback(s);
 		*added = 0;

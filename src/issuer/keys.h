@@ -76,7 +76,7 @@ struct obol_key_policy {
 				  * a coupon key's successor drawn once it stops issuing in it */
 	int64_t coin_legal_s;    /* ecash coins are refunded this long after their acceptance
 				  * ends (a coupon key carries its own legal end) */
-	int64_t bank_use_s;      /* the ecash bank key's announced signing window */
+	int64_t bank_use_s;      /* an ecash bank key signs this long (its successor follows) */
 };
 /* 90 days, 366 days, 120 days, 3 years, 1 year.
  * The grace is what a certificate signed by an online key can live past the
@@ -93,9 +93,11 @@ void obol_key_policy_default(struct obol_key_policy *p);
  * here, their seeds stored in online_keys) until announced ones cover now ..
  * now + lookahead (so the next key is known before it is needed), the
  * successor of each coupon denomination key that stops issuing before now +
- * lookahead (drawn here, issuer/coupon_rotate.h), and each coupon
- * denomination's and the ecash bank's key not announced yet, under its own
- * windows. *added is how many it requested. */
+ * lookahead (drawn here, issuer/coupon_rotate.h), the successor of the
+ * ecash bank key in use when it stops signing before now + lookahead
+ * (drawn here, issuer/ecash_rotate.h), and each coupon denomination's and
+ * ecash bank key not announced yet, under its own windows. *added is how
+ * many it requested. */
 OBOL_MUST_CHECK obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_policy *p, int64_t now,
 					       size_t *added);
 

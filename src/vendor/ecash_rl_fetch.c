@@ -7,7 +7,7 @@
 #include "vendor/ecash_rl_fetch.h"
 #include "wire/json.h"
 
-obol_err ecash_rl_fetch_pages(struct obol_http_client *c, EVP_PKEY *bank_pk, struct ecash_rl_fetch *f,
+obol_err ecash_rl_fetch_pages(struct obol_http_client *c, const struct ecash_bank_keys *bank_pk, struct ecash_rl_fetch *f,
 			      struct ecash_rl_fetch_stats *stats)
 {
 	char query[160], target[192];

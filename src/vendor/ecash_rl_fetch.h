@@ -17,7 +17,7 @@ struct ecash_rl_fetch_stats {
  * the bank did not sign, or that does not answer the question). f->done on
  * success; the caller applies it (ecash_rl_fetch_apply) and frees it.
  * stats (may be NULL) counts what travelled. */
-OBOL_MUST_CHECK obol_err ecash_rl_fetch_pages(struct obol_http_client *c, EVP_PKEY *bank_pk, struct ecash_rl_fetch *f,
+OBOL_MUST_CHECK obol_err ecash_rl_fetch_pages(struct obol_http_client *c, const struct ecash_bank_keys *bank_pk, struct ecash_rl_fetch *f,
 					      struct ecash_rl_fetch_stats *stats);
 
 #endif

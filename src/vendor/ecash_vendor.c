@@ -265,8 +265,6 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 	struct ecash_vendor *ev = calloc(1, sizeof(*ev));
 	json_t *keys = NULL, *certj = NULL;
 	struct ecash_cert cert;
-	uint8_t *bk = NULL;
-	size_t bk_len = 0;
 	int64_t window = 0, now = obol_now();
 	obol_err e = ev ? obol_store_migrate(s, "ecash", ecash_vendor_steps, OBOL_ARRAY_LEN(ecash_vendor_steps))
 			: OBOL_E_NO_MEMORY;
@@ -276,7 +274,8 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 	}
 	pthread_mutex_init(&ev->mu, NULL);
 	*state = ev;
-	/* The bank key from the issuer's verified (possibly cached) key document. */
+	/* The bank keys from the issuer's verified (possibly cached) key
+	 * document: its announced bank keys with their windows (bank_keys.h). */
 	const char *b64 = NULL;
 	if (obol_vendor_issuer_keys(v, false, &keys) == OBOL_OK) {
 		b64 = json_string_value(json_object_get(json_object_get(keys, "ecash"), "bank_key"));
@@ -286,12 +285,8 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 		obol_log_warn("ecash: the issuer publishes no bank key; ecash payments are off");
 		goto out;
 	}
-	bk_len = strlen(b64);
-	if ((bk = malloc(bk_len)) == NULL || obol_b64_decode(b64, bk, bk_len, &bk_len, 0) != OBOL_OK ||
-	    (e = obol_rsa_public_from_der(bk, bk_len, &ev->bank_pk)) != OBOL_OK) {
-		e = e == OBOL_OK ? OBOL_E_KEYS_INVALID : e;
+	if ((e = ecash_bank_keys_from_doc(keys, true, &ev->bank_pk)) != OBOL_OK)
 		goto out;
-	}
 	if ((e = load_key(s, ev, &certj)) != OBOL_OK)
 		goto out;
 	if (certj == NULL && (e = first_register(v, ev, s, &certj)) != OBOL_OK) {
@@ -312,9 +307,9 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 			obol_log_warn("ecash: the merchant key's certificate expires at %lld and could not be renewed: %s",
 				      (long long)cert.expiry, obol_strerror(r));
 	}
-	if ((e = ecash_customer_init(&ev->me, ev->sk, ev->bank_pk, &cert, cert.account, cert.issued)) != OBOL_OK)
+	if ((e = ecash_customer_init(&ev->me, ev->sk, &ev->bank_pk, &cert, cert.account, cert.issued)) != OBOL_OK)
 		goto out;
-	ecash_merchant_init(&ev->m, ev->bank_pk, ev->sk, &cert);
+	ecash_merchant_init(&ev->m, &ev->bank_pk, ev->sk, &cert);
 	if (window > 0)
 		ev->m.pol.transfer_max_age = window / 2;
 	if ((e = ecash_vendor_rl_load(v, ev, s)) != OBOL_OK || (e = load_registry(ev, s)) != OBOL_OK ||
@@ -329,7 +324,6 @@ out:
 		ecash_vendor_stop(v, ev);
 		*state = NULL;
 	}
-	free(bk);
 	json_decref(keys);
 	json_decref(certj);
 	return e;
@@ -344,7 +338,7 @@ static void ecash_vendor_stop(struct obol_vendor *v, void *state)
 	ecash_vendor_rl_stop(ev);
 	ecash_merchant_free(&ev->m);
 	EVP_PKEY_free(ev->sk);
-	EVP_PKEY_free(ev->bank_pk);
+	ecash_bank_keys_clear(&ev->bank_pk);
 	pthread_mutex_destroy(&ev->mu);
 	free(ev);
 }
@@ -379,7 +373,7 @@ static void ecash_vendor_renew_running(struct obol_vendor *v, void *state, int64
 		goto out;
 	pthread_mutex_lock(&ev->mu);
 	was = ev->me;
-	e = ecash_customer_init(&ev->me, nk, ev->bank_pk, &cert, cert.account, cert.issued);
+	e = ecash_customer_init(&ev->me, nk, &ev->bank_pk, &cert, cert.account, cert.issued);
 	if (e == OBOL_OK) {
 		ev->me.pol = was.pol;
 		ev->me.nretired = was.nretired;
@@ -485,10 +479,30 @@ static obol_err deposit_body(struct ecash_vendor *ev, const struct ecash_payment
 	return e;
 }
 
-/* PAY: every check but the new claims' signatures, with no network; the
- * payment waits in the session for SIGN. */
-static obol_err on_pay(struct ecash_vendor *ev, struct ecash_session *ss, const uint8_t *body, size_t len,
-		       struct obol_vendor_out *out)
+obol_err ecash_vendor_bank_keys_refresh(struct obol_vendor *v, struct ecash_vendor *ev)
+{
+	json_t *keys = NULL;
+	struct ecash_bank_keys fresh;
+	size_t added = 0;
+	obol_err e = obol_vendor_issuer_keys(v, true, &keys);
+	if (e == OBOL_OK && (e = ecash_bank_keys_from_doc(keys, false, &fresh)) == OBOL_OK) {
+		pthread_mutex_lock(&ev->mu);
+		e = ecash_bank_keys_merge(&ev->bank_pk, &fresh, false, &added);
+		pthread_mutex_unlock(&ev->mu);
+		ecash_bank_keys_clear(&fresh);
+	}
+	json_decref(keys);
+	if (added > 0)
+		obol_log_info("ecash: %zu new bank key(s) from the issuer", added);
+	return e;
+}
+
+/* PAY: every check but the new claims' signatures, with no network (but
+ * for a coin or certificate under a bank key it does not know yet: the
+ * issuer's keys are read again once); the payment waits in the session for
+ * SIGN. */
+static obol_err on_pay(struct obol_vendor *v, struct ecash_vendor *ev, struct ecash_session *ss, const uint8_t *body,
+		       size_t len, struct obol_vendor_out *out)
 {
 	struct ecash_payment p = { 0 };
 	struct ecash_payment_spec sp;
@@ -502,6 +516,11 @@ static obol_err on_pay(struct ecash_vendor *ev, struct ecash_session *ss, const 
 	pthread_mutex_lock(&ev->mu);
 	e = ecash_merchant_verify(&ev->m, &p, obol_now());
 	pthread_mutex_unlock(&ev->mu);
+	if (e == OBOL_E_ECASH_BANK_KEY_UNKNOWN && ecash_vendor_bank_keys_refresh(v, ev) == OBOL_OK) {
+		pthread_mutex_lock(&ev->mu);
+		e = ecash_merchant_verify(&ev->m, &p, obol_now());
+		pthread_mutex_unlock(&ev->mu);
+	}
 	if (e != OBOL_OK) {
 		obol_log_info("ecash: payment refused: %s", obol_strerror(e));
 		ecash_payment_clear(&p);
@@ -593,7 +612,7 @@ static obol_err ecash_on_frame(struct obol_vendor *v, void *session, uint32_t ty
 		return obol_vendor_out_add(out, ECASH_MSG_OFFER, &osp.s);
 	}
 	if (type == ECASH_MSG_PAY)
-		return on_pay(ev, ss, body, body_len, out);
+		return on_pay(v, ev, ss, body, body_len, out);
 	if (type == ECASH_MSG_SIGN)
 		return on_sign(v, ev, ss, body, body_len, out);
 	return OBOL_E_WIRE_UNEXPECTED_MESSAGE;

@@ -37,7 +37,8 @@ struct ecash_rl_refresher {
 
 struct ecash_vendor {
 	pthread_mutex_t mu; /* guards m */
-	EVP_PKEY *sk, *bank_pk;
+	EVP_PKEY *sk;
+	struct ecash_bank_keys bank_pk; /* from GET /keys (ecash_bank_keys_from_doc) */
 	struct ecash_customer me; /* our certified key, to sign deposits */
 	struct ecash_merchant m;
 	bool ready;
@@ -62,5 +63,11 @@ void ecash_vendor_rl_tick(struct ecash_vendor *ev);
 void ecash_vendor_rl_kick(struct ecash_vendor *ev);
 /* Stops and joins the refresher (no-op when it never started). */
 void ecash_vendor_rl_stop(struct ecash_vendor *ev);
+
+/* Reads the issuer's keys again (GET /keys) and takes on the bank keys its
+ * master announced since (ecash_bank_keys_merge, under ev->mu; never a
+ * "bank_key" the master did not announce): at each refresh of the
+ * revocation list, and when a payment names a bank key not known. */
+OBOL_MUST_CHECK obol_err ecash_vendor_bank_keys_refresh(struct obol_vendor *v, struct ecash_vendor *ev);
 
 #endif

@@ -36,6 +36,9 @@ static obol_err fetch_apply(struct obol_vendor *v, struct ecash_vendor *ev, bool
 	struct obol_http_client *c = NULL;
 	struct ecash_rl_fetch f;
 	struct ecash_revocations head = { 0 };
+	/* the bank keys first: the pages may be signed by a successor */
+	if (ecash_vendor_bank_keys_refresh(v, ev) != OBOL_OK)
+		obol_log_info("ecash: the issuer's keys could not be read again; the known bank keys are kept");
 	pthread_mutex_lock(&ev->mu);
 	head.held = ev->m.rl.held;
 	head.issued = ev->m.rl.issued;
@@ -44,7 +47,7 @@ static obol_err fetch_apply(struct obol_vendor *v, struct ecash_vendor *ev, bool
 	ecash_rl_fetch_begin(&f, &head, obol_now());
 	obol_err e = obol_http_client_new(obol_vendor_issuer_url(v), 3000, &c);
 	if (e == OBOL_OK)
-		e = ecash_rl_fetch_pages(c, ev->bank_pk, &f, NULL);
+		e = ecash_rl_fetch_pages(c, &ev->bank_pk, &f, NULL);
 	obol_http_client_free(c);
 	if (e == OBOL_OK) {
 		pthread_mutex_lock(&ev->mu);

@@ -37,7 +37,7 @@ static obol_err check_merchant(void *ctx, const uint8_t *cred, size_t cred_len, 
 	ecash_policy_default(&pol);
 	if (obol_cbor_decode(cred, cred_len, &sp.s) != OBOL_OK)
 		return OBOL_E_DEVLINK_CREDENTIAL;
-	if ((e = ecash_cert_verify(ew->bank_pk, &cert, ew->rl.held ? &ew->rl : NULL, &pol, obol_now())) != OBOL_OK ||
+	if ((e = ecash_cert_verify(&ew->bank, &cert, ew->rl.held ? &ew->rl : NULL, &pol, obol_now())) != OBOL_OK ||
 	    (e = link_bytes(binding, &msg)) != OBOL_OK)
 		return e;
 	e = ecash_group_verify(&cert, 1, &msg, sig, sig_len, OBOL_E_DEVLINK_IMPOSTOR, false);
@@ -48,7 +48,7 @@ static obol_err check_merchant(void *ctx, const uint8_t *cred, size_t cred_len, 
 obol_err ecash_wallet_connect(struct ecash_wallet *ew, const char *addr, struct obol_devlink **out)
 {
 	uint8_t pin[32];
-	struct obol_devlink_expect x = { .issuer_pk = pin, .check = ew->bank_pk != NULL ? check_merchant : NULL,
+	struct obol_devlink_expect x = { .issuer_pk = pin, .check = ew->bank.n > 0 ? check_merchant : NULL,
 					 .ctx = ew };
 	obol_err e = obol_wallet_issuer(ew->w, NULL, pin, NULL, NULL);
 	if (e != OBOL_OK)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "crypto/hash.h"
 #include "crypto/secret.h"
@@ -80,6 +81,75 @@ void ecash_w_free_coins(struct ecash_held_coin *coins, size_t n)
 	free(coins);
 }
 
+/* The bank keys as the wallet keeps them: [{"key": B64 (DER), "valid_from",
+ * "use_until", "accept_until", "legal_end"}], as the issuer's master
+ * announced them (verified when fetched, ecash_w_bank_keys_update). */
+static obol_err bank_keys_from_json(const json_t *arr, struct ecash_bank_keys *out)
+{
+	size_t i;
+	const json_t *x;
+	obol_err e = OBOL_OK;
+	ecash_bank_keys_init(out);
+	json_array_foreach(arr, i, x) {
+		uint8_t *der = NULL;
+		size_t len = 0;
+		EVP_PKEY *pk = NULL;
+		if ((e = get_blob(x, "key", &der, &len)) == OBOL_OK && (e = obol_rsa_public_from_der(der, len, &pk)) == OBOL_OK)
+			e = ecash_bank_keys_add(out, pk, json_integer_value(json_object_get(x, "valid_from")),
+						json_integer_value(json_object_get(x, "use_until")),
+						json_integer_value(json_object_get(x, "accept_until")),
+						json_integer_value(json_object_get(x, "legal_end")));
+		free(der);
+		EVP_PKEY_free(pk);
+		if (e != OBOL_OK)
+			break;
+	}
+	if (e == OBOL_OK && out->n == 0)
+		e = OBOL_E_WALLET_FILE;
+	if (e != OBOL_OK)
+		ecash_bank_keys_clear(out);
+	return e;
+}
+
+obol_err ecash_w_bank_keys_update(struct ecash_wallet *ew, const json_t *keys, bool first_contact)
+{
+	struct ecash_bank_keys nb;
+	json_t *arr = json_array();
+	obol_err e = arr != NULL ? ecash_bank_keys_from_doc(keys, first_contact, &nb) : OBOL_E_NO_MEMORY;
+	if (e == OBOL_OK && nb.n == 0) {
+		json_decref(arr);
+		return OBOL_OK; /* none announced: the keys held stay */
+	}
+	if (e != OBOL_OK) {
+		json_decref(arr);
+		return e;
+	}
+	for (size_t i = 0; i < nb.n && e == OBOL_OK; i++) {
+		const struct ecash_bank_key *k = &nb.k[i];
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "valid_from", (json_int_t)k->valid_from, "use_until",
+				      (json_int_t)k->use_until, "accept_until", (json_int_t)k->accept_until, "legal_end",
+				      (json_int_t)k->legal_end);
+		uint8_t *der = NULL;
+		size_t len = 0;
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			e = OBOL_E_NO_MEMORY;
+		else if ((e = obol_rsa_public_to_der(k->pk, &der, &len)) == OBOL_OK)
+			e = ecash_w_set_blob(o, "key", der, len);
+		OPENSSL_free(der);
+	}
+	if (e == OBOL_OK && json_object_set(ew->sec, "bank_keys", arr) != 0)
+		e = OBOL_E_NO_MEMORY;
+	json_decref(arr);
+	if (e != OBOL_OK) {
+		ecash_bank_keys_clear(&nb);
+		return e;
+	}
+	/* in place: the customer and merchants borrow &ew->bank */
+	ecash_bank_keys_clear(&ew->bank);
+	ew->bank = nb;
+	return OBOL_OK;
+}
+
 /* The cached lists: a list this version cannot read (an older form, such
  * as the one signed whole) or a directory whose signature fails is
  * dropped: refresh fetches it again. The revocation list was put together
@@ -87,7 +157,7 @@ void ecash_w_free_coins(struct ecash_held_coin *coins, size_t n)
 static void load_lists(struct ecash_wallet *ew)
 {
 	const json_t *rj = json_object_get(ew->sec, "revocations");
-	if (rj != NULL && ew->bank_pk != NULL) {
+	if (rj != NULL && ew->bank.n > 0) {
 		struct ecash_revocations_spec sp;
 		if (ecash_revocations_spec(&sp, &ew->rl, true) != OBOL_OK ||
 		    ecash_revocations_done(&sp, obol_json_decode(rj, &sp.s)) != OBOL_OK)
@@ -155,9 +225,16 @@ obol_err ecash_wallet_load(struct obol_wallet *w, struct ecash_wallet *ew)
 		return e;
 	if (obol_wallet_account(w, &ew->account, edsk) == OBOL_OK)
 		obol_wipe(edsk, sizeof(edsk));
-	if (get_blob(ew->sec, "bank_key", &der, &len) == OBOL_OK) {
-		e = obol_rsa_public_from_der(der, len, &ew->bank_pk);
+	if (json_is_array(json_object_get(ew->sec, "bank_keys"))) {
+		if (bank_keys_from_json(json_object_get(ew->sec, "bank_keys"), &ew->bank) != OBOL_OK)
+			return OBOL_E_WALLET_FILE;
+	} else if (get_blob(ew->sec, "bank_key", &der, &len) == OBOL_OK) {
+		EVP_PKEY *bk = NULL;
+		e = obol_rsa_public_from_der(der, len, &bk);
 		free(der);
+		if (e == OBOL_OK)
+			e = ecash_bank_keys_one(&ew->bank, bk);
+		EVP_PKEY_free(bk);
 		if (e != OBOL_OK)
 			return OBOL_E_WALLET_FILE;
 	}
@@ -169,12 +246,12 @@ obol_err ecash_wallet_load(struct obol_wallet *w, struct ecash_wallet *ew)
 			return OBOL_E_WALLET_FILE;
 	}
 	const json_t *cj = json_object_get(ew->sec, "cert");
-	if (cj != NULL && ew->sk != NULL && ew->bank_pk != NULL) {
+	if (cj != NULL && ew->sk != NULL && ew->bank.n > 0) {
 		struct ecash_cert cert;
 		if (ecash_cert_from_json(cj, &cert) != OBOL_OK)
 			return OBOL_E_WALLET_FILE;
 		/* An expired certificate still lets the wallet read its coins. */
-		if ((e = ecash_customer_init(&ew->cust, ew->sk, ew->bank_pk, &cert, cert.account, cert.issued)) != OBOL_OK)
+		if ((e = ecash_customer_init(&ew->cust, ew->sk, &ew->bank, &cert, cert.account, cert.issued)) != OBOL_OK)
 			return e;
 		ew->registered = true;
 		ew->account = cert.account;
@@ -297,7 +374,7 @@ void ecash_wallet_free(struct ecash_wallet *ew)
 	ecash_revocations_clear(&ew->rl);
 	ecash_directory_clear(&ew->dir);
 	EVP_PKEY_free(ew->sk);
-	EVP_PKEY_free(ew->bank_pk);
+	ecash_bank_keys_clear(&ew->bank);
 	memset(ew, 0, sizeof(*ew));
 }
 
@@ -418,8 +495,16 @@ obol_err ecash_w_post(struct ecash_wallet *ew, const char *path, json_t *body, j
 	json_t *kept = NULL, *canon = NULL;
 	char *text = obol_json_dump_canonical(body);
 	obol_err e = text != NULL ? OBOL_OK : OBOL_E_NO_MEMORY;
+	json_t *keys = NULL;
 	*reply = NULL;
 	*settled = false;
+	/* The bank keys as of now, before coins signed by a successor come
+	 * back (a top-up's, an exchange's, change); when they cannot be
+	 * fetched the known ones stay (a coin they cannot check is refused by
+	 * name, ECASH_BANK_KEY_UNKNOWN, and the request stays kept). */
+	if (e == OBOL_OK && obol_wallet_fetch_keys(ew->w, &keys) == OBOL_OK && ecash_w_bank_keys_update(ew, keys, false) != OBOL_OK)
+		obol_log_warn("ecash: the issuer's bank keys could not be read; the known ones are kept");
+	json_decref(keys);
 	/* The body as it is kept (keys sorted) is the one sent, so that the
 	 * same bytes go out again after a lost answer. */
 	if (e == OBOL_OK && (canon = json_loads(text, 0, NULL)) == NULL)
@@ -512,12 +597,14 @@ static obol_err register_key(struct ecash_wallet *ew, unsigned bits, FILE *out)
 	struct ecash_register_spec sp;
 	struct ecash_customer nc;
 	struct ecash_cert cert;
+	struct ecash_bank_keys bank;
 	uint8_t *der = NULL, *bk = NULL, edsk[OBOL_SIGN_SK_LEN], old[ECASH_ID_LEN];
 	size_t der_len = 0, bk_len = 0;
-	EVP_PKEY *sk = NULL, *bank_pk = NULL;
+	EVP_PKEY *sk = NULL;
 	bool renewing = ew->registered;
 	obol_err e;
 
+	ecash_bank_keys_init(&bank);
 	if ((e = obol_wallet_client(ew->w, true, &c)) != OBOL_OK)
 		return e;
 	if ((e = obol_wallet_account(ew->w, &ew->account, edsk)) != OBOL_OK)
@@ -531,7 +618,7 @@ static obol_err register_key(struct ecash_wallet *ew, unsigned bits, FILE *out)
 		e = e == OBOL_E_NOT_FOUND ? OBOL_E_KEYS_UNKNOWN : e;
 		goto out;
 	}
-	if ((e = obol_rsa_public_from_der(bk, bk_len, &bank_pk)) != OBOL_OK)
+	if ((e = ecash_bank_keys_from_doc(keys, true, &bank)) != OBOL_OK)
 		goto out;
 	if ((e = ecash_w_bank_nonce(c, "register", m.nonce)) != OBOL_OK || (e = obol_rsa_generate(bits, &sk)) != OBOL_OK ||
 	    (e = obol_rsa_public_to_der(sk, &der, &der_len)) != OBOL_OK)
@@ -548,14 +635,15 @@ static obol_err register_key(struct ecash_wallet *ew, unsigned bits, FILE *out)
 	if ((e = obol_json_encode(&sp.s, &req)) != OBOL_OK ||
 	    (e = obol_http_post_json(c, "/ecash/register", req, OBOL_HTTP_AUTH, &rep)) != OBOL_OK ||
 	    (e = ecash_cert_from_json(rep, &cert)) != OBOL_OK ||
-	    (e = ecash_customer_init(&nc, sk, bank_pk, &cert, ew->account, obol_now())) != OBOL_OK)
+	    (e = ecash_customer_init(&nc, sk, &bank, &cert, ew->account, obol_now())) != OBOL_OK)
 		goto out;
 	/* Keep the key and the certificate. */
 	OPENSSL_free(der);
 	der = NULL;
 	if ((e = obol_rsa_private_to_der(sk, &der, &der_len)) != OBOL_OK ||
 	    (e = ecash_w_set_blob(ew->sec, "key", der, der_len)) != OBOL_OK ||
-	    (e = ecash_w_set_blob(ew->sec, "bank_key", bk, bk_len)) != OBOL_OK || json_object_set(ew->sec, "cert", rep) != 0 ||
+	    (e = ecash_w_set_blob(ew->sec, "bank_key", bk, bk_len)) != OBOL_OK ||
+	    (e = ecash_w_bank_keys_update(ew, keys, true)) != OBOL_OK || json_object_set(ew->sec, "cert", rep) != 0 ||
 	    json_object_set_new(ew->sec, "deposit_window",
 				json_integer(json_integer_value(json_object_get(ek, "deposit_window")))) != 0)
 		goto out;
@@ -583,11 +671,10 @@ static obol_err register_key(struct ecash_wallet *ew, unsigned bits, FILE *out)
 	}
 	nc.pol.transfer_max_age = json_integer_value(json_object_get(ek, "deposit_window")) / 2;
 	EVP_PKEY_free(ew->sk);
-	EVP_PKEY_free(ew->bank_pk);
 	ew->sk = sk;
-	ew->bank_pk = bank_pk;
-	sk = bank_pk = NULL;
+	sk = NULL;
 	ew->cust = nc;
+	ew->cust.bank_pk = &ew->bank;
 	ew->registered = true;
 	if ((e = ecash_wallet_save(ew)) != OBOL_OK)
 		goto out;
@@ -601,7 +688,7 @@ out:
 		OPENSSL_free(der);
 	free(bk);
 	EVP_PKEY_free(sk);
-	EVP_PKEY_free(bank_pk);
+	ecash_bank_keys_clear(&bank);
 	json_decref(keys);
 	json_decref(req);
 	json_decref(rep);
@@ -755,10 +842,18 @@ obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 	/* what the held list lacks, in signed pages: a delta since its
 	 * version, or the whole list when it is a day since the last whole */
 	ecash_rl_fetch_begin(&f, &ew->rl, obol_now());
+	/* The bank keys first: the lists may be signed by a successor, and the
+	 * deposit window may have changed (how old a received coin may be). */
+	if (e == OBOL_OK && (e = obol_wallet_fetch_keys(ew->w, &keys)) == OBOL_OK &&
+	    (e = ecash_w_bank_keys_update(ew, keys, false)) == OBOL_OK) {
+		int64_t win = json_integer_value(json_object_get(json_object_get(keys, "ecash"), "deposit_window"));
+		if (win > 0 && json_object_set_new(ew->sec, "deposit_window", json_integer(win)) == 0)
+			ew->cust.pol.transfer_max_age = win / 2;
+	}
 	if (e == OBOL_OK)
 		e = obol_wallet_client(ew->w, false, &c);
 	if (e == OBOL_OK)
-		e = ecash_rl_fetch_pages(c, ew->bank_pk, &f, NULL);
+		e = ecash_rl_fetch_pages(c, &ew->bank, &f, NULL);
 	/* The block of registrations our key is in: where rings come from. */
 	if (e == OBOL_OK && (e = obol_b64_encode(ew->cust.id, ECASH_ID_LEN, id64, sizeof(id64))) == OBOL_OK) {
 		snprintf(path, sizeof(path), "/ecash/directory?key=%s", id64);
@@ -769,13 +864,7 @@ obol_err ecash_wallet_refresh(struct ecash_wallet *ew, FILE *out)
 		e = ecash_directory_done(&dsp, obol_json_decode(dj, &dsp.s));
 	}
 	if (e == OBOL_OK)
-		e = ecash_directory_verify(ew->bank_pk, &dir);
-	/* The deposit window may have changed: how old a received coin may be. */
-	if (e == OBOL_OK && obol_wallet_fetch_keys(ew->w, &keys) == OBOL_OK) {
-		int64_t win = json_integer_value(json_object_get(json_object_get(keys, "ecash"), "deposit_window"));
-		if (win > 0 && json_object_set_new(ew->sec, "deposit_window", json_integer(win)) == 0)
-			ew->cust.pol.transfer_max_age = win / 2;
-	}
+		e = ecash_directory_verify(&ew->bank, &dir);
 	if (e == OBOL_OK)
 		e = ecash_rl_fetch_apply(&f, &ew->rl);
 	if (e == OBOL_OK) {

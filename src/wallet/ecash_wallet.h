@@ -3,6 +3,11 @@
  *
  * Section "ecash" of the wallet document:
  *   {"key": B64 (RSA private key, PKCS#8 DER), "cert": {...}, "bank_key": B64 (DER),
+ *    "bank_keys": [{"key": B64 (DER), "valid_from", "use_until", "accept_until", "legal_end"}],
+ *                                               the bank keys the master announced (GET /keys,
+ *                                               bank_keys.h), fetched before each request that
+ *                                               moves value and on refresh; without it (an older
+ *                                               file), "bank_key" alone with no windows
  *    "retired": [B64 key id...],                keys renewed away from: coins naming them stay ours
  *    "deposit_window": seconds,                 the bank's (GET /keys): how old a received coin
  *                                               merchants still take on
@@ -35,7 +40,10 @@
 struct ecash_wallet {
 	struct obol_wallet *w; /* borrowed */
 	json_t *sec;           /* borrowed: the "ecash" section */
-	EVP_PKEY *sk, *bank_pk;
+	EVP_PKEY *sk;
+	/* The bank keys known (bank_keys.h), from the issuer's GET /keys (kept
+	 * in the file as "bank_keys"; an older file's "bank_key" alone). */
+	struct ecash_bank_keys bank;
 	bool registered;
 	struct ecash_customer cust;
 	int64_t account;

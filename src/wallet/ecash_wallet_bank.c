@@ -52,7 +52,7 @@ static obol_err take_new_coin(struct ecash_wallet *ew, const json_t *cj)
 	ecash_coin_spec(&sp, &h.coin);
 	obol_err e = obol_json_decode(cj, &sp.s);
 	if (e == OBOL_OK)
-		e = ecash_coin_verify(ew->bank_pk, &h.coin);
+		e = ecash_coin_verify(&ew->bank, &h.coin);
 	if (e == OBOL_OK && !h.coin.has_owner)
 		e = OBOL_E_ECASH_COIN_UNBOUND;
 	if (e == OBOL_OK)
@@ -274,7 +274,9 @@ obol_err ecash_wallet_redeem_expired(struct ecash_wallet *ew, FILE *out)
 		return OBOL_OK;
 	for (size_t i = 0; e == OBOL_OK && i < ew->ncoins && k < ECASH_COINS_MAX; i++) {
 		struct ecash_held_coin *h = &ew->coins[i];
-		if (now <= h->coin.expiry)
+		/* expired, or its bank key past its acceptance (bank_keys.h) */
+		if (now <= h->coin.expiry &&
+		    ecash_coin_accepted(&ew->bank, &h->coin, now) != OBOL_E_ECASH_BANK_KEY_RETIRED)
 			continue;
 		drop_stale_self_claims(&ew->cust, h);
 		if (ecash_customer_owns(&ew->cust, h))

@@ -34,6 +34,12 @@ OBOL_MUST_CHECK obol_err ecash_w_need_registered(const struct ecash_wallet *ew);
  * unread): the peer's ERROR frame is the error it names; another type is
  * WIRE_UNEXPECTED_MESSAGE. */
 OBOL_MUST_CHECK obol_err ecash_w_read_frame(struct obol_devlink *l, uint32_t want, const struct obol_fields *s);
+/* Learns the bank keys from a verified GET /keys "keys" object
+ * (ecash_bank_keys_from_doc; first_contact at registration only, so a
+ * "bank_key" the master did not announce is not taken on later) and keeps
+ * them in the section (saved with the wallet). ew->bank is left as it was
+ * on error, or when the document announces none. */
+OBOL_MUST_CHECK obol_err ecash_w_bank_keys_update(struct ecash_wallet *ew, const json_t *keys, bool first_contact);
 /* Prints "label: HEX" of the first n bytes of id. */
 void ecash_w_print_id(FILE *out, const char *label, const uint8_t *id, size_t n);
 

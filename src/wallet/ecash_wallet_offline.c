@@ -221,7 +221,7 @@ obol_err ecash_wallet_merchant(struct ecash_wallet *ew, struct ecash_merchant *m
 	obol_err e = ecash_w_need_registered(ew);
 	if (e != OBOL_OK)
 		return e;
-	ecash_merchant_init(m, ew->bank_pk, ew->sk, &ew->cust.cert);
+	ecash_merchant_init(m, &ew->bank, ew->sk, &ew->cust.cert);
 	m->pol.transfer_max_age = ew->cust.pol.transfer_max_age;
 	/* A wallet's list is as old as its last refresh: a payment is taken
 	 * only while the list covers it (ecash_wallet_receive refreshes). */

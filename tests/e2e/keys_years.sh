@@ -161,6 +161,13 @@ for d in 0 120 240 360 480 600 720 840 960 1080; do
 done
 pass steps_ran
 
+# The ecash bank key rotated on its windows: a successor drawn within the
+# lookahead (day 360) and announced at the ceremony, which issuer serve, the
+# vendor daemon and the wallets took on without a restart (top-ups from day
+# 480 on are under it).
+n=$(sqlite3 "$T/issuer.db" "SELECT COUNT(*) FROM ecash_bank_key")
+[ "${n:-0}" -ge 2 ] && pass ecash_bank_key_rotated || fail ecash_bank_key_rotated "$n bank keys"
+
 # The vendor renewed its certificate each year, by itself.
 # Coins held past their windows came back: coupon coins past spend-until
 # (the first denomination's, day 730), ecash coins past their 180 days.
@@ -196,6 +203,13 @@ ALICE_HELD=$(($(held_coupon "$A") + $(held_ecash "$A") + $(held_payword "$A") + 
 ALICE=$((ALICE_ACCT + ALICE_HELD + PAID_A + PAID_A_BOB))
 [ "$ALICE" = "$FUND_A" ] && pass payer_value_intact \
   || fail payer_value_intact "account $ALICE_ACCT + held $ALICE_HELD + paid $PAID_A + $PAID_A_BOB = $ALICE, funded $FUND_A"
+# coins issued under the first bank key (which signs for a year from its
+# drawing) were spent and deposited, or redeemed, after its successor took
+# over: their value survived the rotation
+rot=$(sqlite3 "$T/issuer.db" "SELECT created + $((365 * DAY)) FROM ecash_bank_key WHERE id = 1")
+n=$(sqlite3 "$T/issuer.db" "SELECT COUNT(*) FROM ecash_coins WHERE issued < ${rot:-0} AND deposited >= ${rot:-0}")
+[ "${n:-0}" -ge 1 ] && pass ecash_old_bank_key_coins_after_rotation \
+  || fail ecash_old_bank_key_coins_after_rotation "$n coins"
 out=$("$OBOL" audit --db "$DB")
 printf '%s' "$out" | grep -q "^audit: OK" && pass audit_ok || fail audit_ok "$out"
 echo "ran in $(($(date +%s) - STARTED)) s; $CEREMONIES key ceremonies; $PAYWORD_RENEWED payword regenerations before a purchase"

@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t enc1[OBOL_FRAME_MAX], enc2[OBOL_FRAME_MAX];
 static EVP_PKEY *bank;
+static struct ecash_bank_keys bank_keys;
 
 static int decode(const uint8_t *buf, size_t len, struct ecash_payment *p)
 {
@@ -80,7 +81,7 @@ static int sign_input(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ecash_payment p, p2;
-	if (bank == NULL && obol_rsa_generate(2048, &bank) != OBOL_OK)
+	if (bank == NULL && (obol_rsa_generate(2048, &bank) != OBOL_OK || ecash_bank_keys_one(&bank_keys, bank) != OBOL_OK))
 		abort();
 	if (size == 0 || size > OBOL_FRAME_MAX)
 		return 0;
@@ -98,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	struct ecash_merchant m;
 	struct ecash_cert cert = { .key_len = 1 };
-	ecash_merchant_init(&m, bank, bank, &cert);
+	ecash_merchant_init(&m, &bank_keys, bank, &cert);
 	if (ecash_merchant_verify(&m, &p, 1800000000) == OBOL_OK)
 		abort();
 	ecash_merchant_free(&m);

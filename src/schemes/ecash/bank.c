@@ -12,25 +12,47 @@
 
 #define DAY INT64_C(86400)
 
-/* The bank's signature over b: its own key, or its signing process. */
-static obol_err bank_sign(const struct ecash_bank *bk, const struct ecash_bytes *b, uint8_t sig[static ECASH_SIG_MAX],
-			  size_t *sig_len)
+/* The bank's signature over b at now, by the key usable at now
+ * (bank_keys.h; ECASH_BANK_KEY_MISSING when none is): its own key, or its
+ * signing process. */
+static obol_err bank_sign(const struct ecash_bank *bk, int64_t now, const struct ecash_bytes *b,
+			  uint8_t sig[static ECASH_SIG_MAX], size_t *sig_len)
 {
+	const struct ecash_bank_key *k = ecash_bank_keys_at(&bk->keys, now);
+	if (k == NULL)
+		return OBOL_E_ECASH_BANK_KEY_MISSING;
 	if (bk->sign)
-		return bk->sign(bk->sign_ctx, b->p, b->len, sig, ECASH_SIG_MAX, sig_len);
-	return ecash_sign_bytes(bk->sk, b, sig, sig_len);
+		return bk->sign(bk->sign_ctx, k->id, b->p, b->len, sig, ECASH_SIG_MAX, sig_len);
+	return ecash_sign_bytes(k->pk, b, sig, sig_len);
 }
 
 obol_err ecash_bank_init(struct ecash_bank *b, EVP_PKEY *sk, const char *currency)
 {
 	memset(b, 0, sizeof(*b));
-	b->sk = sk;
+	obol_err err = ecash_bank_keys_one(&b->keys, sk);
+	if (err != OBOL_OK)
+		return err;
 	ecash_policy_default(&b->pol);
 	b->cert_lifetime = 365 * DAY;
 	b->coin_lifetime = 180 * DAY;
 	b->keys_per_account = ECASH_KEYS_PER_ACCOUNT;
 	ecash_bank_set_deposit_window(b, 7 * DAY);
 	return obol_amount_from_units(currency, 100 * OBOL_AMOUNT_FRAC_BASE, &b->max_coin);
+}
+
+void ecash_bank_clear(struct ecash_bank *b)
+{
+	ecash_bank_keys_clear(&b->keys);
+}
+
+obol_err ecash_bank_set_keys(struct ecash_bank *b, struct ecash_bank_keys *keys)
+{
+	if (keys->n == 0)
+		return OBOL_E_ECASH_BANK_KEY_MISSING;
+	ecash_bank_keys_clear(&b->keys);
+	b->keys = *keys;
+	ecash_bank_keys_init(keys);
+	return OBOL_OK;
 }
 
 void ecash_bank_set_deposit_window(struct ecash_bank *b, int64_t seconds)
@@ -95,7 +117,7 @@ obol_err ecash_bank_register(const struct ecash_bank *b, const struct ecash_regi
 	c.account = in->account;
 	c.issued = in->now;
 	c.expiry = in->now + b->cert_lifetime;
-	if ((err = ecash_cert_bytes(&c, &cb)) != OBOL_OK || (err = bank_sign(b, &cb, c.sig, &c.sig_len)) != OBOL_OK)
+	if ((err = ecash_cert_bytes(&c, &cb)) != OBOL_OK || (err = bank_sign(b, in->now, &cb, c.sig, &c.sig_len)) != OBOL_OK)
 		goto out;
 	*out = c;
 out:
@@ -154,7 +176,7 @@ obol_err ecash_bank_issue(const struct ecash_bank *b, const struct obol_amount *
 	out->has_owner = true;
 	if ((err = ecash_coin_bytes(out, &cb)) != OBOL_OK)
 		return err;
-	err = bank_sign(b, &cb, out->sig, &out->sig_len);
+	err = bank_sign(b, now, &cb, out->sig, &out->sig_len);
 	ecash_bytes_free(&cb);
 	return err;
 }
@@ -168,7 +190,7 @@ obol_err ecash_bank_topup(const struct ecash_bank *b, const struct ecash_topup_i
 
 	if (in->n == 0 || in->n > ECASH_COINS_MAX)
 		return OBOL_E_ECASH_TOO_MANY_COINS;
-	if ((err = ecash_cert_verify(b->sk, in->cert, in->rl, &b->pol, in->now)) != OBOL_OK)
+	if ((err = ecash_cert_verify(&b->keys, in->cert, in->rl, &b->pol, in->now)) != OBOL_OK)
 		return err;
 	ecash_topup_digest(in->orders, in->n, dg);
 	if ((err = nonce_proof_verify(in->cert, "topup", in->nonce, dg, in->sig, in->sig_len)) != OBOL_OK)
@@ -252,9 +274,10 @@ obol_err ecash_bank_coins_auth(const struct ecash_bank *b, const struct ecash_co
 		return err;
 	/* The holder's certificate: the bank's, not revoked. Its expiry is not
 	 * asked: the request is the account's own, and coins received under a
-	 * key stay its holder's after the key expired. */
-	int64_t at = in->now > in->holder->expiry ? in->holder->expiry : in->now;
-	if ((err = ecash_cert_verify(b->sk, in->holder, NULL, &b->pol, at)) != OBOL_OK)
+	 * key stay its holder's after the key expired; nor its bank key's
+	 * acceptance, only that key's legal end (a retired bank key's holder
+	 * still redeems). */
+	if ((err = ecash_cert_verify_holder(&b->keys, in->holder, &b->pol, in->now)) != OBOL_OK)
 		return err;
 	ecash_key_id_der(in->holder->key, in->holder->key_len, id);
 	if (in->rl != NULL && ecash_revoked(in->rl, id, &revoked_at) && in->now >= revoked_at)
@@ -267,8 +290,21 @@ obol_err ecash_bank_coins_auth(const struct ecash_bank *b, const struct ecash_co
 obol_err ecash_bank_coin_verify(const struct ecash_bank *b, enum ecash_entry_kind kind, const struct ecash_held_coin *h,
 				const struct ecash_revocations *rl, int64_t now)
 {
-	obol_err err = ecash_chain_verify(b->sk, h, rl, &b->pol, 0, NULL);
+	obol_err err = ecash_chain_verify(&b->keys, h, rl, &b->pol, 0, NULL);
 	if (err != OBOL_OK)
+		return err;
+	/* The coin's bank key: a deposit or an exchange while it is accepted
+	 * (ECASH_BANK_KEY_RETIRED after: refund it), a refund until its legal
+	 * end (ECASH_BANK_KEY_ENDED). */
+	if (kind == ECASH_ENTRY_REFUND) {
+		if ((err = ecash_coin_refunded(&b->keys, &h->coin, now)) != OBOL_OK)
+			return err;
+		/* a coin whose key is retired is refunded before its own expiry */
+		if (now <= h->coin.expiry && ecash_coin_accepted(&b->keys, &h->coin, now) == OBOL_OK)
+			return OBOL_E_ECASH_COIN_NOT_EXPIRED;
+		return OBOL_OK;
+	}
+	if ((err = ecash_coin_accepted(&b->keys, &h->coin, now)) != OBOL_OK)
 		return err;
 	if (kind == ECASH_ENTRY_DEPOSIT) {
 		if (h->nchain == 0)
@@ -507,13 +543,13 @@ obol_err ecash_bank_withdraw_settle(const struct ecash_bank *b, const struct eca
 	return OBOL_OK;
 }
 
-obol_err ecash_bank_sign_rl_page(const struct ecash_bank *b, struct ecash_rl_page *p)
+obol_err ecash_bank_sign_rl_page(const struct ecash_bank *b, int64_t now, struct ecash_rl_page *p)
 {
 	struct ecash_bytes msg;
 	obol_err err = ecash_rl_page_bytes(p, &msg);
 	if (err != OBOL_OK)
 		return err;
-	err = bank_sign(b, &msg, p->sig, &p->sig_len);
+	err = bank_sign(b, now, &msg, p->sig, &p->sig_len);
 	ecash_bytes_free(&msg);
 	return err;
 }
@@ -524,7 +560,7 @@ obol_err ecash_bank_sign_directory(const struct ecash_bank *b, struct ecash_dire
 	obol_err err = ecash_directory_bytes(d, &msg);
 	if (err != OBOL_OK)
 		return err;
-	err = bank_sign(b, &msg, d->sig, &d->sig_len);
+	err = bank_sign(b, d->issued, &msg, d->sig, &d->sig_len);
 	ecash_bytes_free(&msg);
 	return err;
 }

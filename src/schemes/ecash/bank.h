@@ -9,10 +9,15 @@
 #include "schemes/ecash/ecash.h"
 
 struct ecash_bank {
-	EVP_PKEY *sk; /* the bank's RSA key (its public half verifies) */
-	/* When set, the bank's signatures are made by it (the issuer's signing
-	 * process holds the private key; sk is then public only). */
-	obol_err (*sign)(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap, size_t *sig_len);
+	/* The bank's RSA keys with their windows (bank_keys.h): it signs at now
+	 * with the key usable at now and verifies under all of them; private
+	 * keys unless sign is set. */
+	struct ecash_bank_keys keys;
+	/* When set, the bank's signatures are made by it, under the key whose
+	 * id it is given (the issuer's signing process holds the private keys;
+	 * keys then holds public ones only). */
+	obol_err (*sign)(void *ctx, const uint8_t key_id[static 32], const uint8_t *msg, size_t len, uint8_t *sig,
+			 size_t cap, size_t *sig_len);
 	void *sign_ctx;
 	struct ecash_policy pol;
 	int64_t cert_lifetime; /* seconds a certificate is valid */
@@ -28,6 +33,12 @@ struct ecash_bank {
  * ECASH_KEYS_PER_ACCOUNT keys, largest coin 100 units. The policy's
  * transfer_max_age is half the deposit window. */
 OBOL_MUST_CHECK obol_err ecash_bank_init(struct ecash_bank *b, EVP_PKEY *sk, const char *currency);
+/* The bank's keys are sk alone, with no windows (ecash_bank_keys_one; the
+ * bank holds a reference), until this replaces them by *keys (moved: *keys
+ * is left empty). ECASH_BANK_KEY_MISSING for an empty set. */
+OBOL_MUST_CHECK obol_err ecash_bank_set_keys(struct ecash_bank *b, struct ecash_bank_keys *keys);
+/* Releases the bank's keys. */
+void ecash_bank_clear(struct ecash_bank *b);
 /* Sets the deposit window and the transfer age that follows from it. */
 void ecash_bank_set_deposit_window(struct ecash_bank *b, int64_t seconds);
 
@@ -142,9 +153,12 @@ struct ecash_coins_in {
 OBOL_MUST_CHECK obol_err ecash_bank_coins_auth(const struct ecash_bank *b, const struct ecash_coins_in *in);
 
 /* One coin's own checks, outside the bank's transaction: σ0 and the whole
- * chain (rl); a deposit has a claim (ECASH_WRONG_MERCHANT) not from the
- * future (ECASH_TIMESTAMP_STALE); a refund's coin is past its expiry
- * (ECASH_COIN_NOT_EXPIRED). */
+ * chain (rl); its bank key's windows at now (bank_keys.h): a deposit or an
+ * exchange while that key accepts (ECASH_BANK_KEY_RETIRED after, then
+ * ECASH_BANK_KEY_ENDED), a refund until its legal end
+ * (ECASH_BANK_KEY_ENDED); a deposit has a claim (ECASH_WRONG_MERCHANT) not
+ * from the future (ECASH_TIMESTAMP_STALE); a refund's coin is past its
+ * expiry or its bank key past its acceptance (ECASH_COIN_NOT_EXPIRED). */
 OBOL_MUST_CHECK obol_err ecash_bank_coin_verify(const struct ecash_bank *b, enum ecash_entry_kind kind,
 						const struct ecash_held_coin *h, const struct ecash_revocations *rl,
 						int64_t now);
@@ -260,12 +274,12 @@ OBOL_MUST_CHECK obol_err ecash_bank_withdraw_settle(const struct ecash_bank *b, 
 OBOL_MUST_CHECK obol_err ecash_fork_find(const struct ecash_held_coin *a, const struct ecash_held_coin *b, bool *same,
 					 struct ecash_evidence *ev);
 
-/* Signs a page of the revocation list (rl_pages.h) with the bank's key,
- * through its signing process when one is set. */
+/* Signs a page of the revocation list (rl_pages.h) with the bank's key
+ * usable at now, through its signing process when one is set. */
 struct ecash_rl_page;
-OBOL_MUST_CHECK obol_err ecash_bank_sign_rl_page(const struct ecash_bank *b, struct ecash_rl_page *p);
+OBOL_MUST_CHECK obol_err ecash_bank_sign_rl_page(const struct ecash_bank *b, int64_t now, struct ecash_rl_page *p);
 
-/* Signs a directory block. */
+/* Signs a directory block (with the key usable at its issued time). */
 OBOL_MUST_CHECK obol_err ecash_bank_sign_directory(const struct ecash_bank *b, struct ecash_directory *d);
 
 #endif

@@ -370,16 +370,14 @@ obol_err ecash_directory_bytes(const struct ecash_directory *d, struct ecash_byt
 	return ecash_bytes_done(out);
 }
 
-obol_err ecash_directory_verify(EVP_PKEY *bank_pk, const struct ecash_directory *d)
+obol_err ecash_directory_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_directory *d)
 {
 	struct ecash_bytes b;
 	obol_err err = ecash_directory_bytes(d, &b);
 	if (err != OBOL_OK)
 		return err;
-	err = obol_rsapss_verify(bank_pk, b.p, b.len, d->sig, d->sig_len);
+	err = ecash_bank_keys_verify_any(bank_pk, b.p, b.len, d->sig, d->sig_len, OBOL_E_ECASH_LIST_SIGNATURE);
 	ecash_bytes_free(&b);
-	if (err == OBOL_E_SIGNATURE_INVALID)
-		return OBOL_E_ECASH_LIST_SIGNATURE;
 	if (err != OBOL_OK)
 		return err;
 	/* Inside the block, seq strictly ascending (what ring picking reads). */

@@ -25,7 +25,8 @@ obol_err ecash_customer_register_answer(EVP_PKEY *sk, const uint8_t nonce[static
 	return sign_msg(sk, err, &msg, sig, sig_len);
 }
 
-obol_err ecash_customer_init(struct ecash_customer *c, EVP_PKEY *sk, EVP_PKEY *bank_pk, const struct ecash_cert *cert,
+obol_err ecash_customer_init(struct ecash_customer *c, EVP_PKEY *sk, const struct ecash_bank_keys *bank_pk,
+			     const struct ecash_cert *cert,
 			     int64_t account, int64_t now)
 {
 	uint8_t *der = NULL;
@@ -128,6 +129,9 @@ bool ecash_customer_owns(const struct ecash_customer *c, const struct ecash_held
 bool ecash_customer_spendable(const struct ecash_customer *c, const struct ecash_held_coin *h, int64_t now)
 {
 	if (now > h->coin.expiry || !h->coin.has_owner || h->nchain >= ECASH_CHAIN_MAX)
+		return false;
+	/* its bank key still taken (a retired key's coins are redeemed) */
+	if (c->bank_pk != NULL && ecash_coin_accepted(c->bank_pk, &h->coin, now) == OBOL_E_ECASH_BANK_KEY_RETIRED)
 		return false;
 	if (h->nchain == 0)
 		return true;

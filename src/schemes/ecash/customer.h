@@ -13,7 +13,7 @@
 
 struct ecash_customer {
 	EVP_PKEY *sk;      /* our RSA key (borrowed) */
-	EVP_PKEY *bank_pk; /* borrowed */
+	const struct ecash_bank_keys *bank_pk; /* borrowed: the bank keys known (bank_keys.h) */
 	struct ecash_cert cert;
 	uint8_t id[ECASH_ID_LEN];
 	/* Keys we renewed away from: coins naming them are still ours to
@@ -30,7 +30,8 @@ OBOL_MUST_CHECK obol_err ecash_customer_register_answer(EVP_PKEY *sk, const uint
 
 /* §3.2 step 7: verify(pk_B, pk_C, σ) — the certificate is the bank's, on our
  * key, for our account; then the customer is ready. */
-OBOL_MUST_CHECK obol_err ecash_customer_init(struct ecash_customer *c, EVP_PKEY *sk, EVP_PKEY *bank_pk,
+OBOL_MUST_CHECK obol_err ecash_customer_init(struct ecash_customer *c, EVP_PKEY *sk,
+					     const struct ecash_bank_keys *bank_pk,
 					     const struct ecash_cert *cert, int64_t account, int64_t now);
 /* Remembers a key we renewed away from (the oldest is forgotten first). */
 void ecash_customer_retire(struct ecash_customer *c, const uint8_t id[static ECASH_ID_LEN]);
@@ -61,7 +62,8 @@ bool ecash_customer_owns(const struct ecash_customer *c, const struct ecash_held
 /* Whether we can spend it now: an owned fresh coin (its owner key is ours
  * to sign with), or a received one naming our current key with room in its
  * chain and whose first claim is young enough for merchants to take it on
- * (pol.transfer_max_age); unexpired. */
+ * (pol.transfer_max_age); unexpired, and its bank key not retired
+ * (bank_keys.h). */
 bool ecash_customer_spendable(const struct ecash_customer *c, const struct ecash_held_coin *h, int64_t now);
 
 struct ecash_select_in {

@@ -41,6 +41,7 @@
 #include "crypto/hash.h"
 #include "crypto/ringsig.h"
 #include "crypto/rsa.h"
+#include "schemes/ecash/bank_keys.h"
 
 #define ECASH_ID_LEN 32            /* key id: SHA-256 of the DER public key */
 #define ECASH_SERIAL_LEN 16        /* coin serial, drawn at random by the bank */
@@ -239,21 +240,42 @@ OBOL_MUST_CHECK obol_err ecash_bank_nonce_bytes(const char *purpose, const uint8
 
 OBOL_MUST_CHECK obol_err ecash_sign_bytes(EVP_PKEY *sk, const struct ecash_bytes *b, uint8_t sig[static ECASH_SIG_MAX],
 					  size_t *sig_len);
-/* σ0: ECASH_COIN_SIGNATURE when it does not verify. */
-OBOL_MUST_CHECK obol_err ecash_coin_verify(EVP_PKEY *bank_pk, const struct ecash_coin *c);
+/* σ0 by the bank key of `bank` in use at the coin's issue (bank_keys.h):
+ * ECASH_BANK_KEY_UNKNOWN when none was, ECASH_COIN_SIGNATURE when it does
+ * not verify. */
+OBOL_MUST_CHECK obol_err ecash_coin_verify(const struct ecash_bank_keys *bank, const struct ecash_coin *c);
+/* Whether a coin (σ0 verified) is taken at now by its bank key's windows:
+ * OK, ECASH_BANK_KEY_RETIRED (past accept_until: refund it),
+ * ECASH_BANK_KEY_ENDED (past legal_end), ECASH_BANK_KEY_UNKNOWN. */
+OBOL_MUST_CHECK obol_err ecash_coin_accepted(const struct ecash_bank_keys *bank, const struct ecash_coin *c,
+					     int64_t now);
+/* Whether it is refunded at now: OK before its key's legal_end,
+ * ECASH_BANK_KEY_ENDED after, ECASH_BANK_KEY_UNKNOWN. */
+OBOL_MUST_CHECK obol_err ecash_coin_refunded(const struct ecash_bank_keys *bank, const struct ecash_coin *c,
+					     int64_t now);
 
 /* σ3 for an act at the verifier's own clock `now` (a payer's key at the
- * merchant, a request's key at the bank): the bank's signature, the key's
- * strength, validity at now (ECASH_CERT_EXPIRED) and the revocation list (rl
- * may be NULL): revoked at or before now is ECASH_KEY_REVOKED. */
-OBOL_MUST_CHECK obol_err ecash_cert_verify(EVP_PKEY *bank_pk, const struct ecash_cert *c,
+ * merchant, a request's key at the bank): the bank's signature by its key
+ * in use at the certificate's issue (ECASH_BANK_KEY_UNKNOWN when none was),
+ * that bank key's acceptance at now (ECASH_BANK_KEY_RETIRED, _ENDED), the
+ * key's strength, validity at now (ECASH_CERT_EXPIRED) and the revocation
+ * list (rl may be NULL): revoked at or before now is ECASH_KEY_REVOKED. */
+OBOL_MUST_CHECK obol_err ecash_cert_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_cert *c,
 					   const struct ecash_revocations *rl, const struct ecash_policy *pol,
 					   int64_t now);
 /* σ3 for a claim judged by its signed time ts: as above at ts, but a claim
  * made before the key's revocation took effect, allowing the clock skew
  * merchants tolerate (ts < revoked + max_skew), stays good: a payer revoked
  * after an honest payment does not cost its payee the payment. */
-OBOL_MUST_CHECK obol_err ecash_cert_verify_claim(EVP_PKEY *bank_pk, const struct ecash_cert *c,
+/* σ3 of a requester that brings its own coins back (deposit, refund,
+ * exchange: the bank's coins_auth): the bank's signature as above, the
+ * key's strength, issued by now, and its bank key before its legal end at
+ * now (ECASH_BANK_KEY_ENDED); neither the certificate's expiry nor its bank
+ * key's acceptance is asked: a holder keeps its claim to its money.
+ * Revocation is the caller's check. */
+OBOL_MUST_CHECK obol_err ecash_cert_verify_holder(const struct ecash_bank_keys *bank, const struct ecash_cert *c,
+						  const struct ecash_policy *pol, int64_t now);
+OBOL_MUST_CHECK obol_err ecash_cert_verify_claim(const struct ecash_bank_keys *bank_pk, const struct ecash_cert *c,
 						 const struct ecash_revocations *rl, const struct ecash_policy *pol,
 						 int64_t ts);
 
@@ -261,7 +283,7 @@ OBOL_MUST_CHECK obol_err ecash_cert_verify_claim(EVP_PKEY *bank_pk, const struct
  * (ECASH_RING_SIZE), distinct keys (ECASH_RING_DUPLICATE), and every
  * certificate (σ3) valid (§4.3.2 step 4): at the verifier's clock `when`
  * (claim false), or for a claim signed at `when` (claim true). */
-OBOL_MUST_CHECK obol_err ecash_signers_verify(EVP_PKEY *bank_pk, const struct ecash_cert *certs, size_t n,
+OBOL_MUST_CHECK obol_err ecash_signers_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_cert *certs, size_t n,
 					      const struct ecash_revocations *rl, const struct ecash_policy *pol,
 					      int64_t when, bool claim);
 
@@ -281,7 +303,7 @@ enum {
  * Freshness, payee and registries are the merchant's and the bank's own
  * checks. When `digest` is not NULL it receives the last claim's link
  * (zeros for no claim). */
-OBOL_MUST_CHECK obol_err ecash_chain_verify(EVP_PKEY *bank_pk, const struct ecash_held_coin *h,
+OBOL_MUST_CHECK obol_err ecash_chain_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_held_coin *h,
 					    const struct ecash_revocations *rl, const struct ecash_policy *pol,
 					    unsigned flags, uint8_t *digest);
 
@@ -339,6 +361,8 @@ bool ecash_revoked(const struct ecash_revocations *rl, const uint8_t id[static E
 /* Sorts the entries by id and keeps the earliest time of a repeated id. */
 void ecash_revocations_sort(struct ecash_revocations *rl);
 OBOL_MUST_CHECK obol_err ecash_directory_bytes(const struct ecash_directory *d, struct ecash_bytes *out);
-OBOL_MUST_CHECK obol_err ecash_directory_verify(EVP_PKEY *bank_pk, const struct ecash_directory *d);
+/* Under any key of bank_pk (a block is signed by the key in use when it was
+ * served). */
+OBOL_MUST_CHECK obol_err ecash_directory_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_directory *d);
 
 #endif

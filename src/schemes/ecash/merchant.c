@@ -93,7 +93,7 @@ obol_err ecash_receipt_bytes(const uint8_t merchant[static ECASH_ID_LEN], const 
 	return ecash_bytes_done(out);
 }
 
-void ecash_merchant_init(struct ecash_merchant *m, EVP_PKEY *bank_pk, EVP_PKEY *sk, const struct ecash_cert *cert)
+void ecash_merchant_init(struct ecash_merchant *m, const struct ecash_bank_keys *bank_pk, EVP_PKEY *sk, const struct ecash_cert *cert)
 {
 	memset(m, 0, sizeof(*m));
 	m->bank_pk = bank_pk;
@@ -293,6 +293,10 @@ obol_err ecash_merchant_verify(const struct ecash_merchant *m, const struct ecas
 			return OBOL_E_ECASH_LIST_OLD;
 		if (now > h->coin.expiry)
 			return OBOL_E_ECASH_COIN_EXPIRED;
+		/* its bank key still accepted (ECASH_BANK_KEY_RETIRED: the holder
+		 * redeems it at the bank) */
+		if ((err = ecash_coin_accepted(m->bank_pk, &h->coin, now)) != OBOL_OK)
+			return err;
 		if (h->coin.issued > now + m->pol.max_skew)
 			return OBOL_E_ECASH_COIN_NOT_YET_VALID;
 		/* §3.5.1: a coin already in the registry is being spent twice. */

@@ -84,7 +84,7 @@ struct ecash_pending {
 };
 
 struct ecash_merchant {
-	EVP_PKEY *bank_pk;               /* borrowed */
+	const struct ecash_bank_keys *bank_pk; /* borrowed: the bank keys known (bank_keys.h) */
 	EVP_PKEY *sk;                    /* borrowed: signs receipts */
 	struct ecash_cert cert;          /* our certificate */
 	uint8_t id[ECASH_ID_LEN];        /* M_ID: our certified key's id */
@@ -97,7 +97,7 @@ struct ecash_merchant {
 	size_t nseen, cap;
 };
 
-void ecash_merchant_init(struct ecash_merchant *m, EVP_PKEY *bank_pk, EVP_PKEY *sk, const struct ecash_cert *cert);
+void ecash_merchant_init(struct ecash_merchant *m, const struct ecash_bank_keys *bank_pk, EVP_PKEY *sk, const struct ecash_cert *cert);
 void ecash_merchant_free(struct ecash_merchant *m);
 
 /* Installs a revocation list put together from bank-signed pages while

@@ -56,15 +56,15 @@ obol_err ecash_rl_page_sign(EVP_PKEY *bank_sk, struct ecash_rl_page *p)
 	return e;
 }
 
-obol_err ecash_rl_page_verify(EVP_PKEY *bank_pk, const struct ecash_rl_page *p)
+obol_err ecash_rl_page_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_rl_page *p)
 {
 	struct ecash_bytes b;
 	obol_err e = ecash_rl_page_bytes(p, &b);
 	if (e != OBOL_OK)
 		return e;
-	e = obol_rsapss_verify(bank_pk, b.p, b.len, p->sig, p->sig_len);
+	e = ecash_bank_keys_verify_any(bank_pk, b.p, b.len, p->sig, p->sig_len, OBOL_E_ECASH_LIST_SIGNATURE);
 	ecash_bytes_free(&b);
-	return e == OBOL_E_SIGNATURE_INVALID ? OBOL_E_ECASH_LIST_SIGNATURE : e;
+	return e;
 }
 
 void ecash_rl_fetch_begin(struct ecash_rl_fetch *f, const struct ecash_revocations *held, int64_t now)
@@ -86,7 +86,8 @@ obol_err ecash_rl_fetch_query(const struct ecash_rl_fetch *f, char *out, size_t 
 	return k > 0 && (size_t)k < cap ? OBOL_OK : OBOL_E_INVALID_ARGUMENT;
 }
 
-obol_err ecash_rl_fetch_take(struct ecash_rl_fetch *f, const struct ecash_rl_page *p, EVP_PKEY *bank_pk)
+obol_err ecash_rl_fetch_take(struct ecash_rl_fetch *f, const struct ecash_rl_page *p,
+			    const struct ecash_bank_keys *bank_pk)
 {
 	obol_err e = ecash_rl_page_verify(bank_pk, p);
 	if (e != OBOL_OK)

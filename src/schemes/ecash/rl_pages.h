@@ -53,7 +53,9 @@ OBOL_MUST_CHECK obol_err ecash_rl_page_bytes(const struct ecash_rl_page *p, stru
 /* Signs with the bank's key (RSA-PSS, as every bank-signed list). */
 OBOL_MUST_CHECK obol_err ecash_rl_page_sign(EVP_PKEY *bank_sk, struct ecash_rl_page *p);
 /* ECASH_LIST_SIGNATURE unless the bank signed it; ECASH_LIST_PAGE as above. */
-OBOL_MUST_CHECK obol_err ecash_rl_page_verify(EVP_PKEY *bank_pk, const struct ecash_rl_page *p);
+/* Under any key of bank_pk (a page is signed by the bank key in use when it
+ * was served, whatever its version). */
+OBOL_MUST_CHECK obol_err ecash_rl_page_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_rl_page *p);
 
 /* A fetch in progress: the whole list (since 0) or a delta. */
 struct ecash_rl_fetch {
@@ -76,7 +78,7 @@ OBOL_MUST_CHECK obol_err ecash_rl_fetch_query(const struct ecash_rl_fetch *f, ch
  * version of the fetch's first page (or after a done fetch); NO_MEMORY.
  * Sets f->done on the last page. */
 OBOL_MUST_CHECK obol_err ecash_rl_fetch_take(struct ecash_rl_fetch *f, const struct ecash_rl_page *p,
-					     EVP_PKEY *bank_pk);
+					     const struct ecash_bank_keys *bank_pk);
 /* Applies a done fetch to *held: the whole list replaces it (and sets
  * whole_at), a delta is merged in (an id already held keeps its earliest
  * time); held->version and issued become the fetch's version.

@@ -18,17 +18,29 @@ obol_err ecash_sign_bytes(EVP_PKEY *sk, const struct ecash_bytes *b, uint8_t sig
 	return obol_rsapss_sign(sk, b->p, b->len, sig, ECASH_SIG_MAX, sig_len);
 }
 
-obol_err ecash_coin_verify(EVP_PKEY *bank_pk, const struct ecash_coin *c)
+obol_err ecash_coin_verify(const struct ecash_bank_keys *bank, const struct ecash_coin *c)
 {
 	struct ecash_bytes b;
 	obol_err err = ecash_coin_bytes(c, &b);
 	if (err != OBOL_OK)
 		return err;
-	err = obol_rsapss_verify(bank_pk, b.p, b.len, c->sig, c->sig_len);
+	/* signed by the key in use at its issue (bank_keys.h) */
+	err = ecash_bank_keys_verify_at(bank, c->issued, b.p, b.len, c->sig, c->sig_len, OBOL_E_ECASH_COIN_SIGNATURE,
+					NULL);
 	ecash_bytes_free(&b);
-	if (err == OBOL_E_SIGNATURE_INVALID)
-		return OBOL_E_ECASH_COIN_SIGNATURE;
 	return err;
+}
+
+obol_err ecash_coin_accepted(const struct ecash_bank_keys *bank, const struct ecash_coin *c, int64_t now)
+{
+	const struct ecash_bank_key *k = ecash_bank_keys_at(bank, c->issued);
+	return k != NULL ? ecash_bank_key_accepts(k, now) : OBOL_E_ECASH_BANK_KEY_UNKNOWN;
+}
+
+obol_err ecash_coin_refunded(const struct ecash_bank_keys *bank, const struct ecash_coin *c, int64_t now)
+{
+	const struct ecash_bank_key *k = ecash_bank_keys_at(bank, c->issued);
+	return k != NULL ? ecash_bank_key_refunds(k, now) : OBOL_E_ECASH_BANK_KEY_UNKNOWN;
 }
 
 void ecash_owner_keypair(uint8_t pk[static ECASH_OWNER_LEN], uint8_t sk[static ECASH_OWNER_SK_LEN])
@@ -53,28 +65,45 @@ obol_err ecash_owner_verify(const uint8_t pk[static ECASH_OWNER_LEN], const stru
 	return err == OBOL_E_SIGNATURE_INVALID ? OBOL_E_ECASH_OWNER_SIGNATURE : err;
 }
 
-/* σ3: a key revoked at R is refused for an act at `when` once
- * when >= R + grace. */
-static obol_err cert_verify(EVP_PKEY *bank_pk, const struct ecash_cert *c, const struct ecash_revocations *rl,
-			    const struct ecash_policy *pol, int64_t when, int64_t grace)
+/* σ3 alone, by the bank key in use at the certificate's issue (its
+ * signature's validity cached by that key's id); *out is the key. */
+static obol_err cert_sig_verify(const struct ecash_bank_keys *bank, const struct ecash_cert *c,
+				const struct ecash_bank_key **out)
 {
 	struct ecash_bytes b = { 0 };
-	EVP_PKEY *k = NULL;
-	uint8_t id[ECASH_ID_LEN], bank_id[ECASH_ID_LEN];
-	int64_t revoked_at;
-	obol_err err = ecash_signer_id(bank_pk, bank_id);
-	if (err != OBOL_OK)
-		return err;
-	if (!ecash_cert_known_valid(bank_id, c)) {
+	const struct ecash_bank_key *k = ecash_bank_keys_at(bank, c->issued);
+	obol_err err = OBOL_OK;
+	*out = k;
+	if (k == NULL)
+		return OBOL_E_ECASH_BANK_KEY_UNKNOWN;
+	if (!ecash_cert_known_valid(k->id, c)) {
 		if ((err = ecash_cert_bytes(c, &b)) != OBOL_OK)
 			return err;
-		err = obol_rsapss_verify(bank_pk, b.p, b.len, c->sig, c->sig_len);
+		err = obol_rsapss_verify(k->pk, b.p, b.len, c->sig, c->sig_len);
 		if (err == OBOL_E_SIGNATURE_INVALID)
 			err = OBOL_E_ECASH_CERT_SIGNATURE;
-		if (err != OBOL_OK)
-			goto out;
-		ecash_cert_note_valid(bank_id, c);
+		if (err == OBOL_OK)
+			ecash_cert_note_valid(k->id, c);
 	}
+	ecash_bytes_free(&b);
+	return err;
+}
+
+/* σ3: a key revoked at R is refused for an act at `when` once
+ * when >= R + grace; a certificate whose bank key is past its acceptance
+ * at `when` is refused (ECASH_BANK_KEY_RETIRED, _ENDED). */
+static obol_err cert_verify(const struct ecash_bank_keys *bank, const struct ecash_cert *c,
+			    const struct ecash_revocations *rl, const struct ecash_policy *pol, int64_t when,
+			    int64_t grace)
+{
+	struct ecash_bytes b = { 0 };
+	const struct ecash_bank_key *bk;
+	EVP_PKEY *k = NULL;
+	uint8_t id[ECASH_ID_LEN];
+	int64_t revoked_at;
+	obol_err err = cert_sig_verify(bank, c, &bk);
+	if (err != OBOL_OK || (err = ecash_bank_key_accepts(bk, when)) != OBOL_OK)
+		goto out;
 	if ((err = ecash_key_parse(c->key, c->key_len, pol->min_key_bits, &k)) != OBOL_OK)
 		goto out;
 	if (when < c->issued - pol->max_skew || when > c->expiry) {
@@ -90,13 +119,30 @@ out:
 	return err;
 }
 
-obol_err ecash_cert_verify(EVP_PKEY *bank_pk, const struct ecash_cert *c, const struct ecash_revocations *rl,
+obol_err ecash_cert_verify_holder(const struct ecash_bank_keys *bank, const struct ecash_cert *c,
+				  const struct ecash_policy *pol, int64_t now)
+{
+	const struct ecash_bank_key *bk;
+	EVP_PKEY *k = NULL;
+	int64_t at = now > c->expiry ? c->expiry : now;
+	obol_err err = cert_sig_verify(bank, c, &bk);
+	if (err == OBOL_OK)
+		err = ecash_bank_key_refunds(bk, now);
+	if (err == OBOL_OK)
+		err = ecash_key_parse(c->key, c->key_len, pol->min_key_bits, &k);
+	if (err == OBOL_OK && at < c->issued - pol->max_skew)
+		err = OBOL_E_ECASH_CERT_EXPIRED;
+	EVP_PKEY_free(k);
+	return err;
+}
+
+obol_err ecash_cert_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_cert *c, const struct ecash_revocations *rl,
 			   const struct ecash_policy *pol, int64_t now)
 {
 	return cert_verify(bank_pk, c, rl, pol, now, 0);
 }
 
-obol_err ecash_cert_verify_claim(EVP_PKEY *bank_pk, const struct ecash_cert *c, const struct ecash_revocations *rl,
+obol_err ecash_cert_verify_claim(const struct ecash_bank_keys *bank_pk, const struct ecash_cert *c, const struct ecash_revocations *rl,
 				 const struct ecash_policy *pol, int64_t ts)
 {
 	return cert_verify(bank_pk, c, rl, pol, ts, pol->max_skew);
@@ -190,7 +236,7 @@ bool ecash_claim_same_signers(const struct ecash_claim *a, const struct ecash_cl
 	return true;
 }
 
-obol_err ecash_signers_verify(EVP_PKEY *bank_pk, const struct ecash_cert *certs, size_t n,
+obol_err ecash_signers_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_cert *certs, size_t n,
 			      const struct ecash_revocations *rl, const struct ecash_policy *pol, int64_t when, bool claim)
 {
 	uint8_t ids[ECASH_RING_MAX][ECASH_ID_LEN];
@@ -224,7 +270,7 @@ static obol_err claim_sigs_verify(const struct ecash_held_coin *h, size_t i, con
 	return OBOL_OK;
 }
 
-obol_err ecash_chain_verify(EVP_PKEY *bank_pk, const struct ecash_held_coin *h, const struct ecash_revocations *rl,
+obol_err ecash_chain_verify(const struct ecash_bank_keys *bank_pk, const struct ecash_held_coin *h, const struct ecash_revocations *rl,
 			    const struct ecash_policy *pol, unsigned flags, uint8_t *digest)
 {
 	uint8_t link[OBOL_HASH_LEN] = { 0 }, id[ECASH_ID_LEN];

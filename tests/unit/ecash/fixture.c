@@ -27,10 +27,10 @@ static int register_party(struct fx *w, struct fx_party *p, EVP_PKEY *k, int64_t
 	struct ecash_register_in in = { .nonce = nonce, .key = der, .key_len = der_len, .sig = sig, .sig_len = sig_len,
 					.account = account, .now = FX_NOW - 3600 };
 	if (ecash_bank_register(&w->bank, &in, &cert) != OBOL_OK ||
-	    ecash_customer_init(&p->c, k, w->bank_sk, &cert, account, FX_NOW) != OBOL_OK)
+	    ecash_customer_init(&p->c, k, &w->bank.keys, &cert, account, FX_NOW) != OBOL_OK)
 		goto out;
 	p->c.pol = w->bank.pol;
-	ecash_merchant_init(&p->m, w->bank_sk, k, &cert);
+	ecash_merchant_init(&p->m, &w->bank.keys, k, &cert);
 	p->m.pol = w->bank.pol;
 	rc = 0;
 out:
@@ -74,6 +74,7 @@ void fx_free(struct fx *w)
 		EVP_PKEY_free(w->p[i].sk);
 	}
 	ecash_directory_clear(&w->dir);
+	ecash_bank_clear(&w->bank);
 	EVP_PKEY_free(w->bank_sk);
 	memset(w, 0, sizeof(*w));
 }

@@ -140,12 +140,12 @@ TEST(ecash_bank, registration_checks_the_signed_nonce_the_key_and_the_account)
 	EVP_PKEY *k = pool[0], *other = pool[1];
 	REQUIRE_OK(register_key(&w, k, 7, 0, false, &cert));
 	CHECK_EQ_INT(cert.account, 7);
-	CHECK_OK(ecash_customer_init(&c, k, w.bank_sk, &cert, 7, FX_NOW));
-	CHECK_ERR(ecash_customer_init(&c, k, w.bank_sk, &cert, 8, FX_NOW), OBOL_E_ECASH_WRONG_ACCOUNT);
-	CHECK_ERR(ecash_customer_init(&c, other, w.bank_sk, &cert, 7, FX_NOW), OBOL_E_ECASH_CERT_SIGNATURE);
+	CHECK_OK(ecash_customer_init(&c, k, &w.bank.keys, &cert, 7, FX_NOW));
+	CHECK_ERR(ecash_customer_init(&c, k, &w.bank.keys, &cert, 8, FX_NOW), OBOL_E_ECASH_WRONG_ACCOUNT);
+	CHECK_ERR(ecash_customer_init(&c, other, &w.bank.keys, &cert, 7, FX_NOW), OBOL_E_ECASH_CERT_SIGNATURE);
 	struct ecash_cert t = cert;
 	t.expiry += 1;
-	CHECK_ERR(ecash_customer_init(&c, k, w.bank_sk, &t, 7, FX_NOW), OBOL_E_ECASH_CERT_SIGNATURE);
+	CHECK_ERR(ecash_customer_init(&c, k, &w.bank.keys, &t, 7, FX_NOW), OBOL_E_ECASH_CERT_SIGNATURE);
 
 	/* The nonce signed by another key than the one offered; another nonce. */
 	REQUIRE_OK(obol_rsa_public_to_der(k, &der, &der_len));
@@ -575,7 +575,7 @@ TEST(ecash_bank, withdrawal_of_an_amount_to_another_account_returns_the_change)
 	obol_amount_format(&change.value, buf);
 	CHECK_EQ_STR(buf, "EUR:0.7");
 	CHECK_MEM_EQ(change.owner, t.change_owner, ECASH_OWNER_LEN);
-	CHECK_OK(ecash_coin_verify(w.bank_sk, &change));
+	CHECK_OK(ecash_coin_verify(&w.bank.keys, &change));
 	/* Coins worth less than asked: all of it, no change. */
 	REQUIRE_OK(obol_amount_parse("EUR:0.2", &credited));
 	REQUIRE_OK(ecash_bank_withdraw_settle(&w.bank, &t, &credited, FX_NOW, &pay, &change, &has_change));

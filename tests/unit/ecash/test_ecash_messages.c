@@ -126,7 +126,7 @@ TEST(ecash_messages, deposit_and_lists_roundtrip_through_json)
 	CHECK_OK(ecash_deposit_req_done(&bsp, obol_json_decode_text(text, strlen(text), &bsp.s)));
 	CHECK_EQ_INT(back.ncoins, 1);
 	CHECK_MEM_EQ(back.coins[0].coin.serial, p.coins[0].coin.serial, ECASH_SERIAL_LEN);
-	CHECK_OK(ecash_chain_verify(w.bank_sk, &back.coins[0], NULL, &w.bank.pol, 0, NULL));
+	CHECK_OK(ecash_chain_verify(&w.bank.keys, &back.coins[0], NULL, &w.bank.pol, 0, NULL));
 	ecash_deposit_req_clear(&back);
 	/* Truncated JSON, and a claim with an unknown field. */
 	memset(&back, 0, sizeof(back));

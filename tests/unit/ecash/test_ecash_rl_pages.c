@@ -78,26 +78,26 @@ TEST(ecash_rl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missing_o
 	 * is the last one, or hides an entry) does not verify */
 	REQUIRE(page_of(&w, &bad, FX_NOW, 0, 0, 7, a, 2) == 0);
 	memset(bad.through, 0xff, ECASH_ID_LEN);
-	CHECK_ERR(ecash_rl_fetch_take(&f, &bad, w.bank_sk), OBOL_E_ECASH_LIST_SIGNATURE);
+	CHECK_ERR(ecash_rl_fetch_take(&f, &bad, &w.bank.keys), OBOL_E_ECASH_LIST_SIGNATURE);
 	memcpy(bad.through, p1.through, ECASH_ID_LEN);
 	bad.n = 1;
-	CHECK_ERR(ecash_rl_fetch_take(&f, &bad, w.bank_sk), OBOL_E_ECASH_LIST_SIGNATURE);
+	CHECK_ERR(ecash_rl_fetch_take(&f, &bad, &w.bank.keys), OBOL_E_ECASH_LIST_SIGNATURE);
 	/* its times are signed too */
 	bad.n = 2;
 	bad.keys[0].at += 1;
-	CHECK_ERR(ecash_rl_fetch_take(&f, &bad, w.bank_sk), OBOL_E_ECASH_LIST_SIGNATURE);
+	CHECK_ERR(ecash_rl_fetch_take(&f, &bad, &w.bank.keys), OBOL_E_ECASH_LIST_SIGNATURE);
 	ecash_rl_page_clear(&bad);
 	/* a page dropped: the second page is not the answer to "from the start" */
-	CHECK_ERR(ecash_rl_fetch_take(&f, &p2, w.bank_sk), OBOL_E_ECASH_LIST_PAGE);
-	CHECK_OK(ecash_rl_fetch_take(&f, &p1, w.bank_sk));
+	CHECK_ERR(ecash_rl_fetch_take(&f, &p2, &w.bank.keys), OBOL_E_ECASH_LIST_PAGE);
+	CHECK_OK(ecash_rl_fetch_take(&f, &p1, &w.bank.keys));
 	/* a fetch not finished is not applied */
 	CHECK_ERR(ecash_rl_fetch_apply(&f, &held), OBOL_E_ECASH_LIST_PAGE);
 	/* the next page of another version does not mix with the first */
-	CHECK_ERR(ecash_rl_fetch_take(&f, &p2_later, w.bank_sk), OBOL_E_ECASH_LIST_PAGE);
-	CHECK_OK(ecash_rl_fetch_take(&f, &p2, w.bank_sk));
+	CHECK_ERR(ecash_rl_fetch_take(&f, &p2_later, &w.bank.keys), OBOL_E_ECASH_LIST_PAGE);
+	CHECK_OK(ecash_rl_fetch_take(&f, &p2, &w.bank.keys));
 	CHECK(f.done);
 	/* nothing after the last page */
-	CHECK_ERR(ecash_rl_fetch_take(&f, &p2, w.bank_sk), OBOL_E_ECASH_LIST_PAGE);
+	CHECK_ERR(ecash_rl_fetch_take(&f, &p2, &w.bank.keys), OBOL_E_ECASH_LIST_PAGE);
 	CHECK_OK(ecash_rl_fetch_apply(&f, &held));
 	ecash_rl_fetch_free(&f);
 	CHECK(held.held);
@@ -113,13 +113,13 @@ TEST(ecash_rl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missing_o
 	/* the next fetch is a delta: a page of the whole list cannot answer it */
 	ecash_rl_fetch_begin(&f, &held, FX_NOW + 10);
 	CHECK_EQ_INT(f.since, FX_NOW - ECASH_RL_DELTA_MARGIN);
-	CHECK_ERR(ecash_rl_fetch_take(&f, &p1, w.bank_sk), OBOL_E_ECASH_LIST_PAGE);
+	CHECK_ERR(ecash_rl_fetch_take(&f, &p1, &w.bank.keys), OBOL_E_ECASH_LIST_PAGE);
 	const unsigned d[] = { 5, 12 };
 	struct ecash_rl_page pd;
 	REQUIRE(page_of(&w, &pd, FX_NOW + 10, FX_NOW - ECASH_RL_DELTA_MARGIN, 0, 0, d, 2) == 0);
 	pd.keys[1].at = FX_NOW - 500; /* 12 again, with an earlier time: the earliest stays */
 	REQUIRE_OK(ecash_rl_page_sign(w.bank_sk, &pd));
-	CHECK_OK(ecash_rl_fetch_take(&f, &pd, w.bank_sk));
+	CHECK_OK(ecash_rl_fetch_take(&f, &pd, &w.bank.keys));
 	CHECK_OK(ecash_rl_fetch_apply(&f, &held));
 	ecash_rl_fetch_free(&f);
 	CHECK_EQ_INT(held.n, 5); /* 3 5 7 9 12: merged, 12 once */
@@ -133,8 +133,8 @@ TEST(ecash_rl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missing_o
 
 	/* an older list does not replace a newer one */
 	ecash_rl_fetch_begin(&f, &(struct ecash_revocations){ 0 }, FX_NOW);
-	CHECK_OK(ecash_rl_fetch_take(&f, &p1, w.bank_sk));
-	CHECK_OK(ecash_rl_fetch_take(&f, &p2, w.bank_sk));
+	CHECK_OK(ecash_rl_fetch_take(&f, &p1, &w.bank.keys));
+	CHECK_OK(ecash_rl_fetch_take(&f, &p2, &w.bank.keys));
 	CHECK_ERR(ecash_rl_fetch_apply(&f, &held), OBOL_E_ECASH_LIST_STALE);
 	ecash_rl_fetch_free(&f);
 	CHECK_EQ_INT(held.n, 5);
@@ -143,7 +143,7 @@ TEST(ecash_rl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missing_o
 	REQUIRE(other != NULL && fx_init(other, 1) == 0);
 	REQUIRE(page_of(other, &bad, FX_NOW, 0, 0, 0, a, 2) == 0);
 	ecash_rl_fetch_begin(&f, &(struct ecash_revocations){ 0 }, FX_NOW);
-	CHECK_ERR(ecash_rl_fetch_take(&f, &bad, w.bank_sk), OBOL_E_ECASH_LIST_SIGNATURE);
+	CHECK_ERR(ecash_rl_fetch_take(&f, &bad, &w.bank.keys), OBOL_E_ECASH_LIST_SIGNATURE);
 	ecash_rl_fetch_free(&f);
 	ecash_rl_page_clear(&bad);
 	fx_free(other);
@@ -161,7 +161,7 @@ TEST(ecash_rl_pages, attack_a_page_cannot_stand_for_another_nor_hide_a_missing_o
 	REQUIRE_OK(obol_json_encode(&sp.s, &j));
 	ecash_rl_page_spec(&bsp, &back, true);
 	CHECK_OK(ecash_rl_page_done(&bsp, obol_json_decode(j, &bsp.s)));
-	CHECK_OK(ecash_rl_page_verify(w.bank_sk, &back));
+	CHECK_OK(ecash_rl_page_verify(&w.bank.keys, &back));
 	CHECK_EQ_INT(back.n, 2);
 	json_decref(j);
 	ecash_rl_page_clear(&back);
@@ -217,10 +217,13 @@ static obol_err analyze(struct obol_store *s, void *ctx)
 }
 
 /* The parties of w registered at the issuer's bank (its key re-signs
- * their certificates), after every registration already there. */
+ * their certificates, issued no earlier than the key's valid_from: the
+ * first bank key is announced from its drawing at init, after the
+ * fixture's clock), after every registration already there. */
 struct reg {
 	struct fx *w;
 	EVP_PKEY *bank_sk;
+	int64_t from;
 };
 
 static obol_err register_parties(struct obol_store *s, void *ctx)
@@ -231,6 +234,8 @@ static obol_err register_parties(struct obol_store *s, void *ctx)
 		struct ecash_cert *c = &r->w->p[i].c.cert;
 		struct ecash_bytes cb;
 		json_t *j = NULL;
+		if (c->issued < r->from)
+			c->issued = r->from;
 		if ((e = ecash_cert_bytes(c, &cb)) == OBOL_OK) {
 			e = ecash_sign_bytes(r->bank_sk, &cb, c->sig, &c->sig_len);
 			ecash_bytes_free(&cb);
@@ -277,7 +282,7 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	ecash_rl_fetch_begin(&f, &held, now);
 	CHECK_EQ_INT(f.since, 0);
 	struct ecash_rl_fetch_stats whole = { 0 };
-	CHECK_OK(ecash_rl_fetch_pages(c, st->sk, &f, &whole));
+	CHECK_OK(ecash_rl_fetch_pages(c, &st->bank.keys, &f, &whole));
 	CHECK_OK(ecash_rl_fetch_apply(&f, &held));
 	ecash_rl_fetch_free(&f);
 	CHECK_EQ_INT(held.n, MILLION);
@@ -305,7 +310,7 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	CHECK(delta > 0 && delta < 16384);
 	test_note("ecash revocation delta of 100 keys: %zu bytes", delta);
 	struct ecash_rl_fetch_stats small = { 0 };
-	CHECK_OK(ecash_rl_fetch_pages(c, st->sk, &f, &small));
+	CHECK_OK(ecash_rl_fetch_pages(c, &st->bank.keys, &f, &small));
 	CHECK_EQ_INT(f.n, 100);
 	CHECK_EQ_INT(small.pages, 1);
 	CHECK_OK(ecash_rl_fetch_apply(&f, &held));
@@ -322,7 +327,7 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	/* the directory past a million registrations: parties registered
 	 * after them get their block, small and signed, and a ring from it */
 	REQUIRE(fx_init(&w, 4) == 0);
-	struct reg r = { &w, st->sk };
+	struct reg r = { &w, st->bank.keys.k[0].pk, st->bank.keys.k[0].valid_from };
 	REQUIRE_OK(store_test_ledger_tx(db_url, register_parties, &r));
 	REQUIRE_OK(obol_b64_encode(w.p[0].c.id, ECASH_ID_LEN, id64, sizeof(id64)));
 	snprintf(target, sizeof(target), "/ecash/directory?key=%s", id64);
@@ -335,13 +340,13 @@ TEST_DB(ecash_rl_pages, a_million_revoked_keys_in_pages_a_delta_of_a_hundred_and
 	ecash_directory_spec(&dsp, &dir, true);
 	CHECK_OK(ecash_directory_done(&dsp, obol_json_decode(j, &dsp.s)));
 	json_decref(j);
-	CHECK_OK(ecash_directory_verify(st->sk, &dir));
+	CHECK_OK(ecash_directory_verify(&st->bank.keys, &dir));
 	/* registrations 0 .. 10^6 - 1 and 5·10^6 (revoked), then the parties */
 	CHECK_EQ_INT(dir.first, 5 * MILLION);
 	CHECK_EQ_INT(dir.n, 4);
 	struct ecash_cert ring[ECASH_RING_MAX];
 	size_t nring = 0, signer = 0;
-	w.p[0].c.bank_pk = st->sk;
+	w.p[0].c.bank_pk = &st->bank.keys;
 	struct ecash_ring_in in = { .dir = &dir, .rl = &held, .size = 8, .now = obol_now() };
 	CHECK_OK(ecash_ring_pick(&w.p[0].c, &in, ring, &nring, &signer));
 	CHECK_EQ_INT(nring, 4);

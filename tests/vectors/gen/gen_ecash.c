@@ -142,7 +142,8 @@ static void enrol(struct vg *g, struct ecash_bank *bank, EVP_PKEY *bank_pk, stru
 	}
 	vg_end(g);
 	ecash_bytes_free(&b);
-	VG_OK(g, ecash_customer_init(&p->cust, p->sk, bank_pk, &p->cert, account, T0));
+	VG_OK(g, ecash_customer_init(&p->cust, p->sk, &bank->keys, &p->cert, account, T0));
+	(void)bank_pk;
 }
 
 /* Records a claim: the bytes its signer signed, the signature, its link digest. */
@@ -346,7 +347,7 @@ void vg_ecash(struct vg *g)
 		coin_inputs(g, c);
 		out_bytes(g, "signed_bytes", &b);
 		vg_sig_rsapss(g, "ecash-bank", bank_sk, b.p, b.len, c->sig, c->sig_len);
-		VG_OK(g, ecash_coin_verify(bank_sk, c));
+		VG_OK(g, ecash_coin_verify(&bank.keys, c));
 		{
 			struct ecash_coin_spec sp;
 			ecash_coin_spec(&sp, c);
@@ -467,7 +468,7 @@ void vg_ecash(struct vg *g)
 		}
 		out_bytes(g, "signed_bytes", &b);
 		vg_sig_rsapss(g, "ecash-bank", bank_sk, b.p, b.len, pg.sig, pg.sig_len);
-		VG_OK(g, ecash_rl_page_verify(bank_sk, &pg));
+		VG_OK(g, ecash_rl_page_verify(&bank.keys, &pg));
 		vg_end(g);
 		ecash_bytes_free(&b);
 	}
