@@ -23,7 +23,17 @@
 #include "crypto/seal.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "schemes/codex/blacklist_pages.h"
 #include "schemes/common/key_announce.h"
+#include "schemes/payword/messages.h"
+
+/* The largest lists the issuer signs through this process fit a frame
+ * (their signed bytes: payword cert.c crl_page_body, codex
+ * blacklist_pages.c); past it a full page would be SIGNER_FRAME_INVALID. */
+_Static_assert(4 + 5 * 8 + 8 * (size_t)PAYWORD_CRL_PAGE_MAX <= OBOL_SIGNER_ED_MSG_MAX,
+	       "a whole payword CRL page fits one signer frame");
+_Static_assert(CODEX_BLACKLIST_PAGE_BYTES_MAX <= OBOL_SIGNER_ED_MSG_MAX,
+	       "a whole Codex blacklist page fits one signer frame");
 
 const char *const obol_signer_contexts[] = {
 	"issuer-keys",	       "vendor-cert",	  "coupon-lock-reply",	 "coupon-settle-reply",

@@ -70,10 +70,12 @@
 #include "store/store.h"
 
 /* A frame holds the largest message the issuer signs with an online key:
- * the GET /keys text, which lists up to OBOL_KEY_SET_MAX announcements and
- * every live denomination key (about 50 KB with RSA-2048 keys, under 200 KB
- * with RSA-8192 ones). */
-#define OBOL_SIGNER_FRAME_MAX 262144
+ * a whole payword CRL page (PAYWORD_CRL_PAGE_MAX serials, 262,188 signed
+ * bytes), a whole Codex blacklist page (about 131 KB) and the GET /keys
+ * text, which lists up to OBOL_KEY_SET_MAX announcements and every live
+ * denomination key (about 50 KB with RSA-2048 keys, under 200 KB with
+ * RSA-8192 ones); signer.c checks the first two at compile time. */
+#define OBOL_SIGNER_FRAME_MAX 524288
 #define OBOL_SIGNER_KEY_ID_LEN 32
 #define OBOL_SIGNER_BOX_MAX 1024
 #define OBOL_SIGNER_CONTEXT_MAX 64
