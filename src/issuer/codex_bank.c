@@ -140,8 +140,21 @@ obol_err codex_issuer_blacklist(const struct codex_issuer_ctx *c, struct codex_b
 	obol_err e;
 	if ((e = codex_db_blacklist_get(c->s, bl, &next_prune)) != OBOL_OK)
 		return e;
-	if (next_prune >= c->now)
-		return OBOL_OK;
+	if (next_prune >= c->now) {
+		/* The stored list stands until an entry of it ends, but it rides
+		 * in every open, sync and deposit answer: signed by an online key
+		 * whose acceptance has since ended, every Codex would refuse those
+		 * answers (CODEX_SIGNATURE) and never sync again. So when the key
+		 * in use is not the one that signed it, the same list (version and
+		 * entries) is signed again by the key in use. Without a key in use
+		 * (KEY_ONLINE_MISSING) the stored list is answered as it is. */
+		if (c->signer.sign == NULL || codex_blacklist_signed_by(bl, c->signer.pk))
+			return OBOL_OK;
+		bl->issued = c->now;
+		if ((e = codex_blacklist_sign(bl, &c->signer)) != OBOL_OK)
+			return e;
+		return codex_db_blacklist_put(c->s, bl, next_prune);
+	}
 	if ((e = policy_of(c, &pol)) != OBOL_OK)
 		return e;
 	return blacklist_rebuild(c, &pol, bl);

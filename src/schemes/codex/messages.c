@@ -537,6 +537,17 @@ obol_err codex_blacklist_verify(const struct codex_blacklist *b, const uint8_t b
 	return e;
 }
 
+bool codex_blacklist_signed_by(const struct codex_blacklist *b, const uint8_t pk[static OBOL_SIGN_PK_LEN])
+{
+	uint8_t *buf;
+	size_t len;
+	if (blacklist_bytes(b, &buf, &len) != OBOL_OK)
+		return false;
+	bool ok = obol_sign_verify(b->sig, CODEX_CTX_BLACKLIST, buf, len, pk) == OBOL_OK;
+	free(buf);
+	return ok;
+}
+
 bool codex_blacklist_has(const struct codex_blacklist *b, uint64_t user_id)
 {
 	size_t lo = 0, hi = b->n;

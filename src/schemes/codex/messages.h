@@ -252,6 +252,9 @@ OBOL_MUST_CHECK obol_err codex_refusal_check(const struct codex_refusal *f, cons
 					     const uint8_t th[static OBOL_HASH_LEN],
 					     const uint8_t payee_pk[static OBOL_SIGN_PK_LEN]);
 OBOL_MUST_CHECK obol_err codex_blacklist_sign(struct codex_blacklist *b, const struct obol_ed25519_signer *signer);
+/* Whether b's signature is exactly pk's (not any key of the issuer's set):
+ * the bank asks it of its stored list to know the key that signed it. */
+bool codex_blacklist_signed_by(const struct codex_blacklist *b, const uint8_t pk[static OBOL_SIGN_PK_LEN]);
 OBOL_MUST_CHECK obol_err codex_blacklist_verify(const struct codex_blacklist *b,
 						const uint8_t bank_pk[static OBOL_SIGN_PK_LEN]);
 bool codex_blacklist_has(const struct codex_blacklist *b, uint64_t user_id);
