@@ -519,7 +519,10 @@ obol_err obol_issuer_keys_plan(struct obol_store *s, const struct obol_key_polic
 	for (int i = 0; e == OBOL_OK && i < 8; i++) {
 		if ((e = online_end(s, now, &end)) != OBOL_OK || end >= now + p->lookahead_s)
 			break;
-		if ((e = online_add(s, currency, p, end > now ? end : now, now, &link)) == OBOL_OK)
+		/* a run that starts now starts OBOL_KEY_ONLINE_CLOCK_MARGIN_S
+		 * earlier (keys.h) */
+		int64_t from = end > now ? end : now - OBOL_KEY_ONLINE_CLOCK_MARGIN_S;
+		if ((e = online_add(s, currency, p, from, now, &link)) == OBOL_OK)
 			(*added)++;
 	}
 	if (e == OBOL_OK && coupon_v > 0)

@@ -68,6 +68,15 @@ void obol_issuer_keys_wipe(struct obol_issuer_keys *k);
 /* Creates the key tables (component "keys"); idempotent. */
 OBOL_MUST_CHECK obol_err obol_issuer_keyring_migrate(struct obol_store *s);
 
+/* An online key that starts a run (no announced key covers now: the first
+ * ceremony, or after a gap) is announced from this long before the plan
+ * ran, so that an issuer whose clock steps back, or a client whose clock is
+ * behind the ceremony's, by up to this much still finds it in its window
+ * (else GET /keys fails, KEY_ONLINE_MISSING, and clients refuse the key,
+ * KEY_OUTSIDE_WINDOW). The key signed nothing before it was drawn, so the
+ * earlier start admits nothing more. */
+#define OBOL_KEY_ONLINE_CLOCK_MARGIN_S 86400
+
 /* How long the keys the plan draws live, in seconds. */
 struct obol_key_policy {
 	int64_t online_use_s;    /* an online key signs for this long */

@@ -47,7 +47,7 @@ world() { # WORLD DB: an issuer daemon WORLD on DB, a funded payer wallet $T/WOR
     sqlite:*)
       [ -e "$T/template.db" ] || "$OBOL" issuer init --db "sqlite:$T/template.db" --currency EUR >/dev/null || return 1
       cp "$T/template.db" "${2#sqlite:}" || return 1 ;;
-    *) "$OBOL" issuer init --db "$2" --currency EUR >/dev/null || return 1 ;;
+    *) "$OBOL" issuer init --db "$2" --currency EUR --master-key "$T/$1.master-key" >/dev/null || return 1 ;;
   esac
   start "$1" issuer serve --db "$2" --listen 127.0.0.1:0 || return 1
   local url=${1}_URL key

@@ -218,12 +218,17 @@ int cworld_up_opts(struct world *w, const struct cworld_opts *o)
 	else
 		snprintf(w->db, sizeof(w->db), "sqlite:%s/issuer.db", test_tmpdir());
 	snprintf(db, sizeof(db), "%s", w->db);
+	/* The master key goes to a file of the test's own (required for a
+	 * PostgreSQL database; beside an SQLite one by default). */
+	char master[600];
+	snprintf(master, sizeof(master), "%s/issuer-master.key", test_tmpdir());
 	int rc = o->denom3 ? cobol_run(out, sizeof(out), "issuer", "init", "--db", db, "--currency", "EUR",
-				       "--coupon-denom", "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-denom",
-				       o->denom3, "--coupon-lock-max", "600", "--coupon-rsa-bits", "1024", NULL)
+				       "--master-key", master, "--coupon-denom", "EUR:1,100", "--coupon-denom", "EUR:2,100",
+				       "--coupon-denom", o->denom3, "--coupon-lock-max", "600", "--coupon-rsa-bits", "1024",
+				       NULL)
 			   : cobol_run(out, sizeof(out), "issuer", "init", "--db", db, "--currency", "EUR",
-				       "--coupon-denom", "EUR:1,100", "--coupon-denom", "EUR:2,100", "--coupon-lock-max",
-				       "600", "--coupon-rsa-bits", "1024", NULL);
+				       "--master-key", master, "--coupon-denom", "EUR:1,100", "--coupon-denom",
+				       "EUR:2,100", "--coupon-lock-max", "600", "--coupon-rsa-bits", "1024", NULL);
 	if (rc != 0) {
 		test_note("issuer init: %s", out);
 		return -1;
