@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/timed_wait.h"
 #include "issuer/gc.h"
 #include "schemes/coupon/messages.h"
 
@@ -331,8 +332,7 @@ static void *gc_loop(void *arg)
 	pthread_mutex_lock(&d->mu);
 	while (!d->stop) {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += d->interval;
+		obol_cond_deadline_ms(&ts, (uint64_t)d->interval * 1000u);
 		pthread_cond_timedwait(&d->cv, &d->mu, &ts);
 		if (d->stop)
 			break;
@@ -364,7 +364,7 @@ obol_err obol_prune_daemon_start(const char *db_url, int64_t interval_s, size_t 
 	d->batch = batch;
 	d->run = run;
 	pthread_mutex_init(&d->mu, NULL);
-	pthread_cond_init(&d->cv, NULL);
+	obol_cond_init_monotonic(&d->cv);
 	if (pthread_create(&d->th, NULL, gc_loop, d) != 0) {
 		pthread_mutex_destroy(&d->mu);
 		pthread_cond_destroy(&d->cv);

@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/timed_wait.h"
 #include "core/parse.h"
 #include "net/http_client.h"
 #include "schemes/ecash/messages.h"
@@ -195,8 +196,7 @@ static void *refresher(void *arg)
 	while (!r->stopping) {
 		int64_t wait = next_wait(r);
 		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += wait;
+		obol_cond_deadline_ms(&until, (uint64_t)wait * 1000u);
 		int rc = 0;
 		while (!r->stopping && !r->kicked && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&r->cond, &r->mu, &until);
@@ -235,7 +235,7 @@ obol_err ecash_vendor_rl_start(struct obol_vendor *v, struct ecash_vendor *ev)
 		return OBOL_OK;
 	}
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	obol_cond_init_monotonic(&r->cond);
 	if (pthread_create(&r->thread, NULL, refresher, ev) != 0) {
 		pthread_cond_destroy(&r->cond);
 		pthread_mutex_destroy(&r->mu);
