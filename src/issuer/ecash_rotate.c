@@ -56,6 +56,24 @@ static obol_err row_announcement(struct obol_store *s, struct bank_row *r)
 	return e;
 }
 
+/* x->der: the DER SubjectPublicKeyInfo of x->k (KEY_ANNOUNCE_INVALID when
+ * it does not fit). */
+static obol_err row_public_der(struct bank_row *x)
+{
+	uint8_t *pub = NULL;
+	size_t pub_len = 0;
+	obol_err e = obol_rsa_public_to_der(x->k, &pub, &pub_len);
+	if (e != OBOL_OK)
+		return e;
+	if (pub_len > sizeof(x->der))
+		e = OBOL_E_KEY_ANNOUNCE_INVALID;
+	else
+		memcpy(x->der, pub, pub_len);
+	x->der_len = e == OBOL_OK ? pub_len : 0;
+	OPENSSL_free(pub);
+	return e;
+}
+
 /* The newest ECASH_ROTATE_ROWS bank keys, oldest first, with their
  * announcements. */
 static obol_err rows_read(struct obol_store *s, struct bank_row *r, size_t *n)
@@ -70,8 +88,6 @@ static obol_err rows_read(struct obol_store *s, struct bank_row *r, size_t *n)
 		struct bank_row *x = &r[*n];
 		size_t len;
 		const uint8_t *der = obol_stmt_column_blob(st, 1, &len);
-		uint8_t *pub = NULL;
-		size_t pub_len = 0;
 		memset(x, 0, sizeof(*x));
 		x->id = obol_stmt_column_int64(st, 0);
 		x->created = obol_stmt_column_int64(st, 2);
@@ -81,16 +97,9 @@ static obol_err rows_read(struct obol_store *s, struct bank_row *r, size_t *n)
 			x->moved = true;
 		}
 		(*n)++;
-		if ((e = obol_rsa_public_to_der(x->k, &pub, &pub_len)) != OBOL_OK)
+		if ((e = row_public_der(x)) != OBOL_OK)
 			break;
-		if (pub_len > sizeof(x->der))
-			e = OBOL_E_KEY_ANNOUNCE_INVALID;
-		else
-			memcpy(x->der, pub, pub_len);
-		x->der_len = pub_len;
-		OPENSSL_free(pub);
-		if (e == OBOL_OK)
-			obol_sha256(x->kid, x->der, x->der_len);
+		obol_sha256(x->kid, x->der, x->der_len);
 	}
 	obol_stmt_finish(st);
 	/* oldest first */
@@ -198,8 +207,8 @@ obol_err ecash_rotate_plan(struct obol_store *s, const char *currency, int64_t b
 	/* successors while the newest stops signing within the lookahead */
 	for (int step = 0; step < ECASH_ROTATE_STEPS && r[nr - 1].a.use_until < now + lookahead_s; step++) {
 		struct bank_row *prev = &r[nr - 1], *x = &r[nr];
-		uint8_t *der = NULL, *pub = NULL;
-		size_t len = 0, pub_len = 0;
+		uint8_t *der = NULL;
+		size_t len = 0;
 		memset(x, 0, sizeof(*x));
 		x->id = prev->id + 1;
 		x->created = now;
@@ -215,14 +224,8 @@ obol_err ecash_rotate_plan(struct obol_store *s, const char *currency, int64_t b
 				e = obol_store_run(s, NULL, "INSERT INTO ecash_bank_key (id, sk, created) VALUES (?, ?, ?)",
 						   "ibi", x->id, der, len, now);
 			obol_rsa_der_free(der, len);
-			if (e == OBOL_OK && (e = obol_rsa_public_to_der(x->k, &pub, &pub_len)) == OBOL_OK) {
-				if (pub_len > sizeof(x->der))
-					e = OBOL_E_KEY_ANNOUNCE_INVALID;
-				else
-					memcpy(x->der, pub, pub_len);
-				x->der_len = pub_len;
-				OPENSSL_free(pub);
-			}
+			if (e == OBOL_OK)
+				e = row_public_der(x);
 		}
 		if (e != OBOL_OK)
 			break;
