@@ -21,26 +21,6 @@ SOCK=$T/signer.sock
 W=$T/alice.wallet
 
 audit_ok() { "$OBOL" audit --db "$DB" 2>&1 | tail -n 1 | grep -qx 'audit: OK'; }
-# Every blob and text cell of every table of a SQLite database, in hex.
-cells() {
-  local t c
-  for t in $(sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table'"); do
-    for c in $(sqlite3 "$1" "SELECT name FROM pragma_table_info('$t')"); do
-      sqlite3 "$1" "SELECT hex(\"$c\") FROM \"$t\" WHERE typeof(\"$c\") IN ('blob', 'text')"
-    done
-  done
-}
-# How many of the signer store's secrets (each whole, or its middle 16
-# bytes) the hex dump $1 holds.
-secrets_found() {
-  local s n=0
-  while read -r s; do
-    [ -n "$s" ] || continue
-    grep -qi "$s" "$1" && n=$((n + 1))
-    grep -qi "${s:$((${#s} / 2 - 16)):32}" "$1" && n=$((n + 1))
-  done < <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys")
-  echo $n
-}
 # An RSA private key in PKCS#8 DER (what the issuer stores a private bank
 # or denomination key as): version 0, then the rsaEncryption algorithm.
 PKCS8_RSA=020100300D06092A864886F70D0101010500
@@ -76,9 +56,9 @@ ceremony 1 || fail ebank_signer_setup ceremony
   && [ "$before" = 1 ] && [ "$(sqlite3 "$T/signer.db" "SELECT COUNT(*) FROM signer_keys WHERE kind = 2")" = 2 ] \
   && pass bank_successor_drawn_in_the_signer \
   || fail bank_successor_drawn_in_the_signer "$(sqlite3 "$T/signer.db" "SELECT kind, announced FROM signer_keys")"
-cells "$T/issuer.db" >"$T/cells.hex"
+db_cells_hex "$T/issuer.db" >"$T/cells.hex"
 pk=$(grep -ci "$PKCS8_RSA" "$T/cells.hex")
-found=$(secrets_found "$T/cells.hex")
+found=$(hex_secrets_found "$T/cells.hex" < <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys"))
 [ -s "$T/cells.hex" ] && [ "$pk" = 0 ] && [ "$found" = 0 ] \
   && pass issuer_db_holds_no_private_key_after_bank_rotation \
   || fail issuer_db_holds_no_private_key_after_bank_rotation "$pk PKCS#8 cells, $found signer secrets"

@@ -26,34 +26,6 @@ DB=sqlite:$T/issuer.db
 SDB=sqlite:$T/signer.db
 SOCK=$T/signer.sock
 
-# The hex of the seed in a master key file ("obol-master-key-v1 " base64url).
-master_hex() {
-  python3 - "$1" <<'PY'
-import base64, sys
-t = open(sys.argv[1]).read().split()[1]
-print(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4)).hex().upper())
-PY
-}
-# Every blob and text cell of every table of a SQLite database, in hex.
-cells() {
-  local t c
-  for t in $(sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table'"); do
-    for c in $(sqlite3 "$1" "SELECT name FROM pragma_table_info('$t')"); do
-      sqlite3 "$1" "SELECT hex(\"$c\") FROM \"$t\" WHERE typeof(\"$c\") IN ('blob', 'text')"
-    done
-  done
-}
-# How many of the hex secrets on stdin appear in the file $1 (each whole,
-# or its middle 16 bytes).
-found_in() {
-  local n=0 s
-  while read -r s; do
-    [ -n "$s" ] || continue
-    grep -qi "$s" "$1" && n=$((n + 1))
-    grep -qi "${s:$((${#s} / 2 - 16)):32}" "$1" && n=$((n + 1))
-  done
-  echo $n
-}
 # How many of the hex secrets (args after the file) the raw bytes of the
 # given files hold (the database, its write-ahead log, freed pages included).
 raw_found() {
@@ -117,15 +89,15 @@ out=$("$OBOL" issuer init --db "$DB" --currency EUR --coupon-denom EUR:1,1000 2>
 MK=$(field master-key-file "$out")
 [ "$MK" = "$T/issuer.db.master-key" ] && [ "$(stat -c %a "$MK")" = 600 ] && [ "$(field announced "$out")" = "4 keys" ] \
   && pass init_writes_master_key_file_and_holds_the_ceremony || fail init_writes_master_key_file_and_holds_the_ceremony "$out"
-MASTER=$(master_hex "$MK")
+MASTER=$(master_key_hex "$MK")
 expect_error IO "$OBOL" issuer init --db "sqlite:$T/other.db" --currency EUR --master-key "$MK" \
-  && [ "$(master_hex "$MK")" = "$MASTER" ] && [ ! -e "$T/other.db.master-key" ] \
+  && [ "$(master_key_hex "$MK")" = "$MASTER" ] && [ ! -e "$T/other.db.master-key" ] \
   && pass master_key_file_never_overwritten || fail master_key_file_never_overwritten
 out=$("$OBOL" issuer init --db "postgresql://nowhere/obol" --currency EUR 2>&1); rc=$?
 [ $rc = 2 ] && grep -q 'master-key FILE is required' <<<"$out" \
   && pass postgres_needs_a_master_key_file || fail postgres_needs_a_master_key_file "$rc $out"
-cells "$T/issuer.db" >"$T/cells.hex"
-[ -s "$T/cells.hex" ] && [ "$(found_in "$T/cells.hex" <<<"$MASTER")" = 0 ] \
+db_cells_hex "$T/issuer.db" >"$T/cells.hex"
+[ -s "$T/cells.hex" ] && [ "$(hex_secrets_found "$T/cells.hex" <<<"$MASTER")" = 0 ] \
   && [ "$(raw_found "$T/issuer.db" "$T/issuer.db-wal" "$MASTER")" = 0 ] \
   && pass database_holds_no_master_key || fail database_holds_no_master_key
 list=$("$OBOL" issuer keys list --db "$DB")
@@ -148,8 +120,8 @@ in_master=$(mem_found "$inproc_PID" "$MASTER")
 [ "$in_online" = 2 ] && [ "$in_master" = 0 ] && pass serve_in_process_holds_online_keys_not_the_master   || fail serve_in_process_holds_online_keys_not_the_master "online $in_online of 2, master $in_master"
 stop inproc
 "$OBOL" issuer signer import --db "$SDB" --from "$DB" >/dev/null 2>&1 || fail signer_import
-cells "$T/issuer.db" >"$T/cells.hex"
-[ "$(found_in "$T/cells.hex" <<<"$MASTER"$'\n'"$ONLINE"$'\n'"$BOX")" = 0 ] \
+db_cells_hex "$T/issuer.db" >"$T/cells.hex"
+[ "$(hex_secrets_found "$T/cells.hex" <<<"$MASTER"$'\n'"$ONLINE"$'\n'"$BOX")" = 0 ] \
   && pass no_cell_holds_a_private_key_after_signer_import || fail no_cell_holds_a_private_key_after_signer_import
 
 start signer issuer signer --db "$SDB" --socket "$SOCK" || { fail signer_starts; exit 1; }
@@ -173,17 +145,17 @@ stop signer
 # ---- a database made when init stored the master seed ------------------------
 DB2=sqlite:$T/old.db
 "$OBOL" issuer init --db "$DB2" --currency EUR --master-key "$T/old.key" >/dev/null || fail old_init
-OLD=$(master_hex "$T/old.key")
+OLD=$(master_key_hex "$T/old.key")
 rm -f "$T/old.key"
 sqlite3 "$T/old.db" "UPDATE issuer_keys SET master_seed = X'$OLD', master_pk = NULL"
 # (the scans' control: the seed is found while it is there)
-cells "$T/old.db" >"$T/old.hex"
-[ "$(raw_found "$T/old.db" "$T/old.db-wal" "$OLD")" = 1 ] && [ "$(found_in "$T/old.hex" <<<"$OLD")" != 0 ] \
+db_cells_hex "$T/old.db" >"$T/old.hex"
+[ "$(raw_found "$T/old.db" "$T/old.db-wal" "$OLD")" = 1 ] && [ "$(hex_secrets_found "$T/old.hex" <<<"$OLD")" != 0 ] \
   && pass scans_find_a_stored_master_seed || fail scans_find_a_stored_master_seed
 expect_error KEY_MASTER_IN_DB timeout 30 "$OBOL" issuer serve --db "$DB2" --listen 127.0.0.1:0 \
   && pass serve_refuses_a_database_holding_the_master_key || fail serve_refuses_a_database_holding_the_master_key
 out=$("$OBOL" issuer keys export-master --db "$DB2" --out "$T/moved.key" 2>&1)
-[ "$(field removed-from-database "$out")" = yes ] && [ "$(master_hex "$T/moved.key")" = "$OLD" ] \
+[ "$(field removed-from-database "$out")" = yes ] && [ "$(master_key_hex "$T/moved.key")" = "$OLD" ] \
   && [ "$(stat -c %a "$T/moved.key")" = 600 ] && [ "$(raw_found "$T/old.db" "$T/old.db-wal" "$OLD")" = 0 ] \
   && [ "$(sqlite3 "$T/old.db" "SELECT length(master_seed) FROM issuer_keys")" = 0 ] \
   && pass export_master_moves_the_seed_out || fail export_master_moves_the_seed_out "$out"

@@ -159,3 +159,31 @@ http_expect() {
   if [ "$code" = "$status" ] && printf '%s' "$body" | grep -q "\"name\":\"$name\""; then return 0; fi
   echo "expected $status $name, got $code $body"; return 1
 }
+
+# ---- scans for secrets (keys_offline.sh, signer.sh, ecash_signer_rotate.sh)
+# Every blob and text cell of every table of the SQLite database file $1,
+# in hex, one per line.
+db_cells_hex() {
+  local t c
+  for t in $(sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table'"); do
+    for c in $(sqlite3 "$1" "SELECT name FROM pragma_table_info('$t')"); do
+      sqlite3 "$1" "SELECT hex(\"$c\") FROM \"$t\" WHERE typeof(\"$c\") IN ('blob', 'text')"
+    done
+  done
+}
+# How many of the hex secrets on stdin (one a line) the hex dump $1 holds:
+# each counts once whole and once by its middle 16 bytes.
+hex_secrets_found() {
+  local n=0 s
+  while read -r s; do
+    [ -n "$s" ] || continue
+    grep -qi "$s" "$1" && n=$((n + 1))
+    grep -qi "${s:$((${#s} / 2 - 16)):32}" "$1" && n=$((n + 1))
+  done
+  echo $n
+}
+# The seed in a master key file ("obol-master-key-v1 " base64url), in hex.
+master_key_hex() {
+  python3 -c 'import base64,sys; t=open(sys.argv[1]).read().split()[1]; t+="="*(-len(t)%4)
+print(base64.urlsafe_b64decode(t.replace("+","-").replace("/","_")).hex().upper())' "$1"
+}

@@ -35,39 +35,15 @@ out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
 out=$("$OBOL" issuer signer import --db "$SDB" --from "$DB" 2>&1)
 [ "$(field moved "$out")" = "0 keys" ] && pass import_again_moves_nothing || fail import_again_moves_nothing "$out"
 
-# Every blob of every table of an issuer database FILE, in hex.
-scan() {
-  local t c
-  for t in $(sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table'"); do
-    for c in $(sqlite3 "$1" "SELECT name FROM pragma_table_info('$t')"); do
-      sqlite3 "$1" "SELECT hex(\"$c\") FROM \"$t\" WHERE typeof(\"$c\") = 'blob'"
-    done
-  done
-}
-# How many of the signer store's secrets (DER PKCS#8 keys, the box key,
-# Ed25519 seeds), whole or their middle 16 bytes, the hex dump FILE holds.
-secrets_found() {
-  local s n=0
-  while read -r s; do
-    grep -q "$s" "$1" && n=$((n + 1))
-    grep -q "${s:$((${#s} / 2 - 16)):32}" "$1" && n=$((n + 1))
-  done < <(sqlite3 "$2" "SELECT hex(secret) FROM signer_keys")
-  echo $n
-}
-# The master key's seed (the offline key file's), in hex.
-master_seed_hex() {
-  python3 -c 'import base64,sys; t=open(sys.argv[1]).read().split()[1]; t+="="*(-len(t)%4)
-print(base64.urlsafe_b64decode(t.replace("+","-").replace("/","_")).hex().upper())' "$1"
-}
-scan "$T/issuer.db" >"$T/blobs.hex"
+db_cells_hex "$T/issuer.db" >"$T/blobs.hex"
 nsecrets=$(sqlite3 "$T/signer.db" "SELECT COUNT(*) FROM signer_keys")
-found=$(secrets_found "$T/blobs.hex" "$T/signer.db")
+found=$(hex_secrets_found "$T/blobs.hex" < <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys"))
 [ "$nsecrets" = 5 ] && [ "$found" = 0 ] && [ -s "$T/blobs.hex" ] \
   && pass issuer_db_holds_no_private_key || fail issuer_db_holds_no_private_key "$nsecrets secrets, $found found"
 # Nor the master key's seed (whole or its middle 16 bytes), in any blob of
 # the issuer database, nor among the signer's keys: it is in the offline
 # file only.
-MSEED=$(master_seed_hex "$T/master.key")
+MSEED=$(master_key_hex "$T/master.key")
 [ ${#MSEED} = 64 ] && ! grep -q "$MSEED" "$T/blobs.hex" && ! grep -q "${MSEED:16:32}" "$T/blobs.hex" \
   && ! grep -q "${MSEED:16:32}" <(sqlite3 "$T/signer.db" "SELECT hex(secret) FROM signer_keys") \
   && pass issuer_db_holds_no_master_seed || fail issuer_db_holds_no_master_seed "${#MSEED}"
@@ -191,8 +167,8 @@ dk=$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM coupon_denoms")
 # key 3 and one more online key drawn in the signer; the import moved nothing
 [ "$dk" = 3 ] && [ $((after - before)) = 2 ] && [ "$(field moved "$out")" = "0 keys" ] \
   && pass rotation_draws_in_the_signer || fail rotation_draws_in_the_signer "denoms $dk, signer $before -> $after, $out"
-scan "$T/issuer2.db" >"$T/blobs2.hex"
-found=$(secrets_found "$T/blobs2.hex" "$T/signer2.db")
+db_cells_hex "$T/issuer2.db" >"$T/blobs2.hex"
+found=$(hex_secrets_found "$T/blobs2.hex" < <(sqlite3 "$T/signer2.db" "SELECT hex(secret) FROM signer_keys"))
 [ "$found" = 0 ] && [ "$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM coupon_denoms WHERE length(rsa_sk) > 0")" = 0 ] \
   && [ "$(sqlite3 "$T/issuer2.db" "SELECT COUNT(*) FROM online_keys WHERE length(seed) > 0")" = 0 ] \
   && pass issuer_db_holds_no_private_key_after_rotation || fail issuer_db_holds_no_private_key_after_rotation "$found"
