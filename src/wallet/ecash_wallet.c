@@ -498,11 +498,19 @@ obol_err ecash_w_post(struct ecash_wallet *ew, const char *path, json_t *body, j
 	json_t *keys = NULL;
 	*reply = NULL;
 	*settled = false;
-	/* The bank keys as of now, before coins signed by a successor come
-	 * back (a top-up's, an exchange's, change); when they cannot be
-	 * fetched the known ones stay (a coin they cannot check is refused by
-	 * name, ECASH_BANK_KEY_UNKNOWN, and the request stays kept). */
-	if (e == OBOL_OK && obol_wallet_fetch_keys(ew->w, &keys) == OBOL_OK && ecash_w_bank_keys_update(ew, keys, false) != OBOL_OK)
+	/* The bank keys, before coins signed by a successor come back (a
+	 * top-up's, an exchange's, change): fetched again when the wallet's key
+	 * document is a day old (obol_wallet_keys_due) or no key it knows will
+	 * be signing a day from now (a successor is announced a lookahead
+	 * ahead, so a wallet that knows it asks nothing more; the day covers a
+	 * bank clock ahead of the wallet's). When they cannot be fetched the
+	 * known ones stay (a coin they cannot check is refused by name,
+	 * ECASH_BANK_KEY_UNKNOWN, and the request stays kept). */
+	int64_t now = obol_now();
+	if (e == OBOL_OK &&
+	    (obol_wallet_keys_due(ew->w, now) || ecash_bank_keys_at(&ew->bank, now) == NULL ||
+	     ecash_bank_keys_at(&ew->bank, now + OBOL_WALLET_KEYS_REFRESH_S) == NULL) &&
+	    obol_wallet_fetch_keys(ew->w, &keys) == OBOL_OK && ecash_w_bank_keys_update(ew, keys, false) != OBOL_OK)
 		obol_log_warn("ecash: the issuer's bank keys could not be read; the known ones are kept");
 	json_decref(keys);
 	/* The body as it is kept (keys sorted) is the one sent, so that the

@@ -93,14 +93,18 @@ static obol_err fetch_keys_on(struct obol_wallet *w, struct obol_http_client *c,
 	return e;
 }
 
+bool obol_wallet_keys_due(struct obol_wallet *w, int64_t now)
+{
+	json_t *at = json_object_get(json_object_get(obol_wallet_doc(w), "issuer"), "keys_fetched_at");
+	return !json_is_integer(at) || json_integer_value(at) > now ||
+	       now - json_integer_value(at) >= OBOL_WALLET_KEYS_REFRESH_S;
+}
+
 /* The key document again when the last one is OBOL_WALLET_KEYS_REFRESH_S old. */
 static void refresh_keys_due(struct obol_wallet *w, struct obol_http_client *c)
 {
 	uint8_t pin[32];
-	json_t *at = json_object_get(json_object_get(obol_wallet_doc(w), "issuer"), "keys_fetched_at");
-	int64_t now = obol_now();
-	if (json_is_integer(at) && json_integer_value(at) <= now &&
-	    now - json_integer_value(at) < OBOL_WALLET_KEYS_REFRESH_S)
+	if (!obol_wallet_keys_due(w, obol_now()))
 		return;
 	obol_err e = obol_wallet_issuer(w, NULL, pin, NULL, NULL);
 	if (e == OBOL_OK)

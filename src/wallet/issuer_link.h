@@ -51,6 +51,11 @@ OBOL_MUST_CHECK obol_err obol_wallet_client(struct obol_wallet *w, bool auth, st
  * keys at the next save (wallet/file.h). */
 OBOL_MUST_CHECK obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys);
 
+/* Whether the wallet's last verified key document is
+ * OBOL_WALLET_KEYS_REFRESH_S old or more at now (or there is none, or it is
+ * dated after now): the key document is due again. */
+bool obol_wallet_keys_due(struct obol_wallet *w, int64_t now);
+
 /* Notes in the issuer object ("keys_fetched_at") that the wallet verified
  * the issuer's key document at now; saved with the next save. */
 OBOL_MUST_CHECK obol_err obol_wallet_keys_fetched(struct obol_wallet *w, int64_t now);
