@@ -24,9 +24,10 @@ static obol_err next_serial(struct obol_store *s, int64_t *serial)
 }
 
 /* Signs (by signer) a certificate for account id (name, sign_pk, box_pk)
- * valid over [from, until) and stores it under the next serial. */
+ * valid over [now - OBOL_VENDOR_CERT_BACKDATE_S, until) and stores it under
+ * the next serial. */
 static obol_err issue_cert(struct obol_store *s, const struct obol_ed25519_signer *signer, int64_t id,
-			   const char *name, const uint8_t sign_pk[32], const uint8_t *box_pk, int64_t from,
+			   const char *name, const uint8_t sign_pk[32], const uint8_t *box_pk, int64_t now,
 			   int64_t until, struct obol_vendor_cert *out)
 {
 	struct obol_stmt *st = NULL;
@@ -46,7 +47,7 @@ static obol_err issue_cert(struct obol_store *s, const struct obol_ed25519_signe
 		memcpy(out->box_pk, box_pk, 32);
 		out->has_box_pk = true;
 	}
-	out->valid_from = from;
+	out->valid_from = now - OBOL_VENDOR_CERT_BACKDATE_S;
 	/* never past the signing key's acceptance (ed25519_signer.h) */
 	out->valid_until = obol_ed25519_signer_cap(signer, until);
 	if ((e = obol_vendor_cert_sign(out, signer)) != OBOL_OK ||
@@ -107,14 +108,18 @@ obol_err obol_issuer_vendor_renew(struct obol_store *s, const struct obol_ed2551
 		return OBOL_E_VENDOR_CERT_EXPIRED;
 	/* Issued within the last day (a retry, or a renewal that crossed
 	 * another): the same certificate again, so a vendor adds at most one a
-	 * day. */
-	if (now - cur.valid_from < DAY_S) {
+	 * day. It was signed OBOL_VENDOR_CERT_BACKDATE_S after its start. */
+	int64_t issued = cur.valid_from + OBOL_VENDOR_CERT_BACKDATE_S;
+	if (now - issued < DAY_S) {
 		*out = cur;
 		return OBOL_OK;
 	}
-	int64_t span = cur.valid_until - cur.valid_from;
+	/* as long as cur ran from its signing */
+	int64_t span = cur.valid_until - issued;
 	if (span > OBOL_VENDOR_CERT_DAYS_MAX * DAY_S)
 		span = OBOL_VENDOR_CERT_DAYS_MAX * DAY_S;
+	if (span < DAY_S)
+		span = DAY_S;
 	return issue_cert(s, signer, acc->id, cur.name, cur.sign_pk, cur.has_box_pk ? cur.box_pk : NULL, now,
 			  now + span, out);
 }

@@ -42,17 +42,19 @@ OBOL_MUST_CHECK obol_err obol_issuer_vendors_migrate(struct obol_store *s);
 
 /* Creates the vendor account when absent (a user account or a vendor with
  * another auth key under that name is STORE_CONSTRAINT), signs (by signer,
- * the issuer's online key) and stores a certificate valid from now for
- * valid_days days. box_pk may be NULL. */
+ * the issuer's online key) and stores a certificate valid for valid_days
+ * days from now, started OBOL_VENDOR_CERT_BACKDATE_S before now. box_pk may
+ * be NULL. */
 OBOL_MUST_CHECK obol_err obol_issuer_vendor_add(struct obol_store *s, const struct obol_ed25519_signer *signer,
 						const char *name, const uint8_t sign_pk[32],
 						const uint8_t *box_pk, unsigned valid_days, int64_t now,
 						struct obol_vendor_cert *out);
 
 /* Renewal asked by the vendor of account acc (authenticated by its auth
- * key): a new certificate with the names and keys of its newest one, valid
- * from now for as long as that one was (at most OBOL_VENDOR_CERT_DAYS_MAX
- * days). The newest one again when it was issued less than a day before now
+ * key): a new certificate with the names and keys of its newest one, running
+ * from now for as long as that one ran from its signing (at most
+ * OBOL_VENDOR_CERT_DAYS_MAX days; started OBOL_VENDOR_CERT_BACKDATE_S before
+ * now). The newest one again when it was issued less than a day before now
  * (a retry gets the same certificate). VENDOR_CERT_EXPIRED when the newest
  * certificate is expired or not yet valid (the operator renews it with
  * `issuer vendor add`); VENDOR_UNKNOWN for an account that is no vendor or

@@ -41,6 +41,13 @@
 #define OBOL_VENDOR_CERT_CONTEXT "vendor-cert"
 #define OBOL_VENDOR_CERT_MAX 512 /* bytes of the CBOR encoding, an upper bound */
 
+/* The issuer starts a certificate it signs at now an hour before now, so that
+ * a vendor or wallet whose clock runs behind the issuer's takes it at once:
+ * the vendor checks a renewal against the time it sent the request, which a
+ * certificate signed a second later would otherwise be "not yet valid" at
+ * (VENDOR_CERT_EXPIRED). Its end is not moved. */
+#define OBOL_VENDOR_CERT_BACKDATE_S 3600
+
 struct obol_vendor_cert {
 	uint64_t vendor_id;
 	char name[OBOL_VENDOR_NAME_MAX + 1];

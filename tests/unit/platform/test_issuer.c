@@ -12,6 +12,7 @@
 #include "net/http_client.h"
 #include "schemes/common/keys_doc.h"
 #include "store/ledger.h"
+#include "vendor/renew.h"
 #include "wire/json.h"
 
 /* POST /test/fund {"request_id", "amount"}: authenticated, idempotent; funds
@@ -226,10 +227,14 @@ TEST_DB(issuer, vendor_certificates)
 	a.keys = obol_issuer_keys(st.iss);
 	REQUIRE_OK(obol_issuer_signer(st.iss, obol_now(), &a.sg));
 	obol_sign_keypair_new(&a.v);
+	int64_t before = obol_now();
 	REQUIRE_OK(obol_issuer_run(st.iss, vendor_unit, &a));
 	CHECK_OK(a.check);
 	CHECK_MEM_EQ(a.cert.sig, a.again.sig, 64);
 	CHECK_OK(obol_vendor_cert_verify(&a.cert, st.master_pk, obol_now()));
+	/* A vendor or wallet whose clock runs a minute behind the issuer's
+	 * takes the certificate at once (OBOL_VENDOR_CERT_BACKDATE_S). */
+	CHECK_OK(obol_vendor_cert_verify(&a.cert, st.master_pk, before - 60));
 	CHECK_ERR(obol_vendor_cert_verify(&a.cert, st.master_pk, a.cert.valid_until), OBOL_E_VENDOR_CERT_EXPIRED);
 	/* Another key under the same vendor name is refused. */
 	obol_sign_keypair_new(&a.v);
@@ -275,8 +280,11 @@ TEST_DB(issuer, vendor_renews_its_certificate)
 	obol_sign_keypair_new(&r.v);
 	REQUIRE_OK(obol_issuer_run(st.iss, renew_unit, &r));
 	REQUIRE_OK(r.second_e);
-	CHECK_EQ_INT(r.second.valid_from, r.t0 + 25 * 86400);
+	CHECK_EQ_INT(r.second.valid_from, r.t0 + 25 * 86400 - OBOL_VENDOR_CERT_BACKDATE_S);
 	CHECK_EQ_INT(r.second.valid_until, r.t0 + 55 * 86400);
+	/* The vendor checks the renewal against the time it sent the request,
+	 * which the issuer's clock may have passed: it takes it all the same. */
+	CHECK_OK(obol_vendor_renewal_check(&r.first, &r.second, st.master_pk, r.t0 + 25 * 86400 - 1));
 	CHECK_EQ_INT(r.second.vendor_id, r.first.vendor_id);
 	CHECK_EQ_INT(r.second.account, r.first.account);
 	CHECK_MEM_EQ(r.second.sign_pk, r.first.sign_pk, 32);
