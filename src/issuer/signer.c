@@ -136,6 +136,8 @@ struct obol_signer {
 	int64_t generation; /* the store's import count the keys were loaded at */
 	time_t checked;	    /* when the accept thread last looked at it */
 	pthread_mutex_t reload_mu;
+	struct obol_store *store; /* under reload_mu: held open for the looks; NULL after a failed one */
+	uint64_t store_opens;	  /* under reload_mu */
 	int listen_fd, stop_pipe[2];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uid_t peer_uid;
@@ -681,7 +683,8 @@ obol_err obol_signer_start(const struct obol_signer_config *cfg, struct obol_sig
 	if ((e = obol_store_open(cfg->db_url, false, &s)) != OBOL_OK || (e = obol_signer_store_migrate(s)) != OBOL_OK ||
 	    (e = generation_read(s, &sg->generation)) != OBOL_OK || (e = keys_load(s, &sg->keys, &sg->nkeys)) != OBOL_OK)
 		goto fail;
-	obol_store_close(s);
+	sg->store = s; /* kept for the looks at the import count */
+	sg->store_opens = 1;
 	s = NULL;
 	sg->log = stderr;
 	if (cfg->log_path) {
@@ -715,6 +718,7 @@ obol_err obol_signer_start(const struct obol_signer_config *cfg, struct obol_sig
 	return OBOL_OK;
 fail:
 	obol_store_close(s);
+	obol_store_close(sg->store);
 	if (sg->listen_fd >= 0) {
 		close(sg->listen_fd);
 		unlink(sg->path);
@@ -736,6 +740,9 @@ void obol_signer_counts(struct obol_signer *sg, struct obol_signer_counts *out)
 	pthread_mutex_lock(&sg->mu);
 	*out = sg->counts;
 	pthread_mutex_unlock(&sg->mu);
+	pthread_mutex_lock(&sg->reload_mu);
+	out->store_opens = sg->store_opens;
+	pthread_mutex_unlock(&sg->reload_mu);
 }
 
 obol_err obol_signer_refresh(struct obol_signer *sg, bool *reloaded)
@@ -747,12 +754,18 @@ obol_err obol_signer_refresh(struct obol_signer *sg, bool *reloaded)
 	if (reloaded)
 		*reloaded = false;
 	pthread_mutex_lock(&sg->reload_mu);
-	obol_err e = obol_store_open(sg->db_url, false, &s);
+	obol_err e = OBOL_OK;
+	if (sg->store == NULL && (e = obol_store_open(sg->db_url, false, &sg->store)) == OBOL_OK)
+		sg->store_opens++;
+	s = sg->store;
 	if (e == OBOL_OK)
 		e = generation_read(s, &g);
 	if (e == OBOL_OK && g != sg->generation)
 		e = keys_load(s, &k, &n);
-	obol_store_close(s);
+	if (e != OBOL_OK) { /* a connection that failed is opened again at the next look */
+		obol_store_close(sg->store);
+		sg->store = NULL;
+	}
 	if (e == OBOL_OK && g != sg->generation) {
 		pthread_rwlock_wrlock(&sg->keys_lock);
 		old = sg->keys, oldn = sg->nkeys;
@@ -782,6 +795,7 @@ void obol_signer_stop(struct obol_signer *sg)
 	if (sg->own_log)
 		fclose(sg->log);
 	keys_free(sg->keys, sg->nkeys);
+	obol_store_close(sg->store);
 	pthread_rwlock_destroy(&sg->keys_lock);
 	pthread_mutex_destroy(&sg->reload_mu);
 	pthread_mutex_destroy(&sg->mu);

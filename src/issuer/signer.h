@@ -165,6 +165,9 @@ struct obol_signer_config {
 /* Per kind (index enum obol_signer_kind), requests answered and refused. */
 struct obol_signer_counts {
 	uint64_t ok[OBOL_SIGNER_KINDS], refused[OBOL_SIGNER_KINDS];
+	/* connections to its store: one at start, held for the once-a-second
+	 * look at the import count; another only after a look failed */
+	uint64_t store_opens;
 };
 
 struct obol_signer;
@@ -174,8 +177,10 @@ struct obol_signer;
 OBOL_MUST_CHECK obol_err obol_signer_start(const struct obol_signer_config *cfg, struct obol_signer **out);
 void obol_signer_counts(struct obol_signer *sg, struct obol_signer_counts *out);
 /* Reads the keys and announcements again now when the import count changed
- * (what the accept thread does once a second); *reloaded (NULL allowed)
- * says whether it did. A store that fails to load keeps the keys held. */
+ * (what the accept thread does once a second, on the store connection it
+ * holds); *reloaded (NULL allowed) says whether it did. A store that fails
+ * to load keeps the keys held, and its connection is opened again at the
+ * next look. */
 OBOL_MUST_CHECK obol_err obol_signer_refresh(struct obol_signer *sg, bool *reloaded);
 /* Closes the socket and every connection, joins the threads, wipes the
  * keys. NULL is allowed. */

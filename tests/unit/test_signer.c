@@ -543,6 +543,11 @@ TEST(signer, stops_a_revoked_key_as_soon_as_the_revocation_is_imported)
 	REQUIRE_OK(obol_signer_client_call(c, OBOL_SIGNER_STATUS, zero, NULL, 0, (uint8_t *)status, sizeof status - 1, &n));
 	status[n] = '\0';
 	CHECK(strstr(status, "\"usable\":{\"denom\":0,\"bank\":1,\"box\":1,\"online\":0}") != NULL);
+	/* every look above, the accept thread's included, went over the one
+	 * store connection opened at start (not a new one a second) */
+	struct obol_signer_counts cnt;
+	obol_signer_counts(f.sg, &cnt);
+	CHECK_EQ_INT(cnt.store_opens, 1);
 	OBOL_WIPE(other);
 	obol_signer_client_close(c);
 	fixture_down(&f);
