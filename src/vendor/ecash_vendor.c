@@ -13,7 +13,9 @@
  *   ecash_merchant  (id = 1, sk: our RSA key (PKCS#8 DER), cert: the bank's certificate JSON or NULL,
  *                    next_sk: the key a renewal is registering, until its certificate is kept)
  *   ecash_received  (serial, held: the coin and its chain, nonce n, sigma1 σ1, at,
- *                    outbox: the deposit's outbox row, result: the bank's answer)
+ *                    outbox: the deposit's outbox row, result: the bank's answer,
+ *                    expiry: the coin's, from component "ecash-vendor-prune"; NULL
+ *                    for the coins received before; the prune reads it, prune.h)
  *   ecash_lists     (name "revocations": the list put together from the bank's
  *                    signed pages, JSON; refreshed in the background, ecash_vendor_rl.c)
  * At the first start the daemon registers its key with the bank (online,
@@ -33,6 +35,7 @@
 #include "schemes/ecash/customer.h"
 #include "schemes/ecash/messages.h"
 #include "vendor/outbox.h"
+#include "vendor/prune.h"
 #include "vendor/receipt.h"
 #include "vendor/ecash_vendor_int.h"
 #include "vendor/vendor.h"
@@ -50,6 +53,12 @@ static const struct obol_migration ecash_vendor_steps[] = {
 	  NULL },
 	{ "ALTER TABLE ecash_merchant ADD COLUMN next_sk BYTEA;", NULL },
 };
+
+obol_err ecash_vendor_migrate(struct obol_store *s)
+{
+	obol_err e = obol_store_migrate(s, "ecash", ecash_vendor_steps, OBOL_ARRAY_LEN(ecash_vendor_steps));
+	return e == OBOL_OK ? obol_vendor_prune_ecash_migrate(s) : e;
+}
 
 /* ---- start: key, certificate, bank key, revocation list, registry ---- */
 
@@ -239,7 +248,7 @@ static obol_err renew(struct obol_vendor *v, EVP_PKEY **sk, struct obol_store *s
 	return e;
 }
 
-static obol_err load_registry(struct ecash_vendor *ev, struct obol_store *s)
+obol_err ecash_vendor_registry_load(struct ecash_merchant *m, struct obol_store *s)
 {
 	struct obol_stmt *st;
 	bool row;
@@ -249,7 +258,7 @@ static obol_err load_registry(struct ecash_vendor *ev, struct obol_store *s)
 	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row) {
 		size_t len;
 		const uint8_t *serial = obol_stmt_column_blob(st, 0, &len);
-		if (len != ECASH_SERIAL_LEN || (e = ecash_merchant_remember(&ev->m, serial)) != OBOL_OK) {
+		if (len != ECASH_SERIAL_LEN || (e = ecash_merchant_remember(m, serial)) != OBOL_OK) {
 			e = e == OBOL_OK ? OBOL_E_INTERNAL : e;
 			break;
 		}
@@ -266,8 +275,7 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 	json_t *keys = NULL, *certj = NULL;
 	struct ecash_cert cert;
 	int64_t window = 0, now = obol_now();
-	obol_err e = ev ? obol_store_migrate(s, "ecash", ecash_vendor_steps, OBOL_ARRAY_LEN(ecash_vendor_steps))
-			: OBOL_E_NO_MEMORY;
+	obol_err e = ev ? ecash_vendor_migrate(s) : OBOL_E_NO_MEMORY;
 	if (e != OBOL_OK) {
 		free(ev);
 		return e;
@@ -312,7 +320,7 @@ static obol_err ecash_vendor_start(struct obol_vendor *v, struct obol_store *s, 
 	ecash_merchant_init(&ev->m, &ev->bank_pk, ev->sk, &cert);
 	if (window > 0)
 		ev->m.pol.transfer_max_age = window / 2;
-	if ((e = ecash_vendor_rl_load(v, ev, s)) != OBOL_OK || (e = load_registry(ev, s)) != OBOL_OK ||
+	if ((e = ecash_vendor_rl_load(v, ev, s)) != OBOL_OK || (e = ecash_vendor_registry_load(&ev->m, s)) != OBOL_OK ||
 	    (e = ecash_vendor_rl_start(v, ev)) != OBOL_OK)
 		goto out;
 	ev->ready = true;
@@ -430,14 +438,12 @@ struct store_unit {
 	int64_t now;
 };
 
-/* §3.5.1 registry rows and the deposit, in one durable unit. */
-static obol_err store_payment(struct obol_store *s, void *arg)
+obol_err ecash_vendor_received_add(struct obol_store *s, const struct ecash_payment *p, int64_t outbox_row,
+				   int64_t now)
 {
-	struct store_unit *u = arg;
-	int64_t row_id = 0;
-	obol_err e = obol_outbox_enqueue(s, "ecash", "deposit", "/ecash/deposit", u->deposit, 0, &row_id);
-	for (size_t i = 0; e == OBOL_OK && i < u->p->ncoins; i++) {
-		const struct ecash_held_coin *h = &u->p->coins[i];
+	obol_err e = OBOL_OK;
+	for (size_t i = 0; e == OBOL_OK && i < p->ncoins; i++) {
+		const struct ecash_held_coin *h = &p->coins[i];
 		struct obol_stmt *st;
 		json_t *j = NULL;
 		char *text = NULL;
@@ -446,12 +452,15 @@ static obol_err store_payment(struct obol_store *s, void *arg)
 			e = OBOL_E_NO_MEMORY;
 		json_decref(j);
 		if (e == OBOL_OK && (e = obol_stmt_prepare(s, "INSERT INTO ecash_received (serial, held, nonce, sigma1, at, "
-							      "outbox, result) VALUES (?, ?, ?, ?, ?, ?, NULL)", &st)) == OBOL_OK) {
+							      "outbox, result, expiry) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+							      &st)) == OBOL_OK) {
 			if ((e = obol_stmt_bind_blob(st, 1, h->coin.serial, ECASH_SERIAL_LEN)) == OBOL_OK &&
 			    (e = obol_stmt_bind_text(st, 2, text)) == OBOL_OK &&
-			    (e = obol_stmt_bind_blob(st, 3, u->p->nonce, ECASH_NONCE_LEN)) == OBOL_OK &&
-			    (e = obol_stmt_bind_blob(st, 4, u->p->sigma1, u->p->sigma1_len)) == OBOL_OK &&
-			    (e = obol_stmt_bind_int64(st, 5, u->now)) == OBOL_OK && (e = obol_stmt_bind_int64(st, 6, row_id)) == OBOL_OK)
+			    (e = obol_stmt_bind_blob(st, 3, p->nonce, ECASH_NONCE_LEN)) == OBOL_OK &&
+			    (e = obol_stmt_bind_blob(st, 4, p->sigma1, p->sigma1_len)) == OBOL_OK &&
+			    (e = obol_stmt_bind_int64(st, 5, now)) == OBOL_OK &&
+			    (e = obol_stmt_bind_int64(st, 6, outbox_row)) == OBOL_OK &&
+			    (e = obol_stmt_bind_int64(st, 7, h->coin.expiry)) == OBOL_OK)
 				e = obol_stmt_step(st, &row);
 			obol_stmt_finish(st);
 		}
@@ -460,6 +469,15 @@ static obol_err store_payment(struct obol_store *s, void *arg)
 			e = OBOL_E_ECASH_COIN_ALREADY_HELD;
 	}
 	return e;
+}
+
+/* §3.5.1 registry rows and the deposit, in one durable unit. */
+static obol_err store_payment(struct obol_store *s, void *arg)
+{
+	struct store_unit *u = arg;
+	int64_t row_id = 0;
+	obol_err e = obol_outbox_enqueue(s, "ecash", "deposit", "/ecash/deposit", u->deposit, 0, &row_id);
+	return e == OBOL_OK ? ecash_vendor_received_add(s, u->p, row_id, u->now) : e;
 }
 
 /* The deposit request for the coins of a payment, signed now (§3.3.3, §5.5);
@@ -618,18 +636,11 @@ static obol_err ecash_on_frame(struct obol_vendor *v, void *session, uint32_t ty
 	return OBOL_E_WIRE_UNEXPECTED_MESSAGE;
 }
 
-/* The bank answered a queued deposit: note each coin's outcome. */
-static obol_err ecash_outbox_done(struct obol_vendor *v, struct obol_store *s, int64_t row_id, const char *kind,
-				  obol_err result, const json_t *reply)
+obol_err ecash_vendor_deposit_answered(struct obol_store *s, int64_t row_id, obol_err result, const json_t *reply)
 {
 	struct obol_stmt *st;
 	bool row;
 	obol_err e = OBOL_OK;
-	struct ecash_vendor *ev = obol_vendor_scheme_state(v, "ecash");
-	(void)kind;
-	/* The bank answered: if the list could not be fetched lately, now it can. */
-	if (ev != NULL)
-		ecash_vendor_rl_kick(ev);
 	if (result != OBOL_OK) {
 		obol_log_warn("ecash: deposit refused by the bank: %s", obol_strerror(result));
 		if ((e = obol_stmt_prepare(s, "UPDATE ecash_received SET result = ? WHERE outbox = ?", &st)) != OBOL_OK)
@@ -661,6 +672,18 @@ static obol_err ecash_outbox_done(struct obol_vendor *v, struct obol_store *s, i
 	}
 	obol_log_info("ecash: deposit credited %s", json_string_value(json_object_get(reply, "credited")));
 	return OBOL_OK;
+}
+
+/* The bank answered a queued deposit: note each coin's outcome. */
+static obol_err ecash_outbox_done(struct obol_vendor *v, struct obol_store *s, int64_t row_id, const char *kind,
+				  obol_err result, const json_t *reply)
+{
+	struct ecash_vendor *ev = obol_vendor_scheme_state(v, "ecash");
+	(void)kind;
+	/* The bank answered: if the list could not be fetched lately, now it can. */
+	if (ev != NULL)
+		ecash_vendor_rl_kick(ev);
+	return ecash_vendor_deposit_answered(s, row_id, result, reply);
 }
 
 /* In process: the revocation list's refresh (no thread there). */

@@ -64,6 +64,24 @@ void ecash_vendor_rl_kick(struct ecash_vendor *ev);
 /* Stops and joins the refresher (no-op when it never started). */
 void ecash_vendor_rl_stop(struct ecash_vendor *ev);
 
+/* The tables of the ecash scheme (component "ecash") and the prune's
+ * (component "ecash-vendor-prune", vendor/prune.h), as the start applies
+ * them. */
+OBOL_MUST_CHECK obol_err ecash_vendor_migrate(struct obol_store *s);
+/* Inside the payment's unit: a registry row for each coin of p (its expiry
+ * with it), the deposit being outbox row outbox_row (queued in the same
+ * unit). ECASH_COIN_ALREADY_HELD for a serial already stored. */
+OBOL_MUST_CHECK obol_err ecash_vendor_received_add(struct obol_store *s, const struct ecash_payment *p,
+						   int64_t outbox_row, int64_t now);
+/* Inside the unit that marks deposit row row_id answered (the outbox's
+ * outbox_done): each coin's result, the bank's name for it, or for a
+ * deposit refused whole, the refusal for every coin of the row. */
+OBOL_MUST_CHECK obol_err ecash_vendor_deposit_answered(struct obol_store *s, int64_t row_id, obol_err result,
+						       const json_t *reply);
+/* At start: the serials of the registry's rows into m (the rows the prune
+ * left; INTERNAL for a stored serial of the wrong size). */
+OBOL_MUST_CHECK obol_err ecash_vendor_registry_load(struct ecash_merchant *m, struct obol_store *s);
+
 /* Reads the issuer's keys again (GET /keys) and takes on the bank keys its
  * master announced since (ecash_bank_keys_merge, under ev->mu; never a
  * "bank_key" the master did not announce): at each refresh of the

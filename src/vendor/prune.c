@@ -16,6 +16,14 @@ static const struct obol_migration payword_steps[] = {
 		    "CREATE INDEX payword_v_serials_not_after ON payword_v_serials (not_after);" },
 };
 
+static const struct obol_migration ecash_steps[] = {
+	/* 1: the coin's expiry (NULL for the coins received before), the
+	 * answered coins by it, and the coins of a deposit */
+	{ .sqlite = "ALTER TABLE ecash_received ADD COLUMN expiry BIGINT;"
+		    "CREATE INDEX ecash_received_expiry ON ecash_received (expiry) WHERE result IS NOT NULL;"
+		    "CREATE INDEX ecash_received_outbox ON ecash_received (outbox);" },
+};
+
 obol_err obol_vendor_prune_coupon_migrate(struct obol_store *s)
 {
 	return obol_store_migrate(s, "coupon-vendor-prune", coupon_steps, OBOL_ARRAY_LEN(coupon_steps));
@@ -24,6 +32,11 @@ obol_err obol_vendor_prune_coupon_migrate(struct obol_store *s)
 obol_err obol_vendor_prune_payword_migrate(struct obol_store *s)
 {
 	return obol_store_migrate(s, "payword-vendor-prune", payword_steps, OBOL_ARRAY_LEN(payword_steps));
+}
+
+obol_err obol_vendor_prune_ecash_migrate(struct obol_store *s)
+{
+	return obol_store_migrate(s, "ecash-vendor-prune", ecash_steps, OBOL_ARRAY_LEN(ecash_steps));
 }
 
 struct batch {
@@ -100,6 +113,80 @@ out:
 	return e;
 }
 
+/* The ecash rule (prune.h): a received coin whose deposit was answered
+ * (result set: the outbox hands a deposit to outbox_done only with a
+ * definitive answer, in the unit that marks its row done, and never sends
+ * it again) and whose expiry is more than the margin past. Why nothing can
+ * need the row then:
+ *   - a payment with its serial: ecash_merchant_verify refuses a coin after
+ *     its expiry (ECASH_COIN_EXPIRED) before it reads the registry, whatever
+ *     else the payment holds. The expiry is the bank's, signed in the coin
+ *     (a changed one fails σ0 first), so no key announcement can move it;
+ *     the bank key's accept_until can only refuse it earlier
+ *     (ECASH_BANK_KEY_RETIRED), and is not what the rule reads for that
+ *     reason. The margin covers a vendor clock set back.
+ *   - its deposit: answered, so there is no retry; a coin refused for good
+ *     (per coin: a coin error of the bank's registry; or the whole deposit
+ *     refused by a definitive 4xx) is never deposited again by this
+ *     vendor. A deposit still pending in the outbox keeps its coins (the
+ *     NOT EXISTS below, though a set result implies a delivered row).
+ *   - a double spend (seed 002 §3.5.1, §4.3.2): the bank names it from the
+ *     chains it holds in its own spent registry (the chain our deposit
+ *     carried) and the later deposit; it never asks the vendor for the row.
+ *     The nonce and σ1 kept here would only serve a dispute the operator
+ *     raises by hand, within the coin's life and the margin after.
+ *   - the receipt: signed and sent before the row's unit committed; the
+ *     vendor never sends it again from the row (the wallet keeps it).
+ * The deposit's delivered outbox row goes with its last coin. */
+#define ECASH_GONE                                                                                                \
+	"SELECT rowid, outbox FROM ecash_received r WHERE expiry < ? AND result IS NOT NULL AND NOT EXISTS"       \
+	" (SELECT 1 FROM outbox o WHERE o.id = r.outbox AND o.state = 0) ORDER BY expiry, rowid LIMIT ?"
+
+static obol_err ecash_batch(struct obol_store *s, void *ctx)
+{
+	struct batch *b = ctx;
+	struct obol_stmt *st = NULL;
+	int64_t *rowids = NULL, *outboxes = NULL;
+	bool row = false;
+	obol_err e;
+	b->picked = 0;
+	b->rows = b->sales = b->outbox = 0;
+	if ((rowids = calloc(b->limit, sizeof(*rowids))) == NULL ||
+	    (outboxes = calloc(b->limit, sizeof(*outboxes))) == NULL) {
+		e = OBOL_E_NO_MEMORY;
+		goto out;
+	}
+	if ((e = obol_stmt_prepare(s, ECASH_GONE, &st)) != OBOL_OK)
+		goto out;
+	if ((e = obol_stmt_bindf(st, "ii", b->before, (int64_t)b->limit)) != OBOL_OK)
+		goto out;
+	while ((e = obol_stmt_step(st, &row)) == OBOL_OK && row && b->picked < b->limit) {
+		rowids[b->picked] = obol_stmt_column_int64(st, 0);
+		outboxes[b->picked++] = obol_stmt_column_int64(st, 1);
+	}
+	obol_stmt_finish(st);
+	st = NULL;
+	for (size_t i = 0; e == OBOL_OK && i < b->picked; i++) {
+		int64_t n = 0;
+		if ((e = obol_store_run(s, &n, "DELETE FROM ecash_received WHERE rowid = ?", "i", rowids[i])) == OBOL_OK)
+			b->rows += n;
+	}
+	/* A payment's coins share its deposit's row: it goes with the last. */
+	for (size_t i = 0; e == OBOL_OK && i < b->picked; i++) {
+		int64_t n = 0;
+		if ((e = obol_store_run(s, &n,
+					"DELETE FROM outbox WHERE id = ? AND state <> 0 AND NOT EXISTS"
+					" (SELECT 1 FROM ecash_received WHERE outbox = ?)",
+					"ii", outboxes[i], outboxes[i])) == OBOL_OK)
+			b->outbox += n;
+	}
+out:
+	obol_stmt_finish(st);
+	free(rowids);
+	free(outboxes);
+	return e;
+}
+
 /* Runs one rule's batches until a batch takes fewer than the limit. */
 static obol_err prune(struct obol_store *s, obol_store_tx_fn fn, struct batch *b, int64_t *rows, int64_t *sales,
 		      struct obol_vendor_prune_counts *out)
@@ -119,18 +206,21 @@ static obol_err prune(struct obol_store *s, obol_store_tx_fn fn, struct batch *b
 
 obol_err obol_vendor_prune(struct obol_store *s, int64_t now, size_t batch, struct obol_vendor_prune_counts *out)
 {
-	int64_t coupon = 0, payword = 0;
+	int64_t coupon = 0, payword = 0, ecash = 0;
 	obol_err e;
 	memset(out, 0, sizeof(*out));
 	if (batch == 0 || batch > 100000)
 		return OBOL_E_INVALID_ARGUMENT;
 	if ((e = obol_store_schema_version(s, "coupon-vendor-prune", &coupon)) != OBOL_OK ||
-	    (e = obol_store_schema_version(s, "payword-vendor-prune", &payword)) != OBOL_OK)
+	    (e = obol_store_schema_version(s, "payword-vendor-prune", &payword)) != OBOL_OK ||
+	    (e = obol_store_schema_version(s, "ecash-vendor-prune", &ecash)) != OBOL_OK)
 		return e;
 	struct batch b = { .before = now - OBOL_VENDOR_PRUNE_MARGIN, .limit = batch };
 	if (coupon > 0 && (e = prune(s, coupon_batch, &b, &out->coupon_coins, NULL, out)) != OBOL_OK)
 		return e;
-	if (payword > 0)
-		e = prune(s, payword_batch, &b, &out->payword_serials, &out->payword_sales, out);
+	if (payword > 0 && (e = prune(s, payword_batch, &b, &out->payword_serials, &out->payword_sales, out)) != OBOL_OK)
+		return e;
+	if (ecash > 0)
+		e = prune(s, ecash_batch, &b, &out->ecash_coins, NULL, out);
 	return e;
 }

@@ -18,12 +18,25 @@
  *            PAYWORD_CERT_EXPIRED / PAYWORD_AUTH_INVALID before the row
  *            would be read. Certificates seen before the vendor kept their
  *            not_after (component "payword-vendor-prune") are never pruned.
- * The ecash registry (ecash_received) and the codex tables are not pruned
- * here.
+ *   ecash    a coin received (ecash_received) whose deposit was answered
+ *            (result set: credited or refused for good) and whose expiry
+ *            is more than OBOL_VENDOR_PRUNE_MARGIN past, with its
+ *            deposit's delivered outbox row once no coin of it is left. A
+ *            payment with that serial is refused ECASH_COIN_EXPIRED before
+ *            the registry is read, the deposit is not sent again, and the
+ *            bank names a double spend from its own registry (prune.c says
+ *            why each is safe). Coins received before the vendor kept their
+ *            expiry (component "ecash-vendor-prune") are never pruned. The
+ *            daemon's in-memory registry (ecash_merchant_remember) loses
+ *            the pruned serials at its next start, when only the rows left
+ *            are loaded; until then they are kept, and never matched (the
+ *            expiry check comes first).
+ * The codex tables are not pruned here.
  *
- * The components "coupon-vendor-prune" and "payword-vendor-prune" add the
- * indexes (and the payword not_after column) the rules read by; each is
- * applied by its scheme's start (obol_vendor_prune_*_migrate). */
+ * The components "coupon-vendor-prune", "payword-vendor-prune" and
+ * "ecash-vendor-prune" add the indexes (and the payword not_after and ecash
+ * expiry columns) the rules read by; each is applied by its scheme's start
+ * (obol_vendor_prune_*_migrate). */
 #ifndef OBOL_VENDOR_PRUNE_H
 #define OBOL_VENDOR_PRUNE_H
 
@@ -32,17 +45,20 @@
 
 #include "store/store.h"
 
-#define OBOL_VENDOR_PRUNE_MARGIN (30 * 86400) /* past the deadline or not_after */
+#define OBOL_VENDOR_PRUNE_MARGIN (30 * 86400) /* past the deadline, not_after or expiry */
 #define OBOL_VENDOR_PRUNE_INTERVAL 3600       /* the daemon prunes every hour */
 #define OBOL_VENDOR_PRUNE_BATCH 1000
 
 OBOL_MUST_CHECK obol_err obol_vendor_prune_coupon_migrate(struct obol_store *s);
 OBOL_MUST_CHECK obol_err obol_vendor_prune_payword_migrate(struct obol_store *s);
+/* After the component "ecash" (the table ecash_received). */
+OBOL_MUST_CHECK obol_err obol_vendor_prune_ecash_migrate(struct obol_store *s);
 
 struct obol_vendor_prune_counts {
 	int64_t coupon_coins;    /* coupon_vcoins rows removed */
 	int64_t payword_serials; /* payword_v_serials rows removed */
 	int64_t payword_sales;   /* payword_v_sales rows removed */
+	int64_t ecash_coins;     /* ecash_received rows removed */
 	int64_t outbox;          /* delivered outbox rows removed with them */
 	int64_t batches;         /* transactions committed */
 };

@@ -321,12 +321,12 @@ static obol_err vendor_prune_run(struct obol_store *s, int64_t now, size_t batch
 {
 	struct obol_vendor_prune_counts n;
 	obol_err e = obol_vendor_prune(s, now, batch, &n);
-	if (e == OBOL_OK && n.coupon_coins + n.payword_serials > 0)
+	if (e == OBOL_OK && n.coupon_coins + n.payword_serials + n.ecash_coins > 0)
 		obol_log(OBOL_LOG_INFO,
-			 "prune: removed %lld coupon coins, %lld payword certificates with %lld sales, %lld outbox rows"
-			 " in %lld batches",
+			 "prune: removed %lld coupon coins, %lld payword certificates with %lld sales, %lld ecash coins,"
+			 " %lld outbox rows in %lld batches",
 			 (long long)n.coupon_coins, (long long)n.payword_serials, (long long)n.payword_sales,
-			 (long long)n.outbox, (long long)n.batches);
+			 (long long)n.ecash_coins, (long long)n.outbox, (long long)n.batches);
 	return e;
 }
 
