@@ -113,34 +113,43 @@ out:
 	return e;
 }
 
-/* The ecash rule (prune.h): a received coin whose deposit was answered
- * (result set: the outbox hands a deposit to outbox_done only with a
- * definitive answer, in the unit that marks its row done, and never sends
- * it again) and whose expiry is more than the margin past. Why nothing can
- * need the row then:
- *   - a payment with its serial: ecash_merchant_verify refuses a coin after
- *     its expiry (ECASH_COIN_EXPIRED) before it reads the registry, whatever
- *     else the payment holds. The expiry is the bank's, signed in the coin
- *     (a changed one fails σ0 first), so no key announcement can move it;
- *     the bank key's accept_until can only refuse it earlier
- *     (ECASH_BANK_KEY_RETIRED), and is not what the rule reads for that
- *     reason. The margin covers a vendor clock set back.
- *   - its deposit: answered, so there is no retry; a coin refused for good
- *     (per coin: a coin error of the bank's registry; or the whole deposit
- *     refused by a definitive 4xx) is never deposited again by this
- *     vendor. A deposit still pending in the outbox keeps its coins (the
- *     NOT EXISTS below, though a set result implies a delivered row).
+/* The ecash rule (prune.h): a received coin whose deposit the bank answered
+ * coin by coin (result set, in the unit that marked the deposit's outbox
+ * row done: credited "OK", or the bank's registry refused that coin) and
+ * whose expiry is more than the margin past. Why nothing can need the row
+ * then:
+ *   - a payment with its serial: ecash_merchant_verify takes a coin only at
+ *     a now <= its expiry (ECASH_COIN_EXPIRED), with a last claim dated
+ *     within max_skew of now and no later than the expiry + max_skew
+ *     (ECASH_TIMESTAMP_STALE); past the expiry it is refused so before the
+ *     registry is read, whatever else the payment holds. The expiry is the
+ *     bank's, signed in the coin (another one fails σ0 first), so no key
+ *     announcement moves it; the bank key's accept_until can only refuse
+ *     the coin earlier (ECASH_BANK_KEY_RETIRED; ecash_rotate.c accepts a
+ *     key a coin lifetime and the deposit window past its use), never
+ *     later, which is why the rule reads the expiry alone. The margin covers a vendor clock set
+ *     back and the skew.
+ *   - its deposit: answered, so there is no retry; a coin the bank's
+ *     registry refused (already deposited, double spent, retired, ...) is
+ *     refused so for good. A deposit still pending in the outbox keeps its
+ *     coins (result NULL), and so does one the bank refused whole (outbox
+ *     row failed, every coin's result the request's error: the vendor's
+ *     certificate or account refused, say): its coins could still be
+ *     deposited until their bank key's accept_until, which may be months
+ *     past their expiry, and the row is the vendor's record of them; they
+ *     stay for the operator.
  *   - a double spend (seed 002 §3.5.1, §4.3.2): the bank names it from the
- *     chains it holds in its own spent registry (the chain our deposit
- *     carried) and the later deposit; it never asks the vendor for the row.
- *     The nonce and σ1 kept here would only serve a dispute the operator
- *     raises by hand, within the coin's life and the margin after.
- *   - the receipt: signed and sent before the row's unit committed; the
+ *     chains in its own spent registry (the chain our deposit carried) and
+ *     the later deposit, whose claims cannot be dated after the expiry
+ *     either; it never asks the vendor for the row. The nonce and σ1 kept
+ *     here (the payer's signed nonce, evidence for a dispute raised by
+ *     hand) are kept the coin's whole life and the margin after.
+ *   - the receipt: signed and sent after the row's unit committed; the
  *     vendor never sends it again from the row (the wallet keeps it).
  * The deposit's delivered outbox row goes with its last coin. */
 #define ECASH_GONE                                                                                                \
-	"SELECT rowid, outbox FROM ecash_received r WHERE expiry < ? AND result IS NOT NULL AND NOT EXISTS"       \
-	" (SELECT 1 FROM outbox o WHERE o.id = r.outbox AND o.state = 0) ORDER BY expiry, rowid LIMIT ?"
+	"SELECT rowid, outbox FROM ecash_received r WHERE expiry < ? AND result IS NOT NULL AND EXISTS"           \
+	" (SELECT 1 FROM outbox o WHERE o.id = r.outbox AND o.state = 1) ORDER BY expiry, rowid LIMIT ?"
 
 static obol_err ecash_batch(struct obol_store *s, void *ctx)
 {
@@ -175,7 +184,7 @@ static obol_err ecash_batch(struct obol_store *s, void *ctx)
 	for (size_t i = 0; e == OBOL_OK && i < b->picked; i++) {
 		int64_t n = 0;
 		if ((e = obol_store_run(s, &n,
-					"DELETE FROM outbox WHERE id = ? AND state <> 0 AND NOT EXISTS"
+					"DELETE FROM outbox WHERE id = ? AND state = 1 AND NOT EXISTS"
 					" (SELECT 1 FROM ecash_received WHERE outbox = ?)",
 					"ii", outboxes[i], outboxes[i])) == OBOL_OK)
 			b->outbox += n;

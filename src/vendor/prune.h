@@ -18,10 +18,12 @@
  *            PAYWORD_CERT_EXPIRED / PAYWORD_AUTH_INVALID before the row
  *            would be read. Certificates seen before the vendor kept their
  *            not_after (component "payword-vendor-prune") are never pruned.
- *   ecash    a coin received (ecash_received) whose deposit was answered
- *            (result set: credited or refused for good) and whose expiry
- *            is more than OBOL_VENDOR_PRUNE_MARGIN past, with its
- *            deposit's delivered outbox row once no coin of it is left. A
+ *   ecash    a coin received (ecash_received) whose deposit the bank
+ *            answered coin by coin (result set and the outbox row done:
+ *            credited or refused by its registry; a deposit refused whole
+ *            keeps its coins) and whose expiry is more than
+ *            OBOL_VENDOR_PRUNE_MARGIN past, with the deposit's delivered
+ *            outbox row once no coin of it is left. A
  *            payment with that serial is refused ECASH_COIN_EXPIRED before
  *            the registry is read, the deposit is not sent again, and the
  *            bank names a double spend from its own registry (prune.c says

@@ -238,6 +238,8 @@ TEST(vendor_prune, ecash_coins_answered_and_past_their_expiry_go_in_batches_the_
 			  inside = { 1, 10020, now - 86400, 1, 1, "OK" },    /* expired yesterday */
 			  unanswered = { 1, 10030, now - M - 86400, 0, 1, NULL }, /* its deposit pending */
 			  failed_pending = { 1, 10040, now - M - 86400, 0, 1, "OK" }, /* answered, its row not done */
+			  refused_whole = { 1, 10080, now - M - 86400, 2, 1, "VENDOR_CERT_EXPIRED" }, /* row failed */
+			  omitted = { 1, 10090, now - M - 86400, 1, 1, NULL }, /* not in the bank's reply */
 			  before = { 1, 10050, 0, 1, 1, "OK" },              /* received before the column */
 			  /* one payment, one coin past the cut-off and one not: the deposit row stays */
 			  mixed_old = { 1, 10060, now - M - 86400, 1, 1, "OK" };
@@ -247,6 +249,8 @@ TEST(vendor_prune, ecash_coins_answered_and_past_their_expiry_go_in_batches_the_
 	REQUIRE_OK(obol_store_transact(s, fill_ecash, &inside));
 	REQUIRE_OK(obol_store_transact(s, fill_ecash, &unanswered));
 	REQUIRE_OK(obol_store_transact(s, fill_ecash, &failed_pending));
+	REQUIRE_OK(obol_store_transact(s, fill_ecash, &refused_whole));
+	REQUIRE_OK(obol_store_transact(s, fill_ecash, &omitted));
 	REQUIRE_OK(obol_store_transact(s, fill_ecash, &before));
 	REQUIRE_OK(obol_store_transact(s, fill_ecash, &mixed_old));
 	REQUIRE_OK(obol_store_run(s, NULL,
@@ -267,7 +271,7 @@ TEST(vendor_prune, ecash_coins_answered_and_past_their_expiry_go_in_batches_the_
 	CHECK_EQ_INT(c.outbox, 1250 + 1); /* the credited deposits and the refused one; not the mixed one */
 	CHECK_EQ_INT(c.batches, 3);       /* 1000, 1000, 502 */
 	CHECK_EQ_INT(c.coupon_coins + c.payword_serials, 0);
-	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM ecash_received"), 6);
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM ecash_received"), 8);
 	CHECK_EQ_INT(ecash_rows_of(s, 10000), 0);
 	CHECK_EQ_INT(ecash_rows_of(s, 10010), 1);
 	CHECK_EQ_INT(ecash_rows_of(s, 10020), 1);
@@ -276,9 +280,13 @@ TEST(vendor_prune, ecash_coins_answered_and_past_their_expiry_go_in_batches_the_
 	CHECK_EQ_INT(ecash_rows_of(s, 10050), 1);
 	CHECK_EQ_INT(ecash_rows_of(s, 10060), 0);
 	CHECK_EQ_INT(ecash_rows_of(s, 10069), 1);
-	/* the kept coins' deposit rows: edge, inside, the two pending, before, mixed */
-	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM outbox"), 6);
-	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM outbox WHERE id IN (10011, 10021, 10031, 10041, 10051, 10061)"), 6);
+	CHECK_EQ_INT(ecash_rows_of(s, 10080), 1);
+	CHECK_EQ_INT(ecash_rows_of(s, 10090), 1);
+	/* the kept coins' deposit rows: edge, inside, the two pending, before,
+	 * mixed, the one refused whole, the omitted coin's */
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM outbox"), 8);
+	CHECK_EQ_INT(store_test_count(s, "SELECT COUNT(*) FROM outbox WHERE id IN (10011, 10021, 10031, 10041, 10051,"
+					 " 10061, 10081, 10091)"), 8);
 
 	/* nothing left: one batch a rule; a second later the edge goes */
 	REQUIRE_OK(obol_vendor_prune(s, now, OBOL_VENDOR_PRUNE_BATCH, &c));
