@@ -138,7 +138,16 @@ obol_err codex_issuer_blacklist(const struct codex_issuer_ctx *c, struct codex_b
 	struct codex_bank_policy pol;
 	int64_t next_prune = INT64_MAX;
 	obol_err e;
-	if ((e = codex_db_blacklist_get(c->s, bl, &next_prune)) != OBOL_OK)
+	e = codex_db_blacklist_get(c->s, bl, &next_prune);
+	if (e == OBOL_E_NOT_FOUND) {
+		/* `issuer init --no-ceremony`: the first start had no online key
+		 * to sign version 0; the first request with one signs it. */
+		if (c->signer.sign == NULL)
+			return OBOL_E_KEY_ONLINE_MISSING;
+		if ((e = codex_issuer_setup(c->s, &c->signer, c->now)) == OBOL_OK)
+			e = codex_db_blacklist_get(c->s, bl, &next_prune);
+	}
+	if (e != OBOL_OK)
 		return e;
 	if (next_prune >= c->now) {
 		/* The stored list stands until an entry of it ends, but it rides

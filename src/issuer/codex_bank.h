@@ -78,7 +78,10 @@ OBOL_MUST_CHECK obol_err codex_issuer_settings_load(struct obol_store *s, struct
 
 /* The current signed blacklist (bl on the caller's heap: it is large).
  * Inside a write transaction, a list with an entry past its end is built
- * again first (entries that can no longer matter are pruned). */
+ * again first (entries that can no longer matter are pruned), and a
+ * database without one (made by `issuer init --no-ceremony`, started before
+ * its ceremony) gets its version 0 (KEY_ONLINE_MISSING while no online key
+ * is usable). */
 OBOL_MUST_CHECK obol_err codex_issuer_blacklist(const struct codex_issuer_ctx *c, struct codex_blacklist *bl);
 /* One signed page of the blacklist (blacklist_pages.h), read only: users
  * listed at a version in (since, version] (version 0: the current one),

@@ -403,6 +403,25 @@ static obol_err blacklist_read(struct obol_store *s, void *arg)
 	return e;
 }
 
+/* The blacklist's version 0, when the database has none yet (an issuer made
+ * by `issuer init --no-ceremony` and started before its ceremony): signed by
+ * the online key usable now (KEY_ONLINE_MISSING without one). */
+static obol_err blacklist_setup_unit(struct obol_store *s, void *arg)
+{
+	struct codex_issuer_ctx c;
+	ctx_init(&c, arg, s);
+	return c.signer.sign == NULL ? OBOL_E_KEY_ONLINE_MISSING : codex_issuer_setup(s, &c.signer, c.now);
+}
+
+/* A read of the blacklist (fn), after its version 0 is made when missing. */
+static obol_err blacklist_read_made(struct obol_issuer *iss, obol_unit_fn fn, void *arg)
+{
+	obol_err e = obol_issuer_read(iss, fn, arg);
+	if (e == OBOL_E_NOT_FOUND && (e = obol_issuer_run(iss, blacklist_setup_unit, iss)) == OBOL_OK)
+		e = obol_issuer_read(iss, fn, arg);
+	return e;
+}
+
 static obol_err get_blacklist(struct obol_issuer *iss, const struct obol_http_req *req, struct obol_http_reply *rep)
 {
 	struct codex_api_blacklist_reply *m = calloc(1, sizeof(*m));
@@ -410,7 +429,7 @@ static obol_err get_blacklist(struct obol_issuer *iss, const struct obol_http_re
 	(void)req;
 	if (!m)
 		return OBOL_E_NO_MEMORY;
-	if ((e = obol_issuer_read(iss, blacklist_read, m)) == OBOL_OK) {
+	if ((e = blacklist_read_made(iss, blacklist_read, m)) == OBOL_OK) {
 		codex_api_blacklist_reply_spec(m);
 		e = obol_json_encode(&m->spec, &rep->body);
 	}
@@ -469,7 +488,7 @@ static obol_err get_blacklist_page(struct obol_issuer *iss, const struct obol_ht
 		e = OBOL_E_INVALID_ARGUMENT;
 		goto out;
 	}
-	if ((e = obol_issuer_read(iss, page_read, p)) == OBOL_E_INVALID_ARGUMENT)
+	if ((e = blacklist_read_made(iss, page_read, p)) == OBOL_E_INVALID_ARGUMENT)
 		obol_http_reply_detail(rep, "version is at most the current one and at least since");
 	if (e == OBOL_OK) {
 		codex_api_blacklist_page_reply_spec(&p->m);

@@ -87,10 +87,11 @@ static obol_err codex_start(struct obol_issuer *iss, struct obol_store *s, void 
 	if (!set)
 		return OBOL_E_NO_MEMORY;
 	/* Without an online key yet (init --no-ceremony) the daemon still
-	 * starts: the blacklist is signed at the first start that has one. */
+	 * starts: the blacklist is signed by the first request after the
+	 * ceremony (codex_issuer_blacklist, codex_routes.c). */
 	if ((e = obol_store_transact(s, setup_tx, iss)) == OBOL_E_KEY_ONLINE_MISSING)
-		obol_log_warn("codex: the blacklist is not signed yet (no online key): Codex serves no blacklist"
-			      " until issuer serve starts again after the key ceremony");
+		obol_log_warn("codex: the blacklist is not signed yet (no online key): Codex requests are refused"
+			      " KEY_ONLINE_MISSING until the key ceremony");
 	else if (e != OBOL_OK)
 		return e;
 	return obol_store_transact(s, settings_tx, set);

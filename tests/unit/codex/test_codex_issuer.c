@@ -272,6 +272,34 @@ TEST_DB(codex_issuer, open_pay_sync_both_ways_and_audit)
 	teardown(&b);
 }
 
+/* A database whose blacklist was never signed (`issuer init --no-ceremony`,
+ * started before its ceremony): without an online key the blacklist is
+ * KEY_ONLINE_MISSING and none is stored; the first request with a key signs
+ * the version 0, and a Codex opens with it. */
+TEST_DB(codex_issuer, first_request_with_an_online_key_signs_a_missing_blacklist)
+{
+	struct bank b;
+	struct codex_blacklist *bl = calloc(1, sizeof(*bl));
+	REQUIRE(bl);
+	REQUIRE_OK(setup(&b, db_url));
+	REQUIRE_OK(obol_store_run(b.s, NULL, "DELETE FROM codex_blacklist", ""));
+	struct codex_issuer_ctx c = ctx(&b);
+	memset(&c.signer, 0, sizeof c.signer); /* no online key usable */
+	REQUIRE_OK(tx_begin(&b));
+	CHECK_ERR(tx_end(&b, codex_issuer_blacklist(&c, bl)), OBOL_E_KEY_ONLINE_MISSING);
+	CHECK_ERR(codex_issuer_blacklist_read(b.s, bl), OBOL_E_NOT_FOUND);
+	c = ctx(&b);
+	REQUIRE_OK(tx_begin(&b));
+	CHECK_OK(tx_end(&b, codex_issuer_blacklist(&c, bl)));
+	CHECK_EQ_INT(bl->version, 0);
+	CHECK_OK(codex_issuer_blacklist_read(b.s, bl));
+	REQUIRE_OK(open_user(&b, 0, 1000, 600));
+	CHECK_EQ_INT(acct_balance(&b, 0), 100000 - 1600);
+	CHECK_OK(audit_ok(&b));
+	free(bl);
+	teardown(&b);
+}
+
 TEST_DB(codex_issuer, refused_sync_changes_nothing)
 {
 	struct bank b;

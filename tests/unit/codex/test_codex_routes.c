@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/clock.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "issuer/issuer.h"
+#include "issuer/keys.h"
 #include "net/http_client.h"
 #include "schemes/codex/codex.h"
 #include "store/ledger.h"
@@ -159,4 +162,61 @@ TEST_DB(codex_routes, open_sync_refusals_and_retries)
 	free(bpk);
 	OBOL_WIPE(box);
 	teardown(&r);
+}
+
+/* An issuer made with `issuer init --no-ceremony` starts with no online key,
+ * so its first start could not sign the blacklist's version 0. Once the
+ * ceremony is held while it serves, the blacklist is signed at the first
+ * request that needs it: no restart (a Codex could neither open nor sync
+ * before, and a vendor could fetch no page). */
+static struct obol_sign_keypair bare_master;
+static obol_err keep_bare_master(void *ctx, const struct obol_sign_keypair *m)
+{
+	(void)ctx;
+	if (m != NULL)
+		bare_master = *m;
+	return OBOL_OK;
+}
+
+TEST_DB(codex_routes, blacklist_signed_once_the_ceremony_is_held_while_serving)
+{
+	struct obol_issuer *iss = NULL;
+	struct obol_http_client *c = NULL;
+	struct obol_store *s = NULL;
+	struct obol_key_policy p;
+	json_t *reply = NULL;
+	size_t added = 0, n = 0;
+	char url[64];
+	FILE *devnull = fopen("/dev/null", "w");
+	struct obol_issuer_config cfg = { .db_url = db_url, .listen = "127.0.0.1:0", .threads = 2, .readers = 2 };
+	REQUIRE_OK(obol_issuer_init_db_bare(db_url, "EUR", NULL, 0, keep_bare_master, NULL, devnull));
+	fclose(devnull);
+	REQUIRE_OK(obol_issuer_start(&cfg, &iss));
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", obol_issuer_port(iss));
+	REQUIRE_OK(obol_http_client_new(url, 5000, &c));
+	/* no online key: named, nothing made */
+	CHECK_ERR(obol_http_get_json(c, "/codex/blacklist", 0, &reply), OBOL_E_KEY_ONLINE_MISSING);
+	CHECK_ERR(obol_http_get_json(c, "/codex/blacklist/page", 0, &reply), OBOL_E_KEY_ONLINE_MISSING);
+	/* the ceremony, held while the issuer runs */
+	obol_key_policy_default(&p);
+	REQUIRE_OK(obol_store_open(db_url, false, &s));
+	REQUIRE_OK(obol_issuer_keys_plan(s, &p, obol_now(), &added));
+	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &bare_master, &n));
+	obol_store_close(s);
+	/* the issuer looks at its keys at most once a second */
+	obol_err e = OBOL_E_KEY_ONLINE_MISSING;
+	for (int i = 0; i < 100 && e == OBOL_E_KEY_ONLINE_MISSING; i++) {
+		e = obol_http_get_json(c, "/codex/blacklist", 0, &reply);
+		if (e == OBOL_E_KEY_ONLINE_MISSING)
+			usleep(50000);
+	}
+	REQUIRE_OK(e);
+	CHECK_EQ_INT(json_integer_value(json_object_get(reply, "version")), 0);
+	json_decref(reply);
+	reply = NULL;
+	CHECK_OK(obol_http_get_json(c, "/codex/blacklist/page", 0, &reply));
+	json_decref(reply);
+	obol_http_client_free(c);
+	obol_issuer_stop(iss);
+	OBOL_WIPE(bare_master);
 }
