@@ -447,7 +447,7 @@ struct page_read {
 static obol_err page_read(struct obol_store *s, void *arg)
 {
 	struct page_read *p = arg;
-	struct codex_blacklist_page page;
+	struct codex_blacklist_page page = { 0 }; /* freed below even when no signer was found */
 	uint8_t *enc = NULL;
 	struct obol_ed25519_signer sg;
 	obol_err e = obol_issuer_signer(p->iss, p->r.now, &sg);
