@@ -6,14 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/clock.h"
 #include "core/parse.h"
 #include "crypto/secret.h"
 #include "issuer/issuer.h"
-#include "issuer/keys.h"
 #include "net/http_client.h"
 #include "schemes/codex/codex.h"
 #include "store/ledger.h"
+#include "../issuer_master.h"
 #include "../test.h"
 
 struct rt {
@@ -169,27 +168,16 @@ TEST_DB(codex_routes, open_sync_refusals_and_retries)
  * ceremony is held while it serves, the blacklist is signed at the first
  * request that needs it: no restart (a Codex could neither open nor sync
  * before, and a vendor could fetch no page). */
-static struct obol_sign_keypair bare_master;
-static obol_err keep_bare_master(void *ctx, const struct obol_sign_keypair *m)
-{
-	(void)ctx;
-	if (m != NULL)
-		bare_master = *m;
-	return OBOL_OK;
-}
-
 TEST_DB(codex_routes, blacklist_signed_once_the_ceremony_is_held_while_serving)
 {
 	struct obol_issuer *iss = NULL;
 	struct obol_http_client *c = NULL;
-	struct obol_store *s = NULL;
-	struct obol_key_policy p;
+	struct obol_sign_keypair master;
 	json_t *reply = NULL;
-	size_t added = 0, n = 0;
 	char url[64];
 	FILE *devnull = fopen("/dev/null", "w");
 	struct obol_issuer_config cfg = { .db_url = db_url, .listen = "127.0.0.1:0", .threads = 2, .readers = 2 };
-	REQUIRE_OK(obol_issuer_init_db_bare(db_url, "EUR", NULL, 0, keep_bare_master, NULL, devnull));
+	REQUIRE_OK(obol_issuer_init_db_bare(db_url, "EUR", NULL, 0, test_master_keep, &master, devnull));
 	fclose(devnull);
 	REQUIRE_OK(obol_issuer_start(&cfg, &iss));
 	snprintf(url, sizeof url, "http://127.0.0.1:%u", obol_issuer_port(iss));
@@ -198,11 +186,7 @@ TEST_DB(codex_routes, blacklist_signed_once_the_ceremony_is_held_while_serving)
 	CHECK_ERR(obol_http_get_json(c, "/codex/blacklist", 0, &reply), OBOL_E_KEY_ONLINE_MISSING);
 	CHECK_ERR(obol_http_get_json(c, "/codex/blacklist/page", 0, &reply), OBOL_E_KEY_ONLINE_MISSING);
 	/* the ceremony, held while the issuer runs */
-	obol_key_policy_default(&p);
-	REQUIRE_OK(obol_store_open(db_url, false, &s));
-	REQUIRE_OK(obol_issuer_keys_plan(s, &p, obol_now(), &added));
-	REQUIRE_OK(obol_issuer_keys_sign_pending(s, &bare_master, &n));
-	obol_store_close(s);
+	REQUIRE_OK(test_ceremony(db_url, &master));
 	/* the issuer looks at its keys at most once a second */
 	obol_err e = OBOL_E_KEY_ONLINE_MISSING;
 	for (int i = 0; i < 100 && e == OBOL_E_KEY_ONLINE_MISSING; i++) {
@@ -218,5 +202,5 @@ TEST_DB(codex_routes, blacklist_signed_once_the_ceremony_is_held_while_serving)
 	json_decref(reply);
 	obol_http_client_free(c);
 	obol_issuer_stop(iss);
-	OBOL_WIPE(bare_master);
+	OBOL_WIPE(master);
 }

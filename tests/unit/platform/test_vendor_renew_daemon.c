@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../issuer_master.h"
 #include "../test.h"
 #include "core/clock.h"
 #include "crypto/secret.h"
@@ -48,28 +49,6 @@ static obol_err add_vendor(struct obol_store *s, void *arg)
 
 /* The master key issuer init hands out, for the ceremonies below. */
 static struct obol_sign_keypair master;
-static obol_err keep_master(void *ctx, const struct obol_sign_keypair *m)
-{
-	(void)ctx;
-	if (m != NULL)
-		master = *m;
-	return OBOL_OK;
-}
-
-/* The key ceremony at the clock's now, as the operator holds it while the
- * issuer runs (which takes the keys up by itself). */
-static obol_err ceremony(const char *db)
-{
-	struct obol_store *s = NULL;
-	struct obol_key_policy p;
-	size_t added = 0, n = 0;
-	obol_key_policy_default(&p);
-	obol_err e = obol_store_open(db, false, &s);
-	if (e == OBOL_OK && (e = obol_issuer_keys_plan(s, &p, obol_now(), &added)) == OBOL_OK)
-		e = obol_issuer_keys_sign_pending(s, &master, &n);
-	obol_store_close(s);
-	return e;
-}
 
 TEST(vendor_renew, daemon_renews_its_certificate_and_ecash_key_while_running)
 {
@@ -81,7 +60,7 @@ TEST(vendor_renew, daemon_renews_its_certificate_and_ecash_key_while_running)
 	FILE *devnull = fopen("/dev/null", "w");
 	__atomic_store_n(&offset, 0, __ATOMIC_SEQ_CST);
 	obol_clock_set_source(&moved);
-	REQUIRE_OK(obol_issuer_init_db_master(db, "EUR", NULL, 0, keep_master, NULL, devnull));
+	REQUIRE_OK(obol_issuer_init_db_master(db, "EUR", NULL, 0, test_master_keep, &master, devnull));
 	fclose(devnull);
 	struct obol_issuer_config icfg = { .db_url = db, .listen = "127.0.0.1:0", .threads = 2 };
 	REQUIRE_OK(obol_issuer_start(&icfg, &st.iss));
@@ -103,7 +82,7 @@ TEST(vendor_renew, daemon_renews_its_certificate_and_ecash_key_while_running)
 	/* Day 300: the merchant key (a year) is in its last quarter; the vendor
 	 * certificate (400 days, margin 30) is not due. */
 	__atomic_store_n(&offset, 300 * DAY, __ATOMIC_SEQ_CST);
-	REQUIRE_OK(ceremony(db));
+	REQUIRE_OK(test_ceremony(db, &master));
 	REQUIRE_OK(obol_vendor_renew_pass(v, 30 * DAY, obol_now(), &renewed));
 	CHECK(!renewed);
 	CHECK_EQ_INT(obol_vendor_cert(v).valid_until, st.cert.valid_until);
@@ -118,7 +97,7 @@ TEST(vendor_renew, daemon_renews_its_certificate_and_ecash_key_while_running)
 
 	/* Day 380: the vendor certificate is within its margin. */
 	__atomic_store_n(&offset, 380 * DAY, __ATOMIC_SEQ_CST);
-	REQUIRE_OK(ceremony(db));
+	REQUIRE_OK(test_ceremony(db, &master));
 	REQUIRE_OK(obol_vendor_renew_pass(v, 30 * DAY, obol_now(), &renewed));
 	CHECK(renewed);
 	CHECK(obol_vendor_cert(v).valid_until > st.cert.valid_until);

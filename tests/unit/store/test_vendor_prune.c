@@ -93,16 +93,24 @@ static obol_err fill_payword(struct obol_store *s, void *ctx)
 	return e;
 }
 
+/* A new vendor database in the test's directory (its file name in path,
+ * 512 bytes), with the outbox every rule reads. */
+static obol_err vendor_db_open(char path[static 512], struct obol_store **s)
+{
+	char url[600];
+	snprintf(path, 512, "%s/vendor.db", test_tmpdir());
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	obol_err e = obol_store_open(url, true, s);
+	return e == OBOL_OK ? obol_outbox_migrate(*s) : e;
+}
+
 TEST(vendor_prune, a_million_coins_and_certificates_lookups_stay_indexed_and_the_prune_keeps_up)
 {
-	char path[512], url[600], plan[1024];
+	char path[512], plan[1024];
 	struct obol_store *s = NULL;
 	struct obol_vendor_prune_counts c;
 	int64_t now = obol_now();
-	snprintf(path, sizeof(path), "%s/vendor.db", test_tmpdir());
-	snprintf(url, sizeof(url), "sqlite:%s", path);
-	REQUIRE_OK(obol_store_open(url, true, &s));
-	REQUIRE_OK(obol_outbox_migrate(s));
+	REQUIRE_OK(vendor_db_open(path, &s));
 	REQUIRE_OK(coupon_vendor_migrate(s));
 	REQUIRE_OK(payword_vendor_migrate(s));
 
@@ -221,14 +229,11 @@ static int64_t ecash_rows_of(struct obol_store *s, int64_t first)
 
 TEST(vendor_prune, ecash_coins_answered_and_past_their_expiry_go_in_batches_the_others_stay)
 {
-	char path[512], url[600], plan[1024];
+	char path[512], plan[1024];
 	struct obol_store *s = NULL;
 	struct obol_vendor_prune_counts c;
 	int64_t now = obol_now();
-	snprintf(path, sizeof(path), "%s/vendor.db", test_tmpdir());
-	snprintf(url, sizeof(url), "sqlite:%s", path);
-	REQUIRE_OK(obol_store_open(url, true, &s));
-	REQUIRE_OK(obol_outbox_migrate(s));
+	REQUIRE_OK(vendor_db_open(path, &s));
 	REQUIRE_OK(ecash_vendor_migrate(s));
 	/* 2500 coins credited long ago, two a payment (1250 delivered
 	 * deposits); then one coin each: */
