@@ -174,7 +174,7 @@ void obol_vendor_keys_refresh_due(struct obol_vendor *v, int64_t now)
 {
 	json_t *keys = NULL;
 	pthread_mutex_lock(&v->keys_mu);
-	bool due = now - v->keys_fetched_at >= OBOL_VENDOR_KEYS_REFRESH_S;
+	bool due = obol_keys_doc_due(v->keys_fetched_at, now);
 	pthread_mutex_unlock(&v->keys_mu);
 	if (due && obol_vendor_issuer_keys(v, true, &keys) == OBOL_OK)
 		json_decref(keys);

@@ -233,13 +233,12 @@ void *obol_vendor_scheme_state(const struct obol_vendor *v, const char *scheme);
  * (falls back to the cached one when the issuer does not answer). */
 OBOL_MUST_CHECK obol_err obol_vendor_issuer_keys(struct obol_vendor *v, bool refresh, json_t **keys);
 
-/* How often the running daemon fetches GET /keys again, so that it learns
- * the issuer's next online keys and revocations (and its verifiers follow
- * them: schemes/common/issuer_sig.h) without a restart. */
-#define OBOL_VENDOR_KEYS_REFRESH_S INT64_C(86400)
-/* Fetches the document again when the last fetch is OBOL_VENDOR_KEYS_REFRESH_S
- * old at now (a failure is logged; the held document stays). Called by the
- * renewal worker's pass (vendor/renew.h). */
+/* Fetches GET /keys again when due at now (obol_keys_doc_due: a day after
+ * the last fetch, or a fetch dated after now), so that the running daemon
+ * learns the issuer's next online keys and revocations (and its verifiers
+ * follow them: schemes/common/issuer_sig.h) without a restart. A failure is
+ * logged; the held document stays. Called by the renewal worker's pass
+ * (vendor/renew.h). */
 void obol_vendor_keys_refresh_due(struct obol_vendor *v, int64_t now);
 
 /* A new HTTP client to the issuer, authenticated as the vendor's account

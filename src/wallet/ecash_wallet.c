@@ -15,6 +15,7 @@
 #include "crypto/hash.h"
 #include "crypto/secret.h"
 #include "net/http_client.h"
+#include "schemes/common/keys_doc.h"
 #include "vendor/ecash_rl_fetch.h"
 #include "wallet/issuer_link.h"
 #include "wire/json.h"
@@ -509,7 +510,7 @@ obol_err ecash_w_post(struct ecash_wallet *ew, const char *path, json_t *body, j
 	int64_t now = obol_now();
 	if (e == OBOL_OK &&
 	    (obol_wallet_keys_due(ew->w, now) || ecash_bank_keys_at(&ew->bank, now) == NULL ||
-	     ecash_bank_keys_at(&ew->bank, now + OBOL_WALLET_KEYS_REFRESH_S) == NULL) &&
+	     ecash_bank_keys_at(&ew->bank, now + OBOL_KEYS_DOC_REFRESH_S) == NULL) &&
 	    obol_wallet_fetch_keys(ew->w, &keys) == OBOL_OK && ecash_w_bank_keys_update(ew, keys, false) != OBOL_OK)
 		obol_log_warn("ecash: the issuer's bank keys could not be read; the known ones are kept");
 	json_decref(keys);

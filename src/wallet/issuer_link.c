@@ -96,11 +96,10 @@ static obol_err fetch_keys_on(struct obol_wallet *w, struct obol_http_client *c,
 bool obol_wallet_keys_due(struct obol_wallet *w, int64_t now)
 {
 	json_t *at = json_object_get(json_object_get(obol_wallet_doc(w), "issuer"), "keys_fetched_at");
-	return !json_is_integer(at) || json_integer_value(at) > now ||
-	       now - json_integer_value(at) >= OBOL_WALLET_KEYS_REFRESH_S;
+	return !json_is_integer(at) || obol_keys_doc_due(json_integer_value(at), now);
 }
 
-/* The key document again when the last one is OBOL_WALLET_KEYS_REFRESH_S old. */
+/* The key document again when due (obol_wallet_keys_due). */
 static void refresh_keys_due(struct obol_wallet *w, struct obol_http_client *c)
 {
 	uint8_t pin[32];

@@ -36,13 +36,11 @@ OBOL_MUST_CHECK obol_err obol_wallet_trust_issuer(struct obol_wallet *w);
  * wallet's account (resolving and saving the account id first when it is 0:
  * NOT_FOUND when the wallet has no account, or the issuer knows no account
  * with its key). When the wallet last verified the issuer's key document
- * OBOL_WALLET_KEYS_REFRESH_S ago or more (or never), it first fetches and
+ * OBOL_KEYS_DOC_REFRESH_S ago or more (or never), it first fetches and
  * verifies GET /keys on that client, so it learns the issuer's next online
  * keys and revocations (schemes/common/issuer_sig.h) whichever scheme it
  * uses; a failure there is logged and changes nothing. Caller frees. */
 OBOL_MUST_CHECK obol_err obol_wallet_client(struct obol_wallet *w, bool auth, struct obol_http_client **out);
-
-#define OBOL_WALLET_KEYS_REFRESH_S INT64_C(86400)
 
 /* Fetches GET /keys, verifies it against the wallet's pinned master key and
  * returns the inner "keys" object (new reference). KEYS_INVALID when it does
@@ -51,9 +49,8 @@ OBOL_MUST_CHECK obol_err obol_wallet_client(struct obol_wallet *w, bool auth, st
  * keys at the next save (wallet/file.h). */
 OBOL_MUST_CHECK obol_err obol_wallet_fetch_keys(struct obol_wallet *w, json_t **keys);
 
-/* Whether the wallet's last verified key document is
- * OBOL_WALLET_KEYS_REFRESH_S old or more at now (or there is none, or it is
- * dated after now): the key document is due again. */
+/* Whether the key document is due again at now (obol_keys_doc_due over the
+ * wallet's last verified fetch; due when it has none). */
 bool obol_wallet_keys_due(struct obol_wallet *w, int64_t now);
 
 /* Notes in the issuer object ("keys_fetched_at") that the wallet verified

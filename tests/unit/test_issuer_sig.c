@@ -458,3 +458,16 @@ TEST(issuer_sig, codex_bank_takes_its_recorded_state_from_a_retired_key)
 	obol_clock_set_source(NULL);
 	obol_issuer_keys_forget_all();
 }
+
+/* When a wallet or vendor fetches the key document again
+ * (obol_keys_doc_due): never fetched, a day after the last fetch, and after
+ * a clock set back past the last fetch; not within the day. */
+TEST(issuer_sig, key_document_due_daily_and_after_a_clock_step_back)
+{
+	const int64_t t = 1800000000;
+	CHECK(obol_keys_doc_due(0, t));
+	CHECK(!obol_keys_doc_due(t, t));
+	CHECK(!obol_keys_doc_due(t, t + OBOL_KEYS_DOC_REFRESH_S - 1));
+	CHECK(obol_keys_doc_due(t, t + OBOL_KEYS_DOC_REFRESH_S));
+	CHECK(obol_keys_doc_due(t, t - 1));
+}

@@ -58,6 +58,11 @@ obol_err obol_keys_doc_key_set(const json_t *keys, const uint8_t master_pk[stati
 	return OBOL_OK;
 }
 
+bool obol_keys_doc_due(int64_t fetched_at, int64_t now)
+{
+	return fetched_at > now || now - fetched_at >= OBOL_KEYS_DOC_REFRESH_S;
+}
+
 obol_err obol_keys_doc_verify(const char *text, size_t len, const uint8_t *pinned_master_pk, json_t **keys_out,
 			      uint8_t master_pk_out[OBOL_SIGN_PK_LEN], uint8_t box_pk_out[OBOL_BOX_PK_LEN],
 			      char currency[OBOL_CURRENCY_MAX + 1])

@@ -26,6 +26,7 @@
 #define OBOL_SCHEMES_COMMON_KEYS_DOC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,16 @@
 #include "crypto/sign.h"
 
 #define OBOL_KEYS_CONTEXT "issuer-keys"
+
+/* How often a client (wallet, vendor daemon) fetches the key document again,
+ * so that it learns the issuer's next online keys and revocations without a
+ * restart. */
+#define OBOL_KEYS_DOC_REFRESH_S INT64_C(86400)
+/* Whether a client that last verified the key document at fetched_at (0:
+ * never) fetches it again at now: OBOL_KEYS_DOC_REFRESH_S later or more, or
+ * a fetch dated after now (a clock set back: waiting for it to come round
+ * again could take the client past its keys' windows). */
+bool obol_keys_doc_due(int64_t fetched_at, int64_t now);
 #define OBOL_KEYS_VERSION 1
 
 /* Signs `keys` (the inner object; borrowed) by signer into a new document

@@ -18,6 +18,7 @@
 #include "vendor/ecash_vendor_int.h"
 #include "vendor/renew.h"
 #include "vendor/vendor.h"
+#include "vendor/vendor_int.h"
 
 #define DAY INT64_C(86400)
 
@@ -97,6 +98,7 @@ TEST(vendor_renew, daemon_renews_its_certificate_and_ecash_key_while_running)
 
 	/* Day 380: the vendor certificate is within its margin. */
 	__atomic_store_n(&offset, 380 * DAY, __ATOMIC_SEQ_CST);
+	int64_t day380 = obol_now();
 	REQUIRE_OK(test_ceremony(db, &master));
 	REQUIRE_OK(obol_vendor_renew_pass(v, 30 * DAY, obol_now(), &renewed));
 	CHECK(renewed);
@@ -105,6 +107,26 @@ TEST(vendor_renew, daemon_renews_its_certificate_and_ecash_key_while_running)
 	/* A second look the same day changes nothing. */
 	REQUIRE_OK(obol_vendor_renew_pass(v, 30 * DAY, obol_now(), &renewed));
 	CHECK(!renewed);
+
+	/* The issuer's key document: fetched again a day after the last fetch
+	 * (the day-380 pass fetched it), not within the day; and at once when
+	 * the clock is set back past the last fetch, which a daemon that waited
+	 * for its clock to come round again would not see for ten days. */
+	pthread_mutex_lock(&v->keys_mu);
+	int64_t fetched = v->keys_fetched_at;
+	pthread_mutex_unlock(&v->keys_mu);
+	CHECK(fetched >= day380);
+	__atomic_store_n(&offset, 380 * DAY + 3600, __ATOMIC_SEQ_CST);
+	obol_vendor_keys_refresh_due(v, obol_now());
+	pthread_mutex_lock(&v->keys_mu);
+	CHECK_EQ_INT(v->keys_fetched_at, fetched);
+	pthread_mutex_unlock(&v->keys_mu);
+	__atomic_store_n(&offset, 370 * DAY, __ATOMIC_SEQ_CST);
+	int64_t before = obol_now();
+	obol_vendor_keys_refresh_due(v, before);
+	pthread_mutex_lock(&v->keys_mu);
+	CHECK(v->keys_fetched_at >= before && v->keys_fetched_at < fetched);
+	pthread_mutex_unlock(&v->keys_mu);
 
 	obol_vendor_stop(v);
 	obol_issuer_stop(st.iss);
