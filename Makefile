@@ -203,7 +203,7 @@ fuzz:
 
 fuzz-bins: $(FUZZ_BIN)
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/libobol-core.a
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_check.h $(BUILD)/libobol-core.a
 	@echo "  FUZZ    $@"
 	@$(CC) $(CFLAGS) $(FUZZ_FLAGS) -o $@ $< $(BUILD)/libobol-core.a $(LDLIBS)
 

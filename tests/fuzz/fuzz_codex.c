@@ -17,19 +17,9 @@
 #include "schemes/codex/codex.h"
 #include "wire/json.h"
 
+#include "fuzz_check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void same(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-	if (an != bn || memcmp(a, b, an) != 0)
-		abort();
-}
-
-static void refused(obol_err e)
-{
-	if (e == OBOL_OK || !obol_err_is_known((int)e))
-		abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -51,61 +41,61 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 12) {
 	case 0:
 		if ((e = codex_cert_decode(in, len, &cert)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (codex_cert_encode(&cert, out, sizeof(out), &n) != OBOL_OK)
 			abort();
-		same(in, len, out, n);
+		fuzz_same(in, len, out, n);
 		break;
 	case 1:
 		if ((e = codex_state_decode(in, len, &st)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (codex_state_encode(&st, out, sizeof(out), &n) != OBOL_OK)
 			abort();
-		same(in, len, out, n);
+		fuzz_same(in, len, out, n);
 		break;
 	case 2:
 		if ((e = codex_token_decode(in, len, &t)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (codex_token_encode(&t, out, sizeof(out), &n) != OBOL_OK)
 			abort();
-		same(in, len, out, n);
+		fuzz_same(in, len, out, n);
 		break;
 	case 3:
 		if ((e = codex_ack_decode(in, len, &a)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (codex_ack_encode(&a, out) != OBOL_OK)
 			abort();
-		same(in, len, out, CODEX_ACK_LEN);
+		fuzz_same(in, len, out, CODEX_ACK_LEN);
 		break;
 	case 4:
 		if ((e = codex_blacklist_decode(in, len, &bl)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (codex_blacklist_encode(&bl, &blob, &n) != OBOL_OK)
 			abort();
-		same(in, len, blob, n);
+		fuzz_same(in, len, blob, n);
 		free(blob);
 		break;
 	case 5:
 		if ((e = codex_entry_decode(in, len, &en)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (codex_entry_encode(&en, out, sizeof(out), &n) != OBOL_OK)
 			abort();
-		same(in, len, out, n);
+		fuzz_same(in, len, out, n);
 		break;
 	case 6:
 		if ((e = codex_payment_decode(in, len, &t, &cert, &st)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (codex_payment_encode(&t, &cert, &st, out, sizeof(out), &n) != OBOL_OK)
 			abort();
-		same(in, len, out, n);
+		fuzz_same(in, len, out, n);
 		break;
 	case 8: {
 		struct codex_refusal f;
 		if ((e = codex_refusal_decode(in, len, &f)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (codex_refusal_encode(&f, out) != OBOL_OK)
 			abort();
-		same(in, len, out, CODEX_REFUSAL_LEN);
+		fuzz_same(in, len, out, CODEX_REFUSAL_LEN);
 		break;
 	}
 	case 9: {
@@ -114,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&m, 0, sizeof(m));
 		codex_api_sync_req_spec(&m, len > 0 && (in[0] & 1));
 		if ((e = obol_json_decode_text((const char *)in, len, &m.spec)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (obol_json_encode(&m.spec, &j) != OBOL_OK)
 			abort();
 		memset(&back, 0, sizeof(back));
@@ -130,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&m, 0, sizeof(m));
 		codex_api_sync_reply_spec(&m);
 		if ((e = obol_json_decode_text((const char *)in, len, &m.spec)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (obol_json_encode(&m.spec, &j) != OBOL_OK)
 			abort();
 		json_decref(j);
@@ -142,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&m, 0, sizeof(m));
 		codex_api_deposit_req_spec(&m);
 		if ((e = obol_json_decode_text((const char *)in, len, &m.spec)) != OBOL_OK)
-			return refused(e), 0;
+			return fuzz_refused(e), 0;
 		if (obol_json_encode(&m.spec, &j) != OBOL_OK)
 			abort();
 		json_decref(j);
@@ -153,12 +143,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!c || !again)
 			abort();
 		if ((e = codex_parse(c, in, len)) != OBOL_OK) {
-			refused(e);
+			fuzz_refused(e);
 		} else {
 			if (codex_serialize(c, &blob, &n) != OBOL_OK)
 				abort();
 			if (len > 4 && in[4] == 3)
-				same(in, len, blob, n);
+				fuzz_same(in, len, blob, n);
 			else if (codex_parse(again, blob, n) != OBOL_OK || again->nlog != c->nlog ||
 				 memcmp(&again->state, &c->state, sizeof(c->state)) != 0)
 				abort();

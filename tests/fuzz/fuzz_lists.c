@@ -26,19 +26,9 @@
 #include "wire/cbor.h"
 #include "wire/json.h"
 
+#include "fuzz_check.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void same(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-	if (an != bn || memcmp(a, b, an) != 0)
-		abort();
-}
-
-static void refused(obol_err e)
-{
-	if (e == OBOL_OK || !obol_err_is_known((int)e))
-		abort();
-}
 
 static void announcement(const uint8_t *in, size_t len)
 {
@@ -48,13 +38,13 @@ static void announcement(const uint8_t *in, size_t len)
 	size_t n, n2;
 	obol_err e = obol_key_announce_decode(in, len, &a);
 	if (e != OBOL_OK) {
-		refused(e);
+		fuzz_refused(e);
 		return;
 	}
 	if (obol_key_announce_encode(&a, enc, sizeof enc, &n) != OBOL_OK ||
 	    obol_key_announce_decode(enc, n, &b) != OBOL_OK || obol_key_announce_encode(&b, enc2, sizeof enc2, &n2) != OBOL_OK)
 		abort();
-	same(enc, n, enc2, n2);
+	fuzz_same(enc, n, enc2, n2);
 	/* The text form carries the same value. */
 	if (obol_key_announce_to_text(&a, text) == OBOL_OK &&
 	    (obol_key_announce_from_text(text, &b) != OBOL_OK || memcmp(a.sig, b.sig, sizeof a.sig) != 0 ||
@@ -64,7 +54,7 @@ static void announcement(const uint8_t *in, size_t len)
 	 * master key of all zeroes (no one holds its secret). */
 	e = obol_key_announce_check(&a);
 	if (e != OBOL_OK)
-		refused(e);
+		fuzz_refused(e);
 	static const uint8_t zero_pk[OBOL_SIGN_PK_LEN];
 	if (obol_key_announce_verify(&a, zero_pk) == OBOL_OK)
 		abort();
@@ -102,15 +92,15 @@ static void blacklist_page(const uint8_t *in, size_t len)
 	size_t n, n2;
 	obol_err e = codex_blacklist_page_decode(in, len, &p);
 	if (e != OBOL_OK) {
-		refused(e);
+		fuzz_refused(e);
 		return;
 	}
 	if (codex_blacklist_page_encode(&p, &enc, &n) != OBOL_OK)
 		abort();
-	same(in, len, enc, n);
+	fuzz_same(in, len, enc, n);
 	if (codex_blacklist_page_decode(enc, n, &q) != OBOL_OK || codex_blacklist_page_encode(&q, &enc2, &n2) != OBOL_OK)
 		abort();
-	same(enc, n, enc2, n2);
+	fuzz_same(enc, n, enc2, n2);
 	static const uint8_t zero_pk[OBOL_SIGN_PK_LEN];
 	if (codex_blacklist_page_verify(&p, zero_pk) == OBOL_OK)
 		abort();
@@ -128,7 +118,7 @@ static void crl_page(const uint8_t *in, size_t len)
 	payword_crl_page_spec_init(&s, &p);
 	obol_err e = obol_json_decode_text((const char *)in, len, &s.spec);
 	if (e != OBOL_OK) {
-		refused(e);
+		fuzz_refused(e);
 		return;
 	}
 	if (p.count > PAYWORD_CRL_PAGE_MAX)
