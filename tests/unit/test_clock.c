@@ -73,33 +73,41 @@ TEST(clock, no_setting_is_the_system_clock)
 }
 
 /* The daemons' timed waits (core/timed_wait.h) run on the monotonic clock:
- * a deadline made by obol_cond_deadline_ms times out no earlier than asked
- * on a condition made by obol_cond_init_monotonic. Made on the wall clock
- * instead, the deadline (some 1.7e9 s) would lie decades ahead of the
- * monotonic clock (the wait would not end), and a monotonic deadline on a
- * wall-clock condition lies in the past (the wait would end at once). */
+ * a deadline made by obol_cond_deadline_ms lies the asked time after the
+ * monotonic clock at the call, and a wait on a condition made by
+ * obol_cond_init_monotonic times out once the monotonic clock reaches it.
+ * Made on the wall clock instead, the deadline (some 1.7e9 s) would lie
+ * decades ahead of the monotonic clock (the wait would not end), and a
+ * monotonic deadline on a wall-clock condition lies in the past (the wait
+ * would end at once). Every check compares readings of the monotonic clock
+ * taken around the calls, so none depends on how fast the machine is. */
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
 TEST(clock, timed_waits_run_on_the_monotonic_clock)
 {
 	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	pthread_cond_t cv;
 	obol_cond_init_monotonic(&cv);
 	struct timespec until, before, after;
+	clock_gettime(CLOCK_MONOTONIC, &before);
 	obol_cond_deadline_ms(&until, 1999);
+	clock_gettime(CLOCK_MONOTONIC, &after);
 	REQUIRE(until.tv_nsec >= 0 && until.tv_nsec < 1000000000L);
+	REQUIRE(seconds_between(&before, &until) >= 1.999 - 1e-9);
+	REQUIRE(seconds_between(&after, &until) <= 1.999 + 1e-9); /* else the wait below would not end */
 	clock_gettime(CLOCK_MONOTONIC, &before);
-	/* 1.999 s ahead, give or take the time since the deadline was made */
-	double ahead = (double)(until.tv_sec - before.tv_sec) + (double)(until.tv_nsec - before.tv_nsec) / 1e9;
-	REQUIRE(ahead > 1.5 && ahead <= 1.999); /* else the wait below would not end */
 	obol_cond_deadline_ms(&until, 60);
-	clock_gettime(CLOCK_MONOTONIC, &before);
 	pthread_mutex_lock(&mu);
 	int rc = 0;
 	while (rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&cv, &mu, &until);
 	pthread_mutex_unlock(&mu);
 	clock_gettime(CLOCK_MONOTONIC, &after);
-	double waited = (double)(after.tv_sec - before.tv_sec) + (double)(after.tv_nsec - before.tv_nsec) / 1e9;
-	CHECK(waited >= 0.055);
-	CHECK(waited < 60.0);
+	CHECK(seconds_between(&until, &after) >= 0.0); /* not woken before the deadline */
+	CHECK(seconds_between(&before, &after) >= 0.060 - 1e-9);
+	CHECK(seconds_between(&before, &after) < 60.0);
 	pthread_cond_destroy(&cv);
 }
