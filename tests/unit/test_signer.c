@@ -530,7 +530,7 @@ TEST(signer, stops_a_revoked_key_as_soon_as_the_revocation_is_imported)
 	REQUIRE_OK(bump(s));
 	obol_store_close(s);
 	obol_err e = OBOL_OK;
-	for (int i = 0; i < 100 && e == OBOL_OK; i++) { /* the accept thread's once-a-second look */
+	for (int i = 0; i < 400 && e == OBOL_OK; i++) { /* the accept thread's once-a-second look */
 		e = obol_signer_client_ed25519_sign(c, f.ed.pk, "issuer-keys", msg, sizeof msg, sig);
 		if (e == OBOL_OK)
 			usleep(50000);
