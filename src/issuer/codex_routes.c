@@ -413,11 +413,18 @@ static obol_err blacklist_setup_unit(struct obol_store *s, void *arg)
 	return c.signer.sign == NULL ? OBOL_E_KEY_ONLINE_MISSING : codex_issuer_setup(s, &c.signer, c.now);
 }
 
-/* A read of the blacklist (fn), after its version 0 is made when missing. */
+/* A read of the blacklist (fn), after its version 0 is made when missing.
+ * These routes are unauthenticated: without an online key no write unit is
+ * begun, so that requests before the ceremony cost a read only. */
 static obol_err blacklist_read_made(struct obol_issuer *iss, obol_unit_fn fn, void *arg)
 {
+	struct obol_ed25519_signer sg;
 	obol_err e = obol_issuer_read(iss, fn, arg);
-	if (e == OBOL_E_NOT_FOUND && (e = obol_issuer_run(iss, blacklist_setup_unit, iss)) == OBOL_OK)
+	if (e != OBOL_E_NOT_FOUND)
+		return e;
+	if (obol_issuer_signer(iss, obol_now(), &sg) != OBOL_OK)
+		return OBOL_E_KEY_ONLINE_MISSING;
+	if ((e = obol_issuer_run(iss, blacklist_setup_unit, iss)) == OBOL_OK)
 		e = obol_issuer_read(iss, fn, arg);
 	return e;
 }
